@@ -1,0 +1,56 @@
+import type { Candle, CandleState, CandleUpdate } from '../domain/candle.ts';
+import { parseDecimal, toPlainString } from '../domain/decimal.ts';
+import { isVenueId, type VenueId } from '../domain/instrument.ts';
+import { isInterval } from '../domain/interval.ts';
+
+/** Bus encoding of a CandleUpdate: JSON with decimals as exact strings. */
+export function encodeCandleUpdate(update: CandleUpdate): string {
+  const b = update.bar;
+  return JSON.stringify({
+    s: update.symbol,
+    i: update.interval,
+    st: update.state,
+    src: update.sources,
+    b: [
+      b.time,
+      toPlainString(b.open),
+      toPlainString(b.high),
+      toPlainString(b.low),
+      toPlainString(b.close),
+      toPlainString(b.volume),
+      toPlainString(b.quoteVolume),
+      toPlainString(b.takerBuyVolume),
+      toPlainString(b.takerBuyQuoteVolume),
+      b.trades,
+    ],
+  });
+}
+
+const STATES: readonly CandleState[] = ['live', 'closed', 'revised'];
+
+/** Decodes `encodeCandleUpdate` output; throws on anything else. */
+export function decodeCandleUpdate(message: string): CandleUpdate {
+  const raw = JSON.parse(message) as { s?: unknown; i?: unknown; st?: unknown; src?: unknown; b?: unknown };
+  const { s, i, st, src, b } = raw;
+  if (typeof s !== 'string' || !isInterval(i) || !STATES.includes(st as CandleState)) {
+    throw new Error('malformed candle message');
+  }
+  if (!Array.isArray(b) || b.length !== 10 || typeof b[0] !== 'number' || typeof b[9] !== 'number') {
+    throw new Error('malformed candle message bar');
+  }
+  const sources: VenueId[] = Array.isArray(src) ? src.filter(isVenueId) : [];
+  const d = (k: number): ReturnType<typeof parseDecimal> => parseDecimal(String(b[k]));
+  const bar: Candle = {
+    time: b[0],
+    open: d(1),
+    high: d(2),
+    low: d(3),
+    close: d(4),
+    volume: d(5),
+    quoteVolume: d(6),
+    takerBuyVolume: d(7),
+    takerBuyQuoteVolume: d(8),
+    trades: b[9],
+  };
+  return { symbol: s, interval: i, state: st as CandleState, bar, sources };
+}

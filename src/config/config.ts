@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { TickwireError } from '../domain/errors.ts';
+import { isCanonicalSymbol, VENUES, type VenueId } from '../domain/instrument.ts';
+
+/**
+ * Tickwire's one configuration: defaults ← JSON config file ← environment variables, validated by zod and
+ * frozen. docs/CONFIGURATION.md lists every key.
+ */
+
+const DEFAULT_URLS: Record<VenueId, { wsUrl: string; restUrl: string }> = {
+  binance: { wsUrl: 'wss://stream.binance.com:9443', restUrl: 'https://api.binance.com' },
+  bitget: { wsUrl: 'wss://ws.bitget.com/v2/ws/public', restUrl: 'https://api.bitget.com' },
+  okx: { wsUrl: 'wss://ws.okx.com:8443/ws/v5/public', restUrl: 'https://www.okx.com' },
+  dydx: { wsUrl: 'wss://indexer.dydx.trade/v4/ws', restUrl: 'https://indexer.dydx.trade' },
+};
+
+const url = z.string().refine((s) => URL.canParse(s), { message: 'must be an absolute URL' });
+const venueUrls = z.object({ wsUrl: url, restUrl: url }).strict();
+const symbol = z.string().refine(isCanonicalSymbol, { message: 'must look like BTC/USDT (BASE/QUOTE, upper case)' });
+
+export const configSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535),
+    host: z.string().min(1),
+    symbols: z.array(symbol).min(1),
+    /** Venues whose streams feed the candles. */
+    venues: z.array(z.enum(VENUES)).min(1),
+    urls: z.object({ binance: venueUrls, bitget: venueUrls, okx: venueUrls, dydx: venueUrls }).strict(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    candles: z
+      .object({
+        /** A bar closes this long after its end when no later trade closed it first. */
+        closeGraceMs: z.number().int().min(0).max(60_000),
+        /** Bars of each interval loaded from the venue at start. */
+        historyBars: z.number().int().min(1).max(5000),
+        /** Bars of each interval kept in memory for `initial` and the history endpoint. */
+        memoryBars: z.number().int().min(100).max(100_000),
+      })
+      .strict(),
+    gateway: z
+      .object({
+        /** Largest `initialBars` a client may ask for. */
+        maxInitialBars: z.number().int().min(1).max(100_000),
+        defaultInitialBars: z.number().int().min(0),
+        /** Largest accepted client frame, bytes; larger frames close the connection with 1009. */
+        maxPayloadBytes: z.number().int().min(256).max(16 * 1024 * 1024),
+        maxSubscriptionsPerConnection: z.number().int().min(1).max(10_000),
+        /** Client messages allowed per second per connection before RATE_LIMITED errors. */
+        maxMessagesPerSecond: z.number().int().min(1).max(100_000),
+        /** Minimum time between two updates of one room. */
+        throttleMs: z.number().int().min(0).max(60_000),
+        /** Protocol ping period; a client that has not answered the previous ping is terminated. */
+        heartbeatMs: z.number().int().min(100).max(600_000),
+        /** Bytes buffered for one client before it counts as too slow and is closed with 4008. */
+        maxBufferedBytes: z.number().int().min(1024),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+type ConfigInput = z.input<typeof configSchema>;
+
+export const DEFAULT_CONFIG: ConfigInput = {
+  port: 7000,
+  host: '0.0.0.0',
+  symbols: ['BTC/USDT'],
+  venues: ['binance'],
+  urls: DEFAULT_URLS,
+  logLevel: 'info',
+  candles: { closeGraceMs: 2000, historyBars: 1000, memoryBars: 5000 },
+  gateway: {
+    maxInitialBars: 5000,
+    defaultInitialBars: 100,
+    maxPayloadBytes: 64 * 1024,
+    maxSubscriptionsPerConnection: 200,
+    maxMessagesPerSecond: 50,
+    throttleMs: 1000,
+    heartbeatMs: 30_000,
+    maxBufferedBytes: 4 * 1024 * 1024,
+  },
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Loads the configuration: defaults, then the JSON file (TICKWIRE_CONFIG or `file`), then the environment. */
+export function loadConfig(env: Env = process.env, file?: string): Config {
+  const merged = structuredClone(DEFAULT_CONFIG) as Record<string, unknown>;
+  const path = file ?? env['TICKWIRE_CONFIG'];
+  if (path) deepMerge(merged, readConfigFile(path));
+  deepMerge(merged, fromEnv(env));
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new TickwireError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+  }
+  return deepFreeze(parsed.data);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TickwireError('CONFIG_INVALID', `cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (err) {
+    throw new TickwireError('CONFIG_INVALID', `config file ${path} is not a JSON object: ${(err as Error).message}`);
+  }
+}
+
+function intFromEnv(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new TickwireError('CONFIG_INVALID', `${name} must be an integer, got "${raw}"`);
+  return n;
+}
+
+function listFromEnv(env: Env, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function fromEnv(env: Env): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const port = intFromEnv(env, 'PORT');
+  if (port !== undefined) out['port'] = port;
+  if (env['HOST']) out['host'] = env['HOST'];
+  const symbols = listFromEnv(env, 'SYMBOLS');
+  if (symbols) out['symbols'] = symbols.map((s) => s.toUpperCase());
+  const venues = listFromEnv(env, 'VENUES');
+  if (venues) out['venues'] = venues.map((s) => s.toLowerCase());
+  if (env['LOG_LEVEL']) out['logLevel'] = env['LOG_LEVEL'];
+  const urls: Record<string, Record<string, string>> = {};
+  for (const venue of VENUES) {
+    const prefix = venue.toUpperCase();
+    const ws = env[`${prefix}_WS_URL`];
+    const rest = env[`${prefix}_REST_URL`];
+    if (ws || rest) urls[venue] = { ...(ws ? { wsUrl: ws } : {}), ...(rest ? { restUrl: rest } : {}) };
+  }
+  if (Object.keys(urls).length > 0) out['urls'] = urls;
+  return out;
+}
+
+function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    const current = target[key];
+    if (isPlainObject(value) && isPlainObject(current)) deepMerge(current, value);
+    else target[key] = value;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

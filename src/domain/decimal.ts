@@ -1,0 +1,161 @@
+/**
+ * Exact decimal numbers for prices and sizes.
+ *
+ * Exchanges send prices and sizes as decimal strings; candle volumes must be summed without the drift of
+ * binary floating point (a bar built from trades must equal the exchange's own kline to the last digit).
+ * A Decimal is a scaled integer: value = coef × 10^-scale. Arithmetic is exact; only `toNumber` rounds.
+ */
+export interface Decimal {
+  readonly coef: bigint;
+  readonly scale: number;
+}
+
+const DECIMAL_PATTERN = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+const MAX_SCALE = 36;
+const POW10: bigint[] = [];
+for (let i = 0, p = 1n; i <= MAX_SCALE * 2; i++, p *= 10n) POW10.push(p);
+
+function pow10(n: number): bigint {
+  return POW10[n] ?? 10n ** BigInt(n);
+}
+
+export const ZERO: Decimal = Object.freeze({ coef: 0n, scale: 0 });
+
+/** Thrown by `parseDecimal` for text that is not a finite decimal number. */
+export class DecimalFormatError extends Error {
+  constructor(readonly input: string) {
+    super(`not a decimal number: ${JSON.stringify(input.length > 40 ? input.slice(0, 40) + '…' : input)}`);
+    this.name = 'DecimalFormatError';
+  }
+}
+
+/** Parses "123.4500", "-0.1", "1e-8" exactly. Keeps the scale of the text (trailing zeros count). */
+export function parseDecimal(text: string): Decimal {
+  const m = DECIMAL_PATTERN.exec(text);
+  if (!m) throw new DecimalFormatError(text);
+  const [, sign = '', int = '', frac = '', exp] = m;
+  if (int === '' && frac === '') throw new DecimalFormatError(text);
+  let coef = BigInt((int || '0') + frac);
+  let scale = frac.length - (exp === undefined ? 0 : Number(exp));
+  if (!Number.isSafeInteger(scale) || Math.abs(scale) > 1000) throw new DecimalFormatError(text);
+  if (scale < 0) {
+    coef *= pow10(-scale);
+    scale = 0;
+  }
+  if (sign === '-') coef = -coef;
+  return { coef, scale };
+}
+
+/** Parses and returns undefined instead of throwing. */
+export function tryParseDecimal(text: unknown): Decimal | undefined {
+  if (typeof text === 'number') return Number.isFinite(text) ? parseDecimal(String(text)) : undefined;
+  if (typeof text !== 'string') return undefined;
+  try {
+    return parseDecimal(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function fromInteger(n: number | bigint): Decimal {
+  return { coef: BigInt(n), scale: 0 };
+}
+
+function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
+  if (a.scale === b.scale) return [a.coef, b.coef, a.scale];
+  if (a.scale > b.scale) return [a.coef, b.coef * pow10(a.scale - b.scale), a.scale];
+  return [a.coef * pow10(b.scale - a.scale), b.coef, b.scale];
+}
+
+export function add(a: Decimal, b: Decimal): Decimal {
+  const [x, y, scale] = align(a, b);
+  return { coef: x + y, scale };
+}
+
+export function sub(a: Decimal, b: Decimal): Decimal {
+  const [x, y, scale] = align(a, b);
+  return { coef: x - y, scale };
+}
+
+export function mul(a: Decimal, b: Decimal): Decimal {
+  return { coef: a.coef * b.coef, scale: a.scale + b.scale };
+}
+
+/** -1, 0 or 1. */
+export function compare(a: Decimal, b: Decimal): number {
+  const [x, y] = align(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function eq(a: Decimal, b: Decimal): boolean {
+  return compare(a, b) === 0;
+}
+
+export function max(a: Decimal, b: Decimal): Decimal {
+  return compare(a, b) >= 0 ? a : b;
+}
+
+export function min(a: Decimal, b: Decimal): Decimal {
+  return compare(a, b) <= 0 ? a : b;
+}
+
+export function isZero(a: Decimal): boolean {
+  return a.coef === 0n;
+}
+
+/** Drops trailing zeros of the fraction: 1.2300 → 1.23. */
+export function normalize(a: Decimal): Decimal {
+  let { coef, scale } = a;
+  while (scale > 0 && coef % 10n === 0n) {
+    coef /= 10n;
+    scale--;
+  }
+  return coef === a.coef ? a : { coef, scale };
+}
+
+/** Multiplies by 10^-n exactly (shifts the decimal point left). */
+export function shift(a: Decimal, n: number): Decimal {
+  if (n >= 0) return { coef: a.coef, scale: a.scale + n };
+  const up = -n;
+  if (a.scale >= up) return { coef: a.coef, scale: a.scale - up };
+  return { coef: a.coef * pow10(up - a.scale), scale: 0 };
+}
+
+/**
+ * Plain decimal notation without exponent and without trailing fraction zeros ("0.00002894", "145.23", "0").
+ * Also a valid JSON number literal, so it can be written into JSON without a detour through float.
+ */
+export function toPlainString(a: Decimal): string {
+  const n = normalize(a);
+  const negative = n.coef < 0n;
+  const digits = (negative ? -n.coef : n.coef).toString();
+  if (n.scale === 0) return (negative ? '-' : '') + digits;
+  const padded = digits.padStart(n.scale + 1, '0');
+  const cut = padded.length - n.scale;
+  return (negative ? '-' : '') + padded.slice(0, cut) + '.' + padded.slice(cut);
+}
+
+/** Fixed number of fraction digits, rounding half away from zero when digits are dropped. */
+export function toFixedString(a: Decimal, places: number): string {
+  let coef = a.coef;
+  if (a.scale > places) {
+    const div = pow10(a.scale - places);
+    const q = coef / div;
+    const r = coef % div;
+    const twice = (r < 0n ? -r : r) * 2n;
+    coef = twice >= div ? q + (coef < 0n ? -1n : 1n) : q;
+  } else {
+    coef *= pow10(places - a.scale);
+  }
+  const negative = coef < 0n;
+  const digits = (negative ? -coef : coef).toString();
+  if (places === 0) return (negative ? '-' : '') + digits;
+  const padded = digits.padStart(places + 1, '0');
+  const cut = padded.length - places;
+  return (negative ? '-' : '') + padded.slice(0, cut) + '.' + padded.slice(cut);
+}
+
+/** Nearest double; for display and statistics only, never for sums that must be exact. */
+export function toNumber(a: Decimal): number {
+  return Number(toPlainString(a));
+}

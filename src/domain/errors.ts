@@ -1,0 +1,37 @@
+/**
+ * The catalogue of Tickwire's stable error codes. Every error a client, an operator or a log reader sees carries
+ * one of these codes; docs/ERRORS.md lists them with their meaning. `retryable` says whether trying the same thing
+ * again later can succeed.
+ */
+export const ERROR_CODES = {
+  INVALID_MESSAGE: { retryable: false, summary: 'message is not valid JSON or not a known message shape' },
+  INVALID_INTERVAL: { retryable: false, summary: 'interval is not one of 1m, 5m, 15m, 1h, 4h, 1D, 1W' },
+  INVALID_SYMBOL: { retryable: false, summary: 'symbol is not a configured instrument' },
+  INVALID_INITIAL_BARS: { retryable: false, summary: 'initialBars is not an integer within the documented range' },
+  TOO_MANY_SUBSCRIPTIONS: { retryable: false, summary: 'the connection holds the maximum number of subscriptions' },
+  RATE_LIMITED: { retryable: true, summary: 'too many messages from this connection; slow down' },
+  HISTORY_UNAVAILABLE: { retryable: true, summary: 'history could not be read; the live stream continues' },
+  CONFIG_INVALID: { retryable: false, summary: 'configuration file or environment variable is invalid' },
+  INPUT_INVALID: { retryable: false, summary: 'a trades input row could not be parsed' },
+  VENUE_UNREACHABLE: { retryable: true, summary: 'the venue did not answer (connect, timeout, 5xx)' },
+  VENUE_RATE_LIMITED: { retryable: true, summary: 'the venue answered 429/418; waiting for Retry-After' },
+  VENUE_REJECTED: { retryable: false, summary: 'the venue rejected a request (bad symbol, bad parameter)' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error that carries a catalogue code. */
+export class TickwireError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TickwireError';
+  }
+
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Candle, CandleUpdate } from '../domain/candle.ts';
+import type { Interval } from '../domain/interval.ts';
+import type { CandleStore } from './candle-store.ts';
+
+/**
+ * CandleStore in memory: per (symbol, interval) a time-sorted array, trimmed to `capacity` bars.
+ * Updates almost always touch the last bar or append, so writes are O(1) in practice.
+ */
+export class MemoryCandleStore implements CandleStore {
+  private readonly series = new Map<string, Candle[]>();
+
+  constructor(private readonly capacity = 5000) {}
+
+  async write(updates: readonly CandleUpdate[]): Promise<void> {
+    for (const u of updates) this.put(u.symbol, u.interval, u.bar);
+  }
+
+  /** Synchronous upsert, for callers on the hot path. */
+  put(symbol: string, interval: Interval, bar: Candle): void {
+    const key = `${symbol}:${interval}`;
+    let bars = this.series.get(key);
+    if (!bars) {
+      bars = [];
+      this.series.set(key, bars);
+    }
+    const last = bars[bars.length - 1];
+    if (!last || last.time < bar.time) {
+      bars.push(bar);
+      if (bars.length > this.capacity) bars.splice(0, bars.length - this.capacity);
+      return;
+    }
+    const at = lowerBound(bars, bar.time);
+    if (bars[at]?.time === bar.time) bars[at] = bar;
+    else bars.splice(at, 0, bar);
+  }
+
+  async recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<Candle[]> {
+    return this.recentSync(symbol, interval, limit, end);
+  }
+
+  recentSync(symbol: string, interval: Interval, limit: number, end?: number): Candle[] {
+    const bars = this.series.get(`${symbol}:${interval}`) ?? [];
+    const stop = end === undefined ? bars.length : lowerBound(bars, end);
+    return bars.slice(Math.max(0, stop - limit), stop);
+  }
+
+  /** Bars held for (symbol, interval). */
+  count(symbol: string, interval: Interval): number {
+    return this.series.get(`${symbol}:${interval}`)?.length ?? 0;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Index of the first bar with time >= t. */
+function lowerBound(bars: readonly Candle[], t: number): number {
+  let lo = 0;
+  let hi = bars.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((bars[mid] as Candle).time < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
