@@ -17,7 +17,9 @@ const DEFAULT_URLS: Record<VenueId, { wsUrl: string; restUrl: string }> = {
 
 const url = z.string().refine((s) => URL.canParse(s), { message: 'must be an absolute URL' });
 const venueUrls = z.object({ wsUrl: url, restUrl: url }).strict();
-const symbol = z.string().refine(isCanonicalSymbol, { message: 'must look like BTC/USDT (BASE/QUOTE, upper case)' });
+const symbol = z
+  .string()
+  .refine(isCanonicalSymbol, { message: 'must look like BTC/USDT (BASE/QUOTE, upper case)' });
 
 export const configSchema = z
   .object({
@@ -44,7 +46,11 @@ export const configSchema = z
         maxInitialBars: z.number().int().min(1).max(100_000),
         defaultInitialBars: z.number().int().min(0),
         /** Largest accepted client frame, bytes; larger frames close the connection with 1009. */
-        maxPayloadBytes: z.number().int().min(256).max(16 * 1024 * 1024),
+        maxPayloadBytes: z
+          .number()
+          .int()
+          .min(256)
+          .max(16 * 1024 * 1024),
         maxSubscriptionsPerConnection: z.number().int().min(1).max(10_000),
         /** Client messages allowed per second per connection before RATE_LIMITED errors. */
         maxMessagesPerSecond: z.number().int().min(1).max(100_000),
@@ -107,10 +113,14 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
   try {
     const value: unknown = JSON.parse(text);
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new Error('not a JSON object');
     return value as Record<string, unknown>;
   } catch (err) {
-    throw new TickwireError('CONFIG_INVALID', `config file ${path} is not a JSON object: ${(err as Error).message}`);
+    throw new TickwireError(
+      'CONFIG_INVALID',
+      `config file ${path} is not a JSON object: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -118,7 +128,8 @@ function intFromEnv(env: Env, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n)) throw new TickwireError('CONFIG_INVALID', `${name} must be an integer, got "${raw}"`);
+  if (!Number.isInteger(n))
+    throw new TickwireError('CONFIG_INVALID', `${name} must be an integer, got "${raw}"`);
   return n;
 }
 

@@ -110,7 +110,7 @@ export function normalize(a: Decimal): Decimal {
     coef /= 10n;
     scale--;
   }
-  return coef === a.coef ? a : { coef, scale };
+  return scale === a.scale ? a : { coef, scale };
 }
 
 /** Multiplies by 10^-n exactly (shifts the decimal point left). */

@@ -7,8 +7,14 @@ export const ERROR_CODES = {
   INVALID_MESSAGE: { retryable: false, summary: 'message is not valid JSON or not a known message shape' },
   INVALID_INTERVAL: { retryable: false, summary: 'interval is not one of 1m, 5m, 15m, 1h, 4h, 1D, 1W' },
   INVALID_SYMBOL: { retryable: false, summary: 'symbol is not a configured instrument' },
-  INVALID_INITIAL_BARS: { retryable: false, summary: 'initialBars is not an integer within the documented range' },
-  TOO_MANY_SUBSCRIPTIONS: { retryable: false, summary: 'the connection holds the maximum number of subscriptions' },
+  INVALID_INITIAL_BARS: {
+    retryable: false,
+    summary: 'initialBars is not an integer within the documented range',
+  },
+  TOO_MANY_SUBSCRIPTIONS: {
+    retryable: false,
+    summary: 'the connection holds the maximum number of subscriptions',
+  },
   RATE_LIMITED: { retryable: true, summary: 'too many messages from this connection; slow down' },
   HISTORY_UNAVAILABLE: { retryable: true, summary: 'history could not be read; the live stream continues' },
   CONFIG_INVALID: { retryable: false, summary: 'configuration file or environment variable is invalid' },

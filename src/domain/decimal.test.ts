@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  add,
+  compare,
+  DecimalFormatError,
+  mul,
+  parseDecimal,
+  shift,
+  sub,
+  toFixedString,
+  toNumber,
+  toPlainString,
+  tryParseDecimal,
+} from './decimal.ts';
+
+const d = parseDecimal;
+
+test('parses exchange strings exactly, keeping their scale', () => {
+  assert.deepEqual(d('0.00141342'), { coef: 141342n, scale: 8 });
+  assert.deepEqual(d('23.00000000'), { coef: 2300000000n, scale: 8 });
+  assert.deepEqual(d('-1.5'), { coef: -15n, scale: 1 });
+  assert.deepEqual(d('2340.7442700369913687'), { coef: 23407442700369913687n, scale: 16 });
+  assert.deepEqual(d('1e-8'), { coef: 1n, scale: 8 });
+  assert.deepEqual(d('1.5E3'), { coef: 1500n, scale: 0 });
+  assert.deepEqual(d('.5'), { coef: 5n, scale: 1 });
+});
+
+test('rejects text that is not a finite decimal', () => {
+  for (const bad of ['', '-', '.', 'abc', '1.2.3', 'NaN', 'Infinity', '0x10', '1e', ' 1']) {
+    assert.throws(() => d(bad), DecimalFormatError, bad);
+  }
+  assert.equal(tryParseDecimal('x'), undefined);
+  assert.equal(tryParseDecimal(null), undefined);
+  assert.deepEqual(tryParseDecimal(0.1), { coef: 1n, scale: 1 });
+});
+
+test('sums without binary floating-point drift', () => {
+  let sum = d('0');
+  for (let i = 0; i < 10; i++) sum = add(sum, d('0.1'));
+  assert.equal(toPlainString(sum), '1');
+  assert.equal(toPlainString(sub(d('0.3'), d('0.1'))), '0.2');
+  assert.equal(toPlainString(mul(d('0.00141342'), d('23'))), '0.03250866');
+});
+
+test('compares across scales', () => {
+  assert.equal(compare(d('1.10'), d('1.1')), 0);
+  assert.equal(compare(d('1.09'), d('1.1')), -1);
+  assert.equal(compare(d('-2'), d('-10')), 1);
+});
+
+test('prints plain notation that is also a JSON number literal', () => {
+  assert.equal(toPlainString(d('0.00002894')), '0.00002894');
+  assert.equal(toPlainString(d('67234.50')), '67234.5');
+  assert.equal(toPlainString(d('-0.0500')), '-0.05');
+  assert.equal(toPlainString(d('0.000')), '0');
+  assert.equal(JSON.parse(toPlainString(d('0.00002894'))), 0.00002894);
+  assert.equal(toNumber(d('145.23')), 145.23);
+});
+
+test('formats a fixed number of places, rounding half away from zero', () => {
+  assert.equal(toFixedString(d('1.005'), 2), '1.01');
+  assert.equal(toFixedString(d('-1.005'), 2), '-1.01');
+  assert.equal(toFixedString(d('1.004'), 2), '1.00');
+  assert.equal(toFixedString(d('7'), 3), '7.000');
+  assert.equal(toFixedString(d('0.5'), 0), '1');
+});
+
+test('shifts the decimal point exactly', () => {
+  assert.equal(toPlainString(shift(d('123'), 2)), '1.23');
+  assert.equal(toPlainString(shift(d('1.23'), -4)), '12300');
+});

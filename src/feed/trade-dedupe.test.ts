@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseDecimal } from '../domain/decimal.ts';
+import type { Trade } from '../domain/trade.ts';
+import { TradeDedupe, type SeqGap } from './trade-dedupe.ts';
+
+function trade(seq: number | undefined, id = String(seq)): Trade {
+  return {
+    venue: 'binance',
+    symbol: 'BTC/USDT',
+    id,
+    seq,
+    price: parseDecimal('100'),
+    size: parseDecimal('1'),
+    side: 'buy',
+    fills: 1,
+    time: 0,
+    receivedAt: 0,
+  };
+}
+
+test('accepts each sequence number once, whether it arrives live or from a backfill', () => {
+  const d = new TradeDedupe({ contiguousSeq: true });
+  assert.equal(d.accept(trade(1)), true);
+  assert.equal(d.accept(trade(2)), true);
+  assert.equal(d.accept(trade(2)), false);
+  assert.equal(d.accept(trade(1)), false);
+  assert.equal(d.stats().duplicates, 2);
+  assert.equal(d.highestSeq, 2);
+});
+
+test('reports a jump in a contiguous sequence as a gap and fills it from late trades', () => {
+  const d = new TradeDedupe({ contiguousSeq: true });
+  const gaps: SeqGap[] = [];
+  d.accept(trade(10));
+  d.accept(trade(15), (g) => gaps.push(g));
+  assert.deepEqual(gaps, [{ from: 11, to: 14 }]);
+  assert.equal(d.accept(trade(12)), true);
+  assert.deepEqual(d.stats().openGaps, [
+    { from: 11, to: 11 },
+    { from: 13, to: 14 },
+  ]);
+  assert.equal(d.accept(trade(12)), false);
+  for (const s of [11, 13, 14]) assert.equal(d.accept(trade(s)), true);
+  assert.deepEqual(d.stats().openGaps, []);
+  assert.equal(d.accept(trade(13)), false);
+});
+
+test('does not report gaps for venues whose ids only increase', () => {
+  const d = new TradeDedupe({ contiguousSeq: false });
+  let reported = 0;
+  d.accept(trade(100));
+  d.accept(trade(250), () => reported++);
+  assert.equal(reported, 0);
+  assert.equal(d.accept(trade(150)), false, 'below the highest seq without a known hole: already covered');
+});
+
+test('resumeAfter starts after history without opening a gap', () => {
+  const d = new TradeDedupe({ contiguousSeq: true });
+  d.resumeAfter(41);
+  let reported = 0;
+  assert.equal(d.accept(trade(41)), false);
+  assert.equal(
+    d.accept(trade(42), () => reported++),
+    true,
+  );
+  assert.equal(reported, 0);
+});
+
+test('gives up the oldest gap beyond maxOpenGaps and counts it', () => {
+  const d = new TradeDedupe({ contiguousSeq: true, maxOpenGaps: 2 });
+  d.accept(trade(1));
+  d.accept(trade(3));
+  d.accept(trade(5));
+  d.accept(trade(7));
+  const s = d.stats();
+  assert.equal(s.gapsOpened, 3);
+  assert.equal(s.gapsAbandoned, 1);
+  assert.deepEqual(s.openGaps, [
+    { from: 4, to: 4 },
+    { from: 6, to: 6 },
+  ]);
+});
+
+test('deduplicates by id, within a bounded memory, when there is no sequence', () => {
+  const d = new TradeDedupe({ contiguousSeq: false, maxRecentIds: 3 });
+  for (const id of ['a', 'b', 'c']) assert.equal(d.accept(trade(undefined, id)), true);
+  assert.equal(d.accept(trade(undefined, 'b')), false);
+  assert.equal(d.accept(trade(undefined, 'd')), true);
+  assert.equal(d.accept(trade(undefined, 'a')), true, 'the oldest id was forgotten');
+});

@@ -1,0 +1,125 @@
+import type { Trade } from '../domain/trade.ts';
+
+/** A range of sequence numbers not seen yet (inclusive both ends). */
+export interface SeqGap {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface TradeDedupeOptions {
+  /**
+   * The venue numbers its trades without holes (Binance aggregate ids): a jump in `seq` means trades were
+   * missed, and is reported as a gap. Venues whose ids merely increase set this to false.
+   */
+  readonly contiguousSeq: boolean;
+  /** Open gaps remembered at most; older ones are given up (and counted). */
+  readonly maxOpenGaps?: number;
+  /** Ids remembered for venues without `seq`. */
+  readonly maxRecentIds?: number;
+}
+
+export interface TradeDedupeStats {
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly gapsOpened: number;
+  readonly gapsAbandoned: number;
+  readonly openGaps: readonly SeqGap[];
+  readonly lastSeq: number | undefined;
+}
+
+/**
+ * Deduplicates one instrument's trades from one venue, whether they come from the live stream, a REST
+ * backfill or both at once, and notices the trades that are missing.
+ *
+ * With sequence numbers it keeps the highest seq seen and the list of holes below it (a handful of ranges),
+ * so memory does not grow with traffic; a trade is new when it is above the highest or inside a hole.
+ * Without them it remembers the last `maxRecentIds` ids.
+ */
+export class TradeDedupe {
+  private lastSeq: number | undefined;
+  private gaps: { from: number; to: number }[] = [];
+  private readonly recentIds = new Set<string>();
+  private accepted = 0;
+  private duplicates = 0;
+  private gapsOpened = 0;
+  private gapsAbandoned = 0;
+  private readonly maxOpenGaps: number;
+  private readonly maxRecentIds: number;
+
+  constructor(private readonly options: TradeDedupeOptions) {
+    this.maxOpenGaps = options.maxOpenGaps ?? 64;
+    this.maxRecentIds = options.maxRecentIds ?? 20_000;
+  }
+
+  /** Starts the sequence after `seq` (the last trade already reflected in history), without opening a gap. */
+  resumeAfter(seq: number): void {
+    if (this.lastSeq === undefined || seq > this.lastSeq) this.lastSeq = seq;
+  }
+
+  /**
+   * True when the trade has not been seen before. A new trade above a hole in the sequence opens a gap, which
+   * `onGap` reports (the caller backfills it over REST).
+   */
+  accept(trade: Trade, onGap?: (gap: SeqGap) => void): boolean {
+    const seq = trade.seq;
+    if (seq === undefined) return this.acceptById(trade.id);
+    if (this.lastSeq === undefined || seq > this.lastSeq) {
+      if (this.options.contiguousSeq && this.lastSeq !== undefined && seq > this.lastSeq + 1) {
+        const gap = { from: this.lastSeq + 1, to: seq - 1 };
+        this.gaps.push(gap);
+        this.gapsOpened++;
+        if (this.gaps.length > this.maxOpenGaps) {
+          this.gaps.shift();
+          this.gapsAbandoned++;
+        }
+        onGap?.({ ...gap });
+      }
+      this.lastSeq = seq;
+      this.accepted++;
+      return true;
+    }
+    const index = this.gaps.findIndex((g) => seq >= g.from && seq <= g.to);
+    if (index < 0) {
+      this.duplicates++;
+      return false;
+    }
+    const gap = this.gaps[index] as { from: number; to: number };
+    if (gap.from === gap.to) this.gaps.splice(index, 1);
+    else if (seq === gap.from) gap.from++;
+    else if (seq === gap.to) gap.to--;
+    else this.gaps.splice(index, 1, { from: gap.from, to: seq - 1 }, { from: seq + 1, to: gap.to });
+    this.accepted++;
+    return true;
+  }
+
+  private acceptById(id: string): boolean {
+    if (this.recentIds.has(id)) {
+      this.duplicates++;
+      return false;
+    }
+    this.recentIds.add(id);
+    if (this.recentIds.size > this.maxRecentIds) {
+      // Sets iterate in insertion order: the first entry is the oldest.
+      const oldest = this.recentIds.values().next().value as string;
+      this.recentIds.delete(oldest);
+    }
+    this.accepted++;
+    return true;
+  }
+
+  /** Highest sequence number seen; backfills resume after it. */
+  get highestSeq(): number | undefined {
+    return this.lastSeq;
+  }
+
+  stats(): TradeDedupeStats {
+    return {
+      accepted: this.accepted,
+      duplicates: this.duplicates,
+      gapsOpened: this.gapsOpened,
+      gapsAbandoned: this.gapsAbandoned,
+      openGaps: this.gaps.map((g) => ({ ...g })),
+      lastSeq: this.lastSeq,
+    };
+  }
+}
