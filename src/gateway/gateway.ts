@@ -1,0 +1,463 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CANDLE_CHANNEL, type Bus } from '../bus/bus.ts';
+import { decodeCandleUpdate } from '../bus/candle-message.ts';
+import type { Config } from '../config/config.ts';
+import type { Candle } from '../domain/candle.ts';
+import type { ErrorCode } from '../domain/errors.ts';
+import { bucketEnd, type Interval } from '../domain/interval.ts';
+import {
+  historyUnavailableText,
+  parseClientMessage,
+  rateLimitedText,
+  tooManySubscriptionsText,
+  type ProtocolRules,
+  type SubscribeMessage,
+  type UnsubscribeMessage,
+} from '../protocol/client-messages.ts';
+import { CLOSE_CODES } from '../protocol/close-codes.ts';
+import { encodeError, encodeInitial, PONG_TEXT, type BarView } from '../protocol/server-messages.ts';
+import type { CandleStore } from '../store/candle-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { ClientConnection } from './client-connection.ts';
+import { Room } from './room.ts';
+import { newCounters, type RoomStats, type WsStats } from './stats.ts';
+import { Subscription } from './subscription.ts';
+import { TickScheduler } from './tick-scheduler.ts';
+
+export type { WsStats } from './stats.ts';
+
+export interface GatewayOptions {
+  /** Uses port, host, symbols, candles.closeGraceMs and gateway.*. */
+  readonly config: Config;
+  readonly bus: Bus;
+  readonly store: CandleStore;
+  readonly logger: Logger;
+  /** Reported under `aggregator` in /health/ws-stats when the aggregator runs in this process. */
+  readonly aggregatorStats?: () => { oneMinuteCandlesCount: number } & Record<string, unknown>;
+  /** Wall clock for stats and bar state; timers always use the real clock. */
+  readonly now?: () => number;
+}
+
+export interface Gateway {
+  readonly port: number;
+  /** ws://host:port (a wildcard listen host is given as the loopback address). */
+  readonly url: string;
+  stats(): WsStats;
+  /** Closes every client with 1001, stops timers and the bus subscription, and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Phases per throttle period: rooms created one after another tick 1/20 of a period apart. */
+const ROOM_PHASES = 20;
+/** How long close() waits for clients to answer the 1001 close before cutting them off. */
+const CLOSE_WAIT_MS = 1000;
+const PONG = Buffer.from(PONG_TEXT);
+const WS_PATHS = new Set(['/', '/ws']);
+
+/**
+ * Starts the HTTP + WebSocket gateway: candle rooms fed by the bus, `initial` history from the store, the
+ * limits of `config.gateway`, and /health, /health/ws-stats. Resolves once listening (port 0 picks a free port).
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, bus, store, logger } = options;
+  const limits = config.gateway;
+  const now = options.now ?? Date.now;
+  const startedAt = now();
+  const rules: ProtocolRules = {
+    symbols: config.symbols,
+    maxInitialBars: limits.maxInitialBars,
+    defaultInitialBars: limits.defaultInitialBars,
+  };
+  const rooms = new Map<string, Room<Subscription>>();
+  const clients = new Set<ClientConnection>();
+  const counters = newCounters();
+  let nextClientId = 1;
+  let shuttingDown = false;
+
+  const scheduler = new TickScheduler<Room<Subscription>>(
+    limits.throttleMs,
+    ROOM_PHASES,
+    flushRooms,
+    (room) => room.hasPending && room.members.size > 0,
+  );
+
+  function flushRooms(batch: readonly Room<Subscription>[]): void {
+    const corked: ClientConnection[] = [];
+    const at = now();
+    for (const room of batch) {
+      const messages = room.tick(at);
+      for (const m of messages) {
+        if (m.kind === 'update') counters.updatesBroadcast++;
+        else counters.revisionsBroadcast++;
+      }
+      if (messages.length === 0) continue;
+      for (const sub of room.members) {
+        const client = sub.sink as ClientConnection;
+        if (client.cork()) corked.push(client);
+        for (const m of messages) sub.offer(m);
+      }
+    }
+    for (const client of corked) client.uncork();
+  }
+
+  const stopBus = bus.subscribe(CANDLE_CHANNEL, (message) => {
+    try {
+      const update = decodeCandleUpdate(message);
+      const room = rooms.get(`${update.symbol}:${update.interval}`);
+      if (!room) return;
+      room.push(update);
+      scheduler.schedule(room);
+    } catch (err) {
+      counters.badBusMessages++;
+      logger.warn({ err, sample: message.slice(0, 200) }, 'gateway: undecodable candle message skipped');
+    }
+  });
+
+  function sendError(
+    client: ClientConnection,
+    code: ErrorCode,
+    message: string,
+    about?: { symbol: string; interval: Interval },
+  ): void {
+    counters.errorsByCode[code] = (counters.errorsByCode[code] ?? 0) + 1;
+    client.send(encodeError(code, message, about));
+  }
+
+  function removeSubscription(client: ClientConnection, sub: Subscription): void {
+    sub.end();
+    const room = sub.room;
+    client.subscriptions.delete(room.key);
+    room.members.delete(sub);
+    if (room.members.size === 0) {
+      scheduler.cancel(room);
+      rooms.delete(room.key);
+    }
+  }
+
+  function detach(client: ClientConnection): void {
+    for (const sub of [...client.subscriptions.values()]) removeSubscription(client, sub);
+  }
+
+  function closeClient(client: ClientConnection, code: number, reason: string): void {
+    if (client.closing) return;
+    client.closing = true;
+    detach(client);
+    client.ws.close(code, reason);
+  }
+
+  function onSlow(client: ClientConnection): void {
+    counters.droppedSlowClients++;
+    logger.info({ client: client.id, buffered: client.ws.bufferedAmount }, 'gateway: slow client closed');
+    closeClient(client, CLOSE_CODES.SLOW_CONSUMER, 'slow consumer');
+  }
+
+  function barViews(room: Room<Subscription>, interval: Interval, bars: readonly Candle[]): BarView[] {
+    const at = now();
+    const grace = config.candles.closeGraceMs;
+    const views: BarView[] = [];
+    for (let i = 0; i < bars.length; i++) {
+      const bar = bars[i] as Candle;
+      // History has no state: all but the newest bar are final; the newest is final once the stream said so or
+      // its interval plus the close grace has passed.
+      const closed =
+        i < bars.length - 1 || room.isKnownClosed(bar.time) || at >= bucketEnd(interval, bar.time) + grace;
+      views.push({ bar, closed, sources: [] });
+    }
+    return views;
+  }
+
+  function completeInitial(
+    client: ClientConnection,
+    sub: Subscription,
+    generation: number,
+    bars: Candle[],
+  ): void {
+    if (client.closing || !sub.isCurrent(generation)) return;
+    const { symbol, interval } = sub.room;
+    const views = barViews(sub.room, interval, bars);
+    counters.initialsSent++;
+    sub.complete(encodeInitial(symbol, interval, views), views);
+  }
+
+  function subscribe(client: ClientConnection, msg: SubscribeMessage): void {
+    const key = `${msg.symbol}:${msg.interval}`;
+    let sub = client.subscriptions.get(key);
+    if (!sub) {
+      if (client.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+        sendError(
+          client,
+          'TOO_MANY_SUBSCRIPTIONS',
+          tooManySubscriptionsText(limits.maxSubscriptionsPerConnection),
+          {
+            symbol: msg.symbol,
+            interval: msg.interval,
+          },
+        );
+        return;
+      }
+      let room = rooms.get(key);
+      if (!room) {
+        room = new Room<Subscription>(msg.symbol, msg.interval);
+        scheduler.assignSlot(room);
+        rooms.set(key, room);
+      }
+      sub = new Subscription(client, room);
+      room.members.add(sub);
+      client.subscriptions.set(key, sub);
+    }
+    // Joined before reading history: whatever the room sends from now on is held until `initial` is out.
+    const generation = sub.beginLoading();
+    const joined = sub;
+    if (msg.initialBars === 0) {
+      completeInitial(client, joined, generation, []);
+      return;
+    }
+    store
+      .recent(msg.symbol, msg.interval, msg.initialBars)
+      .then(
+        (bars) => completeInitial(client, joined, generation, bars),
+        (err: unknown) => {
+          logger.warn({ err, symbol: msg.symbol, interval: msg.interval }, 'gateway: history read failed');
+          if (client.closing || !joined.isCurrent(generation)) return;
+          const about = { symbol: msg.symbol, interval: msg.interval };
+          sendError(client, 'HISTORY_UNAVAILABLE', historyUnavailableText(msg.symbol, msg.interval), about);
+          completeInitial(client, joined, generation, []);
+        },
+      )
+      .catch((err: unknown) => logger.error({ err }, 'gateway: sending initial failed'));
+  }
+
+  function unsubscribe(client: ClientConnection, msg: UnsubscribeMessage): void {
+    const sub = client.subscriptions.get(`${msg.symbol}:${msg.interval}`);
+    if (sub) removeSubscription(client, sub);
+  }
+
+  function onMessage(client: ClientConnection, data: RawData, isBinary: boolean): void {
+    if (client.closing) return;
+    counters.messagesReceived++;
+    switch (client.limiter.hit(now())) {
+      case 'ok':
+        break;
+      case 'limited':
+        sendError(client, 'RATE_LIMITED', rateLimitedText(limits.maxMessagesPerSecond));
+        return;
+      case 'ignored':
+        return;
+      case 'flooding':
+        counters.closedForFlooding++;
+        closeClient(client, CLOSE_CODES.FLOODING, 'rate limit exceeded');
+        return;
+    }
+    if (isBinary) {
+      sendError(client, 'INVALID_MESSAGE', 'Invalid message format');
+      return;
+    }
+    const text = Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data).toString('utf8');
+    const parsed = parseClientMessage(text, rules);
+    if (!parsed.ok) {
+      sendError(client, parsed.error.code, parsed.error.message);
+      return;
+    }
+    const msg = parsed.message;
+    if (msg.type === 'ping') client.send(PONG);
+    else if (msg.type === 'subscribe') subscribe(client, msg);
+    else unsubscribe(client, msg);
+  }
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxPayloadBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+
+  function onConnection(ws: WebSocket, socket: Duplex): void {
+    const client = new ClientConnection(
+      nextClientId++,
+      ws,
+      socket,
+      limits.maxMessagesPerSecond,
+      limits.maxBufferedBytes,
+      onSlow,
+    );
+    clients.add(client);
+    counters.connectionsOpened++;
+    ws.on('message', (data, isBinary) => {
+      try {
+        onMessage(client, data, isBinary);
+      } catch (err) {
+        logger.error({ err, client: client.id }, 'gateway: message handling failed');
+      }
+    });
+    ws.on('pong', () => {
+      client.alive = true;
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') counters.closedForOversizedFrame++;
+      logger.debug({ err, client: client.id }, 'gateway: client connection error');
+    });
+    ws.on('close', () => {
+      client.closing = true;
+      detach(client);
+      clients.delete(client);
+    });
+  }
+
+  function heartbeat(): void {
+    for (const client of clients) {
+      if (!client.alive) {
+        counters.terminatedByHeartbeat++;
+        client.closing = true;
+        detach(client);
+        client.ws.terminate();
+        continue;
+      }
+      client.alive = false;
+      try {
+        client.ws.ping();
+      } catch (err) {
+        logger.debug({ err, client: client.id }, 'gateway: ping failed');
+      }
+    }
+  }
+  const heartbeatTimer = setInterval(heartbeat, limits.heartbeatMs);
+
+  function stats(): WsStats {
+    const roomStats: RoomStats[] = [];
+    const subscribed = new Set<ClientConnection>();
+    for (const room of rooms.values()) {
+      for (const sub of room.members) subscribed.add(sub.sink as ClientConnection);
+      roomStats.push({
+        key: room.key,
+        clientCount: room.members.size,
+        hasCandle: room.hasCandle,
+        lastBroadcast: room.lastBroadcast,
+      });
+    }
+    let aggregator: WsStats['aggregator'];
+    try {
+      aggregator = options.aggregatorStats?.() ?? { oneMinuteCandlesCount: 0, inProcess: false };
+    } catch (err) {
+      logger.warn({ err }, 'gateway: aggregator stats failed');
+      aggregator = { oneMinuteCandlesCount: 0, inProcess: true, error: 'unavailable' };
+    }
+    return {
+      connections: clients.size,
+      broadcaster: { totalRooms: rooms.size, totalClients: subscribed.size, rooms: roomStats },
+      aggregator,
+      gateway: { ...counters, errorsByCode: { ...counters.errorsByCode } },
+    };
+  }
+
+  function health(): Record<string, unknown> {
+    return {
+      status: 'ok',
+      uptimeMs: now() - startedAt,
+      connections: clients.size,
+      rooms: rooms.size,
+      symbols: config.symbols,
+    };
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = pathOf(req.url);
+    if (path === '/health' || path === '/health/ws-stats') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendJson(res, 405, { error: 'Method not allowed', allow: 'GET, HEAD' });
+        return;
+      }
+      sendJson(res, 200, path === '/health' ? health() : stats());
+      return;
+    }
+    sendJson(res, 404, { error: 'Not found' });
+  }
+
+  const server = createServer(onRequest);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err) => logger.debug({ err }, 'gateway: socket error during upgrade'));
+    if (shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    if (!WS_PATHS.has(pathOf(req.url))) {
+      const body = '{"error":"Not found"}';
+      socket.end(
+        `HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error({ err }, 'gateway: server error'));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `ws://${urlHost(config.host)}:${port}`;
+  logger.info({ url }, 'gateway: listening');
+
+  async function close(): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    clearInterval(heartbeatTimer);
+    scheduler.stop();
+    stopBus();
+    const closed: Promise<void>[] = [];
+    for (const client of clients) {
+      closed.push(new Promise((resolve) => client.ws.once('close', () => resolve())));
+      closeClient(client, CLOSE_CODES.GOING_AWAY, 'server shutting down');
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(closed),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const client of clients) client.ws.terminate();
+    await new Promise<void>((resolve) => {
+      wss.close(() => resolve());
+    });
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  return { port, url, stats, close };
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}

@@ -1,0 +1,137 @@
+import type { Candle, CandleUpdate } from '../domain/candle.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import type { Interval } from '../domain/interval.ts';
+import { encodeRevision, encodeUpdate, type BarView } from '../protocol/server-messages.ts';
+
+/** One message a room sends at a tick: serialized once, the same bytes for every member. */
+export interface RoomMessage extends BarView {
+  readonly kind: 'update' | 'revision';
+  readonly payload: Buffer;
+}
+
+interface Pending {
+  bar: Candle;
+  closed: boolean;
+  sources: readonly VenueId[];
+}
+
+/**
+ * The conflating queue of one (symbol, interval) room.
+ *
+ * Updates of the stream (`live`, `closed`) keep one entry per bar time, newest state wins; a tick sends at most
+ * one `update`, the oldest pending bar first, so a closed bar's final state always leaves before the next bar's
+ * first update and nothing is dropped, only merged. `update` bar times never go backwards: a change to a bar
+ * older than the newest one the stream has shown (a `revised` bar, or a late `closed`) becomes a `revision`,
+ * which a chart that appends every newer `update` cannot mistake for a new bar. All pending revisions leave at
+ * the next tick, in arrival order, one per bar time (newest state).
+ */
+export class Room<M = unknown> {
+  readonly key: string;
+  /** Subscriptions of this room; the room exists while this is not empty. */
+  readonly members = new Set<M>();
+  /** Time of the last tick that sent something, ms; null before the first. */
+  lastBroadcast: number | null = null;
+  /** Scheduling state owned by the TickScheduler. */
+  slot = 0;
+  lastTickAt = Number.NEGATIVE_INFINITY;
+  dueAt: number | null = null;
+
+  /** Newest bar time sent or queued as an `update`. */
+  private streamTime = Number.NEGATIVE_INFINITY;
+  private readonly updates: Pending[] = [];
+  private readonly revisions: Pending[] = [];
+  private readonly revisionAt = new Map<number, Pending>();
+  /** Newest bar time seen in a closed or revised state. */
+  private closedThrough = Number.NEGATIVE_INFINITY;
+  private seen = false;
+
+  constructor(
+    readonly symbol: string,
+    readonly interval: Interval,
+  ) {
+    this.key = `${symbol}:${interval}`;
+  }
+
+  /** True once the room has received a bar from the stream. */
+  get hasCandle(): boolean {
+    return this.seen;
+  }
+
+  get hasPending(): boolean {
+    return this.updates.length > 0 || this.revisions.length > 0;
+  }
+
+  /** Whether the stream has said that the bar starting at `time` is final. */
+  isKnownClosed(time: number): boolean {
+    return time <= this.closedThrough;
+  }
+
+  /** Takes one CandleUpdate of this room's stream. */
+  push(update: CandleUpdate): void {
+    const bar = update.bar;
+    const closed = update.state !== 'live';
+    this.seen = true;
+    if (closed && bar.time > this.closedThrough) this.closedThrough = bar.time;
+
+    const queued = this.findUpdate(bar.time);
+    if (queued) {
+      queued.bar = bar;
+      // Final stays final: a stale `live` arriving after `closed` must not reopen the bar.
+      queued.closed = queued.closed || closed;
+      queued.sources = update.sources;
+      return;
+    }
+    if (update.state !== 'revised' && bar.time >= this.streamTime) {
+      this.streamTime = bar.time;
+      this.updates.push({ bar, closed, sources: update.sources });
+      return;
+    }
+    const revision = this.revisionAt.get(bar.time);
+    if (revision) {
+      revision.bar = bar;
+      revision.sources = update.sources;
+      return;
+    }
+    const entry: Pending = { bar, closed: true, sources: update.sources };
+    this.revisions.push(entry);
+    this.revisionAt.set(bar.time, entry);
+  }
+
+  /**
+   * The messages of one tick: every pending revision, then at most one update. Empty when nothing is pending.
+   * `now` is recorded as lastBroadcast when something is sent.
+   */
+  tick(now: number): RoomMessage[] {
+    const out: RoomMessage[] = [];
+    for (const r of this.revisions) {
+      const view = { bar: r.bar, closed: true, sources: r.sources };
+      out.push({
+        kind: 'revision',
+        ...view,
+        payload: Buffer.from(encodeRevision(this.symbol, this.interval, view)),
+      });
+    }
+    this.revisions.length = 0;
+    this.revisionAt.clear();
+    const u = this.updates.shift();
+    if (u) {
+      const view = { bar: u.bar, closed: u.closed, sources: u.sources };
+      out.push({
+        kind: 'update',
+        ...view,
+        payload: Buffer.from(encodeUpdate(this.symbol, this.interval, view)),
+      });
+    }
+    if (out.length > 0) this.lastBroadcast = now;
+    return out;
+  }
+
+  private findUpdate(time: number): Pending | undefined {
+    for (let i = this.updates.length - 1; i >= 0; i--) {
+      const u = this.updates[i] as Pending;
+      if (u.bar.time === time) return u;
+      if (u.bar.time < time) return undefined;
+    }
+    return undefined;
+  }
+}
