@@ -69,12 +69,13 @@ function bar(
 function assertBar(got: Candle | undefined, want: Partial<Candle>, label = ''): void {
   assert.ok(got, `${label}: no bar`);
   for (const [key, value] of Object.entries(want)) {
-    const actual = got[key as keyof Candle];
+    const actual: number | Decimal = got[key as keyof Candle];
     if (typeof value === 'number') assert.equal(actual, value, `${label} ${key}`);
     else {
+      const want = value as Decimal;
       assert.ok(
-        eq(actual as Decimal, value),
-        `${label} ${key}: ${toPlainString(actual as Decimal)} != ${toPlainString(value)}`,
+        eq(actual as Decimal, want),
+        `${label} ${key}: ${toPlainString(actual as Decimal)} != ${toPlainString(want)}`,
       );
     }
   }
