@@ -1,0 +1,262 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TickwireError } from '../../domain/errors.ts';
+
+/**
+ * A small JSON-over-HTTP client for venue REST APIs: request pacing, timeouts and bounded retries, with failures
+ * turned into catalogue errors (VENUE_UNREACHABLE, VENUE_RATE_LIMITED, VENUE_REJECTED). Knows nothing of any venue.
+ */
+
+export interface TokenBucketOptions {
+  /** Largest burst, in cost units (a venue's request weight). */
+  readonly capacity: number;
+  /** Units refilled per second. */
+  readonly refillPerSecond: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Paces requests by cost: `take(cost)` resolves once `cost` units are available. Waiters are served in order, so a
+ * heavy request is not starved by light ones.
+ */
+export class TokenBucket {
+  readonly capacity: number;
+  readonly refillPerSecond: number;
+  private tokens: number;
+  private updatedAt: number;
+  private tail: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+
+  constructor(options: TokenBucketOptions) {
+    if (!(options.capacity > 0) || !(options.refillPerSecond > 0)) {
+      throw new RangeError('token bucket capacity and refillPerSecond must be positive');
+    }
+    this.capacity = options.capacity;
+    this.refillPerSecond = options.refillPerSecond;
+    this.now = options.now ?? Date.now;
+    this.tokens = options.capacity;
+    this.updatedAt = this.now();
+  }
+
+  /** Units available right now. */
+  available(): number {
+    this.refill();
+    return this.tokens;
+  }
+
+  /** Waits until `cost` units (capped at capacity) are available, then takes them. */
+  take(cost: number): Promise<void> {
+    const next = this.tail.then(() => this.acquire(Math.min(Math.max(cost, 0), this.capacity)));
+    this.tail = next;
+    return next;
+  }
+
+  /** Lowers the available units to at most `units`: the server reported more usage than we counted. */
+  limitTo(units: number): void {
+    this.refill();
+    this.tokens = Math.min(this.tokens, Math.max(units, 0));
+  }
+
+  private refill(): void {
+    const now = this.now();
+    const elapsed = now - this.updatedAt;
+    if (elapsed > 0) {
+      this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.refillPerSecond) / 1000);
+      this.updatedAt = now;
+    }
+  }
+
+  private async acquire(cost: number): Promise<void> {
+    for (;;) {
+      this.refill();
+      if (this.tokens >= cost) {
+        this.tokens -= cost;
+        return;
+      }
+      await sleep(Math.ceil(((cost - this.tokens) * 1000) / this.refillPerSecond));
+    }
+  }
+}
+
+export interface HttpJsonClientOptions {
+  /** Who answers, for error messages ("binance"). */
+  readonly name: string;
+  /** Per-attempt timeout. Default 10 s. */
+  readonly timeoutMs?: number;
+  /** Retries after the first attempt for timeouts, network errors, 5xx, 429 and 418. Default 4. */
+  readonly maxRetries?: number;
+  /** First backoff delay for timeouts, network errors and 5xx; doubles per retry. Default 500 ms. */
+  readonly retryBaseMs?: number;
+  /** Backoff cap. Default 8 s. */
+  readonly retryMaxMs?: number;
+  /** A Retry-After longer than this is not waited for: the request fails with VENUE_RATE_LIMITED. Default 60 s. */
+  readonly maxRetryAfterMs?: number;
+  /** Paces requests; each takes its `weight` from it. */
+  readonly limiter?: TokenBucket;
+  /** Largest accepted response body. Default 16 MiB. */
+  readonly maxBodyBytes?: number;
+}
+
+export interface HttpJsonResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: unknown;
+}
+
+const RATE_LIMIT_STATUSES = new Set([429, 418]);
+
+/** GETs JSON with pacing, timeouts and bounded retries. */
+export class HttpJsonClient {
+  private readonly name: string;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly maxBodyBytes: number;
+  readonly limiter: TokenBucket | undefined;
+
+  constructor(options: HttpJsonClientOptions) {
+    this.name = options.name;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxRetries = options.maxRetries ?? 4;
+    this.retryBaseMs = options.retryBaseMs ?? 500;
+    this.retryMaxMs = options.retryMaxMs ?? 8_000;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+    this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+    this.limiter = options.limiter;
+  }
+
+  /**
+   * GETs `url` and parses the JSON body of a 2xx answer. Retries (bounded) on timeout, network error, 5xx and
+   * 429/418 (honouring Retry-After). Throws TickwireError: VENUE_REJECTED for other 4xx, VENUE_RATE_LIMITED when
+   * rate limiting outlasts the retries or Retry-After is too long, VENUE_UNREACHABLE otherwise.
+   */
+  async getJson(url: string, weight = 1): Promise<HttpJsonResponse> {
+    const label = `${this.name} GET ${url}`;
+    for (let attempt = 0; ; attempt++) {
+      if (this.limiter) await this.limiter.take(weight);
+      const last = attempt >= this.maxRetries;
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          signal: AbortSignal.timeout(this.timeoutMs),
+          headers: { accept: 'application/json' },
+        });
+      } catch (err) {
+        const timedOut = (err as Error).name === 'TimeoutError';
+        const why = timedOut ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(err);
+        if (last) {
+          throw new TickwireError('VENUE_UNREACHABLE', `${label}: ${why} (after ${attempt + 1} attempts)`, {
+            cause: err,
+          });
+        }
+        await sleep(this.backoff(attempt));
+        continue;
+      }
+
+      if (RATE_LIMIT_STATUSES.has(response.status)) {
+        await discard(response);
+        this.limiter?.limitTo(0);
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+        const wait = retryAfter ?? this.backoff(attempt);
+        if (last || wait > this.maxRetryAfterMs) {
+          const after = retryAfter === undefined ? '' : `; retry after ${Math.ceil(retryAfter / 1000)} s`;
+          throw new TickwireError(
+            'VENUE_RATE_LIMITED',
+            `${label}: HTTP ${response.status} (${response.status === 418 ? 'IP banned' : 'rate limited'})${after}`,
+          );
+        }
+        await sleep(wait);
+        continue;
+      }
+
+      if (response.status >= 500) {
+        const text = await readText(response, 2048).catch(() => '');
+        if (last) {
+          throw new TickwireError(
+            'VENUE_UNREACHABLE',
+            `${label}: HTTP ${response.status}${text ? ` ${snippet(text)}` : ''} (after ${attempt + 1} attempts)`,
+          );
+        }
+        await sleep(this.backoff(attempt));
+        continue;
+      }
+
+      let text: string;
+      try {
+        text = await readText(response, this.maxBodyBytes);
+      } catch (err) {
+        if (last) {
+          throw new TickwireError(
+            'VENUE_UNREACHABLE',
+            `${label}: reading the body failed: ${(err as Error).message}`,
+            {
+              cause: err,
+            },
+          );
+        }
+        await sleep(this.backoff(attempt));
+        continue;
+      }
+      if (response.status < 200 || response.status >= 300) {
+        throw new TickwireError('VENUE_REJECTED', `${label}: HTTP ${response.status} ${snippet(text)}`);
+      }
+      try {
+        return { status: response.status, headers: response.headers, body: JSON.parse(text) as unknown };
+      } catch {
+        throw new TickwireError('VENUE_REJECTED', `${label}: answer is not JSON: ${snippet(text)}`);
+      }
+    }
+  }
+
+  /** Full-jitter exponential backoff: uniform in [0, min(cap, base·2^attempt)], at least 1 ms. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** attempt);
+    return Math.max(1, Math.floor(Math.random() * ceiling));
+  }
+}
+
+/** Retry-After as seconds or an HTTP date → ms to wait; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+async function readText(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await discard(response);
+    throw new Error(`body of ${declared} bytes exceeds ${maxBytes}`);
+  }
+  if (!response.body) return '';
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for await (const chunk of response.body) {
+    bytes += chunk.byteLength;
+    if (bytes > maxBytes) {
+      await response.body.cancel().catch(() => undefined);
+      throw new Error(`body exceeds ${maxBytes} bytes`);
+    }
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
+}
+
+function describeNetworkError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
+  return (err as Error).message;
+}
