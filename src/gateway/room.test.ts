@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { makeBar, makeUpdate } from '../../test/gateway/helpers.ts';
+import { Room, type RoomMessage } from './room.ts';
+
+const M = 60_000;
+const T0 = Date.UTC(2024, 9, 24, 10, 0);
+
+function summary(messages: RoomMessage[]): string[] {
+  return messages.map((m) => {
+    const json = JSON.parse(m.payload.toString('utf8')) as {
+      type: string;
+      bar: { close: number; closed: boolean };
+    };
+    assert.equal(json.type, m.kind);
+    return `${m.kind}@${(m.bar.time - T0) / M}:${json.bar.close}${json.bar.closed ? 'c' : ''}`;
+  });
+}
+
+describe('Room', () => {
+  it('conflates updates of the live bar into one per tick, newest state', () => {
+    const room = new Room('BTC/USDT', '1m');
+    for (const c of ['1', '2', '3']) room.push(makeUpdate(makeBar(T0, c)));
+    assert.deepEqual(summary(room.tick(1)), ['update@0:3']);
+    assert.equal(room.hasPending, false);
+    assert.deepEqual(room.tick(2), []);
+    assert.equal(room.lastBroadcast, 1);
+  });
+
+  it("sends a closed bar's final state one tick before the next bar's first update", () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '1')));
+    room.push(makeUpdate(makeBar(T0, '2'), 'closed'));
+    room.push(makeUpdate(makeBar(T0 + M, '3')));
+    room.push(makeUpdate(makeBar(T0 + M, '4')));
+    assert.deepEqual(summary(room.tick(1)), ['update@0:2c']);
+    room.push(makeUpdate(makeBar(T0 + M, '5')));
+    assert.deepEqual(summary(room.tick(2)), ['update@1:5']);
+    assert.deepEqual(room.tick(3), []);
+  });
+
+  it('keeps a bar closed when a stale live state arrives after its close', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '2'), 'closed'));
+    room.push(makeUpdate(makeBar(T0, '1')));
+    assert.deepEqual(summary(room.tick(1)), ['update@0:1c']);
+  });
+
+  it('sends the close of the bar already sent live as an update, not a revision', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '1')));
+    room.tick(1);
+    room.push(makeUpdate(makeBar(T0, '2'), 'closed'));
+    assert.deepEqual(summary(room.tick(2)), ['update@0:2c']);
+  });
+
+  it('sends corrections of past bars as revisions at the next tick, in order, one per bar', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0 + 5 * M, '9')));
+    room.tick(1);
+    room.push(makeUpdate(makeBar(T0 + 2 * M, '7'), 'revised'));
+    room.push(makeUpdate(makeBar(T0 + M, '6'), 'revised'));
+    room.push(makeUpdate(makeBar(T0 + 2 * M, '8'), 'revised'));
+    // A late `closed` of an older bar must not travel as an update either.
+    room.push(makeUpdate(makeBar(T0 + 3 * M, '5'), 'closed'));
+    room.push(makeUpdate(makeBar(T0 + 5 * M, '10')));
+    assert.deepEqual(summary(room.tick(2)), [
+      'revision@2:8c',
+      'revision@1:6c',
+      'revision@3:5c',
+      'update@5:10',
+    ]);
+    assert.equal(room.isKnownClosed(T0 + 3 * M), true);
+    assert.equal(room.isKnownClosed(T0 + 4 * M), false);
+  });
+
+  it('folds a revision of a bar still queued as an update into that update', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '1'), 'closed'));
+    room.push(makeUpdate(makeBar(T0 + M, '2')));
+    room.push(makeUpdate(makeBar(T0, '1.5'), 'revised'));
+    assert.deepEqual(summary(room.tick(1)), ['update@0:1.5c']);
+    assert.deepEqual(summary(room.tick(2)), ['update@1:2']);
+  });
+
+  it('serializes a tick once: every member gets the same Buffer', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '0.00002894')));
+    const [m] = room.tick(1);
+    assert.ok(m && Buffer.isBuffer(m.payload));
+    assert.ok(m.payload.toString().includes('"close":0.00002894'));
+  });
+});

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseClientMessage, type ParseResult, type ProtocolRules } from './client-messages.ts';
+
+const rules: ProtocolRules = { symbols: ['BTC/USDT'], maxInitialBars: 5000, defaultInitialBars: 100 };
+const parse = (value: unknown, r: ProtocolRules = rules): ParseResult =>
+  parseClientMessage(typeof value === 'string' ? value : JSON.stringify(value), r);
+
+function error(result: ParseResult): { code: string; message: string } {
+  assert.equal(result.ok, false, 'expected an error result');
+  return (result as Extract<ParseResult, { ok: false }>).error;
+}
+
+describe('parseClientMessage', () => {
+  it('accepts a subscribe and keeps its initialBars', () => {
+    assert.deepEqual(parse({ type: 'subscribe', symbol: 'BTC/USDT', interval: '5m', initialBars: 100 }), {
+      ok: true,
+      message: { type: 'subscribe', symbol: 'BTC/USDT', interval: '5m', initialBars: 100 },
+    });
+  });
+
+  it('defaults initialBars to the configured default', () => {
+    const r = parse(
+      { type: 'subscribe', symbol: 'BTC/USDT', interval: '1W' },
+      { ...rules, defaultInitialBars: 42 },
+    );
+    assert.deepEqual(r, {
+      ok: true,
+      message: { type: 'subscribe', symbol: 'BTC/USDT', interval: '1W', initialBars: 42 },
+    });
+  });
+
+  it('caps a default that exceeds the maximum at the maximum', () => {
+    const r = parse(
+      { type: 'subscribe', symbol: 'BTC/USDT', interval: '1m' },
+      { ...rules, maxInitialBars: 10 },
+    );
+    assert.ok(r.ok && r.message.type === 'subscribe' && r.message.initialBars === 10);
+  });
+
+  it('accepts initialBars 0 and the maximum', () => {
+    for (const n of [0, 5000]) {
+      const r = parse({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: n });
+      assert.ok(r.ok && r.message.type === 'subscribe' && r.message.initialBars === n);
+    }
+  });
+
+  it('accepts unsubscribe and ping, ignoring extra fields', () => {
+    assert.deepEqual(parse({ type: 'unsubscribe', symbol: 'BTC/USDT', interval: '1h', id: 7 }), {
+      ok: true,
+      message: { type: 'unsubscribe', symbol: 'BTC/USDT', interval: '1h' },
+    });
+    assert.deepEqual(parse({ type: 'ping', ts: 1 }), { ok: true, message: { type: 'ping' } });
+  });
+
+  it('answers an unknown interval with the exact text of the API document', () => {
+    const e = error(parse({ type: 'subscribe', symbol: 'BTC/USDT', interval: '10m' }));
+    assert.equal(e.code, 'INVALID_INTERVAL');
+    assert.equal(e.message, 'Invalid interval: 10m. Valid: 1m, 5m, 15m, 1h, 4h, 1D, 1W');
+    assert.equal(
+      error(parse({ type: 'unsubscribe', symbol: 'BTC/USDT', interval: '1d' })).code,
+      'INVALID_INTERVAL',
+    );
+  });
+
+  it('answers an unknown symbol with the exact text for one configured symbol', () => {
+    const e = error(parse({ type: 'subscribe', symbol: 'ETH/USDT', interval: '1m' }));
+    assert.equal(e.code, 'INVALID_SYMBOL');
+    assert.equal(e.message, 'Invalid symbol: ETH/USDT. Only BTC/USDT is supported.');
+  });
+
+  it('lists every configured symbol when there are several', () => {
+    const many = { ...rules, symbols: ['BTC/USDT', 'ETH/USDT'] };
+    const e = error(parse({ type: 'subscribe', symbol: 'X', interval: '1m' }, many));
+    assert.equal(e.message, 'Invalid symbol: X. Only BTC/USDT, ETH/USDT are supported.');
+    assert.ok(parse({ type: 'subscribe', symbol: 'ETH/USDT', interval: '1m' }, many).ok);
+  });
+
+  it('cuts very long echoed values', () => {
+    const e = error(parse({ type: 'subscribe', symbol: 'BTC/USDT', interval: 'x'.repeat(1000) }));
+    assert.equal(e.message, `Invalid interval: ${'x'.repeat(64)}…. Valid: 1m, 5m, 15m, 1h, 4h, 1D, 1W`);
+  });
+
+  it('rejects initialBars above the maximum, negative or fractional with INVALID_INITIAL_BARS', () => {
+    for (const n of [5001, -1, 1.5]) {
+      const e = error(parse({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: n }));
+      assert.equal(e.code, 'INVALID_INITIAL_BARS');
+      assert.equal(e.message, `Invalid initialBars: ${n}. Must be an integer from 0 to 5000.`);
+    }
+  });
+
+  it('answers malformed JSON, non-objects, unknown types, missing and wrong-typed fields with Invalid message format', () => {
+    const bad: unknown[] = [
+      '{"type":"subscribe"',
+      '',
+      'null',
+      '42',
+      '"ping"',
+      '[{"type":"ping"}]',
+      {},
+      { type: 'hello' },
+      { type: 'PING' },
+      { type: 7 },
+      { type: 'subscribe', interval: '1m' },
+      { type: 'subscribe', symbol: 'BTC/USDT' },
+      { type: 'subscribe', symbol: 1, interval: '1m' },
+      { type: 'subscribe', symbol: 'BTC/USDT', interval: 5 },
+      { type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: '100' },
+      { type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: null },
+      { type: 'unsubscribe', symbol: 'BTC/USDT' },
+      { type: 'unsubscribe', symbol: ['BTC/USDT'], interval: '1m' },
+    ];
+    for (const value of bad) {
+      const e = error(parse(value));
+      assert.deepEqual(
+        e,
+        { code: 'INVALID_MESSAGE', message: 'Invalid message format' },
+        JSON.stringify(value),
+      );
+    }
+  });
+});

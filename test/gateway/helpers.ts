@@ -1,0 +1,136 @@
+import { once } from 'node:events';
+import { WebSocket } from 'ws';
+import type { Config } from '../../src/config/config.ts';
+import { DEFAULT_CONFIG, configSchema } from '../../src/config/config.ts';
+import type { Candle, CandleState, CandleUpdate } from '../../src/domain/candle.ts';
+import { parseDecimal } from '../../src/domain/decimal.ts';
+import type { Interval } from '../../src/domain/interval.ts';
+
+/** A bar with exact decimals; high/low follow open/close unless given. */
+export function makeBar(
+  time: number,
+  close: string,
+  trades = 1,
+  extra: Partial<{ open: string; high: string; low: string; volume: string; quoteVolume: string }> = {},
+): Candle {
+  const open = extra.open ?? close;
+  const d = parseDecimal;
+  return {
+    time,
+    open: d(open),
+    high: d(extra.high ?? (Number(open) > Number(close) ? open : close)),
+    low: d(extra.low ?? (Number(open) < Number(close) ? open : close)),
+    close: d(close),
+    volume: d(extra.volume ?? String(trades)),
+    quoteVolume: d(extra.quoteVolume ?? '0'),
+    takerBuyVolume: d('0'),
+    takerBuyQuoteVolume: d('0'),
+    trades,
+  };
+}
+
+export function makeUpdate(
+  bar: Candle,
+  state: CandleState = 'live',
+  symbol = 'BTC/USDT',
+  interval: Interval = '1m',
+): CandleUpdate {
+  return { symbol, interval, state, bar, sources: ['binance'] };
+}
+
+type GatewayLimits = Config['gateway'];
+
+/** A validated test configuration on loopback, any port, with gateway limits overridden. */
+export function testConfig(gateway: Partial<GatewayLimits> = {}, symbols?: string[]): Config {
+  return configSchema.parse({
+    ...DEFAULT_CONFIG,
+    port: 0,
+    host: '127.0.0.1',
+    logLevel: 'silent',
+    ...(symbols ? { symbols } : {}),
+    gateway: { ...DEFAULT_CONFIG.gateway, ...gateway },
+  });
+}
+
+export interface JsonMessage {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+/** A ws client that records every text message parsed as JSON and lets a test await the next matching one. */
+export class TestClient {
+  readonly messages: JsonMessage[] = [];
+  private waiters: { match: (m: JsonMessage) => boolean; resolve: (m: JsonMessage) => void; from: number }[] = [];
+  closeCode: number | undefined;
+  readonly closed: Promise<number>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) throw new Error('server sent a binary frame');
+      const m = JSON.parse(data.toString('utf8')) as JsonMessage;
+      this.messages.push(m);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.match(m)) return true;
+        w.resolve(m);
+        return false;
+      });
+    });
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code: number) => {
+        this.closeCode = code;
+        resolve(code);
+      });
+    });
+    ws.on('error', () => {});
+  }
+
+  static async connect(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, options);
+    const client = new TestClient(ws);
+    await once(ws, 'open');
+    return client;
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** Resolves with the first message (already received or future) after index `from` that matches. */
+  next(match: (m: JsonMessage) => boolean, timeoutMs = 3000, from = 0): Promise<JsonMessage> {
+    const found = this.messages.slice(from).find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        match,
+        from,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+    });
+  }
+
+  /** The next message of `type` received after the call. */
+  nextOfType(type: string, timeoutMs = 3000): Promise<JsonMessage> {
+    return this.next((m) => m.type === type, timeoutMs, this.messages.length);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` until it returns true or the time runs out. */
+export async function waitFor(check: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
