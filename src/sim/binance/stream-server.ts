@@ -1,0 +1,451 @@
+/**
+ * Binance market streams over WebSocket: raw (`/ws/<stream>`) and combined (`/stream?streams=a/b`) connections,
+ * run-time SUBSCRIBE/UNSUBSCRIBE, and Binance's connection rules: a ping frame every 20 s and termination without a
+ * matching pong within 60 s, at most 5 incoming messages (frames, pings, pongs) per second, at most 1024 streams,
+ * a 24 h lifetime. A client that cannot keep up (send buffer over a bound) is dropped.
+ *
+ * Every event is serialised once and the same string goes to each subscriber.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { MINUTE_MS } from '../../domain/interval.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import type { VenueFaultState } from '../faults.ts';
+import { aggregateMinutes, type MinuteBar } from '../market/bars.ts';
+import { bucketStartOf } from '../market/buckets.ts';
+import { barAt } from '../market/kline-query.ts';
+import { fillLots, type MarketListener, type SimMarket, type SimTrade } from '../market/market.ts';
+import { klinePayload } from './format.ts';
+import { isErrorReply, parseControlMessage, type BinanceControlRequest } from './requests.ts';
+import { bookUpdateId } from './rest.ts';
+import { parseStreamName, type ParsedStream } from './streams.ts';
+import type { BinanceSimInstrument, BinanceSimInstruments } from './symbols.ts';
+import type {
+  BinanceSimAggTradeEvent,
+  BinanceSimBookTicker,
+  BinanceSimErrorReply,
+  BinanceSimKlineEvent,
+  BinanceSimResult,
+  BinanceSimTicker,
+  BinanceSimTradeEvent,
+} from './wire.ts';
+
+export interface BinanceStreamSettings {
+  /** Server ping frame period (Binance: 20 s). */
+  readonly pingIntervalMs: number;
+  /** A connection whose last matching pong is older than this is terminated (Binance: 60 s). */
+  readonly pongTimeoutMs: number;
+  /** Period of kline pushes while a bar is open (Binance: 2 s). */
+  readonly klinePushMs: number;
+  /** Period of 24 h ticker pushes (Binance: 1 s). */
+  readonly tickerPushMs: number;
+  /** Incoming messages per second before disconnecting (Binance: 5). */
+  readonly maxIncomingPerSecond: number;
+  /** Streams per connection (Binance: 1024). */
+  readonly maxStreamsPerConnection: number;
+  /** Largest accepted incoming frame. */
+  readonly maxPayloadBytes: number;
+  /** A client whose unsent data exceeds this is dropped as too slow. */
+  readonly maxBufferedBytes: number;
+  /** Connections are closed after this long (Binance: 24 h). */
+  readonly connectionLifetimeMs: number;
+}
+
+const DAY_OF_MINUTES = 1440;
+
+class Connection {
+  readonly streams = new Map<string, ParsedStream | undefined>();
+  /** Times of the latest incoming messages, as a ring, for the per-second limit. */
+  private readonly arrivals: number[];
+  private arrivalIndex = 0;
+  private readonly outstandingPings: string[] = [];
+  lastAliveAt: number;
+  lifetimeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly socket: WebSocket,
+    public combined: boolean,
+    limitPerSecond: number,
+  ) {
+    this.arrivals = new Array<number>(Math.max(1, limitPerSecond)).fill(Number.NEGATIVE_INFINITY);
+    this.lastAliveAt = performance.now();
+  }
+
+  /** Records an incoming message; false when it is one too many within the last second. */
+  admit(now: number): boolean {
+    const oldest = this.arrivals[this.arrivalIndex] as number;
+    this.arrivals[this.arrivalIndex] = now;
+    this.arrivalIndex = (this.arrivalIndex + 1) % this.arrivals.length;
+    return now - oldest >= 1000;
+  }
+
+  pinged(payload: string): void {
+    this.outstandingPings.push(payload);
+    if (this.outstandingPings.length > 8) this.outstandingPings.shift();
+  }
+
+  /** Only a pong echoing one of our pings keeps the connection alive; unsolicited pongs do not. */
+  ponged(payload: string, now: number): void {
+    const i = this.outstandingPings.indexOf(payload);
+    if (i < 0) return;
+    this.outstandingPings.splice(0, i + 1);
+    this.lastAliveAt = now;
+  }
+}
+
+export class BinanceStreamServer implements MarketListener {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  /** Stream key → subscribed connections. */
+  private readonly subscribers = new Map<string, Set<Connection>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unsubscribeMarkets: (() => void)[] = [];
+  private pingCounter = 0;
+
+  constructor(
+    private readonly instruments: BinanceSimInstruments,
+    private readonly faults: VenueFaultState,
+    private readonly now: () => number,
+    private readonly settings: BinanceStreamSettings,
+    private readonly logger: Logger,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: settings.maxPayloadBytes,
+      clientTracking: false,
+    });
+    for (const instrument of instruments.all())
+      this.unsubscribeMarkets.push(instrument.market.subscribe(this));
+    this.timers.push(setInterval(() => this.heartbeat(), settings.pingIntervalMs));
+    this.timers.push(setInterval(() => this.pushOpenKlines(), settings.klinePushMs));
+    this.timers.push(setInterval(() => this.pushTickers(), settings.tickerPushMs));
+  }
+
+  /** Accepts an upgrade for `path` ("/ws", "/ws/<streams>", "/stream?streams=..."); anything else gets a 404. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, url: URL): void {
+    let names: string[];
+    let combined: boolean;
+    if (path === '/stream') {
+      combined = true;
+      names = (url.searchParams.get('streams') ?? '').split('/');
+    } else if (path === '/ws' || path.startsWith('/ws/')) {
+      combined = false;
+      names = path.slice('/ws/'.length).split('/');
+    } else {
+      rejectUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    names = names.filter((n) => n !== '');
+    if (names.length > this.settings.maxStreamsPerConnection) {
+      rejectUpgrade(socket, 400, 'Bad Request');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, combined, names));
+  }
+
+  /** Terminates every connection; returns how many there were. */
+  dropConnections(): number {
+    const count = this.connections.size;
+    for (const conn of [...this.connections]) conn.socket.terminate();
+    return count;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    for (const off of this.unsubscribeMarkets) off();
+    this.dropConnections();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private accept(socket: WebSocket, combined: boolean, names: readonly string[]): void {
+    const conn = new Connection(socket, combined, this.settings.maxIncomingPerSecond);
+    this.connections.add(conn);
+    for (const name of names) this.subscribe(conn, name);
+    conn.lifetimeTimer = setTimeout(
+      () => socket.close(1000, 'connection lifetime reached'),
+      this.settings.connectionLifetimeMs,
+    );
+    const overLimit = (): boolean => {
+      if (conn.admit(performance.now())) return false;
+      this.logger.debug(
+        { venue: 'binance' },
+        'sim: client exceeded the incoming message rate; disconnecting',
+      );
+      socket.close(1008, 'Too many requests');
+      return true;
+    };
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (overLimit()) return;
+      this.onControl(conn, isBinary ? '' : rawToString(data));
+    });
+    socket.on('ping', () => void overLimit());
+    socket.on('pong', (data: Buffer) => {
+      if (!overLimit()) conn.ponged(data.toString(), performance.now());
+    });
+    socket.on('error', (err) =>
+      this.logger.debug({ venue: 'binance', err: err.message }, 'sim: client socket error'),
+    );
+    socket.on('close', () => this.remove(conn));
+  }
+
+  private remove(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    clearTimeout(conn.lifetimeTimer);
+    for (const [name] of conn.streams) this.unsubscribe(conn, name);
+  }
+
+  private subscribe(conn: Connection, name: string): void {
+    if (conn.streams.has(name)) return;
+    const parsed = parseStreamName(name);
+    conn.streams.set(name, parsed);
+    if (parsed === undefined || this.instruments.getByStreamName(parsed.symbol) === undefined) return;
+    let set = this.subscribers.get(parsed.key);
+    if (set === undefined) this.subscribers.set(parsed.key, (set = new Set()));
+    set.add(conn);
+  }
+
+  private unsubscribe(conn: Connection, name: string): void {
+    const parsed = conn.streams.get(name);
+    if (!conn.streams.delete(name) || parsed === undefined) return;
+    // Another name of the same stream (e.g. upper-case symbol) may still hold the subscription.
+    for (const other of conn.streams.values()) if (other?.key === parsed.key) return;
+    const set = this.subscribers.get(parsed.key);
+    set?.delete(conn);
+    if (set?.size === 0) this.subscribers.delete(parsed.key);
+  }
+
+  private onControl(conn: Connection, text: string): void {
+    const request = parseControlMessage(text);
+    if (isErrorReply(request)) {
+      this.reply(conn, request);
+      return;
+    }
+    this.reply(conn, this.execute(conn, request));
+  }
+
+  private execute(conn: Connection, request: BinanceControlRequest): BinanceSimResult | BinanceSimErrorReply {
+    switch (request.method) {
+      case 'SUBSCRIBE': {
+        const fresh = request.streams.filter((s) => !conn.streams.has(s));
+        if (conn.streams.size + new Set(fresh).size > this.settings.maxStreamsPerConnection) {
+          const max = this.settings.maxStreamsPerConnection;
+          return {
+            error: { code: 2, msg: `Invalid request: too many streams (at most ${max} per connection)` },
+            id: request.id,
+          };
+        }
+        for (const s of request.streams) this.subscribe(conn, s);
+        return { result: null, id: request.id };
+      }
+      case 'UNSUBSCRIBE':
+        for (const s of request.streams) this.unsubscribe(conn, s);
+        return { result: null, id: request.id };
+      case 'LIST_SUBSCRIPTIONS':
+        return { result: [...conn.streams.keys()], id: request.id };
+      case 'SET_PROPERTY':
+        conn.combined = request.value;
+        return { result: null, id: request.id };
+      case 'GET_PROPERTY':
+        return { result: conn.combined, id: request.id };
+    }
+  }
+
+  private reply(conn: Connection, body: BinanceSimResult | BinanceSimErrorReply): void {
+    if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(body));
+  }
+
+  private heartbeat(): void {
+    const now = performance.now();
+    for (const conn of this.connections) {
+      if (now - conn.lastAliveAt > this.settings.pongTimeoutMs) {
+        this.logger.debug({ venue: 'binance' }, 'sim: no pong in time; terminating');
+        conn.socket.terminate();
+        continue;
+      }
+      const payload = String(++this.pingCounter);
+      conn.pinged(payload);
+      if (conn.socket.readyState === conn.socket.OPEN) conn.socket.ping(payload);
+    }
+  }
+
+  /** Sends one event to the subscribers of `key`: serialised once, wrapped once for combined connections. */
+  private publish(key: string, payload: object): void {
+    const set = this.subscribers.get(key);
+    if (set === undefined || set.size === 0 || this.faults.streamPaused) return;
+    const raw = JSON.stringify(payload);
+    let wrapped: string | undefined;
+    for (const conn of set) {
+      const socket = conn.socket;
+      if (socket.readyState !== socket.OPEN) continue;
+      if (socket.bufferedAmount > this.settings.maxBufferedBytes) {
+        this.logger.debug({ venue: 'binance' }, 'sim: client too slow; terminating');
+        socket.terminate();
+        continue;
+      }
+      if (conn.combined) socket.send((wrapped ??= `{"stream":"${key}","data":${raw}}`));
+      else socket.send(raw);
+    }
+  }
+
+  private has(key: string): boolean {
+    return (this.subscribers.get(key)?.size ?? 0) > 0;
+  }
+
+  trade(market: SimMarket, trade: SimTrade): void {
+    if (this.subscribers.size === 0) return;
+    const instrument = this.instruments.of(market);
+    const sn = instrument.streamName;
+    const E = this.now();
+    if (this.has(`${sn}@aggTrade`)) {
+      const event: BinanceSimAggTradeEvent = {
+        e: 'aggTrade',
+        E,
+        s: instrument.name,
+        a: trade.a,
+        p: instrument.fmt.price(trade.ticks),
+        q: instrument.fmt.qty(trade.lots),
+        f: trade.f,
+        l: trade.l,
+        T: trade.T,
+        m: trade.buyerMaker,
+        M: true,
+      };
+      this.publish(`${sn}@aggTrade`, event);
+    }
+    if (this.has(`${sn}@trade`)) {
+      for (let id = trade.f; id <= trade.l; id++) {
+        const event: BinanceSimTradeEvent = {
+          e: 'trade',
+          E,
+          s: instrument.name,
+          t: id,
+          p: instrument.fmt.price(trade.ticks),
+          q: instrument.fmt.qty(fillLots(trade, id - trade.f)),
+          T: trade.T,
+          m: trade.buyerMaker,
+          M: true,
+        };
+        this.publish(`${sn}@trade`, event);
+      }
+    }
+    if (this.has(`${sn}@bookTicker`)) this.publish(`${sn}@bookTicker`, this.bookTicker(instrument));
+  }
+
+  minuteClosed(market: SimMarket, bar: MinuteBar): void {
+    if (this.subscribers.size === 0) return;
+    const instrument = this.instruments.of(market);
+    const end = bar.t + MINUTE_MS;
+    for (const [key] of this.subscribers) {
+      if (!key.startsWith(`${instrument.streamName}@kline_`)) continue;
+      const parsed = parseStreamName(key);
+      if (parsed?.kind.type !== 'kline' || bucketStartOf(parsed.kind.rule, end) !== end) continue;
+      const closed = barAt(market, parsed.kind.rule, bucketStartOf(parsed.kind.rule, bar.t));
+      this.publish(key, this.klineEvent(instrument, parsed.kind.interval, closed, true));
+    }
+  }
+
+  private klineEvent(
+    instrument: BinanceSimInstrument,
+    interval: string,
+    bar: ReturnType<typeof barAt>,
+    closed: boolean,
+  ): BinanceSimKlineEvent {
+    return {
+      e: 'kline',
+      E: this.now(),
+      s: instrument.name,
+      k: klinePayload(bar, instrument.fmt, instrument.name, interval, closed),
+    };
+  }
+
+  private pushOpenKlines(): void {
+    for (const [key] of this.subscribers) {
+      const parsed = parseStreamName(key);
+      if (parsed?.kind.type !== 'kline') continue;
+      const instrument = this.instruments.getByStreamName(parsed.symbol);
+      if (instrument === undefined) continue;
+      const start = bucketStartOf(parsed.kind.rule, instrument.market.currentMinute.t);
+      const bar = barAt(instrument.market, parsed.kind.rule, start);
+      this.publish(key, this.klineEvent(instrument, parsed.kind.interval, bar, false));
+    }
+  }
+
+  private bookTicker(instrument: BinanceSimInstrument): BinanceSimBookTicker {
+    const last = instrument.market.lastTicks;
+    const fmt = instrument.fmt;
+    const u = bookUpdateId(instrument);
+    // Top-of-book sizes vary with the update id but stay deterministic.
+    const bidLots = 1 + (u % 97) * 3;
+    const askLots = 1 + ((u >>> 3) % 89) * 3;
+    return {
+      u,
+      s: instrument.name,
+      b: fmt.price(last),
+      B: fmt.qty(bidLots),
+      a: fmt.price(last + 1),
+      A: fmt.qty(askLots),
+    };
+  }
+
+  private pushTickers(): void {
+    for (const [key] of this.subscribers) {
+      if (!key.endsWith('@ticker')) continue;
+      const parsed = parseStreamName(key);
+      const instrument = parsed === undefined ? undefined : this.instruments.getByStreamName(parsed.symbol);
+      if (instrument !== undefined) this.publish(key, this.ticker(instrument));
+    }
+  }
+
+  /** Rolling 24 h statistics over whole minutes (the window starts on a minute, as Binance's windowed tickers do). */
+  private ticker(instrument: BinanceSimInstrument): BinanceSimTicker {
+    const { market, fmt } = instrument;
+    const minutes = market.minutes;
+    const to = minutes.length;
+    const from = Math.max(0, to - DAY_OF_MINUTES);
+    const first = minutes[from] as MinuteBar;
+    const stats = aggregateMinutes(minutes, from, to, first.t, this.now());
+    const prevClose = from > 0 ? (minutes[from - 1] as MinuteBar).c : first.o;
+    const change = stats.c - stats.o;
+    const percent = stats.o === 0 ? 0 : (change / stats.o) * 100;
+    const vwap = stats.v === 0n ? fmt.price(stats.c) : fmt.quoteAsPrice(stats.q, stats.v);
+    const last = market.recentTrades().at(-1);
+    const book = this.bookTicker(instrument);
+    return {
+      e: '24hrTicker',
+      E: this.now(),
+      s: instrument.name,
+      p: fmt.price(change),
+      P: percent.toFixed(3),
+      w: vwap,
+      x: fmt.price(prevClose),
+      c: fmt.price(stats.c),
+      Q: fmt.qty(last?.lots ?? 0),
+      b: book.b,
+      B: book.B,
+      a: book.a,
+      A: book.A,
+      o: fmt.price(stats.o),
+      h: fmt.price(stats.h),
+      l: fmt.price(stats.l),
+      v: fmt.qty(stats.v),
+      q: fmt.quote(stats.q),
+      O: first.t,
+      C: this.now(),
+      F: stats.f,
+      L: stats.L,
+      n: stats.n,
+    };
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

@@ -1,0 +1,110 @@
+/**
+ * Seeded pseudo-random numbers for the simulator: xoshiro128** seeded through splitmix32. The same seed gives the
+ * same sequence on every machine, which is what makes simulator runs and their tests reproducible; Math.random is
+ * never used.
+ */
+
+/** FNV-1a over the parts joined by '|': derives independent seeds (per venue, per symbol) from one user seed. */
+export function hashSeed(...parts: readonly (string | number)[]): number {
+  let h = 0x811c9dc5;
+  const text = parts.join('|');
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+export class Rng {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+  private spare: number | undefined;
+
+  constructor(seed: number) {
+    // splitmix32 spreads a small integer seed over the 128-bit state so nearby seeds give unrelated streams.
+    let x = seed >>> 0;
+    const next = (): number => {
+      x = (x + 0x9e3779b9) >>> 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+  }
+
+  /** Uniform 32-bit unsigned integer. */
+  nextU32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.s1 << 9) >>> 0;
+    this.s2 = (this.s2 ^ this.s0) >>> 0;
+    this.s3 = (this.s3 ^ this.s1) >>> 0;
+    this.s1 = (this.s1 ^ this.s2) >>> 0;
+    this.s0 = (this.s0 ^ this.s3) >>> 0;
+    this.s2 = (this.s2 ^ t) >>> 0;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextU32() / 4294967296;
+  }
+
+  /** Uniform in (0, 1]: safe to take the logarithm of. */
+  private positive(): number {
+    return (this.nextU32() + 1) / 4294967296;
+  }
+
+  /** Standard normal (Box-Muller; the second value of each pair is kept for the next call). */
+  normal(): number {
+    if (this.spare !== undefined) {
+      const s = this.spare;
+      this.spare = undefined;
+      return s;
+    }
+    const r = Math.sqrt(-2 * Math.log(this.positive()));
+    const theta = 2 * Math.PI * this.next();
+    this.spare = r * Math.sin(theta);
+    return r * Math.cos(theta);
+  }
+
+  /** Exponential with the given mean. */
+  exponential(mean: number): number {
+    return -Math.log(this.positive()) * mean;
+  }
+
+  /** Pareto with minimum 1 and tail index `alpha` (smaller alpha, heavier tail). */
+  pareto(alpha: number): number {
+    return Math.pow(this.positive(), -1 / alpha);
+  }
+
+  /** Poisson count with the given mean (normal approximation above 40, where the difference does not matter here). */
+  poisson(mean: number): number {
+    if (mean <= 0) return 0;
+    if (mean > 40) return Math.max(0, Math.round(mean + Math.sqrt(mean) * this.normal()));
+    const limit = Math.exp(-mean);
+    let k = 0;
+    let p = this.next();
+    while (p > limit) {
+      k++;
+      p *= this.next();
+    }
+    return k;
+  }
+
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The venues the simulator serves, one line each. A venue is a folder under src/sim/ exporting a
+ * SimVenueDefinition; its URLs appear in `Simulator.urls` under its id, typed from this table.
+ */
+import { binanceSimVenue, type BinanceSimSettings } from './binance/index.ts';
+
+/** Per-venue tuning (timings, limits), each overriding that venue's defaults. */
+export interface SimVenueSettings {
+  readonly binance?: Partial<BinanceSimSettings>;
+}
+
+export function simVenueDefinitions(settings: SimVenueSettings = {}) {
+  return {
+    binance: binanceSimVenue(settings.binance),
+  } as const;
+}
+
+type Definitions = ReturnType<typeof simVenueDefinitions>;
+
+/** Client URLs per venue, e.g. `urls.binance.wsUrl`. */
+export type SimulatorUrls = {
+  readonly [K in keyof Definitions]: ReturnType<Definitions[K]['urls']>;
+};

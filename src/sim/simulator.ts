@@ -1,0 +1,214 @@
+/**
+ * The exchange simulator: one HTTP server on loopback in which each venue answers under its own path prefix
+ * (`/binance/...`) in that venue's real wire protocol, over markets generated from a seeded price process. Point
+ * Tickwire at it with the venue URL variables (see `simulatorBanner`), and everything runs without the internet.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { isCanonicalSymbol, type VenueId } from '../domain/instrument.ts';
+import { silentLogger, type Logger } from '../telemetry/logger.ts';
+import { createSimFaults, VenueFaultState, type SimFaults } from './faults.ts';
+import { simVenueDefinitions, type SimulatorUrls, type SimVenueSettings } from './registry.ts';
+import { sendJson, type SimVenue } from './venue.ts';
+
+export interface SimulatorOptions extends SimVenueSettings {
+  /** Interface to listen on; default 127.0.0.1. */
+  readonly host?: string;
+  /** Port; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** Seed of every random draw; the same seed and options give the same markets. Default 1. */
+  readonly seed?: number;
+  /** Canonical symbols ("BTC/USDT"), served on every venue. */
+  readonly symbols: readonly string[];
+  /** Days of one-minute history generated at start; default 30. */
+  readonly historyDays?: number;
+  /** Span before now for which individual aggregate trades are kept and served over REST; default 2 h. */
+  readonly tradeWindowMs?: number;
+  /** Mean aggregate trades per second per symbol in a calm regime (bursts and volatility vary it); default 5. */
+  readonly tradesPerSecond?: number;
+  /** Period of the timer that generates live trades; default 100 ms. */
+  readonly tickMs?: number;
+  readonly logger?: Logger;
+  /** Clock (ms UTC); inject one to drive time from a test. Default Date.now. */
+  readonly now?: () => number;
+}
+
+export interface Simulator {
+  readonly port: number;
+  /** Base URLs per venue, e.g. urls.binance = { wsUrl: "ws://127.0.0.1:PORT/binance", restUrl: "http://…/binance" }. */
+  readonly urls: SimulatorUrls;
+  readonly faults: SimFaults;
+  /** Generates trades up to the clock's current time now, instead of waiting for the next timer tick. */
+  advance(): void;
+  /** Closes sockets, the server and every timer; leaves no handle behind. */
+  close(): Promise<void>;
+}
+
+const MAX_HISTORY_DAYS = 3650;
+const MAX_TRADES_PER_SECOND = 1000;
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new RangeError(`simulator: ${message}`);
+}
+
+/** Starts the simulator and resolves once it listens. Invalid options reject with a RangeError naming the option. */
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const seed = options.seed ?? 1;
+  const historyDays = options.historyDays ?? 30;
+  const tradesPerSecond = options.tradesPerSecond ?? 5;
+  const tradeWindowMs = options.tradeWindowMs ?? 2 * 60 * 60 * 1000;
+  const tickMs = options.tickMs ?? 100;
+  check(options.symbols.length > 0, 'symbols must not be empty');
+  for (const s of options.symbols) check(isCanonicalSymbol(s), `symbol "${s}" is not canonical (BASE/QUOTE)`);
+  check(Number.isInteger(seed), 'seed must be an integer');
+  check(
+    Number.isFinite(historyDays) && historyDays >= 0 && historyDays <= MAX_HISTORY_DAYS,
+    `historyDays must be 0..${MAX_HISTORY_DAYS}`,
+  );
+  check(
+    Number.isFinite(tradesPerSecond) && tradesPerSecond >= 0 && tradesPerSecond <= MAX_TRADES_PER_SECOND,
+    `tradesPerSecond must be 0..${MAX_TRADES_PER_SECOND}`,
+  );
+  check(
+    Number.isFinite(tradeWindowMs) && tradeWindowMs >= 60_000,
+    'tradeWindowMs must be at least one minute',
+  );
+  check(Number.isFinite(tickMs) && tickMs >= 1, 'tickMs must be at least 1');
+  const port = options.port ?? 0;
+  check(Number.isInteger(port) && port >= 0 && port <= 65535, 'port must be 0..65535');
+  const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? silentLogger();
+  const now = options.now ?? Date.now;
+  const symbols = [...new Set(options.symbols)];
+
+  const definitions = simVenueDefinitions(options);
+  const venues = new Map<VenueId, SimVenue>();
+  const faultStates = new Map<VenueId, VenueFaultState>();
+  for (const def of Object.values(definitions)) {
+    const faults = new VenueFaultState();
+    faultStates.set(def.id, faults);
+    venues.set(
+      def.id,
+      def.create({ seed, symbols, historyDays, tradeWindowMs, tradesPerSecond, logger, now, faults }),
+    );
+  }
+
+  const server = createServer((req, res) => route(req, res));
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  function split(rawUrl: string | undefined): { venue: SimVenue | undefined; path: string; url: URL } {
+    const url = new URL(rawUrl ?? '/', 'http://sim.invalid');
+    const [, first = '', ...rest] = url.pathname.split('/');
+    const venue = venues.get(first as VenueId);
+    return { venue, path: rest.length > 0 ? `/${rest.join('/')}` : '', url };
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      const { venue, path, url } = split(req.url);
+      if (venue === undefined) {
+        sendJson(res, 404, JSON.stringify({ error: 'no such venue', venues: [...venues.keys()] }));
+        return;
+      }
+      venue.handleRequest(req, res, path, url);
+    } catch (err) {
+      logger.error({ err }, 'sim: request failed');
+      if (!res.headersSent) sendJson(res, 500, JSON.stringify({ error: 'internal simulator error' }));
+      else res.destroy();
+    }
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const { venue, path, url } = split(req.url);
+    if (venue === undefined) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    venue.handleUpgrade(req, socket, head, path, url);
+  });
+
+  const advance = (): void => {
+    const t = now();
+    for (const venue of venues.values()) {
+      try {
+        venue.advanceTo(t);
+      } catch (err) {
+        logger.error({ err, venue: venue.id }, 'sim: market step failed');
+      }
+    }
+  };
+  const driver = setInterval(advance, tickMs);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    clearInterval(driver);
+    await Promise.all([...venues.values()].map((v) => v.close()));
+    for (const f of faultStates.values()) f.dispose();
+    throw err;
+  }
+
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  const origin = `${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  const urls = Object.fromEntries(
+    Object.entries(definitions).map(([id, def]) => [id, def.urls(`http://${origin}`, `ws://${origin}`)]),
+  ) as unknown as SimulatorUrls;
+  const faults = createSimFaults(
+    new Map(
+      [...venues].map(([id, venue]) => [
+        id,
+        { faults: faultStates.get(id) as VenueFaultState, dropConnections: () => venue.dropConnections() },
+      ]),
+    ),
+  );
+  logger.info({ port: boundPort, symbols, seed }, 'sim: listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    port: boundPort,
+    urls,
+    faults,
+    advance,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(driver);
+        await Promise.all([...venues.values()].map((v) => v.close()));
+        for (const f of faultStates.values()) f.dispose();
+        const closed = closeServer(server);
+        for (const s of sockets) s.destroy();
+        await closed;
+      })()),
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Lines that point Tickwire at a running simulator: the environment variables to set, one per line. */
+export function simulatorBanner(
+  sim: Pick<Simulator, 'port' | 'urls'>,
+  symbols: readonly string[] = [],
+): string {
+  const lines = [`Tickwire exchange simulator listening on port ${sim.port}.`, 'Point Tickwire at it with:'];
+  for (const [venue, urls] of Object.entries(sim.urls) as [string, { wsUrl: string; restUrl: string }][]) {
+    const prefix = venue.toUpperCase();
+    lines.push(`  ${prefix}_WS_URL=${urls.wsUrl}`, `  ${prefix}_REST_URL=${urls.restUrl}`);
+  }
+  lines.push(`  VENUES=${Object.keys(sim.urls).join(',')}`);
+  if (symbols.length > 0) lines.push(`  SYMBOLS=${symbols.join(',')}`);
+  return lines.join('\n');
+}
