@@ -5,6 +5,12 @@ import { DEFAULT_CONFIG, configSchema } from '../../src/config/config.ts';
 import type { Candle, CandleState, CandleUpdate } from '../../src/domain/candle.ts';
 import { parseDecimal } from '../../src/domain/decimal.ts';
 import type { Interval } from '../../src/domain/interval.ts';
+import { CANDLE_CHANNEL } from '../../src/bus/bus.ts';
+import { encodeCandleUpdate } from '../../src/bus/candle-message.ts';
+import { MemoryBus } from '../../src/bus/memory-bus.ts';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
+import { MemoryCandleStore } from '../../src/store/memory-candle-store.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
 
 /** A bar with exact decimals; high/low follow open/close unless given. */
 export function makeBar(
@@ -60,7 +66,8 @@ export interface JsonMessage {
 /** A ws client that records every text message parsed as JSON and lets a test await the next matching one. */
 export class TestClient {
   readonly messages: JsonMessage[] = [];
-  private waiters: { match: (m: JsonMessage) => boolean; resolve: (m: JsonMessage) => void; from: number }[] = [];
+  private waiters: { match: (m: JsonMessage) => boolean; resolve: (m: JsonMessage) => void; from: number }[] =
+    [];
   closeCode: number | undefined;
   readonly closed: Promise<number>;
 
@@ -84,7 +91,10 @@ export class TestClient {
     ws.on('error', () => {});
   }
 
-  static async connect(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<TestClient> {
+  static async connect(
+    url: string,
+    options: ConstructorParameters<typeof WebSocket>[2] = {},
+  ): Promise<TestClient> {
     const ws = new WebSocket(url, options);
     const client = new TestClient(ws);
     await once(ws, 'open');
@@ -100,7 +110,10 @@ export class TestClient {
     const found = this.messages.slice(from).find(match);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching message within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push({
         match,
         from,
@@ -133,4 +146,46 @@ export async function waitFor(check: () => boolean, timeoutMs = 3000, what = 'co
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
+}
+
+export interface TestGateway {
+  readonly gateway: Gateway;
+  readonly bus: MemoryBus;
+  readonly store: MemoryCandleStore;
+  readonly config: Config;
+  /** Like the ingest side: writes the bar into the store, then publishes it. */
+  publish(update: CandleUpdate): void;
+  close(): Promise<void>;
+}
+
+/** A real gateway on loopback port 0 over the in-process bus and store. */
+export async function startTestGateway(
+  gatewayLimits: Partial<GatewayLimits> = {},
+  extra: {
+    symbols?: string[];
+    aggregatorStats?: GatewayOptions['aggregatorStats'];
+    store?: MemoryCandleStore;
+  } = {},
+): Promise<TestGateway> {
+  const config = testConfig(gatewayLimits, extra.symbols);
+  const bus = new MemoryBus();
+  const store = extra.store ?? new MemoryCandleStore();
+  const gateway = await startGateway({
+    config,
+    bus,
+    store,
+    logger: silentLogger(),
+    ...(extra.aggregatorStats ? { aggregatorStats: extra.aggregatorStats } : {}),
+  });
+  return {
+    gateway,
+    bus,
+    store,
+    config,
+    publish(update) {
+      store.put(update.symbol, update.interval, update.bar);
+      bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(update));
+    },
+    close: () => gateway.close(),
+  };
 }
