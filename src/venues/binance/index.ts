@@ -1,0 +1,38 @@
+import type { Logger } from '../../telemetry/logger.ts';
+import type { MarketStream, MarketStreamHandlers, VenueAdapter } from '../venue.ts';
+import { openBinanceMarketStream, type BinanceStreamOptions } from './feed.ts';
+import { BinanceRest, type BinanceRestOptions } from './rest.ts';
+
+export interface BinanceAdapterOptions extends Omit<BinanceStreamOptions, 'logger' | 'now'> {
+  /** Base of the market streams: wss://stream.binance.com:9443, or the simulator's ws://127.0.0.1:PORT/binance. */
+  readonly wsUrl: string;
+  /** Base of REST /api/v3: https://api.binance.com, or the simulator's http://127.0.0.1:PORT/binance. */
+  readonly restUrl: string;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** REST pacing, retries and caps; see BinanceRestOptions. */
+  readonly rest?: Omit<BinanceRestOptions, 'restUrl' | 'logger' | 'now'>;
+}
+
+/** The Binance spot adapter: REST history and the combined market stream, behind the VenueAdapter contract. */
+export function createBinanceAdapter(
+  options: BinanceAdapterOptions,
+): VenueAdapter & { readonly rest: BinanceRest } {
+  const { restUrl, rest: restOptions, ...streamOptions } = options;
+  const rest = new BinanceRest({
+    ...restOptions,
+    restUrl,
+    logger: options.logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return {
+    venue: 'binance',
+    rest,
+    openMarketStream(symbols: readonly string[], handlers: MarketStreamHandlers): MarketStream {
+      return openBinanceMarketStream(symbols, handlers, streamOptions);
+    },
+  };
+}
+
+export { BinanceRest, createBinanceRest, type BinanceRestOptions } from './rest.ts';
+export { openBinanceMarketStream, type BinanceStreamOptions, type BinanceReconnectOptions } from './feed.ts';

@@ -1,0 +1,45 @@
+import { TickwireError } from '../domain/errors.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { createBinanceAdapter } from './binance/index.ts';
+import type { VenueAdapter } from './venue.ts';
+
+/** What every venue factory receives: the configured endpoints, a logger and the clock. */
+export interface VenueAdapterOptions {
+  readonly wsUrl: string;
+  readonly restUrl: string;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export type VenueFactory = (options: VenueAdapterOptions) => VenueAdapter;
+
+/** The venues Tickwire can connect to. Adding a venue is one line here. */
+export const VENUE_FACTORIES: Readonly<Partial<Record<VenueId, VenueFactory>>> = {
+  binance: createBinanceAdapter,
+};
+
+/** Venues with an adapter, in the order of VENUE_FACTORIES. */
+export function supportedVenues(): VenueId[] {
+  return Object.keys(VENUE_FACTORIES) as VenueId[];
+}
+
+/**
+ * Creates the adapter of `venue` for the configured `urls`. Throws TickwireError CONFIG_INVALID for a venue that
+ * has no adapter yet.
+ */
+export function createVenueAdapter(
+  venue: VenueId,
+  urls: { readonly wsUrl: string; readonly restUrl: string },
+  logger: Logger,
+  now?: () => number,
+): VenueAdapter {
+  const factory = VENUE_FACTORIES[venue];
+  if (!factory) {
+    throw new TickwireError(
+      'CONFIG_INVALID',
+      `venue "${venue}" has no adapter yet; supported: ${supportedVenues().join(', ')}`,
+    );
+  }
+  return factory({ wsUrl: urls.wsUrl, restUrl: urls.restUrl, logger, ...(now ? { now } : {}) });
+}
