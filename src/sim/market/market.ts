@@ -165,7 +165,8 @@ export class SimMarket {
         for (const l of this.listeners) l.minuteClosed(this, closed);
       }
     }
-    this.trimTrades(nowMs - this.tradeWindowMs);
+    // Trim on a minute boundary so every minute that still has trades has all of them.
+    this.trimTrades(Math.floor((nowMs - this.tradeWindowMs) / MINUTE_MS) * MINUTE_MS);
   }
 
   private priceToTicks(price: number, buy: boolean): number {
