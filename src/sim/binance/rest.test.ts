@@ -73,7 +73,7 @@ describe('Binance sim REST', () => {
   let sim: Simulator;
   let base: string;
   const clock = new ManualClock(START);
-  let trades: BinanceSimAggTradeItem[] = [];
+  const trades: BinanceSimAggTradeItem[] = [];
 
   before(async () => {
     // A thin market, so the window has many empty minutes.
