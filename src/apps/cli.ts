@@ -1,0 +1,136 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from '../config/config.ts';
+import { TickwireError } from '../domain/errors.ts';
+import { startSimulator, simulatorBanner } from '../sim/simulator.ts';
+import { createLogger, type Logger } from '../telemetry/logger.ts';
+import { runAggregate } from './aggregate-command.ts';
+import { startAll } from './run-all.ts';
+
+const USAGE = `Usage: tickwire [role] [options]
+
+Roles:
+  all         (default) venues → candles → WebSocket API, in one process
+  demo        the simulator and \`all\` wired to it: the whole system offline
+  sim         the exchange simulator alone (prints the URLs to point Tickwire at)
+  aggregate   build candles from a trades file: tickwire aggregate --help
+
+Options:
+  --config FILE   JSON configuration file (also TICKWIRE_CONFIG); environment variables override it
+  --port N        (sim) port of the simulator, default 7100 (SIM_PORT)
+  --seed N        (sim, demo) seed of the simulated market, default 42 (SIM_SEED)
+  -h, --help      this text
+
+Configuration: docs/CONFIGURATION.md. Protocol: docs/PROTOCOL.md.`;
+
+const ROLES = ['all', 'demo', 'sim', 'aggregate'] as const;
+type Role = (typeof ROLES)[number];
+
+/** Runs the CLI; resolves with the process exit code once the role has stopped. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const first = argv[0];
+  const role: Role =
+    first !== undefined && (ROLES as readonly string[]).includes(first) ? (first as Role) : 'all';
+  const rest = role === first ? argv.slice(1) : argv;
+  if (role === 'aggregate') {
+    return runAggregate([...rest], { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+  }
+  let values: { config?: string; port?: string; seed?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...rest],
+      options: {
+        config: { type: 'string' },
+        port: { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    console.error(`tickwire: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(process.env, values.config);
+  } catch (err) {
+    console.error(`tickwire: ${err instanceof TickwireError ? err.message : String(err)}`);
+    return 2;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const seed = Number(values.seed ?? process.env['SIM_SEED'] ?? 42);
+  try {
+    if (role === 'sim') {
+      const port = Number(values.port ?? process.env['SIM_PORT'] ?? 7100);
+      const sim = await startSimulator({ port, seed, symbols: config.symbols, logger });
+      process.stdout.write(simulatorBanner(sim) + '\n');
+      await untilSignal(logger);
+      await sim.close();
+      return 0;
+    }
+    if (role === 'demo') return await runDemo(config, logger, seed);
+    const system = await startAll(config, logger);
+    process.stdout.write(
+      `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health\n`,
+    );
+    await untilSignal(logger);
+    await system.close();
+    return 0;
+  } catch (err) {
+    logger.fatal({ err }, 'tickwire stopped on an error');
+    console.error(`tickwire: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+/** `tickwire demo`: the simulator on a free loopback port, and `all` pointed at it. */
+async function runDemo(config: Config, logger: Logger, seed: number): Promise<number> {
+  const sim = await startSimulator({
+    port: 0,
+    seed,
+    symbols: config.symbols,
+    logger: logger.child({ role: 'sim' }),
+  });
+  const urls = { ...config.urls, binance: sim.urls.binance };
+  const demoConfig: Config = Object.freeze({ ...config, urls: Object.freeze(urls) });
+  const system = await startAll(demoConfig, logger);
+  const http = httpUrl(system.gateway.url);
+  process.stdout.write(
+    [
+      'Tickwire demo is running on simulated exchanges (no internet needed).',
+      `  WebSocket API:  ${system.gateway.url}   (subscribe: {"type":"subscribe","symbol":"${config.symbols[0]}","interval":"1m"})`,
+      `  Health:         ${http}/health   ${http}/health/ws-stats`,
+      `  Simulator:      ${sim.urls.binance.restUrl}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  await untilSignal(logger);
+  await system.close();
+  await sim.close();
+  return 0;
+}
+
+function httpUrl(wsUrl: string): string {
+  return wsUrl.replace(/^ws/, 'http').replace('0.0.0.0', 'localhost');
+}
+
+/** Resolves on the first SIGINT/SIGTERM; a second signal exits at once. */
+function untilSignal(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      logger.info({ signal }, 'stopping');
+      process.once('SIGINT', () => process.exit(130));
+      process.once('SIGTERM', () => process.exit(143));
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,341 @@
+import type { Bus } from '../bus/bus.ts';
+import { CANDLE_CHANNEL } from '../bus/bus.ts';
+import { encodeCandleUpdate } from '../bus/candle-message.ts';
+import { CandleEngine } from '../candles/candle-engine.ts';
+import { UpdateCoalescer } from '../candles/update-coalescer.ts';
+import type { Candle, CandleUpdate } from '../domain/candle.ts';
+import { eq } from '../domain/decimal.ts';
+import { bucketStart, INTERVAL_MS, INTERVALS, MINUTE_MS, type Interval } from '../domain/interval.ts';
+import type { Trade } from '../domain/trade.ts';
+import { TradeDedupe, type SeqGap } from '../feed/trade-dedupe.ts';
+import type { CandleStore } from '../store/candle-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { MarketStream, StreamStatus, VenueAdapter, VenueCandle } from '../venues/venue.ts';
+
+export interface IngestOptions {
+  readonly adapter: VenueAdapter;
+  readonly symbols: readonly string[];
+  readonly store: CandleStore;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly closeGraceMs: number;
+  /** Bars of each interval loaded from the venue at start. */
+  readonly historyBars: number;
+  /** How often changed bars are written and published. */
+  readonly publishEveryMs?: number;
+  /** How often the clock closes bars whose time is over. */
+  readonly clockEveryMs?: number;
+  readonly now?: () => number;
+}
+
+/** Per-instrument state of the ingest. */
+interface Instrument {
+  readonly symbol: string;
+  readonly engine: CandleEngine;
+  readonly dedupe: TradeDedupe;
+  /** Trades held back while history or a backfill is being applied, so that they are applied in order. */
+  held: Trade[] | null;
+  /** Gaps in the trade sequence waiting for a REST backfill. */
+  readonly pendingGaps: SeqGap[];
+  backfilling: boolean;
+  klineMismatches: number;
+}
+
+export interface IngestStats {
+  readonly venue: string;
+  readonly connected: boolean;
+  readonly oneMinuteCandlesCount: number;
+  readonly backfills: number;
+  readonly backfilledTrades: number;
+  readonly klineMismatches: number;
+  readonly instruments: Record<string, ReturnType<CandleEngine['stats']> & ReturnType<TradeDedupe['stats']>>;
+}
+
+/**
+ * Runs one venue's market data into candles: loads history at start, keeps the live stream, backfills every
+ * gap over REST, and writes each changed bar to the store before publishing it on the bus (so a client that
+ * reads history never sees less than the stream has said).
+ *
+ * The clock only closes bars while the stream is healthy: during an outage the bars stay open, and the
+ * trades fetched after reconnecting fill them in order, so no invented empty bar is ever published.
+ */
+export class VenueIngest {
+  private readonly instruments = new Map<string, Instrument>();
+  private readonly coalescer = new UpdateCoalescer();
+  private stream: MarketStream | null = null;
+  private connected = false;
+  private wasDisconnected = false;
+  private publishTimer: NodeJS.Timeout | null = null;
+  private clockTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
+  private backfills = 0;
+  private backfilledTrades = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly options: IngestOptions) {
+    this.now = options.now ?? Date.now;
+    for (const symbol of options.symbols) {
+      this.instruments.set(symbol, {
+        symbol,
+        engine: new CandleEngine({
+          symbol,
+          venues: [options.adapter.venue],
+          closeGraceMs: options.closeGraceMs,
+          onUpdate: (u) => this.coalescer.add(u),
+        }),
+        dedupe: new TradeDedupe({ contiguousSeq: true }),
+        held: [],
+        pendingGaps: [],
+        backfilling: false,
+        klineMismatches: 0,
+      });
+    }
+  }
+
+  /** Opens the stream, loads history for every instrument, then goes live. Resolves once live. */
+  async start(): Promise<void> {
+    const { adapter, logger } = this.options;
+    // The stream opens first and its trades are held, so that nothing between the REST history and the first
+    // live trade is missed; the dedupe drops the overlap.
+    this.stream = adapter.openMarketStream(this.options.symbols, {
+      trade: (t) => this.onTrade(t),
+      candle: (c) => this.onVenueCandle(c),
+      status: (s) => this.onStatus(s),
+    });
+    await Promise.all([...this.instruments.values()].map((inst) => this.loadHistory(inst)));
+    if (this.closed) return;
+    this.publishTimer = setInterval(() => void this.flush(), this.options.publishEveryMs ?? 100);
+    this.clockTimer = setInterval(() => this.tick(), this.options.clockEveryMs ?? 250);
+    await this.flush();
+    logger.info({ venue: adapter.venue, symbols: this.options.symbols }, 'ingest live');
+  }
+
+  private async loadHistory(inst: Instrument): Promise<void> {
+    const { adapter, logger, historyBars, store } = this.options;
+    const now = this.now();
+    const liveMinute = bucketStart('1m', now);
+    const firstMinute = Math.min(bucketStart('1W', now), liveMinute - historyBars * MINUTE_MS);
+    const started = Date.now();
+    // Closed minutes since the start of the week (so the open 1W bar can be rebuilt) or further back.
+    const minutes = await adapter.rest.fetchCandles(inst.symbol, '1m', {
+      startTime: firstMinute,
+      endTime: liveMinute - MINUTE_MS,
+    });
+    const seeded: CandleUpdate[] = [];
+    const closedMinutes = minutes.filter((b) => b.time < liveMinute);
+    inst.engine.seed('1m', closedMinutes);
+    pushClosed(seeded, inst.symbol, '1m', closedMinutes.slice(-historyBars), adapter.venue);
+    for (const interval of INTERVALS) {
+      if (interval === '1m') continue;
+      const size = INTERVAL_MS[interval];
+      const open = bucketStart(interval, liveMinute);
+      const bars = await adapter.rest.fetchCandles(inst.symbol, interval, {
+        startTime: open - historyBars * size,
+        endTime: open - size,
+      });
+      const closedBars = bars.filter((b) => b.time < open);
+      inst.engine.seed(interval, closedBars);
+      pushClosed(seeded, inst.symbol, interval, closedBars, adapter.venue);
+    }
+    inst.engine.resume(liveMinute);
+    await store.write(seeded);
+    // Trades of the minute in progress, then the live trades held meanwhile.
+    const recent = await adapter.rest.fetchTrades(inst.symbol, {
+      startTime: liveMinute,
+      endTime: this.now(),
+    });
+    const first = recent[0];
+    if (first?.seq !== undefined) inst.dedupe.resumeAfter(first.seq - 1);
+    for (const t of recent) this.apply(inst, t);
+    const held = inst.held ?? [];
+    inst.held = null;
+    for (const t of held) this.apply(inst, t);
+    logger.info(
+      {
+        venue: adapter.venue,
+        symbol: inst.symbol,
+        minutes: closedMinutes.length,
+        recentTrades: recent.length,
+        heldTrades: held.length,
+        ms: Date.now() - started,
+      },
+      'history loaded',
+    );
+  }
+
+  private onTrade(trade: Trade): void {
+    const inst = this.instruments.get(trade.symbol);
+    if (!inst) return;
+    if (inst.held) inst.held.push(trade);
+    else this.apply(inst, trade);
+  }
+
+  private apply(inst: Instrument, trade: Trade): void {
+    if (!inst.dedupe.accept(trade, (gap) => this.onGap(inst, gap))) return;
+    inst.engine.addTrade(trade);
+  }
+
+  private onGap(inst: Instrument, gap: SeqGap): void {
+    this.options.logger.warn(
+      { venue: this.options.adapter.venue, symbol: inst.symbol, gap },
+      'trade sequence gap',
+    );
+    inst.pendingGaps.push(gap);
+    void this.backfill(inst);
+  }
+
+  private onStatus(status: StreamStatus): void {
+    const { logger, adapter } = this.options;
+    if (status.kind === 'connected') {
+      this.connected = true;
+      if (this.wasDisconnected) {
+        this.wasDisconnected = false;
+        // Whatever traded while we were away is fetched over REST before the clock moves on.
+        for (const inst of this.instruments.values()) {
+          const after = inst.dedupe.highestSeq;
+          if (after !== undefined) inst.pendingGaps.push({ from: after + 1, to: Number.MAX_SAFE_INTEGER });
+          void this.backfill(inst);
+        }
+      }
+    } else if (status.kind === 'disconnected') {
+      this.connected = false;
+      this.wasDisconnected = true;
+      logger.warn({ venue: adapter.venue, reason: status.reason }, 'stream disconnected; bars held open');
+    } else {
+      logger.warn({ venue: adapter.venue, message: status.message }, 'stream error');
+    }
+  }
+
+  /** Fetches the trades of every pending gap over REST and applies them in order. */
+  private async backfill(inst: Instrument): Promise<void> {
+    if (inst.backfilling || this.closed) return;
+    inst.backfilling = true;
+    inst.held ??= [];
+    const { adapter, logger } = this.options;
+    try {
+      while (inst.pendingGaps.length > 0 && !this.closed) {
+        const gap = inst.pendingGaps.shift() as SeqGap;
+        const trades = await this.fetchRange(inst.symbol, gap);
+        let applied = 0;
+        for (const t of trades) {
+          if (inst.dedupe.accept(t)) {
+            inst.engine.addTrade(t);
+            applied++;
+          }
+        }
+        this.backfills++;
+        this.backfilledTrades += applied;
+        logger.info({ venue: adapter.venue, symbol: inst.symbol, gap, applied }, 'backfill done');
+      }
+    } catch (err) {
+      logger.error({ venue: adapter.venue, symbol: inst.symbol, err }, 'backfill failed; retrying');
+      if (!this.closed) setTimeout(() => void this.backfill(inst), 2000).unref();
+    } finally {
+      inst.backfilling = false;
+      const held = inst.held ?? [];
+      if (inst.pendingGaps.length === 0) {
+        inst.held = null;
+        for (const t of held) this.apply(inst, t);
+      }
+    }
+  }
+
+  private async fetchRange(symbol: string, gap: SeqGap): Promise<Trade[]> {
+    const out: Trade[] = [];
+    let after = gap.from - 1;
+    for (;;) {
+      const page = await this.options.adapter.rest.fetchTrades(symbol, { afterSeq: after, limit: 1000 });
+      for (const t of page) {
+        if (t.seq !== undefined && t.seq > gap.to) return out;
+        out.push(t);
+      }
+      const last = page[page.length - 1];
+      if (page.length < 1000 || last?.seq === undefined) return out;
+      after = last.seq;
+    }
+  }
+
+  private onVenueCandle(candle: VenueCandle): void {
+    if (!candle.closed || candle.interval !== '1m') return;
+    const inst = this.instruments.get(candle.symbol);
+    if (!inst || inst.held) return;
+    const ours = inst.engine.history('1m', 3).find((b) => b.time === candle.bar.time);
+    if (!ours || sameBar(ours, candle.bar)) return;
+    inst.klineMismatches++;
+    this.options.logger.warn(
+      { venue: candle.venue, symbol: candle.symbol, time: new Date(candle.bar.time).toISOString() },
+      'our 1m bar differs from the venue kline',
+    );
+  }
+
+  private tick(): void {
+    if (!this.connected) return;
+    const now = this.now();
+    for (const inst of this.instruments.values()) {
+      if (!inst.held) inst.engine.advance(now);
+    }
+  }
+
+  /** Writes the changed bars to the store, then publishes them; one flush at a time, in order. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const batch = this.coalescer.flush();
+      if (batch.length === 0) return;
+      try {
+        await this.options.store.write(batch);
+      } catch (err) {
+        this.options.logger.error({ err }, 'candle store write failed');
+      }
+      for (const update of batch) this.options.bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(update));
+    });
+    return this.flushing;
+  }
+
+  stats(): IngestStats {
+    const instruments: IngestStats['instruments'] = {};
+    let oneMinute = 0;
+    let mismatches = 0;
+    for (const inst of this.instruments.values()) {
+      const e = inst.engine.stats();
+      oneMinute += e.oneMinuteCandles;
+      mismatches += inst.klineMismatches;
+      instruments[inst.symbol] = { ...e, ...inst.dedupe.stats() };
+    }
+    return {
+      venue: this.options.adapter.venue,
+      connected: this.connected,
+      oneMinuteCandlesCount: oneMinute,
+      backfills: this.backfills,
+      backfilledTrades: this.backfilledTrades,
+      klineMismatches: mismatches,
+      instruments,
+    };
+  }
+
+  streamStats(): ReturnType<MarketStream['stats']> | null {
+    return this.stream?.stats() ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.publishTimer) clearInterval(this.publishTimer);
+    if (this.clockTimer) clearInterval(this.clockTimer);
+    await this.stream?.close();
+    await this.flush();
+  }
+}
+
+function pushClosed(
+  out: CandleUpdate[],
+  symbol: string,
+  interval: Interval,
+  bars: readonly Candle[],
+  venue: CandleUpdate['sources'][number],
+): void {
+  for (const bar of bars) out.push({ symbol, interval, state: 'closed', bar, sources: [venue] });
+}
+
+function sameBar(a: Candle, b: Candle): boolean {
+  return (['open', 'high', 'low', 'close', 'volume'] as const).every((k) => eq(a[k], b[k]));
+}

@@ -1,0 +1,59 @@
+import { MemoryBus } from '../bus/memory-bus.ts';
+import type { Config } from '../config/config.ts';
+import { startGateway, type Gateway } from '../gateway/gateway.ts';
+import { MemoryCandleStore } from '../store/memory-candle-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { createVenueAdapter } from '../venues/registry.ts';
+import { VenueIngest } from './ingest.ts';
+
+export interface RunningSystem {
+  readonly gateway: Gateway;
+  readonly ingests: readonly VenueIngest[];
+  close(): Promise<void>;
+}
+
+/**
+ * `tickwire all`: venues → candles → in-memory store and bus → gateway, in one process.
+ * The gateway listens before history has loaded, so health checks answer during start-up.
+ */
+export async function startAll(config: Config, logger: Logger): Promise<RunningSystem> {
+  const bus = new MemoryBus();
+  const store = new MemoryCandleStore(config.candles.memoryBars);
+  const ingests = config.venues.map(
+    (venue) =>
+      new VenueIngest({
+        adapter: createVenueAdapter(venue, config.urls[venue], logger),
+        symbols: config.symbols,
+        store,
+        bus,
+        logger,
+        closeGraceMs: config.candles.closeGraceMs,
+        historyBars: config.candles.historyBars,
+      }),
+  );
+  const gateway = await startGateway({
+    config,
+    bus,
+    store,
+    logger,
+    aggregatorStats: () => {
+      const venues = ingests.map((i) => i.stats());
+      return { oneMinuteCandlesCount: venues.reduce((n, v) => n + v.oneMinuteCandlesCount, 0), venues };
+    },
+  });
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await gateway.close();
+      await Promise.all(ingests.map((i) => i.close()));
+      await store.close();
+      await bus.close();
+    })());
+  try {
+    await Promise.all(ingests.map((i) => i.start()));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { gateway, ingests, close };
+}
