@@ -70,7 +70,7 @@ async function startTickwire(): Promise<{ port: number; publish: Publish }> {
     port: gateway.port,
     publish: (room, bar) => {
       const update = { ...roomKey(room), state: 'live' as const, bar, sources: ['binance' as const] };
-      store.put(update.symbol, update.interval, bar);
+      store.put(update.symbol, update.interval, bar, update.sources);
       bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(update));
     },
   };

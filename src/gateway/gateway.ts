@@ -4,7 +4,6 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CANDLE_CHANNEL, type Bus } from '../bus/bus.ts';
 import { decodeCandleUpdate } from '../bus/candle-message.ts';
 import type { Config } from '../config/config.ts';
-import type { Candle } from '../domain/candle.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import { bucketEnd, type Interval } from '../domain/interval.ts';
 import {
@@ -18,7 +17,7 @@ import {
 } from '../protocol/client-messages.ts';
 import { CLOSE_CODES } from '../protocol/close-codes.ts';
 import { encodeError, encodeInitial, PONG_TEXT, type BarView } from '../protocol/server-messages.ts';
-import type { CandleStore } from '../store/candle-store.ts';
+import type { CandleStore, StoredCandle } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { ClientConnection } from './client-connection.ts';
 import { Room } from './room.ts';
@@ -153,17 +152,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     closeClient(client, CLOSE_CODES.SLOW_CONSUMER, 'slow consumer');
   }
 
-  function barViews(room: Room<Subscription>, interval: Interval, bars: readonly Candle[]): BarView[] {
+  function barViews(room: Room<Subscription>, interval: Interval, bars: readonly StoredCandle[]): BarView[] {
     const at = now();
     const grace = config.candles.closeGraceMs;
     const views: BarView[] = [];
     for (let i = 0; i < bars.length; i++) {
-      const bar = bars[i] as Candle;
+      const { bar, sources } = bars[i] as StoredCandle;
       // History has no state: all but the newest bar are final; the newest is final once the stream said so or
       // its interval plus the close grace has passed.
       const closed =
         i < bars.length - 1 || room.isKnownClosed(bar.time) || at >= bucketEnd(interval, bar.time) + grace;
-      views.push({ bar, closed, sources: [] });
+      views.push({ bar, closed, sources });
     }
     return views;
   }
@@ -172,7 +171,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     client: ClientConnection,
     sub: Subscription,
     generation: number,
-    bars: Candle[],
+    bars: StoredCandle[],
   ): void {
     if (client.closing || !sub.isCurrent(generation)) return;
     const { symbol, interval } = sub.room;

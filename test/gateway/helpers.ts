@@ -183,7 +183,7 @@ export async function startTestGateway(
     store,
     config,
     publish(update) {
-      store.put(update.symbol, update.interval, update.bar);
+      store.put(update.symbol, update.interval, update.bar, update.sources);
       bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(update));
     },
     close: () => gateway.close(),

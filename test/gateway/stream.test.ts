@@ -223,7 +223,7 @@ describe('gateway: initial and stream continuity', () => {
       await sleep(300);
       publishing = false;
       await publisher;
-      const finalBars = t.store.recentSync('BTC/USDT', '1m', 100_000);
+      const finalBars = t.store.recentSync('BTC/USDT', '1m', 100_000).map((s) => s.bar);
       const newest = finalBars[finalBars.length - 1] as Candle;
       for (const c of clients) {
         await waitFor(
