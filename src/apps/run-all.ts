@@ -16,19 +16,24 @@ export interface RunningSystem {
  * `tickwire all`: venues → candles → in-memory store and bus → gateway, in one process.
  * The gateway listens before history has loaded, so health checks answer during start-up.
  */
-export async function startAll(config: Config, logger: Logger): Promise<RunningSystem> {
+export async function startAll(
+  config: Config,
+  logger: Logger,
+  deps: { readonly now?: () => number } = {},
+): Promise<RunningSystem> {
   const bus = new MemoryBus();
   const store = new MemoryCandleStore(config.candles.memoryBars);
   const ingests = config.venues.map(
     (venue) =>
       new VenueIngest({
-        adapter: createVenueAdapter(venue, config.urls[venue], logger),
+        adapter: createVenueAdapter(venue, config.urls[venue], logger, deps.now),
         symbols: config.symbols,
         store,
         bus,
         logger,
         closeGraceMs: config.candles.closeGraceMs,
         historyBars: config.candles.historyBars,
+        ...(deps.now ? { now: deps.now } : {}),
       }),
   );
   const gateway = await startGateway({
@@ -36,6 +41,7 @@ export async function startAll(config: Config, logger: Logger): Promise<RunningS
     bus,
     store,
     logger,
+    ...(deps.now ? { now: deps.now } : {}),
     aggregatorStats: () => {
       const venues = ingests.map((i) => i.stats());
       return { oneMinuteCandlesCount: venues.reduce((n, v) => n + v.oneMinuteCandlesCount, 0), venues };
