@@ -1,6 +1,9 @@
+import type { BookRules } from '../book/book-rules.ts';
+import type { BookUpdate } from '../domain/book.ts';
 import type { Candle } from '../domain/candle.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Interval } from '../domain/interval.ts';
+import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
 
 /**
@@ -10,8 +13,25 @@ import type { Trade } from '../domain/trade.ts';
 export interface VenueAdapter {
   readonly venue: VenueId;
   readonly rest: VenueRest;
-  /** Opens the venue's public stream for `symbols` (canonical form) and keeps it alive until `close()`. */
-  openMarketStream(symbols: readonly string[], handlers: MarketStreamHandlers): MarketStream;
+  /** The venue's order-book consistency rule, enforced by src/book/. */
+  readonly bookRules: BookRules;
+  /**
+   * Opens the venue's public stream for `symbols` (canonical form) and keeps it alive until `close()`.
+   * `options.channels` picks what to subscribe; default `['trades', 'candles']`.
+   */
+  openMarketStream(
+    symbols: readonly string[],
+    handlers: MarketStreamHandlers,
+    options?: MarketStreamOptions,
+  ): MarketStream;
+}
+
+/** What a market stream subscribes per symbol. */
+export type MarketChannel = 'trades' | 'candles' | 'ticker' | 'book';
+
+export interface MarketStreamOptions {
+  /** Channels to subscribe for every symbol. Default `['trades', 'candles']`. */
+  readonly channels?: readonly MarketChannel[];
 }
 
 export interface CandleQuery {
@@ -35,6 +55,10 @@ export interface TradeQuery {
 export interface VenueRest {
   fetchCandles(symbol: string, interval: Interval, query: CandleQuery): Promise<Candle[]>;
   fetchTrades(symbol: string, query: TradeQuery): Promise<Trade[]>;
+  /** A full book snapshot of at most `depth` levels per side (`kind: 'snapshot'`, `seq` set where the venue has one). */
+  fetchBookSnapshot?(symbol: string, depth: number): Promise<BookUpdate>;
+  /** The current ticker over REST (polling fallback, first value on subscribe). */
+  fetchTicker?(symbol: string): Promise<Ticker>;
 }
 
 /** A venue's native candle, used for cross-checking our own bars. */
@@ -52,16 +76,78 @@ export type StreamStatus =
   | { readonly kind: 'disconnected'; readonly at: number; readonly reason: string }
   | { readonly kind: 'error'; readonly at: number; readonly message: string };
 
+/**
+ * Connection events beyond connect/disconnect, for status pages, logs and the feed's gap handling. Times are ms
+ * UTC on the local clock.
+ */
+export type StreamEvent =
+  /** The stream switched between WebSocket and REST polling. */
+  | {
+      readonly kind: 'mode';
+      readonly at: number;
+      readonly mode: 'websocket' | 'polling';
+      readonly reason: string;
+    }
+  /**
+   * Live data stopped between `from` (last message before the outage) and `to` (first message after it, or the
+   * switch to polling). Whatever happened in between must be fetched over REST.
+   */
+  | {
+      readonly kind: 'gap';
+      readonly at: number;
+      readonly from: number;
+      readonly to: number;
+      readonly reason: string;
+    }
+  /** One symbol sent nothing for `silentMs` while its connection stayed live. */
+  | { readonly kind: 'stale'; readonly at: number; readonly symbol: string; readonly silentMs: number }
+  /** A stale symbol delivers data again. */
+  | { readonly kind: 'fresh'; readonly at: number; readonly symbol: string }
+  /** The venue refused a subscription; `message` is the venue's own error text. */
+  | { readonly kind: 'rejected'; readonly at: number; readonly message: string }
+  /** The connection is replaced on purpose (venue recycle notice, watchdog, heartbeat timeout). */
+  | { readonly kind: 'recycle'; readonly at: number; readonly reason: string };
+
 export interface MarketStreamHandlers {
   trade(trade: Trade): void;
   candle?(candle: VenueCandle): void;
+  ticker?(ticker: Ticker): void;
+  /** Book snapshots and deltas as the venue sent them; src/book/ checks their sequence and checksum. */
+  book?(update: BookUpdate): void;
   status(status: StreamStatus): void;
+  event?(event: StreamEvent): void;
 }
 
 export interface MarketStream {
   /** Current connection state, counters and timings. */
   stats(): MarketStreamStats;
   close(): Promise<void>;
+}
+
+/**
+ * One connection's status in the shape of the status endpoint the operators already use (snake_case fields, ISO
+ * time), plus latency, counters and the fallback mode.
+ */
+export interface ConnectionStatus {
+  readonly connected: boolean;
+  /** Connected, heartbeats answered, data flowing and no symbol stale. */
+  readonly is_healthy: boolean;
+  readonly ws_url: string;
+  readonly subscriptions: readonly string[];
+  readonly reconnect_count: number;
+  /** Last message or pong received, ISO 8601; null before the first. */
+  readonly last_heartbeat: string | null;
+  /** Last ping → pong round trip; null until one was measured (venues whose server pings have none). */
+  readonly latency_ms: number | null;
+  readonly messages_received: number;
+  readonly errors: number;
+  readonly mode: 'websocket' | 'polling';
+  readonly stale_symbols: readonly string[];
+  /** Failed connection attempts since the last healthy connection. */
+  readonly consecutive_failures: number;
+  readonly malformed_frames: number;
+  readonly rejected_subscriptions: number;
+  readonly last_error: string | null;
 }
 
 export interface MarketStreamStats {
@@ -74,4 +160,6 @@ export interface MarketStreamStats {
   readonly errors: number;
   readonly unparsedFrames: number;
   readonly lastMessageAt: number | null;
+  /** The connection status in the status endpoint's shape; absent only from streams not on the connection runner. */
+  readonly status?: ConnectionStatus;
 }

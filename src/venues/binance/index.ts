@@ -1,3 +1,4 @@
+import type { BookRules } from '../../book/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MarketStream, MarketStreamHandlers, VenueAdapter } from '../venue.ts';
 import { openBinanceMarketStream, type BinanceStreamOptions } from './feed.ts';
@@ -14,6 +15,19 @@ export interface BinanceAdapterOptions extends Omit<BinanceStreamOptions, 'logge
   readonly rest?: Omit<BinanceRestOptions, 'restUrl' | 'logger' | 'now'>;
 }
 
+/**
+ * Binance diff-depth streams carry only deltas with `U`/`u`; the book starts from `GET /api/v3/depth` fetched after
+ * the deltas start arriving.
+ */
+export const BINANCE_BOOK_RULES: BookRules = {
+  snapshotSource: 'rest',
+  sequence: 'binance-range',
+  checksum: 'none',
+  checksumSnapshots: false,
+  uncross: false,
+  snapshotDepth: 1000,
+};
+
 /** The Binance spot adapter: REST history and the combined market stream, behind the VenueAdapter contract. */
 export function createBinanceAdapter(
   options: BinanceAdapterOptions,
@@ -28,6 +42,7 @@ export function createBinanceAdapter(
   return {
     venue: 'binance',
     rest,
+    bookRules: BINANCE_BOOK_RULES,
     openMarketStream(symbols: readonly string[], handlers: MarketStreamHandlers): MarketStream {
       return openBinanceMarketStream(symbols, handlers, streamOptions);
     },
