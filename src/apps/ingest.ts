@@ -103,12 +103,32 @@ export class VenueIngest {
       candle: (c) => this.onVenueCandle(c),
       status: (s) => this.onStatus(s),
     });
-    await Promise.all([...this.instruments.values()].map((inst) => this.loadHistory(inst)));
+    await Promise.all([...this.instruments.values()].map((inst) => this.loadHistoryUntilDone(inst)));
     if (this.closed) return;
     this.publishTimer = setInterval(() => void this.flush(), this.options.publishEveryMs ?? 100);
     this.clockTimer = setInterval(() => this.tick(), this.options.clockEveryMs ?? 250);
     await this.flush();
     logger.info({ venue: adapter.venue, symbols: this.options.symbols }, 'ingest live');
+  }
+
+  /**
+   * History is what makes `initial` useful, so a venue that does not answer at start is asked again (with a
+   * capped backoff) rather than going live without it; the gateway already serves health meanwhile.
+   */
+  private async loadHistoryUntilDone(inst: Instrument): Promise<void> {
+    for (let attempt = 1; !this.closed; attempt++) {
+      try {
+        await this.loadHistory(inst);
+        return;
+      } catch (err) {
+        const delayMs = Math.min(30_000, 1000 * 2 ** Math.min(attempt - 1, 5));
+        this.options.logger.error(
+          { venue: this.options.adapter.venue, symbol: inst.symbol, err, attempt, retryInMs: delayMs },
+          'history load failed; retrying',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   private async loadHistory(inst: Instrument): Promise<void> {
@@ -122,10 +142,9 @@ export class VenueIngest {
       startTime: firstMinute,
       endTime: liveMinute - MINUTE_MS,
     });
-    const seeded: CandleUpdate[] = [];
+    // Everything is fetched before the engine is touched, so a failed attempt can simply be repeated.
     const closedMinutes = minutes.filter((b) => b.time < liveMinute);
-    inst.engine.seed('1m', closedMinutes);
-    pushClosed(seeded, inst.symbol, '1m', closedMinutes.slice(-historyBars), adapter.venue);
+    const higher: [Interval, Candle[]][] = [];
     for (const interval of INTERVALS) {
       if (interval === '1m') continue;
       const size = INTERVAL_MS[interval];
@@ -134,17 +153,22 @@ export class VenueIngest {
         startTime: open - historyBars * size,
         endTime: open - size,
       });
-      const closedBars = bars.filter((b) => b.time < open);
-      inst.engine.seed(interval, closedBars);
-      pushClosed(seeded, inst.symbol, interval, closedBars, adapter.venue);
+      higher.push([interval, bars.filter((b) => b.time < open)]);
     }
-    inst.engine.resume(liveMinute);
-    await store.write(seeded);
-    // Trades of the minute in progress, then the live trades held meanwhile.
+    // Trades of the minute in progress; the live trades held meanwhile follow.
     const recent = await adapter.rest.fetchTrades(inst.symbol, {
       startTime: liveMinute,
       endTime: this.now(),
     });
+
+    const seeded: CandleUpdate[] = [];
+    pushClosed(seeded, inst.symbol, '1m', closedMinutes.slice(-historyBars), adapter.venue);
+    for (const [interval, bars] of higher) pushClosed(seeded, inst.symbol, interval, bars, adapter.venue);
+    await store.write(seeded);
+
+    inst.engine.seed('1m', closedMinutes);
+    for (const [interval, bars] of higher) inst.engine.seed(interval, bars);
+    inst.engine.resume(liveMinute);
     const first = recent[0];
     if (first?.seq !== undefined) inst.dedupe.resumeAfter(first.seq - 1);
     for (const t of recent) this.apply(inst, t);
