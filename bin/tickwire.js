@@ -3,5 +3,10 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `tickwire aggregate … | head` closes stdout early; that is the reader's choice, not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { main } = await import('../src/apps/cli.ts');
 process.exitCode = await main(process.argv.slice(2));
