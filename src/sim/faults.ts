@@ -13,11 +13,126 @@ export interface RestFailureSpec {
   readonly retryAfterSec?: number;
 }
 
-/** Fault flags of one venue, read by the venue on every send and request. */
+/**
+ * A fault the venue must act on now rather than on its next send: `recycle` closes every client socket the way
+ * the venue's own periodic recycle does (Binance `serverShutdown`, OKX notice 64008, Bitget/dYdX plain close);
+ * `malformed` sends `count` frames that are not valid messages to every open client socket.
+ */
+export type FaultAction =
+  { readonly kind: 'recycle' } | { readonly kind: 'malformed'; readonly count: number };
+
+/**
+ * Fault flags of one venue, read by the venue on every send and request. Symbols are canonical ("BTC/USDT").
+ * One-shot faults (`takeX`) are consumed by the first send they apply to; actions reach the venue through
+ * `onAction`.
+ */
 export class VenueFaultState {
   private paused = false;
   private resumeTimer: NodeJS.Timeout | undefined;
+  private stalled = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private readonly frozen = new Map<string, NodeJS.Timeout | undefined>();
+  private readonly skipSeq = new Set<string>();
+  private readonly badChecksum = new Set<string>();
+  private rejections = 0;
   private readonly restQueue: { spec: RestFailureSpec; left: number }[] = [];
+  private readonly listeners = new Set<(action: FaultAction) => void>();
+
+  /**
+   * True while the venue must send nothing at all on its open sockets: no data, no acks, no pings and no pongs
+   * (a half-dead connection). Stronger than `streamPaused`.
+   */
+  get streamStalled(): boolean {
+    return this.stalled;
+  }
+
+  stall(ms?: number): void {
+    this.stalled = true;
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    if (ms !== undefined && ms > 0) this.stallTimer = setTimeout(() => this.unstall(), ms);
+  }
+
+  unstall(): void {
+    this.stalled = false;
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+  }
+
+  /** Withholds every data message of `symbol` (all channels) while other symbols continue; `ms` omitted: until unfrozen. */
+  freezeSymbol(symbol: string, ms?: number): void {
+    clearTimeout(this.frozen.get(symbol));
+    this.frozen.set(
+      symbol,
+      ms !== undefined && ms > 0 ? setTimeout(() => this.unfreezeSymbol(symbol), ms) : undefined,
+    );
+  }
+
+  /** Unfreezes `symbol`, or every frozen symbol when omitted. */
+  unfreezeSymbol(symbol?: string): void {
+    for (const [s, timer] of this.frozen) {
+      if (symbol !== undefined && s !== symbol) continue;
+      clearTimeout(timer);
+      this.frozen.delete(s);
+    }
+  }
+
+  isFrozen(symbol: string): boolean {
+    return this.frozen.size > 0 && this.frozen.has(symbol);
+  }
+
+  /** The next book delta of `symbol` is numbered as if one message had been lost. */
+  skipBookSeq(symbol: string): void {
+    this.skipSeq.add(symbol);
+  }
+
+  /** True once after skipBookSeq(symbol): the caller skips one sequence number now. */
+  takeSkipBookSeq(symbol: string): boolean {
+    return this.skipSeq.size > 0 && this.skipSeq.delete(symbol);
+  }
+
+  /** The next book message of `symbol` that carries a checksum carries a wrong one. */
+  corruptChecksum(symbol: string): void {
+    this.badChecksum.add(symbol);
+  }
+
+  takeCorruptChecksum(symbol: string): boolean {
+    return this.badChecksum.size > 0 && this.badChecksum.delete(symbol);
+  }
+
+  /** The next `count` subscribe requests are refused with the venue's real error reply. */
+  rejectSubscriptions(count: number): void {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError('rejectSubscriptions: count must be ≥ 0');
+    this.rejections += count;
+  }
+
+  /** True when the current subscribe request must be refused (consumes one). */
+  takeSubscriptionRejection(): boolean {
+    if (this.rejections <= 0) return false;
+    this.rejections--;
+    return true;
+  }
+
+  /** Asks the venue to recycle every client connection now, the venue's own way. */
+  forceRecycle(): void {
+    this.emit({ kind: 'recycle' });
+  }
+
+  /** Asks the venue to send `count` malformed frames to every open client socket now. */
+  malformedFrames(count: number): void {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError('malformedFrames: count must be ≥ 0');
+    if (count > 0) this.emit({ kind: 'malformed', count });
+  }
+
+  /** Registers the venue's handler for immediate faults; returns the function that removes it. */
+  onAction(listener: (action: FaultAction) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(action: FaultAction): void {
+    for (const l of this.listeners) l(action);
+  }
 
   /** True while stream data must be withheld (the socket stays open and heartbeats continue). */
   get streamPaused(): boolean {
@@ -57,7 +172,13 @@ export class VenueFaultState {
   /** Stops timers; the state is unusable afterwards. */
   dispose(): void {
     this.resume();
+    this.unstall();
+    this.unfreezeSymbol();
+    this.skipSeq.clear();
+    this.badChecksum.clear();
+    this.rejections = 0;
     this.restQueue.length = 0;
+    this.listeners.clear();
   }
 }
 
@@ -69,7 +190,27 @@ export interface SimFaults {
    * generated and are served over REST, so a client can backfill the gap.
    */
   pauseStream(venue?: VenueId, ms?: number): void;
+  /** Ends pauseStream and stall. */
   resumeStream(venue?: VenueId): void;
+  /** Keeps sockets open but sends nothing at all (no data, acks, pings or pongs) for `ms` (until resumeStream). */
+  stall(venue?: VenueId, ms?: number): void;
+  /** Withholds all data of one canonical symbol for `ms` (until unfreezeSymbol) while the socket stays live. */
+  freezeSymbol(venue: VenueId, symbol: string, ms?: number): void;
+  /** Ends freezeSymbol for `symbol`, or for every symbol when omitted. */
+  unfreezeSymbol(venue: VenueId, symbol?: string): void;
+  /** Sends `count` malformed frames to every open socket of `venue` (all venues when omitted). */
+  malformedFrames(venue: VenueId | undefined, count: number): void;
+  /** The next book delta of `symbol` skips one sequence number, as if a message was lost. */
+  skipBookSeq(venue: VenueId, symbol: string): void;
+  /** The next checksummed book message of `symbol` carries a wrong checksum (venues with book checksums). */
+  corruptChecksum(venue: VenueId, symbol: string): void;
+  /** The next `count` subscribe requests to `venue` are refused with the venue's real error reply. */
+  rejectSubscriptions(venue: VenueId, count: number): void;
+  /**
+   * Recycles every socket of `venue` (all venues when omitted) the venue's own way: Binance `serverShutdown`
+   * then close, OKX notice 64008 then close, Bitget and dYdX a plain close.
+   */
+  forceRecycle(venue?: VenueId): void;
   /** Answers the next `spec.count` REST requests of `venue` (all venues when omitted) with `spec.status`. */
   restFailures(spec: RestFailureSpec, venue?: VenueId): void;
 }
@@ -90,7 +231,19 @@ export function createSimFaults(venues: ReadonlyMap<VenueId, FaultTarget>): SimF
   return {
     dropConnections: (venue) => pick(venue).reduce((sum, v) => sum + v.dropConnections(), 0),
     pauseStream: (venue, ms) => pick(venue).forEach((v) => v.faults.pause(ms)),
-    resumeStream: (venue) => pick(venue).forEach((v) => v.faults.resume()),
+    resumeStream: (venue) =>
+      pick(venue).forEach((v) => {
+        v.faults.resume();
+        v.faults.unstall();
+      }),
+    stall: (venue, ms) => pick(venue).forEach((v) => v.faults.stall(ms)),
+    freezeSymbol: (venue, symbol, ms) => pick(venue).forEach((v) => v.faults.freezeSymbol(symbol, ms)),
+    unfreezeSymbol: (venue, symbol) => pick(venue).forEach((v) => v.faults.unfreezeSymbol(symbol)),
+    malformedFrames: (venue, count) => pick(venue).forEach((v) => v.faults.malformedFrames(count)),
+    skipBookSeq: (venue, symbol) => pick(venue).forEach((v) => v.faults.skipBookSeq(symbol)),
+    corruptChecksum: (venue, symbol) => pick(venue).forEach((v) => v.faults.corruptChecksum(symbol)),
+    rejectSubscriptions: (venue, count) => pick(venue).forEach((v) => v.faults.rejectSubscriptions(count)),
+    forceRecycle: (venue) => pick(venue).forEach((v) => v.faults.forceRecycle()),
     restFailures: (spec, venue) => pick(venue).forEach((v) => v.faults.addRestFailures(spec)),
   };
 }
