@@ -1,4 +1,4 @@
-import type { BookRules } from '../book/book-rules.ts';
+import type { BookRules } from '../domain/book-rules.ts';
 import type { BookUpdate } from '../domain/book.ts';
 import type { Candle } from '../domain/candle.ts';
 import type { VenueId } from '../domain/instrument.ts';

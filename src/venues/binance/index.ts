@@ -1,4 +1,4 @@
-import type { BookRules } from '../../book/book-rules.ts';
+import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MarketStream, MarketStreamHandlers, VenueAdapter } from '../venue.ts';
 import { openBinanceMarketStream, type BinanceStreamOptions } from './feed.ts';

@@ -1,6 +1,6 @@
 /**
  * How a venue keeps its order book consistent, written as data. Each venue adapter exports one `BookRules`
- * value (`VenueAdapter.bookRules`); `BookSync` (book-sync.ts) reads it and enforces it, so no venue quirk lives in
+ * value (`VenueAdapter.bookRules`); `BookSync` (src/book/book-sync.ts) reads it and enforces it, so no venue quirk lives in
  * shared code and adding a venue means describing its rule, not writing a new book.
  *
  * The adapter maps the venue's own fields into `BookUpdate.seq` / `prevSeq` / `checksum` (see src/domain/book.ts);
@@ -50,7 +50,7 @@ export interface BookSequenceExceptions {
 /**
  * How a book's content is verified after each message.
  * - `crc32-top25`: signed CRC-32 over `bid1px:bid1sz:ask1px:ask1sz:...` of the first 25 levels per side using the
- *   venue's original strings (OKX, Bitget `books`); see checksum.ts.
+ *   venue's original strings (OKX, Bitget `books`); see src/book/checksum.ts.
  * - `none`: no checksum.
  */
 export type BookChecksumRule = 'crc32-top25' | 'none';
