@@ -53,6 +53,11 @@ function spotSymbols(payloads: readonly Captured[]): ReturnType<typeof okxSymbol
   return okxSymbolMap([...symbols]);
 }
 
+function applyLevel(side: Map<string, string>, level: BookLevel): void {
+  if (level.size === '0') side.delete(level.price);
+  else side.set(level.price, level.size);
+}
+
 const payloads = capturedPayloads();
 const symbols = spotSymbols(payloads);
 const RECEIVED = 1_700_000_000_000;
@@ -119,8 +124,8 @@ describe('parseOkxFrame over every captured OKX payload', () => {
           bids.clear();
           asks.clear();
         }
-        for (const l of u.bids) l.size === '0' ? bids.delete(l.price) : bids.set(l.price, l.size);
-        for (const l of u.asks) l.size === '0' ? asks.delete(l.price) : asks.set(l.price, l.size);
+        for (const l of u.bids) applyLevel(bids, l);
+        for (const l of u.asks) applyLevel(asks, l);
         const sorted = (m: Map<string, string>, desc: boolean): BookLevel[] =>
           [...m]
             .map(([price, size]) => ({ price, size }))
