@@ -1,0 +1,883 @@
+/**
+ * The one resilient WebSocket runner every venue feed sits on. A venue supplies a small protocol object (URL,
+ * subscribe frames, a frame handler, its heartbeat rule, limits and an optional REST poll); the runner supplies
+ * the rest: connect timeout, reconnect with full-jitter exponential backoff, paced resubscription, heartbeats with
+ * round-trip latency, a silence watchdog, per-symbol staleness, an outbound queue under the venue's rate limits,
+ * and a REST-polling fallback after repeated failed reconnects that ends as soon as a socket is healthy again.
+ *
+ * Every timer, listener and socket belongs to exactly one state and is released when that state ends, so a
+ * runner that has flapped for weeks holds what a fresh one holds.
+ */
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import type { VenueId } from '../../domain/instrument.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import type {
+  ConnectionStatus,
+  MarketStreamHandlers,
+  MarketStreamStats,
+  StreamEvent,
+  StreamStatus,
+} from '../venue.ts';
+import { SlidingWindowLimiter } from './send-limiter.ts';
+
+/** How a venue keeps a connection alive. */
+export type HeartbeatRule =
+  /** The server pings with protocol frames and the ws library answers (Binance). No latency is measured. */
+  | { readonly kind: 'server-ping' }
+  /**
+   * The client sends `ping` as a text frame every `intervalMs` and the server answers `pong` (OKX "ping" within
+   * 30 s, Bitget "ping" every 30 s). With `idleOnly` a ping is sent only when nothing arrived for `intervalMs`.
+   * No pong within `timeoutMs` (default: `intervalMs`) recycles the connection.
+   */
+  | {
+      readonly kind: 'text-ping';
+      readonly ping: string;
+      readonly pong: string;
+      readonly intervalMs: number;
+      readonly timeoutMs?: number;
+      readonly idleOnly?: boolean;
+    }
+  /** The client sends protocol ping frames every `intervalMs` (dYdX); no pong within `timeoutMs` recycles. */
+  | { readonly kind: 'ws-ping'; readonly intervalMs: number; readonly timeoutMs?: number };
+
+/** A venue's outbound limits. Everything the runner sends (subscribes, pings, requests) goes through them. */
+export interface VenueLimits {
+  /** Outbound messages per second on one connection. Default 4 (under Binance's 5, which counts pongs too). */
+  readonly messagesPerSecond?: number;
+  /** Subscribe requests per hour on one connection (OKX: 480). Default unlimited. */
+  readonly subscribesPerHour?: number;
+  /** Largest outbound queue; a send beyond it is refused and counted. Default 10,000. */
+  readonly maxQueue?: number;
+}
+
+/** What one inbound frame was, as the venue's handler tells the runner. */
+export type FrameOutcome =
+  /** Market data of `symbol` (canonical), already handed to the stream handlers. Proves the connection healthy. */
+  | { readonly kind: 'data'; readonly symbol: string }
+  /** Acks, info and other frames that prove liveness but carry no data. */
+  | { readonly kind: 'control' }
+  /** A venue-level pong in a JSON frame (text pongs matching the heartbeat rule are recognised by the runner). */
+  | { readonly kind: 'pong' }
+  /** The venue refused a subscription; `resend`, when given, is sent again after a backoff delay. */
+  | { readonly kind: 'rejected'; readonly message: string; readonly resend?: string }
+  /** An error reply that is not a refused subscription. */
+  | { readonly kind: 'error'; readonly message: string }
+  /** The venue announced it will close this connection (Binance serverShutdown, OKX 64008): reconnect now. */
+  | { readonly kind: 'recycle'; readonly reason: string }
+  /** A frame the handler could not understand; counted, and logged once per `key`. */
+  | { readonly kind: 'malformed'; readonly key: string; readonly reason: string };
+
+/** `prices`: the fast poll (tickers / latest trades); `full`: everything the stream would have carried. */
+export type PollKind = 'full' | 'prices';
+
+/** The venue-specific part of a connection. */
+export interface ConnectionProtocol {
+  readonly venue: VenueId;
+  readonly heartbeat: HeartbeatRule;
+  readonly limits?: VenueLimits;
+  /** URL of the next connection attempt (read on every attempt). */
+  url(): string;
+  /** Names of the current subscriptions, for status. */
+  subscriptions(): readonly string[];
+  /** Canonical symbols whose staleness is watched. */
+  symbols(): readonly string[];
+  /** Subscribe requests to send after each open, in order; they are paced by the venue's limits. */
+  subscribeFrames(): readonly string[];
+  /**
+   * Parses one text frame, hands its data to the stream handlers and says what it was. Must not throw; a throw is
+   * counted as a malformed frame.
+   */
+  handleFrame(text: string, receivedAt: number): FrameOutcome;
+  /** A new socket opened: reset per-connection parse state (buffers, message counters). */
+  onOpen?(): void;
+  /**
+   * Fetches over REST what the stream would carry and hands it to the stream handlers (fallback mode). Must honour
+   * `signal`: it is aborted when the socket is healthy again or the runner closes.
+   */
+  poll?(kind: PollKind, signal: AbortSignal): Promise<void>;
+}
+
+export interface BackoffOptions {
+  /** First delay ceiling. Default 1 s. */
+  readonly initialMs?: number;
+  /** Ceiling cap. Default 16 s. */
+  readonly maxMs?: number;
+}
+
+export interface FallbackOptions {
+  /** Consecutive failed connections before polling starts. Default 5; 0 disables the fallback. */
+  readonly afterFailures?: number;
+  /** Period of `poll('full')`. Default 15 s. */
+  readonly pollIntervalMs?: number;
+  /** Period of `poll('prices')`; 0 disables it. Default 2 s. */
+  readonly pricePollIntervalMs?: number;
+}
+
+export interface ConnectionRunnerOptions {
+  readonly logger: Logger;
+  /** Wall clock for receive times, events and status. Default Date.now. */
+  readonly now?: () => number;
+  /** Jitter source in [0, 1). Default Math.random. */
+  readonly random?: () => number;
+  /** TCP + TLS + WebSocket handshake must finish within this. Default 10 s. */
+  readonly connectTimeoutMs?: number;
+  readonly backoff?: BackoffOptions;
+  /** An open connection that receives nothing (not even a ping or pong) for this long is recycled. Default 30 s. */
+  readonly silenceTimeoutMs?: number;
+  /** A symbol with no data for this long on a live connection is reported stale. Default 60 s; 0 disables. */
+  readonly staleSymbolMs?: number;
+  readonly fallback?: FallbackOptions;
+  /** First delay before resending a refused subscription; doubles per refusal up to the backoff cap. Default 1 s. */
+  readonly resubscribeDelayMs?: number;
+  /** Largest accepted inbound frame. Default 4 MiB. */
+  readonly maxPayloadBytes?: number;
+  /** How long `close()` waits for a closing handshake or an in-flight poll. Default 2 s. */
+  readonly closeTimeoutMs?: number;
+}
+
+/** Counters beyond the status fields, for metrics and tests. */
+export interface RunnerCounters {
+  readonly connects: number;
+  readonly recycles: number;
+  readonly staleEvents: number;
+  readonly modeSwitches: number;
+  readonly polls: number;
+  readonly pollErrors: number;
+  readonly droppedSends: number;
+}
+
+type Handlers = Pick<MarketStreamHandlers, 'status' | 'event'>;
+
+/** Distinct malformed-frame kinds remembered for log-once; beyond it they are counted, not logged. */
+const MAX_LOGGED_KINDS = 256;
+/** Margin added to venue windows so timer jitter never lands one message inside. */
+const LIMIT_MARGIN_MS = 25;
+
+/**
+ * Keeps one venue connection alive until `close()`. Construct, then `start()`. Status changes reach
+ * `handlers.status` (connected / disconnected / error) and `handlers.event` (mode, gap, stale, fresh, rejected,
+ * recycle); neither may throw into the runner (a throw is logged and counted).
+ */
+export class ConnectionRunner {
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly connectTimeoutMs: number;
+  private readonly initialMs: number;
+  private readonly maxMs: number;
+  private readonly silenceTimeoutMs: number;
+  private readonly staleSymbolMs: number;
+  private readonly fallbackAfter: number;
+  private readonly pollIntervalMs: number;
+  private readonly pricePollIntervalMs: number;
+  private readonly resubscribeDelayMs: number;
+  private readonly maxPayloadBytes: number;
+  private readonly closeTimeoutMs: number;
+  private readonly maxQueue: number;
+  private readonly pongText: string | undefined;
+
+  // Connection state: one socket at a time; every per-socket timer is cleared in releaseSocket().
+  private socket: WebSocket | undefined;
+  private open = false;
+  /** The current socket delivered market data: it counts as a success and ends fallback polling. */
+  private healthy = false;
+  private started = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private url = '';
+  private attempt = 0;
+  private dropReason: string | undefined;
+  private dropImmediately = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private watchdogTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private pongTimer: NodeJS.Timeout | undefined;
+  private staleTimer: NodeJS.Timeout | undefined;
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private readonly resendTimers = new Set<NodeJS.Timeout>();
+  private pingSentAt: number | undefined;
+  private lastFrameAt = 0;
+
+  // Outbound.
+  private queue: { text: string; subscribe: boolean }[] = [];
+  private messageLimiter: SlidingWindowLimiter;
+  private subscribeLimiter: SlidingWindowLimiter | undefined;
+  private rejectStreak = 0;
+
+  // Staleness.
+  private readonly lastDataBySymbol = new Map<string, number>();
+  private readonly staleSymbols = new Set<string>();
+
+  // Fallback.
+  private mode: 'websocket' | 'polling' = 'websocket';
+  private pollTimers: NodeJS.Timeout[] = [];
+  private pollAbort: AbortController | undefined;
+  private readonly pollsInFlight = new Map<PollKind, Promise<void>>();
+
+  // Outage tracking for gap events: wall time of the last data before the connection was lost.
+  private outageFrom: number | undefined;
+  private lastDataWall: number | undefined;
+
+  // Status.
+  private reconnectCount = 0;
+  private consecutiveFailures = 0;
+  private messagesReceived = 0;
+  private errors = 0;
+  private malformedFrames = 0;
+  private rejectedSubscriptions = 0;
+  private lastHeartbeat: number | undefined;
+  private lastMessageAt: number | null = null;
+  private latencyMs: number | null = null;
+  private lastError: string | null = null;
+  private readonly loggedKinds = new Set<string>();
+  private connects = 0;
+  private recycles = 0;
+  private staleEvents = 0;
+  private modeSwitches = 0;
+  private polls = 0;
+  private pollErrors = 0;
+  private droppedSends = 0;
+
+  constructor(
+    private readonly protocol: ConnectionProtocol,
+    private readonly handlers: Handlers,
+    options: ConnectionRunnerOptions,
+  ) {
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.connectTimeoutMs = positive(options.connectTimeoutMs, 10_000, 'connectTimeoutMs');
+    this.initialMs = positive(options.backoff?.initialMs, 1_000, 'backoff.initialMs');
+    this.maxMs = Math.max(this.initialMs, positive(options.backoff?.maxMs, 16_000, 'backoff.maxMs'));
+    this.silenceTimeoutMs = positive(options.silenceTimeoutMs, 30_000, 'silenceTimeoutMs');
+    this.staleSymbolMs = nonNegative(options.staleSymbolMs, 60_000, 'staleSymbolMs');
+    this.fallbackAfter = nonNegative(options.fallback?.afterFailures, 5, 'fallback.afterFailures');
+    this.pollIntervalMs = positive(options.fallback?.pollIntervalMs, 15_000, 'fallback.pollIntervalMs');
+    this.pricePollIntervalMs = nonNegative(
+      options.fallback?.pricePollIntervalMs,
+      2_000,
+      'fallback.pricePollIntervalMs',
+    );
+    this.resubscribeDelayMs = positive(options.resubscribeDelayMs, 1_000, 'resubscribeDelayMs');
+    this.maxPayloadBytes = positive(options.maxPayloadBytes, 4 * 1024 * 1024, 'maxPayloadBytes');
+    this.closeTimeoutMs = positive(options.closeTimeoutMs, 2_000, 'closeTimeoutMs');
+    const limits = protocol.limits ?? {};
+    this.maxQueue = positive(limits.maxQueue, 10_000, 'limits.maxQueue');
+    const perSecond = Math.floor(positive(limits.messagesPerSecond, 4, 'limits.messagesPerSecond'));
+    this.messageLimiter = new SlidingWindowLimiter(Math.max(1, perSecond), 1_000, LIMIT_MARGIN_MS);
+    if (limits.subscribesPerHour !== undefined) {
+      const perHour = Math.floor(positive(limits.subscribesPerHour, 1, 'limits.subscribesPerHour'));
+      this.subscribeLimiter = new SlidingWindowLimiter(Math.max(1, perHour), 3_600_000, LIMIT_MARGIN_MS);
+    }
+    this.pongText = protocol.heartbeat.kind === 'text-ping' ? protocol.heartbeat.pong : undefined;
+  }
+
+  /** Opens the first connection. Calling it twice, or after close(), does nothing. */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.connect();
+  }
+
+  /**
+   * Queues `text` for the current connection under the venue's limits; `subscribe` marks a subscribe request
+   * (counted against subscribes per hour). False when there is no open connection or the queue is full: frames
+   * are never carried over to the next connection, whose subscriptions come from `subscribeFrames()`.
+   */
+  send(text: string, subscribe = false): boolean {
+    if (!this.open || this.closed) return false;
+    if (this.queue.length >= this.maxQueue) {
+      this.droppedSends++;
+      this.errors++;
+      this.lastError = `outbound queue full (${this.maxQueue})`;
+      return false;
+    }
+    this.queue.push({ text, subscribe });
+    this.pump();
+    return true;
+  }
+
+  /** Replaces the current connection now (e.g. after a book resync needs a fresh subscription). */
+  recycle(reason: string): void {
+    if (this.closed || this.socket === undefined) return;
+    this.recycles++;
+    this.emitEvent({ kind: 'recycle', at: this.now(), reason });
+    this.logger.info({ venue: this.protocol.venue, reason }, 'connection recycled');
+    this.drop(reason, this.healthy);
+  }
+
+  /** The status endpoint's view of this connection. */
+  status(): ConnectionStatus {
+    return {
+      connected: this.open,
+      is_healthy:
+        this.open &&
+        this.healthy &&
+        this.mode === 'websocket' &&
+        this.staleSymbols.size === 0 &&
+        this.pongTimer === undefined,
+      ws_url: this.url,
+      subscriptions: this.protocol.subscriptions(),
+      reconnect_count: this.reconnectCount,
+      last_heartbeat: this.lastHeartbeat === undefined ? null : new Date(this.lastHeartbeat).toISOString(),
+      latency_ms: this.latencyMs,
+      messages_received: this.messagesReceived,
+      errors: this.errors,
+      mode: this.mode,
+      stale_symbols: [...this.staleSymbols],
+      consecutive_failures: this.consecutiveFailures,
+      malformed_frames: this.malformedFrames,
+      rejected_subscriptions: this.rejectedSubscriptions,
+      last_error: this.lastError,
+    };
+  }
+
+  /** The venue contract's stream stats, with `status` filled in. */
+  marketStats(): MarketStreamStats {
+    const status = this.status();
+    return {
+      venue: this.protocol.venue,
+      connected: status.connected,
+      url: status.ws_url,
+      subscriptions: status.subscriptions,
+      reconnectCount: status.reconnect_count,
+      messagesReceived: status.messages_received,
+      errors: status.errors,
+      unparsedFrames: status.malformed_frames,
+      lastMessageAt: this.lastMessageAt,
+      status,
+    };
+  }
+
+  counters(): RunnerCounters {
+    return {
+      connects: this.connects,
+      recycles: this.recycles,
+      staleEvents: this.staleEvents,
+      modeSwitches: this.modeSwitches,
+      polls: this.polls,
+      pollErrors: this.pollErrors,
+      droppedSends: this.droppedSends,
+    };
+  }
+
+  /**
+   * Stops reconnecting and polling and closes the socket; resolves when no timer, socket or listener of this runner
+   * is left (an in-flight poll is aborted and awaited, at most `closeTimeoutMs`).
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.stopPolling();
+    const socket = this.socket;
+    this.releaseSocket();
+    this.closing = Promise.all([
+      socket === undefined ? Promise.resolve() : this.closeSocket(socket),
+      this.settlePolls(),
+    ]).then(() => undefined);
+    return this.closing;
+  }
+
+  // ---- connection lifecycle ----
+
+  private connect(): void {
+    this.reconnectTimer = undefined;
+    if (this.closed) return;
+    this.connects++;
+    this.url = this.protocol.url();
+    this.healthy = false;
+    this.dropReason = undefined;
+    this.dropImmediately = false;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(this.url, {
+        handshakeTimeout: this.connectTimeoutMs,
+        maxPayload: this.maxPayloadBytes,
+        perMessageDeflate: false,
+      });
+    } catch (err) {
+      // A malformed URL: counted like a refused connection, so backoff and fallback still apply.
+      this.noteError(`cannot connect to ${this.url}: ${(err as Error).message}`);
+      this.connectionFailed(false);
+      return;
+    }
+    this.socket = socket;
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = undefined;
+      if (this.socket === socket && !this.open)
+        this.drop(`connect timeout after ${this.connectTimeoutMs} ms`, false);
+    }, this.connectTimeoutMs);
+    socket.on('open', () => this.onOpen(socket));
+    socket.on('message', (data: WebSocket.RawData, isBinary: boolean) =>
+      this.onMessage(socket, data, isBinary),
+    );
+    socket.on('ping', () => this.onProtocolHeartbeat(socket));
+    socket.on('pong', () => this.onPong(socket));
+    socket.on('error', (err: Error) => this.onError(socket, err));
+    socket.on('close', (code: number, reason: Buffer) => this.onClose(socket, code, reason));
+  }
+
+  private onOpen(socket: WebSocket): void {
+    if (socket !== this.socket || this.closed) return;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.open = true;
+    this.lastFrameAt = performance.now();
+    try {
+      this.protocol.onOpen?.();
+    } catch (err) {
+      this.noteError(`protocol onOpen failed: ${(err as Error).message}`);
+    }
+    for (const frame of this.protocol.subscribeFrames()) this.queue.push({ text: frame, subscribe: true });
+    this.pump();
+    this.armWatchdog(this.silenceTimeoutMs);
+    this.startHeartbeat();
+    this.startStaleWatch();
+    this.logger.info({ venue: this.protocol.venue, url: this.url }, 'stream connected');
+    this.emitStatus({ kind: 'connected', at: this.now() });
+  }
+
+  private onMessage(socket: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+    if (socket !== this.socket || this.closed) return;
+    const receivedAt = this.now();
+    this.messagesReceived++;
+    this.lastMessageAt = receivedAt;
+    this.lastHeartbeat = receivedAt;
+    this.lastFrameAt = performance.now();
+    if (isBinary) {
+      this.malformed('binary', 'binary frame on a text protocol');
+      return;
+    }
+    const text = rawText(data);
+    if (this.pongText !== undefined && text === this.pongText) {
+      this.pongReceived();
+      return;
+    }
+    let outcome: FrameOutcome;
+    try {
+      outcome = this.protocol.handleFrame(text, receivedAt);
+    } catch (err) {
+      this.malformed('handler-threw', (err as Error).message);
+      return;
+    }
+    switch (outcome.kind) {
+      case 'data':
+        this.onData(outcome.symbol, receivedAt);
+        return;
+      case 'control':
+        return;
+      case 'pong':
+        this.pongReceived();
+        return;
+      case 'rejected':
+        this.onRejected(outcome.message, outcome.resend);
+        return;
+      case 'error':
+        this.noteError(outcome.message);
+        this.logger.warn({ venue: this.protocol.venue }, `venue error: ${outcome.message}`);
+        this.emitStatus({ kind: 'error', at: receivedAt, message: outcome.message });
+        return;
+      case 'recycle':
+        this.recycle(outcome.reason);
+        return;
+      case 'malformed':
+        this.malformed(outcome.key, outcome.reason);
+        return;
+    }
+  }
+
+  private onData(symbol: string, receivedAt: number): void {
+    this.lastDataWall = receivedAt;
+    if (this.staleSymbolMs > 0) {
+      this.lastDataBySymbol.set(symbol, this.lastFrameAt);
+      if (this.staleSymbols.size > 0 && this.staleSymbols.delete(symbol)) {
+        this.logger.info({ venue: this.protocol.venue, symbol }, 'symbol delivers data again');
+        this.emitEvent({ kind: 'fresh', at: receivedAt, symbol });
+      }
+    }
+    if (!this.healthy) this.becameHealthy(receivedAt);
+  }
+
+  private becameHealthy(at: number): void {
+    this.healthy = true;
+    this.attempt = 0;
+    this.consecutiveFailures = 0;
+    this.rejectStreak = 0;
+    if (this.mode === 'polling') this.leavePolling();
+    if (this.outageFrom !== undefined) {
+      const from = this.outageFrom;
+      this.outageFrom = undefined;
+      this.emitEvent({ kind: 'gap', at, from, to: at, reason: 'connection lost' });
+    }
+  }
+
+  private onProtocolHeartbeat(socket: WebSocket): void {
+    if (socket !== this.socket) return;
+    this.lastHeartbeat = this.now();
+    this.lastFrameAt = performance.now();
+  }
+
+  private onPong(socket: WebSocket): void {
+    if (socket !== this.socket) return;
+    this.lastHeartbeat = this.now();
+    this.lastFrameAt = performance.now();
+    this.pongReceived();
+  }
+
+  private onError(socket: WebSocket, err: Error): void {
+    if (socket !== this.socket || this.closed) return;
+    this.noteError(err.message);
+    this.logger.warn({ venue: this.protocol.venue, err: err.message }, 'stream error');
+    this.emitStatus({ kind: 'error', at: this.now(), message: err.message });
+  }
+
+  private onClose(socket: WebSocket, code: number, reason: Buffer): void {
+    if (socket !== this.socket) return;
+    const wasOpen = this.open;
+    const wasHealthy = this.healthy;
+    this.releaseSocket();
+    if (this.closed) return;
+    const text = reason.toString();
+    const why = this.dropReason ?? `closed by server (${code}${text ? ` ${text}` : ''})`;
+    if (wasHealthy && this.outageFrom === undefined) this.outageFrom = this.lastDataWall ?? this.now();
+    if (wasOpen) {
+      this.logger.warn({ venue: this.protocol.venue, reason: why }, 'stream disconnected');
+      this.emitStatus({ kind: 'disconnected', at: this.now(), reason: why });
+    } else if (this.dropReason !== undefined) {
+      this.lastError = this.dropReason;
+    }
+    if (wasHealthy) this.scheduleReconnect(this.dropImmediately);
+    else this.connectionFailed(this.dropImmediately);
+  }
+
+  /** A connection ended without delivering data: one more consecutive failure. */
+  private connectionFailed(immediately: boolean): void {
+    this.consecutiveFailures++;
+    if (
+      this.fallbackAfter > 0 &&
+      this.consecutiveFailures >= this.fallbackAfter &&
+      this.mode === 'websocket' &&
+      this.protocol.poll !== undefined
+    ) {
+      this.enterPolling(`${this.consecutiveFailures} consecutive failed connections`);
+    }
+    // A venue that recycles a connection before it ever delivered data gets no immediate retry: that would spin.
+    this.scheduleReconnect(immediately && this.consecutiveFailures <= 1);
+  }
+
+  private scheduleReconnect(immediately: boolean): void {
+    if (this.closed) return;
+    const delay = immediately ? 0 : this.backoffDelay();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectCount++;
+      this.connect();
+    }, delay);
+  }
+
+  /** Full jitter: uniform in [0, min(cap, initial · 2^attempt)). */
+  private backoffDelay(): number {
+    const ceiling = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.attempt, 30));
+    this.attempt++;
+    return Math.floor(this.random() * ceiling);
+  }
+
+  /** Drops the current socket; onClose then reports `reason` and reconnects. */
+  private drop(reason: string, immediately: boolean): void {
+    const socket = this.socket;
+    if (socket === undefined) return;
+    this.dropReason = reason;
+    this.dropImmediately = immediately;
+    socket.terminate();
+  }
+
+  /** Clears every per-socket timer and the outbound queue; the socket's listeners go with it. */
+  private releaseSocket(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.open = false;
+    this.healthy = false;
+    clearTimeout(this.connectTimer);
+    clearTimeout(this.watchdogTimer);
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.pongTimer);
+    clearInterval(this.staleTimer);
+    clearTimeout(this.pumpTimer);
+    for (const t of this.resendTimers) clearTimeout(t);
+    this.resendTimers.clear();
+    this.connectTimer = this.watchdogTimer = this.heartbeatTimer = undefined;
+    this.pongTimer = this.staleTimer = this.pumpTimer = undefined;
+    this.pingSentAt = undefined;
+    this.queue = [];
+    socket?.removeAllListeners();
+    // A late 'error' from a socket we no longer listen to must not become an uncaught exception.
+    socket?.on('error', ignore);
+  }
+
+  /** Closes a socket already released from this runner; resolves once it is closed (terminated after a timeout). */
+  private closeSocket(socket: WebSocket): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (socket.readyState === WebSocket.CLOSED) {
+        socket.removeAllListeners();
+        resolve();
+        return;
+      }
+      const fallback = setTimeout(() => socket.terminate(), this.closeTimeoutMs);
+      socket.once('close', () => {
+        clearTimeout(fallback);
+        socket.removeAllListeners();
+        resolve();
+      });
+      if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'client closing');
+      else socket.terminate();
+    });
+  }
+
+  // ---- heartbeat, watchdog, staleness ----
+
+  private startHeartbeat(): void {
+    const rule = this.protocol.heartbeat;
+    if (rule.kind === 'server-ping') return;
+    const interval = positive(rule.intervalMs, 20_000, 'heartbeat.intervalMs');
+    this.heartbeatTimer = setInterval(() => this.beat(), interval);
+  }
+
+  private beat(): void {
+    const rule = this.protocol.heartbeat;
+    if (rule.kind === 'server-ping' || !this.open || this.pongTimer !== undefined) return;
+    if (
+      rule.kind === 'text-ping' &&
+      rule.idleOnly === true &&
+      performance.now() - this.lastFrameAt < rule.intervalMs
+    )
+      return;
+    this.pingSentAt = performance.now();
+    if (rule.kind === 'text-ping') this.sendNow(rule.ping);
+    else this.socket?.ping();
+    const timeout = rule.timeoutMs ?? rule.intervalMs;
+    this.pongTimer = setTimeout(() => {
+      this.pongTimer = undefined;
+      this.noteError(`no pong within ${timeout} ms`);
+      this.recycle(`heartbeat timeout: no pong within ${timeout} ms`);
+    }, timeout);
+  }
+
+  private pongReceived(): void {
+    if (this.pingSentAt !== undefined) {
+      this.latencyMs = Math.round((performance.now() - this.pingSentAt) * 100) / 100;
+      this.pingSentAt = undefined;
+    }
+    clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
+  }
+
+  private armWatchdog(delay: number): void {
+    clearTimeout(this.watchdogTimer);
+    this.watchdogTimer = setTimeout(() => this.checkSilence(), delay);
+  }
+
+  private checkSilence(): void {
+    this.watchdogTimer = undefined;
+    if (this.closed || !this.open) return;
+    const silent = performance.now() - this.lastFrameAt;
+    if (silent >= this.silenceTimeoutMs) {
+      this.noteError(`no frame for ${Math.round(silent)} ms`);
+      this.recycle(`silence: no frame for ${Math.round(silent)} ms`);
+      return;
+    }
+    this.armWatchdog(this.silenceTimeoutMs - silent);
+  }
+
+  private startStaleWatch(): void {
+    if (this.staleSymbolMs === 0) return;
+    const opened = performance.now();
+    // Every watched symbol gets a full window from this connection's start.
+    for (const symbol of this.protocol.symbols()) this.lastDataBySymbol.set(symbol, opened);
+    const every = Math.max(10, Math.min(5_000, Math.floor(this.staleSymbolMs / 4)));
+    this.staleTimer = setInterval(() => this.checkStale(), every);
+  }
+
+  private checkStale(): void {
+    if (!this.open) return;
+    const now = performance.now();
+    for (const symbol of this.protocol.symbols()) {
+      if (this.staleSymbols.has(symbol)) continue;
+      const last = this.lastDataBySymbol.get(symbol) ?? now;
+      const silentMs = Math.round(now - last);
+      if (silentMs < this.staleSymbolMs) continue;
+      this.staleSymbols.add(symbol);
+      this.staleEvents++;
+      this.logger.warn({ venue: this.protocol.venue, symbol, silentMs }, 'symbol stale on a live connection');
+      this.emitEvent({ kind: 'stale', at: this.now(), symbol, silentMs });
+    }
+  }
+
+  // ---- outbound ----
+
+  /** Sends ahead of the queue (heartbeats), still counted by the message limiter. */
+  private sendNow(text: string): void {
+    this.queue.unshift({ text, subscribe: false });
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.pumpTimer !== undefined) return;
+    const socket = this.socket;
+    if (socket === undefined || !this.open) return;
+    while (this.queue.length > 0) {
+      const head = this.queue[0] as { text: string; subscribe: boolean };
+      const now = performance.now();
+      let wait = this.messageLimiter.waitMs(now);
+      if (head.subscribe && this.subscribeLimiter !== undefined)
+        wait = Math.max(wait, this.subscribeLimiter.waitMs(now));
+      if (wait > 0) {
+        this.pumpTimer = setTimeout(() => {
+          this.pumpTimer = undefined;
+          this.pump();
+        }, Math.ceil(wait));
+        return;
+      }
+      this.queue.shift();
+      this.messageLimiter.record(now);
+      if (head.subscribe) this.subscribeLimiter?.record(now);
+      socket.send(head.text);
+    }
+  }
+
+  private onRejected(message: string, resend: string | undefined): void {
+    this.rejectedSubscriptions++;
+    this.noteError(message);
+    this.logger.warn({ venue: this.protocol.venue }, `subscription refused: ${message}`);
+    this.emitEvent({ kind: 'rejected', at: this.now(), message });
+    if (resend === undefined) return;
+    const delay = Math.min(this.maxMs, this.resubscribeDelayMs * 2 ** Math.min(this.rejectStreak, 30));
+    this.rejectStreak++;
+    const timer = setTimeout(
+      () => {
+        this.resendTimers.delete(timer);
+        this.send(resend, true);
+      },
+      Math.floor(delay / 2 + (this.random() * delay) / 2),
+    );
+    this.resendTimers.add(timer);
+  }
+
+  // ---- fallback polling ----
+
+  private enterPolling(reason: string): void {
+    this.mode = 'polling';
+    this.modeSwitches++;
+    if (this.outageFrom === undefined && this.lastDataWall !== undefined) this.outageFrom = this.lastDataWall;
+    this.logger.warn({ venue: this.protocol.venue, reason }, 'falling back to REST polling');
+    this.emitEvent({ kind: 'mode', at: this.now(), mode: 'polling', reason });
+    this.pollAbort = new AbortController();
+    this.runPoll('full');
+    this.pollTimers.push(setInterval(() => this.runPoll('full'), this.pollIntervalMs));
+    if (this.pricePollIntervalMs > 0)
+      this.pollTimers.push(setInterval(() => this.runPoll('prices'), this.pricePollIntervalMs));
+  }
+
+  private leavePolling(): void {
+    this.stopPolling();
+    this.mode = 'websocket';
+    this.modeSwitches++;
+    const reason = 'websocket healthy again';
+    this.logger.info({ venue: this.protocol.venue }, 'back on the websocket; polling stopped');
+    this.emitEvent({ kind: 'mode', at: this.now(), mode: 'websocket', reason });
+  }
+
+  private stopPolling(): void {
+    for (const t of this.pollTimers) clearInterval(t);
+    this.pollTimers = [];
+    this.pollAbort?.abort();
+    this.pollAbort = undefined;
+  }
+
+  private runPoll(kind: PollKind): void {
+    const poll = this.protocol.poll;
+    const signal = this.pollAbort?.signal;
+    if (poll === undefined || signal === undefined || this.pollsInFlight.has(kind)) return;
+    this.polls++;
+    const running = poll
+      .call(this.protocol, kind, signal)
+      .catch((err: unknown) => {
+        if (signal.aborted) return;
+        this.pollErrors++;
+        this.noteError(`poll ${kind} failed: ${(err as Error).message}`);
+        this.logger.warn(
+          { venue: this.protocol.venue, kind, err: (err as Error).message },
+          'REST poll failed',
+        );
+      })
+      .finally(() => this.pollsInFlight.delete(kind));
+    this.pollsInFlight.set(kind, running);
+  }
+
+  private settlePolls(): Promise<void> {
+    if (this.pollsInFlight.size === 0) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.closeTimeoutMs)));
+    return Promise.race([Promise.all(this.pollsInFlight.values()).then(() => undefined), limit]).finally(() =>
+      clearTimeout(timer),
+    );
+  }
+
+  // ---- reporting ----
+
+  private noteError(message: string): void {
+    this.errors++;
+    this.lastError = message;
+  }
+
+  private malformed(key: string, reason: string): void {
+    this.malformedFrames++;
+    if (this.loggedKinds.has(key) || this.loggedKinds.size >= MAX_LOGGED_KINDS) return;
+    this.loggedKinds.add(key);
+    this.logger.warn({ venue: this.protocol.venue, kind: key }, `frame not understood: ${reason}`);
+  }
+
+  private emitStatus(status: StreamStatus): void {
+    try {
+      this.handlers.status(status);
+    } catch (err) {
+      this.handlerFailed('status', err);
+    }
+  }
+
+  private emitEvent(event: StreamEvent): void {
+    try {
+      this.handlers.event?.(event);
+    } catch (err) {
+      this.handlerFailed('event', err);
+    }
+  }
+
+  private handlerFailed(kind: string, err: unknown): void {
+    this.errors++;
+    this.logger.error({ venue: this.protocol.venue, err }, `${kind} handler threw`);
+  }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be a positive number`);
+  return value;
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be ≥ 0`);
+  return value;
+}
+
+function ignore(): void {}
+
+/** The text of a frame; ws hands Buffers for text frames unless told otherwise. */
+export function rawText(data: WebSocket.RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
