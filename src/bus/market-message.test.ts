@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseDecimal } from '../domain/decimal.ts';
+import type { Ticker } from '../domain/ticker.ts';
+import type { Trade } from '../domain/trade.ts';
+import {
+  BOOK_SNAPSHOT_LEVELS,
+  decodeBookSnapshot,
+  decodeTicker,
+  decodeTrades,
+  encodeBookSnapshot,
+  encodeTicker,
+  encodeTrades,
+  type BookSnapshot,
+} from './market-message.ts';
+
+const d = parseDecimal;
+
+describe('trade batches on the bus', () => {
+  const trades: Trade[] = [
+    {
+      venue: 'binance',
+      symbol: 'BTC/USDT',
+      id: '18446744073709551615',
+      seq: 123456789,
+      price: d('67234.50'),
+      size: d('0.00002894'),
+      side: 'buy',
+      fills: 3,
+      time: 1_700_000_000_123,
+      receivedAt: 1_700_000_000_200,
+    },
+    {
+      venue: 'binance',
+      symbol: 'BTC/USDT',
+      id: 'x-2',
+      price: d('67234.4'),
+      size: d('1'),
+      side: 'sell',
+      fills: 1,
+      time: 1_700_000_000_124,
+      receivedAt: 1_700_000_000_201,
+    },
+  ];
+
+  it('encodes exact decimals as strings in a compact row form', () => {
+    assert.equal(
+      encodeTrades('binance', 'BTC/USDT', trades),
+      '{"v":"binance","s":"BTC/USDT","t":[["18446744073709551615","67234.5","0.00002894","buy",1700000000123,1700000000200,3,123456789],' +
+        '["x-2","67234.4","1","sell",1700000000124,1700000000201,1]]}',
+    );
+  });
+
+  it('round-trips', () => {
+    const back = decodeTrades(encodeTrades('binance', 'BTC/USDT', trades));
+    assert.equal(back.venue, 'binance');
+    assert.equal(back.symbol, 'BTC/USDT');
+    assert.equal(back.trades.length, 2);
+    assert.equal(back.trades[0]?.id, '18446744073709551615');
+    assert.equal(back.trades[0]?.seq, 123456789);
+    assert.deepEqual(back.trades[0]?.size, d('0.00002894'));
+    assert.equal(back.trades[1]?.seq, undefined);
+    assert.equal(back.trades[1]?.side, 'sell');
+  });
+
+  it('refuses to mix instruments and rejects malformed messages', () => {
+    assert.throws(() => encodeTrades('okx', 'BTC/USDT', trades), /several instruments/);
+    for (const bad of [
+      'nope',
+      '[]',
+      '{"v":"kraken","s":"BTC/USDT","t":[]}',
+      '{"v":"okx","s":"BTC/USDT"}',
+      '{"v":"okx","s":"BTC/USDT","t":[["1","x","1","buy",1,1,1]]}',
+      '{"v":"okx","s":"BTC/USDT","t":[["1","1","1","hold",1,1,1]]}',
+      '{"v":"okx","s":"BTC/USDT","t":[[1,"1","1","buy",1,1,1]]}',
+      '{"v":"okx","s":"BTC/USDT","t":[["1","1","1","buy",1.5,1,1]]}',
+    ]) {
+      assert.throws(() => decodeTrades(bad), /malformed trades/, bad);
+    }
+  });
+});
+
+describe('tickers on the bus', () => {
+  const full: Ticker = {
+    venue: 'okx',
+    symbol: 'BTC/USDT',
+    last: d('30000.10'),
+    bid: d('30000.1'),
+    bidSize: d('0.5'),
+    ask: d('30000.2'),
+    askSize: d('1.25'),
+    open24h: d('29000'),
+    high24h: d('30500'),
+    low24h: d('28800'),
+    volume24h: d('1234.5678'),
+    quoteVolume24h: d('37000000.12'),
+    time: 1_652_459_225_000,
+    receivedAt: 1_652_459_225_010,
+  };
+
+  it('encodes every field and leaves absent ones out', () => {
+    assert.equal(
+      encodeTicker(full),
+      '{"v":"okx","s":"BTC/USDT","l":"30000.1","b":"30000.1","bs":"0.5","a":"30000.2","as":"1.25","o":"29000",' +
+        '"h":"30500","lo":"28800","vb":"1234.5678","vq":"37000000.12","t":1652459225000,"r":1652459225010}',
+    );
+    const bare: Ticker = { venue: 'dydx', symbol: 'BTC/USD', last: d('1'), time: 1, receivedAt: 2 };
+    assert.equal(encodeTicker(bare), '{"v":"dydx","s":"BTC/USD","l":"1","t":1,"r":2}');
+    assert.deepEqual(decodeTicker(encodeTicker(bare)), bare);
+  });
+
+  it('round-trips and rejects malformed messages', () => {
+    const back = decodeTicker(encodeTicker(full));
+    assert.equal(back.venue, 'okx');
+    assert.deepEqual(back.quoteVolume24h, d('37000000.12'));
+    assert.deepEqual(back.askSize, d('1.25'));
+    assert.throws(() => decodeTicker('{"v":"okx","s":"BTC/USDT","t":1,"r":1}'), /last/);
+    assert.throws(() => decodeTicker('{"v":"okx","s":"BTC/USDT","l":"1","b":5,"t":1,"r":1}'), /bid/);
+    assert.throws(() => decodeTicker('{"v":"okx","s":"","l":"1","t":1,"r":1}'), /symbol/);
+  });
+});
+
+describe('book snapshots on the bus', () => {
+  const snap: BookSnapshot = {
+    venue: 'bitget',
+    symbol: 'BTC/USDT',
+    bids: [
+      { price: '2.4399', size: '10.0000' },
+      { price: '2.4398', size: '5' },
+    ],
+    asks: [{ price: '2.4400', size: '195.6669' }],
+    seq: 42,
+    time: 1_649_290_077_000,
+    receivedAt: 1_649_290_077_050,
+  };
+
+  it('keeps the venue strings exactly', () => {
+    const text = encodeBookSnapshot(snap);
+    assert.equal(
+      text,
+      '{"v":"bitget","s":"BTC/USDT","b":[["2.4399","10.0000"],["2.4398","5"]],"a":[["2.4400","195.6669"]],' +
+        '"q":42,"t":1649290077000,"r":1649290077050}',
+    );
+    assert.deepEqual(decodeBookSnapshot(text), snap);
+    const noSeq = { ...snap, seq: undefined, bids: [] };
+    assert.equal(decodeBookSnapshot(encodeBookSnapshot(noSeq)).seq, undefined);
+  });
+
+  it('refuses oversized or non-decimal levels on both ends', () => {
+    const many = Array.from({ length: BOOK_SNAPSHOT_LEVELS + 1 }, (_, i) => ({
+      price: String(i + 1),
+      size: '1',
+    }));
+    assert.throws(() => encodeBookSnapshot({ ...snap, bids: many }), /over 50 levels/);
+    assert.throws(() => encodeBookSnapshot({ ...snap, asks: [{ price: '1"]', size: '1' }] }), /not decimal/);
+    assert.throws(
+      () => decodeBookSnapshot('{"v":"okx","s":"A/B","b":[["1"]],"a":[],"t":1,"r":1}'),
+      /bids level/,
+    );
+    assert.throws(
+      () => decodeBookSnapshot('{"v":"okx","s":"A/B","b":[],"a":[[1,2]],"t":1,"r":1}'),
+      /asks level/,
+    );
+    assert.throws(() => decodeBookSnapshot('{"v":"okx","s":"A/B","b":[],"a":[],"q":"7","t":1,"r":1}'), /seq/);
+  });
+});

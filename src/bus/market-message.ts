@@ -1,0 +1,271 @@
+import type { BookLevel } from '../domain/book.ts';
+import { toPlainString, tryParseDecimal, type Decimal } from '../domain/decimal.ts';
+import { isVenueId, type VenueId } from '../domain/instrument.ts';
+import type { Ticker } from '../domain/ticker.ts';
+import type { Side, Trade } from '../domain/trade.ts';
+
+/**
+ * Bus messages of the market channels (trades, tickers, order-book top-N snapshots) from the ingest side to the
+ * gateways. JSON with short keys, decimals as exact strings, one instrument of one venue per message. Each
+ * decoder accepts exactly what its encoder writes and throws an Error on anything else, so a gateway can count
+ * and skip a bad message.
+ */
+
+/** Channel of trade batches (`encodeTrades`). */
+export const TRADES_CHANNEL = 'tickwire:trades';
+/** Channel of tickers (`encodeTicker`). */
+export const TICKER_CHANNEL = 'tickwire:tickers';
+/** Channel of order-book top-N snapshots (`encodeBookSnapshot`). */
+export const BOOK_CHANNEL = 'tickwire:books';
+
+/**
+ * Levels per side the ingest side publishes in a book snapshot, and the deepest book a gateway can serve.
+ * Publishers may send fewer (a thin book); never more.
+ */
+export const BOOK_SNAPSHOT_LEVELS = 50;
+/** Minimum spacing of two published snapshots of one book, ms: books are conflated to this before the bus. */
+export const BOOK_SNAPSHOT_INTERVAL_MS = 100;
+
+/** The best levels of one book at one moment, as the ingest side publishes it. */
+export interface BookSnapshot {
+  readonly venue: VenueId;
+  readonly symbol: string;
+  /** Best first (highest bid, lowest ask); at most BOOK_SNAPSHOT_LEVELS each; the venue's original strings. */
+  readonly bids: readonly BookLevel[];
+  readonly asks: readonly BookLevel[];
+  /** The book's sequence position at the venue (BookUpdate.seq of the last applied message), if any. */
+  readonly seq?: number | undefined;
+  /** Exchange time of the last applied message, ms UTC. */
+  readonly time: number;
+  /** Local receive time of the last applied message, ms UTC. */
+  readonly receivedAt: number;
+}
+
+/** A batch of trades of one instrument on one venue, in the order they happened. */
+export interface TradeBatch {
+  readonly venue: VenueId;
+  readonly symbol: string;
+  readonly trades: readonly Trade[];
+}
+
+function malformed(kind: string, why: string): Error {
+  return new Error(`malformed ${kind} message: ${why}`);
+}
+
+function objectOf(kind: string, message: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(message);
+  } catch {
+    throw malformed(kind, 'not JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw malformed(kind, 'not an object');
+  return raw as Record<string, unknown>;
+}
+
+function venueSymbol(kind: string, o: Record<string, unknown>): { venue: VenueId; symbol: string } {
+  if (!isVenueId(o.v)) throw malformed(kind, 'unknown venue');
+  if (typeof o.s !== 'string' || o.s === '') throw malformed(kind, 'no symbol');
+  return { venue: o.v, symbol: o.s };
+}
+
+function time(kind: string, value: unknown, field: string): number {
+  if (!Number.isSafeInteger(value)) throw malformed(kind, `${field} is not an integer`);
+  return value as number;
+}
+
+function decimal(kind: string, value: unknown, field: string): Decimal {
+  const d = typeof value === 'string' ? tryParseDecimal(value) : undefined;
+  if (d === undefined) throw malformed(kind, `${field} is not a decimal string`);
+  return d;
+}
+
+/**
+ * Bus encoding of trades of one instrument: `{"v":venue,"s":symbol,"t":[[id,price,size,side,time,receivedAt,
+ * fills,seq?],...]}`. All trades must share `venue` and `symbol` (throws otherwise: a publisher bug).
+ */
+export function encodeTrades(venue: VenueId, symbol: string, trades: readonly Trade[]): string {
+  let out = '{"v":"' + venue + '","s":' + JSON.stringify(symbol) + ',"t":[';
+  for (let i = 0; i < trades.length; i++) {
+    const t = trades[i] as Trade;
+    if (t.venue !== venue || t.symbol !== symbol)
+      throw new Error('encodeTrades: trades of several instruments');
+    if (i > 0) out += ',';
+    out +=
+      '[' +
+      JSON.stringify(t.id) +
+      ',"' +
+      toPlainString(t.price) +
+      '","' +
+      toPlainString(t.size) +
+      '","' +
+      t.side +
+      '",' +
+      t.time +
+      ',' +
+      t.receivedAt +
+      ',' +
+      t.fills +
+      (t.seq === undefined ? '' : ',' + t.seq) +
+      ']';
+  }
+  return out + ']}';
+}
+
+/** Decodes `encodeTrades` output; throws on anything else. */
+export function decodeTrades(message: string): TradeBatch {
+  const o = objectOf('trades', message);
+  const { venue, symbol } = venueSymbol('trades', o);
+  if (!Array.isArray(o.t)) throw malformed('trades', 'no trade list');
+  const trades: Trade[] = [];
+  for (const row of o.t as unknown[]) {
+    if (!Array.isArray(row) || row.length < 7 || row.length > 8) throw malformed('trades', 'bad trade row');
+    const [id, price, size, side, t, r, fills, seq] = row as unknown[];
+    if (typeof id !== 'string') throw malformed('trades', 'id is not a string');
+    if (side !== 'buy' && side !== 'sell') throw malformed('trades', 'bad side');
+    if (!Number.isSafeInteger(fills) || (fills as number) < 1) throw malformed('trades', 'bad fills');
+    if (seq !== undefined && !Number.isSafeInteger(seq)) throw malformed('trades', 'bad seq');
+    trades.push({
+      venue,
+      symbol,
+      id,
+      ...(seq === undefined ? {} : { seq: seq as number }),
+      price: decimal('trades', price, 'price'),
+      size: decimal('trades', size, 'size'),
+      side: side as Side,
+      fills: fills as number,
+      time: time('trades', t, 'time'),
+      receivedAt: time('trades', r, 'receivedAt'),
+    });
+  }
+  return { venue, symbol, trades };
+}
+
+/** Optional ticker fields and their bus keys. */
+const TICKER_FIELDS = [
+  ['bid', 'b'],
+  ['bidSize', 'bs'],
+  ['ask', 'a'],
+  ['askSize', 'as'],
+  ['open24h', 'o'],
+  ['high24h', 'h'],
+  ['low24h', 'lo'],
+  ['volume24h', 'vb'],
+  ['quoteVolume24h', 'vq'],
+] as const;
+
+/**
+ * Bus encoding of a Ticker: `{"v","s","l":last,"b","bs","a","as","o","h","lo","vb","vq","t":time,"r":receivedAt}`,
+ * decimals as exact strings, absent fields left out.
+ */
+export function encodeTicker(ticker: Ticker): string {
+  let out =
+    '{"v":"' +
+    ticker.venue +
+    '","s":' +
+    JSON.stringify(ticker.symbol) +
+    ',"l":"' +
+    toPlainString(ticker.last) +
+    '"';
+  for (const [field, key] of TICKER_FIELDS) {
+    const value = ticker[field];
+    if (value !== undefined) out += ',"' + key + '":"' + toPlainString(value) + '"';
+  }
+  return out + ',"t":' + ticker.time + ',"r":' + ticker.receivedAt + '}';
+}
+
+/** Decodes `encodeTicker` output; throws on anything else. */
+export function decodeTicker(message: string): Ticker {
+  const o = objectOf('ticker', message);
+  const { venue, symbol } = venueSymbol('ticker', o);
+  const optional: Partial<Record<(typeof TICKER_FIELDS)[number][0], Decimal>> = {};
+  for (const [field, key] of TICKER_FIELDS) {
+    if (o[key] !== undefined) optional[field] = decimal('ticker', o[key], field);
+  }
+  return {
+    venue,
+    symbol,
+    last: decimal('ticker', o.l, 'last'),
+    ...optional,
+    time: time('ticker', o.t, 'time'),
+    receivedAt: time('ticker', o.r, 'receivedAt'),
+  };
+}
+
+function encodeLevels(levels: readonly BookLevel[]): string {
+  let out = '[';
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i] as BookLevel;
+    out += (i > 0 ? ',["' : '["') + l.price + '","' + l.size + '"]';
+  }
+  return out + ']';
+}
+
+const LEVEL_TEXT = /^\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/**
+ * Bus encoding of a book snapshot: `{"v","s","b":[[price,size],...],"a":[...],"q":seq?,"t":time,"r":receivedAt}`,
+ * levels as the venue's strings. Throws when a side has more than BOOK_SNAPSHOT_LEVELS levels or a level is not
+ * an unsigned decimal (a publisher bug; the strings go into JSON unescaped).
+ */
+export function encodeBookSnapshot(snapshot: BookSnapshot): string {
+  for (const side of [snapshot.bids, snapshot.asks]) {
+    if (side.length > BOOK_SNAPSHOT_LEVELS)
+      throw new Error(`book snapshot over ${BOOK_SNAPSHOT_LEVELS} levels`);
+    for (const l of side) {
+      if (!LEVEL_TEXT.test(l.price) || !LEVEL_TEXT.test(l.size))
+        throw new Error('book snapshot level not decimal');
+    }
+  }
+  return (
+    '{"v":"' +
+    snapshot.venue +
+    '","s":' +
+    JSON.stringify(snapshot.symbol) +
+    ',"b":' +
+    encodeLevels(snapshot.bids) +
+    ',"a":' +
+    encodeLevels(snapshot.asks) +
+    (snapshot.seq === undefined ? '' : ',"q":' + snapshot.seq) +
+    ',"t":' +
+    snapshot.time +
+    ',"r":' +
+    snapshot.receivedAt +
+    '}'
+  );
+}
+
+function decodeLevels(value: unknown, field: string): BookLevel[] {
+  if (!Array.isArray(value) || value.length > BOOK_SNAPSHOT_LEVELS) throw malformed('book', `bad ${field}`);
+  const out: BookLevel[] = [];
+  for (const l of value as unknown[]) {
+    if (!Array.isArray(l) || l.length !== 2) throw malformed('book', `bad ${field} level`);
+    const [price, size] = l as unknown[];
+    if (
+      typeof price !== 'string' ||
+      typeof size !== 'string' ||
+      !LEVEL_TEXT.test(price) ||
+      !LEVEL_TEXT.test(size)
+    ) {
+      throw malformed('book', `bad ${field} level`);
+    }
+    out.push({ price, size });
+  }
+  return out;
+}
+
+/** Decodes `encodeBookSnapshot` output; throws on anything else. */
+export function decodeBookSnapshot(message: string): BookSnapshot {
+  const o = objectOf('book', message);
+  const { venue, symbol } = venueSymbol('book', o);
+  if (o.q !== undefined && !Number.isSafeInteger(o.q)) throw malformed('book', 'bad seq');
+  return {
+    venue,
+    symbol,
+    bids: decodeLevels(o.b, 'bids'),
+    asks: decodeLevels(o.a, 'asks'),
+    ...(o.q === undefined ? {} : { seq: o.q as number }),
+    time: time('book', o.t, 'time'),
+    receivedAt: time('book', o.r, 'receivedAt'),
+  };
+}
