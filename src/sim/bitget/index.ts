@@ -1,0 +1,105 @@
+/**
+ * The simulated Bitget venue (API v2): a spot and a USDT-futures market per symbol, REST under `/api/v2/...` and the
+ * public socket at `/v2/ws/public`, all below the simulator's `/bitget` prefix.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { SimMarket } from '../market/market.ts';
+import { symbolSpec } from '../market/symbol-specs.ts';
+import { hashSeed } from '../random.ts';
+import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
+import { BITGET_SIM_INST_TYPES, BitgetSimInstruments } from './instruments.ts';
+import { BitgetSimRest, type BitgetRestSettings } from './rest.ts';
+import { BitgetStreamServer, type BitgetStreamSettings } from './stream-server.ts';
+
+export type BitgetSimSettings = Omit<BitgetStreamSettings, 'seed'> & BitgetRestSettings;
+
+/** Bitget's published limits; tests shorten the timings. */
+export const BITGET_SIM_DEFAULTS: BitgetSimSettings = {
+  pingTimeoutMs: 120_000,
+  tickerPushMs: 1_000,
+  bookPushMs: 200,
+  candlePushMs: 1_000,
+  candleSnapshotBars: 200,
+  tradeSnapshotSize: 50,
+  bookDepth: 60,
+  maxIncomingPerSecond: 10,
+  maxSubscribesPerHour: 240,
+  maxChannelsPerConnection: 1000,
+  maxPayloadBytes: 64 * 1024,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  connectionLifetimeMs: 24 * 60 * 60 * 1000,
+  restRequestsPerSecond: 20,
+};
+
+export interface BitgetSimUrls {
+  /** The public socket: ws://127.0.0.1:PORT/bitget/v2/ws/public. */
+  readonly wsUrl: string;
+  /** Base for REST: append `/api/v2/...`. */
+  readonly restUrl: string;
+}
+
+class BitgetSimVenue implements SimVenue {
+  readonly id = 'bitget' as const;
+  readonly markets: readonly SimMarket[];
+  private readonly rest: BitgetSimRest;
+  private readonly streams: BitgetStreamServer;
+
+  constructor(context: SimVenueContext, settings: BitgetSimSettings) {
+    const start = context.now();
+    const instruments = new BitgetSimInstruments();
+    const markets: SimMarket[] = [];
+    for (const instType of BITGET_SIM_INST_TYPES) {
+      for (const symbol of context.symbols) {
+        const market = new SimMarket({
+          spec: symbolSpec(symbol),
+          seed: hashSeed(context.seed, 'bitget', instType, symbol),
+          nowMs: start,
+          historyDays: context.historyDays,
+          tradeWindowMs: context.tradeWindowMs,
+          tradesPerSecond: context.tradesPerSecond,
+        });
+        instruments.add(instType, market);
+        markets.push(market);
+      }
+    }
+    this.markets = markets;
+    this.streams = new BitgetStreamServer(
+      instruments,
+      context.faults,
+      context.now,
+      { ...settings, seed: context.seed },
+      context.logger,
+    );
+    this.rest = new BitgetSimRest(instruments, this.streams, context.faults, context.now, settings);
+  }
+
+  handleRequest(req: IncomingMessage, res: ServerResponse, path: string, url: URL): void {
+    this.rest.handle(req, res, path, url);
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
+    this.streams.handleUpgrade(req, socket, head, path);
+  }
+
+  advanceTo(nowMs: number): void {
+    for (const m of this.markets) m.advanceTo(nowMs);
+  }
+
+  dropConnections(): number {
+    return this.streams.dropConnections();
+  }
+
+  close(): Promise<void> {
+    return this.streams.close();
+  }
+}
+
+/** Registry entry; `settings` overrides BITGET_SIM_DEFAULTS field by field. */
+export function bitgetSimVenue(settings: Partial<BitgetSimSettings> = {}): SimVenueDefinition<BitgetSimUrls> {
+  return {
+    id: 'bitget',
+    create: (context) => new BitgetSimVenue(context, { ...BITGET_SIM_DEFAULTS, ...settings }),
+    urls: (httpBase, wsBase) => ({ wsUrl: `${wsBase}/bitget/v2/ws/public`, restUrl: `${httpBase}/bitget` }),
+  };
+}
