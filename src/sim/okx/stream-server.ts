@@ -251,6 +251,8 @@ export class OkxStreamServer implements MarketListener {
       }
       this.send(conn, ack);
       if (conn.subs.has(k)) continue;
+      // Bring the book to the current price before this client joins, so its snapshot and the next update chain.
+      if (arg.channel === 'books') this.stepBook(instrument);
       conn.subs.add(k);
       let set = this.subscribers.get(k);
       if (set === undefined) this.subscribers.set(k, (set = new Set()));
@@ -371,8 +373,6 @@ export class OkxStreamServer implements MarketListener {
   }
 
   private sendBookSnapshot(conn: Connection, instrument: OkxSimInstrumentEntry): void {
-    // Bring the book to the current price first, so the snapshot and the next update chain.
-    this.stepBook(instrument);
     const snap = instrument.book.snapshot(this.now());
     this.send(
       conn,
