@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
+import type { MarketRoom, MarketSink } from './market-rooms.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import type { MessageSink, Subscription } from './subscription.ts';
 
@@ -10,8 +11,10 @@ const TEXT_FRAME = { binary: false } as const;
  * Buffer it is given (no copy, no re-encoding) as a text frame, and reports itself as slow once its buffered
  * bytes pass the limit.
  */
-export class ClientConnection implements MessageSink {
+export class ClientConnection implements MessageSink, MarketSink {
   readonly subscriptions = new Map<string, Subscription>();
+  /** Market-channel rooms by `channel:venue:symbol`. */
+  readonly marketSubscriptions = new Map<string, MarketRoom>();
   readonly limiter: RateLimiter;
   /** Cleared at each heartbeat ping, set by the pong. */
   alive = true;

@@ -3,23 +3,42 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CANDLE_CHANNEL, type Bus } from '../bus/bus.ts';
 import { decodeCandleUpdate } from '../bus/candle-message.ts';
+import {
+  BOOK_CHANNEL,
+  BOOK_SNAPSHOT_LEVELS,
+  decodeBookSnapshot,
+  decodeTicker,
+  decodeTrades,
+  TICKER_CHANNEL,
+  TRADES_CHANNEL,
+} from '../bus/market-message.ts';
 import type { Config } from '../config/config.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import { bucketEnd, type Interval } from '../domain/interval.ts';
 import {
+  DEFAULT_BOOK_DEPTH,
   historyUnavailableText,
   parseClientMessage,
   rateLimitedText,
   tooManySubscriptionsText,
   type ProtocolRules,
+  type ChannelSubscribeMessage,
+  type ChannelUnsubscribeMessage,
   type SubscribeMessage,
   type UnsubscribeMessage,
 } from '../protocol/client-messages.ts';
 import { CLOSE_CODES } from '../protocol/close-codes.ts';
-import { encodeError, encodeInitial, PONG_TEXT, type BarView } from '../protocol/server-messages.ts';
+import {
+  encodeChannelError,
+  encodeError,
+  encodeInitial,
+  PONG_TEXT,
+  type BarView,
+} from '../protocol/server-messages.ts';
 import type { CandleStore, StoredCandle } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { ClientConnection } from './client-connection.ts';
+import { MarketRooms, marketSubscriptionKey, type MarketRoomOptions } from './market-rooms.ts';
 import { Room } from './room.ts';
 import { newCounters, type RoomStats, type WsStats } from './stats.ts';
 import { Subscription } from './subscription.ts';
@@ -37,6 +56,16 @@ export interface GatewayOptions {
   readonly aggregatorStats?: () => { oneMinuteCandlesCount: number } & Record<string, unknown>;
   /** Wall clock for stats and bar state; timers always use the real clock. */
   readonly now?: () => number;
+  /** The trades, ticker and book channels; every field has a default. */
+  readonly market?: MarketChannelOptions;
+}
+
+/** Limits of the market channels (docs/PROTOCOL.md, "Market channels"). */
+export interface MarketChannelOptions extends MarketRoomOptions {
+  /** Deepest `book` a client may ask for (default and maximum: the levels the ingest side publishes, 50). */
+  readonly maxBookDepth?: number;
+  /** `depth` of a book subscribe that names none (default 10). */
+  readonly defaultBookDepth?: number;
 }
 
 export interface Gateway {
@@ -64,10 +93,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const limits = config.gateway;
   const now = options.now ?? Date.now;
   const startedAt = now();
+  const marketOptions = options.market ?? {};
+  const maxBookDepth = Math.min(marketOptions.maxBookDepth ?? BOOK_SNAPSHOT_LEVELS, BOOK_SNAPSHOT_LEVELS);
   const rules: ProtocolRules = {
     symbols: config.symbols,
     maxInitialBars: limits.maxInitialBars,
     defaultInitialBars: limits.defaultInitialBars,
+    venues: config.venues,
+    maxBookDepth,
+    defaultBookDepth: Math.min(marketOptions.defaultBookDepth ?? DEFAULT_BOOK_DEPTH, maxBookDepth),
   };
   const rooms = new Map<string, Room<Subscription>>();
   const clients = new Set<ClientConnection>();
@@ -114,6 +148,27 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   });
 
+  const market = new MarketRooms(marketOptions);
+  function onMarketMessage(kind: string, message: string, take: (message: string) => void): void {
+    try {
+      take(message);
+    } catch (err) {
+      counters.badBusMessages++;
+      logger.warn({ err, sample: message.slice(0, 200) }, `gateway: undecodable ${kind} message skipped`);
+    }
+  }
+  const stopMarketBus = [
+    bus.subscribe(TRADES_CHANNEL, (m) =>
+      onMarketMessage('trades', m, (t) => market.onTrades(decodeTrades(t))),
+    ),
+    bus.subscribe(TICKER_CHANNEL, (m) =>
+      onMarketMessage('ticker', m, (t) => market.onTicker(decodeTicker(t))),
+    ),
+    bus.subscribe(BOOK_CHANNEL, (m) =>
+      onMarketMessage('book', m, (t) => market.onBook(decodeBookSnapshot(t))),
+    ),
+  ];
+
   function sendError(
     client: ClientConnection,
     code: ErrorCode,
@@ -137,6 +192,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   function detach(client: ClientConnection): void {
     for (const sub of [...client.subscriptions.values()]) removeSubscription(client, sub);
+    for (const room of client.marketSubscriptions.values()) market.leave(client, room);
+    client.marketSubscriptions.clear();
+  }
+
+  function subscriptionCount(client: ClientConnection): number {
+    return client.subscriptions.size + client.marketSubscriptions.size;
+  }
+
+  function subscribeChannel(client: ClientConnection, msg: ChannelSubscribeMessage): void {
+    const key = marketSubscriptionKey(msg.channel, msg.venue, msg.symbol);
+    const held = client.marketSubscriptions.get(key);
+    if (held === undefined && subscriptionCount(client) >= limits.maxSubscriptionsPerConnection) {
+      const text = tooManySubscriptionsText(limits.maxSubscriptionsPerConnection);
+      counters.errorsByCode.TOO_MANY_SUBSCRIPTIONS = (counters.errorsByCode.TOO_MANY_SUBSCRIPTIONS ?? 0) + 1;
+      client.send(encodeChannelError('TOO_MANY_SUBSCRIPTIONS', text, msg));
+      return;
+    }
+    // A repeated subscribe (same or another book depth) replaces the membership: never two rooms of one stream.
+    if (held !== undefined) market.leave(client, held);
+    client.marketSubscriptions.set(key, market.join(client, msg));
+  }
+
+  function unsubscribeChannel(client: ClientConnection, msg: ChannelUnsubscribeMessage): void {
+    const key = marketSubscriptionKey(msg.channel, msg.venue, msg.symbol);
+    const room = client.marketSubscriptions.get(key);
+    if (room === undefined) return;
+    client.marketSubscriptions.delete(key);
+    market.leave(client, room);
   }
 
   function closeClient(client: ClientConnection, code: number, reason: string): void {
@@ -184,7 +267,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const key = `${msg.symbol}:${msg.interval}`;
     let sub = client.subscriptions.get(key);
     if (!sub) {
-      if (client.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+      if (subscriptionCount(client) >= limits.maxSubscriptionsPerConnection) {
         sendError(
           client,
           'TOO_MANY_SUBSCRIPTIONS',
@@ -266,7 +349,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const msg = parsed.message;
     if (msg.type === 'ping') client.send(PONG);
     else if (msg.type === 'subscribe') subscribe(client, msg);
-    else unsubscribe(client, msg);
+    else if (msg.type === 'unsubscribe') unsubscribe(client, msg);
+    else if (msg.type === 'channel-subscribe') subscribeChannel(client, msg);
+    else unsubscribeChannel(client, msg);
   }
 
   const wss = new WebSocketServer({
@@ -339,6 +424,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         lastBroadcast: room.lastBroadcast,
       });
     }
+    for (const room of market.allRooms()) {
+      for (const member of room.members) subscribed.add(member as ClientConnection);
+      roomStats.push({
+        key: room.key,
+        clientCount: room.members.size,
+        hasCandle: room.lastBroadcast !== null,
+        lastBroadcast: room.lastBroadcast,
+      });
+    }
     let aggregator: WsStats['aggregator'];
     try {
       aggregator = options.aggregatorStats?.() ?? { oneMinuteCandlesCount: 0, inProcess: false };
@@ -348,9 +442,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     return {
       connections: clients.size,
-      broadcaster: { totalRooms: rooms.size, totalClients: subscribed.size, rooms: roomStats },
+      broadcaster: { totalRooms: rooms.size + market.size, totalClients: subscribed.size, rooms: roomStats },
       aggregator,
-      gateway: { ...counters, errorsByCode: { ...counters.errorsByCode } },
+      gateway: { ...counters, ...market.counters, errorsByCode: { ...counters.errorsByCode } },
     };
   }
 
@@ -413,7 +507,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     shuttingDown = true;
     clearInterval(heartbeatTimer);
     scheduler.stop();
+    market.stop();
     stopBus();
+    for (const stop of stopMarketBus) stop();
     const closed: Promise<void>[] = [];
     for (const client of clients) {
       closed.push(new Promise((resolve) => client.ws.once('close', () => resolve())));

@@ -31,6 +31,16 @@ export interface GatewayCounters {
   badBusMessages: number;
 }
 
+/** Market-channel counters (trades, ticker, book), merged into the `gateway` key. */
+export interface MarketCounters {
+  /** Room ticks that sent a `trades` / `ticker` / `book` message (once per room, whatever the member count). */
+  tradesBroadcast: number;
+  tickersBroadcast: number;
+  booksBroadcast: number;
+  /** Trades delivered into trades rooms (each trade counted once per room). */
+  tradesRelayed: number;
+}
+
 /** GET /health/ws-stats and Gateway.stats(). */
 export interface WsStats {
   readonly connections: number;
@@ -41,7 +51,7 @@ export interface WsStats {
     readonly rooms: readonly RoomStats[];
   };
   readonly aggregator: { readonly oneMinuteCandlesCount: number } & Readonly<Record<string, unknown>>;
-  readonly gateway: Readonly<GatewayCounters>;
+  readonly gateway: Readonly<GatewayCounters> & Readonly<MarketCounters>;
 }
 
 export function newCounters(): GatewayCounters {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../domain/errors.ts';
+import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { INTERVALS, isInterval, type Interval } from '../domain/interval.ts';
 
 /**
@@ -26,7 +27,38 @@ export interface PingMessage {
   readonly type: 'ping';
 }
 
-export type ClientMessage = SubscribeMessage | UnsubscribeMessage | PingMessage;
+/** The channels a client can subscribe to; a subscribe without `channel` is `candles` (the original API). */
+export const CHANNELS = ['candles', 'trades', 'ticker', 'book'] as const;
+export type Channel = (typeof CHANNELS)[number];
+/** The channels that name a venue: one venue's own stream of one instrument. */
+export type MarketChannel = Exclude<Channel, 'candles'>;
+
+/** Deepest `book` a client may ask for, and the depth when it asks for none. */
+export const MAX_BOOK_DEPTH = 50;
+export const DEFAULT_BOOK_DEPTH = 10;
+
+/**
+ * A valid subscribe to `trades`, `ticker` or `book` (wire `type` "subscribe" with a `channel`). Parsed form:
+ * the `type` is distinct from the candle subscribe so the two can never be confused. `depth` is set for `book`.
+ */
+export interface ChannelSubscribeMessage {
+  readonly type: 'channel-subscribe';
+  readonly channel: MarketChannel;
+  readonly venue: VenueId;
+  readonly symbol: string;
+  readonly depth?: number;
+}
+
+/** A valid unsubscribe from `trades`, `ticker` or `book` (wire `type` "unsubscribe" with a `channel`). */
+export interface ChannelUnsubscribeMessage {
+  readonly type: 'channel-unsubscribe';
+  readonly channel: MarketChannel;
+  readonly venue: VenueId;
+  readonly symbol: string;
+}
+
+export type ClientMessage =
+  SubscribeMessage | UnsubscribeMessage | PingMessage | ChannelSubscribeMessage | ChannelUnsubscribeMessage;
 
 /** What a message is checked against: the gateway's configuration. */
 export interface ProtocolRules {
@@ -35,6 +67,12 @@ export interface ProtocolRules {
   readonly maxInitialBars: number;
   /** `initialBars` when a subscribe leaves it out. */
   readonly defaultInitialBars: number;
+  /** Venues clients may name on the market channels (default: every venue Tickwire knows). */
+  readonly venues?: readonly VenueId[];
+  /** Deepest `book` a client may ask for (default MAX_BOOK_DEPTH). */
+  readonly maxBookDepth?: number;
+  /** `depth` when a book subscribe leaves it out (default DEFAULT_BOOK_DEPTH, capped at maxBookDepth). */
+  readonly defaultBookDepth?: number;
 }
 
 export interface ProtocolError {
@@ -63,6 +101,14 @@ const unsubscribeShape = z.object({
   interval: z.string(),
 });
 const pingShape = z.object({ type: z.literal('ping') });
+/** Subscribe/unsubscribe that carries a `channel` other than "candles". */
+const channelShape = z.object({
+  type: z.enum(['subscribe', 'unsubscribe']),
+  channel: z.string(),
+  symbol: z.string(),
+  venue: z.string().optional(),
+  depth: z.number().optional(),
+});
 
 export const clientMessageShape = z.discriminatedUnion('type', [subscribeShape, unsubscribeShape, pingShape]);
 
@@ -103,6 +149,22 @@ export function rateLimitedText(maxPerSecond: number): string {
   return `Rate limit exceeded: at most ${maxPerSecond} messages per second. Messages are ignored until the next second.`;
 }
 
+/** "Invalid channel: candle. Valid: candles, trades, ticker, book" */
+export function invalidChannelText(channel: string): string {
+  return `Invalid channel: ${echo(channel)}. Valid: ${CHANNELS.join(', ')}`;
+}
+
+/** "Invalid venue: kraken. Valid: binance, okx", or "Missing venue. Valid: ..." when none was given. */
+export function invalidVenueText(venue: string | undefined, venues: readonly string[]): string {
+  const head = venue === undefined ? 'Missing venue.' : `Invalid venue: ${echo(venue)}.`;
+  return `${head} Valid: ${venues.join(', ')}`;
+}
+
+/** "Invalid depth: 500. Must be an integer from 1 to 50." */
+export function invalidDepthText(depth: number, max: number): string {
+  return `Invalid depth: ${echo(depth)}. Must be an integer from 1 to ${max}.`;
+}
+
 export function historyUnavailableText(symbol: string, interval: Interval): string {
   return `History unavailable for ${symbol} ${interval}. Live updates continue.`;
 }
@@ -122,6 +184,17 @@ export function parseClientMessage(text: string, rules: ProtocolRules): ParseRes
     json = JSON.parse(text);
   } catch {
     return INVALID_MESSAGE;
+  }
+  const channel = (json as { channel?: unknown } | null)?.channel;
+  const type = (json as { type?: unknown } | null)?.type;
+  if (
+    typeof json === 'object' &&
+    json !== null &&
+    (type === 'subscribe' || type === 'unsubscribe') &&
+    channel !== undefined &&
+    channel !== 'candles'
+  ) {
+    return parseChannelMessage(json, rules);
   }
   const shaped = clientMessageShape.safeParse(json);
   if (!shaped.success) return INVALID_MESSAGE;
@@ -155,4 +228,41 @@ export function parseClientMessage(text: string, rules: ProtocolRules): ParseRes
     ok: true,
     message: { type: 'subscribe', symbol: raw.symbol, interval: raw.interval, initialBars },
   };
+}
+
+/**
+ * Subscribe/unsubscribe with a market `channel`. Checks run in this order: shape, channel, venue, symbol, depth
+ * (book subscribe only). `depth` on other channels is ignored like any unknown field.
+ */
+function parseChannelMessage(json: object, rules: ProtocolRules): ParseResult {
+  const shaped = channelShape.safeParse(json);
+  if (!shaped.success) return INVALID_MESSAGE;
+  const raw = shaped.data;
+  if (!(CHANNELS as readonly string[]).includes(raw.channel) || raw.channel === 'candles') {
+    return { ok: false, error: { code: 'INVALID_CHANNEL', message: invalidChannelText(raw.channel) } };
+  }
+  const channel = raw.channel as MarketChannel;
+  const venues = rules.venues ?? VENUES;
+  const venue = venues.find((v) => v === raw.venue);
+  if (venue === undefined) {
+    return { ok: false, error: { code: 'INVALID_VENUE', message: invalidVenueText(raw.venue, venues) } };
+  }
+  if (!rules.symbols.includes(raw.symbol)) {
+    return {
+      ok: false,
+      error: { code: 'INVALID_SYMBOL', message: invalidSymbolText(raw.symbol, rules.symbols) },
+    };
+  }
+  if (raw.type === 'unsubscribe') {
+    return { ok: true, message: { type: 'channel-unsubscribe', channel, venue, symbol: raw.symbol } };
+  }
+  if (channel !== 'book') {
+    return { ok: true, message: { type: 'channel-subscribe', channel, venue, symbol: raw.symbol } };
+  }
+  const max = rules.maxBookDepth ?? MAX_BOOK_DEPTH;
+  const depth = raw.depth ?? Math.min(rules.defaultBookDepth ?? DEFAULT_BOOK_DEPTH, max);
+  if (!Number.isInteger(depth) || depth < 1 || depth > max) {
+    return { ok: false, error: { code: 'INVALID_DEPTH', message: invalidDepthText(depth, max) } };
+  }
+  return { ok: true, message: { type: 'channel-subscribe', channel, venue, symbol: raw.symbol, depth } };
 }

@@ -1,8 +1,12 @@
+import type { BookLevel } from '../domain/book.ts';
 import type { Candle } from '../domain/candle.ts';
-import { toPlainString } from '../domain/decimal.ts';
+import { parseDecimal, toPlainString, type Decimal } from '../domain/decimal.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Interval } from '../domain/interval.ts';
+import type { Ticker } from '../domain/ticker.ts';
+import type { Trade } from '../domain/trade.ts';
+import type { MarketChannel } from './client-messages.ts';
 
 /**
  * Gateway → client messages: their types (for the client SDK and dashboard) and their encoders (for the
@@ -59,13 +63,84 @@ export interface ErrorMessage {
   /** Addition, on errors about one subscription (TOO_MANY_SUBSCRIPTIONS, HISTORY_UNAVAILABLE). */
   readonly symbol?: string;
   readonly interval?: Interval;
+  /** Addition, on errors about one market-channel subscription (TOO_MANY_SUBSCRIPTIONS). */
+  readonly channel?: MarketChannel;
+  readonly venue?: VenueId;
 }
 
 export interface PongMessage {
   readonly type: 'pong';
 }
 
-export type ServerMessage = InitialMessage | UpdateMessage | RevisionMessage | ErrorMessage | PongMessage;
+/** Addition: a subscribe to `trades`, `ticker` or `book` was accepted (`depth` for book). */
+export interface SubscribedMessage {
+  readonly type: 'subscribed';
+  readonly channel: MarketChannel;
+  readonly venue: VenueId;
+  readonly symbol: string;
+  readonly depth?: number;
+}
+
+/** One trade on the wire; `time` is the exchange trade time, ms UTC. */
+export interface TradeJson {
+  readonly id: string;
+  readonly price: number;
+  readonly size: number;
+  /** The taker's side. */
+  readonly side: 'buy' | 'sell';
+  readonly time: number;
+}
+
+/** Addition: the trades of one venue and instrument since the previous `trades` message, oldest first. */
+export interface TradesMessage {
+  readonly type: 'trades';
+  readonly venue: VenueId;
+  readonly symbol: string;
+  readonly trades: readonly TradeJson[];
+}
+
+/** Addition: latest ticker of one venue and instrument; fields the venue does not send are left out. */
+export interface TickerMessage {
+  readonly type: 'ticker';
+  readonly venue: VenueId;
+  readonly symbol: string;
+  readonly last: number;
+  readonly bid?: number;
+  readonly bidSize?: number;
+  readonly ask?: number;
+  readonly askSize?: number;
+  readonly open24h?: number;
+  readonly high24h?: number;
+  readonly low24h?: number;
+  readonly volume24h?: number;
+  readonly quoteVolume24h?: number;
+  readonly time: number;
+}
+
+/** Addition: the best `depth` levels per side of one book, `[price, size]`, best first. */
+export interface BookMessage {
+  readonly type: 'book';
+  readonly venue: VenueId;
+  readonly symbol: string;
+  readonly depth: number;
+  readonly bids: readonly (readonly [number, number])[];
+  readonly asks: readonly (readonly [number, number])[];
+  /** The venue's sequence position of the book, when the venue has one. */
+  readonly seq?: number;
+  /** Exchange time of the book's last change, ms UTC. */
+  readonly time: number;
+}
+
+export type ServerMessage =
+  | InitialMessage
+  | UpdateMessage
+  | RevisionMessage
+  | ErrorMessage
+  | PongMessage
+  | SubscribedMessage
+  | TradesMessage
+  | TickerMessage
+  | BookMessage;
 
 /** A bar plus what the gateway knows about it beyond the Candle itself. */
 export interface BarView {
@@ -139,3 +214,120 @@ export function encodeError(
 }
 
 export const PONG_TEXT = '{"type":"pong"}';
+
+/** `error` about one market-channel subscription: the text, the code, then channel, venue and symbol. */
+export function encodeChannelError(
+  code: ErrorCode,
+  message: string,
+  about: { readonly channel: MarketChannel; readonly venue: VenueId; readonly symbol: string },
+): string {
+  const error: ErrorMessage = {
+    type: 'error',
+    message,
+    code,
+    channel: about.channel,
+    venue: about.venue,
+    symbol: about.symbol,
+  };
+  return JSON.stringify(error);
+}
+
+function channelHead(type: string, venue: VenueId, symbol: string): string {
+  return '{"type":"' + type + '","venue":"' + venue + '","symbol":' + JSON.stringify(symbol);
+}
+
+/** `subscribed` acknowledging a market-channel subscribe. */
+export function encodeSubscribed(
+  channel: MarketChannel,
+  venue: VenueId,
+  symbol: string,
+  depth?: number,
+): string {
+  return (
+    '{"type":"subscribed","channel":"' +
+    channel +
+    '","venue":"' +
+    venue +
+    '","symbol":' +
+    JSON.stringify(symbol) +
+    (depth === undefined ? '' : ',"depth":' + depth) +
+    '}'
+  );
+}
+
+/** JSON text of one trade (an element of `trades`). */
+export function encodeTradeJson(trade: Trade): string {
+  return (
+    '{"id":' +
+    JSON.stringify(trade.id) +
+    ',"price":' +
+    toPlainString(trade.price) +
+    ',"size":' +
+    toPlainString(trade.size) +
+    ',"side":"' +
+    trade.side +
+    '","time":' +
+    trade.time +
+    '}'
+  );
+}
+
+/** `trades` from trade texts already encoded with `encodeTradeJson`, in order. */
+export function encodeTradesMessage(venue: VenueId, symbol: string, tradeTexts: readonly string[]): string {
+  let out = channelHead('trades', venue, symbol) + ',"trades":[';
+  for (let i = 0; i < tradeTexts.length; i++) out += (i > 0 ? ',' : '') + (tradeTexts[i] as string);
+  return out + ']}';
+}
+
+const TICKER_FIELDS = [
+  'bid',
+  'bidSize',
+  'ask',
+  'askSize',
+  'open24h',
+  'high24h',
+  'low24h',
+  'volume24h',
+  'quoteVolume24h',
+] as const;
+
+/** `ticker` with decimals as exact literals and absent fields left out. */
+export function encodeTickerMessage(ticker: Ticker): string {
+  let out = channelHead('ticker', ticker.venue, ticker.symbol) + ',"last":' + toPlainString(ticker.last);
+  for (const field of TICKER_FIELDS) {
+    const value: Decimal | undefined = ticker[field];
+    if (value !== undefined) out += ',"' + field + '":' + toPlainString(value);
+  }
+  return out + ',"time":' + ticker.time + '}';
+}
+
+/**
+ * One level as the JSON text `[price,size]` with exact number literals. Venue strings are normalized first
+ * ("0.35210000" → 0.3521) so that every level is a valid JSON number whatever the venue's spelling. Throws on a
+ * level that is not a decimal.
+ */
+export function encodeBookLevel(level: BookLevel): string {
+  return '[' + toPlainString(parseDecimal(level.price)) + ',' + toPlainString(parseDecimal(level.size)) + ']';
+}
+
+/**
+ * `book` from levels already encoded with `encodeBookLevel`, best first; sends the first `depth` of each side
+ * (fewer when the book is thinner).
+ */
+export function encodeBookMessage(
+  venue: VenueId,
+  symbol: string,
+  depth: number,
+  bids: readonly string[],
+  asks: readonly string[],
+  seq: number | undefined,
+  time: number,
+): string {
+  let out = channelHead('book', venue, symbol) + ',"depth":' + depth + ',"bids":[';
+  const nb = Math.min(depth, bids.length);
+  for (let i = 0; i < nb; i++) out += (i > 0 ? ',' : '') + (bids[i] as string);
+  out += '],"asks":[';
+  const na = Math.min(depth, asks.length);
+  for (let i = 0; i < na; i++) out += (i > 0 ? ',' : '') + (asks[i] as string);
+  return out + ']' + (seq === undefined ? '' : ',"seq":' + seq) + ',"time":' + time + '}';
+}

@@ -1,0 +1,271 @@
+import type { BookSnapshot, TradeBatch } from '../bus/market-message.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import type { Ticker } from '../domain/ticker.ts';
+import type { ChannelSubscribeMessage, MarketChannel } from '../protocol/client-messages.ts';
+import {
+  encodeBookLevel,
+  encodeBookMessage,
+  encodeSubscribed,
+  encodeTickerMessage,
+  encodeTradeJson,
+  encodeTradesMessage,
+} from '../protocol/server-messages.ts';
+import type { MarketCounters } from './stats.ts';
+import { systemClock, TickScheduler, type Tickable, type TimerClock } from './tick-scheduler.ts';
+
+/** Where a market room's bytes go (a client connection). */
+export interface MarketSink {
+  send(payload: Buffer | string): void;
+  /** Holds writes until `uncork` (one socket write per tick); false when already corked. */
+  cork(): boolean;
+  uncork(): void;
+}
+
+/** Throttle periods of the market channels; every one has a default. */
+export interface MarketRoomOptions {
+  /** A `trades` room sends at most one batch per this period; no trade is dropped (default 100 ms). */
+  readonly tradesMs?: number;
+  /** A `ticker` room sends its latest ticker at most once per this period (default 250 ms). */
+  readonly tickerMs?: number;
+  /** A `book` room sends its latest top-N snapshot at most once per this period (default 200 ms). */
+  readonly bookMs?: number;
+}
+
+export const DEFAULT_MARKET_THROTTLE = { tradesMs: 100, tickerMs: 250, bookMs: 200 } as const;
+
+/** Phases per throttle period, as for candle rooms: rooms spread over the period instead of firing together. */
+const PHASES = 20;
+
+/** One room: one channel of one venue's instrument (and one depth for `book`), serialized once per tick. */
+export class MarketRoom implements Tickable {
+  readonly members = new Set<MarketSink>();
+  slot = 0;
+  lastTickAt = Number.NEGATIVE_INFINITY;
+  dueAt: number | null = null;
+  lastBroadcast: number | null = null;
+  /** `trades`: encoded trades waiting for the next tick. `ticker`/`book`: whether a newer state waits. */
+  readonly pendingTrades: string[] = [];
+  dirty = false;
+
+  constructor(
+    readonly key: string,
+    readonly channel: MarketChannel,
+    readonly venue: VenueId,
+    readonly symbol: string,
+    readonly depth: number | undefined,
+  ) {}
+
+  get hasPending(): boolean {
+    return this.pendingTrades.length > 0 || this.dirty;
+  }
+}
+
+/** The latest book of one venue's instrument, its levels already encoded once for every depth room. */
+interface BookState {
+  readonly bids: string[];
+  readonly asks: string[];
+  readonly seq: number | undefined;
+  readonly time: number;
+}
+
+/** Room key of a subscription: one book room per depth, so members of a room share the same bytes. */
+export function marketRoomKey(
+  channel: MarketChannel,
+  venue: VenueId,
+  symbol: string,
+  depth?: number,
+): string {
+  return channel === 'book' ? `book:${venue}:${symbol}:${String(depth)}` : `${channel}:${venue}:${symbol}`;
+}
+
+/** The subscription key on a connection: one per channel, venue and instrument (a new book depth replaces). */
+export function marketSubscriptionKey(channel: MarketChannel, venue: VenueId, symbol: string): string {
+  return `${channel}:${venue}:${symbol}`;
+}
+
+/**
+ * The market channels of one gateway: rooms per (channel, venue, symbol[, depth]), fed from the bus, each
+ * throttled on its own period. Tickers and books are conflated (a tick sends the newest state); trades are
+ * batched (a tick sends every trade received since the previous one, in order). The newest ticker and book of
+ * every instrument are kept even without subscribers, so a subscribe is answered with the current state at once.
+ */
+export class MarketRooms {
+  readonly counters: MarketCounters = {
+    tradesBroadcast: 0,
+    tickersBroadcast: 0,
+    booksBroadcast: 0,
+    tradesRelayed: 0,
+  };
+  private readonly rooms = new Map<string, MarketRoom>();
+  /** Book rooms (all depths) and ticker/trades rooms by `venue:symbol`, to fan a bus message out. */
+  private readonly byInstrument = new Map<string, Set<MarketRoom>>();
+  private readonly tickers = new Map<string, Ticker>();
+  private readonly books = new Map<string, BookState>();
+  private readonly schedulers: Record<MarketChannel, TickScheduler<MarketRoom>>;
+
+  constructor(
+    options: MarketRoomOptions = {},
+    private readonly clock: TimerClock = systemClock,
+  ) {
+    const periods = { ...DEFAULT_MARKET_THROTTLE, ...options };
+    const make = (ms: number): TickScheduler<MarketRoom> =>
+      new TickScheduler<MarketRoom>(
+        ms,
+        PHASES,
+        (batch) => this.flush(batch),
+        (room) => room.hasPending && room.members.size > 0,
+        clock,
+      );
+    this.schedulers = {
+      trades: make(periods.tradesMs),
+      ticker: make(periods.tickerMs),
+      book: make(periods.bookMs),
+    };
+  }
+
+  /** Rooms currently open (each has at least one member). */
+  allRooms(): IterableIterator<MarketRoom> {
+    return this.rooms.values();
+  }
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  /**
+   * Adds `sink` to the room of `msg` and sends it `subscribed`, then the current ticker or book at once when
+   * known. Returns the room (the caller keeps it to leave later).
+   */
+  join(sink: MarketSink, msg: ChannelSubscribeMessage): MarketRoom {
+    const key = marketRoomKey(msg.channel, msg.venue, msg.symbol, msg.depth);
+    let room = this.rooms.get(key);
+    if (room === undefined) {
+      room = new MarketRoom(key, msg.channel, msg.venue, msg.symbol, msg.depth);
+      this.schedulers[msg.channel].assignSlot(room);
+      this.rooms.set(key, room);
+      const ik = `${msg.venue}:${msg.symbol}`;
+      let set = this.byInstrument.get(ik);
+      if (set === undefined) {
+        set = new Set();
+        this.byInstrument.set(ik, set);
+      }
+      set.add(room);
+    }
+    room.members.add(sink);
+    sink.send(encodeSubscribed(msg.channel, msg.venue, msg.symbol, msg.depth));
+    const current = this.currentPayload(room);
+    if (current !== undefined) sink.send(current);
+    return room;
+  }
+
+  /** Removes `sink` from `room`; the room closes with its last member. */
+  leave(sink: MarketSink, room: MarketRoom): void {
+    room.members.delete(sink);
+    if (room.members.size > 0 || this.rooms.get(room.key) !== room) return;
+    this.schedulers[room.channel].cancel(room);
+    this.rooms.delete(room.key);
+    const ik = `${room.venue}:${room.symbol}`;
+    const set = this.byInstrument.get(ik);
+    set?.delete(room);
+    if (set?.size === 0) this.byInstrument.delete(ik);
+  }
+
+  /** Takes a batch of trades from the bus. */
+  onTrades(batch: TradeBatch): void {
+    const rooms = this.byInstrument.get(`${batch.venue}:${batch.symbol}`);
+    if (rooms === undefined || batch.trades.length === 0) return;
+    let texts: string[] | undefined;
+    for (const room of rooms) {
+      if (room.channel !== 'trades') continue;
+      texts ??= batch.trades.map(encodeTradeJson);
+      for (const t of texts) room.pendingTrades.push(t);
+      this.counters.tradesRelayed += texts.length;
+      this.schedulers.trades.schedule(room);
+    }
+  }
+
+  /** Takes a ticker from the bus; kept as the instrument's latest (older exchange times never replace newer). */
+  onTicker(ticker: Ticker): void {
+    const ik = `${ticker.venue}:${ticker.symbol}`;
+    const known = this.tickers.get(ik);
+    if (known !== undefined && known.time > ticker.time) return;
+    this.tickers.set(ik, ticker);
+    this.markDirty(ik, 'ticker');
+  }
+
+  /** Takes a book snapshot from the bus; its levels are encoded once here for every depth room. */
+  onBook(snapshot: BookSnapshot): void {
+    const ik = `${snapshot.venue}:${snapshot.symbol}`;
+    this.books.set(ik, {
+      bids: snapshot.bids.map(encodeBookLevel),
+      asks: snapshot.asks.map(encodeBookLevel),
+      seq: snapshot.seq,
+      time: snapshot.time,
+    });
+    this.markDirty(ik, 'book');
+  }
+
+  /** Stops every timer (gateway shutdown). */
+  stop(): void {
+    for (const s of Object.values(this.schedulers)) s.stop();
+  }
+
+  private markDirty(ik: string, channel: 'ticker' | 'book'): void {
+    const rooms = this.byInstrument.get(ik);
+    if (rooms === undefined) return;
+    for (const room of rooms) {
+      if (room.channel !== channel) continue;
+      room.dirty = true;
+      this.schedulers[channel].schedule(room);
+    }
+  }
+
+  private currentPayload(room: MarketRoom): string | undefined {
+    const ik = `${room.venue}:${room.symbol}`;
+    if (room.channel === 'ticker') {
+      const t = this.tickers.get(ik);
+      return t === undefined ? undefined : encodeTickerMessage(t);
+    }
+    if (room.channel === 'book') {
+      const b = this.books.get(ik);
+      return b === undefined
+        ? undefined
+        : encodeBookMessage(room.venue, room.symbol, room.depth ?? 0, b.bids, b.asks, b.seq, b.time);
+    }
+    return undefined;
+  }
+
+  private tickPayload(room: MarketRoom): string | undefined {
+    if (room.channel === 'trades') {
+      if (room.pendingTrades.length === 0) return undefined;
+      const text = encodeTradesMessage(room.venue, room.symbol, room.pendingTrades);
+      room.pendingTrades.length = 0;
+      this.counters.tradesBroadcast++;
+      return text;
+    }
+    if (!room.dirty) return undefined;
+    room.dirty = false;
+    const text = this.currentPayload(room);
+    if (text !== undefined) {
+      if (room.channel === 'ticker') this.counters.tickersBroadcast++;
+      else this.counters.booksBroadcast++;
+    }
+    return text;
+  }
+
+  private flush(batch: readonly MarketRoom[]): void {
+    const corked: MarketSink[] = [];
+    const at = this.clock.now();
+    for (const room of batch) {
+      const text = this.tickPayload(room);
+      if (text === undefined) continue;
+      room.lastBroadcast = at;
+      const payload = Buffer.from(text);
+      for (const sink of room.members) {
+        if (sink.cork()) corked.push(sink);
+        sink.send(payload);
+      }
+    }
+    for (const sink of corked) sink.uncork();
+  }
+}
