@@ -120,3 +120,101 @@ describe('parseClientMessage', () => {
     }
   });
 });
+
+describe('parseClientMessage: market channels', () => {
+  const market: ProtocolRules = {
+    ...rules,
+    venues: ['binance', 'okx'],
+    maxBookDepth: 50,
+    defaultBookDepth: 10,
+  };
+  const sub = (extra: Record<string, unknown>): ParseResult =>
+    parse({ type: 'subscribe', symbol: 'BTC/USDT', venue: 'okx', ...extra }, market);
+
+  it('accepts trades, ticker and book subscribes, with the book depth defaulted', () => {
+    assert.deepEqual(sub({ channel: 'trades' }), {
+      ok: true,
+      message: { type: 'channel-subscribe', channel: 'trades', venue: 'okx', symbol: 'BTC/USDT' },
+    });
+    assert.deepEqual(sub({ channel: 'ticker', depth: 5 }), {
+      ok: true,
+      message: { type: 'channel-subscribe', channel: 'ticker', venue: 'okx', symbol: 'BTC/USDT' },
+    });
+    assert.deepEqual(sub({ channel: 'book' }), {
+      ok: true,
+      message: { type: 'channel-subscribe', channel: 'book', venue: 'okx', symbol: 'BTC/USDT', depth: 10 },
+    });
+    assert.deepEqual(sub({ channel: 'book', depth: 50 }), {
+      ok: true,
+      message: { type: 'channel-subscribe', channel: 'book', venue: 'okx', symbol: 'BTC/USDT', depth: 50 },
+    });
+  });
+
+  it('parses an unsubscribe without depth', () => {
+    assert.deepEqual(
+      parse({ type: 'unsubscribe', channel: 'book', symbol: 'BTC/USDT', venue: 'binance' }, market),
+      {
+        ok: true,
+        message: { type: 'channel-unsubscribe', channel: 'book', venue: 'binance', symbol: 'BTC/USDT' },
+      },
+    );
+  });
+
+  it('keeps the candle subscribe for no channel and for channel "candles"', () => {
+    const candle = {
+      ok: true,
+      message: { type: 'subscribe', symbol: 'BTC/USDT', interval: '5m', initialBars: 100 },
+    };
+    assert.deepEqual(parse({ type: 'subscribe', symbol: 'BTC/USDT', interval: '5m' }, market), candle);
+    assert.deepEqual(
+      parse({ type: 'subscribe', channel: 'candles', symbol: 'BTC/USDT', interval: '5m' }, market),
+      candle,
+    );
+    assert.deepEqual(parse({ type: 'ping', channel: 'book' }, market), {
+      ok: true,
+      message: { type: 'ping' },
+    });
+  });
+
+  it('rejects an unknown channel, venue, symbol or depth with its own code and text, in that order', () => {
+    assert.deepEqual(error(sub({ channel: 'candle' })), {
+      code: 'INVALID_CHANNEL',
+      message: 'Invalid channel: candle. Valid: candles, trades, ticker, book',
+    });
+    assert.deepEqual(error(sub({ channel: 'orders', venue: 'kraken', depth: 0 })).code, 'INVALID_CHANNEL');
+    assert.deepEqual(error(sub({ channel: 'book', venue: 'kraken', symbol: 'X', depth: 0 })), {
+      code: 'INVALID_VENUE',
+      message: 'Invalid venue: kraken. Valid: binance, okx',
+    });
+    assert.deepEqual(error(sub({ channel: 'book', venue: 'dydx' })).code, 'INVALID_VENUE');
+    assert.deepEqual(error(parse({ type: 'subscribe', channel: 'trades', symbol: 'BTC/USDT' }, market)), {
+      code: 'INVALID_VENUE',
+      message: 'Missing venue. Valid: binance, okx',
+    });
+    assert.deepEqual(error(sub({ channel: 'trades', symbol: 'ETH/USDT' })), {
+      code: 'INVALID_SYMBOL',
+      message: 'Invalid symbol: ETH/USDT. Only BTC/USDT is supported.',
+    });
+    for (const depth of [0, 51, 2.5, -1]) {
+      assert.deepEqual(error(sub({ channel: 'book', depth })), {
+        code: 'INVALID_DEPTH',
+        message: `Invalid depth: ${depth}. Must be an integer from 1 to 50.`,
+      });
+    }
+  });
+
+  it('answers wrong JSON types with INVALID_MESSAGE', () => {
+    for (const bad of [
+      { channel: 5 },
+      { channel: 'book', depth: '10' },
+      { channel: 'book', venue: 3 },
+      { channel: 'trades', symbol: null },
+    ]) {
+      assert.equal(error(sub(bad)).code, 'INVALID_MESSAGE', JSON.stringify(bad));
+    }
+  });
+
+  it('accepts every venue when the rules name none', () => {
+    assert.ok(parse({ type: 'subscribe', channel: 'trades', symbol: 'BTC/USDT', venue: 'dydx' }).ok);
+  });
+});

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeBar } from '../../test/gateway/helpers.ts';
+import { parseDecimal } from '../domain/decimal.ts';
 import {
   encodeBar,
+  encodeBookLevel,
+  encodeBookMessage,
+  encodeChannelError,
   encodeError,
+  encodeSubscribed,
+  encodeTickerMessage,
+  encodeTradeJson,
+  encodeTradesMessage,
   encodeInitial,
   encodeRevision,
   encodeUpdate,
@@ -99,5 +107,97 @@ describe('message encoders', () => {
       },
     );
     assert.equal(PONG_TEXT, '{"type":"pong"}');
+  });
+});
+
+describe('market channel messages', () => {
+  it('encodes subscribed, with depth only for book', () => {
+    assert.equal(
+      encodeSubscribed('book', 'okx', 'BTC/USDT', 20),
+      '{"type":"subscribed","channel":"book","venue":"okx","symbol":"BTC/USDT","depth":20}',
+    );
+    assert.equal(
+      encodeSubscribed('trades', 'okx', 'BTC/USDT'),
+      '{"type":"subscribed","channel":"trades","venue":"okx","symbol":"BTC/USDT"}',
+    );
+  });
+
+  it('encodes trades with exact number literals and string ids', () => {
+    const trade = {
+      venue: 'binance' as const,
+      symbol: 'BTC/USDT',
+      id: '18446744073709551615',
+      price: parseDecimal('67234.50'),
+      size: parseDecimal('0.00002894'),
+      side: 'sell' as const,
+      fills: 1,
+      time: 1729764000123,
+      receivedAt: 1729764000200,
+    };
+    const text = encodeTradesMessage('binance', 'BTC/USDT', [encodeTradeJson(trade), encodeTradeJson(trade)]);
+    assert.equal(
+      text,
+      '{"type":"trades","venue":"binance","symbol":"BTC/USDT","trades":[' +
+        '{"id":"18446744073709551615","price":67234.5,"size":0.00002894,"side":"sell","time":1729764000123},' +
+        '{"id":"18446744073709551615","price":67234.5,"size":0.00002894,"side":"sell","time":1729764000123}]}',
+    );
+    assert.equal((JSON.parse(text) as { trades: unknown[] }).trades.length, 2);
+  });
+
+  it('encodes a ticker without the fields the venue does not send', () => {
+    const text = encodeTickerMessage({
+      venue: 'dydx',
+      symbol: 'BTC/USD',
+      last: parseDecimal('67000.10'),
+      bid: parseDecimal('67000'),
+      volume24h: parseDecimal('12.5'),
+      time: 5,
+      receivedAt: 6,
+    });
+    assert.equal(
+      text,
+      '{"type":"ticker","venue":"dydx","symbol":"BTC/USD","last":67000.1,"bid":67000,"volume24h":12.5,"time":5}',
+    );
+  });
+
+  it('encodes a book cut to depth from normalized levels', () => {
+    const bids = [
+      { price: '0.35210000', size: '672.00000000' },
+      { price: '0.3520', size: '1144' },
+      { price: '0.3519', size: '1' },
+    ].map(encodeBookLevel);
+    const asks = [{ price: '0.3522', size: '1e-8' }].map(encodeBookLevel);
+    assert.deepEqual(bids[0], '[0.3521,672]');
+    assert.equal(
+      encodeBookMessage('binance', 'NKN/USDT', 2, bids, asks, 499869752, 1633998512068),
+      '{"type":"book","venue":"binance","symbol":"NKN/USDT","depth":2,"bids":[[0.3521,672],[0.352,1144]],' +
+        '"asks":[[0.3522,0.00000001]],"seq":499869752,"time":1633998512068}',
+    );
+    assert.deepEqual(JSON.parse(encodeBookMessage('dydx', 'BTC/USD', 5, [], [], undefined, 1)), {
+      type: 'book',
+      venue: 'dydx',
+      symbol: 'BTC/USD',
+      depth: 5,
+      bids: [],
+      asks: [],
+      time: 1,
+    });
+    assert.throws(() => encodeBookLevel({ price: 'x', size: '1' }));
+  });
+
+  it('encodes a market-channel error with channel, venue and symbol', () => {
+    assert.deepEqual(
+      JSON.parse(
+        encodeChannelError('TOO_MANY_SUBSCRIPTIONS', 'x', { channel: 'book', venue: 'okx', symbol: 'A/B' }),
+      ),
+      {
+        type: 'error',
+        message: 'x',
+        code: 'TOO_MANY_SUBSCRIPTIONS',
+        channel: 'book',
+        venue: 'okx',
+        symbol: 'A/B',
+      },
+    );
   });
 });
