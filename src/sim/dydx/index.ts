@@ -1,0 +1,109 @@
+/**
+ * The simulated dYdX v4 Indexer: one perpetual market per symbol (canonical "BTC/USD" is ticker "BTC-USD"), REST
+ * under `/v4/...` and the socket at `/v4/ws`, all below the simulator's `/dydx` prefix.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { MINUTE_MS } from '../../domain/interval.ts';
+import { SimMarket } from '../market/market.ts';
+import { symbolSpec } from '../market/symbol-specs.ts';
+import { hashSeed } from '../random.ts';
+import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
+import { DydxSimInstruments } from './instruments.ts';
+import { DydxSimRest, type DydxRestSettings } from './rest.ts';
+import { DydxStreamServer, type DydxStreamSettings } from './stream-server.ts';
+
+export interface DydxSimSettings extends DydxStreamSettings, DydxRestSettings {
+  /** Block time; must divide a minute, so that a block never spans two candles. */
+  readonly blockMs: number;
+}
+
+/** The indexer's published limits and defaults; tests shorten the timings. */
+export const DYDX_SIM_DEFAULTS: DydxSimSettings = {
+  pingIntervalMs: 30_000,
+  pongTimeoutMs: 10_000,
+  batchFlushMs: 250,
+  marketsPushMs: 5_000,
+  maxSubscriptionsPerChannel: 32,
+  subscribesPerSecond: 2,
+  invalidMessagesPerSecond: 2,
+  bookDepth: 25,
+  initialTrades: 100,
+  initialCandles: 100,
+  maxPayloadBytes: 64 * 1024,
+  maxBufferedBytes: 8 * 1024 * 1024,
+  restMaxLimit: 100,
+  restDefaultLimit: 100,
+  blockMs: 1_000,
+};
+
+export interface DydxSimUrls {
+  /** The socket URL itself: `ws://…/dydx/v4/ws`. */
+  readonly wsUrl: string;
+  /** Base for REST: append `/v4/...`. */
+  readonly restUrl: string;
+}
+
+class DydxSimVenue implements SimVenue {
+  readonly id = 'dydx' as const;
+  readonly markets: readonly SimMarket[];
+  private readonly rest: DydxSimRest;
+  private readonly streams: DydxStreamServer;
+
+  constructor(context: SimVenueContext, settings: DydxSimSettings) {
+    if (!(settings.blockMs >= 1 && MINUTE_MS % settings.blockMs === 0)) {
+      throw new RangeError('dydx sim: blockMs must divide 60000');
+    }
+    const start = context.now();
+    this.markets = context.symbols.map(
+      (symbol) =>
+        new SimMarket({
+          spec: symbolSpec(symbol),
+          seed: hashSeed(context.seed, 'dydx', symbol),
+          nowMs: start,
+          historyDays: context.historyDays,
+          tradeWindowMs: context.tradeWindowMs,
+          tradesPerSecond: context.tradesPerSecond,
+        }),
+    );
+    const instruments = new DydxSimInstruments(this.markets, settings.blockMs);
+    this.streams = new DydxStreamServer(
+      instruments,
+      context.faults,
+      context.now,
+      settings,
+      context.logger,
+      hashSeed(context.seed, 'dydx-book'),
+    );
+    this.rest = new DydxSimRest(instruments, this.streams.books, context.faults, context.now, settings);
+  }
+
+  handleRequest(req: IncomingMessage, res: ServerResponse, path: string, url: URL): void {
+    this.rest.handle(req, res, path, url);
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
+    this.streams.handleUpgrade(req, socket, head, path);
+  }
+
+  advanceTo(nowMs: number): void {
+    for (const m of this.markets) m.advanceTo(nowMs);
+  }
+
+  dropConnections(): number {
+    return this.streams.dropConnections();
+  }
+
+  close(): Promise<void> {
+    return this.streams.close();
+  }
+}
+
+/** Registry entry; `settings` overrides DYDX_SIM_DEFAULTS field by field. */
+export function dydxSimVenue(settings: Partial<DydxSimSettings> = {}): SimVenueDefinition<DydxSimUrls> {
+  return {
+    id: 'dydx',
+    create: (context) => new DydxSimVenue(context, { ...DYDX_SIM_DEFAULTS, ...settings }),
+    urls: (httpBase, wsBase) => ({ wsUrl: `${wsBase}/dydx/v4/ws`, restUrl: `${httpBase}/dydx` }),
+  };
+}
