@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { BookSnapshot, TradeBatch } from '../bus/market-message.ts';
+import { parseDecimal } from '../domain/decimal.ts';
+import type { Ticker } from '../domain/ticker.ts';
+import type { Trade } from '../domain/trade.ts';
+import { MarketRooms, type MarketSink } from './market-rooms.ts';
+import type { TimerClock } from './tick-scheduler.ts';
+
+/** Virtual time: timers run when the test advances the clock. */
+class ManualClock implements TimerClock {
+  time = 0;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private ids = 0;
+  now(): number {
+    return this.time;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.ids;
+    this.timers.push({ at: this.time + ms, fn, id });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((t) => t.id !== handle);
+  }
+  advance(by: number): void {
+    const to = this.time + by;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers[0];
+      if (!next || next.at > to) break;
+      this.timers.shift();
+      this.time = Math.max(this.time, next.at);
+      next.fn();
+    }
+    this.time = to;
+  }
+  get pending(): number {
+    return this.timers.length;
+  }
+}
+
+/** Records what a client would receive, parsed. */
+class Sink implements MarketSink {
+  readonly got: Record<string, unknown>[] = [];
+  readonly raw: (Buffer | string)[] = [];
+  corks = 0;
+  send(payload: Buffer | string): void {
+    this.raw.push(payload);
+    this.got.push(JSON.parse(payload.toString()) as Record<string, unknown>);
+  }
+  cork(): boolean {
+    this.corks++;
+    return true;
+  }
+  uncork(): void {}
+  ofType(type: string): Record<string, unknown>[] {
+    return this.got.filter((m) => m['type'] === type);
+  }
+}
+
+const trade = (id: number, price = '100.5'): Trade => ({
+  venue: 'binance',
+  symbol: 'BTC/USDT',
+  id: String(id),
+  price: parseDecimal(price),
+  size: parseDecimal('0.010'),
+  side: id % 2 === 0 ? 'buy' : 'sell',
+  fills: 1,
+  time: 1000 + id,
+  receivedAt: 1000 + id,
+});
+const batch = (...ids: number[]): TradeBatch => ({
+  venue: 'binance',
+  symbol: 'BTC/USDT',
+  trades: ids.map((i) => trade(i)),
+});
+const ticker = (last: string, time: number): Ticker => ({
+  venue: 'okx',
+  symbol: 'BTC/USDT',
+  last: parseDecimal(last),
+  time,
+  receivedAt: time,
+});
+const book = (best: number, seq: number): BookSnapshot => ({
+  venue: 'bitget',
+  symbol: 'BTC/USDT',
+  bids: Array.from({ length: 50 }, (_, i) => ({ price: (best - i).toFixed(2), size: '1.000' })),
+  asks: Array.from({ length: 50 }, (_, i) => ({ price: (best + 1 + i).toFixed(2), size: '2' })),
+  seq,
+  time: seq,
+  receivedAt: seq,
+});
+
+function setup(): { clock: ManualClock; rooms: MarketRooms } {
+  const clock = new ManualClock();
+  return { clock, rooms: new MarketRooms({ tradesMs: 100, tickerMs: 250, bookMs: 200 }, clock) };
+}
+
+describe('MarketRooms', () => {
+  it('batches every trade per tick, in order, and never drops one', () => {
+    const { clock, rooms } = setup();
+    const a = new Sink();
+    rooms.join(a, { type: 'channel-subscribe', channel: 'trades', venue: 'binance', symbol: 'BTC/USDT' });
+    assert.deepEqual(a.got, [
+      { type: 'subscribed', channel: 'trades', venue: 'binance', symbol: 'BTC/USDT' },
+    ]);
+    for (let i = 1; i <= 30; i++) {
+      rooms.onTrades(batch(i));
+      clock.advance(10);
+    }
+    clock.advance(200);
+    const ids = a.ofType('trades').flatMap((m) => (m['trades'] as { id: string }[]).map((t) => Number(t.id)));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
+    const messages = a.ofType('trades').length;
+    assert.ok(messages >= 3 && messages <= 4, `30 trades over 300 ms leave in ${messages} batches`);
+    assert.equal(rooms.counters.tradesRelayed, 30);
+    assert.equal(rooms.counters.tradesBroadcast, messages);
+    // Other instruments and channels do not reach this room.
+    rooms.onTrades({ ...batch(99), venue: 'okx', trades: [{ ...trade(99), venue: 'okx' }] });
+    clock.advance(500);
+    assert.equal(a.ofType('trades').length, messages);
+  });
+
+  it('conflates tickers to the newest per period and answers a subscribe with the current one', () => {
+    const { clock, rooms } = setup();
+    rooms.onTicker(ticker('1', 1));
+    const a = new Sink();
+    rooms.join(a, { type: 'channel-subscribe', channel: 'ticker', venue: 'okx', symbol: 'BTC/USDT' });
+    assert.deepEqual(
+      a.got.map((m) => m['type']),
+      ['subscribed', 'ticker'],
+    );
+    assert.equal(a.got[1]?.['last'], 1);
+    for (let i = 2; i <= 20; i++) rooms.onTicker(ticker(String(i), i));
+    rooms.onTicker(ticker('0.5', 3));
+    clock.advance(1000);
+    const lasts = a.ofType('ticker').map((m) => m['last']);
+    assert.deepEqual(
+      lasts,
+      [1, 20],
+      'one tick with the newest state; an older exchange time never replaces it',
+    );
+    assert.equal(rooms.counters.tickersBroadcast, 1);
+  });
+
+  it('serves one book room per depth from one snapshot, at most once per period', () => {
+    const { clock, rooms } = setup();
+    const five = new Sink();
+    const twenty = new Sink();
+    const alsoFive = new Sink();
+    rooms.join(five, {
+      type: 'channel-subscribe',
+      channel: 'book',
+      venue: 'bitget',
+      symbol: 'BTC/USDT',
+      depth: 5,
+    });
+    rooms.join(twenty, {
+      type: 'channel-subscribe',
+      channel: 'book',
+      venue: 'bitget',
+      symbol: 'BTC/USDT',
+      depth: 20,
+    });
+    rooms.join(alsoFive, {
+      type: 'channel-subscribe',
+      channel: 'book',
+      venue: 'bitget',
+      symbol: 'BTC/USDT',
+      depth: 5,
+    });
+    assert.equal(rooms.size, 2);
+    assert.equal(five.ofType('book').length, 0, 'no book known yet');
+    for (let s = 1; s <= 10; s++) {
+      rooms.onBook(book(100 + s, s));
+      clock.advance(50);
+    }
+    clock.advance(500);
+    const books = five.ofType('book');
+    assert.ok(
+      books.length >= 2 && books.length <= 4,
+      `500 ms of 50 ms snapshots leave in ${books.length} messages`,
+    );
+    const last = books.at(-1) as { bids: number[][]; asks: number[][]; seq: number; depth: number };
+    assert.equal(last.seq, 10);
+    assert.equal(last.depth, 5);
+    assert.equal(last.bids.length, 5);
+    assert.deepEqual(last.bids[0], [110, 1]);
+    assert.deepEqual(last.asks[0], [111, 2]);
+    const deep = twenty.ofType('book').at(-1) as { bids: number[][] };
+    assert.equal(deep.bids.length, 20);
+    assert.deepEqual(deep.bids[19], [91, 1]);
+    // Members of one room get the very same bytes.
+    assert.equal(five.raw.at(-1), alsoFive.raw.at(-1));
+    const late = new Sink();
+    rooms.join(late, {
+      type: 'channel-subscribe',
+      channel: 'book',
+      venue: 'bitget',
+      symbol: 'BTC/USDT',
+      depth: 5,
+    });
+    assert.equal(late.ofType('book').at(-1)?.['seq'], 10, 'a late subscriber gets the current book at once');
+  });
+
+  it('closes a room with its last member and stops its timer', () => {
+    const { clock, rooms } = setup();
+    const a = new Sink();
+    const room = rooms.join(a, {
+      type: 'channel-subscribe',
+      channel: 'trades',
+      venue: 'binance',
+      symbol: 'BTC/USDT',
+    });
+    rooms.onTrades(batch(1));
+    assert.equal(clock.pending, 1);
+    rooms.leave(a, room);
+    assert.equal(rooms.size, 0);
+    assert.equal(clock.pending, 0);
+    rooms.onTrades(batch(2));
+    clock.advance(1000);
+    assert.equal(a.ofType('trades').length, 0);
+  });
+});
