@@ -261,6 +261,7 @@ export class BookSync {
     }
     e.book.seq = u.seq;
     e.book.time = u.time;
+    e.book.receivedAt = u.receivedAt;
     e.snapshots++;
     e.state = 'synced';
     e.askedAt = 0;
@@ -303,6 +304,7 @@ export class BookSync {
     }
     if (u.seq !== undefined) e.book.seq = u.seq;
     e.book.time = u.time;
+    e.book.receivedAt = u.receivedAt;
     e.updates++;
     if (!this.checksumOk(u, e)) return 'resync';
     if (!this.crossCheck(e)) return 'resync';

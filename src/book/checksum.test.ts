@@ -22,7 +22,7 @@ function replay(
     for (const d of push.data ?? []) {
       let book = books.get(id);
       if (push.action === 'snapshot') {
-        book = new OrderBook('test', id);
+        book = new OrderBook('okx', id);
         books.set(id, book);
         book.replace(levelsOf(d.bids), levelsOf(d.asks));
         snapshots++;
@@ -62,7 +62,7 @@ describe('crc32Signed', () => {
 
 describe('bookChecksum', () => {
   it('interleaves bids and asks and skips the missing entries of the shorter side', () => {
-    const book = new OrderBook('test', 'X');
+    const book = new OrderBook('okx', 'X');
     book.replace(
       [
         { price: '3366.1', size: '7' },
@@ -74,14 +74,14 @@ describe('bookChecksum', () => {
   });
 
   it('covers only the first 25 levels per side, from the original strings', () => {
-    const book = new OrderBook('test', 'X');
+    const book = new OrderBook('okx', 'X');
     const bids = Array.from({ length: 30 }, (_, i) => ({ price: (100 - i).toFixed(2), size: '1.0' }));
     const asks = Array.from({ length: 30 }, (_, i) => ({ price: (101 + i).toFixed(2), size: '2.50' }));
     book.replace(bids, asks);
     const parts: string[] = [];
     for (let i = 0; i < 25; i++) parts.push(`${bids[i]?.price}:1.0:${asks[i]?.price}:2.50`);
     assert.equal(bookChecksum(book), crc32Signed(parts.join(':')));
-    assert.equal(bookChecksum(new OrderBook('test', 'empty')), 0);
+    assert.equal(bookChecksum(new OrderBook('okx', 'empty')), 0);
   });
 
   it('passes on all 290 OKX v5 book messages of the captured stream', () => {
@@ -102,7 +102,7 @@ describe('bookChecksum', () => {
   });
 
   it('detects a changed size string that is numerically equal', () => {
-    const book = new OrderBook('test', 'X');
+    const book = new OrderBook('okx', 'X');
     book.replace([{ price: '1.5', size: '0.0010' }], [{ price: '1.6', size: '2' }]);
     const before = bookChecksum(book);
     book.setLevel('bid', '1.5', '0.001');

@@ -1,4 +1,5 @@
 import type { BookLevel } from '../domain/book.ts';
+import type { VenueId } from '../domain/instrument.ts';
 
 /** Which side of the book: bids are kept best (highest) first, asks best (lowest) first. */
 export type BookSide = 'bid' | 'ask';
@@ -115,12 +116,14 @@ export class OrderBook {
   seq: number | undefined = undefined;
   /** Exchange time of the last applied message, ms UTC. */
   time = 0;
+  /** Local receive time of the last applied message, ms UTC. */
+  receivedAt = 0;
   private readonly bidSide: SideLevels;
   private readonly askSide: SideLevels;
   private stampCounter = 0;
 
   constructor(
-    readonly venue: string,
+    readonly venue: VenueId,
     readonly symbol: string,
     options: OrderBookOptions = {},
   ) {
@@ -146,6 +149,7 @@ export class OrderBook {
     this.askSide.clear();
     this.seq = undefined;
     this.time = 0;
+    this.receivedAt = 0;
   }
 
   /**

@@ -1,0 +1,116 @@
+import type { BookLevel } from '../domain/book.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import type { OrderBook } from './order-book.ts';
+
+/**
+ * The best levels of one book at one moment, as the ingest side hands them on (same shape as the bus's
+ * BookSnapshot, src/bus/market-message.ts, so it can be encoded as is).
+ */
+export interface BookTopSnapshot {
+  readonly venue: VenueId;
+  readonly symbol: string;
+  readonly bids: readonly BookLevel[];
+  readonly asks: readonly BookLevel[];
+  readonly seq?: number | undefined;
+  readonly time: number;
+  readonly receivedAt: number;
+}
+
+/** Timers, injectable so that tests drive time by hand. */
+export interface ThrottleClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realClock: ThrottleClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export interface BookSnapshotThrottleOptions {
+  /** Minimum spacing of two snapshots of one book, ms (default 100). */
+  readonly intervalMs?: number;
+  /** Levels per side in a snapshot (default 50). */
+  readonly levels?: number;
+  readonly clock?: ThrottleClock;
+}
+
+interface Pending {
+  book: OrderBook;
+  lastAt: number;
+  timer: unknown;
+}
+
+/**
+ * Turns a stream of book changes into top-N snapshots, at most one per book every `intervalMs`: the first change
+ * after a quiet period is emitted at once, later ones are merged into one trailing snapshot of the newest state.
+ * Nothing is copied until a snapshot is due.
+ */
+export class BookSnapshotThrottle {
+  private readonly intervalMs: number;
+  private readonly levels: number;
+  private readonly clock: ThrottleClock;
+  private readonly books = new Map<string, Pending>();
+
+  constructor(
+    private readonly emit: (snapshot: BookTopSnapshot) => void,
+    options: BookSnapshotThrottleOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 100;
+    this.levels = options.levels ?? 50;
+    this.clock = options.clock ?? realClock;
+  }
+
+  /** The book changed (a BookSync `applied` result): emit now or schedule the trailing snapshot. */
+  changed(book: OrderBook): void {
+    const key = `${book.venue}:${book.symbol}`;
+    let p = this.books.get(key);
+    if (p === undefined) {
+      p = { book, lastAt: Number.NEGATIVE_INFINITY, timer: undefined };
+      this.books.set(key, p);
+    }
+    p.book = book;
+    if (p.timer !== undefined) return;
+    const wait = p.lastAt + this.intervalMs - this.clock.now();
+    if (wait <= 0) {
+      this.fire(p);
+      return;
+    }
+    const pending = p;
+    p.timer = this.clock.setTimeout(() => {
+      pending.timer = undefined;
+      this.fire(pending);
+    }, wait);
+  }
+
+  /** Drops a book's pending snapshot (unsubscribed, or discarded for a resync). */
+  forget(venue: string, symbol: string): void {
+    const key = `${venue}:${symbol}`;
+    const p = this.books.get(key);
+    if (p?.timer !== undefined) this.clock.clearTimeout(p.timer);
+    this.books.delete(key);
+  }
+
+  /** Cancels every pending snapshot. */
+  close(): void {
+    for (const p of this.books.values()) if (p.timer !== undefined) this.clock.clearTimeout(p.timer);
+    this.books.clear();
+  }
+
+  private fire(p: Pending): void {
+    p.lastAt = this.clock.now();
+    const b = p.book;
+    const top = b.top(this.levels);
+    this.emit({
+      venue: b.venue,
+      symbol: b.symbol,
+      bids: top.bids,
+      asks: top.asks,
+      seq: b.seq,
+      time: b.time,
+      receivedAt: b.receivedAt,
+    });
+  }
+}
