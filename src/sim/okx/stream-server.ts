@@ -451,7 +451,8 @@ export class OkxStreamServer implements MarketListener {
     }
     const bad = [
       '{"arg":{"channel":"trades","instId":',
-      '{"arg":{"channel":"trades","instId":"?"},"data":[{"tradeId":null}]}',
+      // A push of a real instrument whose item lacks every field.
+      `{"arg":{"channel":"trades","instId":"${this.instruments.all().next().value?.instId ?? '?'}"},"data":[{"tradeId":null}]}`,
       '\u0000not json',
     ];
     for (const conn of this.connections) {

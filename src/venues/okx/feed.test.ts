@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { BookLevel, BookUpdate } from '../../domain/book.ts';
+import type { Ticker } from '../../domain/ticker.ts';
+import type { Trade } from '../../domain/trade.ts';
+import { startSimulator, type Simulator } from '../../sim/simulator.ts';
+import { waitUntil } from '../../sim/test-kit.ts';
+import { silentLogger } from '../../telemetry/logger.ts';
+import type { MarketStreamHandlers, StreamEvent, StreamStatus, VenueCandle } from '../venue.ts';
+import { createOkxAdapter, type OkxAdapter } from './index.ts';
+import { okxBookChecksum } from './parse.ts';
+
+interface Recorder extends MarketStreamHandlers {
+  trades: Trade[];
+  candles: VenueCandle[];
+  tickers: Ticker[];
+  books: BookUpdate[];
+  statuses: StreamStatus[];
+  events: StreamEvent[];
+}
+
+function recorder(): Recorder {
+  const r: Recorder = {
+    trades: [],
+    candles: [],
+    tickers: [],
+    books: [],
+    statuses: [],
+    events: [],
+    trade: (t) => r.trades.push(t),
+    candle: (c) => r.candles.push(c),
+    ticker: (t) => r.tickers.push(t),
+    book: (u) => r.books.push(u),
+    status: (s) => r.statuses.push(s),
+    event: (e) => r.events.push(e),
+  };
+  return r;
+}
+
+/** Replays book updates of one symbol as a client would: per update, whether chain and checksum held. */
+function replay(updates: readonly BookUpdate[]): { chain: boolean; checksum: boolean; kind: string }[] {
+  const bids = new Map<string, string>();
+  const asks = new Map<string, string>();
+  let seq: number | undefined;
+  const sorted = (m: Map<string, string>, desc: boolean): BookLevel[] =>
+    [...m]
+      .map(([price, size]) => ({ price, size }))
+      .sort((a, b) => (Number(a.price) - Number(b.price)) * (desc ? -1 : 1));
+  return updates.map((u) => {
+    const chain = u.kind === 'snapshot' ? u.prevSeq === undefined : u.prevSeq === seq;
+    if (u.kind === 'snapshot') {
+      bids.clear();
+      asks.clear();
+    }
+    for (const l of u.bids) {
+      if (l.size === '0') bids.delete(l.price);
+      else bids.set(l.price, l.size);
+    }
+    for (const l of u.asks) {
+      if (l.size === '0') asks.delete(l.price);
+      else asks.set(l.price, l.size);
+    }
+    seq = u.seq;
+    return {
+      chain,
+      checksum: okxBookChecksum(sorted(bids, true), sorted(asks, false)) === u.checksum,
+      kind: u.kind,
+    };
+  });
+}
+
+describe('OKX market stream against the simulator', () => {
+  let sim: Simulator;
+  let adapter: OkxAdapter;
+
+  before(async () => {
+    sim = await startSimulator({
+      symbols: ['BTC/USDT', 'ETH/USDT'],
+      seed: 5,
+      historyDays: 1,
+      tradesPerSecond: 30,
+      tickMs: 20,
+      okx: {
+        tickerPushMs: 50,
+        candlePushMs: 50,
+        bookPushMs: 25,
+        recycleCloseMs: 30_000,
+        maxConnectionsPerSecond: 50,
+      },
+    });
+    adapter = createOkxAdapter({
+      wsUrl: sim.urls.okx.wsUrl,
+      restUrl: sim.urls.okx.restUrl,
+      logger: silentLogger(),
+      pingIntervalMs: 500,
+      runner: { backoff: { initialMs: 20, maxMs: 200 }, resubscribeDelayMs: 50 },
+    });
+  });
+  after(() => sim.close());
+
+  it('delivers trades, candles, tickers and checksummed, chained book updates', async () => {
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USDT', 'ETH/USDT'], r, {
+      channels: ['trades', 'candles', 'ticker', 'book'],
+    });
+    try {
+      await waitUntil(
+        () => r.trades.length > 20 && r.candles.length > 2 && r.tickers.length > 2 && r.books.length > 40,
+        10_000,
+      );
+      const t = r.trades[0] as Trade;
+      assert.equal(t.venue, 'okx');
+      assert.ok(t.symbol === 'BTC/USDT' || t.symbol === 'ETH/USDT');
+      assert.equal(t.seq, Number(t.id));
+      assert.ok(t.fills >= 1);
+      assert.ok(
+        r.trades.some((x) => x.fills > 1),
+        'aggregated trades carry count > 1',
+      );
+      const c = r.candles[0] as VenueCandle;
+      assert.equal(c.interval, '1m');
+      assert.equal(c.bar.time % 60_000, 0);
+      assert.ok(r.tickers.every((x) => x.venue === 'okx' && x.bid !== undefined && x.ask !== undefined));
+      for (const symbol of ['BTC/USDT', 'ETH/USDT']) {
+        const mine = r.books.filter((u) => u.symbol === symbol);
+        assert.equal(mine[0]?.kind, 'snapshot');
+        assert.equal(mine[0]?.bids.length, 400);
+        const checks = replay(mine);
+        assert.ok(
+          checks.every((x) => x.chain && x.checksum),
+          JSON.stringify(checks.find((x) => !x.chain || !x.checksum)),
+        );
+        assert.ok(
+          mine
+            .slice(1)
+            .every((u) => u.seq !== undefined && u.prevSeq !== undefined && u.checksum !== undefined),
+        );
+      }
+      const stats = stream.stats();
+      assert.equal(stats.connected, true);
+      assert.deepEqual([...stats.subscriptions].sort(), [
+        'books:BTC-USDT',
+        'books:ETH-USDT',
+        'candle1m:BTC-USDT',
+        'candle1m:ETH-USDT',
+        'tickers:BTC-USDT',
+        'tickers:ETH-USDT',
+        'trades:BTC-USDT',
+        'trades:ETH-USDT',
+      ]);
+      assert.ok((stream.connectionStats().public?.status?.latency_ms ?? null) !== null);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('reconnects after dropped connections and resubscribes', async () => {
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USDT'], r, { channels: ['trades', 'candles'] });
+    try {
+      await waitUntil(() => r.trades.length > 3 && r.candles.length > 0, 5000);
+      assert.ok(sim.faults.dropConnections('okx') >= 2);
+      await waitUntil(() => r.statuses.filter((s) => s.kind === 'disconnected').length >= 2, 5000);
+      const before = r.trades.length;
+      const candlesBefore = r.candles.length;
+      await waitUntil(() => r.trades.length > before + 3 && r.candles.length > candlesBefore, 5000);
+      assert.ok(stream.stats().reconnectCount >= 2);
+      assert.ok(r.events.some((e) => e.kind === 'gap'));
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('reconnects at once on notice 64008 instead of waiting for the server to close', async () => {
+    const r = recorder();
+    const stream = adapter.openMarketStream(['ETH/USDT'], r, { channels: ['trades'] });
+    try {
+      await waitUntil(() => r.trades.length > 2, 5000);
+      sim.faults.forceRecycle('okx');
+      await waitUntil(() => r.events.some((e) => e.kind === 'recycle'), 3000);
+      const recycle = r.events.find((e) => e.kind === 'recycle');
+      assert.match(recycle?.kind === 'recycle' ? recycle.reason : '', /64008/);
+      const before = r.trades.length;
+      await waitUntil(() => r.trades.length > before + 2 && stream.stats().connected, 5000);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('resends a refused subscription, resyncs one book, counts malformed frames', async () => {
+    const r = recorder();
+    sim.faults.rejectSubscriptions('okx', 1);
+    const stream = adapter.openMarketStream(['BTC/USDT'], r, { channels: ['book'] });
+    try {
+      await waitUntil(() => r.books.length > 5, 5000);
+      assert.ok(r.events.some((e) => e.kind === 'rejected' && /60014/.test(e.message)));
+      assert.equal(stream.connectionStats().public?.status?.rejected_subscriptions, 1);
+      const snapshots = (): number => r.books.filter((u) => u.kind === 'snapshot').length;
+      assert.equal(snapshots(), 1);
+      assert.equal(stream.resyncBook('BTC/USDT'), true);
+      assert.equal(stream.resyncBook('ETH/USDT'), false);
+      await waitUntil(() => snapshots() === 2, 3000);
+      const afterResync = r.books.slice(r.books.findLastIndex((u) => u.kind === 'snapshot'));
+      assert.ok(replay(afterResync).every((x) => x.chain && x.checksum));
+      sim.faults.malformedFrames('okx', 3);
+      await waitUntil(() => (stream.stats().unparsedFrames ?? 0) >= 3, 3000);
+      assert.equal(stream.stats().connected, true);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('a skipped book sequence and a corrupt checksum are visible to the consumer', async () => {
+    const r = recorder();
+    const stream = adapter.openMarketStream(['ETH/USDT'], r, { channels: ['book'] });
+    try {
+      await waitUntil(() => r.books.length > 5, 5000);
+      sim.faults.skipBookSeq('okx', 'ETH/USDT');
+      await waitUntil(() => replay(r.books).some((x) => !x.chain), 3000);
+      stream.resyncBook('ETH/USDT');
+      await waitUntil(() => r.books.filter((u) => u.kind === 'snapshot').length === 2, 3000);
+      const from = r.books.length;
+      sim.faults.corruptChecksum('okx', 'ETH/USDT');
+      await waitUntil(() => r.books.length > from + 3, 3000);
+      const tail = replay(r.books.slice(r.books.findLastIndex((u) => u.kind === 'snapshot')));
+      assert.ok(tail.some((x) => !x.checksum));
+    } finally {
+      await stream.close();
+    }
+  });
+});
