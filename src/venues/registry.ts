@@ -2,6 +2,7 @@ import { TickwireError } from '../domain/errors.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createBinanceAdapter } from './binance/index.ts';
+import { createOkxAdapter } from './okx/index.ts';
 import type { VenueAdapter } from './venue.ts';
 
 /** What every venue factory receives: the configured endpoints, a logger and the clock. */
@@ -17,6 +18,7 @@ export type VenueFactory = (options: VenueAdapterOptions) => VenueAdapter;
 /** The venues Tickwire can connect to. Adding a venue is one line here. */
 export const VENUE_FACTORIES: Readonly<Partial<Record<VenueId, VenueFactory>>> = {
   binance: createBinanceAdapter,
+  okx: createOkxAdapter,
 };
 
 /** Venues with an adapter, in the order of VENUE_FACTORIES. */
