@@ -297,6 +297,33 @@ describe('BookSync with the captured Binance U/u stream and REST snapshots', () 
   });
 });
 
+describe('BookSync with a stream snapshot source', () => {
+  it('drops deltas before the first snapshot and asks for a resync when it does not come', () => {
+    let now = 0;
+    const r = recorder();
+    const sync = new BookSync('okx', OKX_RULES, r.handlers, { snapshotTimeoutMs: 1000, now: () => now });
+    assert.equal(sync.apply(upd('A', 'delta', [], [], { prevSeq: 1, seq: 2 })), 'dropped');
+    now = 999;
+    assert.equal(sync.apply(upd('A', 'delta', [], [], { prevSeq: 2, seq: 3 })), 'dropped');
+    assert.deepEqual(r.resyncs, []);
+    now = 1000;
+    assert.equal(sync.apply(upd('A', 'delta', [], [], { prevSeq: 3, seq: 4 })), 'dropped');
+    assert.deepEqual(r.resyncs, [{ symbol: 'A', reason: 'snapshot-timeout' }]);
+    assert.equal(sync.stats('A')?.dropped, 3);
+    assert.equal(sync.stats('A')?.state, 'awaiting-snapshot');
+  });
+
+  it('reports a resync from a buffered delta replayed after a REST snapshot', () => {
+    const r = recorder();
+    const sync = new BookSync('binance', BINANCE_RULES, r.handlers);
+    sync.apply(upd('A', 'delta', [], [], { prevSeq: 10, seq: 11 }));
+    sync.apply(upd('A', 'delta', [], [], { prevSeq: 12, seq: 13 }));
+    assert.equal(sync.apply(upd('A', 'snapshot', [lv('1', '1')], [lv('2', '1')], { seq: 10 })), 'resync');
+    assert.deepEqual(r.resyncs, [{ symbol: 'A', reason: 'gap' }]);
+    assert.equal(sync.stats('A')?.buffered, 0);
+  });
+});
+
 describe('BookSync with prev-seq and checksum rules (OKX)', () => {
   const bids = [lv('100.1', '2'), lv('100', '1')];
   const asks = [lv('100.5', '3')];

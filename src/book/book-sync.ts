@@ -275,7 +275,7 @@ export class BookSync {
         if (this.applyDelta(buffered[i] as BookUpdate, e) === 'resync') {
           // What follows the failure waits for the next snapshot like any later delta.
           e.buffer = buffered.slice(i + 1);
-          break;
+          return 'resync';
         }
       }
     }
@@ -335,8 +335,14 @@ export class BookSync {
       return 'buffered';
     }
     e.dropped++;
-    if (e.state === 'awaiting-snapshot' && now - e.askedAt >= this.snapshotTimeoutMs)
+    if (e.state === 'empty') {
+      // Deltas before any snapshot: the subscription's snapshot should be on its way; if it never comes, the
+      // timeout below asks for a resync.
+      e.state = 'awaiting-snapshot';
+      e.askedAt = now;
+    } else if (now - e.askedAt >= this.snapshotTimeoutMs) {
       this.askAgain(u.symbol, e, now);
+    }
     return 'dropped';
   }
 
