@@ -154,6 +154,25 @@ describe('OKX market stream against the simulator', () => {
     }
   });
 
+  it('derives both endpoints from a URL that names /ws/v5/public (the configured default form)', async () => {
+    const named = createOkxAdapter({
+      wsUrl: `${sim.urls.okx.wsUrl}/ws/v5/public`,
+      restUrl: sim.urls.okx.restUrl,
+      logger: silentLogger(),
+    });
+    const r = recorder();
+    const stream = named.openMarketStream(['BTC/USDT'], r, { channels: ['trades', 'candles'] });
+    try {
+      await waitUntil(() => r.trades.length > 0 && r.candles.length > 0, 5000);
+      assert.deepEqual(
+        [stream.connectionStats().public?.url, stream.connectionStats().business?.url],
+        [`${sim.urls.okx.wsUrl}/ws/v5/public`, `${sim.urls.okx.wsUrl}/ws/v5/business`],
+      );
+    } finally {
+      await stream.close();
+    }
+  });
+
   it('reconnects after dropped connections and resubscribes', async () => {
     const r = recorder();
     const stream = adapter.openMarketStream(['BTC/USDT'], r, { channels: ['trades', 'candles'] });

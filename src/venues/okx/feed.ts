@@ -21,7 +21,10 @@ const ARGS_PER_REQUEST = 100;
 const MAX_PENDING_REQUESTS = 1024;
 
 export interface OkxStreamOptions {
-  /** Base of the WebSocket endpoints: wss://ws.okx.com:8443, or the simulator's ws://127.0.0.1:PORT/okx. */
+  /**
+   * Base of the WebSocket endpoints: wss://ws.okx.com:8443, or the simulator's ws://127.0.0.1:PORT/okx. A URL that
+   * ends in /ws/v5/public (or business/private) is accepted too; the stream derives both endpoints from it.
+   */
   readonly wsUrl: string;
   readonly logger: Logger;
   readonly now?: () => number;
@@ -196,7 +199,9 @@ class Connection implements ConnectionProtocol {
   }
 
   url(): string {
-    return `${this.options.wsUrl.replace(/\/+$/, '')}/ws/v5/${this.endpoint}`;
+    // Accept the bare host as well as a URL that already names one endpoint (the config default names /public).
+    const base = this.options.wsUrl.replace(/\/+$/, '').replace(/\/ws\/v5\/(public|business|private)$/, '');
+    return `${base}/ws/v5/${this.endpoint}`;
   }
 
   subscriptions(): readonly string[] {
