@@ -1,0 +1,168 @@
+import type { BookRules } from '../domain/book-rules.ts';
+import type { BookUpdate } from '../domain/book.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import { BookSnapshotThrottle, type BookTopSnapshot, type ThrottleClock } from './book-snapshot-throttle.ts';
+import { BookSync, type BookStats, type BookSyncEvent, type BookSyncOptions } from './book-sync.ts';
+
+/** What VenueBooks needs from the venue adapter and from the publishing side. */
+export interface VenueBooksDeps {
+  readonly venue: VenueId;
+  readonly rules: BookRules;
+  /**
+   * A REST snapshot (`VenueRest.fetchBookSnapshot`): required when `rules.snapshotSource` is `rest`, and used for
+   * a stream-source resync when `resubscribe` is absent.
+   */
+  readonly fetchSnapshot?: (symbol: string, depth: number) => Promise<BookUpdate>;
+  /** Resubscribes one book on the live stream (a stream-source resync); the venue then sends a fresh snapshot. */
+  readonly resubscribe?: (symbol: string) => void;
+  /** Receives throttled top-N snapshots of every synced book (to encode onto the bus). */
+  readonly publish: (snapshot: BookTopSnapshot) => void;
+  /** Every resync and (re)synchronization, and every failed snapshot fetch, for logs and status. */
+  readonly onEvent?: (event: VenueBooksEvent) => void;
+}
+
+export type VenueBooksEvent =
+  | BookSyncEvent
+  | {
+      readonly type: 'snapshot-failed';
+      readonly venue: VenueId;
+      readonly symbol: string;
+      readonly error: unknown;
+    };
+
+export interface VenueBooksOptions extends Omit<BookSyncOptions, 'now'> {
+  /** Levels fetched for a REST snapshot when the rules name none (default 1,000). */
+  readonly snapshotDepth?: number;
+  /** Minimum spacing of two published snapshots of one book, ms (default 100). */
+  readonly publishIntervalMs?: number;
+  /** Levels per side published (default 50). */
+  readonly publishLevels?: number;
+  /** How often books waiting for a snapshot are checked for the snapshot timeout, ms (default 1,000). */
+  readonly pollMs?: number;
+  readonly clock?: ThrottleClock;
+}
+
+const systemClock: ThrottleClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * The order books of one venue, wired: BookSync enforces the venue's rules, snapshots are fetched or
+ * resubscribed on demand (one fetch per book at a time), synced books are published as throttled top-N
+ * snapshots, and a book being rebuilt publishes nothing until it is consistent again.
+ */
+export class VenueBooks {
+  readonly sync: BookSync;
+  private readonly throttle: BookSnapshotThrottle;
+  private readonly fetching = new Set<string>();
+  private readonly depth: number;
+  private readonly clock: ThrottleClock;
+  private readonly pollMs: number;
+  private pollTimer: unknown;
+  private closed = false;
+
+  constructor(
+    private readonly deps: VenueBooksDeps,
+    options: VenueBooksOptions = {},
+  ) {
+    if (deps.rules.snapshotSource === 'rest' && deps.fetchSnapshot === undefined) {
+      throw new Error(`${deps.venue}: a REST snapshot source needs fetchSnapshot`);
+    }
+    if (deps.resubscribe === undefined && deps.fetchSnapshot === undefined) {
+      throw new Error(`${deps.venue}: a book resync needs resubscribe or fetchSnapshot`);
+    }
+    this.clock = options.clock ?? systemClock;
+    this.depth = deps.rules.snapshotDepth ?? options.snapshotDepth ?? 1000;
+    this.pollMs = options.pollMs ?? 1000;
+    this.sync = new BookSync(
+      deps.venue,
+      deps.rules,
+      {
+        requestSnapshot: (symbol) => this.fetch(symbol),
+        resync: (symbol) => this.rebuild(symbol),
+        onEvent: (event) => deps.onEvent?.(event),
+      },
+      { ...options, now: () => this.clock.now() },
+    );
+    this.throttle = new BookSnapshotThrottle(deps.publish, {
+      intervalMs: options.publishIntervalMs ?? 100,
+      levels: options.publishLevels ?? 50,
+      clock: this.clock,
+    });
+    this.schedulePoll();
+  }
+
+  /** Takes one BookUpdate from the venue stream (MarketStreamHandlers.book). */
+  apply(update: BookUpdate): void {
+    if (this.closed) return;
+    if (this.sync.apply(update) !== 'applied') return;
+    const book = this.sync.book(update.symbol);
+    if (book !== undefined) this.throttle.changed(book);
+  }
+
+  /** The adapter saw a gap it cannot pin on a book message (dYdX message_id): resync one or every book. */
+  gap(symbol: string | undefined, detail: string): void {
+    if (!this.closed) this.sync.gap(symbol, detail);
+  }
+
+  /** Counters of every book. */
+  stats(): BookStats[] {
+    return this.sync.allStats();
+  }
+
+  /** Forgets one book (unsubscribed). */
+  remove(symbol: string): void {
+    this.sync.remove(symbol);
+    this.throttle.forget(this.deps.venue, symbol);
+  }
+
+  /** Stops timers; later updates are ignored and fetches in flight are discarded. */
+  close(): void {
+    this.closed = true;
+    if (this.pollTimer !== undefined) this.clock.clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+    this.throttle.close();
+  }
+
+  private schedulePoll(): void {
+    if (this.closed) return;
+    this.pollTimer = this.clock.setTimeout(() => {
+      this.sync.poll();
+      this.schedulePoll();
+    }, this.pollMs);
+  }
+
+  private rebuild(symbol: string): void {
+    this.throttle.forget(this.deps.venue, symbol);
+    if (this.deps.rules.snapshotSource === 'stream' && this.deps.resubscribe !== undefined) {
+      this.deps.resubscribe(symbol);
+      return;
+    }
+    this.fetch(symbol);
+  }
+
+  private fetch(symbol: string): void {
+    const fetchSnapshot = this.deps.fetchSnapshot;
+    if (fetchSnapshot === undefined || this.fetching.has(symbol) || this.closed) return;
+    this.fetching.add(symbol);
+    fetchSnapshot(symbol, this.depth).then(
+      (snapshot) => {
+        this.fetching.delete(symbol);
+        if (this.closed) return;
+        this.apply(snapshot.kind === 'snapshot' ? snapshot : { ...snapshot, kind: 'snapshot' });
+      },
+      (error: unknown) => {
+        this.fetching.delete(symbol);
+        // The snapshot timeout asks again; no immediate retry, so a failing venue is not hammered.
+        if (!this.closed)
+          this.deps.onEvent?.({ type: 'snapshot-failed', venue: this.deps.venue, symbol, error });
+      },
+    );
+  }
+}
