@@ -247,4 +247,55 @@ describe('OKX market stream against the simulator', () => {
       await stream.close();
     }
   });
+  it('recycles a stalled connection (no pong) and reports a frozen symbol stale while the other flows', async () => {
+    const watchful = createOkxAdapter({
+      wsUrl: sim.urls.okx.wsUrl,
+      restUrl: sim.urls.okx.restUrl,
+      logger: silentLogger(),
+      pingIntervalMs: 200,
+      pongTimeoutMs: 300,
+      runner: { backoff: { initialMs: 20, maxMs: 200 }, staleSymbolMs: 400, silenceTimeoutMs: 5000 },
+    });
+    const r = recorder();
+    const stream = watchful.openMarketStream(['BTC/USDT', 'ETH/USDT'], r, { channels: ['trades'] });
+    try {
+      await waitUntil(() => r.trades.length > 5, 5000);
+      sim.faults.freezeSymbol('okx', 'ETH/USDT', 1500);
+      await waitUntil(() => r.events.some((e) => e.kind === 'stale' && e.symbol === 'ETH/USDT'), 3000);
+      assert.ok(!r.events.some((e) => e.kind === 'stale' && e.symbol === 'BTC/USDT'));
+      assert.deepEqual(stream.stats().status?.stale_symbols, ['ETH/USDT']);
+      await waitUntil(() => r.events.some((e) => e.kind === 'fresh' && e.symbol === 'ETH/USDT'), 5000);
+      const disconnects = r.statuses.filter((s) => s.kind === 'disconnected').length;
+      sim.faults.stall('okx', 800);
+      await waitUntil(() => r.statuses.filter((s) => s.kind === 'disconnected').length > disconnects, 3000);
+      const before = r.trades.length;
+      await waitUntil(() => r.trades.length > before + 3 && stream.stats().connected, 5000);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('falls back to REST polling while the socket cannot connect, without losing trades', async () => {
+    const broken = createOkxAdapter({
+      wsUrl: `${sim.urls.okx.wsUrl}/nowhere`,
+      restUrl: sim.urls.okx.restUrl,
+      logger: silentLogger(),
+      runner: {
+        backoff: { initialMs: 20, maxMs: 100 },
+        fallback: { afterFailures: 2, pollIntervalMs: 200, pricePollIntervalMs: 100 },
+      },
+    });
+    const r = recorder();
+    const stream = broken.openMarketStream(['BTC/USDT'], r, { channels: ['trades', 'ticker', 'candles'] });
+    try {
+      await waitUntil(() => r.trades.length > 100 && r.tickers.length > 1 && r.candles.length > 0, 8000);
+      assert.ok(r.events.some((e) => e.kind === 'mode' && e.mode === 'polling'));
+      const ids = r.trades.map((t) => t.seq as number);
+      for (let i = 1; i < ids.length; i++)
+        assert.ok(ids[i]! > ids[i - 1]!, 'polled trades repeat or go back');
+      assert.equal(stream.stats().status?.mode, 'polling');
+    } finally {
+      await stream.close();
+    }
+  });
 });
