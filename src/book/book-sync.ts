@@ -292,8 +292,7 @@ export class BookSync {
     if (verdict !== 'ok')
       return this.resync(u.symbol, e, verdict === 'invalid' ? 'invalid' : 'gap', this.seqDetail(u, e));
     try {
-      e.book.applyLevels('bid', u.bids);
-      e.book.applyLevels('ask', u.asks);
+      e.book.apply(u.bids, u.asks);
     } catch (error) {
       return this.resync(
         u.symbol,

@@ -97,6 +97,25 @@ describe('OrderBook', () => {
     assert.equal(book.uncross(), 0);
   });
 
+  it('uncrosses by message age: the side a later message moved wins', () => {
+    const book = new OrderBook('dydx', 'X');
+    book.apply([lv('100', '1')], [lv('101', '1')]);
+    // One message moves both sides; the next moves the ask below the bid: the bid is older and goes.
+    book.apply([lv('100.5', '1')], [lv('100.8', '1')]);
+    book.apply([], [lv('100.2', '1')]);
+    assert.equal(book.uncross(), 1);
+    assert.deepEqual(book.top(2), {
+      bids: [lv('100', '1')],
+      asks: [lv('100.2', '1'), lv('100.8', '1')],
+    });
+  });
+
+  it('validates both sides before applying either', () => {
+    const book = new OrderBook('okx', 'X');
+    assert.throws(() => book.apply([lv('1', '1')], [lv('2', 'NaN')]), BookLevelError);
+    assert.equal(book.bidCount, 0);
+  });
+
   it('keeps 5,000 levels per side sorted under random updates', () => {
     const book = new OrderBook('binance', 'X');
     const truth = new Map<number, string>();

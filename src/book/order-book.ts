@@ -159,8 +159,7 @@ export class OrderBook {
   replace(bids: readonly BookLevel[], asks: readonly BookLevel[]): void {
     this.clear();
     try {
-      this.applyLevels('bid', bids);
-      this.applyLevels('ask', asks);
+      this.apply(bids, asks);
     } catch (error) {
       this.clear();
       throw error;
@@ -168,32 +167,23 @@ export class OrderBook {
   }
 
   /**
-   * Applies a list of level changes to one side, in order: a level with size zero is removed, any other replaces
-   * the size at its price or is inserted in sorted position. All levels are validated before any is applied, so a
-   * bad level leaves the book unchanged (throws BookLevelError).
+   * Applies one message's level changes to both sides, in order: a level with size zero is removed, any other
+   * replaces the size at its price or is inserted in sorted position. All levels are validated before any is
+   * applied, so a bad level leaves the book unchanged (throws BookLevelError). The levels of one message share
+   * one update stamp, which `uncross` uses to tell the newer side from the older.
    */
-  applyLevels(side: BookSide, levels: readonly BookLevel[]): void {
-    for (let i = 0; i < levels.length; i++) {
-      const level = levels[i] as BookLevel;
-      const p = Number(level.price);
-      const s = Number(level.size);
-      if (
-        level.price === '' ||
-        level.size === '' ||
-        !Number.isFinite(p) ||
-        !Number.isFinite(s) ||
-        p < 0 ||
-        s < 0
-      ) {
-        throw new BookLevelError(level);
-      }
-    }
-    const target = side === 'bid' ? this.bidSide : this.askSide;
+  apply(bids: readonly BookLevel[], asks: readonly BookLevel[]): void {
+    validate(bids);
+    validate(asks);
     const stamp = ++this.stampCounter;
-    for (let i = 0; i < levels.length; i++) {
-      const level = levels[i] as BookLevel;
-      target.set(level.price, level.size, Number(level.price), Number(level.size) === 0, stamp);
-    }
+    setAll(this.bidSide, bids, stamp);
+    setAll(this.askSide, asks, stamp);
+  }
+
+  /** `apply` for one side. */
+  applyLevels(side: BookSide, levels: readonly BookLevel[]): void {
+    if (side === 'bid') this.apply(levels, []);
+    else this.apply([], levels);
   }
 
   /** Sets one level (size zero removes it). Throws BookLevelError on a non-numeric level. */
@@ -249,6 +239,31 @@ export class OrderBook {
   /** The best `n` levels per side (fewer when the side is shorter), as new arrays of level objects. */
   top(n: number): BookTop {
     return { bids: topOf(this.bidSide, n), asks: topOf(this.askSide, n) };
+  }
+}
+
+function validate(levels: readonly BookLevel[]): void {
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i] as BookLevel;
+    const p = Number(level.price);
+    const s = Number(level.size);
+    if (
+      level.price === '' ||
+      level.size === '' ||
+      !Number.isFinite(p) ||
+      !Number.isFinite(s) ||
+      p < 0 ||
+      s < 0
+    ) {
+      throw new BookLevelError(level);
+    }
+  }
+}
+
+function setAll(side: SideLevels, levels: readonly BookLevel[], stamp: number): void {
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i] as BookLevel;
+    side.set(level.price, level.size, Number(level.price), Number(level.size) === 0, stamp);
   }
 }
 
