@@ -62,6 +62,8 @@ export interface BookStats {
 export type BookSyncEvent =
   | {
       readonly type: 'resync';
+      /** Catalogue code for logs and status. */
+      readonly code: 'BOOK_OUT_OF_SYNC';
       readonly venue: VenueId;
       readonly symbol: string;
       readonly reason: BookResyncReason;
@@ -350,6 +352,7 @@ export class BookSync {
     e.askedAt = now;
     this.emit({
       type: 'resync',
+      code: 'BOOK_OUT_OF_SYNC',
       venue: this.venue,
       symbol,
       reason: 'snapshot-timeout',
@@ -415,7 +418,7 @@ export class BookSync {
     e.book.clear();
     e.state = 'awaiting-snapshot';
     e.askedAt = this.now();
-    this.emit({ type: 'resync', venue: this.venue, symbol, reason, detail });
+    this.emit({ type: 'resync', code: 'BOOK_OUT_OF_SYNC', venue: this.venue, symbol, reason, detail });
     this.handlers.resync(symbol, reason);
     return 'resync';
   }

@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   INPUT_INVALID: { retryable: false, summary: 'a trades input row could not be parsed' },
   VENUE_UNREACHABLE: { retryable: true, summary: 'the venue did not answer (connect, timeout, 5xx)' },
   VENUE_RATE_LIMITED: { retryable: true, summary: 'the venue answered 429/418; waiting for Retry-After' },
+  BOOK_OUT_OF_SYNC: {
+    retryable: true,
+    summary: 'an order book failed its sequence or checksum rule and is being rebuilt from a fresh snapshot',
+  },
   VENUE_REJECTED: { retryable: false, summary: 'the venue rejected a request (bad symbol, bad parameter)' },
 } as const;
 
