@@ -46,7 +46,13 @@ export interface BitgetSimInstrument {
   readonly instType: BitgetSimInstType;
   /** "BTCUSDT". */
   readonly instId: string;
+  /** The market's canonical pair ("BTC/USDT"). */
   readonly symbol: string;
+  /**
+   * The name fault injection addresses: the pair for spot, "BTC/USDT:USDT" for the perpetual (Tickwire's canonical
+   * form of a USDT perpetual), so a fault can target one of the two.
+   */
+  readonly faultSymbol: string;
   readonly market: SimMarket;
   readonly fmt: BitgetNumberFormat;
 }
@@ -66,6 +72,7 @@ export class BitgetSimInstruments {
       instType,
       instId,
       symbol: market.spec.symbol,
+      faultSymbol: instType === 'SPOT' ? market.spec.symbol : `${market.spec.symbol}:USDT`,
       market,
       fmt: new BitgetNumberFormat(market.spec),
     };

@@ -331,7 +331,9 @@ export class BitgetStreamServer implements MarketListener {
 
   /** True when data of `instrument` must not be sent now. */
   private withheld(instrument: BitgetSimInstrument): boolean {
-    return this.faults.streamStalled || this.faults.streamPaused || this.faults.isFrozen(instrument.symbol);
+    return (
+      this.faults.streamStalled || this.faults.streamPaused || this.faults.isFrozen(instrument.faultSymbol)
+    );
   }
 
   private push(channel: Channel, action: 'snapshot' | 'update', data: unknown[], only?: Connection): void {
@@ -430,8 +432,8 @@ export class BitgetStreamServer implements MarketListener {
       if (this.withheld(instrument)) continue;
       let pseq = delta.pseq;
       let checksum = delta.checksum;
-      if (this.faults.takeSkipBookSeq(instrument.symbol)) pseq -= 1;
-      if (this.faults.takeCorruptChecksum(instrument.symbol)) checksum = (checksum ^ 0x5a5a5a5a) | 0;
+      if (this.faults.takeSkipBookSeq(instrument.faultSymbol)) pseq -= 1;
+      if (this.faults.takeCorruptChecksum(instrument.faultSymbol)) checksum = (checksum ^ 0x5a5a5a5a) | 0;
       this.push(channel, 'update', [
         { asks: delta.asks, bids: delta.bids, checksum, seq: delta.seq, pseq, ts: String(this.now()) },
       ]);

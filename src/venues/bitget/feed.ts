@@ -1,0 +1,264 @@
+import { bucketStart, type Interval } from '../../domain/interval.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import {
+  ConnectionRunner,
+  type ConnectionProtocol,
+  type ConnectionRunnerOptions,
+  type FrameOutcome,
+  type PollKind,
+} from '../connection/runner.ts';
+import type {
+  MarketChannel,
+  MarketStream,
+  MarketStreamHandlers,
+  MarketStreamStats,
+  VenueCandle,
+} from '../venue.ts';
+import { parseBitgetFrame } from './parse.ts';
+import type { BitgetRest } from './rest.ts';
+import { bitgetSymbolMap, candleChannel, toBitgetInstrument, type BitgetSymbolMap } from './symbols.ts';
+import type { BitgetArg } from './wire.ts';
+
+/**
+ * The Bitget v2 public market stream on the shared connection runner: one socket for all symbols, args batched
+ * into few subscribe requests (Bitget counts requests, 240 per hour), text `ping` every 25 s (the server closes
+ * after 30 s to 2 min without one), at most 8 messages per second (Bitget disconnects past 10).
+ *
+ * Candles: Bitget sends no "closed" flag. A bar is final once a row with a later start arrives; the stream then
+ * reports the last state it saw of the earlier bar with `closed: true` (or the frame's own final row when the
+ * venue sends it).
+ */
+
+/** Bitget codes after which the same subscribe may succeed later (too many requests, over limit). */
+const RETRYABLE_CODES = new Set([30006, 30007]);
+/** Bitget's channel limit per connection. */
+const MAX_CHANNELS = 1000;
+
+export interface BitgetStreamOptions {
+  /** The public socket URL: wss://ws.bitget.com/v2/ws/public, or the simulator's ws://127.0.0.1:PORT/bitget/v2/ws/public. */
+  readonly wsUrl: string;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** What to subscribe for every symbol. Default trades and candles. */
+  readonly channels?: readonly MarketChannel[];
+  /** Candle intervals subscribed with the `candles` channel. Default ['1m']. */
+  readonly intervals?: readonly Interval[];
+  /** Text ping period. Default 25 s (Bitget asks for one every 30 s). */
+  readonly pingIntervalMs?: number;
+  /** No pong within this recycles the connection. Default 10 s. */
+  readonly pongTimeoutMs?: number;
+  /** Args per subscribe request. Default 40 (keeps a request well under Bitget's 4 KB frame). */
+  readonly argsPerRequest?: number;
+  /** Outbound messages per second. Default 8 (Bitget disconnects past 10). */
+  readonly messagesPerSecond?: number;
+  /** Subscribe requests per hour. Default 200 (Bitget: 240). */
+  readonly subscribesPerHour?: number;
+  /** REST client for the polling fallback; without it the stream only reconnects. */
+  readonly rest?: BitgetRest;
+  /** Connection runner settings (timeouts, backoff, watchdog, staleness, fallback). */
+  readonly runner?: Omit<ConnectionRunnerOptions, 'logger' | 'now'>;
+}
+
+/** A Bitget market stream; `resyncBook` rebuilds one book (unsubscribe + subscribe brings a fresh snapshot). */
+export interface BitgetMarketStream extends MarketStream {
+  /** Asks for a new `books` snapshot of `symbol`; false when the symbol's book is not subscribed or no socket is open. */
+  resyncBook(symbol: string): boolean;
+  /** The runner behind the stream (status, counters, forced recycle). */
+  readonly runner: ConnectionRunner;
+}
+
+interface CandleState {
+  latest: VenueCandle | undefined;
+  closedUpTo: number;
+}
+
+/**
+ * Opens the Bitget market stream for canonical `symbols` ("BTC/USDT", "BTC/USDT:USDT"). Throws TickwireError
+ * INVALID_SYMBOL for a symbol it cannot map, RangeError past 1000 channels on one connection.
+ */
+export function openBitgetMarketStream(
+  symbols: readonly string[],
+  handlers: MarketStreamHandlers,
+  options: BitgetStreamOptions,
+): BitgetMarketStream {
+  const unique = [...new Set(symbols)];
+  const map: BitgetSymbolMap = bitgetSymbolMap(unique);
+  const channels = new Set<MarketChannel>(options.channels ?? ['trades', 'candles']);
+  const intervals: Interval[] = [...new Set<Interval>(options.intervals ?? ['1m'])];
+  const now = options.now ?? Date.now;
+  const perRequest = Math.max(1, Math.floor(options.argsPerRequest ?? 40));
+
+  const args: BitgetArg[] = [];
+  const bookArgs = new Map<string, BitgetArg>();
+  for (const symbol of unique) {
+    const { instType, instId } = toBitgetInstrument(symbol);
+    const arg = (channel: string): BitgetArg => ({ instType, channel, instId });
+    if (channels.has('trades')) args.push(arg('trade'));
+    if (channels.has('ticker')) args.push(arg('ticker'));
+    if (channels.has('book')) {
+      const books = arg('books');
+      bookArgs.set(symbol, books);
+      args.push(books);
+    }
+    if (channels.has('candles')) for (const i of intervals) args.push(arg(candleChannel(i)));
+  }
+  if (args.length > MAX_CHANNELS) {
+    throw new RangeError(
+      `bitget: ${args.length} channels exceed ${MAX_CHANNELS} per connection; split the symbols`,
+    );
+  }
+  const names = args.map((a) => `${a.instType}:${a.channel}:${a.instId ?? ''}`);
+  const frames: string[] = [];
+  for (let i = 0; i < args.length; i += perRequest) {
+    frames.push(JSON.stringify({ op: 'subscribe', args: args.slice(i, i + perRequest) }));
+  }
+
+  const candles = new Map<string, CandleState>();
+  const lastTradeTime = new Map<string, number>();
+
+  const emitCandle = (c: VenueCandle): void => {
+    const key = `${c.symbol}|${c.interval}`;
+    let st = candles.get(key);
+    if (st === undefined) {
+      st = { latest: undefined, closedUpTo: Number.NEGATIVE_INFINITY };
+      candles.set(key, st);
+    }
+    const latestTime = st.latest?.bar.time ?? Number.NEGATIVE_INFINITY;
+    let closed = c.closed;
+    if (c.bar.time < latestTime) {
+      closed = true;
+    } else if (c.bar.time > latestTime && st.latest !== undefined && latestTime > st.closedUpTo) {
+      // A later bar started: the last state seen of the earlier one is final.
+      st.closedUpTo = latestTime;
+      handlers.candle?.({ ...st.latest, closed: true });
+    }
+    if (closed && c.bar.time > st.closedUpTo) st.closedUpTo = c.bar.time;
+    if (c.bar.time >= latestTime) st.latest = c;
+    handlers.candle?.(closed === c.closed ? c : { ...c, closed });
+  };
+
+  const handleFrame = (text: string, receivedAt: number): FrameOutcome => {
+    const frame = parseBitgetFrame(text, map, receivedAt);
+    switch (frame.kind) {
+      case 'trades': {
+        for (const t of frame.trades) handlers.trade(t);
+        const last = frame.trades[frame.trades.length - 1];
+        if (last !== undefined && last.time > (lastTradeTime.get(frame.symbol) ?? 0)) {
+          lastTradeTime.set(frame.symbol, last.time);
+        }
+        return { kind: 'data', symbol: frame.symbol };
+      }
+      case 'ticker':
+        handlers.ticker?.(frame.ticker);
+        return { kind: 'data', symbol: frame.symbol };
+      case 'book':
+        handlers.book?.(frame.book);
+        return { kind: 'data', symbol: frame.symbol };
+      case 'candles':
+        for (const c of frame.candles) emitCandle(c);
+        return { kind: 'data', symbol: frame.symbol };
+      case 'pong':
+        return { kind: 'pong' };
+      case 'ack':
+      case 'login':
+      case 'ignored':
+        return { kind: 'control' };
+      case 'error': {
+        const what =
+          frame.arg === undefined
+            ? ''
+            : ` (${frame.arg.instType} ${frame.arg.channel} ${frame.arg.instId ?? ''})`;
+        const message = `bitget error ${frame.code}: ${frame.message}${what}`;
+        if (frame.op !== 'subscribe' || frame.arg === undefined) return { kind: 'error', message };
+        return RETRYABLE_CODES.has(frame.code)
+          ? { kind: 'rejected', message, resend: JSON.stringify({ op: 'subscribe', args: [frame.arg] }) }
+          : { kind: 'rejected', message };
+      }
+      case 'unknown':
+        return { kind: 'malformed', key: frame.key, reason: frame.reason };
+    }
+  };
+
+  const poll = async (kind: PollKind, signal: AbortSignal): Promise<void> => {
+    const rest = options.rest;
+    if (rest === undefined) return;
+    for (const symbol of unique) {
+      if (signal.aborted) return;
+      if (kind === 'prices') {
+        if (channels.has('ticker')) handlers.ticker?.(await rest.fetchTicker(symbol));
+        continue;
+      }
+      if (channels.has('trades')) {
+        const end = now();
+        const since = lastTradeTime.get(symbol) ?? end - 60_000;
+        const trades = await rest.fetchTrades(symbol, { startTime: since, endTime: end });
+        if (signal.aborted) return;
+        for (const t of trades) handlers.trade(t);
+        const last = trades[trades.length - 1];
+        if (last !== undefined) lastTradeTime.set(symbol, Math.max(since, last.time));
+      }
+      if (channels.has('candles')) {
+        for (const interval of intervals) {
+          const bars = await rest.fetchCandles(symbol, interval, { limit: 2 });
+          if (signal.aborted) return;
+          const current = bucketStart(interval, now());
+          for (const bar of bars) {
+            emitCandle({
+              venue: 'bitget',
+              symbol,
+              interval,
+              bar,
+              closed: bar.time < current,
+              receivedAt: now(),
+            });
+          }
+        }
+      }
+      if (channels.has('book')) {
+        const book = await rest.fetchBookSnapshot(symbol, 150);
+        if (signal.aborted) return;
+        handlers.book?.(book);
+      }
+    }
+  };
+
+  const protocol: ConnectionProtocol = {
+    venue: 'bitget',
+    heartbeat: {
+      kind: 'text-ping',
+      ping: 'ping',
+      pong: 'pong',
+      intervalMs: options.pingIntervalMs ?? 25_000,
+      timeoutMs: options.pongTimeoutMs ?? 10_000,
+    },
+    limits: {
+      messagesPerSecond: options.messagesPerSecond ?? 8,
+      subscribesPerHour: options.subscribesPerHour ?? 200,
+    },
+    url: () => options.wsUrl,
+    subscriptions: () => names,
+    symbols: () => unique,
+    subscribeFrames: () => frames,
+    handleFrame,
+    ...(options.rest !== undefined ? { poll } : {}),
+  };
+
+  const runner = new ConnectionRunner(protocol, handlers, {
+    ...options.runner,
+    logger: options.logger,
+    now,
+  });
+  runner.start();
+
+  return {
+    runner,
+    stats: (): MarketStreamStats => runner.marketStats(),
+    close: () => runner.close(),
+    resyncBook(symbol: string): boolean {
+      const arg = bookArgs.get(symbol);
+      if (arg === undefined) return false;
+      if (!runner.send(JSON.stringify({ op: 'unsubscribe', args: [arg] }))) return false;
+      return runner.send(JSON.stringify({ op: 'subscribe', args: [arg] }), true);
+    },
+  };
+}
