@@ -38,9 +38,12 @@ function fixtureFrames(): { aggTrade: string; kline: string; shutdown: string; a
 }
 const FRAMES = fixtureFrames();
 
-/** A loopback Binance market-stream server: /binance/stream?streams=..., pings, drops, silence on demand. */
+/** A loopback Binance market-stream server: /binance/stream with SUBSCRIBE replies, pings, drops, silence on demand. */
 class StreamPeer {
-  readonly connections: { socket: WebSocket; url: URL }[] = [];
+  readonly connections: { socket: WebSocket; url: URL; received: string[] }[] = [];
+  /** Answers each SUBSCRIBE with `{"result":null,"id":n}` unless told otherwise. */
+  answer:
+    ((socket: WebSocket, request: { method: string; params: string[]; id: number }) => void) | undefined;
   private http: Server | undefined;
   private wss: WebSocketServer | undefined;
   wsUrl = '';
@@ -49,7 +52,15 @@ class StreamPeer {
     this.http = createServer();
     this.wss = new WebSocketServer({ server: this.http, path: '/binance/stream' });
     this.wss.on('connection', (socket, req) => {
-      this.connections.push({ socket, url: new URL(req.url ?? '/', 'ws://peer') });
+      const conn = { socket, url: new URL(req.url ?? '/', 'ws://peer'), received: [] as string[] };
+      this.connections.push(conn);
+      socket.on('message', (data) => {
+        const text = String(data);
+        conn.received.push(text);
+        const request = JSON.parse(text) as { method: string; params: string[]; id: number };
+        if (this.answer) this.answer(socket, request);
+        else socket.send(JSON.stringify({ result: null, id: request.id }));
+      });
     });
     await new Promise<void>((resolve) => this.http?.listen(0, '127.0.0.1', resolve));
     this.wsUrl = `ws://127.0.0.1:${(this.http.address() as AddressInfo).port}/binance`;
@@ -131,7 +142,7 @@ describe('Binance market stream against a loopback peer', () => {
     return stream;
   }
 
-  it('subscribes the combined streams and delivers trades and klines', async () => {
+  it('subscribes the combined streams with SUBSCRIBE and delivers trades and klines', async () => {
     const rec = new Recorder();
     const { logger, lines } = capturingLogger();
     const s = openBinanceMarketStream(['BTC/USDT', 'ETH/USDT'], rec.handlers, {
@@ -140,11 +151,13 @@ describe('Binance market stream against a loopback peer', () => {
       now: () => 1_800_000_000_000,
     });
     stream = s;
-    await waitFor('connection', () => peer.connections.length === 1 && s.stats().connected);
-    assert.equal(
-      peer.connections[0]?.url.searchParams.get('streams'),
-      'btcusdt@aggTrade/btcusdt@kline_1m/ethusdt@aggTrade/ethusdt@kline_1m',
-    );
+    await waitFor('subscribe', () => (peer.connections[0]?.received.length ?? 0) === 1);
+    assert.equal(peer.connections[0]?.url.pathname, '/binance/stream');
+    assert.deepEqual(JSON.parse(peer.connections[0]?.received[0] ?? ''), {
+      method: 'SUBSCRIBE',
+      params: ['btcusdt@aggTrade', 'btcusdt@kline_1m', 'ethusdt@aggTrade', 'ethusdt@kline_1m'],
+      id: 1,
+    });
     const server = peer.latest();
     server.send(FRAMES.ack);
     server.send(FRAMES.aggTrade);
@@ -152,7 +165,7 @@ describe('Binance market stream against a loopback peer', () => {
     for (let i = 0; i < 3; i++)
       server.send('{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","s":"BTCUSDT"}}');
     server.send('{"stream":"btcusdt@depth","data":{"e":"depthUpdate"'); // cut off
-    await waitFor('frames', () => s.stats().messagesReceived === 7);
+    await waitFor('frames', () => s.stats().messagesReceived === 8);
 
     assert.equal(rec.trades.length, 1);
     const t = rec.trades[0];
@@ -177,8 +190,10 @@ describe('Binance market stream against a loopback peer', () => {
       'ethusdt@aggTrade',
       'ethusdt@kline_1m',
     ]);
-    assert.match(stats.url, /\/binance\/stream\?streams=btcusdt@aggTrade\//);
-    const notUnderstood = lines.filter((l) => l.msg.startsWith('binance frame not understood'));
+    assert.match(stats.url, /\/binance\/stream$/);
+    assert.equal(stats.status?.connected, true);
+    assert.deepEqual(stats.status?.subscriptions, stats.subscriptions);
+    const notUnderstood = lines.filter((l) => l.msg.startsWith('frame not understood'));
     assert.equal(notUnderstood.length, 2, 'each kind of unknown frame is logged once');
   });
 
@@ -282,7 +297,7 @@ describe('Binance market stream against a loopback peer', () => {
     await waitFor('recycled connection', () => peer.connections.length === 2 && s.stats().connected, 2000);
     const lost = rec.statuses.find((x) => x.kind === 'disconnected');
     assert.ok(lost?.kind === 'disconnected');
-    assert.match(lost.reason, /^no message for \d+ ms$/);
+    assert.match(lost.reason, /^silence: no frame for \d+ ms$/);
   });
 
   it('answers server pings with the same payload', async () => {

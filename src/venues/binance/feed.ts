@@ -1,13 +1,29 @@
-import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
 import { TickwireError } from '../../domain/errors.ts';
 import type { Interval } from '../../domain/interval.ts';
+import type { Ticker } from '../../domain/ticker.ts';
+import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import type { MarketStream, MarketStreamHandlers, MarketStreamStats, StreamStatus } from '../venue.ts';
-import { parseFrame } from './parse.ts';
+import {
+  ConnectionRunner,
+  type ConnectionProtocol,
+  type FallbackOptions,
+  type FrameOutcome,
+  type HeartbeatRule,
+  type PollKind,
+  type VenueLimits,
+} from '../connection/runner.ts';
+import type {
+  MarketChannel,
+  MarketStream,
+  MarketStreamHandlers,
+  MarketStreamStats,
+  TradeQuery,
+} from '../venue.ts';
+import { depthDiffToBookUpdate, parseFrame, tickerToDomain, withBookTop } from './parse.ts';
 import {
   binanceSymbolMap,
   klineStreamName,
+  toBinanceSymbol,
   tradeStreamName,
   type BinanceSymbolMap,
   type BinanceTradeStream,
@@ -15,8 +31,9 @@ import {
 
 /** Binance serves at most this many streams on one connection. */
 const MAX_STREAMS_PER_CONNECTION = 1024;
-/** Distinct unknown/ignored frame kinds remembered for log-once; beyond it they are counted, not logged. */
-const MAX_LOGGED_KINDS = 256;
+/** Binance answers server pings itself; the client only has to pong (the ws library does). */
+const HEARTBEAT: HeartbeatRule = { kind: 'server-ping' };
+const CONTROL: FrameOutcome = { kind: 'control' };
 
 export interface BinanceReconnectOptions {
   /** First backoff ceiling. Default 1 s. */
@@ -25,24 +42,46 @@ export interface BinanceReconnectOptions {
   readonly maxDelayMs?: number;
 }
 
+/** The REST calls the polling fallback uses (BinanceRest has them). */
+export interface BinancePollSource {
+  fetchTrades(symbol: string, query: TradeQuery): Promise<Trade[]>;
+  fetchTicker?(symbol: string): Promise<Ticker>;
+}
+
 export interface BinanceStreamOptions {
   /** Base of the market-stream endpoint: wss://stream.binance.com:9443 or the simulator's ws://127.0.0.1:PORT/binance. */
   readonly wsUrl: string;
   readonly logger: Logger;
   /** Clock for receive times and status events. */
   readonly now?: () => number;
+  /** What to subscribe per symbol. Default ['trades', 'candles']. */
+  readonly channels?: readonly MarketChannel[];
   /** Which trade stream feeds `handlers.trade`. Default `aggTrade` (its ids are the resumable sequence). */
   readonly tradeStream?: BinanceTradeStream;
-  /** Native kline streams for `handlers.candle`. Default ['1m']; [] subscribes none. */
+  /** Native kline streams for the `candles` channel. Default ['1m']. */
   readonly klineIntervals?: readonly Interval[];
+  /** With the `ticker` channel, also subscribe `@bookTicker` for real-time best prices. Default false. */
+  readonly bookTicker?: boolean;
+  /** Push period of the `@depth` diff stream for the `book` channel. Default 100 ms. */
+  readonly depthSpeedMs?: 100 | 1000;
+  /** Streams per SUBSCRIBE request. Default 100. */
+  readonly streamsPerRequest?: number;
+  /** Outbound messages per second; Binance disconnects above 5 (pongs included). Default 4. */
+  readonly messagesPerSecond?: number;
   /** TCP + TLS + WebSocket handshake must finish within this. Default 10 s. */
   readonly connectTimeoutMs?: number;
   readonly reconnect?: BinanceReconnectOptions;
   /**
-   * A connection that delivers no message for this long is dropped and replaced. Default 60 s: kline streams push
-   * every 2 s even without trades, so a minute of silence means the connection is dead in practice.
+   * A connection that delivers no frame (not even a server ping) for this long is replaced. Default 60 s: Binance
+   * pings every 20 s and kline streams push every 2 s.
    */
   readonly silenceTimeoutMs?: number;
+  /** A symbol with no data for this long on a live connection is reported stale. Default 60 s; 0 disables. */
+  readonly staleSymbolMs?: number;
+  /** REST polling after failed reconnects; see FallbackOptions. Needs `pollSource`. */
+  readonly fallback?: FallbackOptions;
+  /** REST source of the polling fallback; without it there is no fallback. */
+  readonly pollSource?: BinancePollSource;
   /** Largest accepted frame. Default 4 MiB. */
   readonly maxPayloadBytes?: number;
   /** How long `close()` waits for the closing handshake before dropping the socket. Default 2 s. */
@@ -52,64 +91,74 @@ export interface BinanceStreamOptions {
 }
 
 /**
- * Opens the combined market stream for `symbols` (canonical) and keeps it alive until `close()`: connect timeout,
- * reconnect with full-jitter exponential backoff, immediate reconnect on `serverShutdown`, a silence watchdog.
- * Server pings are answered by the ws library (autoPong). Throws TickwireError INVALID_SYMBOL for a symbol that is
- * not canonical and CONFIG_INVALID when the streams exceed one connection.
+ * Opens the combined market stream (`/stream`, streams added with SUBSCRIBE) for `symbols` (canonical) on the
+ * connection runner: trades, native klines, tickers and book diffs per `options.channels`. Reconnects with backoff,
+ * resubscribes paced under Binance's 5 messages/s, reconnects at once on `serverShutdown`, and falls back to REST
+ * polling when reconnects keep failing. Throws TickwireError INVALID_SYMBOL for a symbol that is not canonical and
+ * CONFIG_INVALID when the streams exceed one connection.
  */
 export function openBinanceMarketStream(
   symbols: readonly string[],
   handlers: MarketStreamHandlers,
   options: BinanceStreamOptions,
 ): MarketStream {
-  return new BinanceMarketStream(symbols, handlers, options);
+  const feed = new BinanceFeed(symbols, handlers, options);
+  feed.runner.start();
+  return feed;
 }
 
-class BinanceMarketStream implements MarketStream {
-  private readonly url: string;
+/** The Binance protocol object for the runner, and the MarketStream it backs. */
+class BinanceFeed implements ConnectionProtocol, MarketStream {
+  readonly venue = 'binance' as const;
+  readonly heartbeat = HEARTBEAT;
+  readonly limits: VenueLimits;
+  readonly runner: ConnectionRunner;
+  readonly poll: ((kind: PollKind, signal: AbortSignal) => Promise<void>) | undefined;
+
+  private readonly base: string;
   private readonly streams: readonly string[];
-  private readonly symbols: BinanceSymbolMap;
+  private readonly canonical: readonly string[];
+  private readonly symbolMap: BinanceSymbolMap;
   private readonly handlers: MarketStreamHandlers;
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly connectTimeoutMs: number;
-  private readonly initialDelayMs: number;
-  private readonly maxDelayMs: number;
-  private readonly silenceTimeoutMs: number;
-  private readonly maxPayloadBytes: number;
-  private readonly closeTimeoutMs: number;
-  private readonly random: () => number;
+  private readonly streamsPerRequest: number;
+  private readonly channels: ReadonlySet<MarketChannel>;
+  private readonly resumableTrades: boolean;
+  private readonly rest: BinancePollSource | undefined;
 
-  private socket: WebSocket | undefined;
-  private connected = false;
-  private closed = false;
-  private closing: Promise<void> | undefined;
-  private attempt = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private watchdogTimer: NodeJS.Timeout | undefined;
-  /** Why the current socket is being dropped by us, and whether to reconnect without waiting. */
-  private dropReason: string | undefined;
-  private dropImmediately = false;
-  private lastActivity = 0;
-  private readonly loggedKinds = new Set<string>();
-
-  private reconnectCount = 0;
-  private messagesReceived = 0;
-  private errors = 0;
-  private unparsedFrames = 0;
-  private lastMessageAt: number | null = null;
+  /** Subscribe requests of the current connection awaiting their reply, by id, for resending on refusal. */
+  private readonly pending = new Map<number, string>();
+  private nextId = 1;
+  /** Latest ticker per symbol, so a bookTicker frame can refresh its best prices. */
+  private readonly tickers = new Map<string, Ticker>();
+  /** Highest aggregate trade id seen per symbol (stream or poll): polling resumes after it. */
+  private readonly lastSeq = new Map<string, number>();
 
   constructor(symbols: readonly string[], handlers: MarketStreamHandlers, options: BinanceStreamOptions) {
     if (symbols.length === 0)
       throw new TickwireError('INVALID_SYMBOL', 'binance market stream needs at least one symbol');
-    this.symbols = binanceSymbolMap(symbols);
+    this.symbolMap = binanceSymbolMap(symbols);
+    this.canonical = [...new Set(symbols)];
+    this.channels = new Set(options.channels ?? ['trades', 'candles']);
     const tradeStream = options.tradeStream ?? 'aggTrade';
+    this.resumableTrades = tradeStream === 'aggTrade';
     const intervals = options.klineIntervals ?? ['1m'];
+    const depth = options.depthSpeedMs === 1000 ? '@depth' : '@depth@100ms';
     const streams: string[] = [];
-    for (const symbol of new Set(symbols)) {
-      streams.push(tradeStreamName(symbol, tradeStream));
-      for (const interval of intervals) streams.push(klineStreamName(symbol, interval));
+    for (const symbol of this.canonical) {
+      const lower = toBinanceSymbol(symbol).toLowerCase();
+      if (this.channels.has('trades')) streams.push(tradeStreamName(symbol, tradeStream));
+      if (this.channels.has('candles'))
+        for (const interval of intervals) streams.push(klineStreamName(symbol, interval));
+      if (this.channels.has('ticker')) {
+        streams.push(`${lower}@ticker`);
+        if (options.bookTicker === true) streams.push(`${lower}@bookTicker`);
+      }
+      if (this.channels.has('book')) streams.push(`${lower}${depth}`);
     }
+    if (streams.length === 0)
+      throw new TickwireError('CONFIG_INVALID', 'binance market stream: no channel selected');
     if (streams.length > MAX_STREAMS_PER_CONNECTION) {
       throw new TickwireError(
         'CONFIG_INVALID',
@@ -117,241 +166,183 @@ class BinanceMarketStream implements MarketStream {
       );
     }
     this.streams = streams;
-    this.url = `${options.wsUrl.replace(/\/+$/, '')}/stream?streams=${streams.join('/')}`;
+    this.base = options.wsUrl.replace(/\/+$/, '');
     this.handlers = handlers;
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-    this.initialDelayMs = options.reconnect?.initialDelayMs ?? 1_000;
-    this.maxDelayMs = options.reconnect?.maxDelayMs ?? 16_000;
-    this.silenceTimeoutMs = options.silenceTimeoutMs ?? 60_000;
-    this.maxPayloadBytes = options.maxPayloadBytes ?? 4 * 1024 * 1024;
-    this.closeTimeoutMs = options.closeTimeoutMs ?? 2_000;
-    this.random = options.random ?? Math.random;
-    this.connect();
+    this.streamsPerRequest = Math.max(1, Math.floor(options.streamsPerRequest ?? 100));
+    this.limits = { messagesPerSecond: options.messagesPerSecond ?? 4 };
+    this.rest = options.pollSource;
+    this.poll = this.rest === undefined ? undefined : (kind, signal) => this.pollRest(kind, signal);
+    this.runner = new ConnectionRunner(this, handlers, {
+      logger: options.logger,
+      now: this.now,
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      backoff: {
+        ...(options.reconnect?.initialDelayMs !== undefined
+          ? { initialMs: options.reconnect.initialDelayMs }
+          : {}),
+        ...(options.reconnect?.maxDelayMs !== undefined ? { maxMs: options.reconnect.maxDelayMs } : {}),
+      },
+      silenceTimeoutMs: options.silenceTimeoutMs ?? 60_000,
+      ...(options.staleSymbolMs !== undefined ? { staleSymbolMs: options.staleSymbolMs } : {}),
+      ...(options.fallback ? { fallback: options.fallback } : {}),
+      ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+      ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),
+    });
   }
+
+  // ---- MarketStream ----
 
   stats(): MarketStreamStats {
-    return {
-      venue: 'binance',
-      connected: this.connected,
-      url: this.url,
-      subscriptions: this.streams,
-      reconnectCount: this.reconnectCount,
-      messagesReceived: this.messagesReceived,
-      errors: this.errors,
-      unparsedFrames: this.unparsedFrames,
-      lastMessageAt: this.lastMessageAt,
-    };
+    return this.runner.marketStats();
   }
 
-  /** Stops reconnecting and closes the socket; resolves when no timer, socket or listener of this stream is left. */
   close(): Promise<void> {
-    if (this.closing) return this.closing;
-    this.closed = true;
-    clearTimeout(this.reconnectTimer);
-    clearTimeout(this.watchdogTimer);
-    this.reconnectTimer = undefined;
-    this.watchdogTimer = undefined;
-    const socket = this.socket;
-    this.closing = socket === undefined ? Promise.resolve() : this.closeSocket(socket);
-    return this.closing;
+    return this.runner.close();
   }
 
-  private closeSocket(socket: WebSocket): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (socket.readyState === WebSocket.CLOSED) {
-        socket.removeAllListeners();
-        resolve();
-        return;
-      }
-      const fallback = setTimeout(() => socket.terminate(), this.closeTimeoutMs);
-      socket.once('close', () => {
-        clearTimeout(fallback);
-        socket.removeAllListeners();
-        resolve();
+  // ---- ConnectionProtocol ----
+
+  url(): string {
+    return `${this.base}/stream`;
+  }
+
+  subscriptions(): readonly string[] {
+    return this.streams;
+  }
+
+  symbols(): readonly string[] {
+    return this.canonical;
+  }
+
+  onOpen(): void {
+    this.pending.clear();
+  }
+
+  subscribeFrames(): readonly string[] {
+    const frames: string[] = [];
+    for (let i = 0; i < this.streams.length; i += this.streamsPerRequest) {
+      const id = this.nextId++;
+      const frame = JSON.stringify({
+        method: 'SUBSCRIBE',
+        params: this.streams.slice(i, i + this.streamsPerRequest),
+        id,
       });
-      if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'client closing');
-      else socket.terminate();
-    });
-  }
-
-  private connect(): void {
-    this.reconnectTimer = undefined;
-    if (this.closed) return;
-    const socket = new WebSocket(this.url, {
-      handshakeTimeout: this.connectTimeoutMs,
-      maxPayload: this.maxPayloadBytes,
-      perMessageDeflate: false,
-    });
-    this.socket = socket;
-    this.dropReason = undefined;
-    this.dropImmediately = false;
-    socket.on('open', () => this.onOpen(socket));
-    socket.on('message', (data: WebSocket.RawData, isBinary: boolean) =>
-      this.onMessage(socket, data, isBinary),
-    );
-    socket.on('error', (err: Error) => this.onError(socket, err));
-    socket.on('close', (code: number, reason: Buffer) => this.onClose(socket, code, reason));
-  }
-
-  private onOpen(socket: WebSocket): void {
-    if (socket !== this.socket || this.closed) return;
-    this.connected = true;
-    this.lastActivity = performance.now();
-    this.armWatchdog(this.silenceTimeoutMs);
-    this.logger.info({ venue: 'binance', streams: this.streams.length }, 'binance stream connected');
-    this.emitStatus({ kind: 'connected', at: this.now() });
-  }
-
-  private onMessage(socket: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
-    if (socket !== this.socket || this.closed) return;
-    const receivedAt = this.now();
-    this.messagesReceived++;
-    this.lastMessageAt = receivedAt;
-    this.lastActivity = performance.now();
-    // A connection that delivers data is healthy: the next failure starts the backoff from the beginning.
-    this.attempt = 0;
-    if (isBinary) {
-      this.unparsed('binary', 'binary frame on a text protocol');
-      return;
+      this.pending.set(id, frame);
+      frames.push(frame);
     }
-    const frame = parseFrame(rawText(data), this.symbols, receivedAt);
+    return frames;
+  }
+
+  handleFrame(text: string, receivedAt: number): FrameOutcome {
+    const frame = parseFrame(text, this.symbolMap, receivedAt);
     switch (frame.kind) {
-      case 'trade':
-        try {
-          this.handlers.trade(frame.trade);
-        } catch (err) {
-          this.handlerFailed('trade', err);
-        }
-        return;
+      case 'trade': {
+        const trade = frame.trade;
+        if (
+          this.resumableTrades &&
+          trade.seq !== undefined &&
+          trade.seq > (this.lastSeq.get(trade.symbol) ?? -1)
+        )
+          this.lastSeq.set(trade.symbol, trade.seq);
+        this.deliver('trade', () => this.handlers.trade(trade));
+        return { kind: 'data', symbol: trade.symbol };
+      }
       case 'candle':
-        try {
-          this.handlers.candle?.(frame.candle);
-        } catch (err) {
-          this.handlerFailed('candle', err);
+        this.deliver('candle', () => this.handlers.candle?.(frame.candle));
+        return { kind: 'data', symbol: frame.candle.symbol };
+      case 'ticker': {
+        const ticker = tickerToDomain(frame.ticker);
+        this.tickers.set(ticker.symbol, ticker);
+        this.deliver('ticker', () => this.handlers.ticker?.(ticker));
+        return { kind: 'data', symbol: ticker.symbol };
+      }
+      case 'bookTicker': {
+        const top = frame.bookTicker;
+        const last = this.tickers.get(top.symbol);
+        // Without a 24 h ticker yet there is no last price to complete a Ticker; the next @ticker push brings it.
+        if (last !== undefined) {
+          const ticker = withBookTop(last, top);
+          this.tickers.set(top.symbol, ticker);
+          this.deliver('ticker', () => this.handlers.ticker?.(ticker));
         }
-        return;
+        return { kind: 'data', symbol: top.symbol };
+      }
+      case 'depth': {
+        const update = depthDiffToBookUpdate(frame.depth);
+        this.deliver('book', () => this.handlers.book?.(update));
+        return { kind: 'data', symbol: update.symbol };
+      }
+      case 'depthTop':
+        return CONTROL;
+      case 'ack':
+        if (typeof frame.id === 'number') this.pending.delete(frame.id);
+        return CONTROL;
+      case 'error': {
+        const message = `binance error ${frame.code}: ${frame.message}`;
+        const resend = typeof frame.id === 'number' ? this.pending.get(frame.id) : undefined;
+        if (resend === undefined) return { kind: 'error', message };
+        this.pending.delete(frame.id as number);
+        // The retry gets a fresh id so its reply is matched to it, not to the refused request.
+        const id = this.nextId++;
+        const retry = resend.replace(/"id":\d+\}$/, `"id":${id}}`);
+        this.pending.set(id, retry);
+        return { kind: 'rejected', message, resend: retry };
+      }
       case 'serverShutdown':
         this.logger.info({ venue: 'binance' }, 'binance announced a server shutdown; reconnecting now');
-        this.drop('server shutdown', true);
-        return;
-      case 'error':
-        this.errors++;
-        this.logger.warn(
-          { venue: 'binance', code: frame.code, id: frame.id },
-          `binance error: ${frame.message}`,
-        );
-        this.emitStatus({
-          kind: 'error',
-          at: receivedAt,
-          message: `binance error ${frame.code}: ${frame.message}`,
-        });
-        return;
-      case 'unknown':
-        this.unparsed(frame.key, frame.reason);
-        return;
+        return { kind: 'recycle', reason: 'server shutdown' };
       case 'ignored':
-        this.logOnce(`ignored:${frame.key}`, () =>
-          this.logger.debug({ venue: 'binance', kind: frame.key }, `binance frame ignored: ${frame.reason}`),
-        );
-        return;
-      default:
-        // Acks and book/ticker frames: not subscribed on this connection, nothing to hand on.
-        return;
+        return CONTROL;
+      case 'unknown':
+        return { kind: 'malformed', key: frame.key, reason: frame.reason };
     }
   }
 
-  private onError(socket: WebSocket, err: Error): void {
-    if (socket !== this.socket || this.closed) return;
-    this.errors++;
-    this.logger.warn({ venue: 'binance', err: err.message }, 'binance stream error');
-    this.emitStatus({ kind: 'error', at: this.now(), message: err.message });
-  }
+  // ---- polling fallback ----
 
-  private onClose(socket: WebSocket, code: number, reason: Buffer): void {
-    if (socket !== this.socket) return;
-    this.socket = undefined;
-    clearTimeout(this.watchdogTimer);
-    this.watchdogTimer = undefined;
-    const wasConnected = this.connected;
-    this.connected = false;
-    if (this.closed) return;
-    const text = reason.toString();
-    const why = this.dropReason ?? `closed by server (${code}${text ? ` ${text}` : ''})`;
-    if (wasConnected) {
-      this.logger.warn({ venue: 'binance', reason: why }, 'binance stream disconnected');
-      this.emitStatus({ kind: 'disconnected', at: this.now(), reason: why });
+  /**
+   * `full`: aggregate trades after the last seen id (the latest 1000 when none was seen) and tickers; `prices`:
+   * tickers when the ticker channel is on, else the trades. Stops between symbols once `signal` is aborted.
+   */
+  private async pollRest(kind: PollKind, signal: AbortSignal): Promise<void> {
+    const rest = this.rest;
+    if (rest === undefined) return;
+    const tickers = this.channels.has('ticker') && rest.fetchTicker !== undefined;
+    const trades = this.channels.has('trades') && (kind === 'full' || !tickers);
+    for (const symbol of this.canonical) {
+      if (signal.aborted) return;
+      if (trades) await this.pollTrades(rest, symbol);
+      if (tickers && !signal.aborted) {
+        const ticker = await (rest.fetchTicker as (s: string) => Promise<Ticker>).call(rest, symbol);
+        this.tickers.set(symbol, ticker);
+        this.deliver('ticker', () => this.handlers.ticker?.(ticker));
+      }
     }
-    this.scheduleReconnect(this.dropImmediately);
   }
 
-  private scheduleReconnect(immediately: boolean): void {
-    if (this.closed) return;
-    const ceiling = Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** Math.min(this.attempt, 30));
-    const delay = immediately ? 0 : Math.floor(this.random() * ceiling);
-    if (!immediately) this.attempt++;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectCount++;
-      this.connect();
-    }, delay);
-  }
-
-  /** Drops the current socket; onClose then reports `reason` and reconnects. */
-  private drop(reason: string, immediately: boolean): void {
-    const socket = this.socket;
-    if (!socket) return;
-    this.dropReason = reason;
-    this.dropImmediately = immediately;
-    socket.terminate();
-  }
-
-  private armWatchdog(delay: number): void {
-    clearTimeout(this.watchdogTimer);
-    this.watchdogTimer = setTimeout(() => this.checkSilence(), delay);
-  }
-
-  private checkSilence(): void {
-    this.watchdogTimer = undefined;
-    if (this.closed || !this.connected) return;
-    const silent = performance.now() - this.lastActivity;
-    if (silent >= this.silenceTimeoutMs) {
-      this.errors++;
-      this.drop(`no message for ${Math.round(silent)} ms`, false);
-      return;
-    }
-    this.armWatchdog(this.silenceTimeoutMs - silent);
-  }
-
-  private unparsed(key: string, reason: string): void {
-    this.unparsedFrames++;
-    this.logOnce(`unknown:${key}`, () =>
-      this.logger.warn({ venue: 'binance', kind: key }, `binance frame not understood: ${reason}`),
+  private async pollTrades(rest: BinancePollSource, symbol: string): Promise<void> {
+    const after = this.lastSeq.get(symbol);
+    const trades = await rest.fetchTrades(
+      symbol,
+      after === undefined ? { limit: 1000 } : { afterSeq: after, limit: 1000 },
     );
-  }
-
-  private logOnce(key: string, log: () => void): void {
-    if (this.loggedKinds.has(key) || this.loggedKinds.size >= MAX_LOGGED_KINDS) return;
-    this.loggedKinds.add(key);
-    log();
-  }
-
-  private handlerFailed(kind: string, err: unknown): void {
-    this.errors++;
-    this.logger.error({ venue: 'binance', err }, `binance ${kind} handler threw`);
-  }
-
-  private emitStatus(status: StreamStatus): void {
-    try {
-      this.handlers.status(status);
-    } catch (err) {
-      this.handlerFailed('status', err);
+    for (const trade of trades) {
+      const seq = trade.seq;
+      if (seq !== undefined && seq <= (this.lastSeq.get(symbol) ?? -1)) continue;
+      if (seq !== undefined) this.lastSeq.set(symbol, seq);
+      this.deliver('trade', () => this.handlers.trade(trade));
     }
   }
-}
 
-function rawText(data: WebSocket.RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
+  private deliver(kind: string, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.runner.reportError(`binance ${kind} handler threw: ${(err as Error).message}`);
+      this.logger.error({ venue: 'binance', err }, `binance ${kind} handler threw`);
+    }
+  }
 }

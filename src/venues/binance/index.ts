@@ -1,10 +1,13 @@
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import type { MarketStream, MarketStreamHandlers, VenueAdapter } from '../venue.ts';
+import type { MarketStream, MarketStreamHandlers, MarketStreamOptions, VenueAdapter } from '../venue.ts';
 import { openBinanceMarketStream, type BinanceStreamOptions } from './feed.ts';
 import { BinanceRest, type BinanceRestOptions } from './rest.ts';
 
-export interface BinanceAdapterOptions extends Omit<BinanceStreamOptions, 'logger' | 'now'> {
+export interface BinanceAdapterOptions extends Omit<
+  BinanceStreamOptions,
+  'logger' | 'now' | 'pollSource' | 'channels'
+> {
   /** Base of the market streams: wss://stream.binance.com:9443, or the simulator's ws://127.0.0.1:PORT/binance. */
   readonly wsUrl: string;
   /** Base of REST /api/v3: https://api.binance.com, or the simulator's http://127.0.0.1:PORT/binance. */
@@ -43,11 +46,24 @@ export function createBinanceAdapter(
     venue: 'binance',
     rest,
     bookRules: BINANCE_BOOK_RULES,
-    openMarketStream(symbols: readonly string[], handlers: MarketStreamHandlers): MarketStream {
-      return openBinanceMarketStream(symbols, handlers, streamOptions);
+    openMarketStream(
+      symbols: readonly string[],
+      handlers: MarketStreamHandlers,
+      options?: MarketStreamOptions,
+    ): MarketStream {
+      return openBinanceMarketStream(symbols, handlers, {
+        ...streamOptions,
+        ...(options?.channels ? { channels: options.channels } : {}),
+        pollSource: rest,
+      });
     },
   };
 }
 
 export { BinanceRest, createBinanceRest, type BinanceRestOptions } from './rest.ts';
-export { openBinanceMarketStream, type BinanceStreamOptions, type BinanceReconnectOptions } from './feed.ts';
+export {
+  openBinanceMarketStream,
+  type BinancePollSource,
+  type BinanceStreamOptions,
+  type BinanceReconnectOptions,
+} from './feed.ts';

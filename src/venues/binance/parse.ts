@@ -1,5 +1,7 @@
+import type { BookLevel, BookUpdate } from '../../domain/book.ts';
 import type { Candle } from '../../domain/candle.ts';
 import { parseDecimal, type Decimal } from '../../domain/decimal.ts';
+import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { VenueCandle } from '../venue.ts';
 import { fromBinanceInterval, streamSymbol, type BinanceSymbolMap } from './symbols.ts';
@@ -12,6 +14,7 @@ import type {
   BinanceKlineBar,
   BinanceLevel,
   BinanceRateLimit,
+  BinanceRestTicker,
   BinanceRestTrade,
   BinanceSymbolInfo,
   BinanceTickerEvent,
@@ -38,6 +41,8 @@ export function toMillis(time: number): number {
 export interface BinanceBookLevel {
   readonly price: Decimal;
   readonly size: Decimal;
+  /** The level as printed by the venue, kept for order books (see BookLevel). */
+  readonly raw: BinanceLevel;
 }
 
 /** Best bid and ask (`@bookTicker`). `time` is the event time where the frame has one (newer form only). */
@@ -159,7 +164,11 @@ function levels(value: unknown, field: string): BinanceBookLevel[] {
     if (!Array.isArray(level) || level.length < 2)
       throw new Error(`field ${field}[${i}] must be [price, size]`);
     const [price, size] = level as BinanceLevel;
-    out[i] = { price: dec(price, `${field}[${i}][0]`), size: dec(size, `${field}[${i}][1]`) };
+    out[i] = {
+      price: dec(price, `${field}[${i}][0]`),
+      size: dec(size, `${field}[${i}][1]`),
+      raw: level as BinanceLevel,
+    };
   }
   return out;
 }
@@ -557,4 +566,96 @@ export function requestWeightPerMinute(info: BinanceExchangeInfo): number | unde
     perMinute = perMinute === undefined ? rate : Math.min(perMinute, rate);
   }
   return perMinute;
+}
+
+/** A book diff as a domain delta: `seq = u`, `prevSeq = U - 1` (the 'binance-range' rule of src/book/). */
+export function depthDiffToBookUpdate(d: BinanceDepthDiff): BookUpdate {
+  return {
+    venue: 'binance',
+    symbol: d.symbol,
+    kind: 'delta',
+    bids: bookLevels(d.bids),
+    asks: bookLevels(d.asks),
+    seq: d.lastUpdateId,
+    prevSeq: d.firstUpdateId - 1,
+    time: d.time,
+    receivedAt: d.receivedAt,
+  };
+}
+
+/** A REST /api/v3/depth body (or partial-depth frame) as a domain snapshot with `seq = lastUpdateId`. */
+export function depthTopToBookSnapshot(d: BinanceDepthTop, time: number): BookUpdate {
+  return {
+    venue: 'binance',
+    symbol: d.symbol,
+    kind: 'snapshot',
+    bids: bookLevels(d.bids),
+    asks: bookLevels(d.asks),
+    seq: d.lastUpdateId,
+    time,
+    receivedAt: d.receivedAt,
+  };
+}
+
+function bookLevels(levels: readonly BinanceBookLevel[]): BookLevel[] {
+  const out = new Array<BookLevel>(levels.length);
+  for (let i = 0; i < levels.length; i++) {
+    const raw = (levels[i] as BinanceBookLevel).raw;
+    out[i] = { price: raw[0], size: raw[1] };
+  }
+  return out;
+}
+
+/** The 24 h ticker as a domain Ticker. */
+export function tickerToDomain(t: BinanceTicker): Ticker {
+  return {
+    venue: 'binance',
+    symbol: t.symbol,
+    last: t.last,
+    bid: t.bidPrice,
+    bidSize: t.bidSize,
+    ask: t.askPrice,
+    askSize: t.askSize,
+    open24h: t.open,
+    high24h: t.high,
+    low24h: t.low,
+    volume24h: t.volume,
+    quoteVolume24h: t.quoteVolume,
+    time: t.time,
+    receivedAt: t.receivedAt,
+  };
+}
+
+/** A ticker with the best prices of a newer bookTicker frame. */
+export function withBookTop(t: Ticker, top: BinanceBookTop): Ticker {
+  return {
+    ...t,
+    bid: top.bidPrice,
+    bidSize: top.bidSize,
+    ask: top.askPrice,
+    askSize: top.askSize,
+    time: top.time ?? t.time,
+    receivedAt: top.receivedAt,
+  };
+}
+
+/** REST GET /api/v3/ticker/24hr?symbol=X as a domain Ticker. Throws on a malformed body. */
+export function parseRestTicker(raw: BinanceRestTicker, symbol: string, receivedAt: number): Ticker {
+  if (!isObject(raw)) throw new Error('ticker must be an object');
+  return {
+    venue: 'binance',
+    symbol,
+    last: dec(raw.lastPrice, 'lastPrice'),
+    bid: optDec(raw.bidPrice, 'bidPrice'),
+    bidSize: optDec(raw.bidQty, 'bidQty'),
+    ask: optDec(raw.askPrice, 'askPrice'),
+    askSize: optDec(raw.askQty, 'askQty'),
+    open24h: optDec(raw.openPrice, 'openPrice'),
+    high24h: optDec(raw.highPrice, 'highPrice'),
+    low24h: optDec(raw.lowPrice, 'lowPrice'),
+    volume24h: optDec(raw.volume, 'volume'),
+    quoteVolume24h: optDec(raw.quoteVolume, 'quoteVolume'),
+    time: time(raw.closeTime, 'closeTime'),
+    receivedAt,
+  };
 }

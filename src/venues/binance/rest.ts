@@ -1,20 +1,41 @@
+import type { BookUpdate } from '../../domain/book.ts';
 import type { Candle } from '../../domain/candle.ts';
 import { TickwireError } from '../../domain/errors.ts';
 import { bucketStart, INTERVAL_MS, type Interval } from '../../domain/interval.ts';
+import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { HttpJsonClient, TokenBucket, type HttpJsonClientOptions } from '../connection/http.ts';
 import type { CandleQuery, TradeQuery, VenueRest } from '../venue.ts';
-import { parseAggTrade, parseExchangeInfo, parseKlineRow, parseRestTrade } from './parse.ts';
+import {
+  depthTopToBookSnapshot,
+  parseAggTrade,
+  parseDepthTop,
+  parseExchangeInfo,
+  parseKlineRow,
+  parseRestTicker,
+  parseRestTrade,
+} from './parse.ts';
 import { toBinanceInterval, toBinanceSymbol } from './symbols.ts';
-import type { BinanceAggTrade, BinanceExchangeInfo, BinanceRestTrade } from './wire.ts';
+import type {
+  BinanceAggTrade,
+  BinanceDepthSnapshot,
+  BinanceExchangeInfo,
+  BinanceRestTicker,
+  BinanceRestTrade,
+} from './wire.ts';
 
 /** Binance's page size limit for klines, aggTrades and trades. */
 const PAGE_LIMIT = 1000;
 /** Binance refuses aggTrades time windows longer than one hour. */
 const AGG_TRADES_WINDOW_MS = 3_600_000;
 /** Request weights of the endpoints used (rest-api.md). */
-const WEIGHT = { klines: 2, aggTrades: 4, trades: 25, exchangeInfo: 20 } as const;
+const WEIGHT = { klines: 2, aggTrades: 4, trades: 25, exchangeInfo: 20, ticker24hr: 2 } as const;
+/** Depth limits Binance accepts, and the weight of each band. */
+const DEPTH_MAX = 5000;
+function depthWeight(limit: number): number {
+  return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+}
 
 export interface BinanceRestOptions {
   /** Base URL without the /api/v3 path: https://api.binance.com, or the simulator's http://127.0.0.1:PORT/binance. */
@@ -171,6 +192,27 @@ export class BinanceRest implements VenueRest {
     return items.map((item, i) =>
       this.item('trades', i, () => parseRestTrade(item as BinanceRestTrade, symbol, receivedAt)),
     );
+  }
+
+  /**
+   * The book of `symbol` from /api/v3/depth, `depth` levels per side (1..5000), as a snapshot whose `seq` is
+   * Binance's `lastUpdateId`. Binance's depth has no event time, so `time` is the receive time.
+   */
+  async fetchBookSnapshot(symbol: string, depth: number): Promise<BookUpdate> {
+    const pair = toBinanceSymbol(symbol);
+    const limit = Math.min(checkLimit(depth, 'depth') ?? 100, DEPTH_MAX);
+    const { body } = await this.get('depth', { symbol: pair, limit }, depthWeight(limit));
+    const receivedAt = this.now();
+    const top = this.item('depth', 0, () => parseDepthTop(body as BinanceDepthSnapshot, symbol, receivedAt));
+    return depthTopToBookSnapshot(top, receivedAt);
+  }
+
+  /** Rolling 24 h statistics with the best prices, from /api/v3/ticker/24hr. */
+  async fetchTicker(symbol: string): Promise<Ticker> {
+    const pair = toBinanceSymbol(symbol);
+    const { body } = await this.get('ticker/24hr', { symbol: pair }, WEIGHT.ticker24hr);
+    const receivedAt = this.now();
+    return this.item('ticker/24hr', 0, () => parseRestTicker(body as BinanceRestTicker, symbol, receivedAt));
   }
 
   /** Symbols and rate limits of /api/v3/exchangeInfo, optionally for some canonical symbols only. */

@@ -233,3 +233,28 @@ export interface BinanceExchangeInfo {
   rateLimits: BinanceRateLimit[];
   symbols: BinanceSymbolInfo[];
 }
+
+/** REST GET /api/v3/ticker/24hr?symbol=X (FULL form): rolling 24 h statistics with the best prices. */
+export interface BinanceRestTicker {
+  symbol: string;
+  priceChange: string;
+  priceChangePercent: string;
+  weightedAvgPrice: string;
+  prevClosePrice: string;
+  lastPrice: string;
+  lastQty: string;
+  bidPrice: string;
+  bidQty: string;
+  askPrice: string;
+  askQty: string;
+  openPrice: string;
+  highPrice: string;
+  lowPrice: string;
+  volume: string;
+  quoteVolume: string;
+  openTime: number;
+  closeTime: number;
+  firstId: number;
+  lastId: number;
+  count: number;
+}

@@ -151,6 +151,8 @@ type Handlers = Pick<MarketStreamHandlers, 'status' | 'event'>;
 
 /** Distinct malformed-frame kinds remembered for log-once; beyond it they are counted, not logged. */
 const MAX_LOGGED_KINDS = 256;
+/** How long after the connect timeout the runner's own timer ends a handshake ws has not ended. */
+const CONNECT_BACKSTOP_MS = 100;
 /** Margin added to venue windows so timer jitter never lands one message inside. */
 const LIMIT_MARGIN_MS = 25;
 
@@ -299,13 +301,17 @@ export class ConnectionRunner {
     return true;
   }
 
-  /** Replaces the current connection now (e.g. after a book resync needs a fresh subscription). */
+  /** Counts an error the venue layer met (e.g. a stream handler threw) and shows it as `last_error`. */
+  reportError(message: string): void {
+    this.noteError(message);
+  }
+
+  /**
+   * Replaces the current connection now (e.g. a book resync needs a fresh subscription). The next attempt starts
+   * without backoff unless the previous connection failed too, so a venue that keeps closing cannot make us spin.
+   */
   recycle(reason: string): void {
-    if (this.closed || this.socket === undefined) return;
-    this.recycles++;
-    this.emitEvent({ kind: 'recycle', at: this.now(), reason });
-    this.logger.info({ venue: this.protocol.venue, reason }, 'connection recycled');
-    this.drop(reason, this.healthy);
+    this.recycleNow(reason, true);
   }
 
   /** The status endpoint's view of this connection. */
@@ -382,6 +388,14 @@ export class ConnectionRunner {
     return this.closing;
   }
 
+  private recycleNow(reason: string, immediately: boolean): void {
+    if (this.closed || this.socket === undefined) return;
+    this.recycles++;
+    this.emitEvent({ kind: 'recycle', at: this.now(), reason });
+    this.logger.info({ venue: this.protocol.venue, reason }, 'connection recycled');
+    this.drop(reason, immediately);
+  }
+
   // ---- connection lifecycle ----
 
   private connect(): void {
@@ -406,11 +420,12 @@ export class ConnectionRunner {
       return;
     }
     this.socket = socket;
+    // Backstop behind ws's own handshake timeout, which only measures inactivity: a peer trickling bytes beats it.
     this.connectTimer = setTimeout(() => {
       this.connectTimer = undefined;
       if (this.socket === socket && !this.open)
         this.drop(`connect timeout after ${this.connectTimeoutMs} ms`, false);
-    }, this.connectTimeoutMs);
+    }, this.connectTimeoutMs + CONNECT_BACKSTOP_MS);
     socket.on('open', () => this.onOpen(socket));
     socket.on('message', (data: WebSocket.RawData, isBinary: boolean) =>
       this.onMessage(socket, data, isBinary),
@@ -661,7 +676,7 @@ export class ConnectionRunner {
     this.pongTimer = setTimeout(() => {
       this.pongTimer = undefined;
       this.noteError(`no pong within ${timeout} ms`);
-      this.recycle(`heartbeat timeout: no pong within ${timeout} ms`);
+      this.recycleNow(`heartbeat timeout: no pong within ${timeout} ms`, this.healthy);
     }, timeout);
   }
 
@@ -685,7 +700,7 @@ export class ConnectionRunner {
     const silent = performance.now() - this.lastFrameAt;
     if (silent >= this.silenceTimeoutMs) {
       this.noteError(`no frame for ${Math.round(silent)} ms`);
-      this.recycle(`silence: no frame for ${Math.round(silent)} ms`);
+      this.recycleNow(`silence: no frame for ${Math.round(silent)} ms`, this.healthy);
       return;
     }
     this.armWatchdog(this.silenceTimeoutMs - silent);
