@@ -2,6 +2,7 @@ import { TickwireError } from '../domain/errors.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createBinanceAdapter } from './binance/index.ts';
+import { createBitgetAdapter } from './bitget/index.ts';
 import { createOkxAdapter } from './okx/index.ts';
 import type { VenueAdapter } from './venue.ts';
 
@@ -18,6 +19,7 @@ export type VenueFactory = (options: VenueAdapterOptions) => VenueAdapter;
 /** The venues Tickwire can connect to. Adding a venue is one line here. */
 export const VENUE_FACTORIES: Readonly<Partial<Record<VenueId, VenueFactory>>> = {
   binance: createBinanceAdapter,
+  bitget: createBitgetAdapter,
   okx: createOkxAdapter,
 };
 

@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { BookUpdate } from '../../domain/book.ts';
+import { add, toPlainString, ZERO } from '../../domain/decimal.ts';
+import { MINUTE_MS } from '../../domain/interval.ts';
+import type { Ticker } from '../../domain/ticker.ts';
+import type { Trade } from '../../domain/trade.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/simulator.ts';
+import { ManualClock, waitUntil } from '../../sim/test-kit.ts';
+import { silentLogger } from '../../telemetry/logger.ts';
+import { createVenueAdapter } from '../registry.ts';
+import type { MarketStreamHandlers, StreamEvent, StreamStatus, VenueCandle } from '../venue.ts';
+import { createDydxAdapter, DYDX_BOOK_RULES, type DydxAdapter, type DydxAdapterOptions } from './index.ts';
+
+interface Recorder extends MarketStreamHandlers {
+  trades: Trade[];
+  candles: VenueCandle[];
+  tickers: Ticker[];
+  books: BookUpdate[];
+  statuses: StreamStatus[];
+  events: StreamEvent[];
+}
+
+function recorder(): Recorder {
+  const r: Recorder = {
+    trades: [],
+    candles: [],
+    tickers: [],
+    books: [],
+    statuses: [],
+    events: [],
+    trade: (t) => r.trades.push(t),
+    candle: (c) => r.candles.push(c),
+    ticker: (t) => r.tickers.push(t),
+    book: (u) => r.books.push(u),
+    status: (s) => r.statuses.push(s),
+    event: (e) => r.events.push(e),
+  };
+  return r;
+}
+
+/** The book a client holds after applying `updates` of one symbol in order. */
+function replay(updates: readonly BookUpdate[]): { bids: Map<string, string>; asks: Map<string, string> } {
+  const bids = new Map<string, string>();
+  const asks = new Map<string, string>();
+  for (const u of updates) {
+    if (u.kind === 'snapshot') {
+      bids.clear();
+      asks.clear();
+    }
+    for (const l of u.bids) {
+      if (l.size === '0') bids.delete(l.price);
+      else bids.set(l.price, l.size);
+    }
+    for (const l of u.asks) {
+      if (l.size === '0') asks.delete(l.price);
+      else asks.set(l.price, l.size);
+    }
+  }
+  return { bids, asks };
+}
+
+/**
+ * Simulated time, moved by the test: the venue generates trades only while `running`, so a test can stop the market,
+ * let the last updates arrive, and compare what the client holds with the venue's state.
+ */
+class Pump {
+  readonly clock = new ManualClock(Date.now());
+  sim: Simulator | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  start(): void {
+    this.timer ??= setInterval(() => {
+      this.clock.advance(40);
+      this.sim?.advance();
+    }, 20);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** Stops the market, waits until nothing more arrives, and returns the book `client` holds for `symbol`. */
+async function settledBook(pump: Pump, r: Recorder, symbol: string) {
+  pump.stop();
+  await new Promise((res) => setTimeout(res, 200));
+  const updates = r.books.filter((u) => u.symbol === symbol);
+  const lastSnapshot = updates.map((u) => u.kind).lastIndexOf('snapshot');
+  return { updates, held: replay(updates.slice(Math.max(0, lastSnapshot))) };
+}
+
+const pumps: Pump[] = [];
+const sims: Simulator[] = [];
+const adapters: DydxAdapter[] = [];
+const closers: (() => Promise<void>)[] = [];
+
+async function setup(
+  simOptions: Partial<SimulatorOptions> = {},
+  adapterOptions: Partial<DydxAdapterOptions> = {},
+): Promise<{ sim: Simulator; adapter: DydxAdapter; pump: Pump }> {
+  const pump = new Pump();
+  pumps.push(pump);
+  const sim = await startSimulator({
+    now: pump.clock.now,
+    symbols: ['BTC/USD', 'ETH/USD'],
+    seed: 9,
+    historyDays: 1,
+    tradesPerSecond: 20,
+    tickMs: 20,
+    ...simOptions,
+  });
+  sims.push(sim);
+  const adapter = createDydxAdapter({
+    wsUrl: sim.urls.dydx.wsUrl,
+    restUrl: sim.urls.dydx.restUrl,
+    logger: silentLogger(),
+    runner: { backoff: { initialMs: 20, maxMs: 100 }, resubscribeDelayMs: 50 },
+    rest: { requestsPerSecond: 1000 },
+    ...adapterOptions,
+  });
+  adapters.push(adapter);
+  pump.sim = sim;
+  pump.start();
+  return { sim, adapter, pump };
+}
+
+describe('dYdX market stream against the simulator', () => {
+  after(async () => {
+    for (const p of pumps) p.stop();
+    await Promise.all(closers.map((c) => c()));
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  it('delivers trades, candles, tickers and a book whose snapshot + updates equal the venue book', async () => {
+    const { adapter, pump } = await setup();
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USD', 'ETH/USD'], r, {
+      channels: ['trades', 'candles', 'book', 'ticker'],
+    });
+    closers.push(() => stream.close());
+    await waitUntil(() => r.trades.length > 200 && r.books.length > 50 && r.candles.length > 100);
+    await waitUntil(() => r.tickers.length > 0, 8000);
+    assert.equal(r.statuses[0]?.kind, 'connected');
+    const btc = r.trades.filter((t) => t.symbol === 'BTC/USD');
+    assert.ok(btc.length > 0);
+    assert.ok(btc.every((t) => t.venue === 'dydx' && t.seq === undefined && t.fills === 1));
+    assert.ok(Math.abs(Number(toPlainString(btc[0]?.price ?? ZERO)) - 67_000) < 10_000);
+    // Candles: the 1MIN snapshot (closed history) and live updates of the bar in progress.
+    assert.ok(r.candles.some((c) => c.closed) && r.candles.some((c) => !c.closed));
+    assert.ok(r.candles.every((c) => c.interval === '1m'));
+    assert.equal(r.tickers[0]?.venue, 'dydx');
+
+    // The book: stop the market, let the last updates arrive, compare with the venue's REST book.
+    const { updates: eth, held } = await settledBook(pump, r, 'ETH/USD');
+    assert.equal(eth[0]?.kind, 'snapshot');
+    assert.ok(eth.length > 10);
+    assert.ok(
+      eth.slice(1).every((u) => u.kind === 'delta' && u.prevSeq === undefined && u.seq !== undefined),
+    );
+    const rest = await adapter.rest.fetchBookSnapshot('ETH/USD', 100);
+    pump.start();
+    assert.deepEqual(held.bids, new Map(rest.bids.map((l) => [l.price, l.size])));
+    assert.deepEqual(held.asks, new Map(rest.asks.map((l) => [l.price, l.size])));
+    assert.equal(stream.stats().status?.connected, true);
+    assert.equal(stream.counters().messageIdGaps, 0);
+  });
+
+  it('live 1m candle updates agree with the trades received in that minute', async () => {
+    const { adapter } = await setup({ symbols: ['SOL/USD'], tradesPerSecond: 40 });
+    const r = recorder();
+    const stream = adapter.openMarketStream(['SOL/USD'], r);
+    closers.push(() => stream.close());
+    await waitUntil(() => r.trades.length > 0 && r.candles.some((c) => !c.closed));
+    const since = r.trades.length;
+    await waitUntil(() => r.trades.length > since + 30);
+    const last = r.trades.at(-1) as Trade;
+    const minute = Math.floor(last.time / MINUTE_MS) * MINUTE_MS;
+    const bar = r.candles.filter((c) => c.bar.time === minute).at(-1)?.bar;
+    assert.ok(bar);
+    const inMinute = r.trades.filter((t) => Math.floor(t.time / MINUTE_MS) * MINUTE_MS === minute);
+    // The stream's trades of the minute are all in the bar: same count when the subscribe snapshot covered it.
+    const volume = inMinute.reduce((sum, t) => add(sum, t.size), ZERO);
+    assert.ok(bar.trades >= new Set(inMinute.map((t) => t.id)).size);
+    assert.ok(Number(toPlainString(bar.volume)) >= Number(toPlainString(volume)) - 1e-9);
+    assert.equal(toPlainString(bar.close), toPlainString(last.price));
+  });
+
+  it('reads batched subscriptions (channel_batch_data)', async () => {
+    const { adapter } = await setup({ dydx: { batchFlushMs: 100 } }, { batched: true });
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USD'], r, { channels: ['trades', 'book'] });
+    closers.push(() => stream.close());
+    await waitUntil(() => r.trades.length > 150 && r.books.length > 5);
+    assert.equal(stream.stats().unparsedFrames, 0);
+    assert.equal(stream.counters().messageIdGaps, 0);
+    assert.equal(new Set(r.trades.map((t) => t.id)).size, r.trades.length);
+  });
+
+  it('reconnects after dropped connections and resubscribes everything', async () => {
+    const { sim, adapter } = await setup();
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USD', 'ETH/USD'], r, { channels: ['trades', 'book'] });
+    closers.push(() => stream.close());
+    await waitUntil(() => r.books.filter((u) => u.kind === 'snapshot').length === 2);
+    assert.equal(sim.faults.dropConnections('dydx'), 1);
+    await waitUntil(() => r.statuses.filter((s) => s.kind === 'connected').length === 2);
+    await waitUntil(() => r.books.filter((u) => u.kind === 'snapshot').length === 4);
+    const before = r.trades.length;
+    await waitUntil(() => r.trades.length > before + 20);
+    assert.ok(r.statuses.some((s) => s.kind === 'disconnected'));
+    assert.equal(stream.stats().reconnectCount, 1);
+  });
+
+  it('a skipped message_id raises a gap event and resubscribes the books (fresh snapshot)', async () => {
+    const { sim, adapter, pump } = await setup();
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USD', 'ETH/USD'], r, { channels: ['trades', 'book'] });
+    closers.push(() => stream.close());
+    await waitUntil(() => r.books.filter((u) => u.kind === 'snapshot').length === 2);
+    // Past the one-second subscribe pacing of each book.
+    await new Promise((res) => setTimeout(res, 1_100));
+    sim.faults.skipBookSeq('dydx', 'ETH/USD');
+    await waitUntil(() => stream.counters().messageIdGaps === 1);
+    const gap = r.events.find((e) => e.kind === 'gap');
+    assert.ok(gap && gap.kind === 'gap');
+    assert.match(gap.reason, /message_id jumped/);
+    await waitUntil(() => r.books.filter((u) => u.kind === 'snapshot').length === 4);
+    assert.equal(stream.counters().bookResyncs, 2);
+    // The resubscribed book is again the venue's.
+    await new Promise((res) => setTimeout(res, 200));
+    const { held } = await settledBook(pump, r, 'ETH/USD');
+    const rest = await adapter.rest.fetchBookSnapshot('ETH/USD', 100);
+    pump.start();
+    assert.deepEqual(held.bids, new Map(rest.bids.map((l) => [l.price, l.size])));
+  });
+
+  it('resends a subscription the venue refused', async () => {
+    const { sim, adapter } = await setup();
+    sim.faults.rejectSubscriptions('dydx', 1);
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USD'], r, { channels: ['book', 'trades'] });
+    closers.push(() => stream.close());
+    await waitUntil(() => r.books.some((u) => u.kind === 'snapshot') && r.trades.length > 0, 8000);
+    assert.ok(r.events.some((e) => e.kind === 'rejected' && /could not fetch data/.test(e.message)));
+    assert.equal(stream.stats().status?.rejected_subscriptions, 1);
+  });
+
+  it('counts malformed frames without failing, and is created through the registry', async () => {
+    const { sim } = await setup();
+    const adapter = createVenueAdapter(
+      'dydx',
+      { wsUrl: sim.urls.dydx.wsUrl, restUrl: sim.urls.dydx.restUrl },
+      silentLogger(),
+    );
+    assert.deepEqual(adapter.bookRules, DYDX_BOOK_RULES);
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USD'], r, { channels: ['trades'] });
+    closers.push(() => stream.close());
+    await waitUntil(() => r.trades.length > 0);
+    sim.faults.malformedFrames('dydx', 3);
+    await waitUntil(() => stream.stats().unparsedFrames === 3);
+    const count = r.trades.length;
+    await waitUntil(() => r.trades.length > count);
+    assert.equal(stream.stats().connected, true);
+  });
+});

@@ -1,0 +1,67 @@
+import type { BookRules } from '../../domain/book-rules.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter } from '../venue.ts';
+import { openDydxMarketStream, type DydxMarketStream, type DydxStreamOptions } from './feed.ts';
+import { DydxRest, type DydxRestOptions } from './rest.ts';
+
+export interface DydxAdapterOptions extends Omit<DydxStreamOptions, 'logger' | 'now' | 'rest'> {
+  /** The socket URL: wss://indexer.dydx.trade/v4/ws, or the simulator's ws://127.0.0.1:PORT/dydx/v4/ws. */
+  readonly wsUrl: string;
+  /** Base of REST /v4: https://indexer.dydx.trade, or the simulator's http://127.0.0.1:PORT/dydx. */
+  readonly restUrl: string;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** REST pacing, retries and caps; see DydxRestOptions. */
+  readonly rest?: Omit<DydxRestOptions, 'restUrl' | 'logger' | 'now'>;
+}
+
+/**
+ * dYdX v4 `v4_orderbook`: the subscription starts with a snapshot; updates carry no per-book sequence and no
+ * checksum, so the only checks are the connection-wide message_id (done by the feed, which resubscribes the books
+ * after a jump) and uncrossing: the indexer can leave stale levels on one side, which the book removes.
+ */
+export const DYDX_BOOK_RULES: BookRules = {
+  snapshotSource: 'stream',
+  sequence: 'none',
+  checksum: 'none',
+  checksumSnapshots: false,
+  uncross: true,
+};
+
+/** The dYdX v4 Indexer adapter (perpetuals quoted in USD): REST history and the indexer socket. */
+export interface DydxAdapter extends VenueAdapter {
+  readonly rest: DydxRest;
+  openMarketStream(
+    symbols: readonly string[],
+    handlers: MarketStreamHandlers,
+    options?: MarketStreamOptions,
+  ): DydxMarketStream;
+}
+
+export function createDydxAdapter(options: DydxAdapterOptions): DydxAdapter {
+  const { restUrl, rest: restOptions, ...streamOptions } = options;
+  const rest = new DydxRest({
+    ...restOptions,
+    restUrl,
+    logger: options.logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return {
+    venue: 'dydx',
+    rest,
+    bookRules: DYDX_BOOK_RULES,
+    openMarketStream(symbols, handlers, streamOpts) {
+      return openDydxMarketStream(symbols, handlers, { ...streamOptions, rest }, streamOpts?.channels);
+    },
+  };
+}
+
+export { DydxRest, createDydxRest, type DydxRestOptions } from './rest.ts';
+export {
+  openDydxMarketStream,
+  type DydxMarketStream,
+  type DydxStreamCounters,
+  type DydxStreamOptions,
+} from './feed.ts';
+export { DYDX_RESOLUTIONS, fromDydxTicker, toDydxTicker } from './symbols.ts';
+export * from './units.ts';
