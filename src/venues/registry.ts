@@ -3,6 +3,7 @@ import type { VenueId } from '../domain/instrument.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createBinanceAdapter } from './binance/index.ts';
 import { createBitgetAdapter } from './bitget/index.ts';
+import { createDydxAdapter } from './dydx/index.ts';
 import { createOkxAdapter } from './okx/index.ts';
 import type { VenueAdapter } from './venue.ts';
 
@@ -21,6 +22,7 @@ export const VENUE_FACTORIES: Readonly<Partial<Record<VenueId, VenueFactory>>> =
   binance: createBinanceAdapter,
   bitget: createBitgetAdapter,
   okx: createOkxAdapter,
+  dydx: createDydxAdapter,
 };
 
 /** Venues with an adapter, in the order of VENUE_FACTORIES. */
