@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Ticker } from '../../domain/ticker.ts';
+import { startSimulator } from '../../sim/simulator.ts';
+import { silentLogger } from '../../telemetry/logger.ts';
+import { createVenueAdapter } from '../registry.ts';
+import { BitgetRest } from './rest.ts';
+import { BITGET_BOOK_RULES, createBitgetAdapter } from './index.ts';
+
+test('the registry builds the Bitget adapter; openMarketStream subscribes the channels asked for', async () => {
+  const sim = await startSimulator({
+    symbols: ['BTC/USDT'],
+    historyDays: 1,
+    bitget: { tickerPushMs: 50 },
+  });
+  const urls = sim.urls.bitget;
+  const fromRegistry = createVenueAdapter('bitget', urls, silentLogger());
+  assert.equal(fromRegistry.venue, 'bitget');
+  assert.ok(fromRegistry.rest instanceof BitgetRest);
+  assert.deepEqual(fromRegistry.bookRules, BITGET_BOOK_RULES);
+
+  const adapter = createBitgetAdapter({ ...urls, logger: silentLogger() });
+  const tickers: Ticker[] = [];
+  const stream = adapter.openMarketStream(
+    ['BTC/USDT'],
+    {
+      trade: () => assert.fail('trades were not asked for'),
+      ticker: (t) => tickers.push(t),
+      status: () => {},
+    },
+    { channels: ['ticker'] },
+  );
+  try {
+    const deadline = Date.now() + 5_000;
+    while (tickers.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(tickers.length >= 2);
+    assert.deepEqual(stream.stats().subscriptions, ['SPOT:ticker:BTCUSDT']);
+  } finally {
+    await stream.close();
+    await sim.close();
+  }
+});
