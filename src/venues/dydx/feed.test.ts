@@ -247,6 +247,25 @@ describe('dYdX market stream against the simulator', () => {
     assert.equal(stream.stats().status?.rejected_subscriptions, 1);
   });
 
+  it('spreads symbols over connections beyond the per-channel subscription cap', async () => {
+    const { adapter } = await setup({ dydx: { marketsPushMs: 100 } }, { maxSubscriptionsPerChannel: 1 });
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USD', 'ETH/USD'], r, { channels: ['trades', 'ticker'] });
+    closers.push(() => stream.close());
+    await waitUntil(
+      () =>
+        ['BTC/USD', 'ETH/USD'].every((s) => r.trades.some((t) => t.symbol === s)) &&
+        ['BTC/USD', 'ETH/USD'].every((s) => r.tickers.some((t) => t.symbol === s)),
+    );
+    const connections = stream.connectionStats();
+    assert.equal(connections.length, 2);
+    assert.deepEqual(
+      connections.map((c) => c.subscriptions),
+      [['v4_trades:BTC-USD', 'v4_markets'], ['v4_trades:ETH-USD']],
+    );
+    assert.equal(stream.stats().subscriptions.length, 3);
+  });
+
   it('counts malformed frames without failing, and is created through the registry', async () => {
     const { sim } = await setup();
     const adapter = createVenueAdapter(

@@ -97,7 +97,7 @@ export function openDydxMarketStream(
   if (!Number.isSafeInteger(perChannel) || perChannel < 1)
     throw new TickwireError('CONFIG_INVALID', 'maxSubscriptionsPerChannel must be a positive integer');
   const groupSize = Math.max(1, Math.floor(perChannel / Math.max(1, intervals.length)));
-  const shared = new SharedState();
+  const shared = new SharedState(new Set(unique));
   const connections: DydxConnection[] = [];
   for (let i = 0; i < unique.length; i += groupSize) {
     connections.push(
@@ -151,6 +151,7 @@ export function openDydxMarketStream(
 
 /** What the connections of one stream share: the last trade per symbol (ticker price, polling resume point). */
 class SharedState {
+  constructor(readonly allSymbols: ReadonlySet<string>) {}
   readonly lastTradePrice = new Map<string, Decimal>();
   readonly lastTradeTime = new Map<string, number>();
 }
@@ -377,7 +378,8 @@ class DydxConnection implements ConnectionProtocol {
   private emitTickers(frame: Extract<DydxFrame, { kind: 'markets' }>, receivedAt: number): void {
     const emit = this.handlers.ticker;
     if (emit === undefined) return;
-    const seen = new Set(this.symbolList);
+    // v4_markets runs on the first connection only and covers every symbol of the stream.
+    const seen = this.shared.allSymbols;
     const volumes = new Map<string, Decimal | undefined>();
     for (const m of frame.markets) if (m.symbol !== undefined) volumes.set(m.symbol, m.volume24hUsd);
     for (const c of frame.changes)
