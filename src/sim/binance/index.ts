@@ -25,6 +25,8 @@ export const BINANCE_SIM_DEFAULTS: BinanceSimSettings = {
   maxPayloadBytes: 64 * 1024,
   maxBufferedBytes: 8 * 1024 * 1024,
   connectionLifetimeMs: 24 * 60 * 60 * 1000,
+  depthLevels: 50,
+  recycleCloseDelayMs: 1_000,
   weightLimitPerMinute: 6000,
 };
 

@@ -8,11 +8,12 @@ import { MINUTE_MS } from '../../domain/interval.ts';
 import type { VenueFaultState } from '../faults.ts';
 import { queryBars } from '../market/kline-query.ts';
 import { fillLots, type SimTrade } from '../market/market.ts';
-import { hashSeed, Rng } from '../random.ts';
 import { sendJson } from '../venue.ts';
+import { depthSnapshot } from './book.ts';
 import { klineRow } from './format.ts';
 import { BINANCE_INTERVALS } from './intervals.ts';
 import type { BinanceSimInstrument, BinanceSimInstruments } from './symbols.ts';
+import { bookTickerOf, restTickerOf } from './ticker.ts';
 import type {
   BinanceSimAggTradeItem,
   BinanceSimDepth,
@@ -85,14 +86,10 @@ function lowerBound(trades: readonly SimTrade[], key: (t: SimTrade) => number, v
   return lo;
 }
 
+export { bookUpdateId, depthSnapshot } from './book.ts';
+
 const byId = (t: SimTrade): number => t.a;
 const byTime = (t: SimTrade): number => t.T;
-
-/** Book update id of an instrument: grows with every trade, as the real book does with every change. */
-export function bookUpdateId(instrument: BinanceSimInstrument): number {
-  const last = instrument.market.recentTrades().at(-1);
-  return 10_000_000 + (last === undefined ? 0 : last.a * 3);
-}
 
 export class BinanceSimRest {
   private weightMinute = 0;
@@ -188,6 +185,15 @@ export class BinanceSimRest {
         return this.trades(params);
       case '/api/v3/depth':
         return this.depth(params);
+      case '/api/v3/ticker/24hr': {
+        const instrument = this.instrument(params);
+        return [2, () => restTickerOf(instrument, this.now())];
+      }
+      case '/api/v3/ticker/bookTicker': {
+        const instrument = this.instrument(params);
+        const top = bookTickerOf(instrument);
+        return [2, () => ({ symbol: top.s, bidPrice: top.b, bidQty: top.B, askPrice: top.a, askQty: top.A })];
+      }
       default:
         throw new BinanceRestError(404, -1000, `Unknown endpoint: ${path}`);
     }
@@ -361,23 +367,6 @@ export class BinanceSimRest {
     const weight = limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
     return [weight, () => depthSnapshot(instrument, limit)];
   }
-}
-
-/** A plausible book around the last price: one-tick spread, sizes drawn deterministically from the update id. */
-export function depthSnapshot(instrument: BinanceSimInstrument, levels: number): BinanceSimDepth {
-  const { market, fmt } = instrument;
-  const lastUpdateId = bookUpdateId(instrument);
-  const rng = new Rng(hashSeed('depth', instrument.name, lastUpdateId));
-  const bestBid = market.lastTicks;
-  const tickValue = Number(market.spec.tick.coef) / 10 ** market.spec.tick.scale;
-  const stepValue = Number(market.spec.step.coef) / 10 ** market.spec.step.scale;
-  const typicalLots = Math.max(1, market.spec.medianNotional / (bestBid * tickValue) / stepValue);
-  const size = (): number => Math.max(1, Math.round(typicalLots * rng.pareto(1.5)));
-  const bids: [string, string][] = [];
-  const asks: [string, string][] = [];
-  for (let i = 0; i < levels && bestBid - i >= 1; i++) bids.push([fmt.price(bestBid - i), fmt.qty(size())]);
-  for (let i = 0; i < levels; i++) asks.push([fmt.price(bestBid + 1 + i), fmt.qty(size())]);
-  return { lastUpdateId, bids, asks };
 }
 
 function symbolInfo(instrument: BinanceSimInstrument): BinanceSimSymbolInfo {

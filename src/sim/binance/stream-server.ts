@@ -12,22 +12,22 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { MINUTE_MS } from '../../domain/interval.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { VenueFaultState } from '../faults.ts';
-import { aggregateMinutes, type MinuteBar } from '../market/bars.ts';
+import type { MinuteBar } from '../market/bars.ts';
 import { bucketStartOf } from '../market/buckets.ts';
 import { barAt } from '../market/kline-query.ts';
 import { fillLots, type MarketListener, type SimMarket, type SimTrade } from '../market/market.ts';
 import { klinePayload } from './format.ts';
 import { isErrorReply, parseControlMessage, type BinanceControlRequest } from './requests.ts';
-import { bookUpdateId } from './rest.ts';
+import { DepthDiffState } from './book.ts';
 import { parseStreamName, type ParsedStream } from './streams.ts';
+import { bookTickerOf, tickerEventOf } from './ticker.ts';
 import type { BinanceSimInstrument, BinanceSimInstruments } from './symbols.ts';
 import type {
   BinanceSimAggTradeEvent,
-  BinanceSimBookTicker,
   BinanceSimErrorReply,
   BinanceSimKlineEvent,
   BinanceSimResult,
-  BinanceSimTicker,
+  BinanceSimServerShutdown,
   BinanceSimTradeEvent,
 } from './wire.ts';
 
@@ -50,9 +50,16 @@ export interface BinanceStreamSettings {
   readonly maxBufferedBytes: number;
   /** Connections are closed after this long (Binance: 24 h). */
   readonly connectionLifetimeMs: number;
+  /** Levels per side each `@depth` diff restates around the last price. */
+  readonly depthLevels: number;
+  /** After `serverShutdown`, a connection the client has not left is closed after this long. */
+  readonly recycleCloseDelayMs: number;
 }
 
-const DAY_OF_MINUTES = 1440;
+/** The tick of the `@depth@100ms` streams; `@depth` pushes every tenth. */
+const DEPTH_TICK_MS = 100;
+/** Binance's documented reply when a stream cannot be subscribed. */
+const REFUSED_SUBSCRIPTION = 'Invalid request: invalid stream';
 
 class Connection {
   readonly streams = new Map<string, ParsedStream | undefined>();
@@ -62,6 +69,7 @@ class Connection {
   private readonly outstandingPings: string[] = [];
   lastAliveAt: number;
   lifetimeTimer: NodeJS.Timeout | undefined;
+  recycleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -101,7 +109,10 @@ export class BinanceStreamServer implements MarketListener {
   private readonly subscribers = new Map<string, Set<Connection>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribeMarkets: (() => void)[] = [];
+  private readonly depthStates = new Map<string, DepthDiffState>();
+  private readonly offFaults: () => void;
   private pingCounter = 0;
+  private depthTicks = 0;
 
   constructor(
     private readonly instruments: BinanceSimInstruments,
@@ -120,6 +131,11 @@ export class BinanceStreamServer implements MarketListener {
     this.timers.push(setInterval(() => this.heartbeat(), settings.pingIntervalMs));
     this.timers.push(setInterval(() => this.pushOpenKlines(), settings.klinePushMs));
     this.timers.push(setInterval(() => this.pushTickers(), settings.tickerPushMs));
+    this.timers.push(setInterval(() => this.pushDepth(), DEPTH_TICK_MS));
+    this.offFaults = faults.onAction((action) => {
+      if (action.kind === 'recycle') this.recycleAll();
+      else this.sendMalformed(action.count);
+    });
   }
 
   /** Accepts an upgrade for `path` ("/ws", "/ws/<streams>", "/stream?streams=..."); anything else gets a 404. */
@@ -152,6 +168,7 @@ export class BinanceStreamServer implements MarketListener {
   }
 
   async close(): Promise<void> {
+    this.offFaults();
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
     for (const off of this.unsubscribeMarkets) off();
@@ -193,6 +210,7 @@ export class BinanceStreamServer implements MarketListener {
   private remove(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
     clearTimeout(conn.lifetimeTimer);
+    clearTimeout(conn.recycleTimer);
     for (const [name] of conn.streams) this.unsubscribe(conn, name);
   }
 
@@ -204,6 +222,10 @@ export class BinanceStreamServer implements MarketListener {
     let set = this.subscribers.get(parsed.key);
     if (set === undefined) this.subscribers.set(parsed.key, (set = new Set()));
     set.add(conn);
+    if (parsed.kind.type === 'depth' && !this.depthStates.has(parsed.key)) {
+      const instrument = this.instruments.getByStreamName(parsed.symbol);
+      if (instrument !== undefined) this.depthStates.set(parsed.key, new DepthDiffState(instrument));
+    }
   }
 
   private unsubscribe(conn: Connection, name: string): void {
@@ -213,7 +235,10 @@ export class BinanceStreamServer implements MarketListener {
     for (const other of conn.streams.values()) if (other?.key === parsed.key) return;
     const set = this.subscribers.get(parsed.key);
     set?.delete(conn);
-    if (set?.size === 0) this.subscribers.delete(parsed.key);
+    if (set?.size === 0) {
+      this.subscribers.delete(parsed.key);
+      this.depthStates.delete(parsed.key);
+    }
   }
 
   private onControl(conn: Connection, text: string): void {
@@ -228,6 +253,8 @@ export class BinanceStreamServer implements MarketListener {
   private execute(conn: Connection, request: BinanceControlRequest): BinanceSimResult | BinanceSimErrorReply {
     switch (request.method) {
       case 'SUBSCRIBE': {
+        if (this.faults.takeSubscriptionRejection())
+          return { error: { code: 2, msg: REFUSED_SUBSCRIPTION }, id: request.id };
         const fresh = request.streams.filter((s) => !conn.streams.has(s));
         if (conn.streams.size + new Set(fresh).size > this.settings.maxStreamsPerConnection) {
           const max = this.settings.maxStreamsPerConnection;
@@ -253,12 +280,19 @@ export class BinanceStreamServer implements MarketListener {
   }
 
   private reply(conn: Connection, body: BinanceSimResult | BinanceSimErrorReply): void {
+    if (this.faults.streamStalled) return;
     if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(body));
   }
 
   private heartbeat(): void {
     const now = performance.now();
+    const stalled = this.faults.streamStalled;
     for (const conn of this.connections) {
+      if (stalled) {
+        // A stalled venue neither pings nor judges: the connection is half dead from both ends.
+        conn.lastAliveAt = now;
+        continue;
+      }
       if (now - conn.lastAliveAt > this.settings.pongTimeoutMs) {
         this.logger.debug({ venue: 'binance' }, 'sim: no pong in time; terminating');
         conn.socket.terminate();
@@ -270,10 +304,15 @@ export class BinanceStreamServer implements MarketListener {
     }
   }
 
-  /** Sends one event to the subscribers of `key`: serialised once, wrapped once for combined connections. */
-  private publish(key: string, payload: object): void {
+  /**
+   * Sends one event of `instrument` to the subscribers of `key`: serialised once, wrapped once for combined
+   * connections. Withheld while the stream is paused or stalled, or the instrument is frozen.
+   */
+  private publish(key: string, payload: object, instrument: BinanceSimInstrument): void {
     const set = this.subscribers.get(key);
-    if (set === undefined || set.size === 0 || this.faults.streamPaused) return;
+    if (set === undefined || set.size === 0) return;
+    const faults = this.faults;
+    if (faults.streamPaused || faults.streamStalled || faults.isFrozen(instrument.market.spec.symbol)) return;
     const raw = JSON.stringify(payload);
     let wrapped: string | undefined;
     for (const conn of set) {
@@ -312,7 +351,7 @@ export class BinanceStreamServer implements MarketListener {
         m: trade.buyerMaker,
         M: true,
       };
-      this.publish(`${sn}@aggTrade`, event);
+      this.publish(`${sn}@aggTrade`, event, instrument);
     }
     if (this.has(`${sn}@trade`)) {
       for (let id = trade.f; id <= trade.l; id++) {
@@ -327,10 +366,12 @@ export class BinanceStreamServer implements MarketListener {
           m: trade.buyerMaker,
           M: true,
         };
-        this.publish(`${sn}@trade`, event);
+        this.publish(`${sn}@trade`, event, instrument);
       }
     }
-    if (this.has(`${sn}@bookTicker`)) this.publish(`${sn}@bookTicker`, this.bookTicker(instrument));
+    if (this.has(`${sn}@bookTicker`)) this.publish(`${sn}@bookTicker`, bookTickerOf(instrument), instrument);
+    for (const speed of ['@depth@100ms', '@depth'])
+      this.depthStates.get(`${sn}${speed}`)?.observe(market.lastTicks);
   }
 
   minuteClosed(market: SimMarket, bar: MinuteBar): void {
@@ -342,7 +383,7 @@ export class BinanceStreamServer implements MarketListener {
       const parsed = parseStreamName(key);
       if (parsed?.kind.type !== 'kline' || bucketStartOf(parsed.kind.rule, end) !== end) continue;
       const closed = barAt(market, parsed.kind.rule, bucketStartOf(parsed.kind.rule, bar.t));
-      this.publish(key, this.klineEvent(instrument, parsed.kind.interval, closed, true));
+      this.publish(key, this.klineEvent(instrument, parsed.kind.interval, closed, true), instrument);
     }
   }
 
@@ -368,25 +409,8 @@ export class BinanceStreamServer implements MarketListener {
       if (instrument === undefined) continue;
       const start = bucketStartOf(parsed.kind.rule, instrument.market.currentMinute.t);
       const bar = barAt(instrument.market, parsed.kind.rule, start);
-      this.publish(key, this.klineEvent(instrument, parsed.kind.interval, bar, false));
+      this.publish(key, this.klineEvent(instrument, parsed.kind.interval, bar, false), instrument);
     }
-  }
-
-  private bookTicker(instrument: BinanceSimInstrument): BinanceSimBookTicker {
-    const last = instrument.market.lastTicks;
-    const fmt = instrument.fmt;
-    const u = bookUpdateId(instrument);
-    // Top-of-book sizes vary with the update id but stay deterministic.
-    const bidLots = 1 + (u % 97) * 3;
-    const askLots = 1 + ((u >>> 3) % 89) * 3;
-    return {
-      u,
-      s: instrument.name,
-      b: fmt.price(last),
-      B: fmt.qty(bidLots),
-      a: fmt.price(last + 1),
-      A: fmt.qty(askLots),
-    };
   }
 
   private pushTickers(): void {
@@ -394,49 +418,56 @@ export class BinanceStreamServer implements MarketListener {
       if (!key.endsWith('@ticker')) continue;
       const parsed = parseStreamName(key);
       const instrument = parsed === undefined ? undefined : this.instruments.getByStreamName(parsed.symbol);
-      if (instrument !== undefined) this.publish(key, this.ticker(instrument));
+      if (instrument !== undefined) this.publish(key, tickerEventOf(instrument, this.now()), instrument);
+    }
+  }
+  /** Pushes each `@depth` key's diff since its previous one (100 ms keys every tick, 1000 ms keys every tenth). */
+  private pushDepth(): void {
+    this.depthTicks++;
+    if (this.depthStates.size === 0) return;
+    const E = this.now();
+    for (const [key, state] of this.depthStates) {
+      const parsed = parseStreamName(key);
+      if (parsed?.kind.type !== 'depth') continue;
+      if (parsed.kind.speedMs === 1000 && this.depthTicks % 10 !== 0) continue;
+      const instrument = this.instruments.getByStreamName(parsed.symbol);
+      if (instrument === undefined) continue;
+      const symbol = instrument.market.spec.symbol;
+      // A withheld diff is not skipped silently: it stays pending, as on a real connection that is merely slow.
+      if (this.faults.streamPaused || this.faults.streamStalled || this.faults.isFrozen(symbol)) continue;
+      const diff = state.next(instrument, this.settings.depthLevels, E, this.faults.takeSkipBookSeq(symbol));
+      if (diff !== undefined) this.publish(key, diff, instrument);
     }
   }
 
-  /** Rolling 24 h statistics over whole minutes (the window starts on a minute, as Binance's windowed tickers do). */
-  private ticker(instrument: BinanceSimInstrument): BinanceSimTicker {
-    const { market, fmt } = instrument;
-    const minutes = market.minutes;
-    const to = minutes.length;
-    const from = Math.max(0, to - DAY_OF_MINUTES);
-    const first = minutes[from] as MinuteBar;
-    const stats = aggregateMinutes(minutes, from, to, first.t, this.now());
-    const prevClose = from > 0 ? (minutes[from - 1] as MinuteBar).c : first.o;
-    const change = stats.c - stats.o;
-    const percent = stats.o === 0 ? 0 : (change / stats.o) * 100;
-    const vwap = stats.v === 0n ? fmt.price(stats.c) : fmt.quoteAsPrice(stats.q, stats.v);
-    const last = market.recentTrades().at(-1);
-    const book = this.bookTicker(instrument);
-    return {
-      e: '24hrTicker',
-      E: this.now(),
-      s: instrument.name,
-      p: fmt.price(change),
-      P: percent.toFixed(3),
-      w: vwap,
-      x: fmt.price(prevClose),
-      c: fmt.price(stats.c),
-      Q: fmt.qty(last?.lots ?? 0),
-      b: book.b,
-      B: book.B,
-      a: book.a,
-      A: book.A,
-      o: fmt.price(stats.o),
-      h: fmt.price(stats.h),
-      l: fmt.price(stats.l),
-      v: fmt.qty(stats.v),
-      q: fmt.quote(stats.q),
-      O: first.t,
-      C: this.now(),
-      F: stats.f,
-      L: stats.L,
-      n: stats.n,
-    };
+  /** Binance's maintenance recycle: `serverShutdown` on every connection, then a close if the client stays. */
+  private recycleAll(): void {
+    const E = this.now();
+    const raw = JSON.stringify({ e: 'serverShutdown', E } satisfies BinanceSimServerShutdown);
+    for (const conn of this.connections) {
+      const socket = conn.socket;
+      if (socket.readyState !== socket.OPEN) continue;
+      socket.send(conn.combined ? `{"stream":"!serverShutdown","data":${raw}}` : raw);
+      clearTimeout(conn.recycleTimer);
+      conn.recycleTimer = setTimeout(
+        () => socket.close(1001, 'server shutdown'),
+        this.settings.recycleCloseDelayMs,
+      );
+    }
+  }
+
+  /** Frames no Binance client can read: cut-off JSON, a wrong shape, and binary noise in turn. */
+  private sendMalformed(count: number): void {
+    const kinds = [
+      '{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","s":',
+      '{"unexpected":true}',
+      '[1,2,3]',
+    ];
+    for (const conn of this.connections) {
+      const socket = conn.socket;
+      if (socket.readyState !== socket.OPEN) continue;
+      for (let i = 0; i < count; i++) socket.send(kinds[i % kinds.length] as string);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Binance market stream names the simulator serves: `<symbol>@aggTrade`, `@trade`, `@kline_<interval>`,
- * `@bookTicker` and `@ticker`. A name that parses but names an unknown symbol or kind is still accepted and listed
+ * `@bookTicker`, `@ticker` and the diff-depth streams `@depth` / `@depth@100ms`. A name that parses but names an unknown symbol or kind is still accepted and listed
  * (Binance acknowledges such subscriptions and then sends nothing); it simply never carries data.
  */
 import type { BucketRule } from '../market/buckets.ts';
@@ -8,6 +8,7 @@ import { BINANCE_INTERVALS } from './intervals.ts';
 
 export type BinanceStreamKind =
   | { readonly type: 'aggTrade' | 'trade' | 'bookTicker' | 'ticker' }
+  | { readonly type: 'depth'; readonly speedMs: 100 | 1000 }
   | { readonly type: 'kline'; readonly interval: string; readonly rule: BucketRule };
 
 export interface ParsedStream {
@@ -26,6 +27,14 @@ export function parseStreamName(name: string): ParsedStream | undefined {
   const rest = name.slice(at + 1);
   if (rest === 'aggTrade' || rest === 'trade' || rest === 'bookTicker' || rest === 'ticker') {
     return { symbol, kind: { type: rest }, key: `${symbol}@${rest}` };
+  }
+  if (rest === 'depth' || rest === 'depth@1000ms' || rest === 'depth@100ms') {
+    const speedMs = rest === 'depth@100ms' ? 100 : 1000;
+    return {
+      symbol,
+      kind: { type: 'depth', speedMs },
+      key: `${symbol}@${speedMs === 100 ? 'depth@100ms' : 'depth'}`,
+    };
   }
   if (rest.startsWith('kline_')) {
     const interval = rest.slice('kline_'.length);

@@ -92,6 +92,48 @@ export interface BinanceSimTicker {
   n: number;
 }
 
+/** REST GET /api/v3/ticker/24hr?symbol=X (type FULL). */
+export interface BinanceSimRestTicker {
+  symbol: string;
+  priceChange: string;
+  priceChangePercent: string;
+  weightedAvgPrice: string;
+  prevClosePrice: string;
+  lastPrice: string;
+  lastQty: string;
+  bidPrice: string;
+  bidQty: string;
+  askPrice: string;
+  askQty: string;
+  openPrice: string;
+  highPrice: string;
+  lowPrice: string;
+  volume: string;
+  quoteVolume: string;
+  openTime: number;
+  closeTime: number;
+  firstId: number;
+  lastId: number;
+  count: number;
+}
+
+/** `<symbol>@depth[@100ms]`: the levels that changed between update ids U and u; quantity "0" removes a level. */
+export interface BinanceSimDepthUpdate {
+  e: 'depthUpdate';
+  E: number;
+  s: string;
+  U: number;
+  u: number;
+  b: [string, string][];
+  a: [string, string][];
+}
+
+/** `{"e":"serverShutdown"}`, sent before the venue closes a connection for maintenance. */
+export interface BinanceSimServerShutdown {
+  e: 'serverShutdown';
+  E: number;
+}
+
 /** Reply to SUBSCRIBE / UNSUBSCRIBE (result null), LIST_SUBSCRIPTIONS (names) or GET_PROPERTY (value). */
 export interface BinanceSimResult {
   result: null | string[] | boolean;
