@@ -33,12 +33,6 @@ export const BITGET_BOOK_RULES: BookRules = {
 };
 
 /**
- * Bitget trade ids increase but are not contiguous: deduplicate by id, never infer a gap from them. (Read by the
- * feed's TradeDedupe as `contiguousSeq: false`.)
- */
-export const BITGET_CONTIGUOUS_TRADE_SEQ = false;
-
-/**
  * The Bitget v2 adapter (spot "BTC/USDT" and USDT perpetuals "BTC/USDT:USDT"): REST history and the public
  * stream on the connection runner, behind the VenueAdapter contract.
  */

@@ -84,7 +84,8 @@ export class BitgetRest implements VenueRest {
     const inst = toBitgetInstrument(symbol);
     const limit = checkLimit(query.limit, 'limit');
     const ms = INTERVAL_MS[interval];
-    const end = bucketStart(interval, query.endTime ?? this.now());
+    // Bars cannot start after the current one: a later endTime would only page through empty windows.
+    const end = bucketStart(interval, Math.min(query.endTime ?? Number.POSITIVE_INFINITY, this.now()));
     let cursor: number;
     let wanted: number;
     if (query.startTime === undefined) {
