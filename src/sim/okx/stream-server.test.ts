@@ -215,3 +215,35 @@ describe('OKX simulator WebSocket', () => {
     }
   });
 });
+
+describe('OKX simulator limits', () => {
+  let sim: Simulator;
+  after(() => sim.close());
+
+  it('refuses a fourth connection within a second with HTTP 429, and the 3rd request of an hour with 60014', async () => {
+    sim = await startSimulator({
+      symbols: ['BTC/USDT'],
+      historyDays: 0,
+      tradesPerSecond: 0,
+      okx: { maxConnectionsPerSecond: 3, maxRequestsPerHour: 2 },
+    });
+    const url = `${sim.urls.okx.wsUrl}/ws/v5/public`;
+    const ok = [new TextClient(url), new TextClient(url), new TextClient(url)];
+    await Promise.all(ok.map((c) => c.opened));
+    const refused = new TextClient(url);
+    const failure = await refused.opened.then(
+      () => 'opened',
+      (err: Error) => err.message,
+    );
+    assert.equal(failure, 'Unexpected server response: 429');
+    const c = ok[0] as TextClient;
+    const sub = { op: 'subscribe', args: [{ channel: 'trades', instId: 'BTC-USDT' }] };
+    c.send(sub);
+    c.send({ op: 'unsubscribe', args: [{ channel: 'trades', instId: 'BTC-USDT' }] });
+    c.send(sub);
+    await waitUntil(() => c.of((f) => f['event'] === 'error').length === 1);
+    assert.equal(c.of((f) => f['event'] === 'error')[0]?.['code'], '60014');
+    assert.equal(c.of((f) => f['event'] === 'subscribe' || f['event'] === 'unsubscribe').length, 2);
+    await Promise.all(ok.map((x) => x.close()));
+  });
+});
