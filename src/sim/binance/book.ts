@@ -34,7 +34,7 @@ export function depthSnapshot(instrument: BinanceSimInstrument, levels: number):
 }
 
 /** Longest run of removed levels one diff lists per range; a larger jump leaves deeper levels to later diffs. */
-const MAX_REMOVED_RUN = 1000;
+const MAX_REMOVED_RUN = 20_000;
 
 /**
  * Diff state of one `@depth` subscription key. Each diff lists the whole top `levels` of both sides at the new
