@@ -266,6 +266,66 @@ describe('dYdX market stream against the simulator', () => {
     assert.equal(stream.stats().subscriptions.length, 3);
   });
 
+  it('recycles a stalled connection (no pong to its pings) and one the venue closes, then recovers', async () => {
+    const { sim, adapter } = await setup(
+      {},
+      { pingIntervalMs: 100, pongTimeoutMs: 200, runner: { backoff: { initialMs: 20, maxMs: 100 } } },
+    );
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USD'], r, { channels: ['trades'] });
+    closers.push(() => stream.close());
+    await waitUntil(() => r.trades.length > 0 && (stream.stats().status?.latency_ms ?? null) !== null);
+    sim.faults.stall('dydx', 600);
+    await waitUntil(() => r.events.some((e) => e.kind === 'recycle'), 5000);
+    await waitUntil(() => r.statuses.filter((s) => s.kind === 'connected').length >= 2, 5000);
+    sim.faults.forceRecycle('dydx');
+    await waitUntil(() => r.statuses.filter((s) => s.kind === 'connected').length >= 3, 5000);
+    const count = r.trades.length;
+    await waitUntil(() => r.trades.length > count);
+    assert.ok(stream.stats().reconnectCount >= 2);
+  });
+
+  it('reports a frozen symbol as stale while the other keeps flowing', async () => {
+    const { sim, adapter } = await setup({ tradesPerSecond: 40 }, { runner: { staleSymbolMs: 1_000 } });
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USD', 'ETH/USD'], r, { channels: ['trades'] });
+    closers.push(() => stream.close());
+    await waitUntil(() => r.trades.some((t) => t.symbol === 'ETH/USD'));
+    sim.faults.freezeSymbol('dydx', 'ETH/USD');
+    await waitUntil(() => r.events.some((e) => e.kind === 'stale' && e.symbol === 'ETH/USD'));
+    assert.ok(stream.stats().status?.stale_symbols.includes('ETH/USD'));
+    assert.ok(!r.events.some((e) => e.kind === 'stale' && e.symbol === 'BTC/USD'));
+    sim.faults.unfreezeSymbol('dydx');
+    await waitUntil(() => r.events.some((e) => e.kind === 'fresh' && e.symbol === 'ETH/USD'));
+  });
+
+  it('falls back to REST polling while the socket cannot connect', async () => {
+    const { sim } = await setup();
+    const adapter = createDydxAdapter({
+      wsUrl: 'ws://127.0.0.1:1/dydx/v4/ws',
+      restUrl: sim.urls.dydx.restUrl,
+      logger: silentLogger(),
+      runner: {
+        backoff: { initialMs: 10, maxMs: 20 },
+        fallback: { afterFailures: 1, pollIntervalMs: 100, pricePollIntervalMs: 100 },
+      },
+      rest: { requestsPerSecond: 1000 },
+    });
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USD'], r, {
+      channels: ['trades', 'book', 'candles', 'ticker'],
+    });
+    closers.push(() => stream.close());
+    await waitUntil(
+      () => r.trades.length > 0 && r.books.length > 0 && r.candles.length > 0 && r.tickers.length > 0,
+    );
+    assert.ok(r.events.some((e) => e.kind === 'mode' && e.mode === 'polling'));
+    assert.equal(stream.stats().status?.mode, 'polling');
+    assert.equal(r.books[0]?.kind, 'snapshot');
+    const count = r.trades.length;
+    await waitUntil(() => r.trades.length > count);
+  });
+
   it('counts malformed frames without failing, and is created through the registry', async () => {
     const { sim } = await setup();
     const adapter = createVenueAdapter(
