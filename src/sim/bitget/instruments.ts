@@ -123,14 +123,6 @@ export function bitgetTradeId(a: number): string {
   return (1_200_000_000_000_000_000n + BigInt(a) * 4099n + BigInt((a * 7919) % 4093)).toString();
 }
 
-/** The aggregate id `a` behind a Bitget-style trade id; undefined for a string that is not one. */
-export function aggIdOf(tradeId: string): number | undefined {
-  if (!/^[0-9]{1,30}$/.test(tradeId)) return undefined;
-  const offset = BigInt(tradeId) - 1_200_000_000_000_000_000n;
-  if (offset < 0n) return undefined;
-  return Number(offset / 4099n);
-}
-
 const MINUTE = 60_000;
 const WEEK = 7 * 1440 * MINUTE;
 

@@ -27,7 +27,7 @@ import {
   type BitgetSimInstrument,
   type BitgetSimInstruments,
 } from './instruments.ts';
-import { SimBook, type SimLevel } from './sim-book.ts';
+import { SimBook } from './sim-book.ts';
 
 export interface BitgetStreamSettings {
   /** A connection that sent no `ping` for this long is closed (Bitget: 2 minutes in the newer docs). */
@@ -503,8 +503,6 @@ export function tradeRow(instrument: BitgetSimInstrument, trade: SimTrade): Reco
     tradeId: bitgetTradeId(trade.a),
   };
 }
-
-export type { SimLevel };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

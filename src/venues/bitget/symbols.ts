@@ -50,11 +50,6 @@ export function toBitgetInstrument(symbol: string): BitgetInstrument {
   return { instType: perp ? 'USDT-FUTURES' : 'SPOT', instId: base + quote };
 }
 
-/** The canonical symbol of a Bitget instrument whose assets are known. */
-export function fromBitgetParts(instType: BitgetInstType, base: string, quote: string): string {
-  return instType === 'SPOT' ? `${base}/${quote}` : `${base}/${quote}${USDT_PERP_SUFFIX}`;
-}
-
 /** Key of an instrument in a BitgetSymbolMap: "SPOT|BTCUSDT". */
 export function instrumentKey(instType: string, instId: string): string {
   return `${instType}|${instId}`;
