@@ -5,7 +5,7 @@
 import { DAY_MS, MINUTE_MS } from '../../domain/interval.ts';
 import type { AggregatedBar } from '../market/bars.ts';
 import { fixedRule, MONDAY_ORIGIN_MS, MONTH_RULE, type BucketRule } from '../market/buckets.ts';
-import type { OkxNumberFormat } from './instruments.ts';
+import type { OkxNumberFormat } from './format.ts';
 import type { OkxSimCandleRow } from './wire.ts';
 
 const HOUR_MS = 60 * MINUTE_MS;

@@ -7,7 +7,7 @@
 import { crc32 } from 'node:zlib';
 import type { SimMarket } from '../market/market.ts';
 import { hashSeed, Rng } from '../random.ts';
-import type { OkxNumberFormat } from './instruments.ts';
+import type { OkxNumberFormat } from './format.ts';
 import type { OkxSimBook, OkxSimLevel } from './wire.ts';
 
 const CHECKSUM_LEVELS = 25;
