@@ -149,6 +149,10 @@ describe('OKX market stream against the simulator', () => {
         'trades:ETH-USDT',
       ]);
       assert.ok((stream.connectionStats().public?.status?.latency_ms ?? null) !== null);
+      const status = stream.stats().status;
+      assert.equal(status?.connected, true);
+      assert.equal(status?.subscriptions.length, 8);
+      assert.equal(status?.mode, 'websocket');
     } finally {
       await stream.close();
     }

@@ -9,7 +9,13 @@ import {
   type PollKind,
   type RunnerCounters,
 } from '../connection/runner.ts';
-import type { MarketChannel, MarketStream, MarketStreamHandlers, MarketStreamStats } from '../venue.ts';
+import type {
+  ConnectionStatus,
+  MarketChannel,
+  MarketStream,
+  MarketStreamHandlers,
+  MarketStreamStats,
+} from '../venue.ts';
 import { parseOkxFrame } from './parse.ts';
 import type { OkxRest } from './rest.ts';
 import { candleChannel, okxSymbolMap, toOkxInstId, type OkxSymbolMap } from './symbols.ts';
@@ -128,7 +134,7 @@ export function openOkxMarketStream(
         errors: a.errors + b.errors,
         unparsedFrames: a.unparsedFrames + b.unparsedFrames,
         lastMessageAt: Math.max(a.lastMessageAt ?? 0, b.lastMessageAt ?? 0) || null,
-        ...(a.status ? { status: a.status } : {}),
+        ...(a.status && b.status ? { status: mergeStatus(a.status, b.status) } : {}),
       };
     },
     connectionStats() {
@@ -326,4 +332,27 @@ class Connection implements ConnectionProtocol {
 
 function data(symbol: string | undefined): FrameOutcome {
   return symbol === undefined ? { kind: 'control' } : { kind: 'data', symbol };
+}
+
+/** One status for the two connections: healthy only when both are, counters summed, lists joined. */
+function mergeStatus(a: ConnectionStatus, b: ConnectionStatus): ConnectionStatus {
+  const beat = [a.last_heartbeat, b.last_heartbeat].filter((x): x is string => x !== null).sort();
+  const latency = [a.latency_ms, b.latency_ms].filter((x): x is number => x !== null);
+  return {
+    connected: a.connected && b.connected,
+    is_healthy: a.is_healthy && b.is_healthy,
+    ws_url: `${a.ws_url} ${b.ws_url}`,
+    subscriptions: [...a.subscriptions, ...b.subscriptions],
+    reconnect_count: a.reconnect_count + b.reconnect_count,
+    last_heartbeat: beat.at(-1) ?? null,
+    latency_ms: latency.length === 0 ? null : Math.max(...latency),
+    messages_received: a.messages_received + b.messages_received,
+    errors: a.errors + b.errors,
+    mode: a.mode === 'polling' || b.mode === 'polling' ? 'polling' : 'websocket',
+    stale_symbols: [...new Set([...a.stale_symbols, ...b.stale_symbols])],
+    consecutive_failures: Math.max(a.consecutive_failures, b.consecutive_failures),
+    malformed_frames: a.malformed_frames + b.malformed_frames,
+    rejected_subscriptions: a.rejected_subscriptions + b.rejected_subscriptions,
+    last_error: a.last_error ?? b.last_error,
+  };
 }
