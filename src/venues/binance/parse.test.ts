@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { toPlainString, type Decimal } from '../../domain/decimal.ts';
 import {
+  depthDiffToBookUpdate,
+  depthTopToBookSnapshot,
   parseAggTrade,
   parseDepthTop,
   parseExchangeInfo,
@@ -117,6 +119,47 @@ describe('parseFrame on the 2021 cryptofeed capture', () => {
       last.set(r.depth.symbol, r.depth.lastUpdateId);
     }
     assert.deepEqual([...last.keys()].sort(), ['BLZ/ETH', 'LRC/BTC', 'NKN/USDT', 'RUNE/EUR']);
+  });
+
+  it('maps the captured snapshots and diffs to book updates that chain under the binance-range rule', () => {
+    const http = lines.filter((l) => l.t === 'http' && l.url?.includes('/api/v3/depth?'));
+    assert.equal(http.length, 4);
+    for (const line of http) {
+      const pair = new URL(line.url ?? '').searchParams.get('symbol') ?? '';
+      const symbol = [...symbols.entries()].find(([raw]) => raw === pair)?.[1] ?? '';
+      const raw = JSON.parse(line.data ?? '') as BinanceDepthSnapshot;
+      const snap = depthTopToBookSnapshot(parseDepthTop(raw, symbol, RECEIVED), RECEIVED);
+      assert.equal(snap.kind, 'snapshot');
+      assert.equal(snap.seq, raw.lastUpdateId);
+      assert.deepEqual(
+        snap.bids.map((l) => [l.price, l.size]),
+        raw.bids,
+        'levels keep the venue text',
+      );
+      const deltas = recv
+        .filter(
+          (r): r is Extract<BinanceFrame, { kind: 'depth' }> =>
+            r.kind === 'depth' && r.depth.symbol === symbol,
+        )
+        .map((r) => depthDiffToBookUpdate(r.depth))
+        .filter((u) => (u.seq as number) > (snap.seq as number));
+      const first = deltas[0];
+      assert.ok(first, `a diff after the ${symbol} snapshot`);
+      assert.ok(
+        (first.prevSeq as number) <= (snap.seq as number) && (snap.seq as number) < (first.seq as number),
+      );
+      for (let i = 1; i < deltas.length; i++) assert.equal(deltas[i]?.prevSeq, deltas[i - 1]?.seq);
+    }
+    const diff = recv.find((r) => r.kind === 'depth');
+    assert.ok(diff?.kind === 'depth');
+    const u = depthDiffToBookUpdate(diff.depth);
+    assert.equal(u.seq, diff.depth.lastUpdateId);
+    assert.equal(u.prevSeq, diff.depth.firstUpdateId - 1);
+    assert.equal(u.time, diff.depth.time);
+    assert.deepEqual(
+      u.bids.map((l) => [l.price, l.size]),
+      diff.depth.bids.map((l) => l.raw),
+    );
   });
 
   it('reads the REST depth snapshots and the exchangeInfo rate limits', () => {

@@ -318,12 +318,7 @@ export class ConnectionRunner {
   status(): ConnectionStatus {
     return {
       connected: this.open,
-      is_healthy:
-        this.open &&
-        this.healthy &&
-        this.mode === 'websocket' &&
-        this.staleSymbols.size === 0 &&
-        this.pongTimer === undefined,
+      is_healthy: this.open && this.healthy && this.mode === 'websocket' && this.staleSymbols.size === 0,
       ws_url: this.url,
       subscriptions: this.protocol.subscriptions(),
       reconnect_count: this.reconnectCount,
