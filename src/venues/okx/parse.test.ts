@@ -209,6 +209,15 @@ describe('parseOkxFrame exact values', () => {
     assert.equal(upd.time, 1765201257205);
   });
 
+  test('a keep-alive update keeps prevSeqId === seqId; a restart keeps seqId < prevSeqId', () => {
+    const push = (seq: number, prev: number): string =>
+      `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[],"bids":[],"ts":"5","checksum":-1,"seqId":${seq},"prevSeqId":${prev}}]}`;
+    const keep = only(push(42, 42), 'book').updates[0];
+    assert.deepEqual([keep?.kind, keep?.seq, keep?.prevSeq, keep?.bids.length], ['delta', 42, 42, 0]);
+    const reset = only(push(3, 42), 'book').updates[0];
+    assert.deepEqual([reset?.seq, reset?.prevSeq], [3, 42]);
+  });
+
   test('books5 and bbo-tbt are whole-book snapshots', () => {
     const bbo = only(find('roq', '"bbo-tbt","instId":"LTC-USDC"'), 'book');
     assert.equal(bbo.channel, 'bbo-tbt');
