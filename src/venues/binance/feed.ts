@@ -68,6 +68,11 @@ export interface BinanceStreamOptions {
   readonly streamsPerRequest?: number;
   /** Outbound messages per second; Binance disconnects above 5 (pongs included). Default 4. */
   readonly messagesPerSecond?: number;
+  /**
+   * Connection attempts of this stream per window. Binance allows 300 per 5 minutes per IP; the default of 60 per
+   * 5 minutes leaves room for other streams and processes on the same address.
+   */
+  readonly connectAttempts?: { readonly count: number; readonly windowMs: number };
   /** TCP + TLS + WebSocket handshake must finish within this. Default 10 s. */
   readonly connectTimeoutMs?: number;
   readonly reconnect?: BinanceReconnectOptions;
@@ -171,7 +176,10 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
     this.streamsPerRequest = Math.max(1, Math.floor(options.streamsPerRequest ?? 100));
-    this.limits = { messagesPerSecond: options.messagesPerSecond ?? 4 };
+    this.limits = {
+      messagesPerSecond: options.messagesPerSecond ?? 4,
+      connectAttempts: options.connectAttempts ?? { count: 60, windowMs: 300_000 },
+    };
     this.rest = options.pollSource;
     this.poll = this.rest === undefined ? undefined : (kind, signal) => this.pollRest(kind, signal);
     this.runner = new ConnectionRunner(this, handlers, {

@@ -296,6 +296,24 @@ describe('ConnectionRunner against loopback servers', () => {
     assert.match(r.status().last_error ?? '', /ECONNREFUSED/);
   });
 
+  it('spaces connection attempts to the venue limit even when reconnects are immediate', async () => {
+    const port = await refusedPort();
+    const protocol = new TestProtocol(
+      `ws://127.0.0.1:${port}/`,
+      { kind: 'server-ping' },
+      {
+        connectAttempts: { count: 3, windowMs: 300 },
+      },
+    );
+    const r = run(protocol, new Recorder(), { random: () => 0, fallback: { afterFailures: 0 } });
+    const started = performance.now();
+    await waitFor('7 attempts', () => r.counters().connects >= 7, 3000);
+    const took = performance.now() - started;
+    // Attempts 1-3 at once, 4-6 after one window, 7 after two.
+    assert.ok(took >= 600, `7 attempts within ${took} ms`);
+    assert.ok(took < 1500, `7 attempts took ${took} ms`);
+  });
+
   it('gives up a handshake after the connect timeout', async () => {
     // Accepts TCP but never answers the HTTP upgrade.
     const held: Socket[] = [];

@@ -49,6 +49,11 @@ export interface VenueLimits {
   readonly subscribesPerHour?: number;
   /** Largest outbound queue; a send beyond it is refused and counted. Default 10,000. */
   readonly maxQueue?: number;
+  /**
+   * Connection attempts allowed per window (Binance: 300 per 5 minutes per IP), enforced on top of the backoff so
+   * immediate reconnects after venue recycles cannot add up past it. Default unlimited.
+   */
+  readonly connectAttempts?: { readonly count: number; readonly windowMs: number };
 }
 
 /** What one inbound frame was, as the venue's handler tells the runner. */
@@ -206,6 +211,7 @@ export class ConnectionRunner {
   private queue: { text: string; subscribe: boolean }[] = [];
   private messageLimiter: SlidingWindowLimiter;
   private subscribeLimiter: SlidingWindowLimiter | undefined;
+  private connectLimiter: SlidingWindowLimiter | undefined;
   private rejectStreak = 0;
 
   // Staleness.
@@ -272,6 +278,14 @@ export class ConnectionRunner {
     if (limits.subscribesPerHour !== undefined) {
       const perHour = Math.floor(positive(limits.subscribesPerHour, 1, 'limits.subscribesPerHour'));
       this.subscribeLimiter = new SlidingWindowLimiter(Math.max(1, perHour), 3_600_000, LIMIT_MARGIN_MS);
+    }
+    if (limits.connectAttempts !== undefined) {
+      const { count, windowMs } = limits.connectAttempts;
+      this.connectLimiter = new SlidingWindowLimiter(
+        Math.max(1, Math.floor(positive(count, 1, 'limits.connectAttempts.count'))),
+        positive(windowMs, 1, 'limits.connectAttempts.windowMs'),
+        LIMIT_MARGIN_MS,
+      );
     }
     this.pongText = protocol.heartbeat.kind === 'text-ping' ? protocol.heartbeat.pong : undefined;
   }
@@ -396,6 +410,14 @@ export class ConnectionRunner {
   private connect(): void {
     this.reconnectTimer = undefined;
     if (this.closed) return;
+    if (this.connectLimiter !== undefined) {
+      const wait = this.connectLimiter.waitMs(performance.now());
+      if (wait > 0) {
+        this.reconnectTimer = setTimeout(() => this.connect(), Math.ceil(wait));
+        return;
+      }
+      this.connectLimiter.record(performance.now());
+    }
     this.connects++;
     this.url = this.protocol.url();
     this.healthy = false;
