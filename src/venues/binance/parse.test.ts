@@ -11,7 +11,10 @@ import {
   parseExchangeInfo,
   parseFrame,
   parseKlineRow,
+  parseRestTicker,
   requestWeightPerMinute,
+  tickerToDomain,
+  withBookTop,
   toMillis,
   type BinanceFrame,
 } from './parse.ts';
@@ -192,6 +195,41 @@ describe('parseFrame on the 2021 cryptofeed capture', () => {
   });
 });
 
+describe('parseRestTicker', () => {
+  it('maps /api/v3/ticker/24hr and rejects a body without a last price', () => {
+    const body = {
+      symbol: 'BTCUSDT',
+      priceChange: '-94.99999800',
+      priceChangePercent: '-95.960',
+      weightedAvgPrice: '0.29628482',
+      prevClosePrice: '0.10002000',
+      lastPrice: '4.00000200',
+      lastQty: '200.00000000',
+      bidPrice: '4.00000000',
+      bidQty: '100.00000000',
+      askPrice: '4.00000200',
+      askQty: '100.00000000',
+      openPrice: '99.00000000',
+      highPrice: '100.00000000',
+      lowPrice: '0.10000000',
+      volume: '8913.30000000',
+      quoteVolume: '15.30000000',
+      openTime: 1499783499040,
+      closeTime: 1499869899040,
+      firstId: 28385,
+      lastId: 28460,
+      count: 76,
+    };
+    const t = parseRestTicker(body, 'BTC/USDT', RECEIVED);
+    assert.equal(d(t.last), '4.000002');
+    assert.equal(d(t.bid ?? { coef: 0n, scale: 0 }), '4');
+    assert.equal(d(t.high24h ?? { coef: 0n, scale: 0 }), '100');
+    assert.equal(t.time, 1499869899040);
+    const { lastPrice: _dropped, ...broken } = body;
+    assert.throws(() => parseRestTicker(broken as typeof body, 'BTC/USDT', RECEIVED), /lastPrice/);
+  });
+});
+
 describe('parseFrame on the 2019 tardis samples', () => {
   const symbols = binanceSymbolMap(['BNB/BTC', 'BTC/USDT', 'DOGE/BNB', 'BTC/USDC', 'GNT/BTC']);
   const results = frames('tardis_binance_spot_ws_samples_2019.json').map((f) =>
@@ -223,6 +261,24 @@ describe('parseFrame on the 2019 tardis samples', () => {
     assert.equal(d(b.askPrice), '8012.15');
     assert.equal(d(b.askSize), '0.031201');
     assert.equal(b.time, undefined);
+  });
+
+  it('maps the 24hr ticker to a domain Ticker and refreshes its best prices from a bookTicker', () => {
+    const t = tickerToDomain(expectKind(results[3] as BinanceFrame, 'ticker').ticker);
+    assert.equal(t.venue, 'binance');
+    assert.equal(t.symbol, 'DOGE/BNB');
+    assert.equal(d(t.last), '0.0001436');
+    assert.equal(d(t.open24h ?? { coef: 0n, scale: 0 }), '0.00014069');
+    assert.equal(d(t.volume24h ?? { coef: 0n, scale: 0 }), '20014582');
+    assert.equal(d(t.quoteVolume24h ?? { coef: 0n, scale: 0 }), '2839.62578157');
+    assert.equal(t.time, 1569805259092);
+    assert.equal(t.receivedAt, RECEIVED);
+    const top = expectKind(results[2] as BinanceFrame, 'bookTicker').bookTicker;
+    const refreshed = withBookTop(t, top);
+    assert.equal(d(refreshed.bid ?? { coef: 0n, scale: 0 }), '8010');
+    assert.equal(d(refreshed.askSize ?? { coef: 0n, scale: 0 }), '0.031201');
+    assert.equal(refreshed.time, t.time, 'the old bookTicker form has no time; the ticker keeps its own');
+    assert.equal(d(refreshed.last), '0.0001436');
   });
 
   it('maps the 24hr ticker', () => {
