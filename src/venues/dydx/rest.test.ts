@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Candle } from '../../domain/candle.ts';
 import { add, toPlainString, ZERO } from '../../domain/decimal.ts';
@@ -166,5 +168,60 @@ describe('DydxRest against the simulator', () => {
       rest.fetchCandles('DOGE/USD', '1h', { limit: 3 }),
       (e: unknown) => e instanceof TickwireError && e.code === 'VENUE_REJECTED',
     );
+  });
+});
+
+describe('DydxRest paging edge cases', () => {
+  let server: Server;
+  let base: string;
+  let ignoreHeight = false;
+  const heights: (string | null)[] = [];
+  /** Blocks 100..90, block 95 holding more trades than one page. */
+  const all = Array.from({ length: 11 }, (_, b) => 100 - b).flatMap((h) =>
+    Array.from({ length: h === 95 ? 5 : 1 }, (_, i) => ({
+      id: `${h.toString(16).padStart(8, '0')}00000002${i.toString(16).padStart(8, '0')}`,
+      side: 'BUY',
+      size: '1',
+      price: '100',
+      type: 'LIMIT',
+      createdAt: new Date(Date.UTC(2024, 0, 1, 0, 0, h)).toISOString(),
+      createdAtHeight: String(h),
+    })),
+  );
+
+  before(async () => {
+    server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const h = url.searchParams.get('startingBeforeOrAtHeight');
+      heights.push(h);
+      const max = h === null || ignoreHeight ? Infinity : Number(h);
+      const limit = Number(url.searchParams.get('limit'));
+      const trades = all.filter((t) => Number(t.createdAtHeight) <= max).slice(0, limit);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ trades }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('steps below a block that fills a whole page instead of asking for it again, no trade twice', async () => {
+    const rest = new DydxRest({ restUrl: base, pageLimit: 3, requestsPerSecond: 1000 });
+    const trades = await rest.fetchTrades('BTC/USD', { startTime: Date.UTC(2024, 0, 1, 0, 0, 91) });
+    // Block 95's five trades: the pages reach three of them, then step to block 94 (as on the indexer).
+    assert.equal(new Set(trades.map((t) => t.id)).size, trades.length);
+    assert.equal(trades[0]?.time, Date.UTC(2024, 0, 1, 0, 0, 91));
+    assert.equal(trades.at(-1)?.time, Date.UTC(2024, 0, 1, 0, 0, 100));
+    assert.ok(heights.includes('94'));
+  });
+
+  it('refuses an answer that ignores startingBeforeOrAtHeight instead of looping', async () => {
+    ignoreHeight = true;
+    const rest = new DydxRest({ restUrl: base, pageLimit: 3, requestsPerSecond: 1000 });
+    await assert.rejects(
+      rest.fetchTrades('BTC/USD', { startTime: Date.UTC(2024, 0, 1, 0, 0, 91) }),
+      /startingBeforeOrAtHeight ignored/,
+    );
+    ignoreHeight = false;
   });
 });

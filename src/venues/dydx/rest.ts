@@ -157,6 +157,12 @@ export class DydxRest implements VenueRest {
         if ((endTime === undefined || t <= endTime) && (startTime === undefined || t >= startTime)) kept++;
       }
       if (oldest === undefined) break;
+      if (height !== undefined && oldest.height > height) {
+        throw new TickwireError(
+          'VENUE_REJECTED',
+          `dydx trades: asked for heights up to ${height}, got ${oldest.height} (startingBeforeOrAtHeight ignored)`,
+        );
+      }
       if (startTime !== undefined && oldest.trade.time < startTime) break;
       if (startTime === undefined && kept >= wanted) break;
       if (kept >= this.maxTrades) {
