@@ -232,6 +232,23 @@ describe('dYdX sim socket', () => {
     await c.close();
   });
 
+  it('skipBookSeq also leaves a message_id out on a batched book subscription', async () => {
+    const s = await sim({ dydx: { batchFlushMs: 50 } });
+    const c = new RecordingClient(s.urls.dydx.wsUrl);
+    await c.opened;
+    c.send({ type: 'subscribe', channel: 'v4_orderbook', id: 'ETH-USD', batched: true });
+    await c.waitFor(isMsg('channel_batch_data', 'v4_orderbook'));
+    s.faults.skipBookSeq('dydx', 'ETH/USD');
+    const before = c.frames.length;
+    await waitUntil(
+      () => c.frames.slice(before).filter(isMsg('channel_batch_data', 'v4_orderbook')).length >= 2,
+    );
+    const seen = ids(c);
+    const jumps = seen.slice(1).filter((id, i) => id !== (seen[i] as number) + 1);
+    assert.equal(jumps.length, 1);
+    await c.close();
+  });
+
   it('pings and terminates a client that does not answer within the pong timeout', async () => {
     const s = await sim({ dydx: { pingIntervalMs: 100, pongTimeoutMs: 150 } });
     const silent = new RecordingClient(s.urls.dydx.wsUrl, { autoPong: false });

@@ -79,9 +79,12 @@ class Connection {
 
   constructor(readonly socket: WebSocket) {}
 
-  /** The next message_id, skipping one when `skip` (a message lost on the way). */
-  next(skip: boolean): number {
-    this.messageId += skip ? 2 : 1;
+  /** Set by skipBookSeq: the next message leaves one message_id out (a message lost on the way). */
+  skipPending = false;
+
+  next(): number {
+    this.messageId += this.skipPending ? 2 : 1;
+    this.skipPending = false;
     return this.messageId;
   }
 
@@ -180,12 +183,7 @@ export class DydxStreamServer implements MarketListener {
       this.logger.debug({ venue: 'dydx', err: err.message }, 'sim: client socket error'),
     );
     socket.on('close', () => this.remove(conn));
-    this.send(
-      conn,
-      (n) => `{"type":"connected","connection_id":"${conn.id}","message_id":${n}}`,
-      false,
-      true,
-    );
+    this.send(conn, (n) => `{"type":"connected","connection_id":"${conn.id}","message_id":${n}}`, true);
   }
 
   private remove(conn: Connection): void {
@@ -199,7 +197,7 @@ export class DydxStreamServer implements MarketListener {
    * Sends one message built for this connection's next message_id. `first` is the `connected` message, which is
    * message 0. Nothing is sent while stalled.
    */
-  private send(conn: Connection, build: (messageId: number) => string, skip = false, first = false): void {
+  private send(conn: Connection, build: (messageId: number) => string, first = false): void {
     const socket = conn.socket;
     if (socket.readyState !== socket.OPEN || this.faults.streamStalled) return;
     if (socket.bufferedAmount > this.settings.maxBufferedBytes) {
@@ -207,7 +205,7 @@ export class DydxStreamServer implements MarketListener {
       socket.terminate();
       return;
     }
-    socket.send(build(first ? 0 : conn.next(skip)));
+    socket.send(build(first ? 0 : conn.next()));
   }
 
   private error(conn: Connection, message: string): void {
@@ -398,6 +396,8 @@ export class DydxStreamServer implements MarketListener {
     for (const conn of set) {
       const sub = conn.subs.get(key);
       if (sub === undefined) continue;
+      // Batched or not, the book's next message on this connection is numbered as if one had been lost.
+      if (skip) conn.skipPending = true;
       if (sub.batched) {
         sub.pending.push(contents);
         continue;
@@ -406,7 +406,6 @@ export class DydxStreamServer implements MarketListener {
         conn,
         (n) =>
           `{"type":"channel_data","connection_id":"${conn.id}","message_id":${n}${idField},"channel":"${channel}","version":"${version}","contents":${contents}}`,
-        skip,
       );
     }
   }
