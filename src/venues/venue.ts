@@ -16,6 +16,13 @@ export interface VenueAdapter {
   /** The venue's order-book consistency rule, enforced by src/book/. */
   readonly bookRules: BookRules;
   /**
+   * Whether trade `seq` numbers run without holes (Binance aggregate ids), so that a jump is a gap to backfill.
+   * Default true when absent; OKX and Bitget ids only increase, dYdX trades carry no seq.
+   */
+  readonly contiguousTradeSeq?: boolean;
+  /** Whether the venue lists the canonical symbol (dYdX: USD-quoted perpetuals only). Default: every symbol. */
+  supportsSymbol?(symbol: string): boolean;
+  /**
    * Opens the venue's public stream for `symbols` (canonical form) and keeps it alive until `close()`.
    * `options.channels` picks what to subscribe; default `['trades', 'candles']`.
    */
@@ -105,6 +112,11 @@ export type StreamEvent =
   | { readonly kind: 'fresh'; readonly at: number; readonly symbol: string }
   /** The venue refused a subscription; `message` is the venue's own error text. */
   | { readonly kind: 'rejected'; readonly at: number; readonly message: string }
+  /**
+   * The stream lost book messages it cannot attribute (dYdX: a jump in the connection-wide message_id); the
+   * books of `symbol`, or all books when undefined, must be rebuilt.
+   */
+  | { readonly kind: 'book-gap'; readonly at: number; readonly symbol?: string | undefined; readonly detail: string }
   /** The connection is replaced on purpose (venue recycle notice, watchdog, heartbeat timeout). */
   | { readonly kind: 'recycle'; readonly at: number; readonly reason: string };
 
@@ -121,6 +133,11 @@ export interface MarketStreamHandlers {
 export interface MarketStream {
   /** Current connection state, counters and timings. */
   stats(): MarketStreamStats;
+  /**
+   * Asks the venue for a fresh book of one symbol on the live stream (resubscribe), for venues whose book
+   * snapshot comes from the stream. False when the symbol's book is not subscribed.
+   */
+  resyncBook?(symbol: string): boolean;
   close(): Promise<void>;
 }
 
