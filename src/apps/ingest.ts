@@ -1,6 +1,15 @@
+import { VenueBooks, type VenueBooksEvent } from '../book/venue-books.ts';
 import type { Bus } from '../bus/bus.ts';
 import { CANDLE_CHANNEL } from '../bus/bus.ts';
 import { encodeCandleUpdate } from '../bus/candle-message.ts';
+import {
+  BOOK_CHANNEL,
+  encodeBookSnapshot,
+  encodeTicker,
+  encodeTrades,
+  TICKER_CHANNEL,
+  TRADES_CHANNEL,
+} from '../bus/market-message.ts';
 import { CandleEngine } from '../candles/candle-engine.ts';
 import { UpdateCoalescer } from '../candles/update-coalescer.ts';
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
@@ -10,11 +19,15 @@ import type { Trade } from '../domain/trade.ts';
 import { TradeDedupe, type SeqGap } from '../feed/trade-dedupe.ts';
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { MarketStream, StreamStatus, VenueAdapter, VenueCandle } from '../venues/venue.ts';
+import type { Ticker } from '../domain/ticker.ts';
+import type { MarketStream, StreamEvent, StreamStatus, VenueAdapter, VenueCandle } from '../venues/venue.ts';
 
 export interface IngestOptions {
   readonly adapter: VenueAdapter;
+  /** Instruments whose trades, ticker and book this venue serves. */
   readonly symbols: readonly string[];
+  /** The subset whose candles this venue builds (history, live bars, backfill); default all of `symbols`. */
+  readonly candleSymbols?: readonly string[];
   readonly store: CandleStore;
   readonly bus: Bus;
   readonly logger: Logger;
@@ -31,15 +44,22 @@ export interface IngestOptions {
 /** Per-instrument state of the ingest. */
 interface Instrument {
   readonly symbol: string;
-  readonly engine: CandleEngine;
+  /** Present when this venue builds the instrument's candles. */
+  readonly engine: CandleEngine | null;
   readonly dedupe: TradeDedupe;
   /** Trades held back while history or a backfill is being applied, so that they are applied in order. */
   held: Trade[] | null;
-  /** Gaps in the trade sequence waiting for a REST backfill. */
-  readonly pendingGaps: SeqGap[];
+  /** Missed trades waiting for a REST backfill: a hole in the sequence, or everything since a time. */
+  readonly pendingGaps: MissedTrades[];
+  /** Exchange time of the newest trade applied; a time-based backfill starts there. */
+  lastTradeTime: number | null;
+  /** Trades accepted since the last flush, published as one batch. */
+  tradeBatch: Trade[];
   backfilling: boolean;
   klineMismatches: number;
 }
+
+type MissedTrades = SeqGap | { readonly since: number };
 
 export interface IngestStats {
   readonly venue: string;
@@ -48,7 +68,11 @@ export interface IngestStats {
   readonly backfills: number;
   readonly backfilledTrades: number;
   readonly klineMismatches: number;
-  readonly instruments: Record<string, ReturnType<CandleEngine['stats']> & ReturnType<TradeDedupe['stats']>>;
+  readonly instruments: Record<
+    string,
+    Partial<ReturnType<CandleEngine['stats']>> & ReturnType<TradeDedupe['stats']>
+  >;
+  readonly books: ReturnType<VenueBooks['stats']>;
 }
 
 /**
@@ -73,24 +97,43 @@ export class VenueIngest {
   private backfilledTrades = 0;
   private readonly now: () => number;
 
+  private readonly books: VenueBooks;
+
   constructor(private readonly options: IngestOptions) {
     this.now = options.now ?? Date.now;
+    const { adapter } = options;
+    const candleSymbols = new Set(options.candleSymbols ?? options.symbols);
     for (const symbol of options.symbols) {
       this.instruments.set(symbol, {
         symbol,
-        engine: new CandleEngine({
-          symbol,
-          venues: [options.adapter.venue],
-          closeGraceMs: options.closeGraceMs,
-          onUpdate: (u) => this.coalescer.add(u),
-        }),
-        dedupe: new TradeDedupe({ contiguousSeq: true }),
+        engine: candleSymbols.has(symbol)
+          ? new CandleEngine({
+              symbol,
+              venues: [adapter.venue],
+              closeGraceMs: options.closeGraceMs,
+              onUpdate: (u) => this.coalescer.add(u),
+            })
+          : null,
+        dedupe: new TradeDedupe({ contiguousSeq: adapter.contiguousTradeSeq ?? true }),
         held: [],
         pendingGaps: [],
         backfilling: false,
         klineMismatches: 0,
+        lastTradeTime: null,
+        tradeBatch: [],
       });
     }
+    const fetchSnapshot = adapter.rest.fetchBookSnapshot?.bind(adapter.rest);
+    this.books = new VenueBooks({
+      venue: adapter.venue,
+      rules: adapter.bookRules,
+      ...(fetchSnapshot ? { fetchSnapshot } : {}),
+      ...(adapter.bookRules.snapshotSource === 'stream'
+        ? { resubscribe: (symbol: string) => void this.stream?.resyncBook?.(symbol) }
+        : {}),
+      publish: (snapshot) => this.options.bus.publish(BOOK_CHANNEL, encodeBookSnapshot(snapshot)),
+      onEvent: (event) => this.onBookEvent(event),
+    });
   }
 
   /** Opens the stream, loads history for every instrument, then goes live. Resolves once live. */
@@ -98,12 +141,23 @@ export class VenueIngest {
     const { adapter, logger } = this.options;
     // The stream opens first and its trades are held, so that nothing between the REST history and the first
     // live trade is missed; the dedupe drops the overlap.
-    this.stream = adapter.openMarketStream(this.options.symbols, {
-      trade: (t) => this.onTrade(t),
-      candle: (c) => this.onVenueCandle(c),
-      status: (s) => this.onStatus(s),
-    });
-    await Promise.all([...this.instruments.values()].map((inst) => this.loadHistoryUntilDone(inst)));
+    this.stream = adapter.openMarketStream(
+      this.options.symbols,
+      {
+        trade: (t) => this.onTrade(t),
+        candle: (c) => this.onVenueCandle(c),
+        ticker: (t) => this.onTicker(t),
+        book: (u) => this.books.apply(u),
+        status: (s) => this.onStatus(s),
+        event: (e) => this.onStreamEvent(e),
+      },
+      { channels: ['trades', 'candles', 'ticker', 'book'] },
+    );
+    await Promise.all(
+      [...this.instruments.values()].map((inst) =>
+        inst.engine ? this.loadHistoryUntilDone(inst, inst.engine) : this.goLiveWithoutHistory(inst),
+      ),
+    );
     if (this.closed) return;
     this.publishTimer = setInterval(() => void this.flush(), this.options.publishEveryMs ?? 100);
     this.clockTimer = setInterval(() => this.tick(), this.options.clockEveryMs ?? 250);
@@ -115,10 +169,10 @@ export class VenueIngest {
    * History is what makes `initial` useful, so a venue that does not answer at start is asked again (with a
    * capped backoff) rather than going live without it; the gateway already serves health meanwhile.
    */
-  private async loadHistoryUntilDone(inst: Instrument): Promise<void> {
+  private async loadHistoryUntilDone(inst: Instrument, engine: CandleEngine): Promise<void> {
     for (let attempt = 1; !this.closed; attempt++) {
       try {
-        await this.loadHistory(inst);
+        await this.loadHistory(inst, engine);
         return;
       } catch (err) {
         const delayMs = Math.min(30_000, 1000 * 2 ** Math.min(attempt - 1, 5));
@@ -131,7 +185,14 @@ export class VenueIngest {
     }
   }
 
-  private async loadHistory(inst: Instrument): Promise<void> {
+  /** An instrument without candles here only relays trades: nothing to load, release what was held. */
+  private async goLiveWithoutHistory(inst: Instrument): Promise<void> {
+    const held = inst.held ?? [];
+    inst.held = null;
+    for (const t of held) this.apply(inst, t);
+  }
+
+  private async loadHistory(inst: Instrument, engine: CandleEngine): Promise<void> {
     const { adapter, logger, historyBars, store } = this.options;
     const now = this.now();
     const liveMinute = bucketStart('1m', now);
@@ -166,9 +227,9 @@ export class VenueIngest {
     for (const [interval, bars] of higher) pushClosed(seeded, inst.symbol, interval, bars, adapter.venue);
     await store.write(seeded);
 
-    inst.engine.seed('1m', closedMinutes);
-    for (const [interval, bars] of higher) inst.engine.seed(interval, bars);
-    inst.engine.resume(liveMinute);
+    engine.seed('1m', closedMinutes);
+    for (const [interval, bars] of higher) engine.seed(interval, bars);
+    engine.resume(liveMinute);
     const first = recent[0];
     if (first?.seq !== undefined) inst.dedupe.resumeAfter(first.seq - 1);
     for (const t of recent) this.apply(inst, t);
@@ -192,12 +253,75 @@ export class VenueIngest {
     const inst = this.instruments.get(trade.symbol);
     if (!inst) return;
     if (inst.held) inst.held.push(trade);
-    else this.apply(inst, trade);
+    else this.apply(inst, trade, (gap) => this.onGap(inst, gap));
   }
 
-  private apply(inst: Instrument, trade: Trade): void {
-    if (!inst.dedupe.accept(trade, (gap) => this.onGap(inst, gap))) return;
-    inst.engine.addTrade(trade);
+  /** Applies a new trade (live or backfilled) to the candles and queues it for the trades channel. */
+  private apply(inst: Instrument, trade: Trade, onGap?: (gap: SeqGap) => void): boolean {
+    if (!inst.dedupe.accept(trade, onGap)) return false;
+    inst.engine?.addTrade(trade);
+    if (inst.lastTradeTime === null || trade.time > inst.lastTradeTime) inst.lastTradeTime = trade.time;
+    inst.tradeBatch.push(trade);
+    return true;
+  }
+
+  private onTicker(ticker: Ticker): void {
+    if (!this.instruments.has(ticker.symbol)) return;
+    this.options.bus.publish(TICKER_CHANNEL, encodeTicker(ticker));
+  }
+
+  private onStreamEvent(event: StreamEvent): void {
+    const { logger, adapter } = this.options;
+    const venue = adapter.venue;
+    switch (event.kind) {
+      case 'book-gap':
+        logger.warn({ venue, symbol: event.symbol, detail: event.detail }, 'book messages lost; rebuilding');
+        this.books.gap(event.symbol, event.detail);
+        break;
+      case 'gap':
+        // Live data stopped for a while on a socket that stayed open (or while polling): fetch what traded.
+        logger.warn(
+          { venue, from: event.from, to: event.to, reason: event.reason },
+          'stream gap; backfilling',
+        );
+        for (const inst of this.instruments.values()) this.queueBackfillSinceLast(inst);
+        break;
+      case 'stale':
+        logger.warn({ venue, symbol: event.symbol, silentMs: event.silentMs }, 'symbol stale');
+        break;
+      case 'fresh':
+        logger.info({ venue, symbol: event.symbol }, 'symbol fresh again');
+        break;
+      case 'mode':
+        logger.warn({ venue, mode: event.mode, reason: event.reason }, 'stream mode');
+        break;
+      case 'rejected':
+        logger.error({ venue, message: event.message }, 'venue refused a subscription');
+        break;
+      case 'recycle':
+        logger.info({ venue, reason: event.reason }, 'connection recycled');
+        break;
+    }
+  }
+
+  private onBookEvent(event: VenueBooksEvent): void {
+    const { logger } = this.options;
+    if (event.type === 'resync') logger.warn({ ...event }, 'book resync');
+    else if (event.type === 'snapshot-failed') logger.warn({ ...event }, 'book snapshot failed');
+    else logger.debug({ ...event }, 'book synced');
+  }
+
+  /** Queues a backfill of everything after the newest trade we hold, by sequence where the venue allows it. */
+  private queueBackfillSinceLast(inst: Instrument): void {
+    const after = inst.dedupe.highestSeq;
+    if (this.options.adapter.contiguousTradeSeq !== false && after !== undefined) {
+      inst.pendingGaps.push({ from: after + 1, to: Number.MAX_SAFE_INTEGER });
+    } else if (inst.lastTradeTime !== null) {
+      inst.pendingGaps.push({ since: inst.lastTradeTime });
+    } else {
+      return;
+    }
+    void this.backfill(inst);
   }
 
   private onGap(inst: Instrument, gap: SeqGap): void {
@@ -216,11 +340,7 @@ export class VenueIngest {
       if (this.wasDisconnected) {
         this.wasDisconnected = false;
         // Whatever traded while we were away is fetched over REST before the clock moves on.
-        for (const inst of this.instruments.values()) {
-          const after = inst.dedupe.highestSeq;
-          if (after !== undefined) inst.pendingGaps.push({ from: after + 1, to: Number.MAX_SAFE_INTEGER });
-          void this.backfill(inst);
-        }
+        for (const inst of this.instruments.values()) this.queueBackfillSinceLast(inst);
       }
     } else if (status.kind === 'disconnected') {
       this.connected = false;
@@ -239,15 +359,13 @@ export class VenueIngest {
     const { adapter, logger } = this.options;
     try {
       while (inst.pendingGaps.length > 0 && !this.closed) {
-        const gap = inst.pendingGaps.shift() as SeqGap;
-        const trades = await this.fetchRange(inst.symbol, gap);
+        const gap = inst.pendingGaps.shift() as MissedTrades;
+        const trades =
+          'since' in gap
+            ? await adapter.rest.fetchTrades(inst.symbol, { startTime: gap.since, endTime: this.now() })
+            : await this.fetchRange(inst.symbol, gap);
         let applied = 0;
-        for (const t of trades) {
-          if (inst.dedupe.accept(t)) {
-            inst.engine.addTrade(t);
-            applied++;
-          }
-        }
+        for (const t of trades) if (this.apply(inst, t)) applied++;
         this.backfills++;
         this.backfilledTrades += applied;
         logger.info({ venue: adapter.venue, symbol: inst.symbol, gap, applied }, 'backfill done');
@@ -284,7 +402,7 @@ export class VenueIngest {
     if (!candle.closed || candle.interval !== '1m') return;
     const inst = this.instruments.get(candle.symbol);
     if (!inst || inst.held) return;
-    const ours = inst.engine.history('1m', 3).find((b) => b.time === candle.bar.time);
+    const ours = inst.engine?.history('1m', 3).find((b) => b.time === candle.bar.time);
     if (!ours || sameBar(ours, candle.bar)) return;
     inst.klineMismatches++;
     this.options.logger.warn(
@@ -297,12 +415,20 @@ export class VenueIngest {
     if (!this.connected) return;
     const now = this.now();
     for (const inst of this.instruments.values()) {
-      if (!inst.held) inst.engine.advance(now);
+      if (!inst.held) inst.engine?.advance(now);
     }
   }
 
   /** Writes the changed bars to the store, then publishes them; one flush at a time, in order. */
   flush(): Promise<void> {
+    for (const inst of this.instruments.values()) {
+      if (inst.tradeBatch.length === 0) continue;
+      this.options.bus.publish(
+        TRADES_CHANNEL,
+        encodeTrades(this.options.adapter.venue, inst.symbol, inst.tradeBatch),
+      );
+      inst.tradeBatch = [];
+    }
     this.flushing = this.flushing.then(async () => {
       const batch = this.coalescer.flush();
       if (batch.length === 0) return;
@@ -321,8 +447,8 @@ export class VenueIngest {
     let oneMinute = 0;
     let mismatches = 0;
     for (const inst of this.instruments.values()) {
-      const e = inst.engine.stats();
-      oneMinute += e.oneMinuteCandles;
+      const e = inst.engine?.stats();
+      oneMinute += e?.oneMinuteCandles ?? 0;
       mismatches += inst.klineMismatches;
       instruments[inst.symbol] = { ...e, ...inst.dedupe.stats() };
     }
@@ -334,6 +460,7 @@ export class VenueIngest {
       backfilledTrades: this.backfilledTrades,
       klineMismatches: mismatches,
       instruments,
+      books: this.books.stats(),
     };
   }
 
@@ -345,6 +472,7 @@ export class VenueIngest {
     this.closed = true;
     if (this.publishTimer) clearInterval(this.publishTimer);
     if (this.clockTimer) clearInterval(this.clockTimer);
+    this.books.close();
     await this.stream?.close();
     await this.flush();
   }

@@ -2,6 +2,7 @@ import { MemoryBus } from '../bus/memory-bus.ts';
 import type { Config } from '../config/config.ts';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import { MemoryCandleStore } from '../store/memory-candle-store.ts';
+import type { VenueId } from '../domain/instrument.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createVenueAdapter } from '../venues/registry.ts';
 import { VenueIngest } from './ingest.ts';
@@ -23,11 +24,30 @@ export async function startAll(
 ): Promise<RunningSystem> {
   const bus = new MemoryBus();
   const store = new MemoryCandleStore(config.candles.memoryBars);
-  const ingests = config.venues.map(
-    (venue) =>
+  const adapters = config.venues.map((venue) =>
+    createVenueAdapter(venue, config.urls[venue], logger, deps.now),
+  );
+  // Each symbol's candles come from the first configured venue that lists it; every venue that lists a symbol
+  // serves its trades, ticker and book.
+  const candleVenue = new Map<string, VenueId>();
+  for (const adapter of adapters) {
+    for (const symbol of config.symbols) {
+      if (!candleVenue.has(symbol) && (adapter.supportsSymbol?.(symbol) ?? true))
+        candleVenue.set(symbol, adapter.venue);
+    }
+  }
+  for (const symbol of config.symbols) {
+    if (!candleVenue.has(symbol))
+      logger.warn({ symbol, venues: config.venues }, 'no configured venue lists this symbol');
+  }
+  const ingests = adapters.flatMap((adapter) => {
+    const symbols = config.symbols.filter((s) => adapter.supportsSymbol?.(s) ?? true);
+    if (symbols.length === 0) return [];
+    return [
       new VenueIngest({
-        adapter: createVenueAdapter(venue, config.urls[venue], logger, deps.now),
-        symbols: config.symbols,
+        adapter,
+        symbols,
+        candleSymbols: symbols.filter((s) => candleVenue.get(s) === adapter.venue),
         store,
         bus,
         logger,
@@ -35,7 +55,8 @@ export async function startAll(
         historyBars: config.candles.historyBars,
         ...(deps.now ? { now: deps.now } : {}),
       }),
-  );
+    ];
+  });
   const gateway = await startGateway({
     config,
     bus,

@@ -1,3 +1,4 @@
+import { isBitgetSymbol } from './symbols.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter } from '../venue.ts';
@@ -55,6 +56,10 @@ export function createBitgetAdapter(options: BitgetAdapterOptions): VenueAdapter
     venue: 'bitget',
     rest,
     bookRules: BITGET_BOOK_RULES,
+    // Trade ids only increase; a jump is not a hole.
+    contiguousTradeSeq: false,
+    // Spot and USDT-margined perpetuals; nothing is quoted in plain USD.
+    supportsSymbol: (symbol) => isBitgetSymbol(symbol) && !symbol.endsWith('/USD'),
     openMarketStream(symbols, handlers, open) {
       return openBitgetMarketStream(symbols, handlers, {
         ...streamOptions,

@@ -1,3 +1,4 @@
+import { isCanonicalSymbol } from '../../domain/instrument.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter } from '../venue.ts';
@@ -57,6 +58,8 @@ export function createOkxAdapter(options: OkxAdapterOptions): OkxAdapter {
     rest,
     bookRules: OKX_BOOK_RULES,
     contiguousTradeSeq: false,
+    // Spot pairs; OKX's USD-quoted instruments are derivatives, which this adapter does not map.
+    supportsSymbol: (symbol) => isCanonicalSymbol(symbol) && !symbol.endsWith('/USD'),
     openMarketStream(symbols, handlers, streamOpts) {
       return openOkxMarketStream(symbols, handlers, { ...streamOptions, rest }, streamOpts?.channels);
     },
