@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
+import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { startSimulator, simulatorBanner } from '../sim/simulator.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { runAggregate } from './aggregate-command.ts';
@@ -89,22 +90,27 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** `tickwire demo`: the simulator on a free loopback port, and `all` pointed at it. */
 async function runDemo(config: Config, logger: Logger, seed: number): Promise<number> {
-  const sim = await startSimulator({
-    port: 0,
-    seed,
-    symbols: config.symbols,
-    logger: logger.child({ role: 'sim' }),
-  });
-  const urls = { ...config.urls, binance: sim.urls.binance };
-  const demoConfig: Config = Object.freeze({ ...config, urls: Object.freeze(urls) });
+  // The demo shows every simulated venue unless VENUES says otherwise, and gives dYdX (USD-quoted perpetuals)
+  // the USD counterpart of each configured pair.
+  const venues = process.env['VENUES'] ? config.venues : [...VENUES];
+  const usd = config.symbols.map((s) => s.replace(/\/USD[TC]$/, '/USD'));
+  const symbols = [...new Set([...config.symbols, ...(venues.includes('dydx') ? usd : [])])];
+  const sim = await startSimulator({ port: 0, seed, symbols, logger: logger.child({ role: 'sim' }) });
+  const urls = { ...config.urls };
+  for (const venue of VENUES) {
+    const simUrls = (sim.urls as Partial<Record<VenueId, { wsUrl: string; restUrl: string }>>)[venue];
+    if (simUrls) urls[venue] = simUrls;
+  }
+  const demoConfig: Config = Object.freeze({ ...config, venues, symbols, urls: Object.freeze(urls) });
   const system = await startAll(demoConfig, logger);
   const http = httpUrl(system.gateway.url);
   process.stdout.write(
     [
-      'Tickwire demo is running on simulated exchanges (no internet needed).',
-      `  WebSocket API:  ${system.gateway.url}   (subscribe: {"type":"subscribe","symbol":"${config.symbols[0]}","interval":"1m"})`,
+      `Tickwire demo is running on simulated exchanges (${venues.join(', ')}; no internet needed).`,
+      `  WebSocket API:  ${system.gateway.url}   (subscribe: {"type":"subscribe","symbol":"${symbols[0]}","interval":"1m"})`,
       `  Health:         ${http}/health   ${http}/health/ws-stats`,
-      `  Simulator:      ${sim.urls.binance.restUrl}`,
+      `  Instruments:    ${symbols.join(', ')}`,
+      `  Simulator:      http://127.0.0.1:${sim.port}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

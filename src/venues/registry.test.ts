@@ -1,31 +1,39 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TickwireError } from '../domain/errors.ts';
+import { VENUES } from '../domain/instrument.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { BinanceRest } from './binance/rest.ts';
-import { createVenueAdapter, supportedVenues, VENUE_FACTORIES } from './registry.ts';
+import { createVenueAdapter, supportedVenues } from './registry.ts';
+
+const urls = { wsUrl: 'ws://127.0.0.1:1/x', restUrl: 'http://127.0.0.1:1/x' };
 
 describe('venue registry', () => {
-  it('creates the Binance adapter from the configured URLs', () => {
-    const adapter = createVenueAdapter(
-      'binance',
-      { wsUrl: 'ws://127.0.0.1:1/binance', restUrl: 'http://127.0.0.1:1/binance' },
-      silentLogger(),
-    );
-    assert.equal(adapter.venue, 'binance');
-    assert.ok(adapter.rest instanceof BinanceRest);
-    assert.equal(typeof adapter.openMarketStream, 'function');
-    assert.deepEqual(supportedVenues(), ['binance']);
-    assert.equal(VENUE_FACTORIES.okx, undefined);
+  it('has an adapter for every venue of the domain', () => {
+    assert.deepEqual([...supportedVenues()].sort(), [...VENUES].sort());
+    for (const venue of VENUES) {
+      const adapter = createVenueAdapter(venue, urls, silentLogger());
+      assert.equal(adapter.venue, venue);
+      assert.equal(typeof adapter.openMarketStream, 'function');
+      assert.ok(adapter.bookRules);
+    }
+    assert.ok(createVenueAdapter('binance', urls, silentLogger()).rest instanceof BinanceRest);
   });
 
-  it('names the supported venues when asked for one without an adapter', () => {
-    assert.throws(
-      () => createVenueAdapter('okx', { wsUrl: 'ws://x', restUrl: 'http://x' }, silentLogger()),
-      (e: unknown) =>
-        e instanceof TickwireError &&
-        e.code === 'CONFIG_INVALID' &&
-        /okx.*supported: binance/.test(e.message),
+  it('says which symbols each venue lists: USD-quoted perpetuals only on dYdX', () => {
+    const lists = (venue: (typeof VENUES)[number], symbol: string): boolean =>
+      createVenueAdapter(venue, urls, silentLogger()).supportsSymbol?.(symbol) ?? true;
+    for (const venue of ['binance', 'okx', 'bitget'] as const) {
+      assert.equal(lists(venue, 'BTC/USDT'), true, venue);
+      assert.equal(lists(venue, 'BTC/USD'), false, venue);
+    }
+    assert.equal(lists('dydx', 'BTC/USD'), true);
+    assert.equal(lists('dydx', 'BTC/USDT'), false);
+  });
+
+  it('marks which venues number trades without holes', () => {
+    const contiguous = VENUES.filter(
+      (v) => createVenueAdapter(v, urls, silentLogger()).contiguousTradeSeq !== false,
     );
+    assert.deepEqual(contiguous, ['binance']);
   });
 });

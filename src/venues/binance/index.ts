@@ -1,3 +1,4 @@
+import { isCanonicalSymbol } from '../../domain/instrument.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MarketStream, MarketStreamHandlers, MarketStreamOptions, VenueAdapter } from '../venue.ts';
@@ -46,6 +47,10 @@ export function createBinanceAdapter(
     venue: 'binance',
     rest,
     bookRules: BINANCE_BOOK_RULES,
+    // Aggregate trade ids run without holes: a jump is a gap to backfill.
+    contiguousTradeSeq: true,
+    // Binance spot quotes in stablecoins and crypto, never in plain USD.
+    supportsSymbol: (symbol) => isCanonicalSymbol(symbol) && !symbol.endsWith('/USD'),
     openMarketStream(
       symbols: readonly string[],
       handlers: MarketStreamHandlers,

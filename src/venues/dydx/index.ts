@@ -1,3 +1,4 @@
+import { isCanonicalSymbol } from '../../domain/instrument.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter } from '../venue.ts';
@@ -50,6 +51,10 @@ export function createDydxAdapter(options: DydxAdapterOptions): DydxAdapter {
     venue: 'dydx',
     rest,
     bookRules: DYDX_BOOK_RULES,
+    // Trade ids are hex and unordered: no sequence, dedupe by id.
+    contiguousTradeSeq: false,
+    // dYdX v4 lists USD-quoted perpetuals only ("BTC/USD").
+    supportsSymbol: (symbol) => isCanonicalSymbol(symbol) && symbol.endsWith('/USD'),
     openMarketStream(symbols, handlers, streamOpts) {
       return openDydxMarketStream(symbols, handlers, { ...streamOptions, rest }, streamOpts?.channels);
     },
