@@ -81,8 +81,8 @@ export class ManualClock {
   }
 }
 
-/** Resolves once `condition()` holds, polling every 10 ms; rejects after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Resolves once `condition()` holds, polling every 10 ms; rejects after `timeoutMs` (generous: CI machines are loaded). */
+export async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
