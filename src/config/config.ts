@@ -72,7 +72,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
   port: 7000,
   host: '0.0.0.0',
   symbols: ['BTC/USDT'],
-  venues: ['binance'],
+  venues: ['binance', 'okx', 'bitget', 'dydx'],
   urls: DEFAULT_URLS,
   logLevel: 'info',
   candles: { closeGraceMs: 2000, historyBars: 1000, memoryBars: 5000 },

@@ -112,6 +112,7 @@ async function startSystem(msBeforeBoundary: number): Promise<Running> {
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',
+    venues: ['binance'],
     urls: { ...DEFAULT_CONFIG.urls, binance: sim.urls.binance },
     candles: { ...DEFAULT_CONFIG.candles, closeGraceMs: 500 },
     gateway: { ...DEFAULT_CONFIG.gateway, throttleMs: 200 },
