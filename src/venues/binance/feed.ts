@@ -195,6 +195,8 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
       },
       silenceTimeoutMs: options.silenceTimeoutMs ?? 60_000,
       ...(options.staleSymbolMs !== undefined ? { staleSymbolMs: options.staleSymbolMs } : {}),
+      // Klines push every 2 s and tickers every 1 s whether or not anything trades: total silence means dead data.
+      recycleWhenAllStale: this.channels.has('candles') || this.channels.has('ticker'),
       ...(options.fallback ? { fallback: options.fallback } : {}),
       ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
       ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),

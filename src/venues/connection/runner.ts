@@ -132,6 +132,12 @@ export interface ConnectionRunnerOptions {
   readonly silenceTimeoutMs?: number;
   /** A symbol with no data for this long on a live connection is reported stale. Default 60 s; 0 disables. */
   readonly staleSymbolMs?: number;
+  /**
+   * Recycle a connection on which every symbol has been silent for `staleSymbolMs` while heartbeats still flow.
+   * Right for venues whose channels push periodically (klines, tickers); wrong for trade-only feeds of quiet
+   * markets. Default false.
+   */
+  readonly recycleWhenAllStale?: boolean;
   readonly fallback?: FallbackOptions;
   /** First delay before resending a refused subscription; doubles per refusal up to the backoff cap. Default 1 s. */
   readonly resubscribeDelayMs?: number;
@@ -175,6 +181,7 @@ export class ConnectionRunner {
   private readonly maxMs: number;
   private readonly silenceTimeoutMs: number;
   private readonly staleSymbolMs: number;
+  private readonly recycleWhenAllStale: boolean;
   private readonly fallbackAfter: number;
   private readonly pollIntervalMs: number;
   private readonly pricePollIntervalMs: number;
@@ -261,6 +268,7 @@ export class ConnectionRunner {
     this.maxMs = Math.max(this.initialMs, positive(options.backoff?.maxMs, 16_000, 'backoff.maxMs'));
     this.silenceTimeoutMs = positive(options.silenceTimeoutMs, 30_000, 'silenceTimeoutMs');
     this.staleSymbolMs = nonNegative(options.staleSymbolMs, 60_000, 'staleSymbolMs');
+    this.recycleWhenAllStale = options.recycleWhenAllStale ?? false;
     this.fallbackAfter = nonNegative(options.fallback?.afterFailures, 5, 'fallback.afterFailures');
     this.pollIntervalMs = positive(options.fallback?.pollIntervalMs, 15_000, 'fallback.pollIntervalMs');
     this.pricePollIntervalMs = nonNegative(
@@ -735,15 +743,23 @@ export class ConnectionRunner {
   private checkStale(): void {
     if (!this.open) return;
     const now = performance.now();
-    for (const symbol of this.protocol.symbols()) {
-      if (this.staleSymbols.has(symbol)) continue;
+    const symbols = this.protocol.symbols();
+    let silentOnThisConnection = 0;
+    for (const symbol of symbols) {
       const last = this.lastDataBySymbol.get(symbol) ?? now;
       const silentMs = Math.round(now - last);
       if (silentMs < this.staleSymbolMs) continue;
+      silentOnThisConnection++;
+      if (this.staleSymbols.has(symbol)) continue;
       this.staleSymbols.add(symbol);
       this.staleEvents++;
       this.logger.warn({ venue: this.protocol.venue, symbol, silentMs }, 'symbol stale on a live connection');
       this.emitEvent({ kind: 'stale', at: this.now(), symbol, silentMs });
+    }
+    // The window restarts with each connection, so a replacement gets its full chance before it is judged.
+    if (this.recycleWhenAllStale && symbols.length > 0 && silentOnThisConnection === symbols.length) {
+      this.noteError(`every symbol silent for ${this.staleSymbolMs} ms`);
+      this.recycleNow(`no data for any symbol in ${this.staleSymbolMs} ms`, this.healthy);
     }
   }
 
