@@ -20,7 +20,14 @@ import { TradeDedupe, type SeqGap } from '../feed/trade-dedupe.ts';
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Ticker } from '../domain/ticker.ts';
-import type { MarketStream, StreamEvent, StreamStatus, VenueAdapter, VenueCandle } from '../venues/venue.ts';
+import type {
+  ConnectionStatus,
+  MarketStream,
+  StreamEvent,
+  StreamStatus,
+  VenueAdapter,
+  VenueCandle,
+} from '../venues/venue.ts';
 
 export interface IngestOptions {
   readonly adapter: VenueAdapter;
@@ -73,6 +80,8 @@ export interface IngestStats {
     Partial<ReturnType<CandleEngine['stats']>> & ReturnType<TradeDedupe['stats']>
   >;
   readonly books: ReturnType<VenueBooks['stats']>;
+  /** The connection's status (connected, is_healthy, ws_url, subscriptions, reconnect_count, last_heartbeat…). */
+  readonly connection: ConnectionStatus | null;
 }
 
 /**
@@ -461,6 +470,7 @@ export class VenueIngest {
       klineMismatches: mismatches,
       instruments,
       books: this.books.stats(),
+      connection: this.stream?.stats().status ?? null,
     };
   }
 

@@ -1,0 +1,199 @@
+/**
+ * Venue faults end to end: the simulator injects each fault into a running system (Binance builds the candles,
+ * OKX serves a checksummed book). For each one the system recovers by itself, the error shows in the connection
+ * status and the logs, and the candles a client ends up with have no bar missing or doubled and equal the venue's.
+ */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import type { VenueIngest } from '../../src/apps/ingest.ts';
+import { startAll } from '../../src/apps/run-all.ts';
+import { configSchema, DEFAULT_CONFIG } from '../../src/config/config.ts';
+import { startSimulator } from '../../src/sim/simulator.ts';
+import { getJson } from '../../src/sim/test-kit.ts';
+
+const MINUTE = 60_000;
+
+interface WireBar {
+  time: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  quoteVolume: number;
+  trades: number;
+  closed: boolean;
+}
+interface Message {
+  type: string;
+  interval?: string;
+  channel?: string;
+  bars?: WireBar[];
+  bar?: WireBar;
+}
+type Kline = [number, string, string, string, string, string, number, string, number, string, string, string];
+
+async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The seed document's chart rule (replace by time, else append), revisions included. */
+function chart(messages: readonly Message[]): WireBar[] {
+  let bars: WireBar[] = [];
+  for (const m of messages) {
+    if (m.interval !== '1m') continue;
+    if (m.type === 'initial') bars = [...(m.bars ?? [])];
+    else if ((m.type === 'update' || m.type === 'revision') && m.bar) {
+      const at = bars.findIndex((b) => b.time === m.bar?.time);
+      if (at >= 0) bars[at] = m.bar;
+      else bars.push(m.bar);
+    }
+  }
+  return bars;
+}
+
+describe('venue faults, end to end', () => {
+  it('recovers from every injected fault with a continuous, exact candle stream and visible errors', async (t) => {
+    const logs: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of String(chunk).split('\n'))
+          if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = pino({ level: 'info' }, sink);
+    const logged = (msg: string): boolean => logs.some((l) => l['msg'] === msg);
+
+    // A minute ends about 40 s after the start, after the faults below have run.
+    const real = Date.now();
+    const offset = Math.ceil((real + 40_000) / MINUTE) * MINUTE - 40_000 - real;
+    const now = (): number => Date.now() + offset;
+    const sim = await startSimulator({
+      symbols: ['BTC/USDT'],
+      seed: 5,
+      historyDays: 8,
+      tradesPerSecond: 10,
+      now,
+    });
+    t.after(() => sim.close());
+    const config = configSchema.parse({
+      ...DEFAULT_CONFIG,
+      port: 0,
+      host: '127.0.0.1',
+      venues: ['binance', 'okx'],
+      urls: { ...DEFAULT_CONFIG.urls, binance: sim.urls.binance, okx: sim.urls.okx },
+      candles: { ...DEFAULT_CONFIG.candles, closeGraceMs: 500 },
+      gateway: { ...DEFAULT_CONFIG.gateway, throttleMs: 200 },
+    });
+    const system = await startAll(config, logger, { now });
+    t.after(() => system.close());
+    const [binance, okx] = system.ingests as [VenueIngest, VenueIngest];
+    assert.equal(binance.stats().venue, 'binance');
+    assert.equal(okx.stats().venue, 'okx');
+
+    const ws = new WebSocket(system.gateway.url);
+    const messages: Message[] = [];
+    ws.on('message', (d) => messages.push(JSON.parse(String(d)) as Message));
+    await new Promise((resolve) => ws.once('open', resolve));
+    t.after(() => ws.close());
+    ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 20 }));
+    ws.send(
+      JSON.stringify({ type: 'subscribe', channel: 'book', venue: 'okx', symbol: 'BTC/USDT', depth: 5 }),
+    );
+    await until(() => messages.some((m) => m.type === 'initial'), 10_000, 'initial');
+    await until(() => messages.some((m) => m.type === 'book'), 10_000, 'a book from OKX');
+    const startMinute = Math.floor(now() / MINUTE) * MINUTE;
+
+    // Malformed frames: counted, logged once, the stream goes on.
+    sim.faults.malformedFrames('binance', 3);
+    await until(
+      () => (binance.stats().connection?.malformed_frames ?? 0) >= 3,
+      10_000,
+      'malformed frames counted',
+    );
+
+    // The venue's periodic recycle (serverShutdown, then close): reconnect and resubscribe.
+    const reconnects = binance.stats().connection?.reconnect_count ?? 0;
+    sim.faults.forceRecycle('binance');
+    await until(
+      () => (binance.stats().connection?.reconnect_count ?? 0) > reconnects,
+      15_000,
+      'recycle reconnect',
+    );
+    await until(() => binance.stats().connection?.is_healthy === true, 15_000, 'healthy after recycle');
+
+    // A drop while the REST API answers 429 twice: the backfill waits out Retry-After and completes.
+    const backfills = binance.stats().backfills;
+    sim.faults.restFailures({ status: 429, count: 2, retryAfterSec: 1 }, 'binance');
+    sim.faults.dropConnections('binance');
+    await until(() => binance.stats().backfills > backfills, 20_000, 'backfill after 429s');
+    assert.ok(logged('stream disconnected; bars held open'));
+
+    // A refused subscription on OKX after a drop: visible, retried, healthy again.
+    sim.faults.rejectSubscriptions('okx', 1);
+    sim.faults.dropConnections('okx');
+    await until(() => (okx.stats().connection?.rejected_subscriptions ?? 0) >= 1, 15_000, 'refusal counted');
+    assert.ok(logged('venue refused a subscription'));
+    await until(() => okx.stats().connection?.is_healthy === true, 20_000, 'OKX healthy again');
+
+    // A corrupt book checksum: only that book resyncs, and it is served again.
+    sim.faults.corruptChecksum('okx', 'BTC/USDT');
+    await until(
+      () => okx.stats().books.some((b) => (b.resyncs['checksum'] ?? 0) >= 1 && b.state === 'synced'),
+      20_000,
+      'book resync after a bad checksum',
+    );
+    assert.ok(logged('book resync'));
+    const booksBefore = messages.filter((m) => m.type === 'book').length;
+    await until(
+      () => messages.filter((m) => m.type === 'book').length > booksBefore,
+      10_000,
+      'book served again',
+    );
+
+    // Let the minute in progress close, then compare every closed bar with the venue's klines.
+    const lastMinute = Math.floor(now() / MINUTE) * MINUTE;
+    const lastIso = new Date(lastMinute).toISOString();
+    await until(
+      () => chart(messages).some((b) => b.time === lastIso && b.closed),
+      75_000,
+      'the last minute to close',
+    );
+    const reply = await getJson(
+      `${sim.urls.binance.restUrl}/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=60`,
+    );
+    const klines = new Map((reply.body as Kline[]).map((k) => [new Date(k[0]).toISOString(), k]));
+    await until(
+      () =>
+        chart(messages)
+          .filter((b) => b.closed)
+          .every((b) => b.close === Number(klines.get(b.time)?.[4])),
+      5000,
+      'revisions to settle',
+    );
+    const closed = chart(messages).filter((b) => b.closed);
+    const times = closed.map((b) => Date.parse(b.time));
+    assert.ok(times.includes(startMinute), 'covers the whole run');
+    assert.equal(new Set(times).size, times.length, 'no bar twice');
+    for (let i = 1; i < times.length; i++)
+      assert.equal(times[i], (times[i - 1] as number) + MINUTE, 'no bar missing');
+    for (const bar of closed) {
+      const k = klines.get(bar.time);
+      assert.ok(k, `venue has ${bar.time}`);
+      assert.deepEqual(
+        [bar.open, bar.high, bar.low, bar.close, bar.volume, bar.quoteVolume, bar.trades],
+        [Number(k[1]), Number(k[2]), Number(k[3]), Number(k[4]), Number(k[5]), Number(k[7]), k[8]],
+        bar.time,
+      );
+    }
+    assert.deepEqual(binance.stats().instruments['BTC/USDT']?.openGaps, []);
+  });
+});
