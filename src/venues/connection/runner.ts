@@ -427,12 +427,12 @@ export class ConnectionRunner {
       this.connectLimiter.record(performance.now());
     }
     this.connects++;
-    this.url = this.protocol.url();
     this.healthy = false;
     this.dropReason = undefined;
     this.dropImmediately = false;
     let socket: WebSocket;
     try {
+      this.url = this.protocol.url();
       socket = new WebSocket(this.url, {
         handshakeTimeout: this.connectTimeoutMs,
         maxPayload: this.maxPayloadBytes,
