@@ -116,7 +116,12 @@ export type StreamEvent =
    * The stream lost book messages it cannot attribute (dYdX: a jump in the connection-wide message_id); the
    * books of `symbol`, or all books when undefined, must be rebuilt.
    */
-  | { readonly kind: 'book-gap'; readonly at: number; readonly symbol?: string | undefined; readonly detail: string }
+  | {
+      readonly kind: 'book-gap';
+      readonly at: number;
+      readonly symbol?: string | undefined;
+      readonly detail: string;
+    }
   /** The connection is replaced on purpose (venue recycle notice, watchdog, heartbeat timeout). */
   | { readonly kind: 'recycle'; readonly at: number; readonly reason: string };
 
