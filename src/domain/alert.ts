@@ -1,0 +1,85 @@
+import type { VenueId } from './instrument.ts';
+
+/**
+ * System alerts: what an operator or a trader must know about the feed itself (a venue dropped, a failover, a
+ * rebuilt book), as opposed to market data. The ingest side raises them, logs them and publishes them on the bus;
+ * gateways relay them on the `alerts` channel (docs/PROTOCOL.md, "Alerts").
+ */
+
+/** Severities, least to most severe. */
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/**
+ * Kinds of alert. The list grows by appending (never renaming): add the kind here and to the table in
+ * docs/PROTOCOL.md. Clients must ignore kinds they do not know.
+ */
+export const ALERT_KINDS = [
+  /** A source (venue) of an instrument lost its connection. */
+  'source_disconnected',
+  /** A connected source stopped delivering data for an instrument (no update within the staleness limit). */
+  'source_stale',
+  /** A source's latency passed the limit (`maxSourceLatency`). */
+  'source_slow',
+  /** A source that was disconnected, stale or slow is healthy again. */
+  'source_recovered',
+  /** The active source of an instrument changed (failover, or back to the primary); details: from, to, reason. */
+  'failover',
+  /** The active source became unhealthy and no healthy alternative exists. */
+  'failover_failed',
+  /** An order book failed its sequence or checksum rule and is being rebuilt. */
+  'book_resync',
+  /** Missed trades after a gap were fetched from the venue's history and merged. */
+  'backfill_done',
+  /** A backfill could not complete; candles of the range may be incomplete. */
+  'backfill_failed',
+  /** The Redis bus or lock is unreachable. */
+  'redis_down',
+  /** The Redis bus or lock is reachable again. */
+  'redis_recovered',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** Flat details of an alert: JSON scalars only, so that every client can show them as key/value pairs. */
+export type AlertDetails = Readonly<Record<string, string | number | boolean | null>>;
+
+export interface Alert {
+  /** Unique id (publishers use a UUID); lets a client and the gateway recognize a repeated delivery. */
+  readonly id: string;
+  /** When the condition was observed, ms since the epoch (UTC). */
+  readonly time: number;
+  readonly severity: AlertSeverity;
+  readonly kind: AlertKind;
+  /** The venue concerned, when the alert is about one venue. */
+  readonly venue?: VenueId;
+  /** The instrument concerned (canonical BASE/QUOTE), when the alert is about one instrument. */
+  readonly symbol?: string;
+  /** One line for humans. */
+  readonly message: string;
+  readonly details?: AlertDetails;
+}
+
+/** Longest `message`, in characters, and most `details` keys an alert may carry. */
+export const MAX_ALERT_MESSAGE_LENGTH = 1000;
+export const MAX_ALERT_DETAILS = 32;
+
+export function isAlertSeverity(value: unknown): value is AlertSeverity {
+  return typeof value === 'string' && (ALERT_SEVERITIES as readonly string[]).includes(value);
+}
+
+export function isAlertKind(value: unknown): value is AlertKind {
+  return typeof value === 'string' && (ALERT_KINDS as readonly string[]).includes(value);
+}
+
+/** 0 for info, 1 for warning, 2 for critical: `severityRank(a) >= severityRank(min)` is "at least min". */
+export function severityRank(severity: AlertSeverity): number {
+  return ALERT_SEVERITIES.indexOf(severity);
+}
+
+/** What a publisher fills in; `newAlert` adds the id and, when missing, the time. */
+export type AlertInput = Omit<Alert, 'id' | 'time'> & { readonly time?: number };
+
+/** A new alert with a fresh UUID id; `time` defaults to `now()`. */
+export function newAlert(input: AlertInput, now: () => number = Date.now): Alert {
+  return { id: crypto.randomUUID(), ...input, time: input.time ?? now() };
+}
