@@ -11,9 +11,16 @@ export const ERROR_CODES = {
     retryable: false,
     summary: 'initialBars is not an integer within the documented range',
   },
-  INVALID_CHANNEL: { retryable: false, summary: 'channel is not one of candles, trades, ticker, book' },
+  INVALID_CHANNEL: {
+    retryable: false,
+    summary: 'channel is not one of candles, trades, ticker, book, alerts',
+  },
   INVALID_VENUE: { retryable: false, summary: 'venue is missing or not a configured venue' },
   INVALID_DEPTH: { retryable: false, summary: 'book depth is not an integer within the documented range' },
+  INVALID_SEVERITY: {
+    retryable: false,
+    summary: 'minSeverity of an alerts subscribe is not info, warning, critical',
+  },
   TOO_MANY_SUBSCRIPTIONS: {
     retryable: false,
     summary: 'the connection holds the maximum number of subscriptions',

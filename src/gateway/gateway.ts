@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CANDLE_CHANNEL, type Bus } from '../bus/bus.ts';
+import { ALERT_CHANNEL, decodeAlert } from '../bus/alert-message.ts';
 import { decodeCandleUpdate } from '../bus/candle-message.ts';
 import {
   BOOK_CHANNEL,
@@ -22,6 +23,7 @@ import {
   rateLimitedText,
   tooManySubscriptionsText,
   type ProtocolRules,
+  type AlertsSubscribeMessage,
   type ChannelSubscribeMessage,
   type ChannelUnsubscribeMessage,
   type SubscribeMessage,
@@ -29,17 +31,21 @@ import {
 } from '../protocol/client-messages.ts';
 import { CLOSE_CODES } from '../protocol/close-codes.ts';
 import {
+  encodeAlertsChannelError,
   encodeChannelError,
   encodeError,
   encodeInitial,
   PONG_TEXT,
   type BarView,
 } from '../protocol/server-messages.ts';
+import type { SourcesView } from '../protocol/source-status.ts';
 import type { CandleStore, StoredCandle } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { AlertFeed, type AlertChannelOptions } from './alert-feed.ts';
 import { ClientConnection } from './client-connection.ts';
 import { MarketRooms, marketSubscriptionKey, type MarketRoomOptions } from './market-rooms.ts';
 import { Room } from './room.ts';
+import { answerSourceRequest, SOURCE_PATHS } from './source-endpoints.ts';
 import { newCounters, type RoomStats, type WsStats } from './stats.ts';
 import { Subscription } from './subscription.ts';
 import { TickScheduler } from './tick-scheduler.ts';
@@ -58,6 +64,13 @@ export interface GatewayOptions {
   readonly now?: () => number;
   /** The trades, ticker and book channels; every field has a default. */
   readonly market?: MarketChannelOptions;
+  /** The `alerts` channel; every field has a default. */
+  readonly alerts?: AlertChannelOptions;
+  /**
+   * The multi-source feed's status, read on each request to /api/websocket/{health,sources,active-source}.
+   * Given where the feed runs in this process; without it those endpoints answer 503.
+   */
+  readonly sources?: () => SourcesView;
 }
 
 /** Limits of the market channels (docs/PROTOCOL.md, "Market channels"). */
@@ -85,8 +98,9 @@ const PONG = Buffer.from(PONG_TEXT);
 const WS_PATHS = new Set(['/', '/ws']);
 
 /**
- * Starts the HTTP + WebSocket gateway: candle rooms fed by the bus, `initial` history from the store, the
- * limits of `config.gateway`, and /health, /health/ws-stats. Resolves once listening (port 0 picks a free port).
+ * Starts the HTTP + WebSocket gateway: candle rooms fed by the bus, `initial` history from the store, the market
+ * and alerts channels, the limits of `config.gateway`, and /health, /health/ws-stats and the source status
+ * endpoints. Resolves once listening (port 0 picks a free port).
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, bus, store, logger } = options;
@@ -157,6 +171,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger.warn({ err, sample: message.slice(0, 200) }, `gateway: undecodable ${kind} message skipped`);
     }
   }
+  const alerts = new AlertFeed(options.alerts);
+  const stopAlertBus = bus.subscribe(ALERT_CHANNEL, (m) =>
+    onMarketMessage('alert', m, (t) => alerts.onAlert(decodeAlert(t), now())),
+  );
+
   const stopMarketBus = [
     bus.subscribe(TRADES_CHANNEL, (m) =>
       onMarketMessage('trades', m, (t) => market.onTrades(decodeTrades(t))),
@@ -194,10 +213,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     for (const sub of [...client.subscriptions.values()]) removeSubscription(client, sub);
     for (const room of client.marketSubscriptions.values()) market.leave(client, room);
     client.marketSubscriptions.clear();
+    alerts.leave(client);
   }
 
   function subscriptionCount(client: ClientConnection): number {
-    return client.subscriptions.size + client.marketSubscriptions.size;
+    return client.subscriptions.size + client.marketSubscriptions.size + (alerts.has(client) ? 1 : 0);
+  }
+
+  function subscribeAlerts(client: ClientConnection, msg: AlertsSubscribeMessage): void {
+    if (!alerts.has(client) && subscriptionCount(client) >= limits.maxSubscriptionsPerConnection) {
+      const text = tooManySubscriptionsText(limits.maxSubscriptionsPerConnection);
+      counters.errorsByCode.TOO_MANY_SUBSCRIPTIONS = (counters.errorsByCode.TOO_MANY_SUBSCRIPTIONS ?? 0) + 1;
+      client.send(encodeAlertsChannelError('TOO_MANY_SUBSCRIPTIONS', text));
+      return;
+    }
+    alerts.join(client, msg);
   }
 
   function subscribeChannel(client: ClientConnection, msg: ChannelSubscribeMessage): void {
@@ -351,7 +381,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     else if (msg.type === 'subscribe') subscribe(client, msg);
     else if (msg.type === 'unsubscribe') unsubscribe(client, msg);
     else if (msg.type === 'channel-subscribe') subscribeChannel(client, msg);
-    else unsubscribeChannel(client, msg);
+    else if (msg.type === 'channel-unsubscribe') unsubscribeChannel(client, msg);
+    else if (msg.type === 'alerts-subscribe') subscribeAlerts(client, msg);
+    else alerts.leave(client);
   }
 
   const wss = new WebSocketServer({
@@ -433,6 +465,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         lastBroadcast: room.lastBroadcast,
       });
     }
+    if (alerts.size > 0) {
+      for (const client of clients) if (alerts.has(client)) subscribed.add(client);
+      roomStats.push({
+        key: 'alerts',
+        clientCount: alerts.size,
+        hasCandle: alerts.lastBroadcast !== null,
+        lastBroadcast: alerts.lastBroadcast,
+      });
+    }
     let aggregator: WsStats['aggregator'];
     try {
       aggregator = options.aggregatorStats?.() ?? { oneMinuteCandlesCount: 0, inProcess: false };
@@ -442,9 +483,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     return {
       connections: clients.size,
-      broadcaster: { totalRooms: rooms.size + market.size, totalClients: subscribed.size, rooms: roomStats },
+      broadcaster: {
+        totalRooms: rooms.size + market.size + (alerts.size > 0 ? 1 : 0),
+        totalClients: subscribed.size,
+        rooms: roomStats,
+      },
       aggregator,
-      gateway: { ...counters, ...market.counters, errorsByCode: { ...counters.errorsByCode } },
+      gateway: {
+        ...counters,
+        ...market.counters,
+        ...alerts.counters,
+        errorsByCode: { ...counters.errorsByCode },
+      },
     };
   }
 
@@ -466,6 +516,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return;
       }
       sendJson(res, 200, path === '/health' ? health() : stats());
+      return;
+    }
+    if (SOURCE_PATHS.has(path)) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendJson(res, 405, { error: 'Method not allowed', allow: 'GET, HEAD' });
+        return;
+      }
+      const answer = answerSourceRequest(path, queryOf(req.url), options.sources, (err) =>
+        logger.warn({ err, path }, 'gateway: source status provider failed'),
+      );
+      sendJson(res, answer.status, answer.body);
       return;
     }
     sendJson(res, 404, { error: 'Not found' });
@@ -509,6 +570,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     scheduler.stop();
     market.stop();
     stopBus();
+    stopAlertBus();
     for (const stop of stopMarketBus) stop();
     const closed: Promise<void>[] = [];
     for (const client of clients) {
@@ -540,6 +602,11 @@ function pathOf(url: string | undefined): string {
   if (!url) return '/';
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
+}
+
+function queryOf(url: string | undefined): URLSearchParams {
+  const q = url === undefined ? -1 : url.indexOf('?');
+  return new URLSearchParams(q === -1 ? '' : (url as string).slice(q + 1));
 }
 
 function urlHost(host: string): string {

@@ -41,6 +41,16 @@ export interface MarketCounters {
   tradesRelayed: number;
 }
 
+/** Alerts-channel counters, merged into the `gateway` key. */
+export interface AlertCounters {
+  /** Alerts taken from the bus (repeated deliveries not counted). */
+  alertsReceived: number;
+  /** `alert` messages sent (one per alert and subscriber it passed). */
+  alertsSent: number;
+  /** Alerts ignored because their id had already been received. */
+  duplicateAlerts: number;
+}
+
 /** GET /health/ws-stats and Gateway.stats(). */
 export interface WsStats {
   readonly connections: number;
@@ -51,7 +61,7 @@ export interface WsStats {
     readonly rooms: readonly RoomStats[];
   };
   readonly aggregator: { readonly oneMinuteCandlesCount: number } & Readonly<Record<string, unknown>>;
-  readonly gateway: Readonly<GatewayCounters> & Readonly<MarketCounters>;
+  readonly gateway: Readonly<GatewayCounters> & Readonly<MarketCounters> & Readonly<AlertCounters>;
 }
 
 export function newCounters(): GatewayCounters {

@@ -179,7 +179,7 @@ describe('parseClientMessage: market channels', () => {
   it('rejects an unknown channel, venue, symbol or depth with its own code and text, in that order', () => {
     assert.deepEqual(error(sub({ channel: 'candle' })), {
       code: 'INVALID_CHANNEL',
-      message: 'Invalid channel: candle. Valid: candles, trades, ticker, book',
+      message: 'Invalid channel: candle. Valid: candles, trades, ticker, book, alerts',
     });
     assert.deepEqual(error(sub({ channel: 'orders', venue: 'kraken', depth: 0 })).code, 'INVALID_CHANNEL');
     assert.deepEqual(error(sub({ channel: 'book', venue: 'kraken', symbol: 'X', depth: 0 })), {
@@ -216,5 +216,55 @@ describe('parseClientMessage: market channels', () => {
 
   it('accepts every venue when the rules name none', () => {
     assert.ok(parse({ type: 'subscribe', channel: 'trades', symbol: 'BTC/USDT', venue: 'dydx' }).ok);
+  });
+});
+
+describe('parseClientMessage: alerts channel', () => {
+  const withVenues: ProtocolRules = {
+    ...rules,
+    symbols: ['BTC/USDT', 'ETH/USDT'],
+    venues: ['binance', 'okx'],
+  };
+  const alerts = (extra: Record<string, unknown> = {}, type = 'subscribe'): ParseResult =>
+    parse({ type, channel: 'alerts', ...extra }, withVenues);
+
+  it('parses a subscribe without filters as every alert (minSeverity info)', () => {
+    assert.deepEqual(alerts(), { ok: true, message: { type: 'alerts-subscribe', minSeverity: 'info' } });
+  });
+
+  it('parses every filter', () => {
+    assert.deepEqual(alerts({ minSeverity: 'warning', venue: 'okx', symbol: 'ETH/USDT', id: 7 }), {
+      ok: true,
+      message: { type: 'alerts-subscribe', minSeverity: 'warning', venue: 'okx', symbol: 'ETH/USDT' },
+    });
+  });
+
+  it('parses an unsubscribe without checking filters', () => {
+    assert.deepEqual(alerts({ minSeverity: 'bogus' }, 'unsubscribe'), {
+      ok: true,
+      message: { type: 'alerts-unsubscribe' },
+    });
+  });
+
+  it('rejects a bad minSeverity, venue or symbol with its own code and text, in that order', () => {
+    assert.deepEqual(error(alerts({ minSeverity: 'fatal', venue: 'kraken', symbol: 'X' })), {
+      code: 'INVALID_SEVERITY',
+      message: 'Invalid minSeverity: fatal. Valid: info, warning, critical',
+    });
+    assert.deepEqual(error(alerts({ minSeverity: 'Warning' })).code, 'INVALID_SEVERITY');
+    assert.deepEqual(error(alerts({ venue: 'kraken', symbol: 'X' })), {
+      code: 'INVALID_VENUE',
+      message: 'Invalid venue: kraken. Valid: binance, okx',
+    });
+    assert.deepEqual(error(alerts({ symbol: 'DOGE/USDT' })), {
+      code: 'INVALID_SYMBOL',
+      message: 'Invalid symbol: DOGE/USDT. Only BTC/USDT, ETH/USDT are supported.',
+    });
+  });
+
+  it('answers wrong JSON types with INVALID_MESSAGE', () => {
+    for (const bad of [{ minSeverity: 2 }, { venue: null }, { symbol: ['BTC/USDT'] }]) {
+      assert.deepEqual(error(alerts(bad)), { code: 'INVALID_MESSAGE', message: 'Invalid message format' });
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ALERT_SEVERITIES, isAlertSeverity, type AlertSeverity } from '../domain/alert.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { INTERVALS, isInterval, type Interval } from '../domain/interval.ts';
@@ -28,10 +29,10 @@ export interface PingMessage {
 }
 
 /** The channels a client can subscribe to; a subscribe without `channel` is `candles` (the original API). */
-export const CHANNELS = ['candles', 'trades', 'ticker', 'book'] as const;
+export const CHANNELS = ['candles', 'trades', 'ticker', 'book', 'alerts'] as const;
 export type Channel = (typeof CHANNELS)[number];
 /** The channels that name a venue: one venue's own stream of one instrument. */
-export type MarketChannel = Exclude<Channel, 'candles'>;
+export type MarketChannel = Exclude<Channel, 'candles' | 'alerts'>;
 
 /** Deepest `book` a client may ask for, and the depth when it asks for none. */
 export const MAX_BOOK_DEPTH = 50;
@@ -57,8 +58,31 @@ export interface ChannelUnsubscribeMessage {
   readonly symbol: string;
 }
 
+/**
+ * A valid subscribe to `alerts` (wire `type` "subscribe" with `"channel":"alerts"`). Filters: alerts of at least
+ * `minSeverity` (default "info": all), and when `venue` / `symbol` are given, only alerts about that venue /
+ * instrument or about none in particular.
+ */
+export interface AlertsSubscribeMessage {
+  readonly type: 'alerts-subscribe';
+  readonly minSeverity: AlertSeverity;
+  readonly venue?: VenueId;
+  readonly symbol?: string;
+}
+
+/** Unsubscribe from `alerts` (wire `type` "unsubscribe" with `"channel":"alerts"`); filters are not needed. */
+export interface AlertsUnsubscribeMessage {
+  readonly type: 'alerts-unsubscribe';
+}
+
 export type ClientMessage =
-  SubscribeMessage | UnsubscribeMessage | PingMessage | ChannelSubscribeMessage | ChannelUnsubscribeMessage;
+  | SubscribeMessage
+  | UnsubscribeMessage
+  | PingMessage
+  | ChannelSubscribeMessage
+  | ChannelUnsubscribeMessage
+  | AlertsSubscribeMessage
+  | AlertsUnsubscribeMessage;
 
 /** What a message is checked against: the gateway's configuration. */
 export interface ProtocolRules {
@@ -110,6 +134,15 @@ const channelShape = z.object({
   depth: z.number().optional(),
 });
 
+/** Subscribe/unsubscribe of the `alerts` channel; every filter is optional. */
+const alertsShape = z.object({
+  type: z.enum(['subscribe', 'unsubscribe']),
+  channel: z.literal('alerts'),
+  minSeverity: z.string().optional(),
+  venue: z.string().optional(),
+  symbol: z.string().optional(),
+});
+
 export const clientMessageShape = z.discriminatedUnion('type', [subscribeShape, unsubscribeShape, pingShape]);
 
 /** Longest client-supplied value echoed back in an error text; longer ones are cut and end with "…". */
@@ -149,7 +182,7 @@ export function rateLimitedText(maxPerSecond: number): string {
   return `Rate limit exceeded: at most ${maxPerSecond} messages per second. Messages are ignored until the next second.`;
 }
 
-/** "Invalid channel: candle. Valid: candles, trades, ticker, book" */
+/** "Invalid channel: candle. Valid: candles, trades, ticker, book, alerts" */
 export function invalidChannelText(channel: string): string {
   return `Invalid channel: ${echo(channel)}. Valid: ${CHANNELS.join(', ')}`;
 }
@@ -163,6 +196,11 @@ export function invalidVenueText(venue: string | undefined, venues: readonly str
 /** "Invalid depth: 500. Must be an integer from 1 to 50." */
 export function invalidDepthText(depth: number, max: number): string {
   return `Invalid depth: ${echo(depth)}. Must be an integer from 1 to ${max}.`;
+}
+
+/** "Invalid minSeverity: fatal. Valid: info, warning, critical" */
+export function invalidSeverityText(minSeverity: string): string {
+  return `Invalid minSeverity: ${echo(minSeverity)}. Valid: ${ALERT_SEVERITIES.join(', ')}`;
 }
 
 export function historyUnavailableText(symbol: string, interval: Interval): string {
@@ -194,7 +232,7 @@ export function parseClientMessage(text: string, rules: ProtocolRules): ParseRes
     channel !== undefined &&
     channel !== 'candles'
   ) {
-    return parseChannelMessage(json, rules);
+    return channel === 'alerts' ? parseAlertsMessage(json, rules) : parseChannelMessage(json, rules);
   }
   const shaped = clientMessageShape.safeParse(json);
   if (!shaped.success) return INVALID_MESSAGE;
@@ -238,7 +276,11 @@ function parseChannelMessage(json: object, rules: ProtocolRules): ParseResult {
   const shaped = channelShape.safeParse(json);
   if (!shaped.success) return INVALID_MESSAGE;
   const raw = shaped.data;
-  if (!(CHANNELS as readonly string[]).includes(raw.channel) || raw.channel === 'candles') {
+  if (
+    !(CHANNELS as readonly string[]).includes(raw.channel) ||
+    raw.channel === 'candles' ||
+    raw.channel === 'alerts'
+  ) {
     return { ok: false, error: { code: 'INVALID_CHANNEL', message: invalidChannelText(raw.channel) } };
   }
   const channel = raw.channel as MarketChannel;
@@ -265,4 +307,42 @@ function parseChannelMessage(json: object, rules: ProtocolRules): ParseResult {
     return { ok: false, error: { code: 'INVALID_DEPTH', message: invalidDepthText(depth, max) } };
   }
   return { ok: true, message: { type: 'channel-subscribe', channel, venue, symbol: raw.symbol, depth } };
+}
+
+/**
+ * Subscribe/unsubscribe of `alerts`. Checks run in this order: shape, minSeverity, venue, symbol. An unsubscribe
+ * needs no filter and its filter fields are not checked (there is one alerts subscription per connection).
+ */
+function parseAlertsMessage(json: object, rules: ProtocolRules): ParseResult {
+  const shaped = alertsShape.safeParse(json);
+  if (!shaped.success) return INVALID_MESSAGE;
+  const raw = shaped.data;
+  if (raw.type === 'unsubscribe') return { ok: true, message: { type: 'alerts-unsubscribe' } };
+  const minSeverity = raw.minSeverity ?? 'info';
+  if (!isAlertSeverity(minSeverity)) {
+    return { ok: false, error: { code: 'INVALID_SEVERITY', message: invalidSeverityText(minSeverity) } };
+  }
+  let venue: VenueId | undefined;
+  if (raw.venue !== undefined) {
+    const venues = rules.venues ?? VENUES;
+    venue = venues.find((v) => v === raw.venue);
+    if (venue === undefined) {
+      return { ok: false, error: { code: 'INVALID_VENUE', message: invalidVenueText(raw.venue, venues) } };
+    }
+  }
+  if (raw.symbol !== undefined && !rules.symbols.includes(raw.symbol)) {
+    return {
+      ok: false,
+      error: { code: 'INVALID_SYMBOL', message: invalidSymbolText(raw.symbol, rules.symbols) },
+    };
+  }
+  return {
+    ok: true,
+    message: {
+      type: 'alerts-subscribe',
+      minSeverity,
+      ...(venue === undefined ? {} : { venue }),
+      ...(raw.symbol === undefined ? {} : { symbol: raw.symbol }),
+    },
+  };
 }

@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeBar } from '../../test/gateway/helpers.ts';
+import type { Alert } from '../domain/alert.ts';
 import { parseDecimal } from '../domain/decimal.ts';
 import {
+  encodeAlertJson,
+  encodeAlertMessage,
+  encodeAlertsChannelError,
+  encodeAlertsMessage,
+  encodeAlertsSubscribed,
   encodeBar,
   encodeBookLevel,
   encodeBookMessage,
@@ -198,6 +204,56 @@ describe('market channel messages', () => {
         venue: 'okx',
         symbol: 'A/B',
       },
+    );
+  });
+});
+
+describe('alerts messages', () => {
+  const alert: Alert = {
+    id: 'a1',
+    time: 1_729_764_000_123,
+    severity: 'critical',
+    kind: 'failover_failed',
+    symbol: 'BTC/USDT',
+    message: 'BTC/USDT: no healthy source',
+    details: { from: 'binance', reason: 'disconnected' },
+  };
+
+  it('writes an alert with its fields in the documented order, absent ones left out', () => {
+    const json = encodeAlertJson({ ...alert, venue: 'okx' });
+    assert.equal(
+      json,
+      '{"id":"a1","time":1729764000123,"severity":"critical","kind":"failover_failed","venue":"okx",' +
+        '"symbol":"BTC/USDT","message":"BTC/USDT: no healthy source","details":{"from":"binance","reason":"disconnected"}}',
+    );
+    assert.equal(
+      encodeAlertJson({ id: 'b', time: 1, severity: 'info', kind: 'redis_recovered', message: 'ok' }),
+      '{"id":"b","time":1,"severity":"info","kind":"redis_recovered","message":"ok"}',
+    );
+  });
+
+  it('wraps alerts as `alert` and `alerts`', () => {
+    const json = encodeAlertJson(alert);
+    assert.deepEqual(JSON.parse(encodeAlertMessage(json)), { type: 'alert', ...alert });
+    assert.equal(encodeAlertsMessage([]), '{"type":"alerts","alerts":[]}');
+    assert.deepEqual(JSON.parse(encodeAlertsMessage([json, json])), {
+      type: 'alerts',
+      alerts: [alert, alert],
+    });
+  });
+
+  it('acknowledges a subscribe with its filters and reports errors with the channel', () => {
+    assert.equal(
+      encodeAlertsSubscribed({ minSeverity: 'info' }),
+      '{"type":"subscribed","channel":"alerts","minSeverity":"info"}',
+    );
+    assert.equal(
+      encodeAlertsSubscribed({ minSeverity: 'warning', venue: 'okx', symbol: 'BTC/USDT' }),
+      '{"type":"subscribed","channel":"alerts","minSeverity":"warning","venue":"okx","symbol":"BTC/USDT"}',
+    );
+    assert.equal(
+      encodeAlertsChannelError('TOO_MANY_SUBSCRIPTIONS', 'Too many'),
+      '{"type":"error","message":"Too many","code":"TOO_MANY_SUBSCRIPTIONS","channel":"alerts"}',
     );
   });
 });

@@ -1,3 +1,4 @@
+import type { Alert, AlertDetails, AlertKind, AlertSeverity } from '../domain/alert.ts';
 import type { BookLevel } from '../domain/book.ts';
 import type { Candle } from '../domain/candle.ts';
 import { parseDecimal, toPlainString, type Decimal } from '../domain/decimal.ts';
@@ -63,8 +64,8 @@ export interface ErrorMessage {
   /** Addition, on errors about one subscription (TOO_MANY_SUBSCRIPTIONS, HISTORY_UNAVAILABLE). */
   readonly symbol?: string;
   readonly interval?: Interval;
-  /** Addition, on errors about one market-channel subscription (TOO_MANY_SUBSCRIPTIONS). */
-  readonly channel?: MarketChannel;
+  /** Addition, on errors about one market-channel or alerts subscription (TOO_MANY_SUBSCRIPTIONS). */
+  readonly channel?: MarketChannel | 'alerts';
   readonly venue?: VenueId;
 }
 
@@ -131,6 +132,40 @@ export interface BookMessage {
   readonly time: number;
 }
 
+/** Addition: a subscribe to `alerts` was accepted, with the filters in force. */
+export interface AlertsSubscribedMessage {
+  readonly type: 'subscribed';
+  readonly channel: 'alerts';
+  readonly minSeverity: AlertSeverity;
+  readonly venue?: VenueId;
+  readonly symbol?: string;
+}
+
+/** One alert on the wire: the Alert's fields (docs/PROTOCOL.md, "Alerts"). */
+export interface AlertJson {
+  readonly id: string;
+  /** When the condition was observed, ms since the epoch (UTC). */
+  readonly time: number;
+  readonly severity: AlertSeverity;
+  /** Clients must ignore kinds they do not know: the list grows. */
+  readonly kind: AlertKind;
+  readonly venue?: VenueId;
+  readonly symbol?: string;
+  readonly message: string;
+  readonly details?: AlertDetails;
+}
+
+/** Addition: one live alert, `type` followed by the AlertJson fields. */
+export interface AlertMessage extends AlertJson {
+  readonly type: 'alert';
+}
+
+/** Addition: after an alerts subscribe, the recent alerts the gateway keeps that pass the filters, oldest first. */
+export interface AlertsMessage {
+  readonly type: 'alerts';
+  readonly alerts: readonly AlertJson[];
+}
+
 export type ServerMessage =
   | InitialMessage
   | UpdateMessage
@@ -140,7 +175,10 @@ export type ServerMessage =
   | SubscribedMessage
   | TradesMessage
   | TickerMessage
-  | BookMessage;
+  | BookMessage
+  | AlertsSubscribedMessage
+  | AlertMessage
+  | AlertsMessage;
 
 /** A bar plus what the gateway knows about it beyond the Candle itself. */
 export interface BarView {
@@ -330,4 +368,51 @@ export function encodeBookMessage(
   const na = Math.min(depth, asks.length);
   for (let i = 0; i < na; i++) out += (i > 0 ? ',' : '') + (asks[i] as string);
   return out + ']' + (seq === undefined ? '' : ',"seq":' + seq) + ',"time":' + time + '}';
+}
+
+/** JSON text of one alert (an element of `alerts`), fields in the documented order, absent ones left out. */
+export function encodeAlertJson(alert: Alert): string {
+  const json: AlertJson = {
+    id: alert.id,
+    time: alert.time,
+    severity: alert.severity,
+    kind: alert.kind,
+    ...(alert.venue === undefined ? {} : { venue: alert.venue }),
+    ...(alert.symbol === undefined ? {} : { symbol: alert.symbol }),
+    message: alert.message,
+    ...(alert.details === undefined ? {} : { details: alert.details }),
+  };
+  return JSON.stringify(json);
+}
+
+/** `alert` from a text made by `encodeAlertJson`. */
+export function encodeAlertMessage(alertJson: string): string {
+  return '{"type":"alert",' + alertJson.slice(1);
+}
+
+/** `alerts` from texts made by `encodeAlertJson`, in order. */
+export function encodeAlertsMessage(alertJsons: readonly string[]): string {
+  return '{"type":"alerts","alerts":[' + alertJsons.join(',') + ']}';
+}
+
+/** `subscribed` acknowledging an alerts subscribe, with its filters. */
+export function encodeAlertsSubscribed(filter: {
+  readonly minSeverity: AlertSeverity;
+  readonly venue?: VenueId | undefined;
+  readonly symbol?: string | undefined;
+}): string {
+  const msg: AlertsSubscribedMessage = {
+    type: 'subscribed',
+    channel: 'alerts',
+    minSeverity: filter.minSeverity,
+    ...(filter.venue === undefined ? {} : { venue: filter.venue }),
+    ...(filter.symbol === undefined ? {} : { symbol: filter.symbol }),
+  };
+  return JSON.stringify(msg);
+}
+
+/** `error` about the alerts subscription: the text, the code, then `"channel":"alerts"`. */
+export function encodeAlertsChannelError(code: ErrorCode, message: string): string {
+  const error: ErrorMessage = { type: 'error', message, code, channel: 'alerts' };
+  return JSON.stringify(error);
 }

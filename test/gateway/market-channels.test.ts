@@ -205,7 +205,7 @@ describe('gateway: market channels end to end over the bus', () => {
       [
         { channel: 'orders', venue: 'okx' },
         'INVALID_CHANNEL',
-        'Invalid channel: orders. Valid: candles, trades, ticker, book',
+        'Invalid channel: orders. Valid: candles, trades, ticker, book, alerts',
       ],
       [
         { channel: 'book', venue: 'dydx' },

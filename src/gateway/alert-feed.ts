@@ -1,0 +1,123 @@
+import { severityRank, type Alert, type AlertSeverity } from '../domain/alert.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import {
+  encodeAlertJson,
+  encodeAlertMessage,
+  encodeAlertsMessage,
+  encodeAlertsSubscribed,
+} from '../protocol/server-messages.ts';
+import type { AlertCounters } from './stats.ts';
+
+/** Where alerts go (a client connection; its slow-consumer rule bounds what may wait for it). */
+export interface AlertSink {
+  send(payload: Buffer | string): void;
+}
+
+/** What one subscriber wants: alerts of at least `minSeverity`, about `venue` / `symbol` or about none. */
+export interface AlertFilter {
+  readonly minSeverity: AlertSeverity;
+  readonly venue?: VenueId | undefined;
+  readonly symbol?: string | undefined;
+}
+
+export interface AlertChannelOptions {
+  /** Alerts kept in memory and sent (those that pass the filters) on subscribe; 0 keeps none (default 100). */
+  readonly recent?: number;
+}
+
+export const DEFAULT_RECENT_ALERTS = 100;
+
+interface Kept {
+  readonly alert: Alert;
+  /** `encodeAlertJson` text, made once. */
+  readonly json: string;
+}
+
+/** Whether `alert` passes `filter`: severity at least the minimum; venue and symbol equal when both name one. */
+export function alertMatches(alert: Alert, filter: AlertFilter): boolean {
+  if (severityRank(alert.severity) < severityRank(filter.minSeverity)) return false;
+  if (filter.venue !== undefined && alert.venue !== undefined && alert.venue !== filter.venue) return false;
+  if (filter.symbol !== undefined && alert.symbol !== undefined && alert.symbol !== filter.symbol)
+    return false;
+  return true;
+}
+
+/**
+ * The `alerts` channel of one gateway: the last `recent` alerts, and the subscribers with their filters. Alerts
+ * are never throttled, conflated or dropped: each one is serialized once and sent at once to every subscriber it
+ * passes (a client too slow to take them is closed by its connection's buffer limit, like on every channel). An
+ * alert whose id was already received (a repeated delivery) is ignored.
+ */
+export class AlertFeed {
+  readonly counters: AlertCounters = { alertsReceived: 0, alertsSent: 0, duplicateAlerts: 0 };
+  /** Time of the last alert sent to a subscriber; null before the first. */
+  lastBroadcast: number | null = null;
+  private readonly limit: number;
+  private readonly kept: Kept[] = [];
+  private readonly keptIds = new Set<string>();
+  private readonly members = new Map<AlertSink, AlertFilter>();
+
+  constructor(options: AlertChannelOptions = {}) {
+    const recent = options.recent ?? DEFAULT_RECENT_ALERTS;
+    if (!Number.isInteger(recent) || recent < 0) throw new RangeError(`alerts.recent must be an integer ≥ 0`);
+    this.limit = recent;
+  }
+
+  /** Subscribers. */
+  get size(): number {
+    return this.members.size;
+  }
+
+  has(sink: AlertSink): boolean {
+    return this.members.has(sink);
+  }
+
+  /**
+   * Subscribes `sink` (or replaces its filter) and sends it `subscribed`, then `alerts` with the kept alerts that
+   * pass the filter, oldest first. Every later alert that passes follows as `alert`: none is missed or repeated
+   * between the two, because both happen in the same turn of the event loop as the bus delivery.
+   */
+  join(sink: AlertSink, filter: AlertFilter): void {
+    this.members.set(sink, filter);
+    sink.send(encodeAlertsSubscribed(filter));
+    const texts: string[] = [];
+    for (const k of this.kept) if (alertMatches(k.alert, filter)) texts.push(k.json);
+    sink.send(encodeAlertsMessage(texts));
+  }
+
+  /** Unsubscribes `sink`; false when it was not subscribed. */
+  leave(sink: AlertSink): boolean {
+    return this.members.delete(sink);
+  }
+
+  /** Takes one alert from the bus: keeps it and sends it to every subscriber whose filter it passes. */
+  onAlert(alert: Alert, now: number): void {
+    if (this.keptIds.has(alert.id)) {
+      this.counters.duplicateAlerts++;
+      return;
+    }
+    this.counters.alertsReceived++;
+    const json = encodeAlertJson(alert);
+    if (this.limit > 0) {
+      this.kept.push({ alert, json });
+      this.keptIds.add(alert.id);
+      if (this.kept.length > this.limit) {
+        const dropped = this.kept.shift() as Kept;
+        this.keptIds.delete(dropped.alert.id);
+      }
+    }
+    let payload: Buffer | undefined;
+    for (const [sink, filter] of this.members) {
+      if (!alertMatches(alert, filter)) continue;
+      payload ??= Buffer.from(encodeAlertMessage(json));
+      sink.send(payload);
+      this.counters.alertsSent++;
+    }
+    if (payload !== undefined) this.lastBroadcast = now;
+  }
+
+  /** The kept alerts, oldest first. */
+  recent(): Alert[] {
+    return this.kept.map((k) => k.alert);
+  }
+}
