@@ -322,6 +322,8 @@ export class VenueIngest {
 
   /** Queues a backfill of everything after the newest trade we hold, by sequence where the venue allows it. */
   private queueBackfillSinceLast(inst: Instrument): void {
+    // A reconnect and the runner's gap event often report the same outage: one open-ended backfill suffices.
+    if (inst.pendingGaps.some((g) => 'since' in g || g.to === Number.MAX_SAFE_INTEGER)) return;
     const after = inst.dedupe.highestSeq;
     if (this.options.adapter.contiguousTradeSeq !== false && after !== undefined) {
       inst.pendingGaps.push({ from: after + 1, to: Number.MAX_SAFE_INTEGER });
