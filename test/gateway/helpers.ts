@@ -165,6 +165,8 @@ export async function startTestGateway(
     symbols?: string[];
     aggregatorStats?: GatewayOptions['aggregatorStats'];
     store?: MemoryCandleStore;
+    sources?: GatewayOptions['sources'];
+    alerts?: GatewayOptions['alerts'];
   } = {},
 ): Promise<TestGateway> {
   const config = testConfig(gatewayLimits, extra.symbols);
@@ -176,6 +178,8 @@ export async function startTestGateway(
     store,
     logger: silentLogger(),
     ...(extra.aggregatorStats ? { aggregatorStats: extra.aggregatorStats } : {}),
+    ...(extra.sources ? { sources: extra.sources } : {}),
+    ...(extra.alerts ? { alerts: extra.alerts } : {}),
   });
   return {
     gateway,
