@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newAlert, severityRank, type Alert } from '../domain/alert.ts';
+import { ALERT_LOG_LEVEL, ALERT_SEVERITIES, newAlert, severityRank, type Alert } from '../domain/alert.ts';
 import { ALERT_CHANNEL, decodeAlert, encodeAlert, publishAlert } from './alert-message.ts';
 import { MemoryBus } from './memory-bus.ts';
 
@@ -100,8 +100,12 @@ describe('alert messages on the bus', () => {
     assert.deepEqual(decodeAlert(got[0] ?? ''), a);
   });
 
-  it('ranks severities from info to critical', () => {
+  it('ranks severities from info to critical and maps them to log levels', () => {
     assert.ok(severityRank('info') < severityRank('warning'));
     assert.ok(severityRank('warning') < severityRank('critical'));
+    assert.deepEqual(
+      ALERT_SEVERITIES.map((s) => ALERT_LOG_LEVEL[s]),
+      ['info', 'warn', 'error'],
+    );
   });
 });

@@ -76,6 +76,13 @@ export function severityRank(severity: AlertSeverity): number {
   return ALERT_SEVERITIES.indexOf(severity);
 }
 
+/** The log level an alert is logged at by the side that raises it (pino level names). */
+export const ALERT_LOG_LEVEL: Readonly<Record<AlertSeverity, 'info' | 'warn' | 'error'>> = {
+  info: 'info',
+  warning: 'warn',
+  critical: 'error',
+};
+
 /** What a publisher fills in; `newAlert` adds the id and, when missing, the time. */
 export type AlertInput = Omit<Alert, 'id' | 'time'> & { readonly time?: number };
 

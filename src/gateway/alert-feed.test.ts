@@ -121,5 +121,6 @@ describe('AlertFeed', () => {
     assert.deepEqual(feed.recent(), []);
     assert.throws(() => new AlertFeed({ recent: -1 }), RangeError);
     assert.throws(() => new AlertFeed({ recent: 1.5 }), RangeError);
+    assert.throws(() => new AlertFeed({ recent: 10_001 }), /from 0 to 10000/);
   });
 });

@@ -26,6 +26,8 @@ export interface AlertChannelOptions {
 }
 
 export const DEFAULT_RECENT_ALERTS = 100;
+/** Most alerts a gateway may keep: the `alerts` snapshot must stay far below a client's send buffer limit. */
+export const MAX_RECENT_ALERTS = 10_000;
 
 interface Kept {
   readonly alert: Alert;
@@ -59,7 +61,9 @@ export class AlertFeed {
 
   constructor(options: AlertChannelOptions = {}) {
     const recent = options.recent ?? DEFAULT_RECENT_ALERTS;
-    if (!Number.isInteger(recent) || recent < 0) throw new RangeError(`alerts.recent must be an integer ≥ 0`);
+    if (!Number.isInteger(recent) || recent < 0 || recent > MAX_RECENT_ALERTS) {
+      throw new RangeError(`alerts.recent must be an integer from 0 to ${MAX_RECENT_ALERTS}`);
+    }
     this.limit = recent;
   }
 
