@@ -117,6 +117,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxBookDepth,
     defaultBookDepth: Math.min(marketOptions.defaultBookDepth ?? DEFAULT_BOOK_DEPTH, maxBookDepth),
   };
+  // First: a bad option throws here, before any timer or bus subscription exists.
+  const alerts = new AlertFeed(options.alerts);
   const rooms = new Map<string, Room<Subscription>>();
   const clients = new Set<ClientConnection>();
   const counters = newCounters();
@@ -171,7 +173,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       logger.warn({ err, sample: message.slice(0, 200) }, `gateway: undecodable ${kind} message skipped`);
     }
   }
-  const alerts = new AlertFeed(options.alerts);
   const stopAlertBus = bus.subscribe(ALERT_CHANNEL, (m) =>
     onMarketMessage('alert', m, (t) => alerts.onAlert(decodeAlert(t), now())),
   );
