@@ -29,6 +29,7 @@ const view: SourcesView = {
           messagesReceived: 300,
           errors: 0,
           healthy: true,
+          reason: null,
         },
         {
           exchange: 'bitget',
@@ -38,7 +39,7 @@ const view: SourcesView = {
           messagesReceived: 80,
           errors: 0,
           healthy: false,
-          reason: 'latency',
+          reason: 'high-latency',
         },
       ],
     },

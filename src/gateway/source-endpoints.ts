@@ -57,7 +57,7 @@ function rows(i: InstrumentSourcesView): SourceRow[] {
     messagesReceived: s.messagesReceived,
     errors: s.errors,
     healthy: s.healthy,
-    ...(s.reason === undefined ? {} : { reason: s.reason }),
+    ...(typeof s.reason === 'string' ? { reason: s.reason } : {}),
     symbol: i.symbol,
     active: s.exchange === i.activeSource,
     primary: s.exchange === i.primary,

@@ -18,15 +18,18 @@ export interface SourceStatusView {
   readonly errors: number;
   /** Connected, fresh (updated within the staleness limit), latency within `maxSourceLatency`, errors in bounds. */
   readonly healthy: boolean;
-  /** Why the source is unhealthy ("disconnected", "stale", "latency", "errors"), when it is. */
-  readonly reason?: string;
+  /** Why the source is unhealthy ("disconnected", "stale", "high-latency", "error-rate"); null or absent when healthy. */
+  readonly reason?: string | null;
 }
 
 /** The sources of one instrument. */
 export interface InstrumentSourcesView {
   /** Canonical BASE/QUOTE. */
   readonly symbol: string;
-  /** The venue whose data is used now; null when none is usable (failover failed). */
+  /**
+   * The venue whose data is used now (when no source is healthy, the least bad one: `failover_failed`); null when
+   * none has been chosen yet.
+   */
   readonly activeSource: VenueId | null;
   /** The configured preferred venue. */
   readonly primary: VenueId;
