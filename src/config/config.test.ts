@@ -60,3 +60,71 @@ test('rejects unknown keys and unreadable files', () => {
   assert.throws(() => loadConfig({}, file), /is not a JSON object/);
   assert.throws(() => loadConfig({}, join(dir, 'missing.json')), /cannot read config file/);
 });
+
+test('failover: defaults, with the primary defaulting to the first configured venue', () => {
+  const c = loadConfig({});
+  assert.deepEqual(c.failover, {
+    enabled: true,
+    primary: 'binance',
+    maxSourceLatencyMs: 5000,
+    staleAfterMs: 10_000,
+    holdDownMs: 3000,
+    evaluateEveryMs: 250,
+    maxErrors: 5,
+    errorWindowMs: 60_000,
+    conflictResolution: 'primary',
+    outlierBandBps: 100,
+  });
+  assert.equal(loadConfig({ VENUES: 'okx,bitget' }).failover.primary, 'okx');
+  assert.ok(Object.isFrozen(c.failover));
+});
+
+test('failover: ENABLE_FAILOVER, PRIMARY_EXCHANGE, MAX_SOURCE_LATENCY, CONFLICT_RESOLUTION', () => {
+  const c = loadConfig({
+    ENABLE_FAILOVER: 'false',
+    PRIMARY_EXCHANGE: 'OKX',
+    MAX_SOURCE_LATENCY: '2500',
+    CONFLICT_RESOLUTION: 'Average',
+  });
+  assert.equal(c.failover.enabled, false);
+  assert.equal(c.failover.primary, 'okx');
+  assert.equal(c.failover.maxSourceLatencyMs, 2500);
+  assert.equal(c.failover.conflictResolution, 'average');
+  assert.equal(loadConfig({ ENABLE_FAILOVER: '1' }).failover.enabled, true);
+  assert.equal(loadConfig({ ENABLE_FAILOVER: 'off' }).failover.enabled, false);
+});
+
+test('failover: file keys, overridden by the environment', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const file = join(dir, 'tickwire.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ failover: { holdDownMs: 5000, staleAfterMs: 4000, conflictResolution: 'latest' } }),
+  );
+  const c = loadConfig({ CONFLICT_RESOLUTION: 'primary' }, file);
+  assert.equal(c.failover.holdDownMs, 5000);
+  assert.equal(c.failover.staleAfterMs, 4000);
+  assert.equal(c.failover.conflictResolution, 'primary');
+  assert.equal(c.failover.maxSourceLatencyMs, 5000);
+});
+
+test('failover: clear errors for bad values and a primary that is not a configured venue', () => {
+  assert.throws(
+    () => loadConfig({ ENABLE_FAILOVER: 'maybe' }),
+    (e: unknown) =>
+      e instanceof TickwireError && /ENABLE_FAILOVER must be true or false, got "maybe"/.test(e.message),
+  );
+  assert.throws(() => loadConfig({ MAX_SOURCE_LATENCY: '5s' }), /MAX_SOURCE_LATENCY must be an integer/);
+  assert.throws(() => loadConfig({ MAX_SOURCE_LATENCY: '0' }), /failover\.maxSourceLatencyMs:/);
+  assert.throws(() => loadConfig({ CONFLICT_RESOLUTION: 'median' }), /failover\.conflictResolution:/);
+  assert.throws(() => loadConfig({ PRIMARY_EXCHANGE: 'kraken' }), /failover\.primary:/);
+  assert.throws(
+    () => loadConfig({ VENUES: 'okx,bitget', PRIMARY_EXCHANGE: 'binance' }),
+    (e: unknown) =>
+      e instanceof TickwireError &&
+      e.code === 'CONFIG_INVALID' &&
+      /failover\.primary: must be one of the configured venues \(okx, bitget\), got "binance"/.test(
+        e.message,
+      ),
+  );
+});

@@ -62,8 +62,47 @@ export const configSchema = z
         maxBufferedBytes: z.number().int().min(1024),
       })
       .strict(),
+    /**
+     * Several venues per instrument: which one feeds the composite stream, when to switch, and how prices of
+     * several venues are reconciled (src/feed/source-health.ts, failover.ts, conflict-resolution.ts).
+     */
+    failover: z
+      .object({
+        /** False: the primary stays the source whatever its health; health is still reported. */
+        enabled: z.boolean(),
+        /** The preferred venue; one of `venues`. Default: the first of `venues`. */
+        primary: z.enum(VENUES).optional(),
+        /** A source whose ping round trip or data lag exceeds this is unhealthy. */
+        maxSourceLatencyMs: z.number().int().min(1).max(600_000),
+        /** A source with no message for this long is unhealthy (stale). */
+        staleAfterMs: z.number().int().min(100).max(600_000),
+        /** The primary must stay healthy this long before the feed switches back to it (no flapping). */
+        holdDownMs: z.number().int().min(0).max(600_000),
+        /** How often the active source is re-evaluated; time-based faults switch at most this late. */
+        evaluateEveryMs: z.number().int().min(10).max(2000),
+        /** Errors within `errorWindowMs` that make a source unhealthy. */
+        maxErrors: z.number().int().min(1).max(100_000),
+        errorWindowMs: z.number().int().min(1000).max(3_600_000),
+        conflictResolution: z.enum(['primary', 'latest', 'average']),
+        /** `average`: quotes farther than this from the median (basis points) are outliers. */
+        outlierBandBps: z.number().int().min(0).max(10_000),
+      })
+      .strict(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const primary = c.failover.primary;
+    if (primary !== undefined && !c.venues.includes(primary))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failover', 'primary'],
+        message: `must be one of the configured venues (${c.venues.join(', ')}), got "${primary}"`,
+      });
+  })
+  .transform((c) => ({
+    ...c,
+    failover: { ...c.failover, primary: c.failover.primary ?? (c.venues[0] as VenueId) },
+  }));
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 type ConfigInput = z.input<typeof configSchema>;
@@ -85,6 +124,17 @@ export const DEFAULT_CONFIG: ConfigInput = {
     throttleMs: 1000,
     heartbeatMs: 30_000,
     maxBufferedBytes: 4 * 1024 * 1024,
+  },
+  failover: {
+    enabled: true,
+    maxSourceLatencyMs: 5000,
+    staleAfterMs: 10_000,
+    holdDownMs: 3000,
+    evaluateEveryMs: 250,
+    maxErrors: 5,
+    errorWindowMs: 60_000,
+    conflictResolution: 'primary',
+    outlierBandBps: 100,
   },
 };
 
@@ -133,6 +183,18 @@ function intFromEnv(env: Env, name: string): number | undefined {
   return n;
 }
 
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+
+function boolFromEnv(env: Env, name: string): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const word = raw.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  throw new TickwireError('CONFIG_INVALID', `${name} must be true or false, got "${raw}"`);
+}
+
 function listFromEnv(env: Env, name: string): string[] | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
@@ -160,6 +222,15 @@ function fromEnv(env: Env): Record<string, unknown> {
     if (ws || rest) urls[venue] = { ...(ws ? { wsUrl: ws } : {}), ...(rest ? { restUrl: rest } : {}) };
   }
   if (Object.keys(urls).length > 0) out['urls'] = urls;
+  const failover: Record<string, unknown> = {};
+  const enabled = boolFromEnv(env, 'ENABLE_FAILOVER');
+  if (enabled !== undefined) failover['enabled'] = enabled;
+  if (env['PRIMARY_EXCHANGE']) failover['primary'] = env['PRIMARY_EXCHANGE'].trim().toLowerCase();
+  const maxLatency = intFromEnv(env, 'MAX_SOURCE_LATENCY');
+  if (maxLatency !== undefined) failover['maxSourceLatencyMs'] = maxLatency;
+  if (env['CONFLICT_RESOLUTION'])
+    failover['conflictResolution'] = env['CONFLICT_RESOLUTION'].trim().toLowerCase();
+  if (Object.keys(failover).length > 0) out['failover'] = failover;
   return out;
 }
 
