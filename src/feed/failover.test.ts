@@ -105,6 +105,7 @@ test('a disconnect of the active source switches at once, in the same evaluation
     to: 'okx',
     reason: 'binance disconnected',
     at,
+    detectMs: 0,
   });
   h.advance(5000);
   assert.equal(h.switches().length, 1, 'one event per transition, no storm while the fault lasts');
@@ -142,9 +143,11 @@ test('a frozen symbol switches within staleAfterMs + one evaluation period of it
 
 test('high latency and an error burst on the active source switch at the next evaluation', () => {
   const h = threeVenues();
-  h.h('binance').onLatency(6000, 'ping');
+  h.h('binance').onLatency(6000, 'ping', h.now);
   h.advance(EVAL_MS);
   assert.equal(h.controller.activeSource, 'okx');
+  const first = h.switches()[0];
+  assert.ok(first?.type === 'sourceSwitch' && first.detectMs === EVAL_MS, 'detected at the next evaluation');
   assert.equal(h.switches()[0]?.type === 'sourceSwitch' && h.switches()[0]?.reason, 'binance high-latency');
   for (let i = 0; i < 5; i++) h.h('okx').onError(h.now);
   h.advance(EVAL_MS);
@@ -206,6 +209,7 @@ test('switches back to the primary only after it stayed healthy for the hold-dow
   assert.equal(h.controller.activeSource, 'binance');
   const last = h.switches().at(-1);
   assert.ok(last && last.type === 'sourceSwitch');
+  assert.equal(last.detectMs, undefined, 'switching back is no fault detection');
   assert.deepEqual([last.from, last.to, last.reason], ['okx', 'binance', 'primary recovered']);
   assert.ok(last.at - back >= 3000 && last.at - back <= 3000 + EVAL_MS);
 });

@@ -16,6 +16,8 @@ export type FailoverEvent =
       readonly to: VenueId;
       readonly reason: string;
       readonly at: number;
+      /** Failover away from a faulty source: ms from the fault becoming observable to this switch, when known. */
+      readonly detectMs?: number;
     }
   | {
       readonly type: 'failover_failed';
@@ -201,7 +203,7 @@ export class FailoverController {
     const best = this.bestAlternative();
     if (best && this.verdictOf(best) === null) {
       this.failed = false;
-      this.switchTo(best, `${this.active.venue} ${activeReason}`, now);
+      this.switchTo(best, `${this.active.venue} ${activeReason}`, now, this.active.faultSince(now));
       return this.active.venue;
     }
     if (best && healthGrade(this.verdictOf(best)) < healthGrade(activeReason)) {
@@ -209,6 +211,7 @@ export class FailoverController {
         best,
         `${this.active.venue} ${activeReason}; no healthy source, using the least degraded`,
         now,
+        this.active.faultSince(now),
       );
     }
     if (!this.failed && !inGrace) {
@@ -272,11 +275,19 @@ export class FailoverController {
     return false; // equal: keep the earlier one in configured order
   }
 
-  private switchTo(to: SourceHealth, reason: string, at: number): void {
+  private switchTo(to: SourceHealth, reason: string, at: number, faultSince: number | null = null): void {
     const from = this.active.venue;
     if (to === this.active) return;
     this.active = to;
-    this.emit({ type: 'sourceSwitch', instrument: this.instrument, from, to: to.venue, reason, at });
+    this.emit({
+      type: 'sourceSwitch',
+      instrument: this.instrument,
+      from,
+      to: to.venue,
+      reason,
+      at,
+      ...(faultSince === null ? {} : { detectMs: Math.max(0, at - faultSince) }),
+    });
   }
 
   private emitHealth(source: SourceHealth, reason: UnhealthyReason | null, at: number): void {

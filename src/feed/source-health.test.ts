@@ -117,3 +117,33 @@ test('rejects invalid options with a clear error', () => {
   assert.throws(() => new SourceHealth('okx', { maxSourceLatencyMs: 1.5 }), /maxSourceLatencyMs/);
   assert.equal(new SourceHealth('okx', { staleAfterMs: undefined }).options.staleAfterMs, 10_000);
 });
+
+test('stream adapters: data sets freshness and lag, status drives the connection, errors and rejections count', () => {
+  const h = new SourceHealth('okx');
+  h.onStatus({ kind: 'connected', at: T0 });
+  h.onData(T0 + 1000, T0 + 880);
+  assert.equal(h.latency(), 120);
+  assert.equal(h.status(T0 + 1000).lastUpdate, T0 + 1000);
+  h.onStatus({ kind: 'error', at: T0 + 1100, message: 'malformed frame' });
+  h.onStreamEvent({ kind: 'rejected', at: T0 + 1200, message: 'unknown instId' });
+  h.onStreamEvent({ kind: 'recycle', at: T0 + 1300, reason: 'notice' });
+  assert.equal(h.status(T0 + 1300).errors, 2);
+  h.onStatus({ kind: 'disconnected', at: T0 + 1400, reason: 'closed 1006' });
+  assert.equal(h.check(T0 + 1400), 'disconnected');
+});
+
+test('faultSince: when the current fault became observable', () => {
+  const h = connected({ maxErrors: 2, staleAfterMs: 10_000 });
+  h.onMessage(T0 + 100);
+  assert.equal(h.faultSince(T0 + 200), null, 'healthy');
+  h.onLatency(6000, 'ping', T0 + 300);
+  h.onLatency(7000, 'ping', T0 + 400);
+  assert.equal(h.faultSince(T0 + 500), T0 + 300, 'from the first sample over the limit');
+  h.onLatency(10, 'ping', T0 + 600);
+  h.onError(T0 + 700);
+  h.onError(T0 + 800);
+  assert.equal(h.faultSince(T0 + 900), T0 + 800, 'the error that reached the limit');
+  assert.equal(h.faultSince(T0 + 100 + 10_000 + 50), T0 + 100 + 10_000, 'stale: the limit passed');
+  h.onConnection(false, T0 + 20_000);
+  assert.equal(h.faultSince(T0 + 20_500), T0 + 20_000);
+});

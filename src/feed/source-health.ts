@@ -1,4 +1,5 @@
 import type { VenueId } from '../domain/instrument.ts';
+import type { StreamEvent, StreamStatus } from '../venues/venue.ts';
 
 /** Limits that decide whether one source (an instrument on one venue) is fit to be the active feed. */
 export interface SourceHealthOptions {
@@ -73,6 +74,8 @@ export class SourceHealth {
   private connected = false;
   private everConnected = false;
   private connectedAt: number | null = null;
+  private disconnectedAt: number | null = null;
+  private latencyOverSince: number | null = null;
   private lastMessageAt: number | null = null;
   private pingMs: number | null = null;
   private lagMs: number | null = null;
@@ -115,20 +118,43 @@ export class SourceHealth {
       this.connectedAt = at;
       this.pingMs = null;
       this.lagMs = null;
+      this.latencyOverSince = null;
       this.everConnected = true;
     }
+    if (!connected && this.connected) this.disconnectedAt = at;
     this.connected = connected;
   }
 
+  /** A data message (trade, candle, ticker or book update of this instrument): freshness and data lag at once. */
+  onData(receivedAt: number, eventTime: number): void {
+    this.onMessage(receivedAt);
+    this.onLatency(receivedAt - eventTime, 'lag', receivedAt);
+  }
+
+  /** The venue stream's connection status (the stream is shared by the venue's symbols; feed each of them). */
+  onStatus(status: StreamStatus): void {
+    if (status.kind === 'connected') this.onConnection(true, status.at);
+    else if (status.kind === 'disconnected') this.onConnection(false, status.at);
+    else this.onError(status.at);
+  }
+
+  /** A stream event: a refused subscription counts as an error; the rest are judged by their effects. */
+  onStreamEvent(event: StreamEvent): void {
+    if (event.kind === 'rejected') this.onError(event.at);
+  }
+
   /**
-   * A latency sample in ms. Negative lags (venue clock ahead of ours) count as 0; non-finite samples are
-   * ignored rather than poisoning the verdict.
+   * A latency sample in ms, measured at `at` when known (for the fault's detection time). Negative lags (venue
+   * clock ahead of ours) count as 0; non-finite samples are ignored rather than poisoning the verdict.
    */
-  onLatency(ms: number, kind: LatencyKind = 'lag'): void {
+  onLatency(ms: number, kind: LatencyKind = 'lag', at?: number): void {
     if (!Number.isFinite(ms)) return;
     const value = ms < 0 ? 0 : ms;
     if (kind === 'ping') this.pingMs = value;
     else this.lagMs = value;
+    const latency = this.latency() ?? 0;
+    if (latency <= this.opts.maxSourceLatencyMs) this.latencyOverSince = null;
+    else if (this.latencyOverSince === null && at !== undefined) this.latencyOverSince = at;
   }
 
   /** An error on this source (malformed frame, rejected subscription, failed request) at `at`. */
@@ -163,6 +189,30 @@ export class SourceHealth {
     const oldest = this.errorTimes[this.errorHead] ?? Number.NEGATIVE_INFINITY;
     if (now - oldest < this.opts.errorWindowMs) return 'error-rate';
     return null;
+  }
+
+  /**
+   * When the current fault became observable: the disconnect, the moment the staleness limit passed, the
+   * latency sample over the limit (when its time was given), the error that reached the limit. Null when
+   * healthy or unknown. Lets the failover report how long detection plus switch took.
+   */
+  faultSince(now: number): number | null {
+    switch (this.check(now)) {
+      case null:
+        return null;
+      case 'disconnected':
+        return this.disconnectedAt;
+      case 'stale': {
+        const alive = this.lastAlive();
+        return alive === null ? null : alive + this.opts.staleAfterMs;
+      }
+      case 'high-latency':
+        return this.latencyOverSince;
+      case 'error-rate': {
+        const n = this.errorTimes.length;
+        return this.errorTimes[(this.errorHead + n - 1) % n] ?? null;
+      }
+    }
   }
 
   /** The source's state and verdict at `now`. */
