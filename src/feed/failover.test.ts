@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { VenueId } from '../domain/instrument.ts';
+import { startSimulator } from '../sim/simulator.ts';
+import { waitUntil } from '../sim/test-kit.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import { createVenueAdapter } from '../venues/registry.ts';
+import type { MarketStream } from '../venues/venue.ts';
 import { FailoverController, type FailoverEvent, type FailoverOptions } from './failover.ts';
 import { SourceHealth } from './source-health.ts';
 
@@ -377,4 +382,87 @@ test('rejects a primary that is not a source, duplicate venues, no sources and b
     () => new FailoverController({ instrument: 'X/Y', sources: [s('okx')], primary: 'okx', holdDownMs: -1 }),
     /holdDownMs/,
   );
+});
+
+/*
+ * Against the exchange simulator on loopback with the real venue adapters and wall-clock time: the fault is
+ * injected, and the switch must follow within the 2 s detection-plus-switch budget.
+ */
+test('simulator: disconnect, frozen symbol and primary recovery switch within the 2 s budget', async (t) => {
+  const symbol = 'BTC/USDT';
+  const sim = await startSimulator({ symbols: [symbol], historyDays: 1, tradesPerSecond: 20, seed: 7 });
+  const streams: MarketStream[] = [];
+  t.after(async () => {
+    clearInterval(timer);
+    await Promise.all(streams.map((s) => s.close()));
+    await sim.close();
+  });
+  const venues = ['binance', 'okx'] as const;
+  const controller = new FailoverController({
+    instrument: symbol,
+    sources: venues.map((v) => new SourceHealth(v, { staleAfterMs: 1500 })),
+    primary: 'binance',
+    holdDownMs: 500,
+    startupGraceMs: 5000,
+  });
+  const events: FailoverEvent[] = [];
+  controller.on((e) => events.push(e));
+  for (const venue of venues) {
+    const health = controller.source(venue)!;
+    const adapter = createVenueAdapter(venue, sim.urls[venue], silentLogger());
+    streams.push(
+      adapter.openMarketStream(
+        [symbol],
+        {
+          trade: (trade) => health.onData(trade.receivedAt, trade.time),
+          status: (status) => {
+            health.onStatus(status);
+            controller.evaluate(Date.now());
+          },
+          event: (event) => health.onStreamEvent(event),
+        },
+        { channels: ['trades'] },
+      ),
+    );
+  }
+  const timer = setInterval(() => controller.evaluate(Date.now()), EVAL_MS);
+  const healthy = (v: VenueId): boolean => controller.source(v)!.check(Date.now()) === null;
+  await waitUntil(() => healthy('binance') && healthy('okx'), 10_000);
+
+  const switchAfter = async (
+    inject: () => void,
+    count: number,
+  ): Promise<FailoverEvent & { type: 'sourceSwitch' }> => {
+    inject();
+    await waitUntil(() => events.filter((e) => e.type === 'sourceSwitch').length >= count, 10_000);
+    const sw = events.filter((e) => e.type === 'sourceSwitch')[count - 1];
+    assert.ok(sw?.type === 'sourceSwitch');
+    return sw;
+  };
+
+  // Disconnect of the primary: measured from the moment of the drop.
+  let dropAt = 0;
+  const off = await switchAfter(() => {
+    dropAt = Date.now();
+    assert.ok(sim.faults.dropConnections('binance') >= 1);
+  }, 1);
+  assert.deepEqual([off.from, off.to, off.reason], ['binance', 'okx', 'binance disconnected']);
+  assert.ok(off.at - dropAt < 2000, `disconnect → switch took ${off.at - dropAt} ms`);
+
+  // The primary reconnects on its own and takes over after the hold-down.
+  const back = await switchAfter(() => undefined, 2);
+  assert.deepEqual([back.from, back.to, back.reason], ['okx', 'binance', 'primary recovered']);
+
+  // A frozen symbol on the primary: stale after 1.5 s of silence, switched well within 2 s of that.
+  const frozen = await switchAfter(() => sim.faults.freezeSymbol('binance', symbol), 3);
+  assert.deepEqual([frozen.from, frozen.to, frozen.reason], ['binance', 'okx', 'binance stale']);
+  assert.ok(
+    frozen.detectMs !== undefined && frozen.detectMs < 2000,
+    `stale detection took ${frozen.detectMs} ms`,
+  );
+  sim.faults.unfreezeSymbol('binance', symbol);
+  const recovered = await switchAfter(() => undefined, 4);
+  assert.equal(recovered.to, 'binance');
+  assert.equal(events.filter((e) => e.type === 'failover_failed').length, 0);
+  t.diagnostic(`disconnect → switch ${off.at - dropAt} ms; stale observable → switch ${frozen.detectMs} ms`);
 });
