@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDecimal, toPlainString } from '../domain/decimal.ts';
 import type { VenueId } from '../domain/instrument.ts';
-import { resolvePrice, type PriceQuote, type ResolvedPrice } from './conflict-resolution.ts';
+import type { Ticker } from '../domain/ticker.ts';
+import { resolvePrice, resolveTicker, type PriceQuote, type ResolvedPrice } from './conflict-resolution.ts';
 
 const NOW = 1_700_000_000_000;
 
@@ -139,5 +140,49 @@ test('rejects a bad band or stale limit', () => {
   assert.throws(
     () => resolvePrice('average', [q('okx', '1')], NOW, { active: 'okx', staleAfterMs: Number.NaN }),
     /staleAfterMs/,
+  );
+});
+
+function ticker(venue: VenueId, last: string, bid: string, ask: string, ageMs = 0): Ticker {
+  return {
+    venue,
+    symbol: 'BTC/USDT',
+    last: parseDecimal(last),
+    bid: parseDecimal(bid),
+    ask: parseDecimal(ask),
+    volume24h: parseDecimal(venue === 'binance' ? '1000' : '700'),
+    time: NOW - ageMs,
+    receivedAt: NOW - ageMs,
+  };
+}
+
+test('resolveTicker: primary and latest take one venue ticker whole', () => {
+  const tickers = [
+    ticker('binance', '100', '99.9', '100.1', 30),
+    ticker('okx', '100.2', '100.1', '100.3', 5),
+  ];
+  const p = resolveTicker('primary', tickers, NOW, { active: 'binance' });
+  assert.equal(p?.ticker, tickers[0]);
+  assert.deepEqual(p?.sources, ['binance']);
+  const l = resolveTicker('latest', tickers, NOW, { active: 'binance' });
+  assert.equal(l?.ticker, tickers[1]);
+});
+
+test('resolveTicker: average sets last to the median and keeps bid, ask and 24 h stats of the active venue', () => {
+  const tickers = [
+    ticker('binance', '100', '99.9', '100.1'),
+    ticker('okx', '100.4', '100.3', '100.5'),
+    ticker('bitget', '100.3', '100.2', '100.4'),
+  ];
+  const r = resolveTicker('average', tickers, NOW, { active: 'okx' });
+  assert.ok(r);
+  assert.equal(toPlainString(r.ticker.last), '100.3');
+  assert.equal(r.ticker.venue, 'okx');
+  assert.equal(r.ticker.bid && toPlainString(r.ticker.bid), '100.3');
+  assert.equal(r.ticker.volume24h && toPlainString(r.ticker.volume24h), '700');
+  assert.deepEqual(r.sources, ['okx', 'binance', 'bitget']);
+  assert.equal(
+    resolveTicker('average', [ticker('okx', '1', '1', '1', 60_000)], NOW, { active: 'okx' }),
+    undefined,
   );
 });

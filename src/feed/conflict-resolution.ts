@@ -1,5 +1,6 @@
 import { add, compare, fromInteger, mul, normalize, sub, type Decimal } from '../domain/decimal.ts';
 import type { VenueId } from '../domain/instrument.ts';
+import type { Ticker } from '../domain/ticker.ts';
 
 /** How one price is chosen when several venues quote the same instrument. */
 export const CONFLICT_RESOLUTIONS = ['primary', 'latest', 'average'] as const;
@@ -107,6 +108,46 @@ export function resolvePrice(
       return { price: median(kept), sources: kept.map((q) => q.venue), excluded, fallback: false };
     }
   }
+}
+
+export interface ResolvedTicker {
+  /** The base venue's ticker with `last` replaced by the resolved price. */
+  readonly ticker: Ticker;
+  /** The venues whose `last` makes the price; the first, for a single source, is the base venue. */
+  readonly sources: readonly VenueId[];
+  readonly fallback: boolean;
+}
+
+/**
+ * Resolves one instrument's ticker from several venues' latest tickers at `now` (one per venue). `last` follows
+ * `resolvePrice`. Bid, ask, sizes and 24 h statistics come whole from one venue, never mixed: a bid of one venue
+ * with an ask of another can cross, and 24 h volumes of different venues are not comparable. That venue is the
+ * single source of the price, or for a median of several the active source when it is among them, else the
+ * freshest of them. Undefined when no ticker is fresh.
+ */
+export function resolveTicker(
+  strategy: ConflictResolution,
+  tickers: readonly Ticker[],
+  now: number,
+  options: ResolveOptions,
+): ResolvedTicker | undefined {
+  const quotes: PriceQuote[] = tickers.map((t) => ({
+    venue: t.venue,
+    price: t.last,
+    time: t.time,
+    receivedAt: t.receivedAt,
+  }));
+  const resolved = resolvePrice(strategy, quotes, now, options);
+  if (!resolved) return undefined;
+  const used = tickers.filter((t) => resolved.sources.includes(t.venue));
+  const base =
+    used.find((t) => t.venue === options.active) ??
+    used.reduce((a, b) => (b.time > a.time || (b.time === a.time && b.receivedAt > a.receivedAt) ? b : a));
+  return {
+    ticker: resolved.price === base.last ? base : { ...base, last: resolved.price },
+    sources: [base.venue, ...resolved.sources.filter((v) => v !== base.venue)],
+    fallback: resolved.fallback,
+  };
 }
 
 function single(
