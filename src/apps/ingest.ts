@@ -19,7 +19,9 @@ import type { Trade } from '../domain/trade.ts';
 import { TradeDedupe, type SeqGap } from '../feed/trade-dedupe.ts';
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { AlertInput } from '../domain/alert.ts';
 import type { Ticker } from '../domain/ticker.ts';
+import type { IngestObserver } from './source-monitor.ts';
 import type {
   ConnectionStatus,
   MarketStream,
@@ -46,6 +48,10 @@ export interface IngestOptions {
   /** How often the clock closes bars whose time is over. */
   readonly clockEveryMs?: number;
   readonly now?: () => number;
+  /** Told of every data message and connection change (source health for failover). */
+  readonly observer?: IngestObserver;
+  /** Raises an operator alert (book resyncs, backfills). */
+  readonly alert?: (input: AlertInput) => void;
 }
 
 /** Per-instrument state of the ingest. */
@@ -153,12 +159,30 @@ export class VenueIngest {
     this.stream = adapter.openMarketStream(
       this.options.symbols,
       {
-        trade: (t) => this.onTrade(t),
-        candle: (c) => this.onVenueCandle(c),
-        ticker: (t) => this.onTicker(t),
-        book: (u) => this.books.apply(u),
-        status: (s) => this.onStatus(s),
-        event: (e) => this.onStreamEvent(e),
+        trade: (t) => {
+          this.options.observer?.data(t.symbol, t.receivedAt, t.time);
+          this.onTrade(t);
+        },
+        candle: (c) => {
+          this.options.observer?.data(c.symbol, c.receivedAt, c.receivedAt);
+          this.onVenueCandle(c);
+        },
+        ticker: (t) => {
+          this.options.observer?.data(t.symbol, t.receivedAt, t.time);
+          this.onTicker(t);
+        },
+        book: (u) => {
+          this.options.observer?.data(u.symbol, u.receivedAt, u.time);
+          this.books.apply(u);
+        },
+        status: (s) => {
+          this.onStatus(s);
+          this.options.observer?.status(s);
+        },
+        event: (e) => {
+          this.onStreamEvent(e);
+          this.options.observer?.event(e);
+        },
       },
       { channels: ['trades', 'candles', 'ticker', 'book'] },
     );
@@ -315,8 +339,17 @@ export class VenueIngest {
 
   private onBookEvent(event: VenueBooksEvent): void {
     const { logger } = this.options;
-    if (event.type === 'resync') logger.warn({ ...event }, 'book resync');
-    else if (event.type === 'snapshot-failed') logger.warn({ ...event }, 'book snapshot failed');
+    if (event.type === 'resync') {
+      logger.warn({ ...event }, 'book resync');
+      this.options.alert?.({
+        severity: 'warning',
+        kind: 'book_resync',
+        venue: event.venue,
+        symbol: event.symbol,
+        message: `${event.venue} ${event.symbol}: order book resync (${event.reason})`,
+        details: { reason: event.reason },
+      });
+    } else if (event.type === 'snapshot-failed') logger.warn({ ...event }, 'book snapshot failed');
     else logger.debug({ ...event }, 'book synced');
   }
 
@@ -380,6 +413,14 @@ export class VenueIngest {
         this.backfills++;
         this.backfilledTrades += applied;
         logger.info({ venue: adapter.venue, symbol: inst.symbol, gap, applied }, 'backfill done');
+        this.options.alert?.({
+          severity: 'info',
+          kind: 'backfill_done',
+          venue: adapter.venue,
+          symbol: inst.symbol,
+          message: `${adapter.venue} ${inst.symbol}: backfilled ${applied} missed trades`,
+          details: { trades: applied },
+        });
       }
     } catch (err) {
       logger.error({ venue: adapter.venue, symbol: inst.symbol, err }, 'backfill failed; retrying');
@@ -474,6 +515,15 @@ export class VenueIngest {
       books: this.books.stats(),
       connection: this.stream?.stats().status ?? null,
     };
+  }
+
+  get venue(): VenueAdapter['venue'] {
+    return this.options.adapter.venue;
+  }
+
+  /** The connection's status, cheaply (no book or engine statistics). */
+  connectionStatus(): ConnectionStatus | null {
+    return this.stream?.stats().status ?? null;
   }
 
   streamStats(): ReturnType<MarketStream['stats']> | null {

@@ -5,11 +5,14 @@ import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createVenueAdapter } from '../venues/registry.ts';
+import type { AlertInput } from '../domain/alert.ts';
 import { VenueIngest } from './ingest.ts';
+import { raiseAlert, SourceMonitor } from './source-monitor.ts';
 
 export interface RunningSystem {
   readonly gateway: Gateway;
   readonly ingests: readonly VenueIngest[];
+  readonly monitor: SourceMonitor;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,22 @@ export async function startAll(
     if (!candleVenue.has(symbol))
       logger.warn({ symbol, venues: config.venues }, 'no configured venue lists this symbol');
   }
+  const venuesBySymbol = new Map(
+    config.symbols.map((symbol) => [
+      symbol,
+      adapters.filter((a) => a.supportsSymbol?.(symbol) ?? true).map((a) => a.venue),
+    ]),
+  );
+  const ingestOf = new Map<VenueId, VenueIngest>();
+  const monitor = new SourceMonitor({
+    config,
+    bus,
+    logger,
+    venuesBySymbol,
+    connectionOf: (venue) => ingestOf.get(venue)?.connectionStatus() ?? null,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const alert = (input: AlertInput): void => raiseAlert(bus, logger, input, deps.now);
   const ingests = adapters.flatMap((adapter) => {
     const symbols = config.symbols.filter((s) => adapter.supportsSymbol?.(s) ?? true);
     if (symbols.length === 0) return [];
@@ -54,15 +73,19 @@ export async function startAll(
         closeGraceMs: config.candles.closeGraceMs,
         historyBars: config.candles.historyBars,
         ...(deps.now ? { now: deps.now } : {}),
+        observer: monitor.observer(adapter.venue),
+        alert,
       }),
     ];
   });
+  for (const ingest of ingests) ingestOf.set(ingest.venue, ingest);
   const gateway = await startGateway({
     config,
     bus,
     store,
     logger,
     ...(deps.now ? { now: deps.now } : {}),
+    sources: () => monitor.view(),
     aggregatorStats: () => {
       const venues = ingests.map((i) => i.stats());
       return { oneMinuteCandlesCount: venues.reduce((n, v) => n + v.oneMinuteCandlesCount, 0), venues };
@@ -71,16 +94,18 @@ export async function startAll(
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      monitor.close();
       await gateway.close();
       await Promise.all(ingests.map((i) => i.close()));
       await store.close();
       await bus.close();
     })());
+  monitor.start();
   try {
     await Promise.all(ingests.map((i) => i.start()));
   } catch (err) {
     await close();
     throw err;
   }
-  return { gateway, ingests, close };
+  return { gateway, ingests, monitor, close };
 }

@@ -1,0 +1,206 @@
+import type { Bus } from '../bus/bus.ts';
+import { publishAlert } from '../bus/alert-message.ts';
+import type { Config } from '../config/config.ts';
+import { ALERT_LOG_LEVEL, newAlert, type AlertInput } from '../domain/alert.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import { FailoverController, type FailoverEvent } from '../feed/failover.ts';
+import { SourceHealth } from '../feed/source-health.ts';
+import type { SourcesView } from '../protocol/source-status.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { ConnectionStatus, StreamEvent, StreamStatus } from '../venues/venue.ts';
+
+/** What a venue's ingest reports to the monitor. */
+export interface IngestObserver {
+  /** Any data message of `symbol` (trade, ticker, book, candle): freshness and lag. */
+  data(symbol: string, receivedAt: number, eventTime: number): void;
+  status(status: StreamStatus): void;
+  event(event: StreamEvent): void;
+}
+
+export interface SourceMonitorOptions {
+  readonly config: Config;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  /** The venues that list each symbol, in configured order. */
+  readonly venuesBySymbol: ReadonlyMap<string, readonly VenueId[]>;
+  /** The current connection status of a venue (ping latency, malformed frames), read at each evaluation. */
+  readonly connectionOf: (venue: VenueId) => ConnectionStatus | null;
+  readonly now?: () => number;
+}
+
+/**
+ * Watches every (symbol, venue) source: health from the ingests' data and connection events, one failover
+ * controller per symbol evaluated on a short timer and at once on every connection change, alerts for every
+ * transition (logged and published on the bus), and the view behind `/api/websocket/*`.
+ */
+export class SourceMonitor {
+  private readonly health = new Map<string, SourceHealth>();
+  private readonly controllers = new Map<string, FailoverController>();
+  private readonly activeSince = new Map<string, number>();
+  private readonly malformedSeen = new Map<VenueId, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SourceMonitorOptions) {
+    this.now = options.now ?? Date.now;
+    const f = options.config.failover;
+    for (const [symbol, venues] of options.venuesBySymbol) {
+      if (venues.length === 0) continue;
+      const sources = venues.map((venue) => {
+        const h = new SourceHealth(venue, {
+          maxSourceLatencyMs: f.maxSourceLatencyMs,
+          staleAfterMs: f.staleAfterMs,
+          maxErrors: f.maxErrors,
+          errorWindowMs: f.errorWindowMs,
+        });
+        this.health.set(key(symbol, venue), h);
+        return h;
+      });
+      // The configured primary where it lists the symbol, else the first venue that does (dYdX's USD pairs).
+      const primary = venues.includes(f.primary) ? f.primary : (venues[0] as VenueId);
+      const controller = new FailoverController({
+        instrument: symbol,
+        sources,
+        primary,
+        enabled: f.enabled,
+        holdDownMs: f.holdDownMs,
+        onListenerError: (err) => options.logger.error({ err }, 'failover listener failed'),
+      });
+      controller.on((e) => this.onFailoverEvent(e));
+      this.controllers.set(symbol, controller);
+      this.activeSince.set(symbol, this.now());
+    }
+  }
+
+  /** The callbacks one venue's ingest calls. */
+  observer(venue: VenueId): IngestObserver {
+    return {
+      data: (symbol, receivedAt, eventTime) =>
+        this.health.get(key(symbol, venue))?.onData(receivedAt, eventTime),
+      status: (status) => {
+        for (const [k, h] of this.health) if (k.endsWith(`|${venue}`)) h.onStatus(status);
+        this.evaluate();
+      },
+      event: (event) => {
+        for (const [k, h] of this.health) if (k.endsWith(`|${venue}`)) h.onStreamEvent(event);
+        if (event.kind === 'stale' || event.kind === 'mode') this.evaluate();
+      },
+    };
+  }
+
+  start(): void {
+    this.evaluate();
+    this.timer = setInterval(() => this.evaluate(), this.options.config.failover.evaluateEveryMs);
+  }
+
+  /** Feeds the connections' ping latency and new malformed frames, then re-evaluates every symbol. */
+  evaluate(): void {
+    const now = this.now();
+    const venues = new Set<VenueId>();
+    for (const vs of this.options.venuesBySymbol.values()) for (const v of vs) venues.add(v);
+    for (const venue of venues) {
+      const status = this.options.connectionOf(venue);
+      if (!status) continue;
+      const malformed = status.malformed_frames - (this.malformedSeen.get(venue) ?? 0);
+      this.malformedSeen.set(venue, status.malformed_frames);
+      for (const [k, h] of this.health) {
+        if (!k.endsWith(`|${venue}`)) continue;
+        if (status.latency_ms !== null) h.onLatency(status.latency_ms, 'ping', now);
+        for (let i = 0; i < malformed; i++) h.onError(now);
+      }
+    }
+    for (const c of this.controllers.values()) c.evaluate(now);
+  }
+
+  /** The active source of a symbol, or undefined when no venue lists it. */
+  activeSource(symbol: string): VenueId | undefined {
+    return this.controllers.get(symbol)?.activeSource;
+  }
+
+  view(): SourcesView {
+    const now = this.now();
+    return {
+      instruments: [...this.controllers.values()].map((c) => {
+        const s = c.snapshot(now);
+        return {
+          symbol: s.instrument,
+          activeSource: s.activeSource,
+          primary: s.primary,
+          activeSince: this.activeSince.get(s.instrument) ?? null,
+          sources: s.sources,
+        };
+      }),
+    };
+  }
+
+  private onFailoverEvent(e: FailoverEvent): void {
+    switch (e.type) {
+      case 'sourceSwitch':
+        this.activeSince.set(e.instrument, e.at);
+        this.raise({
+          severity: 'warning',
+          kind: 'failover',
+          symbol: e.instrument,
+          message: `${e.instrument}: switched from ${e.from} to ${e.to} (${e.reason})`,
+          details: {
+            from: e.from,
+            to: e.to,
+            reason: e.reason,
+            ...(e.detectMs !== undefined ? { detectMs: e.detectMs } : {}),
+          },
+          time: e.at,
+        });
+        break;
+      case 'failover_failed':
+        this.raise({
+          severity: 'critical',
+          kind: 'failover_failed',
+          symbol: e.instrument,
+          message: `${e.instrument}: no healthy source; staying on ${e.active} (${e.reason})`,
+          details: { active: e.active, reason: e.reason },
+          time: e.at,
+        });
+        break;
+      case 'sourceHealth':
+        this.raise({
+          severity: e.healthy ? 'info' : 'warning',
+          kind: e.healthy
+            ? 'source_recovered'
+            : e.reason === 'disconnected'
+              ? 'source_disconnected'
+              : e.reason === 'stale'
+                ? 'source_stale'
+                : 'source_slow',
+          venue: e.source,
+          symbol: e.instrument,
+          message: e.healthy
+            ? `${e.source} ${e.instrument}: recovered`
+            : `${e.source} ${e.instrument}: unhealthy (${e.reason ?? 'unknown'})`,
+          details: { reason: e.reason },
+          time: e.at,
+        });
+        break;
+    }
+  }
+
+  /** Logs an alert at its severity's level and publishes it for the gateways' alerts channel. */
+  raise(input: AlertInput): void {
+    raiseAlert(this.options.bus, this.options.logger, input, this.now);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+/** Logs an alert at its severity's level and publishes it on the bus. */
+export function raiseAlert(bus: Bus, logger: Logger, input: AlertInput, now: () => number = Date.now): void {
+  const alert = newAlert(input, now);
+  logger[ALERT_LOG_LEVEL[alert.severity]]({ alert }, alert.message);
+  publishAlert(bus, alert);
+}
+
+function key(symbol: string, venue: VenueId): string {
+  return `${symbol}|${venue}`;
+}
