@@ -2,11 +2,7 @@
  * The simulated Binance spot venue: one market per symbol, REST under `/api/v3/...` and market streams under
  * `/ws/...` and `/stream?streams=...`, all below the simulator's `/binance` prefix.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { SimMarket } from '../market/market.ts';
-import { symbolSpec } from '../market/symbol-specs.ts';
-import { hashSeed } from '../random.ts';
+import { AssembledSimVenue, createSimMarkets } from '../venue-kit.ts';
 import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
 import { BinanceSimRest, type BinanceRestSettings } from './rest.ts';
 import { BinanceStreamServer, type BinanceStreamSettings } from './stream-server.ts';
@@ -37,55 +33,12 @@ export interface BinanceSimUrls {
   readonly restUrl: string;
 }
 
-class BinanceSimVenue implements SimVenue {
-  readonly id = 'binance' as const;
-  readonly markets: readonly SimMarket[];
-  private readonly rest: BinanceSimRest;
-  private readonly streams: BinanceStreamServer;
-
-  constructor(context: SimVenueContext, settings: BinanceSimSettings) {
-    const start = context.now();
-    this.markets = context.symbols.map(
-      (symbol) =>
-        new SimMarket({
-          spec: symbolSpec(symbol),
-          seed: hashSeed(context.seed, 'binance', symbol),
-          nowMs: start,
-          historyDays: context.historyDays,
-          tradeWindowMs: context.tradeWindowMs,
-          tradesPerSecond: context.tradesPerSecond,
-        }),
-    );
-    const instruments = new BinanceSimInstruments(this.markets);
-    this.rest = new BinanceSimRest(instruments, context.faults, context.now, settings);
-    this.streams = new BinanceStreamServer(
-      instruments,
-      context.faults,
-      context.now,
-      settings,
-      context.logger,
-    );
-  }
-
-  handleRequest(req: IncomingMessage, res: ServerResponse, path: string, url: URL): void {
-    this.rest.handle(req, res, path, url);
-  }
-
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, url: URL): void {
-    this.streams.handleUpgrade(req, socket, head, path, url);
-  }
-
-  advanceTo(nowMs: number): void {
-    for (const m of this.markets) m.advanceTo(nowMs);
-  }
-
-  dropConnections(): number {
-    return this.streams.dropConnections();
-  }
-
-  close(): Promise<void> {
-    return this.streams.close();
-  }
+function createBinanceSimVenue(context: SimVenueContext, settings: BinanceSimSettings): SimVenue {
+  const markets = createSimMarkets(context, 'binance');
+  const instruments = new BinanceSimInstruments(markets);
+  const rest = new BinanceSimRest(instruments, context.faults, context.now, settings);
+  const streams = new BinanceStreamServer(instruments, context.faults, context.now, settings, context.logger);
+  return new AssembledSimVenue('binance', markets, rest, streams);
 }
 
 /** Registry entry; `settings` overrides BINANCE_SIM_DEFAULTS field by field. */
@@ -94,7 +47,7 @@ export function binanceSimVenue(
 ): SimVenueDefinition<BinanceSimUrls> {
   return {
     id: 'binance',
-    create: (context) => new BinanceSimVenue(context, { ...BINANCE_SIM_DEFAULTS, ...settings }),
+    create: (context) => createBinanceSimVenue(context, { ...BINANCE_SIM_DEFAULTS, ...settings }),
     urls: (httpBase, wsBase) => ({ wsUrl: `${wsBase}/binance`, restUrl: `${httpBase}/binance` }),
   };
 }

@@ -2,11 +2,8 @@
  * The simulated Bitget venue (API v2): a spot and a USDT-futures market per symbol, REST under `/api/v2/...` and the
  * public socket at `/v2/ws/public`, all below the simulator's `/bitget` prefix.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { SimMarket } from '../market/market.ts';
-import { symbolSpec } from '../market/symbol-specs.ts';
-import { hashSeed } from '../random.ts';
+import type { SimMarket } from '../market/market.ts';
+import { AssembledSimVenue, createSimMarket } from '../venue-kit.ts';
 import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
 import { BITGET_SIM_INST_TYPES, BitgetSimInstruments } from './instruments.ts';
 import { BitgetSimRest, type BitgetRestSettings } from './rest.ts';
@@ -39,67 +36,33 @@ export interface BitgetSimUrls {
   readonly restUrl: string;
 }
 
-class BitgetSimVenue implements SimVenue {
-  readonly id = 'bitget' as const;
-  readonly markets: readonly SimMarket[];
-  private readonly rest: BitgetSimRest;
-  private readonly streams: BitgetStreamServer;
-
-  constructor(context: SimVenueContext, settings: BitgetSimSettings) {
-    const start = context.now();
-    const instruments = new BitgetSimInstruments();
-    const markets: SimMarket[] = [];
-    for (const instType of BITGET_SIM_INST_TYPES) {
-      for (const symbol of context.symbols) {
-        const market = new SimMarket({
-          spec: symbolSpec(symbol),
-          seed: hashSeed(context.seed, 'bitget', instType, symbol),
-          nowMs: start,
-          historyDays: context.historyDays,
-          tradeWindowMs: context.tradeWindowMs,
-          tradesPerSecond: context.tradesPerSecond,
-        });
-        instruments.add(instType, market);
-        markets.push(market);
-      }
+function createBitgetSimVenue(context: SimVenueContext, settings: BitgetSimSettings): SimVenue {
+  const start = context.now();
+  const instruments = new BitgetSimInstruments();
+  const markets: SimMarket[] = [];
+  for (const instType of BITGET_SIM_INST_TYPES) {
+    for (const symbol of context.symbols) {
+      const market = createSimMarket(context, symbol, start, 'bitget', instType);
+      instruments.add(instType, market);
+      markets.push(market);
     }
-    this.markets = markets;
-    this.streams = new BitgetStreamServer(
-      instruments,
-      context.faults,
-      context.now,
-      { ...settings, seed: context.seed },
-      context.logger,
-    );
-    this.rest = new BitgetSimRest(instruments, this.streams, context.faults, context.now, settings);
   }
-
-  handleRequest(req: IncomingMessage, res: ServerResponse, path: string, url: URL): void {
-    this.rest.handle(req, res, path, url);
-  }
-
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
-    this.streams.handleUpgrade(req, socket, head, path);
-  }
-
-  advanceTo(nowMs: number): void {
-    for (const m of this.markets) m.advanceTo(nowMs);
-  }
-
-  dropConnections(): number {
-    return this.streams.dropConnections();
-  }
-
-  close(): Promise<void> {
-    return this.streams.close();
-  }
+  const streams = new BitgetStreamServer(
+    instruments,
+    context.faults,
+    context.now,
+    { ...settings, seed: context.seed },
+    context.logger,
+  );
+  const rest = new BitgetSimRest(instruments, streams, context.faults, context.now, settings);
+  return new AssembledSimVenue('bitget', markets, rest, streams);
 }
 
 /** Registry entry; `settings` overrides BITGET_SIM_DEFAULTS field by field. */
 export function bitgetSimVenue(settings: Partial<BitgetSimSettings> = {}): SimVenueDefinition<BitgetSimUrls> {
   return {
     id: 'bitget',
-    create: (context) => new BitgetSimVenue(context, { ...BITGET_SIM_DEFAULTS, ...settings }),
+    create: (context) => createBitgetSimVenue(context, { ...BITGET_SIM_DEFAULTS, ...settings }),
     urls: (httpBase, wsBase) => ({ wsUrl: `${wsBase}/bitget/v2/ws/public`, restUrl: `${httpBase}/bitget` }),
   };
 }

@@ -2,12 +2,9 @@
  * The simulated dYdX v4 Indexer: one perpetual market per symbol (canonical "BTC/USD" is ticker "BTC-USD"), REST
  * under `/v4/...` and the socket at `/v4/ws`, all below the simulator's `/dydx` prefix.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { MINUTE_MS } from '../../domain/interval.ts';
-import { SimMarket } from '../market/market.ts';
-import { symbolSpec } from '../market/symbol-specs.ts';
 import { hashSeed } from '../random.ts';
+import { AssembledSimVenue, createSimMarkets } from '../venue-kit.ts';
 import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
 import { DydxSimInstruments } from './instruments.ts';
 import { DydxSimRest, type DydxRestSettings } from './rest.ts';
@@ -44,66 +41,29 @@ export interface DydxSimUrls {
   readonly restUrl: string;
 }
 
-class DydxSimVenue implements SimVenue {
-  readonly id = 'dydx' as const;
-  readonly markets: readonly SimMarket[];
-  private readonly rest: DydxSimRest;
-  private readonly streams: DydxStreamServer;
-
-  constructor(context: SimVenueContext, settings: DydxSimSettings) {
-    if (!(settings.blockMs >= 1 && MINUTE_MS % settings.blockMs === 0)) {
-      throw new RangeError('dydx sim: blockMs must divide 60000');
-    }
-    const start = context.now();
-    this.markets = context.symbols.map(
-      (symbol) =>
-        new SimMarket({
-          spec: symbolSpec(symbol),
-          seed: hashSeed(context.seed, 'dydx', symbol),
-          nowMs: start,
-          historyDays: context.historyDays,
-          tradeWindowMs: context.tradeWindowMs,
-          tradesPerSecond: context.tradesPerSecond,
-        }),
-    );
-    const instruments = new DydxSimInstruments(this.markets, settings.blockMs);
-    this.streams = new DydxStreamServer(
-      instruments,
-      context.faults,
-      context.now,
-      settings,
-      context.logger,
-      hashSeed(context.seed, 'dydx-book'),
-    );
-    this.rest = new DydxSimRest(instruments, this.streams.books, context.faults, context.now, settings);
+function createDydxSimVenue(context: SimVenueContext, settings: DydxSimSettings): SimVenue {
+  if (!(settings.blockMs >= 1 && MINUTE_MS % settings.blockMs === 0)) {
+    throw new RangeError('dydx sim: blockMs must divide 60000');
   }
-
-  handleRequest(req: IncomingMessage, res: ServerResponse, path: string, url: URL): void {
-    this.rest.handle(req, res, path, url);
-  }
-
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
-    this.streams.handleUpgrade(req, socket, head, path);
-  }
-
-  advanceTo(nowMs: number): void {
-    for (const m of this.markets) m.advanceTo(nowMs);
-  }
-
-  dropConnections(): number {
-    return this.streams.dropConnections();
-  }
-
-  close(): Promise<void> {
-    return this.streams.close();
-  }
+  const markets = createSimMarkets(context, 'dydx');
+  const instruments = new DydxSimInstruments(markets, settings.blockMs);
+  const streams = new DydxStreamServer(
+    instruments,
+    context.faults,
+    context.now,
+    settings,
+    context.logger,
+    hashSeed(context.seed, 'dydx-book'),
+  );
+  const rest = new DydxSimRest(instruments, streams.books, context.faults, context.now, settings);
+  return new AssembledSimVenue('dydx', markets, rest, streams);
 }
 
 /** Registry entry; `settings` overrides DYDX_SIM_DEFAULTS field by field. */
 export function dydxSimVenue(settings: Partial<DydxSimSettings> = {}): SimVenueDefinition<DydxSimUrls> {
   return {
     id: 'dydx',
-    create: (context) => new DydxSimVenue(context, { ...DYDX_SIM_DEFAULTS, ...settings }),
+    create: (context) => createDydxSimVenue(context, { ...DYDX_SIM_DEFAULTS, ...settings }),
     urls: (httpBase, wsBase) => ({ wsUrl: `${wsBase}/dydx/v4/ws`, restUrl: `${httpBase}/dydx` }),
   };
 }

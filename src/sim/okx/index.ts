@@ -2,11 +2,7 @@
  * The simulated OKX v5 venue: one market per symbol (spot instIds "BTC-USDT"), REST under `/api/v5/...` and the
  * WebSocket endpoints `/ws/v5/public` and `/ws/v5/business`, all below the simulator's `/okx` prefix.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { SimMarket } from '../market/market.ts';
-import { symbolSpec } from '../market/symbol-specs.ts';
-import { hashSeed } from '../random.ts';
+import { AssembledSimVenue, createSimMarkets } from '../venue-kit.ts';
 import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
 import { OkxSimInstruments } from './instruments.ts';
 import { OkxSimRest, type OkxRestSettings } from './rest.ts';
@@ -37,56 +33,19 @@ export interface OkxSimUrls {
   readonly restUrl: string;
 }
 
-class OkxSimVenue implements SimVenue {
-  readonly id = 'okx' as const;
-  readonly markets: readonly SimMarket[];
-  private readonly rest: OkxSimRest;
-  private readonly streams: OkxStreamServer;
-
-  constructor(context: SimVenueContext, settings: OkxSimSettings) {
-    const start = context.now();
-    this.markets = context.symbols.map(
-      (symbol) =>
-        new SimMarket({
-          spec: symbolSpec(symbol),
-          seed: hashSeed(context.seed, 'okx', symbol),
-          nowMs: start,
-          historyDays: context.historyDays,
-          tradeWindowMs: context.tradeWindowMs,
-          tradesPerSecond: context.tradesPerSecond,
-        }),
-    );
-    const instruments = new OkxSimInstruments(this.markets, context.seed, settings.bookDepth);
-    this.rest = new OkxSimRest(instruments, context.faults, context.now, settings);
-    this.streams = new OkxStreamServer(instruments, context.faults, context.now, settings, context.logger);
-  }
-
-  handleRequest(req: IncomingMessage, res: ServerResponse, path: string, url: URL): void {
-    this.rest.handle(req, res, path, url);
-  }
-
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
-    this.streams.handleUpgrade(req, socket, head, path);
-  }
-
-  advanceTo(nowMs: number): void {
-    for (const m of this.markets) m.advanceTo(nowMs);
-  }
-
-  dropConnections(): number {
-    return this.streams.dropConnections();
-  }
-
-  close(): Promise<void> {
-    return this.streams.close();
-  }
+function createOkxSimVenue(context: SimVenueContext, settings: OkxSimSettings): SimVenue {
+  const markets = createSimMarkets(context, 'okx');
+  const instruments = new OkxSimInstruments(markets, context.seed, settings.bookDepth);
+  const rest = new OkxSimRest(instruments, context.faults, context.now, settings);
+  const streams = new OkxStreamServer(instruments, context.faults, context.now, settings, context.logger);
+  return new AssembledSimVenue('okx', markets, rest, streams);
 }
 
 /** Registry entry; `settings` overrides OKX_SIM_DEFAULTS field by field. */
 export function okxSimVenue(settings: Partial<OkxSimSettings> = {}): SimVenueDefinition<OkxSimUrls> {
   return {
     id: 'okx',
-    create: (context) => new OkxSimVenue(context, { ...OKX_SIM_DEFAULTS, ...settings }),
+    create: (context) => createOkxSimVenue(context, { ...OKX_SIM_DEFAULTS, ...settings }),
     urls: (httpBase, wsBase) => ({ wsUrl: `${wsBase}/okx`, restUrl: `${httpBase}/okx` }),
   };
 }

@@ -1,0 +1,80 @@
+/**
+ * What every simulated venue assembles the same way: one seeded market per symbol, and a SimVenue that routes
+ * REST to one handler and upgrades to one stream server. Venue folders keep only what differs (instruments,
+ * settings, URLs).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { VenueId } from '../domain/instrument.ts';
+import { SimMarket } from './market/market.ts';
+import { symbolSpec } from './market/symbol-specs.ts';
+import { hashSeed } from './random.ts';
+import type { SimVenue, SimVenueContext } from './venue.ts';
+
+/** A venue's REST side as the HTTP server sees it. */
+export interface SimRestHandler {
+  handle(req: IncomingMessage, res: ServerResponse, path: string, url: URL): void;
+}
+
+/** A venue's socket side as the HTTP server sees it. */
+export interface SimStreamHandler {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, url: URL): void;
+  dropConnections(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A market for canonical `symbol` starting at `nowMs`, seeded from the context seed, `seedParts` and the symbol,
+ * so that each venue (and each instrument type within one) walks its own path.
+ */
+export function createSimMarket(
+  context: SimVenueContext,
+  symbol: string,
+  nowMs: number,
+  ...seedParts: readonly string[]
+): SimMarket {
+  return new SimMarket({
+    spec: symbolSpec(symbol),
+    seed: hashSeed(context.seed, ...seedParts, symbol),
+    nowMs,
+    historyDays: context.historyDays,
+    tradeWindowMs: context.tradeWindowMs,
+    tradesPerSecond: context.tradesPerSecond,
+  });
+}
+
+/** One market per context symbol, all starting at the context's current time, seeded by venue and symbol. */
+export function createSimMarkets(context: SimVenueContext, venue: VenueId): SimMarket[] {
+  const start = context.now();
+  return context.symbols.map((symbol) => createSimMarket(context, symbol, start, venue));
+}
+
+/** A SimVenue over `markets` that sends requests to `rest` and upgrades, drops and closes to `streams`. */
+export class AssembledSimVenue implements SimVenue {
+  constructor(
+    readonly id: VenueId,
+    readonly markets: readonly SimMarket[],
+    private readonly rest: SimRestHandler,
+    private readonly streams: SimStreamHandler,
+  ) {}
+
+  handleRequest(req: IncomingMessage, res: ServerResponse, path: string, url: URL): void {
+    this.rest.handle(req, res, path, url);
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, url: URL): void {
+    this.streams.handleUpgrade(req, socket, head, path, url);
+  }
+
+  advanceTo(nowMs: number): void {
+    for (const m of this.markets) m.advanceTo(nowMs);
+  }
+
+  dropConnections(): number {
+    return this.streams.dropConnections();
+  }
+
+  close(): Promise<void> {
+    return this.streams.close();
+  }
+}
