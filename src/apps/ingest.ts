@@ -17,10 +17,10 @@ import { eq } from '../domain/decimal.ts';
 import { bucketStart, INTERVAL_MS, INTERVALS, MINUTE_MS, type Interval } from '../domain/interval.ts';
 import type { Trade } from '../domain/trade.ts';
 import { TradeDedupe, type SeqGap } from '../feed/trade-dedupe.ts';
-import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { AlertInput } from '../domain/alert.ts';
 import type { Ticker } from '../domain/ticker.ts';
+import type { CandleOutput } from './composite-candles.ts';
 import type { IngestObserver } from './source-monitor.ts';
 import type {
   ConnectionStatus,
@@ -37,7 +37,8 @@ export interface IngestOptions {
   readonly symbols: readonly string[];
   /** The subset whose candles this venue builds (history, live bars, backfill); default all of `symbols`. */
   readonly candleSymbols?: readonly string[];
-  readonly store: CandleStore;
+  /** Where candle updates go (stored, then published); the composite across venues in `tickwire all`. */
+  readonly candles: CandleOutput;
   readonly bus: Bus;
   readonly logger: Logger;
   readonly closeGraceMs: number;
@@ -226,7 +227,7 @@ export class VenueIngest {
   }
 
   private async loadHistory(inst: Instrument, engine: CandleEngine): Promise<void> {
-    const { adapter, logger, historyBars, store } = this.options;
+    const { adapter, logger, historyBars } = this.options;
     const now = this.now();
     const liveMinute = bucketStart('1m', now);
     const firstMinute = Math.min(bucketStart('1W', now), liveMinute - historyBars * MINUTE_MS);
@@ -258,7 +259,7 @@ export class VenueIngest {
     const seeded: CandleUpdate[] = [];
     pushClosed(seeded, inst.symbol, '1m', closedMinutes.slice(-historyBars), adapter.venue);
     for (const [interval, bars] of higher) pushClosed(seeded, inst.symbol, interval, bars, adapter.venue);
-    await store.write(seeded);
+    await this.options.candles.write(adapter.venue, seeded, false);
 
     engine.seed('1m', closedMinutes);
     for (const [interval, bars] of higher) engine.seed(interval, bars);
@@ -483,13 +484,7 @@ export class VenueIngest {
     }
     this.flushing = this.flushing.then(async () => {
       const batch = this.coalescer.flush();
-      if (batch.length === 0) return;
-      try {
-        await this.options.store.write(batch);
-      } catch (err) {
-        this.options.logger.error({ err }, 'candle store write failed');
-      }
-      for (const update of batch) this.options.bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(update));
+      if (batch.length > 0) await this.options.candles.write(this.options.adapter.venue, batch, true);
     });
     return this.flushing;
   }
@@ -519,6 +514,15 @@ export class VenueIngest {
 
   get venue(): VenueAdapter['venue'] {
     return this.options.adapter.venue;
+  }
+
+  /** This venue's own bars of `symbol` that end after `since`, oldest first (for a failover takeover). */
+  barsSince(symbol: string, interval: Interval, since: number): Candle[] {
+    const engine = this.instruments.get(symbol)?.engine;
+    if (!engine) return [];
+    const size = INTERVAL_MS[interval];
+    const count = Math.ceil((this.now() - since) / size) + 2;
+    return engine.history(interval, count).filter((b) => b.time + size > since);
   }
 
   /** The connection's status, cheaply (no book or engine statistics). */

@@ -6,6 +6,7 @@ import type { VenueId } from '../domain/instrument.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createVenueAdapter } from '../venues/registry.ts';
 import type { AlertInput } from '../domain/alert.ts';
+import { CompositeCandles } from './composite-candles.ts';
 import { VenueIngest } from './ingest.ts';
 import { raiseAlert, SourceMonitor } from './source-monitor.ts';
 
@@ -30,19 +31,6 @@ export async function startAll(
   const adapters = config.venues.map((venue) =>
     createVenueAdapter(venue, config.urls[venue], logger, deps.now),
   );
-  // Each symbol's candles come from the first configured venue that lists it; every venue that lists a symbol
-  // serves its trades, ticker and book.
-  const candleVenue = new Map<string, VenueId>();
-  for (const adapter of adapters) {
-    for (const symbol of config.symbols) {
-      if (!candleVenue.has(symbol) && (adapter.supportsSymbol?.(symbol) ?? true))
-        candleVenue.set(symbol, adapter.venue);
-    }
-  }
-  for (const symbol of config.symbols) {
-    if (!candleVenue.has(symbol))
-      logger.warn({ symbol, venues: config.venues }, 'no configured venue lists this symbol');
-  }
   const venuesBySymbol = new Map(
     config.symbols.map((symbol) => [
       symbol,
@@ -59,6 +47,21 @@ export async function startAll(
     ...(deps.now ? { now: deps.now } : {}),
   });
   const alert = (input: AlertInput): void => raiseAlert(bus, logger, input, deps.now);
+  for (const [symbol, venues] of venuesBySymbol) {
+    if (venues.length === 0)
+      logger.warn({ symbol, venues: config.venues }, 'no configured venue lists this symbol');
+  }
+  // Every venue builds the bars of the symbols it lists; the composite serves the active source's.
+  const candles = new CompositeCandles({
+    store,
+    bus,
+    logger,
+    activeOf: (symbol) => monitor.activeSource(symbol),
+  });
+  monitor.onSwitch((change) => {
+    const to = ingestOf.get(change.to);
+    if (to) void candles.takeOver(change.symbol, change.to, to, change.fromLastAlive);
+  });
   const ingests = adapters.flatMap((adapter) => {
     const symbols = config.symbols.filter((s) => adapter.supportsSymbol?.(s) ?? true);
     if (symbols.length === 0) return [];
@@ -66,8 +69,7 @@ export async function startAll(
       new VenueIngest({
         adapter,
         symbols,
-        candleSymbols: symbols.filter((s) => candleVenue.get(s) === adapter.venue),
-        store,
+        candles,
         bus,
         logger,
         closeGraceMs: config.candles.closeGraceMs,

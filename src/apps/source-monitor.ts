@@ -9,6 +9,16 @@ import type { SourcesView } from '../protocol/source-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { ConnectionStatus, StreamEvent, StreamStatus } from '../venues/venue.ts';
 
+/** A change of a symbol's active source, with when the old source was last alive. */
+export interface SourceSwitch {
+  readonly symbol: string;
+  readonly from: VenueId;
+  readonly to: VenueId;
+  readonly at: number;
+  /** The last message of the old source (or `at` when unknown): data after it may be missing there. */
+  readonly fromLastAlive: number;
+}
+
 /** What a venue's ingest reports to the monitor. */
 export interface IngestObserver {
   /** Any data message of `symbol` (trade, ticker, book, candle): freshness and lag. */
@@ -39,6 +49,7 @@ export class SourceMonitor {
   private readonly activeSince = new Map<string, number>();
   private readonly malformedSeen = new Map<VenueId, number>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly switchListeners = new Set<(s: SourceSwitch) => void>();
   private readonly now: () => number;
 
   constructor(private readonly options: SourceMonitorOptions) {
@@ -112,6 +123,11 @@ export class SourceMonitor {
     for (const c of this.controllers.values()) c.evaluate(now);
   }
 
+  /** Calls `listener` on every change of a symbol's active source. */
+  onSwitch(listener: (change: SourceSwitch) => void): void {
+    this.switchListeners.add(listener);
+  }
+
   /** The active source of a symbol, or undefined when no venue lists it. */
   activeSource(symbol: string): VenueId | undefined {
     return this.controllers.get(symbol)?.activeSource;
@@ -135,8 +151,17 @@ export class SourceMonitor {
 
   private onFailoverEvent(e: FailoverEvent): void {
     switch (e.type) {
-      case 'sourceSwitch':
+      case 'sourceSwitch': {
         this.activeSince.set(e.instrument, e.at);
+        const lastAlive = this.health.get(key(e.instrument, e.from))?.lastAlive() ?? e.at;
+        const change = {
+          symbol: e.instrument,
+          from: e.from,
+          to: e.to,
+          at: e.at,
+          fromLastAlive: Math.min(lastAlive, e.at),
+        };
+        for (const listener of this.switchListeners) listener(change);
         this.raise({
           severity: 'warning',
           kind: 'failover',
@@ -151,6 +176,7 @@ export class SourceMonitor {
           time: e.at,
         });
         break;
+      }
       case 'failover_failed':
         this.raise({
           severity: 'critical',

@@ -12,6 +12,18 @@ import { configSchema, DEFAULT_CONFIG } from '../../src/config/config.ts';
 import { startSimulator } from '../../src/sim/simulator.ts';
 import { getJson } from '../../src/sim/test-kit.ts';
 
+interface WireBar {
+  time: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  closed: boolean;
+  sources: string[];
+}
+type Kline = [number, string, string, string, string, string, number, string, number, string, string, string];
+
 interface AlertMessage {
   type: string;
   kind?: string;
@@ -31,7 +43,18 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 
 describe('failover between venues', () => {
   it('switches away from a dropped primary within 2 s, alerts clients, and switches back', async (t) => {
-    const sim = await startSimulator({ symbols: ['BTC/USDT'], seed: 3, historyDays: 8, tradesPerSecond: 10 });
+    // A minute ends about 8 s after the start, while the feed is on the backup venue.
+    const MINUTE = 60_000;
+    const real = Date.now();
+    const offset = Math.ceil((real + 8000) / MINUTE) * MINUTE - 8000 - real;
+    const now = (): number => Date.now() + offset;
+    const sim = await startSimulator({
+      symbols: ['BTC/USDT'],
+      seed: 3,
+      historyDays: 8,
+      tradesPerSecond: 10,
+      now,
+    });
     t.after(() => sim.close());
     const config = configSchema.parse({
       ...DEFAULT_CONFIG,
@@ -41,7 +64,7 @@ describe('failover between venues', () => {
       urls: { ...DEFAULT_CONFIG.urls, binance: sim.urls.binance, okx: sim.urls.okx },
       failover: { ...DEFAULT_CONFIG.failover, holdDownMs: 1500 },
     });
-    const system = await startAll(config, pino({ level: 'silent' }));
+    const system = await startAll(config, pino({ level: 'silent' }), { now });
     t.after(() => system.close());
     const api = `http://127.0.0.1:${system.gateway.port}/api/websocket`;
 
@@ -58,13 +81,29 @@ describe('failover between venues', () => {
 
     const ws = new WebSocket(system.gateway.url);
     const alerts: AlertMessage[] = [];
+    let chart: WireBar[] = [];
+    let okxBars = 0;
     ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as AlertMessage;
+      const m = JSON.parse(String(d)) as AlertMessage & {
+        interval?: string;
+        bars?: WireBar[];
+        bar?: WireBar;
+      };
       if (m.type === 'alert') alerts.push(m);
+      if (m.interval !== '1m') return;
+      if (m.bar?.sources.includes('okx')) okxBars++;
+      // The seed's chart rule, with revisions replacing the bar of their time.
+      if (m.type === 'initial') chart = [...(m.bars ?? [])];
+      else if ((m.type === 'update' || m.type === 'revision') && m.bar) {
+        const at = chart.findIndex((b) => b.time === m.bar?.time);
+        if (at >= 0) chart[at] = m.bar;
+        else chart.push(m.bar);
+      }
     });
     await new Promise((resolve) => ws.once('open', resolve));
     t.after(() => ws.close());
     ws.send(JSON.stringify({ type: 'subscribe', channel: 'alerts' }));
+    ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 30 }));
     await new Promise((r) => setTimeout(r, 200));
 
     const cutAt = Date.now();
@@ -95,5 +134,27 @@ describe('failover between venues', () => {
     assert.ok(alerts.some((a) => a.kind === 'source_recovered' && a.venue === 'binance'));
     assert.equal(system.monitor.activeSource('BTC/USDT'), 'binance');
     assert.ok(!alerts.some((a) => a.kind === 'failover_failed'));
+
+    // The composite candles stayed one continuous stream: each minute once, none missing, every bar from one
+    // venue, and the bars the primary built equal to its own klines.
+    await new Promise((r) => setTimeout(r, 1000));
+    const times = chart.map((b) => Date.parse(b.time));
+    assert.equal(new Set(times).size, times.length, 'no bar twice');
+    for (let i = 1; i < times.length; i++)
+      assert.equal(times[i], (times[i - 1] as number) + MINUTE, 'no bar missing');
+    assert.ok(okxBars > 0, 'the backup venue built bars while it was the active source');
+    const reply = await getJson(
+      `${sim.urls.binance.restUrl}/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=60`,
+    );
+    const klines = new Map((reply.body as Kline[]).map((k) => [new Date(k[0]).toISOString(), k]));
+    for (const bar of chart.filter((b) => b.closed && b.sources.length === 1 && b.sources[0] === 'binance')) {
+      const k = klines.get(bar.time);
+      assert.ok(k, `binance has ${bar.time}`);
+      assert.deepEqual(
+        [bar.open, bar.high, bar.low, bar.close, bar.volume],
+        [Number(k[1]), Number(k[2]), Number(k[3]), Number(k[4]), Number(k[5])],
+        bar.time,
+      );
+    }
   });
 });

@@ -92,6 +92,8 @@ describe('venue faults, end to end', () => {
       urls: { ...DEFAULT_CONFIG.urls, binance: sim.urls.binance, okx: sim.urls.okx },
       candles: { ...DEFAULT_CONFIG.candles, closeGraceMs: 500 },
       gateway: { ...DEFAULT_CONFIG.gateway, throttleMs: 200 },
+      // This test is about one venue recovering by itself; failover to OKX is tested in failover.test.ts.
+      failover: { ...DEFAULT_CONFIG.failover, enabled: false },
     });
     const system = await startAll(config, logger, { now });
     t.after(() => system.close());

@@ -1,0 +1,97 @@
+import type { Bus } from '../bus/bus.ts';
+import { CANDLE_CHANNEL } from '../bus/bus.ts';
+import { encodeCandleUpdate } from '../bus/candle-message.ts';
+import type { Candle, CandleUpdate } from '../domain/candle.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import { bucketStart, INTERVALS, type Interval } from '../domain/interval.ts';
+import type { CandleStore } from '../store/candle-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+
+/** Where a venue's ingest sends its candle updates. */
+export interface CandleOutput {
+  /** Stores `updates` and, when `publish`, publishes them (start-up history is stored, not published). */
+  write(venue: VenueId, updates: readonly CandleUpdate[], publish: boolean): Promise<void>;
+}
+
+/** A venue's own bars of one symbol, for a takeover. */
+export interface CandleSource {
+  /** Bars of `interval` that end after `since` (ms), oldest first, the live bar last. */
+  barsSince(symbol: string, interval: Interval, since: number): readonly Candle[];
+}
+
+export interface CompositeCandlesOptions {
+  readonly store: CandleStore;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  /** The venue whose bars are the symbol's composite stream now (the failover's active source). */
+  readonly activeOf: (symbol: string) => VenueId | undefined;
+}
+
+/**
+ * One clean candle stream per instrument across venues. Every venue that lists a symbol builds its own bars all
+ * the time; the composite stores and publishes only the active venue's. When the failover switches source, the
+ * new venue's bars take over from the minute in which the old one was last alive: every bar of every interval
+ * that ends after that minute's start is re-published from the new venue (closed ones as `revised`, the bar in
+ * progress as `live`), so a bar is replaced, never doubled, and none is missing. Bars keep their provenance in
+ * `sources`.
+ *
+ * Writes and takeovers run one at a time, in order, so an old venue's batch that was under way when the switch
+ * happened can never land after the takeover.
+ */
+export class CompositeCandles implements CandleOutput {
+  private queue: Promise<void> = Promise.resolve();
+  private takeovers = 0;
+
+  constructor(private readonly options: CompositeCandlesOptions) {}
+
+  write(venue: VenueId, updates: readonly CandleUpdate[], publish: boolean): Promise<void> {
+    return this.enqueue(async () => {
+      // Which venue is active is decided when the write runs, not when it was queued.
+      const mine = updates.filter((u) => (this.options.activeOf(u.symbol) ?? venue) === venue);
+      await this.emit(mine, publish);
+    });
+  }
+
+  /** Re-publishes `symbol` from `to` for every bar that ends after the start of the minute of `fromTime`. */
+  takeOver(symbol: string, to: VenueId, source: CandleSource, fromTime: number): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.options.activeOf(symbol) !== to) return;
+      const since = bucketStart('1m', fromTime);
+      const updates: CandleUpdate[] = [];
+      for (const interval of INTERVALS) {
+        const bars = source.barsSince(symbol, interval, since);
+        // The source's history ends with its bar in progress.
+        bars.forEach((bar, i) => {
+          const state = i === bars.length - 1 ? 'live' : 'revised';
+          updates.push({ symbol, interval, state, bar, sources: [to] });
+        });
+      }
+      this.takeovers++;
+      this.options.logger.info(
+        { symbol, to, from: new Date(since).toISOString(), bars: updates.length },
+        'candles taken over by the new source',
+      );
+      await this.emit(updates, true);
+    });
+  }
+
+  stats(): { takeovers: number } {
+    return { takeovers: this.takeovers };
+  }
+
+  private async emit(updates: readonly CandleUpdate[], publish: boolean): Promise<void> {
+    if (updates.length === 0) return;
+    try {
+      await this.options.store.write(updates);
+    } catch (err) {
+      this.options.logger.error({ err }, 'candle store write failed');
+    }
+    if (!publish) return;
+    for (const u of updates) this.options.bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(u));
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(task, task);
+    return this.queue;
+  }
+}
