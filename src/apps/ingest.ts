@@ -1,7 +1,5 @@
 import { VenueBooks, type VenueBooksEvent } from '../book/venue-books.ts';
 import type { Bus } from '../bus/bus.ts';
-import { CANDLE_CHANNEL } from '../bus/bus.ts';
-import { encodeCandleUpdate } from '../bus/candle-message.ts';
 import {
   BOOK_CHANNEL,
   encodeBookSnapshot,
