@@ -62,7 +62,8 @@ describe('failover between venues', () => {
       host: '127.0.0.1',
       venues: ['binance', 'okx'],
       urls: { ...DEFAULT_CONFIG.urls, binance: sim.urls.binance, okx: sim.urls.okx },
-      failover: { ...DEFAULT_CONFIG.failover, holdDownMs: 1500 },
+      failover: { ...DEFAULT_CONFIG.failover, holdDownMs: 3000 },
+      gateway: { ...DEFAULT_CONFIG.gateway, throttleMs: 200 },
     });
     const system = await startAll(config, pino({ level: 'silent' }), { now });
     t.after(() => system.close());
