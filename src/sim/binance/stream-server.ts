@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { MINUTE_MS } from '../../domain/interval.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { VenueFaultState } from '../faults.ts';
@@ -16,6 +16,7 @@ import type { MinuteBar } from '../market/bars.ts';
 import { bucketStartOf } from '../market/buckets.ts';
 import { barAt } from '../market/kline-query.ts';
 import { fillLots, type MarketListener, type SimMarket, type SimTrade } from '../market/market.ts';
+import { rawToString, rejectUpgrade, SimSocketHub } from '../socket-hub.ts';
 import { klinePayload } from './format.ts';
 import { isErrorReply, parseControlMessage, type BinanceControlRequest } from './requests.ts';
 import { DepthDiffState } from './book.ts';
@@ -103,14 +104,10 @@ class Connection {
 }
 
 export class BinanceStreamServer implements MarketListener {
-  private readonly wss: WebSocketServer;
-  private readonly connections = new Set<Connection>();
+  private readonly hub: SimSocketHub<Connection>;
   /** Stream key → subscribed connections. */
   private readonly subscribers = new Map<string, Set<Connection>>();
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly unsubscribeMarkets: (() => void)[] = [];
   private readonly depthStates = new Map<string, DepthDiffState>();
-  private readonly offFaults: () => void;
   private pingCounter = 0;
   private depthTicks = 0;
 
@@ -121,21 +118,18 @@ export class BinanceStreamServer implements MarketListener {
     private readonly settings: BinanceStreamSettings,
     private readonly logger: Logger,
   ) {
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: settings.maxPayloadBytes,
-      clientTracking: false,
-    });
-    for (const instrument of instruments.all())
-      this.unsubscribeMarkets.push(instrument.market.subscribe(this));
-    this.timers.push(setInterval(() => this.heartbeat(), settings.pingIntervalMs));
-    this.timers.push(setInterval(() => this.pushOpenKlines(), settings.klinePushMs));
-    this.timers.push(setInterval(() => this.pushTickers(), settings.tickerPushMs));
-    this.timers.push(setInterval(() => this.pushDepth(), DEPTH_TICK_MS));
-    this.offFaults = faults.onAction((action) => {
-      if (action.kind === 'recycle') this.recycleAll();
-      else this.sendMalformed(action.count);
-    });
+    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes });
+    for (const instrument of instruments.all()) this.hub.onClose(instrument.market.subscribe(this));
+    this.hub.every(settings.pingIntervalMs, () => this.heartbeat());
+    this.hub.every(settings.klinePushMs, () => this.pushOpenKlines());
+    this.hub.every(settings.tickerPushMs, () => this.pushTickers());
+    this.hub.every(DEPTH_TICK_MS, () => this.pushDepth());
+    this.hub.onClose(
+      faults.onAction((action) => {
+        if (action.kind === 'recycle') this.recycleAll();
+        else this.sendMalformed(action.count);
+      }),
+    );
   }
 
   /** Accepts an upgrade for `path` ("/ws", "/ws/<streams>", "/stream?streams=..."); anything else gets a 404. */
@@ -157,28 +151,21 @@ export class BinanceStreamServer implements MarketListener {
       rejectUpgrade(socket, 400, 'Bad Request');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, combined, names));
+    this.hub.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, combined, names));
   }
 
   /** Terminates every connection; returns how many there were. */
   dropConnections(): number {
-    const count = this.connections.size;
-    for (const conn of [...this.connections]) conn.socket.terminate();
-    return count;
+    return this.hub.dropConnections();
   }
 
-  async close(): Promise<void> {
-    this.offFaults();
-    for (const t of this.timers) clearInterval(t);
-    this.timers.length = 0;
-    for (const off of this.unsubscribeMarkets) off();
-    this.dropConnections();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  close(): Promise<void> {
+    return this.hub.close();
   }
 
   private accept(socket: WebSocket, combined: boolean, names: readonly string[]): void {
     const conn = new Connection(socket, combined, this.settings.maxIncomingPerSecond);
-    this.connections.add(conn);
+    this.hub.connections.add(conn);
     for (const name of names) this.subscribe(conn, name);
     conn.lifetimeTimer = setTimeout(
       () => socket.close(1000, 'connection lifetime reached'),
@@ -208,7 +195,7 @@ export class BinanceStreamServer implements MarketListener {
   }
 
   private remove(conn: Connection): void {
-    if (!this.connections.delete(conn)) return;
+    if (!this.hub.connections.delete(conn)) return;
     clearTimeout(conn.lifetimeTimer);
     clearTimeout(conn.recycleTimer);
     for (const [name] of conn.streams) this.unsubscribe(conn, name);
@@ -287,7 +274,7 @@ export class BinanceStreamServer implements MarketListener {
   private heartbeat(): void {
     const now = performance.now();
     const stalled = this.faults.streamStalled;
-    for (const conn of this.connections) {
+    for (const conn of this.hub.connections) {
       if (stalled) {
         // A stalled venue neither pings nor judges: the connection is half dead from both ends.
         conn.lastAliveAt = now;
@@ -444,7 +431,7 @@ export class BinanceStreamServer implements MarketListener {
   private recycleAll(): void {
     const E = this.now();
     const raw = JSON.stringify({ e: 'serverShutdown', E } satisfies BinanceSimServerShutdown);
-    for (const conn of this.connections) {
+    for (const conn of this.hub.connections) {
       const socket = conn.socket;
       if (socket.readyState !== socket.OPEN) continue;
       socket.send(conn.combined ? `{"stream":"!serverShutdown","data":${raw}}` : raw);
@@ -463,20 +450,10 @@ export class BinanceStreamServer implements MarketListener {
       '{"unexpected":true}',
       '[1,2,3]',
     ];
-    for (const conn of this.connections) {
+    for (const conn of this.hub.connections) {
       const socket = conn.socket;
       if (socket.readyState !== socket.OPEN) continue;
       for (let i = 0; i < count; i++) socket.send(kinds[i % kinds.length] as string);
     }
   }
-}
-
-function rawToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
-
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { DAY_MS, MINUTE_MS } from '../../domain/interval.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { FaultAction, VenueFaultState } from '../faults.ts';
@@ -19,6 +19,7 @@ import { bucketStartOf } from '../market/buckets.ts';
 import { barAt } from '../market/kline-query.ts';
 import type { MarketListener, SimMarket, SimTrade } from '../market/market.ts';
 import { hashSeed } from '../random.ts';
+import { rawToString, rejectUpgrade, SimSocketHub } from '../socket-hub.ts';
 import {
   BITGET_CHANNEL_INTERVALS,
   bitgetTradeId,
@@ -105,13 +106,9 @@ const KNOWN_INST_TYPES = new Set(['SPOT', 'USDT-FUTURES', 'COIN-FUTURES', 'USDC-
 const HOUR_MS = 3_600_000;
 
 export class BitgetStreamServer implements MarketListener {
-  private readonly wss: WebSocketServer;
-  private readonly connections = new Set<Connection>();
+  private readonly hub: SimSocketHub<Connection>;
   private readonly channels = new Map<string, Channel>();
   private readonly books = new Map<BitgetSimInstrument, SimBook>();
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly unsubscribeMarkets: (() => void)[] = [];
-  private readonly offFaults: () => void;
 
   constructor(
     private readonly instruments: BitgetSimInstruments,
@@ -120,29 +117,22 @@ export class BitgetStreamServer implements MarketListener {
     private readonly settings: BitgetStreamSettings,
     private readonly logger: Logger,
   ) {
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: settings.maxPayloadBytes,
-      clientTracking: false,
-    });
-    for (const instrument of instruments.all())
-      this.unsubscribeMarkets.push(instrument.market.subscribe(this));
-    this.timers.push(
-      setInterval(() => this.sweepIdle(), Math.max(10, Math.min(5_000, settings.pingTimeoutMs / 4))),
-    );
-    this.timers.push(setInterval(() => this.pushTickers(), settings.tickerPushMs));
-    this.timers.push(setInterval(() => this.pushBooks(), settings.bookPushMs));
-    this.timers.push(setInterval(() => this.pushOpenCandles(), settings.candlePushMs));
-    this.offFaults = faults.onAction((action) => this.onFault(action));
+    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes });
+    for (const instrument of instruments.all()) this.hub.onClose(instrument.market.subscribe(this));
+    this.hub.every(Math.max(10, Math.min(5_000, settings.pingTimeoutMs / 4)), () => this.sweepIdle());
+    this.hub.every(settings.tickerPushMs, () => this.pushTickers());
+    this.hub.every(settings.bookPushMs, () => this.pushBooks());
+    this.hub.every(settings.candlePushMs, () => this.pushOpenCandles());
+    this.hub.onClose(faults.onAction((action) => this.onFault(action)));
   }
 
   /** Accepts an upgrade for `/v2/ws/public`; anything else gets a 404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
     if (path !== '/v2/ws/public') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      rejectUpgrade(socket, 404, 'Not Found');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    this.hub.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
   /** The book of an instrument, created on first use so REST and the socket share one sequence. */
@@ -169,26 +159,19 @@ export class BitgetStreamServer implements MarketListener {
 
   /** Terminates every connection; returns how many there were. */
   dropConnections(): number {
-    const count = this.connections.size;
-    for (const conn of [...this.connections]) conn.socket.terminate();
-    return count;
+    return this.hub.dropConnections();
   }
 
-  async close(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    this.timers.length = 0;
-    for (const off of this.unsubscribeMarkets) off();
-    this.offFaults();
-    this.dropConnections();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  close(): Promise<void> {
+    return this.hub.close();
   }
 
   private onFault(action: FaultAction): void {
     if (action.kind === 'recycle') {
       // Bitget's periodic recycle is a plain close, without notice.
-      for (const conn of [...this.connections]) conn.socket.close(1000, '');
+      for (const conn of [...this.hub.connections]) conn.socket.close(1000, '');
     } else {
-      for (const conn of this.connections) {
+      for (const conn of this.hub.connections) {
         for (let i = 0; i < action.count; i++)
           conn.socket.send(i % 2 === 0 ? '{"action":"update","arg":' : '\u0000garbage');
       }
@@ -197,7 +180,7 @@ export class BitgetStreamServer implements MarketListener {
 
   private accept(socket: WebSocket): void {
     const conn = new Connection(socket, this.settings.maxIncomingPerSecond, performance.now());
-    this.connections.add(conn);
+    this.hub.connections.add(conn);
     conn.lifetimeTimer = setTimeout(() => socket.close(1000, ''), this.settings.connectionLifetimeMs);
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (!conn.admit(performance.now())) {
@@ -214,7 +197,7 @@ export class BitgetStreamServer implements MarketListener {
   }
 
   private remove(conn: Connection): void {
-    if (!this.connections.delete(conn)) return;
+    if (!this.hub.connections.delete(conn)) return;
     clearTimeout(conn.lifetimeTimer);
     for (const channel of conn.channels) this.leave(conn, channel);
   }
@@ -487,7 +470,7 @@ export class BitgetStreamServer implements MarketListener {
   /** Closes connections that have not pinged within pingTimeoutMs. */
   private sweepIdle(): void {
     const now = performance.now();
-    for (const conn of [...this.connections]) {
+    for (const conn of [...this.hub.connections]) {
       if (now - conn.lastPingAt > this.settings.pingTimeoutMs) conn.socket.close(1000, '');
     }
   }
@@ -514,10 +497,4 @@ function readArg(value: unknown): Arg | undefined {
   if (typeof instType !== 'string' || typeof channel !== 'string' || typeof instId !== 'string')
     return undefined;
   return { instType, channel, instId };
-}
-
-function rawToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
 }

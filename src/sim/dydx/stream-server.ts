@@ -14,13 +14,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { FaultAction, VenueFaultState } from '../faults.ts';
 import type { MinuteBar } from '../market/bars.ts';
 import { bucketStartOf } from '../market/buckets.ts';
 import { barAt, queryBars } from '../market/kline-query.ts';
 import type { MarketListener, SimMarket, SimTrade } from '../market/market.ts';
+import { rawToString, rejectUpgrade, SimSocketHub } from '../socket-hub.ts';
 import { SimBook, type BookDiff } from './book.ts';
 import { candleObject, fillTrades, marketObject, RESOLUTIONS, type DydxSimTrade } from './format.ts';
 import type { DydxSimInstrument, DydxSimInstruments } from './instruments.ts';
@@ -107,13 +108,10 @@ function keyOf(channel: string, id: string | undefined): string {
 }
 
 export class DydxStreamServer implements MarketListener {
-  private readonly wss: WebSocketServer;
-  private readonly connections = new Set<Connection>();
+  private readonly hub: SimSocketHub<Connection>;
   /** (channel, id) → subscribed connections. */
   private readonly subscribers = new Map<string, Set<Connection>>();
   readonly books = new Map<DydxSimInstrument, SimBook>();
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly detach: (() => void)[] = [];
 
   constructor(
     private readonly instruments: DydxSimInstruments,
@@ -123,52 +121,40 @@ export class DydxStreamServer implements MarketListener {
     private readonly logger: Logger,
     seed: number,
   ) {
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: settings.maxPayloadBytes,
-      clientTracking: false,
-      autoPong: false,
-    });
+    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes, autoPong: false });
     for (const instrument of instruments.all()) {
       const book = new SimBook(seed ^ instrument.params.clobPairId, settings.bookDepth);
       book.rebuild(instrument.market.lastTicks);
       this.books.set(instrument, book);
-      this.detach.push(instrument.market.subscribe(this));
+      this.hub.onClose(instrument.market.subscribe(this));
     }
-    this.detach.push(faults.onAction((action) => this.onFault(action)));
-    this.timers.push(setInterval(() => this.heartbeat(), settings.pingIntervalMs));
-    this.timers.push(setInterval(() => this.flushBatches(), settings.batchFlushMs));
-    this.timers.push(setInterval(() => this.pushOraclePrices(), settings.marketsPushMs));
+    this.hub.onClose(faults.onAction((action) => this.onFault(action)));
+    this.hub.every(settings.pingIntervalMs, () => this.heartbeat());
+    this.hub.every(settings.batchFlushMs, () => this.flushBatches());
+    this.hub.every(settings.marketsPushMs, () => this.pushOraclePrices());
   }
 
   /** Accepts an upgrade for "/v4/ws"; anything else gets a 404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
     if (path !== '/v4/ws') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      rejectUpgrade(socket, 404, 'Not Found');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    this.hub.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
   /** Terminates every connection; returns how many there were. */
   dropConnections(): number {
-    const count = this.connections.size;
-    for (const conn of [...this.connections]) conn.socket.terminate();
-    return count;
+    return this.hub.dropConnections();
   }
 
-  async close(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    this.timers.length = 0;
-    for (const off of this.detach) off();
-    this.detach.length = 0;
-    this.dropConnections();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  close(): Promise<void> {
+    return this.hub.close();
   }
 
   private accept(socket: WebSocket): void {
     const conn = new Connection(socket);
-    this.connections.add(conn);
+    this.hub.connections.add(conn);
     socket.on('message', (data: RawData, isBinary: boolean) => {
       if (!this.faults.streamStalled) this.onMessage(conn, isBinary ? '' : rawToString(data));
     });
@@ -187,7 +173,7 @@ export class DydxStreamServer implements MarketListener {
   }
 
   private remove(conn: Connection): void {
-    if (!this.connections.delete(conn)) return;
+    if (!this.hub.connections.delete(conn)) return;
     clearTimeout(conn.pongTimer);
     for (const [key] of conn.subs) this.subscribers.get(key)?.delete(conn);
     conn.subs.clear();
@@ -411,7 +397,7 @@ export class DydxStreamServer implements MarketListener {
   }
 
   private flushBatches(): void {
-    for (const conn of this.connections) {
+    for (const conn of this.hub.connections) {
       for (const sub of conn.subs.values()) {
         if (sub.pending.length === 0) continue;
         const contents = sub.pending.join(',');
@@ -428,7 +414,7 @@ export class DydxStreamServer implements MarketListener {
 
   private heartbeat(): void {
     if (this.faults.streamStalled) return;
-    for (const conn of this.connections) {
+    for (const conn of this.hub.connections) {
       const socket = conn.socket;
       if (socket.readyState !== socket.OPEN || conn.pongTimer !== undefined) continue;
       socket.ping();
@@ -440,7 +426,7 @@ export class DydxStreamServer implements MarketListener {
   }
 
   private onFault(action: FaultAction): void {
-    for (const conn of [...this.connections]) {
+    for (const conn of [...this.hub.connections]) {
       const socket = conn.socket;
       if (socket.readyState !== socket.OPEN) continue;
       if (action.kind === 'recycle') {
@@ -524,10 +510,4 @@ function bookContents(instrument: DydxSimInstrument, diff: BookDiff): string | u
   if (diff.asks.length > 0)
     contents.asks = diff.asks.map(([t, l]) => [instrument.price(t), instrument.size(l)]);
   return JSON.stringify(contents);
-}
-
-function rawToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
 }

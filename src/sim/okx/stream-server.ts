@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { MINUTE_MS } from '../../domain/interval.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { FaultAction, VenueFaultState } from '../faults.ts';
@@ -20,6 +20,7 @@ import type { MinuteBar } from '../market/bars.ts';
 import { bucketStartOf } from '../market/buckets.ts';
 import { barAt } from '../market/kline-query.ts';
 import type { MarketListener, SimMarket, SimTrade } from '../market/market.ts';
+import { rawToString, rejectUpgrade, SimSocketHub } from '../socket-hub.ts';
 import { candleRow, OKX_BARS } from './bars.ts';
 import type { OkxSimInstrumentEntry, OkxSimInstruments } from './instruments.ts';
 import { tickerOf } from './ticker.ts';
@@ -82,13 +83,9 @@ function key(channel: string, instId: string): string {
 }
 
 export class OkxStreamServer implements MarketListener {
-  private readonly wss: WebSocketServer;
-  private readonly connections = new Set<Connection>();
+  private readonly hub: SimSocketHub<Connection>;
   /** "channel:instId" → subscribed connections. */
   private readonly subscribers = new Map<string, Set<Connection>>();
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly unsubscribeMarkets: (() => void)[] = [];
-  private readonly offFaults: () => void;
   private readonly recentConnects: number[] = [];
 
   constructor(
@@ -98,17 +95,13 @@ export class OkxStreamServer implements MarketListener {
     private readonly settings: OkxStreamSettings,
     private readonly logger: Logger,
   ) {
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: settings.maxPayloadBytes,
-      clientTracking: false,
-    });
-    for (const i of instruments.all()) this.unsubscribeMarkets.push(i.market.subscribe(this));
-    this.offFaults = faults.onAction((action) => this.onFault(action));
-    this.timers.push(setInterval(() => this.checkIdle(), Math.min(1000, settings.idleTimeoutMs / 2)));
-    this.timers.push(setInterval(() => this.pushTickers(), settings.tickerPushMs));
-    this.timers.push(setInterval(() => this.pushOpenCandles(), settings.candlePushMs));
-    this.timers.push(setInterval(() => this.pushBooks(), settings.bookPushMs));
+    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes });
+    for (const i of instruments.all()) this.hub.onClose(i.market.subscribe(this));
+    this.hub.onClose(faults.onAction((action) => this.onFault(action)));
+    this.hub.every(Math.min(1000, settings.idleTimeoutMs / 2), () => this.checkIdle());
+    this.hub.every(settings.tickerPushMs, () => this.pushTickers());
+    this.hub.every(settings.candlePushMs, () => this.pushOpenCandles());
+    this.hub.every(settings.bookPushMs, () => this.pushBooks());
   }
 
   /** Accepts `/ws/v5/public` and `/ws/v5/business`; other paths get 404, a connection storm 429. */
@@ -128,27 +121,20 @@ export class OkxStreamServer implements MarketListener {
       return;
     }
     this.recentConnects.push(t);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, endpoint));
+    this.hub.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, endpoint));
   }
 
   dropConnections(): number {
-    const count = this.connections.size;
-    for (const conn of [...this.connections]) conn.socket.terminate();
-    return count;
+    return this.hub.dropConnections();
   }
 
-  async close(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    this.timers.length = 0;
-    for (const off of this.unsubscribeMarkets) off();
-    this.offFaults();
-    this.dropConnections();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  close(): Promise<void> {
+    return this.hub.close();
   }
 
   private accept(socket: WebSocket, endpoint: Endpoint): void {
     const conn = new Connection(socket, endpoint);
-    this.connections.add(conn);
+    this.hub.connections.add(conn);
     socket.on('message', (data: RawData, isBinary: boolean) => {
       conn.lastHeardAt = performance.now();
       if (this.faults.streamStalled) return;
@@ -161,7 +147,7 @@ export class OkxStreamServer implements MarketListener {
   }
 
   private remove(conn: Connection): void {
-    if (!this.connections.delete(conn)) return;
+    if (!this.hub.connections.delete(conn)) return;
     clearTimeout(conn.recycleTimer);
     for (const k of conn.subs) this.unsubscribe(conn, k);
   }
@@ -424,7 +410,7 @@ export class OkxStreamServer implements MarketListener {
 
   private checkIdle(): void {
     const now = performance.now();
-    for (const conn of this.connections) {
+    for (const conn of this.hub.connections) {
       if (now - conn.lastHeardAt > this.settings.idleTimeoutMs) {
         this.logger.debug({ venue: 'okx' }, 'sim: no message from client in time; closing');
         conn.socket.terminate();
@@ -439,7 +425,7 @@ export class OkxStreamServer implements MarketListener {
         code: '64008',
         msg: 'The connection will soon be closed for a service upgrade. Please reconnect.',
       });
-      for (const conn of this.connections) {
+      for (const conn of this.hub.connections) {
         if (conn.recycleTimer !== undefined) continue;
         this.send(conn, notice.replace(/}$/, `,"connId":"${conn.connId}"}`));
         conn.recycleTimer = setTimeout(
@@ -455,18 +441,8 @@ export class OkxStreamServer implements MarketListener {
       `{"arg":{"channel":"trades","instId":"${this.instruments.all().next().value?.instId ?? '?'}"},"data":[{"tradeId":null}]}`,
       '\u0000not json',
     ];
-    for (const conn of this.connections) {
+    for (const conn of this.hub.connections) {
       for (let i = 0; i < action.count; i++) this.send(conn, bad[i % bad.length] as string);
     }
   }
-}
-
-function rawToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
-
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
