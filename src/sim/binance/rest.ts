@@ -8,6 +8,7 @@ import { MINUTE_MS } from '../../domain/interval.ts';
 import type { VenueFaultState } from '../faults.ts';
 import { queryBars } from '../market/kline-query.ts';
 import { fillLots, type SimTrade } from '../market/market.ts';
+import { byTradeTime, lowerBound } from '../market/trade-search.ts';
 import { sendJson } from '../venue.ts';
 import { depthSnapshot } from './book.ts';
 import { klineRow } from './format.ts';
@@ -75,21 +76,9 @@ function limitParam(params: URLSearchParams, fallback: number, max: number): num
   return Math.min(limit, max);
 }
 
-function lowerBound(trades: readonly SimTrade[], key: (t: SimTrade) => number, value: number): number {
-  let lo = 0;
-  let hi = trades.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (key(trades[mid] as SimTrade) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 export { bookUpdateId, depthSnapshot } from './book.ts';
 
 const byId = (t: SimTrade): number => t.a;
-const byTime = (t: SimTrade): number => t.T;
 
 export class BinanceSimRest {
   private weightMinute = 0;
@@ -298,11 +287,11 @@ export class BinanceSimRest {
           from = lowerBound(trades, byId, fromId);
           to = Math.min(trades.length, from + limit);
         } else if (startTime !== undefined) {
-          from = lowerBound(trades, byTime, startTime);
-          to = endTime === undefined ? trades.length : lowerBound(trades, byTime, endTime + 1);
+          from = lowerBound(trades, byTradeTime, startTime);
+          to = endTime === undefined ? trades.length : lowerBound(trades, byTradeTime, endTime + 1);
           to = Math.min(to, from + limit);
         } else {
-          to = endTime === undefined ? trades.length : lowerBound(trades, byTime, endTime + 1);
+          to = endTime === undefined ? trades.length : lowerBound(trades, byTradeTime, endTime + 1);
           from = Math.max(0, to - limit);
         }
         const fmt = instrument.fmt;

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { VenueFaultState } from '../faults.ts';
 import { queryBars } from '../market/kline-query.ts';
 import type { SimTrade } from '../market/market.ts';
+import { byTradeTime, lowerBound } from '../market/trade-search.ts';
 import { sendJson } from '../venue.ts';
 import type { SimBook } from './book.ts';
 import { candleObject, fillTrades, marketObject, RESOLUTIONS, type DydxSimTrade } from './format.ts';
@@ -179,7 +180,7 @@ export class DydxSimRest {
     let end = trades.length;
     if (maxHeight !== undefined) {
       const before = instrument.blockTime(maxHeight + 1);
-      end = lowerBoundByTime(trades, before);
+      end = lowerBound(trades, byTradeTime, before);
     }
     const out: DydxSimTrade[] = [];
     for (let i = end - 1; i >= 0 && out.length < limit; i--) {
@@ -197,15 +198,4 @@ export class DydxSimRest {
       asks: levels.asks.map(([t, l]) => ({ price: instrument.price(t), size: instrument.size(l) })),
     };
   }
-}
-
-function lowerBoundByTime(trades: readonly SimTrade[], time: number): number {
-  let lo = 0;
-  let hi = trades.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((trades[mid] as SimTrade).T < time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -10,6 +10,7 @@ import type { VenueFaultState } from '../faults.ts';
 import { bucketStartOf, type BucketRule } from '../market/buckets.ts';
 import { queryBars } from '../market/kline-query.ts';
 import type { SimTrade } from '../market/market.ts';
+import { byTradeTime, lowerBound } from '../market/trade-search.ts';
 import { sendJson } from '../venue.ts';
 import { candleRow, OKX_BARS } from './bars.ts';
 import type { OkxSimInstrumentEntry, OkxSimInstruments } from './instruments.ts';
@@ -66,20 +67,7 @@ function limitParam(params: URLSearchParams, fallback: number, max: number, name
   return Math.min(limit, max);
 }
 
-/** First index whose key is ≥ value (trades are ascending by id and by time). */
-function lowerBound(trades: readonly SimTrade[], key: (t: SimTrade) => number, value: number): number {
-  let lo = 0;
-  let hi = trades.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (key(trades[mid] as SimTrade) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 const byTradeId = (t: SimTrade): number => t.l;
-const byTime = (t: SimTrade): number => t.T;
 
 export class OkxSimRest {
   private readonly windows = new Map<string, { start: number; count: number }>();
@@ -214,7 +202,7 @@ export class OkxSimRest {
     const before = intParam(params, 'before');
     if (type === '2' && before !== undefined) throw paramError('before');
     const limit = limitParam(params, 100, 100);
-    const key = type === '1' ? byTradeId : byTime;
+    const key = type === '1' ? byTradeId : byTradeTime;
     return () => {
       const trades = instrument.market.recentTrades();
       const to = after === undefined ? trades.length : lowerBound(trades, key, after);
