@@ -1,46 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BookSnapshotThrottle, type BookTopSnapshot, type ThrottleClock } from './book-snapshot-throttle.ts';
+import { BookSnapshotThrottle, type BookTopSnapshot } from './book-snapshot-throttle.ts';
+import { ManualClock } from './manual-clock.test-support.ts';
 import { OrderBook } from './order-book.ts';
-
-class ManualClock implements ThrottleClock {
-  time = 1_000;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private ids = 0;
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.ids;
-    this.timers.push({ at: this.time + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  advance(by: number): void {
-    const to = this.time + by;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > to) break;
-      this.timers.shift();
-      this.time = next.at;
-      next.fn();
-    }
-    this.time = to;
-  }
-  get pending(): number {
-    return this.timers.length;
-  }
-}
 
 function setup(): {
   clock: ManualClock;
   out: { at: number; s: BookTopSnapshot }[];
   throttle: BookSnapshotThrottle;
 } {
-  const clock = new ManualClock();
+  const clock = new ManualClock(1_000);
   const out: { at: number; s: BookTopSnapshot }[] = [];
   const throttle = new BookSnapshotThrottle((s) => out.push({ at: clock.now(), s }), {
     intervalMs: 100,

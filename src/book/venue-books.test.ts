@@ -2,41 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BookRules } from '../domain/book-rules.ts';
 import type { BookLevel, BookUpdate } from '../domain/book.ts';
-import type { BookTopSnapshot, ThrottleClock } from './book-snapshot-throttle.ts';
+import type { BookTopSnapshot } from './book-snapshot-throttle.ts';
 import { crc32Signed } from './checksum.ts';
+import { ManualClock } from './manual-clock.test-support.ts';
 import { VenueBooks, type VenueBooksEvent } from './venue-books.ts';
-
-class ManualClock implements ThrottleClock {
-  time = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private ids = 0;
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.ids;
-    this.timers.push({ at: this.time + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  advance(by: number): void {
-    const to = this.time + by;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > to) break;
-      this.timers.shift();
-      this.time = next.at;
-      next.fn();
-    }
-    this.time = to;
-  }
-  get pending(): number {
-    return this.timers.length;
-  }
-}
 
 const lv = (price: string, size: string): BookLevel => ({ price, size });
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
