@@ -3,59 +3,20 @@ import { after, describe, it } from 'node:test';
 import type { BookUpdate } from '../../domain/book.ts';
 import { add, toPlainString, ZERO } from '../../domain/decimal.ts';
 import { MINUTE_MS } from '../../domain/interval.ts';
-import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/simulator.ts';
 import { ManualClock, waitUntil } from '../../sim/test-kit.ts';
 import { silentLogger } from '../../telemetry/logger.ts';
 import { createVenueAdapter } from '../registry.ts';
-import type { MarketStreamHandlers, StreamEvent, StreamStatus, VenueCandle } from '../venue.ts';
+import { applyBookUpdate, recorder, type Recorder } from '../stream-recorder.test-support.ts';
 import { createDydxAdapter, DYDX_BOOK_RULES, type DydxAdapter, type DydxAdapterOptions } from './index.ts';
-
-interface Recorder extends MarketStreamHandlers {
-  trades: Trade[];
-  candles: VenueCandle[];
-  tickers: Ticker[];
-  books: BookUpdate[];
-  statuses: StreamStatus[];
-  events: StreamEvent[];
-}
-
-function recorder(): Recorder {
-  const r: Recorder = {
-    trades: [],
-    candles: [],
-    tickers: [],
-    books: [],
-    statuses: [],
-    events: [],
-    trade: (t) => r.trades.push(t),
-    candle: (c) => r.candles.push(c),
-    ticker: (t) => r.tickers.push(t),
-    book: (u) => r.books.push(u),
-    status: (s) => r.statuses.push(s),
-    event: (e) => r.events.push(e),
-  };
-  return r;
-}
 
 /** The book a client holds after applying `updates` of one symbol in order. */
 function replay(updates: readonly BookUpdate[]): { bids: Map<string, string>; asks: Map<string, string> } {
   const bids = new Map<string, string>();
   const asks = new Map<string, string>();
   for (const u of updates) {
-    if (u.kind === 'snapshot') {
-      bids.clear();
-      asks.clear();
-    }
-    for (const l of u.bids) {
-      if (l.size === '0') bids.delete(l.price);
-      else bids.set(l.price, l.size);
-    }
-    for (const l of u.asks) {
-      if (l.size === '0') asks.delete(l.price);
-      else asks.set(l.price, l.size);
-    }
+    applyBookUpdate(bids, asks, u);
   }
   return { bids, asks };
 }

@@ -1,41 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BookLevel, BookUpdate } from '../../domain/book.ts';
-import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import { startSimulator, type Simulator } from '../../sim/simulator.ts';
 import { waitUntil } from '../../sim/test-kit.ts';
 import { silentLogger } from '../../telemetry/logger.ts';
-import type { MarketStreamHandlers, StreamEvent, StreamStatus, VenueCandle } from '../venue.ts';
+import { applyBookUpdate, recorder } from '../stream-recorder.test-support.ts';
+import type { VenueCandle } from '../venue.ts';
 import { createOkxAdapter, type OkxAdapter } from './index.ts';
 import { okxBookChecksum } from './parse.ts';
-
-interface Recorder extends MarketStreamHandlers {
-  trades: Trade[];
-  candles: VenueCandle[];
-  tickers: Ticker[];
-  books: BookUpdate[];
-  statuses: StreamStatus[];
-  events: StreamEvent[];
-}
-
-function recorder(): Recorder {
-  const r: Recorder = {
-    trades: [],
-    candles: [],
-    tickers: [],
-    books: [],
-    statuses: [],
-    events: [],
-    trade: (t) => r.trades.push(t),
-    candle: (c) => r.candles.push(c),
-    ticker: (t) => r.tickers.push(t),
-    book: (u) => r.books.push(u),
-    status: (s) => r.statuses.push(s),
-    event: (e) => r.events.push(e),
-  };
-  return r;
-}
 
 /** Replays book updates of one symbol as a client would: per update, whether chain and checksum held. */
 function replay(updates: readonly BookUpdate[]): { chain: boolean; checksum: boolean; kind: string }[] {
@@ -48,18 +21,7 @@ function replay(updates: readonly BookUpdate[]): { chain: boolean; checksum: boo
       .sort((a, b) => (Number(a.price) - Number(b.price)) * (desc ? -1 : 1));
   return updates.map((u) => {
     const chain = u.kind === 'snapshot' ? u.prevSeq === undefined : u.prevSeq === seq;
-    if (u.kind === 'snapshot') {
-      bids.clear();
-      asks.clear();
-    }
-    for (const l of u.bids) {
-      if (l.size === '0') bids.delete(l.price);
-      else bids.set(l.price, l.size);
-    }
-    for (const l of u.asks) {
-      if (l.size === '0') asks.delete(l.price);
-      else asks.set(l.price, l.size);
-    }
+    applyBookUpdate(bids, asks, u);
     seq = u.seq;
     return {
       chain,
