@@ -9,35 +9,17 @@ import WebSocket from 'ws';
 import { startAll, type RunningSystem } from '../../src/apps/run-all.ts';
 import { configSchema, DEFAULT_CONFIG } from '../../src/config/config.ts';
 import { startSimulator, type Simulator } from '../../src/sim/simulator.ts';
-import { getJson } from '../../src/sim/test-kit.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
-
-interface WireBar {
-  time: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  quoteVolume: number;
-  trades: number;
-  closed: boolean;
-}
-interface Message {
-  type: string;
-  interval?: string;
-  bars?: WireBar[];
-  bar?: WireBar;
-}
-
-const MINUTE = 60_000;
-
-/** A clock shifted so that a minute ends `msBeforeBoundary` after now; simulator and Tickwire share it. */
-function clockNearBoundary(msBeforeBoundary: number): () => number {
-  const real = Date.now();
-  const offset = Math.ceil((real + msBeforeBoundary) / MINUTE) * MINUTE - msBeforeBoundary - real;
-  return () => Date.now() + offset;
-}
+import {
+  assertSameAsVenue,
+  chart,
+  clockNearBoundary,
+  MINUTE,
+  until,
+  venueKlines,
+  type Message,
+  type WireBar,
+} from './helpers.ts';
 
 class Client {
   readonly messages: Message[] = [];
@@ -49,46 +31,9 @@ class Client {
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     return new Client(ws);
   }
-  /** The seed document's chart rule: replace the last bar when the time matches, else append; plus revisions. */
   chart(interval = '1m'): WireBar[] {
-    let bars: WireBar[] = [];
-    for (const m of this.messages) {
-      if (m.interval !== interval) continue;
-      if (m.type === 'initial') bars = [...(m.bars ?? [])];
-      else if ((m.type === 'update' || m.type === 'revision') && m.bar) {
-        const at = bars.findIndex((b) => b.time === m.bar?.time);
-        if (at >= 0) bars[at] = m.bar;
-        else bars.push(m.bar);
-      }
-    }
-    return bars;
+    return chart(this.messages, interval);
   }
-  async until(check: () => boolean, ms: number, what: string): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
-type Kline = [number, string, string, string, string, string, number, string, number, string, string, string];
-
-/** The venue's own 1m klines, keyed by ISO start time. */
-async function venueKlines(sim: Simulator, limit: number): Promise<Map<string, Kline>> {
-  const reply = await getJson(
-    `${sim.urls.binance.restUrl}/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=${limit}`,
-  );
-  const rows = reply.body as Kline[];
-  return new Map(rows.map((k) => [new Date(k[0]).toISOString(), k]));
-}
-
-function assertSameAsVenue(bar: WireBar, k: Kline): void {
-  const fields = { open: 1, high: 2, low: 3, close: 4, volume: 5, quoteVolume: 7 } as const;
-  for (const [name, index] of Object.entries(fields)) {
-    assert.equal(bar[name as keyof typeof fields], Number(k[index]), `${bar.time} ${name}`);
-  }
-  assert.equal(bar.trades, k[8], `${bar.time} trades`);
 }
 
 interface Running {
@@ -136,7 +81,7 @@ describe('live path: simulator → adapter → candles → gateway → client', 
     const c = await Client.open(system.gateway.url);
     c.ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 100 }));
     c.ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1W', initialBars: 10 }));
-    await c.until(() => c.messages.filter((m) => m.type === 'initial').length === 2, 5000, 'two initials');
+    await until(() => c.messages.filter((m) => m.type === 'initial').length === 2, 5000, 'two initials');
     const initial = c.messages.find((m) => m.type === 'initial' && m.interval === '1m');
     assert.equal(initial?.bars?.length, 100, 'a full initial for 1m');
     const times = initial.bars.map((b) => Date.parse(b.time));
@@ -149,20 +94,20 @@ describe('live path: simulator → adapter → candles → gateway → client', 
 
     // Cross the minute boundary: the bar in progress at subscribe time must close with the venue's values.
     const closedIso = new Date(liveMinute).toISOString();
-    await c.until(
+    await until(
       () => c.messages.some((m) => m.type === 'update' && m.bar?.time === closedIso && m.bar.closed),
       15_000,
       'the live minute to close',
     );
-    const klines = await venueKlines(sim, 120);
-    const chart = c.chart().filter((b) => b.closed);
-    assert.ok(chart.length >= 100);
-    for (const bar of chart) {
+    const klines = await venueKlines(sim.urls.binance.restUrl, 120);
+    const closed = c.chart().filter((b) => b.closed);
+    assert.ok(closed.length >= 100);
+    for (const bar of closed) {
       const k = klines.get(bar.time);
       assert.ok(k, `venue has ${bar.time}`);
       assertSameAsVenue(bar, k);
     }
-    assert.ok(chart.some((b) => b.time === closedIso));
+    assert.ok(closed.some((b) => b.time === closedIso));
     c.ws.close();
   });
 
@@ -171,39 +116,39 @@ describe('live path: simulator → adapter → candles → gateway → client', 
     t.after(close);
     const c = await Client.open(system.gateway.url);
     c.ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 30 }));
-    await c.until(() => c.messages.some((m) => m.type === 'initial'), 5000, 'initial');
+    await until(() => c.messages.some((m) => m.type === 'initial'), 5000, 'initial');
     const ingest = system.ingests[0];
     assert.ok(ingest);
     const outageMinute = Math.floor(now() / MINUTE) * MINUTE;
     // Silence the stream past the minute's end (trades go on at the venue), then cut the socket: the adapter
     // reconnects and the ingest fetches what it missed over REST.
     sim.faults.pauseStream('binance');
-    await c.until(() => now() > outageMinute + MINUTE + 1000, 10_000, 'the boundary to pass');
+    await until(() => now() > outageMinute + MINUTE + 1000, 10_000, 'the boundary to pass');
     sim.faults.dropConnections('binance');
     sim.faults.resumeStream('binance');
-    await c.until(() => ingest.stats().backfills > 0, 20_000, 'a backfill');
+    await until(() => ingest.stats().backfills > 0, 20_000, 'a backfill');
     assert.ok(ingest.stats().backfilledTrades > 0, 'trades of the outage were fetched');
     const outageIso = new Date(outageMinute).toISOString();
-    await c.until(
+    await until(
       () => c.chart().some((b) => b.time === outageIso && b.closed),
       15_000,
       'the minute of the outage to close',
     );
     // The silent socket looked alive, so the clock closed the outage minute before its last trades were
     // fetched; those trades reach the client as a revision. Wait for the chart to settle on the venue's bar.
-    const klines = await venueKlines(sim, 60);
+    const klines = await venueKlines(sim.urls.binance.restUrl, 60);
     const venueClose = Number(klines.get(outageIso)?.[4]);
-    await c.until(
+    await until(
       () => c.chart().find((b) => b.time === outageIso)?.close === venueClose,
       5000,
       'the revision of the outage minute',
     );
-    const chart = c.chart().filter((b) => b.closed);
-    const times = chart.map((b) => Date.parse(b.time));
+    const closed = c.chart().filter((b) => b.closed);
+    const times = closed.map((b) => Date.parse(b.time));
     assert.equal(new Set(times).size, times.length, 'no bar twice');
     for (let i = 1; i < times.length; i++)
       assert.equal(times[i], (times[i - 1] as number) + MINUTE, 'no bar missing');
-    for (const bar of chart) {
+    for (const bar of closed) {
       const k = klines.get(bar.time);
       assert.ok(k, `venue has ${bar.time}`);
       assertSameAsVenue(bar, k);

@@ -12,52 +12,15 @@ import type { VenueIngest } from '../../src/apps/ingest.ts';
 import { startAll } from '../../src/apps/run-all.ts';
 import { configSchema, DEFAULT_CONFIG } from '../../src/config/config.ts';
 import { startSimulator } from '../../src/sim/simulator.ts';
-import { getJson } from '../../src/sim/test-kit.ts';
-
-const MINUTE = 60_000;
-
-interface WireBar {
-  time: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  quoteVolume: number;
-  trades: number;
-  closed: boolean;
-}
-interface Message {
-  type: string;
-  interval?: string;
-  channel?: string;
-  bars?: WireBar[];
-  bar?: WireBar;
-}
-type Kline = [number, string, string, string, string, string, number, string, number, string, string, string];
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** The seed document's chart rule (replace by time, else append), revisions included. */
-function chart(messages: readonly Message[]): WireBar[] {
-  let bars: WireBar[] = [];
-  for (const m of messages) {
-    if (m.interval !== '1m') continue;
-    if (m.type === 'initial') bars = [...(m.bars ?? [])];
-    else if ((m.type === 'update' || m.type === 'revision') && m.bar) {
-      const at = bars.findIndex((b) => b.time === m.bar?.time);
-      if (at >= 0) bars[at] = m.bar;
-      else bars.push(m.bar);
-    }
-  }
-  return bars;
-}
+import {
+  assertSameAsVenue,
+  chart,
+  clockNearBoundary,
+  MINUTE,
+  until,
+  venueKlines,
+  type Message,
+} from './helpers.ts';
 
 describe('venue faults, end to end', () => {
   it('recovers from every injected fault with a continuous, exact candle stream and visible errors', async (t) => {
@@ -73,9 +36,7 @@ describe('venue faults, end to end', () => {
     const logged = (msg: string): boolean => logs.some((l) => l['msg'] === msg);
 
     // A minute ends about 40 s after the start, after the faults below have run.
-    const real = Date.now();
-    const offset = Math.ceil((real + 40_000) / MINUTE) * MINUTE - 40_000 - real;
-    const now = (): number => Date.now() + offset;
+    const now = clockNearBoundary(40_000);
     const sim = await startSimulator({
       symbols: ['BTC/USDT'],
       seed: 5,
@@ -169,10 +130,7 @@ describe('venue faults, end to end', () => {
       75_000,
       'the last minute to close',
     );
-    const reply = await getJson(
-      `${sim.urls.binance.restUrl}/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=60`,
-    );
-    const klines = new Map((reply.body as Kline[]).map((k) => [new Date(k[0]).toISOString(), k]));
+    const klines = await venueKlines(sim.urls.binance.restUrl, 60);
     await until(
       () =>
         chart(messages)
@@ -190,11 +148,7 @@ describe('venue faults, end to end', () => {
     for (const bar of closed) {
       const k = klines.get(bar.time);
       assert.ok(k, `venue has ${bar.time}`);
-      assert.deepEqual(
-        [bar.open, bar.high, bar.low, bar.close, bar.volume, bar.quoteVolume, bar.trades],
-        [Number(k[1]), Number(k[2]), Number(k[3]), Number(k[4]), Number(k[5]), Number(k[7]), k[8]],
-        bar.time,
-      );
+      assertSameAsVenue(bar, k);
     }
     assert.deepEqual(binance.stats().instruments['BTC/USDT']?.openGaps, []);
   });
