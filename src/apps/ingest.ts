@@ -482,7 +482,13 @@ export class VenueIngest {
     }
     this.flushing = this.flushing.then(async () => {
       const batch = this.coalescer.flush();
-      if (batch.length > 0) await this.options.candles.write(this.options.adapter.venue, batch, true);
+      if (batch.length === 0) return;
+      try {
+        await this.options.candles.write(this.options.adapter.venue, batch, true);
+      } catch (err) {
+        // One failed batch must not stop the chain of later flushes.
+        this.options.logger.error({ err, venue: this.options.adapter.venue }, 'publishing candles failed');
+      }
     });
     return this.flushing;
   }

@@ -49,6 +49,8 @@ export class SourceMonitor {
   private readonly activeSince = new Map<string, number>();
   private readonly malformedSeen = new Map<VenueId, number>();
   private timer: NodeJS.Timeout | null = null;
+  /** Set on close: the connections going down at shutdown are not outages to alert on. */
+  private closed = false;
   private readonly switchListeners = new Set<(s: SourceSwitch) => void>();
   private readonly now: () => number;
 
@@ -106,6 +108,7 @@ export class SourceMonitor {
 
   /** Feeds the connections' ping latency and new malformed frames, then re-evaluates every symbol. */
   evaluate(): void {
+    if (this.closed) return;
     const now = this.now();
     const venues = new Set<VenueId>();
     for (const vs of this.options.venuesBySymbol.values()) for (const v of vs) venues.add(v);
@@ -215,6 +218,7 @@ export class SourceMonitor {
   }
 
   close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }

@@ -95,7 +95,13 @@ export class Subscription {
     const lastTime = cover.last.bar.time;
     if (message.kind === 'update') {
       if (t < lastTime) return true;
-      if (t === lastTime && (sameView(message, cover.last) || message.bar.trades < cover.last.bar.trades)) {
+      // Fewer trades means an older state of the same venue's bar; a bar from another venue (after a failover)
+      // is a replacement, never an older state.
+      if (
+        t === lastTime &&
+        sameSources(message, cover.last) &&
+        (sameView(message, cover.last) || message.bar.trades < cover.last.bar.trades)
+      ) {
         return true;
       }
       this.cover = null;
@@ -118,6 +124,10 @@ function findBar(bars: readonly BarView[], time: number): BarView | undefined {
     else hi = mid - 1;
   }
   return undefined;
+}
+
+function sameSources(a: BarView, b: BarView): boolean {
+  return a.sources.length === b.sources.length && a.sources.every((v, i) => v === b.sources[i]);
 }
 
 /** Same bar, same state: every field a client sees, except the sources list. */
