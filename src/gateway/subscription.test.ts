@@ -24,7 +24,8 @@ function setup() {
   return { sent, room, sub, deliver, labels };
 }
 
-const view = (bar: Candle, closed = false) => ({ bar, closed, sources: [] });
+// The same venue as makeUpdate's, so that fewer trades means an older state of the same bar.
+const view = (bar: Candle, closed = false) => ({ bar, closed, sources: ['binance' as const] });
 
 describe('Subscription', () => {
   it('holds room messages while initial loads and sends them after it', () => {
@@ -84,5 +85,16 @@ describe('Subscription', () => {
     room.push(makeUpdate(makeBar(T0, '1')));
     deliver();
     assert.deepEqual(labels(), []);
+  });
+});
+
+describe('Subscription across a failover', () => {
+  it('passes a bar from another venue even with fewer trades than the one initial holds', () => {
+    const { room, sub, deliver, labels } = setup();
+    sub.beginLoading();
+    sub.complete('{"type":"initial","bars":[{}]}', [view(makeBar(T0, '2.5', 9))]);
+    room.push({ ...makeUpdate(makeBar(T0, '2.4', 3)), sources: ['okx'] });
+    deliver();
+    assert.deepEqual(labels(), ['initial(1)', 'update:2.4']);
   });
 });
