@@ -5,7 +5,15 @@ import { bucketStart, INTERVAL_MS, type Interval } from '../../domain/interval.t
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import { HttpJsonClient, TokenBucket, type HttpJsonClientOptions } from '../connection/http.ts';
+import {
+  checkPositiveInt,
+  HttpJsonClient,
+  parseItem,
+  restBase,
+  TokenBucket,
+  withQuery,
+  type HttpJsonClientOptions,
+} from '../connection/http.ts';
 import type { CandleQuery, TradeQuery, VenueRest } from '../venue.ts';
 import {
   depthTopToBookSnapshot,
@@ -70,7 +78,7 @@ export class BinanceRest implements VenueRest {
   private readonly maxTrades: number;
 
   constructor(options: BinanceRestOptions) {
-    this.base = options.restUrl.replace(/\/+$/, '');
+    this.base = restBase(options.restUrl);
     const perMinute = options.weightPerMinute ?? 1000;
     this.limiter = new TokenBucket({ capacity: perMinute, refillPerSecond: perMinute / 60 });
     this.http = new HttpJsonClient({ ...options.http, name: 'binance', limiter: this.limiter });
@@ -88,7 +96,7 @@ export class BinanceRest implements VenueRest {
   async fetchCandles(symbol: string, interval: Interval, query: CandleQuery): Promise<Candle[]> {
     const pair = toBinanceSymbol(symbol);
     const name = toBinanceInterval(interval);
-    const limit = checkLimit(query.limit, 'limit');
+    const limit = checkPositiveInt(query.limit, 'limit');
     const { endTime } = query;
     let start = query.startTime;
     if (start === undefined) {
@@ -134,7 +142,7 @@ export class BinanceRest implements VenueRest {
    */
   async fetchTrades(symbol: string, query: TradeQuery): Promise<Trade[]> {
     const pair = toBinanceSymbol(symbol);
-    const limit = checkLimit(query.limit, 'limit');
+    const limit = checkPositiveInt(query.limit, 'limit');
     const { startTime, endTime } = query;
     if (query.afterSeq !== undefined && !(Number.isSafeInteger(query.afterSeq) && query.afterSeq >= -1)) {
       throw new TickwireError('VENUE_REJECTED', `afterSeq must be an integer ≥ -1, got ${query.afterSeq}`);
@@ -186,11 +194,11 @@ export class BinanceRest implements VenueRest {
   /** The latest individual trades (/api/v3/trades, at most 1000), ascending, each with `fills` 1. */
   async fetchLatestTrades(symbol: string, limit = 500): Promise<Trade[]> {
     const pair = toBinanceSymbol(symbol);
-    const n = Math.min(checkLimit(limit, 'limit') ?? 500, PAGE_LIMIT);
+    const n = Math.min(checkPositiveInt(limit, 'limit') ?? 500, PAGE_LIMIT);
     const items = await this.getArray('trades', { symbol: pair, limit: n });
     const receivedAt = this.now();
     return items.map((item, i) =>
-      this.item('trades', i, () => parseRestTrade(item as BinanceRestTrade, symbol, receivedAt)),
+      parseItem('binance trades', i, () => parseRestTrade(item as BinanceRestTrade, symbol, receivedAt)),
     );
   }
 
@@ -200,10 +208,12 @@ export class BinanceRest implements VenueRest {
    */
   async fetchBookSnapshot(symbol: string, depth: number): Promise<BookUpdate> {
     const pair = toBinanceSymbol(symbol);
-    const limit = Math.min(checkLimit(depth, 'depth') ?? 100, DEPTH_MAX);
+    const limit = Math.min(checkPositiveInt(depth, 'depth') ?? 100, DEPTH_MAX);
     const { body } = await this.get('depth', { symbol: pair, limit }, depthWeight(limit));
     const receivedAt = this.now();
-    const top = this.item('depth', 0, () => parseDepthTop(body as BinanceDepthSnapshot, symbol, receivedAt));
+    const top = parseItem('binance depth', 0, () =>
+      parseDepthTop(body as BinanceDepthSnapshot, symbol, receivedAt),
+    );
     return depthTopToBookSnapshot(top, receivedAt);
   }
 
@@ -212,7 +222,9 @@ export class BinanceRest implements VenueRest {
     const pair = toBinanceSymbol(symbol);
     const { body } = await this.get('ticker/24hr', { symbol: pair }, WEIGHT.ticker24hr);
     const receivedAt = this.now();
-    return this.item('ticker/24hr', 0, () => parseRestTicker(body as BinanceRestTicker, symbol, receivedAt));
+    return parseItem('binance ticker/24hr', 0, () =>
+      parseRestTicker(body as BinanceRestTicker, symbol, receivedAt),
+    );
   }
 
   /** Symbols and rate limits of /api/v3/exchangeInfo, optionally for some canonical symbols only. */
@@ -257,7 +269,7 @@ export class BinanceRest implements VenueRest {
   /** Appends parsed bars up to endTime, keeping the order strictly ascending. Returns `out`. */
   private readKlines(rows: unknown[], endTime: number | undefined, out: Candle[]): Candle[] {
     for (let i = 0; i < rows.length; i++) {
-      const bar = this.item('klines', i, () => parseKlineRow(rows[i]));
+      const bar = parseItem('binance klines', i, () => parseKlineRow(rows[i]));
       if (endTime !== undefined && bar.time > endTime) break;
       const last = out[out.length - 1];
       if (last !== undefined && bar.time <= last.time) continue;
@@ -281,7 +293,7 @@ export class BinanceRest implements VenueRest {
     const receivedAt = this.now();
     let lastSeq: number | undefined;
     for (let i = 0; i < items.length; i++) {
-      const trade = this.item('aggTrades', i, () =>
+      const trade = parseItem('binance aggTrades', i, () =>
         parseAggTrade(items[i] as BinanceAggTrade, symbol, receivedAt),
       );
       if (endTime !== undefined && trade.time > endTime) return { stop: true, lastSeq };
@@ -293,17 +305,6 @@ export class BinanceRest implements VenueRest {
       if (out.length >= wanted) return { stop: true, lastSeq };
     }
     return { stop: false, lastSeq };
-  }
-
-  private item<T>(endpoint: string, index: number, parse: () => T): T {
-    try {
-      return parse();
-    } catch (err) {
-      throw new TickwireError(
-        'VENUE_REJECTED',
-        `binance ${endpoint}: item ${index} of the answer is malformed: ${(err as Error).message}`,
-      );
-    }
   }
 
   private async getArray(
@@ -325,26 +326,11 @@ export class BinanceRest implements VenueRest {
     params: Record<string, string | number | undefined>,
     weight: number,
   ): Promise<{ body: unknown }> {
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(params))
-      if (value !== undefined) search.set(key, String(value));
-    const query = search.toString();
-    const response = await this.http.getJson(
-      `${this.base}/api/v3/${endpoint}${query ? `?${query}` : ''}`,
-      weight,
-    );
+    const response = await this.http.getJson(withQuery(`${this.base}/api/v3/${endpoint}`, params), weight);
     const used = Number(response.headers.get('x-mbx-used-weight-1m'));
     if (Number.isFinite(used) && used > 0) this.limiter.limitTo(this.limiter.capacity - used);
     return response;
   }
-}
-
-function checkLimit(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new TickwireError('VENUE_REJECTED', `${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }
 
 /** Creates the Binance REST history client. */

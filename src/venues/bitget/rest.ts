@@ -5,7 +5,15 @@ import { bucketStart, DAY_MS, INTERVAL_MS, type Interval } from '../../domain/in
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import { HttpJsonClient, TokenBucket, type HttpJsonClientOptions } from '../connection/http.ts';
+import {
+  checkPositiveInt,
+  HttpJsonClient,
+  parseItem,
+  restBase,
+  TokenBucket,
+  withQuery,
+  type HttpJsonClientOptions,
+} from '../connection/http.ts';
 import type { CandleQuery, TradeQuery, VenueRest } from '../venue.ts';
 import {
   BitgetApiError,
@@ -63,7 +71,7 @@ export class BitgetRest implements VenueRest {
   private readonly maxPages: number;
 
   constructor(options: BitgetRestOptions) {
-    this.base = options.restUrl.replace(/\/+$/, '');
+    this.base = restBase(options.restUrl);
     const perSecond = options.requestsPerSecond ?? 8;
     const limiter = new TokenBucket({ capacity: perSecond, refillPerSecond: perSecond });
     this.http = new HttpJsonClient({ ...options.http, name: 'bitget', limiter });
@@ -82,7 +90,7 @@ export class BitgetRest implements VenueRest {
    */
   async fetchCandles(symbol: string, interval: Interval, query: CandleQuery): Promise<Candle[]> {
     const inst = toBitgetInstrument(symbol);
-    const limit = checkLimit(query.limit, 'limit');
+    const limit = checkPositiveInt(query.limit, 'limit');
     const ms = INTERVAL_MS[interval];
     // Bars cannot start after the current one: a later endTime would only page through empty windows.
     const end = bucketStart(interval, Math.min(query.endTime ?? Number.POSITIVE_INFINITY, this.now()));
@@ -119,7 +127,7 @@ export class BitgetRest implements VenueRest {
         limit: PAGE_LIMIT,
       });
       const page = rows
-        .map((row, i) => this.item(path, i, () => parseCandleRow(row)))
+        .map((row, i) => parseItem(`bitget ${path}`, i, () => parseCandleRow(row)))
         .filter((bar) => bar.time >= cursor && bar.time <= windowEnd)
         .sort((a, b) => a.time - b.time);
       for (const bar of page) {
@@ -148,7 +156,7 @@ export class BitgetRest implements VenueRest {
    */
   async fetchTrades(symbol: string, query: TradeQuery): Promise<Trade[]> {
     const inst = toBitgetInstrument(symbol);
-    const limit = checkLimit(query.limit, 'limit');
+    const limit = checkPositiveInt(query.limit, 'limit');
     if (query.afterSeq !== undefined) {
       throw new TickwireError(
         'VENUE_REJECTED',
@@ -188,7 +196,7 @@ export class BitgetRest implements VenueRest {
   /** A book snapshot of at most `depth` levels per side (spot orderbook, futures merge-depth). */
   async fetchBookSnapshot(symbol: string, depth: number): Promise<BookUpdate> {
     const inst = toBitgetInstrument(symbol);
-    checkLimit(depth, 'depth');
+    checkPositiveInt(depth, 'depth');
     let data: unknown;
     if (inst.instType === 'SPOT') {
       data = await this.getData('/api/v2/spot/market/orderbook', {
@@ -205,7 +213,9 @@ export class BitgetRest implements VenueRest {
       });
     }
     const receivedAt = this.now();
-    const book = this.item('orderbook', 0, () => parseRestBook(data as BitgetRestBook, symbol, receivedAt));
+    const book = parseItem('bitget orderbook', 0, () =>
+      parseRestBook(data as BitgetRestBook, symbol, receivedAt),
+    );
     return book.bids.length <= depth && book.asks.length <= depth
       ? book
       : { ...book, bids: book.bids.slice(0, depth), asks: book.asks.slice(0, depth) };
@@ -220,7 +230,7 @@ export class BitgetRest implements VenueRest {
     const row = rows.find((r) => (r as { symbol?: unknown }).symbol === inst.instId) ?? rows[0];
     if (row === undefined)
       throw new TickwireError('VENUE_REJECTED', `bitget ${path}: no ticker for ${symbol}`);
-    return this.item(path, 0, () => parseTickerRow(row as BitgetRestTicker, symbol, receivedAt));
+    return parseItem(`bitget ${path}`, 0, () => parseTickerRow(row as BitgetRestTicker, symbol, receivedAt));
   }
 
   private instrumentParams(inst: BitgetInstrument): Record<string, string> {
@@ -256,7 +266,7 @@ export class BitgetRest implements VenueRest {
       const receivedAt = this.now();
       let oldest: Trade | undefined;
       for (let i = 0; i < items.length; i++) {
-        const trade = this.item(path, i, () =>
+        const trade = parseItem(`bitget ${path}`, i, () =>
           parseTradeRow(items[i] as BitgetRestTrade, symbol, receivedAt),
         );
         if (oldest === undefined || compareTrades(trade, oldest) < 0) oldest = trade;
@@ -271,17 +281,6 @@ export class BitgetRest implements VenueRest {
     return out;
   }
 
-  private item<T>(endpoint: string, index: number, parse: () => T): T {
-    try {
-      return parse();
-    } catch (err) {
-      throw new TickwireError(
-        'VENUE_REJECTED',
-        `bitget ${endpoint}: item ${index} of the answer is malformed: ${(err as Error).message}`,
-      );
-    }
-  }
-
   private async getArray(
     path: string,
     params: Record<string, string | number | undefined>,
@@ -294,11 +293,7 @@ export class BitgetRest implements VenueRest {
   }
 
   private async getData(path: string, params: Record<string, string | number | undefined>): Promise<unknown> {
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(params))
-      if (value !== undefined) search.set(key, String(value));
-    const query = search.toString();
-    const { body } = await this.http.getJson(`${this.base}${path}${query ? `?${query}` : ''}`);
+    const { body } = await this.http.getJson(withQuery(`${this.base}${path}`, params));
     try {
       return envelopeData(body);
     } catch (err) {
@@ -326,14 +321,6 @@ function ascending(trades: Trade[]): Trade[] {
   const out: Trade[] = [];
   for (const t of trades) if (out[out.length - 1]?.id !== t.id) out.push(t);
   return out;
-}
-
-function checkLimit(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new TickwireError('VENUE_REJECTED', `${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }
 
 /** Creates the Bitget REST client. */

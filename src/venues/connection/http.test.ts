@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRetryAfter, TokenBucket } from './http.ts';
+import { TickwireError } from '../../domain/errors.ts';
+import { checkPositiveInt, parseItem, parseRetryAfter, restBase, TokenBucket, withQuery } from './http.ts';
 
 describe('TokenBucket', () => {
   it('allows a burst up to capacity, then paces by the refill rate', async () => {
@@ -46,5 +47,48 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter('Wed, 21 Oct 2015 07:27:00 GMT', now), 0);
     assert.equal(parseRetryAfter(null, 0), undefined);
     assert.equal(parseRetryAfter('soon', 0), undefined);
+  });
+});
+
+describe('request helpers', () => {
+  it('withQuery keeps defined params only and adds no "?" when none is left', () => {
+    assert.equal(withQuery('http://h/a', { x: 1, y: undefined, z: 'b c' }), 'http://h/a?x=1&z=b+c');
+    assert.equal(withQuery('http://h/a', { y: undefined }), 'http://h/a');
+  });
+
+  it('restBase drops trailing slashes only', () => {
+    assert.equal(restBase('http://h/okx//'), 'http://h/okx');
+    assert.equal(restBase('http://h/okx'), 'http://h/okx');
+  });
+
+  it('checkPositiveInt passes positive integers and absence, rejects the rest by name', () => {
+    assert.equal(checkPositiveInt(undefined, 'limit'), undefined);
+    assert.equal(checkPositiveInt(5, 'limit'), 5);
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => checkPositiveInt(bad, 'pageLimit'),
+        (err: unknown) =>
+          err instanceof TickwireError &&
+          err.code === 'VENUE_REJECTED' &&
+          err.message.startsWith('pageLimit must be a positive integer'),
+      );
+    }
+  });
+
+  it('parseItem returns the parsed value and names source and index on failure', () => {
+    assert.equal(
+      parseItem('x y', 0, () => 7),
+      7,
+    );
+    assert.throws(
+      () =>
+        parseItem('binance klines', 3, () => {
+          throw new Error('bad row');
+        }),
+      (err: unknown) =>
+        err instanceof TickwireError &&
+        err.code === 'VENUE_REJECTED' &&
+        err.message === 'binance klines: item 3 of the answer is malformed: bad row',
+    );
   });
 });

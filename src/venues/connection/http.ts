@@ -102,6 +102,46 @@ export interface HttpJsonResponse {
   readonly body: unknown;
 }
 
+/** `restUrl` without trailing slashes, so that paths can be appended with one "/". */
+export function restBase(restUrl: string): string {
+  return restUrl.replace(/\/+$/, '');
+}
+
+/** `url` with the defined `params` as its query string; no "?" when none is defined. */
+export function withQuery(
+  url: string,
+  params: Readonly<Record<string, string | number | undefined>>,
+): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+  const query = search.toString();
+  return query ? `${url}?${query}` : url;
+}
+
+/** `value` when it is a positive safe integer, undefined when absent; VENUE_REJECTED naming `name` otherwise. */
+export function checkPositiveInt(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new TickwireError('VENUE_REJECTED', `${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Runs `parse` on item `index` of an answer from `source` ("binance klines"); a parse failure becomes
+ * VENUE_REJECTED saying which item was malformed.
+ */
+export function parseItem<T>(source: string, index: number, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new TickwireError(
+      'VENUE_REJECTED',
+      `${source}: item ${index} of the answer is malformed: ${(err as Error).message}`,
+    );
+  }
+}
+
 const RATE_LIMIT_STATUSES = new Set([429, 418]);
 
 /** GETs JSON with pacing, timeouts and bounded retries. */

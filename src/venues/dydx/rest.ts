@@ -6,7 +6,15 @@ import { bucketStart, DAY_MS, INTERVAL_MS, WEEK_MS, type Interval } from '../../
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import { HttpJsonClient, TokenBucket, type HttpJsonClientOptions } from '../connection/http.ts';
+import {
+  checkPositiveInt,
+  HttpJsonClient,
+  parseItem,
+  restBase,
+  TokenBucket,
+  withQuery,
+  type HttpJsonClientOptions,
+} from '../connection/http.ts';
 import type { CandleQuery, TradeQuery, VenueRest } from '../venue.ts';
 import {
   parseBookSnapshot,
@@ -61,13 +69,13 @@ export class DydxRest implements VenueRest {
   private readonly maxTrades: number;
 
   constructor(options: DydxRestOptions) {
-    this.base = options.restUrl.replace(/\/+$/, '');
+    this.base = restBase(options.restUrl);
     const perSecond = options.requestsPerSecond ?? 8;
     const limiter = new TokenBucket({ capacity: Math.max(1, perSecond), refillPerSecond: perSecond });
     this.http = new HttpJsonClient({ ...options.http, name: 'dydx', limiter });
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
-    this.pageLimit = checkLimit(options.pageLimit, 'pageLimit') ?? 100;
+    this.pageLimit = checkPositiveInt(options.pageLimit, 'pageLimit') ?? 100;
     this.maxCandles = options.maxCandles ?? 100_000;
     this.maxTrades = options.maxTrades ?? 1_000_000;
   }
@@ -79,7 +87,7 @@ export class DydxRest implements VenueRest {
    */
   async fetchCandles(symbol: string, interval: Interval, query: CandleQuery): Promise<Candle[]> {
     const ticker = toDydxTicker(symbol);
-    const limit = checkLimit(query.limit, 'limit');
+    const limit = checkPositiveInt(query.limit, 'limit');
     const size = INTERVAL_MS[interval];
     const { startTime } = query;
     let first: number | undefined;
@@ -127,7 +135,7 @@ export class DydxRest implements VenueRest {
       );
     }
     const ticker = toDydxTicker(symbol);
-    const limit = checkLimit(query.limit, 'limit');
+    const limit = checkPositiveInt(query.limit, 'limit');
     const { startTime, endTime } = query;
     const wanted = Math.min(limit ?? (startTime === undefined ? 100 : this.maxTrades), this.maxTrades);
     const seen = new Set<string>();
@@ -143,7 +151,7 @@ export class DydxRest implements VenueRest {
       let fresh = 0;
       let oldest: HeightTrade | undefined;
       for (let i = 0; i < items.length; i++) {
-        const item = this.item('trades', i, () => {
+        const item = parseItem('dydx trades', i, () => {
           const h = tradeHeight(items[i]);
           if (h === undefined) throw new Error('field createdAtHeight is missing');
           return { trade: parseTrade(items[i], symbol, receivedAt), height: h };
@@ -187,12 +195,12 @@ export class DydxRest implements VenueRest {
 
   /** The book from /v4/orderbooks/perpetualMarket/{ticker}, at most `depth` levels a side, as a snapshot. */
   async fetchBookSnapshot(symbol: string, depth: number): Promise<BookUpdate> {
-    const n = checkLimit(depth, 'depth') ?? 100;
+    const n = checkPositiveInt(depth, 'depth') ?? 100;
     const { body } = await this.get(
       `orderbooks/perpetualMarket/${encodeURIComponent(toDydxTicker(symbol))}`,
       {},
     );
-    const book = this.item('orderbooks', 0, () => parseBookSnapshot(body, symbol, this.now()));
+    const book = parseItem('dydx orderbooks', 0, () => parseBookSnapshot(body, symbol, this.now()));
     return { ...book, bids: book.bids.slice(0, n), asks: book.asks.slice(0, n) };
   }
 
@@ -233,7 +241,7 @@ export class DydxRest implements VenueRest {
   /** Markets from /v4/perpetualMarkets (one ticker, or all), with their chain parameters. */
   async fetchMarkets(ticker?: string): Promise<DydxMarketInfo[]> {
     const { body } = await this.get('perpetualMarkets', { ticker });
-    return this.item('perpetualMarkets', 0, () => parseMarketsBody(body));
+    return parseItem('dydx perpetualMarkets', 0, () => parseMarketsBody(body));
   }
 
   /** Bars of one resolution with start in [from, to], ascending, paging back from `to` with toISO. */
@@ -255,7 +263,7 @@ export class DydxRest implements VenueRest {
         toISO: new Date(cursor).toISOString(),
         limit: this.pageLimit,
       });
-      const page = this.item('candles', 0, () => parseCandlesBody(body)).filter(
+      const page = parseItem('dydx candles', 0, () => parseCandlesBody(body)).filter(
         (c) => c.time >= from && c.time <= cursor,
       );
       const oldest = page[0];
@@ -266,17 +274,6 @@ export class DydxRest implements VenueRest {
       cursor = oldest.time - 1;
     }
     return pages.flat();
-  }
-
-  private item<T>(endpoint: string, index: number, parse: () => T): T {
-    try {
-      return parse();
-    } catch (err) {
-      throw new TickwireError(
-        'VENUE_REJECTED',
-        `dydx ${endpoint}: item ${index} of the answer is malformed: ${(err as Error).message}`,
-      );
-    }
   }
 
   private async getList(
@@ -297,20 +294,8 @@ export class DydxRest implements VenueRest {
     path: string,
     params: Record<string, string | number | undefined>,
   ): Promise<{ body: unknown }> {
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(params))
-      if (value !== undefined) search.set(key, String(value));
-    const query = search.toString();
-    return this.http.getJson(`${this.base}/v4/${path}${query ? `?${query}` : ''}`);
+    return this.http.getJson(withQuery(`${this.base}/v4/${path}`, params));
   }
-}
-
-function checkLimit(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new TickwireError('VENUE_REJECTED', `${name} must be a positive integer, got ${value}`);
-  }
-  return value;
 }
 
 /** Creates the dYdX REST history client. */

@@ -5,7 +5,15 @@ import type { Interval } from '../../domain/interval.ts';
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import { HttpJsonClient, TokenBucket, type HttpJsonClientOptions } from '../connection/http.ts';
+import {
+  checkPositiveInt,
+  HttpJsonClient,
+  parseItem,
+  restBase,
+  TokenBucket,
+  withQuery,
+  type HttpJsonClientOptions,
+} from '../connection/http.ts';
 import type { CandleQuery, TradeQuery, VenueRest } from '../venue.ts';
 import { parseBook, parseCandleRow, parseTicker, parseTrade } from './parse.ts';
 import { toOkxBar, toOkxInstId } from './symbols.ts';
@@ -55,7 +63,7 @@ export class OkxRest implements VenueRest {
   private readonly maxTrades: number;
 
   constructor(options: OkxRestOptions) {
-    this.base = options.restUrl.replace(/\/+$/, '');
+    this.base = restBase(options.restUrl);
     const share = options.rateShare ?? 0.8;
     if (!(share > 0 && share <= 1)) throw new RangeError('okx rest: rateShare must be in (0, 1]');
     const clients = {} as Record<Endpoint, HttpJsonClient>;
@@ -82,7 +90,7 @@ export class OkxRest implements VenueRest {
   async fetchCandles(symbol: string, interval: Interval, query: CandleQuery): Promise<Candle[]> {
     const instId = toOkxInstId(symbol);
     const bar = toOkxBar(interval);
-    const limit = checkLimit(query.limit);
+    const limit = checkPositiveInt(query.limit, 'limit');
     const { startTime, endTime } = query;
     const wanted = Math.min(limit ?? (startTime === undefined ? 300 : this.maxCandles), this.maxCandles);
     const newestFirst: Candle[] = [];
@@ -96,7 +104,7 @@ export class OkxRest implements VenueRest {
       const rows = await this.getData(endpoint, { instId, bar, after, limit: size });
       let reachedStart = false;
       for (let i = 0; i < rows.length; i++) {
-        const candle = this.item(endpoint, i, () => parseCandleRow(rows[i]).bar);
+        const candle = parseItem(`okx ${endpoint}`, i, () => parseCandleRow(rows[i]).bar);
         if (after !== undefined && candle.time >= after) continue;
         if (startTime !== undefined && candle.time < startTime) {
           reachedStart = true;
@@ -134,7 +142,7 @@ export class OkxRest implements VenueRest {
    */
   async fetchTrades(symbol: string, query: TradeQuery): Promise<Trade[]> {
     const instId = toOkxInstId(symbol);
-    const limit = checkLimit(query.limit);
+    const limit = checkPositiveInt(query.limit, 'limit');
     const { afterSeq, startTime, endTime } = query;
     if (afterSeq !== undefined && !(Number.isSafeInteger(afterSeq) && afterSeq >= -1)) {
       throw new TickwireError('VENUE_REJECTED', `afterSeq must be an integer ≥ -1, got ${afterSeq}`);
@@ -154,7 +162,7 @@ export class OkxRest implements VenueRest {
       const items = await this.getData('historyTrades', params);
       let done = false;
       for (let i = 0; i < items.length; i++) {
-        const trade = this.item('historyTrades', i, () => parseTrade(items[i], symbol, receivedAt));
+        const trade = parseItem('okx historyTrades', i, () => parseTrade(items[i], symbol, receivedAt));
         const seq = trade.seq as number;
         if (cursor !== undefined && seq >= cursor) continue;
         cursor = seq;
@@ -181,15 +189,15 @@ export class OkxRest implements VenueRest {
   /** The top `depth` (≤ 400) levels per side from market/books, as a snapshot (REST books carry no seqId). */
   async fetchBookSnapshot(symbol: string, depth: number): Promise<BookUpdate> {
     const instId = toOkxInstId(symbol);
-    const sz = Math.min(checkLimit(depth) ?? 400, ENDPOINTS.books.page);
+    const sz = Math.min(checkPositiveInt(depth, 'limit') ?? 400, ENDPOINTS.books.page);
     const data = await this.getData('books', { instId, sz });
-    return this.item('books', 0, () => parseBook(data[0], symbol, 'snapshot', this.now()));
+    return parseItem('okx books', 0, () => parseBook(data[0], symbol, 'snapshot', this.now()));
   }
 
   /** The current ticker from market/ticker. */
   async fetchTicker(symbol: string): Promise<Ticker> {
     const data = await this.getData('ticker', { instId: toOkxInstId(symbol) });
-    return this.item('ticker', 0, () => parseTicker(data[0], symbol, this.now()));
+    return parseItem('okx ticker', 0, () => parseTicker(data[0], symbol, this.now()));
   }
 
   /**
@@ -201,18 +209,7 @@ export class OkxRest implements VenueRest {
     instId?: string,
   ): Promise<OkxInstrument[]> {
     const data = await this.getData('instruments', { instType, instId });
-    return data.map((raw, i) => this.item('instruments', i, () => readInstrument(raw)));
-  }
-
-  private item<T>(endpoint: string, index: number, parse: () => T): T {
-    try {
-      return parse();
-    } catch (err) {
-      throw new TickwireError(
-        'VENUE_REJECTED',
-        `okx ${endpoint}: item ${index} of the answer is malformed: ${(err as Error).message}`,
-      );
-    }
+    return data.map((raw, i) => parseItem('okx instruments', i, () => readInstrument(raw)));
   }
 
   /** GETs an endpoint and returns the `data` array of a `code: "0"` body. */
@@ -220,9 +217,7 @@ export class OkxRest implements VenueRest {
     endpoint: Endpoint,
     params: Record<string, string | number | undefined>,
   ): Promise<unknown[]> {
-    const search = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v !== undefined) search.set(k, String(v));
-    const url = `${this.base}${ENDPOINTS[endpoint].path}?${search.toString()}`;
+    const url = withQuery(`${this.base}${ENDPOINTS[endpoint].path}`, params);
     const { body } = await this.clients[endpoint].getJson(url);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new TickwireError('VENUE_REJECTED', `okx ${endpoint}: answer is not an OKX body`);
@@ -258,14 +253,6 @@ function readInstrument(raw: unknown): OkxInstrument {
     ...(typeof r['ctValCcy'] === 'string' ? { ctValCcy: r['ctValCcy'] } : {}),
     ...(typeof r['minSz'] === 'string' ? { minSz: r['minSz'] } : {}),
   };
-}
-
-function checkLimit(value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new TickwireError('VENUE_REJECTED', `limit must be a positive integer, got ${value}`);
-  }
-  return value;
 }
 
 /** Creates the OKX REST history client. */
