@@ -89,3 +89,21 @@ export function assertSameAsVenue(bar: WireBar, k: Kline): void {
   }
   assert.equal(bar.trades, k[8], `${bar.time} trades`);
 }
+
+/** Asserts that the venue has every bar of `bars` and that each equals it exactly. */
+export function assertEachAsVenue(bars: readonly WireBar[], klines: ReadonlyMap<string, Kline>): void {
+  for (const bar of bars) {
+    const k = klines.get(bar.time);
+    assert.ok(k, `venue has ${bar.time}`);
+    assertSameAsVenue(bar, k);
+  }
+}
+
+/** Asserts that closed `bars` run minute after minute with none twice or missing, each equal to the venue's. */
+export function assertContinuousAsVenue(bars: readonly WireBar[], klines: ReadonlyMap<string, Kline>): void {
+  const times = bars.map((b) => Date.parse(b.time));
+  assert.equal(new Set(times).size, times.length, 'no bar twice');
+  for (let i = 1; i < times.length; i++)
+    assert.equal(times[i], (times[i - 1] as number) + MINUTE, 'no bar missing');
+  assertEachAsVenue(bars, klines);
+}

@@ -13,7 +13,7 @@ import { startAll } from '../../src/apps/run-all.ts';
 import { configSchema, DEFAULT_CONFIG } from '../../src/config/config.ts';
 import { startSimulator } from '../../src/sim/simulator.ts';
 import {
-  assertSameAsVenue,
+  assertContinuousAsVenue,
   chart,
   clockNearBoundary,
   MINUTE,
@@ -140,16 +140,11 @@ describe('venue faults, end to end', () => {
       'revisions to settle',
     );
     const closed = chart(messages).filter((b) => b.closed);
-    const times = closed.map((b) => Date.parse(b.time));
-    assert.ok(times.includes(startMinute), 'covers the whole run');
-    assert.equal(new Set(times).size, times.length, 'no bar twice');
-    for (let i = 1; i < times.length; i++)
-      assert.equal(times[i], (times[i - 1] as number) + MINUTE, 'no bar missing');
-    for (const bar of closed) {
-      const k = klines.get(bar.time);
-      assert.ok(k, `venue has ${bar.time}`);
-      assertSameAsVenue(bar, k);
-    }
+    assert.ok(
+      closed.some((b) => Date.parse(b.time) === startMinute),
+      'covers the whole run',
+    );
+    assertContinuousAsVenue(closed, klines);
     assert.deepEqual(binance.stats().instruments['BTC/USDT']?.openGaps, []);
   });
 });
