@@ -11,43 +11,27 @@ import { startAll } from '../../src/apps/run-all.ts';
 import { configSchema, DEFAULT_CONFIG } from '../../src/config/config.ts';
 import { startSimulator } from '../../src/sim/simulator.ts';
 import { getJson } from '../../src/sim/test-kit.ts';
-
-interface WireBar {
-  time: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  closed: boolean;
-  sources: string[];
-}
-type Kline = [number, string, string, string, string, string, number, string, number, string, string, string];
+import {
+  assertEachAsVenue,
+  chart,
+  clockNearBoundary,
+  MINUTE,
+  until,
+  venueKlines,
+  type Message,
+} from './helpers.ts';
 
 interface AlertMessage {
   type: string;
   kind?: string;
   venue?: string;
-  severity?: string;
   details?: Record<string, unknown>;
-  time?: number;
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('failover between venues', () => {
   it('switches away from a dropped primary within 2 s, alerts clients, and switches back', async (t) => {
     // A minute ends about 8 s after the start, while the feed is on the backup venue.
-    const MINUTE = 60_000;
-    const real = Date.now();
-    const offset = Math.ceil((real + 8000) / MINUTE) * MINUTE - 8000 - real;
-    const now = (): number => Date.now() + offset;
+    const now = clockNearBoundary(8000);
     const sim = await startSimulator({
       symbols: ['BTC/USDT'],
       seed: 3,
@@ -82,32 +66,18 @@ describe('failover between venues', () => {
 
     const ws = new WebSocket(system.gateway.url);
     const alerts: AlertMessage[] = [];
-    let chart: WireBar[] = [];
-    let okxBars = 0;
-    let candlesReady = false;
+    const messages: Message[] = [];
     ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as AlertMessage & {
-        interval?: string;
-        bars?: WireBar[];
-        bar?: WireBar;
-      };
+      const m = JSON.parse(String(d)) as AlertMessage & Message;
       if (m.type === 'alert') alerts.push(m);
-      if (m.interval !== '1m') return;
-      if (m.bar?.sources.includes('okx')) okxBars++;
-      if (m.type === 'initial') candlesReady = true;
-      // The seed's chart rule, with revisions replacing the bar of their time.
-      if (m.type === 'initial') chart = [...(m.bars ?? [])];
-      else if ((m.type === 'update' || m.type === 'revision') && m.bar) {
-        const at = chart.findIndex((b) => b.time === m.bar?.time);
-        if (at >= 0) chart[at] = m.bar;
-        else chart.push(m.bar);
-      }
+      else messages.push(m);
     });
+    const okxBars = (): number => messages.filter((m) => m.bar?.sources.includes('okx')).length;
     await new Promise((resolve) => ws.once('open', resolve));
     t.after(() => ws.close());
     ws.send(JSON.stringify({ type: 'subscribe', channel: 'alerts' }));
     ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 30 }));
-    await until(() => candlesReady, 10_000, 'the candle history');
+    await until(() => messages.some((m) => m.type === 'initial'), 10_000, 'the candle history');
 
     const cutAt = Date.now();
     sim.faults.dropConnections('binance');
@@ -119,7 +89,7 @@ describe('failover between venues', () => {
     assert.equal(failover?.details?.['to'], 'okx');
     assert.ok(alerts.some((a) => a.kind === 'source_disconnected' && a.venue === 'binance'));
     // While the backup is active, the composite candles come from it.
-    await until(() => okxBars > 0, 4000, 'a bar built by the backup venue');
+    await until(() => okxBars() > 0, 4000, 'a bar built by the backup venue');
     const active = (await getJson(`${api}/active-source`)).body as Record<string, unknown>;
     assert.equal(active['activeSource'], 'okx');
     const sources = (await getJson(`${api}/sources`)).body as Record<string, unknown>[];
@@ -143,22 +113,16 @@ describe('failover between venues', () => {
     // The composite candles stayed one continuous stream: each minute once, none missing, every bar from one
     // venue, and the bars the primary built equal to its own klines.
     await new Promise((r) => setTimeout(r, 1000));
-    const times = chart.map((b) => Date.parse(b.time));
+    const bars = chart(messages);
+    const times = bars.map((b) => Date.parse(b.time));
     assert.equal(new Set(times).size, times.length, 'no bar twice');
-    for (let i = 1; i < times.length; i++)
+    for (let i = 1; i < times.length; i++) {
       assert.equal(times[i], (times[i - 1] as number) + MINUTE, 'no bar missing');
-    const reply = await getJson(
-      `${sim.urls.binance.restUrl}/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=60`,
-    );
-    const klines = new Map((reply.body as Kline[]).map((k) => [new Date(k[0]).toISOString(), k]));
-    for (const bar of chart.filter((b) => b.closed && b.sources.length === 1 && b.sources[0] === 'binance')) {
-      const k = klines.get(bar.time);
-      assert.ok(k, `binance has ${bar.time}`);
-      assert.deepEqual(
-        [bar.open, bar.high, bar.low, bar.close, bar.volume],
-        [Number(k[1]), Number(k[2]), Number(k[3]), Number(k[4]), Number(k[5])],
-        bar.time,
-      );
     }
+    const klines = await venueKlines(sim.urls.binance.restUrl, 60);
+    assertEachAsVenue(
+      bars.filter((b) => b.closed && b.sources.length === 1 && b.sources[0] === 'binance'),
+      klines,
+    );
   });
 });

@@ -17,6 +17,8 @@ export interface WireBar {
   quoteVolume: number;
   trades: number;
   closed: boolean;
+  /** The venues that built the bar. */
+  sources: string[];
 }
 
 export interface Message {
