@@ -5,40 +5,7 @@ import { parseDecimal } from '../domain/decimal.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
 import { MarketRooms, type MarketSink } from './market-rooms.ts';
-import type { TimerClock } from './tick-scheduler.ts';
-
-/** Virtual time: timers run when the test advances the clock. */
-class ManualClock implements TimerClock {
-  time = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private ids = 0;
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.ids;
-    this.timers.push({ at: this.time + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  advance(by: number): void {
-    const to = this.time + by;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > to) break;
-      this.timers.shift();
-      this.time = Math.max(this.time, next.at);
-      next.fn();
-    }
-    this.time = to;
-  }
-  get pending(): number {
-    return this.timers.length;
-  }
-}
+import { ManualClock } from '../../test/support/manual-clock.ts';
 
 /** Records what a client would receive, parsed. */
 class Sink implements MarketSink {

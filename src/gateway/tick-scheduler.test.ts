@@ -1,38 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TickScheduler, type Tickable, type TimerClock } from './tick-scheduler.ts';
-
-/** Virtual time: timers run when the test advances the clock. */
-class ManualClock implements TimerClock {
-  time = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private ids = 0;
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.ids;
-    this.timers.push({ at: this.time + ms, fn, id });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  advance(to: number): void {
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > to) break;
-      this.timers.shift();
-      this.time = Math.max(this.time, next.at);
-      next.fn();
-    }
-    this.time = to;
-  }
-  get pending(): number {
-    return this.timers.length;
-  }
-}
+import { TickScheduler, type Tickable } from './tick-scheduler.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 
 interface Item extends Tickable {
   name: string;
@@ -67,7 +36,7 @@ describe('TickScheduler', () => {
     a.work = 5;
     scheduler.schedule(a);
     scheduler.schedule(a);
-    clock.advance(10_000);
+    clock.advanceTo(10_000);
     assert.deepEqual(
       runs.map((r) => r.at),
       [0, 1000, 2000, 3000, 4000],
@@ -79,12 +48,12 @@ describe('TickScheduler', () => {
     const { clock, runs, scheduler } = setup(1000, 4);
     const items = ['a', 'b', 'c', 'd', 'e'].map(item);
     for (const i of items) scheduler.assignSlot(i);
-    clock.advance(600);
+    clock.advanceTo(600);
     for (const i of items) {
       i.work = 1;
       scheduler.schedule(i);
     }
-    clock.advance(3000);
+    clock.advanceTo(3000);
     // Slots: a,e → 0; b → 250; c → 500 (within a slot width of 600, so now); d → 750.
     assert.deepEqual(runs, [
       { at: 600, names: ['c'] },
@@ -99,11 +68,11 @@ describe('TickScheduler', () => {
     const a = item('a');
     scheduler.assignSlot(a);
     for (let t = 0; t < 1000; t += 7) {
-      clock.advance(t);
+      clock.advanceTo(t);
       a.work = Math.max(a.work, 1);
       scheduler.schedule(a);
     }
-    clock.advance(2000);
+    clock.advanceTo(2000);
     for (let k = 1; k < runs.length; k++) {
       assert.ok((runs[k] as { at: number }).at - (runs[k - 1] as { at: number }).at >= 50);
     }
@@ -118,12 +87,12 @@ describe('TickScheduler', () => {
     scheduler.schedule(a);
     scheduler.schedule(b);
     scheduler.cancel(a);
-    clock.advance(5000);
+    clock.advanceTo(5000);
     assert.deepEqual(runs, [{ at: 0, names: ['b'] }]);
     b.work = 1;
     scheduler.schedule(b);
     scheduler.stop();
-    clock.advance(10_000);
+    clock.advanceTo(10_000);
     assert.equal(runs.length, 1);
     assert.equal(b.dueAt, null);
   });
@@ -133,7 +102,7 @@ describe('TickScheduler', () => {
     const a = item('a');
     a.work = 2;
     scheduler.schedule(a);
-    clock.advance(0);
+    clock.advanceTo(0);
     assert.equal(runs.length, 2);
   });
 });

@@ -1,10 +1,9 @@
 /**
- * A ThrottleClock for tests: time moves only when the test advances it, and timers due by then fire in time order,
- * each seeing the clock at its own due time.
+ * Virtual time for tests of anything that takes an injected timer clock (`now`, `setTimeout`, `clearTimeout`:
+ * the gateway's TimerClock, the book throttle's ThrottleClock): time moves only when the test advances it, and
+ * timers due by then fire in time order, each seeing the clock at its own due time.
  */
-import type { ThrottleClock } from './book-snapshot-throttle.ts';
-
-export class ManualClock implements ThrottleClock {
+export class ManualClock {
   private timers: { at: number; fn: () => void; id: number }[] = [];
   private ids = 0;
 
@@ -23,13 +22,16 @@ export class ManualClock implements ThrottleClock {
   }
   /** Moves time forward by `by` ms, firing every timer due on the way. */
   advance(by: number): void {
-    const to = this.time + by;
+    this.advanceTo(this.time + by);
+  }
+  /** Moves time forward to `to` (ms), firing every timer due on the way. */
+  advanceTo(to: number): void {
     for (;;) {
       this.timers.sort((a, b) => a.at - b.at);
       const next = this.timers[0];
       if (!next || next.at > to) break;
       this.timers.shift();
-      this.time = next.at;
+      this.time = Math.max(this.time, next.at);
       next.fn();
     }
     this.time = to;
