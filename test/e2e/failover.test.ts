@@ -125,4 +125,57 @@ describe('failover between venues', () => {
       klines,
     );
   });
+
+  it('switches away from a stalled primary (socket open, nothing sent) once it is stale, and back when it resumes', async (t) => {
+    const sim = await startSimulator({ symbols: ['BTC/USDT'], seed: 4, historyDays: 8, tradesPerSecond: 10 });
+    t.after(() => sim.close());
+    const staleAfterMs = 2000;
+    const config = configSchema.parse({
+      ...DEFAULT_CONFIG,
+      port: 0,
+      host: '127.0.0.1',
+      venues: ['binance', 'okx'],
+      urls: { ...DEFAULT_CONFIG.urls, binance: sim.urls.binance, okx: sim.urls.okx },
+      failover: { ...DEFAULT_CONFIG.failover, staleAfterMs, holdDownMs: 1000 },
+    });
+    const system = await startAll(config, pino({ level: 'silent' }));
+    t.after(() => system.close());
+    await until(
+      () => system.monitor.view().instruments[0]?.sources.every((s) => s.healthy) === true,
+      15_000,
+      'healthy',
+    );
+    const ws = new WebSocket(system.gateway.url);
+    const alerts: AlertMessage[] = [];
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as AlertMessage;
+      if (m.type === 'alert') alerts.push(m);
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+    t.after(() => ws.close());
+    ws.send(JSON.stringify({ type: 'subscribe', channel: 'alerts' }));
+    await new Promise((r) => setTimeout(r, 200));
+
+    const stalledAt = Date.now();
+    sim.faults.stall('binance');
+    await until(
+      () => system.monitor.activeSource('BTC/USDT') === 'okx',
+      staleAfterMs + 5000,
+      'a switch to okx',
+    );
+    // Observable once no message came for staleAfterMs; the switch follows within one evaluation period.
+    const switchedAfterMs = Date.now() - stalledAt;
+    assert.ok(switchedAfterMs < staleAfterMs + 2000, `switch took ${switchedAfterMs} ms after the stall`);
+    await until(
+      () => alerts.some((a) => a.kind === 'source_stale' && a.venue === 'binance'),
+      2000,
+      'a stale alert',
+    );
+    assert.ok(alerts.some((a) => a.kind === 'failover' && a.details?.['to'] === 'okx'));
+
+    sim.faults.resumeStream('binance');
+    await until(() => system.monitor.activeSource('BTC/USDT') === 'binance', 30_000, 'the switch back');
+    assert.ok(alerts.some((a) => a.kind === 'source_recovered' && a.venue === 'binance'));
+    assert.ok(!alerts.some((a) => a.kind === 'failover_failed'));
+  });
 });
