@@ -77,6 +77,7 @@ export class SourceMonitor {
         primary,
         enabled: f.enabled,
         holdDownMs: f.holdDownMs,
+        startupGraceMs: f.startupGraceMs,
         onListenerError: (err) => options.logger.error({ err }, 'failover listener failed'),
       });
       controller.on((e) => this.onFailoverEvent(e));

@@ -78,6 +78,8 @@ export const configSchema = z
         staleAfterMs: z.number().int().min(100).max(600_000),
         /** The primary must stay healthy this long before the feed switches back to it (no flapping). */
         holdDownMs: z.number().int().min(0).max(600_000),
+        /** At start, a venue that has not connected yet is not abandoned (nor alarmed about) for this long. */
+        startupGraceMs: z.number().int().min(0).max(600_000),
         /** How often the active source is re-evaluated; time-based faults switch at most this late. */
         evaluateEveryMs: z.number().int().min(10).max(2000),
         /** Errors within `errorWindowMs` that make a source unhealthy. */
@@ -130,6 +132,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
     maxSourceLatencyMs: 5000,
     staleAfterMs: 10_000,
     holdDownMs: 3000,
+    startupGraceMs: 10_000,
     evaluateEveryMs: 250,
     maxErrors: 5,
     errorWindowMs: 60_000,
