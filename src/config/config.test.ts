@@ -69,6 +69,7 @@ test('failover: defaults, with the primary defaulting to the first configured ve
     maxSourceLatencyMs: 5000,
     staleAfterMs: 10_000,
     holdDownMs: 3000,
+    startupGraceMs: 10_000,
     evaluateEveryMs: 250,
     maxErrors: 5,
     errorWindowMs: 60_000,
