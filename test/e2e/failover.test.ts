@@ -5,11 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
 import WebSocket from 'ws';
-import { startAll } from '../../src/apps/run-all.ts';
-import { configSchema, DEFAULT_CONFIG } from '../../src/config/config.ts';
-import { startSimulator } from '../../src/sim/simulator.ts';
 import { getJson } from '../../src/sim/test-kit.ts';
 import {
   assertEachAsVenue,
@@ -19,6 +15,7 @@ import {
   until,
   venueKlines,
   type Message,
+  startSimulatedSystem,
 } from './helpers.ts';
 
 interface AlertMessage {
@@ -32,25 +29,13 @@ describe('failover between venues', () => {
   it('switches away from a dropped primary within 2 s, alerts clients, and switches back', async (t) => {
     // A minute ends about 8 s after the start, while the feed is on the backup venue.
     const now = clockNearBoundary(8000);
-    const sim = await startSimulator({
-      symbols: ['BTC/USDT'],
-      seed: 3,
-      historyDays: 8,
-      tradesPerSecond: 10,
-      now,
-    });
-    t.after(() => sim.close());
-    const config = configSchema.parse({
-      ...DEFAULT_CONFIG,
-      port: 0,
-      host: '127.0.0.1',
+    const { sim, system } = await startSimulatedSystem(t, {
       venues: ['binance', 'okx'],
-      urls: { ...DEFAULT_CONFIG.urls, binance: sim.urls.binance, okx: sim.urls.okx },
-      failover: { ...DEFAULT_CONFIG.failover, holdDownMs: 5000 },
-      gateway: { ...DEFAULT_CONFIG.gateway, throttleMs: 200 },
+      seed: 3,
+      now,
+      failover: { holdDownMs: 5000 },
+      gateway: { throttleMs: 200 },
     });
-    const system = await startAll(config, pino({ level: 'silent' }), { now });
-    t.after(() => system.close());
     const api = `http://127.0.0.1:${system.gateway.port}/api/websocket`;
 
     await until(
@@ -127,19 +112,12 @@ describe('failover between venues', () => {
   });
 
   it('switches away from a stalled primary (socket open, nothing sent) once it is stale, and back when it resumes', async (t) => {
-    const sim = await startSimulator({ symbols: ['BTC/USDT'], seed: 4, historyDays: 8, tradesPerSecond: 10 });
-    t.after(() => sim.close());
     const staleAfterMs = 2000;
-    const config = configSchema.parse({
-      ...DEFAULT_CONFIG,
-      port: 0,
-      host: '127.0.0.1',
+    const { sim, system } = await startSimulatedSystem(t, {
       venues: ['binance', 'okx'],
-      urls: { ...DEFAULT_CONFIG.urls, binance: sim.urls.binance, okx: sim.urls.okx },
-      failover: { ...DEFAULT_CONFIG.failover, staleAfterMs, holdDownMs: 1000 },
+      seed: 4,
+      failover: { staleAfterMs, holdDownMs: 1000 },
     });
-    const system = await startAll(config, pino({ level: 'silent' }));
-    t.after(() => system.close());
     await until(
       () => system.monitor.view().instruments[0]?.sources.every((s) => s.healthy) === true,
       15_000,

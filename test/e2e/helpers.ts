@@ -3,7 +3,13 @@
  * builds from them, the venue's own klines to compare against, and polling with a deadline.
  */
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { startAll, type RunningSystem } from '../../src/apps/run-all.ts';
+import { configSchema, DEFAULT_CONFIG, type Config } from '../../src/config/config.ts';
+import type { VenueId } from '../../src/domain/instrument.ts';
+import { startSimulator, type Simulator } from '../../src/sim/simulator.ts';
 import { getJson } from '../../src/sim/test-kit.ts';
+import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
 
 export const MINUTE = 60_000;
 
@@ -108,4 +114,56 @@ export function assertContinuousAsVenue(bars: readonly WireBar[], klines: Readon
   for (let i = 1; i < times.length; i++)
     assert.equal(times[i], (times[i - 1] as number) + MINUTE, 'no bar missing');
   assertEachAsVenue(bars, klines);
+}
+
+export interface SimulatedSystemOptions {
+  /** Venues Tickwire connects to, all pointed at the simulator. */
+  readonly venues: readonly VenueId[];
+  readonly seed: number;
+  /** Shared clock of simulator and Tickwire (see clockNearBoundary); default the real one. */
+  readonly now?: () => number;
+  readonly tradesPerSecond?: number;
+  readonly logger?: Logger;
+  /** Overrides of the `candles`, `gateway` and `failover` sections. */
+  readonly candles?: Partial<Config['candles']>;
+  readonly gateway?: Partial<Config['gateway']>;
+  readonly failover?: Partial<Config['failover']>;
+}
+
+export interface SimulatedSystem {
+  readonly sim: Simulator;
+  readonly system: RunningSystem;
+}
+
+/**
+ * The simulator (BTC/USDT, 8 days of history) and `tickwire all` wired to it on loopback port 0; both are closed
+ * when the test ends.
+ */
+export async function startSimulatedSystem(
+  t: TestContext,
+  o: SimulatedSystemOptions,
+): Promise<SimulatedSystem> {
+  const sim = await startSimulator({
+    symbols: ['BTC/USDT'],
+    seed: o.seed,
+    historyDays: 8,
+    tradesPerSecond: o.tradesPerSecond ?? 10,
+    ...(o.now ? { now: o.now } : {}),
+  });
+  t.after(() => sim.close());
+  const urls: Record<string, unknown> = { ...DEFAULT_CONFIG.urls };
+  for (const venue of o.venues) urls[venue] = (sim.urls as Record<string, unknown>)[venue];
+  const config = configSchema.parse({
+    ...DEFAULT_CONFIG,
+    port: 0,
+    host: '127.0.0.1',
+    venues: o.venues,
+    urls,
+    candles: { ...DEFAULT_CONFIG.candles, ...o.candles },
+    gateway: { ...DEFAULT_CONFIG.gateway, ...o.gateway },
+    failover: { ...DEFAULT_CONFIG.failover, ...o.failover },
+  });
+  const system = await startAll(config, o.logger ?? silentLogger(), o.now ? { now: o.now } : {});
+  t.after(() => system.close());
+  return { sim, system };
 }

@@ -4,13 +4,10 @@
  * klines, exactly, across a minute boundary and across an outage.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import WebSocket from 'ws';
-import { startAll, type RunningSystem } from '../../src/apps/run-all.ts';
-import { configSchema, DEFAULT_CONFIG } from '../../src/config/config.ts';
-import { startSimulator, type Simulator } from '../../src/sim/simulator.ts';
-import { silentLogger } from '../../src/telemetry/logger.ts';
 import {
+  startSimulatedSystem,
   assertContinuousAsVenue,
   assertEachAsVenue,
   chart,
@@ -37,48 +34,23 @@ class Client {
   }
 }
 
-interface Running {
-  readonly sim: Simulator;
-  readonly system: RunningSystem;
-  readonly now: () => number;
-  close(): Promise<void>;
-}
-
-async function startSystem(msBeforeBoundary: number): Promise<Running> {
+/** Tickwire on simulated Binance alone, on a clock whose minute ends `msBeforeBoundary` after the start. */
+async function startSystem(t: TestContext, msBeforeBoundary: number) {
   const now = clockNearBoundary(msBeforeBoundary);
-  const sim = await startSimulator({
-    symbols: ['BTC/USDT'],
+  const { sim, system } = await startSimulatedSystem(t, {
+    venues: ['binance'],
     seed: 11,
-    historyDays: 8,
     tradesPerSecond: 20,
     now,
+    candles: { closeGraceMs: 500 },
+    gateway: { throttleMs: 200 },
   });
-  const config = configSchema.parse({
-    ...DEFAULT_CONFIG,
-    port: 0,
-    host: '127.0.0.1',
-    logLevel: 'silent',
-    venues: ['binance'],
-    urls: { ...DEFAULT_CONFIG.urls, binance: sim.urls.binance },
-    candles: { ...DEFAULT_CONFIG.candles, closeGraceMs: 500 },
-    gateway: { ...DEFAULT_CONFIG.gateway, throttleMs: 200 },
-  });
-  const system = await startAll(config, silentLogger(), { now });
-  return {
-    sim,
-    system,
-    now,
-    close: async () => {
-      await system.close();
-      await sim.close();
-    },
-  };
+  return { sim, system, now };
 }
 
 describe('live path: simulator → adapter → candles → gateway → client', () => {
   it('serves history on subscribe and closes the live bar exactly as the venue does', async (t) => {
-    const { sim, system, now, close } = await startSystem(6000);
-    t.after(close);
+    const { sim, system, now } = await startSystem(t, 6000);
     const c = await Client.open(system.gateway.url);
     c.ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 100 }));
     c.ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1W', initialBars: 10 }));
@@ -109,8 +81,7 @@ describe('live path: simulator → adapter → candles → gateway → client', 
   });
 
   it('after an outage that spans a minute boundary, backfills the gap: no minute missing or double-counted', async (t) => {
-    const { sim, system, now, close } = await startSystem(5000);
-    t.after(close);
+    const { sim, system, now } = await startSystem(t, 5000);
     const c = await Client.open(system.gateway.url);
     c.ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 30 }));
     await until(() => c.messages.some((m) => m.type === 'initial'), 5000, 'initial');

@@ -9,9 +9,6 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import type { VenueIngest } from '../../src/apps/ingest.ts';
-import { startAll } from '../../src/apps/run-all.ts';
-import { configSchema, DEFAULT_CONFIG } from '../../src/config/config.ts';
-import { startSimulator } from '../../src/sim/simulator.ts';
 import {
   assertContinuousAsVenue,
   chart,
@@ -20,6 +17,7 @@ import {
   until,
   venueKlines,
   type Message,
+  startSimulatedSystem,
 } from './helpers.ts';
 
 describe('venue faults, end to end', () => {
@@ -37,27 +35,16 @@ describe('venue faults, end to end', () => {
 
     // A minute ends about 40 s after the start, after the faults below have run.
     const now = clockNearBoundary(40_000);
-    const sim = await startSimulator({
-      symbols: ['BTC/USDT'],
-      seed: 5,
-      historyDays: 8,
-      tradesPerSecond: 10,
-      now,
-    });
-    t.after(() => sim.close());
-    const config = configSchema.parse({
-      ...DEFAULT_CONFIG,
-      port: 0,
-      host: '127.0.0.1',
+    const { sim, system } = await startSimulatedSystem(t, {
       venues: ['binance', 'okx'],
-      urls: { ...DEFAULT_CONFIG.urls, binance: sim.urls.binance, okx: sim.urls.okx },
-      candles: { ...DEFAULT_CONFIG.candles, closeGraceMs: 500 },
-      gateway: { ...DEFAULT_CONFIG.gateway, throttleMs: 200 },
+      seed: 5,
+      now,
+      logger,
+      candles: { closeGraceMs: 500 },
+      gateway: { throttleMs: 200 },
       // This test is about one venue recovering by itself; failover to OKX is tested in failover.test.ts.
-      failover: { ...DEFAULT_CONFIG.failover, enabled: false },
+      failover: { enabled: false },
     });
-    const system = await startAll(config, logger, { now });
-    t.after(() => system.close());
     const [binance, okx] = system.ingests as [VenueIngest, VenueIngest];
     assert.equal(binance.stats().venue, 'binance');
     assert.equal(okx.stats().venue, 'okx');
