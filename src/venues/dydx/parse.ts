@@ -298,17 +298,24 @@ function parseChannelMessage(
   }
 }
 
-function symbolOf(id: string | undefined, ch: string): string {
+/**
+ * The canonical symbol of a channel's id, or the `ignored` frame for a market that has none (a ticker that is not
+ * BASE-QUOTE). Throws when the frame carries no id at all.
+ */
+function symbolOrIgnored(
+  id: string | undefined,
+  ch: string,
+  messageId: number | undefined,
+): string | DydxFrame {
   if (id === undefined) throw new Error(`${ch} frame has no id`);
-  const symbol = fromDydxTicker(id);
-  if (symbol === undefined) throw new NonCanonicalTicker(id);
-  return symbol;
-}
-
-class NonCanonicalTicker extends Error {}
-
-function ignoredTicker(messageId: number | undefined, ch: string, ticker: string): DydxFrame {
-  return { kind: 'ignored', messageId, key: ch, reason: `ticker "${ticker}" has no canonical symbol` };
+  return (
+    fromDydxTicker(id) ?? {
+      kind: 'ignored',
+      messageId,
+      key: ch,
+      reason: `ticker "${id}" has no canonical symbol`,
+    }
+  );
 }
 
 function tradesFrame(
@@ -318,13 +325,8 @@ function tradesFrame(
   messageId: number | undefined,
   receivedAt: number,
 ): DydxFrame {
-  let symbol: string;
-  try {
-    symbol = symbolOf(id, 'v4_trades');
-  } catch (err) {
-    if (err instanceof NonCanonicalTicker) return ignoredTicker(messageId, 'v4_trades', err.message);
-    throw err;
-  }
+  const symbol = symbolOrIgnored(id, 'v4_trades', messageId);
+  if (typeof symbol !== 'string') return symbol;
   const trades: Trade[] = [];
   for (const update of updates) {
     if (!isObject(update) || !Array.isArray(update['trades']))
@@ -413,13 +415,8 @@ function bookFrame(
   messageId: number | undefined,
   receivedAt: number,
 ): DydxFrame {
-  let symbol: string;
-  try {
-    symbol = symbolOf(id, 'v4_orderbook');
-  } catch (err) {
-    if (err instanceof NonCanonicalTicker) return ignoredTicker(messageId, 'v4_orderbook', err.message);
-    throw err;
-  }
+  const symbol = symbolOrIgnored(id, 'v4_orderbook', messageId);
+  if (typeof symbol !== 'string') return symbol;
   if (snapshot) {
     const contents = updates[0];
     if (!isObject(contents)) throw new Error('contents must be an object');
@@ -523,8 +520,8 @@ function candlesFrame(
       reason: `resolution ${parts.resolution} is not a Tickwire interval`,
     };
   }
-  const symbol = fromDydxTicker(parts.ticker);
-  if (symbol === undefined) return ignoredTicker(messageId, 'v4_candles', parts.ticker);
+  const symbol = symbolOrIgnored(parts.ticker, 'v4_candles', messageId);
+  if (typeof symbol !== 'string') return symbol;
   const rows: unknown[] = [];
   for (const u of updates) {
     if (snapshot) {
