@@ -126,7 +126,9 @@ function findBar(bars: readonly BarView[], time: number): BarView | undefined {
   return undefined;
 }
 
+/** Built by the same venues; a bar of unknown provenance (no sources recorded) counts as the same. */
 function sameSources(a: BarView, b: BarView): boolean {
+  if (a.sources.length === 0 || b.sources.length === 0) return true;
   return a.sources.length === b.sources.length && a.sources.every((v, i) => v === b.sources[i]);
 }
 

@@ -193,7 +193,8 @@ describe('gateway: initial and stream continuity', () => {
   it('no gap and no duplicate between initial and updates while bars are published concurrently', async () => {
     await withGateway({ throttleMs: 10, maxMessagesPerSecond: 1000 }, async (t) => {
       // 30 closed bars of history, then a publisher that updates the live bar every ~1 ms and closes it every 25.
-      for (let i = 0; i < 30; i++) t.store.put('BTC/USDT', '1m', makeBar(T0 + i * M, `${1000 + i}`, 25));
+      for (let i = 0; i < 30; i++)
+        t.store.put('BTC/USDT', '1m', makeBar(T0 + i * M, `${1000 + i}`, 25), ['binance']);
       let barIndex = 30;
       let trades = 0;
       let publishing = true;
