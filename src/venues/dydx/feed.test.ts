@@ -107,7 +107,10 @@ describe('dYdX market stream against the simulator', () => {
     const btc = r.trades.filter((t) => t.symbol === 'BTC/USD');
     assert.ok(btc.length > 0);
     assert.ok(btc.every((t) => t.venue === 'dydx' && t.seq === undefined && t.fills === 1));
-    assert.ok(Math.abs(Number(toPlainString(btc[0]?.price ?? ZERO)) - 67_000) < 10_000);
+    // Human USD prices, not subticks: within a factor of two of the simulator's BTC start price (the seeded walk
+    // drifts with the time of day the test runs, so a tighter band would flake).
+    const btcPrice = Number(toPlainString(btc[0]?.price ?? ZERO));
+    assert.ok(btcPrice > 67_000 / 2 && btcPrice < 67_000 * 2, `BTC/USD price ${btcPrice}`);
     // Candles: the 1MIN snapshot (closed history) and live updates of the bar in progress.
     assert.ok(r.candles.some((c) => c.closed) && r.candles.some((c) => !c.closed));
     assert.ok(r.candles.every((c) => c.interval === '1m'));
