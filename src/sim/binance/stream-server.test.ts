@@ -211,9 +211,17 @@ describe('Binance sim streams', () => {
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(client.frames.length, count, 'no frame while paused');
     assert.equal(client.socket.readyState, client.socket.OPEN);
-    const rest = (await getJson(`${s.urls.binance.restUrl}/api/v3/aggTrades?symbol=BTCUSDT&limit=1`))
-      .body as { a: number }[];
-    assert.ok((rest[0]?.a ?? 0) > lastStreamed.a + 5, 'trades continue over REST');
+    // Trades arrive in random bursts: poll REST (bounded) until more than five were made during the pause.
+    let latestOverRest = 0;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+      const rest = (await getJson(`${s.urls.binance.restUrl}/api/v3/aggTrades?symbol=BTCUSDT&limit=1`))
+        .body as { a: number }[];
+      latestOverRest = rest[0]?.a ?? 0;
+      if (latestOverRest > lastStreamed.a + 5) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(latestOverRest > lastStreamed.a + 5, 'trades continue over REST');
+    assert.equal(client.frames.length, count, 'still no frame while paused');
     s.faults.resumeStream();
     await client.waitFor((f): f is object => client.frames.indexOf(f) >= count);
     // A timed pause ends by itself.
