@@ -11,6 +11,7 @@ export function encodeCandleUpdate(update: CandleUpdate): string {
     i: update.interval,
     st: update.state,
     src: update.sources,
+    ...(update.backfilled === true ? { bf: 1 } : {}),
     b: [
       b.time,
       toPlainString(b.open),
@@ -30,8 +31,15 @@ const STATES: readonly CandleState[] = ['live', 'closed', 'revised'];
 
 /** Decodes `encodeCandleUpdate` output; throws on anything else. */
 export function decodeCandleUpdate(message: string): CandleUpdate {
-  const raw = JSON.parse(message) as { s?: unknown; i?: unknown; st?: unknown; src?: unknown; b?: unknown };
-  const { s, i, st, src, b } = raw;
+  const raw = JSON.parse(message) as {
+    s?: unknown;
+    i?: unknown;
+    st?: unknown;
+    src?: unknown;
+    bf?: unknown;
+    b?: unknown;
+  };
+  const { s, i, st, src, bf, b } = raw;
   if (typeof s !== 'string' || !isInterval(i) || !STATES.includes(st as CandleState)) {
     throw new Error('malformed candle message');
   }
@@ -52,5 +60,5 @@ export function decodeCandleUpdate(message: string): CandleUpdate {
     takerBuyQuoteVolume: d(8),
     trades: b[9],
   };
-  return { symbol: s, interval: i, state: st as CandleState, bar, sources };
+  return { symbol: s, interval: i, state: st as CandleState, bar, sources, backfilled: bf === 1 };
 }

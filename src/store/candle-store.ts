@@ -6,6 +6,8 @@ import type { Interval } from '../domain/interval.ts';
 export interface StoredCandle {
   readonly bar: Candle;
   readonly sources: readonly VenueId[];
+  /** See CandleUpdate.backfilled. */
+  readonly backfilled?: boolean;
 }
 
 /** Where bars are kept for history. Writes are idempotent upserts on (symbol, interval, time). */

@@ -13,12 +13,18 @@ export class MemoryCandleStore implements CandleStore {
   constructor(private readonly capacity = 5000) {}
 
   async write(updates: readonly CandleUpdate[]): Promise<void> {
-    for (const u of updates) this.put(u.symbol, u.interval, u.bar, u.sources);
+    for (const u of updates) this.put(u.symbol, u.interval, u.bar, u.sources, u.backfilled === true);
   }
 
   /** Synchronous upsert, for callers on the hot path. */
-  put(symbol: string, interval: Interval, bar: Candle, sources: readonly VenueId[] = []): void {
-    const entry: StoredCandle = { bar, sources };
+  put(
+    symbol: string,
+    interval: Interval,
+    bar: Candle,
+    sources: readonly VenueId[] = [],
+    backfilled = false,
+  ): void {
+    const entry: StoredCandle = { bar, sources, backfilled };
     const key = `${symbol}:${interval}`;
     let bars = this.series.get(key);
     if (!bars) {

@@ -1,0 +1,284 @@
+import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { serviceSkip, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/services.ts';
+import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import { CANDLE_CHANNEL, type BusStatus } from './bus.ts';
+import { runBusContract, settle, waitUntil } from './bus.contract.ts';
+import { createRedisBus, RedisBus, type RedisBusOptions } from './redis-bus.ts';
+
+function open(prefix: string, options: Partial<RedisBusOptions> = {}): Promise<RedisBus> {
+  return createRedisBus({ url: TEST_REDIS_URL, prefix, logger: silentLogger(), ...options });
+}
+
+/** Redis through a proxy that the test can cut off. */
+function proxiedUrl(proxy: TcpProxy): string {
+  const url = new URL(TEST_REDIS_URL);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return url.toString();
+}
+
+/** A port nothing listens on: bound, then released. */
+async function refusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
+  runBusContract('RedisBus', async (count) => {
+    const prefix = testRedisPrefix();
+    const buses: RedisBus[] = [];
+    for (let i = 0; i < count; i++) buses.push(await open(prefix));
+    return buses;
+  });
+
+  let raw: Redis;
+  before(() => {
+    raw = new Redis(TEST_REDIS_URL);
+  });
+  after(async () => {
+    await raw.quit();
+  });
+
+  it('lets buses on one prefix hear each other and keeps other prefixes apart', async () => {
+    const prefix = testRedisPrefix();
+    const [a, b, stranger] = await Promise.all([open(prefix), open(prefix), open(testRedisPrefix())]);
+    try {
+      const atA: string[] = [];
+      const atB: string[] = [];
+      const atStranger: string[] = [];
+      a.subscribe('ch', (m) => atA.push(m));
+      b.subscribe('ch', (m) => atB.push(m));
+      stranger.subscribe('ch', (m) => atStranger.push(m));
+      await Promise.all([settle(a), settle(b), settle(stranger)]);
+      a.publish('ch', 'from a');
+      b.publish('ch', 'from b');
+      await waitUntil(() => atA.length === 2 && atB.length === 2, 'both messages at both buses');
+      assert.deepEqual(new Set(atA), new Set(['from a', 'from b']));
+      assert.deepEqual(atB, atA);
+      // Redis answered both PUBLISHes before they arrived, so a marker sent now arrives after them.
+      stranger.publish('ch', 'marker');
+      await waitUntil(() => atStranger.length === 1, "the stranger's own marker");
+      assert.deepEqual(atStranger, ['marker']);
+      assert.equal(atA.length, 2);
+    } finally {
+      await Promise.all([a.close(), b.close(), stranger.close()]);
+    }
+  });
+
+  it('puts the prefix in front of the channel name on Redis', async () => {
+    const prefix = testRedisPrefix();
+    const bus = await open(prefix);
+    const listener = new Redis(TEST_REDIS_URL);
+    try {
+      const got: [string, string][] = [];
+      listener.on('message', (channel: string, message: string) => got.push([channel, message]));
+      await listener.subscribe(prefix + CANDLE_CHANNEL);
+      bus.publish(CANDLE_CHANNEL, 'bar');
+      await waitUntil(() => got.length === 1, 'the message on the prefixed channel');
+      assert.deepEqual(got, [[`${prefix}tickwire:candles`, 'bar']]);
+    } finally {
+      await Promise.all([bus.close(), listener.quit()]);
+    }
+  });
+
+  it('shares one Redis subscription among the handlers of a channel and drops it with the last', async () => {
+    const prefix = testRedisPrefix();
+    const bus = await open(prefix);
+    const subscribers = async (): Promise<number> => {
+      const reply = (await raw.call('PUBSUB', 'NUMSUB', `${prefix}shared`)) as [string, number];
+      return Number(reply[1]);
+    };
+    try {
+      const first = bus.subscribe('shared', () => undefined);
+      const second = bus.subscribe('shared', () => undefined);
+      await settle(bus);
+      assert.equal(await subscribers(), 1);
+      first();
+      await settle(bus);
+      assert.equal(await subscribers(), 1);
+      second();
+      await settle(bus);
+      assert.equal(await subscribers(), 0);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('rejects bad options with the reason', () => {
+    const logger = silentLogger();
+    assert.throws(() => new RedisBus({ url: 'http://127.0.0.1:6379', logger }), /url must be a redis:\/\//);
+    assert.throws(() => new RedisBus({ url: 'not a url', logger }), /url must be a redis:\/\//);
+    assert.throws(
+      () => new RedisBus({ url: TEST_REDIS_URL, logger, maxQueued: 0 }),
+      /maxQueued must be a positive integer, got 0/,
+    );
+    assert.throws(
+      () => new RedisBus({ url: TEST_REDIS_URL, logger, heartbeatMs: 1.5 }),
+      /heartbeatMs must be a positive integer/,
+    );
+  });
+
+  it('gives up on a Redis that never answers after connectTimeoutMs, hiding the password', async () => {
+    const port = await refusedPort();
+    await assert.rejects(
+      createRedisBus({
+        url: `redis://:secret@127.0.0.1:${port}`,
+        logger: silentLogger(),
+        connectTimeoutMs: 300,
+      }),
+      (err: Error) =>
+        /^redis bus at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: redis bus not up within 300 ms: .*ECONNREFUSED/.test(
+          err.message,
+        ) && !err.message.includes('secret'),
+    );
+  });
+
+  describe('through an outage', () => {
+    let proxy: TcpProxy;
+    before(async () => {
+      const target = new URL(TEST_REDIS_URL);
+      proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    });
+    after(async () => {
+      await proxy.close();
+    });
+
+    it('goes down, queues, comes back up resubscribed and delivers the queue in order', async () => {
+      proxy.restore();
+      const prefix = testRedisPrefix();
+      const cutOff = await open(prefix, { url: proxiedUrl(proxy) });
+      const direct = await open(prefix);
+      const statuses: BusStatus[] = [];
+      cutOff.onStatus((s) => statuses.push(s));
+      try {
+        const atDirect: string[] = [];
+        const atCutOff: string[] = [];
+        direct.subscribe('out', (m) => atDirect.push(m));
+        cutOff.subscribe('back', (m) => atCutOff.push(m));
+        await Promise.all([settle(direct), settle(cutOff)]);
+
+        proxy.cut();
+        await waitUntil(() => statuses.length === 1, 'the down status');
+        assert.equal(statuses[0]?.state, 'down');
+        assert.match(statuses[0]?.error ?? '', /\w/);
+        assert.deepEqual(cutOff.status(), statuses[0]);
+
+        const sent = Array.from({ length: 100 }, (_, i) => `queued ${i}`);
+        for (const m of sent) cutOff.publish('out', m);
+        assert.equal(cutOff.stats().queued, 100);
+        assert.equal(cutOff.stats().dropped, 0);
+
+        proxy.restore();
+        await waitUntil(() => statuses.length === 2, 'the up status');
+        assert.deepEqual(statuses[1], { state: 'up' });
+        await waitUntil(() => atDirect.length === sent.length, 'the queued messages');
+        assert.deepEqual(atDirect, sent);
+
+        // "Up" means resubscribed: a message published now reaches the bus that was cut off.
+        direct.publish('back', 'welcome back');
+        await waitUntil(() => atCutOff.length === 1, 'delivery after the outage');
+        assert.deepEqual(atCutOff, ['welcome back']);
+
+        // Redis's answers come after the deliveries they acknowledge.
+        await waitUntil(() => cutOff.stats().published >= sent.length, 'the acknowledgements');
+        const stats = cutOff.stats();
+        assert.equal(stats.queued, 0);
+        assert.equal(stats.dropped, 0);
+        assert.equal(stats.reconnects, 2);
+        assert.deepEqual(stats.status, { state: 'up' });
+      } finally {
+        await Promise.all([cutOff.close(), direct.close()]);
+      }
+    });
+
+    it('keeps at most maxQueued messages while down, dropping and counting the oldest', async () => {
+      proxy.restore();
+      const prefix = testRedisPrefix();
+      const cutOff = await open(prefix, { url: proxiedUrl(proxy), maxQueued: 10 });
+      const direct = await open(prefix);
+      try {
+        const atDirect: string[] = [];
+        direct.subscribe('out', (m) => atDirect.push(m));
+        await settle(direct);
+
+        proxy.cut();
+        await waitUntil(() => cutOff.status().state === 'down', 'the down status');
+        for (let i = 0; i < 25; i++) cutOff.publish('out', `m${i}`);
+        assert.equal(cutOff.stats().queued, 10);
+        assert.equal(cutOff.stats().dropped, 15);
+
+        proxy.restore();
+        await waitUntil(() => atDirect.length === 10, 'the ten newest messages');
+        assert.deepEqual(
+          atDirect,
+          Array.from({ length: 10 }, (_, i) => `m${i + 15}`),
+        );
+        assert.equal(cutOff.stats().queued, 0);
+        assert.equal(cutOff.stats().dropped, 15);
+      } finally {
+        await Promise.all([cutOff.close(), direct.close()]);
+      }
+    });
+
+    it('sends again what was unanswered when the connection broke, in order and with nothing lost', async () => {
+      proxy.restore();
+      const prefix = testRedisPrefix();
+      const cutOff = await open(prefix, { url: proxiedUrl(proxy), maxQueued: 100_000 });
+      const direct = await open(prefix);
+      try {
+        const atDirect: number[] = [];
+        direct.subscribe('out', (m) => {
+          // Break the connection as the first message arrives, while most are still on their way.
+          if (atDirect.length === 0) proxy.cut();
+          atDirect.push(Number(m));
+        });
+        await settle(direct);
+        const total = 20_000;
+        for (let i = 0; i < total; i++) cutOff.publish('out', String(i));
+        await waitUntil(() => cutOff.status().state === 'down', 'the down status');
+        proxy.restore();
+        await waitUntil(() => atDirect.at(-1) === total - 1, 'the last message');
+        // What arrived is 0..k, then (after the reconnect) j..total-1 with j <= k + 1: a resent stretch may
+        // repeat messages Redis had carried, but none is missing and the order never goes back otherwise.
+        const restart = atDirect.findIndex((m, i) => i > 0 && m !== (atDirect[i - 1] as number) + 1);
+        const tail = restart === -1 ? [] : atDirect.slice(restart);
+        const head = restart === -1 ? atDirect : atDirect.slice(0, restart);
+        head.forEach((m, i) => assert.equal(m, i));
+        if (tail.length > 0) {
+          assert.ok(
+            (tail[0] as number) <= head.length,
+            `resent from ${tail[0]}, after ${head.length} arrived`,
+          );
+          tail.forEach((m, i) => assert.equal(m, (tail[0] as number) + i));
+        }
+        assert.equal(cutOff.stats().reconnects, 2);
+        assert.equal(cutOff.stats().dropped, 0);
+      } finally {
+        await Promise.all([cutOff.close(), direct.close()]);
+      }
+    });
+
+    it('closes without hanging while Redis is unreachable, dropping what was queued', async () => {
+      proxy.restore();
+      const bus = await open(testRedisPrefix(), { url: proxiedUrl(proxy) });
+      const statuses: BusStatus[] = [];
+      proxy.cut();
+      await waitUntil(() => bus.status().state === 'down', 'the down status');
+      bus.onStatus((s) => statuses.push(s));
+      bus.publish('out', 'never sent');
+      await bus.close();
+      proxy.restore();
+      assert.equal(bus.stats().dropped, 1);
+      assert.equal(bus.stats().queued, 0);
+      assert.deepEqual(bus.status(), { state: 'down', error: 'closed' });
+      assert.deepEqual(statuses, []);
+    });
+  });
+});

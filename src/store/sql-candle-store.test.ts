@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PGlite } from '@electric-sql/pglite';
+import { parseDecimal } from '../domain/decimal.ts';
+import type { Trade } from '../domain/trade.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import { makeUpdate, uniqueSymbol } from './candle-store.contract.ts';
+import { runMigrations } from './migrations.ts';
+import { SqlCandleStore } from './sql-candle-store.ts';
+import { pgliteClient, type SqlClient } from './sql-client.ts';
+
+// SqlCandleStore passes the CandleStore contract in pglite-candle-store.test.ts and postgres-candle-store.test.ts;
+// these tests look at the rows themselves, on an in-memory PGlite database.
+describe('SqlCandleStore', () => {
+  let db: PGlite;
+  let client: SqlClient;
+  let store: SqlCandleStore;
+  before(async () => {
+    db = await PGlite.create();
+    client = pgliteClient(db);
+    await runMigrations(client, silentLogger());
+    store = new SqlCandleStore(client);
+  });
+  after(() => store.close());
+
+  async function rows(symbol: string): Promise<{ venue: string; close: string; revision: string }[]> {
+    const result = await client.query<{ venue: string; close: string; revision: string }>(
+      `SELECT venue, close::text AS close, revision::text AS revision FROM candles WHERE symbol = $1
+       ORDER BY "time", venue`,
+      [symbol],
+    );
+    return result.rows;
+  }
+
+  it('keeps one row per venue and time, keyed by the first source', async () => {
+    const symbol = uniqueSymbol();
+    await store.write([
+      makeUpdate(symbol, 0, { sources: ['binance', 'okx'], close: '1' }),
+      makeUpdate(symbol, 0, { sources: ['okx'], close: '2' }),
+      makeUpdate(symbol, 0, { sources: [], close: '3' }),
+    ]);
+    assert.deepEqual(
+      (await rows(symbol)).map((r) => [r.venue, r.close]),
+      [
+        ['', '3'],
+        ['binance', '1'],
+        ['okx', '2'],
+      ],
+    );
+  });
+
+  it('leaves a row and its revision alone when the same bar is written again', async () => {
+    const symbol = uniqueSymbol();
+    const update = makeUpdate(symbol, 0, { close: '1.50' });
+    await store.write([update]);
+    const [before] = await rows(symbol);
+    await store.write([update]);
+    assert.deepEqual(await rows(symbol), [before]);
+    await store.write([makeUpdate(symbol, 0, { close: '1.51' })]);
+    const [changed] = await rows(symbol);
+    assert.ok(BigInt(changed?.revision ?? 0) > BigInt(before?.revision ?? 0));
+  });
+
+  it('refuses bars it cannot store, before writing any of the call', async () => {
+    const symbol = uniqueSymbol();
+    const good = makeUpdate(symbol, 0);
+    const bad = [
+      { ...good, bar: { ...good.bar, time: 1.5 } },
+      { ...good, bar: { ...good.bar, time: -60_000 } },
+      { ...good, bar: { ...good.bar, trades: -1 } },
+      { ...good, symbol: 'BTC/\u0000USDT' },
+    ];
+    for (const update of bad) await assert.rejects(store.write([good, update]), RangeError);
+    assert.deepEqual(await rows(symbol), []);
+  });
+
+  it('stores each trade once, with exact decimals and both times', async () => {
+    const symbol = uniqueSymbol();
+    const trade = (id: string, price: string): Trade => ({
+      venue: 'binance',
+      symbol,
+      id,
+      price: parseDecimal(price),
+      size: parseDecimal('0.00000001'),
+      side: 'buy',
+      fills: 2,
+      time: 1_700_000_000_123,
+      receivedAt: 1_700_000_000_456,
+    });
+    await store.writeTrades([
+      trade('1', '65000.12345678'),
+      trade('2', '65000.2'),
+      trade('1', '65000.12345678'),
+    ]);
+    await store.writeTrades([trade('2', '65000.2'), trade('3', '1e-8')]);
+    const result = await client.query<Record<string, unknown>>(
+      `SELECT id, price::text AS price, size::text AS size, side, fills,
+              (extract(epoch FROM "time") * 1000)::float8 AS time,
+              (extract(epoch FROM received_at) * 1000)::float8 AS received_at
+       FROM trades WHERE symbol = $1 ORDER BY id`,
+      [symbol],
+    );
+    assert.deepEqual(result.rows, [
+      {
+        id: '1',
+        price: '65000.12345678',
+        size: '0.00000001',
+        side: 'buy',
+        fills: 2,
+        time: 1_700_000_000_123,
+        received_at: 1_700_000_000_456,
+      },
+      {
+        id: '2',
+        price: '65000.2',
+        size: '0.00000001',
+        side: 'buy',
+        fills: 2,
+        time: 1_700_000_000_123,
+        received_at: 1_700_000_000_456,
+      },
+      {
+        id: '3',
+        price: '0.00000001',
+        size: '0.00000001',
+        side: 'buy',
+        fills: 2,
+        time: 1_700_000_000_123,
+        received_at: 1_700_000_000_456,
+      },
+    ]);
+  });
+
+  it('writes 10,000 trades in one call (more than one statement holds)', async () => {
+    const symbol = uniqueSymbol();
+    const trades: Trade[] = Array.from({ length: 10_000 }, (_, i) => ({
+      venue: 'okx',
+      symbol,
+      id: String(i),
+      price: parseDecimal('1'),
+      size: parseDecimal('1'),
+      side: i % 2 === 0 ? 'buy' : 'sell',
+      fills: 1,
+      time: 1_700_000_000_000 + i,
+      receivedAt: 1_700_000_000_000 + i,
+    }));
+    await store.writeTrades(trades);
+    const result = await client.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM trades WHERE symbol = $1',
+      [symbol],
+    );
+    assert.equal(result.rows[0]?.n, 10_000);
+  });
+
+  it('refuses a limit that is not a whole number >= 0', async () => {
+    await assert.rejects(store.recent('BTC/USDT', '1m', -1), RangeError);
+    await assert.rejects(store.recent('BTC/USDT', '1m', 1.5), RangeError);
+    await assert.rejects(store.recent('BTC/USDT', '1m', 1, Number.NaN), RangeError);
+  });
+});

@@ -1,0 +1,272 @@
+import type { Candle, CandleUpdate } from '../domain/candle.ts';
+import { parseDecimal, toPlainString } from '../domain/decimal.ts';
+import { isVenueId } from '../domain/instrument.ts';
+import type { Interval } from '../domain/interval.ts';
+import type { Trade } from '../domain/trade.ts';
+import type { CandleStore, StoredCandle } from './candle-store.ts';
+import { checkStorable, rowKey, rowVenue } from './candle-row.ts';
+import type { SqlClient, SqlQueryable } from './sql-client.ts';
+import { checkStorableTrade, type TradeStore } from './trade-store.ts';
+
+/**
+ * CandleStore (and TradeStore) over SQL, on PostgreSQL or PGlite, with the schema of migrations.ts.
+ *
+ * A bar is one row per venue that built it. `write` upserts; a row whose content does not change is left alone
+ * (its revision too), so writing the same updates again changes nothing. `recent` reads the composite stream:
+ * for each time the row written last (highest revision), so after a failover the newer venue's bar wins.
+ * Decimals travel as exact text both ways; times are timestamptz in the database and ms in JavaScript.
+ */
+
+/** PostgreSQL's wire protocol counts a statement's parameters in 16 bits. */
+const MAX_PARAMS = 65_535;
+
+const CANDLE_COLUMNS = [
+  'venue',
+  'symbol',
+  '"interval"',
+  '"time"',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'quote_volume',
+  'taker_buy_volume',
+  'taker_buy_quote_volume',
+  'trades',
+  'state',
+  'sources',
+  'backfilled',
+] as const;
+
+/** Casts of the parameters, column by column; a time is ms since the epoch. */
+const CANDLE_CASTS = [
+  '::text',
+  '::text',
+  '::text',
+  'time',
+  '::numeric',
+  '::numeric',
+  '::numeric',
+  '::numeric',
+  '::numeric',
+  '::numeric',
+  '::numeric',
+  '::numeric',
+  '::bigint',
+  '::text',
+  '::text[]',
+  '::boolean',
+] as const;
+
+const TRADE_COLUMNS = [
+  'venue',
+  'symbol',
+  'id',
+  '"time"',
+  'price',
+  'size',
+  'side',
+  'fills',
+  'received_at',
+] as const;
+const TRADE_CASTS = [
+  '::text',
+  '::text',
+  '::text',
+  'time',
+  '::numeric',
+  '::numeric',
+  '::text',
+  '::integer',
+  'time',
+] as const;
+
+/** Exact conversion of ms since the epoch (sent as int8 text) to timestamptz. */
+function timeParam(n: number): string {
+  return `('epoch'::timestamptz + $${n}::bigint * interval '1 millisecond')`;
+}
+
+/** The VALUES rows of a multi-row insert of `rows` rows with these casts. */
+function valuesList(rows: number, casts: readonly string[]): string {
+  const out: string[] = [];
+  let n = 0;
+  for (let r = 0; r < rows; r++) {
+    const cells = casts.map((cast) => {
+      n++;
+      return cast === 'time' ? timeParam(n) : `$${n}${cast}`;
+    });
+    out.push(`(${cells.join(', ')})`);
+  }
+  return out.join(',\n');
+}
+
+const UPDATED_COLUMNS = CANDLE_COLUMNS.slice(4);
+
+const UPSERT_TAIL = `
+ON CONFLICT (venue, symbol, "interval", "time") DO UPDATE SET
+  ${UPDATED_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(',\n  ')},
+  updated_at = now(),
+  revision = nextval('candles_revision_seq')
+WHERE (${UPDATED_COLUMNS.map((c) => `candles.${c}`).join(', ')})
+  IS DISTINCT FROM (${UPDATED_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+
+interface CandleRow {
+  time_ms: number;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+  quote_volume: string;
+  taker_buy_volume: string;
+  taker_buy_quote_volume: string;
+  trades: number;
+  sources: string[];
+  backfilled: boolean;
+}
+
+// float8 for time and trades: both drivers decode it as a JavaScript number, exact below 2^53.
+const SELECT_RECENT = `
+SELECT DISTINCT ON ("time")
+  (extract(epoch FROM "time") * 1000)::float8 AS time_ms,
+  open::text AS open, high::text AS high, low::text AS low, close::text AS close,
+  volume::text AS volume, quote_volume::text AS quote_volume,
+  taker_buy_volume::text AS taker_buy_volume, taker_buy_quote_volume::text AS taker_buy_quote_volume,
+  trades::float8 AS trades, sources, backfilled
+FROM candles
+WHERE symbol = $1 AND "interval" = $2`;
+
+export class SqlCandleStore implements CandleStore, TradeStore {
+  private readonly candleChunk = Math.floor(MAX_PARAMS / CANDLE_COLUMNS.length);
+  private readonly tradeChunk = Math.floor(MAX_PARAMS / TRADE_COLUMNS.length);
+  private closed: Promise<void> | undefined;
+
+  /** `client` must hold the schema of migrations.ts; the store closes it on `close()`. */
+  constructor(private readonly client: SqlClient) {}
+
+  /**
+   * Upserts `updates`. Updates of the same row within the call are coalesced, the last one winning, as one
+   * statement cannot update a row twice; rows go to the database in the order of their last update, so a later
+   * update gets the higher revision. A call larger than one statement's parameters runs in one transaction.
+   */
+  async write(updates: readonly CandleUpdate[]): Promise<void> {
+    const rows = new Map<string, CandleUpdate>();
+    for (const u of updates) {
+      checkStorable(u);
+      const key = rowKey(u);
+      rows.delete(key);
+      rows.set(key, u);
+    }
+    await this.inChunks([...rows.values()], this.candleChunk, (tx, chunk) =>
+      tx.query(
+        `INSERT INTO candles (${CANDLE_COLUMNS.join(', ')}) VALUES\n${valuesList(chunk.length, CANDLE_CASTS)}${UPSERT_TAIL}`,
+        chunk.flatMap(candleParams),
+      ),
+    );
+  }
+
+  async recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      throw new RangeError(`limit must be a whole number >= 0, got ${String(limit)}`);
+    }
+    if (end !== undefined && !Number.isFinite(end))
+      throw new RangeError(`end must be finite, got ${String(end)}`);
+    if (limit === 0) return [];
+    const params: unknown[] = [symbol, interval, limit];
+    let text = SELECT_RECENT;
+    if (end !== undefined) {
+      // Bar times are whole ms, so time < end holds exactly when time < ceil(end).
+      params.push(String(Math.ceil(end)));
+      text += ` AND "time" < ${timeParam(4)}`;
+    }
+    text += ' ORDER BY "time" DESC, revision DESC LIMIT $3';
+    const { rows } = await this.client.query<CandleRow>(text, params);
+    return rows.reverse().map(toStored);
+  }
+
+  /** Inserts `trades`; one already stored (same venue, symbol, id and time) is skipped. */
+  async writeTrades(trades: readonly Trade[]): Promise<void> {
+    trades.forEach(checkStorableTrade);
+    await this.inChunks(trades, this.tradeChunk, (tx, chunk) =>
+      tx.query(
+        `INSERT INTO trades (${TRADE_COLUMNS.join(', ')}) VALUES\n${valuesList(chunk.length, TRADE_CASTS)}
+ON CONFLICT (venue, symbol, id, "time") DO NOTHING`,
+        chunk.flatMap(tradeParams),
+      ),
+    );
+  }
+
+  /** Closes the client; later calls wait for the first (a second pool.end() would throw). */
+  close(): Promise<void> {
+    this.closed ??= this.client.close();
+    return this.closed;
+  }
+
+  private async inChunks<T>(
+    items: readonly T[],
+    size: number,
+    run: (tx: SqlQueryable, chunk: readonly T[]) => Promise<unknown>,
+  ): Promise<void> {
+    if (items.length === 0) return;
+    if (items.length <= size) {
+      await run(this.client, items);
+      return;
+    }
+    await this.client.transaction(async (tx) => {
+      for (let i = 0; i < items.length; i += size) await run(tx, items.slice(i, i + size));
+    });
+  }
+}
+
+function candleParams(u: CandleUpdate): unknown[] {
+  const b = u.bar;
+  return [
+    rowVenue(u),
+    u.symbol,
+    u.interval,
+    String(b.time),
+    toPlainString(b.open),
+    toPlainString(b.high),
+    toPlainString(b.low),
+    toPlainString(b.close),
+    toPlainString(b.volume),
+    toPlainString(b.quoteVolume),
+    toPlainString(b.takerBuyVolume),
+    toPlainString(b.takerBuyQuoteVolume),
+    String(b.trades),
+    u.state,
+    [...u.sources],
+    u.backfilled === true,
+  ];
+}
+
+function tradeParams(t: Trade): unknown[] {
+  return [
+    t.venue,
+    t.symbol,
+    t.id,
+    String(t.time),
+    toPlainString(t.price),
+    toPlainString(t.size),
+    t.side,
+    String(t.fills),
+    String(t.receivedAt),
+  ];
+}
+
+function toStored(row: CandleRow): StoredCandle {
+  const bar: Candle = {
+    time: row.time_ms,
+    open: parseDecimal(row.open),
+    high: parseDecimal(row.high),
+    low: parseDecimal(row.low),
+    close: parseDecimal(row.close),
+    volume: parseDecimal(row.volume),
+    quoteVolume: parseDecimal(row.quote_volume),
+    takerBuyVolume: parseDecimal(row.taker_buy_volume),
+    takerBuyQuoteVolume: parseDecimal(row.taker_buy_quote_volume),
+    trades: row.trades,
+  };
+  return { bar, sources: row.sources.filter(isVenueId), backfilled: row.backfilled };
+}

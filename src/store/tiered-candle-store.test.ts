@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { toPlainString } from '../domain/decimal.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import type { StoredCandle } from './candle-store.ts';
+import { makeBar, makeUpdate, runCandleStoreContract, uniqueSymbol } from './candle-store.contract.ts';
+import { MemoryCandleStore } from './memory-candle-store.ts';
+import { openPgliteCandleStore } from './pglite-candle-store.ts';
+import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
+import type { SqlCandleStore } from './sql-candle-store.ts';
+import { TieredCandleStore } from './tiered-candle-store.ts';
+
+const logger = silentLogger();
+const MINUTE = 60_000;
+
+after(removePgliteDirs);
+
+// A small window, so that the contract's longer series are answered across the seam of memory and database.
+runCandleStoreContract(
+  'TieredCandleStore (memory of 100 bars over PGlite)',
+  async () =>
+    new TieredCandleStore({
+      memory: new MemoryCandleStore(100),
+      persistent: await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger }),
+      logger,
+    }),
+);
+
+/** Each bar as [minute, close]. */
+function summary(bars: readonly StoredCandle[]): [number, string][] {
+  return bars.map((s) => [s.bar.time / MINUTE, toPlainString(s.bar.close)]);
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+describe('TieredCandleStore', () => {
+  let database: SqlCandleStore;
+  const memory = new MemoryCandleStore(1000);
+  let tiered: TieredCandleStore;
+  const symbol = uniqueSymbol();
+
+  // The database holds minutes 0-99 ('db'); memory holds minutes 90-119 ('mem'), as a gateway started at minute 90
+  // would: it overlaps the database, where it wins.
+  before(async () => {
+    database = await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger });
+    tiered = new TieredCandleStore({ memory, persistent: database, logger });
+    await database.write(range(0, 100).map((i) => makeUpdate(symbol, i * MINUTE, { close: `${i}.1` })));
+    for (const i of range(90, 120))
+      memory.put(symbol, '1m', makeBar(i * MINUTE, { close: `${i}.2` }), ['okx']);
+  });
+  after(() => tiered.close());
+
+  it('answers from memory alone when memory holds `limit` bars', async () => {
+    const got = await tiered.recent(symbol, '1m', 20);
+    assert.deepEqual(
+      summary(got),
+      range(100, 120).map((i) => [i, `${i}.2`]),
+    );
+  });
+
+  it('joins the database and memory at the seam without a duplicate or a gap', async () => {
+    const got = await tiered.recent(symbol, '1m', 50);
+    assert.deepEqual(summary(got), [
+      ...range(70, 90).map((i): [number, string] => [i, `${i}.1`]),
+      ...range(90, 120).map((i): [number, string] => [i, `${i}.2`]),
+    ]);
+    assert.deepEqual(got[20]?.sources, ['okx']);
+    assert.deepEqual(summary(await tiered.recent(symbol, '1m', 5, 92 * MINUTE)), [
+      [87, '87.1'],
+      [88, '88.1'],
+      [89, '89.1'],
+      [90, '90.2'],
+      [91, '91.2'],
+    ]);
+    assert.deepEqual(summary(await tiered.recent(symbol, '1m', 3, 50 * MINUTE)), [
+      [47, '47.1'],
+      [48, '48.1'],
+      [49, '49.1'],
+    ]);
+  });
+
+  it('fills from the database a hole in memory (a late revision of a bar older than the window)', async () => {
+    memory.put(symbol, '1m', makeBar(60 * MINUTE, { close: '60.3' }), ['okx']);
+    const got = await tiered.recent(symbol, '1m', 62);
+    assert.deepEqual(summary(got), [
+      ...range(58, 60).map((i): [number, string] => [i, `${i}.1`]),
+      [60, '60.3'],
+      ...range(61, 90).map((i): [number, string] => [i, `${i}.1`]),
+      ...range(90, 120).map((i): [number, string] => [i, `${i}.2`]),
+    ]);
+  });
+
+  it('writes to memory at once and to the database', async () => {
+    const other = uniqueSymbol();
+    const update = makeUpdate(other, 0, { close: '7' });
+    const pending = tiered.write([update]);
+    assert.equal(memory.count(other, '1m'), 1);
+    await pending;
+    assert.deepEqual(summary(await database.recent(other, '1m', 10)), [[0, '7']]);
+  });
+
+  it('serves memory and logs a warning when the database cannot be read', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+        done();
+      },
+    });
+    const broken = await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger });
+    await broken.close();
+    const window = new MemoryCandleStore();
+    const store = new TieredCandleStore({ memory: window, persistent: broken, logger: pino(sink) });
+    const s = uniqueSymbol();
+    window.put(s, '1m', makeBar(0, { close: '1' }));
+    assert.deepEqual(summary(await store.recent(s, '1m', 10)), [[0, '1']]);
+    assert.ok(lines.some((l) => l.level === 40 && l.msg.includes('history beyond memory could not be read')));
+  });
+});

@@ -1,0 +1,70 @@
+import type { CandleUpdate } from '../domain/candle.ts';
+import type { Interval } from '../domain/interval.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { CandleStore, StoredCandle } from './candle-store.ts';
+import type { MemoryCandleStore } from './memory-candle-store.ts';
+
+export interface TieredCandleStoreOptions {
+  /** The recent window, answered without I/O. */
+  readonly memory: MemoryCandleStore;
+  /** History beyond the window. */
+  readonly persistent: CandleStore;
+  readonly logger: Logger;
+}
+
+/**
+ * CandleStore in two tiers: the recent bars in memory, all of history in a persistent store behind it.
+ *
+ * `write` puts the bars in memory at once (synchronously, so a reader right after sees them) and hands them to
+ * the persistent store. `recent` answers from memory alone when memory holds `limit` bars before `end`, which is
+ * the common case (a client's first screen of bars). Otherwise it reads the persistent store for the same window
+ * and merges by time, memory winning where both hold a bar (memory is the newer: the persistent store may be
+ * writing behind, and a gateway's memory follows the bus). Merging rather than only prepending what is older than
+ * memory's first bar keeps the answer whole when memory has holes: a gateway's memory starts when the gateway
+ * does, so a late revision of an older bar lands in memory with a gap after it that only the database can fill.
+ *
+ * When the persistent store fails, the error is logged and memory's bars are served.
+ */
+export class TieredCandleStore implements CandleStore {
+  /** The recent window; the gateway role fills it from the bus with `put`. */
+  readonly memory: MemoryCandleStore;
+  private readonly persistent: CandleStore;
+  private readonly logger: Logger;
+
+  constructor(options: TieredCandleStoreOptions) {
+    this.memory = options.memory;
+    this.persistent = options.persistent;
+    this.logger = options.logger;
+  }
+
+  async write(updates: readonly CandleUpdate[]): Promise<void> {
+    for (const u of updates) this.memory.put(u.symbol, u.interval, u.bar, u.sources, u.backfilled === true);
+    await this.persistent.write(updates);
+  }
+
+  async recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {
+    const recent = this.memory.recentSync(symbol, interval, limit, end);
+    if (recent.length >= limit) return recent;
+    let older: StoredCandle[];
+    try {
+      older = await this.persistent.recent(symbol, interval, limit, end);
+    } catch (err) {
+      this.logger.warn(
+        { err, symbol, interval, limit, end },
+        'store: history beyond memory could not be read; serving the bars in memory',
+      );
+      return recent;
+    }
+    const byTime = new Map<number, StoredCandle>();
+    for (const s of older) byTime.set(s.bar.time, s);
+    for (const s of recent) byTime.set(s.bar.time, s);
+    const merged = [...byTime.values()].sort((a, b) => a.bar.time - b.bar.time);
+    return merged.slice(Math.max(0, merged.length - limit));
+  }
+
+  /** Closes the persistent store (memory holds nothing to close). */
+  async close(): Promise<void> {
+    await this.memory.close();
+    await this.persistent.close();
+  }
+}
