@@ -7,6 +7,8 @@ import { bucketStart, INTERVALS, type Interval } from '../domain/interval.ts';
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
+const REMEMBERED_BACKFILLED_BARS = 16;
+
 /** Where a venue's ingest sends its candle updates. */
 export interface CandleOutput {
   /** Stores `updates` and, when `publish`, publishes them (start-up history is stored, not published). */
@@ -41,10 +43,17 @@ export interface CompositeCandlesOptions {
 export class CompositeCandles implements CandleOutput {
   private queue: Promise<void> = Promise.resolve();
   private takeovers = 0;
+  /**
+   * Per venue, symbol and interval, the times of the newest bars that venue marked backfilled, so that a
+   * takeover re-publishes them with their provenance. A takeover reaches back minutes, rarely more than a few
+   * bars per interval, so a short list suffices.
+   */
+  private readonly backfilledTimes = new Map<string, number[]>();
 
   constructor(private readonly options: CompositeCandlesOptions) {}
 
   write(venue: VenueId, updates: readonly CandleUpdate[], publish: boolean): Promise<void> {
+    for (const u of updates) if (u.backfilled === true) this.rememberBackfilled(venue, u);
     return this.enqueue(async () => {
       // Which venue is active is decided when the write runs, not when it was queued.
       const mine = updates.filter((u) => (this.options.activeOf(u.symbol) ?? venue) === venue);
@@ -63,7 +72,8 @@ export class CompositeCandles implements CandleOutput {
         // The source's history ends with its bar in progress.
         bars.forEach((bar, i) => {
           const state = i === bars.length - 1 ? 'live' : 'revised';
-          updates.push({ symbol, interval, state, bar, sources: [to] });
+          const backfilled = this.backfilledTimes.get(`${to}|${symbol}|${interval}`)?.includes(bar.time);
+          updates.push({ symbol, interval, state, bar, sources: [to], backfilled: backfilled === true });
         });
       }
       this.takeovers++;
@@ -77,6 +87,19 @@ export class CompositeCandles implements CandleOutput {
 
   stats(): { takeovers: number } {
     return { takeovers: this.takeovers };
+  }
+
+  private rememberBackfilled(venue: VenueId, update: CandleUpdate): void {
+    const key = `${venue}|${update.symbol}|${update.interval}`;
+    let times = this.backfilledTimes.get(key);
+    if (!times) {
+      times = [];
+      this.backfilledTimes.set(key, times);
+    }
+    if (times.includes(update.bar.time)) return;
+    times.push(update.bar.time);
+    times.sort((a, b) => a - b);
+    if (times.length > REMEMBERED_BACKFILLED_BARS) times.shift();
   }
 
   private async emit(updates: readonly CandleUpdate[], publish: boolean): Promise<void> {

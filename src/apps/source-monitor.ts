@@ -1,7 +1,7 @@
 import type { Bus } from '../bus/bus.ts';
 import { publishAlert } from '../bus/alert-message.ts';
 import type { Config } from '../config/config.ts';
-import { ALERT_LOG_LEVEL, newAlert, type AlertInput } from '../domain/alert.ts';
+import { ALERT_LOG_LEVEL, newAlert, type AlertInput, type AlertKind } from '../domain/alert.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import { FailoverController, type FailoverEvent } from '../feed/failover.ts';
 import { SourceHealth } from '../feed/source-health.ts';
@@ -22,7 +22,8 @@ export interface SourceSwitch {
 /** What a venue's ingest reports to the monitor. */
 export interface IngestObserver {
   /** Any data message of `symbol` (trade, ticker, book, candle): freshness and lag. */
-  data(symbol: string, receivedAt: number, eventTime: number): void;
+  /** `eventTime` undefined: the message has no venue event time (a kline), so it proves freshness only. */
+  data(symbol: string, receivedAt: number, eventTime: number | undefined): void;
   status(status: StreamStatus): void;
   event(event: StreamEvent): void;
 }
@@ -191,25 +192,39 @@ export class SourceMonitor {
           time: e.at,
         });
         break;
-      case 'sourceHealth':
+      case 'sourceHealth': {
+        const health = this.health.get(key(e.instrument, e.source));
+        const failover = this.options.config.failover;
+        const kind: AlertKind = e.healthy
+          ? 'source_recovered'
+          : e.reason === 'disconnected'
+            ? 'source_disconnected'
+            : e.reason === 'stale'
+              ? 'source_stale'
+              : e.reason === 'high-latency'
+                ? 'source_slow'
+                : 'source_errors';
+        const details: Record<string, string | number | null> = { reason: e.reason };
+        if (kind === 'source_slow') {
+          details['latency'] = health?.latency() ?? null;
+          details['maxSourceLatency'] = failover.maxSourceLatencyMs;
+        } else if (kind === 'source_errors') {
+          details['maxErrors'] = failover.maxErrors;
+          details['errorWindowMs'] = failover.errorWindowMs;
+        }
         this.raise({
           severity: e.healthy ? 'info' : 'warning',
-          kind: e.healthy
-            ? 'source_recovered'
-            : e.reason === 'disconnected'
-              ? 'source_disconnected'
-              : e.reason === 'stale'
-                ? 'source_stale'
-                : 'source_slow',
+          kind,
           venue: e.source,
           symbol: e.instrument,
           message: e.healthy
             ? `${e.source} ${e.instrument}: recovered`
             : `${e.source} ${e.instrument}: unhealthy (${e.reason ?? 'unknown'})`,
-          details: { reason: e.reason },
+          details,
           time: e.at,
         });
         break;
+      }
     }
   }
 

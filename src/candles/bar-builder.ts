@@ -110,6 +110,14 @@ export function barFromCandle(candle: Candle, lengthMs: number, mask: number): M
   };
 }
 
+/**
+ * Bit of a source mask set when the bar holds trades or history that came over the venue's REST API (history at
+ * start-up, a backfill) rather than from its live stream. The bits below it are the venues.
+ */
+export const BACKFILLED_BIT = 1 << VENUES.length;
+/** The venue bits of a source mask. */
+export const VENUE_BITS = BACKFILLED_BIT - 1;
+
 /** Index of a venue in VENUES, used as its bit in source masks. */
 export function venueIndex(venue: VenueId): number {
   return VENUES.indexOf(venue);

@@ -400,4 +400,37 @@ describe('CandleEngine', () => {
       'empty bar: default list',
     );
   });
+
+  it('marks bars that hold backfilled trades, up to every higher bar containing them, and only those', () => {
+    const { engine: e, updates } = engine();
+    e.addTrade(trade(MONDAY, '100'));
+    assert.equal(of(updates, '1m').at(-1)!.backfilled, false, 'a live trade');
+    e.addTrade(trade(MONDAY + 1000, '101'), { backfilled: true });
+    assert.equal(of(updates, '1m').at(-1)!.backfilled, true);
+    assert.equal(of(updates, '1h').at(-1)!.backfilled, true, 'the open 1h bar contains it');
+    e.addTrade(trade(MONDAY + MINUTE_MS, '102'));
+    assert.equal(of(updates, '1m', 'closed').at(-1)!.backfilled, true, 'the minute closes backfilled');
+    assert.equal(of(updates, '1m', 'live').at(-1)!.backfilled, false, 'the next minute is live-only');
+    // A late backfilled trade revises a closed minute: the revision says so.
+    e.addTrade(trade(MONDAY + 2 * MINUTE_MS, '103'));
+    e.addTrade(trade(MONDAY + MINUTE_MS + 5, '99'), { backfilled: true });
+    const revised = of(updates, '1m', 'revised').at(-1)!;
+    assert.equal(revised.bar.time, MONDAY + MINUTE_MS);
+    assert.equal(revised.backfilled, true);
+  });
+
+  it('marks bars rolled up from seeded history as backfilled', () => {
+    const { engine: e, updates } = engine();
+    const seeded = {
+      ...bar(MONDAY, '1', '2', '1', '2', '1', 3),
+      quoteVolume: d('4'),
+      takerBuyVolume: ZERO,
+      takerBuyQuoteVolume: ZERO,
+    } as Candle;
+    e.seed('1m', [seeded]);
+    e.resume(MONDAY + 2 * MINUTE_MS);
+    assert.equal(of(updates, '1h', 'live').at(-1)!.backfilled, true);
+    e.addTrade(trade(MONDAY + 2 * MINUTE_MS, '3'));
+    assert.equal(of(updates, '1m', 'live').at(-1)!.backfilled, false);
+  });
 });

@@ -22,6 +22,8 @@ import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { DAY_MS, INTERVALS, INTERVAL_MS, MINUTE_MS, bucketStart, type Interval } from '../domain/interval.ts';
 import type { Trade } from '../domain/trade.ts';
 import {
+  BACKFILLED_BIT,
+  VENUE_BITS,
   type MutableBar,
   applyTrade,
   barFromCandle,
@@ -160,10 +162,11 @@ export class CandleEngine {
    * Loads closed bars of `interval` from history, oldest first, before `resume` and the first trade. 1m bars are
    * kept for rolling up the open higher bars and for revisions (seed them back to the start of the current week);
    * gaps between them are filled flat. Bars not after the last seeded bar of the interval are ignored. Emits nothing.
+   * Seeded bars came from history, not from this engine's stream: the bars built on them are marked backfilled.
    */
   seed(interval: Interval, bars: readonly Candle[], sources?: readonly VenueId[]): void {
     if (this.started) throw new Error('seed() must be called before resume() and the first trade');
-    const mask = sources === undefined ? this.defaultMask : maskOf(sources);
+    const mask = (sources === undefined ? this.defaultMask : maskOf(sources)) | BACKFILLED_BIT;
     const size = INTERVAL_MS[interval];
     for (const bar of bars) {
       if (bucketStart(interval, bar.time) !== bar.time) {
@@ -230,10 +233,14 @@ export class CandleEngine {
     this.trim();
   }
 
-  /** Adds one trade. Returns whether it went into the live minute, revised a closed one, or was too late. */
-  addTrade(trade: Trade): TradeOutcome {
+  /**
+   * Adds one trade. Returns whether it went into the live minute, revised a closed one, or was too late.
+   * `backfilled`: the trade came over REST (a backfill), not from the live stream; its bars say so.
+   */
+  addTrade(trade: Trade, options: { readonly backfilled?: boolean } = {}): TradeOutcome {
     const minute = bucketStart('1m', trade.time);
     const venue = venueIndex(trade.venue);
+    const extraMask = options.backfilled === true ? BACKFILLED_BIT : 0;
     if (!this.started) {
       if (this.slots.length > this.head) this.resume(trade.time);
       else {
@@ -249,15 +256,15 @@ export class CandleEngine {
       this.slots.push(slot);
       this.liveMinute = minute;
       for (const h of this.higher) this.startBucket(h, bucketStart(h.interval, minute));
-      return this.applyLive(slot, trade, venue);
+      return this.applyLive(slot, trade, venue, extraMask);
     }
     if (minute > liveMinute) this.rollTo(minute, false);
-    if (minute >= liveMinute) return this.applyLive(this.lastSlot()!, trade, venue);
+    if (minute >= liveMinute) return this.applyLive(this.lastSlot()!, trade, venue, extraMask);
     const oldest = this.slots[this.head]!.time;
     if (minute < oldest || (this.trimmed && bucketStart(this.largest, trade.time) < oldest)) {
       return this.rejectTooLate();
     }
-    this.revise(minute, trade, venue);
+    this.revise(minute, trade, venue, extraMask);
     return 'revised';
   }
 
@@ -324,8 +331,9 @@ export class CandleEngine {
     return 'tooLate';
   }
 
-  private applyLive(slot: MutableBar, trade: Trade, venue: number): TradeOutcome {
+  private applyLive(slot: MutableBar, trade: Trade, venue: number, extraMask: number): TradeOutcome {
     applyTrade(slot, trade, venue);
+    slot.mask |= extraMask;
     this.tradesApplied++;
     this.emitLiveBars();
     return 'live';
@@ -388,10 +396,11 @@ export class CandleEngine {
   }
 
   /** Applies a late trade to the closed minute `minute` and re-emits every bar it changes. */
-  private revise(minute: number, trade: Trade, venue: number): void {
+  private revise(minute: number, trade: Trade, venue: number, extraMask: number): void {
     const index = this.indexOf(minute);
     const slot = this.slots[index]!;
     applyTrade(slot, trade, venue);
+    slot.mask |= extraMask;
     this.tradesApplied++;
     this.lateTrades++;
     this.emit('1m', 'revised', toCandle(slot), slot.mask);
@@ -485,7 +494,9 @@ export class CandleEngine {
   }
 
   private emit(interval: Interval, state: CandleState, bar: Candle, mask: number): void {
-    const sources = this.sourcesByMask[mask === 0 ? this.defaultMask : mask]!;
-    this.onUpdate({ symbol: this.symbol, interval, state, bar, sources });
+    const venues = mask & VENUE_BITS;
+    const sources = this.sourcesByMask[venues === 0 ? this.defaultMask : venues]!;
+    const backfilled = (mask & BACKFILLED_BIT) !== 0;
+    this.onUpdate({ symbol: this.symbol, interval, state, bar, sources, backfilled });
   }
 }

@@ -37,6 +37,16 @@ export const ALERT_KINDS = [
   'redis_down',
   /** The Redis bus or lock is reachable again. */
   'redis_recovered',
+  /** Candle writes to the database are failing; they are buffered and retried. */
+  'storage_down',
+  /** The database accepts writes again; the buffered bars were written. */
+  'storage_recovered',
+  /** The write buffer overflowed during a database outage: the oldest waiting bars were dropped. */
+  'storage_overflow',
+  /** An `ingest` process took the lock and became the active one (start, or takeover from a standby). */
+  'ingest_active',
+  /** A source passed the error limit (`failover.maxErrors` within `errorWindowMs`): malformed frames, refusals. */
+  'source_errors',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

@@ -36,4 +36,9 @@ export interface CandleUpdate {
   readonly bar: Candle;
   /** Venues whose trades built the bar. */
   readonly sources: readonly VenueId[];
+  /**
+   * True when some of the bar's trades or the bar itself came over the venue's REST API (history at start-up,
+   * the backfill after an outage) rather than from its live stream.
+   */
+  readonly backfilled?: boolean;
 }

@@ -125,10 +125,13 @@ export class SourceHealth {
     this.connected = connected;
   }
 
-  /** A data message (trade, candle, ticker or book update of this instrument): freshness and data lag at once. */
-  onData(receivedAt: number, eventTime: number): void {
+  /**
+   * A data message (trade, candle, ticker or book update of this instrument): freshness, and the data lag when
+   * the message carries the venue's event time (undefined: freshness only, the lag sample stays as it was).
+   */
+  onData(receivedAt: number, eventTime: number | undefined): void {
     this.onMessage(receivedAt);
-    this.onLatency(receivedAt - eventTime, 'lag', receivedAt);
+    if (eventTime !== undefined) this.onLatency(receivedAt - eventTime, 'lag', receivedAt);
   }
 
   /** The venue stream's connection status (the stream is shared by the venue's symbols; feed each of them). */

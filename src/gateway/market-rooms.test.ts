@@ -4,7 +4,8 @@ import type { BookSnapshot, TradeBatch } from '../bus/market-message.ts';
 import { parseDecimal } from '../domain/decimal.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
-import { MarketRooms, type MarketSink } from './market-rooms.ts';
+import { resolveTicker } from '../feed/conflict-resolution.ts';
+import { MarketRooms, type CompositeTickerResolver, type MarketSink } from './market-rooms.ts';
 import { ManualClock } from '../../test/support/manual-clock.ts';
 
 /** Records what a client would receive, parsed. */
@@ -112,6 +113,56 @@ describe('MarketRooms', () => {
       'one tick with the newest state; an older exchange time never replaces it',
     );
     assert.equal(rooms.counters.tickersBroadcast, 1);
+  });
+
+  it('resolves the composite ticker across venues with the median, ignoring an outlier and a stale venue', () => {
+    const clock = new ManualClock();
+    clock.advanceTo(100_000);
+    const median: CompositeTickerResolver = (tickers, at) => {
+      const r = resolveTicker('average', tickers, at, { active: 'binance', staleAfterMs: 10_000 });
+      if (r === undefined) return undefined;
+      const info = {
+        resolution: 'average',
+        sources: r.sources,
+        baseVenue: r.ticker.venue,
+        fallback: r.fallback,
+      };
+      return { ticker: r.ticker, info };
+    };
+    const rooms = new MarketRooms({ tickerMs: 250 }, clock, median);
+    const quote = (venue: Ticker['venue'], last: string, receivedAt: number): Ticker => ({
+      venue,
+      symbol: 'BTC/USDT',
+      last: parseDecimal(last),
+      bid: parseDecimal('99'),
+      time: receivedAt,
+      receivedAt,
+    });
+    rooms.onTicker(quote('binance', '100.10', 99_000));
+    rooms.onTicker(quote('okx', '100.30', 99_500));
+    rooms.onTicker(quote('bitget', '140', 99_800)); // an outlier
+    rooms.onTicker(quote('dydx', '100.20', 80_000)); // stale
+    const a = new Sink();
+    const single = new Sink();
+    rooms.join(a, { type: 'channel-subscribe', channel: 'ticker', venue: undefined, symbol: 'BTC/USDT' });
+    rooms.join(single, { type: 'channel-subscribe', channel: 'ticker', venue: 'okx', symbol: 'BTC/USDT' });
+    assert.deepEqual(a.got[0], { type: 'subscribed', channel: 'ticker', symbol: 'BTC/USDT' });
+    assert.deepEqual(a.got[1], {
+      type: 'ticker',
+      symbol: 'BTC/USDT',
+      resolution: 'average',
+      sources: ['binance', 'okx'],
+      baseVenue: 'binance',
+      fallback: false,
+      last: 100.2,
+      bid: 99,
+      time: 99_000,
+    });
+    assert.equal(single.got[1]?.['last'], 100.3, 'a venue room still gets that venue alone');
+    // A new quote from any venue refreshes the composite at the next tick.
+    rooms.onTicker(quote('okx', '100.50', 100_100));
+    clock.advance(1000);
+    assert.equal(a.ofType('ticker').at(-1)?.['last'], 100.3);
   });
 
   it('serves one book room per depth from one snapshot, at most once per period', () => {

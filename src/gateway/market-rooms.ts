@@ -1,10 +1,12 @@
 import type { BookSnapshot, TradeBatch } from '../bus/market-message.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Ticker } from '../domain/ticker.ts';
+import type { CompositeTickerInfo } from '../protocol/server-messages.ts';
 import type { ChannelSubscribeMessage, MarketChannel } from '../protocol/client-messages.ts';
 import {
   encodeBookLevel,
   encodeBookMessage,
+  encodeCompositeTickerMessage,
   encodeSubscribed,
   encodeTickerMessage,
   encodeTradeJson,
@@ -31,12 +33,27 @@ export interface MarketRoomOptions {
   readonly bookMs?: number;
 }
 
+/**
+ * Resolves an instrument's composite ticker from every venue's latest ticker of it (one per venue) at `now`;
+ * undefined when none is usable (all stale).
+ */
+export type CompositeTickerResolver = (
+  tickers: readonly Ticker[],
+  now: number,
+) => { readonly ticker: Ticker; readonly info: CompositeTickerInfo } | undefined;
+
+/** Instrument key of a venue's stream; the composite ticker uses COMPOSITE in place of a venue. */
+const COMPOSITE = '*';
+
 export const DEFAULT_MARKET_THROTTLE = { tradesMs: 100, tickerMs: 250, bookMs: 200 } as const;
 
 /** Phases per throttle period, as for candle rooms: rooms spread over the period instead of firing together. */
 const PHASES = 20;
 
-/** One room: one channel of one venue's instrument (and one depth for `book`), serialized once per tick. */
+/**
+ * One room: one channel of one venue's instrument (and one depth for `book`), or the composite ticker of an
+ * instrument (no venue), serialized once per tick.
+ */
 export class MarketRoom implements Tickable {
   readonly members = new Set<MarketSink>();
   slot = 0;
@@ -50,7 +67,7 @@ export class MarketRoom implements Tickable {
   constructor(
     readonly key: string,
     readonly channel: MarketChannel,
-    readonly venue: VenueId,
+    readonly venue: VenueId | undefined,
     readonly symbol: string,
     readonly depth: number | undefined,
   ) {}
@@ -71,16 +88,21 @@ interface BookState {
 /** Room key of a subscription: one book room per depth, so members of a room share the same bytes. */
 export function marketRoomKey(
   channel: MarketChannel,
-  venue: VenueId,
+  venue: VenueId | undefined,
   symbol: string,
   depth?: number,
 ): string {
-  return channel === 'book' ? `book:${venue}:${symbol}:${String(depth)}` : `${channel}:${venue}:${symbol}`;
+  const v = venue ?? COMPOSITE;
+  return channel === 'book' ? `book:${v}:${symbol}:${String(depth)}` : `${channel}:${v}:${symbol}`;
 }
 
 /** The subscription key on a connection: one per channel, venue and instrument (a new book depth replaces). */
-export function marketSubscriptionKey(channel: MarketChannel, venue: VenueId, symbol: string): string {
-  return `${channel}:${venue}:${symbol}`;
+export function marketSubscriptionKey(
+  channel: MarketChannel,
+  venue: VenueId | undefined,
+  symbol: string,
+): string {
+  return `${channel}:${venue ?? COMPOSITE}:${symbol}`;
 }
 
 /**
@@ -88,6 +110,7 @@ export function marketSubscriptionKey(channel: MarketChannel, venue: VenueId, sy
  * throttled on its own period. Tickers and books are conflated (a tick sends the newest state); trades are
  * batched (a tick sends every trade received since the previous one, in order). The newest ticker and book of
  * every instrument are kept even without subscribers, so a subscribe is answered with the current state at once.
+ * A composite ticker room is recomputed from every venue's latest ticker of its instrument whenever one changes.
  */
 export class MarketRooms {
   readonly counters: MarketCounters = {
@@ -100,12 +123,16 @@ export class MarketRooms {
   /** Book rooms (all depths) and ticker/trades rooms by `venue:symbol`, to fan a bus message out. */
   private readonly byInstrument = new Map<string, Set<MarketRoom>>();
   private readonly tickers = new Map<string, Ticker>();
+  /** Latest ticker per venue, by symbol: the composite ticker's input. */
+  private readonly tickersBySymbol = new Map<string, Map<VenueId, Ticker>>();
   private readonly books = new Map<string, BookState>();
   private readonly schedulers: Record<MarketChannel, TickScheduler<MarketRoom>>;
 
   constructor(
     options: MarketRoomOptions = {},
     private readonly clock: TimerClock = systemClock,
+    /** Without one, composite ticker rooms send only `subscribed`. */
+    private readonly resolveComposite?: CompositeTickerResolver,
   ) {
     const periods = { ...DEFAULT_MARKET_THROTTLE, ...options };
     const make = (ms: number): TickScheduler<MarketRoom> =>
@@ -143,7 +170,7 @@ export class MarketRooms {
       room = new MarketRoom(key, msg.channel, msg.venue, msg.symbol, msg.depth);
       this.schedulers[msg.channel].assignSlot(room);
       this.rooms.set(key, room);
-      const ik = `${msg.venue}:${msg.symbol}`;
+      const ik = `${msg.venue ?? COMPOSITE}:${msg.symbol}`;
       let set = this.byInstrument.get(ik);
       if (set === undefined) {
         set = new Set();
@@ -164,7 +191,7 @@ export class MarketRooms {
     if (room.members.size > 0 || this.rooms.get(room.key) !== room) return;
     this.schedulers[room.channel].cancel(room);
     this.rooms.delete(room.key);
-    const ik = `${room.venue}:${room.symbol}`;
+    const ik = `${room.venue ?? COMPOSITE}:${room.symbol}`;
     const set = this.byInstrument.get(ik);
     set?.delete(room);
     if (set?.size === 0) this.byInstrument.delete(ik);
@@ -190,7 +217,14 @@ export class MarketRooms {
     const known = this.tickers.get(ik);
     if (known !== undefined && known.time > ticker.time) return;
     this.tickers.set(ik, ticker);
+    let venues = this.tickersBySymbol.get(ticker.symbol);
+    if (venues === undefined) {
+      venues = new Map();
+      this.tickersBySymbol.set(ticker.symbol, venues);
+    }
+    venues.set(ticker.venue, ticker);
     this.markDirty(ik, 'ticker');
+    this.markDirty(`${COMPOSITE}:${ticker.symbol}`, 'ticker');
   }
 
   /** Takes a book snapshot from the bus; its levels are encoded once here for every depth room. */
@@ -221,6 +255,7 @@ export class MarketRooms {
   }
 
   private currentPayload(room: MarketRoom): string | undefined {
+    if (room.venue === undefined) return this.compositeTickerPayload(room.symbol);
     const ik = `${room.venue}:${room.symbol}`;
     if (room.channel === 'ticker') {
       const t = this.tickers.get(ik);
@@ -233,6 +268,13 @@ export class MarketRooms {
         : encodeBookMessage(room.venue, room.symbol, room.depth ?? 0, b.bids, b.asks, b.seq, b.time);
     }
     return undefined;
+  }
+
+  private compositeTickerPayload(symbol: string): string | undefined {
+    const venues = this.tickersBySymbol.get(symbol);
+    if (venues === undefined || this.resolveComposite === undefined) return undefined;
+    const resolved = this.resolveComposite([...venues.values()], this.clock.now());
+    return resolved === undefined ? undefined : encodeCompositeTickerMessage(resolved.ticker, resolved.info);
   }
 
   private tickPayload(room: MarketRoom): string | undefined {

@@ -13,6 +13,7 @@ interface Pending {
   bar: Candle;
   closed: boolean;
   sources: readonly VenueId[];
+  backfilled: boolean;
 }
 
 /**
@@ -79,20 +80,27 @@ export class Room<M = unknown> {
       // Final stays final: a stale `live` arriving after `closed` must not reopen the bar.
       queued.closed = queued.closed || closed;
       queued.sources = update.sources;
+      queued.backfilled = update.backfilled === true;
       return;
     }
     if (update.state !== 'revised' && bar.time >= this.streamTime) {
       this.streamTime = bar.time;
-      this.updates.push({ bar, closed, sources: update.sources });
+      this.updates.push({ bar, closed, sources: update.sources, backfilled: update.backfilled === true });
       return;
     }
     const revision = this.revisionAt.get(bar.time);
     if (revision) {
       revision.bar = bar;
       revision.sources = update.sources;
+      revision.backfilled = update.backfilled === true;
       return;
     }
-    const entry: Pending = { bar, closed: true, sources: update.sources };
+    const entry: Pending = {
+      bar,
+      closed: true,
+      sources: update.sources,
+      backfilled: update.backfilled === true,
+    };
     this.revisions.push(entry);
     this.revisionAt.set(bar.time, entry);
   }
@@ -104,7 +112,7 @@ export class Room<M = unknown> {
   tick(now: number): RoomMessage[] {
     const out: RoomMessage[] = [];
     for (const r of this.revisions) {
-      const view = { bar: r.bar, closed: true, sources: r.sources };
+      const view = { bar: r.bar, closed: true, sources: r.sources, backfilled: r.backfilled };
       out.push({
         kind: 'revision',
         ...view,
@@ -115,7 +123,7 @@ export class Room<M = unknown> {
     this.revisionAt.clear();
     const u = this.updates.shift();
     if (u) {
-      const view = { bar: u.bar, closed: u.closed, sources: u.sources };
+      const view = { bar: u.bar, closed: u.closed, sources: u.sources, backfilled: u.backfilled };
       out.push({
         kind: 'update',
         ...view,

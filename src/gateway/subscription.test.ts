@@ -25,7 +25,12 @@ function setup() {
 }
 
 // The same venue as makeUpdate's, so that fewer trades means an older state of the same bar.
-const view = (bar: Candle, closed = false) => ({ bar, closed, sources: ['binance' as const] });
+const view = (bar: Candle, closed = false) => ({
+  bar,
+  closed,
+  sources: ['binance' as const],
+  backfilled: false,
+});
 
 describe('Subscription', () => {
   it('holds room messages while initial loads and sends them after it', () => {

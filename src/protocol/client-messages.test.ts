@@ -191,6 +191,10 @@ describe('parseClientMessage: market channels', () => {
       code: 'INVALID_VENUE',
       message: 'Missing venue. Valid: binance, okx',
     });
+    assert.deepEqual(
+      error(parse({ type: 'subscribe', channel: 'book', symbol: 'BTC/USDT' }, market)).code,
+      'INVALID_VENUE',
+    );
     assert.deepEqual(error(sub({ channel: 'trades', symbol: 'ETH/USDT' })), {
       code: 'INVALID_SYMBOL',
       message: 'Invalid symbol: ETH/USDT. Only BTC/USDT is supported.',
@@ -212,6 +216,21 @@ describe('parseClientMessage: market channels', () => {
     ]) {
       assert.equal(error(sub(bad)).code, 'INVALID_MESSAGE', JSON.stringify(bad));
     }
+  });
+
+  it('takes a ticker without a venue as the composite ticker; other channels need one', () => {
+    assert.deepEqual(parse({ type: 'subscribe', channel: 'ticker', symbol: 'BTC/USDT' }, market), {
+      ok: true,
+      message: { type: 'channel-subscribe', channel: 'ticker', venue: undefined, symbol: 'BTC/USDT' },
+    });
+    assert.deepEqual(parse({ type: 'unsubscribe', channel: 'ticker', symbol: 'BTC/USDT' }, market), {
+      ok: true,
+      message: { type: 'channel-unsubscribe', channel: 'ticker', venue: undefined, symbol: 'BTC/USDT' },
+    });
+    assert.equal(
+      error(parse({ type: 'subscribe', channel: 'trades', symbol: 'BTC/USDT' }, market)).code,
+      'INVALID_VENUE',
+    );
   });
 
   it('accepts every venue when the rules name none', () => {

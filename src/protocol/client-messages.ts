@@ -41,11 +41,12 @@ export const DEFAULT_BOOK_DEPTH = 10;
 /**
  * A valid subscribe to `trades`, `ticker` or `book` (wire `type` "subscribe" with a `channel`). Parsed form:
  * the `type` is distinct from the candle subscribe so the two can never be confused. `depth` is set for `book`.
+ * `venue` is undefined only for `ticker`: the composite ticker, resolved across the instrument's venues.
  */
 export interface ChannelSubscribeMessage {
   readonly type: 'channel-subscribe';
   readonly channel: MarketChannel;
-  readonly venue: VenueId;
+  readonly venue: VenueId | undefined;
   readonly symbol: string;
   readonly depth?: number;
 }
@@ -54,7 +55,7 @@ export interface ChannelSubscribeMessage {
 export interface ChannelUnsubscribeMessage {
   readonly type: 'channel-unsubscribe';
   readonly channel: MarketChannel;
-  readonly venue: VenueId;
+  readonly venue: VenueId | undefined;
   readonly symbol: string;
 }
 
@@ -286,7 +287,9 @@ function parseChannelMessage(json: object, rules: ProtocolRules): ParseResult {
   const channel = raw.channel as MarketChannel;
   const venues = rules.venues ?? VENUES;
   const venue = venues.find((v) => v === raw.venue);
-  if (venue === undefined) {
+  // A ticker without a venue is the composite one; every other channel is one venue's stream.
+  const composite = channel === 'ticker' && raw.venue === undefined;
+  if (venue === undefined && !composite) {
     return { ok: false, error: { code: 'INVALID_VENUE', message: invalidVenueText(raw.venue, venues) } };
   }
   if (!rules.symbols.includes(raw.symbol)) {

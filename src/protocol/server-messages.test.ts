@@ -35,11 +35,12 @@ describe('encodeBar', () => {
       volume: '123456789012.123456789',
       quoteVolume: '3572893.4567',
     });
-    const text = encodeBar({ bar, closed: false, sources: ['binance', 'okx'] });
+    const text = encodeBar({ bar, closed: false, sources: ['binance', 'okx'], backfilled: true });
     assert.equal(
       text,
       '{"time":"2024-10-24T10:00:00.000Z","open":0.0000289,"high":0.00002899,"low":0.00002881,"close":0.00002894,' +
-        '"volume":123456789012.123456789,"quoteVolume":3572893.4567,"trades":12,"closed":false,"sources":["binance","okx"]}',
+        '"volume":123456789012.123456789,"quoteVolume":3572893.4567,"trades":12,"closed":false,"sources":["binance","okx"],' +
+        '"backfilled":true}',
     );
     assert.ok(text.includes('"close":0.00002894'));
     const parsed = JSON.parse(text) as Record<string, unknown>;
@@ -63,7 +64,10 @@ describe('encodeBar', () => {
       volume: '145.23',
       quoteVolume: '9772345.67',
     });
-    const parsed = JSON.parse(encodeBar({ bar, closed: true, sources: [] })) as Record<string, unknown>;
+    const parsed = JSON.parse(encodeBar({ bar, closed: true, sources: [], backfilled: false })) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(parsed, {
       time: '2024-10-24T10:00:00.000Z',
       open: 67234.5,
@@ -75,12 +79,13 @@ describe('encodeBar', () => {
       trades: 3,
       closed: true,
       sources: [],
+      backfilled: false,
     });
   });
 });
 
 describe('message encoders', () => {
-  const view = { bar: makeBar(T, '1.5'), closed: false, sources: [] as const };
+  const view = { bar: makeBar(T, '1.5'), closed: false, sources: [] as const, backfilled: false };
 
   it('encodes initial, update and revision with the seed field order', () => {
     const initial = JSON.parse(encodeInitial('BTC/USDT', '5m', [view, view])) as Record<string, unknown>;

@@ -185,6 +185,8 @@ export interface BarView {
   readonly bar: Candle;
   readonly closed: boolean;
   readonly sources: readonly VenueId[];
+  /** Whether the bar holds data that came over the venue's REST API (history, a backfill). */
+  readonly backfilled: boolean;
 }
 
 /** JSON text of one bar; decimals are written as exact literals, never through a float. */
@@ -213,7 +215,9 @@ export function encodeBar(view: BarView): string {
     view.closed +
     ',"sources":[' +
     sources +
-    ']}'
+    '],"backfilled":' +
+    view.backfilled +
+    '}'
   );
 }
 
@@ -257,7 +261,7 @@ export const PONG_TEXT = '{"type":"pong"}';
 export function encodeChannelError(
   code: ErrorCode,
   message: string,
-  about: { readonly channel: MarketChannel; readonly venue: VenueId; readonly symbol: string },
+  about: { readonly channel: MarketChannel; readonly venue: VenueId | undefined; readonly symbol: string },
 ): string {
   const error: ErrorMessage = {
     type: 'error',
@@ -270,23 +274,24 @@ export function encodeChannelError(
   return JSON.stringify(error);
 }
 
-function channelHead(type: string, venue: VenueId, symbol: string): string {
-  return '{"type":"' + type + '","venue":"' + venue + '","symbol":' + JSON.stringify(symbol);
+function channelHead(type: string, venue: VenueId | undefined, symbol: string): string {
+  const venuePart = venue === undefined ? '' : ',"venue":"' + venue + '"';
+  return '{"type":"' + type + '"' + venuePart + ',"symbol":' + JSON.stringify(symbol);
 }
 
 /** `subscribed` acknowledging a market-channel subscribe. */
 export function encodeSubscribed(
   channel: MarketChannel,
-  venue: VenueId,
+  venue: VenueId | undefined,
   symbol: string,
   depth?: number,
 ): string {
   return (
     '{"type":"subscribed","channel":"' +
     channel +
-    '","venue":"' +
-    venue +
-    '","symbol":' +
+    '"' +
+    (venue === undefined ? '' : ',"venue":"' + venue + '"') +
+    ',"symbol":' +
     JSON.stringify(symbol) +
     (depth === undefined ? '' : ',"depth":' + depth) +
     '}'
@@ -311,7 +316,11 @@ export function encodeTradeJson(trade: Trade): string {
 }
 
 /** `trades` from trade texts already encoded with `encodeTradeJson`, in order. */
-export function encodeTradesMessage(venue: VenueId, symbol: string, tradeTexts: readonly string[]): string {
+export function encodeTradesMessage(
+  venue: VenueId | undefined,
+  symbol: string,
+  tradeTexts: readonly string[],
+): string {
   let out = channelHead('trades', venue, symbol) + ',"trades":[';
   for (let i = 0; i < tradeTexts.length; i++) out += (i > 0 ? ',' : '') + (tradeTexts[i] as string);
   return out + ']}';
@@ -331,7 +340,42 @@ const TICKER_FIELDS = [
 
 /** `ticker` with decimals as exact literals and absent fields left out. */
 export function encodeTickerMessage(ticker: Ticker): string {
-  let out = channelHead('ticker', ticker.venue, ticker.symbol) + ',"last":' + toPlainString(ticker.last);
+  return channelHead('ticker', ticker.venue, ticker.symbol) + tickerBody(ticker);
+}
+
+/** How a composite ticker was resolved across venues (see src/feed/conflict-resolution.ts). */
+export interface CompositeTickerInfo {
+  /** The configured strategy: "primary", "latest" or "average". */
+  readonly resolution: string;
+  /** The venues whose `last` makes the price. */
+  readonly sources: readonly VenueId[];
+  /** The venue whose bid, ask and 24 h statistics are sent (never mixed across venues). */
+  readonly baseVenue: VenueId;
+  /** True when the strategy could not apply as asked (no fresh primary, no agreement). */
+  readonly fallback: boolean;
+}
+
+/**
+ * The composite `ticker` of an instrument: no `venue`, and instead how it was resolved. `last` is the resolved
+ * price; the other fields are `baseVenue`'s.
+ */
+export function encodeCompositeTickerMessage(ticker: Ticker, info: CompositeTickerInfo): string {
+  return (
+    channelHead('ticker', undefined, ticker.symbol) +
+    ',"resolution":' +
+    JSON.stringify(info.resolution) +
+    ',"sources":' +
+    JSON.stringify(info.sources) +
+    ',"baseVenue":"' +
+    info.baseVenue +
+    '","fallback":' +
+    info.fallback +
+    tickerBody(ticker)
+  );
+}
+
+function tickerBody(ticker: Ticker): string {
+  let out = ',"last":' + toPlainString(ticker.last);
   for (const field of TICKER_FIELDS) {
     const value: Decimal | undefined = ticker[field];
     if (value !== undefined) out += ',"' + field + '":' + toPlainString(value);

@@ -1,9 +1,13 @@
 /**
  * Fault injection, scriptable from tests and the CLI. Every venue owns a VenueFaultState that its stream and REST
  * code consult; SimFaults addresses one venue or all of them. New fault kinds are added here as fields of the state
- * and methods of SimFaults, and honoured in each venue folder.
+ * and methods of SimFaults, and honoured in each venue folder, or in SimSocketHub when a fault treats every socket
+ * alike (the link latency).
  */
 import type { VenueId } from '../domain/instrument.ts';
+
+/** Largest link latency: the longest delay a Node timer can hold (about 24.8 days). */
+export const MAX_LINK_LATENCY_MS = 2_147_483_647;
 
 /** REST failure to inject for the next `count` requests. */
 export interface RestFailureSpec {
@@ -37,6 +41,8 @@ export class VenueFaultState {
   private rejections = 0;
   private readonly restQueue: { spec: RestFailureSpec; left: number }[] = [];
   private readonly listeners = new Set<(action: FaultAction) => void>();
+  private latencyMs = 0;
+  private readonly latencyListeners = new Set<(ms: number) => void>();
 
   /**
    * True while the venue must send nothing at all on its open sockets: no data, no acks, no pings and no pongs
@@ -134,6 +140,29 @@ export class VenueFaultState {
     for (const l of this.listeners) l(action);
   }
 
+  /** Delay, in ms, of every outgoing WebSocket frame (heartbeat answers included); 0 when the link is fast. */
+  get linkLatencyMs(): number {
+    return this.latencyMs;
+  }
+
+  /**
+   * Delays every frame the venue sends on every socket by `ms`, keeping their order; 0 ends the fault, and what
+   * is still held back goes out at once, in order. Throws a RangeError unless 0 ≤ ms ≤ MAX_LINK_LATENCY_MS.
+   */
+  setLinkLatency(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0 || ms > MAX_LINK_LATENCY_MS)
+      throw new RangeError(`latency: ms must be 0..${MAX_LINK_LATENCY_MS}, got ${ms}`);
+    if (ms === this.latencyMs) return;
+    this.latencyMs = ms;
+    for (const l of this.latencyListeners) l(ms);
+  }
+
+  /** Registers the socket side's handler for latency changes; returns the function that removes it. */
+  onLinkLatency(listener: (ms: number) => void): () => void {
+    this.latencyListeners.add(listener);
+    return () => this.latencyListeners.delete(listener);
+  }
+
   /** True while stream data must be withheld (the socket stays open and heartbeats continue). */
   get streamPaused(): boolean {
     return this.paused;
@@ -179,6 +208,8 @@ export class VenueFaultState {
     this.rejections = 0;
     this.restQueue.length = 0;
     this.listeners.clear();
+    this.latencyMs = 0;
+    this.latencyListeners.clear();
   }
 }
 
@@ -211,6 +242,12 @@ export interface SimFaults {
    * then close, OKX notice 64008 then close, Bitget and dYdX a plain close.
    */
   forceRecycle(venue?: VenueId): void;
+  /**
+   * Makes the link of `venue` (all venues when omitted) slow: every frame it sends on any socket, heartbeat
+   * answers included (protocol pongs, `pong` texts, JSON pongs), leaves `ms` later, in order. `latency(venue, 0)`
+   * ends it and sends what is held back at once, in order. REST and incoming frames are not delayed.
+   */
+  latency(venue: VenueId | undefined, ms: number): void;
   /** Answers the next `spec.count` REST requests of `venue` (all venues when omitted) with `spec.status`. */
   restFailures(spec: RestFailureSpec, venue?: VenueId): void;
 }
@@ -245,5 +282,6 @@ export function createSimFaults(venues: ReadonlyMap<VenueId, FaultTarget>): SimF
     rejectSubscriptions: (venue, count) => pick(venue).forEach((v) => v.faults.rejectSubscriptions(count)),
     forceRecycle: (venue) => pick(venue).forEach((v) => v.faults.forceRecycle()),
     restFailures: (spec, venue) => pick(venue).forEach((v) => v.faults.addRestFailures(spec)),
+    latency: (venue, ms) => pick(venue).forEach((v) => v.faults.setLinkLatency(ms)),
   };
 }

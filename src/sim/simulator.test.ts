@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
-import { simulatorBanner, startSimulator } from './simulator.ts';
-import { getJson, RecordingClient } from './test-kit.ts';
+import { WebSocket } from 'ws';
+import { simulatorBanner, startSimulator, type Simulator } from './simulator.ts';
+import { getJson, RecordingClient, waitUntil } from './test-kit.ts';
 
 const live = (): string[] =>
   process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'FSReqCallback');
@@ -53,5 +55,160 @@ describe('startSimulator', () => {
     assert.deepEqual(live().slice(baseline), [], `still active: ${live().join(', ')}`);
     // close is idempotent.
     await sim.close();
+  });
+});
+
+/** A client socket that keeps every text frame with its wall-clock arrival time. */
+class LinkProbe {
+  readonly socket: WebSocket;
+  readonly texts: { readonly text: string; readonly at: number }[] = [];
+  readonly opened: Promise<void>;
+
+  constructor(url: string) {
+    this.socket = new WebSocket(url);
+    this.socket.on('message', (data) => this.texts.push({ text: String(data), at: Date.now() }));
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('open', () => resolve());
+      this.socket.once('error', reject);
+    });
+  }
+
+  /** Binance aggTrade events received so far, parsed, with their arrival time. */
+  aggTrades(): { a: number; E: number; at: number }[] {
+    return this.texts
+      .filter((f) => f.text.includes('"aggTrade"'))
+      .map((f) => {
+        const { data } = JSON.parse(f.text) as { data: { a: number; E: number } };
+        return { a: data.a, E: data.E, at: f.at };
+      });
+  }
+
+  /** Resolves with the ms from sending `ping` (a text, or a protocol ping frame when omitted) to its answer. */
+  async roundTrip(ping?: string, isAnswer: (text: string) => boolean = () => false): Promise<number> {
+    const from = this.texts.length;
+    let ponged = false;
+    const onPong = (): void => {
+      ponged = true;
+    };
+    this.socket.once('pong', onPong);
+    const sentAt = performance.now();
+    if (ping === undefined) this.socket.ping();
+    else this.socket.send(ping);
+    await waitUntil(() => ponged || this.texts.slice(from).some((f) => isAnswer(f.text)));
+    const rtt = performance.now() - sentAt;
+    this.socket.off('pong', onPong);
+    return rtt;
+  }
+
+  close(): void {
+    this.socket.terminate();
+  }
+}
+
+/** One probe per venue: Binance aggTrades of BTC/USDT, the others bare connections for their heartbeats. */
+async function probes(sim: Simulator): Promise<Record<'binance' | 'okx' | 'bitget' | 'dydx', LinkProbe>> {
+  const all = {
+    binance: new LinkProbe(`${sim.urls.binance.wsUrl}/stream?streams=btcusdt@aggTrade`),
+    okx: new LinkProbe(`${sim.urls.okx.wsUrl}/ws/v5/public`),
+    bitget: new LinkProbe(sim.urls.bitget.wsUrl),
+    dydx: new LinkProbe(sim.urls.dydx.wsUrl),
+  };
+  await Promise.all(Object.values(all).map((p) => p.opened));
+  return all;
+}
+
+/** The latest aggregate trade of BTCUSDT on the simulated Binance, over REST: its id and trade time. */
+async function latestAggTrade(sim: Simulator): Promise<{ a: number; T: number }> {
+  const reply = await getJson(`${sim.urls.binance.restUrl}/api/v3/aggTrades?symbol=BTCUSDT&limit=1`);
+  const [last] = reply.body as { a: number; T: number }[];
+  assert.ok(last, 'a trade exists');
+  return last;
+}
+
+/** Polls the simulated Binance until it has a trade that `match` accepts; returns it. */
+async function awaitAggTrade(
+  sim: Simulator,
+  match: (trade: { a: number; T: number }) => boolean,
+): Promise<{ a: number; T: number }> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const last = await latestAggTrade(sim);
+    if (match(last)) return last;
+    if (Date.now() > deadline) throw new Error('no matching trade within 15 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function assertConsecutive(ids: readonly number[]): void {
+  for (let i = 1; i < ids.length; i++)
+    assert.equal(ids[i], (ids[i - 1] as number) + 1, `frame ${i} in order`);
+}
+
+describe('latency fault', () => {
+  it('delays every frame of the venue by at least ms, heartbeat answers of every kind included, in order', async (t) => {
+    const ms = 300;
+    const sim = await startSimulator({ symbols: ['BTC/USDT'], historyDays: 0, tradesPerSecond: 50 });
+    t.after(() => sim.close());
+    const p = await probes(sim);
+    t.after(() => Object.values(p).forEach((probe) => probe.close()));
+    await waitUntil(() => p.binance.aggTrades().length >= 3);
+
+    sim.faults.latency(undefined, ms);
+    // Events stamped in a later millisecond than this were published under the fault.
+    const setAt = Date.now();
+    // Each venue's own heartbeat answer: a protocol pong (the ws library's, or dYdX's own), `pong` as text, and
+    // dYdX's JSON pong.
+    const rtts = {
+      binance: await p.binance.roundTrip(),
+      okx: await p.okx.roundTrip('ping', (text) => text === 'pong'),
+      bitget: await p.bitget.roundTrip('ping', (text) => text === 'pong'),
+      dydx: await p.dydx.roundTrip(),
+      dydxJson: await p.dydx.roundTrip('{"type":"ping","id":7}', (text) => text.includes('"type":"pong"')),
+    };
+    for (const [venue, rtt] of Object.entries(rtts)) assert.ok(rtt >= ms, `${venue} round trip ${rtt} ms`);
+    await waitUntil(() => p.binance.aggTrades().filter((f) => f.E > setAt).length >= 5);
+    sim.faults.latency(undefined, 0);
+
+    const slowed = p.binance.aggTrades().filter((f) => f.E > setAt);
+    for (const f of slowed)
+      assert.ok(f.at - f.E >= ms, `trade ${f.a} arrived ${f.at - f.E} ms after its event`);
+    const last = await latestAggTrade(sim);
+    await waitUntil(() => p.binance.aggTrades().some((f) => f.a >= last.a));
+    assertConsecutive(p.binance.aggTrades().map((f) => f.a));
+  });
+
+  it('holds back only the slowed venue, and when cleared delivers what it held, in order', async (t) => {
+    const sim = await startSimulator({ symbols: ['BTC/USDT'], historyDays: 0, tradesPerSecond: 50 });
+    t.after(() => sim.close());
+    const p = await probes(sim);
+    t.after(() => Object.values(p).forEach((probe) => probe.close()));
+    await waitUntil(() => p.binance.aggTrades().length >= 3);
+
+    sim.faults.latency('binance', 60_000);
+    const setAt = Date.now();
+    let binancePonged = false;
+    p.binance.socket.once('pong', () => (binancePonged = true));
+    p.binance.socket.ping();
+    // Another venue answers meanwhile, while the slowed one holds back its pong and its data.
+    await p.okx.roundTrip('ping', (text) => text === 'pong');
+    // A trade later than the fault's millisecond was published under it.
+    const held = await awaitAggTrade(sim, (trade) => trade.T > setAt);
+    assert.equal(binancePonged, false, 'the slowed venue has not answered yet');
+    assert.ok(!p.binance.aggTrades().some((f) => f.E > setAt), 'nothing published under the fault arrived');
+
+    const clearedAt = Date.now();
+    sim.faults.latency('binance', 0);
+    await waitUntil(() => binancePonged && p.binance.aggTrades().some((f) => f.a >= held.a));
+    for (const f of p.binance.aggTrades().filter((f) => f.E > setAt))
+      assert.ok(f.at >= clearedAt, `trade ${f.a} was held back until the fault ended`);
+    assertConsecutive(p.binance.aggTrades().map((f) => f.a));
+  });
+
+  it('refuses a negative or non-finite latency and an unknown venue', async (t) => {
+    const sim = await startSimulator({ symbols: ['BTC/USDT'], historyDays: 0 });
+    t.after(() => sim.close());
+    assert.throws(() => sim.faults.latency('okx', -1), /latency: ms must be/);
+    assert.throws(() => sim.faults.latency(undefined, Number.NaN), RangeError);
+    assert.throws(() => sim.faults.latency('kraken' as 'okx', 100), /does not run venue "kraken"/);
   });
 });

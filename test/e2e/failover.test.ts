@@ -1,7 +1,8 @@
 /**
- * Failover end to end: Binance (primary) and OKX both serve BTC/USDT from the simulator. Cutting the primary's
- * connection switches the active source within the 2 s budget, clients of the alerts channel are told, the
- * /api/websocket endpoints show it, and the primary takes over again once it is healthy for the hold-down.
+ * Failover end to end: Binance (primary) and OKX both serve BTC/USDT from the simulator. Cutting, stalling or
+ * slowing the primary's connection switches the active source within the 2 s budget from the fault becoming
+ * observable, clients of the alerts channel are told, the /api/websocket endpoints show it, and the primary takes
+ * over again once it is healthy for the hold-down.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -23,6 +24,22 @@ interface AlertMessage {
   kind?: string;
   venue?: string;
   details?: Record<string, unknown>;
+}
+
+/** Polls GET `url` until `check` accepts the body; returns that body, or rejects naming `what` after `ms`. */
+async function untilServed<T>(
+  url: string,
+  check: (body: T) => boolean,
+  ms: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const body = (await getJson(url)).body as T;
+    if (check(body)) return body;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 describe('failover between venues', () => {
@@ -155,5 +172,121 @@ describe('failover between venues', () => {
     await until(() => system.monitor.activeSource('BTC/USDT') === 'binance', 30_000, 'the switch back');
     assert.ok(alerts.some((a) => a.kind === 'source_recovered' && a.venue === 'binance'));
     assert.ok(!alerts.some((a) => a.kind === 'failover_failed'));
+  });
+
+  it('switches away from a primary whose link is slow once the latency is seen, and back when it is fast again', async (t) => {
+    // Well above the loopback lag (a few ms) even on a loaded machine, so only the fault can cross it.
+    const maxSourceLatencyMs = 1000;
+    const latencyMs = 2500;
+    // A minute ends about 20 s after the start (start-up with 8 days of history takes 10-15 s here), usually while
+    // the feed is on the backup venue; the test waits for the next one if not.
+    const now = clockNearBoundary(20_000);
+    const { sim, system } = await startSimulatedSystem(t, {
+      venues: ['binance', 'okx'],
+      seed: 6,
+      now,
+      failover: { maxSourceLatencyMs, holdDownMs: 1000 },
+      gateway: { throttleMs: 200 },
+    });
+    const api = `http://127.0.0.1:${system.gateway.port}/api/websocket`;
+    await until(
+      () => system.monitor.view().instruments[0]?.sources.every((s) => s.healthy) === true,
+      15_000,
+      'healthy',
+    );
+
+    const ws = new WebSocket(system.gateway.url);
+    const alerts: AlertMessage[] = [];
+    const messages: Message[] = [];
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as AlertMessage & Message;
+      if (m.type === 'alert') alerts.push(m);
+      else messages.push(m);
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+    t.after(() => ws.close());
+    ws.send(JSON.stringify({ type: 'subscribe', channel: 'alerts' }));
+    ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 30 }));
+    await until(() => messages.some((m) => m.type === 'initial'), 10_000, 'the candle history');
+
+    const slowedAt = Date.now();
+    sim.faults.latency('binance', latencyMs);
+    await until(() => system.monitor.activeSource('BTC/USDT') === 'okx', latencyMs + 5000, 'a switch to okx');
+    // Observable once the first frame sent after the fault arrives, latencyMs later; the switch follows within
+    // one evaluation period.
+    const switchedAfterMs = Date.now() - slowedAt;
+    assert.ok(switchedAfterMs < latencyMs + 2000, `switch took ${switchedAfterMs} ms after the fault`);
+    await until(() => alerts.some((a) => a.kind === 'failover'), 2000, 'a failover alert');
+    const failover = alerts.find((a) => a.kind === 'failover');
+    assert.equal(failover?.details?.['from'], 'binance');
+    assert.equal(failover?.details?.['to'], 'okx');
+    assert.match(String(failover?.details?.['reason']), /latency/);
+    // The monitor's own measure: from the first sample over the limit to the switch.
+    const detectMs = failover?.details?.['detectMs'];
+    assert.ok(
+      typeof detectMs === 'number' && detectMs < 2000,
+      `detected and switched in ${String(detectMs)} ms`,
+    );
+    await until(
+      () => alerts.some((a) => a.kind === 'source_slow' && a.venue === 'binance'),
+      2000,
+      'a slow-source alert',
+    );
+    const slowAlert = alerts.find((a) => a.kind === 'source_slow' && a.venue === 'binance');
+    assert.equal(slowAlert?.details?.['maxSourceLatency'], maxSourceLatencyMs, 'the limit it passed');
+    assert.ok(Number(slowAlert?.details?.['latency']) > maxSourceLatencyMs, 'the latency it measured');
+    const rows = await untilServed<Record<string, unknown>[]>(
+      `${api}/sources`,
+      (body) =>
+        body.some(
+          (s) => s['exchange'] === 'binance' && Number(s['latency']) >= latencyMs && s['healthy'] === false,
+        ),
+      5000,
+      'the latency of binance in /sources',
+    );
+    const slow = rows.find((s) => s['exchange'] === 'binance');
+    assert.equal(slow?.['reason'], 'high-latency');
+    assert.equal(slow?.['connected'], true);
+    assert.equal(rows.find((s) => s['exchange'] === 'okx')?.['active'], true);
+
+    // Stay on the backup across a minute's end, so the chart holds a bar the backup closed.
+    const boundary = Math.ceil(now() / MINUTE) * MINUTE;
+    await until(
+      () =>
+        messages.some(
+          (m) =>
+            m.bar?.closed === true &&
+            Date.parse(m.bar.time) === boundary - MINUTE &&
+            m.bar.sources.includes('okx'),
+        ),
+      boundary - now() + 10_000,
+      'the bar closed while on the backup',
+    );
+    sim.faults.latency('binance', 0);
+    await until(() => system.monitor.activeSource('BTC/USDT') === 'binance', 20_000, 'the switch back');
+    assert.ok(alerts.some((a) => a.kind === 'source_recovered' && a.venue === 'binance'));
+    assert.ok(!alerts.some((a) => a.kind === 'failover_failed'));
+    await untilServed<Record<string, unknown>[]>(
+      `${api}/sources`,
+      (body) => body.some((s) => s['exchange'] === 'binance' && s['active'] === true),
+      2000,
+      'binance active again in /sources',
+    );
+
+    // One continuous chart through both switches: each minute once, none missing, and the bars the primary built
+    // equal to its own klines.
+    await new Promise((r) => setTimeout(r, 1000));
+    const bars = chart(messages);
+    const times = bars.map((b) => Date.parse(b.time));
+    assert.equal(new Set(times).size, times.length, 'no bar twice');
+    for (let i = 1; i < times.length; i++) {
+      assert.equal(times[i], (times[i - 1] as number) + MINUTE, 'no bar missing');
+    }
+    assert.ok(times.includes(boundary - MINUTE), 'the chart holds the minute closed on the backup');
+    const klines = await venueKlines(sim.urls.binance.restUrl, 60);
+    assertEachAsVenue(
+      bars.filter((b) => b.closed && b.sources.length === 1 && b.sources[0] === 'binance'),
+      klines,
+    );
   });
 });

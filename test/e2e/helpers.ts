@@ -3,6 +3,9 @@
  * builds from them, the venue's own klines to compare against, and polling with a deadline.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startAll, type RunningSystem } from '../../src/apps/run-all.ts';
 import { configSchema, DEFAULT_CONFIG, type Config } from '../../src/config/config.ts';
@@ -25,6 +28,8 @@ export interface WireBar {
   closed: boolean;
   /** The venues that built the bar. */
   sources: string[];
+  /** Whether the bar holds data fetched over REST (history, a backfill). */
+  backfilled: boolean;
 }
 
 export interface Message {
@@ -162,8 +167,13 @@ export async function startSimulatedSystem(
     candles: { ...DEFAULT_CONFIG.candles, ...o.candles },
     gateway: { ...DEFAULT_CONFIG.gateway, ...o.gateway },
     failover: { ...DEFAULT_CONFIG.failover, ...o.failover },
+    // Each system keeps its embedded history in a directory of its own.
+    storage: { ...DEFAULT_CONFIG.storage, dataDir: mkdtempSync(join(tmpdir(), 'tickwire-e2e-')) },
   });
   const system = await startAll(config, o.logger ?? silentLogger(), o.now ? { now: o.now } : {});
-  t.after(() => system.close());
+  t.after(async () => {
+    await system.close();
+    rmSync(config.storage.dataDir, { recursive: true, force: true });
+  });
   return { sim, system };
 }

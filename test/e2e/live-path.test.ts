@@ -50,7 +50,7 @@ async function startSystem(t: TestContext, msBeforeBoundary: number) {
 
 describe('live path: simulator → adapter → candles → gateway → client', () => {
   it('serves history on subscribe and closes the live bar exactly as the venue does', async (t) => {
-    const { sim, system, now } = await startSystem(t, 6000);
+    const { sim, system, now } = await startSystem(t, 12_000);
     const c = await Client.open(system.gateway.url);
     c.ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 100 }));
     c.ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1W', initialBars: 10 }));
@@ -62,6 +62,10 @@ describe('live path: simulator → adapter → candles → gateway → client', 
       assert.equal(times[i], (times[i - 1] as number) + MINUTE, 'contiguous');
     const liveMinute = Math.floor(now() / MINUTE) * MINUTE;
     assert.equal(times.at(-1), liveMinute, 'the last bar is the minute in progress');
+    assert.ok(
+      initial.bars.every((b) => b.backfilled && b.sources.join() === 'binance'),
+      'history came over REST from binance, and the bar in progress holds trades fetched at start',
+    );
     const weekly = c.messages.find((m) => m.type === 'initial' && m.interval === '1W');
     assert.ok((weekly?.bars?.length ?? 0) >= 2, 'weekly history is there a minute after start');
 
@@ -77,11 +81,15 @@ describe('live path: simulator → adapter → candles → gateway → client', 
     assert.ok(closed.length >= 100);
     assertEachAsVenue(closed, klines);
     assert.ok(closed.some((b) => b.time === closedIso));
+    // The next minute is built from the live stream alone.
+    const nextIso = new Date(liveMinute + MINUTE).toISOString();
+    await until(() => c.chart().some((b) => b.time === nextIso), 5000, 'the next minute');
+    assert.equal(c.chart().find((b) => b.time === nextIso)?.backfilled, false);
     c.ws.close();
   });
 
   it('after an outage that spans a minute boundary, backfills the gap: no minute missing or double-counted', async (t) => {
-    const { sim, system, now } = await startSystem(t, 5000);
+    const { sim, system, now } = await startSystem(t, 12_000);
     const c = await Client.open(system.gateway.url);
     c.ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 30 }));
     await until(() => c.messages.some((m) => m.type === 'initial'), 5000, 'initial');
@@ -91,7 +99,7 @@ describe('live path: simulator → adapter → candles → gateway → client', 
     // Silence the stream past the minute's end (trades go on at the venue), then cut the socket: the adapter
     // reconnects and the ingest fetches what it missed over REST.
     sim.faults.pauseStream('binance');
-    await until(() => now() > outageMinute + MINUTE + 1000, 10_000, 'the boundary to pass');
+    await until(() => now() > outageMinute + MINUTE + 1000, 20_000, 'the boundary to pass');
     sim.faults.dropConnections('binance');
     sim.faults.resumeStream('binance');
     await until(() => ingest.stats().backfills > 0, 20_000, 'a backfill');
@@ -111,6 +119,7 @@ describe('live path: simulator → adapter → candles → gateway → client', 
       5000,
       'the revision of the outage minute',
     );
+    assert.equal(c.chart().find((b) => b.time === outageIso)?.backfilled, true, 'the outage minute says so');
     const closed = c.chart().filter((b) => b.closed);
     assertContinuousAsVenue(closed, klines);
     assert.deepEqual(ingest.stats().instruments['BTC/USDT']?.openGaps, []);

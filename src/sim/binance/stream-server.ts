@@ -118,7 +118,7 @@ export class BinanceStreamServer implements MarketListener {
     private readonly settings: BinanceStreamSettings,
     private readonly logger: Logger,
   ) {
-    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes });
+    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes, faults });
     for (const instrument of instruments.all()) this.hub.onClose(instrument.market.subscribe(this));
     this.hub.every(settings.pingIntervalMs, () => this.heartbeat());
     this.hub.every(settings.klinePushMs, () => this.pushOpenKlines());
@@ -151,7 +151,7 @@ export class BinanceStreamServer implements MarketListener {
       rejectUpgrade(socket, 400, 'Bad Request');
       return;
     }
-    this.hub.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, combined, names));
+    this.hub.handleUpgrade(req, socket, head, (ws) => this.accept(ws, combined, names));
   }
 
   /** Terminates every connection; returns how many there were. */

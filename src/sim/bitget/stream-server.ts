@@ -117,7 +117,7 @@ export class BitgetStreamServer implements MarketListener {
     private readonly settings: BitgetStreamSettings,
     private readonly logger: Logger,
   ) {
-    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes });
+    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes, faults });
     for (const instrument of instruments.all()) this.hub.onClose(instrument.market.subscribe(this));
     this.hub.every(Math.max(10, Math.min(5_000, settings.pingTimeoutMs / 4)), () => this.sweepIdle());
     this.hub.every(settings.tickerPushMs, () => this.pushTickers());
@@ -132,7 +132,7 @@ export class BitgetStreamServer implements MarketListener {
       rejectUpgrade(socket, 404, 'Not Found');
       return;
     }
-    this.hub.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    this.hub.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
   /** The book of an instrument, created on first use so REST and the socket share one sequence. */

@@ -121,7 +121,7 @@ export class DydxStreamServer implements MarketListener {
     private readonly logger: Logger,
     seed: number,
   ) {
-    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes, autoPong: false });
+    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes, faults, autoPong: false });
     for (const instrument of instruments.all()) {
       const book = new SimBook(seed ^ instrument.params.clobPairId, settings.bookDepth);
       book.rebuild(instrument.market.lastTicks);
@@ -140,7 +140,7 @@ export class DydxStreamServer implements MarketListener {
       rejectUpgrade(socket, 404, 'Not Found');
       return;
     }
-    this.hub.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    this.hub.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
   /** Terminates every connection; returns how many there were. */

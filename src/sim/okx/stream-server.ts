@@ -95,7 +95,7 @@ export class OkxStreamServer implements MarketListener {
     private readonly settings: OkxStreamSettings,
     private readonly logger: Logger,
   ) {
-    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes });
+    this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes, faults });
     for (const i of instruments.all()) this.hub.onClose(i.market.subscribe(this));
     this.hub.onClose(faults.onAction((action) => this.onFault(action)));
     this.hub.every(Math.min(1000, settings.idleTimeoutMs / 2), () => this.checkIdle());
@@ -121,7 +121,7 @@ export class OkxStreamServer implements MarketListener {
       return;
     }
     this.recentConnects.push(t);
-    this.hub.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, endpoint));
+    this.hub.handleUpgrade(req, socket, head, (ws) => this.accept(ws, endpoint));
   }
 
   dropConnections(): number {
