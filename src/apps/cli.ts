@@ -6,11 +6,15 @@ import { startSimulator, simulatorBanner } from '../sim/simulator.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { runAggregate } from './aggregate-command.ts';
 import { startAll } from './run-all.ts';
+import { startGatewayProcess } from './run-gateway.ts';
+import { startIngestProcess } from './run-ingest.ts';
 
 const USAGE = `Usage: tickwire [role] [options]
 
 Roles:
-  all         (default) venues → candles → WebSocket API, in one process
+  all         (default) venues → candles → storage → WebSocket API, in one process
+  ingest      venues → candles → database + Redis; one active process, standbys wait on a Redis lock
+  gateway     Redis + database → WebSocket API; run as many as needed (docs/OPERATIONS.md)
   demo        the simulator and \`all\` wired to it: the whole system offline
   sim         the exchange simulator alone (prints the URLs to point Tickwire at)
   aggregate   build candles from a trades file: tickwire aggregate --help
@@ -23,7 +27,7 @@ Options:
 
 Configuration: docs/CONFIGURATION.md. Protocol: docs/PROTOCOL.md.`;
 
-const ROLES = ['all', 'demo', 'sim', 'aggregate'] as const;
+const ROLES = ['all', 'ingest', 'gateway', 'demo', 'sim', 'aggregate'] as const;
 type Role = (typeof ROLES)[number];
 
 /** Runs the CLI; resolves with the process exit code once the role has stopped. */
@@ -74,6 +78,24 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (role === 'demo') return await runDemo(config, logger, seed);
+    if (role === 'ingest') {
+      const ingest = await startIngestProcess(config, logger);
+      process.stdout.write(
+        `Tickwire ingest is running (waits for the lock when another is active); health http://${config.host}:${ingest.port}/health\n`,
+      );
+      await untilSignal(logger);
+      await ingest.close();
+      return 0;
+    }
+    if (role === 'gateway') {
+      const gw = await startGatewayProcess(config, logger);
+      process.stdout.write(
+        `Tickwire gateway is running: WebSocket API ${gw.gateway.url}, health ${httpUrl(gw.gateway.url)}/health\n`,
+      );
+      await untilSignal(logger);
+      await gw.close();
+      return 0;
+    }
     const system = await startAll(config, logger);
     process.stdout.write(
       `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health\n`,
@@ -84,7 +106,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     logger.fatal({ err }, 'tickwire stopped on an error');
     console.error(`tickwire: ${(err as Error).message}`);
-    return 1;
+    return err instanceof TickwireError && err.code === 'CONFIG_INVALID' ? 2 : 1;
   }
 }
 

@@ -51,6 +51,8 @@ export interface IngestOptions {
   readonly observer?: IngestObserver;
   /** Raises an operator alert (book resyncs, backfills). */
   readonly alert?: (input: AlertInput) => void;
+  /** Given every batch of new trades, deduplicated, in order (trade storage when STORE_TRADES is on). */
+  readonly tradeSink?: (trades: readonly Trade[]) => void;
 }
 
 /** Per-instrument state of the ingest. */
@@ -163,7 +165,8 @@ export class VenueIngest {
           this.onTrade(t);
         },
         candle: (c) => {
-          this.options.observer?.data(c.symbol, c.receivedAt, c.receivedAt);
+          // A kline carries no event time: it shows the source is fresh but says nothing of its lag.
+          this.options.observer?.data(c.symbol, c.receivedAt, undefined);
           this.onVenueCandle(c);
         },
         ticker: (t) => {
@@ -264,7 +267,7 @@ export class VenueIngest {
     engine.resume(liveMinute);
     const first = recent[0];
     if (first?.seq !== undefined) inst.dedupe.resumeAfter(first.seq - 1);
-    for (const t of recent) this.apply(inst, t);
+    for (const t of recent) this.apply(inst, t, undefined, true);
     const held = inst.held ?? [];
     inst.held = null;
     for (const t of held) this.apply(inst, t);
@@ -288,10 +291,13 @@ export class VenueIngest {
     else this.apply(inst, trade, (gap) => this.onGap(inst, gap));
   }
 
-  /** Applies a new trade (live or backfilled) to the candles and queues it for the trades channel. */
-  private apply(inst: Instrument, trade: Trade, onGap?: (gap: SeqGap) => void): boolean {
+  /**
+   * Applies a new trade to the candles and queues it for the trades channel. `backfilled`: it came over REST
+   * (history, a backfill), and the bars it lands in say so.
+   */
+  private apply(inst: Instrument, trade: Trade, onGap?: (gap: SeqGap) => void, backfilled = false): boolean {
     if (!inst.dedupe.accept(trade, onGap)) return false;
-    inst.engine?.addTrade(trade);
+    inst.engine?.addTrade(trade, { backfilled });
     if (inst.lastTradeTime === null || trade.time > inst.lastTradeTime) inst.lastTradeTime = trade.time;
     inst.tradeBatch.push(trade);
     return true;
@@ -408,7 +414,7 @@ export class VenueIngest {
             ? await adapter.rest.fetchTrades(inst.symbol, { startTime: gap.since, endTime: this.now() })
             : await this.fetchRange(inst.symbol, gap);
         let applied = 0;
-        for (const t of trades) if (this.apply(inst, t)) applied++;
+        for (const t of trades) if (this.apply(inst, t, undefined, true)) applied++;
         this.backfills++;
         this.backfilledTrades += applied;
         logger.info({ venue: adapter.venue, symbol: inst.symbol, gap, applied }, 'backfill done');
@@ -478,6 +484,7 @@ export class VenueIngest {
         TRADES_CHANNEL,
         encodeTrades(this.options.adapter.venue, inst.symbol, inst.tradeBatch),
       );
+      this.options.tradeSink?.(inst.tradeBatch);
       inst.tradeBatch = [];
     }
     this.flushing = this.flushing.then(async () => {
@@ -555,7 +562,9 @@ function pushClosed(
   bars: readonly Candle[],
   venue: CandleUpdate['sources'][number],
 ): void {
-  for (const bar of bars) out.push({ symbol, interval, state: 'closed', bar, sources: [venue] });
+  for (const bar of bars) {
+    out.push({ symbol, interval, state: 'closed', bar, sources: [venue], backfilled: true });
+  }
 }
 
 function sameBar(a: Candle, b: Candle): boolean {

@@ -129,3 +129,29 @@ test('failover: clear errors for bad values and a primary that is not a configur
       ),
   );
 });
+
+test('storage and scale-out: DATABASE_URL, DATA_DIR, STORE_TRADES, REDIS_URL, REDIS_PREFIX', () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.storage.databaseUrl, undefined, 'embedded storage by default');
+  assert.equal(defaults.storage.dataDir, './data');
+  assert.equal(defaults.storage.storeTrades, false);
+  assert.equal(defaults.redis.url, undefined, 'in-process bus by default');
+  const c = loadConfig({
+    DATABASE_URL: 'postgres://tickwire@db:5432/tickwire',
+    DATA_DIR: '/var/lib/tickwire',
+    STORE_TRADES: 'yes',
+    REDIS_URL: 'redis://cache:6379/0',
+    REDIS_PREFIX: 'prod:',
+  });
+  assert.equal(c.storage.databaseUrl, 'postgres://tickwire@db:5432/tickwire');
+  assert.equal(c.storage.dataDir, '/var/lib/tickwire');
+  assert.equal(c.storage.storeTrades, true);
+  assert.equal(c.redis.url, 'redis://cache:6379/0');
+  assert.equal(c.redis.prefix, 'prod:');
+  assert.throws(
+    () => loadConfig({ DATABASE_URL: 'mysql://db/x' }),
+    /storage\.databaseUrl: must be a postgres/,
+  );
+  assert.throws(() => loadConfig({ REDIS_URL: 'cache:6379' }), /redis\.url: must be a redis/);
+  assert.throws(() => loadConfig({ STORE_TRADES: 'maybe' }), /STORE_TRADES must be true or false/);
+});

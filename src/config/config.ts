@@ -90,6 +90,48 @@ export const configSchema = z
         outlierBandBps: z.number().int().min(0).max(10_000),
       })
       .strict(),
+    /** Where history is kept (src/store/): PostgreSQL when `databaseUrl` is set, else embedded PGlite. */
+    storage: z
+      .object({
+        /** postgres://… (DATABASE_URL). Required by the `ingest` and `gateway` roles, which share it. */
+        databaseUrl: z
+          .string()
+          .refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), {
+            message: 'must be a postgres:// or postgresql:// URL',
+          })
+          .optional(),
+        /** Folder of the embedded database (DATA_DIR); used when no databaseUrl is set. */
+        dataDir: z.string().min(1),
+        /** Also keep every trade (STORE_TRADES); candles are always kept. */
+        storeTrades: z.boolean(),
+        /** Bars are written in batches at most this often. */
+        flushMs: z.number().int().min(10).max(60_000),
+        /** Bars waiting for the database (an outage) beyond which the oldest are dropped. */
+        maxPendingBars: z.number().int().min(1000).max(10_000_000),
+      })
+      .strict(),
+    /** Redis (REDIS_URL): the bus between processes and the ingest lock. Unset: one process, in-memory bus. */
+    redis: z
+      .object({
+        url: z
+          .string()
+          .refine((s) => /^rediss?:\/\//.test(s) && URL.canParse(s), {
+            message: 'must be a redis:// or rediss:// URL',
+          })
+          .optional(),
+        /** Prepended to every channel and key, so that several deployments can share one Redis. */
+        prefix: z.string(),
+      })
+      .strict(),
+    /** The `ingest` role's high availability (one active process, standbys wait on a Redis lock). */
+    ingest: z
+      .object({
+        /** The lock expires this long after its holder stopped renewing it (killed); a standby then takes over. */
+        lockTtlMs: z.number().int().min(1000).max(60_000),
+        /** How often a standby tries to take the lock. */
+        lockRetryMs: z.number().int().min(100).max(10_000),
+      })
+      .strict(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -139,6 +181,9 @@ export const DEFAULT_CONFIG: ConfigInput = {
     conflictResolution: 'primary',
     outlierBandBps: 100,
   },
+  storage: { dataDir: './data', storeTrades: false, flushMs: 500, maxPendingBars: 200_000 },
+  redis: { prefix: '' },
+  ingest: { lockTtlMs: 5000, lockRetryMs: 1000 },
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -234,6 +279,16 @@ function fromEnv(env: Env): Record<string, unknown> {
   if (env['CONFLICT_RESOLUTION'])
     failover['conflictResolution'] = env['CONFLICT_RESOLUTION'].trim().toLowerCase();
   if (Object.keys(failover).length > 0) out['failover'] = failover;
+  const storage: Record<string, unknown> = {};
+  if (env['DATABASE_URL']) storage['databaseUrl'] = env['DATABASE_URL'].trim();
+  if (env['DATA_DIR']) storage['dataDir'] = env['DATA_DIR'];
+  const storeTrades = boolFromEnv(env, 'STORE_TRADES');
+  if (storeTrades !== undefined) storage['storeTrades'] = storeTrades;
+  if (Object.keys(storage).length > 0) out['storage'] = storage;
+  const redis: Record<string, unknown> = {};
+  if (env['REDIS_URL']) redis['url'] = env['REDIS_URL'].trim();
+  if (env['REDIS_PREFIX'] !== undefined) redis['prefix'] = env['REDIS_PREFIX'];
+  if (Object.keys(redis).length > 0) out['redis'] = redis;
   return out;
 }
 

@@ -26,6 +26,11 @@ export const ERROR_CODES = {
     summary: 'the connection holds the maximum number of subscriptions',
   },
   RATE_LIMITED: { retryable: true, summary: 'too many messages from this connection; slow down' },
+  INVALID_LIMIT: { retryable: false, summary: 'history limit is not an integer within the documented range' },
+  INVALID_END: {
+    retryable: false,
+    summary: 'history end is neither milliseconds since the epoch nor ISO 8601',
+  },
   HISTORY_UNAVAILABLE: { retryable: true, summary: 'history could not be read; the live stream continues' },
   CONFIG_INVALID: { retryable: false, summary: 'configuration file or environment variable is invalid' },
   INPUT_INVALID: { retryable: false, summary: 'a trades input row could not be parsed' },
@@ -36,6 +41,10 @@ export const ERROR_CODES = {
     summary: 'an order book failed its sequence or checksum rule and is being rebuilt from a fresh snapshot',
   },
   VENUE_REJECTED: { retryable: false, summary: 'the venue rejected a request (bad symbol, bad parameter)' },
+  STORE_UNAVAILABLE: {
+    retryable: true,
+    summary: 'the candle store could not be opened (database unreachable, data directory locked or unusable)',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CANDLE_CHANNEL, type Bus } from '../bus/bus.ts';
 import { ALERT_CHANNEL, decodeAlert } from '../bus/alert-message.ts';
+import { ALERT_LOG_LEVEL, newAlert, type AlertInput } from '../domain/alert.ts';
 import { decodeCandleUpdate } from '../bus/candle-message.ts';
 import {
   BOOK_CHANNEL,
@@ -14,6 +15,7 @@ import {
   TRADES_CHANNEL,
 } from '../bus/market-message.ts';
 import type { Config } from '../config/config.ts';
+import type { VenueId } from '../domain/instrument.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import { bucketEnd, type Interval } from '../domain/interval.ts';
 import {
@@ -43,7 +45,15 @@ import type { CandleStore, StoredCandle } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { AlertFeed, type AlertChannelOptions } from './alert-feed.ts';
 import { ClientConnection } from './client-connection.ts';
-import { MarketRooms, marketSubscriptionKey, type MarketRoomOptions } from './market-rooms.ts';
+import { answerHistoryRequest, HISTORY_PATH } from './history-endpoint.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import {
+  MarketRooms,
+  marketSubscriptionKey,
+  type CompositeTickerResolver,
+  type MarketRoomOptions,
+} from './market-rooms.ts';
+import { resolveTicker } from '../feed/conflict-resolution.ts';
 import { Room } from './room.ts';
 import { answerSourceRequest, SOURCE_PATHS } from './source-endpoints.ts';
 import { newCounters, type RoomStats, type WsStats } from './stats.ts';
@@ -71,6 +81,8 @@ export interface GatewayOptions {
    * Given where the feed runs in this process; without it those endpoints answer 503.
    */
   readonly sources?: () => SourcesView;
+  /** Served at GET /metrics; the gateway registers its own metrics in it. */
+  readonly metrics?: Metrics;
 }
 
 /** Limits of the market channels (docs/PROTOCOL.md, "Market channels"). */
@@ -86,16 +98,54 @@ export interface Gateway {
   /** ws://host:port (a wildcard listen host is given as the loopback address). */
   readonly url: string;
   stats(): WsStats;
+  /**
+   * Re-sends every open candle room's newest bars from the store (after the bus lost messages): the bar in
+   * progress as an update, the one before it as its final state. Rooms drop what their clients already have.
+   */
+  resync(): Promise<void>;
   /** Closes every client with 1001, stops timers and the bus subscription, and stops listening. */
   close(): Promise<void>;
 }
 
 /** Phases per throttle period: rooms created one after another tick 1/20 of a period apart. */
 const ROOM_PHASES = 20;
+/** After the bus is back, wait for the store's next flush plus this before re-reading bars. */
+const RESYNC_SETTLE_MS = 250;
 /** How long close() waits for clients to answer the 1001 close before cutting them off. */
 const CLOSE_WAIT_MS = 1000;
 const PONG = Buffer.from(PONG_TEXT);
 const WS_PATHS = new Set(['/', '/ws']);
+
+/**
+ * The composite ticker: CONFLICT_RESOLUTION applied to every venue's latest ticker of the instrument, with the
+ * failover's active source (from the source status; the configured primary when unknown) as the tie-breaker.
+ */
+function compositeTickerResolver(
+  config: Config,
+  sources: (() => SourcesView) | undefined,
+): CompositeTickerResolver {
+  const { conflictResolution, staleAfterMs, outlierBandBps, primary } = config.failover;
+  return (tickers, at) => {
+    const symbol = tickers[0]?.symbol;
+    let active: VenueId = primary;
+    try {
+      active = sources?.().instruments.find((i) => i.symbol === symbol)?.activeSource ?? primary;
+    } catch {
+      // The status provider failing must not stop prices; the primary is the tie-breaker then.
+    }
+    const resolved = resolveTicker(conflictResolution, tickers, at, { active, staleAfterMs, outlierBandBps });
+    if (resolved === undefined) return undefined;
+    return {
+      ticker: resolved.ticker,
+      info: {
+        resolution: conflictResolution,
+        sources: resolved.sources,
+        baseVenue: resolved.ticker.venue,
+        fallback: resolved.fallback,
+      },
+    };
+  };
+}
 
 /**
  * Starts the HTTP + WebSocket gateway: candle rooms fed by the bus, `initial` history from the store, the market
@@ -164,7 +214,73 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   });
 
-  const market = new MarketRooms(marketOptions);
+  /**
+   * The bus between processes (Redis) can drop: clients stay connected, are told on the alerts channel, and get
+   * the current bars again once it is back. The wait lets the ingest's buffered writes of the outage land first.
+   */
+  let busDownAt: number | null = null;
+  let resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  const stopBusStatus = bus.onStatus((status) => {
+    if (status.state === 'down' && busDownAt === null) {
+      busDownAt = now();
+      localAlert({
+        severity: 'critical',
+        kind: 'redis_down',
+        message: 'the gateway lost the bus; clients stay connected while it reconnects',
+        details: { error: status.error ?? null, process: 'gateway' },
+      });
+    } else if (status.state === 'up' && busDownAt !== null) {
+      const downMs = now() - busDownAt;
+      busDownAt = null;
+      localAlert({
+        severity: 'info',
+        kind: 'redis_recovered',
+        message: `the gateway is back on the bus after ${downMs} ms; current bars are re-sent`,
+        details: { downMs, process: 'gateway' },
+      });
+      clearTimeout(resyncTimer);
+      resyncTimer = setTimeout(() => void resync(), config.storage.flushMs + RESYNC_SETTLE_MS);
+    }
+  });
+
+  /** An alert about this gateway itself: logged and sent to its own alerts subscribers (not over the bus). */
+  function localAlert(input: AlertInput): void {
+    const alert = newAlert(input, now);
+    logger[ALERT_LOG_LEVEL[alert.severity]]({ alert }, alert.message);
+    alerts.onAlert(alert, now());
+  }
+
+  async function resync(): Promise<void> {
+    const open = [...rooms.values()].filter((room) => room.members.size > 0);
+    let bars = 0;
+    for (const room of open) {
+      let stored: StoredCandle[];
+      try {
+        stored = await store.recent(room.symbol, room.interval, 2);
+      } catch (err) {
+        logger.warn({ err, room: room.key }, 'gateway: resync could not read the store');
+        continue;
+      }
+      const at = now();
+      stored.forEach((s, i) => {
+        const newest = i === stored.length - 1;
+        const closed = !newest || at >= bucketEnd(room.interval, s.bar.time) + config.candles.closeGraceMs;
+        room.push({
+          symbol: room.symbol,
+          interval: room.interval,
+          state: closed ? 'closed' : 'live',
+          bar: s.bar,
+          sources: s.sources,
+          backfilled: s.backfilled === true,
+        });
+        bars++;
+      });
+      scheduler.schedule(room);
+    }
+    logger.info({ rooms: open.length, bars }, 'gateway: rooms resynced from the store');
+  }
+
+  const market = new MarketRooms(marketOptions, undefined, compositeTickerResolver(config, options.sources));
   function onMarketMessage(kind: string, message: string, take: (message: string) => void): void {
     try {
       take(message);
@@ -271,12 +387,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const grace = config.candles.closeGraceMs;
     const views: BarView[] = [];
     for (let i = 0; i < bars.length; i++) {
-      const { bar, sources } = bars[i] as StoredCandle;
+      const { bar, sources, backfilled } = bars[i] as StoredCandle;
       // History has no state: all but the newest bar are final; the newest is final once the stream said so or
       // its interval plus the close grace has passed.
       const closed =
         i < bars.length - 1 || room.isKnownClosed(bar.time) || at >= bucketEnd(interval, bar.time) + grace;
-      views.push({ bar, closed, sources });
+      views.push({ bar, closed, sources, backfilled: backfilled === true });
     }
     return views;
   }
@@ -530,9 +646,71 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sendJson(res, answer.status, answer.body);
       return;
     }
+    if (path === '/metrics' && options.metrics) {
+      const metrics = options.metrics;
+      void metrics.text().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          logger.warn({ err }, 'gateway: metrics failed');
+          sendJson(res, 500, { error: 'metrics unavailable' });
+        },
+      );
+      return;
+    }
+    if (path === HISTORY_PATH) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendJson(res, 405, { error: 'Method not allowed', allow: 'GET, HEAD' });
+        return;
+      }
+      void answerHistoryRequest(queryOf(req.url), store, historyRules, now()).then((answer) => {
+        if (answer.status >= 500) logger.warn({ url: req.url }, 'gateway: history request failed');
+        sendText(res, answer.status, answer.body);
+      });
+      return;
+    }
     sendJson(res, 404, { error: 'Not found' });
   }
 
+  if (options.metrics) registerGatewayMetrics(options.metrics);
+
+  function registerGatewayMetrics(metrics: Metrics): void {
+    metrics.gauge('tickwire_gateway_connections', 'Open client connections', () => clients.size);
+    metrics.gauge('tickwire_gateway_candle_rooms', 'Candle rooms with members', () => rooms.size);
+    metrics.gauge('tickwire_gateway_market_rooms', 'Market-channel rooms with members', () => market.size);
+    metrics.gauge(
+      'tickwire_gateway_connections_opened_total',
+      'Client connections opened since start',
+      () => counters.connectionsOpened,
+    );
+    metrics.gauge(
+      'tickwire_gateway_updates_broadcast_total',
+      'Candle room ticks that sent an update',
+      () => counters.updatesBroadcast,
+    );
+    metrics.gauge(
+      'tickwire_gateway_slow_clients_dropped_total',
+      'Clients closed with 4008 (too slow)',
+      () => counters.droppedSlowClients,
+    );
+    metrics.gauge(
+      'tickwire_gateway_bad_bus_messages_total',
+      'Bus messages that could not be decoded',
+      () => counters.badBusMessages,
+    );
+    metrics.gauge('tickwire_gateway_bus_up', '1 when the bus is connected', () =>
+      bus.status().state === 'up' ? 1 : 0,
+    );
+  }
+
+  const historyRules = {
+    symbols: config.symbols,
+    maxBars: limits.maxInitialBars,
+    defaultBars: Math.max(1, limits.defaultInitialBars),
+    closeGraceMs: config.candles.closeGraceMs,
+  };
   const server = createServer(onRequest);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => logger.debug({ err }, 'gateway: socket error during upgrade'));
@@ -571,6 +749,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     scheduler.stop();
     market.stop();
     stopBus();
+    stopBusStatus();
+    clearTimeout(resyncTimer);
     stopAlertBus();
     for (const stop of stopMarketBus) stop();
     const closed: Promise<void>[] = [];
@@ -596,7 +776,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   }
 
-  return { port, url, stats, close };
+  return { port, url, stats, resync, close };
 }
 
 function pathOf(url: string | undefined): string {
@@ -617,7 +797,11 @@ function urlHost(host: string): string {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendText(res, status, JSON.stringify(body));
+}
+
+/** Sends JSON text as it is. */
+function sendText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),

@@ -1,0 +1,45 @@
+import type { Bus } from '../bus/bus.ts';
+import { MemoryBus } from '../bus/memory-bus.ts';
+import { createRedisBus, RedisBus } from '../bus/redis-bus.ts';
+import type { Config } from '../config/config.ts';
+import { TickwireError } from '../domain/errors.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+
+/**
+ * The services a role of several processes cannot do without: the bus between them and a database they share.
+ * Throws CONFIG_INVALID naming what is missing.
+ */
+export function requireScaleOutServices(
+  config: Config,
+  role: 'ingest' | 'gateway',
+): { redisUrl: string; databaseUrl: string } {
+  const missing: string[] = [];
+  if (config.redis.url === undefined) missing.push('REDIS_URL (the bus between ingest and gateways)');
+  if (config.storage.databaseUrl === undefined)
+    missing.push('DATABASE_URL (the history they share; the embedded database belongs to one process)');
+  if (config.redis.url === undefined || config.storage.databaseUrl === undefined) {
+    throw new TickwireError(
+      'CONFIG_INVALID',
+      `tickwire ${role} needs ${missing.join(' and ')}; or run \`tickwire all\` for one process`,
+    );
+  }
+  return { redisUrl: config.redis.url, databaseUrl: config.storage.databaseUrl };
+}
+
+/** The bus of `tickwire all`: Redis when REDIS_URL is set (so that extra gateways can attach), else in-process. */
+export async function openBus(config: Config, logger: Logger): Promise<Bus> {
+  if (config.redis.url === undefined) return new MemoryBus({ logger });
+  return createRedisBus({ url: config.redis.url, prefix: config.redis.prefix, logger });
+}
+
+export function registerBusMetrics(metrics: Metrics, bus: Bus): void {
+  metrics.gauge('tickwire_bus_up', '1 when the bus delivers between processes', () =>
+    bus.status().state === 'up' ? 1 : 0,
+  );
+  if (!(bus instanceof RedisBus)) return;
+  metrics.gauge('tickwire_bus_published_total', 'Messages published to Redis', () => bus.stats().published);
+  metrics.gauge('tickwire_bus_received_total', 'Messages received from Redis', () => bus.stats().received);
+  metrics.gauge('tickwire_bus_queued', 'Messages waiting for Redis (an outage)', () => bus.stats().queued);
+  metrics.gauge('tickwire_bus_dropped_total', 'Messages dropped: queue full', () => bus.stats().dropped);
+}

@@ -1,0 +1,119 @@
+import type { Bus } from '../bus/bus.ts';
+import type { Config } from '../config/config.ts';
+import type { AlertInput } from '../domain/alert.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import type { Trade } from '../domain/trade.ts';
+import type { SourcesView } from '../protocol/source-status.ts';
+import type { CandleStore } from '../store/candle-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { createVenueAdapter } from '../venues/registry.ts';
+import { CompositeCandles } from './composite-candles.ts';
+import { VenueIngest, type IngestStats } from './ingest.ts';
+import { raiseAlert, SourceMonitor } from './source-monitor.ts';
+
+export interface PipelineOptions {
+  readonly config: Config;
+  /** Where candle updates, trades, tickers, books, alerts and the source status go. */
+  readonly bus: Bus;
+  /** Where the composite bars are written (start-up history included). */
+  readonly store: CandleStore;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** Given every new trade when trades are stored. */
+  readonly tradeSink?: (trades: readonly Trade[]) => void;
+}
+
+export interface Pipeline {
+  readonly ingests: readonly VenueIngest[];
+  readonly monitor: SourceMonitor;
+  /** Opens every venue, loads history (the gap since the last run included) and goes live. */
+  start(): Promise<void>;
+  /** The multi-source feed's status (the /api/websocket endpoints). */
+  sources(): SourcesView;
+  /** The ingest side of /health. */
+  aggregatorStats(): { oneMinuteCandlesCount: number; venues: IngestStats[] };
+  /** Raises an alert: logged, and published for the gateways' alerts channel. */
+  alert(input: AlertInput): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The ingest side of Tickwire: venues → feed → candles → store + bus. Every venue builds the bars of the symbols
+ * it lists; the composite stores and publishes the active source's (failover by the source monitor). Used by
+ * `tickwire all` (with the gateway in the same process) and `tickwire ingest` (gateways elsewhere, over Redis).
+ */
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const { config, bus, store, logger, now } = options;
+  const adapters = config.venues.map((venue) => createVenueAdapter(venue, config.urls[venue], logger, now));
+  const venuesBySymbol = new Map(
+    config.symbols.map((symbol) => [
+      symbol,
+      adapters.filter((a) => a.supportsSymbol?.(symbol) ?? true).map((a) => a.venue),
+    ]),
+  );
+  for (const [symbol, venues] of venuesBySymbol) {
+    if (venues.length === 0)
+      logger.warn({ symbol, venues: config.venues }, 'no configured venue lists this symbol');
+  }
+  const ingestOf = new Map<VenueId, VenueIngest>();
+  const monitor = new SourceMonitor({
+    config,
+    bus,
+    logger,
+    venuesBySymbol,
+    connectionOf: (venue) => ingestOf.get(venue)?.connectionStatus() ?? null,
+    ...(now ? { now } : {}),
+  });
+  const alert = (input: AlertInput): void => raiseAlert(bus, logger, input, now);
+  const candles = new CompositeCandles({
+    store,
+    bus,
+    logger,
+    activeOf: (symbol) => monitor.activeSource(symbol),
+  });
+  monitor.onSwitch((change) => {
+    const to = ingestOf.get(change.to);
+    if (to) void candles.takeOver(change.symbol, change.to, to, change.fromLastAlive);
+  });
+  const ingests = adapters.flatMap((adapter) => {
+    const symbols = config.symbols.filter((s) => adapter.supportsSymbol?.(s) ?? true);
+    if (symbols.length === 0) return [];
+    return [
+      new VenueIngest({
+        adapter,
+        symbols,
+        candles,
+        bus,
+        logger,
+        closeGraceMs: config.candles.closeGraceMs,
+        historyBars: config.candles.historyBars,
+        ...(now ? { now } : {}),
+        observer: monitor.observer(adapter.venue),
+        alert,
+        ...(options.tradeSink ? { tradeSink: options.tradeSink } : {}),
+      }),
+    ];
+  });
+  for (const ingest of ingests) ingestOf.set(ingest.venue, ingest);
+
+  let closing: Promise<void> | null = null;
+  return {
+    ingests,
+    monitor,
+    async start() {
+      monitor.start();
+      await Promise.all(ingests.map((i) => i.start()));
+    },
+    sources: () => monitor.view(),
+    aggregatorStats() {
+      const venues = ingests.map((i) => i.stats());
+      return { oneMinuteCandlesCount: venues.reduce((n, v) => n + v.oneMinuteCandlesCount, 0), venues };
+    },
+    alert,
+    close: () =>
+      (closing ??= (async () => {
+        monitor.close();
+        await Promise.all(ingests.map((i) => i.close()));
+      })()),
+  };
+}

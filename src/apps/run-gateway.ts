@@ -1,0 +1,121 @@
+import { CANDLE_CHANNEL } from '../bus/bus.ts';
+import { decodeCandleUpdate } from '../bus/candle-message.ts';
+import { createRedisBus } from '../bus/redis-bus.ts';
+import { decodeSourcesView, SOURCES_CHANNEL, type SourcesSnapshot } from '../bus/sources-message.ts';
+import type { Config } from '../config/config.ts';
+import { startGateway, type Gateway } from '../gateway/gateway.ts';
+import type { SourcesView } from '../protocol/source-status.ts';
+import type { MemoryCandleStore } from '../store/memory-candle-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { Metrics } from '../telemetry/metrics.ts';
+import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
+import { openStorage } from './storage.ts';
+
+/** The source status counts as gone when the ingest has not published it for this long. */
+const SOURCES_SILENT_AFTER_MS = 5000;
+
+export interface GatewayProcess {
+  readonly gateway: Gateway;
+  close(): Promise<void>;
+}
+
+/**
+ * `tickwire gateway`: Redis bus + database → clients. Holds no state that matters: the recent window of every
+ * series is mirrored from the bus into memory (older bars come from the database), and the source status from
+ * the active ingest's snapshots. Run as many as needed behind a load balancer.
+ */
+export async function startGatewayProcess(
+  config: Config,
+  logger: Logger,
+  deps: { readonly now?: () => number } = {},
+): Promise<GatewayProcess> {
+  const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'gateway');
+  const bus = await createRedisBus({ url: redisUrl, prefix: config.redis.prefix, logger });
+  let storage;
+  try {
+    storage = await openStorage(config, logger, { databaseUrl, writes: false });
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
+  // The mirror subscribes before the gateway, so a bar is in memory before any room sends it.
+  const stopMirror = mirrorCandles(bus.subscribe.bind(bus), storage.memory, logger);
+  let latest: SourcesSnapshot | null = null;
+  const stopSources = bus.subscribe(SOURCES_CHANNEL, (message) => {
+    try {
+      latest = decodeSourcesView(message);
+    } catch (err) {
+      logger.warn({ err }, 'gateway: undecodable source status skipped');
+    }
+  });
+  const metrics = new Metrics({ role: 'gateway' });
+  registerBusMetrics(metrics, bus);
+  storage.registerMetrics(metrics);
+  const now = deps.now ?? Date.now;
+  const noSources: SourcesView = { instruments: [] };
+  // An ingest publishes its status every second; a silent one (killed, a takeover under way) feeds nothing, so
+  // after a few missed snapshots every source is reported down rather than as last seen.
+  const sources = (): SourcesView => {
+    if (latest === null) return noSources;
+    if (now() - latest.at <= SOURCES_SILENT_AFTER_MS) return latest.view;
+    return silentIngestView(latest.view);
+  };
+  const gateway = await startGateway({
+    config,
+    bus,
+    store: storage.store,
+    logger,
+    metrics,
+    sources,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  let closing: Promise<void> | null = null;
+  return {
+    gateway,
+    close: () =>
+      (closing ??= (async () => {
+        await gateway.close();
+        stopMirror();
+        stopSources();
+        await storage.close();
+        await bus.close();
+      })()),
+  };
+}
+
+/**
+ * Keeps memory's recent window of every series from the bus. A series starts at the first bar seen; a change to
+ * an older bar (a revision from before this process started) is left to the database, so that memory never holds
+ * a bar with a hole after it.
+ */
+function mirrorCandles(
+  subscribe: (channel: string, handler: (message: string) => void) => () => void,
+  memory: MemoryCandleStore,
+  logger: Logger,
+): () => void {
+  const firstSeen = new Map<string, number>();
+  return subscribe(CANDLE_CHANNEL, (message) => {
+    let update;
+    try {
+      update = decodeCandleUpdate(message);
+    } catch (err) {
+      logger.warn({ err }, 'gateway: undecodable candle message not mirrored');
+      return;
+    }
+    const key = `${update.symbol}:${update.interval}`;
+    const first = firstSeen.get(key);
+    if (first === undefined) firstSeen.set(key, update.bar.time);
+    else if (update.bar.time < first) return;
+    memory.put(update.symbol, update.interval, update.bar, update.sources, update.backfilled === true);
+  });
+}
+
+/** The last view with every source marked down: no ingest is feeding them now. */
+function silentIngestView(view: SourcesView): SourcesView {
+  return {
+    instruments: view.instruments.map((i) => ({
+      ...i,
+      sources: i.sources.map((s) => ({ ...s, connected: false, healthy: false, reason: 'no-ingest' })),
+    })),
+  };
+}

@@ -1,0 +1,182 @@
+import { createServer, type Server } from 'node:http';
+import { LeaderLock } from '../bus/leader-lock.ts';
+import { createRedisBus } from '../bus/redis-bus.ts';
+import { encodeSourcesView, SOURCES_CHANNEL } from '../bus/sources-message.ts';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { Metrics } from '../telemetry/metrics.ts';
+import { raiseAlert } from './source-monitor.ts';
+import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
+import { createPipeline, type Pipeline } from './pipeline.ts';
+import { openStorage } from './storage.ts';
+
+/** How often the active ingest publishes the source status for the gateways. */
+const SOURCES_EVERY_MS = 1000;
+
+export type IngestState = 'standby' | 'starting' | 'active';
+
+export interface IngestProcess {
+  /** Port of the /health and /metrics server. */
+  readonly port: number;
+  state(): IngestState;
+  close(): Promise<void>;
+}
+
+/**
+ * `tickwire ingest`: venues → candles → database + Redis. Only the holder of the Redis lock works; the others
+ * wait as standbys and take over when it stops renewing (killed) or releases (stopped). A process that takes over
+ * loads every venue's history first, which backfills the minutes nobody ingested. Serves /health and /metrics.
+ */
+export async function startIngestProcess(
+  config: Config,
+  logger: Logger,
+  deps: { readonly now?: () => number } = {},
+): Promise<IngestProcess> {
+  const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'ingest');
+  const bus = await createRedisBus({ url: redisUrl, prefix: config.redis.prefix, logger });
+  const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, deps.now);
+  let storage;
+  try {
+    storage = await openStorage(config, logger, { databaseUrl, writes: true, alert });
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
+  const lock = new LeaderLock({
+    url: redisUrl,
+    prefix: config.redis.prefix,
+    ttlMs: config.ingest.lockTtlMs,
+    retryMs: config.ingest.lockRetryMs,
+    logger,
+  });
+  let pipeline: Pipeline | null = null;
+  let state: IngestState = 'standby';
+  let sourcesTimer: ReturnType<typeof setInterval> | undefined;
+  // Start and stop of the pipeline run one at a time, in the order the lock decided them.
+  let transitions: Promise<void> = Promise.resolve();
+  const serially = (task: () => Promise<void>): void => {
+    transitions = transitions.then(task, task).catch((err: unknown) => {
+      logger.error({ err }, 'ingest: start or stop of the pipeline failed');
+    });
+  };
+
+  lock.onAcquired(() =>
+    serially(async () => {
+      if (pipeline !== null) return;
+      state = 'starting';
+      const takeover = lock.stats().attempts > 1;
+      alert({
+        severity: 'info',
+        kind: 'ingest_active',
+        message: takeover
+          ? 'a standby ingest took the lock and is taking over'
+          : 'this ingest holds the lock and starts',
+        details: { instance: process.pid, takeover },
+      });
+      const running = createPipeline({
+        config,
+        bus,
+        store: storage.store,
+        logger,
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(storage.tradeSink ? { tradeSink: storage.tradeSink } : {}),
+      });
+      pipeline = running;
+      const publishSources = (): void =>
+        bus.publish(SOURCES_CHANNEL, encodeSourcesView(running.sources(), (deps.now ?? Date.now)()));
+      running.monitor.onSwitch(publishSources);
+      sourcesTimer = setInterval(publishSources, SOURCES_EVERY_MS);
+      await running.start();
+      if (pipeline === running) state = 'active';
+      logger.info('ingest: active');
+    }),
+  );
+  lock.onLost((reason) =>
+    serially(async () => {
+      logger.error({ reason }, 'ingest: lost the lock; stopping and waiting as a standby');
+      await stopPipeline();
+    }),
+  );
+
+  async function stopPipeline(): Promise<void> {
+    clearInterval(sourcesTimer);
+    const running = pipeline;
+    pipeline = null;
+    state = 'standby';
+    await running?.close();
+  }
+
+  const metrics = new Metrics({ role: 'ingest' });
+  registerBusMetrics(metrics, bus);
+  storage.registerMetrics(metrics);
+  metrics.gauge('tickwire_ingest_active', '1 while this process holds the ingest lock and works', () =>
+    state === 'active' ? 1 : 0,
+  );
+  const server = await listen(config, (path) => {
+    if (path === '/health') {
+      return {
+        status: 200,
+        type: 'application/json',
+        body: JSON.stringify({
+          status: 'ok',
+          role: 'ingest',
+          state,
+          lock: lock.stats(),
+          ...(pipeline ? { aggregator: pipeline.aggregatorStats() } : {}),
+        }),
+      };
+    }
+    if (path === '/metrics')
+      return metrics.text().then((body) => ({ status: 200, type: metrics.contentType, body }));
+    return { status: 404, type: 'application/json', body: '{"error":"Not found"}' };
+  });
+  lock.start();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port }, 'ingest: waiting for the lock');
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    state: () => state,
+    close: () =>
+      (closing ??= (async () => {
+        await transitions;
+        await stopPipeline();
+        // Released only after the pipeline stopped, so a standby never overlaps with it.
+        await lock.stop();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await storage.close();
+        await bus.close();
+      })()),
+  };
+}
+
+interface Answer {
+  status: number;
+  type: string;
+  body: string;
+}
+
+/** A small HTTP server for operators: GET only. */
+async function listen(config: Config, answer: (path: string) => Answer | Promise<Answer>): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    void Promise.resolve(answer(path)).then(
+      (a) => res.writeHead(a.status, { 'content-type': a.type }).end(a.body),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}

@@ -1,0 +1,94 @@
+import { bucketEnd, isInterval, type Interval } from '../domain/interval.ts';
+import type { ErrorCode } from '../domain/errors.ts';
+import {
+  historyUnavailableText,
+  invalidIntervalText,
+  invalidSymbolText,
+} from '../protocol/client-messages.ts';
+import { encodeBar } from '../protocol/server-messages.ts';
+import type { CandleStore } from '../store/candle-store.ts';
+
+/** Path of the candle history endpoint (GET and HEAD). */
+export const HISTORY_PATH = '/api/candles';
+
+export interface HistoryRules {
+  readonly symbols: readonly string[];
+  /** Most bars one request may ask for (`gateway.maxInitialBars`). */
+  readonly maxBars: number;
+  /** Bars when `limit` is not given. */
+  readonly defaultBars: number;
+  /** A bar counts as closed once its interval plus this grace has passed. */
+  readonly closeGraceMs: number;
+}
+
+/** An answer whose body is JSON text already (bars are written with exact decimals). */
+export interface HistoryAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+function fail(status: number, code: ErrorCode, message: string): HistoryAnswer {
+  return { status, body: JSON.stringify({ error: { code, message } }) };
+}
+
+/**
+ * GET /api/candles?symbol=&interval=&limit=&end= — history of one (symbol, interval), oldest first: up to
+ * `limit` bars that start before `end` (ms since the epoch or an ISO 8601 time; default: now, so the bar in
+ * progress is included). Pages backwards by passing the first bar's time as the next `end`. Served from the
+ * store, which answers the recent window from memory and older bars from the database (docs/PROTOCOL.md).
+ */
+export async function answerHistoryRequest(
+  query: URLSearchParams,
+  store: CandleStore,
+  rules: HistoryRules,
+  now: number,
+): Promise<HistoryAnswer> {
+  const symbol = query.get('symbol');
+  const interval = query.get('interval');
+  if (symbol === null || !rules.symbols.includes(symbol)) {
+    return fail(400, 'INVALID_SYMBOL', invalidSymbolText(symbol ?? '', rules.symbols));
+  }
+  if (interval === null || !isInterval(interval)) {
+    return fail(400, 'INVALID_INTERVAL', invalidIntervalText(interval ?? ''));
+  }
+  const limitText = query.get('limit');
+  const limit = limitText === null ? rules.defaultBars : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > rules.maxBars) {
+    return fail(
+      400,
+      'INVALID_LIMIT',
+      `Invalid limit: ${(limitText ?? '').slice(0, 32)}. Must be an integer from 1 to ${rules.maxBars}`,
+    );
+  }
+  const endText = query.get('end');
+  const end = endText === null ? undefined : parseTime(endText);
+  if (end === null) {
+    return fail(
+      400,
+      'INVALID_END',
+      `Invalid end: ${(endText ?? '').slice(0, 40)}. Use milliseconds since the epoch or an ISO 8601 time`,
+    );
+  }
+  let bars;
+  try {
+    bars = await store.recent(symbol, interval, limit, end);
+  } catch {
+    return fail(503, 'HISTORY_UNAVAILABLE', historyUnavailableText(symbol, interval));
+  }
+  let body = '{"symbol":' + JSON.stringify(symbol) + ',"interval":"' + interval + '","bars":[';
+  bars.forEach((b, i) => {
+    const closed = now >= bucketEnd(interval as Interval, b.bar.time) + rules.closeGraceMs;
+    body +=
+      (i > 0 ? ',' : '') +
+      encodeBar({ bar: b.bar, closed, sources: b.sources, backfilled: b.backfilled === true });
+  });
+  return { status: 200, body: body + ']}' };
+}
+
+/** Milliseconds since the epoch (digits only) or an ISO 8601 time; null when neither. */
+function parseTime(text: string): number | null {
+  if (/^\d{1,16}$/.test(text)) return Number(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return null;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : null;
+}
