@@ -258,6 +258,8 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
           );
           tail.forEach((m, i) => assert.equal(m, (tail[0] as number) + i));
         }
+        // The publisher's reconnect brought the messages; the subscriber connection may come back a little later.
+        await waitUntil(() => cutOff.status().state === 'up', 'both connections back');
         assert.equal(cutOff.stats().reconnects, 2);
         assert.equal(cutOff.stats().dropped, 0);
       } finally {

@@ -74,24 +74,37 @@ describe('service outages', { skip }, () => {
     proxy.restore();
     await eventually(() => client.alerts('storage_recovered').length > 0, 40_000, 'storage_recovered');
 
-    // Every 1m bar the client saw close is in the database, exactly, with no minute missing.
+    // Every 1m bar the client saw close is in the database, exactly, with no minute missing. Writes are
+    // behind by up to flushMs, so a bar that closed just now may still be on its way: wait for it.
     const store = await openPostgresCandleStore({ url: db.url, logger: silentLogger() });
     defer(() => store.close());
     const closed = client.chart().filter((b) => b.closed);
     assert.ok(closed.length >= 2);
-    const fromDb = await store.recent('BTC/USDT', '1m', 50);
-    const dbBars = new Map(
-      fromDb.map((s) => [
-        new Date(s.bar.time).toISOString(),
-        JSON.parse(encodeBar({ ...s, closed: true, backfilled: s.backfilled === true })) as WireBar,
-      ]),
-    );
-    for (const bar of closed) {
-      const stored = dbBars.get(bar.time);
-      assert.ok(stored, `${bar.time} is in the database`);
-      assert.equal(stored.close, bar.close, bar.time);
-      assert.equal(stored.trades, bar.trades, bar.time);
-    }
+    let fromDb: Awaited<ReturnType<typeof store.recent>> = [];
+    let dbBars = new Map<string, WireBar>();
+    const missingOrDifferent = (): string[] =>
+      closed
+        .filter((bar) => {
+          const stored = dbBars.get(bar.time);
+          return !stored || stored.close !== bar.close || stored.trades !== bar.trades;
+        })
+        .map((bar) => bar.time);
+    await eventually(
+      async () => {
+        fromDb = await store.recent('BTC/USDT', '1m', 50);
+        dbBars = new Map(
+          fromDb.map((s) => [
+            new Date(s.bar.time).toISOString(),
+            JSON.parse(encodeBar({ ...s, closed: true, backfilled: s.backfilled === true })) as WireBar,
+          ]),
+        );
+        return missingOrDifferent().length === 0;
+      },
+      10_000,
+      'every closed bar in the database',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: missing or different ${missingOrDifferent().join(', ')}`);
+    });
     const times = fromDb.map((s) => s.bar.time);
     for (let i = 1; i < times.length; i++)
       assert.equal(times[i], times[i - 1]! + MINUTE, 'no minute missing');

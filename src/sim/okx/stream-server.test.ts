@@ -29,6 +29,14 @@ class TextClient {
       this.socket.once('error', reject);
     });
     this.closed = new Promise((resolve) => this.socket.once('close', (code) => resolve(code)));
+    this.socket.once('close', () => clearInterval(this.pinger));
+  }
+
+  private pinger: NodeJS.Timeout | undefined;
+
+  /** Pings as a real client does, so that a slow machine never meets the test's short idle timeout. */
+  keepAlive(everyMs = 150): void {
+    this.pinger = setInterval(() => this.send('ping'), everyMs);
   }
 
   send(value: unknown): void {
@@ -140,6 +148,7 @@ describe('OKX simulator WebSocket', () => {
         { channel: 'books', instId: 'BTC-USDT' },
       ],
     });
+    c.keepAlive();
     await waitUntil(() => c.of(isPush('books')).length > 20 && c.of(isPush('trades')).length > 3, 8000);
     const acks = c.of((f) => f['event'] === 'subscribe');
     assert.deepEqual(
@@ -163,12 +172,14 @@ describe('OKX simulator WebSocket', () => {
       ['count', 'instId', 'px', 'seqId', 'side', 'source', 'sz', 'tradeId', 'ts'].sort(),
     );
     assert.ok(c.of(isPush('tickers')).length > 0);
+    const pongs = c.frames.filter((f) => f === 'pong').length;
     c.send('ping');
-    await waitUntil(() => c.frames.includes('pong'));
+    await waitUntil(() => c.frames.filter((f) => f === 'pong').length > pongs);
   });
 
   it('candles only on business; bad channel and bad instId get 60018; bad request 60012', async () => {
     const pub = await open('/ws/v5/public');
+    pub.keepAlive();
     pub.send({ op: 'subscribe', args: [{ channel: 'candle1m', instId: 'BTC-USDT' }] });
     pub.send({ op: 'subscribe', args: [{ channel: 'trades', instId: 'NOPE-USDT' }] });
     pub.send('{"op":"subscribe"');
@@ -178,6 +189,7 @@ describe('OKX simulator WebSocket', () => {
       ['60018', '60018', '60012'],
     );
     const biz = await open('/ws/v5/business');
+    biz.keepAlive();
     biz.send({ op: 'subscribe', args: [{ channel: 'candle1m', instId: 'ETH-USDT' }] });
     await waitUntil(() => biz.of(isPush('candle1m')).length > 0);
     const row = (biz.of(isPush('candle1m'))[0]?.['data'] as string[][])[0];
@@ -193,26 +205,22 @@ describe('OKX simulator WebSocket', () => {
 
   it('faults: skipped seq, corrupt checksum, rejected subscription, recycle with notice 64008', async () => {
     const c = await open('/ws/v5/public');
-    const keepAlive = setInterval(() => c.send('ping'), 100);
-    try {
-      c.send({ op: 'subscribe', args: [{ channel: 'books', instId: 'ETH-USDT' }] });
-      await waitUntil(() => c.of(isPush('books')).length > 3);
-      sim.faults.skipBookSeq('okx', 'ETH/USDT');
-      await waitUntil(() => replayBook(c.of(isPush('books'))).some((r) => !r.chainOk));
-      const before = c.of(isPush('books')).length;
-      sim.faults.corruptChecksum('okx', 'ETH/USDT');
-      await waitUntil(() => c.of(isPush('books')).length > before + 2);
-      const after = replayBook(c.of(isPush('books'))).slice(before);
-      assert.ok(after.some((r) => !r.checksumOk));
-      sim.faults.rejectSubscriptions('okx', 1);
-      c.send({ op: 'subscribe', args: [{ channel: 'trades', instId: 'ETH-USDT' }] });
-      await waitUntil(() => c.of((f) => f['code'] === '60014').length === 1);
-      sim.faults.forceRecycle('okx');
-      await waitUntil(() => c.of((f) => f['event'] === 'notice' && f['code'] === '64008').length === 1);
-      await c.closed;
-    } finally {
-      clearInterval(keepAlive);
-    }
+    c.keepAlive(100);
+    c.send({ op: 'subscribe', args: [{ channel: 'books', instId: 'ETH-USDT' }] });
+    await waitUntil(() => c.of(isPush('books')).length > 3);
+    sim.faults.skipBookSeq('okx', 'ETH/USDT');
+    await waitUntil(() => replayBook(c.of(isPush('books'))).some((r) => !r.chainOk));
+    const before = c.of(isPush('books')).length;
+    sim.faults.corruptChecksum('okx', 'ETH/USDT');
+    await waitUntil(() => c.of(isPush('books')).length > before + 2);
+    const after = replayBook(c.of(isPush('books'))).slice(before);
+    assert.ok(after.some((r) => !r.checksumOk));
+    sim.faults.rejectSubscriptions('okx', 1);
+    c.send({ op: 'subscribe', args: [{ channel: 'trades', instId: 'ETH-USDT' }] });
+    await waitUntil(() => c.of((f) => f['code'] === '60014').length === 1);
+    sim.faults.forceRecycle('okx');
+    await waitUntil(() => c.of((f) => f['event'] === 'notice' && f['code'] === '64008').length === 1);
+    await c.closed;
   });
 });
 
