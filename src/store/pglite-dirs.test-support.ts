@@ -1,44 +1,92 @@
 /**
- * Data directories for the PGlite test suites. Creating a PGlite database (its initdb) takes seconds, so a test
- * process does it once, into a template, and each fresh directory is a copy of it; opening a copy takes well
- * under a second. Every directory lives under one temporary folder that `removePgliteDirs` deletes.
+ * Data directories for the tests that run the embedded store. Creating a PGlite database (its initdb) takes
+ * seconds, so it is done once per PGlite version into a template under the system's temporary folder, shared by
+ * every test process, and each fresh directory is a copy of it: opening a copy takes well under a second.
+ * The template appears by an atomic rename, so a process never copies a half-made one. Every directory a
+ * process makes lives under one temporary folder that `removePgliteDirs` deletes; the template stays as a cache.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { cp, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 
-let root: Promise<{ base: string; template: string }> | undefined;
+let template: Promise<string> | undefined;
+let base: Promise<string> | undefined;
 let count = 0;
 
-function prepare(): Promise<{ base: string; template: string }> {
-  root ??= (async () => {
-    const base = await mkdtemp(join(tmpdir(), 'tickwire-pglite-'));
-    const template = join(base, 'template');
-    const db = await PGlite.create({ dataDir: template });
-    await db.close();
-    return { base, template };
+function pgliteVersion(): string {
+  // The package does not export its package.json; find it next to the entry point.
+  let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === '@electric-sql/pglite' && pkg.version) return pkg.version;
+    } catch {
+      // not this folder; look in its parent
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find the version of @electric-sql/pglite');
+    dir = parent;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The shared, empty (not yet migrated) database to copy; made on first use. */
+function sharedTemplate(): Promise<string> {
+  template ??= (async () => {
+    const path = join(tmpdir(), `tickwire-pglite-template-${pgliteVersion()}`);
+    if (await exists(path)) return path;
+    const making = await mkdtemp(`${path}.making-`);
+    try {
+      const db = await PGlite.create({ dataDir: making });
+      await db.close();
+      await rename(making, path);
+    } catch (err) {
+      // Another process renamed its template into place first: use that one.
+      if (!(await exists(path))) throw err;
+    } finally {
+      await rm(making, { recursive: true, force: true });
+    }
+    return path;
   })();
-  return root;
+  return template;
+}
+
+function processFolder(): Promise<string> {
+  base ??= mkdtemp(join(tmpdir(), 'tickwire-pglite-'));
+  return base;
+}
+
+/** Makes `target` (which must not exist) a new, empty PGlite data directory, not yet migrated. */
+export async function copyPgliteTemplate(target: string): Promise<void> {
+  await cp(await sharedTemplate(), target, { recursive: true });
 }
 
 /** A new, empty PGlite data directory (not yet migrated). */
 export async function freshPgliteDir(): Promise<string> {
-  const { base, template } = await prepare();
-  const dir = join(base, `db-${++count}`);
-  await cp(template, dir, { recursive: true });
+  const dir = join(await processFolder(), `db-${++count}`);
+  await copyPgliteTemplate(dir);
   return dir;
 }
 
 /** A path under the suite's temporary folder where nothing exists yet. */
 export async function unusedPath(name: string): Promise<string> {
-  const { base } = await prepare();
-  return join(base, `${name}-${++count}`);
+  return join(await processFolder(), `${name}-${++count}`);
 }
 
 /** Deletes every directory this process made. */
 export async function removePgliteDirs(): Promise<void> {
-  if (!root) return;
-  const { base } = await root;
-  await rm(base, { recursive: true, force: true });
+  if (!base) return;
+  await rm(await base, { recursive: true, force: true });
 }

@@ -47,6 +47,7 @@ describe('failover between venues', () => {
     // A minute ends about 8 s after the start, while the feed is on the backup venue.
     const now = clockNearBoundary(8000);
     const { sim, system } = await startSimulatedSystem(t, {
+      historyDays: 1,
       venues: ['binance', 'okx'],
       seed: 3,
       now,
@@ -131,6 +132,7 @@ describe('failover between venues', () => {
   it('switches away from a stalled primary (socket open, nothing sent) once it is stale, and back when it resumes', async (t) => {
     const staleAfterMs = 2000;
     const { sim, system } = await startSimulatedSystem(t, {
+      historyDays: 1,
       venues: ['binance', 'okx'],
       seed: 4,
       failover: { staleAfterMs, holdDownMs: 1000 },
@@ -178,10 +180,11 @@ describe('failover between venues', () => {
     // Well above the loopback lag (a few ms) even on a loaded machine, so only the fault can cross it.
     const maxSourceLatencyMs = 1000;
     const latencyMs = 2500;
-    // A minute ends about 20 s after the start (start-up with 8 days of history takes 10-15 s here), usually while
-    // the feed is on the backup venue; the test waits for the next one if not.
-    const now = clockNearBoundary(20_000);
+    // A minute ends about 15 s after the start (start-up with a day of history takes 2-5 s here, the switch about
+    // 4 s more), usually while the feed is on the backup venue; the test waits for the next one if not.
+    const now = clockNearBoundary(15_000);
     const { sim, system } = await startSimulatedSystem(t, {
+      historyDays: 1,
       venues: ['binance', 'okx'],
       seed: 6,
       now,

@@ -13,6 +13,7 @@ import type { VenueId } from '../../src/domain/instrument.ts';
 import { startSimulator, type Simulator } from '../../src/sim/simulator.ts';
 import { getJson } from '../../src/sim/test-kit.ts';
 import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
+import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
 
 export const MINUTE = 60_000;
 
@@ -128,6 +129,8 @@ export interface SimulatedSystemOptions {
   /** Shared clock of simulator and Tickwire (see clockNearBoundary); default the real one. */
   readonly now?: () => number;
   readonly tradesPerSecond?: number;
+  /** Days of history the simulated venues hold; default 8, enough for the weekly bar. */
+  readonly historyDays?: number;
   readonly logger?: Logger;
   /** Overrides of the `candles`, `gateway` and `failover` sections. */
   readonly candles?: Partial<Config['candles']>;
@@ -141,7 +144,7 @@ export interface SimulatedSystem {
 }
 
 /**
- * The simulator (BTC/USDT, 8 days of history) and `tickwire all` wired to it on loopback port 0; both are closed
+ * The simulator (BTC/USDT, 8 days of history unless told otherwise) and `tickwire all` wired to it on loopback port 0; both are closed
  * when the test ends.
  */
 export async function startSimulatedSystem(
@@ -151,7 +154,7 @@ export async function startSimulatedSystem(
   const sim = await startSimulator({
     symbols: ['BTC/USDT'],
     seed: o.seed,
-    historyDays: 8,
+    historyDays: o.historyDays ?? 8,
     tradesPerSecond: o.tradesPerSecond ?? 10,
     ...(o.now ? { now: o.now } : {}),
   });
@@ -170,6 +173,8 @@ export async function startSimulatedSystem(
     // Each system keeps its embedded history in a directory of its own.
     storage: { ...DEFAULT_CONFIG.storage, dataDir: mkdtempSync(join(tmpdir(), 'tickwire-e2e-')) },
   });
+  // An empty embedded database copied from the shared template, rather than seconds of initdb per test.
+  await copyPgliteTemplate(join(config.storage.dataDir, 'pglite'));
   const system = await startAll(config, o.logger ?? silentLogger(), o.now ? { now: o.now } : {});
   t.after(async () => {
     await system.close();

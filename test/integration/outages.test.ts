@@ -44,7 +44,7 @@ describe('service outages', { skip }, () => {
     const sim = await startSimulator({
       symbols: ['BTC/USDT'],
       seed: 31,
-      historyDays: 8,
+      historyDays: 1,
       tradesPerSecond: 20,
     });
     defer(() => sim.close());
@@ -127,7 +127,7 @@ describe('service outages', { skip }, () => {
     const sim = await startSimulator({
       symbols: ['BTC/USDT'],
       seed: 32,
-      historyDays: 8,
+      historyDays: 1,
       tradesPerSecond: 20,
     });
     defer(() => sim.close());

@@ -3,6 +3,7 @@
  * down are fetched from the venue before live bars resume: in the database and in a new client's history, every
  * minute is there once, equal to the venue's kline. Runs against PostgreSQL and the embedded PGlite.
  */
+import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,7 @@ async function restartAcrossDowntime(
   const sim = await startSimulator({
     symbols: ['BTC/USDT'],
     seed: 41,
-    historyDays: 8,
+    historyDays: 1,
     tradesPerSecond: 20,
     now,
   });
@@ -81,6 +82,7 @@ describe('restart', () => {
     const defer = cleanups(t);
     const dataDir = mkdtempSync(join(tmpdir(), 'tickwire-restart-'));
     defer(() => rmSync(dataDir, { recursive: true, force: true }));
+    await copyPgliteTemplate(join(dataDir, 'pglite'));
     await restartAcrossDowntime(defer, (sim) => roleConfig(sim, { dataDir }));
   });
 });

@@ -20,7 +20,7 @@ describe('trade storage', { skip }, () => {
     const sim = await startSimulator({
       symbols: ['BTC/USDT'],
       seed: 51,
-      historyDays: 8,
+      historyDays: 1,
       tradesPerSecond: 30,
     });
     defer(() => sim.close());
