@@ -35,6 +35,29 @@ describe('startSimulator', () => {
     await assert.rejects(startSimulator({ symbols: ['BTC/USDT'], tradeWindowMs: 10 }), /tradeWindowMs/);
   });
 
+  it('answers REST with the market up to the clock, even right after the clock jumped forward', async () => {
+    let offset = 0;
+    // A driver tick far away, so that only the request itself can bring the market up to date.
+    const sim = await startSimulator({
+      symbols: ['BTC/USDT'],
+      historyDays: 0.05,
+      tradesPerSecond: 20,
+      tickMs: 60_000,
+      now: () => Date.now() + offset,
+    });
+    try {
+      offset += 3 * 60_000;
+      const lastClosed = Math.floor((Date.now() + offset) / 60_000) * 60_000 - 60_000;
+      const url = `${sim.urls.binance.restUrl}/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=5`;
+      const rows = (await getJson(url)).body as [number, ...unknown[]][];
+      const times = rows.map((r) => r[0]);
+      assert.ok(times.includes(lastClosed), `the minute before now is there: ${times.join(', ')}`);
+      assert.ok(Math.max(...times) >= lastClosed);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('leaves no handle behind after close, even with clients connected', async () => {
     const baseline = live().length;
     const sim = await startSimulator({

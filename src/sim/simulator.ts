@@ -115,6 +115,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         sendJson(res, 404, JSON.stringify({ error: 'no such venue', venues: [...venues.keys()] }));
         return;
       }
+      // A venue's REST answer reflects its market up to this moment, even between two driver ticks (a test's
+      // clock may have just jumped forward).
+      venue.advanceTo(now());
       venue.handleRequest(req, res, path, url);
     } catch (err) {
       logger.error({ err }, 'sim: request failed');
