@@ -88,7 +88,8 @@ describe('Binance adapter under simulator faults', () => {
 
   it('detects one frozen symbol on the live connection and sees it recover', async () => {
     const rec = new Recorder();
-    const s = (stream = adapter({ staleSymbolMs: 400 }).openMarketStream(
+    // A stale window well above any pause of a loaded test machine, so only the frozen symbol can cross it.
+    const s = (stream = adapter({ staleSymbolMs: 1500 }).openMarketStream(
       ['BTC/USDT', 'ETH/USDT'],
       rec.handlers,
       {
@@ -97,7 +98,7 @@ describe('Binance adapter under simulator faults', () => {
     ));
     await waitFor('both symbols', () => new Set(rec.trades.map((t) => t.symbol)).size === 2);
     sim.faults.freezeSymbol('binance', 'ETH/USDT');
-    await waitFor('stale', () => rec.ofKind('stale').length === 1, 3000);
+    await waitFor('stale', () => rec.ofKind('stale').length === 1, 6000);
     assert.equal(rec.ofKind('stale')[0]?.symbol, 'ETH/USDT');
     assert.deepEqual(s.stats().status?.stale_symbols, ['ETH/USDT']);
     assert.equal(s.stats().status?.is_healthy, false);

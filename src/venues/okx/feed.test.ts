@@ -220,17 +220,18 @@ describe('OKX market stream against the simulator', () => {
       logger: silentLogger(),
       pingIntervalMs: 200,
       pongTimeoutMs: 300,
-      runner: { backoff: { initialMs: 20, maxMs: 200 }, staleSymbolMs: 400, silenceTimeoutMs: 5000 },
+      // A stale window well above any pause of a loaded test machine, so only the frozen symbol can cross it.
+      runner: { backoff: { initialMs: 20, maxMs: 200 }, staleSymbolMs: 1500, silenceTimeoutMs: 5000 },
     });
     const r = recorder();
     const stream = watchful.openMarketStream(['BTC/USDT', 'ETH/USDT'], r, { channels: ['trades'] });
     try {
       await waitUntil(() => r.trades.length > 5, 5000);
-      sim.faults.freezeSymbol('okx', 'ETH/USDT', 1500);
-      await waitUntil(() => r.events.some((e) => e.kind === 'stale' && e.symbol === 'ETH/USDT'), 3000);
+      sim.faults.freezeSymbol('okx', 'ETH/USDT', 4000);
+      await waitUntil(() => r.events.some((e) => e.kind === 'stale' && e.symbol === 'ETH/USDT'), 6000);
       assert.ok(!r.events.some((e) => e.kind === 'stale' && e.symbol === 'BTC/USDT'));
       assert.deepEqual(stream.stats().status?.stale_symbols, ['ETH/USDT']);
-      await waitUntil(() => r.events.some((e) => e.kind === 'fresh' && e.symbol === 'ETH/USDT'), 5000);
+      await waitUntil(() => r.events.some((e) => e.kind === 'fresh' && e.symbol === 'ETH/USDT'), 8000);
       const disconnects = r.statuses.filter((s) => s.kind === 'disconnected').length;
       sim.faults.stall('okx', 800);
       await waitUntil(() => r.statuses.filter((s) => s.kind === 'disconnected').length > disconnects, 3000);
