@@ -63,6 +63,29 @@ describe('Subscription', () => {
     assert.deepEqual(labels(), ['initial(2)', 'update:3', 'update:3.5']);
   });
 
+  it('drops a live update equal to a newest bar initial called closed by the clock, passes a newer state', () => {
+    const { room, sub, deliver, labels } = setup();
+    sub.beginLoading();
+    sub.complete('{"type":"initial","bars":[{}]}', [view(makeBar(T0, '2', 3), true)]);
+    room.push(makeUpdate(makeBar(T0, '2', 3), 'live'));
+    deliver();
+    room.push(makeUpdate(makeBar(T0, '2', 3), 'closed'));
+    deliver();
+    assert.deepEqual(labels(), ['initial(1)'], 'neither reopens nor repeats the bar');
+    room.push(makeUpdate(makeBar(T0, '2.5', 4), 'closed'));
+    deliver();
+    assert.deepEqual(labels(), ['initial(1)', 'update:2.5']);
+  });
+
+  it('passes the close of a newest bar initial showed open, even with the same values', () => {
+    const { room, sub, deliver, labels } = setup();
+    sub.beginLoading();
+    sub.complete('{"type":"initial","bars":[{}]}', [view(makeBar(T0, '2', 3), false)]);
+    room.push(makeUpdate(makeBar(T0, '2', 3), 'closed'));
+    deliver();
+    assert.deepEqual(labels(), ['initial(1)', 'update:2']);
+  });
+
   it('drops a revision equal to the bar initial holds and passes a different one', () => {
     const { room, sub, deliver, labels } = setup();
     room.push(makeUpdate(makeBar(T0 + 2 * M, '9', 1)));

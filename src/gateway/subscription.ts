@@ -20,7 +20,8 @@ interface Cover {
  * while `initial` is loading, the room's messages are held (one per bar time for updates, newest state). When
  * `initial` is sent, held and later messages that it already covers are dropped: an `update` of an older bar
  * than initial's newest (the store is written before the stream publishes, so initial holds that bar in an equal
- * or newer state), an `update` of initial's newest bar that equals it or has fewer trades, and a `revision`
+ * or newer state), an `update` of initial's newest bar that has fewer trades or the same values (unless it closes
+ * a bar initial showed open), and a `revision`
  * equal to the bar initial holds. The first update that goes past initial ends the comparison.
  */
 export class Subscription {
@@ -95,12 +96,14 @@ export class Subscription {
     const lastTime = cover.last.bar.time;
     if (message.kind === 'update') {
       if (t < lastTime) return true;
-      // Fewer trades means an older state of the same venue's bar; a bar from another venue (after a failover)
-      // is a replacement, never an older state.
+      // Fewer trades means an older state of the same venue's bar; the same values tell nothing new unless they
+      // close a bar initial showed open (initial may call its newest bar closed by the clock before the stream
+      // says so). A bar from another venue (after a failover) is a replacement, never an older state.
       if (
         t === lastTime &&
         sameSources(message, cover.last) &&
-        (sameView(message, cover.last) || message.bar.trades < cover.last.bar.trades)
+        ((sameValues(message, cover.last) && (!message.closed || cover.last.closed)) ||
+          message.bar.trades < cover.last.bar.trades)
       ) {
         return true;
       }
@@ -134,12 +137,16 @@ function sameSources(a: BarView, b: BarView): boolean {
 
 /** Same bar, same state: every field a client sees, except the sources list. */
 export function sameView(a: BarView, b: BarView): boolean {
+  return a.closed === b.closed && sameValues(a, b);
+}
+
+/** Same bar with the same prices, volumes and trade count, whether or not either is final. */
+function sameValues(a: BarView, b: BarView): boolean {
   const x = a.bar;
   const y = b.bar;
   return (
     x.time === y.time &&
     x.trades === y.trades &&
-    a.closed === b.closed &&
     compare(x.close, y.close) === 0 &&
     compare(x.volume, y.volume) === 0 &&
     compare(x.high, y.high) === 0 &&
