@@ -54,6 +54,7 @@ export async function startAll(
     metrics,
     ...(deps.now ? { now: deps.now } : {}),
     sources: () => pipeline.sources(),
+    activeSource: (symbol) => pipeline.monitor.activeSource(symbol),
     aggregatorStats: () => pipeline.aggregatorStats(),
   });
   let closing: Promise<void> | null = null;

@@ -1,8 +1,7 @@
-import { CANDLE_CHANNEL } from '../bus/bus.ts';
-import { decodeCandleUpdate } from '../bus/candle-message.ts';
 import { createRedisBus } from '../bus/redis-bus.ts';
 import { decodeSourcesView, SOURCES_CHANNEL, type SourcesSnapshot } from '../bus/sources-message.ts';
 import type { Config } from '../config/config.ts';
+import type { CandleUpdate } from '../domain/candle.ts';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import type { SourcesView } from '../protocol/source-status.ts';
 import type { MemoryCandleStore } from '../store/memory-candle-store.ts';
@@ -38,8 +37,6 @@ export async function startGatewayProcess(
     await bus.close();
     throw err;
   }
-  // The mirror subscribes before the gateway, so a bar is in memory before any room sends it.
-  const stopMirror = mirrorCandles(bus.subscribe.bind(bus), storage.memory, logger);
   let latest: SourcesSnapshot | null = null;
   const stopSources = bus.subscribe(SOURCES_CHANNEL, (message) => {
     try {
@@ -67,6 +64,10 @@ export async function startGatewayProcess(
     logger,
     metrics,
     sources,
+    activeSource: (symbol) =>
+      sources().instruments.find((i) => i.symbol === symbol)?.activeSource ?? undefined,
+    // The gateway decodes each bar once and gives it to memory before any room sends it.
+    onCandle: candleMirror(storage.memory),
     ...(deps.now ? { now: deps.now } : {}),
   });
   let closing: Promise<void> | null = null;
@@ -75,7 +76,6 @@ export async function startGatewayProcess(
     close: () =>
       (closing ??= (async () => {
         await gateway.close();
-        stopMirror();
         stopSources();
         await storage.close();
         await bus.close();
@@ -88,26 +88,15 @@ export async function startGatewayProcess(
  * an older bar (a revision from before this process started) is left to the database, so that memory never holds
  * a bar with a hole after it.
  */
-function mirrorCandles(
-  subscribe: (channel: string, handler: (message: string) => void) => () => void,
-  memory: MemoryCandleStore,
-  logger: Logger,
-): () => void {
+function candleMirror(memory: MemoryCandleStore): (update: CandleUpdate) => void {
   const firstSeen = new Map<string, number>();
-  return subscribe(CANDLE_CHANNEL, (message) => {
-    let update;
-    try {
-      update = decodeCandleUpdate(message);
-    } catch (err) {
-      logger.warn({ err }, 'gateway: undecodable candle message not mirrored');
-      return;
-    }
+  return (update) => {
     const key = `${update.symbol}:${update.interval}`;
     const first = firstSeen.get(key);
     if (first === undefined) firstSeen.set(key, update.bar.time);
     else if (update.bar.time < first) return;
     memory.put(update.symbol, update.interval, update.bar, update.sources, update.backfilled === true);
-  });
+  };
 }
 
 /** The last view with every source marked down: no ingest is feeding them now. */

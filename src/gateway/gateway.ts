@@ -15,6 +15,7 @@ import {
   TRADES_CHANNEL,
 } from '../bus/market-message.ts';
 import type { Config } from '../config/config.ts';
+import type { CandleUpdate } from '../domain/candle.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import { bucketEnd, type Interval } from '../domain/interval.ts';
@@ -81,6 +82,13 @@ export interface GatewayOptions {
    * Given where the feed runs in this process; without it those endpoints answer 503.
    */
   readonly sources?: () => SourcesView;
+  /**
+   * The failover's active source of a symbol, read for each composite ticker as the tie-breaker of the conflict
+   * resolution; the configured primary when absent or unknown.
+   */
+  readonly activeSource?: (symbol: string) => VenueId | undefined;
+  /** Given every candle update taken from the bus, decoded, before any room sends it (a process's memory). */
+  readonly onCandle?: (update: CandleUpdate) => void;
   /** Served at GET /metrics; the gateway registers its own metrics in it. */
   readonly metrics?: Metrics;
 }
@@ -118,21 +126,16 @@ const WS_PATHS = new Set(['/', '/ws']);
 
 /**
  * The composite ticker: CONFLICT_RESOLUTION applied to every venue's latest ticker of the instrument, with the
- * failover's active source (from the source status; the configured primary when unknown) as the tie-breaker.
+ * failover's active source (the configured primary when unknown) as the tie-breaker.
  */
 function compositeTickerResolver(
   config: Config,
-  sources: (() => SourcesView) | undefined,
+  activeSource: ((symbol: string) => VenueId | undefined) | undefined,
 ): CompositeTickerResolver {
   const { conflictResolution, staleAfterMs, outlierBandBps, primary } = config.failover;
   return (tickers, at) => {
     const symbol = tickers[0]?.symbol;
-    let active: VenueId = primary;
-    try {
-      active = sources?.().instruments.find((i) => i.symbol === symbol)?.activeSource ?? primary;
-    } catch {
-      // The status provider failing must not stop prices; the primary is the tie-breaker then.
-    }
+    const active = (symbol !== undefined ? activeSource?.(symbol) : undefined) ?? primary;
     const resolved = resolveTicker(conflictResolution, tickers, at, { active, staleAfterMs, outlierBandBps });
     if (resolved === undefined) return undefined;
     return {
@@ -204,6 +207,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const stopBus = bus.subscribe(CANDLE_CHANNEL, (message) => {
     try {
       const update = decodeCandleUpdate(message);
+      options.onCandle?.(update);
       const room = rooms.get(`${update.symbol}:${update.interval}`);
       if (!room) return;
       room.push(update);
@@ -280,7 +284,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger.info({ rooms: open.length, bars }, 'gateway: rooms resynced from the store');
   }
 
-  const market = new MarketRooms(marketOptions, undefined, compositeTickerResolver(config, options.sources));
+  const market = new MarketRooms(
+    marketOptions,
+    undefined,
+    compositeTickerResolver(config, options.activeSource),
+  );
   function onMarketMessage(kind: string, message: string, take: (message: string) => void): void {
     try {
       take(message);
