@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { retryDelay } from '../domain/retry-delay.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Bus, BusStatus } from './bus.ts';
 
@@ -71,12 +72,6 @@ const DEFAULTS = {
   closeTimeoutMs: 2_000,
 } as const;
 
-/** Delay before reconnect attempt `attempt` (1-based): doubling from 100 ms up to `maxMs`, with ±20% jitter. */
-export function reconnectDelay(attempt: number, maxMs: number): number {
-  const base = Math.min(100 * 2 ** Math.min(attempt - 1, 20), maxMs);
-  return Math.round(base * (0.8 + Math.random() * 0.4));
-}
-
 /** Throws a TypeError unless `url` is a redis:// or rediss:// URL; returns it with the password hidden, for logs. */
 export function checkedRedisUrl(url: string, owner: string): string {
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
@@ -114,7 +109,7 @@ export function redisConnectionOptions(o: {
     maxRetriesPerRequest: null,
     connectTimeout: o.connectTimeoutMs,
     socketTimeout: o.socketTimeoutMs,
-    retryStrategy: (attempt) => reconnectDelay(attempt, o.maxReconnectDelayMs),
+    retryStrategy: (attempt) => retryDelay(attempt, 100, o.maxReconnectDelayMs),
   };
 }
 

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../telemetry/logger.ts';
-import { retryDelay, WriteBehind, type StoreStatus, type WriteBehindOptions } from './write-behind.ts';
+import { WriteBehind, type StoreStatus, type WriteBehindOptions } from './write-behind.ts';
 
 // BufferedCandleStore's tests run this queue against real databases; these pin its rules with a plain function
 // as the database write.
@@ -150,18 +150,5 @@ describe('WriteBehind', () => {
     assert.throws(() => queue(target, { batchSize: 10, maxPending: 5 }), RangeError);
     assert.throws(() => queue(target, { flushMs: 0 }), RangeError);
     assert.throws(() => queue(target, { retryMinMs: 100, retryMaxMs: 50 }), RangeError);
-  });
-});
-
-describe('retryDelay', () => {
-  it('doubles from the minimum up to the maximum, with jitter that stays within the cap', () => {
-    for (let i = 0; i < 100; i++) {
-      const first = retryDelay(1, 500, 30_000);
-      assert.ok(first >= 400 && first <= 600, String(first));
-      const third = retryDelay(3, 500, 30_000);
-      assert.ok(third >= 1600 && third <= 2400, String(third));
-      const late = retryDelay(40, 500, 30_000);
-      assert.ok(late >= 24_000 && late <= 30_000, String(late));
-    }
   });
 });

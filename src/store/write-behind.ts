@@ -1,3 +1,4 @@
+import { retryDelay } from '../domain/retry-delay.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 /**
@@ -62,12 +63,6 @@ const DEFAULTS = {
 
 /** While the queue overflows, an error is logged at most this often (with the count so far), not per item. */
 const DROP_LOG_INTERVAL_MS = 10_000;
-
-/** Delay before retry `attempt` (1-based): doubling from `minMs` up to `maxMs`, with ±20% jitter within the cap. */
-export function retryDelay(attempt: number, minMs: number, maxMs: number): number {
-  const base = Math.min(minMs * 2 ** Math.min(attempt - 1, 30), maxMs);
-  return Math.min(maxMs, Math.round(base * (0.8 + Math.random() * 0.4)));
-}
 
 export class WriteBehind<T> {
   private queue = new Map<unknown, T>();
