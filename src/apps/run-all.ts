@@ -4,7 +4,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { openBus, registerBusMetrics } from './backends.ts';
 import type { VenueIngest } from './ingest.ts';
-import { createPipeline } from './pipeline.ts';
+import { createPipeline, registerSourceMetrics } from './pipeline.ts';
 import { raiseAlert, type SourceMonitor } from './source-monitor.ts';
 import { openStorage } from './storage.ts';
 
@@ -46,6 +46,7 @@ export async function startAll(
   const metrics = new Metrics({ role: 'all' });
   registerBusMetrics(metrics, bus);
   storage.registerMetrics(metrics);
+  registerSourceMetrics(metrics, () => pipeline.sources());
   const gateway = await startGateway({
     config,
     bus,

@@ -7,7 +7,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { raiseAlert } from './source-monitor.ts';
 import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
-import { createPipeline, type Pipeline } from './pipeline.ts';
+import { createPipeline, registerSourceMetrics, type Pipeline } from './pipeline.ts';
 import { openStorage } from './storage.ts';
 
 /** How often the active ingest publishes the source status for the gateways. */
@@ -109,6 +109,7 @@ export async function startIngestProcess(
   const metrics = new Metrics({ role: 'ingest' });
   registerBusMetrics(metrics, bus);
   storage.registerMetrics(metrics);
+  registerSourceMetrics(metrics, () => pipeline?.sources());
   metrics.gauge('tickwire_ingest_active', '1 while this process holds the ingest lock and works', () =>
     state === 'active' ? 1 : 0,
   );

@@ -95,6 +95,14 @@ describe('failover between venues', () => {
     await until(() => okxBars() > 0, 4000, 'a bar built by the backup venue');
     const active = (await getJson(`${api}/active-source`)).body as Record<string, unknown>;
     assert.equal(active['activeSource'], 'okx');
+    // The same status for Prometheus, per venue and symbol.
+    const metrics = await (await fetch(`http://127.0.0.1:${system.gateway.port}/metrics`)).text();
+    assert.match(metrics, /^tickwire_source_active\{venue="okx",symbol="BTC\/USDT",role="all"\} 1$/m);
+    assert.match(metrics, /^tickwire_source_active\{venue="binance",symbol="BTC\/USDT",role="all"\} 0$/m);
+    assert.match(
+      metrics,
+      /^tickwire_source_messages_total\{venue="okx",symbol="BTC\/USDT",role="all"\} [1-9]/m,
+    );
     const sources = (await getJson(`${api}/sources`)).body as Record<string, unknown>[];
     assert.deepEqual(sources.map((s) => s['exchange']).sort(), ['binance', 'okx']);
     for (const s of sources) {
