@@ -297,7 +297,7 @@ export class VenueIngest {
    */
   private apply(inst: Instrument, trade: Trade, onGap?: (gap: SeqGap) => void, backfilled = false): boolean {
     if (!inst.dedupe.accept(trade, onGap)) return false;
-    inst.engine?.addTrade(trade, { backfilled });
+    inst.engine?.addTrade(trade, backfilled);
     if (inst.lastTradeTime === null || trade.time > inst.lastTradeTime) inst.lastTradeTime = trade.time;
     inst.tradeBatch.push(trade);
     return true;

@@ -405,7 +405,7 @@ describe('CandleEngine', () => {
     const { engine: e, updates } = engine();
     e.addTrade(trade(MONDAY, '100'));
     assert.equal(of(updates, '1m').at(-1)!.backfilled, false, 'a live trade');
-    e.addTrade(trade(MONDAY + 1000, '101'), { backfilled: true });
+    e.addTrade(trade(MONDAY + 1000, '101'), true);
     assert.equal(of(updates, '1m').at(-1)!.backfilled, true);
     assert.equal(of(updates, '1h').at(-1)!.backfilled, true, 'the open 1h bar contains it');
     e.addTrade(trade(MONDAY + MINUTE_MS, '102'));
@@ -413,7 +413,7 @@ describe('CandleEngine', () => {
     assert.equal(of(updates, '1m', 'live').at(-1)!.backfilled, false, 'the next minute is live-only');
     // A late backfilled trade revises a closed minute: the revision says so.
     e.addTrade(trade(MONDAY + 2 * MINUTE_MS, '103'));
-    e.addTrade(trade(MONDAY + MINUTE_MS + 5, '99'), { backfilled: true });
+    e.addTrade(trade(MONDAY + MINUTE_MS + 5, '99'), true);
     const revised = of(updates, '1m', 'revised').at(-1)!;
     assert.equal(revised.bar.time, MONDAY + MINUTE_MS);
     assert.equal(revised.backfilled, true);

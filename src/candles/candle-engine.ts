@@ -235,12 +235,13 @@ export class CandleEngine {
 
   /**
    * Adds one trade. Returns whether it went into the live minute, revised a closed one, or was too late.
-   * `backfilled`: the trade came over REST (a backfill), not from the live stream; its bars say so.
+   * `backfilled`: the trade came over REST (a backfill), not from the live stream; its bars say so. (A flag, not
+   * an options object: this runs for every trade.)
    */
-  addTrade(trade: Trade, options: { readonly backfilled?: boolean } = {}): TradeOutcome {
+  addTrade(trade: Trade, backfilled = false): TradeOutcome {
     const minute = bucketStart('1m', trade.time);
     const venue = venueIndex(trade.venue);
-    const extraMask = options.backfilled === true ? BACKFILLED_BIT : 0;
+    const extraMask = backfilled ? BACKFILLED_BIT : 0;
     if (!this.started) {
       if (this.slots.length > this.head) this.resume(trade.time);
       else {
