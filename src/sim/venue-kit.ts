@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { VenueId } from '../domain/instrument.ts';
-import { SimMarket } from './market/market.ts';
+import { SimMarket, type SimQuoting } from './market/market.ts';
 import { symbolSpec } from './market/symbol-specs.ts';
 import { hashSeed } from './random.ts';
 import type { SimVenue, SimVenueContext } from './venue.ts';
@@ -24,29 +24,32 @@ export interface SimStreamHandler {
 }
 
 /**
- * A market for canonical `symbol` starting at `nowMs`, seeded from the context seed, `seedParts` and the symbol,
- * so that each venue (and each instrument type within one) walks its own path.
+ * A market for canonical `symbol` starting at the simulator's start, quoting the underlying of its base asset as
+ * `quoting` says. Its own draws (basis drift, arrivals, sizes) are seeded from the context seed, `seedParts` and
+ * the symbol, so that each venue (and each instrument type within one) has its own trade flow.
  */
 export function createSimMarket(
   context: SimVenueContext,
   symbol: string,
-  nowMs: number,
+  quoting: SimQuoting,
   ...seedParts: readonly string[]
 ): SimMarket {
+  const spec = symbolSpec(symbol);
   return new SimMarket({
-    spec: symbolSpec(symbol),
+    spec,
+    underlying: context.underlyings.of(spec),
+    quoting,
     seed: hashSeed(context.seed, ...seedParts, symbol),
-    nowMs,
+    nowMs: context.startMs,
     historyDays: context.historyDays,
     tradeWindowMs: context.tradeWindowMs,
     tradesPerSecond: context.tradesPerSecond,
   });
 }
 
-/** One market per context symbol, all starting at the context's current time, seeded by venue and symbol. */
-export function createSimMarkets(context: SimVenueContext, venue: VenueId): SimMarket[] {
-  const start = context.now();
-  return context.symbols.map((symbol) => createSimMarket(context, symbol, start, venue));
+/** One market per context symbol, seeded by venue and symbol, each quoting as `quoting` says. */
+export function createSimMarkets(context: SimVenueContext, venue: VenueId, quoting: SimQuoting): SimMarket[] {
+  return context.symbols.map((symbol) => createSimMarket(context, symbol, quoting, venue));
 }
 
 /** A SimVenue over `markets` that sends requests to `rest` and upgrades, drops and closes to `streams`. */

@@ -7,12 +7,17 @@ import type { Duplex } from 'node:stream';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { VenueFaultState } from './faults.ts';
+import type { SimUnderlyings } from './market/underlying.ts';
 
 export interface SimVenueContext {
   readonly seed: number;
   /** Canonical symbols ("BTC/USDT"). */
   readonly symbols: readonly string[];
   readonly historyDays: number;
+  /** Clock time at start: every venue's history ends here. */
+  readonly startMs: number;
+  /** The underlying market of each base asset, shared by every venue. */
+  readonly underlyings: SimUnderlyings;
   readonly tradeWindowMs: number;
   readonly tradesPerSecond: number;
   readonly logger: Logger;

@@ -2,6 +2,7 @@
  * The simulated Binance spot venue: one market per symbol, REST under `/api/v3/...` and market streams under
  * `/ws/...` and `/stream?streams=...`, all below the simulator's `/binance` prefix.
  */
+import type { SimQuoting } from '../market/market.ts';
 import { AssembledSimVenue, createSimMarkets } from '../venue-kit.ts';
 import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
 import { BinanceSimRest, type BinanceRestSettings } from './rest.ts';
@@ -26,6 +27,9 @@ export const BINANCE_SIM_DEFAULTS: BinanceSimSettings = {
   weightLimitPerMinute: 6000,
 };
 
+/** The deepest spot book leads price discovery: no lag, no premium (its basis only drifts). */
+export const BINANCE_SIM_QUOTING: SimQuoting = { basisBps: 0, lagMs: 0 };
+
 export interface BinanceSimUrls {
   /** Base for market streams: append `/stream?streams=...` or `/ws/<stream>`. */
   readonly wsUrl: string;
@@ -34,7 +38,7 @@ export interface BinanceSimUrls {
 }
 
 function createBinanceSimVenue(context: SimVenueContext, settings: BinanceSimSettings): SimVenue {
-  const markets = createSimMarkets(context, 'binance');
+  const markets = createSimMarkets(context, 'binance', BINANCE_SIM_QUOTING);
   const instruments = new BinanceSimInstruments(markets);
   const rest = new BinanceSimRest(instruments, context.faults, context.now, settings);
   const streams = new BinanceStreamServer(instruments, context.faults, context.now, settings, context.logger);

@@ -2,10 +2,10 @@
  * The simulated Bitget venue (API v2): a spot and a USDT-futures market per symbol, REST under `/api/v2/...` and the
  * public socket at `/v2/ws/public`, all below the simulator's `/bitget` prefix.
  */
-import type { SimMarket } from '../market/market.ts';
+import type { SimMarket, SimQuoting } from '../market/market.ts';
 import { AssembledSimVenue, createSimMarket } from '../venue-kit.ts';
 import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
-import { BITGET_SIM_INST_TYPES, BitgetSimInstruments } from './instruments.ts';
+import { BITGET_SIM_INST_TYPES, BitgetSimInstruments, type BitgetSimInstType } from './instruments.ts';
 import { BitgetSimRest, type BitgetRestSettings } from './rest.ts';
 import { BitgetStreamServer, type BitgetStreamSettings } from './stream-server.ts';
 
@@ -29,6 +29,12 @@ export const BITGET_SIM_DEFAULTS: BitgetSimSettings = {
   restRequestsPerSecond: 20,
 };
 
+/** Spot near the leader, 120 ms behind; the perpetual at a small premium (funding keeps it close). */
+export const BITGET_SIM_QUOTING: Readonly<Record<BitgetSimInstType, SimQuoting>> = {
+  SPOT: { basisBps: 0.5, lagMs: 120 },
+  'USDT-FUTURES': { basisBps: 2, lagMs: 120 },
+};
+
 export interface BitgetSimUrls {
   /** The public socket: ws://127.0.0.1:PORT/bitget/v2/ws/public. */
   readonly wsUrl: string;
@@ -37,12 +43,11 @@ export interface BitgetSimUrls {
 }
 
 function createBitgetSimVenue(context: SimVenueContext, settings: BitgetSimSettings): SimVenue {
-  const start = context.now();
   const instruments = new BitgetSimInstruments();
   const markets: SimMarket[] = [];
   for (const instType of BITGET_SIM_INST_TYPES) {
     for (const symbol of context.symbols) {
-      const market = createSimMarket(context, symbol, start, 'bitget', instType);
+      const market = createSimMarket(context, symbol, BITGET_SIM_QUOTING[instType], 'bitget', instType);
       instruments.add(instType, market);
       markets.push(market);
     }

@@ -3,6 +3,7 @@
  * under `/v4/...` and the socket at `/v4/ws`, all below the simulator's `/dydx` prefix.
  */
 import { MINUTE_MS } from '../../domain/interval.ts';
+import type { SimQuoting } from '../market/market.ts';
 import { hashSeed } from '../random.ts';
 import { AssembledSimVenue, createSimMarkets } from '../venue-kit.ts';
 import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
@@ -34,6 +35,12 @@ export const DYDX_SIM_DEFAULTS: DydxSimSettings = {
   blockMs: 1_000,
 };
 
+/**
+ * A perpetual at a small premium, priced by its own order book but behind the centralised venues: orders and
+ * fills go through blocks and the indexer, about half a second.
+ */
+export const DYDX_SIM_QUOTING: SimQuoting = { basisBps: 1.5, lagMs: 500 };
+
 export interface DydxSimUrls {
   /** The socket URL itself: `ws://…/dydx/v4/ws`. */
   readonly wsUrl: string;
@@ -45,7 +52,7 @@ function createDydxSimVenue(context: SimVenueContext, settings: DydxSimSettings)
   if (!(settings.blockMs >= 1 && MINUTE_MS % settings.blockMs === 0)) {
     throw new RangeError('dydx sim: blockMs must divide 60000');
   }
-  const markets = createSimMarkets(context, 'dydx');
+  const markets = createSimMarkets(context, 'dydx', DYDX_SIM_QUOTING);
   const instruments = new DydxSimInstruments(markets, settings.blockMs);
   const streams = new DydxStreamServer(
     instruments,

@@ -1,22 +1,23 @@
 /**
- * One simulated instrument: a price process, its trades and its one-minute bars.
+ * One simulated instrument on one venue: its trades and its one-minute bars, quoting the base asset's underlying
+ * market (underlying.ts) as a real venue does: at the underlying price times its own basis (a few basis points that
+ * drift slowly and stay bounded), a little behind it (its lag), on its own tick and lot grid, with its own trade
+ * flow. Aggregate trades arrive as a Poisson process whose rate rises with the underlying's volatility and randomly
+ * per minute; an arrival starts a burst of quick follow-ups with some probability. Sizes are Pareto-tailed in
+ * notional; large taker orders fill against several makers at one price (an aggregate trade with several
+ * individual ids). Prices sit on the tick grid (buys at the upper tick, sells at the lower one: bid/ask bounce),
+ * sizes on the lot grid.
  *
- * The log price follows a random walk whose variance is updated once a minute GARCH(1,1)-style from the minute's
- * realised return (volatility clusters), with weak mean reversion towards the symbol's anchor price. Aggregate
- * trades arrive as a Poisson process whose rate rises with volatility and randomly per minute; an arrival starts a
- * burst of quick follow-ups with some probability. Sizes are Pareto-tailed in notional; large taker orders fill
- * against several makers at one price (an aggregate trade with several individual ids). Prices sit on the tick grid
- * (buys at the upper tick, sells at the lower one: bid/ask bounce), sizes on the lot grid.
- *
- * History older than the trade window is generated minute by minute (a few sampled trades per minute, scaled to
- * the drawn count) to keep start-up fast and memory small; inside the window every aggregate trade exists and the
- * minutes are exactly their aggregation. The walk is driven by `advanceTo(time)`, so a test can move an injected
- * clock and get exactly the trades of that span.
+ * History older than the trade window is generated minute by minute from the underlying's minute (open, extremes,
+ * close: a few sampled trades per minute, volumes scaled to the drawn count) to keep start-up fast and memory
+ * small; inside the window every aggregate trade exists and the minutes are exactly their aggregation. The market
+ * is driven by `advanceTo(time)`, so a test can move an injected clock and get exactly the trades of that span.
  */
 import { DAY_MS, MINUTE_MS } from '../../domain/interval.ts';
-import { Rng } from '../random.ts';
+import { hashSeed, Rng } from '../random.ts';
 import { addTradeToMinute, emptyMinute, type MinuteBar } from './bars.ts';
 import type { SimSymbolSpec } from './symbol-specs.ts';
+import { SimUnderlying, underlyingKey } from './underlying.ts';
 
 /** One aggregate trade: a taker order filled at one price against `l - f + 1` makers. */
 export interface SimTrade {
@@ -39,8 +40,25 @@ export interface MarketListener {
   minuteClosed(market: SimMarket, bar: MinuteBar): void;
 }
 
+/** How a venue quotes the underlying: its mean basis and its lag. */
+export interface SimQuoting {
+  /** Mean of the basis in basis points (a perpetual trades at a small premium, a spot venue near zero). */
+  readonly basisBps: number;
+  /** The venue prices the underlying as it was this many ms ago (how far it lags price discovery). */
+  readonly lagMs: number;
+}
+
+/** A venue that leads price discovery at no premium. */
+export const NEUTRAL_QUOTING: SimQuoting = { basisBps: 0, lagMs: 0 };
+
 export interface SimMarketOptions {
   readonly spec: SimSymbolSpec;
+  /**
+   * The base asset's underlying market, shared with the other venues; it must start no later than this market's
+   * history. Default: one of the market's own, seeded from `seed` (a market that no other venue quotes).
+   */
+  readonly underlying?: SimUnderlying;
+  /** Seed of the venue's own draws: basis drift, arrivals, sizes, sides. */
   readonly seed: number;
   /** Clock time at creation; history ends here. */
   readonly nowMs: number;
@@ -49,85 +67,204 @@ export interface SimMarketOptions {
   readonly tradeWindowMs: number;
   /** Mean aggregate trades per second in a calm regime. */
   readonly tradesPerSecond: number;
+  /** Default NEUTRAL_QUOTING. */
+  readonly quoting?: SimQuoting;
 }
 
-const GARCH_ALPHA = 0.08;
-const GARCH_BETA = 0.9;
-/** Mean-reversion speed per minute: a half-life of about ten days. */
-const REVERSION_PER_MINUTE = Math.LN2 / (10 * 1440);
+/** Open time of the first minute of a market created at `nowMs` with `historyDays` of history. */
+export function historyStartOf(nowMs: number, historyDays: number): number {
+  const nowMinute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
+  return nowMinute - Math.max(0, Math.round((historyDays * DAY_MS) / MINUTE_MS)) * MINUTE_MS;
+}
+
+/** The basis drifts around its mean with this standard deviation (bps) and half-life, and never leaves the bound. */
+export const BASIS_DRIFT_BPS = 1.5;
+const BASIS_HALF_LIFE_MINUTES = 45;
+/** Bound of a venue's basis in basis points: two venues never quote further apart than twice this (plus a tick). */
+export const BASIS_LIMIT_BPS = 5;
+const BASIS_PERSISTENCE = Math.exp(-Math.LN2 / BASIS_HALF_LIFE_MINUTES);
+const BASIS_STEP_BPS = BASIS_DRIFT_BPS * Math.sqrt(1 - BASIS_PERSISTENCE ** 2);
 const BURST_PROBABILITY = 0.12;
 const BURST_MEAN_LENGTH = 4;
 const BURST_GAP_MS = 120;
 const PARETO_ALPHA = 1.3;
 const MAX_FILLS = 40;
-const TAIL_PROBABILITY = 0.03;
-const TAIL_SCALE = 3;
-const TAIL_NORMALISER = Math.sqrt(1 - TAIL_PROBABILITY + TAIL_PROBABILITY * TAIL_SCALE * TAIL_SCALE);
-const SAMPLES_PER_HISTORY_MINUTE = 8;
+
+interface Order {
+  readonly ticks: number;
+  readonly lots: number;
+  readonly fills: number;
+  readonly buyerMaker: boolean;
+}
+
+/** Where a venue's live aggregate and individual trade ids start; history ids end just below. */
+const LIVE_AGG_ID = 1_000_000_000;
+const LIVE_TRADE_ID = 3_000_000_000;
+
+/**
+ * One stream of a venue's own draws (per-minute activity, basis drift, order sides and sizes) and the regime they
+ * follow. The live market and its history each have their own, so that history can be generated later, on first
+ * use, without changing a single live trade.
+ */
+class TradeFlow {
+  readonly rng: Rng;
+  /** Basis drift around the mean, bps. */
+  drift: number;
+  /** Current basis as a log-price offset. */
+  basis = 0;
+  variance: number;
+  /** Aggregate trades per ms in the current minute. */
+  rate = 0;
+
+  constructor(
+    seed: number,
+    private readonly market: SimMarket,
+    private readonly settings: FlowSettings,
+  ) {
+    this.rng = new Rng(seed);
+    this.drift = BASIS_DRIFT_BPS * this.rng.normal();
+    this.variance = market.underlying.calmVariance;
+  }
+
+  /**
+   * Regime at the open of the minute at `t`: the underlying's variance, the arrival rate that follows it (times
+   * the venue's own per-minute activity) and the basis, after one step of its drift (or at `drift` when given).
+   */
+  openMinute(t: number, drift?: number): void {
+    const { underlying } = this.market;
+    const { quoting } = this.settings;
+    this.variance = underlying.variance(underlying.minuteIndex(t - quoting.lagMs));
+    const noise = Math.exp(0.35 * this.rng.normal() - 0.06);
+    this.rate = this.settings.baseRate * Math.sqrt(this.variance / underlying.calmVariance) * noise;
+    this.drift = drift ?? this.drift * BASIS_PERSISTENCE + BASIS_STEP_BPS * this.rng.normal();
+    const bps = Math.max(-BASIS_LIMIT_BPS, Math.min(BASIS_LIMIT_BPS, quoting.basisBps + this.drift));
+    this.basis = bps / 10_000;
+  }
+
+  /** One taker order at the venue's `logPrice`: side leans with the move `z` unless given; notional Pareto-tailed. */
+  order(logPrice: number, z: number, side?: boolean): Order {
+    const { tickSize, stepSize } = this.settings;
+    const buyerMaker = side ?? this.rng.next() < 0.5 - 0.25 * Math.tanh(z);
+    const ticks = priceToTicks(logPrice, tickSize, !buyerMaker);
+    const median = this.market.spec.medianNotional;
+    const notional = Math.min(
+      median * 20_000,
+      (median / 2 ** (1 / PARETO_ALPHA)) * this.rng.pareto(PARETO_ALPHA),
+    );
+    const lots = Math.max(1, Math.round(notional / (ticks * tickSize) / stepSize));
+    let fills = 1 + Math.floor(Math.log2(1 + notional / (median * 4)));
+    while (this.rng.next() < 0.3) fills++;
+    fills = Math.min(fills, MAX_FILLS, lots);
+    return { ticks, lots, fills, buyerMaker };
+  }
+}
+
+interface FlowSettings {
+  readonly quoting: SimQuoting;
+  readonly tickSize: number;
+  readonly stepSize: number;
+  readonly baseRate: number;
+}
+
+function priceToTicks(logPrice: number, tickSize: number, buy: boolean): number {
+  const raw = Math.exp(logPrice) / tickSize;
+  return Math.max(1, buy ? Math.ceil(raw - 1e-9) : Math.floor(raw + 1e-9));
+}
 
 export class SimMarket {
   readonly spec: SimSymbolSpec;
-  /** Every minute from the history start to the current (open) minute, which is last. */
-  readonly minutes: MinuteBar[] = [];
+  readonly underlying: SimUnderlying;
+  /** Open time of the first minute held (history included, whether generated yet or not). */
+  readonly firstMinute: number;
+  private bars: MinuteBar[] = [];
   private readonly trades: SimTrade[] = [];
   private tradesHead = 0;
   private readonly listeners = new Set<MarketListener>();
-  private readonly rng: Rng;
-  private readonly tickSize: number;
-  private readonly stepSize: number;
-  private readonly baseRate: number;
+  private readonly settings: FlowSettings;
+  private readonly seed: number;
+  private readonly flow: TradeFlow;
+  private readonly windowStart: number;
   private readonly tradeWindowMs: number;
-  private readonly anchor: number;
-  private readonly calmVariance: number;
-  private x: number;
-  private variance: number;
-  private rate = 0;
-  private minuteOpenX = 0;
+  /** Basis drift at the window's start, where the history's drift (generated backwards in time) ends. */
+  private readonly windowDrift: number;
+  private historyPending: boolean;
   private lastTradeTime: number;
+  private lastLogPrice = 0;
+  private lastPriceTime = 0;
   private nextArrival = 0;
   private burstLeft = 0;
-  private nextAggId = 1_000_000;
-  private nextTradeId = 5_000_000;
+  private nextAggId = LIVE_AGG_ID;
+  private nextTradeId = LIVE_TRADE_ID;
   private current!: MinuteBar;
 
   constructor(options: SimMarketOptions) {
     const { spec } = options;
     this.spec = spec;
-    this.rng = new Rng(options.seed);
-    this.tickSize = Number(spec.tick.coef) / 10 ** spec.tick.scale;
-    this.stepSize = Number(spec.step.coef) / 10 ** spec.step.scale;
-    this.baseRate = Math.max(0, options.tradesPerSecond) / 1000;
+    const quoting = options.quoting ?? NEUTRAL_QUOTING;
+    this.settings = {
+      quoting,
+      tickSize: Number(spec.tick.coef) / 10 ** spec.tick.scale,
+      stepSize: Number(spec.step.coef) / 10 ** spec.step.scale,
+      baseRate: Math.max(0, options.tradesPerSecond) / 1000,
+    };
+    this.seed = options.seed;
     this.tradeWindowMs = options.tradeWindowMs;
-    this.anchor = Math.log(spec.anchorPrice);
-    this.calmVariance = spec.dailyVolatility ** 2 / 1440;
-    this.x = this.anchor;
-    this.variance = this.calmVariance;
-
     const nowMinute = Math.floor(options.nowMs / MINUTE_MS) * MINUTE_MS;
-    const historyStart =
-      nowMinute - Math.max(0, Math.round((options.historyDays * DAY_MS) / MINUTE_MS)) * MINUTE_MS;
-    const windowStart = Math.max(
+    const historyStart = historyStartOf(options.nowMs, options.historyDays);
+    this.underlying =
+      options.underlying ??
+      new SimUnderlying({
+        key: underlyingKey(spec),
+        anchorPrice: spec.anchorPrice,
+        dailyVolatility: spec.dailyVolatility,
+        seed: options.seed,
+        startMs: historyStart - quoting.lagMs,
+      });
+    if (historyStart - quoting.lagMs < this.underlying.startMs) {
+      throw new RangeError(
+        `sim market ${spec.symbol}: history starts before its underlying ${this.underlying.key}`,
+      );
+    }
+    this.firstMinute = historyStart;
+    this.windowStart = Math.max(
       historyStart,
       nowMinute - Math.ceil(options.tradeWindowMs / MINUTE_MS) * MINUTE_MS,
     );
-    const startTicks = this.priceToTicks(Math.exp(this.x), true);
-    this.lastTradeTime = historyStart;
-    for (let t = historyStart; t < windowStart; t += MINUTE_MS) this.historyMinute(t, startTicks);
-    this.openMinute(windowStart, this.minutes.at(-1)?.c ?? startTicks);
-    this.lastTradeTime = windowStart;
-    this.scheduleArrival(windowStart);
+    this.historyPending = this.windowStart > historyStart;
+    this.flow = new TradeFlow(options.seed, this, this.settings);
+    this.windowDrift = this.flow.drift;
+    this.lastTradeTime = this.windowStart;
+    this.openMinute(this.windowStart, undefined);
+    this.lastPriceTime = this.windowStart;
+    this.lastLogPrice = this.logPriceAt(this.windowStart);
+    this.scheduleArrival(this.windowStart);
     this.advanceTo(options.nowMs);
+  }
+
+  /**
+   * Every minute from the history start to the current (open) minute, which is last. The minutes before the trade
+   * window are generated on first use: a simulator starts in milliseconds, and pays for a month of history per
+   * venue and symbol only when a client asks for it.
+   */
+  get minutes(): readonly MinuteBar[] {
+    if (this.historyPending) {
+      this.historyPending = false;
+      const history = this.generateHistory();
+      // Minutes of the window that had no trade yet are flat at the previous close, which only now is known.
+      const close = history.at(-1)?.c;
+      for (const bar of this.bars) {
+        if (bar.n > 0 || close === undefined) break;
+        bar.o = bar.h = bar.l = bar.c = close;
+      }
+      this.bars = history.concat(this.bars);
+    }
+    return this.bars;
   }
 
   /** Listens to trades and minute closes; returns the function that stops listening. */
   subscribe(listener: MarketListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  /** Open time of the first minute held. */
-  get firstMinute(): number {
-    return this.minutes[0]?.t ?? this.current.t;
   }
 
   /** The current, still open minute. */
@@ -138,6 +275,11 @@ export class SimMarket {
   /** Last traded price in ticks (the current minute's close). */
   get lastTicks(): number {
     return this.current.c;
+  }
+
+  /** The venue's current basis to the underlying, in basis points. */
+  get basisBps(): number {
+    return this.flow.basis * 10_000;
   }
 
   /** Aggregate trades held, oldest first (a live view: do not keep it across `advanceTo`). */
@@ -169,101 +311,94 @@ export class SimMarket {
     this.trimTrades(Math.floor((nowMs - this.tradeWindowMs) / MINUTE_MS) * MINUTE_MS);
   }
 
-  private priceToTicks(price: number, buy: boolean): number {
-    const raw = price / this.tickSize;
-    return Math.max(1, buy ? Math.ceil(raw - 1e-9) : Math.floor(raw + 1e-9));
+  /** The venue's log price at `t`: the underlying as of its lag, plus its basis. */
+  private logPriceAt(t: number, flow: TradeFlow = this.flow): number {
+    return this.underlying.logPriceAt(t - this.settings.quoting.lagMs) + flow.basis;
   }
 
-  /** A fat-tailed shock with unit variance: mostly normal, sometimes three times larger, then rescaled. */
-  private shock(): number {
-    const z = this.rng.normal();
-    return (this.rng.next() < TAIL_PROBABILITY ? z * TAIL_SCALE : z) / TAIL_NORMALISER;
-  }
-
-  /** Minute-level regime: GARCH variance from the last minute's return, and the arrival rate that follows it. */
-  private updateRegime(): void {
-    const r = this.x - this.minuteOpenX;
-    const v =
-      this.calmVariance * (1 - GARCH_ALPHA - GARCH_BETA) + GARCH_ALPHA * r * r + GARCH_BETA * this.variance;
-    this.variance = Math.min(this.calmVariance * 25, Math.max(this.calmVariance / 10, v));
-    const noise = Math.exp(0.35 * this.rng.normal() - 0.06);
-    this.rate = this.baseRate * Math.sqrt(this.variance / this.calmVariance) * noise;
-    this.minuteOpenX = this.x;
-  }
-
-  private step(dtMs: number): number {
-    const z = this.shock();
-    const minutes = dtMs / MINUTE_MS;
-    this.x +=
-      Math.sqrt(this.variance * minutes) * z + REVERSION_PER_MINUTE * minutes * (this.anchor - this.x);
-    return z;
-  }
-
-  /** One taker order: side leans with the price move; notional Pareto-tailed; bigger orders hit more makers. */
-  private drawOrder(z: number): { ticks: number; lots: number; fills: number; buyerMaker: boolean } {
-    const buyerMaker = this.rng.next() < 0.5 - 0.25 * Math.tanh(z);
-    const price = Math.exp(this.x);
-    const ticks = this.priceToTicks(price, !buyerMaker);
-    const median = this.spec.medianNotional;
-    const notional = Math.min(
-      median * 20_000,
-      (median / 2 ** (1 / PARETO_ALPHA)) * this.rng.pareto(PARETO_ALPHA),
-    );
-    const lots = Math.max(1, Math.round(notional / (ticks * this.tickSize) / this.stepSize));
-    let fills = 1 + Math.floor(Math.log2(1 + notional / (median * 4)));
-    while (this.rng.next() < 0.3) fills++;
-    fills = Math.min(fills, MAX_FILLS, lots);
-    return { ticks, lots, fills, buyerMaker };
-  }
-
-  private historyMinute(t: number, startTicks: number): void {
-    const bar = emptyMinute(t, this.minutes.at(-1)?.c ?? startTicks);
-    this.updateRegime();
-    const count = this.rng.poisson(this.rate * MINUTE_MS);
-    if (count === 0) {
-      this.step(MINUTE_MS);
-    } else {
-      const samples = Math.min(count, SAMPLES_PER_HISTORY_MINUTE);
-      const scale = count / samples;
-      let aggLeft = count;
-      for (let i = 0; i < samples; i++) {
-        const z = this.step(MINUTE_MS / samples);
-        const order = this.drawOrder(z);
-        const lots = Math.max(1, Math.round(order.lots * scale));
-        const fills = Math.min(lots, Math.max(1, Math.round(order.fills * scale)));
-        const first = this.nextTradeId;
-        this.nextTradeId += fills;
-        addTradeToMinute(bar, order.ticks, lots, !order.buyerMaker, first, this.nextTradeId - 1);
-        const aggs = i === samples - 1 ? aggLeft : Math.round(scale);
-        aggLeft -= aggs;
-        this.nextAggId += aggs;
-      }
+  /**
+   * The minutes before the trade window, each from the underlying's minute: up to four sampled trades (open, the
+   * two extremes in the order the move suggests, close) carry the prices, their sizes scaled to the drawn count.
+   * A flow of its own draws them; its basis drift is drawn backwards from the window's start (the drift is
+   * time-reversible), so the basis runs on without a step into the window. Ids are counted forwards from zero and
+   * then shifted to end just below the window's first ids.
+   */
+  private generateHistory(): MinuteBar[] {
+    const u = this.underlying;
+    const lag = this.settings.quoting.lagMs;
+    const count = Math.round((this.windowStart - this.firstMinute) / MINUTE_MS);
+    const flow = new TradeFlow(hashSeed(this.seed, 'history'), this, this.settings);
+    const drifts = new Float64Array(count);
+    let drift = this.windowDrift;
+    for (let k = count - 1; k >= 0; k--) {
+      drift = drift * BASIS_PERSISTENCE + BASIS_STEP_BPS * flow.rng.normal();
+      drifts[k] = drift;
     }
-    this.minutes.push(bar);
+    const bars: MinuteBar[] = new Array<MinuteBar>(count);
+    let ids = 0;
+    let prevClose: number | undefined;
+    for (let k = 0; k < count; k++) {
+      const t = this.firstMinute + k * MINUTE_MS;
+      const i = u.minuteIndex(t - lag);
+      flow.openMinute(t, drifts[k]);
+      const bar = emptyMinute(
+        t,
+        prevClose ?? priceToTicks(u.open(i) + flow.basis, this.settings.tickSize, true),
+      );
+      bars[k] = bar;
+      const n = flow.rng.poisson(flow.rate * MINUTE_MS);
+      if (n > 0) {
+        const o = u.open(i);
+        const c = u.close(i);
+        const z = (c - o) / Math.sqrt(flow.variance);
+        const samples = Math.min(n, 4);
+        const scale = n / samples;
+        // A rising minute more often visits its low first; the extremes print on their side of the book.
+        if (samples >= 2) ids = historySample(bar, flow, o, z, undefined, scale, ids);
+        if (samples === 4)
+          ids = historySample(bar, flow, c >= o ? u.low(i) : u.high(i), z, c >= o, scale, ids);
+        if (samples >= 3) ids = historySample(bar, flow, c < o ? u.low(i) : u.high(i), z, c < o, scale, ids);
+        ids = historySample(bar, flow, c, z, undefined, scale, ids);
+      }
+      prevClose = bar.c;
+    }
+    const shift = LIVE_TRADE_ID - ids;
+    for (const bar of bars) {
+      if (bar.n === 0) continue;
+      bar.f += shift;
+      bar.L += shift;
+    }
+    return bars;
   }
 
-  private openMinute(t: number, price: number): void {
-    this.current = emptyMinute(t, price);
-    this.minutes.push(this.current);
-    this.updateRegime();
+  private openMinute(t: number, price: number | undefined): void {
+    this.flow.openMinute(t);
+    this.current = emptyMinute(t, price ?? priceToTicks(this.logPriceAt(t), this.settings.tickSize, true));
+    this.bars.push(this.current);
   }
 
   private scheduleArrival(from: number): void {
+    const rng = this.flow.rng;
     if (this.burstLeft > 0) {
       this.burstLeft--;
-      this.nextArrival = from + this.rng.exponential(BURST_GAP_MS);
+      this.nextArrival = from + rng.exponential(BURST_GAP_MS);
       return;
     }
-    this.nextArrival = this.rate > 0 ? from + this.rng.exponential(1 / this.rate) : Number.POSITIVE_INFINITY;
-    if (this.rng.next() < BURST_PROBABILITY)
-      this.burstLeft = 1 + Math.floor(this.rng.exponential(BURST_MEAN_LENGTH));
+    const rate = this.flow.rate;
+    this.nextArrival = rate > 0 ? from + rng.exponential(1 / rate) : Number.POSITIVE_INFINITY;
+    if (rng.next() < BURST_PROBABILITY) this.burstLeft = 1 + Math.floor(rng.exponential(BURST_MEAN_LENGTH));
   }
 
   private emitTrade(at: number): void {
     const T = Math.max(this.lastTradeTime, Math.floor(at));
-    const z = this.step(Math.max(1, at - this.lastTradeTime));
+    const logPrice = this.logPriceAt(at);
+    // The move since the last trade in standard deviations: takers lean with it.
+    const dt = Math.max(1, at - this.lastPriceTime);
+    const z = (logPrice - this.lastLogPrice) / Math.sqrt((this.flow.variance * dt) / MINUTE_MS);
+    this.lastLogPrice = logPrice;
+    this.lastPriceTime = at;
     this.lastTradeTime = T;
-    const order = this.drawOrder(z);
+    const order = this.flow.order(logPrice, z);
     const trade: SimTrade = {
       a: this.nextAggId++,
       f: this.nextTradeId,
@@ -290,6 +425,26 @@ export class SimMarket {
       this.tradesHead = 0;
     }
   }
+}
+
+/**
+ * One sampled trade of a history minute at the underlying's `logPrice` (plus the flow's basis), its size scaled by
+ * `scale`; individual ids count on from `ids`, and the next free id is returned.
+ */
+function historySample(
+  bar: MinuteBar,
+  flow: TradeFlow,
+  logPrice: number,
+  z: number,
+  side: boolean | undefined,
+  scale: number,
+  ids: number,
+): number {
+  const order = flow.order(logPrice + flow.basis, z, side);
+  const lots = Math.max(1, Math.round(order.lots * scale));
+  const fills = Math.min(lots, Math.max(1, Math.round(order.fills * scale)));
+  addTradeToMinute(bar, order.ticks, lots, !order.buyerMaker, ids, ids + fills - 1);
+  return ids + fills;
 }
 
 /** Individual fill sizes of an aggregate trade: `lots` split as evenly as the lot grid allows, larger ones first. */

@@ -2,6 +2,7 @@
  * The simulated OKX v5 venue: one market per symbol (spot instIds "BTC-USDT"), REST under `/api/v5/...` and the
  * WebSocket endpoints `/ws/v5/public` and `/ws/v5/business`, all below the simulator's `/okx` prefix.
  */
+import type { SimQuoting } from '../market/market.ts';
 import { AssembledSimVenue, createSimMarkets } from '../venue-kit.ts';
 import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
 import { OkxSimInstruments } from './instruments.ts';
@@ -26,6 +27,9 @@ export const OKX_SIM_DEFAULTS: OkxSimSettings = {
   restLimitPer2s: 0,
 };
 
+/** A large spot venue: a fraction of a basis point below the leader, a few tens of milliseconds behind it. */
+export const OKX_SIM_QUOTING: SimQuoting = { basisBps: -0.5, lagMs: 40 };
+
 export interface OkxSimUrls {
   /** Base of the WebSocket endpoints: append `/ws/v5/public` or `/ws/v5/business`. */
   readonly wsUrl: string;
@@ -34,7 +38,7 @@ export interface OkxSimUrls {
 }
 
 function createOkxSimVenue(context: SimVenueContext, settings: OkxSimSettings): SimVenue {
-  const markets = createSimMarkets(context, 'okx');
+  const markets = createSimMarkets(context, 'okx', OKX_SIM_QUOTING);
   const instruments = new OkxSimInstruments(markets, context.seed, settings.bookDepth);
   const rest = new OkxSimRest(instruments, context.faults, context.now, settings);
   const streams = new OkxStreamServer(instruments, context.faults, context.now, settings, context.logger);
