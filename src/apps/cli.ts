@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
 import { VENUES, type VenueId } from '../domain/instrument.ts';
-import { startSimulator, simulatorBanner } from '../sim/simulator.ts';
+import { simulatorBanner, simulatorEnv, simulatorUrls, startSimulator } from '../sim/simulator.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { runAggregate } from './aggregate-command.ts';
 import { startAll } from './run-all.ts';
@@ -22,6 +22,7 @@ Roles:
 Options:
   --config FILE   JSON configuration file (also TICKWIRE_CONFIG); environment variables override it
   --port N        (sim) port of the simulator, default 7100 (SIM_PORT)
+  --env           (sim) print only the export lines for a simulator on --port and exit: eval "$(tickwire sim --env)"
   --seed N        (sim, demo) seed of the simulated market, default 42 (SIM_SEED)
   -h, --help      this text
 
@@ -39,7 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (role === 'aggregate') {
     return runAggregate([...rest], { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   }
-  let values: { config?: string; port?: string; seed?: string; help?: boolean };
+  let values: { config?: string; port?: string; seed?: string; env?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...rest],
@@ -47,6 +48,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         config: { type: 'string' },
         port: { type: 'string' },
         seed: { type: 'string' },
+        env: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -71,8 +73,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (role === 'sim') {
       const port = Number(values.port ?? process.env['SIM_PORT'] ?? 7100);
+      if (values.env) {
+        if (!(Number.isInteger(port) && port > 0 && port <= 65535)) {
+          console.error(
+            `tickwire: --env needs a fixed port 1..65535 (--port or SIM_PORT), got ${String(port)}`,
+          );
+          return 2;
+        }
+        process.stdout.write(
+          simulatorEnv(simulatorUrls('127.0.0.1', port), config.symbols).join('\n') + '\n',
+        );
+        return 0;
+      }
       const sim = await startSimulator({ port, seed, symbols: config.symbols, logger });
-      process.stdout.write(simulatorBanner(sim) + '\n');
+      process.stdout.write(simulatorBanner(sim, config.symbols) + '\n');
       await untilSignal(logger);
       await sim.close();
       return 0;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
@@ -18,6 +19,19 @@ describe('startSimulator', () => {
       assert.match(banner, new RegExp(`BINANCE_WS_URL=ws://127\\.0\\.0\\.1:${sim.port}/binance`));
       assert.match(banner, new RegExp(`BINANCE_REST_URL=http://127\\.0\\.0\\.1:${sim.port}/binance`));
       assert.match(banner, /SYMBOLS=BTC\/USDT/);
+      // Every line is shell: `#` comments, then `export NAME=value` lines that a shell can source as printed.
+      for (const line of banner.split('\n')) assert.match(line, /^(# .*|export [A-Z_]+=\S+)$/);
+      const sourced = execFileSync(
+        'bash',
+        ['-c', 'source <(cat); printf "%s\\n" "$BINANCE_WS_URL" "$DYDX_REST_URL" "$VENUES" "$SYMBOLS"'],
+        { input: banner, encoding: 'utf8' },
+      );
+      assert.deepEqual(sourced.trim().split('\n'), [
+        sim.urls.binance.wsUrl,
+        sim.urls.dydx.restUrl,
+        'binance,bitget,okx,dydx',
+        'BTC/USDT',
+      ]);
       assert.equal((await getJson(`http://127.0.0.1:${sim.port}/kraken/api`)).status, 404);
     } finally {
       await sim.close();

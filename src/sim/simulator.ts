@@ -183,10 +183,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
   const address = server.address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  const origin = `${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
-  const urls = Object.fromEntries(
-    Object.entries(definitions).map(([id, def]) => [id, def.urls(`http://${origin}`, `ws://${origin}`)]),
-  ) as unknown as SimulatorUrls;
+  const urls = simulatorUrls(host, boundPort);
   const faults = createSimFaults(
     new Map(
       [...venues].map(([id, venue]) => [
@@ -219,17 +216,48 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** Lines that point Tickwire at a running simulator: the environment variables to set, one per line. */
+/** The venue URLs of a simulator listening on `host`:`port`, the same as `Simulator.urls` once it listens there. */
+export function simulatorUrls(host: string, port: number): SimulatorUrls {
+  const origin = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return Object.fromEntries(
+    Object.entries(simVenueDefinitions()).map(([id, def]) => [
+      id,
+      def.urls(`http://${origin}`, `ws://${origin}`),
+    ]),
+  ) as unknown as SimulatorUrls;
+}
+
+/** A value as one shell word: as is when it holds only safe characters, else in single quotes. */
+function shellWord(value: string): string {
+  return /^[\w./:,@%+=-]*$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The variables that point Tickwire at a simulator, as `export NAME=value` lines a POSIX shell can source:
+ * `<VENUE>_WS_URL` and `<VENUE>_REST_URL` per venue, `VENUES`, and `SYMBOLS` when given.
+ */
+export function simulatorEnv(urls: SimulatorUrls, symbols: readonly string[] = []): string[] {
+  const vars: [string, string][] = [];
+  for (const [venue, u] of Object.entries(urls) as [string, { wsUrl: string; restUrl: string }][]) {
+    const prefix = venue.toUpperCase();
+    vars.push([`${prefix}_WS_URL`, u.wsUrl], [`${prefix}_REST_URL`, u.restUrl]);
+  }
+  vars.push(['VENUES', Object.keys(urls).join(',')]);
+  if (symbols.length > 0) vars.push(['SYMBOLS', symbols.join(',')]);
+  return vars.map(([name, value]) => `export ${name}=${shellWord(value)}`);
+}
+
+/**
+ * What `tickwire sim` prints: two `#` comment lines, then the `export` lines of `simulatorEnv`. The whole text is
+ * valid shell, so it can be pasted or sourced as it is.
+ */
 export function simulatorBanner(
   sim: Pick<Simulator, 'port' | 'urls'>,
   symbols: readonly string[] = [],
 ): string {
-  const lines = [`Tickwire exchange simulator listening on port ${sim.port}.`, 'Point Tickwire at it with:'];
-  for (const [venue, urls] of Object.entries(sim.urls) as [string, { wsUrl: string; restUrl: string }][]) {
-    const prefix = venue.toUpperCase();
-    lines.push(`  ${prefix}_WS_URL=${urls.wsUrl}`, `  ${prefix}_REST_URL=${urls.restUrl}`);
-  }
-  lines.push(`  VENUES=${Object.keys(sim.urls).join(',')}`);
-  if (symbols.length > 0) lines.push(`  SYMBOLS=${symbols.join(',')}`);
-  return lines.join('\n');
+  return [
+    `# Tickwire exchange simulator listening on port ${sim.port}.`,
+    `# Point Tickwire at it: run these lines in its shell, or there: eval "$(tickwire sim --env --port ${sim.port})"`,
+    ...simulatorEnv(sim.urls, symbols),
+  ].join('\n');
 }
