@@ -8,11 +8,9 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isCanonicalSymbol, type VenueId } from '../domain/instrument.ts';
 import { silentLogger, type Logger } from '../telemetry/logger.ts';
-import { MINUTE_MS } from '../domain/interval.ts';
 import { createSimFaults, VenueFaultState, type SimFaults } from './faults.ts';
-import { historyStartOf } from './market/market.ts';
-import { SimUnderlyings } from './market/underlying.ts';
 import { simVenueDefinitions, type SimulatorUrls, type SimVenueSettings } from './registry.ts';
+import { createUnderlyings } from './venue-kit.ts';
 import { sendJson, type SimVenue } from './venue.ts';
 
 export interface SimulatorOptions extends SimVenueSettings {
@@ -86,10 +84,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const symbols = [...new Set(options.symbols)];
 
   const definitions = simVenueDefinitions(options);
-  // One underlying market per base asset, shared by every venue; it starts a minute before the venues' history so
-  // that a venue lagging it (by less than a minute) has a price from its first minute on.
+  // One underlying market per base asset, shared by every venue.
   const startMs = now();
-  const underlyings = new SimUnderlyings(seed, historyStartOf(startMs, historyDays) - MINUTE_MS);
+  const underlyings = createUnderlyings(seed, startMs, historyDays);
   const venues = new Map<VenueId, SimVenue>();
   const faultStates = new Map<VenueId, VenueFaultState>();
   for (const def of Object.values(definitions)) {

@@ -6,8 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { VenueId } from '../domain/instrument.ts';
-import { SimMarket, type SimQuoting } from './market/market.ts';
+import { MINUTE_MS } from '../domain/interval.ts';
+import { historyStartOf, SimMarket, type SimQuoting } from './market/market.ts';
 import { symbolSpec } from './market/symbol-specs.ts';
+import { SimUnderlyings } from './market/underlying.ts';
 import { hashSeed } from './random.ts';
 import type { SimVenue, SimVenueContext } from './venue.ts';
 
@@ -21,6 +23,14 @@ export interface SimStreamHandler {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, url: URL): void;
   dropConnections(): number;
   close(): Promise<void>;
+}
+
+/**
+ * The underlyings of a simulator run started at `startMs` with `historyDays` of history: they begin a minute before
+ * the venues' history, so that a venue lagging them (by less than a minute) has a price from its first minute on.
+ */
+export function createUnderlyings(seed: number, startMs: number, historyDays: number): SimUnderlyings {
+  return new SimUnderlyings(seed, historyStartOf(startMs, historyDays) - MINUTE_MS);
 }
 
 /**

@@ -12,8 +12,10 @@ import { queryBars } from '../../sim/market/kline-query.ts';
 import { SimMarket } from '../../sim/market/market.ts';
 import { symbolSpec } from '../../sim/market/symbol-specs.ts';
 import { hashSeed } from '../../sim/random.ts';
+import { DYDX_SIM_QUOTING } from '../../sim/dydx/index.ts';
 import { startSimulator, type Simulator } from '../../sim/simulator.ts';
 import { ManualClock } from '../../sim/test-kit.ts';
+import { createUnderlyings } from '../../sim/venue-kit.ts';
 import { DydxRest } from './rest.ts';
 import { priceToSubticks, sizeToQuantums, stepSize, tickSize } from './units.ts';
 
@@ -30,8 +32,11 @@ const OPTIONS = {
 
 /** The simulator's own market, rebuilt from the same seed: the ground truth for every bar. */
 function groundTruth(): SimMarket {
+  const spec = symbolSpec('BTC/USD');
   return new SimMarket({
-    spec: symbolSpec('BTC/USD'),
+    spec,
+    underlying: createUnderlyings(SEED, NOW, OPTIONS.historyDays).of(spec),
+    quoting: DYDX_SIM_QUOTING,
     seed: hashSeed(SEED, 'dydx', 'BTC/USD'),
     nowMs: NOW,
     historyDays: OPTIONS.historyDays,
