@@ -1,10 +1,12 @@
 /**
- * The composite ticker end to end: Binance and OKX quote BTC/USDT from the simulator; a client that subscribes
- * to `ticker` without a venue gets one price per instrument resolved with CONFLICT_RESOLUTION, and when a venue
- * goes silent the price is resolved from the venues that are still fresh.
+ * The composite ticker end to end: Binance, OKX and Bitget quote BTC/USDT from the simulator, one underlying
+ * market within each venue's small basis; a client that subscribes to `ticker` without a venue gets one price per
+ * instrument resolved with CONFLICT_RESOLUTION (the `average` median uses every venue, none is an outlier), and
+ * when a venue goes silent the price is resolved from the venues that are still fresh.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { BASIS_LIMIT_BPS } from '../../src/sim/market/market.ts';
 import { RecordingClient } from '../../src/sim/test-kit.ts';
 import { until, startSimulatedSystem } from './helpers.ts';
 
@@ -22,10 +24,13 @@ interface TickerFrame {
 
 const isTicker = (f: unknown): f is TickerFrame => (f as { type?: unknown }).type === 'ticker';
 
+/** Two venues' quotes of about one moment: each within its bounded basis, plus the move of a few seconds. */
+const AGREEMENT_BPS = 2 * BASIS_LIMIT_BPS + 10;
+
 describe('composite ticker', () => {
-  it('resolves one price across venues with the median and drops a venue that went stale', async (t) => {
+  it('resolves one price from every venue with the median and drops a venue that went stale', async (t) => {
     const { sim, system } = await startSimulatedSystem(t, {
-      venues: ['binance', 'okx'],
+      venues: ['binance', 'okx', 'bitget'],
       seed: 5,
       failover: { conflictResolution: 'average', staleAfterMs: 1500 },
     });
@@ -35,6 +40,7 @@ describe('composite ticker', () => {
     client.send({ type: 'subscribe', channel: 'ticker', symbol: 'BTC/USDT' });
     client.send({ type: 'subscribe', channel: 'ticker', venue: 'binance', symbol: 'BTC/USDT' });
     client.send({ type: 'subscribe', channel: 'ticker', venue: 'okx', symbol: 'BTC/USDT' });
+    client.send({ type: 'subscribe', channel: 'ticker', venue: 'bitget', symbol: 'BTC/USDT' });
     await client.waitFor(
       (f): f is { type: 'subscribed' } =>
         (f as { type?: string; venue?: string }).type === 'subscribed' && !('venue' in (f as object)),
@@ -42,23 +48,38 @@ describe('composite ticker', () => {
     const composites = (): TickerFrame[] =>
       client.frames.filter(isTicker).filter((f) => f.venue === undefined);
     await until(
-      () => composites().some((f) => f.sources?.length === 2),
+      () => composites().some((f) => f.sources?.length === 3),
       20_000,
-      'a composite ticker made from both venues',
+      'a composite ticker made from all three venues',
     );
-    const both = composites().find((f) => f.sources?.length === 2) as TickerFrame;
-    assert.equal(both.resolution, 'average');
-    assert.deepEqual([...(both.sources ?? [])].sort(), ['binance', 'okx']);
-    assert.equal(both.fallback, false);
-    // The median of two agreeing quotes is their midpoint: between the two venues' prices of that moment.
+    const all = composites().find((f) => f.sources?.length === 3) as TickerFrame;
+    assert.equal(all.resolution, 'average');
+    assert.deepEqual([...(all.sources ?? [])].sort(), ['binance', 'bitget', 'okx']);
+    assert.equal(all.fallback, false);
+    // Every composite resolved from more than one venue: they agree, so none is dropped as an outlier.
+    const later = composites().filter((f) => f.time >= all.time);
+    assert.ok(
+      later.every((f) => (f.sources?.length ?? 0) > 1),
+      'every composite from several venues',
+    );
+    // The venues' quotes of that moment agree within their basis, and the median lies among them.
     const latest = (venue: string): number | undefined =>
       client.frames
         .filter(isTicker)
-        .filter((f) => f.venue === venue && f.time <= both.time + 5000)
+        .filter((f) => f.venue === venue && f.time <= all.time + 2000)
         .at(-1)?.last;
-    const [b, o] = [latest('binance'), latest('okx')];
-    assert.ok(b !== undefined && o !== undefined, 'both venues quoted');
-    assert.ok(Math.abs(both.last - (b + o) / 2) / both.last < 0.01, `${both.last} near mid of ${b} and ${o}`);
+    const quotes = ['binance', 'okx', 'bitget'].map(latest);
+    assert.ok(
+      quotes.every((q) => q !== undefined),
+      'every venue quoted',
+    );
+    const prices = quotes as number[];
+    const spreadBps = ((Math.max(...prices) - Math.min(...prices)) / all.last) * 10_000;
+    assert.ok(spreadBps < AGREEMENT_BPS, `venues ${prices.join(', ')} are ${spreadBps.toFixed(1)} bps apart`);
+    assert.ok(
+      Math.abs(all.last - prices.sort((a, b) => a - b)[1]!) / all.last < AGREEMENT_BPS / 10_000,
+      `${all.last} near the median of ${prices.join(', ')}`,
+    );
 
     // OKX goes silent: once its quote is stale, the composite is Binance's alone.
     sim.faults.pauseStream('okx');
@@ -68,7 +89,12 @@ describe('composite ticker', () => {
         client.frames
           .slice(pausedAt)
           .filter(isTicker)
-          .some((f) => f.venue === undefined && f.sources?.join() === 'binance'),
+          .some(
+            (f) =>
+              f.venue === undefined &&
+              [...(f.sources ?? [])].sort().join() === 'binance,bitget' &&
+              !(f.sources ?? []).includes('okx'),
+          ),
       20_000,
       'the composite without the silent venue',
     );
