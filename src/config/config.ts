@@ -60,6 +60,11 @@ export const configSchema = z
         heartbeatMs: z.number().int().min(100).max(600_000),
         /** Bytes buffered for one client before it counts as too slow and is closed with 4008. */
         maxBufferedBytes: z.number().int().min(1024),
+        /** Requests to /api/ routes allowed per client address and window; more are answered 429. */
+        apiRateLimit: z.number().int().min(1).max(1_000_000_000),
+        apiRateLimitWindowMs: z.number().int().min(1000).max(86_400_000),
+        /** Proxies in front of the gateway whose X-Forwarded-For entry is believed (0: the header is ignored). */
+        trustedProxies: z.number().int().min(0).max(10),
       })
       .strict(),
     /**
@@ -168,6 +173,9 @@ export const DEFAULT_CONFIG: ConfigInput = {
     throttleMs: 1000,
     heartbeatMs: 30_000,
     maxBufferedBytes: 4 * 1024 * 1024,
+    apiRateLimit: 100,
+    apiRateLimitWindowMs: 15 * 60_000,
+    trustedProxies: 0,
   },
   failover: {
     enabled: true,

@@ -45,6 +45,7 @@ import type { SourcesView } from '../protocol/source-status.ts';
 import type { CandleStore, StoredCandle } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { AlertFeed, type AlertChannelOptions } from './alert-feed.ts';
+import { ApiRateLimiter } from './api-rate-limit.ts';
 import { ClientConnection } from './client-connection.ts';
 import { answerHistoryRequest, HISTORY_PATH } from './history-endpoint.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -633,8 +634,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
   }
 
+  const apiRateLimit = new ApiRateLimiter({
+    max: limits.apiRateLimit,
+    windowMs: limits.apiRateLimitWindowMs,
+    trustedProxies: limits.trustedProxies,
+    now,
+  });
+
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const path = pathOf(req.url);
+    if (path.startsWith('/api/') && !apiRateLimit.admit(req, res)) return;
     if (path === '/health' || path === '/health/ws-stats') {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendJson(res, 405, { error: 'Method not allowed', allow: 'GET, HEAD' });
