@@ -10,8 +10,8 @@ import type { Trade } from '../domain/trade.ts';
 import type { MarketChannel } from './client-messages.ts';
 
 /**
- * Gateway → client messages: their types (for the client SDK and dashboard) and their encoders (for the
- * gateway). Prices and volumes are written as exact decimal literals straight into the JSON text, so a price
+ * Gateway → client messages: their types (the wire format docs/PROTOCOL.md describes, for TypeScript code that
+ * reads it, such as the tests) and their encoders (for the gateway). Prices and volumes are written as exact decimal literals straight into the JSON text, so a price
  * such as 0.00002894 reaches the client digit for digit; a client's JSON.parse makes them numbers.
  */
 
