@@ -46,7 +46,8 @@ const TRADE_COLUMNS = `venue, symbol, id, "time", price, size, side, fills, rece
 /**
  * Makes `current` the recorded upstream of every venue, first taking out of `candles` and `trades` the rows of
  * each venue whose recorded upstream differs or is unknown (see the top of this file). Returns what moved; logs a
- * warning per venue naming the old and the new upstream. One transaction: a failure moves nothing.
+ * line per venue naming the old and the new upstream (a warning when archived). One transaction: a failure moves
+ * nothing.
  */
 export async function adoptUpstreams(
   client: SqlClient,
@@ -81,8 +82,10 @@ export async function adoptUpstreams(
     return out;
   });
   for (const c of changes) {
-    const where = options.mismatched === 'archive' ? 'moved to candles_archive/trades_archive' : 'deleted';
-    options.logger.warn(
+    const archived = options.mismatched === 'archive';
+    const where = archived ? 'moved to candles_archive/trades_archive' : 'deleted';
+    // Archiving is news to an operator; discarding is what the demo expects at every start.
+    options.logger[archived ? 'warn' : 'info'](
       {
         venue: c.venue,
         previous: c.previous ?? 'unknown',
