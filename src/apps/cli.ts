@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
-import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { startSimulator, simulatorBanner } from '../sim/simulator.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { runAggregate } from './aggregate-command.ts';
+import { demoConfig, demoMarket } from './demo.ts';
 import { startAll } from './run-all.ts';
 import { startGatewayProcess } from './run-gateway.ts';
 import { startIngestProcess } from './run-ingest.ts';
@@ -110,21 +110,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** `tickwire demo`: the simulator on a free loopback port, and `all` pointed at it. */
+/**
+ * `tickwire demo`: the simulator on a free loopback port, and `all` pointed at it. Its history is its own
+ * (demo.ts): DATA_DIR/demo, where the bars of an earlier demo run (another simulator) are deleted at start.
+ */
 async function runDemo(config: Config, logger: Logger, seed: number): Promise<number> {
-  // The demo shows every simulated venue unless VENUES says otherwise, and gives dYdX (USD-quoted perpetuals)
-  // the USD counterpart of each configured pair.
-  const venues = process.env['VENUES'] ? config.venues : [...VENUES];
-  const usd = config.symbols.map((s) => s.replace(/\/USD[TC]$/, '/USD'));
-  const symbols = [...new Set([...config.symbols, ...(venues.includes('dydx') ? usd : [])])];
+  const market = demoMarket(config, Boolean(process.env['VENUES']));
+  const { venues, symbols } = market;
   const sim = await startSimulator({ port: 0, seed, symbols, logger: logger.child({ role: 'sim' }) });
-  const urls = { ...config.urls };
-  for (const venue of VENUES) {
-    const simUrls = (sim.urls as Partial<Record<VenueId, { wsUrl: string; restUrl: string }>>)[venue];
-    if (simUrls) urls[venue] = simUrls;
+  const demo = demoConfig(config, market, sim.urls);
+  if (config.storage.databaseUrl !== undefined || config.redis.url !== undefined) {
+    logger.info(
+      { dataDir: demo.storage.dataDir },
+      'demo: DATABASE_URL and REDIS_URL are not used; simulated history stays in the demo directory',
+    );
   }
-  const demoConfig: Config = Object.freeze({ ...config, venues, symbols, urls: Object.freeze(urls) });
-  const system = await startAll(demoConfig, logger);
+  const system = await startAll(demo, logger, { mismatchedHistory: 'discard' });
   const http = httpUrl(system.gateway.url);
   process.stdout.write(
     [

@@ -257,8 +257,9 @@ export class VenueIngest {
       endTime: this.now(),
     });
 
+    // Every loaded bar is stored, so that paging back through history reaches as far as the venue was asked.
     const seeded: CandleUpdate[] = [];
-    pushClosed(seeded, inst.symbol, '1m', closedMinutes.slice(-historyBars), adapter.venue);
+    pushClosed(seeded, inst.symbol, '1m', closedMinutes, adapter.venue);
     for (const [interval, bars] of higher) pushClosed(seeded, inst.symbol, interval, bars, adapter.venue);
     await this.options.candles.write(adapter.venue, seeded, false);
 

@@ -6,6 +6,7 @@ import { openBus, registerBusMetrics } from './backends.ts';
 import type { VenueIngest } from './ingest.ts';
 import { createPipeline, registerSourceMetrics } from './pipeline.ts';
 import { raiseAlert, type SourceMonitor } from './source-monitor.ts';
+import type { MismatchedHistory } from '../store/upstreams.ts';
 import { openStorage } from './storage.ts';
 
 export interface RunningSystem {
@@ -24,13 +25,27 @@ export interface RunningSystem {
 export async function startAll(
   config: Config,
   logger: Logger,
-  deps: { readonly now?: () => number } = {},
+  deps: {
+    readonly now?: () => number;
+    /** What happens to stored bars of another upstream (store/upstreams.ts); default 'archive'. */
+    readonly mismatchedHistory?: MismatchedHistory;
+  } = {},
 ): Promise<RunningSystem> {
   const bus = await openBus(config, logger);
   const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, deps.now);
   let storage;
   try {
-    storage = await openStorage(config, logger, { writes: true, alert });
+    storage = await openStorage(config, logger, {
+      writes: true,
+      alert,
+      ...(deps.mismatchedHistory ? { mismatchedHistory: deps.mismatchedHistory } : {}),
+    });
+    // Before the gateway serves history: bars of another upstream must never be served as this one's.
+    const opened = storage;
+    await opened.adoptUpstreams(config.urls).catch(async (err: unknown) => {
+      await opened.close();
+      throw err;
+    });
   } catch (err) {
     await bus.close();
     throw err;

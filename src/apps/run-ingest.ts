@@ -73,6 +73,8 @@ export async function startIngestProcess(
           : 'this ingest holds the lock and starts',
         details: { instance: process.pid, takeover },
       });
+      // Before this process writes: the history it continues must come from its own upstreams.
+      await storage.adoptUpstreams(config.urls);
       const running = createPipeline({
         config,
         bus,
