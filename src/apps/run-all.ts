@@ -7,6 +7,7 @@ import type { VenueIngest } from './ingest.ts';
 import { createPipeline, registerSourceMetrics } from './pipeline.ts';
 import { raiseAlert, type SourceMonitor } from './source-monitor.ts';
 import { openStorage } from './storage.ts';
+import { checkSymbolsListed } from '../venues/registry.ts';
 
 export interface RunningSystem {
   readonly gateway: Gateway;
@@ -26,6 +27,7 @@ export async function startAll(
   logger: Logger,
   deps: { readonly now?: () => number } = {},
 ): Promise<RunningSystem> {
+  checkSymbolsListed(config);
   const bus = await openBus(config, logger);
   const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, deps.now);
   let storage;

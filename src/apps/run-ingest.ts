@@ -9,6 +9,7 @@ import { raiseAlert } from './source-monitor.ts';
 import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
 import { createPipeline, registerSourceMetrics, type Pipeline } from './pipeline.ts';
 import { openStorage } from './storage.ts';
+import { checkSymbolsListed } from '../venues/registry.ts';
 
 /** How often the active ingest publishes the source status for the gateways. */
 const SOURCES_EVERY_MS = 1000;
@@ -32,6 +33,7 @@ export async function startIngestProcess(
   logger: Logger,
   deps: { readonly now?: () => number } = {},
 ): Promise<IngestProcess> {
+  checkSymbolsListed(config);
   const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'ingest');
   const bus = await createRedisBus({ url: redisUrl, prefix: config.redis.prefix, logger });
   const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, deps.now);
