@@ -101,7 +101,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     monitor,
     async start() {
       monitor.start();
-      await Promise.all(ingests.map((i) => i.start()));
+      await Promise.all(
+        ingests.map(async (i) => {
+          await i.start();
+          monitor.historyLoaded(i.venue);
+        }),
+      );
     },
     sources: () => monitor.view(),
     aggregatorStats() {

@@ -104,6 +104,7 @@ function candleMirror(memory: MemoryCandleStore): (update: CandleUpdate) => void
 /** The last view with every source marked down: no ingest is feeding them now. */
 function silentIngestView(view: SourcesView): SourcesView {
   return {
+    inStartupGrace: false,
     instruments: view.instruments.map((i) => ({
       ...i,
       sources: i.sources.map((s) => ({ ...s, connected: false, healthy: false, reason: 'no-ingest' })),
