@@ -8,6 +8,7 @@ import { createPipeline, registerSourceMetrics } from './pipeline.ts';
 import { raiseAlert, type SourceMonitor } from './source-monitor.ts';
 import type { MismatchedHistory } from '../store/upstreams.ts';
 import { openStorage } from './storage.ts';
+import { checkSymbolsListed } from '../venues/registry.ts';
 
 export interface RunningSystem {
   readonly gateway: Gateway;
@@ -31,6 +32,7 @@ export async function startAll(
     readonly mismatchedHistory?: MismatchedHistory;
   } = {},
 ): Promise<RunningSystem> {
+  checkSymbolsListed(config);
   const bus = await openBus(config, logger);
   const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, deps.now);
   let storage;

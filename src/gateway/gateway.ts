@@ -47,6 +47,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { AlertFeed, type AlertChannelOptions } from './alert-feed.ts';
 import { ApiRateLimiter } from './api-rate-limit.ts';
 import { ClientConnection } from './client-connection.ts';
+import { answerHealth } from './health.ts';
 import { answerHistoryRequest, HISTORY_PATH } from './history-endpoint.ts';
 import { HistoryRefill, type HistoryRetryOptions } from './history-refill.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -80,8 +81,9 @@ export interface GatewayOptions {
   /** The `alerts` channel; every field has a default. */
   readonly alerts?: AlertChannelOptions;
   /**
-   * The multi-source feed's status, read on each request to /api/websocket/{health,sources,active-source}.
-   * Given where the feed runs in this process; without it those endpoints answer 503.
+   * The multi-source feed's status, read on each request to /health and /api/websocket/{health,sources,
+   * active-source}. Every role gives it (a gateway process: from the ingest's snapshots); without it those
+   * endpoints answer 503 and /health reports the gateway alone.
    */
   readonly sources?: () => SourcesView;
   /**
@@ -672,14 +674,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
   }
 
-  function health(): Record<string, unknown> {
-    return {
-      status: 'ok',
-      uptimeMs: now() - startedAt,
-      connections: clients.size,
-      rooms: rooms.size,
-      symbols: config.symbols,
-    };
+  /** The seed's fields, then the verdict on the feed (src/gateway/health.ts): 503 unless every instrument is live. */
+  function health(): { status: number; body: unknown } {
+    const uptimeMs = now() - startedAt;
+    const fields = { uptimeMs, connections: clients.size, rooms: rooms.size, symbols: config.symbols };
+    const { sources } = options;
+    const feed = sources
+      ? { sources, symbols: config.symbols, uptimeMs, startupGraceMs: config.failover.startupGraceMs }
+      : null;
+    return answerHealth(fields, feed, (err) =>
+      logger.warn({ err }, 'gateway: source status provider failed'),
+    );
   }
 
   const apiRateLimit = new ApiRateLimiter({
@@ -697,7 +702,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sendJson(res, 405, { error: 'Method not allowed', allow: 'GET, HEAD' });
         return;
       }
-      sendJson(res, 200, path === '/health' ? health() : stats());
+      const answer = path === '/health' ? health() : { status: 200, body: stats() };
+      sendJson(res, answer.status, answer.body);
       return;
     }
     if (SOURCE_PATHS.has(path)) {
