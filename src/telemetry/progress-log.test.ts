@@ -27,4 +27,11 @@ describe('progress of a long load', () => {
     assert.equal(messages.length, 11, 'one line per 3 s of a 30 s load, and the first');
     assert.ok(records.every((r) => r['venue'] === 'binance' && r['symbol'] === 'BTC/USDT'));
   });
+
+  it('does not announce again a load that is retried', () => {
+    const records: unknown[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void records.push(JSON.parse(line)) });
+    new ProgressLog({ logger, now: () => 0, expected: 100, announce: false }).update(50);
+    assert.equal(records.length, 0);
+  });
 });
