@@ -66,7 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`tickwire: ${err instanceof TickwireError ? err.message : String(err)}`);
     return 2;
   }
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const seed = Number(values.seed ?? process.env['SIM_SEED'] ?? 42);
   try {
     if (role === 'sim') {
@@ -98,7 +98,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const system = await startAll(config, logger);
     process.stdout.write(
-      `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health\n`,
+      `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health\n` +
+        `History is loading in the background; each venue logs its progress and when it is live.\n`,
     );
     await untilSignal(logger);
     await system.close();
@@ -126,22 +127,32 @@ async function runDemo(config: Config, logger: Logger, seed: number): Promise<nu
     );
   }
   const system = await startAll(demo, logger, { mismatchedHistory: 'discard' });
-  const http = httpUrl(system.gateway.url);
   process.stdout.write(
-    [
-      `Tickwire demo is running on simulated exchanges (${venues.join(', ')}; no internet needed).`,
-      `  WebSocket API:  ${system.gateway.url}   (subscribe: {"type":"subscribe","symbol":"${symbols[0]}","interval":"1m"})`,
-      `  Health:         ${http}/health   ${http}/health/ws-stats`,
-      `  Instruments:    ${symbols.join(', ')}`,
-      `  Simulator:      http://127.0.0.1:${sim.port}`,
-      'Press Ctrl-C to stop.',
-      '',
-    ].join('\n'),
+    demoBanner({ venues, symbols, wsUrl: system.gateway.url, simulatorPort: sim.port }) + '\n',
   );
   await untilSignal(logger);
   await system.close();
   await sim.close();
   return 0;
+}
+
+/** What `tickwire demo` prints once its API answers (README.md shows it; a test keeps the two the same). */
+export function demoBanner(o: {
+  readonly venues: readonly string[];
+  readonly symbols: readonly string[];
+  readonly wsUrl: string;
+  readonly simulatorPort: number;
+}): string {
+  const http = httpUrl(o.wsUrl);
+  return [
+    `Tickwire demo is running on simulated exchanges (${o.venues.join(', ')}; no internet needed).`,
+    `  WebSocket API:  ${o.wsUrl}   (subscribe: {"type":"subscribe","symbol":"${o.symbols[0]}","interval":"1m"})`,
+    `  Health:         ${http}/health   ${http}/health/ws-stats`,
+    `  Instruments:    ${o.symbols.join(', ')}`,
+    `  Simulator:      http://127.0.0.1:${o.simulatorPort}`,
+    'History is loading in the background; each venue logs its progress and when it is live.',
+    'Press Ctrl-C to stop.',
+  ].join('\n');
 }
 
 function httpUrl(wsUrl: string): string {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TickwireError } from '../domain/errors.ts';
 import { isCanonicalSymbol, VENUES, type VenueId } from '../domain/instrument.ts';
+import { LOG_FORMATS } from '../telemetry/log-format.ts';
 
 /**
  * Tickwire's one configuration: defaults ← JSON config file ← environment variables, validated by zod and
@@ -32,6 +33,8 @@ export const configSchema = z
     venues: venueList,
     urls: z.object({ binance: venueUrls, bitget: venueUrls, okx: venueUrls, dydx: venueUrls }).strict(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    /** Text lines on a terminal and JSON otherwise (`auto`), or always one of them. */
+    logFormat: z.enum(LOG_FORMATS),
     candles: z
       .object({
         /** A bar closes this long after its end when no later trade closed it first. */
@@ -179,6 +182,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
   venues: ['binance', 'okx', 'bitget', 'dydx'],
   urls: DEFAULT_URLS,
   logLevel: 'info',
+  logFormat: 'auto',
   candles: { closeGraceMs: 2000, historyBars: 1000, memoryBars: 5000 },
   gateway: {
     maxInitialBars: 5000,
@@ -349,6 +353,7 @@ function fromEnv(env: Env, issues: ConfigIssue[]): Record<string, unknown> {
   const venues = listFromEnv(env, 'VENUES');
   if (venues) out['venues'] = venues.map((s) => s.toLowerCase());
   if (env['LOG_LEVEL']) out['logLevel'] = env['LOG_LEVEL'];
+  if (env['LOG_FORMAT']) out['logFormat'] = env['LOG_FORMAT'].trim().toLowerCase();
   const urls: Record<string, Record<string, string>> = {};
   for (const venue of VENUES) {
     const prefix = venue.toUpperCase();

@@ -181,5 +181,7 @@ export async function startSimulatedSystem(
     await system.close();
     rmSync(config.storage.dataDir, { recursive: true, force: true });
   });
+  // The suites start from a system whose venues stream (startAll returns before history has loaded).
+  await system.live;
   return { sim, system };
 }
