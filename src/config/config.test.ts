@@ -214,3 +214,20 @@ test('storage and scale-out: DATABASE_URL, DATA_DIR, STORE_TRADES, REDIS_URL, RE
     /storage\.storeTrades: must be true or false, got "maybe" \(from STORE_TRADES\)/,
   );
 });
+
+test('/api/ rate limit: API_RATE_LIMIT, API_RATE_LIMIT_WINDOW_MS, TRUSTED_PROXIES override the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const file = join(dir, 'tickwire.json');
+  writeFileSync(file, JSON.stringify({ gateway: { apiRateLimit: 50, trustedProxies: 2 } }));
+  const c = loadConfig({ API_RATE_LIMIT: '500', API_RATE_LIMIT_WINDOW_MS: '60000' }, file);
+  assert.equal(c.gateway.apiRateLimit, 500);
+  assert.equal(c.gateway.apiRateLimitWindowMs, 60_000);
+  assert.equal(c.gateway.trustedProxies, 2, 'a key the environment does not set keeps the file value');
+  assert.throws(
+    () => loadConfig({ API_RATE_LIMIT: 'lots', TRUSTED_PROXIES: '-1' }),
+    (e: unknown) =>
+      e instanceof TickwireError &&
+      /gateway\.apiRateLimit: must be an integer, got "lots" \(from API_RATE_LIMIT\)/.test(e.message) &&
+      /gateway\.trustedProxies: .*\(from TRUSTED_PROXIES\)/.test(e.message),
+  );
+});

@@ -294,6 +294,9 @@ const ENV_VARIABLES: Readonly<Record<string, string>> = {
   'storage.databaseUrl': 'DATABASE_URL',
   'storage.dataDir': 'DATA_DIR',
   'storage.storeTrades': 'STORE_TRADES',
+  'gateway.apiRateLimit': 'API_RATE_LIMIT',
+  'gateway.apiRateLimitWindowMs': 'API_RATE_LIMIT_WINDOW_MS',
+  'gateway.trustedProxies': 'TRUSTED_PROXIES',
   'redis.url': 'REDIS_URL',
   'redis.prefix': 'REDIS_PREFIX',
 };
@@ -377,6 +380,16 @@ function fromEnv(env: Env, issues: ConfigIssue[]): Record<string, unknown> {
   const storeTrades = boolFromEnv(env, 'STORE_TRADES', 'storage.storeTrades', issues);
   if (storeTrades !== undefined) storage['storeTrades'] = storeTrades;
   if (Object.keys(storage).length > 0) out['storage'] = storage;
+  const gateway: Record<string, unknown> = {};
+  for (const [key, name] of [
+    ['apiRateLimit', 'API_RATE_LIMIT'],
+    ['apiRateLimitWindowMs', 'API_RATE_LIMIT_WINDOW_MS'],
+    ['trustedProxies', 'TRUSTED_PROXIES'],
+  ] as const) {
+    const value = intFromEnv(env, name, `gateway.${key}`, issues);
+    if (value !== undefined) gateway[key] = value;
+  }
+  if (Object.keys(gateway).length > 0) out['gateway'] = gateway;
   const redis: Record<string, unknown> = {};
   if (env['REDIS_URL']) redis['url'] = env['REDIS_URL'].trim();
   if (env['REDIS_PREFIX'] !== undefined) redis['prefix'] = env['REDIS_PREFIX'];
