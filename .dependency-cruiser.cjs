@@ -1,13 +1,13 @@
 /**
  * Import rules of docs/ARCHITECTURE.md, made mechanical: `npm run lint` fails on a violation.
  */
-const STAGES = 'venues|feed|candles|book|account|store|bus|protocol|gateway|client|sim|config|telemetry|apps';
+const STAGES = 'venues|feed|candles|book|store|bus|protocol|gateway|sim|config|telemetry|apps';
 
 module.exports = {
   forbidden: [
     {
       name: 'domain-imports-nothing-of-ours',
-      comment: 'domain/ is the shared vocabulary; the browser bundles it, so it imports no other folder.',
+      comment: 'domain/ is the vocabulary every stage shares, so it imports no other folder.',
       severity: 'error',
       from: { path: '^src/domain/' },
       to: { path: `^src/(${STAGES})/` },
@@ -23,7 +23,7 @@ module.exports = {
       name: 'venues-import-no-later-stage',
       severity: 'error',
       from: { path: '^src/venues/' },
-      to: { path: '^src/(feed|candles|book|account|store|bus|protocol|gateway|client|apps)/' },
+      to: { path: '^src/(feed|candles|book|store|bus|protocol|gateway|apps)/' },
     },
     {
       name: 'gateway-imports-no-venue-or-concrete-backend',
@@ -48,7 +48,7 @@ module.exports = {
       comment: 'The simulator writes each venue wire format itself so that adapters are checked against it.',
       severity: 'error',
       from: { path: '^src/sim/' },
-      to: { path: `^src/(venues|feed|candles|book|account|store|bus|gateway|client|apps)/` },
+      to: { path: `^src/(venues|feed|candles|book|store|bus|gateway|apps)/` },
     },
     {
       name: 'only-apps-wires',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -181,6 +181,62 @@ describe('tickwire aggregate input formats', () => {
     const res = await run([], input);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /line 3: column price must be a decimal number, got "oops"/);
+  });
+
+  describe('--output', () => {
+    const good = `1,100.5,1,100.5,${T0 + 1000},True,True`;
+    const bad = [good, `2,oops,2,202,${T0 + 2000},False,True`].join('\n');
+    let n = 0;
+    /** A directory of its own, so that a leftover temporary file would show. */
+    async function freshDir(): Promise<string> {
+      const d = join(dir, `out-${n++}`);
+      await mkdir(d);
+      return d;
+    }
+
+    it('leaves no file behind when a bad row stops the run', async () => {
+      const d = await freshDir();
+      const res = await run(['--output', join(d, 'candles.csv')], bad);
+      assert.equal(res.code, 1);
+      assert.match(res.stderr, /line 2: column price must be a decimal number/);
+      assert.deepEqual(await readdir(d), []);
+    });
+
+    it('leaves an existing output file untouched when the run fails', async () => {
+      const d = await freshDir();
+      const output = join(d, 'candles.csv');
+      await writeFile(output, 'previous run\n');
+      const res = await run(['--output', output], bad);
+      assert.equal(res.code, 1);
+      assert.equal(await readFile(output, 'utf8'), 'previous run\n');
+      assert.deepEqual(await readdir(d), ['candles.csv']);
+    });
+
+    it('replaces an existing output file on success, keeping its permissions', async () => {
+      const d = await freshDir();
+      const output = join(d, 'candles.csv');
+      await writeFile(output, 'previous run\n');
+      await chmod(output, 0o640);
+      const res = await run(['--output', output], good);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(
+        await readFile(output, 'utf8'),
+        `${T0},100.5,100.5,100.5,100.5,1,${T0 + 59_999},100.5,1,0,0,0\n`,
+      );
+      assert.equal((await stat(output)).mode & 0o777, 0o640);
+      assert.deepEqual(await readdir(d), ['candles.csv']);
+    });
+
+    it('writes directly to a path that is not a regular file', async () => {
+      const res = await run(['--output', '/dev/null'], good);
+      assert.equal(res.code, 0, res.stderr);
+    });
+
+    it('reports an output directory that does not exist', async () => {
+      const res = await run(['--output', join(dir, 'missing', 'candles.csv')], good);
+      assert.equal(res.code, 1);
+      assert.match(res.stderr, /cannot write .*missing\/candles\.csv/);
+    });
   });
 
   it('skips and counts bad rows with --skip-bad', async () => {

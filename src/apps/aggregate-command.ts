@@ -2,10 +2,11 @@
  * `tickwire aggregate`: builds candles from a trades file with the same engine as the live path and writes them
  * as Binance-style kline CSV. The input is streamed line by line, so files of any size run in bounded memory.
  */
-import { open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
-import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CandleEngine } from '../candles/candle-engine.ts';
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
@@ -41,7 +42,8 @@ Builds OHLCV candles from a file of trades and writes them as CSV.
 
 Options:
   --input FILE         trades file; "-" or absent: standard input
-  --output FILE        CSV file to write; absent: standard output
+  --output FILE        CSV file to write, put in place only when the run succeeds (a failed run leaves no
+                       partial file and an existing FILE untouched); absent: standard output
   --interval LIST      comma-separated intervals among ${INTERVALS.join(', ')} (default 1m)
   --format NAME        input format (default auto: detected from the first non-empty line):
                          binance-aggtrades-json  JSON lines with a, p, q, f, l, T, m (REST or stream)
@@ -182,6 +184,66 @@ async function write(out: Writable, text: string): Promise<void> {
 }
 
 /**
+ * The `--output` file. A regular file (new or existing) is written as a temporary file beside it and renamed over
+ * it only once the whole run succeeded, so a failed run leaves no partial file and an existing file untouched.
+ * A path that exists and is not a regular file (a pipe, /dev/stdout) is written directly: it cannot be replaced.
+ */
+interface OutputFile {
+  readonly stream: Writable;
+  /** Flushes and closes the stream, then puts the file in place. Rejects on a write or rename error. */
+  commit(): Promise<void>;
+  /** Closes the stream and removes the temporary file; never rejects. */
+  discard(): Promise<void>;
+}
+
+async function openOutputFile(path: string): Promise<OutputFile> {
+  // Through a symbolic link, the file it points to is replaced, not the link.
+  const target = await realpath(path).catch(() => path);
+  const existing = await stat(target).catch(() => undefined);
+  if (existing !== undefined && !existing.isFile()) {
+    const handle = await open(target, 'w');
+    const stream = handle.createWriteStream();
+    return {
+      stream,
+      commit: () => endStream(stream),
+      discard: () => endStream(stream).catch(() => undefined),
+    };
+  }
+  const temporary = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+  // 'wx': never reuse a file that is already there.
+  const handle = await open(temporary, 'wx');
+  const stream = handle.createWriteStream();
+  return {
+    stream,
+    async commit() {
+      await endStream(stream);
+      if (existing !== undefined) await chmod(temporary, existing.mode & 0o7777);
+      await rename(temporary, target);
+    },
+    async discard() {
+      await endStream(stream).catch(() => undefined);
+      await rm(temporary, { force: true }).catch(() => undefined);
+    },
+  };
+}
+
+/** Ends a file stream and waits until its file is closed; rejects with the stream's error. */
+async function endStream(stream: Writable): Promise<void> {
+  if (stream.destroyed) {
+    if (stream.errored) throw stream.errored;
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    stream.once('error', reject);
+    stream.once('close', () => resolve());
+    stream.end();
+  });
+}
+
+/**
  * Runs `tickwire aggregate` with `argv` (the arguments after the role). Resolves with the exit code; never throws
  * for bad input or I/O errors (they are reported on `io.stderr`).
  */
@@ -267,19 +329,16 @@ export async function runAggregate(argv: string[], io: Io): Promise<number> {
     }
   }
   let out: Writable = io.stdout;
+  let outputFile: OutputFile | undefined;
   if (values.output !== undefined) {
-    const file = createWriteStream(values.output);
     try {
-      await new Promise<void>((resolve, reject) => {
-        file.once('open', () => resolve());
-        file.once('error', reject);
-      });
+      outputFile = await openOutputFile(values.output);
     } catch (err) {
       say(`cannot write ${values.output}: ${(err as Error).message}`);
       await closeInput();
       return 1;
     }
-    out = file;
+    out = outputFile.stream;
   }
 
   let buffered = '';
@@ -399,11 +458,17 @@ export async function runAggregate(argv: string[], io: Io): Promise<number> {
     exitCode = 1;
   } finally {
     await closeInput();
-    if (out !== io.stdout) {
-      await new Promise<void>((resolve) => {
-        out.end(() => resolve());
-        out.once('error', () => resolve());
-      });
+  }
+  if (outputFile !== undefined) {
+    if (exitCode !== 0) await outputFile.discard();
+    else {
+      try {
+        await outputFile.commit();
+      } catch (err) {
+        say(`cannot write ${values.output}: ${(err as Error).message}`);
+        await outputFile.discard();
+        exitCode = 1;
+      }
     }
   }
   return exitCode;

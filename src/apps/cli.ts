@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
-import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { simulatorBanner, simulatorEnv, simulatorUrls, startSimulator } from '../sim/simulator.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { runAggregate } from './aggregate-command.ts';
+import { demoConfig, demoMarket } from './demo.ts';
 import { startAll } from './run-all.ts';
 import { startGatewayProcess } from './run-gateway.ts';
 import { startIngestProcess } from './run-ingest.ts';
@@ -68,7 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`tickwire: ${err instanceof TickwireError ? err.message : String(err)}`);
     return 2;
   }
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   const seed = Number(values.seed ?? process.env['SIM_SEED'] ?? 42);
   try {
     if (role === 'sim') {
@@ -112,7 +112,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const system = await startAll(config, logger);
     process.stdout.write(
-      `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health\n`,
+      `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health\n` +
+        `History is loading in the background; each venue logs its progress and when it is live.\n`,
     );
     await untilSignal(logger);
     await system.close();
@@ -124,37 +125,48 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** `tickwire demo`: the simulator on a free loopback port, and `all` pointed at it. */
+/**
+ * `tickwire demo`: the simulator on a free loopback port, and `all` pointed at it. Its history is its own
+ * (demo.ts): DATA_DIR/demo, where the bars of an earlier demo run (another simulator) are deleted at start.
+ */
 async function runDemo(config: Config, logger: Logger, seed: number): Promise<number> {
-  // The demo shows every simulated venue unless VENUES says otherwise, and gives dYdX (USD-quoted perpetuals)
-  // the USD counterpart of each configured pair.
-  const venues = process.env['VENUES'] ? config.venues : [...VENUES];
-  const usd = config.symbols.map((s) => s.replace(/\/USD[TC]$/, '/USD'));
-  const symbols = [...new Set([...config.symbols, ...(venues.includes('dydx') ? usd : [])])];
+  const market = demoMarket(config, Boolean(process.env['VENUES']));
+  const { venues, symbols } = market;
   const sim = await startSimulator({ port: 0, seed, symbols, logger: logger.child({ role: 'sim' }) });
-  const urls = { ...config.urls };
-  for (const venue of VENUES) {
-    const simUrls = (sim.urls as Partial<Record<VenueId, { wsUrl: string; restUrl: string }>>)[venue];
-    if (simUrls) urls[venue] = simUrls;
+  const demo = demoConfig(config, market, sim.urls);
+  if (config.storage.databaseUrl !== undefined || config.redis.url !== undefined) {
+    logger.info(
+      { dataDir: demo.storage.dataDir },
+      'demo: DATABASE_URL and REDIS_URL are not used; simulated history stays in the demo directory',
+    );
   }
-  const demoConfig: Config = Object.freeze({ ...config, venues, symbols, urls: Object.freeze(urls) });
-  const system = await startAll(demoConfig, logger);
-  const http = httpUrl(system.gateway.url);
+  const system = await startAll(demo, logger, { mismatchedHistory: 'discard' });
   process.stdout.write(
-    [
-      `Tickwire demo is running on simulated exchanges (${venues.join(', ')}; no internet needed).`,
-      `  WebSocket API:  ${system.gateway.url}   (subscribe: {"type":"subscribe","symbol":"${symbols[0]}","interval":"1m"})`,
-      `  Health:         ${http}/health   ${http}/health/ws-stats`,
-      `  Instruments:    ${symbols.join(', ')}`,
-      `  Simulator:      http://127.0.0.1:${sim.port}`,
-      'Press Ctrl-C to stop.',
-      '',
-    ].join('\n'),
+    demoBanner({ venues, symbols, wsUrl: system.gateway.url, simulatorPort: sim.port }) + '\n',
   );
   await untilSignal(logger);
   await system.close();
   await sim.close();
   return 0;
+}
+
+/** What `tickwire demo` prints once its API answers (README.md shows it; a test keeps the two the same). */
+export function demoBanner(o: {
+  readonly venues: readonly string[];
+  readonly symbols: readonly string[];
+  readonly wsUrl: string;
+  readonly simulatorPort: number;
+}): string {
+  const http = httpUrl(o.wsUrl);
+  return [
+    `Tickwire demo is running on simulated exchanges (${o.venues.join(', ')}; no internet needed).`,
+    `  WebSocket API:  ${o.wsUrl}   (subscribe: {"type":"subscribe","symbol":"${o.symbols[0]}","interval":"1m"})`,
+    `  Health:         ${http}/health   ${http}/health/ws-stats`,
+    `  Instruments:    ${o.symbols.join(', ')}`,
+    `  Simulator:      http://127.0.0.1:${o.simulatorPort}`,
+    'History is loading in the background; each venue logs its progress and when it is live.',
+    'Press Ctrl-C to stop.',
+  ].join('\n');
 }
 
 function httpUrl(wsUrl: string): string {

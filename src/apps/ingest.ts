@@ -16,6 +16,8 @@ import { bucketStart, INTERVAL_MS, INTERVALS, MINUTE_MS, type Interval } from '.
 import type { Trade } from '../domain/trade.ts';
 import { TradeDedupe, type SeqGap } from '../feed/trade-dedupe.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { ProgressLog } from '../telemetry/progress-log.ts';
+import { RepeatedFailure } from '../telemetry/repeated-failure.ts';
 import type { AlertInput } from '../domain/alert.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { CandleOutput } from './composite-candles.ts';
@@ -55,6 +57,9 @@ export interface IngestOptions {
   readonly tradeSink?: (trades: readonly Trade[]) => void;
 }
 
+/** Wait before a failed backfill is tried again. */
+const BACKFILL_RETRY_MS = 2000;
+
 /** Per-instrument state of the ingest. */
 interface Instrument {
   readonly symbol: string;
@@ -71,6 +76,9 @@ interface Instrument {
   tradeBatch: Trade[];
   backfilling: boolean;
   klineMismatches: number;
+  /** Failed history loads and backfills, logged once and then summarized. */
+  readonly historyFailures: RepeatedFailure;
+  readonly backfillFailures: RepeatedFailure;
 }
 
 type MissedTrades = SeqGap | { readonly since: number };
@@ -120,6 +128,16 @@ export class VenueIngest {
     const { adapter } = options;
     const candleSymbols = new Set(options.candleSymbols ?? options.symbols);
     for (const symbol of options.symbols) {
+      const failures = (failing: string, stillFailing: string, recovered?: string): RepeatedFailure =>
+        new RepeatedFailure({
+          logger: options.logger,
+          now: this.now,
+          level: 'error',
+          fields: { venue: adapter.venue, symbol },
+          failing,
+          stillFailing,
+          ...(recovered ? { recovered } : {}),
+        });
       this.instruments.set(symbol, {
         symbol,
         engine: candleSymbols.has(symbol)
@@ -137,6 +155,8 @@ export class VenueIngest {
         klineMismatches: 0,
         lastTradeTime: null,
         tradeBatch: [],
+        historyFailures: failures('history not loaded', 'history still not loaded'),
+        backfillFailures: failures('backfill failed', 'backfill still failing', 'backfill done'),
       });
     }
     const fetchSnapshot = adapter.rest.fetchBookSnapshot?.bind(adapter.rest);
@@ -197,7 +217,10 @@ export class VenueIngest {
     this.publishTimer = setInterval(() => void this.flush(), this.options.publishEveryMs ?? 100);
     this.clockTimer = setInterval(() => this.tick(), this.options.clockEveryMs ?? 250);
     await this.flush();
-    logger.info({ venue: adapter.venue, symbols: this.options.symbols }, 'ingest live');
+    logger.info(
+      { venue: adapter.venue, symbols: this.options.symbols },
+      `live, streaming ${this.options.symbols.join(', ')}`,
+    );
   }
 
   /**
@@ -207,14 +230,13 @@ export class VenueIngest {
   private async loadHistoryUntilDone(inst: Instrument, engine: CandleEngine): Promise<void> {
     for (let attempt = 1; !this.closed; attempt++) {
       try {
-        await this.loadHistory(inst, engine);
+        await this.loadHistory(inst, engine, attempt === 1);
         return;
       } catch (err) {
+        // Stopping while a load is under way ends it; that is no failure to report.
+        if (this.closed) return;
         const delayMs = Math.min(30_000, 1000 * 2 ** Math.min(attempt - 1, 5));
-        this.options.logger.error(
-          { venue: this.options.adapter.venue, symbol: inst.symbol, err, attempt, retryInMs: delayMs },
-          'history load failed; retrying',
-        );
+        inst.historyFailures.failed(err, delayMs);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
@@ -227,16 +249,26 @@ export class VenueIngest {
     for (const t of held) this.apply(inst, t);
   }
 
-  private async loadHistory(inst: Instrument, engine: CandleEngine): Promise<void> {
+  private async loadHistory(inst: Instrument, engine: CandleEngine, firstAttempt: boolean): Promise<void> {
     const { adapter, logger, historyBars } = this.options;
     const now = this.now();
     const liveMinute = bucketStart('1m', now);
     const firstMinute = Math.min(bucketStart('1W', now), liveMinute - historyBars * MINUTE_MS);
     const started = Date.now();
+    // Progress in a few lines: the bars expected are every closed minute and `historyBars` of each other interval.
+    const expectedMinutes = Math.max(0, (liveMinute - firstMinute) / MINUTE_MS);
+    const progress = new ProgressLog({
+      logger,
+      now: this.now,
+      fields: { venue: adapter.venue, symbol: inst.symbol },
+      expected: expectedMinutes + (INTERVALS.length - 1) * historyBars,
+      announce: firstAttempt,
+    });
     // Closed minutes since the start of the week (so the open 1W bar can be rebuilt) or further back.
     const minutes = await adapter.rest.fetchCandles(inst.symbol, '1m', {
       startTime: firstMinute,
       endTime: liveMinute - MINUTE_MS,
+      onProgress: (n) => progress.update(n),
     });
     // Everything is fetched before the engine is touched, so a failed attempt can simply be repeated.
     const closedMinutes = minutes.filter((b) => b.time < liveMinute);
@@ -245,11 +277,14 @@ export class VenueIngest {
       if (interval === '1m') continue;
       const size = INTERVAL_MS[interval];
       const open = bucketStart(interval, liveMinute);
+      const before = progress.loaded;
       const bars = await adapter.rest.fetchCandles(inst.symbol, interval, {
         startTime: open - historyBars * size,
         endTime: open - size,
+        onProgress: (n) => progress.update(before + n),
       });
       higher.push([interval, bars.filter((b) => b.time < open)]);
+      progress.update(before + bars.length);
     }
     // Trades of the minute in progress; the live trades held meanwhile follow.
     const recent = await adapter.rest.fetchTrades(inst.symbol, {
@@ -257,8 +292,9 @@ export class VenueIngest {
       endTime: this.now(),
     });
 
+    // Every loaded bar is stored, so that paging back through history reaches as far as the venue was asked.
     const seeded: CandleUpdate[] = [];
-    pushClosed(seeded, inst.symbol, '1m', closedMinutes.slice(-historyBars), adapter.venue);
+    pushClosed(seeded, inst.symbol, '1m', closedMinutes, adapter.venue);
     for (const [interval, bars] of higher) pushClosed(seeded, inst.symbol, interval, bars, adapter.venue);
     await this.options.candles.write(adapter.venue, seeded, false);
 
@@ -271,16 +307,18 @@ export class VenueIngest {
     const held = inst.held ?? [];
     inst.held = null;
     for (const t of held) this.apply(inst, t);
+    inst.historyFailures.succeeded();
     logger.info(
       {
         venue: adapter.venue,
         symbol: inst.symbol,
+        bars: progress.loaded,
         minutes: closedMinutes.length,
         recentTrades: recent.length,
         heldTrades: held.length,
         ms: Date.now() - started,
       },
-      'history loaded',
+      `history loaded: ${progress.loaded} bars`,
     );
   }
 
@@ -324,21 +362,7 @@ export class VenueIngest {
         );
         for (const inst of this.instruments.values()) this.queueBackfillSinceLast(inst);
         break;
-      case 'stale':
-        logger.warn({ venue, symbol: event.symbol, silentMs: event.silentMs }, 'symbol stale');
-        break;
-      case 'fresh':
-        logger.info({ venue, symbol: event.symbol }, 'symbol fresh again');
-        break;
-      case 'mode':
-        logger.warn({ venue, mode: event.mode, reason: event.reason }, 'stream mode');
-        break;
-      case 'rejected':
-        logger.error({ venue, message: event.message }, 'venue refused a subscription');
-        break;
-      case 'recycle':
-        logger.info({ venue, reason: event.reason }, 'connection recycled');
-        break;
+      // stale, fresh, mode, rejected and recycle are logged by the connection that saw them (runner.ts).
     }
   }
 
@@ -383,7 +407,6 @@ export class VenueIngest {
   }
 
   private onStatus(status: StreamStatus): void {
-    const { logger, adapter } = this.options;
     if (status.kind === 'connected') {
       this.connected = true;
       if (this.wasDisconnected) {
@@ -392,11 +415,9 @@ export class VenueIngest {
         for (const inst of this.instruments.values()) this.queueBackfillSinceLast(inst);
       }
     } else if (status.kind === 'disconnected') {
+      // Bars stay open until the backfill after the reconnect; the connection logs the disconnect itself.
       this.connected = false;
       this.wasDisconnected = true;
-      logger.warn({ venue: adapter.venue, reason: status.reason }, 'stream disconnected; bars held open');
-    } else {
-      logger.warn({ venue: adapter.venue, message: status.message }, 'stream error');
     }
   }
 
@@ -415,6 +436,7 @@ export class VenueIngest {
             : await this.fetchRange(inst.symbol, gap);
         let applied = 0;
         for (const t of trades) if (this.apply(inst, t, undefined, true)) applied++;
+        inst.backfillFailures.succeeded();
         this.backfills++;
         this.backfilledTrades += applied;
         logger.info({ venue: adapter.venue, symbol: inst.symbol, gap, applied }, 'backfill done');
@@ -428,8 +450,10 @@ export class VenueIngest {
         });
       }
     } catch (err) {
-      logger.error({ venue: adapter.venue, symbol: inst.symbol, err }, 'backfill failed; retrying');
-      if (!this.closed) setTimeout(() => void this.backfill(inst), 2000).unref();
+      if (!this.closed) {
+        inst.backfillFailures.failed(err, BACKFILL_RETRY_MS);
+        setTimeout(() => void this.backfill(inst), BACKFILL_RETRY_MS).unref();
+      }
     } finally {
       inst.backfilling = false;
       const held = inst.held ?? [];

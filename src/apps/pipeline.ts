@@ -7,7 +7,7 @@ import type { SourceStatusView, SourcesView } from '../protocol/source-status.ts
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
-import { createVenueAdapter } from '../venues/registry.ts';
+import { checkSymbolsListed, createVenueAdapter } from '../venues/registry.ts';
 import { CompositeCandles } from './composite-candles.ts';
 import { VenueIngest, type IngestStats } from './ingest.ts';
 import { raiseAlert, SourceMonitor } from './source-monitor.ts';
@@ -42,9 +42,11 @@ export interface Pipeline {
  * The ingest side of Tickwire: venues → feed → candles → store + bus. Every venue builds the bars of the symbols
  * it lists; the composite stores and publishes the active source's (failover by the source monitor). Used by
  * `tickwire all` (with the gateway in the same process) and `tickwire ingest` (gateways elsewhere, over Redis).
+ * Throws TickwireError CONFIG_INVALID when no configured venue lists a configured symbol.
  */
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { config, bus, store, logger, now } = options;
+  checkSymbolsListed(config);
   const adapters = config.venues.map((venue) => createVenueAdapter(venue, config.urls[venue], logger, now));
   const venuesBySymbol = new Map(
     config.symbols.map((symbol) => [
@@ -52,10 +54,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       adapters.filter((a) => a.supportsSymbol?.(symbol) ?? true).map((a) => a.venue),
     ]),
   );
-  for (const [symbol, venues] of venuesBySymbol) {
-    if (venues.length === 0)
-      logger.warn({ symbol, venues: config.venues }, 'no configured venue lists this symbol');
-  }
   const ingestOf = new Map<VenueId, VenueIngest>();
   const monitor = new SourceMonitor({
     config,
@@ -103,7 +101,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     monitor,
     async start() {
       monitor.start();
-      await Promise.all(ingests.map((i) => i.start()));
+      await Promise.all(
+        ingests.map(async (i) => {
+          await i.start();
+          monitor.historyLoaded(i.venue);
+        }),
+      );
     },
     sources: () => monitor.view(),
     aggregatorStats() {

@@ -9,6 +9,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
 import { openStorage } from './storage.ts';
+import { checkSymbolsListed } from '../venues/registry.ts';
 
 /** The source status counts as gone when the ingest has not published it for this long. */
 const SOURCES_SILENT_AFTER_MS = 5000;
@@ -28,6 +29,7 @@ export async function startGatewayProcess(
   logger: Logger,
   deps: { readonly now?: () => number } = {},
 ): Promise<GatewayProcess> {
+  checkSymbolsListed(config);
   const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'gateway');
   const bus = await createRedisBus({ url: redisUrl, prefix: config.redis.prefix, logger });
   let storage;
@@ -102,6 +104,7 @@ function candleMirror(memory: MemoryCandleStore): (update: CandleUpdate) => void
 /** The last view with every source marked down: no ingest is feeding them now. */
 function silentIngestView(view: SourcesView): SourcesView {
   return {
+    inStartupGrace: false,
     instruments: view.instruments.map((i) => ({
       ...i,
       sources: i.sources.map((s) => ({ ...s, connected: false, healthy: false, reason: 'no-ingest' })),

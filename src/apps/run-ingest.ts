@@ -3,12 +3,14 @@ import { LeaderLock } from '../bus/leader-lock.ts';
 import { createRedisBus } from '../bus/redis-bus.ts';
 import { encodeSourcesView, SOURCES_CHANNEL } from '../bus/sources-message.ts';
 import type { Config } from '../config/config.ts';
+import { answerHealth } from '../gateway/health.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { raiseAlert } from './source-monitor.ts';
 import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
 import { createPipeline, registerSourceMetrics, type Pipeline } from './pipeline.ts';
 import { openStorage } from './storage.ts';
+import { checkSymbolsListed } from '../venues/registry.ts';
 
 /** How often the active ingest publishes the source status for the gateways. */
 const SOURCES_EVERY_MS = 1000;
@@ -32,6 +34,7 @@ export async function startIngestProcess(
   logger: Logger,
   deps: { readonly now?: () => number } = {},
 ): Promise<IngestProcess> {
+  checkSymbolsListed(config);
   const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'ingest');
   const bus = await createRedisBus({ url: redisUrl, prefix: config.redis.prefix, logger });
   const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, deps.now);
@@ -73,6 +76,8 @@ export async function startIngestProcess(
           : 'this ingest holds the lock and starts',
         details: { instance: process.pid, takeover },
       });
+      // Before this process writes: the history it continues must come from its own upstreams.
+      await storage.adoptUpstreams(config.urls);
       const running = createPipeline({
         config,
         bus,
@@ -113,19 +118,30 @@ export async function startIngestProcess(
   metrics.gauge('tickwire_ingest_active', '1 while this process holds the ingest lock and works', () =>
     state === 'active' ? 1 : 0,
   );
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
   const server = await listen(config, (path) => {
     if (path === '/health') {
-      return {
-        status: 200,
-        type: 'application/json',
-        body: JSON.stringify({
-          status: 'ok',
+      // A standby has no feed to judge and is healthy as a standby; a working ingest is judged like a gateway.
+      const running = pipeline;
+      const answer = answerHealth(
+        {
           role: 'ingest',
           state,
           lock: lock.stats(),
-          ...(pipeline ? { aggregator: pipeline.aggregatorStats() } : {}),
-        }),
-      };
+          ...(running ? { aggregator: running.aggregatorStats() } : {}),
+        },
+        running
+          ? {
+              sources: () => running.sources(),
+              symbols: config.symbols,
+              uptimeMs: now() - startedAt,
+              startupGraceMs: config.failover.startupGraceMs,
+            }
+          : null,
+        (err) => logger.warn({ err }, 'ingest: source status failed'),
+      );
+      return { status: answer.status, type: 'application/json', body: JSON.stringify(answer.body) };
     }
     if (path === '/metrics')
       return metrics.text().then((body) => ({ status: 200, type: metrics.contentType, body }));

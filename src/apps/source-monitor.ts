@@ -49,6 +49,9 @@ export class SourceMonitor {
   private readonly controllers = new Map<string, FailoverController>();
   private readonly activeSince = new Map<string, number>();
   private readonly malformedSeen = new Map<VenueId, number>();
+  /** Venues whose start-up history has loaded (their bars are published). */
+  private readonly historyLoadedVenues = new Set<VenueId>();
+  private startedAt: number | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Set on close: the connections going down at shutdown are not outages to alert on. */
   private closed = false;
@@ -104,6 +107,7 @@ export class SourceMonitor {
   }
 
   start(): void {
+    this.startedAt ??= this.now();
     this.evaluate();
     this.timer = setInterval(() => this.evaluate(), this.options.config.failover.evaluateEveryMs);
   }
@@ -128,6 +132,11 @@ export class SourceMonitor {
     for (const c of this.controllers.values()) c.evaluate(now);
   }
 
+  /** Marks `venue`'s start-up history as loaded: from now on its healthy sources count as live. */
+  historyLoaded(venue: VenueId): void {
+    this.historyLoadedVenues.add(venue);
+  }
+
   /** Calls `listener` on every change of a symbol's active source. */
   onSwitch(listener: (change: SourceSwitch) => void): void {
     this.switchListeners.add(listener);
@@ -140,6 +149,7 @@ export class SourceMonitor {
 
   view(): SourcesView {
     const now = this.now();
+    const grace = this.options.config.failover.startupGraceMs;
     return {
       instruments: [...this.controllers.values()].map((c) => {
         const s = c.snapshot(now);
@@ -148,9 +158,12 @@ export class SourceMonitor {
           activeSource: s.activeSource,
           primary: s.primary,
           activeSince: this.activeSince.get(s.instrument) ?? null,
-          sources: s.sources,
+          sources: s.sources.map((source) =>
+            this.historyLoadedVenues.has(source.exchange) ? source : { ...source, loadingHistory: true },
+          ),
         };
       }),
+      inStartupGrace: this.startedAt === null || now - this.startedAt < grace,
     };
   }
 

@@ -8,6 +8,7 @@ import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import { openPgliteCandleStore } from '../store/pglite-candle-store.ts';
 import { openPostgresCandleStore } from '../store/postgres-candle-store.ts';
 import { TieredCandleStore } from '../store/tiered-candle-store.ts';
+import type { MismatchedHistory, Upstreams } from '../store/upstreams.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 
@@ -19,6 +20,12 @@ export interface Storage {
   /** Present when trades are stored (STORE_TRADES). */
   readonly tradeSink?: (trades: readonly Trade[]) => void;
   registerMetrics(metrics: Metrics): void;
+  /**
+   * Records `upstreams` as where this process's history comes from; bars filled from another upstream are taken
+   * out of service first (store/upstreams.ts). Called by a writing process before it serves or writes history;
+   * a process that only reads does nothing.
+   */
+  adoptUpstreams(upstreams: Upstreams): Promise<void>;
   /** Writes what is buffered (bounded wait) and closes the database. */
   close(): Promise<void>;
 }
@@ -30,6 +37,8 @@ export interface StorageOptions {
   readonly writes: boolean;
   /** Raises storage_down / storage_recovered / storage_overflow. */
   readonly alert?: (input: AlertInput) => void;
+  /** What adoptUpstreams does with bars of another upstream; default 'archive'. */
+  readonly mismatchedHistory?: MismatchedHistory;
 }
 
 /**
@@ -49,6 +58,7 @@ export async function openStorage(config: Config, logger: Logger, options: Stora
       store,
       memory,
       registerMetrics() {},
+      adoptUpstreams: async () => undefined,
       close: () => database.close(),
     };
   }
@@ -66,6 +76,12 @@ export async function openStorage(config: Config, logger: Logger, options: Stora
     store,
     memory,
     ...(trades ? { tradeSink: (batch: readonly Trade[]) => trades.write(batch) } : {}),
+    async adoptUpstreams(upstreams) {
+      await database.adoptUpstreams(upstreams, {
+        mismatched: options.mismatchedHistory ?? 'archive',
+        logger,
+      });
+    },
     registerMetrics(metrics) {
       metrics.gauge(
         'tickwire_store_pending_bars',

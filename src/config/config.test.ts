@@ -40,7 +40,9 @@ test('rejects invalid values with a message naming each key', () => {
   assert.throws(
     () => loadConfig({ PORT: 'seventy' }),
     (e: unknown) =>
-      e instanceof TickwireError && e.code === 'CONFIG_INVALID' && /PORT must be an integer/.test(e.message),
+      e instanceof TickwireError &&
+      e.code === 'CONFIG_INVALID' &&
+      /port: must be an integer, got "seventy" \(from PORT\)/.test(e.message),
   );
   assert.throws(
     () => loadConfig({ SYMBOLS: 'BTCUSDT', BINANCE_REST_URL: 'not a url' }),
@@ -48,6 +50,56 @@ test('rejects invalid values with a message naming each key', () => {
       e instanceof TickwireError &&
       /symbols\.0: must look like BTC\/USDT/.test(e.message) &&
       /urls\.binance\.restUrl: must be an absolute URL/.test(e.message),
+  );
+});
+
+test('names every bad key at once: unreadable variables and values the schema rejects', () => {
+  assert.throws(
+    () =>
+      loadConfig({
+        PORT: 'abc',
+        ENABLE_FAILOVER: 'maybe',
+        SYMBOLS: 'FOO',
+        LOG_LEVEL: 'loud',
+        VENUES: 'okx',
+        PRIMARY_EXCHANGE: 'binance',
+      }),
+    (e: unknown) => {
+      assert.ok(e instanceof TickwireError && e.code === 'CONFIG_INVALID');
+      assert.deepEqual(e.message.split('\n'), [
+        'invalid configuration:',
+        '  port: must be an integer, got "abc" (from PORT)',
+        '  failover.enabled: must be true or false, got "maybe" (from ENABLE_FAILOVER)',
+        '  symbols.0: must look like BTC/USDT (BASE/QUOTE, upper case) (from SYMBOLS)',
+        '  logLevel: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent" (from LOG_LEVEL)',
+        '  failover.primary: must be one of the configured venues (okx), got "binance" (from PRIMARY_EXCHANGE)',
+      ]);
+      return true;
+    },
+  );
+});
+
+test('a bad key from the file is named without a variable, one from the environment with it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const file = join(dir, 'tickwire.json');
+  writeFileSync(file, JSON.stringify({ gateway: { throttleMs: -1 }, urls: { okx: { wsUrl: 'nope' } } }));
+  assert.throws(
+    () => loadConfig({ STORE_TRADES: 'perhaps', OKX_REST_URL: 'also nope' }, file),
+    (e: unknown) => {
+      assert.ok(e instanceof TickwireError);
+      const lines = e.message.split('\n').slice(1);
+      assert.equal(lines.length, 4, e.message);
+      assert.ok(
+        lines.includes('  storage.storeTrades: must be true or false, got "perhaps" (from STORE_TRADES)'),
+      );
+      assert.ok(lines.includes('  urls.okx.wsUrl: must be an absolute URL'), e.message);
+      assert.ok(lines.includes('  urls.okx.restUrl: must be an absolute URL (from OKX_REST_URL)'), e.message);
+      assert.ok(
+        lines.some((l) => l.startsWith('  gateway.throttleMs: ')),
+        e.message,
+      );
+      return true;
+    },
   );
 });
 
@@ -113,9 +165,13 @@ test('failover: clear errors for bad values and a primary that is not a configur
   assert.throws(
     () => loadConfig({ ENABLE_FAILOVER: 'maybe' }),
     (e: unknown) =>
-      e instanceof TickwireError && /ENABLE_FAILOVER must be true or false, got "maybe"/.test(e.message),
+      e instanceof TickwireError &&
+      /failover\.enabled: must be true or false, got "maybe" \(from ENABLE_FAILOVER\)/.test(e.message),
   );
-  assert.throws(() => loadConfig({ MAX_SOURCE_LATENCY: '5s' }), /MAX_SOURCE_LATENCY must be an integer/);
+  assert.throws(
+    () => loadConfig({ MAX_SOURCE_LATENCY: '5s' }),
+    /failover\.maxSourceLatencyMs: must be an integer, got "5s" \(from MAX_SOURCE_LATENCY\)/,
+  );
   assert.throws(() => loadConfig({ MAX_SOURCE_LATENCY: '0' }), /failover\.maxSourceLatencyMs:/);
   assert.throws(() => loadConfig({ CONFLICT_RESOLUTION: 'median' }), /failover\.conflictResolution:/);
   assert.throws(() => loadConfig({ PRIMARY_EXCHANGE: 'kraken' }), /failover\.primary:/);
@@ -153,5 +209,25 @@ test('storage and scale-out: DATABASE_URL, DATA_DIR, STORE_TRADES, REDIS_URL, RE
     /storage\.databaseUrl: must be a postgres/,
   );
   assert.throws(() => loadConfig({ REDIS_URL: 'cache:6379' }), /redis\.url: must be a redis/);
-  assert.throws(() => loadConfig({ STORE_TRADES: 'maybe' }), /STORE_TRADES must be true or false/);
+  assert.throws(
+    () => loadConfig({ STORE_TRADES: 'maybe' }),
+    /storage\.storeTrades: must be true or false, got "maybe" \(from STORE_TRADES\)/,
+  );
+});
+
+test('/api/ rate limit: API_RATE_LIMIT, API_RATE_LIMIT_WINDOW_MS, TRUSTED_PROXIES override the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const file = join(dir, 'tickwire.json');
+  writeFileSync(file, JSON.stringify({ gateway: { apiRateLimit: 50, trustedProxies: 2 } }));
+  const c = loadConfig({ API_RATE_LIMIT: '500', API_RATE_LIMIT_WINDOW_MS: '60000' }, file);
+  assert.equal(c.gateway.apiRateLimit, 500);
+  assert.equal(c.gateway.apiRateLimitWindowMs, 60_000);
+  assert.equal(c.gateway.trustedProxies, 2, 'a key the environment does not set keeps the file value');
+  assert.throws(
+    () => loadConfig({ API_RATE_LIMIT: 'lots', TRUSTED_PROXIES: '-1' }),
+    (e: unknown) =>
+      e instanceof TickwireError &&
+      /gateway\.apiRateLimit: must be an integer, got "lots" \(from API_RATE_LIMIT\)/.test(e.message) &&
+      /gateway\.trustedProxies: .*\(from TRUSTED_PROXIES\)/.test(e.message),
+  );
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TickwireError } from '../domain/errors.ts';
 import { isCanonicalSymbol, VENUES, type VenueId } from '../domain/instrument.ts';
+import { LOG_FORMATS } from '../telemetry/log-format.ts';
 
 /**
  * Tickwire's one configuration: defaults ← JSON config file ← environment variables, validated by zod and
@@ -20,6 +21,8 @@ const venueUrls = z.object({ wsUrl: url, restUrl: url }).strict();
 const symbol = z
   .string()
   .refine(isCanonicalSymbol, { message: 'must look like BTC/USDT (BASE/QUOTE, upper case)' });
+const venueList = z.array(z.enum(VENUES)).min(1);
+const venue = z.enum(VENUES);
 
 export const configSchema = z
   .object({
@@ -27,9 +30,11 @@ export const configSchema = z
     host: z.string().min(1),
     symbols: z.array(symbol).min(1),
     /** Venues whose streams feed the candles. */
-    venues: z.array(z.enum(VENUES)).min(1),
+    venues: venueList,
     urls: z.object({ binance: venueUrls, bitget: venueUrls, okx: venueUrls, dydx: venueUrls }).strict(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    /** Text lines on a terminal and JSON otherwise (`auto`), or always one of them. */
+    logFormat: z.enum(LOG_FORMATS),
     candles: z
       .object({
         /** A bar closes this long after its end when no later trade closed it first. */
@@ -60,6 +65,11 @@ export const configSchema = z
         heartbeatMs: z.number().int().min(100).max(600_000),
         /** Bytes buffered for one client before it counts as too slow and is closed with 4008. */
         maxBufferedBytes: z.number().int().min(1024),
+        /** Requests to /api/ routes allowed per client address and window; more are answered 429. */
+        apiRateLimit: z.number().int().min(1).max(1_000_000_000),
+        apiRateLimitWindowMs: z.number().int().min(1000).max(86_400_000),
+        /** Proxies in front of the gateway whose X-Forwarded-For entry is believed (0: the header is ignored). */
+        trustedProxies: z.number().int().min(0).max(10),
       })
       .strict(),
     /**
@@ -71,7 +81,7 @@ export const configSchema = z
         /** False: the primary stays the source whatever its health; health is still reported. */
         enabled: z.boolean(),
         /** The preferred venue; one of `venues`. Default: the first of `venues`. */
-        primary: z.enum(VENUES).optional(),
+        primary: venue.optional(),
         /** A source whose ping round trip or data lag exceeds this is unhealthy. */
         maxSourceLatencyMs: z.number().int().min(1).max(600_000),
         /** A source with no message for this long is unhealthy (stale). */
@@ -134,19 +144,33 @@ export const configSchema = z
       .strict(),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    const primary = c.failover.primary;
-    if (primary !== undefined && !c.venues.includes(primary))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['failover', 'primary'],
-        message: `must be one of the configured venues (${c.venues.join(', ')}), got "${primary}"`,
-      });
-  })
+  .superRefine(
+    (c, ctx) => {
+      const primary = c.failover.primary;
+      if (primary !== undefined && !c.venues.includes(primary))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['failover', 'primary'],
+          message: `must be one of the configured venues (${c.venues.join(', ')}), got "${primary}"`,
+        });
+    },
+    // Runs whenever the two keys it compares are valid, so that it is reported along with other bad keys.
+    { when: ({ value }) => primaryIsCheckable(value) },
+  )
   .transform((c) => ({
     ...c,
     failover: { ...c.failover, primary: c.failover.primary ?? (c.venues[0] as VenueId) },
   }));
+
+function primaryIsCheckable(value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  const failover = value['failover'];
+  return (
+    venueList.safeParse(value['venues']).success &&
+    isPlainObject(failover) &&
+    venue.optional().safeParse(failover['primary']).success
+  );
+}
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 type ConfigInput = z.input<typeof configSchema>;
@@ -158,6 +182,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
   venues: ['binance', 'okx', 'bitget', 'dydx'],
   urls: DEFAULT_URLS,
   logLevel: 'info',
+  logFormat: 'auto',
   candles: { closeGraceMs: 2000, historyBars: 1000, memoryBars: 5000 },
   gateway: {
     maxInitialBars: 5000,
@@ -168,6 +193,9 @@ export const DEFAULT_CONFIG: ConfigInput = {
     throttleMs: 1000,
     heartbeatMs: 30_000,
     maxBufferedBytes: 4 * 1024 * 1024,
+    apiRateLimit: 100,
+    apiRateLimitWindowMs: 15 * 60_000,
+    trustedProxies: 0,
   },
   failover: {
     enabled: true,
@@ -188,15 +216,39 @@ export const DEFAULT_CONFIG: ConfigInput = {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Loads the configuration: defaults, then the JSON file (TICKWIRE_CONFIG or `file`), then the environment. */
+/** One bad key: its path in the configuration, the variable it came from (if any), and what is wrong. */
+interface ConfigIssue {
+  readonly path: string;
+  readonly variable?: string;
+  readonly message: string;
+}
+
+/**
+ * Loads the configuration: defaults, then the JSON file (TICKWIRE_CONFIG or `file`), then the environment.
+ * Throws TickwireError CONFIG_INVALID naming every bad key at once (a variable that cannot be read as its type,
+ * and every value the schema rejects), each with the variable it came from when it was set in the environment.
+ */
 export function loadConfig(env: Env = process.env, file?: string): Config {
   const merged = structuredClone(DEFAULT_CONFIG) as Record<string, unknown>;
   const path = file ?? env['TICKWIRE_CONFIG'];
   if (path) deepMerge(merged, readConfigFile(path));
-  deepMerge(merged, fromEnv(env));
+  const issues: ConfigIssue[] = [];
+  const fromEnvironment = fromEnv(env, issues);
+  deepMerge(merged, fromEnvironment);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    for (const i of parsed.error.issues) {
+      const keyPath = i.path.map(String);
+      const variable = variableOf(keyPath, fromEnvironment);
+      issues.push({
+        path: keyPath.join('.') || '(root)',
+        ...(variable ? { variable } : {}),
+        message: i.message,
+      });
+    }
+  }
+  if (issues.length > 0 || !parsed.success) {
+    const lines = issues.map((i) => `  ${i.path}: ${i.message}${i.variable ? ` (from ${i.variable})` : ''}`);
     throw new TickwireError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }
   return deepFreeze(parsed.data);
@@ -222,25 +274,66 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
-function intFromEnv(env: Env, name: string): number | undefined {
+/** The variable each configuration key is read from (ENV_VARIABLES[path]); keys of `fromEnv`. */
+const ENV_VARIABLES: Readonly<Record<string, string>> = {
+  port: 'PORT',
+  host: 'HOST',
+  symbols: 'SYMBOLS',
+  venues: 'VENUES',
+  logLevel: 'LOG_LEVEL',
+  ...Object.fromEntries(
+    VENUES.flatMap((v) => [
+      [`urls.${v}.wsUrl`, `${v.toUpperCase()}_WS_URL`],
+      [`urls.${v}.restUrl`, `${v.toUpperCase()}_REST_URL`],
+    ]),
+  ),
+  'failover.enabled': 'ENABLE_FAILOVER',
+  'failover.primary': 'PRIMARY_EXCHANGE',
+  'failover.maxSourceLatencyMs': 'MAX_SOURCE_LATENCY',
+  'failover.conflictResolution': 'CONFLICT_RESOLUTION',
+  'storage.databaseUrl': 'DATABASE_URL',
+  'storage.dataDir': 'DATA_DIR',
+  'storage.storeTrades': 'STORE_TRADES',
+  'gateway.apiRateLimit': 'API_RATE_LIMIT',
+  'gateway.apiRateLimitWindowMs': 'API_RATE_LIMIT_WINDOW_MS',
+  'gateway.trustedProxies': 'TRUSTED_PROXIES',
+  'redis.url': 'REDIS_URL',
+  'redis.prefix': 'REDIS_PREFIX',
+};
+
+/** The variable a rejected value came from: the longest prefix of `path` that the environment set, if any. */
+function variableOf(path: readonly string[], fromEnvironment: Record<string, unknown>): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    let value: unknown = fromEnvironment;
+    for (const key of path.slice(0, n)) value = isPlainObject(value) ? value[key] : undefined;
+    const variable = ENV_VARIABLES[path.slice(0, n).join('.')];
+    if (value !== undefined && variable !== undefined) return variable;
+  }
+  return undefined;
+}
+
+/** `name` as an integer; undefined when unset, or when not an integer (then an issue for `path` is recorded). */
+function intFromEnv(env: Env, name: string, path: string, issues: ConfigIssue[]): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n))
-    throw new TickwireError('CONFIG_INVALID', `${name} must be an integer, got "${raw}"`);
-  return n;
+  if (Number.isInteger(n)) return n;
+  issues.push({ path, variable: name, message: `must be an integer, got "${raw}"` });
+  return undefined;
 }
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
 
-function boolFromEnv(env: Env, name: string): boolean | undefined {
+/** `name` as a boolean; undefined when unset, or when not a boolean word (then an issue is recorded). */
+function boolFromEnv(env: Env, name: string, path: string, issues: ConfigIssue[]): boolean | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const word = raw.trim().toLowerCase();
   if (TRUE_WORDS.has(word)) return true;
   if (FALSE_WORDS.has(word)) return false;
-  throw new TickwireError('CONFIG_INVALID', `${name} must be true or false, got "${raw}"`);
+  issues.push({ path, variable: name, message: `must be true or false, got "${raw}"` });
+  return undefined;
 }
 
 function listFromEnv(env: Env, name: string): string[] | undefined {
@@ -252,9 +345,10 @@ function listFromEnv(env: Env, name: string): string[] | undefined {
     .filter((s) => s !== '');
 }
 
-function fromEnv(env: Env): Record<string, unknown> {
+/** The configuration keys set by environment variables; a value that cannot be read is left out, in `issues`. */
+function fromEnv(env: Env, issues: ConfigIssue[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const port = intFromEnv(env, 'PORT');
+  const port = intFromEnv(env, 'PORT', 'port', issues);
   if (port !== undefined) out['port'] = port;
   if (env['HOST']) out['host'] = env['HOST'];
   const symbols = listFromEnv(env, 'SYMBOLS');
@@ -262,6 +356,7 @@ function fromEnv(env: Env): Record<string, unknown> {
   const venues = listFromEnv(env, 'VENUES');
   if (venues) out['venues'] = venues.map((s) => s.toLowerCase());
   if (env['LOG_LEVEL']) out['logLevel'] = env['LOG_LEVEL'];
+  if (env['LOG_FORMAT']) out['logFormat'] = env['LOG_FORMAT'].trim().toLowerCase();
   const urls: Record<string, Record<string, string>> = {};
   for (const venue of VENUES) {
     const prefix = venue.toUpperCase();
@@ -271,10 +366,10 @@ function fromEnv(env: Env): Record<string, unknown> {
   }
   if (Object.keys(urls).length > 0) out['urls'] = urls;
   const failover: Record<string, unknown> = {};
-  const enabled = boolFromEnv(env, 'ENABLE_FAILOVER');
+  const enabled = boolFromEnv(env, 'ENABLE_FAILOVER', 'failover.enabled', issues);
   if (enabled !== undefined) failover['enabled'] = enabled;
   if (env['PRIMARY_EXCHANGE']) failover['primary'] = env['PRIMARY_EXCHANGE'].trim().toLowerCase();
-  const maxLatency = intFromEnv(env, 'MAX_SOURCE_LATENCY');
+  const maxLatency = intFromEnv(env, 'MAX_SOURCE_LATENCY', 'failover.maxSourceLatencyMs', issues);
   if (maxLatency !== undefined) failover['maxSourceLatencyMs'] = maxLatency;
   if (env['CONFLICT_RESOLUTION'])
     failover['conflictResolution'] = env['CONFLICT_RESOLUTION'].trim().toLowerCase();
@@ -282,9 +377,19 @@ function fromEnv(env: Env): Record<string, unknown> {
   const storage: Record<string, unknown> = {};
   if (env['DATABASE_URL']) storage['databaseUrl'] = env['DATABASE_URL'].trim();
   if (env['DATA_DIR']) storage['dataDir'] = env['DATA_DIR'];
-  const storeTrades = boolFromEnv(env, 'STORE_TRADES');
+  const storeTrades = boolFromEnv(env, 'STORE_TRADES', 'storage.storeTrades', issues);
   if (storeTrades !== undefined) storage['storeTrades'] = storeTrades;
   if (Object.keys(storage).length > 0) out['storage'] = storage;
+  const gateway: Record<string, unknown> = {};
+  for (const [key, name] of [
+    ['apiRateLimit', 'API_RATE_LIMIT'],
+    ['apiRateLimitWindowMs', 'API_RATE_LIMIT_WINDOW_MS'],
+    ['trustedProxies', 'TRUSTED_PROXIES'],
+  ] as const) {
+    const value = intFromEnv(env, name, `gateway.${key}`, issues);
+    if (value !== undefined) gateway[key] = value;
+  }
+  if (Object.keys(gateway).length > 0) out['gateway'] = gateway;
   const redis: Record<string, unknown> = {};
   if (env['REDIS_URL']) redis['url'] = env['REDIS_URL'].trim();
   if (env['REDIS_PREFIX'] !== undefined) redis['prefix'] = env['REDIS_PREFIX'];

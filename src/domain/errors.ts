@@ -26,6 +26,10 @@ export const ERROR_CODES = {
     summary: 'the connection holds the maximum number of subscriptions',
   },
   RATE_LIMITED: { retryable: true, summary: 'too many messages from this connection; slow down' },
+  API_RATE_LIMITED: {
+    retryable: true,
+    summary: 'too many /api/ requests from this client address in the window; retry after Retry-After',
+  },
   INVALID_LIMIT: { retryable: false, summary: 'history limit is not an integer within the documented range' },
   INVALID_END: {
     retryable: false,

@@ -42,11 +42,14 @@ import {
   type BarView,
 } from '../protocol/server-messages.ts';
 import type { SourcesView } from '../protocol/source-status.ts';
-import type { CandleStore, StoredCandle } from '../store/candle-store.ts';
+import { IncompleteHistoryError, type CandleStore, type StoredCandle } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { AlertFeed, type AlertChannelOptions } from './alert-feed.ts';
+import { ApiRateLimiter } from './api-rate-limit.ts';
 import { ClientConnection } from './client-connection.ts';
+import { answerHealth } from './health.ts';
 import { answerHistoryRequest, HISTORY_PATH } from './history-endpoint.ts';
+import { HistoryRefill, type HistoryRetryOptions } from './history-refill.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import {
   MarketRooms,
@@ -78,8 +81,9 @@ export interface GatewayOptions {
   /** The `alerts` channel; every field has a default. */
   readonly alerts?: AlertChannelOptions;
   /**
-   * The multi-source feed's status, read on each request to /api/websocket/{health,sources,active-source}.
-   * Given where the feed runs in this process; without it those endpoints answer 503.
+   * The multi-source feed's status, read on each request to /health and /api/websocket/{health,sources,
+   * active-source}. Every role gives it (a gateway process: from the ingest's snapshots); without it those
+   * endpoints answer 503 and /health reports the gateway alone.
    */
   readonly sources?: () => SourcesView;
   /**
@@ -91,6 +95,8 @@ export interface GatewayOptions {
   readonly onCandle?: (update: CandleUpdate) => void;
   /** Served at GET /metrics; the gateway registers its own metrics in it. */
   readonly metrics?: Metrics;
+  /** How often a partial `initial` retries the history store (backoff, 1 s doubling to 15 s by default). */
+  readonly historyRetry?: HistoryRetryOptions;
 }
 
 /** Limits of the market channels (docs/PROTOCOL.md, "Market channels"). */
@@ -175,6 +181,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const rooms = new Map<string, Room<Subscription>>();
   const clients = new Set<ClientConnection>();
   const counters = newCounters();
+  const historyRefill = new HistoryRefill<Subscription>(options.historyRetry, (err, attempt, waiting) =>
+    logger.debug(
+      { err, attempt, waiting },
+      'gateway: history store still unavailable; partial initials wait',
+    ),
+  );
   let nextClientId = 1;
   let shuttingDown = false;
 
@@ -325,6 +337,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   function removeSubscription(client: ClientConnection, sub: Subscription): void {
     sub.end();
+    historyRefill.remove(sub);
     const room = sub.room;
     client.subscriptions.delete(room.key);
     room.members.delete(sub);
@@ -405,17 +418,66 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return views;
   }
 
+  /** Sends `initial` (marked partial when `partialReason` is given) and the room's messages held meanwhile. */
   function completeInitial(
     client: ClientConnection,
     sub: Subscription,
     generation: number,
     bars: StoredCandle[],
+    partialReason?: ErrorCode,
   ): void {
     if (client.closing || !sub.isCurrent(generation)) return;
     const { symbol, interval } = sub.room;
     const views = barViews(sub.room, interval, bars);
     counters.initialsSent++;
-    sub.complete(encodeInitial(symbol, interval, views), views);
+    if (partialReason !== undefined) counters.partialInitialsSent++;
+    sub.complete(encodeInitial(symbol, interval, views, partialReason), views);
+  }
+
+  /**
+   * Reads `initialBars` of history and sends `initial`. When the store cannot answer the whole window (its
+   * database failed), the client gets HISTORY_UNAVAILABLE and an `initial` marked partial with the bars memory
+   * holds, and the subscription waits in `historyRefill`: once the store answers again it loads `initial` anew,
+   * the same way as a subscribe (the room's messages held while it loads), so the whole history and the stream
+   * fit together without a gap or a repeat.
+   */
+  function loadInitial(
+    client: ClientConnection,
+    sub: Subscription,
+    generation: number,
+    initialBars: number,
+    refilling: boolean,
+  ): void {
+    const { symbol, interval } = sub.room;
+    store
+      .recent(symbol, interval, initialBars)
+      .then(
+        (bars) => {
+          if (refilling && sub.isCurrent(generation)) counters.initialsRefilled++;
+          completeInitial(client, sub, generation, bars);
+        },
+        (err: unknown) => {
+          if (client.closing || !sub.isCurrent(generation)) return;
+          const available = err instanceof IncompleteHistoryError ? err.available : [];
+          logger.warn(
+            { err, symbol, interval, available: available.length },
+            'gateway: history read failed; initial is partial until the store answers',
+          );
+          sendError(client, 'HISTORY_UNAVAILABLE', historyUnavailableText(symbol, interval), {
+            symbol,
+            interval,
+          });
+          completeInitial(client, sub, generation, available, 'HISTORY_UNAVAILABLE');
+          historyRefill.add(sub, {
+            probe: () => store.recent(symbol, interval, initialBars),
+            refill: () => {
+              if (client.closing || !sub.isActive) return;
+              loadInitial(client, sub, sub.beginLoading(), initialBars, true);
+            },
+          });
+        },
+      )
+      .catch((err: unknown) => logger.error({ err }, 'gateway: sending initial failed'));
   }
 
   function subscribe(client: ClientConnection, msg: SubscribeMessage): void {
@@ -445,25 +507,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       client.subscriptions.set(key, sub);
     }
     // Joined before reading history: whatever the room sends from now on is held until `initial` is out.
+    // A new subscribe answers for itself: an earlier partial initial no longer waits for its refill.
+    historyRefill.remove(sub);
     const generation = sub.beginLoading();
-    const joined = sub;
     if (msg.initialBars === 0) {
-      completeInitial(client, joined, generation, []);
+      completeInitial(client, sub, generation, []);
       return;
     }
-    store
-      .recent(msg.symbol, msg.interval, msg.initialBars)
-      .then(
-        (bars) => completeInitial(client, joined, generation, bars),
-        (err: unknown) => {
-          logger.warn({ err, symbol: msg.symbol, interval: msg.interval }, 'gateway: history read failed');
-          if (client.closing || !joined.isCurrent(generation)) return;
-          const about = { symbol: msg.symbol, interval: msg.interval };
-          sendError(client, 'HISTORY_UNAVAILABLE', historyUnavailableText(msg.symbol, msg.interval), about);
-          completeInitial(client, joined, generation, []);
-        },
-      )
-      .catch((err: unknown) => logger.error({ err }, 'gateway: sending initial failed'));
+    loadInitial(client, sub, generation, msg.initialBars, false);
   }
 
   function unsubscribe(client: ClientConnection, msg: UnsubscribeMessage): void {
@@ -623,24 +674,36 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     };
   }
 
-  function health(): Record<string, unknown> {
-    return {
-      status: 'ok',
-      uptimeMs: now() - startedAt,
-      connections: clients.size,
-      rooms: rooms.size,
-      symbols: config.symbols,
-    };
+  /** The seed's fields, then the verdict on the feed (src/gateway/health.ts): 503 unless every instrument is live. */
+  function health(): { status: number; body: unknown } {
+    const uptimeMs = now() - startedAt;
+    const fields = { uptimeMs, connections: clients.size, rooms: rooms.size, symbols: config.symbols };
+    const { sources } = options;
+    const feed = sources
+      ? { sources, symbols: config.symbols, uptimeMs, startupGraceMs: config.failover.startupGraceMs }
+      : null;
+    return answerHealth(fields, feed, (err) =>
+      logger.warn({ err }, 'gateway: source status provider failed'),
+    );
   }
+
+  const apiRateLimit = new ApiRateLimiter({
+    max: limits.apiRateLimit,
+    windowMs: limits.apiRateLimitWindowMs,
+    trustedProxies: limits.trustedProxies,
+    now,
+  });
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
     const path = pathOf(req.url);
+    if (path.startsWith('/api/') && !apiRateLimit.admit(req, res)) return;
     if (path === '/health' || path === '/health/ws-stats') {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendJson(res, 405, { error: 'Method not allowed', allow: 'GET, HEAD' });
         return;
       }
-      sendJson(res, 200, path === '/health' ? health() : stats());
+      const answer = path === '/health' ? health() : { status: 200, body: stats() };
+      sendJson(res, answer.status, answer.body);
       return;
     }
     if (SOURCE_PATHS.has(path)) {
@@ -675,6 +738,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       void answerHistoryRequest(queryOf(req.url), store, historyRules, now()).then((answer) => {
         if (answer.status >= 500) logger.warn({ url: req.url }, 'gateway: history request failed');
+        for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
         sendText(res, answer.status, answer.body);
       });
       return;
@@ -759,6 +823,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     stopBus();
     stopBusStatus();
     clearTimeout(resyncTimer);
+    historyRefill.stop();
     stopAlertBus();
     for (const stop of stopMarketBus) stop();
     const closed: Promise<void>[] = [];

@@ -6,7 +6,7 @@ import {
   invalidSymbolText,
 } from '../protocol/client-messages.ts';
 import { encodeBar } from '../protocol/server-messages.ts';
-import type { CandleStore } from '../store/candle-store.ts';
+import { IncompleteHistoryError, type CandleStore, type StoredCandle } from '../store/candle-store.ts';
 
 /** Path of the candle history endpoint (GET and HEAD). */
 export const HISTORY_PATH = '/api/candles';
@@ -25,7 +25,18 @@ export interface HistoryRules {
 export interface HistoryAnswer {
   readonly status: number;
   readonly body: string;
+  /** Response headers beyond the content type and length. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
+
+/**
+ * Seconds a client is asked to wait (Retry-After) when the history store cannot answer. The gateway cannot know
+ * when the database is back; this paces polling clients without keeping a chart empty for long.
+ */
+export const HISTORY_RETRY_AFTER_SECONDS = 5;
+
+/** A partial answer must not be kept by a cache and served after the database is back. */
+const NO_STORE = { 'cache-control': 'no-store' };
 
 function fail(status: number, code: ErrorCode, message: string): HistoryAnswer {
   return { status, body: JSON.stringify({ error: { code, message } }) };
@@ -36,6 +47,10 @@ function fail(status: number, code: ErrorCode, message: string): HistoryAnswer {
  * `limit` bars that start before `end` (ms since the epoch or an ISO 8601 time; default: now, so the bar in
  * progress is included). Pages backwards by passing the first bar's time as the next `end`. Served from the
  * store, which answers the recent window from memory and older bars from the database (docs/PROTOCOL.md).
+ *
+ * A truncated history is never answered as the whole: when the database fails, the bars memory holds of the
+ * window are answered with `"partial": true`, and when memory holds none of it the answer is 503
+ * HISTORY_UNAVAILABLE with Retry-After.
  */
 export async function answerHistoryRequest(
   query: URLSearchParams,
@@ -69,11 +84,19 @@ export async function answerHistoryRequest(
       `Invalid end: ${(endText ?? '').slice(0, 40)}. Use milliseconds since the epoch or an ISO 8601 time`,
     );
   }
-  let bars;
+  let bars: StoredCandle[];
+  let partial = false;
   try {
     bars = await store.recent(symbol, interval, limit, end);
-  } catch {
-    return fail(503, 'HISTORY_UNAVAILABLE', historyUnavailableText(symbol, interval));
+  } catch (err) {
+    if (!(err instanceof IncompleteHistoryError) || err.available.length === 0) {
+      return {
+        ...fail(503, 'HISTORY_UNAVAILABLE', historyUnavailableText(symbol, interval)),
+        headers: { 'retry-after': String(HISTORY_RETRY_AFTER_SECONDS), ...NO_STORE },
+      };
+    }
+    bars = err.available;
+    partial = true;
   }
   let body = '{"symbol":' + JSON.stringify(symbol) + ',"interval":"' + interval + '","bars":[';
   bars.forEach((b, i) => {
@@ -82,7 +105,12 @@ export async function answerHistoryRequest(
       (i > 0 ? ',' : '') +
       encodeBar({ bar: b.bar, closed, sources: b.sources, backfilled: b.backfilled === true });
   });
-  return { status: 200, body: body + ']}' };
+  if (!partial) return { status: 200, body: body + ']}' };
+  return {
+    status: 200,
+    body: body + '],"partial":true,"reason":"HISTORY_UNAVAILABLE"}',
+    headers: NO_STORE,
+  };
 }
 
 /** Milliseconds since the epoch (digits only) or an ISO 8601 time; null when neither. */

@@ -16,6 +16,10 @@ export interface GatewayCounters {
   /** Error messages sent to clients, by catalogue code. */
   errorsByCode: Partial<Record<ErrorCode, number>>;
   initialsSent: number;
+  /** `initial` messages marked partial: the history store failed and only memory's bars were sent. */
+  partialInitialsSent: number;
+  /** Whole `initial` messages sent once the history store answered again, after a partial one. */
+  initialsRefilled: number;
   /** Room ticks that sent an update (once per room, whatever the member count). */
   updatesBroadcast: number;
   revisionsBroadcast: number;
@@ -70,6 +74,8 @@ export function newCounters(): GatewayCounters {
     messagesReceived: 0,
     errorsByCode: {},
     initialsSent: 0,
+    partialInitialsSent: 0,
+    initialsRefilled: 0,
     updatesBroadcast: 0,
     revisionsBroadcast: 0,
     droppedSlowClients: 0,

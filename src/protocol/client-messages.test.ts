@@ -207,6 +207,35 @@ describe('parseClientMessage: market channels', () => {
     }
   });
 
+  it('answers a channel that does not exist with INVALID_CHANNEL naming those that do, whatever else is missing', () => {
+    const invalid = (name: string) => ({
+      code: 'INVALID_CHANNEL',
+      message: `Invalid channel: ${name}. Valid: candles, trades, ticker, book, alerts`,
+    });
+    assert.deepEqual(error(parse({ type: 'subscribe', channel: 'dashboard' }, market)), invalid('dashboard'));
+    assert.deepEqual(
+      error(parse({ type: 'unsubscribe', channel: 'dashboard' }, market)),
+      invalid('dashboard'),
+    );
+    assert.deepEqual(
+      error(parse({ type: 'subscribe', channel: 'account', symbol: 5, depth: 'x' }, market)),
+      invalid('account'),
+    );
+    assert.deepEqual(
+      error(parse({ type: 'subscribe', channel: 'x'.repeat(80) }, market)),
+      invalid(`${'x'.repeat(64)}…`),
+    );
+    // The original API's errors are untouched: no channel, or "candles", is the candle subscribe.
+    assert.deepEqual(error(parse({ type: 'subscribe', symbol: 'BTC/USDT' }, market)), {
+      code: 'INVALID_MESSAGE',
+      message: 'Invalid message format',
+    });
+    assert.deepEqual(error(parse({ type: 'subscribe', channel: 'candles', symbol: 'BTC/USDT' }, market)), {
+      code: 'INVALID_MESSAGE',
+      message: 'Invalid message format',
+    });
+  });
+
   it('answers wrong JSON types with INVALID_MESSAGE', () => {
     for (const bad of [
       { channel: 5 },

@@ -233,6 +233,11 @@ export function parseClientMessage(text: string, rules: ProtocolRules): ParseRes
     channel !== undefined &&
     channel !== 'candles'
   ) {
+    // The channel name comes first: a client asking for a channel that does not exist learns which ones do,
+    // whatever else its message lacks.
+    if (typeof channel === 'string' && !(CHANNELS as readonly string[]).includes(channel)) {
+      return { ok: false, error: { code: 'INVALID_CHANNEL', message: invalidChannelText(channel) } };
+    }
     return channel === 'alerts' ? parseAlertsMessage(json, rules) : parseChannelMessage(json, rules);
   }
   const shaped = clientMessageShape.safeParse(json);
@@ -270,20 +275,14 @@ export function parseClientMessage(text: string, rules: ProtocolRules): ParseRes
 }
 
 /**
- * Subscribe/unsubscribe with a market `channel`. Checks run in this order: shape, channel, venue, symbol, depth
- * (book subscribe only). `depth` on other channels is ignored like any unknown field.
+ * Subscribe/unsubscribe with a market `channel` (already known to be `trades`, `ticker` or `book`). Checks run in
+ * this order: shape, venue, symbol, depth (book subscribe only). `depth` on other channels is ignored like any unknown field.
  */
 function parseChannelMessage(json: object, rules: ProtocolRules): ParseResult {
   const shaped = channelShape.safeParse(json);
   if (!shaped.success) return INVALID_MESSAGE;
   const raw = shaped.data;
-  if (
-    !(CHANNELS as readonly string[]).includes(raw.channel) ||
-    raw.channel === 'candles' ||
-    raw.channel === 'alerts'
-  ) {
-    return { ok: false, error: { code: 'INVALID_CHANNEL', message: invalidChannelText(raw.channel) } };
-  }
+  // parseClientMessage sends only the market channels here.
   const channel = raw.channel as MarketChannel;
   const venues = rules.venues ?? VENUES;
   const venue = venues.find((v) => v === raw.venue);

@@ -96,6 +96,11 @@ describe('message encoders', () => {
       encodeInitial('BTC/USDT', '1m', []),
       '{"type":"initial","symbol":"BTC/USDT","interval":"1m","bars":[]}',
     );
+    // A partial initial keeps the seed's fields and order, and adds its flag and reason after them.
+    assert.equal(
+      encodeInitial('BTC/USDT', '1m', [], 'HISTORY_UNAVAILABLE'),
+      '{"type":"initial","symbol":"BTC/USDT","interval":"1m","bars":[],"partial":true,"reason":"HISTORY_UNAVAILABLE"}',
+    );
     const update = JSON.parse(encodeUpdate('BTC/USDT', '5m', view)) as Record<string, unknown>;
     assert.deepEqual(Object.keys(update), ['type', 'symbol', 'interval', 'bar']);
     assert.equal(update['type'], 'update');

@@ -10,8 +10,8 @@ import type { Trade } from '../domain/trade.ts';
 import type { MarketChannel } from './client-messages.ts';
 
 /**
- * Gateway → client messages: their types (for the client SDK and dashboard) and their encoders (for the
- * gateway). Prices and volumes are written as exact decimal literals straight into the JSON text, so a price
+ * Gateway → client messages: their types (the wire format docs/PROTOCOL.md describes, for TypeScript code that
+ * reads it, such as the tests) and their encoders (for the gateway). Prices and volumes are written as exact decimal literals straight into the JSON text, so a price
  * such as 0.00002894 reaches the client digit for digit; a client's JSON.parse makes them numbers.
  */
 
@@ -38,6 +38,13 @@ export interface InitialMessage {
   readonly symbol: string;
   readonly interval: Interval;
   readonly bars: readonly BarJson[];
+  /**
+   * Addition, present only when true: `bars` are only what the gateway's memory holds, because the history store
+   * could not be read. Another `initial` with the whole history follows once it can be.
+   */
+  readonly partial?: true;
+  /** Addition, with `partial`: why, as a catalogue code (HISTORY_UNAVAILABLE). */
+  readonly reason?: ErrorCode;
 }
 
 /** The live bar changed, or a new bar started (newer `time`), or the live bar closed (`closed: true`). */
@@ -225,14 +232,21 @@ function head(type: string, symbol: string, interval: Interval): string {
   return '{"type":"' + type + '","symbol":' + JSON.stringify(symbol) + ',"interval":"' + interval + '"';
 }
 
-/** `initial` with bars oldest first. */
-export function encodeInitial(symbol: string, interval: Interval, bars: readonly BarView[]): string {
+/** `initial` with bars oldest first; `partialReason` marks it partial (the seed's fields come first, unchanged). */
+export function encodeInitial(
+  symbol: string,
+  interval: Interval,
+  bars: readonly BarView[],
+  partialReason?: ErrorCode,
+): string {
   let out = head('initial', symbol, interval) + ',"bars":[';
   for (let i = 0; i < bars.length; i++) {
     if (i > 0) out += ',';
     out += encodeBar(bars[i] as BarView);
   }
-  return out + ']}';
+  out += ']';
+  if (partialReason !== undefined) out += ',"partial":true,"reason":"' + partialReason + '"';
+  return out + '}';
 }
 
 export function encodeUpdate(symbol: string, interval: Interval, view: BarView): string {

@@ -20,6 +20,11 @@ export interface SourceStatusView {
   readonly healthy: boolean;
   /** Why the source is unhealthy ("disconnected", "stale", "high-latency", "error-rate"); null or absent when healthy. */
   readonly reason?: string | null;
+  /**
+   * True while the venue is still loading its start-up history: its bars are not published yet, so the source is
+   * not live even when healthy. Absent: loaded.
+   */
+  readonly loadingHistory?: boolean;
 }
 
 /** The sources of one instrument. */
@@ -41,6 +46,11 @@ export interface InstrumentSourcesView {
 /** Everything the multi-source feed reports; instruments in configuration order (the first is the default). */
 export interface SourcesView {
   readonly instruments: readonly InstrumentSourcesView[];
+  /**
+   * True during the feed's start-up grace (`failover.startupGraceMs` from its start): a venue that has not
+   * connected yet is expected, not a fault. Absent: the reader judges by its own time since start.
+   */
+  readonly inStartupGrace?: boolean;
 }
 
 /** The seed's health fields for one instrument. */

@@ -10,9 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { Candle, CandleState, CandleUpdate } from '../domain/candle.ts';
 import { parseDecimal, toPlainString } from '../domain/decimal.ts';
-import type { VenueId } from '../domain/instrument.ts';
+import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { INTERVAL_MS, type Interval } from '../domain/interval.ts';
+import { silentLogger, type Logger } from '../telemetry/logger.ts';
 import type { CandleStore, StoredCandle } from './candle-store.ts';
+import type { MismatchedHistory, Upstream, UpstreamChange, Upstreams } from './upstreams.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 3, 0);
 const MINUTE = INTERVAL_MS['1m'];
@@ -270,6 +272,153 @@ export function runCandleStoreContract(name: string, open: () => Promise<CandleS
         assert.deepEqual(
           (await store.recent(symbol, '1m', 2, minute(4000))).map(plain),
           updates.slice(3998, 4000).map(expected),
+        );
+      }));
+  });
+}
+
+/** A store that keeps history across runs and records where it came from (upstreams.ts). */
+export interface UpstreamRecordingStore extends CandleStore {
+  adoptUpstreams(
+    current: Upstreams,
+    options: { readonly mismatched: MismatchedHistory; readonly logger: Logger },
+  ): Promise<UpstreamChange[]>;
+}
+
+/** One private database for a test: stores opened on it, its archived rows, and its removal. */
+export interface PrivateDatabase {
+  open(): Promise<UpstreamRecordingStore>;
+  /** Rows of `venue` in candles_archive. */
+  archivedCandles(venue: string): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+function upstreamsAt(base: string): Upstreams {
+  const out: Partial<Record<VenueId, Upstream>> = {};
+  for (const venue of VENUES) out[venue] = { restUrl: `${base}/${venue}`, wsUrl: `${base}/${venue}/ws` };
+  return out as Upstreams;
+}
+
+/** As a run against the exchange simulator would have it. */
+const SIMULATOR = upstreamsAt('http://127.0.0.1:7100');
+/** As a run against the real venues would have it. */
+const LIVE = upstreamsAt('https://venues.example');
+
+/**
+ * Registers the upstream record's contract: a store never serves bars filled from another upstream than the
+ * run's own. `fresh()` gives a database of the test's own (adopting changes every venue's rows in it).
+ */
+export function runUpstreamRecordContract(name: string, fresh: () => Promise<PrivateDatabase>): void {
+  describe(`${name} keeps history apart by upstream`, () => {
+    const logger = silentLogger();
+
+    async function withDatabase(body: (db: PrivateDatabase) => Promise<void>): Promise<void> {
+      const db = await fresh();
+      try {
+        await body(db);
+      } finally {
+        await db.dispose();
+      }
+    }
+
+    /** Opens a store on `db`, adopts `upstreams`, runs `body`, closes it; returns what the adoption moved. */
+    async function run(
+      db: PrivateDatabase,
+      upstreams: Upstreams | null,
+      body: (store: CandleStore) => Promise<void>,
+      mismatched: MismatchedHistory = 'archive',
+    ): Promise<UpstreamChange[]> {
+      const store = await db.open();
+      try {
+        const changes =
+          upstreams === null ? [] : await store.adoptUpstreams(upstreams, { mismatched, logger });
+        await body(store);
+        return changes;
+      } finally {
+        await store.close();
+      }
+    }
+
+    const symbol = 'BTC/USDT';
+    const bars = (venue: VenueId, close: string): CandleUpdate[] =>
+      [0, 1, 2].map((i) => makeUpdate(symbol, minute(i), { close, sources: [venue] }));
+    const served = async (store: CandleStore): Promise<string[]> =>
+      (await store.recent(symbol, '1m', 10)).map((s) => `${s.sources.join()}:${toPlainString(s.bar.close)}`);
+
+    it('serves the bars again when a run uses the same upstream', () =>
+      withDatabase(async (db) => {
+        await run(db, SIMULATOR, (store) => store.write(bars('binance', '1')));
+        const changes = await run(db, SIMULATOR, async (store) => {
+          assert.deepEqual(await served(store), ['binance:1', 'binance:1', 'binance:1']);
+        });
+        assert.deepEqual(changes, []);
+      }));
+
+    it("never serves a venue's bars filled from another upstream; keeps them in the archive", () =>
+      withDatabase(async (db) => {
+        await run(db, SIMULATOR, (store) => store.write([...bars('binance', '1'), ...bars('okx', '2')]));
+        // Only binance moves to its live endpoints; okx stays on the same upstream.
+        const upstreams = { ...SIMULATOR, binance: LIVE.binance };
+        const changes = await run(db, upstreams, async (store) => {
+          assert.deepEqual(await served(store), ['okx:2', 'okx:2', 'okx:2']);
+          await store.write(bars('binance', '3'));
+        });
+        assert.deepEqual(changes, [
+          {
+            venue: 'binance',
+            previous: SIMULATOR.binance,
+            current: LIVE.binance,
+            candles: 3,
+            trades: 0,
+            action: 'archive',
+          },
+        ]);
+        assert.equal(await db.archivedCandles('binance'), 3);
+        // The new upstream's bars are served from then on, and stay at the next start.
+        const again = await run(db, upstreams, async (store) => {
+          assert.deepEqual(await served(store), ['binance:3', 'binance:3', 'binance:3']);
+        });
+        assert.deepEqual(again, []);
+      }));
+
+    it('never serves bars of a store that did not record its upstream (an earlier version)', () =>
+      withDatabase(async (db) => {
+        // Written without an adoption, as a store of an earlier version was, including a bar naming no venue.
+        await run(db, null, (store) =>
+          store.write([...bars('binance', '1'), makeUpdate(symbol, minute(5), { sources: [] })]),
+        );
+        const changes = await run(db, LIVE, async (store) => {
+          assert.deepEqual(await served(store), []);
+        });
+        assert.deepEqual(
+          changes.map((c) => [c.venue, c.previous, c.candles]),
+          [
+            ['binance', null, 3],
+            ['', null, 1],
+          ],
+        );
+        assert.equal(await db.archivedCandles('binance'), 3);
+      }));
+
+    it('deletes the bars instead when told to discard them', () =>
+      withDatabase(async (db) => {
+        await run(db, SIMULATOR, (store) => store.write(bars('binance', '1')));
+        const changes = await run(
+          db,
+          LIVE,
+          async (store) => assert.deepEqual(await served(store), []),
+          'discard',
+        );
+        assert.deepEqual(
+          changes.map((c) => [c.venue, c.candles, c.action]),
+          [['binance', 3, 'discard']],
+        );
+        assert.equal(await db.archivedCandles('binance'), 0);
+        assert.deepEqual(
+          await run(db, SIMULATOR, async (store) => assert.deepEqual(await served(store), [])),
+          [
+            // Nothing of binance left to move back or forth.
+          ],
         );
       }));
   });

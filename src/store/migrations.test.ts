@@ -13,7 +13,7 @@ describe('runMigrations', () => {
     const client = pgliteClient(await PGlite.create());
     try {
       const first = await runMigrations(client, logger);
-      assert.deepEqual(first, { applied: ['candles', 'trades'], timescale: false });
+      assert.deepEqual(first, { applied: ['candles', 'trades', 'upstreams'], timescale: false });
       const second = await runMigrations(client, logger);
       assert.deepEqual(second, { applied: [], timescale: false });
       const { rows } = await client.query<{ version: number; name: string }>(
@@ -22,6 +22,7 @@ describe('runMigrations', () => {
       assert.deepEqual(rows, [
         { version: 1, name: 'candles' },
         { version: 2, name: 'trades' },
+        { version: 3, name: 'upstreams' },
       ]);
     } finally {
       await client.close();
@@ -31,7 +32,7 @@ describe('runMigrations', () => {
   it('applies nothing when one migration fails: the run is one transaction', async () => {
     const client = pgliteClient(await PGlite.create());
     const broken: Migration = {
-      version: 3,
+      version: 99,
       name: 'broken',
       async up(tx) {
         await tx.query('CREATE TABLE half_done (x int)');
@@ -45,7 +46,7 @@ describe('runMigrations', () => {
          WHERE table_name IN ('candles', 'trades', 'half_done', 'tickwire_migrations')`,
       );
       assert.deepEqual(rows, []);
-      assert.deepEqual((await runMigrations(client, logger)).applied, ['candles', 'trades']);
+      assert.deepEqual((await runMigrations(client, logger)).applied, ['candles', 'trades', 'upstreams']);
     } finally {
       await client.close();
     }

@@ -109,6 +109,61 @@ export const MIGRATIONS: readonly Migration[] = [
       await makeHypertable(tx, 'trades', logger);
     },
   },
+  {
+    version: 3,
+    name: 'upstreams',
+    async up(tx) {
+      // Which endpoints each venue's rows were filled from (upstreams.ts), and where rows filled from another
+      // upstream are kept aside: same columns as their table, plus the upstream they came from (null when it
+      // was never recorded) and when they were moved.
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS upstreams (
+          venue text PRIMARY KEY,
+          rest_url text NOT NULL,
+          ws_url text NOT NULL,
+          recorded_at timestamptz NOT NULL DEFAULT now()
+        )`);
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS candles_archive (
+          venue text NOT NULL,
+          symbol text NOT NULL,
+          "interval" text NOT NULL,
+          "time" timestamptz NOT NULL,
+          open numeric NOT NULL,
+          high numeric NOT NULL,
+          low numeric NOT NULL,
+          close numeric NOT NULL,
+          volume numeric NOT NULL,
+          quote_volume numeric NOT NULL,
+          taker_buy_volume numeric NOT NULL,
+          taker_buy_quote_volume numeric NOT NULL,
+          trades bigint NOT NULL,
+          state text NOT NULL,
+          sources text[] NOT NULL,
+          backfilled boolean NOT NULL,
+          updated_at timestamptz NOT NULL,
+          revision bigint NOT NULL,
+          upstream_rest_url text,
+          upstream_ws_url text,
+          archived_at timestamptz NOT NULL DEFAULT now()
+        )`);
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS trades_archive (
+          venue text NOT NULL,
+          symbol text NOT NULL,
+          id text NOT NULL,
+          "time" timestamptz NOT NULL,
+          price numeric NOT NULL,
+          size numeric NOT NULL,
+          side text NOT NULL,
+          fills integer NOT NULL,
+          received_at timestamptz NOT NULL,
+          upstream_rest_url text,
+          upstream_ws_url text,
+          archived_at timestamptz NOT NULL DEFAULT now()
+        )`);
+    },
+  },
 ];
 
 /** Brings the schema up to date (see the top of this file). Safe to call from several processes at once. */

@@ -107,6 +107,7 @@ describe('openPgliteCandleStore', () => {
         [
           [1, 'candles'],
           [2, 'trades'],
+          [3, 'upstreams'],
         ],
       );
     } finally {

@@ -91,13 +91,18 @@ describe('PostgreSQL candle store', { skip: await serviceSkip('postgres') }, () 
           ),
         ),
       );
-      assert.deepEqual(results.map((r) => r.applied).sort(), [[], [], [], ['candles', 'trades']]);
+      assert.deepEqual(results.map((r) => r.applied).sort(), [
+        [],
+        [],
+        [],
+        ['candles', 'trades', 'upstreams'],
+      ]);
       const { rows } = await (pools[0] as pg.Pool).query<{ version: number }>(
         'SELECT version FROM tickwire_migrations ORDER BY version',
       );
       assert.deepEqual(
         rows.map((r) => r.version),
-        [1, 2],
+        [1, 2, 3],
       );
       assert.deepEqual(
         (

@@ -5,8 +5,10 @@ import type { Interval } from '../domain/interval.ts';
 import type { Trade } from '../domain/trade.ts';
 import type { CandleStore, StoredCandle } from './candle-store.ts';
 import { checkStorable, rowKey, rowVenue } from './candle-row.ts';
+import type { Logger } from '../telemetry/logger.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
 import { checkStorableTrade, type TradeStore } from './trade-store.ts';
+import { adoptUpstreams, type MismatchedHistory, type UpstreamChange, type Upstreams } from './upstreams.ts';
 
 /**
  * CandleStore (and TradeStore) over SQL, on PostgreSQL or PGlite, with the schema of migrations.ts.
@@ -195,6 +197,17 @@ ON CONFLICT (venue, symbol, id, "time") DO NOTHING`,
         chunk.flatMap(tradeParams),
       ),
     );
+  }
+
+  /**
+   * Records `current` as the upstream of every venue; rows of a venue filled from another upstream (or an
+   * unrecorded one) are archived or discarded first, so they are never served. See upstreams.ts.
+   */
+  adoptUpstreams(
+    current: Upstreams,
+    options: { readonly mismatched: MismatchedHistory; readonly logger: Logger },
+  ): Promise<UpstreamChange[]> {
+    return adoptUpstreams(this.client, current, options);
   }
 
   /** Closes the client; later calls wait for the first (a second pool.end() would throw). */

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { toPlainString } from '../domain/decimal.ts';
 import { silentLogger } from '../telemetry/logger.ts';
-import type { StoredCandle } from './candle-store.ts';
+import { IncompleteHistoryError, type StoredCandle } from './candle-store.ts';
 import { makeBar, makeUpdate, runCandleStoreContract, uniqueSymbol } from './candle-store.contract.ts';
 import { MemoryCandleStore } from './memory-candle-store.ts';
 import { openPgliteCandleStore } from './pglite-candle-store.ts';
@@ -103,21 +101,34 @@ describe('TieredCandleStore', () => {
     assert.deepEqual(summary(await database.recent(other, '1m', 10)), [[0, '7']]);
   });
 
-  it('serves memory and logs a warning when the database cannot be read', async () => {
-    const lines: { level: number; msg: string }[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
-        done();
-      },
-    });
+  it('never answers a truncated window: memory’s bars come as an IncompleteHistoryError when the database fails', async () => {
     const broken = await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger });
     await broken.close();
     const window = new MemoryCandleStore();
-    const store = new TieredCandleStore({ memory: window, persistent: broken, logger: pino(sink) });
+    const store = new TieredCandleStore({ memory: window, persistent: broken, logger });
     const s = uniqueSymbol();
-    window.put(s, '1m', makeBar(0, { close: '1' }));
-    assert.deepEqual(summary(await store.recent(s, '1m', 10)), [[0, '1']]);
-    assert.ok(lines.some((l) => l.level === 40 && l.msg.includes('history beyond memory could not be read')));
+    for (const i of range(0, 3)) window.put(s, '1m', makeBar(i * MINUTE, { close: `${i}.5` }));
+
+    const partial = await store.recent(s, '1m', 10).then(
+      () => assert.fail('a window memory holds only part of must not resolve'),
+      (err: unknown) => err,
+    );
+    assert.ok(partial instanceof IncompleteHistoryError);
+    assert.deepEqual(summary(partial.available), [
+      [0, '0.5'],
+      [1, '1.5'],
+      [2, '2.5'],
+    ]);
+    assert.ok(partial.cause instanceof Error, 'the database error is the cause');
+
+    const none = await store.recent(s, '1m', 10, 0).catch((err: unknown) => err);
+    assert.ok(none instanceof IncompleteHistoryError);
+    assert.deepEqual(none.available, [], 'memory holds nothing before `end`');
+
+    // A window memory holds in full is the whole answer: the database is not asked.
+    assert.deepEqual(summary(await store.recent(s, '1m', 2)), [
+      [1, '1.5'],
+      [2, '2.5'],
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import type { CandleUpdate } from '../domain/candle.ts';
 import type { Interval } from '../domain/interval.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { CandleStore, StoredCandle } from './candle-store.ts';
+import { IncompleteHistoryError, type CandleStore, type StoredCandle } from './candle-store.ts';
 import type { MemoryCandleStore } from './memory-candle-store.ts';
 
 export interface TieredCandleStoreOptions {
@@ -23,7 +23,9 @@ export interface TieredCandleStoreOptions {
  * memory's first bar keeps the answer whole when memory has holes: a gateway's memory starts when the gateway
  * does, so a late revision of an older bar lands in memory with a gap after it that only the database can fill.
  *
- * When the persistent store fails, the error is logged and memory's bars are served.
+ * When the persistent store fails and memory does not hold the whole window, `recent` rejects with an
+ * IncompleteHistoryError that carries memory's bars: the caller serves them as partial history (and says so), never
+ * as the whole of it.
  */
 export class TieredCandleStore implements CandleStore {
   /** The recent window; the gateway role fills it from the bus with `put`. */
@@ -49,11 +51,12 @@ export class TieredCandleStore implements CandleStore {
     try {
       older = await this.persistent.recent(symbol, interval, limit, end);
     } catch (err) {
-      this.logger.warn(
+      // The caller reports the outage to its client (and logs it once); a retry loop must not flood the log.
+      this.logger.debug(
         { err, symbol, interval, limit, end },
-        'store: history beyond memory could not be read; serving the bars in memory',
+        'store: history beyond memory could not be read',
       );
-      return recent;
+      throw new IncompleteHistoryError(recent, { cause: err });
     }
     const byTime = new Map<number, StoredCandle>();
     for (const s of older) byTime.set(s.bar.time, s);

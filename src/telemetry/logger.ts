@@ -1,19 +1,91 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { TickwireError } from '../domain/errors.ts';
+import { formatLogLine, resolveLogFormat, type LogFormat } from './log-format.ts';
 
 export type { Logger };
 
+/** Where log lines go: stderr unless a test gives its own. `isTTY` decides the `auto` format. */
+export interface LogDestination {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+export interface LoggerOptions {
+  readonly level?: string;
+  readonly name?: string;
+  /** LOG_FORMAT: `auto` (default) writes text lines on a terminal and JSON otherwise. */
+  readonly format?: LogFormat;
+  /** Default: stderr, so stdout stays free for command output (`tickwire aggregate`). */
+  readonly destination?: LogDestination;
+}
+
 /**
- * Structured JSON logs (pino) on stderr, so stdout stays free for command output (`tickwire aggregate`).
- * LOG_LEVEL picks the level; tests pass level "silent".
+ * Tickwire's logs (pino) on stderr: JSON for machines, or one readable line per event on a terminal
+ * (log-format.ts). LOG_LEVEL picks the level; tests pass level "silent".
  */
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino(
-    { name: options.name ?? 'tickwire', level: options.level ?? process.env['LOG_LEVEL'] ?? 'info' },
-    pino.destination({ fd: 2, sync: false }),
-  );
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination;
+  const isTerminal = destination ? destination.isTTY === true : process.stderr.isTTY === true;
+  const format = resolveLogFormat(options.format ?? 'auto', isTerminal);
+  const settings = {
+    name: options.name ?? 'tickwire',
+    level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
+    serializers: { err: serializeError },
+  };
+  if (format === 'json') {
+    return pino(settings, destination ?? pino.destination({ fd: 2, sync: false }));
+  }
+  // Text is for a person watching a terminal: written at once, in order, coloured unless NO_COLOR is set.
+  const out = destination ?? pino.destination({ fd: 2, sync: true });
+  const colour = destination === undefined && isTerminal && !process.env['NO_COLOR'];
+  const pretty: DestinationStream = {
+    write: (line: string) => void out.write(formatLogLine(line, { colour })),
+  };
+  return pino(settings, pretty);
 }
 
 /** A logger that writes nothing, for tests and library use. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+/** Error codes of ordinary network failures: worth their message, never a stack trace. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/**
+ * True for an error that is an expected condition rather than a bug: a TickwireError (raised on purpose, with a
+ * catalogue code), a network failure (ECONNREFUSED, ENOTFOUND, …), a timeout or an abort, at any depth of its
+ * `cause` chain.
+ */
+export function isOrdinaryError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
+    if (e instanceof TickwireError) return true;
+    const { code, name } = e as { code?: unknown; name?: unknown };
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+    if (name === 'TimeoutError' || name === 'AbortError') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** pino's error serializer, without the stack for ordinary errors: stacks are kept for bugs. */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  if (!isOrdinaryError(err)) return pino.stdSerializers.err(err);
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, message: err.message, ...(code === undefined ? {} : { code }) };
 }

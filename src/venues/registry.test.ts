@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { VENUES } from '../domain/instrument.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { BinanceRest } from './binance/rest.ts';
-import { createVenueAdapter, supportedVenues } from './registry.ts';
+import { TickwireError } from '../domain/errors.ts';
+import { checkSymbolsListed, createVenueAdapter, supportedVenues, venuesListing } from './registry.ts';
 
 const urls = { wsUrl: 'ws://127.0.0.1:1/x', restUrl: 'http://127.0.0.1:1/x' };
 
@@ -28,6 +29,33 @@ describe('venue registry', () => {
     }
     assert.equal(lists('dydx', 'BTC/USD'), true);
     assert.equal(lists('dydx', 'BTC/USDT'), false);
+  });
+
+  it('finds the venues that list a symbol', () => {
+    const all = { binance: urls, bitget: urls, okx: urls, dydx: urls };
+    assert.deepEqual(venuesListing('ETH/USDT', all), ['binance', 'bitget', 'okx']);
+    assert.deepEqual(venuesListing('ETH/USD', all), ['dydx']);
+  });
+
+  it('rejects at start a symbol no configured venue lists, naming every such symbol and who lists it', () => {
+    const all = { binance: urls, bitget: urls, okx: urls, dydx: urls };
+    checkSymbolsListed({ symbols: ['BTC/USDT', 'BTC/USD'], venues: ['okx', 'dydx'], urls: all });
+    assert.throws(
+      () => checkSymbolsListed({ symbols: ['ETH/USDT', 'ETH/USD', 'SOL/USDT'], venues: ['dydx'], urls: all }),
+      (e: unknown) => {
+        assert.ok(e instanceof TickwireError && e.code === 'CONFIG_INVALID');
+        assert.deepEqual(e.message.split('\n'), [
+          'invalid configuration:',
+          '  symbols: ETH/USDT is listed by none of the configured venues (dydx); venues that list it: binance, bitget, okx',
+          '  symbols: SOL/USDT is listed by none of the configured venues (dydx); venues that list it: binance, bitget, okx',
+        ]);
+        return true;
+      },
+    );
+    assert.throws(
+      () => checkSymbolsListed({ symbols: ['BTC/USD'], venues: ['binance', 'okx'], urls: all }),
+      /BTC\/USD is listed by none of the configured venues \(binance, okx\); venues that list it: dydx/,
+    );
   });
 
   it('marks which venues number trades without holes', () => {

@@ -1,6 +1,6 @@
 import { TickwireError } from '../domain/errors.ts';
 import type { VenueId } from '../domain/instrument.ts';
-import type { Logger } from '../telemetry/logger.ts';
+import { silentLogger, type Logger } from '../telemetry/logger.ts';
 import { createBinanceAdapter } from './binance/index.ts';
 import { createBitgetAdapter } from './bitget/index.ts';
 import { createDydxAdapter } from './dydx/index.ts';
@@ -48,4 +48,39 @@ export function createVenueAdapter(
     );
   }
   return factory({ wsUrl: urls.wsUrl, restUrl: urls.restUrl, logger, ...(now ? { now } : {}) });
+}
+
+/** The venues with an adapter that list `symbol` (the order of VENUE_FACTORIES). */
+export function venuesListing(
+  symbol: string,
+  urls: Readonly<Record<VenueId, { readonly wsUrl: string; readonly restUrl: string }>>,
+): VenueId[] {
+  const logger = silentLogger();
+  return supportedVenues().filter(
+    (venue) => createVenueAdapter(venue, urls[venue], logger).supportsSymbol?.(symbol) ?? true,
+  );
+}
+
+/**
+ * Checks at start that every configured symbol is listed by at least one configured venue: a symbol nobody
+ * streams would never have data. Throws TickwireError CONFIG_INVALID naming each such symbol and the venues that
+ * do list it (e.g. SYMBOLS=ETH/USDT with VENUES=dydx, which lists USD perpetuals such as ETH/USD).
+ */
+export function checkSymbolsListed(config: {
+  readonly symbols: readonly string[];
+  readonly venues: readonly VenueId[];
+  readonly urls: Readonly<Record<VenueId, { readonly wsUrl: string; readonly restUrl: string }>>;
+}): void {
+  const lines: string[] = [];
+  for (const symbol of config.symbols) {
+    const listing = venuesListing(symbol, config.urls);
+    if (listing.some((venue) => config.venues.includes(venue))) continue;
+    const where =
+      listing.length > 0 ? `venues that list it: ${listing.join(', ')}` : 'no supported venue lists it';
+    lines.push(
+      `  symbols: ${symbol} is listed by none of the configured venues (${config.venues.join(', ')}); ${where}`,
+    );
+  }
+  if (lines.length > 0)
+    throw new TickwireError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
 }

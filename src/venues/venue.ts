@@ -48,6 +48,8 @@ export interface CandleQuery {
   readonly endTime?: number;
   /** Maximum bars; the adapter pages and caps to the venue's own limit. */
   readonly limit?: number;
+  /** Told the number of bars fetched so far after each page (progress of a long history load). */
+  readonly onProgress?: (fetched: number) => void;
 }
 
 export interface TradeQuery {

@@ -168,7 +168,8 @@ export async function startSimulatedSystem(
     venues: o.venues,
     urls,
     candles: { ...DEFAULT_CONFIG.candles, ...o.candles },
-    gateway: { ...DEFAULT_CONFIG.gateway, ...o.gateway },
+    // The tests poll the /api/ source endpoints; the /api/ rate limit has its own tests.
+    gateway: { ...DEFAULT_CONFIG.gateway, apiRateLimit: 1_000_000, ...o.gateway },
     failover: { ...DEFAULT_CONFIG.failover, ...o.failover },
     // Each system keeps its embedded history in a directory of its own.
     storage: { ...DEFAULT_CONFIG.storage, dataDir: mkdtempSync(join(tmpdir(), 'tickwire-e2e-')) },
@@ -180,5 +181,7 @@ export async function startSimulatedSystem(
     await system.close();
     rmSync(config.storage.dataDir, { recursive: true, force: true });
   });
+  // The suites start from a system whose venues stream (startAll returns before history has loaded).
+  await system.live;
   return { sim, system };
 }

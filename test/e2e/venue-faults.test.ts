@@ -86,13 +86,13 @@ describe('venue faults, end to end', () => {
     sim.faults.restFailures({ status: 429, count: 2, retryAfterSec: 1 }, 'binance');
     sim.faults.dropConnections('binance');
     await until(() => binance.stats().backfills > backfills, 20_000, 'backfill after 429s');
-    assert.ok(logged('stream disconnected; bars held open'));
+    assert.ok(logged('stream disconnected'));
 
     // A refused subscription on OKX after a drop: visible, retried, healthy again.
     sim.faults.rejectSubscriptions('okx', 1);
     sim.faults.dropConnections('okx');
     await until(() => (okx.stats().connection?.rejected_subscriptions ?? 0) >= 1, 15_000, 'refusal counted');
-    assert.ok(logged('venue refused a subscription'));
+    assert.ok(logs.some((l) => String(l['msg']).startsWith('subscription refused')));
     await until(() => okx.stats().connection?.is_healthy === true, 20_000, 'OKX healthy again');
 
     // A corrupt book checksum: only that book resyncs, and it is served again.

@@ -100,6 +100,20 @@ describe('gateway: bad input from a client', () => {
     assert.equal(t.gateway.stats().broadcaster.totalRooms, 0);
   });
 
+  it('a channel that does not exist → INVALID_CHANNEL naming the channels that do', async () => {
+    const expected = {
+      type: 'error',
+      message: 'Invalid channel: dashboard. Valid: candles, trades, ticker, book, alerts',
+      code: 'INVALID_CHANNEL',
+    };
+    assert.deepEqual(await answer({ type: 'subscribe', channel: 'dashboard' }), expected);
+    assert.deepEqual(
+      await answer({ type: 'unsubscribe', channel: 'dashboard', symbol: 'BTC/USDT' }),
+      expected,
+    );
+    assert.equal(t.gateway.stats().broadcaster.totalRooms, 0);
+  });
+
   it('unsubscribing from something not subscribed is harmless and silent', async () => {
     const before = c.messages.length;
     c.send({ type: 'unsubscribe', symbol: 'BTC/USDT', interval: '4h' });
@@ -131,6 +145,7 @@ describe('gateway: bad input from a client', () => {
     assert.equal(errors.INVALID_INTERVAL, 1);
     assert.equal(errors.INVALID_SYMBOL, 1);
     assert.equal(errors.INVALID_INITIAL_BARS, 1);
+    assert.equal(errors.INVALID_CHANNEL, 2);
   });
 
   it('a frame over maxPayloadBytes closes that connection with 1009 and others keep being served', async () => {

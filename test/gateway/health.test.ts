@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { SourceStatusView, SourcesView } from '../../src/protocol/source-status.ts';
 import { makeBar, makeUpdate, startTestGateway, TestClient } from './helpers.ts';
 
 const T0 = Date.UTC(2024, 9, 24, 10, 0);
@@ -14,7 +15,7 @@ async function get(
 }
 
 describe('gateway: HTTP endpoints', () => {
-  it('GET /health answers ok with uptime, connections, rooms and symbols', async () => {
+  it('GET /health of a gateway embedded without a feed reports the gateway alone: ok, uptime, connections, rooms, symbols', async () => {
     const t = await startTestGateway();
     try {
       const c = await TestClient.connect(t.gateway.url);
@@ -29,6 +30,63 @@ describe('gateway: HTTP endpoints', () => {
       assert.equal(health['rooms'], 0);
       assert.deepEqual(health['symbols'], ['BTC/USDT']);
       c.close();
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('GET /health tells the truth about the feed: 503 degraded without a live source, 200 ok with one', async () => {
+    const binance = (healthy: boolean): SourceStatusView => ({
+      exchange: 'binance',
+      connected: healthy,
+      latency: healthy ? 12 : null,
+      lastUpdate: healthy ? T0 : null,
+      messagesReceived: healthy ? 40 : 0,
+      errors: 0,
+      healthy,
+      ...(healthy ? {} : { reason: 'disconnected' }),
+    });
+    let view: SourcesView = {
+      instruments: [
+        { symbol: 'BTC/USDT', activeSource: 'binance', primary: 'binance', sources: [binance(false)] },
+      ],
+      inStartupGrace: false,
+    };
+    const t = await startTestGateway({}, { sources: () => view });
+    try {
+      const down = await get(t.gateway.url, '/health');
+      assert.equal(down.status, 503);
+      assert.match(down.type, /^application\/json/);
+      assert.deepEqual(down.body, {
+        status: 'degraded',
+        uptimeMs: (down.body as { uptimeMs: number }).uptimeMs,
+        connections: 0,
+        rooms: 0,
+        symbols: ['BTC/USDT'],
+        reasons: ['BTC/USDT: no live source (binance disconnected)'],
+        connectedVenues: [],
+        instruments: [
+          {
+            symbol: 'BTC/USDT',
+            state: 'down',
+            activeSource: 'binance',
+            liveSources: 0,
+            connectedSources: 0,
+            totalSources: 1,
+            reason: 'BTC/USDT: no live source (binance disconnected)',
+          },
+        ],
+      });
+      const head = await fetch(t.gateway.url.replace(/^ws/, 'http') + '/health', { method: 'HEAD' });
+      assert.equal(head.status, 503);
+
+      view = { ...view, instruments: [{ ...view.instruments[0]!, sources: [binance(true)] }] };
+      const up = await get(t.gateway.url, '/health');
+      assert.equal(up.status, 200);
+      const body = up.body as Record<string, unknown>;
+      assert.equal(body['status'], 'ok');
+      assert.deepEqual(body['reasons'], []);
+      assert.deepEqual(body['connectedVenues'], ['binance']);
     } finally {
       await t.close();
     }

@@ -9,7 +9,9 @@ import { CANDLE_CHANNEL } from '../../src/bus/bus.ts';
 import { encodeCandleUpdate } from '../../src/bus/candle-message.ts';
 import { MemoryBus } from '../../src/bus/memory-bus.ts';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway/gateway.ts';
+import type { CandleStore } from '../../src/store/candle-store.ts';
 import { MemoryCandleStore } from '../../src/store/memory-candle-store.ts';
+import { TieredCandleStore } from '../../src/store/tiered-candle-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 
 /** A bar with exact decimals; high/low follow open/close unless given. */
@@ -165,6 +167,9 @@ export async function startTestGateway(
     symbols?: string[];
     aggregatorStats?: GatewayOptions['aggregatorStats'];
     store?: MemoryCandleStore;
+    /** A database behind `store`: the gateway then reads through a TieredCandleStore, as a real one does. */
+    persistent?: CandleStore;
+    historyRetry?: GatewayOptions['historyRetry'];
     sources?: GatewayOptions['sources'];
     alerts?: GatewayOptions['alerts'];
   } = {},
@@ -172,11 +177,15 @@ export async function startTestGateway(
   const config = testConfig(gatewayLimits, extra.symbols);
   const bus = new MemoryBus();
   const store = extra.store ?? new MemoryCandleStore();
+  const logger = silentLogger();
   const gateway = await startGateway({
     config,
     bus,
-    store,
-    logger: silentLogger(),
+    store: extra.persistent
+      ? new TieredCandleStore({ memory: store, persistent: extra.persistent, logger })
+      : store,
+    logger,
+    ...(extra.historyRetry ? { historyRetry: extra.historyRetry } : {}),
     ...(extra.aggregatorStats ? { aggregatorStats: extra.aggregatorStats } : {}),
     ...(extra.sources ? { sources: extra.sources } : {}),
     ...(extra.alerts ? { alerts: extra.alerts } : {}),

@@ -170,7 +170,10 @@ describe('gateway: source status endpoints over HTTP', () => {
       const res = await get(broken.gateway.url, '/api/websocket/health');
       assert.equal(res.status, 500);
       assert.deepEqual(res.body, { error: 'Source status unavailable: the feed failed to report it' });
-      assert.equal((await get(broken.gateway.url, '/health')).status, 200, 'the gateway itself stays up');
+      // The gateway itself still answers /health, and says that it cannot vouch for the feed.
+      const health = await get(broken.gateway.url, '/health');
+      assert.equal(health.status, 503);
+      assert.equal((health.body as { status: string }).status, 'degraded');
     } finally {
       await broken.close();
     }

@@ -1,7 +1,7 @@
 /**
  * The `gateway` role on its own, against real Redis and PostgreSQL: history beyond its memory comes from the
  * database and the recent bars from the bus, seamlessly; the source status comes from the ingest's snapshots and
- * reads as down once the ingest falls silent.
+ * reads as down once the ingest falls silent, and /health says so: 503 until an ingest reports a live source.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -67,6 +67,15 @@ describe('gateway process', { skip }, () => {
     const publisher = await createRedisBus({ url: TEST_REDIS_URL, prefix, logger: silentLogger() });
     defer(() => publisher.close());
     const http = gw.gateway.url.replace('ws://', 'http://');
+    // No ingest has reported yet: the gateway cannot vouch for any instrument.
+    const before = await fetch(`${http}/health`);
+    assert.equal(before.status, 503);
+    const beforeBody = (await before.json()) as Record<string, unknown>;
+    assert.ok(
+      ['starting', 'degraded'].includes(beforeBody['status'] as string),
+      String(beforeBody['status']),
+    );
+    assert.deepEqual(beforeBody['reasons'], ['BTC/USDT: no source status received yet']);
 
     // Bars 10..14 arrive over the bus only (the ingest's database writes lag behind).
     for (let i = 10; i < 15; i++) publisher.publish(CANDLE_CHANNEL, encodeCandleUpdate(update(i)));
@@ -113,6 +122,9 @@ describe('gateway process', { skip }, () => {
       10_000,
       'the ingest snapshot',
     );
+    const live = await fetch(`${http}/health`);
+    assert.equal(live.status, 200);
+    assert.equal(((await live.json()) as Record<string, unknown>)['status'], 'ok');
     // A snapshot older than the silence limit: no ingest feeds the sources now.
     publisher.publish(SOURCES_CHANNEL, encodeSourcesView(view, Date.now() - 10_000));
     await eventually(
@@ -126,5 +138,10 @@ describe('gateway process', { skip }, () => {
     >[];
     assert.equal(rows[0]?.['connected'], false);
     assert.equal(rows[0]?.['reason'], 'no-ingest');
+    const silent = await fetch(`${http}/health`);
+    assert.equal(silent.status, 503);
+    const silentBody = (await silent.json()) as Record<string, unknown>;
+    assert.equal(silentBody['status'], 'degraded');
+    assert.deepEqual(silentBody['reasons'], ['BTC/USDT: no live source (binance no-ingest)']);
   });
 });

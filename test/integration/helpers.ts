@@ -19,7 +19,8 @@ const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tickwire.js');
 export const QUICK = {
   venues: ['binance'],
   candles: { closeGraceMs: 500 },
-  gateway: { throttleMs: 100 },
+  // apiRateLimit: the suites poll /api/ endpoints; the limit itself has its own tests.
+  gateway: { throttleMs: 100, apiRateLimit: 1_000_000 },
   storage: { flushMs: 200 },
 } as const;
 

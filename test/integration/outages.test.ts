@@ -51,6 +51,7 @@ describe('service outages', { skip }, () => {
     const config = roleConfig(sim, { databaseUrl: viaProxy(db.url, proxy.port) });
     const system = await startAll(config, silentLogger());
     defer(() => system.close());
+    await system.live;
     const client = await RecordingSocket.open(system.gateway.url);
     defer(() => client.close());
     client.send({ type: 'subscribe', channel: 'alerts' });

@@ -48,6 +48,8 @@ async function restartAcrossDowntime(
 
   const second = await startAll(config, silentLogger(), { now });
   defer(() => second.close());
+  // The restart is complete once the venue's history (the downtime included) is loaded and it streams again.
+  await second.live;
   const after = await RecordingSocket.open(second.gateway.url);
   defer(() => after.close());
   after.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 20 });

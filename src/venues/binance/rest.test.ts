@@ -182,6 +182,16 @@ describe('BinanceRest against a loopback Binance peer', () => {
     assert.equal(toPlainString(b.takerBuyQuoteVolume), '1234.5');
   });
 
+  it('tells the bars fetched so far after each page (start-up progress)', async () => {
+    const told: number[] = [];
+    await rest.fetchCandles('BTC/USDT', '1m', {
+      startTime: T0,
+      endTime: T0 + (BARS - 1) * 60_000,
+      onProgress: (n) => told.push(n),
+    });
+    assert.deepEqual(told, [1000, 2000, BARS]);
+  });
+
   it('stops at endTime inside a page', async () => {
     const bars = await rest.fetchCandles('BTC/USDT', '1m', {
       startTime: T0 + 60_000,

@@ -120,6 +120,7 @@ export class BinanceRest implements VenueRest {
       });
       const before = out.length;
       const done = this.readKlines(rows, endTime, out).length === before || rows.length < size;
+      query.onProgress?.(out.length);
       const last = out[out.length - 1];
       if (done || last === undefined) break;
       if (endTime !== undefined && last.time >= endTime) break;

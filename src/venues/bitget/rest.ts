@@ -136,6 +136,7 @@ export class BitgetRest implements VenueRest {
         out.push(bar);
         if (out.length >= wanted) break;
       }
+      query.onProgress?.(out.length);
       cursor = windowEnd + ms;
     }
     if (limit === undefined && query.startTime !== undefined && out.length >= this.maxCandles) {

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { VenueId } from '../../domain/instrument.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import { RepeatedFailure } from '../../telemetry/repeated-failure.ts';
 import type {
   ConnectionStatus,
   MarketStreamHandlers,
@@ -247,6 +248,11 @@ export class ConnectionRunner {
   private latencyMs: number | null = null;
   private lastError: string | null = null;
   private readonly loggedKinds = new Set<string>();
+  /** Failed connections are logged once with their cause, then summarized (not one line per attempt). */
+  private readonly connectFailures: RepeatedFailure;
+  private readonly pollFailures: Record<PollKind, RepeatedFailure>;
+  /** The error the current socket reported, told with its close. */
+  private socketError: string | undefined;
   private connects = 0;
   private recycles = 0;
   private staleEvents = 0;
@@ -296,6 +302,25 @@ export class ConnectionRunner {
       );
     }
     this.pongText = protocol.heartbeat.kind === 'text-ping' ? protocol.heartbeat.pong : undefined;
+    const venue = protocol.venue;
+    this.connectFailures = new RepeatedFailure({
+      logger: this.logger,
+      now: this.now,
+      fields: { venue },
+      failing: 'stream unreachable',
+      stillFailing: 'still unreachable',
+      recovered: 'stream connected again',
+    });
+    const pollFailure = (kind: PollKind): RepeatedFailure =>
+      new RepeatedFailure({
+        logger: this.logger,
+        now: this.now,
+        fields: { venue, kind },
+        failing: 'REST poll failed',
+        stillFailing: 'REST poll still failing',
+        recovered: 'REST poll answers again',
+      });
+    this.pollFailures = { full: pollFailure('full'), prices: pollFailure('prices') };
   }
 
   /** Opens the first connection. Calling it twice, or after close(), does nothing. */
@@ -428,6 +453,7 @@ export class ConnectionRunner {
     }
     this.connects++;
     this.healthy = false;
+    this.socketError = undefined;
     this.dropReason = undefined;
     this.dropImmediately = false;
     let socket: WebSocket;
@@ -440,8 +466,9 @@ export class ConnectionRunner {
       });
     } catch (err) {
       // A malformed URL: counted like a refused connection, so backoff and fallback still apply.
-      this.noteError(`cannot connect to ${this.url}: ${(err as Error).message}`);
-      this.connectionFailed(false);
+      const message = `cannot connect to ${this.url}: ${(err as Error).message}`;
+      this.noteError(message);
+      this.connectionFailed(false, message);
       return;
     }
     this.socket = socket;
@@ -477,7 +504,9 @@ export class ConnectionRunner {
     this.armWatchdog(this.silenceTimeoutMs);
     this.startHeartbeat();
     this.startStaleWatch();
-    this.logger.info({ venue: this.protocol.venue, url: this.url }, 'stream connected');
+    // After failed attempts, the recovery is told once the connection delivers data (becameHealthy).
+    if (this.connectFailures.attempts === 0)
+      this.logger.info({ venue: this.protocol.venue, url: this.url }, 'stream connected');
     this.emitStatus({ kind: 'connected', at: this.now() });
   }
 
@@ -547,6 +576,7 @@ export class ConnectionRunner {
     this.attempt = 0;
     this.consecutiveFailures = 0;
     this.rejectStreak = 0;
+    this.connectFailures.succeeded();
     if (this.mode === 'polling') this.leavePolling();
     if (this.outageFrom !== undefined) {
       const from = this.outageFrom;
@@ -570,8 +600,9 @@ export class ConnectionRunner {
 
   private onError(socket: WebSocket, err: Error): void {
     if (socket !== this.socket || this.closed) return;
+    // Logged once, with the close that follows (a lost connection or a failed attempt).
     this.noteError(err.message);
-    this.logger.warn({ venue: this.protocol.venue, err: err.message }, 'stream error');
+    this.socketError = err.message;
     this.emitStatus({ kind: 'error', at: this.now(), message: err.message });
   }
 
@@ -585,17 +616,17 @@ export class ConnectionRunner {
     const why = this.dropReason ?? `closed by server (${code}${text ? ` ${text}` : ''})`;
     if (wasHealthy && this.outageFrom === undefined) this.outageFrom = this.lastDataWall ?? this.now();
     if (wasOpen) {
-      this.logger.warn({ venue: this.protocol.venue, reason: why }, 'stream disconnected');
+      if (wasHealthy) this.logger.warn({ venue: this.protocol.venue, reason: why }, 'stream disconnected');
       this.emitStatus({ kind: 'disconnected', at: this.now(), reason: why });
     } else if (this.dropReason !== undefined) {
       this.lastError = this.dropReason;
     }
     if (wasHealthy) this.scheduleReconnect(this.dropImmediately);
-    else this.connectionFailed(this.dropImmediately);
+    else this.connectionFailed(this.dropImmediately, this.dropReason ?? this.socketError ?? why);
   }
 
-  /** A connection ended without delivering data: one more consecutive failure. */
-  private connectionFailed(immediately: boolean): void {
+  /** A connection ended without delivering data: one more consecutive failure, logged as a repeat of the last. */
+  private connectionFailed(immediately: boolean, cause: string): void {
     this.consecutiveFailures++;
     if (
       this.fallbackAfter > 0 &&
@@ -606,16 +637,19 @@ export class ConnectionRunner {
       this.enterPolling(`${this.consecutiveFailures} consecutive failed connections`);
     }
     // A venue that recycles a connection before it ever delivered data gets no immediate retry: that would spin.
-    this.scheduleReconnect(immediately && this.consecutiveFailures <= 1);
+    const delay = this.scheduleReconnect(immediately && this.consecutiveFailures <= 1);
+    this.connectFailures.failed(cause, delay);
   }
 
-  private scheduleReconnect(immediately: boolean): void {
-    if (this.closed) return;
+  /** Schedules the next connection; returns its delay. */
+  private scheduleReconnect(immediately: boolean): number | undefined {
+    if (this.closed) return undefined;
     const delay = immediately ? 0 : this.backoffDelay();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectCount++;
       this.connect();
     }, delay);
+    return delay;
   }
 
   /** Full jitter: uniform in [0, min(cap, initial · 2^attempt)). */
@@ -849,17 +883,18 @@ export class ConnectionRunner {
     const signal = this.pollAbort?.signal;
     if (poll === undefined || signal === undefined || this.pollsInFlight.has(kind)) return;
     this.polls++;
+    const failures = this.pollFailures[kind];
     const running = poll
       .call(this.protocol, kind, signal)
-      .catch((err: unknown) => {
-        if (signal.aborted) return;
-        this.pollErrors++;
-        this.noteError(`poll ${kind} failed: ${(err as Error).message}`);
-        this.logger.warn(
-          { venue: this.protocol.venue, kind, err: (err as Error).message },
-          'REST poll failed',
-        );
-      })
+      .then(
+        () => failures.succeeded(),
+        (err: unknown) => {
+          if (signal.aborted) return;
+          this.pollErrors++;
+          this.noteError(`poll ${kind} failed: ${(err as Error).message}`);
+          failures.failed(err, kind === 'full' ? this.pollIntervalMs : this.pricePollIntervalMs);
+        },
+      )
       .finally(() => this.pollsInFlight.delete(kind));
     this.pollsInFlight.set(kind, running);
   }

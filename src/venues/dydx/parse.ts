@@ -292,7 +292,7 @@ function parseChannelMessage(
       return marketsFrame(snapshot, updates, messageId);
     case 'v4_subaccounts':
     case 'v4_parent_subaccounts':
-      return { kind: 'ignored', messageId, key: ch, reason: 'account channel (read by the account stage)' };
+      return { kind: 'ignored', messageId, key: ch, reason: 'account channel, not market data' };
     case 'v4_block_height':
       return { kind: 'ignored', messageId, key: ch, reason: 'block height is not used' };
   }

@@ -107,7 +107,7 @@ export class DydxRest implements VenueRest {
       bars = rollupWeeks(days).filter((b) => b.time >= (first as number) && b.time <= last);
     } else {
       const resolution = toDydxResolution(interval) as DydxResolution;
-      bars = await this.candleRange(ticker, resolution, first, last, wanted);
+      bars = await this.candleRange(ticker, resolution, first, last, wanted, query.onProgress);
     }
     if (bars.length > wanted) {
       if (startTime === undefined) bars = bars.slice(-wanted);
@@ -251,6 +251,7 @@ export class DydxRest implements VenueRest {
     from: number,
     to: number,
     wanted: number,
+    onProgress?: (fetched: number) => void,
   ): Promise<Candle[]> {
     const pages: Candle[][] = [];
     let count = 0;
@@ -270,6 +271,7 @@ export class DydxRest implements VenueRest {
       if (oldest === undefined) break;
       pages.unshift(page);
       count += page.length;
+      onProgress?.(count);
       if (page.length < this.pageLimit) break;
       cursor = oldest.time - 1;
     }

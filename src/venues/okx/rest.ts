@@ -114,6 +114,7 @@ export class OkxRest implements VenueRest {
         after = candle.time;
         if (newestFirst.length >= wanted) break;
       }
+      query.onProgress?.(newestFirst.length);
       if (reachedStart || newestFirst.length >= wanted) break;
       if (rows.length < size) {
         // market/candles reaches back 1,440 bars only; older bars are on history-candles.

@@ -1,0 +1,172 @@
+import { isIP } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorCode } from '../domain/errors.ts';
+
+/**
+ * The request limit of the `/api/` routes (docs/PROTOCOL.md, "Rate limit of /api/"): at most `max` requests per
+ * client address in a fixed window of `windowMs` that starts at the client's first request. Every answer carries
+ * the IETF RateLimit header fields (draft 6: `RateLimit-Policy`, `RateLimit-Limit`, `RateLimit-Remaining`,
+ * `RateLimit-Reset`, as express-rate-limit's `standardHeaders` sends them); a request over the limit is answered
+ * 429 with `Retry-After` and an `API_RATE_LIMITED` error.
+ *
+ * Our own counter rather than a library: rate-limiter-flexible's memory limiter reads Date.now and keeps one timer
+ * per client, so its windows cannot follow an injected clock; a fixed window is a map and a comparison. Counts are
+ * per process (docs/OPERATIONS.md says why).
+ */
+
+export interface ApiRateLimitOptions {
+  /** Requests allowed per client address and window. */
+  readonly max: number;
+  readonly windowMs: number;
+  /**
+   * Proxies in front of the gateway that append the address they received from to `X-Forwarded-For`. 0: the
+   * header is ignored and the socket's peer is the client (a client could write anything in it).
+   */
+  readonly trustedProxies: number;
+  readonly now: () => number;
+}
+
+/** The state of one client's window after counting a request. */
+export interface RateLimitState {
+  readonly allowed: boolean;
+  readonly limit: number;
+  /** Requests left in the window (0 once the limit is reached). */
+  readonly remaining: number;
+  /** Time at which the window ends and the count starts again, ms. */
+  readonly resetAt: number;
+}
+
+interface Window {
+  count: number;
+  readonly resetAt: number;
+}
+
+export class ApiRateLimiter {
+  /** Clients with an open window, in the order their windows started, so the oldest expire first. */
+  private readonly windows = new Map<string, Window>();
+
+  constructor(private readonly options: ApiRateLimitOptions) {
+    if (!Number.isInteger(options.max) || options.max < 1) throw new Error('max must be an integer ≥ 1');
+    if (!Number.isInteger(options.windowMs) || options.windowMs < 1)
+      throw new Error('windowMs must be an integer ≥ 1');
+  }
+
+  /** Clients currently remembered (one small entry each, dropped when their window ends). */
+  get size(): number {
+    return this.windows.size;
+  }
+
+  /** Counts one request of `client` (a key from `clientKey`). */
+  hit(client: string): RateLimitState {
+    const now = this.options.now();
+    this.dropExpired(now);
+    let window = this.windows.get(client);
+    if (window === undefined || window.resetAt <= now) {
+      this.windows.delete(client);
+      window = { count: 0, resetAt: now + this.options.windowMs };
+      this.windows.set(client, window);
+    }
+    const { max } = this.options;
+    if (window.count <= max) window.count++;
+    return {
+      allowed: window.count <= max,
+      limit: max,
+      remaining: Math.max(0, max - window.count),
+      resetAt: window.resetAt,
+    };
+  }
+
+  /**
+   * Applies the limit to one `/api/` request: sets the RateLimit headers on `res`, and when the client is over
+   * the limit answers 429 itself. Returns whether the request may be served.
+   */
+  admit(req: IncomingMessage, res: ServerResponse): boolean {
+    const state = this.hit(clientKey(req, this.options.trustedProxies));
+    const resetSeconds = Math.max(0, Math.ceil((state.resetAt - this.options.now()) / 1000));
+    res.setHeader('RateLimit-Policy', `${state.limit};w=${Math.ceil(this.options.windowMs / 1000)}`);
+    res.setHeader('RateLimit-Limit', String(state.limit));
+    res.setHeader('RateLimit-Remaining', String(state.remaining));
+    res.setHeader('RateLimit-Reset', String(resetSeconds));
+    if (state.allowed) return true;
+    const retryAfter = Math.max(1, resetSeconds);
+    const code: ErrorCode = 'API_RATE_LIMITED';
+    const text = JSON.stringify({
+      error: { code, message: apiRateLimitedText(state.limit, this.options.windowMs, retryAfter) },
+    });
+    res.writeHead(429, {
+      'retry-after': String(retryAfter),
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+    return false;
+  }
+
+  /** Windows are kept in start order, and all have the same length: expired ones are at the head. */
+  private dropExpired(now: number): void {
+    for (const [client, window] of this.windows) {
+      if (window.resetAt > now) return;
+      this.windows.delete(client);
+    }
+  }
+}
+
+/** "Too many requests: at most 100 per 15 minutes to /api/. Retry after 840 s." */
+export function apiRateLimitedText(max: number, windowMs: number, retryAfterSeconds: number): string {
+  return `Too many requests: at most ${max} per ${durationText(windowMs)} to /api/. Retry after ${retryAfterSeconds} s.`;
+}
+
+function durationText(ms: number): string {
+  const unit = (n: number, name: string): string => `${n} ${name}${n === 1 ? '' : 's'}`;
+  if (ms % 3_600_000 === 0) return unit(ms / 3_600_000, 'hour');
+  if (ms % 60_000 === 0) return unit(ms / 60_000, 'minute');
+  if (ms % 1000 === 0) return unit(ms / 1000, 'second');
+  return `${ms} ms`;
+}
+
+/**
+ * The address a request is counted under. Without trusted proxies: the socket's peer. With n trusted proxies: the
+ * address the outermost of them received the request from, i.e. the n-th address from the right of
+ * `X-Forwarded-For` followed by the peer (the entries further left were written by the client and are not
+ * believed). IPv4-mapped IPv6 addresses count as the IPv4 address; other IPv6 addresses count per /64 network,
+ * the block one host usually has, so that a client cannot step around the limit through its own addresses.
+ */
+export function clientKey(req: IncomingMessage, trustedProxies: number): string {
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  let address = peer;
+  if (trustedProxies > 0) {
+    const header = req.headers['x-forwarded-for'];
+    const forwarded = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    const chain = [...forwarded, peer];
+    address = chain[Math.max(0, chain.length - 1 - trustedProxies)] as string;
+  }
+  return addressKey(address);
+}
+
+/** An address as a counting key: IPv4 as is, IPv4-mapped IPv6 as IPv4, other IPv6 as its /64 network. */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1] as string;
+  if (isIP(address) !== 6) return address;
+  const groups = expandIpv6(address);
+  return `${groups.slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address, as lower-case hex without leading zeros. */
+function expandIpv6(address: string): string[] {
+  let text = address.toLowerCase();
+  // An IPv4 tail (::1.2.3.4 forms) becomes two groups.
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = text.slice(0, v4.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...zeros, ...right].map((g) => parseInt(g, 16).toString(16));
+}

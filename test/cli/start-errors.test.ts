@@ -1,0 +1,66 @@
+/**
+ * A configuration that cannot work stops `tickwire` at start with exit code 2 (CONFIG_INVALID) and a message that
+ * names everything that is wrong, as docs/CONFIGURATION.md says.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tickwire.js');
+/** A role that does not stop on its own is killed after this long; the test then fails on its exit code. */
+const GIVE_UP_MS = 60_000;
+
+/** Runs `tickwire <args>` with only `vars` (and PATH) in its environment; its exit code and stderr. */
+async function runTickwire(
+  args: readonly string[],
+  vars: Record<string, string>,
+): Promise<{ code: number | null; stderr: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickwire-cli-'));
+  try {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: dataDir, ...vars },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const killer = setTimeout(() => child.kill('SIGKILL'), GIVE_UP_MS);
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    clearTimeout(killer);
+    return { code, stderr };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+describe('tickwire CLI: invalid configuration', () => {
+  it('names every bad key at once, with the variable each came from, and exits with 2', async () => {
+    const { code, stderr } = await runTickwire([], {
+      PORT: 'abc',
+      ENABLE_FAILOVER: 'maybe',
+      SYMBOLS: 'FOO',
+    });
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, /^tickwire: invalid configuration:$/m);
+    assert.match(stderr, /^ {2}port: must be an integer, got "abc" \(from PORT\)$/m);
+    assert.match(
+      stderr,
+      /^ {2}failover\.enabled: must be true or false, got "maybe" \(from ENABLE_FAILOVER\)$/m,
+    );
+    assert.match(stderr, /^ {2}symbols\.0: must look like BTC\/USDT .*\(from SYMBOLS\)$/m);
+  });
+
+  for (const role of ['all', 'ingest', 'gateway']) {
+    it(`${role}: a symbol that no configured venue lists is an error naming the venues that list it`, async () => {
+      const { code, stderr } = await runTickwire([role], { SYMBOLS: 'ETH/USDT,BTC/USD', VENUES: 'dydx' });
+      assert.equal(code, 2, stderr);
+      assert.match(
+        stderr,
+        /^ {2}symbols: ETH\/USDT is listed by none of the configured venues \(dydx\); venues that list it: binance, bitget, okx$/m,
+      );
+      assert.doesNotMatch(stderr, /BTC\/USD is listed/, 'dYdX lists BTC/USD');
+    });
+  }
+});

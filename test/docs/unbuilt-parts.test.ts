@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The docs and the code's comments describe what exists. Tickwire has no client library, no dashboard, no
+ * account stage and no browser bundle: nothing may speak of them as if they did. (A channel named "dashboard" in
+ * an example of the INVALID_CHANNEL error is about a channel that does not exist, and is allowed.)
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const UNBUILT = [
+  /\bthe browser (can )?bundles?\b/i,
+  /\bSDK\b/i,
+  /\bdashboards?\b/i,
+  /\baccount stage\b/i,
+  /\bsrc\/(account|client)\//,
+];
+const EXAMPLES = [/"channel"\s*:\s*"dashboard"/g, /Invalid channel: dashboard/g];
+
+async function filesUnder(dir: string, keep: (name: string) => boolean): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path, keep)));
+    else if (keep(entry.name)) out.push(path);
+  }
+  return out;
+}
+
+describe('docs and comments', () => {
+  it('speak of no client SDK, dashboard or account stage', async () => {
+    const files = [
+      join(ROOT, 'README.md'),
+      join(ROOT, '.dependency-cruiser.cjs'),
+      ...(await filesUnder(join(ROOT, 'docs'), (n) => n.endsWith('.md'))),
+      ...(await filesUnder(join(ROOT, 'src'), (n) => n.endsWith('.ts') && !/\.test(-support)?\.ts$/.test(n))),
+    ];
+    const found: string[] = [];
+    for (const file of files) {
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      lines.forEach((line, i) => {
+        const text = EXAMPLES.reduce((t, example) => t.replace(example, ''), line);
+        if (UNBUILT.some((word) => word.test(text)))
+          found.push(`${relative(ROOT, file)}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    assert.deepEqual(found, []);
+  });
+});
