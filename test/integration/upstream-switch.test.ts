@@ -57,7 +57,8 @@ describe('a store filled from another upstream', () => {
     const simulated = await startSimulator({ symbols: ['BTC/USDT'], seed: 5, historyDays: 2, now });
     defer(() => simulated.close());
     const first = await startAll(roleConfig(simulated, { dataDir }), silentLogger(), { now });
-    await eventually(() => first.ingests[0]?.stats().connected === true, 60_000, 'first run live');
+    // `live`: the venue's history has loaded and been handed to the store.
+    await first.live;
     const firstBars = await allMinutes(first.gateway.url.replace(/^ws/, 'http'));
     const firstStart = Date.parse(firstBars[0]?.time ?? '');
     await first.close();
@@ -67,7 +68,7 @@ describe('a store filled from another upstream', () => {
     defer(() => other.close());
     const second = await startAll(roleConfig(other, { dataDir }), silentLogger(), { now });
     defer(() => second.close());
-    await eventually(() => second.ingests[0]?.stats().connected === true, 60_000, 'second run live');
+    await second.live;
     const base = second.gateway.url.replace(/^ws/, 'http');
     const served = await allMinutes(base);
     const otherStart = (await firstKline(other, bucketStart('1W', now())))[0];
