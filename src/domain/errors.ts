@@ -36,6 +36,11 @@ export const ERROR_CODES = {
     summary: 'history end is neither milliseconds since the epoch nor ISO 8601',
   },
   HISTORY_UNAVAILABLE: { retryable: true, summary: 'history could not be read; the live stream continues' },
+  HISTORY_LOADING: {
+    retryable: true,
+    summary:
+      'the instrument’s history is still loading at start-up; the whole history follows once it has loaded',
+  },
   CONFIG_INVALID: { retryable: false, summary: 'configuration file or environment variable is invalid' },
   INPUT_INVALID: { retryable: false, summary: 'a trades input row could not be parsed' },
   VENUE_UNREACHABLE: { retryable: true, summary: 'the venue did not answer (connect, timeout, 5xx)' },

@@ -49,6 +49,7 @@ import { ApiRateLimiter } from './api-rate-limit.ts';
 import { ClientConnection } from './client-connection.ts';
 import { answerHealth } from './health.ts';
 import { answerHistoryRequest, HISTORY_PATH } from './history-endpoint.ts';
+import { HistoryLoadWait, type HistoryLoadOptions } from './history-loading.ts';
 import { HistoryRefill, type HistoryRetryOptions } from './history-refill.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import {
@@ -97,6 +98,11 @@ export interface GatewayOptions {
   readonly metrics?: Metrics;
   /** How often a partial `initial` retries the history store (backoff, 1 s doubling to 15 s by default). */
   readonly historyRetry?: HistoryRetryOptions;
+  /**
+   * How a partial `initial` sent while start-up history loads (judged from `sources`) waits for it: the poll of
+   * the status and the settle after it says loaded (default `storage.flushMs` + 250 ms).
+   */
+  readonly historyLoad?: HistoryLoadOptions;
 }
 
 /** Limits of the market channels (docs/PROTOCOL.md, "Market channels"). */
@@ -186,6 +192,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       { err, attempt, waiting },
       'gateway: history store still unavailable; partial initials wait',
     ),
+  );
+  const historyLoad = new HistoryLoadWait<Subscription>(
+    {
+      view: options.sources ?? (() => ({ instruments: [] })),
+      // Without a feed to ask, nothing is known to be loading: the store's history is the whole of it.
+      inStartup: (view) =>
+        options.sources !== undefined &&
+        (view?.inStartupGrace ?? now() - startedAt < config.failover.startupGraceMs),
+      onError: (err) => logger.warn({ err }, 'gateway: source status provider failed'),
+    },
+    { settleMs: config.storage.flushMs + RESYNC_SETTLE_MS, ...options.historyLoad },
   );
   let nextClientId = 1;
   let shuttingDown = false;
@@ -338,6 +355,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   function removeSubscription(client: ClientConnection, sub: Subscription): void {
     sub.end();
     historyRefill.remove(sub);
+    historyLoad.remove(sub);
     const room = sub.room;
     client.subscriptions.delete(room.key);
     room.members.delete(sub);
@@ -435,11 +453,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   /**
-   * Reads `initialBars` of history and sends `initial`. When the store cannot answer the whole window (its
-   * database failed), the client gets HISTORY_UNAVAILABLE and an `initial` marked partial with the bars memory
-   * holds, and the subscription waits in `historyRefill`: once the store answers again it loads `initial` anew,
-   * the same way as a subscribe (the room's messages held while it loads), so the whole history and the stream
-   * fit together without a gap or a repeat.
+   * Reads `initialBars` of history and sends `initial`. When it cannot be the whole history, `initial` is marked
+   * partial and the subscription waits to be refilled: it loads `initial` anew, the same way as a subscribe (the
+   * room's messages held while it loads), so the whole history and the stream fit together without a gap or a
+   * repeat.
+   * - The store cannot answer the whole window (its database failed): the client gets HISTORY_UNAVAILABLE and
+   *   the bars memory holds; `historyRefill` retries the store.
+   * - The instrument's start-up history is still loading: the client gets the bars the store holds so far, with
+   *   reason HISTORY_LOADING; `historyLoad` watches the feed's status until it says the history has loaded.
    */
   function loadInitial(
     client: ClientConnection,
@@ -449,11 +470,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     refilling: boolean,
   ): void {
     const { symbol, interval } = sub.room;
+    const refill = (): void => {
+      if (client.closing || !sub.isActive) return;
+      loadInitial(client, sub, sub.beginLoading(), initialBars, true);
+    };
+    // Judged before the read: history that finishes loading during the read is then refilled, never missed.
+    const loading = historyLoad.isLoading(symbol);
     store
       .recent(symbol, interval, initialBars)
       .then(
         (bars) => {
-          if (refilling && sub.isCurrent(generation)) counters.initialsRefilled++;
+          if (client.closing || !sub.isCurrent(generation)) return;
+          if (loading) {
+            completeInitial(client, sub, generation, bars, 'HISTORY_LOADING');
+            historyLoad.add(sub, symbol, refill);
+            return;
+          }
+          if (refilling) counters.initialsRefilled++;
           completeInitial(client, sub, generation, bars);
         },
         (err: unknown) => {
@@ -468,13 +501,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
             interval,
           });
           completeInitial(client, sub, generation, available, 'HISTORY_UNAVAILABLE');
-          historyRefill.add(sub, {
-            probe: () => store.recent(symbol, interval, initialBars),
-            refill: () => {
-              if (client.closing || !sub.isActive) return;
-              loadInitial(client, sub, sub.beginLoading(), initialBars, true);
-            },
-          });
+          historyRefill.add(sub, { probe: () => store.recent(symbol, interval, initialBars), refill });
         },
       )
       .catch((err: unknown) => logger.error({ err }, 'gateway: sending initial failed'));
@@ -509,6 +536,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Joined before reading history: whatever the room sends from now on is held until `initial` is out.
     // A new subscribe answers for itself: an earlier partial initial no longer waits for its refill.
     historyRefill.remove(sub);
+    historyLoad.remove(sub);
     const generation = sub.beginLoading();
     if (msg.initialBars === 0) {
       completeInitial(client, sub, generation, []);
@@ -736,7 +764,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sendJson(res, 405, { error: 'Method not allowed', allow: 'GET, HEAD' });
         return;
       }
-      void answerHistoryRequest(queryOf(req.url), store, historyRules, now()).then((answer) => {
+      const loading = (symbol: string): boolean => historyLoad.isLoading(symbol);
+      void answerHistoryRequest(queryOf(req.url), store, historyRules, now(), loading).then((answer) => {
         if (answer.status >= 500) logger.warn({ url: req.url }, 'gateway: history request failed');
         for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
         sendText(res, answer.status, answer.body);
@@ -824,6 +853,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     stopBusStatus();
     clearTimeout(resyncTimer);
     historyRefill.stop();
+    historyLoad.stop();
     stopAlertBus();
     for (const stop of stopMarketBus) stop();
     const closed: Promise<void>[] = [];

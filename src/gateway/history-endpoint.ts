@@ -49,14 +49,16 @@ function fail(status: number, code: ErrorCode, message: string): HistoryAnswer {
  * store, which answers the recent window from memory and older bars from the database (docs/PROTOCOL.md).
  *
  * A truncated history is never answered as the whole: when the database fails, the bars memory holds of the
- * window are answered with `"partial": true`, and when memory holds none of it the answer is 503
- * HISTORY_UNAVAILABLE with Retry-After.
+ * window are answered with `"partial": true, "reason": "HISTORY_UNAVAILABLE"`, and when memory holds none of it
+ * the answer is 503 HISTORY_UNAVAILABLE with Retry-After. While `historyLoading(symbol)` (start-up history not
+ * loaded yet), what the store holds is answered with `"partial": true, "reason": "HISTORY_LOADING"`.
  */
 export async function answerHistoryRequest(
   query: URLSearchParams,
   store: CandleStore,
   rules: HistoryRules,
   now: number,
+  historyLoading: (symbol: string) => boolean = () => false,
 ): Promise<HistoryAnswer> {
   const symbol = query.get('symbol');
   const interval = query.get('interval');
@@ -85,7 +87,8 @@ export async function answerHistoryRequest(
     );
   }
   let bars: StoredCandle[];
-  let partial = false;
+  // Judged before the read: history that finishes loading during the read is not taken for read.
+  let partial: ErrorCode | null = historyLoading(symbol) ? 'HISTORY_LOADING' : null;
   try {
     bars = await store.recent(symbol, interval, limit, end);
   } catch (err) {
@@ -96,7 +99,7 @@ export async function answerHistoryRequest(
       };
     }
     bars = err.available;
-    partial = true;
+    partial = 'HISTORY_UNAVAILABLE';
   }
   let body = '{"symbol":' + JSON.stringify(symbol) + ',"interval":"' + interval + '","bars":[';
   bars.forEach((b, i) => {
@@ -105,12 +108,8 @@ export async function answerHistoryRequest(
       (i > 0 ? ',' : '') +
       encodeBar({ bar: b.bar, closed, sources: b.sources, backfilled: b.backfilled === true });
   });
-  if (!partial) return { status: 200, body: body + ']}' };
-  return {
-    status: 200,
-    body: body + '],"partial":true,"reason":"HISTORY_UNAVAILABLE"}',
-    headers: NO_STORE,
-  };
+  if (partial === null) return { status: 200, body: body + ']}' };
+  return { status: 200, body: body + '],"partial":true,"reason":"' + partial + '"}', headers: NO_STORE };
 }
 
 /** Milliseconds since the epoch (digits only) or an ISO 8601 time; null when neither. */

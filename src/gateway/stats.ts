@@ -16,9 +16,12 @@ export interface GatewayCounters {
   /** Error messages sent to clients, by catalogue code. */
   errorsByCode: Partial<Record<ErrorCode, number>>;
   initialsSent: number;
-  /** `initial` messages marked partial: the history store failed and only memory's bars were sent. */
+  /**
+   * `initial` messages marked partial: the history store failed and only memory's bars were sent, or the
+   * instrument's start-up history was still loading.
+   */
   partialInitialsSent: number;
-  /** Whole `initial` messages sent once the history store answered again, after a partial one. */
+  /** Whole `initial` messages sent after a partial one, once the store answered again or the history loaded. */
   initialsRefilled: number;
   /** Room ticks that sent an update (once per room, whatever the member count). */
   updatesBroadcast: number;

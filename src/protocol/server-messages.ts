@@ -39,11 +39,12 @@ export interface InitialMessage {
   readonly interval: Interval;
   readonly bars: readonly BarJson[];
   /**
-   * Addition, present only when true: `bars` are only what the gateway's memory holds, because the history store
-   * could not be read. Another `initial` with the whole history follows once it can be.
+   * Addition, present only when true: `bars` are not the whole history, because the history store could not be
+   * read (only what the gateway's memory holds) or the instrument's history is still loading at start-up (only
+   * what the store held). Another `initial` with the whole history follows once it can be read.
    */
   readonly partial?: true;
-  /** Addition, with `partial`: why, as a catalogue code (HISTORY_UNAVAILABLE). */
+  /** Addition, with `partial`: why, as a catalogue code (HISTORY_UNAVAILABLE or HISTORY_LOADING). */
   readonly reason?: ErrorCode;
 }
 

@@ -136,6 +136,10 @@ export interface SimulatedSystemOptions {
   readonly candles?: Partial<Config['candles']>;
   readonly gateway?: Partial<Config['gateway']>;
   readonly failover?: Partial<Config['failover']>;
+  /** Called once the simulator runs, before Tickwire starts (to inject faults into its start-up). */
+  readonly beforeStart?: (sim: Simulator) => void;
+  /** False: return as soon as startAll does, while the venues still load their history (default true). */
+  readonly untilLive?: boolean;
 }
 
 export interface SimulatedSystem {
@@ -176,12 +180,13 @@ export async function startSimulatedSystem(
   });
   // An empty embedded database copied from the shared template, rather than seconds of initdb per test.
   await copyPgliteTemplate(join(config.storage.dataDir, 'pglite'));
+  o.beforeStart?.(sim);
   const system = await startAll(config, o.logger ?? silentLogger(), o.now ? { now: o.now } : {});
   t.after(async () => {
     await system.close();
     rmSync(config.storage.dataDir, { recursive: true, force: true });
   });
   // The suites start from a system whose venues stream (startAll returns before history has loaded).
-  await system.live;
+  if (o.untilLive !== false) await system.live;
   return { sim, system };
 }

@@ -170,6 +170,7 @@ export async function startTestGateway(
     /** A database behind `store`: the gateway then reads through a TieredCandleStore, as a real one does. */
     persistent?: CandleStore;
     historyRetry?: GatewayOptions['historyRetry'];
+    historyLoad?: GatewayOptions['historyLoad'];
     sources?: GatewayOptions['sources'];
     alerts?: GatewayOptions['alerts'];
   } = {},
@@ -186,6 +187,7 @@ export async function startTestGateway(
       : store,
     logger,
     ...(extra.historyRetry ? { historyRetry: extra.historyRetry } : {}),
+    ...(extra.historyLoad ? { historyLoad: extra.historyLoad } : {}),
     ...(extra.aggregatorStats ? { aggregatorStats: extra.aggregatorStats } : {}),
     ...(extra.sources ? { sources: extra.sources } : {}),
     ...(extra.alerts ? { alerts: extra.alerts } : {}),

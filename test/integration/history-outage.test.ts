@@ -70,10 +70,16 @@ describe('PostgreSQL outage at a gateway', { skip }, () => {
     await eventually(async () => ingest.state() === 'active', 60_000, 'the ingest to be active');
     const http = gw.gateway.url.replace('ws://', 'http://') + '/api/candles?symbol=BTC/USDT&interval=1m';
 
-    // The ingest has loaded the venue's history into the database (a day of 1m bars in the simulator).
+    // The ingest has loaded the venue's history into the database (a day of 1m bars in the simulator), and the
+    // gateway no longer answers it as partial (HISTORY_LOADING).
     await eventually(
-      async () =>
-        ((await (await fetch(`${http}&limit=1000`)).json()) as { bars: unknown[] }).bars.length >= 500,
+      async () => {
+        const page = (await (await fetch(`${http}&limit=1000`)).json()) as {
+          bars: unknown[];
+          partial?: true;
+        };
+        return page.bars.length >= 500 && page.partial === undefined;
+      },
       60_000,
       'history in the database',
     );

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { VenueId } from '../domain/instrument.ts';
+import type { SourcesView, SourceStatusView } from '../protocol/source-status.ts';
+import { HistoryLoadWait, isHistoryLoading } from './history-loading.ts';
+
+function source(exchange: VenueId, loadingHistory: boolean): SourceStatusView {
+  return {
+    exchange,
+    connected: true,
+    latency: null,
+    lastUpdate: null,
+    messagesReceived: 0,
+    errors: 0,
+    healthy: true,
+    ...(loadingHistory ? { loadingHistory: true } : {}),
+  };
+}
+
+function view(activeSource: VenueId | null, sources: SourceStatusView[]): SourcesView {
+  return { instruments: [{ symbol: 'BTC/USDT', activeSource, primary: 'binance', sources }] };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('isHistoryLoading', () => {
+  it('follows the active source', () => {
+    const both = (binance: boolean, okx: boolean): SourceStatusView[] => [
+      source('binance', binance),
+      source('okx', okx),
+    ];
+    assert.equal(isHistoryLoading(view('binance', both(true, false)), 'BTC/USDT', false), true);
+    assert.equal(isHistoryLoading(view('binance', both(false, true)), 'BTC/USDT', false), false);
+    assert.equal(isHistoryLoading(view('okx', both(false, true)), 'BTC/USDT', true), true);
+  });
+
+  it('before a source is active: loading while every source that lists it is', () => {
+    assert.equal(
+      isHistoryLoading(view(null, [source('binance', true), source('okx', true)]), 'BTC/USDT', false),
+      true,
+    );
+    assert.equal(
+      isHistoryLoading(view(null, [source('binance', false), source('okx', true)]), 'BTC/USDT', false),
+      false,
+    );
+  });
+
+  it('without status of the instrument: loading only within start-up', () => {
+    assert.equal(isHistoryLoading({ instruments: [] }, 'BTC/USDT', true), true);
+    assert.equal(isHistoryLoading({ instruments: [] }, 'BTC/USDT', false), false);
+    assert.equal(isHistoryLoading(undefined, 'BTC/USDT', true), true);
+    assert.equal(isHistoryLoading(view('binance', [source('binance', false)]), 'ETH/USDT', false), false);
+  });
+});
+
+describe('HistoryLoadWait', () => {
+  it('refills a waiting subscription once the status says loaded and the settle has passed', async (t) => {
+    let current = view('binance', [source('binance', true)]);
+    const wait = new HistoryLoadWait<string>(
+      { view: () => current, inStartup: () => false },
+      { pollMs: 5, settleMs: 60 },
+    );
+    t.after(() => wait.stop());
+    assert.equal(wait.isLoading('BTC/USDT'), true);
+    let refills = 0;
+    wait.add('a', 'BTC/USDT', () => refills++);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(refills, 0, 'still loading');
+
+    current = view('binance', [source('binance', false)]);
+    const loadedAt = Date.now();
+    await until(() => !wait.isLoading('BTC/USDT'), 'the settle to pass');
+    assert.ok(Date.now() - loadedAt >= 60, 'counted as loading during the settle');
+    await until(() => refills === 1, 'the refill');
+    assert.equal(wait.size, 0);
+  });
+
+  it('a removed subscription is not refilled; a status that throws counts as none', async (t) => {
+    let fail = true;
+    const errors: unknown[] = [];
+    const wait = new HistoryLoadWait<string>(
+      {
+        view: () => {
+          if (fail) throw new Error('feed broke');
+          return view('binance', [source('binance', false)]);
+        },
+        inStartup: () => true,
+        onError: (err) => errors.push(err),
+      },
+      { pollMs: 5, settleMs: 0 },
+    );
+    t.after(() => wait.stop());
+    assert.equal(wait.isLoading('BTC/USDT'), true, 'no status within start-up: loading');
+    assert.equal(errors.length, 1);
+    let refilledA = 0;
+    let refilledB = 0;
+    wait.add('a', 'BTC/USDT', () => refilledA++);
+    wait.add('b', 'BTC/USDT', () => refilledB++);
+    wait.remove('a');
+    fail = false;
+    await until(() => refilledB === 1, 'b refilled');
+    assert.equal(refilledA, 0);
+  });
+});

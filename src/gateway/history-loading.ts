@@ -1,0 +1,166 @@
+import type { SourcesView } from '../protocol/source-status.ts';
+
+/**
+ * Start-up history, as the gateway sees it. After a start (first or after a restart) each venue loads its history
+ * in the background and writes it to the store; until then the store holds only what an earlier run left (or
+ * nothing), and an `initial` or /api/candles answer read from it is not the whole history. Whether an
+ * instrument's history has loaded is judged from the multi-source feed's status (`SourcesView`), the same
+ * view as /health, so every role (all, gateway) judges alike.
+ */
+
+/**
+ * True while `symbol`'s history is still loading:
+ * - its active source is `loadingHistory` (the composite history is the active source's);
+ * - no source is active yet, and every source that lists it is `loadingHistory`;
+ * - the view has no status of it (a gateway process that has not heard from an ingest yet) and `inStartup`.
+ * An instrument whose only venue can never load its history (unreachable) stays loading until it does.
+ */
+export function isHistoryLoading(view: SourcesView | undefined, symbol: string, inStartup: boolean): boolean {
+  const instrument = view?.instruments.find((i) => i.symbol === symbol);
+  if (instrument === undefined) return inStartup;
+  const active = instrument.sources.find((s) => s.exchange === instrument.activeSource);
+  if (active !== undefined) return active.loadingHistory === true;
+  return instrument.sources.length > 0 && instrument.sources.every((s) => s.loadingHistory === true);
+}
+
+export interface HistoryLoadOptions {
+  /** How often the feed's status is read while a subscription waits for its history (default 250 ms). */
+  readonly pollMs?: number;
+  /**
+   * How long an instrument still counts as loading after the status first says it has loaded (default 750 ms):
+   * in a `gateway` process the status arrives over the bus, possibly before the ingest's buffered writes of the
+   * history have reached the database the gateway reads.
+   */
+  readonly settleMs?: number;
+}
+
+export interface HistoryLoadSource {
+  /** The feed's status; may throw (then judged as without status). */
+  readonly view: () => SourcesView;
+  /** True while this process is within its start-up grace (an instrument without status counts as loading). */
+  readonly inStartup: (view: SourcesView | undefined) => boolean;
+  /** Called once per failed read of the view. */
+  readonly onError?: (err: unknown) => void;
+}
+
+const DEFAULT_POLL_MS = 250;
+const DEFAULT_SETTLE_MS = 750;
+
+interface Waiter {
+  readonly symbol: string;
+  readonly refill: () => void;
+}
+
+/**
+ * Which instruments' start-up history is still loading, and the subscriptions that were sent a partial `initial`
+ * because of it, each waiting for its whole history. While any waits, or an instrument seen loading has not
+ * settled yet, the feed's status is read every `pollMs` (so the moment it says loaded is seen, whoever asked);
+ * a subscription whose instrument has loaded and settled leaves the wait and is refilled. A subscription also
+ * leaves with `remove` (unsubscribed, disconnected, subscribed again).
+ */
+export class HistoryLoadWait<K> {
+  private readonly waiting = new Map<K, Waiter>();
+  private readonly pollMs: number;
+  private readonly settleMs: number;
+  /** Instruments seen loading; with the (real) time the status was first seen saying loaded, once it has. */
+  private readonly seenLoading = new Map<string, number | null>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly source: HistoryLoadSource,
+    options: HistoryLoadOptions = {},
+  ) {
+    this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+    if (!(this.pollMs > 0 && this.settleMs >= 0)) {
+      throw new RangeError(`history load wait needs pollMs > 0 and settleMs >= 0`);
+    }
+  }
+
+  /** Subscriptions waiting for their instrument's history. */
+  get size(): number {
+    return this.waiting.size;
+  }
+
+  has(key: K): boolean {
+    return this.waiting.has(key);
+  }
+
+  /** True while `symbol`'s history is loading, or has loaded less than `settleMs` ago (see the options). */
+  isLoading(symbol: string): boolean {
+    return this.judge(symbol, this.readView(), Date.now());
+  }
+
+  /** Adds (or replaces) `key`'s wait for `symbol`'s history; `refill` is called once when it has loaded. */
+  add(key: K, symbol: string, refill: () => void): void {
+    if (this.stopped) return;
+    this.waiting.set(key, { symbol, refill });
+    this.startPolling();
+  }
+
+  remove(key: K): void {
+    this.waiting.delete(key);
+    this.idleWhenDone();
+  }
+
+  /** Forgets every wait and stops polling for good (gateway shutdown). */
+  stop(): void {
+    this.stopped = true;
+    this.waiting.clear();
+    this.seenLoading.clear();
+    this.idleWhenDone();
+  }
+
+  private startPolling(): void {
+    if (!this.stopped) this.timer ??= setInterval(() => this.poll(), this.pollMs);
+  }
+
+  private idleWhenDone(): void {
+    if (this.waiting.size > 0 || this.seenLoading.size > 0) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private readView(): SourcesView | undefined {
+    try {
+      return this.source.view();
+    } catch (err) {
+      this.source.onError?.(err);
+      return undefined;
+    }
+  }
+
+  private judge(symbol: string, view: SourcesView | undefined, at: number): boolean {
+    if (isHistoryLoading(view, symbol, this.source.inStartup(view))) {
+      this.seenLoading.set(symbol, null);
+      this.startPolling();
+      return true;
+    }
+    if (!this.seenLoading.has(symbol)) return false;
+    const loadedAt = this.seenLoading.get(symbol) ?? at;
+    if (at - loadedAt < this.settleMs) {
+      this.seenLoading.set(symbol, loadedAt);
+      return true;
+    }
+    this.seenLoading.delete(symbol);
+    return false;
+  }
+
+  private poll(): void {
+    const view = this.readView();
+    const at = Date.now();
+    const symbols = new Set([...this.seenLoading.keys(), ...[...this.waiting.values()].map((w) => w.symbol)]);
+    const loaded = new Set<string>();
+    for (const symbol of symbols) if (!this.judge(symbol, view, at)) loaded.add(symbol);
+    const ready: Waiter[] = [];
+    for (const [key, waiter] of this.waiting) {
+      if (!loaded.has(waiter.symbol)) continue;
+      this.waiting.delete(key);
+      ready.push(waiter);
+    }
+    this.idleWhenDone();
+    // A refill that finds the history loading again adds its subscription back.
+    for (const waiter of ready) waiter.refill();
+  }
+}
