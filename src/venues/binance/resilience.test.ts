@@ -75,9 +75,10 @@ describe('Binance adapter under simulator faults', () => {
     const s = (stream = adapter({ silenceTimeoutMs: 300 }).openMarketStream(['BTC/USDT'], rec.handlers));
     await waitFor('trades', () => rec.trades.length > 5);
     sim.faults.stall('binance', 600);
-    await waitFor('recycle', () => rec.ofKind('recycle').length === 1, 3000);
+    // At least one: on a loaded machine the reconnected socket can also fall silent before the stall ends.
+    await waitFor('recycle', () => rec.ofKind('recycle').length >= 1, 3000);
     assert.match(rec.ofKind('recycle')[0]?.reason ?? '', /^silence: no frame for \d+ ms$/);
-    await waitFor('gap', () => rec.ofKind('gap').length === 1, 5000);
+    await waitFor('gap', () => rec.ofKind('gap').length >= 1, 5000);
     const before = rec.trades.length;
     await waitFor('trades again', () => rec.trades.length > before + 3);
     const status = s.stats().status;
