@@ -115,7 +115,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health\n` +
         `History is loading in the background; each venue logs its progress and when it is live.\n`,
     );
-    await untilSignal(logger);
+    // A history database that cannot be opened stops the process (the system has closed by then).
+    await Promise.race([untilSignal(logger), system.failed]);
     await system.close();
     return 0;
   } catch (err) {
@@ -144,9 +145,12 @@ async function runDemo(config: Config, logger: Logger, seed: number): Promise<nu
   process.stdout.write(
     demoBanner({ venues, symbols, wsUrl: system.gateway.url, simulatorPort: sim.port }) + '\n',
   );
-  await untilSignal(logger);
-  await system.close();
-  await sim.close();
+  try {
+    await Promise.race([untilSignal(logger), system.failed]);
+  } finally {
+    await system.close();
+    await sim.close();
+  }
   return 0;
 }
 

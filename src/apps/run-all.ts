@@ -8,6 +8,7 @@ import { createPipeline, registerSourceMetrics } from './pipeline.ts';
 import { raiseAlert, type SourceMonitor } from './source-monitor.ts';
 import type { MismatchedHistory } from '../store/upstreams.ts';
 import { openStorage } from './storage.ts';
+import { OpeningCandleStore } from '../store/opening-candle-store.ts';
 import { checkSymbolsListed } from '../venues/registry.ts';
 
 export interface RunningSystem {
@@ -19,14 +20,20 @@ export interface RunningSystem {
    * start-up ended (stopped, or failed: logged).
    */
   readonly live: Promise<void>;
+  /**
+   * Rejects, after the system has closed, when the history database cannot be opened (a lock held by another
+   * process, an unreachable DATABASE_URL); never resolves otherwise. The process should stop with that error.
+   */
+  readonly failed: Promise<never>;
   close(): Promise<void>;
 }
 
 /**
  * `tickwire all`: venues → candles → storage and bus → gateway, in one process. History is kept in PostgreSQL
  * (DATABASE_URL) or the embedded database under DATA_DIR; with REDIS_URL the stream is also published on Redis
- * for extra gateway processes. Resolves as soon as storage is open and the gateway listens: the venues load their
- * history in the background (with progress in the log) and `live` tells when all of them stream.
+ * for extra gateway processes. Resolves as soon as the gateway listens: the database opens (creating a first
+ * embedded one takes seconds) while the venues connect and load their history, and history reads and writes wait
+ * for it; `live` tells when every venue streams.
  */
 export async function startAll(
   config: Config,
@@ -35,59 +42,88 @@ export async function startAll(
     readonly now?: () => number;
     /** What happens to stored bars of another upstream (store/upstreams.ts); default 'archive'. */
     readonly mismatchedHistory?: MismatchedHistory;
+    /** Opens the history store; tests hold it back to see the system answer before it is open. */
+    readonly openStorage?: typeof openStorage;
   } = {},
 ): Promise<RunningSystem> {
   checkSymbolsListed(config);
   const bus = await openBus(config, logger);
   const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, deps.now);
-  let storage;
-  try {
-    storage = await openStorage(config, logger, {
+  const storageReady = (async () => {
+    const storage = await (deps.openStorage ?? openStorage)(config, logger, {
       writes: true,
       alert,
       ...(deps.mismatchedHistory ? { mismatchedHistory: deps.mismatchedHistory } : {}),
     });
-    // Before the gateway serves history: bars of another upstream must never be served as this one's.
-    const opened = storage;
-    await opened.adoptUpstreams(config.urls).catch(async (err: unknown) => {
-      await opened.close();
+    // Before any history is served or written: bars of another upstream must never be served as this one's.
+    try {
+      await storage.adoptUpstreams(config.urls);
+    } catch (err) {
+      await storage.close();
       throw err;
-    });
-  } catch (err) {
-    await bus.close();
-    throw err;
-  }
+    }
+    return storage;
+  })();
+  const store = new OpeningCandleStore(storageReady.then((storage) => storage.store));
+  /** Closes the storage once it has opened (its write buffer flushed); one that failed to open is closed. */
+  const closeStorage = (): Promise<void> =>
+    storageReady.then(
+      (storage) => storage.close(),
+      () => undefined,
+    );
   const pipeline = createPipeline({
     config,
     bus,
-    store: storage.store,
+    store,
     logger,
     ...(deps.now ? { now: deps.now } : {}),
-    ...(storage.tradeSink ? { tradeSink: storage.tradeSink } : {}),
+    ...(config.storage.storeTrades
+      ? { tradeSink: (trades) => void storageReady.then((storage) => storage.tradeSink?.(trades)) }
+      : {}),
   });
   const metrics = new Metrics({ role: 'all' });
   registerBusMetrics(metrics, bus);
-  storage.registerMetrics(metrics);
   registerSourceMetrics(metrics, () => pipeline.sources());
-  const gateway = await startGateway({
-    config,
-    bus,
-    store: storage.store,
-    logger,
-    metrics,
-    ...(deps.now ? { now: deps.now } : {}),
-    sources: () => pipeline.sources(),
-    activeSource: (symbol) => pipeline.monitor.activeSource(symbol),
-    aggregatorStats: () => pipeline.aggregatorStats(),
-  });
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({
+      config,
+      bus,
+      store,
+      logger,
+      metrics,
+      ...(deps.now ? { now: deps.now } : {}),
+      sources: () => pipeline.sources(),
+      activeSource: (symbol) => pipeline.monitor.activeSource(symbol),
+      aggregatorStats: () => pipeline.aggregatorStats(),
+    });
+  } catch (err) {
+    await closeStorage();
+    await bus.close();
+    throw err;
+  }
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await gateway.close();
       await pipeline.close();
-      await storage.close();
+      await closeStorage();
       await bus.close();
     })());
+  const failed = storageReady.then(
+    (storage) => {
+      storage.registerMetrics(metrics);
+      logger.info('history store ready');
+      return new Promise<never>(() => undefined);
+    },
+    async (err: unknown) => {
+      logger.fatal({ err }, 'the history store could not be opened; stopping');
+      await close();
+      throw err;
+    },
+  );
+  // The caller may only wait for a signal; the failure is logged above either way.
+  failed.catch(() => undefined);
   const live = pipeline.start().then(
     () => {
       // A stop during start-up also ends pipeline.start(); only a real start is reported.
@@ -96,5 +132,5 @@ export async function startAll(
     },
     (err: unknown) => logger.error({ err }, 'the venues could not start'),
   );
-  return { gateway, ingests: pipeline.ingests, monitor: pipeline.monitor, live, close };
+  return { gateway, ingests: pipeline.ingests, monitor: pipeline.monitor, live, failed, close };
 }
