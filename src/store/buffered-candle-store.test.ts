@@ -17,6 +17,9 @@ import {
   runCandleStoreContract,
   uniqueSymbol,
 } from './candle-store.contract.ts';
+import type { Interval } from '../domain/interval.ts';
+import type { CandleStore, StoredCandle } from './candle-store.ts';
+import { MemoryCandleStore } from './memory-candle-store.ts';
 import { openPgliteCandleStore } from './pglite-candle-store.ts';
 import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
 import { openPostgresCandleStore } from './postgres-candle-store.ts';
@@ -54,6 +57,33 @@ function recordingLogger(): { logger: Logger; lines: { level: number; msg: strin
     },
   });
   return { logger: pino(sink), lines };
+}
+
+/** A database held in memory whose writes fail while `failing` is set and take `slowMs` each. */
+class SlowDatabase implements CandleStore {
+  private readonly bars = new MemoryCandleStore();
+  private count = 0;
+  failing = false;
+  slowMs = 0;
+
+  async write(updates: readonly CandleUpdate[]): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, this.slowMs));
+    if (this.failing) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    await this.bars.write(updates);
+    this.count += updates.length;
+  }
+
+  recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {
+    return this.bars.recent(symbol, interval, limit, end);
+  }
+
+  /** Rows written (each update counts once). */
+  rows(): number {
+    return this.count;
+  }
+
+  async flushed(): Promise<void> {}
+  async close(): Promise<void> {}
 }
 
 describe('BufferedCandleStore', () => {
@@ -98,6 +128,40 @@ describe('BufferedCandleStore', () => {
       );
     } finally {
       await reopened.close();
+    }
+  });
+
+  it('flushed() resolves only once the database holds every bar written before it, through failures', async () => {
+    const target = new SlowDatabase();
+    const store = new BufferedCandleStore(target, { logger, flushMs: 10, retryMinMs: 5, retryMaxMs: 20 });
+    const symbol = uniqueSymbol();
+    try {
+      target.failing = true;
+      // Start-up history: more than two batches of 1,000 rows.
+      const history = Array.from({ length: 2500 }, (_, i) => makeUpdate(symbol, i * MINUTE, { close: '1' }));
+      await store.write(history);
+      let stored = false;
+      let rowsWhenFlushed = 0;
+      const flushed = store.flushed().then(() => {
+        stored = true;
+        rowsWhenFlushed = target.rows();
+      });
+      await store.write([makeUpdate(symbol, 2500 * MINUTE, { close: '2', state: 'live' })]);
+      await waitUntil(() => store.stats().failedFlushes >= 3, 'three failed batches');
+      assert.equal(stored, false, 'the database holds none of it yet');
+      assert.equal(target.rows(), 0);
+
+      target.failing = false;
+      target.slowMs = 20;
+      await waitUntil(() => stored, 'flushed()');
+      await flushed;
+      assert.ok(rowsWhenFlushed >= 2500, `${rowsWhenFlushed} rows in the database when flushed() resolved`);
+      assert.deepEqual(
+        (await target.recent(symbol, '1m', 2500, 2500 * MINUTE)).map((s) => s.bar.time),
+        history.map((u) => u.bar.time),
+      );
+    } finally {
+      await store.close();
     }
   });
 

@@ -66,6 +66,11 @@ export class BufferedCandleStore implements CandleStore {
     return merged.slice(Math.max(0, merged.length - limit));
   }
 
+  /** See CandleStore.flushed and WriteBehind.flushed: waits until the target holds every earlier write. */
+  flushed(): Promise<void> {
+    return this.queue.flushed();
+  }
+
   onStatus(handler: (status: StoreStatus) => void): () => void {
     return this.queue.onStatus(handler);
   }

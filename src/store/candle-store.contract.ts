@@ -253,6 +253,16 @@ export function runCandleStoreContract(name: string, open: () => Promise<CandleS
         assert.deepEqual(await closes(b, '5m'), []);
       }));
 
+    it('flushed(): resolves when nothing was written, and once the writes before it are stored', () =>
+      withStore(async (store) => {
+        await store.flushed();
+        const symbol = uniqueSymbol();
+        const updates = [0, 1, 2].map((i) => makeUpdate(symbol, minute(i), { close: `${i + 1}` }));
+        await store.write(updates);
+        await store.flushed();
+        assert.deepEqual((await store.recent(symbol, '1m', 10)).map(plain), updates.map(expected));
+      }));
+
     it('can be closed more than once', () =>
       withStore(async (store) => {
         await store.write([makeUpdate(uniqueSymbol(), minute(0))]);

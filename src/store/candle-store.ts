@@ -42,5 +42,13 @@ export interface CandleStore {
    * of the window), it never resolves with fewer bars than it has.
    */
   recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]>;
+  /**
+   * Resolves once every write made before the call is in the database (a row written again since counts once its
+   * newer version is), so that readers of the database, in this process or another, see it. A store that writes
+   * behind waits through an outage until the database takes the writes; it rejects when they can no longer get
+   * there (dropped from its full buffer, or left unwritten by `close()`). A store whose `write` resolves only
+   * once the bars are stored resolves at once.
+   */
+  flushed(): Promise<void>;
   close(): Promise<void>;
 }

@@ -57,6 +57,9 @@ export class MemoryCandleStore implements CandleStore {
     return this.series.get(`${symbol}:${interval}`)?.length ?? 0;
   }
 
+  /** Writes are done when `write` resolves: nothing is ever waiting. */
+  async flushed(): Promise<void> {}
+
   async close(): Promise<void> {}
 }
 

@@ -210,6 +210,9 @@ ON CONFLICT (venue, symbol, id, "time") DO NOTHING`,
     return adoptUpstreams(this.client, current, options);
   }
 
+  /** `write` resolves once its transaction has committed: nothing is ever waiting. */
+  async flushed(): Promise<void> {}
+
   /** Closes the client; later calls wait for the first (a second pool.end() would throw). */
   close(): Promise<void> {
     this.closed ??= this.client.close();

@@ -101,6 +101,22 @@ describe('TieredCandleStore', () => {
     assert.deepEqual(summary(await database.recent(other, '1m', 10)), [[0, '7']]);
   });
 
+  it('flushed() waits for the persistent store: memory holds the bars, the database decides', async () => {
+    let release!: () => void;
+    const persistentFlushed = new Promise<void>((resolve) => (release = resolve));
+    const persistent = new MemoryCandleStore();
+    persistent.flushed = () => persistentFlushed;
+    const store = new TieredCandleStore({ memory: new MemoryCandleStore(), persistent, logger });
+    await store.write([makeUpdate(uniqueSymbol(), 0)]);
+    let flushed = false;
+    const waiting = store.flushed().then(() => (flushed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(flushed, false, 'not flushed while the persistent store is not');
+    release();
+    await waiting;
+    assert.equal(flushed, true);
+  });
+
   it('never answers a truncated window: memory’s bars come as an IncompleteHistoryError when the database fails', async () => {
     const broken = await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger });
     await broken.close();

@@ -65,6 +65,11 @@ export class TieredCandleStore implements CandleStore {
     return merged.slice(Math.max(0, merged.length - limit));
   }
 
+  /** Memory is written at once; the persistent store decides when the writes are stored. */
+  flushed(): Promise<void> {
+    return this.persistent.flushed();
+  }
+
   /** Closes the persistent store (memory holds nothing to close). */
   async close(): Promise<void> {
     await this.memory.close();

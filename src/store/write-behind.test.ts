@@ -43,6 +43,18 @@ function recordingLogger(): { logger: Logger; lines: { level: number; msg: strin
   return { logger: pino(sink), lines };
 }
 
+/**
+ * Settles like `promise`, polling meanwhile: the queue's timers do not hold the process open (unref), so a test
+ * that only awaited the queue would end before they fire.
+ */
+async function settled<T>(promise: Promise<T>): Promise<T> {
+  let done = false;
+  const tracked = promise.finally(() => (done = true));
+  tracked.catch(() => undefined);
+  await waitUntil(() => done, 'the promise to settle');
+  return tracked;
+}
+
 function queue(target: Target, options: Partial<WriteBehindOptions> = {}): WriteBehind<Item> {
   return new WriteBehind(target.write, (i) => i.key, {
     logger: silentLogger(),
@@ -143,6 +155,94 @@ describe('WriteBehind', () => {
     await q.close();
     assert.ok(lines.some((l) => l.level === 50 && l.msg.includes('closing with 2 items not written')));
     assert.throws(() => q.add([item('c')]), /after close/);
+  });
+
+  it('flushed() resolves once the items added before it are written, waiting through failures', async () => {
+    const target = new Target();
+    const q = queue(target, { flushMs: 60_000, batchSize: 2 });
+    target.failing = true;
+    q.add([item('a'), item('b')]);
+    let stored = false;
+    const flushed = q.flushed().then(() => (stored = true));
+    // Added after the call: not waited for (it stays queued, under a full batch, until the flush timer).
+    q.add([item('c')]);
+    await waitUntil(() => q.stats().failedFlushes >= 3, 'three failed flushes');
+    assert.equal(stored, false, 'not flushed while the database fails');
+    target.failing = false;
+    await settled(flushed);
+    assert.deepEqual(target.batches.flat(), ['a1', 'b1']);
+    assert.equal(q.stats().pending, 1);
+    await q.close();
+  });
+
+  it('flushed() waits for an item replaced after the call through its replacement', async () => {
+    const target = new Target();
+    const q = queue(target, { flushMs: 1, batchSize: 1 });
+    q.add([item('a'), item('b')]);
+    const flushed = q.flushed().then(() => [...target.batches.flat()]);
+    q.add([item('a', 2)]);
+    // b1 is written first; a1 is never written, a2 stands in for it.
+    assert.deepEqual(await settled(flushed), ['b1', 'a2']);
+    await q.close();
+  });
+
+  it('flushed() waits for a failed batch whose keys were written again meanwhile', async () => {
+    // A database whose writes the test answers one by one.
+    const calls: { items: string[]; answer: (err?: Error) => void }[] = [];
+    const written: string[] = [];
+    const q = new WriteBehind<Item>(
+      (items) =>
+        new Promise<void>((resolve, reject) => {
+          const names = items.map((i) => `${i.key}${i.version}`);
+          calls.push({
+            items: names,
+            answer: (err) => (err ? reject(err) : (written.push(...names), resolve())),
+          });
+        }),
+      (i) => i.key,
+      { logger: silentLogger(), noun: 'items', flushMs: 1, batchSize: 1, retryMinMs: 5, retryMaxMs: 20 },
+    );
+    q.add([item('a')]);
+    await waitUntil(() => calls.length === 1, 'a1 being written');
+    const flushed = q.flushed().then(() => [...written]);
+    q.add([item('b'), item('a', 2)]);
+    calls[0]!.answer(new Error('connection reset'));
+    // a2 now carries a1's write: b1 alone is not enough.
+    await waitUntil(() => calls.length === 2, 'the retry');
+    assert.deepEqual(calls[1]!.items, ['b1']);
+    calls[1]!.answer();
+    await waitUntil(() => calls.length === 3, 'a2 being written');
+    calls[2]!.answer();
+    assert.deepEqual(await settled(flushed), ['b1', 'a2']);
+    await q.close();
+  });
+
+  it('flushed() resolves at once when nothing waits, and rejects when what it waits for is dropped', async () => {
+    const target = new Target();
+    const q = queue(target, { flushMs: 60_000, batchSize: 2, maxPending: 3 });
+    await q.flushed();
+    q.add([item('a'), item('b')]);
+    const lost = q.flushed();
+    q.add(['c', 'd', 'e'].map((k) => item(k)));
+    await assert.rejects(lost, /items dropped from the full write buffer/);
+    const kept = q.flushed();
+    await q.close();
+    await kept;
+    assert.deepEqual(target.batches.flat(), ['c1', 'd1', 'e1']);
+  });
+
+  it('flushed() rejects when close() gives up with the items it waits for unwritten', async () => {
+    const q = new WriteBehind<Item>(() => new Promise<void>(() => undefined), undefined, {
+      logger: silentLogger(),
+      noun: 'items',
+      flushMs: 60_000,
+      closeTimeoutMs: 50,
+    });
+    q.add([item('a')]);
+    const waiting = q.flushed();
+    await q.close();
+    await assert.rejects(waiting, /store closed with items not written/);
+    await assert.rejects(q.flushed(), /store closed with items not written/);
   });
 
   it('refuses limits that do not fit together', () => {

@@ -9,6 +9,9 @@ import type { Logger } from '../telemetry/logger.ts';
  * With a key function, items of the same key coalesce: the newer one replaces the queued one and moves to the end,
  * so the queue keeps the order of the last writes. A batch that failed goes back to the front of the queue, except
  * for keys that have a newer item queued meanwhile.
+ *
+ * `flushed()` waits until everything added so far is in the database (see there), so that a caller can tell
+ * readers of the database that a write is complete only once it is.
  */
 
 export interface WriteBehindOptions {
@@ -52,6 +55,22 @@ export interface WriteBehindStats {
   readonly lastFlushAt: number | undefined;
 }
 
+/**
+ * A queued item with the number of the oldest `add` it carries that is not in the database yet: an item that
+ * replaced a queued one of its key carries that one's write too (it will be stored in its place).
+ */
+interface Entry<T> {
+  readonly item: T;
+  readonly since: number;
+}
+
+/** A `flushed()` call waiting for the items added up to `upTo` (the number of the last add before it). */
+interface FlushWaiter {
+  readonly upTo: number;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
 const DEFAULTS = {
   flushMs: 500,
   batchSize: 1000,
@@ -65,8 +84,8 @@ const DEFAULTS = {
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class WriteBehind<T> {
-  private queue = new Map<unknown, T>();
-  private inflight: ReadonlyMap<unknown, T> | undefined;
+  private queue = new Map<unknown, Entry<T>>();
+  private inflight: ReadonlyMap<unknown, Entry<T>> | undefined;
   /** Keys of the batch being written that have a newer item queued: they count once in `pending`. */
   private shadowed = 0;
   private flushing: Promise<void> | undefined;
@@ -76,7 +95,12 @@ export class WriteBehind<T> {
   private state: 'up' | 'down' = 'up';
   private closing = false;
   private closed: Promise<void> | undefined;
+  /** Set once `close()` has written what it could: nothing more reaches the database. */
+  private drained = false;
   private nextSeq = 0;
+  /** Number of the last `add` call (1, 2, …), the mark `flushed()` waits for. */
+  private adds = 0;
+  private flushWaiters: FlushWaiter[] = [];
   private written = 0;
   private failedFlushes = 0;
   private dropped = 0;
@@ -131,10 +155,14 @@ export class WriteBehind<T> {
   /** Queues `items` (synchronously) and schedules their write. Throws once `close()` was called. */
   add(items: readonly T[]): void {
     if (this.closing) throw new Error(`write of ${this.o.noun} after close`);
+    if (items.length === 0) return;
+    const since = ++this.adds;
     for (const item of items) {
       const key = this.keyOf ? this.keyOf(item) : this.nextSeq++;
-      if (!this.queue.delete(key) && this.inflight?.has(key)) this.shadowed++;
-      this.queue.set(key, item);
+      const replaced = this.queue.get(key);
+      if (replaced) this.queue.delete(key);
+      else if (this.inflight?.has(key)) this.shadowed++;
+      this.queue.set(key, { item, since: replaced?.since ?? since });
     }
     this.trim();
     this.schedule();
@@ -142,8 +170,21 @@ export class WriteBehind<T> {
 
   /** Items waiting, oldest first: the batch being written, then the queue. */
   *waiting(): IterableIterator<T> {
-    if (this.inflight) yield* this.inflight.values();
-    yield* this.queue.values();
+    if (this.inflight) for (const entry of this.inflight.values()) yield entry.item;
+    for (const entry of this.queue.values()) yield entry.item;
+  }
+
+  /**
+   * Resolves once every item added before the call is in the database (an item replaced by a newer one of its
+   * key counts as stored once the newer one is). While the database fails it waits, as the batches are retried.
+   * Rejects when that can no longer happen: an item it waits for was dropped from the full queue, or `close()`
+   * ended with one still unwritten. Resolves at once when nothing was waiting.
+   */
+  flushed(): Promise<void> {
+    const upTo = this.adds;
+    if (!this.waitsFor(upTo)) return Promise.resolve();
+    if (this.drained) return Promise.reject(this.unwrittenAtClose());
+    return new Promise((resolve, reject) => this.flushWaiters.push({ upTo, resolve, reject }));
   }
 
   /** Calls `handler` on each transition between up and down; returns a function that removes it. */
@@ -195,6 +236,34 @@ export class WriteBehind<T> {
         `store: closing with ${this.pending} ${this.o.noun} not written${this.o.lossHint}`,
       );
     }
+    this.drained = true;
+    this.settleFlushWaiters();
+    const left = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const waiter of left) waiter.reject(this.unwrittenAtClose());
+  }
+
+  /** True while an item added by add number `upTo` or earlier is not in the database. */
+  private waitsFor(upTo: number): boolean {
+    for (const entries of [this.inflight, this.queue]) {
+      if (entries) for (const entry of entries.values()) if (entry.since <= upTo) return true;
+    }
+    return false;
+  }
+
+  /** Resolves the `flushed()` calls whose items are all in the database. */
+  private settleFlushWaiters(): void {
+    if (this.flushWaiters.length === 0) return;
+    const still: FlushWaiter[] = [];
+    for (const waiter of this.flushWaiters) {
+      if (this.waitsFor(waiter.upTo)) still.push(waiter);
+      else waiter.resolve();
+    }
+    this.flushWaiters = still;
+  }
+
+  private unwrittenAtClose(): Error {
+    return new Error(`store closed with ${this.o.noun} not written${this.o.lossHint}`);
   }
 
   private schedule(): void {
@@ -212,10 +281,10 @@ export class WriteBehind<T> {
   private startFlush(): void {
     this.clearTimer();
     if (this.flushing || this.queue.size === 0) return;
-    const batch = new Map<unknown, T>();
-    for (const [key, item] of this.queue) {
+    const batch = new Map<unknown, Entry<T>>();
+    for (const [key, entry] of this.queue) {
       if (batch.size >= this.o.batchSize) break;
-      batch.set(key, item);
+      batch.set(key, entry);
     }
     for (const key of batch.keys()) this.queue.delete(key);
     this.inflight = batch;
@@ -225,9 +294,9 @@ export class WriteBehind<T> {
     });
   }
 
-  private async flush(batch: ReadonlyMap<unknown, T>): Promise<void> {
+  private async flush(batch: ReadonlyMap<unknown, Entry<T>>): Promise<void> {
     try {
-      await this.write([...batch.values()]);
+      await this.write([...batch.values()].map((entry) => entry.item));
       this.inflight = undefined;
       this.shadowed = 0;
       this.written += batch.size;
@@ -241,10 +310,15 @@ export class WriteBehind<T> {
         );
         this.emit({ state: 'up' });
       }
+      this.settleFlushWaiters();
     } catch (err) {
-      const back = new Map<unknown, T>();
-      for (const [key, item] of batch) if (!this.queue.has(key)) back.set(key, item);
-      for (const [key, item] of this.queue) back.set(key, item);
+      const back = new Map<unknown, Entry<T>>();
+      for (const [key, entry] of batch) if (!this.queue.has(key)) back.set(key, entry);
+      for (const [key, entry] of this.queue) {
+        // The newer item stands in for the failed one, so it carries that one's write too.
+        const failed = batch.get(key);
+        back.set(key, failed && failed.since < entry.since ? { ...entry, since: failed.since } : entry);
+      }
       this.queue = back;
       this.inflight = undefined;
       this.shadowed = 0;
@@ -279,14 +353,23 @@ export class WriteBehind<T> {
   private trim(): void {
     if (this.pending <= this.o.maxPending) return;
     let dropped = 0;
-    for (const key of this.queue.keys()) {
+    let oldestDropped = Infinity;
+    for (const [key, entry] of this.queue) {
       if (this.pending <= this.o.maxPending) break;
       this.queue.delete(key);
       // The batch's older item of this key counts again once its replacement is gone.
       if (this.inflight?.has(key)) this.shadowed--;
       dropped++;
+      oldestDropped = Math.min(oldestDropped, entry.since);
     }
     this.dropped += dropped;
+    // A flushed() call waiting for a dropped item can never be answered as asked.
+    const still: FlushWaiter[] = [];
+    for (const waiter of this.flushWaiters) {
+      if (oldestDropped > waiter.upTo) still.push(waiter);
+      else waiter.reject(new Error(`${this.o.noun} dropped from the full write buffer${this.o.lossHint}`));
+    }
+    this.flushWaiters = still;
     const now = Date.now();
     if (now - this.lastDropLogAt >= DROP_LOG_INTERVAL_MS) {
       this.lastDropLogAt = now;

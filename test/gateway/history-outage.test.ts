@@ -42,6 +42,8 @@ class CuttableDatabase implements CandleStore {
     return this.bars.recent(symbol, interval, limit, end);
   }
 
+  async flushed(): Promise<void> {}
+
   async close(): Promise<void> {}
 }
 
