@@ -27,7 +27,10 @@ export interface PipelineOptions {
 export interface Pipeline {
   readonly ingests: readonly VenueIngest[];
   readonly monitor: SourceMonitor;
-  /** Opens every venue, loads history (the gap since the last run included) and goes live. */
+  /**
+   * Opens every venue, loads history (the gap since the last run included) and goes live; a venue's history is
+   * marked loaded in the source status once it is in the database (CandleStore.flushed).
+   */
   start(): Promise<void>;
   /** The multi-source feed's status (the /api/websocket endpoints). */
   sources(): SourcesView;
@@ -96,6 +99,23 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   for (const ingest of ingests) ingestOf.set(ingest.venue, ingest);
 
   let closing: Promise<void> | null = null;
+  let endWaits!: () => void;
+  const closed = new Promise<false>((resolve) => (endWaits = () => resolve(false)));
+  /** True once every write so far is in the database; false when it cannot be or the pipeline closes first. */
+  const stored = (venue: VenueId): Promise<boolean> =>
+    Promise.race([
+      store.flushed().then(
+        () => true,
+        (err: unknown) => {
+          logger.error(
+            { err, venue },
+            `${venue}: start-up history could not all be stored; it is served as partial until a restart`,
+          );
+          return false;
+        },
+      ),
+      closed,
+    ]);
   return {
     ingests,
     monitor,
@@ -104,7 +124,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       await Promise.all(
         ingests.map(async (i) => {
           await i.start();
-          monitor.historyLoaded(i.venue);
+          // Loaded means readable from the database: a gateway process reads history there and refills its
+          // clients as soon as the status (sent over the bus) says so. During an outage this waits for the
+          // database to take the writes.
+          if ((await stored(i.venue)) && closing === null) monitor.historyLoaded(i.venue);
         }),
       );
     },
@@ -116,6 +139,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     alert,
     close: () =>
       (closing ??= (async () => {
+        endWaits();
         monitor.close();
         await Promise.all(ingests.map((i) => i.close()));
       })()),

@@ -54,6 +54,7 @@ export async function startIngestProcess(
   });
   let pipeline: Pipeline | null = null;
   let state: IngestState = 'standby';
+  let closing: Promise<void> | null = null;
   let sourcesTimer: ReturnType<typeof setInterval> | undefined;
   // Start and stop of the pipeline run one at a time, in the order the lock decided them.
   let transitions: Promise<void> = Promise.resolve();
@@ -65,7 +66,7 @@ export async function startIngestProcess(
 
   lock.onAcquired(() =>
     serially(async () => {
-      if (pipeline !== null) return;
+      if (pipeline !== null || closing !== null) return;
       state = 'starting';
       const takeover = lock.stats().attempts > 1;
       alert({
@@ -78,6 +79,7 @@ export async function startIngestProcess(
       });
       // Before this process writes: the history it continues must come from its own upstreams.
       await storage.adoptUpstreams(config.urls);
+      if (closing !== null) return;
       const running = createPipeline({
         config,
         bus,
@@ -92,7 +94,8 @@ export async function startIngestProcess(
       running.monitor.onSwitch(publishSources);
       sourcesTimer = setInterval(publishSources, SOURCES_EVERY_MS);
       await running.start();
-      if (pipeline === running) state = 'active';
+      if (pipeline !== running) return;
+      state = 'active';
       logger.info('ingest: active');
     }),
   );
@@ -152,12 +155,13 @@ export async function startIngestProcess(
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port }, 'ingest: waiting for the lock');
 
-  let closing: Promise<void> | null = null;
   return {
     port,
     state: () => state,
     close: () =>
       (closing ??= (async () => {
+        // A start under way (history loading, or waiting for the database to store it) ends with its pipeline.
+        await stopPipeline();
         await transitions;
         await stopPipeline();
         // Released only after the pipeline stopped, so a standby never overlaps with it.
