@@ -98,10 +98,7 @@ export interface GatewayOptions {
   readonly metrics?: Metrics;
   /** How often a partial `initial` retries the history store (backoff, 1 s doubling to 15 s by default). */
   readonly historyRetry?: HistoryRetryOptions;
-  /**
-   * How a partial `initial` sent while start-up history loads (judged from `sources`) waits for it: the poll of
-   * the status and the settle after it says loaded (default `storage.flushMs` + 250 ms).
-   */
+  /** How a partial `initial` sent while start-up history loads (judged from `sources`) polls the status. */
   readonly historyLoad?: HistoryLoadOptions;
 }
 
@@ -202,7 +199,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         (view?.inStartupGrace ?? now() - startedAt < config.failover.startupGraceMs),
       onError: (err) => logger.warn({ err }, 'gateway: source status provider failed'),
     },
-    { settleMs: config.storage.flushMs + RESYNC_SETTLE_MS, ...options.historyLoad },
+    options.historyLoad,
   );
   let nextClientId = 1;
   let shuttingDown = false;

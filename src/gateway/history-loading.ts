@@ -5,7 +5,9 @@ import type { SourcesView } from '../protocol/source-status.ts';
  * in the background and writes it to the store; until then the store holds only what an earlier run left (or
  * nothing), and an `initial` or /api/candles answer read from it is not the whole history. Whether an
  * instrument's history has loaded is judged from the multi-source feed's status (`SourcesView`), the same
- * view as /health, so every role (all, gateway) judges alike.
+ * view as /health, so every role (all, gateway) judges alike. The status says loaded only once the history is in
+ * the database (the ingest waits for CandleStore.flushed), so a `gateway` process, which reads the database, can
+ * answer it whole as soon as the status says so.
  */
 
 /**
@@ -26,12 +28,6 @@ export function isHistoryLoading(view: SourcesView | undefined, symbol: string, 
 export interface HistoryLoadOptions {
   /** How often the feed's status is read while a subscription waits for its history (default 250 ms). */
   readonly pollMs?: number;
-  /**
-   * How long an instrument still counts as loading after the status first says it has loaded (default 750 ms):
-   * in a `gateway` process the status arrives over the bus, possibly before the ingest's buffered writes of the
-   * history have reached the database the gateway reads.
-   */
-  readonly settleMs?: number;
 }
 
 export interface HistoryLoadSource {
@@ -44,7 +40,6 @@ export interface HistoryLoadSource {
 }
 
 const DEFAULT_POLL_MS = 250;
-const DEFAULT_SETTLE_MS = 750;
 
 interface Waiter {
   readonly symbol: string;
@@ -53,17 +48,13 @@ interface Waiter {
 
 /**
  * Which instruments' start-up history is still loading, and the subscriptions that were sent a partial `initial`
- * because of it, each waiting for its whole history. While any waits, or an instrument seen loading has not
- * settled yet, the feed's status is read every `pollMs` (so the moment it says loaded is seen, whoever asked);
- * a subscription whose instrument has loaded and settled leaves the wait and is refilled. A subscription also
- * leaves with `remove` (unsubscribed, disconnected, subscribed again).
+ * because of it, each waiting for its whole history. While any waits, the feed's status is read every `pollMs`;
+ * a subscription whose instrument has loaded leaves the wait and is refilled. A subscription also leaves with
+ * `remove` (unsubscribed, disconnected, subscribed again).
  */
 export class HistoryLoadWait<K> {
   private readonly waiting = new Map<K, Waiter>();
   private readonly pollMs: number;
-  private readonly settleMs: number;
-  /** Instruments seen loading; with the (real) time the status was first seen saying loaded, once it has. */
-  private readonly seenLoading = new Map<string, number | null>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
 
@@ -72,10 +63,7 @@ export class HistoryLoadWait<K> {
     options: HistoryLoadOptions = {},
   ) {
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
-    this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
-    if (!(this.pollMs > 0 && this.settleMs >= 0)) {
-      throw new RangeError(`history load wait needs pollMs > 0 and settleMs >= 0`);
-    }
+    if (!(this.pollMs > 0)) throw new RangeError(`history load wait needs pollMs > 0`);
   }
 
   /** Subscriptions waiting for their instrument's history. */
@@ -87,9 +75,10 @@ export class HistoryLoadWait<K> {
     return this.waiting.has(key);
   }
 
-  /** True while `symbol`'s history is loading, or has loaded less than `settleMs` ago (see the options). */
+  /** True while `symbol`'s history is loading. */
   isLoading(symbol: string): boolean {
-    return this.judge(symbol, this.readView(), Date.now());
+    const view = this.readView();
+    return isHistoryLoading(view, symbol, this.source.inStartup(view));
   }
 
   /** Adds (or replaces) `key`'s wait for `symbol`'s history; `refill` is called once when it has loaded. */
@@ -108,7 +97,6 @@ export class HistoryLoadWait<K> {
   stop(): void {
     this.stopped = true;
     this.waiting.clear();
-    this.seenLoading.clear();
     this.idleWhenDone();
   }
 
@@ -117,7 +105,7 @@ export class HistoryLoadWait<K> {
   }
 
   private idleWhenDone(): void {
-    if (this.waiting.size > 0 || this.seenLoading.size > 0) return;
+    if (this.waiting.size > 0) return;
     clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -131,31 +119,12 @@ export class HistoryLoadWait<K> {
     }
   }
 
-  private judge(symbol: string, view: SourcesView | undefined, at: number): boolean {
-    if (isHistoryLoading(view, symbol, this.source.inStartup(view))) {
-      this.seenLoading.set(symbol, null);
-      this.startPolling();
-      return true;
-    }
-    if (!this.seenLoading.has(symbol)) return false;
-    const loadedAt = this.seenLoading.get(symbol) ?? at;
-    if (at - loadedAt < this.settleMs) {
-      this.seenLoading.set(symbol, loadedAt);
-      return true;
-    }
-    this.seenLoading.delete(symbol);
-    return false;
-  }
-
   private poll(): void {
     const view = this.readView();
-    const at = Date.now();
-    const symbols = new Set([...this.seenLoading.keys(), ...[...this.waiting.values()].map((w) => w.symbol)]);
-    const loaded = new Set<string>();
-    for (const symbol of symbols) if (!this.judge(symbol, view, at)) loaded.add(symbol);
+    const inStartup = this.source.inStartup(view);
     const ready: Waiter[] = [];
     for (const [key, waiter] of this.waiting) {
-      if (!loaded.has(waiter.symbol)) continue;
+      if (isHistoryLoading(view, waiter.symbol, inStartup)) continue;
       this.waiting.delete(key);
       ready.push(waiter);
     }

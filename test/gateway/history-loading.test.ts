@@ -15,8 +15,8 @@ import { makeBar, makeUpdate, sleep, startTestGateway, TestClient, type JsonMess
 const T0 = Date.UTC(2024, 9, 24, 10, 0);
 const M = 60_000;
 const SYMBOL = 'BTC/USDT';
-/** Fast polls; no settle (the store here is written at once). */
-const LOAD = { pollMs: 10, settleMs: 0 };
+/** Fast polls of the status. */
+const LOAD = { pollMs: 10 };
 
 function iso(minute: number): string {
   return new Date(T0 + minute * M).toISOString();
