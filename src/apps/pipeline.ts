@@ -107,10 +107,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       store.flushed().then(
         () => true,
         (err: unknown) => {
-          logger.error(
-            { err, venue },
-            `${venue}: start-up history could not all be stored; it is served as partial until a restart`,
-          );
+          // At shutdown the store says itself what it could not write.
+          if (closing === null) {
+            logger.error(
+              { err, venue },
+              `${venue}: start-up history could not all be stored; it is served as partial until a restart`,
+            );
+          }
           return false;
         },
       ),
