@@ -153,7 +153,9 @@ describe('start-up history and a separate gateway', { skip }, () => {
     assert.equal(initials(client).length, 1, 'no refill while the history is not in the database');
 
     proxy.restore();
+    const restoredAt = Date.now();
     await eventually(() => initials(client).length >= 2, 90_000, 'the refill once the history is stored');
+    const refillAt = Date.now();
     const refill = initials(client)[1]!;
     assert.equal(refill.partial, undefined, 'the refill is the whole history');
     assert.equal(refill.bars.length, INITIAL_BARS, 'every bar asked for');
@@ -176,7 +178,7 @@ describe('start-up history and a separate gateway', { skip }, () => {
     );
     t.diagnostic(
       `${statuses.filter((loading) => loading).length} status reports said loading; refill of ` +
-        `${refill.bars.length} bars`,
+        `${refill.bars.length} bars ${refillAt - restoredAt} ms after the database was back`,
     );
   });
 
