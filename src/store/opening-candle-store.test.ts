@@ -88,6 +88,21 @@ describe('OpeningCandleStore', () => {
     await store.close();
   });
 
+  it('flushed() waits for the store and asks it after the writes made before', async () => {
+    const opening = deferred<MemoryCandleStore>();
+    const store = new OpeningCandleStore(opening.promise);
+    const memory = new MemoryCandleStore(10);
+    let barsWhenAsked = -1;
+    memory.flushed = async () => {
+      barsWhenAsked = memory.count('BTC/USDT', '1m');
+    };
+    const write = store.write([update(1, '100'), update(2, '101')]);
+    const flushed = store.flushed();
+    opening.resolve(memory);
+    await Promise.all([write, flushed]);
+    assert.equal(barsWhenAsked, 2, 'the store was asked once it held the earlier writes');
+  });
+
   it('closes the store once it has opened', async () => {
     const opening = deferred<MemoryCandleStore>();
     const store = new OpeningCandleStore(opening.promise);

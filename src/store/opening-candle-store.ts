@@ -34,6 +34,11 @@ export class OpeningCandleStore implements CandleStore {
     return (this.opened ?? (await this.opening)).recent(symbol, interval, limit, end);
   }
 
+  /** Waits for the store, then for its flushed(): writes made before this call reach the store first. */
+  async flushed(): Promise<void> {
+    await (this.opened ?? (await this.opening)).flushed();
+  }
+
   /** Closes the store once it has opened; a store that failed to open has nothing to close. */
   async close(): Promise<void> {
     const store = await this.opening.catch(() => undefined);
