@@ -141,7 +141,14 @@ async function runDemo(config: Config, logger: Logger, seed: number): Promise<nu
       'demo: DATABASE_URL and REDIS_URL are not used; simulated history stays in the demo directory',
     );
   }
-  const system = await startAll(demo, logger, { mismatchedHistory: 'discard' });
+  let system;
+  try {
+    system = await startAll(demo, logger, { mismatchedHistory: 'discard' });
+  } catch (err) {
+    // The simulator's server would keep the process alive after the error.
+    await sim.close();
+    throw err;
+  }
   process.stdout.write(
     demoBanner({ venues, symbols, wsUrl: system.gateway.url, simulatorPort: sim.port }) + '\n',
   );

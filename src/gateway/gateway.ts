@@ -827,13 +827,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // A port that is taken: stop the timers and bus subscriptions started above, so the process can end.
+    await close();
+    throw err;
+  }
   server.on('error', (err) => logger.error({ err }, 'gateway: server error'));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -61,6 +62,30 @@ describe('tickwire CLI: invalid configuration', () => {
         /^ {2}symbols: ETH\/USDT is listed by none of the configured venues \(dydx\); venues that list it: binance, bitget, okx$/m,
       );
       assert.doesNotMatch(stderr, /BTC\/USD is listed/, 'dYdX lists BTC/USD');
+    });
+  }
+});
+
+describe('tickwire CLI: a port that is taken', () => {
+  for (const role of ['all', 'demo']) {
+    it(`${role}: stops with exit code 1 and the reason, leaving nothing running`, async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = String((taken.address() as AddressInfo).port);
+        const { code, stderr } = await runTickwire([role], {
+          PORT: port,
+          HOST: '127.0.0.1',
+          // No venue is reached: the port is refused before history matters.
+          BINANCE_WS_URL: 'ws://127.0.0.1:9/binance',
+          BINANCE_REST_URL: 'http://127.0.0.1:9/binance',
+          VENUES: 'binance',
+        });
+        assert.equal(code, 1, stderr);
+        assert.match(stderr, /EADDRINUSE/);
+      } finally {
+        taken.close();
+      }
     });
   }
 });
