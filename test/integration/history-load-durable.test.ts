@@ -26,7 +26,7 @@ import {
   TEST_REDIS_URL,
   testRedisPrefix,
 } from '../support/services.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { startTcpProxy, type TcpProxy, viaProxy } from '../support/tcp-proxy.ts';
 import { cleanups, eventually, RecordingSocket, roleConfig } from './helpers.ts';
 
 const skip = (await serviceSkip('postgres')) || (await serviceSkip('redis'));
@@ -39,13 +39,6 @@ type Initial = { type: 'initial'; bars: WireBar[]; partial?: boolean; reason?: s
 
 function initials(client: RecordingSocket): Initial[] {
   return client.messages.filter((m) => m.type === 'initial') as unknown as Initial[];
-}
-
-function viaProxy(url: string, port: number): string {
-  const u = new URL(url);
-  u.hostname = '127.0.0.1';
-  u.port = String(port);
-  return u.toString();
 }
 
 /** A gauge of the ingest's /metrics. */

@@ -19,17 +19,10 @@ import {
   TEST_REDIS_URL,
   testRedisPrefix,
 } from '../support/services.ts';
-import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { startTcpProxy, viaProxy } from '../support/tcp-proxy.ts';
 import { cleanups, eventually, RecordingSocket, roleConfig } from './helpers.ts';
 
 const skip = (await serviceSkip('postgres')) || (await serviceSkip('redis'));
-
-function viaProxy(url: string, port: number): string {
-  const u = new URL(url);
-  u.hostname = '127.0.0.1';
-  u.port = String(port);
-  return u.toString();
-}
 
 type Initial = { type: 'initial'; bars: WireBar[]; partial?: boolean; reason?: string };
 

@@ -20,18 +20,11 @@ import {
   TEST_REDIS_URL,
   testRedisPrefix,
 } from '../support/services.ts';
-import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { startTcpProxy, viaProxy } from '../support/tcp-proxy.ts';
 import { eventually, getJson, RecordingSocket, roleConfig, cleanups } from './helpers.ts';
 import { encodeBar } from '../../src/protocol/server-messages.ts';
 
 const skip = (await serviceSkip('postgres')) || (await serviceSkip('redis'));
-
-function viaProxy(url: string, port: number): string {
-  const u = new URL(url);
-  u.hostname = '127.0.0.1';
-  u.port = String(port);
-  return u.toString();
-}
 
 describe('service outages', { skip }, () => {
   it('database outage: writes are buffered, alerted, and all land once it is back', async (t) => {

@@ -58,3 +58,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
   };
 }
+
+/** `url` (a database or Redis URL) with its host and port replaced by the proxy's on 127.0.0.1. */
+export function viaProxy(url: string, port: number): string {
+  const u = new URL(url);
+  u.hostname = '127.0.0.1';
+  u.port = String(port);
+  return u.toString();
+}
