@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { BookLevel } from '../domain/book.ts';
+import { FIXTURES_DIR } from '../../test/fixtures/index.ts';
 
-/** Fixtures live beside the repository: <repo>/../shared/fixtures. */
-export const FIXTURES_DIR = fileURLToPath(new URL('../../../shared/fixtures/', import.meta.url));
+export { FIXTURES_DIR };
 
 /** One captured line of a cryptofeed "format 2" JSON-lines file. */
 export interface CaptureLine {

@@ -1,14 +1,13 @@
 /**
- * Test support: the captured Binance XRP/ETH candle-aggregation dataset (shared/fixtures/SOURCES.md, section
+ * Test support: the captured Binance XRP/ETH candle-aggregation dataset (test/fixtures/SOURCES.md, section
  * "Candle-aggregation dataset") and a reference rollup of official 1m klines into higher intervals.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { type Decimal, add, compare, isZero, parseDecimal } from '../domain/decimal.ts';
 import { bucketStart, type Interval } from '../domain/interval.ts';
+import { FIXTURES_DIR } from '../../test/fixtures/index.ts';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const DIR = `${REPO}/../shared/fixtures/binance/aggregation`;
+const DIR = `${FIXTURES_DIR}binance/aggregation`;
 const RANGE = '2019-10-11T0000Z_2019-10-12T1600Z';
 
 export const AGG_TRADES_PATH = `${DIR}/binance_spot_XRPETH_aggTrades_rest_${RANGE}.jsonl`;

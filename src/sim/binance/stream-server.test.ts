@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { MINUTE_MS } from '../../domain/interval.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator.ts';
 import { getJson, ManualClock, RecordingClient, waitUntil } from '../test-kit.ts';
 import type { BinanceSimKlineRow } from './wire.ts';
+import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 
-const FIXTURES = `${fileURLToPath(new URL('../../..', import.meta.url))}/../shared/fixtures/binance`;
+const FIXTURES = `${FIXTURES_DIR}binance`;
 
 interface Combined {
   stream: string;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator.ts';
 import { getJson, ManualClock, RecordingClient, waitUntil } from '../test-kit.ts';
+import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 
-const FIXTURES = `${fileURLToPath(new URL('../../..', import.meta.url))}../shared/fixtures/dydx/indexer_ws_captures_2024/`;
+const FIXTURES = `${FIXTURES_DIR}dydx/indexer_ws_captures_2024/`;
 
 interface Msg {
   type: string;

@@ -5,7 +5,6 @@ import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toPlainString } from '../../domain/decimal.ts';
@@ -14,8 +13,9 @@ import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { MarketStream, StreamStatus, VenueCandle } from '../venue.ts';
 import { openBinanceMarketStream, type BinanceStreamOptions } from './feed.ts';
+import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../..', import.meta.url)) + '../shared/fixtures/binance/';
+const FIXTURES = `${FIXTURES_DIR}binance/`;
 
 /** Real frames: the 2026 BTCUSDT aggTrade (roq), the 2022 BTCUSDT open 1m kline (crypto-msg-parser), serverShutdown. */
 function fixtureFrames(): { aggTrade: string; kline: string; shutdown: string; ack: string; error: string } {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { toPlainString, type Decimal } from '../../domain/decimal.ts';
 import {
   depthDiffToBookUpdate,
@@ -20,8 +19,9 @@ import {
 } from './parse.ts';
 import { binanceSymbolMap } from './symbols.ts';
 import type { BinanceAggTrade, BinanceDepthSnapshot } from './wire.ts';
+import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../..', import.meta.url)) + '../shared/fixtures/binance/';
+const FIXTURES = `${FIXTURES_DIR}binance/`;
 
 function fixture(name: string): string {
   return readFileSync(FIXTURES + name, 'utf8');

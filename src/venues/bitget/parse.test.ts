@@ -2,20 +2,14 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { BookLevel } from '../../domain/book.ts';
 import { parseDecimal, toPlainString } from '../../domain/decimal.ts';
 import { bitgetChecksum } from './checksum.ts';
 import { envelopeData, parseBitgetFrame, parseCandleRow, BitgetApiError, type BitgetFrame } from './parse.ts';
 import { bitgetSymbolMap } from './symbols.ts';
+import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 
-const FIXTURES = join(
-  fileURLToPath(new URL('../../..', import.meta.url)),
-  '..',
-  'shared',
-  'fixtures',
-  'bitget',
-);
+const FIXTURES = join(FIXTURES_DIR, 'bitget');
 const T0 = 1_800_000_000_000;
 
 function load(name: string): Record<string, unknown> {

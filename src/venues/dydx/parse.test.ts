@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { toPlainString, type Decimal } from '../../domain/decimal.ts';
 import {
   parseBookSnapshot,
@@ -12,8 +11,9 @@ import {
   tradeHeight,
   type DydxFrame,
 } from './parse.ts';
+import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../..', import.meta.url)) + '../shared/fixtures/dydx/';
+const FIXTURES = `${FIXTURES_DIR}dydx/`;
 const WS_DIR = FIXTURES + 'indexer_ws_captures_2024/';
 const HTTP_DIR = FIXTURES + 'indexer_http_captures_2024/';
 const RECEIVED = Date.parse('2024-12-31T00:00:00Z');

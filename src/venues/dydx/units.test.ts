@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { eq, parseDecimal, toPlainString } from '../../domain/decimal.ts';
 import { parseMarketsBody } from './parse.ts';
 import {
@@ -14,8 +13,9 @@ import {
   tickSize,
   type DydxMarketUnits,
 } from './units.ts';
+import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 
-const FIXTURES = fileURLToPath(new URL('../../..', import.meta.url)) + '../shared/fixtures/dydx/';
+const FIXTURES = `${FIXTURES_DIR}dydx/`;
 
 /** BTC-USD as in the reference (EXCHANGES.md section 4) and the tardis markets sample. */
 const BTC: DydxMarketUnits = {

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { BookLevel } from '../../domain/book.ts';
 import { parseDecimal } from '../../domain/decimal.ts';
 import { okxBookChecksum, parseCandleRow, parseOkxFrame, type OkxFrame } from './parse.ts';
 import { okxSymbolMap } from './symbols.ts';
+import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 
-const FIXTURES = join(fileURLToPath(new URL('../../..', import.meta.url)), '..', 'shared', 'fixtures', 'okx');
+const FIXTURES = join(FIXTURES_DIR, 'okx');
 
 interface Captured {
   readonly file: string;
