@@ -198,6 +198,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         options.sources !== undefined &&
         (view?.inStartupGrace ?? now() - startedAt < config.failover.startupGraceMs),
       onError: (err) => logger.warn({ err }, 'gateway: source status provider failed'),
+      now,
     },
     options.historyLoad,
   );

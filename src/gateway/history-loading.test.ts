@@ -103,4 +103,29 @@ describe('HistoryLoadWait', () => {
     await until(() => refilledB === 1, 'b refilled');
     assert.equal(refilledA, 0);
   });
+
+  it('a burst of questions reads the status once per pollMs', () => {
+    let reads = 0;
+    let clock = 1000;
+    let current = view('binance', [source('binance', true)]);
+    const wait = new HistoryLoadWait<string>(
+      {
+        view: () => {
+          reads++;
+          return current;
+        },
+        inStartup: () => false,
+        now: () => clock,
+      },
+      { pollMs: 250 },
+    );
+    for (let i = 0; i < 1000; i++) assert.equal(wait.isLoading('BTC/USDT'), true);
+    assert.equal(reads, 1);
+    current = view('binance', [source('binance', false)]);
+    clock += 249;
+    assert.equal(wait.isLoading('BTC/USDT'), true, 'the view of 249 ms ago still answers');
+    clock += 1;
+    assert.equal(wait.isLoading('BTC/USDT'), false);
+    assert.equal(reads, 2);
+  });
 });

@@ -37,6 +37,8 @@ export interface HistoryLoadSource {
   readonly inStartup: (view: SourcesView | undefined) => boolean;
   /** Called once per failed read of the view. */
   readonly onError?: (err: unknown) => void;
+  /** The clock of the view's reuse (ms); default Date.now. */
+  readonly now?: () => number;
 }
 
 const DEFAULT_POLL_MS = 250;
@@ -57,6 +59,12 @@ export class HistoryLoadWait<K> {
   private readonly pollMs: number;
   private timer: ReturnType<typeof setInterval> | undefined;
   private stopped = false;
+  /**
+   * The view read last and when. A burst of subscribes asks `isLoading` once each; building the feed's whole view
+   * for each would cost more than the answer is worth, so a view is reused for up to `pollMs`, the staleness the
+   * waiting subscriptions accept anyway.
+   */
+  private lastView: { readonly at: number; readonly view: SourcesView | undefined } | undefined;
 
   constructor(
     private readonly source: HistoryLoadSource,
@@ -75,9 +83,13 @@ export class HistoryLoadWait<K> {
     return this.waiting.has(key);
   }
 
-  /** True while `symbol`'s history is loading. */
+  /** True while `symbol`'s history is loading (judged from a view at most `pollMs` old). */
   isLoading(symbol: string): boolean {
-    const view = this.readView();
+    const now = (this.source.now ?? Date.now)();
+    if (this.lastView === undefined || now - this.lastView.at >= this.pollMs) {
+      this.lastView = { at: now, view: this.readView() };
+    }
+    const { view } = this.lastView;
     return isHistoryLoading(view, symbol, this.source.inStartup(view));
   }
 
