@@ -204,3 +204,22 @@ export async function startTestGateway(
     close: () => gateway.close(),
   };
 }
+
+/** A fixed minute to build test series from, and a minute in ms. */
+export const T0 = Date.UTC(2024, 9, 24, 10, 0);
+export const M = 60_000;
+
+/** The ISO time of minute `minute` after T0, as bars carry it on the wire. */
+export function iso(minute: number): string {
+  return new Date(T0 + minute * M).toISOString();
+}
+
+/** The `time` of each wire bar. */
+export function times(bars: unknown): string[] {
+  return (bars as { time: string }[]).map((b) => b.time);
+}
+
+/** from, from + 1, … to - 1. */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}

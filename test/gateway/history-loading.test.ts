@@ -10,25 +10,23 @@ import { describe, it } from 'node:test';
 import type { VenueId } from '../../src/domain/instrument.ts';
 import type { SourcesView, SourceStatusView } from '../../src/protocol/source-status.ts';
 import { MemoryCandleStore } from '../../src/store/memory-candle-store.ts';
-import { makeBar, makeUpdate, sleep, startTestGateway, TestClient, type JsonMessage } from './helpers.ts';
+import {
+  iso,
+  M,
+  makeBar,
+  makeUpdate,
+  range,
+  sleep,
+  startTestGateway,
+  T0,
+  TestClient,
+  times,
+  type JsonMessage,
+} from './helpers.ts';
 
-const T0 = Date.UTC(2024, 9, 24, 10, 0);
-const M = 60_000;
 const SYMBOL = 'BTC/USDT';
 /** Fast polls of the status. */
 const LOAD = { pollMs: 10 };
-
-function iso(minute: number): string {
-  return new Date(T0 + minute * M).toISOString();
-}
-
-function times(bars: unknown): string[] {
-  return (bars as { time: string }[]).map((b) => b.time);
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from }, (_, i) => from + i);
-}
 
 function source(exchange: VenueId, loadingHistory: boolean): SourceStatusView {
   return {

@@ -12,17 +12,20 @@ import type { Interval } from '../../src/domain/interval.ts';
 import type { CandleStore, StoredCandle } from '../../src/store/candle-store.ts';
 import { MemoryCandleStore } from '../../src/store/memory-candle-store.ts';
 import {
+  iso,
+  M,
   makeBar,
   makeUpdate,
+  range,
   sleep,
   startTestGateway,
+  T0,
   TestClient,
-  waitFor,
+  times,
   type JsonMessage,
+  waitFor,
 } from './helpers.ts';
 
-const T0 = Date.UTC(2024, 9, 24, 10, 0);
-const M = 60_000;
 const RETRY = { minMs: 5, maxMs: 20 };
 
 /** The database as the gateway sees it: bars in memory behind a switch that makes every call fail like a cut one. */
@@ -45,18 +48,6 @@ class CuttableDatabase implements CandleStore {
   async flushed(): Promise<void> {}
 
   async close(): Promise<void> {}
-}
-
-function iso(minute: number): string {
-  return new Date(T0 + minute * M).toISOString();
-}
-
-function times(bars: unknown): string[] {
-  return (bars as { time: string }[]).map((b) => b.time);
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
 /** The database holds minutes 0-19; the gateway's memory (started late, as after a restart) holds 15-19. */
