@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { retryDelay } from '../domain/retry-delay.ts';
+import { backoffDelay } from '../util/backoff.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Bus, BusStatus } from './bus.ts';
 
@@ -109,7 +109,8 @@ export function redisConnectionOptions(o: {
     maxRetriesPerRequest: null,
     connectTimeout: o.connectTimeoutMs,
     socketTimeout: o.socketTimeoutMs,
-    retryStrategy: (attempt) => retryDelay(attempt, 100, o.maxReconnectDelayMs),
+    retryStrategy: (attempt) =>
+      backoffDelay(attempt, { minMs: 100, maxMs: o.maxReconnectDelayMs, jitter: 'proportional' }),
   };
 }
 

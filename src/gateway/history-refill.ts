@@ -1,4 +1,4 @@
-import { retryDelay } from '../domain/retry-delay.ts';
+import { backoffDelay } from '../util/backoff.ts';
 
 /** Backoff of the history probe while the store fails: doubling from `minMs` to `maxMs`, with jitter. */
 export interface HistoryRetryOptions {
@@ -83,7 +83,10 @@ export class HistoryRefill<K> {
 
   private schedule(): void {
     this.attempt++;
-    this.timer = setTimeout(() => void this.probe(), retryDelay(this.attempt, this.minMs, this.maxMs));
+    this.timer = setTimeout(
+      () => void this.probe(),
+      backoffDelay(this.attempt, { minMs: this.minMs, maxMs: this.maxMs, jitter: 'proportional' }),
+    );
   }
 
   private async probe(): Promise<void> {

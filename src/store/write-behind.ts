@@ -1,4 +1,4 @@
-import { retryDelay } from '../domain/retry-delay.ts';
+import { backoffDelay } from '../util/backoff.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
 /**
@@ -222,7 +222,14 @@ export class WriteBehind<T> {
       if (!this.flushing) {
         if (this.failures > 0) {
           await sleep(
-            Math.min(retryDelay(this.failures, this.o.retryMinMs, this.o.retryMaxMs), deadline - Date.now()),
+            Math.min(
+              backoffDelay(this.failures, {
+                minMs: this.o.retryMinMs,
+                maxMs: this.o.retryMaxMs,
+                jitter: 'proportional',
+              }),
+              deadline - Date.now(),
+            ),
           );
           if (Date.now() >= deadline) break;
         }
@@ -341,7 +348,11 @@ export class WriteBehind<T> {
     if (this.failures > 0) {
       this.timer = setTimeout(
         () => this.startFlush(),
-        retryDelay(this.failures, this.o.retryMinMs, this.o.retryMaxMs),
+        backoffDelay(this.failures, {
+          minMs: this.o.retryMinMs,
+          maxMs: this.o.retryMaxMs,
+          jitter: 'proportional',
+        }),
       );
       this.timer.unref();
     } else {
