@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { PGlite } from '@electric-sql/pglite';
 import { silentLogger } from '../telemetry/logger.ts';
 import { MIGRATIONS, runMigrations, type Migration } from './migrations.ts';
-import { pgliteClient } from './sql-client.ts';
+import { pgliteClient } from './pglite-client.ts';
 
 // Concurrent starters on a real PostgreSQL: postgres-candle-store.test.ts.
 describe('runMigrations', () => {

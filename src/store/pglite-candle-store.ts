@@ -5,7 +5,7 @@ import { TickwireError } from '../domain/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { runMigrations } from './migrations.ts';
 import { SqlCandleStore } from './sql-candle-store.ts';
-import { pgliteClient } from './sql-client.ts';
+import { pgliteClient } from './pglite-client.ts';
 
 export interface PgliteCandleStoreOptions {
   /** Folder of the database files; created when missing. The app passes `<storage.dataDir>/pglite`. */

@@ -19,7 +19,7 @@ import {
 } from './candle-store.contract.ts';
 import { runMigrations } from './migrations.ts';
 import { openPostgresCandleStore, redactUrl } from './postgres-candle-store.ts';
-import { pgPoolClient } from './sql-client.ts';
+import { pgPoolClient } from './pg-pool-client.ts';
 
 const logger = silentLogger();
 

@@ -3,7 +3,7 @@ import { TickwireError } from '../domain/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { runMigrations } from './migrations.ts';
 import { SqlCandleStore } from './sql-candle-store.ts';
-import { pgPoolClient } from './sql-client.ts';
+import { pgPoolClient } from './pg-pool-client.ts';
 
 export interface PostgresCandleStoreOptions {
   /** postgres:// or postgresql:// URL. */

@@ -7,7 +7,8 @@ import { silentLogger } from '../telemetry/logger.ts';
 import { makeUpdate, uniqueSymbol } from './candle-store.contract.ts';
 import { runMigrations } from './migrations.ts';
 import { SqlCandleStore } from './sql-candle-store.ts';
-import { pgliteClient, type SqlClient } from './sql-client.ts';
+import { pgliteClient } from './pglite-client.ts';
+import type { SqlClient } from './sql-client.ts';
 
 // SqlCandleStore passes the CandleStore contract in pglite-candle-store.test.ts and postgres-candle-store.test.ts;
 // these tests look at the rows themselves, on an in-memory PGlite database.
