@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AlertInput } from '../domain/alert.ts';
+import type { SeqGap } from '../feed/trade-dedupe.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
 import { FakeVenue, settle, T0, trade } from './fake-venue.test-support.ts';
 import { SymbolIngest } from './symbol-ingest.ts';
-import { TradeBackfill } from './trade-backfill.ts';
+import { BACKFILL_RETRY_MS, TradeBackfill } from './trade-backfill.ts';
 
 function setup() {
   const clock = new ManualClock(T0);
@@ -75,6 +76,35 @@ describe('TradeBackfill', () => {
       'trades {"afterSeq":1,"limit":1000}',
       'trades {"afterSeq":4,"limit":1000}',
     ]);
+  });
+
+  it('retries a failed backfill after 2 s, letting the live trades through meanwhile', async () => {
+    const s = setup();
+    const onGap = (gap: SeqGap): void => s.backfill.gap(s.symbol, gap);
+    s.venue.trade(trade('binance', { seq: 1, time: T0 }));
+    s.symbol.receive(s.venue.tape[0]!, onGap);
+    s.venue.miss(trade('binance', { seq: 2, time: T0 + 1 }), trade('binance', { seq: 3, time: T0 + 2 }));
+    s.venue.rest.failures = 1;
+    s.symbol.receive(trade('binance', { seq: 4, time: T0 + 3 }), onGap);
+    await settle();
+    assert.equal(s.symbol.holding, false, 'the stream goes on while the venue does not answer');
+    s.symbol.receive(trade('binance', { seq: 5, time: T0 + 4 }), onGap);
+    assert.deepEqual(s.seqs(), [1, 4, 5]);
+
+    s.clock.advance(BACKFILL_RETRY_MS - 1);
+    await settle();
+    assert.equal(s.venue.rest.calls.length, 1);
+    s.venue.rest.holdTrades();
+    s.clock.advance(1);
+    await settle();
+    assert.equal(s.venue.rest.calls.length, 2, 'retried');
+    s.symbol.receive(trade('binance', { seq: 6, time: T0 + 5 }), onGap);
+    assert.deepEqual(s.seqs(), [6], 'a retry does not hold the stream back');
+    s.venue.rest.release();
+    await settle();
+    assert.deepEqual(s.seqs(), [2, 3], 'the hole is filled on the retry');
+    assert.deepEqual(s.backfill.stats(), { backfills: 1, backfilledTrades: 2 });
+    assert.deepEqual(s.symbol.stats().openGaps, []);
   });
 
   it('has nothing to backfill before the first trade', async () => {

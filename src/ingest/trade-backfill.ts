@@ -105,16 +105,21 @@ export class TradeBackfill {
     return queue;
   }
 
-  /** Fetches the trades of every pending gap and applies them in order, holding live trades meanwhile. */
+  /**
+   * Fetches the trades of every pending gap and applies them in order, holding live trades meanwhile. When the
+   * venue does not answer, the gap is tried again later and the live trades go on until it does (a failing REST
+   * API must not stop the stream): the missed trades then revise the bars they belong to.
+   */
   private async run(symbol: SymbolIngest): Promise<void> {
     const queue = this.queueOf(symbol);
     if (queue.running || this.closed) return;
     queue.running = true;
-    symbol.hold();
+    if (queue.failures.attempts === 0) symbol.hold();
     const { venue, logger, clock } = this.options;
+    let gap: MissedTrades | undefined;
     try {
       while (queue.pending.length > 0 && !this.closed) {
-        const gap = queue.pending.shift() as MissedTrades;
+        gap = queue.pending.shift() as MissedTrades;
         const trades = await this.fetch(symbol.symbol, gap);
         let applied = 0;
         for (const t of trades) if (symbol.apply(t, undefined, true)) applied++;
@@ -132,7 +137,8 @@ export class TradeBackfill {
         });
       }
     } catch (err) {
-      if (!this.closed) {
+      if (!this.closed && gap) {
+        queue.pending.unshift(gap);
         queue.failures.failed(err, BACKFILL_RETRY_MS);
         const timer = clock.setTimeout(() => {
           this.retryTimers.delete(timer);
@@ -143,7 +149,7 @@ export class TradeBackfill {
       }
     } finally {
       queue.running = false;
-      if (queue.pending.length === 0) symbol.release();
+      symbol.release();
     }
   }
 
