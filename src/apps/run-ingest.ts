@@ -6,9 +6,11 @@ import type { Config } from '../config/config.ts';
 import { answerHealth } from '../gateway/health.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
-import { raiseAlert } from './source-monitor.ts';
+import type { IngestPipeline } from '../ingest/ingest-pipeline.ts';
+import { raiseAlert } from '../ingest/raise-alert.ts';
+import { registerSourceMetrics } from '../ingest/source-metrics.ts';
 import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
-import { createPipeline, registerSourceMetrics, type Pipeline } from './pipeline.ts';
+import { createPipeline } from './pipeline.ts';
 import { openStorage } from './storage.ts';
 import { checkSymbolsListed } from '../venues/registry.ts';
 
@@ -52,7 +54,7 @@ export async function startIngestProcess(
     retryMs: config.ingest.lockRetryMs,
     logger,
   });
-  let pipeline: Pipeline | null = null;
+  let pipeline: IngestPipeline | null = null;
   let state: IngestState = 'standby';
   let closing: Promise<void> | null = null;
   let sourcesTimer: ReturnType<typeof setInterval> | undefined;

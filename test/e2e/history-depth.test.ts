@@ -53,7 +53,7 @@ describe('history depth', () => {
     });
     const base = system.gateway.url.replace(/^ws/, 'http');
     const weekStart = bucketStart('1W', now());
-    await until(() => system.ingests[0]?.stats().connected === true, 60_000, 'binance live');
+    await until(() => system.ingests[0]?.stats().connection?.connected === true, 60_000, 'binance live');
 
     const minutes = await pageBack(base, '1m', 5000);
     assertContiguous(minutes, '1m');

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import WebSocket from 'ws';
-import type { VenueIngest } from '../../src/apps/ingest.ts';
+import type { VenueIngest } from '../../src/ingest/venue-ingest.ts';
 import {
   assertContinuousAsVenue,
   chart,

@@ -1,13 +1,14 @@
 import type { Bus } from '../bus/bus.ts';
-import { publishAlert } from '../bus/alert-message.ts';
 import type { Config } from '../config/config.ts';
-import { ALERT_LOG_LEVEL, newAlert, type AlertInput, type AlertKind } from '../domain/alert.ts';
+import type { AlertInput, AlertKind } from '../domain/alert.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import { FailoverController, type FailoverEvent } from '../feed/failover.ts';
 import { SourceHealth } from '../feed/source-health.ts';
 import type { SourcesView } from '../protocol/source-status.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { systemClock, type Clock, type Timer } from '../util/clock.ts';
 import type { ConnectionStatus, StreamEvent, StreamStatus } from '../venues/venue.ts';
+import { raiseAlert } from './raise-alert.ts';
 
 /** A change of a symbol's active source, with when the old source was last alive. */
 export interface SourceSwitch {
@@ -29,14 +30,16 @@ export interface IngestObserver {
 }
 
 export interface SourceMonitorOptions {
-  readonly config: Config;
+  /** Health limits, primary, hold-down and how often every symbol is evaluated. */
+  readonly failover: Config['failover'];
   readonly bus: Bus;
   readonly logger: Logger;
   /** The venues that list each symbol, in configured order. */
   readonly venuesBySymbol: ReadonlyMap<string, readonly VenueId[]>;
   /** The current connection status of a venue (ping latency, malformed frames), read at each evaluation. */
   readonly connectionOf: (venue: VenueId) => ConnectionStatus | null;
-  readonly now?: () => number;
+  /** Time of health verdicts and alerts, and the evaluation timer. Default the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -52,15 +55,15 @@ export class SourceMonitor {
   /** Venues whose start-up history has loaded (their bars are published). */
   private readonly historyLoadedVenues = new Set<VenueId>();
   private startedAt: number | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: Timer | undefined;
   /** Set on close: the connections going down at shutdown are not outages to alert on. */
   private closed = false;
   private readonly switchListeners = new Set<(s: SourceSwitch) => void>();
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: SourceMonitorOptions) {
-    this.now = options.now ?? Date.now;
-    const f = options.config.failover;
+    this.clock = options.clock ?? systemClock;
+    const f = options.failover;
     for (const [symbol, venues] of options.venuesBySymbol) {
       if (venues.length === 0) continue;
       const sources = venues.map((venue) => {
@@ -86,7 +89,7 @@ export class SourceMonitor {
       });
       controller.on((e) => this.onFailoverEvent(e));
       this.controllers.set(symbol, controller);
-      this.activeSince.set(symbol, this.now());
+      this.activeSince.set(symbol, this.clock.now());
     }
   }
 
@@ -107,15 +110,15 @@ export class SourceMonitor {
   }
 
   start(): void {
-    this.startedAt ??= this.now();
+    this.startedAt ??= this.clock.now();
     this.evaluate();
-    this.timer = setInterval(() => this.evaluate(), this.options.config.failover.evaluateEveryMs);
+    this.timer = this.clock.setInterval(() => this.evaluate(), this.options.failover.evaluateEveryMs);
   }
 
   /** Feeds the connections' ping latency and new malformed frames, then re-evaluates every symbol. */
   evaluate(): void {
     if (this.closed) return;
-    const now = this.now();
+    const now = this.clock.now();
     const venues = new Set<VenueId>();
     for (const vs of this.options.venuesBySymbol.values()) for (const v of vs) venues.add(v);
     for (const venue of venues) {
@@ -148,8 +151,8 @@ export class SourceMonitor {
   }
 
   view(): SourcesView {
-    const now = this.now();
-    const grace = this.options.config.failover.startupGraceMs;
+    const now = this.clock.now();
+    const grace = this.options.failover.startupGraceMs;
     return {
       instruments: [...this.controllers.values()].map((c) => {
         const s = c.snapshot(now);
@@ -207,7 +210,7 @@ export class SourceMonitor {
         break;
       case 'sourceHealth': {
         const health = this.health.get(key(e.instrument, e.source));
-        const failover = this.options.config.failover;
+        const failover = this.options.failover;
         const kind: AlertKind = e.healthy
           ? 'source_recovered'
           : e.reason === 'disconnected'
@@ -243,21 +246,14 @@ export class SourceMonitor {
 
   /** Logs an alert at its severity's level and publishes it for the gateways' alerts channel. */
   raise(input: AlertInput): void {
-    raiseAlert(this.options.bus, this.options.logger, input, this.now);
+    raiseAlert(this.options.bus, this.options.logger, input, () => this.clock.now());
   }
 
   close(): void {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.clock.clearTimer(this.timer);
+    this.timer = undefined;
   }
-}
-
-/** Logs an alert at its severity's level and publishes it on the bus. */
-export function raiseAlert(bus: Bus, logger: Logger, input: AlertInput, now: () => number = Date.now): void {
-  const alert = newAlert(input, now);
-  logger[ALERT_LOG_LEVEL[alert.severity]]({ alert }, alert.message);
-  publishAlert(bus, alert);
 }
 
 function key(symbol: string, venue: VenueId): string {

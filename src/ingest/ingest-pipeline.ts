@@ -1,0 +1,163 @@
+import type { Bus } from '../bus/bus.ts';
+import type { Config } from '../config/config.ts';
+import type { AlertInput } from '../domain/alert.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import type { Trade } from '../domain/trade.ts';
+import type { SourcesView } from '../protocol/source-status.ts';
+import type { CandleStore } from '../store/candle-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import type { VenueAdapter } from '../venues/venue.ts';
+import { CompositeCandles } from './composite-candles.ts';
+import { raiseAlert } from './raise-alert.ts';
+import { SourceMonitor } from './source-monitor.ts';
+import { VenueIngest, type IngestStats } from './venue-ingest.ts';
+
+export interface IngestPipelineOptions {
+  /** The venues to ingest, opened by the caller (apps/ picks them); a venue that lists no symbol is left out. */
+  readonly adapters: readonly VenueAdapter[];
+  /** Symbols, candle settings and failover settings of the configuration. */
+  readonly config: Pick<Config, 'symbols' | 'candles' | 'failover'>;
+  /** Where candle updates, trades, tickers, books, alerts and the source status go. */
+  readonly bus: Bus;
+  /** Where the composite bars are written (start-up history included). */
+  readonly store: CandleStore;
+  readonly logger: Logger;
+  /** Time and timers of every part. Default the system clock. */
+  readonly clock?: Clock;
+  /** Given every new trade when trades are stored. */
+  readonly tradeSink?: (trades: readonly Trade[]) => void;
+}
+
+/** One venue's ingest figures as the /health reports show them. */
+export type IngestReport = { readonly venue: string; readonly connected: boolean } & IngestStats;
+
+export interface IngestPipeline {
+  readonly ingests: readonly VenueIngest[];
+  readonly monitor: SourceMonitor;
+  /**
+   * Opens every venue, loads history (the gap since the last run included) and goes live; a venue's history is
+   * marked loaded in the source status once it is in the database (CandleStore.flushed).
+   */
+  start(): Promise<void>;
+  /** The multi-source feed's status (the /api/websocket endpoints). */
+  sources(): SourcesView;
+  /** The ingest side of /health. */
+  aggregatorStats(): { oneMinuteCandlesCount: number; venues: IngestReport[] };
+  /** Raises an alert: logged, and published for the gateways' alerts channel. */
+  alert(input: AlertInput): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The ingest side of Tickwire: venues → feed → candles → store + bus. Every venue builds the bars of the symbols
+ * it lists; the composite stores and publishes the active source's (failover by the source monitor). Used by
+ * `tickwire all` (with the gateway in the same process) and `tickwire ingest` (gateways elsewhere, over Redis).
+ */
+export function createIngestPipeline(options: IngestPipelineOptions): IngestPipeline {
+  const { adapters, config, bus, store, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const listed = (adapter: VenueAdapter, symbol: string): boolean => adapter.supportsSymbol?.(symbol) ?? true;
+  const venuesBySymbol = new Map(
+    config.symbols.map((symbol) => [symbol, adapters.filter((a) => listed(a, symbol)).map((a) => a.venue)]),
+  );
+  const ingestOf = new Map<VenueId, VenueIngest>();
+  const monitor = new SourceMonitor({
+    failover: config.failover,
+    bus,
+    logger,
+    venuesBySymbol,
+    connectionOf: (venue) => ingestOf.get(venue)?.connectionStatus() ?? null,
+    clock,
+  });
+  const alert = (input: AlertInput): void => raiseAlert(bus, logger, input, () => clock.now());
+  const candles = new CompositeCandles({
+    store,
+    bus,
+    logger,
+    activeOf: (symbol) => monitor.activeSource(symbol),
+  });
+  monitor.onSwitch((change) => {
+    const to = ingestOf.get(change.to);
+    if (to) void candles.takeOver(change.symbol, change.to, to, change.fromLastAlive);
+  });
+  const ingests = adapters.flatMap((adapter) => {
+    const symbols = config.symbols.filter((s) => listed(adapter, s));
+    if (symbols.length === 0) return [];
+    return [
+      new VenueIngest({
+        adapter,
+        symbols,
+        candles,
+        bus,
+        logger,
+        closeGraceMs: config.candles.closeGraceMs,
+        historyBars: config.candles.historyBars,
+        clock,
+        observer: monitor.observer(adapter.venue),
+        alert,
+        ...(options.tradeSink ? { tradeSink: options.tradeSink } : {}),
+      }),
+    ];
+  });
+  for (const ingest of ingests) ingestOf.set(ingest.venue, ingest);
+
+  let closing: Promise<void> | null = null;
+  let endWaits!: () => void;
+  const closed = new Promise<false>((resolve) => (endWaits = () => resolve(false)));
+  /** True once every write so far is in the database; false when it cannot be or the pipeline closes first. */
+  const stored = (venue: VenueId): Promise<boolean> =>
+    Promise.race([
+      store.flushed().then(
+        () => true,
+        (err: unknown) => {
+          // At shutdown the store says itself what it could not write.
+          if (closing === null) {
+            logger.error(
+              { err, venue },
+              `${venue}: start-up history could not all be stored; it is served as partial until a restart`,
+            );
+          }
+          return false;
+        },
+      ),
+      closed,
+    ]);
+  return {
+    ingests,
+    monitor,
+    async start() {
+      monitor.start();
+      await Promise.all(
+        ingests.map(async (i) => {
+          await i.start();
+          // Loaded means readable from the database: a gateway process reads history there and refills its
+          // clients as soon as the status (sent over the bus) says so. During an outage this waits for the
+          // database to take the writes.
+          if ((await stored(i.venue)) && closing === null) monitor.historyLoaded(i.venue);
+        }),
+      );
+    },
+    sources: () => monitor.view(),
+    aggregatorStats() {
+      const venues = ingests.map((i) => ingestReport(i.stats()));
+      return { oneMinuteCandlesCount: venues.reduce((n, v) => n + v.oneMinuteCandlesCount, 0), venues };
+    },
+    alert,
+    close: () =>
+      (closing ??= (async () => {
+        endWaits();
+        monitor.close();
+        await Promise.all(ingests.map((i) => i.close()));
+      })()),
+  };
+}
+
+/**
+ * The reports have always shown whether each venue is connected beside its venue name; that fact is read from the
+ * connection's status, its one source.
+ */
+function ingestReport(stats: IngestStats): IngestReport {
+  const { venue, ...rest } = stats;
+  return { venue, connected: stats.connection?.connected ?? false, ...rest };
+}

@@ -1,0 +1,56 @@
+import type { SourceStatusView, SourcesView } from '../protocol/source-status.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+
+/**
+ * Per source (venue and symbol), the feed's status as Prometheus metrics, read from `view` at scrape time; `view`
+ * gives undefined while no feed runs here (a standby ingest), and the metrics are then empty.
+ */
+export function registerSourceMetrics(metrics: Metrics, view: () => SourcesView | undefined): void {
+  const per = (read: (s: SourceStatusView, active: boolean) => number | null) => () => {
+    const out: [Record<string, string>, number][] = [];
+    for (const instrument of view()?.instruments ?? []) {
+      for (const s of instrument.sources) {
+        const value = read(s, instrument.activeSource === s.exchange);
+        if (value !== null) out.push([{ venue: s.exchange, symbol: instrument.symbol }, value]);
+      }
+    }
+    return out;
+  };
+  const labels = ['venue', 'symbol'];
+  metrics.labelledGauge(
+    'tickwire_source_connected',
+    '1 while the venue streams the symbol',
+    labels,
+    per((s) => (s.connected ? 1 : 0)),
+  );
+  metrics.labelledGauge(
+    'tickwire_source_healthy',
+    '1 while the source passes the health checks',
+    labels,
+    per((s) => (s.healthy ? 1 : 0)),
+  );
+  metrics.labelledGauge(
+    'tickwire_source_active',
+    '1 for the source the composite stream follows',
+    labels,
+    per((_, active) => (active ? 1 : 0)),
+  );
+  metrics.labelledGauge(
+    'tickwire_source_latency_ms',
+    'Measured latency of the source, ms',
+    labels,
+    per((s) => s.latency),
+  );
+  metrics.labelledGauge(
+    'tickwire_source_messages_total',
+    'Messages received from the source',
+    labels,
+    per((s) => s.messagesReceived),
+  );
+  metrics.labelledGauge(
+    'tickwire_source_errors_total',
+    'Errors counted against the source',
+    labels,
+    per((s) => s.errors),
+  );
+}

@@ -1,0 +1,279 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { MemoryBus } from '../bus/memory-bus.ts';
+import type { CandleUpdate } from '../domain/candle.ts';
+import { toPlainString } from '../domain/decimal.ts';
+import { MemoryCandleStore } from '../store/memory-candle-store.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import { ManualClock } from '../util/clock.ts';
+import { CompositeCandles } from './composite-candles.ts';
+import { bar, FakeVenue, minute, recordBus, settle, T0, trade } from './fake-venue.test-support.ts';
+import { raiseAlert } from './raise-alert.ts';
+import { VenueIngest } from './venue-ingest.ts';
+
+const SYMBOL = 'BTC/USDT';
+
+function setup(t: TestContext, venue = new FakeVenue('binance')) {
+  const clock = new ManualClock(T0);
+  const bus = new MemoryBus();
+  const store = new MemoryCandleStore();
+  const record = recordBus(bus);
+  const logger = silentLogger();
+  const ingest = new VenueIngest({
+    adapter: venue,
+    symbols: [SYMBOL],
+    candles: new CompositeCandles({ store, bus, logger, activeOf: () => venue.venue }),
+    bus,
+    logger,
+    closeGraceMs: 2000,
+    historyBars: 3,
+    clock,
+    alert: (input) => raiseAlert(bus, logger, input, clock.now),
+  });
+  t.after(() => ingest.close());
+  /** Starts the ingest with the stream connected at once, and waits until it is live. */
+  const goLive = async (): Promise<void> => {
+    const started = ingest.start();
+    venue.connect(clock.now());
+    await settle();
+    await started;
+  };
+  /** Lets pending REST answers arrive, then moves time on to `to` and lets what its timers did finish. */
+  const advanceTo = async (to: number): Promise<void> => {
+    await settle();
+    clock.advanceTo(to);
+    await settle();
+    await ingest.flush();
+  };
+  const stored = (): { time: number; volume: string; backfilled: boolean }[] =>
+    store.recentSync(SYMBOL, '1m', 1000).map((s) => ({
+      time: s.bar.time,
+      volume: toPlainString(s.bar.volume),
+      backfilled: s.backfilled === true,
+    }));
+  const published = (state: CandleUpdate['state']): { time: number; volume: string }[] =>
+    record.candles
+      .filter((u) => u.interval === '1m' && u.state === state)
+      .map((u) => ({ time: u.bar.time, volume: toPlainString(u.bar.volume) }));
+  const publishedSeqs = (): number[] => record.trades.flatMap((b) => b.trades.map((tr) => Number(tr.seq)));
+  return { clock, venue, ingest, record, goLive, advanceTo, stored, published, publishedSeqs };
+}
+
+const minutes = (from: number, to: number): number[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => minute(0, from + i));
+
+describe('VenueIngest', () => {
+  it('loads history, applies the trades held during the load after it, and continues live without a gap or a duplicate', async (t) => {
+    const s = setup(t);
+    s.venue.rest.bars.set(
+      '1m',
+      minutes(0, 9).map((time) => bar(time)),
+    );
+    // Trades of the minute in progress before the stream opened: REST has them, the stream does not.
+    s.venue.miss(trade('binance', { seq: 101, time: minute(0, 10, 5) }));
+    s.venue.miss(trade('binance', { seq: 102, time: minute(0, 10, 10) }));
+    s.venue.rest.holdTrades();
+    const started = s.ingest.start();
+    s.venue.connect(T0);
+    await settle();
+
+    // While the REST answer is on its way the stream delivers the last trade again, then a new one.
+    s.clock.advance(1000);
+    s.venue.redeliver(s.venue.tape[1]!);
+    s.venue.trade(trade('binance', { seq: 103, time: T0 + 1000 }));
+    await s.ingest.flush();
+    assert.deepEqual(s.publishedSeqs(), [], 'no trade is applied before the history');
+    assert.equal(s.ingest.stats().instruments[SYMBOL]?.accepted, 0);
+
+    s.venue.rest.release();
+    await started;
+    assert.deepEqual(s.publishedSeqs(), [101, 102, 103], 'REST trades first, then the held ones, once each');
+    assert.equal(s.ingest.stats().instruments[SYMBOL]?.duplicates, 1);
+    assert.deepEqual(s.ingest.stats().instruments[SYMBOL]?.openGaps, []);
+    assert.deepEqual(
+      s.stored(),
+      [
+        ...minutes(0, 9).map((time) => ({ time, volume: '1', backfilled: true })),
+        { time: minute(0, 10), volume: '3', backfilled: true },
+      ],
+      'every history bar is stored, and the live bar holds the three trades',
+    );
+    assert.deepEqual(s.published('closed'), [], 'start-up history is stored, not published');
+    assert.deepEqual(s.published('live'), [{ time: minute(0, 10), volume: '3' }]);
+
+    await s.advanceTo(minute(0, 11, 1));
+    s.venue.trade(trade('binance', { seq: 104, time: minute(0, 11, 1) }));
+    await s.advanceTo(minute(0, 11, 2));
+    assert.deepEqual(s.published('closed'), [{ time: minute(0, 10), volume: '3' }]);
+    assert.deepEqual(
+      s.stored().map((b) => [b.time, b.volume]),
+      [...minutes(0, 9).map((time) => [time, '1']), [minute(0, 10), '3'], [minute(0, 11), '1']],
+      'the live bars continue the history minute by minute',
+    );
+    assert.deepEqual(s.publishedSeqs(), [101, 102, 103, 104]);
+  });
+
+  it('retries a failed history load after 1 s, then 2 s, and loads it in full', async (t) => {
+    const s = setup(t);
+    s.venue.rest.bars.set(
+      '1m',
+      minutes(0, 9).map((time) => bar(time)),
+    );
+    s.venue.rest.failures = 2;
+    let live = false;
+    const started = s.ingest.start().then(() => (live = true));
+    s.venue.connect(T0);
+    await settle();
+    assert.deepEqual(s.venue.rest.calls, ['candles 1m']);
+
+    s.clock.advance(999);
+    await settle();
+    assert.equal(s.venue.rest.calls.length, 1, 'no retry before 1 s');
+    s.clock.advance(1);
+    await settle();
+    assert.deepEqual(s.venue.rest.calls, ['candles 1m', 'candles 1m'], 'the second attempt fails too');
+
+    s.clock.advance(1999);
+    await settle();
+    assert.equal(s.venue.rest.calls.length, 2, 'no retry before 2 s more');
+    s.clock.advance(1);
+    await started;
+    assert.equal(live, true);
+    assert.deepEqual(s.venue.rest.calls.slice(2), [
+      'candles 1m',
+      'candles 5m',
+      'candles 15m',
+      'candles 1h',
+      'candles 4h',
+      'candles 1D',
+      'candles 1W',
+      `trades {"startTime":${minute(0, 10)},"endTime":${T0 + 3000}}`,
+    ]);
+    assert.equal(s.stored().length, 11, 'ten closed minutes and the live one');
+  });
+
+  it('closes bars on the clock only while the stream is connected, and fills the outage from REST on reconnect', async (t) => {
+    const s = setup(t);
+    s.venue.miss(trade('binance', { seq: 101, time: minute(0, 10, 10) }));
+    await s.goLive();
+
+    await s.advanceTo(minute(0, 11, 2) + 250);
+    assert.deepEqual(s.published('closed'), [{ time: minute(0, 10), volume: '1' }], 'closed by the clock');
+    s.venue.trade(trade('binance', { seq: 102, time: minute(0, 11, 5) }));
+    await s.advanceTo(minute(0, 11, 10));
+    s.venue.disconnect(s.clock.now());
+
+    // While the stream is down the venue goes on trading; the bars it falls in must not close as they are.
+    s.venue.miss(trade('binance', { seq: 103, time: minute(0, 11, 30), size: '2' }));
+    s.venue.miss(trade('binance', { seq: 104, time: minute(0, 12, 30), size: '4' }));
+    await s.advanceTo(minute(0, 13, 30));
+    assert.deepEqual(
+      s.published('closed'),
+      [{ time: minute(0, 10), volume: '1' }],
+      'no bar closed while down',
+    );
+
+    s.venue.connect(s.clock.now());
+    await s.advanceTo(minute(0, 13, 31));
+    assert.ok(s.venue.rest.calls.includes('trades {"afterSeq":102,"limit":1000}'), 'backfill after seq 102');
+    assert.deepEqual(s.published('closed'), [
+      { time: minute(0, 10), volume: '1' },
+      { time: minute(0, 11), volume: '3' },
+      { time: minute(0, 12), volume: '4' },
+    ]);
+    assert.deepEqual(s.publishedSeqs(), [101, 102, 103, 104]);
+    assert.deepEqual(
+      s.record.alerts.map((a) => [a.kind, a.details?.['trades']]),
+      [['backfill_done', 2]],
+    );
+    assert.deepEqual(
+      s.stored().find((b) => b.time === minute(0, 12)),
+      { time: minute(0, 12), volume: '4', backfilled: true },
+    );
+  });
+
+  it('backfills a hole in the trade sequence by trade id', async (t) => {
+    const s = setup(t);
+    await s.goLive();
+    s.venue.trade(trade('binance', { seq: 201, time: T0 + 1000 }));
+    s.venue.miss(
+      trade('binance', { seq: 202, time: T0 + 2000 }),
+      trade('binance', { seq: 203, time: T0 + 3000 }),
+    );
+    s.venue.trade(trade('binance', { seq: 204, time: T0 + 4000 }));
+    await s.advanceTo(T0 + 5000);
+
+    assert.ok(s.venue.rest.calls.includes('trades {"afterSeq":201,"limit":1000}'));
+    assert.deepEqual(
+      s.publishedSeqs().sort((a, b) => a - b),
+      [201, 202, 203, 204],
+      'every trade published once',
+    );
+    const stats = s.ingest.stats();
+    assert.equal(stats.backfills, 1);
+    assert.equal(stats.backfilledTrades, 2);
+    assert.deepEqual(stats.instruments[SYMBOL]?.openGaps, []);
+    assert.deepEqual(s.stored().at(-1), { time: minute(0, 10), volume: '4', backfilled: true });
+  });
+
+  it('backfills by time after a reconnect where the venue has no contiguous trade ids', async (t) => {
+    const s = setup(t, new FakeVenue('dydx', { contiguousTradeSeq: false }));
+    await s.goLive();
+    const at = (id: string, time: number) => trade('dydx', { id, time });
+    s.venue.trade(at('a', minute(0, 10, 40)));
+    await s.advanceTo(minute(0, 10, 45));
+    s.venue.disconnect(s.clock.now());
+    s.venue.miss(at('b', minute(0, 10, 50)), at('c', minute(0, 11, 10)));
+    await s.advanceTo(minute(0, 11, 20));
+    s.venue.connect(s.clock.now());
+    await s.advanceTo(minute(0, 11, 21));
+
+    assert.ok(
+      s.venue.rest.calls.includes(`trades {"startTime":${minute(0, 10, 40)},"endTime":${minute(0, 11, 20)}}`),
+      'the trades since the newest one held',
+    );
+    assert.deepEqual(tradeIds(s.record.trades), ['a', 'b', 'c'], 'the one seen live is not applied twice');
+    assert.deepEqual(
+      s.stored().map((b) => [b.time, b.volume]),
+      [
+        [minute(0, 10), '2'],
+        [minute(0, 11), '1'],
+      ],
+    );
+  });
+
+  it('backfills after a stream gap on a socket that stayed open', async (t) => {
+    const s = setup(t);
+    await s.goLive();
+    s.venue.trade(trade('binance', { seq: 301, time: T0 + 1000 }));
+    s.venue.miss(trade('binance', { seq: 302, time: T0 + 2000 }));
+    s.venue.event({ kind: 'gap', at: T0 + 3000, from: T0 + 1000, to: T0 + 3000, reason: 'silent' });
+    await s.advanceTo(T0 + 3000);
+    assert.deepEqual(s.publishedSeqs(), [301, 302]);
+    assert.equal(s.ingest.stats().backfills, 1);
+  });
+
+  it('reports the connection in one place: its status, not a copy of it', async (t) => {
+    const s = setup(t);
+    await s.goLive();
+    const stats = s.ingest.stats();
+    assert.equal(stats.venue, 'binance');
+    assert.equal('connected' in stats, false);
+    assert.equal(stats.connection?.connected, true);
+    s.venue.disconnect(s.clock.now());
+    assert.equal(s.ingest.stats().connection?.connected, false);
+  });
+
+  it('stops its timers and its stream on close', async (t) => {
+    const s = setup(t);
+    await s.goLive();
+    assert.ok(s.clock.pending > 0);
+    await s.ingest.close();
+    assert.equal(s.clock.pending, 0);
+    assert.equal(s.venue.streamOpen, false);
+  });
+});
+
+function tradeIds(batches: readonly { trades: readonly { id: string }[] }[]): string[] {
+  return batches.flatMap((b) => b.trades.map((t) => t.id));
+}

@@ -1,0 +1,381 @@
+import { VenueBooks, type VenueBooksEvent } from '../book/venue-books.ts';
+import type { Bus } from '../bus/bus.ts';
+import {
+  BOOK_CHANNEL,
+  encodeBookSnapshot,
+  encodeTicker,
+  encodeTrades,
+  TICKER_CHANNEL,
+  TRADES_CHANNEL,
+} from '../bus/market-message.ts';
+import { CandleEngine } from '../candles/candle-engine.ts';
+import { UpdateCoalescer } from '../candles/update-coalescer.ts';
+import type { AlertInput } from '../domain/alert.ts';
+import type { Candle } from '../domain/candle.ts';
+import { INTERVAL_MS, type Interval } from '../domain/interval.ts';
+import type { Ticker } from '../domain/ticker.ts';
+import type { Trade } from '../domain/trade.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { systemClock, type Clock, type Timer } from '../util/clock.ts';
+import { positiveInteger } from '../util/options.ts';
+import type {
+  ConnectionStatus,
+  MarketStream,
+  StreamEvent,
+  StreamStatus,
+  VenueAdapter,
+  VenueCandle,
+} from '../venues/venue.ts';
+import type { CandleOutput } from './composite-candles.ts';
+import { HistoryLoader, historyUpdates, type StartupHistory } from './history-loader.ts';
+import type { IngestObserver } from './source-monitor.ts';
+import { SymbolIngest, type SymbolIngestStats } from './symbol-ingest.ts';
+import { TradeBackfill } from './trade-backfill.ts';
+
+export interface VenueIngestOptions {
+  readonly adapter: VenueAdapter;
+  /** Instruments whose trades, ticker and book this venue serves. */
+  readonly symbols: readonly string[];
+  /** The subset whose candles this venue builds (history, live bars, backfill); default all of `symbols`. */
+  readonly candleSymbols?: readonly string[];
+  /** Where candle updates go (stored, then published); the composite across venues in `tickwire all`. */
+  readonly candles: CandleOutput;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly closeGraceMs: number;
+  /** Bars of each interval loaded from the venue at start. */
+  readonly historyBars: number;
+  /** How often changed bars are written and published (default 100 ms). */
+  readonly publishEveryMs?: number;
+  /** How often the clock closes bars whose time is over (default 250 ms). */
+  readonly clockEveryMs?: number;
+  /** Time of history windows and bar closes, and every timer. Default the system clock. */
+  readonly clock?: Clock;
+  /** Told of every data message and connection change (source health for failover). */
+  readonly observer?: IngestObserver;
+  /** Raises an operator alert (book resyncs, backfills). */
+  readonly alert?: (input: AlertInput) => void;
+  /** Given every batch of new trades, deduplicated, in order (trade storage when STORE_TRADES is on). */
+  readonly tradeSink?: (trades: readonly Trade[]) => void;
+}
+
+/** The ingest's figures; the connection's own facts are in `connection` only. */
+export interface IngestStats {
+  readonly venue: string;
+  readonly oneMinuteCandlesCount: number;
+  readonly backfills: number;
+  readonly backfilledTrades: number;
+  readonly klineMismatches: number;
+  readonly instruments: Record<string, SymbolIngestStats>;
+  readonly books: ReturnType<VenueBooks['stats']>;
+  /** The connection's status (connected, is_healthy, ws_url, subscriptions, reconnect_count, last_heartbeat…). */
+  readonly connection: ConnectionStatus | null;
+}
+
+/**
+ * Runs one venue's market data into candles: loads history at start, keeps the live stream, backfills every
+ * gap over REST, and writes each changed bar to the store before publishing it on the bus (so a client that
+ * reads history never sees less than the stream has said). Trades, tickers and books go onto the bus too.
+ *
+ * The clock only closes bars while the stream is connected: during an outage the bars stay open, and the
+ * trades fetched after reconnecting fill them in order, so no invented empty bar is ever published.
+ */
+export class VenueIngest {
+  private readonly symbols = new Map<string, SymbolIngest>();
+  private readonly coalescer = new UpdateCoalescer();
+  private readonly clock: Clock;
+  private readonly history: HistoryLoader;
+  private readonly backfill: TradeBackfill;
+  private readonly books: VenueBooks;
+  private readonly publishEveryMs: number;
+  private readonly clockEveryMs: number;
+  private stream: MarketStream | null = null;
+  private connected = false;
+  private wasDisconnected = false;
+  private publishTimer: Timer | undefined;
+  private clockTimer: Timer | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: VenueIngestOptions) {
+    const { adapter, logger } = options;
+    this.clock = options.clock ?? systemClock;
+    this.publishEveryMs = positiveInteger('VenueIngest', 'publishEveryMs', options.publishEveryMs ?? 100);
+    this.clockEveryMs = positiveInteger('VenueIngest', 'clockEveryMs', options.clockEveryMs ?? 250);
+    const candleSymbols = new Set(options.candleSymbols ?? options.symbols);
+    for (const symbol of options.symbols) {
+      const engine = candleSymbols.has(symbol)
+        ? new CandleEngine({
+            symbol,
+            venues: [adapter.venue],
+            closeGraceMs: options.closeGraceMs,
+            onUpdate: (u) => this.coalescer.add(u),
+          })
+        : null;
+      this.symbols.set(symbol, new SymbolIngest(symbol, engine, adapter.contiguousTradeSeq ?? true));
+    }
+    this.history = new HistoryLoader({
+      venue: adapter.venue,
+      rest: adapter.rest,
+      historyBars: options.historyBars,
+      logger,
+      clock: this.clock,
+    });
+    this.backfill = new TradeBackfill({
+      venue: adapter.venue,
+      rest: adapter.rest,
+      contiguousTradeSeq: adapter.contiguousTradeSeq !== false,
+      logger,
+      clock: this.clock,
+      ...(options.alert ? { alert: options.alert } : {}),
+    });
+    const fetchSnapshot = adapter.rest.fetchBookSnapshot?.bind(adapter.rest);
+    this.books = new VenueBooks({
+      venue: adapter.venue,
+      rules: adapter.bookRules,
+      ...(fetchSnapshot ? { fetchSnapshot } : {}),
+      ...(adapter.bookRules.snapshotSource === 'stream'
+        ? { resubscribe: (symbol: string) => void this.stream?.resyncBook?.(symbol) }
+        : {}),
+      publish: (snapshot) => this.options.bus.publish(BOOK_CHANNEL, encodeBookSnapshot(snapshot)),
+      onEvent: (event) => this.onBookEvent(event),
+    });
+  }
+
+  /** Opens the stream, loads history for every instrument, then goes live. Resolves once live. */
+  async start(): Promise<void> {
+    const { adapter, logger, observer } = this.options;
+    // The stream opens first and its trades are held, so that nothing between the REST history and the first
+    // live trade is missed; the dedupe drops the overlap.
+    this.stream = adapter.openMarketStream(
+      this.options.symbols,
+      {
+        trade: (t) => {
+          observer?.data(t.symbol, t.receivedAt, t.time);
+          this.onTrade(t);
+        },
+        candle: (c) => {
+          // A kline carries no event time: it shows the source is fresh but says nothing of its lag.
+          observer?.data(c.symbol, c.receivedAt, undefined);
+          this.onVenueCandle(c);
+        },
+        ticker: (t) => {
+          observer?.data(t.symbol, t.receivedAt, t.time);
+          this.onTicker(t);
+        },
+        book: (u) => {
+          observer?.data(u.symbol, u.receivedAt, u.time);
+          this.books.apply(u);
+        },
+        status: (s) => {
+          this.onStatus(s);
+          observer?.status(s);
+        },
+        event: (e) => {
+          this.onStreamEvent(e);
+          observer?.event(e);
+        },
+      },
+      { channels: ['trades', 'candles', 'ticker', 'book'] },
+    );
+    await Promise.all(
+      [...this.symbols.values()].map(async (symbol) => {
+        const engine = symbol.engine;
+        // A symbol without candles here only relays trades: nothing to load, it releases what it held.
+        if (!engine) symbol.release();
+        else await this.history.load(symbol.symbol, (h) => this.applyHistory(symbol, engine, h));
+      }),
+    );
+    if (this.closed) return;
+    this.publishTimer = this.clock.setInterval(() => void this.flush(), this.publishEveryMs);
+    this.clockTimer = this.clock.setInterval(() => this.tick(), this.clockEveryMs);
+    await this.flush();
+    logger.info(
+      { venue: adapter.venue, symbols: this.options.symbols },
+      `live, streaming ${this.options.symbols.join(', ')}`,
+    );
+  }
+
+  /**
+   * Stores the loaded bars (every one, so that paging back through history reaches as far as the venue was
+   * asked), seeds the engine with them, applies the trades of the minute in progress, then the live trades held.
+   */
+  private async applyHistory(
+    symbol: SymbolIngest,
+    engine: CandleEngine,
+    history: StartupHistory,
+  ): Promise<void> {
+    const { adapter, logger, candles } = this.options;
+    await candles.write(adapter.venue, historyUpdates(history, adapter.venue), false);
+    engine.seed('1m', history.minutes);
+    for (const [interval, bars] of history.higher) engine.seed(interval, bars);
+    engine.resume(history.liveMinute);
+    const first = history.recentTrades[0];
+    if (first?.seq !== undefined) symbol.dedupe.resumeAfter(first.seq - 1);
+    for (const t of history.recentTrades) symbol.apply(t, undefined, true);
+    const heldTrades = symbol.release();
+    logger.info(
+      {
+        venue: adapter.venue,
+        symbol: symbol.symbol,
+        bars: history.bars,
+        minutes: history.minutes.length,
+        recentTrades: history.recentTrades.length,
+        heldTrades,
+        ms: this.clock.now() - history.startedAt,
+      },
+      `history loaded: ${history.bars} bars`,
+    );
+  }
+
+  private onTrade(trade: Trade): void {
+    const symbol = this.symbols.get(trade.symbol);
+    symbol?.receive(trade, (gap) => this.backfill.gap(symbol, gap));
+  }
+
+  private onTicker(ticker: Ticker): void {
+    if (!this.symbols.has(ticker.symbol)) return;
+    this.options.bus.publish(TICKER_CHANNEL, encodeTicker(ticker));
+  }
+
+  private onStreamEvent(event: StreamEvent): void {
+    const { logger, adapter } = this.options;
+    const venue = adapter.venue;
+    switch (event.kind) {
+      case 'book-gap':
+        logger.warn({ venue, symbol: event.symbol, detail: event.detail }, 'book messages lost; rebuilding');
+        this.books.gap(event.symbol, event.detail);
+        break;
+      case 'gap':
+        // Live data stopped for a while on a socket that stayed open (or while polling): fetch what traded.
+        logger.warn(
+          { venue, from: event.from, to: event.to, reason: event.reason },
+          'stream gap; backfilling',
+        );
+        for (const symbol of this.symbols.values()) this.backfill.sinceLast(symbol);
+        break;
+      // stale, fresh, mode, rejected and recycle are logged by the connection that saw them (runner.ts).
+    }
+  }
+
+  private onBookEvent(event: VenueBooksEvent): void {
+    const { logger } = this.options;
+    if (event.type === 'resync') {
+      logger.warn({ ...event }, 'book resync');
+      this.options.alert?.({
+        severity: 'warning',
+        kind: 'book_resync',
+        venue: event.venue,
+        symbol: event.symbol,
+        message: `${event.venue} ${event.symbol}: order book resync (${event.reason})`,
+        details: { reason: event.reason },
+      });
+    } else if (event.type === 'snapshot-failed') logger.warn({ ...event }, 'book snapshot failed');
+    else logger.debug({ ...event }, 'book synced');
+  }
+
+  private onStatus(status: StreamStatus): void {
+    if (status.kind === 'connected') {
+      this.connected = true;
+      if (this.wasDisconnected) {
+        this.wasDisconnected = false;
+        // Whatever traded while we were away is fetched over REST before the clock moves on.
+        for (const symbol of this.symbols.values()) this.backfill.sinceLast(symbol);
+      }
+    } else if (status.kind === 'disconnected') {
+      // Bars stay open until the backfill after the reconnect; the connection logs the disconnect itself.
+      this.connected = false;
+      this.wasDisconnected = true;
+    }
+  }
+
+  private onVenueCandle(candle: VenueCandle): void {
+    if (!candle.closed || candle.interval !== '1m') return;
+    if (!this.symbols.get(candle.symbol)?.differsFromKline(candle.bar)) return;
+    this.options.logger.warn(
+      { venue: candle.venue, symbol: candle.symbol, time: new Date(candle.bar.time).toISOString() },
+      'our 1m bar differs from the venue kline',
+    );
+  }
+
+  private tick(): void {
+    if (!this.connected) return;
+    const now = this.clock.now();
+    for (const symbol of this.symbols.values()) symbol.advance(now);
+  }
+
+  /** Writes the changed bars to the store, then publishes them; one flush at a time, in order. */
+  flush(): Promise<void> {
+    const { adapter, bus, candles, logger } = this.options;
+    for (const symbol of this.symbols.values()) {
+      const trades = symbol.takeTrades();
+      if (trades.length === 0) continue;
+      bus.publish(TRADES_CHANNEL, encodeTrades(adapter.venue, symbol.symbol, trades));
+      this.options.tradeSink?.(trades);
+    }
+    this.flushing = this.flushing.then(async () => {
+      const batch = this.coalescer.flush();
+      if (batch.length === 0) return;
+      try {
+        await candles.write(adapter.venue, batch, true);
+      } catch (err) {
+        // One failed batch must not stop the chain of later flushes.
+        logger.error({ err, venue: adapter.venue }, 'publishing candles failed');
+      }
+    });
+    return this.flushing;
+  }
+
+  stats(): IngestStats {
+    const instruments: IngestStats['instruments'] = {};
+    let oneMinute = 0;
+    let mismatches = 0;
+    for (const symbol of this.symbols.values()) {
+      const stats = symbol.stats();
+      oneMinute += stats.oneMinuteCandles ?? 0;
+      mismatches += symbol.mismatchedKlines;
+      instruments[symbol.symbol] = stats;
+    }
+    return {
+      venue: this.options.adapter.venue,
+      oneMinuteCandlesCount: oneMinute,
+      ...this.backfill.stats(),
+      klineMismatches: mismatches,
+      instruments,
+      books: this.books.stats(),
+      connection: this.connectionStatus(),
+    };
+  }
+
+  get venue(): VenueAdapter['venue'] {
+    return this.options.adapter.venue;
+  }
+
+  /** This venue's own bars of `symbol` that end after `since`, oldest first (for a failover takeover). */
+  barsSince(symbol: string, interval: Interval, since: number): Candle[] {
+    const engine = this.symbols.get(symbol)?.engine;
+    if (!engine) return [];
+    const size = INTERVAL_MS[interval];
+    const count = Math.ceil((this.clock.now() - since) / size) + 2;
+    return engine.history(interval, count).filter((b) => b.time + size > since);
+  }
+
+  /**
+   * The connection's status, cheaply (no book or engine statistics); null before the stream opens. The one place
+   * the ingest reads the stream's status.
+   */
+  connectionStatus(): ConnectionStatus | null {
+    return this.stream?.stats().status ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clock.clearTimer(this.publishTimer);
+    this.clock.clearTimer(this.clockTimer);
+    this.history.close();
+    this.backfill.close();
+    this.books.close();
+    await this.stream?.close();
+    await this.flush();
+  }
+}
