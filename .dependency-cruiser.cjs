@@ -52,9 +52,9 @@ module.exports = {
     },
     {
       name: 'only-apps-wires',
-      comment: 'Nothing imports the composition roots.',
+      comment: "Nothing imports the composition roots but the package's entry point, which exports one.",
       severity: 'error',
-      from: { path: '^src/(?!apps/)' },
+      from: { path: '^src/(?!apps/)', pathNot: '^src/index\\.ts$' },
       to: { path: '^src/apps/' },
     },
     {

@@ -1,13 +1,21 @@
 # Tickwire: one image for every role (`all`, `ingest`, `gateway`, `sim`). See docs/OPERATIONS.md.
+# The first stage compiles the TypeScript sources; the image ships only dist/, bin/ and the production dependencies.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Dependencies first, so that a change of the sources alone reuses this layer; the build runs once they are in.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-COPY package.json package-lock.json ./
-# tsx runs the TypeScript sources directly (it is a runtime dependency), so there is no build step.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 COPY bin ./bin
-COPY src ./src
-COPY tsconfig.json ./
 USER node
 # Embedded storage of the `all` role; the `ingest` and `gateway` roles use DATABASE_URL instead.
 VOLUME ["/app/data"]

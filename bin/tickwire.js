@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-// Entry point of the `tickwire` CLI: loads the TypeScript sources through tsx, then runs the chosen role.
-import { register } from 'tsx/esm/api';
+// The `tickwire` command: the compiled CLI in dist/, which `npm run build` makes (and `npm ci` runs it).
+import { existsSync } from 'node:fs';
 
-register();
-// `tickwire aggregate … | head` closes stdout early; that is the reader's choice, not an error.
-process.stdout.on('error', (err) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
-const { main } = await import('../src/apps/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+const entry = new URL('../dist/apps/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  console.error('tickwire: dist/ is missing; run `npm run build` first (npm ci and npm install run it)');
+  process.exit(1);
+}
+await import(entry.href);

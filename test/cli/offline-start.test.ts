@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
+import { tickwireArgs } from '../support/tickwire-command.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -55,7 +56,7 @@ describe('tickwire all with the venues unreachable', () => {
       env[`${venue}_WS_URL`] = `ws://127.0.0.1:${port}`;
       env[`${venue}_REST_URL`] = `http://127.0.0.1:${port}`;
     }
-    const child = spawn(process.execPath, ['bin/tickwire.js', 'all'], {
+    const child = spawn(process.execPath, tickwireArgs('all'), {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,8 +9,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { tickwireArgs } from '../support/tickwire-command.ts';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tickwire.js');
 /** A role that does not stop on its own is killed after this long; the test then fails on its exit code. */
 const GIVE_UP_MS = 60_000;
 
@@ -21,7 +21,7 @@ async function runTickwire(
 ): Promise<{ code: number | null; stderr: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickwire-cli-'));
   try {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, tickwireArgs(...args), {
       env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: dataDir, ...vars },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -1,5 +1,5 @@
 /**
- * What the scale-out suites share: Tickwire roles as real child processes (`node bin/tickwire.js <role>`), or
+ * What the scale-out suites share: Tickwire roles as real child processes (`tickwire <role>`, from source), or
  * in-process with a configuration pointed at the simulator, PostgreSQL and Redis; and a WebSocket client that
  * records what it receives.
  */
@@ -12,8 +12,7 @@ import WebSocket from 'ws';
 import { configSchema, DEFAULT_CONFIG, type Config } from '../../src/config/config.ts';
 import type { Simulator } from '../../src/sim/simulator.ts';
 import { chart, type Message, type WireBar } from '../e2e/helpers.ts';
-
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tickwire.js');
+import { tickwireArgs } from '../support/tickwire-command.ts';
 
 /** Settings that make a test quick: fast room ticks, a short close grace, only Binance. */
 export const QUICK = {
@@ -73,7 +72,7 @@ export function spawnRole(
     configFile,
     JSON.stringify({ candles: QUICK.candles, gateway: QUICK.gateway, storage: QUICK.storage }),
   );
-  const child = spawn(process.execPath, [BIN, role], {
+  const child = spawn(process.execPath, tickwireArgs(role), {
     env: {
       ...process.env,
       TICKWIRE_CONFIG: configFile,

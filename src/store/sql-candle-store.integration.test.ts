@@ -10,8 +10,9 @@ import { SqlCandleStore } from './sql-candle-store.ts';
 import { pgliteClient } from './pglite-client.ts';
 import type { SqlClient } from './sql-client.ts';
 
-// SqlCandleStore passes the CandleStore contract in pglite-candle-store.test.ts and postgres-candle-store.test.ts;
-// these tests look at the rows themselves, on an in-memory PGlite database.
+// SqlCandleStore passes the CandleStore contract in pglite-candle-store.integration.test.ts and
+// postgres-candle-store.integration.test.ts; these tests look at the rows themselves, on an in-memory PGlite
+// database.
 describe('SqlCandleStore', () => {
   let db: PGlite;
   let client: SqlClient;

@@ -5,7 +5,7 @@ import { silentLogger } from '../telemetry/logger.ts';
 import { MIGRATIONS, runMigrations, type Migration } from './migrations.ts';
 import { pgliteClient } from './pglite-client.ts';
 
-// Concurrent starters on a real PostgreSQL: postgres-candle-store.test.ts.
+// Concurrent starters on a real PostgreSQL: postgres-candle-store.integration.test.ts.
 describe('runMigrations', () => {
   const logger = silentLogger();
 
