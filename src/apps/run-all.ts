@@ -2,7 +2,9 @@ import type { Config } from '../config/config.ts';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
+import { systemClock } from '../util/clock.ts';
 import { openBus, registerBusMetrics } from './backends.ts';
+import { compositeTickerResolver } from './composite-ticker.ts';
 import type { VenueIngest } from './ingest.ts';
 import { createPipeline, registerSourceMetrics } from './pipeline.ts';
 import { raiseAlert, type SourceMonitor } from './source-monitor.ts';
@@ -92,9 +94,9 @@ export async function startAll(
       store,
       logger,
       metrics,
-      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.now ? { clock: { ...systemClock, now: deps.now } } : {}),
       sources: () => pipeline.sources(),
-      activeSource: (symbol) => pipeline.monitor.activeSource(symbol),
+      compositeTicker: compositeTickerResolver(config, (symbol) => pipeline.monitor.activeSource(symbol)),
       aggregatorStats: () => pipeline.aggregatorStats(),
     });
   } catch (err) {
