@@ -2,12 +2,14 @@ import type { Config } from '../config/config.ts';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
+import { systemClock } from '../util/clock.ts';
 import { openBus, registerBusMetrics } from './backends.ts';
 import { raiseAlert } from '../ingest/raise-alert.ts';
 import { registerSourceMetrics } from '../ingest/source-metrics.ts';
 import type { SourceMonitor } from '../ingest/source-monitor.ts';
 import type { VenueIngest } from '../ingest/venue-ingest.ts';
 import { createPipeline } from './pipeline.ts';
+import { compositeTickerResolver } from './composite-ticker.ts';
 import type { MismatchedHistory } from '../store/upstreams.ts';
 import { openStorage } from './storage.ts';
 import { OpeningCandleStore } from '../store/opening-candle-store.ts';
@@ -94,9 +96,9 @@ export async function startAll(
       store,
       logger,
       metrics,
-      ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.now ? { clock: { ...systemClock, now: deps.now } } : {}),
       sources: () => pipeline.sources(),
-      activeSource: (symbol) => pipeline.monitor.activeSource(symbol),
+      compositeTicker: compositeTickerResolver(config, (symbol) => pipeline.monitor.activeSource(symbol)),
       aggregatorStats: () => pipeline.aggregatorStats(),
     });
   } catch (err) {

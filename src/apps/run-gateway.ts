@@ -7,7 +7,9 @@ import type { SourcesView } from '../protocol/source-status.ts';
 import type { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
+import { systemClock } from '../util/clock.ts';
 import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
+import { compositeTickerResolver } from './composite-ticker.ts';
 import { openStorage } from './storage.ts';
 import { checkSymbolsListed } from '../venues/registry.ts';
 
@@ -66,11 +68,13 @@ export async function startGatewayProcess(
     logger,
     metrics,
     sources,
-    activeSource: (symbol) =>
-      sources().instruments.find((i) => i.symbol === symbol)?.activeSource ?? undefined,
+    compositeTicker: compositeTickerResolver(
+      config,
+      (symbol) => sources().instruments.find((i) => i.symbol === symbol)?.activeSource ?? undefined,
+    ),
     // The gateway decodes each bar once and gives it to memory before any room sends it.
     onCandle: candleMirror(storage.memory),
-    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.now ? { clock: { ...systemClock, now: deps.now } } : {}),
   });
   let closing: Promise<void> | null = null;
   return {

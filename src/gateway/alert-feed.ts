@@ -1,12 +1,20 @@
+import { ALERT_CHANNEL, decodeAlert } from '../bus/alert-message.ts';
 import { severityRank, type Alert, type AlertSeverity } from '../domain/alert.ts';
+import type { ErrorCode } from '../domain/errors.ts';
 import type { VenueId } from '../domain/instrument.ts';
+import type { AlertsSubscribeMessage, AlertsUnsubscribeMessage } from '../protocol/client-messages.ts';
 import {
+  encodeAlertsChannelError,
   encodeAlertJson,
   encodeAlertMessage,
   encodeAlertsMessage,
   encodeAlertsSubscribed,
 } from '../protocol/server-messages.ts';
-import type { AlertCounters } from './stats.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import { integerOption } from '../util/options.ts';
+import type { BusIntake } from './bus-intake.ts';
+import type { Channel } from './channel.ts';
+import type { AlertCounters, RoomStats } from './stats.ts';
 
 /** Where alerts go (a client connection; its slow-consumer rule bounds what may wait for it). */
 export interface AlertSink {
@@ -50,7 +58,9 @@ export function alertMatches(alert: Alert, filter: AlertFilter): boolean {
  * passes (a client too slow to take them is closed by its connection's buffer limit, like on every channel). An
  * alert whose id was already received (a repeated delivery) is ignored.
  */
-export class AlertFeed {
+export class AlertFeed implements Channel<AlertsSubscribeMessage, AlertsUnsubscribeMessage> {
+  readonly subscribeType = 'alerts-subscribe';
+  readonly unsubscribeType = 'alerts-unsubscribe';
   readonly counters: AlertCounters = { alertsReceived: 0, alertsSent: 0, duplicateAlerts: 0 };
   /** Time of the last alert sent to a subscriber; null before the first. */
   lastBroadcast: number | null = null;
@@ -59,12 +69,17 @@ export class AlertFeed {
   private readonly keptIds = new Set<string>();
   private readonly members = new Map<AlertSink, AlertFilter>();
 
-  constructor(options: AlertChannelOptions = {}) {
-    const recent = options.recent ?? DEFAULT_RECENT_ALERTS;
-    if (!Number.isInteger(recent) || recent < 0 || recent > MAX_RECENT_ALERTS) {
-      throw new RangeError(`alerts.recent must be an integer from 0 to ${MAX_RECENT_ALERTS}`);
-    }
-    this.limit = recent;
+  constructor(
+    options: AlertChannelOptions = {},
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.limit = integerOption(
+      'alerts',
+      'recent',
+      options.recent ?? DEFAULT_RECENT_ALERTS,
+      0,
+      MAX_RECENT_ALERTS,
+    );
   }
 
   /** Subscribers. */
@@ -72,9 +87,52 @@ export class AlertFeed {
     return this.members.size;
   }
 
-  has(sink: AlertSink): boolean {
+  /** The channel is one room, listed while it has subscribers. */
+  get roomCount(): number {
+    return this.members.size > 0 ? 1 : 0;
+  }
+
+  *roomStats(): Iterable<RoomStats> {
+    if (this.members.size === 0) return;
+    yield {
+      key: 'alerts',
+      clientCount: this.members.size,
+      hasCandle: this.lastBroadcast !== null,
+      lastBroadcast: this.lastBroadcast,
+    };
+  }
+
+  listen(intake: BusIntake): () => void {
+    return intake.take(ALERT_CHANNEL, 'alert', (m) => this.onAlert(decodeAlert(m), this.clock.now()));
+  }
+
+  holds(sink: AlertSink): boolean {
     return this.members.has(sink);
   }
+
+  subscriptionCount(sink: AlertSink): number {
+    return this.members.has(sink) ? 1 : 0;
+  }
+
+  encodeError(code: ErrorCode, message: string): string {
+    return encodeAlertsChannelError(code, message);
+  }
+
+  /** A repeated subscribe replaces the filter. */
+  subscribe(sink: AlertSink, msg: AlertsSubscribeMessage): void {
+    this.join(sink, msg);
+  }
+
+  unsubscribe(sink: AlertSink): void {
+    this.leave(sink);
+  }
+
+  leaveAll(sink: AlertSink): void {
+    this.leave(sink);
+  }
+
+  /** Nothing to stop: alerts are sent at once, never on a timer. */
+  stop(): void {}
 
   /**
    * Subscribes `sink` (or replaces its filter) and sends it `subscribed`, then `alerts` with the kept alerts that

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../domain/errors.ts';
+import { positiveInteger } from '../util/options.ts';
 
 /**
  * The request limit of the `/api/` routes (docs/PROTOCOL.md, "Rate limit of /api/"): at most `max` requests per
@@ -23,6 +24,7 @@ export interface ApiRateLimitOptions {
    * header is ignored and the socket's peer is the client (a client could write anything in it).
    */
   readonly trustedProxies: number;
+  /** The gateway's clock (windows start and end on it). */
   readonly now: () => number;
 }
 
@@ -46,9 +48,8 @@ export class ApiRateLimiter {
   private readonly windows = new Map<string, Window>();
 
   constructor(private readonly options: ApiRateLimitOptions) {
-    if (!Number.isInteger(options.max) || options.max < 1) throw new Error('max must be an integer ≥ 1');
-    if (!Number.isInteger(options.windowMs) || options.windowMs < 1)
-      throw new Error('windowMs must be an integer ≥ 1');
+    positiveInteger('apiRateLimit', 'max', options.max);
+    positiveInteger('apiRateLimit', 'windowMs', options.windowMs);
   }
 
   /** Clients currently remembered (one small entry each, dropped when their window ends). */

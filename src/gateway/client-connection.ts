@@ -1,20 +1,16 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
-import type { MarketRoom, MarketSink } from './market-rooms.ts';
+import type { ClientSink } from './channel.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import type { MessageSink, Subscription } from './subscription.ts';
 
 const TEXT_FRAME = { binary: false } as const;
 
 /**
- * One client's connection: its subscriptions, heartbeat flag, rate limiter and send path. Sends the same
- * Buffer it is given (no copy, no re-encoding) as a text frame, and reports itself as slow once its buffered
- * bytes pass the limit.
+ * One client's connection: its heartbeat flag, rate limiter and send path (its subscriptions are kept by the
+ * channels). Sends the same Buffer it is given (no copy, no re-encoding) as a text frame, and reports itself as
+ * slow once its buffered bytes pass the limit.
  */
-export class ClientConnection implements MessageSink, MarketSink {
-  readonly subscriptions = new Map<string, Subscription>();
-  /** Market-channel rooms by `channel:venue:symbol`. */
-  readonly marketSubscriptions = new Map<string, MarketRoom>();
+export class ClientConnection implements ClientSink {
   readonly limiter: RateLimiter;
   /** Cleared at each heartbeat ping, set by the pong. */
   alive = true;

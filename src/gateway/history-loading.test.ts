@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { VenueId } from '../domain/instrument.ts';
 import type { SourcesView, SourceStatusView } from '../protocol/source-status.ts';
+import { ManualClock } from '../util/clock.ts';
 import { HistoryLoadWait, isHistoryLoading } from './history-loading.ts';
 
 function source(exchange: VenueId, loadingHistory: boolean): SourceStatusView {
@@ -19,14 +20,6 @@ function source(exchange: VenueId, loadingHistory: boolean): SourceStatusView {
 
 function view(activeSource: VenueId | null, sources: SourceStatusView[]): SourcesView {
   return { instruments: [{ symbol: 'BTC/USDT', activeSource, primary: 'binance', sources }] };
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('isHistoryLoading', () => {
@@ -60,24 +53,31 @@ describe('isHistoryLoading', () => {
 });
 
 describe('HistoryLoadWait', () => {
-  it('refills a waiting subscription as soon as the status says loaded', async (t) => {
+  it('refills a waiting subscription as soon as the status says loaded', () => {
+    const clock = new ManualClock();
     let current = view('binance', [source('binance', true)]);
-    const wait = new HistoryLoadWait<string>({ view: () => current, inStartup: () => false }, { pollMs: 5 });
-    t.after(() => wait.stop());
+    const wait = new HistoryLoadWait<string>(
+      { view: () => current, inStartup: () => false },
+      { pollMs: 5 },
+      clock,
+    );
     assert.equal(wait.isLoading('BTC/USDT'), true);
     let refills = 0;
     wait.add('a', 'BTC/USDT', () => refills++);
-    await new Promise((r) => setTimeout(r, 30));
+    clock.advance(30);
     assert.equal(refills, 0, 'still loading');
 
     // The status says loaded once the history is in the database: nothing more to wait for.
     current = view('binance', [source('binance', false)]);
+    clock.advance(5);
     assert.equal(wait.isLoading('BTC/USDT'), false);
-    await until(() => refills === 1, 'the refill');
+    assert.equal(refills, 1, 'refilled at the next poll');
     assert.equal(wait.size, 0);
+    assert.equal(clock.pending, 0, 'no poll once nobody waits');
   });
 
-  it('a removed subscription is not refilled; a status that throws counts as none', async (t) => {
+  it('a removed subscription is not refilled; a status that throws counts as none', () => {
+    const clock = new ManualClock();
     let fail = true;
     const errors: unknown[] = [];
     const wait = new HistoryLoadWait<string>(
@@ -90,8 +90,8 @@ describe('HistoryLoadWait', () => {
         onError: (err) => errors.push(err),
       },
       { pollMs: 5 },
+      clock,
     );
-    t.after(() => wait.stop());
     assert.equal(wait.isLoading('BTC/USDT'), true, 'no status within start-up: loading');
     assert.equal(errors.length, 1);
     let refilledA = 0;
@@ -100,13 +100,14 @@ describe('HistoryLoadWait', () => {
     wait.add('b', 'BTC/USDT', () => refilledB++);
     wait.remove('a');
     fail = false;
-    await until(() => refilledB === 1, 'b refilled');
+    clock.advance(5);
+    assert.equal(refilledB, 1, 'b refilled');
     assert.equal(refilledA, 0);
   });
 
   it('a burst of questions reads the status once per pollMs', () => {
     let reads = 0;
-    let clock = 1000;
+    const clock = new ManualClock(1000);
     let current = view('binance', [source('binance', true)]);
     const wait = new HistoryLoadWait<string>(
       {
@@ -115,16 +116,16 @@ describe('HistoryLoadWait', () => {
           return current;
         },
         inStartup: () => false,
-        now: () => clock,
       },
       { pollMs: 250 },
+      clock,
     );
     for (let i = 0; i < 1000; i++) assert.equal(wait.isLoading('BTC/USDT'), true);
     assert.equal(reads, 1);
     current = view('binance', [source('binance', false)]);
-    clock += 249;
+    clock.advance(249);
     assert.equal(wait.isLoading('BTC/USDT'), true, 'the view of 249 ms ago still answers');
-    clock += 1;
+    clock.advance(1);
     assert.equal(wait.isLoading('BTC/USDT'), false);
     assert.equal(reads, 2);
   });

@@ -1,4 +1,6 @@
 import type { SourcesView } from '../protocol/source-status.ts';
+import { systemClock, type Clock, type Timer } from '../util/clock.ts';
+import { positiveInteger } from '../util/options.ts';
 
 /**
  * Start-up history, as the gateway sees it. After a start (first or after a restart) each venue loads its history
@@ -37,8 +39,6 @@ export interface HistoryLoadSource {
   readonly inStartup: (view: SourcesView | undefined) => boolean;
   /** Called once per failed read of the view. */
   readonly onError?: (err: unknown) => void;
-  /** The clock of the view's reuse (ms); default Date.now. */
-  readonly now?: () => number;
 }
 
 const DEFAULT_POLL_MS = 250;
@@ -57,7 +57,7 @@ interface Waiter {
 export class HistoryLoadWait<K> {
   private readonly waiting = new Map<K, Waiter>();
   private readonly pollMs: number;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private timer: Timer | undefined;
   private stopped = false;
   /**
    * The view read last and when. A burst of subscribes asks `isLoading` once each; building the feed's whole view
@@ -69,9 +69,10 @@ export class HistoryLoadWait<K> {
   constructor(
     private readonly source: HistoryLoadSource,
     options: HistoryLoadOptions = {},
+    /** Times the polls and the view's reuse. */
+    private readonly clock: Clock = systemClock,
   ) {
-    this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
-    if (!(this.pollMs > 0)) throw new RangeError(`history load wait needs pollMs > 0`);
+    this.pollMs = positiveInteger('historyLoad', 'pollMs', options.pollMs ?? DEFAULT_POLL_MS);
   }
 
   /** Subscriptions waiting for their instrument's history. */
@@ -85,7 +86,7 @@ export class HistoryLoadWait<K> {
 
   /** True while `symbol`'s history is loading (judged from a view at most `pollMs` old). */
   isLoading(symbol: string): boolean {
-    const now = (this.source.now ?? Date.now)();
+    const now = this.clock.now();
     if (this.lastView === undefined || now - this.lastView.at >= this.pollMs) {
       this.lastView = { at: now, view: this.readView() };
     }
@@ -113,12 +114,12 @@ export class HistoryLoadWait<K> {
   }
 
   private startPolling(): void {
-    if (!this.stopped) this.timer ??= setInterval(() => this.poll(), this.pollMs);
+    if (!this.stopped) this.timer ??= this.clock.setInterval(() => this.poll(), this.pollMs);
   }
 
   private idleWhenDone(): void {
     if (this.waiting.size > 0) return;
-    clearInterval(this.timer);
+    this.clock.clearTimer(this.timer);
     this.timer = undefined;
   }
 

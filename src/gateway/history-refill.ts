@@ -1,4 +1,6 @@
 import { backoffDelay } from '../util/backoff.ts';
+import { systemClock, type Clock, type Timer } from '../util/clock.ts';
+import { integerOption, positiveInteger } from '../util/options.ts';
 
 /** Backoff of the history probe while the store fails: doubling from `minMs` to `maxMs`, with jitter. */
 export interface HistoryRetryOptions {
@@ -30,7 +32,7 @@ export class HistoryRefill<K> {
   private readonly waiting = new Map<K, RefillWaiter>();
   private readonly minMs: number;
   private readonly maxMs: number;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: Timer | undefined;
   private probing = false;
   private attempt = 0;
   private stopped = false;
@@ -38,12 +40,11 @@ export class HistoryRefill<K> {
   constructor(
     options: HistoryRetryOptions = {},
     private readonly onProbeFailed: (err: unknown, attempt: number, waiting: number) => void = () => {},
+    private readonly clock: Clock = systemClock,
   ) {
-    this.minMs = options.minMs ?? DEFAULT_MIN_MS;
-    this.maxMs = options.maxMs ?? DEFAULT_MAX_MS;
-    if (!(this.minMs > 0 && this.maxMs >= this.minMs)) {
-      throw new RangeError(`history retry needs 0 < minMs <= maxMs, got ${this.minMs} and ${this.maxMs}`);
-    }
+    this.minMs = positiveInteger('historyRetry', 'minMs', options.minMs ?? DEFAULT_MIN_MS);
+    // At least minMs: the delay doubles from minMs up to maxMs.
+    this.maxMs = integerOption('historyRetry', 'maxMs', options.maxMs ?? DEFAULT_MAX_MS, this.minMs);
   }
 
   /** Subscriptions waiting for their whole history. */
@@ -76,14 +77,14 @@ export class HistoryRefill<K> {
   }
 
   private reset(): void {
-    clearTimeout(this.timer);
+    this.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.attempt = 0;
   }
 
   private schedule(): void {
     this.attempt++;
-    this.timer = setTimeout(
+    this.timer = this.clock.setTimeout(
       () => void this.probe(),
       backoffDelay(this.attempt, { minMs: this.minMs, maxMs: this.maxMs, jitter: 'proportional' }),
     );

@@ -6,7 +6,7 @@ import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
 import { resolveTicker } from '../feed/conflict-resolution.ts';
 import { MarketRooms, type CompositeTickerResolver, type MarketSink } from './market-rooms.ts';
-import { ManualClock } from '../../test/support/manual-clock.ts';
+import { ManualClock } from '../util/clock.ts';
 
 /** Records what a client would receive, parsed. */
 class Sink implements MarketSink {
@@ -191,7 +191,7 @@ describe('MarketRooms', () => {
       symbol: 'BTC/USDT',
       depth: 5,
     });
-    assert.equal(rooms.size, 2);
+    assert.equal(rooms.roomCount, 2);
     assert.equal(five.ofType('book').length, 0, 'no book known yet');
     for (let s = 1; s <= 10; s++) {
       rooms.onBook(book(100 + s, s));
@@ -237,7 +237,7 @@ describe('MarketRooms', () => {
     rooms.onTrades(batch(1));
     assert.equal(clock.pending, 1);
     rooms.leave(a, room);
-    assert.equal(rooms.size, 0);
+    assert.equal(rooms.roomCount, 0);
     assert.equal(clock.pending, 0);
     rooms.onTrades(batch(2));
     clock.advance(1000);

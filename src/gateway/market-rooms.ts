@@ -1,9 +1,24 @@
-import type { BookSnapshot, TradeBatch } from '../bus/market-message.ts';
+import {
+  BOOK_CHANNEL,
+  decodeBookSnapshot,
+  decodeTicker,
+  decodeTrades,
+  TICKER_CHANNEL,
+  TRADES_CHANNEL,
+  type BookSnapshot,
+  type TradeBatch,
+} from '../bus/market-message.ts';
+import type { ErrorCode } from '../domain/errors.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { CompositeTickerInfo } from '../protocol/server-messages.ts';
-import type { ChannelSubscribeMessage, MarketChannel } from '../protocol/client-messages.ts';
+import type {
+  ChannelSubscribeMessage,
+  ChannelUnsubscribeMessage,
+  MarketChannel,
+} from '../protocol/client-messages.ts';
 import {
+  encodeChannelError,
   encodeBookLevel,
   encodeBookMessage,
   encodeCompositeTickerMessage,
@@ -12,16 +27,14 @@ import {
   encodeTradeJson,
   encodeTradesMessage,
 } from '../protocol/server-messages.ts';
-import type { MarketCounters } from './stats.ts';
-import { systemClock, TickScheduler, type Tickable, type TimerClock } from './tick-scheduler.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import type { BusIntake } from './bus-intake.ts';
+import type { Channel, ClientSink } from './channel.ts';
+import type { MarketCounters, RoomStats } from './stats.ts';
+import { TickScheduler, type Tickable } from './tick-scheduler.ts';
 
 /** Where a market room's bytes go (a client connection). */
-export interface MarketSink {
-  send(payload: Buffer | string): void;
-  /** Holds writes until `uncork` (one socket write per tick); false when already corked. */
-  cork(): boolean;
-  uncork(): void;
-}
+export type MarketSink = ClientSink;
 
 /** Throttle periods of the market channels; every one has a default. */
 export interface MarketRoomOptions {
@@ -112,7 +125,9 @@ export function marketSubscriptionKey(
  * every instrument are kept even without subscribers, so a subscribe is answered with the current state at once.
  * A composite ticker room is recomputed from every venue's latest ticker of its instrument whenever one changes.
  */
-export class MarketRooms {
+export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsubscribeMessage> {
+  readonly subscribeType = 'channel-subscribe';
+  readonly unsubscribeType = 'channel-unsubscribe';
   readonly counters: MarketCounters = {
     tradesBroadcast: 0,
     tickersBroadcast: 0,
@@ -127,10 +142,12 @@ export class MarketRooms {
   private readonly tickersBySymbol = new Map<string, Map<VenueId, Ticker>>();
   private readonly books = new Map<string, BookState>();
   private readonly schedulers: Record<MarketChannel, TickScheduler<MarketRoom>>;
+  /** Each client's rooms by `marketSubscriptionKey`: one per channel, venue and instrument. */
+  private readonly byClient = new Map<MarketSink, Map<string, MarketRoom>>();
 
   constructor(
     options: MarketRoomOptions = {},
-    private readonly clock: TimerClock = systemClock,
+    private readonly clock: Clock = systemClock,
     /** Without one, composite ticker rooms send only `subscribed`. */
     private readonly resolveComposite?: CompositeTickerResolver,
   ) {
@@ -151,12 +168,73 @@ export class MarketRooms {
   }
 
   /** Rooms currently open (each has at least one member). */
-  allRooms(): IterableIterator<MarketRoom> {
-    return this.rooms.values();
+  get roomCount(): number {
+    return this.rooms.size;
   }
 
-  get size(): number {
-    return this.rooms.size;
+  *roomStats(): Iterable<RoomStats> {
+    for (const room of this.rooms.values()) {
+      yield {
+        key: room.key,
+        clientCount: room.members.size,
+        hasCandle: room.lastBroadcast !== null,
+        lastBroadcast: room.lastBroadcast,
+      };
+    }
+  }
+
+  listen(intake: BusIntake): () => void {
+    const stops = [
+      intake.take(TRADES_CHANNEL, 'trades', (m) => this.onTrades(decodeTrades(m))),
+      intake.take(TICKER_CHANNEL, 'ticker', (m) => this.onTicker(decodeTicker(m))),
+      intake.take(BOOK_CHANNEL, 'book', (m) => this.onBook(decodeBookSnapshot(m))),
+    ];
+    return () => {
+      for (const stop of stops) stop();
+    };
+  }
+
+  holds(sink: MarketSink, msg: ChannelSubscribeMessage): boolean {
+    return this.byClient.get(sink)?.has(marketSubscriptionKey(msg.channel, msg.venue, msg.symbol)) === true;
+  }
+
+  subscriptionCount(sink: MarketSink): number {
+    return this.byClient.get(sink)?.size ?? 0;
+  }
+
+  encodeError(code: ErrorCode, message: string, msg: ChannelSubscribeMessage): string {
+    return encodeChannelError(code, message, msg);
+  }
+
+  /** Joins the room of `msg`; a repeated subscribe (same or another book depth) replaces the membership. */
+  subscribe(sink: MarketSink, msg: ChannelSubscribeMessage): void {
+    const key = marketSubscriptionKey(msg.channel, msg.venue, msg.symbol);
+    let held = this.byClient.get(sink);
+    const room = held?.get(key);
+    // Never two rooms of one stream for one client.
+    if (room !== undefined) this.leave(sink, room);
+    if (held === undefined) {
+      held = new Map();
+      this.byClient.set(sink, held);
+    }
+    held.set(key, this.join(sink, msg));
+  }
+
+  unsubscribe(sink: MarketSink, msg: ChannelUnsubscribeMessage): void {
+    const key = marketSubscriptionKey(msg.channel, msg.venue, msg.symbol);
+    const held = this.byClient.get(sink);
+    const room = held?.get(key);
+    if (held === undefined || room === undefined) return;
+    held.delete(key);
+    if (held.size === 0) this.byClient.delete(sink);
+    this.leave(sink, room);
+  }
+
+  leaveAll(sink: MarketSink): void {
+    const held = this.byClient.get(sink);
+    if (held === undefined) return;
+    this.byClient.delete(sink);
+    for (const room of held.values()) this.leave(sink, room);
   }
 
   /**

@@ -54,7 +54,7 @@ export class Room<M = unknown> {
   }
 
   /** True once the room has received a bar from the stream. */
-  get hasCandle(): boolean {
+  get hasReceivedBar(): boolean {
     return this.seen;
   }
 

@@ -4,17 +4,31 @@ import type { ErrorCode } from '../domain/errors.ts';
 export interface RoomStats {
   readonly key: string;
   readonly clientCount: number;
+  /**
+   * The original API's name, kept on the wire. A candle room: it has received a bar from the stream. Any other
+   * room (market channels, alerts): it has sent a message.
+   */
   readonly hasCandle: boolean;
   /** Time (ms since epoch) of the room's last sent message; null before the first. */
   readonly lastBroadcast: number | null;
 }
 
-/** Counters the gateway keeps since start (the `gateway` key of /health/ws-stats, a Tickwire addition). */
-export interface GatewayCounters {
+/** Counters of the client connections since start. */
+export interface ConnectionCounters {
   connectionsOpened: number;
   messagesReceived: number;
-  /** Error messages sent to clients, by catalogue code. */
-  errorsByCode: Partial<Record<ErrorCode, number>>;
+  /** Clients closed with 4008 because their send buffer passed maxBufferedBytes. */
+  droppedSlowClients: number;
+  /** Clients terminated because they did not answer the previous heartbeat ping. */
+  terminatedByHeartbeat: number;
+  /** Clients closed with 4029 for flooding. */
+  closedForFlooding: number;
+  /** Clients closed with 1009 for a frame over maxPayloadBytes. */
+  closedForOversizedFrame: number;
+}
+
+/** Counters of the candle channel since start. */
+export interface CandleCounters {
   initialsSent: number;
   /**
    * `initial` messages marked partial: the history store failed and only memory's bars were sent, or the
@@ -26,14 +40,12 @@ export interface GatewayCounters {
   /** Room ticks that sent an update (once per room, whatever the member count). */
   updatesBroadcast: number;
   revisionsBroadcast: number;
-  /** Clients closed with 4008 because their send buffer passed maxBufferedBytes. */
-  droppedSlowClients: number;
-  /** Clients terminated because they did not answer the previous heartbeat ping. */
-  terminatedByHeartbeat: number;
-  /** Clients closed with 4029 for flooding. */
-  closedForFlooding: number;
-  /** Clients closed with 1009 for a frame over maxPayloadBytes. */
-  closedForOversizedFrame: number;
+}
+
+/** Counters the gateway keeps since start (the `gateway` key of /health/ws-stats, a Tickwire addition). */
+export interface GatewayCounters extends ConnectionCounters, CandleCounters {
+  /** Error messages sent to clients, by catalogue code. */
+  errorsByCode: Partial<Record<ErrorCode, number>>;
   /** Bus messages that could not be decoded (logged and skipped). */
   badBusMessages: number;
 }
@@ -71,20 +83,26 @@ export interface WsStats {
   readonly gateway: Readonly<GatewayCounters> & Readonly<MarketCounters> & Readonly<AlertCounters>;
 }
 
-export function newCounters(): GatewayCounters {
+/** The parts' counters as the `gateway` key lists them (the order /health/ws-stats has always had). */
+export function gatewayCounters(
+  connections: Readonly<ConnectionCounters>,
+  candles: Readonly<CandleCounters>,
+  errorsByCode: Readonly<Partial<Record<ErrorCode, number>>>,
+  badBusMessages: number,
+): GatewayCounters {
   return {
-    connectionsOpened: 0,
-    messagesReceived: 0,
-    errorsByCode: {},
-    initialsSent: 0,
-    partialInitialsSent: 0,
-    initialsRefilled: 0,
-    updatesBroadcast: 0,
-    revisionsBroadcast: 0,
-    droppedSlowClients: 0,
-    terminatedByHeartbeat: 0,
-    closedForFlooding: 0,
-    closedForOversizedFrame: 0,
-    badBusMessages: 0,
+    connectionsOpened: connections.connectionsOpened,
+    messagesReceived: connections.messagesReceived,
+    errorsByCode: { ...errorsByCode },
+    initialsSent: candles.initialsSent,
+    partialInitialsSent: candles.partialInitialsSent,
+    initialsRefilled: candles.initialsRefilled,
+    updatesBroadcast: candles.updatesBroadcast,
+    revisionsBroadcast: candles.revisionsBroadcast,
+    droppedSlowClients: connections.droppedSlowClients,
+    terminatedByHeartbeat: connections.terminatedByHeartbeat,
+    closedForFlooding: connections.closedForFlooding,
+    closedForOversizedFrame: connections.closedForOversizedFrame,
+    badBusMessages,
   };
 }

@@ -24,7 +24,7 @@ interface Cover {
  * a bar initial showed open), and a `revision`
  * equal to the bar initial holds. The first update that goes past initial ends the comparison.
  */
-export class Subscription {
+export class Subscription<S extends MessageSink = MessageSink> {
   private generation = 0;
   private loading = false;
   private active = true;
@@ -32,8 +32,8 @@ export class Subscription {
   private cover: Cover | null = null;
 
   constructor(
-    readonly sink: MessageSink,
-    readonly room: Room<Subscription>,
+    readonly sink: S,
+    readonly room: Room<Subscription<S>>,
   ) {}
 
   /** Starts (or restarts, for a repeated subscribe) loading `initial`; returns the load's generation. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TickScheduler, type Tickable } from './tick-scheduler.ts';
-import { ManualClock } from '../../test/support/manual-clock.ts';
+import { ManualClock } from '../util/clock.ts';
 
 interface Item extends Tickable {
   name: string;

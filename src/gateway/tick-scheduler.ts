@@ -1,17 +1,4 @@
-/**
- * Timers behind the room throttle, injectable so that tests can drive time by hand.
- */
-export interface TimerClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: TimerClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+import { systemClock, type Clock, type Timer } from '../util/clock.ts';
 
 /** What the scheduler keeps on each scheduled item (a Room). */
 export interface Tickable {
@@ -25,7 +12,7 @@ export interface Tickable {
 
 interface Batch<T> {
   readonly items: Set<T>;
-  handle: unknown;
+  handle: Timer | undefined;
 }
 
 /**
@@ -46,7 +33,7 @@ export class TickScheduler<T extends Tickable> {
     private readonly slots: number,
     private readonly run: (items: readonly T[], now: number) => void,
     private readonly hasWork: (item: T) => boolean,
-    private readonly clock: TimerClock = systemClock,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Gives a new item the next phase slot, round robin, so consecutive rooms are evenly spread. */
@@ -79,7 +66,7 @@ export class TickScheduler<T extends Tickable> {
     if (!batch) return;
     batch.items.delete(item);
     if (batch.items.size === 0) {
-      this.clock.clearTimeout(batch.handle);
+      this.clock.clearTimer(batch.handle);
       this.batches.delete(due);
     }
   }
@@ -87,7 +74,7 @@ export class TickScheduler<T extends Tickable> {
   /** Stops every timer. */
   stop(): void {
     for (const batch of this.batches.values()) {
-      this.clock.clearTimeout(batch.handle);
+      this.clock.clearTimer(batch.handle);
       for (const item of batch.items) item.dueAt = null;
     }
     this.batches.clear();

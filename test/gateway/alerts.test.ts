@@ -77,7 +77,8 @@ describe('gateway: alerts channel end to end over the bus', () => {
         t.bus.publish(ALERT_CHANNEL, encodeAlert(a));
       }
       await waitFor(() => live(eth).length >= 2 && live(okx).length >= 4 && live(critical).length >= 2);
-      await sleep(50);
+      // Alerts leave at once: after a round trip nothing more is on its way.
+      for (const c of [critical, okx, eth]) await c.roundTrip();
       const ids = (c: TestClient): string[] => live(c).map((m) => m['id'] as string);
       assert.deepEqual(ids(critical), [okxDown.id, redis.id]);
       assert.deepEqual(ids(okx), [okxDown.id, ethInfo.id, ethFailover.id, redis.id]);
@@ -163,7 +164,7 @@ describe('gateway: alerts channel end to end over the bus', () => {
       const b = make({ kind: 'backfill_done', severity: 'info' });
       publishAlert(t.bus, b);
       await waitFor(() => live(c).length >= 2);
-      await sleep(50);
+      await c.roundTrip();
       assert.deepEqual(
         live(c).map((m) => m['id']),
         [a.id, b.id],

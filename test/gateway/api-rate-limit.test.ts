@@ -5,21 +5,22 @@ import { MemoryBus } from '../../src/bus/memory-bus.ts';
 import { startGateway, type Gateway } from '../../src/gateway/gateway.ts';
 import { MemoryCandleStore } from '../../src/store/memory-candle-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import { ManualClock } from '../../src/util/clock.ts';
 import { testConfig } from './helpers.ts';
 
 /** A real gateway whose clock the test moves. */
 async function start(limits: Parameters<typeof testConfig>[0] = {}): Promise<{
   gateway: Gateway;
   http: string;
-  clock: { t: number };
+  clock: ManualClock;
 }> {
-  const clock = { t: Date.UTC(2024, 9, 24, 10, 0) };
+  const clock = new ManualClock(Date.UTC(2024, 9, 24, 10, 0));
   const gateway = await startGateway({
     config: testConfig(limits),
     bus: new MemoryBus(),
     store: new MemoryCandleStore(),
     logger: silentLogger(),
-    now: () => clock.t,
+    clock,
   });
   return { gateway, http: gateway.url.replace(/^ws/, 'http'), clock };
 }
@@ -82,7 +83,7 @@ describe('gateway: rate limit of /api/ (default 100 requests per 15 minutes per 
   });
 
   it('answers the 101st request of the window with 429, Retry-After and an API_RATE_LIMITED error', async () => {
-    t.clock.t += 60_000;
+    t.clock.advance(60_000);
     for (let i = 5; i < 100; i++) {
       const a = await request(`${t.http}/api/candles?symbol=BTC/USDT&interval=1m&limit=1`);
       assert.equal(a.status, 200, `request ${i + 1}`);
@@ -112,11 +113,11 @@ describe('gateway: rate limit of /api/ (default 100 requests per 15 minutes per 
   });
 
   it('serves the client again once its window has ended', async () => {
-    t.clock.t += 840_000 - 1;
+    t.clock.advance(840_000 - 1);
     const still = await request(`${t.http}/api/candles?symbol=BTC/USDT&interval=1m`);
     assert.equal(still.status, 429);
     assert.equal(still.headers.get('retry-after'), '1');
-    t.clock.t += 1;
+    t.clock.advance(1);
     const again = await request(`${t.http}/api/candles?symbol=BTC/USDT&interval=1m`);
     assert.equal(again.status, 200);
     assert.deepEqual(rateHeaders(again), {

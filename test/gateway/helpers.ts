@@ -127,6 +127,17 @@ export class TestClient {
     });
   }
 
+  /**
+   * Pings the gateway and waits for the pong: everything the gateway sent before it read the ping has arrived
+   * by then, so a test that moved the gateway's clock can look at what that sent. The pong is not kept.
+   */
+  async roundTrip(): Promise<void> {
+    const pong = this.nextOfType('pong');
+    this.send({ type: 'ping' });
+    const got = await pong;
+    this.messages.splice(this.messages.indexOf(got), 1);
+  }
+
   /** The next message of `type` received after the call. */
   nextOfType(type: string, timeoutMs = 3000): Promise<JsonMessage> {
     return this.next((m) => m.type === type, timeoutMs, this.messages.length);
@@ -173,6 +184,8 @@ export async function startTestGateway(
     historyLoad?: GatewayOptions['historyLoad'];
     sources?: GatewayOptions['sources'];
     alerts?: GatewayOptions['alerts'];
+    /** The gateway's clock (default: the system clock). */
+    clock?: GatewayOptions['clock'];
   } = {},
 ): Promise<TestGateway> {
   const config = testConfig(gatewayLimits, extra.symbols);
@@ -191,6 +204,7 @@ export async function startTestGateway(
     ...(extra.aggregatorStats ? { aggregatorStats: extra.aggregatorStats } : {}),
     ...(extra.sources ? { sources: extra.sources } : {}),
     ...(extra.alerts ? { alerts: extra.alerts } : {}),
+    ...(extra.clock ? { clock: extra.clock } : {}),
   });
   return {
     gateway,

@@ -10,13 +10,13 @@ import { describe, it } from 'node:test';
 import type { VenueId } from '../../src/domain/instrument.ts';
 import type { SourcesView, SourceStatusView } from '../../src/protocol/source-status.ts';
 import { MemoryCandleStore } from '../../src/store/memory-candle-store.ts';
+import { ManualClock } from '../../src/util/clock.ts';
 import {
   iso,
   M,
   makeBar,
   makeUpdate,
   range,
-  sleep,
   startTestGateway,
   T0,
   TestClient,
@@ -90,7 +90,11 @@ describe('history while it loads at start-up', () => {
   it('initial and /api/candles are partial (HISTORY_LOADING), then the whole history follows the load', async (t) => {
     const store = storeOfEarlierRun();
     let view = viewOf(true);
-    const g = await startTestGateway({ throttleMs: 10 }, { store, sources: () => view, historyLoad: LOAD });
+    const clock = new ManualClock(T0 + 20 * M);
+    const g = await startTestGateway(
+      { throttleMs: 10 },
+      { store, sources: () => view, historyLoad: LOAD, clock },
+    );
     t.after(() => g.close());
     const http = g.gateway.url.replace('ws://', 'http://');
     const client = await TestClient.connect(g.gateway.url);
@@ -111,11 +115,13 @@ describe('history while it loads at start-up', () => {
     assert.deepEqual(times(loadingAnswer.body['bars']), range(0, 10).map(iso));
 
     // No refill while the status says loading.
-    await sleep(LOAD.pollMs * 10);
+    clock.advance(LOAD.pollMs * 10);
+    await client.roundTrip();
     assert.equal(client.messages.filter((m) => m.type === 'initial').length, 1);
 
     // The venue goes live: the bar in progress reaches the stream (the client now sees a gap, 9 → 20) …
     g.publish(makeUpdate(makeBar(T0 + 20 * M, '120.5', 2)));
+    clock.advance(10);
     await client.next((m) => m.type === 'update' && (m['bar'] as { time: string }).time === iso(20));
     assert.deepEqual(chart(client.messages), [...range(0, 10), 20].map(iso));
     // … and its history, written to the store (not published), is said to be loaded.
@@ -123,7 +129,9 @@ describe('history while it loads at start-up', () => {
       store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}.5`, 10), ['binance']);
     view = viewOf(false);
 
-    const whole = await client.next((m) => m.type === 'initial' && m !== partial, 5000);
+    const refilled = client.next((m) => m.type === 'initial' && m !== partial, 5000);
+    clock.advance(LOAD.pollMs);
+    const whole = await refilled;
     assert.equal(whole['partial'], undefined, 'the whole history is not marked partial');
     assert.deepEqual(times(whole['bars']), range(0, 21).map(iso), 'the downtime bars and the live bar');
 
@@ -132,7 +140,11 @@ describe('history while it loads at start-up', () => {
     const afterWhole = client.messages.length;
     g.publish(makeUpdate(makeBar(T0 + 20 * M, '120.5', 2)));
     g.publish(makeUpdate(makeBar(T0 + 21 * M, '121.5', 1)));
-    const next = await client.next((m) => m.type === 'update', 3000, afterWhole);
+    const nextUpdate = client.next((m) => m.type === 'update', 3000, afterWhole);
+    // One update per tick: the state of bar 20 that initial covers, then bar 21.
+    clock.advance(10);
+    clock.advance(10);
+    const next = await nextUpdate;
     assert.equal((next['bar'] as { time: string }).time, iso(21));
     assert.equal(
       client.messages.slice(afterWhole).filter((m) => m.type === 'update').length,
@@ -147,7 +159,8 @@ describe('history while it loads at start-up', () => {
     const loaded = await getCandles(http);
     assert.equal(loaded.body['partial'], undefined);
     assert.deepEqual(times(loaded.body['bars']), range(0, 22).map(iso));
-    await sleep(LOAD.pollMs * 10);
+    clock.advance(LOAD.pollMs * 10);
+    await client.roundTrip();
     assert.equal(client.messages.filter((m) => m.type === 'initial').length, 2, 'one refill');
   });
 
@@ -172,9 +185,10 @@ describe('history while it loads at start-up', () => {
   });
 
   it('a venue that never loads its history keeps the answers partial; unsubscribing ends the wait', async (t) => {
+    const clock = new ManualClock(T0 + 20 * M);
     const g = await startTestGateway(
       {},
-      { store: storeOfEarlierRun(), sources: () => viewOf(true), historyLoad: LOAD },
+      { store: storeOfEarlierRun(), sources: () => viewOf(true), historyLoad: LOAD, clock },
     );
     t.after(() => g.close());
     const client = await TestClient.connect(g.gateway.url);
@@ -182,7 +196,8 @@ describe('history while it loads at start-up', () => {
 
     client.send({ type: 'subscribe', symbol: SYMBOL, interval: '1m', initialBars: 30 });
     await client.next((m) => m.type === 'initial' && m['reason'] === 'HISTORY_LOADING');
-    await sleep(LOAD.pollMs * 20);
+    clock.advance(LOAD.pollMs * 20);
+    await client.roundTrip();
     assert.equal(client.messages.filter((m) => m.type === 'initial').length, 1);
     const http = g.gateway.url.replace('ws://', 'http://');
     assert.equal((await getCandles(http)).body['reason'], 'HISTORY_LOADING');

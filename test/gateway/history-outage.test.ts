@@ -11,13 +11,13 @@ import type { CandleUpdate } from '../../src/domain/candle.ts';
 import type { Interval } from '../../src/domain/interval.ts';
 import type { CandleStore, StoredCandle } from '../../src/store/candle-store.ts';
 import { MemoryCandleStore } from '../../src/store/memory-candle-store.ts';
+import { ManualClock } from '../../src/util/clock.ts';
 import {
   iso,
   M,
   makeBar,
   makeUpdate,
   range,
-  sleep,
   startTestGateway,
   T0,
   TestClient,
@@ -50,6 +50,26 @@ class CuttableDatabase implements CandleStore {
   async close(): Promise<void> {}
 }
 
+/** Lets the store's promises settle. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Moves the gateway's clock by `ms`, a millisecond at a time, letting each retry that fires settle. */
+async function pass(clock: ManualClock, ms: number): Promise<void> {
+  for (let i = 0; i < ms; i++) {
+    clock.advance(1);
+    await settle();
+  }
+}
+
+/** Moves the gateway's clock until `check` holds (at most a minute of clock time). */
+async function until(clock: ManualClock, check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !check(); i++) {
+    if (i > 60_000) throw new Error(`${what}: not within a minute of clock time`);
+    clock.advance(1);
+    await settle();
+  }
+}
+
 /** The database holds minutes 0-19; the gateway's memory (started late, as after a restart) holds 15-19. */
 async function setUp(): Promise<{ database: CuttableDatabase; memory: MemoryCandleStore }> {
   const database = new CuttableDatabase();
@@ -65,9 +85,10 @@ async function setUp(): Promise<{ database: CuttableDatabase; memory: MemoryCand
 describe('history during a database outage', () => {
   it('initial: memory’s bars marked partial, then the whole history once the database answers', async (t) => {
     const { database, memory } = await setUp();
+    const clock = new ManualClock(T0 + 20 * M);
     const g = await startTestGateway(
       { throttleMs: 10 },
-      { store: memory, persistent: database, historyRetry: RETRY },
+      { store: memory, persistent: database, historyRetry: RETRY, clock },
     );
     t.after(() => g.close());
     const client = await TestClient.connect(g.gateway.url);
@@ -89,13 +110,21 @@ describe('history during a database outage', () => {
 
     // The stream goes on during the outage, and the store is asked again on a schedule.
     g.publish(makeUpdate(makeBar(T0 + 20 * M, '120.5', 1)));
+    clock.advance(10);
     await client.next((m) => m.type === 'update' && (m['bar'] as { time: string }).time === iso(20));
     const readsBefore = database.reads;
-    await waitFor(() => database.reads >= readsBefore + 3, 5000, 'retries while the database is down');
+    await until(clock, () => database.reads >= readsBefore + 3, 'retries while the database is down');
+    await client.roundTrip();
     assert.equal(client.messages.filter((m) => m.type === 'initial').length, 1, 'no refill while it is down');
 
     database.down = false;
-    const whole = await client.next((m) => m.type === 'initial' && m !== partial, 5000);
+    const refilled = client.next((m) => m.type === 'initial' && m !== partial, 5000);
+    await until(
+      clock,
+      () => client.messages.some((m) => m.type === 'initial' && m !== partial),
+      'the refill',
+    );
+    const whole = await refilled;
     assert.equal(whole['partial'], undefined, 'the whole history is not marked partial');
     assert.deepEqual(
       times(whole['bars']),
@@ -111,7 +140,11 @@ describe('history during a database outage', () => {
     const afterWhole = client.messages.length;
     g.publish(makeUpdate(makeBar(T0 + 20 * M, '120.5', 1)));
     g.publish(makeUpdate(makeBar(T0 + 21 * M, '121.5', 2)));
-    const next = await client.next((m) => m.type === 'update', 3000, afterWhole);
+    const nextUpdate = client.next((m) => m.type === 'update', 3000, afterWhole);
+    // One update per tick: the older state of bar 20 (which initial covers), then bar 21.
+    clock.advance(10);
+    clock.advance(10);
+    const next = await nextUpdate;
     assert.equal((next['bar'] as { time: string }).time, iso(21));
     const stats = g.gateway.stats().gateway;
     assert.equal(stats.partialInitialsSent, 1);
@@ -119,14 +152,15 @@ describe('history during a database outage', () => {
 
     // Nothing more is read once the subscription has its whole history.
     const readsAfter = database.reads;
-    await sleep(RETRY.maxMs * 10);
+    await pass(clock, RETRY.maxMs * 10);
     assert.equal(database.reads, readsAfter, 'no probe after the refill');
     assert.equal(client.messages.filter((m) => m.type === 'initial').length, 2);
   });
 
   it('stops retrying when the client unsubscribes or disconnects', async (t) => {
     const { database, memory } = await setUp();
-    const g = await startTestGateway({}, { store: memory, persistent: database, historyRetry: RETRY });
+    const clock = new ManualClock(T0 + 20 * M);
+    const g = await startTestGateway({}, { store: memory, persistent: database, historyRetry: RETRY, clock });
     t.after(() => g.close());
     database.down = true;
 
@@ -138,19 +172,21 @@ describe('history during a database outage', () => {
     disconnecting.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '5m', initialBars: 20 });
     await disconnecting.next((m) => m.type === 'initial' && m['partial'] === true);
     let reads = database.reads;
-    await waitFor(() => database.reads >= reads + 2, 5000, 'retries');
+    await until(clock, () => database.reads >= reads + 2, 'retries');
 
     leaving.send({ type: 'unsubscribe', symbol: 'BTC/USDT', interval: '1m' });
     disconnecting.close();
     await disconnecting.closed;
     await waitFor(() => g.gateway.stats().connections === 1, 3000, 'the disconnect seen by the gateway');
+    await leaving.roundTrip();
     // A probe may have been on its way; after it, none.
-    await sleep(RETRY.maxMs * 3);
+    await pass(clock, RETRY.maxMs * 3);
     reads = database.reads;
-    await sleep(RETRY.maxMs * 10);
+    await pass(clock, RETRY.maxMs * 10);
     assert.equal(database.reads, reads, 'no probe once nobody waits');
     database.down = false;
-    await sleep(RETRY.maxMs * 5);
+    await pass(clock, RETRY.maxMs * 5);
+    await leaving.roundTrip();
     assert.equal(
       leaving.messages.filter((m: JsonMessage) => m.type === 'initial').length,
       1,

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import { ManualClock } from '../../src/util/clock.ts';
 import { makeBar, sleep, startTestGateway, TestClient, waitFor } from './helpers.ts';
 
 const M = 60_000;
@@ -7,14 +9,26 @@ const T0 = Date.UTC(2024, 9, 24, 0, 0);
 
 describe('gateway: heartbeat', () => {
   it('terminates a client that never answers pings and keeps one that does', async () => {
-    const t = await startTestGateway({ heartbeatMs: 100 });
+    const clock = new ManualClock(T0);
+    const t = await startTestGateway({ heartbeatMs: 100 }, { clock });
     try {
       const silent = await TestClient.connect(t.gateway.url, { autoPong: false });
       const healthy = await TestClient.connect(t.gateway.url);
+      // One heartbeat: the gateway pings; the healthy client's pong left as it saw the ping, so it is back at the
+      // gateway before the round trip that follows.
+      const heartbeat = async (): Promise<void> => {
+        const pinged = once(healthy.ws, 'ping');
+        clock.advance(100);
+        await pinged;
+        await healthy.roundTrip();
+      };
+      await heartbeat();
+      // The second one finds that the silent client did not answer the first.
+      await heartbeat();
       // Abnormal closure (1006): the server cut the TCP connection without a close frame.
       assert.equal(await silent.closed, 1006);
       assert.equal(t.gateway.stats().gateway.terminatedByHeartbeat, 1);
-      await new Promise((resolve) => setTimeout(resolve, 350));
+      for (let i = 0; i < 3; i++) await heartbeat();
       assert.equal(healthy.closeCode, undefined);
       healthy.send({ type: 'ping' });
       await healthy.nextOfType('pong');

@@ -18,8 +18,9 @@ import type { Trade } from '../../src/domain/trade.ts';
 import { startGateway, type Gateway } from '../../src/gateway/gateway.ts';
 import { MemoryCandleStore } from '../../src/store/memory-candle-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import { ManualClock } from '../../src/util/clock.ts';
 import { readCapture, levelsOf } from '../../src/book/fixture-books.test-support.ts';
-import { sleep, TestClient, waitFor, type JsonMessage } from './helpers.ts';
+import { TestClient, waitFor, type JsonMessage } from './helpers.ts';
 
 interface Harness {
   gateway: Gateway;
@@ -28,7 +29,10 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function start(venues: VenueId[] = ['binance', 'okx', 'bitget']): Promise<Harness> {
+async function start(
+  venues: VenueId[] = ['binance', 'okx', 'bitget'],
+  clock?: ManualClock,
+): Promise<Harness> {
   const config = configSchema.parse({
     ...DEFAULT_CONFIG,
     port: 0,
@@ -36,11 +40,18 @@ async function start(venues: VenueId[] = ['binance', 'okx', 'bitget']): Promise<
     logLevel: 'silent',
     symbols: ['BTC/USDT', 'NKN/USDT'],
     venues,
-    gateway: { ...DEFAULT_CONFIG.gateway, maxSubscriptionsPerConnection: 5 },
+    // The tests ping after each step of the clock; the message limit has its own tests.
+    gateway: { ...DEFAULT_CONFIG.gateway, maxSubscriptionsPerConnection: 5, maxMessagesPerSecond: 10_000 },
   });
   const bus = new MemoryBus();
   const store = new MemoryCandleStore();
-  const gateway = await startGateway({ config, bus, store, logger: silentLogger() });
+  const gateway = await startGateway({
+    config,
+    bus,
+    store,
+    logger: silentLogger(),
+    ...(clock ? { clock } : {}),
+  });
   return { gateway, bus, store, close: () => gateway.close() };
 }
 
@@ -75,8 +86,10 @@ const ofType = (c: TestClient, type: string): JsonMessage[] => c.messages.filter
 
 describe('gateway: market channels end to end over the bus', () => {
   let h: Harness;
+  // The gateway's clock, moved by hand: each tick happens when a test says so.
+  const clock = new ManualClock(Date.UTC(2024, 9, 24, 10));
   before(async () => {
-    h = await start();
+    h = await start(undefined, clock);
   });
   after(() => h.close());
 
@@ -94,14 +107,17 @@ describe('gateway: market channels end to end over the bus', () => {
       const batch = Array.from({ length: 10 }, () => trade('okx', ++id));
       h.bus.publish(TRADES_CHANNEL, encodeTrades('okx', 'BTC/USDT', batch));
       h.bus.publish(TRADES_CHANNEL, encodeTrades('binance', 'BTC/USDT', [trade('binance', 10_000 + round)]));
-      await sleep(5);
+      clock.advance(5);
+      await c.roundTrip();
     }
     const got = (): { id: string; price: number; side: string; time: number }[] =>
       ofType(c, 'trades').flatMap(
         (m) => m['trades'] as { id: string; price: number; side: string; time: number }[],
       );
+    clock.advance(100);
     await waitFor(() => got().length >= 200, 3000, '200 trades');
-    await sleep(250);
+    clock.advance(250);
+    await c.roundTrip();
     const trades = got();
     assert.deepEqual(
       trades.map((t) => Number(t.id)),
@@ -137,6 +153,7 @@ describe('gateway: market channels end to end over the bus', () => {
         }),
       );
     }
+    clock.advance(250);
     await waitFor(() => ofType(c, 'ticker').at(-1)?.['time'] === 100, 2000, 'newest ticker');
     assert.ok(ofType(c, 'ticker').length <= 2, `100 tickers conflated into ${ofType(c, 'ticker').length}`);
     assert.deepEqual(ofType(c, 'ticker').at(-1), {
@@ -163,14 +180,21 @@ describe('gateway: market channels end to end over the bus', () => {
     fifty.send({ type: 'subscribe', channel: 'book', venue: 'bitget', symbol: 'BTC/USDT', depth: 50 });
     assert.equal((await five.nextOfType('subscribed'))['depth'], 5);
     await fifty.nextOfType('subscribed');
+    // Each book is stamped with the clock time in which the gateway sent it.
     const arrivals: number[] = [];
-    five.ws.on('message', () => arrivals.push(Date.now()));
-    const startedAt = Date.now();
+    const step = async (ms: number): Promise<void> => {
+      clock.advance(ms);
+      await five.roundTrip();
+      while (arrivals.length < ofType(five, 'book').length) arrivals.push(clock.now());
+    };
+    const startedAt = clock.now();
     let seq = 0;
-    while (Date.now() - startedAt < 700) {
+    while (clock.now() - startedAt < 700) {
       h.bus.publish(BOOK_CHANNEL, encodeBookSnapshot(snapshot('bitget', 67000 + ++seq, seq)));
-      await sleep(10);
+      await step(10);
     }
+    await step(200);
+    await fifty.roundTrip();
     await waitFor(() => ofType(five, 'book').at(-1)?.['seq'] === seq, 1000, 'newest book');
     const books = ofType(five, 'book');
     assert.ok(books.length >= 2 && books.length <= 6, `${seq} snapshots conflated into ${books.length}`);
@@ -275,7 +299,8 @@ describe('gateway: market channels end to end over the bus', () => {
     c.send({ type: 'ping' });
     await c.nextOfType('pong');
     h.bus.publish(BOOK_CHANNEL, encodeBookSnapshot(snapshot('okx', 100, 1)));
-    await sleep(300);
+    clock.advance(300);
+    await c.roundTrip();
     assert.equal(ofType(c, 'book').length, 0, 'nothing after unsubscribe');
     c.close();
     await waitFor(() => h.gateway.stats().broadcaster.totalRooms === 0, 2000, 'rooms closed with the client');
@@ -299,7 +324,9 @@ describe('gateway: market channels end to end over the bus', () => {
         receivedAt: 9e12,
       }),
     );
-    const t = await c.nextOfType('ticker');
+    const next = c.nextOfType('ticker');
+    clock.advance(250);
+    const t = await next;
     assert.equal(t['last'], 5);
     assert.equal(h.gateway.stats().gateway.badBusMessages, before + 3);
     c.close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Candle } from '../../src/domain/candle.ts';
 import { toPlainString } from '../../src/domain/decimal.ts';
+import { ManualClock } from '../../src/util/clock.ts';
 import {
   makeBar,
   makeUpdate,
@@ -55,8 +56,9 @@ function label(bar: Candle | WireBar): string {
 async function withGateway(
   limits: Parameters<typeof startTestGateway>[0],
   run: (t: TestGateway) => Promise<void>,
+  clock?: ManualClock,
 ) {
-  const t = await startTestGateway(limits);
+  const t = await startTestGateway(limits, clock ? { clock } : {});
   try {
     await run(t);
   } finally {
@@ -66,35 +68,47 @@ async function withGateway(
 
 describe('gateway: room stream', () => {
   it('sends at most one update per throttle window and always the final state', async () => {
-    await withGateway({ throttleMs: 50 }, async (t) => {
-      const c = await TestClient.connect(t.gateway.url);
-      const arrivals: number[] = [];
-      c.ws.on('message', () => arrivals.push(performance.now()));
-      c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 0 });
-      await c.nextOfType('initial');
-      arrivals.length = 0;
-      const started = performance.now();
-      for (let i = 1; i <= 300; i++) {
-        t.publish(makeUpdate(makeBar(T0, `100.${i}`, i)));
-        if (i % 10 === 0) await sleep(1);
-      }
-      const elapsed = performance.now() - started;
-      await waitFor(() => updates(c).at(-1)?.trades === 300, 2000, 'the final state');
-      await sleep(120);
-      const got = updates(c);
-      assert.equal(got.at(-1)?.close, 100.3);
-      assert.ok(
-        got.length <= Math.ceil(elapsed / 50) + 2,
-        `${got.length} updates in ${elapsed.toFixed(0)} ms`,
-      );
-      for (let k = 1; k < arrivals.length; k++) {
-        // Server spacing is at least 50 ms; allow a few ms of receive-side jitter on the same event loop.
+    // The gateway's clock moves by hand, one millisecond at a time; each update is stamped with the clock time
+    // in which the gateway sent it.
+    const clock = new ManualClock(T0);
+    await withGateway(
+      { throttleMs: 50, maxMessagesPerSecond: 10_000 },
+      async (t) => {
+        const c = await TestClient.connect(t.gateway.url);
+        const arrivals: number[] = [];
+        let seen = 0;
+        const step = async (ms: number): Promise<void> => {
+          clock.advance(ms);
+          await c.roundTrip();
+          for (; seen < updates(c).length; seen++) arrivals.push(clock.now());
+        };
+        c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 0 });
+        await c.nextOfType('initial');
+        const started = clock.now();
+        for (let i = 1; i <= 300; i++) {
+          t.publish(makeUpdate(makeBar(T0, `100.${i}`, i)));
+          if (i % 2 === 0) await step(1);
+        }
+        const elapsed = clock.now() - started;
+        await step(50);
+        await waitFor(() => updates(c).at(-1)?.trades === 300, 2000, 'the final state');
+        await step(120);
+        const got = updates(c);
+        assert.equal(got.at(-1)?.close, 100.3);
         assert.ok(
-          (arrivals[k] as number) - (arrivals[k - 1] as number) >= 40,
-          `spacing ${arrivals.join(', ')}`,
+          got.length <= Math.ceil(elapsed / 50) + 2,
+          `${got.length} updates in ${elapsed.toFixed(0)} ms`,
         );
-      }
-    });
+        for (let k = 1; k < arrivals.length; k++) {
+          // Server spacing is at least 50 ms; allow a few ms of receive-side jitter on the same event loop.
+          assert.ok(
+            (arrivals[k] as number) - (arrivals[k - 1] as number) >= 40,
+            `spacing ${arrivals.join(', ')}`,
+          );
+        }
+      },
+      clock,
+    );
   });
 
   it("delivers a closed bar's final state before the next bar's first update", async () => {
@@ -121,72 +135,96 @@ describe('gateway: room stream', () => {
   });
 
   it('sends a correction of a past bar as a revision, never as an update', async () => {
-    await withGateway({ throttleMs: 30 }, async (t) => {
-      const c = await TestClient.connect(t.gateway.url);
-      t.publish(makeUpdate(makeBar(T0, '1', 1), 'closed'));
-      t.publish(makeUpdate(makeBar(T0 + M, '2', 1)));
-      c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 10 });
-      await c.nextOfType('initial');
-      t.publish(makeUpdate(makeBar(T0, '1.5', 2), 'revised'));
-      const revision = await c.nextOfType('revision');
-      assert.deepEqual(revision.bar, {
-        time: '2024-10-24T10:00:00.000Z',
-        open: 1.5,
-        high: 1.5,
-        low: 1.5,
-        close: 1.5,
-        volume: 2,
-        quoteVolume: 0,
-        trades: 2,
-        closed: true,
-        sources: ['binance'],
-        backfilled: false,
-      });
-      await sleep(100);
-      assert.equal(updates(c).length, 0);
-      assert.deepEqual(seedHookCandles(c.messages).map(label), [
-        '2024-10-24T10:00:00.000Z 1.5 2',
-        '2024-10-24T10:01:00.000Z 2 1',
-      ]);
-    });
+    const clock = new ManualClock(T0 + 2 * M);
+    await withGateway(
+      { throttleMs: 30 },
+      async (t) => {
+        const c = await TestClient.connect(t.gateway.url);
+        t.publish(makeUpdate(makeBar(T0, '1', 1), 'closed'));
+        t.publish(makeUpdate(makeBar(T0 + M, '2', 1)));
+        c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 10 });
+        await c.nextOfType('initial');
+        t.publish(makeUpdate(makeBar(T0, '1.5', 2), 'revised'));
+        const next = c.nextOfType('revision');
+        clock.advance(30);
+        const revision = await next;
+        assert.deepEqual(revision.bar, {
+          time: '2024-10-24T10:00:00.000Z',
+          open: 1.5,
+          high: 1.5,
+          low: 1.5,
+          close: 1.5,
+          volume: 2,
+          quoteVolume: 0,
+          trades: 2,
+          closed: true,
+          sources: ['binance'],
+          backfilled: false,
+        });
+        clock.advance(100);
+        await c.roundTrip();
+        assert.equal(updates(c).length, 0);
+        assert.deepEqual(seedHookCandles(c.messages).map(label), [
+          '2024-10-24T10:00:00.000Z 1.5 2',
+          '2024-10-24T10:01:00.000Z 2 1',
+        ]);
+      },
+      clock,
+    );
   });
 
   it('a repeated subscribe gets a fresh initial and no doubled updates', async () => {
-    await withGateway({ throttleMs: 20 }, async (t) => {
-      const c = await TestClient.connect(t.gateway.url);
-      c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 5 });
-      await c.nextOfType('initial');
-      c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 5 });
-      await c.nextOfType('initial');
-      t.publish(makeUpdate(makeBar(T0, '7', 1)));
-      await c.nextOfType('update');
-      await sleep(80);
-      assert.deepEqual(
-        c.messages.map((m) => m.type),
-        ['initial', 'initial', 'update'],
-      );
-    });
+    const clock = new ManualClock(T0);
+    await withGateway(
+      { throttleMs: 20 },
+      async (t) => {
+        const c = await TestClient.connect(t.gateway.url);
+        c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 5 });
+        await c.nextOfType('initial');
+        c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 5 });
+        await c.nextOfType('initial');
+        t.publish(makeUpdate(makeBar(T0, '7', 1)));
+        const update = c.nextOfType('update');
+        clock.advance(20);
+        await update;
+        clock.advance(80);
+        await c.roundTrip();
+        assert.deepEqual(
+          c.messages.map((m) => m.type),
+          ['initial', 'initial', 'update'],
+        );
+      },
+      clock,
+    );
   });
 
   it('an unsubscribed client gets nothing more; other members keep receiving', async () => {
-    await withGateway({ throttleMs: 20 }, async (t) => {
-      const a = await TestClient.connect(t.gateway.url);
-      const b = await TestClient.connect(t.gateway.url);
-      for (const c of [a, b])
-        c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 0 });
-      await a.nextOfType('initial');
-      await b.nextOfType('initial');
-      a.send({ type: 'unsubscribe', symbol: 'BTC/USDT', interval: '1m' });
-      a.send({ type: 'ping' });
-      await a.nextOfType('pong');
-      t.publish(makeUpdate(makeBar(T0, '7', 1)));
-      await b.nextOfType('update');
-      await sleep(60);
-      assert.deepEqual(
-        a.messages.map((m) => m.type),
-        ['initial', 'pong'],
-      );
-    });
+    const clock = new ManualClock(T0);
+    await withGateway(
+      { throttleMs: 20 },
+      async (t) => {
+        const a = await TestClient.connect(t.gateway.url);
+        const b = await TestClient.connect(t.gateway.url);
+        for (const c of [a, b])
+          c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 0 });
+        await a.nextOfType('initial');
+        await b.nextOfType('initial');
+        a.send({ type: 'unsubscribe', symbol: 'BTC/USDT', interval: '1m' });
+        a.send({ type: 'ping' });
+        await a.nextOfType('pong');
+        t.publish(makeUpdate(makeBar(T0, '7', 1)));
+        const update = b.nextOfType('update');
+        clock.advance(20);
+        await update;
+        clock.advance(60);
+        await a.roundTrip();
+        assert.deepEqual(
+          a.messages.map((m) => m.type),
+          ['initial', 'pong'],
+        );
+      },
+      clock,
+    );
   });
 });
 

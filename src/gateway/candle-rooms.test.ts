@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { makeBar, makeUpdate } from '../../test/gateway/helpers.ts';
+import { CANDLE_CHANNEL } from '../bus/bus.ts';
+import { encodeCandleUpdate } from '../bus/candle-message.ts';
+import { MemoryBus } from '../bus/memory-bus.ts';
+import type { CandleUpdate } from '../domain/candle.ts';
+import type { Interval } from '../domain/interval.ts';
+import type { SourcesView } from '../protocol/source-status.ts';
+import { type CandleStore, type StoredCandle } from '../store/candle-store.ts';
+import { MemoryCandleStore } from '../store/memory-candle-store.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import { ManualClock } from '../util/clock.ts';
+import { BusIntake } from './bus-intake.ts';
+import { CandleRooms } from './candle-rooms.ts';
+import type { ClientSink } from './channel.ts';
+import { ClientErrors } from './client-errors.ts';
+
+const M = 60_000;
+const T0 = Date.UTC(2024, 9, 24, 10, 0);
+const SYMBOL = 'BTC/USDT';
+
+interface Message {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+/** A client that records what it is sent, parsed, and how its writes were corked. */
+class Client implements ClientSink {
+  readonly got: Message[] = [];
+  corks = 0;
+  send(payload: Buffer | string): void {
+    this.got.push(JSON.parse(payload.toString()) as Message);
+  }
+  cork(): boolean {
+    this.corks++;
+    return true;
+  }
+  uncork(): void {}
+  ofType(type: string): Message[] {
+    return this.got.filter((m) => m.type === type);
+  }
+  /** The closes of the `update` messages, in order. */
+  updates(): number[] {
+    return this.ofType('update').map((m) => (m['bar'] as { close: number }).close);
+  }
+}
+
+/** The memory store, with a switch that makes every read fail as a database that is down would. */
+class FailingStore implements CandleStore {
+  readonly memory = new MemoryCandleStore();
+  down = false;
+  reads = 0;
+  write(updates: readonly CandleUpdate[]): Promise<void> {
+    return this.memory.write(updates);
+  }
+  async recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {
+    this.reads++;
+    if (this.down) throw new Error('connect ECONNREFUSED');
+    return this.memory.recent(symbol, interval, limit, end);
+  }
+  async flushed(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** Lets the store's promises settle. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function setup(
+  o: {
+    store?: CandleStore;
+    sources?: () => SourcesView;
+    throttleMs?: number;
+    onCandle?: (update: CandleUpdate) => void;
+  } = {},
+) {
+  const clock = new ManualClock(T0 + 30 * M);
+  const bus = new MemoryBus();
+  const store = o.store ?? new MemoryCandleStore();
+  const errors = new ClientErrors();
+  const intake = new BusIntake(bus, silentLogger());
+  const rooms = new CandleRooms({
+    store,
+    clock,
+    logger: silentLogger(),
+    errors,
+    throttleMs: o.throttleMs ?? 1000,
+    closeGraceMs: 5000,
+    historyStatus: {
+      view: o.sources ?? (() => ({ instruments: [] })),
+      inStartup: () => false,
+    },
+    historyLoad: { pollMs: 100 },
+    historyRetry: { minMs: 100, maxMs: 400 },
+    ...(o.onCandle ? { onCandle: o.onCandle } : {}),
+  });
+  const stopListening = rooms.listen(intake);
+  const publish = (update: CandleUpdate): void => bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(update));
+  return { clock, bus, store, errors, intake, rooms, stopListening, publish };
+}
+
+const subscribe = (initialBars: number, interval: Interval = '1m') =>
+  ({ type: 'subscribe', symbol: SYMBOL, interval, initialBars }) as const;
+
+describe('CandleRooms', () => {
+  it('answers a subscribe with initial history from the store, the newest bar closed by the clock', async () => {
+    const store = new MemoryCandleStore();
+    for (let i = 0; i < 30; i++) store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
+    const { rooms, clock } = setup({ store });
+    const client = new Client();
+    rooms.subscribe(client, subscribe(3));
+    await settle();
+    const initial = client.ofType('initial')[0];
+    const bars = initial?.['bars'] as { close: number; closed: boolean }[];
+    assert.deepEqual(
+      bars.map((b) => [b.close, b.closed]),
+      [
+        [127, true],
+        [128, true],
+        // Minute 29 ended at T0 + 30 min, the clock's time; the close grace of 5 s has not passed yet.
+        [129, false],
+      ],
+    );
+    clock.advance(5000);
+    rooms.subscribe(client, subscribe(1));
+    await settle();
+    const again = client.ofType('initial')[1]?.['bars'] as { closed: boolean }[];
+    assert.equal(again[0]?.closed, true, 'past the grace, the newest bar is final');
+    assert.equal(rooms.counters.initialsSent, 2);
+  });
+
+  it('sends at most one update per throttle period, the oldest bar first, never dropping a final state', async () => {
+    const { rooms, clock, publish } = setup();
+    const client = new Client();
+    rooms.subscribe(client, subscribe(0));
+    await settle();
+    publish(makeUpdate(makeBar(T0 + 30 * M, '1', 1)));
+    // The room is idle and its phase is now: the first update leaves at once.
+    clock.advance(0);
+    assert.deepEqual(client.updates(), [1]);
+    clock.advance(1);
+    for (let i = 2; i <= 50; i++) publish(makeUpdate(makeBar(T0 + 30 * M, String(i), i)));
+    publish(makeUpdate(makeBar(T0 + 30 * M, '51', 51), 'closed'));
+    publish(makeUpdate(makeBar(T0 + 31 * M, '52', 1)));
+    clock.advance(998);
+    assert.deepEqual(client.updates(), [1], 'not twice within one period');
+    clock.advance(1);
+    assert.deepEqual(client.updates(), [1, 51], "the bar's final state, conflated");
+    clock.advance(999);
+    assert.deepEqual(client.updates(), [1, 51], 'not twice within one period');
+    clock.advance(1);
+    assert.deepEqual(client.updates(), [1, 51, 52], 'then the next bar');
+    clock.advance(5000);
+    assert.equal(client.updates().length, 3, 'nothing more to send');
+    assert.equal(rooms.counters.updatesBroadcast, 3);
+  });
+
+  it('serializes once per room and corks each client once per tick', async () => {
+    const { rooms, clock, publish } = setup({ throttleMs: 100 });
+    const a = new Client();
+    const b = new Client();
+    rooms.subscribe(a, subscribe(0));
+    rooms.subscribe(b, subscribe(0));
+    rooms.subscribe(a, subscribe(0, '5m'));
+    await settle();
+    assert.equal(rooms.roomCount, 2);
+    publish(makeUpdate(makeBar(T0 + 30 * M, '7', 1)));
+    publish(makeUpdate(makeBar(T0 + 30 * M, '8', 1), 'live', SYMBOL, '5m'));
+    clock.advance(100);
+    assert.deepEqual(a.updates(), [7, 8]);
+    assert.deepEqual(b.updates(), [7]);
+    assert.equal(rooms.counters.updatesBroadcast, 2, 'once per room, whatever the member count');
+  });
+
+  it('gives every decoded update to onCandle first; an undecodable one is counted and skipped', async () => {
+    const seen: number[] = [];
+    const { rooms, clock, publish, bus, intake } = setup({
+      onCandle: (u) => seen.push(u.bar.time),
+      throttleMs: 10,
+    });
+    const client = new Client();
+    rooms.subscribe(client, subscribe(0));
+    await settle();
+    bus.publish(CANDLE_CHANNEL, 'not json');
+    publish(makeUpdate(makeBar(T0 + 30 * M, '3', 1), 'live', 'ETH/USDT'));
+    publish(makeUpdate(makeBar(T0 + 30 * M, '4', 1)));
+    clock.advance(10);
+    assert.deepEqual(seen, [T0 + 30 * M, T0 + 30 * M], 'every series, subscribed or not');
+    assert.equal(intake.skipped, 1);
+    assert.deepEqual(client.updates(), [4]);
+  });
+
+  it('marks initial partial while start-up history loads, and refills it once the status says loaded', async () => {
+    const store = new MemoryCandleStore();
+    for (let i = 0; i < 10; i++) store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
+    let loading = true;
+    const view = (): SourcesView => ({
+      instruments: [
+        {
+          symbol: SYMBOL,
+          activeSource: 'binance',
+          primary: 'binance',
+          sources: [
+            {
+              exchange: 'binance',
+              connected: true,
+              latency: 1,
+              lastUpdate: 0,
+              messagesReceived: 1,
+              errors: 0,
+              healthy: true,
+              ...(loading ? { loadingHistory: true } : {}),
+            },
+          ],
+        },
+      ],
+    });
+    const { rooms, clock } = setup({ store, sources: view });
+    const client = new Client();
+    rooms.subscribe(client, subscribe(30));
+    await settle();
+    assert.equal(rooms.isHistoryLoading(SYMBOL), true);
+    const partial = client.ofType('initial')[0];
+    assert.equal(partial?.['reason'], 'HISTORY_LOADING');
+    clock.advance(1000);
+    await settle();
+    assert.equal(client.ofType('initial').length, 1, 'no refill while loading');
+
+    for (let i = 10; i < 20; i++) store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
+    loading = false;
+    clock.advance(100);
+    await settle();
+    const whole = client.ofType('initial')[1];
+    assert.equal(whole?.['partial'], undefined);
+    assert.equal((whole?.['bars'] as unknown[]).length, 20);
+    assert.equal(rooms.counters.partialInitialsSent, 1);
+    assert.equal(rooms.counters.initialsRefilled, 1);
+    assert.equal(clock.pending, 0, 'no poll once nobody waits');
+  });
+
+  it('answers HISTORY_UNAVAILABLE when the store fails and refills once a retry finds it back', async () => {
+    const store = new FailingStore();
+    for (let i = 0; i < 5; i++)
+      store.memory.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
+    store.down = true;
+    const { rooms, clock, errors } = setup({ store });
+    const client = new Client();
+    rooms.subscribe(client, subscribe(5));
+    await settle();
+    assert.deepEqual(
+      client.got.map((m) => [m.type, m['code'] ?? m['reason']]),
+      [
+        ['error', 'HISTORY_UNAVAILABLE'],
+        ['initial', 'HISTORY_UNAVAILABLE'],
+      ],
+    );
+    assert.equal(errors.byCode.HISTORY_UNAVAILABLE, 1);
+    const reads = store.reads;
+    for (let i = 0; i < 20; i++) {
+      clock.advance(100);
+      await settle();
+    }
+    assert.ok(store.reads > reads, 'the store is probed again');
+    assert.equal(client.ofType('initial').length, 1, 'no refill while it is down');
+
+    store.down = false;
+    for (let i = 0; i < 5 && client.ofType('initial').length < 2; i++) {
+      clock.advance(400);
+      await settle();
+      await settle();
+    }
+    const whole = client.ofType('initial')[1];
+    assert.equal(whole?.['partial'], undefined);
+    assert.equal((whole?.['bars'] as unknown[]).length, 5);
+    assert.equal(clock.pending, 0, 'no probe once nobody waits');
+  });
+
+  it('resync re-sends the newest two bars of every open room from the store', async () => {
+    const store = new MemoryCandleStore();
+    const { rooms, clock } = setup({ store, throttleMs: 10 });
+    const client = new Client();
+    rooms.subscribe(client, subscribe(0));
+    await settle();
+    store.put(SYMBOL, '1m', makeBar(T0 + 28 * M, '28', 5), ['binance']);
+    store.put(SYMBOL, '1m', makeBar(T0 + 29 * M, '29', 5), ['binance']);
+    await rooms.resync();
+    clock.advance(10);
+    clock.advance(10);
+    assert.deepEqual(
+      client
+        .ofType('update')
+        .map((m) => [
+          (m['bar'] as { close: number }).close,
+          m['bar'] && (m['bar'] as { closed: boolean }).closed,
+        ]),
+      [
+        [28, true],
+        [29, false],
+      ],
+    );
+  });
+
+  it('counts subscriptions per client, closes a room with its last member and stops its timers', async () => {
+    const { rooms, clock, publish } = setup();
+    const a = new Client();
+    const b = new Client();
+    rooms.subscribe(a, subscribe(0));
+    rooms.subscribe(a, subscribe(0, '5m'));
+    rooms.subscribe(b, subscribe(0));
+    await settle();
+    assert.equal(rooms.subscriptionCount(a), 2);
+    assert.equal(rooms.holds(a, subscribe(10)), true);
+    assert.equal(rooms.holds(b, subscribe(10, '5m')), false);
+    assert.deepEqual(
+      [...rooms.roomStats()].map((r) => [r.key, r.clientCount, r.hasCandle]),
+      [
+        ['BTC/USDT:1m', 2, false],
+        ['BTC/USDT:5m', 1, false],
+      ],
+    );
+    publish(makeUpdate(makeBar(T0 + 30 * M, '1', 1)));
+    assert.equal(clock.pending, 1);
+    rooms.unsubscribe(a, { type: 'unsubscribe', symbol: SYMBOL, interval: '5m' });
+    rooms.leaveAll(b);
+    assert.equal(rooms.subscriptionCount(a), 1);
+    assert.equal(rooms.subscriptionCount(b), 0);
+    assert.equal(rooms.roomCount, 1);
+    rooms.leaveAll(a);
+    assert.equal(rooms.roomCount, 0);
+    assert.equal(clock.pending, 0, 'the room’s tick is cancelled with it');
+    clock.advance(5000);
+    assert.equal(a.ofType('update').length + b.ofType('update').length, 0);
+  });
+
+  it('stops its timers and the bus subscription', async () => {
+    const { rooms, clock, publish, stopListening, bus } = setup();
+    const client = new Client();
+    rooms.subscribe(client, subscribe(0));
+    await settle();
+    publish(makeUpdate(makeBar(T0 + 30 * M, '1', 1)));
+    stopListening();
+    rooms.stop();
+    assert.equal(clock.pending, 0);
+    bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(makeUpdate(makeBar(T0 + 30 * M, '2', 2))));
+    clock.advance(5000);
+    assert.deepEqual(client.updates(), []);
+  });
+});

@@ -1,0 +1,342 @@
+import { CANDLE_CHANNEL } from '../bus/bus.ts';
+import { decodeCandleUpdate } from '../bus/candle-message.ts';
+import type { CandleUpdate } from '../domain/candle.ts';
+import type { ErrorCode } from '../domain/errors.ts';
+import { bucketEnd } from '../domain/interval.ts';
+import {
+  historyUnavailableText,
+  type SubscribeMessage,
+  type UnsubscribeMessage,
+} from '../protocol/client-messages.ts';
+import { encodeError, encodeInitial, type BarView } from '../protocol/server-messages.ts';
+import { IncompleteHistoryError, type CandleStore, type StoredCandle } from '../store/candle-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Clock } from '../util/clock.ts';
+import type { BusIntake } from './bus-intake.ts';
+import type { Channel, ClientSink } from './channel.ts';
+import type { ClientErrors } from './client-errors.ts';
+import { HistoryLoadWait, type HistoryLoadOptions, type HistoryLoadSource } from './history-loading.ts';
+import { HistoryRefill, type HistoryRetryOptions } from './history-refill.ts';
+import { Room } from './room.ts';
+import type { CandleCounters, RoomStats } from './stats.ts';
+import { Subscription } from './subscription.ts';
+import { TickScheduler } from './tick-scheduler.ts';
+
+export interface CandleRoomsOptions {
+  readonly store: CandleStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly errors: ClientErrors;
+  /** A room sends at most one `update` per this period (`gateway.throttleMs`). */
+  readonly throttleMs: number;
+  /** The newest bar of history counts as closed once its interval plus this grace has passed. */
+  readonly closeGraceMs: number;
+  /** The feed's status, from which start-up history is judged still loading. */
+  readonly historyStatus: HistoryLoadSource;
+  /** How a partial `initial` sent while start-up history loads polls the status. */
+  readonly historyLoad?: HistoryLoadOptions;
+  /** How often a partial `initial` retries the history store. */
+  readonly historyRetry?: HistoryRetryOptions;
+  /** Given every candle update taken from the bus, decoded, before any room sends it. */
+  readonly onCandle?: (update: CandleUpdate) => void;
+}
+
+type CandleSubscription = Subscription<ClientSink>;
+type CandleRoom = Room<CandleSubscription>;
+
+/** Phases per throttle period: rooms created one after another tick 1/20 of a period apart. */
+const ROOM_PHASES = 20;
+
+/**
+ * The candle channel: a room per (symbol, interval) fed by the bus, `initial` history from the store on
+ * subscribe, and at most one `update` per room per throttle period (TickScheduler), without ever dropping a bar's
+ * final state. Each room message is serialized once for all members, and a client's messages of one tick leave
+ * in one socket write.
+ */
+export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage> {
+  readonly subscribeType = 'subscribe';
+  readonly unsubscribeType = 'unsubscribe';
+  readonly counters: CandleCounters = {
+    initialsSent: 0,
+    partialInitialsSent: 0,
+    initialsRefilled: 0,
+    updatesBroadcast: 0,
+    revisionsBroadcast: 0,
+  };
+  private readonly rooms = new Map<string, CandleRoom>();
+  /** Each client's subscriptions by room key. */
+  private readonly byClient = new Map<ClientSink, Map<string, CandleSubscription>>();
+  private readonly scheduler: TickScheduler<CandleRoom>;
+  private readonly historyRefill: HistoryRefill<CandleSubscription>;
+  private readonly historyLoad: HistoryLoadWait<CandleSubscription>;
+
+  constructor(private readonly options: CandleRoomsOptions) {
+    const { clock, logger } = options;
+    this.scheduler = new TickScheduler<CandleRoom>(
+      options.throttleMs,
+      ROOM_PHASES,
+      (batch) => this.flush(batch),
+      (room) => room.hasPending && room.members.size > 0,
+      clock,
+    );
+    this.historyRefill = new HistoryRefill<CandleSubscription>(
+      options.historyRetry,
+      (err, attempt, waiting) =>
+        logger.debug(
+          { err, attempt, waiting },
+          'gateway: history store still unavailable; partial initials wait',
+        ),
+      clock,
+    );
+    this.historyLoad = new HistoryLoadWait<CandleSubscription>(
+      options.historyStatus,
+      options.historyLoad,
+      clock,
+    );
+  }
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** True while `symbol`'s start-up history is still loading (/api/candles marks its answer partial then). */
+  isHistoryLoading(symbol: string): boolean {
+    return this.historyLoad.isLoading(symbol);
+  }
+
+  *roomStats(): Iterable<RoomStats> {
+    for (const room of this.rooms.values()) {
+      yield {
+        key: room.key,
+        clientCount: room.members.size,
+        hasCandle: room.hasReceivedBar,
+        lastBroadcast: room.lastBroadcast,
+      };
+    }
+  }
+
+  listen(intake: BusIntake): () => void {
+    return intake.take(CANDLE_CHANNEL, 'candle', (message) => {
+      const update = decodeCandleUpdate(message);
+      this.options.onCandle?.(update);
+      const room = this.rooms.get(`${update.symbol}:${update.interval}`);
+      if (!room) return;
+      room.push(update);
+      this.scheduler.schedule(room);
+    });
+  }
+
+  holds(client: ClientSink, msg: SubscribeMessage): boolean {
+    return this.byClient.get(client)?.has(`${msg.symbol}:${msg.interval}`) === true;
+  }
+
+  subscriptionCount(client: ClientSink): number {
+    return this.byClient.get(client)?.size ?? 0;
+  }
+
+  encodeError(code: ErrorCode, message: string, msg: SubscribeMessage): string {
+    return encodeError(code, message, { symbol: msg.symbol, interval: msg.interval });
+  }
+
+  subscribe(client: ClientSink, msg: SubscribeMessage): void {
+    const key = `${msg.symbol}:${msg.interval}`;
+    let held = this.byClient.get(client);
+    let sub = held?.get(key);
+    if (!sub) {
+      let room = this.rooms.get(key);
+      if (!room) {
+        room = new Room<CandleSubscription>(msg.symbol, msg.interval);
+        this.scheduler.assignSlot(room);
+        this.rooms.set(key, room);
+      }
+      sub = new Subscription(client, room);
+      room.members.add(sub);
+      if (!held) {
+        held = new Map();
+        this.byClient.set(client, held);
+      }
+      held.set(key, sub);
+    }
+    // Joined before reading history: whatever the room sends from now on is held until `initial` is out.
+    // A new subscribe answers for itself: an earlier partial initial no longer waits for its refill.
+    this.historyRefill.remove(sub);
+    this.historyLoad.remove(sub);
+    const generation = sub.beginLoading();
+    if (msg.initialBars === 0) {
+      this.completeInitial(sub, generation, []);
+      return;
+    }
+    this.loadInitial(sub, generation, msg.initialBars, false);
+  }
+
+  unsubscribe(client: ClientSink, msg: UnsubscribeMessage): void {
+    const sub = this.byClient.get(client)?.get(`${msg.symbol}:${msg.interval}`);
+    if (sub) this.remove(sub);
+  }
+
+  leaveAll(client: ClientSink): void {
+    const held = this.byClient.get(client);
+    if (held) for (const sub of [...held.values()]) this.remove(sub);
+  }
+
+  /**
+   * Re-sends every open room's newest bars from the store (after the bus lost messages): the bar in progress as
+   * an update, the one before it as its final state. Rooms drop what their clients already have.
+   */
+  async resync(): Promise<void> {
+    const { store, clock, logger, closeGraceMs } = this.options;
+    const open = [...this.rooms.values()].filter((room) => room.members.size > 0);
+    let bars = 0;
+    for (const room of open) {
+      let stored: StoredCandle[];
+      try {
+        stored = await store.recent(room.symbol, room.interval, 2);
+      } catch (err) {
+        logger.warn({ err, room: room.key }, 'gateway: resync could not read the store');
+        continue;
+      }
+      const at = clock.now();
+      stored.forEach((s, i) => {
+        const newest = i === stored.length - 1;
+        const closed = !newest || at >= bucketEnd(room.interval, s.bar.time) + closeGraceMs;
+        room.push({
+          symbol: room.symbol,
+          interval: room.interval,
+          state: closed ? 'closed' : 'live',
+          bar: s.bar,
+          sources: s.sources,
+          backfilled: s.backfilled === true,
+        });
+        bars++;
+      });
+      this.scheduler.schedule(room);
+    }
+    logger.info({ rooms: open.length, bars }, 'gateway: rooms resynced from the store');
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+    this.historyRefill.stop();
+    this.historyLoad.stop();
+  }
+
+  private remove(sub: CandleSubscription): void {
+    sub.end();
+    this.historyRefill.remove(sub);
+    this.historyLoad.remove(sub);
+    const room = sub.room;
+    const held = this.byClient.get(sub.sink);
+    held?.delete(room.key);
+    if (held?.size === 0) this.byClient.delete(sub.sink);
+    room.members.delete(sub);
+    if (room.members.size === 0) {
+      this.scheduler.cancel(room);
+      this.rooms.delete(room.key);
+    }
+  }
+
+  private flush(batch: readonly CandleRoom[]): void {
+    const corked: ClientSink[] = [];
+    const at = this.options.clock.now();
+    for (const room of batch) {
+      const messages = room.tick(at);
+      for (const m of messages) {
+        if (m.kind === 'update') this.counters.updatesBroadcast++;
+        else this.counters.revisionsBroadcast++;
+      }
+      if (messages.length === 0) continue;
+      for (const sub of room.members) {
+        if (sub.sink.cork()) corked.push(sub.sink);
+        for (const m of messages) sub.offer(m);
+      }
+    }
+    for (const client of corked) client.uncork();
+  }
+
+  private barViews(room: CandleRoom, bars: readonly StoredCandle[]): BarView[] {
+    const at = this.options.clock.now();
+    const grace = this.options.closeGraceMs;
+    const views: BarView[] = [];
+    for (let i = 0; i < bars.length; i++) {
+      const { bar, sources, backfilled } = bars[i] as StoredCandle;
+      // History has no state: all but the newest bar are final; the newest is final once the stream said so or
+      // its interval plus the close grace has passed.
+      const closed =
+        i < bars.length - 1 ||
+        room.isKnownClosed(bar.time) ||
+        at >= bucketEnd(room.interval, bar.time) + grace;
+      views.push({ bar, closed, sources, backfilled: backfilled === true });
+    }
+    return views;
+  }
+
+  /** Sends `initial` (marked partial when `partialReason` is given) and the room's messages held meanwhile. */
+  private completeInitial(
+    sub: CandleSubscription,
+    generation: number,
+    bars: StoredCandle[],
+    partialReason?: ErrorCode,
+  ): void {
+    // A subscription of a client that is closing has ended, so it is no longer current either.
+    if (!sub.isCurrent(generation)) return;
+    const { symbol, interval } = sub.room;
+    const views = this.barViews(sub.room, bars);
+    this.counters.initialsSent++;
+    if (partialReason !== undefined) this.counters.partialInitialsSent++;
+    sub.complete(encodeInitial(symbol, interval, views, partialReason), views);
+  }
+
+  /**
+   * Reads `initialBars` of history and sends `initial`. When it cannot be the whole history, `initial` is marked
+   * partial and the subscription waits to be refilled: it loads `initial` anew, the same way as a subscribe (the
+   * room's messages held while it loads), so the whole history and the stream fit together without a gap or a
+   * repeat.
+   * - The store cannot answer the whole window (its database failed): the client gets HISTORY_UNAVAILABLE and
+   *   the bars memory holds; `historyRefill` retries the store.
+   * - The instrument's start-up history is still loading: the client gets the bars the store holds so far, with
+   *   reason HISTORY_LOADING; `historyLoad` watches the feed's status until it says the history has loaded.
+   */
+  private loadInitial(
+    sub: CandleSubscription,
+    generation: number,
+    initialBars: number,
+    refilling: boolean,
+  ): void {
+    const { store, logger, errors } = this.options;
+    const { symbol, interval } = sub.room;
+    const refill = (): void => {
+      if (!sub.isActive) return;
+      this.loadInitial(sub, sub.beginLoading(), initialBars, true);
+    };
+    // Judged before the read: history that finishes loading during the read is then refilled, never missed.
+    const loading = this.historyLoad.isLoading(symbol);
+    store
+      .recent(symbol, interval, initialBars)
+      .then(
+        (bars) => {
+          if (!sub.isCurrent(generation)) return;
+          if (loading) {
+            this.completeInitial(sub, generation, bars, 'HISTORY_LOADING');
+            this.historyLoad.add(sub, symbol, refill);
+            return;
+          }
+          if (refilling) this.counters.initialsRefilled++;
+          this.completeInitial(sub, generation, bars);
+        },
+        (err: unknown) => {
+          if (!sub.isCurrent(generation)) return;
+          const available = err instanceof IncompleteHistoryError ? err.available : [];
+          logger.warn(
+            { err, symbol, interval, available: available.length },
+            'gateway: history read failed; initial is partial until the store answers',
+          );
+          const about = { symbol, interval };
+          const text = historyUnavailableText(symbol, interval);
+          errors.send(sub.sink, 'HISTORY_UNAVAILABLE', encodeError('HISTORY_UNAVAILABLE', text, about));
+          this.completeInitial(sub, generation, available, 'HISTORY_UNAVAILABLE');
+          this.historyRefill.add(sub, { probe: () => store.recent(symbol, interval, initialBars), refill });
+        },
+      )
+      .catch((err: unknown) => logger.error({ err }, 'gateway: sending initial failed'));
+  }
+}

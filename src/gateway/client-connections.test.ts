@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import { TestClient, waitFor } from '../../test/gateway/helpers.ts';
+import { DEFAULT_CONFIG } from '../config/config.ts';
+import type { ErrorCode } from '../domain/errors.ts';
+import type {
+  AlertsSubscribeMessage,
+  AlertsUnsubscribeMessage,
+  ClientMessage,
+  SubscribeMessage,
+  UnsubscribeMessage,
+} from '../protocol/client-messages.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import { ManualClock } from '../util/clock.ts';
+import type { BusIntake } from './bus-intake.ts';
+import type { Channel, ClientSink } from './channel.ts';
+import { ClientConnections } from './client-connections.ts';
+import { ClientErrors } from './client-errors.ts';
+import type { RoomStats } from './stats.ts';
+
+/**
+ * A channel as the connections see it: it records what it is asked and holds one subscription per key. Any
+ * kind of subscription (the private account channels next) plugs in the same way.
+ */
+class FakeChannel<S extends ClientMessage, U extends ClientMessage> implements Channel<S, U> {
+  readonly calls: string[] = [];
+  private readonly held = new Map<ClientSink, Set<string>>();
+
+  constructor(
+    readonly subscribeType: S['type'],
+    readonly unsubscribeType: U['type'],
+    private readonly keyOf: (msg: S | U) => string,
+  ) {}
+
+  get roomCount(): number {
+    return 0;
+  }
+  roomStats(): Iterable<RoomStats> {
+    return [];
+  }
+  listen(_intake: BusIntake): () => void {
+    return () => {};
+  }
+  stop(): void {}
+  holds(client: ClientSink, msg: S): boolean {
+    return this.held.get(client)?.has(this.keyOf(msg)) === true;
+  }
+  subscribe(client: ClientSink, msg: S): void {
+    this.calls.push(`subscribe ${this.keyOf(msg)}`);
+    const keys = this.held.get(client) ?? new Set();
+    keys.add(this.keyOf(msg));
+    this.held.set(client, keys);
+    client.send(JSON.stringify({ type: 'ok', key: this.keyOf(msg) }));
+  }
+  unsubscribe(client: ClientSink, msg: U): void {
+    this.calls.push(`unsubscribe ${this.keyOf(msg)}`);
+    this.held.get(client)?.delete(this.keyOf(msg));
+  }
+  encodeError(code: ErrorCode, message: string, msg: S): string {
+    return JSON.stringify({ type: 'error', code, message, about: this.keyOf(msg) });
+  }
+  subscriptionCount(client: ClientSink): number {
+    return this.held.get(client)?.size ?? 0;
+  }
+  leaveAll(client: ClientSink): void {
+    this.calls.push('leaveAll');
+    this.held.delete(client);
+  }
+}
+
+interface Harness {
+  readonly url: string;
+  readonly clock: ManualClock;
+  readonly connections: ClientConnections;
+  readonly errors: ClientErrors;
+  readonly candles: FakeChannel<SubscribeMessage, UnsubscribeMessage>;
+  readonly alerts: FakeChannel<AlertsSubscribeMessage, AlertsUnsubscribeMessage>;
+  readonly server: Server;
+}
+
+async function start(t: TestContext, maxSubscriptionsPerConnection = 2): Promise<Harness> {
+  const clock = new ManualClock(Date.UTC(2024, 9, 24));
+  const candles = new FakeChannel<SubscribeMessage, UnsubscribeMessage>('subscribe', 'unsubscribe', (m) =>
+    'symbol' in m ? `${m.symbol}:${m.interval}` : '',
+  );
+  const alerts = new FakeChannel<AlertsSubscribeMessage, AlertsUnsubscribeMessage>(
+    'alerts-subscribe',
+    'alerts-unsubscribe',
+    () => 'alerts',
+  );
+  const errors = new ClientErrors();
+  const connections = new ClientConnections({
+    limits: { ...DEFAULT_CONFIG.gateway, heartbeatMs: 1000, maxSubscriptionsPerConnection },
+    rules: { symbols: ['BTC/USDT', 'ETH/USDT'], maxInitialBars: 100, defaultInitialBars: 10 },
+    channels: [candles, alerts],
+    errors,
+    clock,
+    logger: silentLogger(),
+  });
+  const server = createServer();
+  server.on('upgrade', (req, socket, head: Buffer) => connections.upgrade(req, socket, head));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    await connections.close();
+    server.close();
+  });
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, clock, connections, errors, candles, alerts, server };
+}
+
+describe('ClientConnections', () => {
+  it('hands each client message to the channel of its type, and answers ping itself', async (t) => {
+    const h = await start(t);
+    const c = await TestClient.connect(h.url);
+    c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m' });
+    await c.nextOfType('ok');
+    c.send({ type: 'subscribe', channel: 'alerts' });
+    await c.nextOfType('ok');
+    c.send({ type: 'unsubscribe', channel: 'alerts' });
+    c.send({ type: 'unsubscribe', symbol: 'BTC/USDT', interval: '1m' });
+    c.send({ type: 'ping' });
+    await c.nextOfType('pong');
+    assert.deepEqual(h.candles.calls, ['subscribe BTC/USDT:1m', 'unsubscribe BTC/USDT:1m']);
+    assert.deepEqual(h.alerts.calls, ['subscribe alerts', 'unsubscribe alerts']);
+    assert.equal(h.connections.subscribedCount, 0);
+  });
+
+  it('counts one subscription limit over every channel; a repeat of one held is not a new one', async (t) => {
+    const h = await start(t, 2);
+    const c = await TestClient.connect(h.url);
+    c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m' });
+    await c.nextOfType('ok');
+    c.send({ type: 'subscribe', channel: 'alerts' });
+    await c.nextOfType('ok');
+    c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m' });
+    await c.nextOfType('ok');
+    c.send({ type: 'subscribe', symbol: 'ETH/USDT', interval: '1m' });
+    assert.deepEqual(await c.nextOfType('error'), {
+      type: 'error',
+      code: 'TOO_MANY_SUBSCRIPTIONS',
+      message: 'Too many subscriptions: at most 2 per connection. Unsubscribe from one first.',
+      about: 'ETH/USDT:1m',
+    });
+    assert.equal(h.errors.byCode.TOO_MANY_SUBSCRIPTIONS, 1);
+    assert.equal(h.connections.subscribedCount, 1);
+    c.send({ type: 'unsubscribe', channel: 'alerts' });
+    c.send({ type: 'subscribe', symbol: 'ETH/USDT', interval: '1m' });
+    assert.equal((await c.nextOfType('ok'))['key'], 'ETH/USDT:1m', 'room again once one is left');
+  });
+
+  it('counts invalid messages by code and keeps the connection', async (t) => {
+    const h = await start(t);
+    const c = await TestClient.connect(h.url);
+    c.send('{');
+    assert.equal((await c.nextOfType('error'))['code'], 'INVALID_MESSAGE');
+    c.send({ type: 'subscribe', symbol: 'XRP/USDT', interval: '1m' });
+    assert.equal((await c.nextOfType('error'))['code'], 'INVALID_SYMBOL');
+    assert.deepEqual(h.errors.byCode, { INVALID_MESSAGE: 1, INVALID_SYMBOL: 1 });
+    assert.equal(h.connections.counters.messagesReceived, 2);
+  });
+
+  it('leaves every channel when a client goes', async (t) => {
+    const h = await start(t);
+    const c = await TestClient.connect(h.url);
+    c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m' });
+    await c.nextOfType('ok');
+    c.close();
+    await waitFor(() => h.connections.size === 0, 3000, 'the disconnect');
+    assert.deepEqual(h.candles.calls.slice(-1), ['leaveAll']);
+    assert.deepEqual(h.alerts.calls, ['leaveAll']);
+  });
+
+  it('heartbeat: terminates a client that did not answer the previous ping, keeps one that did', async (t) => {
+    const h = await start(t);
+    const silent = await TestClient.connect(h.url, { autoPong: false });
+    const healthy = await TestClient.connect(h.url);
+    assert.equal(h.clock.pending, 1, 'the heartbeat runs on the clock');
+    const pinged = Promise.all([once(silent.ws, 'ping'), once(healthy.ws, 'ping')]);
+    h.clock.advance(1000);
+    await pinged;
+    // The pong left before the client saw the ping; a round trip after it makes sure the gateway has it too.
+    healthy.send({ type: 'ping' });
+    await healthy.nextOfType('pong');
+    h.clock.advance(1000);
+    assert.equal(await silent.closed, 1006, 'cut without a close frame');
+    assert.equal(h.connections.counters.terminatedByHeartbeat, 1);
+    assert.equal(healthy.closeCode, undefined);
+    assert.equal(h.connections.size, 1);
+  });
+
+  it('close(): 1001 to every client, and no new connection', async (t) => {
+    const h = await start(t);
+    const a = await TestClient.connect(h.url);
+    const b = await TestClient.connect(`${h.url}/ws`);
+    await h.connections.close();
+    assert.equal(await a.closed, 1001);
+    assert.equal(await b.closed, 1001);
+    await assert.rejects(TestClient.connect(h.url));
+    assert.equal(h.clock.pending, 0, 'the heartbeat stopped');
+  });
+});

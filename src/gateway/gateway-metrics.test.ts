@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Metrics } from '../telemetry/metrics.ts';
+import { registerGatewayMetrics, type GatewayReadings } from './gateway-metrics.ts';
+
+describe('registerGatewayMetrics', () => {
+  it('reads each gateway metric from its part when scraped', async () => {
+    const metrics = new Metrics({ role: 'gateway' });
+    const now = {
+      connections: 3,
+      candleRooms: 2,
+      marketRooms: 5,
+      connectionsOpened: 11,
+      updatesBroadcast: 120,
+      droppedSlowClients: 1,
+      badBusMessages: 4,
+      busUp: true,
+    };
+    const readings: GatewayReadings = {
+      connections: () => now.connections,
+      candleRooms: () => now.candleRooms,
+      marketRooms: () => now.marketRooms,
+      connectionsOpened: () => now.connectionsOpened,
+      updatesBroadcast: () => now.updatesBroadcast,
+      droppedSlowClients: () => now.droppedSlowClients,
+      badBusMessages: () => now.badBusMessages,
+      busUp: () => now.busUp,
+    };
+    registerGatewayMetrics(metrics, readings);
+    const value = async (name: string): Promise<number> => {
+      const line = (await metrics.text()).split('\n').find((l) => l.startsWith(`${name}{`));
+      assert.ok(line !== undefined, `${name} is exported`);
+      return Number(line.split(' ').at(-1));
+    };
+    assert.equal(await value('tickwire_gateway_connections'), 3);
+    assert.equal(await value('tickwire_gateway_candle_rooms'), 2);
+    assert.equal(await value('tickwire_gateway_market_rooms'), 5);
+    assert.equal(await value('tickwire_gateway_connections_opened_total'), 11);
+    assert.equal(await value('tickwire_gateway_updates_broadcast_total'), 120);
+    assert.equal(await value('tickwire_gateway_slow_clients_dropped_total'), 1);
+    assert.equal(await value('tickwire_gateway_bad_bus_messages_total'), 4);
+    assert.equal(await value('tickwire_gateway_bus_up'), 1);
+
+    now.connections = 0;
+    now.busUp = false;
+    assert.equal(await value('tickwire_gateway_connections'), 0, 'read anew at each scrape');
+    assert.equal(await value('tickwire_gateway_bus_up'), 0);
+  });
+});

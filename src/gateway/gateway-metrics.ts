@@ -1,0 +1,39 @@
+import type { Metrics } from '../telemetry/metrics.ts';
+
+/** What the gateway's metrics read at scrape time, from the parts' own counters. */
+export interface GatewayReadings {
+  /** Open client connections. */
+  connections(): number;
+  /** Candle rooms (each has members). */
+  candleRooms(): number;
+  /** Market-channel rooms (each has members). */
+  marketRooms(): number;
+  connectionsOpened(): number;
+  /** Candle room ticks that sent an update. */
+  updatesBroadcast(): number;
+  droppedSlowClients(): number;
+  badBusMessages(): number;
+  busUp(): boolean;
+}
+
+/** Registers the gateway's metrics (GET /metrics); they are read when scraped, so sending pays nothing for them. */
+export function registerGatewayMetrics(metrics: Metrics, read: GatewayReadings): void {
+  metrics.gauge('tickwire_gateway_connections', 'Open client connections', () => read.connections());
+  metrics.gauge('tickwire_gateway_candle_rooms', 'Candle rooms with members', () => read.candleRooms());
+  metrics.gauge('tickwire_gateway_market_rooms', 'Market-channel rooms with members', () =>
+    read.marketRooms(),
+  );
+  metrics.gauge('tickwire_gateway_connections_opened_total', 'Client connections opened since start', () =>
+    read.connectionsOpened(),
+  );
+  metrics.gauge('tickwire_gateway_updates_broadcast_total', 'Candle room ticks that sent an update', () =>
+    read.updatesBroadcast(),
+  );
+  metrics.gauge('tickwire_gateway_slow_clients_dropped_total', 'Clients closed with 4008 (too slow)', () =>
+    read.droppedSlowClients(),
+  );
+  metrics.gauge('tickwire_gateway_bad_bus_messages_total', 'Bus messages that could not be decoded', () =>
+    read.badBusMessages(),
+  );
+  metrics.gauge('tickwire_gateway_bus_up', '1 when the bus is connected', () => (read.busUp() ? 1 : 0));
+}

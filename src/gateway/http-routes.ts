@@ -1,0 +1,128 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SourcesView } from '../protocol/source-status.ts';
+import type { CandleStore } from '../store/candle-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { ApiRateLimiter } from './api-rate-limit.ts';
+import { answerHistoryRequest, HISTORY_PATH, type HistoryRules } from './history-endpoint.ts';
+import { pathOf, queryOf } from './request-url.ts';
+import { answerSourceRequest, SOURCE_PATHS, type HttpAnswer } from './source-endpoints.ts';
+
+export interface HttpRoutesOptions {
+  /** GET /health: the status and body (src/gateway/health.ts). */
+  readonly health: () => HttpAnswer;
+  /** GET /health/ws-stats. */
+  readonly wsStats: () => unknown;
+  /** The feed's status behind /api/websocket/*; without it those answer 503. */
+  readonly sources: (() => SourcesView) | undefined;
+  /** Served at GET /metrics; without it /metrics is not found. */
+  readonly metrics: Metrics | undefined;
+  /** GET /api/candles. */
+  readonly history: {
+    readonly store: CandleStore;
+    readonly rules: HistoryRules;
+    /** True while the instrument's start-up history is still loading (the answer is marked partial). */
+    readonly isLoading: (symbol: string) => boolean;
+  };
+  /** The request limit of every /api/ path, found or not. */
+  readonly apiRateLimit: ApiRateLimiter;
+  readonly now: () => number;
+  readonly logger: Logger;
+}
+
+/** One route: the methods it answers (every other gets the one 405 answer; `any`: no check) and its handler. */
+interface Route {
+  readonly methods: ReadonlySet<string> | 'any';
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+const GET_HEAD: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+
+/**
+ * The gateway's HTTP side as one router: /health, /health/ws-stats, /api/candles, the source status endpoints
+ * (/api/websocket/health, /sources, /active-source) and /metrics. Every /api/ request passes the API rate limit
+ * first; an unknown path is 404, a known one asked with another method 405, each answered in one place.
+ */
+export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const routes = new Map<string, Route>();
+  routes.set('/health', {
+    methods: GET_HEAD,
+    handle: (_req, res) => {
+      const answer = o.health();
+      sendJson(res, answer.status, answer.body);
+    },
+  });
+  routes.set('/health/ws-stats', {
+    methods: GET_HEAD,
+    handle: (_req, res) => sendJson(res, 200, o.wsStats()),
+  });
+  for (const path of SOURCE_PATHS) {
+    routes.set(path, {
+      methods: GET_HEAD,
+      handle: (req, res) => {
+        const answer = answerSourceRequest(path, queryOf(req.url), o.sources, (err) =>
+          o.logger.warn({ err, path }, 'gateway: source status provider failed'),
+        );
+        sendJson(res, answer.status, answer.body);
+      },
+    });
+  }
+  routes.set(HISTORY_PATH, {
+    methods: GET_HEAD,
+    handle: (req, res) => {
+      const { store, rules, isLoading } = o.history;
+      void answerHistoryRequest(queryOf(req.url), store, rules, o.now(), isLoading).then((answer) => {
+        if (answer.status >= 500) o.logger.warn({ url: req.url }, 'gateway: history request failed');
+        for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+        sendText(res, answer.status, answer.body);
+      });
+    },
+  });
+  const { metrics } = o;
+  if (metrics) {
+    // Scrapers only GET; other methods have always been answered alike, so the route keeps taking them.
+    routes.set('/metrics', {
+      methods: 'any',
+      handle: (_req, res) => {
+        void metrics.text().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': metrics.contentType });
+            res.end(text);
+          },
+          (err: unknown) => {
+            o.logger.warn({ err }, 'gateway: metrics failed');
+            sendJson(res, 500, { error: 'metrics unavailable' });
+          },
+        );
+      },
+    });
+  }
+
+  return (req, res) => {
+    const path = pathOf(req.url);
+    if (path.startsWith('/api/') && !o.apiRateLimit.admit(req, res)) return;
+    const route = routes.get(path);
+    if (route === undefined) {
+      sendJson(res, 404, { error: 'Not found' });
+      return;
+    }
+    if (route.methods !== 'any' && !route.methods.has(req.method ?? '')) {
+      sendJson(res, 405, { error: 'Method not allowed', allow: [...route.methods].join(', ') });
+      return;
+    }
+    route.handle(req, res);
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  sendText(res, status, JSON.stringify(body));
+}
+
+/** Sends JSON text as it is. */
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
