@@ -72,7 +72,7 @@ export function integerText(value: unknown, field: string): number {
   return integer(typeof value === 'string' && INTEGER_TEXT.test(value) ? Number(value) : value, field);
 }
 
-/** An integer string or number (see integerText), or undefined when the field has no value (absent, null or ""). */
+/** An integer as integerText reads it, or undefined when the field has no value (absent, null or ""). */
 export function optionalIntegerText(value: unknown, field: string): number | undefined {
   return isAbsent(value) ? undefined : integerText(value, field);
 }
