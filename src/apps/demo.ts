@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { VENUES, type VenueId } from '../domain/instrument.ts';
+import { venuesListing } from '../venues/registry.ts';
 
 /** Where the demo keeps its history, inside DATA_DIR: apart from the history of `tickwire all`. */
 export const DEMO_DATA_DIR = 'demo';
@@ -11,13 +12,15 @@ export interface DemoMarket {
 }
 
 /**
- * The venues and instruments of `tickwire demo`: every simulated venue unless VENUES says otherwise, and for dYdX
- * (USD-quoted perpetuals) the USD counterpart of each configured pair.
+ * The venues and instruments of `tickwire demo`: every simulated venue unless VENUES says otherwise, and the USD
+ * counterpart of each configured pair where one of those venues lists it (dYdX's USD-quoted perpetuals).
  */
 export function demoMarket(config: Config, venuesConfigured: boolean): DemoMarket {
   const venues = venuesConfigured ? config.venues : [...VENUES];
-  const usd = config.symbols.map((s) => s.replace(/\/USD[TC]$/, '/USD'));
-  const symbols = [...new Set([...config.symbols, ...(venues.includes('dydx') ? usd : [])])];
+  const listed = (symbol: string): boolean =>
+    venuesListing(symbol, config.urls).some((venue) => venues.includes(venue));
+  const usd = config.symbols.map((s) => s.replace(/\/USD[TC]$/, '/USD')).filter(listed);
+  const symbols = [...new Set([...config.symbols, ...usd])];
   return { venues, symbols };
 }
 

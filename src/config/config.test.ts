@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TickwireError } from '../domain/errors.ts';
+import { supportedVenues, venueModules } from '../venues/registry.ts';
 import { loadConfig } from './config.ts';
 
 test('defaults: port 7000, BTC/USDT, live Binance URLs', () => {
@@ -230,4 +231,23 @@ test('/api/ rate limit: API_RATE_LIMIT, API_RATE_LIMIT_WINDOW_MS, TRUSTED_PROXIE
       /gateway\.apiRateLimit: must be an integer, got "lots" \(from API_RATE_LIMIT\)/.test(e.message) &&
       /gateway\.trustedProxies: .*\(from TRUSTED_PROXIES\)/.test(e.message),
   );
+});
+
+test('every registered venue has its urls key, with its own defaults and variables', () => {
+  const c = loadConfig({});
+  assert.deepEqual(c.venues, ['binance', 'okx', 'bitget', 'dydx'], 'the documented default order');
+  assert.deepEqual(c.venues, supportedVenues(), 'the order of the registry');
+  assert.deepEqual(Object.keys(c.urls).sort(), [...supportedVenues()].sort());
+  for (const venue of venueModules()) {
+    assert.deepEqual(c.urls[venue.id], venue.defaultUrls);
+    const prefix = venue.id.toUpperCase();
+    const set = loadConfig({
+      [`${prefix}_WS_URL`]: `ws://127.0.0.1:9/${venue.id}`,
+      [`${prefix}_REST_URL`]: `http://127.0.0.1:9/${venue.id}`,
+    });
+    assert.deepEqual(set.urls[venue.id], {
+      wsUrl: `ws://127.0.0.1:9/${venue.id}`,
+      restUrl: `http://127.0.0.1:9/${venue.id}`,
+    });
+  }
 });

@@ -1,28 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TickwireError } from '../domain/errors.ts';
-import { isCanonicalSymbol, VENUES, type VenueId } from '../domain/instrument.ts';
+import { isCanonicalSymbol, type VenueId } from '../domain/instrument.ts';
 import { LOG_FORMATS } from '../telemetry/log-format.ts';
+import { supportedVenues, VENUE_REGISTRY } from '../venues/registry.ts';
 
 /**
  * Tickwire's one configuration: defaults ← JSON config file ← environment variables, validated by zod and
  * frozen. docs/CONFIGURATION.md lists every key.
  */
 
-const DEFAULT_URLS: Record<VenueId, { wsUrl: string; restUrl: string }> = {
-  binance: { wsUrl: 'wss://stream.binance.com:9443', restUrl: 'https://api.binance.com' },
-  bitget: { wsUrl: 'wss://ws.bitget.com/v2/ws/public', restUrl: 'https://api.bitget.com' },
-  okx: { wsUrl: 'wss://ws.okx.com:8443/ws/v5/public', restUrl: 'https://www.okx.com' },
-  dydx: { wsUrl: 'wss://indexer.dydx.trade/v4/ws', restUrl: 'https://indexer.dydx.trade' },
-};
+/** Every registered venue, in the registry's order: the default `venues`, and one `urls.<id>` key each. */
+const VENUE_IDS: readonly VenueId[] = supportedVenues();
+
+/** Each venue's own production endpoints (VenueModule.defaultUrls). */
+const DEFAULT_URLS = perVenue((id) => ({ ...VENUE_REGISTRY[id].defaultUrls }));
 
 const url = z.string().refine((s) => URL.canParse(s), { message: 'must be an absolute URL' });
 const venueUrls = z.object({ wsUrl: url, restUrl: url }).strict();
 const symbol = z
   .string()
   .refine(isCanonicalSymbol, { message: 'must look like BTC/USDT (BASE/QUOTE, upper case)' });
-const venueList = z.array(z.enum(VENUES)).min(1);
-const venue = z.enum(VENUES);
+const venue = z.enum(VENUE_IDS);
+const venueList = z.array(venue).min(1);
+
+/** One value per registered venue, keyed by its id. */
+function perVenue<T>(value: (id: VenueId) => T): Record<VenueId, T> {
+  return Object.fromEntries(VENUE_IDS.map((id) => [id, value(id)])) as Record<VenueId, T>;
+}
 
 export const configSchema = z
   .object({
@@ -31,7 +36,8 @@ export const configSchema = z
     symbols: z.array(symbol).min(1),
     /** Venues whose streams feed the candles. */
     venues: venueList,
-    urls: z.object({ binance: venueUrls, bitget: venueUrls, okx: venueUrls, dydx: venueUrls }).strict(),
+    /** Endpoints of each registered venue (variables `<VENUE>_WS_URL`, `<VENUE>_REST_URL`). */
+    urls: z.object(perVenue(() => venueUrls)).strict(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     /** Text lines on a terminal and JSON otherwise (`auto`), or always one of them. */
     logFormat: z.enum(LOG_FORMATS),
@@ -179,7 +185,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
   port: 7000,
   host: '0.0.0.0',
   symbols: ['BTC/USDT'],
-  venues: ['binance', 'okx', 'bitget', 'dydx'],
+  venues: [...VENUE_IDS],
   urls: DEFAULT_URLS,
   logLevel: 'info',
   logFormat: 'auto',
@@ -282,7 +288,7 @@ const ENV_VARIABLES: Readonly<Record<string, string>> = {
   venues: 'VENUES',
   logLevel: 'LOG_LEVEL',
   ...Object.fromEntries(
-    VENUES.flatMap((v) => [
+    VENUE_IDS.flatMap((v) => [
       [`urls.${v}.wsUrl`, `${v.toUpperCase()}_WS_URL`],
       [`urls.${v}.restUrl`, `${v.toUpperCase()}_REST_URL`],
     ]),
@@ -358,7 +364,7 @@ function fromEnv(env: Env, issues: ConfigIssue[]): Record<string, unknown> {
   if (env['LOG_LEVEL']) out['logLevel'] = env['LOG_LEVEL'];
   if (env['LOG_FORMAT']) out['logFormat'] = env['LOG_FORMAT'].trim().toLowerCase();
   const urls: Record<string, Record<string, string>> = {};
-  for (const venue of VENUES) {
+  for (const venue of VENUE_IDS) {
     const prefix = venue.toUpperCase();
     const ws = env[`${prefix}_WS_URL`];
     const rest = env[`${prefix}_REST_URL`];

@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { VENUES } from '../domain/instrument.ts';
+import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { BinanceRest } from './binance/rest.ts';
 import { TickwireError } from '../domain/errors.ts';
-import { checkSymbolsListed, createVenueAdapter, supportedVenues, venuesListing } from './registry.ts';
+import {
+  checkSymbolsListed,
+  createVenueAdapter,
+  supportedVenues,
+  VENUE_REGISTRY,
+  venuesListing,
+} from './registry.ts';
 
 const urls = { wsUrl: 'ws://127.0.0.1:1/x', restUrl: 'http://127.0.0.1:1/x' };
+/** The same endpoints for every venue. */
+const all = Object.fromEntries(VENUES.map((venue) => [venue, urls])) as Record<VenueId, typeof urls>;
 
 describe('venue registry', () => {
   it('has an adapter for every venue of the domain', () => {
@@ -18,6 +26,15 @@ describe('venue registry', () => {
       assert.ok(adapter.bookRules);
     }
     assert.ok(createVenueAdapter('binance', urls, silentLogger()).rest instanceof BinanceRest);
+  });
+
+  it('lists each venue under its own id, with its secure production endpoints', () => {
+    for (const [id, venue] of Object.entries(VENUE_REGISTRY)) {
+      assert.equal(venue.id, id);
+      assert.match(venue.defaultUrls.wsUrl, /^wss:\/\/[^/]/, id);
+      assert.match(venue.defaultUrls.restUrl, /^https:\/\/[^/]/, id);
+      assert.equal(venue.createAdapter({ ...urls, logger: silentLogger() }).venue, id);
+    }
   });
 
   it('says which symbols each venue lists: USD-quoted perpetuals only on dYdX', () => {
@@ -32,13 +49,11 @@ describe('venue registry', () => {
   });
 
   it('finds the venues that list a symbol', () => {
-    const all = { binance: urls, bitget: urls, okx: urls, dydx: urls };
     assert.deepEqual(venuesListing('ETH/USDT', all), ['binance', 'bitget', 'okx']);
     assert.deepEqual(venuesListing('ETH/USD', all), ['dydx']);
   });
 
   it('rejects at start a symbol no configured venue lists, naming every such symbol and who lists it', () => {
-    const all = { binance: urls, bitget: urls, okx: urls, dydx: urls };
     checkSymbolsListed({ symbols: ['BTC/USDT', 'BTC/USD'], venues: ['okx', 'dydx'], urls: all });
     assert.throws(
       () => checkSymbolsListed({ symbols: ['ETH/USDT', 'ETH/USD', 'SOL/USDT'], venues: ['dydx'], urls: all }),

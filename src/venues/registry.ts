@@ -1,62 +1,54 @@
 import { TickwireError } from '../domain/errors.ts';
-import type { VenueId } from '../domain/instrument.ts';
+import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { silentLogger, type Logger } from '../telemetry/logger.ts';
-import { createBinanceAdapter } from './binance/index.ts';
-import { createBitgetAdapter } from './bitget/index.ts';
-import { createDydxAdapter } from './dydx/index.ts';
-import { createOkxAdapter } from './okx/index.ts';
-import type { VenueAdapter } from './venue.ts';
-
-/** What every venue factory receives: the configured endpoints, a logger and the clock. */
-export interface VenueAdapterOptions {
-  readonly wsUrl: string;
-  readonly restUrl: string;
-  readonly logger: Logger;
-  readonly now?: () => number;
-}
-
-export type VenueFactory = (options: VenueAdapterOptions) => VenueAdapter;
-
-/** The venues Tickwire can connect to. Adding a venue is one line here. */
-export const VENUE_FACTORIES: Readonly<Partial<Record<VenueId, VenueFactory>>> = {
-  binance: createBinanceAdapter,
-  bitget: createBitgetAdapter,
-  okx: createOkxAdapter,
-  dydx: createDydxAdapter,
-};
-
-/** Venues with an adapter, in the order of VENUE_FACTORIES. */
-export function supportedVenues(): VenueId[] {
-  return Object.keys(VENUE_FACTORIES) as VenueId[];
-}
+import { binanceVenue } from './binance/index.ts';
+import { bitgetVenue } from './bitget/index.ts';
+import { dydxVenue } from './dydx/index.ts';
+import { okxVenue } from './okx/index.ts';
+import type { VenueAdapter, VenueModule, VenueUrls } from './venue.ts';
 
 /**
- * Creates the adapter of `venue` for the configured `urls`. Throws TickwireError CONFIG_INVALID for a venue that
- * has no adapter yet.
+ * The venues Tickwire can connect to, one line each; the configuration (its `venues`, `urls.<id>` and their
+ * variables) is built from this table. The order is the default of `venues`: a symbol's candles come from the
+ * first venue that lists it, and failover prefers them in this order. Every id of the domain's VENUES must have
+ * its line (the compiler says so), and the venue contract suite (venue.contract.ts) runs for each.
  */
+export const VENUE_REGISTRY: { readonly [Id in VenueId]: VenueModule<Id> } = {
+  binance: binanceVenue,
+  okx: okxVenue,
+  bitget: bitgetVenue,
+  dydx: dydxVenue,
+};
+
+/** The registered venues, in the order of VENUE_REGISTRY (the default `venues`). */
+export function supportedVenues(): VenueId[] {
+  return Object.keys(VENUE_REGISTRY) as VenueId[];
+}
+
+/** The registry entry of every venue, in the order of VENUE_REGISTRY. */
+export function venueModules(): VenueModule[] {
+  return supportedVenues().map((id) => VENUE_REGISTRY[id]);
+}
+
+/** Creates the adapter of `venue` for the configured `urls`. */
 export function createVenueAdapter(
   venue: VenueId,
-  urls: { readonly wsUrl: string; readonly restUrl: string },
+  urls: VenueUrls,
   logger: Logger,
   now?: () => number,
 ): VenueAdapter {
-  const factory = VENUE_FACTORIES[venue];
-  if (!factory) {
-    throw new TickwireError(
-      'CONFIG_INVALID',
-      `venue "${venue}" has no adapter yet; supported: ${supportedVenues().join(', ')}`,
-    );
-  }
-  return factory({ wsUrl: urls.wsUrl, restUrl: urls.restUrl, logger, ...(now ? { now } : {}) });
+  return VENUE_REGISTRY[venue].createAdapter({
+    wsUrl: urls.wsUrl,
+    restUrl: urls.restUrl,
+    logger,
+    ...(now ? { now } : {}),
+  });
 }
 
-/** The venues with an adapter that list `symbol` (the order of VENUE_FACTORIES). */
-export function venuesListing(
-  symbol: string,
-  urls: Readonly<Record<VenueId, { readonly wsUrl: string; readonly restUrl: string }>>,
-): VenueId[] {
+/** The venues that list `symbol`, in the domain's order of VENUES. */
+export function venuesListing(symbol: string, urls: Readonly<Record<VenueId, VenueUrls>>): VenueId[] {
   const logger = silentLogger();
-  return supportedVenues().filter(
+  return VENUES.filter(
     (venue) => createVenueAdapter(venue, urls[venue], logger).supportsSymbol?.(symbol) ?? true,
   );
 }
@@ -69,7 +61,7 @@ export function venuesListing(
 export function checkSymbolsListed(config: {
   readonly symbols: readonly string[];
   readonly venues: readonly VenueId[];
-  readonly urls: Readonly<Record<VenueId, { readonly wsUrl: string; readonly restUrl: string }>>;
+  readonly urls: Readonly<Record<VenueId, VenueUrls>>;
 }): void {
   const lines: string[] = [];
   for (const symbol of config.symbols) {

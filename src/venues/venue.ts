@@ -5,6 +5,31 @@ import type { VenueId } from '../domain/instrument.ts';
 import type { Interval } from '../domain/interval.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
+import type { Logger } from '../telemetry/logger.ts';
+
+/** Where a venue is reached: the base of its WebSocket streams and of its REST API. */
+export interface VenueUrls {
+  readonly wsUrl: string;
+  readonly restUrl: string;
+}
+
+/** What every venue's adapter factory receives: the configured endpoints, a logger and the clock. */
+export interface VenueAdapterOptions extends VenueUrls {
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/**
+ * A venue as src/venues/registry.ts lists it: what Tickwire knows of it before connecting. The configuration is
+ * built from these (`urls.<id>` with `defaultUrls`, read from `<ID>_WS_URL` and `<ID>_REST_URL`), so that adding a
+ * venue is its folder and one registry line.
+ */
+export interface VenueModule<Id extends VenueId = VenueId> {
+  readonly id: Id;
+  /** The venue's public production endpoints, the defaults of `urls.<id>`. */
+  readonly defaultUrls: VenueUrls;
+  createAdapter(options: VenueAdapterOptions): VenueAdapter;
+}
 
 /**
  * The contract every exchange adapter meets. Everything venue-specific (URLs, symbols, frames, heartbeats,

@@ -1,7 +1,13 @@
 import { isCanonicalSymbol } from '../../domain/instrument.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import type { MarketStream, MarketStreamHandlers, MarketStreamOptions, VenueAdapter } from '../venue.ts';
+import type {
+  MarketStream,
+  MarketStreamHandlers,
+  MarketStreamOptions,
+  VenueAdapter,
+  VenueModule,
+} from '../venue.ts';
 import { openBinanceMarketStream, type BinanceStreamOptions } from './feed.ts';
 import { BinanceRest, type BinanceRestOptions } from './rest.ts';
 
@@ -64,6 +70,13 @@ export function createBinanceAdapter(
     },
   };
 }
+
+/** Binance in the venue registry: its production endpoints (the defaults of `urls.binance`) and its adapter. */
+export const binanceVenue: VenueModule<'binance'> = {
+  id: 'binance',
+  defaultUrls: { wsUrl: 'wss://stream.binance.com:9443', restUrl: 'https://api.binance.com' },
+  createAdapter: (options) => createBinanceAdapter(options),
+};
 
 export { BinanceRest, createBinanceRest, type BinanceRestOptions } from './rest.ts';
 export {

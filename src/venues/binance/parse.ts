@@ -3,6 +3,7 @@ import type { Candle } from '../../domain/candle.ts';
 import { parseDecimal, type Decimal } from '../../domain/decimal.ts';
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
+import { array, decimal, integer, isJsonObject, optionalDecimal, type JsonObject } from '../json-fields.ts';
 import type { VenueCandle } from '../venue.ts';
 import { fromBinanceInterval, streamSymbol, type BinanceSymbolMap } from './symbols.ts';
 import type {
@@ -127,46 +128,27 @@ export type BinanceFrame =
   | { readonly kind: 'ignored'; readonly key: string; readonly reason: string }
   | { readonly kind: 'unknown'; readonly key: string; readonly reason: string };
 
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isId(value: unknown): value is number | string | null {
   return value === null || typeof value === 'number' || typeof value === 'string';
 }
 
-function int(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value))
-    throw new Error(`field ${field} must be an integer`);
-  return value;
-}
-
+/** A Binance time field (ms, or µs in newer data) in whole ms. */
 function time(value: unknown, field: string): number {
-  return toMillis(int(value, field));
+  return toMillis(integer(value, field));
 }
 
-function dec(value: unknown, field: string): Decimal {
-  if (typeof value !== 'string') throw new Error(`field ${field} must be a decimal string`);
-  return parseDecimal(value);
-}
-
-function optDec(value: unknown, field: string): Decimal | undefined {
-  return value === undefined ? undefined : dec(value, field);
-}
-
+/** Levels keep their parsed decimals and their text (BinanceBookLevel.raw), so they are read here, not as tupleLevels. */
 function levels(value: unknown, field: string): BinanceBookLevel[] {
-  if (!Array.isArray(value)) throw new Error(`field ${field} must be an array of [price, size]`);
-  const out: BinanceBookLevel[] = new Array<BinanceBookLevel>(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const level = value[i] as unknown;
+  const tuples = array(value, field, '[price, size]');
+  const out: BinanceBookLevel[] = new Array<BinanceBookLevel>(tuples.length);
+  for (let i = 0; i < tuples.length; i++) {
+    const level = tuples[i];
     if (!Array.isArray(level) || level.length < 2)
       throw new Error(`field ${field}[${i}] must be [price, size]`);
     const [price, size] = level as BinanceLevel;
     out[i] = {
-      price: dec(price, `${field}[${i}][0]`),
-      size: dec(size, `${field}[${i}][1]`),
+      price: decimal(price, `${field}[${i}][0]`),
+      size: decimal(size, `${field}[${i}][1]`),
       raw: level as BinanceLevel,
     };
   }
@@ -186,20 +168,20 @@ export function parseFrame(text: string, symbols: BinanceSymbolMap, receivedAt: 
   } catch {
     return { kind: 'unknown', key: 'invalid-json', reason: 'frame is not valid JSON' };
   }
-  if (!isObject(value))
+  if (!isJsonObject(value))
     return { kind: 'unknown', key: 'not-an-object', reason: 'frame is not a JSON object' };
   try {
     if (typeof value['stream'] === 'string' && 'data' in value) {
       return parseData(value['stream'], value['data'], symbols, receivedAt);
     }
     // WebSocket-API replies (`status`) and user-data pushes (`subscriptionId`) belong to other connections.
-    if ('status' in value && 'id' in value && !isObject(value['error'])) {
+    if ('status' in value && 'id' in value && !isJsonObject(value['error'])) {
       return { kind: 'ignored', key: 'ws-api-response', reason: 'WebSocket API reply' };
     }
     if ('subscriptionId' in value)
       return { kind: 'ignored', key: 'user-data', reason: 'user data stream event' };
     if ('result' in value && isId(value['id'])) return parseResult(value);
-    if (isObject(value['error'])) return parseError(value['error'], value['id']);
+    if (isJsonObject(value['error'])) return parseError(value['error'], value['id']);
     if (typeof value['code'] === 'number' && typeof value['msg'] === 'string')
       return parseError(value, value['id']);
     return parseData('', value, symbols, receivedAt);
@@ -210,7 +192,7 @@ export function parseFrame(text: string, symbols: BinanceSymbolMap, receivedAt: 
 }
 
 function keyOf(frame: JsonObject): string {
-  const data = isObject(frame['data']) ? frame['data'] : frame;
+  const data = isJsonObject(frame['data']) ? frame['data'] : frame;
   if (typeof data['e'] === 'string') return data['e'];
   if (typeof frame['stream'] === 'string') {
     const stream = frame['stream'];
@@ -250,7 +232,8 @@ function parseData(
   receivedAt: number,
 ): BinanceFrame {
   if (Array.isArray(data)) return { kind: 'ignored', key: stream, reason: 'all-market array stream' };
-  if (!isObject(data)) return { kind: 'unknown', key: stream || 'data', reason: 'data is not a JSON object' };
+  if (!isJsonObject(data))
+    return { kind: 'unknown', key: stream || 'data', reason: 'data is not a JSON object' };
   const event = data['e'];
   switch (event) {
     case 'aggTrade': {
@@ -290,8 +273,8 @@ function parseData(
       const depth: BinanceDepthDiff = {
         symbol,
         time: time(d.E, 'E'),
-        firstUpdateId: int(d.U, 'U'),
-        lastUpdateId: int(d.u, 'u'),
+        firstUpdateId: integer(d.U, 'U'),
+        lastUpdateId: integer(d.u, 'u'),
         bids: levels(d.b, 'b'),
         asks: levels(d.a, 'a'),
         receivedAt,
@@ -345,7 +328,7 @@ function parseKlineEvent(
   const symbol = canonical(symbols, data['s']);
   if (symbol === undefined) return { kind: 'ignored', key: 'kline', reason: IGNORED_SYMBOL };
   const k = data['k'];
-  if (!isObject(k)) throw new Error('field k must be an object');
+  if (!isJsonObject(k)) throw new Error('field k must be an object');
   const bar = k as unknown as BinanceKlineBar;
   const interval = typeof bar.i === 'string' ? fromBinanceInterval(bar.i) : undefined;
   if (interval === undefined)
@@ -357,15 +340,15 @@ function parseKlineEvent(
     interval,
     bar: {
       time: time(bar.t, 'k.t'),
-      open: dec(bar.o, 'k.o'),
-      high: dec(bar.h, 'k.h'),
-      low: dec(bar.l, 'k.l'),
-      close: dec(bar.c, 'k.c'),
-      volume: dec(bar.v, 'k.v'),
-      quoteVolume: dec(bar.q, 'k.q'),
-      takerBuyVolume: dec(bar.V, 'k.V'),
-      takerBuyQuoteVolume: dec(bar.Q, 'k.Q'),
-      trades: int(bar.n, 'k.n'),
+      open: decimal(bar.o, 'k.o'),
+      high: decimal(bar.h, 'k.h'),
+      low: decimal(bar.l, 'k.l'),
+      close: decimal(bar.c, 'k.c'),
+      volume: decimal(bar.v, 'k.v'),
+      quoteVolume: decimal(bar.q, 'k.q'),
+      takerBuyVolume: decimal(bar.V, 'k.V'),
+      takerBuyQuoteVolume: decimal(bar.Q, 'k.Q'),
+      trades: integer(bar.n, 'k.n'),
     },
     closed: bar.x,
     receivedAt,
@@ -403,15 +386,15 @@ export function parseAggTrade(raw: BinanceAggTrade, symbol: string, receivedAt: 
  * is ordered like the aggregate id but a different sequence: do not mix both streams for one symbol.
  */
 export function parseTradeEvent(raw: BinanceTradeEvent, symbol: string, receivedAt: number): Trade {
-  const id = int(raw.t, 't');
+  const id = integer(raw.t, 't');
   if (typeof raw.m !== 'boolean') throw new Error('trade flag m must be a boolean');
   return {
     venue: 'binance',
     symbol,
     id: String(id),
     seq: id,
-    price: dec(raw.p, 'p'),
-    size: dec(raw.q, 'q'),
+    price: decimal(raw.p, 'p'),
+    size: decimal(raw.q, 'q'),
     side: raw.m ? 'sell' : 'buy',
     fills: 1,
     time: time(raw.T, 'T'),
@@ -421,16 +404,16 @@ export function parseTradeEvent(raw: BinanceTradeEvent, symbol: string, received
 
 /** Maps an item of REST /api/v3/trades or /historicalTrades to a Trade. Throws on a malformed item. */
 export function parseRestTrade(raw: BinanceRestTrade, symbol: string, receivedAt: number): Trade {
-  if (!isObject(raw)) throw new Error('trade item must be an object');
-  const id = int(raw.id, 'id');
+  if (!isJsonObject(raw)) throw new Error('trade item must be an object');
+  const id = integer(raw.id, 'id');
   if (typeof raw.isBuyerMaker !== 'boolean') throw new Error('field isBuyerMaker must be a boolean');
   return {
     venue: 'binance',
     symbol,
     id: String(id),
     seq: id,
-    price: dec(raw.price, 'price'),
-    size: dec(raw.qty, 'qty'),
+    price: decimal(raw.price, 'price'),
+    size: decimal(raw.qty, 'qty'),
     side: raw.isBuyerMaker ? 'sell' : 'buy',
     fills: 1,
     time: time(raw.time, 'time'),
@@ -445,15 +428,15 @@ export function parseKlineRow(row: unknown): Candle {
   const r = row as unknown[];
   return {
     time: time(r[0], '[0] open time'),
-    open: dec(r[1], '[1] open'),
-    high: dec(r[2], '[2] high'),
-    low: dec(r[3], '[3] low'),
-    close: dec(r[4], '[4] close'),
-    volume: dec(r[5], '[5] volume'),
-    quoteVolume: dec(r[7], '[7] quote volume'),
-    trades: int(r[8], '[8] trade count'),
-    takerBuyVolume: dec(r[9], '[9] taker-buy base volume'),
-    takerBuyQuoteVolume: dec(r[10], '[10] taker-buy quote volume'),
+    open: decimal(r[1], '[1] open'),
+    high: decimal(r[2], '[2] high'),
+    low: decimal(r[3], '[3] low'),
+    close: decimal(r[4], '[4] close'),
+    volume: decimal(r[5], '[5] volume'),
+    quoteVolume: decimal(r[7], '[7] quote volume'),
+    trades: integer(r[8], '[8] trade count'),
+    takerBuyVolume: decimal(r[9], '[9] taker-buy base volume'),
+    takerBuyQuoteVolume: decimal(r[10], '[10] taker-buy quote volume'),
   };
 }
 
@@ -461,25 +444,25 @@ function parseTicker(t: BinanceTickerEvent, symbol: string, receivedAt: number):
   return {
     symbol,
     time: time(t.E, 'E'),
-    last: dec(t.c, 'c'),
-    lastSize: dec(t.Q, 'Q'),
-    open: dec(t.o, 'o'),
-    high: dec(t.h, 'h'),
-    low: dec(t.l, 'l'),
-    volume: dec(t.v, 'v'),
-    quoteVolume: dec(t.q, 'q'),
-    priceChange: dec(t.p, 'p'),
-    priceChangePercent: dec(t.P, 'P'),
-    weightedAveragePrice: dec(t.w, 'w'),
-    bidPrice: optDec(t.b, 'b'),
-    bidSize: optDec(t.B, 'B'),
-    askPrice: optDec(t.a, 'a'),
-    askSize: optDec(t.A, 'A'),
+    last: decimal(t.c, 'c'),
+    lastSize: decimal(t.Q, 'Q'),
+    open: decimal(t.o, 'o'),
+    high: decimal(t.h, 'h'),
+    low: decimal(t.l, 'l'),
+    volume: decimal(t.v, 'v'),
+    quoteVolume: decimal(t.q, 'q'),
+    priceChange: decimal(t.p, 'p'),
+    priceChangePercent: decimal(t.P, 'P'),
+    weightedAveragePrice: decimal(t.w, 'w'),
+    bidPrice: optionalDecimal(t.b, 'b'),
+    bidSize: optionalDecimal(t.B, 'B'),
+    askPrice: optionalDecimal(t.a, 'a'),
+    askSize: optionalDecimal(t.A, 'A'),
     openTime: time(t.O, 'O'),
     closeTime: time(t.C, 'C'),
-    firstTradeId: int(t.F, 'F'),
-    lastTradeId: int(t.L, 'L'),
-    tradeCount: int(t.n, 'n'),
+    firstTradeId: integer(t.F, 'F'),
+    lastTradeId: integer(t.L, 'L'),
+    tradeCount: integer(t.n, 'n'),
     receivedAt,
   };
 }
@@ -488,11 +471,11 @@ function parseBookTicker(t: BinanceBookTickerEvent, symbol: string, receivedAt: 
   const eventTime = t.E ?? t.T;
   return {
     symbol,
-    updateId: int(t.u, 'u'),
-    bidPrice: dec(t.b, 'b'),
-    bidSize: dec(t.B, 'B'),
-    askPrice: dec(t.a, 'a'),
-    askSize: dec(t.A, 'A'),
+    updateId: integer(t.u, 'u'),
+    bidPrice: decimal(t.b, 'b'),
+    bidSize: decimal(t.B, 'B'),
+    askPrice: decimal(t.a, 'a'),
+    askSize: decimal(t.A, 'A'),
     time: eventTime === undefined ? undefined : time(eventTime, 'E'),
     receivedAt,
   };
@@ -506,7 +489,7 @@ export function parseDepthTop(
 ): BinanceDepthTop {
   return {
     symbol,
-    lastUpdateId: int(raw.lastUpdateId, 'lastUpdateId'),
+    lastUpdateId: integer(raw.lastUpdateId, 'lastUpdateId'),
     bids: levels(raw.bids, 'bids'),
     asks: levels(raw.asks, 'asks'),
     receivedAt,
@@ -515,26 +498,26 @@ export function parseDepthTop(
 
 /** Reads the parts of REST /api/v3/exchangeInfo Tickwire uses. Throws on a body without symbols/rateLimits. */
 export function parseExchangeInfo(body: unknown): BinanceExchangeInfo {
-  if (!isObject(body)) throw new Error('exchangeInfo must be an object');
+  if (!isJsonObject(body)) throw new Error('exchangeInfo must be an object');
   const { rateLimits, symbols } = body;
   if (!Array.isArray(rateLimits) || !Array.isArray(symbols))
     throw new Error('exchangeInfo lacks rateLimits/symbols');
   const limits: BinanceRateLimit[] = [];
   for (const item of rateLimits as unknown[]) {
-    if (!isObject(item)) throw new Error('rateLimits item must be an object');
+    if (!isJsonObject(item)) throw new Error('rateLimits item must be an object');
     const { rateLimitType, interval, intervalNum, limit } = item;
     if (typeof rateLimitType !== 'string' || typeof interval !== 'string')
       throw new Error('malformed rateLimits item');
     limits.push({
       rateLimitType,
       interval,
-      intervalNum: int(intervalNum, 'intervalNum'),
-      limit: int(limit, 'limit'),
+      intervalNum: integer(intervalNum, 'intervalNum'),
+      limit: integer(limit, 'limit'),
     });
   }
   const infos: BinanceSymbolInfo[] = [];
   for (const item of symbols as unknown[]) {
-    if (!isObject(item)) throw new Error('symbols item must be an object');
+    if (!isJsonObject(item)) throw new Error('symbols item must be an object');
     const { symbol, status, baseAsset, quoteAsset } = item;
     if (
       typeof symbol !== 'string' ||
@@ -641,20 +624,20 @@ export function withBookTop(t: Ticker, top: BinanceBookTop): Ticker {
 
 /** REST GET /api/v3/ticker/24hr?symbol=X as a domain Ticker. Throws on a malformed body. */
 export function parseRestTicker(raw: BinanceRestTicker, symbol: string, receivedAt: number): Ticker {
-  if (!isObject(raw)) throw new Error('ticker must be an object');
+  if (!isJsonObject(raw)) throw new Error('ticker must be an object');
   return {
     venue: 'binance',
     symbol,
-    last: dec(raw.lastPrice, 'lastPrice'),
-    bid: optDec(raw.bidPrice, 'bidPrice'),
-    bidSize: optDec(raw.bidQty, 'bidQty'),
-    ask: optDec(raw.askPrice, 'askPrice'),
-    askSize: optDec(raw.askQty, 'askQty'),
-    open24h: optDec(raw.openPrice, 'openPrice'),
-    high24h: optDec(raw.highPrice, 'highPrice'),
-    low24h: optDec(raw.lowPrice, 'lowPrice'),
-    volume24h: optDec(raw.volume, 'volume'),
-    quoteVolume24h: optDec(raw.quoteVolume, 'quoteVolume'),
+    last: decimal(raw.lastPrice, 'lastPrice'),
+    bid: optionalDecimal(raw.bidPrice, 'bidPrice'),
+    bidSize: optionalDecimal(raw.bidQty, 'bidQty'),
+    ask: optionalDecimal(raw.askPrice, 'askPrice'),
+    askSize: optionalDecimal(raw.askQty, 'askQty'),
+    open24h: optionalDecimal(raw.openPrice, 'openPrice'),
+    high24h: optionalDecimal(raw.highPrice, 'highPrice'),
+    low24h: optionalDecimal(raw.lowPrice, 'lowPrice'),
+    volume24h: optionalDecimal(raw.volume, 'volume'),
+    quoteVolume24h: optionalDecimal(raw.quoteVolume, 'quoteVolume'),
     time: time(raw.closeTime, 'closeTime'),
     receivedAt,
   };

@@ -1,7 +1,7 @@
 import { isBitgetSymbol } from './symbols.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter } from '../venue.ts';
+import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter, VenueModule } from '../venue.ts';
 import { openBitgetMarketStream, type BitgetMarketStream, type BitgetStreamOptions } from './feed.ts';
 import { BitgetRest, type BitgetRestOptions } from './rest.ts';
 
@@ -69,6 +69,13 @@ export function createBitgetAdapter(options: BitgetAdapterOptions): VenueAdapter
     },
   };
 }
+
+/** Bitget in the venue registry: its production endpoints (the defaults of `urls.bitget`) and its adapter. */
+export const bitgetVenue: VenueModule<'bitget'> = {
+  id: 'bitget',
+  defaultUrls: { wsUrl: 'wss://ws.bitget.com/v2/ws/public', restUrl: 'https://api.bitget.com' },
+  createAdapter: (options) => createBitgetAdapter(options),
+};
 
 export { BitgetRest, createBitgetRest, type BitgetRestOptions } from './rest.ts';
 export { openBitgetMarketStream, type BitgetMarketStream, type BitgetStreamOptions } from './feed.ts';

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BookLevel } from '../../domain/book.ts';
 import { parseDecimal, toPlainString } from '../../domain/decimal.ts';
 import { bitgetChecksum } from './checksum.ts';
 import { envelopeData, parseBitgetFrame, parseCandleRow, BitgetApiError, type BitgetFrame } from './parse.ts';
+import { CAPTURED_SYMBOLS, captureFiles, capturedPayloads } from './contract.test-support.ts';
 import { bitgetSymbolMap } from './symbols.ts';
 import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 
@@ -20,33 +21,12 @@ function dec(text: string) {
   return parseDecimal(text);
 }
 
-/** Every symbol the captures mention, so that pushes map instead of being ignored. */
-const ALL = bitgetSymbolMap([
-  'BTC/USDT',
-  'BRETT/USDT',
-  'LMWR/USDT',
-  'BTC/USDC',
-  'MANTA/USDT',
-  'SNEK/USDT',
-  'RENDER/USDT',
-  'LUMIA/USDT',
-  'XAUT/USDT',
-  'BTC/USDT:USDT',
-  'BEL/USDT:USDT',
-  'AXS/USDT:USDT',
-  'ADA/USDT:USDT',
-  'STORJ/USDT:USDT',
-  'AQT/USDT:USDT',
-  'YGG/USDT:USDT',
-  'LTC/USDT:USDT',
-]);
-
 function parse(value: unknown): BitgetFrame {
-  return parseBitgetFrame(typeof value === 'string' ? value : JSON.stringify(value), ALL, T0);
+  return parseBitgetFrame(typeof value === 'string' ? value : JSON.stringify(value), CAPTURED_SYMBOLS, T0);
 }
 
 test('every captured Bitget payload parses without throwing, and every v2 public push is understood', () => {
-  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json') || f.endsWith('.jsonl'));
+  const files = captureFiles();
   assert.equal(files.length, 6, 'all six Bitget capture files are checked');
   const kinds = new Map<string, number>();
   const count = (file: string, frame: BitgetFrame) => {
@@ -54,21 +34,7 @@ test('every captured Bitget payload parses without throwing, and every v2 public
     kinds.set(k, (kinds.get(k) ?? 0) + 1);
   };
   for (const file of files) {
-    const text = readFileSync(join(FIXTURES, file), 'utf8');
-    const payloads: unknown[] = [];
-    if (file.endsWith('.jsonl')) {
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue;
-        const entry = JSON.parse(line) as { t: string; data?: string };
-        if (entry.t === 'recv' && typeof entry.data === 'string') payloads.push(entry.data);
-      }
-    } else {
-      const doc = JSON.parse(text) as Record<string, unknown>;
-      for (const [key, value] of Object.entries(doc)) {
-        if (key === '_note' || key === 'rest_data') continue;
-        payloads.push(...(Array.isArray(value) ? value : Object.values(value as object)));
-      }
-    }
+    const payloads = capturedPayloads(file);
     assert.ok(payloads.length > 0, file);
     for (const p of payloads) {
       if (Array.isArray(p)) {

@@ -1,15 +1,25 @@
-import type { BookLevel, BookUpdate } from '../../domain/book.ts';
+import type { BookUpdate } from '../../domain/book.ts';
 import type { Candle } from '../../domain/candle.ts';
-import { parseDecimal, ZERO, type Decimal } from '../../domain/decimal.ts';
+import { ZERO } from '../../domain/decimal.ts';
 import type { Interval } from '../../domain/interval.ts';
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Side, Trade } from '../../domain/trade.ts';
+import {
+  decimal,
+  decimalText,
+  isJsonObject,
+  nonEmptyString,
+  optionalDecimal,
+  optionalInteger,
+  timeMs,
+  tupleLevels,
+  type JsonObject,
+} from '../json-fields.ts';
 import type { VenueCandle } from '../venue.ts';
 import { fromCandleChannel, instrumentKey, type BitgetSymbolMap } from './symbols.ts';
 import type {
   BitgetArg,
   BitgetBookRow,
-  BitgetLevel,
   BitgetRestBook,
   BitgetRestTicker,
   BitgetRestTrade,
@@ -52,47 +62,12 @@ export type BitgetFrame =
   | { readonly kind: 'ignored'; readonly key: string; readonly reason: string }
   | { readonly kind: 'unknown'; readonly key: string; readonly reason: string };
 
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A time sent as a string of ms (or a number, as the envelope's `ts`). */
-function time(value: unknown, field: string): number {
-  const n = typeof value === 'string' && value !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
-    throw new Error(`field ${field} must be a time in ms`);
-  return n;
-}
-
-function dec(value: unknown, field: string): Decimal {
-  if (typeof value !== 'string') throw new Error(`field ${field} must be a decimal string`);
-  return parseDecimal(value);
-}
-
-function optDec(value: unknown, field: string): Decimal | undefined {
-  return value === undefined || value === '' ? undefined : dec(value, field);
-}
-
-function text(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new Error(`field ${field} must be a non-empty string`);
-  return value;
-}
-
 function side(value: unknown): Side {
   if (typeof value === 'string') {
     const lower = value.toLowerCase();
     if (lower === 'buy' || lower === 'sell') return lower;
   }
   throw new Error('field side must be buy or sell');
-}
-
-function optInt(value: unknown, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value))
-    throw new Error(`field ${field} must be an integer`);
-  return value;
 }
 
 /** Private channels of the v2 private socket: not read by the market feed. */
@@ -123,12 +98,12 @@ export function parseBitgetFrame(raw: string, symbols: BitgetSymbolMap, received
   } catch {
     return { kind: 'unknown', key: 'invalid-json', reason: 'frame is not valid JSON' };
   }
-  if (!isObject(value))
+  if (!isJsonObject(value))
     return { kind: 'unknown', key: 'not-an-object', reason: 'frame is not a JSON object' };
   try {
     const event = value['event'];
     if (typeof event === 'string') return parseEvent(event, value);
-    if (typeof value['action'] === 'string' && isObject(value['arg']))
+    if (typeof value['action'] === 'string' && isJsonObject(value['arg']))
       return parsePush(value['action'], value['arg'], value['data'], symbols, receivedAt);
     return { kind: 'unknown', key: 'no-event-or-action', reason: 'frame has neither event nor action' };
   } catch (err) {
@@ -139,12 +114,12 @@ export function parseBitgetFrame(raw: string, symbols: BitgetSymbolMap, received
 
 function keyOf(value: JsonObject): string {
   const arg = value['arg'];
-  const channel = isObject(arg) ? (arg['channel'] ?? arg['topic']) : undefined;
+  const channel = isJsonObject(arg) ? (arg['channel'] ?? arg['topic']) : undefined;
   return `${String(value['event'] ?? value['action'] ?? '?')}:${String(channel ?? '?')}`;
 }
 
 function readArg(value: unknown): BitgetArg | undefined {
-  if (!isObject(value)) return undefined;
+  if (!isJsonObject(value)) return undefined;
   const { instType, channel, instId, coin } = value;
   if (typeof instType !== 'string' || typeof channel !== 'string') return undefined;
   return {
@@ -201,8 +176,8 @@ function parsePush(
   if (typeof arg['topic'] === 'string') {
     return { kind: 'ignored', key: 'v3-uta', reason: 'Bitget v3 (UTA) push; this adapter speaks v2' };
   }
-  const instType = text(arg['instType'], 'arg.instType');
-  const channel = text(arg['channel'], 'arg.channel');
+  const instType = nonEmptyString(arg['instType'], 'arg.instType');
+  const channel = nonEmptyString(arg['channel'], 'arg.channel');
   if (PRIVATE_CHANNELS.has(channel)) {
     return { kind: 'ignored', key: `private:${channel}`, reason: `private channel "${channel}"` };
   }
@@ -211,7 +186,7 @@ function parsePush(
   }
   if (action !== 'snapshot' && action !== 'update') throw new Error(`unknown action "${action}"`);
   if (!Array.isArray(data)) throw new Error('field data must be an array');
-  const instId = text(arg['instId'], 'arg.instId');
+  const instId = nonEmptyString(arg['instId'], 'arg.instId');
   const symbol = symbols.get(instrumentKey(instType, instId));
   if (symbol === undefined) {
     return { kind: 'ignored', key: 'symbol-not-subscribed', reason: `${instType} ${instId} not subscribed` };
@@ -221,7 +196,7 @@ function parsePush(
     return { kind: 'trades', symbol, trades: parseTradeRows(data, symbol, receivedAt) };
   if (channel === 'ticker') {
     const row: unknown = data[data.length - 1];
-    if (!isObject(row)) throw new Error('ticker push without a row');
+    if (!isJsonObject(row)) throw new Error('ticker push without a row');
     return {
       kind: 'ticker',
       symbol,
@@ -230,7 +205,7 @@ function parsePush(
   }
   if (BOOK_CHANNELS.has(channel)) {
     const row: unknown = data[0];
-    if (!isObject(row) || data.length !== 1) throw new Error('book push must carry exactly one row');
+    if (!isJsonObject(row) || data.length !== 1) throw new Error('book push must carry exactly one row');
     const book = parseBookRow(row as unknown as BitgetBookRow, symbol, channel, snapshot, receivedAt);
     return { kind: 'book', symbol, channel, book };
   }
@@ -259,7 +234,7 @@ function parseTradeRows(data: unknown[], symbol: string, receivedAt: number): Tr
   const out = new Array<Trade>(data.length);
   for (let i = 0; i < data.length; i++) {
     const row: unknown = data[i];
-    if (!isObject(row)) throw new Error(`data[${i}] must be a trade object`);
+    if (!isJsonObject(row)) throw new Error(`data[${i}] must be a trade object`);
     out[i] = parseTradeRow(row as unknown as BitgetTradeRow, symbol, receivedAt);
   }
   if (out.length > 1 && (out[0] as Trade).time > (out[out.length - 1] as Trade).time) out.reverse();
@@ -278,12 +253,12 @@ export function parseTradeRow(
   return {
     venue: 'bitget',
     symbol,
-    id: text(row.tradeId, 'tradeId'),
-    price: dec(row.price, 'price'),
-    size: dec(row.size, 'size'),
+    id: nonEmptyString(row.tradeId, 'tradeId'),
+    price: decimal(row.price, 'price'),
+    size: decimal(row.size, 'size'),
     side: side(row.side),
     fills: 1,
-    time: time(row.ts, 'ts'),
+    time: timeMs(row.ts, 'ts'),
     receivedAt,
   };
 }
@@ -298,40 +273,24 @@ export function parseTickerRow(
   return {
     venue: 'bitget',
     symbol,
-    last: dec(row.lastPr, 'lastPr'),
-    bid: optDec(row.bidPr, 'bidPr'),
-    bidSize: optDec(row.bidSz, 'bidSz'),
-    ask: optDec(row.askPr, 'askPr'),
-    askSize: optDec(row.askSz, 'askSz'),
-    open24h: optDec(open, 'open24h'),
-    high24h: optDec(row.high24h, 'high24h'),
-    low24h: optDec(row.low24h, 'low24h'),
-    volume24h: optDec(row.baseVolume, 'baseVolume'),
-    quoteVolume24h: optDec(row.quoteVolume, 'quoteVolume'),
-    time: time(row.ts, 'ts'),
+    last: decimal(row.lastPr, 'lastPr'),
+    bid: optionalDecimal(row.bidPr, 'bidPr'),
+    bidSize: optionalDecimal(row.bidSz, 'bidSz'),
+    ask: optionalDecimal(row.askPr, 'askPr'),
+    askSize: optionalDecimal(row.askSz, 'askSz'),
+    open24h: optionalDecimal(open, 'open24h'),
+    high24h: optionalDecimal(row.high24h, 'high24h'),
+    low24h: optionalDecimal(row.low24h, 'low24h'),
+    volume24h: optionalDecimal(row.baseVolume, 'baseVolume'),
+    quoteVolume24h: optionalDecimal(row.quoteVolume, 'quoteVolume'),
+    time: timeMs(row.ts, 'ts'),
     receivedAt,
   };
 }
 
-/** One level's original strings; numbers (REST merge-depth) are printed back as JavaScript prints them. */
-function levelsOf(value: unknown, field: string): BookLevel[] {
-  if (!Array.isArray(value)) throw new Error(`field ${field} must be an array of [price, size]`);
-  const out = new Array<BookLevel>(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const level: unknown = value[i];
-    if (!Array.isArray(level) || level.length < 2)
-      throw new Error(`field ${field}[${i}] must be [price, size]`);
-    const [price, size] = level as BitgetLevel;
-    out[i] = { price: levelText(price, `${field}[${i}][0]`), size: levelText(size, `${field}[${i}][1]`) };
-  }
-  return out;
-}
-
+/** A level's price or size as printed; a number (REST merge-depth) is printed back as JavaScript prints it. */
 function levelText(value: unknown, field: string): string {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') throw new Error(`field ${field} must be a decimal`);
-  parseDecimal(value);
-  return value;
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : decimalText(value, field);
 }
 
 /**
@@ -347,20 +306,20 @@ export function parseBookRow(
   receivedAt: number,
 ): BookUpdate {
   const full = channel === 'books';
-  const seq = optInt(row.seq, 'seq');
-  const pseq = optInt(row.pseq, 'pseq');
-  const checksum = optInt(row.checksum, 'checksum');
+  const seq = optionalInteger(row.seq, 'seq');
+  const pseq = optionalInteger(row.pseq, 'pseq');
+  const checksum = optionalInteger(row.checksum, 'checksum');
   const delta = full && !snapshot;
   return {
     venue: 'bitget',
     symbol,
     kind: delta ? 'delta' : 'snapshot',
-    bids: levelsOf(row.bids, 'bids'),
-    asks: levelsOf(row.asks, 'asks'),
+    bids: tupleLevels(row.bids, 'bids', levelText),
+    asks: tupleLevels(row.asks, 'asks', levelText),
     seq,
     prevSeq: delta && pseq !== undefined && pseq !== 0 ? pseq : undefined,
     checksum: delta ? checksum : undefined,
-    time: time(row.ts, 'ts'),
+    time: timeMs(row.ts, 'ts'),
     receivedAt,
   };
 }
@@ -371,9 +330,9 @@ export function parseRestBook(body: BitgetRestBook, symbol: string, receivedAt: 
     venue: 'bitget',
     symbol,
     kind: 'snapshot',
-    bids: levelsOf(body.bids, 'bids'),
-    asks: levelsOf(body.asks, 'asks'),
-    time: time(body.ts, 'ts'),
+    bids: tupleLevels(body.bids, 'bids', levelText),
+    asks: tupleLevels(body.asks, 'asks', levelText),
+    time: timeMs(body.ts, 'ts'),
     receivedAt,
   };
 }
@@ -386,13 +345,13 @@ export function parseCandleRow(row: unknown): Candle {
   if (!Array.isArray(row) || row.length < 7) throw new Error('candle row must have at least 7 items');
   const r = row as unknown[];
   return {
-    time: time(r[0], 'row[0]'),
-    open: dec(r[1], 'row[1]'),
-    high: dec(r[2], 'row[2]'),
-    low: dec(r[3], 'row[3]'),
-    close: dec(r[4], 'row[4]'),
-    volume: dec(r[5], 'row[5]'),
-    quoteVolume: dec(r[6], 'row[6]'),
+    time: timeMs(r[0], 'row[0]'),
+    open: decimal(r[1], 'row[1]'),
+    high: decimal(r[2], 'row[2]'),
+    low: decimal(r[3], 'row[3]'),
+    close: decimal(r[4], 'row[4]'),
+    volume: decimal(r[5], 'row[5]'),
+    quoteVolume: decimal(r[6], 'row[6]'),
     takerBuyVolume: ZERO,
     takerBuyQuoteVolume: ZERO,
     trades: 0,
@@ -435,7 +394,7 @@ export class BitgetApiError extends Error {
 
 /** The `data` of a REST envelope; throws BitgetApiError for a non-"00000" code or a body that is not an envelope. */
 export function envelopeData(body: unknown): unknown {
-  if (!isObject(body) || typeof body['code'] !== 'string') {
+  if (!isJsonObject(body) || typeof body['code'] !== 'string') {
     throw new BitgetApiError('?', 'answer is not a Bitget envelope {code, msg, data}');
   }
   if (body['code'] !== '00000') {

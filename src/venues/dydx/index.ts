@@ -1,7 +1,7 @@
 import { isCanonicalSymbol } from '../../domain/instrument.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter } from '../venue.ts';
+import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter, VenueModule } from '../venue.ts';
 import { openDydxMarketStream, type DydxMarketStream, type DydxStreamOptions } from './feed.ts';
 import { DydxRest, type DydxRestOptions } from './rest.ts';
 
@@ -60,6 +60,13 @@ export function createDydxAdapter(options: DydxAdapterOptions): DydxAdapter {
     },
   };
 }
+
+/** dYdX in the venue registry: its production endpoints (the defaults of `urls.dydx`) and its adapter. */
+export const dydxVenue: VenueModule<'dydx'> = {
+  id: 'dydx',
+  defaultUrls: { wsUrl: 'wss://indexer.dydx.trade/v4/ws', restUrl: 'https://indexer.dydx.trade' },
+  createAdapter: (options) => createDydxAdapter(options),
+};
 
 export { DydxRest, createDydxRest, type DydxRestOptions } from './rest.ts';
 export {

@@ -1,8 +1,21 @@
 import type { BookLevel, BookUpdate } from '../../domain/book.ts';
 import type { Candle } from '../../domain/candle.ts';
-import { parseDecimal, ZERO, type Decimal } from '../../domain/decimal.ts';
+import { ZERO, type Decimal } from '../../domain/decimal.ts';
 import { INTERVAL_MS, type Interval } from '../../domain/interval.ts';
 import type { Trade } from '../../domain/trade.ts';
+import {
+  decimal,
+  array,
+  decimalText,
+  integer,
+  isJsonObject,
+  isoTime,
+  optionalDecimal,
+  optionalInteger,
+  stringValue,
+  tupleLevels,
+  type JsonObject,
+} from '../json-fields.ts';
 import type { VenueCandle } from '../venue.ts';
 import { fromDydxResolution, fromDydxTicker, splitCandleChannelId } from './symbols.ts';
 import type { DydxChannel } from './wire.ts';
@@ -124,43 +137,6 @@ export type DydxFrame =
       readonly reason: string;
     };
 
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function dec(value: unknown, field: string): Decimal {
-  if (typeof value !== 'string') throw new Error(`field ${field} must be a decimal string`);
-  return parseDecimal(value);
-}
-
-function optDec(value: unknown, field: string): Decimal | undefined {
-  return value === undefined || value === null ? undefined : dec(value, field);
-}
-
-function int(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value))
-    throw new Error(`field ${field} must be an integer`);
-  return value;
-}
-
-function optInt(value: unknown, field: string): number | undefined {
-  return value === undefined || value === null ? undefined : int(value, field);
-}
-
-function str(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new Error(`field ${field} must be a string`);
-  return value;
-}
-
-/** An ISO-8601 time ("2024-07-24T19:12:35.705Z") in ms UTC. */
-function isoTime(value: unknown, field: string): number {
-  const t = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (!Number.isFinite(t)) throw new Error(`field ${field} must be an ISO time`);
-  return t;
-}
-
 /** A block height sent as a decimal string ("19183704"). */
 function height(value: unknown, field: string): number {
   const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
@@ -192,7 +168,7 @@ export function parseFrame(text: string, receivedAt: number): DydxFrame {
   } catch {
     return { kind: 'unknown', messageId: undefined, key: 'invalid-json', reason: 'frame is not valid JSON' };
   }
-  if (!isObject(value)) {
+  if (!isJsonObject(value)) {
     return {
       kind: 'unknown',
       messageId: undefined,
@@ -214,7 +190,7 @@ export function parseMessage(frame: JsonObject, receivedAt: number): DydxFrame {
         return {
           kind: 'connected',
           messageId: messageId ?? 0,
-          connectionId: str(frame['connection_id'], 'connection_id'),
+          connectionId: stringValue(frame['connection_id'], 'connection_id'),
         };
       case 'error':
         return {
@@ -228,7 +204,7 @@ export function parseMessage(frame: JsonObject, receivedAt: number): DydxFrame {
         return {
           kind: 'unsubscribed',
           messageId,
-          channel: str(frame['channel'], 'channel'),
+          channel: stringValue(frame['channel'], 'channel'),
           id: typeof frame['id'] === 'string' ? frame['id'] : undefined,
         };
       case 'subscribed':
@@ -329,7 +305,7 @@ function tradesFrame(
   if (typeof symbol !== 'string') return symbol;
   const trades: Trade[] = [];
   for (const update of updates) {
-    if (!isObject(update) || !Array.isArray(update['trades']))
+    if (!isJsonObject(update) || !Array.isArray(update['trades']))
       throw new Error('contents.trades must be an array');
     for (const raw of update['trades'] as unknown[]) trades.push(parseTrade(raw, symbol, receivedAt));
   }
@@ -341,17 +317,17 @@ function tradesFrame(
  * dedupe goes by id; liquidation and deleveraging trades are trades like any other. Throws on a malformed item.
  */
 export function parseTrade(raw: unknown, symbol: string, receivedAt: number): Trade {
-  if (!isObject(raw)) throw new Error('trade item must be an object');
+  if (!isJsonObject(raw)) throw new Error('trade item must be an object');
   const side = raw['side'];
   if (side !== 'BUY' && side !== 'SELL') throw new Error('field side must be BUY or SELL');
-  const id = str(raw['id'], 'id');
+  const id = stringValue(raw['id'], 'id');
   if (id === '') throw new Error('field id must not be empty');
   return {
     venue: 'dydx',
     symbol,
     id,
-    price: dec(raw['price'], 'price'),
-    size: dec(raw['size'], 'size'),
+    price: decimal(raw['price'], 'price'),
+    size: decimal(raw['size'], 'size'),
     side: side === 'BUY' ? 'buy' : 'sell',
     fills: 1,
     time: isoTime(raw['createdAt'], 'createdAt'),
@@ -361,38 +337,29 @@ export function parseTrade(raw: unknown, symbol: string, receivedAt: number): Tr
 
 /** The block height of a trade item (`createdAtHeight`), undefined where the item has none (WS trades). */
 export function tradeHeight(raw: unknown): number | undefined {
-  if (!isObject(raw) || raw['createdAtHeight'] === undefined) return undefined;
+  if (!isJsonObject(raw) || raw['createdAtHeight'] === undefined) return undefined;
   return height(raw['createdAtHeight'], 'createdAtHeight');
 }
 
 function objectLevels(value: unknown, field: string): BookLevel[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new Error(`field ${field} must be an array of {price, size}`);
-  const out = new Array<BookLevel>(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const level = value[i] as unknown;
-    if (!isObject(level)) throw new Error(`field ${field}[${i}] must be {price, size}`);
-    out[i] = checkedLevel(level['price'], level['size'], `${field}[${i}]`);
+  const levels = array(value, field, '{price, size}');
+  const out = new Array<BookLevel>(levels.length);
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i];
+    if (!isJsonObject(level)) throw new Error(`field ${field}[${i}] must be {price, size}`);
+    out[i] = {
+      price: decimalText(level['price'], `${field}[${i}].price`),
+      size: decimalText(level['size'], `${field}[${i}].size`),
+    };
   }
   return out;
-}
-
-function checkedLevel(price: unknown, size: unknown, field: string): BookLevel {
-  // Parse once to reject malformed numbers; the level keeps the venue's text.
-  dec(price, `${field}.price`);
-  dec(size, `${field}.size`);
-  return { price: price as string, size: size as string };
 }
 
 /** Appends update tuples, a later change of one price replacing an earlier one in place. */
 function mergeTuples(value: unknown, field: string, out: BookLevel[], index: Map<string, number>): void {
   if (value === undefined) return;
-  if (!Array.isArray(value)) throw new Error(`field ${field} must be an array of [price, size]`);
-  for (let i = 0; i < value.length; i++) {
-    const tuple = value[i] as unknown;
-    if (!Array.isArray(tuple) || tuple.length < 2)
-      throw new Error(`field ${field}[${i}] must be [price, size]`);
-    const level = checkedLevel(tuple[0], tuple[1], `${field}[${i}]`);
+  for (const level of tupleLevels(value, field)) {
     const at = index.get(level.price);
     if (at === undefined) {
       index.set(level.price, out.length);
@@ -419,7 +386,7 @@ function bookFrame(
   if (typeof symbol !== 'string') return symbol;
   if (snapshot) {
     const contents = updates[0];
-    if (!isObject(contents)) throw new Error('contents must be an object');
+    if (!isJsonObject(contents)) throw new Error('contents must be an object');
     return { kind: 'book', messageId, update: parseBookSnapshot(contents, symbol, receivedAt, messageId) };
   }
   const bids: BookLevel[] = [];
@@ -428,7 +395,7 @@ function bookFrame(
   const askIndex = new Map<string, number>();
   for (let i = 0; i < updates.length; i++) {
     const u = updates[i];
-    if (!isObject(u)) throw new Error(`contents[${i}] must be an object`);
+    if (!isJsonObject(u)) throw new Error(`contents[${i}] must be an object`);
     mergeTuples(u['bids'], 'bids', bids, bidIndex);
     mergeTuples(u['asks'], 'asks', asks, askIndex);
   }
@@ -455,7 +422,7 @@ export function parseBookSnapshot(
   receivedAt: number,
   seq?: number,
 ): BookUpdate {
-  if (!isObject(body)) throw new Error('book body must be an object');
+  if (!isJsonObject(body)) throw new Error('book body must be an object');
   return {
     venue: 'dydx',
     symbol,
@@ -473,24 +440,25 @@ export function parseBookSnapshot(
  * takerBuyQuoteVolume are 0. Throws on a malformed candle.
  */
 export function parseCandle(raw: unknown): Candle {
-  if (!isObject(raw)) throw new Error('candle must be an object');
+  if (!isJsonObject(raw)) throw new Error('candle must be an object');
   return {
     time: isoTime(raw['startedAt'], 'startedAt'),
-    open: dec(raw['open'], 'open'),
-    high: dec(raw['high'], 'high'),
-    low: dec(raw['low'], 'low'),
-    close: dec(raw['close'], 'close'),
-    volume: dec(raw['baseTokenVolume'], 'baseTokenVolume'),
-    quoteVolume: dec(raw['usdVolume'], 'usdVolume'),
+    open: decimal(raw['open'], 'open'),
+    high: decimal(raw['high'], 'high'),
+    low: decimal(raw['low'], 'low'),
+    close: decimal(raw['close'], 'close'),
+    volume: decimal(raw['baseTokenVolume'], 'baseTokenVolume'),
+    quoteVolume: decimal(raw['usdVolume'], 'usdVolume'),
     takerBuyVolume: ZERO,
     takerBuyQuoteVolume: ZERO,
-    trades: int(raw['trades'], 'trades'),
+    trades: integer(raw['trades'], 'trades'),
   };
 }
 
 /** Parses a candles body ({candles:[...]}, newest first) into bars in ascending time order. Throws when malformed. */
 export function parseCandlesBody(body: unknown): Candle[] {
-  if (!isObject(body) || !Array.isArray(body['candles'])) throw new Error('body must be {candles: [...]}');
+  if (!isJsonObject(body) || !Array.isArray(body['candles']))
+    throw new Error('body must be {candles: [...]}');
   const rows = body['candles'] as unknown[];
   const out = rows.map((row, i) => {
     try {
@@ -525,7 +493,8 @@ function candlesFrame(
   const rows: unknown[] = [];
   for (const u of updates) {
     if (snapshot) {
-      if (!isObject(u) || !Array.isArray(u['candles'])) throw new Error('contents.candles must be an array');
+      if (!isJsonObject(u) || !Array.isArray(u['candles']))
+        throw new Error('contents.candles must be an array');
       rows.push(...(u['candles'] as unknown[]));
     } else {
       rows.push(u);
@@ -542,30 +511,30 @@ function candlesFrame(
 
 /** Maps one market object of /v4/perpetualMarkets or v4_markets `subscribed`. Throws on a malformed market. */
 export function parseMarket(raw: unknown, tickerKey?: string): DydxMarketInfo {
-  if (!isObject(raw)) throw new Error('market must be an object');
-  const ticker = typeof raw['ticker'] === 'string' ? raw['ticker'] : str(tickerKey, 'ticker');
+  if (!isJsonObject(raw)) throw new Error('market must be an object');
+  const ticker = typeof raw['ticker'] === 'string' ? raw['ticker'] : stringValue(tickerKey, 'ticker');
   return {
     ticker,
     symbol: fromDydxTicker(ticker),
-    clobPairId: str(raw['clobPairId'], 'clobPairId'),
-    status: str(raw['status'], 'status'),
-    atomicResolution: int(raw['atomicResolution'], 'atomicResolution'),
-    quantumConversionExponent: int(raw['quantumConversionExponent'], 'quantumConversionExponent'),
-    stepBaseQuantums: int(raw['stepBaseQuantums'], 'stepBaseQuantums'),
-    subticksPerTick: int(raw['subticksPerTick'], 'subticksPerTick'),
-    tickSize: dec(raw['tickSize'], 'tickSize'),
-    stepSize: dec(raw['stepSize'], 'stepSize'),
-    oraclePrice: optDec(raw['oraclePrice'], 'oraclePrice'),
-    priceChange24h: optDec(raw['priceChange24H'], 'priceChange24H'),
-    volume24hUsd: optDec(raw['volume24H'], 'volume24H'),
-    trades24h: optInt(raw['trades24H'], 'trades24H'),
-    openInterest: optDec(raw['openInterest'], 'openInterest'),
+    clobPairId: stringValue(raw['clobPairId'], 'clobPairId'),
+    status: stringValue(raw['status'], 'status'),
+    atomicResolution: integer(raw['atomicResolution'], 'atomicResolution'),
+    quantumConversionExponent: integer(raw['quantumConversionExponent'], 'quantumConversionExponent'),
+    stepBaseQuantums: integer(raw['stepBaseQuantums'], 'stepBaseQuantums'),
+    subticksPerTick: integer(raw['subticksPerTick'], 'subticksPerTick'),
+    tickSize: decimal(raw['tickSize'], 'tickSize'),
+    stepSize: decimal(raw['stepSize'], 'stepSize'),
+    oraclePrice: optionalDecimal(raw['oraclePrice'], 'oraclePrice'),
+    priceChange24h: optionalDecimal(raw['priceChange24H'], 'priceChange24H'),
+    volume24hUsd: optionalDecimal(raw['volume24H'], 'volume24H'),
+    trades24h: optionalInteger(raw['trades24H'], 'trades24H'),
+    openInterest: optionalDecimal(raw['openInterest'], 'openInterest'),
   };
 }
 
 /** Parses a markets body ({markets: {TICKER: {...}}}), in the body's order. Throws on a malformed body. */
 export function parseMarketsBody(body: unknown): DydxMarketInfo[] {
-  if (!isObject(body) || !isObject(body['markets'])) throw new Error('body must be {markets: {...}}');
+  if (!isJsonObject(body) || !isJsonObject(body['markets'])) throw new Error('body must be {markets: {...}}');
   return Object.entries(body['markets']).map(([key, raw]) => {
     try {
       return parseMarket(raw, key);
@@ -584,33 +553,33 @@ function marketsFrame(snapshot: boolean, updates: unknown[], messageId: number |
       markets.push(...parseMarketsBody(u));
       continue;
     }
-    if (!isObject(u)) throw new Error('contents must be an object');
+    if (!isJsonObject(u)) throw new Error('contents must be an object');
     const trading = u['trading'];
     if (trading !== undefined) {
-      if (!isObject(trading)) throw new Error('contents.trading must be an object');
+      if (!isJsonObject(trading)) throw new Error('contents.trading must be an object');
       for (const [ticker, raw] of Object.entries(trading)) {
-        if (!isObject(raw)) throw new Error(`trading.${ticker} must be an object`);
+        if (!isJsonObject(raw)) throw new Error(`trading.${ticker} must be an object`);
         changes.push({
           ticker,
           symbol: fromDydxTicker(ticker),
           status: typeof raw['status'] === 'string' ? raw['status'] : undefined,
-          oraclePrice: optDec(raw['oraclePrice'], 'oraclePrice'),
-          priceChange24h: optDec(raw['priceChange24H'], 'priceChange24H'),
-          volume24hUsd: optDec(raw['volume24H'], 'volume24H'),
-          trades24h: optInt(raw['trades24H'], 'trades24H'),
-          openInterest: optDec(raw['openInterest'], 'openInterest'),
+          oraclePrice: optionalDecimal(raw['oraclePrice'], 'oraclePrice'),
+          priceChange24h: optionalDecimal(raw['priceChange24H'], 'priceChange24H'),
+          volume24hUsd: optionalDecimal(raw['volume24H'], 'volume24H'),
+          trades24h: optionalInteger(raw['trades24H'], 'trades24H'),
+          openInterest: optionalDecimal(raw['openInterest'], 'openInterest'),
         });
       }
     }
     const prices = u['oraclePrices'];
     if (prices !== undefined) {
-      if (!isObject(prices)) throw new Error('contents.oraclePrices must be an object');
+      if (!isJsonObject(prices)) throw new Error('contents.oraclePrices must be an object');
       for (const [ticker, raw] of Object.entries(prices)) {
-        if (!isObject(raw)) throw new Error(`oraclePrices.${ticker} must be an object`);
+        if (!isJsonObject(raw)) throw new Error(`oraclePrices.${ticker} must be an object`);
         oraclePrices.push({
           ticker,
           symbol: fromDydxTicker(ticker),
-          price: dec(raw['oraclePrice'], 'oraclePrice'),
+          price: decimal(raw['oraclePrice'], 'oraclePrice'),
           time: isoTime(raw['effectiveAt'], 'effectiveAt'),
           height: height(raw['effectiveAtHeight'], 'effectiveAtHeight'),
         });

@@ -15,6 +15,7 @@ import {
   withQuery,
   type HttpJsonClientOptions,
 } from '../connection/http.ts';
+import { isJsonObject } from '../json-fields.ts';
 import type { CandleQuery, TradeQuery, VenueRest } from '../venue.ts';
 import {
   parseBookSnapshot,
@@ -284,8 +285,7 @@ export class DydxRest implements VenueRest {
     params: Record<string, string | number | undefined>,
   ): Promise<unknown[]> {
     const { body } = await this.get(path, params);
-    const list =
-      typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
+    const list = isJsonObject(body) ? body[field] : undefined;
     if (!Array.isArray(list)) {
       throw new TickwireError('VENUE_REJECTED', `dydx ${path}: expected {${field}: [...]}`);
     }

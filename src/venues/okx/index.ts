@@ -1,7 +1,7 @@
 import { isCanonicalSymbol } from '../../domain/instrument.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
-import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter } from '../venue.ts';
+import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter, VenueModule } from '../venue.ts';
 import { openOkxMarketStream, type OkxMarketStream, type OkxStreamOptions } from './feed.ts';
 import { OkxRest, type OkxRestOptions } from './rest.ts';
 
@@ -65,6 +65,13 @@ export function createOkxAdapter(options: OkxAdapterOptions): OkxAdapter {
     },
   };
 }
+
+/** OKX in the venue registry: its production endpoints (the defaults of `urls.okx`) and its adapter. */
+export const okxVenue: VenueModule<'okx'> = {
+  id: 'okx',
+  defaultUrls: { wsUrl: 'wss://ws.okx.com:8443/ws/v5/public', restUrl: 'https://www.okx.com' },
+  createAdapter: (options) => createOkxAdapter(options),
+};
 
 export { OkxRest, createOkxRest, type OkxRestOptions } from './rest.ts';
 export { openOkxMarketStream, type OkxMarketStream, type OkxStreamOptions } from './feed.ts';

@@ -1,57 +1,16 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { BookLevel } from '../../domain/book.ts';
 import { parseDecimal } from '../../domain/decimal.ts';
 import { okxBookChecksum, parseCandleRow, parseOkxFrame, type OkxFrame } from './parse.ts';
-import { okxSymbolMap } from './symbols.ts';
 import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
+import type { CapturedFrame } from '../venue.contract.ts';
+import { capturedPayloads, spotSymbols } from './contract.test-support.ts';
+import { okxSymbolMap } from './symbols.ts';
 
 const FIXTURES = join(FIXTURES_DIR, 'okx');
-
-interface Captured {
-  readonly file: string;
-  readonly text: string;
-}
-
-/** Every captured payload of the OKX folder, as the text a socket would deliver. */
-function capturedPayloads(): Captured[] {
-  const out: Captured[] = [];
-  for (const file of readdirSync(FIXTURES).sort()) {
-    const raw = readFileSync(join(FIXTURES, file), 'utf8');
-    if (file.endsWith('.jsonl')) {
-      for (const line of raw.split('\n')) {
-        if (line.trim() === '') continue;
-        const rec = JSON.parse(line) as { t: string; data?: string };
-        if (rec.t === 'recv' && typeof rec.data === 'string') out.push({ file, text: rec.data });
-      }
-    } else if (file.endsWith('.json')) {
-      const doc = JSON.parse(raw) as Record<string, unknown>;
-      const messages = Array.isArray(doc['messages'])
-        ? (doc['messages'] as unknown[])
-        : Object.entries(doc)
-            .filter(([k]) => k !== '_note')
-            .map(([, v]) => v);
-      for (const m of messages) {
-        const payload =
-          typeof m === 'object' && m !== null && 'message' in m ? (m as { message: unknown }).message : m;
-        out.push({ file, text: typeof payload === 'string' ? payload : JSON.stringify(payload) });
-      }
-    }
-  }
-  return out;
-}
-
-const SPOT_ID = /"instId":"([A-Z0-9]+-[A-Z0-9]+)"/g;
-
-/** Every spot-looking instId in the captures, mapped to canonical form, as a caller subscribing them would. */
-function spotSymbols(payloads: readonly Captured[]): ReturnType<typeof okxSymbolMap> {
-  const symbols = new Set<string>();
-  for (const p of payloads)
-    for (const m of p.text.matchAll(SPOT_ID)) symbols.add((m[1] ?? '').replace('-', '/'));
-  return okxSymbolMap([...symbols]);
-}
 
 function applyLevel(side: Map<string, string>, level: BookLevel): void {
   if (level.size === '0') side.delete(level.price);
@@ -62,7 +21,7 @@ const payloads = capturedPayloads();
 const symbols = spotSymbols(payloads);
 const RECEIVED = 1_700_000_000_000;
 
-function parseAll(): { frame: OkxFrame; cap: Captured }[] {
+function parseAll(): { frame: OkxFrame; cap: CapturedFrame }[] {
   return payloads.map((cap) => ({ frame: parseOkxFrame(cap.text, symbols, RECEIVED), cap }));
 }
 

@@ -1,10 +1,20 @@
 import { crc32 } from 'node:zlib';
 import type { BookLevel, BookUpdate } from '../../domain/book.ts';
 import type { Candle } from '../../domain/candle.ts';
-import { parseDecimal, ZERO, type Decimal } from '../../domain/decimal.ts';
+import { ZERO } from '../../domain/decimal.ts';
 import type { Interval } from '../../domain/interval.ts';
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
+import {
+  decimal,
+  integerText,
+  isJsonObject,
+  optionalDecimal,
+  optionalIntegerText,
+  stringValue,
+  tupleLevels,
+  type JsonObject,
+} from '../json-fields.ts';
 import type { VenueCandle } from '../venue.ts';
 import { candleChannelInterval, type OkxSymbolMap } from './symbols.ts';
 import type { OkxArg, OkxRestTrade } from './wire.ts';
@@ -58,40 +68,6 @@ export type OkxFrame =
   | { readonly kind: 'ignored'; readonly key: string; readonly reason: string }
   | { readonly kind: 'unknown'; readonly key: string; readonly reason: string };
 
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function str(value: unknown, field: string): string {
-  if (typeof value !== 'string') throw new Error(`field ${field} must be a string`);
-  return value;
-}
-
-function dec(value: unknown, field: string): Decimal {
-  if (typeof value !== 'string') throw new Error(`field ${field} must be a decimal string`);
-  return parseDecimal(value);
-}
-
-/** An optional decimal: absent or "" (OKX prints "" for "no value", e.g. an empty book side of an option). */
-function optDec(value: unknown, field: string): Decimal | undefined {
-  return value === undefined || value === '' ? undefined : dec(value, field);
-}
-
-const INTEGER_TEXT = /^-?[0-9]{1,16}$/;
-
-/** An integer sent as a string ("1646311839593") or, for sequence ids, as a number. */
-function int(value: unknown, field: string): number {
-  const n = typeof value === 'string' && INTEGER_TEXT.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new Error(`field ${field} must be an integer`);
-  return n;
-}
-
-function optInt(value: unknown, field: string): number | undefined {
-  return value === undefined ? undefined : int(value, field);
-}
-
 /**
  * Parses one text frame of an OKX v5 public or business connection. Instruments are mapped back to canonical
  * symbols through `symbols`; pushes for other instruments are `ignored`. Never throws.
@@ -104,11 +80,11 @@ export function parseOkxFrame(text: string, symbols: OkxSymbolMap, receivedAt: n
   } catch {
     return { kind: 'unknown', key: 'invalid-json', reason: 'frame is not valid JSON' };
   }
-  if (!isObject(value))
+  if (!isJsonObject(value))
     return { kind: 'unknown', key: 'not-an-object', reason: 'frame is not a JSON object' };
   try {
     if (typeof value['event'] === 'string') return parseEvent(value['event'], value);
-    if (isObject(value['arg']) && Array.isArray(value['data'])) {
+    if (isJsonObject(value['arg']) && Array.isArray(value['data'])) {
       return parsePush(value['arg'], value['action'], value['data'], symbols, receivedAt);
     }
     if (typeof value['op'] === 'string' && typeof value['code'] === 'string') {
@@ -127,7 +103,7 @@ export function parseOkxFrame(text: string, symbols: OkxSymbolMap, receivedAt: n
 function keyOf(frame: JsonObject): string {
   if (typeof frame['event'] === 'string') return `event:${frame['event']}`;
   const arg = frame['arg'];
-  if (isObject(arg) && typeof arg['channel'] === 'string') return arg['channel'];
+  if (isJsonObject(arg) && typeof arg['channel'] === 'string') return arg['channel'];
   return 'frame';
 }
 
@@ -140,7 +116,8 @@ function parseEvent(event: string, frame: JsonObject): OkxFrame {
     case 'subscribe':
     case 'unsubscribe': {
       const arg = frame['arg'];
-      if (!isObject(arg) || typeof arg['channel'] !== 'string') throw new Error('ack without arg.channel');
+      if (!isJsonObject(arg) || typeof arg['channel'] !== 'string')
+        throw new Error('ack without arg.channel');
       return { kind: 'ack', op: event, arg: arg as unknown as OkxArg, id: optId(frame) };
     }
     case 'error':
@@ -172,7 +149,7 @@ function parsePush(
   symbols: OkxSymbolMap,
   receivedAt: number,
 ): OkxFrame {
-  const channel = str(arg['channel'], 'arg.channel');
+  const channel = stringValue(arg['channel'], 'arg.channel');
   if (PRIVATE_CHANNELS.has(channel)) {
     return { kind: 'ignored', key: channel, reason: 'private channel' };
   }
@@ -215,23 +192,23 @@ function parsePush(
 
 /** Maps a `trades` push item (or a REST trade item) to a Trade. Throws on a malformed item. */
 export function parseTrade(raw: unknown, symbol: string, receivedAt: number): Trade {
-  if (!isObject(raw)) throw new Error('trade item must be an object');
-  const id = str(raw['tradeId'], 'tradeId');
-  const seq = int(id, 'tradeId');
+  if (!isJsonObject(raw)) throw new Error('trade item must be an object');
+  const id = stringValue(raw['tradeId'], 'tradeId');
+  const seq = integerText(id, 'tradeId');
   const side = raw['side'];
   if (side !== 'buy' && side !== 'sell') throw new Error('field side must be "buy" or "sell"');
-  const count = optInt(raw['count'], 'count');
+  const count = optionalIntegerText(raw['count'], 'count');
   if (count !== undefined && count < 1) throw new Error('field count must be ≥ 1');
   return {
     venue: 'okx',
     symbol,
     id,
     seq,
-    price: dec(raw['px'], 'px'),
-    size: dec(raw['sz'], 'sz'),
+    price: decimal(raw['px'], 'px'),
+    size: decimal(raw['sz'], 'sz'),
     side,
     fills: count ?? 1,
-    time: int(raw['ts'], 'ts'),
+    time: integerText(raw['ts'], 'ts'),
     receivedAt,
   };
 }
@@ -243,42 +220,23 @@ export function parseRestTrade(raw: OkxRestTrade | unknown, symbol: string, rece
 
 /** Maps a `tickers` item. Spot volumes: vol24h is base, volCcy24h quote. Throws on a malformed item. */
 export function parseTicker(raw: unknown, symbol: string, receivedAt: number): Ticker {
-  if (!isObject(raw)) throw new Error('ticker item must be an object');
+  if (!isJsonObject(raw)) throw new Error('ticker item must be an object');
   return {
     venue: 'okx',
     symbol,
-    last: dec(raw['last'], 'last'),
-    bid: optDec(raw['bidPx'], 'bidPx'),
-    bidSize: optDec(raw['bidSz'], 'bidSz'),
-    ask: optDec(raw['askPx'], 'askPx'),
-    askSize: optDec(raw['askSz'], 'askSz'),
-    open24h: optDec(raw['open24h'], 'open24h'),
-    high24h: optDec(raw['high24h'], 'high24h'),
-    low24h: optDec(raw['low24h'], 'low24h'),
-    volume24h: optDec(raw['vol24h'], 'vol24h'),
-    quoteVolume24h: optDec(raw['volCcy24h'], 'volCcy24h'),
-    time: int(raw['ts'], 'ts'),
+    last: decimal(raw['last'], 'last'),
+    bid: optionalDecimal(raw['bidPx'], 'bidPx'),
+    bidSize: optionalDecimal(raw['bidSz'], 'bidSz'),
+    ask: optionalDecimal(raw['askPx'], 'askPx'),
+    askSize: optionalDecimal(raw['askSz'], 'askSz'),
+    open24h: optionalDecimal(raw['open24h'], 'open24h'),
+    high24h: optionalDecimal(raw['high24h'], 'high24h'),
+    low24h: optionalDecimal(raw['low24h'], 'low24h'),
+    volume24h: optionalDecimal(raw['vol24h'], 'vol24h'),
+    quoteVolume24h: optionalDecimal(raw['volCcy24h'], 'volCcy24h'),
+    time: integerText(raw['ts'], 'ts'),
     receivedAt,
   };
-}
-
-function levels(value: unknown, field: string): BookLevel[] {
-  if (!Array.isArray(value)) throw new Error(`field ${field} must be an array of levels`);
-  const out = new Array<BookLevel>(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const level = value[i] as unknown;
-    if (!Array.isArray(level) || level.length < 2)
-      throw new Error(`field ${field}[${i}] must be [px, sz, ...]`);
-    const price = level[0] as unknown;
-    const size = level[1] as unknown;
-    // Kept as printed: the checksum is computed over the original strings. Validated as decimals all the same.
-    if (typeof price !== 'string' || typeof size !== 'string')
-      throw new Error(`field ${field}[${i}] must hold strings`);
-    parseDecimal(price);
-    parseDecimal(size);
-    out[i] = { price, size };
-  }
-  return out;
 }
 
 /**
@@ -291,19 +249,19 @@ export function parseBook(
   kind: 'snapshot' | 'delta',
   receivedAt: number,
 ): BookUpdate {
-  if (!isObject(raw)) throw new Error('book item must be an object');
-  const checksum = optInt(raw['checksum'], 'checksum');
-  const prevSeq = optInt(raw['prevSeqId'], 'prevSeqId');
+  if (!isJsonObject(raw)) throw new Error('book item must be an object');
+  const checksum = optionalIntegerText(raw['checksum'], 'checksum');
+  const prevSeq = optionalIntegerText(raw['prevSeqId'], 'prevSeqId');
   return {
     venue: 'okx',
     symbol,
     kind,
-    bids: levels(raw['bids'], 'bids'),
-    asks: levels(raw['asks'], 'asks'),
-    seq: optInt(raw['seqId'], 'seqId'),
+    bids: tupleLevels(raw['bids'], 'bids'),
+    asks: tupleLevels(raw['asks'], 'asks'),
+    seq: optionalIntegerText(raw['seqId'], 'seqId'),
     prevSeq: kind === 'snapshot' || prevSeq === undefined || prevSeq < 0 ? undefined : prevSeq,
     checksum,
-    time: int(raw['ts'], 'ts'),
+    time: integerText(raw['ts'], 'ts'),
     receivedAt,
   };
 }
@@ -320,13 +278,13 @@ export function parseCandleRow(row: unknown): { bar: Candle; closed: boolean } {
   const quote = r.length >= 8 ? r[7] : r[6];
   return {
     bar: {
-      time: int(r[0], '[0] ts'),
-      open: dec(r[1], '[1] o'),
-      high: dec(r[2], '[2] h'),
-      low: dec(r[3], '[3] l'),
-      close: dec(r[4], '[4] c'),
-      volume: dec(r[5], '[5] vol'),
-      quoteVolume: dec(quote, r.length >= 8 ? '[7] volCcyQuote' : '[6] volCcy'),
+      time: integerText(r[0], '[0] ts'),
+      open: decimal(r[1], '[1] o'),
+      high: decimal(r[2], '[2] h'),
+      low: decimal(r[3], '[3] l'),
+      close: decimal(r[4], '[4] c'),
+      volume: decimal(r[5], '[5] vol'),
+      quoteVolume: decimal(quote, r.length >= 8 ? '[7] volCcyQuote' : '[6] volCcy'),
       takerBuyVolume: ZERO,
       takerBuyQuoteVolume: ZERO,
       trades: 0,

@@ -14,6 +14,7 @@ import {
   withQuery,
   type HttpJsonClientOptions,
 } from '../connection/http.ts';
+import { isJsonObject, stringValue } from '../json-fields.ts';
 import type { CandleQuery, TradeQuery, VenueRest } from '../venue.ts';
 import { parseBook, parseCandleRow, parseTicker, parseTrade } from './parse.ts';
 import { toOkxBar, toOkxInstId } from './symbols.ts';
@@ -220,10 +221,10 @@ export class OkxRest implements VenueRest {
   ): Promise<unknown[]> {
     const url = withQuery(`${this.base}${ENDPOINTS[endpoint].path}`, params);
     const { body } = await this.clients[endpoint].getJson(url);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    if (!isJsonObject(body)) {
       throw new TickwireError('VENUE_REJECTED', `okx ${endpoint}: answer is not an OKX body`);
     }
-    const { code, msg, data } = body as { code?: unknown; msg?: unknown; data?: unknown };
+    const { code, msg, data } = body;
     if (code !== '0') {
       const text = `okx ${endpoint}: code ${String(code)} ${typeof msg === 'string' ? msg : ''}`.trim();
       throw new TickwireError(code === '50011' ? 'VENUE_RATE_LIMITED' : 'VENUE_REJECTED', text);
@@ -235,13 +236,9 @@ export class OkxRest implements VenueRest {
 }
 
 function readInstrument(raw: unknown): OkxInstrument {
-  if (typeof raw !== 'object' || raw === null) throw new Error('instrument must be an object');
-  const r = raw as Record<string, unknown>;
-  const s = (k: string): string => {
-    const v = r[k];
-    if (typeof v !== 'string') throw new Error(`field ${k} must be a string`);
-    return v;
-  };
+  if (!isJsonObject(raw)) throw new Error('instrument must be an object');
+  const r = raw;
+  const s = (k: string): string => stringValue(r[k], k);
   return {
     instType: s('instType'),
     instId: s('instId'),
