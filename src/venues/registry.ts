@@ -1,6 +1,7 @@
 import { TickwireError } from '../domain/errors.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import { silentLogger, type Logger } from '../telemetry/logger.ts';
+import type { Clock } from '../util/clock.ts';
 import { createBinanceAdapter } from './binance/index.ts';
 import { createBitgetAdapter } from './bitget/index.ts';
 import { createDydxAdapter } from './dydx/index.ts';
@@ -12,7 +13,7 @@ export interface VenueAdapterOptions {
   readonly wsUrl: string;
   readonly restUrl: string;
   readonly logger: Logger;
-  readonly now?: () => number;
+  readonly clock?: Clock;
 }
 
 export type VenueFactory = (options: VenueAdapterOptions) => VenueAdapter;
@@ -38,7 +39,7 @@ export function createVenueAdapter(
   venue: VenueId,
   urls: { readonly wsUrl: string; readonly restUrl: string },
   logger: Logger,
-  now?: () => number,
+  clock?: Clock,
 ): VenueAdapter {
   const factory = VENUE_FACTORIES[venue];
   if (!factory) {
@@ -47,7 +48,7 @@ export function createVenueAdapter(
       `venue "${venue}" has no adapter yet; supported: ${supportedVenues().join(', ')}`,
     );
   }
-  return factory({ wsUrl: urls.wsUrl, restUrl: urls.restUrl, logger, ...(now ? { now } : {}) });
+  return factory({ wsUrl: urls.wsUrl, restUrl: urls.restUrl, logger, ...(clock ? { clock } : {}) });
 }
 
 /** The venues with an adapter that list `symbol` (the order of VENUE_FACTORIES). */

@@ -138,8 +138,8 @@ export interface MarketStreamHandlers {
 }
 
 export interface MarketStream {
-  /** Current connection state, counters and timings. */
-  stats(): MarketStreamStats;
+  /** The connection's status, in the shape the status endpoints serve. */
+  status(): ConnectionStatus;
   /**
    * Asks the venue for a fresh book of one symbol on the live stream (resubscribe), for venues whose book
    * snapshot comes from the stream. False when the symbol's book is not subscribed.
@@ -150,7 +150,8 @@ export interface MarketStream {
 
 /**
  * One connection's status in the shape of the status endpoint the operators already use (snake_case fields, ISO
- * time), plus latency, counters and the fallback mode.
+ * time), plus latency, counters and the fallback mode. The one status shape of a venue stream: the endpoints serve
+ * it as is, and the ingest, the source monitor and the tests read it.
  */
 export interface ConnectionStatus {
   readonly connected: boolean;
@@ -172,18 +173,4 @@ export interface ConnectionStatus {
   readonly malformed_frames: number;
   readonly rejected_subscriptions: number;
   readonly last_error: string | null;
-}
-
-export interface MarketStreamStats {
-  readonly venue: VenueId;
-  readonly connected: boolean;
-  readonly url: string;
-  readonly subscriptions: readonly string[];
-  readonly reconnectCount: number;
-  readonly messagesReceived: number;
-  readonly errors: number;
-  readonly unparsedFrames: number;
-  readonly lastMessageAt: number | null;
-  /** The connection status in the status endpoint's shape; absent only from streams not on the connection runner. */
-  readonly status?: ConnectionStatus;
 }

@@ -34,7 +34,7 @@ test('the registry builds the Bitget adapter; openMarketStream subscribes the ch
     const deadline = Date.now() + 5_000;
     while (tickers.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.ok(tickers.length >= 2);
-    assert.deepEqual(stream.stats().subscriptions, ['SPOT:ticker:BTCUSDT']);
+    assert.deepEqual(stream.status().subscriptions, ['SPOT:ticker:BTCUSDT']);
   } finally {
     await stream.close();
     await sim.close();
