@@ -14,7 +14,7 @@ import { symbolSpec } from '../../sim/market/symbol-specs.ts';
 import { hashSeed } from '../../sim/random.ts';
 import { DYDX_SIM_QUOTING } from '../../sim/dydx/index.ts';
 import { startSimulator, type Simulator } from '../../sim/simulator.ts';
-import { ManualClock } from '../../sim/test-kit.ts';
+import { ManualClock } from '../../util/clock.ts';
 import { createUnderlyings } from '../../sim/venue-kit.ts';
 import { DydxRest } from './rest.ts';
 import { priceToSubticks, sizeToQuantums, stepSize, tickSize } from './units.ts';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { TickwireError } from '../../domain/errors.ts';
 import { MINUTE_MS } from '../../domain/interval.ts';
 import { startSimulator, type Simulator } from '../../sim/simulator.ts';
-import { ManualClock } from '../../sim/test-kit.ts';
+import { ManualClock } from '../../util/clock.ts';
 import { OkxRest } from './rest.ts';
 
 const HOUR = 60 * MINUTE_MS;
