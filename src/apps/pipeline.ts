@@ -27,13 +27,14 @@ export interface PipelineOptions {
 export function createPipeline(options: PipelineOptions): IngestPipeline {
   const { config, bus, store, logger, now } = options;
   checkSymbolsListed(config);
+  const clock = now ? { ...systemClock, now } : systemClock;
   return createIngestPipeline({
-    adapters: config.venues.map((venue) => createVenueAdapter(venue, config.urls[venue], logger, now)),
+    adapters: config.venues.map((venue) => createVenueAdapter(venue, config.urls[venue], logger, clock)),
     config,
     bus,
     store,
     logger,
-    clock: now ? { ...systemClock, now } : systemClock,
+    clock,
     ...(options.tradeSink ? { tradeSink: options.tradeSink } : {}),
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BookSnapshotThrottle, type BookTopSnapshot } from './book-snapshot-throttle.ts';
-import { ManualClock } from '../../test/support/manual-clock.ts';
+import { ManualClock } from '../util/clock.ts';
 import { OrderBook } from './order-book.ts';
 
 function setup(): {

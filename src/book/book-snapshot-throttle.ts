@@ -1,5 +1,6 @@
 import type { BookLevel } from '../domain/book.ts';
 import type { VenueId } from '../domain/instrument.ts';
+import { systemClock, type Clock, type Timer } from '../util/clock.ts';
 import type { OrderBook } from './order-book.ts';
 
 /**
@@ -16,31 +17,19 @@ export interface BookTopSnapshot {
   readonly receivedAt: number;
 }
 
-/** Timers, injectable so that tests drive time by hand. */
-export interface ThrottleClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realClock: ThrottleClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
-
 export interface BookSnapshotThrottleOptions {
   /** Minimum spacing of two snapshots of one book, ms (default 100). */
   readonly intervalMs?: number;
   /** Levels per side in a snapshot (default 50). */
   readonly levels?: number;
-  readonly clock?: ThrottleClock;
+  /** Time and the trailing-snapshot timers. Default the system clock. */
+  readonly clock?: Clock;
 }
 
 interface Pending {
   book: OrderBook;
   lastAt: number;
-  timer: unknown;
+  timer: Timer | undefined;
 }
 
 /**
@@ -51,7 +40,7 @@ interface Pending {
 export class BookSnapshotThrottle {
   private readonly intervalMs: number;
   private readonly levels: number;
-  private readonly clock: ThrottleClock;
+  private readonly clock: Clock;
   private readonly books = new Map<string, Pending>();
 
   constructor(
@@ -60,7 +49,7 @@ export class BookSnapshotThrottle {
   ) {
     this.intervalMs = options.intervalMs ?? 100;
     this.levels = options.levels ?? 50;
-    this.clock = options.clock ?? realClock;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** The book changed (a BookSync `applied` result): emit now or schedule the trailing snapshot. */
@@ -83,19 +72,21 @@ export class BookSnapshotThrottle {
       pending.timer = undefined;
       this.fire(pending);
     }, wait);
+    // A snapshot still due at shutdown is of no use: it must not keep the process alive.
+    p.timer.unref();
   }
 
   /** Drops a book's pending snapshot (unsubscribed, or discarded for a resync). */
   forget(venue: string, symbol: string): void {
     const key = `${venue}:${symbol}`;
     const p = this.books.get(key);
-    if (p?.timer !== undefined) this.clock.clearTimeout(p.timer);
+    this.clock.clearTimer(p?.timer);
     this.books.delete(key);
   }
 
   /** Cancels every pending snapshot. */
   close(): void {
-    for (const p of this.books.values()) if (p.timer !== undefined) this.clock.clearTimeout(p.timer);
+    for (const p of this.books.values()) this.clock.clearTimer(p.timer);
     this.books.clear();
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BookRules } from '../domain/book-rules.ts';
 import type { BookLevel, BookUpdate } from '../domain/book.ts';
+import { ManualClock } from '../util/clock.ts';
 import { BookSync, type BookResyncReason, type BookSyncEvent } from './book-sync.ts';
 import { crc32Signed } from './checksum.ts';
 import { booksPushes, levelsOf, readCapture } from './fixture-books.test-support.ts';
@@ -278,18 +279,15 @@ describe('BookSync with the captured Binance U/u stream and REST snapshots', () 
   });
 
   it('asks again for a snapshot that never came', () => {
-    let now = 1_000;
+    const clock = new ManualClock(1_000);
     const r = recorder();
-    const sync = new BookSync('binance', BINANCE_RULES, r.handlers, {
-      snapshotTimeoutMs: 500,
-      now: () => now,
-    });
+    const sync = new BookSync('binance', BINANCE_RULES, r.handlers, { snapshotTimeoutMs: 500, clock });
     sync.apply(upd('A', 'delta', [], [], { prevSeq: 1, seq: 2 }));
     assert.equal(sync.poll(), 0);
-    now += 499;
+    clock.advance(499);
     sync.apply(upd('A', 'delta', [], [], { prevSeq: 2, seq: 3 }));
     assert.equal(r.resyncs.length, 0);
-    now += 1;
+    clock.advance(1);
     assert.equal(sync.poll(), 1);
     assert.deepEqual(r.resyncs, [{ symbol: 'A', reason: 'snapshot-timeout' }]);
     assert.equal(sync.poll(), 0, 'the timer restarts after asking again');
@@ -299,14 +297,14 @@ describe('BookSync with the captured Binance U/u stream and REST snapshots', () 
 
 describe('BookSync with a stream snapshot source', () => {
   it('drops deltas before the first snapshot and asks for a resync when it does not come', () => {
-    let now = 0;
+    const clock = new ManualClock(0);
     const r = recorder();
-    const sync = new BookSync('okx', OKX_RULES, r.handlers, { snapshotTimeoutMs: 1000, now: () => now });
+    const sync = new BookSync('okx', OKX_RULES, r.handlers, { snapshotTimeoutMs: 1000, clock });
     assert.equal(sync.apply(upd('A', 'delta', [], [], { prevSeq: 1, seq: 2 })), 'dropped');
-    now = 999;
+    clock.advanceTo(999);
     assert.equal(sync.apply(upd('A', 'delta', [], [], { prevSeq: 2, seq: 3 })), 'dropped');
     assert.deepEqual(r.resyncs, []);
-    now = 1000;
+    clock.advanceTo(1000);
     assert.equal(sync.apply(upd('A', 'delta', [], [], { prevSeq: 3, seq: 4 })), 'dropped');
     assert.deepEqual(r.resyncs, [{ symbol: 'A', reason: 'snapshot-timeout' }]);
     assert.equal(sync.stats('A')?.dropped, 3);

@@ -1,6 +1,7 @@
 import type { BookUpdate } from '../domain/book.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { BookRules } from '../domain/book-rules.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import { bookChecksum, CHECKSUM_DEPTH } from './checksum.ts';
 import { BookLevelError, OrderBook } from './order-book.ts';
 
@@ -102,8 +103,8 @@ export interface BookSyncOptions {
   readonly snapshotTimeoutMs?: number;
   /** Levels kept per side (default 10,000). */
   readonly maxLevelsPerSide?: number;
-  /** Clock for the snapshot timeout, ms (default Date.now). */
-  readonly now?: () => number;
+  /** Time for the snapshot timeout (VenueBooks runs its timers on it too). Default the system clock. */
+  readonly clock?: Clock;
 }
 
 interface BookEntry {
@@ -136,7 +137,7 @@ export class BookSync {
   private readonly maxBuffered: number;
   private readonly snapshotTimeoutMs: number;
   private readonly maxLevels: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(
     readonly venue: VenueId,
@@ -147,7 +148,7 @@ export class BookSync {
     this.maxBuffered = options.maxBufferedDeltas ?? DEFAULTS.maxBufferedDeltas;
     this.snapshotTimeoutMs = options.snapshotTimeoutMs ?? DEFAULTS.snapshotTimeoutMs;
     this.maxLevels = options.maxLevelsPerSide ?? DEFAULTS.maxLevelsPerSide;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** The book of `symbol` while it is synced; undefined while empty or resyncing (its content is not trusted). */
@@ -196,7 +197,7 @@ export class BookSync {
    * resubscribed stream may send nothing until its snapshot. Returns how many books were asked again.
    */
   poll(): number {
-    const now = this.now();
+    const now = this.clock.now();
     let asked = 0;
     for (const [symbol, e] of this.books) {
       if (e.state === 'awaiting-snapshot' && now - e.askedAt >= this.snapshotTimeoutMs) {
@@ -246,7 +247,7 @@ export class BookSync {
       // A snapshot older than the first buffered delta cannot be bridged: ask again, keep buffering.
       if (first !== undefined && first.prevSeq !== undefined && u.seq < first.prevSeq) {
         e.state = 'awaiting-snapshot';
-        e.askedAt = this.now();
+        e.askedAt = this.clock.now();
         this.handlers.requestSnapshot(u.symbol, this.rules.snapshotDepth);
         return 'dropped';
       }
@@ -314,7 +315,7 @@ export class BookSync {
 
   /** A delta while no trusted book exists: buffer it (REST source) or drop it until the snapshot comes. */
   private notSynced(u: BookUpdate, e: BookEntry): ApplyResult {
-    const now = this.now();
+    const now = this.clock.now();
     if (this.rules.snapshotSource === 'rest') {
       if (e.buffer.length >= this.maxBuffered) {
         e.buffer = [];
@@ -417,7 +418,7 @@ export class BookSync {
     e.resyncs[reason]++;
     e.book.clear();
     e.state = 'awaiting-snapshot';
-    e.askedAt = this.now();
+    e.askedAt = this.clock.now();
     this.emit({ type: 'resync', code: 'BOOK_OUT_OF_SYNC', venue: this.venue, symbol, reason, detail });
     this.handlers.resync(symbol, reason);
     return 'resync';

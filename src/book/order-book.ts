@@ -1,5 +1,6 @@
 import type { BookLevel } from '../domain/book.ts';
 import type { VenueId } from '../domain/instrument.ts';
+import { positiveInteger } from '../util/options.ts';
 
 /** Which side of the book: bids are kept best (highest) first, asks best (lowest) first. */
 export type BookSide = 'bid' | 'ask';
@@ -127,9 +128,11 @@ export class OrderBook {
     readonly symbol: string,
     options: OrderBookOptions = {},
   ) {
-    const max = options.maxLevelsPerSide ?? DEFAULT_MAX_LEVELS;
-    if (!Number.isSafeInteger(max) || max < 1)
-      throw new RangeError(`maxLevelsPerSide must be a positive integer`);
+    const max = positiveInteger(
+      'OrderBook',
+      'maxLevelsPerSide',
+      options.maxLevelsPerSide ?? DEFAULT_MAX_LEVELS,
+    );
     this.bidSide = new SideLevels(true, max);
     this.askSide = new SideLevels(false, max);
   }

@@ -4,7 +4,7 @@ import type { BookRules } from '../domain/book-rules.ts';
 import type { BookLevel, BookUpdate } from '../domain/book.ts';
 import type { BookTopSnapshot } from './book-snapshot-throttle.ts';
 import { crc32Signed } from './checksum.ts';
-import { ManualClock } from '../../test/support/manual-clock.ts';
+import { ManualClock } from '../util/clock.ts';
 import { VenueBooks, type VenueBooksEvent } from './venue-books.ts';
 
 const lv = (price: string, size: string): BookLevel => ({ price, size });

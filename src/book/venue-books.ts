@@ -1,7 +1,8 @@
 import type { BookRules } from '../domain/book-rules.ts';
 import type { BookUpdate } from '../domain/book.ts';
 import type { VenueId } from '../domain/instrument.ts';
-import { BookSnapshotThrottle, type BookTopSnapshot, type ThrottleClock } from './book-snapshot-throttle.ts';
+import { systemClock, type Clock, type Timer } from '../util/clock.ts';
+import { BookSnapshotThrottle, type BookTopSnapshot } from './book-snapshot-throttle.ts';
 import { BookSync, type BookStats, type BookSyncEvent, type BookSyncOptions } from './book-sync.ts';
 
 /** What VenueBooks needs from the venue adapter and from the publishing side. */
@@ -30,7 +31,7 @@ export type VenueBooksEvent =
       readonly error: unknown;
     };
 
-export interface VenueBooksOptions extends Omit<BookSyncOptions, 'now'> {
+export interface VenueBooksOptions extends BookSyncOptions {
   /** Levels fetched for a REST snapshot when the rules name none (default 1,000). */
   readonly snapshotDepth?: number;
   /** Minimum spacing of two published snapshots of one book, ms (default 100). */
@@ -39,18 +40,7 @@ export interface VenueBooksOptions extends Omit<BookSyncOptions, 'now'> {
   readonly publishLevels?: number;
   /** How often books waiting for a snapshot are checked for the snapshot timeout, ms (default 1,000). */
   readonly pollMs?: number;
-  readonly clock?: ThrottleClock;
 }
-
-const systemClock: ThrottleClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /**
  * The order books of one venue, wired: BookSync enforces the venue's rules, snapshots are fetched or
@@ -62,9 +52,9 @@ export class VenueBooks {
   private readonly throttle: BookSnapshotThrottle;
   private readonly fetching = new Set<string>();
   private readonly depth: number;
-  private readonly clock: ThrottleClock;
+  private readonly clock: Clock;
   private readonly pollMs: number;
-  private pollTimer: unknown;
+  private pollTimer: Timer | undefined;
   private closed = false;
 
   constructor(
@@ -88,7 +78,7 @@ export class VenueBooks {
         resync: (symbol) => this.rebuild(symbol),
         onEvent: (event) => deps.onEvent?.(event),
       },
-      { ...options, now: () => this.clock.now() },
+      { ...options, clock: this.clock },
     );
     this.throttle = new BookSnapshotThrottle(deps.publish, {
       intervalMs: options.publishIntervalMs ?? 100,
@@ -125,7 +115,7 @@ export class VenueBooks {
   /** Stops timers; later updates are ignored and fetches in flight are discarded. */
   close(): void {
     this.closed = true;
-    if (this.pollTimer !== undefined) this.clock.clearTimeout(this.pollTimer);
+    this.clock.clearTimer(this.pollTimer);
     this.pollTimer = undefined;
     this.throttle.close();
   }
@@ -136,6 +126,7 @@ export class VenueBooks {
       this.sync.poll();
       this.schedulePoll();
     }, this.pollMs);
+    this.pollTimer.unref();
   }
 
   private rebuild(symbol: string): void {

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Logger } from '../telemetry/logger.ts';
-import { checkedRedisUrl, closeRedis, positiveInteger, redisConnectionOptions } from './redis-bus.ts';
+import { positiveInteger } from '../util/options.ts';
+import { waitAtMost } from '../util/wait-at-most.ts';
+import { checkedRedisUrl, closeRedis, redisConnectionOptions } from './redis-bus.ts';
 
 /**
  * The lock that keeps one `ingest` process active while standbys wait (high availability without a home-made
@@ -211,17 +213,14 @@ export class LeaderLock {
 
   /** `promise`'s value, or undefined when it fails or takes longer than closeTimeoutMs. */
   private async bounded<T>(promise: Promise<T>): Promise<T | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        promise.catch(() => undefined),
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), this.closeTimeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    let value: T | undefined;
+    const settled = promise.then(
+      (v) => {
+        value = v;
+      },
+      () => undefined,
+    );
+    return (await waitAtMost(settled, this.closeTimeoutMs)) ? value : undefined;
   }
 
   private schedule(delayMs: number): void {

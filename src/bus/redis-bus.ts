@@ -1,5 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { backoffDelay } from '../util/backoff.ts';
+import { positiveInteger } from '../util/options.ts';
+import { waitAtMost } from '../util/wait-at-most.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Bus, BusStatus } from './bus.ts';
 
@@ -82,14 +84,6 @@ export function checkedRedisUrl(url: string, owner: string): string {
   return parsed.toString();
 }
 
-/** Throws a RangeError naming `field` unless `value` is a positive safe integer. */
-export function positiveInteger(owner: string, field: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new RangeError(`${owner}: ${field} must be a positive integer, got ${value}`);
-  }
-  return value;
-}
-
 /**
  * ioredis settings shared by Tickwire's Redis connections: no offline queue (a command sent while disconnected
  * fails at once, so callers decide what to keep, and nothing grows without bound), no replay of unanswered
@@ -119,16 +113,11 @@ export function redisConnectionOptions(o: {
  * first), then the socket is dropped whatever happened.
  */
 export async function closeRedis(redis: Redis, timeoutMs: number): Promise<void> {
-  if (redis.status === 'ready') {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
+  if (redis.status === 'ready')
+    await waitAtMost(
       redis.quit().catch(() => undefined),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-  }
+      timeoutMs,
+    );
   redis.disconnect();
 }
 

@@ -4,6 +4,7 @@ import type { VenueId } from '../domain/instrument.ts';
 import { startSimulator } from '../sim/simulator.ts';
 import { waitUntil } from '../sim/test-kit.ts';
 import { silentLogger } from '../telemetry/logger.ts';
+import { ManualClock } from '../util/clock.ts';
 import { createVenueAdapter } from '../venues/registry.ts';
 import type { MarketStream } from '../venues/venue.ts';
 import { FailoverController, type FailoverEvent, type FailoverOptions } from './failover.ts';
@@ -385,15 +386,22 @@ test('rejects a primary that is not a source, duplicate venues, no sources and b
 });
 
 /*
- * Against the exchange simulator on loopback with the real venue adapters and wall-clock time: the fault is
- * injected, and the switch must follow within the 2 s detection-plus-switch budget.
+ * Against the exchange simulator on loopback with the real venue adapters. Simulator, adapters and controller share
+ * one ManualClock (the controller evaluated every 250 ms on it, as the ingest's timer does): the fault is injected,
+ * and the switch must follow within the 2 s detection-plus-switch budget of that clock, however slow the machine.
  */
 test('simulator: disconnect, frozen symbol and primary recovery switch within the 2 s budget', async (t) => {
   const symbol = 'BTC/USDT';
-  const sim = await startSimulator({ symbols: [symbol], historyDays: 1, tradesPerSecond: 20, seed: 7 });
+  const clock = new ManualClock(Date.UTC(2026, 2, 11, 10));
+  const sim = await startSimulator({
+    symbols: [symbol],
+    historyDays: 1,
+    tradesPerSecond: 20,
+    seed: 7,
+    now: clock.now,
+  });
   const streams: MarketStream[] = [];
   t.after(async () => {
-    clearInterval(timer);
     await Promise.all(streams.map((s) => s.close()));
     await sim.close();
   });
@@ -407,17 +415,22 @@ test('simulator: disconnect, frozen symbol and primary recovery switch within th
   });
   const events: FailoverEvent[] = [];
   controller.on((e) => events.push(e));
+  /** Exchange time of the newest trade each venue delivered. */
+  const delivered = new Map<VenueId, number>();
   for (const venue of venues) {
     const health = controller.source(venue)!;
-    const adapter = createVenueAdapter(venue, sim.urls[venue], silentLogger());
+    const adapter = createVenueAdapter(venue, sim.urls[venue], silentLogger(), clock);
     streams.push(
       adapter.openMarketStream(
         [symbol],
         {
-          trade: (trade) => health.onData(trade.receivedAt, trade.time),
+          trade: (trade) => {
+            health.onData(trade.receivedAt, trade.time);
+            delivered.set(venue, Math.max(delivered.get(venue) ?? 0, trade.time));
+          },
           status: (status) => {
             health.onStatus(status);
-            controller.evaluate(Date.now());
+            controller.evaluate(clock.now());
           },
           event: (event) => health.onStreamEvent(event),
         },
@@ -425,43 +438,62 @@ test('simulator: disconnect, frozen symbol and primary recovery switch within th
       ),
     );
   }
-  const timer = setInterval(() => controller.evaluate(Date.now()), EVAL_MS);
-  const healthy = (v: VenueId): boolean => controller.source(v)!.check(Date.now()) === null;
-  await waitUntil(() => healthy('binance') && healthy('okx'), 10_000);
+  clock.setInterval(() => controller.evaluate(clock.now()), EVAL_MS);
 
+  /**
+   * Moves the clock 50 ms at a time (the simulator trading up to it) until `done()`. Before each step it waits
+   * until every venue in `flowing` has delivered what the simulator made a second ago, so that a slow machine
+   * never lets the clock run ahead of the sockets and make a live source look stale.
+   */
+  const driveUntil = async (done: () => boolean, flowing: readonly VenueId[]): Promise<void> => {
+    for (let steps = 0; !done(); steps++) {
+      assert.ok(steps < 1_000, 'the awaited switch did not come within 50 s of the clock');
+      for (const venue of flowing) {
+        await waitUntil(() => (delivered.get(venue) ?? 0) >= clock.now() - 1000, 10_000);
+      }
+      clock.advance(50);
+      sim.advance();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  const healthy = (v: VenueId): boolean => controller.source(v)!.check(clock.now()) === null;
+  await waitUntil(() => healthy('binance') && healthy('okx'), 10_000);
+  await driveUntil(() => delivered.has('binance') && delivered.has('okx'), []);
+
+  const switches = (): number => events.filter((e) => e.type === 'sourceSwitch').length;
   const switchAfter = async (
     inject: () => void,
     count: number,
+    flowing: readonly VenueId[],
   ): Promise<FailoverEvent & { type: 'sourceSwitch' }> => {
     inject();
-    await waitUntil(() => events.filter((e) => e.type === 'sourceSwitch').length >= count, 10_000);
+    await driveUntil(() => switches() >= count, flowing);
     const sw = events.filter((e) => e.type === 'sourceSwitch')[count - 1];
     assert.ok(sw?.type === 'sourceSwitch');
     return sw;
   };
 
-  // Disconnect of the primary: measured from the moment of the drop.
-  let dropAt = 0;
-  const off = await switchAfter(() => {
-    dropAt = Date.now();
-    assert.ok(sim.faults.dropConnections('binance') >= 1);
-  }, 1);
+  // Disconnect of the primary: measured from the moment of the drop; the clock stands still until the switch.
+  const dropAt = clock.now();
+  assert.ok(sim.faults.dropConnections('binance') >= 1);
+  await waitUntil(() => switches() >= 1, 10_000);
+  const off = events.find((e) => e.type === 'sourceSwitch');
+  assert.ok(off?.type === 'sourceSwitch');
   assert.deepEqual([off.from, off.to, off.reason], ['binance', 'okx', 'binance disconnected']);
   assert.ok(off.at - dropAt < 2000, `disconnect → switch took ${off.at - dropAt} ms`);
 
   // The primary reconnects on its own and takes over after the hold-down.
-  const back = await switchAfter(() => undefined, 2);
+  const back = await switchAfter(() => undefined, 2, ['okx']);
   assert.deepEqual([back.from, back.to, back.reason], ['okx', 'binance', 'primary recovered']);
 
   // A frozen symbol on the primary: stale after 1.5 s of silence, switched well within 2 s of that.
-  const frozen = await switchAfter(() => sim.faults.freezeSymbol('binance', symbol), 3);
+  const frozen = await switchAfter(() => sim.faults.freezeSymbol('binance', symbol), 3, ['okx']);
   assert.deepEqual([frozen.from, frozen.to, frozen.reason], ['binance', 'okx', 'binance stale']);
   assert.ok(
     frozen.detectMs !== undefined && frozen.detectMs < 2000,
     `stale detection took ${frozen.detectMs} ms`,
   );
-  sim.faults.unfreezeSymbol('binance', symbol);
-  const recovered = await switchAfter(() => undefined, 4);
+  const recovered = await switchAfter(() => sim.faults.unfreezeSymbol('binance', symbol), 4, ['okx']);
   assert.equal(recovered.to, 'binance');
   assert.equal(events.filter((e) => e.type === 'failover_failed').length, 0);
   t.diagnostic(`disconnect → switch ${off.at - dropAt} ms; stale observable → switch ${frozen.detectMs} ms`);

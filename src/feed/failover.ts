@@ -1,4 +1,5 @@
 import type { VenueId } from '../domain/instrument.ts';
+import { nonNegativeInteger } from '../util/options.ts';
 import { healthGrade, type SourceHealth, type SourceStatus, type UnhealthyReason } from './source-health.ts';
 
 /**
@@ -117,15 +118,9 @@ export class FailoverController {
       throw new RangeError(
         `failover for ${instrument}: primary ${primary} is not one of the sources (${[...venues].join(', ')})`,
       );
-    const holdDownMs = options.holdDownMs ?? 3000;
-    const startupGraceMs = options.startupGraceMs ?? 10_000;
-    for (const [name, v] of [
-      ['holdDownMs', holdDownMs],
-      ['startupGraceMs', startupGraceMs],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 0)
-        throw new RangeError(`failover ${name} must be a non-negative integer, got ${v}`);
-    }
+    const owner = `failover for ${instrument}`;
+    const holdDownMs = nonNegativeInteger(owner, 'holdDownMs', options.holdDownMs ?? 3000);
+    const startupGraceMs = nonNegativeInteger(owner, 'startupGraceMs', options.startupGraceMs ?? 10_000);
     this.instrument = instrument;
     this.primary = primary;
     this.enabled = options.enabled ?? true;

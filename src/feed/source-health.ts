@@ -1,4 +1,5 @@
 import type { VenueId } from '../domain/instrument.ts';
+import { integerOption } from '../util/options.ts';
 import type { StreamEvent, StreamStatus } from '../venues/venue.ts';
 
 /** Limits that decide whether one source (an instrument on one venue) is fit to be the active feed. */
@@ -88,12 +89,8 @@ export class SourceHealth {
   constructor(venue: VenueId, options: SourceHealthOptions = {}) {
     this.venue = venue;
     this.opts = { ...DEFAULT_SOURCE_HEALTH, ...stripUndefined(options) };
-    for (const [key, value] of Object.entries(this.opts)) {
-      if (!Number.isInteger(value) || value < (key === 'maxErrors' ? 1 : 0))
-        throw new RangeError(
-          `SourceHealth ${key} must be a non-negative integer (maxErrors ≥ 1), got ${value}`,
-        );
-    }
+    for (const [key, value] of Object.entries(this.opts))
+      integerOption(`SourceHealth ${venue}`, key, value, key === 'maxErrors' ? 1 : 0);
     this.errorTimes = new Array<number>(this.opts.maxErrors).fill(Number.NEGATIVE_INFINITY);
   }
 

@@ -159,18 +159,7 @@ export class FakeVenue implements VenueAdapter {
   openMarketStream(_symbols: readonly string[], handlers: MarketStreamHandlers): MarketStream {
     this.handlers = handlers;
     return {
-      stats: () => ({
-        venue: this.venue,
-        connected: this.connected,
-        url: 'fake://venue',
-        subscriptions: [],
-        reconnectCount: this.reconnects,
-        messagesReceived: 0,
-        errors: 0,
-        unparsedFrames: this.malformedFrames,
-        lastMessageAt: null,
-        status: this.status(),
-      }),
+      status: () => this.status(),
       close: async () => {
         this.handlers = null;
       },

@@ -365,7 +365,7 @@ export class VenueIngest {
    * the ingest reads the stream's status.
    */
   connectionStatus(): ConnectionStatus | null {
-    return this.stream?.stats().status ?? null;
+    return this.stream?.status() ?? null;
   }
 
   async close(): Promise<void> {

@@ -72,15 +72,6 @@ export class RecordingClient {
   }
 }
 
-/** A clock a test moves by hand. */
-export class ManualClock {
-  constructor(public time: number) {}
-  readonly now = (): number => this.time;
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}
-
 /** Resolves once `condition()` holds, polling every 10 ms; rejects after `timeoutMs` (generous: CI machines are loaded). */
 export async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,7 @@
-import { backoffDelay } from '../util/backoff.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { backoffDelay } from '../util/backoff.ts';
+import { integerOption, positiveInteger } from '../util/options.ts';
+import { waitAtMost } from '../util/wait-at-most.ts';
 
 /**
  * A bounded write-behind queue in front of a database write, the engine of BufferedCandleStore and
@@ -131,20 +133,12 @@ export class WriteBehind<T> {
       retryMaxMs: options.retryMaxMs ?? DEFAULTS.retryMaxMs,
     };
     const { flushMs, batchSize, maxPending, closeTimeoutMs, retryMinMs, retryMaxMs } = this.o;
-    for (const [name, value] of Object.entries({
-      flushMs,
-      batchSize,
-      maxPending,
-      closeTimeoutMs,
-      retryMinMs,
-    })) {
-      if (!Number.isSafeInteger(value) || value < 1)
-        throw new RangeError(`${name} must be a whole number >= 1`);
-    }
-    if (!Number.isSafeInteger(retryMaxMs) || retryMaxMs < retryMinMs) {
-      throw new RangeError('retryMaxMs must be a whole number >= retryMinMs');
-    }
-    if (batchSize > maxPending) throw new RangeError('batchSize must not exceed maxPending');
+    const owner = `${options.noun} write buffer`;
+    for (const [name, value] of Object.entries({ flushMs, maxPending, closeTimeoutMs, retryMinMs }))
+      positiveInteger(owner, name, value);
+    // A batch never holds more than may wait, and the retry cap never undercuts the first delay.
+    integerOption(owner, 'batchSize', batchSize, 1, maxPending);
+    integerOption(owner, 'retryMaxMs', retryMaxMs, retryMinMs);
   }
 
   /** Items waiting: queued, and those of the batch being written that no newer queued item replaces. */
@@ -409,15 +403,4 @@ export class WriteBehind<T> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
-
-/** Resolves when `promise` settles or after `ms`, whichever is first. */
-async function waitAtMost(promise: Promise<void> | undefined, ms: number): Promise<void> {
-  if (!promise) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    promise,
-    new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms)))),
-  ]);
-  clearTimeout(timer);
 }

@@ -8,7 +8,7 @@ test('option checks return a good value and name owner, field, rule and value ot
   assert.equal(integerOption('alerts', 'recent', 100, 0, 100), 100);
   assert.throws(() => positiveInteger('bus', 'maxLen', 0), {
     name: 'RangeError',
-    message: 'bus: maxLen must be an integer ≥ 1, got 0',
+    message: 'bus: maxLen must be a positive integer, got 0',
   });
   assert.throws(() => nonNegativeInteger('failover', 'holdDownMs', 1.5), {
     message: 'failover: holdDownMs must be an integer ≥ 0, got 1.5',

@@ -12,7 +12,12 @@ export function integerOption(
   max = Number.MAX_SAFE_INTEGER,
 ): number {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    const rule = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+    const rule =
+      max !== Number.MAX_SAFE_INTEGER
+        ? `an integer from ${min} to ${max}`
+        : min === 1
+          ? 'a positive integer'
+          : `an integer ≥ ${min}`;
     throw new RangeError(`${owner}: ${field} must be ${rule}, got ${String(value)}`);
   }
   return value;

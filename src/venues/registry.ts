@@ -1,6 +1,7 @@
 import { TickwireError } from '../domain/errors.ts';
 import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { silentLogger, type Logger } from '../telemetry/logger.ts';
+import type { Clock } from '../util/clock.ts';
 import { binanceVenue } from './binance/index.ts';
 import { bitgetVenue } from './bitget/index.ts';
 import { dydxVenue } from './dydx/index.ts';
@@ -35,13 +36,13 @@ export function createVenueAdapter(
   venue: VenueId,
   urls: VenueUrls,
   logger: Logger,
-  now?: () => number,
+  clock?: Clock,
 ): VenueAdapter {
   return VENUE_REGISTRY[venue].createAdapter({
     wsUrl: urls.wsUrl,
     restUrl: urls.restUrl,
     logger,
-    ...(now ? { now } : {}),
+    ...(clock ? { clock } : {}),
   });
 }
 

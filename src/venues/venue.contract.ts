@@ -195,8 +195,8 @@ export function venueContract(venue: VenueModule, subject: VenueContractSubject)
         const r = open(EVERY_CHANNEL);
         await everyChannelFlows(r);
         const s = stream as MarketStream;
-        assert.equal(s.stats().connected, true);
-        assert.ok(s.stats().subscriptions.length >= EVERY_CHANNEL.length, 'a subscription per channel');
+        assert.equal(s.status().connected, true);
+        assert.ok(s.status().subscriptions.length >= EVERY_CHANNEL.length, 'a subscription per channel');
         assert.equal(r.statuses[0]?.kind, 'connected');
         for (const t of r.trades) check.trade(t);
         for (const c of r.candles) check.candle(c);
@@ -222,7 +222,7 @@ export function venueContract(venue: VenueModule, subject: VenueContractSubject)
         assert.ok(sim.faults.dropConnections(venue.id) >= 1);
         await reconnected(r, statusMark);
         await everyChannelFlows(r);
-        assert.ok((stream as MarketStream).stats().reconnectCount >= 1);
+        assert.ok((stream as MarketStream).status().reconnect_count >= 1);
         assert.ok(
           r.events.some((e) => e.kind === 'gap'),
           'the outage is reported as a gap to backfill',

@@ -6,6 +6,7 @@ import type { Interval } from '../domain/interval.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { Clock } from '../util/clock.ts';
 
 /** Where a venue is reached: the base of its WebSocket streams and of its REST API. */
 export interface VenueUrls {
@@ -16,7 +17,7 @@ export interface VenueUrls {
 /** What every venue's adapter factory receives: the configured endpoints, a logger and the clock. */
 export interface VenueAdapterOptions extends VenueUrls {
   readonly logger: Logger;
-  readonly now?: () => number;
+  readonly clock?: Clock;
 }
 
 /**
@@ -163,8 +164,8 @@ export interface MarketStreamHandlers {
 }
 
 export interface MarketStream {
-  /** Current connection state, counters and timings. */
-  stats(): MarketStreamStats;
+  /** The connection's status, in the shape the status endpoints serve. */
+  status(): ConnectionStatus;
   /**
    * Asks the venue for a fresh book of one symbol on the live stream (resubscribe), for venues whose book
    * snapshot comes from the stream. False when the symbol's book is not subscribed.
@@ -175,7 +176,8 @@ export interface MarketStream {
 
 /**
  * One connection's status in the shape of the status endpoint the operators already use (snake_case fields, ISO
- * time), plus latency, counters and the fallback mode.
+ * time), plus latency, counters and the fallback mode. The one status shape of a venue stream: the endpoints serve
+ * it as is, and the ingest, the source monitor and the tests read it.
  */
 export interface ConnectionStatus {
   readonly connected: boolean;
@@ -197,18 +199,4 @@ export interface ConnectionStatus {
   readonly malformed_frames: number;
   readonly rejected_subscriptions: number;
   readonly last_error: string | null;
-}
-
-export interface MarketStreamStats {
-  readonly venue: VenueId;
-  readonly connected: boolean;
-  readonly url: string;
-  readonly subscriptions: readonly string[];
-  readonly reconnectCount: number;
-  readonly messagesReceived: number;
-  readonly errors: number;
-  readonly unparsedFrames: number;
-  readonly lastMessageAt: number | null;
-  /** The connection status in the status endpoint's shape; absent only from streams not on the connection runner. */
-  readonly status?: ConnectionStatus;
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator.ts';
-import { getJson, ManualClock, waitUntil } from '../test-kit.ts';
+import { getJson, waitUntil } from '../test-kit.ts';
+import { ManualClock } from '../../util/clock.ts';
 import type { BinanceSimDepth, BinanceSimDepthUpdate, BinanceSimRestTicker } from './wire.ts';
 
 /** Keeps every text frame as received (raw), so malformed frames can be inspected too. */

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { MINUTE_MS } from '../../domain/interval.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator.ts';
-import { getJson, ManualClock, RecordingClient, waitUntil } from '../test-kit.ts';
+import { getJson, RecordingClient, waitUntil } from '../test-kit.ts';
+import { ManualClock } from '../../util/clock.ts';
 import type { BinanceSimKlineRow } from './wire.ts';
 import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { add, mul, parseDecimal, toPlainString, ZERO, type Decimal } from '../../domain/decimal.ts';
 import { MINUTE_MS } from '../../domain/interval.ts';
 import { startSimulator, type Simulator } from '../simulator.ts';
-import { getJson, ManualClock } from '../test-kit.ts';
+import { getJson } from '../test-kit.ts';
+import { ManualClock } from '../../util/clock.ts';
 import { marketParams } from './instruments.ts';
 
 interface Trade {

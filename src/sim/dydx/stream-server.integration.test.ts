@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator.ts';
-import { getJson, ManualClock, RecordingClient, waitUntil } from '../test-kit.ts';
+import { getJson, RecordingClient, waitUntil } from '../test-kit.ts';
+import { ManualClock } from '../../util/clock.ts';
 import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 
 const FIXTURES = `${FIXTURES_DIR}dydx/indexer_ws_captures_2024/`;

@@ -11,6 +11,7 @@ import { toPlainString } from '../../domain/decimal.ts';
 import { TickwireError } from '../../domain/errors.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import { ManualClock } from '../../util/clock.ts';
 import type { MarketStream, StreamStatus, VenueCandle } from '../venue.ts';
 import { openBinanceMarketStream, type BinanceStreamOptions } from './feed.ts';
 import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
@@ -148,7 +149,7 @@ describe('Binance market stream against a loopback peer', () => {
     const s = openBinanceMarketStream(['BTC/USDT', 'ETH/USDT'], rec.handlers, {
       wsUrl: peer.wsUrl,
       logger,
-      now: () => 1_800_000_000_000,
+      clock: new ManualClock(1_800_000_000_000),
     });
     stream = s;
     await waitFor('subscribe', () => (peer.connections[0]?.received.length ?? 0) === 1);
@@ -165,7 +166,7 @@ describe('Binance market stream against a loopback peer', () => {
     for (let i = 0; i < 3; i++)
       server.send('{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","s":"BTCUSDT"}}');
     server.send('{"stream":"btcusdt@depth","data":{"e":"depthUpdate"'); // cut off
-    await waitFor('frames', () => s.stats().messagesReceived === 8);
+    await waitFor('frames', () => s.status().messages_received === 8);
 
     assert.equal(rec.trades.length, 1);
     const t = rec.trades[0];
@@ -179,20 +180,18 @@ describe('Binance market stream against a loopback peer', () => {
     assert.equal(toPlainString(rec.candles[0]?.bar.close ?? { coef: 0n, scale: 0 }), '29038.47');
     assert.deepEqual(rec.kinds(), ['connected']);
 
-    const stats = s.stats();
-    assert.equal(stats.venue, 'binance');
-    assert.equal(stats.unparsedFrames, 4);
-    assert.equal(stats.reconnectCount, 0);
-    assert.equal(stats.lastMessageAt, 1_800_000_000_000);
-    assert.deepEqual(stats.subscriptions, [
+    const status = s.status();
+    assert.equal(status.malformed_frames, 4);
+    assert.equal(status.reconnect_count, 0);
+    assert.equal(status.last_heartbeat, new Date(1_800_000_000_000).toISOString());
+    assert.deepEqual(status.subscriptions, [
       'btcusdt@aggTrade',
       'btcusdt@kline_1m',
       'ethusdt@aggTrade',
       'ethusdt@kline_1m',
     ]);
-    assert.match(stats.url, /\/binance\/stream$/);
-    assert.equal(stats.status?.connected, true);
-    assert.deepEqual(stats.status?.subscriptions, stats.subscriptions);
+    assert.match(status.ws_url, /\/binance\/stream$/);
+    assert.equal(status.connected, true);
     const notUnderstood = lines.filter((l) => l.msg.startsWith('frame not understood'));
     assert.equal(notUnderstood.length, 2, 'each kind of unknown frame is logged once');
   });
@@ -200,13 +199,13 @@ describe('Binance market stream against a loopback peer', () => {
   it('reports an error frame as an error status', async () => {
     const rec = new Recorder();
     const s = open(rec);
-    await waitFor('connection', () => s.stats().connected);
+    await waitFor('connection', () => s.status().connected);
     peer.latest().send(FRAMES.error);
     await waitFor('error status', () => rec.kinds().includes('error'));
     const status = rec.statuses.find((x) => x.kind === 'error');
     assert.ok(status?.kind === 'error');
     assert.match(status.message, /binance error 2: Invalid request: streams must be an array/);
-    assert.equal(s.stats().errors, 1);
+    assert.equal(s.status().errors, 1);
   });
 
   it('keeps running when a handler throws', async () => {
@@ -225,25 +224,25 @@ describe('Binance market stream against a loopback peer', () => {
       { wsUrl: peer.wsUrl, logger },
     );
     stream = s;
-    await waitFor('connection', () => s.stats().connected);
+    await waitFor('connection', () => s.status().connected);
     peer.latest().send(FRAMES.aggTrade);
     peer.latest().send(FRAMES.aggTrade);
     await waitFor('two trades', () => calls === 2);
-    assert.equal(s.stats().errors, 2);
-    assert.equal(s.stats().connected, true);
+    assert.equal(s.status().errors, 2);
+    assert.equal(s.status().connected, true);
   });
 
   it('reconnects after the server drops the socket', async () => {
     const rec = new Recorder();
     const s = open(rec);
-    await waitFor('connection', () => s.stats().connected);
+    await waitFor('connection', () => s.status().connected);
     peer.latest().terminate();
-    await waitFor('second connection', () => peer.connections.length === 2 && s.stats().connected);
+    await waitFor('second connection', () => peer.connections.length === 2 && s.status().connected);
     assert.deepEqual(rec.kinds(), ['connected', 'disconnected', 'connected']);
     const lost = rec.statuses[1];
     assert.ok(lost?.kind === 'disconnected');
     assert.match(lost.reason, /closed by server \(1006/);
-    assert.equal(s.stats().reconnectCount, 1);
+    assert.equal(s.status().reconnect_count, 1);
     peer.latest().send(FRAMES.aggTrade);
     await waitFor('trade after reconnect', () => rec.trades.length === 1);
   });
@@ -260,8 +259,8 @@ describe('Binance market stream against a loopback peer', () => {
     const errors = rec.statuses.filter((x) => x.kind === 'error');
     assert.ok(errors.length >= 2);
     assert.match(errors[0]?.kind === 'error' ? errors[0].message : '', /handshake has timed out/);
-    assert.equal(s.stats().connected, false);
-    assert.ok(s.stats().reconnectCount >= 2);
+    assert.equal(s.status().connected, false);
+    assert.ok(s.status().reconnect_count >= 2);
     await s.close();
     for (const sock of sockets) sock.destroy();
     await new Promise<void>((resolve) => mute.close(() => resolve()));
@@ -271,21 +270,21 @@ describe('Binance market stream against a loopback peer', () => {
     const rec = new Recorder();
     // A 10 s backoff would fail this test: serverShutdown must not wait for it.
     const s = open(rec, { reconnect: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
-    await waitFor('connection', () => s.stats().connected);
+    await waitFor('connection', () => s.status().connected);
     const started = Date.now();
     peer.latest().send(FRAMES.shutdown);
-    await waitFor('second connection', () => peer.connections.length === 2 && s.stats().connected, 1000);
+    await waitFor('second connection', () => peer.connections.length === 2 && s.status().connected, 1000);
     assert.ok(Date.now() - started < 1000);
     const lost = rec.statuses.find((x) => x.kind === 'disconnected');
     assert.ok(lost?.kind === 'disconnected');
     assert.equal(lost.reason, 'server shutdown');
-    assert.equal(s.stats().reconnectCount, 1);
+    assert.equal(s.status().reconnect_count, 1);
   });
 
   it('recycles a connection that stays silent past the watchdog', async () => {
     const rec = new Recorder();
     const s = open(rec, { silenceTimeoutMs: 150 });
-    await waitFor('connection', () => s.stats().connected);
+    await waitFor('connection', () => s.status().connected);
     // Traffic keeps it alive past one watchdog period...
     const server = peer.latest();
     for (let i = 0; i < 4; i++) {
@@ -294,7 +293,7 @@ describe('Binance market stream against a loopback peer', () => {
     }
     assert.equal(peer.connections.length, 1);
     // ...silence does not.
-    await waitFor('recycled connection', () => peer.connections.length === 2 && s.stats().connected, 2000);
+    await waitFor('recycled connection', () => peer.connections.length === 2 && s.status().connected, 2000);
     const lost = rec.statuses.find((x) => x.kind === 'disconnected');
     assert.ok(lost?.kind === 'disconnected');
     assert.match(lost.reason, /^silence: no frame for \d+ ms$/);
@@ -303,7 +302,7 @@ describe('Binance market stream against a loopback peer', () => {
   it('answers server pings with the same payload', async () => {
     const rec = new Recorder();
     const s = open(rec);
-    await waitFor('connection', () => s.stats().connected);
+    await waitFor('connection', () => s.status().connected);
     const server = peer.latest();
     const pong = new Promise<string>((resolve) => server.once('pong', (data) => resolve(data.toString())));
     server.ping('heartbeat-1');
@@ -315,7 +314,7 @@ describe('Binance market stream against a loopback peer', () => {
     const baseline = process.getActiveResourcesInfo().sort();
     const rec = new Recorder();
     const s = open(rec, { silenceTimeoutMs: 30_000 });
-    await waitFor('connection', () => s.stats().connected);
+    await waitFor('connection', () => s.status().connected);
     peer.latest().send(FRAMES.aggTrade);
     await waitFor('trade', () => rec.trades.length === 1);
     assert.ok(process.getActiveResourcesInfo().length > baseline.length);
@@ -327,7 +326,7 @@ describe('Binance market stream against a loopback peer', () => {
       () => process.getActiveResourcesInfo().sort().join() === baseline.join(),
       2000,
     );
-    assert.equal(s.stats().connected, false);
+    assert.equal(s.status().connected, false);
     assert.ok(!rec.kinds().includes('disconnected'), 'close() is not reported as a lost connection');
   });
 
@@ -336,7 +335,7 @@ describe('Binance market stream against a loopback peer', () => {
     const baseline = process.getActiveResourcesInfo().sort();
     const rec = new Recorder();
     const s = open(rec, { reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 }, random: () => 0.99 });
-    await waitFor('connection', () => s.stats().connected);
+    await waitFor('connection', () => s.status().connected);
     peer.latest().terminate();
     await waitFor('disconnected', () => rec.kinds().includes('disconnected'));
     await s.close();

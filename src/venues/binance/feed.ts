@@ -3,6 +3,7 @@ import type { Interval } from '../../domain/interval.ts';
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import type { Clock } from '../../util/clock.ts';
 import {
   ConnectionRunner,
   type ConnectionProtocol,
@@ -13,10 +14,10 @@ import {
   type VenueLimits,
 } from '../connection/runner.ts';
 import type {
+  ConnectionStatus,
   MarketChannel,
   MarketStream,
   MarketStreamHandlers,
-  MarketStreamStats,
   TradeQuery,
 } from '../venue.ts';
 import { depthDiffToBookUpdate, parseFrame, tickerToDomain, withBookTop } from './parse.ts';
@@ -52,8 +53,8 @@ export interface BinanceStreamOptions {
   /** Base of the market-stream endpoint: wss://stream.binance.com:9443 or the simulator's ws://127.0.0.1:PORT/binance. */
   readonly wsUrl: string;
   readonly logger: Logger;
-  /** Clock for receive times and status events. */
-  readonly now?: () => number;
+  /** Time for receive times and status, and every timer of the connection. Default the system clock. */
+  readonly clock?: Clock;
   /** What to subscribe per symbol. Default ['trades', 'candles']. */
   readonly channels?: readonly MarketChannel[];
   /** Which trade stream feeds `handlers.trade`. Default `aggTrade` (its ids are the resumable sequence). */
@@ -126,7 +127,6 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
   private readonly symbolMap: BinanceSymbolMap;
   private readonly handlers: MarketStreamHandlers;
   private readonly logger: Logger;
-  private readonly now: () => number;
   private readonly streamsPerRequest: number;
   private readonly channels: ReadonlySet<MarketChannel>;
   private readonly resumableTrades: boolean;
@@ -174,7 +174,6 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
     this.base = options.wsUrl.replace(/\/+$/, '');
     this.handlers = handlers;
     this.logger = options.logger;
-    this.now = options.now ?? Date.now;
     this.streamsPerRequest = Math.max(1, Math.floor(options.streamsPerRequest ?? 100));
     this.limits = {
       messagesPerSecond: options.messagesPerSecond ?? 4,
@@ -184,7 +183,7 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
     this.poll = this.rest === undefined ? undefined : (kind, signal) => this.pollRest(kind, signal);
     this.runner = new ConnectionRunner(this, handlers, {
       logger: options.logger,
-      now: this.now,
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.random ? { random: options.random } : {}),
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       backoff: {
@@ -205,8 +204,8 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
 
   // ---- MarketStream ----
 
-  stats(): MarketStreamStats {
-    return this.runner.marketStats();
+  status(): ConnectionStatus {
+    return this.runner.status();
   }
 
   close(): Promise<void> {

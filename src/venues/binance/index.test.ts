@@ -85,14 +85,14 @@ describe('Binance adapter against the exchange simulator', () => {
     assert.equal(candles[0]?.interval, '1m');
     const before = trades.length;
     assert.equal(sim.faults.dropConnections('binance'), 1);
-    await waitFor('reconnect', () => stream.stats().reconnectCount === 1 && stream.stats().connected);
+    await waitFor('reconnect', () => stream.status().reconnect_count === 1 && stream.status().connected);
     await waitFor('trades after reconnect', () => trades.length > before + 5);
     assert.deepEqual(
       statuses.map((s) => s.kind),
       ['connected', 'disconnected', 'connected'],
     );
-    assert.equal(stream.stats().unparsedFrames, 0);
+    assert.equal(stream.status().malformed_frames, 0);
     await stream.close();
-    assert.equal(stream.stats().connected, false);
+    assert.equal(stream.status().connected, false);
   });
 });

@@ -1,6 +1,7 @@
 import { isCanonicalSymbol } from '../../domain/instrument.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import type { Clock } from '../../util/clock.ts';
 import type {
   MarketStream,
   MarketStreamHandlers,
@@ -13,14 +14,15 @@ import { BinanceRest, type BinanceRestOptions } from './rest.ts';
 
 export interface BinanceAdapterOptions extends Omit<
   BinanceStreamOptions,
-  'logger' | 'now' | 'pollSource' | 'channels'
+  'logger' | 'clock' | 'pollSource' | 'channels'
 > {
   /** Base of the market streams: wss://stream.binance.com:9443, or the simulator's ws://127.0.0.1:PORT/binance. */
   readonly wsUrl: string;
   /** Base of REST /api/v3: https://api.binance.com, or the simulator's http://127.0.0.1:PORT/binance. */
   readonly restUrl: string;
   readonly logger: Logger;
-  readonly now?: () => number;
+  /** Time of the stream and of the REST history windows, and the stream's timers. Default the system clock. */
+  readonly clock?: Clock;
   /** REST pacing, retries and caps; see BinanceRestOptions. */
   readonly rest?: Omit<BinanceRestOptions, 'restUrl' | 'logger' | 'now'>;
 }
@@ -43,11 +45,12 @@ export function createBinanceAdapter(
   options: BinanceAdapterOptions,
 ): VenueAdapter & { readonly rest: BinanceRest } {
   const { restUrl, rest: restOptions, ...streamOptions } = options;
+  const clock = options.clock;
   const rest = new BinanceRest({
     ...restOptions,
     restUrl,
     logger: options.logger,
-    ...(options.now ? { now: options.now } : {}),
+    ...(clock ? { now: () => clock.now() } : {}),
   });
   return {
     venue: 'binance',

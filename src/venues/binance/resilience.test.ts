@@ -81,7 +81,7 @@ describe('Binance adapter under simulator faults', () => {
     await waitFor('gap', () => rec.ofKind('gap').length >= 1, 5000);
     const before = rec.trades.length;
     await waitFor('trades again', () => rec.trades.length > before + 3);
-    const status = s.stats().status;
+    const status = s.status();
     assert.ok(status && status.reconnect_count >= 1 && status.connected);
     assert.match(status.last_error ?? '', /no frame for/);
     rec.assertNoDuplicates('BTC/USDT');
@@ -101,12 +101,12 @@ describe('Binance adapter under simulator faults', () => {
     sim.faults.freezeSymbol('binance', 'ETH/USDT');
     await waitFor('stale', () => rec.ofKind('stale').length === 1, 6000);
     assert.equal(rec.ofKind('stale')[0]?.symbol, 'ETH/USDT');
-    assert.deepEqual(s.stats().status?.stale_symbols, ['ETH/USDT']);
-    assert.equal(s.stats().status?.is_healthy, false);
-    assert.equal(s.stats().reconnectCount, 0, 'the socket itself stays');
+    assert.deepEqual(s.status().stale_symbols, ['ETH/USDT']);
+    assert.equal(s.status().is_healthy, false);
+    assert.equal(s.status().reconnect_count, 0, 'the socket itself stays');
     sim.faults.unfreezeSymbol('binance', 'ETH/USDT');
     await waitFor('fresh', () => rec.ofKind('fresh').length === 1, 3000);
-    assert.deepEqual(s.stats().status?.stale_symbols, []);
+    assert.deepEqual(s.status().stale_symbols, []);
   });
 
   it('counts malformed frames without losing the connection', async () => {
@@ -114,10 +114,10 @@ describe('Binance adapter under simulator faults', () => {
     const s = (stream = adapter().openMarketStream(['BTC/USDT'], rec.handlers));
     await waitFor('trades', () => rec.trades.length > 0);
     sim.faults.malformedFrames('binance', 6);
-    await waitFor('counted', () => (s.stats().status?.malformed_frames ?? 0) === 6);
+    await waitFor('counted', () => s.status().malformed_frames === 6);
     const before = rec.trades.length;
     await waitFor('trades continue', () => rec.trades.length > before + 3);
-    assert.equal(s.stats().reconnectCount, 0);
+    assert.equal(s.status().reconnect_count, 0);
   });
 
   it("shows a refused subscription's Binance error in status and recovers by resubscribing", async () => {
@@ -126,7 +126,7 @@ describe('Binance adapter under simulator faults', () => {
     const s = (stream = adapter().openMarketStream(['BTC/USDT'], rec.handlers));
     await waitFor('refusal', () => rec.ofKind('rejected').length === 1);
     assert.equal(rec.ofKind('rejected')[0]?.message, 'binance error 2: Invalid request: invalid stream');
-    const status = s.stats().status;
+    const status = s.status();
     assert.equal(status?.rejected_subscriptions, 1);
     assert.equal(status?.last_error, 'binance error 2: Invalid request: invalid stream');
     await waitFor('trades after the resend', () => rec.trades.length > 3, 8000);
@@ -140,7 +140,7 @@ describe('Binance adapter under simulator faults', () => {
     ));
     await waitFor('both symbols', () => new Set(rec.trades.map((t) => t.symbol)).size === 2);
     sim.faults.forceRecycle('binance');
-    await waitFor('reconnected', () => s.stats().reconnectCount === 1 && s.stats().connected, 2000);
+    await waitFor('reconnected', () => s.status().reconnect_count === 1 && s.status().connected, 2000);
     assert.equal(rec.ofKind('recycle')[0]?.reason, 'server shutdown');
     const before = new Map(
       ['BTC/USDT', 'ETH/USDT'].map((x) => [x, rec.trades.filter((t) => t.symbol === x).length]),
@@ -211,7 +211,7 @@ describe('Binance adapter under simulator faults', () => {
       reconnect: { initialDelayMs: 5, maxDelayMs: 20 },
       fallback: { afterFailures: 3, pollIntervalMs: 200, pricePollIntervalMs: 100 },
     }).openMarketStream(['BTC/USDT'], rec.handlers, { channels: ['trades', 'ticker'] }));
-    await waitFor('polling', () => s.stats().status?.mode === 'polling');
+    await waitFor('polling', () => s.status().mode === 'polling');
     assert.equal(rec.ofKind('mode')[0]?.mode, 'polling');
     await waitFor('polled trades', () => rec.trades.length > 0);
     await waitFor('polled tickers', () => rec.tickers.length >= 2);
@@ -220,9 +220,9 @@ describe('Binance adapter under simulator faults', () => {
     rec.assertNoDuplicates('BTC/USDT');
     // A REST failure during polling is counted and polling goes on.
     sim.faults.restFailures({ status: 429, count: 2, retryAfterSec: 1 }, 'binance');
-    const errors = s.stats().status?.errors ?? 0;
-    await waitFor('poll error counted', () => (s.stats().status?.errors ?? 0) > errors + 1);
-    assert.match(s.stats().status?.last_error ?? '', /poll|ECONNREFUSED/);
+    const errors = s.status().errors;
+    await waitFor('poll error counted', () => s.status().errors > errors + 1);
+    assert.match(s.status().last_error ?? '', /poll|ECONNREFUSED/);
     const after = rec.trades.length;
     await waitFor('polling recovers', () => rec.trades.length > after, 3000);
     rec.assertNoDuplicates('BTC/USDT');

@@ -161,11 +161,11 @@ describe('Bitget market stream against the Bitget simulator', () => {
     for (const c of snapshotCandles) lastState.set(c.bar.time, c.closed);
     const newest = Math.max(...lastState.keys());
     for (const [time, closed] of lastState) assert.equal(closed, time < newest, `bar ${time}`);
-    const status = stream.stats().status;
+    const status = stream.status();
     assert.ok(status?.connected && status.subscriptions.length === 8);
     assert.equal(status.ws_url, sim.urls.bitget.wsUrl);
-    await waitUntil(() => stream.stats().status?.latency_ms !== null, 5_000, 'a pong');
-    assert.equal(stream.stats().status?.malformed_frames, 0);
+    await waitUntil(() => stream.status().latency_ms !== null, 5_000, 'a pong');
+    assert.equal(stream.status().malformed_frames, 0);
     await stream.close();
   });
 
@@ -175,7 +175,7 @@ describe('Bitget market stream against the Bitget simulator', () => {
     await waitUntil(() => rec.checkedDeltas >= 5, 10_000, 'book deltas');
     sim.faults.dropConnections('bitget');
     await waitUntil(
-      () => stream.stats().reconnectCount >= 1 && stream.stats().connected,
+      () => stream.status().reconnect_count >= 1 && stream.status().connected,
       10_000,
       'reconnect',
     );
@@ -210,7 +210,11 @@ describe('Bitget market stream against the Bitget simulator', () => {
     const rec = new Recorder();
     const stream = open(['BTC/USDT'], rec, { channels: ['trades'], pingIntervalMs: 60_000 });
     await waitUntil(() => rec.statuses.some((s) => s.kind === 'disconnected'), 5_000, 'server close');
-    await waitUntil(() => stream.stats().connected && stream.stats().reconnectCount >= 1, 5_000, 'reconnect');
+    await waitUntil(
+      () => stream.status().connected && stream.status().reconnect_count >= 1,
+      5_000,
+      'reconnect',
+    );
     await stream.close();
   });
 
@@ -219,19 +223,19 @@ describe('Bitget market stream against the Bitget simulator', () => {
     const rec = new Recorder();
     const stream = open(['BTC/USDT'], rec, { channels: ['trades', 'ticker'] });
     await waitUntil(() => rec.trades.length > 0 && rec.tickers.length > 0, 10_000, 'data after resubscribe');
-    const status = stream.stats().status;
+    const status = stream.status();
     assert.equal(status?.rejected_subscriptions, 2);
     assert.ok(rec.events.some((e) => e.kind === 'rejected' && e.message.includes('30006')));
 
     sim.faults.malformedFrames('bitget', 4);
-    await waitUntil(() => (stream.stats().status?.malformed_frames ?? 0) >= 4, 5_000, 'malformed counted');
+    await waitUntil(() => stream.status().malformed_frames >= 4, 5_000, 'malformed counted');
     const before = rec.trades.length;
     await waitUntil(() => rec.trades.length > before, 5_000, 'stream continues');
 
-    const reconnects = stream.stats().reconnectCount;
+    const reconnects = stream.status().reconnect_count;
     sim.faults.forceRecycle('bitget');
     await waitUntil(
-      () => stream.stats().reconnectCount > reconnects && stream.stats().connected,
+      () => stream.status().reconnect_count > reconnects && stream.status().connected,
       5_000,
       'recycled',
     );

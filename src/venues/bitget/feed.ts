@@ -1,5 +1,6 @@
 import { bucketStart, type Interval } from '../../domain/interval.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import { systemClock, type Clock } from '../../util/clock.ts';
 import {
   ConnectionRunner,
   type ConnectionProtocol,
@@ -7,13 +8,7 @@ import {
   type FrameOutcome,
   type PollKind,
 } from '../connection/runner.ts';
-import type {
-  MarketChannel,
-  MarketStream,
-  MarketStreamHandlers,
-  MarketStreamStats,
-  VenueCandle,
-} from '../venue.ts';
+import type { MarketChannel, MarketStream, MarketStreamHandlers, VenueCandle } from '../venue.ts';
 import { parseBitgetFrame } from './parse.ts';
 import type { BitgetRest } from './rest.ts';
 import { bitgetSymbolMap, candleChannel, toBitgetInstrument, type BitgetSymbolMap } from './symbols.ts';
@@ -38,7 +33,8 @@ export interface BitgetStreamOptions {
   /** The public socket URL: wss://ws.bitget.com/v2/ws/public, or the simulator's ws://127.0.0.1:PORT/bitget/v2/ws/public. */
   readonly wsUrl: string;
   readonly logger: Logger;
-  readonly now?: () => number;
+  /** Time for receive times and status, and every timer of the connection. Default the system clock. */
+  readonly clock?: Clock;
   /** What to subscribe for every symbol. Default trades and candles. */
   readonly channels?: readonly MarketChannel[];
   /** Candle intervals subscribed with the `candles` channel. Default ['1m']. */
@@ -56,7 +52,7 @@ export interface BitgetStreamOptions {
   /** REST client for the polling fallback; without it the stream only reconnects. */
   readonly rest?: BitgetRest;
   /** Connection runner settings (timeouts, backoff, watchdog, staleness, fallback). */
-  readonly runner?: Omit<ConnectionRunnerOptions, 'logger' | 'now'>;
+  readonly runner?: Omit<ConnectionRunnerOptions, 'logger' | 'clock'>;
 }
 
 /** A Bitget market stream; `resyncBook` rebuilds one book (unsubscribe + subscribe brings a fresh snapshot). */
@@ -85,7 +81,8 @@ export function openBitgetMarketStream(
   const map: BitgetSymbolMap = bitgetSymbolMap(unique);
   const channels = new Set<MarketChannel>(options.channels ?? ['trades', 'candles']);
   const intervals: Interval[] = [...new Set<Interval>(options.intervals ?? ['1m'])];
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = (): number => clock.now();
   const perRequest = Math.max(1, Math.floor(options.argsPerRequest ?? 40));
 
   const args: BitgetArg[] = [];
@@ -246,13 +243,13 @@ export function openBitgetMarketStream(
   const runner = new ConnectionRunner(protocol, handlers, {
     ...options.runner,
     logger: options.logger,
-    now,
+    clock,
   });
   runner.start();
 
   return {
     runner,
-    stats: (): MarketStreamStats => runner.marketStats(),
+    status: () => runner.status(),
     close: () => runner.close(),
     resyncBook(symbol: string): boolean {
       const arg = bookArgs.get(symbol);

@@ -37,7 +37,7 @@ test('the registry builds the Bitget adapter; openMarketStream subscribes the ch
   try {
     await waitUntil(() => tickers.length >= 2, 5_000);
     assert.deepEqual(trades, [], 'trades were not asked for');
-    assert.deepEqual(stream.stats().subscriptions, ['SPOT:ticker:BTCUSDT']);
+    assert.deepEqual(stream.status().subscriptions, ['SPOT:ticker:BTCUSDT']);
   } finally {
     await stream.close();
     await sim.close();

@@ -1,20 +1,22 @@
 import { isBitgetSymbol } from './symbols.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import type { Clock } from '../../util/clock.ts';
 import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter, VenueModule } from '../venue.ts';
 import { openBitgetMarketStream, type BitgetMarketStream, type BitgetStreamOptions } from './feed.ts';
 import { BitgetRest, type BitgetRestOptions } from './rest.ts';
 
 export interface BitgetAdapterOptions extends Omit<
   BitgetStreamOptions,
-  'logger' | 'now' | 'rest' | 'channels'
+  'logger' | 'clock' | 'rest' | 'channels'
 > {
   /** The public socket: wss://ws.bitget.com/v2/ws/public, or the simulator's ws://127.0.0.1:PORT/bitget/v2/ws/public. */
   readonly wsUrl: string;
   /** Base of REST /api/v2: https://api.bitget.com, or the simulator's http://127.0.0.1:PORT/bitget. */
   readonly restUrl: string;
   readonly logger: Logger;
-  readonly now?: () => number;
+  /** Time of the stream and of the REST history windows, and the stream's timers. Default the system clock. */
+  readonly clock?: Clock;
   /** REST pacing, retries and caps; see BitgetRestOptions. */
   readonly rest?: Omit<BitgetRestOptions, 'restUrl' | 'logger' | 'now'>;
 }
@@ -46,11 +48,12 @@ export function createBitgetAdapter(options: BitgetAdapterOptions): VenueAdapter
   ): BitgetMarketStream;
 } {
   const { restUrl, rest: restOptions, ...streamOptions } = options;
+  const clock = options.clock;
   const rest = new BitgetRest({
     ...restOptions,
     restUrl,
     logger: options.logger,
-    ...(options.now ? { now: options.now } : {}),
+    ...(clock ? { now: () => clock.now() } : {}),
   });
   return {
     venue: 'bitget',

@@ -1,36 +1,56 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TickwireError } from '../../domain/errors.ts';
+import { ManualClock } from '../../util/clock.ts';
 import { checkPositiveInt, parseItem, parseRetryAfter, restBase, TokenBucket, withQuery } from './http.ts';
+
+/** Whether `promise` has settled once the callbacks already due have run (no time passes). */
+async function settles(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}
 
 describe('TokenBucket', () => {
   it('allows a burst up to capacity, then paces by the refill rate', async () => {
-    const bucket = new TokenBucket({ capacity: 4, refillPerSecond: 20 });
-    const started = Date.now();
-    await bucket.take(4);
-    assert.ok(Date.now() - started < 40, 'the burst passes at once');
-    await bucket.take(2);
-    const waited = Date.now() - started;
-    assert.ok(waited >= 90, `2 units at 20/s need ~100 ms, waited ${waited}`);
+    const clock = new ManualClock(0);
+    const bucket = new TokenBucket({ capacity: 4, refillPerSecond: 20, clock });
+    assert.equal(await settles(bucket.take(4)), true, 'the burst passes at once');
+    const taken = bucket.take(2);
+    assert.equal(await settles(taken), false);
+    clock.advance(99);
+    assert.equal(await settles(taken), false, '2 units at 20/s need 100 ms');
+    clock.advance(1);
+    assert.equal(await settles(taken), true);
   });
 
   it('serves waiters in order and caps a cost above capacity', async () => {
-    const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 100 });
+    const clock = new ManualClock(0);
+    const bucket = new TokenBucket({ capacity: 2, refillPerSecond: 100, clock });
     const order: number[] = [];
-    await Promise.all([
+    const all = Promise.all([
       bucket.take(2).then(() => order.push(1)),
       bucket.take(50).then(() => order.push(2)),
       bucket.take(1).then(() => order.push(3)),
     ]);
+    for (let t = 0; t < 100 && order.length < 3; t++) {
+      await settles(all);
+      clock.advance(10);
+    }
+    await all;
     assert.deepEqual(order, [1, 2, 3]);
   });
 
   it('lowers what is available when told the budget is spent', () => {
-    let now = 0;
-    const bucket = new TokenBucket({ capacity: 10, refillPerSecond: 1, now: () => now });
+    const clock = new ManualClock(0);
+    const bucket = new TokenBucket({ capacity: 10, refillPerSecond: 1, clock });
     bucket.limitTo(3);
     assert.equal(bucket.available(), 3);
-    now = 2000;
+    clock.advanceTo(2000);
     assert.equal(bucket.available(), 5);
     bucket.limitTo(-5);
     assert.equal(bucket.available(), 0);

@@ -1,5 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TickwireError } from '../../domain/errors.ts';
+import { backoffDelay } from '../../util/backoff.ts';
+import { systemClock, type Clock } from '../../util/clock.ts';
 
 /**
  * A small JSON-over-HTTP client for venue REST APIs: request pacing, timeouts and bounded retries, with failures
@@ -11,7 +12,8 @@ export interface TokenBucketOptions {
   readonly capacity: number;
   /** Units refilled per second. */
   readonly refillPerSecond: number;
-  readonly now?: () => number;
+  /** Time and the waits for refills. Default the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -24,7 +26,7 @@ export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
   private tail: Promise<void> = Promise.resolve();
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(options: TokenBucketOptions) {
     if (!(options.capacity > 0) || !(options.refillPerSecond > 0)) {
@@ -32,9 +34,9 @@ export class TokenBucket {
     }
     this.capacity = options.capacity;
     this.refillPerSecond = options.refillPerSecond;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.tokens = options.capacity;
-    this.updatedAt = this.now();
+    this.updatedAt = this.clock.now();
   }
 
   /** Units available right now. */
@@ -57,7 +59,7 @@ export class TokenBucket {
   }
 
   private refill(): void {
-    const now = this.now();
+    const now = this.clock.now();
     const elapsed = now - this.updatedAt;
     if (elapsed > 0) {
       this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.refillPerSecond) / 1000);
@@ -72,7 +74,7 @@ export class TokenBucket {
         this.tokens -= cost;
         return;
       }
-      await sleep(Math.ceil(((cost - this.tokens) * 1000) / this.refillPerSecond));
+      await sleep(this.clock, Math.ceil(((cost - this.tokens) * 1000) / this.refillPerSecond));
     }
   }
 }
@@ -94,6 +96,10 @@ export interface HttpJsonClientOptions {
   readonly limiter?: TokenBucket;
   /** Largest accepted response body. Default 16 MiB. */
   readonly maxBodyBytes?: number;
+  /** Time for Retry-After dates, and the per-attempt timeout and retry waits. Default the system clock. */
+  readonly clock?: Clock;
+  /** Jitter source in [0, 1) for the retry backoff. Default Math.random. */
+  readonly random?: () => number;
 }
 
 export interface HttpJsonResponse {
@@ -153,6 +159,8 @@ export class HttpJsonClient {
   private readonly retryMaxMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly maxBodyBytes: number;
+  private readonly clock: Clock;
+  private readonly random: () => number;
   readonly limiter: TokenBucket | undefined;
 
   constructor(options: HttpJsonClientOptions) {
@@ -164,6 +172,8 @@ export class HttpJsonClient {
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
     this.limiter = options.limiter;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
   }
 
   /**
@@ -175,13 +185,31 @@ export class HttpJsonClient {
     const label = `${this.name} GET ${url}`;
     for (let attempt = 0; ; attempt++) {
       if (this.limiter) await this.limiter.take(weight);
-      const last = attempt >= this.maxRetries;
+      const outcome = await this.attempt(url, label, attempt);
+      if (!('retryInMs' in outcome)) return outcome;
+      await sleep(this.clock, outcome.retryInMs);
+    }
+  }
+
+  /**
+   * One attempt, under its own timeout (the body included: a server that stalls mid-body is cut off too): the
+   * answer, or how long to wait before the next attempt. Throws when the answer is final or no retry is left.
+   */
+  private async attempt(
+    url: string,
+    label: string,
+    attempt: number,
+  ): Promise<HttpJsonResponse | { readonly retryInMs: number }> {
+    const last = attempt >= this.maxRetries;
+    const abort = new AbortController();
+    const timer = this.clock.setTimeout(
+      () => abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      this.timeoutMs,
+    );
+    try {
       let response: Response;
       try {
-        response = await fetch(url, {
-          signal: AbortSignal.timeout(this.timeoutMs),
-          headers: { accept: 'application/json' },
-        });
+        response = await fetch(url, { signal: abort.signal, headers: { accept: 'application/json' } });
       } catch (err) {
         const timedOut = (err as Error).name === 'TimeoutError';
         const why = timedOut ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(err);
@@ -190,14 +218,13 @@ export class HttpJsonClient {
             cause: err,
           });
         }
-        await sleep(this.backoff(attempt));
-        continue;
+        return { retryInMs: this.backoff(attempt) };
       }
 
       if (RATE_LIMIT_STATUSES.has(response.status)) {
         await discard(response);
         this.limiter?.limitTo(0);
-        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
         const wait = retryAfter ?? this.backoff(attempt);
         if (last || wait > this.maxRetryAfterMs) {
           const after = retryAfter === undefined ? '' : `; retry after ${Math.ceil(retryAfter / 1000)} s`;
@@ -206,8 +233,7 @@ export class HttpJsonClient {
             `${label}: HTTP ${response.status} (${response.status === 418 ? 'IP banned' : 'rate limited'})${after}`,
           );
         }
-        await sleep(wait);
-        continue;
+        return { retryInMs: wait };
       }
 
       if (response.status >= 500) {
@@ -218,8 +244,7 @@ export class HttpJsonClient {
             `${label}: HTTP ${response.status}${text ? ` ${snippet(text)}` : ''} (after ${attempt + 1} attempts)`,
           );
         }
-        await sleep(this.backoff(attempt));
-        continue;
+        return { retryInMs: this.backoff(attempt) };
       }
 
       let text: string;
@@ -235,8 +260,7 @@ export class HttpJsonClient {
             },
           );
         }
-        await sleep(this.backoff(attempt));
-        continue;
+        return { retryInMs: this.backoff(attempt) };
       }
       if (response.status < 200 || response.status >= 300) {
         throw new TickwireError('VENUE_REJECTED', `${label}: HTTP ${response.status} ${snippet(text)}`);
@@ -246,14 +270,23 @@ export class HttpJsonClient {
       } catch {
         throw new TickwireError('VENUE_REJECTED', `${label}: answer is not JSON: ${snippet(text)}`);
       }
+    } finally {
+      this.clock.clearTimer(timer);
     }
   }
 
-  /** Full-jitter exponential backoff: uniform in [0, min(cap, base·2^attempt)], at least 1 ms. */
+  /** Delay before retry number `attempt + 1`: full jitter, as wide as the reconnects' (see util/backoff). */
   private backoff(attempt: number): number {
-    const ceiling = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** attempt);
-    return Math.max(1, Math.floor(Math.random() * ceiling));
+    return backoffDelay(
+      attempt + 1,
+      { minMs: this.retryBaseMs, maxMs: this.retryMaxMs, jitter: 'full' },
+      this.random,
+    );
   }
+}
+
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
 
 /** Retry-After as seconds or an HTTP date → ms to wait; undefined when absent or unreadable. */

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../telemetry/logger.ts';
+import { ManualClock } from '../../util/clock.ts';
 import type { StreamEvent, StreamStatus } from '../venue.ts';
 import {
   ConnectionRunner,
@@ -17,13 +19,22 @@ import {
 } from './runner.ts';
 import { SlidingWindowLimiter } from './send-limiter.ts';
 
+/*
+ * The runner's sockets are real (loopback servers) but its time is a ManualClock: every backoff, heartbeat,
+ * watchdog, staleness check, pacing delay and poll fires only when a test moves the clock, so what the tests
+ * assert about time holds however slow the machine is. Tests wait (with generous timeouts) only for socket events.
+ */
+
+const T0 = Date.UTC(2026, 0, 5, 12);
+
 /**
  * A tiny venue for the runner: `{"s":"A"}` is data of symbol A, `{"reject":"msg","resend":"..."}` a refused
  * subscription, `{"recycle":"why"}` a venue recycle notice, `{"ack":1}` a control frame; anything else is malformed.
+ * Each connection attempt is timestamped on the clock (the runner asks for the URL as it connects).
  */
 class TestProtocol implements ConnectionProtocol {
   readonly venue = 'binance' as const;
-  readonly opened: number[] = [];
+  readonly attempts: number[] = [];
   readonly polls: PollKind[] = [];
   pollImpl: ((kind: PollKind, signal: AbortSignal) => Promise<void>) | undefined;
   urlFn: () => string;
@@ -31,6 +42,7 @@ class TestProtocol implements ConnectionProtocol {
   readonly poll: ((kind: PollKind, signal: AbortSignal) => Promise<void>) | undefined;
 
   constructor(
+    private readonly clock: ManualClock,
     url: string | (() => string),
     readonly heartbeat: HeartbeatRule = { kind: 'server-ping' },
     readonly limits: VenueLimits = { messagesPerSecond: 50 },
@@ -46,6 +58,7 @@ class TestProtocol implements ConnectionProtocol {
   }
 
   url(): string {
+    this.attempts.push(this.clock.now());
     return this.urlFn();
   }
   subscriptions(): readonly string[] {
@@ -56,9 +69,6 @@ class TestProtocol implements ConnectionProtocol {
   }
   subscribeFrames(): readonly string[] {
     return this.frames;
-  }
-  onOpen(): void {
-    this.opened.push(Date.now());
   }
   handleFrame(text: string): FrameOutcome {
     const msg = JSON.parse(text) as Record<string, string | undefined>;
@@ -75,12 +85,13 @@ class TestProtocol implements ConnectionProtocol {
   }
 }
 
-/** A loopback WebSocket venue recording every connection and every text frame received. */
+/** A loopback WebSocket venue recording every connection and every text frame received (at the test's clock). */
 class Peer {
   readonly sockets: WebSocket[] = [];
   readonly received: { at: number; text: string; conn: number }[] = [];
   onText: ((socket: WebSocket, text: string) => void) | undefined;
   onConnection: ((socket: WebSocket) => void) | undefined;
+  clock = new ManualClock(T0);
   private wss: WebSocketServer | undefined;
   url = '';
 
@@ -93,7 +104,7 @@ class Peer {
       this.sockets.push(socket);
       socket.on('message', (data) => {
         const text = String(data);
-        this.received.push({ at: performance.now(), text, conn });
+        this.received.push({ at: this.clock.now(), text, conn });
         this.onText?.(socket, text);
       });
       this.onConnection?.(socket);
@@ -104,6 +115,20 @@ class Peer {
     const s = this.sockets.at(-1);
     assert.ok(s, 'no connection yet');
     return s;
+  }
+
+  /**
+   * Resolves once every frame the client sent before now has arrived: a protocol ping goes out, and the client's
+   * automatic pong comes back behind them on the same TCP stream.
+   */
+  async roundTrip(socket = this.latest()): Promise<void> {
+    const pong = once(socket, 'pong');
+    socket.ping();
+    await pong;
+  }
+
+  texts(conn?: number): string[] {
+    return this.received.filter((m) => conn === undefined || m.conn === conn).map((m) => m.text);
   }
 
   reset(): void {
@@ -120,7 +145,8 @@ class Peer {
   }
 }
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+/** Polls `predicate` until it holds; the timeout is generous, since it only bounds waiting for sockets. */
+async function waitFor(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
@@ -148,6 +174,9 @@ class Recorder {
   };
   ofKind<K extends StreamEvent['kind']>(kind: K): Extract<StreamEvent, { kind: K }>[] {
     return this.events.filter((e): e is Extract<StreamEvent, { kind: K }> => e.kind === kind);
+  }
+  statusesOf<K extends StreamStatus['kind']>(kind: K): Extract<StreamStatus, { kind: K }>[] {
+    return this.statuses.filter((s): s is Extract<StreamStatus, { kind: K }> => s.kind === kind);
   }
 }
 
@@ -180,6 +209,7 @@ describe('SlidingWindowLimiter', () => {
 
 describe('ConnectionRunner against loopback servers', () => {
   const peer = new Peer();
+  let clock = new ManualClock(T0);
   let runner: ConnectionRunner | undefined;
   const fast: Partial<ConnectionRunnerOptions> = {
     backoff: { initialMs: 10, maxMs: 40 },
@@ -189,19 +219,41 @@ describe('ConnectionRunner against loopback servers', () => {
 
   before(() => peer.start());
   after(() => peer.stop());
+  beforeEach(() => {
+    clock = new ManualClock(T0);
+    peer.clock = clock;
+  });
   afterEach(async () => {
     await runner?.close();
     runner = undefined;
     peer.reset();
   });
 
+  function protocol(
+    url: string | (() => string),
+    heartbeat?: HeartbeatRule,
+    limits?: VenueLimits,
+    withPoll = false,
+  ): TestProtocol {
+    return new TestProtocol(clock, url, heartbeat, limits, withPoll);
+  }
+
+  /** Moves the clock 1 ms at a time until `done()` holds, so that it stops exactly where a timer made it true. */
+  function advanceUntil(what: string, done: () => boolean, maxMs: number): void {
+    for (let ms = 0; !done(); ms++) {
+      if (ms >= maxMs) assert.fail(`${what} did not happen within ${maxMs} ms`);
+      clock.advance(1);
+    }
+  }
+
   function run(
-    protocol: ConnectionProtocol,
+    p: ConnectionProtocol,
     rec: Recorder,
     options: Partial<ConnectionRunnerOptions> = {},
   ): ConnectionRunner {
-    runner = new ConnectionRunner(protocol, rec.handlers, {
+    runner = new ConnectionRunner(p, rec.handlers, {
       logger: pino({ level: 'silent' }),
+      clock,
       ...fast,
       ...options,
     });
@@ -209,14 +261,26 @@ describe('ConnectionRunner against loopback servers', () => {
     return runner;
   }
 
+  /** Sends `text` from the peer's latest socket and waits until the runner has counted it. */
+  async function serverSends(r: ConnectionRunner, text: string): Promise<void> {
+    const before = r.status().messages_received;
+    peer.latest().send(text);
+    await waitFor(`the runner to receive ${text}`, () => r.status().messages_received > before);
+  }
+
+  /** Waits until every attempt made so far has failed (the next one is then scheduled on the clock). */
+  async function attemptsFailed(r: ConnectionRunner, p: TestProtocol): Promise<void> {
+    await waitFor(
+      `attempt ${p.attempts.length} to fail`,
+      () => r.status().consecutive_failures >= p.attempts.length,
+    );
+  }
+
   it('connects, subscribes, reports the status fields and turns healthy on data', async () => {
     const rec = new Recorder();
-    const r = run(new TestProtocol(peer.url), rec);
+    const r = run(protocol(peer.url), rec);
     await waitFor('subscribes', () => peer.received.length === 2);
-    assert.deepEqual(
-      peer.received.map((m) => m.text),
-      ['sub:A', 'sub:B'],
-    );
+    assert.deepEqual(peer.texts(), ['sub:A', 'sub:B']);
     const before = r.status();
     assert.equal(before.connected, true);
     assert.equal(before.is_healthy, false, 'no data yet');
@@ -236,6 +300,7 @@ describe('ConnectionRunner against loopback servers', () => {
     assert.deepEqual(s.subscriptions, ['sub:A', 'sub:B']);
     assert.equal(s.reconnect_count, 0);
     assert.match(s.last_heartbeat ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(s.last_heartbeat, new Date(T0).toISOString(), 'times come from the injected clock');
     assert.equal(s.messages_received, 2);
     assert.equal(s.mode, 'websocket');
     assert.deepEqual(s.stale_symbols, []);
@@ -244,95 +309,108 @@ describe('ConnectionRunner against loopback servers', () => {
       rec.statuses.map((x) => x.kind),
       ['connected'],
     );
-    const stats = r.marketStats();
-    assert.equal(stats.messagesReceived, 2);
-    assert.equal(stats.status?.ws_url, peer.url);
   });
 
   it('waits between attempts within the full-jitter bounds of the injected random', async () => {
-    // A TCP listener that accepts and immediately closes: every attempt fails fast and is timestamped.
-    const attempts: number[] = [];
-    const tcp: TcpServer = createServer((socket: Socket) => {
-      attempts.push(performance.now());
-      socket.destroy();
-    });
+    // A TCP listener that accepts and immediately closes: every attempt fails fast.
+    const tcp = createServer((socket: Socket) => socket.destroy());
     await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
     const url = `ws://127.0.0.1:${(tcp.address() as AddressInfo).port}/`;
     try {
-      const rec = new Recorder();
+      const p = protocol(url);
       // random 0.999 → delay just under each ceiling: 60, 120, 240, 240 ms (initial 60, cap 240; uncapped: 480).
-      run(new TestProtocol(url), rec, {
+      const r = run(p, new Recorder(), {
         random: () => 0.999,
         backoff: { initialMs: 60, maxMs: 240 },
         fallback: { afterFailures: 0 },
       });
-      await waitFor('5 attempts', () => attempts.length >= 5, 4000);
-      await runner?.close();
-      const gaps = attempts.slice(1, 5).map((t, i) => t - (attempts[i] as number));
+      while (p.attempts.length < 5) {
+        await attemptsFailed(r, p);
+        const next = p.attempts.length + 1;
+        advanceUntil(`attempt ${next}`, () => p.attempts.length === next, 240);
+      }
+      const gaps = p.attempts.slice(1, 5).map((t, i) => t - (p.attempts[i] as number));
       const ceilings = [60, 120, 240, 240];
       gaps.forEach((gap, i) => {
         const ceiling = ceilings[i] as number;
         assert.ok(gap >= ceiling * 0.999 - 2, `gap ${i} = ${gap} ms, expected ≥ ${ceiling * 0.999}`);
-        // Loose above (timers run late on a busy machine), yet below the next doubling and the uncapped delay.
-        assert.ok(gap < ceiling + 200, `gap ${i} = ${gap} ms, expected < ${ceiling + 200}`);
+        assert.equal(
+          gap,
+          Math.floor(ceiling * 0.999),
+          `gap ${i}: just under the ceiling, never the next one`,
+        );
       });
-      // The fifth accept may not have failed on the client side yet when the runner closed.
-      assert.ok((runner?.status().consecutive_failures ?? 0) >= 4);
-      assert.ok((runner?.status().reconnect_count ?? 0) >= 4);
+      assert.ok(r.status().consecutive_failures >= 4);
+      assert.ok(r.status().reconnect_count >= 4);
     } finally {
+      await runner?.close();
       await new Promise<void>((resolve) => tcp.close(() => resolve()));
     }
   });
 
   it('reconnects at once with random 0 and counts the attempts', async () => {
     const port = await refusedPort();
-    const rec = new Recorder();
-    const r = run(new TestProtocol(`ws://127.0.0.1:${port}/`), rec, {
+    const p = protocol(`ws://127.0.0.1:${port}/`);
+    const r = run(p, new Recorder(), {
       random: () => 0,
       backoff: { initialMs: 5_000, maxMs: 16_000 },
       fallback: { afterFailures: 0 },
     });
-    // With random 0 even a 5 s ceiling waits 0 ms: many attempts within a fraction of a second.
-    await waitFor('attempts', () => r.status().reconnect_count >= 10, 2000);
+    // With random 0 even a 5 s ceiling waits the least full jitter gives: 1 ms.
+    while (r.status().reconnect_count < 10) {
+      await attemptsFailed(r, p);
+      clock.advance(1);
+    }
+    assert.equal(clock.now() - T0, 10);
     assert.ok(r.status().errors >= 10);
     assert.match(r.status().last_error ?? '', /ECONNREFUSED/);
   });
 
   it('spaces connection attempts to the venue limit even when reconnects are immediate', async () => {
     const port = await refusedPort();
-    const protocol = new TestProtocol(
+    const p = protocol(
       `ws://127.0.0.1:${port}/`,
       { kind: 'server-ping' },
       {
         connectAttempts: { count: 3, windowMs: 300 },
       },
     );
-    const r = run(protocol, new Recorder(), { random: () => 0, fallback: { afterFailures: 0 } });
-    const started = performance.now();
-    await waitFor('7 attempts', () => r.counters().connects >= 7, 3000);
-    const took = performance.now() - started;
+    const r = run(p, new Recorder(), { random: () => 0, fallback: { afterFailures: 0 } });
+    while (p.attempts.length < 7) {
+      await attemptsFailed(r, p);
+      const next = p.attempts.length + 1;
+      advanceUntil(`attempt ${next}`, () => p.attempts.length === next, 1_000);
+    }
+    assert.equal(r.counters().connects, 7);
+    const took = (p.attempts[6] as number) - (p.attempts[0] as number);
     // Attempts 1-3 at once, 4-6 after one window, 7 after two.
     assert.ok(took >= 600, `7 attempts within ${took} ms`);
-    assert.ok(took < 1500, `7 attempts took ${took} ms`);
+    for (let i = 3; i < p.attempts.length; i++) {
+      const window = (p.attempts[i] as number) - (p.attempts[i - 3] as number);
+      assert.ok(window >= 300, `attempts ${i - 3}..${i} within ${window} ms`);
+    }
   });
 
   it('gives up a handshake after the connect timeout', async () => {
-    // Accepts TCP but never answers the HTTP upgrade.
+    // Accepts TCP but never answers the HTTP upgrade. The timeout is long, so that only the runner's own timer
+    // (on the manual clock), not ws's real-time handshake timeout, can end the attempt.
     const held: Socket[] = [];
     const tcp = createServer((s) => held.push(s));
     await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
     try {
       const rec = new Recorder();
-      const started = performance.now();
-      const r = run(new TestProtocol(`ws://127.0.0.1:${(tcp.address() as AddressInfo).port}/`), rec, {
-        connectTimeoutMs: 80,
+      const r = run(protocol(`ws://127.0.0.1:${(tcp.address() as AddressInfo).port}/`), rec, {
+        connectTimeoutMs: 60_000,
         backoff: { initialMs: 1000, maxMs: 1000 },
         fallback: { afterFailures: 0 },
       });
-      await waitFor('first failure', () => r.status().consecutive_failures === 1, 2000);
-      const took = performance.now() - started;
-      assert.ok(took >= 75 && took < 600, `timed out after ${took} ms`);
+      await waitFor('the TCP connection', () => held.length === 1);
+      clock.advance(60_000 + 100);
+      await waitFor('first failure', () => r.status().consecutive_failures === 1);
       assert.equal(r.status().connected, false);
+      assert.equal(r.status().last_error, 'connect timeout after 60000 ms');
+      const ended = rec.statusesOf('error')[0];
+      assert.equal(ended?.at, T0 + 60_000 + 100, 'the handshake ended on time, not before');
     } finally {
       for (const s of held) s.destroy();
       await new Promise<void>((resolve) => tcp.close(() => resolve()));
@@ -340,32 +418,27 @@ describe('ConnectionRunner against loopback servers', () => {
   });
 
   it('sends a text ping, measures the pong round trip and stays connected', async () => {
-    peer.onText = (socket, text) => {
-      if (text === 'ping') setTimeout(() => socket.send('pong'), 15);
-    };
-    const rec = new Recorder();
     const r = run(
-      new TestProtocol(peer.url, { kind: 'text-ping', ping: 'ping', pong: 'pong', intervalMs: 60 }),
-      rec,
+      protocol(peer.url, { kind: 'text-ping', ping: 'ping', pong: 'pong', intervalMs: 60 }),
+      new Recorder(),
     );
-    await waitFor('3 pings', () => peer.received.filter((m) => m.text === 'ping').length >= 3);
-    await waitFor('latency', () => r.status().latency_ms !== null);
+    await waitFor('open', () => peer.received.length === 2);
+    for (let k = 1; k <= 3; k++) {
+      clock.advanceTo(T0 + 60 * k);
+      await waitFor(`ping ${k}`, () => peer.texts().filter((t) => t === 'ping').length === k);
+      clock.advance(10 + k);
+      peer.latest().send('pong');
+      await waitFor(`pong ${k}`, () => r.status().latency_ms === 10 + k);
+    }
     const latency = r.status().latency_ms ?? 0;
-    assert.ok(latency >= 10 && latency < 200, `latency ${latency}`);
+    assert.ok(latency >= 10, `latency ${latency}`);
     assert.equal(peer.sockets.length, 1, 'answered pings keep the connection');
     assert.equal(r.counters().recycles, 0);
   });
 
   it('sends text pings only when idle with idleOnly', async () => {
-    peer.onText = (socket, text) => {
-      if (text === 'ping') socket.send('pong');
-    };
-    peer.onConnection = (socket) => {
-      const t = setInterval(() => socket.send('{"s":"A"}'), 10);
-      socket.on('close', () => clearInterval(t));
-    };
-    run(
-      new TestProtocol(peer.url, {
+    const r = run(
+      protocol(peer.url, {
         kind: 'text-ping',
         ping: 'ping',
         pong: 'pong',
@@ -374,14 +447,23 @@ describe('ConnectionRunner against loopback servers', () => {
       }),
       new Recorder(),
     );
-    await new Promise((r) => setTimeout(r, 250));
-    assert.equal(peer.received.filter((m) => m.text === 'ping').length, 0);
+    await waitFor('open', () => peer.received.length === 2);
+    // Data every 25 ms for 250 ms: the connection is never idle for a ping interval.
+    for (let t = 0; t < 250; t += 25) {
+      await serverSends(r, '{"s":"A"}');
+      clock.advance(25);
+    }
+    await peer.roundTrip();
+    assert.equal(peer.texts().filter((t) => t === 'ping').length, 0);
+    // Idle for a whole interval: now it pings.
+    clock.advance(100);
+    await waitFor('a ping once idle', () => peer.texts().includes('ping'));
   });
 
   it('recycles a connection whose pong does not come, and resubscribes', async () => {
     const rec = new Recorder();
     const r = run(
-      new TestProtocol(peer.url, {
+      protocol(peer.url, {
         kind: 'text-ping',
         ping: 'ping',
         pong: 'pong',
@@ -390,11 +472,14 @@ describe('ConnectionRunner against loopback servers', () => {
       }),
       rec,
     );
+    await waitFor('open', () => peer.received.length === 2);
+    clock.advance(40);
+    await waitFor('ping', () => peer.texts().includes('ping'));
+    clock.advance(60);
+    await waitFor('the failed connection', () => r.status().consecutive_failures === 1);
+    clock.advance(40);
     await waitFor('second connection', () => peer.sockets.length >= 2);
-    await waitFor(
-      'resubscribed',
-      () => peer.received.filter((m) => m.conn === 1 && m.text.startsWith('sub:')).length === 2,
-    );
+    await waitFor('resubscribed', () => peer.texts(1).filter((t) => t.startsWith('sub:')).length === 2);
     assert.equal(rec.ofKind('recycle')[0]?.reason, 'heartbeat timeout: no pong within 60 ms');
     assert.match(r.status().last_error ?? '', /no pong within 60 ms/);
   });
@@ -403,13 +488,18 @@ describe('ConnectionRunner against loopback servers', () => {
     const quiet = new Peer();
     await quiet.start(false);
     try {
-      const rec = new Recorder();
-      const r = run(new TestProtocol(peer.url, { kind: 'ws-ping', intervalMs: 30, timeoutMs: 100 }), rec);
+      const r = run(protocol(peer.url, { kind: 'ws-ping', intervalMs: 30, timeoutMs: 100 }), new Recorder());
+      await waitFor('open', () => r.status().connected);
+      clock.advance(30);
       await waitFor('latency', () => r.status().latency_ms !== null);
       assert.equal(r.counters().recycles, 0);
       await r.close();
       const rec2 = new Recorder();
-      run(new TestProtocol(quiet.url, { kind: 'ws-ping', intervalMs: 30, timeoutMs: 60 }), rec2);
+      const r2 = run(protocol(quiet.url, { kind: 'ws-ping', intervalMs: 30, timeoutMs: 60 }), rec2);
+      await waitFor('open', () => r2.status().connected);
+      clock.advance(30 + 60);
+      await waitFor('the failed connection', () => r2.status().consecutive_failures === 1);
+      clock.advance(40);
       await waitFor('recycled', () => quiet.sockets.length >= 2);
       assert.match(rec2.ofKind('recycle')[0]?.reason ?? '', /heartbeat timeout/);
     } finally {
@@ -424,69 +514,80 @@ describe('ConnectionRunner against loopback servers', () => {
       if (peer.sockets.length === 1 || !silent) socket.send('{"s":"A"}');
     };
     const rec = new Recorder();
-    const r = run(new TestProtocol(peer.url), rec, { silenceTimeoutMs: 80 });
-    await waitFor('second connection', () => peer.sockets.length >= 2);
+    const r = run(protocol(peer.url), rec, { silenceTimeoutMs: 80 });
+    await waitFor('data', () => r.status().messages_received === 1);
+    clock.advance(80);
+    await waitFor('disconnected', () => rec.statusesOf('disconnected').length === 1);
+    clock.advance(0);
+    await waitFor('second connection', () => peer.sockets.length >= 2 && r.status().connected);
     assert.match(rec.ofKind('recycle')[0]?.reason ?? '', /^silence: no frame for \d+ ms$/);
+    assert.equal(rec.ofKind('recycle')[0]?.reason, 'silence: no frame for 80 ms');
     silent = false;
-    await waitFor('gap', () => rec.ofKind('gap').length === 1, 3000);
+    // The second connection stays silent too and is recycled in turn; the third delivers data.
+    clock.advance(80);
+    await waitFor('the silent second connection to fail', () => r.status().consecutive_failures === 1);
+    clock.advance(40);
+    await waitFor('gap', () => rec.ofKind('gap').length === 1);
     const gap = rec.ofKind('gap')[0];
     assert.ok(gap && gap.to >= gap.from);
     assert.equal(gap?.reason, 'connection lost');
+    assert.deepEqual([gap?.from, gap?.to], [T0, clock.now()], 'from the last data to the first data after');
     assert.ok(rec.statuses.some((s) => s.kind === 'disconnected'));
     assert.ok(r.status().reconnect_count >= 1);
   });
 
   it('detects one frozen symbol on a live connection and reports it fresh when it returns', async () => {
-    let sendB = false;
-    peer.onConnection = (socket) => {
-      const t = setInterval(() => {
-        socket.send('{"s":"A"}');
-        if (sendB) socket.send('{"s":"B"}');
-      }, 10);
-      socket.on('close', () => clearInterval(t));
-    };
     const { logger, lines } = capturingLogger();
     const rec = new Recorder();
-    const r = run(new TestProtocol(peer.url), rec, { staleSymbolMs: 100, logger });
-    await waitFor('stale B', () => rec.ofKind('stale').length === 1);
+    const r = run(protocol(peer.url), rec, { staleSymbolMs: 100, logger });
+    await waitFor('open', () => peer.received.length === 2);
+    // A every 25 ms, B never.
+    while (rec.ofKind('stale').length === 0 && clock.now() - T0 < 1_000) {
+      await serverSends(r, '{"s":"A"}');
+      clock.advance(25);
+    }
+    assert.equal(rec.ofKind('stale').length, 1);
     assert.equal(rec.ofKind('stale')[0]?.symbol, 'B');
+    assert.equal(rec.ofKind('stale')[0]?.at, T0 + 100, 'stale once the window has passed');
     assert.deepEqual(r.status().stale_symbols, ['B']);
     assert.equal(r.status().is_healthy, false);
     assert.equal(r.status().connected, true);
     assert.equal(r.counters().staleEvents, 1);
     assert.ok(lines.some((l) => l.msg === 'symbol stale on a live connection'));
-    sendB = true;
-    await waitFor('fresh B', () => rec.ofKind('fresh').length === 1);
+    await serverSends(r, '{"s":"B"}');
+    assert.equal(rec.ofKind('fresh').length, 1);
     assert.deepEqual(r.status().stale_symbols, []);
     assert.equal(r.status().is_healthy, true);
     assert.equal(peer.sockets.length, 1, 'a frozen symbol does not recycle the connection');
   });
 
   it('recycles a connection whose heartbeats flow but whose symbols all went silent, when asked to', async () => {
-    let data = true;
-    peer.onConnection = (socket) => {
-      const t = setInterval(() => socket.send(data ? '{"s":"A"}' : '{"ack":1}'), 10);
-      socket.on('close', () => clearInterval(t));
-      if (data) setTimeout(() => socket.send('{"s":"B"}'), 5);
-    };
     const rec = new Recorder();
-    const r = run(new TestProtocol(peer.url), rec, { staleSymbolMs: 120, recycleWhenAllStale: true });
-    await waitFor('healthy', () => r.status().messages_received > 3);
-    data = false;
-    await waitFor('recycled', () => rec.ofKind('recycle').length >= 1, 3000);
+    const r = run(protocol(peer.url), rec, { staleSymbolMs: 120, recycleWhenAllStale: true });
+    await waitFor('open', () => peer.received.length === 2);
+    await serverSends(r, '{"s":"A"}');
+    await serverSends(r, '{"s":"B"}');
+    // Only acks from now on: the connection lives, the data is gone.
+    while (rec.ofKind('recycle').length === 0 && clock.now() - T0 < 1_000) {
+      await serverSends(r, '{"ack":1}');
+      clock.advance(30);
+    }
     assert.equal(rec.ofKind('recycle')[0]?.reason, 'no data for any symbol in 120 ms');
+    await waitFor('disconnected', () => rec.statusesOf('disconnected').length === 1);
+    clock.advance(0);
     await waitFor('a new connection', () => peer.sockets.length >= 2);
     // Without the option the same silence only marks the symbols stale.
     await r.close();
     peer.reset();
     const rec2 = new Recorder();
-    peer.onConnection = (socket) => {
-      const t = setInterval(() => socket.send('{"ack":1}'), 10);
-      socket.on('close', () => clearInterval(t));
-    };
-    const r2 = run(new TestProtocol(peer.url), rec2, { staleSymbolMs: 120 });
-    await waitFor('both stale', () => r2.status().stale_symbols.length === 2, 3000);
-    await new Promise((res) => setTimeout(res, 200));
+    const r2 = run(protocol(peer.url), rec2, { staleSymbolMs: 120 });
+    await waitFor('open', () => peer.received.length === 2);
+    for (let t = 0; t < 400; t += 30) {
+      await serverSends(r2, '{"ack":1}');
+      clock.advance(30);
+    }
+    assert.equal(r2.status().stale_symbols.length, 2);
+    await peer.roundTrip();
     assert.equal(peer.sockets.length, 1);
     assert.equal(rec2.ofKind('recycle').length, 0);
   });
@@ -494,8 +595,8 @@ describe('ConnectionRunner against loopback servers', () => {
   it('counts malformed frames and handler throws without dropping the connection', async () => {
     const { logger, lines } = capturingLogger();
     const rec = new Recorder();
-    const protocol = new TestProtocol(peer.url);
-    const r = run(protocol, rec, { logger });
+    const p = protocol(peer.url);
+    const r = run(p, rec, { logger });
     await waitFor('open', () => peer.sockets.length === 1 && r.status().connected);
     const s = peer.latest();
     s.send('{"what":1}');
@@ -522,8 +623,14 @@ describe('ConnectionRunner against loopback servers', () => {
         socket.send(JSON.stringify({ reject: 'Invalid request: too many streams', resend: 'sub:B' }));
       }
     };
-    const r = run(new TestProtocol(peer.url), rec, { logger, resubscribeDelayMs: 20 });
-    await waitFor('resent', () => peer.received.filter((m) => m.text === 'sub:B').length === 2);
+    // random 0.5: the resend waits its first delay exactly (20 ms, ±20% by the random).
+    const r = run(protocol(peer.url), rec, { logger, resubscribeDelayMs: 20, random: () => 0.5 });
+    await waitFor('the refusal', () => rec.ofKind('rejected').length === 1);
+    clock.advance(19);
+    await peer.roundTrip();
+    assert.equal(peer.texts().filter((t) => t === 'sub:B').length, 1, 'not resent before its delay');
+    clock.advance(1);
+    await waitFor('resent', () => peer.texts().filter((t) => t === 'sub:B').length === 2);
     const st = r.status();
     assert.equal(st.rejected_subscriptions, 1);
     assert.equal(st.last_error, 'Invalid request: too many streams');
@@ -534,38 +641,39 @@ describe('ConnectionRunner against loopback servers', () => {
   it('reconnects at once on a venue recycle notice and resubscribes everything', async () => {
     peer.onConnection = (socket) => socket.send('{"s":"A"}');
     const rec = new Recorder();
-    const r = run(new TestProtocol(peer.url), rec, { backoff: { initialMs: 5_000, maxMs: 5_000 } });
+    const r = run(protocol(peer.url), rec, { backoff: { initialMs: 5_000, maxMs: 5_000 } });
     await waitFor('healthy', () => r.status().messages_received === 1);
-    const t0 = performance.now();
     peer.latest().send('{"recycle":"server shutdown"}');
-    await waitFor('resubscribed', () => peer.received.filter((m) => m.conn === 1).length === 2);
-    assert.ok(performance.now() - t0 < 1000, 'no backoff wait after a recycle notice');
-    assert.deepEqual(
-      peer.received.filter((m) => m.conn === 1).map((m) => m.text),
-      ['sub:A', 'sub:B'],
-    );
+    await waitFor('disconnected', () => rec.statusesOf('disconnected').length === 1);
+    clock.advance(0);
+    await waitFor('resubscribed', () => peer.texts(1).length === 2);
+    assert.equal(clock.now(), T0, 'no backoff wait after a recycle notice');
+    assert.deepEqual(peer.texts(1), ['sub:A', 'sub:B']);
     assert.equal(rec.ofKind('recycle')[0]?.reason, 'server shutdown');
     assert.equal(r.status().reconnect_count, 1);
   });
 
   it('paces subscribes to the venue limit per sliding second and per hour', async () => {
-    const protocol = new TestProtocol(peer.url, { kind: 'server-ping' }, { messagesPerSecond: 10 });
-    protocol.frames = Array.from({ length: 25 }, (_, i) => `sub:${i}`);
-    run(protocol, new Recorder());
-    await waitFor('all subscribes', () => peer.received.length === 25, 5000);
+    const p = protocol(peer.url, { kind: 'server-ping' }, { messagesPerSecond: 10 });
+    p.frames = Array.from({ length: 25 }, (_, i) => `sub:${i}`);
+    run(p, new Recorder());
+    await waitFor('the first subscribes', () => peer.received.length > 0);
+    await peer.roundTrip();
+    // In 25 ms steps, each step's frames received (and timestamped) before the next step.
+    while (peer.received.length < 25 && clock.now() - T0 < 5_000) {
+      clock.advance(25);
+      await peer.roundTrip();
+    }
     const times = peer.received.map((m) => m.at);
     for (let i = 10; i < times.length; i++) {
       const window = (times[i] as number) - (times[i - 10] as number);
       assert.ok(window >= 990, `messages ${i - 10}..${i} within ${window} ms`);
     }
-    assert.deepEqual(
-      peer.received.map((m) => m.text),
-      protocol.frames,
-    );
+    assert.deepEqual(peer.texts(), p.frames);
     await runner?.close();
     peer.reset();
     // 3 subscribes per hour: after a reconnect the 4th waits (hour window), other messages are not held back.
-    const hourly = new TestProtocol(
+    const hourly = protocol(
       peer.url,
       { kind: 'server-ping' },
       { messagesPerSecond: 50, subscribesPerHour: 3 },
@@ -573,82 +681,94 @@ describe('ConnectionRunner against loopback servers', () => {
     hourly.frames = ['sub:1', 'sub:2', 'sub:3', 'sub:4'];
     const r = run(hourly, new Recorder());
     await waitFor('3 subscribes', () => peer.received.length === 3);
-    await new Promise((res) => setTimeout(res, 100));
+    clock.advance(100);
+    await peer.roundTrip();
     assert.equal(peer.received.length, 3);
     assert.equal(r.send('hello'), true);
-    await new Promise((res) => setTimeout(res, 50));
+    clock.advance(50);
+    await peer.roundTrip();
     assert.equal(peer.received.length, 3, 'the queue keeps order: a message waits behind the held subscribe');
   });
 
   it('falls back to REST polling after N failed reconnects and back to the websocket when healthy', async () => {
     const refused = `ws://127.0.0.1:${await refusedPort()}/`;
     let live = false;
-    peer.onConnection = (socket) => {
-      const t = setInterval(() => socket.send('{"s":"A"}'), 10);
-      socket.on('close', () => clearInterval(t));
-    };
-    const protocol = new TestProtocol(() => (live ? peer.url : refused), undefined, undefined, true);
+    peer.onConnection = (socket) => socket.send('{"s":"A"}');
+    const p = protocol(() => (live ? peer.url : refused), undefined, undefined, true);
     let aborted = 0;
-    protocol.pollImpl = (_kind, signal) =>
+    p.pollImpl = (_kind, signal) =>
       new Promise<void>((resolve) => {
         const onAbort = (): void => {
           aborted++;
-          clearTimeout(t);
+          clock.clearTimer(t);
           resolve();
         };
-        const t = setTimeout(() => {
+        const t = clock.setTimeout(() => {
           signal.removeEventListener('abort', onAbort);
           resolve();
         }, 5);
         signal.addEventListener('abort', onAbort, { once: true });
       });
     const rec = new Recorder();
-    const r = run(protocol, rec, {
+    const r = run(p, rec, {
       fallback: { afterFailures: 3, pollIntervalMs: 60, pricePollIntervalMs: 20 },
       backoff: { initialMs: 10, maxMs: 30 },
     });
-    await waitFor('polling', () => r.status().mode === 'polling');
+    while (r.status().mode !== 'polling') {
+      await attemptsFailed(r, p);
+      clock.advance(30);
+    }
     assert.ok(r.status().consecutive_failures >= 3);
     assert.equal(rec.ofKind('mode')[0]?.mode, 'polling');
     assert.match(rec.ofKind('mode')[0]?.reason ?? '', /3 consecutive failed connections/);
-    await waitFor(
-      'both poll kinds',
-      () => protocol.polls.includes('full') && protocol.polls.filter((k) => k === 'prices').length >= 2,
-    );
-    assert.equal(r.status().is_healthy, false);
     // Reconnects continue in the background while polling.
     const failures = r.status().consecutive_failures;
-    await waitFor('more attempts', () => r.status().consecutive_failures > failures + 2);
+    while (r.status().consecutive_failures <= failures + 2) {
+      await attemptsFailed(r, p);
+      clock.advance(30);
+    }
+    assert.ok(
+      p.polls.includes('full') && p.polls.filter((k) => k === 'prices').length >= 2,
+      'both poll kinds',
+    );
+    assert.equal(r.status().is_healthy, false);
     live = true;
+    await attemptsFailed(r, p);
+    clock.advance(30);
     await waitFor('websocket again', () => r.status().mode === 'websocket');
     assert.deepEqual(
       rec.ofKind('mode').map((e) => e.mode),
       ['polling', 'websocket'],
     );
     assert.equal(r.status().consecutive_failures, 0);
-    const pollsAtSwitch = protocol.polls.length;
-    await new Promise((res) => setTimeout(res, 150));
-    assert.equal(protocol.polls.length, pollsAtSwitch, 'no poll after the switch back');
+    const pollsAtSwitch = p.polls.length;
+    clock.advance(150);
+    assert.equal(p.polls.length, pollsAtSwitch, 'no poll after the switch back');
     assert.equal(r.counters().modeSwitches, 2);
     assert.ok(aborted <= 2, 'only polls in flight at the switch are aborted');
   });
 
   it('counts failed polls as errors and keeps polling', async () => {
     const refused = `ws://127.0.0.1:${await refusedPort()}/`;
-    const protocol = new TestProtocol(refused, undefined, undefined, true);
-    protocol.pollImpl = () => Promise.reject(new Error('HTTP 429 (retry after 7 s)'));
-    const r = run(protocol, new Recorder(), {
+    const p = protocol(refused, undefined, undefined, true);
+    p.pollImpl = () => Promise.reject(new Error('HTTP 429 (retry after 7 s)'));
+    const r = run(p, new Recorder(), {
       fallback: { afterFailures: 1, pollIntervalMs: 20, pricePollIntervalMs: 0 },
     });
-    await waitFor('failed polls', () => r.counters().pollErrors >= 3);
+    await waitFor('polling', () => r.status().mode === 'polling');
+    for (let i = 0; i < 3; i++) {
+      clock.advance(20);
+      await waitFor(`failed poll ${i + 2}`, () => r.counters().pollErrors >= i + 2);
+    }
+    assert.ok(r.counters().pollErrors >= 3);
     assert.equal(r.status().mode, 'polling');
-    assert.ok(protocol.polls.every((k) => k === 'full'));
+    assert.ok(p.polls.every((k) => k === 'full'));
   });
 
   it('rejects invalid options with a clear error', () => {
     assert.throws(
       () =>
-        new ConnectionRunner(new TestProtocol(peer.url), new Recorder().handlers, {
+        new ConnectionRunner(protocol(peer.url), new Recorder().handlers, {
           logger: pino({ level: 'silent' }),
           connectTimeoutMs: -1,
         }),

@@ -8,18 +8,14 @@
  * Every timer, listener and socket belongs to exactly one state and is released when that state ends, so a
  * runner that has flapped for weeks holds what a fresh one holds.
  */
-import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { VenueId } from '../../domain/instrument.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { RepeatedFailure } from '../../telemetry/repeated-failure.ts';
-import type {
-  ConnectionStatus,
-  MarketStreamHandlers,
-  MarketStreamStats,
-  StreamEvent,
-  StreamStatus,
-} from '../venue.ts';
+import { backoffDelay } from '../../util/backoff.ts';
+import { systemClock, type Clock, type Timer } from '../../util/clock.ts';
+import { waitAtMost } from '../../util/wait-at-most.ts';
+import type { ConnectionStatus, MarketStreamHandlers, StreamEvent, StreamStatus } from '../venue.ts';
 import { SlidingWindowLimiter } from './send-limiter.ts';
 
 /** How a venue keeps a connection alive. */
@@ -122,8 +118,11 @@ export interface FallbackOptions {
 
 export interface ConnectionRunnerOptions {
   readonly logger: Logger;
-  /** Wall clock for receive times, events and status. Default Date.now. */
-  readonly now?: () => number;
+  /**
+   * Time for receive times, events and status, and every timer of the runner (backoff, handshake backstop,
+   * heartbeat, watchdog, staleness, pacing, polling, close). Default the system clock; tests move a ManualClock.
+   */
+  readonly clock?: Clock;
   /** Jitter source in [0, 1). Default Math.random. */
   readonly random?: () => number;
   /** TCP + TLS + WebSocket handshake must finish within this. Default 10 s. */
@@ -140,7 +139,10 @@ export interface ConnectionRunnerOptions {
    */
   readonly recycleWhenAllStale?: boolean;
   readonly fallback?: FallbackOptions;
-  /** First delay before resending a refused subscription; doubles per refusal up to the backoff cap. Default 1 s. */
+  /**
+   * First delay before resending a refused subscription; doubles per refusal up to the backoff cap, ±20% so that
+   * resends do not fall into step. Default 1 s.
+   */
   readonly resubscribeDelayMs?: number;
   /** Largest accepted inbound frame. Default 4 MiB. */
   readonly maxPayloadBytes?: number;
@@ -148,7 +150,10 @@ export interface ConnectionRunnerOptions {
   readonly closeTimeoutMs?: number;
 }
 
-/** Counters beyond the status fields, for metrics and tests. */
+/**
+ * What the runner counts beyond `ConnectionStatus`, for tests and diagnostics. Not served: the status endpoint
+ * shows `ConnectionStatus` alone.
+ */
 export interface RunnerCounters {
   readonly connects: number;
   readonly recycles: number;
@@ -175,7 +180,7 @@ const LIMIT_MARGIN_MS = 25;
  */
 export class ConnectionRunner {
   private readonly logger: Logger;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly random: () => number;
   private readonly connectTimeoutMs: number;
   private readonly initialMs: number;
@@ -204,14 +209,14 @@ export class ConnectionRunner {
   private attempt = 0;
   private dropReason: string | undefined;
   private dropImmediately = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private connectTimer: NodeJS.Timeout | undefined;
-  private watchdogTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private pongTimer: NodeJS.Timeout | undefined;
-  private staleTimer: NodeJS.Timeout | undefined;
-  private pumpTimer: NodeJS.Timeout | undefined;
-  private readonly resendTimers = new Set<NodeJS.Timeout>();
+  private reconnectTimer: Timer | undefined;
+  private connectTimer: Timer | undefined;
+  private watchdogTimer: Timer | undefined;
+  private heartbeatTimer: Timer | undefined;
+  private pongTimer: Timer | undefined;
+  private staleTimer: Timer | undefined;
+  private pumpTimer: Timer | undefined;
+  private readonly resendTimers = new Set<Timer>();
   private pingSentAt: number | undefined;
   private lastFrameAt = 0;
 
@@ -228,7 +233,7 @@ export class ConnectionRunner {
 
   // Fallback.
   private mode: 'websocket' | 'polling' = 'websocket';
-  private pollTimers: NodeJS.Timeout[] = [];
+  private pollTimers: Timer[] = [];
   private pollAbort: AbortController | undefined;
   private readonly pollsInFlight = new Map<PollKind, Promise<void>>();
 
@@ -244,7 +249,6 @@ export class ConnectionRunner {
   private malformedFrames = 0;
   private rejectedSubscriptions = 0;
   private lastHeartbeat: number | undefined;
-  private lastMessageAt: number | null = null;
   private latencyMs: number | null = null;
   private lastError: string | null = null;
   private readonly loggedKinds = new Set<string>();
@@ -267,7 +271,7 @@ export class ConnectionRunner {
     options: ConnectionRunnerOptions,
   ) {
     this.logger = options.logger;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.connectTimeoutMs = positive(options.connectTimeoutMs, 10_000, 'connectTimeoutMs');
     this.initialMs = positive(options.backoff?.initialMs, 1_000, 'backoff.initialMs');
@@ -305,7 +309,7 @@ export class ConnectionRunner {
     const venue = protocol.venue;
     this.connectFailures = new RepeatedFailure({
       logger: this.logger,
-      now: this.now,
+      now: () => this.clock.now(),
       fields: { venue },
       failing: 'stream unreachable',
       stillFailing: 'still unreachable',
@@ -314,7 +318,7 @@ export class ConnectionRunner {
     const pollFailure = (kind: PollKind): RepeatedFailure =>
       new RepeatedFailure({
         logger: this.logger,
-        now: this.now,
+        now: () => this.clock.now(),
         fields: { venue, kind },
         failing: 'REST poll failed',
         stillFailing: 'REST poll still failing',
@@ -361,7 +365,7 @@ export class ConnectionRunner {
     this.recycleNow(reason, true);
   }
 
-  /** The status endpoint's view of this connection. */
+  /** The status endpoint's view of this connection (what `MarketStream.status()` returns). */
   status(): ConnectionStatus {
     return {
       connected: this.open,
@@ -382,23 +386,7 @@ export class ConnectionRunner {
     };
   }
 
-  /** The venue contract's stream stats, with `status` filled in. */
-  marketStats(): MarketStreamStats {
-    const status = this.status();
-    return {
-      venue: this.protocol.venue,
-      connected: status.connected,
-      url: status.ws_url,
-      subscriptions: status.subscriptions,
-      reconnectCount: status.reconnect_count,
-      messagesReceived: status.messages_received,
-      errors: status.errors,
-      unparsedFrames: status.malformed_frames,
-      lastMessageAt: this.lastMessageAt,
-      status,
-    };
-  }
-
+  /** Counts beyond the status, for tests and diagnostics. */
   counters(): RunnerCounters {
     return {
       connects: this.connects,
@@ -418,7 +406,7 @@ export class ConnectionRunner {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
-    clearTimeout(this.reconnectTimer);
+    this.clock.clearTimer(this.reconnectTimer);
     this.reconnectTimer = undefined;
     this.stopPolling();
     const socket = this.socket;
@@ -433,7 +421,7 @@ export class ConnectionRunner {
   private recycleNow(reason: string, immediately: boolean): void {
     if (this.closed || this.socket === undefined) return;
     this.recycles++;
-    this.emitEvent({ kind: 'recycle', at: this.now(), reason });
+    this.emitEvent({ kind: 'recycle', at: this.clock.now(), reason });
     this.logger.info({ venue: this.protocol.venue, reason }, 'connection recycled');
     this.drop(reason, immediately);
   }
@@ -444,12 +432,12 @@ export class ConnectionRunner {
     this.reconnectTimer = undefined;
     if (this.closed) return;
     if (this.connectLimiter !== undefined) {
-      const wait = this.connectLimiter.waitMs(performance.now());
+      const wait = this.connectLimiter.waitMs(this.clock.now());
       if (wait > 0) {
-        this.reconnectTimer = setTimeout(() => this.connect(), Math.ceil(wait));
+        this.reconnectTimer = this.clock.setTimeout(() => this.connect(), Math.ceil(wait));
         return;
       }
-      this.connectLimiter.record(performance.now());
+      this.connectLimiter.record(this.clock.now());
     }
     this.connects++;
     this.healthy = false;
@@ -473,7 +461,7 @@ export class ConnectionRunner {
     }
     this.socket = socket;
     // Backstop behind ws's own handshake timeout, which only measures inactivity: a peer trickling bytes beats it.
-    this.connectTimer = setTimeout(() => {
+    this.connectTimer = this.clock.setTimeout(() => {
       this.connectTimer = undefined;
       if (this.socket === socket && !this.open)
         this.drop(`connect timeout after ${this.connectTimeoutMs} ms`, false);
@@ -490,10 +478,10 @@ export class ConnectionRunner {
 
   private onOpen(socket: WebSocket): void {
     if (socket !== this.socket || this.closed) return;
-    clearTimeout(this.connectTimer);
+    this.clock.clearTimer(this.connectTimer);
     this.connectTimer = undefined;
     this.open = true;
-    this.lastFrameAt = performance.now();
+    this.lastFrameAt = this.clock.now();
     try {
       this.protocol.onOpen?.();
     } catch (err) {
@@ -507,16 +495,15 @@ export class ConnectionRunner {
     // After failed attempts, the recovery is told once the connection delivers data (becameHealthy).
     if (this.connectFailures.attempts === 0)
       this.logger.info({ venue: this.protocol.venue, url: this.url }, 'stream connected');
-    this.emitStatus({ kind: 'connected', at: this.now() });
+    this.emitStatus({ kind: 'connected', at: this.clock.now() });
   }
 
   private onMessage(socket: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
     if (socket !== this.socket || this.closed) return;
-    const receivedAt = this.now();
+    const receivedAt = this.clock.now();
     this.messagesReceived++;
-    this.lastMessageAt = receivedAt;
     this.lastHeartbeat = receivedAt;
-    this.lastFrameAt = performance.now();
+    this.lastFrameAt = receivedAt;
     if (isBinary) {
       this.malformed('binary', 'binary frame on a text protocol');
       return;
@@ -587,14 +574,14 @@ export class ConnectionRunner {
 
   private onProtocolHeartbeat(socket: WebSocket): void {
     if (socket !== this.socket) return;
-    this.lastHeartbeat = this.now();
-    this.lastFrameAt = performance.now();
+    this.lastHeartbeat = this.clock.now();
+    this.lastFrameAt = this.clock.now();
   }
 
   private onPong(socket: WebSocket): void {
     if (socket !== this.socket) return;
-    this.lastHeartbeat = this.now();
-    this.lastFrameAt = performance.now();
+    this.lastHeartbeat = this.clock.now();
+    this.lastFrameAt = this.clock.now();
     this.pongReceived();
   }
 
@@ -603,7 +590,7 @@ export class ConnectionRunner {
     // Logged once, with the close that follows (a lost connection or a failed attempt).
     this.noteError(err.message);
     this.socketError = err.message;
-    this.emitStatus({ kind: 'error', at: this.now(), message: err.message });
+    this.emitStatus({ kind: 'error', at: this.clock.now(), message: err.message });
   }
 
   private onClose(socket: WebSocket, code: number, reason: Buffer): void {
@@ -614,10 +601,10 @@ export class ConnectionRunner {
     if (this.closed) return;
     const text = reason.toString();
     const why = this.dropReason ?? `closed by server (${code}${text ? ` ${text}` : ''})`;
-    if (wasHealthy && this.outageFrom === undefined) this.outageFrom = this.lastDataWall ?? this.now();
+    if (wasHealthy && this.outageFrom === undefined) this.outageFrom = this.lastDataWall ?? this.clock.now();
     if (wasOpen) {
       if (wasHealthy) this.logger.warn({ venue: this.protocol.venue, reason: why }, 'stream disconnected');
-      this.emitStatus({ kind: 'disconnected', at: this.now(), reason: why });
+      this.emitStatus({ kind: 'disconnected', at: this.clock.now(), reason: why });
     } else if (this.dropReason !== undefined) {
       this.lastError = this.dropReason;
     }
@@ -644,19 +631,18 @@ export class ConnectionRunner {
   /** Schedules the next connection; returns its delay. */
   private scheduleReconnect(immediately: boolean): number | undefined {
     if (this.closed) return undefined;
-    const delay = immediately ? 0 : this.backoffDelay();
-    this.reconnectTimer = setTimeout(() => {
+    const delay = immediately
+      ? 0
+      : backoffDelay(
+          ++this.attempt,
+          { minMs: this.initialMs, maxMs: this.maxMs, jitter: 'full' },
+          this.random,
+        );
+    this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectCount++;
       this.connect();
     }, delay);
     return delay;
-  }
-
-  /** Full jitter: uniform in [0, min(cap, initial · 2^attempt)). */
-  private backoffDelay(): number {
-    const ceiling = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.attempt, 30));
-    this.attempt++;
-    return Math.floor(this.random() * ceiling);
   }
 
   /** Drops the current socket; onClose then reports `reason` and reconnects. */
@@ -674,13 +660,16 @@ export class ConnectionRunner {
     this.socket = undefined;
     this.open = false;
     this.healthy = false;
-    clearTimeout(this.connectTimer);
-    clearTimeout(this.watchdogTimer);
-    clearInterval(this.heartbeatTimer);
-    clearTimeout(this.pongTimer);
-    clearInterval(this.staleTimer);
-    clearTimeout(this.pumpTimer);
-    for (const t of this.resendTimers) clearTimeout(t);
+    for (const timer of [
+      this.connectTimer,
+      this.watchdogTimer,
+      this.heartbeatTimer,
+      this.pongTimer,
+      this.staleTimer,
+      this.pumpTimer,
+      ...this.resendTimers,
+    ])
+      this.clock.clearTimer(timer);
     this.resendTimers.clear();
     this.connectTimer = this.watchdogTimer = this.heartbeatTimer = undefined;
     this.pongTimer = this.staleTimer = this.pumpTimer = undefined;
@@ -692,22 +681,17 @@ export class ConnectionRunner {
   }
 
   /** Closes a socket already released from this runner; resolves once it is closed (terminated after a timeout). */
-  private closeSocket(socket: WebSocket): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (socket.readyState === WebSocket.CLOSED) {
-        socket.removeAllListeners();
-        resolve();
-        return;
-      }
-      const fallback = setTimeout(() => socket.terminate(), this.closeTimeoutMs);
-      socket.once('close', () => {
-        clearTimeout(fallback);
-        socket.removeAllListeners();
-        resolve();
-      });
+  private async closeSocket(socket: WebSocket): Promise<void> {
+    if (socket.readyState !== WebSocket.CLOSED) {
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
       if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'client closing');
       else socket.terminate();
-    });
+      if (!(await waitAtMost(closed, this.closeTimeoutMs, this.clock))) {
+        socket.terminate();
+        await closed;
+      }
+    }
+    socket.removeAllListeners();
   }
 
   // ---- heartbeat, watchdog, staleness ----
@@ -716,7 +700,7 @@ export class ConnectionRunner {
     const rule = this.protocol.heartbeat;
     if (rule.kind === 'server-ping') return;
     const interval = positive(rule.intervalMs, 20_000, 'heartbeat.intervalMs');
-    this.heartbeatTimer = setInterval(() => this.beat(), interval);
+    this.heartbeatTimer = this.clock.setInterval(() => this.beat(), interval);
   }
 
   private beat(): void {
@@ -725,14 +709,14 @@ export class ConnectionRunner {
     if (
       rule.kind === 'text-ping' &&
       rule.idleOnly === true &&
-      performance.now() - this.lastFrameAt < rule.intervalMs
+      this.clock.now() - this.lastFrameAt < rule.intervalMs
     )
       return;
-    this.pingSentAt = performance.now();
+    this.pingSentAt = this.clock.now();
     if (rule.kind === 'text-ping') this.sendNow(rule.ping);
     else this.socket?.ping();
     const timeout = rule.timeoutMs ?? rule.intervalMs;
-    this.pongTimer = setTimeout(() => {
+    this.pongTimer = this.clock.setTimeout(() => {
       this.pongTimer = undefined;
       this.noteError(`no pong within ${timeout} ms`);
       this.recycleNow(`heartbeat timeout: no pong within ${timeout} ms`, this.healthy);
@@ -741,22 +725,22 @@ export class ConnectionRunner {
 
   private pongReceived(): void {
     if (this.pingSentAt !== undefined) {
-      this.latencyMs = Math.round((performance.now() - this.pingSentAt) * 100) / 100;
+      this.latencyMs = Math.round((this.clock.now() - this.pingSentAt) * 100) / 100;
       this.pingSentAt = undefined;
     }
-    clearTimeout(this.pongTimer);
+    this.clock.clearTimer(this.pongTimer);
     this.pongTimer = undefined;
   }
 
   private armWatchdog(delay: number): void {
-    clearTimeout(this.watchdogTimer);
-    this.watchdogTimer = setTimeout(() => this.checkSilence(), delay);
+    this.clock.clearTimer(this.watchdogTimer);
+    this.watchdogTimer = this.clock.setTimeout(() => this.checkSilence(), delay);
   }
 
   private checkSilence(): void {
     this.watchdogTimer = undefined;
     if (this.closed || !this.open) return;
-    const silent = performance.now() - this.lastFrameAt;
+    const silent = this.clock.now() - this.lastFrameAt;
     if (silent >= this.silenceTimeoutMs) {
       this.noteError(`no frame for ${Math.round(silent)} ms`);
       this.recycleNow(`silence: no frame for ${Math.round(silent)} ms`, this.healthy);
@@ -767,16 +751,16 @@ export class ConnectionRunner {
 
   private startStaleWatch(): void {
     if (this.staleSymbolMs === 0) return;
-    const opened = performance.now();
+    const opened = this.clock.now();
     // Every watched symbol gets a full window from this connection's start.
     for (const symbol of this.protocol.symbols()) this.lastDataBySymbol.set(symbol, opened);
     const every = Math.max(10, Math.min(5_000, Math.floor(this.staleSymbolMs / 4)));
-    this.staleTimer = setInterval(() => this.checkStale(), every);
+    this.staleTimer = this.clock.setInterval(() => this.checkStale(), every);
   }
 
   private checkStale(): void {
     if (!this.open) return;
-    const now = performance.now();
+    const now = this.clock.now();
     const symbols = this.protocol.symbols();
     let silentOnThisConnection = 0;
     for (const symbol of symbols) {
@@ -788,7 +772,7 @@ export class ConnectionRunner {
       this.staleSymbols.add(symbol);
       this.staleEvents++;
       this.logger.warn({ venue: this.protocol.venue, symbol, silentMs }, 'symbol stale on a live connection');
-      this.emitEvent({ kind: 'stale', at: this.now(), symbol, silentMs });
+      this.emitEvent({ kind: 'stale', at: this.clock.now(), symbol, silentMs });
     }
     // The window restarts with each connection, so a replacement gets its full chance before it is judged.
     if (this.recycleWhenAllStale && symbols.length > 0 && silentOnThisConnection === symbols.length) {
@@ -811,12 +795,12 @@ export class ConnectionRunner {
     if (socket === undefined || !this.open) return;
     while (this.queue.length > 0) {
       const head = this.queue[0] as { text: string; subscribe: boolean };
-      const now = performance.now();
+      const now = this.clock.now();
       let wait = this.messageLimiter.waitMs(now);
       if (head.subscribe && this.subscribeLimiter !== undefined)
         wait = Math.max(wait, this.subscribeLimiter.waitMs(now));
       if (wait > 0) {
-        this.pumpTimer = setTimeout(() => {
+        this.pumpTimer = this.clock.setTimeout(() => {
           this.pumpTimer = undefined;
           this.pump();
         }, Math.ceil(wait));
@@ -833,17 +817,17 @@ export class ConnectionRunner {
     this.rejectedSubscriptions++;
     this.noteError(message);
     this.logger.warn({ venue: this.protocol.venue }, `subscription refused: ${message}`);
-    this.emitEvent({ kind: 'rejected', at: this.now(), message });
+    this.emitEvent({ kind: 'rejected', at: this.clock.now(), message });
     if (resend === undefined) return;
-    const delay = Math.min(this.maxMs, this.resubscribeDelayMs * 2 ** Math.min(this.rejectStreak, 30));
-    this.rejectStreak++;
-    const timer = setTimeout(
-      () => {
-        this.resendTimers.delete(timer);
-        this.send(resend, true);
-      },
-      Math.floor(delay / 2 + (this.random() * delay) / 2),
+    const delay = backoffDelay(
+      ++this.rejectStreak,
+      { minMs: this.resubscribeDelayMs, maxMs: this.maxMs, jitter: 'proportional' },
+      this.random,
     );
+    const timer = this.clock.setTimeout(() => {
+      this.resendTimers.delete(timer);
+      this.send(resend, true);
+    }, delay);
     this.resendTimers.add(timer);
   }
 
@@ -854,12 +838,12 @@ export class ConnectionRunner {
     this.modeSwitches++;
     if (this.outageFrom === undefined && this.lastDataWall !== undefined) this.outageFrom = this.lastDataWall;
     this.logger.warn({ venue: this.protocol.venue, reason }, 'falling back to REST polling');
-    this.emitEvent({ kind: 'mode', at: this.now(), mode: 'polling', reason });
+    this.emitEvent({ kind: 'mode', at: this.clock.now(), mode: 'polling', reason });
     this.pollAbort = new AbortController();
     this.runPoll('full');
-    this.pollTimers.push(setInterval(() => this.runPoll('full'), this.pollIntervalMs));
+    this.pollTimers.push(this.clock.setInterval(() => this.runPoll('full'), this.pollIntervalMs));
     if (this.pricePollIntervalMs > 0)
-      this.pollTimers.push(setInterval(() => this.runPoll('prices'), this.pricePollIntervalMs));
+      this.pollTimers.push(this.clock.setInterval(() => this.runPoll('prices'), this.pricePollIntervalMs));
   }
 
   private leavePolling(): void {
@@ -868,11 +852,11 @@ export class ConnectionRunner {
     this.modeSwitches++;
     const reason = 'websocket healthy again';
     this.logger.info({ venue: this.protocol.venue }, 'back on the websocket; polling stopped');
-    this.emitEvent({ kind: 'mode', at: this.now(), mode: 'websocket', reason });
+    this.emitEvent({ kind: 'mode', at: this.clock.now(), mode: 'websocket', reason });
   }
 
   private stopPolling(): void {
-    for (const t of this.pollTimers) clearInterval(t);
+    for (const t of this.pollTimers) this.clock.clearTimer(t);
     this.pollTimers = [];
     this.pollAbort?.abort();
     this.pollAbort = undefined;
@@ -899,13 +883,9 @@ export class ConnectionRunner {
     this.pollsInFlight.set(kind, running);
   }
 
-  private settlePolls(): Promise<void> {
-    if (this.pollsInFlight.size === 0) return Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.closeTimeoutMs)));
-    return Promise.race([Promise.all(this.pollsInFlight.values()).then(() => undefined), limit]).finally(() =>
-      clearTimeout(timer),
-    );
+  private async settlePolls(): Promise<void> {
+    if (this.pollsInFlight.size === 0) return;
+    await waitAtMost(Promise.all(this.pollsInFlight.values()), this.closeTimeoutMs, this.clock);
   }
 
   // ---- reporting ----

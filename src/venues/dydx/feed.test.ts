@@ -5,7 +5,8 @@ import { add, toPlainString, ZERO } from '../../domain/decimal.ts';
 import { MINUTE_MS } from '../../domain/interval.ts';
 import type { Trade } from '../../domain/trade.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../sim/simulator.ts';
-import { ManualClock, waitUntil } from '../../sim/test-kit.ts';
+import { waitUntil } from '../../sim/test-kit.ts';
+import { ManualClock } from '../../util/clock.ts';
 import { silentLogger } from '../../telemetry/logger.ts';
 import { createVenueAdapter } from '../registry.ts';
 import { applyBookUpdate, recorder, type Recorder } from '../stream-recorder.test-support.ts';
@@ -127,7 +128,7 @@ describe('dYdX market stream against the simulator', () => {
     pump.start();
     assert.deepEqual(held.bids, new Map(rest.bids.map((l) => [l.price, l.size])));
     assert.deepEqual(held.asks, new Map(rest.asks.map((l) => [l.price, l.size])));
-    assert.equal(stream.stats().status?.connected, true);
+    assert.equal(stream.status().connected, true);
     assert.equal(stream.counters().messageIdGaps, 0);
   });
 
@@ -157,7 +158,7 @@ describe('dYdX market stream against the simulator', () => {
     const stream = adapter.openMarketStream(['BTC/USD'], r, { channels: ['trades', 'book'] });
     closers.push(() => stream.close());
     await waitUntil(() => r.trades.length > 150 && r.books.length > 5);
-    assert.equal(stream.stats().unparsedFrames, 0);
+    assert.equal(stream.status().malformed_frames, 0);
     assert.equal(stream.counters().messageIdGaps, 0);
     assert.equal(new Set(r.trades.map((t) => t.id)).size, r.trades.length);
   });
@@ -174,7 +175,7 @@ describe('dYdX market stream against the simulator', () => {
     const before = r.trades.length;
     await waitUntil(() => r.trades.length > before + 20);
     assert.ok(r.statuses.some((s) => s.kind === 'disconnected'));
-    assert.equal(stream.stats().reconnectCount, 1);
+    assert.equal(stream.status().reconnect_count, 1);
   });
 
   it('a skipped message_id raises a gap event and resubscribes the books (fresh snapshot)', async () => {
@@ -208,7 +209,7 @@ describe('dYdX market stream against the simulator', () => {
     closers.push(() => stream.close());
     await waitUntil(() => r.books.some((u) => u.kind === 'snapshot') && r.trades.length > 0, 8000);
     assert.ok(r.events.some((e) => e.kind === 'rejected' && /could not fetch data/.test(e.message)));
-    assert.equal(stream.stats().status?.rejected_subscriptions, 1);
+    assert.equal(stream.status().rejected_subscriptions, 1);
   });
 
   it('spreads symbols over connections beyond the per-channel subscription cap', async () => {
@@ -221,13 +222,13 @@ describe('dYdX market stream against the simulator', () => {
         ['BTC/USD', 'ETH/USD'].every((s) => r.trades.some((t) => t.symbol === s)) &&
         ['BTC/USD', 'ETH/USD'].every((s) => r.tickers.some((t) => t.symbol === s)),
     );
-    const connections = stream.connectionStats();
+    const connections = stream.connectionStatuses();
     assert.equal(connections.length, 2);
     assert.deepEqual(
       connections.map((c) => c.subscriptions),
       [['v4_trades:BTC-USD', 'v4_markets'], ['v4_trades:ETH-USD']],
     );
-    assert.equal(stream.stats().subscriptions.length, 3);
+    assert.equal(stream.status().subscriptions.length, 3);
   });
 
   it('recycles a stalled connection (no pong to its pings) and one the venue closes, then recovers', async () => {
@@ -238,7 +239,7 @@ describe('dYdX market stream against the simulator', () => {
     const r = recorder();
     const stream = adapter.openMarketStream(['BTC/USD'], r, { channels: ['trades'] });
     closers.push(() => stream.close());
-    await waitUntil(() => r.trades.length > 0 && (stream.stats().status?.latency_ms ?? null) !== null);
+    await waitUntil(() => r.trades.length > 0 && (stream.status().latency_ms ?? null) !== null);
     sim.faults.stall('dydx', 600);
     await waitUntil(() => r.events.some((e) => e.kind === 'recycle'), 5000);
     await waitUntil(() => r.statuses.filter((s) => s.kind === 'connected').length >= 2, 5000);
@@ -246,7 +247,7 @@ describe('dYdX market stream against the simulator', () => {
     await waitUntil(() => r.statuses.filter((s) => s.kind === 'connected').length >= 3, 5000);
     const count = r.trades.length;
     await waitUntil(() => r.trades.length > count);
-    assert.ok(stream.stats().reconnectCount >= 2);
+    assert.ok(stream.status().reconnect_count >= 2);
   });
 
   it('reports a frozen symbol as stale while the other keeps flowing', async () => {
@@ -257,7 +258,7 @@ describe('dYdX market stream against the simulator', () => {
     await waitUntil(() => r.trades.some((t) => t.symbol === 'ETH/USD'));
     sim.faults.freezeSymbol('dydx', 'ETH/USD');
     await waitUntil(() => r.events.some((e) => e.kind === 'stale' && e.symbol === 'ETH/USD'));
-    assert.ok(stream.stats().status?.stale_symbols.includes('ETH/USD'));
+    assert.ok(stream.status().stale_symbols.includes('ETH/USD'));
     assert.ok(!r.events.some((e) => e.kind === 'stale' && e.symbol === 'BTC/USD'));
     sim.faults.unfreezeSymbol('dydx');
     await waitUntil(() => r.events.some((e) => e.kind === 'fresh' && e.symbol === 'ETH/USD'));
@@ -284,7 +285,7 @@ describe('dYdX market stream against the simulator', () => {
       () => r.trades.length > 0 && r.books.length > 0 && r.candles.length > 0 && r.tickers.length > 0,
     );
     assert.ok(r.events.some((e) => e.kind === 'mode' && e.mode === 'polling'));
-    assert.equal(stream.stats().status?.mode, 'polling');
+    assert.equal(stream.status().mode, 'polling');
     assert.equal(r.books[0]?.kind, 'snapshot');
     const count = r.trades.length;
     await waitUntil(() => r.trades.length > count);
@@ -303,9 +304,9 @@ describe('dYdX market stream against the simulator', () => {
     closers.push(() => stream.close());
     await waitUntil(() => r.trades.length > 0);
     sim.faults.malformedFrames('dydx', 3);
-    await waitUntil(() => stream.stats().unparsedFrames === 3);
+    await waitUntil(() => stream.status().malformed_frames === 3);
     const count = r.trades.length;
     await waitUntil(() => r.trades.length > count);
-    assert.equal(stream.stats().connected, true);
+    assert.equal(stream.status().connected, true);
   });
 });

@@ -4,15 +4,16 @@ import { INTERVAL_MS, type Interval } from '../../domain/interval.ts';
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import { systemClock, type Clock } from '../../util/clock.ts';
 import {
   ConnectionRunner,
   type ConnectionProtocol,
   type ConnectionRunnerOptions,
   type FrameOutcome,
   type PollKind,
-  type RunnerCounters,
 } from '../connection/runner.ts';
-import type { MarketChannel, MarketStream, MarketStreamHandlers, MarketStreamStats } from '../venue.ts';
+import { mergeStatuses } from '../connection/merge-status.ts';
+import type { ConnectionStatus, MarketChannel, MarketStream, MarketStreamHandlers } from '../venue.ts';
 import { parseFrame, type DydxFrame } from './parse.ts';
 import type { DydxRest } from './rest.ts';
 import { candleChannelId, toDydxResolution, toDydxTicker } from './symbols.ts';
@@ -25,7 +26,8 @@ export interface DydxStreamOptions {
   /** The socket URL: wss://indexer.dydx.trade/v4/ws, or the simulator's ws://127.0.0.1:PORT/dydx/v4/ws. */
   readonly wsUrl: string;
   readonly logger: Logger;
-  readonly now?: () => number;
+  /** Time for receive times and status, and every timer of the connection. Default the system clock. */
+  readonly clock?: Clock;
   /** Native candle resolutions for `handlers.candle`. Default ['1m']; [] subscribes none. 1W does not exist. */
   readonly candleIntervals?: readonly Interval[];
   /** Subscribe with `batched: true` (updates arrive as channel_batch_data, about every 250 ms). Default false. */
@@ -39,7 +41,7 @@ export interface DydxStreamOptions {
   /** Outbound messages per second per connection. Default 10. */
   readonly messagesPerSecond?: number;
   /** Runner tuning (connect timeout, backoff, silence, staleness, fallback); see ConnectionRunnerOptions. */
-  readonly runner?: Omit<ConnectionRunnerOptions, 'logger' | 'now'>;
+  readonly runner?: Omit<ConnectionRunnerOptions, 'logger' | 'clock'>;
   /** REST client for the polling fallback (ticker, trades since the last seen time, candles, books). */
   readonly rest?: DydxRest;
 }
@@ -50,7 +52,6 @@ export interface DydxStreamCounters {
   readonly messageIdGaps: number;
   /** Book resubscriptions sent (after a message_id gap or on request). */
   readonly bookResyncs: number;
-  readonly runners: readonly RunnerCounters[];
 }
 
 /** A dYdX market stream: the MarketStream contract plus per-book resync and dYdX counters. */
@@ -61,8 +62,8 @@ export interface DydxMarketStream extends MarketStream {
    * False when the book is not subscribed.
    */
   resyncBook(symbol: string): boolean;
-  /** Stats of each connection, in symbol-group order. */
-  connectionStats(): readonly MarketStreamStats[];
+  /** The status of each connection, in symbol-group order. */
+  connectionStatuses(): readonly ConnectionStatus[];
   counters(): DydxStreamCounters;
 }
 
@@ -114,30 +115,11 @@ export function openDydxMarketStream(
   }
   for (const c of connections) c.runner.start();
   return {
-    stats(): MarketStreamStats {
-      const all = connections.map((c) => c.runner.marketStats());
-      const first = all[0] as MarketStreamStats;
-      if (all.length === 1) return first;
-      let last = 0;
-      for (const s of all) last = Math.max(last, s.lastMessageAt ?? 0);
-      return {
-        venue: 'dydx',
-        connected: all.every((s) => s.connected),
-        url: first.url,
-        subscriptions: all.flatMap((s) => s.subscriptions),
-        reconnectCount: all.reduce((n, s) => n + s.reconnectCount, 0),
-        messagesReceived: all.reduce((n, s) => n + s.messagesReceived, 0),
-        errors: all.reduce((n, s) => n + s.errors, 0),
-        unparsedFrames: all.reduce((n, s) => n + s.unparsedFrames, 0),
-        lastMessageAt: last || null,
-        ...(first.status ? { status: first.status } : {}),
-      };
-    },
-    connectionStats: () => connections.map((c) => c.runner.marketStats()),
+    status: () => mergeStatuses(connections.map((c) => c.runner.status())),
+    connectionStatuses: () => connections.map((c) => c.runner.status()),
     counters: () => ({
       messageIdGaps: connections.reduce((n, c) => n + c.messageIdGaps, 0),
       bookResyncs: connections.reduce((n, c) => n + c.bookResyncs, 0),
-      runners: connections.map((c) => c.runner.counters()),
     }),
     resyncBook(symbol: string): boolean {
       const c = connections.find((conn) => conn.symbolList.includes(symbol));
@@ -175,7 +157,7 @@ class DydxConnection implements ConnectionProtocol {
   private readonly pending: DydxSubscribeRequest[] = [];
   private readonly lastBookSubscribe = new Map<string, number>();
   private readonly deferredResyncs = new Set<string>();
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(
     readonly symbolList: readonly string[],
@@ -186,7 +168,7 @@ class DydxConnection implements ConnectionProtocol {
     private readonly options: DydxStreamOptions,
     private readonly shared: SharedState,
   ) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.heartbeat = {
       kind: 'ws-ping',
       intervalMs: options.pingIntervalMs ?? 15_000,
@@ -211,7 +193,7 @@ class DydxConnection implements ConnectionProtocol {
     this.runner = new ConnectionRunner(
       this,
       { status: (s) => handlers.status(s), event: (e) => handlers.event?.(e) },
-      { ...options.runner, logger: options.logger, now: this.now },
+      { ...options.runner, logger: options.logger, clock: this.clock },
     );
   }
 
@@ -232,7 +214,7 @@ class DydxConnection implements ConnectionProtocol {
     this.lastFrameAt = undefined;
     this.pending.length = 0;
     this.deferredResyncs.clear();
-    const at = this.now();
+    const at = this.clock.now();
     for (const symbol of this.books) this.lastBookSubscribe.set(symbol, at);
   }
 
@@ -243,7 +225,7 @@ class DydxConnection implements ConnectionProtocol {
 
   resyncBook(symbol: string): boolean {
     if (!this.books.has(symbol)) return false;
-    const since = this.now() - (this.lastBookSubscribe.get(symbol) ?? 0);
+    const since = this.clock.now() - (this.lastBookSubscribe.get(symbol) ?? 0);
     if (since < RESUBSCRIBE_MIN_GAP_MS) {
       this.deferredResyncs.add(symbol);
       return true;
@@ -264,7 +246,7 @@ class DydxConnection implements ConnectionProtocol {
       this.runner.send(JSON.stringify(request), true);
     if (ok) {
       this.pending.push(request);
-      this.lastBookSubscribe.set(symbol, this.now());
+      this.lastBookSubscribe.set(symbol, this.clock.now());
       this.deferredResyncs.delete(symbol);
       this.bookResyncs++;
     }
@@ -434,7 +416,7 @@ class DydxConnection implements ConnectionProtocol {
       if (h.candle) {
         for (const interval of this.intervals) {
           const bars = await rest.fetchCandles(symbol, interval, { limit: 2 });
-          const at = this.now();
+          const at = this.clock.now();
           for (const bar of bars) {
             h.candle({
               venue: 'dydx',

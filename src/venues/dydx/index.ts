@@ -1,17 +1,19 @@
 import { isCanonicalSymbol } from '../../domain/instrument.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import type { Clock } from '../../util/clock.ts';
 import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter, VenueModule } from '../venue.ts';
 import { openDydxMarketStream, type DydxMarketStream, type DydxStreamOptions } from './feed.ts';
 import { DydxRest, type DydxRestOptions } from './rest.ts';
 
-export interface DydxAdapterOptions extends Omit<DydxStreamOptions, 'logger' | 'now' | 'rest'> {
+export interface DydxAdapterOptions extends Omit<DydxStreamOptions, 'logger' | 'clock' | 'rest'> {
   /** The socket URL: wss://indexer.dydx.trade/v4/ws, or the simulator's ws://127.0.0.1:PORT/dydx/v4/ws. */
   readonly wsUrl: string;
   /** Base of REST /v4: https://indexer.dydx.trade, or the simulator's http://127.0.0.1:PORT/dydx. */
   readonly restUrl: string;
   readonly logger: Logger;
-  readonly now?: () => number;
+  /** Time of the stream and of the REST history windows, and the stream's timers. Default the system clock. */
+  readonly clock?: Clock;
   /** REST pacing, retries and caps; see DydxRestOptions. */
   readonly rest?: Omit<DydxRestOptions, 'restUrl' | 'logger' | 'now'>;
 }
@@ -41,11 +43,12 @@ export interface DydxAdapter extends VenueAdapter {
 
 export function createDydxAdapter(options: DydxAdapterOptions): DydxAdapter {
   const { restUrl, rest: restOptions, ...streamOptions } = options;
+  const clock = options.clock;
   const rest = new DydxRest({
     ...restOptions,
     restUrl,
     logger: options.logger,
-    ...(options.now ? { now: options.now } : {}),
+    ...(clock ? { now: () => clock.now() } : {}),
   });
   return {
     venue: 'dydx',

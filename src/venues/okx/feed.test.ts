@@ -98,7 +98,7 @@ describe('OKX market stream against the simulator', () => {
             .every((u) => u.seq !== undefined && u.prevSeq !== undefined && u.checksum !== undefined),
         );
       }
-      const stats = stream.stats();
+      const stats = stream.status();
       assert.equal(stats.connected, true);
       assert.deepEqual([...stats.subscriptions].sort(), [
         'books:BTC-USDT',
@@ -110,11 +110,11 @@ describe('OKX market stream against the simulator', () => {
         'trades:BTC-USDT',
         'trades:ETH-USDT',
       ]);
-      assert.ok((stream.connectionStats().public?.status?.latency_ms ?? null) !== null);
-      const status = stream.stats().status;
-      assert.equal(status?.connected, true);
-      assert.equal(status?.subscriptions.length, 8);
-      assert.equal(status?.mode, 'websocket');
+      assert.ok((stream.connectionStatuses().public?.latency_ms ?? null) !== null);
+      const status = stream.status();
+      assert.equal(status.connected, true);
+      assert.equal(status.subscriptions.length, 8);
+      assert.equal(status.mode, 'websocket');
     } finally {
       await stream.close();
     }
@@ -131,7 +131,7 @@ describe('OKX market stream against the simulator', () => {
     try {
       await waitUntil(() => r.trades.length > 0 && r.candles.length > 0, 5000);
       assert.deepEqual(
-        [stream.connectionStats().public?.url, stream.connectionStats().business?.url],
+        [stream.connectionStatuses().public?.ws_url, stream.connectionStatuses().business?.ws_url],
         [`${sim.urls.okx.wsUrl}/ws/v5/public`, `${sim.urls.okx.wsUrl}/ws/v5/business`],
       );
     } finally {
@@ -149,7 +149,7 @@ describe('OKX market stream against the simulator', () => {
       const before = r.trades.length;
       const candlesBefore = r.candles.length;
       await waitUntil(() => r.trades.length > before + 3 && r.candles.length > candlesBefore, 5000);
-      assert.ok(stream.stats().reconnectCount >= 2);
+      assert.ok(stream.status().reconnect_count >= 2);
       assert.ok(r.events.some((e) => e.kind === 'gap'));
     } finally {
       await stream.close();
@@ -166,7 +166,7 @@ describe('OKX market stream against the simulator', () => {
       const recycle = r.events.find((e) => e.kind === 'recycle');
       assert.match(recycle?.kind === 'recycle' ? recycle.reason : '', /64008/);
       const before = r.trades.length;
-      await waitUntil(() => r.trades.length > before + 2 && stream.stats().connected, 5000);
+      await waitUntil(() => r.trades.length > before + 2 && stream.status().connected, 5000);
     } finally {
       await stream.close();
     }
@@ -179,7 +179,7 @@ describe('OKX market stream against the simulator', () => {
     try {
       await waitUntil(() => r.books.length > 5, 5000);
       assert.ok(r.events.some((e) => e.kind === 'rejected' && /60014/.test(e.message)));
-      assert.equal(stream.connectionStats().public?.status?.rejected_subscriptions, 1);
+      assert.equal(stream.connectionStatuses().public?.rejected_subscriptions, 1);
       const snapshots = (): number => r.books.filter((u) => u.kind === 'snapshot').length;
       assert.equal(snapshots(), 1);
       assert.equal(stream.resyncBook('BTC/USDT'), true);
@@ -188,8 +188,8 @@ describe('OKX market stream against the simulator', () => {
       const afterResync = r.books.slice(r.books.findLastIndex((u) => u.kind === 'snapshot'));
       assert.ok(replay(afterResync).every((x) => x.chain && x.checksum));
       sim.faults.malformedFrames('okx', 3);
-      await waitUntil(() => (stream.stats().unparsedFrames ?? 0) >= 3, 3000);
-      assert.equal(stream.stats().connected, true);
+      await waitUntil(() => stream.status().malformed_frames >= 3, 3000);
+      assert.equal(stream.status().connected, true);
     } finally {
       await stream.close();
     }
@@ -230,13 +230,13 @@ describe('OKX market stream against the simulator', () => {
       sim.faults.freezeSymbol('okx', 'ETH/USDT', 4000);
       await waitUntil(() => r.events.some((e) => e.kind === 'stale' && e.symbol === 'ETH/USDT'), 6000);
       assert.ok(!r.events.some((e) => e.kind === 'stale' && e.symbol === 'BTC/USDT'));
-      assert.deepEqual(stream.stats().status?.stale_symbols, ['ETH/USDT']);
+      assert.deepEqual(stream.status().stale_symbols, ['ETH/USDT']);
       await waitUntil(() => r.events.some((e) => e.kind === 'fresh' && e.symbol === 'ETH/USDT'), 8000);
       const disconnects = r.statuses.filter((s) => s.kind === 'disconnected').length;
       sim.faults.stall('okx', 800);
       await waitUntil(() => r.statuses.filter((s) => s.kind === 'disconnected').length > disconnects, 3000);
       const before = r.trades.length;
-      await waitUntil(() => r.trades.length > before + 3 && stream.stats().connected, 5000);
+      await waitUntil(() => r.trades.length > before + 3 && stream.status().connected, 5000);
     } finally {
       await stream.close();
     }
@@ -260,7 +260,7 @@ describe('OKX market stream against the simulator', () => {
       const ids = r.trades.map((t) => t.seq as number);
       for (let i = 1; i < ids.length; i++)
         assert.ok(ids[i]! > ids[i - 1]!, 'polled trades repeat or go back');
-      assert.equal(stream.stats().status?.mode, 'polling');
+      assert.equal(stream.status().mode, 'polling');
     } finally {
       await stream.close();
     }

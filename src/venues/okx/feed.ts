@@ -1,21 +1,16 @@
 import { TickwireError } from '../../domain/errors.ts';
 import { INTERVAL_MS, type Interval } from '../../domain/interval.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import { systemClock, type Clock } from '../../util/clock.ts';
 import {
   ConnectionRunner,
   type ConnectionProtocol,
   type ConnectionRunnerOptions,
   type FrameOutcome,
   type PollKind,
-  type RunnerCounters,
 } from '../connection/runner.ts';
-import type {
-  ConnectionStatus,
-  MarketChannel,
-  MarketStream,
-  MarketStreamHandlers,
-  MarketStreamStats,
-} from '../venue.ts';
+import { mergeStatuses } from '../connection/merge-status.ts';
+import type { ConnectionStatus, MarketChannel, MarketStream, MarketStreamHandlers } from '../venue.ts';
 import { parseOkxFrame } from './parse.ts';
 import type { OkxRest } from './rest.ts';
 import { candleChannel, okxSymbolMap, toOkxInstId, type OkxSymbolMap } from './symbols.ts';
@@ -33,7 +28,8 @@ export interface OkxStreamOptions {
    */
   readonly wsUrl: string;
   readonly logger: Logger;
-  readonly now?: () => number;
+  /** Time for receive times and status, and every timer of the connection. Default the system clock. */
+  readonly clock?: Clock;
   /** Native candle channels for `handlers.candle` (UTC-anchored names). Default ['1m']; [] subscribes none. */
   readonly candleIntervals?: readonly Interval[];
   /** Book channel: `books` (400 levels, 100 ms, seqId + checksum; default). */
@@ -47,7 +43,7 @@ export interface OkxStreamOptions {
   /** Outbound messages per second per connection. Default 8. */
   readonly messagesPerSecond?: number;
   /** Runner tuning (connect timeout, backoff, silence, staleness, fallback); see ConnectionRunnerOptions. */
-  readonly runner?: Omit<ConnectionRunnerOptions, 'logger' | 'now'>;
+  readonly runner?: Omit<ConnectionRunnerOptions, 'logger' | 'clock'>;
   /** REST client for the polling fallback (tickers, trades since the last seen id, candles). */
   readonly rest?: OkxRest;
 }
@@ -60,9 +56,8 @@ export interface OkxMarketStream extends MarketStream {
    * is open (the next connection subscribes it anyway).
    */
   resyncBook(symbol: string): boolean;
-  /** Stats of each connection: `public` (trades, tickers, books) and `business` (candles). */
-  connectionStats(): { readonly public?: MarketStreamStats; readonly business?: MarketStreamStats };
-  counters(): { readonly public?: RunnerCounters; readonly business?: RunnerCounters };
+  /** The status of each connection: `public` (trades, tickers, books) and `business` (candles). */
+  connectionStatuses(): { readonly public?: ConnectionStatus; readonly business?: ConnectionStatus };
 }
 
 /**
@@ -83,7 +78,7 @@ export function openOkxMarketStream(
   const unique = [...new Set(symbols)];
   const map = okxSymbolMap(unique);
   const wanted = new Set(channels);
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const publicArgs: OkxArg[] = [];
   const businessArgs: OkxArg[] = [];
   for (const symbol of unique) {
@@ -109,7 +104,7 @@ export function openOkxMarketStream(
   };
   const make = (endpoint: 'public' | 'business', args: OkxArg[]): Connection | undefined => {
     if (args.length === 0) return undefined;
-    return new Connection(endpoint, args, map, unique, trackingHandlers, options, now, lastTradeSeq);
+    return new Connection(endpoint, args, map, unique, trackingHandlers, options, clock, lastTradeSeq);
   };
   const pub = make('public', publicArgs);
   const biz = make('business', businessArgs);
@@ -119,34 +114,13 @@ export function openOkxMarketStream(
     publicArgs.filter((a) => a.channel === (options.bookChannel ?? 'books')).map((a) => a.instId),
   );
   return {
-    stats(): MarketStreamStats {
-      const a = pub?.runner.marketStats();
-      const b = biz?.runner.marketStats();
-      const first = (a ?? b) as MarketStreamStats;
-      if (a === undefined || b === undefined) return first;
-      return {
-        venue: 'okx',
-        connected: a.connected && b.connected,
-        url: `${a.url} ${b.url}`,
-        subscriptions: [...a.subscriptions, ...b.subscriptions],
-        reconnectCount: a.reconnectCount + b.reconnectCount,
-        messagesReceived: a.messagesReceived + b.messagesReceived,
-        errors: a.errors + b.errors,
-        unparsedFrames: a.unparsedFrames + b.unparsedFrames,
-        lastMessageAt: Math.max(a.lastMessageAt ?? 0, b.lastMessageAt ?? 0) || null,
-        ...(a.status && b.status ? { status: mergeStatus(a.status, b.status) } : {}),
-      };
+    status(): ConnectionStatus {
+      return mergeStatuses([pub, biz].flatMap((c) => (c ? [c.runner.status()] : [])));
     },
-    connectionStats() {
+    connectionStatuses() {
       return {
-        ...(pub ? { public: pub.runner.marketStats() } : {}),
-        ...(biz ? { business: biz.runner.marketStats() } : {}),
-      };
-    },
-    counters() {
-      return {
-        ...(pub ? { public: pub.runner.counters() } : {}),
-        ...(biz ? { business: biz.runner.counters() } : {}),
+        ...(pub ? { public: pub.runner.status() } : {}),
+        ...(biz ? { business: biz.runner.status() } : {}),
       };
     },
     resyncBook(symbol: string): boolean {
@@ -181,7 +155,7 @@ class Connection implements ConnectionProtocol {
     private readonly symbolList: readonly string[],
     private readonly handlers: MarketStreamHandlers,
     private readonly options: OkxStreamOptions,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly lastTradeSeq: ReadonlyMap<string, number>,
   ) {
     const interval = options.pingIntervalMs ?? 20_000;
@@ -200,7 +174,7 @@ class Connection implements ConnectionProtocol {
     this.runner = new ConnectionRunner(
       this,
       { status: (s) => handlers.status(s), event: (e) => handlers.event?.(e) },
-      { ...options.runner, logger: options.logger, now },
+      { ...options.runner, logger: options.logger, clock },
     );
   }
 
@@ -313,7 +287,7 @@ class Connection implements ConnectionProtocol {
           );
           if (interval === undefined) continue;
           const bars = await rest.fetchCandles(symbol, interval, { limit: 2 });
-          const at = this.now();
+          const at = this.clock.now();
           for (const bar of bars) {
             this.handlers.candle({
               venue: 'okx',
@@ -332,27 +306,4 @@ class Connection implements ConnectionProtocol {
 
 function data(symbol: string | undefined): FrameOutcome {
   return symbol === undefined ? { kind: 'control' } : { kind: 'data', symbol };
-}
-
-/** One status for the two connections: healthy only when both are, counters summed, lists joined. */
-function mergeStatus(a: ConnectionStatus, b: ConnectionStatus): ConnectionStatus {
-  const beat = [a.last_heartbeat, b.last_heartbeat].filter((x): x is string => x !== null).sort();
-  const latency = [a.latency_ms, b.latency_ms].filter((x): x is number => x !== null);
-  return {
-    connected: a.connected && b.connected,
-    is_healthy: a.is_healthy && b.is_healthy,
-    ws_url: `${a.ws_url} ${b.ws_url}`,
-    subscriptions: [...a.subscriptions, ...b.subscriptions],
-    reconnect_count: a.reconnect_count + b.reconnect_count,
-    last_heartbeat: beat.at(-1) ?? null,
-    latency_ms: latency.length === 0 ? null : Math.max(...latency),
-    messages_received: a.messages_received + b.messages_received,
-    errors: a.errors + b.errors,
-    mode: a.mode === 'polling' || b.mode === 'polling' ? 'polling' : 'websocket',
-    stale_symbols: [...new Set([...a.stale_symbols, ...b.stale_symbols])],
-    consecutive_failures: Math.max(a.consecutive_failures, b.consecutive_failures),
-    malformed_frames: a.malformed_frames + b.malformed_frames,
-    rejected_subscriptions: a.rejected_subscriptions + b.rejected_subscriptions,
-    last_error: a.last_error ?? b.last_error,
-  };
 }

@@ -1,17 +1,19 @@
 import { isCanonicalSymbol } from '../../domain/instrument.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
+import type { Clock } from '../../util/clock.ts';
 import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter, VenueModule } from '../venue.ts';
 import { openOkxMarketStream, type OkxMarketStream, type OkxStreamOptions } from './feed.ts';
 import { OkxRest, type OkxRestOptions } from './rest.ts';
 
-export interface OkxAdapterOptions extends Omit<OkxStreamOptions, 'logger' | 'now' | 'rest'> {
+export interface OkxAdapterOptions extends Omit<OkxStreamOptions, 'logger' | 'clock' | 'rest'> {
   /** Base of the WebSocket endpoints: wss://ws.okx.com:8443, or the simulator's ws://127.0.0.1:PORT/okx. */
   readonly wsUrl: string;
   /** Base of REST /api/v5: https://www.okx.com, or the simulator's http://127.0.0.1:PORT/okx. */
   readonly restUrl: string;
   readonly logger: Logger;
-  readonly now?: () => number;
+  /** Time of the stream and of the REST history windows, and the stream's timers. Default the system clock. */
+  readonly clock?: Clock;
   /** REST pacing, retries and caps; see OkxRestOptions. */
   readonly rest?: Omit<OkxRestOptions, 'restUrl' | 'logger' | 'now'>;
 }
@@ -47,11 +49,12 @@ export interface OkxAdapter extends VenueAdapter {
 
 export function createOkxAdapter(options: OkxAdapterOptions): OkxAdapter {
   const { restUrl, rest: restOptions, ...streamOptions } = options;
+  const clock = options.clock;
   const rest = new OkxRest({
     ...restOptions,
     restUrl,
     logger: options.logger,
-    ...(options.now ? { now: options.now } : {}),
+    ...(clock ? { now: () => clock.now() } : {}),
   });
   return {
     venue: 'okx',
