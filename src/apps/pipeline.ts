@@ -4,7 +4,7 @@ import type { Trade } from '../domain/trade.ts';
 import { createIngestPipeline, type IngestPipeline } from '../ingest/ingest-pipeline.ts';
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { systemClock } from '../util/clock.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import { checkSymbolsListed, createVenueAdapter } from '../venues/registry.ts';
 
 export interface PipelineOptions {
@@ -14,8 +14,8 @@ export interface PipelineOptions {
   /** Where the composite bars are written (start-up history included). */
   readonly store: CandleStore;
   readonly logger: Logger;
-  /** Wall clock (a test's shifted time); the timers stay the system's. */
-  readonly now?: () => number;
+  /** Time and timers of the stage and its venues (a test's shifted clock); default the system clock. */
+  readonly clock?: Clock;
   /** Given every new trade when trades are stored. */
   readonly tradeSink?: (trades: readonly Trade[]) => void;
 }
@@ -25,9 +25,9 @@ export interface PipelineOptions {
  * Throws TickwireError CONFIG_INVALID when no configured venue lists a configured symbol.
  */
 export function createPipeline(options: PipelineOptions): IngestPipeline {
-  const { config, bus, store, logger, now } = options;
+  const { config, bus, store, logger } = options;
   checkSymbolsListed(config);
-  const clock = now ? { ...systemClock, now } : systemClock;
+  const clock = options.clock ?? systemClock;
   return createIngestPipeline({
     adapters: config.venues.map((venue) => createVenueAdapter(venue, config.urls[venue], logger, clock)),
     config,

@@ -2,7 +2,7 @@ import type { Config } from '../config/config.ts';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
-import { systemClock } from '../util/clock.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import { openBus, registerBusMetrics } from './backends.ts';
 import { raiseAlert } from '../ingest/raise-alert.ts';
 import { registerSourceMetrics } from '../ingest/source-metrics.ts';
@@ -43,7 +43,8 @@ export async function startAll(
   config: Config,
   logger: Logger,
   deps: {
-    readonly now?: () => number;
+    /** Time and timers of the whole system (a test's shifted clock); default the system clock. */
+    readonly clock?: Clock;
     /** What happens to stored bars of another upstream (store/upstreams.ts); default 'archive'. */
     readonly mismatchedHistory?: MismatchedHistory;
     /** Opens the history store; tests hold it back to see the system answer before it is open. */
@@ -51,8 +52,9 @@ export async function startAll(
   } = {},
 ): Promise<RunningSystem> {
   checkSymbolsListed(config);
+  const clock = deps.clock ?? systemClock;
   const bus = await openBus(config, logger);
-  const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, deps.now);
+  const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, clock.now);
   const storageReady = (async () => {
     const storage = await (deps.openStorage ?? openStorage)(config, logger, {
       writes: true,
@@ -80,7 +82,7 @@ export async function startAll(
     bus,
     store,
     logger,
-    ...(deps.now ? { now: deps.now } : {}),
+    clock,
     ...(config.storage.storeTrades
       ? { tradeSink: (trades) => void storageReady.then((storage) => storage.tradeSink?.(trades)) }
       : {}),
@@ -96,7 +98,7 @@ export async function startAll(
       store,
       logger,
       metrics,
-      ...(deps.now ? { clock: { ...systemClock, now: deps.now } } : {}),
+      clock,
       sources: () => pipeline.sources(),
       compositeTicker: compositeTickerResolver(config, (symbol) => pipeline.monitor.activeSource(symbol)),
       aggregatorStats: () => pipeline.aggregatorStats(),

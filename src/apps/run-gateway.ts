@@ -7,7 +7,7 @@ import type { SourcesView } from '../protocol/source-status.ts';
 import type { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
-import { systemClock } from '../util/clock.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
 import { compositeTickerResolver } from './composite-ticker.ts';
 import { openStorage } from './storage.ts';
@@ -29,7 +29,7 @@ export interface GatewayProcess {
 export async function startGatewayProcess(
   config: Config,
   logger: Logger,
-  deps: { readonly now?: () => number } = {},
+  deps: { readonly clock?: Clock } = {},
 ): Promise<GatewayProcess> {
   checkSymbolsListed(config);
   const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'gateway');
@@ -52,13 +52,13 @@ export async function startGatewayProcess(
   const metrics = new Metrics({ role: 'gateway' });
   registerBusMetrics(metrics, bus);
   storage.registerMetrics(metrics);
-  const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? systemClock;
   const noSources: SourcesView = { instruments: [] };
   // An ingest publishes its status every second; a silent one (killed, a takeover under way) feeds nothing, so
   // after a few missed snapshots every source is reported down rather than as last seen.
   const sources = (): SourcesView => {
     if (latest === null) return noSources;
-    if (now() - latest.at <= SOURCES_SILENT_AFTER_MS) return latest.view;
+    if (clock.now() - latest.at <= SOURCES_SILENT_AFTER_MS) return latest.view;
     return silentIngestView(latest.view);
   };
   const gateway = await startGateway({
@@ -74,7 +74,7 @@ export async function startGatewayProcess(
     ),
     // The gateway decodes each bar once and gives it to memory before any room sends it.
     onCandle: candleMirror(storage.memory),
-    ...(deps.now ? { clock: { ...systemClock, now: deps.now } } : {}),
+    clock,
   });
   let closing: Promise<void> | null = null;
   return {

@@ -6,6 +6,7 @@ import type { Config } from '../config/config.ts';
 import { answerHealth } from '../gateway/health.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import type { IngestPipeline } from '../ingest/ingest-pipeline.ts';
 import { raiseAlert } from '../ingest/raise-alert.ts';
 import { registerSourceMetrics } from '../ingest/source-metrics.ts';
@@ -34,12 +35,13 @@ export interface IngestProcess {
 export async function startIngestProcess(
   config: Config,
   logger: Logger,
-  deps: { readonly now?: () => number } = {},
+  deps: { readonly clock?: Clock } = {},
 ): Promise<IngestProcess> {
   checkSymbolsListed(config);
+  const clock = deps.clock ?? systemClock;
   const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'ingest');
   const bus = await createRedisBus({ url: redisUrl, prefix: config.redis.prefix, logger });
-  const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, deps.now);
+  const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, clock.now);
   let storage;
   try {
     storage = await openStorage(config, logger, { databaseUrl, writes: true, alert });
@@ -87,12 +89,12 @@ export async function startIngestProcess(
         bus,
         store: storage.store,
         logger,
-        ...(deps.now ? { now: deps.now } : {}),
+        clock,
         ...(storage.tradeSink ? { tradeSink: storage.tradeSink } : {}),
       });
       pipeline = running;
       const publishSources = (): void =>
-        bus.publish(SOURCES_CHANNEL, encodeSourcesView(running.sources(), (deps.now ?? Date.now)()));
+        bus.publish(SOURCES_CHANNEL, encodeSourcesView(running.sources(), clock.now()));
       running.monitor.onSwitch(publishSources);
       sourcesTimer = setInterval(publishSources, SOURCES_EVERY_MS);
       await running.start();
@@ -123,8 +125,7 @@ export async function startIngestProcess(
   metrics.gauge('tickwire_ingest_active', '1 while this process holds the ingest lock and works', () =>
     state === 'active' ? 1 : 0,
   );
-  const now = deps.now ?? Date.now;
-  const startedAt = now();
+  const startedAt = clock.now();
   const server = await listen(config, (path) => {
     if (path === '/health') {
       // A standby has no feed to judge and is healthy as a standby; a working ingest is judged like a gateway.
@@ -140,7 +141,7 @@ export async function startIngestProcess(
           ? {
               sources: () => running.sources(),
               symbols: config.symbols,
-              uptimeMs: now() - startedAt,
+              uptimeMs: clock.now() - startedAt,
               startupGraceMs: config.failover.startupGraceMs,
             }
           : null,

@@ -1,5 +1,5 @@
 /**
- * The contract every venue adapter meets, run for each venue of the registry by venue-contract.test.ts. It reads
+ * The contract every venue adapter meets, run for each venue of the registry by venue-contract.integration.test.ts. It reads
  * the venue's captured frames (test/fixtures/<venue>/) into well-formed domain data; against the exchange
  * simulator it subscribes every channel, resends a refused subscription, keeps the venue's heartbeat, replaces a
  * connection that falls silent, reconnects and resubscribes after drops and recycles; and over REST it backfills

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { systemClock } from '../../src/util/clock.ts';
 import { startAll, type RunningSystem } from '../../src/apps/run-all.ts';
 import { configSchema, DEFAULT_CONFIG, type Config } from '../../src/config/config.ts';
 import type { VenueId } from '../../src/domain/instrument.ts';
@@ -160,7 +161,7 @@ export async function startSimulatedSystem(
     seed: o.seed,
     historyDays: o.historyDays ?? 8,
     tradesPerSecond: o.tradesPerSecond ?? 10,
-    ...(o.now ? { now: o.now } : {}),
+    ...(o.now ? { clock: { ...systemClock, now: o.now } } : {}),
   });
   t.after(() => sim.close());
   const urls: Record<string, unknown> = { ...DEFAULT_CONFIG.urls };
@@ -181,7 +182,11 @@ export async function startSimulatedSystem(
   // An empty embedded database copied from the shared template, rather than seconds of initdb per test.
   await copyPgliteTemplate(join(config.storage.dataDir, 'pglite'));
   o.beforeStart?.(sim);
-  const system = await startAll(config, o.logger ?? silentLogger(), o.now ? { now: o.now } : {});
+  const system = await startAll(
+    config,
+    o.logger ?? silentLogger(),
+    o.now ? { clock: { ...systemClock, now: o.now } } : {},
+  );
   t.after(async () => {
     await system.close();
     rmSync(config.storage.dataDir, { recursive: true, force: true });

@@ -3,6 +3,7 @@
  * down are fetched from the venue before live bars resume: in the database and in a new client's history, every
  * minute is there once, equal to the venue's kline. Runs against PostgreSQL and the embedded PGlite.
  */
+import { systemClock } from '../../src/util/clock.ts';
 import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,7 +36,7 @@ async function restartAcrossDowntime(
   defer(() => sim.close());
   const config = makeConfig(sim);
 
-  const first = await startAll(config, silentLogger(), { now });
+  const first = await startAll(config, silentLogger(), { clock: { ...systemClock, now } });
   const before = await RecordingSocket.open(first.gateway.url);
   before.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 5 });
   await eventually(() => before.messages.some((m) => m.type === 'update'), 20_000, 'first run live');
@@ -46,7 +47,7 @@ async function restartAcrossDowntime(
   // Three minutes of market while Tickwire is down.
   offset += 3 * MINUTE;
 
-  const second = await startAll(config, silentLogger(), { now });
+  const second = await startAll(config, silentLogger(), { clock: { ...systemClock, now } });
   defer(() => second.close());
   // The restart is complete once the venue's history (the downtime included) is loaded and it streams again.
   await second.live;

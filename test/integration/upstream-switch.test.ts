@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { systemClock } from '../../src/util/clock.ts';
 import { startAll } from '../../src/apps/run-all.ts';
 import { bucketStart } from '../../src/domain/interval.ts';
 import { startSimulator, type Simulator } from '../../src/sim/simulator.ts';
@@ -56,7 +57,9 @@ describe('a store filled from another upstream', () => {
     // First run: a simulator with two days of history.
     const simulated = await startSimulator({ symbols: ['BTC/USDT'], seed: 5, historyDays: 2, now });
     defer(() => simulated.close());
-    const first = await startAll(roleConfig(simulated, { dataDir }), silentLogger(), { now });
+    const first = await startAll(roleConfig(simulated, { dataDir }), silentLogger(), {
+      clock: { ...systemClock, now },
+    });
     // `live`: the venue's history has loaded and been handed to the store.
     await first.live;
     const firstBars = await allMinutes(first.gateway.url.replace(/^ws/, 'http'));
@@ -66,7 +69,9 @@ describe('a store filled from another upstream', () => {
     // Second run, same data directory: another upstream, with one day of history.
     const other = await startSimulator({ symbols: ['BTC/USDT'], seed: 6, historyDays: 1, now });
     defer(() => other.close());
-    const second = await startAll(roleConfig(other, { dataDir }), silentLogger(), { now });
+    const second = await startAll(roleConfig(other, { dataDir }), silentLogger(), {
+      clock: { ...systemClock, now },
+    });
     defer(() => second.close());
     await second.live;
     const base = second.gateway.url.replace(/^ws/, 'http');
