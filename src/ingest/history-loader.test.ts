@@ -111,7 +111,7 @@ describe('HistoryLoader', () => {
           logger: silentLogger(),
           clock: new ManualClock(T0),
         }),
-      /HistoryLoader: historyBars must be an integer ≥ 1, got 0/,
+      /HistoryLoader: historyBars must be a positive integer, got 0/,
     );
   });
 });

@@ -161,7 +161,7 @@ export async function startSimulatedSystem(
     seed: o.seed,
     historyDays: o.historyDays ?? 8,
     tradesPerSecond: o.tradesPerSecond ?? 10,
-    ...(o.now ? { clock: { ...systemClock, now: o.now } } : {}),
+    ...(o.now ? { now: o.now } : {}),
   });
   t.after(() => sim.close());
   const urls: Record<string, unknown> = { ...DEFAULT_CONFIG.urls };
