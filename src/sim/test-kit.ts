@@ -54,6 +54,16 @@ export class RecordingClient {
     this.socket.send(typeof value === 'string' ? value : JSON.stringify(value));
   }
 
+  /**
+   * Resolves on the pong of a fresh ping. Where the venue lets \`ws\` answer pings, the socket is ordered: every
+   * frame the venue sent before it read the ping has arrived by then.
+   */
+  roundTrip(): Promise<void> {
+    const pong = new Promise<void>((resolve) => this.socket.once('pong', () => resolve()));
+    this.socket.ping();
+    return pong;
+  }
+
   /** Resolves with the first recorded frame (past or future) that matches, or rejects after `timeoutMs`. */
   async waitFor<T>(match: (frame: unknown) => frame is T, timeoutMs = 5000): Promise<T> {
     const deadline = Date.now() + timeoutMs;

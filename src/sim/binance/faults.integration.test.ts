@@ -27,6 +27,16 @@ class RawClient {
     });
   }
 
+  /**
+   * Resolves on the pong of a fresh ping. `ws` answers pings itself, even on a paused or stalled venue, and the
+   * socket is ordered: every frame the venue sent before it read the ping has arrived by then.
+   */
+  roundTrip(): Promise<void> {
+    const pong = new Promise<void>((resolve) => this.socket.once('pong', () => resolve()));
+    this.socket.ping();
+    return pong;
+  }
+
   /** Frames that parse as JSON, wrapped or not. */
   json(): unknown[] {
     const out: unknown[] = [];
@@ -73,6 +83,17 @@ async function connect(s: Simulator, streams: string[]): Promise<RawClient> {
   clients.push(c);
   await c.opened;
   return c;
+}
+
+/** Resolves once the venue has made more than five BTC trades past `afterId` (REST serves them during a stall). */
+async function tradesMadeAfter(s: Simulator, afterId: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { body } = await getJson(`${s.urls.binance.restUrl}/api/v3/aggTrades?symbol=BTCUSDT&limit=1`);
+    if (((body as { a: number }[])[0]?.a ?? 0) > afterId + 5) return;
+    if (Date.now() > deadline) throw new Error(`no five trades past ${afterId} within 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 type Book = Map<string, string>;
@@ -162,10 +183,14 @@ describe('Binance sim book diffs and faults', () => {
     const c = await connect(s, ['btcusdt@aggTrade']);
     await waitUntil(() => c.texts.length > 0);
     s.faults.stall('binance');
-    await new Promise((r) => setTimeout(r, 150));
+    await c.roundTrip();
     const during = c.texts.length;
+    const lastStreamed = c.data<{ a: number }>('btcusdt@aggTrade').at(-1)?.a ?? 0;
     c.socket.send(JSON.stringify({ method: 'LIST_SUBSCRIPTIONS', id: 7 }));
-    await new Promise((r) => setTimeout(r, 300));
+    // The request was read before this ping, so its reply would be here by now.
+    await c.roundTrip();
+    // Trades keep being made (REST shows them) and none of them is streamed.
+    await tradesMadeAfter(s, lastStreamed);
     assert.equal(c.texts.length, during, 'nothing at all while stalled');
     assert.equal(c.socket.readyState, WebSocket.OPEN);
     s.faults.resumeStream('binance');
@@ -177,9 +202,10 @@ describe('Binance sim book diffs and faults', () => {
     const c = await connect(s, ['btcusdt@aggTrade', 'ethusdt@aggTrade']);
     s.faults.freezeSymbol('binance', 'BTC/USDT');
     const start = c.texts.length;
-    await waitUntil(() => c.data('ethusdt@aggTrade').length >= 10);
+    await c.roundTrip();
     const btcBefore = c.data('btcusdt@aggTrade').length;
-    await new Promise((r) => setTimeout(r, 300));
+    const ethBefore = c.data('ethusdt@aggTrade').length;
+    await waitUntil(() => c.data('ethusdt@aggTrade').length >= ethBefore + 10);
     assert.ok(c.texts.length > start);
     assert.equal(c.data('btcusdt@aggTrade').length, btcBefore, 'no BTC trade while frozen');
     s.faults.unfreezeSymbol('binance', 'BTC/USDT');

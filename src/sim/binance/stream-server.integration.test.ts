@@ -206,13 +206,12 @@ describe('Binance sim streams', () => {
     const client = new RecordingClient(`${s.urls.binance.wsUrl}/ws/btcusdt@aggTrade`);
     await client.waitFor((f): f is object => (f as { e?: string }).e === 'aggTrade');
     s.faults.pauseStream('binance');
-    await new Promise((r) => setTimeout(r, 150));
+    await client.roundTrip();
     const count = client.frames.length;
     const lastStreamed = client.frames.at(-1) as { a: number };
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(client.frames.length, count, 'no frame while paused');
     assert.equal(client.socket.readyState, client.socket.OPEN);
-    // Trades arrive in random bursts: poll REST (bounded) until more than five were made during the pause.
+    // The barrier for "no frame": trades arrive in random bursts, so poll REST (bounded) until more than five were
+    // made during the pause.
     let latestOverRest = 0;
     for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
       const rest = (await getJson(`${s.urls.binance.restUrl}/api/v3/aggTrades?symbol=BTCUSDT&limit=1`))
@@ -221,13 +220,14 @@ describe('Binance sim streams', () => {
       if (latestOverRest > lastStreamed.a + 5) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    assert.equal(client.frames.length, count, 'no frame while paused');
     assert.ok(latestOverRest > lastStreamed.a + 5, 'trades continue over REST');
     assert.equal(client.frames.length, count, 'still no frame while paused');
     s.faults.resumeStream();
     await client.waitFor((f): f is object => client.frames.indexOf(f) >= count);
-    // A timed pause ends by itself.
+    // A timed pause ends by itself: frames that follow the round trip were sent after it began.
     s.faults.pauseStream(undefined, 100);
-    await new Promise((r) => setTimeout(r, 300));
+    await client.roundTrip();
     const resumedAt = client.frames.length;
     await client.waitFor((f): f is object => client.frames.indexOf(f) >= resumedAt);
     await client.close();

@@ -44,13 +44,33 @@ class Pump {
   }
 }
 
-/** Stops the market, waits until nothing more arrives, and returns the book `client` holds for `symbol`. */
-async function settledBook(pump: Pump, r: Recorder, symbol: string) {
+type Levels = Map<string, string>;
+
+const sameLevels = (a: Levels, b: Levels): boolean =>
+  a.size === b.size && [...a].every(([price, size]) => b.get(price) === size);
+
+/**
+ * Stops the market and returns the book the venue holds for `symbol` (over REST) and the book `r` holds, once the
+ * last updates have arrived: with the market stopped the venue's book no longer moves, so the held book has caught
+ * up when it equals it. If it never does within the wait, the caller's comparison shows the difference.
+ */
+async function settledBook(pump: Pump, r: Recorder, symbol: string, adapter: DydxAdapter) {
   pump.stop();
-  await new Promise((res) => setTimeout(res, 200));
-  const updates = r.books.filter((u) => u.symbol === symbol);
-  const lastSnapshot = updates.map((u) => u.kind).lastIndexOf('snapshot');
-  return { updates, held: replay(updates.slice(Math.max(0, lastSnapshot))) };
+  const snapshot = await adapter.rest.fetchBookSnapshot(symbol, 100);
+  const venue = {
+    bids: new Map(snapshot.bids.map((l) => [l.price, l.size])),
+    asks: new Map(snapshot.asks.map((l) => [l.price, l.size])),
+  };
+  const current = () => {
+    const updates = r.books.filter((u) => u.symbol === symbol);
+    const lastSnapshot = updates.map((u) => u.kind).lastIndexOf('snapshot');
+    return { updates, held: replay(updates.slice(Math.max(0, lastSnapshot))) };
+  };
+  await waitUntil(() => {
+    const { held } = current();
+    return sameLevels(held.bids, venue.bids) && sameLevels(held.asks, venue.asks);
+  }).catch(() => undefined);
+  return { ...current(), venue };
 }
 
 const pumps: Pump[] = [];
@@ -118,16 +138,15 @@ describe('dYdX market stream against the simulator', () => {
     assert.equal(r.tickers[0]?.venue, 'dydx');
 
     // The book: stop the market, let the last updates arrive, compare with the venue's REST book.
-    const { updates: eth, held } = await settledBook(pump, r, 'ETH/USD');
+    const { updates: eth, held, venue } = await settledBook(pump, r, 'ETH/USD', adapter);
     assert.equal(eth[0]?.kind, 'snapshot');
     assert.ok(eth.length > 10);
     assert.ok(
       eth.slice(1).every((u) => u.kind === 'delta' && u.prevSeq === undefined && u.seq !== undefined),
     );
-    const rest = await adapter.rest.fetchBookSnapshot('ETH/USD', 100);
     pump.start();
-    assert.deepEqual(held.bids, new Map(rest.bids.map((l) => [l.price, l.size])));
-    assert.deepEqual(held.asks, new Map(rest.asks.map((l) => [l.price, l.size])));
+    assert.deepEqual(held.bids, venue.bids);
+    assert.deepEqual(held.asks, venue.asks);
     assert.equal(stream.status().connected, true);
     assert.equal(stream.counters().messageIdGaps, 0);
   });
@@ -184,7 +203,9 @@ describe('dYdX market stream against the simulator', () => {
     const stream = adapter.openMarketStream(['BTC/USD', 'ETH/USD'], r, { channels: ['trades', 'book'] });
     closers.push(() => stream.close());
     await waitUntil(() => r.books.filter((u) => u.kind === 'snapshot').length === 2);
-    // Past the one-second subscribe pacing of each book.
+    // Past the one-second subscribe pacing of each book, so that the resync is sent at once rather than deferred.
+    // Kept as a sleep: the pacing reads the adapter's clock, which is the system clock here (the pump's clock
+    // would also run the connection's timers at twice real speed).
     await new Promise((res) => setTimeout(res, 1_100));
     sim.faults.skipBookSeq('dydx', 'ETH/USD');
     await waitUntil(() => stream.counters().messageIdGaps === 1);
@@ -194,11 +215,9 @@ describe('dYdX market stream against the simulator', () => {
     await waitUntil(() => r.books.filter((u) => u.kind === 'snapshot').length === 4);
     assert.equal(stream.counters().bookResyncs, 2);
     // The resubscribed book is again the venue's.
-    await new Promise((res) => setTimeout(res, 200));
-    const { held } = await settledBook(pump, r, 'ETH/USD');
-    const rest = await adapter.rest.fetchBookSnapshot('ETH/USD', 100);
+    const { held, venue } = await settledBook(pump, r, 'ETH/USD', adapter);
     pump.start();
-    assert.deepEqual(held.bids, new Map(rest.bids.map((l) => [l.price, l.size])));
+    assert.deepEqual(held.bids, venue.bids);
   });
 
   it('resends a subscription the venue refused', async () => {
