@@ -5,8 +5,10 @@
  * over again once it is healthy for the hold-down.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import WebSocket from 'ws';
+import { DEFAULT_CONFIG } from '../../src/config/config.ts';
+import type { SourceMonitor } from '../../src/ingest/source-monitor.ts';
 import { BASIS_LIMIT_BPS } from '../../src/sim/market/market.ts';
 import { getJson } from '../../src/sim/test-kit.ts';
 import {
@@ -44,6 +46,92 @@ function assertContinuous(bars: readonly WireBar[]): number {
     );
   }
   return switches;
+}
+
+/** Detection plus switch, counted from the moment the fault is observable. */
+const SWITCH_BUDGET_MS = 2000;
+
+/**
+ * The budget as a number of the source monitor's evaluation periods. The tests count evaluations rather than
+ * milliseconds: a loaded machine stretches the wall time between two evaluations, not how many it takes to switch.
+ */
+const SWITCH_BUDGET_EVALUATIONS = SWITCH_BUDGET_MS / DEFAULT_CONFIG.failover.evaluateEveryMs;
+
+/** One run of the source monitor's evaluation, bracketed by the system's clock. */
+interface Evaluation {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Records every evaluation of `monitor` (timer tick or connection change) on the system's clock `now`. */
+function recordEvaluations(t: TestContext, monitor: SourceMonitor, now: () => number): Evaluation[] {
+  const evaluations: Evaluation[] = [];
+  const evaluate = monitor.evaluate.bind(monitor);
+  t.mock.method(monitor, 'evaluate', () => {
+    const start = now();
+    evaluate();
+    evaluations.push({ start, end: now() });
+  });
+  return evaluations;
+}
+
+/**
+ * Records the switches of `monitor`: `at` on the system's clock. Registered before the fault, read after it.
+ */
+function recordSwitches(monitor: SourceMonitor): number[] {
+  const at: number[] = [];
+  monitor.onSwitch((change) => at.push(change.at));
+  return at;
+}
+
+/**
+ * How many evaluations saw the fault (observable `detectMs` before the switch at `switchedAt`) and did not switch
+ * yet. An evaluation counts only when it ran wholly inside that span, so a clock tick during one cannot add to it.
+ */
+function evaluationsBeforeSwitch(
+  evaluations: readonly Evaluation[],
+  switchedAt: number,
+  detectMs: number,
+): number {
+  const observableAt = switchedAt - detectMs;
+  return evaluations.filter((e) => e.start >= observableAt && e.end < switchedAt).length;
+}
+
+/** Asserts that the monitor's failover `alert` switched within the budget's evaluations of the fault. */
+function assertSwitchedWithinBudget(
+  alert: AlertMessage | undefined,
+  evaluations: readonly Evaluation[],
+  switchedAt: number | undefined,
+): void {
+  const detectMs = alert?.details?.['detectMs'];
+  assert.ok(typeof detectMs === 'number', `the failover alert reports detectMs: ${JSON.stringify(alert)}`);
+  assert.ok(typeof switchedAt === 'number', 'the monitor reported the switch');
+  const late = evaluationsBeforeSwitch(evaluations, switchedAt, detectMs);
+  assert.ok(
+    late < SWITCH_BUDGET_EVALUATIONS,
+    `switched ${detectMs} ms after the fault was observable, after ${late} evaluations that saw it`,
+  );
+}
+
+/**
+ * Waits until the closed bars the primary built equal its own klines: after the switch back, its klines may still
+ * be revising the minutes the backup built.
+ */
+async function untilPrimaryBarsSettled(messages: readonly Message[], restUrl: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const klines = await venueKlines(restUrl, 60);
+    const primaryBars = chart(messages).filter(
+      (b) => b.closed && b.sources.length === 1 && b.sources[0] === 'binance',
+    );
+    try {
+      assertEachAsVenue(primaryBars, klines);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 interface AlertMessage {
@@ -109,12 +197,13 @@ describe('failover between venues', () => {
     ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 30 }));
     await until(() => messages.some((m) => m.type === 'initial'), 10_000, 'the candle history');
 
-    const cutAt = Date.now();
+    const evaluations = recordEvaluations(t, system.monitor, now);
+    const switches = recordSwitches(system.monitor);
     sim.faults.dropConnections('binance');
-    await until(() => alerts.some((a) => a.kind === 'failover'), 5000, 'a failover alert');
-    const switchedAfterMs = Date.now() - cutAt;
-    assert.ok(switchedAfterMs < 2000, `switch took ${switchedAfterMs} ms`);
+    await until(() => alerts.some((a) => a.kind === 'failover'), 10_000, 'a failover alert');
     const failover = alerts.find((a) => a.kind === 'failover');
+    // Observable once the runner sees the connection close; the switch follows at that evaluation.
+    assertSwitchedWithinBudget(failover, evaluations, switches[0]);
     assert.equal(failover?.details?.['from'], 'binance');
     assert.equal(failover?.details?.['to'], 'okx');
     assert.ok(alerts.some((a) => a.kind === 'source_disconnected' && a.venue === 'binance'));
@@ -153,7 +242,7 @@ describe('failover between venues', () => {
 
     // The composite candles stayed one continuous stream: each minute once, none missing, every bar from one
     // venue, and the bars the primary built equal to its own klines.
-    await new Promise((r) => setTimeout(r, 1000));
+    await untilPrimaryBarsSettled(messages, sim.urls.binance.restUrl);
     const bars = chart(messages);
     const times = bars.map((b) => Date.parse(b.time));
     assert.equal(new Set(times).size, times.length, 'no bar twice');
@@ -183,31 +272,35 @@ describe('failover between venues', () => {
     );
     const ws = new WebSocket(system.gateway.url);
     const alerts: AlertMessage[] = [];
+    let subscribed = false;
     ws.on('message', (d) => {
       const m = JSON.parse(String(d)) as AlertMessage;
       if (m.type === 'alert') alerts.push(m);
+      if (m.type === 'subscribed') subscribed = true;
     });
     await new Promise((resolve) => ws.once('open', resolve));
     t.after(() => ws.close());
     ws.send(JSON.stringify({ type: 'subscribe', channel: 'alerts' }));
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => subscribed, 10_000, 'the alerts subscription');
 
-    const stalledAt = Date.now();
+    const evaluations = recordEvaluations(t, system.monitor, Date.now);
+    const switches = recordSwitches(system.monitor);
     sim.faults.stall('binance');
     await until(
       () => system.monitor.activeSource('BTC/USDT') === 'okx',
-      staleAfterMs + 5000,
+      staleAfterMs + 10_000,
       'a switch to okx',
     );
-    // Observable once no message came for staleAfterMs; the switch follows within one evaluation period.
-    const switchedAfterMs = Date.now() - stalledAt;
-    assert.ok(switchedAfterMs < staleAfterMs + 2000, `switch took ${switchedAfterMs} ms after the stall`);
     await until(
       () => alerts.some((a) => a.kind === 'source_stale' && a.venue === 'binance'),
-      2000,
+      10_000,
       'a stale alert',
     );
-    assert.ok(alerts.some((a) => a.kind === 'failover' && a.details?.['to'] === 'okx'));
+    await until(() => alerts.some((a) => a.kind === 'failover'), 10_000, 'a failover alert');
+    const failover = alerts.find((a) => a.kind === 'failover');
+    assert.equal(failover?.details?.['to'], 'okx');
+    // Observable once no message came for staleAfterMs; the switch follows within one evaluation period.
+    assertSwitchedWithinBudget(failover, evaluations, switches[0]);
 
     sim.faults.resumeStream('binance');
     await until(() => system.monitor.activeSource('BTC/USDT') === 'binance', 30_000, 'the switch back');
@@ -251,27 +344,25 @@ describe('failover between venues', () => {
     ws.send(JSON.stringify({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 30 }));
     await until(() => messages.some((m) => m.type === 'initial'), 10_000, 'the candle history');
 
-    const slowedAt = Date.now();
+    const evaluations = recordEvaluations(t, system.monitor, now);
+    const switches = recordSwitches(system.monitor);
     sim.faults.latency('binance', latencyMs);
-    await until(() => system.monitor.activeSource('BTC/USDT') === 'okx', latencyMs + 5000, 'a switch to okx');
-    // Observable once the first frame sent after the fault arrives, latencyMs later; the switch follows within
-    // one evaluation period.
-    const switchedAfterMs = Date.now() - slowedAt;
-    assert.ok(switchedAfterMs < latencyMs + 2000, `switch took ${switchedAfterMs} ms after the fault`);
-    await until(() => alerts.some((a) => a.kind === 'failover'), 2000, 'a failover alert');
+    await until(
+      () => system.monitor.activeSource('BTC/USDT') === 'okx',
+      latencyMs + 10_000,
+      'a switch to okx',
+    );
+    await until(() => alerts.some((a) => a.kind === 'failover'), 10_000, 'a failover alert');
     const failover = alerts.find((a) => a.kind === 'failover');
     assert.equal(failover?.details?.['from'], 'binance');
     assert.equal(failover?.details?.['to'], 'okx');
     assert.match(String(failover?.details?.['reason']), /latency/);
-    // The monitor's own measure: from the first sample over the limit to the switch.
-    const detectMs = failover?.details?.['detectMs'];
-    assert.ok(
-      typeof detectMs === 'number' && detectMs < 2000,
-      `detected and switched in ${String(detectMs)} ms`,
-    );
+    // Observable once the first frame sent after the fault arrives, latencyMs later; the monitor's own measure
+    // (detectMs) runs from that sample over the limit to the switch, which follows within one evaluation period.
+    assertSwitchedWithinBudget(failover, evaluations, switches[0]);
     await until(
       () => alerts.some((a) => a.kind === 'source_slow' && a.venue === 'binance'),
-      2000,
+      10_000,
       'a slow-source alert',
     );
     const slowAlert = alerts.find((a) => a.kind === 'source_slow' && a.venue === 'binance');
@@ -318,7 +409,7 @@ describe('failover between venues', () => {
 
     // One continuous chart through both switches: each minute once, none missing, and the bars the primary built
     // equal to its own klines.
-    await new Promise((r) => setTimeout(r, 1000));
+    await untilPrimaryBarsSettled(messages, sim.urls.binance.restUrl);
     const bars = chart(messages);
     const times = bars.map((b) => Date.parse(b.time));
     assert.equal(new Set(times).size, times.length, 'no bar twice');

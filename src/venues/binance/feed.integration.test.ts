@@ -268,13 +268,15 @@ describe('Binance market stream against a loopback peer', () => {
 
   it('reconnects at once on serverShutdown', async () => {
     const rec = new Recorder();
-    // A 10 s backoff would fail this test: serverShutdown must not wait for it.
-    const s = open(rec, { reconnect: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
+    // A 10 s backoff would fail this test: serverShutdown must not wait for it. The runner's clock moves by 0 ms
+    // only, so the reconnect timer fires only if it was set without a backoff.
+    const clock = new ManualClock(1_800_000_000_000);
+    const s = open(rec, { clock, reconnect: { initialDelayMs: 10_000, maxDelayMs: 10_000 } });
     await waitFor('connection', () => s.status().connected);
-    const started = Date.now();
     peer.latest().send(FRAMES.shutdown);
-    await waitFor('second connection', () => peer.connections.length === 2 && s.status().connected, 1000);
-    assert.ok(Date.now() - started < 1000);
+    await waitFor('disconnected', () => rec.kinds().includes('disconnected'));
+    clock.advance(0);
+    await waitFor('second connection', () => peer.connections.length === 2 && s.status().connected);
     const lost = rec.statuses.find((x) => x.kind === 'disconnected');
     assert.ok(lost?.kind === 'disconnected');
     assert.equal(lost.reason, 'server shutdown');
@@ -283,17 +285,23 @@ describe('Binance market stream against a loopback peer', () => {
 
   it('recycles a connection that stays silent past the watchdog', async () => {
     const rec = new Recorder();
-    const s = open(rec, { silenceTimeoutMs: 150 });
+    const clock = new ManualClock(1_800_000_000_000);
+    const s = open(rec, { clock, silenceTimeoutMs: 150 });
     await waitFor('connection', () => s.status().connected);
     // Traffic keeps it alive past one watchdog period...
     const server = peer.latest();
-    for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 60));
+    for (let i = 1; i <= 4; i++) {
+      clock.advance(60);
       server.send(FRAMES.kline);
+      await waitFor('the kline', () => rec.candles.length === i);
     }
     assert.equal(peer.connections.length, 1);
     // ...silence does not.
-    await waitFor('recycled connection', () => peer.connections.length === 2 && s.status().connected, 2000);
+    clock.advance(150);
+    await waitFor('the silent connection dropped', () => rec.kinds().includes('disconnected'));
+    // The reconnect waits at most the fast backoff's 100 ms.
+    clock.advance(100);
+    await waitFor('recycled connection', () => peer.connections.length === 2 && s.status().connected);
     const lost = rec.statuses.find((x) => x.kind === 'disconnected');
     assert.ok(lost?.kind === 'disconnected');
     assert.match(lost.reason, /^silence: no frame for \d+ ms$/);
