@@ -62,6 +62,18 @@ export interface ParsedFrame {
  * What the suite needs of a venue beyond its registry entry. Each venue's folder exports one as
  * `contractSubject` from contract.test-support.ts.
  */
+/**
+ * Runner timings for the suite's adapters: short enough that reconnects, refused subscriptions and a silent
+ * socket play out in seconds against the simulator.
+ */
+export const CONTRACT_RUNNER_TIMINGS = {
+  backoff: { initialMs: 20, maxMs: 200 },
+  resubscribeDelayMs: 50,
+  silenceTimeoutMs: 1000,
+  staleSymbolMs: 3000,
+  recycleWhenAllStale: true,
+} as const;
+
 export interface VenueContractSubject {
   /** Every stream frame captured in test/fixtures/<venue>/ (REST captures excluded). */
   captures(): readonly CapturedFrame[];

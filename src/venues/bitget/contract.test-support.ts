@@ -6,7 +6,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 import { silentLogger } from '../../telemetry/logger.ts';
-import type { CapturedFrame, ParsedFrame, VenueContractSubject } from '../venue.contract.ts';
+import {
+  CONTRACT_RUNNER_TIMINGS,
+  type CapturedFrame,
+  type ParsedFrame,
+  type VenueContractSubject,
+} from '../venue.contract.ts';
 import { createBitgetAdapter } from './index.ts';
 import { parseBitgetFrame } from './parse.ts';
 import { bitgetSymbolMap } from './symbols.ts';
@@ -101,12 +106,6 @@ export const contractSubject: VenueContractSubject = {
       logger: silentLogger(),
       pingIntervalMs: 200,
       pongTimeoutMs: 500,
-      runner: {
-        backoff: { initialMs: 20, maxMs: 200 },
-        resubscribeDelayMs: 50,
-        silenceTimeoutMs: 1000,
-        staleSymbolMs: 3000,
-        recycleWhenAllStale: true,
-      },
+      runner: CONTRACT_RUNNER_TIMINGS,
     }),
 };

@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 import { silentLogger } from '../../telemetry/logger.ts';
 import { capturedFrames } from '../captured-frames.test-support.ts';
-import type { CapturedFrame, ParsedFrame, VenueContractSubject } from '../venue.contract.ts';
+import {
+  CONTRACT_RUNNER_TIMINGS,
+  type CapturedFrame,
+  type ParsedFrame,
+  type VenueContractSubject,
+} from '../venue.contract.ts';
 import { createDydxAdapter } from './index.ts';
 import { parseFrame } from './parse.ts';
 
@@ -56,13 +61,7 @@ export const contractSubject: VenueContractSubject = {
       logger: silentLogger(),
       pingIntervalMs: 200,
       pongTimeoutMs: 500,
-      runner: {
-        backoff: { initialMs: 20, maxMs: 200 },
-        resubscribeDelayMs: 50,
-        silenceTimeoutMs: 1000,
-        staleSymbolMs: 3000,
-        recycleWhenAllStale: true,
-      },
+      runner: CONTRACT_RUNNER_TIMINGS,
       rest: { requestsPerSecond: 1000 },
     }),
 };

@@ -4,7 +4,12 @@
  */
 import { silentLogger } from '../../telemetry/logger.ts';
 import { capturedFrames } from '../captured-frames.test-support.ts';
-import type { CapturedFrame, ParsedFrame, VenueContractSubject } from '../venue.contract.ts';
+import {
+  CONTRACT_RUNNER_TIMINGS,
+  type CapturedFrame,
+  type ParsedFrame,
+  type VenueContractSubject,
+} from '../venue.contract.ts';
 import { createOkxAdapter, okxVenue } from './index.ts';
 import { parseOkxFrame } from './parse.ts';
 import { okxSymbolMap, type OkxSymbolMap } from './symbols.ts';
@@ -73,12 +78,6 @@ export const contractSubject: VenueContractSubject = {
       logger: silentLogger(),
       pingIntervalMs: 200,
       pongTimeoutMs: 500,
-      runner: {
-        backoff: { initialMs: 20, maxMs: 200 },
-        resubscribeDelayMs: 50,
-        silenceTimeoutMs: 1000,
-        staleSymbolMs: 3000,
-        recycleWhenAllStale: true,
-      },
+      runner: CONTRACT_RUNNER_TIMINGS,
     }),
 };
