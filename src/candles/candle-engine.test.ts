@@ -434,3 +434,88 @@ describe('CandleEngine', () => {
     assert.equal(of(updates, '1m', 'live').at(-1)!.backfilled, false);
   });
 });
+
+describe('CandleEngine with deferLive', () => {
+  /** Trades over a few hours, every 11th late (some revise a closed minute), clock and publish ticks between. */
+  function script(): { trade?: Trade; now?: number; publish?: true }[] {
+    const steps: { trade?: Trade; now?: number; publish?: true }[] = [];
+    let time = MONDAY + 3 * DAY_MS;
+    for (let i = 0; i < 900; i++) {
+      time += (i * 7919) % 5000;
+      const late = i % 11 === 0 ? 70_000 + ((i * 31) % 90_000) : 0;
+      const price = String(100 + ((i * 13) % 17));
+      steps.push({ trade: trade(time - late, price, String(1 + (i % 3)), { seq: undefined }) });
+      if (i % 5 === 0) steps.push({ now: time });
+      if (i % 9 === 0) steps.push({ publish: true });
+      if (i % 200 === 0) time += 4 * MINUTE_MS; // a few empty minutes, closed by the clock
+    }
+    steps.push({ publish: true });
+    return steps;
+  }
+
+  /** Each published batch as a sorted list of (interval, bar time, state, bar). */
+  function batches(deferLive: boolean): string[][] {
+    const pending: CandleUpdate[] = [];
+    const out: string[][] = [];
+    const { engine: e } = engine({ deferLive, onUpdate: (u) => pending.push(u) });
+    for (const step of script()) {
+      if (step.trade) e.addTrade(step.trade);
+      if (step.now !== undefined) e.advance(step.now);
+      if (step.publish) {
+        if (deferLive) e.publishLive();
+        // What a publish tick sends: one update per bar, its latest content, closed or revised never downgraded.
+        const byBar = new Map<string, CandleUpdate>();
+        for (const u of pending.splice(0)) {
+          const key = `${u.interval} ${u.bar.time}`;
+          const before = byBar.get(key);
+          byBar.set(key, before && before.state !== 'live' ? { ...u, state: before.state } : u);
+        }
+        out.push(
+          [...byBar.values()]
+            .map(
+              (u) =>
+                `${u.interval} ${u.bar.time} ${u.state} ${u.sources.join('+')} ${JSON.stringify(u.bar, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+            )
+            .sort(),
+        );
+      }
+    }
+    return out;
+  }
+
+  it('publishes, batch by batch, the same bar states as emitting every change', () => {
+    const immediate = batches(false);
+    const deferred = batches(true);
+    assert.ok(
+      immediate.flat().some((u) => u.includes(' revised ')),
+      'the script revises closed bars',
+    );
+    assert.ok(immediate.flat().some((u) => u.startsWith('1W ') && u.includes(' live ')));
+    assert.deepEqual(deferred, immediate);
+  });
+
+  it('emits nothing live until publishLive, then each changed live bar once, after the bars that closed', () => {
+    const { engine: e, updates } = engine({ deferLive: true, closeGraceMs: 0 });
+    e.addTrade(trade(MONDAY + 10_000, '100'));
+    e.addTrade(trade(MONDAY + 20_000, '101'));
+    assert.equal(updates.length, 0);
+    e.publishLive();
+    assert.deepEqual(
+      updates.map((u) => `${u.interval} ${u.state}`),
+      INTERVALS.map((i) => `${i} live`),
+    );
+    assertBar(updates[0]!.bar, bar(MONDAY, '100', '101', '100', '101', '2', 2));
+    e.publishLive();
+    assert.equal(updates.length, INTERVALS.length, 'nothing changed: nothing published');
+    updates.length = 0;
+    e.addTrade(trade(MONDAY + 70_000, '102'));
+    assert.deepEqual(
+      updates.map((u) => `${u.interval} ${u.state} ${u.bar.time}`),
+      [`1m closed ${MONDAY}`],
+    );
+    e.publishLive();
+    assert.equal(of(updates, '1m', 'live').length, 1);
+    assertBar(of(updates, '1m', 'live')[0]!.bar, bar(MONDAY + MINUTE_MS, '102', '102', '102', '102', '1', 1));
+    assertBar(of(updates, '1W', 'live')[0]!.bar, bar(MONDAY, '100', '102', '100', '102', '3', 3));
+  });
+});

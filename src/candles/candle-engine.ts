@@ -58,6 +58,13 @@ export interface CandleEngineOptions {
   readonly intervals?: readonly Interval[];
   /** Emit `live` updates (default true). Offline aggregation turns them off and reads `live()` at the end. */
   readonly emitLive?: boolean;
+  /**
+   * Build `live` updates only when the owner calls `publishLive()` (its publish tick), not on every change
+   * (default false). A live bar that changed with every trade between two publishes then costs one update
+   * instead of one per trade and interval. `closed` and `revised` are still emitted at once, so a bar's final
+   * state always comes before the next bar's first `live`.
+   */
+  readonly deferLive?: boolean;
   onUpdate(update: CandleUpdate): void;
 }
 
@@ -101,6 +108,12 @@ export class CandleEngine {
   private readonly retentionMs: number;
   private readonly historyLimit: number;
   private readonly emitLive: boolean;
+  private readonly deferLive: boolean;
+  /**
+   * With `deferLive`: the live bars changed since the last `publishLive()`, one bit per interval built (bit 0 is
+   * 1m, bit i + 1 is higher[i]).
+   */
+  private liveChanged = 0;
   private readonly onUpdate: (update: CandleUpdate) => void;
   private readonly higher: HigherState[] = [];
   private readonly higherByInterval = new Map<Interval, HigherState>();
@@ -126,6 +139,7 @@ export class CandleEngine {
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
     this.emitLive = options.emitLive ?? true;
+    this.deferLive = options.deferLive ?? false;
     this.onUpdate = options.onUpdate;
     if (!Number.isFinite(this.closeGraceMs) || this.closeGraceMs < 0 || this.closeGraceMs >= MINUTE_MS) {
       throw new RangeError('closeGraceMs must be within [0, 60000)');
@@ -340,13 +354,50 @@ export class CandleEngine {
     return 'live';
   }
 
+  /** Every live bar changed (a trade in the live minute changes the bar in progress of every interval). */
   private emitLiveBars(): void {
     if (!this.emitLive) return;
+    if (this.deferLive) {
+      this.liveChanged = (2 << this.higher.length) - 1;
+      return;
+    }
     const last = this.lastSlot();
     if (last === undefined) return;
     this.emit('1m', 'live', toCandle(last), last.mask);
-    for (const h of this.higher) {
-      this.emit(h.interval, 'live', combineToCandle(h.bucket, h.base, last), combinedMask(h.base, last));
+    for (const h of this.higher) this.emitHigherLive(h, last);
+  }
+
+  /** The live 1m bar changed: emitted now, or marked for the next `publishLive()`. */
+  private liveMinuteChanged(last: MutableBar): void {
+    if (!this.emitLive) return;
+    if (this.deferLive) this.liveChanged |= 1;
+    else this.emit('1m', 'live', toCandle(last), last.mask);
+  }
+
+  /** The live bar of a higher interval changed: emitted now, or marked for the next `publishLive()`. */
+  private higherLiveChanged(h: HigherState, last: MutableBar): void {
+    if (!this.emitLive) return;
+    if (this.deferLive) this.liveChanged |= 2 << this.higher.indexOf(h);
+    else this.emitHigherLive(h, last);
+  }
+
+  private emitHigherLive(h: HigherState, last: MutableBar): void {
+    this.emit(h.interval, 'live', combineToCandle(h.bucket, h.base, last), combinedMask(h.base, last));
+  }
+
+  /**
+   * With `deferLive`: emits the current state of every live bar that changed since the last call, 1m first, then
+   * the higher intervals in order. Call it right before taking the batch to publish.
+   */
+  publishLive(): void {
+    const changed = this.liveChanged;
+    if (changed === 0) return;
+    this.liveChanged = 0;
+    const last = this.lastSlot();
+    if (last === undefined) return;
+    if ((changed & 1) !== 0) this.emit('1m', 'live', toCandle(last), last.mask);
+    for (let i = 0; i < this.higher.length; i++) {
+      if ((changed & (2 << i)) !== 0) this.emitHigherLive(this.higher[i]!, last);
     }
   }
 
@@ -374,7 +425,7 @@ export class CandleEngine {
     const next = flatBar(target, price);
     this.slots.push(next);
     this.liveMinute = target;
-    if (emitLive) this.emit('1m', 'live', toCandle(next), 0);
+    if (emitLive) this.liveMinuteChanged(next);
     for (const h of this.higher) {
       const bucket = bucketStart(h.interval, target);
       if (bucket === h.bucket) {
@@ -391,7 +442,7 @@ export class CandleEngine {
       }
       h.bucket = bucket;
       resetBar(h.base, bucket, price);
-      if (emitLive) this.emit(h.interval, 'live', flatCandle(bucket, price), 0);
+      if (emitLive) this.higherLiveChanged(h, next);
     }
     this.trim();
   }
@@ -413,16 +464,15 @@ export class CandleEngine {
       setFlat(next, slot.close);
       lastChanged = next.time;
       const isLive = next.time === this.liveMinute;
-      if (!isLive || this.emitLive) this.emit('1m', isLive ? 'live' : 'revised', toCandle(next), 0);
+      if (isLive) this.liveMinuteChanged(next);
+      else this.emit('1m', 'revised', toCandle(next), 0);
     }
     const last = this.lastSlot()!;
     for (const h of this.higher) {
       for (let b = bucketStart(h.interval, minute); b <= lastChanged; b += h.size) {
         if (b === h.bucket) {
           this.startBucket(h, b);
-          if (this.emitLive) {
-            this.emit(h.interval, 'live', combineToCandle(b, h.base, last), combinedMask(h.base, last));
-          }
+          this.higherLiveChanged(h, last);
           continue;
         }
         const rolled = this.rollup(b, b + h.size);

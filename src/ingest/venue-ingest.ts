@@ -109,6 +109,8 @@ export class VenueIngest {
             symbol,
             venues: [adapter.venue],
             closeGraceMs: options.closeGraceMs,
+            // Live bars are built once per publish (flush), not once per trade and interval.
+            deferLive: true,
             onUpdate: (u) => this.coalescer.add(u),
           })
         : null;
@@ -314,6 +316,7 @@ export class VenueIngest {
       this.options.tradeSink?.(trades);
     }
     this.flushing = this.flushing.then(async () => {
+      for (const symbol of this.symbols.values()) symbol.engine?.publishLive();
       const batch = this.coalescer.flush();
       if (batch.length === 0) return;
       try {
