@@ -70,3 +70,18 @@ test('shifts the decimal point exactly', () => {
   assert.equal(toPlainString(shift(d('123'), 2)), '1.23');
   assert.equal(toPlainString(shift(d('1.23'), -4)), '12300');
 });
+
+test('reads short and long plain numbers alike (15 digits and more), signs and bare points included', () => {
+  assert.deepEqual(d('999999999999999'), { coef: 999999999999999n, scale: 0 });
+  assert.deepEqual(d('9999999999999999'), { coef: 9999999999999999n, scale: 0 });
+  assert.deepEqual(d('0.99999999999999999'), { coef: 99999999999999999n, scale: 17 });
+  assert.deepEqual(d('43000.12000000'), { coef: 4300012000000n, scale: 8 });
+  assert.deepEqual(d('+5'), { coef: 5n, scale: 0 });
+  assert.deepEqual(d('5.'), { coef: 5n, scale: 0 });
+  assert.deepEqual(d('-0.0'), { coef: 0n, scale: 1 });
+  assert.deepEqual(d('007'), { coef: 7n, scale: 0 });
+  assert.deepEqual(add(d('1.5'), d('0.25')), { coef: 175n, scale: 2 });
+  assert.deepEqual(add(d('0.25'), d('1.5')), { coef: 175n, scale: 2 });
+  assert.equal(compare(d('2'), d('1.99')), 1);
+  assert.equal(compare(d('1.99'), d('2')), -1);
+});
