@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { chmod, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { CandleEngine } from '../candles/candle-engine.ts';
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
@@ -15,6 +14,7 @@ import { isCanonicalSymbol } from '../domain/instrument.ts';
 import { INTERVAL_MS, INTERVALS, parseIntervalList, type Interval } from '../domain/interval.ts';
 import type { Trade } from '../domain/trade.ts';
 import { decodeTradeJson } from '../domain/trade-json.ts';
+import { readLineBatches } from '../util/read-lines.ts';
 import {
   detectDumpFormat,
   isCsvHeader,
@@ -85,12 +85,64 @@ interface Pending {
 }
 
 /** Earlier in the sort window: by time, then venue sequence, then input order. */
+function before(a: Trade, aOrder: number, b: Trade, bOrder: number): boolean {
+  if (a.time !== b.time) return a.time < b.time;
+  const sa = a.seq;
+  const sb = b.seq;
+  if (sa !== undefined && sb !== undefined && a.venue === b.venue && sa !== sb) return sa < sb;
+  return aOrder < bOrder;
+}
+
 function earlier(a: Pending, b: Pending): boolean {
-  if (a.trade.time !== b.trade.time) return a.trade.time < b.trade.time;
-  const sa = a.trade.seq;
-  const sb = b.trade.seq;
-  if (sa !== undefined && sb !== undefined && a.trade.venue === b.trade.venue && sa !== sb) return sa < sb;
-  return a.order < b.order;
+  return before(a.trade, a.order, b.trade, b.order);
+}
+
+/**
+ * Trades waiting in the reorder window, earliest first. Trades that arrive in order (nearly all of them) go to
+ * the end of a sorted run, taken from its front; only a trade earlier than the run's last goes into a min-heap.
+ */
+class ReorderQueue {
+  /** The sorted run, from `head` on, and each trade's input order (a number array: no object per trade). */
+  private run: Trade[] = [];
+  private runOrder: number[] = [];
+  private head = 0;
+  private readonly heap = new TradeHeap();
+
+  /** Adds the trade read `order`-th. */
+  push(trade: Trade, order: number): void {
+    const last = this.run.length - 1;
+    if (last < this.head || !before(trade, order, this.run[last]!, this.runOrder[last]!)) {
+      this.run.push(trade);
+      this.runOrder.push(order);
+    } else this.heap.push({ trade, order });
+  }
+
+  /** The earliest trade waiting, left in place. */
+  peek(): Trade | undefined {
+    return this.runFirst() ? this.run[this.head] : this.heap.peek()?.trade;
+  }
+
+  /** Takes the earliest trade waiting. */
+  pop(): Trade | undefined {
+    if (!this.runFirst()) return this.heap.pop()?.trade;
+    const next = this.run[this.head++];
+    // Drop the taken front now and then instead of shifting per trade.
+    if (this.head > 4096 && this.head * 2 > this.run.length) {
+      this.run = this.run.slice(this.head);
+      this.runOrder = this.runOrder.slice(this.head);
+      this.head = 0;
+    }
+    return next;
+  }
+
+  /** Whether the earliest trade waiting is the run's first (false when the run is empty). */
+  private runFirst(): boolean {
+    if (this.head >= this.run.length) return false;
+    const top = this.heap.peek();
+    return (
+      top === undefined || !before(top.trade, top.order, this.run[this.head]!, this.runOrder[this.head]!)
+    );
+  }
 }
 
 /** Min-heap of trades waiting in the reorder window. */
@@ -358,7 +410,7 @@ export async function runAggregate(argv: string[], io: Io): Promise<number> {
 
   let format: InputFormat | undefined = formatOption === 'auto' ? undefined : (formatOption as InputFormat);
   let symbol = values.symbol;
-  const heap = new TradeHeap();
+  const queue = new ReorderQueue();
   let latest = -Infinity;
   let order = 0;
   let lineNo = 0;
@@ -400,42 +452,43 @@ export async function runAggregate(argv: string[], io: Io): Promise<number> {
 
   const feedReady = (): void => {
     const limit = latest - windowMs;
-    for (let top = heap.peek(); top !== undefined && top.trade.time < limit; top = heap.peek()) {
-      engine.addTrade(heap.pop()!.trade);
+    for (let top = queue.peek(); top !== undefined && top.time < limit; top = queue.peek()) {
+      engine.addTrade(queue.pop()!);
     }
   };
 
   try {
     if (values.header) buffered += (prefix ? 'interval,' : '') + HEADER + '\n';
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      try {
-        const trade = parse(line);
-        if (trade === null) continue;
-        dataLines++;
-        if (!Number.isSafeInteger(trade.time) || trade.time < 0)
-          throw new BadRow('trade time is not a valid time');
-        if (trade.time < latest - windowMs) {
-          throw new BadRow(
-            `trade at ${new Date(trade.time).toISOString()} is more than ${windowS} s older than a trade ` +
-              `already read (${new Date(latest).toISOString()}); sort the input or raise --reorder-window`,
-          );
+    reading: for await (const lines of readLineBatches(input)) {
+      for (const line of lines) {
+        lineNo++;
+        if (line.trim() === '') continue;
+        try {
+          const trade = parse(line);
+          if (trade === null) continue;
+          dataLines++;
+          if (!Number.isSafeInteger(trade.time) || trade.time < 0)
+            throw new BadRow('trade time is not a valid time');
+          if (trade.time < latest - windowMs) {
+            throw new BadRow(
+              `trade at ${new Date(trade.time).toISOString()} is more than ${windowS} s older than a trade ` +
+                `already read (${new Date(latest).toISOString()}); sort the input or raise --reorder-window`,
+            );
+          }
+          queue.push(trade, order++);
+          if (trade.time > latest) {
+            latest = trade.time;
+            feedReady();
+          }
+        } catch (err) {
+          if (!(err instanceof BadRow)) throw err;
+          if (!skipBad) {
+            say(`line ${lineNo}: ${err.message}`);
+            exitCode = 1;
+            break reading;
+          }
+          skipped++;
         }
-        heap.push({ trade, order: order++ });
-        if (trade.time > latest) {
-          latest = trade.time;
-          feedReady();
-        }
-      } catch (err) {
-        if (!(err instanceof BadRow)) throw err;
-        if (!skipBad) {
-          say(`line ${lineNo}: ${err.message}`);
-          exitCode = 1;
-          break;
-        }
-        skipped++;
       }
       if (buffered.length >= OUTPUT_CHUNK) {
         const text = buffered;
@@ -444,7 +497,7 @@ export async function runAggregate(argv: string[], io: Io): Promise<number> {
       }
     }
     if (exitCode === 0) {
-      for (let next = heap.pop(); next !== undefined; next = heap.pop()) engine.addTrade(next.trade);
+      for (let next = queue.pop(); next !== undefined; next = queue.pop()) engine.addTrade(next);
       for (const interval of intervals) {
         const last = engine.live(interval);
         if (last !== undefined) buffered += csvRow(interval, last, prefix);

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { readLineBatches } from './read-lines.ts';
+
+async function ours(chunks: readonly (string | Buffer)[]): Promise<string[]> {
+  const out: string[] = [];
+  for await (const lines of readLineBatches(Readable.from(chunks))) out.push(...lines);
+  return out;
+}
+
+async function readline(chunks: readonly (string | Buffer)[]): Promise<string[]> {
+  const out: string[] = [];
+  for await (const line of createInterface({ input: Readable.from(chunks), crlfDelay: Infinity }))
+    out.push(line);
+  return out;
+}
+
+describe('readLineBatches', () => {
+  it('reads the lines readline reads, however the text is cut into chunks', async () => {
+    const texts = [
+      'a\nb\nc',
+      'a\r\nb\r\n',
+      'a\rb\r\rc\n',
+      '\n\nx\n\n',
+      'one\r\ntwo\rthree\nfour\r',
+      'é€😀\nπ\r\n',
+      '',
+    ];
+    for (const text of texts) {
+      const bytes = Buffer.from(text);
+      const want = await readline([text]);
+      assert.deepEqual(await ours([text]), want, JSON.stringify(text));
+      for (let cut = 1; cut < bytes.length; cut++) {
+        const chunks = [bytes.subarray(0, cut), bytes.subarray(cut)];
+        assert.deepEqual(await ours(chunks), want, `${JSON.stringify(text)} cut at byte ${cut}`);
+      }
+      const single = [...bytes].map((b) => Buffer.from([b]));
+      assert.deepEqual(await ours(single), want, `${JSON.stringify(text)} byte by byte`);
+    }
+  });
+
+  it('hands out the lines of a chunk together', async () => {
+    const batches: string[][] = [];
+    for await (const lines of readLineBatches(Readable.from(['a\nb\nc', 'd\ne\n']))) batches.push(lines);
+    assert.deepEqual(batches, [
+      ['a', 'b'],
+      ['cd', 'e'],
+    ]);
+  });
+});
