@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toPlainString } from '../../domain/decimal.ts';
 import type { Trade } from '../../domain/trade.ts';
+import { parseAggTrade, toMillis } from './parse.ts';
 import {
   detectDumpFormat,
   isCsvHeader,
@@ -9,6 +10,7 @@ import {
   parseAggTradeJsonLine,
   parseTradeCsvRow,
 } from './trade-dump.ts';
+import type { BinanceAggTrade } from './wire.ts';
 
 const plain = (t: Trade | null): Record<string, unknown> => {
   assert.ok(t);
@@ -50,6 +52,48 @@ describe('Binance trade dumps', () => {
       () => parseAggTradeJsonLine('{"a":1,"p":"1","q":"1","f":1,"l":1,"T":1,"m":1}', 'X/Y'),
       /flag m/,
     );
+  });
+
+  it('reads the exact Binance line shape and every variant of it as JSON.parse reads them', () => {
+    const canonical =
+      '{"a":13519807,"p":"0.00141342","q":"23.00000000","f":15373518,"l":15373520,"T":1570752011620,"m":true,"M":true}';
+    const lines = [
+      canonical,
+      canonical.replace(',"M":true', ''),
+      canonical.replace('"m":true', '"m":false').replace('"M":true', '"M":false'),
+      canonical.replace('1570752011620', '1570752011620123'), // µs
+      canonical.replace('"p":"0.00141342"', '"p":"1e-8"'),
+      canonical.replace('"p":"0.00141342"', '"p":"1.2.3"'),
+      canonical.replace('"p":"0.00141342"', '"p":""'),
+      canonical.replace('13519807', '-13519807'),
+      canonical.replace('13519807', '013519807'),
+      canonical.replace('13519807', '9007199254740993'),
+      canonical.replace('15373520', '15373520.5'),
+      canonical.replace('"a":', '"a": '),
+      canonical.replace('"M":true}', '"M":true,"a":1}'),
+      canonical.replace('"M":true', '"M":1'),
+      canonical.replace('"m":true', '"m":truee'),
+      canonical + ' ',
+      canonical.slice(0, -1),
+    ];
+    const generic = (line: string): unknown => {
+      try {
+        const raw = JSON.parse(line) as BinanceAggTrade;
+        if (typeof raw.p !== 'string' || typeof raw.T !== 'number') return 'rejected';
+        return plain(parseAggTrade(raw, 'XRP/ETH', toMillis(raw.T)));
+      } catch (err) {
+        return err instanceof SyntaxError ? 'not valid JSON' : (err as Error).message;
+      }
+    };
+    for (const line of lines) {
+      let ours: unknown;
+      try {
+        ours = plain(parseAggTradeJsonLine(line, 'XRP/ETH'));
+      } catch (err) {
+        ours = (err as Error).message;
+      }
+      assert.deepEqual(ours, generic(line), line);
+    }
   });
 
   it('reads trades CSV rows with ms or µs times and skips the header', () => {

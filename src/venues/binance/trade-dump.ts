@@ -59,8 +59,79 @@ export function isCsvHeader(line: string): boolean {
   return !INTEGER.test(first.trim());
 }
 
+/** Index after `text` when `line` has it at `at`, else -1. */
+function skip(line: string, at: number, text: string): number {
+  if (at < 0 || at + text.length > line.length) return -1;
+  for (let i = 0; i < text.length; i++) if (line.charCodeAt(at + i) !== text.charCodeAt(i)) return -1;
+  return at + text.length;
+}
+
+/** Index after the digits at `at` (at itself when there are none). */
+function digitsEnd(line: string, at: number): number {
+  let i = at;
+  for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i));
+  return i;
+}
+
+/** The JSON integer line[from, to): digits only, no leading zero, safe in a double; NaN otherwise. */
+function unsignedInteger(line: string, from: number, to: number): number {
+  if (to === from || to - from > 16 || (to - from > 1 && line.charCodeAt(from) === 48)) return NaN;
+  let value = 0;
+  for (let i = from; i < to; i++) value = value * 10 + (line.charCodeAt(i) - 48);
+  return Number.isSafeInteger(value) ? value : NaN;
+}
+
+/** Index of the closing quote of a string of digits and points starting after the quote at `at`, else -1. */
+function decimalEnd(line: string, at: number): number {
+  if (at < 0 || line.charCodeAt(at) !== 34) return -1;
+  let i = at + 1;
+  for (let c = line.charCodeAt(i); (c >= 48 && c <= 57) || c === 46; c = line.charCodeAt(++i));
+  return i > at + 1 && line.charCodeAt(i) === 34 ? i : -1;
+}
+
+/**
+ * The aggTrade line exactly as Binance writes it (REST items and the public-data dumps), read without JSON.parse:
+ * `{"a":1,"p":"0.1","q":"2","f":1,"l":1,"T":1,"m":true,"M":true}` with keys in this order, no spaces and "M"
+ * optional. Any other text, valid JSON or not, gives undefined and goes through JSON.parse, so results and errors
+ * are the same either way; this only spares the generic parse on files of millions of lines.
+ */
+function scanCanonicalAggTrade(line: string): BinanceAggTrade | undefined {
+  const aFrom = skip(line, 0, '{"a":');
+  if (aFrom < 0) return undefined;
+  const aTo = digitsEnd(line, aFrom);
+  const pQuote = skip(line, aTo, ',"p":');
+  const pEnd = decimalEnd(line, pQuote);
+  const qQuote = skip(line, pEnd + 1, ',"q":');
+  if (pEnd < 0 || qQuote < 0) return undefined;
+  const qEnd = decimalEnd(line, qQuote);
+  const fFrom = skip(line, qEnd + 1, ',"f":');
+  if (qEnd < 0 || fFrom < 0) return undefined;
+  const fTo = digitsEnd(line, fFrom);
+  const lFrom = skip(line, fTo, ',"l":');
+  if (lFrom < 0) return undefined;
+  const lTo = digitsEnd(line, lFrom);
+  const tFrom = skip(line, lTo, ',"T":');
+  if (tFrom < 0) return undefined;
+  const tTo = digitsEnd(line, tFrom);
+  const mFrom = skip(line, tTo, ',"m":');
+  let end = skip(line, mFrom, 'true');
+  const m = end >= 0;
+  if (!m) end = skip(line, mFrom, 'false');
+  const M = skip(line, end, ',"M":');
+  if (M >= 0) end = Math.max(skip(line, M, 'true'), skip(line, M, 'false'));
+  if (skip(line, end, '}') !== line.length) return undefined;
+  const a = unsignedInteger(line, aFrom, aTo);
+  const f = unsignedInteger(line, fFrom, fTo);
+  const l = unsignedInteger(line, lFrom, lTo);
+  const T = unsignedInteger(line, tFrom, tTo);
+  if (Number.isNaN(a) || Number.isNaN(f) || Number.isNaN(l) || Number.isNaN(T)) return undefined;
+  return { a, p: line.slice(pQuote + 1, pEnd), q: line.slice(qQuote + 1, qEnd), f, l, T, m };
+}
+
 /** Reads one JSON line of an aggregate trade. */
 export function parseAggTradeJsonLine(line: string, symbol: string): Trade {
+  const canonical = scanCanonicalAggTrade(line);
+  if (canonical !== undefined) return parseAggTrade(canonical, symbol, toMillis(canonical.T));
   let raw: unknown;
   try {
     raw = JSON.parse(line);
