@@ -8,7 +8,7 @@ import {
   type SubscribeMessage,
   type UnsubscribeMessage,
 } from '../protocol/client-messages.ts';
-import { encodeError, encodeInitial, type BarView } from '../protocol/server-messages.ts';
+import { encodeBar, encodeError, encodeInitialOfBars, type BarView } from '../protocol/server-messages.ts';
 import { IncompleteHistoryError, type CandleStore, type StoredCandle } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Clock } from '../util/clock.ts';
@@ -44,8 +44,18 @@ export interface CandleRoomsOptions {
 type CandleSubscription = Subscription<ClientSink>;
 type CandleRoom = Room<CandleSubscription>;
 
-/** Phases per throttle period: rooms created one after another tick 1/20 of a period apart. */
+/**
+ * Phases per throttle period: the rooms of one symbol share a phase (its intervals change together, and a
+ * client's messages of one tick leave in one socket write); symbols seen one after another tick 1/20 of a period
+ * apart.
+ */
 const ROOM_PHASES = 20;
+
+/** Encoded bar texts of one stored bar, by closed flag (stored bars are never changed in place, only replaced). */
+interface BarTexts {
+  closed?: string;
+  open?: string;
+}
 
 /**
  * The candle channel: a room per (symbol, interval) fed by the bus, `initial` history from the store on
@@ -62,6 +72,7 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     initialsRefilled: 0,
     updatesBroadcast: 0,
     revisionsBroadcast: 0,
+    unchangedBarsSkipped: 0,
   };
   private readonly rooms = new Map<string, CandleRoom>();
   /** Each client's subscriptions by room key. */
@@ -69,6 +80,11 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
   private readonly scheduler: TickScheduler<CandleRoom>;
   private readonly historyRefill: HistoryRefill<CandleSubscription>;
   private readonly historyLoad: HistoryLoadWait<CandleSubscription>;
+  /**
+   * Each stored bar's encoded text, so that a subscribe burst encodes a bar once, not once per `initial` (exact
+   * decimals are costly to print). Weak: a bar the store has replaced or dropped leaves the cache with it.
+   */
+  private readonly barTexts = new WeakMap<StoredCandle, BarTexts>();
 
   constructor(private readonly options: CandleRoomsOptions) {
     const { clock, logger } = options;
@@ -146,7 +162,7 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       let room = this.rooms.get(key);
       if (!room) {
         room = new Room<CandleSubscription>(msg.symbol, msg.interval);
-        this.scheduler.assignSlot(room);
+        this.scheduler.assignSlot(room, msg.symbol);
         this.rooms.set(key, room);
       }
       sub = new Subscription(client, room);
@@ -239,7 +255,9 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     const corked: ClientSink[] = [];
     const at = this.options.clock.now();
     for (const room of batch) {
+      const skippedBefore = room.unchangedSkipped;
       const messages = room.tick(at);
+      this.counters.unchangedBarsSkipped += room.unchangedSkipped - skippedBefore;
       for (const m of messages) {
         if (m.kind === 'update') this.counters.updatesBroadcast++;
         else this.counters.revisionsBroadcast++;
@@ -253,21 +271,40 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     for (const client of corked) client.uncork();
   }
 
-  private barViews(room: CandleRoom, bars: readonly StoredCandle[]): BarView[] {
+  private barViews(room: CandleRoom, bars: readonly StoredCandle[]): { views: BarView[]; texts: string[] } {
     const at = this.options.clock.now();
     const grace = this.options.closeGraceMs;
     const views: BarView[] = [];
+    const texts: string[] = [];
     for (let i = 0; i < bars.length; i++) {
-      const { bar, sources, backfilled } = bars[i] as StoredCandle;
+      const stored = bars[i] as StoredCandle;
+      const { bar, sources, backfilled } = stored;
       // History has no state: all but the newest bar are final; the newest is final once the stream said so or
       // its interval plus the close grace has passed.
       const closed =
         i < bars.length - 1 ||
         room.isKnownClosed(bar.time) ||
         at >= bucketEnd(room.interval, bar.time) + grace;
-      views.push({ bar, closed, sources, backfilled: backfilled === true });
+      const view = { bar, closed, sources, backfilled: backfilled === true };
+      views.push(view);
+      texts.push(this.barText(stored, view));
     }
-    return views;
+    return { views, texts };
+  }
+
+  /** The encoded text of a stored bar's view, encoded once per stored bar and closed flag. */
+  private barText(stored: StoredCandle, view: BarView): string {
+    let texts = this.barTexts.get(stored);
+    if (!texts) {
+      texts = {};
+      this.barTexts.set(stored, texts);
+    }
+    const known = view.closed ? texts.closed : texts.open;
+    if (known !== undefined) return known;
+    const text = encodeBar(view);
+    if (view.closed) texts.closed = text;
+    else texts.open = text;
+    return text;
   }
 
   /** Sends `initial` (marked partial when `partialReason` is given) and the room's messages held meanwhile. */
@@ -280,10 +317,10 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     // A subscription of a client that is closing has ended, so it is no longer current either.
     if (!sub.isCurrent(generation)) return;
     const { symbol, interval } = sub.room;
-    const views = this.barViews(sub.room, bars);
+    const { views, texts } = this.barViews(sub.room, bars);
     this.counters.initialsSent++;
     if (partialReason !== undefined) this.counters.partialInitialsSent++;
-    sub.complete(encodeInitial(symbol, interval, views, partialReason), views);
+    sub.complete(encodeInitialOfBars(symbol, interval, texts, partialReason), views);
   }
 
   /**
