@@ -15,6 +15,7 @@ import { BusIntake } from './bus-intake.ts';
 import { CandleRooms } from './candle-rooms.ts';
 import type { ClientSink } from './channel.ts';
 import { ClientErrors } from './client-errors.ts';
+import { encodeInitial } from '../protocol/server-messages.ts';
 
 const M = 60_000;
 const T0 = Date.UTC(2024, 9, 24, 10, 0);
@@ -28,8 +29,10 @@ interface Message {
 /** A client that records what it is sent, parsed, and how its writes were corked. */
 class Client implements ClientSink {
   readonly got: Message[] = [];
+  readonly raw: string[] = [];
   corks = 0;
   send(payload: Buffer | string): void {
+    this.raw.push(payload.toString());
     this.got.push(JSON.parse(payload.toString()) as Message);
   }
   cork(): boolean {
@@ -103,6 +106,38 @@ const subscribe = (initialBars: number, interval: Interval = '1m') =>
   ({ type: 'subscribe', symbol: SYMBOL, interval, initialBars }) as const;
 
 describe('CandleRooms', () => {
+  it('sends the same bytes as encoding every bar anew, through a subscribe burst, a close by the clock and a replaced bar', async () => {
+    const store = new MemoryCandleStore();
+    for (let i = 0; i < 30; i++) store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}.5`), ['binance']);
+    const { rooms, clock } = setup({ store });
+    const expected = (count: number): string => {
+      const stored = store.recentSync(SYMBOL, '1m', count);
+      const views = stored.map((b, i) => ({
+        bar: b.bar,
+        closed: i < stored.length - 1 || clock.now() >= b.bar.time + M + 5000,
+        sources: b.sources,
+        backfilled: b.backfilled === true,
+      }));
+      return encodeInitial(SYMBOL, '1m', views);
+    };
+    const clients = Array.from({ length: 5 }, () => new Client());
+    for (const c of clients) rooms.subscribe(c, subscribe(10));
+    await settle();
+    for (const c of clients) assert.equal(c.raw[0], expected(10));
+    // The newest bar closes by the clock: its cached open text must not be reused.
+    clock.advance(5000);
+    rooms.subscribe(clients[0] as Client, subscribe(10));
+    const closedByClock = expected(10);
+    // The store replaces a bar (a revision): its new state is sent, not the cached one.
+    store.put(SYMBOL, '1m', makeBar(T0 + 25 * M, '999.25'), ['okx']);
+    rooms.subscribe(clients[1] as Client, subscribe(10));
+    await settle();
+    assert.equal(clients[0]?.raw[1], closedByClock);
+    assert.notEqual(closedByClock, clients[0]?.raw[0]);
+    assert.equal(clients[1]?.raw[1], expected(10));
+    assert.match(clients[1]?.raw[1] ?? '', /"close":999\.25,.*"sources":\["okx"\]/);
+  });
+
   it('answers a subscribe with initial history from the store, the newest bar closed by the clock', async () => {
     const store = new MemoryCandleStore();
     for (let i = 0; i < 30; i++) store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
