@@ -39,10 +39,11 @@ export class ClientConnection implements ClientSink {
   /** Set once the gateway decided to close it; nothing more is sent or read. */
   closing = false;
   private corked = false;
-  private queue: Queued[] = [];
+  /** Made on first use: most clients never back up, and an idle connection should cost little memory. */
+  private queue: Queued[] | undefined;
   /** Index of the queue's oldest entry (entries before it were sent). */
   private head = 0;
-  private readonly queuedByKey = new Map<string, Queued>();
+  private queuedByKey: Map<string, Queued> | undefined;
   private queuedBytes = 0;
   private waitingForDrain = false;
 
@@ -65,7 +66,7 @@ export class ClientConnection implements ClientSink {
 
   send(payload: Buffer | string, conflateKey?: string): void {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.head < this.queue.length || this.socket.writableNeedDrain) {
+    if (this.queue !== undefined || this.socket.writableNeedDrain) {
       this.enqueue(payload, conflateKey);
       return;
     }
@@ -93,7 +94,9 @@ export class ClientConnection implements ClientSink {
 
   private enqueue(payload: Buffer | string, key: string | undefined): void {
     const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    const queued = key === undefined ? undefined : this.queuedByKey.get(key);
+    const queue = (this.queue ??= []);
+    const byKey = (this.queuedByKey ??= new Map());
+    const queued = key === undefined ? undefined : byKey.get(key);
     if (queued) {
       this.queuedBytes += bytes - queued.bytes;
       queued.payload = payload;
@@ -102,8 +105,8 @@ export class ClientConnection implements ClientSink {
       return;
     }
     const entry: Queued = { payload, bytes, key };
-    this.queue.push(entry);
-    if (key !== undefined) this.queuedByKey.set(key, entry);
+    queue.push(entry);
+    if (key !== undefined) byKey.set(key, entry);
     this.queuedBytes += bytes;
     if (this.queuedBytes > this.maxQueuedBytes) {
       this.events.onSlow(this);
@@ -123,31 +126,33 @@ export class ClientConnection implements ClientSink {
       this.clearQueue();
       return;
     }
+    const queue = this.queue;
+    if (queue === undefined) return;
     const corked = this.cork();
-    while (this.head < this.queue.length && !this.socket.writableNeedDrain) {
-      const entry = this.queue[this.head++] as Queued;
-      if (entry.key !== undefined) this.queuedByKey.delete(entry.key);
+    while (this.head < queue.length && !this.socket.writableNeedDrain) {
+      const entry = queue[this.head++] as Queued;
+      if (entry.key !== undefined) this.queuedByKey?.delete(entry.key);
       this.queuedBytes -= entry.bytes;
       this.ws.send(entry.payload, TEXT_FRAME);
     }
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
+    const emptied = this.head === queue.length;
+    if (emptied) {
+      this.clearQueue();
+    } else if (this.head > 1024 && this.head * 2 > queue.length) {
+      this.queue = queue.slice(this.head);
       this.head = 0;
     }
     if (corked) this.uncork();
-    if (this.head < this.queue.length && !this.waitingForDrain && !this.closing) {
+    if (!emptied && !this.waitingForDrain && !this.closing) {
       this.waitingForDrain = true;
       this.socket.once('drain', () => this.drain());
     }
   }
 
   private clearQueue(): void {
-    this.queue = [];
+    this.queue = undefined;
     this.head = 0;
-    this.queuedByKey.clear();
+    this.queuedByKey = undefined;
     this.queuedBytes = 0;
   }
 
