@@ -17,6 +17,7 @@ import type { Channel, ClientSink } from './channel.ts';
 import type { ClientErrors } from './client-errors.ts';
 import { HistoryLoadWait, type HistoryLoadOptions, type HistoryLoadSource } from './history-loading.ts';
 import { HistoryRefill, type HistoryRetryOptions } from './history-refill.ts';
+import { RoomHistory } from './room-history.ts';
 import { Room } from './room.ts';
 import type { CandleCounters, RoomStats } from './stats.ts';
 import { Subscription } from './subscription.ts';
@@ -73,6 +74,7 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     updatesBroadcast: 0,
     revisionsBroadcast: 0,
     unchangedBarsSkipped: 0,
+    initialsFromMemory: 0,
   };
   private readonly rooms = new Map<string, CandleRoom>();
   /** Each client's subscriptions by room key. */
@@ -204,6 +206,8 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     const open = [...this.rooms.values()].filter((room) => room.members.size > 0);
     let bars = 0;
     for (const room of open) {
+      // The bus lost messages: the room's history in memory may miss them, so the store answers again.
+      room.history = null;
       let stored: StoredCandle[];
       try {
         stored = await store.recent(room.symbol, room.interval, 2);
@@ -347,10 +351,28 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     };
     // Judged before the read: history that finishes loading during the read is then refilled, never missed.
     const loading = this.historyLoad.isLoading(symbol);
+    const room = sub.room;
+    if (!loading && room.history?.covers(initialBars) === true) {
+      if (refilling) this.counters.initialsRefilled++;
+      this.counters.initialsFromMemory++;
+      this.completeInitial(sub, generation, room.history.recent(initialBars));
+      return;
+    }
+    const receivedBefore = room.received;
     store
       .recent(symbol, interval, initialBars)
       .then(
         (bars) => {
+          // Fewer bars than asked is the whole series: kept in memory, current with the room's stream, when the
+          // stream brought nothing during the read (the read then holds everything the stream has said).
+          if (
+            !loading &&
+            bars.length < initialBars &&
+            room.received === receivedBefore &&
+            this.rooms.get(room.key) === room
+          ) {
+            room.history = new RoomHistory(bars);
+          }
           if (!sub.isCurrent(generation)) return;
           if (loading) {
             this.completeInitial(sub, generation, bars, 'HISTORY_LOADING');

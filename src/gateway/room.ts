@@ -1,6 +1,7 @@
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Interval } from '../domain/interval.ts';
+import type { RoomHistory } from './room-history.ts';
 import {
   encodeBar,
   encodeRevisionOfBar,
@@ -65,6 +66,10 @@ export class Room<M = unknown> {
   private readonly sent = new Map<number, string>();
   /** Messages not sent because the bar's state was the one last sent. */
   unchangedSkipped = 0;
+  /** Stream messages taken so far (a store read during which this changed may be older than the stream). */
+  received = 0;
+  /** The room's history in memory, once a store read showed the whole series (see RoomHistory). */
+  history: RoomHistory | null = null;
 
   constructor(
     readonly symbol: string,
@@ -92,6 +97,8 @@ export class Room<M = unknown> {
     const bar = update.bar;
     const closed = update.state !== 'live';
     this.seen = true;
+    this.received++;
+    this.history?.apply(update);
     if (closed && bar.time > this.closedThrough) this.closedThrough = bar.time;
 
     const queued = this.findUpdate(bar.time);

@@ -44,6 +44,8 @@ export interface CandleCounters {
   revisionsBroadcast: number;
   /** Room messages not sent because the bar's state was the one the room last sent. */
   unchangedBarsSkipped: number;
+  /** `initial` messages answered from the room's history in memory, without a store read. */
+  initialsFromMemory: number;
 }
 
 /** Counters the gateway keeps since start (the `gateway` key of /health/ws-stats, a Tickwire addition). */
@@ -104,6 +106,7 @@ export function gatewayCounters(
     updatesBroadcast: candles.updatesBroadcast,
     revisionsBroadcast: candles.revisionsBroadcast,
     unchangedBarsSkipped: candles.unchangedBarsSkipped,
+    initialsFromMemory: candles.initialsFromMemory,
     droppedSlowClients: connections.droppedSlowClients,
     sendQueueDropped: connections.sendQueueDropped,
     terminatedByHeartbeat: connections.terminatedByHeartbeat,
