@@ -52,6 +52,15 @@ type CandleRoom = Room<CandleSubscription>;
  */
 const ROOM_PHASES = 20;
 
+/** The last `initial` a room sent, reused while it would be the same bytes (a subscribe burst). */
+interface InitialCache {
+  readonly stored: readonly StoredCandle[];
+  readonly partialReason: ErrorCode | undefined;
+  readonly newestClosed: boolean;
+  readonly views: readonly BarView[];
+  readonly payload: Buffer;
+}
+
 /** Encoded bar texts of one stored bar, by closed flag (stored bars are never changed in place, only replaced). */
 interface BarTexts {
   closed?: string;
@@ -87,6 +96,8 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
    * decimals are costly to print). Weak: a bar the store has replaced or dropped leaves the cache with it.
    */
   private readonly barTexts = new WeakMap<StoredCandle, BarTexts>();
+  /** Each room's last `initial`: the same bars (the same stored objects) in the same state give the same bytes. */
+  private readonly lastInitial = new WeakMap<CandleRoom, InitialCache>();
 
   constructor(private readonly options: CandleRoomsOptions) {
     const { clock, logger } = options;
@@ -285,15 +296,16 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       const { bar, sources, backfilled } = stored;
       // History has no state: all but the newest bar are final; the newest is final once the stream said so or
       // its interval plus the close grace has passed.
-      const closed =
-        i < bars.length - 1 ||
-        room.isKnownClosed(bar.time) ||
-        at >= bucketEnd(room.interval, bar.time) + grace;
+      const closed = i < bars.length - 1 || this.isClosed(room, bar.time, at, grace);
       const view = { bar, closed, sources, backfilled: backfilled === true };
       views.push(view);
       texts.push(this.barText(stored, view));
     }
     return { views, texts };
+  }
+
+  private isClosed(room: CandleRoom, time: number, at: number, grace: number): boolean {
+    return room.isKnownClosed(time) || at >= bucketEnd(room.interval, time) + grace;
   }
 
   /** The encoded text of a stored bar's view, encoded once per stored bar and closed flag. */
@@ -320,11 +332,26 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
   ): void {
     // A subscription of a client that is closing has ended, so it is no longer current either.
     if (!sub.isCurrent(generation)) return;
-    const { symbol, interval } = sub.room;
-    const { views, texts } = this.barViews(sub.room, bars);
+    const room = sub.room;
+    const newest = bars[bars.length - 1];
+    const newestClosed =
+      newest !== undefined &&
+      this.isClosed(room, newest.bar.time, this.options.clock.now(), this.options.closeGraceMs);
+    let initial = this.lastInitial.get(room);
+    if (
+      initial === undefined ||
+      initial.partialReason !== partialReason ||
+      initial.newestClosed !== newestClosed ||
+      !sameObjects(initial.stored, bars)
+    ) {
+      const { views, texts } = this.barViews(room, bars);
+      const text = encodeInitialOfBars(room.symbol, room.interval, texts, partialReason);
+      initial = { stored: bars, partialReason, newestClosed, views, payload: Buffer.from(text) };
+      this.lastInitial.set(room, initial);
+    }
     this.counters.initialsSent++;
     if (partialReason !== undefined) this.counters.partialInitialsSent++;
-    sub.complete(encodeInitialOfBars(symbol, interval, texts, partialReason), views);
+    sub.complete(initial.payload, initial.views);
   }
 
   /**
@@ -398,4 +425,11 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       )
       .catch((err: unknown) => logger.error({ err }, 'gateway: sending initial failed'));
   }
+}
+
+/** Whether two lists hold the very same stored bars (stored bars are replaced, never changed in place). */
+function sameObjects(a: readonly StoredCandle[], b: readonly StoredCandle[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

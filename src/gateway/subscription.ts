@@ -72,7 +72,7 @@ export class Subscription<S extends MessageSink = MessageSink> {
   }
 
   /** Sends `initial` (already encoded from `bars`) and then whatever was held that it does not cover. */
-  complete(initialPayload: string, bars: readonly BarView[]): void {
+  complete(initialPayload: Buffer | string, bars: readonly BarView[]): void {
     this.loading = false;
     this.sink.send(initialPayload);
     const last = bars[bars.length - 1];
