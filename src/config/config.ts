@@ -71,6 +71,11 @@ export const configSchema = z
         heartbeatMs: z.number().int().min(100).max(600_000),
         /** Bytes buffered for one client before it counts as too slow and is closed with 4008. */
         maxBufferedBytes: z.number().int().min(1024),
+        /**
+         * Bytes of messages waiting above a backed-up client socket (candle, ticker and book states conflated)
+         * before the client counts as too slow and is closed with 4008.
+         */
+        maxQueuedBytes: z.number().int().min(1024),
         /** Requests to /api/ routes allowed per client address and window; more are answered 429. */
         apiRateLimit: z.number().int().min(1).max(1_000_000_000),
         apiRateLimitWindowMs: z.number().int().min(1000).max(86_400_000),
@@ -199,6 +204,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
     throttleMs: 1000,
     heartbeatMs: 30_000,
     maxBufferedBytes: 4 * 1024 * 1024,
+    maxQueuedBytes: 4 * 1024 * 1024,
     apiRateLimit: 100,
     apiRateLimitWindowMs: 15 * 60_000,
     trustedProxies: 0,

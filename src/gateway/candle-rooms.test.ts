@@ -15,6 +15,7 @@ import { BusIntake } from './bus-intake.ts';
 import { CandleRooms } from './candle-rooms.ts';
 import type { ClientSink } from './channel.ts';
 import { ClientErrors } from './client-errors.ts';
+import { encodeInitial } from '../protocol/server-messages.ts';
 
 const M = 60_000;
 const T0 = Date.UTC(2024, 9, 24, 10, 0);
@@ -28,8 +29,10 @@ interface Message {
 /** A client that records what it is sent, parsed, and how its writes were corked. */
 class Client implements ClientSink {
   readonly got: Message[] = [];
+  readonly raw: string[] = [];
   corks = 0;
   send(payload: Buffer | string): void {
+    this.raw.push(payload.toString());
     this.got.push(JSON.parse(payload.toString()) as Message);
   }
   cork(): boolean {
@@ -103,6 +106,98 @@ const subscribe = (initialBars: number, interval: Interval = '1m') =>
   ({ type: 'subscribe', symbol: SYMBOL, interval, initialBars }) as const;
 
 describe('CandleRooms', () => {
+  it('answers repeated subscribes to a short series from memory, kept current by the stream', async () => {
+    const store = new FailingStore();
+    const W = 7 * 24 * 60 * M;
+    const W0 = Date.UTC(2024, 8, 30);
+    for (let i = 0; i < 5; i++)
+      store.memory.put(SYMBOL, '1W', makeBar(W0 + i * W, `${100 + i}`, 10), ['binance']);
+    const { rooms, clock, publish } = setup({ store });
+    const closes = (c: Client, n: number): number[] =>
+      (c.ofType('initial')[n]?.['bars'] as { close: number }[]).map((b) => b.close);
+    const first = new Client();
+    rooms.subscribe(first, subscribe(100, '1W'));
+    await settle();
+    assert.equal(store.reads, 1);
+    const burst = Array.from({ length: 20 }, () => new Client());
+    for (const c of burst) rooms.subscribe(c, subscribe(100, '1W'));
+    await settle();
+    assert.equal(store.reads, 1, 'the burst needed no store read');
+    for (const c of burst) assert.deepEqual(closes(c, 0), [100, 101, 102, 103, 104]);
+    // The stream moves the newest bar on, revises an older one, and an older state arriving late is ignored.
+    const update = (time: number, close: string, trades: number, state: 'live' | 'revised' = 'live') => {
+      const u = makeUpdate(makeBar(time, close, trades), state, SYMBOL, '1W');
+      store.memory.put(SYMBOL, '1W', u.bar, u.sources);
+      publish(u);
+    };
+    update(W0 + 4 * W, '110', 11);
+    update(W0 + 2 * W, '120', 12, 'revised');
+    publish(makeUpdate(makeBar(W0 + 4 * W, '105', 9), 'live', SYMBOL, '1W'));
+    update(W0 + 5 * W, '130', 1);
+    clock.advance(2000);
+    const late = new Client();
+    rooms.subscribe(late, subscribe(3, '1W'));
+    await settle();
+    assert.equal(store.reads, 1);
+    assert.deepEqual(closes(late, 0), [120, 103, 110, 130].slice(1));
+    assert.equal(rooms.counters.initialsFromMemory, 21);
+    // A bus outage may have lost messages: the store answers again.
+    await rooms.resync();
+    rooms.subscribe(late, subscribe(100, '1W'));
+    await settle();
+    assert.equal(store.reads, 3, 'resync read once, the subscribe once');
+    assert.deepEqual(closes(late, 1), [100, 101, 120, 103, 110, 130]);
+  });
+
+  it('does not keep a short read in memory when the stream moved during it', async () => {
+    const store = new FailingStore();
+    for (let i = 0; i < 3; i++)
+      store.memory.put(SYMBOL, '1D', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
+    const { rooms, publish } = setup({ store });
+    const a = new Client();
+    rooms.subscribe(a, subscribe(50, '1D'));
+    publish(makeUpdate(makeBar(T0 + 3 * M, '103'), 'live', SYMBOL, '1D'));
+    await settle();
+    rooms.subscribe(new Client(), subscribe(50, '1D'));
+    await settle();
+    assert.equal(store.reads, 2, 'the first read raced the stream, so the second subscribe read again');
+    rooms.subscribe(new Client(), subscribe(50, '1D'));
+    await settle();
+    assert.equal(store.reads, 2);
+  });
+
+  it('sends the same bytes as encoding every bar anew, through a subscribe burst, a close by the clock and a replaced bar', async () => {
+    const store = new MemoryCandleStore();
+    for (let i = 0; i < 30; i++) store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}.5`), ['binance']);
+    const { rooms, clock } = setup({ store });
+    const expected = (count: number): string => {
+      const stored = store.recentSync(SYMBOL, '1m', count);
+      const views = stored.map((b, i) => ({
+        bar: b.bar,
+        closed: i < stored.length - 1 || clock.now() >= b.bar.time + M + 5000,
+        sources: b.sources,
+        backfilled: b.backfilled === true,
+      }));
+      return encodeInitial(SYMBOL, '1m', views);
+    };
+    const clients = Array.from({ length: 5 }, () => new Client());
+    for (const c of clients) rooms.subscribe(c, subscribe(10));
+    await settle();
+    for (const c of clients) assert.equal(c.raw[0], expected(10));
+    // The newest bar closes by the clock: its cached open text must not be reused.
+    clock.advance(5000);
+    rooms.subscribe(clients[0] as Client, subscribe(10));
+    const closedByClock = expected(10);
+    // The store replaces a bar (a revision): its new state is sent, not the cached one.
+    store.put(SYMBOL, '1m', makeBar(T0 + 25 * M, '999.25'), ['okx']);
+    rooms.subscribe(clients[1] as Client, subscribe(10));
+    await settle();
+    assert.equal(clients[0]?.raw[1], closedByClock);
+    assert.notEqual(closedByClock, clients[0]?.raw[0]);
+    assert.equal(clients[1]?.raw[1], expected(10));
+    assert.match(clients[1]?.raw[1] ?? '', /"close":999\.25,.*"sources":\["okx"\]/);
+  });
+
   it('answers a subscribe with initial history from the store, the newest bar closed by the clock', async () => {
     const store = new MemoryCandleStore();
     for (let i = 0; i < 30; i++) store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);

@@ -8,7 +8,7 @@ import {
   type SubscribeMessage,
   type UnsubscribeMessage,
 } from '../protocol/client-messages.ts';
-import { encodeError, encodeInitial, type BarView } from '../protocol/server-messages.ts';
+import { encodeBar, encodeError, encodeInitialOfBars, type BarView } from '../protocol/server-messages.ts';
 import { IncompleteHistoryError, type CandleStore, type StoredCandle } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Clock } from '../util/clock.ts';
@@ -17,6 +17,7 @@ import type { Channel, ClientSink } from './channel.ts';
 import type { ClientErrors } from './client-errors.ts';
 import { HistoryLoadWait, type HistoryLoadOptions, type HistoryLoadSource } from './history-loading.ts';
 import { HistoryRefill, type HistoryRetryOptions } from './history-refill.ts';
+import { RoomHistory } from './room-history.ts';
 import { Room } from './room.ts';
 import type { CandleCounters, RoomStats } from './stats.ts';
 import { Subscription } from './subscription.ts';
@@ -44,8 +45,27 @@ export interface CandleRoomsOptions {
 type CandleSubscription = Subscription<ClientSink>;
 type CandleRoom = Room<CandleSubscription>;
 
-/** Phases per throttle period: rooms created one after another tick 1/20 of a period apart. */
+/**
+ * Phases per throttle period: the rooms of one symbol share a phase (its intervals change together, and a
+ * client's messages of one tick leave in one socket write); symbols seen one after another tick 1/20 of a period
+ * apart.
+ */
 const ROOM_PHASES = 20;
+
+/** The last `initial` a room sent, reused while it would be the same bytes (a subscribe burst). */
+interface InitialCache {
+  readonly stored: readonly StoredCandle[];
+  readonly partialReason: ErrorCode | undefined;
+  readonly newestClosed: boolean;
+  readonly views: readonly BarView[];
+  readonly payload: Buffer;
+}
+
+/** Encoded bar texts of one stored bar, by closed flag (stored bars are never changed in place, only replaced). */
+interface BarTexts {
+  closed?: string;
+  open?: string;
+}
 
 /**
  * The candle channel: a room per (symbol, interval) fed by the bus, `initial` history from the store on
@@ -62,6 +82,8 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     initialsRefilled: 0,
     updatesBroadcast: 0,
     revisionsBroadcast: 0,
+    unchangedBarsSkipped: 0,
+    initialsFromMemory: 0,
   };
   private readonly rooms = new Map<string, CandleRoom>();
   /** Each client's subscriptions by room key. */
@@ -69,6 +91,13 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
   private readonly scheduler: TickScheduler<CandleRoom>;
   private readonly historyRefill: HistoryRefill<CandleSubscription>;
   private readonly historyLoad: HistoryLoadWait<CandleSubscription>;
+  /**
+   * Each stored bar's encoded text, so that a subscribe burst encodes a bar once, not once per `initial` (exact
+   * decimals are costly to print). Weak: a bar the store has replaced or dropped leaves the cache with it.
+   */
+  private readonly barTexts = new WeakMap<StoredCandle, BarTexts>();
+  /** Each room's last `initial`: the same bars (the same stored objects) in the same state give the same bytes. */
+  private readonly lastInitial = new WeakMap<CandleRoom, InitialCache>();
 
   constructor(private readonly options: CandleRoomsOptions) {
     const { clock, logger } = options;
@@ -146,7 +175,7 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       let room = this.rooms.get(key);
       if (!room) {
         room = new Room<CandleSubscription>(msg.symbol, msg.interval);
-        this.scheduler.assignSlot(room);
+        this.scheduler.assignSlot(room, msg.symbol);
         this.rooms.set(key, room);
       }
       sub = new Subscription(client, room);
@@ -188,6 +217,8 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     const open = [...this.rooms.values()].filter((room) => room.members.size > 0);
     let bars = 0;
     for (const room of open) {
+      // The bus lost messages: the room's history in memory may miss them, so the store answers again.
+      room.history = null;
       let stored: StoredCandle[];
       try {
         stored = await store.recent(room.symbol, room.interval, 2);
@@ -239,7 +270,9 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     const corked: ClientSink[] = [];
     const at = this.options.clock.now();
     for (const room of batch) {
+      const skippedBefore = room.unchangedSkipped;
       const messages = room.tick(at);
+      this.counters.unchangedBarsSkipped += room.unchangedSkipped - skippedBefore;
       for (const m of messages) {
         if (m.kind === 'update') this.counters.updatesBroadcast++;
         else this.counters.revisionsBroadcast++;
@@ -253,21 +286,41 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     for (const client of corked) client.uncork();
   }
 
-  private barViews(room: CandleRoom, bars: readonly StoredCandle[]): BarView[] {
+  private barViews(room: CandleRoom, bars: readonly StoredCandle[]): { views: BarView[]; texts: string[] } {
     const at = this.options.clock.now();
     const grace = this.options.closeGraceMs;
     const views: BarView[] = [];
+    const texts: string[] = [];
     for (let i = 0; i < bars.length; i++) {
-      const { bar, sources, backfilled } = bars[i] as StoredCandle;
+      const stored = bars[i] as StoredCandle;
+      const { bar, sources, backfilled } = stored;
       // History has no state: all but the newest bar are final; the newest is final once the stream said so or
       // its interval plus the close grace has passed.
-      const closed =
-        i < bars.length - 1 ||
-        room.isKnownClosed(bar.time) ||
-        at >= bucketEnd(room.interval, bar.time) + grace;
-      views.push({ bar, closed, sources, backfilled: backfilled === true });
+      const closed = i < bars.length - 1 || this.isClosed(room, bar.time, at, grace);
+      const view = { bar, closed, sources, backfilled: backfilled === true };
+      views.push(view);
+      texts.push(this.barText(stored, view));
     }
-    return views;
+    return { views, texts };
+  }
+
+  private isClosed(room: CandleRoom, time: number, at: number, grace: number): boolean {
+    return room.isKnownClosed(time) || at >= bucketEnd(room.interval, time) + grace;
+  }
+
+  /** The encoded text of a stored bar's view, encoded once per stored bar and closed flag. */
+  private barText(stored: StoredCandle, view: BarView): string {
+    let texts = this.barTexts.get(stored);
+    if (!texts) {
+      texts = {};
+      this.barTexts.set(stored, texts);
+    }
+    const known = view.closed ? texts.closed : texts.open;
+    if (known !== undefined) return known;
+    const text = encodeBar(view);
+    if (view.closed) texts.closed = text;
+    else texts.open = text;
+    return text;
   }
 
   /** Sends `initial` (marked partial when `partialReason` is given) and the room's messages held meanwhile. */
@@ -279,11 +332,26 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
   ): void {
     // A subscription of a client that is closing has ended, so it is no longer current either.
     if (!sub.isCurrent(generation)) return;
-    const { symbol, interval } = sub.room;
-    const views = this.barViews(sub.room, bars);
+    const room = sub.room;
+    const newest = bars[bars.length - 1];
+    const newestClosed =
+      newest !== undefined &&
+      this.isClosed(room, newest.bar.time, this.options.clock.now(), this.options.closeGraceMs);
+    let initial = this.lastInitial.get(room);
+    if (
+      initial === undefined ||
+      initial.partialReason !== partialReason ||
+      initial.newestClosed !== newestClosed ||
+      !sameObjects(initial.stored, bars)
+    ) {
+      const { views, texts } = this.barViews(room, bars);
+      const text = encodeInitialOfBars(room.symbol, room.interval, texts, partialReason);
+      initial = { stored: bars, partialReason, newestClosed, views, payload: Buffer.from(text) };
+      this.lastInitial.set(room, initial);
+    }
     this.counters.initialsSent++;
     if (partialReason !== undefined) this.counters.partialInitialsSent++;
-    sub.complete(encodeInitial(symbol, interval, views, partialReason), views);
+    sub.complete(initial.payload, initial.views);
   }
 
   /**
@@ -310,10 +378,28 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     };
     // Judged before the read: history that finishes loading during the read is then refilled, never missed.
     const loading = this.historyLoad.isLoading(symbol);
+    const room = sub.room;
+    if (!loading && room.history?.covers(initialBars) === true) {
+      if (refilling) this.counters.initialsRefilled++;
+      this.counters.initialsFromMemory++;
+      this.completeInitial(sub, generation, room.history.recent(initialBars));
+      return;
+    }
+    const receivedBefore = room.received;
     store
       .recent(symbol, interval, initialBars)
       .then(
         (bars) => {
+          // Fewer bars than asked is the whole series: kept in memory, current with the room's stream, when the
+          // stream brought nothing during the read (the read then holds everything the stream has said).
+          if (
+            !loading &&
+            bars.length < initialBars &&
+            room.received === receivedBefore &&
+            this.rooms.get(room.key) === room
+          ) {
+            room.history = new RoomHistory(bars);
+          }
           if (!sub.isCurrent(generation)) return;
           if (loading) {
             this.completeInitial(sub, generation, bars, 'HISTORY_LOADING');
@@ -339,4 +425,11 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       )
       .catch((err: unknown) => logger.error({ err }, 'gateway: sending initial failed'));
   }
+}
+
+/** Whether two lists hold the very same stored bars (stored bars are replaced, never changed in place). */
+function sameObjects(a: readonly StoredCandle[], b: readonly StoredCandle[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

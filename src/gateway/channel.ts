@@ -5,7 +5,11 @@ import type { RoomStats } from './stats.ts';
 
 /** A client as the channels see it: where their bytes go. */
 export interface ClientSink {
-  send(payload: Buffer | string): void;
+  /**
+   * Sends one message. With `conflateKey` (the state of one bar, ticker or book), a newer message of the same
+   * key replaces this one while it still waits in the client's send queue; without, it is never replaced.
+   */
+  send(payload: Buffer | string, conflateKey?: string): void;
   /** Holds writes until `uncork` (one socket write per tick); false when already corked. */
   cork(): boolean;
   uncork(): void;

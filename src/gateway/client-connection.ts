@@ -5,10 +5,32 @@ import { RateLimiter } from './rate-limiter.ts';
 
 const TEXT_FRAME = { binary: false } as const;
 
+/** One message waiting in a client's send queue. */
+interface Queued {
+  payload: Buffer | string;
+  bytes: number;
+  readonly key: string | undefined;
+}
+
+/** How one connection reports what its send queue did (the gateway's counters). */
+export interface SendQueueEvents {
+  /** The client fell behind: its queue or its socket buffer passed the limit. */
+  readonly onSlow: (client: ClientConnection) => void;
+  /** A queued message was replaced by a newer state of the same bar, ticker or book. */
+  readonly onConflated: () => void;
+}
+
 /**
  * One client's connection: its heartbeat flag, rate limiter and send path (its subscriptions are kept by the
- * channels). Sends the same Buffer it is given (no copy, no re-encoding) as a text frame, and reports itself as
- * slow once its buffered bytes pass the limit.
+ * channels). Sends the same Buffer it is given (no copy, no re-encoding) as a text frame.
+ *
+ * While the socket takes writes, a message goes straight to it. Once the socket is backed up (the client reads
+ * slower than we send: Node's writable buffer is past its high-water mark), messages wait in a bounded send queue
+ * above it, which the socket's `drain` empties. In the queue a message with a conflation key (the state of one
+ * bar, ticker or book) replaces the queued one of the same key in place; trades, alerts, `initial` and replies
+ * are never replaced. A client whose queue passes `maxQueuedBytes`, or whose socket buffer passes
+ * `maxBufferedBytes`, is slow: `onSlow` closes it (4008). No other client waits for a slow one: a send never
+ * blocks, and a backed-up client costs only its own queue.
  */
 export class ClientConnection implements ClientSink {
   readonly limiter: RateLimiter;
@@ -17,6 +39,13 @@ export class ClientConnection implements ClientSink {
   /** Set once the gateway decided to close it; nothing more is sent or read. */
   closing = false;
   private corked = false;
+  /** Made on first use: most clients never back up, and an idle connection should cost little memory. */
+  private queue: Queued[] | undefined;
+  /** Index of the queue's oldest entry (entries before it were sent). */
+  private head = 0;
+  private queuedByKey: Map<string, Queued> | undefined;
+  private queuedBytes = 0;
+  private waitingForDrain = false;
 
   constructor(
     readonly id: number,
@@ -24,13 +53,23 @@ export class ClientConnection implements ClientSink {
     private readonly socket: Duplex,
     maxMessagesPerSecond: number,
     private readonly maxBufferedBytes: number,
-    private readonly onSlow: (client: ClientConnection) => void,
+    private readonly maxQueuedBytes: number,
+    private readonly events: SendQueueEvents,
   ) {
     this.limiter = new RateLimiter(maxMessagesPerSecond);
   }
 
-  send(payload: Buffer | string): void {
+  /** Bytes waiting in the send queue (above the socket). */
+  get queued(): number {
+    return this.queuedBytes;
+  }
+
+  send(payload: Buffer | string, conflateKey?: string): void {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.queue !== undefined || this.socket.writableNeedDrain) {
+      this.enqueue(payload, conflateKey);
+      return;
+    }
     this.ws.send(payload, TEXT_FRAME);
     if (!this.corked) this.checkBuffer();
   }
@@ -53,7 +92,71 @@ export class ClientConnection implements ClientSink {
     this.checkBuffer();
   }
 
+  private enqueue(payload: Buffer | string, key: string | undefined): void {
+    const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    const queue = (this.queue ??= []);
+    const byKey = (this.queuedByKey ??= new Map());
+    const queued = key === undefined ? undefined : byKey.get(key);
+    if (queued) {
+      this.queuedBytes += bytes - queued.bytes;
+      queued.payload = payload;
+      queued.bytes = bytes;
+      this.events.onConflated();
+      return;
+    }
+    const entry: Queued = { payload, bytes, key };
+    queue.push(entry);
+    if (key !== undefined) byKey.set(key, entry);
+    this.queuedBytes += bytes;
+    if (this.queuedBytes > this.maxQueuedBytes) {
+      this.events.onSlow(this);
+      this.clearQueue();
+      return;
+    }
+    if (!this.waitingForDrain) {
+      this.waitingForDrain = true;
+      this.socket.once('drain', () => this.drain());
+    }
+  }
+
+  /** Moves queued messages to the socket until it is backed up again (in one write), or the queue is empty. */
+  private drain(): void {
+    this.waitingForDrain = false;
+    if (this.closing || this.ws.readyState !== WebSocket.OPEN) {
+      this.clearQueue();
+      return;
+    }
+    const queue = this.queue;
+    if (queue === undefined) return;
+    const corked = this.cork();
+    while (this.head < queue.length && !this.socket.writableNeedDrain) {
+      const entry = queue[this.head++] as Queued;
+      if (entry.key !== undefined) this.queuedByKey?.delete(entry.key);
+      this.queuedBytes -= entry.bytes;
+      this.ws.send(entry.payload, TEXT_FRAME);
+    }
+    const emptied = this.head === queue.length;
+    if (emptied) {
+      this.clearQueue();
+    } else if (this.head > 1024 && this.head * 2 > queue.length) {
+      this.queue = queue.slice(this.head);
+      this.head = 0;
+    }
+    if (corked) this.uncork();
+    if (!emptied && !this.waitingForDrain && !this.closing) {
+      this.waitingForDrain = true;
+      this.socket.once('drain', () => this.drain());
+    }
+  }
+
+  private clearQueue(): void {
+    this.queue = undefined;
+    this.head = 0;
+    this.queuedByKey = undefined;
+    this.queuedBytes = 0;
+  }
+
   private checkBuffer(): void {
-    if (!this.closing && this.ws.bufferedAmount > this.maxBufferedBytes) this.onSlow(this);
+    if (!this.closing && this.ws.bufferedAmount > this.maxBufferedBytes) this.events.onSlow(this);
   }
 }

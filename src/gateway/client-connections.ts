@@ -27,6 +27,7 @@ export interface ClientConnectionsOptions {
     | 'maxPayloadBytes'
     | 'maxMessagesPerSecond'
     | 'maxBufferedBytes'
+    | 'maxQueuedBytes'
     | 'heartbeatMs'
     | 'maxSubscriptionsPerConnection'
   >;
@@ -56,6 +57,7 @@ export class ClientConnections {
     connectionsOpened: 0,
     messagesReceived: 0,
     droppedSlowClients: 0,
+    sendQueueDropped: 0,
     terminatedByHeartbeat: 0,
     closedForFlooding: 0,
     closedForOversizedFrame: 0,
@@ -136,7 +138,13 @@ export class ClientConnections {
       socket,
       limits.maxMessagesPerSecond,
       limits.maxBufferedBytes,
-      (slow) => this.onSlow(slow),
+      limits.maxQueuedBytes,
+      {
+        onSlow: (slow) => this.onSlow(slow),
+        onConflated: () => {
+          this.counters.sendQueueDropped++;
+        },
+      },
     );
     this.clients.add(client);
     this.counters.connectionsOpened++;
@@ -232,7 +240,7 @@ export class ClientConnections {
   private onSlow(client: ClientConnection): void {
     this.counters.droppedSlowClients++;
     this.options.logger.info(
-      { client: client.id, buffered: client.ws.bufferedAmount },
+      { client: client.id, buffered: client.ws.bufferedAmount, queued: client.queued },
       'gateway: slow client closed',
     );
     this.closeClient(client, CLOSE_CODES.SLOW_CONSUMER, 'slow consumer');

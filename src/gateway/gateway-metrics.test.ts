@@ -13,6 +13,7 @@ describe('registerGatewayMetrics', () => {
       connectionsOpened: 11,
       updatesBroadcast: 120,
       droppedSlowClients: 1,
+      sendQueueDropped: 7,
       badBusMessages: 4,
       busUp: true,
     };
@@ -23,6 +24,7 @@ describe('registerGatewayMetrics', () => {
       connectionsOpened: () => now.connectionsOpened,
       updatesBroadcast: () => now.updatesBroadcast,
       droppedSlowClients: () => now.droppedSlowClients,
+      sendQueueDropped: () => now.sendQueueDropped,
       badBusMessages: () => now.badBusMessages,
       busUp: () => now.busUp,
     };
@@ -39,6 +41,9 @@ describe('registerGatewayMetrics', () => {
     assert.equal(await value('tickwire_gateway_updates_broadcast_total'), 120);
     assert.equal(await value('tickwire_gateway_slow_clients_dropped_total'), 1);
     assert.equal(await value('tickwire_gateway_bad_bus_messages_total'), 4);
+    assert.equal(await value('tickwire_send_queue_dropped_total'), 7);
+    assert.equal(await value('tickwire_slow_client_closes_total'), 1);
+    assert.match(await metrics.text(), /# TYPE tickwire_send_queue_dropped_total counter/);
     assert.equal(await value('tickwire_gateway_bus_up'), 1);
 
     now.connections = 0;

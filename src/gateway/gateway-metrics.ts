@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import type { Metrics } from '../telemetry/metrics.ts';
 
 /** What the gateway's metrics read at scrape time, from the parts' own counters. */
@@ -12,6 +13,8 @@ export interface GatewayReadings {
   /** Candle room ticks that sent an update. */
   updatesBroadcast(): number;
   droppedSlowClients(): number;
+  /** Queued messages replaced by a newer state of the same bar, ticker or book (send-queue conflation). */
+  sendQueueDropped(): number;
   badBusMessages(): number;
   busUp(): boolean;
 }
@@ -35,5 +38,30 @@ export function registerGatewayMetrics(metrics: Metrics, read: GatewayReadings):
   metrics.gauge('tickwire_gateway_bad_bus_messages_total', 'Bus messages that could not be decoded', () =>
     read.badBusMessages(),
   );
+  sendQueueCounter(
+    metrics,
+    'tickwire_send_queue_dropped_total',
+    'Queued client messages replaced by a newer state of the same bar, ticker or book',
+    () => read.sendQueueDropped(),
+  );
+  sendQueueCounter(
+    metrics,
+    'tickwire_slow_client_closes_total',
+    'Clients closed with 4008: send queue or socket buffer over its limit',
+    () => read.droppedSlowClients(),
+  );
   metrics.gauge('tickwire_gateway_bus_up', '1 when the bus is connected', () => (read.busUp() ? 1 : 0));
+}
+
+/** A Prometheus counter read at scrape time from a count the part keeps (which only grows). */
+function sendQueueCounter(metrics: Metrics, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
 }

@@ -220,6 +220,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       connectionsOpened: () => connections.counters.connectionsOpened,
       updatesBroadcast: () => candles.counters.updatesBroadcast,
       droppedSlowClients: () => connections.counters.droppedSlowClients,
+      sendQueueDropped: () => connections.counters.sendQueueDropped,
       badBusMessages: () => intake.skipped,
       busUp: () => bus.status().state === 'up',
     });

@@ -12,9 +12,12 @@ import { ManualClock } from '../util/clock.ts';
 class Sink implements MarketSink {
   readonly got: Record<string, unknown>[] = [];
   readonly raw: (Buffer | string)[] = [];
+  /** The conflation key of each message, by type ('-' for none). */
+  readonly keys: string[] = [];
   corks = 0;
-  send(payload: Buffer | string): void {
+  send(payload: Buffer | string, conflateKey?: string): void {
     this.raw.push(payload);
+    this.keys.push(`${(JSON.parse(payload.toString()) as { type: string }).type}:${conflateKey ?? '-'}`);
     this.got.push(JSON.parse(payload.toString()) as Record<string, unknown>);
   }
   cork(): boolean {
@@ -66,6 +69,30 @@ function setup(): { clock: ManualClock; rooms: MarketRooms } {
 }
 
 describe('MarketRooms', () => {
+  it("marks tickers and books (never trades) as conflatable in a client's send queue", () => {
+    const { clock, rooms } = setup();
+    const a = new Sink();
+    rooms.join(a, { type: 'channel-subscribe', channel: 'ticker', venue: 'okx', symbol: 'BTC/USDT' });
+    rooms.join(a, { type: 'channel-subscribe', channel: 'trades', venue: 'binance', symbol: 'BTC/USDT' });
+    rooms.join(a, {
+      type: 'channel-subscribe',
+      channel: 'book',
+      venue: 'bitget',
+      symbol: 'BTC/USDT',
+      depth: 5,
+    });
+    clock.advance(1000);
+    rooms.onTicker(ticker('100', 1));
+    rooms.onTrades(batch(1));
+    rooms.onBook(book(100, 1));
+    clock.advance(1000);
+    assert.deepEqual(a.keys.slice(3), [
+      'ticker:ticker:okx:BTC/USDT',
+      'trades:-',
+      'book:book:bitget:BTC/USDT:5',
+    ]);
+  });
+
   it('batches every trade per tick, in order, and never drops one', () => {
     const { clock, rooms } = setup();
     const a = new Sink();

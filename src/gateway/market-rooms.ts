@@ -60,7 +60,10 @@ const COMPOSITE = '*';
 
 export const DEFAULT_MARKET_THROTTLE = { tradesMs: 100, tickerMs: 250, bookMs: 200 } as const;
 
-/** Phases per throttle period, as for candle rooms: rooms spread over the period instead of firing together. */
+/**
+ * Phases per throttle period, as for candle rooms: the rooms of one symbol (every venue, every depth) share a
+ * phase and tick together; symbols spread over the period instead of firing together.
+ */
 const PHASES = 20;
 
 /**
@@ -246,7 +249,7 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     let room = this.rooms.get(key);
     if (room === undefined) {
       room = new MarketRoom(key, msg.channel, msg.venue, msg.symbol, msg.depth);
-      this.schedulers[msg.channel].assignSlot(room);
+      this.schedulers[msg.channel].assignSlot(room, msg.symbol);
       this.rooms.set(key, room);
       const ik = `${msg.venue ?? COMPOSITE}:${msg.symbol}`;
       let set = this.byInstrument.get(ik);
@@ -381,9 +384,11 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
       if (text === undefined) continue;
       room.lastBroadcast = at;
       const payload = Buffer.from(text);
+      // A ticker or book is a whole state: a newer one replaces one still queued for a slow client. Trades never.
+      const conflateKey = room.channel === 'trades' ? undefined : room.key;
       for (const sink of room.members) {
         if (sink.cork()) corked.push(sink);
-        sink.send(payload);
+        sink.send(payload, conflateKey);
       }
     }
     for (const sink of corked) sink.uncork();

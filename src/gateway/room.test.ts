@@ -90,4 +90,35 @@ describe('Room', () => {
     assert.ok(m && Buffer.isBuffer(m.payload));
     assert.ok(m.payload.toString().includes('"close":0.00002894'));
   });
+
+  it('never sends a bar in the state it last sent it, and sends the next pending bar instead', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '1')));
+    assert.deepEqual(summary(room.tick(1)), ['update@0:1']);
+    // The same live state again (an unchanged bar republished): nothing to send.
+    room.push(makeUpdate(makeBar(T0, '1')));
+    assert.deepEqual(room.tick(2), []);
+    // Its close with the same values is news (the closed flag), the same close again is not.
+    room.push(makeUpdate(makeBar(T0, '1'), 'closed'));
+    assert.deepEqual(summary(room.tick(3)), ['update@0:1c']);
+    room.push(makeUpdate(makeBar(T0, '1'), 'closed'));
+    room.push(makeUpdate(makeBar(T0 + M, '2')));
+    assert.deepEqual(summary(room.tick(4)), ['update@1:2']);
+    // A revision equal to the final state already sent, and one from other sources (a failover), which is news.
+    room.push(makeUpdate(makeBar(T0, '1'), 'revised'));
+    assert.deepEqual(room.tick(5).length, 0);
+    room.push({ ...makeUpdate(makeBar(T0, '1'), 'revised'), sources: ['okx'] });
+    assert.deepEqual(summary(room.tick(6)), ['revision@0:1c']);
+    assert.equal(room.unchangedSkipped, 3);
+  });
+
+  it('gives each message a conflation key per room, kind and bar time', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0 + M, '1')));
+    room.push(makeUpdate(makeBar(T0, '2'), 'revised'));
+    assert.deepEqual(
+      room.tick(1).map((m) => m.conflateKey),
+      [`BTC/USDT:1m|revision|${T0}`, `BTC/USDT:1m|update|${T0 + M}`],
+    );
+  });
 });

@@ -1,13 +1,27 @@
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Interval } from '../domain/interval.ts';
-import { encodeRevision, encodeUpdate, type BarView } from '../protocol/server-messages.ts';
+import type { RoomHistory } from './room-history.ts';
+import {
+  encodeBar,
+  encodeRevisionOfBar,
+  encodeUpdateOfBar,
+  type BarView,
+} from '../protocol/server-messages.ts';
 
 /** One message a room sends at a tick: serialized once, the same bytes for every member. */
 export interface RoomMessage extends BarView {
   readonly kind: 'update' | 'revision';
   readonly payload: Buffer;
+  /**
+   * A client's send queue keeps only the newest queued message of one key: the same room, kind and bar time
+   * (a newer state of the same bar replaces the queued one).
+   */
+  readonly conflateKey: string;
 }
+
+/** Bar times whose last sent state a room remembers, to never send the same state of a bar twice. */
+const SENT_MEMORY = 16;
 
 interface Pending {
   bar: Candle;
@@ -25,6 +39,9 @@ interface Pending {
  * older than the newest one the stream has shown (a `revised` bar, or a late `closed`) becomes a `revision`,
  * which a chart that appends every newer `update` cannot mistake for a new bar. All pending revisions leave at
  * the next tick, in arrival order, one per bar time (newest state).
+ *
+ * A room never sends a bar in the state it last sent it (same values, closed flag, sources and backfilled mark):
+ * the same bytes would tell the client nothing. Such a message is skipped and counted in `unchangedSkipped`.
  */
 export class Room<M = unknown> {
   readonly key: string;
@@ -45,6 +62,14 @@ export class Room<M = unknown> {
   /** Newest bar time seen in a closed or revised state. */
   private closedThrough = Number.NEGATIVE_INFINITY;
   private seen = false;
+  /** The bar text last sent per bar time, for the newest SENT_MEMORY bar times (insertion order = age). */
+  private readonly sent = new Map<number, string>();
+  /** Messages not sent because the bar's state was the one last sent. */
+  unchangedSkipped = 0;
+  /** Stream messages taken so far (a store read during which this changed may be older than the stream). */
+  received = 0;
+  /** The room's history in memory, once a store read showed the whole series (see RoomHistory). */
+  history: RoomHistory | null = null;
 
   constructor(
     readonly symbol: string,
@@ -72,6 +97,8 @@ export class Room<M = unknown> {
     const bar = update.bar;
     const closed = update.state !== 'live';
     this.seen = true;
+    this.received++;
+    this.history?.apply(update);
     if (closed && bar.time > this.closedThrough) this.closedThrough = bar.time;
 
     const queued = this.findUpdate(bar.time);
@@ -112,26 +139,45 @@ export class Room<M = unknown> {
   tick(now: number): RoomMessage[] {
     const out: RoomMessage[] = [];
     for (const r of this.revisions) {
-      const view = { bar: r.bar, closed: true, sources: r.sources, backfilled: r.backfilled };
-      out.push({
-        kind: 'revision',
-        ...view,
-        payload: Buffer.from(encodeRevision(this.symbol, this.interval, view)),
-      });
+      const message = this.message('revision', r, true);
+      if (message) out.push(message);
     }
     this.revisions.length = 0;
     this.revisionAt.clear();
-    const u = this.updates.shift();
-    if (u) {
-      const view = { bar: u.bar, closed: u.closed, sources: u.sources, backfilled: u.backfilled };
-      out.push({
-        kind: 'update',
-        ...view,
-        payload: Buffer.from(encodeUpdate(this.symbol, this.interval, view)),
-      });
+    // An update equal to what was last sent of its bar would waste the tick: the next pending one goes instead.
+    for (let u = this.updates.shift(); u; u = this.updates.shift()) {
+      const message = this.message('update', u, u.closed);
+      if (message) {
+        out.push(message);
+        break;
+      }
     }
     if (out.length > 0) this.lastBroadcast = now;
     return out;
+  }
+
+  /** The message of one pending bar state, or undefined when that state is the one last sent. */
+  private message(kind: RoomMessage['kind'], p: Pending, closed: boolean): RoomMessage | undefined {
+    const view: BarView = { bar: p.bar, closed, sources: p.sources, backfilled: p.backfilled };
+    const time = p.bar.time;
+    const barJson = encodeBar(view);
+    if (this.sent.get(time) === barJson) {
+      this.unchangedSkipped++;
+      return undefined;
+    }
+    this.sent.delete(time);
+    this.sent.set(time, barJson);
+    if (this.sent.size > SENT_MEMORY) this.sent.delete(this.sent.keys().next().value as number);
+    const text =
+      kind === 'update'
+        ? encodeUpdateOfBar(this.symbol, this.interval, barJson)
+        : encodeRevisionOfBar(this.symbol, this.interval, barJson);
+    return {
+      kind,
+      ...view,
+      payload: Buffer.from(text),
+      conflateKey: `${this.key}|${kind}|${time}`,
+    };
   }
 
   private findUpdate(time: number): Pending | undefined {

@@ -17,8 +17,10 @@ export interface RoomStats {
 export interface ConnectionCounters {
   connectionsOpened: number;
   messagesReceived: number;
-  /** Clients closed with 4008 because their send buffer passed maxBufferedBytes. */
+  /** Clients closed with 4008 because their send queue passed maxQueuedBytes or their socket maxBufferedBytes. */
   droppedSlowClients: number;
+  /** Queued messages replaced by a newer state of the same bar, ticker or book before a slow client read them. */
+  sendQueueDropped: number;
   /** Clients terminated because they did not answer the previous heartbeat ping. */
   terminatedByHeartbeat: number;
   /** Clients closed with 4029 for flooding. */
@@ -40,6 +42,10 @@ export interface CandleCounters {
   /** Room ticks that sent an update (once per room, whatever the member count). */
   updatesBroadcast: number;
   revisionsBroadcast: number;
+  /** Room messages not sent because the bar's state was the one the room last sent. */
+  unchangedBarsSkipped: number;
+  /** `initial` messages answered from the room's history in memory, without a store read. */
+  initialsFromMemory: number;
 }
 
 /** Counters the gateway keeps since start (the `gateway` key of /health/ws-stats, a Tickwire addition). */
@@ -99,7 +105,10 @@ export function gatewayCounters(
     initialsRefilled: candles.initialsRefilled,
     updatesBroadcast: candles.updatesBroadcast,
     revisionsBroadcast: candles.revisionsBroadcast,
+    unchangedBarsSkipped: candles.unchangedBarsSkipped,
+    initialsFromMemory: candles.initialsFromMemory,
     droppedSlowClients: connections.droppedSlowClients,
+    sendQueueDropped: connections.sendQueueDropped,
     terminatedByHeartbeat: connections.terminatedByHeartbeat,
     closedForFlooding: connections.closedForFlooding,
     closedForOversizedFrame: connections.closedForOversizedFrame,

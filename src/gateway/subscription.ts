@@ -4,7 +4,8 @@ import type { Room, RoomMessage } from './room.ts';
 
 /** Where a subscription's bytes go: the client connection. */
 export interface MessageSink {
-  send(payload: Buffer | string): void;
+  /** `conflateKey`: a newer message of the same key may replace this one while it waits in a send queue. */
+  send(payload: Buffer | string, conflateKey?: string): void;
 }
 
 /** What `initial` told the client, kept until the live stream has moved past it. */
@@ -67,11 +68,11 @@ export class Subscription<S extends MessageSink = MessageSink> {
       return;
     }
     if (this.cover && this.covered(message)) return;
-    this.sink.send(message.payload);
+    this.sink.send(message.payload, message.conflateKey);
   }
 
   /** Sends `initial` (already encoded from `bars`) and then whatever was held that it does not cover. */
-  complete(initialPayload: string, bars: readonly BarView[]): void {
+  complete(initialPayload: Buffer | string, bars: readonly BarView[]): void {
     this.loading = false;
     this.sink.send(initialPayload);
     const last = bars[bars.length - 1];

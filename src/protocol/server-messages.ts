@@ -240,22 +240,37 @@ export function encodeInitial(
   bars: readonly BarView[],
   partialReason?: ErrorCode,
 ): string {
-  let out = head('initial', symbol, interval) + ',"bars":[';
-  for (let i = 0; i < bars.length; i++) {
-    if (i > 0) out += ',';
-    out += encodeBar(bars[i] as BarView);
-  }
-  out += ']';
+  return encodeInitialOfBars(symbol, interval, bars.map(encodeBar), partialReason);
+}
+
+/** `initial` from bar texts already encoded with `encodeBar` (a gateway keeps them to encode each bar once). */
+export function encodeInitialOfBars(
+  symbol: string,
+  interval: Interval,
+  barJsons: readonly string[],
+  partialReason?: ErrorCode,
+): string {
+  let out = head('initial', symbol, interval) + ',"bars":[' + barJsons.join(',') + ']';
   if (partialReason !== undefined) out += ',"partial":true,"reason":"' + partialReason + '"';
   return out + '}';
 }
 
 export function encodeUpdate(symbol: string, interval: Interval, view: BarView): string {
-  return head('update', symbol, interval) + ',"bar":' + encodeBar(view) + '}';
+  return encodeUpdateOfBar(symbol, interval, encodeBar(view));
 }
 
 export function encodeRevision(symbol: string, interval: Interval, view: BarView): string {
-  return head('revision', symbol, interval) + ',"bar":' + encodeBar(view) + '}';
+  return encodeRevisionOfBar(symbol, interval, encodeBar(view));
+}
+
+/** `update` from a bar text made by `encodeBar`. */
+export function encodeUpdateOfBar(symbol: string, interval: Interval, barJson: string): string {
+  return head('update', symbol, interval) + ',"bar":' + barJson + '}';
+}
+
+/** `revision` from a bar text made by `encodeBar`. */
+export function encodeRevisionOfBar(symbol: string, interval: Interval, barJson: string): string {
+  return head('revision', symbol, interval) + ',"bar":' + barJson + '}';
 }
 
 /** `error` with the seed's `message` text first, then the catalogue code and, for one subscription, its key. */
