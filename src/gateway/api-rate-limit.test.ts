@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import { addressKey, ApiRateLimiter, apiRateLimitedText, clientKey } from './api-rate-limit.ts';
+import { ApiRateLimiter, apiRateLimitedText } from './api-rate-limit.ts';
+import { addressKey, clientKey } from './client-address.ts';
 
 const WINDOW = 15 * 60_000;
 
