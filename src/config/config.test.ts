@@ -239,19 +239,19 @@ test('connection limits, origins, compression and the shutdown timeout: defaults
   assert.equal(d.gateway.maxConnectionsPerIp, 100);
   assert.deepEqual(d.gateway.allowedOrigins, []);
   assert.equal(d.gateway.perMessageDeflate, false);
-  assert.equal(d.shutdownTimeoutMs, 5000);
+  assert.equal(d.shutdownTimeoutMs, 8000);
   const c = loadConfig({
     MAX_CONNECTIONS: '50000',
     MAX_CONNECTIONS_PER_IP: '20000',
     ALLOWED_ORIGINS: 'https://charts.example.com, http://localhost:3000',
     PER_MESSAGE_DEFLATE: 'on',
-    SHUTDOWN_TIMEOUT_MS: '8000',
+    SHUTDOWN_TIMEOUT_MS: '12000',
   });
   assert.equal(c.gateway.maxConnections, 50_000);
   assert.equal(c.gateway.maxConnectionsPerIp, 20_000);
   assert.deepEqual(c.gateway.allowedOrigins, ['https://charts.example.com', 'http://localhost:3000']);
   assert.equal(c.gateway.perMessageDeflate, true);
-  assert.equal(c.shutdownTimeoutMs, 8000);
+  assert.equal(c.shutdownTimeoutMs, 12_000);
   assert.deepEqual(loadConfig({ ALLOWED_ORIGINS: '*' }).gateway.allowedOrigins, ['*']);
   assert.throws(
     () => loadConfig({ ALLOWED_ORIGINS: 'https://charts.example.com/app', PER_MESSAGE_DEFLATE: 'gzip' }),

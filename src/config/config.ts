@@ -247,7 +247,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
     historyBarsPerSecondPerIp: 20_000,
     historyBurstBarsPerIp: 200_000,
   },
-  shutdownTimeoutMs: 5000,
+  shutdownTimeoutMs: 8000,
   failover: {
     enabled: true,
     maxSourceLatencyMs: 5000,
