@@ -243,9 +243,9 @@ export const DEFAULT_CONFIG: ConfigInput = {
     allowedOrigins: [],
     perMessageDeflate: false,
     historyBarsPerSecond: 5000,
-    historyBurstBars: 50_000,
-    historyBarsPerSecondPerIp: 20_000,
-    historyBurstBarsPerIp: 200_000,
+    historyBurstBars: 20_000,
+    historyBarsPerSecondPerIp: 10_000,
+    historyBurstBarsPerIp: 50_000,
   },
   shutdownTimeoutMs: 8000,
   failover: {
