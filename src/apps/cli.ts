@@ -8,6 +8,7 @@ import { demoConfig, demoMarket } from './demo.ts';
 import { startAll } from './run-all.ts';
 import { startGatewayProcess } from './run-gateway.ts';
 import { startIngestProcess } from './run-ingest.ts';
+import { untilStopSignal } from './shutdown.ts';
 
 const USAGE = `Usage: tickwire [role] [options]
 
@@ -87,7 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       const sim = await startSimulator({ port, seed, symbols: config.symbols, logger });
       process.stdout.write(simulatorBanner(sim, config.symbols) + '\n');
-      await untilSignal(logger);
+      await untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger });
       await sim.close();
       return 0;
     }
@@ -97,7 +98,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(
         `Tickwire ingest is running (waits for the lock when another is active); health http://${config.host}:${ingest.port}/health\n`,
       );
-      await untilSignal(logger);
+      await untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger });
       await ingest.close();
       return 0;
     }
@@ -106,7 +107,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(
         `Tickwire gateway is running: WebSocket API ${gw.gateway.url}, health ${httpUrl(gw.gateway.url)}/health\n`,
       );
-      await untilSignal(logger);
+      await untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger });
       await gw.close();
       return 0;
     }
@@ -116,7 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         `History is loading in the background; each venue logs its progress and when it is live.\n`,
     );
     // A history database that cannot be opened stops the process (the system has closed by then).
-    await Promise.race([untilSignal(logger), system.failed]);
+    await Promise.race([untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger }), system.failed]);
     await system.close();
     return 0;
   } catch (err) {
@@ -153,7 +154,7 @@ async function runDemo(config: Config, logger: Logger, seed: number): Promise<nu
     demoBanner({ venues, symbols, wsUrl: system.gateway.url, simulatorPort: sim.port }) + '\n',
   );
   try {
-    await Promise.race([untilSignal(logger), system.failed]);
+    await Promise.race([untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger }), system.failed]);
   } finally {
     await system.close();
     await sim.close();
@@ -182,20 +183,4 @@ export function demoBanner(o: {
 
 function httpUrl(wsUrl: string): string {
   return wsUrl.replace(/^ws/, 'http').replace('0.0.0.0', 'localhost');
-}
-
-/** Resolves on the first SIGINT/SIGTERM; a second signal exits at once. */
-function untilSignal(logger: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      logger.info({ signal }, 'stopping');
-      process.once('SIGINT', () => process.exit(130));
-      process.once('SIGTERM', () => process.exit(143));
-      resolve();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
 }

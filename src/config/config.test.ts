@@ -233,6 +233,51 @@ test('/api/ rate limit: API_RATE_LIMIT, API_RATE_LIMIT_WINDOW_MS, TRUSTED_PROXIE
   );
 });
 
+test('connection limits, origins, compression and the shutdown timeout: defaults and variables', () => {
+  const d = loadConfig({});
+  assert.equal(d.gateway.maxConnections, 10_000);
+  assert.equal(d.gateway.maxConnectionsPerIp, 100);
+  assert.deepEqual(d.gateway.allowedOrigins, []);
+  assert.equal(d.gateway.perMessageDeflate, false);
+  assert.equal(d.shutdownTimeoutMs, 8000);
+  const c = loadConfig({
+    MAX_CONNECTIONS: '50000',
+    MAX_CONNECTIONS_PER_IP: '20000',
+    ALLOWED_ORIGINS: 'https://charts.example.com, http://localhost:3000',
+    PER_MESSAGE_DEFLATE: 'on',
+    SHUTDOWN_TIMEOUT_MS: '12000',
+  });
+  assert.equal(c.gateway.maxConnections, 50_000);
+  assert.equal(c.gateway.maxConnectionsPerIp, 20_000);
+  assert.deepEqual(c.gateway.allowedOrigins, ['https://charts.example.com', 'http://localhost:3000']);
+  assert.equal(c.gateway.perMessageDeflate, true);
+  assert.equal(c.shutdownTimeoutMs, 12_000);
+  assert.deepEqual(loadConfig({ ALLOWED_ORIGINS: '*' }).gateway.allowedOrigins, ['*']);
+  assert.throws(
+    () => loadConfig({ ALLOWED_ORIGINS: 'https://charts.example.com/app', PER_MESSAGE_DEFLATE: 'gzip' }),
+    (e: unknown) =>
+      e instanceof TickwireError &&
+      /gateway\.allowedOrigins\.0: must be \* or an origin .*\(from ALLOWED_ORIGINS\)/.test(e.message) &&
+      /gateway\.perMessageDeflate: must be true or false, got "gzip" \(from PER_MESSAGE_DEFLATE\)/.test(
+        e.message,
+      ),
+  );
+});
+
+test('a history burst below maxInitialBars is refused: that request could never pass', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const file = join(dir, 'tickwire.json');
+  writeFileSync(file, JSON.stringify({ gateway: { maxInitialBars: 5000, historyBurstBarsPerIp: 4000 } }));
+  assert.throws(
+    () => loadConfig({}, file),
+    (e: unknown) =>
+      e instanceof TickwireError &&
+      e.message.includes(
+        'gateway.historyBurstBarsPerIp: must be at least gateway.maxInitialBars (5000), got 4000',
+      ),
+  );
+});
+
 test('every registered venue has its urls key, with its own defaults and variables', () => {
   const c = loadConfig({});
   assert.deepEqual(c.venues, ['binance', 'okx', 'bitget', 'dydx'], 'the documented default order');

@@ -23,6 +23,12 @@ const symbol = z
   .refine(isCanonicalSymbol, { message: 'must look like BTC/USDT (BASE/QUOTE, upper case)' });
 const venue = z.enum(VENUE_IDS);
 const venueList = z.array(venue).min(1);
+/** `*`, or a browser origin: scheme and host, and a port when not the scheme's default; no path. */
+const origin = z
+  .string()
+  .refine((s) => s === '*' || (URL.canParse(s) && new URL(s).origin === s.toLowerCase()), {
+    message: 'must be * or an origin such as https://charts.example.com (no path, no trailing slash)',
+  });
 
 /** One value per registered venue, keyed by its id. */
 function perVenue<T>(value: (id: VenueId) => T): Record<VenueId, T> {
@@ -81,8 +87,38 @@ export const configSchema = z
         apiRateLimitWindowMs: z.number().int().min(1000).max(86_400_000),
         /** Proxies in front of the gateway whose X-Forwarded-For entry is believed (0: the header is ignored). */
         trustedProxies: z.number().int().min(0).max(10),
+        /** Open WebSocket connections of the whole gateway; more are refused with HTTP 503. */
+        maxConnections: z.number().int().min(1).max(1_000_000),
+        /** Open WebSocket connections per client address (as the API rate limit counts it); more: HTTP 429. */
+        maxConnectionsPerIp: z.number().int().min(1).max(1_000_000),
+        /**
+         * Browser origins allowed to open a WebSocket (`*`: any). Empty: the gateway's own origin and loopback
+         * pages only. Clients that send no Origin (bots, servers) are always allowed; others get HTTP 403.
+         */
+        allowedOrigins: z.array(origin),
+        /** Offer permessage-deflate: a client that asks for it gets compressed messages (over 1 KiB). */
+        perMessageDeflate: z.boolean(),
+        /** History budget of one connection: bars per second (`initialBars` of subscribes), and its burst. */
+        historyBarsPerSecond: z.number().int().min(1).max(100_000_000),
+        historyBurstBars: z.number().int().min(1).max(100_000_000),
+        /** History budget of one client address, shared by its connections and its /api/candles requests. */
+        historyBarsPerSecondPerIp: z.number().int().min(1).max(100_000_000),
+        historyBurstBarsPerIp: z.number().int().min(1).max(100_000_000),
       })
-      .strict(),
+      .strict()
+      .superRefine((g, ctx) => {
+        // A burst smaller than the largest request would refuse that request for ever.
+        for (const key of ['historyBurstBars', 'historyBurstBarsPerIp'] as const) {
+          if (g[key] < g.maxInitialBars)
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `must be at least gateway.maxInitialBars (${g.maxInitialBars}), got ${g[key]}`,
+            });
+        }
+      }),
+    /** Time allowed for a graceful stop (SIGTERM/SIGINT) before the process exits anyway. */
+    shutdownTimeoutMs: z.number().int().min(100).max(600_000),
     /**
      * Several venues per instrument: which one feeds the composite stream, when to switch, and how prices of
      * several venues are reconciled (src/feed/source-health.ts, failover.ts, conflict-resolution.ts).
@@ -208,7 +244,16 @@ export const DEFAULT_CONFIG: ConfigInput = {
     apiRateLimit: 100,
     apiRateLimitWindowMs: 15 * 60_000,
     trustedProxies: 0,
+    maxConnections: 10_000,
+    maxConnectionsPerIp: 100,
+    allowedOrigins: [],
+    perMessageDeflate: false,
+    historyBarsPerSecond: 5000,
+    historyBurstBars: 20_000,
+    historyBarsPerSecondPerIp: 10_000,
+    historyBurstBarsPerIp: 50_000,
   },
+  shutdownTimeoutMs: 8000,
   failover: {
     enabled: true,
     maxSourceLatencyMs: 5000,
@@ -309,6 +354,11 @@ const ENV_VARIABLES: Readonly<Record<string, string>> = {
   'gateway.apiRateLimit': 'API_RATE_LIMIT',
   'gateway.apiRateLimitWindowMs': 'API_RATE_LIMIT_WINDOW_MS',
   'gateway.trustedProxies': 'TRUSTED_PROXIES',
+  'gateway.maxConnections': 'MAX_CONNECTIONS',
+  'gateway.maxConnectionsPerIp': 'MAX_CONNECTIONS_PER_IP',
+  'gateway.allowedOrigins': 'ALLOWED_ORIGINS',
+  'gateway.perMessageDeflate': 'PER_MESSAGE_DEFLATE',
+  shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
   'redis.url': 'REDIS_URL',
   'redis.prefix': 'REDIS_PREFIX',
 };
@@ -397,11 +447,19 @@ function fromEnv(env: Env, issues: ConfigIssue[]): Record<string, unknown> {
     ['apiRateLimit', 'API_RATE_LIMIT'],
     ['apiRateLimitWindowMs', 'API_RATE_LIMIT_WINDOW_MS'],
     ['trustedProxies', 'TRUSTED_PROXIES'],
+    ['maxConnections', 'MAX_CONNECTIONS'],
+    ['maxConnectionsPerIp', 'MAX_CONNECTIONS_PER_IP'],
   ] as const) {
     const value = intFromEnv(env, name, `gateway.${key}`, issues);
     if (value !== undefined) gateway[key] = value;
   }
+  const origins = listFromEnv(env, 'ALLOWED_ORIGINS');
+  if (origins) gateway['allowedOrigins'] = origins;
+  const deflate = boolFromEnv(env, 'PER_MESSAGE_DEFLATE', 'gateway.perMessageDeflate', issues);
+  if (deflate !== undefined) gateway['perMessageDeflate'] = deflate;
   if (Object.keys(gateway).length > 0) out['gateway'] = gateway;
+  const shutdownTimeoutMs = intFromEnv(env, 'SHUTDOWN_TIMEOUT_MS', 'shutdownTimeoutMs', issues);
+  if (shutdownTimeoutMs !== undefined) out['shutdownTimeoutMs'] = shutdownTimeoutMs;
   const redis: Record<string, unknown> = {};
   if (env['REDIS_URL']) redis['url'] = env['REDIS_URL'].trim();
   if (env['REDIS_PREFIX'] !== undefined) redis['prefix'] = env['REDIS_PREFIX'];

@@ -30,6 +30,19 @@ export const ERROR_CODES = {
     retryable: true,
     summary: 'too many /api/ requests from this client address in the window; retry after Retry-After',
   },
+  ORIGIN_NOT_ALLOWED: {
+    retryable: false,
+    summary: 'the browser origin of a WebSocket upgrade is not in gateway.allowedOrigins (HTTP 403)',
+  },
+  TOO_MANY_CONNECTIONS: {
+    retryable: true,
+    summary:
+      'a WebSocket upgrade over the connection limit, per client address (HTTP 429) or in total (HTTP 503)',
+  },
+  HISTORY_BUDGET_EXCEEDED: {
+    retryable: true,
+    summary: 'more history bars per second than the connection or client address may read; retry later',
+  },
   INVALID_LIMIT: { retryable: false, summary: 'history limit is not an integer within the documented range' },
   INVALID_END: {
     retryable: false,

@@ -19,6 +19,8 @@ import type { BusIntake } from './bus-intake.ts';
 import type { Channel, ClientSink } from './channel.ts';
 import { ClientConnections } from './client-connections.ts';
 import { ClientErrors } from './client-errors.ts';
+import { ConnectionAdmission } from './connection-admission.ts';
+import { HistoryBudget } from './history-budget.ts';
 import type { RoomStats } from './stats.ts';
 
 /**
@@ -92,8 +94,11 @@ async function start(t: TestContext, maxSubscriptionsPerConnection = 2): Promise
     () => 'alerts',
   );
   const errors = new ClientErrors();
+  const limits = { ...DEFAULT_CONFIG.gateway, heartbeatMs: 1000, maxSubscriptionsPerConnection };
   const connections = new ClientConnections({
-    limits: { ...DEFAULT_CONFIG.gateway, heartbeatMs: 1000, maxSubscriptionsPerConnection },
+    limits,
+    admission: new ConnectionAdmission(limits),
+    historyBudget: new HistoryBudget(limits, clock),
     rules: { symbols: ['BTC/USDT', 'ETH/USDT'], maxInitialBars: 100, defaultInitialBars: 10 },
     channels: [candles, alerts],
     errors,

@@ -18,9 +18,12 @@ import { watchBusOutages } from './bus-outage.ts';
 import { CandleRooms } from './candle-rooms.ts';
 import type { Channel } from './channel.ts';
 import { ClientConnections } from './client-connections.ts';
+import { clientKey } from './client-address.ts';
 import { ClientErrors } from './client-errors.ts';
+import { ConnectionAdmission } from './connection-admission.ts';
 import { registerGatewayMetrics } from './gateway-metrics.ts';
 import { answerHealth } from './health.ts';
+import { HistoryBudget } from './history-budget.ts';
 import type { HistoryLoadOptions } from './history-loading.ts';
 import type { HistoryRetryOptions } from './history-refill.ts';
 import { httpRoutes } from './http-routes.ts';
@@ -167,7 +170,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     resync: () => candles.resync(),
     resyncAfterMs: config.storage.flushMs + RESYNC_SETTLE_MS,
   });
-  const connections = new ClientConnections({ limits, rules, channels, errors, clock, logger });
+  const admission = new ConnectionAdmission(limits);
+  const historyBudget = new HistoryBudget(limits, clock);
+  const connections = new ClientConnections({
+    limits,
+    rules,
+    channels,
+    admission,
+    historyBudget,
+    errors,
+    clock,
+    logger,
+  });
 
   function stats(): WsStats {
     const rooms: RoomStats[] = [];
@@ -189,6 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       aggregator,
       gateway: {
         ...gatewayCounters(connections.counters, candles.counters, errors.byCode, intake.skipped),
+        ...admission.counters,
         ...market.counters,
         ...alerts.counters,
       },
@@ -241,6 +256,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           closeGraceMs: config.candles.closeGraceMs,
         },
         isLoading: (symbol) => candles.isHistoryLoading(symbol),
+        budget: (req, bars) => historyBudget.chargeAddress(clientKey(req, limits.trustedProxies), bars),
       },
       apiRateLimit,
       now: () => clock.now(),

@@ -7,6 +7,7 @@ import {
 } from '../protocol/client-messages.ts';
 import { encodeBar } from '../protocol/server-messages.ts';
 import { IncompleteHistoryError, type CandleStore, type StoredCandle } from '../store/candle-store.ts';
+import type { BudgetVerdict } from './history-budget.ts';
 
 /** Path of the candle history endpoint (GET and HEAD). */
 export const HISTORY_PATH = '/api/candles';
@@ -52,6 +53,9 @@ function fail(status: number, code: ErrorCode, message: string): HistoryAnswer {
  * window are answered with `"partial": true, "reason": "HISTORY_UNAVAILABLE"`, and when memory holds none of it
  * the answer is 503 HISTORY_UNAVAILABLE with Retry-After. While `historyLoading(symbol)` (start-up history not
  * loaded yet), what the store holds is answered with `"partial": true, "reason": "HISTORY_LOADING"`.
+ *
+ * A valid request's `limit` is charged to `charge` (the client's history budget) before the store is read; over
+ * budget, the answer is 429 HISTORY_BUDGET_EXCEEDED with Retry-After.
  */
 export async function answerHistoryRequest(
   query: URLSearchParams,
@@ -59,6 +63,7 @@ export async function answerHistoryRequest(
   rules: HistoryRules,
   now: number,
   historyLoading: (symbol: string) => boolean = () => false,
+  charge?: (bars: number) => BudgetVerdict,
 ): Promise<HistoryAnswer> {
   const symbol = query.get('symbol');
   const interval = query.get('interval');
@@ -69,7 +74,8 @@ export async function answerHistoryRequest(
     return fail(400, 'INVALID_INTERVAL', invalidIntervalText(interval ?? ''));
   }
   const limitText = query.get('limit');
-  const limit = limitText === null ? rules.defaultBars : Number(limitText);
+  // Plain decimal digits only: Number() would also take "0x10", " 10", "1e2" and "+5".
+  const limit = limitText === null ? rules.defaultBars : DIGITS.test(limitText) ? Number(limitText) : NaN;
   if (!Number.isInteger(limit) || limit < 1 || limit > rules.maxBars) {
     return fail(
       400,
@@ -79,12 +85,19 @@ export async function answerHistoryRequest(
   }
   const endText = query.get('end');
   const end = endText === null ? undefined : parseTime(endText);
-  if (end === null) {
-    return fail(
-      400,
-      'INVALID_END',
-      `Invalid end: ${(endText ?? '').slice(0, 40)}. Use milliseconds since the epoch or an ISO 8601 time`,
-    );
+  if (end === null || end === OUT_OF_RANGE) {
+    const why =
+      end === OUT_OF_RANGE
+        ? `Out of the date range: at most ${MAX_TIME_MS} ms (${new Date(MAX_TIME_MS).toISOString()})`
+        : 'Use milliseconds since the epoch or an ISO 8601 time';
+    return fail(400, 'INVALID_END', `Invalid end: ${(endText ?? '').slice(0, 40)}. ${why}`);
+  }
+  const verdict = charge?.(limit);
+  if (verdict !== undefined && !verdict.ok) {
+    return {
+      ...fail(429, 'HISTORY_BUDGET_EXCEEDED', verdict.message),
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))) },
+    };
   }
   let bars: StoredCandle[];
   // Judged before the read: history that finishes loading during the read is not taken for read.
@@ -112,9 +125,20 @@ export async function answerHistoryRequest(
   return { status: 200, body: body + '],"partial":true,"reason":"' + partial + '"}', headers: NO_STORE };
 }
 
-/** Milliseconds since the epoch (digits only) or an ISO 8601 time; null when neither. */
-function parseTime(text: string): number | null {
-  if (/^\d{1,16}$/.test(text)) return Number(text);
+const DIGITS = /^[0-9]+$/;
+/** The latest time a JavaScript Date can hold (ECMAScript: 10^8 days after the epoch). */
+const MAX_TIME_MS = 8.64e15;
+const OUT_OF_RANGE = Symbol('out of range');
+
+/**
+ * Milliseconds since the epoch (digits only) or an ISO 8601 time; null when neither, OUT_OF_RANGE for digits past
+ * the last time a Date holds (never taken as "now"). An ISO time out of that range does not parse: null.
+ */
+function parseTime(text: string): number | null | typeof OUT_OF_RANGE {
+  if (DIGITS.test(text)) {
+    const ms = Number(text);
+    return ms <= MAX_TIME_MS ? ms : OUT_OF_RANGE;
+  }
   if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return null;
   const ms = Date.parse(text);
   return Number.isFinite(ms) ? ms : null;

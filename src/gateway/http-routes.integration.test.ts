@@ -99,7 +99,7 @@ describe('httpRoutes', () => {
     );
   });
 
-  it('answers every route but /metrics with the same 405 for a method other than GET and HEAD', async () => {
+  it('answers every route with the same 405 for a method other than GET and HEAD', async () => {
     const paths = [
       '/health',
       '/health/ws-stats',
@@ -148,16 +148,19 @@ describe('httpRoutes', () => {
     }
   });
 
-  it('serves /metrics in the exposition format, whatever the method', async () => {
+  it('serves /metrics in the exposition format to GET, and answers other methods 405', async () => {
     const metrics = new Metrics({ role: 'gateway' });
     metrics.gauge('tickwire_test_value', 'A value', () => 42);
     const withMetrics = await serve({ metrics });
     try {
-      for (const method of ['GET', 'POST']) {
-        const a = await request(`${withMetrics.base}/metrics`, method);
-        assert.equal(a.status, 200);
-        assert.equal(a.headers.get('content-type'), metrics.contentType);
-        assert.match(a.body, /^tickwire_test_value\{role="gateway"\} 42$/m);
+      const a = await request(`${withMetrics.base}/metrics`, 'GET');
+      assert.equal(a.status, 200);
+      assert.equal(a.headers.get('content-type'), metrics.contentType);
+      assert.match(a.body, /^tickwire_test_value\{role="gateway"\} 42$/m);
+      for (const method of ['POST', 'PUT', 'DELETE']) {
+        const refused = await request(`${withMetrics.base}/metrics`, method);
+        assert.equal(refused.status, 405, method);
+        assert.equal(refused.body, '{"error":"Method not allowed","allow":"GET, HEAD"}');
       }
     } finally {
       withMetrics.server.close();

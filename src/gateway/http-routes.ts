@@ -4,6 +4,7 @@ import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { ApiRateLimiter } from './api-rate-limit.ts';
+import type { BudgetVerdict } from './history-budget.ts';
 import { answerHistoryRequest, HISTORY_PATH, type HistoryRules } from './history-endpoint.ts';
 import { pathOf, queryOf } from './request-url.ts';
 import { answerSourceRequest, SOURCE_PATHS, type HttpAnswer } from './source-endpoints.ts';
@@ -23,6 +24,8 @@ export interface HttpRoutesOptions {
     readonly rules: HistoryRules;
     /** True while the instrument's start-up history is still loading (the answer is marked partial). */
     readonly isLoading: (symbol: string) => boolean;
+    /** Charges a valid request's `limit` to its client's history budget (none: no budget). */
+    readonly budget?: (req: IncomingMessage, bars: number) => BudgetVerdict;
   };
   /** The request limit of every /api/ path, found or not. */
   readonly apiRateLimit: ApiRateLimiter;
@@ -30,9 +33,9 @@ export interface HttpRoutesOptions {
   readonly logger: Logger;
 }
 
-/** One route: the methods it answers (every other gets the one 405 answer; `any`: no check) and its handler. */
+/** One route: the methods it answers (every other gets the one 405 answer) and its handler. */
 interface Route {
-  readonly methods: ReadonlySet<string> | 'any';
+  readonly methods: ReadonlySet<string>;
   handle(req: IncomingMessage, res: ServerResponse): void;
 }
 
@@ -70,8 +73,9 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
   routes.set(HISTORY_PATH, {
     methods: GET_HEAD,
     handle: (req, res) => {
-      const { store, rules, isLoading } = o.history;
-      void answerHistoryRequest(queryOf(req.url), store, rules, o.now(), isLoading).then((answer) => {
+      const { store, rules, isLoading, budget } = o.history;
+      const charge = budget && ((bars: number) => budget(req, bars));
+      void answerHistoryRequest(queryOf(req.url), store, rules, o.now(), isLoading, charge).then((answer) => {
         if (answer.status >= 500) o.logger.warn({ url: req.url }, 'gateway: history request failed');
         for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
         sendText(res, answer.status, answer.body);
@@ -80,9 +84,8 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
   });
   const { metrics } = o;
   if (metrics) {
-    // Scrapers only GET; other methods have always been answered alike, so the route keeps taking them.
     routes.set('/metrics', {
-      methods: 'any',
+      methods: GET_HEAD,
       handle: (_req, res) => {
         void metrics.text().then(
           (text) => {
@@ -106,7 +109,7 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
       sendJson(res, 404, { error: 'Not found' });
       return;
     }
-    if (route.methods !== 'any' && !route.methods.has(req.method ?? '')) {
+    if (!route.methods.has(req.method ?? '')) {
       sendJson(res, 405, { error: 'Method not allowed', allow: [...route.methods].join(', ') });
       return;
     }

@@ -29,6 +29,16 @@ export interface ConnectionCounters {
   closedForOversizedFrame: number;
 }
 
+/** WebSocket upgrades refused since start, by reason (connection-admission.ts), merged into the `gateway` key. */
+export interface AdmissionCounters {
+  /** HTTP 403: the browser origin is not allowed. */
+  refusedForOrigin: number;
+  /** HTTP 429: the client address holds `maxConnectionsPerIp` connections. */
+  refusedForConnectionsPerIp: number;
+  /** HTTP 503: the gateway holds `maxConnections` connections. */
+  refusedForMaxConnections: number;
+}
+
 /** Counters of the candle channel since start. */
 export interface CandleCounters {
   initialsSent: number;
@@ -86,7 +96,10 @@ export interface WsStats {
     readonly rooms: readonly RoomStats[];
   };
   readonly aggregator: { readonly oneMinuteCandlesCount: number } & Readonly<Record<string, unknown>>;
-  readonly gateway: Readonly<GatewayCounters> & Readonly<MarketCounters> & Readonly<AlertCounters>;
+  readonly gateway: Readonly<GatewayCounters> &
+    Readonly<AdmissionCounters> &
+    Readonly<MarketCounters> &
+    Readonly<AlertCounters>;
 }
 
 /** The parts' counters as the `gateway` key lists them (the order /health/ws-stats has always had). */

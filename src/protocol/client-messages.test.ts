@@ -89,6 +89,18 @@ describe('parseClientMessage', () => {
     }
   });
 
+  it('answers an initialBars too large for a double (1e400) with INVALID_INITIAL_BARS, not a bad shape', () => {
+    for (const n of ['1e400', '-1e400']) {
+      const text = `{"type":"subscribe","symbol":"BTC/USDT","interval":"1m","initialBars":${n}}`;
+      const e = error(parse(text));
+      assert.equal(e.code, 'INVALID_INITIAL_BARS');
+      assert.equal(
+        e.message,
+        `Invalid initialBars: ${n.startsWith('-') ? '-' : ''}Infinity. Must be an integer from 0 to 5000.`,
+      );
+    }
+  });
+
   it('answers malformed JSON, non-objects, unknown types, missing and wrong-typed fields with Invalid message format', () => {
     const bad: unknown[] = [
       '{"type":"subscribe"',
@@ -205,6 +217,11 @@ describe('parseClientMessage: market channels', () => {
         message: `Invalid depth: ${depth}. Must be an integer from 1 to 50.`,
       });
     }
+    const huge = '{"type":"subscribe","channel":"book","venue":"binance","symbol":"BTC/USDT","depth":1e400}';
+    assert.deepEqual(error(parse(huge, market)), {
+      code: 'INVALID_DEPTH',
+      message: 'Invalid depth: Infinity. Must be an integer from 1 to 50.',
+    });
   });
 
   it('answers a channel that does not exist with INVALID_CHANNEL naming those that do, whatever else is missing', () => {

@@ -114,11 +114,16 @@ export type ParseResult =
  * their own correlation fields. Value rules (known interval, configured symbol, range) come after, each with
  * its own error text.
  */
+/**
+ * Any JSON number, the infinite ones included: `1e400` parses to Infinity, and is then refused by its own field's
+ * range check (INVALID_INITIAL_BARS, INVALID_DEPTH) like any other out-of-range value, not as a bad shape.
+ */
+const anyNumber = z.custom<number>((v) => typeof v === 'number');
 const subscribeShape = z.object({
   type: z.literal('subscribe'),
   symbol: z.string(),
   interval: z.string(),
-  initialBars: z.number().optional(),
+  initialBars: anyNumber.optional(),
 });
 const unsubscribeShape = z.object({
   type: z.literal('unsubscribe'),
@@ -132,7 +137,7 @@ const channelShape = z.object({
   channel: z.string(),
   symbol: z.string(),
   venue: z.string().optional(),
-  depth: z.number().optional(),
+  depth: anyNumber.optional(),
 });
 
 /** Subscribe/unsubscribe of the `alerts` channel; every filter is optional. */

@@ -5,6 +5,8 @@
 export const CLOSE_CODES = {
   /** The server is shutting down; reconnect (to another instance) after a short backoff. */
   GOING_AWAY: 1001,
+  /** A text frame was not valid UTF-8 (sent by the WebSocket layer itself). */
+  INVALID_PAYLOAD: 1007,
   /** A frame was larger than the gateway's maxPayloadBytes (sent by the WebSocket layer itself). */
   MESSAGE_TOO_BIG: 1009,
   /** The client did not read its messages fast enough; its send buffer passed maxBufferedBytes. */

@@ -1,0 +1,110 @@
+/**
+ * Graceful shutdown of the `tickwire` process (docs/OPERATIONS.md, "Stopping"): on SIGTERM it closes its
+ * WebSocket clients with 1001, writes what waits in its write buffer to the embedded database, stops its feeds and
+ * exits with code 0. The write buffer is flushed only every minute here, so the bars of this run reach the
+ * database only through the stop.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { toNumber } from '../../src/domain/decimal.ts';
+import { startSimulator } from '../../src/sim/simulator.ts';
+import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
+import { openPgliteCandleStore } from '../../src/store/pglite-candle-store.ts';
+import { silentLogger } from '../../src/telemetry/logger.ts';
+import { tickwireArgs } from '../support/tickwire-command.ts';
+import { cleanups, RecordingSocket } from './helpers.ts';
+
+/** Resolves with the first match of `pattern` in what `stream` writes (no polling). */
+function firstMatch(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString();
+      const m = text.match(pattern);
+      if (m === null) return;
+      stream.off('data', onData);
+      resolve(m);
+    };
+    stream.on('data', onData);
+    stream.once('end', () => reject(new Error(`no ${pattern} before the stream ended:\n${text}`)));
+  });
+}
+
+describe('graceful shutdown', () => {
+  it('SIGTERM: clients get 1001, the buffered bars are written, exit code 0', async (t) => {
+    const defer = cleanups(t);
+    const sim = await startSimulator({ symbols: ['BTC/USDT'], seed: 7, historyDays: 1, tradesPerSecond: 20 });
+    defer(() => sim.close());
+    const dir = mkdtempSync(join(tmpdir(), 'tickwire-shutdown-'));
+    await copyPgliteTemplate(join(dir, 'pglite'));
+    const configFile = join(dir, 'tickwire.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        candles: { closeGraceMs: 500 },
+        gateway: { throttleMs: 100 },
+        // Nothing is written by the periodic flush during the test: only the stop writes.
+        storage: { flushMs: 60_000 },
+      }),
+    );
+    const child = spawn(process.execPath, tickwireArgs('all'), {
+      env: {
+        ...process.env,
+        TICKWIRE_CONFIG: configFile,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+        VENUES: 'binance',
+        SYMBOLS: 'BTC/USDT',
+        BINANCE_WS_URL: sim.urls.binance.wsUrl,
+        BINANCE_REST_URL: sim.urls.binance.restUrl,
+        DATA_DIR: dir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    defer(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [, url] = await firstMatch(child.stdout, /WebSocket API (ws:\/\/\S+),/);
+
+    const client = await RecordingSocket.open(url as string);
+    const closed = once(client.ws, 'close') as Promise<[number, Buffer]>;
+    client.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 5 });
+    // A live update: a bar built by this run, held in the write buffer.
+    const seen = await new Promise<{ time: string; volume: number }>((resolve) => {
+      const onMessage = (raw: Buffer): void => {
+        const m = JSON.parse(raw.toString()) as { type: string; bar?: { time: string; volume: number } };
+        if (m.type !== 'update' || m.bar === undefined) return;
+        client.ws.off('message', onMessage);
+        resolve(m.bar);
+      };
+      client.ws.on('message', onMessage);
+    });
+
+    child.kill('SIGTERM');
+    const [code] = await closed;
+    assert.equal(code, 1001, 'the client is told the server is going away');
+    const [exitCode, signal] = await exited;
+    assert.equal(signal, null, stderr);
+    assert.equal(exitCode, 0, stderr);
+    assert.match(stderr, /"msg":"stopping"/);
+
+    // The bar the client saw is in the database, in that state or a later one.
+    const store = await openPgliteCandleStore({ dataDir: join(dir, 'pglite'), logger: silentLogger() });
+    defer(() => store.close());
+    const at = Date.parse(seen.time);
+    const stored = (await store.recent('BTC/USDT', '1m', 5, at + 60_000)).find((s) => s.bar.time === at);
+    assert.ok(stored, `the bar of ${seen.time} was written at the stop`);
+    assert.ok(toNumber(stored.bar.volume) >= seen.volume, 'in the state the client saw, or later');
+  });
+});
