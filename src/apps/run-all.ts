@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { LogRing } from '../telemetry/log-ring.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { openBus, registerBusMetrics } from './backends.ts';
@@ -49,6 +50,8 @@ export async function startAll(
     readonly mismatchedHistory?: MismatchedHistory;
     /** Opens the history store; tests hold it back to see the system answer before it is open. */
     readonly openStorage?: typeof openStorage;
+    /** The process's recent warnings and errors (the logger writes them), served at GET /api/logs. */
+    readonly recentLogs?: LogRing;
   } = {},
 ): Promise<RunningSystem> {
   checkSymbolsListed(config);
@@ -102,6 +105,7 @@ export async function startAll(
       sources: () => pipeline.sources(),
       compositeTicker: compositeTickerResolver(config, (symbol) => pipeline.monitor.activeSource(symbol)),
       aggregatorStats: () => pipeline.aggregatorStats(),
+      ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
     });
   } catch (err) {
     await closeStorage();

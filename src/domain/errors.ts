@@ -31,6 +31,7 @@ export const ERROR_CODES = {
     summary: 'too many /api/ requests from this client address in the window; retry after Retry-After',
   },
   INVALID_LIMIT: { retryable: false, summary: 'history limit is not an integer within the documented range' },
+  INVALID_LEVEL: { retryable: false, summary: 'GET /api/logs level is not warn, error or fatal' },
   INVALID_END: {
     retryable: false,
     summary: 'history end is neither milliseconds since the epoch nor ISO 8601',

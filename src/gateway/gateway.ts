@@ -9,6 +9,7 @@ import { DEFAULT_BOOK_DEPTH, type ProtocolRules } from '../protocol/client-messa
 import type { SourcesView } from '../protocol/source-status.ts';
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { LogRing } from '../telemetry/log-ring.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { AlertFeed, type AlertChannelOptions } from './alert-feed.ts';
@@ -61,6 +62,8 @@ export interface GatewayOptions {
   readonly compositeTicker?: CompositeTickerResolver;
   /** Given every candle update taken from the bus, decoded, before any room sends it (a process's memory). */
   readonly onCandle?: (update: CandleUpdate) => void;
+  /** The process's recent warnings and errors, served at GET /api/logs (without it that path is not found). */
+  readonly recentLogs?: LogRing;
   /** Served at GET /metrics; the gateway registers its own metrics in it. */
   readonly metrics?: Metrics;
   /** How often a partial `initial` retries the history store (backoff, 1 s doubling to 15 s by default). */
@@ -242,6 +245,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         isLoading: (symbol) => candles.isHistoryLoading(symbol),
       },
       apiRateLimit,
+      recentLogs: options.recentLogs,
       now: () => clock.now(),
       logger,
     }),
