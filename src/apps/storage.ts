@@ -88,8 +88,8 @@ export async function openStorage(config: Config, logger: Logger, options: Stora
         'Bars waiting to be written',
         () => buffered.stats().pending,
       );
-      metrics.gauge('tickwire_store_written_bars_total', 'Bars written', () => buffered.stats().written);
-      metrics.gauge(
+      metrics.counter('tickwire_store_written_bars_total', 'Bars written', () => buffered.stats().written);
+      metrics.counter(
         'tickwire_store_dropped_bars_total',
         'Bars dropped: the write buffer was full during an outage',
         () => buffered.stats().dropped,

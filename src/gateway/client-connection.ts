@@ -25,6 +25,8 @@ export class ClientConnection implements ClientSink {
     maxMessagesPerSecond: number,
     private readonly maxBufferedBytes: number,
     private readonly onSlow: (client: ClientConnection) => void,
+    /** Where messages and bytes handed to the socket are counted (the gateway's totals). */
+    private readonly sent: { messagesSent: number; bytesSent: number } = { messagesSent: 0, bytesSent: 0 },
   ) {
     this.limiter = new RateLimiter(maxMessagesPerSecond);
   }
@@ -32,6 +34,8 @@ export class ClientConnection implements ClientSink {
   send(payload: Buffer | string): void {
     if (this.closing || this.ws.readyState !== WebSocket.OPEN) return;
     this.ws.send(payload, TEXT_FRAME);
+    this.sent.messagesSent++;
+    this.sent.bytesSent += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     if (!this.corked) this.checkBuffer();
   }
 

@@ -60,6 +60,8 @@ export class ClientConnections {
     closedForFlooding: 0,
     closedForOversizedFrame: 0,
   };
+  /** Messages and bytes handed to client sockets since start (GET /metrics). */
+  readonly sent = { messagesSent: 0, bytesSent: 0 };
   private readonly clients = new Set<ClientConnection>();
   private readonly handlers = new Map<ClientMessage['type'], Handler>();
   private readonly wss: WebSocketServer;
@@ -137,6 +139,7 @@ export class ClientConnections {
       limits.maxMessagesPerSecond,
       limits.maxBufferedBytes,
       (slow) => this.onSlow(slow),
+      this.sent,
     );
     this.clients.add(client);
     this.counters.connectionsOpened++;

@@ -12,6 +12,12 @@ export interface GatewayReadings {
   /** Candle room ticks that sent an update. */
   updatesBroadcast(): number;
   droppedSlowClients(): number;
+  /** Messages handed to client sockets (each client's copy counted). */
+  messagesSent(): number;
+  /** Their bytes (payload, before framing and compression). */
+  bytesSent(): number;
+  /** Messages received from clients. */
+  messagesReceived(): number;
   badBusMessages(): number;
   busUp(): boolean;
 }
@@ -23,17 +29,30 @@ export function registerGatewayMetrics(metrics: Metrics, read: GatewayReadings):
   metrics.gauge('tickwire_gateway_market_rooms', 'Market-channel rooms with members', () =>
     read.marketRooms(),
   );
-  metrics.gauge('tickwire_gateway_connections_opened_total', 'Client connections opened since start', () =>
+  metrics.counter('tickwire_gateway_connections_opened_total', 'Client connections opened since start', () =>
     read.connectionsOpened(),
   );
-  metrics.gauge('tickwire_gateway_updates_broadcast_total', 'Candle room ticks that sent an update', () =>
+  metrics.counter('tickwire_gateway_updates_broadcast_total', 'Candle room ticks that sent an update', () =>
     read.updatesBroadcast(),
   );
-  metrics.gauge('tickwire_gateway_slow_clients_dropped_total', 'Clients closed with 4008 (too slow)', () =>
+  metrics.counter('tickwire_gateway_slow_clients_dropped_total', 'Clients closed with 4008 (too slow)', () =>
     read.droppedSlowClients(),
   );
-  metrics.gauge('tickwire_gateway_bad_bus_messages_total', 'Bus messages that could not be decoded', () =>
+  metrics.counter('tickwire_gateway_bad_bus_messages_total', 'Bus messages that could not be decoded', () =>
     read.badBusMessages(),
+  );
+  metrics.counter(
+    'tickwire_gateway_messages_sent_total',
+    'Messages sent to clients (one per client copy)',
+    () => read.messagesSent(),
+  );
+  metrics.counter(
+    'tickwire_gateway_bytes_sent_total',
+    'Bytes of the messages sent to clients (payload)',
+    () => read.bytesSent(),
+  );
+  metrics.counter('tickwire_gateway_messages_received_total', 'Messages received from clients', () =>
+    read.messagesReceived(),
   );
   metrics.gauge('tickwire_gateway_bus_up', '1 when the bus is connected', () => (read.busUp() ? 1 : 0));
 }

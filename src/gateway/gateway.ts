@@ -223,6 +223,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       connectionsOpened: () => connections.counters.connectionsOpened,
       updatesBroadcast: () => candles.counters.updatesBroadcast,
       droppedSlowClients: () => connections.counters.droppedSlowClients,
+      messagesSent: () => connections.sent.messagesSent,
+      bytesSent: () => connections.sent.bytesSent,
+      messagesReceived: () => connections.counters.messagesReceived,
       badBusMessages: () => intake.skipped,
       busUp: () => bus.status().state === 'up',
     });

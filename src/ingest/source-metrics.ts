@@ -41,13 +41,13 @@ export function registerSourceMetrics(metrics: Metrics, view: () => SourcesView 
     labels,
     per((s) => s.latency),
   );
-  metrics.labelledGauge(
+  metrics.labelledCounter(
     'tickwire_source_messages_total',
     'Messages received from the source',
     labels,
     per((s) => s.messagesReceived),
   );
-  metrics.labelledGauge(
+  metrics.labelledCounter(
     'tickwire_source_errors_total',
     'Errors counted against the source',
     labels,
