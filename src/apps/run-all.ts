@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { openBus, registerBusMetrics } from './backends.ts';
 import { raiseAlert } from '../ingest/raise-alert.ts';
 import { registerSourceMetrics } from '../ingest/source-metrics.ts';
+import { registerVenueMetrics } from '../ingest/venue-metrics.ts';
 import type { SourceMonitor } from '../ingest/source-monitor.ts';
 import type { VenueIngest } from '../ingest/venue-ingest.ts';
 import { createPipeline } from './pipeline.ts';
@@ -92,7 +93,12 @@ export async function startAll(
   });
   const metrics = new Metrics({ role: 'all' });
   registerBusMetrics(metrics, bus);
-  registerSourceMetrics(metrics, () => pipeline.sources());
+  registerSourceMetrics(metrics, () => pipeline.sources(), clock.now);
+  const venueMetrics = registerVenueMetrics(metrics, {
+    venues: () => pipeline.aggregatorStats().venues,
+    now: clock.now,
+  });
+  pipeline.monitor.onSwitch(venueMetrics.countFailover);
   let gateway: Gateway;
   try {
     gateway = await startGateway({

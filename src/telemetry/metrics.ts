@@ -88,8 +88,10 @@ export class Metrics {
       collect() {
         for (const [labels, now] of read()) {
           const key = JSON.stringify(labels);
-          const before = last.get(key) ?? 0;
-          if (now > before) this.inc(labels, now - before);
+          const before = last.get(key);
+          // A label set is exported from its first reading on, at 0 too.
+          if (before === undefined) this.inc(labels, Math.max(0, now));
+          else if (now > before) this.inc(labels, now - before);
           last.set(key, now);
         }
       },
