@@ -38,8 +38,18 @@ export function registerBusMetrics(metrics: Metrics, bus: Bus): void {
     bus.status().state === 'up' ? 1 : 0,
   );
   if (!(bus instanceof RedisBus)) return;
-  metrics.gauge('tickwire_bus_published_total', 'Messages published to Redis', () => bus.stats().published);
-  metrics.gauge('tickwire_bus_received_total', 'Messages received from Redis', () => bus.stats().received);
+  metrics.counter('tickwire_bus_published_total', 'Messages published to Redis', () => bus.stats().published);
+  metrics.counter('tickwire_bus_received_total', 'Messages received from Redis', () => bus.stats().received);
   metrics.gauge('tickwire_bus_queued', 'Messages waiting for Redis (an outage)', () => bus.stats().queued);
-  metrics.gauge('tickwire_bus_dropped_total', 'Messages dropped: queue full', () => bus.stats().dropped);
+  metrics.counter('tickwire_bus_dropped_total', 'Messages dropped: queue full', () => bus.stats().dropped);
+  metrics.counter(
+    'tickwire_bus_reconnects_total',
+    'Redis connections re-established',
+    () => bus.stats().reconnects,
+  );
+  metrics.counter(
+    'tickwire_bus_replayed_total',
+    'Alerts (durable messages) missed during an outage and delivered from the stream',
+    () => bus.stats().replayed,
+  );
 }

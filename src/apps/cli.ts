@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
 import { simulatorBanner, simulatorEnv, simulatorUrls, startSimulator } from '../sim/simulator.ts';
+import { LogRing } from '../telemetry/log-ring.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { runAggregate } from './aggregate-command.ts';
 import { demoConfig, demoMarket } from './demo.ts';
@@ -69,7 +70,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`tickwire: ${err instanceof TickwireError ? err.message : String(err)}`);
     return 2;
   }
-  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const recentLogs = new LogRing(config.logRecent);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, recent: recentLogs });
   const seed = Number(values.seed ?? process.env['SIM_SEED'] ?? 42);
   try {
     if (role === 'sim') {
@@ -92,7 +94,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       await sim.close();
       return 0;
     }
-    if (role === 'demo') return await runDemo(config, logger, seed);
+    if (role === 'demo') return await runDemo(config, logger, seed, recentLogs);
     if (role === 'ingest') {
       const ingest = await startIngestProcess(config, logger);
       process.stdout.write(
@@ -103,7 +105,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (role === 'gateway') {
-      const gw = await startGatewayProcess(config, logger);
+      const gw = await startGatewayProcess(config, logger, { recentLogs });
       process.stdout.write(
         `Tickwire gateway is running: WebSocket API ${gw.gateway.url}, health ${httpUrl(gw.gateway.url)}/health\n`,
       );
@@ -111,7 +113,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       await gw.close();
       return 0;
     }
-    const system = await startAll(config, logger);
+    const system = await startAll(config, logger, { recentLogs });
     process.stdout.write(
       `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health\n` +
         `History is loading in the background; each venue logs its progress and when it is live.\n`,
@@ -131,7 +133,7 @@ export async function main(argv: readonly string[]): Promise<number> {
  * `tickwire demo`: the simulator on a free loopback port, and `all` pointed at it. Its history is its own
  * (demo.ts): DATA_DIR/demo, where the bars of an earlier demo run (another simulator) are deleted at start.
  */
-async function runDemo(config: Config, logger: Logger, seed: number): Promise<number> {
+async function runDemo(config: Config, logger: Logger, seed: number, recentLogs: LogRing): Promise<number> {
   const market = demoMarket(config, Boolean(process.env['VENUES']));
   const { venues, symbols } = market;
   const sim = await startSimulator({ port: 0, seed, symbols, logger: logger.child({ role: 'sim' }) });
@@ -144,7 +146,7 @@ async function runDemo(config: Config, logger: Logger, seed: number): Promise<nu
   }
   let system;
   try {
-    system = await startAll(demo, logger, { mismatchedHistory: 'discard' });
+    system = await startAll(demo, logger, { mismatchedHistory: 'discard', recentLogs });
   } catch (err) {
     // The simulator's server would keep the process alive after the error.
     await sim.close();

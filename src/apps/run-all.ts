@@ -1,11 +1,13 @@
 import type { Config } from '../config/config.ts';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { LogRing } from '../telemetry/log-ring.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { openBus, registerBusMetrics } from './backends.ts';
 import { raiseAlert } from '../ingest/raise-alert.ts';
 import { registerSourceMetrics } from '../ingest/source-metrics.ts';
+import { registerVenueMetrics } from '../ingest/venue-metrics.ts';
 import type { SourceMonitor } from '../ingest/source-monitor.ts';
 import type { VenueIngest } from '../ingest/venue-ingest.ts';
 import { createPipeline } from './pipeline.ts';
@@ -49,6 +51,8 @@ export async function startAll(
     readonly mismatchedHistory?: MismatchedHistory;
     /** Opens the history store; tests hold it back to see the system answer before it is open. */
     readonly openStorage?: typeof openStorage;
+    /** The process's recent warnings and errors (the logger writes them), served at GET /api/logs. */
+    readonly recentLogs?: LogRing;
   } = {},
 ): Promise<RunningSystem> {
   checkSymbolsListed(config);
@@ -89,7 +93,12 @@ export async function startAll(
   });
   const metrics = new Metrics({ role: 'all' });
   registerBusMetrics(metrics, bus);
-  registerSourceMetrics(metrics, () => pipeline.sources());
+  registerSourceMetrics(metrics, () => pipeline.sources(), clock.now);
+  const venueMetrics = registerVenueMetrics(metrics, {
+    venues: () => pipeline.aggregatorStats().venues,
+    now: clock.now,
+  });
+  pipeline.monitor.onSwitch(venueMetrics.countFailover);
   let gateway: Gateway;
   try {
     gateway = await startGateway({
@@ -102,6 +111,7 @@ export async function startAll(
       sources: () => pipeline.sources(),
       compositeTicker: compositeTickerResolver(config, (symbol) => pipeline.monitor.activeSource(symbol)),
       aggregatorStats: () => pipeline.aggregatorStats(),
+      ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
     });
   } catch (err) {
     await closeStorage();

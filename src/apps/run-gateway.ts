@@ -6,6 +6,7 @@ import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import type { SourcesView } from '../protocol/source-status.ts';
 import type { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { LogRing } from '../telemetry/log-ring.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
@@ -29,7 +30,7 @@ export interface GatewayProcess {
 export async function startGatewayProcess(
   config: Config,
   logger: Logger,
-  deps: { readonly clock?: Clock } = {},
+  deps: { readonly clock?: Clock; readonly recentLogs?: LogRing } = {},
 ): Promise<GatewayProcess> {
   checkSymbolsListed(config);
   const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'gateway');
@@ -75,6 +76,7 @@ export async function startGatewayProcess(
     // The gateway decodes each bar once and gives it to memory before any room sends it.
     onCandle: candleMirror(storage.memory),
     clock,
+    ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
   });
   let closing: Promise<void> | null = null;
   return {

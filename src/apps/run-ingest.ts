@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import type { IngestPipeline } from '../ingest/ingest-pipeline.ts';
 import { raiseAlert } from '../ingest/raise-alert.ts';
 import { registerSourceMetrics } from '../ingest/source-metrics.ts';
+import { registerVenueMetrics } from '../ingest/venue-metrics.ts';
 import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
 import { createPipeline } from './pipeline.ts';
 import { openStorage } from './storage.ts';
@@ -96,6 +97,7 @@ export async function startIngestProcess(
       const publishSources = (): void =>
         bus.publish(SOURCES_CHANNEL, encodeSourcesView(running.sources(), clock.now()));
       running.monitor.onSwitch(publishSources);
+      running.monitor.onSwitch(venueMetrics.countFailover);
       sourcesTimer = setInterval(publishSources, SOURCES_EVERY_MS);
       await running.start();
       if (pipeline !== running) return;
@@ -121,7 +123,11 @@ export async function startIngestProcess(
   const metrics = new Metrics({ role: 'ingest' });
   registerBusMetrics(metrics, bus);
   storage.registerMetrics(metrics);
-  registerSourceMetrics(metrics, () => pipeline?.sources());
+  registerSourceMetrics(metrics, () => pipeline?.sources(), clock.now);
+  const venueMetrics = registerVenueMetrics(metrics, {
+    venues: () => pipeline?.aggregatorStats().venues,
+    now: clock.now,
+  });
   metrics.gauge('tickwire_ingest_active', '1 while this process holds the ingest lock and works', () =>
     state === 'active' ? 1 : 0,
   );

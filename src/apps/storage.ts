@@ -62,10 +62,13 @@ export async function openStorage(config: Config, logger: Logger, options: Stora
       close: () => database.close(),
     };
   }
+  // Batch write times, observed once /metrics is registered.
+  let observeWrite: ((ms: number, ok: boolean) => void) | undefined;
   const buffered = new BufferedCandleStore(database, {
     flushMs: config.storage.flushMs,
     maxPending: config.storage.maxPendingBars,
     logger,
+    onBatchWritten: (ms, ok) => observeWrite?.(ms, ok),
   });
   const stopWatching = watchOutages(buffered, config, options.alert);
   const trades = config.storage.storeTrades
@@ -83,13 +86,24 @@ export async function openStorage(config: Config, logger: Logger, options: Stora
       });
     },
     registerMetrics(metrics) {
+      const writeSeconds = metrics.histogram(
+        'tickwire_store_write_seconds',
+        'Time of one batch write of bars to the database, s',
+        [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      );
+      const writeFailures = metrics.histogram(
+        'tickwire_store_failed_write_seconds',
+        'Time of one batch write that failed (retried), s',
+        [0.01, 0.1, 1, 5, 10, 30],
+      );
+      observeWrite = (ms, ok) => (ok ? writeSeconds : writeFailures).observe(ms / 1000);
       metrics.gauge(
         'tickwire_store_pending_bars',
         'Bars waiting to be written',
         () => buffered.stats().pending,
       );
-      metrics.gauge('tickwire_store_written_bars_total', 'Bars written', () => buffered.stats().written);
-      metrics.gauge(
+      metrics.counter('tickwire_store_written_bars_total', 'Bars written', () => buffered.stats().written);
+      metrics.counter(
         'tickwire_store_dropped_bars_total',
         'Bars dropped: the write buffer was full during an outage',
         () => buffered.stats().dropped,

@@ -3,8 +3,9 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { serviceSkip, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/services.ts';
-import { startTcpProxy } from '../../test/support/tcp-proxy.ts';
+import { startTcpProxy, viaProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import { silentLogger } from '../telemetry/logger.ts';
+import { ManualClock } from '../util/clock.ts';
 import { waitUntil } from './bus.contract.ts';
 import { INGEST_LOCK_KEY, LeaderLock, type LeaderLockOptions, type LeaderLostReason } from './leader-lock.ts';
 
@@ -141,38 +142,121 @@ describe('LeaderLock', { skip: await serviceSkip('redis') }, () => {
     assert.equal(await raw.get(holder.lock.key), holder.lock.token);
   });
 
-  it('keeps the lead while Redis is unreachable and re-checks ownership when it answers', async () => {
-    const target = new URL(TEST_REDIS_URL);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    try {
-      const url = new URL(TEST_REDIS_URL);
-      url.hostname = '127.0.0.1';
-      url.port = String(proxy.port);
-      const ttlMs = 900;
+  describe('through a Redis outage', () => {
+    let proxy: TcpProxy;
+    before(async () => {
+      const target = new URL(TEST_REDIS_URL);
+      proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    });
+    after(async () => {
+      await proxy.close();
+    });
+
+    /**
+     * A holder behind the proxy on a manual clock, and a standby straight on Redis. The TTL is long in real time,
+     * so that Redis never expires the key during the test: the holder's lease is judged by the manual clock.
+     */
+    async function holderAndStandby(): Promise<{
+      holder: Contender;
+      standby: Contender;
+      clock: ManualClock;
+    }> {
+      proxy.restore();
+      const clock = new ManualClock(1_000_000);
       const [holder, standby] = contenders(
-        { url: url.toString(), ttlMs, retryMs: 50 },
-        { ttlMs, retryMs: 50 },
+        { url: viaProxy(TEST_REDIS_URL, proxy.port), ttlMs: TTL_MS, retryMs: 50, clock },
+        { ttlMs: TTL_MS, retryMs: 50 },
       ) as [Contender, Contender];
       holder.lock.start();
-      await waitUntil(() => holder.lock.isLeader(), 'the holder');
-
-      // Cut off from Redis, the holder cannot renew; here Redis itself is fine, so a standby takes over after
-      // the TTL. The holder cannot know and keeps leading until Redis answers it again.
-      proxy.cut();
+      await waitUntil(() => {
+        clock.advance(0);
+        return holder.lock.isLeader();
+      }, 'the holder');
       standby.lock.start();
-      await waitUntil(() => standby.lock.isLeader(), 'the standby taking over');
-      assert.ok(holder.lock.stats().renewFailures >= 1);
+      return { holder, standby, clock };
+    }
+    const TTL_MS = 60_000;
+    /** ttlMs minus the default safety margin (a fifth of it). */
+    const LEASE_MS = 48_000;
+
+    it('keeps the lock through a cut shorter than the lease and renews as soon as Redis is back', async () => {
+      const { holder, standby, clock } = await holderAndStandby();
+      const acquiredAt = clock.now();
+      proxy.cut();
+      // Renewals fail while cut off; the standby keeps trying against a key that is alive.
+      clock.advance(TTL_MS / 5);
+      await waitUntil(() => holder.lock.stats().renewFailures >= 1, 'a failed renewal');
+      clock.advanceTo(acquiredAt + LEASE_MS - 1);
+      const tries = standby.lock.stats().attempts;
+      await waitUntil(() => standby.lock.stats().attempts >= tries + 3, 'three tries by the standby');
       assert.equal(holder.lock.isLeader(), true);
-      assert.deepEqual(holder.events, ['acquired']);
+      assert.equal(standby.lock.isLeader(), false);
 
       proxy.restore();
-      await waitUntil(() => holder.events.length === 2, 'the re-check after the outage');
-      assert.deepEqual(holder.events, ['acquired', 'taken']);
+      // No time passes on the holder's clock: the renewal is made because the connection is back.
+      await waitUntil(() => {
+        clock.advance(0);
+        return holder.lock.stats().renewals >= 1;
+      }, 'the renewal after the reconnect');
+      clock.advance(LEASE_MS / 2);
+      assert.equal(holder.lock.isLeader(), true, 'the lease runs from the renewal');
+      assert.deepEqual(holder.events, ['acquired']);
+      assert.deepEqual(standby.events, []);
+      assert.equal(await raw.get(holder.lock.key), holder.lock.token);
+      assert.ok((await raw.pttl(holder.lock.key)) > TTL_MS - 10_000, 'the TTL was renewed');
+    });
+
+    it('steps down when its lease runs out, before a standby can take the key', async () => {
+      const { holder, standby, clock } = await holderAndStandby();
+      const acquiredAt = clock.now();
+      proxy.cut();
+      clock.advanceTo(acquiredAt + LEASE_MS - 1);
+      await waitUntil(() => holder.lock.stats().renewFailures >= 1, 'a failed renewal');
+      assert.equal(holder.lock.isLeader(), true);
+      clock.advance(1);
+      assert.deepEqual(holder.events, ['acquired', 'unreachable']);
       assert.equal(holder.lock.isLeader(), false);
-      assert.equal(standby.lock.isLeader(), true);
-    } finally {
-      await proxy.close();
-    }
+
+      // The key is still alive in Redis: the standby waits for it to expire.
+      const tries = standby.lock.stats().attempts;
+      await waitUntil(() => standby.lock.stats().attempts >= tries + 3, 'three tries by the standby');
+      assert.equal(standby.lock.isLeader(), false);
+      await raw.pexpire(holder.lock.key, 1);
+      await waitUntil(() => standby.lock.isLeader(), 'the standby taking the expired key');
+
+      // Back on Redis, the former holder tries at once, finds the lock taken and stays a standby.
+      const before = holder.lock.stats().attempts;
+      proxy.restore();
+      await waitUntil(() => {
+        clock.advance(0);
+        return holder.lock.stats().attempts > before;
+      }, 'a try by the former holder');
+      assert.equal(holder.lock.isLeader(), false);
+      assert.deepEqual(holder.events, ['acquired', 'unreachable']);
+      assert.deepEqual(standby.events, ['acquired']);
+      assert.equal(await raw.get(holder.lock.key), standby.lock.token);
+    });
+
+    it('never has two leaders across a cut longer than the TTL (real time)', async () => {
+      proxy.restore();
+      const ttlMs = 1500;
+      const [holder, standby] = contenders(
+        { url: viaProxy(TEST_REDIS_URL, proxy.port), ttlMs, retryMs: 50 },
+        { ttlMs, retryMs: 50 },
+      ) as [Contender, Contender];
+      const timeline: string[] = [];
+      holder.lock.onLost((reason) => timeline.push(`holder ${reason}`));
+      standby.lock.onAcquired(() => timeline.push('standby acquired'));
+      holder.lock.start();
+      await waitUntil(() => holder.lock.isLeader(), 'the holder');
+      standby.lock.start();
+      proxy.cut();
+      await waitUntil(() => standby.lock.isLeader(), 'the standby taking over after the TTL');
+      // The holder had stepped down before the key expired, so before the standby could take it.
+      assert.deepEqual(timeline, ['holder unreachable', 'standby acquired']);
+      assert.equal(holder.lock.isLeader(), false);
+      proxy.restore();
+    });
   });
 
   it('rejects bad options with the reason', () => {
@@ -185,6 +269,10 @@ describe('LeaderLock', { skip: await serviceSkip('redis') }, () => {
     assert.throws(
       () => new LeaderLock({ url: TEST_REDIS_URL, logger, ttlMs: 10 }),
       /ttlMs must be at least 30/,
+    );
+    assert.throws(
+      () => new LeaderLock({ url: TEST_REDIS_URL, logger, ttlMs: 1000, safetyMarginMs: 600 }),
+      /safetyMarginMs must be an integer from 0 to ttlMs \/ 2, got 600/,
     );
     assert.throws(
       () => new LeaderLock({ url: TEST_REDIS_URL, logger, retryMs: -1 }),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { Logger } from '../telemetry/logger.ts';
+import { systemClock, type Clock, type Timer } from '../util/clock.ts';
 import { positiveInteger } from '../util/options.ts';
 import { waitAtMost } from '../util/wait-at-most.ts';
 import { checkedRedisUrl, closeRedis, redisConnectionOptions } from './redis-bus.ts';
@@ -11,21 +12,29 @@ import { checkedRedisUrl, closeRedis, redisConnectionOptions } from './redis-bus
  * cluster protocol).
  *
  * Mechanics. The lock is one Redis key whose value is the holder's token. A process that does not hold it tries
- * `SET key token NX PX ttlMs` every `retryMs`. The holder renews every ttlMs/3 with a compare-and-pexpire
+ * `SET key token NX PX ttlMs` every `retryMs`. The holder renews every ttlMs/5 with a compare-and-pexpire
  * script (the TTL is reset only while the key still holds its token) and on `stop()` releases with a
  * compare-and-del script, so a holder never extends or deletes a lock that is no longer its own.
  *
+ * The lease. Redis sets the key's expiry when it runs a command, which is after the holder sent it; so the key
+ * lives at least ttlMs after the send time of the last SET or renewal that Redis confirmed. The holder counts its
+ * lease from that send time, on its own clock, and holds it until `ttlMs - safetyMarginMs` later. The margin
+ * covers the clocks' drift and the time the process needs to stop working once it stepped down.
+ *
  * Semantics.
  * - Acquired (`onAcquired`): the SET succeeded; this process is now the one to ingest.
- * - Lost (`onLost(reason)`), decided only from what Redis answers to a renewal: `'taken'` when the key now holds
- *   another token (someone else took over), `'expired'` when the key is gone (the renewals stopped reaching
- *   Redis for longer than the TTL, or Redis lost the key). The process must stop ingesting at once; the lock goes
- *   back to trying every `retryMs`, like a standby, and may fire `onAcquired` again.
- * - Redis unreachable: the holder keeps the lead and keeps working. If Redis itself is down, no standby can take
- *   the lock either, and stopping would leave nobody ingesting. When Redis answers again, the next renewal
- *   re-checks ownership and reports a loss if there was one. The price: in a network split that cuts off only
- *   the holder, a standby takes over after the TTL while the holder still runs, and both ingest until the holder
- *   reaches Redis again (the store's upserts are idempotent, so the cost is duplicate work, not wrong data).
+ * - Redis unreachable for a moment (a blip): the holder keeps the lead and keeps working while its lease runs;
+ *   renewals are retried at once when the connection is back (the connection itself retries every
+ *   `maxReconnectDelayMs` at most). A blip that ends before the lease does moves nothing: the key still holds the
+ *   holder's token, so no standby could take it, and the first renewal after the blip extends it.
+ * - Lost (`onLost(reason)`): the process must stop ingesting at once; the lock goes back to trying like a
+ *   standby and may fire `onAcquired` again. `'unreachable'`: no renewal was confirmed within the lease (Redis
+ *   unreachable for longer than ttlMs - safetyMarginMs - the time since the last renewal): the holder steps
+ *   down before its key can expire, so a standby that takes the expired key never works beside it. `'taken'`:
+ *   a renewal found another token in the key; `'expired'`: a renewal found the key gone (Redis lost it).
+ * - A standby takes the lock only through SET NX, that is only once the key is gone: never while the holder's
+ *   lease runs. After an outage, a holder that stepped down for `'unreachable'` tries again as soon as its
+ *   connection is back, while standbys keep their pace, so the lock usually returns to the same process.
  * - Killed holder (kill -9, machine gone): nothing renews, the key expires ttlMs after the last renewal, and a
  *   standby takes it at its next try: a takeover within ttlMs + retryMs (6 s with the defaults).
  * - `stop()` releases the lock (if still ours) so that a standby takes over within retryMs; it fires no
@@ -35,7 +44,7 @@ import { checkedRedisUrl, closeRedis, redisConnectionOptions } from './redis-bus
 /** The ingest lock's key (after the deployment's prefix). */
 export const INGEST_LOCK_KEY = 'tickwire:ingest:leader';
 
-export type LeaderLostReason = 'taken' | 'expired';
+export type LeaderLostReason = 'taken' | 'expired' | 'unreachable';
 
 export interface LeaderLockOptions {
   /** `redis://` or `rediss://` URL. */
@@ -46,15 +55,22 @@ export interface LeaderLockOptions {
   readonly key?: string;
   /** How long the lock outlives its holder's last renewal, ms. Default 5,000. */
   readonly ttlMs?: number;
+  /**
+   * How long before the key could expire in Redis a holder that cannot renew steps down, ms. Default ttlMs / 5
+   * (1,000 with the default TTL).
+   */
+  readonly safetyMarginMs?: number;
   /** How often a process without the lock tries to take it, ms. Default 1,000. */
   readonly retryMs?: number;
   /** This process's token, to be seen in the key by operators. Default `<hostname>:<pid>:<random>`. */
   readonly token?: string;
   readonly logger: Logger;
-  /** Longest wait between two reconnect attempts, ms. Default 2,000. */
+  /** Longest wait between two reconnect attempts, ms. Default 500: a blip must end in a renewal soon after. */
   readonly maxReconnectDelayMs?: number;
   /** `stop()` waits at most this long for Redis (release, then QUIT). Default 2,000. */
   readonly closeTimeoutMs?: number;
+  /** The time and the timers of the lease, renewals and tries (default the system clock). */
+  readonly clock?: Clock;
 }
 
 export interface LeaderLockStats {
@@ -82,25 +98,33 @@ const RELEASE = `
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0`;
 
-const DEFAULTS = { ttlMs: 5_000, retryMs: 1_000, maxReconnectDelayMs: 2_000, closeTimeoutMs: 2_000 } as const;
+const DEFAULTS = { ttlMs: 5_000, retryMs: 1_000, maxReconnectDelayMs: 500, closeTimeoutMs: 2_000 } as const;
 
 export class LeaderLock {
   /** The Redis key (prefix included). */
   readonly key: string;
   readonly token: string;
   private readonly ttlMs: number;
+  private readonly leaseMs: number;
   private readonly retryMs: number;
   private readonly renewMs: number;
   private readonly closeTimeoutMs: number;
   private readonly logger: Logger;
+  private readonly clock: Clock;
   private readonly redis: Redis;
   private readonly acquiredHandlers = new Set<() => void>();
   private readonly lostHandlers = new Set<(reason: LeaderLostReason) => void>();
   private state: 'idle' | 'running' | 'stopped' = 'idle';
   private leader = false;
+  /** While leader: when the lease ends by our clock (the send time of the last confirmed command + leaseMs). */
+  private leaseEnd = 0;
+  /** Ends the lease at `leaseEnd` when no renewal came in time. */
+  private leaseTimer: Timer | undefined;
   /** Renewals have been failing since this time (ms), while we hold the lock. */
   private unreachableSince: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  /** We stepped down for 'unreachable' and have not tried since: try as soon as Redis answers. */
+  private steppedDown = false;
+  private timer: Timer | undefined;
   /** A step (try or renewal) is waiting for Redis. */
   private busy = false;
   /** The step in progress, so that `stop()` releases only after it (its SET may yet take the lock). */
@@ -115,7 +139,12 @@ export class LeaderLock {
     this.ttlMs = positiveInteger(owner, 'ttlMs', options.ttlMs ?? DEFAULTS.ttlMs);
     this.retryMs = positiveInteger(owner, 'retryMs', options.retryMs ?? DEFAULTS.retryMs);
     if (this.ttlMs < 30) throw new RangeError(`${owner}: ttlMs must be at least 30, got ${this.ttlMs}`);
-    this.renewMs = Math.floor(this.ttlMs / 3);
+    const margin = options.safetyMarginMs ?? Math.floor(this.ttlMs / 5);
+    if (!Number.isSafeInteger(margin) || margin < 0 || margin > this.ttlMs / 2) {
+      throw new RangeError(`${owner}: safetyMarginMs must be an integer from 0 to ttlMs / 2, got ${margin}`);
+    }
+    this.leaseMs = this.ttlMs - margin;
+    this.renewMs = Math.floor(this.ttlMs / 5);
     this.closeTimeoutMs = positiveInteger(
       owner,
       'closeTimeoutMs',
@@ -125,6 +154,7 @@ export class LeaderLock {
     this.token = options.token ?? `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
     if (this.token === '') throw new RangeError(`${owner}: token must not be empty`);
     this.logger = options.logger;
+    this.clock = options.clock ?? systemClock;
     this.redis = new Redis(
       options.url,
       redisConnectionOptions({
@@ -141,10 +171,14 @@ export class LeaderLock {
     );
     // Connection errors surface as failed commands below; ioredis needs a listener so as not to print them.
     this.redis.on('error', (err: Error) => this.logger.debug({ err }, 'leader lock connection error'));
-    // Redis (back) at hand: try, or re-check ownership, now rather than at the next tick.
+    // Redis (back) at hand: the holder renews now rather than at the next tick (its lease is running out), a
+    // holder that had to step down tries now (the lock most likely is free, and it was the one working), and so
+    // does a process that has not tried yet (start-up). Other standbys keep their pace, which gives the former
+    // holder the first try after an outage.
     this.redis.on('ready', () => {
-      if (this.state !== 'running' || this.busy) return;
-      clearTimeout(this.timer);
+      const now = this.leader || this.steppedDown || this.counts.attempts === 0;
+      if (this.state !== 'running' || this.busy || !now) return;
+      this.clock.clearTimer(this.timer);
       this.schedule(0);
     });
     this.logger.info({ redis: where, key: this.key, token: this.token }, 'leader lock created');
@@ -168,9 +202,9 @@ export class LeaderLock {
     };
   }
 
-  /** Whether this process holds the lock, as far as it knows (see the semantics above). */
+  /** Whether this process holds the lock: it took it and its lease has not run out by its clock. */
   isLeader(): boolean {
-    return this.leader;
+    return this.leader && this.clock.now() < this.leaseEnd;
   }
 
   stats(): LeaderLockStats {
@@ -192,7 +226,8 @@ export class LeaderLock {
     if (this.stopping) return this.stopping;
     const wasRunning = this.state === 'running';
     this.state = 'stopped';
-    clearTimeout(this.timer);
+    this.clock.clearTimer(this.timer);
+    this.clock.clearTimer(this.leaseTimer);
     this.stopping = (async () => {
       await this.bounded(this.step);
       if (wasRunning) {
@@ -223,8 +258,22 @@ export class LeaderLock {
     return (await waitAtMost(settled, this.closeTimeoutMs)) ? value : undefined;
   }
 
+  /**
+   * `command`'s answer, or a rejection when the connection closes first: ioredis never settles a command that was
+   * on the wire when its connection broke (it does not resend them, on purpose), and a step waiting for one would
+   * stop every later renewal.
+   */
+  private untilClosed<T>(command: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const closed = (): void =>
+        reject(new Error('leader lock: the connection closed before Redis answered'));
+      this.redis.once('close', closed);
+      command.then(resolve, reject).finally(() => this.redis.off('close', closed));
+    });
+  }
+
   private schedule(delayMs: number): void {
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.busy = true;
       this.step = (this.leader ? this.renew() : this.tryAcquire()).finally(() => {
         this.busy = false;
@@ -235,17 +284,24 @@ export class LeaderLock {
 
   private async tryAcquire(): Promise<void> {
     if (this.redis.status !== 'ready') return;
+    this.steppedDown = false;
     this.counts.attempts++;
+    const sentAt = this.clock.now();
     let reply: string | null;
     try {
-      reply = await this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX');
+      reply = await this.untilClosed(this.redis.set(this.key, this.token, 'PX', this.ttlMs, 'NX'));
     } catch (err) {
       this.logger.debug({ err }, 'leader lock: try failed');
       return;
     }
     if (reply !== 'OK' || this.state !== 'running') return;
+    this.acquired(sentAt);
+  }
+
+  private acquired(sentAt: number): void {
     this.leader = true;
     this.unreachableSince = undefined;
+    this.extendLease(sentAt);
     this.counts.acquired++;
     this.logger.info({ key: this.key, token: this.token }, 'leader lock acquired');
     for (const handler of this.acquiredHandlers) {
@@ -257,17 +313,42 @@ export class LeaderLock {
     }
   }
 
+  /** Redis confirmed a command sent at `sentAt` that set the key's TTL: the lease runs from then. */
+  private extendLease(sentAt: number): void {
+    this.leaseEnd = Math.max(this.leaseEnd, sentAt + this.leaseMs);
+    this.clock.clearTimer(this.leaseTimer);
+    this.leaseTimer = this.clock.setTimeout(() => this.leaseRanOut(), this.leaseEnd - this.clock.now());
+  }
+
+  private leaseRanOut(): void {
+    if (!this.leader || this.state !== 'running') return;
+    if (this.clock.now() < this.leaseEnd) {
+      this.extendLease(this.leaseEnd - this.leaseMs);
+      return;
+    }
+    this.logger.warn(
+      {
+        key: this.key,
+        unreachableMs: this.unreachableSince === undefined ? null : this.clock.now() - this.unreachableSince,
+      },
+      'leader lock: no renewal reached Redis within the lease; stepping down before the key can expire',
+    );
+    this.steppedDown = true;
+    this.lose('unreachable');
+  }
+
   private async renew(): Promise<void> {
+    const sentAt = this.clock.now();
     let reply: unknown;
     try {
-      reply = await this.redis.eval(RENEW, 1, this.key, this.token, this.ttlMs);
+      reply = await this.untilClosed(this.redis.eval(RENEW, 1, this.key, this.token, this.ttlMs));
     } catch (err) {
       this.counts.renewFailures++;
-      if (this.unreachableSince === undefined) {
-        this.unreachableSince = Date.now();
+      if (this.unreachableSince === undefined && this.leader) {
+        this.unreachableSince = sentAt;
         this.logger.warn(
-          { err, key: this.key },
-          'leader lock cannot reach Redis; keeping the lead until Redis answers',
+          { err, key: this.key, leaseLeftMs: this.leaseEnd - this.clock.now() },
+          'leader lock cannot reach Redis; keeping the lead while the lease runs',
         );
       }
       return;
@@ -275,20 +356,28 @@ export class LeaderLock {
     if (this.state !== 'running') return;
     if (reply === 1) {
       this.counts.renewals++;
+      // The lease ran out while this renewal was on its way, and Redis still had our key: it is ours again.
+      if (!this.leader) {
+        this.acquired(sentAt);
+        return;
+      }
+      this.extendLease(sentAt);
       if (this.unreachableSince !== undefined) {
         this.logger.info(
-          { key: this.key, unreachableMs: Date.now() - this.unreachableSince },
+          { key: this.key, unreachableMs: this.clock.now() - this.unreachableSince },
           'leader lock: Redis answers again and the lock is still ours',
         );
         this.unreachableSince = undefined;
       }
       return;
     }
-    this.lose(reply === -1 ? 'taken' : 'expired');
+    if (this.leader) this.lose(reply === -1 ? 'taken' : 'expired');
   }
 
   private lose(reason: LeaderLostReason): void {
     this.leader = false;
+    this.leaseEnd = 0;
+    this.clock.clearTimer(this.leaseTimer);
     this.unreachableSince = undefined;
     this.counts.lost++;
     this.logger.warn({ key: this.key, reason }, 'leader lock lost');

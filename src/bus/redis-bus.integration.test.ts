@@ -5,6 +5,8 @@ import { Redis } from 'ioredis';
 import { serviceSkip, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/services.ts';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import { silentLogger } from '../telemetry/logger.ts';
+import { newAlert, type Alert } from '../domain/alert.ts';
+import { ALERT_CHANNEL, decodeAlert, publishAlert } from './alert-message.ts';
 import { CANDLE_CHANNEL, type BusStatus } from './bus.ts';
 import { runBusContract, settle, waitUntil } from './bus.contract.ts';
 import { createRedisBus, RedisBus, type RedisBusOptions } from './redis-bus.ts';
@@ -108,6 +110,25 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
       assert.equal(await subscribers(), 0);
     } finally {
       await bus.close();
+    }
+  });
+
+  it('keeps the stream of a durable channel capped near durableMaxLen', async () => {
+    const prefix = testRedisPrefix();
+    const bus = await open(prefix, { durableChannels: ['capped'], durableMaxLen: 10 });
+    try {
+      const got: string[] = [];
+      bus.subscribe('capped', (m) => got.push(m));
+      await settle(bus);
+      for (let i = 0; i < 1000; i++) bus.publish('capped', `m${i}`);
+      await waitUntil(() => got.length === 1000, 'every message');
+      assert.equal(got[999], 'm999');
+      // MAXLEN ~ trims whole macro nodes (100 entries by default), never below the cap.
+      const length = await raw.xlen(`${prefix}capped:log`);
+      assert.ok(length >= 10 && length <= 200, `stream length ${length}`);
+    } finally {
+      await bus.close();
+      await raw.del(`${prefix}capped:log`);
     }
   });
 
@@ -267,6 +288,89 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
         assert.equal(cutOff.stats().dropped, 0);
       } finally {
         await Promise.all([cutOff.close(), direct.close()]);
+      }
+    });
+
+    it('replays the alerts published while a subscriber was cut off, in order and once each', async () => {
+      proxy.restore();
+      const prefix = testRedisPrefix();
+      const gatewaySide = await open(prefix, { url: proxiedUrl(proxy) });
+      const ingestSide = await open(prefix);
+      const statuses: BusStatus[] = [];
+      gatewaySide.onStatus((s) => statuses.push(s));
+      try {
+        const got: Alert[] = [];
+        gatewaySide.subscribe(ALERT_CHANNEL, (m) => got.push(decodeAlert(m)));
+        await settle(gatewaySide);
+        const raise = (kind: Alert['kind'], n: number): Alert => {
+          const alert = newAlert({ severity: 'info', kind, message: `alert ${n}` });
+          publishAlert(ingestSide, alert);
+          return alert;
+        };
+        const before = [raise('source_recovered', 0), raise('source_recovered', 1)];
+        await waitUntil(() => got.length === 2, 'the alerts before the cut');
+
+        proxy.cut();
+        await waitUntil(() => statuses.length === 1, 'the down status');
+        const missed = [raise('redis_down', 2), raise('ingest_active', 3), raise('failover', 4)];
+        proxy.restore();
+        await waitUntil(() => statuses.length === 2, 'the up status');
+        // "Up" comes after the catch-up: the missed alerts are there already.
+        assert.deepEqual(
+          got.map((a) => a.id),
+          [...before, ...missed].map((a) => a.id),
+        );
+        assert.equal(gatewaySide.stats().replayed, 3);
+        const after = raise('source_recovered', 5);
+        await waitUntil(() => got.length === 6, 'a live alert after the outage');
+        assert.deepEqual(
+          got.map((a) => a.id),
+          [...before, ...missed, after].map((a) => a.id),
+        );
+      } finally {
+        await Promise.all([gatewaySide.close(), ingestSide.close()]);
+        await raw.del(`${prefix}${ALERT_CHANNEL}:log`);
+      }
+    });
+
+    it('misses and repeats nothing of a durable channel published through the cut and the catch-up', async () => {
+      proxy.restore();
+      const prefix = testRedisPrefix();
+      const options = { durableChannels: ['steady'] };
+      const cutOff = await open(prefix, { ...options, url: proxiedUrl(proxy) });
+      const publisher = await open(prefix, options);
+      try {
+        const got: number[] = [];
+        cutOff.subscribe('steady', (m) => got.push(Number(m)));
+        await settle(cutOff);
+        let sent = 0;
+        let publishing = true;
+        const pump = (async () => {
+          while (publishing) {
+            publisher.publish('steady', String(sent++));
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        })();
+        await waitUntil(() => got.length >= 50, 'messages before the cut');
+        proxy.cut();
+        await waitUntil(() => cutOff.status().state === 'down', 'the down status');
+        const atCut = sent;
+        await waitUntil(() => sent >= atCut + 200, 'messages published during the cut');
+        proxy.restore();
+        await waitUntil(() => cutOff.status().state === 'up', 'the up status');
+        const atUp = sent;
+        await waitUntil(() => sent >= atUp + 200, 'messages published after the catch-up');
+        publishing = false;
+        await pump;
+        await waitUntil(() => got.at(-1) === sent - 1, 'the last message');
+        assert.deepEqual(
+          got,
+          Array.from({ length: sent }, (_, i) => i),
+        );
+        assert.ok(cutOff.stats().replayed >= 1);
+      } finally {
+        await Promise.all([cutOff.close(), publisher.close()]);
+        await raw.del(`${prefix}steady:log`);
       }
     });
 

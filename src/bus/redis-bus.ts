@@ -3,6 +3,7 @@ import { backoffDelay } from '../util/backoff.ts';
 import { positiveInteger } from '../util/options.ts';
 import { waitAtMost } from '../util/wait-at-most.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { ALERT_CHANNEL } from './alert-message.ts';
 import type { Bus, BusStatus } from './bus.ts';
 
 /**
@@ -19,7 +20,15 @@ import type { Bus, BusStatus } from './bus.ts';
  * puts messages in a queue of our own, bounded by `maxQueued` (past it the oldest are dropped and counted),
  * flushed in order when the connection is back; ioredis's own offline queue, which is unbounded, is disabled.
  * Redis pub/sub keeps nothing for a subscriber that is away, so what was published elsewhere while this bus
- * was down is not delivered to it.
+ * was down is not delivered to it, except on the durable channels (below).
+ *
+ * Durable channels (`durableChannels`, default the alerts): a message is also appended to a capped Redis Stream
+ * (`<channel>:log`, XADD MAXLEN ~ `durableMaxLen`) by the same script that publishes it, with the stream id in
+ * front of the published text, so both carry one order. A subscriber remembers the id of the last message it
+ * delivered; after a reconnect it reads what the stream holds after that id (XRANGE) and delivers it, in order,
+ * before the live messages that arrived meanwhile (held until then), skipping every id it already delivered.
+ * The bus reports itself up only once this catch-up is done. What was trimmed from the stream (more than
+ * `durableMaxLen` messages missed) cannot be replayed.
  *
  * Delivery: in publish order, once. The exception is a PUBLISH that was on the wire, unanswered, when the
  * publisher connection broke: Redis may or may not have carried it, so it is sent again after the reconnect,
@@ -49,6 +58,10 @@ export interface RedisBusOptions {
   readonly heartbeatMs?: number;
   /** `close()` waits at most this long for Redis to answer QUIT before dropping the sockets. Default 2,000. */
   readonly closeTimeoutMs?: number;
+  /** Channels whose messages a subscriber gets after a reconnect (see above). Default: the alerts channel. */
+  readonly durableChannels?: readonly string[];
+  /** Messages each durable channel's stream keeps (approximately: MAXLEN ~). Default 1,000. */
+  readonly durableMaxLen?: number;
 }
 
 export interface RedisBusStats {
@@ -62,6 +75,8 @@ export interface RedisBusStats {
   readonly dropped: number;
   /** Connections re-established after a loss (each of the two counts). */
   readonly reconnects: number;
+  /** Messages of durable channels delivered from their stream after a reconnect (missed while away). */
+  readonly replayed: number;
   readonly status: BusStatus;
 }
 
@@ -72,7 +87,46 @@ const DEFAULTS = {
   connectTimeoutMs: 10_000,
   heartbeatMs: 5_000,
   closeTimeoutMs: 2_000,
+  durableChannels: [ALERT_CHANNEL],
+  durableMaxLen: 1_000,
 } as const;
+
+/** Appends to the stream and publishes `<id> <message>`, atomically: the stream and the channel share one order. */
+const DURABLE_PUBLISH = `
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[1])
+redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
+return id`;
+
+/** Orders two stream ids (`<ms>-<seq>`): negative when a comes first. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
+}
+
+/**
+ * `command`'s answer, or a rejection when the connection closes first. ioredis never settles a command that was
+ * on the wire when its connection broke (it does not resend them, as configured here), so whoever waits for an
+ * answer must also wait for the close.
+ */
+export function answerOrClose<T>(redis: Redis, command: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const closed = (): void => reject(new Error('the Redis connection closed before the answer'));
+    redis.once('close', closed);
+    command.then(resolve, reject).finally(() => redis.off('close', closed));
+  });
+}
+
+/** What a subscriber keeps of one durable channel. */
+interface DurableChannel {
+  /** The stream's key (prefixed). */
+  readonly stream: string;
+  /** Id of the last message delivered (at first, the stream's end when subscribed); null before it is known. */
+  lastId: string | null;
+  /** (Re)subscribed and not yet caught up with the stream: live messages wait in `held`. */
+  catchingUp: boolean;
+  held: { readonly id: string; readonly message: string }[];
+}
 
 /** Throws a TypeError unless `url` is a redis:// or rediss:// URL; returns it with the password hidden, for logs. */
 export function checkedRedisUrl(url: string, owner: string): string {
@@ -187,6 +241,14 @@ export class RedisBus implements Bus {
   private pubUp = false;
   /** The subscriber connection is ready and every channel of `handlers` is subscribed on it. */
   private subUp = false;
+  /** The subscriber connection is ready and Redis confirmed every subscription (catch-ups may still run). */
+  private subscribed = false;
+  /** Durable channel names (prefixed) and their stream keys. */
+  private readonly durableStreams = new Map<string, string>();
+  private readonly durableMaxLen: number;
+  /** The durable channels subscribed here, by prefixed name. */
+  private readonly durable = new Map<string, DurableChannel>();
+  private catchUpRunning = false;
   private readonly everReady = { publisher: false, subscriber: false };
   private readonly lastError: Record<Side, string | undefined> = {
     publisher: undefined,
@@ -196,7 +258,7 @@ export class RedisBus implements Bus {
   private dropLogged = false;
   private readonly heartbeat: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
-  private readonly counts = { published: 0, received: 0, dropped: 0, reconnects: 0 };
+  private readonly counts = { published: 0, received: 0, dropped: 0, reconnects: 0, replayed: 0 };
 
   /** Starts connecting; the bus is down until both connections are ready (`createRedisBus` waits for that). */
   constructor(options: RedisBusOptions) {
@@ -210,6 +272,14 @@ export class RedisBus implements Bus {
       'closeTimeoutMs',
       options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
     );
+    this.durableMaxLen = positiveInteger(
+      owner,
+      'durableMaxLen',
+      options.durableMaxLen ?? DEFAULTS.durableMaxLen,
+    );
+    for (const channel of options.durableChannels ?? DEFAULTS.durableChannels) {
+      this.durableStreams.set(this.prefix + channel, `${this.prefix}${channel}:log`);
+    }
     const heartbeatMs = positiveInteger(owner, 'heartbeatMs', options.heartbeatMs ?? DEFAULTS.heartbeatMs);
     const connection = {
       maxReconnectDelayMs: positiveInteger(
@@ -234,7 +304,7 @@ export class RedisBus implements Bus {
     this.sub.on('ready', () => this.onSubscriberReady());
     this.sub.on('close', () => this.onSubscriberClosed());
     this.sub.on('error', (err: Error) => this.onError('subscriber', err));
-    this.sub.on('message', (channel: string, message: string) => this.deliver(channel, message));
+    this.sub.on('message', (channel: string, message: string) => this.receive(channel, message));
 
     this.heartbeat = setInterval(() => {
       for (const redis of [this.pub, this.sub]) {
@@ -268,9 +338,18 @@ export class RedisBus implements Bus {
     if (!set) {
       set = new Set();
       this.handlers.set(full, set);
+      const stream = this.durableStreams.get(full);
+      const durable = stream === undefined ? undefined : this.durableState(full, stream);
       // When the connection is not ready, the resubscribe on 'ready' covers this channel.
       if (this.sub.status === 'ready') {
-        this.sub.subscribe(full).catch((err: Error) => this.commandFailed('SUBSCRIBE', full, err));
+        const epoch = this.subEpoch;
+        if (durable) durable.catchingUp = true;
+        this.sub.subscribe(full).then(
+          () => {
+            if (durable && epoch === this.subEpoch) this.runCatchUps();
+          },
+          (err: Error) => this.commandFailed('SUBSCRIBE', full, err),
+        );
       }
     }
     // Wrap so the same function can be subscribed twice and removed once each.
@@ -351,7 +430,12 @@ export class RedisBus implements Bus {
     const id = this.nextId++;
     const epoch = this.pubEpoch;
     this.inFlight.set(id, item);
-    this.pub.publish(item.channel, item.message).then(
+    const stream = this.durableStreams.get(item.channel);
+    const sent =
+      stream === undefined
+        ? this.pub.publish(item.channel, item.message)
+        : this.pub.eval(DURABLE_PUBLISH, 2, stream, item.channel, item.message, this.durableMaxLen);
+    sent.then(
       () => {
         if (epoch !== this.pubEpoch) return;
         this.inFlight.delete(id);
@@ -397,6 +481,8 @@ export class RedisBus implements Bus {
     this.lastError.publisher = undefined;
     this.pubUp = true;
     this.drain();
+    // A catch-up reads the streams over this connection: it may have waited for it.
+    this.runCatchUps();
     this.updateStatus();
   }
 
@@ -420,17 +506,22 @@ export class RedisBus implements Bus {
     this.lastError.subscriber = undefined;
     const epoch = ++this.subEpoch;
     const channels = [...this.handlers.keys()];
+    for (const channel of channels) {
+      const durable = this.durable.get(channel);
+      if (durable) durable.catchingUp = true;
+    }
     if (channels.length === 0) {
-      this.subUp = true;
-      this.updateStatus();
+      this.subscribed = true;
+      this.runCatchUps();
       return;
     }
-    // Up only once Redis confirmed the subscriptions, so that "up" means messages published from now on arrive.
+    // Up only once Redis confirmed the subscriptions, so that "up" means messages published from now on arrive,
+    // and once the durable channels caught up with what was published while away.
     this.sub.subscribe(...channels).then(
       () => {
         if (epoch !== this.subEpoch || this.closing) return;
-        this.subUp = true;
-        this.updateStatus();
+        this.subscribed = true;
+        this.runCatchUps();
       },
       (err: Error) => {
         if (epoch !== this.subEpoch || this.closing) return;
@@ -444,6 +535,7 @@ export class RedisBus implements Bus {
   private onSubscriberClosed(): void {
     if (this.closing) return;
     this.subUp = false;
+    this.subscribed = false;
     this.subEpoch++;
     this.lastError.subscriber ??= 'connection closed';
     this.updateStatus();
@@ -493,8 +585,117 @@ export class RedisBus implements Bus {
     }
   }
 
-  private deliver(channel: string, message: string): void {
+  private receive(channel: string, text: string): void {
     this.counts.received++;
+    const durable = this.durable.get(channel);
+    if (durable === undefined) {
+      this.deliver(channel, text);
+      return;
+    }
+    const space = text.indexOf(' ');
+    const id = text.slice(0, Math.max(space, 0));
+    if (!/^\d+-\d+$/.test(id)) {
+      this.logger.warn({ channel, sample: text.slice(0, 80) }, 'durable bus message without a stream id');
+      this.deliver(channel, text);
+      return;
+    }
+    const message = text.slice(space + 1);
+    if (durable.catchingUp) durable.held.push({ id, message });
+    else this.deliverDurable(channel, durable, id, message);
+  }
+
+  /** Delivers a durable channel's message unless an id as late was delivered already (a repeat). */
+  private deliverDurable(channel: string, durable: DurableChannel, id: string, message: string): boolean {
+    if (durable.lastId !== null && compareStreamIds(id, durable.lastId) <= 0) return false;
+    durable.lastId = id;
+    this.deliver(channel, message);
+    return true;
+  }
+
+  private durableState(channel: string, stream: string): DurableChannel {
+    let state = this.durable.get(channel);
+    if (!state) {
+      state = { stream, lastId: null, catchingUp: true, held: [] };
+      this.durable.set(channel, state);
+    }
+    return state;
+  }
+
+  /**
+   * Brings every durable channel that was (re)subscribed up to date with its stream, one at a time, over the
+   * publisher connection; the bus is up once none is left. A catch-up cut short by the connection is run again
+   * when it is back.
+   */
+  private runCatchUps(): void {
+    if (this.catchUpRunning || this.closing || !this.subscribed) return;
+    const pending = [...this.durable].filter(([channel, d]) => d.catchingUp && this.handlers.has(channel));
+    if (pending.length === 0) {
+      this.subUp = true;
+      this.updateStatus();
+      return;
+    }
+    if (!this.pubUp || this.pub.status !== 'ready') return;
+    this.catchUpRunning = true;
+    void (async () => {
+      let retry = true;
+      try {
+        for (const [channel, durable] of pending) await this.catchUp(channel, durable);
+      } catch (err) {
+        if ((err as Error).name === 'ReplyError') {
+          this.logger.error({ err }, 'redis refused to read a durable channel; its missed messages are lost');
+          for (const [channel, durable] of pending) this.release(channel, durable);
+        } else {
+          // The connection went: the catch-up runs again once it is back.
+          this.logger.debug({ err }, 'durable channel catch-up interrupted');
+          retry = false;
+        }
+      } finally {
+        this.catchUpRunning = false;
+      }
+      if (retry) this.runCatchUps();
+    })();
+  }
+
+  private async catchUp(channel: string, durable: DurableChannel): Promise<void> {
+    if (durable.lastId === null) {
+      // First subscription: nothing was missed; what the stream holds now is where this subscriber starts.
+      const last = await answerOrClose(this.pub, this.pub.xrevrange(durable.stream, '+', '-', 'COUNT', 1));
+      const end = last[0]?.[0] ?? '0-0';
+      // Held messages arrived after the subscription took effect: every one is new, whatever its id.
+      for (const h of durable.held)
+        if (compareStreamIds(h.id, end) <= 0) this.deliverDurable(channel, durable, h.id, h.message);
+      if (durable.lastId === null || compareStreamIds(end, durable.lastId) > 0) durable.lastId = end;
+    } else {
+      const entries = await answerOrClose(
+        this.pub,
+        this.pub.xrange(durable.stream, `(${durable.lastId}`, '+', 'COUNT', this.durableMaxLen),
+      );
+      let replayed = 0;
+      for (const [id, fields] of entries) {
+        const at = fields.indexOf('m');
+        const message = at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;
+        if (message !== undefined && this.deliverDurable(channel, durable, id, message)) replayed++;
+      }
+      this.counts.replayed += replayed;
+      if (replayed > 0) {
+        this.logger.info(
+          { channel: channel.slice(this.prefix.length), replayed },
+          'redis bus: delivered the messages missed while away',
+        );
+      }
+    }
+    this.release(channel, durable);
+  }
+
+  /** Ends a catch-up: delivers the live messages held meanwhile (those not delivered already), in order. */
+  private release(channel: string, durable: DurableChannel): void {
+    const held = durable.held;
+    durable.held = [];
+    durable.catchingUp = false;
+    for (const h of held) this.deliverDurable(channel, durable, h.id, h.message);
+  }
+
+  private deliver(channel: string, message: string): void {
     const set = this.handlers.get(channel);
     if (!set) return;
     for (const handler of set) {

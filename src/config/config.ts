@@ -47,6 +47,8 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     /** Text lines on a terminal and JSON otherwise (`auto`), or always one of them. */
     logFormat: z.enum(LOG_FORMATS),
+    /** Warnings and errors kept in memory for GET /api/logs (the newest; 0 keeps none). */
+    logRecent: z.number().int().min(0).max(100_000),
     candles: z
       .object({
         /** A bar closes this long after its end when no later trade closed it first. */
@@ -230,6 +232,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
   urls: DEFAULT_URLS,
   logLevel: 'info',
   logFormat: 'auto',
+  logRecent: 500,
   candles: { closeGraceMs: 2000, historyBars: 1000, memoryBars: 5000 },
   gateway: {
     maxInitialBars: 5000,
@@ -338,6 +341,7 @@ const ENV_VARIABLES: Readonly<Record<string, string>> = {
   symbols: 'SYMBOLS',
   venues: 'VENUES',
   logLevel: 'LOG_LEVEL',
+  logRecent: 'LOG_RECENT',
   ...Object.fromEntries(
     VENUE_IDS.flatMap((v) => [
       [`urls.${v}.wsUrl`, `${v.toUpperCase()}_WS_URL`],
@@ -419,6 +423,8 @@ function fromEnv(env: Env, issues: ConfigIssue[]): Record<string, unknown> {
   if (venues) out['venues'] = venues.map((s) => s.toLowerCase());
   if (env['LOG_LEVEL']) out['logLevel'] = env['LOG_LEVEL'];
   if (env['LOG_FORMAT']) out['logFormat'] = env['LOG_FORMAT'].trim().toLowerCase();
+  const logRecent = intFromEnv(env, 'LOG_RECENT', 'logRecent', issues);
+  if (logRecent !== undefined) out['logRecent'] = logRecent;
   const urls: Record<string, Record<string, string>> = {};
   for (const venue of VENUE_IDS) {
     const prefix = venue.toUpperCase();

@@ -44,6 +44,7 @@ export const ERROR_CODES = {
     summary: 'more history bars per second than the connection or client address may read; retry later',
   },
   INVALID_LIMIT: { retryable: false, summary: 'history limit is not an integer within the documented range' },
+  INVALID_LEVEL: { retryable: false, summary: 'GET /api/logs level is not warn, error or fatal' },
   INVALID_END: {
     retryable: false,
     summary: 'history end is neither milliseconds since the epoch nor ISO 8601',

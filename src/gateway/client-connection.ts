@@ -55,6 +55,8 @@ export class ClientConnection implements ClientSink {
     private readonly maxBufferedBytes: number,
     private readonly maxQueuedBytes: number,
     private readonly events: SendQueueEvents,
+    /** Where messages and bytes handed to the socket are counted (the gateway's totals). */
+    private readonly sent: { messagesSent: number; bytesSent: number } = { messagesSent: 0, bytesSent: 0 },
   ) {
     this.limiter = new RateLimiter(maxMessagesPerSecond);
   }
@@ -71,6 +73,8 @@ export class ClientConnection implements ClientSink {
       return;
     }
     this.ws.send(payload, TEXT_FRAME);
+    this.sent.messagesSent++;
+    this.sent.bytesSent += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     if (!this.corked) this.checkBuffer();
   }
 

@@ -82,6 +82,8 @@ export class ClientConnections {
     closedForFlooding: 0,
     closedForOversizedFrame: 0,
   };
+  /** Messages and bytes handed to client sockets since start (GET /metrics). */
+  readonly sent = { messagesSent: 0, bytesSent: 0 };
   private readonly clients = new Set<ClientConnection>();
   private readonly handlers = new Map<ClientMessage['type'], Handler>();
   /** Each open connection's history budget. */
@@ -177,6 +179,7 @@ export class ClientConnections {
           this.counters.sendQueueDropped++;
         },
       },
+      this.sent,
     );
     this.clients.add(client);
     this.budgets.set(client, budget);

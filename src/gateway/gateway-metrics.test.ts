@@ -16,6 +16,9 @@ describe('registerGatewayMetrics', () => {
       sendQueueDropped: 7,
       badBusMessages: 4,
       busUp: true,
+      messagesSent: 700,
+      bytesSent: 70_000,
+      messagesReceived: 9,
     };
     const readings: GatewayReadings = {
       connections: () => now.connections,
@@ -27,6 +30,9 @@ describe('registerGatewayMetrics', () => {
       sendQueueDropped: () => now.sendQueueDropped,
       badBusMessages: () => now.badBusMessages,
       busUp: () => now.busUp,
+      messagesSent: () => now.messagesSent,
+      bytesSent: () => now.bytesSent,
+      messagesReceived: () => now.messagesReceived,
     };
     registerGatewayMetrics(metrics, readings);
     const value = async (name: string): Promise<number> => {
@@ -45,6 +51,32 @@ describe('registerGatewayMetrics', () => {
     assert.equal(await value('tickwire_slow_client_closes_total'), 1);
     assert.match(await metrics.text(), /# TYPE tickwire_send_queue_dropped_total counter/);
     assert.equal(await value('tickwire_gateway_bus_up'), 1);
+    assert.equal(await value('tickwire_gateway_messages_sent_total'), 700);
+    assert.equal(await value('tickwire_gateway_bytes_sent_total'), 70_000);
+    assert.equal(await value('tickwire_gateway_messages_received_total'), 9);
+
+    // Counts are Prometheus counters, levels are gauges.
+    const text = await metrics.text();
+    for (const name of [
+      'tickwire_gateway_connections_opened_total',
+      'tickwire_gateway_updates_broadcast_total',
+      'tickwire_gateway_slow_clients_dropped_total',
+      'tickwire_gateway_bad_bus_messages_total',
+      'tickwire_gateway_messages_sent_total',
+      'tickwire_gateway_bytes_sent_total',
+      'tickwire_gateway_messages_received_total',
+    ]) {
+      assert.match(text, new RegExp(`^# TYPE ${name} counter$`, 'm'));
+    }
+    for (const name of [
+      'tickwire_gateway_connections',
+      'tickwire_gateway_candle_rooms',
+      'tickwire_gateway_bus_up',
+    ]) {
+      assert.match(text, new RegExp(`^# TYPE ${name} gauge$`, 'm'));
+    }
+    now.messagesSent = 750;
+    assert.equal(await value('tickwire_gateway_messages_sent_total'), 750, 'a counter follows the count');
 
     now.connections = 0;
     now.busUp = false;

@@ -1,4 +1,3 @@
-import { Counter } from 'prom-client';
 import type { Metrics } from '../telemetry/metrics.ts';
 
 /** What the gateway's metrics read at scrape time, from the parts' own counters. */
@@ -15,6 +14,12 @@ export interface GatewayReadings {
   droppedSlowClients(): number;
   /** Queued messages replaced by a newer state of the same bar, ticker or book (send-queue conflation). */
   sendQueueDropped(): number;
+  /** Messages handed to client sockets (each client's copy counted). */
+  messagesSent(): number;
+  /** Their bytes (payload, before framing and compression). */
+  bytesSent(): number;
+  /** Messages received from clients. */
+  messagesReceived(): number;
   badBusMessages(): number;
   busUp(): boolean;
 }
@@ -26,42 +31,42 @@ export function registerGatewayMetrics(metrics: Metrics, read: GatewayReadings):
   metrics.gauge('tickwire_gateway_market_rooms', 'Market-channel rooms with members', () =>
     read.marketRooms(),
   );
-  metrics.gauge('tickwire_gateway_connections_opened_total', 'Client connections opened since start', () =>
+  metrics.counter('tickwire_gateway_connections_opened_total', 'Client connections opened since start', () =>
     read.connectionsOpened(),
   );
-  metrics.gauge('tickwire_gateway_updates_broadcast_total', 'Candle room ticks that sent an update', () =>
+  metrics.counter('tickwire_gateway_updates_broadcast_total', 'Candle room ticks that sent an update', () =>
     read.updatesBroadcast(),
   );
-  metrics.gauge('tickwire_gateway_slow_clients_dropped_total', 'Clients closed with 4008 (too slow)', () =>
+  metrics.counter('tickwire_gateway_slow_clients_dropped_total', 'Clients closed with 4008 (too slow)', () =>
     read.droppedSlowClients(),
   );
-  metrics.gauge('tickwire_gateway_bad_bus_messages_total', 'Bus messages that could not be decoded', () =>
+  metrics.counter('tickwire_gateway_bad_bus_messages_total', 'Bus messages that could not be decoded', () =>
     read.badBusMessages(),
   );
-  sendQueueCounter(
-    metrics,
+  metrics.counter(
     'tickwire_send_queue_dropped_total',
     'Queued client messages replaced by a newer state of the same bar, ticker or book',
     () => read.sendQueueDropped(),
   );
-  sendQueueCounter(
-    metrics,
+  metrics.counter(
     'tickwire_slow_client_closes_total',
     'Clients closed with 4008: send queue or socket buffer over its limit',
     () => read.droppedSlowClients(),
+  );
+  metrics.counter(
+    'tickwire_gateway_messages_sent_total',
+    'Messages sent to clients (one per client copy)',
+    () => read.messagesSent(),
+  );
+  metrics.counter(
+    'tickwire_gateway_bytes_sent_total',
+    'Bytes of the messages sent to clients (payload)',
+    () => read.bytesSent(),
+  );
+  metrics.counter('tickwire_gateway_messages_received_total', 'Messages received from clients', () =>
+    read.messagesReceived(),
   );
   metrics.gauge('tickwire_gateway_bus_up', '1 when the bus is connected', () => (read.busUp() ? 1 : 0));
 }
 
 /** A Prometheus counter read at scrape time from a count the part keeps (which only grows). */
-function sendQueueCounter(metrics: Metrics, name: string, help: string, read: () => number): void {
-  new Counter({
-    name,
-    help,
-    registers: [metrics.registry],
-    collect() {
-      this.reset();
-      this.inc(read());
-    },
-  });
-}

@@ -9,6 +9,7 @@ import { DEFAULT_BOOK_DEPTH, type ProtocolRules } from '../protocol/client-messa
 import type { SourcesView } from '../protocol/source-status.ts';
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { LogRing } from '../telemetry/log-ring.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { AlertFeed, type AlertChannelOptions } from './alert-feed.ts';
@@ -64,6 +65,8 @@ export interface GatewayOptions {
   readonly compositeTicker?: CompositeTickerResolver;
   /** Given every candle update taken from the bus, decoded, before any room sends it (a process's memory). */
   readonly onCandle?: (update: CandleUpdate) => void;
+  /** The process's recent warnings and errors, served at GET /api/logs (without it that path is not found). */
+  readonly recentLogs?: LogRing;
   /** Served at GET /metrics; the gateway registers its own metrics in it. */
   readonly metrics?: Metrics;
   /** How often a partial `initial` retries the history store (backoff, 1 s doubling to 15 s by default). */
@@ -236,6 +239,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       updatesBroadcast: () => candles.counters.updatesBroadcast,
       droppedSlowClients: () => connections.counters.droppedSlowClients,
       sendQueueDropped: () => connections.counters.sendQueueDropped,
+      messagesSent: () => connections.sent.messagesSent,
+      bytesSent: () => connections.sent.bytesSent,
+      messagesReceived: () => connections.counters.messagesReceived,
       badBusMessages: () => intake.skipped,
       busUp: () => bus.status().state === 'up',
     });
@@ -259,6 +265,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         budget: (req, bars) => historyBudget.chargeAddress(clientKey(req, limits.trustedProxies), bars),
       },
       apiRateLimit,
+      recentLogs: options.recentLogs,
       now: () => clock.now(),
       logger,
     }),

@@ -5,7 +5,9 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { ApiRateLimiter } from './api-rate-limit.ts';
 import type { BudgetVerdict } from './history-budget.ts';
+import type { LogRing } from '../telemetry/log-ring.ts';
 import { answerHistoryRequest, HISTORY_PATH, type HistoryRules } from './history-endpoint.ts';
+import { answerLogsRequest, LOGS_PATH } from './logs-endpoint.ts';
 import { pathOf, queryOf } from './request-url.ts';
 import { answerSourceRequest, SOURCE_PATHS, type HttpAnswer } from './source-endpoints.ts';
 
@@ -27,6 +29,8 @@ export interface HttpRoutesOptions {
     /** Charges a valid request's `limit` to its client's history budget (none: no budget). */
     readonly budget?: (req: IncomingMessage, bars: number) => BudgetVerdict;
   };
+  /** The recent warnings and errors served at GET /api/logs; without it /api/logs is not found. */
+  readonly recentLogs?: LogRing | undefined;
   /** The request limit of every /api/ path, found or not. */
   readonly apiRateLimit: ApiRateLimiter;
   readonly now: () => number;
@@ -82,6 +86,16 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
       });
     },
   });
+  const { recentLogs } = o;
+  if (recentLogs) {
+    routes.set(LOGS_PATH, {
+      methods: GET_HEAD,
+      handle: (req, res) => {
+        const answer = answerLogsRequest(queryOf(req.url), recentLogs);
+        sendJson(res, answer.status, answer.body);
+      },
+    });
+  }
   const { metrics } = o;
   if (metrics) {
     routes.set('/metrics', {

@@ -5,7 +5,11 @@ import type { Metrics } from '../telemetry/metrics.ts';
  * Per source (venue and symbol), the feed's status as Prometheus metrics, read from `view` at scrape time; `view`
  * gives undefined while no feed runs here (a standby ingest), and the metrics are then empty.
  */
-export function registerSourceMetrics(metrics: Metrics, view: () => SourcesView | undefined): void {
+export function registerSourceMetrics(
+  metrics: Metrics,
+  view: () => SourcesView | undefined,
+  now: () => number = Date.now,
+): void {
   const per = (read: (s: SourceStatusView, active: boolean) => number | null) => () => {
     const out: [Record<string, string>, number][] = [];
     for (const instrument of view()?.instruments ?? []) {
@@ -42,12 +46,18 @@ export function registerSourceMetrics(metrics: Metrics, view: () => SourcesView 
     per((s) => s.latency),
   );
   metrics.labelledGauge(
+    'tickwire_source_last_update_age_seconds',
+    'Time since the last update of the symbol from the venue, s',
+    labels,
+    per((s) => (s.lastUpdate === null ? null : Math.max(0, now() - s.lastUpdate) / 1000)),
+  );
+  metrics.labelledCounter(
     'tickwire_source_messages_total',
     'Messages received from the source',
     labels,
     per((s) => s.messagesReceived),
   );
-  metrics.labelledGauge(
+  metrics.labelledCounter(
     'tickwire_source_errors_total',
     'Errors counted against the source',
     labels,

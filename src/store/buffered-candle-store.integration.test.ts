@@ -165,6 +165,32 @@ describe('BufferedCandleStore', () => {
     }
   });
 
+  it('tells how long each batch write took and whether it succeeded (the write-time metric)', async () => {
+    const target = new SlowDatabase();
+    const writes: { ms: number; ok: boolean }[] = [];
+    const store = new BufferedCandleStore(target, {
+      logger,
+      flushMs: 10,
+      retryMinMs: 5,
+      retryMaxMs: 20,
+      onBatchWritten: (ms, ok) => writes.push({ ms, ok }),
+    });
+    const symbol = uniqueSymbol();
+    try {
+      target.failing = true;
+      target.slowMs = 30;
+      await store.write([makeUpdate(symbol, 0, { close: '1' })]);
+      await waitUntil(() => writes.length >= 1, 'a failed batch');
+      target.failing = false;
+      await store.flushed();
+      assert.equal(writes[0]?.ok, false);
+      assert.equal(writes.at(-1)?.ok, true);
+      for (const w of writes) assert.ok(w.ms >= 25, `a batch of a 30 ms database took ${w.ms} ms`);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a bar it could never store, at write time', async () => {
     const target = await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger });
     const store = new BufferedCandleStore(target, { logger });

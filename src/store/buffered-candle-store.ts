@@ -14,7 +14,10 @@ import {
 export type { StoreStatus, WriteBehindStats as BufferedStoreStats } from './write-behind.ts';
 
 /** Options of the buffered stores: every WriteBehind limit (see write-behind.ts for the defaults). */
-export type BufferedStoreOptions = Omit<WriteBehindOptions, 'noun' | 'lossHint'>;
+export type BufferedStoreOptions = Omit<WriteBehindOptions, 'noun' | 'lossHint'> & {
+  /** Told how long each batch write to the target took, ms, and whether it succeeded (the store's metrics). */
+  readonly onBatchWritten?: (ms: number, ok: boolean) => void;
+};
 
 /**
  * CandleStore that writes behind: `write` queues the updates and returns at once; batches go to `target` in the
@@ -34,8 +37,21 @@ export class BufferedCandleStore implements CandleStore {
     private readonly target: CandleStore,
     options: BufferedStoreOptions,
   ) {
-    this.queue = new WriteBehind((batch) => target.write(batch), rowKey, {
-      ...options,
+    const { onBatchWritten, ...limits } = options;
+    const write = onBatchWritten
+      ? async (batch: readonly CandleUpdate[]): Promise<void> => {
+          const started = performance.now();
+          let ok = false;
+          try {
+            await target.write(batch);
+            ok = true;
+          } finally {
+            onBatchWritten(performance.now() - started, ok);
+          }
+        }
+      : (batch: readonly CandleUpdate[]) => target.write(batch);
+    this.queue = new WriteBehind(write, rowKey, {
+      ...limits,
       noun: 'bars',
       lossHint: ' (the venues are asked for recent history again at the next start)',
     });

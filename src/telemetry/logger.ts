@@ -1,6 +1,7 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { TickwireError } from '../domain/errors.ts';
 import { formatLogLine, resolveLogFormat, type LogFormat } from './log-format.ts';
+import type { LogRing } from './log-ring.ts';
 
 export type { Logger };
 
@@ -17,7 +18,46 @@ export interface LoggerOptions {
   readonly format?: LogFormat;
   /** Default: stderr, so stdout stays free for command output (`tickwire aggregate`). */
   readonly destination?: LogDestination;
+  /** Also keeps the warnings and errors here (GET /api/logs), redacted like every line. */
+  readonly recent?: LogRing;
 }
+
+/** Fields that hold credentials: their values are logged as [Redacted], at the top level and two levels down. */
+const SECRET_FIELDS = [
+  'apiKey',
+  'api_key',
+  'apiSecret',
+  'secret',
+  'secretKey',
+  'passphrase',
+  'password',
+  'token',
+  'accessToken',
+  'authorization',
+  'Authorization',
+  'cookie',
+];
+/** Fields that hold connection URLs: their password, if any, is logged as [Redacted]. */
+const URL_FIELDS = ['url', 'redisUrl', 'databaseUrl', 'connectionString', 'DATABASE_URL', 'REDIS_URL'];
+
+export const REDACTED = '[Redacted]';
+
+const anyDepth = (field: string): string[] => [field, `*.${field}`, `*.*.${field}`];
+const URL_FIELD_SET = new Set(URL_FIELDS);
+
+/** The password of a URL such as `redis://user:pw@host` replaced; other text as it is. */
+export function redactUrlPassword(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@/\s]*@/i, `$1${REDACTED}@`);
+}
+
+/** pino's `redact` setting: credential fields censored whole, URL fields only in their password. */
+export const REDACTION = {
+  paths: [...SECRET_FIELDS, ...URL_FIELDS].flatMap(anyDepth),
+  censor: (value: unknown, path: string[]): unknown => {
+    if (!URL_FIELD_SET.has(path.at(-1) ?? '')) return REDACTED;
+    return typeof value === 'string' ? redactUrlPassword(value) : value;
+  },
+};
 
 /**
  * Tickwire's logs (pino) on stderr: JSON for machines, or one readable line per event on a terminal
@@ -31,17 +71,27 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     name: options.name ?? 'tickwire',
     level: options.level ?? process.env['LOG_LEVEL'] ?? 'info',
     serializers: { err: serializeError },
+    redact: REDACTION,
   };
+  let main: DestinationStream;
   if (format === 'json') {
-    return pino(settings, destination ?? pino.destination({ fd: 2, sync: false }));
+    main = destination ?? pino.destination({ fd: 2, sync: false });
+  } else {
+    // Text is for a person watching a terminal: written at once, in order, coloured unless NO_COLOR is set.
+    const out = destination ?? pino.destination({ fd: 2, sync: true });
+    const colour = destination === undefined && isTerminal && !process.env['NO_COLOR'];
+    main = { write: (line: string) => void out.write(formatLogLine(line, { colour })) };
   }
-  // Text is for a person watching a terminal: written at once, in order, coloured unless NO_COLOR is set.
-  const out = destination ?? pino.destination({ fd: 2, sync: true });
-  const colour = destination === undefined && isTerminal && !process.env['NO_COLOR'];
-  const pretty: DestinationStream = {
-    write: (line: string) => void out.write(formatLogLine(line, { colour })),
-  };
-  return pino(settings, pretty);
+  if (options.recent === undefined) return pino(settings, main);
+  const ring = options.recent;
+  return pino(
+    settings,
+    pino.multistream([
+      // The logger's own level decides what is written; every record it lets through goes to the main stream.
+      { level: 'trace', stream: main },
+      { level: 'warn', stream: { write: (line: string) => ring.write(line) } },
+    ]),
+  );
 }
 
 /** A logger that writes nothing, for tests and library use. */

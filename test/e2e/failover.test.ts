@@ -240,6 +240,24 @@ describe('failover between venues', () => {
       metrics,
       /^tickwire_source_messages_total\{venue="okx",symbol="BTC\/USDT",role="all"\} [1-9]/m,
     );
+    // The whole process's /metrics: counts are counters, levels gauges (OPERATIONS.md lists each).
+    for (const [name, type] of [
+      ['tickwire_source_messages_total', 'counter'],
+      ['tickwire_failovers_total', 'counter'],
+      ['tickwire_venue_reconnects_total', 'counter'],
+      ['tickwire_venue_sequence_gaps_total', 'counter'],
+      ['tickwire_gateway_messages_sent_total', 'counter'],
+      ['tickwire_gateway_bytes_sent_total', 'counter'],
+      ['tickwire_event_loop_stalls_total', 'counter'],
+      ['tickwire_event_loop_delay_seconds', 'gauge'],
+      ['tickwire_venue_connected', 'gauge'],
+      ['tickwire_gateway_connections', 'gauge'],
+    ]) {
+      assert.match(metrics, new RegExp(`^# TYPE ${name} ${type}$`, 'm'));
+    }
+    assert.match(metrics, /^tickwire_failovers_total\{symbol="BTC\/USDT",role="all"\} [1-9]/m);
+    assert.match(metrics, /^tickwire_gateway_messages_sent_total\{role="all"\} [1-9]/m);
+    assert.doesNotMatch(metrics, /^# TYPE tickwire_\S+_total gauge$/m, 'no count exported as a gauge');
     const sources = (await getJson(`${api}/sources`)).body as Record<string, unknown>[];
     assert.deepEqual(sources.map((s) => s['exchange']).sort(), ['binance', 'okx']);
     for (const s of sources) {
