@@ -8,15 +8,37 @@ import {
   integerText,
   isoTime,
   nonEmptyString,
+  nonNegativeDecimal,
+  nonNegativeInteger,
   optionalDecimal,
   optionalInteger,
   optionalIntegerText,
+  optionalNonNegativeDecimal,
+  positiveDecimal,
   stringValue,
   timeMs,
   tupleLevels,
 } from './json-fields.ts';
 
 describe('JSON field readers', () => {
+  it('read prices above zero and amounts and counts not below zero, naming the field', () => {
+    assert.equal(toPlainString(positiveDecimal('0.00000001', 'px')), '0.00000001');
+    for (const bad of ['0', '-0', '-1.5', '0.000']) {
+      assert.throws(() => positiveDecimal(bad, 'px'), /^Error: field px must be a decimal above zero$/);
+    }
+    assert.equal(toPlainString(nonNegativeDecimal('0', 'sz')), '0');
+    assert.equal(toPlainString(nonNegativeDecimal('-0', 'sz')), '0');
+    assert.throws(
+      () => nonNegativeDecimal('-0.1', 'sz'),
+      /^Error: field sz must be a decimal not below zero$/,
+    );
+    assert.equal(optionalNonNegativeDecimal('', 'bidSz'), undefined);
+    assert.throws(() => optionalNonNegativeDecimal('-1', 'bidSz'), /bidSz must be a decimal not below zero/);
+    assert.equal(nonNegativeInteger(0, 'n'), 0);
+    assert.throws(() => nonNegativeInteger(-1, 'n'), /^Error: field n must be an integer not below zero$/);
+    assert.throws(() => nonNegativeInteger(1.5, 'n'), /^Error: field n must be an integer$/);
+  });
+
   it('read decimals exactly from their strings and refuse numbers, naming the field', () => {
     const price = decimal('0.00141342', 'px');
     assert.equal(toPlainString(price), '0.00141342');
