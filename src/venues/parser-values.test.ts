@@ -115,6 +115,7 @@ describe('venue parsers reject implausible values', () => {
     rejects(okx, trades, {
       'negative size': (f) => (f.data[0].sz = '-0.0011275'),
       'negative price': (f) => (f.data[0].px = '-30246'),
+      'negative time': (f) => (f.data[0].ts = '-1652459229038'),
     });
   });
 

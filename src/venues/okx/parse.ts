@@ -13,6 +13,7 @@ import {
   optionalNonNegativeDecimal,
   positiveDecimal,
   stringValue,
+  timeMs,
   tupleLevels,
   type JsonObject,
 } from '../json-fields.ts';
@@ -209,7 +210,7 @@ export function parseTrade(raw: unknown, symbol: string, receivedAt: number): Tr
     size: nonNegativeDecimal(raw['sz'], 'sz'),
     side,
     fills: count ?? 1,
-    time: integerText(raw['ts'], 'ts'),
+    time: timeMs(raw['ts'], 'ts'),
     receivedAt,
   };
 }
@@ -235,7 +236,7 @@ export function parseTicker(raw: unknown, symbol: string, receivedAt: number): T
     low24h: optionalNonNegativeDecimal(raw['low24h'], 'low24h'),
     volume24h: optionalNonNegativeDecimal(raw['vol24h'], 'vol24h'),
     quoteVolume24h: optionalNonNegativeDecimal(raw['volCcy24h'], 'volCcy24h'),
-    time: integerText(raw['ts'], 'ts'),
+    time: timeMs(raw['ts'], 'ts'),
     receivedAt,
   };
 }
@@ -262,7 +263,7 @@ export function parseBook(
     seq: optionalIntegerText(raw['seqId'], 'seqId'),
     prevSeq: kind === 'snapshot' || prevSeq === undefined || prevSeq < 0 ? undefined : prevSeq,
     checksum,
-    time: integerText(raw['ts'], 'ts'),
+    time: timeMs(raw['ts'], 'ts'),
     receivedAt,
   };
 }
@@ -279,7 +280,7 @@ export function parseCandleRow(row: unknown): { bar: Candle; closed: boolean } {
   const quote = r.length >= 8 ? r[7] : r[6];
   return {
     bar: {
-      time: integerText(r[0], '[0] ts'),
+      time: timeMs(r[0], '[0] ts'),
       open: positiveDecimal(r[1], '[1] o'),
       high: positiveDecimal(r[2], '[2] h'),
       low: positiveDecimal(r[3], '[3] l'),
