@@ -81,6 +81,10 @@ describe('JSON field readers', () => {
     assert.throws(() => timeMs('', 'ts'), /field ts must be a time in ms/);
     assert.equal(isoTime('2024-07-24T19:12:35.705Z', 'createdAt'), Date.UTC(2024, 6, 24, 19, 12, 35, 705));
     assert.throws(() => isoTime('yesterday', 'createdAt'), /field createdAt must be an ISO time/);
+    // Date.parse reads these too; a venue's time is neither a bare year nor before 1970.
+    for (const bad of ['01420', '2024', 'March 7, 2024', '1969-12-31T23:59:59Z', '2024-07-24']) {
+      assert.throws(() => isoTime(bad, 'createdAt'), /field createdAt must be an ISO time/, bad);
+    }
   });
 
   it('read strings, empty or not', () => {

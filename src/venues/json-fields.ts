@@ -111,10 +111,16 @@ export function timeMs(value: unknown, field: string): number {
   return n;
 }
 
-/** An ISO-8601 time ("2024-07-24T19:12:35.705Z"), in ms since the epoch. */
+/** The date-and-time form of ISO 8601 ("2024-07-24T19:12:35.705Z"), which Date.parse alone would not insist on. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * An ISO-8601 time ("2024-07-24T19:12:35.705Z"), in ms since the epoch. Only the date-and-time form, and not
+ * before the epoch: Date.parse also reads "01420" (the year 1420) or "March 7".
+ */
 export function isoTime(value: unknown, field: string): number {
-  const t = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (!Number.isFinite(t)) throw new Error(`field ${field} must be an ISO time`);
+  const t = typeof value === 'string' && ISO_DATE_TIME.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isFinite(t) || t < 0) throw new Error(`field ${field} must be an ISO time`);
   return t;
 }
 

@@ -156,6 +156,7 @@ describe('venue parsers reject implausible values', () => {
     rejects(dydx, trades, {
       'zero price': (f) => (f.contents.trades[0].price = '-0'),
       'negative size': (f) => (f.contents.trades[0].size = '-4.303'),
+      'a bare year as the time': (f) => (f.contents.trades[0].createdAt = '01420'),
     });
   });
 });
