@@ -147,7 +147,7 @@ function candleReply(
     return {
       expected: documented(),
       alsoAccepted: INVALID_MESSAGE,
-      known: 'initialBars of 1e400 answered INVALID_MESSAGE (issue 11, fixed in another part)',
+      known: 'initialBars of 1e400 answered INVALID_MESSAGE (open, issue 11)',
     };
   }
   return { expected: documented() };
@@ -198,9 +198,7 @@ function marketReply(
     return {
       expected: documented(),
       alsoAccepted: INVALID_MESSAGE,
-      known: depthMatters
-        ? 'depth of 1e400 answered INVALID_MESSAGE (issue 11, fixed in another part)'
-        : undefined,
+      known: depthMatters ? 'depth of 1e400 answered INVALID_MESSAGE (open, issue 11)' : undefined,
     } as Alternatives;
   }
   return { expected: documented() };
