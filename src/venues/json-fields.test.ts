@@ -8,15 +8,37 @@ import {
   integerText,
   isoTime,
   nonEmptyString,
+  nonNegativeDecimal,
+  nonNegativeInteger,
   optionalDecimal,
   optionalInteger,
   optionalIntegerText,
+  optionalNonNegativeDecimal,
+  positiveDecimal,
   stringValue,
   timeMs,
   tupleLevels,
 } from './json-fields.ts';
 
 describe('JSON field readers', () => {
+  it('read prices above zero and amounts and counts not below zero, naming the field', () => {
+    assert.equal(toPlainString(positiveDecimal('0.00000001', 'px')), '0.00000001');
+    for (const bad of ['0', '-0', '-1.5', '0.000']) {
+      assert.throws(() => positiveDecimal(bad, 'px'), /^Error: field px must be a decimal above zero$/);
+    }
+    assert.equal(toPlainString(nonNegativeDecimal('0', 'sz')), '0');
+    assert.equal(toPlainString(nonNegativeDecimal('-0', 'sz')), '0');
+    assert.throws(
+      () => nonNegativeDecimal('-0.1', 'sz'),
+      /^Error: field sz must be a decimal not below zero$/,
+    );
+    assert.equal(optionalNonNegativeDecimal('', 'bidSz'), undefined);
+    assert.throws(() => optionalNonNegativeDecimal('-1', 'bidSz'), /bidSz must be a decimal not below zero/);
+    assert.equal(nonNegativeInteger(0, 'n'), 0);
+    assert.throws(() => nonNegativeInteger(-1, 'n'), /^Error: field n must be an integer not below zero$/);
+    assert.throws(() => nonNegativeInteger(1.5, 'n'), /^Error: field n must be an integer$/);
+  });
+
   it('read decimals exactly from their strings and refuse numbers, naming the field', () => {
     const price = decimal('0.00141342', 'px');
     assert.equal(toPlainString(price), '0.00141342');
@@ -59,6 +81,10 @@ describe('JSON field readers', () => {
     assert.throws(() => timeMs('', 'ts'), /field ts must be a time in ms/);
     assert.equal(isoTime('2024-07-24T19:12:35.705Z', 'createdAt'), Date.UTC(2024, 6, 24, 19, 12, 35, 705));
     assert.throws(() => isoTime('yesterday', 'createdAt'), /field createdAt must be an ISO time/);
+    // Date.parse reads these too; a venue's time is neither a bare year nor before 1970.
+    for (const bad of ['01420', '2024', 'March 7, 2024', '1969-12-31T23:59:59Z', '2024-07-24']) {
+      assert.throws(() => isoTime(bad, 'createdAt'), /field createdAt must be an ISO time/, bad);
+    }
   });
 
   it('read strings, empty or not', () => {

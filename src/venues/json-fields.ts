@@ -39,6 +39,25 @@ export function decimal(value: unknown, field: string): Decimal {
   return parseDecimal(value);
 }
 
+/** A price: a decimal string above zero. A venue never prices anything at zero or below. */
+export function positiveDecimal(value: unknown, field: string): Decimal {
+  const d = decimal(value, field);
+  if (d.coef <= 0n) throw new Error(`field ${field} must be a decimal above zero`);
+  return d;
+}
+
+/** A size, volume or other amount: a decimal string not below zero. */
+export function nonNegativeDecimal(value: unknown, field: string): Decimal {
+  const d = decimal(value, field);
+  if (d.coef < 0n) throw new Error(`field ${field} must be a decimal not below zero`);
+  return d;
+}
+
+/** An amount as nonNegativeDecimal reads it, or undefined when the field has no value (absent, null or ""). */
+export function optionalNonNegativeDecimal(value: unknown, field: string): Decimal | undefined {
+  return isAbsent(value) ? undefined : nonNegativeDecimal(value, field);
+}
+
 /** A decimal string, or undefined when the field has no value (absent, null or ""). */
 export function optionalDecimal(value: unknown, field: string): Decimal | undefined {
   return isAbsent(value) ? undefined : decimal(value, field);
@@ -58,6 +77,13 @@ export function integer(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value))
     throw new Error(`field ${field} must be an integer`);
   return value;
+}
+
+/** A count or a time: an integer JSON number not below zero. */
+export function nonNegativeInteger(value: unknown, field: string): number {
+  const n = integer(value, field);
+  if (n < 0) throw new Error(`field ${field} must be an integer not below zero`);
+  return n;
 }
 
 /** An integer JSON number, or undefined when the field has no value (absent, null or ""). */
@@ -85,10 +111,16 @@ export function timeMs(value: unknown, field: string): number {
   return n;
 }
 
-/** An ISO-8601 time ("2024-07-24T19:12:35.705Z"), in ms since the epoch. */
+/** The date-and-time form of ISO 8601 ("2024-07-24T19:12:35.705Z"), which Date.parse alone would not insist on. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * An ISO-8601 time ("2024-07-24T19:12:35.705Z"), in ms since the epoch. Only the date-and-time form, and not
+ * before the epoch: Date.parse also reads "01420" (the year 1420) or "March 7".
+ */
 export function isoTime(value: unknown, field: string): number {
-  const t = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (!Number.isFinite(t)) throw new Error(`field ${field} must be an ISO time`);
+  const t = typeof value === 'string' && ISO_DATE_TIME.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isFinite(t) || t < 0) throw new Error(`field ${field} must be an ISO time`);
   return t;
 }
 

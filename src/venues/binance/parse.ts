@@ -1,9 +1,19 @@
 import type { BookLevel, BookUpdate } from '../../domain/book.ts';
 import type { Candle } from '../../domain/candle.ts';
-import { parseDecimal, type Decimal } from '../../domain/decimal.ts';
+import type { Decimal } from '../../domain/decimal.ts';
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
-import { array, decimal, integer, isJsonObject, optionalDecimal, type JsonObject } from '../json-fields.ts';
+import {
+  array,
+  decimal,
+  integer,
+  isJsonObject,
+  nonNegativeDecimal,
+  nonNegativeInteger,
+  optionalNonNegativeDecimal,
+  positiveDecimal,
+  type JsonObject,
+} from '../json-fields.ts';
 import type { VenueCandle } from '../venue.ts';
 import { fromBinanceInterval, streamSymbol, type BinanceSymbolMap } from './symbols.ts';
 import type {
@@ -134,7 +144,7 @@ function isId(value: unknown): value is number | string | null {
 
 /** A Binance time field (ms, or µs in newer data) in whole ms. */
 function time(value: unknown, field: string): number {
-  return toMillis(integer(value, field));
+  return toMillis(nonNegativeInteger(value, field));
 }
 
 /** Levels keep their parsed decimals and their text (BinanceBookLevel.raw), so they are read here, not as tupleLevels. */
@@ -340,15 +350,15 @@ function parseKlineEvent(
     interval,
     bar: {
       time: time(bar.t, 'k.t'),
-      open: decimal(bar.o, 'k.o'),
-      high: decimal(bar.h, 'k.h'),
-      low: decimal(bar.l, 'k.l'),
-      close: decimal(bar.c, 'k.c'),
-      volume: decimal(bar.v, 'k.v'),
-      quoteVolume: decimal(bar.q, 'k.q'),
-      takerBuyVolume: decimal(bar.V, 'k.V'),
-      takerBuyQuoteVolume: decimal(bar.Q, 'k.Q'),
-      trades: integer(bar.n, 'k.n'),
+      open: positiveDecimal(bar.o, 'k.o'),
+      high: positiveDecimal(bar.h, 'k.h'),
+      low: positiveDecimal(bar.l, 'k.l'),
+      close: positiveDecimal(bar.c, 'k.c'),
+      volume: nonNegativeDecimal(bar.v, 'k.v'),
+      quoteVolume: nonNegativeDecimal(bar.q, 'k.q'),
+      takerBuyVolume: nonNegativeDecimal(bar.V, 'k.V'),
+      takerBuyQuoteVolume: nonNegativeDecimal(bar.Q, 'k.Q'),
+      trades: nonNegativeInteger(bar.n, 'k.n'),
     },
     closed: bar.x,
     receivedAt,
@@ -362,21 +372,21 @@ function parseKlineEvent(
  * callers decide whether to skip.
  */
 export function parseAggTrade(raw: BinanceAggTrade, symbol: string, receivedAt: number): Trade {
-  if (!Number.isSafeInteger(raw.a) || !Number.isSafeInteger(raw.f) || !Number.isSafeInteger(raw.l)) {
-    throw new Error('aggTrade ids a/f/l must be integers');
-  }
-  if (!Number.isFinite(raw.T)) throw new Error('aggTrade time T must be a number');
+  const id = integer(raw.a, 'a');
+  const first = integer(raw.f, 'f');
+  const last = integer(raw.l, 'l');
+  if (last < first) throw new Error('aggTrade last trade id l must not be below the first f');
   if (typeof raw.m !== 'boolean') throw new Error('aggTrade flag m must be a boolean');
   return {
     venue: 'binance',
     symbol,
-    id: String(raw.a),
-    seq: raw.a,
-    price: parseDecimal(raw.p),
-    size: parseDecimal(raw.q),
+    id: String(id),
+    seq: id,
+    price: positiveDecimal(raw.p, 'p'),
+    size: nonNegativeDecimal(raw.q, 'q'),
     side: raw.m ? 'sell' : 'buy',
-    fills: raw.l - raw.f + 1,
-    time: toMillis(raw.T),
+    fills: last - first + 1,
+    time: time(raw.T, 'T'),
     receivedAt,
   };
 }
@@ -393,8 +403,8 @@ export function parseTradeEvent(raw: BinanceTradeEvent, symbol: string, received
     symbol,
     id: String(id),
     seq: id,
-    price: decimal(raw.p, 'p'),
-    size: decimal(raw.q, 'q'),
+    price: positiveDecimal(raw.p, 'p'),
+    size: nonNegativeDecimal(raw.q, 'q'),
     side: raw.m ? 'sell' : 'buy',
     fills: 1,
     time: time(raw.T, 'T'),
@@ -412,8 +422,8 @@ export function parseRestTrade(raw: BinanceRestTrade, symbol: string, receivedAt
     symbol,
     id: String(id),
     seq: id,
-    price: decimal(raw.price, 'price'),
-    size: decimal(raw.qty, 'qty'),
+    price: positiveDecimal(raw.price, 'price'),
+    size: nonNegativeDecimal(raw.qty, 'qty'),
     side: raw.isBuyerMaker ? 'sell' : 'buy',
     fills: 1,
     time: time(raw.time, 'time'),
@@ -428,15 +438,15 @@ export function parseKlineRow(row: unknown): Candle {
   const r = row as unknown[];
   return {
     time: time(r[0], '[0] open time'),
-    open: decimal(r[1], '[1] open'),
-    high: decimal(r[2], '[2] high'),
-    low: decimal(r[3], '[3] low'),
-    close: decimal(r[4], '[4] close'),
-    volume: decimal(r[5], '[5] volume'),
-    quoteVolume: decimal(r[7], '[7] quote volume'),
-    trades: integer(r[8], '[8] trade count'),
-    takerBuyVolume: decimal(r[9], '[9] taker-buy base volume'),
-    takerBuyQuoteVolume: decimal(r[10], '[10] taker-buy quote volume'),
+    open: positiveDecimal(r[1], '[1] open'),
+    high: positiveDecimal(r[2], '[2] high'),
+    low: positiveDecimal(r[3], '[3] low'),
+    close: positiveDecimal(r[4], '[4] close'),
+    volume: nonNegativeDecimal(r[5], '[5] volume'),
+    quoteVolume: nonNegativeDecimal(r[7], '[7] quote volume'),
+    trades: nonNegativeInteger(r[8], '[8] trade count'),
+    takerBuyVolume: nonNegativeDecimal(r[9], '[9] taker-buy base volume'),
+    takerBuyQuoteVolume: nonNegativeDecimal(r[10], '[10] taker-buy quote volume'),
   };
 }
 
@@ -444,20 +454,20 @@ function parseTicker(t: BinanceTickerEvent, symbol: string, receivedAt: number):
   return {
     symbol,
     time: time(t.E, 'E'),
-    last: decimal(t.c, 'c'),
-    lastSize: decimal(t.Q, 'Q'),
-    open: decimal(t.o, 'o'),
-    high: decimal(t.h, 'h'),
-    low: decimal(t.l, 'l'),
-    volume: decimal(t.v, 'v'),
-    quoteVolume: decimal(t.q, 'q'),
+    last: positiveDecimal(t.c, 'c'),
+    lastSize: nonNegativeDecimal(t.Q, 'Q'),
+    open: nonNegativeDecimal(t.o, 'o'),
+    high: nonNegativeDecimal(t.h, 'h'),
+    low: nonNegativeDecimal(t.l, 'l'),
+    volume: nonNegativeDecimal(t.v, 'v'),
+    quoteVolume: nonNegativeDecimal(t.q, 'q'),
     priceChange: decimal(t.p, 'p'),
     priceChangePercent: decimal(t.P, 'P'),
     weightedAveragePrice: decimal(t.w, 'w'),
-    bidPrice: optionalDecimal(t.b, 'b'),
-    bidSize: optionalDecimal(t.B, 'B'),
-    askPrice: optionalDecimal(t.a, 'a'),
-    askSize: optionalDecimal(t.A, 'A'),
+    bidPrice: optionalNonNegativeDecimal(t.b, 'b'),
+    bidSize: optionalNonNegativeDecimal(t.B, 'B'),
+    askPrice: optionalNonNegativeDecimal(t.a, 'a'),
+    askSize: optionalNonNegativeDecimal(t.A, 'A'),
     openTime: time(t.O, 'O'),
     closeTime: time(t.C, 'C'),
     firstTradeId: integer(t.F, 'F'),
@@ -472,10 +482,10 @@ function parseBookTicker(t: BinanceBookTickerEvent, symbol: string, receivedAt: 
   return {
     symbol,
     updateId: integer(t.u, 'u'),
-    bidPrice: decimal(t.b, 'b'),
-    bidSize: decimal(t.B, 'B'),
-    askPrice: decimal(t.a, 'a'),
-    askSize: decimal(t.A, 'A'),
+    bidPrice: nonNegativeDecimal(t.b, 'b'),
+    bidSize: nonNegativeDecimal(t.B, 'B'),
+    askPrice: nonNegativeDecimal(t.a, 'a'),
+    askSize: nonNegativeDecimal(t.A, 'A'),
     time: eventTime === undefined ? undefined : time(eventTime, 'E'),
     receivedAt,
   };
@@ -628,16 +638,16 @@ export function parseRestTicker(raw: BinanceRestTicker, symbol: string, received
   return {
     venue: 'binance',
     symbol,
-    last: decimal(raw.lastPrice, 'lastPrice'),
-    bid: optionalDecimal(raw.bidPrice, 'bidPrice'),
-    bidSize: optionalDecimal(raw.bidQty, 'bidQty'),
-    ask: optionalDecimal(raw.askPrice, 'askPrice'),
-    askSize: optionalDecimal(raw.askQty, 'askQty'),
-    open24h: optionalDecimal(raw.openPrice, 'openPrice'),
-    high24h: optionalDecimal(raw.highPrice, 'highPrice'),
-    low24h: optionalDecimal(raw.lowPrice, 'lowPrice'),
-    volume24h: optionalDecimal(raw.volume, 'volume'),
-    quoteVolume24h: optionalDecimal(raw.quoteVolume, 'quoteVolume'),
+    last: positiveDecimal(raw.lastPrice, 'lastPrice'),
+    bid: optionalNonNegativeDecimal(raw.bidPrice, 'bidPrice'),
+    bidSize: optionalNonNegativeDecimal(raw.bidQty, 'bidQty'),
+    ask: optionalNonNegativeDecimal(raw.askPrice, 'askPrice'),
+    askSize: optionalNonNegativeDecimal(raw.askQty, 'askQty'),
+    open24h: optionalNonNegativeDecimal(raw.openPrice, 'openPrice'),
+    high24h: optionalNonNegativeDecimal(raw.highPrice, 'highPrice'),
+    low24h: optionalNonNegativeDecimal(raw.lowPrice, 'lowPrice'),
+    volume24h: optionalNonNegativeDecimal(raw.volume, 'volume'),
+    quoteVolume24h: optionalNonNegativeDecimal(raw.quoteVolume, 'quoteVolume'),
     time: time(raw.closeTime, 'closeTime'),
     receivedAt,
   };

@@ -4,14 +4,17 @@ import { ZERO, type Decimal } from '../../domain/decimal.ts';
 import { INTERVAL_MS, type Interval } from '../../domain/interval.ts';
 import type { Trade } from '../../domain/trade.ts';
 import {
-  decimal,
   array,
+  decimal,
   decimalText,
   integer,
   isJsonObject,
   isoTime,
+  nonNegativeDecimal,
+  nonNegativeInteger,
   optionalDecimal,
   optionalInteger,
+  positiveDecimal,
   stringValue,
   tupleLevels,
   type JsonObject,
@@ -326,8 +329,8 @@ export function parseTrade(raw: unknown, symbol: string, receivedAt: number): Tr
     venue: 'dydx',
     symbol,
     id,
-    price: decimal(raw['price'], 'price'),
-    size: decimal(raw['size'], 'size'),
+    price: positiveDecimal(raw['price'], 'price'),
+    size: nonNegativeDecimal(raw['size'], 'size'),
     side: side === 'BUY' ? 'buy' : 'sell',
     fills: 1,
     time: isoTime(raw['createdAt'], 'createdAt'),
@@ -443,15 +446,15 @@ export function parseCandle(raw: unknown): Candle {
   if (!isJsonObject(raw)) throw new Error('candle must be an object');
   return {
     time: isoTime(raw['startedAt'], 'startedAt'),
-    open: decimal(raw['open'], 'open'),
-    high: decimal(raw['high'], 'high'),
-    low: decimal(raw['low'], 'low'),
-    close: decimal(raw['close'], 'close'),
-    volume: decimal(raw['baseTokenVolume'], 'baseTokenVolume'),
-    quoteVolume: decimal(raw['usdVolume'], 'usdVolume'),
+    open: positiveDecimal(raw['open'], 'open'),
+    high: positiveDecimal(raw['high'], 'high'),
+    low: positiveDecimal(raw['low'], 'low'),
+    close: positiveDecimal(raw['close'], 'close'),
+    volume: nonNegativeDecimal(raw['baseTokenVolume'], 'baseTokenVolume'),
+    quoteVolume: nonNegativeDecimal(raw['usdVolume'], 'usdVolume'),
     takerBuyVolume: ZERO,
     takerBuyQuoteVolume: ZERO,
-    trades: integer(raw['trades'], 'trades'),
+    trades: nonNegativeInteger(raw['trades'], 'trades'),
   };
 }
 

@@ -6,12 +6,14 @@ import type { Interval } from '../../domain/interval.ts';
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import {
-  decimal,
   integerText,
   isJsonObject,
-  optionalDecimal,
+  nonNegativeDecimal,
   optionalIntegerText,
+  optionalNonNegativeDecimal,
+  positiveDecimal,
   stringValue,
+  timeMs,
   tupleLevels,
   type JsonObject,
 } from '../json-fields.ts';
@@ -204,11 +206,11 @@ export function parseTrade(raw: unknown, symbol: string, receivedAt: number): Tr
     symbol,
     id,
     seq,
-    price: decimal(raw['px'], 'px'),
-    size: decimal(raw['sz'], 'sz'),
+    price: positiveDecimal(raw['px'], 'px'),
+    size: nonNegativeDecimal(raw['sz'], 'sz'),
     side,
     fills: count ?? 1,
-    time: integerText(raw['ts'], 'ts'),
+    time: timeMs(raw['ts'], 'ts'),
     receivedAt,
   };
 }
@@ -224,17 +226,17 @@ export function parseTicker(raw: unknown, symbol: string, receivedAt: number): T
   return {
     venue: 'okx',
     symbol,
-    last: decimal(raw['last'], 'last'),
-    bid: optionalDecimal(raw['bidPx'], 'bidPx'),
-    bidSize: optionalDecimal(raw['bidSz'], 'bidSz'),
-    ask: optionalDecimal(raw['askPx'], 'askPx'),
-    askSize: optionalDecimal(raw['askSz'], 'askSz'),
-    open24h: optionalDecimal(raw['open24h'], 'open24h'),
-    high24h: optionalDecimal(raw['high24h'], 'high24h'),
-    low24h: optionalDecimal(raw['low24h'], 'low24h'),
-    volume24h: optionalDecimal(raw['vol24h'], 'vol24h'),
-    quoteVolume24h: optionalDecimal(raw['volCcy24h'], 'volCcy24h'),
-    time: integerText(raw['ts'], 'ts'),
+    last: positiveDecimal(raw['last'], 'last'),
+    bid: optionalNonNegativeDecimal(raw['bidPx'], 'bidPx'),
+    bidSize: optionalNonNegativeDecimal(raw['bidSz'], 'bidSz'),
+    ask: optionalNonNegativeDecimal(raw['askPx'], 'askPx'),
+    askSize: optionalNonNegativeDecimal(raw['askSz'], 'askSz'),
+    open24h: optionalNonNegativeDecimal(raw['open24h'], 'open24h'),
+    high24h: optionalNonNegativeDecimal(raw['high24h'], 'high24h'),
+    low24h: optionalNonNegativeDecimal(raw['low24h'], 'low24h'),
+    volume24h: optionalNonNegativeDecimal(raw['vol24h'], 'vol24h'),
+    quoteVolume24h: optionalNonNegativeDecimal(raw['volCcy24h'], 'volCcy24h'),
+    time: timeMs(raw['ts'], 'ts'),
     receivedAt,
   };
 }
@@ -261,7 +263,7 @@ export function parseBook(
     seq: optionalIntegerText(raw['seqId'], 'seqId'),
     prevSeq: kind === 'snapshot' || prevSeq === undefined || prevSeq < 0 ? undefined : prevSeq,
     checksum,
-    time: integerText(raw['ts'], 'ts'),
+    time: timeMs(raw['ts'], 'ts'),
     receivedAt,
   };
 }
@@ -278,13 +280,13 @@ export function parseCandleRow(row: unknown): { bar: Candle; closed: boolean } {
   const quote = r.length >= 8 ? r[7] : r[6];
   return {
     bar: {
-      time: integerText(r[0], '[0] ts'),
-      open: decimal(r[1], '[1] o'),
-      high: decimal(r[2], '[2] h'),
-      low: decimal(r[3], '[3] l'),
-      close: decimal(r[4], '[4] c'),
-      volume: decimal(r[5], '[5] vol'),
-      quoteVolume: decimal(quote, r.length >= 8 ? '[7] volCcyQuote' : '[6] volCcy'),
+      time: timeMs(r[0], '[0] ts'),
+      open: positiveDecimal(r[1], '[1] o'),
+      high: positiveDecimal(r[2], '[2] h'),
+      low: positiveDecimal(r[3], '[3] l'),
+      close: positiveDecimal(r[4], '[4] c'),
+      volume: nonNegativeDecimal(r[5], '[5] vol'),
+      quoteVolume: nonNegativeDecimal(quote, r.length >= 8 ? '[7] volCcyQuote' : '[6] volCcy'),
       takerBuyVolume: ZERO,
       takerBuyQuoteVolume: ZERO,
       trades: 0,
