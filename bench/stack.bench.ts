@@ -4,7 +4,8 @@
  * data directory. Measures the start-up (from spawning `tickwire all` to `/health` answering, to the first live
  * `update` on a WebSocket client, to `ready: all venues live`, i.e. every venue's history loaded for every
  * interval) and then the idle steady state with no client: CPU (user + system, from /proc/<pid>/stat over a
- * window) and RSS of each process. Prints a markdown table with the goals of issue 11 and PASS/FAIL.
+ * window) and RSS of each process; and the longest event-loop stall of `tickwire all` during start-up and idle
+ * (prom-client's lag maximum, scraped from /metrics every 2 s). Prints a markdown table with the goals of issue 11 and PASS/FAIL.
  *
  * Options (environment): BENCH_SYMBOLS (10 USDT pairs; their USD counterparts are added for dYdX, as `tickwire
  * demo` does), BENCH_TRADE_RATE (the simulator's trades per second per instrument per venue; its default when
@@ -32,6 +33,8 @@ const GOALS = {
   simulatorCpuPercent: 5,
   healthSeconds: 3,
   firstLiveSeconds: 10,
+  /** "no stall above 50 ms"; history loads without blocking the event loop. */
+  maxStallMs: 50,
 };
 
 function option(name: string, fallback: number): number {
@@ -118,6 +121,41 @@ interface StartUp {
   healthS: number;
   firstLiveS: number;
   readyS: number;
+  /** Longest event-loop stall of `tickwire all` from its start to the ready line, seconds. */
+  maxStallS: number;
+}
+
+/**
+ * The longest event-loop delay since the previous scrape of `/metrics` (prom-client's
+ * `nodejs_eventloop_lag_max_seconds`, whose histogram restarts at every scrape); undefined when not answered.
+ */
+async function eventLoopMaxLag(port: number): Promise<number | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+  if (res === undefined) return undefined;
+  const text = await res.text();
+  const m = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(text);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** Scrapes the event-loop lag every 2 s until `stop` is called; the largest seen. */
+function watchStalls(port: number): { stop: () => Promise<number> } {
+  let max = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const lag = await eventLoopMaxLag(port);
+      if (lag !== undefined) max = Math.max(max, lag);
+      await sleep(2000);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      const last = await eventLoopMaxLag(port);
+      return Math.max(max, last ?? 0);
+    },
+  };
 }
 
 /** Polls /health (any status counts: the API answers) and, once it answers, waits for a live `update`. */
@@ -139,6 +177,7 @@ async function measureStartUp(
       healthS = seconds();
     } else await sleep(50);
   }
+  const stalls = watchStalls(port);
   const firstLiveS = await new Promise<number>((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}`);
     const timer = setTimeout(() => {
@@ -155,7 +194,8 @@ async function measureStartUp(
     });
     ws.on('error', reject);
   });
-  return { healthS, firstLiveS, readyS: await ready };
+  const readyS = await ready;
+  return { healthS, firstLiveS, readyS, maxStallS: await stalls.stop() };
 }
 
 interface Idle {
@@ -221,7 +261,9 @@ export async function bench(): Promise<void> {
     tailOfStderr(all, 'tickwire all', stderrTails);
     const startUp = await measureStartUp(all, port, symbols[0] as string, startedAt, timeoutMs);
     await sleep(settleS * 1000);
+    const idleStalls = watchStalls(port);
     const [simIdle, allIdle] = await measureIdle([sim.pid as number, all.pid as number], idleS);
+    const idleMaxStallS = await idleStalls.stop();
     if (simIdle === undefined || allIdle === undefined) throw new Error('no idle figures');
 
     const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
@@ -250,6 +292,11 @@ export async function bench(): Promise<void> {
     );
     console.log(
       `| start → \`${READY_LINE}\` (every venue's history loaded), s | | ${f1(startUp.readyS)} | | |`,
+    );
+    const ms = (s: number): string => (s * 1000).toFixed(0);
+    console.log(
+      `| longest event-loop stall, start-up / idle, ms | | ${ms(startUp.maxStallS)} / ${ms(idleMaxStallS)} | ≤ ${GOALS.maxStallMs} | ` +
+        `${verdict(startUp.maxStallS * 1000 <= GOALS.maxStallMs)} / ${verdict(idleMaxStallS * 1000 <= GOALS.maxStallMs)} |`,
     );
   } catch (err) {
     for (const [name, tail] of stderrTails) console.error(`--- last stderr of ${name}:\n${tail}`);
