@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeBookSnapshot, type BookSnapshot, type TradeBatch } from '../bus/market-message.ts';
+import {
+  encodeBookSnapshot,
+  encodeTrades,
+  type BookSnapshot,
+  type TradeBatch,
+} from '../bus/market-message.ts';
 import { parseDecimal } from '../domain/decimal.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
@@ -268,5 +273,22 @@ describe('MarketRooms', () => {
     const b = new Sink();
     rooms.join(b, { ...subscribe, symbol: 'ETH/USDT' });
     assert.equal(b.ofType('book').length, 0);
+  });
+
+  it('decodes a trades message only when a room of its instrument is open', () => {
+    const { clock, rooms } = setup();
+    const a = new Sink();
+    rooms.join(a, { type: 'channel-subscribe', channel: 'trades', venue: 'binance', symbol: 'BTC/USDT' });
+    const batch = (symbol: string, id: number): string => {
+      const t = trade(id);
+      return encodeTrades('binance', symbol, [{ ...t, symbol }]);
+    };
+    // Malformed after a well-formed start: never decoded without a room, so never thrown on.
+    rooms.onTradesMessage(batch('ETH/USDT', 1).replace('"t":[', '"t":{'));
+    assert.throws(() => rooms.onTradesMessage(batch('BTC/USDT', 2).replace('"t":[', '"t":{')));
+    rooms.onTradesMessage(batch('BTC/USDT', 3));
+    clock.advance(100);
+    const ids = a.ofType('trades').flatMap((m) => (m['trades'] as { id: string }[]).map((t) => t.id));
+    assert.deepEqual(ids, ['3']);
   });
 });

@@ -192,7 +192,7 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
 
   listen(intake: BusIntake): () => void {
     const stops = [
-      intake.take(TRADES_CHANNEL, 'trades', (m) => this.onTrades(decodeTrades(m))),
+      intake.take(TRADES_CHANNEL, 'trades', (m) => this.onTradesMessage(m)),
       intake.take(TICKER_CHANNEL, 'ticker', (m) => this.onTicker(decodeTicker(m))),
       intake.take(BOOK_CHANNEL, 'book', (m) => this.onBookMessage(m)),
     ];
@@ -280,6 +280,16 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     const set = this.byInstrument.get(ik);
     set?.delete(room);
     if (set?.size === 0) this.byInstrument.delete(ik);
+  }
+
+  /**
+   * Takes a trades message from the bus, decoded only when a room of its instrument is open (a message that does
+   * not start as the encoder writes it is decoded, and throws for the intake to count).
+   */
+  onTradesMessage(message: string): void {
+    const ik = marketMessageInstrument(message);
+    if (ik !== undefined && !this.byInstrument.has(ik)) return;
+    this.onTrades(decodeTrades(message));
   }
 
   /** Takes a batch of trades from the bus. */
