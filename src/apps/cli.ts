@@ -1,12 +1,19 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
-import { simulatorBanner, simulatorEnv, simulatorUrls, startSimulator } from '../sim/simulator.ts';
+import {
+  MAX_TRADES_PER_SECOND,
+  simulatorBanner,
+  simulatorEnv,
+  simulatorUrls,
+  startSimulator,
+  type SimulatorOptions,
+} from '../sim/simulator.ts';
 import { LogRing } from '../telemetry/log-ring.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { runAggregate } from './aggregate-command.ts';
 import { demoConfig, demoMarket } from './demo.ts';
-import { startAll } from './run-all.ts';
+import { startAll, type RunningSystem } from './run-all.ts';
 import { startGatewayProcess } from './run-gateway.ts';
 import { startIngestProcess } from './run-ingest.ts';
 import { untilStopSignal } from './shutdown.ts';
@@ -26,9 +33,19 @@ Options:
   --port N        (sim) port of the simulator, default 7100 (SIM_PORT)
   --env           (sim) print only the export lines for a simulator on --port and exit: eval "$(tickwire sim --env)"
   --seed N        (sim, demo) seed of the simulated market, default 42 (SIM_SEED)
+  --trade-rate N  (sim, demo) mean trades per second per instrument per venue, 0..1000, default 5
+                  (TICKWIRE_SIM_TRADE_RATE)
   -h, --help      this text
 
 Configuration: docs/CONFIGURATION.md. Protocol: docs/PROTOCOL.md.`;
+
+/**
+ * The individual trades `tickwire sim` and `demo` keep (and serve over REST): 15 minutes, where the library keeps
+ * 2 h. Tickwire asks for the trades of the minute in progress at start and for those an outage missed; generating
+ * (and holding) 2 h of trades for every venue and instrument made the simulator's start take seconds per
+ * instrument on a busy machine and most of its memory.
+ */
+const CLI_SIM_TRADE_WINDOW_MS = 15 * 60_000;
 
 const ROLES = ['all', 'ingest', 'gateway', 'demo', 'sim', 'aggregate'] as const;
 type Role = (typeof ROLES)[number];
@@ -42,7 +59,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (role === 'aggregate') {
     return runAggregate([...rest], { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   }
-  let values: { config?: string; port?: string; seed?: string; env?: boolean; help?: boolean };
+  let values: {
+    config?: string;
+    port?: string;
+    seed?: string;
+    'trade-rate'?: string;
+    env?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...rest],
@@ -50,6 +74,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         config: { type: 'string' },
         port: { type: 'string' },
         seed: { type: 'string' },
+        'trade-rate': { type: 'string' },
         env: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -73,6 +98,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const recentLogs = new LogRing(config.logRecent);
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, recent: recentLogs });
   const seed = Number(values.seed ?? process.env['SIM_SEED'] ?? 42);
+  const tradeRate = simTradeRate(values['trade-rate'] ?? process.env['TICKWIRE_SIM_TRADE_RATE']);
+  if (typeof tradeRate === 'string') {
+    console.error(`tickwire: ${tradeRate}`);
+    return 2;
+  }
+  const simOptions = {
+    seed,
+    tradeWindowMs: CLI_SIM_TRADE_WINDOW_MS,
+    ...(tradeRate === undefined ? {} : { tradesPerSecond: tradeRate }),
+  };
   try {
     if (role === 'sim') {
       const port = Number(values.port ?? process.env['SIM_PORT'] ?? 7100);
@@ -88,13 +123,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         );
         return 0;
       }
-      const sim = await startSimulator({ port, seed, symbols: config.symbols, logger });
+      const sim = await startSimulator({ ...simOptions, port, symbols: config.symbols, logger });
       process.stdout.write(simulatorBanner(sim, config.symbols) + '\n');
       await untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger });
       await sim.close();
       return 0;
     }
-    if (role === 'demo') return await runDemo(config, logger, seed, recentLogs);
+    if (role === 'demo') return await runDemo(config, logger, simOptions, recentLogs);
     if (role === 'ingest') {
       const ingest = await startIngestProcess(config, logger);
       process.stdout.write(
@@ -118,6 +153,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health\n` +
         `History is loading in the background; each venue logs its progress and when it is live.\n`,
     );
+    announceReady(system);
     // A history database that cannot be opened stops the process (the system has closed by then).
     await Promise.race([untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger }), system.failed]);
     await system.close();
@@ -133,10 +169,20 @@ export async function main(argv: readonly string[]): Promise<number> {
  * `tickwire demo`: the simulator on a free loopback port, and `all` pointed at it. Its history is its own
  * (demo.ts): DATA_DIR/demo, where the bars of an earlier demo run (another simulator) are deleted at start.
  */
-async function runDemo(config: Config, logger: Logger, seed: number, recentLogs: LogRing): Promise<number> {
+async function runDemo(
+  config: Config,
+  logger: Logger,
+  simOptions: Pick<SimulatorOptions, 'seed' | 'tradesPerSecond' | 'tradeWindowMs'>,
+  recentLogs: LogRing,
+): Promise<number> {
   const market = demoMarket(config, Boolean(process.env['VENUES']));
   const { venues, symbols } = market;
-  const sim = await startSimulator({ port: 0, seed, symbols, logger: logger.child({ role: 'sim' }) });
+  const sim = await startSimulator({
+    ...simOptions,
+    port: 0,
+    symbols,
+    logger: logger.child({ role: 'sim' }),
+  });
   const demo = demoConfig(config, market, sim.urls);
   if (config.storage.databaseUrl !== undefined || config.redis.url !== undefined) {
     logger.info(
@@ -155,6 +201,7 @@ async function runDemo(config: Config, logger: Logger, seed: number, recentLogs:
   process.stdout.write(
     demoBanner({ venues, symbols, wsUrl: system.gateway.url, simulatorPort: sim.port }) + '\n',
   );
+  announceReady(system);
   try {
     await Promise.race([untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger }), system.failed]);
   } finally {
@@ -181,6 +228,24 @@ export function demoBanner(o: {
     'History is loading in the background; each venue logs its progress and when it is live.',
     'Press Ctrl-C to stop.',
   ].join('\n');
+}
+
+/**
+ * The simulator's trade rate from `--trade-rate` or TICKWIRE_SIM_TRADE_RATE: undefined when unset (the
+ * simulator's default), else a number 0..MAX_TRADES_PER_SECOND, or the error to print.
+ */
+export function simTradeRate(text: string | undefined): number | undefined | string {
+  if (text === undefined || text.trim() === '') return undefined;
+  const rate = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
+  if (Number.isFinite(rate) && rate <= MAX_TRADES_PER_SECOND) return rate;
+  return `--trade-rate (TICKWIRE_SIM_TRADE_RATE) must be a number 0..${MAX_TRADES_PER_SECOND}, got ${JSON.stringify(text)}`;
+}
+
+/** The line benchmarks and scripts wait for: printed once, the first time every venue is live. */
+export const READY_LINE = 'ready: all venues live';
+
+function announceReady(system: RunningSystem): void {
+  void system.ready.then(() => process.stdout.write(`${READY_LINE}\n`));
 }
 
 function httpUrl(wsUrl: string): string {

@@ -16,6 +16,10 @@ import type { MismatchedHistory } from '../store/upstreams.ts';
 import { openStorage } from './storage.ts';
 import { OpeningCandleStore } from '../store/opening-candle-store.ts';
 import { checkSymbolsListed } from '../venues/registry.ts';
+import { allSourcesLive } from '../gateway/health.ts';
+
+/** How often the feed's status is read, once start-up has ended, until every venue is live. */
+const READY_POLL_MS = 250;
 
 export interface RunningSystem {
   readonly gateway: Gateway;
@@ -26,6 +30,11 @@ export interface RunningSystem {
    * start-up ended (stopped, or failed: logged).
    */
   readonly live: Promise<void>;
+  /**
+   * Resolves the first time every venue is live (`allSourcesLive`: every source of every instrument healthy and
+   * its history loaded), the moment `ready: all venues live` is printed; never resolves when that never happens.
+   */
+  readonly ready: Promise<void>;
   /**
    * Rejects, after the system has closed, when the history database cannot be opened (a lock held by another
    * process, an unreachable DATABASE_URL); never resolves otherwise. The process should stop with that error.
@@ -119,8 +128,10 @@ export async function startAll(
     throw err;
   }
   let closing: Promise<void> | null = null;
+  let readyPoll: ReturnType<Clock['setInterval']> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      clock.clearTimer(readyPoll);
       await gateway.close();
       await pipeline.close();
       await closeStorage();
@@ -148,5 +159,19 @@ export async function startAll(
     },
     (err: unknown) => logger.error({ err }, 'the venues could not start'),
   );
-  return { gateway, ingests: pipeline.ingests, monitor: pipeline.monitor, live, failed, close };
+  // Start-up has ended for every venue once `live` resolves; a source may still be reconnecting or catching up
+  // then, so readiness is judged from the status itself, as /health judges it.
+  const ready = live.then(
+    () =>
+      new Promise<void>((resolve) => {
+        const check = (): boolean => {
+          if (closing !== null || !allSourcesLive(pipeline.sources(), config.symbols)) return false;
+          clock.clearTimer(readyPoll);
+          resolve();
+          return true;
+        };
+        if (!check() && closing === null) readyPoll = clock.setInterval(check, READY_POLL_MS);
+      }),
+  );
+  return { gateway, ingests: pipeline.ingests, monitor: pipeline.monitor, live, ready, failed, close };
 }

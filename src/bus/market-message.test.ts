@@ -11,6 +11,7 @@ import {
   encodeBookSnapshot,
   encodeTicker,
   encodeTrades,
+  marketMessageInstrument,
   type BookSnapshot,
 } from './market-message.ts';
 
@@ -162,5 +163,35 @@ describe('book snapshots on the bus', () => {
       /asks level/,
     );
     assert.throws(() => decodeBookSnapshot('{"v":"okx","s":"A/B","b":[],"a":[],"q":"7","t":1,"r":1}'), /seq/);
+  });
+});
+
+describe('the instrument of a market message, read without decoding it', () => {
+  it('is venue:symbol for every encoder, and undefined for what no encoder writes', () => {
+    const book: BookSnapshot = {
+      venue: 'okx',
+      symbol: 'ETH/USDT',
+      bids: [],
+      asks: [],
+      time: 1,
+      receivedAt: 2,
+    };
+    assert.equal(marketMessageInstrument(encodeBookSnapshot(book)), 'okx:ETH/USDT');
+    assert.equal(
+      marketMessageInstrument(
+        encodeTicker({ venue: 'dydx', symbol: 'BTC/USD', last: d('1'), time: 1, receivedAt: 1 }),
+      ),
+      'dydx:BTC/USD',
+    );
+    assert.equal(marketMessageInstrument(encodeTrades('binance', 'BTC/USDT', [])), 'binance:BTC/USDT');
+    for (const bad of [
+      '',
+      '{}',
+      '{"s":"BTC/USDT","v":"okx"}',
+      '{"v":"okx","s":""}',
+      ' {"v":"okx","s":"X/Y"}',
+    ]) {
+      assert.equal(marketMessageInstrument(bad), undefined, bad);
+    }
   });
 });

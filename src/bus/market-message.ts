@@ -69,6 +69,19 @@ function venueSymbol(kind: string, o: Record<string, unknown>): { venue: VenueId
   return { venue: o.v, symbol: o.s };
 }
 
+/** The fixed start of every market message: `{"v":"<venue>","s":"<symbol>"` (a symbol needs no escape). */
+const INSTRUMENT_PREFIX = /^\{"v":"([a-z]+)","s":"([^"\\]+)"/;
+
+/**
+ * `venue:symbol` of a market message, read from its first bytes without decoding it; undefined when the message
+ * does not start as the encoders write it (decoding it then tells what is wrong). Lets a reader skip the decoding of
+ * messages nobody is subscribed to.
+ */
+export function marketMessageInstrument(message: string): string | undefined {
+  const m = INSTRUMENT_PREFIX.exec(message);
+  return m === null ? undefined : `${m[1] as string}:${m[2] as string}`;
+}
+
 function time(kind: string, value: unknown, field: string): number {
   if (!Number.isSafeInteger(value)) throw malformed(kind, `${field} is not an integer`);
   return value as number;

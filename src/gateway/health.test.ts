@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { VenueId } from '../domain/instrument.ts';
 import type { InstrumentSourcesView, SourceStatusView, SourcesView } from '../protocol/source-status.ts';
-import { answerHealth, evaluateHealth, PROVIDER_FAILED_REASON, type HealthInput } from './health.ts';
+import {
+  allSourcesLive,
+  answerHealth,
+  evaluateHealth,
+  PROVIDER_FAILED_REASON,
+  type HealthInput,
+} from './health.ts';
 
 const GRACE = 10_000;
 
@@ -196,6 +202,7 @@ describe('GET /health answer', () => {
       'connections',
       'rooms',
       'symbols',
+      'ready',
       'reasons',
       'connectedVenues',
       'instruments',
@@ -222,7 +229,47 @@ describe('GET /health answer', () => {
   it('with no feed to judge, reports the process alone as ok', () => {
     assert.deepEqual(
       answerHealth(fields, null, () => {}),
-      { status: 200, body: { status: 'ok', ...fields } },
+      { status: 200, body: { status: 'ok', ...fields, ready: false } },
     );
+  });
+});
+
+describe('readiness (every venue live)', () => {
+  const both = (okx: Partial<SourceStatusView> = {}): SourcesView => ({
+    instruments: [instrument('BTC/USDT', 'binance', [source('binance'), source('okx', okx)])],
+  });
+
+  it('is ready only when every source of every instrument is healthy and has loaded its history', () => {
+    assert.equal(allSourcesLive(both(), ['BTC/USDT']), true);
+    assert.equal(judge(both()).ready, true);
+    // The active source alone is enough for `ok`, not for `ready`.
+    const loading = judge(both({ loadingHistory: true }));
+    assert.equal(loading.status, 'ok');
+    assert.equal(loading.ready, false);
+    const down = judge(both({ healthy: false }));
+    assert.equal(down.status, 'ok');
+    assert.equal(down.ready, false);
+  });
+
+  it('is not ready without status of a configured instrument, without sources, or without a view', () => {
+    assert.equal(allSourcesLive(both(), ['BTC/USDT', 'ETH/USDT']), false);
+    assert.equal(allSourcesLive({ instruments: [instrument('BTC/USDT', null, [])] }, ['BTC/USDT']), false);
+    assert.equal(allSourcesLive(undefined, ['BTC/USDT']), false);
+    assert.equal(judge(undefined).ready, false);
+  });
+
+  it('is in the /health body, first of the verdict after the process fields', () => {
+    const answer = answerHealth(
+      { uptimeMs: 1 },
+      { sources: both, symbols: ['BTC/USDT'], uptimeMs: 60_000, startupGraceMs: GRACE },
+      () => {},
+    );
+    assert.deepEqual(Object.keys(answer.body as object).slice(0, 4), [
+      'status',
+      'uptimeMs',
+      'ready',
+      'reasons',
+    ]);
+    assert.equal((answer.body as { ready: boolean }).ready, true);
   });
 });

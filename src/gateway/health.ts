@@ -37,6 +37,8 @@ export interface InstrumentHealthReport {
 
 export interface HealthReport {
   readonly status: HealthStatus;
+  /** Every venue is live: every source of every configured instrument (`allSourcesLive`). */
+  readonly ready: boolean;
   /** 200 when `ok`, else 503. */
   readonly httpStatus: 200 | 503;
   /** One line per instrument that is not live, in configured order; empty when `ok`. */
@@ -90,6 +92,7 @@ export function evaluateHealth(input: HealthInput): HealthReport {
     states.has('down') || states.has('stale') ? 'degraded' : states.has('starting') ? 'starting' : 'ok';
   return {
     status,
+    ready: !input.feedFailed && allSourcesLive(view, input.symbols),
     httpStatus: status === 'ok' ? 200 : 503,
     reasons: instruments.flatMap((i) => (i.reason === undefined ? [] : [i.reason])),
     connectedVenues: [...connected],
@@ -105,7 +108,7 @@ export interface FeedToJudge extends Omit<HealthInput, 'sources' | 'feedFailed'>
 
 /**
  * The answer of GET /health: `status`, then the process's own `fields` (the gateway: the seed's uptimeMs,
- * connections, rooms, symbols), then the verdict on `feed` (reasons, connectedVenues, instruments), with HTTP 200
+ * connections, rooms, symbols), then the verdict on `feed` (ready, reasons, connectedVenues, instruments), with HTTP 200
  * when `ok` and 503 otherwise. `feed` null: this process has no feed to judge (a standby ingest, or a gateway
  * embedded without a source provider); the answer is then 200 `ok` with `fields` alone. Never throws.
  */
@@ -114,7 +117,8 @@ export function answerHealth(
   feed: FeedToJudge | null,
   onProviderError: (err: unknown) => void,
 ): HttpAnswer {
-  if (feed === null) return { status: 200, body: { status: 'ok', ...fields } };
+  // Without a feed there is no venue that could be live: `ready` is never claimed.
+  if (feed === null) return { status: 200, body: { status: 'ok', ...fields, ready: false } };
   let sources: SourcesView | undefined;
   try {
     sources = feed.sources();
@@ -133,11 +137,26 @@ export function answerHealth(
     body: {
       status: report.status,
       ...fields,
+      ready: report.ready,
       reasons: report.reasons,
       connectedVenues: report.connectedVenues,
       instruments: report.instruments,
     },
   };
+}
+
+/**
+ * The readiness behind the `ready: all venues live` line and `ready` of /health: every configured instrument has
+ * status and every one of its sources (each venue that lists it, not only the active one) is healthy and has loaded
+ * its start-up history. Stricter than `ok`, which asks only for the active source: a benchmark started on `ready`
+ * measures the steady state, with no venue still loading history in the background.
+ */
+export function allSourcesLive(view: SourcesView | undefined, symbols: readonly string[]): boolean {
+  if (view === undefined) return false;
+  return symbols.every((symbol) => {
+    const instrument = view.instruments.find((i) => i.symbol === symbol);
+    return instrument !== undefined && instrument.sources.length > 0 && instrument.sources.every(isLive);
+  });
 }
 
 /** Healthy and publishing: its bars reach the clients. */

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BookSnapshot, TradeBatch } from '../bus/market-message.ts';
+import {
+  encodeBookSnapshot,
+  encodeTrades,
+  type BookSnapshot,
+  type TradeBatch,
+} from '../bus/market-message.ts';
 import { parseDecimal } from '../domain/decimal.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
@@ -269,5 +274,48 @@ describe('MarketRooms', () => {
     rooms.onTrades(batch(2));
     clock.advance(1000);
     assert.equal(a.ofType('trades').length, 0);
+  });
+
+  it('keeps book messages without a room undecoded, and serves the newest at once when a room opens', () => {
+    const { clock, rooms } = setup();
+    for (let s = 1; s <= 3; s++) rooms.onBookMessage(encodeBookSnapshot(book(100 + s, s)));
+    // A malformed message of an instrument without a room is only found out when a room needs it.
+    rooms.onBookMessage(
+      encodeBookSnapshot({ ...book(200, 9), symbol: 'ETH/USDT' }).replace('"b":[', '"b":{'),
+    );
+    const a = new Sink();
+    const subscribe = { type: 'channel-subscribe', channel: 'book', venue: 'bitget', depth: 5 } as const;
+    rooms.join(a, { ...subscribe, symbol: 'BTC/USDT' });
+    const first = a.ofType('book');
+    assert.equal(first.length, 1, 'the newest book, at once');
+    assert.equal((first[0] as { seq: number }).seq, 3);
+    clock.advance(1000);
+    assert.equal(a.ofType('book').length, 1, 'and not again until it changes');
+    // With a room open, each message is decoded on arrival; a malformed one throws for the intake to count.
+    rooms.onBookMessage(encodeBookSnapshot(book(110, 4)));
+    clock.advance(1000);
+    assert.equal((a.ofType('book').at(-1) as { seq: number }).seq, 4);
+    assert.throws(() => rooms.onBookMessage(encodeBookSnapshot(book(111, 5)).replace('"b":[', '"b":{')));
+    // The malformed kept message is dropped: that room starts without a book.
+    const b = new Sink();
+    rooms.join(b, { ...subscribe, symbol: 'ETH/USDT' });
+    assert.equal(b.ofType('book').length, 0);
+  });
+
+  it('decodes a trades message only when a room of its instrument is open', () => {
+    const { clock, rooms } = setup();
+    const a = new Sink();
+    rooms.join(a, { type: 'channel-subscribe', channel: 'trades', venue: 'binance', symbol: 'BTC/USDT' });
+    const batch = (symbol: string, id: number): string => {
+      const t = trade(id);
+      return encodeTrades('binance', symbol, [{ ...t, symbol }]);
+    };
+    // Malformed after a well-formed start: never decoded without a room, so never thrown on.
+    rooms.onTradesMessage(batch('ETH/USDT', 1).replace('"t":[', '"t":{'));
+    assert.throws(() => rooms.onTradesMessage(batch('BTC/USDT', 2).replace('"t":[', '"t":{')));
+    rooms.onTradesMessage(batch('BTC/USDT', 3));
+    clock.advance(100);
+    const ids = a.ofType('trades').flatMap((m) => (m['trades'] as { id: string }[]).map((t) => t.id));
+    assert.deepEqual(ids, ['3']);
   });
 });

@@ -1,6 +1,7 @@
 import {
   BOOK_CHANNEL,
   decodeBookSnapshot,
+  marketMessageInstrument,
   decodeTicker,
   decodeTrades,
   TICKER_CHANNEL,
@@ -144,6 +145,12 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
   /** Latest ticker per venue, by symbol: the composite ticker's input. */
   private readonly tickersBySymbol = new Map<string, Map<VenueId, Ticker>>();
   private readonly books = new Map<string, BookState>();
+  /**
+   * The newest book message of each instrument without a book room, kept undecoded: decoding and re-encoding 50
+   * levels a side, ten times a second per book, is most of an idle gateway's work, and nobody reads it. Decoded
+   * when a book room of the instrument opens.
+   */
+  private readonly undecodedBooks = new Map<string, string>();
   private readonly schedulers: Record<MarketChannel, TickScheduler<MarketRoom>>;
   /** Each client's rooms by `marketSubscriptionKey`: one per channel, venue and instrument. */
   private readonly byClient = new Map<MarketSink, Map<string, MarketRoom>>();
@@ -188,9 +195,9 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
 
   listen(intake: BusIntake): () => void {
     const stops = [
-      intake.take(TRADES_CHANNEL, 'trades', (m) => this.onTrades(decodeTrades(m))),
+      intake.take(TRADES_CHANNEL, 'trades', (m) => this.onTradesMessage(m)),
       intake.take(TICKER_CHANNEL, 'ticker', (m) => this.onTicker(decodeTicker(m))),
-      intake.take(BOOK_CHANNEL, 'book', (m) => this.onBook(decodeBookSnapshot(m))),
+      intake.take(BOOK_CHANNEL, 'book', (m) => this.onBookMessage(m)),
     ];
     return () => {
       for (const stop of stops) stop();
@@ -278,6 +285,16 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     if (set?.size === 0) this.byInstrument.delete(ik);
   }
 
+  /**
+   * Takes a trades message from the bus, decoded only when a room of its instrument is open (a message that does
+   * not start as the encoder writes it is decoded, and throws for the intake to count).
+   */
+  onTradesMessage(message: string): void {
+    const ik = marketMessageInstrument(message);
+    if (ik !== undefined && !this.byInstrument.has(ik)) return;
+    this.onTrades(decodeTrades(message));
+  }
+
   /** Takes a batch of trades from the bus. */
   onTrades(batch: TradeBatch): void {
     const rooms = this.byInstrument.get(`${batch.venue}:${batch.symbol}`);
@@ -308,16 +325,24 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     this.markDirty(`${COMPOSITE}:${ticker.symbol}`, 'ticker');
   }
 
+  /**
+   * Takes a book message from the bus: decoded at once when a book room of its instrument is open, else kept as it
+   * came until one opens. Throws when a message it decodes is malformed (the intake counts and skips it); a kept
+   * message found malformed later, when a room opens, is dropped as if it had never come.
+   */
+  onBookMessage(message: string): void {
+    const ik = marketMessageInstrument(message);
+    if (ik !== undefined && !this.hasBookRoom(ik)) {
+      this.undecodedBooks.set(ik, message);
+      this.books.delete(ik);
+      return;
+    }
+    this.onBook(decodeBookSnapshot(message));
+  }
+
   /** Takes a book snapshot from the bus; its levels are encoded once here for every depth room. */
   onBook(snapshot: BookSnapshot): void {
-    const ik = `${snapshot.venue}:${snapshot.symbol}`;
-    this.books.set(ik, {
-      bids: snapshot.bids.map(encodeBookLevel),
-      asks: snapshot.asks.map(encodeBookLevel),
-      seq: snapshot.seq,
-      time: snapshot.time,
-    });
-    this.markDirty(ik, 'book');
+    this.markDirty(this.storeBook(snapshot), 'book');
   }
 
   /** Stops every timer (gateway shutdown). */
@@ -343,12 +368,46 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
       return t === undefined ? undefined : encodeTickerMessage(t);
     }
     if (room.channel === 'book') {
+      this.decodeKeptBook(ik);
       const b = this.books.get(ik);
       return b === undefined
         ? undefined
         : encodeBookMessage(room.venue, room.symbol, room.depth ?? 0, b.bids, b.asks, b.seq, b.time);
     }
     return undefined;
+  }
+
+  /** Keeps `snapshot` as its instrument's newest book, levels encoded once for every depth room; its key. */
+  private storeBook(snapshot: BookSnapshot): string {
+    const ik = `${snapshot.venue}:${snapshot.symbol}`;
+    this.undecodedBooks.delete(ik);
+    this.books.set(ik, {
+      bids: snapshot.bids.map(encodeBookLevel),
+      asks: snapshot.asks.map(encodeBookLevel),
+      seq: snapshot.seq,
+      time: snapshot.time,
+    });
+    return ik;
+  }
+
+  private hasBookRoom(ik: string): boolean {
+    const rooms = this.byInstrument.get(ik);
+    if (rooms === undefined) return false;
+    for (const room of rooms) if (room.channel === 'book') return true;
+    return false;
+  }
+
+  /** Decodes the book message kept for `ik`, if any (a book room needs it now). */
+  private decodeKeptBook(ik: string): void {
+    const message = this.undecodedBooks.get(ik);
+    if (message === undefined) return;
+    this.undecodedBooks.delete(ik);
+    try {
+      // Stored, not marked dirty: the room that asks is sent this state by its caller.
+      this.storeBook(decodeBookSnapshot(message));
+    } catch {
+      // Malformed: as if it had never come; the next snapshot (ten a second) replaces it.
+    }
   }
 
   private compositeTickerPayload(symbol: string): string | undefined {

@@ -47,7 +47,8 @@ export interface Simulator {
 }
 
 const MAX_HISTORY_DAYS = 3650;
-const MAX_TRADES_PER_SECOND = 1000;
+/** Highest `tradesPerSecond` accepted. */
+export const MAX_TRADES_PER_SECOND = 1000;
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw new RangeError(`simulator: ${message}`);

@@ -89,3 +89,18 @@ describe('tickwire CLI: a port that is taken', () => {
     });
   }
 });
+
+describe('tickwire CLI: a simulator trade rate that cannot work', () => {
+  const cases: [string[], Record<string, string>][] = [
+    [['sim', '--trade-rate', 'fast'], {}],
+    [['demo', '--trade-rate', '1001'], {}],
+    [['sim'], { TICKWIRE_SIM_TRADE_RATE: '-1' }],
+  ];
+  for (const [args, vars] of cases) {
+    it(`${args.join(' ')} ${JSON.stringify(vars)}: exits with 2, naming the option and its range`, async () => {
+      const { code, stderr } = await runTickwire(args, vars);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, /--trade-rate \(TICKWIRE_SIM_TRADE_RATE\) must be a number 0\.\.1000/);
+    });
+  }
+});

@@ -1,7 +1,7 @@
 /**
  * GET /health of `tickwire all` tells the truth about the feed: while the venue cannot be reached it answers 503
  * `degraded` naming the instrument without a live source; once the venue is reachable and its history loaded,
- * 200 `ok`.
+ * 200 `ok`, and `ready` once every venue is live.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 interface Health {
   status: string;
+  ready: boolean;
   reasons: string[];
   connectedVenues: string[];
   instruments: { symbol: string; state: string; activeSource: string | null }[];
@@ -82,6 +83,7 @@ describe('GET /health, end to end', () => {
     assert.deepEqual(seen.body.connectedVenues, []);
     assert.deepEqual(seen.body.reasons, ['BTC/USDT: no live source (binance disconnected)']);
     assert.equal(seen.body.instruments[0]?.state, 'down');
+    assert.equal(seen.body.ready, false);
 
     proxy.restore();
     seen = await healthOnce(url, 'ok', 120_000);
@@ -99,5 +101,11 @@ describe('GET /health, end to end', () => {
         totalSources: 1,
       },
     ]);
+    // Every venue (the one here) live: the system says so once, and /health with it.
+    await (
+      await started
+    ).ready;
+    seen = await healthOnce(url, 'ok', 10_000);
+    assert.equal(seen.body.ready, true);
   });
 });
