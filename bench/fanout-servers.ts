@@ -69,7 +69,7 @@ export async function startBaseline(kind: BaselineKind): Promise<ServerUnderTest
       clientKind: kind === 'socketio' ? 'socketio' : 'ws',
       deflate: false,
       mode: 'seq',
-      now: async () => (await request<Now>(child, { cmd: 'now' }, 'now', 10_000, kind)).now,
+      now: async () => (await request<Now>(child, { cmd: 'now' }, 'now', 60_000, kind)).now,
       close: () => stop(child),
     };
   } catch (err) {
@@ -167,7 +167,7 @@ export async function startGatewayRole(deflate: boolean): Promise<ServerUnderTes
       clientKind: 'ws',
       deflate,
       mode: 'seq',
-      now: async () => (await request<Now>(publisher, { cmd: 'now' }, 'now', 10_000, 'publisher')).now,
+      now: async () => (await request<Now>(publisher, { cmd: 'now' }, 'now', 60_000, 'publisher')).now,
       close: closeAll,
     };
   } catch (err) {

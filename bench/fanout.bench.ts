@@ -405,9 +405,11 @@ function printGoals(results: Result[], idle: Map<string, number>): void {
   if (!tw) return;
   const cpu = (r: Result): number => r.cpuUserPerM + r.cpuKernelPerM;
   const find = (name: string): Result | undefined => results.find((r) => r.server === name);
-  const naive = find('naive');
-  const once = find('ws-once');
-  const baselines = BASELINES.map(find).filter((r): r is Result => r !== undefined);
+  const measured = (r: Result | undefined): Result | undefined =>
+    r && Number.isFinite(cpu(r)) ? r : undefined;
+  const naive = measured(find('naive'));
+  const once = measured(find('ws-once'));
+  const baselines = BASELINES.map((b) => measured(find(b))).filter((r): r is Result => r !== undefined);
   const goal = (ok: boolean | undefined, text: string): void =>
     console.log(`- ${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'} ${text}`);
   console.log('\nGoals (tickwire gateway):');
@@ -440,6 +442,52 @@ function printGoals(results: Result[], idle: Map<string, number>): void {
   );
 }
 
+/** Starts the server, runs `measure`, stops it; a server this build cannot run is skipped with a message. */
+async function withServer(
+  name: ServerName,
+  measure: (server: ServerUnderTest) => Promise<unknown>,
+): Promise<void> {
+  let server: ServerUnderTest;
+  try {
+    server = await startServer(name);
+  } catch (err) {
+    if (!(err instanceof SkipServer)) throw err;
+    console.log(`  ${name} skipped: ${err.message}`);
+    return;
+  }
+  try {
+    await measure(server);
+  } finally {
+    await server.close();
+  }
+}
+
+function failedResult(server: string, clients: number, message: string): Result {
+  return {
+    server,
+    clients,
+    connected: 0,
+    connectFailed: 0,
+    connectP99: NaN,
+    deliveriesPerSecond: NaN,
+    expected: NaN,
+    missed: NaN,
+    duplicated: NaN,
+    cpuUserPerM: NaN,
+    cpuKernelPerM: NaN,
+    cpuNetPerM: NaN,
+    p50: NaN,
+    p99: NaN,
+    max: NaN,
+    spreadP99: NaN,
+    spreadMax: NaN,
+    bytesPerDelivery: NaN,
+    rssPerSubscribedKiB: NaN,
+    updatesPerRoomSecond: NaN,
+    notes: [`not measured: ${message}`],
+  };
+}
+
 export async function bench(): Promise<void> {
   const o = options();
   console.log(
@@ -452,48 +500,33 @@ export async function bench(): Promise<void> {
         .join(' ')}`,
   );
   try {
+    // Idle connections first, so that each load's table can be printed as soon as it is measured.
     const idle = new Map<string, number>();
-    const byLoad: Result[][] = [];
+    if (o.idle > 0) {
+      for (const name of o.idleServers) {
+        console.log(`- ${name}, ${o.idle} idle connections …`);
+        try {
+          await withServer(name, async (server) => idle.set(name, await measureIdle(server, o.idle, o)));
+        } catch (err) {
+          console.log(`  ${name} idle: failed: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+    }
     for (const clients of o.loads) {
       const results: Result[] = [];
       for (const name of o.servers) {
         console.log(`- ${name}, ${clients} clients × ${BENCH_INTERVALS.length} …`);
-        let server: ServerUnderTest;
         try {
-          server = await startServer(name);
+          await withServer(name, async (server) => results.push(await measureLoad(server, clients, o)));
         } catch (err) {
-          if (err instanceof SkipServer) {
-            console.log(`  ${name} skipped: ${err.message}`);
-            continue;
-          }
-          throw err;
-        }
-        try {
-          results.push(await measureLoad(server, clients, o));
-        } finally {
-          await server.close();
+          // One server that cannot be measured (saturated, failed to start) must not lose the others' figures.
+          const message = (err as Error).message.split('\n')[0] ?? '';
+          console.log(`  ${name} failed: ${message}`);
+          results.push(failedResult(name, clients, message));
         }
       }
-      byLoad.push(results);
+      printLoad(clients, results, idle);
     }
-    if (o.idle > 0) {
-      for (const name of o.idleServers) {
-        console.log(`- ${name}, ${o.idle} idle connections …`);
-        let server: ServerUnderTest;
-        try {
-          server = await startServer(name);
-        } catch (err) {
-          if (err instanceof SkipServer) continue;
-          throw err;
-        }
-        try {
-          idle.set(name, await measureIdle(server, o.idle, o));
-        } finally {
-          await server.close();
-        }
-      }
-    }
-    o.loads.forEach((clients, i) => printLoad(clients, byLoad[i] ?? [], idle));
     console.log(
       `\nCPU s/M: server CPU-seconds per million deliveries (/proc/<pid>/stat of the server process over the ` +
         `measured seconds); p50/p99/max: publish-to-receive latency; spread: first to last client receiving one ` +
