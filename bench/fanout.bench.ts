@@ -405,8 +405,8 @@ function printGoals(results: Result[], idle: Map<string, number>): void {
   if (!tw) return;
   const cpu = (r: Result): number => r.cpuUserPerM + r.cpuKernelPerM;
   const find = (name: string): Result | undefined => results.find((r) => r.server === name);
-  const measured = (r: Result | undefined): Result | undefined =>
-    r && Number.isFinite(cpu(r)) ? r : undefined;
+  // A baseline that used no CPU in its window stalled (its figures say nothing): its goals are n/a.
+  const measured = (r: Result | undefined): Result | undefined => (r && cpu(r) > 0 ? r : undefined);
   const naive = measured(find('naive'));
   const once = measured(find('ws-once'));
   const baselines = BASELINES.map((b) => measured(find(b))).filter((r): r is Result => r !== undefined);
