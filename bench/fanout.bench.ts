@@ -1,136 +1,540 @@
 /**
- * Fan-out benchmark (`npm run bench`): N WebSocket clients spread over rooms, the server publishing candle
- * updates to every room at a fixed rate. Runs the Tickwire gateway and a naive baseline server (the seed
- * document's style: JSON.stringify per client in a loop) one after the other on the same load, in the same
- * run, and prints delivered messages per second, publish-to-receive latency (p50 / p99 / max) and server RSS
- * per connection, with the ratios. Absolute figures drift on shared machines; the ratio is the result.
+ * Fan-out benchmark (`npm run bench fanout`): the load of issue 11, the same for every server, in one run.
  *
- * Options (environment): BENCH_CLIENTS (2000), BENCH_ROOMS (20), BENCH_RATE (updates per room per second, 20),
- * BENCH_SECONDS (10).
+ * Load: 10 symbols × 7 intervals = 70 candle rooms, one update per room per second (fanout-load.ts); each client
+ * subscribes to the seven interval rooms of one symbol. Servers, each in its own process: the naive server (the
+ * seed's JSON.stringify per client), Socket.IO 4 rooms, a `ws` server that serializes once per room update,
+ * `tickwire gateway` fed over Redis as in production, and `tickwire all` fed by the simulator
+ * (fanout-servers.ts). Clients run in child processes of their own (fanout-clients.ts); this process only
+ * measures: the server's CPU (user and kernel) and RSS from /proc, connect times, deliveries, latency.
+ *
+ * Options (environment):
+ *   BENCH_LOADS           clients per load, comma-separated (2000,5000); each subscribes to 7 rooms
+ *   BENCH_SECONDS         measured seconds per server and load (15)
+ *   BENCH_SERVERS         naive,socketio,ws-once,gateway,all
+ *   BENCH_IDLE            idle connections for RSS per idle connection (10000; 0 skips)
+ *   BENCH_IDLE_SERVERS    servers measured idle (naive,socketio,ws-once,gateway)
+ *   BENCH_DEFLATE=1       also `tickwire gateway` with gateway.perMessageDeflate and clients offering it
+ *   BENCH_CLIENT_PROCS    client processes (2); BENCH_CONNECT_BATCH: connections in flight per process (100)
+ *   BENCH_SYMBOLS         symbols of the load (10); BENCH_ALL_VENUES (binance) for `tickwire all`
+ *   BENCH_TICKWIRE=dist   run the built CLI (bin/tickwire.js) instead of the sources through tsx
+ *   BENCH_REDIS_URL, BENCH_DATABASE_URL, BENCH_ALL_READY_MS, BENCH_SIM_TRADE_RATE
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import { BENCH_INTERVALS, BENCH_SYMBOLS } from './fanout-server.ts';
+import type { ChildProcess } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { BENCH_INTERVALS, PERIOD_MS, symbolCount } from './fanout-load.ts';
+import {
+  SkipServer,
+  startAllRole,
+  startBaseline,
+  startGatewayRole,
+  type ServerUnderTest,
+} from './fanout-servers.ts';
+import { cpuSeconds, forkBench, request, rssBytes, sleep, stop, stopAll } from './processes.ts';
 
-const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 2000);
-const ROOMS = Number(process.env['BENCH_ROOMS'] ?? 20);
-const RATE = Number(process.env['BENCH_RATE'] ?? 20);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
-
-interface Result {
-  readonly server: string;
-  readonly offered: number;
-  readonly delivered: number;
-  readonly perSecond: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly rssPerConnKiB: number;
+function intOption(name: string, fallback: number, min = 0): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < min)
+    throw new RangeError(`${name} must be an integer ≥ ${min}, got ${raw}`);
+  return n;
 }
 
-function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+function listOption(name: string, fallback: string): string[] {
+  return (process.env[name] ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
-function request<T>(child: ChildProcess, msg: object, key: string): Promise<T> {
-  return new Promise((resolve) => {
-    const onMessage = (m: Record<string, unknown>): void => {
-      if (key in m) {
-        child.off('message', onMessage);
-        resolve(m as T);
-      }
-    };
-    child.on('message', onMessage);
-    if (Object.keys(msg).length > 0) child.send(msg);
-  });
+const SERVERS = ['naive', 'socketio', 'ws-once', 'gateway', 'gateway+deflate', 'all'] as const;
+type ServerName = (typeof SERVERS)[number];
+const BASELINES = ['naive', 'socketio', 'ws-once'] as const;
+
+interface Options {
+  readonly loads: number[];
+  readonly seconds: number;
+  readonly servers: ServerName[];
+  readonly idle: number;
+  readonly idleServers: ServerName[];
+  readonly clientProcs: number;
+  readonly connectBatch: number;
 }
 
-const VOLUME = /"volume":([0-9.]+)/;
-
-async function run(kind: 'tickwire' | 'naive'): Promise<Result> {
-  const child = fork(fileURLToPath(new URL('./fanout-server.ts', import.meta.url)), [kind], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ready = await request<{ port: number }>(child, {}, 'ready');
-  const base = await request<{ rss: number }>(child, { cmd: 'rss' }, 'rss');
-  const url = `ws://127.0.0.1:${ready.port}/`;
-  const latencies: number[] = [];
-  let received = 0;
-  let measuring = false;
-  const sockets: WebSocket[] = [];
-  // Connect in batches so the accept queue is not the thing being measured.
-  for (let i = 0; i < CLIENTS; i += 100) {
-    const batch = Array.from({ length: Math.min(100, CLIENTS - i) }, (_, j) => {
-      const room = (i + j) % ROOMS;
-      const symbol = BENCH_SYMBOLS[room % BENCH_SYMBOLS.length];
-      const interval = BENCH_INTERVALS[Math.floor(room / BENCH_SYMBOLS.length) % BENCH_INTERVALS.length];
-      return new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(url);
-        sockets.push(ws);
-        ws.on('error', reject);
-        ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', symbol, interval, initialBars: 0 })));
-        ws.on('message', (data) => {
-          const text = String(data);
-          if (text.startsWith('{"type":"initial"')) return resolve();
-          if (!measuring) return;
-          const m = VOLUME.exec(text);
-          if (!m) return;
-          received++;
-          latencies.push(nowMs() - Number(m[1]));
-        });
-      });
-    });
-    await Promise.all(batch);
+function options(): Options {
+  const names = (list: string[]): ServerName[] => {
+    for (const s of list)
+      if (!(SERVERS as readonly string[]).includes(s))
+        throw new RangeError(`unknown server "${s}" (one of ${SERVERS.join(', ')})`);
+    return list as ServerName[];
+  };
+  const servers = names(listOption('BENCH_SERVERS', 'naive,socketio,ws-once,gateway,all'));
+  if (process.env['BENCH_DEFLATE'] === '1' && !servers.includes('gateway+deflate')) {
+    const at = servers.indexOf('gateway');
+    servers.splice(at < 0 ? servers.length : at + 1, 0, 'gateway+deflate');
   }
-  const loaded = await request<{ rss: number }>(child, { cmd: 'rss' }, 'rss');
-  measuring = true;
-  const started = Date.now();
-  const done = await request<{ published: number }>(
-    child,
-    { cmd: 'publish', rooms: ROOMS, ratePerRoom: RATE, seconds: SECONDS },
-    'done',
-  );
-  // Let in-flight messages land.
-  await new Promise((r) => setTimeout(r, 500));
-  const elapsed = (Date.now() - started) / 1000;
-  measuring = false;
-  for (const ws of sockets) ws.terminate();
-  child.send({ cmd: 'stop' });
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): number =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   return {
-    server: kind,
-    offered: done.published * (CLIENTS / ROOMS),
-    delivered: received,
-    perSecond: received / elapsed,
-    p50: pct(0.5),
-    p99: pct(0.99),
-    max: latencies[latencies.length - 1] ?? NaN,
-    rssPerConnKiB: (loaded.rss - base.rss) / CLIENTS / 1024,
+    loads: listOption('BENCH_LOADS', '2000,5000').map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`BENCH_LOADS: bad client count "${s}"`);
+      return n;
+    }),
+    seconds: intOption('BENCH_SECONDS', 15, 3),
+    servers,
+    idle: intOption('BENCH_IDLE', 10_000),
+    idleServers: names(listOption('BENCH_IDLE_SERVERS', 'naive,socketio,ws-once,gateway')),
+    clientProcs: intOption('BENCH_CLIENT_PROCS', 2, 1),
+    connectBatch: intOption('BENCH_CONNECT_BATCH', 100, 1),
   };
 }
 
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(
-  `fan-out: ${CLIENTS} clients, ${ROOMS} rooms, ${RATE} updates/room/s, ${SECONDS} s; ` +
-    `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-);
-const results = [await run('naive'), await run('tickwire')];
-const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
-console.log('\n| server | delivered | msgs/s | p50 ms | p99 ms | max ms | RSS/conn KiB |');
-console.log('|---|---|---|---|---|---|---|');
-for (const r of results) {
+function startServer(name: ServerName): Promise<ServerUnderTest> {
+  switch (name) {
+    case 'gateway':
+      return startGatewayRole(false);
+    case 'gateway+deflate':
+      return startGatewayRole(true);
+    case 'all':
+      return startAllRole();
+    default:
+      return startBaseline(name);
+  }
+}
+
+interface ClientReport {
+  readonly received: number;
+  readonly duplicates: number;
+  readonly subscriptions: number;
+  readonly closedEarly: number;
+  readonly errors: number;
+  readonly closeReason?: string;
+  readonly errorText?: string;
+  readonly latencyMax: number;
+  readonly histogram: [number, number][];
+  readonly spread: [string, [number, number]][];
+}
+
+interface Connected {
+  readonly connectMs: number[];
+  readonly failed: number;
+  readonly error?: string;
+}
+
+/** The client processes of one measurement. */
+class ClientFleet {
+  private constructor(private readonly procs: ChildProcess[]) {}
+
+  static async start(server: ServerUnderTest, count: number): Promise<ClientFleet> {
+    const config = JSON.stringify({ url: server.url, kind: server.clientKind, deflate: server.deflate });
+    const procs = Array.from({ length: count }, () => forkBench('fanout-clients.ts', [config]));
+    const fleet = new ClientFleet(procs);
+    try {
+      await Promise.all(procs.map((p) => request(p, {}, 'ready', 60_000, 'client process')));
+    } catch (err) {
+      await fleet.stop();
+      throw err;
+    }
+    return fleet;
+  }
+
+  /** Connects `total` clients split over the processes; returns every connect time and the failures. */
+  async connect(total: number, subscribe: boolean, batch: number): Promise<Connected> {
+    const per = Math.ceil(total / this.procs.length);
+    // A batch of `batch` per process is given up to 60 s (and each connection 30 s) before it counts as failed.
+    const timeoutMs = 60_000 + Math.ceil(per / batch) * 60_000;
+    const answers = await Promise.all(
+      this.procs.map((p, i) =>
+        request<{ connected: Connected }>(
+          p,
+          {
+            cmd: 'connect',
+            first: i * per,
+            count: Math.max(0, Math.min(per, total - i * per)),
+            subscribe,
+            batch,
+            timeoutMs: 30_000,
+          },
+          'connected',
+          timeoutMs,
+          'client process',
+        ),
+      ),
+    );
+    const connected = answers.map((a) => a.connected);
+    const error = connected.find((c) => c.error !== undefined)?.error;
+    return {
+      connectMs: connected.flatMap((c) => c.connectMs),
+      failed: connected.reduce((s, c) => s + c.failed, 0),
+      ...(error !== undefined ? { error } : {}),
+    };
+  }
+
+  async all<T>(msg: object, key: string, timeoutMs = 60_000): Promise<T[]> {
+    return Promise.all(this.procs.map((p) => request<T>(p, msg, key, timeoutMs, 'client process')));
+  }
+
+  async bytes(): Promise<number> {
+    return (await this.all<{ bytes: number }>({ cmd: 'bytes' }, 'bytes')).reduce((s, a) => s + a.bytes, 0);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.procs.map((p) =>
+        request(p, { cmd: 'close' }, 'closed', 30_000, 'client process').catch(() => undefined),
+      ),
+    );
+    await Promise.all(this.procs.map((p) => stop(p)));
+  }
+}
+
+/** Log-bucket latency histogram (fanout-clients.ts): value of quantile q, ms. */
+function histogramQuantile(buckets: Map<number, number>, q: number): number {
+  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+  const total = sorted.reduce((s, [, c]) => s + c, 0);
+  if (total === 0) return NaN;
+  let seen = 0;
+  for (const [b, c] of sorted) {
+    seen += c;
+    if (seen >= q * total) return Math.exp((b + 0.5) * Math.log(1.01)) - 1;
+  }
+  return NaN;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
+}
+
+interface Result {
+  readonly server: string;
+  readonly clients: number;
+  readonly connected: number;
+  readonly connectFailed: number;
+  readonly connectP99: number;
+  readonly deliveriesPerSecond: number;
+  /** Seq mode: deliveries expected in the window; NaN for real data. */
+  readonly expected: number;
+  readonly missed: number;
+  readonly duplicated: number;
+  readonly cpuUserPerM: number;
+  readonly cpuKernelPerM: number;
+  /** `all`: the CPU per million deliveries above what the process used with no client. */
+  readonly cpuNetPerM: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly spreadP99: number;
+  readonly spreadMax: number;
+  readonly bytesPerDelivery: number;
+  readonly rssPerSubscribedKiB: number;
+  readonly updatesPerRoomSecond: number;
+  readonly notes: string[];
+}
+
+async function measureLoad(server: ServerUnderTest, clients: number, o: Options): Promise<Result> {
+  const notes: string[] = [];
+  const fleet = await ClientFleet.start(server, o.clientProcs);
+  try {
+    const rssBefore = rssBytes(server.pid);
+    const connected = await fleet.connect(clients, true, o.connectBatch);
+    if (connected.failed > 0)
+      notes.push(`${connected.failed} connections failed (${connected.error ?? '?'})`);
+    await sleep(2000);
+    const rssLoaded = rssBytes(server.pid);
+    // The measured window: whole seconds of the publish schedule, announced to the clients before they start.
+    let tStart: number;
+    let tEnd: number;
+    let nStart = 0;
+    if (server.mode === 'seq') {
+      const { t0, n } = await server.now();
+      nStart = n + 2;
+      tStart = t0 + nStart * PERIOD_MS;
+      tEnd = tStart + o.seconds * PERIOD_MS;
+      await fleet.all({ cmd: 'window', mode: 'seq', nStart, nEnd: nStart + o.seconds }, 'window');
+    } else {
+      tStart = Date.now() + 1500;
+      tEnd = tStart + o.seconds * PERIOD_MS;
+      await fleet.all({ cmd: 'window', mode: 'state', tStart, tEnd }, 'window');
+    }
+    await sleep(tStart - Date.now());
+    const cpu0 = cpuSeconds(server.pid);
+    const bytes0 = await fleet.bytes();
+    await sleep(tEnd - Date.now());
+    const cpu1 = cpuSeconds(server.pid);
+    const bytes1 = await fleet.bytes();
+    const windowSeconds = (tEnd - tStart) / 1000;
+    // What was published in the window and is still on its way.
+    await sleep(3000);
+    const reports = (await fleet.all<{ report: ClientReport }>({ cmd: 'report' }, 'report')).map(
+      (r) => r.report,
+    );
+    const received = reports.reduce((s, r) => s + r.received, 0);
+    const duplicated = reports.reduce((s, r) => s + r.duplicates, 0);
+    const subscriptions = reports.reduce((s, r) => s + r.subscriptions, 0);
+    const closedEarly = reports.reduce((s, r) => s + r.closedEarly, 0);
+    if (closedEarly > 0)
+      notes.push(
+        `${closedEarly} clients closed by the server (${reports.find((r) => r.closeReason)?.closeReason})`,
+      );
+    const errors = reports.reduce((s, r) => s + r.errors, 0);
+    if (errors > 0) notes.push(`${errors} error messages (${reports.find((r) => r.errorText)?.errorText})`);
+    const buckets = new Map<number, number>();
+    for (const r of reports) for (const [b, c] of r.histogram) buckets.set(b, (buckets.get(b) ?? 0) + c);
+    const spreads = new Map<string, [number, number]>();
+    for (const r of reports)
+      for (const [key, [first, last]] of r.spread) {
+        const s = spreads.get(key);
+        if (s === undefined) spreads.set(key, [first, last]);
+        else spreads.set(key, [Math.min(s[0], first), Math.max(s[1], last)]);
+      }
+    const spreadSorted = [...spreads.values()].map(([a, b]) => b - a).sort((a, b) => a - b);
+    const expected = server.mode === 'seq' ? subscriptions * o.seconds : NaN;
+    const distinct = received - duplicated;
+    const cpuUser = cpu1.user - cpu0.user;
+    const cpuKernel = cpu1.kernel - cpu0.kernel;
+    const perM = (seconds: number): number => (received > 0 ? (seconds / received) * 1e6 : NaN);
+    const idle = server.idleCpuPerSecond;
+    return {
+      server: server.name,
+      clients,
+      connected: connected.connectMs.length,
+      connectFailed: connected.failed,
+      connectP99: quantile(
+        [...connected.connectMs].sort((a, b) => a - b),
+        0.99,
+      ),
+      deliveriesPerSecond: received / windowSeconds,
+      expected,
+      missed: server.mode === 'seq' ? expected - distinct : NaN,
+      duplicated,
+      cpuUserPerM: perM(cpuUser),
+      cpuKernelPerM: perM(cpuKernel),
+      cpuNetPerM: idle === undefined ? NaN : perM(cpuUser + cpuKernel - idle * windowSeconds),
+      p50: histogramQuantile(buckets, 0.5),
+      p99: histogramQuantile(buckets, 0.99),
+      max: server.mode === 'seq' ? Math.max(...reports.map((r) => r.latencyMax)) : NaN,
+      spreadP99: quantile(spreadSorted, 0.99),
+      spreadMax: spreadSorted[spreadSorted.length - 1] ?? NaN,
+      bytesPerDelivery: received > 0 ? (bytes1 - bytes0) / received : NaN,
+      rssPerSubscribedKiB: (rssLoaded - rssBefore) / Math.max(1, connected.connectMs.length) / 1024,
+      updatesPerRoomSecond: subscriptions > 0 ? received / subscriptions / windowSeconds : NaN,
+      notes,
+    };
+  } finally {
+    await fleet.stop();
+  }
+}
+
+/** RSS growth per connection with `count` idle connections (connected, no subscription), KiB. */
+async function measureIdle(server: ServerUnderTest, count: number, o: Options): Promise<number> {
+  const fleet = await ClientFleet.start(server, o.clientProcs);
+  try {
+    await sleep(1000);
+    const before = rssBytes(server.pid);
+    const connected = await fleet.connect(count, false, o.connectBatch);
+    if (connected.failed > 0)
+      console.log(
+        `  ${server.name}: ${connected.failed} idle connections failed (${connected.error ?? '?'})`,
+      );
+    await sleep(2000);
+    return (rssBytes(server.pid) - before) / Math.max(1, connected.connectMs.length) / 1024;
+  } finally {
+    await fleet.stop();
+  }
+}
+
+const f = (n: number, digits = 1): string =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '–';
+const ratio = (a: number, b: number): string => (Number.isFinite(a / b) ? `×${(a / b).toFixed(2)}` : '–');
+
+function printLoad(clients: number, results: Result[], idle: Map<string, number>): void {
+  console.log(`\n### ${clients.toLocaleString('en-US')} clients × ${BENCH_INTERVALS.length} rooms\n`);
   console.log(
-    `| ${r.server} | ${r.delivered}/${r.offered} | ${f(r.perSecond, 0)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ${f(r.rssPerConnKiB)} |`,
+    '| server | deliveries/s | missed | dup | CPU s/M user | kernel | total | connect p99 ms | p50 ms | p99 ms | max ms | spread p99 / max ms | B/delivery | RSS KiB/sub conn | RSS KiB/idle conn |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const total = r.cpuUserPerM + r.cpuKernelPerM;
+    const totalText = Number.isFinite(r.cpuNetPerM)
+      ? `${f(total)} (${r.cpuNetPerM > 0 ? f(r.cpuNetPerM) : '–'} net)`
+      : f(total);
+    console.log(
+      `| ${r.server} | ${f(r.deliveriesPerSecond, 0)} | ${Number.isFinite(r.missed) ? f(r.missed, 0) : 'n/a'} | ${f(r.duplicated, 0)} | ` +
+        `${f(r.cpuUserPerM)} | ${f(r.cpuKernelPerM)} | ${totalText} | ${f(r.connectP99)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ` +
+        `${f(r.spreadP99)} / ${f(r.spreadMax)} | ${f(r.bytesPerDelivery, 0)} | ${f(r.rssPerSubscribedKiB)} | ${f(idle.get(r.server) ?? NaN)} |`,
+    );
+  }
+  for (const r of results) for (const note of r.notes) console.log(`- ${r.server}: ${note}`);
+  const all = results.find((r) => r.server === 'all');
+  if (all)
+    console.log(
+      `- all: ${f(all.updatesPerRoomSecond, 2)} updates per room per second reached the clients (the simulator's data); ` +
+        `missed: n/a (real data carries no sequence); p50/p99/max: n/a (no publish time in real data), see the spread`,
+    );
+  const cpu = (r: Result): number => r.cpuUserPerM + r.cpuKernelPerM;
+  for (const name of ['gateway', 'all'] as const) {
+    const tw = results.find((r) => r.server === name);
+    if (!tw) continue;
+    const parts = BASELINES.flatMap((b) => {
+      const base = results.find((r) => r.server === b);
+      return base
+        ? [
+            `${b}: CPU ${ratio(cpu(tw), cpu(base))}, connect p99 ${ratio(tw.connectP99, base.connectP99)}` +
+              (name === 'gateway'
+                ? `, p99 ${ratio(tw.p99, base.p99)}`
+                : `, spread p99 ${ratio(tw.spreadP99, base.spreadP99)}`),
+          ]
+        : [];
+    });
+    if (parts.length > 0) console.log(`- ${name} / ${parts.join('; ')}`);
+  }
+  const plain = results.find((r) => r.server === 'gateway');
+  const deflated = results.find((r) => r.server === 'gateway+deflate');
+  if (plain && deflated)
+    console.log(
+      `- permessage-deflate: CPU per delivery ${ratio(cpu(deflated), cpu(plain))}, bytes on the wire per delivery ` +
+        `${f(deflated.bytesPerDelivery, 0)} vs ${f(plain.bytesPerDelivery, 0)} (${ratio(deflated.bytesPerDelivery, plain.bytesPerDelivery)})`,
+    );
+  printGoals(results, idle);
+}
+
+function printGoals(results: Result[], idle: Map<string, number>): void {
+  const tw = results.find((r) => r.server === 'gateway');
+  if (!tw) return;
+  const cpu = (r: Result): number => r.cpuUserPerM + r.cpuKernelPerM;
+  const find = (name: string): Result | undefined => results.find((r) => r.server === name);
+  // A baseline that used no CPU in its window stalled (its figures say nothing): its goals are n/a.
+  const measured = (r: Result | undefined): Result | undefined => (r && cpu(r) > 0 ? r : undefined);
+  const naive = measured(find('naive'));
+  const once = measured(find('ws-once'));
+  const baselines = BASELINES.map((b) => measured(find(b))).filter((r): r is Result => r !== undefined);
+  const goal = (ok: boolean | undefined, text: string): void =>
+    console.log(`- ${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'} ${text}`);
+  console.log('\nGoals (tickwire gateway):');
+  goal(
+    naive ? cpu(tw) <= cpu(naive) / 3 : undefined,
+    `CPU per delivery ≤ 1/3 of naive: ${f(cpu(tw))} vs ${naive ? f(cpu(naive) / 3) : '–'} s/M`,
+  );
+  goal(
+    once ? cpu(tw) < cpu(once) : undefined,
+    `CPU per delivery below ws-once: ${f(cpu(tw))} vs ${once ? f(cpu(once)) : '–'} s/M`,
+  );
+  const bestConnect = Math.min(...baselines.map((r) => r.connectP99));
+  goal(
+    baselines.length > 0 ? tw.connectP99 <= bestConnect : undefined,
+    `connect p99 no worse than the best baseline: ${f(tw.connectP99)} vs ${f(bestConnect)} ms`,
+  );
+  const bestP99 = Math.min(...baselines.map((r) => r.p99));
+  goal(
+    baselines.length > 0 ? tw.p99 <= bestP99 : undefined,
+    `p99 latency no worse than the best baseline: ${f(tw.p99)} vs ${f(bestP99)} ms`,
+  );
+  const idleKiB = idle.get('gateway');
+  goal(
+    idleKiB === undefined ? undefined : idleKiB * 1024 < 8000,
+    `under 8 KB per idle connection: ${idleKiB === undefined ? 'not measured' : `${f((idleKiB * 1024) / 1000, 2)} KB`}`,
+  );
+  goal(
+    tw.missed === 0 && tw.duplicated === 0,
+    `zero missed, zero duplicated: ${f(tw.missed, 0)} missed, ${f(tw.duplicated, 0)} duplicated`,
   );
 }
-const [naive, tw] = results as [Result, Result];
-console.log(
-  `\ntickwire / naive: msgs/s ×${f(tw.perSecond / naive.perSecond, 2)}, p99 latency ×${f(tw.p99 / naive.p99, 2)}, ` +
-    `RSS/conn ×${f(tw.rssPerConnKiB / naive.rssPerConnKiB, 2)}`,
-);
-process.exit(0);
+
+/** Starts the server, runs `measure`, stops it; a server this build cannot run is skipped with a message. */
+async function withServer(
+  name: ServerName,
+  measure: (server: ServerUnderTest) => Promise<unknown>,
+): Promise<void> {
+  let server: ServerUnderTest;
+  try {
+    server = await startServer(name);
+  } catch (err) {
+    if (!(err instanceof SkipServer)) throw err;
+    console.log(`  ${name} skipped: ${err.message}`);
+    return;
+  }
+  try {
+    await measure(server);
+  } finally {
+    await server.close();
+  }
+}
+
+function failedResult(server: string, clients: number, message: string): Result {
+  return {
+    server,
+    clients,
+    connected: 0,
+    connectFailed: 0,
+    connectP99: NaN,
+    deliveriesPerSecond: NaN,
+    expected: NaN,
+    missed: NaN,
+    duplicated: NaN,
+    cpuUserPerM: NaN,
+    cpuKernelPerM: NaN,
+    cpuNetPerM: NaN,
+    p50: NaN,
+    p99: NaN,
+    max: NaN,
+    spreadP99: NaN,
+    spreadMax: NaN,
+    bytesPerDelivery: NaN,
+    rssPerSubscribedKiB: NaN,
+    updatesPerRoomSecond: NaN,
+    notes: [`not measured: ${message}`],
+  };
+}
+
+export async function bench(): Promise<void> {
+  const o = options();
+  console.log(
+    `## Fan-out\n\n${symbolCount()} symbols × ${BENCH_INTERVALS.length} intervals, one update per room per second; ` +
+      `loads ${o.loads.join(', ')} clients × ${BENCH_INTERVALS.length} rooms; ${o.seconds} s measured per server; ` +
+      `${o.clientProcs} client processes.\n${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+      `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at start ` +
+      `${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+  );
+  try {
+    // Idle connections first, so that each load's table can be printed as soon as it is measured.
+    const idle = new Map<string, number>();
+    if (o.idle > 0) {
+      for (const name of o.idleServers) {
+        console.log(`- ${name}, ${o.idle} idle connections …`);
+        try {
+          await withServer(name, async (server) => idle.set(name, await measureIdle(server, o.idle, o)));
+        } catch (err) {
+          console.log(`  ${name} idle: failed: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+    }
+    for (const clients of o.loads) {
+      const results: Result[] = [];
+      for (const name of o.servers) {
+        console.log(`- ${name}, ${clients} clients × ${BENCH_INTERVALS.length} …`);
+        try {
+          await withServer(name, async (server) => results.push(await measureLoad(server, clients, o)));
+        } catch (err) {
+          // One server that cannot be measured (saturated, failed to start) must not lose the others' figures.
+          const message = (err as Error).message.split('\n')[0] ?? '';
+          console.log(`  ${name} failed: ${message}`);
+          results.push(failedResult(name, clients, message));
+        }
+      }
+      printLoad(clients, results, idle);
+    }
+    console.log(
+      `\nCPU s/M: server CPU-seconds per million deliveries (/proc/<pid>/stat of the server process over the ` +
+        `measured seconds); p50/p99/max: publish-to-receive latency; spread: first to last client receiving one ` +
+        `update; RSS per idle connection with ${o.idle.toLocaleString('en-US')} idle connections.`,
+    );
+  } finally {
+    await stopAll();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await bench();

@@ -1,0 +1,314 @@
+/**
+ * The servers the fan-out benchmark measures, each in processes of its own:
+ * - the baselines (fanout-server.ts), which publish the load themselves;
+ * - `tickwire gateway`, started through the CLI entry (src/apps/main.ts run by tsx, or bin/tickwire.js with
+ *   BENCH_TICKWIRE=dist), fed over Redis by fanout-publisher.ts as an ingest feeds it in production;
+ * - `tickwire all`, fed by `tickwire sim` on the symbols of the load: its own ingest parses the simulated venues'
+ *   frames, builds the candles, writes them to its embedded database and fans them out, all in the measured
+ *   process; the simulator runs in a process of its own and is not counted.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { BENCH_INTERVALS, benchSymbols } from './fanout-load.ts';
+import {
+  cpuSeconds,
+  forkBench,
+  outputTail,
+  request,
+  sleep,
+  spawnTracked,
+  stop,
+  waitForLine,
+} from './processes.ts';
+
+export interface ServerUnderTest {
+  readonly name: string;
+  /** The process whose CPU and memory are the server's. */
+  readonly pid: number;
+  readonly url: string;
+  readonly clientKind: 'ws' | 'socketio';
+  /** Whether the clients offer permessage-deflate. */
+  readonly deflate: boolean;
+  /** `seq`: the load carries sequence numbers and publish times; `state`: real data (`tickwire all`). */
+  readonly mode: 'seq' | 'state';
+  /** Seq mode: when second 0 of the schedule started, and the last second published. */
+  now(): Promise<{ t0: number; n: number }>;
+  /** CPU-seconds per second used before any client connected (measured for `all`, whose ingest never rests). */
+  readonly idleCpuPerSecond?: number;
+  close(): Promise<void>;
+}
+
+/** Thrown when a server cannot run in this build (a setting it needs is rejected): the run skips it. */
+export class SkipServer extends Error {}
+
+const READY_MS = 60_000;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env['BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/tickwire_bench';
+
+export type BaselineKind = 'naive' | 'socketio' | 'ws-once';
+
+interface Now {
+  readonly now: { t0: number; n: number };
+}
+
+export async function startBaseline(kind: BaselineKind): Promise<ServerUnderTest> {
+  const child = forkBench('fanout-server.ts', [kind]);
+  try {
+    const { port } = await request<{ port: number }>(child, {}, 'ready', READY_MS, kind);
+    return {
+      name: kind,
+      pid: child.pid as number,
+      url: `ws://127.0.0.1:${port}/`,
+      clientKind: kind === 'socketio' ? 'socketio' : 'ws',
+      deflate: false,
+      mode: 'seq',
+      now: async () => (await request<Now>(child, { cmd: 'now' }, 'now', 60_000, kind)).now,
+      close: () => stop(child),
+    };
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
+}
+
+/** The `tickwire` command: the CLI from source through tsx, or the built one (BENCH_TICKWIRE=dist). */
+function tickwire(role: string, args: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const entry =
+    process.env['BENCH_TICKWIRE'] === 'dist'
+      ? [join(ROOT, 'bin/tickwire.js')]
+      : ['--import', 'tsx', join(ROOT, 'src/apps/main.ts')];
+  return spawnTracked(process.execPath, [...entry, role, ...args], env, ROOT);
+}
+
+/** Our environment without anything that would configure Tickwire otherwise than the benchmark says. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(TICKWIRE_CONFIG|DATABASE_URL|REDIS_URL|REDIS_PREFIX|PORT|HOST|SYMBOLS|VENUES|DATA_DIR)$/.test(k))
+      continue;
+    if (/_(WS|REST)_URL$/.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...extra };
+}
+
+const API_LINE = /WebSocket API (ws:\/\/[^\s,]+)/;
+
+/** Creates the benchmark's database once (the gateway reads its older history there; it stays empty). */
+async function ensureDatabase(): Promise<void> {
+  const url = new URL(DATABASE_URL);
+  const name = url.pathname.slice(1);
+  const admin = new URL(DATABASE_URL);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } catch (err) {
+    throw new Error(`cannot prepare the benchmark database ${DATABASE_URL}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** `tickwire gateway` fed over Redis; with `deflate`, configured with gateway.perMessageDeflate: true. */
+export async function startGatewayRole(deflate: boolean): Promise<ServerUnderTest> {
+  const name = deflate ? 'gateway+deflate' : 'gateway';
+  await ensureDatabase();
+  const prefix = `tickwire-bench-${process.pid}-${Date.now()}:`;
+  const publisher = forkBench('fanout-publisher.ts', [REDIS_URL, prefix]);
+  let gateway: ChildProcess | undefined;
+  let configDir: string | undefined;
+  const closeAll = async (): Promise<void> => {
+    await Promise.all([gateway ? stop(gateway) : undefined, stop(publisher)]);
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
+  };
+  try {
+    await request(publisher, {}, 'ready', READY_MS, 'publisher');
+    const extra: Record<string, string> = {
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+      DATABASE_URL,
+      SYMBOLS: benchSymbols().join(','),
+    };
+    if (deflate) {
+      configDir = mkdtempSync(join(tmpdir(), 'tickwire-bench-'));
+      const file = join(configDir, 'config.json');
+      writeFileSync(file, JSON.stringify({ gateway: { perMessageDeflate: true } }));
+      extra['TICKWIRE_CONFIG'] = file;
+    }
+    const child = tickwire('gateway', [], cleanEnv(extra));
+    gateway = child;
+    const output = outputTail(child);
+    let url: string;
+    try {
+      url = (await waitForLine(child, API_LINE, READY_MS, name))[1] as string;
+    } catch (err) {
+      if (deflate && child.exitCode === 2 && /perMessageDeflate/.test(output()))
+        throw new SkipServer(
+          'gateway.perMessageDeflate is not a setting of this build (the configuration rejected it)',
+        );
+      throw new Error(`${(err as Error).message}\n${output()}`, { cause: err });
+    }
+    return {
+      name,
+      pid: child.pid as number,
+      url,
+      clientKind: 'ws',
+      deflate,
+      mode: 'seq',
+      now: async () => (await request<Now>(publisher, { cmd: 'now' }, 'now', 60_000, 'publisher')).now,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** CPU-seconds per second of the process over `stepMs` readings, once two in a row agree within 25%. */
+async function settledCpuRate(pid: number, stepMs: number, maxMs: number): Promise<number> {
+  const total = (): number => {
+    const c = cpuSeconds(pid);
+    return c.user + c.kernel;
+  };
+  let previous = NaN;
+  const until = Date.now() + maxMs;
+  for (;;) {
+    const before = total();
+    await sleep(stepMs);
+    const rate = (total() - before) / (stepMs / 1000);
+    if (Math.abs(rate - previous) <= 0.25 * Math.max(rate, previous) || Date.now() >= until) return rate;
+    previous = rate;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Resolves once a probe client has received an update of every room (every venue is live), or the process says
+ * so (`ready: all venues live`), whichever comes first.
+ */
+async function untilLive(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
+  const symbols = benchSymbols();
+  // One probe connection per symbol: seven subscribes each, within the per-connection message limit.
+  const probes: WebSocket[] = [];
+  const viaProbe = new Promise<void>((resolve, reject) => {
+    const seen = new Set<string>();
+    for (const symbol of symbols) {
+      const probe = new WebSocket(url, { perMessageDeflate: false });
+      probes.push(probe);
+      probe.on('error', reject);
+      probe.on('open', () => {
+        for (const interval of BENCH_INTERVALS)
+          probe.send(JSON.stringify({ type: 'subscribe', symbol, interval, initialBars: 0 }));
+      });
+      probe.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as { type?: string; symbol?: string; interval?: string };
+        if (msg.type !== 'update') return;
+        seen.add(`${msg.symbol}:${msg.interval}`);
+        if (seen.size === symbols.length * BENCH_INTERVALS.length) resolve();
+      });
+    }
+  });
+  // The readiness line (where the build prints it) ends the wait early; its absence is not an error.
+  const viaLine = waitForLine(child, /^ready: all venues live/, timeoutMs + 60_000, 'tickwire all').then(
+    () => undefined,
+    (err: Error) => {
+      if (child.exitCode !== null || child.signalCode !== null) throw err;
+      return new Promise<void>(() => undefined);
+    },
+  );
+  const timeout = sleep(timeoutMs).then(() => {
+    throw new Error(`tickwire all: not every room had an update within ${timeoutMs / 1000} s`);
+  });
+  try {
+    await Promise.race([viaProbe, viaLine, timeout]);
+  } finally {
+    for (const probe of probes) probe.terminate();
+  }
+}
+
+/** `tickwire all` against `tickwire sim` (the symbols of the load on BENCH_ALL_VENUES). */
+export async function startAllRole(): Promise<ServerUnderTest> {
+  const symbols = benchSymbols().join(',');
+  const venues = process.env['BENCH_ALL_VENUES'] ?? 'binance';
+  const readyMs = Number(process.env['BENCH_ALL_READY_MS'] ?? 240_000);
+  const simPort = await freePort();
+  const simExtra: Record<string, string> = { SYMBOLS: symbols };
+  const rate = process.env['BENCH_SIM_TRADE_RATE'];
+  if (rate !== undefined) simExtra['TICKWIRE_SIM_TRADE_RATE'] = rate;
+  const sim = tickwire('sim', ['--port', String(simPort)], cleanEnv(simExtra));
+  const simOutput = outputTail(sim, 20_000);
+  const dataDir = mkdtempSync(join(tmpdir(), 'tickwire-bench-all-'));
+  let all: ChildProcess | undefined;
+  const closeAll = async (): Promise<void> => {
+    await Promise.all([all ? stop(all, 10_000) : undefined, stop(sim)]);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await waitForLine(sim, /^export SYMBOLS=/, READY_MS, 'tickwire sim').catch((err: Error) => {
+      throw new Error(`${err.message}\n${simOutput()}`);
+    });
+    const simEnv: Record<string, string> = {};
+    for (const m of simOutput().matchAll(/^export (\w+)=(.*)$/gm)) {
+      simEnv[m[1] as string] = (m[2] as string).replace(/^'(.*)'$/, '$1');
+    }
+    const child = tickwire(
+      'all',
+      [],
+      cleanEnv({ ...simEnv, SYMBOLS: symbols, VENUES: venues, DATA_DIR: dataDir }),
+    );
+    all = child;
+    const output = outputTail(child);
+    const url = (
+      await waitForLine(child, API_LINE, READY_MS, 'tickwire all').catch((err: Error) => {
+        throw new Error(`${err.message}\n${output()}`);
+      })
+    )[1] as string;
+    const started = Date.now();
+    await untilLive(child, url, readyMs).catch((err: Error) => {
+      throw new Error(`${err.message}\n${output()}`);
+    });
+    console.log(
+      `  tickwire all: every room live ${((Date.now() - started) / 1000).toFixed(0)} s after start`,
+    );
+    // The process's own cost with no client (its ingest never rests), once it has settled after start-up: two
+    // 5 s readings within 25% of each other, or the last of a minute of readings.
+    const idleCpuPerSecond = await settledCpuRate(child.pid as number, 5000, 60_000);
+    console.log(`  tickwire all: ${(idleCpuPerSecond * 100).toFixed(1)}% of a core with no client`);
+    return {
+      name: 'all',
+      pid: child.pid as number,
+      url,
+      clientKind: 'ws',
+      deflate: false,
+      mode: 'state',
+      idleCpuPerSecond,
+      now: () => Promise.reject(new Error('tickwire all carries no benchmark sequence')),
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
