@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TickwireError } from '../domain/errors.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
@@ -45,14 +48,37 @@ export function startPgliteWorker(workerData: PgliteWorkerData): Worker {
   return new Worker(bootstrap, { eval: true, workerData });
 }
 
+let compiled: Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmModule'>> | undefined;
+
+/**
+ * PGlite's WebAssembly, compiled once per process and handed to every worker (a compiled module is shared between
+ * threads, not copied): a worker started later does not compile PostgreSQL again, which took seconds on a busy
+ * machine. Compiling is not running: PGlite itself is never loaded in this thread.
+ */
+function compiledWasm(): Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmModule'>> {
+  compiled ??= (async () => {
+    const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    const [pgliteWasmModule, initdbWasmModule] = await Promise.all(
+      ['pglite.wasm', 'initdb.wasm'].map(async (file) =>
+        WebAssembly.compile(await readFile(join(dist, file))),
+      ),
+    );
+    return { pgliteWasmModule, initdbWasmModule };
+  })();
+  return compiled;
+}
+
 /**
  * Starts PGlite in a worker thread (pglite-worker.ts) and resolves, once it is open, with a SqlClient that sends
  * it statements. `dataDir` is the folder of the database files (it must exist); absent: an in-memory database.
  */
-export function openPgliteWorker(
+export async function openPgliteWorker(
   options: PgliteWorkerOptions & { readonly dataDir?: string } = {},
 ): Promise<PgliteWorkerClient> {
-  const worker = startPgliteWorker(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+  const wasm = await compiledWasm();
+  const worker = startPgliteWorker(
+    options.dataDir === undefined ? wasm : { ...wasm, dataDir: options.dataDir },
+  );
   return pgliteWorkerClient(worker, options);
 }
 

@@ -8,6 +8,9 @@
 export interface PgliteWorkerData {
   /** Folder of the database files; absent: an in-memory database. */
   readonly dataDir?: string;
+  /** PGlite's WebAssembly, compiled by the main thread once for every worker; absent: the worker compiles it. */
+  readonly pgliteWasmModule?: WebAssembly.Module;
+  readonly initdbWasmModule?: WebAssembly.Module;
 }
 
 /** A statement, outside a transaction or (with `tx`) inside the open transaction of that id. */

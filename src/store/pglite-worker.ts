@@ -119,9 +119,13 @@ async function serve(client: SqlClient): Promise<void> {
   });
 }
 
-const { dataDir } = workerData as PgliteWorkerData;
+const { dataDir, pgliteWasmModule, initdbWasmModule } = workerData as PgliteWorkerData;
 try {
-  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  const db = await PGlite.create({
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(pgliteWasmModule ? { pgliteWasmModule } : {}),
+    ...(initdbWasmModule ? { initdbWasmModule } : {}),
+  });
   await serve(pgliteClient(db));
   post({ op: 'ready', threadId });
 } catch (err) {
