@@ -39,13 +39,30 @@ interface Pending {
  */
 export function startPgliteWorker(workerData: PgliteWorkerData): Worker {
   if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData });
+    return new Worker(new URL('./pglite-worker.js', import.meta.url), {
+      workerData,
+      execArgv: workerExecArgv(),
+    });
   }
   const entry = new URL('./pglite-worker.ts', import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)})
     .then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(bootstrap, { eval: true, workerData, execArgv: workerExecArgv() });
+}
+
+/**
+ * The process's Node options, which a worker inherits, without `--input-type`: Node refuses it for a worker
+ * started from a file (a process started with `node --input-type=module -e …`).
+ */
+function workerExecArgv(): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i] as string;
+    if (arg === '--input-type') i++;
+    else if (!arg.startsWith('--input-type=')) args.push(arg);
+  }
+  return args;
 }
 
 let compiled: Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmModule'>> | undefined;
