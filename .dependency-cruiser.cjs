@@ -18,6 +18,8 @@ const CONCRETE_BACKENDS = [
   '^src/bus/leader-lock\\.ts$',
   '^src/store/pg-pool-client\\.ts$',
   '^src/store/pglite-client\\.ts$',
+  '^src/store/pglite-worker\\.ts$',
+  '^src/store/pglite-worker-client\\.ts$',
   '^src/store/pglite-candle-store\\.ts$',
   '^src/store/postgres-candle-store\\.ts$',
 ];

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PGlite } from '@electric-sql/pglite';
 import { silentLogger } from '../telemetry/logger.ts';
 import { MIGRATIONS, runMigrations, type Migration } from './migrations.ts';
-import { pgliteClient } from './pglite-client.ts';
+import { openPgliteWorker } from './pglite-worker-client.ts';
 
-// Concurrent starters on a real PostgreSQL: postgres-candle-store.integration.test.ts.
+// On an in-memory PGlite in its worker thread, as Tickwire runs it. Concurrent starters on a real PostgreSQL:
+// postgres-candle-store.integration.test.ts.
 describe('runMigrations', () => {
   const logger = silentLogger();
 
   it('applies every migration once, in order, and records each', async () => {
-    const client = pgliteClient(await PGlite.create());
+    const client = await openPgliteWorker();
     try {
       const first = await runMigrations(client, logger);
       assert.deepEqual(first, { applied: ['candles', 'trades', 'upstreams'], timescale: false });
@@ -30,7 +30,7 @@ describe('runMigrations', () => {
   });
 
   it('applies nothing when one migration fails: the run is one transaction', async () => {
-    const client = pgliteClient(await PGlite.create());
+    const client = await openPgliteWorker();
     const broken: Migration = {
       version: 99,
       name: 'broken',

@@ -1,16 +1,23 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { TickwireError } from '../domain/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { runMigrations } from './migrations.ts';
 import { SqlCandleStore } from './sql-candle-store.ts';
 import { pgliteClient } from './pglite-client.ts';
+import type { SqlClient } from './sql-client.ts';
+import { describeError as describe } from './pglite-worker-messages.ts';
+import { openPgliteWorker } from './pglite-worker-client.ts';
 
 export interface PgliteCandleStoreOptions {
   /** Folder of the database files; created when missing. The app passes `<storage.dataDir>/pglite`. */
   readonly dataDir: string;
   readonly logger: Logger;
+  /**
+   * Where PGlite runs: 'worker' (default), a worker thread of its own, so that reads and writes never stop the
+   * event loop; 'main', this thread, kept as the baseline of `npm run bench history`.
+   */
+  readonly thread?: 'worker' | 'main';
 }
 
 /** Name of the file, inside the data directory, that says which process has the database open. */
@@ -21,7 +28,10 @@ const held = new Set<string>();
 
 /**
  * Opens the embedded candle store: PostgreSQL compiled to WebAssembly (PGlite), persisted under `dataDir`, with
- * the schema migrated. Nothing to install; one process at a time.
+ * the schema migrated. Nothing to install; one process at a time. PGlite runs each statement synchronously in
+ * the thread that calls it, so by default it runs in a worker thread (pglite-worker.ts): a read of thousands of
+ * bars then never holds up the server's event loop. A crash of that worker is logged, and every read and write
+ * after it fails with STORE_UNAVAILABLE (writes stay buffered by BufferedCandleStore) until the process restarts.
  *
  * PGlite itself does not stop two processes from opening one directory, which would corrupt it, so the store
  * holds a lock file there (the owner's pid) while open. A lock whose process no longer runs (a crash) is taken
@@ -37,15 +47,17 @@ export async function openPgliteCandleStore(options: PgliteCandleStoreOptions): 
     throw unavailable(dir, `cannot create it: ${describe(err)}`, err);
   }
   const release = await lock(dir);
-  let db: PGlite | undefined;
+  let client: SqlClient | undefined;
   try {
-    db = await PGlite.create({ dataDir: dir });
-    const client = pgliteClient(db);
+    client = await openClient(dir, options);
     const migrated = await runMigrations(client, logger);
-    logger.info({ dataDir: dir, applied: migrated.applied }, 'store: embedded database (PGlite) ready');
-    const opened = db;
+    logger.info(
+      { dataDir: dir, applied: migrated.applied, thread: options.thread ?? 'worker' },
+      'store: embedded database (PGlite) ready',
+    );
+    const opened = client;
     return new SqlCandleStore({
-      ...client,
+      ...opened,
       async close() {
         try {
           await opened.close();
@@ -55,10 +67,22 @@ export async function openPgliteCandleStore(options: PgliteCandleStoreOptions): 
       },
     });
   } catch (err) {
-    await db?.close().catch(() => undefined);
+    await client?.close().catch(() => undefined);
     await release();
     throw unavailable(dir, `not a usable database: ${describe(err)}`, err);
   }
+}
+
+async function openClient(dir: string, options: PgliteCandleStoreOptions): Promise<SqlClient> {
+  if (options.thread === 'main') {
+    // Loaded only here, so that a process whose database runs in the worker never loads PGlite in this thread.
+    const { PGlite } = await import('@electric-sql/pglite');
+    return pgliteClient(await PGlite.create({ dataDir: dir }));
+  }
+  return openPgliteWorker({
+    dataDir: dir,
+    onFailure: (err) => options.logger.error({ err, dataDir: dir }, 'store: embedded database worker failed'),
+  });
 }
 
 /** Takes the directory's lock file; returns the function that gives it back. */
@@ -114,15 +138,4 @@ function unavailable(dir: string, why: string, cause?: unknown): TickwireError {
     `embedded database directory ${dir}: ${why}`,
     cause === undefined ? undefined : { cause },
   );
-}
-
-/** PGlite's file system errors are not always Error instances. */
-function describe(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  if (typeof err === 'object' && err !== null) {
-    const { message, errno } = err as { message?: unknown; errno?: unknown };
-    if (typeof message === 'string' && message !== '') return message;
-    if (errno !== undefined) return `file system error (errno ${String(errno)})`;
-  }
-  return String(err);
 }

@@ -1,25 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PGlite } from '@electric-sql/pglite';
 import { parseDecimal } from '../domain/decimal.ts';
 import type { Trade } from '../domain/trade.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { makeUpdate, uniqueSymbol } from './candle-store.contract.ts';
 import { runMigrations } from './migrations.ts';
 import { SqlCandleStore } from './sql-candle-store.ts';
-import { pgliteClient } from './pglite-client.ts';
+import { openPgliteWorker } from './pglite-worker-client.ts';
 import type { SqlClient } from './sql-client.ts';
 
 // SqlCandleStore passes the CandleStore contract in pglite-candle-store.integration.test.ts and
 // postgres-candle-store.integration.test.ts; these tests look at the rows themselves, on an in-memory PGlite
-// database.
+// database in its worker thread, as Tickwire runs it.
 describe('SqlCandleStore', () => {
-  let db: PGlite;
   let client: SqlClient;
   let store: SqlCandleStore;
   before(async () => {
-    db = await PGlite.create();
-    client = pgliteClient(db);
+    client = await openPgliteWorker();
     await runMigrations(client, silentLogger());
     store = new SqlCandleStore(client);
   });

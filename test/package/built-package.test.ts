@@ -103,6 +103,28 @@ describe('the built package', () => {
     assert.match(stdout, /^ {2}demo {8}/m);
   });
 
+  it('runs the embedded database in its worker thread from dist/', async () => {
+    // The worker's entry is a file of its own, found beside the store at run time: it must be in dist/ too.
+    const dist = join(project, 'node_modules', 'tickwire', 'dist');
+    const script = `
+      const { openPgliteCandleStore } = await import(process.argv[1] + '/store/pglite-candle-store.js');
+      const { silentLogger } = await import(process.argv[1] + '/telemetry/logger.js');
+      const store = await openPgliteCandleStore({ dataDir: process.argv[2], logger: silentLogger() });
+      const d = (coef) => ({ coef, scale: 2 });
+      const bar = { time: 60000, open: d(150n), high: d(200n), low: d(100n), close: d(125n), volume: d(3n),
+        quoteVolume: d(4n), takerBuyVolume: d(0n), takerBuyQuoteVolume: d(0n), trades: 7 };
+      await store.write([{ symbol: 'BTC/USDT', interval: '1m', state: 'closed', sources: ['binance'], bar }]);
+      const [read] = await store.recent('BTC/USDT', '1m', 10);
+      await store.close();
+      console.log(JSON.stringify({ close: String(read.bar.close.coef), trades: read.bar.trades }));`;
+    const { stdout } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', script, dist, join(work, 'pglite')],
+      { cwd: project },
+    );
+    assert.deepEqual(JSON.parse(stdout), { close: '125', trades: 7 });
+  });
+
   it('imports `tickwire` and `tickwire/protocol` by name', async () => {
     const script = `
       const tickwire = await import('tickwire');

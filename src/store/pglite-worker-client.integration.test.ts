@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { threadId as mainThreadId, Worker } from 'node:worker_threads';
+import { TickwireError } from '../domain/errors.ts';
+import {
+  openPgliteWorker,
+  pgliteWorkerClient,
+  startPgliteWorker,
+  type PgliteWorkerClient,
+} from './pglite-worker-client.ts';
+
+// The candle store's own suites (contract, migrations, SqlCandleStore) run on this client too; these tests look
+// at what the client itself promises: transactions, errors, shutdown and a crashed worker.
+describe('the PGlite worker client', () => {
+  let client: PgliteWorkerClient;
+  before(async () => {
+    client = await openPgliteWorker();
+    await client.query('CREATE TABLE t (n int)');
+  });
+  after(() => client.close());
+
+  it('runs the database in a thread of its own', async () => {
+    assert.notEqual(client.threadId, mainThreadId);
+    assert.deepEqual((await client.query<{ one: number }>('SELECT $1::int AS one', [1])).rows, [{ one: 1 }]);
+  });
+
+  it('makes other statements wait until a transaction ends: they never run inside it', async () => {
+    await client.query('DELETE FROM t');
+    const order: string[] = [];
+    let outside: Promise<number> | undefined;
+    await client.transaction(async (tx) => {
+      await tx.query('INSERT INTO t VALUES (1)');
+      // Sent while the transaction is open: run inside it, it would count one row.
+      outside = client.query<{ n: number }>('SELECT count(*)::int AS n FROM t').then((r) => {
+        order.push('outside');
+        return r.rows[0]?.n ?? -1;
+      });
+      await tx.query('INSERT INTO t VALUES (2)');
+      order.push('transaction');
+    });
+    assert.equal(await outside, 2);
+    assert.deepEqual(order, ['transaction', 'outside']);
+  });
+
+  it('rolls a transaction back when its function throws, and passes the error on', async () => {
+    await client.query('DELETE FROM t');
+    const mistake = new Error('changed my mind');
+    await assert.rejects(
+      client.transaction(async (tx) => {
+        await tx.query('INSERT INTO t VALUES (1)');
+        throw mistake;
+      }),
+      (err) => err === mistake,
+    );
+    assert.deepEqual((await client.query('SELECT n FROM t')).rows, []);
+  });
+
+  it("returns the database's errors with their message and PostgreSQL code", async () => {
+    await assert.rejects(client.query('SELECT no_such_function()'), (err: unknown) => {
+      assert.ok(err instanceof Error);
+      assert.match(err.message, /no_such_function/);
+      assert.equal((err as Error & { code?: string }).code, '42883');
+      return true;
+    });
+    await assert.rejects(
+      client.transaction((tx) => tx.query('SELECT 1/0')),
+      (err: unknown) => (err as { code?: string }).code === '22012',
+    );
+    assert.deepEqual((await client.query<{ n: number }>('SELECT 2 AS n')).rows, [{ n: 2 }]);
+  });
+
+  it('refuses a parameter that cannot be sent, and goes on', async () => {
+    await assert.rejects(client.query('SELECT $1', [() => 1]), /could not be cloned/);
+    assert.deepEqual((await client.query<{ n: number }>('SELECT 3 AS n')).rows, [{ n: 3 }]);
+  });
+});
+
+describe('the PGlite worker', () => {
+  it('closes the database and ends its thread on close', async () => {
+    const worker = startPgliteWorker({});
+    const exited = once(worker, 'exit');
+    const client = await pgliteWorkerClient(worker);
+    await client.query('SELECT 1');
+    await client.close();
+    await exited;
+    await assert.rejects(client.query('SELECT 1'), /closed/);
+  });
+
+  it('rejects the pending calls and reports it when the worker crashes', async () => {
+    // Stands in for the worker: opens, then throws on the first request.
+    const crashing = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.postMessage({ op: 'ready', threadId: 0 });
+       parentPort.on('message', () => { throw new Error('wasm trap'); });`,
+      { eval: true },
+    );
+    const reported: TickwireError[] = [];
+    const client = await pgliteWorkerClient(crashing, { onFailure: (err) => reported.push(err) });
+    const isCrash = (err: unknown): boolean => {
+      assert.ok(err instanceof TickwireError);
+      assert.equal(err.code, 'STORE_UNAVAILABLE');
+      assert.match(err.message, /embedded database worker crashed: wasm trap/);
+      return true;
+    };
+    await Promise.all([
+      assert.rejects(client.query('SELECT 1'), isCrash),
+      assert.rejects(client.query('SELECT 2'), isCrash),
+    ]);
+    await assert.rejects(client.query('SELECT 3'), isCrash);
+    assert.equal(reported.length, 1);
+    await client.close();
+  });
+
+  it('rejects the pending calls when the worker ends unasked', async () => {
+    const ending = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.postMessage({ op: 'ready', threadId: 0 });
+       parentPort.on('message', () => process.exit(3));`,
+      { eval: true },
+    );
+    const client = await pgliteWorkerClient(ending);
+    await assert.rejects(
+      client.query('SELECT 1'),
+      /embedded database worker ended unexpectedly \(exit code 3\)/,
+    );
+  });
+
+  it('rejects the open when the database cannot be opened', async () => {
+    await assert.rejects(
+      openPgliteWorker({ dataDir: '/proc/self/no-such-dir/pglite' }),
+      (err: unknown) => err instanceof Error && err.message !== '',
+    );
+  });
+});

@@ -1,0 +1,221 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { TickwireError } from '../domain/errors.ts';
+import type { SqlClient, SqlQueryable } from './sql-client.ts';
+import {
+  receivedError,
+  type PgliteWorkerData,
+  type WorkerMessage,
+  type WorkerRequest,
+} from './pglite-worker-messages.ts';
+
+/** Distributes the WorkerRequest union over its members, so that an object literal without `id` type-checks. */
+type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+export interface PgliteWorkerOptions {
+  /**
+   * Hears the worker's failure (it crashed or ended unasked). Every pending and later call rejects with a
+   * TickwireError STORE_UNAVAILABLE naming the cause; the process itself goes on.
+   */
+  readonly onFailure?: (err: TickwireError) => void;
+}
+
+/** A SqlClient whose database runs in a worker thread; `threadId` is that thread's. */
+export interface PgliteWorkerClient extends SqlClient {
+  readonly threadId: number;
+}
+
+interface Pending {
+  resolve(rows: unknown[]): void;
+  reject(err: Error): void;
+}
+
+/**
+ * The worker's entry: the compiled .js beside this file in dist/, or the .ts source when run from source (tests,
+ * `tsx`). A worker started from source does not inherit tsx's loader on Node 20, so a two-line bootstrap
+ * registers it in the worker before importing the entry.
+ */
+export function startPgliteWorker(workerData: PgliteWorkerData): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./pglite-worker.js', import.meta.url), {
+      workerData,
+      execArgv: workerExecArgv(),
+    });
+  }
+  const entry = new URL('./pglite-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)})
+    .then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData, execArgv: workerExecArgv() });
+}
+
+/**
+ * The process's Node options, which a worker inherits, without `--input-type`: Node refuses it for a worker
+ * started from a file (a process started with `node --input-type=module -e …`).
+ */
+function workerExecArgv(): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i] as string;
+    if (arg === '--input-type') i++;
+    else if (!arg.startsWith('--input-type=')) args.push(arg);
+  }
+  return args;
+}
+
+let compiled: Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmModule'>> | undefined;
+
+/**
+ * PGlite's WebAssembly, compiled once per process and handed to every worker (a compiled module is shared between
+ * threads, not copied): a worker started later does not compile PostgreSQL again, which took seconds on a busy
+ * machine. Compiling is not running: PGlite itself is never loaded in this thread.
+ */
+function compiledWasm(): Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmModule'>> {
+  compiled ??= (async () => {
+    const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    const [pgliteWasmModule, initdbWasmModule] = await Promise.all(
+      ['pglite.wasm', 'initdb.wasm'].map(async (file) =>
+        WebAssembly.compile(await readFile(join(dist, file))),
+      ),
+    );
+    return { pgliteWasmModule, initdbWasmModule };
+  })();
+  return compiled;
+}
+
+/**
+ * Starts PGlite in a worker thread (pglite-worker.ts) and resolves, once it is open, with a SqlClient that sends
+ * it statements. `dataDir` is the folder of the database files (it must exist); absent: an in-memory database.
+ */
+export async function openPgliteWorker(
+  options: PgliteWorkerOptions & { readonly dataDir?: string } = {},
+): Promise<PgliteWorkerClient> {
+  const wasm = await compiledWasm();
+  const worker = startPgliteWorker(
+    options.dataDir === undefined ? wasm : { ...wasm, dataDir: options.dataDir },
+  );
+  return pgliteWorkerClient(worker, options);
+}
+
+/**
+ * The SqlClient of a started worker (startPgliteWorker), resolved once its database is open. Statements and results travel by structured clone; errors come back with their message and
+ * fields (PostgreSQL's `code`, `detail`). A transaction's statements run in the worker inside one PGlite
+ * transaction, which other statements wait for. Like PGlite in this thread, the open database holds the process
+ * open until it is closed (the write-behind buffer's timers do not).
+ * Rejects with the worker's error when the database cannot be opened.
+ */
+export function pgliteWorkerClient(
+  worker: Worker,
+  options: PgliteWorkerOptions = {},
+): Promise<PgliteWorkerClient> {
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let failure: TickwireError | undefined;
+  let closing = false;
+  let opened: ((threadId: number) => void) | undefined;
+  let openFailed: ((err: Error) => void) | undefined;
+  const ready = new Promise<number>((resolve, reject) => {
+    opened = resolve;
+    openFailed = reject;
+  });
+
+  function fail(why: string, cause?: unknown): void {
+    if (failure || closing) return;
+    failure = new TickwireError(
+      'STORE_UNAVAILABLE',
+      `embedded database worker ${why}`,
+      cause === undefined ? undefined : { cause },
+    );
+    openFailed?.(failure);
+    for (const call of pending.values()) call.reject(failure);
+    pending.clear();
+    options.onFailure?.(failure);
+    void worker.terminate();
+  }
+
+  worker.on('message', (message: WorkerMessage) => {
+    switch (message.op) {
+      case 'ready':
+        opened?.(message.threadId);
+        return;
+      case 'open-failed':
+        closing = true;
+        openFailed?.(receivedError(message.error));
+        return;
+      case 'reply':
+      case 'fail': {
+        const call = pending.get(message.id);
+        if (!call) return;
+        pending.delete(message.id);
+        if (message.op === 'reply') call.resolve(message.rows);
+        else call.reject(receivedError(message.error));
+        return;
+      }
+    }
+  });
+  worker.on('error', (err) => fail(`crashed: ${err.message}`, err));
+  worker.on('messageerror', (err) => fail(`sent a message that could not be read: ${err.message}`, err));
+  worker.on('exit', (code) => fail(`ended unexpectedly (exit code ${code})`));
+
+  function call(request: Unnumbered<WorkerRequest>): Promise<unknown[]> {
+    if (failure) return Promise.reject(failure);
+    if (closing) return Promise.reject(new Error('the embedded database is closed'));
+    const id = nextId++;
+    return new Promise<unknown[]>((resolve, reject) => {
+      try {
+        worker.postMessage({ ...request, id } as WorkerRequest);
+      } catch (err) {
+        // A parameter that structured clone cannot copy (a function, a symbol): this call fails, nothing else.
+        reject(err as Error);
+        return;
+      }
+      pending.set(id, { resolve, reject });
+    });
+  }
+
+  async function query<T>(text: string, params: readonly unknown[] = [], tx?: number) {
+    const rows = await call(
+      tx === undefined ? { op: 'query', text, params } : { op: 'query', text, params, tx },
+    );
+    return { rows: rows as T[] };
+  }
+
+  const client = (threadId: number): PgliteWorkerClient => ({
+    threadId,
+    query: <T>(text: string, params?: readonly unknown[]) => query<T>(text, params),
+    async transaction<R>(fn: (tx: SqlQueryable) => Promise<R>): Promise<R> {
+      // The transaction's id is the id of its 'begin' request, which `call` takes from nextId.
+      const tx = nextId;
+      await call({ op: 'begin' });
+      let result: R;
+      try {
+        result = await fn({
+          query: <T>(text: string, params?: readonly unknown[]) => query<T>(text, params, tx),
+        });
+      } catch (err) {
+        await call({ op: 'end', tx, commit: false }).catch(() => undefined);
+        throw err;
+      }
+      await call({ op: 'end', tx, commit: true });
+      return result;
+    },
+    async close() {
+      if (failure || closing) return;
+      const closed = call({ op: 'close' });
+      // The worker ends once it has answered: that exit is expected from now on.
+      closing = true;
+      try {
+        await closed;
+      } finally {
+        await worker.terminate();
+      }
+    },
+  });
+
+  return ready.then(client, async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+}
