@@ -96,7 +96,17 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     if (/_(WS|REST)_URL$/.test(k)) continue;
     env[k] = v;
   }
-  return { ...env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...extra };
+  // Every client of the load comes from this one address: lift the per-address and total connection limits.
+  return {
+    ...env,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    MAX_CONNECTIONS: '100000',
+    MAX_CONNECTIONS_PER_IP: '100000',
+    ...extra,
+  };
 }
 
 const API_LINE = /WebSocket API (ws:\/\/[^\s,]+)/;

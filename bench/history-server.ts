@@ -104,6 +104,11 @@ async function main(): Promise<void> {
       ...DEFAULT_CONFIG.gateway,
       maxMessagesPerSecond: 100_000,
       maxBufferedBytes: 256 * 1024 * 1024,
+      // One address asks for every initial of the burst: the history budget would refuse most of them.
+      historyBarsPerSecond: 100_000_000,
+      historyBurstBars: 100_000_000,
+      historyBarsPerSecondPerIp: 100_000_000,
+      historyBurstBarsPerIp: 100_000_000,
     },
   });
   const gateway = await startGateway({ config, bus: new MemoryBus(), store, logger: silentLogger() });

@@ -5,6 +5,9 @@
  */
 const SECTIONS: Record<string, () => Promise<{ bench(): Promise<void> }>> = {
   fanout: () => import('./fanout.bench.ts'),
+  history: () => import('./history.bench.ts'),
+  ingest: () => import('./ingest.bench.ts'),
+  stack: () => import('./stack.bench.ts'),
 };
 
 const asked = process.argv.slice(2);
