@@ -336,7 +336,8 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     it('misses and repeats nothing of a durable channel published through the cut and the catch-up', async () => {
       proxy.restore();
       const prefix = testRedisPrefix();
-      const options = { durableChannels: ['steady'] };
+      // A cap above all the test can publish: on a slow machine the cut may last thousands of messages.
+      const options = { durableChannels: ['steady'], durableMaxLen: 1_000_000 };
       const cutOff = await open(prefix, { ...options, url: proxiedUrl(proxy) });
       const publisher = await open(prefix, options);
       try {

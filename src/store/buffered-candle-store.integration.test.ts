@@ -182,6 +182,8 @@ describe('BufferedCandleStore', () => {
       await store.write([makeUpdate(symbol, 0, { close: '1' })]);
       await waitUntil(() => writes.length >= 1, 'a failed batch');
       target.failing = false;
+      // The store's retry timer does not hold the process open: wait on one that does.
+      await waitUntil(() => writes.at(-1)?.ok === true, 'a successful batch');
       await store.flushed();
       assert.equal(writes[0]?.ok, false);
       assert.equal(writes.at(-1)?.ok, true);
