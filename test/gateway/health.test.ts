@@ -23,7 +23,16 @@ describe('gateway: HTTP endpoints', () => {
       assert.equal(status, 200);
       assert.match(type, /^application\/json/);
       const health = body as Record<string, unknown>;
-      assert.deepEqual(Object.keys(health), ['status', 'uptimeMs', 'connections', 'rooms', 'symbols']);
+      assert.deepEqual(Object.keys(health), [
+        'status',
+        'uptimeMs',
+        'connections',
+        'rooms',
+        'symbols',
+        'ready',
+      ]);
+      // No feed in this process: nothing is live, so it is never ready.
+      assert.equal(health['ready'], false);
       assert.equal(health['status'], 'ok');
       assert.equal(typeof health['uptimeMs'], 'number');
       assert.equal(health['connections'], 1);
@@ -63,6 +72,7 @@ describe('gateway: HTTP endpoints', () => {
         connections: 0,
         rooms: 0,
         symbols: ['BTC/USDT'],
+        ready: false,
         reasons: ['BTC/USDT: no live source (binance disconnected)'],
         connectedVenues: [],
         instruments: [

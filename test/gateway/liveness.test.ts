@@ -41,7 +41,16 @@ describe('gateway: heartbeat', () => {
 
 describe('gateway: slow consumers', () => {
   it('closes a client that does not read with 4008 and keeps serving the others', async () => {
-    const t = await startTestGateway({ maxBufferedBytes: 64 * 1024, maxMessagesPerSecond: 1000 });
+    // The history budget would refuse the repeated 5,000-bar subscribes long before the buffer fills: lift it.
+    const unlimited = 100_000_000;
+    const t = await startTestGateway({
+      maxBufferedBytes: 64 * 1024,
+      maxMessagesPerSecond: 1000,
+      historyBarsPerSecond: unlimited,
+      historyBurstBars: unlimited,
+      historyBarsPerSecondPerIp: unlimited,
+      historyBurstBarsPerIp: unlimited,
+    });
     try {
       for (let i = 0; i < 5000; i++) t.store.put('BTC/USDT', '1m', makeBar(T0 + i * M, `${60000 + i}.25`, i));
       const reader = await TestClient.connect(t.gateway.url);
