@@ -12,6 +12,13 @@ import {
 } from '../../test/gateway/helpers.ts';
 
 const HISTORY = 5000;
+/** The history budget would refuse the repeated whole-history subscribes that back the slow sockets up. */
+const NO_HISTORY_BUDGET = {
+  historyBarsPerSecond: 100_000_000,
+  historyBurstBars: 100_000_000,
+  historyBarsPerSecondPerIp: 100_000_000,
+  historyBurstBarsPerIp: 100_000_000,
+};
 
 /** Stops (or restarts) reading a client's socket: the gateway's writes to it back up. */
 function pauseReading(c: TestClient, paused: boolean): void {
@@ -27,6 +34,7 @@ function closes(c: TestClient): number[] {
 describe('client send queue', () => {
   it('conflates candle states for clients that stop reading, and the others still receive every update', async () => {
     const t = await startTestGateway({
+      ...NO_HISTORY_BUDGET,
       throttleMs: 0,
       maxMessagesPerSecond: 10_000,
       maxBufferedBytes: 64 * 1024 * 1024,
@@ -93,6 +101,7 @@ describe('client send queue', () => {
 
   it('closes a client whose send queue passes maxQueuedBytes with 4008, and serves the others', async () => {
     const t = await startTestGateway({
+      ...NO_HISTORY_BUDGET,
       maxMessagesPerSecond: 10_000,
       maxBufferedBytes: 64 * 1024 * 1024,
       maxQueuedBytes: 64 * 1024,
