@@ -108,10 +108,46 @@ interface ServerMessage {
   readonly code?: string;
 }
 
+/**
+ * A client's connect attempt settles once: `done` records the client and resolves with the connect time, `fail`
+ * closes it and rejects; either stops the timeout. `settled` tells the close handlers whether it is over.
+ */
+function connectAttempt(
+  client: Client,
+  timeoutMs: number,
+  resolve: (ms: number) => void,
+  reject: (err: Error) => void,
+): { done(): void; fail(err: Error): void; readonly settled: boolean } {
+  const started = nowMs();
+  let settled = false;
+  const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const finish = (): boolean => {
+    if (settled) return false;
+    settled = true;
+    clearTimeout(timer);
+    return true;
+  };
+  const fail = (err: Error): void => {
+    if (!finish()) return;
+    client.close();
+    reject(err);
+  };
+  return {
+    done: () => {
+      if (!finish()) return;
+      clients.push(client);
+      resolve(nowMs() - started);
+    },
+    fail,
+    get settled() {
+      return settled;
+    },
+  };
+}
+
 /** One plain WebSocket client speaking Tickwire's protocol; resolves with its connect time. */
 function connectWs(index: number, subscribe: boolean, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const started = nowMs();
     const symbol = symbols[index % symbols.length] as string;
     const ws = new WebSocket(options.url, { perMessageDeflate: options.deflate ? {} : false });
     const client: Client = {
@@ -120,25 +156,11 @@ function connectWs(index: number, subscribe: boolean, timeoutMs: number): Promis
       close: () => ws.terminate(),
     };
     let pending = subscribe ? BENCH_INTERVALS.length : 0;
-    let settled = false;
-    const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    const fail = (err: Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      ws.terminate();
-      reject(err);
-    };
-    const done = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clients.push(client);
-      resolve(nowMs() - started);
-    };
+    const attempt = connectAttempt(client, timeoutMs, resolve, reject);
+    const { done, fail } = attempt;
     ws.on('error', (err) => fail(err));
     ws.on('close', (code, reason) => {
-      if (!settled) return fail(new Error(`closed ${code} ${String(reason)} while connecting`));
+      if (!attempt.settled) return fail(new Error(`closed ${code} ${String(reason)} while connecting`));
       if (!closing) {
         totals.closedEarly++;
         closeReason ??= `${code} ${String(reason)}`;
@@ -163,7 +185,6 @@ function connectWs(index: number, subscribe: boolean, timeoutMs: number): Promis
 /** One Socket.IO client: the event `subscribe` per room, acknowledged; updates as the event `update`. */
 function connectSocketIo(index: number, subscribe: boolean, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const started = nowMs();
     const symbol = symbols[index % symbols.length] as string;
     const socket: SocketIoSocket = socketIo(options.url, {
       transports: ['websocket'],
@@ -180,25 +201,11 @@ function connectSocketIo(index: number, subscribe: boolean, timeoutMs: number): 
       },
       close: () => socket.disconnect(),
     };
-    let settled = false;
-    const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    const fail = (err: Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.disconnect();
-      reject(err);
-    };
-    const done = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clients.push(client);
-      resolve(nowMs() - started);
-    };
+    const attempt = connectAttempt(client, timeoutMs, resolve, reject);
+    const { done, fail } = attempt;
     socket.on('connect_error', (err) => fail(err));
     socket.on('disconnect', (reason) => {
-      if (!settled) return fail(new Error(`disconnected (${reason}) while connecting`));
+      if (!attempt.settled) return fail(new Error(`disconnected (${reason}) while connecting`));
       if (!closing) {
         totals.closedEarly++;
         closeReason ??= reason;
