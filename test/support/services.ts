@@ -83,6 +83,17 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await client.connect();
       try {
+        // A pool's end() resolves before its sockets have closed. Forcing the drop at once would terminate those
+        // backends mid-close, and their clients would raise "terminating connection due to administrator command"
+        // with nobody left to catch it. So wait (a little) for them to go, and force only what lingers.
+        for (let attempt = 0; attempt < 40; attempt++) {
+          const { rows } = await client.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (rows[0]?.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await client.end();
