@@ -71,9 +71,10 @@ describe('live path: simulator → adapter → candles → gateway → client', 
 
     // Cross the minute boundary: the bar in progress at subscribe time must close with the venue's values.
     const closedIso = new Date(liveMinute).toISOString();
+    // Start-up on a loaded machine can eat the planned 12 s, so wait for the minute's end whenever it comes.
     await until(
       () => c.messages.some((m) => m.type === 'update' && m.bar?.time === closedIso && m.bar.closed),
-      15_000,
+      liveMinute + MINUTE - now() + 15_000,
       'the live minute to close',
     );
     const klines = await venueKlines(sim.urls.binance.restUrl, 120);
