@@ -39,7 +39,7 @@ async function restartAcrossDowntime(
   const first = await startAll(config, silentLogger(), { clock: { ...systemClock, now } });
   const before = await RecordingSocket.open(first.gateway.url);
   before.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 5 });
-  await eventually(() => before.messages.some((m) => m.type === 'update'), 20_000, 'first run live');
+  await eventually(() => before.messages.some((m) => m.type === 'update'), 60_000, 'first run live');
   before.close();
   await first.close();
   const stoppedAt = now();
