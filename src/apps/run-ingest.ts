@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { LeaderLock } from '../bus/leader-lock.ts';
+import { LeaderLock, lockTimingOf } from '../bus/leader-lock.ts';
 import { createRedisBus } from '../bus/redis-bus.ts';
 import { encodeSourcesView, SOURCES_CHANNEL } from '../bus/sources-message.ts';
 import type { Config } from '../config/config.ts';
@@ -57,8 +57,7 @@ export async function startIngestProcess(
   const lock = new LeaderLock({
     url: redisUrl,
     prefix: config.redis.prefix,
-    ttlMs: config.ingest.lockTtlMs,
-    retryMs: config.ingest.lockRetryMs,
+    ...lockTimingOf(config.ingest),
     logger,
   });
   let pipeline: IngestPipeline | null = null;
