@@ -10,6 +10,9 @@ import { ALERT_CHANNEL, decodeAlert, publishAlert } from './alert-message.ts';
 import { CANDLE_CHANNEL, type BusStatus } from './bus.ts';
 import { runBusContract, settle, waitUntil } from './bus.contract.ts';
 import { createRedisBus, RedisBus, type RedisBusOptions } from './redis-bus.ts';
+import { AlertFeed, DEFAULT_RECENT_ALERTS } from '../gateway/alert-feed.ts';
+import { BusIntake } from '../gateway/bus-intake.ts';
+import { encodeAlertJson } from '../protocol/server-messages.ts';
 
 function open(prefix: string, options: Partial<RedisBusOptions> = {}): Promise<RedisBus> {
   return createRedisBus({ url: TEST_REDIS_URL, prefix, logger: silentLogger(), ...options });
@@ -132,6 +135,68 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     }
   });
 
+  it('gives a first subscription the last durableBacklog alerts of the log, oldest first, then the live ones', async () => {
+    const prefix = testRedisPrefix();
+    const ingestSide = await open(prefix);
+    const alerts = Array.from({ length: 5 }, (_, n) =>
+      newAlert({ severity: 'warning', kind: 'source_stale', message: `alert ${n}` }),
+    );
+    for (const alert of alerts) publishAlert(ingestSide, alert);
+    await waitUntil(() => ingestSide.stats().published === 5, 'the alerts in the log');
+    const [starting, plain] = await Promise.all([open(prefix, { durableBacklog: 3 }), open(prefix)]);
+    try {
+      const got: string[] = [];
+      const plainGot: string[] = [];
+      starting.subscribe(ALERT_CHANNEL, (m) => got.push(decodeAlert(m).id));
+      plain.subscribe(ALERT_CHANNEL, (m) => plainGot.push(decodeAlert(m).id));
+      await Promise.all([settle(starting), settle(plain)]);
+      assert.deepEqual(
+        got,
+        alerts.slice(2).map((a) => a.id),
+      );
+      assert.equal(starting.stats().backlog, 3);
+      assert.equal(starting.stats().replayed, 0);
+      assert.deepEqual(plainGot, [], 'without a backlog a first subscription starts at the end');
+
+      const live = newAlert({ severity: 'info', kind: 'source_recovered', message: 'live' });
+      publishAlert(ingestSide, live);
+      await waitUntil(() => got.length === 4 && plainGot.length === 1, 'the live alert at both');
+      assert.deepEqual(
+        got,
+        [...alerts.slice(2), live].map((a) => a.id),
+      );
+    } finally {
+      await Promise.all([starting.close(), plain.close(), ingestSide.close()]);
+      await raw.del(`${prefix}${ALERT_CHANNEL}:log`);
+    }
+  });
+
+  it("feeds a starting gateway's alerts channel from the log: its snapshot holds the alerts from before", async () => {
+    const prefix = testRedisPrefix();
+    const ingestSide = await open(prefix);
+    const before = [
+      newAlert({ severity: 'critical', kind: 'redis_down', message: 'before 0' }),
+      newAlert({ severity: 'info', kind: 'ingest_active', message: 'before 1' }),
+    ];
+    for (const alert of before) publishAlert(ingestSide, alert);
+    await waitUntil(() => ingestSide.stats().published === 2, 'the alerts in the log');
+    const gatewaySide = await open(prefix, { durableBacklog: DEFAULT_RECENT_ALERTS });
+    try {
+      const feed = new AlertFeed();
+      feed.listen(new BusIntake(gatewaySide, silentLogger()));
+      await settle(gatewaySide);
+      const sent: unknown[] = [];
+      feed.join({ send: (p) => sent.push(JSON.parse(p.toString())) }, { minSeverity: 'info' });
+      assert.deepEqual(sent[1], {
+        type: 'alerts',
+        alerts: before.map((a) => JSON.parse(encodeAlertJson(a))),
+      });
+    } finally {
+      await Promise.all([gatewaySide.close(), ingestSide.close()]);
+      await raw.del(`${prefix}${ALERT_CHANNEL}:log`);
+    }
+  });
+
   it('rejects bad options with the reason', () => {
     const logger = silentLogger();
     assert.throws(() => new RedisBus({ url: 'http://127.0.0.1:6379', logger }), /url must be a redis:\/\//);
@@ -143,6 +208,10 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     assert.throws(
       () => new RedisBus({ url: TEST_REDIS_URL, logger, heartbeatMs: 1.5 }),
       /heartbeatMs must be a positive integer/,
+    );
+    assert.throws(
+      () => new RedisBus({ url: TEST_REDIS_URL, logger, durableMaxLen: 10, durableBacklog: 11 }),
+      /durableBacklog must be an integer from 0 to durableMaxLen, got 11/,
     );
   });
 
