@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { serviceSkip, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/services.ts';
-import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
+import { freePort } from '../../test/support/free-port.ts';
+import { startTcpProxy, viaProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { newAlert, type Alert } from '../domain/alert.ts';
 import { ALERT_CHANNEL, decodeAlert, publishAlert } from './alert-message.ts';
@@ -16,23 +16,6 @@ import { encodeAlertJson } from '../protocol/server-messages.ts';
 
 function open(prefix: string, options: Partial<RedisBusOptions> = {}): Promise<RedisBus> {
   return createRedisBus({ url: TEST_REDIS_URL, prefix, logger: silentLogger(), ...options });
-}
-
-/** Redis through a proxy that the test can cut off. */
-function proxiedUrl(proxy: TcpProxy): string {
-  const url = new URL(TEST_REDIS_URL);
-  url.hostname = '127.0.0.1';
-  url.port = String(proxy.port);
-  return url.toString();
-}
-
-/** A port nothing listens on: bound, then released. */
-async function refusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
@@ -216,7 +199,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
   });
 
   it('gives up on a Redis that never answers after connectTimeoutMs, hiding the password', async () => {
-    const port = await refusedPort();
+    const port = await freePort();
     await assert.rejects(
       createRedisBus({
         url: `redis://:secret@127.0.0.1:${port}`,
@@ -243,7 +226,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     it('goes down, queues, comes back up resubscribed and delivers the queue in order', async () => {
       proxy.restore();
       const prefix = testRedisPrefix();
-      const cutOff = await open(prefix, { url: proxiedUrl(proxy) });
+      const cutOff = await open(prefix, { url: viaProxy(TEST_REDIS_URL, proxy.port) });
       const direct = await open(prefix);
       const statuses: BusStatus[] = [];
       cutOff.onStatus((s) => statuses.push(s));
@@ -294,7 +277,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     it('keeps at most maxQueued messages while down, dropping and counting the oldest', async () => {
       proxy.restore();
       const prefix = testRedisPrefix();
-      const cutOff = await open(prefix, { url: proxiedUrl(proxy), maxQueued: 10 });
+      const cutOff = await open(prefix, { url: viaProxy(TEST_REDIS_URL, proxy.port), maxQueued: 10 });
       const direct = await open(prefix);
       try {
         const atDirect: string[] = [];
@@ -323,7 +306,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     it('sends again what was unanswered when the connection broke, in order and with nothing lost', async () => {
       proxy.restore();
       const prefix = testRedisPrefix();
-      const cutOff = await open(prefix, { url: proxiedUrl(proxy), maxQueued: 100_000 });
+      const cutOff = await open(prefix, { url: viaProxy(TEST_REDIS_URL, proxy.port), maxQueued: 100_000 });
       const direct = await open(prefix);
       try {
         const atDirect: number[] = [];
@@ -363,7 +346,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     it('replays the alerts published while a subscriber was cut off, in order and once each', async () => {
       proxy.restore();
       const prefix = testRedisPrefix();
-      const gatewaySide = await open(prefix, { url: proxiedUrl(proxy) });
+      const gatewaySide = await open(prefix, { url: viaProxy(TEST_REDIS_URL, proxy.port) });
       const ingestSide = await open(prefix);
       const statuses: BusStatus[] = [];
       gatewaySide.onStatus((s) => statuses.push(s));
@@ -407,7 +390,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
       const prefix = testRedisPrefix();
       // A cap above all the test can publish: on a slow machine the cut may last thousands of messages.
       const options = { durableChannels: ['steady'], durableMaxLen: 1_000_000 };
-      const cutOff = await open(prefix, { ...options, url: proxiedUrl(proxy) });
+      const cutOff = await open(prefix, { ...options, url: viaProxy(TEST_REDIS_URL, proxy.port) });
       const publisher = await open(prefix, options);
       try {
         const got: number[] = [];
@@ -446,7 +429,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
 
     it('closes without hanging while Redis is unreachable, dropping what was queued', async () => {
       proxy.restore();
-      const bus = await open(testRedisPrefix(), { url: proxiedUrl(proxy) });
+      const bus = await open(testRedisPrefix(), { url: viaProxy(TEST_REDIS_URL, proxy.port) });
       const statuses: BusStatus[] = [];
       proxy.cut();
       await waitUntil(() => bus.status().state === 'down', 'the down status');
