@@ -133,6 +133,8 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
       starting.subscribe(ALERT_CHANNEL, (m) => got.push(decodeAlert(m).id));
       plain.subscribe(ALERT_CHANNEL, (m) => plainGot.push(decodeAlert(m).id));
       await Promise.all([settle(starting), settle(plain)]);
+      // The backlog is read over the publisher connection after the subscription took effect.
+      await waitUntil(() => starting.stats().backlog === 3, 'the backlog read');
       assert.deepEqual(
         got,
         alerts.slice(2).map((a) => a.id),
@@ -167,7 +169,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     try {
       const feed = new AlertFeed();
       feed.listen(new BusIntake(gatewaySide, silentLogger()));
-      await settle(gatewaySide);
+      await waitUntil(() => feed.recent().length === 2, 'the alerts read from the log');
       const sent: unknown[] = [];
       feed.join({ send: (p) => sent.push(JSON.parse(p.toString())) }, { minSeverity: 'info' });
       assert.deepEqual(sent[1], {
