@@ -131,7 +131,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (role === 'demo') return await runDemo(config, logger, simOptions, recentLogs);
     if (role === 'ingest') {
-      const ingest = await startIngestProcess(config, logger);
+      const ingest = await startIngestProcess(config, logger, { recentLogs });
       process.stdout.write(
         `Tickwire ingest is running (waits for the lock when another is active); health http://${config.host}:${ingest.port}/health\n`,
       );

@@ -2,6 +2,7 @@ import { createRedisBus } from '../bus/redis-bus.ts';
 import { decodeSourcesView, SOURCES_CHANNEL, type SourcesSnapshot } from '../bus/sources-message.ts';
 import type { Config } from '../config/config.ts';
 import type { CandleUpdate } from '../domain/candle.ts';
+import { DEFAULT_RECENT_ALERTS } from '../gateway/alert-feed.ts';
 import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import type { SourcesView } from '../protocol/source-status.ts';
 import type { MemoryCandleStore } from '../store/memory-candle-store.ts';
@@ -34,7 +35,13 @@ export async function startGatewayProcess(
 ): Promise<GatewayProcess> {
   checkSymbolsListed(config);
   const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'gateway');
-  const bus = await createRedisBus({ url: redisUrl, prefix: config.redis.prefix, logger });
+  // The alert log's last entries fill the alerts channel's memory, as if this gateway had run all along.
+  const bus = await createRedisBus({
+    url: redisUrl,
+    prefix: config.redis.prefix,
+    logger,
+    durableBacklog: DEFAULT_RECENT_ALERTS,
+  });
   let storage;
   try {
     storage = await openStorage(config, logger, { databaseUrl, writes: false });

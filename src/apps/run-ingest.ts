@@ -1,9 +1,12 @@
 import { createServer, type Server } from 'node:http';
-import { LeaderLock } from '../bus/leader-lock.ts';
+import { LeaderLock, lockTimingOf } from '../bus/leader-lock.ts';
 import { createRedisBus } from '../bus/redis-bus.ts';
 import { encodeSourcesView, SOURCES_CHANNEL } from '../bus/sources-message.ts';
 import type { Config } from '../config/config.ts';
 import { answerHealth } from '../gateway/health.ts';
+import { answerLogsRequest, LOGS_PATH } from '../gateway/logs-endpoint.ts';
+import { pathOf, queryOf } from '../gateway/request-url.ts';
+import type { LogRing } from '../telemetry/log-ring.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -31,12 +34,13 @@ export interface IngestProcess {
 /**
  * `tickwire ingest`: venues → candles → database + Redis. Only the holder of the Redis lock works; the others
  * wait as standbys and take over when it stops renewing (killed) or releases (stopped). A process that takes over
- * loads every venue's history first, which backfills the minutes nobody ingested. Serves /health and /metrics.
+ * loads every venue's history first, which backfills the minutes nobody ingested. Serves /health, /metrics and,
+ * given the logger's ring of recent warnings and errors, GET /api/logs.
  */
 export async function startIngestProcess(
   config: Config,
   logger: Logger,
-  deps: { readonly clock?: Clock } = {},
+  deps: { readonly clock?: Clock; readonly recentLogs?: LogRing } = {},
 ): Promise<IngestProcess> {
   checkSymbolsListed(config);
   const clock = deps.clock ?? systemClock;
@@ -53,8 +57,7 @@ export async function startIngestProcess(
   const lock = new LeaderLock({
     url: redisUrl,
     prefix: config.redis.prefix,
-    ttlMs: config.ingest.lockTtlMs,
-    retryMs: config.ingest.lockRetryMs,
+    ...lockTimingOf(config.ingest),
     logger,
   });
   let pipeline: IngestPipeline | null = null;
@@ -132,7 +135,8 @@ export async function startIngestProcess(
     state === 'active' ? 1 : 0,
   );
   const startedAt = clock.now();
-  const server = await listen(config, (path) => {
+  const { recentLogs } = deps;
+  const server = await listen(config, (path, query) => {
     if (path === '/health') {
       // A standby has no feed to judge and is healthy as a standby; a working ingest is judged like a gateway.
       const running = pipeline;
@@ -154,6 +158,10 @@ export async function startIngestProcess(
         (err) => logger.warn({ err }, 'ingest: source status failed'),
       );
       return { status: answer.status, type: 'application/json', body: JSON.stringify(answer.body) };
+    }
+    if (path === LOGS_PATH && recentLogs) {
+      const logs = answerLogsRequest(query, recentLogs);
+      return { status: logs.status, type: 'application/json', body: JSON.stringify(logs.body) };
     }
     if (path === '/metrics')
       return metrics.text().then((body) => ({ status: 200, type: metrics.contentType, body }));
@@ -189,14 +197,16 @@ interface Answer {
 }
 
 /** A small HTTP server for operators: GET only. */
-async function listen(config: Config, answer: (path: string) => Answer | Promise<Answer>): Promise<Server> {
+async function listen(
+  config: Config,
+  answer: (path: string, query: URLSearchParams) => Answer | Promise<Answer>,
+): Promise<Server> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    void Promise.resolve(answer(path)).then(
+    void Promise.resolve(answer(pathOf(req.url), queryOf(req.url))).then(
       (a) => res.writeHead(a.status, { 'content-type': a.type }).end(a.body),
       () => res.writeHead(500).end(),
     );

@@ -1,13 +1,23 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { serviceSkip, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/services.ts';
 import { startTcpProxy, viaProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import { silentLogger } from '../telemetry/logger.ts';
+import { loadConfig } from '../config/config.ts';
 import { ManualClock } from '../util/clock.ts';
 import { waitUntil } from './bus.contract.ts';
-import { INGEST_LOCK_KEY, LeaderLock, type LeaderLockOptions, type LeaderLostReason } from './leader-lock.ts';
+import {
+  INGEST_LOCK_KEY,
+  LeaderLock,
+  lockTimingOf,
+  type LeaderLockOptions,
+  type LeaderLostReason,
+} from './leader-lock.ts';
 
 /** A lock with its events recorded. */
 class Contender {
@@ -156,7 +166,7 @@ describe('LeaderLock', { skip: await serviceSkip('redis') }, () => {
      * A holder behind the proxy on a manual clock, and a standby straight on Redis. The TTL is long in real time,
      * so that Redis never expires the key during the test: the holder's lease is judged by the manual clock.
      */
-    async function holderAndStandby(): Promise<{
+    async function holderAndStandby(timing: Partial<LeaderLockOptions> = { ttlMs: TTL_MS }): Promise<{
       holder: Contender;
       standby: Contender;
       clock: ManualClock;
@@ -164,8 +174,8 @@ describe('LeaderLock', { skip: await serviceSkip('redis') }, () => {
       proxy.restore();
       const clock = new ManualClock(1_000_000);
       const [holder, standby] = contenders(
-        { url: viaProxy(TEST_REDIS_URL, proxy.port), ttlMs: TTL_MS, retryMs: 50, clock },
-        { ttlMs: TTL_MS, retryMs: 50 },
+        { url: viaProxy(TEST_REDIS_URL, proxy.port), ...timing, retryMs: 50, clock },
+        { ...timing, retryMs: 50 },
       ) as [Contender, Contender];
       holder.lock.start();
       await waitUntil(() => {
@@ -235,6 +245,23 @@ describe('LeaderLock', { skip: await serviceSkip('redis') }, () => {
       assert.deepEqual(holder.events, ['acquired', 'unreachable']);
       assert.deepEqual(standby.events, ['acquired']);
       assert.equal(await raw.get(holder.lock.key), standby.lock.token);
+    });
+
+    it("steps down at the TTL minus the configuration's ingest.lockSafetyMarginMs", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tickwire-lock-'));
+      const file = join(dir, 'tickwire.json');
+      writeFileSync(file, JSON.stringify({ ingest: { lockTtlMs: TTL_MS, lockSafetyMarginMs: 25_000 } }));
+      const { holder, clock } = await holderAndStandby(lockTimingOf(loadConfig({}, file).ingest));
+      const acquiredAt = clock.now();
+      proxy.cut();
+      // Short of this lease (35 s), which is shorter than the default (48 s): still the holder.
+      clock.advanceTo(acquiredAt + TTL_MS - 25_000 - 1);
+      await waitUntil(() => holder.lock.stats().renewFailures >= 1, 'a failed renewal');
+      assert.equal(holder.lock.isLeader(), true);
+      clock.advance(1);
+      assert.deepEqual(holder.events, ['acquired', 'unreachable']);
+      assert.equal(holder.lock.isLeader(), false);
+      proxy.restore();
     });
 
     it('never has two leaders across a cut longer than the TTL (real time)', async () => {

@@ -7,6 +7,24 @@ import { positiveInteger } from '../util/options.ts';
 import { waitAtMost } from '../util/wait-at-most.ts';
 import { checkedRedisUrl, closeRedis, redisConnectionOptions } from './redis-bus.ts';
 
+/** The `ingest` section of the configuration (src/config/config.ts) that sets the lock's timing. */
+export interface IngestLockSettings {
+  readonly lockTtlMs: number;
+  readonly lockRetryMs: number;
+  readonly lockSafetyMarginMs?: number | undefined;
+}
+
+/** The lock options a configuration's `ingest` section sets. */
+export function lockTimingOf(
+  settings: IngestLockSettings,
+): Pick<LeaderLockOptions, 'ttlMs' | 'retryMs' | 'safetyMarginMs'> {
+  return {
+    ttlMs: settings.lockTtlMs,
+    retryMs: settings.lockRetryMs,
+    ...(settings.lockSafetyMarginMs === undefined ? {} : { safetyMarginMs: settings.lockSafetyMarginMs }),
+  };
+}
+
 /**
  * The lock that keeps one `ingest` process active while standbys wait (high availability without a home-made
  * cluster protocol).

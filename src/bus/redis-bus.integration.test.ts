@@ -1,35 +1,21 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { serviceSkip, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/services.ts';
-import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
+import { freePort } from '../../test/support/free-port.ts';
+import { startTcpProxy, viaProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { newAlert, type Alert } from '../domain/alert.ts';
 import { ALERT_CHANNEL, decodeAlert, publishAlert } from './alert-message.ts';
 import { CANDLE_CHANNEL, type BusStatus } from './bus.ts';
 import { runBusContract, settle, waitUntil } from './bus.contract.ts';
 import { createRedisBus, RedisBus, type RedisBusOptions } from './redis-bus.ts';
+import { AlertFeed, DEFAULT_RECENT_ALERTS } from '../gateway/alert-feed.ts';
+import { BusIntake } from '../gateway/bus-intake.ts';
+import { encodeAlertJson } from '../protocol/server-messages.ts';
 
 function open(prefix: string, options: Partial<RedisBusOptions> = {}): Promise<RedisBus> {
   return createRedisBus({ url: TEST_REDIS_URL, prefix, logger: silentLogger(), ...options });
-}
-
-/** Redis through a proxy that the test can cut off. */
-function proxiedUrl(proxy: TcpProxy): string {
-  const url = new URL(TEST_REDIS_URL);
-  url.hostname = '127.0.0.1';
-  url.port = String(proxy.port);
-  return url.toString();
-}
-
-/** A port nothing listens on: bound, then released. */
-async function refusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
@@ -132,6 +118,70 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     }
   });
 
+  it('gives a first subscription the last durableBacklog alerts of the log, oldest first, then the live ones', async () => {
+    const prefix = testRedisPrefix();
+    const ingestSide = await open(prefix);
+    const alerts = Array.from({ length: 5 }, (_, n) =>
+      newAlert({ severity: 'warning', kind: 'source_stale', message: `alert ${n}` }),
+    );
+    for (const alert of alerts) publishAlert(ingestSide, alert);
+    await waitUntil(() => ingestSide.stats().published === 5, 'the alerts in the log');
+    const [starting, plain] = await Promise.all([open(prefix, { durableBacklog: 3 }), open(prefix)]);
+    try {
+      const got: string[] = [];
+      const plainGot: string[] = [];
+      starting.subscribe(ALERT_CHANNEL, (m) => got.push(decodeAlert(m).id));
+      plain.subscribe(ALERT_CHANNEL, (m) => plainGot.push(decodeAlert(m).id));
+      await Promise.all([settle(starting), settle(plain)]);
+      // The backlog is read over the publisher connection after the subscription took effect.
+      await waitUntil(() => starting.stats().backlog === 3, 'the backlog read');
+      assert.deepEqual(
+        got,
+        alerts.slice(2).map((a) => a.id),
+      );
+      assert.equal(starting.stats().backlog, 3);
+      assert.equal(starting.stats().replayed, 0);
+      assert.deepEqual(plainGot, [], 'without a backlog a first subscription starts at the end');
+
+      const live = newAlert({ severity: 'info', kind: 'source_recovered', message: 'live' });
+      publishAlert(ingestSide, live);
+      await waitUntil(() => got.length === 4 && plainGot.length === 1, 'the live alert at both');
+      assert.deepEqual(
+        got,
+        [...alerts.slice(2), live].map((a) => a.id),
+      );
+    } finally {
+      await Promise.all([starting.close(), plain.close(), ingestSide.close()]);
+      await raw.del(`${prefix}${ALERT_CHANNEL}:log`);
+    }
+  });
+
+  it("feeds a starting gateway's alerts channel from the log: its snapshot holds the alerts from before", async () => {
+    const prefix = testRedisPrefix();
+    const ingestSide = await open(prefix);
+    const before = [
+      newAlert({ severity: 'critical', kind: 'redis_down', message: 'before 0' }),
+      newAlert({ severity: 'info', kind: 'ingest_active', message: 'before 1' }),
+    ];
+    for (const alert of before) publishAlert(ingestSide, alert);
+    await waitUntil(() => ingestSide.stats().published === 2, 'the alerts in the log');
+    const gatewaySide = await open(prefix, { durableBacklog: DEFAULT_RECENT_ALERTS });
+    try {
+      const feed = new AlertFeed();
+      feed.listen(new BusIntake(gatewaySide, silentLogger()));
+      await waitUntil(() => feed.recent().length === 2, 'the alerts read from the log');
+      const sent: unknown[] = [];
+      feed.join({ send: (p) => sent.push(JSON.parse(p.toString())) }, { minSeverity: 'info' });
+      assert.deepEqual(sent[1], {
+        type: 'alerts',
+        alerts: before.map((a) => JSON.parse(encodeAlertJson(a))),
+      });
+    } finally {
+      await Promise.all([gatewaySide.close(), ingestSide.close()]);
+      await raw.del(`${prefix}${ALERT_CHANNEL}:log`);
+    }
+  });
+
   it('rejects bad options with the reason', () => {
     const logger = silentLogger();
     assert.throws(() => new RedisBus({ url: 'http://127.0.0.1:6379', logger }), /url must be a redis:\/\//);
@@ -144,10 +194,14 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
       () => new RedisBus({ url: TEST_REDIS_URL, logger, heartbeatMs: 1.5 }),
       /heartbeatMs must be a positive integer/,
     );
+    assert.throws(
+      () => new RedisBus({ url: TEST_REDIS_URL, logger, durableMaxLen: 10, durableBacklog: 11 }),
+      /durableBacklog must be an integer from 0 to durableMaxLen, got 11/,
+    );
   });
 
   it('gives up on a Redis that never answers after connectTimeoutMs, hiding the password', async () => {
-    const port = await refusedPort();
+    const port = await freePort();
     await assert.rejects(
       createRedisBus({
         url: `redis://:secret@127.0.0.1:${port}`,
@@ -174,7 +228,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     it('goes down, queues, comes back up resubscribed and delivers the queue in order', async () => {
       proxy.restore();
       const prefix = testRedisPrefix();
-      const cutOff = await open(prefix, { url: proxiedUrl(proxy) });
+      const cutOff = await open(prefix, { url: viaProxy(TEST_REDIS_URL, proxy.port) });
       const direct = await open(prefix);
       const statuses: BusStatus[] = [];
       cutOff.onStatus((s) => statuses.push(s));
@@ -225,7 +279,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     it('keeps at most maxQueued messages while down, dropping and counting the oldest', async () => {
       proxy.restore();
       const prefix = testRedisPrefix();
-      const cutOff = await open(prefix, { url: proxiedUrl(proxy), maxQueued: 10 });
+      const cutOff = await open(prefix, { url: viaProxy(TEST_REDIS_URL, proxy.port), maxQueued: 10 });
       const direct = await open(prefix);
       try {
         const atDirect: string[] = [];
@@ -254,7 +308,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     it('sends again what was unanswered when the connection broke, in order and with nothing lost', async () => {
       proxy.restore();
       const prefix = testRedisPrefix();
-      const cutOff = await open(prefix, { url: proxiedUrl(proxy), maxQueued: 100_000 });
+      const cutOff = await open(prefix, { url: viaProxy(TEST_REDIS_URL, proxy.port), maxQueued: 100_000 });
       const direct = await open(prefix);
       try {
         const atDirect: number[] = [];
@@ -294,7 +348,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
     it('replays the alerts published while a subscriber was cut off, in order and once each', async () => {
       proxy.restore();
       const prefix = testRedisPrefix();
-      const gatewaySide = await open(prefix, { url: proxiedUrl(proxy) });
+      const gatewaySide = await open(prefix, { url: viaProxy(TEST_REDIS_URL, proxy.port) });
       const ingestSide = await open(prefix);
       const statuses: BusStatus[] = [];
       gatewaySide.onStatus((s) => statuses.push(s));
@@ -338,7 +392,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
       const prefix = testRedisPrefix();
       // A cap above all the test can publish: on a slow machine the cut may last thousands of messages.
       const options = { durableChannels: ['steady'], durableMaxLen: 1_000_000 };
-      const cutOff = await open(prefix, { ...options, url: proxiedUrl(proxy) });
+      const cutOff = await open(prefix, { ...options, url: viaProxy(TEST_REDIS_URL, proxy.port) });
       const publisher = await open(prefix, options);
       try {
         const got: number[] = [];
@@ -377,7 +431,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
 
     it('closes without hanging while Redis is unreachable, dropping what was queued', async () => {
       proxy.restore();
-      const bus = await open(testRedisPrefix(), { url: proxiedUrl(proxy) });
+      const bus = await open(testRedisPrefix(), { url: viaProxy(TEST_REDIS_URL, proxy.port) });
       const statuses: BusStatus[] = [];
       proxy.cut();
       await waitUntil(() => bus.status().state === 'down', 'the down status');

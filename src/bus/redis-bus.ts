@@ -28,7 +28,9 @@ import type { Bus, BusStatus } from './bus.ts';
  * delivered; after a reconnect it reads what the stream holds after that id (XRANGE) and delivers it, in order,
  * before the live messages that arrived meanwhile (held until then), skipping every id it already delivered.
  * The bus reports itself up only once this catch-up is done. What was trimmed from the stream (more than
- * `durableMaxLen` messages missed) cannot be replayed.
+ * `durableMaxLen` messages missed) cannot be replayed. A first subscription starts at the stream's end, or, with
+ * `durableBacklog`, that many messages before it: the channel's recent past (a gateway that starts learns the
+ * recent alerts), delivered oldest first before the live ones.
  *
  * Delivery: in publish order, once. The exception is a PUBLISH that was on the wire, unanswered, when the
  * publisher connection broke: Redis may or may not have carried it, so it is sent again after the reconnect,
@@ -62,6 +64,11 @@ export interface RedisBusOptions {
   readonly durableChannels?: readonly string[];
   /** Messages each durable channel's stream keeps (approximately: MAXLEN ~). Default 1,000. */
   readonly durableMaxLen?: number;
+  /**
+   * The last messages of a durable channel's stream that its first subscription delivers, oldest first, before
+   * the live ones (at most what the stream keeps). Default 0: a first subscription gets only what comes next.
+   */
+  readonly durableBacklog?: number;
 }
 
 export interface RedisBusStats {
@@ -77,6 +84,8 @@ export interface RedisBusStats {
   readonly reconnects: number;
   /** Messages of durable channels delivered from their stream after a reconnect (missed while away). */
   readonly replayed: number;
+  /** Messages of durable channels delivered from their stream's recent past to a first subscription. */
+  readonly backlog: number;
   readonly status: BusStatus;
 }
 
@@ -89,6 +98,7 @@ const DEFAULTS = {
   closeTimeoutMs: 2_000,
   durableChannels: [ALERT_CHANNEL],
   durableMaxLen: 1_000,
+  durableBacklog: 0,
 } as const;
 
 /** Appends to the stream and publishes `<id> <message>`, atomically: the stream and the channel share one order. */
@@ -246,6 +256,7 @@ export class RedisBus implements Bus {
   /** Durable channel names (prefixed) and their stream keys. */
   private readonly durableStreams = new Map<string, string>();
   private readonly durableMaxLen: number;
+  private readonly durableBacklog: number;
   /** The durable channels subscribed here, by prefixed name. */
   private readonly durable = new Map<string, DurableChannel>();
   private catchUpRunning = false;
@@ -258,7 +269,7 @@ export class RedisBus implements Bus {
   private dropLogged = false;
   private readonly heartbeat: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
-  private readonly counts = { published: 0, received: 0, dropped: 0, reconnects: 0, replayed: 0 };
+  private readonly counts = { published: 0, received: 0, dropped: 0, reconnects: 0, replayed: 0, backlog: 0 };
 
   /** Starts connecting; the bus is down until both connections are ready (`createRedisBus` waits for that). */
   constructor(options: RedisBusOptions) {
@@ -277,6 +288,13 @@ export class RedisBus implements Bus {
       'durableMaxLen',
       options.durableMaxLen ?? DEFAULTS.durableMaxLen,
     );
+    const backlog = options.durableBacklog ?? DEFAULTS.durableBacklog;
+    if (!Number.isSafeInteger(backlog) || backlog < 0 || backlog > this.durableMaxLen) {
+      throw new RangeError(
+        `${owner}: durableBacklog must be an integer from 0 to durableMaxLen, got ${backlog}`,
+      );
+    }
+    this.durableBacklog = backlog;
     for (const channel of options.durableChannels ?? DEFAULTS.durableChannels) {
       this.durableStreams.set(this.prefix + channel, `${this.prefix}${channel}:log`);
     }
@@ -658,12 +676,23 @@ export class RedisBus implements Bus {
 
   private async catchUp(channel: string, durable: DurableChannel): Promise<void> {
     if (durable.lastId === null) {
-      // First subscription: nothing was missed; what the stream holds now is where this subscriber starts.
-      const last = await answerOrClose(this.pub, this.pub.xrevrange(durable.stream, '+', '-', 'COUNT', 1));
+      // First subscription: nothing was missed; the stream's end is where this subscriber starts, after the
+      // backlog (its last messages) if one is asked for.
+      const count = Math.max(1, this.durableBacklog);
+      const last = await answerOrClose(
+        this.pub,
+        this.pub.xrevrange(durable.stream, '+', '-', 'COUNT', count),
+      );
       const end = last[0]?.[0] ?? '0-0';
-      // Held messages arrived after the subscription took effect: every one is new, whatever its id.
-      for (const h of durable.held)
-        if (compareStreamIds(h.id, end) <= 0) this.deliverDurable(channel, durable, h.id, h.message);
+      const backlog = this.durableBacklog === 0 ? [] : last.flatMap(([id, fields]) => entryOf(id, fields));
+      // Held messages arrived after the subscription took effect: every one is new, whatever its id; those the
+      // stream's end already holds go in id order with the backlog (each once).
+      const upToEnd = [...backlog, ...durable.held.filter((h) => compareStreamIds(h.id, end) <= 0)];
+      upToEnd.sort((a, b) => compareStreamIds(a.id, b.id));
+      for (const e of upToEnd) {
+        if (this.deliverDurable(channel, durable, e.id, e.message) && backlog.includes(e))
+          this.counts.backlog++;
+      }
       if (durable.lastId === null || compareStreamIds(end, durable.lastId) > 0) durable.lastId = end;
     } else {
       const entries = await answerOrClose(
@@ -672,9 +701,8 @@ export class RedisBus implements Bus {
       );
       let replayed = 0;
       for (const [id, fields] of entries) {
-        const at = fields.indexOf('m');
-        const message = at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;
-        if (message !== undefined && this.deliverDurable(channel, durable, id, message)) replayed++;
+        for (const e of entryOf(id, fields))
+          if (this.deliverDurable(channel, durable, e.id, e.message)) replayed++;
       }
       this.counts.replayed += replayed;
       if (replayed > 0) {
@@ -709,6 +737,13 @@ export class RedisBus implements Bus {
       }
     }
   }
+}
+
+/** The message of one durable stream entry (field `m`); none for an entry without it. */
+function entryOf(id: string, fields: readonly string[]): { id: string; message: string }[] {
+  const at = fields.indexOf('m');
+  const message = at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;
+  return message === undefined ? [] : [{ id, message }];
 }
 
 /**

@@ -296,3 +296,24 @@ test('every registered venue has its urls key, with its own defaults and variabl
     });
   }
 });
+
+test('ingest.lockSafetyMarginMs: unset by default (the lock uses a fifth of the TTL), at most half the TTL', () => {
+  assert.equal(loadConfig({}).ingest.lockSafetyMarginMs, undefined);
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const file = join(dir, 'tickwire.json');
+  writeFileSync(file, JSON.stringify({ ingest: { lockTtlMs: 10_000, lockSafetyMarginMs: 5000 } }));
+  assert.equal(loadConfig({}, file).ingest.lockSafetyMarginMs, 5000);
+  for (const [margin, message] of [
+    [5001, 'ingest.lockSafetyMarginMs: must be at most half of ingest.lockTtlMs'],
+    [-1, 'ingest.lockSafetyMarginMs: Too small'],
+    [1.5, 'ingest.lockSafetyMarginMs: Invalid input: expected int'],
+  ] as const) {
+    writeFileSync(file, JSON.stringify({ ingest: { lockTtlMs: 10_000, lockSafetyMarginMs: margin } }));
+    assert.throws(
+      () => loadConfig({}, file),
+      (e: unknown) =>
+        e instanceof TickwireError && e.code === 'CONFIG_INVALID' && e.message.includes(message),
+      `margin ${margin}`,
+    );
+  }
+});

@@ -189,8 +189,14 @@ export const configSchema = z
         lockTtlMs: z.number().int().min(1000).max(60_000),
         /** How often a standby tries to take the lock. */
         lockRetryMs: z.number().int().min(100).max(10_000),
+        /** A holder that cannot renew steps down this long before its key could expire. Unset: lockTtlMs / 5. */
+        lockSafetyMarginMs: z.number().int().min(0).optional(),
       })
-      .strict(),
+      .strict()
+      .refine((i) => i.lockSafetyMarginMs === undefined || i.lockSafetyMarginMs <= i.lockTtlMs / 2, {
+        path: ['lockSafetyMarginMs'],
+        message: 'must be at most half of ingest.lockTtlMs',
+      }),
   })
   .strict()
   .superRefine(

@@ -182,7 +182,7 @@ describe('ClientConnections', () => {
     const h = await start(t);
     const silent = await TestClient.connect(h.url, { autoPong: false });
     const healthy = await TestClient.connect(h.url);
-    assert.equal(h.clock.pending, 1, 'the heartbeat runs on the clock');
+    assert.equal(h.clock.pending, 2, 'the heartbeat and the loop-stall check run on the clock');
     const pinged = Promise.all([once(silent.ws, 'ping'), once(healthy.ws, 'ping')]);
     h.clock.advance(1000);
     await pinged;

@@ -20,6 +20,7 @@ import { ClientConnection } from './client-connection.ts';
 import type { ClientErrors } from './client-errors.ts';
 import type { ConnectionAdmission } from './connection-admission.ts';
 import type { ConnectionBudget, HistoryBudget } from './history-budget.ts';
+import { LoopStalls } from './loop-stalls.ts';
 import { pathOf } from './request-url.ts';
 import type { ConnectionCounters } from './stats.ts';
 
@@ -90,6 +91,8 @@ export class ClientConnections {
   private readonly budgets = new Map<ClientConnection, ConnectionBudget>();
   private readonly wss: WebSocketServer;
   private readonly heartbeatTimer: Timer;
+  /** Server stalls, which the message limit does not charge to the clients whose frames they bunched. */
+  private readonly loopStalls: LoopStalls;
   private nextClientId = 1;
   private closing = false;
 
@@ -106,6 +109,7 @@ export class ClientConnections {
       clientTracking: false,
     });
     this.heartbeatTimer = options.clock.setInterval(() => this.heartbeat(), options.limits.heartbeatMs);
+    this.loopStalls = new LoopStalls(options.clock);
   }
 
   /** Open connections. */
@@ -152,6 +156,7 @@ export class ClientConnections {
     if (this.closing) return;
     this.closing = true;
     this.options.clock.clearTimer(this.heartbeatTimer);
+    this.loopStalls.stop();
     const closed: Promise<void>[] = [];
     for (const client of this.clients) {
       closed.push(new Promise((resolve) => client.ws.once('close', () => resolve())));
@@ -210,7 +215,8 @@ export class ClientConnections {
     if (client.closing) return;
     const { limits, rules, clock } = this.options;
     this.counters.messagesReceived++;
-    switch (client.limiter.hit(clock.now())) {
+    const now = clock.now();
+    switch (client.limiter.hit(now, this.loopStalls.recentStallMs(now))) {
       case 'ok':
         break;
       case 'limited':

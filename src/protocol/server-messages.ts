@@ -15,7 +15,7 @@ import type { MarketChannel } from './client-messages.ts';
  * such as 0.00002894 reaches the client digit for digit; a client's JSON.parse makes them numbers.
  */
 
-/** One candle on the wire. The first seven fields are the original API's; the last three are Tickwire additions. */
+/** One candle on the wire. The first seven fields are the original API's; the last four are Tickwire additions. */
 export interface BarJson {
   /** ISO 8601 start of the bar, UTC. */
   readonly time: string;
@@ -31,6 +31,8 @@ export interface BarJson {
   readonly closed: boolean;
   /** Addition: venues whose trades built the bar (may be empty for bars read from history). */
   readonly sources: readonly VenueId[];
+  /** Addition: true when the bar holds data that came over a venue's REST API (history, a backfill). */
+  readonly backfilled: boolean;
 }
 
 export interface InitialMessage {
@@ -85,7 +87,8 @@ export interface PongMessage {
 export interface SubscribedMessage {
   readonly type: 'subscribed';
   readonly channel: MarketChannel;
-  readonly venue: VenueId;
+  /** Absent for the composite `ticker` of an instrument (a subscribe without `venue`). */
+  readonly venue?: VenueId;
   readonly symbol: string;
   readonly depth?: number;
 }
@@ -183,6 +186,7 @@ export type ServerMessage =
   | SubscribedMessage
   | TradesMessage
   | TickerMessage
+  | CompositeTickerMessage
   | BookMessage
   | AlertsSubscribedMessage
   | AlertMessage
@@ -384,6 +388,9 @@ export interface CompositeTickerInfo {
   /** True when the strategy could not apply as asked (no fresh primary, no agreement). */
   readonly fallback: boolean;
 }
+
+/** The composite `ticker` of an instrument on the wire (`encodeCompositeTickerMessage`). */
+export interface CompositeTickerMessage extends Omit<TickerMessage, 'venue'>, CompositeTickerInfo {}
 
 /**
  * The composite `ticker` of an instrument: no `venue`, and instead how it was resolved. `last` is the resolved

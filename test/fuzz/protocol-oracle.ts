@@ -1,12 +1,34 @@
 /**
  * What docs/PROTOCOL.md and docs/ERRORS.md say the gateway answers to a client frame, written from the documents
  * (not from the gateway's validators, so that the two are checked against each other), and a checker of every
- * server message's shape (src/protocol/server-messages.ts). The documented error codes and close codes are read
+ * server message's shape against the protocol's own types (src/protocol/server-messages.ts: the field lists below
+ * are checked against them by the compiler) and the domain's enumerations. The documented error codes and close codes are read
  * from docs/ERRORS.md itself: a code the gateway sends that the document does not list is a finding.
  */
 import { readFileSync } from 'node:fs';
-import { INTERVALS } from '../../src/domain/interval.ts';
+import { isAlertKind, isAlertSeverity } from '../../src/domain/alert.ts';
 import { VENUES } from '../../src/domain/instrument.ts';
+import { INTERVALS } from '../../src/domain/interval.ts';
+import { CHANNELS } from '../../src/protocol/client-messages.ts';
+import type {
+  AlertJson,
+  AlertMessage,
+  AlertsMessage,
+  AlertsSubscribedMessage,
+  BarJson,
+  BookMessage,
+  CompositeTickerMessage,
+  ErrorMessage,
+  InitialMessage,
+  PongMessage,
+  RevisionMessage,
+  ServerMessage,
+  SubscribedMessage,
+  TickerMessage,
+  TradeJson,
+  TradesMessage,
+  UpdateMessage,
+} from '../../src/protocol/server-messages.ts';
 
 const ERRORS_DOC = readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8');
 
@@ -240,19 +262,109 @@ export function applyExpectation(e: Expectation, state: ConnectionModel): void {
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
-/* The shape of every server message (src/protocol/server-messages.ts).                                       */
+/* The shape of every server message: the fields of the protocol's own types (src/protocol/server-messages.ts), */
+/* the values of the domain's enumerations; only what a type cannot say (ranges, order) is written here.        */
+
+/** The keys of T that every value has. */
+type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T] & string;
+/** The keys of T a value may leave out. */
+type OptionalKeys<T> = Exclude<keyof T & string, RequiredKeys<T>>;
+/** L when it names every member of U (and, being a U[], nothing else); never otherwise. */
+type Naming<U extends string, L extends readonly U[]> = [U] extends [L[number]] ? L : never;
+
+/** A message's (or object's) fields: those it must have and those it may have. */
+interface Fields {
+  readonly required: readonly string[];
+  readonly optional: readonly string[];
+}
+
+/**
+ * The fields of the protocol type T. The lists are checked by the compiler against T: a field added to or
+ * removed from the type, or made optional, fails to compile here until the oracle says the same.
+ */
+function fieldsOf<T>() {
+  return <const R extends readonly RequiredKeys<T>[], const O extends readonly OptionalKeys<T>[]>(
+    required: R & Naming<RequiredKeys<T>, R>,
+    optional: O & Naming<OptionalKeys<T>, O>,
+  ): Fields => ({ required, optional });
+}
+
+const TICKER_REQUIRED = ['type', 'symbol', 'last', 'time'] as const;
+const TICKER_OPTIONAL = [
+  'bid',
+  'bidSize',
+  'ask',
+  'askSize',
+  'open24h',
+  'high24h',
+  'low24h',
+  'volume24h',
+  'quoteVolume24h',
+] as const;
+
+const FIELDS = {
+  bar: fieldsOf<BarJson>()(
+    [
+      'time',
+      'open',
+      'high',
+      'low',
+      'close',
+      'volume',
+      'quoteVolume',
+      'trades',
+      'closed',
+      'sources',
+      'backfilled',
+    ],
+    [],
+  ),
+  pong: fieldsOf<PongMessage>()(['type'], []),
+  error: fieldsOf<ErrorMessage>()(['type', 'message', 'code'], ['symbol', 'interval', 'channel', 'venue']),
+  initial: fieldsOf<InitialMessage>()(['type', 'symbol', 'interval', 'bars'], ['partial', 'reason']),
+  update: fieldsOf<UpdateMessage>()(['type', 'symbol', 'interval', 'bar'], []),
+  revision: fieldsOf<RevisionMessage>()(['type', 'symbol', 'interval', 'bar'], []),
+  subscribed: fieldsOf<SubscribedMessage>()(['type', 'channel', 'symbol'], ['venue', 'depth']),
+  alertsSubscribed: fieldsOf<AlertsSubscribedMessage>()(
+    ['type', 'channel', 'minSeverity'],
+    ['venue', 'symbol'],
+  ),
+  alertJson: fieldsOf<AlertJson>()(
+    ['id', 'time', 'severity', 'kind', 'message'],
+    ['venue', 'symbol', 'details'],
+  ),
+  alert: fieldsOf<AlertMessage>()(
+    ['type', 'id', 'time', 'severity', 'kind', 'message'],
+    ['venue', 'symbol', 'details'],
+  ),
+  alerts: fieldsOf<AlertsMessage>()(['type', 'alerts'], []),
+  trade: fieldsOf<TradeJson>()(['id', 'price', 'size', 'side', 'time'], []),
+  trades: fieldsOf<TradesMessage>()(['type', 'venue', 'symbol', 'trades'], []),
+  ticker: fieldsOf<TickerMessage>()([...TICKER_REQUIRED, 'venue'], TICKER_OPTIONAL),
+  compositeTicker: fieldsOf<CompositeTickerMessage>()(
+    [...TICKER_REQUIRED, 'resolution', 'sources', 'baseVenue', 'fallback'],
+    TICKER_OPTIONAL,
+  ),
+  book: fieldsOf<BookMessage>()(['type', 'venue', 'symbol', 'depth', 'bids', 'asks', 'time'], ['seq']),
+} as const;
 
 const isFiniteNumber = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 const isTime = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isVenue = (v: unknown): boolean => (VENUES as readonly unknown[]).includes(v);
 
-function onlyKeys(m: Record<string, unknown>, allowed: readonly string[]): string | null {
-  const extra = Object.keys(m).filter((k) => !allowed.includes(k));
+/** Why `m` does not have exactly the fields `fields` allows (a required one missing, an unknown one), or null. */
+function fieldsProblem(m: Record<string, unknown>, fields: Fields): string | null {
+  const missing = fields.required.filter((k) => m[k] === undefined);
+  if (missing.length > 0) return `missing fields ${missing.join(', ')}`;
+  const extra = Object.keys(m).filter((k) => !fields.required.includes(k) && !fields.optional.includes(k));
   return extra.length === 0 ? null : `unexpected fields ${extra.join(', ')}`;
 }
 
-/** Why a wire bar is not a documented Candle object, or null. */
+/** Why a wire bar is not a documented Candle object (BarJson), or null. */
 export function barProblem(bar: unknown): string | null {
   if (!isObject(bar)) return 'bar is not an object';
+  const fields = fieldsProblem(bar, FIELDS.bar);
+  if (fields) return `bar: ${fields}`;
   if (typeof bar['time'] !== 'string' || new Date(bar['time']).toISOString() !== bar['time'])
     return 'bad bar time';
   for (const f of ['open', 'high', 'low', 'close', 'volume', 'quoteVolume']) {
@@ -263,38 +375,41 @@ export function barProblem(bar: unknown): string | null {
   if (typeof bar['closed'] !== 'boolean' || typeof bar['backfilled'] !== 'boolean')
     return 'bar flags are not booleans';
   const sources = bar['sources'];
-  if (!Array.isArray(sources) || !sources.every((s) => (VENUES as readonly unknown[]).includes(s)))
-    return 'bad bar sources';
-  return onlyKeys(bar, [
-    'time',
-    'open',
-    'high',
-    'low',
-    'close',
-    'volume',
-    'quoteVolume',
-    'trades',
-    'closed',
-    'sources',
-    'backfilled',
-  ]);
+  if (!Array.isArray(sources) || !sources.every(isVenue)) return 'bad bar sources';
+  return null;
 }
 
-/** Why `m` is not a valid server message of docs/PROTOCOL.md, or null. */
+/** Why an alert object (AlertJson, alone or as an `alert` message) is not valid, or null. */
+function alertProblem(a: unknown, fields: Fields): string | null {
+  if (!isObject(a)) return 'alert is not an object';
+  const problem = fieldsProblem(a, fields);
+  if (problem) return `alert: ${problem}`;
+  if (typeof a['id'] !== 'string' || a['id'] === '' || !isTime(a['time'])) return 'alert without id or time';
+  if (!isAlertSeverity(a['severity']) || !isAlertKind(a['kind'])) return 'alert of unknown severity or kind';
+  if (typeof a['message'] !== 'string' || a['message'] === '') return 'alert without message';
+  if (a['venue'] !== undefined && !isVenue(a['venue'])) return 'alert of unknown venue';
+  if (a['details'] !== undefined && !isObject(a['details'])) return 'alert details not an object';
+  return null;
+}
+
+/** Why `m` is not a valid server message of docs/PROTOCOL.md (src/protocol's ServerMessage), or null. */
 export function serverMessageProblem(m: unknown, rules: ModelRules): string | null {
   if (!isObject(m)) return 'not a JSON object';
   const symbolOk = (s: unknown): boolean => typeof s === 'string' && rules.symbols.includes(s);
   const intervalOk = (i: unknown): boolean => (INTERVALS as readonly unknown[]).includes(i);
   const venueOk = (v: unknown): boolean => typeof v === 'string' && rules.venues.includes(v);
-  switch (m['type']) {
+  const type = m['type'] as ServerMessage['type'];
+  switch (type) {
     case 'pong':
-      return onlyKeys(m, ['type']);
+      return fieldsProblem(m, FIELDS.pong);
     case 'error': {
       if (typeof m['message'] !== 'string' || m['message'] === '') return 'error without message';
       if (!WS_ERROR_CODES.has(m['code'] as string)) return `undocumented error code ${String(m['code'])}`;
-      return onlyKeys(m, ['type', 'message', 'code', 'symbol', 'interval', 'channel', 'venue']);
+      return fieldsProblem(m, FIELDS.error);
     }
     case 'initial': {
+      const fields = fieldsProblem(m, FIELDS.initial);
+      if (fields) return `initial: ${fields}`;
       if (!symbolOk(m['symbol']) || !intervalOk(m['interval'])) return 'initial for an unknown room';
       if (!Array.isArray(m['bars'])) return 'initial without bars';
       for (const bar of m['bars']) {
@@ -309,54 +424,88 @@ export function serverMessageProblem(m: unknown, rules: ModelRules): string | nu
         (m['partial'] !== true || !['HISTORY_UNAVAILABLE', 'HISTORY_LOADING'].includes(m['reason'] as string))
       )
         return 'bad partial marking';
-      return onlyKeys(m, ['type', 'symbol', 'interval', 'bars', 'partial', 'reason']);
+      return null;
     }
     case 'update':
     case 'revision': {
-      if (!symbolOk(m['symbol']) || !intervalOk(m['interval'])) return `${m['type']} for an unknown room`;
+      const fields = fieldsProblem(m, FIELDS[type]);
+      if (fields) return `${type}: ${fields}`;
+      if (!symbolOk(m['symbol']) || !intervalOk(m['interval'])) return `${type} for an unknown room`;
       const p = barProblem(m['bar']);
-      return p ? `${m['type']}: ${p}` : onlyKeys(m, ['type', 'symbol', 'interval', 'bar']);
+      return p ? `${type}: ${p}` : null;
     }
     case 'subscribed': {
       if (m['channel'] === 'alerts') {
-        if (!['info', 'warning', 'critical'].includes(m['minSeverity'] as string))
-          return 'subscribed alerts: bad minSeverity';
-        return onlyKeys(m, ['type', 'channel', 'minSeverity', 'venue', 'symbol']);
+        if (!isAlertSeverity(m['minSeverity'])) return 'subscribed alerts: bad minSeverity';
+        return fieldsProblem(m, FIELDS.alertsSubscribed);
       }
-      if (!['trades', 'ticker', 'book'].includes(m['channel'] as string)) return 'subscribed: bad channel';
+      if (!(CHANNELS as readonly unknown[]).includes(m['channel']) || m['channel'] === 'candles')
+        return 'subscribed: bad channel';
       if (!symbolOk(m['symbol'])) return 'subscribed: bad symbol';
       if (m['venue'] !== undefined && !venueOk(m['venue'])) return 'subscribed: bad venue';
-      return onlyKeys(m, ['type', 'channel', 'venue', 'symbol', 'depth']);
+      return fieldsProblem(m, FIELDS.subscribed);
     }
-    case 'alerts':
-      return Array.isArray(m['alerts']) ? onlyKeys(m, ['type', 'alerts']) : 'alerts without a list';
+    case 'alerts': {
+      const fields = fieldsProblem(m, FIELDS.alerts);
+      if (fields) return `alerts: ${fields}`;
+      if (!Array.isArray(m['alerts'])) return 'alerts without a list';
+      for (const a of m['alerts'] as unknown[]) {
+        const p = alertProblem(a, FIELDS.alertJson);
+        if (p) return `alerts: ${p}`;
+      }
+      return null;
+    }
     case 'alert':
-      return typeof m['id'] === 'string' && isTime(m['time']) ? null : 'alert without id or time';
+      return alertProblem(m, FIELDS.alert);
     case 'trades': {
+      const fields = fieldsProblem(m, FIELDS.trades);
+      if (fields) return `trades: ${fields}`;
       if (!venueOk(m['venue']) || !symbolOk(m['symbol']) || !Array.isArray(m['trades']))
         return 'bad trades message';
       for (const t of m['trades'] as unknown[]) {
+        if (!isObject(t) || fieldsProblem(t, FIELDS.trade) !== null) return 'bad trade fields';
         if (
-          !isObject(t) ||
           typeof t['id'] !== 'string' ||
           !isFiniteNumber(t['price']) ||
           !isFiniteNumber(t['size']) ||
+          !['buy', 'sell'].includes(t['side'] as string) ||
           !isTime(t['time'])
         )
           return 'bad trade';
       }
       return null;
     }
-    case 'ticker':
-      return symbolOk(m['symbol']) && isFiniteNumber(m['last']) && isTime(m['time'])
-        ? null
-        : 'bad ticker message';
+    case 'ticker': {
+      const composite = m['venue'] === undefined;
+      const fields = fieldsProblem(m, composite ? FIELDS.compositeTicker : FIELDS.ticker);
+      if (fields) return `ticker: ${fields}`;
+      if (!symbolOk(m['symbol']) || !isFiniteNumber(m['last']) || !isTime(m['time']))
+        return 'bad ticker message';
+      if (!composite && !venueOk(m['venue'])) return 'ticker: bad venue';
+      for (const f of TICKER_OPTIONAL) {
+        if (m[f] !== undefined && !isFiniteNumber(m[f])) return `ticker: ${f} is not a finite number`;
+      }
+      if (
+        composite &&
+        (!venueOk(m['baseVenue']) ||
+          typeof m['fallback'] !== 'boolean' ||
+          typeof m['resolution'] !== 'string' ||
+          !Array.isArray(m['sources']) ||
+          !(m['sources'] as unknown[]).every(venueOk))
+      )
+        return 'ticker: bad composite resolution';
+      return null;
+    }
     case 'book': {
+      const fields = fieldsProblem(m, FIELDS.book);
+      if (fields) return `book: ${fields}`;
       if (
         !venueOk(m['venue']) ||
         !symbolOk(m['symbol']) ||
         !Array.isArray(m['bids']) ||
-        !Array.isArray(m['asks'])
+        !Array.isArray(m['asks']) ||
+        !Number.isSafeInteger(m['depth']) ||
+        !isTime(m['time'])
       )
         return 'bad book message';
       const levels = [...(m['bids'] as unknown[]), ...(m['asks'] as unknown[])];
@@ -364,7 +513,10 @@ export function serverMessageProblem(m: unknown, rules: ModelRules): string | nu
         ? null
         : 'bad book level';
     }
-    default:
-      return `unknown message type ${JSON.stringify(m['type'])}`;
+    default: {
+      // Every ServerMessage type is handled above: a new one fails to compile here until the oracle knows it.
+      const unknownType: never = type;
+      return `unknown message type ${JSON.stringify(unknownType)}`;
+    }
   }
 }
