@@ -116,7 +116,8 @@ describe('MarketRooms', () => {
       Array.from({ length: 30 }, (_, i) => i + 1),
     );
     const messages = a.ofType('trades').length;
-    assert.ok(messages >= 3 && messages <= 4, `30 trades over 300 ms leave in ${messages} batches`);
+    // At most n + 1 batches in n periods: trades from 0 to 290 ms leave by 350 ms in 4 or 5 batches.
+    assert.ok(messages >= 4 && messages <= 5, `30 trades over 300 ms leave in ${messages} batches`);
     assert.equal(rooms.counters.tradesRelayed, 30);
     assert.equal(rooms.counters.tradesBroadcast, messages);
     // Other instruments and channels do not reach this room.
