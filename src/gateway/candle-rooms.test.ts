@@ -241,10 +241,10 @@ describe('CandleRooms', () => {
     assert.deepEqual(client.updates(), [1], 'not twice within half a period');
     clock.advance(1);
     assert.deepEqual(client.updates(), [1, 51], "the bar's final state, conflated");
-    clock.advance(999);
-    assert.deepEqual(client.updates(), [1, 51], 'then one per period');
+    clock.advance(499);
+    assert.deepEqual(client.updates(), [1, 51], 'not twice within half a period');
     clock.advance(1);
-    assert.deepEqual(client.updates(), [1, 51, 52], 'then the next bar');
+    assert.deepEqual(client.updates(), [1, 51, 52], 'then the next bar, one period after the first');
     clock.advance(5000);
     assert.equal(client.updates().length, 3, 'nothing more to send');
     assert.equal(rooms.counters.updatesBroadcast, 3);

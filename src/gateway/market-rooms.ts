@@ -69,6 +69,7 @@ export class MarketRoom implements Tickable {
   readonly members = new Set<MarketSink>();
   dueAt: number | null = null;
   paidUntil = Number.NEGATIVE_INFINITY;
+  lastTickAt = Number.NEGATIVE_INFINITY;
   lastBroadcast: number | null = null;
   /** `trades`: encoded trades waiting for the next tick. `ticker`/`book`: whether a newer state waits. */
   readonly pendingTrades: string[] = [];

@@ -52,6 +52,7 @@ export class Room<M = unknown> {
   /** Scheduling state owned by the TickScheduler. */
   dueAt: number | null = null;
   paidUntil = Number.NEGATIVE_INFINITY;
+  lastTickAt = Number.NEGATIVE_INFINITY;
 
   /** Newest bar time sent or queued as an `update`. */
   private streamTime = Number.NEGATIVE_INFINITY;

@@ -9,6 +9,8 @@ export interface Tickable {
    * moves it to max(paidUntil, t) + period); -Infinity before the first tick.
    */
   paidUntil: number;
+  /** When the item last ticked; -Infinity before the first tick. */
+  lastTickAt: number;
 }
 
 /** `dueAt` of an item that ticks in the batch of the current event-loop turn. */
@@ -23,12 +25,14 @@ interface Batch<T> {
  * A leading-edge throttle: an item with work ticks at once when it has not ticked for a while, otherwise as soon
  * as its throttle allows, and the newest state it holds by then is what leaves (the item conflates).
  *
- * The rule (a generic cell rate algorithm): an item may tick at t when t >= paidUntil − tolerance, with tolerance
- * half a period. Hence two ticks are never closer than half a period, and over any n periods there are at most
- * n + 1 ticks, so at most one per period on average: the throttle's promise. The tolerance absorbs jitter: data
- * that changes once a period, delivered a little early or late (a busy event loop, a late timer), is sent the
- * moment it arrives, each change on its own, never merged with the next one, and a late tick costs no period.
- * Data that changes faster than once a period is sent once a period, the newest state each time.
+ * The rule: an item may tick at t when t >= paidUntil − period (a generic cell rate algorithm with a tolerance of
+ * one period) and t >= its last tick + period / 2. Hence two ticks are never closer than half a period, and over
+ * any n periods there are at most n + 1 ticks, so at most one per period on average: the throttle's promise.
+ * Data that changes faster than once a period is sent once a period, the newest state each time. The tolerance
+ * absorbs jitter: data that changes once a period, delivered early or late (a busy bus or event loop, a late
+ * timer; up to a period), is sent the moment it arrives, each change on its own, never merged with the next.
+ * (A stall longer than a period, with data that keeps changing exactly once a period, leaves those changes that
+ * much late until the data pauses: the average rate can never catch up.)
  *
  * Items made ready in one event-loop turn tick in one batch (one zero-delay timer, one synchronous call), and so
  * do items due at the same time: a client's messages of one batch leave in one socket write. The rooms of one
@@ -40,16 +44,13 @@ export class TickScheduler<T extends Tickable> {
   private readonly timed = new Map<number, Batch<T>>();
   /** Items that tick in this turn's batch. */
   private immediate: Batch<T> | undefined;
-  private readonly toleranceMs: number;
 
   constructor(
     private readonly periodMs: number,
     private readonly run: (items: readonly T[], now: number) => void,
     private readonly hasWork: (item: T) => boolean,
     private readonly clock: Clock = systemClock,
-  ) {
-    this.toleranceMs = periodMs / 2;
-  }
+  ) {}
 
   /** Makes sure the item ticks at its next allowed moment; no-op when already scheduled. */
   schedule(item: T): void {
@@ -119,7 +120,7 @@ export class TickScheduler<T extends Tickable> {
   /** Earliest moment the item may tick. */
   allowedAt(item: T): number {
     if (this.periodMs === 0) return Number.NEGATIVE_INFINITY;
-    return item.paidUntil - this.toleranceMs;
+    return Math.max(item.paidUntil - this.periodMs, item.lastTickAt + this.periodMs / 2);
   }
 
   private fireImmediate(batch: Batch<T>): void {
@@ -146,6 +147,7 @@ export class TickScheduler<T extends Tickable> {
     const items = [...batch.items];
     for (const item of items) {
       item.dueAt = null;
+      item.lastTickAt = now;
       // A late tick (up to the tolerance) pays from where the account stood, so it costs the next one nothing.
       item.paidUntil = Math.max(item.paidUntil, now) + this.periodMs;
     }
