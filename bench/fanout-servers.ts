@@ -84,7 +84,10 @@ function tickwire(role: string, args: readonly string[], env: NodeJS.ProcessEnv)
     process.env['BENCH_TICKWIRE'] === 'dist'
       ? [join(ROOT, 'bin/tickwire.js')]
       : ['--import', 'tsx', join(ROOT, 'src/apps/main.ts')];
-  return spawnTracked(process.execPath, [...entry, role, ...args], env, ROOT);
+  // A CPU profile of the measured process (Node refuses --cpu-prof in NODE_OPTIONS).
+  const profileDir = process.env['BENCH_CPU_PROF_DIR'];
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  return spawnTracked(process.execPath, [...profile, ...entry, role, ...args], env, ROOT);
 }
 
 /** Our environment without anything that would configure Tickwire otherwise than the benchmark says. */

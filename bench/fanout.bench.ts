@@ -18,6 +18,7 @@
  *   BENCH_CLIENT_PROCS    client processes (2); BENCH_CONNECT_BATCH: connections in flight per process (100)
  *   BENCH_SYMBOLS         symbols of the load (10); BENCH_ALL_VENUES (binance) for `tickwire all`
  *   BENCH_TICKWIRE=dist   run the built CLI (bin/tickwire.js) instead of the sources through tsx
+ *   BENCH_CPU_PROF_DIR    write a CPU profile (--cpu-prof) of each `tickwire` process into this directory
  *   BENCH_REDIS_URL, BENCH_DATABASE_URL, BENCH_ALL_READY_MS, BENCH_SIM_TRADE_RATE
  */
 import type { ChildProcess } from 'node:child_process';

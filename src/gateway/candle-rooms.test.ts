@@ -224,30 +224,59 @@ describe('CandleRooms', () => {
     assert.equal(rooms.counters.initialsSent, 2);
   });
 
-  it('sends at most one update per throttle period, the oldest bar first, never dropping a final state', async () => {
+  it("sends an idle room's update at once, then at most one per throttle period, never dropping a final state", async () => {
     const { rooms, clock, publish } = setup();
     const client = new Client();
     rooms.subscribe(client, subscribe(0));
     await settle();
     publish(makeUpdate(makeBar(T0 + 30 * M, '1', 1)));
-    // The room is idle and its phase is now: the first update leaves at once.
+    // The room is idle: the first update leaves in the batch of this turn.
     clock.advance(0);
     assert.deepEqual(client.updates(), [1]);
     clock.advance(1);
     for (let i = 2; i <= 50; i++) publish(makeUpdate(makeBar(T0 + 30 * M, String(i), i)));
     publish(makeUpdate(makeBar(T0 + 30 * M, '51', 51), 'closed'));
     publish(makeUpdate(makeBar(T0 + 31 * M, '52', 1)));
-    clock.advance(998);
-    assert.deepEqual(client.updates(), [1], 'not twice within one period');
+    clock.advance(498);
+    assert.deepEqual(client.updates(), [1], 'not twice within half a period');
     clock.advance(1);
     assert.deepEqual(client.updates(), [1, 51], "the bar's final state, conflated");
-    clock.advance(999);
-    assert.deepEqual(client.updates(), [1, 51], 'not twice within one period');
+    clock.advance(499);
+    assert.deepEqual(client.updates(), [1, 51], 'not twice within half a period');
     clock.advance(1);
-    assert.deepEqual(client.updates(), [1, 51, 52], 'then the next bar');
+    assert.deepEqual(client.updates(), [1, 51, 52], 'then the next bar, one period after the first');
     clock.advance(5000);
     assert.equal(client.updates().length, 3, 'nothing more to send');
     assert.equal(rooms.counters.updatesBroadcast, 3);
+  });
+
+  it('delivers each of updates about a period apart at once, none merged; two within one are conflated', async () => {
+    const { rooms, clock, publish } = setup();
+    const client = new Client();
+    rooms.subscribe(client, subscribe(0));
+    await settle();
+    const start = clock.now();
+    // One update a second, each up to 200 ms early or late (a busy bus or event loop).
+    const jitter = [0, 200, -200, 150, -100, 200, 0, -200];
+    const received: number[] = [];
+    jitter.forEach((j, n) => {
+      clock.advanceTo(start + 1000 * n + j);
+      publish(makeUpdate(makeBar(T0 + 30 * M, String(n + 1), n + 1)));
+      clock.advance(0);
+      received.push(client.updates().length);
+    });
+    assert.deepEqual(client.updates(), [1, 2, 3, 4, 5, 6, 7, 8], 'every update, none merged');
+    assert.deepEqual(received, [1, 2, 3, 4, 5, 6, 7, 8], 'each in the turn it arrived');
+    // Two within 300 ms: the second waits for the throttle and leaves as the newest state of both.
+    clock.advance(1000);
+    publish(makeUpdate(makeBar(T0 + 30 * M, '9', 9)));
+    clock.advance(300);
+    publish(makeUpdate(makeBar(T0 + 30 * M, '10', 10)));
+    publish(makeUpdate(makeBar(T0 + 30 * M, '11', 11)));
+    clock.advance(0);
+    assert.deepEqual(client.updates().slice(8), [9]);
+    clock.advance(1000);
+    assert.deepEqual(client.updates().slice(8), [9, 11]);
   });
 
   it('serializes once per room and corks each client once per tick', async () => {

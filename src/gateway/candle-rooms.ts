@@ -45,13 +45,6 @@ export interface CandleRoomsOptions {
 type CandleSubscription = Subscription<ClientSink>;
 type CandleRoom = Room<CandleSubscription>;
 
-/**
- * Phases per throttle period: the rooms of one symbol share a phase (its intervals change together, and a
- * client's messages of one tick leave in one socket write); symbols seen one after another tick 1/20 of a period
- * apart.
- */
-const ROOM_PHASES = 20;
-
 /** The last `initial` a room sent, reused while it would be the same bytes (a subscribe burst). */
 interface InitialCache {
   readonly stored: readonly StoredCandle[];
@@ -103,7 +96,6 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     const { clock, logger } = options;
     this.scheduler = new TickScheduler<CandleRoom>(
       options.throttleMs,
-      ROOM_PHASES,
       (batch) => this.flush(batch),
       (room) => room.hasPending && room.members.size > 0,
       clock,
@@ -175,7 +167,6 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       let room = this.rooms.get(key);
       if (!room) {
         room = new Room<CandleSubscription>(msg.symbol, msg.interval);
-        this.scheduler.assignSlot(room, msg.symbol);
         this.rooms.set(key, room);
       }
       sub = new Subscription(client, room);

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { ClientSink } from './channel.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { COPY_LIMIT, textFrame, textFrameHeader } from './ws-frame.ts';
 
 const TEXT_FRAME = { binary: false } as const;
 
@@ -22,7 +23,13 @@ export interface SendQueueEvents {
 
 /**
  * One client's connection: its heartbeat flag, rate limiter and send path (its subscriptions are kept by the
- * channels). Sends the same Buffer it is given (no copy, no re-encoding) as a text frame.
+ * channels). Sends the same Buffer it is given (no re-encoding) as a text frame.
+ *
+ * A client without permessage-deflate gets frames the gateway builds itself, once per message for every client
+ * (ws-frame.ts), written to the socket directly: while corked (a batch of room ticks), its frames are gathered
+ * and leave in one socket write at `uncork`. ws's own sender writes synchronously when no extension is
+ * negotiated, so its control frames (ping, close) and these writes keep their order. A client that negotiated
+ * permessage-deflate is sent through `ws.send`, which compresses and frames per client.
  *
  * While the socket takes writes, a message goes straight to it. Once the socket is backed up (the client reads
  * slower than we send: Node's writable buffer is past its high-water mark), messages wait in a bounded send queue
@@ -39,6 +46,11 @@ export class ClientConnection implements ClientSink {
   /** Set once the gateway decided to close it; nothing more is sent or read. */
   closing = false;
   private corked = false;
+  /** No extension negotiated: frames go straight to the socket (see above). */
+  private readonly direct: boolean;
+  /** Frames gathered while corked (direct clients). */
+  private gathered: Buffer[] | undefined;
+  private gatheredBytes = 0;
   /** Made on first use: most clients never back up, and an idle connection should cost little memory. */
   private queue: Queued[] | undefined;
   /** Index of the queue's oldest entry (entries before it were sent). */
@@ -59,6 +71,7 @@ export class ClientConnection implements ClientSink {
     private readonly sent: { messagesSent: number; bytesSent: number } = { messagesSent: 0, bytesSent: 0 },
   ) {
     this.limiter = new RateLimiter(maxMessagesPerSecond);
+    this.direct = ws.extensions === '';
   }
 
   /** Bytes waiting in the send queue (above the socket). */
@@ -72,9 +85,7 @@ export class ClientConnection implements ClientSink {
       this.enqueue(payload, conflateKey);
       return;
     }
-    this.ws.send(payload, TEXT_FRAME);
-    this.sent.messagesSent++;
-    this.sent.bytesSent += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    this.write(payload);
     if (!this.corked) this.checkBuffer();
   }
 
@@ -85,15 +96,61 @@ export class ClientConnection implements ClientSink {
   cork(): boolean {
     if (this.corked) return false;
     this.corked = true;
-    this.socket.cork();
+    if (!this.direct) this.socket.cork();
     return true;
   }
 
   uncork(): void {
     if (!this.corked) return;
     this.corked = false;
-    this.socket.uncork();
+    if (this.direct) this.flushGathered();
+    else this.socket.uncork();
     this.checkBuffer();
+  }
+
+  /** Hands one message to the socket (or to the frames gathered while corked) and counts it. */
+  private write(payload: Buffer | string): void {
+    const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    this.sent.messagesSent++;
+    this.sent.bytesSent += bytes;
+    if (!this.direct) {
+      this.ws.send(payload, TEXT_FRAME);
+      return;
+    }
+    if (bytes >= COPY_LIMIT) {
+      // Large (an `initial`): the header goes before the payload, which is not copied into a frame.
+      const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
+      this.gather(textFrameHeader(bytes));
+      this.gather(data);
+    } else {
+      this.gather(textFrame(payload));
+    }
+    if (!this.corked) this.flushGathered();
+  }
+
+  private gather(chunk: Buffer): void {
+    (this.gathered ??= []).push(chunk);
+    this.gatheredBytes += chunk.length;
+  }
+
+  /** Writes the gathered frames: one small write as one Buffer, large ones as one corked writev. */
+  private flushGathered(): void {
+    const chunks = this.gathered;
+    if (chunks === undefined) return;
+    const bytes = this.gatheredBytes;
+    this.gathered = undefined;
+    this.gatheredBytes = 0;
+    // Closed meanwhile (a close frame may be out already): nothing may follow it.
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (chunks.length === 1) {
+      this.socket.write(chunks[0] as Buffer);
+    } else if (bytes < COPY_LIMIT) {
+      this.socket.write(Buffer.concat(chunks, bytes));
+    } else {
+      this.socket.cork();
+      for (const chunk of chunks) this.socket.write(chunk);
+      this.socket.uncork();
+    }
   }
 
   private enqueue(payload: Buffer | string, key: string | undefined): void {
@@ -133,11 +190,11 @@ export class ClientConnection implements ClientSink {
     const queue = this.queue;
     if (queue === undefined) return;
     const corked = this.cork();
-    while (this.head < queue.length && !this.socket.writableNeedDrain) {
+    while (this.head < queue.length && !this.backedUp()) {
       const entry = queue[this.head++] as Queued;
       if (entry.key !== undefined) this.queuedByKey?.delete(entry.key);
       this.queuedBytes -= entry.bytes;
-      this.ws.send(entry.payload, TEXT_FRAME);
+      this.write(entry.payload);
     }
     const emptied = this.head === queue.length;
     if (emptied) {
@@ -151,6 +208,15 @@ export class ClientConnection implements ClientSink {
       this.waitingForDrain = true;
       this.socket.once('drain', () => this.drain());
     }
+  }
+
+  /** The socket's buffer, with the frames gathered for it, is past its high-water mark. */
+  private backedUp(): boolean {
+    const socket = this.socket;
+    return (
+      socket.writableNeedDrain ||
+      (this.gatheredBytes > 0 && socket.writableLength + this.gatheredBytes >= socket.writableHighWaterMark)
+    );
   }
 
   private clearQueue(): void {

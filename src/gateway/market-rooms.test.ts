@@ -116,7 +116,8 @@ describe('MarketRooms', () => {
       Array.from({ length: 30 }, (_, i) => i + 1),
     );
     const messages = a.ofType('trades').length;
-    assert.ok(messages >= 3 && messages <= 4, `30 trades over 300 ms leave in ${messages} batches`);
+    // At most n + 1 batches in n periods: trades from 0 to 290 ms leave by 350 ms in 4 or 5 batches.
+    assert.ok(messages >= 4 && messages <= 5, `30 trades over 300 ms leave in ${messages} batches`);
     assert.equal(rooms.counters.tradesRelayed, 30);
     assert.equal(rooms.counters.tradesBroadcast, messages);
     // Other instruments and channels do not reach this room.
@@ -231,8 +232,9 @@ describe('MarketRooms', () => {
     }
     clock.advance(500);
     const books = five.ofType('book');
+    // At most n + 1 in n periods: snapshots from 0 to 450 ms leave by 600 ms (three periods) in at most 5.
     assert.ok(
-      books.length >= 2 && books.length <= 4,
+      books.length >= 3 && books.length <= 5,
       `500 ms of 50 ms snapshots leave in ${books.length} messages`,
     );
     const last = books.at(-1) as { bids: number[][]; asks: number[][]; seq: number; depth: number };

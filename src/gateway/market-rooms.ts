@@ -62,20 +62,14 @@ const COMPOSITE = '*';
 export const DEFAULT_MARKET_THROTTLE = { tradesMs: 100, tickerMs: 250, bookMs: 200 } as const;
 
 /**
- * Phases per throttle period, as for candle rooms: the rooms of one symbol (every venue, every depth) share a
- * phase and tick together; symbols spread over the period instead of firing together.
- */
-const PHASES = 20;
-
-/**
  * One room: one channel of one venue's instrument (and one depth for `book`), or the composite ticker of an
  * instrument (no venue), serialized once per tick.
  */
 export class MarketRoom implements Tickable {
   readonly members = new Set<MarketSink>();
-  slot = 0;
-  lastTickAt = Number.NEGATIVE_INFINITY;
   dueAt: number | null = null;
+  paidUntil = Number.NEGATIVE_INFINITY;
+  lastTickAt = Number.NEGATIVE_INFINITY;
   lastBroadcast: number | null = null;
   /** `trades`: encoded trades waiting for the next tick. `ticker`/`book`: whether a newer state waits. */
   readonly pendingTrades: string[] = [];
@@ -165,7 +159,6 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     const make = (ms: number): TickScheduler<MarketRoom> =>
       new TickScheduler<MarketRoom>(
         ms,
-        PHASES,
         (batch) => this.flush(batch),
         (room) => room.hasPending && room.members.size > 0,
         clock,
@@ -256,7 +249,6 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     let room = this.rooms.get(key);
     if (room === undefined) {
       room = new MarketRoom(key, msg.channel, msg.venue, msg.symbol, msg.depth);
-      this.schedulers[msg.channel].assignSlot(room, msg.symbol);
       this.rooms.set(key, room);
       const ik = `${msg.venue ?? COMPOSITE}:${msg.symbol}`;
       let set = this.byInstrument.get(ik);

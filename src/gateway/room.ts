@@ -50,9 +50,9 @@ export class Room<M = unknown> {
   /** Time of the last tick that sent something, ms; null before the first. */
   lastBroadcast: number | null = null;
   /** Scheduling state owned by the TickScheduler. */
-  slot = 0;
-  lastTickAt = Number.NEGATIVE_INFINITY;
   dueAt: number | null = null;
+  paidUntil = Number.NEGATIVE_INFINITY;
+  lastTickAt = Number.NEGATIVE_INFINITY;
 
   /** Newest bar time sent or queued as an `update`. */
   private streamTime = Number.NEGATIVE_INFINITY;

@@ -9,7 +9,13 @@ interface Item extends Tickable {
 }
 
 function item(name: string): Item {
-  return { name, work: 0, slot: 0, lastTickAt: Number.NEGATIVE_INFINITY, dueAt: null };
+  return {
+    name,
+    work: 0,
+    dueAt: null,
+    paidUntil: Number.NEGATIVE_INFINITY,
+    lastTickAt: Number.NEGATIVE_INFINITY,
+  };
 }
 
 /** A clock whose timers all fire `lateMs` after they are due, as on a busy event loop. */
@@ -22,12 +28,11 @@ function lateClock(manual: ManualClock, lateMs: number): Clock {
   };
 }
 
-function setup(period = 1000, slots = 4, lateMs = 0) {
+function setup(period = 1000, lateMs = 0) {
   const clock = new ManualClock();
   const runs: { at: number; names: string[] }[] = [];
   const scheduler = new TickScheduler<Item>(
     period,
-    slots,
     (items, now) => {
       runs.push({ at: now, names: items.map((i) => i.name) });
       for (const i of items) i.work--;
@@ -38,55 +43,139 @@ function setup(period = 1000, slots = 4, lateMs = 0) {
   return { clock, runs, scheduler };
 }
 
-describe('TickScheduler', () => {
-  it('runs an item at most once per period while it has work', () => {
-    const { clock, runs, scheduler } = setup();
-    const a = item('a');
-    scheduler.assignSlot(a);
-    a.work = 5;
-    scheduler.schedule(a);
-    scheduler.schedule(a);
-    clock.advanceTo(10_000);
-    assert.deepEqual(
-      runs.map((r) => r.at),
-      [0, 1000, 2000, 3000, 4000],
-    );
-    assert.equal(clock.pending, 0);
-  });
-
-  it('spreads items over the period by slot and batches items of the same slot', () => {
-    const { clock, runs, scheduler } = setup(1000, 4);
-    const items = ['a', 'b', 'c', 'd', 'e'].map(item);
-    for (const i of items) scheduler.assignSlot(i);
-    clock.advanceTo(600);
+/** Gives each item one unit of work at each of `times` and runs the clock to `until`. */
+function feed(
+  clock: ManualClock,
+  scheduler: TickScheduler<Item>,
+  items: readonly Item[],
+  times: Iterable<number>,
+  until: number,
+): void {
+  for (const t of times) {
+    clock.advanceTo(t);
     for (const i of items) {
       i.work = 1;
       scheduler.schedule(i);
     }
-    clock.advanceTo(3000);
-    // Slots: a,e → 0; b → 250; c → 500 (within a slot width of 600, so now); d → 750.
-    assert.deepEqual(runs, [
-      { at: 600, names: ['c'] },
-      { at: 750, names: ['d'] },
-      { at: 1000, names: ['a', 'e'] },
-      { at: 1250, names: ['b'] },
-    ]);
+  }
+  clock.advanceTo(until);
+}
+
+describe('TickScheduler', () => {
+  it('ticks an idle item in the turn its work arrives (leading edge)', () => {
+    const { clock, runs, scheduler } = setup();
+    const a = item('a');
+    a.work = 1;
+    scheduler.schedule(a);
+    scheduler.schedule(a);
+    assert.equal(runs.length, 0, 'not inside the call: the batch of this turn runs on a zero-delay timer');
+    clock.advanceTo(0);
+    assert.deepEqual(runs, [{ at: 0, names: ['a'] }]);
+    assert.equal(clock.pending, 0);
   });
 
-  it('never ticks an item twice within one period, even when made busy right after a tick', () => {
-    const { clock, runs, scheduler } = setup(50, 5);
+  it('sends work arriving once a period each at once, none merged, with jitter in both directions', () => {
+    const { clock, runs, scheduler } = setup();
     const a = item('a');
-    scheduler.assignSlot(a);
-    for (let t = 0; t < 1000; t += 7) {
-      clock.advanceTo(t);
-      a.work = Math.max(a.work, 1);
-      scheduler.schedule(a);
+    // Arrivals one period apart, each up to 240 ms early or late (consecutive ones at least half a period apart) against the schedule.
+    const jitter = [0, 240, -200, 240, -240, 0, 240, -200, 100, -240];
+    const times = jitter.map((j, n) => 1000 + n * 1000 + j);
+    feed(clock, scheduler, [a], times, 20_000);
+    assert.deepEqual(
+      runs.map((r) => r.at),
+      times,
+    );
+  });
+
+  it('a late tick costs no later one: after a 900 ms stall the next on-time work still leaves at once', () => {
+    const { clock, runs, scheduler } = setup();
+    const a = item('a');
+    feed(clock, scheduler, [a], [0, 1000, 2900, 3000, 4000, 5000, 5950, 7000], 10_000);
+    assert.deepEqual(
+      runs.map((r) => r.at),
+      [0, 1000, 2900, 3400, 4000, 5000, 5950, 7000],
+      'only the one within half a period of the stalled tick waits',
+    );
+  });
+
+  it('work arriving faster than once a period leaves once a period, newest state each time', () => {
+    const { clock, runs, scheduler } = setup();
+    const a = item('a');
+    const times = Array.from({ length: 100 }, (_, i) => i * 100); // 10 a period for 10 periods
+    feed(clock, scheduler, [a], times, 20_000);
+    // The first at once, the second after half a period (the tolerance's burst), then one a period.
+    assert.deepEqual(
+      runs.map((r) => r.at),
+      [0, 500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000],
+    );
+  });
+
+  it('never ticks twice within half a period, and at most n + 1 times in any n periods', () => {
+    for (const lateMs of [0, 120, 450]) {
+      const { clock, runs, scheduler } = setup(1000, lateMs);
+      const a = item('a');
+      for (let t = 0; t < 60_000; t += 37) {
+        clock.advanceTo(t);
+        a.work = 3;
+        scheduler.schedule(a);
+      }
+      clock.advanceTo(70_000);
+      const at = runs.map((r) => r.at);
+      for (let i = 1; i < at.length; i++) {
+        assert.ok((at[i] as number) - (at[i - 1] as number) >= 500, `gap at ${at[i]} (late ${lateMs})`);
+      }
+      for (let i = 0; i < at.length; i++) {
+        const within = at.filter((x) => x >= (at[i] as number) && x < (at[i] as number) + 5000).length;
+        assert.ok(within <= 6, `at most 6 ticks in 5 periods from ${at[i]} (late ${lateMs}), got ${within}`);
+      }
+      assert.ok(at.length >= 55, `expected about one tick per period (late ${lateMs}), got ${at.length}`);
     }
-    clock.advanceTo(2000);
-    for (let k = 1; k < runs.length; k++) {
-      assert.ok((runs[k] as { at: number }).at - (runs[k - 1] as { at: number }).at >= 50);
+  });
+
+  it('timers firing late by less than the tolerance still give one tick per period', () => {
+    // Data changes every 100 ms; every timer fires 120 ms late.
+    const { clock, runs, scheduler } = setup(1000, 120);
+    const a = item('a');
+    const times = Array.from({ length: 1000 }, (_, i) => i * 100);
+    feed(clock, scheduler, [a], times, 100_000);
+    assert.ok(runs.length >= 100, `expected a tick per period over 100 periods, got ${runs.length}`);
+    assert.ok(runs.length <= 101, `at most n + 1 in n periods, got ${runs.length}`);
+  });
+
+  it('items made ready in one turn tick in one batch, and stay together', () => {
+    const { clock, runs, scheduler } = setup();
+    const btc = ['1m', '5m', '15m', '1h'].map((i) => item(`BTC ${i}`));
+    const eth = ['1m', '5m'].map((i) => item(`ETH ${i}`));
+    for (let n = 0; n < 3; n++) {
+      clock.advanceTo(n * 1000);
+      for (const i of btc) {
+        i.work = 1;
+        scheduler.schedule(i);
+      }
+      clock.advanceTo(n * 1000 + 100);
+      for (const i of eth) {
+        i.work = 1;
+        scheduler.schedule(i);
+      }
     }
-    assert.ok(runs.length >= 18, `expected about one run per period, got ${runs.length}`);
+    // A burst that arrives too early (within the throttle) leaves together at the allowed moment.
+    clock.advanceTo(2300);
+    for (const i of btc) {
+      i.work = 1;
+      scheduler.schedule(i);
+    }
+    clock.advanceTo(5000);
+    const btcNames = btc.map((i) => i.name);
+    const ethNames = eth.map((i) => i.name);
+    assert.deepEqual(runs, [
+      { at: 0, names: btcNames },
+      { at: 100, names: ethNames },
+      { at: 1000, names: btcNames },
+      { at: 1100, names: ethNames },
+      { at: 2000, names: btcNames },
+      { at: 2100, names: ethNames },
+      { at: 2500, names: btcNames },
+    ]);
   });
 
   it('cancel and stop remove pending timers', () => {
@@ -97,77 +186,31 @@ describe('TickScheduler', () => {
     scheduler.schedule(a);
     scheduler.schedule(b);
     scheduler.cancel(a);
-    clock.advanceTo(5000);
+    clock.advanceTo(0);
     assert.deepEqual(runs, [{ at: 0, names: ['b'] }]);
     b.work = 1;
     scheduler.schedule(b);
+    assert.equal(b.dueAt, 500);
+    scheduler.cancel(b);
+    assert.equal(clock.pending, 0);
+    b.work = 1;
+    scheduler.schedule(b);
+    a.work = 1;
+    scheduler.schedule(a);
     scheduler.stop();
     clock.advanceTo(10_000);
     assert.equal(runs.length, 1);
     assert.equal(b.dueAt, null);
+    assert.equal(a.dueAt, null);
+    assert.equal(clock.pending, 0);
   });
 
   it('with period 0 runs on the next timer turn', () => {
-    const { clock, runs, scheduler } = setup(0, 4);
+    const { clock, runs, scheduler } = setup(0);
     const a = item('a');
     a.work = 2;
     scheduler.schedule(a);
     clock.advanceTo(0);
     assert.equal(runs.length, 2);
-  });
-
-  it('gives every item of one key the same slot, so they tick in one batch', () => {
-    const { clock, runs, scheduler } = setup(1000, 20);
-    const rooms = ['1m', '5m', '15m', '1h'].flatMap((i) => [item(`BTC ${i}`), item(`ETH ${i}`)]);
-    for (const r of rooms) scheduler.assignSlot(r, r.name.split(' ')[0]);
-    assert.equal(new Set(rooms.filter((r) => r.name.startsWith('BTC')).map((r) => r.slot)).size, 1);
-    assert.equal(new Set(rooms.filter((r) => r.name.startsWith('ETH')).map((r) => r.slot)).size, 1);
-    assert.notEqual(rooms[0]?.slot, rooms[1]?.slot);
-    clock.advanceTo(500);
-    for (const r of rooms) {
-      r.work = 1;
-      scheduler.schedule(r);
-    }
-    clock.advanceTo(3000);
-    assert.deepEqual(runs, [
-      { at: 1000, names: ['BTC 1m', 'BTC 5m', 'BTC 15m', 'BTC 1h'] },
-      { at: 1050, names: ['ETH 1m', 'ETH 5m', 'ETH 15m', 'ETH 1h'] },
-    ]);
-  });
-
-  it('does not lose a period when its timer fires late: one tick per period over many periods', () => {
-    // Every timer fires 120 ms late, more than the 50 ms slot width; data changes every 100 ms.
-    const { clock, runs, scheduler } = setup(1000, 20, 120);
-    const a = item('a');
-    scheduler.assignSlot(a);
-    for (let t = 0; t < 100_000; t += 100) {
-      clock.advanceTo(t);
-      a.work = 1;
-      scheduler.schedule(a);
-    }
-    clock.advanceTo(100_000);
-    // 100 periods: one tick in each (the first at once, every later one 120 ms past its grid point).
-    assert.equal(runs.length, 100);
-    const periods = runs.map((r) => Math.floor(r.at / 1000));
-    assert.equal(new Set(periods).size, runs.length, 'never two ticks in one grid period');
-    for (const r of runs.slice(1)) assert.equal(r.at % 1000, 120);
-  });
-
-  it('never ticks more than n + 1 times in n periods, with late timers and bursts of work', () => {
-    const { clock, runs, scheduler } = setup(1000, 20, 120);
-    const a = item('a');
-    scheduler.assignSlot(a);
-    for (let t = 0; t < 60_000; t += 37) {
-      clock.advanceTo(t);
-      a.work = 3;
-      scheduler.schedule(a);
-    }
-    clock.advanceTo(70_000);
-    const at = runs.map((r) => r.at);
-    for (let i = 0; i < at.length; i++) {
-      const within = at.filter((x) => x >= (at[i] as number) && x < (at[i] as number) + 5000).length;
-      assert.ok(within <= 6, `at most 6 ticks in 5 periods from ${at[i]}, got ${within}`);
-    }
-    assert.ok(at.length >= 60, `expected one tick per period, got ${at.length}`);
   });
 });

@@ -1,18 +1,20 @@
 import { systemClock, type Clock, type Timer } from '../util/clock.ts';
 
-/** What the scheduler keeps on each scheduled item (a Room). */
+/** What the scheduler keeps on each scheduled item (a room). */
 export interface Tickable {
-  /** Phase slot, assigned by `assignSlot`. */
-  slot: number;
+  /** Due time while scheduled (a timed tick), IMMEDIATE while waiting for the current turn's batch, else null. */
+  dueAt: number | null;
+  /**
+   * The throttle's account: the time up to which the ticks so far are paid for at one per period (a tick at t
+   * moves it to max(paidUntil, t) + period); -Infinity before the first tick.
+   */
+  paidUntil: number;
   /** When the item last ticked; -Infinity before the first tick. */
   lastTickAt: number;
-  /** Due time while scheduled, else null. */
-  dueAt: number | null;
-  /** Index of the grid period the item last ticked in (see TickScheduler); -Infinity before the first tick. */
-  lastPeriod?: number;
-  /** Index of the grid period the scheduled tick belongs to, while scheduled. */
-  duePeriod?: number;
 }
+
+/** `dueAt` of an item that ticks in the batch of the current event-loop turn. */
+export const IMMEDIATE = -1;
 
 interface Batch<T> {
   readonly items: Set<T>;
@@ -20,65 +22,60 @@ interface Batch<T> {
 }
 
 /**
- * Runs each item at most once per period of its own phase grid. Slot s of `slots` has the grid points
- * s × periodMs / slots + k × periodMs; grid period k is the time from grid point k to grid point k + 1. An item
- * ticks at most once in each grid period, and never before the grid point of the period it ticks for: over any
- * n periods at most n + 1 ticks, so at most one per period on average. This is the throttle's promise.
+ * A leading-edge throttle: an item with work ticks at once when it has not ticked for a while, otherwise as soon
+ * as its throttle allows, and the newest state it holds by then is what leaves (the item conflates).
  *
- * A timer that fires late (a busy event loop) still ticks for the period it was due in, and the next tick is due
- * at the next grid point: a late timer never costs a period, so a room whose data changes every period sends one
- * update every period. Two ticks are then closer than a period (a tick 120 ms late is followed 880 ms later).
+ * The rule: an item may tick at t when t >= paidUntil − period (a generic cell rate algorithm with a tolerance of
+ * one period) and t >= its last tick + period / 2. Hence two ticks are never closer than half a period, and over
+ * any n periods there are at most n + 1 ticks, so at most one per period on average: the throttle's promise.
+ * Data that changes faster than once a period is sent once a period, the newest state each time. The tolerance
+ * absorbs jitter: data that changes once a period, delivered early or late (a busy bus or event loop, a late
+ * timer; up to a period), is sent the moment it arrives, each change on its own, never merged with the next.
+ * (A stall longer than a period, with data that keeps changing exactly once a period, leaves those changes that
+ * much late until the data pauses: the average rate can never catch up.)
  *
- * Items due at the same moment run in one batch (one timer, one synchronous call), which lets a client's
- * messages from several rooms leave in one socket write; `assignSlot` with a key gives every item of that key
- * (the rooms of one symbol) the same slot, so they stay on the same grid and tick together.
- *
- * Work arriving at an idle item within one slot width after its grid point runs at once (still its phase);
- * later work waits for the next grid point, so that items keep their phase and their batches.
+ * Items made ready in one event-loop turn tick in one batch (one zero-delay timer, one synchronous call), and so
+ * do items due at the same time: a client's messages of one batch leave in one socket write. The rooms of one
+ * symbol change together (one trade updates every interval), so they are made ready together, pay the same, and
+ * stay in one batch.
  */
 export class TickScheduler<T extends Tickable> {
-  private readonly batches = new Map<number, Batch<T>>();
-  private nextSlot = 0;
-  /** Slot of each key given to `assignSlot`, kept so that every item of a key lands on the same grid. */
-  private readonly slotOfKey = new Map<string, number>();
+  /** Items due at a later time, by due time (ms). */
+  private readonly timed = new Map<number, Batch<T>>();
+  /** Items that tick in this turn's batch. */
+  private immediate: Batch<T> | undefined;
 
   constructor(
     private readonly periodMs: number,
-    private readonly slots: number,
     private readonly run: (items: readonly T[], now: number) => void,
     private readonly hasWork: (item: T) => boolean,
     private readonly clock: Clock = systemClock,
   ) {}
 
-  /**
-   * Gives a new item its phase slot: the slot of `key` when given (one slot per key, keys spread round robin),
-   * else the next slot, round robin, so consecutive items are evenly spread.
-   */
-  assignSlot(item: T, key?: string): void {
-    if (key !== undefined) {
-      const known = this.slotOfKey.get(key);
-      if (known !== undefined) {
-        item.slot = known;
-        return;
-      }
-    }
-    item.slot = this.nextSlot;
-    this.nextSlot = (this.nextSlot + 1) % Math.max(1, this.slots);
-    if (key !== undefined) this.slotOfKey.set(key, item.slot);
-  }
-
   /** Makes sure the item ticks at its next allowed moment; no-op when already scheduled. */
   schedule(item: T): void {
     if (item.dueAt !== null) return;
     const now = this.clock.now();
-    const { at, period } = this.next(item, now);
+    const allowedAt = this.allowedAt(item);
+    if (now >= allowedAt) {
+      item.dueAt = IMMEDIATE;
+      let batch = this.immediate;
+      if (!batch) {
+        const created: Batch<T> = { items: new Set(), handle: undefined };
+        created.handle = this.clock.setTimeout(() => this.fireImmediate(created), 0);
+        this.immediate = created;
+        batch = created;
+      }
+      batch.items.add(item);
+      return;
+    }
+    const at = Math.ceil(allowedAt);
     item.dueAt = at;
-    item.duePeriod = period;
-    let batch = this.batches.get(at);
+    let batch = this.timed.get(at);
     if (!batch) {
       const created: Batch<T> = { items: new Set(), handle: undefined };
-      created.handle = this.clock.setTimeout(() => this.fire(at), Math.max(0, at - now));
-      this.batches.set(at, created);
+      created.handle = this.clock.setTimeout(() => this.fireTimed(at), at - now);
+      this.timed.set(at, created);
       batch = created;
     }
     batch.items.add(item);
@@ -89,59 +86,70 @@ export class TickScheduler<T extends Tickable> {
     const due = item.dueAt;
     if (due === null) return;
     item.dueAt = null;
-    const batch = this.batches.get(due);
+    if (due === IMMEDIATE) {
+      const batch = this.immediate;
+      if (!batch) return;
+      batch.items.delete(item);
+      if (batch.items.size === 0) {
+        this.clock.clearTimer(batch.handle);
+        this.immediate = undefined;
+      }
+      return;
+    }
+    const batch = this.timed.get(due);
     if (!batch) return;
     batch.items.delete(item);
     if (batch.items.size === 0) {
       this.clock.clearTimer(batch.handle);
-      this.batches.delete(due);
+      this.timed.delete(due);
     }
   }
 
   /** Stops every timer. */
   stop(): void {
-    for (const batch of this.batches.values()) {
+    const batches = [...this.timed.values()];
+    if (this.immediate) batches.push(this.immediate);
+    for (const batch of batches) {
       this.clock.clearTimer(batch.handle);
       for (const item of batch.items) item.dueAt = null;
     }
-    this.batches.clear();
+    this.timed.clear();
+    this.immediate = undefined;
   }
 
-  /** Earliest allowed moment on or after `now` for the item. */
-  dueTime(item: T, now: number): number {
-    return this.next(item, now).at;
+  /** Earliest moment the item may tick. */
+  allowedAt(item: T): number {
+    if (this.periodMs === 0) return Number.NEGATIVE_INFINITY;
+    return Math.max(item.paidUntil - this.periodMs, item.lastTickAt + this.periodMs / 2);
   }
 
-  /** When the item may tick next, and the grid period that tick belongs to. */
-  private next(item: T, now: number): { at: number; period: number } {
-    if (this.periodMs === 0) return { at: Math.ceil(now), period: 0 };
-    const last = item.lastPeriod ?? Number.NEGATIVE_INFINITY;
-    const offset = (item.slot * this.periodMs) / Math.max(1, this.slots);
-    const k = Math.floor((now - offset) / this.periodMs);
-    const gridPoint = k * this.periodMs + offset;
-    // Within one slot width after its grid point, and that period not used yet: still this phase, go now.
-    const slack = this.periodMs / Math.max(1, this.slots);
-    if (k > last && now - gridPoint <= slack) return { at: Math.ceil(now), period: k };
-    const period = Math.max(k, last) + 1;
-    return { at: Math.ceil(period * this.periodMs + offset), period };
+  private fireImmediate(batch: Batch<T>): void {
+    if (this.immediate !== batch) return;
+    this.immediate = undefined;
+    this.runBatch(batch);
   }
 
-  private fire(due: number): void {
-    const batch = this.batches.get(due);
+  private fireTimed(due: number): void {
+    const batch = this.timed.get(due);
     if (!batch) return;
     const now = this.clock.now();
     if (now < due) {
       // Timers may fire a millisecond early; the throttle is a promise, so wait out the rest.
-      batch.handle = this.clock.setTimeout(() => this.fire(due), due - now);
+      batch.handle = this.clock.setTimeout(() => this.fireTimed(due), due - now);
       return;
     }
-    this.batches.delete(due);
+    this.timed.delete(due);
+    this.runBatch(batch);
+  }
+
+  private runBatch(batch: Batch<T>): void {
+    const now = this.clock.now();
     const items = [...batch.items];
     for (const item of items) {
       item.dueAt = null;
       item.lastTickAt = now;
-      // The tick counts for the period it was due in, however late the timer fired.
-      item.lastPeriod = item.duePeriod ?? 0;
+      // A late tick (up to the tolerance) pays from where the account stood, so it costs the next one nothing.
+      item.paidUntil = Math.max(item.paidUntil, now) + this.periodMs;
     }
     this.run(items, now);
     for (const item of items) if (this.hasWork(item)) this.schedule(item);

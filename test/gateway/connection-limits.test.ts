@@ -10,7 +10,16 @@ import { describe, it, type TestContext } from 'node:test';
 import WebSocket from 'ws';
 import type { Config } from '../../src/config/config.ts';
 import { ManualClock } from '../../src/util/clock.ts';
-import { startTestGateway, TestClient, waitFor, type TestGateway } from './helpers.ts';
+import {
+  M,
+  makeBar,
+  makeUpdate,
+  startTestGateway,
+  T0,
+  TestClient,
+  waitFor,
+  type TestGateway,
+} from './helpers.ts';
 
 async function gateway(
   t: TestContext,
@@ -95,6 +104,43 @@ describe('gateway limits: WebSocket upgrades', () => {
       c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 10 });
       assert.equal((await c.nextOfType('initial'))['symbol'], 'BTC/USDT');
     }
+  });
+
+  it('frames updates and a large initial alike for plain and compressed clients', async (t) => {
+    const clock = new ManualClock(T0 + 400 * M);
+    const g = await gateway(t, { perMessageDeflate: true, throttleMs: 1000 }, clock);
+    for (let i = 0; i < 400; i++)
+      g.store.put('BTC/USDT', '1m', makeBar(T0 + i * M, `100.${i}`, i + 1), ['binance']);
+    const plain = await TestClient.connect(g.gateway.url, { perMessageDeflate: false });
+    const compressed = await TestClient.connect(g.gateway.url, { perMessageDeflate: true });
+    const frames = new Map<TestClient, number>();
+    for (const c of [plain, compressed]) {
+      frames.set(c, 0);
+      c.ws.on('message', () => frames.set(c, (frames.get(c) ?? 0) + 1));
+      c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 400 });
+      const initial = await c.nextOfType('initial');
+      assert.equal((initial['bars'] as unknown[]).length, 400, 'a large initial (over 16 KiB), whole');
+      c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '5m', initialBars: 0 });
+      await c.nextOfType('initial');
+    }
+    for (let n = 0; n < 3; n++) {
+      if (n > 0) clock.advance(1000);
+      const before = [plain, compressed].map((c) => c.messages.length);
+      g.publish(makeUpdate(makeBar(T0 + 400 * M, `200.${n}`, n + 1)));
+      g.publish(makeUpdate(makeBar(T0 + 400 * M, `200.${n}`, n + 1), 'live', 'BTC/USDT', '5m'));
+      clock.advance(0);
+      for (const [i, c] of [plain, compressed].entries()) {
+        await waitFor(() => c.messages.length === (before[i] as number) + 2, 3000, 'both updates');
+        const got = c.messages
+          .slice(before[i])
+          .map((m) => [m['interval'], (m['bar'] as { close: number }).close]);
+        assert.deepEqual(got, [
+          ['1m', Number(`200.${n}`)],
+          ['5m', Number(`200.${n}`)],
+        ]);
+      }
+    }
+    assert.equal(frames.get(plain), frames.get(compressed), 'one frame per message for both');
   });
 
   it('closes a text frame that is not UTF-8 with 1007 and keeps serving the others', async (t) => {

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import WebSocket, { WebSocketServer } from 'ws';
+import { ClientConnection } from './client-connection.ts';
+
+interface Pair {
+  readonly server: ClientConnection;
+  /** Calls of the server socket's write. */
+  readonly writes: () => number;
+  readonly received: string[];
+  readonly sent: { messagesSent: number; bytesSent: number };
+  waitFor(count: number): Promise<void>;
+}
+
+/** A ClientConnection over a real WebSocket on loopback, its socket's writes counted. */
+async function pair(t: TestContext, deflate: boolean): Promise<Pair> {
+  const wss = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    perMessageDeflate: deflate ? { threshold: 0 } : false,
+  });
+  await once(wss, 'listening');
+  const port = (wss.address() as { port: number }).port;
+  const accepted = once(wss, 'connection') as Promise<[WebSocket, IncomingMessage]>;
+  const client = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: deflate });
+  t.after(async () => {
+    client.terminate();
+    for (const ws of wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  });
+  const received: string[] = [];
+  client.on('message', (data) => received.push(String(data)));
+  await once(client, 'open');
+  const [ws, req] = await accepted;
+  const socket = req.socket as Socket;
+  let writes = 0;
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  socket.write = ((...args: unknown[]) => {
+    writes++;
+    return write(...args);
+  }) as typeof socket.write;
+  const sent = { messagesSent: 0, bytesSent: 0 };
+  const server = new ClientConnection(
+    1,
+    ws,
+    socket,
+    1000,
+    1 << 30,
+    1 << 30,
+    { onSlow: () => assert.fail('not slow'), onConflated: () => undefined },
+    sent,
+  );
+  return {
+    server,
+    writes: () => writes,
+    received,
+    sent,
+    waitFor: async (count) => {
+      while (received.length < count) await new Promise((resolve) => client.once('message', resolve));
+    },
+  };
+}
+
+const messages = ['{"type":"update","n":1}', '{"type":"update","n":2}', '{"type":"update","n":3}'];
+
+describe('ClientConnection send path', () => {
+  it('sends the messages of one cork in one socket write, as frames a ws client reads', async (t) => {
+    const p = await pair(t, false);
+    const payloads = messages.map((m) => Buffer.from(m));
+    assert.equal(p.server.cork(), true);
+    for (const b of payloads) p.server.send(b);
+    assert.equal(p.writes(), 0, 'held while corked');
+    p.server.uncork();
+    assert.equal(p.writes(), 1, 'one write for the tick');
+    await p.waitFor(3);
+    assert.deepEqual(p.received, messages);
+    assert.deepEqual(p.sent, { messagesSent: 3, bytesSent: payloads.reduce((s, b) => s + b.length, 0) });
+    // Uncorked, a message goes at once.
+    p.server.send(payloads[0] as Buffer);
+    assert.equal(p.writes(), 2);
+    await p.waitFor(4);
+    assert.equal(p.received[3], messages[0]);
+  });
+
+  it('frames payloads of every length class correctly (7-bit, 16-bit and 64-bit lengths, strings)', async (t) => {
+    const p = await pair(t, false);
+    const texts = [125, 126, 65_535, 65_536, 100_000].map((n) => `"${'x'.repeat(n - 2)}"`);
+    p.server.cork();
+    texts.forEach((s, i) => p.server.send(i % 2 === 0 ? Buffer.from(s) : s));
+    p.server.uncork();
+    await p.waitFor(texts.length);
+    assert.deepEqual(
+      p.received.map((r) => r.length),
+      texts.map((s) => s.length),
+    );
+    assert.deepEqual(p.received, texts);
+  });
+
+  it('a client with permessage-deflate gets its messages through ws, compressed, correct and in order', async (t) => {
+    const p = await pair(t, true);
+    p.server.cork();
+    for (const m of messages) p.server.send(Buffer.from(m));
+    p.server.send('x'.repeat(20_000));
+    p.server.uncork();
+    await p.waitFor(4);
+    assert.deepEqual(p.received, [...messages, 'x'.repeat(20_000)]);
+    assert.equal(p.sent.messagesSent, 4);
+  });
+});
