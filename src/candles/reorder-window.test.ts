@@ -90,6 +90,29 @@ describe('ReorderWindow', () => {
     assert.deepEqual(run(1000, [trade('b', 10, 9), trade('o', 10, 1, 'okx')]).drained, ['b', 'o']);
   });
 
+  it('hands on every field of every trade unchanged, whatever the size of its numbers', () => {
+    const trades: Trade[] = [
+      {
+        ...trade('small', 1, 1),
+        price: { coef: 4299991000000n, scale: 8 },
+        size: { coef: 104290n, scale: 8 },
+      },
+      { ...trade('no-seq', 2), side: 'sell', fills: 3, receivedAt: 99, venue: 'okx', symbol: 'ETH/USDT' },
+      {
+        ...trade('huge', 3, 3),
+        price: { coef: 2n ** 70n, scale: 30 },
+        size: { coef: -(2n ** 60n), scale: 2 },
+      },
+      { ...trade('edge', 4, 4), price: { coef: BigInt(Number.MAX_SAFE_INTEGER), scale: 0 } },
+      trade('last', 5, 5),
+    ];
+    const window = new ReorderWindow(0);
+    const out: Trade[] = [];
+    for (const t of trades) window.push(t, (r) => out.push(r));
+    window.drain((r) => out.push(r));
+    assert.deepEqual(out, trades);
+  });
+
   it('refuses a trade more than the window behind the latest, and accepts one exactly at the edge', () => {
     const window = new ReorderWindow(300);
     assert.ok(window.accepts(0));

@@ -17,13 +17,24 @@ function before(a: Trade, aOrder: number, b: Trade, bOrder: number): boolean {
   return aOrder < bOrder;
 }
 
+/** Numbers per trade in the run: time, arrival order, seq (NaN: none), fills, receivedAt, price and size. */
+const NUMS = 9;
+/** References per trade in the run: id, venue, symbol, side; or the trade itself where it is not compact. */
+const REFS = 4;
+/** Coefficients a double holds exactly. */
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
 export class ReorderWindow {
   /** The latest trade time seen; -Infinity before the first trade. */
   private latestTime = -Infinity;
   private arrivals = 0;
-  /** The sorted run, from `head` on, and each trade's arrival order (a number array: no object per trade). */
-  private run: Trade[] = [];
-  private runOrder: number[] = [];
+  /**
+   * The sorted run, trade `head` on, kept in two flat arrays rather than as Trade objects: the window holds
+   * minutes of trades, long enough for the garbage collector to move held objects to its old generation,
+   * where collecting them costs about as much as reading the trades did. A trade is rebuilt as it leaves.
+   */
+  private nums: number[] = [];
+  private refs: (string | Trade)[] = [];
   private head = 0;
   private readonly heap = new TradeHeap();
 
@@ -46,51 +57,115 @@ export class ReorderWindow {
    */
   push(trade: Trade, ready: (trade: Trade) => void): void {
     const order = this.arrivals++;
-    const last = this.run.length - 1;
-    if (last < this.head || !before(trade, order, this.run[last]!, this.runOrder[last]!)) {
-      this.run.push(trade);
-      this.runOrder.push(order);
-    } else this.heap.push({ trade, order });
+    const last = this.runLength() - 1;
+    if (last < this.head || !this.beforeRun(trade, order, last)) this.append(trade, order);
+    else this.heap.push({ trade, order });
     if (trade.time <= this.latestTime) return;
     this.latestTime = trade.time;
     const limit = trade.time - this.windowMs;
-    for (let next = this.peek(); next !== undefined && next.time < limit; next = this.peek())
-      ready(this.pop()!);
+    for (;;) {
+      const fromRun = this.runFirst();
+      const top = this.heap.peek();
+      const time = fromRun ? this.nums[this.head * NUMS]! : top === undefined ? Infinity : top.trade.time;
+      if (!(time < limit)) return;
+      ready(fromRun ? this.takeRun() : this.heap.pop()!.trade);
+    }
   }
 
   /** Hands every trade still waiting to `ready`, in order (at the end of the input). */
   drain(ready: (trade: Trade) => void): void {
-    for (let next = this.pop(); next !== undefined; next = this.pop()) ready(next);
+    for (;;) {
+      if (this.runFirst()) ready(this.takeRun());
+      else {
+        const top = this.heap.pop();
+        if (top === undefined) return;
+        ready(top.trade);
+      }
+    }
   }
 
   /** Trades waiting. */
   get size(): number {
-    return this.run.length - this.head + this.heap.size;
+    return this.runLength() - this.head + this.heap.size;
   }
 
-  private peek(): Trade | undefined {
-    return this.runFirst() ? this.run[this.head] : this.heap.peek()?.trade;
+  private runLength(): number {
+    return this.nums.length / NUMS;
   }
 
-  private pop(): Trade | undefined {
-    if (!this.runFirst()) return this.heap.pop()?.trade;
-    const next = this.run[this.head++];
+  private append(trade: Trade, order: number): void {
+    const { price, size } = trade;
+    const compact =
+      price.coef <= MAX_EXACT &&
+      price.coef >= -MAX_EXACT &&
+      size.coef <= MAX_EXACT &&
+      size.coef >= -MAX_EXACT;
+    this.nums.push(
+      trade.time,
+      order,
+      trade.seq ?? NaN,
+      trade.fills,
+      trade.receivedAt,
+      compact ? Number(price.coef) : 0,
+      price.scale,
+      compact ? Number(size.coef) : 0,
+      compact ? size.scale : -1,
+    );
+    if (compact) this.refs.push(trade.id, trade.venue, trade.symbol, trade.side);
+    else this.refs.push(trade, '', '', '');
+  }
+
+  /** Takes the run's first trade, rebuilt. */
+  private takeRun(): Trade {
+    const n = this.head * NUMS;
+    const r = this.head * REFS;
+    const nums = this.nums;
+    const refs = this.refs;
+    this.head++;
+    const sizeScale = nums[n + 8]!;
+    const seq = nums[n + 2]!;
+    const trade: Trade =
+      sizeScale < 0
+        ? (refs[r] as Trade)
+        : {
+            venue: refs[r + 1] as Trade['venue'],
+            symbol: refs[r + 2] as string,
+            id: refs[r] as string,
+            seq: Number.isNaN(seq) ? undefined : seq,
+            price: { coef: BigInt(nums[n + 5]!), scale: nums[n + 6]! },
+            size: { coef: BigInt(nums[n + 7]!), scale: sizeScale },
+            side: refs[r + 3] as Trade['side'],
+            fills: nums[n + 3]!,
+            time: nums[n]!,
+            receivedAt: nums[n + 4]!,
+          };
     // Drop the taken front now and then instead of shifting per trade.
-    if (this.head > 4096 && this.head * 2 > this.run.length) {
-      this.run = this.run.slice(this.head);
-      this.runOrder = this.runOrder.slice(this.head);
+    if (this.head > 4096 && this.head * 2 > this.runLength()) {
+      this.nums = this.nums.slice(this.head * NUMS);
+      this.refs = this.refs.slice(this.head * REFS);
       this.head = 0;
     }
-    return next;
+    return trade;
+  }
+
+  /** Whether `trade`, arrived `order`-th, comes before the run's trade at `index`. */
+  private beforeRun(trade: Trade, order: number, index: number): boolean {
+    const n = index * NUMS;
+    const time = this.nums[n]!;
+    if (trade.time !== time) return trade.time < time;
+    const seq = this.nums[n + 2]!;
+    const venue =
+      this.nums[n + 8]! < 0 ? (this.refs[index * REFS] as Trade).venue : this.refs[index * REFS + 1];
+    if (trade.seq !== undefined && !Number.isNaN(seq) && trade.venue === venue && trade.seq !== seq)
+      return trade.seq < seq;
+    return order < this.nums[n + 1]!;
   }
 
   /** Whether the earliest trade waiting is the run's first (false when the run is empty). */
   private runFirst(): boolean {
-    if (this.head >= this.run.length) return false;
+    if (this.head >= this.runLength()) return false;
     const top = this.heap.peek();
-    return (
-      top === undefined || !before(top.trade, top.order, this.run[this.head]!, this.runOrder[this.head]!)
-    );
+    return top === undefined || !this.beforeRun(top.trade, top.order, this.head);
   }
 }
 
