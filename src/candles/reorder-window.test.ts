@@ -104,7 +104,8 @@ describe('ReorderWindow', () => {
         size: { coef: -(2n ** 60n), scale: 2 },
       },
       { ...trade('edge', 4, 4), price: { coef: BigInt(Number.MAX_SAFE_INTEGER), scale: 0 } },
-      trade('last', 5, 5),
+      { ...trade('past-edge', 5, 5), size: { coef: 2n ** 53n + 1n, scale: 1 } },
+      trade('last', 6, 6),
     ];
     const window = new ReorderWindow(0);
     const out: Trade[] = [];

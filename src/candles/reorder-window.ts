@@ -21,8 +21,6 @@ function before(a: Trade, aOrder: number, b: Trade, bOrder: number): boolean {
 const NUMS = 9;
 /** References per trade in the run: id, venue, symbol, side; or the trade itself where it is not compact. */
 const REFS = 4;
-/** Coefficients a double holds exactly. */
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 export class ReorderWindow {
   /** The latest trade time seen; -Infinity before the first trade. */
@@ -95,20 +93,19 @@ export class ReorderWindow {
 
   private append(trade: Trade, order: number): void {
     const { price, size } = trade;
-    const compact =
-      price.coef <= MAX_EXACT &&
-      price.coef >= -MAX_EXACT &&
-      size.coef <= MAX_EXACT &&
-      size.coef >= -MAX_EXACT;
+    // A coefficient beyond 2^53 converts to a double that is not a safe integer: not exact, keep the trade.
+    const priceCoef = Number(price.coef);
+    const sizeCoef = Number(size.coef);
+    const compact = Number.isSafeInteger(priceCoef) && Number.isSafeInteger(sizeCoef);
     this.nums.push(
       trade.time,
       order,
       trade.seq ?? NaN,
       trade.fills,
       trade.receivedAt,
-      compact ? Number(price.coef) : 0,
+      compact ? priceCoef : 0,
       price.scale,
-      compact ? Number(size.coef) : 0,
+      compact ? sizeCoef : 0,
       compact ? size.scale : -1,
     );
     if (compact) this.refs.push(trade.id, trade.venue, trade.symbol, trade.side);
