@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { CandleEngine } from '../candles/candle-engine.ts';
+import { ReorderWindow } from '../candles/reorder-window.ts';
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
 import { toPlainString } from '../domain/decimal.ts';
 import { isCanonicalSymbol } from '../domain/instrument.ts';
@@ -78,117 +79,6 @@ interface Io {
 
 /** A bad input row: stops the run, or is counted with --skip-bad. */
 class BadRow extends Error {}
-
-interface Pending {
-  readonly trade: Trade;
-  readonly order: number;
-}
-
-/** Earlier in the sort window: by time, then venue sequence, then input order. */
-function before(a: Trade, aOrder: number, b: Trade, bOrder: number): boolean {
-  if (a.time !== b.time) return a.time < b.time;
-  const sa = a.seq;
-  const sb = b.seq;
-  if (sa !== undefined && sb !== undefined && a.venue === b.venue && sa !== sb) return sa < sb;
-  return aOrder < bOrder;
-}
-
-function earlier(a: Pending, b: Pending): boolean {
-  return before(a.trade, a.order, b.trade, b.order);
-}
-
-/**
- * Trades waiting in the reorder window, earliest first. Trades that arrive in order (nearly all of them) go to
- * the end of a sorted run, taken from its front; only a trade earlier than the run's last goes into a min-heap.
- */
-class ReorderQueue {
-  /** The sorted run, from `head` on, and each trade's input order (a number array: no object per trade). */
-  private run: Trade[] = [];
-  private runOrder: number[] = [];
-  private head = 0;
-  private readonly heap = new TradeHeap();
-
-  /** Adds the trade read `order`-th. */
-  push(trade: Trade, order: number): void {
-    const last = this.run.length - 1;
-    if (last < this.head || !before(trade, order, this.run[last]!, this.runOrder[last]!)) {
-      this.run.push(trade);
-      this.runOrder.push(order);
-    } else this.heap.push({ trade, order });
-  }
-
-  /** The earliest trade waiting, left in place. */
-  peek(): Trade | undefined {
-    return this.runFirst() ? this.run[this.head] : this.heap.peek()?.trade;
-  }
-
-  /** Takes the earliest trade waiting. */
-  pop(): Trade | undefined {
-    if (!this.runFirst()) return this.heap.pop()?.trade;
-    const next = this.run[this.head++];
-    // Drop the taken front now and then instead of shifting per trade.
-    if (this.head > 4096 && this.head * 2 > this.run.length) {
-      this.run = this.run.slice(this.head);
-      this.runOrder = this.runOrder.slice(this.head);
-      this.head = 0;
-    }
-    return next;
-  }
-
-  /** Whether the earliest trade waiting is the run's first (false when the run is empty). */
-  private runFirst(): boolean {
-    if (this.head >= this.run.length) return false;
-    const top = this.heap.peek();
-    return (
-      top === undefined || !before(top.trade, top.order, this.run[this.head]!, this.runOrder[this.head]!)
-    );
-  }
-}
-
-/** Min-heap of trades waiting in the reorder window. */
-class TradeHeap {
-  private readonly items: Pending[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peek(): Pending | undefined {
-    return this.items[0];
-  }
-
-  push(item: Pending): void {
-    const a = this.items;
-    a.push(item);
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!earlier(a[i]!, a[parent]!)) break;
-      [a[i], a[parent]] = [a[parent]!, a[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): Pending | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
-    a[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < a.length && earlier(a[l]!, a[m]!)) m = l;
-      if (r < a.length && earlier(a[r]!, a[m]!)) m = r;
-      if (m === i) break;
-      [a[i], a[m]] = [a[m]!, a[i]!];
-      i = m;
-    }
-    return top;
-  }
-}
 
 /** One kline CSV row (with a leading interval column when `prefix`). */
 function csvRow(interval: Interval, bar: Candle, prefix: boolean): string {
@@ -410,9 +300,10 @@ export async function runAggregate(argv: string[], io: Io): Promise<number> {
 
   let format: InputFormat | undefined = formatOption === 'auto' ? undefined : (formatOption as InputFormat);
   let symbol = values.symbol;
-  const queue = new ReorderQueue();
-  let latest = -Infinity;
-  let order = 0;
+  const reorder = new ReorderWindow(windowMs);
+  const apply = (trade: Trade): void => {
+    engine.addTrade(trade);
+  };
   let lineNo = 0;
   let dataLines = 0;
   let skipped = 0;
@@ -450,13 +341,6 @@ export async function runAggregate(argv: string[], io: Io): Promise<number> {
     }
   };
 
-  const feedReady = (): void => {
-    const limit = latest - windowMs;
-    for (let top = queue.peek(); top !== undefined && top.time < limit; top = queue.peek()) {
-      engine.addTrade(queue.pop()!);
-    }
-  };
-
   try {
     if (values.header) buffered += (prefix ? 'interval,' : '') + HEADER + '\n';
     reading: for await (const lines of readLineBatches(input)) {
@@ -469,17 +353,13 @@ export async function runAggregate(argv: string[], io: Io): Promise<number> {
           dataLines++;
           if (!Number.isSafeInteger(trade.time) || trade.time < 0)
             throw new BadRow('trade time is not a valid time');
-          if (trade.time < latest - windowMs) {
+          if (!reorder.accepts(trade.time)) {
             throw new BadRow(
               `trade at ${new Date(trade.time).toISOString()} is more than ${windowS} s older than a trade ` +
-                `already read (${new Date(latest).toISOString()}); sort the input or raise --reorder-window`,
+                `already read (${new Date(reorder.latest).toISOString()}); sort the input or raise --reorder-window`,
             );
           }
-          queue.push(trade, order++);
-          if (trade.time > latest) {
-            latest = trade.time;
-            feedReady();
-          }
+          reorder.push(trade, apply);
         } catch (err) {
           if (!(err instanceof BadRow)) throw err;
           if (!skipBad) {
@@ -497,7 +377,7 @@ export async function runAggregate(argv: string[], io: Io): Promise<number> {
       }
     }
     if (exitCode === 0) {
-      for (let next = queue.pop(); next !== undefined; next = queue.pop()) engine.addTrade(next);
+      reorder.drain(apply);
       for (const interval of intervals) {
         const last = engine.live(interval);
         if (last !== undefined) buffered += csvRow(interval, last, prefix);
