@@ -264,6 +264,23 @@ describe('CandleEngine', () => {
     assertBar(e.history('5m', 10)[0], bar(MONDAY, '100', '120', '100', '120', '3', 2));
   });
 
+  it('revises a minute held for days exactly, with sums too long for a double', () => {
+    const { engine: e, updates } = engine();
+    // 17 significant digits: the price and every product with it have a coefficient beyond 2^53.
+    const price = '12345.123456789012';
+    e.addTrade(trade(MONDAY + 1_000, price, '0.000000001'));
+    for (let hour = 1; hour < 72; hour++) e.addTrade(trade(MONDAY + hour * 3_600_000 + 1_000, '100'));
+    updates.length = 0;
+    assert.equal(e.addTrade(trade(MONDAY + 30_000, price, '2')), 'revised');
+    const [revised] = of(updates, '1m', 'revised');
+    assertBar(revised!.bar, bar(MONDAY, price, price, price, price, '2.000000001', 2));
+    assert.equal(toPlainString(revised!.bar.quoteVolume), '24690.246925923147456789012');
+    const [week] = of(updates, '1W', 'live');
+    assertBar(week!.bar, bar(MONDAY, price, price, '100', '100', '73.000000001', 73));
+    assert.equal(toPlainString(week!.bar.quoteVolume), '31790.246925923147456789012');
+    assertBar(e.history('1m', 4320)[0], bar(MONDAY, price, price, price, price, '2.000000001', 2));
+  });
+
   it('re-prices the empty minutes that followed a revised minute', () => {
     const { engine: e, updates } = engine();
     e.addTrade(trade(MONDAY + 1_000, '100'));
