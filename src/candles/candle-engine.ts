@@ -123,7 +123,7 @@ export class CandleEngine {
   private readonly sourcesByMask: (readonly VenueId[])[] = [];
 
   /** Contiguous 1m bars, oldest held first, the last one the live minute once started (compact columns). */
-  private readonly minutes = new MinuteBars();
+  private readonly minutes: MinuteBars;
   /** Reused to read held 1m bars in rollups (their decimals are fresh objects, so a fold may keep them). */
   private readonly scratch = emptyBar();
   private started = false;
@@ -143,6 +143,8 @@ export class CandleEngine {
     this.emitLive = options.emitLive ?? true;
     this.deferLive = options.deferLive ?? false;
     this.onUpdate = options.onUpdate;
+    // The live minute and the retained ones before it.
+    this.minutes = new MinuteBars(Math.ceil(this.retentionMs / MINUTE_MS) + 1);
     if (!Number.isFinite(this.closeGraceMs) || this.closeGraceMs < 0 || this.closeGraceMs >= MINUTE_MS) {
       throw new RangeError('closeGraceMs must be within [0, 60000)');
     }

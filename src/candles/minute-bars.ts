@@ -30,8 +30,16 @@ const FIELDS = DECIMAL_FIELDS.length;
 /** Scale stored for a decimal kept in the side map (no real scale is this). */
 const IN_SIDE_MAP = -32768;
 const INITIAL_CAPACITY = 64;
+/** Rows past `expectedBars` the columns get, so that dropping bars and moving the rest to the front is rare. */
+const SLACK_ROWS = 64;
 
 export class MinuteBars {
+  /**
+   * `expectedBars`: how many bars the owner holds at most in the steady state (its retention); the columns stop
+   * doubling there and move the held rows to the front instead. They still grow past it when more are pushed.
+   */
+  constructor(private readonly expectedBars = Infinity) {}
+
   /** Time of physical row 0; rows [head, head + stored) hold the closed bars, oldest first. */
   private origin = NaN;
   private head = 0;
@@ -190,13 +198,15 @@ export class MinuteBars {
 
   /**
    * Room for one more row at the end: moves the held rows to the front when at least half the arrays lie before
-   * them (dropped bars), else doubles the arrays.
+   * them (dropped bars) or the arrays reached the expected size, else doubles them (up to the expected size).
    */
   private makeRoom(): void {
     const head = this.head;
     const stored = this.stored;
-    const compact = head > 0 && head * 2 >= this.capacity;
-    const capacity = compact ? this.capacity : Math.max(INITIAL_CAPACITY, this.capacity * 2);
+    const limit = this.expectedBars + SLACK_ROWS;
+    const compact = head > 0 && (head * 2 >= this.capacity || this.capacity >= limit);
+    const doubled = Math.max(INITIAL_CAPACITY, this.capacity * 2);
+    const capacity = compact ? this.capacity : this.capacity < limit ? Math.min(doubled, limit) : doubled;
     function move<T extends Float64Array | Int16Array | Int32Array | Int8Array | Uint8Array>(
       old: T,
       make: (n: number) => T,
