@@ -108,26 +108,28 @@ describe('MinuteBars', () => {
     assert.throws(() => bars.push(flatBar(T0 + 3 * MINUTE_MS, d('1'))), /contiguous/);
   });
 
-  it('pops the newest, drops the oldest, and keeps the bars right while growing and compacting', () => {
-    const bars = new MinuteBars();
-    const price = (i: number): Decimal => (i % 7 === 0 ? d(`${i}00000000000000000000.1`) : d(`${i}.01`));
-    let next = 0;
-    let oldest = 0;
-    for (let round = 0; round < 40; round++) {
-      for (let k = 0; k < 97; k++, next++) bars.push(flatBar(T0 + next * MINUTE_MS, price(next)));
-      for (let k = 0; k < 60; k++, oldest++) bars.dropOldest();
-      bars.pop();
-      next--;
-    }
-    assert.equal(bars.length, next - oldest);
-    assert.equal(bars.oldestTime, T0 + oldest * MINUTE_MS);
-    for (let i = 0; i < bars.length; i++) {
-      const bar = bars.at(i);
-      assert.equal(bar.time, T0 + (oldest + i) * MINUTE_MS);
-      assert.equal(toPlainString(bar.close), toPlainString(price(oldest + i)));
-    }
-    assert.equal(bars.last()!.time, T0 + (next - 1) * MINUTE_MS);
-  });
+  for (const expected of [undefined, 40]) {
+    it(`pops the newest, drops the oldest, and keeps the bars right while growing and compacting (expected ${expected})`, () => {
+      const bars = new MinuteBars(expected);
+      const price = (i: number): Decimal => (i % 7 === 0 ? d(`${i}00000000000000000000.1`) : d(`${i}.01`));
+      let next = 0;
+      let oldest = 0;
+      for (let round = 0; round < 40; round++) {
+        for (let k = 0; k < 97; k++, next++) bars.push(flatBar(T0 + next * MINUTE_MS, price(next)));
+        for (let k = 0; k < 60; k++, oldest++) bars.dropOldest();
+        bars.pop();
+        next--;
+      }
+      assert.equal(bars.length, next - oldest);
+      assert.equal(bars.oldestTime, T0 + oldest * MINUTE_MS);
+      for (let i = 0; i < bars.length; i++) {
+        const bar = bars.at(i);
+        assert.equal(bar.time, T0 + (oldest + i) * MINUTE_MS);
+        assert.equal(toPlainString(bar.close), toPlainString(price(oldest + i)));
+      }
+      assert.equal(bars.last()!.time, T0 + (next - 1) * MINUTE_MS);
+    });
+  }
 
   it('refuses to drop the newest bar and to read a bar it does not hold', () => {
     const bars = new MinuteBars();
