@@ -399,6 +399,35 @@ describe('CandleEngine', () => {
     assert.ok(e.stats().oneMinuteCandles <= 7 * 24 * 60 + 1);
   });
 
+  it('keeps closed higher bars only while they end within the retention; the open week stays exact', () => {
+    const { engine: e } = engine({ retentionMs: 7 * DAY_MS });
+    // Ten days, one trade of size 1 at the start of every hour.
+    for (let hour = 0; hour < 240; hour++)
+      e.addTrade(trade(MONDAY + hour * 3_600_000 + 1_000, String(100 + hour)));
+    const cutoff = e.stats().liveMinute! - 7 * DAY_MS;
+    assert.equal(e.stats().oldestMinute, cutoff);
+    for (const [interval, size] of [
+      ['1h', 3_600_000],
+      ['1D', DAY_MS],
+      ['1W', 7 * DAY_MS],
+    ] as const) {
+      const closed = e.history(interval, 1000).slice(0, -1);
+      assert.ok(closed.length > 0, interval);
+      assert.ok(
+        closed.every((b) => b.time + size > cutoff),
+        `${interval}: a bar ended before the retention`,
+      );
+    }
+    assert.deepEqual(
+      e.history('1D', 1000).map((b) => (b.time - MONDAY) / DAY_MS),
+      [2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    // The second week's bar (days 7..9) is open: built from minutes all still held.
+    assertBar(e.live('1W'), bar(MONDAY + 7 * DAY_MS, '268', '339', '268', '339', '72', 72));
+    assert.equal(e.addTrade(trade(MONDAY + 7 * DAY_MS + 5_000, '1000')), 'revised');
+    assertBar(e.live('1W'), bar(MONDAY + 7 * DAY_MS, '268', '1000', '268', '339', '73', 73));
+  });
+
   it('rejects a retention shorter than the largest interval', () => {
     assert.throws(() => engine({ retentionMs: DAY_MS }), /retentionMs/);
     assert.doesNotThrow(() => engine({ retentionMs: DAY_MS, intervals: ['1m', '1h', '1D'] }));

@@ -53,7 +53,10 @@ export interface CandleEngineOptions {
    * Must be at least the length of the largest interval built.
    */
   readonly retentionMs?: number;
-  /** Closed bars kept per higher interval for `history` (default 1000). 1m history is what `retentionMs` keeps. */
+  /**
+   * Closed bars kept at most per higher interval for `history` (default 1000); only those that end within
+   * `retentionMs` are kept. 1m history is what `retentionMs` keeps.
+   */
   readonly historyLimit?: number;
   /** Intervals to build (default all); 1m is always built because the others roll up from it. */
   readonly intervals?: readonly Interval[];
@@ -97,7 +100,7 @@ interface HigherState {
   bucket: number;
   /** Closed traded minutes of the open bucket, folded in order. */
   readonly base: MutableBar;
-  /** Closed bars, oldest first, at most historyLimit. */
+  /** Closed bars that end within the retention, oldest first, at most historyLimit (up to twice, then cut). */
   readonly closed: Candle[];
 }
 
@@ -542,12 +545,20 @@ export class CandleEngine {
     return undefined;
   }
 
-  /** Drops 1m bars older than the retention. */
+  /**
+   * Drops 1m bars older than the retention, and closed higher bars that ended before it: those can no longer be
+   * revised (their minutes are gone) and are in the store; a takeover reaching that far back has no 1m bars either.
+   */
   private trim(): void {
     const cutoff = this.liveMinute! - this.retentionMs;
     while (this.minutes.length > 1 && this.minutes.oldestTime! < cutoff) {
       this.minutes.dropOldest();
       this.trimmed = true;
+    }
+    for (const h of this.higher) {
+      let ended = 0;
+      while (ended < h.closed.length && h.closed[ended]!.time + h.size <= cutoff) ended++;
+      if (ended > 0) h.closed.splice(0, ended);
     }
   }
 
