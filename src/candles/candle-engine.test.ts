@@ -264,6 +264,23 @@ describe('CandleEngine', () => {
     assertBar(e.history('5m', 10)[0], bar(MONDAY, '100', '120', '100', '120', '3', 2));
   });
 
+  it('revises a minute held for days exactly, with sums too long for a double', () => {
+    const { engine: e, updates } = engine();
+    // 17 significant digits: the price and every product with it have a coefficient beyond 2^53.
+    const price = '12345.123456789012';
+    e.addTrade(trade(MONDAY + 1_000, price, '0.000000001'));
+    for (let hour = 1; hour < 72; hour++) e.addTrade(trade(MONDAY + hour * 3_600_000 + 1_000, '100'));
+    updates.length = 0;
+    assert.equal(e.addTrade(trade(MONDAY + 30_000, price, '2')), 'revised');
+    const [revised] = of(updates, '1m', 'revised');
+    assertBar(revised!.bar, bar(MONDAY, price, price, price, price, '2.000000001', 2));
+    assert.equal(toPlainString(revised!.bar.quoteVolume), '24690.246925923147456789012');
+    const [week] = of(updates, '1W', 'live');
+    assertBar(week!.bar, bar(MONDAY, price, price, '100', '100', '73.000000001', 73));
+    assert.equal(toPlainString(week!.bar.quoteVolume), '31790.246925923147456789012');
+    assertBar(e.history('1m', 4320)[0], bar(MONDAY, price, price, price, price, '2.000000001', 2));
+  });
+
   it('re-prices the empty minutes that followed a revised minute', () => {
     const { engine: e, updates } = engine();
     e.addTrade(trade(MONDAY + 1_000, '100'));
@@ -380,6 +397,35 @@ describe('CandleEngine', () => {
     assert.equal(e.stats().tradesApplied, 2);
     assert.deepEqual(e.history('1m', 1)[0], before);
     assert.ok(e.stats().oneMinuteCandles <= 7 * 24 * 60 + 1);
+  });
+
+  it('keeps closed higher bars only while they end within the retention; the open week stays exact', () => {
+    const { engine: e } = engine({ retentionMs: 7 * DAY_MS });
+    // Ten days, one trade of size 1 at the start of every hour.
+    for (let hour = 0; hour < 240; hour++)
+      e.addTrade(trade(MONDAY + hour * 3_600_000 + 1_000, String(100 + hour)));
+    const cutoff = e.stats().liveMinute! - 7 * DAY_MS;
+    assert.equal(e.stats().oldestMinute, cutoff);
+    for (const [interval, size] of [
+      ['1h', 3_600_000],
+      ['1D', DAY_MS],
+      ['1W', 7 * DAY_MS],
+    ] as const) {
+      const closed = e.history(interval, 1000).slice(0, -1);
+      assert.ok(closed.length > 0, interval);
+      assert.ok(
+        closed.every((b) => b.time + size > cutoff),
+        `${interval}: a bar ended before the retention`,
+      );
+    }
+    assert.deepEqual(
+      e.history('1D', 1000).map((b) => (b.time - MONDAY) / DAY_MS),
+      [2, 3, 4, 5, 6, 7, 8, 9],
+    );
+    // The second week's bar (days 7..9) is open: built from minutes all still held.
+    assertBar(e.live('1W'), bar(MONDAY + 7 * DAY_MS, '268', '339', '268', '339', '72', 72));
+    assert.equal(e.addTrade(trade(MONDAY + 7 * DAY_MS + 5_000, '1000')), 'revised');
+    assertBar(e.live('1W'), bar(MONDAY + 7 * DAY_MS, '268', '1000', '268', '339', '73', 73));
   });
 
   it('rejects a retention shorter than the largest interval', () => {

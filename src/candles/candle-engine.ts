@@ -17,7 +17,7 @@
  * Input must be deduplicated (the feed layer does it by trade id). Order inside a minute: see bar-builder.ts.
  */
 import type { Candle, CandleState, CandleUpdate } from '../domain/candle.ts';
-import { eq } from '../domain/decimal.ts';
+import { type Decimal, eq } from '../domain/decimal.ts';
 import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { DAY_MS, INTERVALS, INTERVAL_MS, MINUTE_MS, bucketStart, type Interval } from '../domain/interval.ts';
 import type { Trade } from '../domain/trade.ts';
@@ -39,6 +39,7 @@ import {
   toCandle,
   venueIndex,
 } from './bar-builder.ts';
+import { MinuteBars, emptyBar } from './minute-bars.ts';
 
 export interface CandleEngineOptions {
   /** Canonical symbol stamped on every update. */
@@ -52,7 +53,10 @@ export interface CandleEngineOptions {
    * Must be at least the length of the largest interval built.
    */
   readonly retentionMs?: number;
-  /** Closed bars kept per higher interval for `history` (default 1000). 1m history is what `retentionMs` keeps. */
+  /**
+   * Closed bars kept at most per higher interval for `history` (default 1000); only those that end within
+   * `retentionMs` are kept. 1m history is what `retentionMs` keeps.
+   */
   readonly historyLimit?: number;
   /** Intervals to build (default all); 1m is always built because the others roll up from it. */
   readonly intervals?: readonly Interval[];
@@ -96,7 +100,7 @@ interface HigherState {
   bucket: number;
   /** Closed traded minutes of the open bucket, folded in order. */
   readonly base: MutableBar;
-  /** Closed bars, oldest first, at most historyLimit. */
+  /** Closed bars that end within the retention, oldest first, at most historyLimit (up to twice, then cut). */
   readonly closed: Candle[];
 }
 
@@ -121,9 +125,10 @@ export class CandleEngine {
   private readonly largest: Interval;
   private readonly sourcesByMask: (readonly VenueId[])[] = [];
 
-  /** Contiguous 1m bars from slots[head] (oldest held) to the last (the live minute once started). */
-  private slots: MutableBar[] = [];
-  private head = 0;
+  /** Contiguous 1m bars, oldest held first, the last one the live minute once started (compact columns). */
+  private readonly minutes: MinuteBars;
+  /** Reused to read held 1m bars in rollups (their decimals are fresh objects, so a fold may keep them). */
+  private readonly scratch = emptyBar();
   private started = false;
   private liveMinute: number | undefined;
   /** True once bars were dropped for retention: buckets reaching before the oldest bar can't be recomputed. */
@@ -141,6 +146,8 @@ export class CandleEngine {
     this.emitLive = options.emitLive ?? true;
     this.deferLive = options.deferLive ?? false;
     this.onUpdate = options.onUpdate;
+    // The live minute and the retained ones before it.
+    this.minutes = new MinuteBars(Math.ceil(this.retentionMs / MINUTE_MS) + 1);
     if (!Number.isFinite(this.closeGraceMs) || this.closeGraceMs < 0 || this.closeGraceMs >= MINUTE_MS) {
       throw new RangeError('closeGraceMs must be within [0, 60000)');
     }
@@ -193,9 +200,9 @@ export class CandleEngine {
         if (last !== undefined && bar.time <= last.time) continue;
         if (last !== undefined) {
           for (let t = last.time + MINUTE_MS; t < bar.time; t += MINUTE_MS)
-            this.slots.push(flatBar(t, last.close));
+            this.minutes.push(flatBar(t, last.close));
         }
-        this.slots.push(barFromCandle(bar, size, mask));
+        this.minutes.push(barFromCandle(bar, size, mask));
       }
       return;
     }
@@ -219,17 +226,17 @@ export class CandleEngine {
     this.started = true;
     const minute = bucketStart('1m', timeMs);
     this.liveMinute = minute;
-    while (this.slots.length > this.head && this.lastSlot()!.time >= minute) this.slots.pop();
+    while (this.minutes.length > 0 && this.lastSlot()!.time >= minute) this.minutes.pop();
     const last = this.lastSlot();
     if (last === undefined) return;
     for (let t = last.time + MINUTE_MS; t < minute; t += MINUTE_MS) {
       const slot = flatBar(t, last.close);
-      this.slots.push(slot);
+      this.minutes.push(slot);
       this.emit('1m', 'closed', toCandle(slot), 0);
     }
     const live = flatBar(minute, last.close);
-    this.slots.push(live);
-    const first = this.slots[this.head]!.time;
+    this.minutes.push(live);
+    const first = this.minutes.oldestTime!;
     for (const h of this.higher) {
       const bucket = bucketStart(h.interval, minute);
       while (h.closed.length > 0 && h.closed[h.closed.length - 1]!.time >= bucket) h.closed.pop();
@@ -257,25 +264,25 @@ export class CandleEngine {
     const venue = venueIndex(trade.venue);
     const extraMask = backfilled ? BACKFILLED_BIT : 0;
     if (!this.started) {
-      if (this.slots.length > this.head) this.resume(trade.time);
+      if (this.minutes.length > 0) this.resume(trade.time);
       else {
         this.started = true;
         this.liveMinute = minute;
       }
     }
     const liveMinute = this.liveMinute!;
-    if (this.slots.length === this.head) {
+    if (this.minutes.length === 0) {
       // Nothing priced yet: the first trade at or after the live minute starts the series.
       if (minute < liveMinute) return this.rejectTooLate();
       const slot = flatBar(minute, trade.price);
-      this.slots.push(slot);
+      this.minutes.push(slot);
       this.liveMinute = minute;
       for (const h of this.higher) this.startBucket(h, bucketStart(h.interval, minute));
       return this.applyLive(slot, trade, venue, extraMask);
     }
     if (minute > liveMinute) this.rollTo(minute, false);
     if (minute >= liveMinute) return this.applyLive(this.lastSlot()!, trade, venue, extraMask);
-    const oldest = this.slots[this.head]!.time;
+    const oldest = this.minutes.oldestTime!;
     if (minute < oldest || (this.trimmed && bucketStart(this.largest, trade.time) < oldest)) {
       return this.rejectTooLate();
     }
@@ -291,7 +298,7 @@ export class CandleEngine {
     if (!this.started || this.liveMinute === undefined) return;
     const target = bucketStart('1m', nowMs - this.closeGraceMs);
     if (target <= this.liveMinute) return;
-    if (this.slots.length === this.head) {
+    if (this.minutes.length === 0) {
       this.liveMinute = target;
       return;
     }
@@ -312,8 +319,9 @@ export class CandleEngine {
     if (limit <= 0) return [];
     const out: Candle[] = [];
     if (interval === '1m') {
-      const from = Math.max(this.head, this.slots.length - limit);
-      for (let i = from; i < this.slots.length; i++) out.push(toCandle(this.slots[i]!));
+      const held = this.minutes.length;
+      for (let i = Math.max(0, held - limit); i < held; i++)
+        out.push(toCandle(this.minutes.at(i, this.scratch)));
       return out;
     }
     const h = this.higherByInterval.get(interval);
@@ -328,17 +336,17 @@ export class CandleEngine {
 
   stats(): CandleEngineStats {
     return {
-      oneMinuteCandles: this.slots.length - this.head,
+      oneMinuteCandles: this.minutes.length,
       tradesApplied: this.tradesApplied,
       lateTrades: this.lateTrades,
       tooLate: this.tooLate,
       liveMinute: this.liveMinute,
-      oldestMinute: this.slots[this.head]?.time,
+      oldestMinute: this.minutes.oldestTime,
     };
   }
 
   private lastSlot(): MutableBar | undefined {
-    return this.slots.length > this.head ? this.slots[this.slots.length - 1] : undefined;
+    return this.minutes.last();
   }
 
   private rejectTooLate(): TradeOutcome {
@@ -405,8 +413,9 @@ export class CandleEngine {
     h.bucket = bucket;
     resetBar(h.base, bucket, h.base.close);
     const live = this.liveMinute!;
-    for (let i = this.indexOf(Math.max(bucket, this.slots[this.head]!.time)); i < this.slots.length; i++) {
-      const slot = this.slots[i]!;
+    const held = this.minutes.length;
+    for (let i = this.indexOf(Math.max(bucket, this.minutes.oldestTime!)); i < held; i++) {
+      const slot = this.minutes.at(i, this.scratch);
       if (slot.time >= live) break;
       foldBar(h.base, slot);
     }
@@ -419,11 +428,11 @@ export class CandleEngine {
     this.emit('1m', 'closed', toCandle(live), live.mask);
     for (let t = live.time + MINUTE_MS; t < target; t += MINUTE_MS) {
       const slot = flatBar(t, price);
-      this.slots.push(slot);
+      this.minutes.push(slot);
       this.emit('1m', 'closed', toCandle(slot), 0);
     }
     const next = flatBar(target, price);
-    this.slots.push(next);
+    this.minutes.push(next);
     this.liveMinute = target;
     if (emitLive) this.liveMinuteChanged(next);
     for (const h of this.higher) {
@@ -450,18 +459,21 @@ export class CandleEngine {
   /** Applies a late trade to the closed minute `minute` and re-emits every bar it changes. */
   private revise(minute: number, trade: Trade, venue: number, extraMask: number): void {
     const index = this.indexOf(minute);
-    const slot = this.slots[index]!;
+    const slot = this.minutes.at(index);
     applyTrade(slot, trade, venue);
     slot.mask |= extraMask;
+    this.minutes.set(index, slot);
     this.tradesApplied++;
     this.lateTrades++;
     this.emit('1m', 'revised', toCandle(slot), slot.mask);
     // Empty minutes after it are flat at its close, which may have changed.
     let lastChanged = minute;
-    for (let i = index + 1; i < this.slots.length; i++) {
-      const next = this.slots[i]!;
+    const held = this.minutes.length;
+    for (let i = index + 1; i < held; i++) {
+      const next = this.minutes.at(i, this.scratch);
       if (next.traded || eq(next.close, slot.close)) break;
       setFlat(next, slot.close);
+      this.minutes.set(i, next);
       lastChanged = next.time;
       const isLive = next.time === this.liveMinute;
       if (isLive) this.liveMinuteChanged(next);
@@ -491,20 +503,22 @@ export class CandleEngine {
 
   /** The bar of the closed bucket [from, to) rolled up from the held 1m bars. */
   private rollup(from: number, to: number): { candle: Candle; mask: number } {
-    const acc = flatBar(from, this.slots[this.head]!.close);
-    let first: MutableBar | undefined;
-    for (let i = this.indexOf(Math.max(from, this.slots[this.head]!.time)); i < this.slots.length; i++) {
-      const slot = this.slots[i]!;
+    const oldest = this.minutes.oldestTime!;
+    const acc = flatBar(from, this.minutes.at(0, this.scratch).close);
+    let firstClose: Decimal | undefined;
+    const held = this.minutes.length;
+    for (let i = this.indexOf(Math.max(from, oldest)); i < held; i++) {
+      const slot = this.minutes.at(i, this.scratch);
       if (slot.time >= to) break;
-      first ??= slot;
+      firstClose ??= slot.close;
       foldBar(acc, slot);
     }
-    if (!acc.traded) return { candle: flatCandle(from, (first ?? acc).close), mask: 0 };
+    if (!acc.traded) return { candle: flatCandle(from, firstClose ?? acc.close), mask: 0 };
     return { candle: toCandle(acc, from), mask: acc.mask };
   }
 
   private indexOf(minute: number): number {
-    return this.head + (minute - this.slots[this.head]!.time) / MINUTE_MS;
+    return (minute - this.minutes.oldestTime!) / MINUTE_MS;
   }
 
   private pushClosed(h: HigherState, bar: Candle): void {
@@ -531,16 +545,20 @@ export class CandleEngine {
     return undefined;
   }
 
-  /** Drops 1m bars older than the retention; compacts the array now and then instead of shifting per minute. */
+  /**
+   * Drops 1m bars older than the retention, and closed higher bars that ended before it: those can no longer be
+   * revised (their minutes are gone) and are in the store; a takeover reaching that far back has no 1m bars either.
+   */
   private trim(): void {
     const cutoff = this.liveMinute! - this.retentionMs;
-    while (this.slots.length - this.head > 1 && this.slots[this.head]!.time < cutoff) {
-      this.head++;
+    while (this.minutes.length > 1 && this.minutes.oldestTime! < cutoff) {
+      this.minutes.dropOldest();
       this.trimmed = true;
     }
-    if (this.head > 1024 && this.head * 2 > this.slots.length) {
-      this.slots = this.slots.slice(this.head);
-      this.head = 0;
+    for (const h of this.higher) {
+      let ended = 0;
+      while (ended < h.closed.length && h.closed[ended]!.time + h.size <= cutoff) ended++;
+      if (ended > 0) h.closed.splice(0, ended);
     }
   }
 

@@ -5,6 +5,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { runMigrations } from './migrations.ts';
 import { SqlCandleStore } from './sql-candle-store.ts';
 import { pgliteClient } from './pglite-client.ts';
+import { pgliteStartParams } from './pglite-settings.ts';
 import type { SqlClient } from './sql-client.ts';
 import { describeError as describe } from './pglite-worker-messages.ts';
 import { openPgliteWorker } from './pglite-worker-client.ts';
@@ -77,7 +78,7 @@ async function openClient(dir: string, options: PgliteCandleStoreOptions): Promi
   if (options.thread === 'main') {
     // Loaded only here, so that a process whose database runs in the worker never loads PGlite in this thread.
     const { PGlite } = await import('@electric-sql/pglite');
-    return pgliteClient(await PGlite.create({ dataDir: dir }));
+    return pgliteClient(await PGlite.create({ dataDir: dir, startParams: pgliteStartParams(PGlite) }));
   }
   return openPgliteWorker({
     dataDir: dir,

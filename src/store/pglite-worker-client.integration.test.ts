@@ -9,6 +9,7 @@ import {
   startPgliteWorker,
   type PgliteWorkerClient,
 } from './pglite-worker-client.ts';
+import { PGLITE_SETTINGS } from './pglite-settings.ts';
 
 // The candle store's own suites (contract, migrations, SqlCandleStore) run on this client too; these tests look
 // at what the client itself promises: transactions, errors, shutdown and a crashed worker.
@@ -23,6 +24,14 @@ describe('the PGlite worker client', () => {
   it('runs the database in a thread of its own', async () => {
     assert.notEqual(client.threadId, mainThreadId);
     assert.deepEqual((await client.query<{ one: number }>('SELECT $1::int AS one', [1])).rows, [{ one: 1 }]);
+  });
+
+  it('starts the database with the settings of pglite-settings.ts (a small page cache)', async () => {
+    for (const [name, value] of Object.entries(PGLITE_SETTINGS)) {
+      const rows = (await client.query<Record<string, string>>(`SHOW ${name}`)).rows;
+      assert.deepEqual(rows, [{ [name]: value }]);
+    }
+    assert.equal(PGLITE_SETTINGS['shared_buffers'], '16MB');
   });
 
   it('makes other statements wait until a transaction ends: they never run inside it', async () => {

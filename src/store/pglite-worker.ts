@@ -10,6 +10,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { pgliteClient } from './pglite-client.ts';
+import { pgliteStartParams } from './pglite-settings.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
 import {
   sendError,
@@ -122,6 +123,7 @@ async function serve(client: SqlClient): Promise<void> {
 const { dataDir, pgliteWasmModule, initdbWasmModule } = workerData as PgliteWorkerData;
 try {
   const db = await PGlite.create({
+    startParams: pgliteStartParams(PGlite),
     ...(dataDir === undefined ? {} : { dataDir }),
     ...(pgliteWasmModule ? { pgliteWasmModule } : {}),
     ...(initdbWasmModule ? { initdbWasmModule } : {}),
