@@ -64,6 +64,15 @@ describe('OrderBook', () => {
     assert.deepEqual(book.top(0), { bids: [], asks: [] });
   });
 
+  it('a top-N view taken earlier is not changed by later updates', () => {
+    const book = new OrderBook('okx', 'BTC/USDT');
+    book.replace([lv('100', '1'), lv('99', '2')], [lv('101', '1')]);
+    const before = book.top(2);
+    book.apply([lv('100', '5'), lv('99', '0'), lv('100.5', '1')], [lv('101', '0')]);
+    assert.deepEqual(before, { bids: [lv('100', '1'), lv('99', '2')], asks: [lv('101', '1')] });
+    assert.deepEqual(book.top(2), { bids: [lv('100.5', '1'), lv('100', '5')], asks: [] });
+  });
+
   it('caps each side at maxLevelsPerSide, dropping the worst levels', () => {
     const book = new OrderBook('okx', 'X', { maxLevelsPerSide: 3 });
     book.replace([lv('1', '1'), lv('2', '1'), lv('3', '1'), lv('4', '1')], []);

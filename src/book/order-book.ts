@@ -23,15 +23,15 @@ export interface BookTop {
 const DEFAULT_MAX_LEVELS = 10_000;
 
 /**
- * One side of a book as parallel sorted arrays: numeric keys for ordering, the venue's original price and size
- * strings for checksums and output, and a stamp of the update that last touched each level (used to uncross).
+ * One side of a book as parallel sorted arrays: numeric keys for ordering, the levels as the venue printed them
+ * (for checksums and output), and a stamp of the update that last touched each level (used to uncross).
  * Keys are `Number(price)`: two spellings of one price ("0.0010", "0.001") are one level; prices with more than
- * 15 significant digits could collide, which no venue's tick size comes near.
+ * 15 significant digits could collide, which no venue's tick size comes near. The level objects are the parsed
+ * messages' own (immutable), kept as they are: applying an update and taking a top-N view allocate no level.
  */
 class SideLevels {
   readonly keys: number[] = [];
-  readonly prices: string[] = [];
-  readonly sizes: string[] = [];
+  readonly levels: BookLevel[] = [];
   readonly stamps: number[] = [];
 
   constructor(
@@ -60,15 +60,14 @@ class SideLevels {
   }
 
   /** Sets (or with a zero size removes) one level. Returns whether the side changed. */
-  set(price: string, size: string, key: number, zero: boolean, stamp: number): boolean {
+  set(level: BookLevel, key: number, zero: boolean, stamp: number): boolean {
     const i = this.search(key);
     if (i >= 0) {
       if (zero) {
         this.removeAt(i, 1);
         return true;
       }
-      this.prices[i] = price;
-      this.sizes[i] = size;
+      this.levels[i] = level;
       this.stamps[i] = stamp;
       return true;
     }
@@ -76,8 +75,7 @@ class SideLevels {
     const at = -i - 1;
     if (at >= this.maxLevels) return false;
     this.keys.splice(at, 0, key);
-    this.prices.splice(at, 0, price);
-    this.sizes.splice(at, 0, size);
+    this.levels.splice(at, 0, level);
     this.stamps.splice(at, 0, stamp);
     if (this.keys.length > this.maxLevels) this.removeAt(this.maxLevels, this.keys.length - this.maxLevels);
     return true;
@@ -85,15 +83,13 @@ class SideLevels {
 
   removeAt(start: number, count: number): void {
     this.keys.splice(start, count);
-    this.prices.splice(start, count);
-    this.sizes.splice(start, count);
+    this.levels.splice(start, count);
     this.stamps.splice(start, count);
   }
 
   clear(): void {
     this.keys.length = 0;
-    this.prices.length = 0;
-    this.sizes.length = 0;
+    this.levels.length = 0;
     this.stamps.length = 0;
   }
 }
@@ -196,12 +192,12 @@ export class OrderBook {
 
   /** Price string of the i-th best level of a side (0 = best), or undefined past the end. */
   priceAt(side: BookSide, i: number): string | undefined {
-    return (side === 'bid' ? this.bidSide : this.askSide).prices[i];
+    return (side === 'bid' ? this.bidSide : this.askSide).levels[i]?.price;
   }
 
   /** Size string of the i-th best level of a side, or undefined past the end. */
   sizeAt(side: BookSide, i: number): string | undefined {
-    return (side === 'bid' ? this.bidSide : this.askSide).sizes[i];
+    return (side === 'bid' ? this.bidSide : this.askSide).levels[i]?.size;
   }
 
   /** Best bid / ask as numbers (NaN when that side is empty); for comparisons, not for output. */
@@ -239,7 +235,7 @@ export class OrderBook {
     }
   }
 
-  /** The best `n` levels per side (fewer when the side is shorter), as new arrays of level objects. */
+  /** The best `n` levels per side (fewer when the side is shorter), as new arrays of the (immutable) levels. */
   top(n: number): BookTop {
     return { bids: topOf(this.bidSide, n), asks: topOf(this.askSide, n) };
   }
@@ -266,13 +262,10 @@ function validate(levels: readonly BookLevel[]): void {
 function setAll(side: SideLevels, levels: readonly BookLevel[], stamp: number): void {
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i] as BookLevel;
-    side.set(level.price, level.size, Number(level.price), Number(level.size) === 0, stamp);
+    side.set(level, Number(level.price), Number(level.size) === 0, stamp);
   }
 }
 
 function topOf(side: SideLevels, n: number): BookLevel[] {
-  const count = Math.max(0, Math.min(n, side.length));
-  const out: BookLevel[] = new Array<BookLevel>(count);
-  for (let i = 0; i < count; i++) out[i] = { price: side.prices[i] as string, size: side.sizes[i] as string };
-  return out;
+  return side.levels.slice(0, Math.max(0, n));
 }

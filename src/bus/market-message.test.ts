@@ -164,6 +164,39 @@ describe('book snapshots on the bus', () => {
     );
     assert.throws(() => decodeBookSnapshot('{"v":"okx","s":"A/B","b":[],"a":[],"q":"7","t":1,"r":1}'), /seq/);
   });
+
+  it('take as level text unsigned decimals in plain or exponent form, and nothing else', () => {
+    const level = (price: string): string =>
+      `{"v":"okx","s":"A/B","b":[[${JSON.stringify(price)},"1"]],"a":[],"t":1,"r":1}`;
+    for (const good of ['0', '7', '123.45', '0.00000001', '1e5', '1.5E-8', '2e+3', '9'.repeat(40)]) {
+      assert.equal(decodeBookSnapshot(level(good)).bids[0]?.price, good);
+      assert.doesNotThrow(() => encodeBookSnapshot({ ...snap, bids: [{ price: good, size: good }] }), good);
+    }
+    for (const bad of [
+      '',
+      '.',
+      '1.',
+      '.5',
+      '-1',
+      '+1',
+      '1.2.3',
+      '1..2',
+      '1e',
+      'e5',
+      '1e5.5',
+      ' 1',
+      '1 ',
+      '٣',
+      '0x1',
+    ]) {
+      assert.throws(() => decodeBookSnapshot(level(bad)), /bids level/, bad);
+      assert.throws(
+        () => encodeBookSnapshot({ ...snap, asks: [{ price: '1', size: bad }] }),
+        /not decimal/,
+        bad,
+      );
+    }
+  });
 });
 
 describe('the instrument of a market message, read without decoding it', () => {

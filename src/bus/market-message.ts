@@ -217,6 +217,23 @@ function encodeLevels(levels: readonly BookLevel[]): string {
 const LEVEL_TEXT = /^\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
+ * Whether `text` is an unsigned decimal as LEVEL_TEXT reads it. The usual plain form ("123.45") is checked by a
+ * character loop, several times faster than the regular expression, which a snapshot of 50 levels a side, up to
+ * ten times a second per book, would run 1,000 times a second per book; other forms go through the expression.
+ */
+function isLevelText(text: string): boolean {
+  const length = text.length;
+  let point = -1;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    if (c === 46 /* . */ && point < 0 && i > 0 && i < length - 1) point = i;
+    else return LEVEL_TEXT.test(text);
+  }
+  return length > 0;
+}
+
+/**
  * Bus encoding of a book snapshot: `{"v","s","b":[[price,size],...],"a":[...],"q":seq?,"t":time,"r":receivedAt}`,
  * levels as the venue's strings. Throws when a side has more than BOOK_SNAPSHOT_LEVELS levels or a level is not
  * an unsigned decimal (a publisher bug; the strings go into JSON unescaped).
@@ -226,8 +243,7 @@ export function encodeBookSnapshot(snapshot: BookSnapshot): string {
     if (side.length > BOOK_SNAPSHOT_LEVELS)
       throw new Error(`book snapshot over ${BOOK_SNAPSHOT_LEVELS} levels`);
     for (const l of side) {
-      if (!LEVEL_TEXT.test(l.price) || !LEVEL_TEXT.test(l.size))
-        throw new Error('book snapshot level not decimal');
+      if (!isLevelText(l.price) || !isLevelText(l.size)) throw new Error('book snapshot level not decimal');
     }
   }
   return (
@@ -254,12 +270,7 @@ function decodeLevels(value: unknown, field: string): BookLevel[] {
   for (const l of value as unknown[]) {
     if (!Array.isArray(l) || l.length !== 2) throw malformed('book', `bad ${field} level`);
     const [price, size] = l as unknown[];
-    if (
-      typeof price !== 'string' ||
-      typeof size !== 'string' ||
-      !LEVEL_TEXT.test(price) ||
-      !LEVEL_TEXT.test(size)
-    ) {
+    if (typeof price !== 'string' || typeof size !== 'string' || !isLevelText(price) || !isLevelText(size)) {
       throw malformed('book', `bad ${field} level`);
     }
     out.push({ price, size });

@@ -63,6 +63,53 @@ describe('JSON field readers', () => {
     assert.throws(() => decimalText('abc', 'px'));
   });
 
+  it('accept as book level text exactly what the decimal parser accepts', () => {
+    const texts = [
+      '0',
+      '-0',
+      '+1',
+      '5.',
+      '.5',
+      '.',
+      '',
+      '-',
+      '+',
+      '-.',
+      '1.2.3',
+      '1..2',
+      '12a',
+      ' 1',
+      '1 ',
+      '1e5',
+      '1E-8',
+      '-2.5e+3',
+      'e5',
+      '1e',
+      '0x10',
+      'Infinity',
+      'NaN',
+      '٣',
+      '1,5',
+      '123456789012345678901234567890.123456789',
+      '9'.repeat(64),
+      '9'.repeat(65),
+      '0.' + '1'.repeat(999),
+      '0.' + '1'.repeat(1001),
+      '1e1001',
+    ];
+    for (const text of texts) {
+      let parsed: boolean;
+      try {
+        decimal(text, 'px');
+        parsed = true;
+      } catch {
+        parsed = false;
+      }
+      if (parsed) assert.equal(decimalText(text, 'px'), text, text);
+      else assert.throws(() => decimalText(text, 'px'), /px|decimal/, text);
+    }
+  });
+
   it('read integers from JSON numbers, or also from strings of digits where the venue prints them so', () => {
     assert.equal(integer(42, 'n'), 42);
     assert.throws(() => integer('42', 'n'), /field n must be an integer/);

@@ -68,8 +68,35 @@ export function optionalDecimal(value: unknown, field: string): Decimal | undefi
  * because checksums are computed over it.
  */
 export function decimalText(value: unknown, field: string): string {
+  // Book frames carry hundreds of levels a second: the common plain form is checked without building a Decimal
+  // (a BigInt per price and size); anything else goes through the full parser, which also names the field.
+  if (typeof value === 'string' && isPlainDecimalText(value)) return value;
   decimal(value, field);
   return value as string;
+}
+
+/** Longest text the plain check takes; longer ones (up to parseDecimal's own limits) go through the parser. */
+const MAX_PLAIN_LENGTH = 64;
+
+/**
+ * Whether `text` is a decimal in plain notation ("-123.4500", "5.", ".5"): an optional sign, digits and at most
+ * one point, at least one digit. Exactly what parseDecimal accepts in that form, without allocating.
+ */
+function isPlainDecimalText(text: string): boolean {
+  const length = text.length;
+  if (length === 0 || length > MAX_PLAIN_LENGTH) return false;
+  let i = 0;
+  const first = text.charCodeAt(0);
+  if (first === 45 /* - */ || first === 43 /* + */) i = 1;
+  let digits = 0;
+  let point = false;
+  for (; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 46 /* . */ && !point) point = true;
+    else return false;
+  }
+  return digits > 0;
 }
 
 /** An integer sent as a JSON number. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { toPlainString, type Decimal } from '../../domain/decimal.ts';
+import { parseDecimal, toPlainString, type Decimal } from '../../domain/decimal.ts';
 import {
   depthDiffToBookUpdate,
   depthTopToBookSnapshot,
@@ -161,7 +161,7 @@ describe('parseFrame on the 2021 cryptofeed capture', () => {
     assert.equal(u.time, diff.depth.time);
     assert.deepEqual(
       u.bids.map((l) => [l.price, l.size]),
-      diff.depth.bids.map((l) => l.raw),
+      diff.depth.bids.map((l) => [l.price, l.size]),
     );
   });
 
@@ -175,8 +175,7 @@ describe('parseFrame on the 2021 cryptofeed capture', () => {
       RECEIVED,
     );
     assert.equal(snap.lastUpdateId, 499869752);
-    assert.equal(d(snap.bids[0]?.price ?? { coef: 0n, scale: 0 }), '0.3521');
-    assert.equal(d(snap.bids[0]?.size ?? { coef: 0n, scale: 0 }), '672');
+    assert.deepEqual(snap.bids[0], { price: '0.35210000', size: '672.00000000' });
 
     const infoLine = http.find((l) => l.url?.endsWith('/api/v3/exchangeInfo'));
     const info = parseExchangeInfo(JSON.parse(infoLine?.data ?? ''));
@@ -306,8 +305,8 @@ describe('parseFrame on the 2019 tardis samples', () => {
     assert.equal(u.lastUpdateId, 16084253);
     assert.equal(u.time, 1554076801699);
     assert.equal(u.bids.length, 1);
-    assert.equal(d(u.bids[0]?.price ?? { coef: 0n, scale: 0 }), '4084.88');
-    assert.equal(u.bids[0]?.size.coef, 0n);
+    assert.equal(d(parseDecimal(u.bids[0]?.price ?? '')), '4084.88');
+    assert.equal(parseDecimal(u.bids[0]?.size ?? '').coef, 0n);
     const empty = expectKind(results[9] as BinanceFrame, 'depth').depth;
     assert.equal(empty.bids.length, 0);
     assert.equal(empty.asks.length, 2);
@@ -372,7 +371,7 @@ describe('parseFrame on the 2021-2022 mixed-market samples', () => {
     const top = expectKind(results[15] as BinanceFrame, 'depthTop').depth;
     assert.equal(top.symbol, 'ETH/USDT');
     assert.equal(top.lastUpdateId, 17044571457);
-    assert.equal(d(top.asks[1]?.size ?? { coef: 0n, scale: 0 }), '0.0078');
+    assert.equal(d(parseDecimal(top.asks[1]?.size ?? '')), '0.0078');
   });
 
   it('sets aside a futures diff that shares a spot symbol', () => {

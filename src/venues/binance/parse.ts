@@ -4,7 +4,6 @@ import type { Decimal } from '../../domain/decimal.ts';
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import {
-  array,
   decimal,
   integer,
   isJsonObject,
@@ -12,6 +11,7 @@ import {
   nonNegativeInteger,
   optionalNonNegativeDecimal,
   positiveDecimal,
+  tupleLevels,
   type JsonObject,
 } from '../json-fields.ts';
 import type { VenueCandle } from '../venue.ts';
@@ -23,7 +23,6 @@ import type {
   BinanceDepthUpdateEvent,
   BinanceExchangeInfo,
   BinanceKlineBar,
-  BinanceLevel,
   BinanceRateLimit,
   BinanceRestTicker,
   BinanceRestTrade,
@@ -46,14 +45,6 @@ const MICROSECONDS_FROM = 1e14;
 /** A Binance time field (ms or µs) in whole ms. */
 export function toMillis(time: number): number {
   return time >= MICROSECONDS_FROM ? Math.floor(time / 1000) : time;
-}
-
-/** One price level of a book frame. */
-export interface BinanceBookLevel {
-  readonly price: Decimal;
-  readonly size: Decimal;
-  /** The level as printed by the venue, kept for order books (see BookLevel). */
-  readonly raw: BinanceLevel;
 }
 
 /** Best bid and ask (`@bookTicker`). `time` is the event time where the frame has one (newer form only). */
@@ -101,8 +92,8 @@ export interface BinanceDepthDiff {
   readonly time: number;
   readonly firstUpdateId: number;
   readonly lastUpdateId: number;
-  readonly bids: readonly BinanceBookLevel[];
-  readonly asks: readonly BinanceBookLevel[];
+  readonly bids: readonly BookLevel[];
+  readonly asks: readonly BookLevel[];
   readonly receivedAt: number;
 }
 
@@ -110,8 +101,8 @@ export interface BinanceDepthDiff {
 export interface BinanceDepthTop {
   readonly symbol: string;
   readonly lastUpdateId: number;
-  readonly bids: readonly BinanceBookLevel[];
-  readonly asks: readonly BinanceBookLevel[];
+  readonly bids: readonly BookLevel[];
+  readonly asks: readonly BookLevel[];
   readonly receivedAt: number;
 }
 
@@ -145,24 +136,6 @@ function isId(value: unknown): value is number | string | null {
 /** A Binance time field (ms, or µs in newer data) in whole ms. */
 function time(value: unknown, field: string): number {
   return toMillis(nonNegativeInteger(value, field));
-}
-
-/** Levels keep their parsed decimals and their text (BinanceBookLevel.raw), so they are read here, not as tupleLevels. */
-function levels(value: unknown, field: string): BinanceBookLevel[] {
-  const tuples = array(value, field, '[price, size]');
-  const out: BinanceBookLevel[] = new Array<BinanceBookLevel>(tuples.length);
-  for (let i = 0; i < tuples.length; i++) {
-    const level = tuples[i];
-    if (!Array.isArray(level) || level.length < 2)
-      throw new Error(`field ${field}[${i}] must be [price, size]`);
-    const [price, size] = level as BinanceLevel;
-    out[i] = {
-      price: decimal(price, `${field}[${i}][0]`),
-      size: decimal(size, `${field}[${i}][1]`),
-      raw: level as BinanceLevel,
-    };
-  }
-  return out;
 }
 
 const IGNORED_SYMBOL = 'symbol not subscribed';
@@ -285,8 +258,8 @@ function parseData(
         time: time(d.E, 'E'),
         firstUpdateId: integer(d.U, 'U'),
         lastUpdateId: integer(d.u, 'u'),
-        bids: levels(d.b, 'b'),
-        asks: levels(d.a, 'a'),
+        bids: tupleLevels(d.b, 'b'),
+        asks: tupleLevels(d.a, 'a'),
         receivedAt,
       };
       return { kind: 'depth', stream, depth };
@@ -500,8 +473,8 @@ export function parseDepthTop(
   return {
     symbol,
     lastUpdateId: integer(raw.lastUpdateId, 'lastUpdateId'),
-    bids: levels(raw.bids, 'bids'),
-    asks: levels(raw.asks, 'asks'),
+    bids: tupleLevels(raw.bids, 'bids'),
+    asks: tupleLevels(raw.asks, 'asks'),
     receivedAt,
   };
 }
@@ -567,8 +540,8 @@ export function depthDiffToBookUpdate(d: BinanceDepthDiff): BookUpdate {
     venue: 'binance',
     symbol: d.symbol,
     kind: 'delta',
-    bids: bookLevels(d.bids),
-    asks: bookLevels(d.asks),
+    bids: d.bids,
+    asks: d.asks,
     seq: d.lastUpdateId,
     prevSeq: d.firstUpdateId - 1,
     time: d.time,
@@ -582,21 +555,12 @@ export function depthTopToBookSnapshot(d: BinanceDepthTop, time: number): BookUp
     venue: 'binance',
     symbol: d.symbol,
     kind: 'snapshot',
-    bids: bookLevels(d.bids),
-    asks: bookLevels(d.asks),
+    bids: d.bids,
+    asks: d.asks,
     seq: d.lastUpdateId,
     time,
     receivedAt: d.receivedAt,
   };
-}
-
-function bookLevels(levels: readonly BinanceBookLevel[]): BookLevel[] {
-  const out = new Array<BookLevel>(levels.length);
-  for (let i = 0; i < levels.length; i++) {
-    const raw = (levels[i] as BinanceBookLevel).raw;
-    out[i] = { price: raw[0], size: raw[1] };
-  }
-  return out;
 }
 
 /** The 24 h ticker as a domain Ticker. */
