@@ -264,6 +264,71 @@ describe('VenueIngest', () => {
     assert.equal(s.ingest.stats().connection?.connected, false);
   });
 
+  it('goes live with each instrument as soon as its own history is applied, while the others still load', async (t) => {
+    const ETH = 'ETH/USDT';
+    const venue = new FakeVenue('binance');
+    venue.rest.bars.set(
+      '1m',
+      minutes(0, 9).map((time) => bar(time)),
+    );
+    // The venue's REST answers per instrument; ETH/USDT's history is held back until the test lets it through.
+    let releaseEth!: () => void;
+    const ethHeld = new Promise<void>((resolve) => (releaseEth = resolve));
+    const rest = venue.rest;
+    const fetchCandles = rest.fetchCandles.bind(rest);
+    const fetchTrades = rest.fetchTrades.bind(rest);
+    rest.fetchCandles = async (symbol, interval, query) => {
+      if (symbol === ETH) await ethHeld;
+      return fetchCandles(symbol, interval, query);
+    };
+    rest.fetchTrades = async (symbol, query) =>
+      (await fetchTrades(symbol, query)).filter((x) => x.symbol === symbol);
+    const clock = new ManualClock(T0);
+    const bus = new MemoryBus();
+    const store = new MemoryCandleStore();
+    const record = recordBus(bus);
+    const logger = silentLogger();
+    const ingest = new VenueIngest({
+      adapter: venue,
+      symbols: [SYMBOL, ETH],
+      candles: new CompositeCandles({ store, bus, logger, activeOf: () => venue.venue }),
+      bus,
+      logger,
+      closeGraceMs: 2000,
+      historyBars: 3,
+      clock,
+      historyConcurrency: 1,
+    });
+    t.after(() => ingest.close());
+    let started = false;
+    const starting = ingest.start().then(() => (started = true));
+    venue.connect(T0);
+    await settle();
+
+    venue.trade(trade('binance', { seq: 1, time: T0 + 500 }));
+    venue.trade({ ...trade('binance', { seq: 1, time: T0 + 600 }), symbol: ETH });
+    // The publish timer (every 100 ms) flushes what changed; nothing is flushed by hand.
+    clock.advance(1000);
+    await settle();
+    const live = (symbol: string): number[] =>
+      record.candles
+        .filter((u) => u.symbol === symbol && u.interval === '1m' && u.state === 'live')
+        .map((u) => u.bar.time);
+    assert.equal(started, false, 'ETH/USDT is still loading its history');
+    assert.deepEqual(live(SYMBOL), [minute(0, 10)], 'BTC/USDT is live meanwhile, on the clock of the venue');
+    assert.deepEqual(live(ETH), [], 'ETH/USDT publishes nothing before its history');
+    assert.equal(ingest.stats().instruments[ETH]?.accepted, 0, 'its trades are held');
+
+    releaseEth();
+    await starting;
+    assert.deepEqual(live(ETH), [minute(0, 10)], 'the held trade follows its history');
+    assert.deepEqual(
+      store.recentSync(ETH, '1m', 1000).map((x) => x.bar.time),
+      [...minutes(0, 9), minute(0, 10)],
+      'its history is stored, then its live bar',
+    );
+  });
+
   it('stops its timers and its stream on close', async (t) => {
     const s = setup(t);
     await s.goLive();

@@ -32,6 +32,9 @@ import type { IngestObserver } from './source-monitor.ts';
 import { SymbolIngest, type SymbolIngestStats } from './symbol-ingest.ts';
 import { TradeBackfill } from './trade-backfill.ts';
 
+/** Instruments of one venue whose start-up history loads at the same time. */
+export const DEFAULT_HISTORY_CONCURRENCY = 2;
+
 export interface VenueIngestOptions {
   readonly adapter: VenueAdapter;
   /** Instruments whose trades, ticker and book this venue serves. */
@@ -49,6 +52,8 @@ export interface VenueIngestOptions {
   readonly publishEveryMs?: number;
   /** How often the clock closes bars whose time is over (default 250 ms). */
   readonly clockEveryMs?: number;
+  /** Instruments whose start-up history loads at the same time (default 2). */
+  readonly historyConcurrency?: number;
   /** Time of history windows and bar closes, and every timer. Default the system clock. */
   readonly clock?: Clock;
   /** Told of every data message and connection change (source health for failover). */
@@ -89,6 +94,7 @@ export class VenueIngest {
   private readonly books: VenueBooks;
   private readonly publishEveryMs: number;
   private readonly clockEveryMs: number;
+  private readonly historyConcurrency: number;
   private stream: MarketStream | null = null;
   private connected = false;
   private wasDisconnected = false;
@@ -102,6 +108,11 @@ export class VenueIngest {
     this.clock = options.clock ?? systemClock;
     this.publishEveryMs = positiveInteger('VenueIngest', 'publishEveryMs', options.publishEveryMs ?? 100);
     this.clockEveryMs = positiveInteger('VenueIngest', 'clockEveryMs', options.clockEveryMs ?? 250);
+    this.historyConcurrency = positiveInteger(
+      'VenueIngest',
+      'historyConcurrency',
+      options.historyConcurrency ?? DEFAULT_HISTORY_CONCURRENCY,
+    );
     const candleSymbols = new Set(options.candleSymbols ?? options.symbols);
     for (const symbol of options.symbols) {
       const engine = candleSymbols.has(symbol)
@@ -144,7 +155,10 @@ export class VenueIngest {
     });
   }
 
-  /** Opens the stream, loads history for every instrument, then goes live. Resolves once live. */
+  /**
+   * Opens the stream and loads history for every instrument, each going live once its own history is applied.
+   * Resolves once every instrument is live.
+   */
   async start(): Promise<void> {
     const { adapter, logger, observer } = this.options;
     // The stream opens first and its trades are held, so that nothing between the REST history and the first
@@ -180,17 +194,26 @@ export class VenueIngest {
       },
       { channels: ['trades', 'candles', 'ticker', 'book'] },
     );
-    await Promise.all(
-      [...this.symbols.values()].map(async (symbol) => {
+    // The timers run from the start: an instrument goes live as soon as its own history is applied (its trades are
+    // held and its bars unpublished until then), not once the slowest instrument of the venue has loaded.
+    if (!this.closed) {
+      this.publishTimer = this.clock.setInterval(() => void this.flush(), this.publishEveryMs);
+      this.clockTimer = this.clock.setInterval(() => this.tick(), this.clockEveryMs);
+    }
+    // A few instruments at a time, in the configured order: the venue's REST API (and this process) serve one
+    // instrument's history sooner when it does not share them with every other instrument, so the first ones go
+    // live within seconds where all at once would all go live together, at the end.
+    const pending = [...this.symbols.values()];
+    const loadNext = async (): Promise<void> => {
+      for (let symbol = pending.shift(); symbol !== undefined && !this.closed; symbol = pending.shift()) {
         const engine = symbol.engine;
         // A symbol without candles here only relays trades: nothing to load, it releases what it held.
         if (!engine) symbol.release();
         else await this.history.load(symbol.symbol, (h) => this.applyHistory(symbol, engine, h));
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: this.historyConcurrency }, loadNext));
     if (this.closed) return;
-    this.publishTimer = this.clock.setInterval(() => void this.flush(), this.publishEveryMs);
-    this.clockTimer = this.clock.setInterval(() => this.tick(), this.clockEveryMs);
     await this.flush();
     logger.info(
       { venue: adapter.venue, symbols: this.options.symbols },
