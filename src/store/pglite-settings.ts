@@ -1,5 +1,3 @@
-import type { PGlite } from '@electric-sql/pglite';
-
 /**
  * PostgreSQL settings the embedded database starts with, on top of PGlite's own start parameters.
  *
@@ -12,7 +10,7 @@ import type { PGlite } from '@electric-sql/pglite';
 export const PGLITE_SETTINGS: Readonly<Record<string, string>> = Object.freeze({ shared_buffers: '16MB' });
 
 /** PGlite's start parameters with PGLITE_SETTINGS added (`-c name=value`; these win over postgresql.conf). */
-export function pgliteStartParams(pglite: Pick<typeof PGlite, 'defaultStartParams'>): string[] {
+export function pgliteStartParams(pglite: { readonly defaultStartParams: readonly string[] }): string[] {
   const params = [...pglite.defaultStartParams];
   for (const [name, value] of Object.entries(PGLITE_SETTINGS)) params.push('-c', `${name}=${value}`);
   return params;
