@@ -24,6 +24,7 @@ import { runAggregate } from '../src/apps/aggregate-command.ts';
 import { CandleEngine } from '../src/candles/candle-engine.ts';
 import { UpdateCoalescer } from '../src/candles/update-coalescer.ts';
 import type { Trade } from '../src/domain/trade.ts';
+import { Rng } from '../src/sim/random.ts';
 import type { VenueContractSubject } from '../src/venues/venue.contract.ts';
 import { contractSubject as binance } from '../src/venues/binance/contract.test-support.ts';
 import { contractSubject as bitget } from '../src/venues/bitget/contract.test-support.ts';
@@ -46,16 +47,10 @@ const START_MS = Date.UTC(2026, 10, 30);
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
+/** Seeded numbers in [0, 1): the simulator's generator, so that every run sees the same sequence. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /** Calls `run` until `seconds` have passed; returns runs per second. */

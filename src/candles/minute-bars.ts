@@ -13,7 +13,7 @@
  */
 import { type Decimal, ZERO } from '../domain/decimal.ts';
 import { MINUTE_MS } from '../domain/interval.ts';
-import type { MutableBar } from './bar-builder.ts';
+import { flatBar, type MutableBar } from './bar-builder.ts';
 
 /** The decimal fields of a bar, in column order. */
 const DECIMAL_FIELDS = [
@@ -239,24 +239,5 @@ export class MinuteBars {
 
 /** A bar object to read into. */
 export function emptyBar(): MutableBar {
-  return {
-    time: 0,
-    open: ZERO,
-    high: ZERO,
-    low: ZERO,
-    close: ZERO,
-    volume: ZERO,
-    quoteVolume: ZERO,
-    takerBuyVolume: ZERO,
-    takerBuyQuoteVolume: ZERO,
-    trades: 0,
-    traded: false,
-    mask: 0,
-    openTime: 0,
-    openVenue: -1,
-    openSeq: NaN,
-    closeTime: 0,
-    closeVenue: -1,
-    closeSeq: NaN,
-  };
+  return flatBar(0, ZERO);
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Trade } from '../domain/trade.ts';
 import { ReorderWindow } from './reorder-window.ts';
+import { Rng } from '../sim/random.ts';
 
 function trade(id: string, time: number, seq?: number, venue: VenueId = 'binance'): Trade {
   return {
@@ -35,16 +36,10 @@ function run(windowMs: number, trades: readonly Trade[]): { steps: string[][]; d
   return { steps, drained };
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
+/** Seeded numbers in [0, 1): the simulator's generator, so that every run sees the same sequence. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 describe('ReorderWindow', () => {
