@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createTestDatabase, serviceSkip, TEST_DATABASE_URL } from '../../test/support/services.ts';
-import { startTcpProxy } from '../../test/support/tcp-proxy.ts';
+import { startTcpProxy, viaProxy } from '../../test/support/tcp-proxy.ts';
 import { parseDecimal } from '../domain/decimal.ts';
 import { TickwireError } from '../domain/errors.ts';
 import type { Trade } from '../domain/trade.ts';
@@ -43,14 +43,6 @@ async function waitUntil(done: () => boolean, what: string, deadlineMs = 15_000)
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** `url` with its host and port replaced by the proxy's. */
-function through(url: string, port: number): string {
-  const u = new URL(url);
-  u.hostname = '127.0.0.1';
-  u.port = String(port);
-  return u.toString();
 }
 
 describe('PostgreSQL candle store', { skip: await serviceSkip('postgres') }, () => {
@@ -176,7 +168,7 @@ describe('PostgreSQL candle store', { skip: await serviceSkip('postgres') }, () 
     const target = new URL(TEST_DATABASE_URL);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     const { logger: recording, lines } = recordingLogger();
-    const store = await openPostgresCandleStore({ url: through(db.url, proxy.port), logger: recording });
+    const store = await openPostgresCandleStore({ url: viaProxy(db.url, proxy.port), logger: recording });
     try {
       const symbol = uniqueSymbol();
       await store.write([makeUpdate(symbol, 0, { close: '1' })]);

@@ -7,24 +7,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
+import { freePort } from '../support/free-port.ts';
 import { tickwireArgs } from '../support/tickwire-command.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** A loopback port nothing listens on: connections to it are refused at once. */
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 async function until(
   check: () => boolean | Promise<boolean>,
@@ -43,7 +34,7 @@ const SUMMARY = /(binance|okx|bitget)[^\n]*: still (unreachable|failing|not load
 
 describe('tickwire all with the venues unreachable', () => {
   it('answers at once and logs a bounded number of readable lines with a summary of the retries', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'tickwire-offline-'));
     await copyPgliteTemplate(join(dataDir, 'pglite'));
     const env: NodeJS.ProcessEnv = {

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { configSchema, DEFAULT_CONFIG } from '../../src/config/config.ts';
 import { startSimulator } from '../../src/sim/simulator.ts';
 import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
+import { freePort } from '../support/free-port.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 interface Health {
@@ -22,14 +22,6 @@ interface Health {
   reasons: string[];
   connectedVenues: string[];
   instruments: { symbol: string; state: string; activeSource: string | null }[];
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Polls GET /health until its status is `status`; the last answer (the test's asserts then say what differs). */

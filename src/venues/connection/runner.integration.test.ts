@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { freePort } from '../../../test/support/free-port.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { ManualClock } from '../../util/clock.ts';
 import type { StreamEvent, StreamStatus } from '../venue.ts';
@@ -180,15 +181,6 @@ class Recorder {
   }
 }
 
-/** A port nothing listens on: bound, then released. */
-async function refusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('SlidingWindowLimiter', () => {
   it('allows `count` events per window and says how long the next one waits', () => {
     const l = new SlidingWindowLimiter(3, 1000);
@@ -349,7 +341,7 @@ describe('ConnectionRunner against loopback servers', () => {
   });
 
   it('reconnects at once with random 0 and counts the attempts', async () => {
-    const port = await refusedPort();
+    const port = await freePort();
     const p = protocol(`ws://127.0.0.1:${port}/`);
     const r = run(p, new Recorder(), {
       random: () => 0,
@@ -367,7 +359,7 @@ describe('ConnectionRunner against loopback servers', () => {
   });
 
   it('spaces connection attempts to the venue limit even when reconnects are immediate', async () => {
-    const port = await refusedPort();
+    const port = await freePort();
     const p = protocol(
       `ws://127.0.0.1:${port}/`,
       { kind: 'server-ping' },
@@ -691,7 +683,7 @@ describe('ConnectionRunner against loopback servers', () => {
   });
 
   it('falls back to REST polling after N failed reconnects and back to the websocket when healthy', async () => {
-    const refused = `ws://127.0.0.1:${await refusedPort()}/`;
+    const refused = `ws://127.0.0.1:${await freePort()}/`;
     let live = false;
     peer.onConnection = (socket) => socket.send('{"s":"A"}');
     const p = protocol(() => (live ? peer.url : refused), undefined, undefined, true);
@@ -749,7 +741,7 @@ describe('ConnectionRunner against loopback servers', () => {
   });
 
   it('counts failed polls as errors and keeps polling', async () => {
-    const refused = `ws://127.0.0.1:${await refusedPort()}/`;
+    const refused = `ws://127.0.0.1:${await freePort()}/`;
     const p = protocol(refused, undefined, undefined, true);
     p.pollImpl = () => Promise.reject(new Error('HTTP 429 (retry after 7 s)'));
     const r = run(p, new Recorder(), {
