@@ -3,6 +3,7 @@ import { MemoryBus } from '../bus/memory-bus.ts';
 import { createRedisBus, RedisBus } from '../bus/redis-bus.ts';
 import type { Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
+import { DEFAULT_RECENT_ALERTS } from '../gateway/alert-feed.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 
@@ -27,10 +28,19 @@ export function requireScaleOutServices(
   return { redisUrl: config.redis.url, databaseUrl: config.storage.databaseUrl };
 }
 
-/** The bus of `tickwire all`: Redis when REDIS_URL is set (so that extra gateways can attach), else in-process. */
+/**
+ * The bus of `tickwire all`: Redis when REDIS_URL is set (so that extra gateways can attach), else in-process. On
+ * Redis its gateway, like `tickwire gateway`, starts with the alert log's recent entries: a restart does not empty
+ * the alerts channel's memory.
+ */
 export async function openBus(config: Config, logger: Logger): Promise<Bus> {
   if (config.redis.url === undefined) return new MemoryBus({ logger });
-  return createRedisBus({ url: config.redis.url, prefix: config.redis.prefix, logger });
+  return createRedisBus({
+    url: config.redis.url,
+    prefix: config.redis.prefix,
+    logger,
+    durableBacklog: DEFAULT_RECENT_ALERTS,
+  });
 }
 
 export function registerBusMetrics(metrics: Metrics, bus: Bus): void {
@@ -51,5 +61,10 @@ export function registerBusMetrics(metrics: Metrics, bus: Bus): void {
     'tickwire_bus_replayed_total',
     'Alerts (durable messages) missed during an outage and delivered from the stream',
     () => bus.stats().replayed,
+  );
+  metrics.counter(
+    'tickwire_bus_backlog_total',
+    'Alerts (durable messages) from before the start delivered from the stream to a first subscription',
+    () => bus.stats().backlog,
   );
 }
