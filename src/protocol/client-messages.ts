@@ -185,7 +185,7 @@ export function tooManySubscriptionsText(max: number): string {
 }
 
 export function rateLimitedText(maxPerSecond: number): string {
-  return `Rate limit exceeded: at most ${maxPerSecond} messages per second. Messages are ignored until the next second.`;
+  return `Rate limit exceeded: at most ${maxPerSecond} messages per second. Messages over the limit are ignored (not answered).`;
 }
 
 /** "Invalid channel: candle. Valid: candles, trades, ticker, book, alerts" */

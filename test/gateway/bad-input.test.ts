@@ -207,7 +207,7 @@ describe('gateway: abuse limits', () => {
       assert.deepEqual(limited, {
         type: 'error',
         message:
-          'Rate limit exceeded: at most 20 messages per second. Messages are ignored until the next second.',
+          'Rate limit exceeded: at most 20 messages per second. Messages over the limit are ignored (not answered).',
         code: 'RATE_LIMITED',
       });
       await waitFor(() => c.messages.filter((m) => m.type === 'pong').length === 20);
