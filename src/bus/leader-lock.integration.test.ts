@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { serviceSkip, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/services.ts';
-import { startTcpProxy, viaProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
+import { startProxyFor, viaProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { loadConfig } from '../config/config.ts';
 import { ManualClock } from '../util/clock.ts';
@@ -155,8 +155,7 @@ describe('LeaderLock', { skip: await serviceSkip('redis') }, () => {
   describe('through a Redis outage', () => {
     let proxy: TcpProxy;
     before(async () => {
-      const target = new URL(TEST_REDIS_URL);
-      proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+      proxy = await startProxyFor(TEST_REDIS_URL);
     });
     after(async () => {
       await proxy.close();

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { serviceSkip, testRedisPrefix, TEST_REDIS_URL } from '../../test/support/services.ts';
 import { freePort } from '../../test/support/free-port.ts';
-import { startTcpProxy, viaProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
+import { startProxyFor, viaProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { newAlert, type Alert } from '../domain/alert.ts';
 import { ALERT_CHANNEL, decodeAlert, publishAlert } from './alert-message.ts';
@@ -218,8 +218,7 @@ describe('RedisBus', { skip: await serviceSkip('redis') }, () => {
   describe('through an outage', () => {
     let proxy: TcpProxy;
     before(async () => {
-      const target = new URL(TEST_REDIS_URL);
-      proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+      proxy = await startProxyFor(TEST_REDIS_URL);
     });
     after(async () => {
       await proxy.close();

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createTestDatabase, serviceSkip, TEST_DATABASE_URL } from '../../test/support/services.ts';
-import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
+import { startProxyFor, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import type { CandleUpdate } from '../domain/candle.ts';
 import { parseDecimal, toPlainString } from '../domain/decimal.ts';
 import type { Trade } from '../domain/trade.ts';
@@ -215,8 +215,7 @@ describe('BufferedCandleStore through PostgreSQL outages', { skip: await service
   let raw: pg.Client;
   before(async () => {
     db = await createTestDatabase();
-    const target = new URL(TEST_DATABASE_URL);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    proxy = await startProxyFor(TEST_DATABASE_URL);
     // Migrate directly, so that the tests' stores open through the proxy on a ready schema.
     await (await openPostgresCandleStore({ url: db.url, logger })).close();
     raw = new pg.Client({ connectionString: db.url });

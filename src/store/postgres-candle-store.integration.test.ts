@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createTestDatabase, serviceSkip, TEST_DATABASE_URL } from '../../test/support/services.ts';
-import { startTcpProxy, viaProxy } from '../../test/support/tcp-proxy.ts';
+import { startProxyFor, viaProxy } from '../../test/support/tcp-proxy.ts';
 import { parseDecimal } from '../domain/decimal.ts';
 import { TickwireError } from '../domain/errors.ts';
 import type { Trade } from '../domain/trade.ts';
@@ -165,8 +165,7 @@ describe('PostgreSQL candle store', { skip: await serviceSkip('postgres') }, () 
   });
 
   it('logs the failure of idle connections instead of crashing, and works again once the server is back', async () => {
-    const target = new URL(TEST_DATABASE_URL);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxy = await startProxyFor(TEST_DATABASE_URL);
     const { logger: recording, lines } = recordingLogger();
     const store = await openPostgresCandleStore({ url: viaProxy(db.url, proxy.port), logger: recording });
     try {

@@ -26,7 +26,7 @@ import {
   TEST_REDIS_URL,
   testRedisPrefix,
 } from '../support/services.ts';
-import { startTcpProxy, type TcpProxy, viaProxy } from '../support/tcp-proxy.ts';
+import { startProxyFor, type TcpProxy, viaProxy } from '../support/tcp-proxy.ts';
 import { cleanups, eventually, RecordingSocket, roleConfig } from './helpers.ts';
 
 const skip = (await serviceSkip('postgres')) || (await serviceSkip('redis'));
@@ -65,8 +65,7 @@ interface Setup {
 async function startIngestLoading(defer: (fn: () => unknown) => void): Promise<Setup> {
   const db = await createTestDatabase();
   defer(() => db.drop());
-  const pgTarget = new URL(TEST_DATABASE_URL);
-  const proxy = await startTcpProxy({ host: pgTarget.hostname, port: Number(pgTarget.port || 5432) });
+  const proxy = await startProxyFor(TEST_DATABASE_URL);
   defer(() => proxy.close());
   const sim = await startSimulator({ symbols: [SYMBOL], seed: 47, historyDays: 2, tradesPerSecond: 10 });
   defer(() => sim.close());

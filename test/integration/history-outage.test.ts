@@ -19,7 +19,7 @@ import {
   TEST_REDIS_URL,
   testRedisPrefix,
 } from '../support/services.ts';
-import { startTcpProxy, viaProxy } from '../support/tcp-proxy.ts';
+import { startProxyFor, viaProxy } from '../support/tcp-proxy.ts';
 import { cleanups, eventually, RecordingSocket, roleConfig } from './helpers.ts';
 
 const skip = (await serviceSkip('postgres')) || (await serviceSkip('redis'));
@@ -35,8 +35,7 @@ describe('PostgreSQL outage at a gateway', { skip }, () => {
     const defer = cleanups(t);
     const db = await createTestDatabase();
     defer(() => db.drop());
-    const pgTarget = new URL(TEST_DATABASE_URL);
-    const proxy = await startTcpProxy({ host: pgTarget.hostname, port: Number(pgTarget.port || 5432) });
+    const proxy = await startProxyFor(TEST_DATABASE_URL);
     defer(() => proxy.close());
     const sim = await startSimulator({
       symbols: ['BTC/USDT'],

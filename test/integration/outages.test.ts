@@ -20,7 +20,7 @@ import {
   TEST_REDIS_URL,
   testRedisPrefix,
 } from '../support/services.ts';
-import { startTcpProxy, viaProxy } from '../support/tcp-proxy.ts';
+import { startProxyFor, viaProxy } from '../support/tcp-proxy.ts';
 import { eventually, getJson, RecordingSocket, roleConfig, cleanups } from './helpers.ts';
 import { encodeBar } from '../../src/protocol/server-messages.ts';
 
@@ -31,8 +31,7 @@ describe('service outages', { skip }, () => {
     const defer = cleanups(t);
     const db = await createTestDatabase();
     defer(() => db.drop());
-    const pgTarget = new URL(TEST_DATABASE_URL);
-    const proxy = await startTcpProxy({ host: pgTarget.hostname, port: Number(pgTarget.port || 5432) });
+    const proxy = await startProxyFor(TEST_DATABASE_URL);
     defer(() => proxy.close());
     const sim = await startSimulator({
       symbols: ['BTC/USDT'],
@@ -115,8 +114,7 @@ describe('service outages', { skip }, () => {
     const defer = cleanups(t);
     const db = await createTestDatabase();
     defer(() => db.drop());
-    const redisTarget = new URL(TEST_REDIS_URL);
-    const proxy = await startTcpProxy({ host: redisTarget.hostname, port: Number(redisTarget.port || 6379) });
+    const proxy = await startProxyFor(TEST_REDIS_URL);
     defer(() => proxy.close());
     const sim = await startSimulator({
       symbols: ['BTC/USDT'],

@@ -15,6 +15,17 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
+/** The default port of each service URL scheme the tests proxy. */
+const DEFAULT_PORTS: Record<string, number> = { 'postgres:': 5432, 'postgresql:': 5432, 'redis:': 6379 };
+
+/** A proxy in front of the service a `postgres://` or `redis://` URL names (its scheme's default port when none). */
+export function startProxyFor(serviceUrl: string): Promise<TcpProxy> {
+  const u = new URL(serviceUrl);
+  const port = u.port === '' ? DEFAULT_PORTS[u.protocol] : Number(u.port);
+  if (port === undefined) throw new Error(`startProxyFor: no default port for ${u.protocol}`);
+  return startTcpProxy({ host: u.hostname, port });
+}
+
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
   let isCut = false;
