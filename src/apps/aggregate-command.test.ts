@@ -263,6 +263,39 @@ describe('tickwire aggregate input formats', () => {
     assert.equal(ok.stdout.trim().split('\n').length, 11);
   });
 
+  it('reads Binance aggTrades JSON lines of any shape alike, and names the line of a bad one', async () => {
+    const agg = (a: number, price: string, time: number, m: boolean): string =>
+      `{"a":${a},"p":"${price}","q":"1.50000000","f":${a},"l":${a},"T":${time},"m":${m},"M":true}`;
+    const lines = [
+      agg(1, '100.50000000', T0 + 1000, false),
+      agg(2, '101.00000000', T0 + 2000, true),
+      agg(3, '99.00000000', T0 + 120_500, false),
+    ];
+    const exact = await run(['--interval', '1m'], lines.join('\n') + '\n');
+    assert.equal(exact.code, 0, exact.stderr);
+    assert.equal(exact.stdout.trim().split('\n').length, 3);
+    // The same trades written otherwise (spaces, a stream wrapper, a long decimal, CRLF, blank lines).
+    const varied = [
+      lines[0]!.replace('"a":', '"a": '),
+      '',
+      `{"stream":"btcusdt@aggTrade","data":${lines[1]!}}`,
+      lines[2]!.replace('"99.00000000"', '"99.000000000000000000"'),
+    ];
+    const other = await run(['--interval', '1m'], varied.join('\r\n'));
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(other.stdout, exact.stdout);
+    const bad = [lines[0]!, '', agg(2, '0.00000000', T0 + 2000, true), lines[2]!].join('\n');
+    const stopped = await run([], bad);
+    assert.equal(stopped.code, 1);
+    assert.match(stopped.stderr, /line 3: field p must be a decimal above zero/);
+    const late = await run(['--reorder-window', '60'], [lines[2]!, lines[0]!].join('\n'));
+    assert.equal(late.code, 1);
+    assert.match(late.stderr, /line 2: trade at 2024-01-01T00:00:01.000Z is more than 60 s older/);
+    const skipped = await run(['--skip-bad'], bad);
+    assert.equal(skipped.code, 0);
+    assert.match(skipped.stderr, /skipped 1 bad row\b/);
+  });
+
   it('rejects tickwire-json trades of another symbol', async () => {
     const t = (symbol: string): string =>
       JSON.stringify({ venue: 'okx', symbol, id: '1', price: '1', size: '1', side: 'buy', time: T0 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Trade } from '../domain/trade.ts';
-import { ReorderWindow } from './reorder-window.ts';
+import { ReorderWindow, type TradeNumbers } from './reorder-window.ts';
 import { Rng } from '../sim/random.ts';
 
 function trade(id: string, time: number, seq?: number, venue: VenueId = 'binance'): Trade {
@@ -141,5 +141,65 @@ describe('ReorderWindow', () => {
       [...steps.flat(), ...drained],
       sorted.map((t) => t.id),
     );
+  });
+
+  it('hands on trades given as numbers as the same trades, in order with trades given whole', () => {
+    const next = random(5);
+    const sorted: Trade[] = [];
+    let time = 1_700_000_000_000;
+    for (let i = 0; i < 5_000; i++) {
+      time += Math.floor(next() * 5);
+      sorted.push({
+        venue: 'binance',
+        symbol: 'BTC/USDT',
+        id: String(1000 + i),
+        seq: 1000 + i,
+        price: { coef: BigInt(4_300_000_000 + Math.floor(next() * 1000)), scale: 5 },
+        size: { coef: BigInt(Math.floor(next() * 1e8)), scale: 8 },
+        side: next() < 0.5 ? 'buy' : 'sell',
+        fills: 1 + Math.floor(next() * 3),
+        time,
+        receivedAt: time,
+      });
+    }
+    const shuffled = [...sorted];
+    for (let i = 0; i < shuffled.length; i++) {
+      // Most trades in order, as in a dump: the run holds them and the heap the others.
+      const j = next() < 0.1 ? Math.min(shuffled.length - 1, i + Math.floor(next() * 20)) : i;
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    // 5 s hold about 2,500 trades here: the run's ring wraps around and grows.
+    const window = new ReorderWindow(5000);
+    const out: Trade[] = [];
+    // One record reused for every trade, as a byte reader does.
+    const numbers: { -readonly [K in keyof TradeNumbers]: TradeNumbers[K] } = {
+      seq: 0,
+      priceCoef: 0,
+      priceScale: 0,
+      sizeCoef: 0,
+      sizeScale: 0,
+      sell: false,
+      fills: 0,
+      time: 0,
+      receivedAt: 0,
+    };
+    shuffled.forEach((t, i) => {
+      assert.ok(window.accepts(t.time));
+      if (i % 3 === 0) window.push(t, (r) => out.push(r));
+      else {
+        numbers.seq = t.seq!;
+        numbers.priceCoef = Number(t.price.coef);
+        numbers.priceScale = t.price.scale;
+        numbers.sizeCoef = Number(t.size.coef);
+        numbers.sizeScale = t.size.scale;
+        numbers.sell = t.side === 'sell';
+        numbers.fills = t.fills;
+        numbers.time = t.time;
+        numbers.receivedAt = t.receivedAt;
+        window.pushNumbers(numbers, t.venue, t.symbol, (r) => out.push(r));
+      }
+    });
+    window.drain((r) => out.push(r));
+    assert.deepEqual(out, sorted);
   });
 });

@@ -6,7 +6,26 @@
  * Trades that arrive in order (nearly all of them in an exchange dump) go to the end of a sorted run, taken from
  * its front without moving the rest; only a trade earlier than the run's last goes into a min-heap.
  */
+import type { VenueId } from '../domain/instrument.ts';
 import type { Trade } from '../domain/trade.ts';
+
+/**
+ * A trade as plain numbers, the way a reader that scans bytes has it: no objects or strings per trade. Its id is
+ * the decimal text of `seq` (Binance's aggregate id), price and size are `coef × 10^-scale` with safe-integer
+ * coefficients. The window copies the numbers, so a reader may reuse one record for every trade.
+ */
+export interface TradeNumbers {
+  readonly seq: number;
+  readonly priceCoef: number;
+  readonly priceScale: number;
+  readonly sizeCoef: number;
+  readonly sizeScale: number;
+  /** The taker sold (`side` "sell"). */
+  readonly sell: boolean;
+  readonly fills: number;
+  readonly time: number;
+  readonly receivedAt: number;
+}
 
 /** Whether trade `a`, read `aOrder`-th, comes before trade `b`, read `bOrder`-th. */
 function before(a: Trade, aOrder: number, b: Trade, bOrder: number): boolean {
@@ -17,23 +36,46 @@ function before(a: Trade, aOrder: number, b: Trade, bOrder: number): boolean {
   return aOrder < bOrder;
 }
 
-/** Numbers per trade in the run: time, arrival order, seq (NaN: none), fills, receivedAt, price and size. */
-const NUMS = 9;
-/** References per trade in the run: id, venue, symbol, side; or the trade itself where it is not compact. */
-const REFS = 4;
+/**
+ * Numbers per trade in the run: time, arrival order, seq (NaN: none), fills, receivedAt, price coefficient and
+ * scale, size coefficient and scale (-1: the trade is kept whole, see REFS), side (1: sell).
+ */
+const NUMS = 10;
+const TIME = 0;
+const ORDER = 1;
+const SEQ = 2;
+const FILLS = 3;
+const RECEIVED = 4;
+const PRICE_COEF = 5;
+const PRICE_SCALE = 6;
+const SIZE_COEF = 7;
+const SIZE_SCALE = 8;
+const SELL = 9;
+/**
+ * References per trade in the run: id (undefined: the decimal text of seq), venue, symbol; the first is the trade
+ * itself where its coefficients are not safe integers (it is handed on as it came).
+ */
+const REFS = 3;
+/** Trades the run has room for at first; it doubles when full. */
+const INITIAL_CAPACITY = 1024;
 
 export class ReorderWindow {
   /** The latest trade time seen; -Infinity before the first trade. */
   private latestTime = -Infinity;
   private arrivals = 0;
   /**
-   * The sorted run, trade `head` on, kept in two flat arrays rather than as Trade objects: the window holds
-   * minutes of trades, long enough for the garbage collector to move held objects to its old generation,
-   * where collecting them costs about as much as reading the trades did. A trade is rebuilt as it leaves.
+   * The sorted run: a ring of `capacity` trades, from `head` to `tail` (counted from the start, taken modulo the
+   * capacity), kept as numbers and a few references rather than as Trade objects. The window holds minutes of
+   * trades, long enough for the garbage collector to move held objects to its old generation, where collecting
+   * them costs about as much as reading the trades did. A trade is built as it leaves.
    */
-  private nums: number[] = [];
-  private refs: (string | Trade)[] = [];
+  private capacity = INITIAL_CAPACITY;
+  private nums = new Float64Array(INITIAL_CAPACITY * NUMS);
+  private refs: (string | Trade | undefined)[] = new Array<undefined>(INITIAL_CAPACITY * REFS).fill(
+    undefined,
+  );
   private head = 0;
+  private tail = 0;
   private readonly heap = new TradeHeap();
 
   /** `windowMs`: how far (ms) a trade may arrive behind the latest trade seen; 0 for input in time order. */
@@ -55,19 +97,53 @@ export class ReorderWindow {
    */
   push(trade: Trade, ready: (trade: Trade) => void): void {
     const order = this.arrivals++;
-    const last = this.runLength() - 1;
-    if (last < this.head || !this.beforeRun(trade, order, last)) this.append(trade, order);
+    if (this.tail === this.head || !this.beforeRun(trade.time, trade.seq, trade.venue, order, this.tail - 1))
+      this.append(trade, order);
     else this.heap.push({ trade, order });
-    if (trade.time <= this.latestTime) return;
-    this.latestTime = trade.time;
-    const limit = trade.time - this.windowMs;
-    for (;;) {
-      const fromRun = this.runFirst();
-      const top = this.heap.peek();
-      const time = fromRun ? this.nums[this.head * NUMS]! : top === undefined ? Infinity : top.trade.time;
-      if (!(time < limit)) return;
-      ready(fromRun ? this.takeRun() : this.heap.pop()!.trade);
+    this.advance(trade.time, ready);
+  }
+
+  /**
+   * `push` for a trade given as numbers (which must be `accepts`ed), of `venue` and `symbol`: in order, as nearly
+   * every trade of a dump is, it is stored without building a Trade.
+   */
+  pushNumbers(t: TradeNumbers, venue: VenueId, symbol: string, ready: (trade: Trade) => void): void {
+    const order = this.arrivals++;
+    if (this.tail === this.head || !this.beforeRun(t.time, t.seq, venue, order, this.tail - 1)) {
+      const n = this.slot() * NUMS;
+      const nums = this.nums;
+      nums[n + TIME] = t.time;
+      nums[n + ORDER] = order;
+      nums[n + SEQ] = t.seq;
+      nums[n + FILLS] = t.fills;
+      nums[n + RECEIVED] = t.receivedAt;
+      nums[n + PRICE_COEF] = t.priceCoef;
+      nums[n + PRICE_SCALE] = t.priceScale;
+      nums[n + SIZE_COEF] = t.sizeCoef;
+      nums[n + SIZE_SCALE] = t.sizeScale;
+      nums[n + SELL] = t.sell ? 1 : 0;
+      const r = (n / NUMS) * REFS;
+      this.refs[r] = undefined;
+      this.refs[r + 1] = venue;
+      this.refs[r + 2] = symbol;
+    } else {
+      this.heap.push({
+        trade: {
+          venue,
+          symbol,
+          id: String(t.seq),
+          seq: t.seq,
+          price: { coef: BigInt(t.priceCoef), scale: t.priceScale },
+          size: { coef: BigInt(t.sizeCoef), scale: t.sizeScale },
+          side: t.sell ? 'sell' : 'buy',
+          fills: t.fills,
+          time: t.time,
+          receivedAt: t.receivedAt,
+        },
+        order,
+      });
     }
+    this.advance(t.time, ready);
   }
 
   /** Hands every trade still waiting to `ready`, in order (at the end of the input). */
@@ -84,11 +160,48 @@ export class ReorderWindow {
 
   /** Trades waiting. */
   get size(): number {
-    return this.runLength() - this.head + this.heap.size;
+    return this.tail - this.head + this.heap.size;
   }
 
-  private runLength(): number {
-    return this.nums.length / NUMS;
+  /** After a trade at `time`: hands on every trade now more than the window behind the latest. */
+  private advance(time: number, ready: (trade: Trade) => void): void {
+    if (time <= this.latestTime) return;
+    this.latestTime = time;
+    const limit = time - this.windowMs;
+    for (;;) {
+      const fromRun = this.runFirst();
+      const top = this.heap.peek();
+      const first = fromRun
+        ? this.nums[(this.head % this.capacity) * NUMS + TIME]!
+        : top === undefined
+          ? Infinity
+          : top.trade.time;
+      if (!(first < limit)) return;
+      ready(fromRun ? this.takeRun() : this.heap.pop()!.trade);
+    }
+  }
+
+  /** The ring slot for a trade added at the end of the run, growing the ring when it is full. */
+  private slot(): number {
+    if (this.tail - this.head === this.capacity) this.grow();
+    return this.tail++ % this.capacity;
+  }
+
+  /** Doubles the ring, its trades moved to the start in order. */
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const nums = new Float64Array(capacity * NUMS);
+    const refs = new Array<string | Trade | undefined>(capacity * REFS).fill(undefined);
+    for (let i = 0, index = this.head; index < this.tail; i++, index++) {
+      const from = index % this.capacity;
+      nums.set(this.nums.subarray(from * NUMS, from * NUMS + NUMS), i * NUMS);
+      for (let k = 0; k < REFS; k++) refs[i * REFS + k] = this.refs[from * REFS + k];
+    }
+    this.tail -= this.head;
+    this.head = 0;
+    this.capacity = capacity;
+    this.nums = nums;
+    this.refs = refs;
   }
 
   private append(trade: Trade, order: number): void {
@@ -97,72 +210,80 @@ export class ReorderWindow {
     const priceCoef = Number(price.coef);
     const sizeCoef = Number(size.coef);
     const compact = Number.isSafeInteger(priceCoef) && Number.isSafeInteger(sizeCoef);
-    this.nums.push(
-      trade.time,
-      order,
-      trade.seq ?? NaN,
-      trade.fills,
-      trade.receivedAt,
-      compact ? priceCoef : 0,
-      price.scale,
-      compact ? sizeCoef : 0,
-      compact ? size.scale : -1,
-    );
-    if (compact) this.refs.push(trade.id, trade.venue, trade.symbol, trade.side);
-    else this.refs.push(trade, '', '', '');
+    const s = this.slot();
+    const n = s * NUMS;
+    const r = s * REFS;
+    const nums = this.nums;
+    nums[n + TIME] = trade.time;
+    nums[n + ORDER] = order;
+    nums[n + SEQ] = trade.seq ?? NaN;
+    nums[n + FILLS] = trade.fills;
+    nums[n + RECEIVED] = trade.receivedAt;
+    nums[n + PRICE_COEF] = compact ? priceCoef : 0;
+    nums[n + PRICE_SCALE] = price.scale;
+    nums[n + SIZE_COEF] = compact ? sizeCoef : 0;
+    nums[n + SIZE_SCALE] = compact ? size.scale : -1;
+    nums[n + SELL] = trade.side === 'sell' ? 1 : 0;
+    this.refs[r] = compact ? trade.id : trade;
+    this.refs[r + 1] = trade.venue;
+    this.refs[r + 2] = trade.symbol;
   }
 
-  /** Takes the run's first trade, rebuilt. */
+  /** Takes the run's first trade, built from its numbers. */
   private takeRun(): Trade {
-    const n = this.head * NUMS;
-    const r = this.head * REFS;
+    const s = this.head++ % this.capacity;
+    const n = s * NUMS;
+    const r = s * REFS;
     const nums = this.nums;
     const refs = this.refs;
-    this.head++;
-    const sizeScale = nums[n + 8]!;
-    const seq = nums[n + 2]!;
-    const trade: Trade =
-      sizeScale < 0
-        ? (refs[r] as Trade)
-        : {
-            venue: refs[r + 1] as Trade['venue'],
-            symbol: refs[r + 2] as string,
-            id: refs[r] as string,
-            seq: Number.isNaN(seq) ? undefined : seq,
-            price: { coef: BigInt(nums[n + 5]!), scale: nums[n + 6]! },
-            size: { coef: BigInt(nums[n + 7]!), scale: sizeScale },
-            side: refs[r + 3] as Trade['side'],
-            fills: nums[n + 3]!,
-            time: nums[n]!,
-            receivedAt: nums[n + 4]!,
-          };
-    // Drop the taken front now and then instead of shifting per trade.
-    if (this.head > 4096 && this.head * 2 > this.runLength()) {
-      this.nums = this.nums.slice(this.head * NUMS);
-      this.refs = this.refs.slice(this.head * REFS);
-      this.head = 0;
+    const sizeScale = nums[n + SIZE_SCALE]!;
+    if (sizeScale < 0) {
+      const whole = refs[r] as Trade;
+      refs[r] = undefined;
+      return whole;
     }
-    return trade;
+    const seq = nums[n + SEQ]!;
+    const id = refs[r] as string | undefined;
+    return {
+      venue: refs[r + 1] as VenueId,
+      symbol: refs[r + 2] as string,
+      id: id ?? String(seq),
+      seq: Number.isNaN(seq) ? undefined : seq,
+      price: { coef: BigInt(nums[n + PRICE_COEF]!), scale: nums[n + PRICE_SCALE]! },
+      size: { coef: BigInt(nums[n + SIZE_COEF]!), scale: sizeScale },
+      side: nums[n + SELL] === 1 ? 'sell' : 'buy',
+      fills: nums[n + FILLS]!,
+      time: nums[n + TIME]!,
+      receivedAt: nums[n + RECEIVED]!,
+    };
   }
 
-  /** Whether `trade`, arrived `order`-th, comes before the run's trade at `index`. */
-  private beforeRun(trade: Trade, order: number, index: number): boolean {
-    const n = index * NUMS;
-    const time = this.nums[n]!;
-    if (trade.time !== time) return trade.time < time;
-    const seq = this.nums[n + 2]!;
-    const venue =
-      this.nums[n + 8]! < 0 ? (this.refs[index * REFS] as Trade).venue : this.refs[index * REFS + 1];
-    if (trade.seq !== undefined && !Number.isNaN(seq) && trade.venue === venue && trade.seq !== seq)
-      return trade.seq < seq;
-    return order < this.nums[n + 1]!;
+  /** Whether a trade (time, seq, venue), arrived `order`-th, comes before the run's trade at `index`. */
+  private beforeRun(
+    time: number,
+    seq: number | undefined,
+    venue: VenueId,
+    order: number,
+    index: number,
+  ): boolean {
+    const s = index % this.capacity;
+    const n = s * NUMS;
+    const runTime = this.nums[n + TIME]!;
+    if (time !== runTime) return time < runTime;
+    const runSeq = this.nums[n + SEQ]!;
+    const runVenue = this.refs[s * REFS + 1];
+    if (seq !== undefined && !Number.isNaN(runSeq) && venue === runVenue && seq !== runSeq)
+      return seq < runSeq;
+    return order < this.nums[n + ORDER]!;
   }
 
   /** Whether the earliest trade waiting is the run's first (false when the run is empty). */
   private runFirst(): boolean {
-    if (this.head >= this.runLength()) return false;
+    if (this.head >= this.tail) return false;
     const top = this.heap.peek();
-    return top === undefined || !this.beforeRun(top.trade, top.order, this.head);
+    if (top === undefined) return true;
+    const t = top.trade;
+    return !this.beforeRun(t.time, t.seq, t.venue, top.order, this.head);
   }
 }
 

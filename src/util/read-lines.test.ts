@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { readLineBatches } from './read-lines.ts';
+import { readLineBatches, readLineSpans } from './read-lines.ts';
 
 async function ours(chunks: readonly (string | Buffer)[]): Promise<string[]> {
   const out: string[] = [];
@@ -47,6 +47,27 @@ describe('readLineBatches', () => {
     assert.deepEqual(batches, [
       ['a', 'b'],
       ['cd', 'e'],
+    ]);
+  });
+});
+
+describe('readLineSpans', () => {
+  it('hands out where each line lies in the bytes, its break excluded, a cut line whole with the next chunk', async () => {
+    const got: [string, number, number][][] = [];
+    for await (const spans of readLineSpans(
+      Readable.from([Buffer.from('ab\r\ncd\ref\ng'), Buffer.from('h\r')]),
+    )) {
+      const batch: [string, number, number][] = [];
+      for (let i = 0; i < spans.count; i++) batch.push([spans.text(i), spans.start(i), spans.end(i)]);
+      got.push(batch);
+    }
+    assert.deepEqual(got, [
+      [
+        ['ab', 0, 2],
+        ['cd', 4, 6],
+        ['ef', 7, 9],
+      ],
+      [['gh', 0, 2]],
     ]);
   });
 });

@@ -4,6 +4,7 @@ import { toPlainString } from '../../domain/decimal.ts';
 import type { Trade } from '../../domain/trade.ts';
 import { parseAggTrade, toMillis } from './parse.ts';
 import {
+  AggTradeByteScanner,
   detectDumpFormat,
   isCsvHeader,
   parseAggTradeCsvRow,
@@ -94,6 +95,85 @@ describe('Binance trade dumps', () => {
       }
       assert.deepEqual(ours, generic(line), line);
     }
+  });
+
+  it('reads the exact line shape from bytes to the numbers the text reader gives, and leaves any other line to it', () => {
+    const canonical =
+      '{"a":13519807,"p":"0.00141342","q":"23.00000000","f":15373518,"l":15373520,"T":1570752011620,"m":true,"M":true}';
+    const taken = [
+      canonical,
+      canonical.replace(',"M":true', ''),
+      canonical.replace('"m":true', '"m":false').replace('"M":true', '"M":false'),
+      canonical.replace('1570752011620', '1570752011620123'), // µs
+      canonical.replace('"p":"0.00141342"', '"p":"43000.00000000"'),
+      canonical.replace('"p":"0.00141342"', '"p":"123456789.123456"'), // 15 digits
+      canonical.replace('"p":"0.00141342"', '"p":".5"'),
+      canonical.replace('"q":"23.00000000"', '"q":"7."'),
+      canonical.replace('"q":"23.00000000"', '"q":"0"'),
+      canonical.replace('"a":13519807', '"a":0'),
+      canonical.replace('15373518', '15373520'), // f = l
+    ];
+    const left = [
+      canonical.replace('"p":"0.00141342"', '"p":"1234567890.1234567"'), // 17 digits: exact only as BigInt
+      canonical.replace('"p":"0.00141342"', '"p":"0.00000000"'),
+      canonical.replace('"p":"0.00141342"', '"p":"1e-8"'),
+      canonical.replace('"p":"0.00141342"', '"p":"1.2.3"'),
+      canonical.replace('"p":"0.00141342"', '"p":""'),
+      canonical.replace('"p":"0.00141342"', '"p":"."'),
+      canonical.replace('"p":"0.00141342"', '"p":0.1'),
+      canonical.replace('15373518', '15373521'), // l < f
+      canonical.replace('13519807', '-13519807'),
+      canonical.replace('13519807', '013519807'),
+      canonical.replace('13519807', '9007199254740993'),
+      canonical.replace('15373520', '15373520.5'),
+      canonical.replace('"a":', '"a": '),
+      canonical.replace('"M":true}', '"M":true,"a":1}'),
+      canonical.replace('"M":true', '"M":1'),
+      canonical.replace('"m":true', '"m":truee'),
+      canonical.replace('"m":true', '"m":1'),
+      ' ' + canonical,
+      canonical + ' ',
+      canonical.slice(0, -1),
+      `{"stream":"xrpeth@aggTrade","data":${canonical}}`,
+      '',
+    ];
+    const scanner = new AggTradeByteScanner();
+    for (const line of taken) {
+      // The line among others in one buffer, as the command reads a chunk of a file.
+      const bytes = Buffer.from(`${canonical}\n${line}\r\n1,2`);
+      const from = canonical.length + 1;
+      assert.ok(scanner.scan(bytes, from, from + Buffer.byteLength(line)), line);
+      const text = parseAggTradeJsonLine(line, 'XRP/ETH');
+      assert.deepEqual(
+        {
+          seq: scanner.seq,
+          price: { coef: BigInt(scanner.priceCoef), scale: scanner.priceScale },
+          size: { coef: BigInt(scanner.sizeCoef), scale: scanner.sizeScale },
+          side: scanner.sell ? 'sell' : 'buy',
+          fills: scanner.fills,
+          time: scanner.time,
+          receivedAt: scanner.receivedAt,
+        },
+        {
+          seq: text.seq,
+          price: text.price,
+          size: text.size,
+          side: text.side,
+          fills: text.fills,
+          time: text.time,
+          receivedAt: text.receivedAt,
+        },
+        line,
+      );
+      assert.equal(text.id, String(scanner.seq));
+    }
+    for (const line of left) {
+      const bytes = Buffer.from(`${line}\n${canonical}`);
+      assert.equal(scanner.scan(bytes, 0, Buffer.byteLength(line)), false, line);
+    }
+    // Lines left to the text reader that it rejects keep its reasons.
+    assert.throws(() => parseAggTradeJsonLine(left[1]!, 'X/Y'), /field p must be a decimal above zero/);
+    assert.throws(() => parseAggTradeJsonLine(left[7]!, 'X/Y'), /last trade id l/);
   });
 
   it('reads trades CSV rows with ms or µs times and skips the header', () => {
