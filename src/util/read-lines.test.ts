@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { readLineBatches, readLineSpans } from './read-lines.ts';
+import { readLineSpans } from './read-lines.ts';
 
 async function ours(chunks: readonly (string | Buffer)[]): Promise<string[]> {
   const out: string[] = [];
-  for await (const lines of readLineBatches(Readable.from(chunks))) out.push(...lines);
+  for await (const spans of readLineSpans(Readable.from(chunks)))
+    for (let i = 0; i < spans.count; i++) out.push(spans.text(i));
   return out;
 }
 
@@ -17,7 +18,7 @@ async function readline(chunks: readonly (string | Buffer)[]): Promise<string[]>
   return out;
 }
 
-describe('readLineBatches', () => {
+describe('readLineSpans', () => {
   it('reads the lines readline reads, however the text is cut into chunks', async () => {
     const texts = [
       'a\nb\nc',
@@ -41,17 +42,6 @@ describe('readLineBatches', () => {
     }
   });
 
-  it('hands out the lines of a chunk together', async () => {
-    const batches: string[][] = [];
-    for await (const lines of readLineBatches(Readable.from(['a\nb\nc', 'd\ne\n']))) batches.push(lines);
-    assert.deepEqual(batches, [
-      ['a', 'b'],
-      ['cd', 'e'],
-    ]);
-  });
-});
-
-describe('readLineSpans', () => {
   it('hands out where each line lies in the bytes, its break excluded, a cut line whole with the next chunk', async () => {
     const got: [string, number, number][][] = [];
     for await (const spans of readLineSpans(

@@ -2,9 +2,9 @@
  * Lines of a text stream, a chunk's worth at a time. Line breaks are "\n", "\r\n" and a lone "\r", as
  * `readline` with `crlfDelay: Infinity` reads them; the last line needs no break. Text is UTF-8.
  *
- * `readline` hands out one line per event; for files of millions of short lines, handing out the lines of each
- * chunk together costs a fraction of that. `readLineSpans` goes further and hands out where each line lies in
- * the chunk's bytes, so that a reader of a known line shape can scan the bytes without a string per line.
+ * `readline` hands out one line per event, as a string; for files of millions of short lines that costs several
+ * times the reading. `readLineSpans` hands out where each line of a chunk lies in its bytes, so that a reader of a
+ * known line shape can scan the bytes without a string per line, and decode only the lines it must read as text.
  */
 import type { Readable } from 'node:stream';
 
@@ -79,14 +79,5 @@ export async function* readLineSpans(input: Readable): AsyncGenerator<LineSpans>
       spans.add(0, end);
       yield spans;
     }
-  }
-}
-
-/** The lines of a text stream as strings, a chunk's worth at a time. */
-export async function* readLineBatches(input: Readable): AsyncGenerator<string[]> {
-  for await (const spans of readLineSpans(input)) {
-    const lines: string[] = [];
-    for (let i = 0; i < spans.count; i++) lines.push(spans.text(i));
-    yield lines;
   }
 }
