@@ -30,8 +30,10 @@ interface Message {
 class Client implements ClientSink {
   readonly got: Message[] = [];
   readonly raw: string[] = [];
+  readonly payloads: (Buffer | string)[] = [];
   corks = 0;
   send(payload: Buffer | string): void {
+    this.payloads.push(payload);
     this.raw.push(payload.toString());
     this.got.push(JSON.parse(payload.toString()) as Message);
   }
@@ -198,6 +200,28 @@ describe('CandleRooms', () => {
     assert.match(clients[1]?.raw[1] ?? '', /"close":999\.25,.*"sources":\["okx"\]/);
   });
 
+  it('shares one initial payload per room and bar count through a burst of different counts', async () => {
+    const store = new MemoryCandleStore();
+    for (let i = 0; i < 30; i++) store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
+    const { rooms } = setup({ store });
+    const counts = [10, 3, 10, 3, 10, 0, 3, 0];
+    const clients = counts.map(() => new Client());
+    for (const [i, c] of clients.entries()) {
+      rooms.subscribe(c, subscribe(counts[i] as number));
+      await settle();
+    }
+    const first = new Map<number, Buffer | string>();
+    for (const [i, c] of clients.entries()) {
+      const count = counts[i] as number;
+      const payload = c.payloads[0] as Buffer | string;
+      assert.equal((JSON.parse(payload.toString()) as { bars: unknown[] }).bars.length, count);
+      const shared = first.get(count) ?? payload;
+      first.set(count, shared);
+      assert.equal(payload, shared, `the same payload object for every initial of ${count} bars`);
+    }
+    assert.equal(first.size, 3);
+  });
+
   it('answers a subscribe with initial history from the store, the newest bar closed by the clock', async () => {
     const store = new MemoryCandleStore();
     for (let i = 0; i < 30; i++) store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
@@ -248,6 +272,38 @@ describe('CandleRooms', () => {
     clock.advance(5000);
     assert.equal(client.updates().length, 3, 'nothing more to send');
     assert.equal(rooms.counters.updatesBroadcast, 3);
+  });
+
+  it('after a stall that bunched two updates into one turn, sends both and is on time again (catch-up)', async () => {
+    const { rooms, clock, publish } = setup();
+    const client = new Client();
+    rooms.subscribe(client, subscribe(0));
+    await settle();
+    const start = clock.now();
+    const at: number[] = [];
+    const send = (n: number): void => publish(makeUpdate(makeBar(T0 + 30 * M, String(n), n)));
+    const record = (): void => {
+      while (at.length < client.updates().length) at.push(clock.now() - start);
+    };
+    for (let n = 1; n <= 3; n++) {
+      clock.advanceTo(start + 1000 * (n - 1));
+      send(n);
+      clock.advance(0);
+      record();
+    }
+    // The updates of 3000 and 4000 reach the gateway in one turn at 4100 (its event loop was blocked).
+    clock.advanceTo(start + 4100);
+    send(4);
+    send(5);
+    for (let t = 4100; t <= 9000; t += 50) {
+      clock.advanceTo(start + t);
+      if (t === 5000 || t === 6000 || t === 7000 || t === 8000) send(t / 1000 + 1);
+      clock.advance(0);
+      record();
+    }
+    assert.deepEqual(client.updates(), [1, 2, 3, 4, 5, 6, 7, 8, 9], 'every update, none merged');
+    // 5 half a period after 4; 6 waits for it; then on time.
+    assert.deepEqual(at, [0, 1000, 2000, 4100, 4600, 5100, 6000, 7000, 8000]);
   });
 
   it('delivers each of updates about a period apart at once, none merged; two within one are conflated', async () => {

@@ -21,7 +21,7 @@ import { RoomHistory } from './room-history.ts';
 import { Room } from './room.ts';
 import type { CandleCounters, RoomStats } from './stats.ts';
 import { Subscription } from './subscription.ts';
-import { TickScheduler } from './tick-scheduler.ts';
+import { IMMEDIATE, TickScheduler } from './tick-scheduler.ts';
 
 export interface CandleRoomsOptions {
   readonly store: CandleStore;
@@ -53,6 +53,9 @@ interface InitialCache {
   readonly views: readonly BarView[];
   readonly payload: Buffer;
 }
+
+/** Bar counts whose `initial` a room keeps (clients mostly ask for the default count or a few others). */
+const INITIALS_PER_ROOM = 8;
 
 /** Encoded bar texts of one stored bar, by closed flag (stored bars are never changed in place, only replaced). */
 interface BarTexts {
@@ -89,8 +92,12 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
    * decimals are costly to print). Weak: a bar the store has replaced or dropped leaves the cache with it.
    */
   private readonly barTexts = new WeakMap<StoredCandle, BarTexts>();
-  /** Each room's last `initial`: the same bars (the same stored objects) in the same state give the same bytes. */
-  private readonly lastInitial = new WeakMap<CandleRoom, InitialCache>();
+  /**
+   * Each room's last `initial` per bar count: the same bars (the same stored objects) in the same state give the
+   * same bytes, so a subscribe burst shares one payload (and one WebSocket frame) per room and bar count, even
+   * when clients ask for different counts. At most INITIALS_PER_ROOM counts per room, the oldest dropped first.
+   */
+  private readonly lastInitials = new WeakMap<CandleRoom, Map<number, InitialCache>>();
 
   constructor(private readonly options: CandleRoomsOptions) {
     const { clock, logger } = options;
@@ -99,6 +106,8 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       (batch) => this.flush(batch),
       (room) => room.hasPending && room.members.size > 0,
       clock,
+      // A bar that changes once a second (a quiet market) gets every change on time again soon after a stall.
+      true,
     );
     this.historyRefill = new HistoryRefill<CandleSubscription>(
       options.historyRetry,
@@ -142,7 +151,8 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       this.options.onCandle?.(update);
       const room = this.rooms.get(`${update.symbol}:${update.interval}`);
       if (!room) return;
-      room.push(update);
+      // Already due in this turn's batch: its pending update was going to leave at once (the loop was busy).
+      room.push(update, room.dueAt === IMMEDIATE);
       this.scheduler.schedule(room);
     });
   }
@@ -328,7 +338,12 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     const newestClosed =
       newest !== undefined &&
       this.isClosed(room, newest.bar.time, this.options.clock.now(), this.options.closeGraceMs);
-    let initial = this.lastInitial.get(room);
+    let initials = this.lastInitials.get(room);
+    if (!initials) {
+      initials = new Map();
+      this.lastInitials.set(room, initials);
+    }
+    let initial = initials.get(bars.length);
     if (
       initial === undefined ||
       initial.partialReason !== partialReason ||
@@ -338,7 +353,9 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       const { views, texts } = this.barViews(room, bars);
       const text = encodeInitialOfBars(room.symbol, room.interval, texts, partialReason);
       initial = { stored: bars, partialReason, newestClosed, views, payload: Buffer.from(text) };
-      this.lastInitial.set(room, initial);
+      initials.delete(bars.length);
+      initials.set(bars.length, initial);
+      if (initials.size > INITIALS_PER_ROOM) initials.delete(initials.keys().next().value as number);
     }
     this.counters.initialsSent++;
     if (partialReason !== undefined) this.counters.partialInitialsSent++;

@@ -85,6 +85,21 @@ describe('ClientConnection send path', () => {
     assert.equal(p.received[3], messages[0]);
   });
 
+  it('corked until the turn ends, the replies of one read leave in one write after the turn', async (t) => {
+    const p = await pair(t, false);
+    p.server.corkUntilTurnEnds();
+    p.server.corkUntilTurnEnds();
+    for (const m of messages) p.server.send(m);
+    assert.equal(p.writes(), 0, 'held during the turn');
+    // A batch of room ticks in the same turn joins the held replies (its cork is already taken).
+    assert.equal(p.server.cork(), false);
+    p.server.send(Buffer.from(messages[0] as string));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(p.writes(), 1, 'one write for the turn');
+    await p.waitFor(4);
+    assert.deepEqual(p.received, [...messages, messages[0]]);
+  });
+
   it('frames payloads of every length class correctly (7-bit, 16-bit and 64-bit lengths, strings)', async (t) => {
     const p = await pair(t, false);
     const texts = [125, 126, 65_535, 65_536, 100_000].map((n) => `"${'x'.repeat(n - 2)}"`);

@@ -100,6 +100,14 @@ export class ClientConnection implements ClientSink {
     return true;
   }
 
+  /**
+   * Holds writes until the end of this event-loop turn: the replies to the client messages of one read (a
+   * client subscribing to seven rooms sends seven frames together) leave in one socket write, not one each.
+   */
+  corkUntilTurnEnds(): void {
+    if (this.cork()) setImmediate(() => this.uncork());
+  }
+
   uncork(): void {
     if (!this.corked) return;
     this.corked = false;

@@ -190,6 +190,8 @@ export class ClientConnections {
     this.budgets.set(client, budget);
     this.counters.connectionsOpened++;
     ws.on('message', (data, isBinary) => {
+      // ws emits the messages of one socket read together: their replies leave in one write.
+      client.corkUntilTurnEnds();
       try {
         this.onMessage(client, data, isBinary);
       } catch (err) {
@@ -287,6 +289,8 @@ export class ClientConnections {
   private closeClient(client: ClientConnection, code: number, reason: string): void {
     if (client.closing) return;
     client.closing = true;
+    // Replies held for this turn go before the close frame (nothing may follow it).
+    client.uncork();
     this.detach(client);
     client.ws.close(code, reason);
   }

@@ -27,6 +27,26 @@ describe('Room', () => {
     assert.equal(room.lastBroadcast, 1);
   });
 
+  it('keeps a promised update when a stall bunched a newer state of its bar behind it', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '1')));
+    // Both arrive before the tick that was due in this turn could run: the first stays as it was.
+    room.push(makeUpdate(makeBar(T0, '2')), true);
+    room.push(makeUpdate(makeBar(T0, '3')), true);
+    assert.deepEqual(summary(room.tick(1)), ['update@0:1']);
+    assert.equal(room.hasPending, true);
+    assert.deepEqual(summary(room.tick(2)), ['update@0:3']);
+    assert.equal(room.hasPending, false);
+  });
+
+  it('a state queued behind a promised update keeps the bar closed', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '2'), 'closed'));
+    room.push(makeUpdate(makeBar(T0, '1')), true);
+    assert.deepEqual(summary(room.tick(1)), ['update@0:2c']);
+    assert.deepEqual(summary(room.tick(2)), ['update@0:1c']);
+  });
+
   it("sends a closed bar's final state one tick before the next bar's first update", () => {
     const room = new Room('BTC/USDT', '1m');
     room.push(makeUpdate(makeBar(T0, '1')));

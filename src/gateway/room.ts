@@ -92,8 +92,13 @@ export class Room<M = unknown> {
     return time <= this.closedThrough;
   }
 
-  /** Takes one CandleUpdate of this room's stream. */
-  push(update: CandleUpdate): void {
+  /**
+   * Takes one CandleUpdate of this room's stream. `promised`: the room is due in the batch of this event-loop
+   * turn, so its oldest pending update was to leave at once, and only a busy loop let this newer state of the
+   * same bar arrive first (two changes bunched by a stall). That update is kept as it is and this state queued
+   * behind it for the next tick, instead of merged into it; later states of this turn merge into this one.
+   */
+  push(update: CandleUpdate, promised = false): void {
     const bar = update.bar;
     const closed = update.state !== 'live';
     this.seen = true;
@@ -102,6 +107,15 @@ export class Room<M = unknown> {
     if (closed && bar.time > this.closedThrough) this.closedThrough = bar.time;
 
     const queued = this.findUpdate(bar.time);
+    if (queued && promised && queued === this.updates[0]) {
+      this.updates.push({
+        bar,
+        closed: queued.closed || closed,
+        sources: update.sources,
+        backfilled: update.backfilled === true,
+      });
+      return;
+    }
     if (queued) {
       queued.bar = bar;
       // Final stays final: a stale `live` arriving after `closed` must not reopen the bar.

@@ -28,7 +28,7 @@ function lateClock(manual: ManualClock, lateMs: number): Clock {
   };
 }
 
-function setup(period = 1000, lateMs = 0) {
+function setup(period = 1000, lateMs = 0, catchUp = false) {
   const clock = new ManualClock();
   const runs: { at: number; names: string[] }[] = [];
   const scheduler = new TickScheduler<Item>(
@@ -39,6 +39,7 @@ function setup(period = 1000, lateMs = 0) {
     },
     (i) => i.work > 0,
     lateMs === 0 ? clock : lateClock(clock, lateMs),
+    catchUp,
   );
   return { clock, runs, scheduler };
 }
@@ -98,6 +99,96 @@ describe('TickScheduler', () => {
     );
   });
 
+  it('catch-up: after a stall that bunched two changes, every later one leaves at once', () => {
+    const { clock, runs, scheduler } = setup(1000, 0, true);
+    const a = item('a');
+    // On time until 2000; the changes of 3000 and 4000 arrive at 4100 and 4150 (a stall of 1.1 s); then on time.
+    const times = [0, 1000, 2000, 4100, 4150, 5000, 6000, 7000, 8000];
+    feed(clock, scheduler, [a], times, 10_000);
+    assert.deepEqual(
+      runs.map((r) => r.at),
+      // 4150 waits half a period, 5000 waits for it (half a period again); from 6000 on, on time.
+      [0, 1000, 2000, 4100, 4600, 5100, 6000, 7000, 8000],
+    );
+  });
+
+  it('without catch-up the same stall leaves every later change late until the data pauses', () => {
+    const { clock, runs, scheduler } = setup();
+    const a = item('a');
+    const times = [0, 1000, 2000, 4100, 4150, 5000, 6000, 7000, 8000];
+    feed(clock, scheduler, [a], times, 10_000);
+    assert.deepEqual(
+      runs.map((r) => r.at),
+      [0, 1000, 2000, 4100, 4600, 5100, 6100, 7100, 8100],
+    );
+  });
+
+  it('catch-up: after a stall of almost two periods, on time again within a few periods', () => {
+    const { clock, runs, scheduler } = setup(1000, 0, true);
+    const a = item('a');
+    // The changes of 3000 and 4000 arrive at 4900 and 4910, then on time.
+    const times = [0, 1000, 2000, 4900, 4910, 5000, 6000, 7000, 8000, 9000];
+    feed(clock, scheduler, [a], times, 12_000);
+    const at = runs.map((r) => r.at);
+    // 4910 and 5000 wait their half periods (merged into one tick: the data did change faster than the throttle
+    // allows there); 6000 waits until 6400; from 7000 on, on time.
+    assert.deepEqual(at, [0, 1000, 2000, 4900, 5400, 6000, 7000, 8000, 9000]);
+  });
+
+  it('catch-up: data that changes once a period with jitter and stalls waits only right after a stall', () => {
+    // Seeded jitter: each change up to 300 ms late, and a stall of 0.5 to 1.9 s every 20 periods.
+    const { clock, runs, scheduler } = setup(1000, 0, true);
+    const a = item('a');
+    let seed = 11;
+    const random = (): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const arrivals: number[] = [];
+    let stallEnd = 0;
+    for (let k = 1; k <= 400; k++) {
+      let at = k * 1000 + Math.floor(random() * 300);
+      if (k % 20 === 0) stallEnd = at + 500 + Math.floor(random() * 1400);
+      at = Math.max(at, stallEnd, arrivals[arrivals.length - 1] ?? 0);
+      arrivals.push(at);
+    }
+    let waited = 0;
+    let late = 0;
+    for (const t of arrivals) {
+      clock.advanceTo(t);
+      a.work = 1;
+      scheduler.schedule(a);
+      const before = runs.length;
+      clock.advanceTo(t);
+      if (runs.length === before) late++;
+    }
+    clock.advanceTo(500_000);
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i] as { at: number };
+      const arrived = arrivals.filter((t) => t <= r.at).at(-1) as number;
+      waited = Math.max(waited, r.at - arrived);
+    }
+    // Only changes arriving within half a period of the previous tick wait (after each stall), never the rest.
+    assert.ok(late <= 3 * 20, `changes that waited: ${late} of 400`);
+    assert.ok(waited <= 500, `longest wait ${waited} ms`);
+  });
+
+  it('catch-up: work arriving faster than once a period still leaves once a period after its first burst', () => {
+    const { clock, runs, scheduler } = setup(1000, 0, true);
+    const a = item('a');
+    feed(
+      clock,
+      scheduler,
+      [a],
+      Array.from({ length: 100 }, (_, i) => i * 100),
+      20_000,
+    );
+    assert.deepEqual(
+      runs.map((r) => r.at),
+      [0, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10_000],
+    );
+  });
+
   it('work arriving faster than once a period leaves once a period, newest state each time', () => {
     const { clock, runs, scheduler } = setup();
     const a = item('a');
@@ -110,9 +201,16 @@ describe('TickScheduler', () => {
     );
   });
 
-  it('never ticks twice within half a period, and at most n + 1 times in any n periods', () => {
-    for (const lateMs of [0, 120, 450]) {
-      const { clock, runs, scheduler } = setup(1000, lateMs);
+  it('never ticks twice within half a period, and at most n + 1 times in any n periods (n + 2 with catch-up)', () => {
+    for (const [lateMs, catchUp] of [
+      [0, false],
+      [120, false],
+      [450, false],
+      [0, true],
+      [120, true],
+      [450, true],
+    ] as const) {
+      const { clock, runs, scheduler } = setup(1000, lateMs, catchUp);
       const a = item('a');
       for (let t = 0; t < 60_000; t += 37) {
         clock.advanceTo(t);
@@ -126,7 +224,11 @@ describe('TickScheduler', () => {
       }
       for (let i = 0; i < at.length; i++) {
         const within = at.filter((x) => x >= (at[i] as number) && x < (at[i] as number) + 5000).length;
-        assert.ok(within <= 6, `at most 6 ticks in 5 periods from ${at[i]} (late ${lateMs}), got ${within}`);
+        const most = catchUp ? 7 : 6;
+        assert.ok(
+          within <= most,
+          `at most ${most} ticks in 5 periods from ${at[i]} (late ${lateMs}), got ${within}`,
+        );
       }
       assert.ok(at.length >= 55, `expected about one tick per period (late ${lateMs}), got ${at.length}`);
     }

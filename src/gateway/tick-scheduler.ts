@@ -6,7 +6,8 @@ export interface Tickable {
   dueAt: number | null;
   /**
    * The throttle's account: the time up to which the ticks so far are paid for at one per period (a tick at t
-   * moves it to max(paidUntil, t) + period); -Infinity before the first tick.
+   * moves it to max(paidUntil, t) + period, or max(paidUntil, t − period) + period with catch-up); -Infinity
+   * before the first tick.
    */
   paidUntil: number;
   /** When the item last ticked; -Infinity before the first tick. */
@@ -26,13 +27,20 @@ interface Batch<T> {
  * as its throttle allows, and the newest state it holds by then is what leaves (the item conflates).
  *
  * The rule: an item may tick at t when t >= paidUntil − period (a generic cell rate algorithm with a tolerance of
- * one period) and t >= its last tick + period / 2. Hence two ticks are never closer than half a period, and over
- * any n periods there are at most n + 1 ticks, so at most one per period on average: the throttle's promise.
- * Data that changes faster than once a period is sent once a period, the newest state each time. The tolerance
- * absorbs jitter: data that changes once a period, delivered early or late (a busy bus or event loop, a late
- * timer; up to a period), is sent the moment it arrives, each change on its own, never merged with the next.
- * (A stall longer than a period, with data that keeps changing exactly once a period, leaves those changes that
- * much late until the data pauses: the average rate can never catch up.)
+ * one period) and t >= its last tick + period / 2; a tick at t moves paidUntil to max(paidUntil, t) + period.
+ * Hence two ticks are never closer than half a period, and over any n periods there are at most n + 1 ticks, so
+ * at most one per period on average: the throttle's promise. Data that changes faster than once a period is sent
+ * once a period, the newest state each time. The tolerance absorbs jitter: data that changes once a period,
+ * delivered early or late (a busy bus or event loop, a late timer; up to a period), is sent the moment it
+ * arrives, each change on its own, never merged with the next.
+ *
+ * Catch-up (`catchUp`): a tick at t moves paidUntil to max(paidUntil, t − period) + period instead, so a tick up
+ * to a period late pays for the period it was due in, not from the moment it ran. Without it a stall stays in
+ * the account for as long as the data keeps changing once a period: after two changes arrive within half a
+ * period of each other (a stall), every later change waits for the account, until the data pauses. With it the
+ * item is back on the data's schedule a period or two after the stall. The price: over any n periods at most
+ * n + 2 ticks (a burst of data after a pause can tick four times in its first two periods); still never two
+ * within half a period, and one per period on average.
  *
  * Items made ready in one event-loop turn tick in one batch (one zero-delay timer, one synchronous call), and so
  * do items due at the same time: a client's messages of one batch leave in one socket write. The rooms of one
@@ -50,6 +58,8 @@ export class TickScheduler<T extends Tickable> {
     private readonly run: (items: readonly T[], now: number) => void,
     private readonly hasWork: (item: T) => boolean,
     private readonly clock: Clock = systemClock,
+    /** Catch-up (see above): a tick up to a period late does not carry its lateness forward. */
+    private readonly catchUp = false,
   ) {}
 
   /** Makes sure the item ticks at its next allowed moment; no-op when already scheduled. */
@@ -148,8 +158,10 @@ export class TickScheduler<T extends Tickable> {
     for (const item of items) {
       item.dueAt = null;
       item.lastTickAt = now;
-      // A late tick (up to the tolerance) pays from where the account stood, so it costs the next one nothing.
-      item.paidUntil = Math.max(item.paidUntil, now) + this.periodMs;
+      // A late tick (up to the tolerance) pays from where the account stood, so it costs the next one nothing;
+      // with catch-up, a tick up to a period late pays for the period it was due in (lateness not carried on).
+      const from = this.catchUp ? now - this.periodMs : now;
+      item.paidUntil = Math.max(item.paidUntil, from) + this.periodMs;
     }
     this.run(items, now);
     for (const item of items) if (this.hasWork(item)) this.schedule(item);
