@@ -261,7 +261,9 @@ export class VenueIngest {
     history: StartupHistory,
   ): Promise<void> {
     const { adapter, logger, candles } = this.options;
-    await candles.write(adapter.venue, historyUpdates(history, adapter.venue), false);
+    // Not awaited: the engine need not wait for the store (which may still be opening) to go live. The write is
+    // queued before any of this instrument's live bars, which are stored and published after it, in order.
+    void candles.write(adapter.venue, historyUpdates(history, adapter.venue), false);
     engine.seed('1m', history.minutes);
     for (const [interval, bars] of history.higher) engine.seed(interval, bars);
     engine.resume(history.liveMinute);
