@@ -147,6 +147,19 @@ describe('HistoryLoader', () => {
     );
   });
 
+  it('writes nothing of a background piece that arrives after close', async () => {
+    const s = setup(T0 + 2 * DAY_MS);
+    const written: number[] = [];
+    const loading = s.loader.loadOlder('BTC/USDT', T0 + 2 * DAY_MS - 30_000, async (updates) => {
+      written.push(updates.length);
+    });
+    // The first request is under way (its answer is a microtask away) when the loader closes.
+    s.loader.close();
+    assert.equal(await loading, false);
+    assert.deepEqual(written, []);
+    assert.equal(s.venue.rest.calls.length, 1);
+  });
+
   it('on close, wakes a load that waits to retry and ends it', async () => {
     const s = setup(T0);
     s.venue.rest.failures = 1;

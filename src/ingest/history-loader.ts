@@ -175,6 +175,8 @@ export class HistoryLoader {
             endTime: piece.to - size,
             onProgress: (n) => progress.update(loaded + n),
           });
+          // Stopped while the piece was on its way: the store may be closing, nothing more is written.
+          if (this.closed) return false;
           const inPiece = bars.filter((b) => b.time >= piece.from && b.time < piece.to);
           await write(closedUpdates(symbol, venue, piece.interval, inPiece));
           loaded += inPiece.length;
