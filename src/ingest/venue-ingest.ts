@@ -206,7 +206,7 @@ export class VenueIngest {
     // Each instrument goes live after a handful of small requests (the bars its open bars are made of), a few
     // instruments at a time, in the configured order; the long history loads afterwards, in the background, so
     // that it delays no instrument's live bars.
-    const withCandles: { symbol: SymbolIngest; engine: CandleEngine; liveMinute: number }[] = [];
+    const withCandles: { symbol: SymbolIngest; liveMinute: number }[] = [];
     await this.inTurn([...this.symbols.values()], async (symbol) => {
       const engine = symbol.engine;
       // A symbol without candles here only relays trades: nothing to load, it releases what it held.
@@ -219,7 +219,7 @@ export class VenueIngest {
         await this.applyHistory(symbol, engine, h);
         liveMinute = h.liveMinute;
       });
-      if (live && liveMinute !== undefined) withCandles.push({ symbol, engine, liveMinute });
+      if (live && liveMinute !== undefined) withCandles.push({ symbol, liveMinute });
     });
     if (this.closed) return;
     await this.flush();
