@@ -65,6 +65,11 @@ function bar(
   return { time, open: d(o), high: d(h), low: d(l), close: d(c), volume: d(v), trades };
 }
 
+/** A whole candle from the fields `bar` gives (zero quote and taker volumes). */
+function full(b: Partial<Candle>): Candle {
+  return { quoteVolume: ZERO, takerBuyVolume: ZERO, takerBuyQuoteVolume: ZERO, ...b } as Candle;
+}
+
 /** Compares the fields given in `want` by value. */
 function assertBar(got: Candle | undefined, want: Partial<Candle>, label = ''): void {
   assert.ok(got, `${label}: no bar`);
@@ -140,6 +145,103 @@ describe('CandleEngine on the Binance XRP/ETH dataset', () => {
     }
     assert.equal(bars.get('1D')!.size, 2);
     assert.equal(bars.get('4h')!.size, 10);
+  });
+});
+
+describe('CandleEngine seeded with a few bars of each interval (the bars nest)', () => {
+  const trades = loadAggTradeLines().map((l) =>
+    parseAggTrade(JSON.parse(l) as BinanceAggTrade, 'XRP/ETH', 0),
+  );
+  const H = 3_600_000;
+
+  /** Every bar's final state per interval (closed ones from the updates, then the live ones) of `e`. */
+  function run(e: CandleEngine, bars: Map<Interval, Map<number, Candle>>, from: readonly Trade[]): void {
+    for (const t of from) e.addTrade(t);
+    for (const interval of INTERVALS) {
+      const live = e.live(interval);
+      if (live) bars.get(interval)!.set(live.time, live);
+    }
+  }
+  function collector(): {
+    bars: Map<Interval, Map<number, Candle>>;
+    engine: CandleEngine;
+  } {
+    const bars = new Map<Interval, Map<number, Candle>>(INTERVALS.map((i) => [i, new Map<number, Candle>()]));
+    const e = new CandleEngine({
+      symbol: 'XRP/ETH',
+      venues: ['binance'],
+      closeGraceMs: 0,
+      onUpdate: (u) => bars.get(u.interval)!.set(u.bar.time, u.bar),
+    });
+    return { bars, engine: e };
+  }
+
+  it('builds every bar from the cut on, the open week and day included, exactly as an engine fed every trade', () => {
+    // The reference: every trade of the window (Friday 11 October 2019 00:00 to Saturday 16:00 UTC).
+    const whole = collector();
+    run(whole.engine, whole.bars, trades);
+    // Cut at Saturday 13:37: the history before it comes as the venue serves it, closed bars only, and only what
+    // the open bars are made of: the week's closed days, today's closed 4h bars, this 4h bucket's closed hours,
+    // and the minutes of this hour (from 13:00).
+    const cut = Date.UTC(2019, 9, 12, 13, 37);
+    const closedIn = (interval: Interval, from: number, to: number): Candle[] =>
+      [...whole.bars.get(interval)!.values()]
+        .filter((b) => b.time >= from && b.time < to)
+        .sort((a, b) => a.time - b.time);
+    const today = Date.UTC(2019, 9, 12);
+    const part = collector();
+    part.engine.seed('1m', closedIn('1m', today + 13 * H, cut));
+    part.engine.seed('1h', closedIn('1h', today + 12 * H, today + 13 * H));
+    part.engine.seed('4h', closedIn('4h', today, today + 12 * H));
+    part.engine.seed('1D', closedIn('1D', Date.UTC(2019, 9, 7), today));
+    assert.deepEqual(
+      [...part.bars.values()].map((m) => m.size),
+      INTERVALS.map(() => 0),
+    );
+    part.engine.resume(cut);
+    run(
+      part.engine,
+      part.bars,
+      trades.filter((t) => t.time >= cut),
+    );
+    assert.equal(part.engine.stats().tooLate, 0);
+    for (const interval of INTERVALS) {
+      const ours = part.bars.get(interval)!;
+      const open = [...ours.keys()].filter((time) => time <= cut);
+      assert.ok(open.length >= 1, `${interval}: the bar that was open at the cut is built`);
+      for (const [time, bar] of ours) {
+        const label = `${interval} ${new Date(time).toISOString()}`;
+        const want = whole.bars.get(interval)!.get(time);
+        assert.ok(want, `${label}: the reference has it`);
+        assertBar(bar, want, label);
+      }
+    }
+    // The open week is Friday's closed day, Saturday's first three 4h bars, the 12:00 hour, then the minutes.
+    assert.equal(part.bars.get('1W')!.size, 1);
+    assert.ok((whole.bars.get('1W')!.get(Date.UTC(2019, 9, 7))?.trades ?? 0) > 0);
+  });
+
+  it('revises a closed bar partly made of seeded hours exactly', () => {
+    const { engine: e, updates } = engine();
+    // Seeded: the hours 00:00 and 01:00 of Monday, then the minutes from 02:00; live at 02:10.
+    e.seed(
+      '1h',
+      [
+        bar(MONDAY, '10', '12', '9', '11', '3', 3) as Candle,
+        bar(MONDAY + H, '11', '15', '11', '14', '2', 2) as Candle,
+      ].map(full),
+    );
+    e.seed('1m', [full(bar(MONDAY + 2 * H, '14', '14', '13', '13', '1', 1) as Candle)]);
+    e.resume(MONDAY + 2 * H + 10 * MINUTE_MS);
+    assertBar(e.live('4h'), bar(MONDAY, '10', '15', '9', '13', '6', 6), 'open 4h');
+    assertBar(e.live('1D'), bar(MONDAY, '10', '15', '9', '13', '6', 6), 'open day');
+    // A late trade inside the seeded minute 02:00 (before its close, by time) revises it and the open 4h, day and
+    // week bars, which keep the seeded hours.
+    e.addTrade(trade(MONDAY + 2 * H + 30_000, '16', '1'));
+    assertBar(e.live('4h'), bar(MONDAY, '10', '16', '9', '13', '7', 7), 'revised 4h');
+    assertBar(e.live('1W'), bar(MONDAY, '10', '16', '9', '13', '7', 7), 'revised week');
+    assert.equal(of(updates, '1m', 'revised').length, 1);
+    assert.equal(e.stats().tooLate, 0);
   });
 });
 

@@ -412,13 +412,63 @@ export class CandleEngine {
   private startBucket(h: HigherState, bucket: number): void {
     h.bucket = bucket;
     resetBar(h.base, bucket, h.base.close);
-    const live = this.liveMinute!;
-    const held = this.minutes.length;
-    for (let i = this.indexOf(Math.max(bucket, this.minutes.oldestTime!)); i < held; i++) {
-      const slot = this.minutes.at(i, this.scratch);
-      if (slot.time >= live) break;
-      foldBar(h.base, slot);
+    this.foldRange(h.base, bucket, this.liveMinute!, h.size);
+  }
+
+  /**
+   * Folds the closed bars of [from, to) into `acc`, in order, and returns the close of the first one (the flat price
+   * of a bucket without trades). Held 1m bars are used wherever they reach. Before the oldest held minute, the
+   * closed bars of the intervals shorter than `below` stand in for them, the longest that fits first: the buckets
+   * nest (1m ⊂ 5m ⊂ 15m ⊂ 1h ⊂ 4h ⊂ 1D ⊂ 1W, weeks from Monday 00:00 UTC), and a bar is exactly the fold of the
+   * bars that tile it. So an engine seeded with a few bars of each interval (the open week's closed days, today's
+   * closed 4h bars, …, this hour's minutes) builds the open bars exactly without a week of 1m bars. A stretch
+   * that no held bar covers had no trades (the venue has no bar for it) and is skipped.
+   */
+  private foldRange(acc: MutableBar, from: number, to: number, below: number): Decimal | undefined {
+    let firstClose: Decimal | undefined;
+    const oldest = this.minutes.oldestTime ?? Infinity;
+    let t = from;
+    while (t < to && t < oldest) {
+      const found = this.closedBarAt(t, to, below);
+      if (found === undefined) {
+        t = Math.min(oldest, this.nextClosedAfter(t, below));
+        continue;
+      }
+      firstClose ??= found.bar.close;
+      foldBar(acc, barFromCandle(found.bar, found.size, this.defaultMask | BACKFILLED_BIT));
+      t += found.size;
     }
+    if (t >= to) return firstClose;
+    const held = this.minutes.length;
+    for (let i = this.indexOf(t); i < held; i++) {
+      const slot = this.minutes.at(i, this.scratch);
+      if (slot.time >= to) break;
+      firstClose ??= slot.close;
+      foldBar(acc, slot);
+    }
+    return firstClose;
+  }
+
+  /** The held closed bar that starts at `t` and ends by `to`, of the longest interval shorter than `below`. */
+  private closedBarAt(t: number, to: number, below: number): { bar: Candle; size: number } | undefined {
+    for (let i = this.higher.length - 1; i >= 0; i--) {
+      const h = this.higher[i]!;
+      if (h.size >= below || t + h.size > to || bucketStart(h.interval, t) !== t) continue;
+      const bar = h.closed[firstAtOrAfter(h.closed, t)];
+      if (bar?.time === t) return { bar, size: h.size };
+    }
+    return undefined;
+  }
+
+  /** The start of the first held closed bar after `t` of the intervals shorter than `below` (Infinity if none). */
+  private nextClosedAfter(t: number, below: number): number {
+    let next = Infinity;
+    for (const h of this.higher) {
+      if (h.size >= below) break;
+      const bar = h.closed[firstAtOrAfter(h.closed, t + 1)];
+      if (bar !== undefined && bar.time < next) next = bar.time;
+    }
+    return next;
   }
 
   /** Closes the live minute and opens `target` (> live minute); fills and closes what lies between. */
@@ -501,18 +551,10 @@ export class CandleEngine {
     }
   }
 
-  /** The bar of the closed bucket [from, to) rolled up from the held 1m bars. */
+  /** The bar of the closed bucket [from, to) rolled up from the held bars (see `foldRange`). */
   private rollup(from: number, to: number): { candle: Candle; mask: number } {
-    const oldest = this.minutes.oldestTime!;
     const acc = flatBar(from, this.minutes.at(0, this.scratch).close);
-    let firstClose: Decimal | undefined;
-    const held = this.minutes.length;
-    for (let i = this.indexOf(Math.max(from, oldest)); i < held; i++) {
-      const slot = this.minutes.at(i, this.scratch);
-      if (slot.time >= to) break;
-      firstClose ??= slot.close;
-      foldBar(acc, slot);
-    }
+    const firstClose = this.foldRange(acc, from, to, to - from);
     if (!acc.traded) return { candle: flatCandle(from, firstClose ?? acc.close), mask: 0 };
     return { candle: toCandle(acc, from), mask: acc.mask };
   }
@@ -568,4 +610,16 @@ export class CandleEngine {
     const backfilled = (mask & BACKFILLED_BIT) !== 0;
     this.onUpdate({ symbol: this.symbol, interval, state, bar, sources, backfilled });
   }
+}
+
+/** Index of the first bar of `bars` (sorted by time) that starts at or after `t`; `bars.length` if none. */
+function firstAtOrAfter(bars: readonly Candle[], t: number): number {
+  let lo = 0;
+  let hi = bars.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (bars[mid]!.time < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

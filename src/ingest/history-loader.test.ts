@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DAY_MS, MINUTE_MS, WEEK_MS } from '../domain/interval.ts';
+import { bucketStart, DAY_MS, INTERVAL_MS, MINUTE_MS, WEEK_MS } from '../domain/interval.ts';
+
+const weekStartOf = (t: number): number => bucketStart('1W', t);
 import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
-import { bar, FakeVenue, minute, settle, T0, trade } from './fake-venue.test-support.ts';
-import { HistoryLoader, historyUpdates, type StartupHistory } from './history-loader.ts';
+import { bar, FakeVenue, settle, T0, trade } from './fake-venue.test-support.ts';
+import { HistoryLoader, historyUpdates, olderPieces, type StartupHistory } from './history-loader.ts';
 
 function setup(now: number) {
   const clock = new ManualClock(now);
@@ -25,53 +27,137 @@ function setup(now: number) {
 }
 
 describe('HistoryLoader', () => {
-  it('asks for the closed minutes back to the start of the week, historyBars of every higher interval, then the trades of the minute in progress', async () => {
+  it('asks, to go live, for the minutes since the hour at least 30 minutes back and the few closed bars of the longer intervals the open bars are made of, then the trades of the minute in progress', async () => {
     const wednesday = T0 + 2 * DAY_MS;
     const s = setup(wednesday);
-    const weekStart = minute(0, 0);
     const liveMinute = wednesday - 30_000;
-    s.venue.rest.bars.set('1m', [bar(weekStart), bar(liveMinute - MINUTE_MS)]);
-    s.venue.rest.bars.set('1W', [bar(weekStart - WEEK_MS)]);
+    // January 2024 (day 1: Monday the 1st); the live minute is Wednesday 00:10.
+    const at = (day: number, hh: number, mm: number): number => Date.UTC(2024, 0, day, hh, mm);
+    s.venue.rest.bars.set('1m', [bar(at(2, 22, 59)), bar(at(2, 23, 0)), bar(liveMinute - MINUTE_MS)]);
+    s.venue.rest.bars.set('1h', [bar(at(2, 19, 0)), bar(at(2, 20, 0)), bar(at(2, 22, 0))]);
+    s.venue.rest.bars.set('1D', [bar(at(1, 0, 0)), bar(at(2, 0, 0))]);
     s.venue.miss(trade('binance', { seq: 7, time: liveMinute + 1000 }));
     assert.equal(await s.load(), true);
 
-    // January 2024 (day 0: 31 December 2023).
-    const at = (day: number, hh: number, mm: number): number => Date.UTC(2024, 0, day, hh, mm);
     assert.deepEqual(s.venue.rest.candleWindows, [
-      ['1m', weekStart, at(3, 0, 9)],
-      ['5m', at(2, 23, 55), at(3, 0, 5)],
-      ['15m', at(2, 23, 15), at(2, 23, 45)],
-      ['1h', at(2, 21, 0), at(2, 23, 0)],
-      ['4h', at(2, 12, 0), at(2, 20, 0)],
-      ['1D', at(0, 0, 0), at(2, 0, 0)],
-      ['1W', weekStart - 3 * WEEK_MS, weekStart - WEEK_MS],
+      ['1m', at(2, 23, 0), at(3, 0, 9)],
+      // 5m, 15m: from 23:00 on, the engine rolls them up from the minutes. 1W: the open week is built.
+      ['1h', at(2, 20, 0), at(2, 23, 0)],
+      ['4h', at(2, 0, 0), at(2, 20, 0)],
+      ['1D', at(1, 0, 0), at(2, 0, 0)],
     ]);
     const [history] = s.loaded;
     assert.equal(history?.liveMinute, liveMinute);
     assert.deepEqual(
       history?.minutes.map((b) => b.time),
-      [weekStart, liveMinute - MINUTE_MS],
+      [at(2, 23, 0), liveMinute - MINUTE_MS],
     );
     assert.deepEqual(
-      history?.higher.map(([interval, bars]) => [interval, bars.length]),
+      history?.higher.map(([interval, bars]) => [interval, bars.map((b) => b.time)]),
       [
-        ['5m', 0],
-        ['15m', 0],
-        ['1h', 0],
-        ['4h', 0],
-        ['1D', 0],
-        ['1W', 1],
+        ['5m', []],
+        ['15m', []],
+        ['1h', [at(2, 20, 0), at(2, 22, 0)]],
+        ['4h', []],
+        ['1D', [at(1, 0, 0), at(2, 0, 0)]],
+        ['1W', []],
       ],
     );
     assert.deepEqual(
       history?.recentTrades.map((t) => t.seq),
       [7],
     );
+    assert.equal(history?.bars, 6);
     const updates = history ? historyUpdates(history, 'binance') : [];
-    assert.equal(updates.length, 3);
+    assert.equal(updates.length, 6);
     assert.ok(
       updates.every((u) => u.state === 'closed' && u.backfilled === true && u.sources.join() === 'binance'),
     );
+  });
+
+  it('on a Monday just after midnight, also asks for the closed week that the oldest live minute belongs to', async () => {
+    const s = setup(T0);
+    assert.equal(await s.load(), true);
+    const windows = new Map(s.venue.rest.candleWindows.map(([i, from, to]) => [i, [from, to]]));
+    assert.deepEqual(windows.get('1W'), [
+      T0 - 30_000 - 10 * MINUTE_MS - WEEK_MS,
+      T0 - 30_000 - 10 * MINUTE_MS - WEEK_MS,
+    ]);
+  });
+
+  it('plans the background history in pieces that end where the start-up bars begin: higher intervals first, then the minutes newest first, a day each', () => {
+    const liveMinute = Date.UTC(2024, 0, 3, 14, 37);
+    const pieces = olderPieces(liveMinute, 1000);
+    const iso = (t: number): string => new Date(t).toISOString().slice(0, 16);
+    const higher = pieces.filter((p) => p.interval !== '1m');
+    assert.deepEqual(
+      higher.map((p) => [p.interval, (p.to - p.from) / INTERVAL_MS[p.interval], iso(p.to)]),
+      [
+        // The start-up has the minutes from 14:00 (5m and 15m are rolled up from them), the hours from 12:00,
+        // the 4h bars from 00:00, the days from Monday.
+        ['5m', 1000 - 7, '2024-01-03T14:00'],
+        ['15m', 1000 - 2, '2024-01-03T14:00'],
+        ['1h', 1000 - 2, '2024-01-03T12:00'],
+        ['4h', 1000 - 3, '2024-01-03T00:00'],
+        ['1D', 1000 - 2, '2024-01-01T00:00'],
+        ['1W', 1000, '2024-01-01T00:00'],
+      ],
+    );
+    const minutes = pieces.filter((p) => p.interval === '1m').map((p) => [iso(p.from), iso(p.to)]);
+    assert.deepEqual(minutes, [
+      ['2024-01-03T00:00', '2024-01-03T14:00'],
+      ['2024-01-02T00:00', '2024-01-03T00:00'],
+      ['2024-01-01T00:00', '2024-01-02T00:00'],
+    ]);
+    // With more 1m bars asked for than the week holds, further back, still a day a piece.
+    const longer = olderPieces(liveMinute, 5000).filter((p) => p.interval === '1m');
+    assert.equal(longer.length, 4, 'three days and the rest of Sunday');
+    assert.equal(longer.at(-1)?.from, liveMinute - 5000 * MINUTE_MS);
+    assert.ok(longer.every((p) => p.to - p.from <= DAY_MS));
+  });
+
+  it('loads the background history piece by piece, retrying a failed piece alone and keeping the pieces done', async () => {
+    const wednesday = T0 + 2 * DAY_MS;
+    const s = setup(wednesday);
+    const liveMinute = wednesday - 30_000;
+    const oldest = Date.UTC(2024, 0, 2, 23, 0);
+    s.venue.rest.bars.set('1m', [bar(weekStartOf(wednesday)), bar(oldest - MINUTE_MS), bar(oldest)]);
+    const written: [string, number[]][] = [];
+    const loading = s.loader.loadOlder('BTC/USDT', liveMinute, async (updates) => {
+      written.push([updates[0]?.interval ?? 'none', updates.map((u) => u.bar.time)]);
+      // The request after the second piece fails.
+      if (written.length === 2) s.venue.rest.failures = 1;
+    });
+    await settle();
+    assert.equal(written.length, 2);
+    assert.equal(s.clock.pending, 1, 'waiting to retry the third piece');
+    s.clock.advance(1000);
+    assert.equal(await loading, true);
+
+    const pieces = olderPieces(liveMinute, 3);
+    const windows = s.venue.rest.candleWindows;
+    assert.equal(windows.length, pieces.length + 1, 'one request per piece, and the failed one again');
+    assert.deepEqual(windows[3], windows[2], 'the failed piece alone is asked again');
+    assert.equal(written.length, pieces.length);
+    const minutes = written.filter(([i]) => i === '1m').flatMap(([, times]) => times);
+    assert.deepEqual(
+      minutes,
+      [oldest - MINUTE_MS, weekStartOf(wednesday)],
+      'newest day first; the minutes the instrument went live with are not written again',
+    );
+  });
+
+  it('writes nothing of a background piece that arrives after close', async () => {
+    const s = setup(T0 + 2 * DAY_MS);
+    const written: number[] = [];
+    const loading = s.loader.loadOlder('BTC/USDT', T0 + 2 * DAY_MS - 30_000, async (updates) => {
+      written.push(updates.length);
+    });
+    // The first request is under way (its answer is a microtask away) when the loader closes.
+    s.loader.close();
+    assert.equal(await loading, false);
+    assert.deepEqual(written, []);
+    assert.equal(s.venue.rest.calls.length, 1);
   });
 
   it('on close, wakes a load that waits to retry and ends it', async () => {
@@ -83,7 +169,11 @@ describe('HistoryLoader', () => {
     s.loader.close();
     assert.equal(await loading, false);
     assert.equal(s.clock.pending, 0);
-    assert.deepEqual(s.venue.rest.calls, ['candles 1m'], 'not retried');
+    assert.deepEqual(
+      s.venue.rest.calls,
+      ['candles 1m', 'candles 1h', 'candles 4h', 'candles 1D', 'candles 1W'],
+      'one attempt (its requests at once), not retried',
+    );
     assert.deepEqual(s.loaded, []);
   });
 

@@ -13,14 +13,28 @@ import type { VenueRest } from '../venues/venue.ts';
 /** Between failed history loads: 1 s, doubling, at most 30 s, no jitter (one load per instrument). */
 export const HISTORY_RETRY: BackoffPolicy = { minMs: 1000, maxMs: 30_000, jitter: 'none' };
 
-/** One instrument's start-up history, fetched in full before any of it is applied. */
+/**
+ * The 1m bars an instrument goes live with start on the hour at least this long before the live minute: a late
+ * trade (or a backfill after a reconnect) within them revises its bars exactly from the start.
+ */
+export const LIVE_MINUTES_BACK_MS = 30 * MINUTE_MS;
+
+/** Bars of one interval fetched in one piece of the background history (a day of 1m bars). */
+export const PIECE_BARS = 1440;
+
+/**
+ * What an instrument needs to go live: the closed bars its open bars are made of. The buckets nest (1m ⊂ 5m ⊂ 15m
+ * ⊂ 1h ⊂ 4h ⊂ 1D ⊂ 1W), so the open week is its closed days, today's closed 4h bars, the closed hours of this 4h
+ * bucket and the minutes of this hour (see CandleEngine's `foldRange`): a few small requests instead of a week of
+ * 1m bars. The rest of the history loads afterwards, in the background (`HistoryLoader.loadOlder`).
+ */
 export interface StartupHistory {
   readonly symbol: string;
   /** Start of the minute in progress when the load began: the history ends before it. */
   readonly liveMinute: number;
-  /** Closed 1m bars back to the start of the week (or `historyBars` minutes, when further). */
+  /** Closed 1m bars from `liveFrom(liveMinute)` on. */
   readonly minutes: readonly Candle[];
-  /** `historyBars` closed bars of every higher interval, oldest first. */
+  /** Per higher interval, the closed bars from `seedFrom` to its open bucket, oldest first (often none). */
   readonly higher: readonly (readonly [Interval, readonly Candle[]])[];
   /** Trades of the minute in progress, up to the end of the load. */
   readonly recentTrades: readonly Trade[];
@@ -28,6 +42,60 @@ export interface StartupHistory {
   readonly bars: number;
   /** When this attempt began (for the log's duration). */
   readonly startedAt: number;
+}
+
+/** One request's worth of the background history: the closed bars of `interval` in [from, to). */
+export interface HistoryPiece {
+  readonly interval: Interval;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The oldest minute an instrument goes live with: on the hour, at least `LIVE_MINUTES_BACK_MS` back. */
+export function liveFrom(liveMinute: number): number {
+  return bucketStart('1h', liveMinute - LIVE_MINUTES_BACK_MS);
+}
+
+/**
+ * Where the start-up's bars of `interval` begin: the start of the next longer interval's bucket holding the
+ * oldest live minute (of its own bucket, for the longest), so that every bar a revision of a live minute can reach
+ * is either held or folded from held bars. Before it, the background history; never later than the oldest minute.
+ */
+export function seedFrom(interval: Interval, liveMinute: number): number {
+  const oldest = liveFrom(liveMinute);
+  if (interval === '1m') return oldest;
+  const next = INTERVALS[INTERVALS.indexOf(interval) + 1];
+  return Math.min(oldest, bucketStart(next ?? interval, oldest));
+}
+
+/**
+ * The background history of an instrument that went live at `liveMinute`: the 1m bars back to the start of the
+ * week (or `historyBars` minutes, when further), a day per piece, and `historyBars` bars of every higher interval,
+ * each ending where the start-up's bars begin (`seedFrom`), so that no piece overlaps a bar the live engine may
+ * have revised meanwhile. The higher intervals come first (a piece each), then the minutes, newest first.
+ */
+export function olderPieces(liveMinute: number, historyBars: number): HistoryPiece[] {
+  const pieces: HistoryPiece[] = [];
+  const split = (interval: Interval, from: number, to: number): void => {
+    const span = PIECE_BARS * INTERVAL_MS[interval];
+    for (let end = to; end > from; end -= span) {
+      pieces.push({ interval, from: Math.max(from, end - span), to: end });
+    }
+  };
+  for (const interval of INTERVALS) {
+    if (interval === '1m') continue;
+    const size = INTERVAL_MS[interval];
+    split(interval, bucketStart(interval, liveMinute) - historyBars * size, seedFrom(interval, liveMinute));
+  }
+  const firstMinute = Math.min(bucketStart('1W', liveMinute), liveMinute - historyBars * MINUTE_MS);
+  const oldest = liveFrom(liveMinute);
+  // Day-sized pieces on day boundaries, so that a retried piece is the same request.
+  for (let end = oldest; end > firstMinute;) {
+    const from = Math.max(firstMinute, bucketStart('1D', end - 1));
+    pieces.push({ interval: '1m', from, to: end });
+    end = from;
+  }
+  return pieces;
 }
 
 export interface HistoryLoaderOptions {
@@ -40,12 +108,14 @@ export interface HistoryLoaderOptions {
 }
 
 /**
- * Loads each instrument's start-up history over REST: the closed 1m bars back to the start of the week (so that the
- * open 1W bar can be rebuilt from them exactly), `historyBars` closed bars of every higher interval, then the
- * trades of the minute in progress. Progress is logged in a few lines.
+ * Loads each instrument's history over REST in two steps. First what it needs to go live (`load`): the few closed
+ * bars its open bars are made of, then the trades of the minute in progress. Then, in the background
+ * (`loadOlder`), the rest: `historyBars` closed bars of every interval and the 1m bars back to the start of the
+ * week, in pieces of a day, each written to the store as it arrives and kept when a later piece fails. Progress of
+ * the long part is logged in a few lines.
  *
  * History is what makes a client's `initial` useful, so a venue that does not answer is asked again, with a capped
- * backoff, rather than going live without it; the gateway serves health meanwhile.
+ * backoff, rather than going without it; the gateway serves health meanwhile.
  */
 export class HistoryLoader {
   private closed = false;
@@ -57,23 +127,15 @@ export class HistoryLoader {
   }
 
   /**
-   * Fetches `symbol`'s history and gives it to `apply`, again after each failure of either, until it succeeds
-   * (true) or the loader is closed (false). Everything is fetched before `apply` is called, so that a failed
-   * attempt can simply be repeated.
+   * Fetches what `symbol` needs to go live and gives it to `apply`, again after each failure of either, until it
+   * succeeds (true) or the loader is closed (false). Everything is fetched before `apply` is called, so that a
+   * failed attempt can simply be repeated (it is a handful of requests).
    */
   async load(symbol: string, apply: (history: StartupHistory) => Promise<void>): Promise<boolean> {
-    const { venue, logger, clock } = this.options;
-    const failures = new RepeatedFailure({
-      logger,
-      now: () => clock.now(),
-      level: 'error',
-      fields: { venue, symbol },
-      failing: 'history not loaded',
-      stillFailing: 'history still not loaded',
-    });
+    const failures = this.failures(symbol, 'history not loaded', 'history still not loaded');
     for (let attempt = 1; !this.closed; attempt++) {
       try {
-        await apply(await this.fetch(symbol, attempt === 1));
+        await apply(await this.fetch(symbol));
         failures.succeeded();
         return true;
       } catch (err) {
@@ -87,54 +149,100 @@ export class HistoryLoader {
     return false;
   }
 
+  /**
+   * Fetches the background history of `symbol` (`olderPieces`) and gives each piece's closed updates to `write`,
+   * one piece at a time; a piece that fails (fetch or write) is retried alone, with a capped backoff, the pieces
+   * done are kept. True once every piece is written, false if the loader was closed first.
+   */
+  async loadOlder(
+    symbol: string,
+    liveMinute: number,
+    write: (updates: CandleUpdate[]) => Promise<void>,
+  ): Promise<boolean> {
+    const { venue, rest, logger, clock, historyBars } = this.options;
+    const pieces = olderPieces(liveMinute, historyBars);
+    const expected = pieces.reduce((n, p) => n + (p.to - p.from) / INTERVAL_MS[p.interval], 0);
+    const progress = new ProgressLog({ logger, now: () => clock.now(), fields: { venue, symbol }, expected });
+    const failures = this.failures(symbol, 'history piece not loaded', 'history piece still not loaded');
+    let loaded = 0;
+    for (const piece of pieces) {
+      for (let attempt = 1; ; attempt++) {
+        if (this.closed) return false;
+        try {
+          const size = INTERVAL_MS[piece.interval];
+          const bars = await rest.fetchCandles(symbol, piece.interval, {
+            startTime: piece.from,
+            endTime: piece.to - size,
+            onProgress: (n) => progress.update(loaded + n),
+          });
+          // Stopped while the piece was on its way: the store may be closing, nothing more is written.
+          if (this.closed) return false;
+          const inPiece = bars.filter((b) => b.time >= piece.from && b.time < piece.to);
+          await write(closedUpdates(symbol, venue, piece.interval, inPiece));
+          loaded += inPiece.length;
+          progress.update(loaded);
+          failures.succeeded();
+          break;
+        } catch (err) {
+          if (this.closed) return false;
+          const delayMs = backoffDelay(attempt, HISTORY_RETRY);
+          failures.failed(err, delayMs);
+          await this.sleep(delayMs);
+        }
+      }
+    }
+    return true;
+  }
+
   /** Stops: loads under way end at their next step, and none is retried. */
   close(): void {
     this.closed = true;
     for (const wake of this.sleepers) wake();
   }
 
-  private async fetch(symbol: string, announce: boolean): Promise<StartupHistory> {
-    const { venue, rest, logger, clock, historyBars } = this.options;
-    const startedAt = clock.now();
-    const liveMinute = bucketStart('1m', startedAt);
-    const firstMinute = Math.min(bucketStart('1W', startedAt), liveMinute - historyBars * MINUTE_MS);
-    // Progress in a few lines: the bars expected are every closed minute and `historyBars` of each other interval.
-    const expectedMinutes = Math.max(0, (liveMinute - firstMinute) / MINUTE_MS);
-    const progress = new ProgressLog({
+  private failures(symbol: string, failing: string, stillFailing: string): RepeatedFailure {
+    const { venue, logger, clock } = this.options;
+    return new RepeatedFailure({
       logger,
       now: () => clock.now(),
+      level: 'error',
       fields: { venue, symbol },
-      expected: expectedMinutes + (INTERVALS.length - 1) * historyBars,
-      announce,
+      failing,
+      stillFailing,
     });
-    const minutes = await rest.fetchCandles(symbol, '1m', {
-      startTime: firstMinute,
+  }
+
+  private async fetch(symbol: string): Promise<StartupHistory> {
+    const { rest, clock } = this.options;
+    const startedAt = clock.now();
+    const liveMinute = bucketStart('1m', startedAt);
+    const oldest = liveFrom(liveMinute);
+    // The requests are independent and small: all at once.
+    const minutesLoading = rest.fetchCandles(symbol, '1m', {
+      startTime: oldest,
       endTime: liveMinute - MINUTE_MS,
-      onProgress: (n) => progress.update(n),
     });
-    const higher: [Interval, Candle[]][] = [];
-    for (const interval of INTERVALS) {
-      if (interval === '1m') continue;
+    const higherLoading = INTERVALS.filter((i) => i !== '1m').map(async (interval) => {
+      const from = seedFrom(interval, liveMinute);
+      const to = bucketStart(interval, liveMinute);
+      // From the oldest minute on, the engine rolls the bars up from the minutes itself.
+      if (from >= oldest || from >= to) return [interval, []] as const;
       const size = INTERVAL_MS[interval];
-      const open = bucketStart(interval, liveMinute);
-      const before = progress.loaded;
-      const bars = await rest.fetchCandles(symbol, interval, {
-        startTime: open - historyBars * size,
-        endTime: open - size,
-        onProgress: (n) => progress.update(before + n),
-      });
-      higher.push([interval, bars.filter((b) => b.time < open)]);
-      progress.update(before + bars.length);
-    }
+      const bars = await rest.fetchCandles(symbol, interval, { startTime: from, endTime: to - size });
+      return [interval, bars.filter((b) => b.time >= from && b.time < to)] as const;
+    });
+    // One Promise.all over every request, so that a second failure is not left unhandled.
+    const [allMinutes, higher] = await Promise.all([minutesLoading, Promise.all(higherLoading)]);
+    const minutes = allMinutes.filter((b) => b.time >= oldest && b.time < liveMinute);
     // The live trades held meanwhile follow these.
     const recentTrades = await rest.fetchTrades(symbol, { startTime: liveMinute, endTime: clock.now() });
     return {
       symbol,
       liveMinute,
-      minutes: minutes.filter((b) => b.time < liveMinute),
+      minutes,
       higher,
       recentTrades,
-      bars: progress.loaded,
+      bars: higher.reduce((n, [, bars]) => n + bars.length, minutes.length),
       startedAt,
     };
   }
@@ -152,16 +260,20 @@ export class HistoryLoader {
   }
 }
 
-/** Every bar of the history as a closed update of `venue`'s, for the store (start-up history is not published). */
+/** Bars of history as closed updates of `venue`'s, for the store (history is stored, not published). */
+function closedUpdates(
+  symbol: string,
+  venue: VenueId,
+  interval: Interval,
+  bars: readonly Candle[],
+): CandleUpdate[] {
+  return bars.map((bar) => ({ symbol, interval, state: 'closed', bar, sources: [venue], backfilled: true }));
+}
+
+/** Every bar of the start-up history as a closed update of `venue`'s, for the store. */
 export function historyUpdates(history: StartupHistory, venue: VenueId): CandleUpdate[] {
-  const { symbol } = history;
-  const out: CandleUpdate[] = [];
-  const push = (interval: Interval, bars: readonly Candle[]): void => {
-    for (const bar of bars) {
-      out.push({ symbol, interval, state: 'closed', bar, sources: [venue], backfilled: true });
-    }
-  };
-  push('1m', history.minutes);
-  for (const [interval, bars] of history.higher) push(interval, bars);
+  const out = closedUpdates(history.symbol, venue, '1m', history.minutes);
+  for (const [interval, bars] of history.higher)
+    out.push(...closedUpdates(history.symbol, venue, interval, bars));
   return out;
 }

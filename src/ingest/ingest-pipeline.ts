@@ -95,6 +95,11 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         historyBars: config.candles.historyBars,
         clock,
         observer: monitor.observer(adapter.venue),
+        // An instrument's history counts as loaded once it is readable from the database (see below).
+        onHistoryLoaded: (symbol) =>
+          void stored(adapter.venue).then((ok) => {
+            if (ok && closing === null) monitor.historyLoaded(adapter.venue, symbol);
+          }),
         alert,
         ...(options.tradeSink ? { tradeSink: options.tradeSink } : {}),
       }),

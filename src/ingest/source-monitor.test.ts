@@ -115,6 +115,17 @@ describe('SourceMonitor', () => {
     assert.equal(s.source('binance')?.loadingHistory, true);
   });
 
+  it("marks one instrument's history as loaded without its venue's others", (t) => {
+    const s = setup(t);
+    s.monitor.start();
+    s.connectBoth();
+    s.monitor.historyLoaded('binance', 'ETH/USDT');
+    assert.equal(s.source('binance')?.loadingHistory, true, 'another instrument of the venue');
+    s.monitor.historyLoaded('binance', SYMBOL);
+    assert.equal(s.source('binance')?.loadingHistory, undefined);
+    assert.equal(s.source('okx')?.loadingHistory, true, 'the same instrument on another venue');
+  });
+
   it('stops evaluating and alerting on close', (t) => {
     const s = setup(t);
     s.monitor.start();

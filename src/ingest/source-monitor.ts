@@ -52,8 +52,10 @@ export class SourceMonitor {
   private readonly controllers = new Map<string, FailoverController>();
   private readonly activeSince = new Map<string, number>();
   private readonly malformedSeen = new Map<VenueId, number>();
-  /** Venues whose start-up history has loaded (their bars are published). */
+  /** Venues whose whole history has loaded, for every instrument. */
   private readonly historyLoadedVenues = new Set<VenueId>();
+  /** Sources (`symbol|venue`) whose whole history has loaded before their venue's other instruments. */
+  private readonly historyLoadedSources = new Set<string>();
   private startedAt: number | null = null;
   private timer: Timer | undefined;
   /** Set on close: the connections going down at shutdown are not outages to alert on. */
@@ -135,9 +137,18 @@ export class SourceMonitor {
     for (const c of this.controllers.values()) c.evaluate(now);
   }
 
-  /** Marks `venue`'s start-up history as loaded: from now on its healthy sources count as live. */
-  historyLoaded(venue: VenueId): void {
-    this.historyLoadedVenues.add(venue);
+  /**
+   * Marks the whole history of `venue`'s `symbol` (of every instrument of `venue` when omitted) as loaded: until
+   * then the source reports `loadingHistory` (it may publish live bars already; clients are told their history is
+   * partial and get the whole of it once it has loaded).
+   */
+  historyLoaded(venue: VenueId, symbol?: string): void {
+    if (symbol === undefined) this.historyLoadedVenues.add(venue);
+    else this.historyLoadedSources.add(key(symbol, venue));
+  }
+
+  private hasHistory(symbol: string, venue: VenueId): boolean {
+    return this.historyLoadedVenues.has(venue) || this.historyLoadedSources.has(key(symbol, venue));
   }
 
   /** Calls `listener` on every change of a symbol's active source. */
@@ -162,7 +173,7 @@ export class SourceMonitor {
           primary: s.primary,
           activeSince: this.activeSince.get(s.instrument) ?? null,
           sources: s.sources.map((source) =>
-            this.historyLoadedVenues.has(source.exchange) ? source : { ...source, loadingHistory: true },
+            this.hasHistory(s.instrument, source.exchange) ? source : { ...source, loadingHistory: true },
           ),
         };
       }),

@@ -13,7 +13,7 @@ import { VenueIngest } from './venue-ingest.ts';
 
 const SYMBOL = 'BTC/USDT';
 
-function setup(t: TestContext, venue = new FakeVenue('binance')) {
+function setup(t: TestContext, venue = new FakeVenue('binance'), onHistoryLoaded?: (symbol: string) => void) {
   const clock = new ManualClock(T0);
   const bus = new MemoryBus();
   const store = new MemoryCandleStore();
@@ -29,6 +29,7 @@ function setup(t: TestContext, venue = new FakeVenue('binance')) {
     historyBars: 3,
     clock,
     alert: (input) => raiseAlert(bus, logger, input, clock.now),
+    ...(onHistoryLoaded ? { onHistoryLoaded } : {}),
   });
   t.after(() => ingest.close());
   /** Starts the ingest with the stream connected at once, and waits until it is live. */
@@ -56,7 +57,7 @@ function setup(t: TestContext, venue = new FakeVenue('binance')) {
       .filter((u) => u.interval === '1m' && u.state === state)
       .map((u) => ({ time: u.bar.time, volume: toPlainString(u.bar.volume) }));
   const publishedSeqs = (): number[] => record.trades.flatMap((b) => b.trades.map((tr) => Number(tr.seq)));
-  return { clock, venue, ingest, record, goLive, advanceTo, stored, published, publishedSeqs };
+  return { clock, venue, ingest, store, record, goLive, advanceTo, stored, published, publishedSeqs };
 }
 
 const minutes = (from: number, to: number): number[] =>
@@ -113,43 +114,78 @@ describe('VenueIngest', () => {
     assert.deepEqual(s.publishedSeqs(), [101, 102, 103, 104]);
   });
 
-  it('retries a failed history load after 1 s, then 2 s, and loads it in full', async (t) => {
+  it('retries a failed history load after 1 s, then 2 s, goes live, then loads the older history', async (t) => {
     const s = setup(t);
     s.venue.rest.bars.set(
       '1m',
       minutes(0, 9).map((time) => bar(time)),
     );
-    s.venue.rest.failures = 2;
-    let live = false;
-    const started = s.ingest.start().then(() => (live = true));
+    const startupCalls = ['candles 1m', 'candles 1h', 'candles 4h', 'candles 1D', 'candles 1W'];
+    // The first attempt's five requests fail, then the first of the second attempt.
+    s.venue.rest.failures = 6;
+    let done = false;
+    const started = s.ingest.start().then(() => (done = true));
     s.venue.connect(T0);
     await settle();
-    assert.deepEqual(s.venue.rest.calls, ['candles 1m']);
+    assert.deepEqual(s.venue.rest.calls, startupCalls);
 
     s.clock.advance(999);
     await settle();
-    assert.equal(s.venue.rest.calls.length, 1, 'no retry before 1 s');
+    assert.equal(s.venue.rest.calls.length, 5, 'no retry before 1 s');
     s.clock.advance(1);
     await settle();
-    assert.deepEqual(s.venue.rest.calls, ['candles 1m', 'candles 1m'], 'the second attempt fails too');
+    assert.deepEqual(s.venue.rest.calls, [...startupCalls, ...startupCalls], 'the second attempt fails too');
 
     s.clock.advance(1999);
     await settle();
-    assert.equal(s.venue.rest.calls.length, 2, 'no retry before 2 s more');
+    assert.equal(s.venue.rest.calls.length, 10, 'no retry before 2 s more');
     s.clock.advance(1);
     await started;
-    assert.equal(live, true);
-    assert.deepEqual(s.venue.rest.calls.slice(2), [
-      'candles 1m',
-      'candles 5m',
-      'candles 15m',
-      'candles 1h',
-      'candles 4h',
-      'candles 1D',
-      'candles 1W',
+    assert.equal(done, true);
+    assert.deepEqual(s.venue.rest.calls.slice(10, 16), [
+      ...startupCalls,
       `trades {"startTime":${minute(0, 10)},"endTime":${T0 + 3000}}`,
     ]);
+    assert.ok(
+      s.venue.rest.calls.slice(16).every((c) => c.startsWith('candles ')),
+      'then the background history',
+    );
     assert.equal(s.stored().length, 11, 'ten closed minutes and the live one');
+  });
+
+  it('goes live before the older history loads, and says when that has loaded', async (t) => {
+    const loadedHistory: string[] = [];
+    const s = setup(t, new FakeVenue('binance'), (symbol) => loadedHistory.push(symbol));
+    s.venue.rest.bars.set(
+      '1m',
+      minutes(0, 9).map((time) => bar(time)),
+    );
+    const twoWeeksBack = minute(0, 0) - 14 * 86_400_000;
+    s.venue.rest.bars.set('1W', [bar(twoWeeksBack)]);
+    // The venue answers the older history (here the weeks before last) only when released.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const fetchCandles = s.venue.rest.fetchCandles.bind(s.venue.rest);
+    s.venue.rest.fetchCandles = async (symbol, interval, query) => {
+      if (interval === '1W' && (query.startTime ?? 0) <= twoWeeksBack) await released;
+      return fetchCandles(symbol, interval, query);
+    };
+    let done = false;
+    const started = s.ingest.start().then(() => (done = true));
+    s.venue.connect(T0);
+    await settle();
+    s.venue.trade(trade('binance', { seq: 1, time: T0 + 100 }));
+    await s.advanceTo(T0 + 200);
+    assert.deepEqual(s.published('live').at(-1), { time: minute(0, 10), volume: '1' }, 'live bars flow');
+    assert.equal(done, false, 'the older history is still loading');
+    assert.deepEqual(loadedHistory, []);
+    const weeks = (): number[] => s.store.recentSync(SYMBOL, '1W', 10).map((b) => b.bar.time);
+    assert.ok(!weeks().includes(twoWeeksBack), 'the older weeks are not stored yet');
+
+    release();
+    await started;
+    assert.deepEqual(loadedHistory, [SYMBOL]);
+    assert.ok(weeks().includes(twoWeeksBack), 'the older weeks are stored');
   });
 
   it('closes bars on the clock only while the stream is connected, and fills the outage from REST on reconnect', async (t) => {

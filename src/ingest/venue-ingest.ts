@@ -52,8 +52,10 @@ export interface VenueIngestOptions {
   readonly publishEveryMs?: number;
   /** How often the clock closes bars whose time is over (default 250 ms). */
   readonly clockEveryMs?: number;
-  /** Instruments whose start-up history loads at the same time (default 2). */
+  /** Instruments whose history loads at the same time (default 2), first to go live, then in the background. */
   readonly historyConcurrency?: number;
+  /** Told when an instrument's whole history (older than what it went live with) has been written. */
+  readonly onHistoryLoaded?: (symbol: string) => void;
   /** Time of history windows and bar closes, and every timer. Default the system clock. */
   readonly clock?: Clock;
   /** Told of every data message and connection change (source health for failover). */
@@ -156,11 +158,12 @@ export class VenueIngest {
   }
 
   /**
-   * Opens the stream and loads history for every instrument, each going live once its own history is applied.
-   * Resolves once every instrument is live.
+   * Opens the stream and loads history for every instrument: each goes live once the few bars its open bars are
+   * made of are applied, then the older history loads in the background (`onHistoryLoaded` per instrument).
+   * Resolves once every instrument's whole history is loaded (or at close).
    */
   async start(): Promise<void> {
-    const { adapter, logger, observer } = this.options;
+    const { adapter, logger, observer, candles } = this.options;
     // The stream opens first and its trades are held, so that nothing between the REST history and the first
     // live trade is missed; the dedupe drops the overlap.
     this.stream = adapter.openMarketStream(
@@ -200,30 +203,57 @@ export class VenueIngest {
       this.publishTimer = this.clock.setInterval(() => void this.flush(), this.publishEveryMs);
       this.clockTimer = this.clock.setInterval(() => this.tick(), this.clockEveryMs);
     }
-    // A few instruments at a time, in the configured order: the venue's REST API (and this process) serve one
-    // instrument's history sooner when it does not share them with every other instrument, so the first ones go
-    // live within seconds where all at once would all go live together, at the end.
-    const pending = [...this.symbols.values()];
-    const loadNext = async (): Promise<void> => {
-      for (let symbol = pending.shift(); symbol !== undefined && !this.closed; symbol = pending.shift()) {
-        const engine = symbol.engine;
-        // A symbol without candles here only relays trades: nothing to load, it releases what it held.
-        if (!engine) symbol.release();
-        else await this.history.load(symbol.symbol, (h) => this.applyHistory(symbol, engine, h));
+    // Each instrument goes live after a handful of small requests (the bars its open bars are made of), a few
+    // instruments at a time, in the configured order; the long history loads afterwards, in the background, so
+    // that it delays no instrument's live bars.
+    const withCandles: { symbol: SymbolIngest; liveMinute: number }[] = [];
+    await this.inTurn([...this.symbols.values()], async (symbol) => {
+      const engine = symbol.engine;
+      // A symbol without candles here only relays trades: nothing to load, it releases what it held.
+      if (!engine) {
+        symbol.release();
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: this.historyConcurrency }, loadNext));
+      let liveMinute: number | undefined;
+      const live = await this.history.load(symbol.symbol, async (h) => {
+        await this.applyHistory(symbol, engine, h);
+        liveMinute = h.liveMinute;
+      });
+      if (live && liveMinute !== undefined) withCandles.push({ symbol, liveMinute });
+    });
     if (this.closed) return;
     await this.flush();
     logger.info(
       { venue: adapter.venue, symbols: this.options.symbols },
-      `live, streaming ${this.options.symbols.join(', ')}`,
+      `live, streaming ${this.options.symbols.join(', ')}; loading the older history`,
     );
+    await this.inTurn(withCandles, async ({ symbol, liveMinute }) => {
+      const startedAt = this.clock.now();
+      const done = await this.history.loadOlder(symbol.symbol, liveMinute, (updates) =>
+        candles.write(adapter.venue, updates, false),
+      );
+      if (!done) return;
+      logger.info(
+        { venue: adapter.venue, symbol: symbol.symbol, ms: this.clock.now() - startedAt },
+        'history loaded',
+      );
+      this.options.onHistoryLoaded?.(symbol.symbol);
+    });
+  }
+
+  /** Runs `task` for each of `items`, `historyConcurrency` at a time, in order; stops starting new ones at close. */
+  private async inTurn<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<void> {
+    const pending = [...items];
+    const next = async (): Promise<void> => {
+      for (let item = pending.shift(); item !== undefined && !this.closed; item = pending.shift())
+        await task(item);
+    };
+    await Promise.all(Array.from({ length: this.historyConcurrency }, next));
   }
 
   /**
-   * Stores the loaded bars (every one, so that paging back through history reaches as far as the venue was
-   * asked), seeds the engine with them, applies the trades of the minute in progress, then the live trades held.
+   * Stores the loaded bars, seeds the engine with them, applies the trades of the minute in progress, then the live
+   * trades held: the instrument is live.
    */
   private async applyHistory(
     symbol: SymbolIngest,
@@ -231,7 +261,9 @@ export class VenueIngest {
     history: StartupHistory,
   ): Promise<void> {
     const { adapter, logger, candles } = this.options;
-    await candles.write(adapter.venue, historyUpdates(history, adapter.venue), false);
+    // Not awaited: the engine need not wait for the store (which may still be opening) to go live. The write is
+    // queued before any of this instrument's live bars, which are stored and published after it, in order.
+    void candles.write(adapter.venue, historyUpdates(history, adapter.venue), false);
     engine.seed('1m', history.minutes);
     for (const [interval, bars] of history.higher) engine.seed(interval, bars);
     engine.resume(history.liveMinute);
@@ -249,7 +281,7 @@ export class VenueIngest {
         heldTrades,
         ms: this.clock.now() - history.startedAt,
       },
-      `history loaded: ${history.bars} bars`,
+      `live after ${history.bars} bars of history`,
     );
   }
 

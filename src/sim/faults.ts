@@ -36,6 +36,8 @@ export class VenueFaultState {
   private stalled = false;
   private stallTimer: NodeJS.Timeout | undefined;
   private readonly frozen = new Map<string, NodeJS.Timeout | undefined>();
+  /** Per canonical symbol, how late its candle-history (klines) requests are answered. */
+  private readonly historyDelays = new Map<string, number>();
   private readonly skipSeq = new Set<string>();
   private readonly badChecksum = new Set<string>();
   private rejections = 0;
@@ -183,6 +185,20 @@ export class VenueFaultState {
     this.resumeTimer = undefined;
   }
 
+  /** Answers every candle-history request of `symbol` (canonical) `ms` late; 0 ends it. */
+  setHistoryDelay(symbol: string, ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0 || ms > MAX_LINK_LATENCY_MS) {
+      throw new RangeError(`historyDelay: ms must be 0..${MAX_LINK_LATENCY_MS}, got ${ms}`);
+    }
+    if (ms === 0) this.historyDelays.delete(symbol);
+    else this.historyDelays.set(symbol, ms);
+  }
+
+  /** How late a candle-history request of `symbol` is answered (ms). */
+  historyDelayOf(symbol: string): number {
+    return this.historyDelays.get(symbol) ?? 0;
+  }
+
   addRestFailures(spec: RestFailureSpec): void {
     if (!Number.isInteger(spec.count) || spec.count < 0)
       throw new RangeError('restFailures: count must be ≥ 0');
@@ -207,6 +223,7 @@ export class VenueFaultState {
     this.badChecksum.clear();
     this.rejections = 0;
     this.restQueue.length = 0;
+    this.historyDelays.clear();
     this.listeners.clear();
     this.latencyMs = 0;
     this.latencyListeners.clear();
@@ -250,6 +267,11 @@ export interface SimFaults {
   latency(venue: VenueId | undefined, ms: number): void;
   /** Answers the next `spec.count` REST requests of `venue` (all venues when omitted) with `spec.status`. */
   restFailures(spec: RestFailureSpec, venue?: VenueId): void;
+  /**
+   * Answers every candle-history request (klines) of one canonical symbol on `venue` `ms` late, other symbols and
+   * other requests at once (a slow history for one instrument); 0 ends it. Binance only.
+   */
+  historyDelay(venue: VenueId, symbol: string, ms: number): void;
 }
 
 export interface FaultTarget {
@@ -283,5 +305,10 @@ export function createSimFaults(venues: ReadonlyMap<VenueId, FaultTarget>): SimF
     forceRecycle: (venue) => pick(venue).forEach((v) => v.faults.forceRecycle()),
     restFailures: (spec, venue) => pick(venue).forEach((v) => v.faults.addRestFailures(spec)),
     latency: (venue, ms) => pick(venue).forEach((v) => v.faults.setLinkLatency(ms)),
+    historyDelay: (venue, symbol, ms) => {
+      if (venue !== 'binance')
+        throw new Error(`historyDelay: only the simulated binance has it, not "${venue}"`);
+      pick(venue).forEach((v) => v.faults.setHistoryDelay(symbol, ms));
+    },
   };
 }

@@ -135,11 +135,20 @@ export class BinanceSimRest {
         });
         return;
       }
-      sendJson(res, 200, JSON.stringify(produce()), headers);
+      const body = JSON.stringify(produce());
+      const delayMs = path === '/api/v3/klines' ? this.historyDelay(url.searchParams) : 0;
+      if (delayMs > 0) setTimeout(() => sendJson(res, 200, body, headers), delayMs);
+      else sendJson(res, 200, body, headers);
     } catch (err) {
       if (err instanceof BinanceRestError) this.sendError(res, err);
       else throw err;
     }
+  }
+
+  /** The history delay of the klines request's symbol (a fault); 0 for an unknown symbol. */
+  private historyDelay(params: URLSearchParams): number {
+    const instrument = this.instruments.get(params.get('symbol') ?? '');
+    return instrument === undefined ? 0 : this.faults.historyDelayOf(instrument.market.spec.symbol);
   }
 
   private sendError(res: ServerResponse, err: BinanceRestError, headers: Record<string, string> = {}): void {
