@@ -36,8 +36,10 @@ export interface StartupHistory {
   readonly minutes: readonly Candle[];
   /** Per higher interval, the closed bars from `seedFrom` to its open bucket, oldest first (often none). */
   readonly higher: readonly (readonly [Interval, readonly Candle[]])[];
-  /** Trades of the minute in progress, up to the end of the load. */
+  /** Trades of the minute in progress, up to `tradesUntil`. */
   readonly recentTrades: readonly Trade[];
+  /** The end of the window `recentTrades` were asked for: the live stream's trades must continue from there. */
+  readonly tradesUntil: number;
   /** Bars fetched in all. */
   readonly bars: number;
   /** When this attempt began (for the log's duration). */
@@ -235,13 +237,15 @@ export class HistoryLoader {
     const [allMinutes, higher] = await Promise.all([minutesLoading, Promise.all(higherLoading)]);
     const minutes = allMinutes.filter((b) => b.time >= oldest && b.time < liveMinute);
     // The live trades held meanwhile follow these.
-    const recentTrades = await rest.fetchTrades(symbol, { startTime: liveMinute, endTime: clock.now() });
+    const tradesUntil = clock.now();
+    const recentTrades = await rest.fetchTrades(symbol, { startTime: liveMinute, endTime: tradesUntil });
     return {
       symbol,
       liveMinute,
       minutes,
       higher,
       recentTrades,
+      tradesUntil,
       bars: higher.reduce((n, [, bars]) => n + bars.length, minutes.length),
       startedAt,
     };

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CandleEngine } from '../candles/candle-engine.ts';
 import type { CandleUpdate } from '../domain/candle.ts';
 import { bar, minute, T0, trade } from './fake-venue.test-support.ts';
-import { SymbolIngest } from './symbol-ingest.ts';
+import { SymbolIngest, type MissedTrades } from './symbol-ingest.ts';
 
 function withEngine() {
   const updates: CandleUpdate[] = [];
@@ -42,6 +42,35 @@ describe('SymbolIngest', () => {
     const gaps: unknown[] = [];
     symbol.receive(trade('binance', { seq: 5, time: T0 }), (gap) => gaps.push(gap));
     assert.deepEqual(gaps, [{ from: 2, to: 4 }]);
+  });
+
+  it('reports a jump in the sequence among the trades it held, once released', () => {
+    const { symbol } = withEngine();
+    const missed: MissedTrades[] = [];
+    symbol.apply(trade('binance', { seq: 1, time: T0 - 1 }), undefined, true);
+    symbol.receive(trade('binance', { seq: 4, time: T0 }), (m) => missed.push(m));
+    assert.equal(missed.length, 0, 'held, not yet applied');
+    symbol.release((m) => missed.push(m));
+    assert.deepEqual(missed, [{ from: 2, to: 3 }]);
+  });
+
+  it("checks once that the stream's trades continue those fetched at start-up", () => {
+    // Contiguous ids: a stream that continues the sequence joins, and a hole would show as a gap.
+    const joined = withEngine().symbol;
+    const missed: MissedTrades[] = [];
+    joined.apply(trade('binance', { seq: 1, time: T0 - 1 }), undefined, true);
+    joined.expectStreamJoin(T0);
+    joined.release((m) => missed.push(m));
+    joined.receive(trade('binance', { seq: 2, time: T0 + 1 }), (m) => missed.push(m));
+    assert.equal(missed.length, 0);
+
+    // No trade from REST to continue: the trades since the REST answer's end are fetched, once.
+    const { symbol } = withEngine();
+    symbol.expectStreamJoin(T0);
+    symbol.release((m) => missed.push(m));
+    symbol.receive(trade('binance', { seq: 7, time: T0 + 1 }), (m) => missed.push(m));
+    symbol.receive(trade('binance', { seq: 8, time: T0 + 2 }), (m) => missed.push(m));
+    assert.deepEqual(missed, [{ since: T0, joining: true }]);
   });
 
   it('does not close bars on the clock while it holds trades', () => {

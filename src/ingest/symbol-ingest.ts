@@ -4,6 +4,12 @@ import { eq } from '../domain/decimal.ts';
 import type { Trade } from '../domain/trade.ts';
 import { TradeDedupe, type SeqGap, type TradeDedupeStats } from '../feed/trade-dedupe.ts';
 
+/**
+ * Missed trades to fetch over REST: a hole in the sequence, or everything since a time. `joining`: only perhaps
+ * missed, at the stream's join after start-up (`expectStreamJoin`); finding none there is no backfill.
+ */
+export type MissedTrades = SeqGap | { readonly since: number; readonly joining?: boolean };
+
 /** One symbol's figures in the ingest's statistics: its candle engine's (when it builds candles) and dedupe's. */
 export type SymbolIngestStats = Partial<CandleEngineStats> & TradeDedupeStats;
 
@@ -21,6 +27,11 @@ export class SymbolIngest {
   /** Trades accepted since the last flush, published as one batch. */
   private tradeBatch: Trade[] = [];
   private klineMismatches = 0;
+  /**
+   * Where the REST trades applied at start-up end, until the stream shows that its trades continue them; null
+   * once it has (or when nothing was applied from REST). See `expectStreamJoin`.
+   */
+  private joinSince: number | null = null;
 
   /**
    * Starts holding: nothing is applied before history is (`release`). `engine` is null when this venue only
@@ -29,9 +40,21 @@ export class SymbolIngest {
   constructor(
     readonly symbol: string,
     readonly engine: CandleEngine | null,
-    contiguousSeq: boolean,
+    private readonly contiguousSeq: boolean,
   ) {
     this.dedupe = new TradeDedupe({ contiguousSeq });
+  }
+
+  /**
+   * The trades of the minute in progress were fetched over REST up to `restUntil` at start-up. The stream's trades
+   * continue them without a hole only if the venue was already sending this symbol's trades then, and a stream
+   * that has just connected may not be yet: its subscription takes a round trip, more on a busy machine. The
+   * stream's first trade decides: one the REST answer held too (the two overlap), or the next of a contiguous
+   * sequence already begun (a hole shows as a gap), continues them; any other reports the trades since
+   * `restUntil` as missed, to be fetched.
+   */
+  expectStreamJoin(restUntil: number): void {
+    this.joinSince = restUntil;
   }
 
   /** Whether live trades are being held back (history or a backfill is being applied). */
@@ -49,18 +72,33 @@ export class SymbolIngest {
     this.held ??= [];
   }
 
-  /** Applies the trades held back, in the order they came, and applies live trades as they come from now on. */
-  release(): number {
+  /**
+   * Applies the trades held back, in the order they came, and applies live trades as they come from now on.
+   * Trades they show missing go to `onMissed`.
+   */
+  release(onMissed?: (missed: MissedTrades) => void): number {
     const held = this.held ?? [];
     this.held = null;
-    for (const t of held) this.apply(t);
+    for (const t of held) this.applyStreamTrade(t, onMissed);
     return held.length;
   }
 
-  /** A trade of the live stream: held back, or applied at once (a jump in the sequence goes to `onGap`). */
-  receive(trade: Trade, onGap: (gap: SeqGap) => void): void {
+  /** A trade of the live stream: held back, or applied at once (trades it shows missing go to `onMissed`). */
+  receive(trade: Trade, onMissed: (missed: MissedTrades) => void): void {
     if (this.held) this.held.push(trade);
-    else this.apply(trade, onGap);
+    else this.applyStreamTrade(trade, onMissed);
+  }
+
+  private applyStreamTrade(trade: Trade, onMissed?: (missed: MissedTrades) => void): void {
+    const since = this.joinSince;
+    if (since === null) {
+      this.apply(trade, onMissed);
+      return;
+    }
+    this.joinSince = null;
+    const sequenceBegun = this.contiguousSeq && this.dedupe.highestSeq !== undefined;
+    const isNew = this.apply(trade, onMissed);
+    if (isNew && !sequenceBegun) onMissed?.({ since, joining: true });
   }
 
   /**

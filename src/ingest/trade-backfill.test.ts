@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AlertInput } from '../domain/alert.ts';
-import type { SeqGap } from '../feed/trade-dedupe.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
 import { FakeVenue, settle, T0, trade } from './fake-venue.test-support.ts';
-import { SymbolIngest } from './symbol-ingest.ts';
+import { SymbolIngest, type MissedTrades } from './symbol-ingest.ts';
 import { BACKFILL_RETRY_MS, TradeBackfill } from './trade-backfill.ts';
 
 function setup() {
@@ -80,15 +79,15 @@ describe('TradeBackfill', () => {
 
   it('retries a failed backfill after 2 s, letting the live trades through meanwhile', async () => {
     const s = setup();
-    const onGap = (gap: SeqGap): void => s.backfill.gap(s.symbol, gap);
+    const onMissed = (missed: MissedTrades): void => s.backfill.missed(s.symbol, missed);
     s.venue.trade(trade('binance', { seq: 1, time: T0 }));
-    s.symbol.receive(s.venue.tape[0]!, onGap);
+    s.symbol.receive(s.venue.tape[0]!, onMissed);
     s.venue.miss(trade('binance', { seq: 2, time: T0 + 1 }), trade('binance', { seq: 3, time: T0 + 2 }));
     s.venue.rest.failures = 1;
-    s.symbol.receive(trade('binance', { seq: 4, time: T0 + 3 }), onGap);
+    s.symbol.receive(trade('binance', { seq: 4, time: T0 + 3 }), onMissed);
     await settle();
     assert.equal(s.symbol.holding, false, 'the stream goes on while the venue does not answer');
-    s.symbol.receive(trade('binance', { seq: 5, time: T0 + 4 }), onGap);
+    s.symbol.receive(trade('binance', { seq: 5, time: T0 + 4 }), onMissed);
     assert.deepEqual(s.seqs(), [1, 4, 5]);
 
     s.clock.advance(BACKFILL_RETRY_MS - 1);
@@ -98,7 +97,7 @@ describe('TradeBackfill', () => {
     s.clock.advance(1);
     await settle();
     assert.equal(s.venue.rest.calls.length, 2, 'retried');
-    s.symbol.receive(trade('binance', { seq: 6, time: T0 + 5 }), onGap);
+    s.symbol.receive(trade('binance', { seq: 6, time: T0 + 5 }), onMissed);
     assert.deepEqual(s.seqs(), [6], 'a retry does not hold the stream back');
     s.venue.rest.release();
     await settle();

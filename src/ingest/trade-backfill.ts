@@ -6,10 +6,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { RepeatedFailure } from '../telemetry/repeated-failure.ts';
 import type { Clock, Timer } from '../util/clock.ts';
 import type { VenueRest } from '../venues/venue.ts';
-import type { SymbolIngest } from './symbol-ingest.ts';
-
-/** Missed trades waiting for a REST backfill: a hole in the sequence, or everything since a time. */
-export type MissedTrades = SeqGap | { readonly since: number };
+import type { MissedTrades, SymbolIngest } from './symbol-ingest.ts';
 
 /** Wait before a failed backfill is tried again. */
 export const BACKFILL_RETRY_MS = 2000;
@@ -54,6 +51,16 @@ export class TradeBackfill {
   gap(symbol: SymbolIngest, gap: SeqGap): void {
     this.options.logger.warn({ venue: this.options.venue, symbol: symbol.symbol, gap }, 'trade sequence gap');
     this.queueOf(symbol).pending.push(gap);
+    void this.run(symbol);
+  }
+
+  /** Backfills what the symbol's trades show missing: a hole in the sequence, or the trades since a time. */
+  missed(symbol: SymbolIngest, missed: MissedTrades): void {
+    if (!('since' in missed)) {
+      this.gap(symbol, missed);
+      return;
+    }
+    this.queueOf(symbol).pending.push(missed);
     void this.run(symbol);
   }
 
@@ -124,6 +131,11 @@ export class TradeBackfill {
         let applied = 0;
         for (const t of trades) if (symbol.apply(t, undefined, true)) applied++;
         queue.failures.succeeded();
+        // The check at the stream's join found the two continuous: nothing was missed, no backfill happened.
+        if ('joining' in gap && applied === 0) {
+          logger.debug({ venue, symbol: symbol.symbol, since: gap.since }, 'stream joined the REST trades');
+          continue;
+        }
         this.backfills++;
         this.backfilledTrades += applied;
         logger.info({ venue, symbol: symbol.symbol, gap, applied }, 'backfill done');
@@ -149,7 +161,7 @@ export class TradeBackfill {
       }
     } finally {
       queue.running = false;
-      symbol.release();
+      symbol.release((missed) => this.missed(symbol, missed));
     }
   }
 

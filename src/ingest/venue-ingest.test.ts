@@ -278,6 +278,49 @@ describe('VenueIngest', () => {
     );
   });
 
+  it('fetches the trades between the REST answer and a stream that joined late, once, and not when the two overlap', async (t) => {
+    // dYdX: no contiguous ids, so only the overlap can show that the stream continues the REST trades.
+    const s = setup(t, new FakeVenue('dydx', { contiguousTradeSeq: false }));
+    const at = (id: string, time: number) => trade('dydx', { id, time });
+    s.venue.miss(at('a', minute(0, 10, 5)));
+    // The REST answer ends at T0 (00:10:30); the stream connects, but its subscription takes effect only later.
+    await s.goLive();
+    s.clock.advance(500);
+    s.venue.miss(at('b', T0 + 400));
+    s.venue.trade(at('c', T0 + 600));
+    await s.advanceTo(T0 + 1000);
+    s.venue.trade(at('d', T0 + 1000));
+    await s.advanceTo(T0 + 2000);
+    assert.deepEqual(tradeIds(s.record.trades), ['a', 'c', 'b', 'd'], 'b fetched, each trade once');
+    assert.deepEqual(
+      s.venue.rest.calls.filter((c) => c.startsWith('trades')),
+      [
+        `trades {"startTime":${minute(0, 10)},"endTime":${T0}}`,
+        `trades {"startTime":${T0},"endTime":${T0 + 500}}`,
+      ],
+      'one fetch from where the REST answer ended',
+    );
+    assert.deepEqual(s.published('live').at(-1), { time: minute(0, 10), volume: '4' });
+    assert.deepEqual(
+      s.record.alerts.map((a) => [a.kind, a.details?.['trades']]),
+      [['backfill_done', 1]],
+    );
+
+    // A second instrument's stream that overlaps its REST answer (a redelivered trade) needs no fetch.
+    const o = setup(t, new FakeVenue('dydx', { contiguousTradeSeq: false }));
+    o.venue.miss(at('a', minute(0, 10, 5)));
+    await o.goLive();
+    o.venue.redeliver(o.venue.tape[0]!);
+    o.venue.trade(at('b', T0 + 600));
+    await o.advanceTo(T0 + 1000);
+    assert.deepEqual(tradeIds(o.record.trades), ['a', 'b']);
+    assert.equal(
+      o.venue.rest.calls.filter((c) => c.startsWith('trades')).length,
+      1,
+      'only the start-up fetch',
+    );
+  });
+
   it('backfills after a stream gap on a socket that stayed open', async (t) => {
     const s = setup(t);
     await s.goLive();

@@ -270,7 +270,9 @@ export class VenueIngest {
     const first = history.recentTrades[0];
     if (first?.seq !== undefined) symbol.dedupe.resumeAfter(first.seq - 1);
     for (const t of history.recentTrades) symbol.apply(t, undefined, true);
-    const heldTrades = symbol.release();
+    // A stream that has only just connected may not deliver this symbol's trades from `tradesUntil` on yet.
+    symbol.expectStreamJoin(history.tradesUntil);
+    const heldTrades = symbol.release((missed) => this.backfill.missed(symbol, missed));
     logger.info(
       {
         venue: adapter.venue,
@@ -287,7 +289,7 @@ export class VenueIngest {
 
   private onTrade(trade: Trade): void {
     const symbol = this.symbols.get(trade.symbol);
-    symbol?.receive(trade, (gap) => this.backfill.gap(symbol, gap));
+    symbol?.receive(trade, (missed) => this.backfill.missed(symbol, missed));
   }
 
   private onTicker(ticker: Ticker): void {
