@@ -1,14 +1,19 @@
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Interval } from '../domain/interval.ts';
+import { BarColumns, SourceLists } from './bar-columns.ts';
 import type { CandleStore, StoredCandle } from './candle-store.ts';
 
 /**
- * CandleStore in memory: per (symbol, interval) a time-sorted array, trimmed to `capacity` bars.
+ * CandleStore in memory: per (symbol, interval) the bars in time order, trimmed to `capacity` bars, kept in
+ * columns (bar-columns.ts) rather than as objects: this tier holds every series of every instrument, thousands of
+ * bars each, which as objects was most of the process's heap. A read gives the same object for a bar as the
+ * read before it until the bar changes, as the array of objects this replaced did.
  * Updates almost always touch the last bar or append, so writes are O(1) in practice.
  */
 export class MemoryCandleStore implements CandleStore {
-  private readonly series = new Map<string, StoredCandle[]>();
+  private readonly series = new Map<string, BarColumns>();
+  private readonly sources = new SourceLists();
 
   constructor(private readonly capacity = 5000) {}
 
@@ -24,22 +29,14 @@ export class MemoryCandleStore implements CandleStore {
     sources: readonly VenueId[] = [],
     backfilled = false,
   ): void {
-    const entry: StoredCandle = { bar, sources, backfilled };
     const key = `${symbol}:${interval}`;
     let bars = this.series.get(key);
     if (!bars) {
-      bars = [];
+      bars = new BarColumns(this.sources, this.capacity);
       this.series.set(key, bars);
     }
-    const last = bars[bars.length - 1];
-    if (!last || last.bar.time < bar.time) {
-      bars.push(entry);
-      if (bars.length > this.capacity) bars.splice(0, bars.length - this.capacity);
-      return;
-    }
-    const at = lowerBound(bars, bar.time);
-    if (bars[at]?.bar.time === bar.time) bars[at] = entry;
-    else bars.splice(at, 0, entry);
+    bars.put(bar, sources, backfilled);
+    if (bars.length > this.capacity) bars.dropOldest(bars.length - this.capacity);
   }
 
   async recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {
@@ -47,9 +44,10 @@ export class MemoryCandleStore implements CandleStore {
   }
 
   recentSync(symbol: string, interval: Interval, limit: number, end?: number): StoredCandle[] {
-    const bars = this.series.get(`${symbol}:${interval}`) ?? [];
-    const stop = end === undefined ? bars.length : lowerBound(bars, end);
-    return bars.slice(Math.max(0, stop - limit), stop);
+    const bars = this.series.get(`${symbol}:${interval}`);
+    if (!bars) return [];
+    const stop = end === undefined ? bars.length : bars.lowerBound(end);
+    return bars.slice(stop - limit, stop);
   }
 
   /** Bars held for (symbol, interval). */
@@ -61,16 +59,4 @@ export class MemoryCandleStore implements CandleStore {
   async flushed(): Promise<void> {}
 
   async close(): Promise<void> {}
-}
-
-/** Index of the first bar with time >= t. */
-function lowerBound(bars: readonly StoredCandle[], t: number): number {
-  let lo = 0;
-  let hi = bars.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((bars[mid] as StoredCandle).bar.time < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { TickwireError } from '../domain/errors.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
@@ -71,9 +72,17 @@ let compiled: Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmMod
  * PGlite's WebAssembly, compiled once per process and handed to every worker (a compiled module is shared between
  * threads, not copied): a worker started later does not compile PostgreSQL again, which took seconds on a busy
  * machine. Compiling is not running: PGlite itself is never loaded in this thread.
+ *
+ * Compiled by V8's baseline compiler (Liftoff) only. By default V8 recompiles the functions PostgreSQL runs often
+ * with its optimizing compiler (TurboFan) on background threads; that second copy of the code and the memory those
+ * threads allocated while compiling (glibc keeps a thread's arena once it grew) stayed resident: 95–125 MB more
+ * after a few hundred reads, for no CPU saving the candle store's statements show (docs/PERFORMANCE.md, "Idle stack
+ * memory"). V8's flags are the process's: WebAssembly compiled later in this process (undici's HTTP parser, for
+ * fetch) stays on Liftoff as well.
  */
 function compiledWasm(): Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmModule'>> {
   compiled ??= (async () => {
+    setFlagsFromString('--liftoff-only');
     const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
     const [pgliteWasmModule, initdbWasmModule] = await Promise.all(
       ['pglite.wasm', 'initdb.wasm'].map(async (file) =>

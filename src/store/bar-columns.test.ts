@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Candle } from '../domain/candle.ts';
+import { type Decimal, parseDecimal, toPlainString } from '../domain/decimal.ts';
+import type { VenueId } from '../domain/instrument.ts';
+import { BarColumns, SourceLists } from './bar-columns.ts';
+import type { StoredCandle } from './candle-store.ts';
+
+const T0 = Date.UTC(2026, 0, 5);
+const HOUR = 3_600_000;
+const d = parseDecimal;
+
+function bar(time: number, texts: readonly string[], trades = 7): Candle {
+  const [open, high, low, close, volume, quoteVolume, takerBuyVolume, takerBuyQuoteVolume] = texts.map(d) as [
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+  ];
+  return { time, open, high, low, close, volume, quoteVolume, takerBuyVolume, takerBuyQuoteVolume, trades };
+}
+
+/** A stored bar as plain data, decimals as coefficient and scale (a scale that changed would show). */
+function plain(stored: StoredCandle): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(stored.bar)) {
+    out[key] = typeof value === 'object' ? `${(value as Decimal).coef}e-${(value as Decimal).scale}` : value;
+  }
+  return { ...out, sources: [...stored.sources], backfilled: stored.backfilled };
+}
+
+const ORDINARY = ['0.10', '0.2500', '0.0999', '0.1234', '12.5', '1.5625000', '0', '0.00'];
+/** Coefficients of 2^53 and beyond and tiny scales past 16 bits: kept aside, exactly. */
+const HUGE = [
+  '9007199254740993',
+  '-123456789012345678901234567890.123456789',
+  '1e-999',
+  '0.000000000000000000000000000001',
+  '99999999999999999999',
+  '9007199254740991',
+  '-9007199254740991',
+  '5',
+];
+
+/** A bar whose closing price tells it apart: `n` as its close. */
+function numbered(time: number, n: number): Candle {
+  return bar(time, ['1', '2', '0.5', String(n), '1.5', '150.75', '0.5', '50.25'], n);
+}
+
+describe('BarColumns', () => {
+  it('gives back every field of a stored bar exactly, decimals that do not fit a column included', () => {
+    const columns = new BarColumns(new SourceLists());
+    const huge = bar(T0 + HOUR, HUGE, 3_000_000_007);
+    const withWideScale: Candle = { ...huge, takerBuyVolume: { coef: 1n, scale: 40_000 } };
+    const stored: StoredCandle[] = [
+      { bar: bar(T0, ORDINARY), sources: ['binance'], backfilled: false },
+      { bar: withWideScale, sources: ['binance', 'okx'], backfilled: true },
+    ];
+    for (const s of stored) columns.put(s.bar, s.sources, s.backfilled === true);
+    const read = columns.slice(0, 10);
+    assert.deepEqual(read.map(plain), stored.map(plain));
+    assert.equal(toPlainString(read[1]!.bar.open), '9007199254740993');
+    assert.equal(toPlainString(read[1]!.bar.high), '-123456789012345678901234567890.123456789');
+  });
+
+  it('replaces a bar of the same time, from a huge value to an ordinary one and back', () => {
+    const columns = new BarColumns(new SourceLists());
+    columns.put(bar(T0, HUGE), ['okx'], true);
+    columns.put(bar(T0, ORDINARY), ['okx'], false);
+    assert.equal(columns.length, 1);
+    assert.deepEqual(
+      plain(columns.slice(0, 1)[0]!),
+      plain({ bar: bar(T0, ORDINARY), sources: ['okx'], backfilled: false }),
+    );
+    columns.put(bar(T0, HUGE), ['bitget'], true);
+    assert.equal(toPlainString(columns.slice(0, 1)[0]!.bar.volume), '99999999999999999999');
+  });
+
+  it('puts an older bar in its place and finds bars by time', () => {
+    const columns = new BarColumns(new SourceLists());
+    for (const n of [0, 2, 3]) columns.put(numbered(T0 + n * HOUR, n), [], false);
+    columns.put(numbered(T0 + HOUR, 1), [], false);
+    assert.deepEqual(
+      columns.slice(0, 4).map((s) => s.bar.trades),
+      [0, 1, 2, 3],
+    );
+    assert.equal(columns.lowerBound(T0 + HOUR), 1);
+    assert.equal(columns.lowerBound(T0 + HOUR + 1), 2);
+    assert.equal(columns.lowerBound(T0 - 1), 0);
+    assert.equal(columns.lowerBound(T0 + 9 * HOUR), 4);
+  });
+
+  it('forgets the decimals kept aside of the bars it drops', () => {
+    const columns = new BarColumns(new SourceLists());
+    columns.put(bar(T0, HUGE), [], false);
+    columns.put(bar(T0 + HOUR, ORDINARY), [], false);
+    columns.dropOldest(1);
+    // The same time again, now with ordinary values: nothing of the dropped bar comes back.
+    columns.put(bar(T0, ORDINARY), [], false);
+    assert.deepEqual(columns.slice(0, 2).map(plain), [
+      plain({ bar: bar(T0, ORDINARY), sources: [], backfilled: false }),
+      plain({ bar: bar(T0 + HOUR, ORDINARY), sources: [], backfilled: false }),
+    ]);
+  });
+
+  it('holds the same bars as a plain sorted list through appends, inserts, replacements and trims', () => {
+    const columns = new BarColumns(new SourceLists(), 100);
+    const reference: StoredCandle[] = [];
+    const venues: (readonly VenueId[])[] = [['binance'], ['okx', 'bitget'], []];
+    // A fixed pseudo-random walk (a linear congruential generator): mostly appends, some late bars and rewrites.
+    let seed = 12345;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    let newest = 0;
+    for (let step = 0; step < 5000; step++) {
+      const r = next();
+      const slot = r < 0.8 ? ++newest : Math.max(0, newest - Math.floor(next() * 150));
+      const time = T0 + slot * HOUR;
+      const text = r < 0.05 ? HUGE : ORDINARY;
+      const stored: StoredCandle = {
+        bar: { ...bar(time, text, step), close: d(String(step)) },
+        sources: venues[step % 3]!,
+        backfilled: step % 2 === 0,
+      };
+      columns.put(stored.bar, stored.sources, stored.backfilled === true);
+      const at = reference.findIndex((s) => s.bar.time >= time);
+      if (at < 0) reference.push(stored);
+      else if (reference[at]!.bar.time === time) reference[at] = stored;
+      else reference.splice(at, 0, stored);
+      if (reference.length > 100) {
+        columns.dropOldest(reference.length - 100);
+        reference.splice(0, reference.length - 100);
+      }
+      assert.equal(columns.length, reference.length);
+      // Reads in between keep objects of some rows, which must move with their rows and go when a row changes.
+      if (step % 7 === 0) {
+        const from = Math.floor(next() * reference.length);
+        const to = from + 1 + Math.floor(next() * 20);
+        assert.deepEqual(columns.slice(from, to).map(plain), reference.slice(from, to).map(plain));
+      }
+    }
+    assert.deepEqual(columns.slice(0, 1000).map(plain), reference.map(plain));
+    assert.deepEqual(columns.slice(95, 98).map(plain), reference.slice(95, 98).map(plain));
+  });
+
+  it('gives the same object for a bar until it changes', () => {
+    const columns = new BarColumns(new SourceLists());
+    for (let n = 0; n < 3; n++) columns.put(numbered(T0 + n * HOUR, n), ['okx'], false);
+    const first = columns.slice(0, 3);
+    const second = columns.slice(0, 3);
+    for (let i = 0; i < 3; i++) assert.equal(second[i], first[i]);
+    columns.put(numbered(T0 + HOUR, 10), ['okx'], false);
+    const third = columns.slice(0, 3);
+    assert.equal(third[0], first[0]);
+    assert.notEqual(third[1], first[1]);
+    assert.equal(third[1]!.bar.trades, 10);
+    assert.equal(third[2], first[2]);
+  });
+
+  it('shares one frozen array per distinct list of venues', () => {
+    const lists = new SourceLists();
+    const columns = new BarColumns(lists);
+    columns.put(numbered(T0, 0), ['binance', 'okx'], false);
+    columns.put(numbered(T0 + HOUR, 1), ['binance', 'okx'], false);
+    const [a, b] = columns.slice(0, 2);
+    assert.equal(a!.sources, b!.sources);
+    assert.ok(Object.isFrozen(a!.sources));
+    assert.deepEqual(a!.sources, ['binance', 'okx']);
+  });
+});
