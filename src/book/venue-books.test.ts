@@ -5,7 +5,7 @@ import type { BookLevel, BookUpdate } from '../domain/book.ts';
 import type { BookTopSnapshot } from './book-snapshot-throttle.ts';
 import { crc32Signed } from './checksum.ts';
 import { ManualClock } from '../util/clock.ts';
-import { VenueBooks, type VenueBooksEvent } from './venue-books.ts';
+import { DEFAULT_BOOK_PUBLISH_MS, VenueBooks, type VenueBooksEvent } from './venue-books.ts';
 
 const lv = (price: string, size: string): BookLevel => ({ price, size });
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -85,7 +85,9 @@ describe('VenueBooks', () => {
     assert.equal(published[0]?.seq, 102);
     books.apply(delta('BTC/USDT', 102, 103, [lv('10', '3')]));
     books.apply(delta('BTC/USDT', 103, 104, [lv('10', '4')]));
-    clock.advance(100);
+    clock.advance(DEFAULT_BOOK_PUBLISH_MS - 1);
+    assert.equal(published.length, 1, 'no second snapshot within the publish period');
+    clock.advance(1);
     assert.deepEqual(
       published.map((p) => p.seq),
       [102, 104],

@@ -34,13 +34,23 @@ export type VenueBooksEvent =
 export interface VenueBooksOptions extends BookSyncOptions {
   /** Levels fetched for a REST snapshot when the rules name none (default 1,000). */
   readonly snapshotDepth?: number;
-  /** Minimum spacing of two published snapshots of one book, ms (default 100). */
+  /** Minimum spacing of two published snapshots of one book, ms (default DEFAULT_BOOK_PUBLISH_MS). */
   readonly publishIntervalMs?: number;
   /** Levels per side published (default 50). */
   readonly publishLevels?: number;
   /** How often books waiting for a snapshot are checked for the snapshot timeout, ms (default 1,000). */
   readonly pollMs?: number;
 }
+
+/**
+ * Default spacing of two published snapshots of one book, ms: the period of a gateway's book room
+ * (`DEFAULT_MARKET_THROTTLE.bookMs`, PROTOCOL.md "book"), which sends at most one state per period anyway.
+ * Every book is published whether or not a room watches it, so each snapshot (50 levels a side, built, encoded and
+ * carried) is paid for all of them; at 100 ms a busy room skipped every other one. A change after a quiet period
+ * still leaves at once (leading edge); a book that changes all the time is published every period, so a room's
+ * state is at most one period older than the venue's.
+ */
+export const DEFAULT_BOOK_PUBLISH_MS = 200;
 
 /**
  * The order books of one venue, wired: BookSync enforces the venue's rules, snapshots are fetched or
@@ -81,7 +91,7 @@ export class VenueBooks {
       { ...options, clock: this.clock },
     );
     this.throttle = new BookSnapshotThrottle(deps.publish, {
-      intervalMs: options.publishIntervalMs ?? 100,
+      intervalMs: options.publishIntervalMs ?? DEFAULT_BOOK_PUBLISH_MS,
       levels: options.publishLevels ?? 50,
       clock: this.clock,
     });

@@ -219,7 +219,7 @@ const LEVEL_TEXT = /^\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 /**
  * Whether `text` is an unsigned decimal as LEVEL_TEXT reads it. The usual plain form ("123.45") is checked by a
  * character loop, several times faster than the regular expression, which a snapshot of 50 levels a side, up to
- * ten times a second per book, would run 1,000 times a second per book; other forms go through the expression.
+ * five times a second per book, would run 500 times a second per book; other forms go through the expression.
  */
 function isLevelText(text: string): boolean {
   const length = text.length;

@@ -141,7 +141,7 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
   private readonly books = new Map<string, BookState>();
   /**
    * The newest book message of each instrument without a book room, kept undecoded: decoding and re-encoding 50
-   * levels a side, ten times a second per book, is most of an idle gateway's work, and nobody reads it. Decoded
+   * levels a side, five times a second per book, is most of an idle gateway's work, and nobody reads it. Decoded
    * when a book room of the instrument opens.
    */
   private readonly undecodedBooks = new Map<string, string>();
@@ -398,7 +398,7 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
       // Stored, not marked dirty: the room that asks is sent this state by its caller.
       this.storeBook(decodeBookSnapshot(message));
     } catch {
-      // Malformed: as if it had never come; the next snapshot (ten a second) replaces it.
+      // Malformed: as if it had never come; the next snapshot (five a second) replaces it.
     }
   }
 

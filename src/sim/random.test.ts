@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hashSeed, Rng } from './random.ts';
+import { hashSeed, hashSeedIntegers, Rng } from './random.ts';
 
 describe('Rng', () => {
   it('repeats its sequence for the same seed and differs for another seed', () => {
@@ -43,5 +43,22 @@ describe('Rng', () => {
     assert.equal(hashSeed(1, 'binance', 'BTC/USDT'), hashSeed(1, 'binance', 'BTC/USDT'));
     assert.notEqual(hashSeed(1, 'binance', 'BTC/USDT'), hashSeed(1, 'binance', 'ETH/USDT'));
     assert.notEqual(hashSeed(1, 'binance', 'BTC/USDT'), hashSeed(2, 'binance', 'BTC/USDT'));
+  });
+});
+
+describe('hashSeedIntegers', () => {
+  it('equals hashSeed of the same three integers, large, negative and zero included', () => {
+    const rng = new Rng(11);
+    const edges = [0, -0, 1, -1, 9, 10, 99, 100, 2 ** 31, -(2 ** 31), 2 ** 31 + 1, 2 ** 53 - 1, 1.5];
+    const values = [
+      ...edges,
+      ...Array.from({ length: 2000 }, () => Math.floor((rng.next() - 0.5) * 2 ** 33)),
+    ];
+    for (let i = 0; i < values.length; i++) {
+      const a = values[i] as number;
+      const b = values[(i * 7 + 3) % values.length] as number;
+      const c = values[(i * 13 + 5) % values.length] as number;
+      assert.equal(hashSeedIntegers(a, b, c), hashSeed(a, b, c), `${a}, ${b}, ${c}`);
+    }
   });
 });

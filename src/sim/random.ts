@@ -4,14 +4,55 @@
  * never used.
  */
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over the parts joined by '|': derives independent seeds (per venue, per symbol) from one user seed. */
 export function hashSeed(...parts: readonly (string | number)[]): number {
-  let h = 0x811c9dc5;
+  let h = FNV_OFFSET;
   const text = parts.join('|');
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = Math.imul(h, FNV_PRIME);
   }
+  return h >>> 0;
+}
+
+/** Largest magnitude `hashSeedIntegers` digests itself: far from where a double's division could round a digit. */
+const SMALL_INTEGER = 2 ** 31;
+
+/** Feeds the decimal text of an integer (magnitude at most SMALL_INTEGER) into an FNV-1a state, digit by digit. */
+function fnvInteger(state: number, n: number): number {
+  let h = state;
+  let rest = n;
+  if (rest < 0) {
+    h = Math.imul(h ^ 45 /* - */, FNV_PRIME);
+    rest = -rest;
+  }
+  let unit = 1;
+  while (unit * 10 <= rest) unit *= 10;
+  for (; unit >= 1; unit /= 10) {
+    const digit = Math.floor(rest / unit) % 10;
+    h = Math.imul(h ^ (48 + digit), FNV_PRIME);
+  }
+  return h;
+}
+
+function isSmallInteger(n: number): boolean {
+  return Number.isInteger(n) && Math.abs(n) <= SMALL_INTEGER;
+}
+
+/**
+ * `hashSeed(a, b, c)` of three integers, the same value, without joining them into a string: the dYdX book draws
+ * one per level at every rebuild (after each trade), where the joined strings took 7 % of an idle simulator's busy
+ * time and fed its garbage collector.
+ */
+
+export function hashSeedIntegers(a: number, b: number, c: number): number {
+  if (!isSmallInteger(a) || !isSmallInteger(b) || !isSmallInteger(c)) return hashSeed(a, b, c);
+  let h = fnvInteger(FNV_OFFSET, a);
+  h = fnvInteger(Math.imul(h ^ 124 /* | */, FNV_PRIME), b);
+  h = fnvInteger(Math.imul(h ^ 124, FNV_PRIME), c);
   return h >>> 0;
 }
 

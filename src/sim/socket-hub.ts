@@ -95,6 +95,7 @@ export class SimSocketHub<C extends { readonly socket: WebSocket }> {
 class SlowLink {
   private readonly held: { readonly due: number; readonly deliver: () => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private corked = false;
 
   constructor(
     private readonly socket: Duplex,
@@ -126,10 +127,29 @@ class SlowLink {
     this.held.length = 0;
   }
 
+  /**
+   * Corks the socket until the end of this turn of the event loop: a driver tick sends many frames to one
+   * connection (every book, ticker and trade of its symbols), and `ws` writes each one on its own, one system call
+   * a frame for the simulator and one read for the client; corked, they leave in one write. The frames and their
+   * order are unchanged; they leave at the end of the turn instead of at once.
+   */
+  private corkForThisTurn(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
+  }
+
   /** Runs `deliver` now when the link is fast and nothing is held back (returning its result), else holds it. */
   private defer<T>(deliver: () => T): T | undefined {
     const ms = this.latencyMs();
-    if (ms <= 0 && this.held.length === 0) return deliver();
+    if (ms <= 0 && this.held.length === 0) {
+      this.corkForThisTurn();
+      return deliver();
+    }
     const last = this.held[this.held.length - 1];
     // Never before an earlier write, even when the latency was lowered in between.
     const due = Math.max(performance.now() + ms, last?.due ?? 0);

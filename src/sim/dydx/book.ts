@@ -4,7 +4,7 @@
  * is rebuilt and the difference to the previous one is the update the indexer would send (size "0" removes a
  * level), so a client that applies snapshot + updates holds exactly the server's book.
  */
-import { hashSeed } from '../random.ts';
+import { hashSeedIntegers } from '../random.ts';
 
 /** Price level (ticks) → size (lots). */
 export type SimLevels = Map<number, number>;
@@ -52,7 +52,7 @@ export class SimBook {
   /** Sizes near the top change with every rebuild, deeper ones only every 16th: a book that moves like a real one. */
   private size(ticks: number, distance: number): number {
     const epoch = distance <= 3 ? this.epoch : this.epoch >>> 4;
-    return 1 + (hashSeed(this.seed, ticks, epoch) % 2000);
+    return 1 + (hashSeedIntegers(this.seed, ticks, epoch) % 2000);
   }
 }
 
