@@ -149,7 +149,7 @@ describe('OKX simulator WebSocket', () => {
       ],
     });
     c.keepAlive();
-    await waitUntil(() => c.of(isPush('books')).length > 20 && c.of(isPush('trades')).length > 3, 8000);
+    await waitUntil(() => c.of(isPush('books')).length > 20 && c.of(isPush('trades')).length > 3);
     const acks = c.of((f) => f['event'] === 'subscribe');
     assert.deepEqual(
       acks.map((a) => [a['id'], channel(a)]),
