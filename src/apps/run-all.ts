@@ -13,8 +13,7 @@ import type { VenueIngest } from '../ingest/venue-ingest.ts';
 import { createPipeline } from './pipeline.ts';
 import { compositeTickerResolver } from './composite-ticker.ts';
 import type { MismatchedHistory } from '../store/upstreams.ts';
-import { openStorage } from './storage.ts';
-import { OpeningCandleStore } from '../store/opening-candle-store.ts';
+import { startStorage, type openDatabase } from './storage.ts';
 import { checkSymbolsListed } from '../venues/registry.ts';
 import { allSourcesLive } from '../gateway/health.ts';
 
@@ -47,8 +46,10 @@ export interface RunningSystem {
  * `tickwire all`: venues → candles → storage and bus → gateway, in one process. History is kept in PostgreSQL
  * (DATABASE_URL) or the embedded database under DATA_DIR; with REDIS_URL the stream is also published on Redis
  * for extra gateway processes. Resolves as soon as the gateway listens: the database opens (creating a first
- * embedded one takes seconds) while the venues connect and load their history, and history reads and writes wait
- * for it; `live` tells when every venue streams.
+ * embedded one takes seconds) while the venues connect and load their history. Bars are published as soon as
+ * they are built and kept in memory; their writes queue in the write buffer until the database is there, and
+ * history reads meanwhile answer from memory (partial: history counts as loading until it is stored); `live`
+ * tells when every venue streams.
  */
 export async function startAll(
   config: Config,
@@ -58,8 +59,8 @@ export async function startAll(
     readonly clock?: Clock;
     /** What happens to stored bars of another upstream (store/upstreams.ts); default 'archive'. */
     readonly mismatchedHistory?: MismatchedHistory;
-    /** Opens the history store; tests hold it back to see the system answer before it is open. */
-    readonly openStorage?: typeof openStorage;
+    /** Opens the history database; tests hold it back to see the system work before it is open. */
+    readonly openDatabase?: typeof openDatabase;
     /** The process's recent warnings and errors (the logger writes them), served at GET /api/logs. */
     readonly recentLogs?: LogRing;
   } = {},
@@ -68,40 +69,25 @@ export async function startAll(
   const clock = deps.clock ?? systemClock;
   const bus = await openBus(config, logger);
   const alert = (input: Parameters<typeof raiseAlert>[2]): void => raiseAlert(bus, logger, input, clock.now);
-  const storageReady = (async () => {
-    const storage = await (deps.openStorage ?? openStorage)(config, logger, {
-      writes: true,
-      alert,
-      ...(deps.mismatchedHistory ? { mismatchedHistory: deps.mismatchedHistory } : {}),
-    });
-    // Before any history is served or written: bars of another upstream must never be served as this one's.
-    try {
-      await storage.adoptUpstreams(config.urls);
-    } catch (err) {
-      await storage.close();
-      throw err;
-    }
-    return storage;
-  })();
-  const store = new OpeningCandleStore(storageReady.then((storage) => storage.store));
-  /** Closes the storage once it has opened (its write buffer flushed); one that failed to open is closed. */
-  const closeStorage = (): Promise<void> =>
-    storageReady.then(
-      (storage) => storage.close(),
-      () => undefined,
-    );
+  const storage = startStorage(config, logger, {
+    upstreams: config.urls,
+    alert,
+    ...(deps.mismatchedHistory ? { mismatchedHistory: deps.mismatchedHistory } : {}),
+    ...(deps.openDatabase ? { openDatabase: deps.openDatabase } : {}),
+  });
+  const store = storage.store;
+  const closeStorage = (): Promise<void> => storage.close();
   const pipeline = createPipeline({
     config,
     bus,
     store,
     logger,
     clock,
-    ...(config.storage.storeTrades
-      ? { tradeSink: (trades) => void storageReady.then((storage) => storage.tradeSink?.(trades)) }
-      : {}),
+    ...(config.storage.storeTrades ? { tradeSink: (trades) => storage.tradeSink?.(trades) } : {}),
   });
   const metrics = new Metrics({ role: 'all' });
   registerBusMetrics(metrics, bus);
+  storage.registerMetrics(metrics);
   registerSourceMetrics(metrics, () => pipeline.sources(), clock.now);
   const venueMetrics = registerVenueMetrics(metrics, {
     venues: () => pipeline.aggregatorStats().venues,
@@ -137,9 +123,8 @@ export async function startAll(
       await closeStorage();
       await bus.close();
     })());
-  const failed = storageReady.then(
-    (storage) => {
-      storage.registerMetrics(metrics);
+  const failed = storage.opened.then(
+    () => {
       logger.info('history store ready');
       return new Promise<never>(() => undefined);
     },

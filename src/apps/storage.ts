@@ -6,8 +6,11 @@ import { BufferedCandleStore, BufferedTradeWriter } from '../store/buffered-cand
 import type { CandleStore } from '../store/candle-store.ts';
 import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import { openPgliteCandleStore } from '../store/pglite-candle-store.ts';
+import { OpeningCandleStore } from '../store/opening-candle-store.ts';
 import { openPostgresCandleStore } from '../store/postgres-candle-store.ts';
+import type { SqlCandleStore } from '../store/sql-candle-store.ts';
 import { TieredCandleStore } from '../store/tiered-candle-store.ts';
+import type { TradeStore } from '../store/trade-store.ts';
 import type { MismatchedHistory, Upstreams } from '../store/upstreams.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -41,16 +44,92 @@ export interface StorageOptions {
   readonly mismatchedHistory?: MismatchedHistory;
 }
 
+/** Opens the history database of a process, migrated: PostgreSQL at `url`, else the embedded one under DATA_DIR. */
+export function openDatabase(config: Config, logger: Logger, url?: string): Promise<SqlCandleStore> {
+  return url !== undefined
+    ? openPostgresCandleStore({ url, logger })
+    : openPgliteCandleStore({ dataDir: join(config.storage.dataDir, 'pglite'), logger });
+}
+
 /**
  * Opens the history store of a process: the database (migrated), a write-behind buffer in front of it that rides
  * out outages, and the in-memory recent window in front of both.
  */
 export async function openStorage(config: Config, logger: Logger, options: StorageOptions): Promise<Storage> {
-  const url = options.databaseUrl ?? config.storage.databaseUrl;
-  const database =
-    url !== undefined
-      ? await openPostgresCandleStore({ url, logger })
-      : await openPgliteCandleStore({ dataDir: join(config.storage.dataDir, 'pglite'), logger });
+  const database = await openDatabase(config, logger, options.databaseUrl ?? config.storage.databaseUrl);
+  return storageOver(database, database, config, logger, options, async (upstreams) => {
+    await database.adoptUpstreams(upstreams, { mismatched: options.mismatchedHistory ?? 'archive', logger });
+  });
+}
+
+/** A writing process's history store whose database is still opening; see startStorage. */
+export interface StartingStorage extends Omit<Storage, 'adoptUpstreams'> {
+  /**
+   * Resolves once the database has opened and adopted the upstreams; rejects with why it could not (reads and
+   * writes that need it reject too, and the write buffer keeps retrying until `close()`).
+   */
+  readonly opened: Promise<void>;
+}
+
+export interface StartingStorageOptions extends Omit<StorageOptions, 'writes'> {
+  /** Where this process's history comes from (see Storage.adoptUpstreams); adopted before the database is used. */
+  readonly upstreams: Upstreams;
+  /** Opens the database; default openDatabase (tests hold it back to see the process work before it is open). */
+  readonly openDatabase?: typeof openDatabase;
+}
+
+/**
+ * The history store of a writing process (`tickwire all`), usable at once while its database opens (creating a
+ * first embedded database takes seconds): writes go to memory at once and queue in the write buffer, which
+ * writes them in order once the database is there (nothing is lost, as through an outage); reads are answered
+ * from memory meanwhile, the database's history counting as not readable yet (OpeningCandleStore's
+ * 'nothing-yet': the caller must take such answers as partial, as `tickwire all` does while history loads).
+ */
+export function startStorage(
+  config: Config,
+  logger: Logger,
+  options: StartingStorageOptions,
+): StartingStorage {
+  const opening = (async () => {
+    const database = await (options.openDatabase ?? openDatabase)(
+      config,
+      logger,
+      options.databaseUrl ?? config.storage.databaseUrl,
+    );
+    // Before any history is read or written: bars of another upstream must never be served as this one's.
+    try {
+      await database.adoptUpstreams(options.upstreams, {
+        mismatched: options.mismatchedHistory ?? 'archive',
+        logger,
+      });
+    } catch (err) {
+      await database.close();
+      throw err;
+    }
+    return database;
+  })();
+  const candles = new OpeningCandleStore(opening, { readsWhileOpening: 'nothing-yet' });
+  const trades: TradeStore = { writeTrades: async (batch) => (await opening).writeTrades(batch) };
+  const storage = storageOver(
+    candles,
+    trades,
+    config,
+    logger,
+    { ...options, writes: true },
+    async () => undefined,
+  );
+  return Object.assign(storage, { opened: opening.then(() => undefined) });
+}
+
+/** The tiers of a history store in front of `database` (see openStorage). */
+function storageOver(
+  database: CandleStore,
+  tradeStore: TradeStore,
+  config: Config,
+  logger: Logger,
+  options: StorageOptions,
+  adoptUpstreams: (upstreams: Upstreams) => Promise<void>,
+): Storage {
   const memory = new MemoryCandleStore(config.candles.memoryBars);
   if (!options.writes) {
     const store = new TieredCandleStore({ memory, persistent: database, logger });
@@ -72,19 +151,14 @@ export async function openStorage(config: Config, logger: Logger, options: Stora
   });
   const stopWatching = watchOutages(buffered, config, options.alert);
   const trades = config.storage.storeTrades
-    ? new BufferedTradeWriter(database, { logger, flushMs: config.storage.flushMs })
+    ? new BufferedTradeWriter(tradeStore, { logger, flushMs: config.storage.flushMs })
     : undefined;
   const store = new TieredCandleStore({ memory, persistent: buffered, logger });
   return {
     store,
     memory,
     ...(trades ? { tradeSink: (batch: readonly Trade[]) => trades.write(batch) } : {}),
-    async adoptUpstreams(upstreams) {
-      await database.adoptUpstreams(upstreams, {
-        mismatched: options.mismatchedHistory ?? 'archive',
-        logger,
-      });
-    },
+    adoptUpstreams,
     registerMetrics(metrics) {
       const writeSeconds = metrics.histogram(
         'tickwire_store_write_seconds',

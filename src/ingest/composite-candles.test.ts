@@ -100,6 +100,31 @@ describe('CompositeCandles', () => {
     assert.equal(s.candles.stats().takeovers, 1);
   });
 
+  it('remembers the provenance of the newest 16 backfilled bars, whatever order the history arrives in', async () => {
+    const s = setup('binance');
+    // 20 backfilled minutes from okx: the newest batch first (as the history loads), then a late older one and
+    // one inside the kept range again.
+    const backfilled = (from: number, to: number): CandleUpdate[] =>
+      Array.from({ length: to - from }, (_, i) =>
+        update('okx', minute(0, from + i), 'closed', { backfilled: true }),
+      );
+    await s.candles.write('okx', backfilled(10, 20), false);
+    await s.candles.write('okx', backfilled(0, 10), false);
+    await s.candles.write('okx', backfilled(12, 13), false);
+    s.state.active = 'okx';
+    const okx = source(Array.from({ length: 21 }, (_, i) => bar(minute(0, i))));
+    await s.candles.takeOver(SYMBOL, 'okx', okx, minute(0, 0));
+    const marked = s
+      .published()
+      .filter(([, , , flag]) => flag)
+      .map(([time]) => time);
+    assert.deepEqual(
+      marked,
+      Array.from({ length: 16 }, (_, i) => minute(0, 4 + i)),
+      'minutes 4..19 keep their provenance; the live minute 20 was not backfilled',
+    );
+  });
+
   it('drops a takeover whose source is no longer active when its turn comes', async () => {
     const s = setup('binance');
     await s.candles.takeOver(SYMBOL, 'okx', source([bar(minute(0, 10))]), minute(0, 10));

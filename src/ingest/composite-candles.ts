@@ -96,9 +96,14 @@ export class CompositeCandles implements CandleOutput {
       times = [];
       this.backfilledTimes.set(key, times);
     }
-    if (times.includes(update.bar.time)) return;
-    times.push(update.bar.time);
-    times.sort((a, b) => a - b);
+    const time = update.bar.time;
+    // History arrives newest first, thousands of bars at a time: a bar older than a full list's oldest is not
+    // kept, so it is dismissed before any search (a sort per bar here was a visible share of start-up).
+    if (times.length >= REMEMBERED_BACKFILLED_BARS && time <= (times[0] as number)) return;
+    let at = times.length;
+    while (at > 0 && (times[at - 1] as number) > time) at--;
+    if (at > 0 && times[at - 1] === time) return;
+    times.splice(at, 0, time);
     if (times.length > REMEMBERED_BACKFILLED_BARS) times.shift();
   }
 

@@ -22,7 +22,9 @@ import type { CandleStore, StoredCandle } from './candle-store.ts';
 import { MemoryCandleStore } from './memory-candle-store.ts';
 import { openPgliteCandleStore } from './pglite-candle-store.ts';
 import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
+import { OpeningCandleStore } from './opening-candle-store.ts';
 import { openPostgresCandleStore } from './postgres-candle-store.ts';
+import { TieredCandleStore } from './tiered-candle-store.ts';
 
 const logger = silentLogger();
 const MINUTE = 60_000;
@@ -424,5 +426,46 @@ describe('BufferedCandleStore through PostgreSQL outages', { skip: await service
       await writer.close();
       await candles.close();
     }
+  });
+});
+
+describe('BufferedCandleStore in front of a PGlite database still opening', () => {
+  it('memory answers at once; the bars written meanwhile reach the database in order once it has opened', async () => {
+    let open!: () => void;
+    const held = new Promise<void>((resolve) => (open = resolve));
+    const dir = await freshPgliteDir();
+    const opening = held.then(() => openPgliteCandleStore({ dataDir: dir, logger }));
+    const database = new OpeningCandleStore(opening, { readsWhileOpening: 'nothing-yet' });
+    const buffered = new BufferedCandleStore(database, { logger, flushMs: 5 });
+    const store = new TieredCandleStore({ memory: new MemoryCandleStore(100), persistent: buffered, logger });
+    const symbol = uniqueSymbol();
+    // Two states of one bar and two of the next: the database must end with the last state of each.
+    await store.write([makeUpdate(symbol, MINUTE, { close: '100' })]);
+    await store.write([
+      makeUpdate(symbol, MINUTE, { close: '101' }),
+      makeUpdate(symbol, 2 * MINUTE, { close: '102' }),
+    ]);
+    await store.write([makeUpdate(symbol, 2 * MINUTE, { close: '103' })]);
+    assert.deepEqual(
+      (await store.recent(symbol, '1m', 10)).map((s) => toPlainString(s.bar.close)),
+      ['101', '103'],
+      'memory answers before the database is open',
+    );
+    let flushed = false;
+    const flushing = store.flushed().then(() => (flushed = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(flushed, false, 'nothing is stored before the database is open');
+    assert.equal(buffered.stats().pending, 2);
+    open();
+    await flushing;
+    const stored = await (await opening).recent(symbol, '1m', 10);
+    assert.deepEqual(
+      stored.map((s) => [s.bar.time / MINUTE, toPlainString(s.bar.close)]),
+      [
+        [1, '101'],
+        [2, '103'],
+      ],
+    );
+    await store.close();
   });
 });

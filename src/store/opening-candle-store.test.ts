@@ -118,4 +118,30 @@ describe('OpeningCandleStore', () => {
     await closing;
     assert.equal(closed, 1);
   });
+
+  it("with reads 'nothing-yet', answers reads at once while opening, holds writes, and reads the store once open", async () => {
+    const opening = deferred<MemoryCandleStore>();
+    const store = new OpeningCandleStore(opening.promise, { readsWhileOpening: 'nothing-yet' });
+    let written = false;
+    const write = store.write([update(1, '100')]).then(() => {
+      written = true;
+    });
+    assert.deepEqual(await store.recent('BTC/USDT', '1m', 10), [], 'the history cannot be read yet');
+    assert.equal(written, false, 'the write waits for the store');
+    opening.resolve(new MemoryCandleStore(10));
+    await write;
+    const bars = await store.recent('BTC/USDT', '1m', 10);
+    assert.deepEqual(
+      bars.map((b) => toPlainString(b.bar.close)),
+      ['100'],
+    );
+  });
+
+  it("with reads 'nothing-yet', rejects reads with the error the store failed to open with", async () => {
+    const opening = deferred<MemoryCandleStore>();
+    const store = new OpeningCandleStore(opening.promise, { readsWhileOpening: 'nothing-yet' });
+    opening.reject(new Error('data directory is locked by another process'));
+    await assert.rejects(store.write([update(1, '100')]), /locked by another process/);
+    await assert.rejects(store.recent('BTC/USDT', '1m', 1), /locked by another process/);
+  });
 });

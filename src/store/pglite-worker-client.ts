@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -73,25 +72,50 @@ let compiled: Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmMod
  * threads, not copied): a worker started later does not compile PostgreSQL again, which took seconds on a busy
  * machine. Compiling is not running: PGlite itself is never loaded in this thread.
  *
+ * Compiled in a short-lived thread of its own (compileInThread): even WebAssembly.compile, asynchronous as it is,
+ * decodes and validates the 10 MB module on the calling thread, which held the event loop about 70 ms at start-up
+ * (docs/PERFORMANCE.md, "Start-up").
+ *
  * Compiled by V8's baseline compiler (Liftoff) only. By default V8 recompiles the functions PostgreSQL runs often
  * with its optimizing compiler (TurboFan) on background threads; that second copy of the code and the memory those
  * threads allocated while compiling (glibc keeps a thread's arena once it grew) stayed resident: 95–125 MB more
  * after a few hundred reads, for no CPU saving the candle store's statements show (docs/PERFORMANCE.md, "Idle stack
- * memory"). V8's flags are the process's: WebAssembly compiled later in this process (undici's HTTP parser, for
- * fetch) stays on Liftoff as well.
+ * memory"). V8's flags are the process's (every thread's): WebAssembly compiled later in this process (undici's
+ * HTTP parser, for fetch) stays on Liftoff as well.
  */
 function compiledWasm(): Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmModule'>> {
   compiled ??= (async () => {
     setFlagsFromString('--liftoff-only');
     const dist = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-    const [pgliteWasmModule, initdbWasmModule] = await Promise.all(
-      ['pglite.wasm', 'initdb.wasm'].map(async (file) =>
-        WebAssembly.compile(await readFile(join(dist, file))),
-      ),
+    const [pgliteWasmModule, initdbWasmModule] = await compileInThread(
+      ['pglite.wasm', 'initdb.wasm'].map((file) => join(dist, file)),
     );
     return { pgliteWasmModule, initdbWasmModule };
   })();
   return compiled;
+}
+
+/** The thread of compileInThread: reads and compiles each file, posts the modules back (CommonJS, no loader). */
+const COMPILER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { readFile } = require('node:fs/promises');
+Promise.all(workerData.map(async (file) => WebAssembly.compile(await readFile(file)))).then((modules) =>
+  parentPort.postMessage(modules),
+);
+`;
+
+/** Compiles the WebAssembly `files` in a worker thread; resolves with their modules, in the same order. */
+function compileInThread(files: readonly string[]): Promise<WebAssembly.Module[]> {
+  return new Promise((resolve, reject) => {
+    // No execArgv: the process's own (a tsx loader, --cpu-prof) are not needed to compile.
+    const worker = new Worker(COMPILER_SOURCE, { eval: true, workerData: files, execArgv: [] });
+    worker.once('message', (modules: WebAssembly.Module[]) => {
+      resolve(modules);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the WebAssembly compiler thread exited (${code})`)));
+  });
 }
 
 /**

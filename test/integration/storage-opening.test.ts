@@ -1,8 +1,8 @@
 /**
  * `tickwire all` answers before its history database has opened (creating a first embedded database takes
- * seconds): /health says it is starting, a subscriber's history waits for the database rather than being answered
- * without it, and once the database is there the subscriber gets the whole history. A database that cannot be
- * opened stops the system with that error.
+ * seconds): /health says it is starting, a subscriber gets at once the bars memory holds as a partial `initial`
+ * (HISTORY_LOADING) and the live bars as they are built, and once the database is there the whole history. A
+ * database that cannot be opened stops the system with that error.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startAll } from '../../src/apps/run-all.ts';
-import { openStorage } from '../../src/apps/storage.ts';
+import { openDatabase } from '../../src/apps/storage.ts';
 import { startSimulator } from '../../src/sim/simulator.ts';
 import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
@@ -30,7 +30,7 @@ async function health(base: string): Promise<{ status: number; body: { status?: 
 }
 
 describe('history database still opening', () => {
-  it('the API answers at once; history waits for the database and then arrives whole', async (t) => {
+  it('the API and live bars do not wait for the database; history arrives whole once it is open', async (t) => {
     const defer = cleanups(t);
     const dataDir = mkdtempSync(join(tmpdir(), 'tickwire-opening-'));
     defer(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -39,9 +39,9 @@ describe('history database still opening', () => {
     defer(() => sim.close());
     const held = gate();
     const system = await startAll(roleConfig(sim, { dataDir }), silentLogger(), {
-      openStorage: async (...args) => {
+      openDatabase: async (...args) => {
         await held.promise;
-        return openStorage(...args);
+        return openDatabase(...args);
       },
     });
     defer(() => system.close());
@@ -55,13 +55,23 @@ describe('history database still opening', () => {
     const starting = await health(base);
     assert.equal(starting.status, 503);
     assert.equal(starting.body.status, 'starting', 'the history of the venue is not in yet');
-    // Messages are handled in order: once the ping is answered, the subscribe has been handled too.
-    client.send({ type: 'ping' });
-    await eventually(() => client.messages.some((m) => m.type === 'pong'), 10_000, 'pong');
+    await eventually(
+      () => client.messages.some((m) => m.type === 'initial'),
+      10_000,
+      'an initial while the database opens',
+    );
+    const first = client.messages.find((m) => m.type === 'initial') as Record<string, unknown>;
+    assert.equal(first['partial'], true, 'what memory holds is not the whole history');
+    assert.equal(first['reason'], 'HISTORY_LOADING');
+    await eventually(
+      () => client.messages.some((m) => m.type === 'update'),
+      60_000,
+      'live bars while the database is still held back',
+    );
     assert.equal(
-      client.messages.filter((m) => m.type === 'initial').length,
+      client.messages.filter((m) => m.type === 'initial' && m['partial'] !== true).length,
       0,
-      'no initial from a database that is not open',
+      'no whole initial before the history is stored',
     );
 
     held.open();
@@ -85,7 +95,7 @@ describe('history database still opening', () => {
     defer(() => rmSync(dataDir, { recursive: true, force: true }));
     const held = gate();
     const system = await startAll(roleConfig(sim, { dataDir }), silentLogger(), {
-      openStorage: async () => {
+      openDatabase: async () => {
         await held.promise;
         throw new Error('the data directory is locked by another process');
       },
