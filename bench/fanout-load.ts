@@ -30,6 +30,9 @@ export const BENCH_INTERVALS = ['1m', '5m', '15m', '1h', '4h', '1D', '1W'] as co
 
 export const PERIOD_MS = 1000;
 
+/** The channel (behind the run's prefix) on which fanout-publisher.ts feeds a baseline server: `{symbol, bar}`. */
+export const PLAIN_CHANNEL = 'bench';
+
 /** A Monday, 00:00 UTC: the start of a bar of every interval, 1W included. */
 export const BAR_TIME = Date.UTC(2026, 0, 5);
 

@@ -4,14 +4,18 @@
  * - `naive`: the seed document's style: a plain `ws` server that calls JSON.stringify for every client;
  * - `socketio`: Socket.IO 4 rooms (`io.to(room).emit`, the WebSocket transport);
  * - `ws-once`: a plain `ws` server that serializes each room update once and sends the same string to every member.
- * Each publishes the benchmark's load itself (fanout-load.ts), from the moment it starts, whether or not anyone
- * listens. Clients subscribe with Tickwire's messages (`{"type":"subscribe","symbol","interval"}`, answered with an
- * `initial` of no bars; Socket.IO: the event `subscribe`, answered by its acknowledgement) and receive updates in
- * Tickwire's shape.
+ * Fed over Redis (argv[3] = Redis URL, argv[4] = channel prefix): each turns every `{symbol, bar}` that
+ * fanout-publisher.ts (`plain`) publishes on `<prefix>bench` into its seven room messages, as the gateway receives
+ * the same load over Redis from the same publisher: every server's latency includes the same two hops. Without
+ * them (`BENCH_FEED=inprocess`), it publishes the load itself (fanout-load.ts), from the moment it starts, whether
+ * or not anyone listens. Clients subscribe with Tickwire's messages (`{"type":"subscribe","symbol","interval"}`,
+ * answered with an `initial` of no bars; Socket.IO: the event `subscribe`, answered by its acknowledgement) and
+ * receive updates in Tickwire's shape.
  *
- * IPC: → {ready, port}; {cmd:'now'} → {now: {t0, n}}; {cmd:'stop'} exits.
+ * IPC: → {ready, port}; {cmd:'now'} → {now: {t0, n}} (in-process feed only); {cmd:'stop'} exits.
  */
 import { createServer } from 'node:http';
+import { Redis } from 'ioredis';
 import { Server as SocketIoServer } from 'socket.io';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
@@ -19,13 +23,16 @@ import {
   benchBar,
   benchSymbols,
   nowMs,
+  PLAIN_CHANNEL,
   startSchedule,
   type BenchBar,
+  type PublishSchedule,
 } from './fanout-load.ts';
 
 type Kind = 'naive' | 'socketio' | 'ws-once';
 
 const kind = process.argv[2] as Kind;
+const [redisUrl, prefix] = process.argv.slice(3);
 if (!['naive', 'socketio', 'ws-once'].includes(kind)) {
   console.error(`fanout-server: unknown kind ${String(kind)}`);
   process.exit(2);
@@ -121,15 +128,26 @@ if (kind === 'socketio') {
 }
 
 await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-const schedule = startSchedule(symbols.length, (n, k) => {
-  const symbol = symbols[k] as string;
-  const bar = benchBar(n, nowMs());
-  for (const interval of BENCH_INTERVALS) publishRoom(symbol, interval, bar);
-});
+let schedule: PublishSchedule | undefined;
+if (redisUrl !== undefined && prefix !== undefined) {
+  const sub = new Redis(redisUrl, { lazyConnect: true });
+  sub.on('message', (_channel: string, message: string) => {
+    const { symbol, bar } = JSON.parse(message) as { symbol: string; bar: BenchBar };
+    for (const interval of BENCH_INTERVALS) publishRoom(symbol, interval, bar);
+  });
+  await sub.connect();
+  await sub.subscribe(prefix + PLAIN_CHANNEL);
+} else {
+  schedule = startSchedule(symbols.length, (n, k) => {
+    const symbol = symbols[k] as string;
+    const bar = benchBar(n, nowMs());
+    for (const interval of BENCH_INTERVALS) publishRoom(symbol, interval, bar);
+  });
+}
 process.send?.({ ready: true, port: (http.address() as { port: number }).port });
 
 process.on('message', (msg: { cmd?: string }) => {
-  if (msg.cmd === 'now') process.send?.({ now: { t0: schedule.t0, n: schedule.current() } });
+  if (msg.cmd === 'now' && schedule) process.send?.({ now: { t0: schedule.t0, n: schedule.current() } });
   else if (msg.cmd === 'stop') process.exit(0);
 });
 process.on('disconnect', () => process.exit(0));

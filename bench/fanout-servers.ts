@@ -1,6 +1,7 @@
 /**
  * The servers the fan-out benchmark measures, each in processes of its own:
- * - the baselines (fanout-server.ts), which publish the load themselves;
+ * - the baselines (fanout-server.ts), fed over Redis by fanout-publisher.ts (`plain`) like the gateway, or
+ *   publishing the load themselves with BENCH_FEED=inprocess;
  * - `tickwire gateway`, started through the CLI entry (src/apps/main.ts run by tsx, or bin/tickwire.js with
  *   BENCH_TICKWIRE=dist), fed over Redis by fanout-publisher.ts as an ingest feeds it in production;
  * - `tickwire all`, fed by `tickwire sim` on the symbols of the load: its own ingest parses the simulated venues'
@@ -58,10 +59,28 @@ interface Now {
   readonly now: { t0: number; n: number };
 }
 
+/**
+ * A baseline server. Fed over Redis by its own publisher process (the default, BENCH_FEED=redis): the same
+ * publisher and the same Redis hop as the gateway, so publish-to-receive latency compares servers, not feeds.
+ * BENCH_FEED=inprocess: the server publishes the load itself, without the hops (the method of the earlier figures).
+ */
 export async function startBaseline(kind: BaselineKind): Promise<ServerUnderTest> {
-  const child = forkBench('fanout-server.ts', [kind]);
+  const feed = process.env['BENCH_FEED'] ?? 'redis';
+  if (feed !== 'redis' && feed !== 'inprocess')
+    throw new RangeError(`BENCH_FEED must be redis or inprocess, got ${feed}`);
+  const prefix = `tickwire-bench-${process.pid}-${Date.now()}:`;
+  const publisher =
+    feed === 'redis' ? forkBench('fanout-publisher.ts', [REDIS_URL, prefix, 'plain']) : undefined;
+  const child = forkBench('fanout-server.ts', publisher ? [kind, REDIS_URL, prefix] : [kind]);
+  const clock = publisher ?? child;
+  const closeAll = async (): Promise<void> => {
+    await Promise.all([stop(child), publisher ? stop(publisher) : undefined]);
+  };
   try {
-    const { port } = await request<{ port: number }>(child, {}, 'ready', READY_MS, kind);
+    const [{ port }] = await Promise.all([
+      request<{ port: number }>(child, {}, 'ready', READY_MS, kind),
+      publisher ? request(publisher, {}, 'ready', READY_MS, 'publisher') : undefined,
+    ]);
     return {
       name: kind,
       pid: child.pid as number,
@@ -69,11 +88,11 @@ export async function startBaseline(kind: BaselineKind): Promise<ServerUnderTest
       clientKind: kind === 'socketio' ? 'socketio' : 'ws',
       deflate: false,
       mode: 'seq',
-      now: async () => (await request<Now>(child, { cmd: 'now' }, 'now', 60_000, kind)).now,
-      close: () => stop(child),
+      now: async () => (await request<Now>(clock, { cmd: 'now' }, 'now', 60_000, kind)).now,
+      close: closeAll,
     };
   } catch (err) {
-    await stop(child);
+    await closeAll();
     throw err;
   }
 }

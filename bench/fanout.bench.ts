@@ -17,6 +17,8 @@
  *   BENCH_DEFLATE=1       also `tickwire gateway` with gateway.perMessageDeflate and clients offering it
  *   BENCH_CLIENT_PROCS    client processes (2); BENCH_CONNECT_BATCH: connections in flight per process (100)
  *   BENCH_SYMBOLS         symbols of the load (10); BENCH_ALL_VENUES (binance) for `tickwire all`
+ *   BENCH_FEED           redis: the baselines are fed over Redis by the gateway's publisher (default, the same hops);
+ *                         inprocess: each baseline publishes the load itself
  *   BENCH_TICKWIRE=dist   run the built CLI (bin/tickwire.js) instead of the sources through tsx
  *   BENCH_CPU_PROF_DIR    write a CPU profile (--cpu-prof) of each `tickwire` process into this directory
  *   BENCH_REDIS_URL, BENCH_DATABASE_URL, BENCH_ALL_READY_MS, BENCH_SIM_TRADE_RATE
@@ -262,6 +264,8 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
     const bytes0 = await fleet.bytes();
     await sleep(tEnd - Date.now());
     const cpu1 = cpuSeconds(server.pid);
+    // Other work on the machine moves every figure: each server's window says how loaded it was.
+    notes.push(`load average ${loadavg()[0]?.toFixed(1)} at the end of the measured window`);
     const bytes1 = await fleet.bytes();
     const windowSeconds = (tEnd - tStart) / 1000;
     // What was published in the window and is still on its way.
@@ -494,7 +498,7 @@ export async function bench(): Promise<void> {
   console.log(
     `## Fan-out\n\n${symbolCount()} symbols × ${BENCH_INTERVALS.length} intervals, one update per room per second; ` +
       `loads ${o.loads.join(', ')} clients × ${BENCH_INTERVALS.length} rooms; ${o.seconds} s measured per server; ` +
-      `${o.clientProcs} client processes.\n${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
+      `${o.clientProcs} client processes; baselines fed ${process.env['BENCH_FEED'] === 'inprocess' ? 'in process' : 'over Redis, as the gateway'}.\n${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
       `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at start ` +
       `${loadavg()
         .map((l) => l.toFixed(2))
