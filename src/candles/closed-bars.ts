@@ -1,9 +1,9 @@
 /**
  * The closed bars of one higher interval that a candle engine keeps (time-sorted, unique times; up to a few
  * thousand per interval and instrument), stored in columns of typed arrays instead of one `Candle` per bar with an
- * object and a BigInt per decimal: about 90 bytes a bar instead of about 550, and no garbage-collected object per
- * bar for the collector to trace. Every instrument of every venue has an engine, so as objects these bars were
- * the largest part of the idle process's live heap.
+ * object and a BigInt per decimal: about 100 bytes a bar instead of about 400, and no garbage-collected object per
+ * bar for the collector to trace. Every instrument of every venue has an engine: as objects, these bars were a
+ * large part of the idle process's live heap (80,728 of them in a heap snapshot of the whole stack).
  *
  * Exact: a decimal is stored as its coefficient in a double and its scale, which is exact while the coefficient is
  * a safe integer (|coef| < 2^53) and the scale fits 16 bits. A decimal outside that is kept as it is, in a side
