@@ -39,6 +39,7 @@ import {
   toCandle,
   venueIndex,
 } from './bar-builder.ts';
+import { ClosedBars } from './closed-bars.ts';
 import { MinuteBars, emptyBar } from './minute-bars.ts';
 
 export interface CandleEngineOptions {
@@ -100,8 +101,11 @@ interface HigherState {
   bucket: number;
   /** Closed traded minutes of the open bucket, folded in order. */
   readonly base: MutableBar;
-  /** Closed bars that end within the retention, oldest first, at most historyLimit (up to twice, then cut). */
-  readonly closed: Candle[];
+  /**
+   * Closed bars that end within the retention, oldest first, at most historyLimit (up to twice, then cut), in
+   * columns (compact).
+   */
+  readonly closed: ClosedBars;
 }
 
 /** Builds 1m..1W candles for one symbol. See the module comment for the rules. */
@@ -163,7 +167,7 @@ export class CandleEngine {
         size: INTERVAL_MS[interval],
         bucket: NaN,
         base: flatBar(0, { coef: 0n, scale: 0 }),
-        closed: [],
+        closed: new ClosedBars(),
       };
       this.higher.push(state);
       this.higherByInterval.set(interval, state);
@@ -209,8 +213,8 @@ export class CandleEngine {
     const state = this.higherByInterval.get(interval);
     if (state === undefined) return;
     for (const bar of bars) {
-      const last = state.closed[state.closed.length - 1];
-      if (last !== undefined && bar.time <= last.time) continue;
+      const last = state.closed.lastTime();
+      if (last !== undefined && bar.time <= last) continue;
       this.pushClosed(state, bar);
     }
   }
@@ -239,9 +243,9 @@ export class CandleEngine {
     const first = this.minutes.oldestTime!;
     for (const h of this.higher) {
       const bucket = bucketStart(h.interval, minute);
-      while (h.closed.length > 0 && h.closed[h.closed.length - 1]!.time >= bucket) h.closed.pop();
-      const lastClosed = h.closed[h.closed.length - 1];
-      let b = lastClosed !== undefined ? lastClosed.time + h.size : bucketStart(h.interval, first);
+      while (h.closed.length > 0 && h.closed.lastTime()! >= bucket) h.closed.pop();
+      const lastClosed = h.closed.lastTime();
+      let b = lastClosed !== undefined ? lastClosed + h.size : bucketStart(h.interval, first);
       if (b < first) b += h.size;
       for (; b < bucket; b += h.size) {
         const rolled = this.rollup(b, b + h.size);
@@ -329,7 +333,7 @@ export class CandleEngine {
     const live = this.live(interval);
     const closedWanted = live === undefined ? limit : limit - 1;
     for (let i = Math.max(0, h.closed.length - closedWanted); i < h.closed.length; i++)
-      out.push(h.closed[i]!);
+      out.push(h.closed.at(i));
     if (live !== undefined) out.push(live);
     return out;
   }
@@ -454,8 +458,9 @@ export class CandleEngine {
     for (let i = this.higher.length - 1; i >= 0; i--) {
       const h = this.higher[i]!;
       if (h.size >= below || t + h.size > to || bucketStart(h.interval, t) !== t) continue;
-      const bar = h.closed[firstAtOrAfter(h.closed, t)];
-      if (bar?.time === t) return { bar, size: h.size };
+      const index = h.closed.lowerBound(t);
+      if (index < h.closed.length && h.closed.timeAt(index) === t)
+        return { bar: h.closed.at(index), size: h.size };
     }
     return undefined;
   }
@@ -465,8 +470,8 @@ export class CandleEngine {
     let next = Infinity;
     for (const h of this.higher) {
       if (h.size >= below) break;
-      const bar = h.closed[firstAtOrAfter(h.closed, t + 1)];
-      if (bar !== undefined && bar.time < next) next = bar.time;
+      const index = h.closed.lowerBound(t + 1);
+      if (index < h.closed.length) next = Math.min(next, h.closed.timeAt(index));
     }
     return next;
   }
@@ -565,26 +570,12 @@ export class CandleEngine {
 
   private pushClosed(h: HigherState, bar: Candle): void {
     h.closed.push(bar);
-    if (h.closed.length > this.historyLimit * 2) h.closed.splice(0, h.closed.length - this.historyLimit);
+    if (h.closed.length > this.historyLimit * 2) h.closed.dropOldest(h.closed.length - this.historyLimit);
   }
 
   /** Replaces the stored closed bar with the same time; returns the old one (undefined if no longer held). */
   private replaceClosed(h: HigherState, bar: Candle): Candle | undefined {
-    const list = h.closed;
-    let lo = 0;
-    let hi = list.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const t = list[mid]!.time;
-      if (t === bar.time) {
-        const old = list[mid];
-        list[mid] = bar;
-        return old;
-      }
-      if (t < bar.time) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    return h.closed.replace(bar);
   }
 
   /**
@@ -598,9 +589,9 @@ export class CandleEngine {
       this.trimmed = true;
     }
     for (const h of this.higher) {
-      let ended = 0;
-      while (ended < h.closed.length && h.closed[ended]!.time + h.size <= cutoff) ended++;
-      if (ended > 0) h.closed.splice(0, ended);
+      // Bars with time + size <= cutoff (times are whole milliseconds).
+      const ended = h.closed.lowerBound(cutoff - h.size + 1);
+      if (ended > 0) h.closed.dropOldest(ended);
     }
   }
 
@@ -610,16 +601,4 @@ export class CandleEngine {
     const backfilled = (mask & BACKFILLED_BIT) !== 0;
     this.onUpdate({ symbol: this.symbol, interval, state, bar, sources, backfilled });
   }
-}
-
-/** Index of the first bar of `bars` (sorted by time) that starts at or after `t`; `bars.length` if none. */
-function firstAtOrAfter(bars: readonly Candle[], t: number): number {
-  let lo = 0;
-  let hi = bars.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (bars[mid]!.time < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
