@@ -5,28 +5,12 @@
  * bar for the collector to trace. Every instrument of every venue has an engine: as objects, these bars were a
  * large part of the idle process's live heap (80,728 of them in a heap snapshot of the whole stack).
  *
- * Exact: a decimal is stored as its coefficient in a double and its scale, which is exact while the coefficient is
- * a safe integer (|coef| < 2^53) and the scale fits 16 bits. A decimal outside that is kept as it is, in a side
- * map, and read back as the same value. A bar read is a fresh object (its decimals too): the engine reads these
- * bars rarely (a rollup before the oldest held minute, a revision, `history`), so no object is kept.
+ * Exact (see BarDecimalColumns). A bar read is a fresh object (its decimals too): the engine reads these bars rarely
+ * (a rollup before the oldest held minute, a revision, `history`), so no object is kept.
  */
+import { BarDecimalColumns, moveRows } from '../domain/bar-decimal-columns.ts';
 import type { Candle } from '../domain/candle.ts';
-import { type Decimal, ZERO } from '../domain/decimal.ts';
 
-/** The decimal fields of a bar, in column order. */
-const DECIMAL_FIELDS = [
-  'open',
-  'high',
-  'low',
-  'close',
-  'volume',
-  'quoteVolume',
-  'takerBuyVolume',
-  'takerBuyQuoteVolume',
-] as const;
-const FIELDS = DECIMAL_FIELDS.length;
-/** Scale stored for a decimal kept in the side map (no real scale is this). */
-const IN_SIDE_MAP = -32768;
 const INITIAL_CAPACITY = 16;
 
 export class ClosedBars {
@@ -35,11 +19,9 @@ export class ClosedBars {
   private size = 0;
   private capacity = 0;
   private times = new Float64Array(0);
-  private coefs = new Float64Array(0);
-  private scales = new Int16Array(0);
+  /** Keyed by the bar's time. */
+  private readonly decimals = new BarDecimalColumns();
   private trades = new Float64Array(0);
-  /** Decimals that do not fit a column, by bar time × FIELDS + field (times are whole milliseconds). */
-  private readonly side = new Map<number, Decimal>();
 
   get length(): number {
     return this.size;
@@ -75,7 +57,7 @@ export class ClosedBars {
   /** Removes the newest bar. */
   pop(): void {
     if (this.size === 0) return;
-    this.clearSide(this.head + this.size - 1);
+    this.decimals.forget(this.times[this.head + this.size - 1]!);
     this.size--;
     if (this.size === 0) this.head = 0;
   }
@@ -83,7 +65,7 @@ export class ClosedBars {
   /** Drops the `count` oldest bars. */
   dropOldest(count: number): void {
     const n = Math.min(count, this.size);
-    for (let i = 0; i < n; i++) this.clearSide(this.head + i);
+    for (let i = 0; i < n; i++) this.decimals.forget(this.times[this.head + i]!);
     this.head += n;
     this.size -= n;
     if (this.size === 0) this.head = 0;
@@ -118,52 +100,25 @@ export class ClosedBars {
 
   private read(row: number): Candle {
     const time = this.times[row]!;
+    const d = this.decimals;
     return {
       time,
-      open: this.decimalAt(row, 0, time),
-      high: this.decimalAt(row, 1, time),
-      low: this.decimalAt(row, 2, time),
-      close: this.decimalAt(row, 3, time),
-      volume: this.decimalAt(row, 4, time),
-      quoteVolume: this.decimalAt(row, 5, time),
-      takerBuyVolume: this.decimalAt(row, 6, time),
-      takerBuyQuoteVolume: this.decimalAt(row, 7, time),
+      open: d.get(row, 0, time),
+      high: d.get(row, 1, time),
+      low: d.get(row, 2, time),
+      close: d.get(row, 3, time),
+      volume: d.get(row, 4, time),
+      quoteVolume: d.get(row, 5, time),
+      takerBuyVolume: d.get(row, 6, time),
+      takerBuyQuoteVolume: d.get(row, 7, time),
       trades: this.trades[row]!,
     };
   }
 
-  private decimalAt(row: number, field: number, time: number): Decimal {
-    const cell = row * FIELDS + field;
-    const scale = this.scales[cell]!;
-    if (scale === IN_SIDE_MAP) return this.side.get(time * FIELDS + field)!;
-    const coef = this.coefs[cell]!;
-    return coef === 0 && scale === 0 ? ZERO : { coef: BigInt(coef), scale };
-  }
-
   private write(row: number, bar: Candle): void {
-    const time = bar.time;
-    this.times[row] = time;
-    for (let field = 0; field < FIELDS; field++) {
-      const value = bar[DECIMAL_FIELDS[field]!];
-      const cell = row * FIELDS + field;
-      const key = time * FIELDS + field;
-      const coef = Number(value.coef);
-      if (Number.isSafeInteger(coef) && value.scale > IN_SIDE_MAP && value.scale <= 32767) {
-        this.coefs[cell] = coef;
-        this.scales[cell] = value.scale;
-        if (this.side.size > 0) this.side.delete(key);
-      } else {
-        this.scales[cell] = IN_SIDE_MAP;
-        this.side.set(key, value);
-      }
-    }
+    this.times[row] = bar.time;
+    this.decimals.set(row, bar, bar.time);
     this.trades[row] = bar.trades;
-  }
-
-  private clearSide(row: number): void {
-    if (this.side.size === 0) return;
-    const time = this.times[row]!;
-    for (let field = 0; field < FIELDS; field++) this.side.delete(time * FIELDS + field);
   }
 
   /**
@@ -175,19 +130,10 @@ export class ClosedBars {
     const size = this.size;
     const compact = head > 0 && head * 2 >= this.capacity;
     const capacity = compact ? this.capacity : Math.max(INITIAL_CAPACITY, this.capacity * 2);
-    function move<T extends Float64Array | Int16Array>(old: T, make: (n: number) => T, width: number): T {
-      if (compact) {
-        old.copyWithin(0, head * width, (head + size) * width);
-        return old;
-      }
-      const next = make(capacity * width);
-      next.set(old.subarray(head * width, (head + size) * width));
-      return next;
-    }
-    this.times = move(this.times, (n) => new Float64Array(n), 1);
-    this.coefs = move(this.coefs, (n) => new Float64Array(n), FIELDS);
-    this.scales = move(this.scales, (n) => new Int16Array(n), FIELDS);
-    this.trades = move(this.trades, (n) => new Float64Array(n), 1);
+    const rows = { head, size, capacity, inPlace: compact };
+    this.times = moveRows(this.times, (n) => new Float64Array(n), 1, rows);
+    this.decimals.moveRows(rows);
+    this.trades = moveRows(this.trades, (n) => new Float64Array(n), 1, rows);
     this.head = 0;
     this.capacity = capacity;
   }

@@ -3,32 +3,16 @@
  * arrays instead of one object per bar with an object and a BigInt per decimal: about 130 bytes a bar instead of
  * about 800, with no garbage-collected object per bar.
  *
- * Exact: a decimal is stored as its coefficient in a double and its scale, which is exact while the coefficient is
- * a safe integer (|coef| < 2^53) and the scale fits 16 bits. A decimal outside that (sums of very long decimals) is
- * kept as it is, in a side map, and read back as the same value. Reading a bar gives fresh decimal objects of the
- * same value.
+ * Exact (see BarDecimalColumns). Reading a bar gives fresh decimal objects of the same value.
  *
  * The newest bar (the live minute) stays an ordinary MutableBar object, mutated in place by the engine; it goes into
  * the columns when a newer bar is pushed after it. Bars are contiguous minutes: the time of a bar is its position.
  */
-import { type Decimal, ZERO } from '../domain/decimal.ts';
+import { BarDecimalColumns, moveRows } from '../domain/bar-decimal-columns.ts';
+import { ZERO } from '../domain/decimal.ts';
 import { MINUTE_MS } from '../domain/interval.ts';
 import { flatBar, type MutableBar } from './bar-builder.ts';
 
-/** The decimal fields of a bar, in column order. */
-const DECIMAL_FIELDS = [
-  'open',
-  'high',
-  'low',
-  'close',
-  'volume',
-  'quoteVolume',
-  'takerBuyVolume',
-  'takerBuyQuoteVolume',
-] as const;
-const FIELDS = DECIMAL_FIELDS.length;
-/** Scale stored for a decimal kept in the side map (no real scale is this). */
-const IN_SIDE_MAP = -32768;
 const INITIAL_CAPACITY = 64;
 /** Rows past `expectedBars` the columns get, so that dropping bars and moving the rest to the front is rare. */
 const SLACK_ROWS = 64;
@@ -45,8 +29,8 @@ export class MinuteBars {
   private head = 0;
   private stored = 0;
   private capacity = 0;
-  private coefs = new Float64Array(0);
-  private scales = new Int16Array(0);
+  /** Keyed by the bar's minute number (its time / MINUTE_MS). */
+  private readonly decimals = new BarDecimalColumns();
   private trades = new Float64Array(0);
   /** Bit 0: traded; the source mask is in `masks`. */
   private flags = new Uint8Array(0);
@@ -57,8 +41,6 @@ export class MinuteBars {
   private closeSeqs = new Float64Array(0);
   private openVenues = new Int8Array(0);
   private closeVenues = new Int8Array(0);
-  /** Decimals that do not fit a column, by minute number × FIELDS + field. */
-  private readonly side = new Map<number, Decimal>();
   /** The newest bar, not in the columns. */
   private newest: MutableBar | undefined;
 
@@ -88,15 +70,17 @@ export class MinuteBars {
     const row = this.head + index;
     const time = this.origin + row * MINUTE_MS;
     const bar = into ?? emptyBar();
+    const minute = time / MINUTE_MS;
+    const d = this.decimals;
     bar.time = time;
-    bar.open = this.decimalAt(row, 0, time);
-    bar.high = this.decimalAt(row, 1, time);
-    bar.low = this.decimalAt(row, 2, time);
-    bar.close = this.decimalAt(row, 3, time);
-    bar.volume = this.decimalAt(row, 4, time);
-    bar.quoteVolume = this.decimalAt(row, 5, time);
-    bar.takerBuyVolume = this.decimalAt(row, 6, time);
-    bar.takerBuyQuoteVolume = this.decimalAt(row, 7, time);
+    bar.open = d.get(row, 0, minute);
+    bar.high = d.get(row, 1, minute);
+    bar.low = d.get(row, 2, minute);
+    bar.close = d.get(row, 3, minute);
+    bar.volume = d.get(row, 4, minute);
+    bar.quoteVolume = d.get(row, 5, minute);
+    bar.takerBuyVolume = d.get(row, 6, minute);
+    bar.takerBuyQuoteVolume = d.get(row, 7, minute);
     bar.trades = this.trades[row]!;
     bar.traded = (this.flags[row]! & 1) !== 0;
     bar.mask = this.masks[row]!;
@@ -141,7 +125,7 @@ export class MinuteBars {
       return;
     }
     const before = this.at(this.stored - 1);
-    this.clearSide(this.head + this.stored - 1);
+    this.decimals.forget(this.minuteOf(this.head + this.stored - 1));
     this.stored--;
     this.newest = before;
   }
@@ -149,36 +133,19 @@ export class MinuteBars {
   /** Drops the oldest bar (not the newest). */
   dropOldest(): void {
     if (this.stored === 0) throw new RangeError('the newest 1m bar cannot be dropped');
-    this.clearSide(this.head);
+    this.decimals.forget(this.minuteOf(this.head));
     this.head++;
     this.stored--;
     if (this.stored === 0) this.head = 0;
   }
 
-  private decimalAt(row: number, field: number, time: number): Decimal {
-    const cell = row * FIELDS + field;
-    const scale = this.scales[cell]!;
-    if (scale === IN_SIDE_MAP) return this.side.get((time / MINUTE_MS) * FIELDS + field)!;
-    const coef = this.coefs[cell]!;
-    return coef === 0 && scale === 0 ? ZERO : { coef: BigInt(coef), scale };
+  /** The minute number of physical row `row`: the key of its bar's decimals. */
+  private minuteOf(row: number): number {
+    return (this.origin + row * MINUTE_MS) / MINUTE_MS;
   }
 
   private write(row: number, bar: MutableBar): void {
-    const minute = (this.origin + row * MINUTE_MS) / MINUTE_MS;
-    for (let field = 0; field < FIELDS; field++) {
-      const value = bar[DECIMAL_FIELDS[field]!];
-      const cell = row * FIELDS + field;
-      const key = minute * FIELDS + field;
-      const coef = Number(value.coef);
-      if (Number.isSafeInteger(coef) && value.scale > IN_SIDE_MAP && value.scale <= 32767) {
-        this.coefs[cell] = coef;
-        this.scales[cell] = value.scale;
-        if (this.side.size > 0) this.side.delete(key);
-      } else {
-        this.scales[cell] = IN_SIDE_MAP;
-        this.side.set(key, value);
-      }
-    }
+    this.decimals.set(row, bar, this.minuteOf(row));
     this.trades[row] = bar.trades;
     this.flags[row] = bar.traded ? 1 : 0;
     this.masks[row] = bar.mask;
@@ -188,12 +155,6 @@ export class MinuteBars {
     this.closeSeqs[row] = bar.closeSeq;
     this.openVenues[row] = bar.openVenue;
     this.closeVenues[row] = bar.closeVenue;
-  }
-
-  private clearSide(row: number): void {
-    if (this.side.size === 0) return;
-    const minute = (this.origin + row * MINUTE_MS) / MINUTE_MS;
-    for (let field = 0; field < FIELDS; field++) this.side.delete(minute * FIELDS + field);
   }
 
   /**
@@ -207,30 +168,17 @@ export class MinuteBars {
     const compact = head > 0 && (head * 2 >= this.capacity || this.capacity >= limit);
     const doubled = Math.max(INITIAL_CAPACITY, this.capacity * 2);
     const capacity = compact ? this.capacity : this.capacity < limit ? Math.min(doubled, limit) : doubled;
-    function move<T extends Float64Array | Int16Array | Int32Array | Int8Array | Uint8Array>(
-      old: T,
-      make: (n: number) => T,
-      width: number,
-    ): T {
-      if (compact) {
-        old.copyWithin(0, head * width, (head + stored) * width);
-        return old;
-      }
-      const next = make(capacity * width);
-      next.set(old.subarray(head * width, (head + stored) * width));
-      return next;
-    }
-    this.coefs = move(this.coefs, (n) => new Float64Array(n), FIELDS);
-    this.scales = move(this.scales, (n) => new Int16Array(n), FIELDS);
-    this.trades = move(this.trades, (n) => new Float64Array(n), 1);
-    this.flags = move(this.flags, (n) => new Uint8Array(n), 1);
-    this.masks = move(this.masks, (n) => new Int32Array(n), 1);
-    this.openTimes = move(this.openTimes, (n) => new Float64Array(n), 1);
-    this.closeTimes = move(this.closeTimes, (n) => new Float64Array(n), 1);
-    this.openSeqs = move(this.openSeqs, (n) => new Float64Array(n), 1);
-    this.closeSeqs = move(this.closeSeqs, (n) => new Float64Array(n), 1);
-    this.openVenues = move(this.openVenues, (n) => new Int8Array(n), 1);
-    this.closeVenues = move(this.closeVenues, (n) => new Int8Array(n), 1);
+    const rows = { head, size: stored, capacity, inPlace: compact };
+    this.decimals.moveRows(rows);
+    this.trades = moveRows(this.trades, (n) => new Float64Array(n), 1, rows);
+    this.flags = moveRows(this.flags, (n) => new Uint8Array(n), 1, rows);
+    this.masks = moveRows(this.masks, (n) => new Int32Array(n), 1, rows);
+    this.openTimes = moveRows(this.openTimes, (n) => new Float64Array(n), 1, rows);
+    this.closeTimes = moveRows(this.closeTimes, (n) => new Float64Array(n), 1, rows);
+    this.openSeqs = moveRows(this.openSeqs, (n) => new Float64Array(n), 1, rows);
+    this.closeSeqs = moveRows(this.closeSeqs, (n) => new Float64Array(n), 1, rows);
+    this.openVenues = moveRows(this.openVenues, (n) => new Int8Array(n), 1, rows);
+    this.closeVenues = moveRows(this.closeVenues, (n) => new Int8Array(n), 1, rows);
     this.origin += head * MINUTE_MS;
     this.head = 0;
     this.capacity = capacity;

@@ -4,35 +4,19 @@
  * object per bar for the collector to trace. The memory tier holds thousands of bars per series for every series
  * of every instrument, which as objects was most of the process's live heap.
  *
- * Exact: a decimal is stored as its coefficient in a double and its scale, which is exact while the coefficient is
- * a safe integer (|coef| < 2^53) and the scale fits 16 bits. A decimal outside that is kept as it is, in a side
- * map, and read back as the same value. The `sources` of a bar are shared, frozen arrays (one per distinct list
- * of venues).
+ * Exact (see BarDecimalColumns). The `sources` of a bar are shared, frozen arrays (one per distinct list of
+ * venues).
  *
  * A bar read is built as an object once and that object is kept for later reads until the bar changes, as an
  * array of objects gives the same object back: the gateway encodes a bar once per object and recognises an
  * unchanged `initial` by its objects, so a subscribe burst reads and encodes each bar once. Only bars that were
  * read have objects: with no client, none.
  */
+import { BarDecimalColumns, moveRows } from '../domain/bar-decimal-columns.ts';
 import type { Candle } from '../domain/candle.ts';
-import { type Decimal, ZERO } from '../domain/decimal.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { StoredCandle } from './candle-store.ts';
 
-/** The decimal fields of a bar, in column order. */
-const DECIMAL_FIELDS = [
-  'open',
-  'high',
-  'low',
-  'close',
-  'volume',
-  'quoteVolume',
-  'takerBuyVolume',
-  'takerBuyQuoteVolume',
-] as const;
-const FIELDS = DECIMAL_FIELDS.length;
-/** Scale stored for a decimal kept in the side map (no real scale is this). */
-const IN_SIDE_MAP = -32768;
 const INITIAL_CAPACITY = 16;
 /** Rows past `expectedBars` the columns get, so that dropping bars and moving the rest to the front is rare. */
 const SLACK_ROWS = 64;
@@ -67,13 +51,11 @@ export class BarColumns {
   private size = 0;
   private capacity = 0;
   private times = new Float64Array(0);
-  private coefs = new Float64Array(0);
-  private scales = new Int16Array(0);
+  /** Keyed by the bar's time. */
+  private readonly decimals = new BarDecimalColumns();
   private trades = new Float64Array(0);
   private sourceIndexes = new Uint16Array(0);
   private backfilled = new Uint8Array(0);
-  /** Decimals that do not fit a column, by bar time × FIELDS + field (times are whole milliseconds). */
-  private readonly side = new Map<number, Decimal>();
   /** The objects of bars read and not changed since, by row; created by the first read. */
   private objects: (StoredCandle | undefined)[] | undefined;
 
@@ -110,8 +92,7 @@ export class BarColumns {
     const row = this.head + at;
     const end = this.head + size;
     this.times.copyWithin(row + 1, row, end);
-    this.coefs.copyWithin((row + 1) * FIELDS, row * FIELDS, end * FIELDS);
-    this.scales.copyWithin((row + 1) * FIELDS, row * FIELDS, end * FIELDS);
+    this.decimals.copyRows(row + 1, row, end);
     this.trades.copyWithin(row + 1, row, end);
     this.sourceIndexes.copyWithin(row + 1, row, end);
     this.backfilled.copyWithin(row + 1, row, end);
@@ -123,9 +104,7 @@ export class BarColumns {
   /** Drops the `count` oldest bars. */
   dropOldest(count: number): void {
     const n = Math.min(count, this.size);
-    if (this.side.size > 0) {
-      for (let i = 0; i < n; i++) this.clearSide(this.times[this.head + i]!);
-    }
+    for (let i = 0; i < n; i++) this.decimals.forget(this.times[this.head + i]!);
     this.objects?.fill(undefined, this.head, this.head + n);
     this.head += n;
     this.size -= n;
@@ -165,16 +144,17 @@ export class BarColumns {
 
   private read(row: number): StoredCandle {
     const time = this.times[row]!;
+    const d = this.decimals;
     const bar: Candle = {
       time,
-      open: this.decimalAt(row, 0, time),
-      high: this.decimalAt(row, 1, time),
-      low: this.decimalAt(row, 2, time),
-      close: this.decimalAt(row, 3, time),
-      volume: this.decimalAt(row, 4, time),
-      quoteVolume: this.decimalAt(row, 5, time),
-      takerBuyVolume: this.decimalAt(row, 6, time),
-      takerBuyQuoteVolume: this.decimalAt(row, 7, time),
+      open: d.get(row, 0, time),
+      high: d.get(row, 1, time),
+      low: d.get(row, 2, time),
+      close: d.get(row, 3, time),
+      volume: d.get(row, 4, time),
+      quoteVolume: d.get(row, 5, time),
+      takerBuyVolume: d.get(row, 6, time),
+      takerBuyQuoteVolume: d.get(row, 7, time),
       trades: this.trades[row]!,
     };
     return {
@@ -184,39 +164,13 @@ export class BarColumns {
     };
   }
 
-  private decimalAt(row: number, field: number, time: number): Decimal {
-    const cell = row * FIELDS + field;
-    const scale = this.scales[cell]!;
-    if (scale === IN_SIDE_MAP) return this.side.get(time * FIELDS + field)!;
-    const coef = this.coefs[cell]!;
-    return coef === 0 && scale === 0 ? ZERO : { coef: BigInt(coef), scale };
-  }
-
   private write(row: number, bar: Candle, sources: readonly VenueId[], backfilled: boolean): void {
-    const time = bar.time;
-    this.times[row] = time;
-    for (let field = 0; field < FIELDS; field++) {
-      const value = bar[DECIMAL_FIELDS[field]!];
-      const cell = row * FIELDS + field;
-      const key = time * FIELDS + field;
-      const coef = Number(value.coef);
-      if (Number.isSafeInteger(coef) && value.scale > IN_SIDE_MAP && value.scale <= 32767) {
-        this.coefs[cell] = coef;
-        this.scales[cell] = value.scale;
-        if (this.side.size > 0) this.side.delete(key);
-      } else {
-        this.scales[cell] = IN_SIDE_MAP;
-        this.side.set(key, value);
-      }
-    }
+    this.times[row] = bar.time;
+    this.decimals.set(row, bar, bar.time);
     this.trades[row] = bar.trades;
     this.sourceIndexes[row] = this.sources.indexOf(sources);
     this.backfilled[row] = backfilled ? 1 : 0;
     if (this.objects !== undefined) this.objects[row] = undefined;
-  }
-
-  private clearSide(time: number): void {
-    for (let field = 0; field < FIELDS; field++) this.side.delete(time * FIELDS + field);
   }
 
   /**
@@ -230,25 +184,12 @@ export class BarColumns {
     const compact = head > 0 && (head * 4 >= this.capacity || this.capacity >= limit);
     const doubled = Math.max(INITIAL_CAPACITY, this.capacity * 2);
     const capacity = compact ? this.capacity : this.capacity < limit ? Math.min(doubled, limit) : doubled;
-    function move<T extends Float64Array | Int16Array | Uint16Array | Uint8Array>(
-      old: T,
-      make: (n: number) => T,
-      width: number,
-    ): T {
-      if (compact) {
-        old.copyWithin(0, head * width, (head + size) * width);
-        return old;
-      }
-      const next = make(capacity * width);
-      next.set(old.subarray(head * width, (head + size) * width));
-      return next;
-    }
-    this.times = move(this.times, (n) => new Float64Array(n), 1);
-    this.coefs = move(this.coefs, (n) => new Float64Array(n), FIELDS);
-    this.scales = move(this.scales, (n) => new Int16Array(n), FIELDS);
-    this.trades = move(this.trades, (n) => new Float64Array(n), 1);
-    this.sourceIndexes = move(this.sourceIndexes, (n) => new Uint16Array(n), 1);
-    this.backfilled = move(this.backfilled, (n) => new Uint8Array(n), 1);
+    const rows = { head, size, capacity, inPlace: compact };
+    this.times = moveRows(this.times, (n) => new Float64Array(n), 1, rows);
+    this.decimals.moveRows(rows);
+    this.trades = moveRows(this.trades, (n) => new Float64Array(n), 1, rows);
+    this.sourceIndexes = moveRows(this.sourceIndexes, (n) => new Uint16Array(n), 1, rows);
+    this.backfilled = moveRows(this.backfilled, (n) => new Uint8Array(n), 1, rows);
     const objects = this.objects;
     if (objects !== undefined) {
       objects.copyWithin(0, head, head + size);
