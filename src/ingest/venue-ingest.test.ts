@@ -13,7 +13,20 @@ import { VenueIngest } from './venue-ingest.ts';
 
 const SYMBOL = 'BTC/USDT';
 
-function setup(t: TestContext, venue = new FakeVenue('binance'), onHistoryLoaded?: (symbol: string) => void) {
+interface SetupOptions {
+  readonly venue?: FakeVenue;
+  readonly symbols?: readonly string[];
+  readonly historyConcurrency?: number;
+  readonly onHistoryLoaded?: (symbol: string) => void;
+}
+
+function setup(t: TestContext, options: SetupOptions = {}) {
+  const {
+    venue = new FakeVenue('binance'),
+    symbols = [SYMBOL],
+    historyConcurrency,
+    onHistoryLoaded,
+  } = options;
   const clock = new ManualClock(T0);
   const bus = new MemoryBus();
   const store = new MemoryCandleStore();
@@ -21,7 +34,7 @@ function setup(t: TestContext, venue = new FakeVenue('binance'), onHistoryLoaded
   const logger = silentLogger();
   const ingest = new VenueIngest({
     adapter: venue,
-    symbols: [SYMBOL],
+    symbols,
     candles: new CompositeCandles({ store, bus, logger, activeOf: () => venue.venue }),
     bus,
     logger,
@@ -29,6 +42,7 @@ function setup(t: TestContext, venue = new FakeVenue('binance'), onHistoryLoaded
     historyBars: 3,
     clock,
     alert: (input) => raiseAlert(bus, logger, input, clock.now),
+    ...(historyConcurrency !== undefined ? { historyConcurrency } : {}),
     ...(onHistoryLoaded ? { onHistoryLoaded } : {}),
   });
   t.after(() => ingest.close());
@@ -155,7 +169,7 @@ describe('VenueIngest', () => {
 
   it('goes live before the older history loads, and says when that has loaded', async (t) => {
     const loadedHistory: string[] = [];
-    const s = setup(t, new FakeVenue('binance'), (symbol) => loadedHistory.push(symbol));
+    const s = setup(t, { onHistoryLoaded: (symbol) => loadedHistory.push(symbol) });
     s.venue.rest.bars.set(
       '1m',
       minutes(0, 9).map((time) => bar(time)),
@@ -253,7 +267,7 @@ describe('VenueIngest', () => {
   });
 
   it('backfills by time after a reconnect where the venue has no contiguous trade ids', async (t) => {
-    const s = setup(t, new FakeVenue('dydx', { contiguousTradeSeq: false }));
+    const s = setup(t, { venue: new FakeVenue('dydx', { contiguousTradeSeq: false }) });
     await s.goLive();
     const at = (id: string, time: number) => trade('dydx', { id, time });
     s.venue.trade(at('a', minute(0, 10, 40)));
@@ -280,7 +294,7 @@ describe('VenueIngest', () => {
 
   it('fetches the trades between the REST answer and a stream that joined late, once, and not when the two overlap', async (t) => {
     // dYdX: no contiguous ids, so only the overlap can show that the stream continues the REST trades.
-    const s = setup(t, new FakeVenue('dydx', { contiguousTradeSeq: false }));
+    const s = setup(t, { venue: new FakeVenue('dydx', { contiguousTradeSeq: false }) });
     const at = (id: string, time: number) => trade('dydx', { id, time });
     s.venue.miss(at('a', minute(0, 10, 5)));
     // The REST answer ends at T0 (00:10:30); the stream connects, but its subscription takes effect only later.
@@ -307,7 +321,7 @@ describe('VenueIngest', () => {
     );
 
     // A second instrument's stream that overlaps its REST answer (a redelivered trade) needs no fetch.
-    const o = setup(t, new FakeVenue('dydx', { contiguousTradeSeq: false }));
+    const o = setup(t, { venue: new FakeVenue('dydx', { contiguousTradeSeq: false }) });
     o.venue.miss(at('a', minute(0, 10, 5)));
     await o.goLive();
     o.venue.redeliver(o.venue.tape[0]!);
@@ -362,23 +376,11 @@ describe('VenueIngest', () => {
     };
     rest.fetchTrades = async (symbol, query) =>
       (await fetchTrades(symbol, query)).filter((x) => x.symbol === symbol);
-    const clock = new ManualClock(T0);
-    const bus = new MemoryBus();
-    const store = new MemoryCandleStore();
-    const record = recordBus(bus);
-    const logger = silentLogger();
-    const ingest = new VenueIngest({
-      adapter: venue,
+    const { clock, ingest, store, record } = setup(t, {
+      venue,
       symbols: [SYMBOL, ETH],
-      candles: new CompositeCandles({ store, bus, logger, activeOf: () => venue.venue }),
-      bus,
-      logger,
-      closeGraceMs: 2000,
-      historyBars: 3,
-      clock,
       historyConcurrency: 1,
     });
-    t.after(() => ingest.close());
     let started = false;
     const starting = ingest.start().then(() => (started = true));
     venue.connect(T0);
