@@ -8,7 +8,7 @@
  * Exact (see BarDecimalColumns). A bar read is a fresh object (its decimals too): the engine reads these bars rarely
  * (a rollup before the oldest held minute, a revision, `history`), so no object is kept.
  */
-import { BarDecimalColumns, moveRows } from '../domain/bar-decimal-columns.ts';
+import { BarDecimalColumns, lowerBoundOf, moveRows } from '../domain/bar-decimal-columns.ts';
 import type { Candle } from '../domain/candle.ts';
 
 const INITIAL_CAPACITY = 16;
@@ -73,15 +73,7 @@ export class ClosedBars {
 
   /** Index of the first bar that starts at or after `time` (`length` if none). */
   lowerBound(time: number): number {
-    let lo = 0;
-    let hi = this.size;
-    const head = this.head;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.times[head + mid]! < time) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBoundOf(this.times, this.head, this.size, time);
   }
 
   /** Replaces the bar with the same start as `bar`; returns the old one (undefined if none is held, nothing stored). */

@@ -52,6 +52,18 @@ export function moveRows<T extends TypedColumn>(
   return next;
 }
 
+/** Index (from `head`) of the first of the `size` sorted times from row `head` on that is >= `time`; `size` if none. */
+export function lowerBoundOf(times: Float64Array, head: number, size: number, time: number): number {
+  let lo = 0;
+  let hi = size;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[head + mid]! < time) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * The eight decimals of each row, exact: a decimal is stored as its coefficient in a double and its scale, which is
  * exact while the coefficient is a safe integer (|coef| < 2^53) and the scale fits 16 bits. A decimal outside that

@@ -12,7 +12,7 @@
  * unchanged `initial` by its objects, so a subscribe burst reads and encodes each bar once. Only bars that were
  * read have objects: with no client, none.
  */
-import { BarDecimalColumns, moveRows } from '../domain/bar-decimal-columns.ts';
+import { BarDecimalColumns, lowerBoundOf, moveRows } from '../domain/bar-decimal-columns.ts';
 import type { Candle } from '../domain/candle.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { StoredCandle } from './candle-store.ts';
@@ -113,15 +113,7 @@ export class BarColumns {
 
   /** Index of the first bar with time >= `time` (0 = oldest). */
   lowerBound(time: number): number {
-    let lo = 0;
-    let hi = this.size;
-    const head = this.head;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.times[head + mid]! < time) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBoundOf(this.times, this.head, this.size, time);
   }
 
   /** The bars [from, to) (0 = oldest), oldest first: the objects of earlier reads for bars unchanged since. */
