@@ -4,6 +4,7 @@ import { type Decimal, parseDecimal, toPlainString } from '../domain/decimal.ts'
 import { MINUTE_MS } from '../domain/interval.ts';
 import { type MutableBar, flatBar } from './bar-builder.ts';
 import { MinuteBars } from './minute-bars.ts';
+import { LONG_DECIMALS, ORDINARY_DECIMALS } from '../domain/bar-decimals.test-support.ts';
 
 const T0 = Date.UTC(2026, 0, 5);
 const d = parseDecimal;
@@ -51,25 +52,12 @@ function plain(bar: MutableBar): Record<string, unknown> {
   return out;
 }
 
-const ORDINARY = ['0.10', '0.2500', '0.0999', '0.1234', '12.5', '1.5625000', '0', '0.00'];
-/** Coefficients of 2^53 and beyond and a scale past 16 bits: kept aside, exactly. */
-const HUGE = [
-  '9007199254740993',
-  '-123456789012345678901234567890.123456789',
-  '1e-999',
-  '0.000000000000000000000000000001',
-  '99999999999999999999',
-  '9007199254740991',
-  '-9007199254740991',
-  '5',
-];
-
 describe('MinuteBars', () => {
   it('gives back every field of a stored bar exactly, decimals that do not fit a column included', () => {
     const bars = new MinuteBars();
     const stored = [
-      tradedBar(T0, ORDINARY),
-      tradedBar(T0 + MINUTE_MS, HUGE),
+      tradedBar(T0, ORDINARY_DECIMALS),
+      tradedBar(T0 + MINUTE_MS, LONG_DECIMALS),
       flatBar(T0 + 2 * MINUTE_MS, d('7.70')),
     ];
     // A scale past 16 bits (a product of long decimals, in principle).
@@ -84,7 +72,7 @@ describe('MinuteBars', () => {
 
   it('stores a change back with set, also from a huge value to an ordinary one and back', () => {
     const bars = new MinuteBars();
-    bars.push(tradedBar(T0, HUGE));
+    bars.push(tradedBar(T0, LONG_DECIMALS));
     bars.push(flatBar(T0 + MINUTE_MS, d('1')));
     const changed = bars.at(0);
     changed.volume = d('2.5');

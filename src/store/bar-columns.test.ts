@@ -5,6 +5,7 @@ import { type Decimal, parseDecimal, toPlainString } from '../domain/decimal.ts'
 import type { VenueId } from '../domain/instrument.ts';
 import { BarColumns, SourceLists } from './bar-columns.ts';
 import type { StoredCandle } from './candle-store.ts';
+import { LONG_DECIMALS, ORDINARY_DECIMALS } from '../domain/bar-decimals.test-support.ts';
 
 const T0 = Date.UTC(2026, 0, 5);
 const HOUR = 3_600_000;
@@ -33,19 +34,6 @@ function plain(stored: StoredCandle): Record<string, unknown> {
   return { ...out, sources: [...stored.sources], backfilled: stored.backfilled };
 }
 
-const ORDINARY = ['0.10', '0.2500', '0.0999', '0.1234', '12.5', '1.5625000', '0', '0.00'];
-/** Coefficients of 2^53 and beyond and tiny scales past 16 bits: kept aside, exactly. */
-const HUGE = [
-  '9007199254740993',
-  '-123456789012345678901234567890.123456789',
-  '1e-999',
-  '0.000000000000000000000000000001',
-  '99999999999999999999',
-  '9007199254740991',
-  '-9007199254740991',
-  '5',
-];
-
 /** A bar whose closing price tells it apart: `n` as its close. */
 function numbered(time: number, n: number): Candle {
   return bar(time, ['1', '2', '0.5', String(n), '1.5', '150.75', '0.5', '50.25'], n);
@@ -54,10 +42,10 @@ function numbered(time: number, n: number): Candle {
 describe('BarColumns', () => {
   it('gives back every field of a stored bar exactly, decimals that do not fit a column included', () => {
     const columns = new BarColumns(new SourceLists());
-    const huge = bar(T0 + HOUR, HUGE, 3_000_000_007);
+    const huge = bar(T0 + HOUR, LONG_DECIMALS, 3_000_000_007);
     const withWideScale: Candle = { ...huge, takerBuyVolume: { coef: 1n, scale: 40_000 } };
     const stored: StoredCandle[] = [
-      { bar: bar(T0, ORDINARY), sources: ['binance'], backfilled: false },
+      { bar: bar(T0, ORDINARY_DECIMALS), sources: ['binance'], backfilled: false },
       { bar: withWideScale, sources: ['binance', 'okx'], backfilled: true },
     ];
     for (const s of stored) columns.put(s.bar, s.sources, s.backfilled === true);
@@ -69,14 +57,14 @@ describe('BarColumns', () => {
 
   it('replaces a bar of the same time, from a huge value to an ordinary one and back', () => {
     const columns = new BarColumns(new SourceLists());
-    columns.put(bar(T0, HUGE), ['okx'], true);
-    columns.put(bar(T0, ORDINARY), ['okx'], false);
+    columns.put(bar(T0, LONG_DECIMALS), ['okx'], true);
+    columns.put(bar(T0, ORDINARY_DECIMALS), ['okx'], false);
     assert.equal(columns.length, 1);
     assert.deepEqual(
       plain(columns.slice(0, 1)[0]!),
-      plain({ bar: bar(T0, ORDINARY), sources: ['okx'], backfilled: false }),
+      plain({ bar: bar(T0, ORDINARY_DECIMALS), sources: ['okx'], backfilled: false }),
     );
-    columns.put(bar(T0, HUGE), ['bitget'], true);
+    columns.put(bar(T0, LONG_DECIMALS), ['bitget'], true);
     assert.equal(toPlainString(columns.slice(0, 1)[0]!.bar.volume), '99999999999999999999');
   });
 
@@ -96,14 +84,14 @@ describe('BarColumns', () => {
 
   it('forgets the decimals kept aside of the bars it drops', () => {
     const columns = new BarColumns(new SourceLists());
-    columns.put(bar(T0, HUGE), [], false);
-    columns.put(bar(T0 + HOUR, ORDINARY), [], false);
+    columns.put(bar(T0, LONG_DECIMALS), [], false);
+    columns.put(bar(T0 + HOUR, ORDINARY_DECIMALS), [], false);
     columns.dropOldest(1);
     // The same time again, now with ordinary values: nothing of the dropped bar comes back.
-    columns.put(bar(T0, ORDINARY), [], false);
+    columns.put(bar(T0, ORDINARY_DECIMALS), [], false);
     assert.deepEqual(columns.slice(0, 2).map(plain), [
-      plain({ bar: bar(T0, ORDINARY), sources: [], backfilled: false }),
-      plain({ bar: bar(T0 + HOUR, ORDINARY), sources: [], backfilled: false }),
+      plain({ bar: bar(T0, ORDINARY_DECIMALS), sources: [], backfilled: false }),
+      plain({ bar: bar(T0 + HOUR, ORDINARY_DECIMALS), sources: [], backfilled: false }),
     ]);
   });
 
@@ -119,7 +107,7 @@ describe('BarColumns', () => {
       const r = next();
       const slot = r < 0.8 ? ++newest : Math.max(0, newest - Math.floor(next() * 150));
       const time = T0 + slot * HOUR;
-      const text = r < 0.05 ? HUGE : ORDINARY;
+      const text = r < 0.05 ? LONG_DECIMALS : ORDINARY_DECIMALS;
       const stored: StoredCandle = {
         bar: { ...bar(time, text, step), close: d(String(step)) },
         sources: venues[step % 3]!,
