@@ -5,15 +5,6 @@ const CHECK_MS = 100;
 /** How long after a stall ended the frames read since still count as sent during it, ms. */
 const RECENT_MS = 1000;
 
-/** Where a rate limit learns how long the server itself could not read, ms. */
-export interface StallSource {
-  /** Stalled time that ended within the last second before `now`, plus a stall still under way, ms. */
-  recentStallMs(now: number): number;
-}
-
-/** A stall source for a server that never stalls (tests, tools). */
-export const NO_STALLS: StallSource = { recentStallMs: () => 0 };
-
 /**
  * Event-loop stalls, measured with the clock: a check is due every CHECK_MS, and a check that runs later than
  * that means the loop ran nothing else meanwhile, so no socket was read either. Frames a client sent during a
@@ -21,7 +12,7 @@ export const NO_STALLS: StallSource = { recentStallMs: () => 0 };
  * (src/gateway/rate-limiter.ts). A stall still under way (frames read before the late check ran) counts from
  * the check that should have run.
  */
-export class LoopStalls implements StallSource {
+export class LoopStalls {
   private lastCheck: number;
   /** Stalls that ended within RECENT_MS of the last check, oldest first. */
   private stalls: { readonly ms: number; readonly endedAt: number }[] = [];

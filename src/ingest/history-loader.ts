@@ -17,10 +17,10 @@ export const HISTORY_RETRY: BackoffPolicy = { minMs: 1000, maxMs: 30_000, jitter
  * The 1m bars an instrument goes live with start on the hour at least this long before the live minute: a late
  * trade (or a backfill after a reconnect) within them revises its bars exactly from the start.
  */
-export const LIVE_MINUTES_BACK_MS = 30 * MINUTE_MS;
+const LIVE_MINUTES_BACK_MS = 30 * MINUTE_MS;
 
 /** Bars of one interval fetched in one piece of the background history (a day of 1m bars). */
-export const PIECE_BARS = 1440;
+const PIECE_BARS = 1440;
 
 /**
  * What an instrument needs to go live: the closed bars its open bars are made of. The buckets nest (1m ⊂ 5m ⊂ 15m
@@ -54,7 +54,7 @@ export interface HistoryPiece {
 }
 
 /** The oldest minute an instrument goes live with: on the hour, at least `LIVE_MINUTES_BACK_MS` back. */
-export function liveFrom(liveMinute: number): number {
+function liveFrom(liveMinute: number): number {
   return bucketStart('1h', liveMinute - LIVE_MINUTES_BACK_MS);
 }
 
@@ -63,7 +63,7 @@ export function liveFrom(liveMinute: number): number {
  * oldest live minute (of its own bucket, for the longest), so that every bar a revision of a live minute can reach
  * is either held or folded from held bars. Before it, the background history; never later than the oldest minute.
  */
-export function seedFrom(interval: Interval, liveMinute: number): number {
+function seedFrom(interval: Interval, liveMinute: number): number {
   const oldest = liveFrom(liveMinute);
   if (interval === '1m') return oldest;
   const next = INTERVALS[INTERVALS.indexOf(interval) + 1];
