@@ -24,6 +24,10 @@ export class LoopStalls {
     this.timer.unref();
   }
 
+  /**
+   * Stalled time that ended within the last second before `now`, plus a stall still under way, ms: what a rate limit
+   * does not charge to a client.
+   */
   recentStallMs(now: number): number {
     let ms = Math.max(0, now - this.lastCheck - CHECK_MS);
     for (const stall of this.stalls) if (now - stall.endedAt <= RECENT_MS) ms += stall.ms;
