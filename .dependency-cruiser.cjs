@@ -28,7 +28,11 @@ const CONCRETE_BACKENDS = [
 const BUS_AND_STORE_INTERFACES = [
   '^src/bus/(bus|candle-message|market-message|alert-message|sources-message)\\.ts$',
   '^src/store/candle-store\\.ts$',
+  '^src/store/account-store\\.ts$',
 ];
+
+/** The account side's contracts (sources, state, hub), which venue adapters and the gateway implement or read. */
+const ACCOUNT_CONTRACT = '^src/account/contract\\.ts$';
 
 const ALWAYS = ['^src/domain/', '^src/util/'];
 
@@ -42,7 +46,7 @@ const ALLOWED = {
   book: [...ALWAYS, '^src/telemetry/'],
   store: [...ALWAYS, '^src/telemetry/'],
   bus: [...ALWAYS, '^src/telemetry/', '^src/protocol/'],
-  venues: [...ALWAYS, '^src/telemetry/'],
+  venues: [...ALWAYS, '^src/telemetry/', ACCOUNT_CONTRACT],
   sim: [...ALWAYS, '^src/telemetry/'],
   feed: [...ALWAYS, '^src/telemetry/', '^src/venues/venue\\.ts$'],
   config: [...ALWAYS, '^src/telemetry/', '^src/venues/registry\\.ts$'],
@@ -57,7 +61,15 @@ const ALLOWED = {
     '^src/book/',
     ...BUS_AND_STORE_INTERFACES,
   ],
-  gateway: [...ALWAYS, '^src/telemetry/', '^src/protocol/', '^src/config/', ...BUS_AND_STORE_INTERFACES],
+  account: [...ALWAYS, '^src/telemetry/', '^src/config/', ...BUS_AND_STORE_INTERFACES],
+  gateway: [
+    ...ALWAYS,
+    '^src/telemetry/',
+    '^src/protocol/',
+    '^src/config/',
+    ...BUS_AND_STORE_INTERFACES,
+    ACCOUNT_CONTRACT,
+  ],
 };
 
 const stageRules = Object.entries(ALLOWED).map(([stage, allowed]) => ({

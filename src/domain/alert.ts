@@ -47,6 +47,20 @@ export const ALERT_KINDS = [
   'ingest_active',
   /** A source passed the error limit (`failover.maxErrors` within `errorWindowMs`): malformed frames, refusals. */
   'source_errors',
+  /** An account's login or credentials were refused by its venue; retried with backoff. Account alert. */
+  'account_login_failed',
+  /** An account's private stream failed repeatedly; its state is polled over REST. Account alert. */
+  'account_polling',
+  /** An account's private stream is live again after polling or a login failure. Account alert. */
+  'account_stream_recovered',
+  /** The venue rejected one of the account's orders. Account alert. */
+  'order_rejected',
+  /** A position of the account was closed. Account alert. */
+  'position_closed',
+  /** A position of the account was liquidated. Account alert. */
+  'position_liquidated',
+  /** A position's liquidation price came within the configured distance of the mark price. Account alert. */
+  'liquidation_near',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
@@ -64,6 +78,11 @@ export interface Alert {
   readonly venue?: VenueId;
   /** The instrument concerned (canonical BASE/QUOTE), when the alert is about one instrument. */
   readonly symbol?: string;
+  /**
+   * The account concerned (its configured id), for account alerts: they reach only connections authenticated
+   * for that account. Absent on feed alerts, which every subscriber of the channel receives.
+   */
+  readonly account?: string;
   /** One line for humans. */
   readonly message: string;
   readonly details?: AlertDetails;
