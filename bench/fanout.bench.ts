@@ -20,6 +20,7 @@
  *   BENCH_FEED           redis: the baselines are fed over Redis by the gateway's publisher (default, the same hops);
  *                         inprocess: each baseline publishes the load itself
  *   BENCH_TICKWIRE=dist   run the built CLI (bin/tickwire.js) instead of the sources through tsx
+ *   BENCH_TICKWIRE_ROOT   the checkout whose `tickwire` runs (this one): another build measured by this harness
  *   BENCH_CPU_PROF_DIR    write a CPU profile (--cpu-prof) of each `tickwire` process into this directory
  *   BENCH_REDIS_URL, BENCH_DATABASE_URL, BENCH_ALL_READY_MS, BENCH_SIM_TRADE_RATE
  */
