@@ -373,7 +373,11 @@ export class VenueIngest {
       this.options.tradeSink?.(trades);
     }
     this.flushing = this.flushing.then(async () => {
-      for (const symbol of this.symbols.values()) symbol.engine?.publishLive();
+      // The live bars of a symbol another venue is the source of would be dropped by the composite: not built.
+      // Their changes stay marked, and a takeover re-publishes this venue's bars from its engine's state anyway.
+      for (const symbol of this.symbols.values()) {
+        if (candles.publishes?.(adapter.venue, symbol.symbol) ?? true) symbol.engine?.publishLive();
+      }
       const batch = this.coalescer.flush();
       if (batch.length === 0) return;
       try {
