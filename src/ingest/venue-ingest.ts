@@ -373,7 +373,12 @@ export class VenueIngest {
       this.options.tradeSink?.(trades);
     }
     this.flushing = this.flushing.then(async () => {
-      for (const symbol of this.symbols.values()) symbol.engine?.publishLive();
+      // The live bars of a symbol another venue is the source of would be dropped by the composite: not built.
+      // A takeover publishes this venue's bars from its engine's state, so only later changes are published after.
+      for (const symbol of this.symbols.values()) {
+        if (candles.publishes?.(adapter.venue, symbol.symbol) ?? true) symbol.engine?.publishLive();
+        else symbol.engine?.discardLive();
+      }
       const batch = this.coalescer.flush();
       if (batch.length === 0) return;
       try {
