@@ -64,6 +64,8 @@ export interface VenueIngestOptions {
   readonly alert?: (input: AlertInput) => void;
   /** Given every batch of new trades, deduplicated, in order (trade storage when STORE_TRADES is on). */
   readonly tradeSink?: (trades: readonly Trade[]) => void;
+  /** Resolves once the store has room for another piece of the background history (HistoryLoaderOptions.room). */
+  readonly historyRoom?: () => Promise<void>;
 }
 
 /** The ingest's figures; the connection's own facts are in `connection` only. */
@@ -135,6 +137,7 @@ export class VenueIngest {
       historyBars: options.historyBars,
       logger,
       clock: this.clock,
+      ...(options.historyRoom ? { room: options.historyRoom } : {}),
     });
     this.backfill = new TradeBackfill({
       venue: adapter.venue,
