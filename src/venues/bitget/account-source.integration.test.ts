@@ -9,8 +9,10 @@ import type { AccountEvent, AccountStreamStatus } from '../../account/contract.t
 import type { AlertInput } from '../../domain/alert.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { ManualClock } from '../../util/clock.ts';
+import { BitgetAccountRest } from './account-rest.ts';
 import { BitgetAccountSource } from './account-source.ts';
 import { bitgetSign } from './account-sign.ts';
+import { BitgetApiError } from './parse.ts';
 
 /*
  * The source against a small loopback server that speaks Bitget's v2 private protocol as documented (EXCHANGES.md
@@ -46,6 +48,8 @@ class FakeBitget {
   /** Credentials the venue knows. */
   creds = { ...CREDS };
   fills: FakeFill[] = [];
+  /** Pending futures orders as REST lists them. */
+  pending: Record<string, string>[] = [];
   restCalls: string[] = [];
   restRefusals = 0;
   private http: Server | undefined;
@@ -84,6 +88,7 @@ class FakeBitget {
     this.accepting = true;
     this.creds = { ...CREDS };
     this.fills = [];
+    this.pending = [];
     this.restCalls = [];
     this.restRefusals = 0;
   }
@@ -179,7 +184,11 @@ class FakeBitget {
       case '/api/v2/mix/position/all-position':
         return ok([]);
       case '/api/v2/mix/order/orders-pending':
-        return ok({ entrustedList: null, endId: null });
+        return ok(
+          this.pending.length === 0
+            ? { entrustedList: null, endId: null }
+            : { entrustedList: this.pending, endId: this.pending.at(-1)?.['orderId'] },
+        );
       case '/api/v2/mix/order/fills': {
         const start = Number(url.searchParams.get('startTime') ?? 0);
         const list = this.fills.filter((f) => f.cTime >= start).sort((a, b) => b.cTime - a.cTime);
@@ -471,5 +480,77 @@ describe('BitgetAccountSource against a Bitget v2 private server', () => {
     clock.advance(20_000);
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(venue.restCalls.slice(pollsAfter), [], 'no polling once the stream is back');
+  });
+  it('polls open orders and reports one that left the list as filled or canceled by its fills', async () => {
+    venue.accepting = false;
+    const order = (orderId: string): Record<string, string> => ({
+      symbol: 'BTCUSDT',
+      size: '1',
+      orderId,
+      clientOid: `c-${orderId}`,
+      baseVolume: '0',
+      price: '90',
+      priceAvg: '',
+      status: 'live',
+      side: 'buy',
+      orderType: 'limit',
+      reduceOnly: 'NO',
+      cTime: String(T0),
+      uTime: String(T0),
+    });
+    venue.pending = [order('o7'), order('o8')];
+    const { source: s, rec } = open();
+    for (let t = 0; t < 5_000 && s.status().mode !== 'polling'; t += 50) {
+      clock.advance(50);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await waitFor('two open orders', () => rec.of('order').length === 2);
+    assert.deepEqual(
+      rec.of('order').map((e) => [e.order.orderId, e.order.status]),
+      [
+        ['o7', 'open'],
+        ['o8', 'open'],
+      ],
+    );
+    // o7 fills completely, o8 is canceled: both leave the pending list.
+    venue.addFill(
+      { tradeId: 'f7', orderId: 'o7', price: '90', size: '1', fee: '-0.05', cTime: T0 + 100 },
+      false,
+    );
+    venue.pending = [];
+    clock.advance(5_000);
+    await waitFor('final orders', () => rec.of('order').length === 4);
+    assert.deepEqual(
+      rec
+        .of('order')
+        .slice(2)
+        .map((e) => [e.order.orderId, e.order.status]),
+      [
+        ['o7', 'filled'],
+        ['o8', 'canceled'],
+      ],
+    );
+    assert.deepEqual(rec.fillIds(), ['f7']);
+  });
+
+  it("REST: a refused signature is a BitgetApiError with Bitget's code and no secret", async () => {
+    clock = new ManualClock(T0);
+    const rest = new BitgetAccountRest({
+      restUrl: venue.restUrl,
+      credentials: { ...CREDS, secret: 'bg-secret-wrong' },
+      clock,
+      http: { maxRetries: 0 },
+    });
+    await assert.rejects(rest.positions(), (err: unknown) => {
+      assert.ok(err instanceof BitgetApiError);
+      assert.equal(err.code, '40009');
+      assert.match(err.message, /all-position: sign signature error/);
+      assert.ok(!err.message.includes('bg-secret'));
+      return true;
+    });
+    assert.equal(venue.restRefusals, 1);
+    const good = new BitgetAccountRest({ restUrl: venue.restUrl, credentials: CREDS, clock });
+    assert.deepEqual(await good.positions(), []);
+    assert.equal((await good.summary())?.currency, 'USDT');
   });
 });
