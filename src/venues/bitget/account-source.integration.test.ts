@@ -52,6 +52,8 @@ class FakeBitget {
   pending: Record<string, string>[] = [];
   restCalls: string[] = [];
   restRefusals = 0;
+  /** While set, REST answers wait for it (a slow reconcile). */
+  gate: Promise<void> | undefined;
   private http: Server | undefined;
   private wss: WebSocketServer | undefined;
   private readonly loggedIn = new WeakSet<WebSocket>();
@@ -91,6 +93,7 @@ class FakeBitget {
     this.pending = [];
     this.restCalls = [];
     this.restRefusals = 0;
+    this.gate = undefined;
   }
 
   latest(): WebSocket {
@@ -150,6 +153,11 @@ class FakeBitget {
   }
 
   private onRest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.gate !== undefined) {
+      void this.gate.then(() => this.onRest(req, res));
+      this.gate = undefined;
+      return;
+    }
     const target = req.url ?? '';
     const url = new URL(target, 'http://x');
     this.restCalls.push(url.pathname);
@@ -552,5 +560,21 @@ describe('BitgetAccountSource against a Bitget v2 private server', () => {
     const good = new BitgetAccountRest({ restUrl: venue.restUrl, credentials: CREDS, clock });
     assert.deepEqual(await good.positions(), []);
     assert.equal((await good.summary())?.currency, 'USDT');
+  });
+  it('applies stream pushes that arrive during the reconcile after its REST snapshot', async () => {
+    let release: () => void = () => undefined;
+    venue.gate = new Promise<void>((resolve) => (release = resolve));
+    const { source: s, rec } = open();
+    await waitFor('subscribed', () => (venue.frames[0]?.length ?? 0) >= 2);
+    await waitFor('ack seen', () => s.status().healthy);
+    venue.addFill({ tradeId: 'h1', orderId: 'o1', price: '1', size: '1', fee: '-0.1', cTime: T0 + 1 }, true);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(rec.events.length, 0, 'held while the snapshot is on its way');
+    release();
+    await waitFor('snapshot and fill', () => rec.fillIds().length === 1 && rec.of('snapshot').length === 1);
+    assert.deepEqual(
+      rec.events.map((e) => e.kind),
+      ['snapshot', 'positions', 'fills'],
+    );
   });
 });
