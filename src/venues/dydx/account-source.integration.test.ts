@@ -8,7 +8,11 @@ import { createLogger, silentLogger } from '../../telemetry/logger.ts';
 import { ManualClock } from '../../util/clock.ts';
 import { DydxAccountRest } from './account-rest.ts';
 import { AccountIndexer } from './account-server.test-support.ts';
-import { DydxAccountSource, type DydxAccountSourceOptions } from './account-source.ts';
+import {
+  createDydxAccountSource,
+  DydxAccountSource,
+  type DydxAccountSourceOptions,
+} from './account-source.ts';
 
 const ADDRESS = 'dydx1kzsvkf2ghjqlysuffdkhcdctknl4rsvcx5hkm5';
 
@@ -287,6 +291,39 @@ describe('dYdX account source against an indexer speaking the v4 protocol', () =
     venue.fill(venue.placeOrder('BTC-USD', 'BUY', '0.1', '60000'), '0.1');
     await until(rig, 'first fill', () => rec.fills().length === 1);
     assert.equal(rec.of('positions').at(-1)?.positions[0]?.symbol, 'BTC/USD');
+  });
+});
+
+describe('dYdX account source: after a restart', () => {
+  after(closeAll);
+
+  it('with fillsSince, hands on the fills made while Tickwire was down, once each', async () => {
+    const clock = new ManualClock(Date.parse('2026-12-03T09:00:00Z'));
+    const venue = new AccountIndexer({ address: ADDRESS, subaccountNumber: 0, now: clock.now });
+    await venue.start();
+    const id = venue.placeOrder('ETH-USD', 'BUY', '1', '2500');
+    const old = venue.fill(id, '0.5');
+    clock.advance(60_000);
+    const missed = venue.fill(id, '0.5');
+    const source = createDydxAccountSource({
+      account: { id: 'demo-dydx', venue: 'dydx' },
+      address: ADDRESS,
+      subaccountNumber: 0,
+      wsUrl: venue.wsUrl,
+      restUrl: venue.restUrl,
+      requestsPerSecond: 1000,
+      logger: silentLogger(),
+      clock,
+      fillsSince: Date.parse(missed.createdAt),
+    });
+    const rec = new Recorder(clock.now);
+    const rig = { clock, venue, source, rec };
+    rigs.push(rig);
+    source.start(rec.handlers);
+    await until(rig, 'catch-up fills', () => rec.fills().length === 1);
+    assert.deepEqual(rec.fillIds(), [missed.id]);
+    assert.equal(rec.of('fills')[0]?.source, 'rest');
+    assert.ok(!rec.fillIds().includes(old.id), 'fills before fillsSince are the state’s already');
   });
 });
 

@@ -29,7 +29,13 @@ import {
   unrealizedOf,
   type DydxAccountUpdate,
 } from './account-parse.ts';
-import { checkSubaccountRef, type DydxAccountRest, type FillsFrom, type HeightFill } from './account-rest.ts';
+import {
+  checkSubaccountRef,
+  DydxAccountRest,
+  type DydxAccountRestOptions,
+  type FillsFrom,
+  type HeightFill,
+} from './account-rest.ts';
 import { SUPPORTED_MAJORS } from './parse.ts';
 
 /** The channel of a trader's subaccount on the indexer socket. */
@@ -58,8 +64,9 @@ export interface DydxAccountSourceOptions {
   /** Period of the REST poll while the socket is down. Default 15 s (seed 003). */
   readonly pollIntervalMs?: number;
   /**
-   * Fills from this time (ms) are fetched by the first reconcile when no fill was seen yet (the account state's
-   * last stored fill, after a restart). Default the time `start()` was called.
+   * Fills from this time (ms) are fetched when no fill was seen yet. Given (the account state's last stored fill,
+   * after a restart), a reconcile runs right after the first snapshot so that fills made while Tickwire was down
+   * are handed on. Default: the time `start()` was called, and no catch-up.
    */
   readonly fillsSince?: number;
   /** First delay before retrying a failed reconcile; doubles up to the runner's backoff cap. Default 1 s. */
@@ -172,6 +179,8 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
   private lastFill: { height: number; time: number } | undefined;
   private readonly fillIds = new Set<string>();
   private fillsFrom = 0;
+  /** The first snapshot arrived (and, with `fillsSince`, the catch-up reconcile was started). */
+  private caughtUp = false;
 
   // Reconcile.
   private reconciling = false;
@@ -345,6 +354,11 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     if (!state.indexed)
       this.logger.info({ account: this.account.id }, 'dydx subaccount not indexed yet: empty');
     this.emit({ kind: 'snapshot', snapshot: state.snapshot, source: 'stream' });
+    if (!this.caughtUp) {
+      this.caughtUp = true;
+      // After a restart the state asks for the fills it missed while Tickwire was down.
+      if (this.options.fillsSince !== undefined) this.reconcile('fills since the last stored fill');
+    }
     return { kind: 'data', symbol: CHANNEL };
   }
 
@@ -433,20 +447,24 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
   private onErrorFrame(message: string): FrameOutcome {
     const text = `dydx error: ${this.redact(message)}`;
     if (isBlockedMessage(message)) {
+      this.onBlocked();
       this.noteError('VENUE_REJECTED', 'dydx refused the subaccount: address blocked by the indexer');
-      if (!this.blocked) {
-        this.blocked = true;
-        this.alert({
-          severity: 'critical',
-          kind: 'account_login_failed',
-          message: 'dYdX indexer refused the account: the address is blocked (compliance or geo check)',
-        });
-      }
       return { kind: 'rejected', message: text, resend: this.subscribeFrame };
     }
     if (!this.subscribed && message.includes(`subscription: ${CHANNEL}`))
       return { kind: 'rejected', message: text, resend: this.subscribeFrame };
     return { kind: 'error', message: text };
+  }
+
+  /** The indexer refused the address (socket error frame or REST 403): alerted once until it is accepted again. */
+  private onBlocked(): void {
+    if (this.blocked) return;
+    this.blocked = true;
+    this.alert({
+      severity: 'critical',
+      kind: 'account_login_failed',
+      message: 'dYdX indexer refused the account: the address is blocked (compliance or geo check)',
+    });
   }
 
   /** The indexer numbers every message of a connection; a jump means one was lost: reconcile from REST. */
@@ -543,7 +561,9 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     } catch (err) {
       this.reconcileErrors++;
       const code = err instanceof TickwireError ? err.code : 'VENUE_UNREACHABLE';
-      this.noteError(code, this.redact((err as Error).message));
+      const message = this.redact((err as Error).message);
+      if (/HTTP 403/.test(message)) this.onBlocked();
+      this.noteError(code, message);
       throw err;
     }
   }
@@ -627,4 +647,27 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
   private redact(text: string): string {
     return this.rest.redact(text);
   }
+}
+
+/** What the configuration gives for one dYdX account (see `createDydxAccountSource`). */
+export interface DydxAccountConfig
+  extends
+    Omit<DydxAccountSourceOptions, 'rest'>,
+    Pick<DydxAccountRestOptions, 'address' | 'subaccountNumber' | 'restUrl' | 'requestsPerSecond' | 'http'> {}
+
+/**
+ * A source for one configured dYdX subaccount, with its REST client on the same clock and logger. Throws
+ * TickwireError CONFIG_INVALID for an address or subaccount number that cannot be right.
+ */
+export function createDydxAccountSource(config: DydxAccountConfig): DydxAccountSource {
+  const rest = new DydxAccountRest({
+    address: config.address,
+    subaccountNumber: config.subaccountNumber,
+    restUrl: config.restUrl,
+    logger: config.logger,
+    ...(config.requestsPerSecond === undefined ? {} : { requestsPerSecond: config.requestsPerSecond }),
+    ...(config.http === undefined ? {} : { http: config.http }),
+    ...(config.clock === undefined ? {} : { clock: config.clock }),
+  });
+  return new DydxAccountSource({ ...config, rest });
 }
