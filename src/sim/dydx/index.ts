@@ -1,17 +1,20 @@
 /**
  * The simulated dYdX v4 Indexer: one perpetual market per symbol (canonical "BTC/USD" is ticker "BTC-USD"), REST
- * under `/v4/...` and the socket at `/v4/ws`, all below the simulator's `/dydx` prefix.
+ * under `/v4/...` and the socket at `/v4/ws`, all below the simulator's `/dydx` prefix; and simulated subaccounts
+ * (account-side.ts) on `v4_subaccounts` and the address REST endpoints.
  */
+import { demoAccounts } from '../accounts/config.ts';
 import { MINUTE_MS } from '../../domain/interval.ts';
 import type { SimQuoting } from '../market/market.ts';
 import { hashSeed } from '../random.ts';
 import { AssembledSimVenue, createSimMarkets } from '../venue-kit.ts';
 import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
+import { DydxAccountSide, type DydxAccountSettings } from './account-side.ts';
 import { DydxSimInstruments } from './instruments.ts';
 import { DydxSimRest, type DydxRestSettings } from './rest.ts';
 import { DydxStreamServer, type DydxStreamSettings } from './stream-server.ts';
 
-export interface DydxSimSettings extends DydxStreamSettings, DydxRestSettings {
+export interface DydxSimSettings extends DydxStreamSettings, DydxRestSettings, DydxAccountSettings {
   /** Block time; must divide a minute, so that a block never spans two candles. */
   readonly blockMs: number;
 }
@@ -33,6 +36,8 @@ export const DYDX_SIM_DEFAULTS: DydxSimSettings = {
   restMaxLimit: 100,
   restDefaultLimit: 100,
   blockMs: 1_000,
+  accounts: demoAccounts.dydx,
+  fundingPeriodMs: 8 * 60 * 60 * 1000,
 };
 
 /**
@@ -63,7 +68,8 @@ function createDydxSimVenue(context: SimVenueContext, settings: DydxSimSettings)
     hashSeed(context.seed, 'dydx-book'),
   );
   const rest = new DydxSimRest(instruments, streams.books, context.faults, context.now, settings);
-  return new AssembledSimVenue('dydx', markets, rest, streams);
+  const accounts = new DydxAccountSide(context, instruments, streams, context.faults, settings, context.now);
+  return accounts.wrap(new AssembledSimVenue('dydx', markets, rest, streams));
 }
 
 /** Registry entry; `settings` overrides DYDX_SIM_DEFAULTS field by field. */

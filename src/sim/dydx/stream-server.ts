@@ -1,6 +1,6 @@
 /**
  * The dYdX v4 Indexer socket (`/v4/ws`): `connected` on open, `subscribe`/`unsubscribe` to v4_trades, v4_orderbook,
- * v4_candles and v4_markets with `subscribed` initial state, `channel_data` updates or `channel_batch_data` batches
+ * v4_candles, v4_markets and v4_subaccounts (served by the private side, account-side.ts) with `subscribed` initial state, `channel_data` updates or `channel_batch_data` batches
  * (when subscribed with `batched: true`, flushed every `batchFlushMs`), `unsubscribed`, `error` replies, and
  * application `ping` → `pong`. Every message carries the connection's own `message_id`, 0 on `connected` and +1 per
  * message whatever its channel. The server pings every `pingIntervalMs` and terminates a connection whose pong does
@@ -16,6 +16,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../../telemetry/logger.ts';
+import type { SimAccountFaults } from '../accounts/faults.ts';
 import type { FaultAction, VenueFaultState } from '../faults.ts';
 import type { MinuteBar } from '../market/bars.ts';
 import { bucketStartOf } from '../market/buckets.ts';
@@ -51,13 +52,27 @@ export interface DydxStreamSettings {
   readonly maxBufferedBytes: number;
 }
 
-type Channel = 'v4_trades' | 'v4_orderbook' | 'v4_candles' | 'v4_markets';
+type Channel = 'v4_trades' | 'v4_orderbook' | 'v4_candles' | 'v4_markets' | 'v4_subaccounts';
+
+/**
+ * The private side's hook into the socket (account-side.ts): the `subscribed` contents of a subaccount id
+ * ("address/number"; `{}` for an unknown one, as the indexer answers before it has indexed an address) and its
+ * faults (refused connections, dropped subaccount sockets).
+ */
+export interface DydxSubaccountChannel {
+  subscribed(id: string): unknown;
+  readonly faults: SimAccountFaults;
+}
+
+/** A v4_subaccounts id: a dydx bech32 address and a subaccount number. */
+const SUBACCOUNT_ID = /^dydx1[02-9ac-hj-np-z]{38}\/\d{1,3}$/;
 
 const VERSIONS: Readonly<Record<Channel, string>> = {
   v4_trades: '2.1.0',
   v4_orderbook: '1.0.0',
   v4_candles: '1.0.0',
   v4_markets: '1.0.0',
+  v4_subaccounts: '3.0.0',
 };
 
 const CHANNELS = new Set<string>(Object.keys(VERSIONS));
@@ -112,6 +127,7 @@ export class DydxStreamServer implements MarketListener {
   /** (channel, id) → subscribed connections. */
   private readonly subscribers = new Map<string, Set<Connection>>();
   readonly books = new Map<DydxSimInstrument, SimBook>();
+  private subaccounts: DydxSubaccountChannel | undefined;
 
   constructor(
     private readonly instruments: DydxSimInstruments,
@@ -134,10 +150,36 @@ export class DydxStreamServer implements MarketListener {
     this.hub.every(settings.marketsPushMs, () => this.pushOraclePrices());
   }
 
-  /** Accepts an upgrade for "/v4/ws"; anything else gets a 404. */
+  /** Serves `v4_subaccounts` from `channel` (the venue's private side). */
+  attachSubaccounts(channel: DydxSubaccountChannel): void {
+    this.subaccounts = channel;
+    channel.faults.onDrop(() => {
+      let count = 0;
+      for (const conn of [...this.hub.connections]) {
+        if (conn.count('v4_subaccounts') === 0) continue;
+        conn.socket.terminate();
+        count++;
+      }
+      return count;
+    });
+  }
+
+  /** Sends a `v4_subaccounts` update of subaccount `id` (contents already serialised). */
+  publishSubaccount(id: string, contents: string): void {
+    this.publish('v4_subaccounts', id, contents, undefined);
+  }
+
+  /**
+   * Accepts an upgrade for "/v4/ws"; anything else gets a 404. While the account faults refuse connections, the one
+   * socket (it carries v4_subaccounts) answers 503.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
     if (path !== '/v4/ws') {
       rejectUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (this.subaccounts?.faults.refusing === true) {
+      rejectUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
     this.hub.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
@@ -253,6 +295,8 @@ export class DydxStreamServer implements MarketListener {
     const invalid = `Invalid subscription id for channel: (${channel}-${id ?? 'undefined'})`;
     if (channel === 'v4_markets') return { instrument: undefined };
     if (id === undefined) return invalid;
+    if (channel === 'v4_subaccounts')
+      return this.subaccounts !== undefined && SUBACCOUNT_ID.test(id) ? { instrument: undefined } : invalid;
     if (channel === 'v4_candles') {
       const slash = id.lastIndexOf('/');
       const instrument = slash > 0 ? this.instruments.get(id.slice(0, slash)) : undefined;
@@ -293,7 +337,11 @@ export class DydxStreamServer implements MarketListener {
       this.error(conn, `Internal error, could not fetch data for subscription: ${channel}.`);
       return;
     }
-    const contents = JSON.stringify(this.initialContents(channel, target.instrument, target.resolution));
+    const contents = JSON.stringify(
+      channel === 'v4_subaccounts'
+        ? (this.subaccounts?.subscribed(id ?? '') ?? {})
+        : this.initialContents(channel, target.instrument, target.resolution),
+    );
     const idField = id === undefined ? '' : `,"id":${JSON.stringify(id)}`;
     this.send(
       conn,
