@@ -156,6 +156,7 @@ export class DydxAccountRest {
     const reached = (f: HeightFill): boolean =>
       'height' in from ? f.height >= from.height : f.fill.time >= from.time;
     let before: number | undefined;
+    let steppedDown = false;
     for (;;) {
       const url = this.url('/v4/fills', {
         limit: this.pageLimit,
@@ -166,28 +167,40 @@ export class DydxAccountRest {
         throw this.rejected('fills answer has no fills[]');
       const items = body['fills'] as unknown[];
       let oldest: HeightFill | undefined;
+      let added = 0;
       for (let i = 0; i < items.length; i++) {
         const item = parseItem('dydx fills', i, () => ({
           fill: parseFill(items[i]),
           height: fillHeight(items[i]),
         }));
         if (oldest === undefined || item.height < oldest.height) oldest = item;
-        if (reached(item)) byId.set(item.fill.fillId, item);
+        if (reached(item) && !byId.has(item.fill.fillId)) {
+          byId.set(item.fill.fillId, item);
+          added++;
+        }
       }
       if (oldest === undefined || items.length < this.pageLimit || !reached(oldest)) break;
       if (byId.size >= this.maxFills) {
         this.logger?.warn({ maxFills: this.maxFills }, 'dydx fills capped at maxFills; older fills left out');
         break;
       }
-      let next = oldest.height;
-      if (next === before) {
-        this.logger?.warn(
-          { height: next },
-          'dydx block holds more fills than one page; the rest of it is skipped',
-        );
-        next--;
+      if (before === undefined || oldest.height < before) {
+        before = oldest.height;
+        steppedDown = false;
+        continue;
       }
-      before = next;
+      // The page did not reach below `before`: one block holds more fills than a page. Step below it once; a
+      // server that ignores createdBeforeOrAtHeight answers the same page again, and paging stops.
+      if (steppedDown && added === 0) {
+        this.logger?.warn({ height: before }, 'dydx fills paging made no progress; stopped');
+        break;
+      }
+      this.logger?.warn(
+        { height: before },
+        'dydx block holds more fills than one page; the rest of it is skipped',
+      );
+      before--;
+      steppedDown = true;
     }
     return [...byId.values()].sort((a, b) => a.height - b.height || a.fill.time - b.fill.time);
   }
