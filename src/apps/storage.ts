@@ -3,6 +3,7 @@ import type { Config } from '../config/config.ts';
 import type { AlertInput } from '../domain/alert.ts';
 import type { Trade } from '../domain/trade.ts';
 import { BufferedCandleStore, BufferedTradeWriter } from '../store/buffered-candle-store.ts';
+import type { AccountStore } from '../store/account-store.ts';
 import type { CandleStore } from '../store/candle-store.ts';
 import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import { openPgliteCandleStore } from '../store/pglite-candle-store.ts';
@@ -34,6 +35,11 @@ export interface Storage {
    * a process that only reads does nothing.
    */
   adoptUpstreams(upstreams: Upstreams): Promise<void>;
+  /**
+   * The account history (fills, equity samples) in the same database, once it is open. Close the accounts before
+   * the storage: closing the storage closes their database.
+   */
+  accountStore(): Promise<AccountStore>;
   /** Writes what is buffered (bounded wait) and closes the database. */
   close(): Promise<void>;
 }
@@ -70,9 +76,20 @@ export function openDatabase(config: Config, logger: Logger, url?: string): Prom
  */
 export async function openStorage(config: Config, logger: Logger, options: StorageOptions): Promise<Storage> {
   const database = await openDatabase(config, logger, options.databaseUrl ?? config.storage.databaseUrl);
-  return storageOver(database, database, config, logger, options, async (upstreams) => {
-    await database.adoptUpstreams(upstreams, { mismatched: options.mismatchedHistory ?? 'archive', logger });
-  });
+  return storageOver(
+    database,
+    database,
+    async () => database.accounts(),
+    config,
+    logger,
+    options,
+    async (upstreams) => {
+      await database.adoptUpstreams(upstreams, {
+        mismatched: options.mismatchedHistory ?? 'archive',
+        logger,
+      });
+    },
+  );
 }
 
 /** A writing process's history store whose database is still opening; see startStorage. */
@@ -126,6 +143,7 @@ export function startStorage(
   const storage = storageOver(
     candles,
     trades,
+    async () => (await opening).accounts(),
     config,
     logger,
     { ...options, writes: true },
@@ -138,6 +156,7 @@ export function startStorage(
 function storageOver(
   database: CandleStore,
   tradeStore: TradeStore,
+  accountStore: () => Promise<AccountStore>,
   config: Config,
   logger: Logger,
   options: StorageOptions,
@@ -152,6 +171,7 @@ function storageOver(
       registerMetrics() {},
       historyRoom: async () => undefined,
       adoptUpstreams: async () => undefined,
+      accountStore,
       close: () => database.close(),
     };
   }
@@ -173,6 +193,7 @@ function storageOver(
     memory,
     ...(trades ? { tradeSink: (batch: readonly Trade[]) => trades.write(batch) } : {}),
     adoptUpstreams,
+    accountStore,
     async historyRoom() {
       // flushed() waits for what is waiting now, not for what live bars add meanwhile. It rejects only when bars
       // were dropped or the store closed: the caller goes on, and its own writes report the failure.

@@ -1,3 +1,5 @@
+import { SqlAccountStore } from './account-sql-store.ts';
+import type { AccountStore } from './account-store.ts';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
 import { parseDecimal, toPlainString } from '../domain/decimal.ts';
@@ -151,6 +153,16 @@ export class SqlCandleStore implements CandleStore, TradeStore {
 
   /** `client` must hold the schema of migrations.ts; the store closes it on `close()`. */
   constructor(private readonly client: SqlClient) {}
+
+  private accountStore: SqlAccountStore | undefined;
+
+  /**
+   * The account history (fills, equity) in the same database: the embedded database has one opener per
+   * directory, so the account side shares this store's connection, which this store still closes.
+   */
+  accounts(): AccountStore {
+    return (this.accountStore ??= new SqlAccountStore(this.client));
+  }
 
   /**
    * Upserts `updates`. Updates of the same row within the call are coalesced, the last one winning, as one
