@@ -6,6 +6,7 @@ import type { ErrorCode } from '../domain/errors.ts';
 import {
   parseClientMessage,
   rateLimitedText,
+  type AuthMessage,
   tooManySubscriptionsText,
   type ClientMessage,
   type ProtocolRules,
@@ -46,6 +47,17 @@ export interface ClientConnectionsOptions {
   readonly errors: ClientErrors;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The account side (src/gateway/account-channels.ts): who each connection is. */
+  readonly accounts?: ConnectionHooks;
+}
+
+/** Hook points for the account side: extra upgrade paths, each new connection, and `auth` messages. */
+export interface ConnectionHooks {
+  /** Upgrade paths taken besides `/` and `/ws`. */
+  readonly paths: readonly string[];
+  /** A connection opened: its upgrade request (path, `?token=`), and how to close it with a code. */
+  opened(client: ClientConnection, req: IncomingMessage, close: (code: number, reason: string) => void): void;
+  auth(client: ClientConnection, msg: AuthMessage): void;
 }
 
 const PONG = Buffer.from(PONG_TEXT);
@@ -134,7 +146,8 @@ export class ClientConnections {
       socket.destroy();
       return;
     }
-    if (!WS_PATHS.has(pathOf(req.url))) {
+    const path = pathOf(req.url);
+    if (!WS_PATHS.has(path) && !(this.options.accounts?.paths.includes(path) ?? false)) {
       refuseUpgrade(socket, 404, '{"error":"Not found"}');
       return;
     }
@@ -148,7 +161,7 @@ export class ClientConnections {
     // The place is held from the upgrade on (a handshake in progress counts) until the socket closes.
     socket.once('close', admission.release);
     const budget = this.options.historyBudget.forConnection(admission.address);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket, budget));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket, budget, req));
   }
 
   /** Closes every client with 1001 (cut off after CLOSE_WAIT_MS), stops the heartbeat and takes no new ones. */
@@ -169,7 +182,7 @@ export class ClientConnections {
     });
   }
 
-  private onConnection(ws: WebSocket, socket: Duplex, budget: ConnectionBudget): void {
+  private onConnection(ws: WebSocket, socket: Duplex, budget: ConnectionBudget, req: IncomingMessage): void {
     const { limits, logger } = this.options;
     const client = new ClientConnection(
       this.nextClientId++,
@@ -211,6 +224,7 @@ export class ClientConnections {
       this.clients.delete(client);
       this.budgets.delete(client);
     });
+    this.options.accounts?.opened(client, req, (code, reason) => this.closeClient(client, code, reason));
   }
 
   private onMessage(client: ClientConnection, data: RawData, isBinary: boolean): void {
@@ -247,6 +261,7 @@ export class ClientConnections {
     }
     const msg = parsed.message;
     if (msg.type === 'ping') client.send(PONG);
+    else if (msg.type === 'auth') this.options.accounts?.auth(client, msg);
     else this.handlers.get(msg.type)?.(client, msg);
   }
 

@@ -331,11 +331,11 @@ const FIELDS = {
   ),
   alertJson: fieldsOf<AlertJson>()(
     ['id', 'time', 'severity', 'kind', 'message'],
-    ['venue', 'symbol', 'details'],
+    ['venue', 'symbol', 'account', 'details'],
   ),
   alert: fieldsOf<AlertMessage>()(
     ['type', 'id', 'time', 'severity', 'kind', 'message'],
-    ['venue', 'symbol', 'details'],
+    ['venue', 'symbol', 'account', 'details'],
   ),
   alerts: fieldsOf<AlertsMessage>()(['type', 'alerts'], []),
   trade: fieldsOf<TradeJson>()(['id', 'price', 'size', 'side', 'time'], []),
