@@ -4,6 +4,7 @@ import {
   add,
   compare,
   DecimalFormatError,
+  divide,
   mul,
   parseDecimal,
   shift,
@@ -84,4 +85,29 @@ test('reads short and long plain numbers alike (15 digits and more), signs and b
   assert.deepEqual(add(d('0.25'), d('1.5')), { coef: 175n, scale: 2 });
   assert.equal(compare(d('2'), d('1.99')), 1);
   assert.equal(compare(d('1.99'), d('2')), -1);
+});
+
+test('divides to a fixed number of places, rounding half away from zero', () => {
+  const q = (a: string, b: string, places: number): string =>
+    toFixedString(divide(d(a), d(b), places), places);
+  assert.equal(q('1', '3', 4), '0.3333');
+  assert.equal(q('2', '3', 4), '0.6667');
+  assert.equal(q('-1', '8', 2), '-0.13');
+  assert.equal(q('1', '-8', 2), '-0.13');
+  assert.equal(q('-1', '-8', 2), '0.13');
+  assert.equal(q('0.125', '1', 2), '0.13');
+  assert.equal(q('0.124999', '1', 2), '0.12');
+  assert.equal(q('45', '100', 0), '0');
+  assert.equal(q('50', '100', 0), '1');
+  assert.equal(q('12345.678', '0.001', 1), '12345678.0');
+  assert.equal(q('0.00000003', '7', 12), '0.000000004286');
+  assert.equal(q('0', '-5', 3), '0.000');
+  assert.deepEqual(divide(d('7'), d('2'), 3), { coef: 3500n, scale: 3 });
+});
+
+test('refuses a division by zero and a bad number of places', () => {
+  assert.throws(() => divide(d('1'), d('0.000'), 2), /division by zero/);
+  assert.throws(() => divide(d('1'), d('2'), -1), RangeError);
+  assert.throws(() => divide(d('1'), d('2'), 1.5), RangeError);
+  assert.throws(() => divide(d('1'), d('2'), 37), RangeError);
 });

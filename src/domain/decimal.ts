@@ -113,6 +113,32 @@ export function mul(a: Decimal, b: Decimal): Decimal {
   return { coef: a.coef * b.coef, scale: a.scale + b.scale };
 }
 
+/**
+ * a / b with exactly `places` fraction digits (0–36), rounded half away from zero (as `toFixedString`):
+ * divide(1, 3, 4) = 0.3333, divide(2, 3, 4) = 0.6667, divide(-1, 8, 2) = -0.13. The quotient is computed on the
+ * integers, so no digit is lost before the one rounding. Throws a RangeError for b = 0 or a bad `places`.
+ */
+export function divide(a: Decimal, b: Decimal, places: number): Decimal {
+  if (!Number.isSafeInteger(places) || places < 0 || places > MAX_SCALE) {
+    throw new RangeError(`places must be a whole number from 0 to ${MAX_SCALE}, got ${String(places)}`);
+  }
+  if (b.coef === 0n) throw new RangeError('division by zero');
+  // a/b = (a.coef / b.coef) × 10^(b.scale − a.scale); scaled by 10^places to keep `places` digits.
+  let num = a.coef;
+  let den = b.coef;
+  const exp = places + b.scale - a.scale;
+  if (exp >= 0) num *= pow10(exp);
+  else den *= pow10(-exp);
+  if (den < 0n) {
+    num = -num;
+    den = -den;
+  }
+  const q = num / den;
+  const r = num % den;
+  const twice = (r < 0n ? -r : r) * 2n;
+  return { coef: twice >= den ? q + (num < 0n ? -1n : 1n) : q, scale: places };
+}
+
 /** -1, 0 or 1. */
 export function compare(a: Decimal, b: Decimal): number {
   let x = a.coef;

@@ -13,7 +13,7 @@ describe('runMigrations', () => {
     const client = await openPgliteWorker();
     try {
       const first = await runMigrations(client, logger);
-      assert.deepEqual(first, { applied: ['candles', 'trades', 'upstreams'], timescale: false });
+      assert.deepEqual(first, { applied: ['candles', 'trades', 'upstreams', 'accounts'], timescale: false });
       const second = await runMigrations(client, logger);
       assert.deepEqual(second, { applied: [], timescale: false });
       const { rows } = await client.query<{ version: number; name: string }>(
@@ -23,6 +23,7 @@ describe('runMigrations', () => {
         { version: 1, name: 'candles' },
         { version: 2, name: 'trades' },
         { version: 3, name: 'upstreams' },
+        { version: 4, name: 'accounts' },
       ]);
     } finally {
       await client.close();
@@ -46,7 +47,12 @@ describe('runMigrations', () => {
          WHERE table_name IN ('candles', 'trades', 'half_done', 'tickwire_migrations')`,
       );
       assert.deepEqual(rows, []);
-      assert.deepEqual((await runMigrations(client, logger)).applied, ['candles', 'trades', 'upstreams']);
+      assert.deepEqual((await runMigrations(client, logger)).applied, [
+        'candles',
+        'trades',
+        'upstreams',
+        'accounts',
+      ]);
     } finally {
       await client.close();
     }

@@ -164,6 +164,44 @@ export const MIGRATIONS: readonly Migration[] = [
         )`);
     },
   },
+  {
+    version: 4,
+    name: 'accounts',
+    async up(tx) {
+      // A trader's fills, once per (account, fill_id), and the samples of each account's equity curve
+      // (account-sql-store.ts, docs/ACCOUNTS.md). Decimals as exact numeric; the optional ones may be null.
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS account_fills (
+          account text NOT NULL,
+          fill_id text NOT NULL,
+          order_id text NOT NULL,
+          symbol text NOT NULL,
+          market text NOT NULL CHECK (market IN ('spot', 'perpetual')),
+          side text NOT NULL CHECK (side IN ('buy', 'sell')),
+          price numeric NOT NULL,
+          size numeric NOT NULL,
+          fee numeric NOT NULL,
+          fee_currency text NOT NULL,
+          liquidity text NOT NULL CHECK (liquidity IN ('maker', 'taker')),
+          realized_pnl numeric,
+          liquidation boolean,
+          "time" timestamptz NOT NULL,
+          stored_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (account, fill_id)
+        )`);
+      await tx.query(
+        `CREATE INDEX IF NOT EXISTS account_fills_time_idx ON account_fills (account, "time", fill_id)`,
+      );
+      await tx.query(`
+        CREATE TABLE IF NOT EXISTS account_equity (
+          account text NOT NULL,
+          "time" timestamptz NOT NULL,
+          equity numeric NOT NULL,
+          unrealized_pnl numeric,
+          PRIMARY KEY (account, "time")
+        )`);
+    },
+  },
 ];
 
 /** Brings the schema up to date (see the top of this file). Safe to call from several processes at once. */

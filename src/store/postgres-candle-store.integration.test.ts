@@ -87,14 +87,14 @@ describe('PostgreSQL candle store', { skip: await serviceSkip('postgres') }, () 
         [],
         [],
         [],
-        ['candles', 'trades', 'upstreams'],
+        ['candles', 'trades', 'upstreams', 'accounts'],
       ]);
       const { rows } = await (pools[0] as pg.Pool).query<{ version: number }>(
         'SELECT version FROM tickwire_migrations ORDER BY version',
       );
       assert.deepEqual(
         rows.map((r) => r.version),
-        [1, 2, 3],
+        [1, 2, 3, 4],
       );
       assert.deepEqual(
         (
