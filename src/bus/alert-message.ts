@@ -62,7 +62,17 @@ function checkDetails(details: unknown): string | undefined {
   return undefined;
 }
 
-const FIELDS = new Set(['id', 'time', 'severity', 'kind', 'venue', 'symbol', 'account', 'message', 'details']);
+const FIELDS = new Set([
+  'id',
+  'time',
+  'severity',
+  'kind',
+  'venue',
+  'symbol',
+  'account',
+  'message',
+  'details',
+]);
 /** An account id as the configuration allows it. */
 const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 

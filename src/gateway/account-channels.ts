@@ -219,12 +219,14 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
         ? Promise.resolve({ ok: false, code: 'ACCOUNTS_UNAVAILABLE', message: AUTH_TEXTS.unavailable })
         : auth.verify(token);
     // Verdicts are taken in the order the tokens came, and account messages sent meanwhile wait for the last.
-    const run = (session.pending ?? Promise.resolve()).then(() => verdict).then(
-      (v) => {
-        if (this.sessions.get(client) === session) then(v);
-      },
-      (err: unknown) => this.options.logger.error({ err }, 'gateway: token check failed'),
-    );
+    const run = (session.pending ?? Promise.resolve())
+      .then(() => verdict)
+      .then(
+        (v) => {
+          if (this.sessions.get(client) === session) then(v);
+        },
+        (err: unknown) => this.options.logger.error({ err }, 'gateway: token check failed'),
+      );
     session.pending = run;
     void run.then(() => {
       if (session.pending === run) session.pending = undefined;

@@ -1,10 +1,6 @@
 import type { AccountChange, AccountHub, AccountView } from '../account/contract.ts';
 import type { Fill } from '../domain/account.ts';
-import {
-  encodeAccountMessage,
-  type AccountChannel,
-  type FillJson,
-} from '../protocol/account-messages.ts';
+import { encodeAccountMessage, type AccountChannel, type FillJson } from '../protocol/account-messages.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Clock, Timer } from '../util/clock.ts';
 import { listDelta, mergePatch, type JsonObject, type Keyed } from './account-delta.ts';
@@ -75,7 +71,8 @@ export class AccountFeed {
         this.pendingFills.unshift(...fills);
         this.schedule();
       },
-      (err: unknown) => options.logger.warn({ err, account: accountId }, 'gateway: account fills unavailable'),
+      (err: unknown) =>
+        options.logger.warn({ err, account: accountId }, 'gateway: account fills unavailable'),
     );
   }
 

@@ -106,14 +106,16 @@ function statusBody(
 }
 
 /** `from`, `to` (ms since the epoch, digits) and `limit` (1 to MAX_HISTORY_ROWS). */
-function readQuery(q: URLSearchParams): Required<Pick<FillQuery, 'limit'>> & FillQuery | { error: Answer } {
+function readQuery(q: URLSearchParams): (Required<Pick<FillQuery, 'limit'>> & FillQuery) | { error: Answer } {
   const out: { from?: number; to?: number; limit: number } = { limit: DEFAULT_HISTORY_ROWS };
   for (const key of ['from', 'to'] as const) {
     const raw = q.get(key);
     if (raw === null) continue;
     const n = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(n)) {
-      return { error: error(400, 'INVALID_RANGE', `Invalid ${key}: use milliseconds since the epoch (digits).`) };
+      return {
+        error: error(400, 'INVALID_RANGE', `Invalid ${key}: use milliseconds since the epoch (digits).`),
+      };
     }
     out[key] = n;
   }

@@ -153,7 +153,8 @@ export class AlertFeed implements Channel<AlertsSubscribeMessage, AlertsUnsubscr
     sink.send(encodeAlertsSubscribed(filter));
     const texts: string[] = [];
     const account = this.accountOf(sink);
-    for (const k of this.kept) if (mayReceive(k.alert, account) && alertMatches(k.alert, filter)) texts.push(k.json);
+    for (const k of this.kept)
+      if (mayReceive(k.alert, account) && alertMatches(k.alert, filter)) texts.push(k.json);
     sink.send(encodeAlertsMessage(texts));
   }
 

@@ -11,7 +11,14 @@ import type { ErrorCode } from '../domain/errors.ts';
  */
 
 /** The account channels. `trades` is also a public market channel: the account one is asked for without symbol. */
-export const ACCOUNT_CHANNELS = ['dashboard', 'account', 'positions', 'orders', 'trades', 'performance'] as const;
+export const ACCOUNT_CHANNELS = [
+  'dashboard',
+  'account',
+  'positions',
+  'orders',
+  'trades',
+  'performance',
+] as const;
 export type AccountChannel = (typeof ACCOUNT_CHANNELS)[number];
 
 export function isAccountChannel(value: unknown): value is AccountChannel {

@@ -325,7 +325,9 @@ function parseAccountMessage(json: Record<string, unknown>): ParseResult | undef
   const { type, channel } = json;
   if (type === 'auth') {
     const shaped = authShape.safeParse(json);
-    return shaped.success ? { ok: true, message: { type: 'auth', token: shaped.data.token } } : INVALID_MESSAGE;
+    return shaped.success
+      ? { ok: true, message: { type: 'auth', token: shaped.data.token } }
+      : INVALID_MESSAGE;
   }
   if (type === 'resync') {
     if (typeof channel !== 'string') return INVALID_MESSAGE;
