@@ -42,6 +42,11 @@ export interface ServerUnderTest {
   now(): Promise<{ t0: number; n: number }>;
   /** CPU-seconds per second used before any client connected (measured for `all`, whose ingest never rests). */
   readonly idleCpuPerSecond?: number;
+  /**
+   * Tickwire: the longest event-loop delay since the previous call, ms (`tickwire_event_loop_delay_seconds`
+   * max of GET /metrics, which starts over at each scrape); the baselines do not report it.
+   */
+  loopDelayMaxMs?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -99,14 +104,16 @@ export async function startBaseline(kind: BaselineKind): Promise<ServerUnderTest
 
 /** The `tickwire` command: the CLI from source through tsx, or the built one (BENCH_TICKWIRE=dist). */
 function tickwire(role: string, args: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {
+  // BENCH_TICKWIRE_ROOT: another checkout's build (e.g. the main branch's), measured by this harness.
+  const root = process.env['BENCH_TICKWIRE_ROOT'] ?? ROOT;
   const entry =
     process.env['BENCH_TICKWIRE'] === 'dist'
-      ? [join(ROOT, 'bin/tickwire.js')]
-      : ['--import', 'tsx', join(ROOT, 'src/apps/main.ts')];
+      ? [join(root, 'bin/tickwire.js')]
+      : ['--import', 'tsx', join(root, 'src/apps/main.ts')];
   // A CPU profile of the measured process (Node refuses --cpu-prof in NODE_OPTIONS).
   const profileDir = process.env['BENCH_CPU_PROF_DIR'];
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  return spawnTracked(process.execPath, [...profile, ...entry, role, ...args], env, ROOT);
+  return spawnTracked(process.execPath, [...profile, ...entry, role, ...args], env, root);
 }
 
 /** Our environment without anything that would configure Tickwire otherwise than the benchmark says. */
@@ -200,11 +207,26 @@ export async function startGatewayRole(deflate: boolean): Promise<ServerUnderTes
       deflate,
       mode: 'seq',
       now: async () => (await request<Now>(publisher, { cmd: 'now' }, 'now', 60_000, 'publisher')).now,
+      loopDelayMaxMs: () => loopDelayMaxMs(url),
       close: closeAll,
     };
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+const LOOP_DELAY_MAX = /^tickwire_event_loop_delay_seconds\{[^}]*quantile="max"[^}]*\} (\S+)$/m;
+
+/** The gateway's longest event-loop delay since the previous scrape of its /metrics, ms (NaN when absent). */
+async function loopDelayMaxMs(wsUrl: string): Promise<number> {
+  const url = new URL('/metrics', wsUrl.replace(/^ws/, 'http'));
+  try {
+    const text = await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text();
+    const found = LOOP_DELAY_MAX.exec(text);
+    return found ? Number(found[1]) * 1000 : NaN;
+  } catch {
+    return NaN;
   }
 }
 
@@ -337,6 +359,7 @@ export async function startAllRole(): Promise<ServerUnderTest> {
       mode: 'state',
       idleCpuPerSecond,
       now: () => Promise.reject(new Error('tickwire all carries no benchmark sequence')),
+      loopDelayMaxMs: () => loopDelayMaxMs(url),
       close: closeAll,
     };
   } catch (err) {

@@ -20,6 +20,7 @@
  *   BENCH_FEED           redis: the baselines are fed over Redis by the gateway's publisher (default, the same hops);
  *                         inprocess: each baseline publishes the load itself
  *   BENCH_TICKWIRE=dist   run the built CLI (bin/tickwire.js) instead of the sources through tsx
+ *   BENCH_TICKWIRE_ROOT   the checkout whose `tickwire` runs (this one): another build measured by this harness
  *   BENCH_CPU_PROF_DIR    write a CPU profile (--cpu-prof) of each `tickwire` process into this directory
  *   BENCH_REDIS_URL, BENCH_DATABASE_URL, BENCH_ALL_READY_MS, BENCH_SIM_TRADE_RATE
  */
@@ -214,6 +215,11 @@ interface Result {
   readonly connected: number;
   readonly connectFailed: number;
   readonly connectP99: number;
+  /** The server's CPU from the first connection to the last `initial`, per connection, ms. */
+  readonly cpuMsPerConnect: number;
+  /** Tickwire: its longest event-loop delay while the clients connected and in the measured window, ms. */
+  readonly loopMaxConnect: number;
+  readonly loopMaxWindow: number;
   readonly deliveriesPerSecond: number;
   /** Seq mode: deliveries expected in the window; NaN for real data. */
   readonly expected: number;
@@ -239,7 +245,12 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
   const fleet = await ClientFleet.start(server, o.clientProcs);
   try {
     const rssBefore = rssBytes(server.pid);
+    // The loop-delay readings start over at each read: this one starts the connect phase's.
+    await server.loopDelayMaxMs?.();
+    const cpuConnect0 = cpuSeconds(server.pid);
     const connected = await fleet.connect(clients, true, o.connectBatch);
+    const cpuConnect1 = cpuSeconds(server.pid);
+    const loopMaxConnect = (await server.loopDelayMaxMs?.()) ?? NaN;
     if (connected.failed > 0)
       notes.push(`${connected.failed} connections failed (${connected.error ?? '?'})`);
     await sleep(2000);
@@ -261,9 +272,11 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
     }
     await sleep(tStart - Date.now());
     const cpu0 = cpuSeconds(server.pid);
+    await server.loopDelayMaxMs?.();
     const bytes0 = await fleet.bytes();
     await sleep(tEnd - Date.now());
     const cpu1 = cpuSeconds(server.pid);
+    const loopMaxWindow = (await server.loopDelayMaxMs?.()) ?? NaN;
     // Other work on the machine moves every figure: each server's window says how loaded it was.
     notes.push(`load average ${loadavg()[0]?.toFixed(1)} at the end of the measured window`);
     const bytes1 = await fleet.bytes();
@@ -308,6 +321,13 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
         [...connected.connectMs].sort((a, b) => a - b),
         0.99,
       ),
+      cpuMsPerConnect:
+        connected.connectMs.length > 0
+          ? ((cpuConnect1.user + cpuConnect1.kernel - cpuConnect0.user - cpuConnect0.kernel) * 1000) /
+            connected.connectMs.length
+          : NaN,
+      loopMaxConnect,
+      loopMaxWindow,
       deliveriesPerSecond: received / windowSeconds,
       expected,
       missed: server.mode === 'seq' ? expected - distinct : NaN,
@@ -357,9 +377,9 @@ const ratio = (a: number, b: number): string => (Number.isFinite(a / b) ? `×${(
 function printLoad(clients: number, results: Result[], idle: Map<string, number>): void {
   console.log(`\n### ${clients.toLocaleString('en-US')} clients × ${BENCH_INTERVALS.length} rooms\n`);
   console.log(
-    '| server | deliveries/s | missed | dup | CPU s/M user | kernel | total | connect p99 ms | p50 ms | p99 ms | max ms | spread p99 / max ms | B/delivery | RSS KiB/sub conn | RSS KiB/idle conn |',
+    '| server | deliveries/s | missed | dup | CPU s/M user | kernel | total | connect p99 ms | CPU ms/connect | p50 ms | p99 ms | max ms | spread p99 / max ms | loop max ms connect / window | B/delivery | RSS KiB/sub conn | RSS KiB/idle conn |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const total = r.cpuUserPerM + r.cpuKernelPerM;
     const totalText = Number.isFinite(r.cpuNetPerM)
@@ -367,8 +387,8 @@ function printLoad(clients: number, results: Result[], idle: Map<string, number>
       : f(total);
     console.log(
       `| ${r.server} | ${f(r.deliveriesPerSecond, 0)} | ${Number.isFinite(r.missed) ? f(r.missed, 0) : 'n/a'} | ${f(r.duplicated, 0)} | ` +
-        `${f(r.cpuUserPerM)} | ${f(r.cpuKernelPerM)} | ${totalText} | ${f(r.connectP99)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ` +
-        `${f(r.spreadP99)} / ${f(r.spreadMax)} | ${f(r.bytesPerDelivery, 0)} | ${f(r.rssPerSubscribedKiB)} | ${f(idle.get(r.server) ?? NaN)} |`,
+        `${f(r.cpuUserPerM)} | ${f(r.cpuKernelPerM)} | ${totalText} | ${f(r.connectP99)} | ${f(r.cpuMsPerConnect, 2)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ` +
+        `${f(r.spreadP99)} / ${f(r.spreadMax)} | ${f(r.loopMaxConnect)} / ${f(r.loopMaxWindow)} | ${f(r.bytesPerDelivery, 0)} | ${f(r.rssPerSubscribedKiB)} | ${f(idle.get(r.server) ?? NaN)} |`,
     );
   }
   for (const r of results) for (const note of r.notes) console.log(`- ${r.server}: ${note}`);
@@ -442,6 +462,11 @@ function printGoals(results: Result[], idle: Map<string, number>): void {
     `under 8 KB per idle connection: ${idleKiB === undefined ? 'not measured' : `${f((idleKiB * 1024) / 1000, 2)} KB`}`,
   );
   goal(
+    Number.isFinite(tw.loopMaxWindow) ? tw.loopMaxWindow <= 50 : undefined,
+    `no event-loop stall above 50 ms in the window: longest delay ${f(tw.loopMaxWindow)} ms ` +
+      `(${f(tw.loopMaxConnect)} ms while the clients connected)`,
+  );
+  goal(
     tw.missed === 0 && tw.duplicated === 0,
     `zero missed, zero duplicated: ${f(tw.missed, 0)} missed, ${f(tw.duplicated, 0)} duplicated`,
   );
@@ -474,6 +499,9 @@ function failedResult(server: string, clients: number, message: string): Result 
     connected: 0,
     connectFailed: 0,
     connectP99: NaN,
+    cpuMsPerConnect: NaN,
+    loopMaxConnect: NaN,
+    loopMaxWindow: NaN,
     deliveriesPerSecond: NaN,
     expected: NaN,
     missed: NaN,
@@ -534,8 +562,9 @@ export async function bench(): Promise<void> {
     }
     console.log(
       `\nCPU s/M: server CPU-seconds per million deliveries (/proc/<pid>/stat of the server process over the ` +
-        `measured seconds); p50/p99/max: publish-to-receive latency; spread: first to last client receiving one ` +
-        `update; RSS per idle connection with ${o.idle.toLocaleString('en-US')} idle connections.`,
+        `measured seconds); CPU ms/connect: the server's CPU while the clients connected, per connection; ` +
+        `p50/p99/max: publish-to-receive latency; spread: first to last client receiving one update; loop max: ` +
+        `Tickwire's longest event-loop delay (its /metrics) while the clients connected / in the window; RSS per idle connection with ${o.idle.toLocaleString('en-US')} idle connections.`,
     );
   } finally {
     await stopAll();

@@ -8,9 +8,6 @@ export function utcDayStart(time: number): number {
   return Math.floor(time / DAY_MS) * DAY_MS;
 }
 
-/** Days of fill sums kept: today, yesterday (a late fill of it lands there) and tomorrow (a clock running behind). */
-const KEPT_DAYS = 3;
-
 /**
  * Daily PnL of docs/ACCOUNTS.md: Σ (realized PnL − fee) of the fills whose exchange time falls in the current UTC
  * day, plus the change of unrealized PnL since 00:00 UTC. Fills are bucketed by their own time, so a fill of
@@ -46,8 +43,8 @@ export class DailyPnl {
     if (day <= this.day) return false;
     this.day = day;
     this.startUnrealized = unrealizedNow;
-    for (const d of this.fillPnlByDay.keys())
-      if (d < day - (KEPT_DAYS - 2) * DAY_MS) this.fillPnlByDay.delete(d);
+    // Sums kept: yesterday's (a late fill of it lands there), today's, and later ones (a local clock behind).
+    for (const d of this.fillPnlByDay.keys()) if (d < day - DAY_MS) this.fillPnlByDay.delete(d);
     return true;
   }
 

@@ -18,6 +18,8 @@ export interface PipelineOptions {
   readonly clock?: Clock;
   /** Given every new trade when trades are stored. */
   readonly tradeSink?: (trades: readonly Trade[]) => void;
+  /** Resolves once the store has room for more background history (Storage.historyRoom). */
+  readonly historyRoom?: () => Promise<void>;
 }
 
 /**
@@ -36,5 +38,6 @@ export function createPipeline(options: PipelineOptions): IngestPipeline {
     logger,
     clock,
     ...(options.tradeSink ? { tradeSink: options.tradeSink } : {}),
+    ...(options.historyRoom ? { historyRoom: options.historyRoom } : {}),
   });
 }

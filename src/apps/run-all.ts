@@ -84,6 +84,7 @@ export async function startAll(
     logger,
     clock,
     ...(config.storage.storeTrades ? { tradeSink: (trades) => storage.tradeSink?.(trades) } : {}),
+    historyRoom: () => storage.historyRoom(),
   });
   const metrics = new Metrics({ role: 'all' });
   registerBusMetrics(metrics, bus);

@@ -95,6 +95,7 @@ export async function startIngestProcess(
         logger,
         clock,
         ...(storage.tradeSink ? { tradeSink: storage.tradeSink } : {}),
+        historyRoom: () => storage.historyRoom(),
       });
       pipeline = running;
       const publishSources = (): void =>

@@ -24,6 +24,11 @@ export interface Storage {
   readonly tradeSink?: (trades: readonly Trade[]) => void;
   registerMetrics(metrics: Metrics): void;
   /**
+   * Resolves once fewer than HISTORY_BACKLOG_BARS bars wait for the database (at once for a process that only
+   * reads). The background history waits on it before each piece (HistoryLoaderOptions.room).
+   */
+  historyRoom(): Promise<void>;
+  /**
    * Records `upstreams` as where this process's history comes from; bars filled from another upstream are taken
    * out of service first (store/upstreams.ts). Called by a writing process before it serves or writes history;
    * a process that only reads does nothing.
@@ -43,6 +48,14 @@ export interface StorageOptions {
   /** What adoptUpstreams does with bars of another upstream; default 'archive'. */
   readonly mismatchedHistory?: MismatchedHistory;
 }
+
+/**
+ * Bars that may wait for the database before the background history fetches its next piece (a piece is at most
+ * 1,440 bars; the write buffer writes 1,000 a batch). The history of 20 instruments used to run far ahead of the
+ * embedded database: 70,000 bars and more waited as objects, which is what the heap grew to while history loaded,
+ * and V8 kept that heap long after (docs/PERFORMANCE.md, "Idle memory and start-up stalls, fourth pass").
+ */
+export const HISTORY_BACKLOG_BARS = 5000;
 
 /** Opens the history database of a process, migrated: PostgreSQL at `url`, else the embedded one under DATA_DIR. */
 export function openDatabase(config: Config, logger: Logger, url?: string): Promise<SqlCandleStore> {
@@ -137,6 +150,7 @@ function storageOver(
       store,
       memory,
       registerMetrics() {},
+      historyRoom: async () => undefined,
       adoptUpstreams: async () => undefined,
       close: () => database.close(),
     };
@@ -159,6 +173,17 @@ function storageOver(
     memory,
     ...(trades ? { tradeSink: (batch: readonly Trade[]) => trades.write(batch) } : {}),
     adoptUpstreams,
+    async historyRoom() {
+      // flushed() waits for what is waiting now, not for what live bars add meanwhile. It rejects only when bars
+      // were dropped or the store closed: the caller goes on, and its own writes report the failure.
+      while (buffered.stats().pending >= HISTORY_BACKLOG_BARS) {
+        try {
+          await buffered.flushed();
+        } catch {
+          return;
+        }
+      }
+    },
     registerMetrics(metrics) {
       const writeSeconds = metrics.histogram(
         'tickwire_store_write_seconds',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CandleUpdate } from '../domain/candle.ts';
 import { parseDecimal, toPlainString } from '../domain/decimal.ts';
-import { decodeCandleUpdate, encodeCandleUpdate } from './candle-message.ts';
+import { candleMessageSeries, decodeCandleUpdate, encodeCandleUpdate } from './candle-message.ts';
 
 const d = parseDecimal;
 
@@ -50,5 +50,16 @@ describe('candle bus message', () => {
     assert.throws(() => decodeCandleUpdate('{"s":"BTC/USDT","i":"10m","st":"live","b":[]}'), /malformed/);
     assert.throws(() => decodeCandleUpdate('{"s":"BTC/USDT","i":"1m","st":"live","b":[1,2]}'), /malformed/);
     assert.throws(() => decodeCandleUpdate('not json'));
+  });
+
+  it('tells the series of a message from its first bytes, and nothing for one written otherwise', () => {
+    assert.equal(candleMessageSeries(encodeCandleUpdate(update())), 'BTC/USDT:5m');
+    assert.equal(
+      candleMessageSeries(encodeCandleUpdate(update({ symbol: 'DOGE/USD', interval: '1W' }))),
+      'DOGE/USD:1W',
+    );
+    assert.equal(candleMessageSeries('{"i":"5m","s":"BTC/USDT"}'), undefined);
+    assert.equal(candleMessageSeries('{"s":"BTC\\"/USDT","i":"5m"}'), undefined);
+    assert.equal(candleMessageSeries('not json'), undefined);
   });
 });

@@ -666,4 +666,16 @@ describe('CandleEngine with deferLive', () => {
     assertBar(of(updates, '1m', 'live')[0]!.bar, bar(MONDAY + MINUTE_MS, '102', '102', '102', '102', '1', 1));
     assertBar(of(updates, '1W', 'live')[0]!.bar, bar(MONDAY, '100', '102', '100', '102', '3', 3));
   });
+
+  it('discardLive forgets the changed live bars without building them; later changes are published', () => {
+    const { engine: e, updates } = engine({ deferLive: true, closeGraceMs: 0 });
+    e.addTrade(trade(MONDAY + 10_000, '100'));
+    e.discardLive();
+    e.publishLive();
+    assert.equal(updates.length, 0);
+    e.addTrade(trade(MONDAY + 20_000, '101'));
+    e.publishLive();
+    assert.equal(of(updates, '1m', 'live').length, 1);
+    assertBar(of(updates, '1m', 'live')[0]!.bar, bar(MONDAY, '100', '101', '100', '101', '2', 2));
+  });
 });

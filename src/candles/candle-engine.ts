@@ -413,6 +413,14 @@ export class CandleEngine {
     }
   }
 
+  /**
+   * With `deferLive`: forgets which live bars changed, without building them: for an owner whose live bars are not
+   * published now (another venue is the source), so that the next `publishLive()` emits only later changes.
+   */
+  discardLive(): void {
+    this.liveChanged = 0;
+  }
+
   private startBucket(h: HigherState, bucket: number): void {
     h.bucket = bucket;
     resetBar(h.base, bucket, h.base.close);

@@ -1,5 +1,5 @@
 import { CANDLE_CHANNEL } from '../bus/bus.ts';
-import { decodeCandleUpdate } from '../bus/candle-message.ts';
+import { candleMessageSeries, decodeCandleUpdate } from '../bus/candle-message.ts';
 import type { CandleUpdate } from '../domain/candle.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import { bucketEnd } from '../domain/interval.ts';
@@ -147,6 +147,11 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
 
   listen(intake: BusIntake): () => void {
     return intake.take(CANDLE_CHANNEL, 'candle', (message) => {
+      // Without a mirror to feed, an update of a series no room holds is not decoded at all.
+      if (!this.options.onCandle) {
+        const series = candleMessageSeries(message);
+        if (series !== undefined && !this.rooms.has(series)) return;
+      }
       const update = decodeCandleUpdate(message);
       this.options.onCandle?.(update);
       const room = this.rooms.get(`${update.symbol}:${update.interval}`);

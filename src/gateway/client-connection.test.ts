@@ -43,16 +43,13 @@ async function pair(t: TestContext, deflate: boolean): Promise<Pair> {
     return write(...args);
   }) as typeof socket.write;
   const sent = { messagesSent: 0, bytesSent: 0 };
-  const server = new ClientConnection(
-    1,
-    ws,
-    socket,
-    1000,
-    1 << 30,
-    1 << 30,
-    { onSlow: () => assert.fail('not slow'), onConflated: () => undefined },
+  const server = new ClientConnection(1, ws, socket, '127.0.0.1', {
+    maxMessagesPerSecond: 1000,
+    maxBufferedBytes: 1 << 30,
+    maxQueuedBytes: 1 << 30,
+    events: { onSlow: () => assert.fail('not slow'), onConflated: () => undefined },
     sent,
-  );
+  });
   return {
     server,
     writes: () => writes,

@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { ClientSink } from './channel.ts';
-import { RateLimiter } from './rate-limiter.ts';
+import type { BudgetVerdict, ConnectionBudget, HistoryBudget } from './history-budget.ts';
+import { RateLimiter, type RateVerdict } from './rate-limiter.ts';
 import { COPY_LIMIT, textFrame, textFrameHeader } from './ws-frame.ts';
 
 const TEXT_FRAME = { binary: false } as const;
@@ -22,8 +23,22 @@ export interface SendQueueEvents {
 }
 
 /**
- * One client's connection: its heartbeat flag, rate limiter and send path (its subscriptions are kept by the
- * channels). Sends the same Buffer it is given (no re-encoding) as a text frame.
+ * What every connection of a gateway shares: its limits, where it reports and counts. One object for all of
+ * them, so that a connection holds one reference, not a copy of each (an idle connection should cost little).
+ */
+export interface ConnectionSettings {
+  readonly maxMessagesPerSecond: number;
+  readonly maxBufferedBytes: number;
+  readonly maxQueuedBytes: number;
+  readonly events: SendQueueEvents;
+  /** Where messages and bytes handed to the socket are counted (the gateway's totals). */
+  readonly sent: { messagesSent: number; bytesSent: number };
+}
+
+/**
+ * One client's connection: its heartbeat flag, rate limiter, history budget and send path (its subscriptions
+ * are kept by the channels). The rate limiter and the history budget are made on first use: most connections
+ * send a few messages at most, and an idle one should cost little memory. Sends the same Buffer it is given (no re-encoding) as a text frame.
  *
  * A client without permessage-deflate gets frames the gateway builds itself, once per message for every client
  * (ws-frame.ts), written to the socket directly: while corked (a batch of room ticks), its frames are gathered
@@ -40,7 +55,6 @@ export interface SendQueueEvents {
  * blocks, and a backed-up client costs only its own queue.
  */
 export class ClientConnection implements ClientSink {
-  readonly limiter: RateLimiter;
   /** Cleared at each heartbeat ping, set by the pong. */
   alive = true;
   /** Set once the gateway decided to close it; nothing more is sent or read. */
@@ -58,20 +72,34 @@ export class ClientConnection implements ClientSink {
   private queuedByKey: Map<string, Queued> | undefined;
   private queuedBytes = 0;
   private waitingForDrain = false;
+  private limiter: RateLimiter | undefined;
+  /** This connection's history budget, once it asked for history. */
+  private historyBudget: ConnectionBudget | undefined;
 
   constructor(
     readonly id: number,
     readonly ws: WebSocket,
     private readonly socket: Duplex,
-    maxMessagesPerSecond: number,
-    private readonly maxBufferedBytes: number,
-    private readonly maxQueuedBytes: number,
-    private readonly events: SendQueueEvents,
-    /** Where messages and bytes handed to the socket are counted (the gateway's totals). */
-    private readonly sent: { messagesSent: number; bytesSent: number } = { messagesSent: 0, bytesSent: 0 },
+    /** The client address it is counted under (connections per address, history budget). */
+    readonly address: string,
+    private readonly settings: ConnectionSettings,
   ) {
-    this.limiter = new RateLimiter(maxMessagesPerSecond);
     this.direct = ws.extensions === '';
+  }
+
+  /** The message limit's verdict on one message read at `now` (src/gateway/rate-limiter.ts). */
+  hitRateLimit(now: number, stalledMs: number): RateVerdict {
+    this.limiter ??= new RateLimiter(this.settings.maxMessagesPerSecond);
+    return this.limiter.hit(now, stalledMs);
+  }
+
+  /**
+   * Charges `bars` of history to this connection and its address. The connection's bucket is made on the first
+   * charge: a bucket starts full, so one made now is the same as one made at connect.
+   */
+  chargeHistory(budget: HistoryBudget, bars: number): BudgetVerdict {
+    this.historyBudget ??= budget.forConnection(this.address);
+    return this.historyBudget.charge(bars);
   }
 
   /** Bytes waiting in the send queue (above the socket). */
@@ -119,8 +147,9 @@ export class ClientConnection implements ClientSink {
   /** Hands one message to the socket (or to the frames gathered while corked) and counts it. */
   private write(payload: Buffer | string): void {
     const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    this.sent.messagesSent++;
-    this.sent.bytesSent += bytes;
+    const sent = this.settings.sent;
+    sent.messagesSent++;
+    sent.bytesSent += bytes;
     if (!this.direct) {
       this.ws.send(payload, TEXT_FRAME);
       return;
@@ -170,15 +199,15 @@ export class ClientConnection implements ClientSink {
       this.queuedBytes += bytes - queued.bytes;
       queued.payload = payload;
       queued.bytes = bytes;
-      this.events.onConflated();
+      this.settings.events.onConflated();
       return;
     }
     const entry: Queued = { payload, bytes, key };
     queue.push(entry);
     if (key !== undefined) byKey.set(key, entry);
     this.queuedBytes += bytes;
-    if (this.queuedBytes > this.maxQueuedBytes) {
-      this.events.onSlow(this);
+    if (this.queuedBytes > this.settings.maxQueuedBytes) {
+      this.settings.events.onSlow(this);
       this.clearQueue();
       return;
     }
@@ -235,6 +264,7 @@ export class ClientConnection implements ClientSink {
   }
 
   private checkBuffer(): void {
-    if (!this.closing && this.ws.bufferedAmount > this.maxBufferedBytes) this.events.onSlow(this);
+    if (!this.closing && this.ws.bufferedAmount > this.settings.maxBufferedBytes)
+      this.settings.events.onSlow(this);
   }
 }

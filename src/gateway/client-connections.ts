@@ -14,13 +14,14 @@ import {
 import { CLOSE_CODES } from '../protocol/close-codes.ts';
 import { encodeError, PONG_TEXT } from '../protocol/server-messages.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { Clock, Timer } from '../util/clock.ts';
+import type { Clock } from '../util/clock.ts';
 import { waitAtMost } from '../util/wait-at-most.ts';
 import type { Channel } from './channel.ts';
-import { ClientConnection } from './client-connection.ts';
+import { ClientConnection, type ConnectionSettings } from './client-connection.ts';
 import type { ClientErrors } from './client-errors.ts';
 import type { ConnectionAdmission } from './connection-admission.ts';
-import type { ConnectionBudget, HistoryBudget } from './history-budget.ts';
+import { HeartbeatSweep } from './heartbeat-sweep.ts';
+import type { HistoryBudget } from './history-budget.ts';
 import { LoopStalls } from './loop-stalls.ts';
 import { pathOf } from './request-url.ts';
 import type { ConnectionCounters } from './stats.ts';
@@ -83,7 +84,12 @@ type Handler = (client: ClientConnection, msg: ClientMessage) => void;
 /**
  * The WebSocket clients of one gateway: the upgrade, each connection's message limit, parsing and dispatch of
  * client messages to the channels, the subscription limit (counted over every channel), the heartbeat (ping,
- * mark alive on pong, terminate the ones that did not answer), slow consumers and the close on shutdown.
+ * mark alive on pong, terminate the ones that did not answer; spread over its interval), slow consumers and the
+ * close on shutdown.
+ *
+ * An idle connection costs little: the listeners on its WebSocket are the same four functions for every
+ * connection (they find the connection by its WebSocket), its settings are one shared object, and its rate
+ * limiter and history budget are made on first use.
  */
 export class ClientConnections {
   readonly counters: ConnectionCounters = {
@@ -97,12 +103,21 @@ export class ClientConnections {
   };
   /** Messages and bytes handed to client sockets since start (GET /metrics). */
   readonly sent = { messagesSent: 0, bytesSent: 0 };
-  private readonly clients = new Set<ClientConnection>();
+  /** Open connections by their WebSocket (the shared listeners' way to their connection). */
+  private readonly clients = new Map<WebSocket, ClientConnection>();
   private readonly handlers = new Map<ClientMessage['type'], Handler>();
-  /** Each open connection's history budget. */
-  private readonly budgets = new Map<ClientConnection, ConnectionBudget>();
   private readonly wss: WebSocketServer;
-  private readonly heartbeatTimer: Timer;
+  private readonly heartbeat: HeartbeatSweep<ClientConnection>;
+  private readonly settings: ConnectionSettings;
+  /** The listeners of every client's WebSocket (`this` is the WebSocket that emitted). */
+  private readonly wsListeners: {
+    readonly message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+    readonly pong: (this: WebSocket) => void;
+    readonly error: (this: WebSocket, err: Error & { code?: string }) => void;
+    readonly close: (this: WebSocket) => void;
+  };
+  /** Logs a socket error during the upgrade (one listener for every socket). */
+  private readonly onUpgradeSocketError: (err: Error) => void;
   /** Server stalls, which the message limit does not charge to the clients whose frames they bunched. */
   private readonly loopStalls: LoopStalls;
   private nextClientId = 1;
@@ -120,8 +135,61 @@ export class ClientConnections {
       perMessageDeflate: options.limits.perMessageDeflate ? PER_MESSAGE_DEFLATE : false,
       clientTracking: false,
     });
-    this.heartbeatTimer = options.clock.setInterval(() => this.heartbeat(), options.limits.heartbeatMs);
+    this.heartbeat = new HeartbeatSweep(options.clock, options.limits.heartbeatMs, {
+      ping: (client) => this.ping(client),
+      dead: (client) => this.terminateDead(client),
+    });
     this.loopStalls = new LoopStalls(options.clock);
+    const { limits, logger } = options;
+    this.settings = {
+      maxMessagesPerSecond: limits.maxMessagesPerSecond,
+      maxBufferedBytes: limits.maxBufferedBytes,
+      maxQueuedBytes: limits.maxQueuedBytes,
+      events: {
+        onSlow: (slow) => this.onSlow(slow),
+        onConflated: () => {
+          this.counters.sendQueueDropped++;
+        },
+      },
+      sent: this.sent,
+    };
+    this.onUpgradeSocketError = (err) => logger.debug({ err }, 'gateway: socket error during upgrade');
+    const clients = this.clients;
+    const onMessage = (client: ClientConnection, data: RawData, isBinary: boolean): void => {
+      // ws emits the messages of one socket read together: their replies leave in one write.
+      client.corkUntilTurnEnds();
+      try {
+        this.onMessage(client, data, isBinary);
+      } catch (err) {
+        logger.error({ err, client: client.id }, 'gateway: message handling failed');
+      }
+    };
+    const onClose = (client: ClientConnection): void => {
+      client.closing = true;
+      this.detach(client);
+      clients.delete(client.ws);
+      this.heartbeat.delete(client);
+      this.options.admission.release(client.address);
+    };
+    const counters = this.counters;
+    this.wsListeners = {
+      message(data, isBinary) {
+        const client = clients.get(this);
+        if (client) onMessage(client, data, isBinary);
+      },
+      pong() {
+        const client = clients.get(this);
+        if (client) client.alive = true;
+      },
+      error(err) {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') counters.closedForOversizedFrame++;
+        logger.debug({ err, client: clients.get(this)?.id }, 'gateway: client connection error');
+      },
+      close() {
+        const client = clients.get(this);
+        if (client) onClose(client);
+      },
+    };
   }
 
   /** Open connections. */
@@ -132,7 +200,7 @@ export class ClientConnections {
   /** Connections holding at least one subscription. */
   get subscribedCount(): number {
     let n = 0;
-    for (const client of this.clients) if (this.subscriptionCount(client) > 0) n++;
+    for (const client of this.clients.values()) if (this.subscriptionCount(client) > 0) n++;
     return n;
   }
 
@@ -141,7 +209,7 @@ export class ClientConnections {
    * 403, 429 or 503 when the connection admission says so (origin, connections per address, in total).
    */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', (err) => this.options.logger.debug({ err }, 'gateway: socket error during upgrade'));
+    socket.on('error', this.onUpgradeSocketError);
     if (this.closing) {
       socket.destroy();
       return;
@@ -158,72 +226,46 @@ export class ClientConnections {
       refuseUpgrade(socket, status, JSON.stringify({ error: { code, message } }));
       return;
     }
-    // The place is held from the upgrade on (a handshake in progress counts) until the socket closes.
-    socket.once('close', admission.release);
-    const budget = this.options.historyBudget.forConnection(admission.address);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket, budget, req));
+    // The place is held from the upgrade on (a handshake in progress counts) until the socket closes: an open
+    // connection gives it back when its WebSocket closes (the close listener). ws completes or refuses a
+    // handshake before handleUpgrade returns; a refused one's socket is closing, and gives it back on close.
+    const { address } = admission;
+    let opened = false;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      opened = true;
+      this.onConnection(ws, socket, address, req);
+    });
+    if (!opened) socket.once('close', () => this.options.admission.release(address));
   }
 
   /** Closes every client with 1001 (cut off after CLOSE_WAIT_MS), stops the heartbeat and takes no new ones. */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.options.clock.clearTimer(this.heartbeatTimer);
+    this.heartbeat.stop();
     this.loopStalls.stop();
     const closed: Promise<void>[] = [];
-    for (const client of this.clients) {
+    for (const client of this.clients.values()) {
       closed.push(new Promise((resolve) => client.ws.once('close', () => resolve())));
       this.closeClient(client, CLOSE_CODES.GOING_AWAY, 'server shutting down');
     }
     await waitAtMost(Promise.all(closed), CLOSE_WAIT_MS, this.options.clock);
-    for (const client of this.clients) client.ws.terminate();
+    for (const client of this.clients.values()) client.ws.terminate();
     await new Promise<void>((resolve) => {
       this.wss.close(() => resolve());
     });
   }
 
-  private onConnection(ws: WebSocket, socket: Duplex, budget: ConnectionBudget, req: IncomingMessage): void {
-    const { limits, logger } = this.options;
-    const client = new ClientConnection(
-      this.nextClientId++,
-      ws,
-      socket,
-      limits.maxMessagesPerSecond,
-      limits.maxBufferedBytes,
-      limits.maxQueuedBytes,
-      {
-        onSlow: (slow) => this.onSlow(slow),
-        onConflated: () => {
-          this.counters.sendQueueDropped++;
-        },
-      },
-      this.sent,
-    );
-    this.clients.add(client);
-    this.budgets.set(client, budget);
+  private onConnection(ws: WebSocket, socket: Duplex, address: string, req: IncomingMessage): void {
+    const client = new ClientConnection(this.nextClientId++, ws, socket, address, this.settings);
+    this.clients.set(ws, client);
+    this.heartbeat.add(client);
     this.counters.connectionsOpened++;
-    ws.on('message', (data, isBinary) => {
-      // ws emits the messages of one socket read together: their replies leave in one write.
-      client.corkUntilTurnEnds();
-      try {
-        this.onMessage(client, data, isBinary);
-      } catch (err) {
-        logger.error({ err, client: client.id }, 'gateway: message handling failed');
-      }
-    });
-    ws.on('pong', () => {
-      client.alive = true;
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.counters.closedForOversizedFrame++;
-      logger.debug({ err, client: client.id }, 'gateway: client connection error');
-    });
-    ws.on('close', () => {
-      client.closing = true;
-      this.detach(client);
-      this.clients.delete(client);
-      this.budgets.delete(client);
-    });
+    const listeners = this.wsListeners;
+    ws.on('message', listeners.message);
+    ws.on('pong', listeners.pong);
+    ws.on('error', listeners.error);
+    ws.on('close', listeners.close);
     this.options.accounts?.opened(client, req, (code, reason) => this.closeClient(client, code, reason));
   }
 
@@ -232,7 +274,7 @@ export class ClientConnections {
     const { limits, rules, clock } = this.options;
     this.counters.messagesReceived++;
     const now = clock.now();
-    switch (client.limiter.hit(now, this.loopStalls.recentStallMs(now))) {
+    switch (client.hitRateLimit(now, this.loopStalls.recentStallMs(now))) {
       case 'ok':
         break;
       case 'limited':
@@ -277,8 +319,8 @@ export class ClientConnections {
       return;
     }
     if (msg.type === 'subscribe' && msg.initialBars > 0) {
-      const verdict = this.budgets.get(client)?.charge(msg.initialBars);
-      if (verdict !== undefined && !verdict.ok) {
+      const verdict = client.chargeHistory(this.options.historyBudget, msg.initialBars);
+      if (!verdict.ok) {
         const code = 'HISTORY_BUDGET_EXCEEDED';
         this.options.errors.send(client, code, channel.encodeError(code, verdict.message, msg));
         return;
@@ -319,22 +361,20 @@ export class ClientConnections {
     this.closeClient(client, CLOSE_CODES.SLOW_CONSUMER, 'slow consumer');
   }
 
-  private heartbeat(): void {
-    for (const client of this.clients) {
-      if (!client.alive) {
-        this.counters.terminatedByHeartbeat++;
-        client.closing = true;
-        this.detach(client);
-        client.ws.terminate();
-        continue;
-      }
-      client.alive = false;
-      try {
-        client.ws.ping();
-      } catch (err) {
-        this.options.logger.debug({ err, client: client.id }, 'gateway: ping failed');
-      }
+  private ping(client: ClientConnection): void {
+    try {
+      client.ws.ping();
+    } catch (err) {
+      this.options.logger.debug({ err, client: client.id }, 'gateway: ping failed');
     }
+  }
+
+  /** No pong since the previous ping: cut off without a close frame (docs/PROTOCOL.md, "Heartbeat"). */
+  private terminateDead(client: ClientConnection): void {
+    this.counters.terminatedByHeartbeat++;
+    client.closing = true;
+    this.detach(client);
+    client.ws.terminate();
   }
 }
 

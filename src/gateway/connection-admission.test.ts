@@ -66,10 +66,11 @@ describe('ConnectionAdmission', () => {
     assert.ok(b1.ok);
     const c1 = admission.admit(request('192.0.2.1'));
     assert.equal(c1.ok ? 0 : c1.status, 503);
-    a1.release();
-    a1.release();
-    assert.equal(admission.open, 2, 'a second release gives nothing back');
+    admission.release(a1.address);
+    assert.equal(admission.open, 2);
     assert.ok(admission.admit(request('198.51.100.7')).ok);
+    admission.release('192.0.2.99');
+    assert.equal(admission.open, 3, 'an address holding nothing gives nothing back');
     assert.deepEqual(admission.counters, {
       refusedForOrigin: 0,
       refusedForConnectionsPerIp: 1,

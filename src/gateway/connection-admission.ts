@@ -7,7 +7,8 @@ import type { AdmissionCounters } from './stats.ts';
 /**
  * Which WebSocket upgrades are taken (docs/PROTOCOL.md, "Limits"): the browser origin must be allowed, and the
  * gateway must be under its connection limits, in total and per client address (counted as the /api/ rate limit
- * counts, behind `trustedProxies`). An admitted connection holds its place until `release`.
+ * counts, behind `trustedProxies`). An admitted connection holds its place until `release` (exactly once, when
+ * its socket closes). The result holds no closure: a connection costs the gateway its address, nothing more.
  */
 
 export type AdmissionLimits = Pick<
@@ -20,8 +21,6 @@ export type Admission =
       readonly ok: true;
       /** The client address it is counted under (also the key of its history budget). */
       readonly address: string;
-      /** Gives the place back (the socket closed); once is enough, more is harmless. */
-      release(): void;
     }
   | {
       readonly ok: false;
@@ -80,19 +79,16 @@ export class ConnectionAdmission {
     }
     this.total++;
     this.byAddress.set(address, held + 1);
-    let released = false;
-    return {
-      ok: true,
-      address,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.total--;
-        const left = (this.byAddress.get(address) ?? 1) - 1;
-        if (left > 0) this.byAddress.set(address, left);
-        else this.byAddress.delete(address);
-      },
-    };
+    return { ok: true, address };
+  }
+
+  /** Gives back the place of a connection admitted from `address` (its socket closed); once per admission. */
+  release(address: string): void {
+    const held = this.byAddress.get(address);
+    if (held === undefined) return;
+    this.total--;
+    if (held > 1) this.byAddress.set(address, held - 1);
+    else this.byAddress.delete(address);
   }
 }
 

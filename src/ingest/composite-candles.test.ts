@@ -66,6 +66,15 @@ describe('CompositeCandles', () => {
     assert.deepEqual(s.published(), [[minute(0, 10), 'live', ['binance'], false]]);
   });
 
+  it('tells a venue whether its bars are the ones published, so that another venue need not build live bars', () => {
+    const s = setup('binance');
+    assert.equal(s.candles.publishes('binance', SYMBOL), true);
+    assert.equal(s.candles.publishes('okx', SYMBOL), false);
+    s.state.active = 'okx';
+    assert.equal(s.candles.publishes('binance', SYMBOL), false);
+    assert.equal(s.candles.publishes('okx', SYMBOL), true);
+  });
+
   it('stores start-up history without publishing it', async () => {
     const s = setup('binance');
     await s.candles.write(

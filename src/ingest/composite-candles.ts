@@ -13,6 +13,11 @@ const REMEMBERED_BACKFILLED_BARS = 16;
 export interface CandleOutput {
   /** Stores `updates` and, when `publish`, publishes them (start-up history is stored, not published). */
   write(venue: VenueId, updates: readonly CandleUpdate[], publish: boolean): Promise<void>;
+  /**
+   * False while `venue`'s bars of `symbol` are not the ones stored and published (another venue is the active
+   * source): its live bars need not be built for `write`, which would drop them. Absent: always true.
+   */
+  publishes?(venue: VenueId, symbol: string): boolean;
 }
 
 /** A venue's own bars of one symbol, for a takeover. */
@@ -56,9 +61,13 @@ export class CompositeCandles implements CandleOutput {
     for (const u of updates) if (u.backfilled === true) this.rememberBackfilled(venue, u);
     return this.enqueue(async () => {
       // Which venue is active is decided when the write runs, not when it was queued.
-      const mine = updates.filter((u) => (this.options.activeOf(u.symbol) ?? venue) === venue);
+      const mine = updates.filter((u) => this.publishes(venue, u.symbol));
       await this.emit(mine, publish);
     });
+  }
+
+  publishes(venue: VenueId, symbol: string): boolean {
+    return (this.options.activeOf(symbol) ?? venue) === venue;
   }
 
   /** Re-publishes `symbol` from `to` for every bar that ends after the start of the minute of `fromTime`. */

@@ -147,6 +147,40 @@ describe('HistoryLoader', () => {
     );
   });
 
+  it('fetches each background piece only once the store has room for it', async () => {
+    const clock = new ManualClock(T0 + 2 * DAY_MS);
+    const venue = new FakeVenue('binance');
+    const rooms: (() => void)[] = [];
+    const loader = new HistoryLoader({
+      venue: 'binance',
+      rest: venue.rest,
+      historyBars: 3,
+      logger: silentLogger(),
+      clock,
+      room: () => new Promise<void>((resolve) => rooms.push(resolve)),
+    });
+    let written = 0;
+    const loading = loader.loadOlder('BTC/USDT', T0 + 2 * DAY_MS - 30_000, async () => {
+      written++;
+    });
+    await settle();
+    assert.deepEqual(venue.rest.calls, [], 'nothing fetched while the store has no room');
+    assert.equal(rooms.length, 1);
+    rooms.shift()?.();
+    await settle();
+    assert.equal(venue.rest.calls.length, 1);
+    assert.equal(written, 1);
+    assert.equal(rooms.length, 1, 'the next piece waits for room again');
+    const pieces = olderPieces(T0 + 2 * DAY_MS - 30_000, 3).length;
+    for (let i = 1; i < pieces; i++) {
+      rooms.shift()?.();
+      await settle();
+    }
+    assert.equal(await loading, true);
+    assert.equal(venue.rest.calls.length, pieces);
+    assert.equal(written, pieces);
+  });
+
   it('writes nothing of a background piece that arrives after close', async () => {
     const s = setup(T0 + 2 * DAY_MS);
     const written: number[] = [];

@@ -107,6 +107,14 @@ export interface HistoryLoaderOptions {
   readonly historyBars: number;
   readonly logger: Logger;
   readonly clock: Clock;
+  /**
+   * Resolves once the store has room for another piece of the background history (Storage.historyRoom: few bars
+   * waiting for the database). Awaited before each piece is fetched, so that history is fetched no faster than it
+   * is stored: otherwise the pieces wait as objects in the write buffer (70,000 bars and more while the embedded
+   * database was busy), which made the heap peak and the garbage-collection pauses of the start-up. Default:
+   * always room.
+   */
+  readonly room?: () => Promise<void>;
 }
 
 /**
@@ -154,20 +162,22 @@ export class HistoryLoader {
   /**
    * Fetches the background history of `symbol` (`olderPieces`) and gives each piece's closed updates to `write`,
    * one piece at a time; a piece that fails (fetch or write) is retried alone, with a capped backoff, the pieces
-   * done are kept. True once every piece is written, false if the loader was closed first.
+   * done are kept. Before each piece it waits for the store's room (`HistoryLoaderOptions.room`). True once every
+   * piece is written, false if the loader was closed first.
    */
   async loadOlder(
     symbol: string,
     liveMinute: number,
     write: (updates: CandleUpdate[]) => Promise<void>,
   ): Promise<boolean> {
-    const { venue, rest, logger, clock, historyBars } = this.options;
+    const { venue, rest, logger, clock, historyBars, room } = this.options;
     const pieces = olderPieces(liveMinute, historyBars);
     const expected = pieces.reduce((n, p) => n + (p.to - p.from) / INTERVAL_MS[p.interval], 0);
     const progress = new ProgressLog({ logger, now: () => clock.now(), fields: { venue, symbol }, expected });
     const failures = this.failures(symbol, 'history piece not loaded', 'history piece still not loaded');
     let loaded = 0;
     for (const piece of pieces) {
+      if (room) await room();
       for (let attempt = 1; ; attempt++) {
         if (this.closed) return false;
         try {

@@ -27,6 +27,8 @@ export interface IngestPipelineOptions {
   readonly clock?: Clock;
   /** Given every new trade when trades are stored. */
   readonly tradeSink?: (trades: readonly Trade[]) => void;
+  /** Resolves once the store has room for more background history (HistoryLoaderOptions.room). */
+  readonly historyRoom?: () => Promise<void>;
 }
 
 /** One venue's ingest figures as the /health reports show them. */
@@ -102,6 +104,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
           }),
         alert,
         ...(options.tradeSink ? { tradeSink: options.tradeSink } : {}),
+        ...(options.historyRoom ? { historyRoom: options.historyRoom } : {}),
       }),
     ];
   });

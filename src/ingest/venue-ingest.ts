@@ -64,6 +64,8 @@ export interface VenueIngestOptions {
   readonly alert?: (input: AlertInput) => void;
   /** Given every batch of new trades, deduplicated, in order (trade storage when STORE_TRADES is on). */
   readonly tradeSink?: (trades: readonly Trade[]) => void;
+  /** Resolves once the store has room for another piece of the background history (HistoryLoaderOptions.room). */
+  readonly historyRoom?: () => Promise<void>;
 }
 
 /** The ingest's figures; the connection's own facts are in `connection` only. */
@@ -135,6 +137,7 @@ export class VenueIngest {
       historyBars: options.historyBars,
       logger,
       clock: this.clock,
+      ...(options.historyRoom ? { room: options.historyRoom } : {}),
     });
     this.backfill = new TradeBackfill({
       venue: adapter.venue,
@@ -373,7 +376,12 @@ export class VenueIngest {
       this.options.tradeSink?.(trades);
     }
     this.flushing = this.flushing.then(async () => {
-      for (const symbol of this.symbols.values()) symbol.engine?.publishLive();
+      // The live bars of a symbol another venue is the source of would be dropped by the composite: not built.
+      // A takeover publishes this venue's bars from its engine's state, so only later changes are published after.
+      for (const symbol of this.symbols.values()) {
+        if (candles.publishes?.(adapter.venue, symbol.symbol) ?? true) symbol.engine?.publishLive();
+        else symbol.engine?.discardLive();
+      }
       const batch = this.coalescer.flush();
       if (batch.length === 0) return;
       try {

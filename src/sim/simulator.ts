@@ -8,6 +8,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isCanonicalSymbol, type VenueId } from '../domain/instrument.ts';
 import { silentLogger, type Logger } from '../telemetry/logger.ts';
+import { demoAccountLines } from './accounts/config.ts';
+import type { SimVenueAccounts } from './accounts/venue-accounts.ts';
 import { createSimFaults, VenueFaultState, type SimFaults } from './faults.ts';
 import { simVenueDefinitions, type SimulatorUrls, type SimVenueSettings } from './registry.ts';
 import { createUnderlyings } from './venue-kit.ts';
@@ -40,10 +42,18 @@ export interface Simulator {
   /** Base URLs per venue, e.g. urls.binance = { wsUrl: "ws://127.0.0.1:PORT/binance", restUrl: "http://…/binance" }. */
   readonly urls: SimulatorUrls;
   readonly faults: SimFaults;
+  /** The simulated trader accounts of the venues with a private side (Bitget, dYdX), and their faults. */
+  readonly accounts: SimAccounts;
   /** Generates trades up to the clock's current time now, instead of waiting for the next timer tick. */
   advance(): void;
   /** Closes sockets, the server and every timer; leaves no handle behind. */
   close(): Promise<void>;
+}
+
+/** The private sides of the simulator's venues. */
+export interface SimAccounts {
+  /** The accounts of `venue`; throws for a venue without a private side. */
+  of(venue: VenueId): SimVenueAccounts;
 }
 
 const MAX_HISTORY_DAYS = 3650;
@@ -190,6 +200,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       ]),
     ),
   );
+  const accounts: SimAccounts = {
+    of: (venue) => {
+      const side = venues.get(venue)?.accounts;
+      if (side === undefined) throw new Error(`simulator: venue "${venue}" has no simulated accounts`);
+      return side;
+    },
+  };
   logger.info({ port: boundPort, symbols, seed }, 'sim: listening');
 
   let closing: Promise<void> | undefined;
@@ -197,6 +214,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     port: boundPort,
     urls,
     faults,
+    accounts,
     advance,
     close: () =>
       (closing ??= (async () => {
@@ -246,8 +264,8 @@ export function simulatorEnv(urls: SimulatorUrls, symbols: readonly string[] = [
 }
 
 /**
- * What `tickwire sim` prints: two `#` comment lines, then the `export` lines of `simulatorEnv`. The whole text is
- * valid shell, so it can be pasted or sourced as it is.
+ * What `tickwire sim` prints: two `#` comment lines, the demo accounts' credentials (fake, `#` lines), then the
+ * `export` lines of `simulatorEnv`. The whole text is valid shell, so it can be pasted or sourced as it is.
  */
 export function simulatorBanner(
   sim: Pick<Simulator, 'port' | 'urls'>,
@@ -256,6 +274,7 @@ export function simulatorBanner(
   return [
     `# Tickwire exchange simulator listening on port ${sim.port}.`,
     `# Point Tickwire at it: run these lines in its shell, or there: eval "$(tickwire sim --env --port ${sim.port})"`,
+    ...demoAccountLines(),
     ...simulatorEnv(sim.urls, symbols),
   ].join('\n');
 }

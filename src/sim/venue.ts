@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { SimVenueAccounts } from './accounts/venue-accounts.ts';
 import type { VenueFaultState } from './faults.ts';
 import type { SimUnderlyings } from './market/underlying.ts';
 
@@ -27,6 +28,8 @@ export interface SimVenueContext {
 
 export interface SimVenue {
   readonly id: VenueId;
+  /** The venue's simulated trader accounts, when it serves a private side (Bitget, dYdX). */
+  readonly accounts?: SimVenueAccounts;
   /** Serves an HTTP request whose path, with the venue prefix removed, is `path` ('' or starting with '/'). */
   handleRequest(req: IncomingMessage, res: ServerResponse, path: string, url: URL): void;
   /** Takes over a WebSocket upgrade under the venue prefix. */

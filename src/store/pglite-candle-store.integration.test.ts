@@ -108,6 +108,7 @@ describe('openPgliteCandleStore', () => {
           [1, 'candles'],
           [2, 'trades'],
           [3, 'upstreams'],
+          [4, 'accounts'],
         ],
       );
     } finally {

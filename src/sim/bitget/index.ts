@@ -1,15 +1,20 @@
 /**
  * The simulated Bitget venue (API v2): a spot and a USDT-futures market per symbol, REST under `/api/v2/...` and the
- * public socket at `/v2/ws/public`, all below the simulator's `/bitget` prefix.
+ * public socket at `/v2/ws/public`, all below the simulator's `/bitget` prefix; and the private side
+ * (account-side.ts): simulated trader accounts on the private socket `/v2/ws/private` and the signed account REST.
  */
+import { demoAccounts } from '../accounts/config.ts';
 import type { SimMarket, SimQuoting } from '../market/market.ts';
 import { AssembledSimVenue, createSimMarket } from '../venue-kit.ts';
 import type { SimVenue, SimVenueContext, SimVenueDefinition } from '../venue.ts';
+import { BitgetAccountSide, type BitgetAccountSettings } from './account-side.ts';
 import { BITGET_SIM_INST_TYPES, BitgetSimInstruments, type BitgetSimInstType } from './instruments.ts';
 import { BitgetSimRest, type BitgetRestSettings } from './rest.ts';
 import { BitgetStreamServer, type BitgetStreamSettings } from './stream-server.ts';
 
-export type BitgetSimSettings = Omit<BitgetStreamSettings, 'seed'> & BitgetRestSettings;
+export type BitgetSimSettings = Omit<BitgetStreamSettings, 'seed'> &
+  BitgetRestSettings &
+  BitgetAccountSettings;
 
 /** Bitget's published limits; tests shorten the timings. */
 export const BITGET_SIM_DEFAULTS: BitgetSimSettings = {
@@ -27,6 +32,9 @@ export const BITGET_SIM_DEFAULTS: BitgetSimSettings = {
   maxBufferedBytes: 8 * 1024 * 1024,
   connectionLifetimeMs: 24 * 60 * 60 * 1000,
   restRequestsPerSecond: 20,
+  accounts: demoAccounts.bitget,
+  accountPushMs: 5_000,
+  fundingPeriodMs: 8 * 60 * 60 * 1000,
 };
 
 /** Spot near the leader, 120 ms behind; the perpetual at a small premium (funding keeps it close). */
@@ -38,6 +46,8 @@ export const BITGET_SIM_QUOTING: Readonly<Record<BitgetSimInstType, SimQuoting>>
 export interface BitgetSimUrls {
   /** The public socket: ws://127.0.0.1:PORT/bitget/v2/ws/public. */
   readonly wsUrl: string;
+  /** The private socket: ws://127.0.0.1:PORT/bitget/v2/ws/private. */
+  readonly privateWsUrl: string;
   /** Base for REST: append `/api/v2/...`. */
   readonly restUrl: string;
 }
@@ -60,7 +70,8 @@ function createBitgetSimVenue(context: SimVenueContext, settings: BitgetSimSetti
     context.logger,
   );
   const rest = new BitgetSimRest(instruments, streams, context.faults, context.now, settings);
-  return new AssembledSimVenue('bitget', markets, rest, streams);
+  const accounts = new BitgetAccountSide(context, instruments, settings);
+  return accounts.wrap(new AssembledSimVenue('bitget', markets, rest, streams));
 }
 
 /** Registry entry; `settings` overrides BITGET_SIM_DEFAULTS field by field. */
@@ -68,6 +79,10 @@ export function bitgetSimVenue(settings: Partial<BitgetSimSettings> = {}): SimVe
   return {
     id: 'bitget',
     create: (context) => createBitgetSimVenue(context, { ...BITGET_SIM_DEFAULTS, ...settings }),
-    urls: (httpBase, wsBase) => ({ wsUrl: `${wsBase}/bitget/v2/ws/public`, restUrl: `${httpBase}/bitget` }),
+    urls: (httpBase, wsBase) => ({
+      wsUrl: `${wsBase}/bitget/v2/ws/public`,
+      privateWsUrl: `${wsBase}/bitget/v2/ws/private`,
+      restUrl: `${httpBase}/bitget`,
+    }),
   };
 }

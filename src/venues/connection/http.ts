@@ -102,6 +102,20 @@ export interface HttpJsonClientOptions {
   readonly random?: () => number;
 }
 
+/** Per-request additions for signed venue APIs. */
+export interface JsonRequestOptions {
+  /**
+   * Extra request headers, asked for on every attempt (a signature over a timestamp must be fresh on a retry). They
+   * never appear in errors.
+   */
+  readonly headers?: () => Readonly<Record<string, string>>;
+  /**
+   * 4xx statuses whose JSON body is returned as the answer instead of failing with VENUE_REJECTED, for venues that
+   * put their own error code in the body (Bitget answers 400 with `{"code":"40009",...}`).
+   */
+  readonly answerStatuses?: readonly number[];
+}
+
 export interface HttpJsonResponse {
   readonly status: number;
   readonly headers: Headers;
@@ -181,11 +195,11 @@ export class HttpJsonClient {
    * 429/418 (honouring Retry-After). Throws TickwireError: VENUE_REJECTED for other 4xx, VENUE_RATE_LIMITED when
    * rate limiting outlasts the retries or Retry-After is too long, VENUE_UNREACHABLE otherwise.
    */
-  async getJson(url: string, weight = 1): Promise<HttpJsonResponse> {
+  async getJson(url: string, weight = 1, options: JsonRequestOptions = {}): Promise<HttpJsonResponse> {
     const label = `${this.name} GET ${url}`;
     for (let attempt = 0; ; attempt++) {
       if (this.limiter) await this.limiter.take(weight);
-      const outcome = await this.attempt(url, label, attempt);
+      const outcome = await this.attempt(url, label, attempt, options);
       if (!('retryInMs' in outcome)) return outcome;
       await sleep(this.clock, outcome.retryInMs);
     }
@@ -199,6 +213,7 @@ export class HttpJsonClient {
     url: string,
     label: string,
     attempt: number,
+    options: JsonRequestOptions,
   ): Promise<HttpJsonResponse | { readonly retryInMs: number }> {
     const last = attempt >= this.maxRetries;
     const abort = new AbortController();
@@ -209,7 +224,10 @@ export class HttpJsonClient {
     try {
       let response: Response;
       try {
-        response = await fetch(url, { signal: abort.signal, headers: { accept: 'application/json' } });
+        response = await fetch(url, {
+          signal: abort.signal,
+          headers: { ...options.headers?.(), accept: 'application/json' },
+        });
       } catch (err) {
         const timedOut = (err as Error).name === 'TimeoutError';
         const why = timedOut ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(err);
@@ -262,7 +280,8 @@ export class HttpJsonClient {
         }
         return { retryInMs: this.backoff(attempt) };
       }
-      if (response.status < 200 || response.status >= 300) {
+      const answered = options.answerStatuses?.includes(response.status) === true;
+      if (!answered && (response.status < 200 || response.status >= 300)) {
         throw new TickwireError('VENUE_REJECTED', `${label}: HTTP ${response.status} ${snippet(text)}`);
       }
       try {

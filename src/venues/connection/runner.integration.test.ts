@@ -58,6 +58,9 @@ class TestProtocol implements ConnectionProtocol {
       : undefined;
   }
 
+  /** Set to make this a private stream: `{"login":"ok"}` accepts, `{"login":"<why>"}` refuses. */
+  loginFrames: (() => readonly string[]) | undefined;
+
   url(): string {
     this.attempts.push(this.clock.now());
     return this.urlFn();
@@ -82,6 +85,8 @@ class TestProtocol implements ConnectionProtocol {
     }
     if (typeof msg['recycle'] === 'string') return { kind: 'recycle', reason: msg['recycle'] };
     if (msg['ack'] !== undefined) return { kind: 'control' };
+    if (msg['login'] === 'ok') return { kind: 'loggedIn' };
+    if (typeof msg['login'] === 'string') return { kind: 'loginFailed', message: msg['login'] };
     return { kind: 'malformed', key: 'unknown', reason: `no known field in ${text.slice(0, 40)}` };
   }
 }
@@ -755,6 +760,95 @@ describe('ConnectionRunner against loopback servers', () => {
     assert.ok(r.counters().pollErrors >= 3);
     assert.equal(r.status().mode, 'polling');
     assert.ok(p.polls.every((k) => k === 'full'));
+  });
+
+  it('logs in first and subscribes only after the login is accepted, on every connection', async () => {
+    const p = protocol(peer.url);
+    let logins = 0;
+    p.loginFrames = () => [`login:${++logins}`];
+    const rec = new Recorder();
+    const r = run(p, rec);
+    await waitFor('login frame', () => peer.received.length === 1);
+    await peer.roundTrip();
+    assert.deepEqual(peer.texts(), ['login:1'], 'nothing but the login before its answer');
+    peer.latest().send('{"login":"ok"}');
+    await waitFor('subscribes', () => peer.received.length === 3);
+    assert.deepEqual(peer.texts(0), ['login:1', 'sub:A', 'sub:B']);
+    await serverSends(r, '{"s":"A"}');
+    assert.equal(r.status().is_healthy, true);
+    // A reconnect logs in again (fresh frames) before resubscribing.
+    peer.latest().terminate();
+    await waitFor('disconnect seen', () => rec.statusesOf('disconnected').length === 1);
+    clock.advance(40);
+    await waitFor('second connection', () => peer.sockets.length === 2);
+    await waitFor('second login', () => peer.texts(1).length === 1);
+    assert.deepEqual(peer.texts(1), ['login:2']);
+    peer.latest().send('{"login":"ok"}');
+    await waitFor('resubscribed', () => peer.texts(1).length === 3);
+    assert.deepEqual(peer.texts(1), ['login:2', 'sub:A', 'sub:B']);
+  });
+
+  it('retries a refused login under the login backoff, never falls back to polling for it', async () => {
+    const p = protocol(peer.url, undefined, undefined, true);
+    p.loginFrames = () => ['login'];
+    peer.onText = (socket, text) => {
+      if (text === 'login') socket.send('{"login":"30011 invalid ACCESS_KEY"}');
+    };
+    const rec = new Recorder();
+    const r = run(p, rec, {
+      random: () => 0.999,
+      loginBackoff: { initialMs: 1000, maxMs: 4000 },
+      fallback: { afterFailures: 1 },
+    });
+    for (let n = 1; n <= 4; n++) {
+      await waitFor(`refusal ${n}`, () => rec.statusesOf('disconnected').length === n);
+      const before = p.attempts.length;
+      advanceUntil(`attempt ${n + 1}`, () => p.attempts.length > before, 5000);
+    }
+    const gaps = p.attempts.slice(1, 5).map((t, i) => t - (p.attempts[i] as number));
+    assert.deepEqual(gaps, [999, 1998, 3996, 3996], 'login backoff ceilings 1, 2, 4, 4 s (random 0.999)');
+    assert.equal(r.status().mode, 'websocket', 'a wrong key is not an outage: no polling');
+    assert.equal(p.polls.length, 0);
+    assert.match(r.status().last_error ?? '', /30011 invalid ACCESS_KEY/);
+    assert.ok(rec.statusesOf('error').some((e) => /30011/.test(e.message)));
+    assert.deepEqual(
+      peer.texts().filter((t) => t.startsWith('sub:')),
+      [],
+      'never subscribed',
+    );
+  });
+
+  it('drops a connection whose login is not answered within loginTimeoutMs', async () => {
+    const p = protocol(peer.url);
+    p.loginFrames = () => ['login'];
+    const rec = new Recorder();
+    const r = run(p, rec, { loginTimeoutMs: 500, random: () => 0 });
+    await waitFor('login frame', () => peer.received.length === 1);
+    clock.advance(499);
+    await peer.roundTrip();
+    assert.equal(rec.statusesOf('disconnected').length, 0);
+    clock.advance(1);
+    await waitFor('drop', () => rec.statusesOf('disconnected').length === 1);
+    assert.match(rec.statusesOf('disconnected')[0]?.reason ?? '', /no login answer within 500 ms/);
+    await waitFor('failure counted', () => r.status().consecutive_failures === 1);
+  });
+
+  it('polls a schedule of kinds, each at its own period, all at once at the switch', async () => {
+    const refused = `ws://127.0.0.1:${await freePort()}/`;
+    const p = protocol(refused, undefined, undefined, true);
+    const r = run(p, new Recorder(), {
+      fallback: { afterFailures: 1, schedule: { positions: 20, orders: 50, account: 100 } },
+      backoff: { initialMs: 10_000, maxMs: 10_000 },
+    });
+    await waitFor('polling', () => r.status().mode === 'polling');
+    assert.deepEqual(p.polls, ['positions', 'orders', 'account']);
+    p.polls.length = 0;
+    for (let i = 0; i < 100; i++) {
+      clock.advance(1);
+      await Promise.resolve();
+    }
+    const count = (k: string): number => p.polls.filter((x) => x === k).length;
+    assert.deepEqual([count('positions'), count('orders'), count('account')], [5, 2, 1]);
   });
 
   it('rejects invalid options with a clear error', () => {

@@ -1,9 +1,11 @@
 /**
  * The one resilient WebSocket runner every venue feed sits on. A venue supplies a small protocol object (URL,
  * subscribe frames, a frame handler, its heartbeat rule, limits and an optional REST poll); the runner supplies
- * the rest: connect timeout, reconnect with full-jitter exponential backoff, paced resubscription, heartbeats with
- * round-trip latency, a silence watchdog, per-symbol staleness, an outbound queue under the venue's rate limits,
- * and a REST-polling fallback after repeated failed reconnects that ends as soon as a socket is healthy again.
+ * the rest: connect timeout, reconnect with full-jitter exponential backoff, an optional login step before the
+ * subscriptions (private streams), paced resubscription, heartbeats with round-trip latency, a silence watchdog,
+ * per-symbol staleness, an outbound queue under the venue's rate limits, and a REST-polling fallback (a schedule
+ * of poll kinds, each at its own period) after repeated failed reconnects that ends as soon as a socket is healthy
+ * again.
  *
  * Every timer, listener and socket belongs to exactly one state and is released when that state ends, so a
  * runner that has flapped for weeks holds what a fresh one holds.
@@ -68,10 +70,22 @@ export type FrameOutcome =
   /** The venue announced it will close this connection (Binance serverShutdown, OKX 64008): reconnect now. */
   | { readonly kind: 'recycle'; readonly reason: string }
   /** A frame the handler could not understand; counted, and logged once per `key`. */
-  | { readonly kind: 'malformed'; readonly key: string; readonly reason: string };
+  | { readonly kind: 'malformed'; readonly key: string; readonly reason: string }
+  /** The venue accepted the login (private streams): the subscribe frames go out now. */
+  | { readonly kind: 'loggedIn' }
+  /**
+   * The venue refused the login (bad key, signature, timestamp...). The connection is dropped and retried under
+   * the login backoff, which is longer than the reconnect backoff so that a wrong key does not hammer the venue; a
+   * refused login is no connectivity problem, so it does not count towards the polling fallback.
+   */
+  | { readonly kind: 'loginFailed'; readonly message: string };
 
-/** `prices`: the fast poll (tickers / latest trades); `full`: everything the stream would have carried. */
-export type PollKind = 'full' | 'prices';
+/**
+ * What one REST poll fetches. Market feeds use `full` (everything the stream would have carried) and `prices` (the
+ * fast poll: tickers / latest trades); a fallback `schedule` may name its own kinds (account streams: positions,
+ * orders, account).
+ */
+export type PollKind = string;
 
 /** The venue-specific part of a connection. */
 export interface ConnectionProtocol {
@@ -84,8 +98,17 @@ export interface ConnectionProtocol {
   subscriptions(): readonly string[];
   /** Canonical symbols whose staleness is watched. */
   symbols(): readonly string[];
-  /** Subscribe requests to send after each open, in order; they are paced by the venue's limits. */
+  /**
+   * Subscribe requests to send after each open, in order; they are paced by the venue's limits. With
+   * `loginFrames`, they are sent only once `handleFrame` reports `loggedIn` on that connection.
+   */
   subscribeFrames(): readonly string[];
+  /**
+   * Private streams: the frames that log in, sent first after each open (read on every open, so that a signed
+   * timestamp is fresh). Without an answer (`loggedIn` / `loginFailed`) within `loginTimeoutMs` the connection
+   * counts as failed.
+   */
+  loginFrames?(): readonly string[];
   /**
    * Parses one text frame, hands its data to the stream handlers and says what it was. Must not throw; a throw is
    * counted as a malformed frame.
@@ -114,6 +137,11 @@ export interface FallbackOptions {
   readonly pollIntervalMs?: number;
   /** Period of `poll('prices')`; 0 disables it. Default 2 s. */
   readonly pricePollIntervalMs?: number;
+  /**
+   * Poll kinds and their periods in ms, replacing `full` and `prices` when given (seed 000's account schedule:
+   * positions 2 s, orders 5 s, account 10 s). Each kind is polled once at the switch to polling, then every period.
+   */
+  readonly schedule?: Readonly<Record<PollKind, number>>;
 }
 
 export interface ConnectionRunnerOptions {
@@ -128,6 +156,10 @@ export interface ConnectionRunnerOptions {
   /** TCP + TLS + WebSocket handshake must finish within this. Default 10 s. */
   readonly connectTimeoutMs?: number;
   readonly backoff?: BackoffOptions;
+  /** Backoff after a refused login (protocols with `loginFrames`). Default 5 s first ceiling, 5 min cap. */
+  readonly loginBackoff?: BackoffOptions;
+  /** Time an open connection has to answer the login. Default 10 s. */
+  readonly loginTimeoutMs?: number;
   /** An open connection that receives nothing (not even a ping or pong) for this long is recycled. Default 30 s. */
   readonly silenceTimeoutMs?: number;
   /** A symbol with no data for this long on a live connection is reported stale. Default 60 s; 0 disables. */
@@ -185,12 +217,19 @@ export class ConnectionRunner {
   private readonly connectTimeoutMs: number;
   private readonly initialMs: number;
   private readonly maxMs: number;
+  private readonly loginInitialMs: number;
+  private readonly loginMaxMs: number;
+  private readonly loginTimeoutMs: number;
   private readonly silenceTimeoutMs: number;
   private readonly staleSymbolMs: number;
   private readonly recycleWhenAllStale: boolean;
   private readonly fallbackAfter: number;
-  private readonly pollIntervalMs: number;
-  private readonly pricePollIntervalMs: number;
+  /** The poll kinds of the fallback, each with its period and whether it runs at the switch to polling. */
+  private readonly pollSchedule: readonly {
+    readonly kind: PollKind;
+    readonly periodMs: number;
+    readonly atSwitch: boolean;
+  }[];
   private readonly resubscribeDelayMs: number;
   private readonly maxPayloadBytes: number;
   private readonly closeTimeoutMs: number;
@@ -207,6 +246,13 @@ export class ConnectionRunner {
   private closing: Promise<void> | undefined;
   private url = '';
   private attempt = 0;
+  /** Consecutive refused logins: the login backoff's attempt number. */
+  private loginAttempt = 0;
+  /** The current connection's login was accepted (always true for protocols without a login). */
+  private loggedIn = false;
+  /** The current connection is being dropped because its login was refused. */
+  private dropForLogin = false;
+  private loginTimer: Timer | undefined;
   private dropReason: string | undefined;
   private dropImmediately = false;
   private reconnectTimer: Timer | undefined;
@@ -254,7 +300,7 @@ export class ConnectionRunner {
   private readonly loggedKinds = new Set<string>();
   /** Failed connections are logged once with their cause, then summarized (not one line per attempt). */
   private readonly connectFailures: RepeatedFailure;
-  private readonly pollFailures: Record<PollKind, RepeatedFailure>;
+  private readonly pollFailures = new Map<PollKind, RepeatedFailure>();
   /** The error the current socket reported, told with its close. */
   private socketError: string | undefined;
   private connects = 0;
@@ -279,13 +325,14 @@ export class ConnectionRunner {
     this.silenceTimeoutMs = positive(options.silenceTimeoutMs, 30_000, 'silenceTimeoutMs');
     this.staleSymbolMs = nonNegative(options.staleSymbolMs, 60_000, 'staleSymbolMs');
     this.recycleWhenAllStale = options.recycleWhenAllStale ?? false;
-    this.fallbackAfter = nonNegative(options.fallback?.afterFailures, 5, 'fallback.afterFailures');
-    this.pollIntervalMs = positive(options.fallback?.pollIntervalMs, 15_000, 'fallback.pollIntervalMs');
-    this.pricePollIntervalMs = nonNegative(
-      options.fallback?.pricePollIntervalMs,
-      2_000,
-      'fallback.pricePollIntervalMs',
+    this.loginInitialMs = positive(options.loginBackoff?.initialMs, 5_000, 'loginBackoff.initialMs');
+    this.loginMaxMs = Math.max(
+      this.loginInitialMs,
+      positive(options.loginBackoff?.maxMs, 300_000, 'loginBackoff.maxMs'),
     );
+    this.loginTimeoutMs = positive(options.loginTimeoutMs, 10_000, 'loginTimeoutMs');
+    this.fallbackAfter = nonNegative(options.fallback?.afterFailures, 5, 'fallback.afterFailures');
+    this.pollSchedule = pollSchedule(options.fallback);
     this.resubscribeDelayMs = positive(options.resubscribeDelayMs, 1_000, 'resubscribeDelayMs');
     this.maxPayloadBytes = positive(options.maxPayloadBytes, 4 * 1024 * 1024, 'maxPayloadBytes');
     this.closeTimeoutMs = positive(options.closeTimeoutMs, 2_000, 'closeTimeoutMs');
@@ -315,16 +362,18 @@ export class ConnectionRunner {
       stillFailing: 'still unreachable',
       recovered: 'stream connected again',
     });
-    const pollFailure = (kind: PollKind): RepeatedFailure =>
-      new RepeatedFailure({
-        logger: this.logger,
-        now: () => this.clock.now(),
-        fields: { venue, kind },
-        failing: 'REST poll failed',
-        stillFailing: 'REST poll still failing',
-        recovered: 'REST poll answers again',
-      });
-    this.pollFailures = { full: pollFailure('full'), prices: pollFailure('prices') };
+    for (const { kind } of this.pollSchedule)
+      this.pollFailures.set(
+        kind,
+        new RepeatedFailure({
+          logger: this.logger,
+          now: () => this.clock.now(),
+          fields: { venue, kind },
+          failing: 'REST poll failed',
+          stillFailing: 'REST poll still failing',
+          recovered: 'REST poll answers again',
+        }),
+      );
   }
 
   /** Opens the first connection. Calling it twice, or after close(), does nothing. */
@@ -444,6 +493,8 @@ export class ConnectionRunner {
     this.socketError = undefined;
     this.dropReason = undefined;
     this.dropImmediately = false;
+    this.dropForLogin = false;
+    this.loggedIn = false;
     let socket: WebSocket;
     try {
       this.url = this.protocol.url();
@@ -487,7 +538,18 @@ export class ConnectionRunner {
     } catch (err) {
       this.noteError(`protocol onOpen failed: ${(err as Error).message}`);
     }
-    for (const frame of this.protocol.subscribeFrames()) this.queue.push({ text: frame, subscribe: true });
+    const login = this.protocol.loginFrames;
+    this.loggedIn = login === undefined;
+    if (login === undefined) this.queueSubscribes();
+    else {
+      for (const frame of login.call(this.protocol)) this.queue.push({ text: frame, subscribe: false });
+      this.loginTimer = this.clock.setTimeout(() => {
+        this.loginTimer = undefined;
+        if (this.socket !== socket || this.loggedIn) return;
+        this.noteError(`no login answer within ${this.loginTimeoutMs} ms`);
+        this.drop(`no login answer within ${this.loginTimeoutMs} ms`, false);
+      }, this.loginTimeoutMs);
+    }
     this.pump();
     this.armWatchdog(this.silenceTimeoutMs);
     this.startHeartbeat();
@@ -543,7 +605,37 @@ export class ConnectionRunner {
       case 'malformed':
         this.malformed(outcome.key, outcome.reason);
         return;
+      case 'loggedIn':
+        this.onLoggedIn();
+        return;
+      case 'loginFailed':
+        this.onLoginFailed(outcome.message, receivedAt);
+        return;
     }
+  }
+
+  private queueSubscribes(): void {
+    for (const frame of this.protocol.subscribeFrames()) this.queue.push({ text: frame, subscribe: true });
+  }
+
+  /** Login accepted: the subscriptions follow (never before: Bitget stalls a socket subscribed before login). */
+  private onLoggedIn(): void {
+    if (this.loggedIn) return;
+    this.loggedIn = true;
+    this.loginAttempt = 0;
+    this.clock.clearTimer(this.loginTimer);
+    this.loginTimer = undefined;
+    this.queueSubscribes();
+    this.pump();
+  }
+
+  private onLoginFailed(message: string, at: number): void {
+    this.noteError(message);
+    this.logger.warn({ venue: this.protocol.venue }, `login refused: ${message}`);
+    this.emitStatus({ kind: 'error', at, message });
+    if (this.socket === undefined) return;
+    this.dropForLogin = true;
+    this.drop(`login refused: ${message}`, false);
   }
 
   private onData(symbol: string, receivedAt: number): void {
@@ -608,8 +700,23 @@ export class ConnectionRunner {
     } else if (this.dropReason !== undefined) {
       this.lastError = this.dropReason;
     }
-    if (wasHealthy) this.scheduleReconnect(this.dropImmediately);
+    if (this.dropForLogin) this.scheduleLoginRetry();
+    else if (wasHealthy) this.scheduleReconnect(this.dropImmediately);
     else this.connectionFailed(this.dropImmediately, this.dropReason ?? this.socketError ?? why);
+  }
+
+  /** After a refused login: the login backoff, and no step towards the polling fallback. */
+  private scheduleLoginRetry(): void {
+    if (this.closed) return;
+    const delay = backoffDelay(
+      ++this.loginAttempt,
+      { minMs: this.loginInitialMs, maxMs: this.loginMaxMs, jitter: 'full' },
+      this.random,
+    );
+    this.reconnectTimer = this.clock.setTimeout(() => {
+      this.reconnectCount++;
+      this.connect();
+    }, delay);
   }
 
   /** A connection ended without delivering data: one more consecutive failure, logged as a repeat of the last. */
@@ -660,7 +767,9 @@ export class ConnectionRunner {
     this.socket = undefined;
     this.open = false;
     this.healthy = false;
+    this.loggedIn = false;
     for (const timer of [
+      this.loginTimer,
       this.connectTimer,
       this.watchdogTimer,
       this.heartbeatTimer,
@@ -671,7 +780,7 @@ export class ConnectionRunner {
     ])
       this.clock.clearTimer(timer);
     this.resendTimers.clear();
-    this.connectTimer = this.watchdogTimer = this.heartbeatTimer = undefined;
+    this.loginTimer = this.connectTimer = this.watchdogTimer = this.heartbeatTimer = undefined;
     this.pongTimer = this.staleTimer = this.pumpTimer = undefined;
     this.pingSentAt = undefined;
     this.queue = [];
@@ -840,10 +949,9 @@ export class ConnectionRunner {
     this.logger.warn({ venue: this.protocol.venue, reason }, 'falling back to REST polling');
     this.emitEvent({ kind: 'mode', at: this.clock.now(), mode: 'polling', reason });
     this.pollAbort = new AbortController();
-    this.runPoll('full');
-    this.pollTimers.push(this.clock.setInterval(() => this.runPoll('full'), this.pollIntervalMs));
-    if (this.pricePollIntervalMs > 0)
-      this.pollTimers.push(this.clock.setInterval(() => this.runPoll('prices'), this.pricePollIntervalMs));
+    for (const { kind, atSwitch } of this.pollSchedule) if (atSwitch) this.runPoll(kind);
+    for (const { kind, periodMs } of this.pollSchedule)
+      this.pollTimers.push(this.clock.setInterval(() => this.runPoll(kind), periodMs));
   }
 
   private leavePolling(): void {
@@ -867,16 +975,17 @@ export class ConnectionRunner {
     const signal = this.pollAbort?.signal;
     if (poll === undefined || signal === undefined || this.pollsInFlight.has(kind)) return;
     this.polls++;
-    const failures = this.pollFailures[kind];
+    const entry = this.pollSchedule.find((e) => e.kind === kind);
+    const failures = this.pollFailures.get(kind);
     const running = poll
       .call(this.protocol, kind, signal)
       .then(
-        () => failures.succeeded(),
+        () => failures?.succeeded(),
         (err: unknown) => {
           if (signal.aborted) return;
           this.pollErrors++;
           this.noteError(`poll ${kind} failed: ${(err as Error).message}`);
-          failures.failed(err, kind === 'full' ? this.pollIntervalMs : this.pricePollIntervalMs);
+          failures?.failed(err, entry?.periodMs);
         },
       )
       .finally(() => this.pollsInFlight.delete(kind));
@@ -934,6 +1043,26 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
   if (value === undefined) return fallback;
   if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`${name} must be ≥ 0`);
   return value;
+}
+
+/** The fallback's poll kinds: the given schedule, else `full` (also at the switch) and `prices` (if not 0). */
+function pollSchedule(
+  fallback: FallbackOptions | undefined,
+): { kind: PollKind; periodMs: number; atSwitch: boolean }[] {
+  if (fallback?.schedule !== undefined) {
+    const entries = Object.entries(fallback.schedule);
+    if (entries.length === 0) throw new RangeError('fallback.schedule must name at least one poll kind');
+    return entries.map(([kind, periodMs]) => ({
+      kind,
+      periodMs: positive(periodMs, 0, `fallback.schedule.${kind}`),
+      atSwitch: true,
+    }));
+  }
+  const full = positive(fallback?.pollIntervalMs, 15_000, 'fallback.pollIntervalMs');
+  const prices = nonNegative(fallback?.pricePollIntervalMs, 2_000, 'fallback.pricePollIntervalMs');
+  const schedule = [{ kind: 'full', periodMs: full, atSwitch: true }];
+  if (prices > 0) schedule.push({ kind: 'prices', periodMs: prices, atSwitch: false });
+  return schedule;
 }
 
 function ignore(): void {}
