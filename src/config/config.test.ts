@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { TickwireError } from '../domain/errors.ts';
 import { supportedVenues, venueModules } from '../venues/registry.ts';
 import { inspect } from 'node:util';
-import { loadConfig, printableConfig } from './config.ts';
+import { bitgetCredentials, loadConfig, printableConfig } from './config.ts';
 
 test('defaults: port 7000, BTC/USDT, live Binance URLs', () => {
   const c = loadConfig({});
@@ -347,6 +347,11 @@ test('accounts: Bitget credentials from the environment, dYdX address from the f
   assert.ok(bitget?.venue === 'bitget' && dydx?.venue === 'dydx');
   assert.equal(bitget.credentials.apiKey.reveal(), BITGET_ENV.BITGET_API_KEY);
   assert.equal(bitget.credentials.passphrase.reveal(), BITGET_ENV.BITGET_API_PASSPHRASE);
+  assert.deepEqual(bitgetCredentials(bitget), {
+    apiKey: BITGET_ENV.BITGET_API_KEY,
+    secret: BITGET_ENV.BITGET_API_SECRET,
+    passphrase: BITGET_ENV.BITGET_API_PASSPHRASE,
+  });
   assert.equal(dydx.address, DYDX_ADDRESS);
   assert.equal(c.auth.secret?.reveal(), AUTH_SECRET);
   assert.equal(c.auth.tokens[0]?.account, 'dd');

@@ -651,3 +651,20 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** One configured account, as validated. */
+export type AccountConfig = Config['accounts'][number];
+
+/**
+ * The plain API key, secret and passphrase of a Bitget account, for the venue client that signs with them only:
+ * never log or print the result (pino's redaction of `credentials`, `apiKey`, `secret`, `passphrase` is the last
+ * guard).
+ */
+export function bitgetCredentials(account: Extract<AccountConfig, { venue: 'bitget' }>): {
+  apiKey: string;
+  secret: string;
+  passphrase: string;
+} {
+  const c = account.credentials;
+  return { apiKey: c.apiKey.reveal(), secret: c.secret.reveal(), passphrase: c.passphrase.reveal() };
+}
