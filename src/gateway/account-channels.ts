@@ -74,6 +74,11 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
 
   constructor(private readonly options: AccountChannelsOptions) {}
 
+  /** Whether any token can be accepted: an account hub, configured accounts, and a secret or static tokens. */
+  private get enabled(): boolean {
+    return this.options.hub !== undefined && this.options.auth?.enabled === true;
+  }
+
   /** The account `client` is authenticated for, if any (the alerts channel sends it that account's alerts). */
   accountOf(client: ClientSink): string | undefined {
     return this.sessions.get(client)?.grant?.account;
@@ -86,6 +91,11 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
     const token = queryOf(req.url).get('token') ?? undefined;
     const dashboard = pathOf(req.url) === DASHBOARD_PATH;
     if (token === undefined && !dashboard) return;
+    if (!this.enabled) {
+      this.sendError(client, 'ACCOUNTS_UNAVAILABLE', AUTH_TEXTS.unavailable);
+      close(CLOSE_CODES.UNAUTHORIZED, 'unauthorized');
+      return;
+    }
     this.check(client, session, token, (verdict) => {
       if (!verdict.ok) {
         this.sendError(client, verdict.code, verdict.message);
@@ -103,6 +113,11 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
   auth(client: ClientSink, msg: AuthMessage): void {
     const session = this.sessions.get(client);
     if (session === undefined) return;
+    // Answered at once where no token can be accepted: in order with the replies to the client's other messages.
+    if (!this.enabled) {
+      this.sendError(client, 'ACCOUNTS_UNAVAILABLE', AUTH_TEXTS.unavailable);
+      return;
+    }
     this.check(client, session, msg.token, (verdict) => {
       if (!verdict.ok) {
         this.sendError(client, verdict.code, verdict.message);
@@ -134,7 +149,7 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
     const go = (): void => {
       if (this.sessions.get(client) !== session) return;
       if (session.grant === undefined) {
-        const enabled = this.options.hub !== undefined && this.options.auth?.enabled === true;
+        const enabled = this.enabled;
         const code: ErrorCode = enabled ? 'AUTH_REQUIRED' : 'ACCOUNTS_UNAVAILABLE';
         this.sendError(client, code, enabled ? AUTH_TEXTS.required : AUTH_TEXTS.unavailable, msg.channel);
         return;
