@@ -17,6 +17,7 @@ import { startAll, type RunningSystem } from './run-all.ts';
 import { startGatewayProcess } from './run-gateway.ts';
 import { startIngestProcess } from './run-ingest.ts';
 import { untilStopSignal } from './shutdown.ts';
+import { runTokenCommand } from '../gateway/auth-token-command.ts';
 
 const USAGE = `Usage: tickwire [role] [options]
 
@@ -27,6 +28,7 @@ Roles:
   demo        the simulator and \`all\` wired to it: the whole system offline
   sim         the exchange simulator alone (prints the URLs to point Tickwire at)
   aggregate   build candles from a trades file: tickwire aggregate --help
+  token       print a token for an account's private channels: tickwire token --account ID [--ttl 1h]
 
 Options:
   --config FILE   JSON configuration file (also TICKWIRE_CONFIG); environment variables override it
@@ -47,7 +49,7 @@ Configuration: docs/CONFIGURATION.md. Protocol: docs/PROTOCOL.md.`;
  */
 const CLI_SIM_TRADE_WINDOW_MS = 15 * 60_000;
 
-const ROLES = ['all', 'ingest', 'gateway', 'demo', 'sim', 'aggregate'] as const;
+const ROLES = ['all', 'ingest', 'gateway', 'demo', 'sim', 'aggregate', 'token'] as const;
 type Role = (typeof ROLES)[number];
 
 /** Runs the CLI; resolves with the process exit code once the role has stopped. */
@@ -56,6 +58,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const role: Role =
     first !== undefined && (ROLES as readonly string[]).includes(first) ? (first as Role) : 'all';
   const rest = role === first ? argv.slice(1) : argv;
+  if (role === 'token') {
+    return runTokenCommand(rest, { env: process.env, stdout: process.stdout, stderr: process.stderr });
+  }
   if (role === 'aggregate') {
     return runAggregate([...rest], { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   }

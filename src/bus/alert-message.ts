@@ -37,6 +37,9 @@ function checkAlert(o: Record<string, unknown>): string | undefined {
   if (!isAlertKind(o.kind)) return 'unknown kind';
   if (o.venue !== undefined && !isVenueId(o.venue)) return 'unknown venue';
   if (o.symbol !== undefined && !isCanonicalSymbol(o.symbol)) return 'symbol is not canonical';
+  if (o.account !== undefined && (typeof o.account !== 'string' || !ACCOUNT_ID.test(o.account))) {
+    return 'bad account id';
+  }
   if (typeof o.message !== 'string' || o.message === '' || o.message.length > MAX_ALERT_MESSAGE_LENGTH) {
     return 'bad message text';
   }
@@ -59,10 +62,22 @@ function checkDetails(details: unknown): string | undefined {
   return undefined;
 }
 
-const FIELDS = new Set(['id', 'time', 'severity', 'kind', 'venue', 'symbol', 'message', 'details']);
+const FIELDS = new Set([
+  'id',
+  'time',
+  'severity',
+  'kind',
+  'venue',
+  'symbol',
+  'account',
+  'message',
+  'details',
+]);
+/** An account id as the configuration allows it. */
+const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
- * Bus encoding of an alert: `{"id","time","severity","kind","venue"?,"symbol"?,"message","details"?}`. Throws
+ * Bus encoding of an alert: `{"id","time","severity","kind","venue"?,"symbol"?,"account"?,"message","details"?}`. Throws
  * when the alert breaks a rule its decoder checks (a publisher bug: it would be skipped by every gateway).
  */
 export function encodeAlert(alert: Alert): string {
@@ -74,6 +89,7 @@ export function encodeAlert(alert: Alert): string {
   };
   if (alert.venue !== undefined) ordered.venue = alert.venue;
   if (alert.symbol !== undefined) ordered.symbol = alert.symbol;
+  if (alert.account !== undefined) ordered.account = alert.account;
   ordered.message = alert.message;
   if (alert.details !== undefined) ordered.details = alert.details;
   const fault = checkAlert(ordered);
@@ -100,6 +116,7 @@ export function decodeAlert(message: string): Alert {
     kind: o.kind as Alert['kind'],
     ...(o.venue === undefined ? {} : { venue: o.venue as VenueId }),
     ...(o.symbol === undefined ? {} : { symbol: o.symbol as string }),
+    ...(o.account === undefined ? {} : { account: o.account as string }),
     message: o.message as string,
     ...(o.details === undefined ? {} : { details: o.details as AlertDetails }),
   };

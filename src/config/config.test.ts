@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { TickwireError } from '../domain/errors.ts';
 import { supportedVenues, venueModules } from '../venues/registry.ts';
-import { loadConfig } from './config.ts';
+import { inspect } from 'node:util';
+import { bitgetCredentials, loadConfig, printableConfig } from './config.ts';
 
 test('defaults: port 7000, BTC/USDT, live Binance URLs', () => {
   const c = loadConfig({});
@@ -316,4 +317,97 @@ test('ingest.lockSafetyMarginMs: unset by default (the lock uses a fifth of the 
       `margin ${margin}`,
     );
   }
+});
+
+const BITGET_ENV = {
+  BITGET_API_KEY: 'bg_key_7d1c0ffee5ecret000111',
+  BITGET_API_SECRET: 'bg_secret_9a8b7c6d5e4f3a2b1c0d',
+  BITGET_API_PASSPHRASE: 'bg-pass-phrase-42',
+};
+const AUTH_SECRET = 'auth-secret-for-tests-0123456789abcdef';
+const DYDX_ADDRESS = 'dydx1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq'.slice(0, 43);
+
+function accountsFile(body: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const file = join(dir, 'tickwire.json');
+  writeFileSync(file, JSON.stringify(body));
+  return file;
+}
+
+test('accounts: Bitget credentials from the environment, dYdX address from the file, AUTH_SECRET', () => {
+  const file = accountsFile({
+    accounts: [
+      { id: 'main', venue: 'bitget' },
+      { id: 'dd', venue: 'dydx', address: DYDX_ADDRESS, subaccountNumber: 0 },
+    ],
+    auth: { tokens: [{ token: 'static-token-0123456789abcdef0123456789', account: 'dd' }] },
+  });
+  const c = loadConfig({ ...BITGET_ENV, AUTH_SECRET }, file);
+  const [bitget, dydx] = c.accounts;
+  assert.ok(bitget?.venue === 'bitget' && dydx?.venue === 'dydx');
+  assert.equal(bitget.credentials.apiKey.reveal(), BITGET_ENV.BITGET_API_KEY);
+  assert.equal(bitget.credentials.passphrase.reveal(), BITGET_ENV.BITGET_API_PASSPHRASE);
+  assert.deepEqual(bitgetCredentials(bitget), {
+    apiKey: BITGET_ENV.BITGET_API_KEY,
+    secret: BITGET_ENV.BITGET_API_SECRET,
+    passphrase: BITGET_ENV.BITGET_API_PASSPHRASE,
+  });
+  assert.equal(dydx.address, DYDX_ADDRESS);
+  assert.equal(c.auth.secret?.reveal(), AUTH_SECRET);
+  assert.equal(c.auth.tokens[0]?.account, 'dd');
+  // A dump or an inspection of the configuration shows none of them.
+  const shown = JSON.stringify(printableConfig(c)) + inspect(c, { depth: 10 }) + String(c.auth.secret);
+  for (const value of [...Object.values(BITGET_ENV), AUTH_SECRET, 'static-token-0123456789abcdef0123456789'])
+    assert.ok(!shown.includes(value), 'a secret was printed');
+  assert.match(shown, /\[Redacted\]/);
+});
+
+test('accounts: per-account variable names; a missing credential names its variable, never a value', () => {
+  const file = accountsFile({
+    accounts: [{ id: 'alt', venue: 'bitget', env: { apiKey: 'ALT_KEY', secret: 'ALT_SECRET' } }],
+  });
+  const c = loadConfig({ ALT_KEY: 'k-alt', ALT_SECRET: 's-alt', BITGET_API_PASSPHRASE: 'p-alt' }, file);
+  const alt = c.accounts[0];
+  assert.ok(alt?.venue === 'bitget');
+  assert.equal(alt.credentials.apiKey.reveal(), 'k-alt');
+  assert.equal(alt.credentials.passphrase.reveal(), 'p-alt');
+  assert.throws(
+    () => loadConfig({ ALT_KEY: 'k-alt-secret-value' }, file),
+    (e: unknown) =>
+      e instanceof TickwireError &&
+      e.code === 'CONFIG_INVALID' &&
+      /accounts\.0\.credentials\.secret: missing: set ALT_SECRET/.test(e.message) &&
+      /accounts\.0\.credentials\.passphrase: missing: set BITGET_API_PASSPHRASE/.test(e.message) &&
+      !/expected object/.test(e.message) &&
+      !e.message.includes('k-alt-secret-value'),
+  );
+});
+
+test('auth: a short AUTH_SECRET, a token for an unknown account and duplicate ids are refused', () => {
+  const file = accountsFile({
+    accounts: [
+      { id: 'dd', venue: 'dydx', address: DYDX_ADDRESS },
+      { id: 'dd', venue: 'dydx', address: DYDX_ADDRESS },
+    ],
+    auth: { tokens: [{ token: 'static-token-0123456789abcdef0123456789', account: 'nobody' }] },
+  });
+  assert.throws(
+    () => loadConfig({ AUTH_SECRET: 'short-secret-value' }, file),
+    (e: unknown) =>
+      e instanceof TickwireError &&
+      /auth\.secret: must be at least 32 characters \(from AUTH_SECRET\)/.test(e.message) &&
+      /accounts\.1\.id: duplicate account id "dd"/.test(e.message) &&
+      !e.message.includes('short-secret-value'),
+  );
+  const noDupes = accountsFile({
+    accounts: [{ id: 'dd', venue: 'dydx', address: DYDX_ADDRESS }],
+    auth: { tokens: [{ token: 'static-token-0123456789abcdef0123456789', account: 'nobody' }] },
+  });
+  assert.throws(
+    () => loadConfig({}, noDupes),
+    (e: unknown) =>
+      e instanceof TickwireError &&
+      /auth\.tokens\.0\.account: must be a configured account id, got "nobody"/.test(e.message) &&
+      !e.message.includes('static-token-0123456789abcdef0123456789'),
+  );
 });

@@ -4,6 +4,7 @@ import { TickwireError } from '../domain/errors.ts';
 import { isCanonicalSymbol, type VenueId } from '../domain/instrument.ts';
 import { LOG_FORMATS } from '../telemetry/log-format.ts';
 import { supportedVenues, VENUE_REGISTRY } from '../venues/registry.ts';
+import { Secret } from './secret.ts';
 
 /**
  * Tickwire's one configuration: defaults ← JSON config file ← environment variables, validated by zod and
@@ -29,6 +30,65 @@ const origin = z
   .refine((s) => s === '*' || (URL.canParse(s) && new URL(s).origin === s.toLowerCase()), {
     message: 'must be * or an origin such as https://charts.example.com (no path, no trailing slash)',
   });
+
+/** A credential: a non-empty string, held as a Secret so that no dump or log of the configuration shows it. */
+const secret = z
+  .string()
+  .min(1, { message: 'must not be empty' })
+  .transform((s) => new Secret(s));
+/** An account id: what tokens name (`sub`) and URLs carry, so plain and short. */
+const accountId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+  message: 'must be 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit',
+});
+/** The name of an environment variable. */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be a variable name' });
+
+/** The variables Bitget credentials are read from unless an account names its own (`accounts[].env`). */
+export const BITGET_CREDENTIAL_VARIABLES = {
+  apiKey: 'BITGET_API_KEY',
+  secret: 'BITGET_API_SECRET',
+  passphrase: 'BITGET_API_PASSPHRASE',
+} as const;
+type CredentialField = keyof typeof BITGET_CREDENTIAL_VARIABLES;
+const CREDENTIAL_FIELDS = Object.keys(BITGET_CREDENTIAL_VARIABLES) as CredentialField[];
+
+/**
+ * A Bitget account: its API key, secret and passphrase, read from the environment (BITGET_API_KEY,
+ * BITGET_API_SECRET, BITGET_API_PASSPHRASE, or the variables `env` names) unless the file gives `credentials`.
+ */
+const bitgetAccount = z
+  .object({
+    id: accountId,
+    venue: z.literal('bitget'),
+    env: z.object({ apiKey: envName, secret: envName, passphrase: envName }).partial().strict().optional(),
+    credentials: z.object({ apiKey: secret, secret: secret, passphrase: secret }).strict(),
+  })
+  .strict();
+/** A dYdX v4 subaccount: public on the indexer, so no credential; its address and subaccount number. */
+const dydxAccount = z
+  .object({
+    id: accountId,
+    venue: z.literal('dydx'),
+    address: z.string().regex(/^dydx1[02-9ac-hj-np-z]{38}$/, {
+      message: 'must be a dYdX address (dydx1 followed by 38 bech32 characters)',
+    }),
+    subaccountNumber: z.number().int().min(0).max(128_000),
+  })
+  .strict();
+const accountList = z
+  .array(z.discriminatedUnion('venue', [bitgetAccount, dydxAccount]))
+  .superRefine((accounts, ctx) => {
+    const seen = new Set<string>();
+    accounts.forEach((a, i) => {
+      if (seen.has(a.id))
+        ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate account id "${a.id}"` });
+      seen.add(a.id);
+    });
+  });
+/** Tokens are compared to what clients send: long random strings only (at least 128 bits as hex). */
+const MIN_STATIC_TOKEN_LENGTH = 32;
+/** HS256 wants a key of at least its hash size: 256 bits, 32 characters or more. */
+export const MIN_AUTH_SECRET_LENGTH = 32;
 
 /** One value per registered venue, keyed by its id. */
 function perVenue<T>(value: (id: VenueId) => T): Record<VenueId, T> {
@@ -182,6 +242,33 @@ export const configSchema = z
         prefix: z.string(),
       })
       .strict(),
+    /** Traders' own accounts, served on the private channels (docs/PROTOCOL.md, "Account channels"). */
+    accounts: accountList,
+    /** Tokens for the private channels: JWTs signed with `secret` (AUTH_SECRET), and static API tokens. */
+    auth: z
+      .object({
+        /** HS256 signing secret of the account tokens (AUTH_SECRET); unset: no JWT is accepted or issued. */
+        secret: z
+          .string()
+          .min(MIN_AUTH_SECRET_LENGTH, { message: `must be at least ${MIN_AUTH_SECRET_LENGTH} characters` })
+          .transform((s) => new Secret(s))
+          .optional(),
+        /** Static API tokens, each for one configured account; they do not expire. */
+        tokens: z.array(
+          z
+            .object({
+              token: z
+                .string()
+                .min(MIN_STATIC_TOKEN_LENGTH, {
+                  message: `must be at least ${MIN_STATIC_TOKEN_LENGTH} characters`,
+                })
+                .transform((s) => new Secret(s)),
+              account: accountId,
+            })
+            .strict(),
+        ),
+      })
+      .strict(),
     /** The `ingest` role's high availability (one active process, standbys wait on a Redis lock). */
     ingest: z
       .object({
@@ -199,6 +286,17 @@ export const configSchema = z
       }),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    const ids = new Set(c.accounts.map((a) => a.id));
+    c.auth.tokens.forEach((t, i) => {
+      if (!ids.has(t.account))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth', 'tokens', i, 'account'],
+          message: `must be a configured account id, got "${t.account}"`,
+        });
+    });
+  })
   .superRefine(
     (c, ctx) => {
       const primary = c.failover.primary;
@@ -278,6 +376,8 @@ export const DEFAULT_CONFIG: ConfigInput = {
   storage: { dataDir: './data', storeTrades: false, flushMs: 500, maxPendingBars: 200_000 },
   redis: { prefix: '' },
   ingest: { lockTtlMs: 5000, lockRetryMs: 1000 },
+  accounts: [],
+  auth: { tokens: [] },
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -301,10 +401,14 @@ export function loadConfig(env: Env = process.env, file?: string): Config {
   const issues: ConfigIssue[] = [];
   const fromEnvironment = fromEnv(env, issues);
   deepMerge(merged, fromEnvironment);
+  accountsFromEnv(merged, env, issues);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
+    const reported = issues.map((i) => i.path);
     for (const i of parsed.error.issues) {
       const keyPath = i.path.map(String);
+      // A missing credential was already named with its variable; the schema's "expected object" adds nothing.
+      if (reported.some((p) => p.startsWith(keyPath.join('.') + '.'))) continue;
       const variable = variableOf(keyPath, fromEnvironment);
       issues.push({
         path: keyPath.join('.') || '(root)',
@@ -369,6 +473,7 @@ const ENV_VARIABLES: Readonly<Record<string, string>> = {
   'gateway.allowedOrigins': 'ALLOWED_ORIGINS',
   'gateway.perMessageDeflate': 'PER_MESSAGE_DEFLATE',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+  'auth.secret': 'AUTH_SECRET',
   'redis.url': 'REDIS_URL',
   'redis.prefix': 'REDIS_PREFIX',
 };
@@ -476,7 +581,55 @@ function fromEnv(env: Env, issues: ConfigIssue[]): Record<string, unknown> {
   if (env['REDIS_URL']) redis['url'] = env['REDIS_URL'].trim();
   if (env['REDIS_PREFIX'] !== undefined) redis['prefix'] = env['REDIS_PREFIX'];
   if (Object.keys(redis).length > 0) out['redis'] = redis;
+  if (env['AUTH_SECRET']) out['auth'] = { secret: env['AUTH_SECRET'] };
   return out;
+}
+
+/**
+ * Completes the configured accounts from the environment: a Bitget account without `credentials` in the file
+ * reads them from BITGET_API_KEY, BITGET_API_SECRET, BITGET_API_PASSPHRASE (or the variables its `env` names); a
+ * missing one is an issue that names the variable, never a value. A dYdX account without `address` /
+ * `subaccountNumber` reads DYDX_ADDRESS / DYDX_SUBACCOUNT_NUMBER (default 0).
+ */
+function accountsFromEnv(merged: Record<string, unknown>, env: Env, issues: ConfigIssue[]): void {
+  const accounts = merged['accounts'];
+  if (!Array.isArray(accounts)) return;
+  accounts.forEach((account: unknown, i) => {
+    if (!isPlainObject(account)) return;
+    if (account['venue'] === 'bitget' && account['credentials'] === undefined) {
+      const names = isPlainObject(account['env']) ? account['env'] : {};
+      const credentials: Record<string, string> = {};
+      for (const field of CREDENTIAL_FIELDS) {
+        const named = names[field];
+        const variable = typeof named === 'string' ? named : BITGET_CREDENTIAL_VARIABLES[field];
+        const value = env[variable];
+        if (value !== undefined && value !== '') credentials[field] = value;
+        else
+          issues.push({
+            path: `accounts.${i}.credentials.${field}`,
+            variable,
+            message: `missing: set ${variable} (or give accounts[].env.${field} another variable name)`,
+          });
+      }
+      if (Object.keys(credentials).length === CREDENTIAL_FIELDS.length) account['credentials'] = credentials;
+    }
+    if (account['venue'] === 'dydx') {
+      if (account['address'] === undefined && env['DYDX_ADDRESS'])
+        account['address'] = env['DYDX_ADDRESS'].trim();
+      if (account['subaccountNumber'] === undefined) {
+        const n = intFromEnv(env, 'DYDX_SUBACCOUNT_NUMBER', `accounts.${i}.subaccountNumber`, issues);
+        account['subaccountNumber'] = n ?? 0;
+      }
+    }
+  });
+}
+
+/**
+ * The configuration as it may be shown (a dump, a log line): every credential is a Secret, which serializes as
+ * `[Redacted]`; this makes it plain JSON with those in place.
+ */
+export function printableConfig(config: Config): unknown {
+  return JSON.parse(JSON.stringify(config));
 }
 
 function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
@@ -497,4 +650,21 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** One configured account, as validated. */
+export type AccountConfig = Config['accounts'][number];
+
+/**
+ * The plain API key, secret and passphrase of a Bitget account, for the venue client that signs with them only:
+ * never log or print the result (pino's redaction of `credentials`, `apiKey`, `secret`, `passphrase` is the last
+ * guard).
+ */
+export function bitgetCredentials(account: Extract<AccountConfig, { venue: 'bitget' }>): {
+  apiKey: string;
+  secret: string;
+  passphrase: string;
+} {
+  const c = account.credentials;
+  return { apiKey: c.apiKey.reveal(), secret: c.secret.reveal(), passphrase: c.passphrase.reveal() };
 }

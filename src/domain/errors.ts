@@ -30,6 +30,21 @@ export const ERROR_CODES = {
     retryable: true,
     summary: 'too many /api/ requests from this client address in the window; retry after Retry-After',
   },
+  AUTH_REQUIRED: {
+    retryable: false,
+    summary: 'a private (account) channel or endpoint was asked for without a token',
+  },
+  AUTH_INVALID: {
+    retryable: false,
+    summary: 'the token is malformed, wrongly signed, unknown, or names no configured account',
+  },
+  AUTH_EXPIRED: { retryable: false, summary: 'the token has expired; get a new one' },
+  ACCOUNT_FORBIDDEN: { retryable: false, summary: 'the token is valid but for another account' },
+  ACCOUNTS_UNAVAILABLE: {
+    retryable: false,
+    summary: 'this gateway serves no accounts (none configured, or no token secret nor static tokens)',
+  },
+  INVALID_RANGE: { retryable: false, summary: 'from/to of an account history request is not a valid time' },
   ORIGIN_NOT_ALLOWED: {
     retryable: false,
     summary: 'the browser origin of a WebSocket upgrade is not in gateway.allowedOrigins (HTTP 403)',

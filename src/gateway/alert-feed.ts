@@ -33,6 +33,9 @@ export interface AlertChannelOptions {
   readonly recent?: number;
 }
 
+/** The account a subscriber is authenticated for: an account alert reaches that account's subscribers only. */
+export type AccountOf = (sink: AlertSink) => string | undefined;
+
 export const DEFAULT_RECENT_ALERTS = 100;
 /** Most alerts a gateway may keep: the `alerts` snapshot must stay far below a client's send buffer limit. */
 export const MAX_RECENT_ALERTS = 10_000;
@@ -50,6 +53,11 @@ export function alertMatches(alert: Alert, filter: AlertFilter): boolean {
   if (filter.symbol !== undefined && alert.symbol !== undefined && alert.symbol !== filter.symbol)
     return false;
   return true;
+}
+
+/** Feed alerts go to every subscriber; an account alert only to connections authenticated for its account. */
+function mayReceive(alert: Alert, account: string | undefined): boolean {
+  return alert.account === undefined || alert.account === account;
 }
 
 /**
@@ -72,6 +80,7 @@ export class AlertFeed implements Channel<AlertsSubscribeMessage, AlertsUnsubscr
   constructor(
     options: AlertChannelOptions = {},
     private readonly clock: Clock = systemClock,
+    private readonly accountOf: AccountOf = () => undefined,
   ) {
     this.limit = integerOption(
       'alerts',
@@ -143,7 +152,9 @@ export class AlertFeed implements Channel<AlertsSubscribeMessage, AlertsUnsubscr
     this.members.set(sink, filter);
     sink.send(encodeAlertsSubscribed(filter));
     const texts: string[] = [];
-    for (const k of this.kept) if (alertMatches(k.alert, filter)) texts.push(k.json);
+    const account = this.accountOf(sink);
+    for (const k of this.kept)
+      if (mayReceive(k.alert, account) && alertMatches(k.alert, filter)) texts.push(k.json);
     sink.send(encodeAlertsMessage(texts));
   }
 
@@ -171,6 +182,7 @@ export class AlertFeed implements Channel<AlertsSubscribeMessage, AlertsUnsubscr
     let payload: Buffer | undefined;
     for (const [sink, filter] of this.members) {
       if (!alertMatches(alert, filter)) continue;
+      if (alert.account !== undefined && !mayReceive(alert, this.accountOf(sink))) continue;
       payload ??= Buffer.from(encodeAlertMessage(json));
       sink.send(payload);
       this.counters.alertsSent++;

@@ -6,6 +6,7 @@ import type { ErrorCode } from '../domain/errors.ts';
 import {
   parseClientMessage,
   rateLimitedText,
+  type AuthMessage,
   tooManySubscriptionsText,
   type ClientMessage,
   type ProtocolRules,
@@ -47,6 +48,17 @@ export interface ClientConnectionsOptions {
   readonly errors: ClientErrors;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The account side (src/gateway/account-channels.ts): who each connection is. */
+  readonly accounts?: ConnectionHooks;
+}
+
+/** Hook points for the account side: extra upgrade paths, each new connection, and `auth` messages. */
+export interface ConnectionHooks {
+  /** Upgrade paths taken besides `/` and `/ws`. */
+  readonly paths: readonly string[];
+  /** A connection opened: its upgrade request (path, `?token=`), and how to close it with a code. */
+  opened(client: ClientConnection, req: IncomingMessage, close: (code: number, reason: string) => void): void;
+  auth(client: ClientConnection, msg: AuthMessage): void;
 }
 
 const PONG = Buffer.from(PONG_TEXT);
@@ -202,7 +214,8 @@ export class ClientConnections {
       socket.destroy();
       return;
     }
-    if (!WS_PATHS.has(pathOf(req.url))) {
+    const path = pathOf(req.url);
+    if (!WS_PATHS.has(path) && !(this.options.accounts?.paths.includes(path) ?? false)) {
       refuseUpgrade(socket, 404, '{"error":"Not found"}');
       return;
     }
@@ -220,7 +233,7 @@ export class ClientConnections {
     let opened = false;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       opened = true;
-      this.onConnection(ws, socket, address);
+      this.onConnection(ws, socket, address, req);
     });
     if (!opened) socket.once('close', () => this.options.admission.release(address));
   }
@@ -243,7 +256,7 @@ export class ClientConnections {
     });
   }
 
-  private onConnection(ws: WebSocket, socket: Duplex, address: string): void {
+  private onConnection(ws: WebSocket, socket: Duplex, address: string, req: IncomingMessage): void {
     const client = new ClientConnection(this.nextClientId++, ws, socket, address, this.settings);
     this.clients.set(ws, client);
     this.heartbeat.add(client);
@@ -253,6 +266,7 @@ export class ClientConnections {
     ws.on('pong', listeners.pong);
     ws.on('error', listeners.error);
     ws.on('close', listeners.close);
+    this.options.accounts?.opened(client, req, (code, reason) => this.closeClient(client, code, reason));
   }
 
   private onMessage(client: ClientConnection, data: RawData, isBinary: boolean): void {
@@ -289,6 +303,7 @@ export class ClientConnections {
     }
     const msg = parsed.message;
     if (msg.type === 'ping') client.send(PONG);
+    else if (msg.type === 'auth') this.options.accounts?.auth(client, msg);
     else this.handlers.get(msg.type)?.(client, msg);
   }
 

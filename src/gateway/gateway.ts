@@ -12,12 +12,15 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { LogRing } from '../telemetry/log-ring.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import type { AccountHub } from '../account/contract.ts';
+import { AccountChannels } from './account-channels.ts';
 import { AlertFeed, type AlertChannelOptions } from './alert-feed.ts';
+import { AccountAuth } from './auth.ts';
 import { ApiRateLimiter } from './api-rate-limit.ts';
 import { BusIntake } from './bus-intake.ts';
 import { watchBusOutages } from './bus-outage.ts';
 import { CandleRooms } from './candle-rooms.ts';
-import type { Channel } from './channel.ts';
+import type { Channel, ClientSink } from './channel.ts';
 import { ClientConnections } from './client-connections.ts';
 import { clientKey } from './client-address.ts';
 import { ClientErrors } from './client-errors.ts';
@@ -73,6 +76,21 @@ export interface GatewayOptions {
   readonly historyRetry?: HistoryRetryOptions;
   /** How a partial `initial` sent while start-up history loads (judged from `sources`) polls the status. */
   readonly historyLoad?: HistoryLoadOptions;
+  /**
+   * The traders' accounts behind the private channels and endpoints (docs/PROTOCOL.md, "Account channels").
+   * Tokens are checked against `config.accounts` and `config.auth`. Without it, account requests are answered
+   * ACCOUNTS_UNAVAILABLE.
+   */
+  readonly accounts?: AccountChannelOptions;
+}
+
+/** The account side of the gateway. */
+export interface AccountChannelOptions {
+  readonly hub: AccountHub;
+  /** An account channel sends at most one message per this period (default 250 ms; 0: every change). */
+  readonly throttleMs?: number;
+  /** Fills in the `trades` snapshot (default 100). */
+  readonly recentFills?: number;
 }
 
 /** Limits of the market channels (docs/PROTOCOL.md, "Market channels"). */
@@ -128,7 +146,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const errors = new ClientErrors();
 
   // The parts are built before any timer or bus subscription exists: a bad option throws here, leaving nothing.
-  const alerts = new AlertFeed(options.alerts, clock);
+  const hub = options.accounts?.hub;
+  const auth = hub === undefined ? undefined : AccountAuth.fromConfig(config, () => clock.now());
+  // Account alerts reach the connections of their account only: the alerts channel asks who each one is.
+  const alerts = new AlertFeed(options.alerts, clock, (sink) => accounts.accountOf(sink as ClientSink));
+  const accounts: AccountChannels = new AccountChannels({
+    hub,
+    auth,
+    clock,
+    logger,
+    errors,
+    throttleMs: options.accounts?.throttleMs ?? 250,
+    recentFills: options.accounts?.recentFills ?? 100,
+    joinAlerts: (client) => alerts.join(client, { minSeverity: 'info' }),
+  });
   const candles = new CandleRooms({
     store,
     clock,
@@ -150,7 +181,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const market = new MarketRooms(marketOptions, clock, options.compositeTicker);
   // The order of /health/ws-stats rooms, and of a disconnected client's leaving.
-  const channels: readonly Channel[] = [candles, market, alerts];
+  const channels: readonly Channel[] = [candles, market, alerts, accounts];
   const apiRateLimit = new ApiRateLimiter({
     max: limits.apiRateLimit,
     windowMs: limits.apiRateLimitWindowMs,
@@ -184,6 +215,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     errors,
     clock,
     logger,
+    accounts,
   });
 
   function stats(): WsStats {
@@ -268,6 +300,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       recentLogs: options.recentLogs,
       now: () => clock.now(),
       logger,
+      accounts: {
+        hub,
+        auth,
+        addresses: new Map(config.accounts.flatMap((a) => (a.venue === 'dydx' ? [[a.id, a.address]] : []))),
+      },
     }),
   );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>

@@ -6,6 +6,7 @@ import type { Metrics } from '../telemetry/metrics.ts';
 import type { ApiRateLimiter } from './api-rate-limit.ts';
 import type { BudgetVerdict } from './history-budget.ts';
 import type { LogRing } from '../telemetry/log-ring.ts';
+import { answerAccountRequest, isAccountPath, sendAnswer, type AccountHttpOptions } from './account-http.ts';
 import { answerHistoryRequest, HISTORY_PATH, type HistoryRules } from './history-endpoint.ts';
 import { answerLogsRequest, LOGS_PATH } from './logs-endpoint.ts';
 import { pathOf, queryOf } from './request-url.ts';
@@ -35,6 +36,8 @@ export interface HttpRoutesOptions {
   readonly apiRateLimit: ApiRateLimiter;
   readonly now: () => number;
   readonly logger: Logger;
+  /** The account endpoints (src/gateway/account-http.ts), under the same /api/ rate limit. */
+  readonly accounts?: AccountHttpOptions;
 }
 
 /** One route: the methods it answers (every other gets the one 405 answer) and its handler. */
@@ -117,7 +120,18 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
 
   return (req, res) => {
     const path = pathOf(req.url);
-    if (path.startsWith('/api/') && !o.apiRateLimit.admit(req, res)) return;
+    const account = o.accounts !== undefined && isAccountPath(path);
+    if ((path.startsWith('/api/') || account) && !o.apiRateLimit.admit(req, res)) return;
+    if (account && o.accounts !== undefined && GET_HEAD.has(req.method ?? '')) {
+      void answerAccountRequest(req, path, o.accounts).then(
+        (answer) => sendAnswer(res, answer),
+        (err: unknown) => {
+          o.logger.warn({ err, path }, 'gateway: account request failed');
+          sendJson(res, 500, { error: 'account data unavailable' });
+        },
+      );
+      return;
+    }
     const route = routes.get(path);
     if (route === undefined) {
       sendJson(res, 404, { error: 'Not found' });

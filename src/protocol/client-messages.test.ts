@@ -191,9 +191,10 @@ describe('parseClientMessage: market channels', () => {
   it('rejects an unknown channel, venue, symbol or depth with its own code and text, in that order', () => {
     assert.deepEqual(error(sub({ channel: 'candle' })), {
       code: 'INVALID_CHANNEL',
-      message: 'Invalid channel: candle. Valid: candles, trades, ticker, book, alerts',
+      message:
+        'Invalid channel: candle. Valid: candles, trades, ticker, book, alerts, dashboard, account, positions, orders, performance',
     });
-    assert.deepEqual(error(sub({ channel: 'orders', venue: 'kraken', depth: 0 })).code, 'INVALID_CHANNEL');
+    assert.deepEqual(error(sub({ channel: 'quotes', venue: 'kraken', depth: 0 })).code, 'INVALID_CHANNEL');
     assert.deepEqual(error(sub({ channel: 'book', venue: 'kraken', symbol: 'X', depth: 0 })), {
       code: 'INVALID_VENUE',
       message: 'Invalid venue: kraken. Valid: binance, okx',
@@ -227,16 +228,13 @@ describe('parseClientMessage: market channels', () => {
   it('answers a channel that does not exist with INVALID_CHANNEL naming those that do, whatever else is missing', () => {
     const invalid = (name: string) => ({
       code: 'INVALID_CHANNEL',
-      message: `Invalid channel: ${name}. Valid: candles, trades, ticker, book, alerts`,
+      message: `Invalid channel: ${name}. Valid: candles, trades, ticker, book, alerts, dashboard, account, positions, orders, performance`,
     });
-    assert.deepEqual(error(parse({ type: 'subscribe', channel: 'dashboard' }, market)), invalid('dashboard'));
+    assert.deepEqual(error(parse({ type: 'subscribe', channel: 'quotes' }, market)), invalid('quotes'));
+    assert.deepEqual(error(parse({ type: 'unsubscribe', channel: 'quotes' }, market)), invalid('quotes'));
     assert.deepEqual(
-      error(parse({ type: 'unsubscribe', channel: 'dashboard' }, market)),
-      invalid('dashboard'),
-    );
-    assert.deepEqual(
-      error(parse({ type: 'subscribe', channel: 'account', symbol: 5, depth: 'x' }, market)),
-      invalid('account'),
+      error(parse({ type: 'subscribe', channel: 'wallet', symbol: 5, depth: 'x' }, market)),
+      invalid('wallet'),
     );
     assert.deepEqual(
       error(parse({ type: 'subscribe', channel: 'x'.repeat(80) }, market)),
@@ -331,5 +329,51 @@ describe('parseClientMessage: alerts channel', () => {
     for (const bad of [{ minSeverity: 2 }, { venue: null }, { symbol: ['BTC/USDT'] }]) {
       assert.deepEqual(error(alerts(bad)), { code: 'INVALID_MESSAGE', message: 'Invalid message format' });
     }
+  });
+});
+
+describe('parseClientMessage: account messages', () => {
+  const rules = { symbols: ['BTC/USDT'], maxInitialBars: 5000, defaultInitialBars: 100 };
+  const parsed = (m: unknown) => parseClientMessage(JSON.stringify(m), rules);
+
+  it('auth, subscribe/unsubscribe of each account channel, and resync', () => {
+    assert.deepEqual(parsed({ type: 'auth', token: 'abc' }), {
+      ok: true,
+      message: { type: 'auth', token: 'abc' },
+    });
+    assert.deepEqual(parsed({ type: 'auth' }), {
+      ok: false,
+      error: { code: 'INVALID_MESSAGE', message: 'Invalid message format' },
+    });
+    for (const channel of ['dashboard', 'account', 'positions', 'orders', 'performance', 'trades']) {
+      assert.deepEqual(parsed({ type: 'subscribe', channel }), {
+        ok: true,
+        message: { type: 'account-subscribe', channel },
+      });
+      assert.deepEqual(parsed({ type: 'unsubscribe', channel }), {
+        ok: true,
+        message: { type: 'account-unsubscribe', channel },
+      });
+      assert.deepEqual(parsed({ type: 'resync', channel }), {
+        ok: true,
+        message: { type: 'account-subscribe', channel },
+      });
+    }
+    assert.equal(
+      (parsed({ type: 'resync', channel: 'book' }) as { error: { code: string } }).error.code,
+      'INVALID_CHANNEL',
+    );
+  });
+
+  it('trades with a symbol or a venue is the public market channel, unchanged', () => {
+    assert.deepEqual(parsed({ type: 'subscribe', channel: 'trades', venue: 'binance', symbol: 'BTC/USDT' }), {
+      ok: true,
+      message: { type: 'channel-subscribe', channel: 'trades', venue: 'binance', symbol: 'BTC/USDT' },
+    });
+    assert.equal(
+      (parsed({ type: 'subscribe', channel: 'trades', symbol: 'BTC/USDT' }) as { error: { code: string } })
+        .error.code,
+      'INVALID_VENUE',
+    );
   });
 });

@@ -3,6 +3,7 @@ import { ALERT_SEVERITIES, isAlertSeverity, type AlertSeverity } from '../domain
 import type { ErrorCode } from '../domain/errors.ts';
 import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { INTERVALS, isInterval, type Interval } from '../domain/interval.ts';
+import { ACCOUNT_CHANNELS, isAccountChannel, type AccountChannel } from './account-messages.ts';
 
 /**
  * Client → gateway messages and their runtime validation. The texts of INVALID_MESSAGE, INVALID_INTERVAL and
@@ -76,7 +77,31 @@ export interface AlertsUnsubscribeMessage {
   readonly type: 'alerts-unsubscribe';
 }
 
+/** Addition: the token of the connection's account (docs/PROTOCOL.md, "Authentication"). */
+export interface AuthMessage {
+  readonly type: 'auth';
+  readonly token: string;
+}
+
+/**
+ * Addition: a subscribe to one account channel (wire `{"type":"subscribe","channel":"positions"}`; the account
+ * `trades` is `{"type":"subscribe","channel":"trades"}` with neither `symbol` nor `venue`), or a `resync` of one
+ * (`{"type":"resync","channel":"positions"}`): either is answered with a fresh snapshot.
+ */
+export interface AccountSubscribeMessage {
+  readonly type: 'account-subscribe';
+  readonly channel: AccountChannel;
+}
+
+export interface AccountUnsubscribeMessage {
+  readonly type: 'account-unsubscribe';
+  readonly channel: AccountChannel;
+}
+
 export type ClientMessage =
+  | AuthMessage
+  | AccountSubscribeMessage
+  | AccountUnsubscribeMessage
   | SubscribeMessage
   | UnsubscribeMessage
   | PingMessage
@@ -188,9 +213,15 @@ export function rateLimitedText(maxPerSecond: number): string {
   return `Rate limit exceeded: at most ${maxPerSecond} messages per second. Messages over the limit are ignored (not answered).`;
 }
 
-/** "Invalid channel: candle. Valid: candles, trades, ticker, book, alerts" */
+/** Every channel name a subscribe may carry: the public ones, then the account ones not already among them. */
+const ALL_CHANNEL_NAMES: readonly string[] = [
+  ...CHANNELS,
+  ...ACCOUNT_CHANNELS.filter((c) => !(CHANNELS as readonly string[]).includes(c)),
+];
+
+/** "Invalid channel: candle. Valid: candles, trades, ticker, book, alerts, dashboard, account, …" */
 export function invalidChannelText(channel: string): string {
-  return `Invalid channel: ${echo(channel)}. Valid: ${CHANNELS.join(', ')}`;
+  return `Invalid channel: ${echo(channel)}. Valid: ${ALL_CHANNEL_NAMES.join(', ')}`;
 }
 
 /** "Invalid venue: kraken. Valid: binance, okx", or "Missing venue. Valid: ..." when none was given. */
@@ -231,6 +262,10 @@ export function parseClientMessage(text: string, rules: ProtocolRules): ParseRes
   }
   const channel = (json as { channel?: unknown } | null)?.channel;
   const type = (json as { type?: unknown } | null)?.type;
+  if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+    const account = parseAccountMessage(json as Record<string, unknown>);
+    if (account !== undefined) return account;
+  }
   if (
     typeof json === 'object' &&
     json !== null &&
@@ -276,6 +311,37 @@ export function parseClientMessage(text: string, rules: ProtocolRules): ParseRes
   return {
     ok: true,
     message: { type: 'subscribe', symbol: raw.symbol, interval: raw.interval, initialBars },
+  };
+}
+
+const authShape = z.object({ type: z.literal('auth'), token: z.string() });
+
+/**
+ * The messages of the account side: `auth`, `resync`, and subscribe/unsubscribe of an account channel (the
+ * account `trades` is the one without `symbol` and `venue`). Undefined for every other message, which keeps its
+ * own parsing unchanged.
+ */
+function parseAccountMessage(json: Record<string, unknown>): ParseResult | undefined {
+  const { type, channel } = json;
+  if (type === 'auth') {
+    const shaped = authShape.safeParse(json);
+    return shaped.success
+      ? { ok: true, message: { type: 'auth', token: shaped.data.token } }
+      : INVALID_MESSAGE;
+  }
+  if (type === 'resync') {
+    if (typeof channel !== 'string') return INVALID_MESSAGE;
+    if (!isAccountChannel(channel)) {
+      return { ok: false, error: { code: 'INVALID_CHANNEL', message: invalidChannelText(channel) } };
+    }
+    return { ok: true, message: { type: 'account-subscribe', channel } };
+  }
+  if (type !== 'subscribe' && type !== 'unsubscribe') return undefined;
+  const accountTrades = channel === 'trades' && json['symbol'] === undefined && json['venue'] === undefined;
+  if (!isAccountChannel(channel) || (channel === 'trades' && !accountTrades)) return undefined;
+  return {
+    ok: true,
+    message: { type: type === 'subscribe' ? 'account-subscribe' : 'account-unsubscribe', channel },
   };
 }
 

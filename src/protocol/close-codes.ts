@@ -11,6 +11,10 @@ export const CLOSE_CODES = {
   MESSAGE_TOO_BIG: 1009,
   /** The client did not read its messages fast enough; its send buffer passed maxBufferedBytes. */
   SLOW_CONSUMER: 4008,
+  /** A token given on the upgrade (`?token=`, or required on /ws/dashboard) is missing, invalid or expired. */
+  UNAUTHORIZED: 4401,
+  /** The connection's account token expired; get a new one and reconnect (or renew it before, with `auth`). */
+  TOKEN_EXPIRED: 4440,
   /** The client kept sending after being rate limited (more than twice maxMessagesPerSecond in one second). */
   FLOODING: 4029,
 } as const;

@@ -9,3 +9,5 @@ export type * from './server-messages.ts';
 export type * from './source-status.ts';
 export { CLOSE_CODES, type CloseCode } from './close-codes.ts';
 export { ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
+export type * from './account-messages.ts';
+export { ACCOUNT_CHANNELS, ACCOUNT_MESSAGE_TYPES } from './account-messages.ts';

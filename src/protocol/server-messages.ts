@@ -162,6 +162,8 @@ export interface AlertJson {
   readonly kind: AlertKind;
   readonly venue?: VenueId;
   readonly symbol?: string;
+  /** Addition: the account of an account alert (sent only to connections authenticated for it). */
+  readonly account?: string;
   readonly message: string;
   readonly details?: AlertDetails;
 }
@@ -460,6 +462,7 @@ export function encodeAlertJson(alert: Alert): string {
     kind: alert.kind,
     ...(alert.venue === undefined ? {} : { venue: alert.venue }),
     ...(alert.symbol === undefined ? {} : { symbol: alert.symbol }),
+    ...(alert.account === undefined ? {} : { account: alert.account }),
     message: alert.message,
     ...(alert.details === undefined ? {} : { details: alert.details }),
   };

@@ -36,7 +36,23 @@ const SECRET_FIELDS = [
   'authorization',
   'Authorization',
   'cookie',
+  // Account credentials (issue 12): whole credential objects, the variables they come from, signatures, tokens.
+  'credentials',
+  'passPhrase',
+  'sign',
+  'signature',
+  'jwt',
+  'bearer',
+  'AUTH_SECRET',
+  'BITGET_API_KEY',
+  'BITGET_API_SECRET',
+  'BITGET_API_PASSPHRASE',
 ];
+/** HTTP header names of the venues' signed REST requests (Bitget `ACCESS-*`), in either case. */
+const SECRET_HEADERS = ['ACCESS-KEY', 'ACCESS-SIGN', 'ACCESS-PASSPHRASE'].flatMap((h) => [
+  h,
+  h.toLowerCase(),
+]);
 /** Fields that hold connection URLs: their password, if any, is logged as [Redacted]. */
 const URL_FIELDS = ['url', 'redisUrl', 'databaseUrl', 'connectionString', 'DATABASE_URL', 'REDIS_URL'];
 
@@ -52,7 +68,10 @@ export function redactUrlPassword(text: string): string {
 
 /** pino's `redact` setting: credential fields censored whole, URL fields only in their password. */
 export const REDACTION = {
-  paths: [...SECRET_FIELDS, ...URL_FIELDS].flatMap(anyDepth),
+  paths: [
+    ...[...SECRET_FIELDS, ...URL_FIELDS].flatMap(anyDepth),
+    ...SECRET_HEADERS.flatMap((h) => anyDepth(`headers["${h}"]`)),
+  ],
   censor: (value: unknown, path: string[]): unknown => {
     if (!URL_FIELD_SET.has(path.at(-1) ?? '')) return REDACTED;
     return typeof value === 'string' ? redactUrlPassword(value) : value;

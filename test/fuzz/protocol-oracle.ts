@@ -126,8 +126,10 @@ export function expectReply(value: unknown, state: ConnectionModel, rules: Model
   if (!isObject(value)) return { expected: INVALID_MESSAGE };
   const type = value['type'];
   if (type === 'ping') return { expected: { kind: 'pong' } };
-  if (type !== 'subscribe' && type !== 'unsubscribe') return { expected: INVALID_MESSAGE };
   const channel = value['channel'];
+  const account = accountReply(value, state, rules);
+  if (account !== undefined) return { expected: account };
+  if (type !== 'subscribe' && type !== 'unsubscribe') return { expected: INVALID_MESSAGE };
   if (channel !== undefined && channel !== 'candles') {
     if (typeof channel !== 'string') return { expected: INVALID_MESSAGE };
     if (channel === 'alerts') return { expected: alertsReply(value, type, state, rules) };
@@ -137,6 +139,44 @@ export function expectReply(value: unknown, state: ConnectionModel, rules: Model
     return { expected: error('INVALID_CHANNEL') };
   }
   return candleReply(value, type, state, rules);
+}
+
+const ACCOUNT_CHANNEL_NAMES: readonly unknown[] = [
+  'dashboard',
+  'account',
+  'positions',
+  'orders',
+  'trades',
+  'performance',
+];
+
+/**
+ * The account messages (PROTOCOL.md, "Authentication", "Account channels") on a gateway that serves no accounts
+ * (the fuzzed one): `auth` and account subscribes are answered ACCOUNTS_UNAVAILABLE, account unsubscribes with
+ * nothing. Undefined for every other message.
+ */
+function accountReply(
+  value: Record<string, unknown>,
+  state: ConnectionModel,
+  rules: ModelRules,
+): Expectation | undefined {
+  const { type, channel } = value;
+  if (type === 'auth')
+    return typeof value['token'] === 'string' ? error('ACCOUNTS_UNAVAILABLE') : INVALID_MESSAGE;
+  if (type === 'resync') {
+    if (typeof channel !== 'string') return INVALID_MESSAGE;
+    if (!ACCOUNT_CHANNEL_NAMES.includes(channel)) return error('INVALID_CHANNEL');
+  } else if (type === 'subscribe' || type === 'unsubscribe') {
+    const accountTrades =
+      channel === 'trades' && value['symbol'] === undefined && value['venue'] === undefined;
+    if (!ACCOUNT_CHANNEL_NAMES.includes(channel) || (channel === 'trades' && !accountTrades))
+      return undefined;
+    if (type === 'unsubscribe') return { kind: 'nothing' };
+  } else {
+    return undefined;
+  }
+  if (state.subscriptions.size >= rules.maxSubscriptions) return error('TOO_MANY_SUBSCRIPTIONS', { channel });
+  return error('ACCOUNTS_UNAVAILABLE', { channel });
 }
 
 function overLimit(state: ConnectionModel, key: string, rules: ModelRules): boolean {
@@ -331,11 +371,11 @@ const FIELDS = {
   ),
   alertJson: fieldsOf<AlertJson>()(
     ['id', 'time', 'severity', 'kind', 'message'],
-    ['venue', 'symbol', 'details'],
+    ['venue', 'symbol', 'account', 'details'],
   ),
   alert: fieldsOf<AlertMessage>()(
     ['type', 'id', 'time', 'severity', 'kind', 'message'],
-    ['venue', 'symbol', 'details'],
+    ['venue', 'symbol', 'account', 'details'],
   ),
   alerts: fieldsOf<AlertsMessage>()(['type', 'alerts'], []),
   trade: fieldsOf<TradeJson>()(['id', 'price', 'size', 'side', 'time'], []),

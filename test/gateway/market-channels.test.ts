@@ -232,9 +232,9 @@ describe('gateway: market channels end to end over the bus', () => {
     const c = await TestClient.connect(h.gateway.url);
     const cases: [Record<string, unknown>, string, string][] = [
       [
-        { channel: 'orders', venue: 'okx' },
+        { channel: 'quotes', venue: 'okx' },
         'INVALID_CHANNEL',
-        'Invalid channel: orders. Valid: candles, trades, ticker, book, alerts',
+        'Invalid channel: quotes. Valid: candles, trades, ticker, book, alerts, dashboard, account, positions, orders, performance',
       ],
       [
         { channel: 'book', venue: 'dydx' },
