@@ -12,7 +12,8 @@ import {
 import { LogRing } from '../telemetry/log-ring.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { runAggregate } from './aggregate-command.ts';
-import { demoConfig, demoMarket } from './demo.ts';
+import { demoAccountsBanner, demoAuthSecret, demoConfig, demoMarket } from './demo.ts';
+import { demoAccounts as simDemoAccounts } from '../sim/accounts/config.ts';
 import { startAll, type RunningSystem } from './run-all.ts';
 import { startGatewayProcess } from './run-gateway.ts';
 import { startIngestProcess } from './run-ingest.ts';
@@ -188,7 +189,11 @@ async function runDemo(
     symbols,
     logger: logger.child({ role: 'sim' }),
   });
-  const demo = demoConfig(config, market, sim.urls);
+  const auth = demoAuthSecret(config);
+  const demo = demoConfig(config, market, sim.urls, {
+    keys: { bitget: simDemoAccounts.bitget[0], dydx: simDemoAccounts.dydx[0] },
+    authSecret: auth.secret,
+  });
   if (config.storage.databaseUrl !== undefined || config.redis.url !== undefined) {
     logger.info(
       { dataDir: demo.storage.dataDir },
@@ -206,6 +211,8 @@ async function runDemo(
   process.stdout.write(
     demoBanner({ venues, symbols, wsUrl: system.gateway.url, simulatorPort: sim.port }) + '\n',
   );
+  if (demo.accounts.length > 0)
+    process.stdout.write((await demoAccountsBanner(demo, system.gateway.url, auth.generated)) + '\n');
   announceReady(system);
   try {
     await Promise.race([untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger }), system.failed]);

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Config } from '../config/config.ts';
+import type { AccountConfig, Config } from '../config/config.ts';
+import { Secret } from '../config/secret.ts';
 import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { venuesListing } from '../venues/registry.ts';
+import { AccountAuth } from '../gateway/auth.ts';
 
 /** Where the demo keeps its history, inside DATA_DIR: apart from the history of `tickwire all`. */
 export const DEMO_DATA_DIR = 'demo';
@@ -24,16 +27,62 @@ export function demoMarket(config: Config, venuesConfigured: boolean): DemoMarke
   return { venues, symbols };
 }
 
+/** The demo's accounts, one per simulated venue with private streams. */
+export const DEMO_ACCOUNT_IDS = { bitget: 'demo-bitget', dydx: 'demo-dydx' } as const;
+
+/** The simulator's demo accounts (src/sim/accounts/config.ts `demoAccounts`): fake, public, simulator-only. */
+export interface DemoAccountKeys {
+  readonly bitget?: { readonly apiKey: string; readonly secret: string; readonly passphrase: string };
+  readonly dydx?: { readonly address: string; readonly subaccountNumber: number };
+}
+
+/**
+ * The demo's token secret: AUTH_SECRET when set, else a random one made for this run (`generated`: its tokens
+ * stop working when the demo stops, and the demo says so).
+ */
+export function demoAuthSecret(config: Config): { readonly secret: Secret; readonly generated: boolean } {
+  if (config.auth.secret !== undefined) return { secret: config.auth.secret, generated: false };
+  return { secret: new Secret(randomBytes(32).toString('hex')), generated: true };
+}
+
+/** The demo's accounts on the venues it runs: `demo-bitget` and `demo-dydx`, on the simulator's demo keys. */
+export function demoAccounts(venues: readonly VenueId[], keys: DemoAccountKeys): AccountConfig[] {
+  const accounts: AccountConfig[] = [];
+  if (venues.includes('bitget') && keys.bitget !== undefined)
+    accounts.push({
+      id: DEMO_ACCOUNT_IDS.bitget,
+      venue: 'bitget',
+      credentials: {
+        apiKey: new Secret(keys.bitget.apiKey),
+        secret: new Secret(keys.bitget.secret),
+        passphrase: new Secret(keys.bitget.passphrase),
+      },
+    });
+  if (venues.includes('dydx') && keys.dydx !== undefined)
+    accounts.push({
+      id: DEMO_ACCOUNT_IDS.dydx,
+      venue: 'dydx',
+      address: keys.dydx.address,
+      subaccountNumber: keys.dydx.subaccountNumber,
+    });
+  return accounts;
+}
+
 /**
  * The configuration the demo runs `all` with: pointed at the simulator, and with nothing shared with a real run,
  * so that simulated bars can never be served as a venue's. Its history lives in the embedded database under
  * DATA_DIR/demo, even when DATABASE_URL is set, and its bus is in-process, even when REDIS_URL is set (gateways
- * attached to that Redis would otherwise stream simulated bars).
+ * attached to that Redis would otherwise stream simulated bars). Its accounts are the simulator's demo accounts
+ * only, and its static tokens none.
  */
 export function demoConfig(
   config: Config,
   market: DemoMarket,
   simUrls: Partial<Record<VenueId, { readonly wsUrl: string; readonly restUrl: string }>>,
+  accounts: { readonly keys: DemoAccountKeys; readonly authSecret: Secret } = {
+    keys: {},
+    authSecret: new Secret(randomBytes(32).toString('hex')),
+  },
 ): Config {
   const urls = { ...config.urls };
   for (const venue of VENUES) {
@@ -49,5 +98,44 @@ export function demoConfig(
     urls: Object.freeze(urls),
     storage: Object.freeze({ ...storage, dataDir: join(config.storage.dataDir, DEMO_DATA_DIR) }),
     redis: Object.freeze(redis),
+    // Only the simulator's demo accounts: a real account configured for `all` is never followed by the demo.
+    accounts: demoAccounts(market.venues, accounts.keys),
+    auth: Object.freeze({ secret: accounts.authSecret, tokens: [] }),
   });
+}
+
+/** How long the tokens the demo prints are valid. */
+export const DEMO_TOKEN_TTL_MS = 24 * 3600_000;
+
+/**
+ * What `tickwire demo` prints about its accounts once the API answers: a token per account (valid
+ * DEMO_TOKEN_TTL_MS), the dYdX demo address, and where to use them.
+ */
+export async function demoAccountsBanner(
+  demo: Config,
+  wsUrl: string,
+  secretGenerated: boolean,
+  now: () => number = Date.now,
+): Promise<string> {
+  const auth = AccountAuth.fromConfig(demo, now);
+  const http = wsUrl.replace(/^ws/, 'http').replace('0.0.0.0', 'localhost');
+  const lines = ['Demo accounts (simulated traders on the simulator; tokens valid 24 h):'];
+  let first: string | undefined;
+  for (const account of demo.accounts) {
+    const token = await auth.issue(account.id, DEMO_TOKEN_TTL_MS);
+    first ??= token;
+    const where = account.venue === 'dydx' ? `dYdX ${account.address}/${account.subaccountNumber}` : 'Bitget';
+    lines.push(`  ${account.id} (${where})`, `    token: ${token}`);
+  }
+  if (first !== undefined) {
+    lines.push(
+      `  Live account stream: ${wsUrl}/ws/dashboard?token=<token>`,
+      `  History: ${http}/api/account/performance and ${http}/api/account/fills (header Authorization: Bearer <token>)`,
+    );
+  }
+  if (secretGenerated)
+    lines.push(
+      'AUTH_SECRET is not set: these tokens are signed with a secret made for this run and stop working with it.',
+    );
+  return lines.join('\n');
 }

@@ -14,6 +14,7 @@ import { createPipeline } from './pipeline.ts';
 import { compositeTickerResolver } from './composite-ticker.ts';
 import type { MismatchedHistory } from '../store/upstreams.ts';
 import { startStorage, type openDatabase } from './storage.ts';
+import { startAccounts } from './accounts.ts';
 import { checkSymbolsListed } from '../venues/registry.ts';
 import { allSourcesLive } from '../gateway/health.ts';
 
@@ -95,6 +96,11 @@ export async function startAll(
     now: clock.now,
   });
   pipeline.monitor.onSwitch(venueMetrics.countFailover);
+  const accounts = startAccounts(config, logger, {
+    bus,
+    clock,
+    store: () => storage.accountStore(),
+  });
   let gateway: Gateway;
   try {
     gateway = await startGateway({
@@ -108,8 +114,10 @@ export async function startAll(
       compositeTicker: compositeTickerResolver(config, (symbol) => pipeline.monitor.activeSource(symbol)),
       aggregatorStats: () => pipeline.aggregatorStats(),
       ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
+      ...(accounts ? { accounts: { hub: accounts.hub } } : {}),
     });
   } catch (err) {
+    await accounts?.close();
     await closeStorage();
     await bus.close();
     throw err;
@@ -120,6 +128,7 @@ export async function startAll(
     (closing ??= (async () => {
       clock.clearTimer(readyPoll);
       await gateway.close();
+      await accounts?.close();
       await pipeline.close();
       await closeStorage();
       await bus.close();

@@ -1,3 +1,5 @@
+import type { AccountSource } from '../account/contract.ts';
+import type { AccountRef } from '../domain/account.ts';
 import type { BookRules } from '../domain/book-rules.ts';
 import type { BookUpdate } from '../domain/book.ts';
 import type { Candle } from '../domain/candle.ts';
@@ -21,6 +23,18 @@ export interface VenueAdapterOptions extends VenueUrls {
 }
 
 /**
+ * What a venue's account factory receives: the venue's configured endpoints (the public ones; the venue derives
+ * its private endpoint from them) and the account's own settings from the configuration (Bitget: apiKey, secret,
+ * passphrase; dYdX: address, subaccountNumber). Settings may hold secrets: never log them.
+ */
+export interface AccountSourceOptions extends VenueUrls {
+  readonly account: AccountRef;
+  readonly settings: Readonly<Record<string, string | number>>;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+/**
  * A venue as src/venues/registry.ts lists it: what Tickwire knows of it before connecting. The configuration is
  * built from these (`urls.<id>` with `defaultUrls`, read from `<ID>_WS_URL` and `<ID>_REST_URL`), so that adding a
  * venue is its folder and one registry line.
@@ -30,6 +44,11 @@ export interface VenueModule<Id extends VenueId = VenueId> {
   /** The venue's public production endpoints, the defaults of `urls.<id>`. */
   readonly defaultUrls: VenueUrls;
   createAdapter(options: VenueAdapterOptions): VenueAdapter;
+  /**
+   * A trader's account on this venue (private stream, REST reconcile and polling); absent where Tickwire does not
+   * follow accounts yet (Binance, OKX). Throws TickwireError CONFIG_INVALID for settings it cannot use.
+   */
+  createAccountSource?(options: AccountSourceOptions): AccountSource;
 }
 
 /**

@@ -63,8 +63,11 @@ export class DydxAccountSide implements SimVenueAccounts {
     private readonly now: () => number,
   ) {
     this.faults = new SimAccountFaults(context.now);
-    const all = [...instruments.all()];
-    const clock = all[0];
+    // dYdX lists USD-quoted perpetuals only: a subaccount trades those (the simulator serves every configured
+    // symbol on every venue's public side, but an account's positions must be ones the real venue could hold).
+    const listed = [...instruments.all()];
+    const all = listed.filter((i) => i.market.spec.symbol.endsWith('/USD'));
+    const clock = listed[0];
     if (clock === undefined) throw new RangeError('dydx sim: no market');
     const bySymbol = new Map<string, DydxSimInstrument>(all.map((i) => [i.market.spec.symbol, i]));
     const markets = all.map((i) => ({ symbol: i.market.spec.symbol, market: i.market }));
@@ -87,7 +90,7 @@ export class DydxAccountSide implements SimVenueAccounts {
         markets,
         context.startMs,
       );
-      if (config.trader !== false) {
+      if (config.trader !== false && markets.length > 0) {
         const seed = hashSeed(context.seed, 'dydx-trader', id);
         engine.schedule(new SimTrader(engine, { seed, ...(config.trader ?? {}) }));
       }

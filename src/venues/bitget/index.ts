@@ -2,7 +2,15 @@ import { isBitgetSymbol } from './symbols.ts';
 import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Clock } from '../../util/clock.ts';
-import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter, VenueModule } from '../venue.ts';
+import { TickwireError } from '../../domain/errors.ts';
+import type {
+  AccountSourceOptions,
+  MarketStreamHandlers,
+  MarketStreamOptions,
+  VenueAdapter,
+  VenueModule,
+} from '../venue.ts';
+import { BitgetAccountSource } from './account-source.ts';
 import { openBitgetMarketStream, type BitgetMarketStream, type BitgetStreamOptions } from './feed.ts';
 import { BitgetRest, type BitgetRestOptions } from './rest.ts';
 
@@ -78,7 +86,36 @@ export const bitgetVenue: VenueModule<'bitget'> = {
   id: 'bitget',
   defaultUrls: { wsUrl: 'wss://ws.bitget.com/v2/ws/public', restUrl: 'https://api.bitget.com' },
   createAdapter: (options) => createBitgetAdapter(options),
+  createAccountSource: (options) =>
+    new BitgetAccountSource({
+      account: options.account,
+      credentials: {
+        apiKey: accountSetting(options, 'apiKey'),
+        secret: accountSetting(options, 'secret'),
+        passphrase: accountSetting(options, 'passphrase'),
+      },
+      wsUrl: bitgetPrivateWsUrl(options.wsUrl),
+      restUrl: options.restUrl,
+      logger: options.logger,
+      ...(options.clock ? { clock: options.clock } : {}),
+    }),
 };
+
+/**
+ * The private socket next to a configured public one: `…/v2/ws/public` → `…/v2/ws/private` (production, demo
+ * trading and the simulator all pair them so); any other URL gets `/v2/ws/private` at its host.
+ */
+export function bitgetPrivateWsUrl(publicWsUrl: string): string {
+  if (/\/public\/?$/.test(publicWsUrl)) return publicWsUrl.replace(/\/public\/?$/, '/private');
+  return new URL('/v2/ws/private', publicWsUrl).toString();
+}
+
+function accountSetting(options: AccountSourceOptions, name: string): string {
+  const value = options.settings[name];
+  if (typeof value !== 'string' || value === '')
+    throw new TickwireError('CONFIG_INVALID', `Bitget account ${options.account.id}: ${name} is missing`);
+  return value;
+}
 
 export { BitgetRest, createBitgetRest, type BitgetRestOptions } from './rest.ts';
 export { openBitgetMarketStream, type BitgetMarketStream, type BitgetStreamOptions } from './feed.ts';

@@ -3,6 +3,8 @@ import type { BookRules } from '../../domain/book-rules.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Clock } from '../../util/clock.ts';
 import type { MarketStreamHandlers, MarketStreamOptions, VenueAdapter, VenueModule } from '../venue.ts';
+import { TickwireError } from '../../domain/errors.ts';
+import { createDydxAccountSource } from './account-source.ts';
 import { openDydxMarketStream, type DydxMarketStream, type DydxStreamOptions } from './feed.ts';
 import { DydxRest, type DydxRestOptions } from './rest.ts';
 
@@ -69,6 +71,23 @@ export const dydxVenue: VenueModule<'dydx'> = {
   id: 'dydx',
   defaultUrls: { wsUrl: 'wss://indexer.dydx.trade/v4/ws', restUrl: 'https://indexer.dydx.trade' },
   createAdapter: (options) => createDydxAdapter(options),
+  createAccountSource: (options) => {
+    const { address, subaccountNumber } = options.settings;
+    if (typeof address !== 'string' || typeof subaccountNumber !== 'number')
+      throw new TickwireError(
+        'CONFIG_INVALID',
+        `dYdX account ${options.account.id}: address and subaccountNumber are required`,
+      );
+    return createDydxAccountSource({
+      account: options.account,
+      address,
+      subaccountNumber,
+      wsUrl: options.wsUrl,
+      restUrl: options.restUrl,
+      logger: options.logger,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  },
 };
 
 export { DydxRest, createDydxRest, type DydxRestOptions } from './rest.ts';
