@@ -109,4 +109,21 @@ describe('bookChecksum', () => {
     assert.notEqual(bookChecksum(book), before);
     assert.equal(bookChecksum(book), crc32Signed('1.5:0.001:1.6:2'));
   });
+
+  it('covers long level texts and deep books (the text outgrows its first buffer)', () => {
+    const book = new OrderBook('okx', 'X');
+    const long = (i: number): string => `${i + 1}.${'1234567890'.repeat(6)}`;
+    const bids = Array.from({ length: 400 }, (_, i) => ({ price: long(1000 - i), size: long(i) }));
+    const asks = Array.from({ length: 300 }, (_, i) => ({ price: long(2000 + i), size: long(i) }));
+    book.replace(bids, asks);
+    const parts: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const b = bids[i];
+      const a = asks[i];
+      if (b !== undefined) parts.push(b.price, b.size);
+      if (a !== undefined) parts.push(a.price, a.size);
+    }
+    assert.equal(bookChecksum(book, 400), crc32Signed(parts.join(':')));
+    assert.equal(bookChecksum(new OrderBook('okx', 'Y')), crc32Signed(''));
+  });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDecimal } from '../domain/decimal.ts';
+import { parseDecimal, toPlainString } from '../domain/decimal.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
 import {
@@ -10,6 +10,7 @@ import {
   decodeTrades,
   encodeBookSnapshot,
   encodeTicker,
+  plainText,
   encodeTrades,
   marketMessageInstrument,
   type BookSnapshot,
@@ -225,6 +226,38 @@ describe('the instrument of a market message, read without decoding it', () => {
       ' {"v":"okx","s":"X/Y"}',
     ]) {
       assert.equal(marketMessageInstrument(bad), undefined, bad);
+    }
+  });
+});
+
+describe('plainText', () => {
+  it('prints every decimal as toPlainString does', () => {
+    const texts = [
+      '0',
+      '0.000',
+      '-0.0',
+      '10',
+      '10.0',
+      '100.00',
+      '0.00002894',
+      '145.2300',
+      '-1.50',
+      '5',
+      '1e-8',
+    ];
+    for (const t of [...texts]) texts.push('-' + t.replace(/^-/, ''), '1' + t.replace(/^-/, '') + '0');
+    for (let i = 0; i < 2000; i++) {
+      const digits = String(Math.floor(Math.random() * 1e9)).padStart(1 + (i % 12), '0');
+      const cut = i % (digits.length + 1);
+      texts.push(
+        (i % 3 === 0 ? '-' : '') + digits.slice(0, cut) + '.' + digits.slice(cut) + '0'.repeat(i % 4),
+      );
+    }
+    texts.push('123456789012345678901234567890.123456789012345678900');
+    for (const t of texts) {
+      if (t.startsWith('.') || t.startsWith('-.') || t.endsWith('.')) continue;
+      const value = parseDecimal(t);
+      assert.equal(plainText(value), toPlainString(value), t);
     }
   });
 });

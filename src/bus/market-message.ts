@@ -1,5 +1,5 @@
 import type { BookLevel } from '../domain/book.ts';
-import { toPlainString, tryParseDecimal, type Decimal } from '../domain/decimal.ts';
+import { tryParseDecimal, type Decimal } from '../domain/decimal.ts';
 import { isVenueId, type VenueId } from '../domain/instrument.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Side, Trade } from '../domain/trade.ts';
@@ -94,6 +94,30 @@ function decimal(kind: string, value: unknown, field: string): Decimal {
 }
 
 /**
+ * The decimal's plain text, as `toPlainString` prints it ("0.00002894", "145.23", "0"), built from one string of the
+ * coefficient's digits: every trade and ticker is encoded once per message, and `toPlainString` drops trailing
+ * zeros by BigInt division, a BigInt allocated per digit dropped.
+ */
+export function plainText(d: Decimal): string {
+  const negative = d.coef < 0n;
+  let digits = (negative ? -d.coef : d.coef).toString();
+  let scale = d.scale;
+  if (scale > 0) {
+    let end = digits.length;
+    while (scale > 0 && end > 1 && digits.charCodeAt(end - 1) === 48 /* 0 */) {
+      end--;
+      scale--;
+    }
+    if (digits === '0') scale = 0;
+    if (end < digits.length) digits = digits.slice(0, end);
+  }
+  if (scale <= 0) return negative ? '-' + digits : digits;
+  const padded = digits.length > scale ? digits : digits.padStart(scale + 1, '0');
+  const cut = padded.length - scale;
+  return (negative ? '-' : '') + padded.slice(0, cut) + '.' + padded.slice(cut);
+}
+
+/**
  * Bus encoding of trades of one instrument: `{"v":venue,"s":symbol,"t":[[id,price,size,side,time,receivedAt,
  * fills,seq?],...]}`. All trades must share `venue` and `symbol` (throws otherwise: a publisher bug).
  */
@@ -108,9 +132,9 @@ export function encodeTrades(venue: VenueId, symbol: string, trades: readonly Tr
       '[' +
       JSON.stringify(t.id) +
       ',"' +
-      toPlainString(t.price) +
+      plainText(t.price) +
       '","' +
-      toPlainString(t.size) +
+      plainText(t.size) +
       '","' +
       t.side +
       '",' +
@@ -178,11 +202,11 @@ export function encodeTicker(ticker: Ticker): string {
     '","s":' +
     JSON.stringify(ticker.symbol) +
     ',"l":"' +
-    toPlainString(ticker.last) +
+    plainText(ticker.last) +
     '"';
   for (const [field, key] of TICKER_FIELDS) {
     const value = ticker[field];
-    if (value !== undefined) out += ',"' + key + '":"' + toPlainString(value) + '"';
+    if (value !== undefined) out += ',"' + key + '":"' + plainText(value) + '"';
   }
   return out + ',"t":' + ticker.time + ',"r":' + ticker.receivedAt + '}';
 }
@@ -205,13 +229,21 @@ export function decodeTicker(message: string): Ticker {
   };
 }
 
-function encodeLevels(levels: readonly BookLevel[]): string {
-  let out = '[';
+/**
+ * Writes a side's levels (`["price","size"]`, comma-separated) into `parts` from `at`, four parts a level; returns the
+ * next index. The snapshot is joined from its parts once, into one flat string: adding the strings up level by
+ * level allocated a string per addition, and the reader's first regular expression then copied the whole message
+ * into one flat string anyway.
+ */
+function writeLevels(parts: string[], at: number, levels: readonly BookLevel[]): number {
   for (let i = 0; i < levels.length; i++) {
     const l = levels[i] as BookLevel;
-    out += (i > 0 ? ',["' : '["') + l.price + '","' + l.size + '"]';
+    parts[at++] = i > 0 ? ',["' : '["';
+    parts[at++] = l.price;
+    parts[at++] = '","';
+    parts[at++] = l.size + '"]';
   }
-  return out + ']';
+  return at;
 }
 
 const LEVEL_TEXT = /^\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
@@ -246,22 +278,21 @@ export function encodeBookSnapshot(snapshot: BookSnapshot): string {
       if (!isLevelText(l.price) || !isLevelText(l.size)) throw new Error('book snapshot level not decimal');
     }
   }
-  return (
-    '{"v":"' +
-    snapshot.venue +
-    '","s":' +
-    JSON.stringify(snapshot.symbol) +
-    ',"b":' +
-    encodeLevels(snapshot.bids) +
-    ',"a":' +
-    encodeLevels(snapshot.asks) +
+  const parts = new Array<string>(3 + 4 * (snapshot.bids.length + snapshot.asks.length));
+  let at = 0;
+  parts[at++] = '{"v":"' + snapshot.venue + '","s":' + JSON.stringify(snapshot.symbol) + ',"b":[';
+  at = writeLevels(parts, at, snapshot.bids);
+  parts[at++] = '],"a":[';
+  at = writeLevels(parts, at, snapshot.asks);
+  parts[at] =
+    ']' +
     (snapshot.seq === undefined ? '' : ',"q":' + snapshot.seq) +
     ',"t":' +
     snapshot.time +
     ',"r":' +
     snapshot.receivedAt +
-    '}'
-  );
+    '}';
+  return parts.join('');
 }
 
 function decodeLevels(value: unknown, field: string): BookLevel[] {

@@ -290,7 +290,21 @@ describe('parseFrame on the 2019 tardis samples', () => {
     assert.equal(d(t.low), '0.00013851');
     assert.equal(d(t.volume), '20014582');
     assert.equal(d(t.quoteVolume), '2839.62578157');
-    assert.equal(d(t.priceChangePercent), '2.068');
+    // The fields no Ticker carries are checked but not kept: a malformed one still makes the frame unknown.
+    const raw = JSON.parse(frames('tardis_binance_spot_ws_samples_2019.json')[3] ?? '') as {
+      data: Record<string, unknown>;
+    };
+    for (const [field, bad] of [
+      ['P', 'x'],
+      ['p', ''],
+      ['w', 5],
+      ['Q', '-1'],
+    ] as const) {
+      const text = JSON.stringify({ ...raw, data: { ...raw.data, [field]: bad } });
+      expectKind(parseFrame(text, symbols, RECEIVED), 'unknown');
+    }
+    const negativeZero = JSON.stringify({ ...raw, data: { ...raw.data, Q: '-0' } });
+    assert.equal(parseFrame(negativeZero, symbols, RECEIVED).kind, 'ticker');
     assert.equal(t.openTime, 1569718859088);
     assert.equal(t.closeTime, 1569805259088);
     assert.equal(t.firstTradeId, 64171);

@@ -4,7 +4,7 @@ import type { Decimal } from '../../domain/decimal.ts';
 import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import {
-  decimal,
+  decimalText,
   integer,
   isJsonObject,
   nonNegativeDecimal,
@@ -65,15 +65,11 @@ export interface BinanceTicker {
   /** Event time. */
   readonly time: number;
   readonly last: Decimal;
-  readonly lastSize: Decimal;
   readonly open: Decimal;
   readonly high: Decimal;
   readonly low: Decimal;
   readonly volume: Decimal;
   readonly quoteVolume: Decimal;
-  readonly priceChange: Decimal;
-  readonly priceChangePercent: Decimal;
-  readonly weightedAveragePrice: Decimal;
   readonly bidPrice: Decimal | undefined;
   readonly bidSize: Decimal | undefined;
   readonly askPrice: Decimal | undefined;
@@ -424,19 +420,21 @@ export function parseKlineRow(row: unknown): Candle {
 }
 
 function parseTicker(t: BinanceTickerEvent, symbol: string, receivedAt: number): BinanceTicker {
+  // Checked as before, but not kept: no Ticker field carries them, and a Decimal each (a BigInt) per frame of
+  // every symbol's ticker was built only to be dropped.
+  nonNegativeText(t.Q, 'Q');
+  decimalText(t.p, 'p');
+  decimalText(t.P, 'P');
+  decimalText(t.w, 'w');
   return {
     symbol,
     time: time(t.E, 'E'),
     last: positiveDecimal(t.c, 'c'),
-    lastSize: nonNegativeDecimal(t.Q, 'Q'),
     open: nonNegativeDecimal(t.o, 'o'),
     high: nonNegativeDecimal(t.h, 'h'),
     low: nonNegativeDecimal(t.l, 'l'),
     volume: nonNegativeDecimal(t.v, 'v'),
     quoteVolume: nonNegativeDecimal(t.q, 'q'),
-    priceChange: decimal(t.p, 'p'),
-    priceChangePercent: decimal(t.P, 'P'),
-    weightedAveragePrice: decimal(t.w, 'w'),
     bidPrice: optionalNonNegativeDecimal(t.b, 'b'),
     bidSize: optionalNonNegativeDecimal(t.B, 'B'),
     askPrice: optionalNonNegativeDecimal(t.a, 'a'),
@@ -448,6 +446,12 @@ function parseTicker(t: BinanceTickerEvent, symbol: string, receivedAt: number):
     tradeCount: integer(t.n, 'n'),
     receivedAt,
   };
+}
+
+/** A decimal text not below zero, checked as nonNegativeDecimal checks it, without building the Decimal. */
+function nonNegativeText(value: unknown, field: string): void {
+  const text = decimalText(value, field);
+  if (text.charCodeAt(0) === 45 /* - */) nonNegativeDecimal(value, field); // "-0" passes, anything else throws
 }
 
 function parseBookTicker(t: BinanceBookTickerEvent, symbol: string, receivedAt: number): BinanceBookTop {
