@@ -141,6 +141,11 @@ export interface SimulatedSystemOptions {
   readonly beforeStart?: (sim: Simulator) => void;
   /** False: return as soon as startAll does, while the venues still load their history (default true). */
   readonly untilLive?: boolean;
+  /** Symbols of the simulator and of Tickwire; default BTC/USDT. */
+  readonly symbols?: readonly string[];
+  /** `accounts` and `auth` of the configuration, as a configuration file gives them. */
+  readonly accounts?: readonly unknown[];
+  readonly auth?: { readonly secret?: string };
 }
 
 export interface SimulatedSystem {
@@ -156,8 +161,9 @@ export async function startSimulatedSystem(
   t: TestContext,
   o: SimulatedSystemOptions,
 ): Promise<SimulatedSystem> {
+  const symbols = o.symbols ?? ['BTC/USDT'];
   const sim = await startSimulator({
-    symbols: ['BTC/USDT'],
+    symbols,
     seed: o.seed,
     historyDays: o.historyDays ?? 8,
     tradesPerSecond: o.tradesPerSecond ?? 10,
@@ -165,13 +171,19 @@ export async function startSimulatedSystem(
   });
   t.after(() => sim.close());
   const urls: Record<string, unknown> = { ...DEFAULT_CONFIG.urls };
-  for (const venue of o.venues) urls[venue] = (sim.urls as Record<string, unknown>)[venue];
+  for (const venue of o.venues) {
+    const { wsUrl, restUrl } = sim.urls[venue as keyof typeof sim.urls] as { wsUrl: string; restUrl: string };
+    urls[venue] = { wsUrl, restUrl };
+  }
   const config = configSchema.parse({
     ...DEFAULT_CONFIG,
     port: 0,
     host: '127.0.0.1',
     venues: o.venues,
+    symbols,
     urls,
+    ...(o.accounts ? { accounts: o.accounts } : {}),
+    ...(o.auth ? { auth: { ...DEFAULT_CONFIG.auth, ...o.auth } } : {}),
     candles: { ...DEFAULT_CONFIG.candles, ...o.candles },
     // The tests poll the /api/ source endpoints; the /api/ rate limit has its own tests.
     gateway: { ...DEFAULT_CONFIG.gateway, apiRateLimit: 1_000_000, ...o.gateway },
