@@ -42,7 +42,30 @@ export interface SimAccountSettings {
   readonly fundingPeriodMs: number;
   readonly defaultLeverage: number;
   readonly defaultMarginMode: SimMarginMode;
+  /** How much history the account keeps; default SIM_ACCOUNT_RETENTION. */
+  readonly retention?: Partial<SimAccountRetention>;
 }
+
+/**
+ * The history a simulated account keeps, so that a simulator left running (the seeded trader places ~80 orders an
+ * hour) stays bounded: the newest finished orders (filled, canceled, rejected), fills and closed positions, and the
+ * PnL points of a time window. Open orders and open positions are always kept.
+ */
+export interface SimAccountRetention {
+  readonly finishedOrders: number;
+  readonly fills: number;
+  readonly closedPositions: number;
+  /** PnL points older than this before the newest one are dropped. */
+  readonly pnlWindowMs: number;
+}
+
+/** About a day of the seeded trader's orders and fills, a month of hourly PnL points. */
+export const SIM_ACCOUNT_RETENTION: SimAccountRetention = {
+  finishedOrders: 2_000,
+  fills: 2_000,
+  closedPositions: 500,
+  pnlWindowMs: 30 * 24 * 3_600_000,
+};
 
 export interface SimOrder {
   /** Sequence number within the account, from 1. */
@@ -177,6 +200,7 @@ export class SimAccount {
   readonly pnlHistory: SimPnlPoint[] = [];
   private readonly listeners = new Set<(event: SimAccountEvent) => void>();
   private readonly scheduled: SimScheduled[] = [];
+  private readonly retention: SimAccountRetention;
   private orderSeq = 0;
   private fillSeq = 0;
   private positionSeq = 0;
@@ -194,6 +218,10 @@ export class SimAccount {
   ) {
     if (!(settings.fundingPeriodMs >= 60_000))
       throw new RangeError('sim account: fundingPeriodMs must be ≥ 1 min');
+    this.retention = { ...SIM_ACCOUNT_RETENTION, ...settings.retention };
+    for (const [name, value] of Object.entries(this.retention))
+      if (!Number.isSafeInteger(value) || value < 1)
+        throw new RangeError(`sim account: retention.${name} must be a positive integer`);
     for (const { symbol, market } of markets) {
       const trades = market.recentTrades();
       this.markets.set(symbol, {
@@ -460,6 +488,10 @@ export class SimAccount {
         this.nextPnlPoint += HOUR_MS;
         const equity = this.equity();
         this.pnlHistory.push({ time, equity, totalPnl: sub(equity, this.settings.initialBalance) });
+        const oldest = time - this.retention.pnlWindowMs;
+        let drop = 0;
+        while ((this.pnlHistory[drop]?.time ?? Infinity) < oldest) drop++;
+        if (drop > 0) this.pnlHistory.splice(0, drop);
       }
     }
   }
@@ -631,9 +663,29 @@ export class SimAccount {
     }
   }
 
+  /** Tells the listeners first (they may look at the newest fill), then trims the history to its bounds. */
   private emit(event: SimAccountEvent): void {
     for (const l of this.listeners) l(event);
+    this.trimHistory();
   }
+
+  /** Drops the oldest finished orders, fills and closed positions beyond the retention (in place, oldest first). */
+  private trimHistory(): void {
+    const keep = this.retention;
+    if (this.fills.length > keep.fills) this.fills.splice(0, this.fills.length - keep.fills);
+    if (this.closedPositions.length > keep.closedPositions)
+      this.closedPositions.splice(0, this.closedPositions.length - keep.closedPositions);
+    if (this.orderList.length <= keep.finishedOrders) return;
+    let excess = this.orderList.filter((o) => !isWorking(o)).length - keep.finishedOrders;
+    if (excess <= 0) return;
+    const kept = this.orderList.filter((o) => isWorking(o) || excess-- <= 0);
+    this.orderList.splice(0, this.orderList.length, ...kept);
+  }
+}
+
+/** Open or partially filled: still working, never trimmed. */
+function isWorking(order: SimOrder): boolean {
+  return order.status === 'open' || order.status === 'partially_filled';
 }
 
 function int(n: number): Decimal {

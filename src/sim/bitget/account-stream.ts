@@ -6,7 +6,8 @@
  * simulated account never trades). A subscription before login is refused with 30004. Every push is
  * `{"action":"snapshot","arg":…,"data":[…],"ts":ms}`: `positions` always carries the full list. Text `ping` → `pong`;
  * a connection that sends no ping for `pingTimeoutMs` is closed. Account faults: refused upgrades (503), rejected
- * logins (30005), dropped sockets; the venue's stall and latency faults apply as on the public socket.
+ * logins (30005), dropped sockets; the venue's stall, latency, recycle (`forceRecycle`: plain close 1000) and
+ * `malformedFrames` faults apply as on the public socket.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -14,7 +15,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { SimAccountEvent } from '../accounts/engine.ts';
 import type { SimAccountFaults } from '../accounts/faults.ts';
-import type { VenueFaultState } from '../faults.ts';
+import type { FaultAction, VenueFaultState } from '../faults.ts';
 import { rawToString, rejectUpgrade, SimSocketHub } from '../socket-hub.ts';
 import { verifyLogin } from './account-auth.ts';
 import { fillRow, futuresAccountRow, orderRow, positionRow, spotAccountRow } from './account-format.ts';
@@ -70,6 +71,8 @@ export class BitgetAccountStream {
     this.hub.every(Math.max(10, Math.min(5_000, settings.pingTimeoutMs / 4)), () => this.sweepIdle());
     this.hub.every(settings.accountPushMs, () => this.refresh());
     faults.onDrop(() => this.hub.dropConnections());
+    // The venue's recycle and malformed-frame faults reach the private socket as they reach the public one.
+    this.hub.onClose(venueFaults.onAction((action) => this.onFault(action)));
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -86,6 +89,20 @@ export class BitgetAccountStream {
 
   close(): Promise<void> {
     return this.hub.close();
+  }
+
+  private onFault(action: FaultAction): void {
+    if (action.kind === 'recycle') {
+      // Bitget recycles private sockets as public ones: a plain close, without notice.
+      for (const conn of [...this.hub.connections]) conn.socket.close(1000, '');
+      return;
+    }
+    // Half a JSON frame and a frame that is no JSON at all, alternately, as on the public socket.
+    for (const conn of this.hub.connections) {
+      if (conn.socket.readyState !== conn.socket.OPEN) continue;
+      for (let i = 0; i < action.count; i++)
+        conn.socket.send(i % 2 === 0 ? '{"action":"update","arg":' : '\u0000garbage');
+    }
   }
 
   private accept(socket: WebSocket): void {

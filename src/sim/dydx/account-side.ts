@@ -239,7 +239,10 @@ export class DydxAccountSide implements SimVenueAccounts {
       }
       case '/v4/fills': {
         const market = params.get('market');
+        const upTo = fillsUpTo(account, params);
+        // Newest first, as the indexer pages them: a client reads back with createdBeforeOrAtHeight (inclusive).
         const fills = engine.fills
+          .filter((f) => f.time <= upTo.time && account.clock.height(f.time) <= upTo.height)
           .map((f) => fillRest(account, f))
           .filter((f) => market === null || f['market'] === market)
           .reverse()
@@ -284,4 +287,30 @@ export class DydxAccountSide implements SimVenueAccounts {
       throw new RestError(404, `No subaccount found with address ${address} and subaccountNumber ${number}`);
     return account;
   }
+}
+
+/**
+ * The indexer's upper bounds of a fills page: `createdBeforeOrAtHeight` (a block height) and `createdBeforeOrAt`
+ * (ISO time), both inclusive, both optional (none: up to now).
+ */
+function fillsUpTo(account: DydxSimAccount, params: URLSearchParams): { height: number; time: number } {
+  let height = Number.POSITIVE_INFINITY;
+  let time = Number.POSITIVE_INFINITY;
+  const rawHeight = params.get('createdBeforeOrAtHeight');
+  if (rawHeight !== null) {
+    if (!/^\d{1,15}$/.test(rawHeight))
+      throw new RestError(
+        400,
+        'createdBeforeOrAtHeight must be a non-negative integer',
+        'createdBeforeOrAtHeight',
+      );
+    height = Number(rawHeight);
+  }
+  const rawTime = params.get('createdBeforeOrAt');
+  if (rawTime !== null) {
+    time = Date.parse(rawTime);
+    if (Number.isNaN(time))
+      throw new RestError(400, 'createdBeforeOrAt must be a valid ISO 8601 date', 'createdBeforeOrAt');
+  }
+  return { height, time };
 }

@@ -1,4 +1,4 @@
-import type { Fill, Order } from '../../domain/account.ts';
+import type { AccountSummary, Fill, Order } from '../../domain/account.ts';
 import { TickwireError } from '../../domain/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Clock } from '../../util/clock.ts';
@@ -144,6 +144,24 @@ export class DydxAccountRest {
     if (!Array.isArray(rawOrders)) throw this.rejected('orders answer is not an array');
     const orders = rawOrders as unknown[];
     return parseItem('dydx subaccount', 0, () => parseSubaccount(body['subaccount'], orders, time));
+  }
+
+  /**
+   * The subaccount's summary alone (equity, free collateral), stamped `time`: one request, for the refresh while
+   * streaming. undefined for a subaccount the indexer has not indexed yet (404).
+   */
+  async fetchSummary(time: number): Promise<AccountSummary | undefined> {
+    const subaccountUrl = `${this.base}/v4/addresses/${this.address}/subaccountNumber/${this.subaccountNumber}`;
+    let body: unknown;
+    try {
+      body = await this.get(subaccountUrl);
+    } catch (err) {
+      if (err instanceof TickwireError && httpStatus(err) === 404) return undefined;
+      throw err;
+    }
+    if (!isJsonObject(body)) throw this.rejected('subaccount answer is not an object');
+    return parseItem('dydx subaccount', 0, () => parseSubaccount(body['subaccount'], [], time)).snapshot
+      .summary;
   }
 
   /**

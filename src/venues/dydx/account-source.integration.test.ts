@@ -3,17 +3,20 @@ import { after, describe, it } from 'node:test';
 import type { AccountEvent, AccountStreamStatus } from '../../account/contract.ts';
 import type { Fill } from '../../domain/account.ts';
 import type { AlertInput } from '../../domain/alert.ts';
-import { toPlainString } from '../../domain/decimal.ts';
+import { sub, toPlainString } from '../../domain/decimal.ts';
 import { createLogger, silentLogger } from '../../telemetry/logger.ts';
 import { ManualClock } from '../../util/clock.ts';
 import { DydxAccountRest } from './account-rest.ts';
 import { AccountIndexer } from './account-server.test-support.ts';
 import {
   createDydxAccountSource,
+  DYDX_ACCOUNT_POLL_SCHEDULE,
+  DYDX_SUMMARY_REFRESH_MS,
   DydxAccountSource,
   type DydxAccountSourceOptions,
 } from './account-source.ts';
 
+const ZERO_D = { coef: 0n, scale: 0 };
 const ADDRESS = 'dydx1kzsvkf2ghjqlysuffdkhcdctknl4rsvcx5hkm5';
 
 /** What a source handed on, in order. */
@@ -194,6 +197,51 @@ describe('dYdX account source against an indexer speaking the v4 protocol', () =
     assertFillsOnce(rig);
   });
 
+  it('refreshes equity and free collateral over REST every 20 s while streaming, and stops on close', async () => {
+    const rig = await setup();
+    const { venue, source, rec, clock } = rig;
+    const startedAt = clock.now();
+    await until(rig, 'snapshot', () => rec.of('snapshot').length > 0);
+    const id = venue.placeOrder('BTC-USD', 'BUY', '1', '60000');
+    venue.fill(id, '1');
+    await until(rig, 'fill', () => rec.fills().length === 1, 0);
+    await until(rig, 'derived summary', () => rec.of('summary').length === 1, 0);
+    const streamed = rec.of('summary')[0]?.summary;
+    // The oracle moves: equity and free collateral change at the indexer, and the stream says nothing of it.
+    venue.oracle.set('BTC-USD', { coef: 62000n, scale: 0 });
+    assert.equal(DYDX_SUMMARY_REFRESH_MS, 20_000);
+    clock.advanceTo(startedAt + DYDX_SUMMARY_REFRESH_MS - 1);
+    assert.equal(source.counters().summaryRefreshes, 0);
+    clock.advance(1);
+    assert.equal(source.counters().summaryRefreshes, 1);
+    await until(rig, 'refreshed summary', () => rec.of('summary').length === 2, 0);
+    const refreshed = rec.of('summary')[1]?.summary;
+    assert.equal(toPlainString(refreshed?.equity ?? ZERO_D), toPlainString(venue.equity()));
+    // Free collateral: equity less the test indexer's 10% initial margin on 1 BTC at 62000.
+    assert.equal(
+      toPlainString(refreshed?.available ?? ZERO_D),
+      toPlainString(sub(venue.equity(), { coef: 6200n, scale: 0 })),
+    );
+    assert.notEqual(
+      toPlainString(refreshed?.available ?? ZERO_D),
+      toPlainString(streamed?.available ?? ZERO_D),
+    );
+    // Equity derived from the next position report keeps the refreshed free collateral.
+    venue.fill(venue.placeOrder('ETH-USD', 'SELL', '1', '2500'), '1');
+    await until(rig, 'derived after refresh', () => rec.of('summary').length === 3, 0);
+    assert.equal(
+      toPlainString(rec.of('summary')[2]?.summary.available ?? ZERO_D),
+      toPlainString(refreshed?.available ?? ZERO_D),
+    );
+    assert.equal(source.counters().summaryRefreshErrors, 0);
+    const refreshes = source.counters().summaryRefreshes;
+    const requests = venue.requests.length;
+    await closeAll();
+    clock.advance(10 * DYDX_SUMMARY_REFRESH_MS);
+    assert.equal(source.counters().summaryRefreshes, refreshes, 'no refresh after close');
+    assert.equal(venue.requests.length, requests);
+  });
+
   it('reports a closed position as ended', async () => {
     const rig = await setup();
     const { venue, rec } = rig;
@@ -256,7 +304,9 @@ describe('dYdX account source against an indexer speaking the v4 protocol', () =
       rec.alerts.map((a) => [a.kind, a.severity]),
       [['account_polling', 'warning']],
     );
-    // The first poll runs on entering polling, the next every 15 s of the source's clock (seed 003).
+    // One poll kind (the whole subaccount): the first poll runs on entering polling, the next every 15 s of the
+    // source's clock (seed 003).
+    assert.deepEqual(DYDX_ACCOUNT_POLL_SCHEDULE, { subaccount: 15_000 });
     const enteredAt = rec.pollingSince ?? 0;
     assert.equal(source.counters().polls, 1);
     // Time stands still until the first poll has answered (a poll still running is not started twice).

@@ -105,4 +105,27 @@ describe('dYdX account source: frames', () => {
     // Another subaccount's frames on the connection are not this account's.
     assert.equal(s.handleFrame(JSON.stringify({ ...fills, message_id: 4 }), T).kind, 'control');
   });
+
+  it('refuses a summary refresh period that cannot be right', () => {
+    const clock = new ManualClock(T);
+    const rest = new DydxAccountRest({
+      restUrl: 'http://127.0.0.1:9',
+      address: ADDRESS,
+      subaccountNumber: 0,
+      clock,
+    });
+    for (const summaryRefreshMs of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+      assert.throws(
+        () =>
+          new DydxAccountSource({
+            account: { id: 'a', venue: 'dydx' },
+            wsUrl: 'ws://127.0.0.1:9/v4/ws',
+            rest,
+            logger: silentLogger(),
+            clock,
+            summaryRefreshMs,
+          }),
+        /summaryRefreshMs must be a number ≥ 0/,
+      );
+  });
 });

@@ -42,6 +42,15 @@ import { SUPPORTED_MAJORS } from './parse.ts';
 const CHANNEL = 'v4_subaccounts';
 /** Fill ids remembered to hand each fill on once (a REST reconcile overlaps the stream). */
 const REMEMBERED_FILLS = 10_000;
+/** The poll kind of the REST fallback: the whole subaccount (snapshot + fills since the last seen). */
+const POLL_KIND = 'subaccount';
+/** Seed 003's fallback: one REST poll of the subaccount every 15 s after 5 failed reconnects. */
+export const DYDX_ACCOUNT_POLL_SCHEDULE = { [POLL_KIND]: 15_000 } as const;
+/**
+ * Period of the REST summary refresh while streaming: the stream never sends free collateral, nor equity between
+ * position reports (mark prices move it), so both are read from the subaccount every 20 s.
+ */
+export const DYDX_SUMMARY_REFRESH_MS = 20_000;
 
 export interface DydxAccountSourceOptions {
   /** The account as the configuration names it (venue 'dydx'). */
@@ -69,6 +78,11 @@ export interface DydxAccountSourceOptions {
    * are handed on. Default: the time `start()` was called, and no catch-up.
    */
   readonly fillsSince?: number;
+  /**
+   * Period of the REST summary refresh while the stream is live (equity and free collateral, which the stream
+   * never sends); 0 disables it. Default 20 s.
+   */
+  readonly summaryRefreshMs?: number;
   /** First delay before retrying a failed reconcile; doubles up to the runner's backoff cap. Default 1 s. */
   readonly reconcileRetryMs?: number;
   /** Runner tuning (connect timeout, backoff, silence, close); see ConnectionRunnerOptions. */
@@ -88,6 +102,9 @@ export interface DydxAccountCounters {
   readonly unknownOrderUpdates: number;
   /** REST polls started while the socket was down. */
   readonly polls: number;
+  /** REST summary refreshes started while streaming, and those that failed. */
+  readonly summaryRefreshes: number;
+  readonly summaryRefreshErrors: number;
 }
 
 /**
@@ -146,11 +163,14 @@ class Mirror {
  * - The `subscribed` answer is a snapshot (source 'stream'); `{}` (not indexed yet) is an empty one.
  * - `channel_data` / `channel_batch_data` become fills, order, position, balance and summary events; equity is
  *   derived from the reported positions and USDC (the stream never sends equity), free collateral is the last
- *   snapshot's.
+ *   snapshot's or refresh's.
+ * - While streaming, equity and free collateral are refreshed from REST every `summaryRefreshMs` (the stream never
+ *   sends free collateral, and equity moves with the oracle between position reports).
  * - The indexer numbers every message of a connection; a jump of `message_id`, a reconnect after a healthy
  *   connection, or the return from polling triggers a reconcile: a REST snapshot and every fill since the last one
  *   seen (source 'rest'), stream events arriving meanwhile held and handed on after it, in order.
- * - After `fallbackAfterFailures` failed connections the same reconcile runs every `pollIntervalMs` (alert
+ * - After `fallbackAfterFailures` failed connections the same reconcile runs every `pollIntervalMs` (the runner's
+ *   poll schedule, one kind `subaccount`; alert
  *   account_polling) until a socket delivers again (alert account_stream_recovered).
  * - A blocked address (the indexer's compliance refusal, REST 403) is an account_login_failed alert; the
  *   subscription is retried with backoff. The address never appears in logs, errors or status.
@@ -168,6 +188,7 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
   private readonly runner: ConnectionRunner;
   private readonly channelId: string;
   private readonly subscribeFrame: string;
+  private readonly summaryRefreshMs: number;
   private handlers: AccountSourceHandlers | undefined;
   private readonly mirror = new Mirror();
 
@@ -188,6 +209,12 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
   private held: AccountEvent[] | undefined;
   private retryTimer: Timer | undefined;
   private retryAttempt = 0;
+
+  // Summary refresh while streaming: one timer, at most one request in flight.
+  private summaryTimer: Timer | undefined;
+  private refreshingSummary = false;
+  private summaryRefreshes = 0;
+  private summaryRefreshErrors = 0;
 
   // Status.
   private connected = false;
@@ -213,6 +240,9 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     this.random = options.random ?? Math.random;
     this.channelId = `${options.rest.address}/${options.rest.subaccountNumber}`;
     this.subscribeFrame = JSON.stringify({ type: 'subscribe', channel: CHANNEL, id: this.channelId });
+    this.summaryRefreshMs = options.summaryRefreshMs ?? DYDX_SUMMARY_REFRESH_MS;
+    if (!(this.summaryRefreshMs >= 0) || !Number.isFinite(this.summaryRefreshMs))
+      throw new TickwireError('CONFIG_INVALID', 'summaryRefreshMs must be a number ≥ 0');
     this.heartbeat = {
       kind: 'ws-ping',
       intervalMs: options.pingIntervalMs ?? 15_000,
@@ -230,8 +260,7 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
         staleSymbolMs: 0,
         fallback: {
           afterFailures: options.fallbackAfterFailures ?? 5,
-          pollIntervalMs: options.pollIntervalMs ?? 15_000,
-          pricePollIntervalMs: 0,
+          schedule: { [POLL_KIND]: options.pollIntervalMs ?? DYDX_ACCOUNT_POLL_SCHEDULE[POLL_KIND] },
         },
       },
     );
@@ -241,6 +270,8 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     if (this.handlers !== undefined || this.closed) return;
     this.handlers = handlers;
     this.fillsFrom = this.options.fillsSince ?? this.clock.now();
+    if (this.summaryRefreshMs > 0)
+      this.summaryTimer = this.clock.setInterval(() => this.refreshSummary(), this.summaryRefreshMs);
     this.runner.start();
   }
 
@@ -267,6 +298,8 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
       malformedFrames: this.malformedFrames,
       unknownOrderUpdates: this.unknownOrderUpdates,
       polls: this.runner.counters().polls,
+      summaryRefreshes: this.summaryRefreshes,
+      summaryRefreshErrors: this.summaryRefreshErrors,
     };
   }
 
@@ -274,6 +307,8 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     this.closed = true;
     this.clock.clearTimer(this.retryTimer);
     this.retryTimer = undefined;
+    this.clock.clearTimer(this.summaryTimer);
+    this.summaryTimer = undefined;
     await this.runner.close();
   }
 
@@ -338,7 +373,7 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
 
   /** While the socket is down: the reconcile (REST snapshot + fills since the last seen), every poll period. */
   async poll(kind: PollKind, signal: AbortSignal): Promise<void> {
-    if (kind !== 'full' || signal.aborted) return;
+    if (kind !== POLL_KIND || signal.aborted) return;
     await this.fetchAndDeliver(signal);
   }
 
@@ -483,6 +518,37 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     if (last === undefined || id > last || frame['type'] === 'connected') this.lastMessageId = id;
   }
 
+  // ---- summary refresh ----
+
+  /**
+   * While the stream is live, reads equity and free collateral from REST (the stream never sends free collateral,
+   * and equity only moves there with a position report). Skipped while polling or reconciling (both take a whole
+   * snapshot) and while the previous refresh is still running; a failure waits for the next period.
+   */
+  private refreshSummary(): void {
+    if (this.closed || this.refreshingSummary || this.reconciling) return;
+    if (this.mode !== 'stream' || !this.subscribed) return;
+    this.refreshingSummary = true;
+    this.summaryRefreshes++;
+    this.rest.fetchSummary(this.clock.now()).then(
+      (summary) => {
+        this.refreshingSummary = false;
+        // Polling began meanwhile: its snapshots carry the summary.
+        if (summary === undefined || this.closed || this.mode !== 'stream') return;
+        this.emit({ kind: 'summary', summary });
+      },
+      (err: unknown) => {
+        this.refreshingSummary = false;
+        if (this.closed) return;
+        this.summaryRefreshErrors++;
+        this.logger.warn(
+          { account: this.account.id, err: this.redact((err as Error).message) },
+          'dydx summary refresh failed; trying again next period',
+        );
+      },
+    );
+  }
+
   // ---- reconcile ----
 
   /**
@@ -587,7 +653,7 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
           severity: 'warning',
           kind: 'account_polling',
           message: `dYdX account stream failed repeatedly (${e.reason}); polling REST every ${
-            (this.options.pollIntervalMs ?? 15_000) / 1000
+            (this.options.pollIntervalMs ?? DYDX_ACCOUNT_POLL_SCHEDULE[POLL_KIND]) / 1000
           } s`,
         });
       } else {
