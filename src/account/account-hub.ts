@@ -8,6 +8,7 @@ import { AccountState, type AccountStateOptions } from './account-state.ts';
 import type {
   AccountChange,
   AccountHub as AccountHubContract,
+  AccountResume,
   AccountSource,
   AccountStreamStatus,
   AccountView,
@@ -27,6 +28,11 @@ export interface AccountHubOptions {
   readonly equitySampleMs?: number;
   readonly restoreLimit?: number;
   readonly storeRetryMs?: number;
+  /**
+   * Where an account with no stored fill takes up its fills (ms UTC): the process's start, so that fills made
+   * while the database opened are fetched too. Default: when its source starts.
+   */
+  readonly fillsSince?: number;
 }
 
 /**
@@ -69,21 +75,24 @@ export class AccountHub implements AccountHubContract {
       const source = hub.sources.get(id) as AccountSource;
       state.start();
       hub.statuses.set(id, source.status());
-      source.start({
-        event: (event) => {
-          try {
-            state.apply(event);
-          } catch (err) {
-            // A malformed event from an adapter must not take the other accounts down.
-            options.logger.error(
-              { err, account: id, kind: event.kind },
-              'account: event could not be applied',
-            );
-          }
+      source.start(
+        {
+          event: (event) => {
+            try {
+              state.apply(event);
+            } catch (err) {
+              // A malformed event from an adapter must not take the other accounts down.
+              options.logger.error(
+                { err, account: id, kind: event.kind },
+                'account: event could not be applied',
+              );
+            }
+          },
+          status: (status) => hub.statuses.set(id, status),
+          alert: (alert) => state.alert(alert),
         },
-        status: (status) => hub.statuses.set(id, status),
-        alert: (alert) => state.alert(alert),
-      });
+        resumeFrom(state.newestFillTime ?? options.fillsSince),
+      );
     }
     return hub;
   }
@@ -102,7 +111,8 @@ export class AccountHub implements AccountHubContract {
   }
 
   status(accountId: string): AccountStreamStatus | undefined {
-    return this.statuses.get(accountId);
+    // Asked of the source itself: it reports status changes, not every step (a subscription confirmed later).
+    return this.sources.get(accountId)?.status() ?? this.statuses.get(accountId);
   }
 
   /** Stored fills of the account, including those applied a moment ago (pending writes are awaited first). */
@@ -133,4 +143,8 @@ export class AccountHub implements AccountHubContract {
     })();
     return this.closed;
   }
+}
+
+function resumeFrom(fillsSince: number | undefined): AccountResume {
+  return fillsSince === undefined ? {} : { fillsSince };
 }

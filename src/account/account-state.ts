@@ -114,13 +114,19 @@ export class AccountState {
    * today's fills, each fill id known) and equity samples (drawdown, unrealized PnL at 00:00 UTC). Call once,
    * before the first event.
    */
+  /** Time of the newest fill read back by `restore()`: where the account's source takes up its fills. */
+  newestFillTime: number | undefined;
+
   async restore(): Promise<void> {
     const id = this.account.id;
     const [fills, points] = await Promise.all([
       this.store.fills(id, { limit: this.restoreLimit }),
       this.store.equity(id, { limit: this.restoreLimit }),
     ]);
-    for (const f of fills) this.countFill(f);
+    for (const f of fills) {
+      this.countFill(f);
+      if (this.newestFillTime === undefined || f.time > this.newestFillTime) this.newestFillTime = f.time;
+    }
     // The unrealized PnL at 00:00 UTC: the last sample at or before it, else the first one of the day.
     const dayStart = this.daily.currentDay;
     let atStart: StoredEquityPoint | undefined;

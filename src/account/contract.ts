@@ -73,14 +73,25 @@ export interface AccountSourceHandlers {
   alert(alert: AlertInput): void;
 }
 
+/** Where a source takes up the account's history when it starts. */
+export interface AccountResume {
+  /**
+   * Fills from this time (ms UTC) are fetched over REST once the first connection is up: the newest stored fill's
+   * time after a restart, so that fills made while Tickwire was down are not missed (repeats are dropped by
+   * fillId). The hub gives the process's start when nothing is stored, so that a fill between the start and the
+   * subscription is not missed either. Absent: the first connection fetches no past fills.
+   */
+  readonly fillsSince?: number;
+}
+
 /**
  * One account's connection to its venue. Reconnects, re-logs in, re-subscribes and falls back to REST polling
- * by itself; after any gap it emits a REST `snapshot` and the `fills` since the last one it saw, so that the
- * state misses none.
+ * by itself; on its first connection and after any gap it emits a REST `snapshot` and the `fills` since the last
+ * one it saw (or since `resume.fillsSince`), so that the state misses none.
  */
 export interface AccountSource {
   readonly account: AccountRef;
-  start(handlers: AccountSourceHandlers): void;
+  start(handlers: AccountSourceHandlers, resume?: AccountResume): void;
   status(): AccountStreamStatus;
   close(): Promise<void>;
 }

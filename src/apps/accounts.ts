@@ -51,10 +51,11 @@ export function startAccounts(
       account: { id: account.id, venue: account.venue },
       settings: accountSettings(account),
       ...config.urls[account.venue],
-      logger: logger.child({ account: account.id }),
+      logger,
       clock: deps.clock,
     });
   });
+  const startedAt = deps.clock.now();
   let stopped = false;
   let running: AccountHub | undefined;
   const opening = deps.store().then(async (store) => {
@@ -64,6 +65,7 @@ export function startAccounts(
       store,
       clock: deps.clock,
       logger,
+      fillsSince: startedAt,
       onAlert: (alert) => {
         logger[ALERT_LOG_LEVEL[alert.severity]]({ alert }, alert.message);
         publishAlert(deps.bus, alert);

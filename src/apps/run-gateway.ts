@@ -35,6 +35,8 @@ export async function startGatewayProcess(
 ): Promise<GatewayProcess> {
   checkSymbolsListed(config);
   const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'gateway');
+  if (config.accounts.length > 0)
+    logger.warn('accounts are followed by `tickwire all` only (docs/ACCOUNTS.md); this gateway serves none');
   // The alert log's last entries fill the alerts channel's memory, as if this gateway had run all along.
   const bus = await createRedisBus({
     url: redisUrl,

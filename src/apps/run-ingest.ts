@@ -43,6 +43,8 @@ export async function startIngestProcess(
   deps: { readonly clock?: Clock; readonly recentLogs?: LogRing } = {},
 ): Promise<IngestProcess> {
   checkSymbolsListed(config);
+  if (config.accounts.length > 0)
+    logger.warn('accounts are followed by `tickwire all` only (docs/ACCOUNTS.md); this ingest follows none');
   const clock = deps.clock ?? systemClock;
   const { redisUrl, databaseUrl } = requireScaleOutServices(config, 'ingest');
   const bus = await createRedisBus({ url: redisUrl, prefix: config.redis.prefix, logger });

@@ -1,6 +1,7 @@
 import type {
   AccountEvent,
   AccountSource,
+  AccountResume,
   AccountSourceHandlers,
   AccountStreamStatus,
 } from '../../account/contract.ts';
@@ -80,6 +81,8 @@ export class BitgetAccountSource implements AccountSource {
   private handlers: AccountSourceHandlers | undefined;
   private closed = false;
   private startedAt = 0;
+  /** Whether `start()` was given a point to resume fills from (the first login then reconciles them). */
+  private resumeGiven = false;
 
   /** Logged in on the current socket. */
   private loggedIn = false;
@@ -150,10 +153,11 @@ export class BitgetAccountSource implements AccountSource {
     );
   }
 
-  start(handlers: AccountSourceHandlers): void {
+  start(handlers: AccountSourceHandlers, resume: AccountResume = {}): void {
     if (this.handlers !== undefined || this.closed) return;
     this.handlers = handlers;
-    this.startedAt = this.clock.now();
+    this.startedAt = resume.fillsSince ?? this.clock.now();
+    this.resumeGiven = resume.fillsSince !== undefined;
     this.runner.start();
   }
 
@@ -243,7 +247,9 @@ export class BitgetAccountSource implements AccountSource {
     if (this.lastError?.code === 'ACCOUNT_LOGIN_FAILED') this.lastError = undefined;
     this.reportStatus();
     // The first connection reconciles the snapshot only; later ones also the fills missed while away.
-    this.reconcile(this.connections > 1);
+    // A later login reconciles the fills missed while down; the first one those since the resume point, when
+    // given (the newest stored fill, or the process's start): the stream cannot repeat them.
+    this.reconcile(this.connections > 1 || this.resumeGiven);
   }
 
   private onLoginRefused(error: BitgetLoginError): void {

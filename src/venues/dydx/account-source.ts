@@ -1,6 +1,7 @@
 import type {
   AccountEvent,
   AccountSource,
+  AccountResume,
   AccountSourceHandlers,
   AccountStreamStatus,
 } from '../../account/contract.ts';
@@ -205,6 +206,8 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
 
   // Reconcile.
   private reconciling = false;
+  /** AccountResume.fillsSince (or the option), when given: the first subscription reconciles fills from it. */
+  private resumeFrom: number | undefined;
   private reconcileAgain: string | undefined;
   private held: AccountEvent[] | undefined;
   private retryTimer: Timer | undefined;
@@ -266,10 +269,11 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     );
   }
 
-  start(handlers: AccountSourceHandlers): void {
+  start(handlers: AccountSourceHandlers, resume: AccountResume = {}): void {
     if (this.handlers !== undefined || this.closed) return;
     this.handlers = handlers;
-    this.fillsFrom = this.options.fillsSince ?? this.clock.now();
+    this.resumeFrom = resume.fillsSince ?? this.options.fillsSince;
+    this.fillsFrom = this.resumeFrom ?? this.clock.now();
     if (this.summaryRefreshMs > 0)
       this.summaryTimer = this.clock.setInterval(() => this.refreshSummary(), this.summaryRefreshMs);
     this.runner.start();
@@ -391,8 +395,9 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     this.emit({ kind: 'snapshot', snapshot: state.snapshot, source: 'stream' });
     if (!this.caughtUp) {
       this.caughtUp = true;
-      // After a restart the state asks for the fills it missed while Tickwire was down.
-      if (this.options.fillsSince !== undefined) this.reconcile('fills since the last stored fill');
+      // The subscription carries no fills: given a point to resume from (the newest stored fill, or the process's
+      // start), those since then come over REST, so that none made before the subscription is missed.
+      if (this.resumeFrom !== undefined) this.reconcile('fills since the resume point');
     }
     return { kind: 'data', symbol: CHANNEL };
   }
