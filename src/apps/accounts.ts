@@ -5,6 +5,7 @@ import type { Bus } from '../bus/bus.ts';
 import { publishAlert } from '../bus/alert-message.ts';
 import { bitgetCredentials, type AccountConfig, type Config } from '../config/config.ts';
 import { ALERT_LOG_LEVEL } from '../domain/alert.ts';
+import { parseDecimal } from '../domain/decimal.ts';
 import { TickwireError } from '../domain/errors.ts';
 import type { AccountStore } from '../store/account-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -66,6 +67,7 @@ export function startAccounts(
       clock: deps.clock,
       logger,
       fillsSince: startedAt,
+      liquidationAlertDistance: parseDecimal(config.accountAlerts.liquidationDistance),
       onAlert: (alert) => {
         logger[ALERT_LOG_LEVEL[alert.severity]]({ alert }, alert.message);
         publishAlert(deps.bus, alert);

@@ -244,6 +244,15 @@ export const configSchema = z
       .strict(),
     /** Traders' own accounts, served on the private channels (docs/PROTOCOL.md, "Account channels"). */
     accounts: accountList,
+    /** When account alerts fire (docs/ACCOUNTS.md, "Account alerts"). */
+    accountAlerts: z
+      .object({
+        /** `liquidation_near` once |mark − liquidation price| / mark is at most this: a decimal in (0, 1). */
+        liquidationDistance: z.string().regex(/^0\.\d*[1-9]\d*$/, {
+          message: 'must be a decimal fraction between 0 and 1, e.g. "0.05"',
+        }),
+      })
+      .strict(),
     /** Tokens for the private channels: JWTs signed with `secret` (AUTH_SECRET), and static API tokens. */
     auth: z
       .object({
@@ -377,6 +386,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
   redis: { prefix: '' },
   ingest: { lockTtlMs: 5000, lockRetryMs: 1000 },
   accounts: [],
+  accountAlerts: { liquidationDistance: '0.05' },
   auth: { tokens: [] },
 };
 
