@@ -21,6 +21,7 @@ import { verifyLogin } from './account-auth.ts';
 import { fillRow, futuresAccountRow, orderRow, positionRow, spotAccountRow } from './account-format.ts';
 import type { BitgetSimAccount } from './account-format.ts';
 import { bitgetInstId } from './instruments.ts';
+import { applyBitgetSocketFault } from './socket-faults.ts';
 
 export interface BitgetAccountStreamSettings {
   readonly pingTimeoutMs: number;
@@ -92,17 +93,8 @@ export class BitgetAccountStream {
   }
 
   private onFault(action: FaultAction): void {
-    if (action.kind === 'recycle') {
-      // Bitget recycles private sockets as public ones: a plain close, without notice.
-      for (const conn of [...this.hub.connections]) conn.socket.close(1000, '');
-      return;
-    }
-    // Half a JSON frame and a frame that is no JSON at all, alternately, as on the public socket.
-    for (const conn of this.hub.connections) {
-      if (conn.socket.readyState !== conn.socket.OPEN) continue;
-      for (let i = 0; i < action.count; i++)
-        conn.socket.send(i % 2 === 0 ? '{"action":"update","arg":' : '\u0000garbage');
-    }
+    // Bitget recycles private sockets as public ones, and the malformed-frames fault reaches both.
+    applyBitgetSocketFault(this.hub.connections, action);
   }
 
   private accept(socket: WebSocket): void {

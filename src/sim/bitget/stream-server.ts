@@ -29,6 +29,7 @@ import {
   type BitgetSimInstruments,
 } from './instruments.ts';
 import { SimBook } from './sim-book.ts';
+import { applyBitgetSocketFault } from './socket-faults.ts';
 
 export interface BitgetStreamSettings {
   /** A connection that sent no `ping` for this long is closed (Bitget: 2 minutes in the newer docs). */
@@ -167,15 +168,7 @@ export class BitgetStreamServer implements MarketListener {
   }
 
   private onFault(action: FaultAction): void {
-    if (action.kind === 'recycle') {
-      // Bitget's periodic recycle is a plain close, without notice.
-      for (const conn of [...this.hub.connections]) conn.socket.close(1000, '');
-    } else {
-      for (const conn of this.hub.connections) {
-        for (let i = 0; i < action.count; i++)
-          conn.socket.send(i % 2 === 0 ? '{"action":"update","arg":' : '\u0000garbage');
-      }
-    }
+    applyBitgetSocketFault(this.hub.connections, action);
   }
 
   private accept(socket: WebSocket): void {

@@ -23,6 +23,7 @@ import {
   timeMs,
   type JsonObject,
 } from '../json-fields.ts';
+import { readBitgetObject } from './parse.ts';
 import type { BitgetArg } from './wire.ts';
 
 /**
@@ -74,14 +75,9 @@ export type BitgetPrivateFrame =
 
 export function parseBitgetPrivateFrame(raw: string): BitgetPrivateFrame {
   if (raw === 'pong') return { kind: 'pong' };
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return { kind: 'unknown', key: 'invalid-json', reason: 'frame is not valid JSON' };
-  }
-  if (!isJsonObject(value))
-    return { kind: 'unknown', key: 'not-an-object', reason: 'frame is not a JSON object' };
+  const read = readBitgetObject(raw);
+  if (!('object' in read)) return read;
+  const value = read.object;
   const key = `${String(value['event'] ?? value['action'] ?? '?')}:${channelOf(value)}`;
   try {
     const event = value['event'];

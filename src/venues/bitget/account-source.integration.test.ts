@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { AccountEvent, AccountStreamStatus } from '../../account/contract.ts';
-import type { AlertInput } from '../../domain/alert.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { ManualClock } from '../../util/clock.ts';
 import { BitgetAccountRest } from './account-rest.ts';
 import { BitgetAccountSource } from './account-source.ts';
 import { bitgetSign } from './account-sign.ts';
 import { BitgetApiError } from './parse.ts';
+import { capturingLogger, SourceRecorder, waitFor } from '../../account/source-recorder.test-support.ts';
 
 /*
  * The source against a small loopback server that speaks Bitget's v2 private protocol as documented (EXCHANGES.md
@@ -251,43 +249,6 @@ function positionsPush(rows: unknown[]): string {
   });
 }
 
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 3));
-  }
-}
-
-class Recorder {
-  readonly events: AccountEvent[] = [];
-  readonly statuses: AccountStreamStatus[] = [];
-  readonly alerts: AlertInput[] = [];
-  readonly handlers = {
-    event: (e: AccountEvent) => this.events.push(e),
-    status: (s: AccountStreamStatus) => this.statuses.push(s),
-    alert: (a: AlertInput) => this.alerts.push(a),
-  };
-  of<K extends AccountEvent['kind']>(kind: K): Extract<AccountEvent, { kind: K }>[] {
-    return this.events.filter((e): e is Extract<AccountEvent, { kind: K }> => e.kind === kind);
-  }
-  /** Fill ids as a state keeps them: each once, whatever the source repeats. */
-  fillIds(): string[] {
-    return [...new Set(this.of('fills').flatMap((e) => e.fills.map((f) => f.fillId)))].sort();
-  }
-}
-
-function capturingLogger(): { logger: Logger; text: () => string } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, sink), text: () => lines.join('') };
-}
-
 describe('BitgetAccountSource against a Bitget v2 private server', () => {
   let clock = new ManualClock(T0);
   const venue = new FakeBitget(clock);
@@ -304,10 +265,10 @@ describe('BitgetAccountSource against a Bitget v2 private server', () => {
   function open(
     log: Logger = pino({ level: 'silent' }),
     creds = CREDS,
-  ): { source: BitgetAccountSource; rec: Recorder } {
+  ): { source: BitgetAccountSource; rec: SourceRecorder } {
     clock = new ManualClock(T0);
     (venue as { clock: ManualClock }).clock = clock;
-    const rec = new Recorder();
+    const rec = new SourceRecorder();
     source = new BitgetAccountSource({
       account: { id: 'demo-bitget', venue: 'bitget' },
       credentials: creds,

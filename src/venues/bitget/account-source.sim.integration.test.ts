@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { AccountEvent, AccountStreamStatus } from '../../account/contract.ts';
-import type { AlertInput } from '../../domain/alert.ts';
 import { parseDecimal, toPlainString } from '../../domain/decimal.ts';
 import { startSimulator, type Simulator } from '../../sim/simulator.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { ManualClock } from '../../util/clock.ts';
 import { BitgetAccountRest } from './account-rest.ts';
 import { BitgetAccountSource } from './account-source.ts';
+import { capturingLogger, SourceRecorder, waitFor } from '../../account/source-recorder.test-support.ts';
 
 /*
  * The source against `tickwire sim`'s Bitget private side (src/sim/bitget/account-*.ts): the simulator checks the
@@ -20,42 +18,6 @@ import { BitgetAccountSource } from './account-source.ts';
 
 const START = Date.UTC(2026, 2, 2, 8, 0, 0);
 const CREDS = { apiKey: 'bg_sim_key', secret: 'bg-sim-secret-0123', passphrase: 'bg-sim-pass' };
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-class Recorder {
-  readonly events: AccountEvent[] = [];
-  readonly statuses: AccountStreamStatus[] = [];
-  readonly alerts: AlertInput[] = [];
-  readonly handlers = {
-    event: (e: AccountEvent) => this.events.push(e),
-    status: (s: AccountStreamStatus) => this.statuses.push(s),
-    alert: (a: AlertInput) => this.alerts.push(a),
-  };
-  of<K extends AccountEvent['kind']>(kind: K): Extract<AccountEvent, { kind: K }>[] {
-    return this.events.filter((e): e is Extract<AccountEvent, { kind: K }> => e.kind === kind);
-  }
-  fillIds(): string[] {
-    return [...new Set(this.of('fills').flatMap((e) => e.fills.map((f) => f.fillId)))].sort();
-  }
-}
-
-function capturingLogger(): { logger: Logger; text: () => string } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, sink), text: () => lines.join('') };
-}
 
 describe('BitgetAccountSource against the Bitget simulator', () => {
   const clock = new ManualClock(START);
@@ -83,9 +45,9 @@ describe('BitgetAccountSource against the Bitget simulator', () => {
 
   function open(options: { creds?: typeof CREDS; log?: Logger; sourceClock?: ManualClock } = {}): {
     source: BitgetAccountSource;
-    rec: Recorder;
+    rec: SourceRecorder;
   } {
-    const rec = new Recorder();
+    const rec = new SourceRecorder();
     source = new BitgetAccountSource({
       account: { id: 'demo-bitget', venue: 'bitget' },
       credentials: options.creds ?? CREDS,

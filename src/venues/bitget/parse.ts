@@ -87,12 +87,15 @@ const PRIVATE_CHANNELS = new Set([
 
 const BOOK_CHANNELS = new Set(['books', 'books1', 'books5', 'books15']);
 
-/**
- * Parses one text frame of the Bitget v2 public socket. Symbols are mapped back to canonical form through
- * `symbols`; pushes for other instruments are `ignored`. Never throws.
- */
-export function parseBitgetFrame(raw: string, symbols: BitgetSymbolMap, receivedAt: number): BitgetFrame {
-  if (raw === 'pong') return { kind: 'pong' };
+/** A frame that is not a JSON object, as both Bitget sockets (public and private) report it. */
+export interface BitgetUnreadable {
+  readonly kind: 'unknown';
+  readonly key: 'invalid-json' | 'not-an-object';
+  readonly reason: string;
+}
+
+/** One text frame of a Bitget socket as a JSON object, or why it is not one. */
+export function readBitgetObject(raw: string): { readonly object: JsonObject } | BitgetUnreadable {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -101,6 +104,18 @@ export function parseBitgetFrame(raw: string, symbols: BitgetSymbolMap, received
   }
   if (!isJsonObject(value))
     return { kind: 'unknown', key: 'not-an-object', reason: 'frame is not a JSON object' };
+  return { object: value };
+}
+
+/**
+ * Parses one text frame of the Bitget v2 public socket. Symbols are mapped back to canonical form through
+ * `symbols`; pushes for other instruments are `ignored`. Never throws.
+ */
+export function parseBitgetFrame(raw: string, symbols: BitgetSymbolMap, receivedAt: number): BitgetFrame {
+  if (raw === 'pong') return { kind: 'pong' };
+  const read = readBitgetObject(raw);
+  if (!('object' in read)) return read;
+  const value = read.object;
   try {
     const event = value['event'];
     if (typeof event === 'string') return parseEvent(event, value);
