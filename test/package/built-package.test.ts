@@ -153,6 +153,8 @@ describe('the built package', () => {
       'startAll',
     ]);
     assert.deepEqual(seen.protocol, [
+      'ACCOUNT_CHANNELS',
+      'ACCOUNT_MESSAGE_TYPES',
       'CHANNELS',
       'CLOSE_CODES',
       'DEFAULT_BOOK_DEPTH',
