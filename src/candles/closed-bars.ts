@@ -91,20 +91,7 @@ export class ClosedBars {
   }
 
   private read(row: number): Candle {
-    const time = this.times[row]!;
-    const d = this.decimals;
-    return {
-      time,
-      open: d.get(row, 0, time),
-      high: d.get(row, 1, time),
-      low: d.get(row, 2, time),
-      close: d.get(row, 3, time),
-      volume: d.get(row, 4, time),
-      quoteVolume: d.get(row, 5, time),
-      takerBuyVolume: d.get(row, 6, time),
-      takerBuyQuoteVolume: d.get(row, 7, time),
-      trades: this.trades[row]!,
-    };
+    return this.decimals.candle(row, this.times[row]!, this.trades[row]!);
   }
 
   private write(row: number, bar: Candle): void {

@@ -4,6 +4,7 @@
  * candle engine's 1m bars (src/candles/minute-bars.ts) and closed higher bars (src/candles/closed-bars.ts) and the
  * store's memory tier (src/store/bar-columns.ts), which each add the columns of their own.
  */
+import type { Candle } from './candle.ts';
 import { type Decimal, ZERO } from './decimal.ts';
 
 /** The decimal fields of a bar, in column order. */
@@ -83,6 +84,22 @@ export class BarDecimalColumns {
     if (scale === IN_SIDE_MAP) return this.side.get(key * FIELDS + field)!;
     const coef = this.coefs[cell]!;
     return coef === 0 && scale === 0 ? ZERO : { coef: BigInt(coef), scale };
+  }
+
+  /** The bar of `row` as a Candle, keyed by its `time`, with its trade count (a column of the holder's). */
+  candle(row: number, time: number, trades: number): Candle {
+    return {
+      time,
+      open: this.get(row, 0, time),
+      high: this.get(row, 1, time),
+      low: this.get(row, 2, time),
+      close: this.get(row, 3, time),
+      volume: this.get(row, 4, time),
+      quoteVolume: this.get(row, 5, time),
+      takerBuyVolume: this.get(row, 6, time),
+      takerBuyQuoteVolume: this.get(row, 7, time),
+      trades,
+    };
   }
 
   /** Stores the decimals of `bar` in `row`, whose key is `key`. */

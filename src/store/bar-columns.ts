@@ -135,20 +135,7 @@ export class BarColumns {
   }
 
   private read(row: number): StoredCandle {
-    const time = this.times[row]!;
-    const d = this.decimals;
-    const bar: Candle = {
-      time,
-      open: d.get(row, 0, time),
-      high: d.get(row, 1, time),
-      low: d.get(row, 2, time),
-      close: d.get(row, 3, time),
-      volume: d.get(row, 4, time),
-      quoteVolume: d.get(row, 5, time),
-      takerBuyVolume: d.get(row, 6, time),
-      takerBuyQuoteVolume: d.get(row, 7, time),
-      trades: this.trades[row]!,
-    };
+    const bar = this.decimals.candle(row, this.times[row]!, this.trades[row]!);
     return {
       bar,
       sources: this.sources.at(this.sourceIndexes[row]!),
