@@ -42,6 +42,7 @@ const ALLOWED = {
   util: [],
   telemetry: ALWAYS,
   protocol: [...ALWAYS],
+  client: ['^src/protocol/', '^src/domain/'],
   candles: [...ALWAYS],
   book: [...ALWAYS, '^src/telemetry/'],
   store: [...ALWAYS, '^src/telemetry/'],
@@ -95,6 +96,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/sim/(binance|okx|bitget|dydx)/', pathNot: TEST_CODE },
       to: { path: '^src/sim/(binance|okx|bitget|dydx)/', pathNot: '^src/sim/$1/' },
+    },
+    {
+      name: 'client-runs-in-browsers',
+      comment:
+        'tickwire/client and tickwire/react run in browsers as well as Node: no Node built-in, no server package.',
+      severity: 'error',
+      from: { path: '^src/client/', pathNot: TEST_CODE },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'client-uses-no-server-package',
+      severity: 'error',
+      from: { path: '^src/client/', pathNot: TEST_CODE },
+      to: { path: '^node_modules/', pathNot: '^node_modules/(react|@types/react)/' },
     },
     {
       name: 'only-apps-wires-concrete-backends',
