@@ -11,7 +11,8 @@ import { RenderThrottle } from './throttle.ts';
  * The health of the sources: per instrument its active venue and failovers, per venue its connection, latency,
  * staleness (time since its last update), message and error counts. Rows come from GET /api/websocket/sources,
  * polled every 15 s at most (slower when the /api/ rate limit's headers ask for it), and change at once with the
- * `failover` and `source_*` alerts that arrive between polls. Staleness ages are redrawn every second.
+ * `failover` and `source_*` alerts that arrive between polls. Staleness is the time from a source's last update
+ * to the poll that reported it.
  */
 
 /** The fastest poll: 60 polls per 15 minutes, well within the default 100 /api/ requests per window. */
@@ -44,7 +45,6 @@ export class SourcesPanel {
     frame.header.append(this.note);
     frame.body.append(this.table);
     this.element = frame.section;
-    setInterval(() => this.throttle.schedule(), 1000);
   }
 
   /** The rows as the page knows them now (last poll plus later alerts). */
@@ -114,7 +114,7 @@ export class SourcesPanel {
   }
 
   private draw(): void {
-    const now = this.now();
+    const polledAt = this.polledAt;
     if (this.error) setText(this.note, `last poll failed: ${this.error}`);
     else setText(this.note, this.polledAt === undefined ? 'loading…' : `polled ${localClock(this.polledAt)}`);
     if (this.polledAt !== undefined) this.note.title = utcTitle(this.polledAt);
@@ -149,7 +149,11 @@ export class SourcesPanel {
         { class: 'sources-block' },
         summary,
         ...rows.map((row) => {
-          const staleness = row.lastUpdate === null ? '—' : ageText(now - row.lastUpdate);
+          // Staleness as of the poll: the row's lastUpdate is what the gateway knew then.
+          const staleness =
+            row.lastUpdate === null || polledAt === undefined
+              ? 'no update yet'
+              : `staleness ${ageText(Math.max(0, polledAt - row.lastUpdate))}`;
           return el(
             'div',
             {
@@ -174,8 +178,8 @@ export class SourcesPanel {
             el('span', { class: 'source-role', text: row.active ? 'active' : '' }),
             el('span', { text: row.latency === null ? 'latency —' : `${row.latency} ms` }),
             el('span', {
-              text: `updated ${staleness} ago`,
-              ...(row.lastUpdate === null ? {} : { title: utcTitle(row.lastUpdate) }),
+              text: staleness,
+              ...(row.lastUpdate === null ? {} : { title: `last update ${utcTitle(row.lastUpdate)}` }),
             }),
             el('span', { class: 'dim', text: `${row.messagesReceived} msgs · ${row.errors} errors` }),
           );
