@@ -150,6 +150,7 @@ export class AccountPanel {
   }
 
   private drawBadge(positions: readonly PositionJson[]): void {
+    this.badge.hidden = !this.state;
     const mine = positions.filter((p) => p.symbol === this.symbol);
     const sides = [...new Set(mine.map((p) => p.side))];
     const side = sides.length === 0 ? 'flat' : sides.length === 1 ? (sides[0] as string) : 'hedged';
