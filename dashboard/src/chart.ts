@@ -73,6 +73,10 @@ export class CandleChart {
   private loadingOlder = false;
   private noOlder = false;
   private olderPausedUntil = 0;
+  private initialBars = 0;
+  private firstLoad = true;
+  /** A new series shows its newest bars first, whatever the previous one was scrolled to. */
+  private scrollToNewest = true;
 
   constructor() {
     this.element = el(
@@ -100,13 +104,19 @@ export class CandleChart {
     this.chart.timeScale().subscribeVisibleLogicalRangeChange(this.onRange);
   }
 
-  /** Shows another series (a new instrument or interval); the previous one is left to its owner to close. */
-  show(series: CandleSeries, symbol: string, interval: string): void {
+  /**
+   * Shows another series (a new instrument or interval); the previous one is left to its owner to close.
+   * `initialBars` is what the series asked for: a whole first answer with fewer bars is all the history there is.
+   */
+  show(series: CandleSeries, symbol: string, interval: string, initialBars: number): void {
     this.stopListening?.();
     this.series = series;
+    this.initialBars = initialBars;
+    this.firstLoad = true;
     this.noOlder = false;
     this.olderPausedUntil = 0;
     this.hovered = undefined;
+    this.scrollToNewest = true;
     setAttr(this.element, 'data-symbol', symbol);
     setAttr(this.element, 'data-interval', interval);
     this.accept(series.get(), true);
@@ -115,6 +125,11 @@ export class CandleChart {
 
   private accept(state: CandleSeriesState, reset: boolean): void {
     this.latest = state;
+    if (this.firstLoad && state.loaded && !state.partial) {
+      // Fewer bars than asked for in a whole answer: scrolling back has nothing more to ask for.
+      this.firstLoad = false;
+      this.noOlder = state.bars.length < this.initialBars;
+    }
     if (reset || state.change.kind === 'reset') this.resetPending = true;
     else this.pending.push(state.change);
     this.throttle.schedule();
@@ -156,6 +171,10 @@ export class CandleChart {
     this.setPrecision(digits);
     this.candles.setData(candleData);
     this.volume.setData(volumeData);
+    if (this.scrollToNewest && bars.length > 0) {
+      this.scrollToNewest = false;
+      this.chart.timeScale().scrollToRealTime();
+    }
   }
 
   /** One bar in place: false when it cannot be (a bar older than the newest that the chart does not hold). */

@@ -128,7 +128,7 @@ export function startDashboard(root: HTMLElement, createClient: ClientFactory): 
         interval: selection.interval,
         initialBars: INITIAL_BARS,
       });
-      chart.show(view, selection.symbol, selection.interval);
+      chart.show(view, selection.symbol, selection.interval, INITIAL_BARS);
       market.candles?.view.close();
       market.candles = { key: candlesKey, view };
     }
