@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The docs and the code's comments describe what exists. Tickwire has no browser bundle: nothing may speak of it
- * as if it did. (The web dashboard exists: the gateway serves it at `/`, docs/PROTOCOL.md.)
+ * The docs and the code's comments describe what exists. Tickwire has no browser bundle: nothing may speak of one
+ * as if it did.
  */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const UNBUILT = [/\bthe browser (can )?bundles?\b/i];
