@@ -27,10 +27,11 @@ export const ACCOUNT_CHANNEL_NAMES: readonly AccountChannel[] = [
   'trades',
 ];
 
+/** `GET /api/account/state` (docs/PROTOCOL.md, "Account endpoints"): each channel's whole state, lists as arrays. */
 interface AccountStateAnswer {
   readonly account: string;
   readonly venue: string;
-  readonly channels: Partial<Record<AccountChannel, { readonly seq: number; readonly data: unknown }>>;
+  readonly channels: Partial<Record<AccountChannel, unknown>>;
 }
 
 export class AccountRoom implements Room {
@@ -101,10 +102,11 @@ export class AccountRoom implements Room {
 
   async poll(): Promise<void> {
     const answer = await this.context.http.get<AccountStateAnswer>('/api/account/state', {}, true);
-    for (const [name, snapshot] of Object.entries(answer.channels)) {
+    for (const [name, state] of Object.entries(answer.channels)) {
       const channel = this.channels.get(name as AccountChannel);
-      if (channel === undefined || snapshot === undefined) continue;
-      channel.apply({ channel: channel.channel, seq: snapshot.seq, snapshot: true, data: snapshot.data });
+      if (channel === undefined || state === undefined) continue;
+      const data = Array.isArray(state) ? { upsert: state, remove: [] } : state;
+      channel.apply({ channel: channel.channel, seq: 0, snapshot: true, data });
       // The next socket connection starts with fresh snapshots; polled seqs are not a base for its changes.
       channel.expectSnapshot();
     }
