@@ -62,17 +62,22 @@ export class AccountRoom implements Room {
   }
 
   /** The token was accepted (`authenticated`). */
-  authenticated(account: string, venue: string): void {
+  authenticated(account: string, venue: string, tokenExpiresAt: number | null): void {
     const { error: _error, ...state } = this.store.get();
-    this.store.set({ ...state, account, venue, authenticated: true });
+    this.store.set({ ...state, account, venue, authenticated: true, tokenExpiresAt });
   }
 
   /** A refused or missing token, or a gateway without accounts. */
   receiveError(error: { readonly code: string; readonly message: string }): void {
-    const refused = error.code !== 'ACCOUNTS_UNAVAILABLE' && error.code !== 'AUTH_REQUIRED';
+    const state = this.store.get();
+    // A refused `auth` is followed by AUTH_REQUIRED for each account subscribe that waited on it: keep the reason.
+    if (error.code === 'AUTH_REQUIRED' && state.error !== undefined && !state.authenticated) return;
+    // A refused renewal leaves the connection on its current token (until its expiry closes it with 4440).
+    const stillAuthenticated =
+      state.authenticated && error.code !== 'AUTH_EXPIRED' && error.code !== 'ACCOUNTS_UNAVAILABLE';
     this.store.set({
-      ...this.store.get(),
-      ...(refused || error.code === 'ACCOUNTS_UNAVAILABLE' ? { authenticated: false } : {}),
+      ...state,
+      authenticated: stillAuthenticated,
       error: { code: error.code, message: error.message },
     });
   }

@@ -433,7 +433,7 @@ export class TickwireClient implements TickwireClientApi {
     if (this.closed) return;
     this.clock.clearTimeout(this.refreshTimer);
     // After an expired token (close 4440) the next attempt gets a fresh one: the token function runs before each.
-    this.scheduleRetry('disconnected', 0, error);
+    this.scheduleRetry('disconnected', 0, 0, error);
   }
 
   /** An attempt that never opened. */
@@ -445,11 +445,17 @@ export class TickwireClient implements TickwireClientApi {
       this.statusStore.set({ ...this.statusStore.get(), transport: 'polling' });
       this.poller.start();
     }
-    this.scheduleRetry('error', attempt, error);
+    this.scheduleRetry('error', attempt, attempt - 1, error);
   }
 
-  private scheduleRetry(state: 'disconnected' | 'error', attempt: number, error: ErrorInfo): void {
-    const delay = backoffDelay(attempt, this.backoff, this.random);
+  /** Schedules the next attempt after `backoffIndex` doublings of the minimum delay (full jitter). */
+  private scheduleRetry(
+    state: 'disconnected' | 'error',
+    attempt: number,
+    backoffIndex: number,
+    error: ErrorInfo,
+  ): void {
+    const delay = backoffDelay(backoffIndex, this.backoff, this.random);
     const retryAt = this.clock.now() + delay;
     const status = this.statusStore.get();
     // While polling, the poller's health is the state the user sees; the socket's retries carry on underneath.
@@ -573,9 +579,13 @@ export class TickwireClient implements TickwireClientApi {
 
   private authenticated(message: WireMessage): void {
     const room = this.rooms.get('account')?.room as AccountRoom | undefined;
-    room?.authenticated(String(message.account), String(message.venue));
-    this.clock.clearTimeout(this.refreshTimer);
     const expiresAt = message.expiresAt;
+    room?.authenticated(
+      String(message.account),
+      String(message.venue),
+      typeof expiresAt === 'number' ? expiresAt : null,
+    );
+    this.clock.clearTimeout(this.refreshTimer);
     if (typeof expiresAt !== 'number' || typeof this.options.token !== 'function') return;
     this.refreshTimer = this.clock.setTimeout(
       () => void this.refreshToken(),

@@ -184,6 +184,8 @@ export interface AccountViewState {
   /** Set once a token is accepted; `undefined` before, and after a refusal (then `error` says why). */
   readonly authenticated: boolean;
   readonly error?: { readonly code: string; readonly message: string };
+  /** When the accepted token expires, ms UTC (`null`: a static token that never does); renewed ahead of it. */
+  readonly tokenExpiresAt?: number | null;
   readonly dashboard?: DashboardJson;
   readonly summary?: AccountJson;
   readonly performance?: PerformanceJson;
