@@ -198,7 +198,7 @@ export class TickwireClient implements TickwireClientApi {
     );
     return {
       ...view,
-      loadOlder: (bars: number) => room.loadOlder(checkCount(bars, 'bars', 1, 5000)),
+      loadOlder: async (bars: number) => room.loadOlder(checkCount(bars, 'bars', 1, 5000)),
     };
   }
 
