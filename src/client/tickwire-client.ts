@@ -625,17 +625,32 @@ export class TickwireClient implements TickwireClientApi {
     const room = key === undefined ? undefined : this.rooms.get(key)?.room;
     if (room !== undefined) room.receiveError(error);
     else if (error.code === 'INVALID_SYMBOL') this.symbolError(error);
-    else this.emitError(error);
+    if (room instanceof CandleRoom && error.code === 'HISTORY_BUDGET_EXCEEDED') this.retryLater(room);
+    // A partial `initial` follows HISTORY_UNAVAILABLE and says so itself; every other error reaches the listeners.
+    if (error.code !== 'HISTORY_UNAVAILABLE') this.emitError(error);
   }
 
-  /** INVALID_SYMBOL names the symbol only in its text: the candle views of that symbol get it, and the listeners. */
+  /** INVALID_SYMBOL names the symbol only in its text: the candle views of that symbol get it. */
   private symbolError(error: ErrorInfo): void {
     for (const { room } of this.rooms.values()) {
       if (room instanceof CandleRoom && error.message.startsWith(`Invalid symbol: ${room.symbol}.`)) {
         room.receiveError(error);
       }
     }
-    this.emitError(error);
+  }
+
+  /**
+   * A subscribe the history budget refused (many series re-subscribed at once after a long outage) is sent
+   * again once the budget has refilled (it refills within seconds), spread by jitter.
+   */
+  private retryLater(room: Room): void {
+    const socket = this.socket;
+    this.clock.setTimeout(
+      () => {
+        if (this.socket === socket && this.rooms.get(room.key)?.room === room) this.subscribeRoom(room);
+      },
+      1000 + Math.floor(this.random() * 1000),
+    );
   }
 
   private emitError(error: ErrorInfo): void {

@@ -205,7 +205,10 @@ export type { SourceRow } from '../protocol/source-status.ts';
 export interface ClientEvents {
   /** Each change of the connection's state or transport. */
   state: (status: ConnectionStatus) => void;
-  /** A gateway `error` that no view owns (an invalid message, a rate limit), with its code. */
+  /**
+   * Each gateway `error` (a refused subscription, an invalid message, a rate limit, a refused token), with its
+   * code; the view it concerns also shows it where its state has room (`error` of candles and the account).
+   */
   error: (error: { readonly code: string; readonly message: string }) => void;
 }
 

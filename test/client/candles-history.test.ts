@@ -103,4 +103,28 @@ describe('client: candle history (real gateway)', () => {
     );
     await assert.rejects(series.loadOlder(0), /bars must be an integer from 1 to 5000/);
   });
+
+  it('subscribes again once the history budget has refilled when it refused a series', async (t) => {
+    const g = await startTestGateway({
+      maxInitialBars: 100,
+      historyBurstBars: 100,
+      historyBarsPerSecond: 100,
+    });
+    t.after(() => g.close());
+    for (const i of range(0, 100)) g.publish(makeUpdate(makeBar(T0 + i * M, `${200 + i}`, 3), 'closed'));
+    for (const i of range(0, 20)) {
+      g.publish(makeUpdate(makeBar(T0 + i * 5 * M, `${300 + i}`, 3), 'closed', SYMBOL, '5m'));
+    }
+    const client = new TickwireClient({ url: g.gateway.url, WebSocket: NodeWebSocket, polling: false });
+    t.after(() => client.close());
+    const errors: string[] = [];
+    client.on('error', (error) => errors.push(error.code));
+    const oneMinute = client.candles({ symbol: SYMBOL, interval: '1m', initialBars: 100 });
+    const fiveMinutes = client.candles({ symbol: SYMBOL, interval: '5m', initialBars: 100 });
+    await client.connect();
+    await until(() => oneMinute.get().loaded && fiveMinutes.get().loaded, 'both series');
+    assert.deepEqual(errors, ['HISTORY_BUDGET_EXCEEDED'], 'the second subscribe was refused once');
+    assert.equal(oneMinute.get().bars.length, 100);
+    assert.equal(fiveMinutes.get().bars.length, 20);
+  });
 });

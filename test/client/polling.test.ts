@@ -11,6 +11,11 @@ import { TickwireClient } from '../../src/client/tickwire-client.ts';
 import type { ConnectionStatus } from '../../src/client/types.ts';
 import { newAlert } from '../../src/domain/alert.ts';
 import { parseDecimal } from '../../src/domain/decimal.ts';
+import {
+  STATIC_TOKEN,
+  startAccountGateway,
+  T0 as ACCOUNT_T0,
+} from '../../src/gateway/account-channels.test-support.ts';
 import { makeBar, makeUpdate, startTestGateway, type TestGateway } from '../gateway/helpers.ts';
 import {
   freshInitial,
@@ -158,6 +163,58 @@ describe('client: polling keeps to the gateway rate limit', () => {
       client.close();
       await proxy.close();
       await t.close();
+    }
+  });
+});
+
+describe('client: the account while polling', () => {
+  it('takes the account state from GET /api/account/state, then goes back to the socket', async () => {
+    const g = await startAccountGateway({ throttleMs: 0 });
+    const proxy = await startGatewayProxy(g.gateway.port);
+    proxy.refuseUpgrades();
+    const client = new TickwireClient({
+      url: proxy.wsUrl,
+      WebSocket: NodeWebSocket,
+      token: STATIC_TOKEN,
+      reconnect: { minDelayMs: 20, maxDelayMs: 100 },
+      polling: { afterFailedAttempts: 1, intervalMs: 50 },
+    });
+    try {
+      g.sources.beta.emit({
+        kind: 'positions',
+        positions: [
+          {
+            symbol: 'BTC/USD',
+            side: 'short',
+            size: d('0.5'),
+            entryPrice: d('60000'),
+            marginMode: 'cross',
+            unrealizedPnl: d('-3'),
+            margin: d('900'),
+            timestamp: ACCOUNT_T0,
+          },
+        ],
+        complete: true,
+        time: ACCOUNT_T0,
+      });
+      const account = client.account();
+      await client.connect();
+      await until(() => account.get().authenticated, 'the polled account');
+      assert.equal(client.status.transport, 'polling');
+      assert.equal(account.get().account, 'beta');
+      assert.equal(account.get().live, false);
+      assert.deepEqual([...account.get().positions.keys()], ['BTC/USD:short']);
+      assert.equal(account.get().positions.get('BTC/USD:short')?.size, '0.5');
+      assert.ok(account.get().dashboard !== undefined);
+
+      proxy.allowUpgrades();
+      await until(() => client.status.transport === 'websocket' && account.get().live, 'the socket again');
+      assert.deepEqual([...account.get().positions.keys()], ['BTC/USD:short']);
+      assert.equal(account.get().tokenExpiresAt, null, 'a static token does not expire');
+    } finally {
+      client.close();
+      await proxy.close();
+      await g.close();
     }
   });
 });
