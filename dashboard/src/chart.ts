@@ -229,7 +229,8 @@ export class CandleChart {
       this.element.removeAttribute('data-last-time');
       this.element.removeAttribute('data-last-close');
     }
-    if (!state.loaded) setText(this.note, 'loading history…');
+    if (state.error) setText(this.note, `refused: ${state.error.code} ${state.error.message}`);
+    else if (!state.loaded) setText(this.note, 'loading history…');
     else if (state.partial) setText(this.note, `history incomplete (${state.partial}); the rest follows`);
     else if (this.loadingOlder) setText(this.note, 'loading older bars…');
     else setText(this.note, '');

@@ -69,7 +69,7 @@ export class TickerPanel {
       this.origin,
       t.venue !== undefined
         ? t.venue
-        : `composite · ${t.resolution ?? '?'} rule · from ${(t.sources ?? []).join(', ') || 'no fresh venue'}`,
+        : `composite · ${t.resolution ?? '?'} rule · from ${(t.sources ?? []).join(', ') || 'no fresh venue'}${t.fallback ? ' (fallback)' : ''}`,
     );
 
     const row = (name: string, value: string, title?: string): HTMLElement[] => [
