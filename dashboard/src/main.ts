@@ -187,6 +187,8 @@ export function startDashboard(root: HTMLElement, createClient: ClientFactory): 
     http
       .health()
       .then((health) => {
+        if (!Array.isArray(health.symbols) || health.symbols.length === 0)
+          throw new Error('no instruments configured yet');
         controls.setSymbols(health.symbols);
         bind(controls.selection);
       })
