@@ -72,7 +72,8 @@ export function startDashboard(root: HTMLElement, createClient: ClientFactory): 
   const status = new ConnectionStatusView(document.body);
   const tokenForm = new TokenForm();
   const chart = new CandleChart();
-  const ticker = new TickerPanel();
+  // The last price in the tab's title: a trader keeps an eye on it from other tabs.
+  const ticker = new TickerPanel((last, symbol) => (document.title = `${last} ${symbol} · Tickwire`));
   const book = new BookPanel();
   const trades = new TradesPanel();
   const account = new AccountPanel();
