@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 
@@ -33,7 +32,7 @@ async function newestUnder(dir: string): Promise<number> {
  * The directory of an up-to-date build: dist/dashboard when it is newer than every source of the page, else a
  * fresh build in a temporary directory removed when the test ends.
  */
-export async function dashboardBuild(t: TestContext): Promise<string> {
+export async function dashboardBuild(t: { after(cleanup: () => Promise<void>): void }): Promise<string> {
   const index = join(PACKAGE_DASHBOARD_DIR, 'index.html');
   if (existsSync(index)) {
     const builtAt = (await stat(index)).mtimeMs;
