@@ -108,14 +108,12 @@ export async function untilSource(
 
 /** The alerts in the feed, oldest first: kind and severity. */
 export function alertsShown(page: Page): Promise<{ kind: string; severity: string }[]> {
-  return page
-    .getByTestId('alert-item')
-    .evaluateAll((items) =>
-      items.map((i) => ({
-        kind: i.getAttribute('data-kind') ?? '',
-        severity: i.getAttribute('data-severity') ?? '',
-      })),
-    );
+  return page.getByTestId('alert-item').evaluateAll((items) =>
+    items.map((i) => ({
+      kind: i.getAttribute('data-kind') ?? '',
+      severity: i.getAttribute('data-severity') ?? '',
+    })),
+  );
 }
 
 /** Waits until the alerts feed holds an alert of `kind`. */

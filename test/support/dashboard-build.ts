@@ -15,7 +15,9 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const VITE_CONFIG = join(REPO_ROOT, 'dashboard', 'vite.config.ts');
 export const PACKAGE_DASHBOARD_DIR = join(REPO_ROOT, 'dist', 'dashboard');
 /** What the page is built from. */
-const PAGE_SOURCES = ['dashboard', 'src/client', 'src/protocol', 'src/domain'].map((dir) => join(REPO_ROOT, dir));
+const PAGE_SOURCES = ['dashboard', 'src/client', 'src/protocol', 'src/domain'].map((dir) =>
+  join(REPO_ROOT, dir),
+);
 
 /** The newest modification time of the files under `dir` (0 when there is none). */
 async function newestUnder(dir: string): Promise<number> {
