@@ -110,6 +110,8 @@ export interface CandleSeriesState {
     { readonly kind: 'reset' } | { readonly kind: 'update' | 'append' | 'revision'; readonly bar: Bar };
   /** Whether the view holds data received over the live socket (false while polling or disconnected). */
   readonly live: boolean;
+  /** The gateway refused the subscription (an unknown symbol, too many subscriptions): its code and text. */
+  readonly error?: { readonly code: string; readonly message: string };
 }
 
 export interface CandleSeries extends View<CandleSeriesState> {
@@ -142,6 +144,10 @@ export interface TickerState {
   readonly resolution?: string;
   readonly sources?: readonly string[];
   readonly baseVenue?: string;
+  /** Composite ticker only: the strategy could not apply as asked (docs/PROTOCOL.md, "Composite ticker"). */
+  readonly fallback?: boolean;
+  /** False when the state came from polling or the socket has closed since. */
+  readonly live: boolean;
 }
 
 export interface BookState {
@@ -152,6 +158,8 @@ export interface BookState {
   readonly asks: readonly (readonly [number, number])[];
   readonly seq?: number;
   readonly time?: number;
+  /** False when the state came from polling or the socket has closed since. */
+  readonly live: boolean;
 }
 
 export interface TradesState {
@@ -159,11 +167,15 @@ export interface TradesState {
   readonly symbol: string;
   /** The newest trades, newest last, at most `keep` (default 200). */
   readonly trades: readonly TradeJson[];
+  /** False while polling or disconnected (trades polled from the gateway's recent ones). */
+  readonly live: boolean;
 }
 
 export interface AlertsState {
   /** Oldest first, at most `keep` (default 200); ids are unique. */
   readonly alerts: readonly AlertJson[];
+  /** False while polling or disconnected. */
+  readonly live: boolean;
 }
 
 export interface AccountViewState {
@@ -181,6 +193,8 @@ export interface AccountViewState {
   readonly orders: ReadonlyMap<string, OrderJson>;
   /** The account's fills, oldest first, each `fillId` once. */
   readonly fills: readonly FillJson[];
+  /** False while polling or disconnected. */
+  readonly live: boolean;
 }
 
 /** One row per instrument and venue, as `/api/websocket/sources` answers (docs/PROTOCOL.md). */

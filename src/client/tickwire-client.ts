@@ -1,0 +1,634 @@
+/**
+ * TickwireClient: one WebSocket to a gateway, kept up (reconnect with backoff and full jitter, an app-level ping
+ * that finds a dead path, a token renewed ahead of its expiry), the rooms its views need subscribed on every
+ * fresh connection, and REST polling while the socket cannot connect. The views' state lives in the rooms
+ * (candle-room.ts, market-rooms.ts, alerts-room.ts, account-room.ts); this file owns the connection and routes
+ * each message to its room.
+ */
+import { AccountRoom } from './account-room.ts';
+import { AlertsRoom, passes, type AlertFilter } from './alerts-room.ts';
+import { backoffDelay, checkBackoffOptions, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { CandleRoom, candleKey } from './candle-room.ts';
+import { HttpApi } from './http-api.ts';
+import { BookRoom, bookKey, TickerRoom, tickerKey, TradesRoom, tradesKey } from './market-rooms.ts';
+import { Poller } from './polling.ts';
+import type { Room, RoomContext, WireMessage } from './room.ts';
+import { refreshDelay } from './token-refresh.ts';
+import type {
+  AccountViewState,
+  AlertsState,
+  BookState,
+  CandleSeries,
+  CandlesRequest,
+  ClientClock,
+  ClientEvents,
+  ConnectionStatus,
+  TickerState,
+  TickwireClientApi,
+  TickwireClientOptions,
+  TradesState,
+  View,
+  WebSocketFactory,
+  WebSocketLike,
+} from './types.ts';
+import {
+  checkCount,
+  checkInitialBars,
+  checkInterval,
+  checkSeverity,
+  checkSymbol,
+  checkVenue,
+  MAX_BOOK_DEPTH,
+} from './validate.ts';
+import { Store, viewOf } from './view-store.ts';
+
+const DEFAULT_INITIAL_BARS = 300;
+const DEFAULT_KEEP = 200;
+const DEFAULT_BOOK_DEPTH = 10;
+const OPEN = 1;
+
+const systemClock: ClientClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+type ErrorInfo = { readonly code: string; readonly message: string };
+
+/** A room shared by the views that use it: subscribed while at least one is open. */
+interface Shared<R extends Room> {
+  readonly room: R;
+  users: number;
+}
+
+/** `ws://host:port/ws` → `http://host:port`. */
+function httpBaseOf(url: string): string {
+  const u = new URL(url);
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  return u.origin;
+}
+
+export class TickwireClient implements TickwireClientApi {
+  private readonly WebSocketImpl: WebSocketFactory;
+  private readonly clock: ClientClock;
+  private readonly random: () => number;
+  private readonly backoff: BackoffOptions;
+  private readonly pingIntervalMs: number;
+  private readonly pongTimeoutMs: number;
+  private readonly pollAfter: number | undefined;
+  private readonly http: HttpApi;
+  private readonly poller: Poller;
+  private readonly statusStore = new Store<ConnectionStatus>({
+    state: 'disconnected',
+    transport: 'websocket',
+    attempt: 0,
+  });
+  private readonly errorListeners = new Set<ClientEvents['error']>();
+  private readonly rooms = new Map<string, Shared<Room>>();
+  private readonly context: RoomContext;
+
+  private socket: WebSocketLike | undefined;
+  private started = false;
+  private closed = false;
+  private opened = false;
+  private retryTimer: unknown;
+  private pingTimer: unknown;
+  private pongTimer: unknown;
+  private openTimer: unknown;
+  private refreshTimer: unknown;
+  private firstAttempt: Promise<void> | undefined;
+  private settleFirst: (() => void) | undefined;
+
+  constructor(private readonly options: TickwireClientOptions) {
+    if (typeof options?.url !== 'string' || !/^wss?:\/\//.test(options.url)) {
+      throw new TypeError(`url must be a ws:// or wss:// address, got ${JSON.stringify(options?.url)}`);
+    }
+    const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
+    if (WebSocketImpl === undefined) {
+      throw new TypeError(
+        'no WebSocket: on Node 20 pass `WebSocket` from the ws package as the WebSocket option',
+      );
+    }
+    this.WebSocketImpl = WebSocketImpl;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.backoff = checkBackoffOptions({ ...DEFAULT_BACKOFF, ...options.reconnect });
+    this.pingIntervalMs = checkCount(options.pingIntervalMs ?? 15_000, 'pingIntervalMs', 1, 2 ** 31 - 1);
+    this.pongTimeoutMs = checkCount(options.pongTimeoutMs ?? 10_000, 'pongTimeoutMs', 1, 2 ** 31 - 1);
+    const polling = options.polling === false ? undefined : (options.polling ?? {});
+    this.pollAfter =
+      polling === undefined
+        ? undefined
+        : checkCount(polling.afterFailedAttempts ?? 3, 'polling.afterFailedAttempts', 1, 1000);
+    const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
+    this.http = new HttpApi({
+      baseUrl: options.httpUrl ?? httpBaseOf(options.url),
+      fetch: fetchImpl,
+      clock: this.clock,
+      token: () => this.token(),
+    });
+    this.context = {
+      send: (message) => this.send(message),
+      now: () => this.clock.now(),
+      http: this.http,
+    };
+    this.poller = new Poller({
+      clock: this.clock,
+      intervalMs: checkCount(
+        polling === undefined ? 5000 : (polling.intervalMs ?? 5000),
+        'polling.intervalMs',
+        1,
+        2 ** 31 - 1,
+      ),
+      rooms: () => [...this.rooms.values()].map((shared) => shared.room),
+      onResult: (ok, error) => this.polled(ok, error),
+    });
+  }
+
+  get status(): ConnectionStatus {
+    return this.statusStore.get();
+  }
+
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
+    if (event === 'state') return this.statusStore.subscribe(listener as ClientEvents['state']);
+    if (event === 'error') {
+      const l = listener as ClientEvents['error'];
+      this.errorListeners.add(l);
+      return () => this.errorListeners.delete(l);
+    }
+    throw new RangeError(`unknown event ${String(event)}: use "state" or "error"`);
+  }
+
+  connect(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('this TickwireClient was closed; create another one'));
+    if (!this.started) {
+      this.started = true;
+      this.firstAttempt = new Promise((resolve) => (this.settleFirst = resolve));
+      void this.attempt();
+    }
+    return this.firstAttempt as Promise<void>;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.poller.stop();
+    for (const timer of [this.retryTimer, this.refreshTimer]) this.clock.clearTimeout(timer);
+    this.dropSocket();
+    for (const { room } of this.rooms.values()) room.disconnected();
+    this.rooms.clear();
+    this.setStatus({ state: 'disconnected', transport: 'websocket', attempt: 0 });
+    this.settleFirst?.();
+  }
+
+  candles(request: CandlesRequest): CandleSeries {
+    const symbol = checkSymbol(request?.symbol);
+    const interval = checkInterval(request.interval);
+    const initialBars = checkInitialBars(request.initialBars ?? DEFAULT_INITIAL_BARS);
+    const shared = this.join(
+      candleKey(symbol, interval),
+      () => new CandleRoom(symbol, interval, initialBars, this.context),
+    );
+    const room = shared.room;
+    if (initialBars > room.requested) room.requested = initialBars;
+    const view = viewOf(
+      room.store,
+      (state) => state,
+      () => this.leave(room.key),
+    );
+    return {
+      ...view,
+      loadOlder: (bars: number) => room.loadOlder(checkCount(bars, 'bars', 1, 5000)),
+    };
+  }
+
+  ticker(request: { readonly symbol: string; readonly venue?: string }): View<TickerState | undefined> {
+    const symbol = checkSymbol(request?.symbol);
+    const venue = checkVenue(request.venue, true);
+    const shared = this.join(tickerKey(symbol, venue), () => new TickerRoom(symbol, venue, this.context));
+    return viewOf(
+      shared.room.store,
+      (state) => state,
+      () => this.leave(shared.room.key),
+    );
+  }
+
+  book(request: {
+    readonly venue: string;
+    readonly symbol: string;
+    readonly depth?: number;
+  }): View<BookState | undefined> {
+    const symbol = checkSymbol(request?.symbol);
+    const venue = checkVenue(request.venue, false) as string;
+    const depth = checkCount(request.depth ?? DEFAULT_BOOK_DEPTH, 'depth', 1, MAX_BOOK_DEPTH);
+    const shared = this.join(bookKey(symbol, venue), () => new BookRoom(symbol, venue, depth, this.context));
+    const room = shared.room;
+    if (depth > room.depth) {
+      room.depth = depth;
+      this.resubscribe(room);
+    }
+    const select = (state: BookState | undefined): BookState | undefined =>
+      state === undefined || state.depth <= depth
+        ? state
+        : { ...state, depth, bids: state.bids.slice(0, depth), asks: state.asks.slice(0, depth) };
+    return viewOf(room.store, select, () => this.leave(room.key));
+  }
+
+  trades(request: {
+    readonly venue: string;
+    readonly symbol: string;
+    readonly keep?: number;
+  }): View<TradesState> {
+    const symbol = checkSymbol(request?.symbol);
+    const venue = checkVenue(request.venue, false) as string;
+    const keep = checkCount(request.keep ?? DEFAULT_KEEP, 'keep', 1, 100_000);
+    const shared = this.join(
+      tradesKey(symbol, venue),
+      () => new TradesRoom(symbol, venue, keep, this.context),
+    );
+    const room = shared.room;
+    if (keep > room.keep) room.keep = keep;
+    const select = (state: TradesState): TradesState =>
+      state.trades.length <= keep
+        ? state
+        : { ...state, trades: state.trades.slice(state.trades.length - keep) };
+    return viewOf(room.store, select, () => this.leave(room.key));
+  }
+
+  alerts(
+    request: {
+      readonly minSeverity?: 'info' | 'warning' | 'critical';
+      readonly venue?: string;
+      readonly symbol?: string;
+      readonly keep?: number;
+    } = {},
+  ): View<AlertsState> {
+    const filter: AlertFilter = {
+      minSeverity: checkSeverity(request.minSeverity),
+      ...(request.venue === undefined ? {} : { venue: checkVenue(request.venue, false) as string }),
+      ...(request.symbol === undefined ? {} : { symbol: checkSymbol(request.symbol) }),
+      keep: checkCount(request.keep ?? DEFAULT_KEEP, 'keep', 1, 100_000),
+    };
+    const shared = this.join('alerts', () => new AlertsRoom(this.context));
+    const room = shared.room;
+    const before = JSON.stringify(room.combined());
+    room.filters.add(filter);
+    if (shared.users > 1 && JSON.stringify(room.combined()) !== before) this.resubscribe(room);
+    const select = (state: {
+      alerts: readonly AlertsState['alerts'][number][];
+      live: boolean;
+    }): AlertsState => {
+      const alerts = state.alerts.filter((alert) => passes(alert, filter));
+      return { alerts: alerts.slice(Math.max(0, alerts.length - filter.keep)), live: state.live };
+    };
+    return viewOf(room.store, select, () => {
+      room.filters.delete(filter);
+      const after = JSON.stringify(room.combined());
+      this.leave(room.key);
+      if (this.rooms.has(room.key) && after !== before) this.resubscribe(room);
+    });
+  }
+
+  account(): View<AccountViewState> {
+    const shared = this.join('account', () => new AccountRoom(this.context));
+    const room = shared.room;
+    if (this.options.token === undefined && shared.users === 1) {
+      room.receiveError({
+        code: 'AUTH_REQUIRED',
+        message: 'no token: pass the `token` option to TickwireClient',
+      });
+    }
+    return viewOf(
+      room.store,
+      (state) => state,
+      () => this.leave(room.key),
+    );
+  }
+
+  // --- rooms ---
+
+  private join<R extends Room>(key: string, make: () => R): Shared<R> {
+    if (this.closed) throw new Error('this TickwireClient was closed; create another one');
+    let shared = this.rooms.get(key) as Shared<R> | undefined;
+    if (shared === undefined) {
+      shared = { room: make(), users: 0 };
+      this.rooms.set(key, shared);
+      this.subscribeRoom(shared.room);
+      this.poller.wake();
+    }
+    shared.users++;
+    return shared;
+  }
+
+  private leave(key: string): void {
+    const shared = this.rooms.get(key);
+    if (shared === undefined) return;
+    shared.users--;
+    if (shared.users > 0) return;
+    this.rooms.delete(key);
+    for (const message of shared.room.unsubscribeMessages()) this.send(message);
+  }
+
+  private subscribeRoom(room: Room): void {
+    if (!this.opened) return;
+    // Account channels need the token; without one the gateway would answer AUTH_REQUIRED for each.
+    if (room instanceof AccountRoom && this.options.token === undefined) return;
+    for (const message of room.subscribeMessages()) this.send(message);
+  }
+
+  private resubscribe(room: Room): void {
+    this.subscribeRoom(room);
+  }
+
+  // --- the connection ---
+
+  private async token(): Promise<string | undefined> {
+    const token = this.options.token;
+    if (token === undefined || typeof token === 'string') return token;
+    return await token();
+  }
+
+  private async attempt(): Promise<void> {
+    if (this.closed) return;
+    const status = this.statusStore.get();
+    if (status.transport === 'websocket')
+      this.setStatus({ ...this.withoutRetry(status), state: 'connecting' });
+    let token: string | undefined;
+    try {
+      token = await this.token();
+    } catch (error) {
+      this.failed({
+        code: 'TOKEN_UNAVAILABLE',
+        message: `the token function failed: ${(error as Error).message}`,
+      });
+      return;
+    }
+    if (this.closed) return;
+    let socket: WebSocketLike;
+    try {
+      socket = new this.WebSocketImpl(this.options.url);
+    } catch (error) {
+      this.failed({ code: 'CONNECT_FAILED', message: (error as Error).message });
+      return;
+    }
+    this.socket = socket;
+    let lastError: ErrorInfo | undefined;
+    // A path that swallows the handshake (a proxy that never answers) must not leave the client waiting forever.
+    this.openTimer = this.clock.setTimeout(() => {
+      if (this.socket !== socket || this.opened) return;
+      this.dropSocket();
+      this.failed({
+        code: 'CONNECT_TIMEOUT',
+        message: `no answer to the upgrade within ${this.pongTimeoutMs} ms`,
+      });
+    }, this.pongTimeoutMs);
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.clock.clearTimeout(this.openTimer);
+      this.connected(token);
+    };
+    socket.onerror = (event) => {
+      const message =
+        (event as { message?: string; error?: Error })?.message ??
+        (event as { error?: Error })?.error?.message;
+      lastError = { code: 'SOCKET_ERROR', message: message ?? 'the WebSocket failed' };
+    };
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.clock.clearTimeout(this.openTimer);
+      const wasOpen = this.opened;
+      this.dropSocket();
+      const reason = { code: `CLOSE_${event.code}`, message: event.reason || `closed with ${event.code}` };
+      if (wasOpen) this.lost(reason);
+      else this.failed(lastError ?? reason);
+    };
+    socket.onmessage = (event) => {
+      if (this.socket !== socket) return;
+      this.heard();
+      if (typeof event.data !== 'string') return;
+      let message: WireMessage;
+      try {
+        message = JSON.parse(event.data) as WireMessage;
+      } catch {
+        return;
+      }
+      if (typeof message === 'object' && message !== null && typeof message.type === 'string')
+        this.route(message);
+    };
+  }
+
+  private connected(token: string | undefined): void {
+    this.opened = true;
+    this.poller.stop();
+    this.setStatus({ state: 'connected', transport: 'websocket', attempt: 0 });
+    if (token !== undefined) this.send({ type: 'auth', token });
+    for (const { room } of this.rooms.values()) this.subscribeRoom(room);
+    this.schedulePing();
+    this.settleFirst?.();
+  }
+
+  /** An open connection closed (or was found dead): reconnect soon. */
+  private lost(error: ErrorInfo): void {
+    for (const { room } of this.rooms.values()) room.disconnected();
+    if (this.closed) return;
+    this.clock.clearTimeout(this.refreshTimer);
+    // After an expired token (close 4440) the next attempt gets a fresh one: the token function runs before each.
+    this.scheduleRetry('disconnected', 0, error);
+  }
+
+  /** An attempt that never opened. */
+  private failed(error: ErrorInfo): void {
+    this.settleFirst?.();
+    if (this.closed) return;
+    const attempt = this.statusStore.get().attempt + 1;
+    if (this.pollAfter !== undefined && attempt >= this.pollAfter && !this.poller.running) {
+      this.statusStore.set({ ...this.statusStore.get(), transport: 'polling' });
+      this.poller.start();
+    }
+    this.scheduleRetry('error', attempt, error);
+  }
+
+  private scheduleRetry(state: 'disconnected' | 'error', attempt: number, error: ErrorInfo): void {
+    const delay = backoffDelay(attempt, this.backoff, this.random);
+    const retryAt = this.clock.now() + delay;
+    const status = this.statusStore.get();
+    // While polling, the poller's health is the state the user sees; the socket's retries carry on underneath.
+    const shown = status.transport === 'polling' ? status.state : state;
+    this.setStatus({ state: shown, transport: status.transport, attempt, retryAt, error });
+    this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = this.clock.setTimeout(() => void this.attempt(), delay);
+  }
+
+  private polled(ok: boolean, error: ErrorInfo | undefined): void {
+    const status = this.statusStore.get();
+    if (status.transport !== 'polling' || this.closed) return;
+    const next = ok ? 'connected' : 'error';
+    if (status.state !== next || (!ok && status.error?.message !== error?.message)) {
+      this.setStatus({ ...status, state: next, ...(error ? { error } : {}) });
+    }
+  }
+
+  private withoutRetry(status: ConnectionStatus): ConnectionStatus {
+    const { retryAt: _retryAt, ...rest } = status;
+    return rest;
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    this.statusStore.set(status);
+  }
+
+  private send(message: object): void {
+    if (this.socket !== undefined && this.opened && this.socket.readyState === OPEN) {
+      this.socket.send(JSON.stringify(message));
+    }
+  }
+
+  /** Detaches and closes the current socket; its late events are ignored. */
+  private dropSocket(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.opened = false;
+    for (const timer of [this.pingTimer, this.pongTimer, this.openTimer]) this.clock.clearTimeout(timer);
+    if (socket === undefined) return;
+    socket.onopen = null;
+    socket.onmessage = null;
+    socket.onclose = null;
+    socket.onerror = () => {};
+    // On a dead path a close handshake would wait for an answer that never comes: the ws package's terminate()
+    // drops the TCP connection at once; a browser socket has only close().
+    const terminate = (socket as { terminate?: () => void }).terminate;
+    try {
+      if (typeof terminate === 'function') terminate.call(socket);
+      else socket.close();
+    } catch {
+      // Closing a socket that is still connecting may throw in some implementations; it is gone either way.
+    }
+  }
+
+  // --- liveness: the app-level ping ---
+
+  private schedulePing(): void {
+    this.clock.clearTimeout(this.pingTimer);
+    this.pingTimer = this.clock.setTimeout(() => {
+      if (!this.opened) return;
+      this.schedulePing();
+      this.send({ type: 'ping' });
+      if (this.pongTimer !== undefined) return;
+      this.clock.clearTimeout(this.pongTimer);
+      this.pongTimer = this.clock.setTimeout(() => {
+        if (!this.opened) return;
+        this.dropSocket();
+        this.lost({ code: 'PING_TIMEOUT', message: `no answer to a ping within ${this.pongTimeoutMs} ms` });
+      }, this.pongTimeoutMs);
+    }, this.pingIntervalMs);
+  }
+
+  /** Any message proves the path alive: the pending pong deadline is lifted. */
+  private heard(): void {
+    this.clock.clearTimeout(this.pongTimer);
+    this.pongTimer = undefined;
+  }
+
+  // --- routing ---
+
+  private route(message: WireMessage): void {
+    switch (message.type) {
+      case 'pong':
+        return;
+      case 'initial':
+      case 'update':
+      case 'revision':
+        this.deliver(candleKey(String(message.symbol), String(message.interval)), message);
+        return;
+      case 'ticker':
+        this.deliver(tickerKey(String(message.symbol), message.venue as string | undefined), message);
+        return;
+      case 'book':
+        this.deliver(bookKey(String(message.symbol), String(message.venue)), message);
+        return;
+      case 'trades':
+        this.deliver(tradesKey(String(message.symbol), String(message.venue)), message);
+        return;
+      case 'alerts':
+      case 'alert':
+        this.deliver('alerts', message);
+        return;
+      case 'authenticated':
+        this.authenticated(message);
+        return;
+      case 'error':
+        this.routeError(message);
+        return;
+      default:
+        // Account channel messages (`dashboard_update`, …) carry `channel` and `seq`; any other type is ignored:
+        // the protocol grows, and a client must not break on a message it does not know.
+        if (typeof message.seq === 'number' && typeof message.channel === 'string')
+          this.deliver('account', message);
+    }
+  }
+
+  private deliver(key: string, message: WireMessage): void {
+    this.rooms.get(key)?.room.receive(message);
+  }
+
+  private authenticated(message: WireMessage): void {
+    const room = this.rooms.get('account')?.room as AccountRoom | undefined;
+    room?.authenticated(String(message.account), String(message.venue));
+    this.clock.clearTimeout(this.refreshTimer);
+    const expiresAt = message.expiresAt;
+    if (typeof expiresAt !== 'number' || typeof this.options.token !== 'function') return;
+    this.refreshTimer = this.clock.setTimeout(
+      () => void this.refreshToken(),
+      refreshDelay(expiresAt, this.clock.now()),
+    );
+  }
+
+  /** The refresh hook: a new token from the token function, sent with `auth` on the open connection. */
+  private async refreshToken(): Promise<void> {
+    try {
+      const token = await this.token();
+      if (token !== undefined && this.opened) this.send({ type: 'auth', token });
+    } catch (error) {
+      this.emitError({
+        code: 'TOKEN_UNAVAILABLE',
+        message: `the token function failed: ${(error as Error).message}`,
+      });
+    }
+  }
+
+  private routeError(message: WireMessage): void {
+    const error: ErrorInfo = { code: String(message.code), message: String(message.message) };
+    const channel = message.channel as string | undefined;
+    const symbol = message.symbol as string | undefined;
+    const venue = message.venue as string | undefined;
+    let key: string | undefined;
+    if (channel === undefined && symbol !== undefined && typeof message.interval === 'string') {
+      key = candleKey(symbol, message.interval);
+    } else if (channel === 'alerts') key = 'alerts';
+    else if (channel === 'ticker' && symbol !== undefined) key = tickerKey(symbol, venue);
+    else if (channel === 'book' && symbol !== undefined && venue !== undefined) key = bookKey(symbol, venue);
+    else if (channel === 'trades' && symbol !== undefined && venue !== undefined)
+      key = tradesKey(symbol, venue);
+    else if (channel !== undefined || error.code.startsWith('AUTH_') || error.code.startsWith('ACCOUNT')) {
+      key = 'account';
+    }
+    const room = key === undefined ? undefined : this.rooms.get(key)?.room;
+    if (room !== undefined) room.receiveError(error);
+    else if (error.code === 'INVALID_SYMBOL') this.symbolError(error);
+    else this.emitError(error);
+  }
+
+  /** INVALID_SYMBOL names the symbol only in its text: the candle views of that symbol get it, and the listeners. */
+  private symbolError(error: ErrorInfo): void {
+    for (const { room } of this.rooms.values()) {
+      if (room instanceof CandleRoom && error.message.startsWith(`Invalid symbol: ${room.symbol}.`)) {
+        room.receiveError(error);
+      }
+    }
+    this.emitError(error);
+  }
+
+  private emitError(error: ErrorInfo): void {
+    for (const listener of [...this.errorListeners]) listener(error);
+  }
+}
