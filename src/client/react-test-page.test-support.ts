@@ -1,0 +1,76 @@
+/**
+ * The page react.integration.test.ts opens in Chromium: a React app, in StrictMode, that shows one candle series
+ * through `useCandles` in two components (which share one view), each shown and hidden by a button, and the
+ * connection through `useConnectionStatus`. The gateway's address comes in the query (`?ws=ws://host:port/ws`). Each component writes
+ * what it shows into the DOM for the test to read: the bars as JSON, and data-* attributes.
+ */
+import { createElement, StrictMode, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { TickwireClient } from './index.ts';
+import { TickwireProvider, useCandles, useConnectionStatus } from './react.ts';
+
+const params = new URLSearchParams(location.search);
+const url = params.get('ws');
+if (!url) throw new Error('the page needs ?ws=ws://host:port/ws');
+
+// Quick retries: the test cuts the gateway off and waits for the page to come back. Polling is off so that the
+// page comes back over the socket, which is what the test looks at; and the test counts the messages the page
+// sends, so the app-level ping (which only finds dead paths the test does not make) stays out of its way.
+const client = new TickwireClient({
+  url,
+  reconnect: { minDelayMs: 50, maxDelayMs: 400 },
+  polling: false,
+  pingIntervalMs: 3_600_000,
+});
+void client.connect();
+
+function Series(props: { readonly name: string }) {
+  const candles = useCandles({ symbol: 'BTC/USDT', interval: '1m', initialBars: 100 });
+  return createElement(
+    'pre',
+    {
+      'data-testid': `series-${props.name}`,
+      'data-loaded': String(candles.loaded),
+      'data-live': String(candles.live),
+      'data-bars': String(candles.bars.length),
+    },
+    JSON.stringify(candles.bars),
+  );
+}
+
+function ConnectionBadge() {
+  const status = useConnectionStatus();
+  return createElement('output', { 'data-testid': 'connection', 'data-state': status.state }, status.state);
+}
+
+/** A series component and the button that mounts and unmounts it. */
+function Toggled(props: { readonly name: string }) {
+  // Mounted on the test's click, once the socket is open: StrictMode's unmount-and-mount then happens on a live
+  // connection, where a view closed and opened again would send an unsubscribe and a subscribe.
+  const [shown, setShown] = useState(false);
+  return createElement(
+    'section',
+    null,
+    createElement('button', {
+      'data-testid': `toggle-${props.name}`,
+      onClick: () => setShown((now) => !now),
+    }),
+    shown ? createElement(Series, { name: props.name }) : null,
+  );
+}
+
+function App() {
+  return createElement(
+    'main',
+    null,
+    createElement(ConnectionBadge),
+    createElement(Toggled, { name: 'a' }),
+    createElement(Toggled, { name: 'b' }),
+  );
+}
+
+const root = document.getElementById('root');
+if (!root) throw new Error('the page needs <div id="root">');
+createRoot(root).render(
+  createElement(StrictMode, null, createElement(TickwireProvider, { client }, createElement(App))),
+);
