@@ -1,13 +1,14 @@
 /**
  * The page react.integration.test.ts opens in Chromium: a React app, in StrictMode, that shows one candle series
- * through `useCandles` in two components (which share one view), each shown and hidden by a button, and the
- * connection through `useConnectionStatus`. The gateway's address comes in the query (`?ws=ws://host:port/ws`). Each component writes
+ * through `useCandles` in two components (which share one view), a venue's ticker, book and trades through
+ * `useTicker`, `useBook` and `useTrades`, each component shown and hidden by a button, and the connection through
+ * `useConnectionStatus`. The gateway's address comes in the query (`?ws=ws://host:port/ws`). Each component writes
  * what it shows into the DOM for the test to read: the bars as JSON, and data-* attributes.
  */
 import { createElement, StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { TickwireClient } from './index.ts';
-import { TickwireProvider, useCandles, useConnectionStatus } from './react.ts';
+import { TickwireProvider, useBook, useCandles, useConnectionStatus, useTicker, useTrades } from './react.ts';
 
 const params = new URLSearchParams(location.search);
 const url = params.get('ws');
@@ -38,12 +39,26 @@ function Series(props: { readonly name: string }) {
   );
 }
 
+/** One venue's ticker, book and trades. */
+function Market() {
+  const ticker = useTicker({ symbol: 'BTC/USDT', venue: 'binance' });
+  const book = useBook({ venue: 'binance', symbol: 'BTC/USDT', depth: 5 });
+  const trades = useTrades({ venue: 'binance', symbol: 'BTC/USDT', keep: 20 });
+  return createElement('section', {
+    'data-testid': 'series-market',
+    'data-ticker-last': String(ticker?.last ?? ''),
+    'data-best-bid': String(book?.bids[0]?.[0] ?? ''),
+    'data-bid-levels': String(book?.bids.length ?? 0),
+    'data-trades': trades.trades.map((trade) => trade.id).join(' '),
+  });
+}
+
 function ConnectionBadge() {
   const status = useConnectionStatus();
   return createElement('output', { 'data-testid': 'connection', 'data-state': status.state }, status.state);
 }
 
-/** A series component and the button that mounts and unmounts it. */
+/** A component and the button that mounts and unmounts it. */
 function Toggled(props: { readonly name: string }) {
   // Mounted on the test's click, once the socket is open: StrictMode's unmount-and-mount then happens on a live
   // connection, where a view closed and opened again would send an unsubscribe and a subscribe.
@@ -55,7 +70,8 @@ function Toggled(props: { readonly name: string }) {
       'data-testid': `toggle-${props.name}`,
       onClick: () => setShown((now) => !now),
     }),
-    shown ? createElement(Series, { name: props.name }) : null,
+    shown && props.name === 'market' ? createElement(Market) : null,
+    shown && props.name !== 'market' ? createElement(Series, { name: props.name }) : null,
   );
 }
 
@@ -66,6 +82,7 @@ function App() {
     createElement(ConnectionBadge),
     createElement(Toggled, { name: 'a' }),
     createElement(Toggled, { name: 'b' }),
+    createElement(Toggled, { name: 'market' }),
   );
 }
 

@@ -24,6 +24,16 @@ import {
   type TestGateway,
 } from '../../test/gateway/helpers.ts';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
+import {
+  BOOK_CHANNEL,
+  encodeBookSnapshot,
+  encodeTicker,
+  encodeTrades,
+  TICKER_CHANNEL,
+  TRADES_CHANNEL,
+} from '../bus/market-message.ts';
+import { parseDecimal } from '../domain/decimal.ts';
+import type { Trade } from '../domain/trade.ts';
 
 const PAGE_ENTRY = fileURLToPath(new URL('./react-test-page.test-support.ts', import.meta.url));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -120,6 +130,52 @@ async function serverSeries(gateway: TestGateway): Promise<readonly unknown[]> {
   } finally {
     client.close();
   }
+}
+
+/** What the ingest side publishes for binance's BTC/USDT: a ticker, a book of 50 levels from `best`, trades. */
+function publishTicker(gateway: TestGateway, last: string): void {
+  const time = Date.now();
+  gateway.bus.publish(
+    TICKER_CHANNEL,
+    encodeTicker({ venue: 'binance', symbol: 'BTC/USDT', last: parseDecimal(last), time, receivedAt: time }),
+  );
+}
+
+function publishBook(gateway: TestGateway, best: number, seq: number): void {
+  const levels = (price: (i: number) => number) =>
+    Array.from({ length: 50 }, (_, i) => ({ price: price(i).toFixed(2), size: '0.250' }));
+  gateway.bus.publish(
+    BOOK_CHANNEL,
+    encodeBookSnapshot({
+      venue: 'binance',
+      symbol: 'BTC/USDT',
+      bids: levels((i) => best - i),
+      asks: levels((i) => best + 1 + i),
+      seq,
+      time: Date.now(),
+      receivedAt: Date.now(),
+    }),
+  );
+}
+
+function publishTrades(gateway: TestGateway, ids: readonly number[]): void {
+  const trades = ids.map((id): Trade => ({
+    venue: 'binance',
+    symbol: 'BTC/USDT',
+    id: String(id),
+    seq: id,
+    price: parseDecimal('67000.5'),
+    size: parseDecimal('0.001'),
+    side: 'buy',
+    fills: 1,
+    time: Date.now(),
+    receivedAt: Date.now(),
+  }));
+  gateway.bus.publish(TRADES_CHANNEL, encodeTrades('binance', 'BTC/USDT', trades));
+}
+
+async function marketShown(page: Page, attribute: string): Promise<string | null> {
+  return page.getByTestId('series-market').getAttribute(attribute);
 }
 
 /** Messages the gateway has received from its clients (subscribes, unsubscribes, pings). */
@@ -236,6 +292,51 @@ describe('tickwire/react in Chromium against a real gateway', () => {
       async () => JSON.stringify((await shownSeries(page, 'a')).bars) === JSON.stringify(after),
       'the page to follow the stream after the reconnect',
     );
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it("shows a venue's ticker, book and trades, and their newest state after a reconnect", async () => {
+    await page.getByTestId('toggle-market').click();
+    await waitFor(
+      () =>
+        gateway.gateway.stats().broadcaster.rooms.filter((room) => room.key.includes('binance')).length === 3,
+      WAIT_MS,
+      'the ticker, book and trades subscriptions',
+    );
+    publishTicker(gateway, '67000.5');
+    publishBook(gateway, 67000, 1);
+    publishTrades(gateway, [1, 2, 3]);
+    await eventually(
+      async () =>
+        (await marketShown(page, 'data-ticker-last')) === '67000.5' &&
+        (await marketShown(page, 'data-best-bid')) === '67000' &&
+        (await marketShown(page, 'data-trades')) === '1 2 3',
+      'the market data on the page',
+    );
+    assert.equal(await marketShown(page, 'data-bid-levels'), '5', 'the book cut to the depth asked');
+
+    proxy.cut();
+    await eventually(
+      async () => (await page.getByTestId('connection').getAttribute('data-state')) !== 'connected',
+      'the page to see the connection drop',
+    );
+    publishTicker(gateway, '67100.25');
+    publishBook(gateway, 67100, 2);
+    proxy.restore();
+    // Ticker and book are states: the gateway sends the current one on the new subscribe. Trades are a stream:
+    // the page keeps those it had and adds the new ones.
+    await eventually(
+      async () =>
+        (await marketShown(page, 'data-ticker-last')) === '67100.25' &&
+        (await marketShown(page, 'data-best-bid')) === '67100',
+      'the newest ticker and book after the reconnect',
+    );
+    await eventually(
+      async () => (await page.getByTestId('connection').getAttribute('data-state')) === 'connected',
+      'the page to be connected',
+    );
+    publishTrades(gateway, [4]);
+    await eventually(async () => (await marketShown(page, 'data-trades')) === '1 2 3 4', 'the next trade');
     assert.deepEqual(pageErrors, []);
   });
 
