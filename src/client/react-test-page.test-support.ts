@@ -1,14 +1,22 @@
 /**
  * The page react.integration.test.ts opens in Chromium: a React app, in StrictMode, that shows one candle series
  * through `useCandles` in two components (which share one view), a venue's ticker, book and trades through
- * `useTicker`, `useBook` and `useTrades`, each component shown and hidden by a button, and the connection through
- * `useConnectionStatus`. The gateway's address comes in the query (`?ws=ws://host:port/ws`). Each component writes
+ * `useTicker`, `useBook` and `useTrades`, the alerts through `useAlerts`, each component shown and hidden by a
+ * button, and the connection through `useConnectionStatus`. The gateway's address comes in the query (`?ws=ws://host:port/ws`). Each component writes
  * what it shows into the DOM for the test to read: the bars as JSON, and data-* attributes.
  */
 import { createElement, StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { TickwireClient } from './index.ts';
-import { TickwireProvider, useBook, useCandles, useConnectionStatus, useTicker, useTrades } from './react.ts';
+import {
+  TickwireProvider,
+  useAlerts,
+  useBook,
+  useCandles,
+  useConnectionStatus,
+  useTicker,
+  useTrades,
+} from './react.ts';
 
 const params = new URLSearchParams(location.search);
 const url = params.get('ws');
@@ -53,12 +61,28 @@ function Market() {
   });
 }
 
+/** The gateway's alerts from `warning` up. */
+function Alerts() {
+  const { alerts } = useAlerts({ minSeverity: 'warning' });
+  return createElement('section', {
+    'data-testid': 'series-alerts',
+    'data-messages': alerts.map((alert) => alert.message).join(' | '),
+  });
+}
+
 function ConnectionBadge() {
   const status = useConnectionStatus();
   return createElement('output', { 'data-testid': 'connection', 'data-state': status.state }, status.state);
 }
 
-/** A component and the button that mounts and unmounts it. */
+const PARTS: Record<string, () => ReturnType<typeof createElement>> = {
+  a: () => createElement(Series, { name: 'a' }),
+  b: () => createElement(Series, { name: 'b' }),
+  market: () => createElement(Market),
+  alerts: () => createElement(Alerts),
+};
+
+/** A component of PARTS and the button that mounts and unmounts it. */
 function Toggled(props: { readonly name: string }) {
   // Mounted on the test's click, once the socket is open: StrictMode's unmount-and-mount then happens on a live
   // connection, where a view closed and opened again would send an unsubscribe and a subscribe.
@@ -70,8 +94,7 @@ function Toggled(props: { readonly name: string }) {
       'data-testid': `toggle-${props.name}`,
       onClick: () => setShown((now) => !now),
     }),
-    shown && props.name === 'market' ? createElement(Market) : null,
-    shown && props.name !== 'market' ? createElement(Series, { name: props.name }) : null,
+    shown ? PARTS[props.name]?.() : null,
   );
 }
 
@@ -80,9 +103,7 @@ function App() {
     'main',
     null,
     createElement(ConnectionBadge),
-    createElement(Toggled, { name: 'a' }),
-    createElement(Toggled, { name: 'b' }),
-    createElement(Toggled, { name: 'market' }),
+    ...Object.keys(PARTS).map((name) => createElement(Toggled, { key: name, name })),
   );
 }
 

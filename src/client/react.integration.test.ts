@@ -32,6 +32,8 @@ import {
   TICKER_CHANNEL,
   TRADES_CHANNEL,
 } from '../bus/market-message.ts';
+import { publishAlert } from '../bus/alert-message.ts';
+import { newAlert, type AlertInput } from '../domain/alert.ts';
 import { parseDecimal } from '../domain/decimal.ts';
 import type { Trade } from '../domain/trade.ts';
 
@@ -172,6 +174,10 @@ function publishTrades(gateway: TestGateway, ids: readonly number[]): void {
     receivedAt: Date.now(),
   }));
   gateway.bus.publish(TRADES_CHANNEL, encodeTrades('binance', 'BTC/USDT', trades));
+}
+
+function publishAlertOf(gateway: TestGateway, severity: AlertInput['severity'], message: string): void {
+  publishAlert(gateway.bus, newAlert({ severity, kind: 'source_stale', message }));
 }
 
 async function marketShown(page: Page, attribute: string): Promise<string | null> {
@@ -339,6 +345,48 @@ describe('tickwire/react in Chromium against a real gateway', () => {
     await eventually(async () => (await marketShown(page, 'data-trades')) === '1 2 3 4', 'the next trade');
     assert.deepEqual(pageErrors, []);
   });
+
+  // Todo until the client library sends an alerts subscribe after its first view's filter is in place: today
+  // TickwireClient.alerts() joins the room (which subscribes at once on an open socket) before adding the filter,
+  // so the first subscribe asks for `critical` only and the `warning` alert below never arrives.
+  it(
+    'shows the alerts asked for, and those raised while away once, after a reconnect',
+    {
+      todo: 'TickwireClient.alerts(): first subscribe on an open socket lacks the view filter',
+    },
+    async () => {
+      await page.getByTestId('toggle-alerts').click();
+      await waitFor(
+        () => gateway.gateway.stats().broadcaster.rooms.some((room) => room.key.includes('alerts')),
+        WAIT_MS,
+        'the alerts subscription',
+      );
+      const shown = () => page.getByTestId('series-alerts').getAttribute('data-messages');
+      publishAlertOf(gateway, 'info', 'below the asked severity');
+      publishAlertOf(gateway, 'warning', 'first');
+      publishAlertOf(gateway, 'critical', 'second');
+      await eventually(async () => (await shown()) === 'first | second', 'the first alerts');
+
+      proxy.cut();
+      await eventually(
+        async () => (await page.getByTestId('connection').getAttribute('data-state')) !== 'connected',
+        'the page to see the connection drop',
+      );
+      publishAlertOf(gateway, 'warning', 'while away');
+      proxy.restore();
+      // The gateway sends its recent alerts on the new subscribe; those the page had are not shown twice.
+      await eventually(
+        async () => (await shown()) === 'first | second | while away',
+        'the missed alert, once',
+      );
+      publishAlertOf(gateway, 'warning', 'after');
+      await eventually(
+        async () => (await shown()) === 'first | second | while away | after',
+        'the next alert',
+      );
+      assert.deepEqual(pageErrors, []);
+    },
+  );
 
   it('closes the shared view once the last component using it unmounts', async () => {
     await waitFor(() => candleRoomClients(gateway) === 1, WAIT_MS, "the test's own subscriber to leave");
