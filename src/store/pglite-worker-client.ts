@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { TickwireError } from '../domain/errors.ts';
+import { createPgliteDatabase } from './pglite-create.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
 import {
   receivedError,
@@ -121,10 +122,13 @@ function compileInThread(files: readonly string[]): Promise<WebAssembly.Module[]
 /**
  * Starts PGlite in a worker thread (pglite-worker.ts) and resolves, once it is open, with a SqlClient that sends
  * it statements. `dataDir` is the folder of the database files (it must exist); absent: an in-memory database.
+ * A folder without a database gets one first, created in a child process (pglite-create.ts).
  */
 export async function openPgliteWorker(
   options: PgliteWorkerOptions & { readonly dataDir?: string } = {},
 ): Promise<PgliteWorkerClient> {
+  // Before the compile: the child compiles PGlite for itself, and the two would only compete for the CPU.
+  if (options.dataDir !== undefined) await createPgliteDatabase(options.dataDir);
   const wasm = await compiledWasm();
   const worker = startPgliteWorker(
     options.dataDir === undefined ? wasm : { ...wasm, dataDir: options.dataDir },
