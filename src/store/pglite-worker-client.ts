@@ -53,18 +53,46 @@ export function startPgliteWorker(workerData: PgliteWorkerData): Worker {
 }
 
 /**
- * The process's Node options, which a worker inherits, without `--input-type`: Node refuses it for a worker
- * started from a file (a process started with `node --input-type=module -e …`).
+ * The process's Node options that the worker is started with: those that load or instrument code (preloads,
+ * loaders, profilers, source maps, warnings). The rest stay out: Node refuses V8's options in a worker's execArgv
+ * (`node --max-old-space-size=… bin/tickwire.js` made the database fail to open: "Initiated Worker with invalid
+ * execArgv flags"), and `--input-type` for a worker started from a file (a process started with
+ * `node --input-type=module -e …`). Leaving execArgv out would pass them all on, as inheritance does.
  */
 function workerExecArgv(): string[] {
   const args: string[] = [];
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const arg = process.execArgv[i] as string;
-    if (arg === '--input-type') i++;
-    else if (!arg.startsWith('--input-type=')) args.push(arg);
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const name = arg.split('=', 1)[0] as string;
+    if (!WORKER_OPTIONS.has(name)) continue;
+    args.push(arg);
+    // An option's value may be the next argument; a value of an option left out is left out with it.
+    if (WORKER_OPTIONS.get(name) && !arg.includes('=') && i + 1 < argv.length) args.push(argv[++i] as string);
   }
   return args;
 }
+
+/** The options workerExecArgv passes on, each with whether it takes a value. */
+const WORKER_OPTIONS = new Map<string, boolean>([
+  ['--import', true],
+  ['--require', true],
+  ['-r', true],
+  ['--loader', true],
+  ['--experimental-loader', true],
+  ['--conditions', true],
+  ['-C', true],
+  ['--enable-source-maps', false],
+  ['--cpu-prof', false],
+  ['--cpu-prof-dir', true],
+  ['--cpu-prof-interval', true],
+  ['--heap-prof', false],
+  ['--heap-prof-dir', true],
+  ['--heap-prof-interval', true],
+  ['--no-warnings', false],
+  ['--trace-warnings', false],
+  ['--no-deprecation', false],
+]);
 
 let compiled: Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmModule'>> | undefined;
 
