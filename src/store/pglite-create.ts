@@ -19,12 +19,16 @@ import { pgliteSettingParams } from './pglite-settings.ts';
 /**
  * The child: creates the database in argv[1] with the start parameters in argv[2] (JSON), then closes it cleanly
  * (a checkpoint), so that the next open finds a finished database. Plain JavaScript: no TypeScript loader needed.
+ * It ends when its stdin does, i.e. with the process that started it, as creating in the worker thread did: a
+ * creation left running could meet a second one in the same folder from that process's restart.
  */
 const CREATE_SOURCE = `
+process.stdin.on('end', () => process.exit(1)).resume();
 const [dataDir, params, pgliteUrl] = process.argv.slice(1);
 const { PGlite } = await import(pgliteUrl);
 const db = await PGlite.create({ dataDir, startParams: [...PGlite.defaultStartParams, ...JSON.parse(params)] });
 await db.close();
+process.exit(0);
 `;
 
 /** How much of the child's stderr is kept to explain a failure. */
@@ -58,7 +62,7 @@ export async function createPgliteDatabase(dataDir: string): Promise<void> {
     JSON.stringify(pgliteSettingParams()),
     pgliteUrl,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
