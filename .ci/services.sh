@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the services the integration suites use are running on loopback: PostgreSQL (127.0.0.1:5432, trust
-# auth) and Redis (127.0.0.1:6379). Starts them when installed but stopped; installs them with apt-get when
-# missing. Prints what it did; exits non-zero only when a service cannot be brought up.
+# auth) and Redis (127.0.0.1:6379), and that the browser the dashboard's end-to-end tests drive is installed
+# (Debian's Chromium at /usr/bin/chromium, test/browser/). Starts the services when installed but stopped;
+# installs what is missing with apt-get. Prints what it did; exits non-zero only when something cannot be brought
+# up.
 set -uo pipefail
 
 log() { printf '[services] %s\n' "$*"; }
@@ -72,7 +74,19 @@ ensure_redis() {
   wait_for Redis redis_up
 }
 
+# playwright-core drives the system's Chromium (it downloads no browser of its own).
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    log "Chromium already installed ($(/usr/bin/chromium --version 2>/dev/null | head -n 1))"
+    return 0
+  fi
+  log "installing Chromium"
+  apt_install chromium || return 1
+  [ -x /usr/bin/chromium ] && log "Chromium installed"
+}
+
 status=0
 ensure_postgres || status=1
 ensure_redis || status=1
+ensure_chromium || status=1
 exit $status

@@ -12,7 +12,7 @@ import {
 import { LogRing } from '../telemetry/log-ring.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { runAggregate } from './aggregate-command.ts';
-import { demoAccountsBanner, demoAuthSecret, demoConfig, demoMarket } from './demo.ts';
+import { dashboardUrl, demoAccountsBanner, demoAuthSecret, demoConfig, demoMarket } from './demo.ts';
 import { demoAccounts as simDemoAccounts } from '../sim/accounts/config.ts';
 import { startAll, type RunningSystem } from './run-all.ts';
 import { startGatewayProcess } from './run-gateway.ts';
@@ -148,7 +148,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (role === 'gateway') {
       const gw = await startGatewayProcess(config, logger, { recentLogs });
       process.stdout.write(
-        `Tickwire gateway is running: WebSocket API ${gw.gateway.url}, health ${httpUrl(gw.gateway.url)}/health\n`,
+        `Tickwire gateway is running: WebSocket API ${gw.gateway.url}, health ${httpUrl(gw.gateway.url)}/health, dashboard ${dashboardUrl(gw.gateway.url)}\n`,
       );
       await untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger });
       await gw.close();
@@ -156,7 +156,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const system = await startAll(config, logger, { recentLogs });
     process.stdout.write(
-      `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health\n` +
+      `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health, dashboard ${dashboardUrl(system.gateway.url)}\n` +
         `History is loading in the background; each venue logs its progress and when it is live.\n`,
     );
     announceReady(system);
@@ -233,6 +233,7 @@ export function demoBanner(o: {
   const http = httpUrl(o.wsUrl);
   return [
     `Tickwire demo is running on simulated exchanges (${o.venues.join(', ')}; no internet needed).`,
+    `  Open the dashboard: ${dashboardUrl(o.wsUrl)}`,
     `  WebSocket API:  ${o.wsUrl}   (subscribe: {"type":"subscribe","symbol":"${o.symbols[0]}","interval":"1m"})`,
     `  Health:         ${http}/health   ${http}/health/ws-stats`,
     `  Instruments:    ${o.symbols.join(', ')}`,

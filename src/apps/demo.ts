@@ -104,12 +104,23 @@ export function demoConfig(
   });
 }
 
+/**
+ * The dashboard's address for a gateway listening at `wsUrl`: the page is served on the same port, over HTTP. A
+ * loopback or wildcard host is shown as `localhost`, the name a browser on this machine expects.
+ */
+export function dashboardUrl(wsUrl: string): string {
+  const url = new URL(wsUrl.replace(/^ws/, 'http'));
+  if (['127.0.0.1', '[::1]', '0.0.0.0', '[::]'].includes(url.hostname)) url.hostname = 'localhost';
+  return `${url.origin}/`;
+}
+
 /** How long the tokens the demo prints are valid. */
 export const DEMO_TOKEN_TTL_MS = 24 * 3600_000;
 
 /**
  * What `tickwire demo` prints about its accounts once the API answers: a token per account (valid
- * DEMO_TOKEN_TTL_MS), the dYdX demo address, and where to use them.
+ * DEMO_TOKEN_TTL_MS) with the dashboard link that opens that account (the token rides in the URL fragment, which
+ * the browser never sends to a server), the dYdX demo address, and where to use them.
  */
 export async function demoAccountsBanner(
   demo: Config,
@@ -125,7 +136,11 @@ export async function demoAccountsBanner(
     const token = await auth.issue(account.id, DEMO_TOKEN_TTL_MS);
     first ??= token;
     const where = account.venue === 'dydx' ? `dYdX ${account.address}/${account.subaccountNumber}` : 'Bitget';
-    lines.push(`  ${account.id} (${where})`, `    token: ${token}`);
+    lines.push(
+      `  ${account.id} (${where})`,
+      `    token: ${token}`,
+      `    dashboard: ${dashboardUrl(wsUrl)}#token=${token}`,
+    );
   }
   if (first !== undefined) {
     lines.push(

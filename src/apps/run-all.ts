@@ -15,6 +15,7 @@ import { compositeTickerResolver } from './composite-ticker.ts';
 import type { MismatchedHistory } from '../store/upstreams.ts';
 import { startStorage, type openDatabase } from './storage.ts';
 import { startAccounts } from './accounts.ts';
+import { packageDashboardDir } from './dashboard-dir.ts';
 import { checkSymbolsListed } from '../venues/registry.ts';
 import { allSourcesLive } from '../gateway/health.ts';
 
@@ -64,6 +65,8 @@ export async function startAll(
     readonly openDatabase?: typeof openDatabase;
     /** The process's recent warnings and errors (the logger writes them), served at GET /api/logs. */
     readonly recentLogs?: LogRing;
+    /** The built dashboard served at `/`; default this package's dist/dashboard. */
+    readonly dashboardDir?: string;
   } = {},
 ): Promise<RunningSystem> {
   checkSymbolsListed(config);
@@ -115,6 +118,7 @@ export async function startAll(
       aggregatorStats: () => pipeline.aggregatorStats(),
       ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
       ...(accounts ? { accounts: { hub: accounts.hub } } : {}),
+      dashboardDir: deps.dashboardDir ?? packageDashboardDir(),
     });
   } catch (err) {
     await accounts?.close();

@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
 import { compositeTickerResolver } from './composite-ticker.ts';
 import { openStorage } from './storage.ts';
+import { packageDashboardDir } from './dashboard-dir.ts';
 import { checkSymbolsListed } from '../venues/registry.ts';
 
 /** The source status counts as gone when the ingest has not published it for this long. */
@@ -86,6 +87,7 @@ export async function startGatewayProcess(
     onCandle: candleMirror(storage.memory),
     clock,
     ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
+    dashboardDir: packageDashboardDir(),
   });
   let closing: Promise<void> | null = null;
   return {

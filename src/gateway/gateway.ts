@@ -32,6 +32,7 @@ import type { HistoryLoadOptions } from './history-loading.ts';
 import type { HistoryRetryOptions } from './history-refill.ts';
 import { httpRoutes } from './http-routes.ts';
 import { MarketRooms, type CompositeTickerResolver, type MarketRoomOptions } from './market-rooms.ts';
+import { staticFiles } from './static-files.ts';
 import { gatewayCounters, type RoomStats, type WsStats } from './stats.ts';
 
 export type { WsStats } from './stats.ts';
@@ -82,6 +83,12 @@ export interface GatewayOptions {
    * ACCOUNTS_UNAVAILABLE.
    */
   readonly accounts?: AccountChannelOptions;
+  /**
+   * The directory of the built dashboard (dist/dashboard), served at `/` with its assets on the same port
+   * (docs/PROTOCOL.md, "HTTP"). apps/ finds the package's own; while it holds no build, `/` says to run
+   * `npm run build`. Without it the gateway serves no page.
+   */
+  readonly dashboardDir?: string;
 }
 
 /** The account side of the gateway. */
@@ -315,6 +322,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         auth,
         addresses: new Map(config.accounts.flatMap((a) => (a.venue === 'dydx' ? [[a.id, a.address]] : []))),
       },
+      ...(options.dashboardDir === undefined
+        ? {}
+        : { staticFiles: staticFiles({ root: options.dashboardDir, logger }) }),
     }),
   );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>

@@ -12,6 +12,7 @@ import { answerLogsRequest, LOGS_PATH } from './logs-endpoint.ts';
 import { answerMarketRequest, MARKET_PATHS, type MarketEndpointsOptions } from './market-endpoints.ts';
 import { pathOf, queryOf } from './request-url.ts';
 import { answerSourceRequest, SOURCE_PATHS, type HttpAnswer } from './source-endpoints.ts';
+import type { StaticFiles } from './static-files.ts';
 
 export interface HttpRoutesOptions {
   /** GET /health: the status and body (src/gateway/health.ts). */
@@ -41,6 +42,11 @@ export interface HttpRoutesOptions {
   readonly accounts?: AccountHttpOptions;
   /** GET /api/ticker, /api/book, /api/trades, /api/alerts (src/gateway/market-endpoints.ts). */
   readonly market?: MarketEndpointsOptions;
+  /**
+   * The built dashboard (src/gateway/static-files.ts): every path outside /api/ that no route takes, GET and
+   * HEAD, with no rate limit. Without it such paths are not found.
+   */
+  readonly staticFiles?: StaticFiles;
 }
 
 /** One route: the methods it answers (every other gets the one 405 answer) and its handler. */
@@ -50,11 +56,13 @@ interface Route {
 }
 
 const GET_HEAD: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+const METHOD_NOT_ALLOWED = { error: 'Method not allowed', allow: 'GET, HEAD' };
 
 /**
  * The gateway's HTTP side as one router: /health, /health/ws-stats, /api/candles, the source status endpoints
- * (/api/websocket/health, /sources, /active-source) and /metrics. Every /api/ request passes the API rate limit
- * first; an unknown path is 404, a known one asked with another method 405, each answered in one place.
+ * (/api/websocket/health, /sources, /active-source), /metrics and the dashboard's files. Every /api/ request
+ * passes the API rate limit first; an unknown path is 404, a known one asked with another method 405, each
+ * answered in one place.
  */
 export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const routes = new Map<string, Route>();
@@ -152,7 +160,13 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
     }
     const route = routes.get(path);
     if (route === undefined) {
-      sendJson(res, 404, { error: 'Not found' });
+      const { staticFiles } = o;
+      if (staticFiles === undefined || path.startsWith('/api/')) sendJson(res, 404, { error: 'Not found' });
+      else if (GET_HEAD.has(req.method ?? '')) staticFiles(req, res, path);
+      else {
+        res.setHeader('allow', METHOD_NOT_ALLOWED.allow);
+        sendJson(res, 405, METHOD_NOT_ALLOWED);
+      }
       return;
     }
     if (!route.methods.has(req.method ?? '')) {
