@@ -94,7 +94,7 @@ export class AlertsRoom implements Room {
 
   async poll(): Promise<void> {
     const answer = await this.context.http.get<{ alerts?: unknown[] }>('/api/alerts', { ...this.combined() });
-    this.add(answer.alerts ?? [], false);
+    if (this.context.polling()) this.add(answer.alerts ?? [], false);
   }
 
   private add(items: readonly unknown[], live: boolean): void {

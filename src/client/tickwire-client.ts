@@ -11,6 +11,8 @@ import { backoffDelay, checkBackoffOptions, DEFAULT_BACKOFF, type BackoffOptions
 import { CandleRoom, candleKey } from './candle-room.ts';
 import { HttpApi } from './http-api.ts';
 import { BookRoom, bookKey, TickerRoom, tickerKey, TradesRoom, tradesKey } from './market-rooms.ts';
+import { errorRoomKeyOf, roomKeyOf } from './message-routing.ts';
+import { PingWatch } from './ping-watch.ts';
 import { Poller } from './polling.ts';
 import type { Room, RoomContext, WireMessage } from './room.ts';
 import { refreshDelay } from './token-refresh.ts';
@@ -86,14 +88,13 @@ export class TickwireClient implements TickwireClientApi {
   private readonly errorListeners = new Set<ClientEvents['error']>();
   private readonly rooms = new Map<string, Shared<Room>>();
   private readonly context: RoomContext;
+  private readonly ping: PingWatch;
 
   private socket: WebSocketLike | undefined;
   private started = false;
   private closed = false;
   private opened = false;
   private retryTimer: unknown;
-  private pingTimer: unknown;
-  private pongTimer: unknown;
   private openTimer: unknown;
   private refreshTimer: unknown;
   private firstAttempt: Promise<void> | undefined;
@@ -127,10 +128,21 @@ export class TickwireClient implements TickwireClientApi {
       clock: this.clock,
       token: () => this.token(),
     });
+    this.ping = new PingWatch({
+      clock: this.clock,
+      intervalMs: this.pingIntervalMs,
+      timeoutMs: this.pongTimeoutMs,
+      sendPing: () => this.send({ type: 'ping' }),
+      dead: () => {
+        this.dropSocket();
+        this.lost({ code: 'PING_TIMEOUT', message: `no answer to a ping within ${this.pongTimeoutMs} ms` });
+      },
+    });
     this.context = {
       send: (message) => this.send(message),
       now: () => this.clock.now(),
       http: this.http,
+      polling: () => this.statusStore.get().transport === 'polling',
     };
     this.poller = new Poller({
       clock: this.clock,
@@ -404,7 +416,7 @@ export class TickwireClient implements TickwireClientApi {
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
-      this.heard();
+      this.ping.heard();
       if (typeof event.data !== 'string') return;
       let message: WireMessage;
       try {
@@ -423,7 +435,7 @@ export class TickwireClient implements TickwireClientApi {
     this.setStatus({ state: 'connected', transport: 'websocket', attempt: 0 });
     if (token !== undefined) this.send({ type: 'auth', token });
     for (const { room } of this.rooms.values()) this.subscribeRoom(room);
-    this.schedulePing();
+    this.ping.start();
     this.settleFirst?.();
   }
 
@@ -494,7 +506,8 @@ export class TickwireClient implements TickwireClientApi {
     const socket = this.socket;
     this.socket = undefined;
     this.opened = false;
-    for (const timer of [this.pingTimer, this.pongTimer, this.openTimer]) this.clock.clearTimeout(timer);
+    this.ping.stop();
+    this.clock.clearTimeout(this.openTimer);
     if (socket === undefined) return;
     socket.onopen = null;
     socket.onmessage = null;
@@ -511,70 +524,15 @@ export class TickwireClient implements TickwireClientApi {
     }
   }
 
-  // --- liveness: the app-level ping ---
-
-  private schedulePing(): void {
-    this.clock.clearTimeout(this.pingTimer);
-    this.pingTimer = this.clock.setTimeout(() => {
-      if (!this.opened) return;
-      this.schedulePing();
-      this.send({ type: 'ping' });
-      if (this.pongTimer !== undefined) return;
-      this.clock.clearTimeout(this.pongTimer);
-      this.pongTimer = this.clock.setTimeout(() => {
-        if (!this.opened) return;
-        this.dropSocket();
-        this.lost({ code: 'PING_TIMEOUT', message: `no answer to a ping within ${this.pongTimeoutMs} ms` });
-      }, this.pongTimeoutMs);
-    }, this.pingIntervalMs);
-  }
-
-  /** Any message proves the path alive: the pending pong deadline is lifted. */
-  private heard(): void {
-    this.clock.clearTimeout(this.pongTimer);
-    this.pongTimer = undefined;
-  }
-
   // --- routing ---
 
   private route(message: WireMessage): void {
-    switch (message.type) {
-      case 'pong':
-        return;
-      case 'initial':
-      case 'update':
-      case 'revision':
-        this.deliver(candleKey(String(message.symbol), String(message.interval)), message);
-        return;
-      case 'ticker':
-        this.deliver(tickerKey(String(message.symbol), message.venue as string | undefined), message);
-        return;
-      case 'book':
-        this.deliver(bookKey(String(message.symbol), String(message.venue)), message);
-        return;
-      case 'trades':
-        this.deliver(tradesKey(String(message.symbol), String(message.venue)), message);
-        return;
-      case 'alerts':
-      case 'alert':
-        this.deliver('alerts', message);
-        return;
-      case 'authenticated':
-        this.authenticated(message);
-        return;
-      case 'error':
-        this.routeError(message);
-        return;
-      default:
-        // Account channel messages (`dashboard_update`, …) carry `channel` and `seq`; any other type is ignored:
-        // the protocol grows, and a client must not break on a message it does not know.
-        if (typeof message.seq === 'number' && typeof message.channel === 'string')
-          this.deliver('account', message);
+    if (message.type === 'authenticated') this.authenticated(message);
+    else if (message.type === 'error') this.routeError(message);
+    else {
+      const key = roomKeyOf(message);
+      if (key !== undefined) this.rooms.get(key)?.room.receive(message);
     }
-  }
-
-  private deliver(key: string, message: WireMessage): void {
-    this.rooms.get(key)?.room.receive(message);
   }
 
   private authenticated(message: WireMessage): void {
@@ -608,20 +566,7 @@ export class TickwireClient implements TickwireClientApi {
 
   private routeError(message: WireMessage): void {
     const error: ErrorInfo = { code: String(message.code), message: String(message.message) };
-    const channel = message.channel as string | undefined;
-    const symbol = message.symbol as string | undefined;
-    const venue = message.venue as string | undefined;
-    let key: string | undefined;
-    if (channel === undefined && symbol !== undefined && typeof message.interval === 'string') {
-      key = candleKey(symbol, message.interval);
-    } else if (channel === 'alerts') key = 'alerts';
-    else if (channel === 'ticker' && symbol !== undefined) key = tickerKey(symbol, venue);
-    else if (channel === 'book' && symbol !== undefined && venue !== undefined) key = bookKey(symbol, venue);
-    else if (channel === 'trades' && symbol !== undefined && venue !== undefined)
-      key = tradesKey(symbol, venue);
-    else if (channel !== undefined || error.code.startsWith('AUTH_') || error.code.startsWith('ACCOUNT')) {
-      key = 'account';
-    }
+    const key = errorRoomKeyOf(message);
     const room = key === undefined ? undefined : this.rooms.get(key)?.room;
     if (room !== undefined) room.receiveError(error);
     else if (error.code === 'INVALID_SYMBOL') this.symbolError(error);
