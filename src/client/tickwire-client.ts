@@ -11,7 +11,7 @@ import { backoffDelay, checkBackoffOptions, DEFAULT_BACKOFF, type BackoffOptions
 import { CandleRoom, candleKey } from './candle-room.ts';
 import { HttpApi } from './http-api.ts';
 import { BookRoom, bookKey, TickerRoom, tickerKey, TradesRoom, tradesKey } from './market-rooms.ts';
-import { errorRoomKeyOf, roomKeyOf } from './message-routing.ts';
+import { ALERTS_KEY, errorRoomKeyOf, roomKeyOf } from './message-routing.ts';
 import { PingWatch } from './ping-watch.ts';
 import { Poller } from './polling.ts';
 import type { Room, RoomContext, WireMessage } from './room.ts';
@@ -281,11 +281,19 @@ export class TickwireClient implements TickwireClientApi {
       ...(request.symbol === undefined ? {} : { symbol: checkSymbol(request.symbol) }),
       keep: checkCount(request.keep ?? DEFAULT_KEEP, 'keep', 1, 100_000),
     };
-    const shared = this.join('alerts', () => new AlertsRoom(this.context));
+    const existing = this.rooms.get(ALERTS_KEY)?.room as AlertsRoom | undefined;
+    const before = existing && JSON.stringify(existing.combined());
+    // A new room subscribes at once: its filter must be in it by then.
+    const shared = this.join(ALERTS_KEY, () => {
+      const created = new AlertsRoom(this.context);
+      created.filters.add(filter);
+      return created;
+    });
     const room = shared.room;
-    const before = JSON.stringify(room.combined());
-    room.filters.add(filter);
-    if (shared.users > 1 && JSON.stringify(room.combined()) !== before) this.resubscribe(room);
+    if (existing !== undefined) {
+      room.filters.add(filter);
+      if (JSON.stringify(room.combined()) !== before) this.resubscribe(room);
+    }
     const select = (state: {
       alerts: readonly AlertsState['alerts'][number][];
       live: boolean;
@@ -294,10 +302,10 @@ export class TickwireClient implements TickwireClientApi {
       return { alerts: alerts.slice(Math.max(0, alerts.length - filter.keep)), live: state.live };
     };
     return viewOf(room.store, select, () => {
+      const wider = JSON.stringify(room.combined());
       room.filters.delete(filter);
-      const after = JSON.stringify(room.combined());
       this.leave(room.key);
-      if (this.rooms.has(room.key) && after !== before) this.resubscribe(room);
+      if (this.rooms.has(room.key) && JSON.stringify(room.combined()) !== wider) this.resubscribe(room);
     });
   }
 
