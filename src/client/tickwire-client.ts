@@ -91,6 +91,8 @@ export class TickwireClient implements TickwireClientApi {
   private readonly ping: PingWatch;
 
   private socket: WebSocketLike | undefined;
+  /** The token accepted on the current connection (`authenticated`), for account views opened later. */
+  private grant: { account: string; venue: string; expiresAt: number | null } | undefined;
   private started = false;
   private closed = false;
   private opened = false;
@@ -312,6 +314,10 @@ export class TickwireClient implements TickwireClientApi {
   account(): View<AccountViewState> {
     const shared = this.join('account', () => new AccountRoom(this.context));
     const room = shared.room;
+    // The token may have been accepted before this view was opened.
+    const grant = this.grant;
+    if (grant !== undefined && shared.users === 1)
+      room.authenticated(grant.account, grant.venue, grant.expiresAt);
     if (this.options.token === undefined && shared.users === 1) {
       room.receiveError({
         code: 'AUTH_REQUIRED',
@@ -514,6 +520,7 @@ export class TickwireClient implements TickwireClientApi {
     const socket = this.socket;
     this.socket = undefined;
     this.opened = false;
+    this.grant = undefined;
     this.ping.stop();
     this.clock.clearTimeout(this.openTimer);
     if (socket === undefined) return;
@@ -546,6 +553,11 @@ export class TickwireClient implements TickwireClientApi {
   private authenticated(message: WireMessage): void {
     const room = this.rooms.get('account')?.room as AccountRoom | undefined;
     const expiresAt = message.expiresAt;
+    this.grant = {
+      account: String(message.account),
+      venue: String(message.venue),
+      expiresAt: typeof expiresAt === 'number' ? expiresAt : null,
+    };
     room?.authenticated(
       String(message.account),
       String(message.venue),
