@@ -12,7 +12,7 @@ import {
   type UTCTimestamp,
 } from 'lightweight-charts';
 import type { Bar, CandleSeries, CandleSeriesState } from '../../src/client/types.ts';
-import { baseChartOptions, cssColor, timeMs } from './chart-theme.ts';
+import { attribution, baseChartOptions, cssColor, timeMs } from './chart-theme.ts';
 import { el, setAttr, setText } from './dom.ts';
 import { decimalText, fractionDigits, localDateTime, plainNumber, utcTitle } from './format.ts';
 import { barStateText, provenanceText } from './provenance.ts';
@@ -85,6 +85,7 @@ export class CandleChart {
       this.legend,
       this.note,
       this.canvasHost,
+      attribution(),
     );
     this.chart = createChart(this.canvasHost, baseChartOptions());
     this.candles = this.chart.addSeries(CandlestickSeries, {
@@ -229,7 +230,8 @@ export class CandleChart {
       this.element.removeAttribute('data-last-time');
       this.element.removeAttribute('data-last-close');
     }
-    if (!state.loaded) setText(this.note, 'loading history…');
+    if (state.error) setText(this.note, `refused: ${state.error.code} ${state.error.message}`);
+    else if (!state.loaded) setText(this.note, 'loading history…');
     else if (state.partial) setText(this.note, `history incomplete (${state.partial}); the rest follows`);
     else if (this.loadingOlder) setText(this.note, 'loading older bars…');
     else setText(this.note, '');

@@ -27,10 +27,11 @@ export const ACCOUNT_CHANNEL_NAMES: readonly AccountChannel[] = [
   'trades',
 ];
 
+/** `GET /api/account/state` (docs/PROTOCOL.md, "Account endpoints"): each channel's whole state, lists as arrays. */
 interface AccountStateAnswer {
   readonly account: string;
   readonly venue: string;
-  readonly channels: Partial<Record<AccountChannel, { readonly seq: number; readonly data: unknown }>>;
+  readonly channels: Partial<Record<AccountChannel, unknown>>;
 }
 
 export class AccountRoom implements Room {
@@ -61,17 +62,22 @@ export class AccountRoom implements Room {
   }
 
   /** The token was accepted (`authenticated`). */
-  authenticated(account: string, venue: string): void {
+  authenticated(account: string, venue: string, tokenExpiresAt: number | null): void {
     const { error: _error, ...state } = this.store.get();
-    this.store.set({ ...state, account, venue, authenticated: true });
+    this.store.set({ ...state, account, venue, authenticated: true, tokenExpiresAt });
   }
 
   /** A refused or missing token, or a gateway without accounts. */
   receiveError(error: { readonly code: string; readonly message: string }): void {
-    const refused = error.code !== 'ACCOUNTS_UNAVAILABLE' && error.code !== 'AUTH_REQUIRED';
+    const state = this.store.get();
+    // A refused `auth` is followed by AUTH_REQUIRED for each account subscribe that waited on it: keep the reason.
+    if (error.code === 'AUTH_REQUIRED' && state.error !== undefined && !state.authenticated) return;
+    // A refused renewal leaves the connection on its current token (until its expiry closes it with 4440).
+    const stillAuthenticated =
+      state.authenticated && error.code !== 'AUTH_EXPIRED' && error.code !== 'ACCOUNTS_UNAVAILABLE';
     this.store.set({
-      ...this.store.get(),
-      ...(refused || error.code === 'ACCOUNTS_UNAVAILABLE' ? { authenticated: false } : {}),
+      ...state,
+      authenticated: stillAuthenticated,
       error: { code: error.code, message: error.message },
     });
   }
@@ -101,10 +107,11 @@ export class AccountRoom implements Room {
 
   async poll(): Promise<void> {
     const answer = await this.context.http.get<AccountStateAnswer>('/api/account/state', {}, true);
-    for (const [name, snapshot] of Object.entries(answer.channels)) {
+    for (const [name, state] of Object.entries(answer.channels)) {
       const channel = this.channels.get(name as AccountChannel);
-      if (channel === undefined || snapshot === undefined) continue;
-      channel.apply({ channel: channel.channel, seq: snapshot.seq, snapshot: true, data: snapshot.data });
+      if (channel === undefined || state === undefined) continue;
+      const data = Array.isArray(state) ? { upsert: state, remove: [] } : state;
+      channel.apply({ channel: channel.channel, seq: 0, snapshot: true, data });
       // The next socket connection starts with fresh snapshots; polled seqs are not a base for its changes.
       channel.expectSnapshot();
     }

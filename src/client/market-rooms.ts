@@ -96,11 +96,12 @@ export class TickerRoom implements Room {
   }
 
   async poll(): Promise<void> {
-    const answer = await this.context.http.get<Record<string, unknown>>('/api/ticker', {
+    const answer = await this.context.http.get<Record<string, unknown> | undefined>('/api/ticker', {
       symbol: this.symbol,
       venue: this.venue,
     });
-    this.store.set(tickerOf(this.symbol, answer, false));
+    // 204: the gateway has no ticker of it yet.
+    if (answer !== undefined) this.store.set(tickerOf(this.symbol, answer, false));
   }
 }
 
@@ -144,12 +145,12 @@ export class BookRoom implements Room {
   }
 
   async poll(): Promise<void> {
-    const answer = await this.context.http.get<Record<string, unknown>>('/api/book', {
+    const answer = await this.context.http.get<Record<string, unknown> | undefined>('/api/book', {
       venue: this.venue,
       symbol: this.symbol,
       depth: this.depth,
     });
-    this.store.set(this.bookOf(answer, false));
+    if (answer !== undefined) this.store.set(this.bookOf(answer, false));
   }
 
   private bookOf(message: Readonly<Record<string, unknown>>, live: boolean): BookState {

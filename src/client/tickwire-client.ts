@@ -198,7 +198,7 @@ export class TickwireClient implements TickwireClientApi {
     );
     return {
       ...view,
-      loadOlder: (bars: number) => room.loadOlder(checkCount(bars, 'bars', 1, 5000)),
+      loadOlder: async (bars: number) => room.loadOlder(checkCount(bars, 'bars', 1, 5000)),
     };
   }
 
@@ -433,7 +433,7 @@ export class TickwireClient implements TickwireClientApi {
     if (this.closed) return;
     this.clock.clearTimeout(this.refreshTimer);
     // After an expired token (close 4440) the next attempt gets a fresh one: the token function runs before each.
-    this.scheduleRetry('disconnected', 0, error);
+    this.scheduleRetry('disconnected', 0, 0, error);
   }
 
   /** An attempt that never opened. */
@@ -445,11 +445,17 @@ export class TickwireClient implements TickwireClientApi {
       this.statusStore.set({ ...this.statusStore.get(), transport: 'polling' });
       this.poller.start();
     }
-    this.scheduleRetry('error', attempt, error);
+    this.scheduleRetry('error', attempt, attempt - 1, error);
   }
 
-  private scheduleRetry(state: 'disconnected' | 'error', attempt: number, error: ErrorInfo): void {
-    const delay = backoffDelay(attempt, this.backoff, this.random);
+  /** Schedules the next attempt after `backoffIndex` doublings of the minimum delay (full jitter). */
+  private scheduleRetry(
+    state: 'disconnected' | 'error',
+    attempt: number,
+    backoffIndex: number,
+    error: ErrorInfo,
+  ): void {
+    const delay = backoffDelay(backoffIndex, this.backoff, this.random);
     const retryAt = this.clock.now() + delay;
     const status = this.statusStore.get();
     // While polling, the poller's health is the state the user sees; the socket's retries carry on underneath.
@@ -573,9 +579,13 @@ export class TickwireClient implements TickwireClientApi {
 
   private authenticated(message: WireMessage): void {
     const room = this.rooms.get('account')?.room as AccountRoom | undefined;
-    room?.authenticated(String(message.account), String(message.venue));
-    this.clock.clearTimeout(this.refreshTimer);
     const expiresAt = message.expiresAt;
+    room?.authenticated(
+      String(message.account),
+      String(message.venue),
+      typeof expiresAt === 'number' ? expiresAt : null,
+    );
+    this.clock.clearTimeout(this.refreshTimer);
     if (typeof expiresAt !== 'number' || typeof this.options.token !== 'function') return;
     this.refreshTimer = this.clock.setTimeout(
       () => void this.refreshToken(),
@@ -615,17 +625,32 @@ export class TickwireClient implements TickwireClientApi {
     const room = key === undefined ? undefined : this.rooms.get(key)?.room;
     if (room !== undefined) room.receiveError(error);
     else if (error.code === 'INVALID_SYMBOL') this.symbolError(error);
-    else this.emitError(error);
+    if (room instanceof CandleRoom && error.code === 'HISTORY_BUDGET_EXCEEDED') this.retryLater(room);
+    // A partial `initial` follows HISTORY_UNAVAILABLE and says so itself; every other error reaches the listeners.
+    if (error.code !== 'HISTORY_UNAVAILABLE') this.emitError(error);
   }
 
-  /** INVALID_SYMBOL names the symbol only in its text: the candle views of that symbol get it, and the listeners. */
+  /** INVALID_SYMBOL names the symbol only in its text: the candle views of that symbol get it. */
   private symbolError(error: ErrorInfo): void {
     for (const { room } of this.rooms.values()) {
       if (room instanceof CandleRoom && error.message.startsWith(`Invalid symbol: ${room.symbol}.`)) {
         room.receiveError(error);
       }
     }
-    this.emitError(error);
+  }
+
+  /**
+   * A subscribe the history budget refused (many series re-subscribed at once after a long outage) is sent
+   * again once the budget has refilled (it refills within seconds), spread by jitter.
+   */
+  private retryLater(room: Room): void {
+    const socket = this.socket;
+    this.clock.setTimeout(
+      () => {
+        if (this.socket === socket && this.rooms.get(room.key)?.room === room) this.subscribeRoom(room);
+      },
+      1000 + Math.floor(this.random() * 1000),
+    );
   }
 
   private emitError(error: ErrorInfo): void {

@@ -184,6 +184,8 @@ export interface AccountViewState {
   /** Set once a token is accepted; `undefined` before, and after a refusal (then `error` says why). */
   readonly authenticated: boolean;
   readonly error?: { readonly code: string; readonly message: string };
+  /** When the accepted token expires, ms UTC (`null`: a static token that never does); renewed ahead of it. */
+  readonly tokenExpiresAt?: number | null;
   readonly dashboard?: DashboardJson;
   readonly summary?: AccountJson;
   readonly performance?: PerformanceJson;
@@ -203,7 +205,10 @@ export type { SourceRow } from '../protocol/source-status.ts';
 export interface ClientEvents {
   /** Each change of the connection's state or transport. */
   state: (status: ConnectionStatus) => void;
-  /** A gateway `error` that no view owns (an invalid message, a rate limit), with its code. */
+  /**
+   * Each gateway `error` (a refused subscription, an invalid message, a rate limit, a refused token), with its
+   * code; the view it concerns also shows it where its state has room (`error` of candles and the account).
+   */
   error: (error: { readonly code: string; readonly message: string }) => void;
 }
 

@@ -2,7 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountHub, AccountStreamStatus, FillQuery } from '../account/contract.ts';
 import { toPlainString } from '../domain/decimal.ts';
 import type { ErrorCode } from '../domain/errors.ts';
-import { fillJson, performanceJson } from './account-json.ts';
+import {
+  accountJson,
+  dashboardJson,
+  fillJson,
+  orderJson,
+  performanceJson,
+  positionJson,
+} from './account-json.ts';
 import { AUTH_TEXTS, bearerToken, type AccountAuth } from './auth.ts';
 import { queryOf } from './request-url.ts';
 
@@ -10,12 +17,16 @@ import { queryOf } from './request-url.ts';
  * The account side's HTTP endpoints (docs/PROTOCOL.md, "Account endpoints"), each authenticated with
  * `Authorization: Bearer <token>` and answering for the token's account only:
  * `GET /ws/status/{address}` (seed 003's stream status), `GET /api/account/performance` (figures and equity
- * curve) and `GET /api/account/fills` (stored fills).
+ * curve), `GET /api/account/fills` (stored fills) and `GET /api/account/state` (every account channel's state
+ * at once, for a client that polls while its WebSocket cannot connect).
  */
 
 export const STATUS_PREFIX = '/ws/status/';
 export const PERFORMANCE_PATH = '/api/account/performance';
 export const FILLS_PATH = '/api/account/fills';
+export const STATE_PATH = '/api/account/state';
+/** Fills in the state answer: the newest, as in the `trades` channel's snapshot. */
+export const STATE_FILLS = 100;
 
 export interface AccountHttpOptions {
   readonly hub: AccountHub | undefined;
@@ -36,7 +47,9 @@ interface Answer {
 
 /** Whether `path` is one of these endpoints (the router sends its GETs to `answerAccountRequest`). */
 export function isAccountPath(path: string): boolean {
-  return path === PERFORMANCE_PATH || path === FILLS_PATH || path.startsWith(STATUS_PREFIX);
+  return (
+    path === PERFORMANCE_PATH || path === FILLS_PATH || path === STATE_PATH || path.startsWith(STATUS_PREFIX)
+  );
 }
 
 export async function answerAccountRequest(
@@ -63,6 +76,7 @@ export async function answerAccountRequest(
     }
     return { status: 200, body: statusBody(address, account, ref.venue, hub.status(account)) };
   }
+  if (path === STATE_PATH) return { status: 200, body: await stateBody(hub, account, ref.venue) };
   const query = readQuery(queryOf(req.url));
   if ('error' in query) return query.error;
   if (path === FILLS_PATH) {
@@ -78,6 +92,25 @@ export async function answerAccountRequest(
       venue: ref.venue,
       ...(view ? { performance: performanceJson(view), sequence: view.sequence, time: view.time } : {}),
       equityCurve: curve.map((p) => ({ time: p.time, equity: toPlainString(p.equity) })),
+    },
+  };
+}
+
+/** Each account channel's whole state, as its WebSocket snapshot holds it (lists as arrays). */
+async function stateBody(hub: AccountHub, account: string, venue: string): Promise<Record<string, unknown>> {
+  const view = hub.view(account);
+  const fills = await hub.fills(account, { limit: STATE_FILLS });
+  return {
+    account,
+    venue,
+    ...(view ? { sequence: view.sequence, time: view.time } : {}),
+    channels: {
+      dashboard: view ? dashboardJson(view) : {},
+      account: view ? accountJson(view) : {},
+      performance: view ? performanceJson(view) : {},
+      positions: (view?.positions ?? []).map(positionJson),
+      orders: (view?.openOrders ?? []).map(orderJson),
+      trades: [...fills].sort((a, b) => a.time - b.time).map(fillJson),
     },
   };
 }

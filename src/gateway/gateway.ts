@@ -141,13 +141,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const startedAt = clock.now();
   const marketOptions = options.market ?? {};
   const maxBookDepth = Math.min(marketOptions.maxBookDepth ?? BOOK_SNAPSHOT_LEVELS, BOOK_SNAPSHOT_LEVELS);
+  const defaultBookDepth = Math.min(marketOptions.defaultBookDepth ?? DEFAULT_BOOK_DEPTH, maxBookDepth);
   const rules: ProtocolRules = {
     symbols: config.symbols,
     maxInitialBars: limits.maxInitialBars,
     defaultInitialBars: limits.defaultInitialBars,
     venues: config.venues,
     maxBookDepth,
-    defaultBookDepth: Math.min(marketOptions.defaultBookDepth ?? DEFAULT_BOOK_DEPTH, maxBookDepth),
+    defaultBookDepth,
   };
   const { sources } = options;
   const errors = new ClientErrors();
@@ -307,6 +308,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       recentLogs: options.recentLogs,
       now: () => clock.now(),
       logger,
+      market: {
+        symbols: config.symbols,
+        venues: config.venues,
+        maxBookDepth,
+        defaultBookDepth,
+        current: (channel, venue, symbol, depth) => market.currentMessage(channel, venue, symbol, depth),
+        recentTrades: (venue, symbol, limit) => market.recentTradesMessage(venue, symbol, limit),
+        recentAlerts: () => alerts.recent(),
+      },
       accounts: {
         hub,
         auth,

@@ -9,6 +9,7 @@ import type { LogRing } from '../telemetry/log-ring.ts';
 import { answerAccountRequest, isAccountPath, sendAnswer, type AccountHttpOptions } from './account-http.ts';
 import { answerHistoryRequest, HISTORY_PATH, type HistoryRules } from './history-endpoint.ts';
 import { answerLogsRequest, LOGS_PATH } from './logs-endpoint.ts';
+import { answerMarketRequest, MARKET_PATHS, type MarketEndpointsOptions } from './market-endpoints.ts';
 import { pathOf, queryOf } from './request-url.ts';
 import { answerSourceRequest, SOURCE_PATHS, type HttpAnswer } from './source-endpoints.ts';
 import type { StaticFiles } from './static-files.ts';
@@ -44,6 +45,8 @@ export interface HttpRoutesOptions {
    * HEAD, with no rate limit. Without it such paths are not found.
    */
   readonly staticFiles?: StaticFiles;
+  /** GET /api/ticker, /api/book, /api/trades, /api/alerts (src/gateway/market-endpoints.ts). */
+  readonly market?: MarketEndpointsOptions;
 }
 
 /** One route: the methods it answers (every other gets the one 405 answer) and its handler. */
@@ -97,6 +100,21 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
       });
     },
   });
+  const { market } = o;
+  if (market) {
+    for (const path of MARKET_PATHS) {
+      routes.set(path, {
+        methods: GET_HEAD,
+        handle: (req, res) => {
+          const answer = answerMarketRequest(path, queryOf(req.url), market);
+          if (answer.text === undefined) {
+            res.writeHead(answer.status);
+            res.end();
+          } else sendText(res, answer.status, answer.text);
+        },
+      });
+    }
+  }
   const { recentLogs } = o;
   if (recentLogs) {
     routes.set(LOGS_PATH, {

@@ -59,6 +59,9 @@ export type CompositeTickerResolver = (
 /** Instrument key of a venue's stream; the composite ticker uses COMPOSITE in place of a venue. */
 const COMPOSITE = '*';
 
+/** Trades messages kept per instrument for GET /api/trades (a venue's batches: about the last few seconds). */
+export const RECENT_TRADE_MESSAGES = 64;
+
 export const DEFAULT_MARKET_THROTTLE = { tradesMs: 100, tickerMs: 250, bookMs: 200 } as const;
 
 /**
@@ -145,6 +148,11 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
    * when a book room of the instrument opens.
    */
   private readonly undecodedBooks = new Map<string, string>();
+  /**
+   * The newest trades messages of each instrument, kept as they came (at most RECENT_TRADE_MESSAGES): GET
+   * /api/trades decodes them on request, so an idle gateway pays one array push per message.
+   */
+  private readonly recentTrades = new Map<string, string[]>();
   private readonly schedulers: Record<MarketChannel, TickScheduler<MarketRoom>>;
   /** Each client's rooms by `marketSubscriptionKey`: one per channel, venue and instrument. */
   private readonly byClient = new Map<MarketSink, Map<string, MarketRoom>>();
@@ -283,6 +291,7 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
    */
   onTradesMessage(message: string): void {
     const ik = marketMessageInstrument(message);
+    if (ik !== undefined) this.keepRecentTrades(ik, message);
     if (ik !== undefined && !this.byInstrument.has(ik)) return;
     this.onTrades(decodeTrades(message));
   }
@@ -337,9 +346,43 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     this.markDirty(this.storeBook(snapshot), 'book');
   }
 
+  /**
+   * The current `ticker` (a venue's, or the composite one without `venue`) or `book` message of an instrument, as
+   * a subscribe would be answered with at once; undefined while the gateway has none (GET /api/ticker, /api/book).
+   */
+  currentMessage(
+    channel: 'ticker' | 'book',
+    venue: VenueId | undefined,
+    symbol: string,
+    depth?: number,
+  ): string | undefined {
+    if (channel === 'book' && venue === undefined) return undefined;
+    return this.currentPayload(new MarketRoom('', channel, venue, symbol, depth));
+  }
+
+  /** A `trades` message of the newest `limit` trades the gateway kept of a venue's instrument (GET /api/trades). */
+  recentTradesMessage(venue: VenueId, symbol: string, limit: number): string {
+    const texts: string[] = [];
+    for (const message of this.recentTrades.get(`${venue}:${symbol}`) ?? []) {
+      try {
+        for (const trade of decodeTrades(message).trades) texts.push(encodeTradeJson(trade));
+      } catch {
+        // A malformed message was already counted by the intake; it holds no trade to report.
+      }
+    }
+    return encodeTradesMessage(venue, symbol, texts.slice(Math.max(0, texts.length - limit)));
+  }
+
   /** Stops every timer (gateway shutdown). */
   stop(): void {
     for (const s of Object.values(this.schedulers)) s.stop();
+  }
+
+  private keepRecentTrades(ik: string, message: string): void {
+    let kept = this.recentTrades.get(ik);
+    if (kept === undefined) this.recentTrades.set(ik, (kept = []));
+    kept.push(message);
+    if (kept.length > RECENT_TRADE_MESSAGES) kept.shift();
   }
 
   private markDirty(ik: string, channel: 'ticker' | 'book'): void {

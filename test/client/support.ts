@@ -165,3 +165,40 @@ export async function until(check: () => boolean, what: string, ms = 30_000): Pr
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * A WebSocket over the ws package whose path loses the incoming messages `drop` picks (a lossy path between
+ * a real gateway and the client), and which records what the client sent.
+ */
+export function lossyWebSocket(drop: (text: string) => boolean, sent: string[]): WebSocketFactory {
+  return class LossyWebSocket {
+    private readonly ws: WebSocket;
+    onopen: ((event: unknown) => void) | null = null;
+    onclose: ((event: { code: number; reason: string }) => void) | null = null;
+    onerror: ((event: unknown) => void) | null = null;
+    onmessage: ((event: { data: unknown }) => void) | null = null;
+
+    constructor(url: string) {
+      this.ws = new WebSocket(url);
+      this.ws.onopen = (event) => this.onopen?.(event);
+      this.ws.onclose = (event) => this.onclose?.(event);
+      this.ws.onerror = (event) => this.onerror?.(event);
+      this.ws.onmessage = (event) => {
+        if (!drop(String(event.data))) this.onmessage?.({ data: event.data });
+      };
+    }
+    get readyState(): number {
+      return this.ws.readyState;
+    }
+    send(data: string): void {
+      sent.push(data);
+      this.ws.send(data);
+    }
+    close(code?: number, reason?: string): void {
+      this.ws.close(code, reason);
+    }
+    terminate(): void {
+      this.ws.terminate();
+    }
+  };
+}
