@@ -1,19 +1,15 @@
 /**
  * The React hooks in a real browser against a real gateway: Chromium (driven by playwright-core) opens a page
- * bundled by Vite from react-test-page.test-support.ts, which renders `useCandles` in StrictMode. The test cuts
- * the page's connection mid-stream (a TCP proxy between page and gateway resets every socket and refuses new
- * ones), moves the series on while the page is away (new bars, a revised closed bar), lets it back, and then the
- * bars the page shows must equal the gateway's series, bar for bar.
+ * bundled by Vite from react-test-page.test-support.ts, which renders the hooks in StrictMode. The test cuts the
+ * page's connection mid-stream (a TCP proxy between page and gateway resets every socket and refuses new ones),
+ * moves the series on while the page is away (new bars, a revised closed bar), lets it back, and then the bars
+ * the page shows must equal the gateway's series, bar for bar; the market, alerts and account views likewise show
+ * their newest state.
  */
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { build } from 'vite';
 import {
   M,
   makeBar,
@@ -40,6 +36,7 @@ import { newAlert, type AlertInput } from '../domain/alert.ts';
 import { parseDecimal } from '../domain/decimal.ts';
 import type { Order, PositionSide } from '../domain/account.ts';
 import type { Trade } from '../domain/trade.ts';
+import { servePage, type ServedPage } from './react-page.test-support.ts';
 
 const PAGE_ENTRY = fileURLToPath(new URL('./react-test-page.test-support.ts', import.meta.url));
 /**
@@ -50,48 +47,6 @@ const PAGE_ENTRY = fileURLToPath(new URL('./react-test-page.test-support.ts', im
 const T0 = (Math.floor(Date.now() / M) + 60) * M;
 /** The machine may be loaded: conditions are waited on, never timed. */
 const WAIT_MS = 60_000;
-
-/** Bundles the test page for the browser, React included, in development mode (StrictMode's double effects). */
-async function bundlePage(outDir: string): Promise<void> {
-  await build({
-    configFile: false,
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': JSON.stringify('development') },
-    build: {
-      outDir,
-      emptyOutDir: false,
-      minify: false,
-      lib: { entry: PAGE_ENTRY, formats: ['es'], fileName: () => 'page.js' },
-    },
-  });
-}
-
-const INDEX_HTML =
-  '<!doctype html><meta charset="utf-8"><title>tickwire/react</title><div id="root"></div>' +
-  '<script type="module" src="/page.js"></script>';
-
-/** Serves the bundled page on loopback (a loopback page may open the gateway's WebSocket). */
-async function servePage(dir: string): Promise<{ server: Server; origin: string }> {
-  const server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (path === '/') {
-      response.writeHead(200, { 'content-type': 'text/html' }).end(INDEX_HTML);
-      return;
-    }
-    const file = join(dir, path.replace(/^\/+/, ''));
-    if (!file.startsWith(dir) || !existsSync(file)) {
-      response.writeHead(404).end();
-      return;
-    }
-    const type = extname(file) === '.js' ? 'text/javascript' : 'application/octet-stream';
-    response.writeHead(200, { 'content-type': type });
-    createReadStream(file).pipe(response);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  return { server, origin: `http://127.0.0.1:${address.port}` };
-}
 
 interface ShownSeries {
   readonly loaded: boolean;
@@ -232,19 +187,16 @@ function candleRoomClients(gateway: TestGateway): number {
 }
 
 describe('tickwire/react in Chromium against a real gateway', () => {
-  let work = '';
   let gateway: TestGateway;
   let proxy: TcpProxy;
-  let web: { server: Server; origin: string };
+  let web: ServedPage;
   let browser: TestBrowser;
   let page: Page;
   /** The page's uncaught errors (a refused reconnect, logged while the proxy is cut, is expected). */
   const pageErrors = (): string[] => browser.problems.filter((problem) => problem.startsWith('page error'));
 
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'tickwire-react-page-'));
-    await bundlePage(work);
-    web = await servePage(work);
+    web = await servePage(PAGE_ENTRY);
     gateway = await startTestGateway({}, { symbols: ['BTC/USDT'] });
     for (let minute = 0; minute < 5; minute++) {
       gateway.publish(makeUpdate(makeBar(T0 + minute * M, `${100 + minute}`), 'closed'));
@@ -260,8 +212,7 @@ describe('tickwire/react in Chromium against a real gateway', () => {
     await browser?.close();
     await proxy?.close();
     await gateway?.close();
-    await new Promise((resolve) => web?.server.close(resolve));
-    if (work) rmSync(work, { recursive: true, force: true });
+    await web?.close();
   });
 
   it('shows the initial bars from one subscribe, through the unmount and mount of StrictMode', async () => {
