@@ -1,15 +1,17 @@
 /**
  * The page react.integration.test.ts opens in Chromium: a React app, in StrictMode, that shows one candle series
  * through `useCandles` in two components (which share one view), a venue's ticker, book and trades through
- * `useTicker`, `useBook` and `useTrades`, the alerts through `useAlerts`, each component shown and hidden by a
- * button, and the connection through `useConnectionStatus`. The gateway's address comes in the query (`?ws=ws://host:port/ws`). Each component writes
- * what it shows into the DOM for the test to read: the bars as JSON, and data-* attributes.
+ * `useTicker`, `useBook` and `useTrades`, the alerts through `useAlerts`, the account of a token through
+ * `useAccount`, each component shown and hidden by a button, and the connection through `useConnectionStatus`.
+ * The gateway's address comes in the query (`?ws=ws://host:port/ws`), and the account's token too (`&token=…`).
+ * Each component writes what it shows into the DOM for the test to read: the bars as JSON, and data-* attributes.
  */
 import { createElement, StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { TickwireClient } from './index.ts';
 import {
   TickwireProvider,
+  useAccount,
   useAlerts,
   useBook,
   useCandles,
@@ -25,8 +27,10 @@ if (!url) throw new Error('the page needs ?ws=ws://host:port/ws');
 // Quick retries: the test cuts the gateway off and waits for the page to come back. Polling is off so that the
 // page comes back over the socket, which is what the test looks at; and the test counts the messages the page
 // sends, so the app-level ping (which only finds dead paths the test does not make) stays out of its way.
+const token = params.get('token');
 const client = new TickwireClient({
   url,
+  ...(token ? { token } : {}),
   reconnect: { minDelayMs: 50, maxDelayMs: 400 },
   polling: false,
   pingIntervalMs: 3_600_000,
@@ -70,6 +74,21 @@ function Alerts() {
   });
 }
 
+/** The account of the page's token (`?token=`): its positions and open orders. */
+function Account() {
+  const account = useAccount();
+  return createElement('section', {
+    'data-testid': 'series-account',
+    'data-authenticated': String(account.authenticated),
+    'data-error': account.error?.code ?? '',
+    'data-positions': [...account.positions.values()]
+      .map((position) => `${position.symbol}:${position.side}`)
+      .sort()
+      .join(' '),
+    'data-orders': [...account.orders.keys()].sort().join(' '),
+  });
+}
+
 function ConnectionBadge() {
   const status = useConnectionStatus();
   return createElement('output', { 'data-testid': 'connection', 'data-state': status.state }, status.state);
@@ -80,13 +99,15 @@ const PARTS: Record<string, () => ReturnType<typeof createElement>> = {
   b: () => createElement(Series, { name: 'b' }),
   market: () => createElement(Market),
   alerts: () => createElement(Alerts),
+  account: () => createElement(Account),
 };
 
 /** A component of PARTS and the button that mounts and unmounts it. */
 function Toggled(props: { readonly name: string }) {
   // Mounted on the test's click, once the socket is open: StrictMode's unmount-and-mount then happens on a live
   // connection, where a view closed and opened again would send an unsubscribe and a subscribe.
-  const [shown, setShown] = useState(false);
+  // `?show=name` mounts one at once instead, before the socket opens.
+  const [shown, setShown] = useState(params.get('show') === props.name);
   return createElement(
     'section',
     null,

@@ -1,19 +1,15 @@
 /**
  * The React hooks in a real browser against a real gateway: Chromium (driven by playwright-core) opens a page
- * bundled by Vite from react-test-page.test-support.ts, which renders `useCandles` in StrictMode. The test cuts
- * the page's connection mid-stream (a TCP proxy between page and gateway resets every socket and refuses new
- * ones), moves the series on while the page is away (new bars, a revised closed bar), lets it back, and then the
- * bars the page shows must equal the gateway's series, bar for bar.
+ * bundled by Vite from react-test-page.test-support.ts, which renders the hooks in StrictMode. The test cuts the
+ * page's connection mid-stream (a TCP proxy between page and gateway resets every socket and refuses new ones),
+ * moves the series on while the page is away (new bars, a revised closed bar), lets it back, and then the bars
+ * the page shows must equal the gateway's series, bar for bar; the market, alerts and account views likewise show
+ * their newest state.
  */
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { build } from 'vite';
 import {
   M,
   makeBar,
@@ -24,6 +20,8 @@ import {
   type TestGateway,
 } from '../../test/gateway/helpers.ts';
 import { launchBrowser, type TestBrowser } from '../../test/support/browser.ts';
+import type { AccountEvent } from '../account/contract.ts';
+import { startAccountGateway, STATIC_TOKEN } from '../gateway/account-channels.test-support.ts';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import {
   BOOK_CHANNEL,
@@ -36,7 +34,9 @@ import {
 import { publishAlert } from '../bus/alert-message.ts';
 import { newAlert, type AlertInput } from '../domain/alert.ts';
 import { parseDecimal } from '../domain/decimal.ts';
+import type { Order, PositionSide } from '../domain/account.ts';
 import type { Trade } from '../domain/trade.ts';
+import { servePage, type ServedPage } from './react-page.test-support.ts';
 
 const PAGE_ENTRY = fileURLToPath(new URL('./react-test-page.test-support.ts', import.meta.url));
 /**
@@ -47,48 +47,6 @@ const PAGE_ENTRY = fileURLToPath(new URL('./react-test-page.test-support.ts', im
 const T0 = (Math.floor(Date.now() / M) + 60) * M;
 /** The machine may be loaded: conditions are waited on, never timed. */
 const WAIT_MS = 60_000;
-
-/** Bundles the test page for the browser, React included, in development mode (StrictMode's double effects). */
-async function bundlePage(outDir: string): Promise<void> {
-  await build({
-    configFile: false,
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': JSON.stringify('development') },
-    build: {
-      outDir,
-      emptyOutDir: false,
-      minify: false,
-      lib: { entry: PAGE_ENTRY, formats: ['es'], fileName: () => 'page.js' },
-    },
-  });
-}
-
-const INDEX_HTML =
-  '<!doctype html><meta charset="utf-8"><title>tickwire/react</title><div id="root"></div>' +
-  '<script type="module" src="/page.js"></script>';
-
-/** Serves the bundled page on loopback (a loopback page may open the gateway's WebSocket). */
-async function servePage(dir: string): Promise<{ server: Server; origin: string }> {
-  const server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (path === '/') {
-      response.writeHead(200, { 'content-type': 'text/html' }).end(INDEX_HTML);
-      return;
-    }
-    const file = join(dir, path.replace(/^\/+/, ''));
-    if (!file.startsWith(dir) || !existsSync(file)) {
-      response.writeHead(404).end();
-      return;
-    }
-    const type = extname(file) === '.js' ? 'text/javascript' : 'application/octet-stream';
-    response.writeHead(200, { 'content-type': type });
-    createReadStream(file).pipe(response);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  return { server, origin: `http://127.0.0.1:${address.port}` };
-}
 
 interface ShownSeries {
   readonly loaded: boolean;
@@ -108,7 +66,7 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
   const until = Date.now() + WAIT_MS;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -170,6 +128,48 @@ function publishAlertOf(gateway: TestGateway, severity: AlertInput['severity'], 
   publishAlert(gateway.bus, newAlert({ severity, kind: 'source_stale', message }));
 }
 
+/** The dYdX account's open positions, all of them (`complete`). */
+function positionsEvent(sides: readonly (readonly [string, PositionSide])[], time: number): AccountEvent {
+  return {
+    kind: 'positions',
+    complete: true,
+    time,
+    positions: sides.map(([symbol, side]) => ({
+      symbol,
+      side,
+      size: parseDecimal('0.5'),
+      entryPrice: parseDecimal('60000'),
+      marginMode: 'cross',
+      unrealizedPnl: parseDecimal('12.5'),
+      margin: parseDecimal('1000'),
+      timestamp: time,
+    })),
+  };
+}
+
+function orderEvent(orderId: string, status: Order['status'], time: number): AccountEvent {
+  return {
+    kind: 'order',
+    order: {
+      orderId,
+      symbol: 'BTC/USD',
+      market: 'perpetual',
+      side: 'buy',
+      type: 'limit',
+      price: parseDecimal('59000'),
+      size: parseDecimal('0.1'),
+      filledSize: parseDecimal('0'),
+      status,
+      createdAt: time,
+      updatedAt: time,
+    },
+  };
+}
+
+async function connectionOf(page: Page): Promise<string | null> {
+  return page.getByTestId('connection').getAttribute('data-state');
+}
+
 async function marketShown(page: Page, attribute: string): Promise<string | null> {
   return page.getByTestId('series-market').getAttribute(attribute);
 }
@@ -187,19 +187,16 @@ function candleRoomClients(gateway: TestGateway): number {
 }
 
 describe('tickwire/react in Chromium against a real gateway', () => {
-  let work = '';
   let gateway: TestGateway;
   let proxy: TcpProxy;
-  let web: { server: Server; origin: string };
+  let web: ServedPage;
   let browser: TestBrowser;
   let page: Page;
   /** The page's uncaught errors (a refused reconnect, logged while the proxy is cut, is expected). */
   const pageErrors = (): string[] => browser.problems.filter((problem) => problem.startsWith('page error'));
 
   before(async () => {
-    work = mkdtempSync(join(tmpdir(), 'tickwire-react-page-'));
-    await bundlePage(work);
-    web = await servePage(work);
+    web = await servePage(PAGE_ENTRY);
     gateway = await startTestGateway({}, { symbols: ['BTC/USDT'] });
     for (let minute = 0; minute < 5; minute++) {
       gateway.publish(makeUpdate(makeBar(T0 + minute * M, `${100 + minute}`), 'closed'));
@@ -215,8 +212,7 @@ describe('tickwire/react in Chromium against a real gateway', () => {
     await browser?.close();
     await proxy?.close();
     await gateway?.close();
-    await new Promise((resolve) => web?.server.close(resolve));
-    if (work) rmSync(work, { recursive: true, force: true });
+    await web?.close();
   });
 
   it('shows the initial bars from one subscribe, through the unmount and mount of StrictMode', async () => {
@@ -375,6 +371,93 @@ describe('tickwire/react in Chromium against a real gateway', () => {
         'the next alert',
       );
       assert.deepEqual(pageErrors(), []);
+    },
+  );
+
+  it("shows a token's account, and its state after a reconnect re-snapshots it", async () => {
+    const accounts = await startAccountGateway();
+    const accountProxy = await startTcpProxy({ host: '127.0.0.1', port: accounts.gateway.port });
+    const accountPage = await browser.newPage();
+    const shown = async (attribute: string) =>
+      accountPage.getByTestId('series-account').getAttribute(attribute);
+    try {
+      const ws = `ws://127.0.0.1:${accountProxy.port}/ws`;
+      // The account component is there from the start, before the socket opens (see the todo test below).
+      const query = `ws=${encodeURIComponent(ws)}&token=${STATIC_TOKEN}&show=account`;
+      await accountPage.goto(`${web.origin}/?${query}`);
+      await eventually(
+        async () => (await shown('data-authenticated')) === 'true',
+        'the token to be accepted',
+      );
+      const beta = accounts.sources.beta;
+      beta.emit(
+        positionsEvent(
+          [
+            ['BTC/USD', 'long'],
+            ['ETH/USD', 'short'],
+          ],
+          accounts.clock.now(),
+        ),
+      );
+      beta.emit(orderEvent('o1', 'open', accounts.clock.now()));
+      await eventually(
+        async () =>
+          (await shown('data-positions')) === 'BTC/USD:long ETH/USD:short' &&
+          (await shown('data-orders')) === 'o1',
+        'the positions and the open order',
+      );
+
+      accountProxy.cut();
+      await eventually(
+        async () => (await connectionOf(accountPage)) !== 'connected',
+        'the connection to drop',
+      );
+      // While the page is away: the long is closed, the order is canceled and another one placed.
+      beta.emit(positionsEvent([['ETH/USD', 'short']], accounts.clock.now()));
+      beta.emit(orderEvent('o1', 'canceled', accounts.clock.now()));
+      beta.emit(orderEvent('o2', 'open', accounts.clock.now()));
+      accountProxy.restore();
+      await eventually(
+        async () =>
+          (await shown('data-positions')) === 'ETH/USD:short' && (await shown('data-orders')) === 'o2',
+        'the account as it is now',
+      );
+      assert.equal(await shown('data-authenticated'), 'true');
+      assert.deepEqual(pageErrors(), []);
+    } finally {
+      await accountPage.close();
+      await accountProxy.close();
+      await accounts.close();
+    }
+  });
+
+  // Todo until the client library keeps the `authenticated` answer for an account view opened later: today it
+  // hands the answer to the account room of the moment, and a room made after it stays `authenticated: false`.
+  it(
+    'shows a token as accepted in an account view opened after the socket authenticated',
+    {
+      todo: 'TickwireClient: the authenticated answer is lost for an account room made after it',
+    },
+    async () => {
+      const accounts = await startAccountGateway();
+      const accountPage = await browser.newPage();
+      try {
+        const ws = `${accounts.gateway.url}/ws`;
+        await accountPage.goto(`${web.origin}/?ws=${encodeURIComponent(ws)}&token=${STATIC_TOKEN}`);
+        await eventually(
+          async () => (await connectionOf(accountPage)) === 'connected',
+          'the page to connect',
+        );
+        await accountPage.getByTestId('toggle-account').click();
+        await eventually(
+          async () =>
+            (await accountPage.getByTestId('series-account').getAttribute('data-authenticated')) === 'true',
+          'the token to be shown as accepted',
+        );
+      } finally {
+        await accountPage.close();
+        await accounts.close();
+      }
     },
   );
 
