@@ -59,9 +59,16 @@ export class OkxSimBookModel {
 
   /** The whole book as an OKX snapshot (prevSeqId -1), at most `levels` per side. */
   snapshot(nowMs: number, levels = this.depth): OkxSimBook {
-    const bids = this.bids.slice(0, levels).map((l) => this.level(l));
-    const asks = this.asks.slice(0, levels).map((l) => this.level(l));
+    const { bids, asks } = this.top(levels);
     return { asks, bids, ts: String(nowMs), checksum: this.checksum(), seqId: this.seq, prevSeqId: -1 };
+  }
+
+  /** The best `levels` per side, without the snapshot's checksum (the ticker's best bid and ask). */
+  top(levels: number): { bids: OkxSimLevel[]; asks: OkxSimLevel[] } {
+    return {
+      bids: this.bids.slice(0, levels).map((l) => this.level(l)),
+      asks: this.asks.slice(0, levels).map((l) => this.level(l)),
+    };
   }
 
   /**

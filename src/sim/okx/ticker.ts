@@ -26,7 +26,7 @@ export function tickerOf(instrument: OkxSimInstrumentEntry, nowMs: number): OkxS
   const first = minutes[from] as MinuteBar;
   const stats = aggregateWindowToOpenMinute(minutes, from, to, first.t, nowMs);
   const last = market.recentTrades().at(-1);
-  const top = book.snapshot(nowMs, 1);
+  const top = book.top(1);
   const bid = top.bids[0];
   const ask = top.asks[0];
   const dayUtc = Math.floor(nowMs / DAY_MS) * DAY_MS;
