@@ -27,7 +27,7 @@ export interface BookSnapshotThrottleOptions {
 }
 
 interface Pending {
-  book: OrderBook;
+  readonly book: OrderBook;
   lastAt: number;
   timer: Timer | undefined;
 }
@@ -41,7 +41,8 @@ export class BookSnapshotThrottle {
   private readonly intervalMs: number;
   private readonly levels: number;
   private readonly clock: Clock;
-  private readonly books = new Map<string, Pending>();
+  /** By the book itself: a change (up to hundreds a second) then builds no key string. */
+  private readonly books = new Map<OrderBook, Pending>();
 
   constructor(
     private readonly emit: (snapshot: BookTopSnapshot) => void,
@@ -54,13 +55,11 @@ export class BookSnapshotThrottle {
 
   /** The book changed (a BookSync `applied` result): emit now or schedule the trailing snapshot. */
   changed(book: OrderBook): void {
-    const key = `${book.venue}:${book.symbol}`;
-    let p = this.books.get(key);
+    let p = this.books.get(book);
     if (p === undefined) {
       p = { book, lastAt: Number.NEGATIVE_INFINITY, timer: undefined };
-      this.books.set(key, p);
+      this.books.set(book, p);
     }
-    p.book = book;
     if (p.timer !== undefined) return;
     const wait = p.lastAt + this.intervalMs - this.clock.now();
     if (wait <= 0) {
@@ -78,10 +77,11 @@ export class BookSnapshotThrottle {
 
   /** Drops a book's pending snapshot (unsubscribed, or discarded for a resync). */
   forget(venue: string, symbol: string): void {
-    const key = `${venue}:${symbol}`;
-    const p = this.books.get(key);
-    this.clock.clearTimer(p?.timer);
-    this.books.delete(key);
+    for (const [book, p] of this.books) {
+      if (book.venue !== venue || book.symbol !== symbol) continue;
+      this.clock.clearTimer(p.timer);
+      this.books.delete(book);
+    }
   }
 
   /** Cancels every pending snapshot. */

@@ -1,9 +1,13 @@
 import type { Candle, CandleState, CandleUpdate } from '../domain/candle.ts';
-import { parseDecimal, toPlainString } from '../domain/decimal.ts';
+import { parseDecimal } from '../domain/decimal.ts';
 import { isVenueId, type VenueId } from '../domain/instrument.ts';
 import { isInterval } from '../domain/interval.ts';
+import { plainText } from './market-message.ts';
 
-/** Bus encoding of a CandleUpdate: JSON with decimals as exact strings. */
+/**
+ * Bus encoding of a CandleUpdate: JSON with decimals as exact strings (`plainText`: the text `toPlainString` prints,
+ * without its BigInt division per trailing zero; every live bar is encoded up to ten times a second).
+ */
 export function encodeCandleUpdate(update: CandleUpdate): string {
   const b = update.bar;
   return JSON.stringify({
@@ -14,14 +18,14 @@ export function encodeCandleUpdate(update: CandleUpdate): string {
     ...(update.backfilled === true ? { bf: 1 } : {}),
     b: [
       b.time,
-      toPlainString(b.open),
-      toPlainString(b.high),
-      toPlainString(b.low),
-      toPlainString(b.close),
-      toPlainString(b.volume),
-      toPlainString(b.quoteVolume),
-      toPlainString(b.takerBuyVolume),
-      toPlainString(b.takerBuyQuoteVolume),
+      plainText(b.open),
+      plainText(b.high),
+      plainText(b.low),
+      plainText(b.close),
+      plainText(b.volume),
+      plainText(b.quoteVolume),
+      plainText(b.takerBuyVolume),
+      plainText(b.takerBuyQuoteVolume),
       b.trades,
     ],
   });

@@ -11,6 +11,7 @@ import type { VenueAdapter } from '../venues/venue.ts';
 import { CompositeCandles } from './composite-candles.ts';
 import { raiseAlert } from './raise-alert.ts';
 import { SourceMonitor } from './source-monitor.ts';
+import { sharedIntervals } from './shared-intervals.ts';
 import { VenueIngest, type IngestStats } from './venue-ingest.ts';
 
 export interface IngestPipelineOptions {
@@ -58,7 +59,8 @@ export interface IngestPipeline {
  */
 export function createIngestPipeline(options: IngestPipelineOptions): IngestPipeline {
   const { adapters, config, bus, store, logger } = options;
-  const clock = options.clock ?? systemClock;
+  // Every venue's flush and bar-close intervals (and the monitor's) tick together: one wake-up per period.
+  const clock = sharedIntervals(options.clock ?? systemClock);
   const listed = (adapter: VenueAdapter, symbol: string): boolean => adapter.supportsSymbol?.(symbol) ?? true;
   const venuesBySymbol = new Map(
     config.symbols.map((symbol) => [symbol, adapters.filter((a) => listed(a, symbol)).map((a) => a.venue)]),

@@ -11,8 +11,22 @@ const PLACES = 8;
 
 /** `units` × `unit` printed the Binance way. */
 export function formatUnits(units: bigint | number, unit: Decimal): string {
+  const places = Math.max(PLACES, unit.scale);
+  // Prices and sizes (whole ticks and lots) are printed by the thousand a second in depth diffs: their digits are
+  // exact in a double, and no digit is dropped (places ≥ scale), so the text is built without BigInt arithmetic.
+  if (typeof units === 'number' && Number.isSafeInteger(units) && units >= 0) {
+    const product = units * Number(unit.coef);
+    if (Number.isSafeInteger(product)) return fixedText(String(product), unit.scale, places);
+  }
   const value: Decimal = { coef: BigInt(units) * unit.coef, scale: unit.scale };
-  return toFixedString(value, Math.max(PLACES, unit.scale));
+  return toFixedString(value, places);
+}
+
+/** The digits of a non-negative integer at `scale`, printed with `places` (≥ scale) fraction digits. */
+function fixedText(digits: string, scale: number, places: number): string {
+  const padded = (digits + '0'.repeat(places - scale)).padStart(places + 1, '0');
+  const cut = padded.length - places;
+  return places === 0 ? padded : padded.slice(0, cut) + '.' + padded.slice(cut);
 }
 
 /** Formats prices (ticks), base sizes (lots) and quote amounts (ticks × lots) of one symbol. */

@@ -2,7 +2,7 @@
  * Best prices and rolling 24 h statistics of a simulated Binance instrument, shared by the `@bookTicker` and
  * `@ticker` streams and REST `/api/v3/ticker/*`, so every view of one moment agrees with `/api/v3/depth`.
  */
-import { aggregateMinutes, type MinuteBar } from '../market/bars.ts';
+import { aggregateWindowToOpenMinute, type MinuteBar } from '../market/bars.ts';
 import { bookUpdateId, depthSnapshot } from './book.ts';
 import type { BinanceSimInstrument } from './symbols.ts';
 import type { BinanceSimBookTicker, BinanceSimRestTicker, BinanceSimTicker } from './wire.ts';
@@ -24,7 +24,7 @@ export function tickerEventOf(instrument: BinanceSimInstrument, now: number): Bi
   const to = minutes.length;
   const from = Math.max(0, to - DAY_OF_MINUTES);
   const first = minutes[from] as MinuteBar;
-  const stats = aggregateMinutes(minutes, from, to, first.t, now);
+  const stats = aggregateWindowToOpenMinute(minutes, from, to, first.t, now);
   const prevClose = from > 0 ? (minutes[from - 1] as MinuteBar).c : first.o;
   const change = stats.c - stats.o;
   const percent = stats.o === 0 ? 0 : (change / stats.o) * 100;

@@ -26,6 +26,15 @@ export class SimBook {
   private readonly asks = new Map<number, number>();
   private readonly rng: Rng;
   private readonly typicalLots: number;
+  /**
+   * The printed price and size of each level by price, reused while its size is the same: the checksum prints the
+   * top 25 levels a side on every step, and printing a number goes through BigInt arithmetic. A price prints the
+   * same on either side. Cleared when it outgrows the book, so it holds about the levels held.
+   */
+  private readonly printed = new Map<
+    number,
+    { readonly lots: number; readonly px: string; readonly sz: string }
+  >();
   seq: number;
 
   constructor(
@@ -134,13 +143,22 @@ export class SimBook {
     descending: boolean,
     limit = Number.POSITIVE_INFINITY,
   ): SimLevel[] {
-    const { fmt } = this.instrument;
     const out: SimLevel[] = [];
     for (const ticks of this.sorted(side, descending)) {
       if (out.length >= limit) break;
-      const lots = side.get(ticks) as number;
-      out.push([fmt.price(ticks), lots === 0 ? '0' : fmt.bookSize(lots)]);
+      const { px, sz } = this.printLevel(ticks, side.get(ticks) as number);
+      out.push([px, sz]);
     }
     return out;
+  }
+
+  private printLevel(ticks: number, lots: number): { readonly px: string; readonly sz: string } {
+    const known = this.printed.get(ticks);
+    if (known !== undefined && known.lots === lots) return known;
+    const { fmt } = this.instrument;
+    if (this.printed.size > 8 * this.depth) this.printed.clear();
+    const level = { lots, px: fmt.price(ticks), sz: lots === 0 ? '0' : fmt.bookSize(lots) };
+    this.printed.set(ticks, level);
+    return level;
   }
 }

@@ -14,7 +14,7 @@ import type { RawData, WebSocket } from 'ws';
 import { DAY_MS, MINUTE_MS } from '../../domain/interval.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { FaultAction, VenueFaultState } from '../faults.ts';
-import { aggregateMinutes, type MinuteBar } from '../market/bars.ts';
+import { aggregateWindowToOpenMinute, type MinuteBar } from '../market/bars.ts';
 import { bucketStartOf } from '../market/buckets.ts';
 import { barAt } from '../market/kline-query.ts';
 import type { MarketListener, SimMarket, SimTrade } from '../market/market.ts';
@@ -421,7 +421,7 @@ export class BitgetStreamServer implements MarketListener {
     const { market, fmt } = instrument;
     const count = market.minutes.length;
     const from = Math.max(0, count - DAY_MS / MINUTE_MS);
-    const day = aggregateMinutes(
+    const day = aggregateWindowToOpenMinute(
       market.minutes,
       from,
       count,

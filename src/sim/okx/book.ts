@@ -14,10 +14,20 @@ const CHECKSUM_LEVELS = 25;
 /** Levels near the top whose size may change on a step. */
 const ACTIVE_LEVELS = 30;
 
+/**
+ * A price level with its price and size as printed: the checksum prints the top 25 levels of both sides on every
+ * step (ten times a second per instrument), and printing a number goes through BigInt arithmetic, so each level
+ * keeps its strings and reprints its size only when the size changes.
+ */
 interface Level {
-  ticks: number;
+  readonly ticks: number;
+  readonly px: string;
   lots: number;
+  sz: string;
 }
+
+/** The levels a step changed, by price in ticks: the level as it is now, or null when it was removed. */
+type LevelChanges = Map<number, Level | null>;
 
 export class OkxSimBookModel {
   /** Best first: bids descending, asks ascending; contiguous tick ranges. */
@@ -49,9 +59,16 @@ export class OkxSimBookModel {
 
   /** The whole book as an OKX snapshot (prevSeqId -1), at most `levels` per side. */
   snapshot(nowMs: number, levels = this.depth): OkxSimBook {
-    const bids = this.bids.slice(0, levels).map((l) => this.level(l));
-    const asks = this.asks.slice(0, levels).map((l) => this.level(l));
+    const { bids, asks } = this.top(levels);
     return { asks, bids, ts: String(nowMs), checksum: this.checksum(), seqId: this.seq, prevSeqId: -1 };
+  }
+
+  /** The best `levels` per side, without the snapshot's checksum (the ticker's best bid and ask). */
+  top(levels: number): { bids: OkxSimLevel[]; asks: OkxSimLevel[] } {
+    return {
+      bids: this.bids.slice(0, levels).map((l) => this.level(l)),
+      asks: this.asks.slice(0, levels).map((l) => this.level(l)),
+    };
   }
 
   /**
@@ -59,8 +76,8 @@ export class OkxSimBookModel {
    * prevSeqId === seqId) when nothing changed for `keepAliveMs`, or undefined.
    */
   step(nowMs: number, keepAliveMs: number): OkxSimBook | undefined {
-    const bidChanges = new Map<number, number>();
-    const askChanges = new Map<number, number>();
+    const bidChanges: LevelChanges = new Map();
+    const askChanges: LevelChanges = new Map();
     const bestBid = Math.max(this.depth + 1, this.market.lastTicks);
     this.bids = this.reshape(this.bids, bestBid, -1, bidChanges);
     this.asks = this.reshape(this.asks, bestBid + 1, 1, askChanges);
@@ -69,8 +86,8 @@ export class OkxSimBookModel {
       const side = this.rng.next() < 0.5 ? this.bids : this.asks;
       const level = side[this.rng.int(Math.min(ACTIVE_LEVELS, side.length))];
       if (level === undefined) continue;
-      level.lots = this.drawLots();
-      (side === this.bids ? bidChanges : askChanges).set(level.ticks, level.lots);
+      this.resize(level, this.drawLots());
+      (side === this.bids ? bidChanges : askChanges).set(level.ticks, level);
     }
     if (bidChanges.size === 0 && askChanges.size === 0) {
       if (nowMs - this.lastChangeAt < keepAliveMs) return undefined;
@@ -103,24 +120,29 @@ export class OkxSimBookModel {
     for (let i = 0; i < CHECKSUM_LEVELS; i++) {
       const b = this.bids[i];
       const a = this.asks[i];
-      if (b !== undefined) parts.push(this.fmt.price(b.ticks), this.fmt.size(b.lots));
-      if (a !== undefined) parts.push(this.fmt.price(a.ticks), this.fmt.size(a.lots));
+      if (b !== undefined) parts.push(b.px, b.sz);
+      if (a !== undefined) parts.push(a.px, a.sz);
     }
     return crc32(parts.join(':')) | 0;
   }
 
   private level(l: Level): OkxSimLevel {
-    return [this.fmt.price(l.ticks), this.fmt.size(l.lots), '0', String(1 + (l.lots % 7))];
+    return [l.px, l.sz, '0', String(1 + (l.lots % 7))];
   }
 
-  private changes(changes: Map<number, number>, dir: 1 | -1): OkxSimLevel[] {
+  private newLevel(ticks: number, lots: number): Level {
+    return { ticks, px: this.fmt.price(ticks), lots, sz: this.fmt.size(lots) };
+  }
+
+  private resize(level: Level, lots: number): void {
+    level.lots = lots;
+    level.sz = this.fmt.size(lots);
+  }
+
+  private changes(changes: LevelChanges, dir: 1 | -1): OkxSimLevel[] {
     const out: OkxSimLevel[] = [];
-    for (const [ticks, lots] of [...changes].sort((a, b) => (a[0] - b[0]) * dir)) {
-      out.push(
-        lots === 0
-          ? [this.fmt.price(ticks), '0', '0', '0']
-          : [this.fmt.price(ticks), this.fmt.size(lots), '0', String(1 + (lots % 7))],
-      );
+    for (const [ticks, level] of [...changes].sort((a, b) => (a[0] - b[0]) * dir)) {
+      out.push(level === null ? [this.fmt.price(ticks), '0', '0', '0'] : this.level(level));
     }
     return out;
   }
@@ -134,8 +156,8 @@ export class OkxSimBookModel {
     this.bids = [];
     this.asks = [];
     for (let i = 0; i < this.depth; i++) {
-      this.bids.push({ ticks: bestBid - i, lots: this.drawLots() });
-      this.asks.push({ ticks: bestBid + 1 + i, lots: this.drawLots() });
+      this.bids.push(this.newLevel(bestBid - i, this.drawLots()));
+      this.asks.push(this.newLevel(bestBid + 1 + i, this.drawLots()));
     }
   }
 
@@ -143,24 +165,25 @@ export class OkxSimBookModel {
    * The side re-centred on `best` (dir -1: bids going down, 1: asks going up): levels outside the window are
    * removed (size 0), missing ones created; changes are recorded.
    */
-  private reshape(side: Level[], best: number, dir: 1 | -1, changes: Map<number, number>): Level[] {
+  private reshape(side: Level[], best: number, dir: 1 | -1, changes: LevelChanges): Level[] {
     const first = side[0];
     if (first !== undefined && first.ticks === best) return side;
-    const existing = new Map<number, Level>();
-    for (const l of side) existing.set(l.ticks, l);
+    // A side is a contiguous run of ticks, so the old level at new position i is at i + offset.
+    const offset = first === undefined ? side.length : (best - first.ticks) * dir;
     const next: Level[] = [];
     for (let i = 0; i < this.depth; i++) {
-      const ticks = best + dir * i;
-      let level = existing.get(ticks);
+      const j = i + offset;
+      let level = j >= 0 ? side[j] : undefined;
       if (level === undefined) {
-        level = { ticks, lots: this.drawLots() };
-        changes.set(ticks, level.lots);
-      } else {
-        existing.delete(ticks);
+        level = this.newLevel(best + dir * i, this.drawLots());
+        changes.set(level.ticks, level);
       }
       next.push(level);
     }
-    for (const ticks of existing.keys()) changes.set(ticks, 0);
+    for (let j = 0; j < side.length; j++) {
+      const i = j - offset;
+      if (i < 0 || i >= this.depth) changes.set((side[j] as Level).ticks, null);
+    }
     return next;
   }
 }

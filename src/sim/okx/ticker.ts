@@ -3,7 +3,7 @@
  * whole minutes (vol24h in base, volCcy24h in quote, as OKX does for spot).
  */
 import { DAY_MS, MINUTE_MS } from '../../domain/interval.ts';
-import { aggregateMinutes, type MinuteBar } from '../market/bars.ts';
+import { aggregateWindowToOpenMinute, type MinuteBar } from '../market/bars.ts';
 import type { OkxSimInstrumentEntry } from './instruments.ts';
 import type { OkxSimTicker } from './wire.ts';
 
@@ -24,9 +24,9 @@ export function tickerOf(instrument: OkxSimInstrumentEntry, nowMs: number): OkxS
   const to = minutes.length;
   const from = Math.max(0, to - DAY_OF_MINUTES);
   const first = minutes[from] as MinuteBar;
-  const stats = aggregateMinutes(minutes, from, to, first.t, nowMs);
+  const stats = aggregateWindowToOpenMinute(minutes, from, to, first.t, nowMs);
   const last = market.recentTrades().at(-1);
-  const top = book.snapshot(nowMs, 1);
+  const top = book.top(1);
   const bid = top.bids[0];
   const ask = top.asks[0];
   const dayUtc = Math.floor(nowMs / DAY_MS) * DAY_MS;
