@@ -1,5 +1,6 @@
 # Tickwire: one image for every role (`all`, `ingest`, `gateway`, `sim`). See docs/OPERATIONS.md.
-# The first stage compiles the TypeScript sources; the image ships only dist/, bin/ and the production dependencies.
+# The first stage compiles the TypeScript sources and builds the dashboard (dist/dashboard, served at /); the image
+# ships only dist/, bin/ and the production dependencies.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -7,6 +8,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY dashboard ./dashboard
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:20-bookworm-slim

@@ -126,6 +126,12 @@ export class AccountPanel {
     const status = this.statusOf(state);
     setAttr(this.status, 'data-state', status);
     setAttr(this.element, 'data-state', status);
+    // The account has a connection of its own: its panel is stale on its own too.
+    setAttr(
+      this.element,
+      'data-stale',
+      state && status === 'authenticated' && !state.live ? 'true' : 'false',
+    );
     if (status === 'authenticated' && state)
       setText(this.status, `${state.account ?? ''} · ${state.venue ?? ''}`);
     else if (status === 'error') setText(this.status, `refused: ${state?.error?.code ?? 'error'}`);

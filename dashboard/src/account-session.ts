@@ -7,13 +7,15 @@ import type { GatewayHttp } from './api.ts';
  * The account side of the page while a token is given. It runs on a connection of its own, so that a token that
  * is refused or expires never disturbs the market panels, and so that applying another token only restarts the
  * account panels. Its alerts (the account's own, which reach only a connection authenticated for the account)
- * join the alerts feed. The equity curve's stored part is read once per sign-in and after each reconnect (the
- * /api/ rate limit counts it); live `performance` updates extend it in between.
+ * join the alerts feed. The equity curve's stored part is read once the token is accepted and again after each
+ * reconnect (the /api/ rate limit counts it); live `performance` updates extend it in between.
  */
 export class AccountSession {
   private client: TickwireClientApi | undefined;
   private stops: (() => void)[] = [];
   private lastTotal: string | undefined;
+  /** Whether the stored curve has been read since the last (re)connect: once the token is accepted. */
+  private curveRead = false;
 
   constructor(
     private readonly createClient: (options: TickwireClientOptions) => TickwireClientApi,
@@ -35,18 +37,15 @@ export class AccountSession {
     const account = client.account();
     this.panel.show(account);
     this.alerts.follow('account', client.alerts());
-    let wasConnected = false;
+    this.curveRead = false;
     this.stops.push(
-      account.subscribe((state) => this.onAccount(state, client)),
+      account.subscribe((state) => this.onAccount(state, client, token)),
       client.on('state', (status) => {
-        if (status.state !== 'connected') return;
-        // The stored curve covers what happened while the page was away; read it on each (re)connect.
-        if (wasConnected) void this.loadCurve(token, client);
-        wasConnected = true;
+        // The stored curve covers what happened while the page was away: read it again after a reconnect.
+        if (status.state !== 'connected') this.curveRead = false;
       }),
     );
     void client.connect();
-    void this.loadCurve(token, client);
   }
 
   private end(): void {
@@ -58,7 +57,7 @@ export class AccountSession {
     this.alerts.forget('account');
   }
 
-  private onAccount(state: AccountViewState, client: TickwireClientApi): void {
+  private onAccount(state: AccountViewState, client: TickwireClientApi, token: string): void {
     if (client !== this.client) return;
     if (!state.authenticated && state.error && /^AUTH_|^ACCOUNT_/.test(state.error.code)) {
       // A refused token stays refused: stop the connection instead of retrying it forever. The panel keeps the
@@ -67,6 +66,10 @@ export class AccountSession {
       this.stops = [];
       client.close();
       return;
+    }
+    if (state.authenticated && state.live && !this.curveRead) {
+      this.curveRead = true;
+      void this.loadCurve(token, client);
     }
     const total = state.performance?.totalValue ?? state.dashboard?.total_value;
     if (total !== undefined && total !== this.lastTotal) {

@@ -1,4 +1,5 @@
 import { TickMarkType, type DeepPartial, type ChartOptions, type Time } from 'lightweight-charts';
+import { el } from './dom.ts';
 import { localClock, localDateTime } from './format.ts';
 
 /**
@@ -33,12 +34,27 @@ function tickMark(time: Time, type: TickMarkType): string {
   }
 }
 
+/**
+ * The attribution lightweight-charts' licence asks for: its NOTICE ("TradingView Lightweight Charts™, Copyright
+ * (c) TradingView, Inc.") and a link to https://www.tradingview.com/ on the page.
+ */
+export function attribution(): HTMLElement {
+  const link = el('a', {
+    text: 'TradingView Lightweight Charts™',
+    attrs: { href: 'https://www.tradingview.com/', target: '_blank', rel: 'noopener noreferrer' },
+  });
+  return el('p', { class: 'chart-attribution' }, 'Charts: ', link, ' · Copyright (c) TradingView, Inc.');
+}
+
 export function baseChartOptions(): DeepPartial<ChartOptions> {
   const text = cssColor('--text-dim', '#9aa4ae');
   const grid = cssColor('--grid', '#1e2630');
   return {
     autoSize: true,
     layout: {
+      // The library's logo injects an inline <style>, which the page's Content-Security-Policy refuses; the
+      // attribution its licence asks for is written under the chart instead (chart.ts, `attribution()`).
+      attributionLogo: false,
       background: { color: cssColor('--panel', '#121820') },
       textColor: text,
       fontFamily: 'system-ui, sans-serif',

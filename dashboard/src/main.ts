@@ -72,7 +72,8 @@ export function startDashboard(root: HTMLElement, createClient: ClientFactory): 
   const status = new ConnectionStatusView(document.body);
   const tokenForm = new TokenForm();
   const chart = new CandleChart();
-  const ticker = new TickerPanel();
+  // The last price in the tab's title: a trader keeps an eye on it from other tabs.
+  const ticker = new TickerPanel((last, symbol) => (document.title = `${last} ${symbol} · Tickwire`));
   const book = new BookPanel();
   const trades = new TradesPanel();
   const account = new AccountPanel();
@@ -115,6 +116,16 @@ export function startDashboard(root: HTMLElement, createClient: ClientFactory): 
   });
   status.show(client.status);
 
+  /**
+   * The instrument's venues from the sources' status; a gateway process without a feed has none to report, and
+   * then the venues `/health` calls connected stand in.
+   */
+  let healthVenues: readonly string[] = [];
+  const venuesFor = (symbol: string): readonly string[] => {
+    const listed = venuesOf(sources.rows, symbol);
+    return listed.length > 0 ? listed : healthVenues;
+  };
+
   const market: MarketViews = {};
   const bind = (selection: Selection): void => {
     if (!selection.symbol) return;
@@ -145,7 +156,7 @@ export function startDashboard(root: HTMLElement, createClient: ClientFactory): 
 
     // Book and trades are one venue's: the chosen one, or the instrument's active source.
     const active = activeVenueOf(sources.rows, selection.symbol);
-    const venue = selection.venue || active || venuesOf(sources.rows, selection.symbol)[0];
+    const venue = selection.venue || active || venuesFor(selection.symbol)[0];
     if (!venue) return;
     const note = selection.venue ? venue : `${venue} (active source)`;
     const venueKey = `${selection.symbol}|${venue}|${note}`;
@@ -164,11 +175,11 @@ export function startDashboard(root: HTMLElement, createClient: ClientFactory): 
   };
 
   controls.onChange((selection) => {
-    controls.setVenues(venuesOf(sources.rows, selection.symbol));
+    controls.setVenues(venuesFor(selection.symbol));
     bind(controls.selection);
   });
-  sources.onRows((rows) => {
-    controls.setVenues(venuesOf(rows, controls.selection.symbol));
+  sources.onRows(() => {
+    controls.setVenues(venuesFor(controls.selection.symbol));
     bind(controls.selection);
   });
 
@@ -187,7 +198,11 @@ export function startDashboard(root: HTMLElement, createClient: ClientFactory): 
     http
       .health()
       .then((health) => {
+        if (!Array.isArray(health.symbols) || health.symbols.length === 0)
+          throw new Error('no instruments configured yet');
+        healthVenues = health.connectedVenues ?? [];
         controls.setSymbols(health.symbols);
+        controls.setVenues(venuesFor(controls.selection.symbol));
         bind(controls.selection);
       })
       .catch((error: unknown) => {

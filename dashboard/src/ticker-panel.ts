@@ -11,6 +11,8 @@ import { RenderThrottle } from './throttle.ts';
 
 /** How long the last price stays highlighted after a change. */
 const FLASH_MS = 700;
+/** How often the tab's title follows the last price. */
+const TITLE_MS = 1000;
 
 export class TickerPanel {
   readonly element: HTMLElement;
@@ -24,8 +26,10 @@ export class TickerPanel {
   private state: TickerState | undefined;
   private shownLast: number | undefined;
   private flashTimer: ReturnType<typeof setTimeout> | undefined;
+  private titleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor() {
+  /** `onLast` hears each new last price as shown (the page puts it in the tab's title). */
+  constructor(private readonly onLast: (text: string, symbol: string) => void = () => {}) {
     const frame = panelFrame('Ticker', 'ticker-panel', 'ticker');
     frame.header.append(this.origin);
     frame.body.append(el('div', { class: 'ticker-headline' }, this.last, this.change), this.stats);
@@ -40,6 +44,7 @@ export class TickerPanel {
     this.stopListening = view.subscribe((state) => {
       this.state = state;
       this.throttle.schedule();
+      this.scheduleTitle();
     });
     this.throttle.schedule();
   }
@@ -69,7 +74,7 @@ export class TickerPanel {
       this.origin,
       t.venue !== undefined
         ? t.venue
-        : `composite · ${t.resolution ?? '?'} rule · from ${(t.sources ?? []).join(', ') || 'no fresh venue'}`,
+        : `composite · ${t.resolution ?? '?'} rule · from ${(t.sources ?? []).join(', ') || 'no fresh venue'}${t.fallback ? ' (fallback)' : ''}`,
     );
 
     const row = (name: string, value: string, title?: string): HTMLElement[] => [
@@ -89,6 +94,19 @@ export class TickerPanel {
         t.time === undefined ? undefined : utcTitle(t.time),
       ),
     );
+  }
+
+  /**
+   * The title follows on a timer, not on animation frames: a hidden tab gets no frames, and the title is what a
+   * trader sees of a hidden tab. Once a second is enough (browsers slow background timers to that anyway).
+   */
+  private scheduleTitle(): void {
+    if (this.titleTimer !== undefined) return;
+    this.titleTimer = setTimeout(() => {
+      this.titleTimer = undefined;
+      const t = this.state;
+      if (t?.last !== undefined) this.onLast(decimalText(t.last), t.symbol);
+    }, TITLE_MS);
   }
 
   private flash(direction: 'up' | 'down'): void {

@@ -40,13 +40,13 @@ export interface HttpRoutesOptions {
   readonly logger: Logger;
   /** The account endpoints (src/gateway/account-http.ts), under the same /api/ rate limit. */
   readonly accounts?: AccountHttpOptions;
-  /** GET /api/ticker, /api/book, /api/trades, /api/alerts (src/gateway/market-endpoints.ts). */
-  readonly market?: MarketEndpointsOptions;
   /**
    * The built dashboard (src/gateway/static-files.ts): every path outside /api/ that no route takes, GET and
    * HEAD, with no rate limit. Without it such paths are not found.
    */
   readonly staticFiles?: StaticFiles;
+  /** GET /api/ticker, /api/book, /api/trades, /api/alerts (src/gateway/market-endpoints.ts). */
+  readonly market?: MarketEndpointsOptions;
 }
 
 /** One route: the methods it answers (every other gets the one 405 answer) and its handler. */

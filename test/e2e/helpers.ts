@@ -146,6 +146,8 @@ export interface SimulatedSystemOptions {
   /** `accounts` and `auth` of the configuration, as a configuration file gives them. */
   readonly accounts?: readonly unknown[];
   readonly auth?: { readonly secret?: string };
+  /** The built dashboard the gateway serves at `/` (default the package's dist/dashboard). */
+  readonly dashboardDir?: string;
 }
 
 export interface SimulatedSystem {
@@ -194,11 +196,10 @@ export async function startSimulatedSystem(
   // An empty embedded database copied from the shared template, rather than seconds of initdb per test.
   await copyPgliteTemplate(join(config.storage.dataDir, 'pglite'));
   o.beforeStart?.(sim);
-  const system = await startAll(
-    config,
-    o.logger ?? silentLogger(),
-    o.now ? { clock: { ...systemClock, now: o.now } } : {},
-  );
+  const system = await startAll(config, o.logger ?? silentLogger(), {
+    ...(o.now ? { clock: { ...systemClock, now: o.now } } : {}),
+    ...(o.dashboardDir ? { dashboardDir: o.dashboardDir } : {}),
+  });
   t.after(async () => {
     await system.close();
     rmSync(config.storage.dataDir, { recursive: true, force: true });

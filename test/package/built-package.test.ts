@@ -1,71 +1,35 @@
 /**
  * The package as npm ships it: `npm run build` compiles the sources, `npm pack` keeps what `files` lists, and in
- * a project that has the tarball installed (with the production dependencies only) the `tickwire` command
- * answers, and `tickwire` and `tickwire/protocol` import by name, with types. Everything happens in a temporary
- * folder: the repository's own dist/ is left as it is.
+ * a project that has the tarball unpacked (with the production dependencies, and React for `tickwire/react`) the
+ * `tickwire` command answers, and every entry point of `exports` (`tickwire`, `tickwire/protocol`,
+ * `tickwire/client`, `tickwire/react`) imports by name, with types. Everything happens in a temporary folder
+ * (pack.ts): the repository's own dist/ is left as it is. test/package/packed-client.test.ts installs the tarball
+ * with npm and connects its client to a gateway.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-
-const run = promisify(execFile);
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MANIFEST = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
-  readonly files: readonly string[];
-  readonly dependencies: Readonly<Record<string, string>>;
-};
-/** What decides the tarball's contents besides `files`; copied to the staging folder when present. */
-const PACKING_FILES = ['package.json', 'README.md', 'LICENSE', '.npmignore', '.gitignore'];
-
-interface PackResult {
-  readonly filename: string;
-  readonly files: readonly { readonly path: string }[];
-}
+import { MANIFEST, REPO_ROOT, TSC, packTickwire, run } from './pack.ts';
 
 describe('the built package', () => {
   let work = '';
   let packed: readonly string[] = [];
-  /** A project with the tarball in node_modules/tickwire and links to the production dependencies only. */
+  /** A project with the tarball in node_modules/tickwire and links to the production dependencies and React. */
   let project = '';
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'tickwire-package-'));
-    const stage = join(work, 'stage');
-    mkdirSync(stage);
-    for (const entry of [...PACKING_FILES, ...MANIFEST.files.filter((f) => f !== 'dist')]) {
-      if (existsSync(join(REPO_ROOT, entry)))
-        cpSync(join(REPO_ROOT, entry), join(stage, entry), { recursive: true });
-    }
-    // `npm run typecheck` checks the sources; without checking again, the build emits the same files sooner.
-    await run('npm', ['run', 'build', '--', '--outDir', join(stage, 'dist'), '--noCheck'], {
-      cwd: REPO_ROOT,
-    });
-    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {
-      cwd: stage,
-    });
-    const [result] = JSON.parse(stdout) as PackResult[];
-    assert.ok(result, stdout);
-    packed = result.files.map((f) => f.path);
+    const result = await packTickwire(work);
+    packed = result.files;
 
     project = join(work, 'project');
     const installed = join(project, 'node_modules', 'tickwire');
     mkdirSync(installed, { recursive: true });
-    await run('tar', ['-xzf', join(work, result.filename), '-C', installed, '--strip-components=1']);
-    for (const name of [...Object.keys(MANIFEST.dependencies), '@types/node']) {
+    await run('tar', ['-xzf', result.tarball, '-C', installed, '--strip-components=1']);
+    // React is the optional peer `tickwire/react` needs; its types let the project check that entry point too.
+    for (const name of [...Object.keys(MANIFEST.dependencies), '@types/node', 'react', '@types/react']) {
       const link = join(project, 'node_modules', name);
       mkdirSync(dirname(link), { recursive: true });
       symlinkSync(join(REPO_ROOT, 'node_modules', name), link, 'dir');
@@ -85,6 +49,10 @@ describe('the built package', () => {
       'dist/index.d.ts',
       'dist/protocol/index.js',
       'dist/protocol/index.d.ts',
+      'dist/client/index.js',
+      'dist/client/index.d.ts',
+      'dist/client/react.js',
+      'dist/client/react.d.ts',
       'dist/apps/main.js',
       'docs/PROTOCOL.md',
     ]) {
@@ -94,6 +62,15 @@ describe('the built package', () => {
       (p) => /(^|\/)(src|test)\/|\.test\.|test-support|\.contract\.|\.ts$/.test(p) && !p.endsWith('.d.ts'),
     );
     assert.deepEqual(strays, [], 'no sources or tests in the package');
+  });
+
+  it('ships the files every entry point of `exports` names', () => {
+    for (const [entry, target] of Object.entries(MANIFEST.exports)) {
+      const paths = typeof target === 'string' ? [target] : Object.values(target as Record<string, string>);
+      for (const path of paths) {
+        assert.ok(packed.includes(path.replace(/^\.\//, '')), `${entry}: ${path} is in the package`);
+      }
+    }
   });
 
   it('runs the `tickwire` command from dist/ without tsx', async () => {
@@ -125,16 +102,20 @@ describe('the built package', () => {
     assert.deepEqual(JSON.parse(stdout), { close: '125', trades: 7 });
   });
 
-  it('imports `tickwire` and `tickwire/protocol` by name', async () => {
+  it('imports `tickwire`, `tickwire/protocol`, `tickwire/client` and `tickwire/react` by name', async () => {
     const script = `
       const tickwire = await import('tickwire');
       const protocol = await import('tickwire/protocol');
+      const client = await import('tickwire/client');
+      const react = await import('tickwire/react');
       const parsed = protocol.parseClientMessage('{"type":"ping"}', {
         symbols: ['BTC/USDT'], maxInitialBars: 10, defaultInitialBars: 5,
       });
       console.log(JSON.stringify({
         tickwire: Object.keys(tickwire).sort(),
         protocol: Object.keys(protocol).sort(),
+        client: Object.keys(client).sort(),
+        react: Object.keys(react).sort(),
         port: tickwire.loadConfig({ PORT: '7123' }).port,
         parsed,
       }));`;
@@ -142,6 +123,8 @@ describe('the built package', () => {
     const seen = JSON.parse(stdout) as {
       tickwire: string[];
       protocol: string[];
+      client: string[];
+      react: string[];
       port: number;
       parsed: unknown;
     };
@@ -162,11 +145,23 @@ describe('the built package', () => {
       'MAX_BOOK_DEPTH',
       'parseClientMessage',
     ]);
+    assert.ok(seen.client.includes('TickwireClient'), `tickwire/client exports ${seen.client.join(', ')}`);
+    assert.deepEqual(seen.react, [
+      'TickwireProvider',
+      'useAccount',
+      'useAlerts',
+      'useBook',
+      'useCandles',
+      'useConnectionStatus',
+      'useTicker',
+      'useTickwireClient',
+      'useTrades',
+    ]);
     assert.equal(seen.port, 7123);
     assert.deepEqual(seen.parsed, { ok: true, message: { type: 'ping' } });
   });
 
-  it('gives a TypeScript project the types of both entry points', async () => {
+  it('gives a TypeScript project the types of every entry point', async () => {
     writeFileSync(
       join(project, 'tsconfig.json'),
       JSON.stringify({
@@ -194,14 +189,22 @@ describe('the built package', () => {
         'const started: Promise<RunningSystem> | undefined = undefined;',
         'const message: ServerMessage | SubscribeMessage | undefined = undefined;',
         'const away: 1001 = CLOSE_CODES.GOING_AWAY;',
+        "import { TickwireClient, type CandleSeriesState, type ConnectionState } from 'tickwire/client';",
+        "import { TickwireProvider, useCandles, type CandlesResult } from 'tickwire/react';",
+        "const client = new TickwireClient({ url: 'ws://localhost:7000/ws' });",
+        "const series: CandleSeriesState = client.candles({ symbol: 'BTC/USDT', interval: '1m' }).get();",
+        'const state: ConnectionState = client.status.state;',
+        'const provider = TickwireProvider;',
+        'const hook: (request: { symbol: string; interval: string }) => CandlesResult = useCandles;',
         // The types are real, not `any`: a wrong use is an error.
         '// @ts-expect-error port is a number',
         'const wrong: string = config.port;',
-        'export { port, result, started, message, away, wrong, startAll };',
+        '// @ts-expect-error bars are objects, not numbers',
+        'const bars: readonly number[] = series.bars;',
+        'export { port, result, started, message, away, wrong, startAll, state, provider, hook, bars };',
       ].join('\n'),
     );
-    const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    await run(process.execPath, [tsc, '-p', project], { cwd: project }).catch((err: { stdout?: string }) => {
+    await run(process.execPath, [TSC, '-p', project], { cwd: project }).catch((err: { stdout?: string }) => {
       assert.fail(`the project does not type-check against the package:\n${err.stdout ?? String(err)}`);
     });
   });

@@ -78,7 +78,7 @@ export async function launchBrowser(
     page.on('console', (message) => {
       // A failed load is reported below with its address (the console's line names none).
       if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
-        problems.push(`console error: ${message.text()}`);
+        problems.push(`console error (${new Date().toISOString()}): ${message.text()}`);
     });
     page.on('response', (response) => {
       // Chromium asks every site for /favicon.ico on its own; the page never does.

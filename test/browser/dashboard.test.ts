@@ -1,0 +1,196 @@
+/**
+ * The dashboard in a real browser against the demo's stack: the simulator (Bitget with its demo trader, dYdX with
+ * its demo subaccount) and `tickwire all` wired to it, serving the built page at `/`. Chromium opens it, sees the
+ * chart fill and the ticker move, switches interval and instrument, then opens each demo account with a token (typed,
+ * and from the URL) and sees the positions the simulated exchange holds.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Secret } from '../../src/config/secret.ts';
+import { parseDecimal } from '../../src/domain/decimal.ts';
+import { AccountAuth } from '../../src/gateway/auth.ts';
+import { demoAccounts } from '../../src/sim/accounts/config.ts';
+import { startSimulatedSystem } from '../e2e/helpers.ts';
+import { attributeOf, launchBrowser, waitInPage } from '../support/browser.ts';
+import { untilChartShows, untilConnection } from './dashboard-page.ts';
+import { dashboardBuild } from '../support/dashboard-build.ts';
+
+const AUTH_SECRET = 'browser-dashboard-secret-0123456789abcdef';
+const BITGET = demoAccounts.bitget[0]!;
+const DYDX = demoAccounts.dydx[0]!;
+
+/** The positions of a simulated account as `symbol side` lines, sorted (what the page's rows must show). */
+function venuePositions(positions: readonly { symbol: string; size: { coef: bigint } }[]): string[] {
+  return positions
+    .filter((p) => p.size.coef !== 0n)
+    .map((p) => `${p.symbol} ${p.size.coef > 0n ? 'long' : 'short'}`)
+    .sort();
+}
+
+describe('the dashboard in Chromium, on the demo stack', () => {
+  it('shows the market live, switches interval and instrument, and opens each account with a token', async (t) => {
+    const dashboardDir = await dashboardBuild(t);
+    const { sim, system } = await startSimulatedSystem(t, {
+      venues: ['bitget', 'dydx'],
+      symbols: ['BTC/USDT', 'BTC/USD'],
+      seed: 17,
+      historyDays: 1,
+      accounts: [
+        {
+          id: 'demo-bitget',
+          venue: 'bitget',
+          credentials: { apiKey: BITGET.apiKey, secret: BITGET.secret, passphrase: BITGET.passphrase },
+        },
+        { id: 'demo-dydx', venue: 'dydx', address: DYDX.address, subaccountNumber: DYDX.subaccountNumber },
+      ],
+      auth: { secret: AUTH_SECRET },
+      dashboardDir,
+    });
+    const auth = new AccountAuth({
+      accounts: ['demo-bitget', 'demo-dydx'],
+      secret: new Secret(AUTH_SECRET),
+      now: Date.now,
+    });
+    const origin = `http://localhost:${system.gateway.port}`;
+    const browser = await launchBrowser();
+    t.after(() => browser.close());
+    const page = await browser.newPage();
+
+    await t.test('opens connected, with bars on the chart as the gateway has them', async () => {
+      const response = await page.goto(`${origin}/`);
+      assert.equal(response?.status(), 200);
+      await untilConnection(browser, page, ['connected']);
+      await untilChartShows(browser, page, origin, 'BTC/USDT', '1m');
+      const symbols = await page.getByTestId('symbol-picker').locator('option').allTextContents();
+      assert.deepEqual(symbols, ['BTC/USDT', 'BTC/USD']);
+      assert.equal(await attributeOf(page, 'interval-1m', 'aria-pressed'), 'true');
+      assert.equal(await page.getByTestId('stale-banner').isVisible(), false);
+      assert.equal(await page.evaluate(() => document.body.dataset['stale']), 'false');
+
+      await browser.screenshot(page, 'dashboard-opened');
+    });
+
+    await t.test('moves the ticker as trades arrive', async () => {
+      await waitInPage(
+        browser,
+        page,
+        'a first ticker',
+        () => {
+          const last = document.querySelector('[data-testid="ticker-last"]');
+          return (
+            last?.hasAttribute('data-updated') === true && Number.isFinite(parseFloat(last.textContent ?? ''))
+          );
+        },
+        null,
+      );
+      const first = Number(await attributeOf(page, 'ticker-last', 'data-updated'));
+      await waitInPage(
+        browser,
+        page,
+        'the ticker to change',
+        (since) =>
+          Number(document.querySelector('[data-testid="ticker-last"]')?.getAttribute('data-updated')) > since,
+        first,
+      );
+      const venue = await attributeOf(page, 'ticker-last', 'data-venue');
+      assert.equal(venue, 'bitget', 'BTC/USDT is quoted by Bitget alone here');
+    });
+
+    await t.test('switches the interval', async () => {
+      await page.getByTestId('interval-5m').click();
+      await untilChartShows(browser, page, origin, 'BTC/USDT', '5m');
+      assert.equal(await attributeOf(page, 'interval-1m', 'aria-pressed'), 'false');
+      await page.getByTestId('interval-1h').click();
+      await untilChartShows(browser, page, origin, 'BTC/USDT', '1h');
+    });
+
+    await t.test('switches the instrument', async () => {
+      await page.getByTestId('symbol-picker').selectOption('BTC/USD');
+      await untilChartShows(browser, page, origin, 'BTC/USD', '1h');
+      await waitInPage(
+        browser,
+        page,
+        'the BTC/USD ticker from dYdX',
+        () => document.querySelector('[data-testid="ticker-last"]')?.getAttribute('data-venue') === 'dydx',
+        null,
+      );
+      await page.getByTestId('interval-1m').click();
+      await untilChartShows(browser, page, origin, 'BTC/USD', '1m');
+      await browser.screenshot(page, 'dashboard-btc-usd');
+    });
+
+    await t.test('opens the Bitget account with a typed token and shows its positions', async () => {
+      const bitget = sim.accounts.of('bitget').accounts[0]!;
+      bitget.placeOrder({ symbol: 'BTC/USDT', side: 'sell', type: 'market', size: parseDecimal('0.021') });
+      await page.getByTestId('token-input').fill(await auth.issue('demo-bitget', 3600_000));
+      await page.getByTestId('token-apply').click();
+      await waitInPage(
+        browser,
+        page,
+        'the account signed in',
+        () =>
+          document.querySelector('[data-testid="account-status"]')?.getAttribute('data-state') ===
+          'authenticated',
+        null,
+      );
+      // The seeded trader trades too: compare once the page and the exchange agree, which they must come to.
+      let shown: string[];
+      await waitInPage(
+        browser,
+        page,
+        'a position row',
+        () => document.querySelector('[data-testid="position-row"]') !== null,
+        null,
+      );
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        shown = await page
+          .getByTestId('position-row')
+          .evaluateAll((rows) =>
+            rows.map((r) => `${r.getAttribute('data-symbol')} ${r.getAttribute('data-side')}`).sort(),
+          );
+        if (JSON.stringify(shown) === JSON.stringify(venuePositions(bitget.positions()))) break;
+        if (Date.now() > deadline) break;
+        await page.waitForTimeout(250);
+      }
+      assert.deepEqual(shown, venuePositions(bitget.positions()));
+      assert.ok(shown.length > 0, 'the account holds a position');
+      assert.notEqual((await page.getByTestId('total-value').textContent())?.trim(), '—');
+      await browser.screenshot(page, 'dashboard-account-bitget');
+    });
+
+    await t.test(
+      'opens the dYdX account from a #token= link, and takes the token out of the address',
+      async () => {
+        const dydx = sim.accounts.of('dydx').accounts[0]!;
+        dydx.placeOrder({ symbol: 'BTC/USD', side: 'buy', type: 'market', size: parseDecimal('0.013') });
+        const linked = await browser.newPage();
+        const token = await auth.issue('demo-dydx', 3600_000);
+        await linked.goto(`${origin}/#token=${token}`);
+        await waitInPage(
+          browser,
+          linked,
+          'the dYdX account signed in',
+          () =>
+            document.querySelector('[data-testid="account-status"]')?.getAttribute('data-state') ===
+            'authenticated',
+          null,
+        );
+        assert.ok(!linked.url().includes(token), `the token left the address bar: ${linked.url()}`);
+        await waitInPage(
+          browser,
+          linked,
+          'the dYdX BTC/USD position',
+          () =>
+            [...document.querySelectorAll('[data-testid="position-row"]')].some(
+              (r) => r.getAttribute('data-symbol') === 'BTC/USD',
+            ),
+          null,
+        );
+        await linked.close();
+      },
+    );
+
+    assert.deepEqual(browser.problems, [], 'the pages reported no error');
+  });
+});
