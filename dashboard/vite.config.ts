@@ -12,6 +12,8 @@ import { defineConfig } from 'vite';
 const gateway = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env
   .TICKWIRE_GATEWAY;
 const target = gateway ?? 'http://localhost:7000';
+/** A file path of this folder (URL-decoded: a checkout path may hold spaces). */
+const here = (relative: string): string => decodeURIComponent(new URL(relative, import.meta.url).pathname);
 const proxy = {
   '/api': { target },
   '/health': { target },
@@ -19,10 +21,10 @@ const proxy = {
 };
 
 export default defineConfig({
-  root: new URL('.', import.meta.url).pathname,
+  root: here('.'),
   base: './',
   build: {
-    outDir: new URL('../dist/dashboard', import.meta.url).pathname,
+    outDir: here('../dist/dashboard'),
     emptyOutDir: true,
     // lightweight-charts alone is ~170 kB minified; one chunk keeps the page a single request.
     chunkSizeWarningLimit: 600,

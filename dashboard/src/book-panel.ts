@@ -36,6 +36,7 @@ export class BookPanel {
       this.ladder,
     );
     this.element = frame.section;
+    this.throttle.schedule();
   }
 
   /** `venueNote` says why this venue (the instrument's active source when "all venues" is chosen). */

@@ -12,6 +12,7 @@ import {
   type UTCTimestamp,
 } from 'lightweight-charts';
 import type { Bar, CandleSeries, CandleSeriesState } from '../../src/client/types.ts';
+import { barTime, planChartUpdate, type BarStep, type ChartChange, type ChartPlan } from './chart-updates.ts';
 import { attribution, baseChartOptions, cssColor, timeMs } from './chart-theme.ts';
 import { el, setAttr, setText } from './dom.ts';
 import { decimalText, fractionDigits, localDateTime, plainNumber, utcTitle } from './format.ts';
@@ -38,10 +39,8 @@ const OLDER_RETRY_MS = 10_000;
 /** More changes than this between two draws: redraw everything at once, it is cheaper. */
 const MAX_INCREMENTAL = 50;
 
-type Change = CandleSeriesState['change'];
-
 function chartTime(bar: Bar): UTCTimestamp {
-  return (Date.parse(bar.time) / 1000) as UTCTimestamp;
+  return barTime(bar) as UTCTimestamp;
 }
 
 export class CandleChart {
@@ -63,7 +62,7 @@ export class CandleChart {
   private series: CandleSeries | undefined;
   private stopListening: (() => void) | undefined;
   private latest: CandleSeriesState | undefined;
-  private pending: Change[] = [];
+  private pending: ChartChange[] = [];
   private resetPending = true;
   /** What the chart shows, by bar time (seconds). */
   private readonly shown = new Map<number, Bar>();
@@ -73,6 +72,7 @@ export class CandleChart {
   private loadingOlder = false;
   private noOlder = false;
   private olderPausedUntil = 0;
+  private rangeCheckPending = false;
   private initialBars = 0;
   private firstLoad = true;
   /** A new series shows its newest bars first, whatever the previous one was scrolled to. */
@@ -118,6 +118,13 @@ export class CandleChart {
     this.olderPausedUntil = 0;
     this.hovered = undefined;
     this.scrollToNewest = true;
+    // Cleared at once, with its scroll position: lightweight-charts keeps the visible time range across setData,
+    // and a new instrument's bars share the old one's times, so the old scroll position would carry over.
+    this.shown.clear();
+    this.newestTime = Number.NEGATIVE_INFINITY;
+    this.candles.setData([]);
+    this.volume.setData([]);
+    this.chart.timeScale().resetTimeScale();
     setAttr(this.element, 'data-symbol', symbol);
     setAttr(this.element, 'data-interval', interval);
     this.accept(series.get(), true);
@@ -141,13 +148,15 @@ export class CandleChart {
     if (!state) return;
     const changes = this.pending;
     this.pending = [];
-    let redrawAll = this.resetPending || changes.length > MAX_INCREMENTAL;
-    if (!redrawAll) {
+    const plan: ChartPlan = this.resetPending
+      ? { redraw: true }
+      : planChartUpdate(changes, this.shown, this.newestTime, MAX_INCREMENTAL);
+    let redrawAll = plan.redraw;
+    if (!plan.redraw) {
       try {
-        for (const change of changes)
-          if (change.kind !== 'reset' && !this.applyBar(change.bar)) redrawAll = true;
+        for (const step of plan.steps) this.applyStep(step);
       } catch {
-        // lightweight-charts refused an out-of-order bar: the full state is always a safe answer.
+        // lightweight-charts refused a bar: the full state is always a safe answer.
         redrawAll = true;
       }
     }
@@ -174,22 +183,19 @@ export class CandleChart {
     this.volume.setData(volumeData);
     if (this.scrollToNewest && bars.length > 0) {
       this.scrollToNewest = false;
-      this.chart.timeScale().scrollToRealTime();
+      this.chart.timeScale().resetTimeScale();
     }
   }
 
-  /** One bar in place: false when it cannot be (a bar older than the newest that the chart does not hold). */
-  private applyBar(bar: Bar): boolean {
-    const time = chartTime(bar);
-    const historical = time < this.newestTime;
-    if (historical && !this.shown.has(time)) return false;
+  /** One bar in place: the newest moved or appended, or a past one replaced. */
+  private applyStep({ bar, time, historical }: BarStep): void {
+    const chartTime = time as UTCTimestamp;
     this.shown.set(time, bar);
-    this.candles.update(this.candleOf(bar, time), historical);
-    this.volume.update(this.volumeOf(bar, time), historical);
+    this.candles.update(this.candleOf(bar, chartTime), historical);
+    this.volume.update(this.volumeOf(bar, chartTime), historical);
     if (!historical) this.newestTime = time;
     this.setPrecision(Math.max(this.precision, this.digitsOf(bar)));
-    if (this.hovered && chartTime(this.hovered) === time) this.hovered = bar;
-    return true;
+    if (this.hovered && barTime(this.hovered) === time) this.hovered = bar;
   }
 
   private candleOf(bar: Bar, time: UTCTimestamp): CandlestickData<Time> {
@@ -280,9 +286,19 @@ export class CandleChart {
     if (this.latest) this.drawLegend(hovered ?? this.latest.bars[this.latest.bars.length - 1]);
   };
 
-  private readonly onRange = (range: LogicalRange | null): void => {
-    if (!range || range.from > LOAD_MARGIN_BARS) return;
-    void this.loadOlder();
+  /**
+   * Scrolled near the left edge: ask for older bars. Judged on the next frame from the range the chart shows
+   * then, not the one the event carries: a new series is scrolled to its newest bars right after its data is
+   * set, and the range in between (the old scroll position over the new data) must not page back.
+   */
+  private readonly onRange = (): void => {
+    if (this.rangeCheckPending) return;
+    this.rangeCheckPending = true;
+    requestAnimationFrame(() => {
+      this.rangeCheckPending = false;
+      const range: LogicalRange | null = this.chart.timeScale().getVisibleLogicalRange();
+      if (range && range.from <= LOAD_MARGIN_BARS) void this.loadOlder();
+    });
   };
 
   private async loadOlder(): Promise<void> {

@@ -45,6 +45,7 @@ export class SourcesPanel {
     frame.header.append(this.note);
     frame.body.append(this.table);
     this.element = frame.section;
+    this.throttle.schedule();
   }
 
   /** The rows as the page knows them now (last poll plus later alerts). */

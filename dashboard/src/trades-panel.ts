@@ -31,6 +31,7 @@ export class TradesPanel {
       this.tape,
     );
     this.element = frame.section;
+    this.throttle.schedule();
   }
 
   show(view: View<TradesState>, venueNote: string): void {

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { configSchema, DEFAULT_CONFIG } from '../config/config.ts';
-import { DEMO_DATA_DIR, demoConfig, demoMarket } from './demo.ts';
+import { Secret } from '../config/secret.ts';
+import { AccountAuth } from '../gateway/auth.ts';
+import { demoAccounts as simDemoAccounts } from '../sim/accounts/config.ts';
+import { dashboardUrl, DEMO_DATA_DIR, demoAccountsBanner, demoConfig, demoMarket } from './demo.ts';
 
 describe('demo configuration', () => {
   const config = configSchema.parse({
@@ -35,5 +38,38 @@ describe('demo configuration', () => {
       venues: ['okx'],
       symbols: ['BTC/USDT'],
     });
+  });
+});
+
+describe('the demo dashboard links', () => {
+  it('shows the dashboard on the gateway port, loopback and wildcard hosts as localhost', () => {
+    assert.equal(dashboardUrl('ws://127.0.0.1:7000'), 'http://localhost:7000/');
+    assert.equal(dashboardUrl('ws://0.0.0.0:7000'), 'http://localhost:7000/');
+    assert.equal(dashboardUrl('ws://[::1]:7000'), 'http://localhost:7000/');
+    assert.equal(dashboardUrl('ws://192.168.1.20:7000'), 'http://192.168.1.20:7000/');
+    assert.equal(dashboardUrl('wss://ticks.example.com'), 'https://ticks.example.com/');
+  });
+
+  it('gives each demo account a dashboard link whose #token= opens that account', async () => {
+    const config = configSchema.parse({ ...DEFAULT_CONFIG, symbols: ['BTC/USDT'] });
+    const secret = new Secret('demo-links-secret-0123456789abcdef0123');
+    const demo = demoConfig(
+      config,
+      demoMarket(config, false),
+      {},
+      {
+        keys: { bitget: simDemoAccounts.bitget[0], dydx: simDemoAccounts.dydx[0] },
+        authSecret: secret,
+      },
+    );
+    const banner = await demoAccountsBanner(demo, 'ws://127.0.0.1:7000', false);
+    const links = [...banner.matchAll(/^ {4}dashboard: (http:\/\/localhost:7000\/)#token=(\S+)$/gm)];
+    assert.equal(links.length, 2, banner);
+    const auth = AccountAuth.fromConfig(demo, Date.now);
+    const accounts = await Promise.all(links.map(async ([, , token]) => auth.verify(token)));
+    assert.deepEqual(
+      accounts.map((verdict) => (verdict.ok ? verdict.account : verdict)),
+      ['demo-bitget', 'demo-dydx'],
+    );
   });
 });

@@ -107,6 +107,7 @@ export class AccountRoom implements Room {
 
   async poll(): Promise<void> {
     const answer = await this.context.http.get<AccountStateAnswer>('/api/account/state', {}, true);
+    if (!this.context.polling()) return;
     for (const [name, state] of Object.entries(answer.channels)) {
       const channel = this.channels.get(name as AccountChannel);
       if (channel === undefined || state === undefined) continue;

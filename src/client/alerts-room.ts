@@ -52,10 +52,13 @@ export class AlertsRoom implements Room {
   /** The subscription's filter: what every view's filter lets through. */
   combined(): Omit<AlertFilter, 'keep'> {
     const filters = [...this.filters];
-    const minSeverity = filters.reduce<Severity>(
-      (low, f) => (RANK[f.minSeverity] < RANK[low] ? f.minSeverity : low),
-      'critical',
-    );
+    const minSeverity =
+      filters.length === 0
+        ? 'info'
+        : filters.reduce<Severity>(
+            (low, f) => (RANK[f.minSeverity] < RANK[low] ? f.minSeverity : low),
+            'critical',
+          );
     const same = (pick: (f: AlertFilter) => string | undefined): string | undefined => {
       const values = new Set(filters.map(pick));
       return values.size === 1 ? [...values][0] : undefined;
@@ -94,7 +97,7 @@ export class AlertsRoom implements Room {
 
   async poll(): Promise<void> {
     const answer = await this.context.http.get<{ alerts?: unknown[] }>('/api/alerts', { ...this.combined() });
-    this.add(answer.alerts ?? [], false);
+    if (this.context.polling()) this.add(answer.alerts ?? [], false);
   }
 
   private add(items: readonly unknown[], live: boolean): void {

@@ -111,6 +111,7 @@ export class CandleRoom implements Room {
       interval: this.interval,
       limit,
     });
+    if (!this.context.polling()) return;
     const now = this.store.get();
     const partial = page.partial === true ? String(page.reason ?? 'PARTIAL') : undefined;
     const merged = mergeWindow(now.bars, page.bars, this.interval, partial === undefined);

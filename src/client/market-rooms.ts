@@ -101,7 +101,7 @@ export class TickerRoom implements Room {
       venue: this.venue,
     });
     // 204: the gateway has no ticker of it yet.
-    if (answer !== undefined) this.store.set(tickerOf(this.symbol, answer, false));
+    if (answer !== undefined && this.context.polling()) this.store.set(tickerOf(this.symbol, answer, false));
   }
 }
 
@@ -150,7 +150,7 @@ export class BookRoom implements Room {
       symbol: this.symbol,
       depth: this.depth,
     });
-    if (answer !== undefined) this.store.set(this.bookOf(answer, false));
+    if (answer !== undefined && this.context.polling()) this.store.set(this.bookOf(answer, false));
   }
 
   private bookOf(message: Readonly<Record<string, unknown>>, live: boolean): BookState {
@@ -212,7 +212,7 @@ export class TradesRoom implements Room {
       symbol: this.symbol,
       limit: Math.min(this.keep, 1000),
     });
-    this.add(answer.trades ?? [], false);
+    if (this.context.polling()) this.add(answer.trades ?? [], false);
   }
 
   /**
@@ -226,12 +226,10 @@ export class TradesRoom implements Room {
       if (state.live !== live) this.store.set({ ...state, live });
       return;
     }
-    let all = [...state.trades, ...fresh];
-    if (
-      fresh.some((trade, i) => i === 0 && state.trades.length > 0 && trade.time < state.trades.at(-1)!.time)
-    ) {
-      all = all.sort((a, b) => a.time - b.time);
-    }
+    const last = state.trades.at(-1);
+    // Polled trades may reach back before the newest held one; the tape stays in time order (a stable sort).
+    const all = [...state.trades, ...fresh];
+    if (last !== undefined && (fresh[0] as TradeJson).time < last.time) all.sort((a, b) => a.time - b.time);
     const kept = all.slice(Math.max(0, all.length - this.keep));
     this.ids.clear();
     for (const trade of kept) this.ids.add(trade.id);

@@ -14,6 +14,8 @@ export interface RoomContext {
   send(message: object): void;
   now(): number;
   readonly http: HttpApi;
+  /** Whether the client polls now: a poll that answers after the socket came back must not overwrite it. */
+  polling(): boolean;
 }
 
 export interface Room {

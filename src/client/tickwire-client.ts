@@ -11,6 +11,8 @@ import { backoffDelay, checkBackoffOptions, DEFAULT_BACKOFF, type BackoffOptions
 import { CandleRoom, candleKey } from './candle-room.ts';
 import { HttpApi } from './http-api.ts';
 import { BookRoom, bookKey, TickerRoom, tickerKey, TradesRoom, tradesKey } from './market-rooms.ts';
+import { ALERTS_KEY, errorRoomKeyOf, roomKeyOf } from './message-routing.ts';
+import { PingWatch } from './ping-watch.ts';
 import { Poller } from './polling.ts';
 import type { Room, RoomContext, WireMessage } from './room.ts';
 import { refreshDelay } from './token-refresh.ts';
@@ -86,14 +88,15 @@ export class TickwireClient implements TickwireClientApi {
   private readonly errorListeners = new Set<ClientEvents['error']>();
   private readonly rooms = new Map<string, Shared<Room>>();
   private readonly context: RoomContext;
+  private readonly ping: PingWatch;
 
   private socket: WebSocketLike | undefined;
+  /** The token accepted on the current connection (`authenticated`), for account views opened later. */
+  private grant: { account: string; venue: string; expiresAt: number | null } | undefined;
   private started = false;
   private closed = false;
   private opened = false;
   private retryTimer: unknown;
-  private pingTimer: unknown;
-  private pongTimer: unknown;
   private openTimer: unknown;
   private refreshTimer: unknown;
   private firstAttempt: Promise<void> | undefined;
@@ -127,10 +130,21 @@ export class TickwireClient implements TickwireClientApi {
       clock: this.clock,
       token: () => this.token(),
     });
+    this.ping = new PingWatch({
+      clock: this.clock,
+      intervalMs: this.pingIntervalMs,
+      timeoutMs: this.pongTimeoutMs,
+      sendPing: () => this.send({ type: 'ping' }),
+      dead: () => {
+        this.dropSocket();
+        this.lost({ code: 'PING_TIMEOUT', message: `no answer to a ping within ${this.pongTimeoutMs} ms` });
+      },
+    });
     this.context = {
       send: (message) => this.send(message),
       now: () => this.clock.now(),
       http: this.http,
+      polling: () => this.statusStore.get().transport === 'polling',
     };
     this.poller = new Poller({
       clock: this.clock,
@@ -269,11 +283,19 @@ export class TickwireClient implements TickwireClientApi {
       ...(request.symbol === undefined ? {} : { symbol: checkSymbol(request.symbol) }),
       keep: checkCount(request.keep ?? DEFAULT_KEEP, 'keep', 1, 100_000),
     };
-    const shared = this.join('alerts', () => new AlertsRoom(this.context));
+    const existing = this.rooms.get(ALERTS_KEY)?.room as AlertsRoom | undefined;
+    const before = existing && JSON.stringify(existing.combined());
+    // A new room subscribes at once: its filter must be in it by then.
+    const shared = this.join(ALERTS_KEY, () => {
+      const created = new AlertsRoom(this.context);
+      created.filters.add(filter);
+      return created;
+    });
     const room = shared.room;
-    const before = JSON.stringify(room.combined());
-    room.filters.add(filter);
-    if (shared.users > 1 && JSON.stringify(room.combined()) !== before) this.resubscribe(room);
+    if (existing !== undefined) {
+      room.filters.add(filter);
+      if (JSON.stringify(room.combined()) !== before) this.resubscribe(room);
+    }
     const select = (state: {
       alerts: readonly AlertsState['alerts'][number][];
       live: boolean;
@@ -282,16 +304,20 @@ export class TickwireClient implements TickwireClientApi {
       return { alerts: alerts.slice(Math.max(0, alerts.length - filter.keep)), live: state.live };
     };
     return viewOf(room.store, select, () => {
+      const wider = JSON.stringify(room.combined());
       room.filters.delete(filter);
-      const after = JSON.stringify(room.combined());
       this.leave(room.key);
-      if (this.rooms.has(room.key) && after !== before) this.resubscribe(room);
+      if (this.rooms.has(room.key) && JSON.stringify(room.combined()) !== wider) this.resubscribe(room);
     });
   }
 
   account(): View<AccountViewState> {
     const shared = this.join('account', () => new AccountRoom(this.context));
     const room = shared.room;
+    // The token may have been accepted before this view was opened.
+    const grant = this.grant;
+    if (grant !== undefined && shared.users === 1)
+      room.authenticated(grant.account, grant.venue, grant.expiresAt);
     if (this.options.token === undefined && shared.users === 1) {
       room.receiveError({
         code: 'AUTH_REQUIRED',
@@ -404,7 +430,7 @@ export class TickwireClient implements TickwireClientApi {
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
-      this.heard();
+      this.ping.heard();
       if (typeof event.data !== 'string') return;
       let message: WireMessage;
       try {
@@ -423,7 +449,7 @@ export class TickwireClient implements TickwireClientApi {
     this.setStatus({ state: 'connected', transport: 'websocket', attempt: 0 });
     if (token !== undefined) this.send({ type: 'auth', token });
     for (const { room } of this.rooms.values()) this.subscribeRoom(room);
-    this.schedulePing();
+    this.ping.start();
     this.settleFirst?.();
   }
 
@@ -494,7 +520,9 @@ export class TickwireClient implements TickwireClientApi {
     const socket = this.socket;
     this.socket = undefined;
     this.opened = false;
-    for (const timer of [this.pingTimer, this.pongTimer, this.openTimer]) this.clock.clearTimeout(timer);
+    this.grant = undefined;
+    this.ping.stop();
+    this.clock.clearTimeout(this.openTimer);
     if (socket === undefined) return;
     socket.onopen = null;
     socket.onmessage = null;
@@ -511,75 +539,25 @@ export class TickwireClient implements TickwireClientApi {
     }
   }
 
-  // --- liveness: the app-level ping ---
-
-  private schedulePing(): void {
-    this.clock.clearTimeout(this.pingTimer);
-    this.pingTimer = this.clock.setTimeout(() => {
-      if (!this.opened) return;
-      this.schedulePing();
-      this.send({ type: 'ping' });
-      if (this.pongTimer !== undefined) return;
-      this.clock.clearTimeout(this.pongTimer);
-      this.pongTimer = this.clock.setTimeout(() => {
-        if (!this.opened) return;
-        this.dropSocket();
-        this.lost({ code: 'PING_TIMEOUT', message: `no answer to a ping within ${this.pongTimeoutMs} ms` });
-      }, this.pongTimeoutMs);
-    }, this.pingIntervalMs);
-  }
-
-  /** Any message proves the path alive: the pending pong deadline is lifted. */
-  private heard(): void {
-    this.clock.clearTimeout(this.pongTimer);
-    this.pongTimer = undefined;
-  }
-
   // --- routing ---
 
   private route(message: WireMessage): void {
-    switch (message.type) {
-      case 'pong':
-        return;
-      case 'initial':
-      case 'update':
-      case 'revision':
-        this.deliver(candleKey(String(message.symbol), String(message.interval)), message);
-        return;
-      case 'ticker':
-        this.deliver(tickerKey(String(message.symbol), message.venue as string | undefined), message);
-        return;
-      case 'book':
-        this.deliver(bookKey(String(message.symbol), String(message.venue)), message);
-        return;
-      case 'trades':
-        this.deliver(tradesKey(String(message.symbol), String(message.venue)), message);
-        return;
-      case 'alerts':
-      case 'alert':
-        this.deliver('alerts', message);
-        return;
-      case 'authenticated':
-        this.authenticated(message);
-        return;
-      case 'error':
-        this.routeError(message);
-        return;
-      default:
-        // Account channel messages (`dashboard_update`, …) carry `channel` and `seq`; any other type is ignored:
-        // the protocol grows, and a client must not break on a message it does not know.
-        if (typeof message.seq === 'number' && typeof message.channel === 'string')
-          this.deliver('account', message);
+    if (message.type === 'authenticated') this.authenticated(message);
+    else if (message.type === 'error') this.routeError(message);
+    else {
+      const key = roomKeyOf(message);
+      if (key !== undefined) this.rooms.get(key)?.room.receive(message);
     }
-  }
-
-  private deliver(key: string, message: WireMessage): void {
-    this.rooms.get(key)?.room.receive(message);
   }
 
   private authenticated(message: WireMessage): void {
     const room = this.rooms.get('account')?.room as AccountRoom | undefined;
     const expiresAt = message.expiresAt;
+    this.grant = {
+      account: String(message.account),
+      venue: String(message.venue),
+      expiresAt: typeof expiresAt === 'number' ? expiresAt : null,
+    };
     room?.authenticated(
       String(message.account),
       String(message.venue),
@@ -608,20 +586,7 @@ export class TickwireClient implements TickwireClientApi {
 
   private routeError(message: WireMessage): void {
     const error: ErrorInfo = { code: String(message.code), message: String(message.message) };
-    const channel = message.channel as string | undefined;
-    const symbol = message.symbol as string | undefined;
-    const venue = message.venue as string | undefined;
-    let key: string | undefined;
-    if (channel === undefined && symbol !== undefined && typeof message.interval === 'string') {
-      key = candleKey(symbol, message.interval);
-    } else if (channel === 'alerts') key = 'alerts';
-    else if (channel === 'ticker' && symbol !== undefined) key = tickerKey(symbol, venue);
-    else if (channel === 'book' && symbol !== undefined && venue !== undefined) key = bookKey(symbol, venue);
-    else if (channel === 'trades' && symbol !== undefined && venue !== undefined)
-      key = tradesKey(symbol, venue);
-    else if (channel !== undefined || error.code.startsWith('AUTH_') || error.code.startsWith('ACCOUNT')) {
-      key = 'account';
-    }
+    const key = errorRoomKeyOf(message);
     const room = key === undefined ? undefined : this.rooms.get(key)?.room;
     if (room !== undefined) room.receiveError(error);
     else if (error.code === 'INVALID_SYMBOL') this.symbolError(error);

@@ -18,7 +18,12 @@ import type {
 } from '../protocol/account-messages.ts';
 import type { AlertJson, BarJson, TradeJson } from '../protocol/server-messages.ts';
 
-/** Where the connection is. `error` is a failed attempt or a refused token; a reconnect follows unless closed. */
+/**
+ * Where the connection is. Over the WebSocket: `connecting` (an attempt is under way), `connected`, `disconnected`
+ * (an open socket closed; a retry is scheduled; or `close()` was called), `error` (an attempt failed; a retry is
+ * scheduled). While polling (`transport: 'polling'`): `connected` when the last poll worked, `error` when it
+ * failed; the socket is retried meanwhile without changing it.
+ */
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'error';
 
 /** How data reaches the client: the WebSocket, or REST polling while the socket cannot connect. */

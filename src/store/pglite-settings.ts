@@ -9,9 +9,12 @@
  */
 export const PGLITE_SETTINGS: Readonly<Record<string, string>> = Object.freeze({ shared_buffers: '16MB' });
 
-/** PGlite's start parameters with PGLITE_SETTINGS added (`-c name=value`; these win over postgresql.conf). */
+/** PGLITE_SETTINGS as start parameters (`-c name=value`; these win over postgresql.conf). */
+export function pgliteSettingParams(): string[] {
+  return Object.entries(PGLITE_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
+}
+
+/** PGlite's start parameters with PGLITE_SETTINGS added. */
 export function pgliteStartParams(pglite: { readonly defaultStartParams: readonly string[] }): string[] {
-  const params = [...pglite.defaultStartParams];
-  for (const [name, value] of Object.entries(PGLITE_SETTINGS)) params.push('-c', `${name}=${value}`);
-  return params;
+  return [...pglite.defaultStartParams, ...pgliteSettingParams()];
 }

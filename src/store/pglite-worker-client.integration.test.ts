@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { threadId as mainThreadId, Worker } from 'node:worker_threads';
 import { TickwireError } from '../domain/errors.ts';
@@ -133,6 +135,25 @@ describe('the PGlite worker', () => {
       client.query('SELECT 1'),
       /embedded database worker ended unexpectedly \(exit code 3\)/,
     );
+  });
+
+  it("opens in a process started with V8's options, which a worker refuses in its own execArgv", async () => {
+    // `node --max-old-space-size=… bin/tickwire.js all` is how an operator bounds the heap; the worker must start.
+    const client = JSON.stringify(new URL('./pglite-worker-client.ts', import.meta.url).href);
+    const script = `const { openPgliteWorker } = await import(${client});
+      const db = await openPgliteWorker();
+      console.log(JSON.stringify((await db.query('SELECT 41 + 1 AS answer')).rows));
+      await db.close();`;
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--max-old-space-size=512',
+      '--max-semi-space-size=4',
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script,
+    ]);
+    assert.deepEqual(JSON.parse(stdout), [{ answer: 42 }]);
   });
 
   it('rejects the open when the database cannot be opened', async () => {

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { TickwireError } from '../domain/errors.ts';
+import { createPgliteDatabase } from './pglite-create.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
 import {
   receivedError,
@@ -52,18 +53,46 @@ export function startPgliteWorker(workerData: PgliteWorkerData): Worker {
 }
 
 /**
- * The process's Node options, which a worker inherits, without `--input-type`: Node refuses it for a worker
- * started from a file (a process started with `node --input-type=module -e …`).
+ * The process's Node options that the worker is started with: those that load or instrument code (preloads,
+ * loaders, profilers, source maps, warnings). The rest stay out: Node refuses V8's options in a worker's execArgv
+ * (`node --max-old-space-size=… bin/tickwire.js` made the database fail to open: "Initiated Worker with invalid
+ * execArgv flags"), and `--input-type` for a worker started from a file (a process started with
+ * `node --input-type=module -e …`). Leaving execArgv out would pass them all on, as inheritance does.
  */
 function workerExecArgv(): string[] {
   const args: string[] = [];
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const arg = process.execArgv[i] as string;
-    if (arg === '--input-type') i++;
-    else if (!arg.startsWith('--input-type=')) args.push(arg);
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const name = arg.split('=', 1)[0] as string;
+    if (!WORKER_OPTIONS.has(name)) continue;
+    args.push(arg);
+    // An option's value may be the next argument; a value of an option left out is left out with it.
+    if (WORKER_OPTIONS.get(name) && !arg.includes('=') && i + 1 < argv.length) args.push(argv[++i] as string);
   }
   return args;
 }
+
+/** The options workerExecArgv passes on, each with whether it takes a value. */
+const WORKER_OPTIONS = new Map<string, boolean>([
+  ['--import', true],
+  ['--require', true],
+  ['-r', true],
+  ['--loader', true],
+  ['--experimental-loader', true],
+  ['--conditions', true],
+  ['-C', true],
+  ['--enable-source-maps', false],
+  ['--cpu-prof', false],
+  ['--cpu-prof-dir', true],
+  ['--cpu-prof-interval', true],
+  ['--heap-prof', false],
+  ['--heap-prof-dir', true],
+  ['--heap-prof-interval', true],
+  ['--no-warnings', false],
+  ['--trace-warnings', false],
+  ['--no-deprecation', false],
+]);
 
 let compiled: Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmModule'>> | undefined;
 
@@ -121,10 +150,13 @@ function compileInThread(files: readonly string[]): Promise<WebAssembly.Module[]
 /**
  * Starts PGlite in a worker thread (pglite-worker.ts) and resolves, once it is open, with a SqlClient that sends
  * it statements. `dataDir` is the folder of the database files (it must exist); absent: an in-memory database.
+ * A folder without a database gets one first, created in a child process (pglite-create.ts).
  */
 export async function openPgliteWorker(
   options: PgliteWorkerOptions & { readonly dataDir?: string } = {},
 ): Promise<PgliteWorkerClient> {
+  // Before the compile: the child compiles PGlite for itself, and the two would only compete for the CPU.
+  if (options.dataDir !== undefined) await createPgliteDatabase(options.dataDir);
   const wasm = await compiledWasm();
   const worker = startPgliteWorker(
     options.dataDir === undefined ? wasm : { ...wasm, dataDir: options.dataDir },

@@ -2,7 +2,7 @@
  * The dashboard in a real browser against the demo's stack: the simulator (Bitget with its demo trader, dYdX with
  * its demo subaccount) and `tickwire all` wired to it, serving the built page at `/`. Chromium opens it, sees the
  * chart fill and the ticker move, switches interval and instrument, then opens each demo account with a token (typed,
- * and from the URL) and sees the positions the simulated exchange holds.
+ * and from the URL) and sees the positions the simulated exchange holds; last, the page on a phone-sized screen.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -121,7 +121,10 @@ describe('the dashboard in Chromium, on the demo stack', () => {
 
     await t.test('opens the Bitget account with a typed token and shows its positions', async () => {
       const bitget = sim.accounts.of('bitget').accounts[0]!;
-      bitget.placeOrder({ symbol: 'BTC/USDT', side: 'sell', type: 'market', size: parseDecimal('0.021') });
+      // Adds to the position the seeded trader may hold (or opens one), so that there is one to show.
+      const held = bitget.positions().find((p) => p.symbol === 'BTC/USDT' && p.size.coef !== 0n);
+      const side = held !== undefined && held.size.coef > 0n ? 'buy' : 'sell';
+      bitget.placeOrder({ symbol: 'BTC/USDT', side, type: 'market', size: parseDecimal('0.021') });
       await page.getByTestId('token-input').fill(await auth.issue('demo-bitget', 3600_000));
       await page.getByTestId('token-apply').click();
       await waitInPage(
@@ -163,7 +166,9 @@ describe('the dashboard in Chromium, on the demo stack', () => {
       'opens the dYdX account from a #token= link, and takes the token out of the address',
       async () => {
         const dydx = sim.accounts.of('dydx').accounts[0]!;
-        dydx.placeOrder({ symbol: 'BTC/USD', side: 'buy', type: 'market', size: parseDecimal('0.013') });
+        const held = dydx.positions().find((p) => p.symbol === 'BTC/USD' && p.size.coef !== 0n);
+        const side = held !== undefined && held.size.coef < 0n ? 'sell' : 'buy';
+        dydx.placeOrder({ symbol: 'BTC/USD', side, type: 'market', size: parseDecimal('0.013') });
         const linked = await browser.newPage();
         const token = await auth.issue('demo-dydx', 3600_000);
         await linked.goto(`${origin}/#token=${token}`);
@@ -188,6 +193,49 @@ describe('the dashboard in Chromium, on the demo stack', () => {
           null,
         );
         await linked.close();
+      },
+    );
+
+    await t.test(
+      'fits a phone-sized screen: no sideways scrolling, the chart and ticker in view',
+      async () => {
+        const phone = await browser.newPage();
+        await phone.setViewportSize({ width: 390, height: 844 });
+        await phone.goto(`${origin}/`);
+        await untilConnection(browser, phone, ['connected']);
+        await untilChartShows(browser, phone, origin, 'BTC/USDT', '1m');
+        const layout = await phone.evaluate(() => {
+          // No named helper here: the test's transpiler would wrap it in a function the page does not have.
+          const [chart, ticker] = ['chart', 'ticker-last'].map((id) =>
+            document.querySelector(`[data-testid="${id}"]`)?.getBoundingClientRect(),
+          );
+          return {
+            pageWidth: document.documentElement.scrollWidth,
+            viewWidth: window.innerWidth,
+            chart: chart && {
+              left: chart.left,
+              right: chart.right,
+              width: chart.width,
+              height: chart.height,
+            },
+            ticker: ticker && { left: ticker.left, right: ticker.right },
+          };
+        });
+        assert.ok(
+          layout.pageWidth <= layout.viewWidth,
+          `the page is ${layout.pageWidth} px wide on ${layout.viewWidth}`,
+        );
+        assert.ok(
+          layout.chart && layout.chart.width > 200 && layout.chart.height > 150,
+          JSON.stringify(layout),
+        );
+        assert.ok(layout.chart.left >= 0 && layout.chart.right <= layout.viewWidth, JSON.stringify(layout));
+        assert.ok(
+          layout.ticker && layout.ticker.left >= 0 && layout.ticker.right <= layout.viewWidth,
+          JSON.stringify(layout),
+        );
+        await browser.screenshot(phone, 'dashboard-phone');
+        await phone.close();
       },
     );
 

@@ -6,6 +6,7 @@ import type { Position } from '../../src/domain/account.ts';
 import { parseDecimal } from '../../src/domain/decimal.ts';
 import { positionJson } from '../../src/gateway/account-json.ts';
 import {
+  STATIC_TOKEN,
   startAccountGateway,
   T0,
   type AccountGateway,
@@ -145,6 +146,26 @@ describe('client: account channels (real gateway, real account hub)', () => {
       assert.equal(view.get().error?.code, 'AUTH_INVALID');
       assert.equal(view.get().authenticated, false);
       assert.equal(refused.status.state, 'connected', 'public channels keep working');
+
+      // A view opened after the token was accepted (its room was closed and opened again): authenticated at once.
+      const later = new TickwireClient({
+        url: g.gateway.url,
+        WebSocket: lossyWebSocket(() => false, []),
+        token: STATIC_TOKEN,
+        polling: false,
+      });
+      try {
+        const first = later.account();
+        await later.connect();
+        await until(() => first.get().authenticated, 'the token accepted');
+        first.close();
+        const second = later.account();
+        assert.equal(second.get().authenticated, true);
+        assert.equal(second.get().account, 'beta');
+        await until(() => second.get().dashboard !== undefined, 'the snapshots again');
+      } finally {
+        later.close();
+      }
     } finally {
       anonymous.close();
       refused.close();

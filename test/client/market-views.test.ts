@@ -227,4 +227,34 @@ describe('client: ticker, book, trades and alerts views (real gateway)', () => {
     stop();
     series.close();
   });
+
+  it('subscribes a view opened on a connected client with its own filters', async () => {
+    const late = new TickwireClient({ url: t.gateway.url, WebSocket: NodeWebSocket, polling: false });
+    try {
+      await late.connect();
+      const info = alert({ severity: 'info', kind: 'source_recovered', message: 'okx is back' });
+      publishAlert(t.bus, info);
+      const okxOnly = late.alerts({ venue: 'okx' });
+      await until(() => okxOnly.get().alerts.some((a) => a.id === info.id), 'an info alert in the snapshot');
+      const criticalOnly = late.alerts({ minSeverity: 'critical' });
+      assert.ok(
+        criticalOnly.get().alerts.every((a) => a.severity === 'critical'),
+        'each view keeps to its filter',
+      );
+      okxOnly.close();
+      const binance = alert({
+        severity: 'critical',
+        kind: 'failover_failed',
+        venue: 'binance',
+        message: 'b',
+      });
+      publishAlert(t.bus, binance);
+      await until(
+        () => criticalOnly.get().alerts.some((a) => a.id === binance.id),
+        'the narrower filter kept',
+      );
+    } finally {
+      late.close();
+    }
+  });
 });

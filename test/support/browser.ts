@@ -26,7 +26,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
 ];
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** Where screenshots go (gitignored; CI keeps the directory as an artifact). */
+/** Where screenshots go: test-artifacts/screenshots (gitignored), for CI to keep with the test report. */
 export const SCREENSHOT_DIR = join(REPO_ROOT, 'test-artifacts', 'screenshots');
 
 /** A waiting budget for the loaded machines tests run on: a condition is waited for, never a fixed time. */
