@@ -4,7 +4,7 @@
  * page's connection mid-stream (a TCP proxy between page and gateway resets every socket and refuses new ones),
  * moves the series on while the page is away (new bars, a revised closed bar), lets it back, and then the bars
  * the page shows must equal the gateway's series, bar for bar; the market, alerts and account views likewise show
- * their newest state.
+ * their newest state. The account views have a file of their own: react-account.integration.test.ts.
  */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +20,6 @@ import {
   type TestGateway,
 } from '../../test/gateway/helpers.ts';
 import { launchBrowser, type TestBrowser } from '../../test/support/browser.ts';
-import type { AccountEvent } from '../account/contract.ts';
-import { startAccountGateway, STATIC_TOKEN } from '../gateway/account-channels.test-support.ts';
 import { startTcpProxy, type TcpProxy } from '../../test/support/tcp-proxy.ts';
 import {
   BOOK_CHANNEL,
@@ -34,7 +32,6 @@ import {
 import { publishAlert } from '../bus/alert-message.ts';
 import { newAlert, type AlertInput } from '../domain/alert.ts';
 import { parseDecimal } from '../domain/decimal.ts';
-import type { Order, PositionSide } from '../domain/account.ts';
 import type { Trade } from '../domain/trade.ts';
 import { servePage, type ServedPage } from './react-page.test-support.ts';
 
@@ -126,48 +123,6 @@ function publishTrades(gateway: TestGateway, ids: readonly number[]): void {
 
 function publishAlertOf(gateway: TestGateway, severity: AlertInput['severity'], message: string): void {
   publishAlert(gateway.bus, newAlert({ severity, kind: 'source_stale', message }));
-}
-
-/** The dYdX account's open positions, all of them (`complete`). */
-function positionsEvent(sides: readonly (readonly [string, PositionSide])[], time: number): AccountEvent {
-  return {
-    kind: 'positions',
-    complete: true,
-    time,
-    positions: sides.map(([symbol, side]) => ({
-      symbol,
-      side,
-      size: parseDecimal('0.5'),
-      entryPrice: parseDecimal('60000'),
-      marginMode: 'cross',
-      unrealizedPnl: parseDecimal('12.5'),
-      margin: parseDecimal('1000'),
-      timestamp: time,
-    })),
-  };
-}
-
-function orderEvent(orderId: string, status: Order['status'], time: number): AccountEvent {
-  return {
-    kind: 'order',
-    order: {
-      orderId,
-      symbol: 'BTC/USD',
-      market: 'perpetual',
-      side: 'buy',
-      type: 'limit',
-      price: parseDecimal('59000'),
-      size: parseDecimal('0.1'),
-      filledSize: parseDecimal('0'),
-      status,
-      createdAt: time,
-      updatedAt: time,
-    },
-  };
-}
-
-async function connectionOf(page: Page): Promise<string | null> {
-  return page.getByTestId('connection').getAttribute('data-state');
 }
 
 async function marketShown(page: Page, attribute: string): Promise<string | null> {
@@ -332,134 +287,32 @@ describe('tickwire/react in Chromium against a real gateway', () => {
     assert.deepEqual(pageErrors(), []);
   });
 
-  // Todo until the client library sends an alerts subscribe after its first view's filter is in place: today
-  // TickwireClient.alerts() joins the room (which subscribes at once on an open socket) before adding the filter,
-  // so the first subscribe asks for `critical` only and the `warning` alert below never arrives.
-  it(
-    'shows the alerts asked for, and those raised while away once, after a reconnect',
-    {
-      todo: 'TickwireClient.alerts(): first subscribe on an open socket lacks the view filter',
-    },
-    async () => {
-      await page.getByTestId('toggle-alerts').click();
-      await waitFor(
-        () => gateway.gateway.stats().broadcaster.rooms.some((room) => room.key.includes('alerts')),
-        WAIT_MS,
-        'the alerts subscription',
-      );
-      const shown = () => page.getByTestId('series-alerts').getAttribute('data-messages');
-      publishAlertOf(gateway, 'info', 'below the asked severity');
-      publishAlertOf(gateway, 'warning', 'first');
-      publishAlertOf(gateway, 'critical', 'second');
-      await eventually(async () => (await shown()) === 'first | second', 'the first alerts');
+  it('shows the alerts asked for, and those raised while away once, after a reconnect', async () => {
+    await page.getByTestId('toggle-alerts').click();
+    await waitFor(
+      () => gateway.gateway.stats().broadcaster.rooms.some((room) => room.key.includes('alerts')),
+      WAIT_MS,
+      'the alerts subscription',
+    );
+    const shown = () => page.getByTestId('series-alerts').getAttribute('data-messages');
+    publishAlertOf(gateway, 'info', 'below the asked severity');
+    publishAlertOf(gateway, 'warning', 'first');
+    publishAlertOf(gateway, 'critical', 'second');
+    await eventually(async () => (await shown()) === 'first | second', 'the first alerts');
 
-      proxy.cut();
-      await eventually(
-        async () => (await page.getByTestId('connection').getAttribute('data-state')) !== 'connected',
-        'the page to see the connection drop',
-      );
-      publishAlertOf(gateway, 'warning', 'while away');
-      proxy.restore();
-      // The gateway sends its recent alerts on the new subscribe; those the page had are not shown twice.
-      await eventually(
-        async () => (await shown()) === 'first | second | while away',
-        'the missed alert, once',
-      );
-      publishAlertOf(gateway, 'warning', 'after');
-      await eventually(
-        async () => (await shown()) === 'first | second | while away | after',
-        'the next alert',
-      );
-      assert.deepEqual(pageErrors(), []);
-    },
-  );
-
-  it("shows a token's account, and its state after a reconnect re-snapshots it", async () => {
-    const accounts = await startAccountGateway();
-    const accountProxy = await startTcpProxy({ host: '127.0.0.1', port: accounts.gateway.port });
-    const accountPage = await browser.newPage();
-    const shown = async (attribute: string) =>
-      accountPage.getByTestId('series-account').getAttribute(attribute);
-    try {
-      const ws = `ws://127.0.0.1:${accountProxy.port}/ws`;
-      // The account component is there from the start, before the socket opens (see the todo test below).
-      const query = `ws=${encodeURIComponent(ws)}&token=${STATIC_TOKEN}&show=account`;
-      await accountPage.goto(`${web.origin}/?${query}`);
-      await eventually(
-        async () => (await shown('data-authenticated')) === 'true',
-        'the token to be accepted',
-      );
-      const beta = accounts.sources.beta;
-      beta.emit(
-        positionsEvent(
-          [
-            ['BTC/USD', 'long'],
-            ['ETH/USD', 'short'],
-          ],
-          accounts.clock.now(),
-        ),
-      );
-      beta.emit(orderEvent('o1', 'open', accounts.clock.now()));
-      await eventually(
-        async () =>
-          (await shown('data-positions')) === 'BTC/USD:long ETH/USD:short' &&
-          (await shown('data-orders')) === 'o1',
-        'the positions and the open order',
-      );
-
-      accountProxy.cut();
-      await eventually(
-        async () => (await connectionOf(accountPage)) !== 'connected',
-        'the connection to drop',
-      );
-      // While the page is away: the long is closed, the order is canceled and another one placed.
-      beta.emit(positionsEvent([['ETH/USD', 'short']], accounts.clock.now()));
-      beta.emit(orderEvent('o1', 'canceled', accounts.clock.now()));
-      beta.emit(orderEvent('o2', 'open', accounts.clock.now()));
-      accountProxy.restore();
-      await eventually(
-        async () =>
-          (await shown('data-positions')) === 'ETH/USD:short' && (await shown('data-orders')) === 'o2',
-        'the account as it is now',
-      );
-      assert.equal(await shown('data-authenticated'), 'true');
-      assert.deepEqual(pageErrors(), []);
-    } finally {
-      await accountPage.close();
-      await accountProxy.close();
-      await accounts.close();
-    }
+    proxy.cut();
+    await eventually(
+      async () => (await page.getByTestId('connection').getAttribute('data-state')) !== 'connected',
+      'the page to see the connection drop',
+    );
+    publishAlertOf(gateway, 'warning', 'while away');
+    proxy.restore();
+    // The gateway sends its recent alerts on the new subscribe; those the page had are not shown twice.
+    await eventually(async () => (await shown()) === 'first | second | while away', 'the missed alert, once');
+    publishAlertOf(gateway, 'warning', 'after');
+    await eventually(async () => (await shown()) === 'first | second | while away | after', 'the next alert');
+    assert.deepEqual(pageErrors(), []);
   });
-
-  // Todo until the client library keeps the `authenticated` answer for an account view opened later: today it
-  // hands the answer to the account room of the moment, and a room made after it stays `authenticated: false`.
-  it(
-    'shows a token as accepted in an account view opened after the socket authenticated',
-    {
-      todo: 'TickwireClient: the authenticated answer is lost for an account room made after it',
-    },
-    async () => {
-      const accounts = await startAccountGateway();
-      const accountPage = await browser.newPage();
-      try {
-        const ws = `${accounts.gateway.url}/ws`;
-        await accountPage.goto(`${web.origin}/?ws=${encodeURIComponent(ws)}&token=${STATIC_TOKEN}`);
-        await eventually(
-          async () => (await connectionOf(accountPage)) === 'connected',
-          'the page to connect',
-        );
-        await accountPage.getByTestId('toggle-account').click();
-        await eventually(
-          async () =>
-            (await accountPage.getByTestId('series-account').getAttribute('data-authenticated')) === 'true',
-          'the token to be shown as accepted',
-        );
-      } finally {
-        await accountPage.close();
-        await accounts.close();
-      }
-    },
-  );
 
   it('closes the shared view once the last component using it unmounts', async () => {
     await waitFor(() => candleRoomClients(gateway) === 1, WAIT_MS, "the test's own subscriber to leave");

@@ -1,14 +1,17 @@
 /**
  * `tickwire/client` and `tickwire/react` run in browsers: bundled by Vite for the browser (library mode, React left
  * to the page), they reach no Node built-in, directly or through a dependency, and the bundle imports nothing
- * but React. The lint's import rules check our own files; this checks what a bundler really pulls in.
+ * but React. The lint's import rules check our own files; this checks what a bundler really pulls in. And they
+ * type-check with a browser's globals alone, so no Node global (`process`, `Buffer`) hides in them either.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { build, type Plugin, type Rolldown } from 'vite';
 
@@ -18,6 +21,7 @@ const ENTRIES = {
   react: join(REPO_ROOT, 'src/client/react.ts'),
 };
 const NODE_BUILTINS = new Set(builtinModules);
+const TSC = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 function isNodeBuiltin(specifier: string): boolean {
   return specifier.startsWith('node:') || NODE_BUILTINS.has(specifier.split('/')[0] ?? specifier);
@@ -120,5 +124,32 @@ describe('the browser bundle of the client library', () => {
     );
     const planted = await bundleForBrowser({ planted: entry });
     assert.deepEqual(planted.nodeImports, [`node:events <- ${entry}`]);
+  });
+
+  it("type-checks with a browser's globals alone (no Node types)", async () => {
+    const tsconfig = join(scratch, 'tsconfig.json');
+    writeFileSync(
+      tsconfig,
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2023',
+          lib: ['ES2023', 'DOM'],
+          module: 'ESNext',
+          moduleResolution: 'Bundler',
+          strict: true,
+          noEmit: true,
+          allowImportingTsExtensions: true,
+          verbatimModuleSyntax: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: Object.values(ENTRIES),
+      }),
+    );
+    await promisify(execFile)(process.execPath, [TSC, '-p', tsconfig]).catch((err: { stdout?: string }) => {
+      assert.fail(
+        `tickwire/client or tickwire/react needs more than a browser has:\n${err.stdout ?? String(err)}`,
+      );
+    });
   });
 });
