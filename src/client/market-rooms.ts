@@ -18,8 +18,6 @@ export function tradesKey(symbol: string, venue: string): string {
   return `trades:${venue}:${symbol}`;
 }
 
-type ErrorInfo = { readonly code: string; readonly message: string };
-
 const TICKER_FIELDS = [
   'venue',
   'last',
@@ -50,7 +48,6 @@ export class TickerRoom implements Room {
   readonly key: string;
   readonly store = new Store<TickerState | undefined>(undefined);
   readonly pollable = true;
-  error: ErrorInfo | undefined;
 
   constructor(
     readonly symbol: string,
@@ -86,9 +83,8 @@ export class TickerRoom implements Room {
     if (message.type === 'ticker') this.store.set(tickerOf(this.symbol, message, true));
   }
 
-  receiveError(error: ErrorInfo): void {
-    this.error = error;
-  }
+  /** The gateway's error about this room reaches the client's `error` event; the view keeps its last state. */
+  receiveError(): void {}
 
   disconnected(): void {
     const state = this.store.get();
@@ -110,7 +106,6 @@ export class BookRoom implements Room {
   readonly key: string;
   readonly store = new Store<BookState | undefined>(undefined);
   readonly pollable = true;
-  error: ErrorInfo | undefined;
 
   constructor(
     readonly symbol: string,
@@ -135,9 +130,8 @@ export class BookRoom implements Room {
     if (message.type === 'book') this.store.set(this.bookOf(message, true));
   }
 
-  receiveError(error: ErrorInfo): void {
-    this.error = error;
-  }
+  /** The gateway's error about this room reaches the client's `error` event; the view keeps its last state. */
+  receiveError(): void {}
 
   disconnected(): void {
     const state = this.store.get();
@@ -172,7 +166,6 @@ export class TradesRoom implements Room {
   readonly key: string;
   readonly store: Store<TradesState>;
   readonly pollable = true;
-  error: ErrorInfo | undefined;
   private readonly ids = new Set<string>();
 
   constructor(
@@ -197,9 +190,8 @@ export class TradesRoom implements Room {
     if (message.type === 'trades') this.add((message.trades ?? []) as readonly TradeJson[], true);
   }
 
-  receiveError(error: ErrorInfo): void {
-    this.error = error;
-  }
+  /** The gateway's error about this room reaches the client's `error` event; the view keeps its last state. */
+  receiveError(): void {}
 
   disconnected(): void {
     const state = this.store.get();
