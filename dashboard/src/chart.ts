@@ -125,8 +125,14 @@ export class CandleChart {
     this.candles.setData([]);
     this.volume.setData([]);
     this.chart.timeScale().resetTimeScale();
+    // The attributes describe the emptied chart at once: the previous series' bar count and newest bar must not
+    // stand beside the new symbol and interval until the next draw.
     setAttr(this.element, 'data-symbol', symbol);
     setAttr(this.element, 'data-interval', interval);
+    setAttr(this.element, 'data-bars', '0');
+    setAttr(this.element, 'data-loaded', 'false');
+    this.element.removeAttribute('data-last-time');
+    this.element.removeAttribute('data-last-close');
     this.accept(series.get(), true);
     this.stopListening = series.subscribe((state) => this.accept(state, false));
   }
