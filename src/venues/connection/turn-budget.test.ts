@@ -54,7 +54,7 @@ describe('TurnBudget', () => {
     const ran: number[] = [];
     turns.run({}, () => took(15));
     turns.run({}, () => ran.push(1));
-    assert.deepEqual(ran, [], 'the turn is spent');
+    assert.equal(ran.length, 0, 'the turn is spent');
     await nextTurn();
     assert.deepEqual(ran, [1]);
     await nextTurn();
@@ -82,6 +82,21 @@ describe('TurnBudget', () => {
     assert.equal(turns.stats().waiting, 2, 'an owner with nothing waiting flushes nothing');
     await nextTurn();
     assert.deepEqual(ran, ['a0', 'a2', 'a4', 'b1', 'b3']);
+  });
+
+  it('lets an awaited input go on at once with time left, in a later turn behind the waiting ones otherwise', async () => {
+    const { turns, took } = budgetOf(10);
+    const order: string[] = [];
+    await turns.turn({});
+    order.push('at once');
+    turns.run({}, () => took(12));
+    turns.run({}, () => order.push('frame'));
+    const answer = turns.turn({}).then(() => order.push('answer'));
+    await Promise.resolve();
+    assert.deepEqual(order, ['at once'], 'the turn is spent: both wait');
+    await nextTurn();
+    await answer;
+    assert.deepEqual(order, ['at once', 'frame', 'answer']);
   });
 
   it('refuses a budget that is not positive', () => {

@@ -54,6 +54,15 @@ export class TurnBudget {
   }
 
   /**
+   * Resolves when `owner` may go on under the budget: at once while the turn has time left and nothing waits,
+   * in a later turn otherwise. For input that arrives as a promise (a REST answer), whose processing continues
+   * after the await.
+   */
+  turn(owner: object): Promise<void> {
+    return new Promise((resolve) => this.run(owner, resolve));
+  }
+
+  /**
    * Runs `owner`'s waiting frames now, in order, and drops them from the queue: a connection that closes has
    * every frame it received processed first, as when frames never waited.
    */
@@ -102,5 +111,8 @@ export class TurnBudget {
   };
 }
 
-/** The budget every venue connection of the process shares (frames of all venues count against one turn). */
+/**
+ * The budget every venue connection of the process shares: stream frames and REST answers of all venues count
+ * against one turn.
+ */
 export const venueFrameTurns = new TurnBudget();
