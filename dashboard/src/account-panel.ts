@@ -3,13 +3,17 @@ import type { FillJson, OrderJson, PositionJson } from '../../src/protocol/accou
 import { el, panelFrame, setAttr, setText, timeElement } from './dom.ts';
 import { EquityCurve } from './equity-curve.ts';
 import {
-  decimalText,
   fractionAsPercent,
   localClock,
   localDateTime,
+  moneyText,
   percentText,
-  signedText,
+  priceText,
+  PricePrecisions,
+  roundDecimal,
+  signedMoneyText,
   signOf,
+  sizeText,
 } from './format.ts';
 import { effectiveLeverage, liquidationDistancePercent, NEAR_LIQUIDATION_PERCENT } from './risk.ts';
 import { RenderThrottle } from './throttle.ts';
@@ -18,8 +22,9 @@ import { RenderThrottle } from './throttle.ts';
  * The trader's own account, when the page has a token (seed 000's panel): the position badge of the chosen
  * instrument (long, short or flat), the performance figures (total value, daily PnL, win rate, open positions and
  * the rest of the `dashboard` channel), the equity curve, each open position with its PnL and risk (leverage,
- * margin, liquidation price and how far the price is from it), the open orders and the latest fills. Amounts are
- * shown as the exact decimal strings the gateway sent.
+ * margin, liquidation price and how far the price is from it), the open orders and the latest fills. Amounts
+ * arrive as exact decimal strings and are shown rounded (money to its currency's places, prices to the
+ * instrument's price precision, sizes trimmed of trailing zeros), each with the exact value as its title.
  */
 
 export type AccountStatus = 'signed-out' | 'authenticated' | 'error';
@@ -28,6 +33,25 @@ const SIGNED_OUT_TEXT = 'Enter an account token above (or open the page with #to
 
 /** Fills shown, newest first. */
 const FILL_ROWS = 50;
+
+/** Decimals of the exposure (a ratio of the total value). */
+const EXPOSURE_PLACES = 4;
+
+/** A span showing `shown`, with the exact `value` as its title when the two differ. */
+function exact(shown: string, value: string | undefined, cls?: string): HTMLElement {
+  return el('span', {
+    text: shown,
+    ...(cls ? { class: cls } : {}),
+    ...(value !== undefined && value !== shown ? { title: value } : {}),
+  });
+}
+
+/** Sets an element's text and its title to the exact value (none when they are the same). */
+function setExact(element: HTMLElement, shown: string, value: string | undefined): void {
+  setText(element, shown);
+  if (value !== undefined && value !== shown) element.title = value;
+  else element.removeAttribute('title');
+}
 
 export class AccountPanel {
   readonly element: HTMLElement;
@@ -59,7 +83,8 @@ export class AccountPanel {
   private symbol = '';
   private signedOutText = SIGNED_OUT_TEXT;
 
-  constructor() {
+  /** `prices` gives each instrument's price precision (the page feeds it the market prices it shows). */
+  constructor(private readonly prices = new PricePrecisions()) {
     const frame = panelFrame('Account', 'account-panel', 'account');
     frame.header.append(this.badge, this.status);
     const figure = (name: string, value: HTMLElement): HTMLElement =>
@@ -147,12 +172,18 @@ export class AccountPanel {
       this.drawBadge([]);
       return;
     }
+    for (const f of state.fills) this.prices.note(f.symbol, f.price);
     const positions = [...state.positions.values()];
     this.drawBadge(positions);
     this.drawFigures(state);
     this.drawPositions(positions);
     this.drawOrders([...state.orders.values()]);
     this.drawFills(state.fills);
+  }
+
+  /** The account's currency (its PnL and margin are in it). */
+  private currency(): string | undefined {
+    return this.state?.dashboard?.currency ?? this.state?.summary?.currency;
   }
 
   private drawBadge(positions: readonly PositionJson[]): void {
@@ -171,26 +202,47 @@ export class AccountPanel {
     const total = d?.total_value ?? p?.totalValue ?? state.summary?.equity;
     const daily = d?.daily_pnl ?? p?.dailyPnl;
     const currency = d?.currency ?? state.summary?.currency ?? '';
-    setText(this.totalValue, total === undefined ? '—' : `${total} ${currency}`.trim());
-    setText(this.dailyPnl, daily === undefined ? '—' : signedText(daily));
+    setExact(
+      this.totalValue,
+      total === undefined ? '—' : `${moneyText(total, currency)} ${currency}`.trim(),
+      total === undefined ? undefined : `${total} ${currency}`.trim(),
+    );
+    setExact(this.dailyPnl, signedMoneyText(daily, currency), daily);
     setAttr(this.dailyPnl, 'data-sign', signOf(daily));
     setText(this.winRate, fractionAsPercent(d?.win_rate ?? p?.winRate));
     if (p) this.winRate.title = `${p.wins} won · ${p.losses} lost round trips`;
     setText(this.openPositions, String(d?.open_positions ?? p?.openPositions ?? state.positions.size));
 
-    const rows: [string, string | undefined, boolean][] = [
-      ['Unrealized PnL', d?.unrealized_pnl ?? p?.unrealizedPnl, true],
-      ['Realized PnL', d?.realized_pnl ?? p?.realizedPnl, true],
-      ['Fees paid', d?.fees_paid ?? p?.feesPaid, false],
-      ['Exposure', d?.exposure ?? p?.exposure, false],
-      ['Max drawdown', fractionAsPercent(d?.max_drawdown ?? p?.maxDrawdown), false],
-      ['Available', state.summary?.available, false],
+    const exposure = d?.exposure ?? p?.exposure;
+    const drawdown = d?.max_drawdown ?? p?.maxDrawdown;
+    const available = state.summary?.available;
+    const money = (value: string | undefined): string => moneyText(value, currency);
+    const signedMoney = (value: string | undefined): string => signedMoneyText(value, currency);
+    // [name, shown, exact value, signed]
+    const rows: [string, string, string | undefined, boolean][] = [
+      [
+        'Unrealized PnL',
+        signedMoney(d?.unrealized_pnl ?? p?.unrealizedPnl),
+        d?.unrealized_pnl ?? p?.unrealizedPnl,
+        true,
+      ],
+      [
+        'Realized PnL',
+        signedMoney(d?.realized_pnl ?? p?.realizedPnl),
+        d?.realized_pnl ?? p?.realizedPnl,
+        true,
+      ],
+      ['Fees paid', money(d?.fees_paid ?? p?.feesPaid), d?.fees_paid ?? p?.feesPaid, false],
+      ['Exposure', exposure === undefined ? '—' : roundDecimal(exposure, EXPOSURE_PLACES), exposure, false],
+      ['Max drawdown', fractionAsPercent(drawdown), drawdown, false],
+      ['Available', money(available), available, false],
     ];
     this.more.replaceChildren(
-      ...rows.flatMap(([name, value, signed]) => [
+      ...rows.flatMap(([name, shown, value, signed]) => [
         el('dt', { text: name }),
         el('dd', {
-          text: signed ? signedText(value) : decimalText(value),
+          text: shown,
+          ...(value !== undefined && value !== shown ? { title: value } : {}),
           attrs: { 'data-sign': signed ? signOf(value) : 'zero' },
         }),
       ]),
@@ -206,8 +258,18 @@ export class AccountPanel {
       ...positions.map((p) => {
         const distance = liquidationDistancePercent(p);
         const danger = distance !== undefined && distance < NEAR_LIQUIDATION_PERCENT;
-        const stat = (name: string, value: string, cls = ''): HTMLElement =>
-          el('span', { class: `stat ${cls}`.trim() }, el('span', { class: 'stat-name', text: name }), value);
+        const stat = (name: string, value: string, cls = '', exactValue?: string): HTMLElement =>
+          el(
+            'span',
+            {
+              class: `stat ${cls}`.trim(),
+              ...(exactValue !== undefined && exactValue !== value ? { title: exactValue } : {}),
+            },
+            el('span', { class: 'stat-name', text: name }),
+            value,
+          );
+        const places = this.prices.places(p.symbol);
+        const currency = this.currency();
         return el(
           'div',
           {
@@ -217,14 +279,19 @@ export class AccountPanel {
           },
           el('span', { class: `position-badge ${p.side}`, text: p.side === 'long' ? '▲ LONG' : '▼ SHORT' }),
           el('strong', { text: p.symbol }),
-          stat('Size', p.size),
-          stat('Entry', p.entryPrice),
-          stat('Mark', decimalText(p.markPrice)),
-          stat('uPnL', signedText(p.unrealizedPnl), `sign-${signOf(p.unrealizedPnl)}`),
-          stat('rPnL', signedText(p.realizedPnl)),
+          stat('Size', sizeText(p.size), '', p.size),
+          stat('Entry', priceText(p.entryPrice, places), '', p.entryPrice),
+          stat('Mark', priceText(p.markPrice, places), '', p.markPrice),
+          stat(
+            'uPnL',
+            signedMoneyText(p.unrealizedPnl, currency),
+            `sign-${signOf(p.unrealizedPnl)}`,
+            p.unrealizedPnl,
+          ),
+          stat('rPnL', signedMoneyText(p.realizedPnl, currency), '', p.realizedPnl),
           stat('Leverage', effectiveLeverage(p) ?? '—'),
-          stat('Margin', `${p.margin} (${p.marginMode})`),
-          stat('Liq. price', decimalText(p.liquidationPrice)),
+          stat('Margin', `${moneyText(p.margin, currency)} (${p.marginMode})`, '', p.margin),
+          stat('Liq. price', priceText(p.liquidationPrice, places), '', p.liquidationPrice),
           stat('Liq. distance', percentText(distance), danger ? 'danger' : ''),
           timeElement(p.timestamp, localDateTime(p.timestamp, true)),
         );
@@ -250,7 +317,10 @@ export class AccountPanel {
           el('span', { class: `side ${o.side}`, text: o.side.toUpperCase() }),
           el('strong', { text: o.symbol }),
           el('span', { text: `${o.type}${o.reduceOnly ? ' · reduce-only' : ''}` }),
-          el('span', { text: `${o.filledSize} / ${o.size} @ ${decimalText(o.price)}` }),
+          exact(
+            `${sizeText(o.filledSize)} / ${sizeText(o.size)} @ ${priceText(o.price, this.prices.places(o.symbol))}`,
+            `${o.filledSize} / ${o.size} @ ${o.price ?? '—'}`,
+          ),
           el('span', { class: 'dim', text: o.status }),
           timeElement(o.createdAt, localClock(o.createdAt)),
         ),
@@ -275,15 +345,20 @@ export class AccountPanel {
           },
           el('span', { class: `side ${f.side}`, text: f.side.toUpperCase() }),
           el('strong', { text: f.symbol }),
-          el('span', { text: `${f.size} @ ${f.price}` }),
-          el('span', {
-            class: 'dim',
-            text: `fee ${f.fee} ${f.feeCurrency} · ${f.liquidity}${f.liquidation ? ' · liquidation' : ''}`,
-          }),
-          el('span', {
-            class: `sign-${signOf(f.realizedPnl)}`,
-            text: f.realizedPnl === undefined ? '' : `PnL ${signedText(f.realizedPnl)}`,
-          }),
+          exact(
+            `${sizeText(f.size)} @ ${priceText(f.price, this.prices.places(f.symbol))}`,
+            `${f.size} @ ${f.price}`,
+          ),
+          exact(
+            `fee ${moneyText(f.fee, f.feeCurrency)} ${f.feeCurrency} · ${f.liquidity}${f.liquidation ? ' · liquidation' : ''}`,
+            `fee ${f.fee} ${f.feeCurrency}`,
+            'dim',
+          ),
+          exact(
+            f.realizedPnl === undefined ? '' : `PnL ${signedMoneyText(f.realizedPnl, this.currency())}`,
+            f.realizedPnl === undefined ? undefined : `PnL ${f.realizedPnl}`,
+            `sign-${signOf(f.realizedPnl)}`,
+          ),
           timeElement(f.time, localDateTime(f.time, true)),
         ),
       ),

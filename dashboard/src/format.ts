@@ -1,9 +1,11 @@
 /**
- * How the dashboard writes numbers and times. Prices, sizes and amounts are shown exactly as the gateway sent
- * them: account amounts arrive as decimal strings and are shown as they are; market prices arrive as JSON numbers
- * written with their exact digits, and a double's shortest form gives those digits back, so only the exponent
- * form JavaScript uses for very small or very large numbers is spelled out. Times are shown in the viewer's time
- * zone; the UTC time goes in the element's title (the hover text).
+ * How the dashboard writes numbers and times. Market prices and sizes are shown exactly as the gateway sent them:
+ * they arrive as JSON numbers written with their exact digits, and a double's shortest form gives those digits
+ * back, so only the exponent form JavaScript uses for very small or very large numbers is spelled out. Account
+ * amounts arrive as exact decimal strings and are shown rounded (exactly, on the digits, never through a float):
+ * money to its currency's places (`moneyText`), prices to the instrument's price precision (`priceText`), sizes
+ * trimmed of trailing zeros (`sizeText`); the exact value goes in the element's title. Times are shown in the
+ * viewer's time zone; the UTC time goes in the title.
  */
 
 const MISSING = '—';
@@ -31,6 +33,87 @@ export function plainNumber(value: number): string {
 export function decimalText(value: number | string | undefined | null): string {
   if (value === undefined || value === null || value === '') return MISSING;
   return typeof value === 'number' ? plainNumber(value) : value;
+}
+
+const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+
+/**
+ * A decimal string rounded to `places` decimals, half away from zero, on its digits (exact for any length):
+ * `"9983.64512526658"`, 2 → `"9983.65"`; `"67000.1"`, 2 → `"67000.10"`; `"-0.004"`, 2 → `"0.00"`. A string that is
+ * not a plain decimal is returned as it is.
+ */
+export function roundDecimal(value: string, places: number): string {
+  const match = DECIMAL.exec(value.trim());
+  if (!match || (match[2] === '' && (match[3] ?? '') === '')) return value;
+  const negative = match[1] === '-';
+  const whole = match[2] || '0';
+  const part = match[3] ?? '';
+  const kept = BigInt(whole + part.padEnd(places, '0').slice(0, places));
+  const roundUp = (part[places] ?? '0') >= '5';
+  const digits = (roundUp ? kept + 1n : kept).toString().padStart(places + 1, '0');
+  const text = places > 0 ? `${digits.slice(0, -places)}.${digits.slice(-places)}` : digits;
+  return negative && /[1-9]/.test(text) ? '-' + text : text;
+}
+
+/** A received decimal without the trailing zeros of its fraction: `"0.01000"` → `"0.01"`, `"5.000"` → `"5"`. */
+export function trimZeros(value: string): string {
+  if (!DECIMAL.test(value.trim()) || !value.includes('.')) return value;
+  return value.trim().replace(/0+$/, '').replace(/\.$/, '');
+}
+
+/** Decimals money is shown with, per currency: the dollar-like ones (and any other) 2, BTC and ETH 8. */
+const MONEY_PLACES: Readonly<Record<string, number>> = { BTC: 8, ETH: 8 };
+
+export function moneyPlaces(currency: string | undefined): number {
+  return MONEY_PLACES[(currency ?? '').toUpperCase()] ?? 2;
+}
+
+/** A money amount (balance, PnL, fee, margin) rounded to its currency's places; a dash when missing. */
+export function moneyText(value: string | undefined | null, currency?: string): string {
+  if (value === undefined || value === null || value === '') return MISSING;
+  return roundDecimal(value, moneyPlaces(currency));
+}
+
+/** A money amount with an explicit sign, rounded: `"12.345"` → `"+12.35"`, `"-0.001"` → `"0.00"`. */
+export function signedMoneyText(value: string | undefined, currency?: string): string {
+  const text = moneyText(value, currency);
+  return text !== MISSING && /[1-9]/.test(text) && !text.startsWith('-') ? '+' + text : text;
+}
+
+/** An account price rounded to the instrument's price precision (`places`); a dash when missing or zero. */
+export function priceText(value: string | undefined | null, places: number): string {
+  if (value === undefined || value === null || value === '' || /^[+-]?0*\.?0*$/.test(value)) return MISSING;
+  return roundDecimal(value, places);
+}
+
+/** An account size as received, trimmed of trailing zeros. */
+export function sizeText(value: string | undefined | null): string {
+  if (value === undefined || value === null || value === '') return MISSING;
+  return trimZeros(value);
+}
+
+/** Price decimals shown, as on the chart's axis: as many as the instrument's prices have, at least 2, at most 10. */
+export const MIN_PRICE_PLACES = 2;
+export const MAX_PRICE_PLACES = 10;
+
+/**
+ * The price precision of each instrument, learnt from the prices the page sees (market prices of the chosen
+ * instrument, the account's fill prices): the most decimals any of them had (trailing zeros not counted), within
+ * `MIN_PRICE_PLACES`…`MAX_PRICE_PLACES`.
+ */
+export class PricePrecisions {
+  private readonly digits = new Map<string, number>();
+
+  note(symbol: string, price: number | string | undefined): void {
+    if (price === undefined || price === '') return;
+    const text = typeof price === 'number' ? plainNumber(price) : trimZeros(price);
+    const seen = fractionDigits(text);
+    if (seen > (this.digits.get(symbol) ?? -1)) this.digits.set(symbol, seen);
+  }
+
+  places(symbol: string): number {
+    return Math.min(MAX_PRICE_PLACES, Math.max(MIN_PRICE_PLACES, this.digits.get(symbol) ?? 0));
+  }
 }
 
 /** How many digits follow the decimal point of a received decimal (`67234.5` → 1, `1e-7` → 7). */

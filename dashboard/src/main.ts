@@ -16,6 +16,7 @@ import { BookPanel } from './book-panel.ts';
 import { CandleChart } from './chart.ts';
 import { Controls, INTERVALS, type Selection } from './controls.ts';
 import { el, panelFrame, setText } from './dom.ts';
+import { PricePrecisions } from './format.ts';
 import { SourcesPanel } from './sources-panel.ts';
 import { activeVenueOf, venuesOf } from './sources-state.ts';
 import { ConnectionStatusView } from './status.ts';
@@ -73,10 +74,15 @@ export function startDashboard(root: HTMLElement, createClient: ClientFactory): 
   const tokenForm = new TokenForm();
   const chart = new CandleChart();
   // The last price in the tab's title: a trader keeps an eye on it from other tabs.
-  const ticker = new TickerPanel((last, symbol) => (document.title = `${last} ${symbol} · Tickwire`));
+  // The instruments' price precision, from the prices the market panels show: the account rounds to it.
+  const prices = new PricePrecisions();
+  const ticker = new TickerPanel((last, symbol) => {
+    document.title = `${last} ${symbol} · Tickwire`;
+    prices.note(symbol, last);
+  });
   const book = new BookPanel();
   const trades = new TradesPanel();
-  const account = new AccountPanel();
+  const account = new AccountPanel(prices);
   const alerts = new AlertsPanel();
   const sources = new SourcesPanel(http);
 

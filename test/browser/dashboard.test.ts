@@ -159,6 +159,25 @@ describe('the dashboard in Chromium, on the demo stack', () => {
       assert.deepEqual(shown, venuePositions(bitget.positions()));
       assert.ok(shown.length > 0, 'the account holds a position');
       assert.notEqual((await page.getByTestId('total-value').textContent())?.trim(), '—');
+      // Money to 2 decimals (the exact amount is the hover text); every position shows a mark price.
+      assert.match(
+        (await page.getByTestId('total-value').textContent())?.trim() ?? '',
+        /^-?\d+\.\d{2} USDT$/,
+      );
+      const marks = await page
+        .getByTestId('position-row')
+        .evaluateAll((rows) =>
+          rows.map(
+            (r) =>
+              [...r.querySelectorAll('.stat')].find(
+                (s) => s.querySelector('.stat-name')?.textContent === 'Mark',
+              )?.lastChild?.textContent ?? '',
+          ),
+        );
+      assert.ok(
+        marks.every((m) => /^\d+\.\d{2,10}$/.test(m)),
+        `mark prices shown: ${JSON.stringify(marks)}`,
+      );
       await browser.screenshot(page, 'dashboard-account-bitget');
     });
 

@@ -7,10 +7,17 @@ import {
   fractionAsPercent,
   fractionDigits,
   localClock,
+  moneyText,
   percentText,
   plainNumber,
+  priceText,
+  PricePrecisions,
+  roundDecimal,
+  signedMoneyText,
   signedText,
   signOf,
+  sizeText,
+  trimZeros,
   utcTitle,
 } from '../../dashboard/src/format.ts';
 
@@ -87,5 +94,51 @@ describe('dashboard format', () => {
     assert.equal(ageText(180_000), '3 min');
     assert.equal(ageText(7_200_000), '2 h');
     assert.equal(ageText(-1), '—');
+  });
+
+  it('rounds account decimals on their digits, half away from zero, to a fixed number of places', () => {
+    assert.equal(roundDecimal('9983.64512526658', 2), '9983.65');
+    assert.equal(roundDecimal('9983.645', 2), '9983.65');
+    assert.equal(roundDecimal('9983.644999', 2), '9983.64');
+    assert.equal(roundDecimal('67000.1', 2), '67000.10');
+    assert.equal(roundDecimal('10000', 2), '10000.00');
+    assert.equal(roundDecimal('9.999', 2), '10.00');
+    assert.equal(roundDecimal('-12.345', 2), '-12.35');
+    assert.equal(roundDecimal('-0.004', 2), '0.00', 'no minus sign on a rounded zero');
+    assert.equal(roundDecimal('.5', 0), '1');
+    assert.equal(roundDecimal('67012.34567891234567891234', 2), '67012.35', 'beyond a double');
+    assert.equal(roundDecimal('123456789012345678901.995', 2), '123456789012345678902.00');
+    assert.equal(roundDecimal('n/a', 2), 'n/a');
+  });
+
+  it('shows money to its currency places, prices to the instrument precision, sizes trimmed', () => {
+    assert.equal(moneyText('9983.64512526658', 'USDT'), '9983.65');
+    assert.equal(moneyText('9983.64512526658'), '9983.65');
+    assert.equal(moneyText('0.000123456789', 'BTC'), '0.00012346');
+    assert.equal(moneyText(undefined, 'USDT'), '—');
+    assert.equal(signedMoneyText('12.345', 'USDC'), '+12.35');
+    assert.equal(signedMoneyText('-3', 'USDC'), '-3.00');
+    assert.equal(signedMoneyText('0.001', 'USDC'), '0.00', 'no plus sign on a rounded zero');
+    assert.equal(priceText('67012.34000000000000000001', 2), '67012.34');
+    assert.equal(priceText('3525.255', 3), '3525.255');
+    assert.equal(priceText('0', 2), '—', 'a zero mark or liquidation price is none');
+    assert.equal(priceText(undefined, 2), '—');
+    assert.equal(sizeText('0.01000'), '0.01');
+    assert.equal(sizeText('5.000'), '5');
+    assert.equal(sizeText('120'), '120');
+    assert.equal(trimZeros('100'), '100', 'no point: integer zeros stay');
+  });
+
+  it('learns an instrument price precision from the prices seen, within 2 and 10 places', () => {
+    const p = new PricePrecisions();
+    assert.equal(p.places('BTC/USDT'), 2, 'nothing seen: 2');
+    p.note('BTC/USDT', 67012.3);
+    assert.equal(p.places('BTC/USDT'), 2);
+    p.note('BTC/USDT', '67012.345');
+    p.note('BTC/USDT', '67012.10000');
+    assert.equal(p.places('BTC/USDT'), 3, 'the most decimals seen, trailing zeros not counted');
+    p.note('PEPE/USDT', 1.2345e-9);
+    assert.equal(p.places('PEPE/USDT'), 10);
+    assert.equal(p.places('ETH/USDT'), 2, 'per instrument');
   });
 });

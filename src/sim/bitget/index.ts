@@ -1,6 +1,6 @@
 /**
- * The simulated Bitget venue (API v2): a spot and a USDT-futures market per symbol, REST under `/api/v2/...` and the
- * public socket at `/v2/ws/public`, all below the simulator's `/bitget` prefix; and the private side
+ * The simulated Bitget venue (API v2): a spot market per symbol and a USDT-futures one per USDT-quoted symbol,
+ * REST under `/api/v2/...` and the public socket at `/v2/ws/public`, all below the simulator's `/bitget` prefix; and the private side
  * (account-side.ts): simulated trader accounts on the private socket `/v2/ws/private` and the signed account REST.
  */
 import { demoAccounts } from '../accounts/config.ts';
@@ -52,11 +52,21 @@ export interface BitgetSimUrls {
   readonly restUrl: string;
 }
 
+/**
+ * Whether the simulated Bitget has an instrument of this family for a canonical pair: SPOT for every pair asked for;
+ * USDT-FUTURES (the USDT-M futures account's family) only for USDT-quoted pairs, as on Bitget, whose "BTCUSD" is a
+ * coin-margined contract (COIN-FUTURES), not a USDT one. A "BTC/USD" asked for another venue (dYdX) so makes no
+ * USDT perpetual here, and the futures account never trades one.
+ */
+export function bitgetLists(instType: BitgetSimInstType, symbol: string): boolean {
+  return instType === 'SPOT' || symbol.endsWith('/USDT');
+}
+
 function createBitgetSimVenue(context: SimVenueContext, settings: BitgetSimSettings): SimVenue {
   const instruments = new BitgetSimInstruments();
   const markets: SimMarket[] = [];
   for (const instType of BITGET_SIM_INST_TYPES) {
-    for (const symbol of context.symbols) {
+    for (const symbol of context.symbols.filter((s) => bitgetLists(instType, s))) {
       const market = createSimMarket(context, symbol, BITGET_SIM_QUOTING[instType], 'bitget', instType);
       instruments.add(instType, market);
       markets.push(market);

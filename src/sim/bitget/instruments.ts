@@ -1,6 +1,6 @@
 /**
  * The simulated Bitget instruments: for each canonical symbol ("BTC/USDT"), a SPOT instrument and a USDT-FUTURES
- * one, both named "BTCUSDT" on the wire, each with its own market (a perpetual trades near, not at, the spot
+ * one when the pair is USDT-quoted (index.ts `bitgetLists`), both named "BTCUSDT" on the wire, each with its own market (a perpetual trades near, not at, the spot
  * price). Numbers are printed the Bitget way: prices and trade sizes without trailing zeros ("83715.7"), book sizes
  * at the lot precision ("1600.00"), so a client that checksums re-formatted numbers instead of the original
  * strings fails.

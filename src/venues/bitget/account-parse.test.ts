@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { FIXTURES_DIR } from '../../../test/fixtures/index.ts';
 import type { AccountEvent } from '../../account/contract.ts';
-import { toPlainString, type Decimal } from '../../domain/decimal.ts';
+import { parseDecimal, toPlainString, type Decimal } from '../../domain/decimal.ts';
 import { envelopeData } from './parse.ts';
 import {
   BitgetLoginError,
+  IMPLIED_MARK_PLACES,
+  impliedMark,
   parseBitgetPrivateFrame,
   parseRestFills,
   parseRestFuturesAccounts,
@@ -31,6 +33,7 @@ const docs = JSON.parse(
   readFileSync(`${FIXTURES_DIR}bitget-private-docs-examples_2025-03.json`, 'utf8'),
 ) as Samples;
 
+const dec = parseDecimal;
 const text = (d: Decimal | undefined): string | undefined => (d === undefined ? undefined : toPlainString(d));
 
 function frame(samples: Samples, name: string): BitgetPrivateFrame {
@@ -128,6 +131,8 @@ describe('Bitget private frames', () => {
     assert.equal(text(p.liquidationPrice), '17629.684814834');
     assert.equal(text(p.margin), '2.19245');
     assert.equal(p.timestamp, 1701913016923);
+    // The push has no markPrice: the mark is the one its unrealized PnL implies, 43849 + (-0.0032 / 0.001).
+    assert.equal(text(p.markPrice), '43845.8');
     // Hand-written: the push after the last position closed is an empty list, which replaces the old one.
     const closed = parseBitgetPrivateFrame(
       '{"action":"snapshot","arg":{"instType":"USDT-FUTURES","channel":"positions","instId":"default"},"data":[],"ts":1701913100000}',
@@ -218,6 +223,48 @@ describe('Bitget private frames', () => {
     (raw.data[0] as Record<string, string>)['tradeSide'] = 'burst_close_long';
     const liq = only(eventsOf(parseBitgetPrivateFrame(JSON.stringify(raw))), 'fills').fills[0];
     assert.equal(liq?.liquidation, true);
+  });
+
+  it('works out the mark of a pushed position from its unrealized PnL, long and short; a given markPrice wins', () => {
+    // Bitget's documented all-position example: entry 25000, size 0.01, unrealizedPL 1, markPrice 25100.
+    assert.equal(text(impliedMark('long', dec('0.01'), dec('25000'), dec('1'))), '25100');
+    assert.equal(text(impliedMark('short', dec('0.5'), dec('3500.25'), dec('-12.5'))), '3525.25');
+    assert.equal(text(impliedMark('short', dec('2'), dec('100'), dec('0'))), '100');
+    assert.equal(impliedMark('long', dec('0'), dec('100'), dec('0')), undefined, 'no size, no mark');
+    assert.equal(
+      text(impliedMark('long', dec('3'), dec('100'), dec('1'))),
+      '100.33333333',
+      `rounded to ${IMPLIED_MARK_PLACES} places`,
+    );
+    const row = (extra: Record<string, unknown>) =>
+      parseBitgetPrivateFrame(
+        JSON.stringify({
+          action: 'snapshot',
+          arg: { instType: 'USDT-FUTURES', channel: 'positions', instId: 'default' },
+          data: [
+            {
+              posId: '1',
+              instId: 'ETHUSDT',
+              marginCoin: 'USDT',
+              marginSize: '350',
+              marginMode: 'isolated',
+              holdSide: 'short',
+              total: '0.5',
+              openPriceAvg: '3500.25',
+              leverage: 5,
+              unrealizedPL: '-12.5',
+              liquidationPrice: '4100',
+              uTime: '1701913016923',
+              ...extra,
+            },
+          ],
+          ts: 1701913043767,
+        }),
+      );
+    const [implied] = only(eventsOf(row({})), 'positions').positions;
+    assert.equal(text(implied?.markPrice), '3525.25');
+    const [given] = only(eventsOf(row({ markPrice: '3525.3' })), 'positions').positions;
+    assert.equal(text(given?.markPrice), '3525.3');
   });
 
   it('reports malformed frames as unknown and other channels as ignored, never throwing', () => {

@@ -11,7 +11,7 @@ import type {
   Position,
   PositionSide,
 } from '../../domain/account.ts';
-import { add, parseDecimal, sub, ZERO, type Decimal } from '../../domain/decimal.ts';
+import { add, divide, normalize, parseDecimal, sub, ZERO, type Decimal } from '../../domain/decimal.ts';
 import type { AccountEvent } from '../../account/contract.ts';
 import {
   array,
@@ -276,21 +276,52 @@ function positionSideOf(value: unknown): PositionSide {
   throw new Error('field holdSide must be long or short');
 }
 
-/** A position row of the socket (`instId`) or of REST (`symbol`). */
+/** Places of a mark price worked out from the unrealized PnL (see `impliedMark`). */
+export const IMPLIED_MARK_PLACES = 8;
+
+/**
+ * The mark price a position's unrealized PnL implies: Bitget values positions at the mark, so
+ * unrealizedPL = size × (mark − entry) for a long and size × (entry − mark) for a short, and
+ * mark = entry ± unrealizedPL / size (to `IMPLIED_MARK_PLACES`, trailing zeros dropped). Undefined for a size of 0
+ * or a result not above 0.
+ */
+export function impliedMark(
+  side: PositionSide,
+  size: Decimal,
+  entry: Decimal,
+  unrealized: Decimal,
+): Decimal | undefined {
+  if (size.coef <= 0n || entry.coef <= 0n) return undefined;
+  const move = divide(unrealized, size, IMPLIED_MARK_PLACES);
+  const mark = normalize(side === 'long' ? add(entry, move) : sub(entry, move));
+  return mark.coef > 0n ? mark : undefined;
+}
+
+/**
+ * A position row of the socket (`instId`) or of REST (`symbol`). REST rows carry `markPrice`; the socket's
+ * `positions` rows do not (EXCHANGES.md §6, the captured push), so there the mark is the one the row's unrealized
+ * PnL implies (`impliedMark`), current with every push.
+ */
 export function position(row: JsonObject, symbolField: 'instId' | 'symbol'): Position {
   const leverage = leverageOf(row['leverage']);
   const liquidation = optionalDecimal(row['liquidationPrice'], 'liquidationPrice');
-  const mark = optionalDecimal(row['markPrice'], 'markPrice');
   const realized = optionalDecimal(row['achievedProfits'], 'achievedProfits');
+  const side = positionSideOf(row['holdSide']);
+  const size = nonNegativeDecimal(row['total'], 'total');
+  const entryPrice = nonNegativeDecimal(row['openPriceAvg'], 'openPriceAvg');
+  const unrealizedPnl = decimal(row['unrealizedPL'], 'unrealizedPL');
+  const given = optionalDecimal(row['markPrice'], 'markPrice');
+  const mark =
+    given !== undefined && given.coef > 0n ? given : impliedMark(side, size, entryPrice, unrealizedPnl);
   return {
     symbol: bitgetAccountSymbol(nonEmptyString(row[symbolField], symbolField)),
-    side: positionSideOf(row['holdSide']),
-    size: nonNegativeDecimal(row['total'], 'total'),
-    entryPrice: nonNegativeDecimal(row['openPriceAvg'], 'openPriceAvg'),
-    ...(mark !== undefined && mark.coef > 0n ? { markPrice: mark } : {}),
+    side,
+    size,
+    entryPrice,
+    ...(mark !== undefined ? { markPrice: mark } : {}),
     ...(leverage !== undefined ? { leverage } : {}),
     marginMode: marginModeOf(row['marginMode']),
-    unrealizedPnl: decimal(row['unrealizedPL'], 'unrealizedPL'),
+    unrealizedPnl,
     ...(realized !== undefined ? { realizedPnl: realized } : {}),
     // Bitget: "If the value <= 0, ... there is no liquidation price at this time".
     ...(liquidation !== undefined && liquidation.coef > 0n ? { liquidationPrice: liquidation } : {}),
