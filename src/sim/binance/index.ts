@@ -39,7 +39,7 @@ export interface BinanceSimUrls {
 
 function createBinanceSimVenue(context: SimVenueContext, settings: BinanceSimSettings): SimVenue {
   const markets = createSimMarkets(context, 'binance', BINANCE_SIM_QUOTING);
-  const instruments = new BinanceSimInstruments(markets);
+  const instruments = new BinanceSimInstruments(markets, context.seed, settings.depthLevels);
   const rest = new BinanceSimRest(instruments, context.faults, context.now, settings);
   const streams = new BinanceStreamServer(instruments, context.faults, context.now, settings, context.logger);
   return new AssembledSimVenue('binance', markets, rest, streams);

@@ -10,7 +10,6 @@ import { queryBars } from '../market/kline-query.ts';
 import { fillLots, type SimTrade } from '../market/market.ts';
 import { byTradeTime, lowerBound } from '../market/trade-search.ts';
 import { sendJson } from '../venue.ts';
-import { depthSnapshot } from './book.ts';
 import { klineRow } from './format.ts';
 import { BINANCE_INTERVALS } from './intervals.ts';
 import type { BinanceSimInstrument, BinanceSimInstruments } from './symbols.ts';
@@ -75,8 +74,6 @@ function limitParam(params: URLSearchParams, fallback: number, max: number): num
   // Binance caps an oversized limit instead of rejecting it.
   return Math.min(limit, max);
 }
-
-export { bookUpdateId, depthSnapshot } from './book.ts';
 
 const byId = (t: SimTrade): number => t.a;
 
@@ -363,7 +360,7 @@ export class BinanceSimRest {
     const instrument = this.instrument(params);
     const limit = limitParam(params, 100, 5000);
     const weight = limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
-    return [weight, () => depthSnapshot(instrument, limit)];
+    return [weight, () => instrument.book.snapshot(limit)];
   }
 }
 

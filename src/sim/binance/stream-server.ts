@@ -51,7 +51,7 @@ export interface BinanceStreamSettings {
   readonly maxBufferedBytes: number;
   /** Connections are closed after this long (Binance: 24 h). */
   readonly connectionLifetimeMs: number;
-  /** Levels per side each `@depth` diff restates around the last price. */
+  /** Levels per side the simulated book keeps (a few more at times); REST depth serves at most these. */
   readonly depthLevels: number;
   /** After `serverShutdown`, a connection the client has not left is closed after this long. */
   readonly recycleCloseDelayMs: number;
@@ -211,7 +211,7 @@ export class BinanceStreamServer implements MarketListener {
     set.add(conn);
     if (parsed.kind.type === 'depth' && !this.depthStates.has(parsed.key)) {
       const instrument = this.instruments.getByStreamName(parsed.symbol);
-      if (instrument !== undefined) this.depthStates.set(parsed.key, new DepthDiffState(instrument));
+      if (instrument !== undefined) this.depthStates.set(parsed.key, new DepthDiffState(instrument.book));
     }
   }
 
@@ -224,6 +224,7 @@ export class BinanceStreamServer implements MarketListener {
     set?.delete(conn);
     if (set?.size === 0) {
       this.subscribers.delete(parsed.key);
+      this.depthStates.get(parsed.key)?.close();
       this.depthStates.delete(parsed.key);
     }
   }
@@ -357,8 +358,6 @@ export class BinanceStreamServer implements MarketListener {
       }
     }
     if (this.has(`${sn}@bookTicker`)) this.publish(`${sn}@bookTicker`, bookTickerOf(instrument), instrument);
-    for (const speed of ['@depth@100ms', '@depth'])
-      this.depthStates.get(`${sn}${speed}`)?.observe(market.lastTicks);
   }
 
   minuteClosed(market: SimMarket, bar: MinuteBar): void {
@@ -422,7 +421,7 @@ export class BinanceStreamServer implements MarketListener {
       const symbol = instrument.market.spec.symbol;
       // A withheld diff is not skipped silently: it stays pending, as on a real connection that is merely slow.
       if (this.faults.streamPaused || this.faults.streamStalled || this.faults.isFrozen(symbol)) continue;
-      const diff = state.next(instrument, this.settings.depthLevels, E, this.faults.takeSkipBookSeq(symbol));
+      const diff = state.next(instrument.name, E, this.faults.takeSkipBookSeq(symbol));
       if (diff !== undefined) this.publish(key, diff, instrument);
     }
   }

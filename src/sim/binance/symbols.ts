@@ -3,6 +3,7 @@
  * case), each with its market.
  */
 import type { SimMarket } from '../market/market.ts';
+import { BinanceSimBook } from './book.ts';
 import { BinanceNumberFormat } from './format.ts';
 
 export interface BinanceSimInstrument {
@@ -12,6 +13,8 @@ export interface BinanceSimInstrument {
   readonly streamName: string;
   readonly market: SimMarket;
   readonly fmt: BinanceNumberFormat;
+  /** The order book REST depth, `@depth`, `@bookTicker` and the 24 h ticker all read. */
+  readonly book: BinanceSimBook;
 }
 
 /** "BTC/USDT" → "BTCUSDT". */
@@ -23,14 +26,17 @@ export class BinanceSimInstruments {
   private readonly byName = new Map<string, BinanceSimInstrument>();
   private readonly byMarket = new Map<SimMarket, BinanceSimInstrument>();
 
-  constructor(markets: readonly SimMarket[]) {
+  /** `depthLevels`: levels a side each book keeps (a few more at times). */
+  constructor(markets: readonly SimMarket[], seed: number, depthLevels: number) {
     for (const market of markets) {
       const name = binanceName(market.spec.symbol);
+      const fmt = new BinanceNumberFormat(market.spec);
       const instrument: BinanceSimInstrument = {
         name,
         streamName: name.toLowerCase(),
         market,
-        fmt: new BinanceNumberFormat(market.spec),
+        fmt,
+        book: new BinanceSimBook(market, fmt, seed, depthLevels),
       };
       this.byName.set(name, instrument);
       this.byMarket.set(market, instrument);

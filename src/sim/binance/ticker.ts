@@ -3,18 +3,17 @@
  * `@ticker` streams and REST `/api/v3/ticker/*`, so every view of one moment agrees with `/api/v3/depth`.
  */
 import { aggregateWindowToOpenMinute, type MinuteBar } from '../market/bars.ts';
-import { bookUpdateId, depthSnapshot } from './book.ts';
 import type { BinanceSimInstrument } from './symbols.ts';
 import type { BinanceSimBookTicker, BinanceSimRestTicker, BinanceSimTicker } from './wire.ts';
 
 const DAY_OF_MINUTES = 1440;
 
-/** The top of the current depth snapshot. */
+/** The top of the current book. */
 export function bookTickerOf(instrument: BinanceSimInstrument): BinanceSimBookTicker {
-  const top = depthSnapshot(instrument, 1);
-  const bid = top.bids[0] ?? ['0', '0'];
-  const ask = top.asks[0] ?? ['0', '0'];
-  return { u: bookUpdateId(instrument), s: instrument.name, b: bid[0], B: bid[1], a: ask[0], A: ask[1] };
+  const top = instrument.book.top();
+  const bid = top.bid ?? ['0', '0'];
+  const ask = top.ask ?? ['0', '0'];
+  return { u: top.u, s: instrument.name, b: bid[0], B: bid[1], a: ask[0], A: ask[1] };
 }
 
 /** Rolling 24 h statistics over whole minutes (the window starts on a minute, as Binance's windowed tickers do). */

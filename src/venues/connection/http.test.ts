@@ -1,8 +1,20 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { TickwireError } from '../../domain/errors.ts';
 import { ManualClock } from '../../util/clock.ts';
-import { checkPositiveInt, parseItem, parseRetryAfter, restBase, TokenBucket, withQuery } from './http.ts';
+import {
+  checkPositiveInt,
+  HttpJsonClient,
+  parseItem,
+  parseRetryAfter,
+  restBase,
+  TokenBucket,
+  withQuery,
+} from './http.ts';
+import { TurnBudget } from './turn-budget.ts';
 
 /** Whether `promise` has settled once the callbacks already due have run (no time passes). */
 async function settles(promise: Promise<unknown>): Promise<boolean> {
@@ -110,5 +122,42 @@ describe('request helpers', () => {
         err.code === 'VENUE_REJECTED' &&
         err.message === 'binance klines: item 3 of the answer is malformed: bad row',
     );
+  });
+});
+
+describe('HttpJsonClient and the turn budget', () => {
+  it('parses an answer only when the turn budget lets it, behind the frames already waiting', async () => {
+    let now = 0;
+    const turns = new TurnBudget({ budgetMs: 5, now: () => now });
+    const order: string[] = [];
+    const FRAMES = 1000;
+    let spendTurns = false;
+    const server = createServer((_req, res) => {
+      if (spendTurns) {
+        // Frames that each spend a whole turn's budget: one runs per turn, for a thousand turns.
+        for (let i = 0; i < FRAMES; i++)
+          turns.run({}, () => {
+            now += 6;
+            order.push('frame');
+          });
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end('{"ok":true}');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const client = new HttpJsonClient({ name: 'test', turns });
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      assert.deepEqual((await client.getJson(url)).body, { ok: true }, 'with nothing waiting, at once');
+
+      spendTurns = true;
+      const response = await client.getJson(url);
+      order.push('answer');
+      assert.deepEqual(response.body, { ok: true });
+      assert.equal(order.indexOf('answer'), FRAMES, 'the answer came after every frame queued before it');
+    } finally {
+      server.close();
+    }
   });
 });

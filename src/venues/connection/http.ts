@@ -1,6 +1,7 @@
 import { TickwireError } from '../../domain/errors.ts';
 import { backoffDelay } from '../../util/backoff.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
+import { venueFrameTurns, type TurnBudget } from './turn-budget.ts';
 
 /**
  * A small JSON-over-HTTP client for venue REST APIs: request pacing, timeouts and bounded retries, with failures
@@ -100,6 +101,8 @@ export interface HttpJsonClientOptions {
   readonly clock?: Clock;
   /** Jitter source in [0, 1) for the retry backoff. Default Math.random. */
   readonly random?: () => number;
+  /** When an answer is parsed (src/venues/connection/turn-budget.ts). Default the budget venue frames share. */
+  readonly turns?: TurnBudget;
 }
 
 /** Per-request additions for signed venue APIs. */
@@ -175,6 +178,7 @@ export class HttpJsonClient {
   private readonly maxBodyBytes: number;
   private readonly clock: Clock;
   private readonly random: () => number;
+  private readonly turns: TurnBudget;
   readonly limiter: TokenBucket | undefined;
 
   constructor(options: HttpJsonClientOptions) {
@@ -188,6 +192,7 @@ export class HttpJsonClient {
     this.limiter = options.limiter;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
+    this.turns = options.turns ?? venueFrameTurns;
   }
 
   /**
@@ -284,6 +289,10 @@ export class HttpJsonClient {
       if (!answered && (response.status < 200 || response.status >= 300)) {
         throw new TickwireError('VENUE_REJECTED', `${label}: HTTP ${response.status} ${snippet(text)}`);
       }
+      // Parsing the answer, and what the caller does with it before its next await (a page of history: its
+      // rows' decimals, the bars), waits for frame time like a stream frame: answers that arrive together are
+      // processed over several turns of the event loop.
+      await this.turns.turn(this);
       try {
         return { status: response.status, headers: response.headers, body: JSON.parse(text) as unknown };
       } catch {

@@ -19,6 +19,7 @@ import {
   type VenueLimits,
 } from './runner.ts';
 import { SlidingWindowLimiter } from './send-limiter.ts';
+import { TurnBudget } from './turn-budget.ts';
 
 /*
  * The runner's sockets are real (loopback servers) but its time is a ManualClock: every backoff, heartbeat,
@@ -74,7 +75,11 @@ class TestProtocol implements ConnectionProtocol {
   subscribeFrames(): readonly string[] {
     return this.frames;
   }
+  /** Every text frame handed to handleFrame, in order. */
+  readonly handled: string[] = [];
+
   handleFrame(text: string): FrameOutcome {
+    this.handled.push(text);
     const msg = JSON.parse(text) as Record<string, string | undefined>;
     if (typeof msg['s'] === 'string') return { kind: 'data', symbol: msg['s'] };
     if (typeof msg['reject'] === 'string') {
@@ -587,6 +592,36 @@ describe('ConnectionRunner against loopback servers', () => {
     await peer.roundTrip();
     assert.equal(peer.sockets.length, 1);
     assert.equal(rec2.ofKind('recycle').length, 0);
+  });
+
+  it('processes a burst of frames over several turns when it outlasts the turn budget, in order, none lost on close', async () => {
+    // Each frame "takes" 1 ms of the budget's time: with a 3 ms budget a turn processes three frames.
+    let now = 0;
+    const turns = new TurnBudget({ budgetMs: 3, now: () => now });
+    const p = protocol(peer.url);
+    const original = p.handleFrame.bind(p);
+    p.handleFrame = (text: string) => {
+      now += 1;
+      return original(text);
+    };
+    const rec = new Recorder();
+    const r = run(p, rec, { turns });
+    await waitFor('open', () => peer.sockets.length === 1 && r.status().connected);
+    const burst = Array.from({ length: 40 }, (_, i) => `{"s":"${i % 2 === 0 ? 'A' : 'B'}","n":${i}}`);
+    const socket = peer.latest();
+    for (const text of burst) socket.send(text);
+    await waitFor('the burst processed', () => p.handled.length === 40);
+    assert.deepEqual(p.handled, burst, 'every frame, in the order sent');
+    assert.ok(turns.stats().deferred > 0, 'the burst waited for later turns');
+    assert.equal(r.status().messages_received, 40);
+    assert.equal(r.status().is_healthy, true);
+
+    // A burst followed by the close: what arrived before the close is processed before the close is.
+    p.handled.length = 0;
+    for (const text of burst) socket.send(text);
+    socket.close(1000, 'bye');
+    await waitFor('the close', () => rec.statusesOf('disconnected').length === 1);
+    assert.deepEqual(p.handled, burst, 'the frames received before the close are all processed');
   });
 
   it('counts malformed frames and handler throws without dropping the connection', async () => {

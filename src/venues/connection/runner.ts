@@ -19,6 +19,7 @@ import { systemClock, type Clock, type Timer } from '../../util/clock.ts';
 import { waitAtMost } from '../../util/wait-at-most.ts';
 import type { ConnectionStatus, MarketStreamHandlers, StreamEvent, StreamStatus } from '../venue.ts';
 import { SlidingWindowLimiter } from './send-limiter.ts';
+import { venueFrameTurns, type TurnBudget } from './turn-budget.ts';
 
 /** How a venue keeps a connection alive. */
 export type HeartbeatRule =
@@ -153,6 +154,11 @@ export interface ConnectionRunnerOptions {
   readonly clock?: Clock;
   /** Jitter source in [0, 1). Default Math.random. */
   readonly random?: () => number;
+  /**
+   * Where received frames are processed: at once while the event loop's turn has frame time left, later turns
+   * otherwise (src/venues/connection/turn-budget.ts). Default the budget all venue connections share.
+   */
+  readonly turns?: TurnBudget;
   /** TCP + TLS + WebSocket handshake must finish within this. Default 10 s. */
   readonly connectTimeoutMs?: number;
   readonly backoff?: BackoffOptions;
@@ -235,6 +241,7 @@ export class ConnectionRunner {
   private readonly closeTimeoutMs: number;
   private readonly maxQueue: number;
   private readonly pongText: string | undefined;
+  private readonly turns: TurnBudget;
 
   // Connection state: one socket at a time; every per-socket timer is cleared in releaseSocket().
   private socket: WebSocket | undefined;
@@ -319,6 +326,7 @@ export class ConnectionRunner {
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
+    this.turns = options.turns ?? venueFrameTurns;
     this.connectTimeoutMs = positive(options.connectTimeoutMs, 10_000, 'connectTimeoutMs');
     this.initialMs = positive(options.backoff?.initialMs, 1_000, 'backoff.initialMs');
     this.maxMs = Math.max(this.initialMs, positive(options.backoff?.maxMs, 16_000, 'backoff.maxMs'));
@@ -454,6 +462,8 @@ export class ConnectionRunner {
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
+    // Frames received before the close are processed, as they would have been without the turn budget.
+    this.turns.flush(this);
     this.closed = true;
     this.clock.clearTimer(this.reconnectTimer);
     this.reconnectTimer = undefined;
@@ -563,18 +573,30 @@ export class ConnectionRunner {
   private onMessage(socket: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
     if (socket !== this.socket || this.closed) return;
     const receivedAt = this.clock.now();
-    this.messagesReceived++;
+    // Liveness is the frame's arrival, whenever it is processed.
     this.lastHeartbeat = receivedAt;
     this.lastFrameAt = receivedAt;
     if (isBinary) {
+      this.messagesReceived++;
       this.malformed('binary', 'binary frame on a text protocol');
       return;
     }
     const text = rawText(data);
     if (this.pongText !== undefined && text === this.pongText) {
+      this.messagesReceived++;
       this.pongReceived();
       return;
     }
+    this.turns.run(this, () => this.handleFrame(socket, text, receivedAt));
+  }
+
+  /**
+   * A received text frame, processed when the turn budget lets it, in the order frames arrived; it counts in
+   * `messages_received` once processed, so that the count never runs ahead of what the handlers have seen.
+   */
+  private handleFrame(socket: WebSocket, text: string, receivedAt: number): void {
+    if (socket !== this.socket || this.closed) return;
+    this.messagesReceived++;
     let outcome: FrameOutcome;
     try {
       outcome = this.protocol.handleFrame(text, receivedAt);
@@ -686,6 +708,9 @@ export class ConnectionRunner {
   }
 
   private onClose(socket: WebSocket, code: number, reason: Buffer): void {
+    if (socket !== this.socket) return;
+    // Every frame the socket delivered is processed before its close is (one may itself drop the socket).
+    this.turns.flush(this);
     if (socket !== this.socket) return;
     const wasOpen = this.open;
     const wasHealthy = this.healthy;

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TurnBudget } from './turn-budget.ts';
+
+/** One turn of the event loop later: the budget's turn ends in the check phase. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A budget whose time moves only as tasks say they took it. */
+function budgetOf(budgetMs: number): { turns: TurnBudget; took: (ms: number) => void } {
+  let now = 1_000;
+  return { turns: new TurnBudget({ budgetMs, now: () => now }), took: (ms) => (now += ms) };
+}
+
+describe('TurnBudget', () => {
+  it('runs tasks at once while the turn has time left', () => {
+    const { turns } = budgetOf(10);
+    const ran: number[] = [];
+    for (let i = 0; i < 50; i++) turns.run({}, () => ran.push(i));
+    assert.deepEqual(
+      ran,
+      Array.from({ length: 50 }, (_, i) => i),
+      'tasks that take no time never wait',
+    );
+    assert.deepEqual(turns.stats(), { waiting: 0, deferred: 0 });
+  });
+
+  it('queues tasks once the turn has spent its budget and runs them in later turns, in order, a budget at a time', async () => {
+    const { turns, took } = budgetOf(10);
+    const a = {};
+    const b = {};
+    const ran: string[] = [];
+    const task = (name: string) => () => {
+      ran.push(name);
+      took(4);
+    };
+    for (let i = 0; i < 9; i++) turns.run(i % 2 === 0 ? a : b, task(`t${i}`));
+    // 0, 4 and 8 ms spent before each of the first three: the fourth finds 12 ms spent and waits.
+    assert.deepEqual(ran, ['t0', 't1', 't2']);
+    assert.deepEqual(turns.stats(), { waiting: 6, deferred: 6 });
+    await nextTurn();
+    assert.deepEqual(ran, ['t0', 't1', 't2', 't3', 't4', 't5']);
+    // A task arriving while others wait goes behind them, whoever it belongs to.
+    turns.run(a, task('late'));
+    assert.equal(ran.length, 6);
+    await nextTurn();
+    assert.deepEqual(ran.slice(6), ['t6', 't7', 't8']);
+    await nextTurn();
+    assert.deepEqual(ran.slice(9), ['late']);
+    assert.deepEqual(turns.stats(), { waiting: 0, deferred: 7 });
+  });
+
+  it('gives a fresh budget to the next turn once nothing waits', async () => {
+    const { turns, took } = budgetOf(10);
+    const ran: number[] = [];
+    turns.run({}, () => took(15));
+    turns.run({}, () => ran.push(1));
+    assert.equal(ran.length, 0, 'the turn is spent');
+    await nextTurn();
+    assert.deepEqual(ran, [1]);
+    await nextTurn();
+    turns.run({}, () => ran.push(2));
+    assert.deepEqual(ran, [1, 2], 'a new turn runs at once');
+  });
+
+  it('flushes one owner’s waiting tasks in order and leaves the others waiting', async () => {
+    const { turns, took } = budgetOf(1);
+    const a = {};
+    const b = {};
+    const ran: string[] = [];
+    turns.run(a, () => {
+      ran.push('a0');
+      took(2);
+    });
+    turns.run(b, () => ran.push('b1'));
+    turns.run(a, () => ran.push('a2'));
+    turns.run(b, () => ran.push('b3'));
+    turns.run(a, () => ran.push('a4'));
+    turns.flush(a);
+    assert.deepEqual(ran, ['a0', 'a2', 'a4']);
+    assert.equal(turns.stats().waiting, 2);
+    turns.flush({});
+    assert.equal(turns.stats().waiting, 2, 'an owner with nothing waiting flushes nothing');
+    await nextTurn();
+    assert.deepEqual(ran, ['a0', 'a2', 'a4', 'b1', 'b3']);
+  });
+
+  it('lets an awaited input go on at once with time left, in a later turn behind the waiting ones otherwise', async () => {
+    const { turns, took } = budgetOf(10);
+    const order: string[] = [];
+    await turns.turn({});
+    order.push('at once');
+    turns.run({}, () => took(12));
+    turns.run({}, () => order.push('frame'));
+    const answer = turns.turn({}).then(() => order.push('answer'));
+    await Promise.resolve();
+    assert.deepEqual(order, ['at once'], 'the turn is spent: both wait');
+    await nextTurn();
+    await answer;
+    assert.deepEqual(order, ['at once', 'frame', 'answer']);
+  });
+
+  it('refuses a budget that is not positive', () => {
+    assert.throws(() => new TurnBudget({ budgetMs: 0 }), /turn budget must be positive, got 0/);
+    assert.throws(() => new TurnBudget({ budgetMs: Number.NaN }), /turn budget must be positive/);
+  });
+});

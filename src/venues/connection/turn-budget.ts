@@ -1,0 +1,118 @@
+/**
+ * Venue frames share the event loop with timers, client sockets and the store. A burst processed in one go (the
+ * order-book snapshots of every instrument after a connect, a backlog read after a pause) holds everything else
+ * back for its whole length. A TurnBudget runs frames at once while the loop's current turn has spent less than
+ * `budgetMs` since its first frame; past that, frames wait in arrival order (across every connection that shares
+ * the budget) and run in later turns, `budgetMs` at a time, with timers and other sockets served in between.
+ *
+ * A turn ends at the loop's check phase (`setImmediate`), scheduled only in turns that ran or queued a frame.
+ */
+
+/** A frame's processing, with the connection it belongs to (`flush` runs one connection's frames). */
+interface Waiting {
+  readonly owner: object;
+  readonly run: () => void;
+}
+
+export interface TurnBudgetOptions {
+  /** Frame time per turn of the event loop, ms (default 10). */
+  readonly budgetMs?: number;
+  /** Monotonic time, ms (default `performance.now`). The budget is the process's own time, never a test clock. */
+  readonly now?: () => number;
+}
+
+/** Default frame time per turn: a fifth of the event-loop stall budget (50 ms), leaving room for the rest. */
+export const DEFAULT_TURN_BUDGET_MS = 10;
+
+export class TurnBudget {
+  private readonly budgetMs: number;
+  private readonly now: () => number;
+  private readonly waiting: Waiting[] = [];
+  /** Start of the current turn's frame work; undefined until a frame runs in it. */
+  private turnStart: number | undefined;
+  private turnEndScheduled = false;
+  /** Frames that waited for a later turn since start. */
+  private deferredTotal = 0;
+
+  constructor(options: TurnBudgetOptions = {}) {
+    const budgetMs = options.budgetMs ?? DEFAULT_TURN_BUDGET_MS;
+    if (!(budgetMs > 0)) throw new RangeError(`turn budget must be positive, got ${budgetMs}`);
+    this.budgetMs = budgetMs;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Runs `task` now when the turn has budget left and nothing waits; otherwise queues it behind the others. */
+  run(owner: object, task: () => void): void {
+    if (this.waiting.length === 0 && this.spent() < this.budgetMs) {
+      this.startTurn();
+      task();
+      return;
+    }
+    this.waiting.push({ owner, run: task });
+    this.deferredTotal++;
+    this.scheduleTurnEnd();
+  }
+
+  /**
+   * Resolves when `owner` may go on under the budget: at once while the turn has time left and nothing waits,
+   * in a later turn otherwise. For input that arrives as a promise (a REST answer), whose processing continues
+   * after the await.
+   */
+  turn(owner: object): Promise<void> {
+    return new Promise((resolve) => this.run(owner, resolve));
+  }
+
+  /**
+   * Runs `owner`'s waiting frames now, in order, and drops them from the queue: a connection that closes has
+   * every frame it received processed first, as when frames never waited.
+   */
+  flush(owner: object): void {
+    if (this.waiting.length === 0) return;
+    const mine: Waiting[] = [];
+    for (let i = 0; i < this.waiting.length;) {
+      const w = this.waiting[i] as Waiting;
+      if (w.owner === owner) {
+        mine.push(w);
+        this.waiting.splice(i, 1);
+      } else i++;
+    }
+    for (const w of mine) w.run();
+  }
+
+  /** Frames waiting for a later turn now, and in all since start. */
+  stats(): { readonly waiting: number; readonly deferred: number } {
+    return { waiting: this.waiting.length, deferred: this.deferredTotal };
+  }
+
+  private spent(): number {
+    return this.turnStart === undefined ? 0 : this.now() - this.turnStart;
+  }
+
+  private startTurn(): void {
+    if (this.turnStart !== undefined) return;
+    this.turnStart = this.now();
+    this.scheduleTurnEnd();
+  }
+
+  private scheduleTurnEnd(): void {
+    if (this.turnEndScheduled) return;
+    this.turnEndScheduled = true;
+    setImmediate(this.endTurn);
+  }
+
+  /** The check phase: a new turn begins; waiting frames run for up to `budgetMs`, the rest in the next turns. */
+  private readonly endTurn = (): void => {
+    this.turnEndScheduled = false;
+    this.turnStart = undefined;
+    if (this.waiting.length === 0) return;
+    this.startTurn();
+    while (this.waiting.length > 0 && this.spent() < this.budgetMs) (this.waiting.shift() as Waiting).run();
+    // startTurn scheduled the next turn's end, which carries on with whatever is left.
+  };
+}
+
+/**
+ * The budget every venue connection of the process shares: stream frames and REST answers of all venues count
+ * against one turn.
+ */
+export const venueFrameTurns = new TurnBudget();
