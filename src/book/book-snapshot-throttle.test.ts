@@ -85,4 +85,51 @@ describe('BookSnapshotThrottle', () => {
     assert.equal(out.length, 4);
     assert.equal(clock.pending, 0);
   });
+
+  it('sends trailing snapshots due within the slack together, on one timer, never sooner than the interval', () => {
+    const clock = new ManualClock(1_000);
+    const out: { at: number; symbol: string }[] = [];
+    const throttle = new BookSnapshotThrottle((s) => out.push({ at: clock.now(), symbol: s.symbol }), {
+      intervalMs: 200,
+      levels: 1,
+      slackMs: 20,
+      clock,
+    });
+    const [a, b, c] = ['A/X', 'B/X', 'C/X'].map((symbol) => new OrderBook('okx', symbol)) as [
+      OrderBook,
+      OrderBook,
+      OrderBook,
+    ];
+    // Leading edges at 1,000, 1,015 and 1,100: A and B are due 15 ms apart, C 100 ms after A.
+    throttle.changed(a);
+    clock.advance(15);
+    throttle.changed(b);
+    clock.advance(85);
+    throttle.changed(c);
+    const changeAll = (): void => [a, b, c].forEach((book) => throttle.changed(book));
+    changeAll();
+    assert.equal(clock.pending, 1, 'one timer for all waiting books');
+    // Every book keeps changing; the trailing snapshots leave as the timer fires.
+    for (let t = 0; t < 60; t++) {
+      clock.advance(10);
+      changeAll();
+    }
+    const times = (symbol: string): number[] => out.filter((o) => o.symbol === symbol).map((o) => o.at);
+    // A (due 1,200) waits for B (due 1,215, within the slack); from then on both are due together.
+    assert.deepEqual(times('A/X'), [1000, 1215, 1415, 1615]);
+    assert.deepEqual(times('B/X'), [1015, 1215, 1415, 1615]);
+    // C is due 1,300, 85 ms after them: on its own turn, on time.
+    assert.deepEqual(times('C/X'), [1100, 1300, 1500, 1700]);
+    for (const symbol of ['A/X', 'B/X', 'C/X']) {
+      const at = times(symbol);
+      assert.ok(
+        at.every((t, i) => i === 0 || t - (at[i - 1] as number) >= 200),
+        `${symbol} spaced`,
+      );
+    }
+    throttle.forget('okx', 'A/X');
+    throttle.forget('okx', 'B/X');
+    throttle.forget('okx', 'C/X');
+    assert.equal(clock.pending, 0, 'no timer once nothing waits');
+  });
 });

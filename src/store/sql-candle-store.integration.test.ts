@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseDecimal } from '../domain/decimal.ts';
 import type { Trade } from '../domain/trade.ts';
 import { silentLogger } from '../telemetry/logger.ts';
-import { makeUpdate, uniqueSymbol } from './candle-store.contract.ts';
+import { expected, makeUpdate, plain, uniqueSymbol } from './candle-store.contract.ts';
 import { runMigrations } from './migrations.ts';
 import { SqlCandleStore } from './sql-candle-store.ts';
 import { openPgliteWorker } from './pglite-worker-client.ts';
@@ -46,6 +46,50 @@ describe('SqlCandleStore', () => {
         ['okx', '2'],
       ],
     );
+  });
+
+  it('writes a call of more rows than one statement takes, in order, every field as given', async () => {
+    const symbol = uniqueSymbol();
+    const minute = 60_000;
+    // 6,000 bars of one venue (more than one statement's 5,000), then the same times from another venue, which
+    // the composite serves as the row written last.
+    const first = Array.from({ length: 6000 }, (_, i) =>
+      makeUpdate(symbol, i * minute, {
+        sources: ['binance', 'okx'],
+        close: `${i}.000000000000000001`,
+        backfilled: i % 2 === 0,
+      }),
+    );
+    const second = Array.from({ length: 6000 }, (_, i) =>
+      makeUpdate(symbol, i * minute, {
+        sources: ['okx'],
+        close: `${i}.5`,
+        state: i === 5999 ? 'live' : 'closed',
+      }),
+    );
+    await store.write([...first, ...second]);
+    const got = await store.recent(symbol, '1m', 10_000);
+    assert.equal(got.length, 6000);
+    assert.deepEqual(got.map(plain), second.map(expected));
+    const written = await rows(symbol);
+    assert.equal(written.length, 12_000);
+    // Every okx row was written after every binance row of the call: higher revisions, and rising in call order.
+    const revisions = (venue: string): bigint[] =>
+      written.filter((r) => r.venue === venue).map((r) => BigInt(r.revision));
+    const [binance, okx] = [revisions('binance'), revisions('okx')];
+    assert.ok(binance.every((r, i) => i === 0 || r > (binance[i - 1] as bigint)));
+    assert.ok(okx.every((r, i) => i === 0 || r > (okx[i - 1] as bigint)));
+    assert.ok((okx[0] as bigint) > (binance[binance.length - 1] as bigint));
+    const older = await store.recent(symbol, '1m', 3, 3 * minute);
+    assert.deepEqual(older.map(plain), second.slice(0, 3).map(expected));
+    const { rows: stored } = await client.query<{ sources: string[]; backfilled: boolean; close: string }>(
+      `SELECT sources, backfilled, close::text AS close FROM candles WHERE symbol = $1 AND venue = 'binance'
+       AND "time" = 'epoch'::timestamptz + interval '2 minutes'`,
+      [symbol],
+    );
+    assert.deepEqual(stored, [
+      { sources: ['binance', 'okx'], backfilled: true, close: '2.000000000000000001' },
+    ]);
   });
 
   it('leaves a row and its revision alone when the same bar is written again', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHistogram } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
-import { Metrics } from './metrics.ts';
+import { countAbove, Metrics } from './metrics.ts';
 
 describe('Metrics', () => {
   it('reads values at scrape time and labels them with the role', async () => {
@@ -59,6 +60,8 @@ describe('Metrics', () => {
     const stallsIn = (t: string): number =>
       Number(/^tickwire_event_loop_stalls_total\{role="all"\} (\d+)$/m.exec(t)?.[1] ?? NaN);
     const before = stallsIn(text);
+    // The watch's first check only starts its clock: let it run before stalling the loop.
+    await new Promise((resolve) => setTimeout(resolve, 30));
     // Block the loop well past the threshold, then let the watch run.
     const until = performance.now() + 200;
     while (performance.now() < until) {
@@ -73,5 +76,32 @@ describe('Metrics', () => {
       'the max delay shows the stall',
     );
     metrics.close();
+  });
+
+  it('counts the recorded values above a threshold, as a scan of the values would', () => {
+    const histogram = createHistogram();
+    assert.equal(countAbove(histogram, 60e6), 0, 'nothing recorded');
+    // Times between two checks, ns: the period of 10 ms plus delays, a few of them stalls.
+    const values: number[] = [];
+    let seed = 7;
+    for (let i = 0; i < 3000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const delayMs = i % 97 === 0 ? 50 + (seed % 400) : (seed % 1000) / 100;
+      values.push(Math.round((10 + delayMs) * 1e6));
+    }
+    for (const v of values) histogram.record(v);
+    for (const thresholdMs of [10, 12, 19.99, 60, 61, 200, 459, 460, 1000]) {
+      const threshold = thresholdMs * 1e6;
+      const scanned = values.filter((v) => v > threshold).length;
+      // The histogram keeps three significant digits: a value within 0.1 % of the threshold may fall either way.
+      const near = values.filter((v) => Math.abs(v - threshold) <= threshold * 1e-3).length;
+      const counted = countAbove(histogram, threshold);
+      assert.ok(
+        Math.abs(counted - scanned) <= near,
+        `above ${thresholdMs} ms: counted ${counted}, scanned ${scanned} (${near} near)`,
+      );
+    }
+    assert.equal(countAbove(histogram, 5e6), values.length, 'all above');
+    assert.equal(countAbove(histogram, 1e12), 0, 'none above');
   });
 });

@@ -1,10 +1,38 @@
-import { createHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** An event-loop turn later than this is a stall (issue budget: no stall above 50 ms under load). */
 export const EVENT_LOOP_STALL_MS = 50;
-/** How often the stall watch checks the loop, ms. */
-const STALL_CHECK_MS = 20;
+/**
+ * How often the stall watch checks the loop, ms: prom-client's `monitorEventLoopDelay` period (its default
+ * `eventLoopMonitoringPrecision`), so that both watches' timers fall due in the same turn and wake the loop once.
+ */
+export const STALL_CHECK_MS = 10;
+
+/** The part of a perf_hooks histogram that `countAbove` reads. */
+export interface PercentileHistogram {
+  readonly count: number;
+  percentile(percentile: number): number;
+}
+
+/**
+ * How many of the values recorded in `histogram` are above `threshold` (in the histogram's unit, to its
+ * precision: three significant digits). The value of percentile 100·k/count is the k-th smallest value recorded,
+ * so a binary search over k finds how many are at most `threshold`, in about log2(count) reads.
+ */
+export function countAbove(histogram: PercentileHistogram, threshold: number): number {
+  const n = histogram.count;
+  if (n === 0) return 0;
+  // The largest k (0..n) whose k-th smallest value is at most the threshold.
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const k = Math.ceil((lo + hi) / 2);
+    if (histogram.percentile((k / n) * 100) <= threshold) lo = k;
+    else hi = k - 1;
+  }
+  return n - lo;
+}
 
 /**
  * Prometheus metrics of one process (GET /metrics): the process's own (CPU, memory, event-loop delay p50/p99/max
@@ -119,39 +147,46 @@ export class Metrics {
   /**
    * Watches the event loop with a check due every STALL_CHECK_MS: how late each check runs is the loop's delay
    * (exported as p50, p99 and max since the previous scrape), and a check more than EVENT_LOOP_STALL_MS late is a
-   * stall (the loop could run nothing else meanwhile). prom-client's `nodejs_eventloop_lag_*` (perf_hooks
-   * `monitorEventLoopDelay`) stay beside it.
+   * stall (the loop could run nothing else meanwhile). The checks are perf_hooks' native ones
+   * (`monitorEventLoopDelay`, which records the time between two checks: the period plus the delay) and run no
+   * JavaScript. Two of them, due in the same turns: one kept from the start, whose recorded times give the
+   * stalls (a reset forgets the check under way, which would lose a stall in the scrape's own turn), and one reset
+   * at each scrape for the delay since the previous one. Started in the same turn as prom-client's
+   * `nodejs_eventloop_lag_*` watch, at its period, so that all three timers stay due together: one wake-up.
    */
   private watchEventLoop(): () => void {
-    const stalls = new Counter({
+    const periodNs = STALL_CHECK_MS * 1e6;
+    const stallNs = periodNs + EVENT_LOOP_STALL_MS * 1e6;
+    const sinceStart = monitorEventLoopDelay({ resolution: STALL_CHECK_MS });
+    const sinceScrape = monitorEventLoopDelay({ resolution: STALL_CHECK_MS });
+    sinceStart.enable();
+    sinceScrape.enable();
+    const lateSeconds = (betweenNs: number): number =>
+      sinceScrape.count === 0 ? 0 : Math.max(0, betweenNs - periodNs) / 1e9;
+    new Counter({
       name: 'tickwire_event_loop_stalls_total',
       help: `Event-loop stalls: turns delayed more than ${EVENT_LOOP_STALL_MS} ms`,
       registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(countAbove(sinceStart, stallNs));
+      },
     });
-    /** Lateness of each check, µs (a histogram records integers from 1). */
-    const late = createHistogram();
     new Gauge({
       name: 'tickwire_event_loop_delay_seconds',
       help: 'Event-loop delay since the previous scrape: p50 (quantile 0.5), p99 (0.99) and max',
       labelNames: ['quantile'],
       registers: [this.registry],
       collect() {
-        const seconds = (micros: number): number => (late.count === 0 ? 0 : micros / 1e6);
-        this.set({ quantile: '0.5' }, seconds(late.percentile(50)));
-        this.set({ quantile: '0.99' }, seconds(late.percentile(99)));
-        this.set({ quantile: 'max' }, seconds(late.max));
-        late.reset();
+        this.set({ quantile: '0.5' }, lateSeconds(sinceScrape.percentile(50)));
+        this.set({ quantile: '0.99' }, lateSeconds(sinceScrape.percentile(99)));
+        this.set({ quantile: 'max' }, lateSeconds(sinceScrape.max));
+        sinceScrape.reset();
       },
     });
-    let expected = performance.now() + STALL_CHECK_MS;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      const lateMs = Math.max(0, now - expected);
-      late.record(Math.max(1, Math.round(lateMs * 1000)));
-      if (lateMs > EVENT_LOOP_STALL_MS) stalls.inc();
-      expected = now + STALL_CHECK_MS;
-    }, STALL_CHECK_MS);
-    timer.unref();
-    return () => clearInterval(timer);
+    return () => {
+      sinceStart.disable();
+      sinceScrape.disable();
+    };
   }
 }
