@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { SIM_HISTORY_READY } from '../src/sim/simulator.ts';
 import { BENCH_INTERVALS, benchSymbols } from './fanout-load.ts';
 import {
   cpuSeconds,
@@ -320,9 +321,12 @@ export async function startAllRole(): Promise<ServerUnderTest> {
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitForLine(sim, /^export SYMBOLS=/, READY_MS, 'tickwire sim').catch((err: Error) => {
-      throw new Error(`${err.message}\n${simOutput()}`);
-    });
+    // Tickwire starts once the simulator has generated its history (its REST answers then come at once).
+    await waitForLine(sim, new RegExp(`^${SIM_HISTORY_READY}`), READY_MS, 'tickwire sim').catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n${simOutput()}`);
+      },
+    );
     const simEnv: Record<string, string> = {};
     for (const m of simOutput().matchAll(/^export (\w+)=(.*)$/gm)) {
       simEnv[m[1] as string] = (m[2] as string).replace(/^'(.*)'$/, '$1');

@@ -21,6 +21,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { SIM_HISTORY_READY } from '../src/sim/simulator.ts';
 
 const DEFAULT_SYMBOLS =
   'BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,DOGE/USDT,ADA/USDT,AVAX/USDT,LINK/USDT,DOT/USDT,LTC/USDT';
@@ -244,14 +245,16 @@ export async function bench(): Promise<void> {
     });
     children.push(sim);
     tailOfStderr(sim, 'simulator', stderrTails);
-    // The banner's export lines point Tickwire at the simulator; the SYMBOLS line is the last one.
+    // The banner's export lines point Tickwire at the simulator. Tickwire starts once the simulator has generated
+    // its history (a later line): its REST answers then come at once, as a real exchange's do, and the start-up
+    // figures are Tickwire's, not the simulator's first seconds.
     const exports: Record<string, string> = {};
     await lineFrom(
       sim,
       (line) => {
         const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
         if (m) exports[m[1] as string] = (m[2] as string).replace(/^'|'$/g, '');
-        return line.startsWith('export SYMBOLS=');
+        return line.startsWith(SIM_HISTORY_READY);
       },
       timeoutMs,
     );

@@ -3,8 +3,11 @@
  * (`eval "$(tickwire sim --env)"`), checked with a real bash.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
+import { SIM_HISTORY_READY } from '../sim/simulator.ts';
 import { tickwireArgs } from '../../test/support/tickwire-command.ts';
 
 /** `tickwire <args>` as a shell command line. */
@@ -40,5 +43,32 @@ describe('tickwire sim --env', () => {
     assert.equal(run.status, 2);
     assert.equal(run.stdout, '');
     assert.match(run.stderr, /--env needs a fixed port/);
+  });
+});
+
+describe('tickwire sim', () => {
+  it("prints its banner, then a line once every market's history is generated", async () => {
+    const child = spawn(process.execPath, tickwireArgs('sim', '--port', '0'), {
+      env: { ...process.env, SYMBOLS: 'BTC/USDT', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const lines: string[] = [];
+      for await (const line of createInterface({ input: child.stdout })) {
+        lines.push(line);
+        if (line.startsWith(SIM_HISTORY_READY)) break;
+      }
+      const symbolsAt = lines.findIndex((l) => l.startsWith('export SYMBOLS='));
+      assert.ok(symbolsAt >= 0, 'the banner came first');
+      assert.equal(lines.length, symbolsAt + 2, 'the history line follows the banner');
+      assert.match(lines.at(-1) ?? '', /^# history ready \((\d+) markets in \d+\.\d s\)$/);
+      assert.ok(Number(/\((\d+) markets/.exec(lines.at(-1) ?? '')?.[1]) >= 4, 'a market per venue at least');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
   });
 });

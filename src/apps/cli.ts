@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
 import {
   MAX_TRADES_PER_SECOND,
+  SIM_HISTORY_READY,
   simulatorBanner,
   simulatorEnv,
   simulatorUrls,
@@ -131,6 +132,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       const sim = await startSimulator({ ...simOptions, port, symbols: config.symbols, logger });
       process.stdout.write(simulatorBanner(sim, config.symbols) + '\n');
+      // The history is generated now rather than on the first requests, which then come at once (as from a real
+      // exchange); the line tells a script (the benchmarks) when.
+      const warming = performance.now();
+      void sim.warmHistory().then(({ markets }) => {
+        const seconds = ((performance.now() - warming) / 1000).toFixed(1);
+        process.stdout.write(`${SIM_HISTORY_READY} (${markets} markets in ${seconds} s)\n`);
+      });
       await untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger });
       await sim.close();
       return 0;

@@ -38,6 +38,27 @@ describe('startSimulator', () => {
     }
   });
 
+  it("generates every market's history at once when asked, and answers the same klines as when generated on use", async () => {
+    // One fixed clock for both: the same seed and start give the same markets.
+    const at = Date.UTC(2026, 11, 3, 12, 0, 30);
+    const options = { symbols: ['BTC/USDT', 'ETH/USDT'], historyDays: 1, seed: 5, now: () => at } as const;
+    const warm = await startSimulator(options);
+    const lazy = await startSimulator(options);
+    try {
+      const { markets } = await warm.warmHistory();
+      // A market per venue and symbol at least (Bitget has a spot and a futures market of each USDT pair).
+      assert.ok(markets >= 8, `${markets} markets generated`);
+      assert.deepEqual(await warm.warmHistory(), { markets: 0 }, 'nothing is generated twice');
+      const day = (sim: typeof warm): string =>
+        `http://127.0.0.1:${sim.port}/binance/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=30&endTime=${at}`;
+      const [warmBars, lazyBars] = await Promise.all([getJson(day(warm)), getJson(day(lazy))]);
+      assert.equal(warmBars.status, 200);
+      assert.deepEqual(warmBars.body, lazyBars.body, 'the same seed gives the same history either way');
+    } finally {
+      await Promise.all([warm.close(), lazy.close()]);
+    }
+  });
+
   it('rejects invalid options with a message naming the option', async () => {
     await assert.rejects(startSimulator({ symbols: [] }), /symbols/);
     await assert.rejects(startSimulator({ symbols: ['btcusdt'] }), /canonical/);

@@ -14,6 +14,7 @@ import { createSimFaults, VenueFaultState, type SimFaults } from './faults.ts';
 import { simVenueDefinitions, type SimulatorUrls, type SimVenueSettings } from './registry.ts';
 import { createUnderlyings } from './venue-kit.ts';
 import { sendJson, type SimVenue } from './venue.ts';
+import type { SimMarket } from './market/market.ts';
 
 export interface SimulatorOptions extends SimVenueSettings {
   /** Interface to listen on; default 127.0.0.1. */
@@ -46,6 +47,12 @@ export interface Simulator {
   readonly accounts: SimAccounts;
   /** Generates trades up to the clock's current time now, instead of waiting for the next timer tick. */
   advance(): void;
+  /**
+   * Generates every market's history now instead of on first use, one market per turn of the event loop, so that
+   * REST answers from then on come at once, as a real exchange's do (`tickwire sim` runs it after its banner;
+   * the benchmarks start Tickwire once it is done). Resolves with how many markets it generated.
+   */
+  warmHistory(): Promise<{ readonly markets: number }>;
   /** Closes sockets, the server and every timer; leaves no handle behind. */
   close(): Promise<void>;
 }
@@ -55,6 +62,12 @@ export interface SimAccounts {
   /** The accounts of `venue`; throws for a venue without a private side. */
   of(venue: VenueId): SimVenueAccounts;
 }
+
+/**
+ * The line `tickwire sim` prints (after its banner, a shell comment) once `warmHistory` is done: from then on its
+ * REST answers come at once. The benchmarks start Tickwire after it.
+ */
+export const SIM_HISTORY_READY = '# history ready';
 
 const MAX_HISTORY_DAYS = 3650;
 /** Highest `tradesPerSecond` accepted. */
@@ -100,6 +113,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const underlyings = createUnderlyings(seed, startMs, historyDays);
   const venues = new Map<VenueId, SimVenue>();
   const faultStates = new Map<VenueId, VenueFaultState>();
+  const markets: SimMarket[] = [];
   for (const def of Object.values(definitions)) {
     const faults = new VenueFaultState();
     faultStates.set(def.id, faults);
@@ -116,6 +130,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         logger,
         now,
         faults,
+        markets,
       }),
     );
   }
@@ -216,6 +231,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     faults,
     accounts,
     advance,
+    warmHistory: async () => {
+      let generated = 0;
+      for (const market of markets) {
+        if (closing !== undefined) break;
+        if (market.warmHistory()) generated++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return { markets: generated };
+    },
     close: () =>
       (closing ??= (async () => {
         clearInterval(driver);

@@ -45,7 +45,7 @@ export function createSimMarket(
   ...seedParts: readonly string[]
 ): SimMarket {
   const spec = symbolSpec(symbol);
-  return new SimMarket({
+  const market = new SimMarket({
     spec,
     underlying: context.underlyings.of(spec),
     quoting,
@@ -55,6 +55,8 @@ export function createSimMarket(
     tradeWindowMs: context.tradeWindowMs,
     tradesPerSecond: context.tradesPerSecond,
   });
+  context.markets.push(market);
+  return market;
 }
 
 /** One market per context symbol, seeded by venue and symbol, each quoting as `quoting` says. */

@@ -8,6 +8,7 @@ import type { VenueId } from '../domain/instrument.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { SimVenueAccounts } from './accounts/venue-accounts.ts';
 import type { VenueFaultState } from './faults.ts';
+import type { SimMarket } from './market/market.ts';
 import type { SimUnderlyings } from './market/underlying.ts';
 
 export interface SimVenueContext {
@@ -24,6 +25,8 @@ export interface SimVenueContext {
   readonly logger: Logger;
   readonly now: () => number;
   readonly faults: VenueFaultState;
+  /** Every market the venues create (createSimMarket adds each), for the simulator's history warm-up. */
+  readonly markets: SimMarket[];
 }
 
 export interface SimVenue {

@@ -246,6 +246,13 @@ export class SimMarket {
    * window are generated on first use: a simulator starts in milliseconds, and pays for a month of history per
    * venue and symbol only when a client asks for it.
    */
+  /** Generates the history before the trade window now, if it is still pending; true when it was. */
+  warmHistory(): boolean {
+    const pending = this.historyPending;
+    void this.minutes;
+    return pending;
+  }
+
   get minutes(): readonly MinuteBar[] {
     if (this.historyPending) {
       this.historyPending = false;
