@@ -105,17 +105,18 @@ describe('ClientConnection send path', () => {
     assert.deepEqual(c.received, [messages[0], '{"type":"update","n":4}', messages[2]]);
   });
 
-  it('corked until the turn ends, the replies of one read leave in one write after the turn', async (t) => {
+  it('corked for one read, the replies of one read leave in one write as soon as the read is handled', async (t) => {
     const p = await pair(t, false);
-    p.server.corkUntilTurnEnds();
-    p.server.corkUntilTurnEnds();
+    p.server.corkForThisRead();
+    p.server.corkForThisRead();
     for (const m of messages) p.server.send(m);
-    assert.equal(p.writes(), 0, 'held during the turn');
-    // A batch of room ticks in the same turn joins the held replies (its cork is already taken).
+    assert.equal(p.writes(), 0, 'held while the read is handled');
+    // Room ticks sent meanwhile join the held replies (the cork is already taken).
     assert.equal(p.server.cork(), false);
     p.server.send(Buffer.from(messages[0] as string));
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(p.writes(), 1, 'one write for the turn');
+    // At the end of the callback, not of the turn: other sockets' reads in the same turn do not hold them back.
+    await new Promise((resolve) => process.nextTick(resolve));
+    assert.equal(p.writes(), 1, 'one write for the read');
     await p.waitFor(4);
     assert.deepEqual(p.received, [...messages, messages[0]]);
   });

@@ -153,11 +153,14 @@ export class ClientConnection implements ClientSink {
   }
 
   /**
-   * Holds writes until the end of this event-loop turn: the replies to the client messages of one read (a
-   * client subscribing to seven rooms sends seven frames together) leave in one socket write, not one each.
+   * Holds writes until the messages of this socket read are handled: the replies to them (a client subscribing
+   * to seven rooms sends seven frames together) leave in one socket write, not one each. ws emits the messages
+   * of one read in one callback, so the write goes at its end (`process.nextTick`), before the reads of other
+   * sockets waiting in the same turn are handled: a burst of connecting clients does not hold back each other's
+   * replies until the end of the turn.
    */
-  corkUntilTurnEnds(): void {
-    if (this.cork()) setImmediate(() => this.uncork());
+  corkForThisRead(): void {
+    if (this.cork()) process.nextTick(() => this.uncork());
   }
 
   uncork(): void {
