@@ -10,6 +10,8 @@ interface Pair {
   readonly server: ClientConnection;
   /** Calls of the server socket's write. */
   readonly writes: () => number;
+  /** What each call of the server socket's write was given. */
+  readonly written: unknown[];
   readonly received: string[];
   readonly sent: { messagesSent: number; bytesSent: number };
   waitFor(count: number): Promise<void>;
@@ -37,9 +39,11 @@ async function pair(t: TestContext, deflate: boolean): Promise<Pair> {
   const [ws, req] = await accepted;
   const socket = req.socket as Socket;
   let writes = 0;
+  const written: unknown[] = [];
   const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
   socket.write = ((...args: unknown[]) => {
     writes++;
+    written.push(args[0]);
     return write(...args);
   }) as typeof socket.write;
   const sent = { messagesSent: 0, bytesSent: 0 };
@@ -53,6 +57,7 @@ async function pair(t: TestContext, deflate: boolean): Promise<Pair> {
   return {
     server,
     writes: () => writes,
+    written,
     received,
     sent,
     waitFor: async (count) => {
@@ -82,17 +87,36 @@ describe('ClientConnection send path', () => {
     assert.equal(p.received[3], messages[0]);
   });
 
-  it('corked until the turn ends, the replies of one read leave in one write after the turn', async (t) => {
+  it('clients sent the same frames in one tick are written one join of them; other frames, their own', async (t) => {
+    const [a, b, c] = [await pair(t, false), await pair(t, false), await pair(t, false)];
+    const payloads = messages.map((m) => Buffer.from(m));
+    const other = Buffer.from('{"type":"update","n":4}');
+    for (const p of [a, b, c]) assert.equal(p.server.cork(), true);
+    for (const p of [a, b]) for (const m of payloads) p.server.send(m);
+    for (const m of [payloads[0] as Buffer, other, payloads[2] as Buffer]) c.server.send(m);
+    for (const p of [a, b, c]) p.server.uncork();
+    for (const p of [a, b, c]) assert.equal(p.writes(), 1, 'one write each');
+    assert.ok(Buffer.isBuffer(a.written[0]));
+    assert.equal(b.written[0], a.written[0], 'the same frames: the same join');
+    assert.notEqual(c.written[0], a.written[0], 'other frames: a join of their own');
+    await Promise.all([a.waitFor(3), b.waitFor(3), c.waitFor(3)]);
+    assert.deepEqual(a.received, messages);
+    assert.deepEqual(b.received, messages);
+    assert.deepEqual(c.received, [messages[0], '{"type":"update","n":4}', messages[2]]);
+  });
+
+  it('corked for one read, the replies of one read leave in one write as soon as the read is handled', async (t) => {
     const p = await pair(t, false);
-    p.server.corkUntilTurnEnds();
-    p.server.corkUntilTurnEnds();
+    p.server.corkForThisRead();
+    p.server.corkForThisRead();
     for (const m of messages) p.server.send(m);
-    assert.equal(p.writes(), 0, 'held during the turn');
-    // A batch of room ticks in the same turn joins the held replies (its cork is already taken).
+    assert.equal(p.writes(), 0, 'held while the read is handled');
+    // Room ticks sent meanwhile join the held replies (the cork is already taken).
     assert.equal(p.server.cork(), false);
     p.server.send(Buffer.from(messages[0] as string));
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(p.writes(), 1, 'one write for the turn');
+    // At the end of the callback, not of the turn: other sockets' reads in the same turn do not hold them back.
+    await new Promise((resolve) => process.nextTick(resolve));
+    assert.equal(p.writes(), 1, 'one write for the read');
     await p.waitFor(4);
     assert.deepEqual(p.received, [...messages, messages[0]]);
   });

@@ -7,6 +7,30 @@ import { COPY_LIMIT, textFrame, textFrameHeader } from './ws-frame.ts';
 
 const TEXT_FRAME = { binary: false } as const;
 
+/** The frames of the last joined write and their join (see joinFrames). */
+let lastJoin: { readonly chunks: readonly Buffer[]; readonly joined: Buffer } | undefined;
+
+/**
+ * The frames of one write joined into one Buffer. At a tick, every member of a symbol's rooms is sent the same
+ * frames in the same order (a frame is built once per message, ws-frame.ts), and so are the clients of a
+ * subscribe burst their `initial`s: the next client whose frames are the very same Buffers is written the same
+ * join, so a tick copies its frames once, not once per client. Frames and payloads are never changed once
+ * handed to a connection, so the same Buffers are the same bytes.
+ */
+function joinFrames(chunks: readonly Buffer[], bytes: number): Buffer {
+  const last = lastJoin;
+  if (last !== undefined && sameBuffers(last.chunks, chunks)) return last.joined;
+  const joined = Buffer.concat(chunks, bytes);
+  lastJoin = { chunks, joined };
+  return joined;
+}
+
+function sameBuffers(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** One message waiting in a client's send queue. */
 interface Queued {
   payload: Buffer | string;
@@ -129,11 +153,14 @@ export class ClientConnection implements ClientSink {
   }
 
   /**
-   * Holds writes until the end of this event-loop turn: the replies to the client messages of one read (a
-   * client subscribing to seven rooms sends seven frames together) leave in one socket write, not one each.
+   * Holds writes until the messages of this socket read are handled: the replies to them (a client subscribing
+   * to seven rooms sends seven frames together) leave in one socket write, not one each. ws emits the messages
+   * of one read in one callback, so the write goes at its end (`process.nextTick`), before the reads of other
+   * sockets waiting in the same turn are handled: a burst of connecting clients does not hold back each other's
+   * replies until the end of the turn.
    */
-  corkUntilTurnEnds(): void {
-    if (this.cork()) setImmediate(() => this.uncork());
+  corkForThisRead(): void {
+    if (this.cork()) process.nextTick(() => this.uncork());
   }
 
   uncork(): void {
@@ -182,7 +209,7 @@ export class ClientConnection implements ClientSink {
     if (chunks.length === 1) {
       this.socket.write(chunks[0] as Buffer);
     } else if (bytes < COPY_LIMIT) {
-      this.socket.write(Buffer.concat(chunks, bytes));
+      this.socket.write(joinFrames(chunks, bytes));
     } else {
       this.socket.cork();
       for (const chunk of chunks) this.socket.write(chunk);

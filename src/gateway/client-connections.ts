@@ -157,7 +157,7 @@ export class ClientConnections {
     const clients = this.clients;
     const onMessage = (client: ClientConnection, data: RawData, isBinary: boolean): void => {
       // ws emits the messages of one socket read together: their replies leave in one write.
-      client.corkUntilTurnEnds();
+      client.corkForThisRead();
       try {
         this.onMessage(client, data, isBinary);
       } catch (err) {
