@@ -8,6 +8,7 @@
  * ends up with exactly the current book under Binance's U/u rules.
  */
 import type { SimMarket } from '../market/market.ts';
+import type { PrintedLevel } from '../market/printed-level.ts';
 import { hashSeed, Rng } from '../random.ts';
 import type { BinanceNumberFormat } from './format.ts';
 import type { BinanceSimDepth, BinanceSimDepthUpdate } from './wire.ts';
@@ -22,16 +23,7 @@ const GAP_BPS = 0.5;
 /** Most size changes of one step (a step draws 0 to this many). */
 const MAX_TOUCHES = 3;
 
-/**
- * A price level with its price and size as printed: diffs and snapshots send the same strings many times, and
- * printing a number is not free, so each level keeps its strings and reprints its size only when the size changes.
- */
-interface Level {
-  readonly ticks: number;
-  readonly px: string;
-  lots: number;
-  sz: string;
-}
+type Level = PrintedLevel;
 
 /** The level at `ticks` of a side sorted best first (dir -1: descending), by binary search. */
 function find(side: readonly Level[], ticks: number, dir: 1 | -1): Level | undefined {

@@ -6,6 +6,7 @@
  */
 import { crc32 } from 'node:zlib';
 import type { SimMarket } from '../market/market.ts';
+import type { PrintedLevel } from '../market/printed-level.ts';
 import { hashSeed, Rng } from '../random.ts';
 import type { OkxNumberFormat } from './format.ts';
 import type { OkxSimBook, OkxSimLevel } from './wire.ts';
@@ -14,17 +15,8 @@ const CHECKSUM_LEVELS = 25;
 /** Levels near the top whose size may change on a step. */
 const ACTIVE_LEVELS = 30;
 
-/**
- * A price level with its price and size as printed: the checksum prints the top 25 levels of both sides on every
- * step (ten times a second per instrument), and printing a number goes through BigInt arithmetic, so each level
- * keeps its strings and reprints its size only when the size changes.
- */
-interface Level {
-  readonly ticks: number;
-  readonly px: string;
-  lots: number;
-  sz: string;
-}
+/** The book's levels, printed once (the OKX checksum prints the top 25 a side ten times a second). */
+type Level = PrintedLevel;
 
 /** The levels a step changed, by price in ticks: the level as it is now, or null when it was removed. */
 type LevelChanges = Map<number, Level | null>;
