@@ -135,10 +135,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       // The history is generated now rather than on the first requests, which then come at once (as from a real
       // exchange); the line tells a script (the benchmarks) when.
       const warming = performance.now();
-      void sim.warmHistory().then(({ markets }) => {
-        const seconds = ((performance.now() - warming) / 1000).toFixed(1);
-        process.stdout.write(`${SIM_HISTORY_READY} (${markets} markets in ${seconds} s)\n`);
-      });
+      void sim.warmHistory().then(
+        ({ markets }) => {
+          const seconds = ((performance.now() - warming) / 1000).toFixed(1);
+          process.stdout.write(`${SIM_HISTORY_READY} (${markets} markets in ${seconds} s)\n`);
+        },
+        // The markets not generated yet still generate their history on first use.
+        (err: unknown) => logger.error({ err }, 'sim: generating the history ahead failed'),
+      );
       await untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger });
       await sim.close();
       return 0;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ManualClock } from '../util/clock.ts';
 import { PingWatch } from './ping-watch.ts';
 
-function watch(clock: ManualClock) {
+function watch(clock: ManualClock, intervalMs = 15_000, timeoutMs = 10_000) {
   const events: string[] = [];
   const ping = new PingWatch({
     clock: {
@@ -11,8 +11,8 @@ function watch(clock: ManualClock) {
       setTimeout: (callback, ms) => clock.setTimeout(callback, ms),
       clearTimeout: (handle) => clock.clearTimer(handle as ReturnType<typeof clock.setTimeout>),
     },
-    intervalMs: 15_000,
-    timeoutMs: 10_000,
+    intervalMs,
+    timeoutMs,
     sendPing: () => events.push(`ping ${clock.now()}`),
     dead: () => events.push(`dead ${clock.now()}`),
   });
@@ -46,18 +46,7 @@ describe('ping watch', () => {
 
   it('runs the deadline from the first unanswered ping when the timeout is longer than the interval', () => {
     const clock = new ManualClock(0);
-    const events: string[] = [];
-    const ping = new PingWatch({
-      clock: {
-        now: clock.now,
-        setTimeout: (callback, ms) => clock.setTimeout(callback, ms),
-        clearTimeout: (handle) => clock.clearTimer(handle as ReturnType<typeof clock.setTimeout>),
-      },
-      intervalMs: 1000,
-      timeoutMs: 2500,
-      sendPing: () => events.push(`ping ${clock.now()}`),
-      dead: () => events.push(`dead ${clock.now()}`),
-    });
+    const { ping, events } = watch(clock, 1000, 2500);
     ping.start();
     clock.advance(4000);
     assert.deepEqual(events, ['ping 1000', 'ping 2000', 'ping 3000', 'dead 3500']);
