@@ -16,6 +16,7 @@ const TEST_CODE = '(\\.test|\\.test-support|\\.contract)\\.ts$';
 const CONCRETE_BACKENDS = [
   '^src/bus/redis-bus\\.ts$',
   '^src/bus/leader-lock\\.ts$',
+  '^src/bus/redis-rate-windows\\.ts$',
   '^src/store/pg-pool-client\\.ts$',
   '^src/store/pglite-client\\.ts$',
   '^src/store/pglite-worker\\.ts$',

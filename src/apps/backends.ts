@@ -1,6 +1,7 @@
 import type { Bus } from '../bus/bus.ts';
 import { MemoryBus } from '../bus/memory-bus.ts';
 import { createRedisBus, RedisBus } from '../bus/redis-bus.ts';
+import { openRedisRateWindows, type RedisRateWindows } from '../bus/redis-rate-windows.ts';
 import type { Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
 import { DEFAULT_RECENT_ALERTS } from '../gateway/alert-feed.ts';
@@ -41,6 +42,18 @@ export async function openBus(config: Config, logger: Logger): Promise<Bus> {
     logger,
     durableBacklog: DEFAULT_RECENT_ALERTS,
   });
+}
+
+/**
+ * Where a gateway counts its `/api/` rate limit: in Redis when the process has it, so that every gateway on the
+ * same Redis and prefix shares one limit per client; otherwise (undefined) in the process's memory.
+ */
+export async function openApiRateWindows(
+  config: Config,
+  logger: Logger,
+): Promise<RedisRateWindows | undefined> {
+  if (config.redis.url === undefined) return undefined;
+  return openRedisRateWindows({ url: config.redis.url, prefix: config.redis.prefix, logger });
 }
 
 export function registerBusMetrics(metrics: Metrics, bus: Bus): void {

@@ -4,7 +4,8 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { LogRing } from '../telemetry/log-ring.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { openBus, registerBusMetrics } from './backends.ts';
+import type { RedisRateWindows } from '../bus/redis-rate-windows.ts';
+import { openApiRateWindows, openBus, registerBusMetrics } from './backends.ts';
 import { raiseAlert } from '../ingest/raise-alert.ts';
 import { registerSourceMetrics } from '../ingest/source-metrics.ts';
 import { registerVenueMetrics } from '../ingest/venue-metrics.ts';
@@ -104,8 +105,10 @@ export async function startAll(
     clock,
     store: () => storage.accountStore(),
   });
+  let apiRateWindows: RedisRateWindows | undefined;
   let gateway: Gateway;
   try {
+    apiRateWindows = await openApiRateWindows(config, logger);
     gateway = await startGateway({
       config,
       bus,
@@ -119,8 +122,10 @@ export async function startAll(
       ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
       ...(accounts ? { accounts: { hub: accounts.hub } } : {}),
       dashboardDir: deps.dashboardDir ?? packageDashboardDir(),
+      ...(apiRateWindows ? { apiRateWindows } : {}),
     });
   } catch (err) {
+    await apiRateWindows?.close();
     await accounts?.close();
     await closeStorage();
     await bus.close();
@@ -132,6 +137,7 @@ export async function startAll(
     (closing ??= (async () => {
       clock.clearTimer(readyPoll);
       await gateway.close();
+      await apiRateWindows?.close();
       await accounts?.close();
       await pipeline.close();
       await closeStorage();

@@ -1,4 +1,5 @@
 import { createRedisBus } from '../bus/redis-bus.ts';
+import type { RedisRateWindows } from '../bus/redis-rate-windows.ts';
 import { decodeSourcesView, SOURCES_CHANNEL, type SourcesSnapshot } from '../bus/sources-message.ts';
 import type { Config } from '../config/config.ts';
 import type { CandleUpdate } from '../domain/candle.ts';
@@ -10,7 +11,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { LogRing } from '../telemetry/log-ring.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { registerBusMetrics, requireScaleOutServices } from './backends.ts';
+import { openApiRateWindows, registerBusMetrics, requireScaleOutServices } from './backends.ts';
 import { compositeTickerResolver } from './composite-ticker.ts';
 import { openStorage } from './storage.ts';
 import { packageDashboardDir } from './dashboard-dir.ts';
@@ -72,29 +73,42 @@ export async function startGatewayProcess(
     if (clock.now() - latest.at <= SOURCES_SILENT_AFTER_MS) return latest.view;
     return silentIngestView(latest.view);
   };
-  const gateway = await startGateway({
-    config,
-    bus,
-    store: storage.store,
-    logger,
-    metrics,
-    sources,
-    compositeTicker: compositeTickerResolver(
+  let apiRateWindows: RedisRateWindows | undefined;
+  let gateway: Gateway;
+  try {
+    apiRateWindows = await openApiRateWindows(config, logger);
+    gateway = await startGateway({
       config,
-      (symbol) => sources().instruments.find((i) => i.symbol === symbol)?.activeSource ?? undefined,
-    ),
-    // The gateway decodes each bar once and gives it to memory before any room sends it.
-    onCandle: candleMirror(storage.memory),
-    clock,
-    ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
-    dashboardDir: packageDashboardDir(),
-  });
+      bus,
+      store: storage.store,
+      logger,
+      metrics,
+      sources,
+      compositeTicker: compositeTickerResolver(
+        config,
+        (symbol) => sources().instruments.find((i) => i.symbol === symbol)?.activeSource ?? undefined,
+      ),
+      // The gateway decodes each bar once and gives it to memory before any room sends it.
+      onCandle: candleMirror(storage.memory),
+      clock,
+      ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
+      dashboardDir: packageDashboardDir(),
+      ...(apiRateWindows ? { apiRateWindows } : {}),
+    });
+  } catch (err) {
+    await apiRateWindows?.close();
+    stopSources();
+    await storage.close();
+    await bus.close();
+    throw err;
+  }
   let closing: Promise<void> | null = null;
   return {
     gateway,
     close: () =>
       (closing ??= (async () => {
         await gateway.close();
+        await apiRateWindows?.close();
         stopSources();
         await storage.close();
         await bus.close();

@@ -11,8 +11,9 @@ import { clientKey } from './client-address.ts';
  * 429 with `Retry-After` and an `API_RATE_LIMITED` error.
  *
  * Our own counter rather than a library: rate-limiter-flexible's memory limiter reads Date.now and keeps one timer
- * per client, so its windows cannot follow an injected clock; a fixed window is a map and a comparison. Counts are
- * per process (docs/OPERATIONS.md says why).
+ * per client, so its windows cannot follow an injected clock; a fixed window is a map and a comparison. With
+ * `shared` (Redis, src/bus/redis-rate-windows.ts) the windows are counted there, one limit per client across
+ * every gateway; while it cannot count, this process's memory does, so the API never goes unlimited or closed.
  */
 
 export interface ApiRateLimitOptions {
@@ -26,6 +27,22 @@ export interface ApiRateLimitOptions {
   readonly trustedProxies: number;
   /** The gateway's clock (windows start and end on it). */
   readonly now: () => number;
+  /** Windows counted outside this process (every gateway's); without it, in memory. */
+  readonly shared?: SharedRateWindows;
+  /** Told when the shared windows fail (counting moves to memory) and when they count again. */
+  readonly onShared?: (up: boolean, err?: unknown) => void;
+}
+
+/** A client's window: requests counted in it (stops at max + 1) and when it ends, ms. */
+export interface RateWindow {
+  readonly count: number;
+  readonly resetAt: number;
+}
+
+/** Fixed windows counted outside the process, shared by several gateways. */
+export interface SharedRateWindows {
+  /** Counts one request of `client` at `now`; a window that has ended starts again with this request. */
+  hit(client: string, now: number, windowMs: number, max: number): Promise<RateWindow>;
 }
 
 /** The state of one client's window after counting a request. */
@@ -46,6 +63,8 @@ interface Window {
 export class ApiRateLimiter {
   /** Clients with an open window, in the order their windows started, so the oldest expire first. */
   private readonly windows = new Map<string, Window>();
+  /** The shared windows failed at the last count (told once per outage). */
+  private sharedDown = false;
 
   constructor(private readonly options: ApiRateLimitOptions) {
     positiveInteger('apiRateLimit', 'max', options.max);
@@ -57,7 +76,27 @@ export class ApiRateLimiter {
     return this.windows.size;
   }
 
-  /** Counts one request of `client` (a key from `clientKey`). */
+  /** Counts one request of `client` (a key from `clientKey`) in the shared windows, or in memory. */
+  async count(client: string): Promise<RateLimitState> {
+    const { shared, max } = this.options;
+    if (shared === undefined) return this.hit(client);
+    try {
+      const window = await shared.hit(client, this.options.now(), this.options.windowMs, max);
+      if (this.sharedDown) {
+        this.sharedDown = false;
+        this.options.onShared?.(true);
+      }
+      return stateOf(window, max);
+    } catch (err) {
+      if (!this.sharedDown) {
+        this.sharedDown = true;
+        this.options.onShared?.(false, err);
+      }
+      return this.hit(client);
+    }
+  }
+
+  /** Counts one request of `client` (a key from `clientKey`) in this process's memory. */
   hit(client: string): RateLimitState {
     const now = this.options.now();
     this.dropExpired(now);
@@ -69,20 +108,15 @@ export class ApiRateLimiter {
     }
     const { max } = this.options;
     if (window.count <= max) window.count++;
-    return {
-      allowed: window.count <= max,
-      limit: max,
-      remaining: Math.max(0, max - window.count),
-      resetAt: window.resetAt,
-    };
+    return stateOf(window, max);
   }
 
   /**
    * Applies the limit to one `/api/` request: sets the RateLimit headers on `res`, and when the client is over
-   * the limit answers 429 itself. Returns whether the request may be served.
+   * the limit answers 429 itself. Resolves with whether the request may be served.
    */
-  admit(req: IncomingMessage, res: ServerResponse): boolean {
-    const state = this.hit(clientKey(req, this.options.trustedProxies));
+  async admit(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const state = await this.count(clientKey(req, this.options.trustedProxies));
     const resetSeconds = Math.max(0, Math.ceil((state.resetAt - this.options.now()) / 1000));
     res.setHeader('RateLimit-Policy', `${state.limit};w=${Math.ceil(this.options.windowMs / 1000)}`);
     res.setHeader('RateLimit-Limit', String(state.limit));
@@ -110,6 +144,15 @@ export class ApiRateLimiter {
       this.windows.delete(client);
     }
   }
+}
+
+function stateOf(window: RateWindow, max: number): RateLimitState {
+  return {
+    allowed: window.count <= max,
+    limit: max,
+    remaining: Math.max(0, max - window.count),
+    resetAt: window.resetAt,
+  };
 }
 
 /** "Too many requests: at most 100 per 15 minutes to /api/. Retry after 840 s." */

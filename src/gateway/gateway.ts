@@ -16,7 +16,7 @@ import type { AccountHub } from '../account/contract.ts';
 import { AccountChannels } from './account-channels.ts';
 import { AlertFeed, type AlertChannelOptions } from './alert-feed.ts';
 import { AccountAuth } from './auth.ts';
-import { ApiRateLimiter } from './api-rate-limit.ts';
+import { ApiRateLimiter, type SharedRateWindows } from './api-rate-limit.ts';
 import { BusIntake } from './bus-intake.ts';
 import { watchBusOutages } from './bus-outage.ts';
 import { CandleRooms } from './candle-rooms.ts';
@@ -89,6 +89,11 @@ export interface GatewayOptions {
    * `npm run build`. Without it the gateway serves no page.
    */
   readonly dashboardDir?: string;
+  /**
+   * Where the `/api/` rate limit counts (src/bus/redis-rate-windows.ts when the process has Redis, so that
+   * every gateway on it shares one limit per client); without it, this process's memory.
+   */
+  readonly apiRateWindows?: SharedRateWindows;
 }
 
 /** The account side of the gateway. */
@@ -195,6 +200,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     windowMs: limits.apiRateLimitWindowMs,
     trustedProxies: limits.trustedProxies,
     now: () => clock.now(),
+    ...(options.apiRateWindows
+      ? {
+          shared: options.apiRateWindows,
+          onShared: (up: boolean, err?: unknown) => {
+            if (up) logger.info('gateway: /api/ rate limit counted in Redis again, shared by every gateway');
+            else logger.warn({ err }, 'gateway: /api/ rate limit counted in this process while Redis fails');
+          },
+        }
+      : {}),
   });
 
   const intake = new BusIntake(bus, logger);

@@ -144,10 +144,7 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
     });
   }
 
-  return (req, res) => {
-    const path = pathOf(req.url);
-    const account = o.accounts !== undefined && isAccountPath(path);
-    if ((path.startsWith('/api/') || account) && !o.apiRateLimit.admit(req, res)) return;
+  const serve = (req: IncomingMessage, res: ServerResponse, path: string, account: boolean): void => {
     if (account && o.accounts !== undefined && GET_HEAD.has(req.method ?? '')) {
       void answerAccountRequest(req, path, o.accounts).then(
         (answer) => sendAnswer(res, answer),
@@ -174,6 +171,22 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
       return;
     }
     route.handle(req, res);
+  };
+
+  return (req, res) => {
+    const path = pathOf(req.url);
+    const account = o.accounts !== undefined && isAccountPath(path);
+    if (!path.startsWith('/api/') && !account) return serve(req, res, path, account);
+    // Counted before it is served (the count may be Redis's, shared by every gateway).
+    o.apiRateLimit.admit(req, res).then(
+      (allowed) => {
+        if (allowed) serve(req, res, path, account);
+      },
+      (err: unknown) => {
+        o.logger.error({ err, path }, 'gateway: request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'request failed' });
+      },
+    );
   };
 }
 

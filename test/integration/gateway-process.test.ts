@@ -144,4 +144,37 @@ describe('gateway process', { skip }, () => {
     assert.equal(silentBody['status'], 'degraded');
     assert.deepEqual(silentBody['reasons'], ['BTC/USDT: no live source (binance no-ingest)']);
   });
+
+  it('shares one /api/ rate limit per client with every gateway on the same Redis', async (t) => {
+    const defer = cleanups(t);
+    const db = await createTestDatabase();
+    defer(() => db.drop());
+    const sim = await startSimulator({ symbols: ['BTC/USDT'], seed: 62, historyDays: 1, tradesPerSecond: 1 });
+    defer(() => sim.close());
+    const base = roleConfig(sim, {
+      databaseUrl: db.url,
+      redisUrl: TEST_REDIS_URL,
+      redisPrefix: testRedisPrefix(),
+    });
+    const config = { ...base, gateway: { ...base.gateway, apiRateLimit: 3 } };
+    const gateways = [];
+    for (let i = 0; i < 2; i++) {
+      const gw = await startGatewayProcess(config, silentLogger());
+      defer(() => gw.close());
+      gateways.push(gw.gateway.url.replace('ws://', 'http://'));
+    }
+    const [a, b] = gateways as [string, string];
+    const remaining: string[] = [];
+    for (const http of [a, b, a]) {
+      const res = await fetch(`${http}/api/websocket/sources`);
+      assert.equal(res.status, 200);
+      remaining.push(res.headers.get('ratelimit-remaining') ?? '');
+      await res.arrayBuffer();
+    }
+    assert.deepEqual(remaining, ['2', '1', '0'], 'one count across both gateways');
+    const refused = await fetch(`${b}/api/websocket/sources`);
+    assert.equal(refused.status, 429);
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'API_RATE_LIMITED');
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+  });
 });
