@@ -6,6 +6,7 @@ import { runAccountStoreContract } from './account-store.contract.ts';
 import { SqlAccountStore } from './account-sql-store.ts';
 import { runMigrations } from './migrations.ts';
 import { pgPoolClient } from './pg-pool-client.ts';
+import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
 import { openPgliteWorker, type PgliteWorkerClient } from './pglite-worker-client.ts';
 import type { SqlClient } from './sql-client.ts';
 
@@ -14,10 +15,14 @@ const logger = silentLogger();
 describe('SqlAccountStore on PGlite', () => {
   let client: PgliteWorkerClient;
   before(async () => {
-    client = await openPgliteWorker();
+    // A copy of the shared empty database: an in-memory one would run PGlite's initdb, seconds of CPU.
+    client = await openPgliteWorker({ dataDir: await freshPgliteDir() });
     await runMigrations(client, logger);
   });
-  after(() => client.close());
+  after(async () => {
+    await client.close();
+    await removePgliteDirs();
+  });
   runAccountStoreContract('SqlAccountStore on PGlite', () => Promise.resolve(new SqlAccountStore(client)));
 });
 

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { silentLogger } from '../telemetry/logger.ts';
 import { MIGRATIONS, runMigrations, type Migration } from './migrations.ts';
+import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
 import { openPgliteWorker } from './pglite-worker-client.ts';
 
-// On an in-memory PGlite in its worker thread, as Tickwire runs it. Concurrent starters on a real PostgreSQL:
+// On PGlite in its worker thread, as Tickwire runs it: each test on a copy of the shared empty (not yet migrated)
+// database, rather than seconds of initdb. Concurrent starters on a real PostgreSQL:
 // postgres-candle-store.integration.test.ts.
 describe('runMigrations', () => {
   const logger = silentLogger();
+  after(() => removePgliteDirs());
 
   it('applies every migration once, in order, and records each', async () => {
-    const client = await openPgliteWorker();
+    const client = await openPgliteWorker({ dataDir: await freshPgliteDir() });
     try {
       const first = await runMigrations(client, logger);
       assert.deepEqual(first, { applied: ['candles', 'trades', 'upstreams', 'accounts'], timescale: false });
@@ -31,7 +34,7 @@ describe('runMigrations', () => {
   });
 
   it('applies nothing when one migration fails: the run is one transaction', async () => {
-    const client = await openPgliteWorker();
+    const client = await openPgliteWorker({ dataDir: await freshPgliteDir() });
     const broken: Migration = {
       version: 99,
       name: 'broken',

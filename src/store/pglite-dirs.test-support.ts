@@ -5,12 +5,16 @@
  * The template appears by an atomic rename, so a process never copies a half-made one. Every directory a
  * process makes lives under one temporary folder that `removePgliteDirs` deletes; the template stays as a cache.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cp, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
+
+const run = promisify(execFile);
 
 let template: Promise<string> | undefined;
 let base: Promise<string> | undefined;
@@ -70,7 +74,12 @@ function processFolder(): Promise<string> {
 
 /** Makes `target` (which must not exist) a new, empty PGlite data directory, not yet migrated. */
 export async function copyPgliteTemplate(target: string): Promise<void> {
-  await cp(await sharedTemplate(), target, { recursive: true });
+  const source = await sharedTemplate();
+  if (await exists(target)) throw new Error(`copyPgliteTemplate: ${target} already exists`);
+  await mkdir(dirname(target), { recursive: true });
+  // `cp -R` rather than fs.cp: the template is about a thousand files, which fs.cp copies with about 0.7 s of CPU
+  // and cp with less than half of that; the suites copy it for most tests that run the embedded store.
+  await run('cp', ['-R', source, target]);
 }
 
 /** A new, empty PGlite data directory (not yet migrated). */

@@ -11,14 +11,18 @@ import {
   startPgliteWorker,
   type PgliteWorkerClient,
 } from './pglite-worker-client.ts';
+import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
 import { PGLITE_SETTINGS } from './pglite-settings.ts';
+
+after(() => removePgliteDirs());
 
 // The candle store's own suites (contract, migrations, SqlCandleStore) run on this client too; these tests look
 // at what the client itself promises: transactions, errors, shutdown and a crashed worker.
 describe('the PGlite worker client', () => {
   let client: PgliteWorkerClient;
   before(async () => {
-    client = await openPgliteWorker();
+    // A copy of the shared empty database rather than seconds of initdb (the V8-options test opens an in-memory one).
+    client = await openPgliteWorker({ dataDir: await freshPgliteDir() });
     await client.query('CREATE TABLE t (n int)');
   });
   after(() => client.close());
@@ -89,7 +93,7 @@ describe('the PGlite worker client', () => {
 
 describe('the PGlite worker', () => {
   it('closes the database and ends its thread on close', async () => {
-    const worker = startPgliteWorker({});
+    const worker = startPgliteWorker({ dataDir: await freshPgliteDir() });
     const exited = once(worker, 'exit');
     const client = await pgliteWorkerClient(worker);
     await client.query('SELECT 1');

@@ -6,21 +6,25 @@ import { silentLogger } from '../telemetry/logger.ts';
 import { expected, makeUpdate, plain, uniqueSymbol } from './candle-store.contract.ts';
 import { runMigrations } from './migrations.ts';
 import { SqlCandleStore } from './sql-candle-store.ts';
+import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
 import { openPgliteWorker } from './pglite-worker-client.ts';
 import type { SqlClient } from './sql-client.ts';
 
 // SqlCandleStore passes the CandleStore contract in pglite-candle-store.integration.test.ts and
-// postgres-candle-store.integration.test.ts; these tests look at the rows themselves, on an in-memory PGlite
-// database in its worker thread, as Tickwire runs it.
+// postgres-candle-store.integration.test.ts; these tests look at the rows themselves, on a PGlite database in its
+// worker thread, as Tickwire runs it (a copy of the shared empty database, rather than seconds of initdb).
 describe('SqlCandleStore', () => {
   let client: SqlClient;
   let store: SqlCandleStore;
   before(async () => {
-    client = await openPgliteWorker();
+    client = await openPgliteWorker({ dataDir: await freshPgliteDir() });
     await runMigrations(client, silentLogger());
     store = new SqlCandleStore(client);
   });
-  after(() => store.close());
+  after(async () => {
+    await store.close();
+    await removePgliteDirs();
+  });
 
   async function rows(symbol: string): Promise<{ venue: string; close: string; revision: string }[]> {
     const result = await client.query<{ venue: string; close: string; revision: string }>(

@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import {
   assertContinuousAsVenue,
   chart,
+  clockNearBoundary,
   startSimulatedSystem,
   until,
   venueKlines,
@@ -21,12 +22,20 @@ type Initial = Message & { partial?: boolean; reason?: string };
 const INITIAL_BARS = 120;
 /** How late the venue answers each candle-history request: the whole history takes a dozen of them in turn. */
 const HISTORY_DELAY_MS = 2500;
+/**
+ * When the first minute ends, after the start, on the clock simulator and Tickwire share. The whole history is
+ * there after its dozen late answers (30 s) and a few seconds of work on a quiet machine; the test then waits for
+ * the next bar to close, which on the wall clock's minutes took 30 s on average. Were the history later than
+ * this, the test waits for the next minute, as it would have before.
+ */
+const FIRST_MINUTE_ENDS_AFTER_MS = 50_000;
 
 describe('start-up with a slow history, end to end', () => {
   it('streams live updates before the slow history has loaded, then sends the whole history', async (t) => {
     const { sim, system } = await startSimulatedSystem(t, {
       venues: ['binance'],
       seed: 23,
+      now: clockNearBoundary(FIRST_MINUTE_ENDS_AFTER_MS),
       gateway: { throttleMs: 200 },
       beforeStart: (s) => s.faults.historyDelay('binance', 'BTC/USDT', HISTORY_DELAY_MS),
       untilLive: false,
