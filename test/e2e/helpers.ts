@@ -82,15 +82,10 @@ export function chart(messages: readonly Message[], interval = '1m'): WireBar[] 
   return bars;
 }
 
-/** How far to move the clock forward so that a minute ends `msBeforeBoundary` after now. */
-export function shiftToBoundary(msBeforeBoundary: number): number {
-  const real = Date.now();
-  return Math.ceil((real + msBeforeBoundary) / MINUTE) * MINUTE - msBeforeBoundary - real;
-}
-
 /** A clock shifted so that a minute ends `msBeforeBoundary` after now; simulator and Tickwire share it. */
 export function clockNearBoundary(msBeforeBoundary: number): () => number {
-  const offset = shiftToBoundary(msBeforeBoundary);
+  const real = Date.now();
+  const offset = Math.ceil((real + msBeforeBoundary) / MINUTE) * MINUTE - msBeforeBoundary - real;
   return () => Date.now() + offset;
 }
 

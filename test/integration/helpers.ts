@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { configSchema, DEFAULT_CONFIG, type Config } from '../../src/config/config.ts';
 import type { Simulator } from '../../src/sim/simulator.ts';
 import { chart, type Message, type WireBar } from '../e2e/helpers.ts';
-import { tickwireArgs, tickwireArgsOnShiftedClock } from '../support/tickwire-command.ts';
+import { tickwireArgs } from '../support/tickwire-command.ts';
 
 /** Settings that make a test quick: fast room ticks, a short close grace, only Binance. */
 export const QUICK = {
@@ -60,15 +60,11 @@ export interface RoleProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/**
- * Starts `tickwire <role>` as a child process with the quick settings and `env`; with `clockShiftMs`, on the
- * clock of a simulator made with the same shift (shifted-clock.ts).
- */
+/** Starts `tickwire <role>` as a child process with the quick settings and `env`. */
 export function spawnRole(
   role: 'ingest' | 'gateway' | 'all',
   sim: Simulator,
   env: Record<string, string>,
-  clockShiftMs?: number,
 ): RoleProcess {
   const dir = mkdtempSync(join(tmpdir(), `tickwire-${role}-`));
   const configFile = join(dir, 'tickwire.json');
@@ -76,11 +72,9 @@ export function spawnRole(
     configFile,
     JSON.stringify({ candles: QUICK.candles, gateway: QUICK.gateway, storage: QUICK.storage }),
   );
-  const shifted = clockShiftMs !== undefined;
-  const child = spawn(process.execPath, shifted ? tickwireArgsOnShiftedClock(role) : tickwireArgs(role), {
+  const child = spawn(process.execPath, tickwireArgs(role), {
     env: {
       ...process.env,
-      ...(shifted ? { TICKWIRE_TEST_CLOCK_SHIFT_MS: String(clockShiftMs) } : {}),
       TICKWIRE_CONFIG: configFile,
       HOST: '127.0.0.1',
       PORT: '0',

@@ -9,18 +9,7 @@ const MAIN = fileURLToPath(new URL('../../src/apps/main.ts', import.meta.url));
 /** tsx's loader, resolved here so that a child started in any directory finds it. */
 const TSX = import.meta.resolve('tsx');
 
-/** A module that moves the child's clock (shifted-clock.ts). */
-const SHIFTED_CLOCK = fileURLToPath(new URL('./shifted-clock.ts', import.meta.url));
-
 /** Node's arguments that run `tickwire <args>`: `spawn(process.execPath, tickwireArgs('sim', '--env'))`. */
 export function tickwireArgs(...args: readonly string[]): string[] {
   return ['--import', TSX, MAIN, ...args];
-}
-
-/**
- * tickwireArgs for a child whose clock is moved as shifted-clock.ts says (its environment must then hold
- * TICKWIRE_TEST_CLOCK_SHIFT_MS).
- */
-export function tickwireArgsOnShiftedClock(...args: readonly string[]): string[] {
-  return ['--import', TSX, '--import', SHIFTED_CLOCK, MAIN, ...args];
 }
