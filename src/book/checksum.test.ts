@@ -84,6 +84,12 @@ describe('bookChecksum', () => {
     assert.equal(bookChecksum(new OrderBook('okx', 'empty')), 0);
   });
 
+  it('hashes a level text outside ASCII as UTF-8 (a number after a no-break space)', () => {
+    const book = new OrderBook('okx', 'X');
+    book.replace([{ price: '\u00a0100.5', size: '2' }], [{ price: '101', size: '\u00a01' }]);
+    assert.equal(bookChecksum(book), crc32Signed('\u00a0100.5:2:101:\u00a01'));
+  });
+
   it('passes on all 290 OKX v5 book messages of the captured stream', () => {
     const r = replay('okx/cryptofeed_okx_v5_public_ws_2022-05-13.jsonl', (a) => a.instId ?? '');
     assert.equal(r.messages, 290);

@@ -43,8 +43,21 @@ function writeLevel(at: number, price: string, size: string): number {
     scratch = grown;
   }
   if (at > 0) scratch[at++] = 58; /* : */
-  at += scratch.write(price, at, 'utf8');
+  at = writeText(at, price);
   scratch[at++] = 58;
-  at += scratch.write(size, at, 'utf8');
-  return at;
+  return writeText(at, size);
+}
+
+/**
+ * Writes `text` at `at` as UTF-8; returns the new end. Level texts are ASCII digits: they are copied a character
+ * at a time (a native `Buffer.write` per text cost more in the call than in the copy); anything else is encoded.
+ */
+function writeText(at: number, text: string): number {
+  const length = text.length;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127) return at + scratch.write(text, at, 'utf8');
+    scratch[at + i] = c;
+  }
+  return at + length;
 }

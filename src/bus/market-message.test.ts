@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDecimal, toPlainString } from '../domain/decimal.ts';
+import type { BookLevel } from '../domain/book.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
 import {
@@ -146,6 +147,19 @@ describe('book snapshots on the bus', () => {
     assert.deepEqual(decodeBookSnapshot(text), snap);
     const noSeq = { ...snap, seq: undefined, bids: [] };
     assert.equal(decodeBookSnapshot(encodeBookSnapshot(noSeq)).seq, undefined);
+  });
+
+  it('round-trips a symbol outside ASCII, long level texts and full sides, one snapshot after another', () => {
+    const side = (from: number): BookLevel[] =>
+      Array.from({ length: BOOK_SNAPSHOT_LEVELS }, (_, i) => ({
+        price: `${from + i}.${'5'.repeat(i + 1)}`,
+        size: i % 7 === 0 ? '1.5e-8' : '9'.repeat(3 * (i + 1)), // 20 kB in all: the buffer grows
+      }));
+    const full: BookSnapshot = { ...snap, symbol: 'ÉTH/€URO', bids: side(100), asks: side(200) };
+    assert.deepEqual(decodeBookSnapshot(encodeBookSnapshot(full)), full);
+    // The next message is whole too (the same buffer is written again, shorter).
+    assert.deepEqual(decodeBookSnapshot(encodeBookSnapshot(snap)), snap);
+    assert.equal(JSON.parse(encodeBookSnapshot(full)).s, 'ÉTH/€URO');
   });
 
   it('refuses oversized or non-decimal levels on both ends', () => {

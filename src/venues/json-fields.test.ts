@@ -4,6 +4,7 @@ import { toPlainString } from '../domain/decimal.ts';
 import {
   decimal,
   decimalText,
+  decimalTextAt,
   integer,
   integerText,
   isoTime,
@@ -160,5 +161,36 @@ describe('JSON field readers', () => {
     assert.throws(() => tupleLevels([['1', 2]], 'asks'), /field asks\[0\]\[1\] must be a decimal string/);
     const printed = (value: unknown): string => String(value);
     assert.deepEqual(tupleLevels([[1.5, 2]], 'asks', printed), [{ price: '1.5', size: '2' }]);
+    assert.throws(
+      () =>
+        tupleLevels(
+          [
+            ['1', '2'],
+            [null, '2'],
+          ],
+          'bids',
+        ),
+      /field bids\[1\]\[0\]/,
+    );
+    assert.throws(
+      () =>
+        tupleLevels(
+          [
+            ['1', '2'],
+            ['1e', '2'],
+          ],
+          'bids',
+        ),
+      /not a decimal number: "1e"/,
+    );
+    assert.deepEqual(tupleLevels([['1e5', '2']], 'bids'), [{ price: '1e5', size: '2' }]);
+  });
+
+  it('read an item of an array field as decimal text, naming it only when it is wrong', () => {
+    assert.equal(decimalTextAt('41006.8', 'bids', 3, '.price'), '41006.8');
+    assert.equal(decimalTextAt('1E-8', 'bids', 3, '.size'), '1E-8');
+    assert.throws(() => decimalTextAt('abc', 'asks', 7, '.price'), /not a decimal number: "abc"/);
+    assert.throws(() => decimalTextAt(null, 'asks', 7, '.price'), /field asks\[7\]\.price/);
+    assert.throws(() => decimalTextAt(5, 'asks', 0, '.size'), /field asks\[0\]\.size/);
   });
 });

@@ -158,8 +158,18 @@ export function array(value: unknown, field: string, of: string): unknown[] {
 }
 
 /**
+ * A decimal text as decimalText reads it, of an item of an array field: the item's name (`bids[3][0]`,
+ * `field[index]suffix`) is built only when the text is not a plain decimal, so that a book frame of hundreds of
+ * levels does not print two names per level that only an error would use.
+ */
+export function decimalTextAt(value: unknown, field: string, index: number, suffix: string): string {
+  if (typeof value === 'string' && isPlainDecimalText(value)) return value;
+  return decimalText(value, `${field}[${index}]${suffix}`);
+}
+
+/**
  * Book levels printed as `[price, size, ...]` tuples, each kept as the venue's text. `text` reads one price or
- * size: by default a decimal string (see decimalText).
+ * size that is not a plain decimal string (default: decimalText); a plain one (see decimalText) is kept as is.
  */
 export function tupleLevels(
   value: unknown,
@@ -172,7 +182,13 @@ export function tupleLevels(
     const tuple = tuples[i];
     if (!Array.isArray(tuple) || tuple.length < 2)
       throw new Error(`field ${field}[${i}] must be [price, size]`);
-    out[i] = { price: text(tuple[0], `${field}[${i}][0]`), size: text(tuple[1], `${field}[${i}][1]`) };
+    const price: unknown = tuple[0];
+    const size: unknown = tuple[1];
+    out[i] = {
+      price:
+        typeof price === 'string' && isPlainDecimalText(price) ? price : text(price, `${field}[${i}][0]`),
+      size: typeof size === 'string' && isPlainDecimalText(size) ? size : text(size, `${field}[${i}][1]`),
+    };
   }
   return out;
 }

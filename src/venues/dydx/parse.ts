@@ -6,7 +6,7 @@ import type { Trade } from '../../domain/trade.ts';
 import {
   array,
   decimal,
-  decimalText,
+  decimalTextAt,
   integer,
   isJsonObject,
   isoTime,
@@ -352,8 +352,8 @@ function objectLevels(value: unknown, field: string): BookLevel[] {
     const level = levels[i];
     if (!isJsonObject(level)) throw new Error(`field ${field}[${i}] must be {price, size}`);
     out[i] = {
-      price: decimalText(level['price'], `${field}[${i}].price`),
-      size: decimalText(level['size'], `${field}[${i}].size`),
+      price: decimalTextAt(level['price'], field, i, '.price'),
+      size: decimalTextAt(level['size'], field, i, '.size'),
     };
   }
   return out;

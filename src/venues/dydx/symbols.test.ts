@@ -38,6 +38,17 @@ describe('dYdX symbols', () => {
     assert.equal(fromDydxTicker('-USD'), undefined);
   });
 
+  it('answers a ticker seen before as the first time, canonical or not, and past the cache size', () => {
+    for (let round = 0; round < 2; round++) {
+      assert.equal(fromDydxTicker('BTC-USD'), 'BTC/USD');
+      assert.equal(fromDydxTicker('BTCUSD'), undefined);
+      assert.equal(fromDydxTicker('BUFFI,UNISWAP_V3,0X4C1B-USD'), undefined);
+    }
+    for (let i = 0; i < 5000; i++) assert.equal(fromDydxTicker(`T${i}-USD`), `T${i}/USD`);
+    assert.equal(fromDydxTicker('ETH-USD'), 'ETH/USD');
+    assert.equal(fromDydxTicker('ETHUSD'), undefined);
+  });
+
   it('maps every interval but 1W to a resolution, and back', () => {
     for (const interval of INTERVALS) {
       const r = toDydxResolution(interval);

@@ -46,11 +46,20 @@ export function toDydxTicker(symbol: string): string {
  * identifiers such as "BUFFI,UNISWAP_V3,0X4C…-USD").
  */
 export function fromDydxTicker(ticker: string): string | undefined {
+  // Every book, trade and candle frame names its ticker: the answer is kept rather than rebuilt and re-checked
+  // by a regular expression each time. The indexer lists a few hundred markets; a full cache starts again.
+  const known = symbolOfTicker.get(ticker);
+  if (known !== undefined || symbolOfTicker.has(ticker)) return known;
   const dash = ticker.lastIndexOf('-');
-  if (dash <= 0) return undefined;
-  const symbol = `${ticker.slice(0, dash)}/${ticker.slice(dash + 1)}`;
-  return isCanonicalSymbol(symbol) ? symbol : undefined;
+  const symbol = dash <= 0 ? undefined : `${ticker.slice(0, dash)}/${ticker.slice(dash + 1)}`;
+  const canonical = symbol !== undefined && isCanonicalSymbol(symbol) ? symbol : undefined;
+  if (symbolOfTicker.size >= MAX_KNOWN_TICKERS) symbolOfTicker.clear();
+  symbolOfTicker.set(ticker, canonical);
+  return canonical;
 }
+
+const MAX_KNOWN_TICKERS = 4096;
+const symbolOfTicker = new Map<string, string | undefined>();
 
 /** dYdX ticker → canonical symbol, for the symbols of one subscription or request. */
 export type DydxSymbolMap = ReadonlyMap<string, string>;
