@@ -6,9 +6,11 @@
  * (otherwise they do not).
  *
  * IPC (each command answered once):
- * - {cmd:'connect', first, count, subscribe, batch, timeoutMs} → {connected: {connectMs[], failed, error?}}:
- *   clients `first`..`first+count-1`, `batch` at a time; connectMs from the start of the connection to the
+ * - {cmd:'connect', first, count, subscribe, batch, timeoutMs, log?} → {connected: {connectMs[], failed, error?,
+ *   log?}}: clients `first`..`first+count-1`, `batch` at a time; connectMs from the start of the connection to the
  *   `initial` (Socket.IO: the acknowledgement) of its last subscription, or to the open when not subscribing.
+ *   With `log` (BENCH_CONNECT_LOG), `log` holds each successful connect's [start (epoch ms), open, done] (ms
+ *   after its start: the handshake's end, the last `initial`), to see when the slow ones happen.
  * - {cmd:'window', mode:'seq', nStart, nEnd} or {cmd:'window', mode:'state', tStart, tEnd} → {window: true}:
  *   what the report counts. `seq`: updates whose sequence (bar.trades) is in [nStart, nEnd), with latency from
  *   the publish time in bar.volume. `state` (a server fed by real data, no sequence): updates received between
@@ -53,6 +55,8 @@ interface Client {
 }
 const clients: Client[] = [];
 let closing = false;
+/** Each connect's [start, open, done] while a `connect` command asked for them (BENCH_CONNECT_LOG). */
+let connectLog: [number, number, number][] | undefined;
 
 interface BarLike {
   readonly time?: unknown;
@@ -117,8 +121,9 @@ function connectAttempt(
   timeoutMs: number,
   resolve: (ms: number) => void,
   reject: (err: Error) => void,
-): { done(): void; fail(err: Error): void; readonly settled: boolean } {
+): { done(): void; fail(err: Error): void; opened(): void; readonly settled: boolean } {
   const started = nowMs();
+  let openMs = NaN;
   let settled = false;
   const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   const finish = (): boolean => {
@@ -136,9 +141,14 @@ function connectAttempt(
     done: () => {
       if (!finish()) return;
       clients.push(client);
-      resolve(nowMs() - started);
+      const ms = nowMs() - started;
+      connectLog?.push([started, openMs, ms]);
+      resolve(ms);
     },
     fail,
+    opened: () => {
+      openMs = nowMs() - started;
+    },
     get settled() {
       return settled;
     },
@@ -167,6 +177,7 @@ function connectWs(index: number, subscribe: boolean, timeoutMs: number): Promis
       }
     });
     ws.on('open', () => {
+      attempt.opened();
       if (!subscribe) return done();
       for (const interval of BENCH_INTERVALS)
         ws.send(JSON.stringify({ type: 'subscribe', symbol, interval, initialBars: 0 }));
@@ -215,6 +226,7 @@ function connectSocketIo(index: number, subscribe: boolean, timeoutMs: number): 
       if (msg.bar) onUpdate(client, symbol, msg.interval ?? '', msg.bar, nowMs());
     });
     socket.on('connect', () => {
+      attempt.opened();
       if (!subscribe) return done();
       let pending = BENCH_INTERVALS.length;
       for (const interval of BENCH_INTERVALS)
@@ -231,8 +243,10 @@ async function connect(
   subscribe: boolean,
   batch: number,
   timeoutMs: number,
-): Promise<{ connectMs: number[]; failed: number; error?: string }> {
+  log: boolean,
+): Promise<{ connectMs: number[]; failed: number; error?: string; log?: [number, number, number][] }> {
   const connectMs: number[] = [];
+  connectLog = log ? [] : undefined;
   let failed = 0;
   let error: string | undefined;
   const one = options.kind === 'socketio' ? connectSocketIo : connectWs;
@@ -250,7 +264,14 @@ async function connect(
     }
   }
   if (subscribe) totals.subscriptions += connectMs.length * BENCH_INTERVALS.length;
-  return error === undefined ? { connectMs, failed } : { connectMs, failed, error };
+  const logged = connectLog;
+  connectLog = undefined;
+  return {
+    connectMs,
+    failed,
+    ...(error !== undefined ? { error } : {}),
+    ...(logged !== undefined ? { log: logged } : {}),
+  };
 }
 
 process.on('message', (msg: Record<string, unknown>) => {
@@ -263,6 +284,7 @@ process.on('message', (msg: Record<string, unknown>) => {
         msg['subscribe'] as boolean,
         msg['batch'] as number,
         msg['timeoutMs'] as number,
+        msg['log'] === true,
       ).then((connected) => reply({ connected }));
       break;
     case 'window':

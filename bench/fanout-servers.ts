@@ -9,7 +9,7 @@
  *   process; the simulator runs in a process of its own and is not counted.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,7 +114,16 @@ function tickwire(role: string, args: readonly string[], env: NodeJS.ProcessEnv)
   // A CPU profile of the measured process (Node refuses --cpu-prof in NODE_OPTIONS).
   const profileDir = process.env['BENCH_CPU_PROF_DIR'];
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  return spawnTracked(process.execPath, [...profile, ...entry, role, ...args], env, root);
+  // Diagnostics: more Node options for the measured process (e.g. --trace-gc), and its output kept in a file.
+  const nodeArgs = (process.env['BENCH_TICKWIRE_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child = spawnTracked(process.execPath, [...profile, ...nodeArgs, ...entry, role, ...args], env, root);
+  const outputFile = process.env['BENCH_TICKWIRE_OUTPUT'];
+  if (outputFile !== undefined) {
+    const keep = (chunk: Buffer): void => appendFileSync(outputFile, chunk);
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+  }
+  return child;
 }
 
 /** Our environment without anything that would configure Tickwire otherwise than the benchmark says. */

@@ -22,10 +22,16 @@
  *   BENCH_TICKWIRE=dist   run the built CLI (bin/tickwire.js) instead of the sources through tsx
  *   BENCH_TICKWIRE_ROOT   the checkout whose `tickwire` runs (this one): another build measured by this harness
  *   BENCH_CPU_PROF_DIR    write a CPU profile (--cpu-prof) of each `tickwire` process into this directory
+ *   BENCH_CONNECT_LOG     a directory: each load's connects (start, handshake done, last `initial`) as JSON
+ *   BENCH_TICKWIRE_NODE_ARGS  diagnostic: more Node options for each `tickwire` process (e.g. --trace-gc);
+ *                         BENCH_TICKWIRE_OUTPUT: a file that keeps its output
+ *   BENCH_CONNECT_ROUNDS  diagnostic: n − 1 connect rounds in the same server process before the measured one
  *   BENCH_REDIS_URL, BENCH_DATABASE_URL, BENCH_ALL_READY_MS, BENCH_SIM_TRADE_RATE
  */
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { BENCH_INTERVALS, PERIOD_MS, symbolCount } from './fanout-load.ts';
 import {
   SkipServer,
@@ -34,7 +40,7 @@ import {
   startGatewayRole,
   type ServerUnderTest,
 } from './fanout-servers.ts';
-import { cpuSeconds, forkBench, request, rssBytes, sleep, stop, stopAll } from './processes.ts';
+import { cpuSeconds, forkBench, request, rssBytes, sleep, startedAtMs, stop, stopAll } from './processes.ts';
 
 function intOption(name: string, fallback: number, min = 0): number {
   const raw = process.env[name];
@@ -122,6 +128,8 @@ interface Connected {
   readonly connectMs: number[];
   readonly failed: number;
   readonly error?: string;
+  /** BENCH_CONNECT_LOG: each connect's [start (epoch ms), open, done] (ms after its start). */
+  readonly log?: [number, number, number][];
 }
 
 /** The client processes of one measurement. */
@@ -157,6 +165,7 @@ class ClientFleet {
             subscribe,
             batch,
             timeoutMs: 30_000,
+            log: process.env['BENCH_CONNECT_LOG'] !== undefined,
           },
           'connected',
           timeoutMs,
@@ -170,6 +179,7 @@ class ClientFleet {
       connectMs: connected.flatMap((c) => c.connectMs),
       failed: connected.reduce((s, c) => s + c.failed, 0),
       ...(error !== undefined ? { error } : {}),
+      log: connected.flatMap((c) => c.log ?? []),
     };
   }
 
@@ -242,6 +252,7 @@ interface Result {
 
 async function measureLoad(server: ServerUnderTest, clients: number, o: Options): Promise<Result> {
   const notes: string[] = [];
+  await connectRounds(server, clients, o);
   const fleet = await ClientFleet.start(server, o.clientProcs);
   try {
     const rssBefore = rssBytes(server.pid);
@@ -251,6 +262,7 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
     const connected = await fleet.connect(clients, true, o.connectBatch);
     const cpuConnect1 = cpuSeconds(server.pid);
     const loopMaxConnect = (await server.loopDelayMaxMs?.()) ?? NaN;
+    writeConnectLog(server, clients, connected);
     if (connected.failed > 0)
       notes.push(`${connected.failed} connections failed (${connected.error ?? '?'})`);
     await sleep(2000);
@@ -348,6 +360,54 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
   } finally {
     await fleet.stop();
   }
+}
+
+/**
+ * BENCH_CONNECT_ROUNDS=n (a diagnostic, off by default): before the measured load, n − 1 rounds in the same server
+ * process of `clients` connecting, subscribing and closing again, each round's connect p99 printed. Shows how
+ * much of the connect p99 is the process's first connects (code not yet compiled, first allocations) and how
+ * much the steady cost. The measured load then meets a process warmed by them: not a figure for the tables.
+ */
+async function connectRounds(server: ServerUnderTest, clients: number, o: Options): Promise<void> {
+  const rounds = intOption('BENCH_CONNECT_ROUNDS', 1, 1);
+  for (let round = 1; round < rounds; round++) {
+    const fleet = await ClientFleet.start(server, o.clientProcs);
+    try {
+      await server.loopDelayMaxMs?.();
+      const cpu0 = cpuSeconds(server.pid);
+      const connected = await fleet.connect(clients, true, o.connectBatch);
+      const cpu1 = cpuSeconds(server.pid);
+      const loopMax = (await server.loopDelayMaxMs?.()) ?? NaN;
+      writeConnectLog(server, clients, connected);
+      const sorted = [...connected.connectMs].sort((a, b) => a - b);
+      const cpuMs = (cpu1.user + cpu1.kernel - cpu0.user - cpu0.kernel) * 1000;
+      console.log(
+        `  ${server.name} round ${round}: connect p50 ${f(quantile(sorted, 0.5))} p99 ${f(quantile(sorted, 0.99))} ms, ` +
+          `CPU ${f(cpuMs / Math.max(1, sorted.length), 2)} ms/connect, loop max ${f(loopMax)} ms, ` +
+          `${connected.failed} failed, load average ${loadavg()[0]?.toFixed(1)}`,
+      );
+    } finally {
+      await fleet.stop();
+    }
+    await sleep(2000);
+  }
+}
+
+/**
+ * BENCH_CONNECT_LOG: writes the load's connects with the server process's start time, to see when the slow ones
+ * happen (at the start of the process's life, in one stretch, at ticks).
+ */
+function writeConnectLog(server: ServerUnderTest, clients: number, connected: Connected): void {
+  const dir = process.env['BENCH_CONNECT_LOG'];
+  if (dir === undefined || connected.log === undefined) return;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${server.name}-${clients}-${Date.now()}.json`);
+  const processStart = startedAtMs(server.pid);
+  writeFileSync(
+    file,
+    JSON.stringify({ server: server.name, clients, processStart, connects: connected.log }),
+  );
+  console.log(`  ${server.name}: connect log in ${file}`);
 }
 
 /** RSS growth per connection with `count` idle connections (connected, no subscription), KiB. */

@@ -176,3 +176,11 @@ export function rssBytes(pid: number): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
+
+/** When the process started, epoch ms (/proc/<pid>/stat starttime after boot, /proc/stat btime), 10 ms steps. */
+export function startedAtMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const boot = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+  return Number(boot?.[1]) * 1000 + (Number(fields[19]) / TICKS_PER_SECOND) * 1000;
+}

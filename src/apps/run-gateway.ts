@@ -4,7 +4,7 @@ import { decodeSourcesView, SOURCES_CHANNEL, type SourcesSnapshot } from '../bus
 import type { Config } from '../config/config.ts';
 import type { CandleUpdate } from '../domain/candle.ts';
 import { DEFAULT_RECENT_ALERTS } from '../gateway/alert-feed.ts';
-import { startGateway, type Gateway } from '../gateway/gateway.ts';
+import { startGateway, WARM_UP_CONNECTIONS, type Gateway } from '../gateway/gateway.ts';
 import type { SourcesView } from '../protocol/source-status.ts';
 import type { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -94,6 +94,8 @@ export async function startGatewayProcess(
       ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
       dashboardDir: packageDashboardDir(),
       ...(apiRateWindows ? { apiRateWindows } : {}),
+      // A restarted gateway is met by its clients reconnecting at once: they find its connection path compiled.
+      warmUpConnections: WARM_UP_CONNECTIONS,
     });
   } catch (err) {
     await apiRateWindows?.close();

@@ -8,7 +8,7 @@ import type { CandleUpdate } from '../domain/candle.ts';
 import { DEFAULT_BOOK_DEPTH, type ProtocolRules } from '../protocol/client-messages.ts';
 import type { SourcesView } from '../protocol/source-status.ts';
 import type { CandleStore } from '../store/candle-store.ts';
-import type { Logger } from '../telemetry/logger.ts';
+import { silentLogger, type Logger } from '../telemetry/logger.ts';
 import type { LogRing } from '../telemetry/log-ring.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -34,6 +34,7 @@ import { httpRoutes } from './http-routes.ts';
 import { MarketRooms, type CompositeTickerResolver, type MarketRoomOptions } from './market-rooms.ts';
 import { staticFiles } from './static-files.ts';
 import { gatewayCounters, type RoomStats, type WsStats } from './stats.ts';
+import { warmUpConnectionPath, type StartWarmUpTarget } from './warm-up.ts';
 
 export type { WsStats } from './stats.ts';
 export type { CompositeTickerResolver } from './market-rooms.ts';
@@ -94,7 +95,20 @@ export interface GatewayOptions {
    * every gateway on it shares one limit per client); without it, this process's memory.
    */
   readonly apiRateWindows?: SharedRateWindows;
+  /**
+   * Connections made to a throwaway gateway before this one listens, so that the first clients (all of them
+   * reconnecting at once after a restart) meet compiled code (src/gateway/warm-up.ts). 0 (the default): none;
+   * the processes of `tickwire` use WARM_UP_CONNECTIONS.
+   */
+  readonly warmUpConnections?: number;
 }
+
+/**
+ * The warm-up of a `tickwire` process: about the first batch of a reconnect burst. Measured: after it, the first
+ * connects of a burst cost what later ones do (docs/PERFORMANCE.md, "Connect p99: the first connects of a cold
+ * process").
+ */
+export const WARM_UP_CONNECTIONS = 200;
 
 /** The account side of the gateway. */
 export interface AccountChannelOptions {
@@ -143,6 +157,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, bus, store, logger } = options;
   const limits = config.gateway;
   const clock = options.clock ?? systemClock;
+  const warmUp = options.warmUpConnections ?? 0;
+  if (warmUp > 0) {
+    const start: StartWarmUpTarget = (warmConfig, warmBus, warmStore) =>
+      startGateway({ config: warmConfig, bus: warmBus, store: warmStore, logger: silentLogger() });
+    try {
+      const ms = await warmUpConnectionPath(start, config, warmUp);
+      logger.info({ connections: warmUp, ms: Math.round(ms) }, 'gateway: connection path warmed up');
+    } catch (err) {
+      logger.warn({ err }, 'gateway: the warm-up failed; the first clients meet a cold process');
+    }
+  }
   const startedAt = clock.now();
   const marketOptions = options.market ?? {};
   const maxBookDepth = Math.min(marketOptions.maxBookDepth ?? BOOK_SNAPSHOT_LEVELS, BOOK_SNAPSHOT_LEVELS);

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TestClient } from '../../test/gateway/helpers.ts';
+import { encodeCandleUpdate } from '../bus/candle-message.ts';
+import { CANDLE_CHANNEL } from '../bus/bus.ts';
+import { MemoryBus } from '../bus/memory-bus.ts';
+import { configSchema, DEFAULT_CONFIG } from '../config/config.ts';
+import { parseDecimal } from '../domain/decimal.ts';
+import { MemoryCandleStore } from '../store/memory-candle-store.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import { startGateway } from './gateway.ts';
+import { warmUpConnectionPath, type StartWarmUpTarget } from './warm-up.ts';
+
+const config = configSchema.parse({ ...DEFAULT_CONFIG, port: 0, host: '127.0.0.1', logLevel: 'silent' });
+
+describe('gateway warm-up', () => {
+  it('connects, subscribes and updates every warm-up client, then closes the throwaway gateway', async () => {
+    let closed = 0;
+    let opened = 0;
+    const start: StartWarmUpTarget = async (warmConfig, bus, store) => {
+      const target = await startGateway({ config: warmConfig, bus, store, logger: silentLogger() });
+      return {
+        url: target.url,
+        close: async () => {
+          const stats = target.stats();
+          opened = stats.gateway.connectionsOpened;
+          assert.equal(stats.gateway.initialsSent, opened * 7);
+          assert.equal(stats.broadcaster.totalRooms, config.symbols.length * 7);
+          await target.close();
+          closed++;
+        },
+      };
+    };
+    await warmUpConnectionPath(start, config, 30);
+    assert.equal(opened, 30);
+    assert.equal(closed, 1);
+  });
+
+  it('leaves nothing behind: no connection, room or count of its own, and the gateway serves as usual', async () => {
+    const bus = new MemoryBus();
+    const gateway = await startGateway({
+      config,
+      bus,
+      store: new MemoryCandleStore(),
+      logger: silentLogger(),
+      // More connections than one address may hold: the throwaway gateway lifts its own limit.
+      warmUpConnections: config.gateway.maxConnectionsPerIp + 20,
+    });
+    try {
+      const stats = gateway.stats();
+      assert.equal(stats.connections, 0);
+      assert.equal(stats.broadcaster.totalRooms, 0);
+      assert.equal(stats.gateway.connectionsOpened, 0);
+      assert.equal(stats.gateway.initialsSent, 0);
+      assert.equal(stats.gateway.updatesBroadcast, 0);
+
+      const symbol = config.symbols[0] as string;
+      const client = await TestClient.connect(gateway.url);
+      client.send({ type: 'subscribe', symbol, interval: '1m', initialBars: 0 });
+      await client.next((m) => m.type === 'initial');
+      const one = parseDecimal('1');
+      bus.publish(
+        CANDLE_CHANNEL,
+        encodeCandleUpdate({
+          symbol,
+          interval: '1m',
+          state: 'live',
+          bar: {
+            time: Date.UTC(2026, 0, 5),
+            open: one,
+            high: one,
+            low: one,
+            close: one,
+            volume: one,
+            quoteVolume: one,
+            takerBuyVolume: one,
+            takerBuyQuoteVolume: one,
+            trades: 1,
+          },
+          sources: ['binance'],
+        }),
+      );
+      const update = await client.next((m) => m.type === 'update');
+      assert.equal(update['symbol'], symbol);
+      assert.equal(gateway.stats().gateway.connectionsOpened, 1);
+      client.close();
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -1,0 +1,181 @@
+import WebSocket from 'ws';
+import { CANDLE_CHANNEL, type Bus, type BusStatus } from '../bus/bus.ts';
+import { encodeCandleUpdate } from '../bus/candle-message.ts';
+import type { Config } from '../config/config.ts';
+import { parseDecimal } from '../domain/decimal.ts';
+import { INTERVALS } from '../domain/interval.ts';
+import type { CandleStore } from '../store/candle-store.ts';
+import { waitAtMost } from '../util/wait-at-most.ts';
+
+/** A gateway started for the warm-up alone: where to connect, and how to stop it. */
+export interface WarmUpTarget {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a throwaway gateway with this configuration, bus and store (startGateway, without a warm-up). */
+export type StartWarmUpTarget = (config: Config, bus: Bus, store: CandleStore) => Promise<WarmUpTarget>;
+
+/** Connections in flight at once during the warm-up. */
+const WARM_UP_BATCH = 50;
+/** The warm-up gives up after this long: the gateway then starts cold rather than late. */
+const WARM_UP_LIMIT_MS = 10_000;
+
+/**
+ * Runs the connection path `connections` times before the gateway takes its first client: a throwaway gateway on
+ * a loopback port, with a bus and a store of its own, takes `connections` WebSocket clients (WARM_UP_BATCH at a
+ * time), each subscribing to the seven intervals of one of the symbols (no history), is sent one update per room,
+ * and is closed again.
+ *
+ * Why: a Node process runs its code cold at first (interpreted, then compiled once it has run enough) and its heap
+ * grows from small. A gateway that restarts is met by all of its clients reconnecting at once, and that burst
+ * found the HTTP upgrade, ws's handshake, the subscribe handling and the send path cold: its first few hundred
+ * connects took two to three times the CPU of later ones, and they were the slowest connects of the burst
+ * (docs/PERFORMANCE.md, "Connect p99: the first connects of a cold process"). The throwaway gateway runs the very
+ * same functions (their compiled code and type feedback are shared with the real one), so the first real clients
+ * find them compiled. Nothing of it stays: its rooms, counters and connections go with it.
+ *
+ * Real sockets on the real clock (the throwaway gateway's timers too, whatever clock the real one is given): it
+ * is the process's own code that is exercised, not its behaviour in time. Resolves with the time it took; a
+ * warm-up that fails or passes WARM_UP_LIMIT_MS rejects, and the caller starts the gateway anyway.
+ */
+export async function warmUpConnectionPath(
+  start: StartWarmUpTarget,
+  config: Config,
+  connections: number,
+): Promise<number> {
+  const began = performance.now();
+  const bus = new WarmUpBus();
+  const warmConfig: Config = {
+    ...config,
+    host: '127.0.0.1',
+    port: 0,
+    gateway: {
+      ...config.gateway,
+      maxConnections: Math.max(config.gateway.maxConnections, connections),
+      maxConnectionsPerIp: Math.max(config.gateway.maxConnectionsPerIp, connections),
+    },
+  };
+  const target = await start(warmConfig, bus, NO_HISTORY);
+  const clients: WarmUpClient[] = [];
+  try {
+    const done = (async () => {
+      const symbols = config.symbols;
+      for (let i = 0; i < connections; i += WARM_UP_BATCH) {
+        const batch = Array.from({ length: Math.min(WARM_UP_BATCH, connections - i) }, (_, j) =>
+          WarmUpClient.connect(target.url, symbols[(i + j) % symbols.length] as string),
+        );
+        clients.push(...(await Promise.all(batch)));
+      }
+      // One update per room: the tick path (throttle, frames built once, one write per client) runs too.
+      const updates = Promise.all(clients.map((c) => c.updated));
+      for (const symbol of symbols.slice(0, Math.min(symbols.length, connections)))
+        for (const interval of INTERVALS) bus.deliver(CANDLE_CHANNEL, warmUpUpdate(symbol, interval));
+      await updates;
+    })();
+    if (!(await waitAtMost(done, WARM_UP_LIMIT_MS)))
+      throw new Error(`the warm-up took longer than ${WARM_UP_LIMIT_MS} ms`);
+  } finally {
+    // Cut off from the client side first: the throwaway gateway then has no close handshakes to wait for.
+    for (const client of clients) client.ws.terminate();
+    await target.close();
+  }
+  return performance.now() - began;
+}
+
+/** One warm-up client: resolves once it holds its seven `initial`s; `updated` once it got one update per room. */
+class WarmUpClient {
+  private constructor(
+    readonly ws: WebSocket,
+    readonly updated: Promise<void>,
+  ) {}
+
+  static connect(url: string, symbol: string): Promise<WarmUpClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      let initials = 0;
+      let updates = 0;
+      let updated: () => void = () => undefined;
+      const client = new WarmUpClient(
+        ws,
+        new Promise((resolveUpdated) => {
+          updated = resolveUpdated;
+        }),
+      );
+      ws.once('error', reject);
+      ws.once('close', () => reject(new Error('warm-up connection closed')));
+      ws.once('open', () => {
+        for (const interval of INTERVALS)
+          ws.send(JSON.stringify({ type: 'subscribe', symbol, interval, initialBars: 0 }));
+      });
+      ws.on('message', (data) => {
+        const type = (JSON.parse(String(data)) as { type?: string }).type;
+        if (type === 'initial' && ++initials === INTERVALS.length) resolve(client);
+        else if (type === 'update' && ++updates === INTERVALS.length) updated();
+        else if (type === 'error') reject(new Error(`warm-up subscribe refused: ${String(data)}`));
+      });
+    });
+  }
+}
+
+/** A Monday, midnight UTC: the start of a bar of every interval. */
+const WARM_UP_BAR_TIME = Date.UTC(2026, 0, 5);
+
+/** The bar of a warm-up update (any values: no client of the real gateway sees it). */
+function warmUpUpdate(symbol: string, interval: (typeof INTERVALS)[number]): string {
+  const price = parseDecimal('1');
+  return encodeCandleUpdate({
+    symbol,
+    interval,
+    state: 'live',
+    bar: {
+      time: WARM_UP_BAR_TIME,
+      open: price,
+      high: price,
+      low: price,
+      close: price,
+      volume: price,
+      quoteVolume: price,
+      takerBuyVolume: price,
+      takerBuyQuoteVolume: price,
+      trades: 1,
+    },
+    sources: [],
+  });
+}
+
+/** The throwaway gateway's bus: nothing crosses processes; the warm-up delivers its updates by hand. */
+class WarmUpBus implements Bus {
+  private readonly handlers = new Map<string, Set<(message: string) => void>>();
+
+  publish(): void {}
+
+  subscribe(channel: string, handler: (message: string) => void): () => void {
+    let set = this.handlers.get(channel);
+    if (!set) this.handlers.set(channel, (set = new Set()));
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  deliver(channel: string, message: string): void {
+    for (const handler of this.handlers.get(channel) ?? []) handler(message);
+  }
+
+  onStatus(): () => void {
+    return () => undefined;
+  }
+
+  status(): BusStatus {
+    return { state: 'up' };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The throwaway gateway's store: the warm-up asks for no history and writes none. */
+const NO_HISTORY: CandleStore = {
+  write: () => Promise.resolve(),
+  recent: () => Promise.resolve([]),
+  flushed: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
