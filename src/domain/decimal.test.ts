@@ -59,6 +59,16 @@ test('prints plain notation that is also a JSON number literal', () => {
   assert.equal(toNumber(d('145.23')), 145.23);
 });
 
+test('prints coefficients on either side of the largest safe integer exactly', () => {
+  // Up to 2^53 - 1 the coefficient is printed through a double, from 2^53 on through BigInt: both exact.
+  assert.equal(toPlainString({ coef: 9007199254740991n, scale: 4 }), '900719925474.0991');
+  assert.equal(toPlainString({ coef: 9007199254740992n, scale: 4 }), '900719925474.0992');
+  assert.equal(toPlainString({ coef: -9007199254740990n, scale: 1 }), '-900719925474099');
+  assert.equal(toPlainString({ coef: 90071992547409920n, scale: 20 }), '0.0009007199254740992');
+  assert.equal(toPlainString({ coef: -5000n, scale: 6 }), '-0.005');
+  assert.equal(toPlainString({ coef: 120n, scale: 0 }), '120');
+});
+
 test('formats a fixed number of places, rounding half away from zero', () => {
   assert.equal(toFixedString(d('1.005'), 2), '1.01');
   assert.equal(toFixedString(d('-1.005'), 2), '-1.01');

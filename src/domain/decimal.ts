@@ -187,12 +187,30 @@ export function shift(a: Decimal, n: number): Decimal {
  * Also a valid JSON number literal, so it can be written into JSON without a detour through float.
  */
 export function toPlainString(a: Decimal): string {
+  // Most decimals of a market fit a double exactly: written without BigInt arithmetic, which allocated a BigInt
+  // per digit dropped and per step (the store writes eight of these for every bar, by the thousand).
+  const small = Number(a.coef);
+  if (Number.isSafeInteger(small) && a.scale >= 0) return plainOfSafeInteger(small, a.scale);
   const n = normalize(a);
   const negative = n.coef < 0n;
   const digits = (negative ? -n.coef : n.coef).toString();
   if (n.scale === 0) return (negative ? '-' : '') + digits;
   const padded = digits.padStart(n.scale + 1, '0');
   const cut = padded.length - n.scale;
+  return (negative ? '-' : '') + padded.slice(0, cut) + '.' + padded.slice(cut);
+}
+
+/** toPlainString of coef × 10^-scale for a safe integer `coef` (exact in a double) and `scale` >= 0. */
+function plainOfSafeInteger(coef: number, scale: number): string {
+  while (scale > 0 && coef % 10 === 0) {
+    coef /= 10;
+    scale--;
+  }
+  const negative = coef < 0;
+  const digits = String(negative ? -coef : coef);
+  if (scale === 0) return negative ? '-' + digits : digits;
+  const padded = digits.padStart(scale + 1, '0');
+  const cut = padded.length - scale;
   return (negative ? '-' : '') + padded.slice(0, cut) + '.' + padded.slice(cut);
 }
 

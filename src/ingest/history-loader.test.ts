@@ -147,6 +147,29 @@ describe('HistoryLoader', () => {
     );
   });
 
+  it('hands a large background piece to the store in slices, in order, every bar once', async () => {
+    const wednesday = T0 + 2 * DAY_MS;
+    const s = setup(wednesday);
+    const liveMinute = wednesday - 30_000;
+    // The newest 1m piece is Tuesday up to 23:00 (the minutes the instrument went live with follow): 600 of its bars.
+    const oldest = Date.UTC(2024, 0, 2, 23, 0);
+    const times = Array.from({ length: 600 }, (_, i) => oldest - (600 - i) * MINUTE_MS);
+    s.venue.rest.bars.set(
+      '1m',
+      times.map((t) => bar(t)),
+    );
+    const slices: number[][] = [];
+    const loading = s.loader.loadOlder('BTC/USDT', liveMinute, async (updates) => {
+      if (updates[0]?.interval === '1m') slices.push(updates.map((u) => u.bar.time));
+    });
+    assert.equal(await loading, true);
+    assert.deepEqual(
+      slices.map((slice) => slice.length),
+      [240, 240, 120],
+    );
+    assert.deepEqual(slices.flat(), times);
+  });
+
   it('fetches each background piece only once the store has room for it', async () => {
     const clock = new ManualClock(T0 + 2 * DAY_MS);
     const venue = new FakeVenue('binance');

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import { bucketStart, INTERVAL_MS, INTERVALS, MINUTE_MS, type Interval } from '../domain/interval.ts';
@@ -190,7 +191,7 @@ export class HistoryLoader {
           // Stopped while the piece was on its way: the store may be closing, nothing more is written.
           if (this.closed) return false;
           const inPiece = bars.filter((b) => b.time >= piece.from && b.time < piece.to);
-          await write(closedUpdates(symbol, venue, piece.interval, inPiece));
+          await writeInSlices(closedUpdates(symbol, venue, piece.interval, inPiece), write);
           loaded += inPiece.length;
           progress.update(loaded);
           failures.succeeded();
@@ -274,6 +275,26 @@ export class HistoryLoader {
   }
 }
 
+/**
+ * Updates of a background history piece handed to the store at a time. A piece is up to 1,440 bars, and storing a
+ * bar (the memory tier's columns, the write buffer's queue) is done synchronously: a whole piece in one go held
+ * the event loop for tens of ms while the code was still cold at start-up (docs/PERFORMANCE.md, "Start-up
+ * stalls").
+ */
+const WRITE_SLICE = 240;
+
+/** Gives `updates` to `write` a slice at a time, in order, with a turn of the event loop between slices. */
+async function writeInSlices(
+  updates: CandleUpdate[],
+  write: (updates: CandleUpdate[]) => Promise<void>,
+): Promise<void> {
+  if (updates.length <= WRITE_SLICE) return write(updates);
+  for (let i = 0; i < updates.length; i += WRITE_SLICE) {
+    if (i > 0) await nextTurn();
+    await write(updates.slice(i, i + WRITE_SLICE));
+  }
+}
+
 /** Bars of history as closed updates of `venue`'s, for the store (history is stored, not published). */
 function closedUpdates(
   symbol: string,
@@ -281,7 +302,10 @@ function closedUpdates(
   interval: Interval,
   bars: readonly Candle[],
 ): CandleUpdate[] {
-  return bars.map((bar) => ({ symbol, interval, state: 'closed', bar, sources: [venue], backfilled: true }));
+  // One list of sources for the piece: its bars wait for the database by the thousand, an array each was garbage
+  // for the young generation's collections to copy.
+  const sources: readonly VenueId[] = Object.freeze([venue]);
+  return bars.map((bar) => ({ symbol, interval, state: 'closed', bar, sources, backfilled: true }));
 }
 
 /** Every bar of the start-up history as a closed update of `venue`'s, for the store. */

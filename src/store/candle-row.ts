@@ -26,14 +26,24 @@ const MAX_TIME_MS = 8.64e15;
  */
 export function checkStorable(update: CandleUpdate): void {
   const { bar } = update;
-  const where = `${update.symbol} ${update.interval} at ${String(bar.time)}`;
+  // Called twice for every bar stored (thousands per history piece): nothing is allocated unless it throws.
   if (!Number.isSafeInteger(bar.time) || bar.time < 0 || bar.time > MAX_TIME_MS) {
-    throw new RangeError(`candle ${where}: time must be whole milliseconds from 0 to ${MAX_TIME_MS}`);
+    throw new RangeError(`candle ${where(update)}: time must be whole milliseconds from 0 to ${MAX_TIME_MS}`);
   }
   if (!Number.isSafeInteger(bar.trades) || bar.trades < 0) {
-    throw new RangeError(`candle ${where}: trades must be a whole number >= 0, got ${String(bar.trades)}`);
+    throw new RangeError(
+      `candle ${where(update)}: trades must be a whole number >= 0, got ${String(bar.trades)}`,
+    );
   }
-  for (const text of [update.symbol, update.interval, ...update.sources]) {
-    if (text.includes('\u0000')) throw new RangeError(`candle ${where}: text contains a NUL character`);
+  if (hasNul(update.symbol) || hasNul(update.interval) || update.sources.some(hasNul)) {
+    throw new RangeError(`candle ${where(update)}: text contains a NUL character`);
   }
+}
+
+function where(update: CandleUpdate): string {
+  return `${update.symbol} ${update.interval} at ${String(update.bar.time)}`;
+}
+
+function hasNul(text: string): boolean {
+  return text.includes('\u0000');
 }

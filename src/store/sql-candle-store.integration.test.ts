@@ -52,6 +52,18 @@ describe('SqlCandleStore', () => {
     );
   });
 
+  it('runs calls in call order: a later, smaller write of a row does not overtake a larger one before it', async () => {
+    const symbol = uniqueSymbol();
+    const minute = 60_000;
+    // The first call's parameters take several turns to build (candleColumns); the second's take one.
+    const large = Array.from({ length: 600 }, (_, i) => makeUpdate(symbol, i * minute, { close: '1' }));
+    const first = store.write(large);
+    const second = store.write([makeUpdate(symbol, 599 * minute, { close: '2' })]);
+    await Promise.all([first, second]);
+    const last = (await rows(symbol)).at(-1);
+    assert.equal(last?.close, '2');
+  });
+
   it('writes a call of more rows than one statement takes, in order, every field as given', async () => {
     const symbol = uniqueSymbol();
     const minute = 60_000;

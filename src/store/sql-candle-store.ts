@@ -153,6 +153,8 @@ FROM (
 export class SqlCandleStore implements CandleStore, TradeStore {
   private readonly tradeChunk = Math.floor(MAX_PARAMS / TRADE_COLUMNS.length);
   private closed: Promise<void> | undefined;
+  /** The last `write` call's work; the next call runs after it (see `write`). */
+  private writing: Promise<void> = Promise.resolve();
 
   /** `client` must hold the schema of migrations.ts; the store closes it on `close()`. */
   constructor(private readonly client: SqlClient) {}
@@ -171,6 +173,8 @@ export class SqlCandleStore implements CandleStore, TradeStore {
    * Upserts `updates`. Updates of the same row within the call are coalesced, the last one winning, as one
    * statement cannot update a row twice; rows go to the database in the order of their last update, so a later
    * update gets the higher revision. A call larger than one statement's parameters runs in one transaction.
+   * Calls run one after the other, in call order: a call's parameters are built over several turns of the event
+   * loop (candleColumns), and a later, smaller call must not overtake it.
    */
   async write(updates: readonly CandleUpdate[]): Promise<void> {
     const rows = new Map<string, CandleUpdate>();
@@ -180,9 +184,13 @@ export class SqlCandleStore implements CandleStore, TradeStore {
       rows.delete(key);
       rows.set(key, u);
     }
-    await this.inChunks([...rows.values()], CANDLE_CHUNK, (tx, chunk) =>
-      tx.query(UPSERT_CANDLES, candleColumns(chunk)),
+    const written = this.writing.then(() =>
+      this.inChunks([...rows.values()], CANDLE_CHUNK, async (tx, chunk) =>
+        tx.query(UPSERT_CANDLES, await candleColumns(chunk)),
+      ),
     );
+    this.writing = written.catch(() => undefined);
+    await written;
   }
 
   async recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {
@@ -262,10 +270,18 @@ ON CONFLICT (venue, symbol, id, "time") DO NOTHING`,
   }
 }
 
+/**
+ * Rows of UPSERT_CANDLES' parameters built between two turns of the event loop. A batch of the write buffer is
+ * 1,000 bars, eight exact decimals each printed as text: built in one go, it held the server's thread for tens of
+ * ms while history loaded at start-up (docs/PERFORMANCE.md, "Start-up stalls").
+ */
+const ENCODE_SLICE = 250;
+
 /** The parameters of UPSERT_CANDLES: one array per column, a row per update. */
-function candleColumns(updates: readonly CandleUpdate[]): unknown[][] {
+async function candleColumns(updates: readonly CandleUpdate[]): Promise<unknown[][]> {
   const columns: unknown[][] = Array.from({ length: 16 }, () => new Array<unknown>(updates.length));
   for (let i = 0; i < updates.length; i++) {
+    if (i > 0 && i % ENCODE_SLICE === 0) await nextTurn();
     const u = updates[i] as CandleUpdate;
     const b = u.bar;
     const row = [
