@@ -10,7 +10,7 @@
  *
  * Options (environment): BENCH_SYMBOLS (10 USDT pairs; their USD counterparts are added for dYdX, as `tickwire
  * demo` does), BENCH_TRADE_RATE (the simulator's trades per second per instrument per venue; its default when
- * unset), BENCH_SETTLE_SECONDS (10, after the ready line and before measuring), BENCH_IDLE_SECONDS (30),
+ * unset), BENCH_SETTLE_SECONDS (10, after the ready line and before measuring), BENCH_IDLE_SECONDS (120),
  * BENCH_READY_TIMEOUT_SECONDS (900). Runs the built CLI (dist/, `npm run build`) when it exists, else the sources
  * through tsx (which costs memory of its own; the table says which). Linux only (/proc).
  */
@@ -225,7 +225,9 @@ export async function bench(): Promise<void> {
   const base = (process.env['BENCH_SYMBOLS'] ?? DEFAULT_SYMBOLS).split(',').map((s) => s.trim());
   const symbols = [...new Set([...base, ...base.map((s) => s.replace(/\/USD[TC]$/, '/USD'))])];
   const settleS = option('BENCH_SETTLE_SECONDS', 10);
-  const idleS = option('BENCH_IDLE_SECONDS', 30);
+  // Two minutes hold a whole cycle of both processes' major collections (Tickwire's about once a minute, the
+  // simulator's every 90–110 s): a 30 s window read 5.7 to 9.6 % for the same code (docs/PERFORMANCE.md).
+  const idleS = option('BENCH_IDLE_SECONDS', 120);
   const timeoutMs = option('BENCH_READY_TIMEOUT_SECONDS', 900) * 1000;
   const tradeRate = process.env['BENCH_TRADE_RATE'];
   const { args, kind } = tickwireCommand();
