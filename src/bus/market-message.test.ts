@@ -6,6 +6,7 @@ import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
 import {
   BOOK_SNAPSHOT_LEVELS,
+  BookSnapshotEncoder,
   decodeBookSnapshot,
   decodeTicker,
   decodeTrades,
@@ -211,6 +212,126 @@ describe('book snapshots on the bus', () => {
         bad,
       );
     }
+  });
+});
+
+describe('book snapshots encoded by a BookSnapshotEncoder', () => {
+  /** A seeded generator (mulberry32): the same steps on every run. */
+  function random(seed: number): () => number {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it('writes exactly what encodeBookSnapshot writes, book after book, as the levels change', () => {
+    const rnd = random(11);
+    const encoder = new BookSnapshotEncoder();
+    const level = (): BookLevel => ({
+      price: `${Math.floor(rnd() * 100_000)}.${Math.floor(rnd() * 100)}`,
+      size: rnd() < 0.05 ? '2.5e-7' : String(Math.floor(rnd() * 10_000) / 100),
+    });
+    const books = [
+      { venue: 'okx', symbol: 'BTC/USDT' },
+      { venue: 'okx', symbol: 'ETH/USDT' },
+      { venue: 'bitget', symbol: 'BTC/USDT' },
+      { venue: 'dydx', symbol: 'ÉTH/€URO' },
+    ].map((b) => ({
+      ...b,
+      bids: Array.from({ length: 60 }, level),
+      asks: Array.from({ length: 60 }, level),
+    }));
+    let reused = 0;
+    for (let step = 0; step < 3_000; step++) {
+      const book = books[Math.floor(rnd() * books.length)] as (typeof books)[number];
+      for (const side of [book.bids, book.asks]) {
+        const changes = Math.floor(rnd() * 6);
+        for (let c = 0; c < changes; c++) {
+          const at = Math.floor(rnd() * Math.min(side.length + 1, 55));
+          const r = rnd();
+          if (r < 0.4)
+            side[at] = level(); // a size changed (a new level object)
+          else if (r < 0.7)
+            side.splice(at, 0, level()); // a level inserted: the ones below shift
+          else if (side.length > 0) side.splice(at, 1); // a level removed
+        }
+        if (rnd() < 0.05) side.reverse(); // order shuffled: runs broken
+      }
+      const depth = rnd() < 0.1 ? Math.floor(rnd() * 5) : BOOK_SNAPSHOT_LEVELS;
+      const snapshot: BookSnapshot = {
+        venue: book.venue as BookSnapshot['venue'],
+        symbol: book.symbol,
+        bids: book.bids.slice(0, depth),
+        asks: book.asks.slice(0, depth),
+        ...(rnd() < 0.5 ? { seq: step } : {}),
+        time: 1_700_000_000_000 + step,
+        receivedAt: 1_700_000_000_100 + step,
+      };
+      const expected = encodeBookSnapshot(snapshot);
+      assert.equal(encoder.encode(snapshot), expected, `step ${step}`);
+      if (depth === BOOK_SNAPSHOT_LEVELS) reused++;
+    }
+    assert.ok(reused > 2_000);
+  });
+
+  it('does not read again the texts of a level it has encoded', () => {
+    let reads = 0;
+    const counted = (price: string, size: string): BookLevel => ({
+      get price() {
+        reads++;
+        return price;
+      },
+      get size() {
+        reads++;
+        return size;
+      },
+    });
+    const bids = Array.from({ length: 50 }, (_, i) => counted(String(1000 - i), '1.5'));
+    const asks = Array.from({ length: 50 }, (_, i) => counted(String(1001 + i), '2'));
+    const encoder = new BookSnapshotEncoder();
+    const snapshot = { venue: 'okx', symbol: 'BTC/USDT', bids, asks, time: 1, receivedAt: 2 } as const;
+    const first = encoder.encode(snapshot);
+    assert.ok(reads >= 200);
+    reads = 0;
+    // A new best bid above the others, the last ask changed: two new levels, the rest shifted or kept.
+    const next = {
+      ...snapshot,
+      bids: [counted('1000.5', '3'), ...bids.slice(0, 49)],
+      asks: [...asks.slice(0, 49), counted('1051', '7')],
+    };
+    const second = encoder.encode(next);
+    // The two new levels are read (each text a few times: its length, then its characters); none of the 98 kept.
+    assert.ok(reads > 0 && reads <= 2 * 4, `${reads} reads`);
+    assert.equal(first, encodeBookSnapshot(snapshot));
+    assert.equal(second, encodeBookSnapshot(next));
+  });
+
+  it('throws what encodeBookSnapshot throws, and encodes the next snapshot whole', () => {
+    const encoder = new BookSnapshotEncoder();
+    const good: BookSnapshot = {
+      venue: 'okx',
+      symbol: 'BTC/USDT',
+      bids: [{ price: '1', size: '2' }],
+      asks: [{ price: '3', size: '4' }],
+      time: 1,
+      receivedAt: 1,
+    };
+    encoder.encode(good);
+    assert.throws(
+      () => encoder.encode({ ...good, asks: [...good.asks, { price: '1"]', size: '1' }] }),
+      /not decimal/,
+    );
+    const many = Array.from({ length: BOOK_SNAPSHOT_LEVELS + 1 }, (_, i) => ({
+      price: String(i + 1),
+      size: '1',
+    }));
+    assert.throws(() => encoder.encode({ ...good, bids: many }), /over 50 levels/);
+    assert.equal(encoder.encode(good), encodeBookSnapshot(good));
+    encoder.forget('okx', 'BTC/USDT');
+    assert.equal(encoder.encode(good), encodeBookSnapshot(good));
   });
 });
 

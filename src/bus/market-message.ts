@@ -286,23 +286,31 @@ function copyLevelText(text: string, at: number): number {
 const QUOTE = 34;
 const COMMA = 44;
 
+/** Writes one level (`["price","size"]`) at `at`; returns the new end. Throws when a text is not level text. */
+function writeLevel(at: number, l: BookLevel): number {
+  reserve(at, 7 + l.price.length + l.size.length);
+  out[at++] = 91; /* [ */
+  out[at++] = QUOTE;
+  at = copyLevelText(l.price, at);
+  if (at < 0) throw new Error('book snapshot level not decimal');
+  out[at++] = QUOTE;
+  out[at++] = COMMA;
+  out[at++] = QUOTE;
+  at = copyLevelText(l.size, at);
+  if (at < 0) throw new Error('book snapshot level not decimal');
+  out[at++] = QUOTE;
+  out[at++] = 93; /* ] */
+  return at;
+}
+
 /** Writes a side's levels (`["price","size"]`, comma-separated) from `at`; returns the new end. */
 function writeLevels(at: number, levels: readonly BookLevel[]): number {
   for (let i = 0; i < levels.length; i++) {
-    const l = levels[i] as BookLevel;
-    reserve(at, 8 + l.price.length + l.size.length);
-    if (i > 0) out[at++] = COMMA;
-    out[at++] = 91; /* [ */
-    out[at++] = QUOTE;
-    at = copyLevelText(l.price, at);
-    if (at < 0) throw new Error('book snapshot level not decimal');
-    out[at++] = QUOTE;
-    out[at++] = COMMA;
-    out[at++] = QUOTE;
-    at = copyLevelText(l.size, at);
-    if (at < 0) throw new Error('book snapshot level not decimal');
-    out[at++] = QUOTE;
-    out[at++] = 93; /* ] */
+    if (i > 0) {
+      reserve(at, 1);
+      out[at++] = COMMA;
+    }
+    at = writeLevel(at, levels[i] as BookLevel);
   }
   return at;
 }
@@ -329,7 +337,13 @@ export function encodeBookSnapshot(snapshot: BookSnapshot): string {
   at = writeLevels(at, snapshot.bids);
   at = writeText(at, '],"a":[');
   at = writeLevels(at, snapshot.asks);
-  at = writeText(
+  at = writeTail(at, snapshot);
+  return out.toString(latin1 ? 'latin1' : 'utf8', 0, at);
+}
+
+/** Writes the end of a book snapshot (after the asks' levels) from `at`; returns the new end. */
+function writeTail(at: number, snapshot: BookSnapshot): number {
+  return writeText(
     at,
     ']' +
       (snapshot.seq === undefined ? '' : ',"q":' + snapshot.seq) +
@@ -339,7 +353,145 @@ export function encodeBookSnapshot(snapshot: BookSnapshot): string {
       snapshot.receivedAt +
       '}',
   );
-  return out.toString(latin1 ? 'latin1' : 'utf8', 0, at);
+}
+
+/** One side of a book as last encoded by a BookSnapshotEncoder: its levels and their bytes. */
+interface EncodedSide {
+  /** The level objects, best first. */
+  levels: BookLevel[];
+  /** Where each level's `["price","size"]` starts and ends in `bytes`; levels are joined by commas. */
+  starts: Int32Array;
+  ends: Int32Array;
+  bytes: Buffer;
+  length: number;
+}
+
+function encodedSide(): EncodedSide {
+  return {
+    levels: [],
+    starts: new Int32Array(BOOK_SNAPSHOT_LEVELS),
+    ends: new Int32Array(BOOK_SNAPSHOT_LEVELS),
+    bytes: Buffer.allocUnsafe(2048),
+    length: 0,
+  };
+}
+
+/** Where the levels of the side being written start and end in `out`, relative to the side's start. */
+const sideStarts = new Int32Array(BOOK_SNAPSHOT_LEVELS);
+const sideEnds = new Int32Array(BOOK_SNAPSHOT_LEVELS);
+
+/** Index of `level` (by identity) among the first `length` of `levels`, from `from` on and then before it; -1. */
+function indexOfLevel(levels: readonly BookLevel[], length: number, level: BookLevel, from: number): number {
+  for (let k = from; k < length; k++) if (levels[k] === level) return k;
+  for (let k = 0; k < from && k < length; k++) if (levels[k] === level) return k;
+  return -1;
+}
+
+/**
+ * Writes a side's levels from `at` as writeLevels does, copying the bytes of every level object `prev` already
+ * encoded (runs of them in one copy) instead of reading its texts again; then makes `prev` this side. Returns the
+ * new end.
+ */
+function writeLevelsReusing(at: number, levels: readonly BookLevel[], prev: EncodedSide): number {
+  const sideStart = at;
+  const prevLevels = prev.levels;
+  const prevLength = prev.length;
+  // The run of consecutive previous levels being reused: previous indices [runFrom, runTo), written at runAt.
+  let runFrom = -1;
+  let runTo = -1;
+  let runAt = 0;
+  let next = 0;
+  const flush = (): void => {
+    if (runFrom < 0) return;
+    const from = prev.starts[runFrom] as number;
+    const to = prev.ends[runTo - 1] as number;
+    reserve(runAt, to - from);
+    prev.bytes.copy(out, runAt, from, to);
+    runFrom = -1;
+  };
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i] as BookLevel;
+    const k =
+      next < prevLength && prevLevels[next] === l ? next : indexOfLevel(prevLevels, prevLength, l, next);
+    if (k >= 0 && runFrom >= 0 && k === runTo) {
+      // Continues the run: the comma before it is among the copied bytes.
+      at += (prev.ends[k] as number) - (prev.ends[k - 1] as number);
+      sideStarts[i] = at - ((prev.ends[k] as number) - (prev.starts[k] as number)) - sideStart;
+      sideEnds[i] = at - sideStart;
+      runTo = k + 1;
+      next = k + 1;
+      continue;
+    }
+    flush();
+    if (i > 0) {
+      reserve(at, 1);
+      out[at++] = COMMA;
+    }
+    sideStarts[i] = at - sideStart;
+    if (k >= 0) {
+      runFrom = k;
+      runTo = k + 1;
+      runAt = at;
+      at += (prev.ends[k] as number) - (prev.starts[k] as number);
+      next = k + 1;
+    } else {
+      at = writeLevel(at, l);
+    }
+    sideEnds[i] = at - sideStart;
+  }
+  flush();
+  // This side becomes the one later snapshots reuse.
+  const length = at - sideStart;
+  if (prev.bytes.length < length) prev.bytes = Buffer.allocUnsafe(Math.max(length, prev.bytes.length * 2));
+  out.copy(prev.bytes, 0, sideStart, at);
+  prev.levels.length = levels.length;
+  for (let i = 0; i < levels.length; i++) prev.levels[i] = levels[i] as BookLevel;
+  prev.starts.set(sideStarts.subarray(0, levels.length));
+  prev.ends.set(sideEnds.subarray(0, levels.length));
+  prev.length = levels.length;
+  return at;
+}
+
+/**
+ * Encodes book snapshots as `encodeBookSnapshot` does (the same text, the same errors), for a publisher that
+ * sends the same books again and again: it keeps each book's last encoded sides and copies the bytes of every level
+ * it has encoded before instead of reading the level's texts again. Between two snapshots of a book a few of its
+ * 100 levels change; reading the others' 200 strings, scattered over the heap, was most of the encoding's time.
+ *
+ * A level is recognised by identity: level objects must not change once encoded (BookLevel is immutable; the
+ * order books keep the parsed levels as they are, `src/book/order-book.ts`).
+ */
+export class BookSnapshotEncoder {
+  private readonly books = new Map<VenueId, Map<string, { bids: EncodedSide; asks: EncodedSide }>>();
+
+  encode(snapshot: BookSnapshot): string {
+    if (snapshot.bids.length > BOOK_SNAPSHOT_LEVELS || snapshot.asks.length > BOOK_SNAPSHOT_LEVELS) {
+      throw new Error(`book snapshot over ${BOOK_SNAPSHOT_LEVELS} levels`);
+    }
+    let ofVenue = this.books.get(snapshot.venue);
+    if (ofVenue === undefined) {
+      ofVenue = new Map();
+      this.books.set(snapshot.venue, ofVenue);
+    }
+    let sides = ofVenue.get(snapshot.symbol);
+    if (sides === undefined) {
+      sides = { bids: encodedSide(), asks: encodedSide() };
+      ofVenue.set(snapshot.symbol, sides);
+    }
+    const head = '{"v":"' + snapshot.venue + '","s":' + JSON.stringify(snapshot.symbol) + ',"b":[';
+    let at = writeText(0, head);
+    const latin1 = at === head.length;
+    at = writeLevelsReusing(at, snapshot.bids, sides.bids);
+    at = writeText(at, '],"a":[');
+    at = writeLevelsReusing(at, snapshot.asks, sides.asks);
+    at = writeTail(at, snapshot);
+    return out.toString(latin1 ? 'latin1' : 'utf8', 0, at);
+  }
+
+  /** Forgets a book's encoded sides (the book is gone). */
+  forget(venue: VenueId, symbol: string): void {
+    this.books.get(venue)?.delete(symbol);
+  }
 }
 
 function decodeLevels(value: unknown, field: string): BookLevel[] {

@@ -2,7 +2,7 @@ import { VenueBooks, type VenueBooksEvent } from '../book/venue-books.ts';
 import type { Bus } from '../bus/bus.ts';
 import {
   BOOK_CHANNEL,
-  encodeBookSnapshot,
+  BookSnapshotEncoder,
   encodeTicker,
   encodeTrades,
   TICKER_CHANNEL,
@@ -148,6 +148,7 @@ export class VenueIngest {
       ...(options.alert ? { alert: options.alert } : {}),
     });
     const fetchSnapshot = adapter.rest.fetchBookSnapshot?.bind(adapter.rest);
+    const bookEncoder = new BookSnapshotEncoder();
     this.books = new VenueBooks({
       venue: adapter.venue,
       rules: adapter.bookRules,
@@ -155,7 +156,9 @@ export class VenueIngest {
       ...(adapter.bookRules.snapshotSource === 'stream'
         ? { resubscribe: (symbol: string) => void this.stream?.resyncBook?.(symbol) }
         : {}),
-      publish: (snapshot) => this.options.bus.publish(BOOK_CHANNEL, encodeBookSnapshot(snapshot)),
+      // The venue's books are published five times a second each with few of their levels changed: the encoder
+      // copies the bytes of the levels it encoded before.
+      publish: (snapshot) => this.options.bus.publish(BOOK_CHANNEL, bookEncoder.encode(snapshot)),
       onEvent: (event) => this.onBookEvent(event),
     });
   }
