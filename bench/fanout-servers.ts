@@ -48,7 +48,17 @@ export interface ServerUnderTest {
    * max of GET /metrics, which starts over at each scrape); the baselines do not report it.
    */
   loopDelayMaxMs?(): Promise<number>;
+  /** Tickwire: the collections since the process started (`nodejs_gc_duration_seconds_count` of /metrics). */
+  gcCounts?(): Promise<GcCounts>;
   close(): Promise<void>;
+}
+
+/** Collections of a process so far: scavenges of the young generation, and mark-compacts of the whole heap. */
+export interface GcCounts {
+  readonly minor: number;
+  readonly major: number;
+  /** Seconds spent in them (`nodejs_gc_duration_seconds_sum`, every kind). */
+  readonly seconds: number;
 }
 
 /** Thrown when a server cannot run in this build (a setting it needs is rejected): the run skips it. */
@@ -218,6 +228,7 @@ export async function startGatewayRole(deflate: boolean): Promise<ServerUnderTes
       mode: 'seq',
       now: async () => (await request<Now>(publisher, { cmd: 'now' }, 'now', 60_000, 'publisher')).now,
       loopDelayMaxMs: () => loopDelayMaxMs(url),
+      gcCounts: () => gcCounts(url),
       close: closeAll,
     };
   } catch (err) {
@@ -237,6 +248,23 @@ async function loopDelayMaxMs(wsUrl: string): Promise<number> {
     return found ? Number(found[1]) * 1000 : NaN;
   } catch {
     return NaN;
+  }
+}
+
+const GC_COUNT = /^nodejs_gc_duration_seconds_count\{[^}]*kind="(minor|major)"[^}]*\} (\S+)$/gm;
+const GC_SECONDS = /^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm;
+
+/** The gateway's collections so far, by kind (NaN when /metrics does not answer). */
+async function gcCounts(wsUrl: string): Promise<GcCounts> {
+  const url = new URL('/metrics', wsUrl.replace(/^ws/, 'http'));
+  try {
+    const text = await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text();
+    const counts = { minor: 0, major: 0, seconds: 0 };
+    for (const m of text.matchAll(GC_COUNT)) counts[m[1] as 'minor' | 'major'] += Number(m[2]);
+    for (const m of text.matchAll(GC_SECONDS)) counts.seconds += Number(m[1]);
+    return counts;
+  } catch {
+    return { minor: NaN, major: NaN, seconds: NaN };
   }
 }
 
@@ -373,6 +401,7 @@ export async function startAllRole(): Promise<ServerUnderTest> {
       idleCpuPerSecond,
       now: () => Promise.reject(new Error('tickwire all carries no benchmark sequence')),
       loopDelayMaxMs: () => loopDelayMaxMs(url),
+      gcCounts: () => gcCounts(url),
       close: closeAll,
     };
   } catch (err) {

@@ -28,8 +28,8 @@
  *   BENCH_CONNECT_ROUNDS  diagnostic: n − 1 connect rounds in the same server process before the measured one
  *   BENCH_REDIS_URL, BENCH_DATABASE_URL, BENCH_ALL_READY_MS, BENCH_SIM_TRADE_RATE
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_INTERVALS, PERIOD_MS, symbolCount } from './fanout-load.ts';
@@ -258,10 +258,23 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
     const rssBefore = rssBytes(server.pid);
     // The loop-delay readings start over at each read: this one starts the connect phase's.
     await server.loopDelayMaxMs?.();
+    const gc0 = await server.gcCounts?.();
+    const mainConnect0 = mainThreadCpuSeconds(server.pid);
     const cpuConnect0 = cpuSeconds(server.pid);
     const connected = await fleet.connect(clients, true, o.connectBatch);
     const cpuConnect1 = cpuSeconds(server.pid);
+    const mainConnect1 = mainThreadCpuSeconds(server.pid);
     const loopMaxConnect = (await server.loopDelayMaxMs?.()) ?? NaN;
+    const gc1 = await server.gcCounts?.();
+    // The connect burst's cost without the client processes' share of the cores: the main thread's CPU, and the
+    // collections it took (the young generation's growth, a full collection of start-up garbage).
+    if (gc0 !== undefined && gc1 !== undefined)
+      notes.push(
+        `connect burst: main thread ${f((mainConnect1 - mainConnect0) * 1000, 0)} ms CPU, process ` +
+          `${f((cpuConnect1.user + cpuConnect1.kernel - cpuConnect0.user - cpuConnect0.kernel) * 1000, 0)} ms; ` +
+          `${gc1.minor - gc0.minor} scavenges, ${gc1.major - gc0.major} full collections, ` +
+          `${f((gc1.seconds - gc0.seconds) * 1000, 1)} ms in collections (${gc1.minor} / ${gc1.major} since start)`,
+      );
     writeConnectLog(server, clients, connected);
     if (connected.failed > 0)
       notes.push(`${connected.failed} connections failed (${connected.error ?? '?'})`);
@@ -425,6 +438,19 @@ async function measureIdle(server: ServerUnderTest, count: number, o: Options): 
     return (rssBytes(server.pid) - before) / Math.max(1, connected.connectMs.length) / 1024;
   } finally {
     await fleet.stop();
+  }
+}
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU-seconds of the process's main thread (the event loop), without its GC helpers' and other threads'. */
+function mainThreadCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return NaN;
   }
 }
 

@@ -1,3 +1,4 @@
+import { MemoryBus } from '../bus/memory-bus.ts';
 import { createRedisBus } from '../bus/redis-bus.ts';
 import type { RedisRateWindows } from '../bus/redis-rate-windows.ts';
 import { decodeSourcesView, SOURCES_CHANNEL, type SourcesSnapshot } from '../bus/sources-message.ts';
@@ -6,7 +7,7 @@ import type { CandleUpdate } from '../domain/candle.ts';
 import { DEFAULT_RECENT_ALERTS } from '../gateway/alert-feed.ts';
 import { startGateway, WARM_UP_CONNECTIONS, type Gateway } from '../gateway/gateway.ts';
 import type { SourcesView } from '../protocol/source-status.ts';
-import type { MemoryCandleStore } from '../store/memory-candle-store.ts';
+import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { LogRing } from '../telemetry/log-ring.ts';
 import { Metrics } from '../telemetry/metrics.ts';
@@ -95,7 +96,11 @@ export async function startGatewayProcess(
       dashboardDir: packageDashboardDir(),
       ...(apiRateWindows ? { apiRateWindows } : {}),
       // A restarted gateway is met by its clients reconnecting at once: they find its connection path compiled.
-      warmUpConnections: WARM_UP_CONNECTIONS,
+      warmUp: {
+        connections: WARM_UP_CONNECTIONS,
+        bus: () => new MemoryBus(),
+        store: () => new MemoryCandleStore(),
+      },
     });
   } catch (err) {
     await apiRateWindows?.close();

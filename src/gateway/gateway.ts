@@ -34,7 +34,7 @@ import { httpRoutes } from './http-routes.ts';
 import { MarketRooms, type CompositeTickerResolver, type MarketRoomOptions } from './market-rooms.ts';
 import { staticFiles } from './static-files.ts';
 import { gatewayCounters, type RoomStats, type WsStats } from './stats.ts';
-import { warmUpConnectionPath, type StartWarmUpTarget } from './warm-up.ts';
+import { warmUpConnectionPath, type StartWarmUpTarget, type WarmUpOptions } from './warm-up.ts';
 
 export type { WsStats } from './stats.ts';
 export type { CompositeTickerResolver } from './market-rooms.ts';
@@ -97,10 +97,10 @@ export interface GatewayOptions {
   readonly apiRateWindows?: SharedRateWindows;
   /**
    * Connections made to a throwaway gateway before this one listens, so that the first clients (all of them
-   * reconnecting at once after a restart) meet compiled code (src/gateway/warm-up.ts). 0 (the default): none;
-   * the processes of `tickwire` use WARM_UP_CONNECTIONS.
+   * reconnecting at once after a restart) meet compiled code (src/gateway/warm-up.ts), with the throwaway
+   * gateway's bus and store. None by default; `tickwire gateway` makes WARM_UP_CONNECTIONS.
    */
-  readonly warmUpConnections?: number;
+  readonly warmUp?: WarmUpOptions;
 }
 
 /**
@@ -157,13 +157,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, bus, store, logger } = options;
   const limits = config.gateway;
   const clock = options.clock ?? systemClock;
-  const warmUp = options.warmUpConnections ?? 0;
-  if (warmUp > 0) {
+  const warmUp = options.warmUp;
+  if (warmUp !== undefined && warmUp.connections > 0) {
     const start: StartWarmUpTarget = (warmConfig, warmBus, warmStore) =>
       startGateway({ config: warmConfig, bus: warmBus, store: warmStore, logger: silentLogger() });
     try {
       const ms = await warmUpConnectionPath(start, config, warmUp);
-      logger.info({ connections: warmUp, ms: Math.round(ms) }, 'gateway: connection path warmed up');
+      logger.info(
+        { connections: warmUp.connections, ms: Math.round(ms) },
+        'gateway: connection path warmed up',
+      );
     } catch (err) {
       logger.warn({ err }, 'gateway: the warm-up failed; the first clients meet a cold process');
     }

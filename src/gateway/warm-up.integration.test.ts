@@ -31,9 +31,30 @@ describe('gateway warm-up', () => {
         },
       };
     };
-    await warmUpConnectionPath(start, config, 30);
+    // The throwaway gateway's bus and store are made for it and closed with it.
+    const made: string[] = [];
+    const ended: string[] = [];
+    await warmUpConnectionPath(start, config, {
+      connections: 30,
+      bus: () => {
+        made.push('bus');
+        const bus = new MemoryBus();
+        const close = bus.close.bind(bus);
+        bus.close = () => (ended.push('bus'), close());
+        return bus;
+      },
+      store: () => {
+        made.push('store');
+        const store = new MemoryCandleStore();
+        const close = store.close.bind(store);
+        store.close = () => (ended.push('store'), close());
+        return store;
+      },
+    });
     assert.equal(opened, 30);
     assert.equal(closed, 1);
+    assert.deepEqual(made, ['bus', 'store']);
+    assert.deepEqual(ended.sort(), ['bus', 'store']);
   });
 
   it('leaves nothing behind: no connection, room or count of its own, and the gateway serves as usual', async () => {
@@ -44,7 +65,11 @@ describe('gateway warm-up', () => {
       store: new MemoryCandleStore(),
       logger: silentLogger(),
       // More connections than one address may hold: the throwaway gateway lifts its own limit.
-      warmUpConnections: config.gateway.maxConnectionsPerIp + 20,
+      warmUp: {
+        connections: config.gateway.maxConnectionsPerIp + 20,
+        bus: () => new MemoryBus(),
+        store: () => new MemoryCandleStore(),
+      },
     });
     try {
       const stats = gateway.stats();

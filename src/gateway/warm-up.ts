@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { CANDLE_CHANNEL, type Bus, type BusStatus } from '../bus/bus.ts';
+import { CANDLE_CHANNEL, type Bus } from '../bus/bus.ts';
 import { encodeCandleUpdate } from '../bus/candle-message.ts';
 import type { Config } from '../config/config.ts';
 import { parseDecimal } from '../domain/decimal.ts';
@@ -16,14 +16,26 @@ export interface WarmUpTarget {
 /** Starts a throwaway gateway with this configuration, bus and store (startGateway, without a warm-up). */
 export type StartWarmUpTarget = (config: Config, bus: Bus, store: CandleStore) => Promise<WarmUpTarget>;
 
+/** What a warm-up runs on: how many connections, and the throwaway gateway's own bus and store. */
+export interface WarmUpOptions {
+  readonly connections: number;
+  /**
+   * Makes the throwaway gateway's bus, which must hand what is published on it to its own subscribers (the
+   * in-process MemoryBus): the warm-up publishes its updates there. Closed after the warm-up.
+   */
+  readonly bus: () => Bus;
+  /** Makes its store: an empty one (MemoryCandleStore); the warm-up asks for no history. Closed after it. */
+  readonly store: () => CandleStore;
+}
+
 /** Connections in flight at once during the warm-up. */
 const WARM_UP_BATCH = 50;
 /** The warm-up gives up after this long: the gateway then starts cold rather than late. */
 const WARM_UP_LIMIT_MS = 10_000;
 
 /**
- * Runs the connection path `connections` times before the gateway takes its first client: a throwaway gateway on
- * a loopback port, with a bus and a store of its own, takes `connections` WebSocket clients (WARM_UP_BATCH at a
+ * Runs the connection path `options.connections` times before the gateway takes its first client: a throwaway
+ * gateway on a loopback port, with a bus and a store of its own (made by `options`), takes `connections` WebSocket clients (WARM_UP_BATCH at a
  * time), each subscribing to the seven intervals of one of the symbols (no history), is sent one update per room,
  * and is closed again.
  *
@@ -42,10 +54,10 @@ const WARM_UP_LIMIT_MS = 10_000;
 export async function warmUpConnectionPath(
   start: StartWarmUpTarget,
   config: Config,
-  connections: number,
+  options: WarmUpOptions,
 ): Promise<number> {
   const began = performance.now();
-  const bus = new WarmUpBus();
+  const { connections } = options;
   const warmConfig: Config = {
     ...config,
     host: '127.0.0.1',
@@ -56,7 +68,15 @@ export async function warmUpConnectionPath(
       maxConnectionsPerIp: Math.max(config.gateway.maxConnectionsPerIp, connections),
     },
   };
-  const target = await start(warmConfig, bus, NO_HISTORY);
+  const bus = options.bus();
+  const store = options.store();
+  let target: WarmUpTarget;
+  try {
+    target = await start(warmConfig, bus, store);
+  } catch (err) {
+    await Promise.all([bus.close(), store.close()]);
+    throw err;
+  }
   const clients: WarmUpClient[] = [];
   try {
     const done = (async () => {
@@ -70,7 +90,7 @@ export async function warmUpConnectionPath(
       // One update per room: the tick path (throttle, frames built once, one write per client) runs too.
       const updates = Promise.all(clients.map((c) => c.updated));
       for (const symbol of symbols.slice(0, Math.min(symbols.length, connections)))
-        for (const interval of INTERVALS) bus.deliver(CANDLE_CHANNEL, warmUpUpdate(symbol, interval));
+        for (const interval of INTERVALS) bus.publish(CANDLE_CHANNEL, warmUpUpdate(symbol, interval));
       await updates;
     })();
     if (!(await waitAtMost(done, WARM_UP_LIMIT_MS)))
@@ -79,6 +99,7 @@ export async function warmUpConnectionPath(
     // Cut off from the client side first: the throwaway gateway then has no close handshakes to wait for.
     for (const client of clients) client.ws.terminate();
     await target.close();
+    await Promise.all([bus.close(), store.close()]);
   }
   return performance.now() - began;
 }
@@ -143,39 +164,3 @@ function warmUpUpdate(symbol: string, interval: (typeof INTERVALS)[number]): str
     sources: [],
   });
 }
-
-/** The throwaway gateway's bus: nothing crosses processes; the warm-up delivers its updates by hand. */
-class WarmUpBus implements Bus {
-  private readonly handlers = new Map<string, Set<(message: string) => void>>();
-
-  publish(): void {}
-
-  subscribe(channel: string, handler: (message: string) => void): () => void {
-    let set = this.handlers.get(channel);
-    if (!set) this.handlers.set(channel, (set = new Set()));
-    set.add(handler);
-    return () => set.delete(handler);
-  }
-
-  deliver(channel: string, message: string): void {
-    for (const handler of this.handlers.get(channel) ?? []) handler(message);
-  }
-
-  onStatus(): () => void {
-    return () => undefined;
-  }
-
-  status(): BusStatus {
-    return { state: 'up' };
-  }
-
-  async close(): Promise<void> {}
-}
-
-/** The throwaway gateway's store: the warm-up asks for no history and writes none. */
-const NO_HISTORY: CandleStore = {
-  write: () => Promise.resolve(),
-  recent: () => Promise.resolve([]),
-  flushed: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
