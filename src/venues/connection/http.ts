@@ -368,7 +368,7 @@ function send(url: string, headers: Readonly<Record<string, string>>): Exchange 
   });
   let res: IncomingMessage | undefined;
   const abort = (): void => {
-    const err = new Error('aborted');
+    const err = Object.assign(new Error('the operation timed out'), { name: 'TimeoutError' });
     if (res) res.destroy(err);
     req.destroy(err);
   };
