@@ -78,6 +78,29 @@ describe('Metrics', () => {
     metrics.close();
   });
 
+  it('counts the turn the watch starts in, which the native checks do not record', async () => {
+    const metrics = new Metrics({ role: 'all' });
+    // Still the turn that made the metrics (a process starting up): block the loop well past the threshold.
+    const until = performance.now() + 200;
+    while (performance.now() < until) {
+      // busy on purpose: this is the stall being measured
+    }
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const text = await metrics.text();
+    assert.equal(Number(/^tickwire_event_loop_stalls_total\{role="all"\} (\d+)$/m.exec(text)?.[1]), 1);
+    const max = Number(
+      /^tickwire_event_loop_delay_seconds\{quantile="max",role="all"\} (\S+)$/m.exec(text)?.[1],
+    );
+    assert.ok(max >= 0.18, `the max delay shows the stall: ${max}`);
+    // Reported once: the next scrape's max is the loop's since then.
+    const next = await metrics.text();
+    assert.ok(
+      Number(/^tickwire_event_loop_delay_seconds\{quantile="max",role="all"\} (\S+)$/m.exec(next)?.[1]) <
+        0.18,
+    );
+    metrics.close();
+  });
+
   it('counts the recorded values above a threshold, as a scan of the values would', () => {
     const histogram = createHistogram();
     assert.equal(countAbove(histogram, 60e6), 0, 'nothing recorded');

@@ -161,6 +161,19 @@ export class Metrics {
     const sinceScrape = monitorEventLoopDelay({ resolution: STALL_CHECK_MS });
     sinceStart.enable();
     sinceScrape.enable();
+    // The native checks record the time between two checks, so the first check only starts their clock: the rest
+    // of the turn they were enabled in is never recorded. At start-up that turn is long (the system starting: the
+    // gateway, the venues' sockets and first requests), so its end (the loop's check phase) is timed once here.
+    const armedAt = performance.now();
+    let firstLateNs: number | undefined;
+    let firstUnreported = false;
+    const firstCheck = setImmediate(() => {
+      firstLateNs = (performance.now() - armedAt) * 1e6;
+      firstUnreported = true;
+    });
+    firstCheck.unref();
+    const firstStall = (): number =>
+      firstLateNs !== undefined && firstLateNs > EVENT_LOOP_STALL_MS * 1e6 ? 1 : 0;
     const lateSeconds = (betweenNs: number): number =>
       sinceScrape.count === 0 ? 0 : Math.max(0, betweenNs - periodNs) / 1e9;
     new Counter({
@@ -169,7 +182,7 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        this.inc(countAbove(sinceStart, stallNs));
+        this.inc(countAbove(sinceStart, stallNs) + firstStall());
       },
     });
     new Gauge({
@@ -180,11 +193,14 @@ export class Metrics {
       collect() {
         this.set({ quantile: '0.5' }, lateSeconds(sinceScrape.percentile(50)));
         this.set({ quantile: '0.99' }, lateSeconds(sinceScrape.percentile(99)));
-        this.set({ quantile: 'max' }, lateSeconds(sinceScrape.max));
+        const firstLate = firstUnreported ? (firstLateNs ?? 0) / 1e9 : 0;
+        firstUnreported = false;
+        this.set({ quantile: 'max' }, Math.max(lateSeconds(sinceScrape.max), firstLate));
         sinceScrape.reset();
       },
     });
     return () => {
+      clearImmediate(firstCheck);
       sinceStart.disable();
       sinceScrape.disable();
     };

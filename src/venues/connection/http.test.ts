@@ -161,3 +161,86 @@ describe('HttpJsonClient and the turn budget', () => {
     }
   });
 });
+
+describe('HttpJsonClient over node:http', () => {
+  async function serve(
+    handler: Parameters<typeof createServer>[1],
+  ): Promise<{ url: string; close: () => void }> {
+    const server = createServer(handler);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      close: () => server.close(),
+    };
+  }
+
+  it('answers without the global fetch: the body parsed, headers by any case, a byte-order mark dropped', async () => {
+    const server = await serve((_req, res) => {
+      res.setHeader('X-MBX-USED-WEIGHT-1M', '7');
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.end('\ufeff{"rows":[1,2,3]}');
+    });
+    const saved = globalThis.fetch;
+    globalThis.fetch = () => Promise.reject(new Error('fetch is not used'));
+    try {
+      const response = await new HttpJsonClient({ name: 'test', maxRetries: 0 }).getJson(server.url);
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.body, { rows: [1, 2, 3] });
+      assert.equal(response.headers.get('x-mbx-used-weight-1m'), '7');
+      assert.equal(response.headers.get('Set-Cookie'), 'a=1, b=2');
+      assert.equal(response.headers.get('retry-after'), null);
+    } finally {
+      globalThis.fetch = saved;
+      server.close();
+    }
+  });
+
+  it('cuts off a body that stalls past the timeout', async () => {
+    let sentHead!: () => void;
+    const headSent = new Promise<void>((resolve) => (sentHead = resolve));
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"rows":[1,');
+      sentHead();
+    });
+    const clock = new ManualClock(0);
+    try {
+      const client = new HttpJsonClient({ name: 'test', maxRetries: 0, timeoutMs: 1000, clock });
+      const answer = client.getJson(server.url);
+      await headSent;
+      assert.equal(await settles(answer), false, 'waits for the rest of the body');
+      clock.advance(1000);
+      await assert.rejects(answer, (err: unknown) => {
+        assert.ok(err instanceof TickwireError);
+        assert.equal(err.code, 'VENUE_UNREACHABLE');
+        assert.match(err.message, /no (whole )?answer within 1000 ms/);
+        return true;
+      });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a body over the limit, declared or streamed, and names a refused connection', async () => {
+    const server = await serve((req, res) => {
+      if (req.url === '/declared') res.end('{"rows":[1,2,3,4,5,6,7,8,9]}');
+      else {
+        res.write('{"rows":[1,2,3,');
+        res.end('4,5,6,7,8,9]}');
+      }
+    });
+    try {
+      const client = new HttpJsonClient({ name: 'test', maxRetries: 0, maxBodyBytes: 16 });
+      for (const path of ['declared', 'chunked'])
+        await assert.rejects(
+          client.getJson(`${server.url}${path}`),
+          /reading the body failed: body .*exceeds 16/,
+        );
+    } finally {
+      server.close();
+    }
+    const client = new HttpJsonClient({ name: 'test', maxRetries: 0 });
+    await assert.rejects(client.getJson(server.url), /ECONNREFUSED \(connect ECONNREFUSED/);
+  });
+});

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { TickwireError } from '../../domain/errors.ts';
 import { backoffDelay } from '../../util/backoff.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
@@ -119,9 +121,14 @@ export interface JsonRequestOptions {
   readonly answerStatuses?: readonly number[];
 }
 
+/** The headers of an answer, read by name (any case), repeated headers joined with ", " as in `Headers`. */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 export interface HttpJsonResponse {
   readonly status: number;
-  readonly headers: Headers;
+  readonly headers: ResponseHeaders;
   readonly body: unknown;
 }
 
@@ -221,20 +228,18 @@ export class HttpJsonClient {
     options: JsonRequestOptions,
   ): Promise<HttpJsonResponse | { readonly retryInMs: number }> {
     const last = attempt >= this.maxRetries;
-    const abort = new AbortController();
-    const timer = this.clock.setTimeout(
-      () => abort.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
-      this.timeoutMs,
-    );
+    let exchange: Exchange | undefined;
+    let timedOut = false;
+    const timer = this.clock.setTimeout(() => {
+      timedOut = true;
+      exchange?.abort();
+    }, this.timeoutMs);
     try {
-      let response: Response;
+      let response: Answer;
       try {
-        response = await fetch(url, {
-          signal: abort.signal,
-          headers: { ...options.headers?.(), accept: 'application/json' },
-        });
+        exchange = send(url, { ...options.headers?.(), accept: 'application/json' });
+        response = await exchange.answer;
       } catch (err) {
-        const timedOut = (err as Error).name === 'TimeoutError';
         const why = timedOut ? `no answer within ${this.timeoutMs} ms` : describeNetworkError(err);
         if (last) {
           throw new TickwireError('VENUE_UNREACHABLE', `${label}: ${why} (after ${attempt + 1} attempts)`, {
@@ -245,7 +250,7 @@ export class HttpJsonClient {
       }
 
       if (RATE_LIMIT_STATUSES.has(response.status)) {
-        await discard(response);
+        response.discard();
         this.limiter?.limitTo(0);
         const retryAfter = parseRetryAfter(response.headers.get('retry-after'), this.clock.now());
         const wait = retryAfter ?? this.backoff(attempt);
@@ -260,7 +265,7 @@ export class HttpJsonClient {
       }
 
       if (response.status >= 500) {
-        const text = await readText(response, 2048).catch(() => '');
+        const text = await response.text(2048).catch(() => '');
         if (last) {
           throw new TickwireError(
             'VENUE_UNREACHABLE',
@@ -272,16 +277,13 @@ export class HttpJsonClient {
 
       let text: string;
       try {
-        text = await readText(response, this.maxBodyBytes);
+        text = await response.text(this.maxBodyBytes);
       } catch (err) {
         if (last) {
-          throw new TickwireError(
-            'VENUE_UNREACHABLE',
-            `${label}: reading the body failed: ${(err as Error).message}`,
-            {
-              cause: err,
-            },
-          );
+          const why = timedOut ? `no whole answer within ${this.timeoutMs} ms` : (err as Error).message;
+          throw new TickwireError('VENUE_UNREACHABLE', `${label}: reading the body failed: ${why}`, {
+            cause: err,
+          });
         }
         return { retryInMs: this.backoff(attempt) };
       }
@@ -326,29 +328,111 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-async function readText(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await discard(response);
-    throw new Error(`body of ${declared} bytes exceeds ${maxBytes}`);
-  }
-  if (!response.body) return '';
-  const decoder = new TextDecoder();
-  let text = '';
-  let bytes = 0;
-  for await (const chunk of response.body) {
-    bytes += chunk.byteLength;
-    if (bytes > maxBytes) {
-      await response.body.cancel().catch(() => undefined);
-      throw new Error(`body exceeds ${maxBytes} bytes`);
-    }
-    text += decoder.decode(chunk, { stream: true });
-  }
-  return text + decoder.decode();
+/**
+ * Connections to venue REST APIs, kept open between requests (as `fetch` keeps them) and closed after 4 s unused,
+ * before the usual 5 s a server keeps an idle connection. Idle connections do not keep the process alive.
+ */
+const agents = {
+  http: new HttpAgent({ keepAlive: true, timeout: 4_000 }),
+  https: new HttpsAgent({ keepAlive: true, timeout: 4_000 }),
+};
+
+/** A GET under way: its answer once the status and headers are in, and a way to cut it off (body included). */
+interface Exchange {
+  readonly answer: Promise<Answer>;
+  abort(): void;
 }
 
-async function discard(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => undefined);
+interface Answer {
+  readonly status: number;
+  readonly headers: ResponseHeaders;
+  /** The body as text, whole; rejects past `maxBytes` (declared or received), or when the connection ends early. */
+  text(maxBytes: number): Promise<string>;
+  /** Drops the body unread. */
+  discard(): void;
+}
+
+/**
+ * GETs `url` with node:http(s). Venue REST answers are read whole and parsed once, so the WHATWG `fetch` (undici:
+ * request and header objects, web streams, a decoder per chunk) only added work: about three times the CPU per
+ * request, most of it on the first requests of a process, when its code is still cold (docs/PERFORMANCE.md).
+ */
+function send(url: string, headers: Readonly<Record<string, string>>): Exchange {
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  if (!secure && target.protocol !== 'http:') throw new TypeError(`unsupported protocol ${target.protocol}`);
+  const req = (secure ? httpsRequest : httpRequest)(target, {
+    method: 'GET',
+    headers,
+    agent: secure ? agents.https : agents.http,
+  });
+  let res: IncomingMessage | undefined;
+  const abort = (): void => {
+    const err = Object.assign(new Error('the operation timed out'), { name: 'TimeoutError' });
+    if (res) res.destroy(err);
+    req.destroy(err);
+  };
+  const answer = new Promise<Answer>((resolve, reject) => {
+    // Later errors (the connection failing mid-body) are the body reader's; they must never go unheard.
+    req.on('error', reject);
+    req.once('response', (incoming: IncomingMessage) => {
+      res = incoming;
+      incoming.on('error', () => undefined);
+      resolve({
+        status: incoming.statusCode ?? 0,
+        headers: headersOf(incoming),
+        text: (maxBytes) => readText(incoming, maxBytes),
+        discard: () => {
+          incoming.resume();
+        },
+      });
+    });
+  });
+  req.end();
+  return { answer, abort };
+}
+
+function headersOf(res: IncomingMessage): ResponseHeaders {
+  return {
+    get(name) {
+      const value = res.headers[name.toLowerCase()];
+      if (value === undefined) return null;
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
+
+function readText(res: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      res.destroy();
+      reject(new Error(`body of ${declared} bytes exceeds ${maxBytes}`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    res.on('data', (chunk: Buffer) => {
+      bytes += chunk.byteLength;
+      if (bytes > maxBytes) {
+        res.destroy();
+        reject(new Error(`body exceeds ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.once('end', () => {
+      const text = (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, bytes)).toString(
+        'utf8',
+      );
+      // As TextDecoder (and so fetch's text()): a leading byte-order mark is not part of the text.
+      resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    });
+    res.once('error', reject);
+    res.once('close', () => {
+      if (!res.complete) reject(new Error('the connection closed before the end of the body'));
+    });
+  });
 }
 
 function snippet(text: string): string {
@@ -357,7 +441,12 @@ function snippet(text: string): string {
 }
 
 function describeNetworkError(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const { code, message, cause } = err as {
+    code?: string;
+    message?: string;
+    cause?: { code?: string; message?: string };
+  };
+  if (code) return message ? `${code} (${message})` : code;
   if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
   return (err as Error).message;
 }
