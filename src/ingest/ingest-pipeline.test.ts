@@ -42,6 +42,16 @@ describe('createIngestPipeline', () => {
     );
 
     const started = pipeline.start();
+    // Each venue's stream opens in a turn of its own, one after the other.
+    assert.deepEqual(
+      [binance.streamOpen, okx.streamOpen],
+      [false, false],
+      "nothing starts in the caller's turn",
+    );
+    await settle();
+    assert.deepEqual([binance.streamOpen, okx.streamOpen], [true, false], 'the first venue, a turn later');
+    await settle();
+    assert.deepEqual([binance.streamOpen, okx.streamOpen], [true, true], 'the next venue, a turn after it');
     binance.connect(T0);
     okx.connect(T0);
     await settle();

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Bus } from '../bus/bus.ts';
 import type { Config } from '../config/config.ts';
 import type { AlertInput } from '../domain/alert.ts';
@@ -138,15 +139,23 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     monitor,
     async start() {
       monitor.start();
-      await Promise.all(
-        ingests.map(async (i) => {
-          await i.start();
-          // Loaded means readable from the database: a gateway process reads history there and refills its
-          // clients as soon as the status (sent over the bus) says so. During an outage this waits for the
-          // database to take the writes.
-          if ((await stored(i.venue)) && closing === null) monitor.historyLoaded(i.venue);
-        }),
-      );
+      const run = async (i: VenueIngest): Promise<void> => {
+        await i.start();
+        // Loaded means readable from the database: a gateway process reads history there and refills its
+        // clients as soon as the status (sent over the bus) says so. During an outage this waits for the
+        // database to take the writes.
+        if ((await stored(i.venue)) && closing === null) monitor.historyLoaded(i.venue);
+      };
+      // Each venue starts in a turn of its own, after the turn the caller started the gateway in: a venue's start
+      // (its socket, its first requests, code that runs for the first time in the process) is tens of ms of CPU,
+      // and all of them in one turn held the event loop for hundreds of ms (docs/PERFORMANCE.md, start-up).
+      const started: Promise<void>[] = [];
+      for (const i of ingests) {
+        await nextTurn();
+        if (closing !== null) break;
+        started.push(run(i));
+      }
+      await Promise.all(started);
     },
     sources: () => monitor.view(),
     aggregatorStats() {
