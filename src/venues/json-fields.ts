@@ -158,13 +158,19 @@ export function array(value: unknown, field: string, of: string): unknown[] {
 }
 
 /**
- * A decimal text as decimalText reads it, of an item of an array field: the item's name (`bids[3][0]`,
- * `field[index]suffix`) is built only when the text is not a plain decimal, so that a book frame of hundreds of
- * levels does not print two names per level that only an error would use.
+ * A decimal text as `text` (default: decimalText) reads it, of an item of an array field: the item's name
+ * (`bids[3][0]`, `field[index]suffix`) is built only when the text is not a plain decimal, so that a book frame of
+ * hundreds of levels does not print two names per level that only an error would use.
  */
-export function decimalTextAt(value: unknown, field: string, index: number, suffix: string): string {
+export function decimalTextAt(
+  value: unknown,
+  field: string,
+  index: number,
+  suffix: string,
+  text: (value: unknown, field: string) => string = decimalText,
+): string {
   if (typeof value === 'string' && isPlainDecimalText(value)) return value;
-  return decimalText(value, `${field}[${index}]${suffix}`);
+  return text(value, `${field}[${index}]${suffix}`);
 }
 
 /**
@@ -182,12 +188,9 @@ export function tupleLevels(
     const tuple = tuples[i];
     if (!Array.isArray(tuple) || tuple.length < 2)
       throw new Error(`field ${field}[${i}] must be [price, size]`);
-    const price: unknown = tuple[0];
-    const size: unknown = tuple[1];
     out[i] = {
-      price:
-        typeof price === 'string' && isPlainDecimalText(price) ? price : text(price, `${field}[${i}][0]`),
-      size: typeof size === 'string' && isPlainDecimalText(size) ? size : text(size, `${field}[${i}][1]`),
+      price: decimalTextAt(tuple[0], field, i, '[0]', text),
+      size: decimalTextAt(tuple[1], field, i, '[1]', text),
     };
   }
   return out;
