@@ -169,6 +169,9 @@ export async function startSimulatedSystem(
     seed: o.seed,
     historyDays: o.historyDays ?? 8,
     tradesPerSecond: o.tradesPerSecond ?? 10,
+    // Tickwire asks the venues for the trades of the minute in progress and of a gap after an outage: half an hour
+    // of individual trades covers every test, where the default two hours cost seconds of CPU at each start.
+    tradeWindowMs: 30 * MINUTE,
     ...(o.now ? { now: o.now } : {}),
   });
   t.after(() => sim.close());

@@ -109,7 +109,8 @@ async function loadHistoryWithDatabaseCut({ sim, proxy, ingest }: Setup): Promis
   assert.equal(await gauge(ingest.port, 'tickwire_store_up'), 0, 'the database is cut');
 }
 
-describe('start-up history and a separate gateway', { skip }, () => {
+// The two tests run side by side, each on a database, a proxy, a simulator and a Redis prefix of its own.
+describe('start-up history and a separate gateway', { skip, concurrency: true }, () => {
   it('says the history is loaded only once it is in the database, and the refill is all of it', async (t) => {
     const defer = cleanups(t);
     const setup = await startIngestLoading(defer);

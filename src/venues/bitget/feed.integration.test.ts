@@ -130,6 +130,8 @@ describe('Bitget market stream against the Bitget simulator', () => {
       historyDays: 1,
       tradesPerSecond: 20,
       tickMs: 20,
+      // The tests read the minutes they run in: a few minutes of individual trades, not the default two hours.
+      tradeWindowMs: 5 * 60_000,
       bitget: { bookPushMs: 40, tickerPushMs: 100, candlePushMs: 100, pingTimeoutMs: 1_000 },
     });
   });

@@ -91,6 +91,9 @@ async function setup(
     historyDays: 1,
     tradesPerSecond: 20,
     tickMs: 20,
+    // The tests read the minutes they run in: individual trades of a few minutes, not the default two hours that
+    // the simulator would make for every symbol at each start.
+    tradeWindowMs: 5 * 60_000,
     ...simOptions,
   });
   sims.push(sim);

@@ -42,6 +42,8 @@ describe('OKX market stream against the simulator', () => {
       historyDays: 1,
       tradesPerSecond: 30,
       tickMs: 20,
+      // The tests read the minutes they run in: a few minutes of individual trades, not the default two hours.
+      tradeWindowMs: 5 * 60_000,
       okx: {
         tickerPushMs: 50,
         candlePushMs: 50,
