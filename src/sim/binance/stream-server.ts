@@ -393,7 +393,7 @@ export class BinanceStreamServer implements MarketListener {
       if (parsed?.kind.type !== 'kline') continue;
       const instrument = this.instruments.getByStreamName(parsed.symbol);
       if (instrument === undefined) continue;
-      const start = bucketStartOf(parsed.kind.rule, instrument.market.currentMinute.t);
+      const start = bucketStartOf(parsed.kind.rule, instrument.market.currentMinuteTime);
       const bar = barAt(instrument.market, parsed.kind.rule, start);
       this.publish(key, this.klineEvent(instrument, parsed.kind.interval, bar, false), instrument);
     }

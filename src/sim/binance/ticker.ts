@@ -2,7 +2,7 @@
  * Best prices and rolling 24 h statistics of a simulated Binance instrument, shared by the `@bookTicker` and
  * `@ticker` streams and REST `/api/v3/ticker/*`, so every view of one moment agrees with `/api/v3/depth`.
  */
-import { aggregateWindowToOpenMinute, type MinuteBar } from '../market/bars.ts';
+import { aggregateWindowToOpenMinute } from '../market/bars.ts';
 import type { BinanceSimInstrument } from './symbols.ts';
 import type { BinanceSimBookTicker, BinanceSimRestTicker, BinanceSimTicker } from './wire.ts';
 
@@ -22,9 +22,9 @@ export function tickerEventOf(instrument: BinanceSimInstrument, now: number): Bi
   const minutes = market.minutes;
   const to = minutes.length;
   const from = Math.max(0, to - DAY_OF_MINUTES);
-  const first = minutes[from] as MinuteBar;
-  const stats = aggregateWindowToOpenMinute(minutes, from, to, first.t, now);
-  const prevClose = from > 0 ? (minutes[from - 1] as MinuteBar).c : first.o;
+  const firstTime = minutes.time(from);
+  const stats = aggregateWindowToOpenMinute(minutes, from, to, firstTime, now);
+  const prevClose = from > 0 ? minutes.close(from - 1) : minutes.open(from);
   const change = stats.c - stats.o;
   const percent = stats.o === 0 ? 0 : (change / stats.o) * 100;
   const vwap = stats.v === 0n ? fmt.price(stats.c) : fmt.quoteAsPrice(stats.q, stats.v);
@@ -49,7 +49,7 @@ export function tickerEventOf(instrument: BinanceSimInstrument, now: number): Bi
     l: fmt.price(stats.l),
     v: fmt.qty(stats.v),
     q: fmt.quote(stats.q),
-    O: first.t,
+    O: firstTime,
     C: now,
     F: stats.f,
     L: stats.L,

@@ -344,7 +344,7 @@ export class BitgetStreamServer implements MarketListener {
       );
     } else if (channel.barMs !== undefined) {
       const rule = bucketRuleOf(channel.barMs);
-      const current = bucketStartOf(rule, instrument.market.currentMinute.t);
+      const current = bucketStartOf(rule, instrument.market.currentMinuteTime);
       const first = Math.max(
         bucketStartOf(rule, instrument.market.firstMinute),
         current - (this.settings.candleSnapshotBars - 1) * channel.barMs,
@@ -386,7 +386,7 @@ export class BitgetStreamServer implements MarketListener {
       if (channel.barMs === undefined || this.withheld(channel.instrument)) continue;
       const rule = bucketRuleOf(channel.barMs);
       const market = channel.instrument.market;
-      const bar = barAt(market, rule, bucketStartOf(rule, market.currentMinute.t));
+      const bar = barAt(market, rule, bucketStartOf(rule, market.currentMinuteTime));
       this.push(channel, 'update', [candleRow(bar, channel.instrument.fmt, 8)]);
     }
   }
@@ -419,18 +419,19 @@ export class BitgetStreamServer implements MarketListener {
   /** The 24 h ticker row of an instrument (futures add mark/index price and funding). */
   tickerRow(instrument: BitgetSimInstrument): Record<string, string> {
     const { market, fmt } = instrument;
-    const count = market.minutes.length;
+    const minutes = market.minutes;
+    const count = minutes.length;
     const from = Math.max(0, count - DAY_MS / MINUTE_MS);
     const day = aggregateWindowToOpenMinute(
-      market.minutes,
+      minutes,
       from,
       count,
-      market.minutes[from]?.t ?? 0,
-      market.currentMinute.t,
+      from < count ? minutes.time(from) : 0,
+      market.currentMinuteTime,
     );
     const best = this.freshBook(instrument).best();
     const last = market.lastTicks;
-    const open = market.minutes[from]?.o ?? last;
+    const open = from < count ? minutes.open(from) : last;
     const row: Record<string, string> = {
       instId: instrument.instId,
       lastPr: fmt.price(last),

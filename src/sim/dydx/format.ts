@@ -4,7 +4,7 @@
  * heights as decimal strings, candle lists newest first).
  */
 import { DAY_MS, MINUTE_MS } from '../../domain/interval.ts';
-import type { AggregatedBar } from '../market/bars.ts';
+import { aggregateWindowToOpenMinute, type AggregatedBar } from '../market/bars.ts';
 import { fixedRule, type BucketRule } from '../market/buckets.ts';
 import { fillLots, type SimTrade } from '../market/market.ts';
 import type { DydxSimInstrument } from './instruments.ts';
@@ -126,23 +126,17 @@ export function candleObject(
 export function marketObject(instrument: DydxSimInstrument): DydxSimMarket {
   const { market, params } = instrument;
   const minutes = market.minutes;
-  const from = Math.max(0, minutes.length - 1440);
-  let q = 0n;
-  let n = 0;
-  for (let i = from; i < minutes.length; i++) {
-    const m = minutes[i];
-    if (m === undefined) continue;
-    q += m.q;
-    n += m.n;
-  }
-  const first = minutes[from];
+  const to = minutes.length;
+  const from = Math.max(0, to - 1440);
+  // A minute without trades adds nothing to either sum, so the sums of the traded minutes are the day's.
+  const { q, n } = aggregateWindowToOpenMinute(minutes, from, to, 0, 0);
   const last = market.lastTicks;
   return {
     clobPairId: String(params.clobPairId),
     ticker: instrument.ticker,
     status: 'ACTIVE',
     oraclePrice: instrument.price(last),
-    priceChange24H: instrument.price(last - (first?.o ?? last)),
+    priceChange24H: instrument.price(last - (from < to ? minutes.open(from) : last)),
     volume24H: instrument.usd(q),
     trades24H: n,
     nextFundingRate: '0',

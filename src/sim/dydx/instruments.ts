@@ -5,7 +5,6 @@
  * (plain decimals without trailing zeros: "3392.9", "65920").
  */
 import { toPlainString, type Decimal } from '../../domain/decimal.ts';
-import type { MinuteBar } from '../market/bars.ts';
 import type { SimMarket, SimTrade } from '../market/market.ts';
 
 /** USDC has 6 decimals on chain. */
@@ -90,11 +89,6 @@ export class DydxSimInstrument {
    */
   tradeId(trade: SimTrade, fillId: number): string {
     return `${hex8(this.height(trade.T))}00000002${hex8(fillId)}`;
-  }
-
-  /** The bar in progress; its open/high/low/close are ticks. */
-  currentMinute(): MinuteBar {
-    return this.market.currentMinute;
   }
 }
 

@@ -20,16 +20,17 @@ export interface KlineQuery {
 export function barAt(market: SimMarket, rule: BucketRule, start: number): AggregatedBar {
   const end = bucketAfter(rule, start);
   const first = market.firstMinute;
-  const count = market.minutes.length;
+  const minutes = market.minutes;
+  const count = minutes.length;
   const from = Math.min(count, Math.max(0, Math.ceil((start - first) / MINUTE_MS)));
   const to = Math.min(count, Math.max(0, Math.ceil((end - first) / MINUTE_MS)));
-  return aggregateMinutes(market.minutes, from, to, start, end);
+  return aggregateMinutes(minutes, from, to, start, end);
 }
 
 /** Bars matching `query`, oldest first. */
 export function queryBars(market: SimMarket, rule: BucketRule, query: KlineQuery): AggregatedBar[] {
   const earliest = bucketStartOf(rule, market.firstMinute);
-  const latest = bucketStartOf(rule, market.currentMinute.t);
+  const latest = bucketStartOf(rule, market.currentMinuteTime);
   let lo = earliest;
   if (query.startTime !== undefined) {
     const s = bucketStartOf(rule, query.startTime);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MINUTE_MS } from '../../domain/interval.ts';
+import type { MinuteBar } from './bars.ts';
 import { fillLots, SimMarket, type SimMarketOptions, type SimTrade } from './market.ts';
 import { symbolSpec } from './symbol-specs.ts';
 
@@ -17,6 +18,10 @@ function market(overrides: Partial<SimMarketOptions> = {}): SimMarket {
     ...overrides,
   });
 }
+
+/** Every minute of `m`, as objects. */
+const minutesOf = (m: SimMarket): MinuteBar[] =>
+  Array.from({ length: m.minutes.length }, (_, i) => m.minutes.bar(i) as MinuteBar);
 
 const firstTrades = (m: SimMarket, n: number): [number, number][] =>
   m
@@ -68,7 +73,7 @@ describe('SimMarket', () => {
     }
     const firstMinute = Math.floor((trades[0] as SimTrade).T / MINUTE_MS) * MINUTE_MS;
     let checked = 0;
-    for (const bar of m.minutes) {
+    for (const bar of minutesOf(m)) {
       if (bar.t < firstMinute) continue;
       const ts = byMinute.get(bar.t) ?? [];
       assert.equal(
@@ -114,7 +119,8 @@ describe('SimMarket', () => {
 
   it('clusters volatility: large moves follow large moves', () => {
     const m = market({ historyDays: 10 });
-    const returns = m.minutes.slice(1).map((b, i) => Math.abs(Math.log(b.c / (m.minutes[i]?.c ?? b.c))));
+    const minutes = minutesOf(m);
+    const returns = minutes.slice(1).map((b, i) => Math.abs(Math.log(b.c / (minutes[i]?.c ?? b.c))));
     const mean = returns.reduce((s, r) => s + r, 0) / returns.length;
     let num = 0;
     let den = 0;
@@ -127,10 +133,11 @@ describe('SimMarket', () => {
 
   it('serves a flat, empty minute at the previous close when nothing traded', () => {
     const m = market({ tradesPerSecond: 0.005, historyDays: 0.2 });
-    const empties = m.minutes.filter((b, i) => i > 0 && b.n === 0);
+    const minutes = minutesOf(m);
+    const empties = minutes.filter((b, i) => i > 0 && b.n === 0);
     assert.ok(empties.length > 50);
     for (const b of empties) {
-      const prev = m.minutes[m.minutes.indexOf(b) - 1];
+      const prev = minutes[minutes.indexOf(b) - 1];
       assert.ok(b.o === b.h && b.h === b.l && b.l === b.c && b.c === prev?.c && b.v === 0 && b.f === -1);
     }
   });

@@ -15,7 +15,7 @@
  */
 import { DAY_MS, MINUTE_MS } from '../../domain/interval.ts';
 import { hashSeed, Rng } from '../random.ts';
-import { addTradeToMinute, emptyMinute, type MinuteBar } from './bars.ts';
+import { MinuteBars, type MinuteBar } from './bars.ts';
 import type { SimSymbolSpec } from './symbol-specs.ts';
 import { SimUnderlying, underlyingKey } from './underlying.ts';
 
@@ -36,7 +36,7 @@ export interface SimTrade {
 
 export interface MarketListener {
   trade(market: SimMarket, trade: SimTrade): void;
-  /** A minute ended (`bar` is final, possibly empty); called once per minute, in order. */
+  /** A minute ended (`bar`, a copy, is final, possibly empty); called once per minute, in order. */
   minuteClosed(market: SimMarket, bar: MinuteBar): void;
 }
 
@@ -176,7 +176,8 @@ export class SimMarket {
   readonly underlying: SimUnderlying;
   /** Open time of the first minute held (history included, whether generated yet or not). */
   readonly firstMinute: number;
-  private bars: MinuteBar[] = [];
+  /** From `firstMinute` on; the history before the trade window is written only on first use. */
+  private readonly bars: MinuteBars;
   private readonly trades: SimTrade[] = [];
   private tradesHead = 0;
   private readonly listeners = new Set<MarketListener>();
@@ -195,7 +196,8 @@ export class SimMarket {
   private burstLeft = 0;
   private nextAggId = LIVE_AGG_ID;
   private nextTradeId = LIVE_TRADE_ID;
-  private current!: MinuteBar;
+  /** Index of the current, open minute in `bars` (the last one). */
+  private current = 0;
 
   constructor(options: SimMarketOptions) {
     const { spec } = options;
@@ -226,6 +228,7 @@ export class SimMarket {
       );
     }
     this.firstMinute = historyStart;
+    this.bars = new MinuteBars(historyStart);
     this.windowStart = Math.max(
       historyStart,
       nowMinute - Math.ceil(options.tradeWindowMs / MINUTE_MS) * MINUTE_MS,
@@ -241,11 +244,6 @@ export class SimMarket {
     this.advanceTo(options.nowMs);
   }
 
-  /**
-   * Every minute from the history start to the current (open) minute, which is last. The minutes before the trade
-   * window are generated on first use: a simulator starts in milliseconds, and pays for a month of history per
-   * venue and symbol only when a client asks for it.
-   */
   /** Generates the history before the trade window now, if it is still pending; true when it was. */
   warmHistory(): boolean {
     const pending = this.historyPending;
@@ -253,17 +251,19 @@ export class SimMarket {
     return pending;
   }
 
-  get minutes(): readonly MinuteBar[] {
+  /**
+   * Every minute from the history start to the current (open) minute, which is last (a live view: it goes on
+   * changing as the market advances). The minutes before the trade window are generated on first use: a simulator
+   * starts in milliseconds, and pays for a month of history per venue and symbol only when a client asks for it.
+   */
+  get minutes(): MinuteBars {
     if (this.historyPending) {
       this.historyPending = false;
-      const history = this.generateHistory();
+      const count = this.generateHistory();
       // Minutes of the window that had no trade yet are flat at the previous close, which only now is known.
-      const close = history.at(-1)?.c;
-      for (const bar of this.bars) {
-        if (bar.n > 0 || close === undefined) break;
-        bar.o = bar.h = bar.l = bar.c = close;
-      }
-      this.bars = history.concat(this.bars);
+      const bars = this.bars;
+      const close = bars.close(count - 1);
+      for (let i = count; i < bars.length && bars.trades(i) === 0; i++) bars.setFlat(i, close);
     }
     return this.bars;
   }
@@ -274,14 +274,19 @@ export class SimMarket {
     return () => this.listeners.delete(listener);
   }
 
-  /** The current, still open minute. */
+  /** The current, still open minute (a copy). */
   get currentMinute(): MinuteBar {
-    return this.current;
+    return this.bars.bar(this.current) as MinuteBar;
+  }
+
+  /** Open time of the current, still open minute. */
+  get currentMinuteTime(): number {
+    return this.bars.time(this.current);
   }
 
   /** Last traded price in ticks (the current minute's close). */
   get lastTicks(): number {
-    return this.current.c;
+    return this.bars.close(this.current);
   }
 
   /** The venue's current basis to the underlying, in basis points. */
@@ -301,7 +306,7 @@ export class SimMarket {
   /** Generates every trade and minute close up to clock time `nowMs`. Time never goes back. */
   advanceTo(nowMs: number): void {
     for (;;) {
-      const minuteEnd = this.current.t + MINUTE_MS;
+      const minuteEnd = this.bars.time(this.current) + MINUTE_MS;
       if (this.nextArrival < minuteEnd) {
         if (this.nextArrival > nowMs) break;
         this.emitTrade(this.nextArrival);
@@ -309,9 +314,12 @@ export class SimMarket {
       } else {
         if (minuteEnd > nowMs) break;
         const closed = this.current;
-        this.openMinute(minuteEnd, closed.c);
+        this.openMinute(minuteEnd, this.bars.close(closed));
         this.scheduleArrival(minuteEnd);
-        for (const l of this.listeners) l.minuteClosed(this, closed);
+        if (this.listeners.size > 0) {
+          const bar = this.bars.bar(closed) as MinuteBar;
+          for (const l of this.listeners) l.minuteClosed(this, bar);
+        }
       }
     }
     // Trim on a minute boundary so every minute that still has trades has all of them.
@@ -328,9 +336,9 @@ export class SimMarket {
    * two extremes in the order the move suggests, close) carry the prices, their sizes scaled to the drawn count.
    * A flow of its own draws them; its basis drift is drawn backwards from the window's start (the drift is
    * time-reversible), so the basis runs on without a step into the window. Ids are counted forwards from zero and
-   * then shifted to end just below the window's first ids.
+   * then shifted to end just below the window's first ids. Writes minutes [0, count) of `bars`; returns count.
    */
-  private generateHistory(): MinuteBar[] {
+  private generateHistory(): number {
     const u = this.underlying;
     const lag = this.settings.quoting.lagMs;
     const count = Math.round((this.windowStart - this.firstMinute) / MINUTE_MS);
@@ -341,18 +349,15 @@ export class SimMarket {
       drift = drift * BASIS_PERSISTENCE + BASIS_STEP_BPS * flow.rng.normal();
       drifts[k] = drift;
     }
-    const bars: MinuteBar[] = new Array<MinuteBar>(count);
+    const bars = this.bars;
     let ids = 0;
     let prevClose: number | undefined;
     for (let k = 0; k < count; k++) {
       const t = this.firstMinute + k * MINUTE_MS;
       const i = u.minuteIndex(t - lag);
       flow.openMinute(t, drifts[k]);
-      const bar = emptyMinute(
-        t,
-        prevClose ?? priceToTicks(u.open(i) + flow.basis, this.settings.tickSize, true),
-      );
-      bars[k] = bar;
+      bars.setEmpty(k, prevClose ?? priceToTicks(u.open(i) + flow.basis, this.settings.tickSize, true));
+      const bar: HistoryMinute = { bars, index: k };
       const n = flow.rng.poisson(flow.rate * MINUTE_MS);
       if (n > 0) {
         const o = u.open(i);
@@ -367,21 +372,16 @@ export class SimMarket {
         if (samples >= 3) ids = historySample(bar, flow, c < o ? u.low(i) : u.high(i), z, c < o, scale, ids);
         ids = historySample(bar, flow, c, z, undefined, scale, ids);
       }
-      prevClose = bar.c;
+      prevClose = bars.close(k);
     }
-    const shift = LIVE_TRADE_ID - ids;
-    for (const bar of bars) {
-      if (bar.n === 0) continue;
-      bar.f += shift;
-      bar.L += shift;
-    }
-    return bars;
+    bars.shiftIds(0, count, LIVE_TRADE_ID - ids);
+    return count;
   }
 
   private openMinute(t: number, price: number | undefined): void {
     this.flow.openMinute(t);
-    this.current = emptyMinute(t, price ?? priceToTicks(this.logPriceAt(t), this.settings.tickSize, true));
-    this.bars.push(this.current);
+    this.current = this.bars.indexOf(t);
+    this.bars.setEmpty(this.current, price ?? priceToTicks(this.logPriceAt(t), this.settings.tickSize, true));
   }
 
   private scheduleArrival(from: number): void {
@@ -416,7 +416,7 @@ export class SimMarket {
       buyerMaker: order.buyerMaker,
     };
     this.nextTradeId += order.fills;
-    addTradeToMinute(this.current, trade.ticks, trade.lots, !trade.buyerMaker, trade.f, trade.l);
+    this.bars.addTrade(this.current, trade.ticks, trade.lots, !trade.buyerMaker, trade.f, trade.l);
     this.trades.push(trade);
     for (const l of this.listeners) l.trade(this, trade);
   }
@@ -434,12 +434,18 @@ export class SimMarket {
   }
 }
 
+/** A history minute being written: minute `index` of `bars`. */
+interface HistoryMinute {
+  readonly bars: MinuteBars;
+  readonly index: number;
+}
+
 /**
  * One sampled trade of a history minute at the underlying's `logPrice` (plus the flow's basis), its size scaled by
  * `scale`; individual ids count on from `ids`, and the next free id is returned.
  */
 function historySample(
-  bar: MinuteBar,
+  bar: HistoryMinute,
   flow: TradeFlow,
   logPrice: number,
   z: number,
@@ -450,7 +456,7 @@ function historySample(
   const order = flow.order(logPrice + flow.basis, z, side);
   const lots = Math.max(1, Math.round(order.lots * scale));
   const fills = Math.min(lots, Math.max(1, Math.round(order.fills * scale)));
-  addTradeToMinute(bar, order.ticks, lots, !order.buyerMaker, ids, ids + fills - 1);
+  bar.bars.addTrade(bar.index, order.ticks, lots, !order.buyerMaker, ids, ids + fills - 1);
   return ids + fills;
 }
 

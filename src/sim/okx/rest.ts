@@ -182,7 +182,7 @@ export class OkxSimRest {
       const now = this.now();
       const endTime = after === undefined ? undefined : after - 1;
       const bars = endTime !== undefined && endTime < 0 ? [] : queryBars(market, rule, { endTime, limit });
-      const oldest = recentOnly ? recentFloor(rule, market.currentMinute.t) : Number.NEGATIVE_INFINITY;
+      const oldest = recentOnly ? recentFloor(rule, market.currentMinuteTime) : Number.NEGATIVE_INFINITY;
       const out: unknown[] = [];
       for (let i = bars.length - 1; i >= 0; i--) {
         const bar = bars[i];

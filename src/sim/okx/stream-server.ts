@@ -342,7 +342,7 @@ export class OkxStreamServer implements MarketListener {
       for (const k of this.subscribers.keys()) {
         const rule = this.candleRule(k, instrument.instId);
         if (rule === undefined) continue;
-        const start = bucketStartOf(rule.rule, instrument.market.currentMinute.t);
+        const start = bucketStartOf(rule.rule, instrument.market.currentMinuteTime);
         const bar = barAt(instrument.market, rule.rule, start);
         this.publish(k, this.candlePush(rule.channel, instrument, candleRow(bar, instrument.fmt, now)));
       }

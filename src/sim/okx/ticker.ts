@@ -3,7 +3,7 @@
  * whole minutes (vol24h in base, volCcy24h in quote, as OKX does for spot).
  */
 import { DAY_MS, MINUTE_MS } from '../../domain/interval.ts';
-import { aggregateWindowToOpenMinute, type MinuteBar } from '../market/bars.ts';
+import { aggregateWindowToOpenMinute, type MinuteBars } from '../market/bars.ts';
 import type { OkxSimInstrumentEntry } from './instruments.ts';
 import type { OkxSimTicker } from './wire.ts';
 
@@ -11,11 +11,9 @@ const DAY_OF_MINUTES = DAY_MS / MINUTE_MS;
 const UTC8_MS = 8 * 60 * MINUTE_MS;
 
 /** Price of the minute that opens at `t` (its open, or the previous close when empty). */
-function openAt(minutes: readonly MinuteBar[], t: number): number | undefined {
-  const first = minutes[0];
-  if (first === undefined) return undefined;
-  const m = minutes[Math.floor((t - first.t) / MINUTE_MS)];
-  return m?.o;
+function openAt(minutes: MinuteBars, t: number): number | undefined {
+  const i = minutes.indexOf(t);
+  return i >= 0 && i < minutes.length ? minutes.open(i) : undefined;
 }
 
 export function tickerOf(instrument: OkxSimInstrumentEntry, nowMs: number): OkxSimTicker {
@@ -23,8 +21,7 @@ export function tickerOf(instrument: OkxSimInstrumentEntry, nowMs: number): OkxS
   const minutes = market.minutes;
   const to = minutes.length;
   const from = Math.max(0, to - DAY_OF_MINUTES);
-  const first = minutes[from] as MinuteBar;
-  const stats = aggregateWindowToOpenMinute(minutes, from, to, first.t, nowMs);
+  const stats = aggregateWindowToOpenMinute(minutes, from, to, minutes.time(from), nowMs);
   const last = market.recentTrades().at(-1);
   const top = book.top(1);
   const bid = top.bids[0];
