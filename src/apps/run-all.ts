@@ -10,7 +10,7 @@ import { raiseAlert } from '../ingest/raise-alert.ts';
 import { registerSourceMetrics } from '../ingest/source-metrics.ts';
 import { registerVenueMetrics } from '../ingest/venue-metrics.ts';
 import type { SourceMonitor } from '../ingest/source-monitor.ts';
-import type { VenueIngest } from '../ingest/venue-ingest.ts';
+import { localBookSource, type VenueIngest } from '../ingest/venue-ingest.ts';
 import { createPipeline } from './pipeline.ts';
 import { compositeTickerResolver } from './composite-ticker.ts';
 import type { MismatchedHistory } from '../store/upstreams.ts';
@@ -118,6 +118,8 @@ export async function startAll(
       clock,
       sources: () => pipeline.sources(),
       compositeTicker: compositeTickerResolver(config, (symbol) => pipeline.monitor.activeSource(symbol)),
+      // Without Redis this gateway is the books' only reader: only those a room watches are published.
+      ...(config.redis.url === undefined ? { localBooks: localBookSource(pipeline.ingests) } : {}),
       aggregatorStats: () => pipeline.aggregatorStats(),
       ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
       ...(accounts ? { accounts: { hub: accounts.hub } } : {}),

@@ -31,13 +31,18 @@ import { HistoryBudget } from './history-budget.ts';
 import type { HistoryLoadOptions } from './history-loading.ts';
 import type { HistoryRetryOptions } from './history-refill.ts';
 import { httpRoutes } from './http-routes.ts';
-import { MarketRooms, type CompositeTickerResolver, type MarketRoomOptions } from './market-rooms.ts';
+import {
+  MarketRooms,
+  type CompositeTickerResolver,
+  type LocalBookSource,
+  type MarketRoomOptions,
+} from './market-rooms.ts';
 import { staticFiles } from './static-files.ts';
 import { gatewayCounters, type RoomStats, type WsStats } from './stats.ts';
 import { warmUpConnectionPath, type StartWarmUpTarget, type WarmUpOptions } from './warm-up.ts';
 
 export type { WsStats } from './stats.ts';
-export type { CompositeTickerResolver } from './market-rooms.ts';
+export type { CompositeTickerResolver, LocalBookSource } from './market-rooms.ts';
 
 export interface GatewayOptions {
   /** Uses port, host, symbols, venues, candles.closeGraceMs, storage.flushMs, failover.startupGraceMs, gateway.*. */
@@ -68,6 +73,11 @@ export interface GatewayOptions {
    * `subscribed`.
    */
   readonly compositeTicker?: CompositeTickerResolver;
+  /**
+   * The ingest's books when it shares this process and an in-process bus (`tickwire all` without REDIS_URL): it
+   * publishes only the books a room watches and one on request. Without it every book is read from the bus.
+   */
+  readonly localBooks?: LocalBookSource;
   /** Given every candle update taken from the bus, decoded, before any room sends it (a process's memory). */
   readonly onCandle?: (update: CandleUpdate) => void;
   /** The process's recent warnings and errors, served at GET /api/logs (without it that path is not found). */
@@ -220,7 +230,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.historyRetry ? { historyRetry: options.historyRetry } : {}),
     ...(options.onCandle ? { onCandle: options.onCandle } : {}),
   });
-  const market = new MarketRooms(marketOptions, clock, options.compositeTicker);
+  const market = new MarketRooms(marketOptions, clock, options.compositeTicker, options.localBooks);
   // The order of /health/ws-stats rooms, and of a disconnected client's leaving.
   const channels: readonly Channel[] = [candles, market, alerts, accounts];
   const apiRateLimit = new ApiRateLimiter({

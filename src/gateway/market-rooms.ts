@@ -120,6 +120,18 @@ export function marketSubscriptionKey(
 }
 
 /**
+ * The ingest's books when it runs in the gateway's process on the in-process bus (`tickwire all` without Redis):
+ * it publishes only the books a room watches, so the gateway says which, and asks for a book at once when it needs
+ * one. Both calls publish synchronously on the bus (or not at all: a book not synced yet).
+ */
+export interface LocalBookSource {
+  /** A book room of the instrument opened (`watched`: publish it now, then as it changes) or its last one closed. */
+  watch(venue: VenueId, symbol: string, watched: boolean): void;
+  /** Publish the instrument's current book now, watched or not. */
+  publishNow(venue: VenueId, symbol: string): void;
+}
+
+/**
  * The market channels of one gateway: rooms per (channel, venue, symbol[, depth]), fed from the bus, each
  * throttled on its own period. Tickers and books are conflated (a tick sends the newest state); trades are
  * batched (a tick sends every trade received since the previous one, in order). The newest ticker and book of
@@ -162,6 +174,11 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     private readonly clock: Clock = systemClock,
     /** Without one, composite ticker rooms send only `subscribed`. */
     private readonly resolveComposite?: CompositeTickerResolver,
+    /**
+     * The in-process ingest's books, published only while a room watches them; without one, every book comes
+     * from the bus all the time (the newest kept for a subscribe).
+     */
+    private readonly localBooks?: LocalBookSource,
   ) {
     const periods = { ...DEFAULT_MARKET_THROTTLE, ...options };
     const make = (ms: number): TickScheduler<MarketRoom> =>
@@ -259,6 +276,10 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
       room = new MarketRoom(key, msg.channel, msg.venue, msg.symbol, msg.depth);
       this.rooms.set(key, room);
       const ik = `${msg.venue ?? COMPOSITE}:${msg.symbol}`;
+      // The instrument's first book room: its book is published from now on, the current one at once (kept
+      // undecoded, before the room is listed, so that it is sent below once and not again on the next tick).
+      if (room.channel === 'book' && room.venue !== undefined && this.localBooks && !this.hasBookRoom(ik))
+        this.localBooks.watch(room.venue, room.symbol, true);
       let set = this.byInstrument.get(ik);
       if (set === undefined) {
         set = new Set();
@@ -283,6 +304,12 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     const set = this.byInstrument.get(ik);
     set?.delete(room);
     if (set?.size === 0) this.byInstrument.delete(ik);
+    if (room.channel === 'book' && room.venue !== undefined && this.localBooks && !this.hasBookRoom(ik)) {
+      this.localBooks.watch(room.venue, room.symbol, false);
+      // No longer published: what is kept would only grow stale (a request asks for the current one).
+      this.books.delete(ik);
+      this.undecodedBooks.delete(ik);
+    }
   }
 
   /**
@@ -357,6 +384,17 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     depth?: number,
   ): string | undefined {
     if (channel === 'book' && venue === undefined) return undefined;
+    // A book no room watches is not published in-process: ask for the current one (the bus delivers it now).
+    if (
+      channel === 'book' &&
+      venue !== undefined &&
+      this.localBooks &&
+      !this.hasBookRoom(`${venue}:${symbol}`)
+    ) {
+      this.books.delete(`${venue}:${symbol}`);
+      this.undecodedBooks.delete(`${venue}:${symbol}`);
+      this.localBooks.publishNow(venue, symbol);
+    }
     return this.currentPayload(new MarketRoom('', channel, venue, symbol, depth));
   }
 

@@ -2,6 +2,7 @@ import { VenueBooks, type VenueBooksEvent } from '../book/venue-books.ts';
 import type { Bus } from '../bus/bus.ts';
 import {
   BOOK_CHANNEL,
+  BOOK_SNAPSHOT_LEVELS,
   BookSnapshotEncoder,
   encodeTicker,
   encodeTrades,
@@ -106,6 +107,12 @@ export class VenueIngest {
   private clockTimer: Timer | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly bookEncoder = new BookSnapshotEncoder();
+  /**
+   * The instruments whose book is published, once `publishWatchedBooksOnly` was called (the gateway's book rooms
+   * in the in-process `tickwire all`); undefined: every book is published (a bus read by other processes).
+   */
+  private watchedBooks: Set<string> | undefined;
 
   constructor(private readonly options: VenueIngestOptions) {
     const { adapter, logger } = options;
@@ -148,19 +155,25 @@ export class VenueIngest {
       ...(options.alert ? { alert: options.alert } : {}),
     });
     const fetchSnapshot = adapter.rest.fetchBookSnapshot?.bind(adapter.rest);
-    const bookEncoder = new BookSnapshotEncoder();
-    this.books = new VenueBooks({
-      venue: adapter.venue,
-      rules: adapter.bookRules,
-      ...(fetchSnapshot ? { fetchSnapshot } : {}),
-      ...(adapter.bookRules.snapshotSource === 'stream'
-        ? { resubscribe: (symbol: string) => void this.stream?.resyncBook?.(symbol) }
-        : {}),
-      // The venue's books are published five times a second each with few of their levels changed: the encoder
-      // copies the bytes of the levels it encoded before.
-      publish: (snapshot) => this.options.bus.publish(BOOK_CHANNEL, bookEncoder.encode(snapshot)),
-      onEvent: (event) => this.onBookEvent(event),
-    });
+    this.books = new VenueBooks(
+      {
+        venue: adapter.venue,
+        rules: adapter.bookRules,
+        ...(fetchSnapshot ? { fetchSnapshot } : {}),
+        ...(adapter.bookRules.snapshotSource === 'stream'
+          ? { resubscribe: (symbol: string) => void this.stream?.resyncBook?.(symbol) }
+          : {}),
+        // The venue's books are published five times a second each with few of their levels changed: the encoder
+        // copies the bytes of the levels it encoded before. A book nobody watches is not encoded at all.
+        publish: (snapshot) => {
+          if (this.watchedBooks === undefined || this.watchedBooks.has(snapshot.symbol))
+            this.options.bus.publish(BOOK_CHANNEL, this.bookEncoder.encode(snapshot));
+        },
+        onEvent: (event) => this.onBookEvent(event),
+      },
+      // The snapshots' throttle and the snapshot timeout run on the ingest's clock too.
+      { clock: this.clock },
+    );
   }
 
   /**
@@ -418,6 +431,50 @@ export class VenueIngest {
     };
   }
 
+  /**
+   * From now on only the books `watchBook` names are published (the in-process `tickwire all`, whose one gateway
+   * says which books a room watches); by default every book is, for gateways in other processes.
+   */
+  publishWatchedBooksOnly(): void {
+    this.watchedBooks ??= new Set();
+  }
+
+  /**
+   * A room of `symbol`'s book opened (`watched`) or its last one closed. A book that becomes watched is published
+   * at once when it is synced (the bus delivers it before this returns when it is in-process), then as it changes.
+   */
+  watchBook(symbol: string, watched: boolean): void {
+    if (this.watchedBooks === undefined) return;
+    if (!watched) {
+      this.watchedBooks.delete(symbol);
+      return;
+    }
+    this.watchedBooks.add(symbol);
+    this.publishBook(symbol);
+  }
+
+  /**
+   * Publishes `symbol`'s current book now, watched or not (a request for the latest book); nothing while the book
+   * is not synced. Same message as the throttled snapshots.
+   */
+  publishBook(symbol: string): void {
+    const book = this.books.sync.book(symbol);
+    if (book === undefined || this.closed) return;
+    const top = book.top(BOOK_SNAPSHOT_LEVELS);
+    this.options.bus.publish(
+      BOOK_CHANNEL,
+      this.bookEncoder.encode({
+        venue: book.venue,
+        symbol: book.symbol,
+        bids: top.bids,
+        asks: top.asks,
+        seq: book.seq,
+        time: book.time,
+        receivedAt: book.receivedAt,
+      }),
+    );
+  }
+
   get venue(): VenueAdapter['venue'] {
     return this.options.adapter.venue;
   }
@@ -449,4 +506,23 @@ export class VenueIngest {
     await this.stream?.close();
     await this.flush();
   }
+}
+
+/**
+ * The books of `ingests` for a gateway in the same process on the in-process bus (`GatewayOptions.localBooks`):
+ * from now on each venue publishes only the books a room watches, and one on request.
+ */
+export function localBookSource(ingests: readonly VenueIngest[]): {
+  watch(venue: string, symbol: string, watched: boolean): void;
+  publishNow(venue: string, symbol: string): void;
+} {
+  const byVenue = new Map<string, VenueIngest>();
+  for (const ingest of ingests) {
+    ingest.publishWatchedBooksOnly();
+    byVenue.set(ingest.venue, ingest);
+  }
+  return {
+    watch: (venue, symbol, watched) => byVenue.get(venue)?.watchBook(symbol, watched),
+    publishNow: (venue, symbol) => byVenue.get(venue)?.publishBook(symbol),
+  };
 }

@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { MemoryBus } from '../bus/memory-bus.ts';
+import { BOOK_CHANNEL, decodeBookSnapshot } from '../bus/market-message.ts';
+import type { BookLevel } from '../domain/book.ts';
+import { CompositeCandles } from '../ingest/composite-candles.ts';
+import { FakeVenue, settle, T0 } from '../ingest/fake-venue.test-support.ts';
+import { localBookSource, VenueIngest } from '../ingest/venue-ingest.ts';
+import { MemoryCandleStore } from '../store/memory-candle-store.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import { ManualClock } from '../util/clock.ts';
+import type { MarketStream, MarketStreamHandlers } from '../venues/venue.ts';
+import { BusIntake } from './bus-intake.ts';
+import { MarketRooms, type MarketSink } from './market-rooms.ts';
+
+const SYMBOL = 'BTC/USDT';
+
+/** A fake venue whose stream also delivers book updates. */
+class BookVenue extends FakeVenue {
+  private bookHandler: MarketStreamHandlers['book'] | undefined;
+  override openMarketStream(symbols: readonly string[], handlers: MarketStreamHandlers): MarketStream {
+    this.bookHandler = handlers.book;
+    return super.openMarketStream(symbols, handlers);
+  }
+  /** The venue's book of SYMBOL: a full snapshot, or a delta of the given levels. */
+  book(kind: 'snapshot' | 'delta', bids: BookLevel[], asks: BookLevel[], at: number): void {
+    this.bookHandler?.({ venue: this.venue, symbol: SYMBOL, kind, bids, asks, time: at, receivedAt: at });
+  }
+}
+
+/** Records what a client would receive, parsed. */
+class Sink implements MarketSink {
+  readonly got: Record<string, unknown>[] = [];
+  send(payload: Buffer | string): void {
+    this.got.push(JSON.parse(payload.toString()) as Record<string, unknown>);
+  }
+  cork(): boolean {
+    return false;
+  }
+  uncork(): void {}
+  books(): { bids: number[][] }[] {
+    return this.got.filter((m) => m['type'] === 'book') as unknown as { bids: number[][] }[];
+  }
+}
+
+const levels = (best: number, n: number): BookLevel[] =>
+  Array.from({ length: n }, (_, i) => ({ price: (best - i).toFixed(2), size: '1.000' }));
+
+/** One venue's ingest and a gateway's market rooms on one in-process bus; `local`: the rooms say what they watch. */
+async function setup(t: TestContext, local: boolean) {
+  const clock = new ManualClock(T0);
+  const bus = new MemoryBus();
+  const logger = silentLogger();
+  const venue = new BookVenue('binance');
+  const store = new MemoryCandleStore();
+  const ingest = new VenueIngest({
+    adapter: venue,
+    symbols: [SYMBOL],
+    candles: new CompositeCandles({ store, bus, logger, activeOf: () => venue.venue }),
+    bus,
+    logger,
+    closeGraceMs: 2000,
+    historyBars: 3,
+    clock,
+  });
+  const rooms = new MarketRooms(
+    { bookMs: 200 },
+    clock,
+    undefined,
+    local ? localBookSource([ingest]) : undefined,
+  );
+  const stopListening = rooms.listen(new BusIntake(bus, logger));
+  const published: number[] = [];
+  bus.subscribe(BOOK_CHANNEL, (m) => published.push(Number(decodeBookSnapshot(m).bids[0]?.price)));
+  t.after(async () => {
+    stopListening();
+    rooms.stop();
+    await ingest.close();
+  });
+  const started = ingest.start();
+  venue.connect(clock.now());
+  await settle();
+  await started;
+  /** The venue's best bid moves to `best`, then time moves on past the next snapshot. */
+  const move = async (best: number): Promise<void> => {
+    venue.book('delta', [{ price: best.toFixed(2), size: '2.000' }], [], clock.now());
+    clock.advance(250);
+    await settle();
+  };
+  return { clock, venue, ingest, rooms, published, move };
+}
+
+describe('books of the in-process ingest, published while a gateway room watches them', () => {
+  it('publishes nothing unwatched, the current book at once on subscribe, updates while watched, nothing after', async (t) => {
+    const { venue, rooms, published, move, clock } = await setup(t, true);
+    venue.book('snapshot', levels(100, 60), levels(200, 60).reverse(), clock.now());
+    await move(101);
+    await move(102);
+    assert.deepEqual(published, [], 'no book is published while no room watches it');
+
+    const sink = new Sink();
+    const sub = {
+      type: 'channel-subscribe',
+      channel: 'book',
+      venue: 'binance',
+      symbol: SYMBOL,
+      depth: 5,
+    } as const;
+    rooms.subscribe(sink, sub);
+    // Before any timer: the current book came with `subscribed`.
+    assert.deepEqual(
+      sink.got.map((m) => m['type']),
+      ['subscribed', 'book'],
+    );
+    assert.deepEqual(sink.books()[0]?.bids.slice(0, 2), [
+      [102, 2],
+      [101, 2],
+    ]);
+    assert.deepEqual(published, [102]);
+
+    await move(103);
+    await move(104);
+    assert.deepEqual(published, [102, 103, 104], 'updates are published while the room is open');
+    assert.deepEqual(
+      sink.books().map((b) => b.bids[0]?.[0]),
+      [102, 103, 104],
+    );
+
+    rooms.unsubscribe(sink, {
+      type: 'channel-unsubscribe',
+      channel: 'book',
+      venue: 'binance',
+      symbol: SYMBOL,
+    });
+    await move(105);
+    await move(106);
+    assert.deepEqual(published, [102, 103, 104], 'nothing is published after the last room closed');
+    assert.equal(sink.books().length, 3);
+  });
+
+  it('answers a request for the latest book of an unwatched instrument with its current state', async (t) => {
+    const { venue, rooms, published, move, clock } = await setup(t, true);
+    assert.equal(rooms.currentMessage('book', 'binance', SYMBOL, 5), undefined, 'no book synced yet');
+    venue.book('snapshot', levels(100, 60), levels(200, 60).reverse(), clock.now());
+    await move(101);
+    const first = JSON.parse(rooms.currentMessage('book', 'binance', SYMBOL, 5) ?? '{}') as {
+      bids: number[][];
+    };
+    assert.deepEqual(first.bids[0], [101, 2]);
+    await move(107);
+    const later = JSON.parse(rooms.currentMessage('book', 'binance', SYMBOL, 5) ?? '{}') as {
+      bids: number[][];
+    };
+    assert.deepEqual(later.bids[0], [107, 2], 'not a stale copy kept from the first request');
+    assert.deepEqual(published, [101, 107], 'one snapshot per request, none between');
+  });
+
+  it('publishes every book when no gateway says what it watches (a bus read by other processes)', async (t) => {
+    const { venue, published, move, clock } = await setup(t, false);
+    venue.book('snapshot', levels(100, 60), levels(200, 60).reverse(), clock.now());
+    await move(101);
+    await move(102);
+    assert.deepEqual(published, [100, 101, 102]);
+  });
+});
