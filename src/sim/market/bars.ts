@@ -129,8 +129,7 @@ export class MinuteBars {
 
   /** Quote volume in tick×lot units. */
   quoteVolume(i: number): bigint {
-    const q = this.chunk(i).q[i & CHUNK_MASK] as number;
-    return Number.isNaN(q) ? (this.quoteOverflow.get(i) as bigint) : BigInt(q);
+    return this.exactQuote(i, false);
   }
 
   /**
@@ -152,8 +151,15 @@ export class MinuteBars {
   }
 
   takerBuyQuoteVolume(i: number): bigint {
-    const qb = this.chunk(i).qb[i & CHUNK_MASK] as number;
-    return Number.isNaN(qb) ? (this.buyQuoteOverflow.get(i) as bigint) : BigInt(qb);
+    return this.exactQuote(i, true);
+  }
+
+  /** Quote volume (`buy`: taker-buy quote volume) of minute `i`, from its column or, past 2^53 − 1, its overflow. */
+  private exactQuote(i: number, buy: boolean): bigint {
+    const raw = this.rawQuote(i, buy);
+    return Number.isNaN(raw)
+      ? ((buy ? this.buyQuoteOverflow : this.quoteOverflow).get(i) as bigint)
+      : BigInt(raw);
   }
 
   /** First individual trade id; -1 when the minute had no trade. */
