@@ -121,6 +121,50 @@ describe('VenueBooks', () => {
     assert.equal(published.length, 2, 'nothing after close');
   });
 
+  it('keeps a book it does not publish in sync without building a snapshot or setting a timer', async () => {
+    const clock = new ManualClock();
+    const published: BookTopSnapshot[] = [];
+    let wanted = false;
+    let answer!: (u: BookUpdate) => void;
+    const books = new VenueBooks(
+      {
+        venue: 'binance',
+        rules: REST_RULES,
+        fetchSnapshot: () => new Promise<BookUpdate>((resolve) => (answer = resolve)),
+        publish: (s) => published.push(s),
+        published: (symbol) => wanted && symbol === 'BTC/USDT',
+      },
+      { clock, publishLevels: 1, pollMs: 60_000 },
+    );
+    books.apply(delta('BTC/USDT', 100, 101, [lv('10', '1')]));
+    const timersBefore = clock.pending;
+    answer({
+      venue: 'binance',
+      symbol: 'BTC/USDT',
+      kind: 'snapshot',
+      bids: [lv('10', '5')],
+      asks: [],
+      seq: 100,
+      time: 0,
+      receivedAt: 0,
+    });
+    await flush();
+    books.apply(delta('BTC/USDT', 101, 102, [lv('10', '2')]));
+    books.apply(delta('BTC/USDT', 102, 103, [lv('10', '3')]));
+    assert.equal(clock.pending, timersBefore, 'no trailing-snapshot timer');
+    clock.advance(DEFAULT_BOOK_PUBLISH_MS * 2);
+    assert.equal(published.length, 0, 'nothing built or published while the book is not wanted');
+    assert.equal(books.sync.book('BTC/USDT')?.seq, 103, 'the book is kept in sync meanwhile');
+    wanted = true;
+    books.apply(delta('BTC/USDT', 103, 104, [lv('10', '4')]));
+    assert.deepEqual(
+      published.map((p) => [p.seq, p.bids]),
+      [[104, [lv('10', '4')]]],
+      'published again as soon as it is wanted',
+    );
+    books.close();
+  });
+
   it('resubscribes a stream-source book that failed its checksum and publishes again once rebuilt', () => {
     const clock = new ManualClock();
     const resubscribed: string[] = [];

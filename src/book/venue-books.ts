@@ -18,6 +18,12 @@ export interface VenueBooksDeps {
   readonly resubscribe?: (symbol: string) => void;
   /** Receives throttled top-N snapshots of every synced book (to encode onto the bus). */
   readonly publish: (snapshot: BookTopSnapshot) => void;
+  /**
+   * Whether `symbol`'s book is published at all (default: every book). A book that is not is still kept in sync,
+   * but its changes build no snapshot and set no timer; the caller publishes its current state when it starts
+   * wanting it.
+   */
+  readonly published?: (symbol: string) => boolean;
   /** Every resync and (re)synchronization, and every failed snapshot fetch, for logs and status. */
   readonly onEvent?: (event: VenueBooksEvent) => void;
 }
@@ -45,7 +51,8 @@ export interface VenueBooksOptions extends BookSyncOptions {
 /**
  * Default spacing of two published snapshots of one book, ms: the period of a gateway's book room
  * (`DEFAULT_MARKET_THROTTLE.bookMs`, PROTOCOL.md "book"), which sends at most one state per period anyway.
- * Every book is published whether or not a room watches it, so each snapshot (50 levels a side, built, encoded and
+ * Every book is published whether or not a room watches it (but in `tickwire all` without Redis, whose gateway
+ * says which books it watches: VenueBooksDeps.published), so each snapshot (50 levels a side, built, encoded and
  * carried) is paid for all of them; at 100 ms a busy room skipped every other one. A change after a quiet period
  * still leaves at once (leading edge); a book that changes all the time is published every period, so a room's
  * state is at most one period older than the venue's.
@@ -113,7 +120,7 @@ export class VenueBooks {
     if (this.closed) return;
     if (this.sync.apply(update) !== 'applied') return;
     const book = this.sync.book(update.symbol);
-    if (book !== undefined) this.throttle.changed(book);
+    if (book !== undefined && (this.deps.published?.(update.symbol) ?? true)) this.throttle.changed(book);
   }
 
   /** The adapter saw a gap it cannot pin on a book message (dYdX message_id): resync one or every book. */

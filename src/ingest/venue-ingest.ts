@@ -166,9 +166,11 @@ export class VenueIngest {
         // The venue's books are published five times a second each with few of their levels changed: the encoder
         // copies the bytes of the levels it encoded before. A book nobody watches is not encoded at all.
         publish: (snapshot) => {
-          if (this.watchedBooks === undefined || this.watchedBooks.has(snapshot.symbol))
+          if (this.bookPublished(snapshot.symbol))
             this.options.bus.publish(BOOK_CHANNEL, this.bookEncoder.encode(snapshot));
         },
+        // Nor is its snapshot built or timed: a book that becomes watched is published at once (watchBook).
+        published: (symbol) => this.bookPublished(symbol),
         onEvent: (event) => this.onBookEvent(event),
       },
       // The snapshots' throttle and the snapshot timeout run on the ingest's clock too.
@@ -429,6 +431,11 @@ export class VenueIngest {
       books: this.books.stats(),
       connection: this.connectionStatus(),
     };
+  }
+
+  /** Whether `symbol`'s book is published: every book, or only the watched ones (publishWatchedBooksOnly). */
+  private bookPublished(symbol: string): boolean {
+    return this.watchedBooks === undefined || this.watchedBooks.has(symbol);
   }
 
   /**
