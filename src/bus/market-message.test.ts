@@ -330,8 +330,6 @@ describe('book snapshots encoded by a BookSnapshotEncoder', () => {
     }));
     assert.throws(() => encoder.encode({ ...good, bids: many }), /over 50 levels/);
     assert.equal(encoder.encode(good), encodeBookSnapshot(good));
-    encoder.forget('okx', 'BTC/USDT');
-    assert.equal(encoder.encode(good), encodeBookSnapshot(good));
   });
 });
 

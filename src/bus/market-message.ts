@@ -327,6 +327,17 @@ function writeText(at: number, text: string): number {
  * an unsigned decimal (a publisher bug; the strings go into JSON unescaped).
  */
 export function encodeBookSnapshot(snapshot: BookSnapshot): string {
+  return encodeSnapshot(snapshot, writeLevels);
+}
+
+/**
+ * Writes `snapshot` into `out` and reads it out as one string, its sides written by `writeSide` (which throws on
+ * a level that is not level text).
+ */
+function encodeSnapshot(
+  snapshot: BookSnapshot,
+  writeSide: (at: number, levels: readonly BookLevel[], side: 'bids' | 'asks') => number,
+): string {
   if (snapshot.bids.length > BOOK_SNAPSHOT_LEVELS || snapshot.asks.length > BOOK_SNAPSHOT_LEVELS) {
     throw new Error(`book snapshot over ${BOOK_SNAPSHOT_LEVELS} levels`);
   }
@@ -334,16 +345,10 @@ export function encodeBookSnapshot(snapshot: BookSnapshot): string {
   let at = writeText(0, head);
   // Everything after the head is ASCII: the message is Latin-1 (one byte a character) unless the symbol is not.
   const latin1 = at === head.length;
-  at = writeLevels(at, snapshot.bids);
+  at = writeSide(at, snapshot.bids, 'bids');
   at = writeText(at, '],"a":[');
-  at = writeLevels(at, snapshot.asks);
-  at = writeTail(at, snapshot);
-  return out.toString(latin1 ? 'latin1' : 'utf8', 0, at);
-}
-
-/** Writes the end of a book snapshot (after the asks' levels) from `at`; returns the new end. */
-function writeTail(at: number, snapshot: BookSnapshot): number {
-  return writeText(
+  at = writeSide(at, snapshot.asks, 'asks');
+  at = writeText(
     at,
     ']' +
       (snapshot.seq === undefined ? '' : ',"q":' + snapshot.seq) +
@@ -353,6 +358,7 @@ function writeTail(at: number, snapshot: BookSnapshot): number {
       snapshot.receivedAt +
       '}',
   );
+  return out.toString(latin1 ? 'latin1' : 'utf8', 0, at);
 }
 
 /** One side of a book as last encoded by a BookSnapshotEncoder: its levels and their bytes. */
@@ -465,9 +471,6 @@ export class BookSnapshotEncoder {
   private readonly books = new Map<VenueId, Map<string, { bids: EncodedSide; asks: EncodedSide }>>();
 
   encode(snapshot: BookSnapshot): string {
-    if (snapshot.bids.length > BOOK_SNAPSHOT_LEVELS || snapshot.asks.length > BOOK_SNAPSHOT_LEVELS) {
-      throw new Error(`book snapshot over ${BOOK_SNAPSHOT_LEVELS} levels`);
-    }
     let ofVenue = this.books.get(snapshot.venue);
     if (ofVenue === undefined) {
       ofVenue = new Map();
@@ -478,19 +481,8 @@ export class BookSnapshotEncoder {
       sides = { bids: encodedSide(), asks: encodedSide() };
       ofVenue.set(snapshot.symbol, sides);
     }
-    const head = '{"v":"' + snapshot.venue + '","s":' + JSON.stringify(snapshot.symbol) + ',"b":[';
-    let at = writeText(0, head);
-    const latin1 = at === head.length;
-    at = writeLevelsReusing(at, snapshot.bids, sides.bids);
-    at = writeText(at, '],"a":[');
-    at = writeLevelsReusing(at, snapshot.asks, sides.asks);
-    at = writeTail(at, snapshot);
-    return out.toString(latin1 ? 'latin1' : 'utf8', 0, at);
-  }
-
-  /** Forgets a book's encoded sides (the book is gone). */
-  forget(venue: VenueId, symbol: string): void {
-    this.books.get(venue)?.delete(symbol);
+    const last = sides;
+    return encodeSnapshot(snapshot, (at, levels, side) => writeLevelsReusing(at, levels, last[side]));
   }
 }
 
