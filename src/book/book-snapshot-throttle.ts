@@ -146,16 +146,20 @@ export class BookSnapshotThrottle {
 
   private fire(p: Pending, now: number): void {
     p.lastAt = now;
-    const b = p.book;
-    const top = b.top(this.levels);
-    this.emit({
-      venue: b.venue,
-      symbol: b.symbol,
-      bids: top.bids,
-      asks: top.asks,
-      seq: b.seq,
-      time: b.time,
-      receivedAt: b.receivedAt,
-    });
+    this.emit(topSnapshot(p.book, this.levels));
   }
+}
+
+/** The best `levels` levels a side of `book` now, with its sequence and times. */
+export function topSnapshot(book: OrderBook, levels: number): BookTopSnapshot {
+  const top = book.top(levels);
+  return {
+    venue: book.venue,
+    symbol: book.symbol,
+    bids: top.bids,
+    asks: top.asks,
+    seq: book.seq,
+    time: book.time,
+    receivedAt: book.receivedAt,
+  };
 }

@@ -2,7 +2,7 @@ import type { BookRules } from '../domain/book-rules.ts';
 import type { BookUpdate } from '../domain/book.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import { systemClock, type Clock, type Timer } from '../util/clock.ts';
-import { BookSnapshotThrottle, type BookTopSnapshot } from './book-snapshot-throttle.ts';
+import { BookSnapshotThrottle, topSnapshot, type BookTopSnapshot } from './book-snapshot-throttle.ts';
 import { BookSync, type BookStats, type BookSyncEvent, type BookSyncOptions } from './book-sync.ts';
 
 /** What VenueBooks needs from the venue adapter and from the publishing side. */
@@ -76,6 +76,7 @@ export const DEFAULT_BOOK_PUBLISH_SLACK_MS = 20;
 export class VenueBooks {
   readonly sync: BookSync;
   private readonly throttle: BookSnapshotThrottle;
+  private readonly publishLevels: number;
   private readonly fetching = new Set<string>();
   private readonly depth: number;
   private readonly clock: Clock;
@@ -106,9 +107,10 @@ export class VenueBooks {
       },
       { ...options, clock: this.clock },
     );
+    this.publishLevels = options.publishLevels ?? 50;
     this.throttle = new BookSnapshotThrottle(deps.publish, {
       intervalMs: options.publishIntervalMs ?? DEFAULT_BOOK_PUBLISH_MS,
-      levels: options.publishLevels ?? 50,
+      levels: this.publishLevels,
       slackMs: DEFAULT_BOOK_PUBLISH_SLACK_MS,
       clock: this.clock,
     });
@@ -121,6 +123,12 @@ export class VenueBooks {
     if (this.sync.apply(update) !== 'applied') return;
     const book = this.sync.book(update.symbol);
     if (book !== undefined && (this.deps.published?.(update.symbol) ?? true)) this.throttle.changed(book);
+  }
+
+  /** `symbol`'s book now, as a published snapshot is (its top levels); undefined while it is not synced. */
+  snapshot(symbol: string): BookTopSnapshot | undefined {
+    const book = this.sync.book(symbol);
+    return book === undefined ? undefined : topSnapshot(book, this.publishLevels);
   }
 
   /** The adapter saw a gap it cannot pin on a book message (dYdX message_id): resync one or every book. */

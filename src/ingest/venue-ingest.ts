@@ -2,7 +2,6 @@ import { VenueBooks, type VenueBooksEvent } from '../book/venue-books.ts';
 import type { Bus } from '../bus/bus.ts';
 import {
   BOOK_CHANNEL,
-  BOOK_SNAPSHOT_LEVELS,
   BookSnapshotEncoder,
   encodeTicker,
   encodeTrades,
@@ -465,21 +464,9 @@ export class VenueIngest {
    * is not synced. Same message as the throttled snapshots.
    */
   publishBook(symbol: string): void {
-    const book = this.books.sync.book(symbol);
-    if (book === undefined || this.closed) return;
-    const top = book.top(BOOK_SNAPSHOT_LEVELS);
-    this.options.bus.publish(
-      BOOK_CHANNEL,
-      this.bookEncoder.encode({
-        venue: book.venue,
-        symbol: book.symbol,
-        bids: top.bids,
-        asks: top.asks,
-        seq: book.seq,
-        time: book.time,
-        receivedAt: book.receivedAt,
-      }),
-    );
+    const snapshot = this.books.snapshot(symbol);
+    if (snapshot === undefined || this.closed) return;
+    this.options.bus.publish(BOOK_CHANNEL, this.bookEncoder.encode(snapshot));
   }
 
   get venue(): VenueAdapter['venue'] {
