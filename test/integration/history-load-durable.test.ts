@@ -109,8 +109,7 @@ async function loadHistoryWithDatabaseCut({ sim, proxy, ingest }: Setup): Promis
   assert.equal(await gauge(ingest.port, 'tickwire_store_up'), 0, 'the database is cut');
 }
 
-// The two tests run side by side, each on a database, a proxy, a simulator and a Redis prefix of its own.
-describe('start-up history and a separate gateway', { skip, concurrency: true }, () => {
+describe('start-up history and a separate gateway', { skip }, () => {
   it('says the history is loaded only once it is in the database, and the refill is all of it', async (t) => {
     const defer = cleanups(t);
     const setup = await startIngestLoading(defer);

@@ -26,9 +26,7 @@ import { encodeBar } from '../../src/protocol/server-messages.ts';
 
 const skip = (await serviceSkip('postgres')) || (await serviceSkip('redis'));
 
-// The two outages run side by side, each on a database, a proxy and a simulator of its own: most of each test is
-// waiting for the services and the venue.
-describe('service outages', { skip, concurrency: true }, () => {
+describe('service outages', { skip }, () => {
   it('database outage: writes are buffered, alerted, and all land once it is back', async (t) => {
     const defer = cleanups(t);
     const db = await createTestDatabase();
