@@ -66,6 +66,13 @@ export interface JsonMessage {
 }
 
 /** A ws client that records every text message parsed as JSON and lets a test await the next matching one. */
+/**
+ * How long a client waits for a message before the test fails: a bound, not a timing check (a message that comes
+ * returns at once). Generous, since a loaded two-core machine running two test files at once can hold a reply for
+ * seconds.
+ */
+const MESSAGE_WAIT_MS = 15_000;
+
 export class TestClient {
   readonly messages: JsonMessage[] = [];
   private waiters: { match: (m: JsonMessage) => boolean; resolve: (m: JsonMessage) => void; from: number }[] =
@@ -108,7 +115,7 @@ export class TestClient {
   }
 
   /** Resolves with the first message (already received or future) after index `from` that matches. */
-  next(match: (m: JsonMessage) => boolean, timeoutMs = 3000, from = 0): Promise<JsonMessage> {
+  next(match: (m: JsonMessage) => boolean, timeoutMs = MESSAGE_WAIT_MS, from = 0): Promise<JsonMessage> {
     const found = this.messages.slice(from).find(match);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
@@ -139,7 +146,7 @@ export class TestClient {
   }
 
   /** The next message of `type` received after the call. */
-  nextOfType(type: string, timeoutMs = 3000): Promise<JsonMessage> {
+  nextOfType(type: string, timeoutMs = MESSAGE_WAIT_MS): Promise<JsonMessage> {
     return this.next((m) => m.type === type, timeoutMs, this.messages.length);
   }
 
