@@ -66,6 +66,13 @@ export interface VenueIngestOptions {
   readonly tradeSink?: (trades: readonly Trade[]) => void;
   /** Resolves once the store has room for another piece of the background history (HistoryLoaderOptions.room). */
   readonly historyRoom?: () => Promise<void>;
+  /**
+   * Resolves when an instrument's start-up history may be applied: in `tickwire all` the turn budget the venues'
+   * frames and REST answers share (src/venues/connection/turn-budget.ts), so that the applies of instruments whose
+   * answers come together (each seeds its engine and replays its trades) run in turns of their own rather than in
+   * one long turn with the answers. Default: at once.
+   */
+  readonly historyTurn?: (owner: object) => Promise<void>;
 }
 
 /** The ingest's figures; the connection's own facts are in `connection` only. */
@@ -236,6 +243,8 @@ export class VenueIngest {
       }
       let liveMinute: number | undefined;
       const live = await this.history.load(symbol.symbol, async (h) => {
+        // The live trades stay held meanwhile (the instrument is not released yet): nothing is lost by waiting.
+        await this.options.historyTurn?.(this);
         await this.applyHistory(symbol, engine, h);
         liveMinute = h.liveMinute;
       });
