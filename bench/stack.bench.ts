@@ -11,8 +11,9 @@
  * Options (environment): BENCH_SYMBOLS (10 USDT pairs; their USD counterparts are added for dYdX, as `tickwire
  * demo` does), BENCH_TRADE_RATE (the simulator's trades per second per instrument per venue; its default when
  * unset), BENCH_SETTLE_SECONDS (10, after the ready line and before measuring), BENCH_IDLE_SECONDS (120),
- * BENCH_READY_TIMEOUT_SECONDS (900), BENCH_TICKWIRE_ROOT (another checkout whose build runs). Runs the built CLI (dist/, `npm run build`) when it exists, else the sources
- * through tsx (which costs memory of its own; the table says which). Linux only (/proc).
+ * BENCH_READY_TIMEOUT_SECONDS (900), BENCH_TICKWIRE_ROOT (another checkout whose build runs). Runs the built CLI
+ * (dist/, `npm run build`) when it exists, else the sources through tsx (which costs memory of its own; the table
+ * says which). Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

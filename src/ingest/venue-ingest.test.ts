@@ -18,6 +18,7 @@ interface SetupOptions {
   readonly symbols?: readonly string[];
   readonly historyConcurrency?: number;
   readonly onHistoryLoaded?: (symbol: string) => void;
+  readonly historyTurn?: (owner: object) => Promise<void>;
 }
 
 function setup(t: TestContext, options: SetupOptions = {}) {
@@ -26,6 +27,7 @@ function setup(t: TestContext, options: SetupOptions = {}) {
     symbols = [SYMBOL],
     historyConcurrency,
     onHistoryLoaded,
+    historyTurn,
   } = options;
   const clock = new ManualClock(T0);
   const bus = new MemoryBus();
@@ -44,6 +46,7 @@ function setup(t: TestContext, options: SetupOptions = {}) {
     alert: (input) => raiseAlert(bus, logger, input, clock.now),
     ...(historyConcurrency !== undefined ? { historyConcurrency } : {}),
     ...(onHistoryLoaded ? { onHistoryLoaded } : {}),
+    ...(historyTurn ? { historyTurn } : {}),
   });
   t.after(() => ingest.close());
   /** Starts the ingest with the stream connected at once, and waits until it is live. */
@@ -408,6 +411,43 @@ describe('VenueIngest', () => {
       [...minutes(0, 9), minute(0, 10)],
       'its history is stored, then its live bar',
     );
+  });
+
+  it("applies an instrument's start-up history only when its turn comes, its live trades held until then", async (t) => {
+    // The turns given out by hand: in `tickwire all` the venues' shared turn budget gives them out.
+    const waiting: (() => void)[] = [];
+    const s = setup(t, {
+      historyTurn: () => new Promise<void>((resolve) => waiting.push(resolve)),
+    });
+    s.venue.rest.bars.set(
+      '1m',
+      minutes(0, 9).map((time) => bar(time)),
+    );
+    let started = false;
+    const starting = s.ingest.start().then(() => (started = true));
+    s.venue.connect(T0);
+    await settle();
+    assert.equal(waiting.length, 1, 'the history has arrived and waits for its turn');
+
+    s.venue.trade(trade('binance', { seq: 1, time: T0 + 500 }));
+    s.clock.advance(1000);
+    await settle();
+    assert.equal(started, false);
+    assert.deepEqual(s.stored(), [], 'nothing of the history is applied or stored before its turn');
+    assert.deepEqual(s.published('live'), [], 'nor anything published');
+    assert.equal(s.ingest.stats().instruments[SYMBOL]?.accepted, 0, 'the live trade is held');
+
+    (waiting.shift() as () => void)();
+    await starting;
+    assert.deepEqual(
+      s.stored(),
+      [
+        ...minutes(0, 9).map((time) => ({ time, volume: '1', backfilled: true })),
+        { time: minute(0, 10), volume: '1', backfilled: false },
+      ],
+      'the history, then the held trade in its live bar',
+    );
+    assert.deepEqual(s.published('live'), [{ time: minute(0, 10), volume: '1' }]);
   });
 
   it('stops its timers and its stream on close', async (t) => {
