@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
-import { getPriority } from 'node:os';
-import { CREATE_NICER_BY, createPgliteDatabase, nicer } from './pglite-create.ts';
+import { createPgliteDatabase } from './pglite-create.ts';
 import { removePgliteDirs, unusedPath } from './pglite-dirs.test-support.ts';
 import { openPgliteWorker } from './pglite-worker-client.ts';
 
@@ -18,23 +17,6 @@ function anonymousMappingsMb(): number[] {
     if (rss && anonymous) sizes.push(Number(rss[1]) / 1024);
   }
   return sizes;
-}
-
-/** Pids of this process's children whose command line holds `text` (Linux /proc). */
-function childrenWith(text: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent !== process.pid) continue;
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
 }
 
 describe('creating the embedded database', () => {
@@ -72,21 +54,6 @@ describe('creating the embedded database', () => {
     } finally {
       await client.close();
     }
-  });
-
-  it('creates at a lower priority than the process that waits for it', async (t) => {
-    if (process.platform !== 'linux') return t.skip('reads /proc');
-    const dir = await unusedPath('niced');
-    await mkdir(dir);
-    const creating = createPgliteDatabase(dir);
-    const seen: number[] = [];
-    // Creating takes seconds: the child is looked at while it runs.
-    while (seen.length === 0) {
-      for (const pid of childrenWith(dir)) seen.push(getPriority(pid));
-      if (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    await creating;
-    assert.deepEqual(seen, [nicer(getPriority(), CREATE_NICER_BY)]);
   });
 
   it("rejects with the child's error when the folder cannot hold a database", async () => {

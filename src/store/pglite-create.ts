@@ -11,7 +11,6 @@
  */
 import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
-import { getPriority, setPriority } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -45,22 +44,6 @@ async function holdsDatabase(dataDir: string): Promise<boolean> {
   }
 }
 
-/** How much nicer than the process that waits for it (which serves meanwhile) the creating child runs. */
-export const CREATE_NICER_BY = 10;
-
-/** The niceness of a process `by` steps nicer than one at `niceness` (19 is the lowest priority). */
-export function nicer(niceness: number, by: number): number {
-  return Math.min(19, niceness + by);
-}
-
-function lowerPriority(pid: number): void {
-  try {
-    setPriority(pid, nicer(getPriority(), CREATE_NICER_BY));
-  } catch {
-    // Not allowed here (or the child already gone): it runs at the parent's priority, as before.
-  }
-}
-
 /**
  * Creates the embedded database in `dataDir` (which must exist) unless it already holds one. Rejects with the
  * child's error output when it could not.
@@ -80,10 +63,6 @@ export async function createPgliteDatabase(dataDir: string): Promise<void> {
     pgliteUrl,
   ];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-  // Creating takes seconds of CPU, at the moment the process that started it connects its venues and applies their
-  // first history: at a lower priority it takes the cores that process leaves, and no longer lengthens its turns
-  // by holding a core they wait for (docs/PERFORMANCE.md, "Start-up stalls: which turns, and split").
-  if (child.pid !== undefined) lowerPriority(child.pid);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
