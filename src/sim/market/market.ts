@@ -112,8 +112,8 @@ class TradeFlow {
   rate = 0;
   /**
    * The last order drawn (`order`), in fields rather than an object: the history draws up to four orders for each
-   * of its 43,000 minutes per market, and V8 tenured those short-lived objects, so that warming the history filled
-   * the old generation with garbage and ran a full collection every second or two.
+   * of its 43,000 minutes per market, and an object each was much of the garbage its warm-up made (with the
+   * simulator's small old generation, every second scavenge or so starts a full collection).
    */
   ticks = 0;
   lots = 0;
