@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CandleState, CandleUpdate } from '../domain/candle.ts';
+import type { CandleUpdate } from '../domain/candle.ts';
 import { parseDecimal, toPlainString } from '../domain/decimal.ts';
-import { VENUES } from '../domain/instrument.ts';
-import { INTERVALS } from '../domain/interval.ts';
 import { candleMessageSeries, decodeCandleUpdate, encodeCandleUpdate } from './candle-message.ts';
-import { plainText } from './market-message.ts';
 
 const d = parseDecimal;
 
@@ -64,74 +61,5 @@ describe('candle bus message', () => {
     assert.equal(candleMessageSeries('{"i":"5m","s":"BTC/USDT"}'), undefined);
     assert.equal(candleMessageSeries('{"s":"BTC\\"/USDT","i":"5m"}'), undefined);
     assert.equal(candleMessageSeries('not json'), undefined);
-  });
-
-  it('writes the bytes JSON.stringify gives the update as an object', () => {
-    // The encoding as it was first written: the text is a contract with gateways of other versions on Redis.
-    const reference = (u: CandleUpdate): string => {
-      const b = u.bar;
-      return JSON.stringify({
-        s: u.symbol,
-        i: u.interval,
-        st: u.state,
-        src: u.sources,
-        ...(u.backfilled === true ? { bf: 1 } : {}),
-        b: [
-          b.time,
-          ...[
-            b.open,
-            b.high,
-            b.low,
-            b.close,
-            b.volume,
-            b.quoteVolume,
-            b.takerBuyVolume,
-            b.takerBuyQuoteVolume,
-          ].map(plainText),
-          b.trades,
-        ],
-      });
-    };
-    let seed = 7;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
-    const texts = [
-      '0',
-      '1',
-      '-0.5',
-      '67234.50',
-      '0.00000001',
-      '123456789.123456789012',
-      '100',
-      '1e-3',
-      '2.5E+4',
-    ];
-    const symbols = ['BTC/USDT', 'DOGE/USD', 'A"B\\C', 'ÉTH/€', 'X\u0001Y'];
-    const states: CandleState[] = ['live', 'closed', 'revised'];
-    const text = (): ReturnType<typeof d> => d(texts[random(texts.length)] as string);
-    for (let n = 0; n < 2000; n++) {
-      const u: CandleUpdate = {
-        symbol: symbols[random(symbols.length)] as string,
-        interval: INTERVALS[random(INTERVALS.length)] as (typeof INTERVALS)[number],
-        state: states[random(states.length)] as CandleState,
-        sources: VENUES.filter(() => random(2) === 0),
-        ...[{}, { backfilled: true }, { backfilled: false }][random(3)],
-        bar: {
-          time: [0, Date.UTC(2024, 9, 24, 10), 2 ** 53 - 1][random(3)] as number,
-          open: text(),
-          high: text(),
-          low: text(),
-          close: text(),
-          volume: text(),
-          quoteVolume: text(),
-          takerBuyVolume: text(),
-          takerBuyQuoteVolume: text(),
-          trades: [0, 7, 123456][random(3)] as number,
-        },
-      };
-      assert.equal(encodeCandleUpdate(u), reference(u));
-    }
   });
 });

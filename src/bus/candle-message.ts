@@ -7,53 +7,28 @@ import { plainText } from './market-message.ts';
 /**
  * Bus encoding of a CandleUpdate: JSON with decimals as exact strings (`plainText`: the text `toPlainString` prints,
  * without its BigInt division per trailing zero; every live bar is encoded up to ten times a second).
- *
- * Written as text, the same bytes `JSON.stringify` gives the object `{s, i, st, src, bf?, b: [time, open, ...,
- * trades]}` (the candle-message test compares the two): that call first built the object, its bar array and a
- * spread per update, and was the largest allocation of the idle ingest. Intervals and states are fixed ASCII words
- * and plain texts are digits, '-' and '.', so only the symbol and the sources go through `JSON.stringify`.
  */
 export function encodeCandleUpdate(update: CandleUpdate): string {
   const b = update.bar;
-  let src = '';
-  for (let k = 0; k < update.sources.length; k++)
-    src += (k === 0 ? '' : ',') + JSON.stringify(update.sources[k]);
-  return (
-    '{"s":' +
-    JSON.stringify(update.symbol) +
-    ',"i":"' +
-    update.interval +
-    '","st":"' +
-    update.state +
-    '","src":[' +
-    src +
-    (update.backfilled === true ? '],"bf":1,"b":[' : '],"b":[') +
-    jsonNumber(b.time) +
-    ',"' +
-    plainText(b.open) +
-    '","' +
-    plainText(b.high) +
-    '","' +
-    plainText(b.low) +
-    '","' +
-    plainText(b.close) +
-    '","' +
-    plainText(b.volume) +
-    '","' +
-    plainText(b.quoteVolume) +
-    '","' +
-    plainText(b.takerBuyVolume) +
-    '","' +
-    plainText(b.takerBuyQuoteVolume) +
-    '",' +
-    jsonNumber(b.trades) +
-    ']}'
-  );
-}
-
-/** A number as `JSON.stringify` writes it (`null` when not finite). */
-function jsonNumber(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
+  return JSON.stringify({
+    s: update.symbol,
+    i: update.interval,
+    st: update.state,
+    src: update.sources,
+    ...(update.backfilled === true ? { bf: 1 } : {}),
+    b: [
+      b.time,
+      plainText(b.open),
+      plainText(b.high),
+      plainText(b.low),
+      plainText(b.close),
+      plainText(b.volume),
+      plainText(b.quoteVolume),
+      plainText(b.takerBuyVolume),
+      plainText(b.takerBuyQuoteVolume),
+      b.trades,
+    ],
+  });
 }
 
 /** The fixed start of every candle message: `{"s":"<symbol>","i":"<interval>"` (a symbol needs no escape). */
