@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { TickwireError } from '../domain/errors.ts';
@@ -15,15 +15,14 @@ import {
   uniqueSymbol,
 } from './candle-store.contract.ts';
 import { LOCK_FILE, openPgliteCandleStore } from './pglite-candle-store.ts';
-import { freshPgliteDir, removePgliteDirs, unusedPath } from './pglite-dirs.test-support.ts';
+import { freshPgliteDir, unusedPath } from './pglite-dirs.test-support.ts';
+import { sharedPglite } from './shared-pglite.test-support.ts';
 
 const logger = silentLogger();
 
-after(removePgliteDirs);
-
-runCandleStoreContract('SqlCandleStore on PGlite', async () =>
-  openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger }),
-);
+// The contract's stores share one database, as they do on PostgreSQL; opening is tested below.
+const shared = sharedPglite(logger);
+runCandleStoreContract('SqlCandleStore on PGlite', () => shared.store());
 
 function isUnavailable(pattern: RegExp): (err: unknown) => boolean {
   return (err) => {
