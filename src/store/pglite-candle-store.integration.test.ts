@@ -4,7 +4,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { TickwireError } from '../domain/errors.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import {
@@ -16,6 +15,7 @@ import {
 } from './candle-store.contract.ts';
 import { LOCK_FILE, openPgliteCandleStore } from './pglite-candle-store.ts';
 import { freshPgliteDir, unusedPath } from './pglite-dirs.test-support.ts';
+import { openPgliteWorker } from './pglite-worker-client.ts';
 import { sharedPglite } from './shared-pglite.test-support.ts';
 
 const logger = silentLogger();
@@ -96,7 +96,9 @@ describe('openPgliteCandleStore', () => {
     const dir = await freshPgliteDir();
     await (await openPgliteCandleStore({ dataDir: dir, logger })).close();
     await (await openPgliteCandleStore({ dataDir: dir, logger })).close();
-    const db = await PGlite.create({ dataDir: dir });
+    // Read through the worker client, which reuses the process's compiled WebAssembly (PGlite in this thread
+    // would compile it again).
+    const db = await openPgliteWorker({ dataDir: dir });
     try {
       const { rows } = await db.query<{ version: number; name: string }>(
         'SELECT version, name FROM tickwire_migrations ORDER BY version',
