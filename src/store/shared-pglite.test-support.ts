@@ -63,16 +63,26 @@ export function sharedPglite(logger: Logger): SharedPglite {
   };
 }
 
-/** `db` for one store: closing it refuses the store's later statements, as the worker does once closed. */
+/**
+ * `db` for one store. As the worker client does: closing is idempotent and resolves once the statements sent before
+ * it are answered; statements sent after it are refused.
+ */
 function view(db: SqlClient): SqlClient {
   let closed = false;
+  const sent = new Set<Promise<unknown>>();
   const refused = (): Promise<never> => Promise.reject(new Error('the embedded database is closed'));
+  function track<T>(call: Promise<T>): Promise<T> {
+    sent.add(call);
+    const settled = (): void => void sent.delete(call);
+    call.then(settled, settled);
+    return call;
+  }
   return {
-    query: (text, params) => (closed ? refused() : db.query(text, params)),
-    transaction: (fn) => (closed ? refused() : db.transaction(fn)),
-    close() {
+    query: (text, params) => (closed ? refused() : track(db.query(text, params))),
+    transaction: (fn) => (closed ? refused() : track(db.transaction(fn))),
+    async close() {
       closed = true;
-      return Promise.resolve();
+      await Promise.allSettled([...sent]);
     },
   };
 }
