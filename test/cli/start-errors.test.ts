@@ -4,30 +4,26 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
 import { tickwireArgs } from '../support/tickwire-command.ts';
 
 /** A role that does not stop on its own is killed after this long; the test then fails on its exit code. */
 const GIVE_UP_MS = 60_000;
 
 /**
- * Runs `tickwire <args>` with only `vars` (and PATH) in its environment; its exit code and stderr. With
- * `database` (a folder in the data directory), that folder holds an empty embedded database (a copy of the tests'
- * template), which the role opens instead of creating one (PGlite's initdb, seconds of CPU).
+ * Runs `tickwire <args>` with only `vars` (and PATH) in its environment, in a DATA_DIR of its own; its exit code,
+ * stderr, and what it left in that DATA_DIR.
  */
 async function runTickwire(
   args: readonly string[],
   vars: Record<string, string>,
-  { database }: { database?: string } = {},
-): Promise<{ code: number | null; stderr: string }> {
+): Promise<{ code: number | null; stderr: string; dataDirEntries: string[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickwire-cli-'));
   try {
-    if (database !== undefined) await copyPgliteTemplate(join(dataDir, database));
     const child = spawn(process.execPath, tickwireArgs(...args), {
       env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'silent', PORT: '0', DATA_DIR: dataDir, ...vars },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -37,7 +33,7 @@ async function runTickwire(
     const killer = setTimeout(() => child.kill('SIGKILL'), GIVE_UP_MS);
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     clearTimeout(killer);
-    return { code, stderr };
+    return { code, stderr, dataDirEntries: readdirSync(dataDir) };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -74,31 +70,32 @@ describe('tickwire CLI: invalid configuration', () => {
 });
 
 describe('tickwire CLI: a port that is taken', () => {
-  // Each with the folder of its embedded database in the data directory.
-  for (const [role, database] of [
-    ['all', 'pglite'],
-    ['demo', join('demo', 'pglite')],
-  ] as const) {
-    it(`${role}: stops with exit code 1 and the reason, leaving nothing running`, async () => {
+  for (const role of ['all', 'demo']) {
+    it(`${role}: stops with exit code 1 and the reason before starting anything`, async () => {
       const taken = createServer();
       await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
       try {
         const port = String((taken.address() as AddressInfo).port);
-        const { code, stderr } = await runTickwire(
-          [role],
-          {
-            PORT: port,
-            HOST: '127.0.0.1',
-            // No venue is reached: the port is refused before history matters.
-            BINANCE_WS_URL: 'ws://127.0.0.1:9/binance',
-            BINANCE_REST_URL: 'http://127.0.0.1:9/binance',
-            VENUES: 'binance',
-          },
-          // The embedded database opens before the port is refused.
-          { database },
-        );
+        const { code, stderr, dataDirEntries } = await runTickwire([role], {
+          PORT: port,
+          HOST: '127.0.0.1',
+          // No venue is reached: the port is refused before history matters.
+          BINANCE_WS_URL: 'ws://127.0.0.1:9/binance',
+          BINANCE_REST_URL: 'http://127.0.0.1:9/binance',
+          VENUES: 'binance',
+        });
         assert.equal(code, 1, stderr);
-        assert.match(stderr, /EADDRINUSE/);
+        assert.match(
+          stderr,
+          new RegExp(
+            `^tickwire: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use \\(EADDRINUSE\\); ` +
+              'stop what uses it or set PORT to a free port$',
+            'm',
+          ),
+        );
+        // The port is checked first: no database was opened (whose opening a stop would have to wait for), no
+        // simulator or demo history started.
+        assert.deepEqual(dataDirEntries, []);
       } finally {
         taken.close();
       }
