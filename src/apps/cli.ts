@@ -19,6 +19,7 @@ import { startAll, type RunningSystem } from './run-all.ts';
 import { startGatewayProcess } from './run-gateway.ts';
 import { startIngestProcess } from './run-ingest.ts';
 import { untilStopSignal } from './shutdown.ts';
+import { checkPortFree } from './port-free.ts';
 import { runTokenCommand } from '../gateway/auth-token-command.ts';
 
 const USAGE = `Usage: tickwire [role] [options]
@@ -166,6 +167,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       await gw.close();
       return 0;
     }
+    // A taken port stops the process here, before anything it would have to wait for (the database) has started.
+    await checkPortFree(config.host, config.port);
     const system = await startAll(config, logger, { recentLogs });
     process.stdout.write(
       `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health, dashboard ${dashboardUrl(system.gateway.url)}\n` +
@@ -195,6 +198,7 @@ async function runDemo(
 ): Promise<number> {
   const market = demoMarket(config, Boolean(process.env['VENUES']));
   const { venues, symbols } = market;
+  await checkPortFree(config.host, config.port);
   const sim = await startSimulator({
     ...simOptions,
     port: 0,

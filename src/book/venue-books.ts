@@ -141,12 +141,6 @@ export class VenueBooks {
     return this.sync.allStats();
   }
 
-  /** Forgets one book (unsubscribed). */
-  remove(symbol: string): void {
-    this.sync.remove(symbol);
-    this.throttle.forget(this.deps.venue, symbol);
-  }
-
   /** Stops timers; later updates are ignored and fetches in flight are discarded. */
   close(): void {
     this.closed = true;

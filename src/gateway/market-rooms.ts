@@ -307,8 +307,7 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     if (room.channel === 'book' && room.venue !== undefined && this.localBooks && !this.hasBookRoom(ik)) {
       this.localBooks.watch(room.venue, room.symbol, false);
       // No longer published: what is kept would only grow stale (a request asks for the current one).
-      this.books.delete(ik);
-      this.undecodedBooks.delete(ik);
+      this.dropKeptBook(ik);
     }
   }
 
@@ -391,8 +390,7 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
       this.localBooks &&
       !this.hasBookRoom(`${venue}:${symbol}`)
     ) {
-      this.books.delete(`${venue}:${symbol}`);
-      this.undecodedBooks.delete(`${venue}:${symbol}`);
+      this.dropKeptBook(`${venue}:${symbol}`);
       this.localBooks.publishNow(venue, symbol);
     }
     return this.currentPayload(new MarketRoom('', channel, venue, symbol, depth));
@@ -468,6 +466,12 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
     if (rooms === undefined) return false;
     for (const room of rooms) if (room.channel === 'book') return true;
     return false;
+  }
+
+  /** Forgets the book kept for `ik`, decoded or not. */
+  private dropKeptBook(ik: string): void {
+    this.books.delete(ik);
+    this.undecodedBooks.delete(ik);
   }
 
   /** Decodes the book message kept for `ik`, if any (a book room needs it now). */

@@ -61,11 +61,15 @@ function rotl(x: number, k: number): number {
 }
 
 export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
-  private spare: number | undefined;
+  // Initialised to numbers: a class field declared without one starts as `undefined`, and V8 then boxes every
+  // number stored in it (a heap number per draw, millions while the simulator writes its history).
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  /** The second value of the last Box-Muller pair, valid while `hasSpare` (a number, never `undefined`: above). */
+  private spare = 0;
+  private hasSpare = false;
 
   constructor(seed: number) {
     // splitmix32 spreads a small integer seed over the 128-bit state so nearby seeds give unrelated streams.
@@ -109,14 +113,14 @@ export class Rng {
 
   /** Standard normal (Box-Muller; the second value of each pair is kept for the next call). */
   normal(): number {
-    if (this.spare !== undefined) {
-      const s = this.spare;
-      this.spare = undefined;
-      return s;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
     }
     const r = Math.sqrt(-2 * Math.log(this.positive()));
     const theta = 2 * Math.PI * this.next();
     this.spare = r * Math.sin(theta);
+    this.hasSpare = true;
     return r * Math.cos(theta);
   }
 

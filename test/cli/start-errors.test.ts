@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +14,14 @@ import { tickwireArgs } from '../support/tickwire-command.ts';
 /** A role that does not stop on its own is killed after this long; the test then fails on its exit code. */
 const GIVE_UP_MS = 60_000;
 
-/** Runs `tickwire <args>` with only `vars` (and PATH) in its environment; its exit code and stderr. */
+/**
+ * Runs `tickwire <args>` with only `vars` (and PATH) in its environment, in a DATA_DIR of its own; its exit code,
+ * stderr, and what it left in that DATA_DIR.
+ */
 async function runTickwire(
   args: readonly string[],
   vars: Record<string, string>,
-): Promise<{ code: number | null; stderr: string }> {
+): Promise<{ code: number | null; stderr: string; dataDirEntries: string[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tickwire-cli-'));
   try {
     const child = spawn(process.execPath, tickwireArgs(...args), {
@@ -30,7 +33,7 @@ async function runTickwire(
     const killer = setTimeout(() => child.kill('SIGKILL'), GIVE_UP_MS);
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     clearTimeout(killer);
-    return { code, stderr };
+    return { code, stderr, dataDirEntries: readdirSync(dataDir) };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -68,12 +71,12 @@ describe('tickwire CLI: invalid configuration', () => {
 
 describe('tickwire CLI: a port that is taken', () => {
   for (const role of ['all', 'demo']) {
-    it(`${role}: stops with exit code 1 and the reason, leaving nothing running`, async () => {
+    it(`${role}: stops with exit code 1 and the reason before starting anything`, async () => {
       const taken = createServer();
       await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
       try {
         const port = String((taken.address() as AddressInfo).port);
-        const { code, stderr } = await runTickwire([role], {
+        const { code, stderr, dataDirEntries } = await runTickwire([role], {
           PORT: port,
           HOST: '127.0.0.1',
           // No venue is reached: the port is refused before history matters.
@@ -82,7 +85,17 @@ describe('tickwire CLI: a port that is taken', () => {
           VENUES: 'binance',
         });
         assert.equal(code, 1, stderr);
-        assert.match(stderr, /EADDRINUSE/);
+        assert.match(
+          stderr,
+          new RegExp(
+            `^tickwire: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use \\(EADDRINUSE\\); ` +
+              'stop what uses it or set PORT to a free port$',
+            'm',
+          ),
+        );
+        // The port is checked first: no database was opened (whose opening a stop would have to wait for), no
+        // simulator or demo history started.
+        assert.deepEqual(dataDirEntries, []);
       } finally {
         taken.close();
       }

@@ -90,13 +90,6 @@ const BURST_GAP_MS = 120;
 const PARETO_ALPHA = 1.3;
 const MAX_FILLS = 40;
 
-interface Order {
-  readonly ticks: number;
-  readonly lots: number;
-  readonly fills: number;
-  readonly buyerMaker: boolean;
-}
-
 /** Where a venue's live aggregate and individual trade ids start; history ids end just below. */
 const LIVE_AGG_ID = 1_000_000_000;
 const LIVE_TRADE_ID = 3_000_000_000;
@@ -108,13 +101,25 @@ const LIVE_TRADE_ID = 3_000_000_000;
  */
 class TradeFlow {
   readonly rng: Rng;
+  // Every number field starts as a number: one declared without an initialiser starts as `undefined`, and V8 then
+  // boxes each number stored in it (a heap number per minute of history).
   /** Basis drift around the mean, bps. */
-  drift: number;
+  drift = 0;
   /** Current basis as a log-price offset. */
   basis = 0;
-  variance: number;
+  variance = 0;
   /** Aggregate trades per ms in the current minute. */
   rate = 0;
+  /**
+   * The last order drawn (`order`), in fields rather than an object: the history draws up to four orders for each
+   * of its 43,000 minutes per market, and an object each was much of the garbage its warm-up made (with the
+   * simulator's small old generation, every second scavenge or so starts a full collection).
+   */
+  ticks = 0;
+  lots = 0;
+  fills = 0;
+  /** true when the buyer was the maker (the taker sold). */
+  buyerMaker = false;
 
   constructor(
     seed: number,
@@ -141,8 +146,11 @@ class TradeFlow {
     this.basis = bps / 10_000;
   }
 
-  /** One taker order at the venue's `logPrice`: side leans with the move `z` unless given; notional Pareto-tailed. */
-  order(logPrice: number, z: number, side?: boolean): Order {
+  /**
+   * Draws one taker order at the venue's `logPrice` into `ticks`, `lots`, `fills` and `buyerMaker`: side leans with
+   * the move `z` unless given; notional Pareto-tailed.
+   */
+  order(logPrice: number, z: number, side: boolean | undefined): void {
     const { tickSize, stepSize } = this.settings;
     const buyerMaker = side ?? this.rng.next() < 0.5 - 0.25 * Math.tanh(z);
     const ticks = priceToTicks(logPrice, tickSize, !buyerMaker);
@@ -154,8 +162,10 @@ class TradeFlow {
     const lots = Math.max(1, Math.round(notional / (ticks * tickSize) / stepSize));
     let fills = 1 + Math.floor(Math.log2(1 + notional / (median * 4)));
     while (this.rng.next() < 0.3) fills++;
-    fills = Math.min(fills, MAX_FILLS, lots);
-    return { ticks, lots, fills, buyerMaker };
+    this.ticks = ticks;
+    this.lots = lots;
+    this.fills = Math.min(fills, MAX_FILLS, lots);
+    this.buyerMaker = buyerMaker;
   }
 }
 
@@ -357,7 +367,6 @@ export class SimMarket {
       const i = u.minuteIndex(t - lag);
       flow.openMinute(t, drifts[k]);
       bars.setEmpty(k, prevClose ?? priceToTicks(u.open(i) + flow.basis, this.settings.tickSize, true));
-      const bar: HistoryMinute = { bars, index: k };
       const n = flow.rng.poisson(flow.rate * MINUTE_MS);
       if (n > 0) {
         const o = u.open(i);
@@ -366,11 +375,12 @@ export class SimMarket {
         const samples = Math.min(n, 4);
         const scale = n / samples;
         // A rising minute more often visits its low first; the extremes print on their side of the book.
-        if (samples >= 2) ids = historySample(bar, flow, o, z, undefined, scale, ids);
+        if (samples >= 2) ids = historySample(bars, k, flow, o, z, undefined, scale, ids);
         if (samples === 4)
-          ids = historySample(bar, flow, c >= o ? u.low(i) : u.high(i), z, c >= o, scale, ids);
-        if (samples >= 3) ids = historySample(bar, flow, c < o ? u.low(i) : u.high(i), z, c < o, scale, ids);
-        ids = historySample(bar, flow, c, z, undefined, scale, ids);
+          ids = historySample(bars, k, flow, c >= o ? u.low(i) : u.high(i), z, c >= o, scale, ids);
+        if (samples >= 3)
+          ids = historySample(bars, k, flow, c < o ? u.low(i) : u.high(i), z, c < o, scale, ids);
+        ids = historySample(bars, k, flow, c, z, undefined, scale, ids);
       }
       prevClose = bars.close(k);
     }
@@ -405,17 +415,18 @@ export class SimMarket {
     this.lastLogPrice = logPrice;
     this.lastPriceTime = at;
     this.lastTradeTime = T;
-    const order = this.flow.order(logPrice, z);
+    const flow = this.flow;
+    flow.order(logPrice, z, undefined);
     const trade: SimTrade = {
       a: this.nextAggId++,
       f: this.nextTradeId,
-      l: this.nextTradeId + order.fills - 1,
+      l: this.nextTradeId + flow.fills - 1,
       T,
-      ticks: order.ticks,
-      lots: order.lots,
-      buyerMaker: order.buyerMaker,
+      ticks: flow.ticks,
+      lots: flow.lots,
+      buyerMaker: flow.buyerMaker,
     };
-    this.nextTradeId += order.fills;
+    this.nextTradeId += flow.fills;
     this.bars.addTrade(this.current, trade.ticks, trade.lots, !trade.buyerMaker, trade.f, trade.l);
     this.trades.push(trade);
     for (const l of this.listeners) l.trade(this, trade);
@@ -434,18 +445,13 @@ export class SimMarket {
   }
 }
 
-/** A history minute being written: minute `index` of `bars`. */
-interface HistoryMinute {
-  readonly bars: MinuteBars;
-  readonly index: number;
-}
-
 /**
- * One sampled trade of a history minute at the underlying's `logPrice` (plus the flow's basis), its size scaled by
- * `scale`; individual ids count on from `ids`, and the next free id is returned.
+ * One sampled trade of history minute `index` of `bars` at the underlying's `logPrice` (plus the flow's basis), its
+ * size scaled by `scale`; individual ids count on from `ids`, and the next free id is returned.
  */
 function historySample(
-  bar: HistoryMinute,
+  bars: MinuteBars,
+  index: number,
   flow: TradeFlow,
   logPrice: number,
   z: number,
@@ -453,10 +459,10 @@ function historySample(
   scale: number,
   ids: number,
 ): number {
-  const order = flow.order(logPrice + flow.basis, z, side);
-  const lots = Math.max(1, Math.round(order.lots * scale));
-  const fills = Math.min(lots, Math.max(1, Math.round(order.fills * scale)));
-  bar.bars.addTrade(bar.index, order.ticks, lots, !order.buyerMaker, ids, ids + fills - 1);
+  flow.order(logPrice + flow.basis, z, side);
+  const lots = Math.max(1, Math.round(flow.lots * scale));
+  const fills = Math.min(lots, Math.max(1, Math.round(flow.fills * scale)));
+  bars.addTrade(index, flow.ticks, lots, !flow.buyerMaker, ids, ids + fills - 1);
   return ids + fills;
 }
 
