@@ -245,6 +245,29 @@ describe('VenueIngest', () => {
     );
   });
 
+  it("compares the venue's closed kline with our bar once ours has closed, though the kline came before the minute's last trade", async (t) => {
+    const s = setup(t);
+    await s.goLive();
+    s.venue.trade(trade('binance', { seq: 101, time: minute(0, 10, 40) }));
+    await s.advanceTo(minute(0, 11) + 200);
+    // The venue closes its kline (two trades) before its last trade of the minute reaches us.
+    s.venue.kline(SYMBOL, bar(minute(0, 10), '100', '2'), true, s.clock.now());
+    s.venue.trade(trade('binance', { seq: 102, time: minute(0, 10, 59) }));
+    await s.advanceTo(minute(0, 11, 2) + 250);
+    assert.deepEqual(s.published('closed'), [{ time: minute(0, 10), volume: '2' }]);
+    assert.equal(s.ingest.stats().klineMismatches, 0);
+
+    // A kline that differs from our final bar is counted, and only a closed one is compared.
+    s.venue.trade(trade('binance', { seq: 103, time: minute(0, 11, 30) }));
+    s.venue.kline(SYMBOL, bar(minute(0, 11), '100', '5'), false, s.clock.now());
+    await s.advanceTo(minute(0, 12) + 100);
+    s.venue.kline(SYMBOL, bar(minute(0, 11), '100', '3'), true, s.clock.now());
+    await s.advanceTo(minute(0, 12, 1));
+    assert.equal(s.ingest.stats().klineMismatches, 0, 'our bar of 00:11 is still open');
+    await s.advanceTo(minute(0, 12, 2) + 250);
+    assert.equal(s.ingest.stats().klineMismatches, 1);
+  });
+
   it('backfills a hole in the trade sequence by trade id', async (t) => {
     const s = setup(t);
     await s.goLive();

@@ -29,7 +29,7 @@ import type {
 import type { CandleOutput } from './composite-candles.ts';
 import { HistoryLoader, historyUpdates, type StartupHistory } from './history-loader.ts';
 import type { IngestObserver } from './source-monitor.ts';
-import { SymbolIngest, type SymbolIngestStats } from './symbol-ingest.ts';
+import { barText, SymbolIngest, type SymbolIngestStats } from './symbol-ingest.ts';
 import { TradeBackfill } from './trade-backfill.ts';
 
 /** Instruments of one venue whose start-up history loads at the same time. */
@@ -377,13 +377,24 @@ export class VenueIngest {
     }
   }
 
+  /**
+   * A closed 1m kline of the venue is compared with our bar of that minute once ours has closed (`checkKline`): a
+   * difference is then a real one, logged with both bars and counted in `klineMismatches`.
+   */
   private onVenueCandle(candle: VenueCandle): void {
     if (!candle.closed || candle.interval !== '1m') return;
-    if (!this.symbols.get(candle.symbol)?.differsFromKline(candle.bar)) return;
-    this.options.logger.warn(
-      { venue: candle.venue, symbol: candle.symbol, time: new Date(candle.bar.time).toISOString() },
-      'our 1m bar differs from the venue kline',
-    );
+    this.symbols.get(candle.symbol)?.checkKline(candle.bar, (ours, kline) => {
+      this.options.logger.warn(
+        {
+          venue: candle.venue,
+          symbol: candle.symbol,
+          time: new Date(kline.time).toISOString(),
+          ours: barText(ours),
+          venueKline: barText(kline),
+        },
+        'our 1m bar differs from the venue kline',
+      );
+    });
   }
 
   private tick(): void {
