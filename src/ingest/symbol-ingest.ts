@@ -43,6 +43,11 @@ export class SymbolIngest {
    * once it has (or when nothing was applied from REST). See `expectStreamJoin`.
    */
   private joinSince: number | null = null;
+  /**
+   * Trades before this time are counted already: the engine was seeded with the venue's closed bars up to it (the
+   * live minute at start-up). See `historyUntil`.
+   */
+  private seededUntil = -Infinity;
 
   /**
    * Starts holding: nothing is applied before history is (`release`). `engine` is null when this venue only
@@ -66,6 +71,16 @@ export class SymbolIngest {
    */
   expectStreamJoin(restUntil: number): void {
     this.joinSince = restUntil;
+  }
+
+  /**
+   * The engine was seeded with the venue's closed bars of every minute before `time`: each already holds all its
+   * trades. The stream still delivers some of them (trades held from before the load began, a subscription's
+   * snapshot of recent trades) and a backfill after a reconnect may fetch them; where ids are no sequence (Bitget,
+   * dYdX) the dedupe has never seen them, so adding them would count them twice. They are published, not added.
+   */
+  historyUntil(time: number): void {
+    this.seededUntil = time;
   }
 
   /** Whether live trades are being held back (history or a backfill is being applied). */
@@ -113,12 +128,13 @@ export class SymbolIngest {
   }
 
   /**
-   * Applies a trade not seen before to the candles and queues it for the trades channel; false for a duplicate.
-   * `backfilled`: it came over REST (history, a backfill), and the bars it lands in say so.
+   * Applies a trade not seen before to the candles (unless its minute came from history: `historyUntil`) and
+   * queues it for the trades channel; false for a duplicate. `backfilled`: it came over REST (history, a backfill),
+   * and the bars it lands in say so.
    */
   apply(trade: Trade, onGap?: (gap: SeqGap) => void, backfilled = false): boolean {
     if (!this.dedupe.accept(trade, onGap)) return false;
-    this.engine?.addTrade(trade, backfilled);
+    if (trade.time >= this.seededUntil) this.engine?.addTrade(trade, backfilled);
     if (this.lastTradeTime === null || trade.time > this.lastTradeTime) this.lastTradeTime = trade.time;
     this.tradeBatch.push(trade);
     return true;

@@ -361,6 +361,72 @@ describe('VenueIngest', () => {
     );
   });
 
+  it('counts a trade of a minute that history already holds once, whether the stream or a backfill brings it again', async (t) => {
+    // Bitget and dYdX: ids are no sequence, so only the time can tell that a trade is in a seeded bar. The stream
+    // opened during 00:09 and held its trades until the history loaded at 00:10:30, whose 00:09 kline holds them.
+    const s = setup(t, { venue: new FakeVenue('dydx', { contiguousTradeSeq: false }) });
+    const at = (id: string, time: number, size = '1') => trade('dydx', { id, time, size });
+    s.venue.rest.bars.set('1m', [...minutes(0, 8).map((time) => bar(time)), bar(minute(0, 9), '100', '7')]);
+    s.venue.miss(at('v', minute(0, 9, 10), '4'));
+    s.venue.rest.holdTrades();
+    const started = s.ingest.start();
+    s.venue.connect(minute(0, 9, 40));
+    await settle();
+    s.venue.trade(at('w', minute(0, 9, 40), '2'), at('x', minute(0, 9, 50)), at('y', minute(0, 10, 20)));
+    s.venue.rest.release();
+    await started;
+    await s.advanceTo(T0 + 1000);
+    assert.deepEqual(tradeIds(s.record.trades), ['w', 'x', 'y'], 'every trade is still published once');
+    assert.deepEqual(
+      s
+        .stored()
+        .slice(-2)
+        .map((b) => [b.time, b.volume]),
+      [
+        [minute(0, 9), '7'],
+        [minute(0, 10), '1'],
+      ],
+      "the seeded 00:09 holds its trades once: the held ones are not added to the venue's kline again",
+    );
+    assert.deepEqual(s.published('revised'), [], 'no bar of history is revised');
+
+    // A quiet instrument whose newest trade applied is one of those held: after a reconnect the trades since it are
+    // fetched, 00:09's among them (x, which the stream missed). x is published, but 00:09 holds it already.
+    const r = setup(t, { venue: new FakeVenue('dydx', { contiguousTradeSeq: false }) });
+    r.venue.rest.bars.set('1m', [...minutes(0, 8).map((time) => bar(time)), bar(minute(0, 9), '100', '7')]);
+    r.venue.miss(at('v', minute(0, 9, 10), '4'));
+    r.venue.rest.holdTrades();
+    const rStarted = r.ingest.start();
+    r.venue.connect(minute(0, 9, 30));
+    await settle();
+    r.venue.trade(at('w', minute(0, 9, 40), '2'));
+    r.venue.miss(at('x', minute(0, 9, 50)));
+    r.venue.rest.release();
+    await rStarted;
+    await r.advanceTo(T0 + 1000);
+    r.venue.disconnect(r.clock.now());
+    r.venue.miss(at('z', T0 + 2000, '3'));
+    await r.advanceTo(T0 + 5000);
+    r.venue.connect(r.clock.now());
+    await r.advanceTo(T0 + 6000);
+    assert.ok(
+      r.venue.rest.calls.includes(`trades {"startTime":${minute(0, 9, 40)},"endTime":${T0 + 5000}}`),
+      'the trades since the newest one applied',
+    );
+    assert.deepEqual(tradeIds(r.record.trades), ['w', 'x', 'z']);
+    assert.deepEqual(
+      r
+        .stored()
+        .slice(-2)
+        .map((b) => [b.time, b.volume]),
+      [
+        [minute(0, 9), '7'],
+        [minute(0, 10), '3'],
+      ],
+    );
+    assert.deepEqual(r.published('revised'), []);
+  });
+
   it('backfills after a stream gap on a socket that stayed open', async (t) => {
     const s = setup(t);
     await s.goLive();

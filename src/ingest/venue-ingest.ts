@@ -296,6 +296,8 @@ export class VenueIngest {
     engine.seed('1m', history.minutes);
     for (const [interval, bars] of history.higher) engine.seed(interval, bars);
     engine.resume(history.liveMinute);
+    // The seeded bars hold every trade before the live minute: none of those may be added again.
+    symbol.historyUntil(history.liveMinute);
     const first = history.recentTrades[0];
     if (first?.seq !== undefined) symbol.dedupe.resumeAfter(first.seq - 1);
     for (const t of history.recentTrades) symbol.apply(t, undefined, true);
