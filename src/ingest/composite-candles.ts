@@ -59,8 +59,6 @@ export class CompositeCandles implements CandleOutput {
    * `tickwire all` without Redis); undefined: every update is published.
    */
   private watchedSeries: Map<string, Set<Interval>> | undefined;
-  /** Updates stored but not published because no room held their series. */
-  private unwatchedSkipped = 0;
 
   constructor(private readonly options: CompositeCandlesOptions) {}
 
@@ -130,8 +128,8 @@ export class CompositeCandles implements CandleOutput {
     if (intervals?.size === 0) watchedSeries.delete(symbol);
   }
 
-  stats(): { takeovers: number; unwatchedSkipped: number } {
-    return { takeovers: this.takeovers, unwatchedSkipped: this.unwatchedSkipped };
+  stats(): { takeovers: number } {
+    return { takeovers: this.takeovers };
   }
 
   private rememberBackfilled(venue: VenueId, update: CandleUpdate): void {
@@ -164,10 +162,7 @@ export class CompositeCandles implements CandleOutput {
     // from the store.
     const watched = this.watchedSeries;
     for (const u of updates) {
-      if (watched !== undefined && watched.get(u.symbol)?.has(u.interval) !== true) {
-        this.unwatchedSkipped++;
-        continue;
-      }
+      if (watched !== undefined && watched.get(u.symbol)?.has(u.interval) !== true) continue;
       this.options.bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(u));
     }
   }
