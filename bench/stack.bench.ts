@@ -11,15 +11,16 @@
  * Options (environment): BENCH_SYMBOLS (10 USDT pairs; their USD counterparts are added for dYdX, as `tickwire
  * demo` does), BENCH_TRADE_RATE (the simulator's trades per second per instrument per venue; its default when
  * unset), BENCH_SETTLE_SECONDS (10, after the ready line and before measuring), BENCH_IDLE_SECONDS (120),
- * BENCH_READY_TIMEOUT_SECONDS (900). Runs the built CLI (dist/, `npm run build`) when it exists, else the sources
- * through tsx (which costs memory of its own; the table says which). Linux only (/proc).
+ * BENCH_READY_TIMEOUT_SECONDS (900), BENCH_TICKWIRE_ROOT (another checkout whose build runs). Runs the built CLI
+ * (dist/, `npm run build`) when it exists, else the sources through tsx (which costs memory of its own; the table
+ * says which). Linux only (/proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { SIM_HISTORY_READY } from '../src/sim/simulator.ts';
 
@@ -46,11 +47,16 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-/** The CLI as node arguments: dist/ when built, else the sources through tsx. */
+/**
+ * The CLI as node arguments: dist/ when built, else the sources through tsx. BENCH_TICKWIRE_ROOT: another
+ * checkout's build (e.g. the main branch's), measured by this harness for a paired comparison.
+ */
 function tickwireCommand(): { args: string[]; kind: string } {
-  const root = new URL('../', import.meta.url);
+  const other = process.env['BENCH_TICKWIRE_ROOT'];
+  const root = other ? pathToFileURL(join(other, '/')) : new URL('../', import.meta.url);
   const dist = fileURLToPath(new URL('dist/apps/main.js', root));
-  if (existsSync(dist)) return { args: [dist], kind: 'dist/ (built)' };
+  if (existsSync(dist)) return { args: [dist], kind: other ? `${other} dist/ (built)` : 'dist/ (built)' };
+  if (other) throw new Error(`BENCH_TICKWIRE_ROOT: no ${dist} (npm run build there)`);
   return {
     args: ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('src/apps/main.ts', root))],
     kind: 'sources through tsx',

@@ -5,6 +5,7 @@ import { createIngestPipeline, type IngestPipeline } from '../ingest/ingest-pipe
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import { venueFrameTurns } from '../venues/connection/turn-budget.ts';
 import { checkSymbolsListed, createVenueAdapter } from '../venues/registry.ts';
 
 export interface PipelineOptions {
@@ -39,5 +40,7 @@ export function createPipeline(options: PipelineOptions): IngestPipeline {
     clock,
     ...(options.tradeSink ? { tradeSink: options.tradeSink } : {}),
     ...(options.historyRoom ? { historyRoom: options.historyRoom } : {}),
+    // An instrument's start-up history is applied under the budget the venues' frames and REST answers share.
+    historyTurn: (owner) => venueFrameTurns.turn(owner),
   });
 }

@@ -204,6 +204,11 @@ export class FakeVenue implements VenueAdapter {
     this.handlers?.event?.(event);
   }
 
+  /** The stream delivers the venue's own 1m kline of `symbol` (closed, or still in progress). */
+  kline(symbol: string, bar: Candle, closed: boolean, receivedAt: number): void {
+    this.handlers?.candle?.({ venue: this.venue, symbol, interval: '1m', bar, closed, receivedAt });
+  }
+
   /** A ticker of `symbol`: data that shows the source alive, with an event time. */
   data(symbol: string, receivedAt: number): void {
     this.handlers?.ticker?.({

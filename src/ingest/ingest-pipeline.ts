@@ -31,6 +31,8 @@ export interface IngestPipelineOptions {
   readonly tradeSink?: (trades: readonly Trade[]) => void;
   /** Resolves once the store has room for more background history (HistoryLoaderOptions.room). */
   readonly historyRoom?: () => Promise<void>;
+  /** Resolves when an instrument's start-up history may be applied (VenueIngestOptions.historyTurn). */
+  readonly historyTurn?: (owner: object) => Promise<void>;
 }
 
 /** One venue's ingest figures as the /health reports show them. */
@@ -110,6 +112,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         alert,
         ...(options.tradeSink ? { tradeSink: options.tradeSink } : {}),
         ...(options.historyRoom ? { historyRoom: options.historyRoom } : {}),
+        ...(options.historyTurn ? { historyTurn: options.historyTurn } : {}),
       }),
     ];
   });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CandleEngine } from '../candles/candle-engine.ts';
-import type { CandleUpdate } from '../domain/candle.ts';
+import type { Candle, CandleUpdate } from '../domain/candle.ts';
 import { bar, minute, T0, trade } from './fake-venue.test-support.ts';
-import { SymbolIngest, type MissedTrades } from './symbol-ingest.ts';
+import { barText, SymbolIngest, type MissedTrades } from './symbol-ingest.ts';
 
 function withEngine() {
   const updates: CandleUpdate[] = [];
@@ -83,15 +83,60 @@ describe('SymbolIngest', () => {
     assert.ok(updates.some((u) => u.interval === '1m' && u.state === 'closed'));
   });
 
-  it('counts a closed venue kline that differs from our bar, but not while trades are held', () => {
+  it('compares a closed venue kline with our bar once ours has closed, not while the minute may still change', () => {
+    // OKX sends its closed kline on one connection and the minute's trades on another: the kline can come first.
     const { symbol } = withEngine();
     symbol.release();
-    symbol.apply(trade('binance', { seq: 1, time: minute(0, 10, 1), price: '100' }));
+    const differences: [string, string][] = [];
+    const onDiffers = (ours: Candle, kline: Candle): void =>
+      void differences.push([barText(ours), barText(kline)]);
+    symbol.apply(trade('binance', { seq: 1, time: minute(0, 10, 1), price: '100', size: '1' }));
+    symbol.advance(minute(0, 11, 0.5));
+    symbol.checkKline(bar(minute(0, 10), '100', '2'), onDiffers);
+    // The minute's last trade comes after the kline, within the close grace: our bar then equals it.
+    symbol.apply(trade('binance', { seq: 2, time: minute(0, 10, 59), price: '100', size: '1' }));
+    symbol.advance(minute(0, 11, 1));
+    assert.deepEqual(differences, [], 'our bar is still open');
     symbol.advance(minute(0, 11, 3));
-    assert.equal(symbol.differsFromKline(bar(minute(0, 10), '100')), false);
-    assert.equal(symbol.differsFromKline(bar(minute(0, 10), '99')), true);
+    assert.deepEqual(differences, []);
+    assert.equal(symbol.mismatchedKlines, 0);
+  });
+
+  it('counts and reports a closed venue kline that differs from our final bar, once', () => {
+    const { symbol } = withEngine();
+    symbol.release();
+    const differences: [string, string][] = [];
+    const onDiffers = (ours: Candle, kline: Candle): void =>
+      void differences.push([barText(ours), barText(kline)]);
+    symbol.apply(trade('binance', { seq: 1, time: minute(0, 10, 1), price: '100' }));
+    symbol.checkKline(bar(minute(0, 10), '99'), onDiffers);
+    symbol.advance(minute(0, 11, 3));
+    // A kline of a minute our engine has already closed is compared at once; this one agrees.
+    symbol.checkKline(bar(minute(0, 10), '100'), onDiffers);
+    symbol.advance(minute(0, 11, 4));
+    assert.deepEqual(differences, [['100 100 100 100 1', '99 99 99 99 1']]);
+    assert.equal(symbol.mismatchedKlines, 1);
+  });
+
+  it('compares a kline that came while trades were held once they are applied and our bar has closed', () => {
+    const { symbol } = withEngine();
+    const differences: Candle[] = [];
+    symbol.apply(trade('binance', { seq: 1, time: minute(0, 10, 1), price: '100' }), undefined, true);
+    symbol.checkKline(bar(minute(0, 10), '100', '2'), (_ours, kline) => void differences.push(kline));
+    symbol.receive(trade('binance', { seq: 2, time: minute(0, 10, 50), price: '100' }), () => {});
+    symbol.advance(minute(0, 11, 3));
+    assert.equal(differences.length, 0, 'held: our bar lacks the held trade');
+    symbol.release();
+    symbol.advance(minute(0, 11, 3));
+    assert.equal(differences.length, 0);
     symbol.hold();
-    assert.equal(symbol.differsFromKline(bar(minute(0, 10), '99')), false);
+    symbol.checkKline(bar(minute(0, 11), '98'), (_ours, kline) => void differences.push(kline));
+    symbol.release();
+    symbol.advance(minute(0, 12, 3));
+    assert.deepEqual(
+      differences.map((k) => k.time),
+      [minute(0, 11)],
+    );
     assert.equal(symbol.mismatchedKlines, 1);
   });
 });

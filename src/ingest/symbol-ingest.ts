@@ -1,6 +1,6 @@
 import type { CandleEngine, CandleEngineStats } from '../candles/candle-engine.ts';
 import type { Candle } from '../domain/candle.ts';
-import { eq } from '../domain/decimal.ts';
+import { eq, toPlainString } from '../domain/decimal.ts';
 import type { Trade } from '../domain/trade.ts';
 import { TradeDedupe, type SeqGap, type TradeDedupeStats } from '../feed/trade-dedupe.ts';
 
@@ -12,6 +12,12 @@ export type MissedTrades = SeqGap | { readonly since: number; readonly joining?:
 
 /** One symbol's figures in the ingest's statistics: its candle engine's (when it builds candles) and dedupe's. */
 export type SymbolIngestStats = Partial<CandleEngineStats> & TradeDedupeStats;
+
+/** Called when our final bar of a minute differs from the venue's closed kline of it. */
+export type KlineMismatch = (ours: Candle, kline: Candle) => void;
+
+/** How many recent 1m bars are looked through for the minute of a kline waiting to be compared. */
+const KLINE_LOOKBACK_BARS = 16;
 
 /**
  * One symbol's ingest on one venue: every trade is deduplicated, applied to the symbol's candles (when this venue
@@ -27,6 +33,11 @@ export class SymbolIngest {
   /** Trades accepted since the last flush, published as one batch. */
   private tradeBatch: Trade[] = [];
   private klineMismatches = 0;
+  /**
+   * The venue's closed 1m klines waiting for our bar of their minute to close, by minute, each with what to call
+   * if the two differ. See `checkKline`.
+   */
+  private readonly pendingKlines = new Map<number, { kline: Candle; onDiffers: KlineMismatch }>();
   /**
    * Where the REST trades applied at start-up end, until the stream shows that its trades continue them; null
    * once it has (or when nothing was applied from REST). See `expectStreamJoin`.
@@ -113,9 +124,14 @@ export class SymbolIngest {
     return true;
   }
 
-  /** Closes the bars whose time is over, unless trades are held back (they may still belong in those bars). */
+  /**
+   * Closes the bars whose time is over, unless trades are held back (they may still belong in those bars), then
+   * compares the venue klines waiting for those bars.
+   */
   advance(now: number): void {
-    if (!this.held) this.engine?.advance(now);
+    if (this.held) return;
+    this.engine?.advance(now);
+    this.compareClosedKlines();
   }
 
   /** Trades applied since the last call, oldest first. */
@@ -126,15 +142,39 @@ export class SymbolIngest {
   }
 
   /**
-   * Compares the venue's own closed 1m kline with our bar of that minute; a difference is counted (and true).
-   * Not while trades are held back: our bar may still be missing some.
+   * Compares the venue's own closed 1m kline with our bar of that minute once ours is final: when the engine has
+   * closed it, after its grace for late trades. The venue may close its kline before the minute's last trades
+   * reach us: OKX sends klines and trades on separate connections, and a busy machine reads one ahead of the
+   * other. A difference is counted and reported to `onDiffers`. A later kline of the same minute replaces one
+   * still waiting; a kline of a minute our engine no longer holds (or never built) is not compared, nor are more than
+   * `KLINE_LOOKBACK_BARS` waiting at once.
    */
-  differsFromKline(kline: Candle): boolean {
-    if (this.held) return false;
-    const ours = this.engine?.history('1m', 3).find((b) => b.time === kline.time);
-    if (!ours || sameBar(ours, kline)) return false;
-    this.klineMismatches++;
-    return true;
+  checkKline(kline: Candle, onDiffers: KlineMismatch): void {
+    if (!this.engine) return;
+    this.pendingKlines.set(kline.time, { kline, onDiffers });
+    // Bounded while nothing closes (no bar priced yet, a long hold): the oldest waiting is given up.
+    if (this.pendingKlines.size > KLINE_LOOKBACK_BARS) {
+      this.pendingKlines.delete(Math.min(...this.pendingKlines.keys()));
+    }
+    if (!this.held) this.compareClosedKlines();
+  }
+
+  /** Compares the waiting klines whose minute our engine has closed (the live bar is a later minute). */
+  private compareClosedKlines(): void {
+    const engine = this.engine;
+    if (!engine || this.pendingKlines.size === 0) return;
+    const liveMinute = engine.live('1m')?.time;
+    if (liveMinute === undefined) return;
+    let recent: readonly Candle[] | undefined;
+    for (const [time, { kline, onDiffers }] of this.pendingKlines) {
+      if (time >= liveMinute) continue;
+      this.pendingKlines.delete(time);
+      recent ??= engine.history('1m', KLINE_LOOKBACK_BARS);
+      const ours = recent.find((b) => b.time === time);
+      if (!ours || sameBar(ours, kline)) continue;
+      this.klineMismatches++;
+      onDiffers(ours, kline);
+    }
   }
 
   get mismatchedKlines(): number {
@@ -148,4 +188,9 @@ export class SymbolIngest {
 
 function sameBar(a: Candle, b: Candle): boolean {
   return (['open', 'high', 'low', 'close', 'volume'] as const).every((k) => eq(a[k], b[k]));
+}
+
+/** A bar's open, high, low, close and volume as exact decimals, for a log line. */
+export function barText(bar: Candle): string {
+  return (['open', 'high', 'low', 'close', 'volume'] as const).map((k) => toPlainString(bar[k])).join(' ');
 }

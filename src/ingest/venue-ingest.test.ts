@@ -18,6 +18,7 @@ interface SetupOptions {
   readonly symbols?: readonly string[];
   readonly historyConcurrency?: number;
   readonly onHistoryLoaded?: (symbol: string) => void;
+  readonly historyTurn?: (owner: object) => Promise<void>;
 }
 
 function setup(t: TestContext, options: SetupOptions = {}) {
@@ -26,6 +27,7 @@ function setup(t: TestContext, options: SetupOptions = {}) {
     symbols = [SYMBOL],
     historyConcurrency,
     onHistoryLoaded,
+    historyTurn,
   } = options;
   const clock = new ManualClock(T0);
   const bus = new MemoryBus();
@@ -44,6 +46,7 @@ function setup(t: TestContext, options: SetupOptions = {}) {
     alert: (input) => raiseAlert(bus, logger, input, clock.now),
     ...(historyConcurrency !== undefined ? { historyConcurrency } : {}),
     ...(onHistoryLoaded ? { onHistoryLoaded } : {}),
+    ...(historyTurn ? { historyTurn } : {}),
   });
   t.after(() => ingest.close());
   /** Starts the ingest with the stream connected at once, and waits until it is live. */
@@ -242,6 +245,29 @@ describe('VenueIngest', () => {
     );
   });
 
+  it("compares the venue's closed kline with our bar once ours has closed, though the kline came before the minute's last trade", async (t) => {
+    const s = setup(t);
+    await s.goLive();
+    s.venue.trade(trade('binance', { seq: 101, time: minute(0, 10, 40) }));
+    await s.advanceTo(minute(0, 11) + 200);
+    // The venue closes its kline (two trades) before its last trade of the minute reaches us.
+    s.venue.kline(SYMBOL, bar(minute(0, 10), '100', '2'), true, s.clock.now());
+    s.venue.trade(trade('binance', { seq: 102, time: minute(0, 10, 59) }));
+    await s.advanceTo(minute(0, 11, 2) + 250);
+    assert.deepEqual(s.published('closed'), [{ time: minute(0, 10), volume: '2' }]);
+    assert.equal(s.ingest.stats().klineMismatches, 0);
+
+    // A kline that differs from our final bar is counted, and only a closed one is compared.
+    s.venue.trade(trade('binance', { seq: 103, time: minute(0, 11, 30) }));
+    s.venue.kline(SYMBOL, bar(minute(0, 11), '100', '5'), false, s.clock.now());
+    await s.advanceTo(minute(0, 12) + 100);
+    s.venue.kline(SYMBOL, bar(minute(0, 11), '100', '3'), true, s.clock.now());
+    await s.advanceTo(minute(0, 12, 1));
+    assert.equal(s.ingest.stats().klineMismatches, 0, 'our bar of 00:11 is still open');
+    await s.advanceTo(minute(0, 12, 2) + 250);
+    assert.equal(s.ingest.stats().klineMismatches, 1);
+  });
+
   it('backfills a hole in the trade sequence by trade id', async (t) => {
     const s = setup(t);
     await s.goLive();
@@ -408,6 +434,43 @@ describe('VenueIngest', () => {
       [...minutes(0, 9), minute(0, 10)],
       'its history is stored, then its live bar',
     );
+  });
+
+  it("applies an instrument's start-up history only when its turn comes, its live trades held until then", async (t) => {
+    // The turns given out by hand: in `tickwire all` the venues' shared turn budget gives them out.
+    const waiting: (() => void)[] = [];
+    const s = setup(t, {
+      historyTurn: () => new Promise<void>((resolve) => waiting.push(resolve)),
+    });
+    s.venue.rest.bars.set(
+      '1m',
+      minutes(0, 9).map((time) => bar(time)),
+    );
+    let started = false;
+    const starting = s.ingest.start().then(() => (started = true));
+    s.venue.connect(T0);
+    await settle();
+    assert.equal(waiting.length, 1, 'the history has arrived and waits for its turn');
+
+    s.venue.trade(trade('binance', { seq: 1, time: T0 + 500 }));
+    s.clock.advance(1000);
+    await settle();
+    assert.equal(started, false);
+    assert.deepEqual(s.stored(), [], 'nothing of the history is applied or stored before its turn');
+    assert.deepEqual(s.published('live'), [], 'nor anything published');
+    assert.equal(s.ingest.stats().instruments[SYMBOL]?.accepted, 0, 'the live trade is held');
+
+    (waiting.shift() as () => void)();
+    await starting;
+    assert.deepEqual(
+      s.stored(),
+      [
+        ...minutes(0, 9).map((time) => ({ time, volume: '1', backfilled: true })),
+        { time: minute(0, 10), volume: '1', backfilled: false },
+      ],
+      'the history, then the held trade in its live bar',
+    );
+    assert.deepEqual(s.published('live'), [{ time: minute(0, 10), volume: '1' }]);
   });
 
   it('stops its timers and its stream on close', async (t) => {

@@ -29,7 +29,7 @@ import type {
 import type { CandleOutput } from './composite-candles.ts';
 import { HistoryLoader, historyUpdates, type StartupHistory } from './history-loader.ts';
 import type { IngestObserver } from './source-monitor.ts';
-import { SymbolIngest, type SymbolIngestStats } from './symbol-ingest.ts';
+import { barText, SymbolIngest, type SymbolIngestStats } from './symbol-ingest.ts';
 import { TradeBackfill } from './trade-backfill.ts';
 
 /** Instruments of one venue whose start-up history loads at the same time. */
@@ -66,6 +66,13 @@ export interface VenueIngestOptions {
   readonly tradeSink?: (trades: readonly Trade[]) => void;
   /** Resolves once the store has room for another piece of the background history (HistoryLoaderOptions.room). */
   readonly historyRoom?: () => Promise<void>;
+  /**
+   * Resolves when an instrument's start-up history may be applied: in `tickwire all` the turn budget the venues'
+   * frames and REST answers share (src/venues/connection/turn-budget.ts), so that the applies of instruments whose
+   * answers come together (each seeds its engine and replays its trades) run in turns of their own rather than in
+   * one long turn with the answers. Default: at once.
+   */
+  readonly historyTurn?: (owner: object) => Promise<void>;
 }
 
 /** The ingest's figures; the connection's own facts are in `connection` only. */
@@ -236,6 +243,8 @@ export class VenueIngest {
       }
       let liveMinute: number | undefined;
       const live = await this.history.load(symbol.symbol, async (h) => {
+        // The live trades stay held meanwhile (the instrument is not released yet): nothing is lost by waiting.
+        await this.options.historyTurn?.(this);
         await this.applyHistory(symbol, engine, h);
         liveMinute = h.liveMinute;
       });
@@ -368,13 +377,24 @@ export class VenueIngest {
     }
   }
 
+  /**
+   * A closed 1m kline of the venue is compared with our bar of that minute once ours has closed (`checkKline`): a
+   * difference is then a real one, logged with both bars and counted in `klineMismatches`.
+   */
   private onVenueCandle(candle: VenueCandle): void {
     if (!candle.closed || candle.interval !== '1m') return;
-    if (!this.symbols.get(candle.symbol)?.differsFromKline(candle.bar)) return;
-    this.options.logger.warn(
-      { venue: candle.venue, symbol: candle.symbol, time: new Date(candle.bar.time).toISOString() },
-      'our 1m bar differs from the venue kline',
-    );
+    this.symbols.get(candle.symbol)?.checkKline(candle.bar, (ours, kline) => {
+      this.options.logger.warn(
+        {
+          venue: candle.venue,
+          symbol: candle.symbol,
+          time: new Date(kline.time).toISOString(),
+          ours: barText(ours),
+          venueKline: barText(kline),
+        },
+        'our 1m bar differs from the venue kline',
+      );
+    });
   }
 
   private tick(): void {

@@ -21,7 +21,8 @@ import type { Interval } from '../domain/interval.ts';
 import type { CandleStore, StoredCandle } from './candle-store.ts';
 import { MemoryCandleStore } from './memory-candle-store.ts';
 import { openPgliteCandleStore } from './pglite-candle-store.ts';
-import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
+import { freshPgliteDir } from './pglite-dirs.test-support.ts';
+import { sharedPglite } from './shared-pglite.test-support.ts';
 import { OpeningCandleStore } from './opening-candle-store.ts';
 import { openPostgresCandleStore } from './postgres-candle-store.ts';
 import { TieredCandleStore } from './tiered-candle-store.ts';
@@ -29,15 +30,11 @@ import { TieredCandleStore } from './tiered-candle-store.ts';
 const logger = silentLogger();
 const MINUTE = 60_000;
 
-after(removePgliteDirs);
-
+// The contract's stores share one database (each test its own symbols); opening is tested in pglite-candle-store's.
+const shared = sharedPglite(logger);
 runCandleStoreContract(
   'BufferedCandleStore over PGlite',
-  async () =>
-    new BufferedCandleStore(await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger }), {
-      logger,
-      flushMs: 20,
-    }),
+  async () => new BufferedCandleStore(await shared.store(), { logger, flushMs: 20 }),
 );
 
 async function waitUntil(done: () => boolean, what: string): Promise<void> {
@@ -196,7 +193,7 @@ describe('BufferedCandleStore', () => {
   });
 
   it('refuses a bar it could never store, at write time', async () => {
-    const target = await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger });
+    const target = await shared.store();
     const store = new BufferedCandleStore(target, { logger });
     try {
       const good = makeUpdate(uniqueSymbol(), 0);

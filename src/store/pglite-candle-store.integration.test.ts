@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import { TickwireError } from '../domain/errors.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import {
@@ -15,15 +14,15 @@ import {
   uniqueSymbol,
 } from './candle-store.contract.ts';
 import { LOCK_FILE, openPgliteCandleStore } from './pglite-candle-store.ts';
-import { freshPgliteDir, removePgliteDirs, unusedPath } from './pglite-dirs.test-support.ts';
+import { freshPgliteDir, unusedPath } from './pglite-dirs.test-support.ts';
+import { openPgliteWorker } from './pglite-worker-client.ts';
+import { sharedPglite } from './shared-pglite.test-support.ts';
 
 const logger = silentLogger();
 
-after(removePgliteDirs);
-
-runCandleStoreContract('SqlCandleStore on PGlite', async () =>
-  openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger }),
-);
+// The contract's stores share one database, as they do on PostgreSQL; opening is tested below.
+const shared = sharedPglite(logger);
+runCandleStoreContract('SqlCandleStore on PGlite', () => shared.store());
 
 function isUnavailable(pattern: RegExp): (err: unknown) => boolean {
   return (err) => {
@@ -97,7 +96,9 @@ describe('openPgliteCandleStore', () => {
     const dir = await freshPgliteDir();
     await (await openPgliteCandleStore({ dataDir: dir, logger })).close();
     await (await openPgliteCandleStore({ dataDir: dir, logger })).close();
-    const db = await PGlite.create({ dataDir: dir });
+    // Read through the worker client, which reuses the process's compiled WebAssembly (PGlite in this thread
+    // would compile it again).
+    const db = await openPgliteWorker({ dataDir: dir });
     try {
       const { rows } = await db.query<{ version: number; name: string }>(
         'SELECT version, name FROM tickwire_migrations ORDER BY version',

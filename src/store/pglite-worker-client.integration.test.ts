@@ -144,8 +144,10 @@ describe('the PGlite worker', () => {
   it("opens in a process started with V8's options, which a worker refuses in its own execArgv", async () => {
     // `node --max-old-space-size=… bin/tickwire.js all` is how an operator bounds the heap; the worker must start.
     const client = JSON.stringify(new URL('./pglite-worker-client.ts', import.meta.url).href);
+    // A copy of the empty template rather than an in-memory database, whose initdb takes seconds of CPU.
+    const dir = JSON.stringify(await freshPgliteDir());
     const script = `const { openPgliteWorker } = await import(${client});
-      const db = await openPgliteWorker();
+      const db = await openPgliteWorker({ dataDir: ${dir} });
       console.log(JSON.stringify((await db.query('SELECT 41 + 1 AS answer')).rows));
       await db.close();`;
     const { stdout } = await promisify(execFile)(process.execPath, [

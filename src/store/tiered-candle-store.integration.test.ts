@@ -5,25 +5,20 @@ import { silentLogger } from '../telemetry/logger.ts';
 import { IncompleteHistoryError, type StoredCandle } from './candle-store.ts';
 import { makeBar, makeUpdate, runCandleStoreContract, uniqueSymbol } from './candle-store.contract.ts';
 import { MemoryCandleStore } from './memory-candle-store.ts';
-import { openPgliteCandleStore } from './pglite-candle-store.ts';
-import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
+import { sharedPglite } from './shared-pglite.test-support.ts';
 import type { SqlCandleStore } from './sql-candle-store.ts';
 import { TieredCandleStore } from './tiered-candle-store.ts';
 
 const logger = silentLogger();
 const MINUTE = 60_000;
 
-after(removePgliteDirs);
-
+// The contract's stores share one database (each test its own symbols); opening is tested in pglite-candle-store's.
+const shared = sharedPglite(logger);
 // A small window, so that the contract's longer series are answered across the seam of memory and database.
 runCandleStoreContract(
   'TieredCandleStore (memory of 100 bars over PGlite)',
   async () =>
-    new TieredCandleStore({
-      memory: new MemoryCandleStore(100),
-      persistent: await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger }),
-      logger,
-    }),
+    new TieredCandleStore({ memory: new MemoryCandleStore(100), persistent: await shared.store(), logger }),
 );
 
 /** Each bar as [minute, close]. */
@@ -44,7 +39,7 @@ describe('TieredCandleStore', () => {
   // The database holds minutes 0-99 ('db'); memory holds minutes 90-119 ('mem'), as a gateway started at minute 90
   // would: it overlaps the database, where it wins.
   before(async () => {
-    database = await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger });
+    database = await shared.store();
     tiered = new TieredCandleStore({ memory, persistent: database, logger });
     await database.write(range(0, 100).map((i) => makeUpdate(symbol, i * MINUTE, { close: `${i}.1` })));
     for (const i of range(90, 120))
@@ -118,7 +113,7 @@ describe('TieredCandleStore', () => {
   });
 
   it('never answers a truncated window: memory’s bars come as an IncompleteHistoryError when the database fails', async () => {
-    const broken = await openPgliteCandleStore({ dataDir: await freshPgliteDir(), logger });
+    const broken = await shared.store();
     await broken.close();
     const window = new MemoryCandleStore();
     const store = new TieredCandleStore({ memory: window, persistent: broken, logger });

@@ -1,33 +1,27 @@
 /**
  * The upstream record's contract (candle-store.contract.ts) on both SQL stores, each test on a database of its
- * own: the embedded PGlite and PostgreSQL.
+ * own: the embedded PGlite (one database emptied for each test) and PostgreSQL.
  */
-import { after, describe } from 'node:test';
-import { PGlite } from '@electric-sql/pglite';
+import { describe } from 'node:test';
 import pg from 'pg';
 import { createTestDatabase, serviceSkip } from '../../test/support/services.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { runUpstreamRecordContract } from './candle-store.contract.ts';
-import { openPgliteCandleStore } from './pglite-candle-store.ts';
-import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
 import { openPostgresCandleStore } from './postgres-candle-store.ts';
+import { sharedPglite } from './shared-pglite.test-support.ts';
 
 const logger = silentLogger();
 const ARCHIVED = 'SELECT count(*)::float8 AS n FROM candles_archive WHERE venue = $1';
 
-after(removePgliteDirs);
-
+// One embedded database for the file, emptied for each test: the contract tests what a store adopts and serves
+// across runs, not opening the database, which pglite-candle-store.integration.test.ts tests.
+const shared = sharedPglite(logger);
 runUpstreamRecordContract('SqlCandleStore on PGlite', async () => {
-  const dir = await freshPgliteDir();
+  await shared.empty();
   return {
-    open: () => openPgliteCandleStore({ dataDir: dir, logger }),
+    open: () => shared.store(),
     async archivedCandles(venue) {
-      const db = await PGlite.create({ dataDir: dir });
-      try {
-        return (await db.query<{ n: number }>(ARCHIVED, [venue])).rows[0]?.n ?? 0;
-      } finally {
-        await db.close();
-      }
+      return (await shared.query<{ n: number }>(ARCHIVED, [venue])).rows[0]?.n ?? 0;
     },
     dispose: async () => undefined,
   };

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
 import { MANIFEST, REPO_ROOT, TSC, packTickwire, run } from './pack.ts';
 
 describe('the built package', () => {
@@ -83,6 +84,9 @@ describe('the built package', () => {
   it('runs the embedded database in its worker thread from dist/', async () => {
     // The worker's entry is a file of its own, found beside the store at run time: it must be in dist/ too.
     const dist = join(project, 'node_modules', 'tickwire', 'dist');
+    // An empty database to open, copied from the tests' template: creating one (PGlite's initdb) takes seconds of
+    // CPU, and is tested on its own (src/store/pglite-create.integration.test.ts).
+    await copyPgliteTemplate(join(work, 'pglite'));
     const script = `
       const { openPgliteCandleStore } = await import(process.argv[1] + '/store/pglite-candle-store.js');
       const { silentLogger } = await import(process.argv[1] + '/telemetry/logger.js');
