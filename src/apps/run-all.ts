@@ -11,6 +11,7 @@ import { registerSourceMetrics } from '../ingest/source-metrics.ts';
 import { registerVenueMetrics } from '../ingest/venue-metrics.ts';
 import type { SourceMonitor } from '../ingest/source-monitor.ts';
 import { localBookSource, type VenueIngest } from '../ingest/venue-ingest.ts';
+import { localCandleSource } from '../ingest/composite-candles.ts';
 import { createPipeline } from './pipeline.ts';
 import { compositeTickerResolver } from './composite-ticker.ts';
 import type { MismatchedHistory } from '../store/upstreams.ts';
@@ -118,8 +119,10 @@ export async function startAll(
       clock,
       sources: () => pipeline.sources(),
       compositeTicker: compositeTickerResolver(config, (symbol) => pipeline.monitor.activeSource(symbol)),
-      // Without Redis this gateway is the books' only reader: only those a room watches are published.
-      ...(config.redis.url === undefined ? { localBooks: localBookSource(pipeline.ingests) } : {}),
+      // Without Redis this gateway is the only reader of books and candles: only what a room watches is published.
+      ...(config.redis.url === undefined
+        ? { localBooks: localBookSource(pipeline.ingests), localCandles: localCandleSource(pipeline.candles) }
+        : {}),
       aggregatorStats: () => pipeline.aggregatorStats(),
       ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
       ...(accounts ? { accounts: { hub: accounts.hub } } : {}),

@@ -2,7 +2,7 @@ import { CANDLE_CHANNEL } from '../bus/bus.ts';
 import { candleMessageSeries, decodeCandleUpdate } from '../bus/candle-message.ts';
 import type { CandleUpdate } from '../domain/candle.ts';
 import type { ErrorCode } from '../domain/errors.ts';
-import { bucketEnd } from '../domain/interval.ts';
+import { bucketEnd, type Interval } from '../domain/interval.ts';
 import {
   historyUnavailableText,
   type SubscribeMessage,
@@ -40,6 +40,18 @@ export interface CandleRoomsOptions {
   readonly historyRetry?: HistoryRetryOptions;
   /** Given every candle update taken from the bus, decoded, before any room sends it. */
   readonly onCandle?: (update: CandleUpdate) => void;
+  /** Told which series a room holds (the in-process composite then publishes only those). */
+  readonly localCandles?: LocalCandleSource;
+}
+
+/**
+ * The composite's candle stream when it runs in the gateway's process on the in-process bus (`tickwire all` without
+ * Redis): it publishes only the series a room holds, so the rooms say which. A room's `initial` comes from the store
+ * as always, and the store has every update before it would have been published.
+ */
+export interface LocalCandleSource {
+  /** A room of `symbol` and `interval` opened (`watched`) or closed. */
+  watch(symbol: string, interval: Interval, watched: boolean): void;
 }
 
 type CandleSubscription = Subscription<ClientSink>;
@@ -183,6 +195,8 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       if (!room) {
         room = new Room<CandleSubscription>(msg.symbol, msg.interval);
         this.rooms.set(key, room);
+        // Before the history read: every update stored after it is published to the room.
+        this.options.localCandles?.watch(msg.symbol, msg.interval, true);
       }
       sub = new Subscription(client, room);
       room.members.add(sub);
@@ -269,6 +283,7 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     if (room.members.size === 0) {
       this.scheduler.cancel(room);
       this.rooms.delete(room.key);
+      this.options.localCandles?.watch(room.symbol, room.interval, false);
     }
   }
 

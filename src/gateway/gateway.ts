@@ -19,7 +19,7 @@ import { AccountAuth } from './auth.ts';
 import { ApiRateLimiter, type SharedRateWindows } from './api-rate-limit.ts';
 import { BusIntake } from './bus-intake.ts';
 import { watchBusOutages } from './bus-outage.ts';
-import { CandleRooms } from './candle-rooms.ts';
+import { CandleRooms, type LocalCandleSource } from './candle-rooms.ts';
 import type { Channel, ClientSink } from './channel.ts';
 import { ClientConnections } from './client-connections.ts';
 import { clientKey } from './client-address.ts';
@@ -78,6 +78,11 @@ export interface GatewayOptions {
    * publishes only the books a room watches and one on request. Without it every book is read from the bus.
    */
   readonly localBooks?: LocalBookSource;
+  /**
+   * The composite's candle stream when it shares this process and an in-process bus (`tickwire all` without
+   * REDIS_URL): told which series a candle room holds, it publishes only those. Without it every update is read.
+   */
+  readonly localCandles?: LocalCandleSource;
   /** Given every candle update taken from the bus, decoded, before any room sends it (a process's memory). */
   readonly onCandle?: (update: CandleUpdate) => void;
   /** The process's recent warnings and errors, served at GET /api/logs (without it that path is not found). */
@@ -226,6 +231,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.historyLoad ? { historyLoad: options.historyLoad } : {}),
     ...(options.historyRetry ? { historyRetry: options.historyRetry } : {}),
     ...(options.onCandle ? { onCandle: options.onCandle } : {}),
+    ...(options.localCandles ? { localCandles: options.localCandles } : {}),
   });
   const market = new MarketRooms(marketOptions, clock, options.compositeTicker, options.localBooks);
   // The order of /health/ws-stats rooms, and of a disconnected client's leaving.

@@ -54,6 +54,11 @@ export class CompositeCandles implements CandleOutput {
    * bars per interval, so a short list suffices.
    */
   private readonly backfilledTimes = new Map<string, number[]>();
+  /**
+   * Intervals a candle room holds, by symbol, once publishWatchedSeriesOnly was called (the in-process
+   * `tickwire all` without Redis); undefined: every update is published.
+   */
+  private watchedSeries: Map<string, Set<Interval>> | undefined;
 
   constructor(private readonly options: CompositeCandlesOptions) {}
 
@@ -94,6 +99,35 @@ export class CompositeCandles implements CandleOutput {
     });
   }
 
+  /**
+   * From now on only the updates of series `watchSeries` names are published (the in-process `tickwire all`, whose
+   * one gateway is the only reader of the bus and drops every update of a series no room holds); every update is
+   * still stored. By default every update is published, for gateways in other processes.
+   */
+  publishWatchedSeriesOnly(): void {
+    this.watchedSeries ??= new Map();
+  }
+
+  /**
+   * A candle room of `symbol` and `interval` opened (`watched`) or closed. Nothing is re-sent: the room reads its
+   * `initial` from the store, which every update reaches before its publish would have happened.
+   */
+  watchSeries(symbol: string, interval: Interval, watched: boolean): void {
+    const watchedSeries = this.watchedSeries;
+    if (watchedSeries === undefined) return;
+    let intervals = watchedSeries.get(symbol);
+    if (watched) {
+      if (!intervals) {
+        intervals = new Set();
+        watchedSeries.set(symbol, intervals);
+      }
+      intervals.add(interval);
+      return;
+    }
+    intervals?.delete(interval);
+    if (intervals?.size === 0) watchedSeries.delete(symbol);
+  }
+
   stats(): { takeovers: number } {
     return { takeovers: this.takeovers };
   }
@@ -124,11 +158,28 @@ export class CompositeCandles implements CandleOutput {
       this.options.logger.error({ err }, 'candle store write failed');
     }
     if (!publish) return;
-    for (const u of updates) this.options.bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(u));
+    // Judged after the store write: a room that opened meanwhile gets the update, one that opens later reads it
+    // from the store.
+    const watched = this.watchedSeries;
+    for (const u of updates) {
+      if (watched !== undefined && watched.get(u.symbol)?.has(u.interval) !== true) continue;
+      this.options.bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(u));
+    }
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(task, task);
     return this.queue;
   }
+}
+
+/**
+ * The composite's candle updates for a gateway in the same process on the in-process bus
+ * (`GatewayOptions.localCandles`): from now on only the series a candle room holds are published.
+ */
+export function localCandleSource(candles: CompositeCandles): {
+  watch(symbol: string, interval: Interval, watched: boolean): void;
+} {
+  candles.publishWatchedSeriesOnly();
+  return { watch: (symbol, interval, watched) => candles.watchSeries(symbol, interval, watched) };
 }

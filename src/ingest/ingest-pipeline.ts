@@ -41,6 +41,8 @@ export type IngestReport = { readonly venue: string; readonly connected: boolean
 export interface IngestPipeline {
   readonly ingests: readonly VenueIngest[];
   readonly monitor: SourceMonitor;
+  /** The composite candle stream every venue writes to (stored, and published on the bus). */
+  readonly candles: CompositeCandles;
   /**
    * Opens every venue, loads history (the gap since the last run included) and goes live; a venue's history is
    * marked loaded in the source status once it is in the database (CandleStore.flushed).
@@ -140,6 +142,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   return {
     ingests,
     monitor,
+    candles,
     async start() {
       monitor.start();
       const run = async (i: VenueIngest): Promise<void> => {
