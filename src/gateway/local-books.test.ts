@@ -11,7 +11,8 @@ import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
 import type { MarketStream, MarketStreamHandlers } from '../venues/venue.ts';
 import { BusIntake } from './bus-intake.ts';
-import { MarketRooms, type MarketSink } from './market-rooms.ts';
+import { MarketRooms } from './market-rooms.ts';
+import { ParsedSink } from './parsed-sink.test-support.ts';
 
 const SYMBOL = 'BTC/USDT';
 
@@ -28,18 +29,10 @@ class BookVenue extends FakeVenue {
   }
 }
 
-/** Records what a client would receive, parsed. */
-class Sink implements MarketSink {
-  readonly got: Record<string, unknown>[] = [];
-  send(payload: Buffer | string): void {
-    this.got.push(JSON.parse(payload.toString()) as Record<string, unknown>);
-  }
-  cork(): boolean {
-    return false;
-  }
-  uncork(): void {}
+/** Records what a client would receive; `books()`: its book messages. */
+class Sink extends ParsedSink {
   books(): { bids: number[][] }[] {
-    return this.got.filter((m) => m['type'] === 'book') as unknown as { bids: number[][] }[];
+    return this.ofType('book') as unknown as { bids: number[][] }[];
   }
 }
 

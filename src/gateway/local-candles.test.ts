@@ -10,24 +10,12 @@ import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
 import { BusIntake } from './bus-intake.ts';
 import { CandleRooms } from './candle-rooms.ts';
-import type { ClientSink } from './channel.ts';
 import { ClientErrors } from './client-errors.ts';
+import { ParsedSink } from './parsed-sink.test-support.ts';
 
 const SYMBOL = 'BTC/USDT';
 /** A bar's time as the protocol writes it. */
 const at = (hh: number, mm: number): string => new Date(minute(hh, mm)).toISOString();
-
-/** Records what a client would receive, parsed. */
-class Client implements ClientSink {
-  readonly got: Record<string, unknown>[] = [];
-  send(payload: Buffer | string): void {
-    this.got.push(JSON.parse(payload.toString()) as Record<string, unknown>);
-  }
-  cork(): boolean {
-    return false;
-  }
-  uncork(): void {}
-}
 
 /**
  * One venue's ingest (its composite candles) and a gateway's candle rooms on one in-process bus; `local`: the rooms
@@ -100,7 +88,7 @@ async function scenario(t: TestContext, local: boolean) {
   await s.tradeAndWait('104', 1000);
   const before = s.record.candles.length;
 
-  const client = new Client();
+  const client = new ParsedSink();
   s.rooms.subscribe(client, sub('1m'));
   await settle();
   await s.tradeAndWait('105', 1000);
