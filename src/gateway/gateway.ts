@@ -119,11 +119,11 @@ export interface GatewayOptions {
 }
 
 /**
- * The warm-up of a `tickwire` process (at most: src/gateway/warm-up.ts stops starting batches after its time
- * budget). Measured: after 200 the first 1,000 connects of a burst still cost about half again what later ones do
- * on the main thread; after 1,000 about a fifth more (docs/PERFORMANCE.md, "Connect p99: a longer warm-up").
+ * The warm-up of a `tickwire` process: about the first batch of a reconnect burst. Measured: after it, the first
+ * connects of a burst cost what later ones do (docs/PERFORMANCE.md, "Connect p99: the first connects of a cold
+ * process").
  */
-export const WARM_UP_CONNECTIONS = 1000;
+export const WARM_UP_CONNECTIONS = 200;
 
 /** The account side of the gateway. */
 export interface AccountChannelOptions {
@@ -177,8 +177,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const start: StartWarmUpTarget = (warmConfig, warmBus, warmStore) =>
       startGateway({ config: warmConfig, bus: warmBus, store: warmStore, logger: silentLogger() });
     try {
-      const { connections, ms } = await warmUpConnectionPath(start, config, warmUp);
-      logger.info({ connections, ms: Math.round(ms) }, 'gateway: connection path warmed up');
+      const ms = await warmUpConnectionPath(start, config, warmUp);
+      logger.info(
+        { connections: warmUp.connections, ms: Math.round(ms) },
+        'gateway: connection path warmed up',
+      );
     } catch (err) {
       logger.warn({ err }, 'gateway: the warm-up failed; the first clients meet a cold process');
     }

@@ -16,18 +16,9 @@ export interface WarmUpTarget {
 /** Starts a throwaway gateway with this configuration, bus and store (startGateway, without a warm-up). */
 export type StartWarmUpTarget = (config: Config, bus: Bus, store: CandleStore) => Promise<WarmUpTarget>;
 
-/** What a warm-up did: the connections it made and the time it took, ms. */
-export interface WarmUpResult {
-  readonly connections: number;
-  readonly ms: number;
-}
-
 /** What a warm-up runs on: how many connections, and the throwaway gateway's own bus and store. */
 export interface WarmUpOptions {
-  /** At most this many connections: fewer when WARM_UP_BUDGET_MS (or `budgetMs`) passes first. */
   readonly connections: number;
-  /** No batch of connections starts after this long, ms (default WARM_UP_BUDGET_MS). */
-  readonly budgetMs?: number;
   /**
    * Makes the throwaway gateway's bus, which must hand what is published on it to its own subscribers (the
    * in-process MemoryBus): the warm-up publishes its updates there. Closed after the warm-up.
@@ -37,21 +28,16 @@ export interface WarmUpOptions {
   readonly store: () => CandleStore;
 }
 
-/** Connections in flight at once during the warm-up (fewer round trips than smaller batches: a shorter warm-up). */
-const WARM_UP_BATCH = 200;
-/**
- * No batch starts after this long (the batches started complete): on a loaded machine the warm-up makes fewer
- * connections rather than hold the gateway's start back much longer.
- */
-const WARM_UP_BUDGET_MS = 2_000;
+/** Connections in flight at once during the warm-up. */
+const WARM_UP_BATCH = 50;
 /** The warm-up gives up after this long: the gateway then starts cold rather than late. */
 const WARM_UP_LIMIT_MS = 10_000;
 
 /**
  * Runs the connection path `options.connections` times before the gateway takes its first client: a throwaway
- * gateway on a loopback port, with a bus and a store of its own (made by `options`), takes `connections` WebSocket
- * clients (WARM_UP_BATCH at a time, no new batch once the budget has passed), each subscribing to the seven
- * intervals of one of the symbols (no history), is sent one update per room, and is closed again.
+ * gateway on a loopback port, with a bus and a store of its own (made by `options`), takes `connections` WebSocket clients (WARM_UP_BATCH at a
+ * time), each subscribing to the seven intervals of one of the symbols (no history), is sent one update per room,
+ * and is closed again.
  *
  * Why: a Node process runs its code cold at first (interpreted, then compiled once it has run enough) and its heap
  * grows from small. A gateway that restarts is met by all of its clients reconnecting at once, and that burst
@@ -62,14 +48,14 @@ const WARM_UP_LIMIT_MS = 10_000;
  * find them compiled. Nothing of it stays: its rooms, counters and connections go with it.
  *
  * Real sockets on the real clock (the throwaway gateway's timers too, whatever clock the real one is given): it
- * is the process's own code that is exercised, not its behaviour in time. Resolves with the connections made and the time it took; a
+ * is the process's own code that is exercised, not its behaviour in time. Resolves with the time it took; a
  * warm-up that fails or passes WARM_UP_LIMIT_MS rejects, and the caller starts the gateway anyway.
  */
 export async function warmUpConnectionPath(
   start: StartWarmUpTarget,
   config: Config,
   options: WarmUpOptions,
-): Promise<WarmUpResult> {
+): Promise<number> {
   const began = performance.now();
   const { connections } = options;
   const warmConfig: Config = {
@@ -95,9 +81,7 @@ export async function warmUpConnectionPath(
   try {
     const done = (async () => {
       const symbols = config.symbols;
-      const budgetMs = options.budgetMs ?? WARM_UP_BUDGET_MS;
       for (let i = 0; i < connections; i += WARM_UP_BATCH) {
-        if (i > 0 && performance.now() - began > budgetMs) break;
         const batch = Array.from({ length: Math.min(WARM_UP_BATCH, connections - i) }, (_, j) =>
           WarmUpClient.connect(target.url, symbols[(i + j) % symbols.length] as string),
         );
@@ -117,7 +101,7 @@ export async function warmUpConnectionPath(
     await target.close();
     await Promise.all([bus.close(), store.close()]);
   }
-  return { connections: clients.length, ms: performance.now() - began };
+  return performance.now() - began;
 }
 
 /** One warm-up client: resolves once it holds its seven `initial`s; `updated` once it got one update per room. */
