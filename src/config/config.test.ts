@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { TickwireError } from '../domain/errors.ts';
 import { supportedVenues, venueModules } from '../venues/registry.ts';
 import { inspect } from 'node:util';
 import { bitgetCredentials, loadConfig, printableConfig } from './config.ts';
+
+/** Every configuration file of this file's tests lives under one temporary folder, removed at the end. */
+const tempRoot = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+after(() => rmSync(tempRoot, { recursive: true, force: true }));
+const tempDir = (): string => mkdtempSync(join(tempRoot, 'case-'));
 
 test('defaults: port 7000, BTC/USDT, live Binance URLs', () => {
   const c = loadConfig({});
@@ -17,7 +22,7 @@ test('defaults: port 7000, BTC/USDT, live Binance URLs', () => {
 });
 
 test('environment variables override the file, which overrides the defaults', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const dir = tempDir();
   const file = join(dir, 'tickwire.json');
   writeFileSync(file, JSON.stringify({ port: 7100, symbols: ['ETH/USDT'], gateway: { throttleMs: 500 } }));
   const c = loadConfig(
@@ -82,7 +87,7 @@ test('names every bad key at once: unreadable variables and values the schema re
 });
 
 test('a bad key from the file is named without a variable, one from the environment with it', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const dir = tempDir();
   const file = join(dir, 'tickwire.json');
   writeFileSync(file, JSON.stringify({ gateway: { throttleMs: -1 }, urls: { okx: { wsUrl: 'nope' } } }));
   assert.throws(
@@ -106,7 +111,7 @@ test('a bad key from the file is named without a variable, one from the environm
 });
 
 test('rejects unknown keys and unreadable files', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const dir = tempDir();
   const file = join(dir, 'bad.json');
   writeFileSync(file, JSON.stringify({ prot: 7000 }));
   assert.throws(() => loadConfig({}, file), /Unrecognized key/);
@@ -150,7 +155,7 @@ test('failover: ENABLE_FAILOVER, PRIMARY_EXCHANGE, MAX_SOURCE_LATENCY, CONFLICT_
 });
 
 test('failover: file keys, overridden by the environment', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const dir = tempDir();
   const file = join(dir, 'tickwire.json');
   writeFileSync(
     file,
@@ -218,7 +223,7 @@ test('storage and scale-out: DATABASE_URL, DATA_DIR, STORE_TRADES, REDIS_URL, RE
 });
 
 test('/api/ rate limit: API_RATE_LIMIT, API_RATE_LIMIT_WINDOW_MS, TRUSTED_PROXIES override the file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const dir = tempDir();
   const file = join(dir, 'tickwire.json');
   writeFileSync(file, JSON.stringify({ gateway: { apiRateLimit: 50, trustedProxies: 2 } }));
   const c = loadConfig({ API_RATE_LIMIT: '500', API_RATE_LIMIT_WINDOW_MS: '60000' }, file);
@@ -266,7 +271,7 @@ test('connection limits, origins, compression and the shutdown timeout: defaults
 });
 
 test('a history burst below maxInitialBars is refused: that request could never pass', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const dir = tempDir();
   const file = join(dir, 'tickwire.json');
   writeFileSync(file, JSON.stringify({ gateway: { maxInitialBars: 5000, historyBurstBarsPerIp: 4000 } }));
   assert.throws(
@@ -300,7 +305,7 @@ test('every registered venue has its urls key, with its own defaults and variabl
 
 test('ingest.lockSafetyMarginMs: unset by default (the lock uses a fifth of the TTL), at most half the TTL', () => {
   assert.equal(loadConfig({}).ingest.lockSafetyMarginMs, undefined);
-  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const dir = tempDir();
   const file = join(dir, 'tickwire.json');
   writeFileSync(file, JSON.stringify({ ingest: { lockTtlMs: 10_000, lockSafetyMarginMs: 5000 } }));
   assert.equal(loadConfig({}, file).ingest.lockSafetyMarginMs, 5000);
@@ -328,7 +333,7 @@ const AUTH_SECRET = 'auth-secret-for-tests-0123456789abcdef';
 const DYDX_ADDRESS = 'dydx1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq'.slice(0, 43);
 
 function accountsFile(body: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tickwire-config-'));
+  const dir = tempDir();
   const file = join(dir, 'tickwire.json');
   writeFileSync(file, JSON.stringify(body));
   return file;
