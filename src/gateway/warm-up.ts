@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import WebSocket from 'ws';
 import { CANDLE_CHANNEL, type Bus } from '../bus/bus.ts';
 import { encodeCandleUpdate } from '../bus/candle-message.ts';
 import type { Config } from '../config/config.ts';
@@ -6,7 +6,6 @@ import { parseDecimal } from '../domain/decimal.ts';
 import { INTERVALS } from '../domain/interval.ts';
 import type { CandleStore } from '../store/candle-store.ts';
 import { waitAtMost } from '../util/wait-at-most.ts';
-import type { WarmUpClientsCommand, WarmUpClientsJob, WarmUpClientsReport } from './warm-up-clients.ts';
 
 /** A gateway started for the warm-up alone: where to connect, and how to stop it. */
 export interface WarmUpTarget {
@@ -36,8 +35,8 @@ const WARM_UP_LIMIT_MS = 10_000;
 
 /**
  * Runs the connection path `options.connections` times before the gateway takes its first client: a throwaway
- * gateway on a loopback port, with a bus and a store of its own (made by `options`), takes `connections` WebSocket
- * clients of a child process (src/gateway/warm-up-clients.ts; WARM_UP_BATCH at a time), each subscribing to the seven intervals of one of the symbols (no history), is sent one update per room,
+ * gateway on a loopback port, with a bus and a store of its own (made by `options`), takes `connections` WebSocket clients (WARM_UP_BATCH at a
+ * time), each subscribing to the seven intervals of one of the symbols (no history), is sent one update per room,
  * and is closed again.
  *
  * Why: a Node process runs its code cold at first (interpreted, then compiled once it has run enough) and its heap
@@ -78,101 +77,66 @@ export async function warmUpConnectionPath(
     await Promise.all([bus.close(), store.close()]);
     throw err;
   }
-  const clients = startWarmUpClients({
-    url: target.url,
-    symbols: config.symbols,
-    connections,
-    batch: WARM_UP_BATCH,
-  });
+  const clients: WarmUpClient[] = [];
   try {
     const done = (async () => {
-      await clients.next('connected');
-      // One update per room: the tick path (throttle, frames built once, one write per client) runs too.
-      const updated = clients.next('updated');
       const symbols = config.symbols;
+      for (let i = 0; i < connections; i += WARM_UP_BATCH) {
+        const batch = Array.from({ length: Math.min(WARM_UP_BATCH, connections - i) }, (_, j) =>
+          WarmUpClient.connect(target.url, symbols[(i + j) % symbols.length] as string),
+        );
+        clients.push(...(await Promise.all(batch)));
+      }
+      // One update per room: the tick path (throttle, frames built once, one write per client) runs too.
+      const updates = Promise.all(clients.map((c) => c.updated));
       for (const symbol of symbols.slice(0, Math.min(symbols.length, connections)))
         for (const interval of INTERVALS) bus.publish(CANDLE_CHANNEL, warmUpUpdate(symbol, interval));
-      await updated;
+      await updates;
     })();
-    // Past the limit, the child's end rejects it again: that rejection is the one already reported.
-    done.catch(() => undefined);
     if (!(await waitAtMost(done, WARM_UP_LIMIT_MS)))
       throw new Error(`the warm-up took longer than ${WARM_UP_LIMIT_MS} ms`);
   } finally {
-    // The clients are cut off first: the throwaway gateway then has no close handshakes to wait for.
-    await clients.close();
+    // Cut off from the client side first: the throwaway gateway then has no close handshakes to wait for.
+    for (const client of clients) client.ws.terminate();
     await target.close();
     await Promise.all([bus.close(), store.close()]);
   }
   return performance.now() - began;
 }
 
-/** The warm-up's client process: waits for its reports, and ends it. */
-interface WarmUpClientsProcess {
-  /** Resolves when the child reports `type`; rejects when it fails or ends first. */
-  next(type: 'connected' | 'updated'): Promise<void>;
-  /** Ends the child (its sockets cut off) and resolves once it has exited. */
-  close(): Promise<void>;
-}
+/** One warm-up client: resolves once it holds its seven `initial`s; `updated` once it got one update per room. */
+class WarmUpClient {
+  private constructor(
+    readonly ws: WebSocket,
+    readonly updated: Promise<void>,
+  ) {}
 
-/**
- * Forks src/gateway/warm-up-clients.ts. Why a process of its own: clients in the gateway's process would run ws's
- * client side (its WebSocket, Receiver and Sender classes) in the same isolate as the server side, and the code
- * they share would be compiled for both, not for what the gateway runs once real clients come.
- */
-function startWarmUpClients(job: WarmUpClientsJob): WarmUpClientsProcess {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './warm-up-clients.ts' : './warm-up-clients.js', import.meta.url);
-  const child = fork(entry, [JSON.stringify(job)], {
-    // Started from source, the child needs tsx's loader, which a fork without the parent's options lacks; the
-    // parent's other options (profilers, heap sizes) are the gateway's, not the clients'.
-    execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const seen = new Set<string>();
-  let failure: Error | undefined;
-  const waiting = new Set<() => void>();
-  const wake = (): void => {
-    for (const w of waiting) w();
-  };
-  child.on('message', (message: WarmUpClientsReport) => {
-    if (message.type === 'failed') failure = new Error(`warm-up client failed: ${message.reason}`);
-    else seen.add(message.type);
-    wake();
-  });
-  child.on('error', (err) => {
-    failure ??= err;
-    wake();
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      failure ??= new Error(`the warm-up's client process ended (${signal ?? code})`);
-      wake();
-      resolve();
+  static connect(url: string, symbol: string): Promise<WarmUpClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false });
+      let initials = 0;
+      let updates = 0;
+      let updated: () => void = () => undefined;
+      const client = new WarmUpClient(
+        ws,
+        new Promise((resolveUpdated) => {
+          updated = resolveUpdated;
+        }),
+      );
+      ws.once('error', reject);
+      ws.once('close', () => reject(new Error('warm-up connection closed')));
+      ws.once('open', () => {
+        for (const interval of INTERVALS)
+          ws.send(JSON.stringify({ type: 'subscribe', symbol, interval, initialBars: 0 }));
+      });
+      ws.on('message', (data) => {
+        const type = (JSON.parse(String(data)) as { type?: string }).type;
+        if (type === 'initial' && ++initials === INTERVALS.length) resolve(client);
+        else if (type === 'update' && ++updates === INTERVALS.length) updated();
+        else if (type === 'error') reject(new Error(`warm-up subscribe refused: ${String(data)}`));
+      });
     });
-  });
-  return {
-    next: (type) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (seen.has(type)) resolve();
-          else if (failure !== undefined) reject(failure);
-          else return;
-          waiting.delete(check);
-        };
-        waiting.add(check);
-        check();
-      }),
-    close: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        if (child.connected) child.send({ type: 'close' } satisfies WarmUpClientsCommand);
-        else child.kill('SIGKILL');
-        // A child that does not end when asked is killed: the gateway's start waits for nothing else.
-        if (!(await waitAtMost(exited, 2_000))) child.kill('SIGKILL');
-      }
-      await exited;
-    },
-  };
+  }
 }
 
 /** A Monday, midnight UTC: the start of a bar of every interval. */
