@@ -397,6 +397,9 @@ test('simulator: disconnect, frozen symbol and primary recovery switch within th
     symbols: [symbol],
     historyDays: 1,
     tradesPerSecond: 20,
+    // Tickwire asks a venue for the trades of the minute in progress and of an outage's gap: half an hour
+    // of individual trades covers the test, where the default two hours cost CPU at start.
+    tradeWindowMs: 30 * 60_000,
     seed: 7,
     now: clock.now,
   });

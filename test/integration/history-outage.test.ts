@@ -42,6 +42,9 @@ describe('PostgreSQL outage at a gateway', { skip }, () => {
       seed: 33,
       historyDays: 1,
       tradesPerSecond: 20,
+      // Tickwire asks a venue for the trades of the minute in progress and of an outage's gap: half an hour
+      // of individual trades covers the test, where the default two hours cost CPU at start.
+      tradeWindowMs: 30 * 60_000,
     });
     defer(() => sim.close());
     const prefix = testRedisPrefix();

@@ -38,6 +38,9 @@ describe('service outages', { skip }, () => {
       seed: 31,
       historyDays: 1,
       tradesPerSecond: 20,
+      // Tickwire asks a venue for the trades of the minute in progress and of an outage's gap: half an hour
+      // of individual trades covers the test, where the default two hours cost CPU at start.
+      tradeWindowMs: 30 * 60_000,
     });
     defer(() => sim.close());
     const config = roleConfig(sim, { databaseUrl: viaProxy(db.url, proxy.port) });
@@ -121,6 +124,9 @@ describe('service outages', { skip }, () => {
       seed: 32,
       historyDays: 1,
       tradesPerSecond: 20,
+      // Tickwire asks a venue for the trades of the minute in progress and of an outage's gap: half an hour
+      // of individual trades covers the test, where the default two hours cost CPU at start.
+      tradeWindowMs: 30 * 60_000,
     });
     defer(() => sim.close());
     const prefix = testRedisPrefix();

@@ -31,6 +31,9 @@ async function restartAcrossDowntime(
     seed: 41,
     historyDays: 1,
     tradesPerSecond: 20,
+    // Tickwire asks a venue for the trades of the minute in progress and of an outage's gap: half an hour
+    // of individual trades covers the test, where the default two hours cost CPU at start.
+    tradeWindowMs: 30 * 60_000,
     now,
   });
   defer(() => sim.close());

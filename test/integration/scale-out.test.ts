@@ -26,6 +26,9 @@ describe('scale-out: ingest high availability and several gateways', { skip }, (
       seed: 21,
       historyDays: 1,
       tradesPerSecond: 20,
+      // Tickwire asks a venue for the trades of the minute in progress and of an outage's gap: half an hour
+      // of individual trades covers the test, where the default two hours cost CPU at start.
+      tradeWindowMs: 30 * 60_000,
       logger: silentLogger(),
     });
     defer(() => sim.close());

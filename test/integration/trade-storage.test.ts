@@ -22,6 +22,9 @@ describe('trade storage', { skip }, () => {
       seed: 51,
       historyDays: 1,
       tradesPerSecond: 30,
+      // Tickwire asks a venue for the trades of the minute in progress and of an outage's gap: half an hour
+      // of individual trades covers the test, where the default two hours cost CPU at start.
+      tradeWindowMs: 30 * 60_000,
     });
     defer(() => sim.close());
     for (const storeTrades of [true, false]) {

@@ -22,7 +22,7 @@ describe('the built package', () => {
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'tickwire-package-'));
-    const result = await packTickwire(work);
+    const result = await packTickwire();
     packed = result.files;
 
     project = join(work, 'project');

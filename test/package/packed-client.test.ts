@@ -37,7 +37,7 @@ describe('the packed client library, installed with npm', () => {
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'tickwire-packed-client-'));
-    const { tarball } = await packTickwire(work);
+    const { tarball } = await packTickwire();
     project = join(work, 'project');
     mkdirSync(project);
     writeFileSync(

@@ -50,6 +50,9 @@ describe('Bitget simulator socket', () => {
       symbols: ['BTC/USDT', 'ETH/USDT'],
       historyDays: 1,
       tradesPerSecond: 20,
+      // The tests read recent trades only: half an hour of individual trades instead of the default two hours,
+      // which cost CPU at start.
+      tradeWindowMs: 30 * 60_000,
       tickMs: 20,
       bitget: { pingTimeoutMs: 400, bookPushMs: 30, tickerPushMs: 50 },
     });

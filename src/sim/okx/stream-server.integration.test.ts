@@ -120,6 +120,9 @@ describe('OKX simulator WebSocket', () => {
       seed: 3,
       historyDays: 1,
       tradesPerSecond: 40,
+      // The tests read recent trades only: half an hour of individual trades instead of the default two hours,
+      // which cost CPU at start.
+      tradeWindowMs: 30 * 60_000,
       tickMs: 20,
       okx: {
         idleTimeoutMs: 600,

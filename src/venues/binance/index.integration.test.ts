@@ -23,6 +23,9 @@ describe('Binance adapter against the exchange simulator', () => {
       symbols: ['BTC/USDT', 'ETH/USDT'],
       historyDays: 3,
       tradesPerSecond: 20,
+      // The tests read the last half hour of trades at most: 40 minutes of individual trades instead of the default
+      // two hours, which cost CPU at start.
+      tradeWindowMs: 40 * 60_000,
       seed: 7,
     });
   });
