@@ -1,6 +1,7 @@
 /**
- * Creates a new embedded database in a short-lived child process, so that the process which then serves it never
- * holds what creating it took.
+ * Makes a new embedded database: a copy of the template the build made (pglite-template.ts) when there is one,
+ * otherwise (a registry install, which does not ship it, or a run from the sources) created in a short-lived
+ * child process, so that the process which then serves it never holds what creating it took.
  *
  * PGlite creates a database by running initdb and a second, temporary PostgreSQL in WebAssembly beside the one it
  * keeps: in the thread that does it that left two WebAssembly memories (165 and 128 MB resident) until that
@@ -10,11 +11,10 @@
  * later start (docs/PERFORMANCE.md, "Idle memory and start-up, fifth pass").
  */
 import { spawn } from 'node:child_process';
-import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pgliteSettingParams } from './pglite-settings.ts';
+import { builtTemplateDir, copyPgliteTemplate, holdsDatabase } from './pglite-template.ts';
 
 /**
  * The child: creates the database in argv[1] with the start parameters in argv[2] (JSON), then closes it cleanly
@@ -34,22 +34,19 @@ process.exit(0);
 /** How much of the child's stderr is kept to explain a failure. */
 const STDERR_TAIL_CHARS = 2000;
 
-/** True once `dataDir` holds a database (PostgreSQL's PG_VERSION file, the mark PGlite itself looks for). */
-async function holdsDatabase(dataDir: string): Promise<boolean> {
-  try {
-    await access(join(dataDir, 'PG_VERSION'));
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Makes the embedded database in `dataDir` (which must exist) unless it already holds one: a copy of `template`
+ * (by default the one the build made) when that holds a database, else created in a child process. Rejects with
+ * the child's error output when it could not be created.
+ */
+export async function createPgliteDatabase(dataDir: string, template = builtTemplateDir()): Promise<void> {
+  if (await holdsDatabase(dataDir)) return;
+  if (await copyPgliteTemplate(template, dataDir)) return;
+  await createInChildProcess(dataDir);
 }
 
-/**
- * Creates the embedded database in `dataDir` (which must exist) unless it already holds one. Rejects with the
- * child's error output when it could not.
- */
-export async function createPgliteDatabase(dataDir: string): Promise<void> {
-  if (await holdsDatabase(dataDir)) return;
+/** Creates the embedded database in `dataDir` (which must exist and hold none) in a child process. */
+export async function createInChildProcess(dataDir: string): Promise<void> {
   const pgliteUrl = pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')).href;
   const args = [
     // Liftoff only, as in the worker (pglite-worker-client.ts): the child is gone within seconds, and the

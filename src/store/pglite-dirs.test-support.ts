@@ -6,38 +6,18 @@
  * process makes lives under one temporary folder that `removePgliteDirs` deletes; the template stays as a cache.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
+import { pgliteVersion } from './pglite-template.ts';
 
 const run = promisify(execFile);
 
 let template: Promise<string> | undefined;
 let base: Promise<string> | undefined;
 let count = 0;
-
-function pgliteVersion(): string {
-  // The package does not export its package.json; find it next to the entry point.
-  let dir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === '@electric-sql/pglite' && pkg.version) return pkg.version;
-    } catch {
-      // not this folder; look in its parent
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the version of @electric-sql/pglite');
-    dir = parent;
-  }
-}
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
