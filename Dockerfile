@@ -1,6 +1,8 @@
 # Tickwire: one image for every role (`all`, `ingest`, `gateway`, `sim`). See docs/OPERATIONS.md.
 # The first stage compiles the TypeScript sources and builds the dashboard (dist/dashboard, served at /); the image
-# ships only dist/, bin/ and the production dependencies.
+# ships only dist/, bin/ and the production dependencies. `npm run build` also makes dist/pglite-template-<version>/,
+# the empty embedded database that a first start copies into /app/data (made readable by every user: the image
+# runs as `node`).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
