@@ -26,6 +26,8 @@
  *   BENCH_TICKWIRE_NODE_ARGS  diagnostic: more Node options for each `tickwire` process (e.g. --trace-gc);
  *                         BENCH_TICKWIRE_OUTPUT: a file that keeps its output
  *   BENCH_CONNECT_ROUNDS  diagnostic: n − 1 connect rounds in the same server process before the measured one
+ *   BENCH_STALL_MS        stops the measured server process (SIGSTOP) this long, once, a third into the measured
+ *                         window, then lets it go on (SIGCONT): a stalled event loop on demand (0: none)
  *   BENCH_REDIS_URL, BENCH_DATABASE_URL, BENCH_ALL_READY_MS, BENCH_SIM_TRADE_RATE
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -69,6 +71,7 @@ interface Options {
   readonly idleServers: ServerName[];
   readonly clientProcs: number;
   readonly connectBatch: number;
+  readonly stallMs: number;
 }
 
 function options(): Options {
@@ -95,6 +98,7 @@ function options(): Options {
     idleServers: names(listOption('BENCH_IDLE_SERVERS', 'naive,socketio,ws-once,gateway')),
     clientProcs: intOption('BENCH_CLIENT_PROCS', 2, 1),
     connectBatch: intOption('BENCH_CONNECT_BATCH', 100, 1),
+    stallMs: intOption('BENCH_STALL_MS', 0),
   };
 }
 
@@ -299,6 +303,11 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
     const cpu0 = cpuSeconds(server.pid);
     await server.loopDelayMaxMs?.();
     const bytes0 = await fleet.bytes();
+    if (o.stallMs > 0) {
+      await sleep(tStart + (tEnd - tStart) / 3 - Date.now());
+      await stallProcess(server.pid, o.stallMs);
+      notes.push(`server process stopped for ${o.stallMs} ms a third into the window (BENCH_STALL_MS)`);
+    }
     await sleep(tEnd - Date.now());
     const cpu1 = cpuSeconds(server.pid);
     const loopMaxWindow = (await server.loopDelayMaxMs?.()) ?? NaN;
@@ -556,6 +565,19 @@ function printGoals(results: Result[], idle: Map<string, number>): void {
     tw.missed === 0 && tw.duplicated === 0,
     `zero missed, zero duplicated: ${f(tw.missed, 0)} missed, ${f(tw.duplicated, 0)} duplicated`,
   );
+}
+
+/**
+ * BENCH_STALL_MS: stops the process for `ms` and lets it go on. Its event loop runs nothing meanwhile, as in a long
+ * stall of its own, while the bus and the clients' sockets keep their messages for it.
+ */
+async function stallProcess(pid: number, ms: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await sleep(ms);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
 }
 
 /** Starts the server, runs `measure`, stops it; a server this build cannot run is skipped with a message. */
