@@ -303,12 +303,19 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
     const cpu0 = cpuSeconds(server.pid);
     await server.loopDelayMaxMs?.();
     const bytes0 = await fleet.bytes();
+    const waits = watchCoreWaits(server.pid);
     if (o.stallMs > 0) {
       await sleep(tStart + (tEnd - tStart) / 3 - Date.now());
       await stallProcess(server.pid, o.stallMs);
       notes.push(`server process stopped for ${o.stallMs} ms a third into the window (BENCH_STALL_MS)`);
     }
     await sleep(tEnd - Date.now());
+    const waited = waits.stop();
+    // A stall of the server's event loop that is waiting for a core shows here; a stopped process waits for none.
+    notes.push(
+      `server main thread waited for a core ${f(waited.totalMs)} ms in the window, at most ` +
+        `${f(waited.maxStepMs)} ms in one ${WAIT_STEP_MS} ms step`,
+    );
     const cpu1 = cpuSeconds(server.pid);
     const loopMaxWindow = (await server.loopDelayMaxMs?.()) ?? NaN;
     // Other work on the machine moves every figure: each server's window says how loaded it was.
@@ -448,6 +455,38 @@ async function measureIdle(server: ServerUnderTest, count: number, o: Options): 
   } finally {
     await fleet.stop();
   }
+}
+
+const WAIT_STEP_MS = 250;
+
+/**
+ * Time the process's main thread spent runnable but waiting for a core (/proc/<pid>/task/<pid>/schedstat, second
+ * field, ns), read every WAIT_STEP_MS until stopped: the total and the most in one step, ms.
+ */
+function watchCoreWaits(pid: number): { stop(): { totalMs: number; maxStepMs: number } } {
+  const read = (): number => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+    } catch {
+      return NaN;
+    }
+  };
+  const first = read();
+  let last = first;
+  let maxStepMs = 0;
+  const timer = setInterval(() => {
+    const now = read();
+    maxStepMs = Math.max(maxStepMs, now - last);
+    last = now;
+  }, WAIT_STEP_MS);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      const now = read();
+      maxStepMs = Math.max(maxStepMs, now - last);
+      return { totalMs: now - first, maxStepMs };
+    },
+  };
 }
 
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
