@@ -51,6 +51,20 @@ describe('Room', () => {
     assert.deepEqual(summary(room.tick(3)), ['update@0:3']);
   });
 
+  it('a state of a later turn queues behind a state held apart, and merges into one that was not', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '1')));
+    room.push(makeUpdate(makeBar(T0, '2')), 2);
+    // A later turn, the room not due: 2 was held apart, so 3 does not replace it; 4 then merges into 3.
+    room.push(makeUpdate(makeBar(T0, '3')));
+    room.push(makeUpdate(makeBar(T0, '4')));
+    assert.equal(room.merged, 1);
+    assert.deepEqual(summary(room.tick(1)), ['update@0:1']);
+    assert.deepEqual(summary(room.tick(2)), ['update@0:2']);
+    assert.deepEqual(summary(room.tick(3)), ['update@0:4']);
+    assert.equal(room.hasPending, false);
+  });
+
   it('a state queued behind a pending update keeps the bar closed', () => {
     const room = new Room('BTC/USDT', '1m');
     room.push(makeUpdate(makeBar(T0, '2'), 'closed'));
