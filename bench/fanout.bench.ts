@@ -26,6 +26,8 @@
  *   BENCH_TICKWIRE_NODE_ARGS  diagnostic: more Node options for each `tickwire` process (e.g. --trace-gc);
  *                         BENCH_TICKWIRE_OUTPUT: a file that keeps its output
  *   BENCH_CONNECT_ROUNDS  diagnostic: n − 1 connect rounds in the same server process before the measured one
+ *   BENCH_STALL_MS        stops the measured server process (SIGSTOP) this long, once, a third into the measured
+ *                         window, then lets it go on (SIGCONT): a stalled event loop on demand (0: none)
  *   BENCH_REDIS_URL, BENCH_DATABASE_URL, BENCH_ALL_READY_MS, BENCH_SIM_TRADE_RATE
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
@@ -69,6 +71,7 @@ interface Options {
   readonly idleServers: ServerName[];
   readonly clientProcs: number;
   readonly connectBatch: number;
+  readonly stallMs: number;
 }
 
 function options(): Options {
@@ -95,6 +98,7 @@ function options(): Options {
     idleServers: names(listOption('BENCH_IDLE_SERVERS', 'naive,socketio,ws-once,gateway')),
     clientProcs: intOption('BENCH_CLIENT_PROCS', 2, 1),
     connectBatch: intOption('BENCH_CONNECT_BATCH', 100, 1),
+    stallMs: intOption('BENCH_STALL_MS', 0),
   };
 }
 
@@ -299,7 +303,19 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
     const cpu0 = cpuSeconds(server.pid);
     await server.loopDelayMaxMs?.();
     const bytes0 = await fleet.bytes();
+    const waits = watchCoreWaits(server.pid);
+    if (o.stallMs > 0) {
+      await sleep(tStart + (tEnd - tStart) / 3 - Date.now());
+      await stallProcess(server.pid, o.stallMs);
+      notes.push(`server process stopped for ${o.stallMs} ms a third into the window (BENCH_STALL_MS)`);
+    }
     await sleep(tEnd - Date.now());
+    const waited = waits.stop();
+    // A stall of the server's event loop that is waiting for a core shows here; a stopped process waits for none.
+    notes.push(
+      `server main thread waited for a core ${f(waited.totalMs)} ms in the window, at most ` +
+        `${f(waited.maxStepMs)} ms in one ${WAIT_STEP_MS} ms step`,
+    );
     const cpu1 = cpuSeconds(server.pid);
     const loopMaxWindow = (await server.loopDelayMaxMs?.()) ?? NaN;
     // Other work on the machine moves every figure: each server's window says how loaded it was.
@@ -441,6 +457,38 @@ async function measureIdle(server: ServerUnderTest, count: number, o: Options): 
   }
 }
 
+const WAIT_STEP_MS = 250;
+
+/**
+ * Time the process's main thread spent runnable but waiting for a core (/proc/<pid>/task/<pid>/schedstat, second
+ * field, ns), read every WAIT_STEP_MS until stopped: the total and the most in one step, ms.
+ */
+function watchCoreWaits(pid: number): { stop(): { totalMs: number; maxStepMs: number } } {
+  const read = (): number => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+    } catch {
+      return NaN;
+    }
+  };
+  const first = read();
+  let last = first;
+  let maxStepMs = 0;
+  const timer = setInterval(() => {
+    const now = read();
+    maxStepMs = Math.max(maxStepMs, now - last);
+    last = now;
+  }, WAIT_STEP_MS);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      const now = read();
+      maxStepMs = Math.max(maxStepMs, now - last);
+      return { totalMs: now - first, maxStepMs };
+    },
+  };
+}
+
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 /** CPU-seconds of the process's main thread (the event loop), without its GC helpers' and other threads'. */
@@ -556,6 +604,19 @@ function printGoals(results: Result[], idle: Map<string, number>): void {
     tw.missed === 0 && tw.duplicated === 0,
     `zero missed, zero duplicated: ${f(tw.missed, 0)} missed, ${f(tw.duplicated, 0)} duplicated`,
   );
+}
+
+/**
+ * BENCH_STALL_MS: stops the process for `ms` and lets it go on. Its event loop runs nothing meanwhile, as in a long
+ * stall of its own, while the bus and the clients' sockets keep their messages for it.
+ */
+async function stallProcess(pid: number, ms: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await sleep(ms);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
 }
 
 /** Starts the server, runs `measure`, stops it; a server this build cannot run is skipped with a message. */

@@ -306,6 +306,59 @@ describe('CandleRooms', () => {
     assert.deepEqual(at, [0, 1000, 2000, 4100, 4600, 5100, 6000, 7000, 8000]);
   });
 
+  it('after a blocked loop, sends a held update and each state of the backlog on its own (once a period)', async () => {
+    const { rooms, clock, publish } = setup();
+    const client = new Client();
+    rooms.subscribe(client, subscribe(0));
+    await settle();
+    const start = clock.now();
+    const send = (n: number): void => publish(makeUpdate(makeBar(T0 + 30 * M, String(n), n)));
+    // One update a second: 2 arrives 200 ms late, 3 400 ms early, so 3 is held until 1700.
+    clock.advanceTo(start);
+    send(1);
+    clock.advanceTo(start + 1200);
+    send(2);
+    clock.advanceTo(start + 1600);
+    send(3);
+    clock.advance(0);
+    assert.deepEqual(client.updates(), [1, 2]);
+    // The loop is blocked from 1650 to 4150: 4 and 5 are read before the timer of 3, overdue since 1700, fires.
+    clock.advanceTo(start + 1650);
+    clock.block(2500, () => {
+      send(4);
+      send(5);
+    });
+    const at: number[] = [];
+    for (let t = 4150; t <= 9500; t += 50) {
+      clock.advanceTo(start + t);
+      if (t % 1000 === 0 && t >= 5000 && t <= 9000) send(t / 1000 + 1);
+      clock.advance(0);
+      while (at.length < client.updates().length - 2) at.push(t);
+    }
+    assert.deepEqual(client.updates(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'every update, none merged');
+    // 3, 4 and 5 half a period apart; 6, arriving on time while 5 waits, queues behind it. The throttle's account
+    // paid for the catch-up: while the data keeps changing once a period, each update leaves 150 ms late.
+    assert.deepEqual(at, [4150, 4650, 5150, 5650, 6150, 7150, 8150, 9150]);
+    assert.equal(rooms.counters.updatesMerged, 0);
+  });
+
+  it('after a blocked loop, still conflates a backlog of data changing faster than the period', async () => {
+    const { rooms, clock, publish } = setup();
+    const client = new Client();
+    rooms.subscribe(client, subscribe(0));
+    await settle();
+    const send = (n: number): void => publish(makeUpdate(makeBar(T0 + 30 * M, String(n), n)));
+    send(1);
+    clock.advance(0);
+    // 20 changes within a 1.7 s block: the throttle owes one tick for the period passed, so two states leave.
+    clock.block(1700, () => {
+      for (let n = 2; n <= 21; n++) send(n);
+    });
+    clock.advance(5000);
+    assert.deepEqual(client.updates(), [1, 2, 21]);
+    assert.equal(rooms.counters.updatesMerged, 18, 'unsent states replaced by newer ones');
+  });
+
   it('delivers each of updates about a period apart at once, none merged; two within one are conflated', async () => {
     const { rooms, clock, publish } = setup();
     const client = new Client();

@@ -92,6 +92,7 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     revisionsBroadcast: 0,
     unchangedBarsSkipped: 0,
     initialsFromMemory: 0,
+    updatesMerged: 0,
   };
   private readonly rooms = new Map<string, CandleRoom>();
   /** Each client's subscriptions by room key. */
@@ -168,10 +169,31 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       this.options.onCandle?.(update);
       const room = this.rooms.get(`${update.symbol}:${update.interval}`);
       if (!room) return;
-      // Already due in this turn's batch: its pending update was going to leave at once (the loop was busy).
-      room.push(update, room.dueAt === IMMEDIATE);
+      this.push(room, update, this.updatesHeldApart(room));
       this.scheduler.schedule(room);
     });
+  }
+
+  /** Gives the room one update, counting the pending states it merged. */
+  private push(room: CandleRoom, update: CandleUpdate, heldApart = 1): void {
+    const mergedBefore = room.merged;
+    room.push(update, heldApart);
+    this.counters.updatesMerged += room.merged - mergedBefore;
+  }
+
+  /**
+   * How many pending updates a room may hold apart rather than merge (Room.push). A room due to tick by now (in
+   * this turn's batch, or its timer overdue: a blocked loop reads the bus's backlog before timers fire) holds one
+   * per tick the throttle has owed since its last tick, at least two: a state the data changed to once a period
+   * is then never replaced before it was sent. Any other room merges (newest wins): the data changed within the
+   * period.
+   */
+  private updatesHeldApart(room: CandleRoom): number {
+    const due = room.dueAt;
+    const now = this.options.clock.now();
+    if (due === null || (due !== IMMEDIATE && due > now)) return 1;
+    const periods = Math.floor((now - room.lastTickAt) / this.options.throttleMs);
+    return 1 + (Number.isFinite(periods) ? Math.max(1, periods) : 1);
   }
 
   holds(client: ClientSink, msg: SubscribeMessage): boolean {
@@ -250,7 +272,7 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       stored.forEach((s, i) => {
         const newest = i === stored.length - 1;
         const closed = !newest || at >= bucketEnd(room.interval, s.bar.time) + closeGraceMs;
-        room.push({
+        this.push(room, {
           symbol: room.symbol,
           interval: room.interval,
           state: closed ? 'closed' : 'live',

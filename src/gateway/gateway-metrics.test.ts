@@ -12,6 +12,7 @@ describe('registerGatewayMetrics', () => {
       marketRooms: 5,
       connectionsOpened: 11,
       updatesBroadcast: 120,
+      updatesMerged: 30,
       droppedSlowClients: 1,
       sendQueueDropped: 7,
       badBusMessages: 4,
@@ -26,6 +27,7 @@ describe('registerGatewayMetrics', () => {
       marketRooms: () => now.marketRooms,
       connectionsOpened: () => now.connectionsOpened,
       updatesBroadcast: () => now.updatesBroadcast,
+      updatesMerged: () => now.updatesMerged,
       droppedSlowClients: () => now.droppedSlowClients,
       sendQueueDropped: () => now.sendQueueDropped,
       badBusMessages: () => now.badBusMessages,
@@ -45,6 +47,7 @@ describe('registerGatewayMetrics', () => {
     assert.equal(await value('tickwire_gateway_market_rooms'), 5);
     assert.equal(await value('tickwire_gateway_connections_opened_total'), 11);
     assert.equal(await value('tickwire_gateway_updates_broadcast_total'), 120);
+    assert.equal(await value('tickwire_gateway_updates_merged_total'), 30);
     assert.equal(await value('tickwire_gateway_slow_clients_dropped_total'), 1);
     assert.equal(await value('tickwire_gateway_bad_bus_messages_total'), 4);
     assert.equal(await value('tickwire_send_queue_dropped_total'), 7);
@@ -60,6 +63,7 @@ describe('registerGatewayMetrics', () => {
     for (const name of [
       'tickwire_gateway_connections_opened_total',
       'tickwire_gateway_updates_broadcast_total',
+      'tickwire_gateway_updates_merged_total',
       'tickwire_gateway_slow_clients_dropped_total',
       'tickwire_gateway_bad_bus_messages_total',
       'tickwire_gateway_messages_sent_total',

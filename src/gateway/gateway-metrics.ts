@@ -11,6 +11,8 @@ export interface GatewayReadings {
   connectionsOpened(): number;
   /** Candle room ticks that sent an update. */
   updatesBroadcast(): number;
+  /** Pending candle room states replaced by a newer state of their bar before they were sent (conflation). */
+  updatesMerged(): number;
   droppedSlowClients(): number;
   /** Queued messages replaced by a newer state of the same bar, ticker or book (send-queue conflation). */
   sendQueueDropped(): number;
@@ -36,6 +38,11 @@ export function registerGatewayMetrics(metrics: Metrics, read: GatewayReadings):
   );
   metrics.counter('tickwire_gateway_updates_broadcast_total', 'Candle room ticks that sent an update', () =>
     read.updatesBroadcast(),
+  );
+  metrics.counter(
+    'tickwire_gateway_updates_merged_total',
+    'Pending candle room states replaced by a newer state of their bar before they were sent',
+    () => read.updatesMerged(),
   );
   metrics.counter('tickwire_gateway_slow_clients_dropped_total', 'Clients closed with 4008 (too slow)', () =>
     read.droppedSlowClients(),

@@ -335,6 +335,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       marketRooms: () => market.roomCount,
       connectionsOpened: () => connections.counters.connectionsOpened,
       updatesBroadcast: () => candles.counters.updatesBroadcast,
+      updatesMerged: () => candles.counters.updatesMerged,
       droppedSlowClients: () => connections.counters.droppedSlowClients,
       sendQueueDropped: () => connections.counters.sendQueueDropped,
       messagesSent: () => connections.sent.messagesSent,

@@ -27,22 +27,48 @@ describe('Room', () => {
     assert.equal(room.lastBroadcast, 1);
   });
 
-  it('keeps a promised update when a stall bunched a newer state of its bar behind it', () => {
+  it('holds states apart up to the count allowed, merging the rest into the newest (a stall bunched them)', () => {
     const room = new Room('BTC/USDT', '1m');
     room.push(makeUpdate(makeBar(T0, '1')));
     // Both arrive before the tick that was due in this turn could run: the first stays as it was.
-    room.push(makeUpdate(makeBar(T0, '2')), true);
-    room.push(makeUpdate(makeBar(T0, '3')), true);
+    room.push(makeUpdate(makeBar(T0, '2')), 2);
+    room.push(makeUpdate(makeBar(T0, '3')), 2);
+    assert.equal(room.merged, 1, '2 replaced by 3 before it was sent');
     assert.deepEqual(summary(room.tick(1)), ['update@0:1']);
     assert.equal(room.hasPending, true);
     assert.deepEqual(summary(room.tick(2)), ['update@0:3']);
     assert.equal(room.hasPending, false);
   });
 
-  it('a state queued behind a promised update keeps the bar closed', () => {
+  it('with three allowed apart, three states of a bar leave one per tick', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '1')));
+    room.push(makeUpdate(makeBar(T0, '2')), 3);
+    room.push(makeUpdate(makeBar(T0, '3')), 3);
+    assert.equal(room.merged, 0);
+    assert.deepEqual(summary(room.tick(1)), ['update@0:1']);
+    assert.deepEqual(summary(room.tick(2)), ['update@0:2']);
+    assert.deepEqual(summary(room.tick(3)), ['update@0:3']);
+  });
+
+  it('a state of a later turn queues behind a state held apart, and merges into one that was not', () => {
+    const room = new Room('BTC/USDT', '1m');
+    room.push(makeUpdate(makeBar(T0, '1')));
+    room.push(makeUpdate(makeBar(T0, '2')), 2);
+    // A later turn, the room not due: 2 was held apart, so 3 does not replace it; 4 then merges into 3.
+    room.push(makeUpdate(makeBar(T0, '3')));
+    room.push(makeUpdate(makeBar(T0, '4')));
+    assert.equal(room.merged, 1);
+    assert.deepEqual(summary(room.tick(1)), ['update@0:1']);
+    assert.deepEqual(summary(room.tick(2)), ['update@0:2']);
+    assert.deepEqual(summary(room.tick(3)), ['update@0:4']);
+    assert.equal(room.hasPending, false);
+  });
+
+  it('a state queued behind a pending update keeps the bar closed', () => {
     const room = new Room('BTC/USDT', '1m');
     room.push(makeUpdate(makeBar(T0, '2'), 'closed'));
-    room.push(makeUpdate(makeBar(T0, '1')), true);
+    room.push(makeUpdate(makeBar(T0, '1')), 2);
     assert.deepEqual(summary(room.tick(1)), ['update@0:2c']);
     assert.deepEqual(summary(room.tick(2)), ['update@0:1c']);
   });

@@ -28,6 +28,8 @@ interface Pending {
   closed: boolean;
   sources: readonly VenueId[];
   backfilled: boolean;
+  /** Queued behind a state of the same bar rather than merged into it (Room.push's `heldApart`). */
+  heldApart: boolean;
 }
 
 /**
@@ -66,6 +68,8 @@ export class Room<M = unknown> {
   private readonly sent = new Map<number, string>();
   /** Messages not sent because the bar's state was the one last sent. */
   unchangedSkipped = 0;
+  /** Pending states replaced by a newer state of their bar before they were sent (conflation). */
+  merged = 0;
   /** Stream messages taken so far (a store read during which this changed may be older than the stream). */
   received = 0;
   /** The room's history in memory, once a store read showed the whole series (see RoomHistory). */
@@ -93,12 +97,13 @@ export class Room<M = unknown> {
   }
 
   /**
-   * Takes one CandleUpdate of this room's stream. `promised`: the room is due in the batch of this event-loop
-   * turn, so its oldest pending update was to leave at once, and only a busy loop let this newer state of the
-   * same bar arrive first (two changes bunched by a stall). That update is kept as it is and this state queued
-   * behind it for the next tick, instead of merged into it; later states of this turn merge into this one.
+   * Takes one CandleUpdate of this room's stream. A newer state of a bar still pending replaces it (merged, counted
+   * in `merged`), unless fewer than `heldApart` updates are pending: then it is queued behind them for a tick of
+   * its own. The caller allows more than one when the room was due to tick by now and a busy or blocked event
+   * loop let the bus's backlog arrive first: states the data changed to once a period, bunched into one turn,
+   * each leave on their own (up to the ticks the throttle owes), and only what changed faster is merged.
    */
-  push(update: CandleUpdate, promised = false): void {
+  push(update: CandleUpdate, heldApart = 1): void {
     const bar = update.bar;
     const closed = update.state !== 'live';
     this.seen = true;
@@ -107,12 +112,17 @@ export class Room<M = unknown> {
     if (closed && bar.time > this.closedThrough) this.closedThrough = bar.time;
 
     const queued = this.findUpdate(bar.time);
-    if (queued && promised && queued === this.updates[0]) {
+    const apart = this.updates.length < heldApart;
+    // A state held apart from a bunch is owed its own tick: a state that arrives in a later turn (heldApart 1)
+    // queues behind it rather than replace it, as the data changed once a period and the room is catching up.
+    if (queued && (apart || (queued.heldApart && heldApart === 1))) {
       this.updates.push({
         bar,
+        // Final stays final: a stale `live` arriving after `closed` must not reopen the bar.
         closed: queued.closed || closed,
         sources: update.sources,
         backfilled: update.backfilled === true,
+        heldApart: apart,
       });
       return;
     }
@@ -122,11 +132,18 @@ export class Room<M = unknown> {
       queued.closed = queued.closed || closed;
       queued.sources = update.sources;
       queued.backfilled = update.backfilled === true;
+      this.merged++;
       return;
     }
     if (update.state !== 'revised' && bar.time >= this.streamTime) {
       this.streamTime = bar.time;
-      this.updates.push({ bar, closed, sources: update.sources, backfilled: update.backfilled === true });
+      this.updates.push({
+        bar,
+        closed,
+        sources: update.sources,
+        backfilled: update.backfilled === true,
+        heldApart: false,
+      });
       return;
     }
     const revision = this.revisionAt.get(bar.time);
@@ -134,6 +151,7 @@ export class Room<M = unknown> {
       revision.bar = bar;
       revision.sources = update.sources;
       revision.backfilled = update.backfilled === true;
+      this.merged++;
       return;
     }
     const entry: Pending = {
@@ -141,6 +159,7 @@ export class Room<M = unknown> {
       closed: true,
       sources: update.sources,
       backfilled: update.backfilled === true,
+      heldApart: false,
     };
     this.revisions.push(entry);
     this.revisionAt.set(bar.time, entry);

@@ -56,6 +56,11 @@ export interface CandleCounters {
   unchangedBarsSkipped: number;
   /** `initial` messages answered from the room's history in memory, without a store read. */
   initialsFromMemory: number;
+  /**
+   * Pending room states (an `update` or `revision` not yet sent) replaced by a newer state of their bar: what the
+   * throttle's conflation merged, data changing faster than once a period.
+   */
+  updatesMerged: number;
 }
 
 /** Counters the gateway keeps since start (the `gateway` key of /health/ws-stats, a Tickwire addition). */
@@ -120,6 +125,7 @@ export function gatewayCounters(
     revisionsBroadcast: candles.revisionsBroadcast,
     unchangedBarsSkipped: candles.unchangedBarsSkipped,
     initialsFromMemory: candles.initialsFromMemory,
+    updatesMerged: candles.updatesMerged,
     droppedSlowClients: connections.droppedSlowClients,
     sendQueueDropped: connections.sendQueueDropped,
     terminatedByHeartbeat: connections.terminatedByHeartbeat,

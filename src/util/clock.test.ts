@@ -56,3 +56,17 @@ test('systemClock fires a real timeout and clears one', async () => {
   assert.ok(systemClock.now() >= before);
   assert.equal(cleared, false);
 });
+
+test('ManualClock.block: the backlog runs first at the end of the block, then every timer due, late', () => {
+  const clock = new ManualClock(0);
+  const seen: string[] = [];
+  clock.setTimeout(() => seen.push(`timeout@${clock.now()}`), 300);
+  clock.setInterval(() => seen.push(`interval@${clock.now()}`), 100);
+  clock.block(1_000, () => {
+    seen.push(`backlog@${clock.now()}`);
+    clock.setTimeout(() => seen.push(`set-in-backlog@${clock.now()}`), 0);
+  });
+  assert.deepEqual(seen, ['backlog@1000', 'timeout@1000', 'interval@1000', 'set-in-backlog@1000']);
+  clock.advance(100);
+  assert.deepEqual(seen.slice(4), ['interval@1100'], 'the interval goes on from the end of the block');
+});

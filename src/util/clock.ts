@@ -77,6 +77,19 @@ export class ManualClock implements Clock {
     this.time = Math.max(this.time, to);
   }
 
+  /**
+   * A blocked event loop: time moves on by `ms` while no timer can fire, then `backlog` runs at the end of the
+   * block (what a process reads first when its loop runs again: the bus's and the sockets' messages that piled up
+   * meanwhile), and only then does every timer due by now fire, late, in time order. An interval fires once for
+   * the block, as a real one does.
+   */
+  block(ms: number, backlog: () => void = () => {}): void {
+    this.time += Math.max(0, ms);
+    backlog();
+    for (const t of this.timers) if (t.every !== null && t.at < this.time) t.at = this.time;
+    this.advanceTo(this.time);
+  }
+
   /** Timers set and not yet fired or cleared (intervals count until cleared). */
   get pending(): number {
     return this.timers.length;

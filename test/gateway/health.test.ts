@@ -151,6 +151,7 @@ describe('gateway: HTTP endpoints', () => {
       assert.equal(stats.gateway['connectionsOpened'], 3);
       assert.equal(stats.gateway['initialsSent'], 3);
       assert.equal(stats.gateway['updatesBroadcast'], 1);
+      assert.equal(stats.gateway['updatesMerged'], 0);
       assert.deepEqual(stats.gateway['errorsByCode'], { INVALID_MESSAGE: 1 });
       assert.equal(stats.gateway['droppedSlowClients'], 0);
       assert.equal(stats.gateway['terminatedByHeartbeat'], 0);
