@@ -144,6 +144,18 @@ export type ParseResult =
  * range check (INVALID_INITIAL_BARS, INVALID_DEPTH) like any other out-of-range value, not as a bad shape.
  */
 const anyNumber = z.custom<number>((v) => typeof v === 'number');
+const subscribeShape = z.object({
+  type: z.literal('subscribe'),
+  symbol: z.string(),
+  interval: z.string(),
+  initialBars: anyNumber.optional(),
+});
+const unsubscribeShape = z.object({
+  type: z.literal('unsubscribe'),
+  symbol: z.string(),
+  interval: z.string(),
+});
+const pingShape = z.object({ type: z.literal('ping') });
 /** Subscribe/unsubscribe that carries a `channel` other than "candles". */
 const channelShape = z.object({
   type: z.enum(['subscribe', 'unsubscribe']),
@@ -162,37 +174,7 @@ const alertsShape = z.object({
   symbol: z.string().optional(),
 });
 
-/** A candle subscribe or unsubscribe, or a ping, by shape (the value rules come after). */
-type CandleShape =
-  | {
-      readonly type: 'subscribe';
-      readonly symbol: string;
-      readonly interval: string;
-      readonly initialBars?: number;
-    }
-  | { readonly type: 'unsubscribe'; readonly symbol: string; readonly interval: string }
-  | { readonly type: 'ping' };
-
-/**
- * The shape of a candle subscribe, unsubscribe or ping, by the same rules as the schemas above (fields present with
- * their JSON types, extra fields ignored), checked by hand: every client sends seven subscribes as it connects, and
- * a schema's parse costs several times this check and leaves garbage behind it, in the burst of a gateway's
- * clients reconnecting at once (docs/PERFORMANCE.md, "Connect p99: the burst, profiled").
- */
-function candleShape(json: unknown): CandleShape | undefined {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
-  const fields = json as Record<string, unknown>;
-  const type = fields['type'];
-  if (type === 'ping') return { type };
-  if (type !== 'subscribe' && type !== 'unsubscribe') return undefined;
-  const symbol = fields['symbol'];
-  const interval = fields['interval'];
-  if (typeof symbol !== 'string' || typeof interval !== 'string') return undefined;
-  if (type === 'unsubscribe') return { type, symbol, interval };
-  const initialBars = fields['initialBars'];
-  if (initialBars !== undefined && typeof initialBars !== 'number') return undefined;
-  return initialBars === undefined ? { type, symbol, interval } : { type, symbol, interval, initialBars };
-}
+export const clientMessageShape = z.discriminatedUnion('type', [subscribeShape, unsubscribeShape, pingShape]);
 
 /** Longest client-supplied value echoed back in an error text; longer ones are cut and end with "…". */
 export const MAX_ECHO_LENGTH = 64;
@@ -298,8 +280,9 @@ export function parseClientMessage(text: string, rules: ProtocolRules): ParseRes
     }
     return channel === 'alerts' ? parseAlertsMessage(json, rules) : parseChannelMessage(json, rules);
   }
-  const raw = candleShape(json);
-  if (raw === undefined) return INVALID_MESSAGE;
+  const shaped = clientMessageShape.safeParse(json);
+  if (!shaped.success) return INVALID_MESSAGE;
+  const raw = shaped.data;
   if (raw.type === 'ping') return { ok: true, message: { type: 'ping' } };
 
   if (!isInterval(raw.interval)) {
