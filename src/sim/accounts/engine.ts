@@ -196,6 +196,8 @@ export class SimAccount {
   private readonly openPositions = new Map<string, SimPosition>();
   readonly closedPositions: SimPosition[] = [];
   private readonly orderList: SimOrder[] = [];
+  /** Every order of orderList before this index is finished (openOrders). */
+  private finishedBefore = 0;
   readonly fills: SimFill[] = [];
   readonly pnlHistory: SimPnlPoint[] = [];
   private readonly listeners = new Set<(event: SimAccountEvent) => void>();
@@ -288,8 +290,22 @@ export class SimAccount {
     return this.orderList;
   }
 
+  /**
+   * Working orders, oldest first. Every trade asks for them, and the list keeps up to a day of finished orders:
+   * the scan starts at the oldest order still working, since an order never works again once finished and new
+   * orders are appended.
+   */
   openOrders(): SimOrder[] {
-    return this.orderList.filter((o) => o.status === 'open' || o.status === 'partially_filled');
+    const list = this.orderList;
+    while (this.finishedBefore < list.length && !isWorking(list[this.finishedBefore] as SimOrder)) {
+      this.finishedBefore++;
+    }
+    const out: SimOrder[] = [];
+    for (let i = this.finishedBefore; i < list.length; i++) {
+      const order = list[i] as SimOrder;
+      if (isWorking(order)) out.push(order);
+    }
+    return out;
   }
 
   unrealizedPnl(position: SimPosition): Decimal {
@@ -680,6 +696,7 @@ export class SimAccount {
     if (excess <= 0) return;
     const kept = this.orderList.filter((o) => isWorking(o) || excess-- <= 0);
     this.orderList.splice(0, this.orderList.length, ...kept);
+    this.finishedBefore = 0;
   }
 }
 

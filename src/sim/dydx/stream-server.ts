@@ -140,7 +140,7 @@ export class DydxStreamServer implements MarketListener {
     this.hub = new SimSocketHub({ maxPayloadBytes: settings.maxPayloadBytes, faults, autoPong: false });
     for (const instrument of instruments.all()) {
       const book = new SimBook(seed ^ instrument.params.clobPairId, settings.bookDepth);
-      book.rebuild(instrument.market.lastTicks);
+      book.move(instrument.market.lastTicks);
       this.books.set(instrument, book);
       this.hub.onClose(instrument.market.subscribe(this));
     }
@@ -488,7 +488,8 @@ export class DydxStreamServer implements MarketListener {
 
   trade(market: SimMarket, trade: SimTrade): void {
     const instrument = this.instruments.of(market);
-    const diff = this.books.get(instrument)?.rebuild(market.lastTicks);
+    const book = this.books.get(instrument);
+    book?.move(market.lastTicks);
     if (this.subscribers.size === 0) return;
     const symbol = market.spec.symbol;
     const ticker = instrument.ticker;
@@ -496,8 +497,9 @@ export class DydxStreamServer implements MarketListener {
       const trades = JSON.stringify({ trades: fillTrades(instrument, trade, false) });
       this.publish('v4_trades', ticker, trades, symbol);
     }
-    if (diff !== undefined && this.has('v4_orderbook', ticker)) {
-      const contents = bookContents(instrument, diff);
+    // The book's levels are worked out only here, for its subscribers, and on a snapshot (`sorted`).
+    if (book !== undefined && this.has('v4_orderbook', ticker)) {
+      const contents = bookContents(instrument, book.changes());
       if (contents !== undefined) this.publish('v4_orderbook', ticker, contents, symbol);
     }
     this.pushCandles(instrument, trade.T, false);
