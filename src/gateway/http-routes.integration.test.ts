@@ -113,6 +113,11 @@ describe('httpRoutes', () => {
         const a = await request(`${base}${path}`, method);
         assert.equal(a.status, 405, `${method} ${path}`);
         assert.equal(a.body, '{"error":"Method not allowed","allow":"GET, HEAD"}');
+        assert.equal(
+          a.headers.get('allow'),
+          'GET, HEAD',
+          `${method} ${path}: RFC 9110 asks a 405 to list its methods`,
+        );
       }
       const head = await request(`${base}${path}`, 'HEAD');
       assert.notEqual(head.status, 405, `HEAD ${path}`);
@@ -161,6 +166,7 @@ describe('httpRoutes', () => {
         const refused = await request(`${withMetrics.base}/metrics`, method);
         assert.equal(refused.status, 405, method);
         assert.equal(refused.body, '{"error":"Method not allowed","allow":"GET, HEAD"}');
+        assert.equal(refused.headers.get('allow'), 'GET, HEAD', method);
       }
     } finally {
       withMetrics.server.close();

@@ -56,7 +56,6 @@ interface Route {
 }
 
 const GET_HEAD: ReadonlySet<string> = new Set(['GET', 'HEAD']);
-const METHOD_NOT_ALLOWED = { error: 'Method not allowed', allow: 'GET, HEAD' };
 
 /**
  * The gateway's HTTP side as one router: /health, /health/ws-stats, /api/candles, the source status endpoints
@@ -160,14 +159,11 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
       const { staticFiles } = o;
       if (staticFiles === undefined || path.startsWith('/api/')) sendJson(res, 404, { error: 'Not found' });
       else if (GET_HEAD.has(req.method ?? '')) staticFiles(req, res, path);
-      else {
-        res.setHeader('allow', METHOD_NOT_ALLOWED.allow);
-        sendJson(res, 405, METHOD_NOT_ALLOWED);
-      }
+      else sendMethodNotAllowed(res, GET_HEAD);
       return;
     }
     if (!route.methods.has(req.method ?? '')) {
-      sendJson(res, 405, { error: 'Method not allowed', allow: [...route.methods].join(', ') });
+      sendMethodNotAllowed(res, route.methods);
       return;
     }
     route.handle(req, res);
@@ -188,6 +184,13 @@ export function httpRoutes(o: HttpRoutesOptions): (req: IncomingMessage, res: Se
       },
     );
   };
+}
+
+/** 405, with the `Allow` header RFC 9110 requires of it (and the same list in the body). */
+function sendMethodNotAllowed(res: ServerResponse, methods: ReadonlySet<string>): void {
+  const allow = [...methods].join(', ');
+  res.setHeader('allow', allow);
+  sendJson(res, 405, { error: 'Method not allowed', allow });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

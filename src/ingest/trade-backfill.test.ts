@@ -29,7 +29,8 @@ function setup() {
 describe('TradeBackfill', () => {
   it('pages through a long hole in the sequence, 1,000 trades at a time, and stops at its end', async () => {
     const s = setup();
-    for (let seq = 1; seq <= 2500; seq++) s.venue.miss(trade('binance', { seq, time: T0 + seq }));
+    // Ten trades a second from 00:10:30: the hole (seq 2 to 2400) spans the minutes 00:10 to 00:14.
+    for (let seq = 1; seq <= 2500; seq++) s.venue.miss(trade('binance', { seq, time: T0 + seq * 100 }));
     s.symbol.apply(s.venue.tape[0]!);
     s.backfill.gap(s.symbol, { from: 2, to: 2400 });
     await settle();
@@ -41,7 +42,7 @@ describe('TradeBackfill', () => {
     const applied = s.seqs();
     assert.equal(applied.length, 2400);
     assert.equal(applied.at(-1), 2400);
-    assert.deepEqual(s.backfill.stats(), { backfills: 1, backfilledTrades: 2399 });
+    assert.deepEqual(s.backfill.stats(), { backfills: 1, backfilledTrades: 2399, backfilledBars: 5 });
     assert.deepEqual(s.alerts[0]?.details, { trades: 2399 });
   });
 
@@ -102,7 +103,7 @@ describe('TradeBackfill', () => {
     s.venue.rest.release();
     await settle();
     assert.deepEqual(s.seqs(), [2, 3], 'the hole is filled on the retry');
-    assert.deepEqual(s.backfill.stats(), { backfills: 1, backfilledTrades: 2 });
+    assert.deepEqual(s.backfill.stats(), { backfills: 1, backfilledTrades: 2, backfilledBars: 1 });
     assert.deepEqual(s.symbol.stats().openGaps, []);
   });
 

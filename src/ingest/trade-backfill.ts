@@ -1,5 +1,6 @@
 import type { AlertInput } from '../domain/alert.ts';
 import type { VenueId } from '../domain/instrument.ts';
+import { bucketStart } from '../domain/interval.ts';
 import type { Trade } from '../domain/trade.ts';
 import type { SeqGap } from '../feed/trade-dedupe.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -44,6 +45,7 @@ export class TradeBackfill {
   private closed = false;
   private backfills = 0;
   private backfilledTrades = 0;
+  private backfilledBars = 0;
 
   constructor(private readonly options: TradeBackfillOptions) {}
 
@@ -80,8 +82,12 @@ export class TradeBackfill {
     void this.run(symbol);
   }
 
-  stats(): { backfills: number; backfilledTrades: number } {
-    return { backfills: this.backfills, backfilledTrades: this.backfilledTrades };
+  stats(): { backfills: number; backfilledTrades: number; backfilledBars: number } {
+    return {
+      backfills: this.backfills,
+      backfilledTrades: this.backfilledTrades,
+      backfilledBars: this.backfilledBars,
+    };
   }
 
   /** Stops: no backfill is started or retried from now on. */
@@ -129,7 +135,13 @@ export class TradeBackfill {
         gap = queue.pending.shift() as MissedTrades;
         const trades = await this.fetch(symbol.symbol, gap);
         let applied = 0;
-        for (const t of trades) if (symbol.apply(t, undefined, true)) applied++;
+        // The 1m bars the missed trades land in: each is revised (and re-published with the bars holding it).
+        const minutes = new Set<number>();
+        for (const t of trades) {
+          if (!symbol.apply(t, undefined, true)) continue;
+          applied++;
+          minutes.add(bucketStart('1m', t.time));
+        }
         queue.failures.succeeded();
         // The check at the stream's join found the two continuous: nothing was missed, no backfill happened.
         if ('joining' in gap && applied === 0) {
@@ -138,6 +150,7 @@ export class TradeBackfill {
         }
         this.backfills++;
         this.backfilledTrades += applied;
+        this.backfilledBars += minutes.size;
         logger.info({ venue, symbol: symbol.symbol, gap, applied }, 'backfill done');
         this.options.alert?.({
           severity: 'info',

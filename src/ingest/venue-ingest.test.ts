@@ -288,6 +288,7 @@ describe('VenueIngest', () => {
     const stats = s.ingest.stats();
     assert.equal(stats.backfills, 1);
     assert.equal(stats.backfilledTrades, 2);
+    assert.equal(stats.backfilledBars, 1);
     assert.deepEqual(stats.instruments[SYMBOL]?.openGaps, []);
     assert.deepEqual(s.stored().at(-1), { time: minute(0, 10), volume: '4', backfilled: true });
   });

@@ -81,6 +81,8 @@ export interface IngestStats {
   readonly oneMinuteCandlesCount: number;
   readonly backfills: number;
   readonly backfilledTrades: number;
+  /** 1m bars revised by backfilled trades. */
+  readonly backfilledBars: number;
   readonly klineMismatches: number;
   readonly instruments: Record<string, SymbolIngestStats>;
   readonly books: ReturnType<VenueBooks['stats']>;

@@ -15,12 +15,14 @@ function report(o: {
   gaps: number;
   checksum: number;
   backfilledTrades: number;
+  backfilledBars: number;
 }): IngestReport {
   return {
     venue: o.venue,
     connected: o.connected,
     backfills: 1,
     backfilledTrades: o.backfilledTrades,
+    backfilledBars: o.backfilledBars,
     instruments: { 'BTC/USDT': { gapsOpened: o.gaps } },
     books: [{ symbol: 'BTC/USDT', resyncs: { gap: 1, checksum: o.checksum } }],
     connection: { reconnect_count: o.reconnects, latency_ms: 25, mode: o.mode },
@@ -33,7 +35,7 @@ describe('venue metrics', () => {
     const metrics = new Metrics({ role: 'ingest' });
     const state = { reconnects: 2, mode: 'websocket' as 'websocket' | 'polling', checksum: 1 };
     const venues = (): IngestReport[] => [
-      report({ venue: 'okx', connected: true, gaps: 3, backfilledTrades: 40, ...state }),
+      report({ venue: 'okx', connected: true, gaps: 3, backfilledTrades: 40, backfilledBars: 3, ...state }),
     ];
     const { countFailover } = registerVenueMetrics(metrics, { venues, now: clock.now });
     registerSourceMetrics(
@@ -71,6 +73,7 @@ describe('venue metrics', () => {
       ['tickwire_venue_rest_fallback_seconds_total', 'counter'],
       ['tickwire_venue_backfills_total', 'counter'],
       ['tickwire_venue_backfilled_trades_total', 'counter'],
+      ['tickwire_venue_backfilled_bars_total', 'counter'],
       ['tickwire_venue_sequence_gaps_total', 'counter'],
       ['tickwire_venue_book_gaps_total', 'counter'],
       ['tickwire_venue_checksum_failures_total', 'counter'],
@@ -87,6 +90,7 @@ describe('venue metrics', () => {
     expect('tickwire_venue_sequence_gaps_total{venue="okx",symbol="BTC/USDT",role="ingest"} 3');
     expect('tickwire_venue_checksum_failures_total{venue="okx",symbol="BTC/USDT",role="ingest"} 1');
     expect('tickwire_venue_backfilled_trades_total{venue="okx",role="ingest"} 40');
+    expect('tickwire_venue_backfilled_bars_total{venue="okx",role="ingest"} 3');
     expect('tickwire_failovers_total{symbol="BTC/USDT",role="ingest"} 1');
     expect('tickwire_source_last_update_age_seconds{venue="okx",symbol="BTC/USDT",role="ingest"} 1.5');
 

@@ -87,6 +87,12 @@ export function registerVenueMetrics(
     ['venue'],
     perVenue((v) => v.backfilledTrades),
   );
+  metrics.labelledCounter(
+    'tickwire_venue_backfilled_bars_total',
+    '1m bars revised by backfilled trades (each re-published with the longer bars holding it)',
+    ['venue'],
+    perVenue((v) => v.backfilledBars),
+  );
   const perSymbol = (value: (v: IngestReport, symbol: string) => number) => (): Labelled => {
     const out: Labelled = [];
     for (const v of venues()) {

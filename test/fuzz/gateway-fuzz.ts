@@ -394,6 +394,8 @@ class Lane {
         );
       else if (alternatives.known)
         this.known.set(alternatives.known, (this.known.get(alternatives.known) ?? 0) + 1);
+      // The model's close must also be one docs/ERRORS.md lists: the oracle never accepts a code on its own word.
+      else if (!CLOSE_CODES.has(code)) this.finding(caseNo, `close ${code} is not in docs/ERRORS.md`);
       await this.reconnect();
       return;
     }

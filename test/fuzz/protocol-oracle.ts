@@ -41,9 +41,49 @@ function section(heading: string): string {
   return end < 0 ? rest : rest.slice(0, end);
 }
 
-/** The rows `| \`CODE\` | ...` of the table under `heading` in docs/ERRORS.md. */
-function documentedCodes(heading: string): Set<string> {
-  return new Set([...section(heading).matchAll(/^\| `?([A-Z_0-9]+)`? \|/gm)].map((m) => m[1] as string));
+/** The rows of the table under `heading` in docs/ERRORS.md, cells trimmed, the header and rule left out. */
+function tableRows(heading: string): string[][] {
+  const lines = section(heading)
+    .split('\n')
+    .filter((line) => line.startsWith('|'));
+  return lines.slice(2).map((line) =>
+    line
+      .slice(1, -1)
+      .split('|')
+      .map((cell) => cell.trim()),
+  );
+}
+
+/** The header cells of the table under `heading`. */
+function tableHeader(heading: string): string[] {
+  const first = section(heading)
+    .split('\n')
+    .find((line) => line.startsWith('|'));
+  if (first === undefined) throw new Error(`docs/ERRORS.md has no table under "${heading}"`);
+  return first
+    .slice(1, -1)
+    .split('|')
+    .map((cell) => cell.trim());
+}
+
+/**
+ * The codes in the first column of the table under `heading` (`\`CODE\`` or a number), optionally only the rows
+ * whose `column` is not `—`. A first cell that is not one code is a misread table: it throws rather than let the
+ * oracle accept less, or more, than the document says.
+ */
+function documentedCodes(heading: string, column?: string): Set<string> {
+  const at = column === undefined ? -1 : tableHeader(heading).indexOf(column);
+  if (column !== undefined && at < 0)
+    throw new Error(`docs/ERRORS.md: no column "${column}" under "${heading}"`);
+  const codes = new Set<string>();
+  for (const cells of tableRows(heading)) {
+    const code = /^`([A-Z][A-Z_0-9]*)`$|^(\d{4})$/.exec(cells[0] ?? '');
+    if (!code) throw new Error(`docs/ERRORS.md: "${cells[0]}" under "${heading}" is not a code`);
+    if (at >= 0 && (cells[at] ?? '—') === '—') continue;
+    codes.add((code[1] ?? code[2]) as string);
+  }
+  if (codes.size === 0) throw new Error(`docs/ERRORS.md: no codes under "${heading}"`);
+  return codes;
 }
 
 /** Every code the section under `heading` names, in its table or its text. */
@@ -51,8 +91,11 @@ function codesNamedIn(heading: string): Set<string> {
   return new Set([...section(heading).matchAll(/`([A-Z][A-Z_]+)`/g)].map((m) => m[1] as string));
 }
 
-/** Error codes a WebSocket client may receive. */
-export const WS_ERROR_CODES = documentedCodes('### Sent to WebSocket clients');
+/** Error codes a WebSocket client may receive: its own table, and the account codes with a WebSocket answer. */
+export const WS_ERROR_CODES = new Set([
+  ...documentedCodes('### Sent to WebSocket clients'),
+  ...documentedCodes('### Account channels and endpoints', 'WebSocket'),
+]);
 /** Error codes of GET /api/candles (plus the /api/ rate limit). */
 export const HISTORY_ERROR_CODES = new Set([
   ...codesNamedIn('### History endpoint'),

@@ -10,42 +10,39 @@ import { encodeCandleUpdate } from '../../src/bus/candle-message.ts';
 import { encodeTicker, encodeTrades, TICKER_CHANNEL, TRADES_CHANNEL } from '../../src/bus/market-message.ts';
 import { MemoryBus } from '../../src/bus/memory-bus.ts';
 import { parseDecimal } from '../../src/domain/decimal.ts';
-import type { VenueId } from '../../src/domain/instrument.ts';
 import { bucketStart, INTERVALS } from '../../src/domain/interval.ts';
 import type { Trade } from '../../src/domain/trade.ts';
 import { startGateway } from '../../src/gateway/gateway.ts';
 import { MemoryCandleStore } from '../../src/store/memory-candle-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { makeBar, makeUpdate, testConfig } from '../gateway/helpers.ts';
-
-export const SOAK_SYMBOLS = ['BTC/USDT', 'ETH/USDT'];
-export const SOAK_VENUES: VenueId[] = ['binance', 'okx'];
-
-/** One sample of the gateway process. */
-export interface Sample {
-  readonly rss: number;
-  readonly heapUsed: number;
-  /** Active handles and requests (process.getActiveResourcesInfo), by kind. */
-  readonly resources: Record<string, number>;
-  readonly connections: number;
-  readonly rooms: number;
-  /** Clients the gateway closed as slow consumers (4008) so far. */
-  readonly slowClosed: number;
-}
+import { SOAK_SYMBOLS, SOAK_VENUES, type Sample } from './soak-shared.ts';
 
 const config = testConfig(
   {
     // Low, so that the slow clients of the soak are closed as slow consumers within seconds.
     maxBufferedBytes: 256 * 1024,
     maxMessagesPerSecond: 200,
+    // Every soak client comes from 127.0.0.1: with the per-address defaults (100 connections, a history budget
+    // shared by the address) most of them would be refused or starved, and the soak would prove nothing about
+    // the clients it claims to run. The per-connection limits stay at their defaults.
+    maxConnectionsPerIp: 1_000_000,
+    historyBarsPerSecondPerIp: 100_000_000,
+    historyBurstBarsPerIp: 100_000_000,
   },
   SOAK_SYMBOLS,
 );
 const bus = new MemoryBus();
 const store = new MemoryCandleStore();
-const start = Math.floor(Date.now() / 60_000) * 60_000 - 500 * 60_000;
+/**
+ * 1m bars of history per symbol: enough that a slow client's `initialBars: 5000` subscribes (~0.6 MB each) fill
+ * the kernel's socket buffers and then the gateway's within seconds, so that it is closed as a slow consumer
+ * rather than by the heartbeat or the end of its life.
+ */
+const HISTORY_BARS = 5000;
+const start = Math.floor(Date.now() / 60_000) * 60_000 - HISTORY_BARS * 60_000;
 for (const symbol of SOAK_SYMBOLS) {
-  for (let i = 0; i < 500; i++)
+  for (let i = 0; i < HISTORY_BARS; i++)
     store.put(symbol, '1m', makeBar(start + i * 60_000, (100 + (i % 13)).toFixed(2), 5), ['binance']);
 }
 const gateway = await startGateway({
