@@ -111,6 +111,10 @@ export async function startFuzzTarget(gatewayLimits: Partial<Config['gateway']> 
       // Low, so that the fuzzer reaches the subscription limit.
       maxSubscriptionsPerConnection: 8,
       apiRateLimit: 1_000_000_000,
+      // Every case comes from 127.0.0.1: the per-address history budget would soon answer every history
+      // request with HISTORY_BUDGET_EXCEEDED, which the model does not follow (the budget is tested elsewhere).
+      historyBarsPerSecondPerIp: 100_000_000,
+      historyBurstBarsPerIp: 100_000_000,
       throttleMs: 100,
       ...gatewayLimits,
     },
