@@ -65,6 +65,7 @@ interface BarLike {
   readonly close?: unknown;
   readonly high?: unknown;
   readonly low?: unknown;
+  readonly closed?: unknown;
 }
 
 function onUpdate(client: Client, symbol: string, interval: string, bar: BarLike, at: number): void {
@@ -88,7 +89,9 @@ function onUpdate(client: Client, symbol: string, interval: string, bar: BarLike
   } else {
     if (at < w.tStart || at >= w.tEnd) return;
     totals.received++;
-    const state = `${String(bar.time)}|${String(bar.trades)}|${String(bar.volume)}|${String(bar.close)}|${String(bar.high)}|${String(bar.low)}`;
+    // `closed` belongs to the state: a bar's final state (closed: true) after a live one with the same figures
+    // is the close the protocol promises, not a duplicate.
+    const state = `${String(bar.time)}|${String(bar.trades)}|${String(bar.volume)}|${String(bar.close)}|${String(bar.high)}|${String(bar.low)}|${String(bar.closed)}`;
     if (client.last[room] === state) totals.duplicates++;
     client.last[room] = state;
     key = `${symbol}:${interval}|${state}`;
