@@ -566,7 +566,31 @@ describe('BookSync with dYdX rules (no sequence, uncross, adapter gaps)', () => 
     assert.equal(sync.stats('BTC/USD')?.resyncs['adapter-gap'], 1);
     sync.gap('UNKNOWN/USD', 'x');
     assert.equal(r.resyncs.length, 3);
-    sync.remove('BTC/USD');
-    assert.deepEqual(sync.symbols().sort(), ['ETH/USD', 'SOL/USD']);
+  });
+
+  it('drops an unsubscribed book but keeps its counters, and builds it again from the next subscription', () => {
+    const r = recorder();
+    const sync = new BookSync('dydx', DYDX_RULES, r.handlers);
+    sync.apply(upd('BTC/USD', 'snapshot', [lv('1', '1')], [lv('2', '1')]));
+    sync.gap('BTC/USD', 'message_id 10 after 8');
+    sync.apply(upd('BTC/USD', 'snapshot', [lv('1', '1')], [lv('2', '1')]));
+    sync.unsubscribed('BTC/USD');
+    assert.equal(sync.book('BTC/USD'), undefined, 'no book is served once unsubscribed');
+    assert.equal(sync.stats('BTC/USD')?.state, 'unsubscribed');
+    assert.equal(sync.stats('BTC/USD')?.resyncs['adapter-gap'], 1, 'counters are counted on');
+    assert.equal(sync.stats('BTC/USD')?.snapshots, 2);
+    sync.gap(undefined, 'message_id 20 after 17');
+    assert.equal(r.resyncs.length, 1, 'an unsubscribed book is not resynced');
+    assert.equal(sync.poll(), 0, 'nor is a snapshot awaited');
+    assert.equal(
+      sync.apply(upd('BTC/USD', 'delta', [lv('1', '2')], [])),
+      'dropped',
+      'a late delta is dropped',
+    );
+    assert.equal(sync.apply(upd('BTC/USD', 'snapshot', [lv('3', '1')], [lv('4', '1')])), 'applied');
+    assert.equal(sync.stats('BTC/USD')?.state, 'synced');
+    assert.equal(sync.book('BTC/USD')?.priceAt('bid', 0), '3');
+    sync.unsubscribed('UNKNOWN/USD');
+    assert.deepEqual(sync.symbols(), ['BTC/USD']);
   });
 });

@@ -31,9 +31,10 @@ export const BOOK_RESYNC_REASONS: readonly BookResyncReason[] = [
 
 /**
  * Where a book stands: `empty` before anything arrived; `awaiting-snapshot` after a resync or (REST source)
- * while deltas are buffered for the snapshot; `synced` while updates apply.
+ * while deltas are buffered for the snapshot; `synced` while updates apply; `unsubscribed` once its venue
+ * subscription ended (nothing watched it; its counters are kept), until a new subscription brings it again.
  */
-export type BookSyncState = 'empty' | 'awaiting-snapshot' | 'synced';
+export type BookSyncState = 'empty' | 'awaiting-snapshot' | 'synced' | 'unsubscribed';
 
 /** Counters of one book (venue, symbol). */
 export interface BookStats {
@@ -173,9 +174,18 @@ export class BookSync {
     return [...this.books].map(([s, e]) => this.statsOf(s, e));
   }
 
-  /** Forgets a book (the symbol was unsubscribed). */
-  remove(symbol: string): void {
-    this.books.delete(symbol);
+  /**
+   * The book's venue subscription ended: its levels and anything buffered are dropped and no snapshot is awaited;
+   * its counters stay (they are counted on). The next message of a new subscription starts it again as `empty`.
+   */
+  unsubscribed(symbol: string): void {
+    const e = this.books.get(symbol);
+    if (e === undefined) return;
+    e.book.clear();
+    e.book.seq = undefined;
+    e.buffer = [];
+    e.askedAt = 0;
+    e.state = 'unsubscribed';
   }
 
   /**
@@ -237,6 +247,7 @@ export class BookSync {
       };
       this.books.set(update.symbol, e);
     }
+    if (e.state === 'unsubscribed') e.state = 'empty';
     return update.kind === 'snapshot' ? this.applySnapshot(update, e) : this.applyDelta(update, e);
   }
 

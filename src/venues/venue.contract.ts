@@ -221,6 +221,48 @@ export function venueContract(venue: VenueModule, subject: VenueContractSubject)
           assert.equal(r.books[0]?.kind, 'snapshot', 'the book rule says the stream starts with a snapshot');
       });
 
+      it('subscribes a book on demand, unsubscribes it, and a new connection subscribes only the books on', async () => {
+        const r = recorder();
+        stream = adapter.openMarketStream([symbol as string], r, { channels: EVERY_CHANNEL, books: [] });
+        const s = stream as MarketStream;
+        assert.ok(s.subscribeBook !== undefined, 'the stream subscribes books one by one');
+        /** Resolves once `tickers` more tickers came with no book among them: book messages have stopped. */
+        const noBookFor = async (tickers: number): Promise<void> => {
+          let books = r.books.length;
+          let from = r.tickers.length;
+          await waitUntil(() => {
+            if (r.books.length !== books) [books, from] = [r.books.length, r.tickers.length];
+            return r.tickers.length - from >= tickers;
+          }, EVENT_TIMEOUT_MS);
+        };
+        await waitUntil(() => r.trades.length > 0 && r.tickers.length > 0, EVENT_TIMEOUT_MS);
+        await noBookFor(3);
+        assert.equal(r.books.length, 0, 'no book is received before it is subscribed');
+        const withoutBook = s.status().subscriptions.length;
+
+        s.subscribeBook(symbol as string, true);
+        assert.equal(s.status().subscriptions.length, withoutBook + 1);
+        await waitUntil(() => r.books.length > 0, EVENT_TIMEOUT_MS);
+        for (const u of r.books) check.book(u);
+        if (probe.bookRules.snapshotSource === 'stream')
+          assert.equal(r.books[0]?.kind, 'snapshot', 'a book subscribed later starts with a snapshot too');
+
+        s.subscribeBook(symbol as string, false);
+        assert.equal(s.status().subscriptions.length, withoutBook);
+        // Book messages already on their way may still come; then they stop while the other channels flow.
+        await noBookFor(3);
+        const statusMark = r.statuses.length;
+        assert.ok(sim.faults.dropConnections(venue.id) >= 1);
+        await reconnected(r, statusMark);
+        const booksAfterReconnect = r.books.length;
+        const tickers = r.tickers.length;
+        await waitUntil(() => r.tickers.length > tickers + 3, EVENT_TIMEOUT_MS);
+        assert.equal(r.books.length, booksAfterReconnect, 'the new connection did not subscribe the book');
+
+        s.subscribeBook(symbol as string, true);
+        await waitUntil(() => r.books.length > booksAfterReconnect, EVENT_TIMEOUT_MS);
+      });
+
       it('resends a subscription the venue refused', async () => {
         sim.faults.rejectSubscriptions(venue.id, 1);
         const r = open(['trades']);

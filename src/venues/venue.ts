@@ -84,6 +84,11 @@ export type MarketChannel = 'trades' | 'candles' | 'ticker' | 'book';
 export interface MarketStreamOptions {
   /** Channels to subscribe for every symbol. Default `['trades', 'candles']`. */
   readonly channels?: readonly MarketChannel[];
+  /**
+   * With the `book` channel: the symbols whose book is subscribed from the start (default every symbol);
+   * `MarketStream.subscribeBook` changes the set later.
+   */
+  readonly books?: readonly string[];
 }
 
 export interface CandleQuery {
@@ -190,6 +195,13 @@ export interface MarketStream {
    * snapshot comes from the stream. False when the symbol's book is not subscribed.
    */
   resyncBook?(symbol: string): boolean;
+  /**
+   * Subscribes (`subscribed`) or unsubscribes one symbol's book channel on the live connection, and on every
+   * later connection: a book nobody reads is not received at all. Book messages already on their way may still
+   * arrive after an unsubscribe. A subscribe brings the venue's snapshot (stream source) or its deltas again (REST
+   * source). Ignored without the `book` channel or for a symbol the stream does not carry.
+   */
+  subscribeBook?(symbol: string, subscribed: boolean): void;
   close(): Promise<void>;
 }
 

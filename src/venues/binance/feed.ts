@@ -57,6 +57,8 @@ export interface BinanceStreamOptions {
   readonly clock?: Clock;
   /** What to subscribe per symbol. Default ['trades', 'candles']. */
   readonly channels?: readonly MarketChannel[];
+  /** With the `book` channel: the symbols whose depth stream is subscribed from the start. Default every symbol. */
+  readonly books?: readonly string[];
   /** Which trade stream feeds `handlers.trade`. Default `aggTrade` (its ids are the resumable sequence). */
   readonly tradeStream?: BinanceTradeStream;
   /** Native kline streams for the `candles` channel. Default ['1m']. */
@@ -122,7 +124,11 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
   readonly poll: ((kind: PollKind, signal: AbortSignal) => Promise<void>) | undefined;
 
   private readonly base: string;
-  private readonly streams: readonly string[];
+  /** Every stream but the depth streams, which follow `booksOn`. */
+  private readonly fixedStreams: readonly string[];
+  private readonly depthStreams = new Map<string, string>();
+  /** The symbols whose depth stream is subscribed now (every connection subscribes these when it opens). */
+  private readonly booksOn: Set<string>;
   private readonly canonical: readonly string[];
   private readonly symbolMap: BinanceSymbolMap;
   private readonly handlers: MarketStreamHandlers;
@@ -160,17 +166,18 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
         streams.push(`${lower}@ticker`);
         if (options.bookTicker === true) streams.push(`${lower}@bookTicker`);
       }
-      if (this.channels.has('book')) streams.push(`${lower}${depth}`);
+      if (this.channels.has('book')) this.depthStreams.set(symbol, `${lower}${depth}`);
     }
-    if (streams.length === 0)
+    if (streams.length + this.depthStreams.size === 0)
       throw new TickwireError('CONFIG_INVALID', 'binance market stream: no channel selected');
-    if (streams.length > MAX_STREAMS_PER_CONNECTION) {
+    if (streams.length + this.depthStreams.size > MAX_STREAMS_PER_CONNECTION) {
       throw new TickwireError(
         'CONFIG_INVALID',
-        `binance allows ${MAX_STREAMS_PER_CONNECTION} streams per connection; ${streams.length} requested`,
+        `binance allows ${MAX_STREAMS_PER_CONNECTION} streams per connection; ${streams.length + this.depthStreams.size} requested`,
       );
     }
-    this.streams = streams;
+    this.fixedStreams = streams;
+    this.booksOn = new Set((options.books ?? this.canonical).filter((s) => this.depthStreams.has(s)));
     this.base = options.wsUrl.replace(/\/+$/, '');
     this.handlers = handlers;
     this.logger = options.logger;
@@ -212,6 +219,18 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
     return this.runner.close();
   }
 
+  subscribeBook(symbol: string, subscribed: boolean): void {
+    const stream = this.depthStreams.get(symbol);
+    if (stream === undefined || this.booksOn.has(symbol) === subscribed) return;
+    if (subscribed) this.booksOn.add(symbol);
+    else this.booksOn.delete(symbol);
+    // Not connected: the next connection subscribes what booksOn holds then.
+    const id = this.nextId++;
+    const frame = JSON.stringify({ method: subscribed ? 'SUBSCRIBE' : 'UNSUBSCRIBE', params: [stream], id });
+    if (subscribed) this.pending.set(id, frame);
+    this.runner.send(frame, subscribed);
+  }
+
   // ---- ConnectionProtocol ----
 
   url(): string {
@@ -219,7 +238,10 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
   }
 
   subscriptions(): readonly string[] {
-    return this.streams;
+    return [
+      ...this.fixedStreams,
+      ...this.canonical.flatMap((s) => (this.booksOn.has(s) ? [this.depthStreams.get(s) as string] : [])),
+    ];
   }
 
   symbols(): readonly string[] {
@@ -232,11 +254,12 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
 
   subscribeFrames(): readonly string[] {
     const frames: string[] = [];
-    for (let i = 0; i < this.streams.length; i += this.streamsPerRequest) {
+    const streams = this.subscriptions();
+    for (let i = 0; i < streams.length; i += this.streamsPerRequest) {
       const id = this.nextId++;
       const frame = JSON.stringify({
         method: 'SUBSCRIBE',
-        params: this.streams.slice(i, i + this.streamsPerRequest),
+        params: streams.slice(i, i + this.streamsPerRequest),
         id,
       });
       this.pending.set(id, frame);

@@ -68,6 +68,7 @@ export function createBinanceAdapter(
       return openBinanceMarketStream(symbols, handlers, {
         ...streamOptions,
         ...(options?.channels ? { channels: options.channels } : {}),
+        ...(options?.books ? { books: options.books } : {}),
         pollSource: rest,
       });
     },

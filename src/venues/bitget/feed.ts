@@ -37,6 +37,8 @@ export interface BitgetStreamOptions {
   readonly clock?: Clock;
   /** What to subscribe for every symbol. Default trades and candles. */
   readonly channels?: readonly MarketChannel[];
+  /** With the `book` channel: the symbols whose book is subscribed from the start. Default every symbol. */
+  readonly books?: readonly string[];
   /** Candle intervals subscribed with the `candles` channel. Default ['1m']. */
   readonly intervals?: readonly Interval[];
   /** Text ping period. Default 25 s (Bitget asks for one every 30 s). */
@@ -85,30 +87,35 @@ export function openBitgetMarketStream(
   const now = (): number => clock.now();
   const perRequest = Math.max(1, Math.floor(options.argsPerRequest ?? 40));
 
-  const args: BitgetArg[] = [];
+  const fixedArgs: BitgetArg[] = [];
   const bookArgs = new Map<string, BitgetArg>();
   for (const symbol of unique) {
     const { instType, instId } = toBitgetInstrument(symbol);
     const arg = (channel: string): BitgetArg => ({ instType, channel, instId });
-    if (channels.has('trades')) args.push(arg('trade'));
-    if (channels.has('ticker')) args.push(arg('ticker'));
-    if (channels.has('book')) {
-      const books = arg('books');
-      bookArgs.set(symbol, books);
-      args.push(books);
-    }
-    if (channels.has('candles')) for (const i of intervals) args.push(arg(candleChannel(i)));
+    if (channels.has('trades')) fixedArgs.push(arg('trade'));
+    if (channels.has('ticker')) fixedArgs.push(arg('ticker'));
+    if (channels.has('book')) bookArgs.set(symbol, arg('books'));
+    if (channels.has('candles')) for (const i of intervals) fixedArgs.push(arg(candleChannel(i)));
   }
-  if (args.length > MAX_CHANNELS) {
+  if (fixedArgs.length + bookArgs.size > MAX_CHANNELS) {
     throw new RangeError(
-      `bitget: ${args.length} channels exceed ${MAX_CHANNELS} per connection; split the symbols`,
+      `bitget: ${fixedArgs.length + bookArgs.size} channels exceed ${MAX_CHANNELS} per connection; split the symbols`,
     );
   }
-  const names = args.map((a) => `${a.instType}:${a.channel}:${a.instId ?? ''}`);
-  const frames: string[] = [];
-  for (let i = 0; i < args.length; i += perRequest) {
-    frames.push(JSON.stringify({ op: 'subscribe', args: args.slice(i, i + perRequest) }));
-  }
+  // The books subscribed now: every connection subscribes what the set holds when it opens.
+  const booksOn = new Set((options.books ?? unique).filter((s) => bookArgs.has(s)));
+  const args = (): BitgetArg[] => [
+    ...fixedArgs,
+    ...unique.flatMap((s) => (booksOn.has(s) ? [bookArgs.get(s) as BitgetArg] : [])),
+  ];
+  const subscribeFrames = (): string[] => {
+    const now = args();
+    const frames: string[] = [];
+    for (let i = 0; i < now.length; i += perRequest) {
+      frames.push(JSON.stringify({ op: 'subscribe', args: now.slice(i, i + perRequest) }));
+    }
+    return frames;
+  };
 
   const candles = new Map<string, CandleState>();
   const lastTradeTime = new Map<string, number>();
@@ -211,7 +218,7 @@ export function openBitgetMarketStream(
           }
         }
       }
-      if (channels.has('book')) {
+      if (booksOn.has(symbol)) {
         const book = await rest.fetchBookSnapshot(symbol, 150);
         if (signal.aborted) return;
         handlers.book?.(book);
@@ -233,9 +240,9 @@ export function openBitgetMarketStream(
       subscribesPerHour: options.subscribesPerHour ?? 200,
     },
     url: () => options.wsUrl,
-    subscriptions: () => names,
+    subscriptions: () => args().map((a) => `${a.instType}:${a.channel}:${a.instId ?? ''}`),
     symbols: () => unique,
-    subscribeFrames: () => frames,
+    subscribeFrames,
     handleFrame,
     ...(options.rest !== undefined ? { poll } : {}),
   };
@@ -253,9 +260,17 @@ export function openBitgetMarketStream(
     close: () => runner.close(),
     resyncBook(symbol: string): boolean {
       const arg = bookArgs.get(symbol);
-      if (arg === undefined) return false;
+      if (arg === undefined || !booksOn.has(symbol)) return false;
       if (!runner.send(JSON.stringify({ op: 'unsubscribe', args: [arg] }))) return false;
       return runner.send(JSON.stringify({ op: 'subscribe', args: [arg] }), true);
+    },
+    subscribeBook(symbol: string, subscribed: boolean): void {
+      const arg = bookArgs.get(symbol);
+      if (arg === undefined || booksOn.has(symbol) === subscribed) return;
+      if (subscribed) booksOn.add(symbol);
+      else booksOn.delete(symbol);
+      // Not connected: the next connection subscribes what booksOn holds then.
+      runner.send(JSON.stringify({ op: subscribed ? 'subscribe' : 'unsubscribe', args: [arg] }), subscribed);
     },
   };
 }

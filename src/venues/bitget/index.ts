@@ -16,7 +16,7 @@ import { BitgetRest, type BitgetRestOptions } from './rest.ts';
 
 export interface BitgetAdapterOptions extends Omit<
   BitgetStreamOptions,
-  'logger' | 'clock' | 'rest' | 'channels'
+  'logger' | 'clock' | 'rest' | 'channels' | 'books'
 > {
   /** The public socket: wss://ws.bitget.com/v2/ws/public, or the simulator's ws://127.0.0.1:PORT/bitget/v2/ws/public. */
   readonly wsUrl: string;
@@ -76,6 +76,7 @@ export function createBitgetAdapter(options: BitgetAdapterOptions): VenueAdapter
         ...streamOptions,
         rest,
         ...(open?.channels ? { channels: open.channels } : {}),
+        ...(open?.books ? { books: open.books } : {}),
       });
     },
   };

@@ -80,6 +80,7 @@ export function openDydxMarketStream(
   handlers: MarketStreamHandlers,
   options: DydxStreamOptions,
   channels: readonly MarketChannel[] = ['trades', 'candles'],
+  books?: readonly string[],
 ): DydxMarketStream {
   if (symbols.length === 0)
     throw new TickwireError('INVALID_SYMBOL', 'dydx market stream needs at least one symbol');
@@ -99,12 +100,14 @@ export function openDydxMarketStream(
     throw new TickwireError('CONFIG_INVALID', 'maxSubscriptionsPerChannel must be a positive integer');
   const groupSize = Math.max(1, Math.floor(perChannel / Math.max(1, intervals.length)));
   const shared = new SharedState(new Set(unique));
+  const booksFromStart = new Set(wanted.has('book') ? (books ?? unique) : []);
   const connections: DydxConnection[] = [];
   for (let i = 0; i < unique.length; i += groupSize) {
     connections.push(
       new DydxConnection(
         unique.slice(i, i + groupSize),
         wanted,
+        booksFromStart,
         intervals,
         i === 0,
         handlers,
@@ -124,6 +127,10 @@ export function openDydxMarketStream(
     resyncBook(symbol: string): boolean {
       const c = connections.find((conn) => conn.symbolList.includes(symbol));
       return c !== undefined && c.resyncBook(symbol);
+    },
+    subscribeBook(symbol: string, subscribed: boolean): void {
+      if (wanted.has('book'))
+        connections.find((conn) => conn.symbolList.includes(symbol))?.subscribeBook(symbol, subscribed);
     },
     async close(): Promise<void> {
       await Promise.all(connections.map((c) => c.runner.close()));
@@ -146,8 +153,13 @@ class DydxConnection implements ConnectionProtocol {
   readonly runner: ConnectionRunner;
   messageIdGaps = 0;
   bookResyncs = 0;
-  private readonly requests: DydxSubscribeRequest[] = [];
-  private readonly names: string[] = [];
+  /** Every subscription of the connection in order; a book's only while its symbol is in `books`. */
+  private readonly requests: {
+    readonly request: DydxSubscribeRequest;
+    readonly name: string;
+    readonly book?: string;
+  }[] = [];
+  /** The symbols whose book is subscribed now (every socket subscribes these when it opens). */
   private readonly books = new Set<string>();
   /** message_id of the last message on the current socket; undefined before `connected`. */
   private lastMessageId: number | undefined;
@@ -162,6 +174,7 @@ class DydxConnection implements ConnectionProtocol {
   constructor(
     readonly symbolList: readonly string[],
     wanted: ReadonlySet<MarketChannel>,
+    booksFromStart: ReadonlySet<string>,
     private readonly intervals: readonly Interval[],
     withMarkets: boolean,
     private readonly handlers: MarketStreamHandlers,
@@ -176,16 +189,19 @@ class DydxConnection implements ConnectionProtocol {
     } as const;
     this.limits = { messagesPerSecond: options.messagesPerSecond ?? 10 };
     const batched = options.batched ?? false;
-    const add = (channel: DydxChannel, id?: string): void => {
-      this.requests.push({ type: 'subscribe', channel, ...(id === undefined ? {} : { id }), batched });
-      this.names.push(id === undefined ? channel : `${channel}:${id}`);
+    const add = (channel: DydxChannel, id?: string, book?: string): void => {
+      this.requests.push({
+        request: { type: 'subscribe', channel, ...(id === undefined ? {} : { id }), batched },
+        name: id === undefined ? channel : `${channel}:${id}`,
+        ...(book === undefined ? {} : { book }),
+      });
     };
     for (const symbol of symbolList) {
       const ticker = toDydxTicker(symbol);
       if (wanted.has('trades')) add('v4_trades', ticker);
       if (wanted.has('book')) {
-        add('v4_orderbook', ticker);
-        this.books.add(symbol);
+        add('v4_orderbook', ticker, symbol);
+        if (booksFromStart.has(symbol)) this.books.add(symbol);
       }
       for (const interval of intervals) add('v4_candles', candleChannelId(symbol, interval));
     }
@@ -202,7 +218,11 @@ class DydxConnection implements ConnectionProtocol {
   }
 
   subscriptions(): readonly string[] {
-    return this.names;
+    return this.requestsNow().map((r) => r.name);
+  }
+
+  private requestsNow(): typeof this.requests {
+    return this.requests.filter((r) => r.book === undefined || this.books.has(r.book));
   }
 
   symbols(): readonly string[] {
@@ -219,8 +239,28 @@ class DydxConnection implements ConnectionProtocol {
   }
 
   subscribeFrames(): readonly string[] {
-    this.pending.push(...this.requests);
-    return this.requests.map((r) => JSON.stringify(r));
+    const requests = this.requestsNow().map((r) => r.request);
+    this.pending.push(...requests);
+    return requests.map((r) => JSON.stringify(r));
+  }
+
+  /** Subscribes or unsubscribes `symbol`'s book (MarketStream.subscribeBook). */
+  subscribeBook(symbol: string, subscribed: boolean): void {
+    const entry = this.requests.find((r) => r.book === symbol);
+    if (entry === undefined || this.books.has(symbol) === subscribed) return;
+    const id = toDydxTicker(symbol);
+    if (!subscribed) {
+      this.books.delete(symbol);
+      this.deferredResyncs.delete(symbol);
+      this.runner.send(JSON.stringify({ type: 'unsubscribe', channel: 'v4_orderbook', id }));
+      return;
+    }
+    this.books.add(symbol);
+    // Not connected: the next socket subscribes what `books` holds then.
+    if (this.runner.send(JSON.stringify(entry.request), true)) {
+      this.pending.push(entry.request);
+      this.lastBookSubscribe.set(symbol, this.clock.now());
+    }
   }
 
   resyncBook(symbol: string): boolean {
@@ -391,11 +431,12 @@ class DydxConnection implements ConnectionProtocol {
     const rest = this.options.rest;
     if (rest === undefined) return;
     const h = this.handlers;
-    const wantsTrades = this.names.some((n) => n.startsWith('v4_trades:'));
+    const names = this.subscriptions();
+    const wantsTrades = names.some((n) => n.startsWith('v4_trades:'));
     for (const symbol of this.symbolList) {
       if (signal.aborted) return;
       if (kind === 'prices') {
-        if (h.ticker && this.names.includes('v4_markets')) h.ticker(await rest.fetchTicker(symbol));
+        if (h.ticker && names.includes('v4_markets')) h.ticker(await rest.fetchTicker(symbol));
         continue;
       }
       if (wantsTrades) {

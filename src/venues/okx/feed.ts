@@ -72,6 +72,7 @@ export function openOkxMarketStream(
   handlers: MarketStreamHandlers,
   options: OkxStreamOptions,
   channels: readonly MarketChannel[] = ['trades', 'candles'],
+  books?: readonly string[],
 ): OkxMarketStream {
   if (symbols.length === 0)
     throw new TickwireError('INVALID_SYMBOL', 'okx market stream needs at least one symbol');
@@ -79,17 +80,24 @@ export function openOkxMarketStream(
   const map = okxSymbolMap(unique);
   const wanted = new Set(channels);
   const clock = options.clock ?? systemClock;
-  const publicArgs: OkxArg[] = [];
+  const bookChannel = options.bookChannel ?? 'books';
+  // The books subscribed now: the public connection's subscriptions are worked out from it at every connect.
+  const booksOn = new Set(wanted.has('book') ? (books ?? unique).filter((s) => unique.includes(s)) : []);
+  const publicArgs = (): OkxArg[] => {
+    const args: OkxArg[] = [];
+    for (const symbol of unique) {
+      const instId = toOkxInstId(symbol);
+      if (wanted.has('trades')) args.push({ channel: 'trades', instId });
+      if (wanted.has('ticker')) args.push({ channel: 'tickers', instId });
+      if (booksOn.has(symbol)) args.push({ channel: bookChannel, instId });
+    }
+    return args;
+  };
   const businessArgs: OkxArg[] = [];
   for (const symbol of unique) {
-    const instId = toOkxInstId(symbol);
-    if (wanted.has('trades')) publicArgs.push({ channel: 'trades', instId });
-    if (wanted.has('ticker')) publicArgs.push({ channel: 'tickers', instId });
-    if (wanted.has('book')) publicArgs.push({ channel: options.bookChannel ?? 'books', instId });
-    if (wanted.has('candles')) {
-      for (const interval of options.candleIntervals ?? ['1m']) {
-        businessArgs.push({ channel: candleChannel(interval), instId });
-      }
+    if (!wanted.has('candles')) break;
+    for (const interval of options.candleIntervals ?? ['1m']) {
+      businessArgs.push({ channel: candleChannel(interval), instId: toOkxInstId(symbol) });
     }
   }
   const lastTradeSeq = new Map<string, number>();
@@ -102,17 +110,17 @@ export function openOkxMarketStream(
       handlers.trade(trade);
     },
   };
-  const make = (endpoint: 'public' | 'business', args: OkxArg[]): Connection | undefined => {
-    if (args.length === 0) return undefined;
+  const make = (endpoint: 'public' | 'business', args: () => readonly OkxArg[]): Connection | undefined => {
     return new Connection(endpoint, args, map, unique, trackingHandlers, options, clock, lastTradeSeq);
   };
-  const pub = make('public', publicArgs);
-  const biz = make('business', businessArgs);
+  // The public connection exists whenever it can carry something (a book subscribed later included).
+  const pub =
+    wanted.has('trades') || wanted.has('ticker') || wanted.has('book')
+      ? make('public', publicArgs)
+      : undefined;
+  const biz = businessArgs.length > 0 ? make('business', () => businessArgs) : undefined;
   pub?.runner.start();
   biz?.runner.start();
-  const bookArgs = new Set(
-    publicArgs.filter((a) => a.channel === (options.bookChannel ?? 'books')).map((a) => a.instId),
-  );
   return {
     status(): ConnectionStatus {
       return mergeStatuses([pub, biz].flatMap((c) => (c ? [c.runner.status()] : [])));
@@ -124,12 +132,23 @@ export function openOkxMarketStream(
       };
     },
     resyncBook(symbol: string): boolean {
-      const instId = map.has(toOkxInstId(symbol)) ? toOkxInstId(symbol) : undefined;
-      if (pub === undefined || instId === undefined || !bookArgs.has(instId)) return false;
-      const arg = { channel: options.bookChannel ?? 'books', instId };
+      if (pub === undefined || !booksOn.has(symbol)) return false;
+      const arg = { channel: bookChannel, instId: toOkxInstId(symbol) };
       return (
         pub.runner.send(JSON.stringify({ op: 'unsubscribe', args: [arg] }), true) &&
         pub.runner.send(pub.request('subscribe', [arg]), true)
+      );
+    },
+    subscribeBook(symbol: string, subscribed: boolean): void {
+      if (pub === undefined || !wanted.has('book') || !unique.includes(symbol)) return;
+      if (booksOn.has(symbol) === subscribed) return;
+      if (subscribed) booksOn.add(symbol);
+      else booksOn.delete(symbol);
+      // Not connected: the next connection subscribes what booksOn holds then.
+      const arg = { channel: bookChannel, instId: toOkxInstId(symbol) };
+      pub.runner.send(
+        subscribed ? pub.request('subscribe', [arg]) : JSON.stringify({ op: 'unsubscribe', args: [arg] }),
+        true,
       );
     },
     async close(): Promise<void> {
@@ -144,13 +163,13 @@ class Connection implements ConnectionProtocol {
   readonly heartbeat;
   readonly limits;
   readonly runner: ConnectionRunner;
-  private readonly names: readonly string[];
   private readonly pending = new Map<string, string>();
   private nextId = 1;
 
   constructor(
     private readonly endpoint: 'public' | 'business',
-    private readonly args: readonly OkxArg[],
+    /** The connection's subscriptions now (the public one's books change with `subscribeBook`). */
+    private readonly argsNow: () => readonly OkxArg[],
     private readonly map: OkxSymbolMap,
     private readonly symbolList: readonly string[],
     private readonly handlers: MarketStreamHandlers,
@@ -170,7 +189,6 @@ class Connection implements ConnectionProtocol {
       messagesPerSecond: options.messagesPerSecond ?? 8,
       subscribesPerHour: options.subscribesPerHour ?? 400,
     };
-    this.names = args.map((a) => `${a.channel}:${a.instId ?? ''}`);
     this.runner = new ConnectionRunner(
       this,
       { status: (s) => handlers.status(s), event: (e) => handlers.event?.(e) },
@@ -185,7 +203,7 @@ class Connection implements ConnectionProtocol {
   }
 
   subscriptions(): readonly string[] {
-    return this.names;
+    return this.argsNow().map((a) => `${a.channel}:${a.instId ?? ''}`);
   }
 
   symbols(): readonly string[] {
@@ -198,8 +216,9 @@ class Connection implements ConnectionProtocol {
 
   subscribeFrames(): readonly string[] {
     const frames: string[] = [];
-    for (let i = 0; i < this.args.length; i += ARGS_PER_REQUEST) {
-      frames.push(this.request('subscribe', this.args.slice(i, i + ARGS_PER_REQUEST)));
+    const args = this.argsNow();
+    for (let i = 0; i < args.length; i += ARGS_PER_REQUEST) {
+      frames.push(this.request('subscribe', args.slice(i, i + ARGS_PER_REQUEST)));
     }
     return frames;
   }
@@ -261,14 +280,15 @@ class Connection implements ConnectionProtocol {
   async poll(kind: PollKind, signal: AbortSignal): Promise<void> {
     const rest = this.options.rest;
     if (rest === undefined) return;
+    const args = this.argsNow();
     for (const symbol of this.symbolList) {
       if (signal.aborted) return;
       if (this.endpoint === 'public') {
-        const wantsTicker = this.args.some((a) => a.channel === 'tickers');
+        const wantsTicker = args.some((a) => a.channel === 'tickers');
         if (kind === 'prices' && wantsTicker && this.handlers.ticker) {
           this.handlers.ticker(await rest.fetchTicker(symbol));
         }
-        if (kind === 'full' && this.args.some((a) => a.channel === 'trades')) {
+        if (kind === 'full' && args.some((a) => a.channel === 'trades')) {
           const after = this.lastTradeSeq.get(symbol);
           const trades = await rest.fetchTrades(
             symbol,
@@ -280,7 +300,7 @@ class Connection implements ConnectionProtocol {
           }
         }
       } else if (kind === 'full' && this.handlers.candle) {
-        for (const a of this.args) {
+        for (const a of args) {
           if (a.instId !== toOkxInstId(symbol)) continue;
           const interval = (this.options.candleIntervals ?? ['1m']).find(
             (i) => candleChannel(i) === a.channel,
