@@ -24,6 +24,11 @@ export interface VenueBooksDeps {
    * wanting it.
    */
   readonly published?: (symbol: string) => boolean;
+  /**
+   * Whether `symbol`'s book is kept at all (default: every book). What arrives for a book that is not (messages
+   * still on their way after an unsubscribe, a REST snapshot asked for before) is ignored.
+   */
+  readonly kept?: (symbol: string) => boolean;
   /** Every resync and (re)synchronization, and every failed snapshot fetch, for logs and status. */
   readonly onEvent?: (event: VenueBooksEvent) => void;
 }
@@ -119,7 +124,7 @@ export class VenueBooks {
 
   /** Takes one BookUpdate from the venue stream (MarketStreamHandlers.book). */
   apply(update: BookUpdate): void {
-    if (this.closed) return;
+    if (this.closed || this.deps.kept?.(update.symbol) === false) return;
     if (this.sync.apply(update) !== 'applied') return;
     const book = this.sync.book(update.symbol);
     if (book !== undefined && (this.deps.published?.(update.symbol) ?? true)) this.throttle.changed(book);
@@ -134,6 +139,15 @@ export class VenueBooks {
   /** The adapter saw a gap it cannot pin on a book message (dYdX message_id): resync one or every book. */
   gap(symbol: string | undefined, detail: string): void {
     if (!this.closed) this.sync.gap(symbol, detail);
+  }
+
+  /**
+   * Drops `symbol`'s book and its pending snapshot, keeping its counters (it was unsubscribed); a later
+   * subscription builds it again from a snapshot.
+   */
+  forget(symbol: string): void {
+    this.sync.unsubscribed(symbol);
+    this.throttle.forget(this.deps.venue, symbol);
   }
 
   /** Counters of every book. */

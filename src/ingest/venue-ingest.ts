@@ -67,6 +67,12 @@ export interface VenueIngestOptions {
   /** Resolves once the store has room for another piece of the background history (HistoryLoaderOptions.room). */
   readonly historyRoom?: () => Promise<void>;
   /**
+   * Once only watched books are published (`publishWatchedBooksOnly` before `start`): how long a book stays
+   * subscribed at the venue after its last room closed or after it was last asked for, ms (default
+   * BOOK_LINGER_MS).
+   */
+  readonly bookLingerMs?: number;
+  /**
    * Resolves when an instrument's start-up history may be applied: in `tickwire all` the turn budget the venues'
    * frames and REST answers share (src/venues/connection/turn-budget.ts), so that the applies of instruments whose
    * answers come together (each seeds its engine and replays its trades) run in turns of their own rather than in
@@ -121,12 +127,25 @@ export class VenueIngest {
    * in the in-process `tickwire all`); undefined: every book is published (a bus read by other processes).
    */
   private watchedBooks: Set<string> | undefined;
+  /**
+   * The books subscribed at the venue, when only watched books are (the stream can subscribe books one by one and
+   * `publishWatchedBooksOnly` came before `start`); undefined: every book is subscribed and kept.
+   */
+  private subscribedBooks: Set<string> | undefined;
+  /** The books no room watches that stay subscribed until their timer fires (BOOK_LINGER_MS). */
+  private readonly bookLinger = new Map<string, Timer>();
+  private readonly bookLingerMs: number;
 
   constructor(private readonly options: VenueIngestOptions) {
     const { adapter, logger } = options;
     this.clock = options.clock ?? systemClock;
     this.publishEveryMs = positiveInteger('VenueIngest', 'publishEveryMs', options.publishEveryMs ?? 100);
     this.clockEveryMs = positiveInteger('VenueIngest', 'clockEveryMs', options.clockEveryMs ?? 250);
+    this.bookLingerMs = positiveInteger(
+      'VenueIngest',
+      'bookLingerMs',
+      options.bookLingerMs ?? BOOK_LINGER_MS,
+    );
     this.historyConcurrency = positiveInteger(
       'VenueIngest',
       'historyConcurrency',
@@ -179,6 +198,9 @@ export class VenueIngest {
         },
         // Nor is its snapshot built or timed: a book that becomes watched is published at once (watchBook).
         published: (symbol) => this.bookPublished(symbol),
+        // A book unsubscribed is not kept: what still arrives for it (messages on their way, a REST snapshot asked
+        // for before) is ignored.
+        kept: (symbol) => this.subscribedBooks === undefined || this.subscribedBooks.has(symbol),
         onEvent: (event) => this.onBookEvent(event),
       },
       // The snapshots' throttle and the snapshot timeout run on the ingest's clock too.
@@ -224,8 +246,13 @@ export class VenueIngest {
           observer?.event(e);
         },
       },
-      { channels: ['trades', 'candles', 'ticker', 'book'] },
+      {
+        channels: ['trades', 'candles', 'ticker', 'book'],
+        // Only the books watched are subscribed, when the gateway in this process says which (publishWatchedBooksOnly).
+        ...(this.watchedBooks ? { books: [...this.watchedBooks] } : {}),
+      },
     );
+    if (this.watchedBooks && this.stream.subscribeBook) this.subscribedBooks = new Set(this.watchedBooks);
     // The timers run from the start: an instrument goes live as soon as its own history is applied (its trades are
     // held and its bars unpublished until then), not once the slowest instrument of the venue has loaded.
     if (!this.closed) {
@@ -463,7 +490,9 @@ export class VenueIngest {
 
   /**
    * From now on only the books `watchBook` names are published (the in-process `tickwire all`, whose one gateway
-   * says which books a room watches); by default every book is, for gateways in other processes.
+   * says which books a room watches); by default every book is, for gateways in other processes. Called before
+   * `start`, the venue is also asked only for those books (and for a book asked for with `publishBook`), each until
+   * `bookLingerMs` after nothing watches or asks for it: a book no one reads costs nothing.
    */
   publishWatchedBooksOnly(): void {
     this.watchedBooks ??= new Set();
@@ -471,26 +500,61 @@ export class VenueIngest {
 
   /**
    * A room of `symbol`'s book opened (`watched`) or its last one closed. A book that becomes watched is published
-   * at once when it is synced (the bus delivers it before this returns when it is in-process), then as it changes.
+   * at once when it is synced (the bus delivers it before this returns when it is in-process), then as it changes;
+   * one that was not subscribed is subscribed now and published once its snapshot made it consistent.
    */
   watchBook(symbol: string, watched: boolean): void {
-    if (this.watchedBooks === undefined) return;
+    if (this.watchedBooks === undefined || !this.symbols.has(symbol)) return;
     if (!watched) {
       this.watchedBooks.delete(symbol);
+      this.lingerBook(symbol);
       return;
     }
     this.watchedBooks.add(symbol);
+    this.subscribeBook(symbol);
     this.publishBook(symbol);
   }
 
   /**
    * Publishes `symbol`'s current book now, watched or not (a request for the latest book); nothing while the book
-   * is not synced. Same message as the throttled snapshots.
+   * is not synced. Same message as the throttled snapshots. A book not subscribed is subscribed for the linger
+   * time, so that a request repeated in a moment finds it.
    */
   publishBook(symbol: string): void {
+    if (this.closed || !this.symbols.has(symbol)) return;
+    if (this.subscribedBooks !== undefined && !this.watchedBooks?.has(symbol)) {
+      this.subscribeBook(symbol);
+      this.lingerBook(symbol);
+    }
     const snapshot = this.books.snapshot(symbol);
-    if (snapshot === undefined || this.closed) return;
+    if (snapshot === undefined) return;
     this.options.bus.publish(BOOK_CHANNEL, this.bookEncoder.encode(snapshot));
+  }
+
+  /** Subscribes `symbol`'s book at the venue unless it is (books on demand only). */
+  private subscribeBook(symbol: string): void {
+    const subscribed = this.subscribedBooks;
+    if (subscribed === undefined) return;
+    this.clock.clearTimer(this.bookLinger.get(symbol));
+    this.bookLinger.delete(symbol);
+    if (subscribed.has(symbol)) return;
+    subscribed.add(symbol);
+    this.stream?.subscribeBook?.(symbol, true);
+  }
+
+  /** (Re)starts the time after which `symbol`'s book, watched by no room, is unsubscribed and forgotten. */
+  private lingerBook(symbol: string): void {
+    if (this.subscribedBooks === undefined || this.closed) return;
+    this.clock.clearTimer(this.bookLinger.get(symbol));
+    const timer = this.clock.setTimeout(() => {
+      this.bookLinger.delete(symbol);
+      if (this.watchedBooks?.has(symbol) || this.closed) return;
+      this.subscribedBooks?.delete(symbol);
+      this.stream?.subscribeBook?.(symbol, false);
+      this.books.forget(symbol);
+    }, this.bookLingerMs);
+    timer.unref();
+    this.bookLinger.set(symbol, timer);
   }
 
   get venue(): VenueAdapter['venue'] {
@@ -518,6 +582,8 @@ export class VenueIngest {
     this.closed = true;
     this.clock.clearTimer(this.publishTimer);
     this.clock.clearTimer(this.clockTimer);
+    for (const timer of this.bookLinger.values()) this.clock.clearTimer(timer);
+    this.bookLinger.clear();
     this.history.close();
     this.backfill.close();
     this.books.close();
@@ -525,6 +591,13 @@ export class VenueIngest {
     await this.flush();
   }
 }
+
+/**
+ * How long a venue's book stays subscribed, once nothing watches it, in `tickwire all` without Redis (ms): a
+ * viewer switching back within it gets the book at once, and a venue is asked to subscribe and unsubscribe one
+ * book at most about once a minute, far inside OKX's 480 and Bitget's 240 subscribe requests an hour.
+ */
+export const BOOK_LINGER_MS = 60_000;
 
 /**
  * The books of `ingests` for a gateway in the same process on the in-process bus (`GatewayOptions.localBooks`):
