@@ -145,14 +145,7 @@ describe('books of the in-process ingest, published while a gateway room watches
     assert.deepEqual(published, [], 'no book is published while no room watches it');
 
     const sink = new Sink();
-    const sub = {
-      type: 'channel-subscribe',
-      channel: 'book',
-      venue: 'binance',
-      symbol: SYMBOL,
-      depth: 5,
-    } as const;
-    rooms.subscribe(sink, sub);
+    rooms.subscribe(sink, BOOK_SUB);
     // Before any timer: the current book came with `subscribed`.
     assert.deepEqual(
       sink.got.map((m) => m['type']),
@@ -172,12 +165,7 @@ describe('books of the in-process ingest, published while a gateway room watches
       [102, 103, 104],
     );
 
-    rooms.unsubscribe(sink, {
-      type: 'channel-unsubscribe',
-      channel: 'book',
-      venue: 'binance',
-      symbol: SYMBOL,
-    });
+    rooms.unsubscribe(sink, BOOK_UNSUB);
     await move(105);
     await move(106);
     assert.deepEqual(published, [102, 103, 104], 'nothing is published after the last room closed');

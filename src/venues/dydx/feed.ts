@@ -13,7 +13,13 @@ import {
   type PollKind,
 } from '../connection/runner.ts';
 import { mergeStatuses } from '../connection/merge-status.ts';
-import type { ConnectionStatus, MarketChannel, MarketStream, MarketStreamHandlers } from '../venue.ts';
+import type {
+  ConnectionStatus,
+  MarketChannel,
+  MarketStream,
+  MarketStreamHandlers,
+  MarketStreamOptions,
+} from '../venue.ts';
 import { parseFrame, type DydxFrame } from './parse.ts';
 import type { DydxRest } from './rest.ts';
 import { candleChannelId, toDydxResolution, toDydxTicker } from './symbols.ts';
@@ -79,8 +85,7 @@ export function openDydxMarketStream(
   symbols: readonly string[],
   handlers: MarketStreamHandlers,
   options: DydxStreamOptions,
-  channels: readonly MarketChannel[] = ['trades', 'candles'],
-  books?: readonly string[],
+  { channels = ['trades', 'candles'], books }: MarketStreamOptions = {},
 ): DydxMarketStream {
   if (symbols.length === 0)
     throw new TickwireError('INVALID_SYMBOL', 'dydx market stream needs at least one symbol');

@@ -61,13 +61,7 @@ export function createDydxAdapter(options: DydxAdapterOptions): DydxAdapter {
     // dYdX v4 lists USD-quoted perpetuals only ("BTC/USD").
     supportsSymbol: (symbol) => isCanonicalSymbol(symbol) && symbol.endsWith('/USD'),
     openMarketStream(symbols, handlers, streamOpts) {
-      return openDydxMarketStream(
-        symbols,
-        handlers,
-        { ...streamOptions, rest },
-        streamOpts?.channels,
-        streamOpts?.books,
-      );
+      return openDydxMarketStream(symbols, handlers, { ...streamOptions, rest }, streamOpts);
     },
   };
 }

@@ -10,7 +10,7 @@ import {
   type PollKind,
 } from '../connection/runner.ts';
 import { mergeStatuses } from '../connection/merge-status.ts';
-import type { ConnectionStatus, MarketChannel, MarketStream, MarketStreamHandlers } from '../venue.ts';
+import type { ConnectionStatus, MarketStream, MarketStreamHandlers, MarketStreamOptions } from '../venue.ts';
 import { parseOkxFrame } from './parse.ts';
 import type { OkxRest } from './rest.ts';
 import { candleChannel, okxSymbolMap, toOkxInstId, type OkxSymbolMap } from './symbols.ts';
@@ -71,8 +71,7 @@ export function openOkxMarketStream(
   symbols: readonly string[],
   handlers: MarketStreamHandlers,
   options: OkxStreamOptions,
-  channels: readonly MarketChannel[] = ['trades', 'candles'],
-  books?: readonly string[],
+  { channels = ['trades', 'candles'], books }: MarketStreamOptions = {},
 ): OkxMarketStream {
   if (symbols.length === 0)
     throw new TickwireError('INVALID_SYMBOL', 'okx market stream needs at least one symbol');

@@ -64,13 +64,7 @@ export function createOkxAdapter(options: OkxAdapterOptions): OkxAdapter {
     // Spot pairs; OKX's USD-quoted instruments are derivatives, which this adapter does not map.
     supportsSymbol: (symbol) => isCanonicalSymbol(symbol) && !symbol.endsWith('/USD'),
     openMarketStream(symbols, handlers, streamOpts) {
-      return openOkxMarketStream(
-        symbols,
-        handlers,
-        { ...streamOptions, rest },
-        streamOpts?.channels,
-        streamOpts?.books,
-      );
+      return openOkxMarketStream(symbols, handlers, { ...streamOptions, rest }, streamOpts);
     },
   };
 }
