@@ -43,8 +43,18 @@ export interface AccountChannelsOptions {
   readonly joinAlerts: (client: ClientSink) => void;
 }
 
-/** Closes one client with a close code (the connections part does it, so that its bookkeeping follows). */
-export type CloseClient = (code: number, reason: string) => void;
+/**
+ * Closes a client with a close code (the connections part does it, so that its bookkeeping follows); one function
+ * for every connection, so that a connection without a session costs no closure.
+ */
+export type CloseConnection<C extends ClientSink = ClientSink> = (
+  client: C,
+  code: number,
+  reason: string,
+) => void;
+
+/** Closes the one client of a session. */
+type CloseClient = (code: number, reason: string) => void;
 
 /** What the gateway knows about one connection's account. */
 interface Session {
@@ -62,7 +72,7 @@ interface Session {
  * account; account subscribes need it and see that account only. The connection is closed with 4440 when its
  * token expires (a timer per authenticated connection, on the gateway's clock). A bad token on the upgrade closes
  * the connection with 4401; a bad `auth` message is answered with an error and the connection stays (its public
- * channels keep working).
+ * channels keep working). Only a connection that sent a token has a session: one that never does costs nothing here.
  */
 export class AccountChannels implements Channel<AccountSubscribeMessage, AccountUnsubscribeMessage> {
   readonly subscribeType = 'account-subscribe';
@@ -79,27 +89,36 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
     return this.options.hub !== undefined && this.options.auth?.enabled === true;
   }
 
+  /** Connections holding a session: those that sent a token and are still open. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
   /** The account `client` is authenticated for, if any (the alerts channel sends it that account's alerts). */
   accountOf(client: ClientSink): string | undefined {
     return this.sessions.get(client)?.grant?.account;
   }
 
-  /** A new connection: its `?token=` is checked; on /ws/dashboard a token is required and subscribes all. */
-  opened(client: ClientSink, req: IncomingMessage, close: CloseClient): void {
-    const session: Session = { grant: undefined, pending: undefined, expiry: undefined, close };
-    this.sessions.set(client, session);
-    const token = queryOf(req.url).get('token') ?? undefined;
-    const dashboard = pathOf(req.url) === DASHBOARD_PATH;
+  /**
+   * A new connection: its `?token=` is checked; on /ws/dashboard a token is required and subscribes all. A
+   * connection with neither gets no session here (most connections never authenticate): its first `auth` makes it.
+   */
+  opened<C extends ClientSink>(client: C, req: IncomingMessage, close: CloseConnection<C>): void {
+    const url = req.url;
+    // Most upgrades carry no query: the token is looked for only where there is one.
+    const token = url?.includes('?') === true ? (queryOf(url).get('token') ?? undefined) : undefined;
+    const dashboard = pathOf(url) === DASHBOARD_PATH;
     if (token === undefined && !dashboard) return;
     if (!this.enabled) {
       this.sendError(client, 'ACCOUNTS_UNAVAILABLE', AUTH_TEXTS.unavailable);
-      close(CLOSE_CODES.UNAUTHORIZED, 'unauthorized');
+      close(client, CLOSE_CODES.UNAUTHORIZED, 'unauthorized');
       return;
     }
+    const session = this.startSession(client, close);
     this.check(client, session, token, (verdict) => {
       if (!verdict.ok) {
         this.sendError(client, verdict.code, verdict.message);
-        close(CLOSE_CODES.UNAUTHORIZED, 'unauthorized');
+        session.close(CLOSE_CODES.UNAUTHORIZED, 'unauthorized');
         return;
       }
       this.grant(client, session, verdict);
@@ -110,14 +129,13 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
   }
 
   /** An `auth` message: authenticates the connection, or renews its token (same account only). */
-  auth(client: ClientSink, msg: AuthMessage): void {
-    const session = this.sessions.get(client);
-    if (session === undefined) return;
+  auth<C extends ClientSink>(client: C, msg: AuthMessage, close: CloseConnection<C>): void {
     // Answered at once where no token can be accepted: in order with the replies to the client's other messages.
     if (!this.enabled) {
       this.sendError(client, 'ACCOUNTS_UNAVAILABLE', AUTH_TEXTS.unavailable);
       return;
     }
+    const session = this.sessions.get(client) ?? this.startSession(client, close);
     this.check(client, session, msg.token, (verdict) => {
       if (!verdict.ok) {
         this.sendError(client, verdict.code, verdict.message);
@@ -144,11 +162,11 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
   }
 
   subscribe(client: ClientSink, msg: AccountSubscribeMessage): void {
+    // No session: the connection never sent a token, and is answered at once.
     const session = this.sessions.get(client);
-    if (session === undefined) return;
     const go = (): void => {
       if (this.sessions.get(client) !== session) return;
-      if (session.grant === undefined) {
+      if (session?.grant === undefined) {
         const enabled = this.enabled;
         const code: ErrorCode = enabled ? 'AUTH_REQUIRED' : 'ACCOUNTS_UNAVAILABLE';
         this.sendError(client, code, enabled ? AUTH_TEXTS.required : AUTH_TEXTS.unavailable, msg.channel);
@@ -157,7 +175,7 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
       this.join(client, session, msg.channel);
     };
     // Sent right after `auth` or on a `?token=` connection: answered once the token is judged.
-    if (session.pending) void session.pending.then(go);
+    if (session?.pending) void session.pending.then(go);
     else go();
   }
 
@@ -176,7 +194,7 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
     return encodeAccountError(code, message, msg.channel);
   }
 
-  /** Disconnected: its subscriptions, session and expiry timer go. */
+  /** Disconnected: its subscriptions, session and expiry timer go (a connection without a token has none). */
   leaveAll(client: ClientSink): void {
     const session = this.sessions.get(client);
     if (session === undefined) return;
@@ -219,6 +237,18 @@ export class AccountChannels implements Channel<AccountSubscribeMessage, Account
       this.feeds.set(account, feed);
     }
     return feed;
+  }
+
+  /** The session of a connection that sent a token (on the upgrade or in its first `auth`). */
+  private startSession<C extends ClientSink>(client: C, close: CloseConnection<C>): Session {
+    const session: Session = {
+      grant: undefined,
+      pending: undefined,
+      expiry: undefined,
+      close: (code, reason) => close(client, code, reason),
+    };
+    this.sessions.set(client, session);
+    return session;
   }
 
   /** Judges `token` and calls `then` with the verdict; account messages meanwhile wait for it. */

@@ -57,9 +57,12 @@ export interface ConnectionHooks {
   /** Upgrade paths taken besides `/` and `/ws`. */
   readonly paths: readonly string[];
   /** A connection opened: its upgrade request (path, `?token=`), and how to close it with a code. */
-  opened(client: ClientConnection, req: IncomingMessage, close: (code: number, reason: string) => void): void;
-  auth(client: ClientConnection, msg: AuthMessage): void;
+  opened(client: ClientConnection, req: IncomingMessage, close: CloseConnection): void;
+  auth(client: ClientConnection, msg: AuthMessage, close: CloseConnection): void;
 }
+
+/** Closes a connection with a code: one function for every connection, the hooks keep none of their own. */
+type CloseConnection = (client: ClientConnection, code: number, reason: string) => void;
 
 const PONG = Buffer.from(PONG_TEXT);
 const WS_PATHS = new Set(['/', '/ws']);
@@ -122,6 +125,9 @@ export class ClientConnections {
   private readonly loopStalls: LoopStalls;
   private nextClientId = 1;
   private closing = false;
+  /** How the account hooks close a connection (4401, 4440). */
+  private readonly closeForHooks: CloseConnection = (client, code, reason) =>
+    this.closeClient(client, code, reason);
 
   constructor(private readonly options: ClientConnectionsOptions) {
     for (const channel of options.channels) {
@@ -266,7 +272,7 @@ export class ClientConnections {
     ws.on('pong', listeners.pong);
     ws.on('error', listeners.error);
     ws.on('close', listeners.close);
-    this.options.accounts?.opened(client, req, (code, reason) => this.closeClient(client, code, reason));
+    this.options.accounts?.opened(client, req, this.closeForHooks);
   }
 
   private onMessage(client: ClientConnection, data: RawData, isBinary: boolean): void {
@@ -303,7 +309,7 @@ export class ClientConnections {
     }
     const msg = parsed.message;
     if (msg.type === 'ping') client.send(PONG);
-    else if (msg.type === 'auth') this.options.accounts?.auth(client, msg);
+    else if (msg.type === 'auth') this.options.accounts?.auth(client, msg, this.closeForHooks);
     else this.handlers.get(msg.type)?.(client, msg);
   }
 
