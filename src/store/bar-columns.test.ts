@@ -148,6 +148,26 @@ describe('BarColumns', () => {
     assert.equal(third[2], first[2]);
   });
 
+  it('keeps the objects of bars read when older bars are put in before them (history loading backwards)', () => {
+    const columns = new BarColumns(new SourceLists());
+    for (let n = 100; n < 103; n++) columns.put(numbered(T0 + n * HOUR, n), ['okx'], false);
+    const read = columns.slice(0, 3);
+    // The background history arrives newest first, each bar older than every one held.
+    for (let n = 99; n >= 0; n--) columns.put(numbered(T0 + n * HOUR, n), ['okx'], false);
+    const after = columns.slice(0, 103);
+    assert.deepEqual(
+      after.map((s) => s.bar.trades),
+      Array.from({ length: 103 }, (_, n) => n),
+    );
+    for (let i = 0; i < 3; i++) assert.equal(after[100 + i], read[i], 'the same object, at its new row');
+    columns.dropOldest(101);
+    columns.put(numbered(T0 + 101 * HOUR, 7), ['okx'], false);
+    const kept = columns.slice(0, 2);
+    assert.notEqual(kept[0], read[1], 'a bar written again gets a new object');
+    assert.equal(kept[0]!.bar.trades, 7);
+    assert.equal(kept[1], read[2]);
+  });
+
   it('shares one frozen array per distinct list of venues', () => {
     const lists = new SourceLists();
     const columns = new BarColumns(lists);

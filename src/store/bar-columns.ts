@@ -56,8 +56,11 @@ export class BarColumns {
   private trades = new Float64Array(0);
   private sourceIndexes = new Uint16Array(0);
   private backfilled = new Uint8Array(0);
-  /** The objects of bars read and not changed since, by row; created by the first read. */
-  private objects: (StoredCandle | undefined)[] | undefined;
+  /**
+   * The objects of bars read and not changed since, by bar time (not by row: an older bar put in moves the rows
+   * after it, which keys by time leave where they are); created by the first read.
+   */
+  private objects: Map<number, StoredCandle> | undefined;
 
   /**
    * `expectedBars`: how many bars the owner holds at most (its capacity); the columns stop doubling there and move
@@ -96,7 +99,6 @@ export class BarColumns {
     this.trades.copyWithin(row + 1, row, end);
     this.sourceIndexes.copyWithin(row + 1, row, end);
     this.backfilled.copyWithin(row + 1, row, end);
-    this.objects?.copyWithin(row + 1, row, end);
     this.write(row, bar, sources, backfilled);
     this.size++;
   }
@@ -104,8 +106,11 @@ export class BarColumns {
   /** Drops the `count` oldest bars. */
   dropOldest(count: number): void {
     const n = Math.min(count, this.size);
-    for (let i = 0; i < n; i++) this.decimals.forget(this.times[this.head + i]!);
-    this.objects?.fill(undefined, this.head, this.head + n);
+    for (let i = 0; i < n; i++) {
+      const time = this.times[this.head + i]!;
+      this.decimals.forget(time);
+      this.objects?.delete(time);
+    }
     this.head += n;
     this.size -= n;
     if (this.size === 0) this.head = 0;
@@ -121,13 +126,14 @@ export class BarColumns {
     const start = Math.max(0, from);
     const stop = Math.min(this.size, to);
     const out: StoredCandle[] = [];
-    const objects = (this.objects ??= []);
+    const objects = (this.objects ??= new Map());
     for (let i = start; i < stop; i++) {
       const row = this.head + i;
-      let stored = objects[row];
+      const time = this.times[row]!;
+      let stored = objects.get(time);
       if (stored === undefined) {
         stored = this.read(row);
-        objects[row] = stored;
+        objects.set(time, stored);
       }
       out.push(stored);
     }
@@ -149,7 +155,7 @@ export class BarColumns {
     this.trades[row] = bar.trades;
     this.sourceIndexes[row] = this.sources.indexOf(sources);
     this.backfilled[row] = backfilled ? 1 : 0;
-    if (this.objects !== undefined) this.objects[row] = undefined;
+    this.objects?.delete(bar.time);
   }
 
   /**
@@ -169,11 +175,6 @@ export class BarColumns {
     this.trades = moveRows(this.trades, (n) => new Float64Array(n), 1, rows);
     this.sourceIndexes = moveRows(this.sourceIndexes, (n) => new Uint16Array(n), 1, rows);
     this.backfilled = moveRows(this.backfilled, (n) => new Uint8Array(n), 1, rows);
-    const objects = this.objects;
-    if (objects !== undefined) {
-      objects.copyWithin(0, head, head + size);
-      objects.fill(undefined, size, head + size);
-    }
     this.head = 0;
     this.capacity = capacity;
   }
