@@ -134,8 +134,7 @@ export function openDydxMarketStream(
       return c !== undefined && c.resyncBook(symbol);
     },
     subscribeBook(symbol: string, subscribed: boolean): void {
-      if (wanted.has('book'))
-        connections.find((conn) => conn.symbolList.includes(symbol))?.subscribeBook(symbol, subscribed);
+      connections.find((conn) => conn.symbolList.includes(symbol))?.subscribeBook(symbol, subscribed);
     },
     async close(): Promise<void> {
       await Promise.all(connections.map((c) => c.runner.close()));

@@ -92,13 +92,14 @@ export function openOkxMarketStream(
     }
     return args;
   };
-  const businessArgs: OkxArg[] = [];
-  for (const symbol of unique) {
-    if (!wanted.has('candles')) break;
-    for (const interval of options.candleIntervals ?? ['1m']) {
-      businessArgs.push({ channel: candleChannel(interval), instId: toOkxInstId(symbol) });
-    }
-  }
+  const businessArgs: OkxArg[] = wanted.has('candles')
+    ? unique.flatMap((symbol) =>
+        (options.candleIntervals ?? ['1m']).map((i) => ({
+          channel: candleChannel(i),
+          instId: toOkxInstId(symbol),
+        })),
+      )
+    : [];
   const lastTradeSeq = new Map<string, number>();
   const trackingHandlers: MarketStreamHandlers = {
     ...handlers,
@@ -109,15 +110,14 @@ export function openOkxMarketStream(
       handlers.trade(trade);
     },
   };
-  const make = (endpoint: 'public' | 'business', args: () => readonly OkxArg[]): Connection | undefined => {
-    return new Connection(endpoint, args, map, unique, trackingHandlers, options, clock, lastTradeSeq);
-  };
+  const connection = (endpoint: 'public' | 'business', args: () => readonly OkxArg[]): Connection =>
+    new Connection(endpoint, args, map, unique, trackingHandlers, options, clock, lastTradeSeq);
   // The public connection exists whenever it can carry something (a book subscribed later included).
   const pub =
     wanted.has('trades') || wanted.has('ticker') || wanted.has('book')
-      ? make('public', publicArgs)
+      ? connection('public', publicArgs)
       : undefined;
-  const biz = businessArgs.length > 0 ? make('business', () => businessArgs) : undefined;
+  const biz = businessArgs.length > 0 ? connection('business', () => businessArgs) : undefined;
   pub?.runner.start();
   biz?.runner.start();
   return {
