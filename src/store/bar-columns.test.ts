@@ -178,4 +178,72 @@ describe('BarColumns', () => {
     assert.ok(Object.isFrozen(a!.sources));
     assert.deepEqual(a!.sources, ['binance', 'okx']);
   });
+
+  it('puts many bars in as `put` one by one and a trim after each would: history pieces, rewrites, appends', () => {
+    const venues: (readonly VenueId[])[] = [['binance'], ['okx', 'bitget'], []];
+    let seed = 777;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (const keep of [Infinity, 300, 40]) {
+      const sources = new SourceLists();
+      const many = new BarColumns(sources, keep);
+      const oneByOne = new BarColumns(sources, keep);
+      let newest = 1000;
+      let oldest = 1000;
+      for (let round = 0; round < 60; round++) {
+        const entries: { bar: Candle; sources: readonly VenueId[]; backfilled: boolean }[] = [];
+        const kind = next();
+        const count = 1 + Math.floor(next() * 120);
+        for (let i = 0; i < count; i++) {
+          // A history piece (newest first, older than every bar held), a mix of any times (gaps filled, rewrites
+          // of held bars, the same time twice), or appends.
+          const slot =
+            kind < 0.4 ? --oldest : kind < 0.8 ? oldest + Math.floor(next() * (newest - oldest + 20)) : ++newest;
+          const step = round * 1000 + i;
+          entries.push({
+            bar: { ...numbered(T0 + slot * HOUR, step), high: d(next() < 0.05 ? LONG_DECIMALS[1]! : '2') },
+            sources: venues[step % 3]!,
+            backfilled: step % 2 === 0,
+          });
+          newest = Math.max(newest, slot);
+        }
+        // Reads in between keep objects, which must stay with their bars and go when a bar changes.
+        const readMany = many.slice(0, many.length);
+        many.putMany(entries, keep);
+        for (const e of entries) {
+          oneByOne.put(e.bar, e.sources, e.backfilled);
+          if (oneByOne.length > keep) oneByOne.dropOldest(oneByOne.length - keep);
+        }
+        const after = many.slice(0, many.length);
+        assert.deepEqual(after.map(plain), oneByOne.slice(0, oneByOne.length).map(plain), `round ${round}`);
+        const written = new Set(entries.map((e) => e.bar.time));
+        const before = new Map(readMany.map((s) => [s.bar.time, s]));
+        for (const s of after) {
+          const earlier = before.get(s.bar.time);
+          if (earlier !== undefined && !written.has(s.bar.time)) assert.equal(s, earlier, 'the same object');
+        }
+      }
+      assert.ok(many.length > 0);
+      if (keep !== Infinity) assert.equal(many.length, keep);
+    }
+  });
+
+  it('puts a long history in, piece by piece, the newest piece first', () => {
+    const columns = new BarColumns(new SourceLists());
+    for (let n = 10_000; n < 10_010; n++) columns.put(numbered(T0 + n * HOUR, n), ['okx'], false);
+    // Newest first, ten pieces of a thousand: each piece one block below the bars held.
+    for (let piece = 0; piece < 10; piece++) {
+      const entries = Array.from({ length: 1000 }, (_, i) => {
+        const n = 9_999 - piece * 1000 - i;
+        return { bar: numbered(T0 + n * HOUR, n), sources: ['okx'] as const, backfilled: true };
+      });
+      columns.putMany(entries);
+    }
+    const all = columns.slice(0, columns.length);
+    assert.equal(all.length, 10_010);
+    assert.deepEqual(
+      all.map((s) => s.bar.trades),
+      Array.from({ length: 10_010 }, (_, n) => n),
+    );
+    assert.equal(all.map((s) => s.backfilled).lastIndexOf(true), 9_999);
+  });
 });

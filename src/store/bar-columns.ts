@@ -45,6 +45,13 @@ export class SourceLists {
   }
 }
 
+/** A bar to put in, with what is stored beside it (a CandleUpdate is one). */
+export interface BarEntry {
+  readonly bar: Candle;
+  readonly sources: readonly VenueId[];
+  readonly backfilled?: boolean;
+}
+
 export class BarColumns {
   /** Rows [head, head + size) hold the bars, oldest first. */
   private head = 0;
@@ -80,7 +87,7 @@ export class BarColumns {
     const time = bar.time;
     const size = this.size;
     if (size === 0 || this.times[this.head + size - 1]! < time) {
-      if (this.head + size >= this.capacity) this.makeRoom();
+      if (this.head + size >= this.capacity) this.makeRoom(1);
       this.write(this.head + this.size, bar, sources, backfilled);
       this.size++;
       return;
@@ -90,17 +97,40 @@ export class BarColumns {
       this.write(this.head + at, bar, sources, backfilled);
       return;
     }
-    // A bar older than the newest that was not held (rare: a late revision, a gap filled): the rows after it move.
-    if (this.head + size >= this.capacity) this.makeRoom();
+    // A bar older than the newest that was not held (a late revision, a gap filled): the rows after it move.
+    if (this.head + size >= this.capacity) this.makeRoom(1);
     const row = this.head + at;
-    const end = this.head + size;
-    this.times.copyWithin(row + 1, row, end);
-    this.decimals.copyRows(row + 1, row, end);
-    this.trades.copyWithin(row + 1, row, end);
-    this.sourceIndexes.copyWithin(row + 1, row, end);
-    this.backfilled.copyWithin(row + 1, row, end);
+    this.copyRows(row, this.head + size, row + 1);
     this.write(row, bar, sources, backfilled);
     this.size++;
+  }
+
+  /**
+   * Puts many bars in at once, as `put` one by one followed each time by dropping the oldest bars past `keep`
+   * would leave them: the newest `keep` bars of those held and those given, the last given of a time winning.
+   *
+   * Why: history arrives newest first, a piece of hundreds of bars at a time, each bar older than every one held.
+   * Put one by one, every such bar moves all the held rows after it, so loading a series was quadratic in its
+   * length; here the held rows move once per piece, each straight to its final row.
+   */
+  putMany(entries: readonly BarEntry[], keep = Infinity): void {
+    const byTime = new Map<number, BarEntry>();
+    for (const entry of entries) byTime.set(entry.bar.time, entry);
+    const sorted = [...byTime.values()].sort((a, b) => a.bar.time - b.bar.time);
+    const newest = this.size > 0 ? this.times[this.head + this.size - 1]! : -Infinity;
+    const older: BarEntry[] = [];
+    const rest: BarEntry[] = [];
+    for (const entry of sorted) {
+      const time = entry.bar.time;
+      if (time < newest && !this.holds(time)) older.push(entry);
+      else rest.push(entry);
+    }
+    this.insertOlder(older, keep);
+    // Replacements and appends: no row moves for these.
+    for (const { bar, sources, backfilled } of rest) {
+      this.put(bar, sources, backfilled === true);
+      if (this.size > keep) this.dropOldest(this.size - keep);
+    }
   }
 
   /** Drops the `count` oldest bars. */
@@ -114,6 +144,12 @@ export class BarColumns {
     this.head += n;
     this.size -= n;
     if (this.size === 0) this.head = 0;
+  }
+
+  /** Whether a bar of this time is held. */
+  holds(time: number): boolean {
+    const at = this.lowerBound(time);
+    return at < this.size && this.times[this.head + at] === time;
   }
 
   /** Index of the first bar with time >= `time` (0 = oldest). */
@@ -140,6 +176,49 @@ export class BarColumns {
     return out;
   }
 
+  /**
+   * Inserts `older` (sorted by time, none of their times held, each older than the newest held) keeping the newest
+   * `keep` of them and the held bars together. Merges from the newest end: each run of held rows newer than the
+   * next bar to place moves once, straight to its final row.
+   */
+  private insertOlder(older: readonly BarEntry[], keep: number): void {
+    // What `keep` would drop at once goes first: the oldest of the held and the given bars together.
+    let excess = this.size + older.length - keep;
+    let droppedHeld = 0;
+    let skipped = 0;
+    while (excess-- > 0) {
+      const oldestHeld = droppedHeld < this.size ? this.times[this.head + droppedHeld]! : Infinity;
+      if (skipped < older.length && older[skipped]!.bar.time < oldestHeld) skipped++;
+      else droppedHeld++;
+    }
+    if (droppedHeld > 0) this.dropOldest(droppedHeld);
+    const count = older.length - skipped;
+    if (count <= 0) return;
+    if (this.head + this.size + count > this.capacity) this.makeRoom(count);
+    // Held rows [head, end) are still where they were; the rows from `to` on are final.
+    let end = this.head + this.size;
+    let to = end + count;
+    for (let i = older.length - 1; i >= skipped; i--) {
+      const { bar, sources, backfilled } = older[i]!;
+      const from = this.head + lowerBoundOf(this.times, this.head, end - this.head, bar.time);
+      const newer = end - from;
+      if (newer > 0) this.copyRows(from, end, to - newer);
+      to -= newer + 1;
+      end = from;
+      this.write(to, bar, sources, backfilled === true);
+    }
+    this.size += count;
+  }
+
+  /** Copies rows [start, end) to `target` in every column (ranges may overlap). */
+  private copyRows(start: number, end: number, target: number): void {
+    this.times.copyWithin(target, start, end);
+    this.decimals.copyRows(target, start, end);
+    this.trades.copyWithin(target, start, end);
+    this.sourceIndexes.copyWithin(target, start, end);
+    this.backfilled.copyWithin(target, start, end);
+  }
+
   private read(row: number): StoredCandle {
     const bar = this.decimals.candle(row, this.times[row]!, this.trades[row]!);
     return {
@@ -159,22 +238,25 @@ export class BarColumns {
   }
 
   /**
-   * Room for one more row at the end: moves the held rows to the front when at least a quarter of the arrays lies
-   * before them (dropped bars) or the arrays reached the expected size, else doubles them (up to the expected size).
+   * Room for `rows` more rows at the end: moves the held rows to the front when they then fit and at least a quarter
+   * of the arrays lies before them (dropped bars) or the arrays reached the expected size, else doubles them (up to
+   * the expected size) or more, as the rows need.
    */
-  private makeRoom(): void {
+  private makeRoom(rows: number): void {
     const head = this.head;
     const size = this.size;
     const limit = this.expectedBars + SLACK_ROWS;
-    const compact = head > 0 && (head * 4 >= this.capacity || this.capacity >= limit);
+    const fits = size + rows <= this.capacity;
+    const compact = fits && head > 0 && (head * 4 >= this.capacity || this.capacity >= limit);
     const doubled = Math.max(INITIAL_CAPACITY, this.capacity * 2);
-    const capacity = compact ? this.capacity : this.capacity < limit ? Math.min(doubled, limit) : doubled;
-    const rows = { head, size, capacity, inPlace: compact };
-    this.times = moveRows(this.times, (n) => new Float64Array(n), 1, rows);
-    this.decimals.moveRows(rows);
-    this.trades = moveRows(this.trades, (n) => new Float64Array(n), 1, rows);
-    this.sourceIndexes = moveRows(this.sourceIndexes, (n) => new Uint16Array(n), 1, rows);
-    this.backfilled = moveRows(this.backfilled, (n) => new Uint8Array(n), 1, rows);
+    const grown = this.capacity < limit ? Math.min(doubled, limit) : doubled;
+    const capacity = compact ? this.capacity : Math.max(grown, size + rows);
+    const held = { head, size, capacity, inPlace: compact };
+    this.times = moveRows(this.times, (n) => new Float64Array(n), 1, held);
+    this.decimals.moveRows(held);
+    this.trades = moveRows(this.trades, (n) => new Float64Array(n), 1, held);
+    this.sourceIndexes = moveRows(this.sourceIndexes, (n) => new Uint16Array(n), 1, held);
+    this.backfilled = moveRows(this.backfilled, (n) => new Uint8Array(n), 1, held);
     this.head = 0;
     this.capacity = capacity;
   }

@@ -40,7 +40,7 @@ export class TieredCandleStore implements CandleStore {
   }
 
   async write(updates: readonly CandleUpdate[]): Promise<void> {
-    for (const u of updates) this.memory.put(u.symbol, u.interval, u.bar, u.sources, u.backfilled === true);
+    this.memory.putAll(updates);
     await this.persistent.write(updates);
   }
 
