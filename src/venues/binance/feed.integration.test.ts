@@ -317,6 +317,19 @@ describe('Binance market stream against a loopback peer', () => {
     assert.equal(await pong, 'heartbeat-1');
   });
 
+  it('times the round trip with a ping of its own every 30 s', async () => {
+    const rec = new Recorder();
+    const clock = new ManualClock(1_800_000_000_000);
+    const s = open(rec, { clock, silenceTimeoutMs: 120_000 });
+    await waitFor('connection', () => s.status().connected);
+    const pinged = new Promise<string>((resolve) => peer.latest().once('ping', (data) => resolve(data.toString())));
+    assert.equal(s.status().latency_ms, null);
+    clock.advance(30_000);
+    assert.notEqual(await pinged, '');
+    // The manual clock stands still while the pong travels: a round trip of 0 ms, measured.
+    await waitFor('latency', () => s.status().latency_ms === 0);
+  });
+
   it('leaves no socket or timer behind after close()', async () => {
     await new Promise((r) => setTimeout(r, 50));
     const baseline = process.getActiveResourcesInfo().sort();

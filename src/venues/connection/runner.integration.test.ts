@@ -486,6 +486,35 @@ describe('ConnectionRunner against loopback servers', () => {
     assert.match(r.status().last_error ?? '', /no pong within 60 ms/);
   });
 
+  it('times a server-ping connection with pings of its own, by their payload, and a missing pong is no fault', async () => {
+    const quiet = new Peer();
+    await quiet.start(false);
+    try {
+      const pings: string[] = [];
+      quiet.onConnection = (socket) => socket.on('ping', (data: Buffer) => pings.push(data.toString()));
+      const r = run(protocol(quiet.url, { kind: 'server-ping', latencyPingMs: 50 }), new Recorder());
+      await waitFor('open', () => r.status().connected);
+      clock.advance(50);
+      await waitFor('first ping', () => pings.length === 1);
+      // Not answered: no latency, and the connection stays (the server's pings judge it, not ours).
+      clock.advance(50);
+      await waitFor('second ping', () => pings.length === 2);
+      assert.notEqual(pings[0], pings[1]);
+      // The first ping's late pong does not time the second; the second's does.
+      quiet.latest().pong(pings[0]);
+      await quiet.roundTrip();
+      assert.equal(r.status().latency_ms, null);
+      clock.advance(7);
+      quiet.latest().pong(pings[1]);
+      await waitFor('latency', () => r.status().latency_ms === 7);
+      assert.equal(quiet.sockets.length, 1);
+      assert.equal(r.counters().recycles, 0);
+    } finally {
+      await runner?.close();
+      await quiet.stop();
+    }
+  });
+
   it('measures protocol ping latency and recycles when pongs stop', async () => {
     const quiet = new Peer();
     await quiet.start(false);

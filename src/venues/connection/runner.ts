@@ -23,8 +23,14 @@ import { venueFrameTurns, type TurnBudget } from './turn-budget.ts';
 
 /** How a venue keeps a connection alive. */
 export type HeartbeatRule =
-  /** The server pings with protocol frames and the ws library answers (Binance). No latency is measured. */
-  | { readonly kind: 'server-ping' }
+  /**
+   * The server pings with protocol frames and the ws library answers (Binance). With `latencyPingMs` the client
+   * also sends a protocol ping that often, to time the round trip: a server answers a ping frame with a pong
+   * carrying its payload (RFC 6455, 5.5.2). A pong that does not come is no fault here (the server's own pings and
+   * the silence watchdog judge the connection); the ping counts against the outbound message limit and waits for
+   * the next beat when the limit has no room.
+   */
+  | { readonly kind: 'server-ping'; readonly latencyPingMs?: number }
   /**
    * The client sends `ping` as a text frame every `intervalMs` and the server answers `pong` (OKX "ping" within
    * 30 s, Bitget "ping" every 30 s). With `idleOnly` a ping is sent only when nothing arrived for `intervalMs`.
@@ -271,6 +277,9 @@ export class ConnectionRunner {
   private pumpTimer: Timer | undefined;
   private readonly resendTimers = new Set<Timer>();
   private pingSentAt: number | undefined;
+  /** The payload of the latency ping awaiting its pong (rule `server-ping` with `latencyPingMs`), and a count. */
+  private latencyPing: string | undefined;
+  private latencyPings = 0;
   private lastFrameAt = 0;
 
   // Outbound.
@@ -532,7 +541,7 @@ export class ConnectionRunner {
       this.onMessage(socket, data, isBinary),
     );
     socket.on('ping', () => this.onProtocolHeartbeat(socket));
-    socket.on('pong', () => this.onPong(socket));
+    socket.on('pong', (payload: Buffer) => this.onPong(socket, payload));
     socket.on('error', (err: Error) => this.onError(socket, err));
     socket.on('close', (code: number, reason: Buffer) => this.onClose(socket, code, reason));
   }
@@ -692,11 +701,11 @@ export class ConnectionRunner {
     this.lastFrameAt = this.clock.now();
   }
 
-  private onPong(socket: WebSocket): void {
+  private onPong(socket: WebSocket, payload: Buffer): void {
     if (socket !== this.socket) return;
     this.lastHeartbeat = this.clock.now();
     this.lastFrameAt = this.clock.now();
-    this.pongReceived();
+    this.pongReceived(payload);
   }
 
   private onError(socket: WebSocket, err: Error): void {
@@ -807,7 +816,7 @@ export class ConnectionRunner {
     this.resendTimers.clear();
     this.loginTimer = this.connectTimer = this.watchdogTimer = this.heartbeatTimer = undefined;
     this.pongTimer = this.staleTimer = this.pumpTimer = undefined;
-    this.pingSentAt = undefined;
+    this.pingSentAt = this.latencyPing = undefined;
     this.queue = [];
     socket?.removeAllListeners();
     // A late 'error' from a socket we no longer listen to must not become an uncaught exception.
@@ -832,14 +841,21 @@ export class ConnectionRunner {
 
   private startHeartbeat(): void {
     const rule = this.protocol.heartbeat;
-    if (rule.kind === 'server-ping') return;
-    const interval = positive(rule.intervalMs, 20_000, 'heartbeat.intervalMs');
+    const interval =
+      rule.kind === 'server-ping'
+        ? rule.latencyPingMs === undefined
+          ? undefined
+          : positive(rule.latencyPingMs, 30_000, 'heartbeat.latencyPingMs')
+        : positive(rule.intervalMs, 20_000, 'heartbeat.intervalMs');
+    if (interval === undefined) return;
     this.heartbeatTimer = this.clock.setInterval(() => this.beat(), interval);
   }
 
   private beat(): void {
     const rule = this.protocol.heartbeat;
-    if (rule.kind === 'server-ping' || !this.open || this.pongTimer !== undefined) return;
+    if (!this.open) return;
+    if (rule.kind === 'server-ping') return this.sendLatencyPing();
+    if (this.pongTimer !== undefined) return;
     if (
       rule.kind === 'text-ping' &&
       rule.idleOnly === true &&
@@ -857,7 +873,22 @@ export class ConnectionRunner {
     }, timeout);
   }
 
-  private pongReceived(): void {
+  /** A ping beside the server's own heartbeat: its pong (matched by payload) times the round trip. */
+  private sendLatencyPing(): void {
+    const now = this.clock.now();
+    if (this.messageLimiter.waitMs(now) > 0) return;
+    this.messageLimiter.record(now);
+    this.latencyPing = String(++this.latencyPings);
+    this.pingSentAt = now;
+    this.socket?.ping(this.latencyPing);
+  }
+
+  private pongReceived(payload?: Buffer): void {
+    // A latency ping's pong is known by its payload: an answer to an earlier ping must not time the later one.
+    if (this.latencyPing !== undefined) {
+      if (payload?.toString() !== this.latencyPing) return;
+      this.latencyPing = undefined;
+    }
     if (this.pingSentAt !== undefined) {
       this.latencyMs = Math.round((this.clock.now() - this.pingSentAt) * 100) / 100;
       this.pingSentAt = undefined;
