@@ -197,7 +197,11 @@ describe('BarColumns', () => {
           // A history piece (newest first, older than every bar held), a mix of any times (gaps filled, rewrites
           // of held bars, the same time twice), or appends.
           const slot =
-            kind < 0.4 ? --oldest : kind < 0.8 ? oldest + Math.floor(next() * (newest - oldest + 20)) : ++newest;
+            kind < 0.4
+              ? --oldest
+              : kind < 0.8
+                ? oldest + Math.floor(next() * (newest - oldest + 20))
+                : ++newest;
           const step = round * 1000 + i;
           entries.push({
             bar: { ...numbered(T0 + slot * HOUR, step), high: d(next() < 0.05 ? LONG_DECIMALS[1]! : '2') },

@@ -50,7 +50,11 @@ export class MemoryCandleStore implements CandleStore {
     while (from < updates.length) {
       const first = updates[from]!;
       let to = from + 1;
-      while (to < updates.length && updates[to]!.interval === first.interval && updates[to]!.symbol === first.symbol)
+      while (
+        to < updates.length &&
+        updates[to]!.interval === first.interval &&
+        updates[to]!.symbol === first.symbol
+      )
         to++;
       if (to - from < BLOCK_RUN) {
         for (let i = from; i < to; i++) {

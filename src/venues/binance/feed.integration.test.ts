@@ -322,7 +322,9 @@ describe('Binance market stream against a loopback peer', () => {
     const clock = new ManualClock(1_800_000_000_000);
     const s = open(rec, { clock, silenceTimeoutMs: 120_000 });
     await waitFor('connection', () => s.status().connected);
-    const pinged = new Promise<string>((resolve) => peer.latest().once('ping', (data) => resolve(data.toString())));
+    const pinged = new Promise<string>((resolve) =>
+      peer.latest().once('ping', (data) => resolve(data.toString())),
+    );
     assert.equal(s.status().latency_ms, null);
     clock.advance(30_000);
     assert.notEqual(await pinged, '');

@@ -32,8 +32,10 @@ import {
 
 /** Binance serves at most this many streams on one connection. */
 const MAX_STREAMS_PER_CONNECTION = 1024;
-/** Binance answers server pings itself; the client only has to pong (the ws library does). */
-/** The server's pings keep the connection; a ping of ours every 30 s times the round trip (tickwire_venue_latency_seconds). */
+/**
+ * Binance pings; the client only has to pong (the ws library does). A ping of ours every 30 s times the round trip
+ * (the venue's latency), one message of the 5 a second Binance allows.
+ */
 const HEARTBEAT: HeartbeatRule = { kind: 'server-ping', latencyPingMs: 30_000 };
 const CONTROL: FrameOutcome = { kind: 'control' };
 
