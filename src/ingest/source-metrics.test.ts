@@ -57,10 +57,13 @@ describe('registerSourceMetrics', () => {
       `tickwire_source_active${labels('okx')} 1`,
     ]);
     assert.deepEqual(
-      lines(text, 'tickwire_source_latency_ms'),
-      [`tickwire_source_latency_ms${labels('okx')} 35`],
+      lines(text, 'tickwire_source_latency_seconds'),
+      [`tickwire_source_latency_seconds${labels('okx')} 0.035`],
       'no latency measured: no sample',
     );
+    assert.deepEqual(lines(text, 'tickwire_source_latency_ms'), [
+      `tickwire_source_latency_ms${labels('okx')} 35`,
+    ]);
     assert.deepEqual(lines(text, 'tickwire_source_errors_total'), [
       `tickwire_source_errors_total${labels('binance')} 2`,
       `tickwire_source_errors_total${labels('okx')} 0`,

@@ -40,8 +40,15 @@ export function registerSourceMetrics(
     per((_, active) => (active ? 1 : 0)),
   );
   metrics.labelledGauge(
+    'tickwire_source_latency_seconds',
+    'Measured latency of the source, s',
+    labels,
+    per((s) => (s.latency === null ? null : s.latency / 1000)),
+  );
+  // The same in ms, as first published: kept for the dashboards and alerts built on it (docs/OPERATIONS.md).
+  metrics.labelledGauge(
     'tickwire_source_latency_ms',
-    'Measured latency of the source, ms',
+    'Measured latency of the source, ms (deprecated: tickwire_source_latency_seconds)',
     labels,
     per((s) => s.latency),
   );
