@@ -6,7 +6,7 @@
  * and the settings Tickwire adds are start parameters, not written into them (pglite-settings.ts).
  */
 import { readFileSync } from 'node:fs';
-import { access, copyFile, cp } from 'node:fs/promises';
+import { access, copyFile, cp, open, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,12 +63,58 @@ export function builtTemplateDir(): string {
 
 /**
  * Copies the database in `template` into `dataDir` (which must exist; files there from a copy cut short are
- * overwritten), the mark last. Resolves to false, copying nothing, when `template` holds no database.
+ * overwritten), the mark last, once the rest is on the disk (fsync). Resolves to false, copying nothing, when
+ * `template` holds no database.
  */
 export async function copyPgliteTemplate(template: string, dataDir: string): Promise<boolean> {
   if (!(await holdsDatabase(template))) return false;
   const mark = join(template, DATABASE_MARK);
   await cp(template, dataDir, { recursive: true, filter: (source) => source !== mark });
+  // The files reach the disk before the mark does: written back by the kernel in its own order, a mark on disk
+  // could otherwise vouch, after a power cut, for files that never got there.
+  await syncTree(dataDir);
   await copyFile(mark, join(dataDir, DATABASE_MARK));
+  await syncPath(join(dataDir, DATABASE_MARK));
+  await syncFolder(dataDir);
   return true;
+}
+
+/** Files synced at once: a few libuv threads do the work, and every one holds a descriptor meanwhile. */
+const SYNC_BATCH = 32;
+
+/** fsync of every file under `dir`, then of every folder (which holds the files' names) and `dir` itself. */
+async function syncTree(dir: string): Promise<void> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  const folders = entries.filter((e) => e.isDirectory()).map((e) => join(e.parentPath, e.name));
+  await inBatches(files, syncPath);
+  await inBatches([...folders, dir], syncFolder);
+}
+
+async function inBatches(paths: readonly string[], sync: (path: string) => Promise<void>): Promise<void> {
+  for (let i = 0; i < paths.length; i += SYNC_BATCH)
+    await Promise.all(paths.slice(i, i + SYNC_BATCH).map(sync));
+}
+
+/** fsync of one file. */
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * fsync of a folder, which makes its entries durable (Linux and the BSDs open a folder read-only for it); a system
+ * or file system that cannot sync a folder this way (Windows, some network file systems) is left to its own.
+ */
+async function syncFolder(path: string): Promise<void> {
+  try {
+    await syncPath(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw err;
+  }
 }
