@@ -144,7 +144,8 @@ async function eventLoopMaxLag(port: number): Promise<number | undefined> {
   const text = await res.text();
   const m = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(text);
   // Tickwire's own maximum also holds the turn its watch started in, which no native check records (the rest of
-  // the start: gateway, venue sockets, first requests); the larger of the two counts.
+  // the start: gateway, venue sockets, first requests), and the turn that served the previous read, which
+  // prom-client's reset forgets; the larger of the two counts.
   const own = /^tickwire_event_loop_delay_seconds\{[^}]*quantile="max"[^}]*\} ([0-9.e+-]+)$/m.exec(text);
   if (m === null && own === null) return undefined;
   return Math.max(m === null ? 0 : Number(m[1]), own === null ? 0 : Number(own[1]));

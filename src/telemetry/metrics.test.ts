@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHistogram } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
-import { countAbove, Metrics } from './metrics.ts';
+import { countAbove, largestRecordedSince, largestValues, Metrics } from './metrics.ts';
 
 describe('Metrics', () => {
   it('reads values at scrape time and labels them with the role', async () => {
@@ -99,6 +99,55 @@ describe('Metrics', () => {
         0.18,
     );
     metrics.close();
+  });
+
+  it("shows a stall in the turn that serves a scrape in the next scrape's max", async () => {
+    const metrics = new Metrics({ role: 'all' });
+    const maxIn = (t: string): number =>
+      Number(/^tickwire_event_loop_delay_seconds\{quantile="max",role="all"\} (\S+)$/m.exec(t)?.[1]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await metrics.text();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The scrape is collected at once (its reset runs now), then the same turn keeps the loop.
+    const scrape = metrics.text();
+    const until = performance.now() + 150;
+    while (performance.now() < until) {
+      // busy on purpose: this is the stall being measured
+    }
+    assert.ok(maxIn(await scrape) < 0.1, 'the scrape ran before the stall');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const next = await metrics.text();
+    assert.ok(maxIn(next) >= 0.13, `the next scrape's max shows the stall: ${maxIn(next)}`);
+    // Reported once.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.ok(maxIn(await metrics.text()) < 0.1);
+    metrics.close();
+  });
+
+  it('reads the largest recorded values, and the largest recorded between two reads', () => {
+    const histogram = createHistogram();
+    assert.deepEqual(largestValues(histogram, 0, 10), []);
+    for (const v of [5, 90, 30, 90, 70, 10]) histogram.record(v * 1e6);
+    const near = (a: number, b: number): boolean => Math.abs(a - b) <= b * 1e-3;
+    const before = largestValues(histogram, 20e6, 10);
+    assert.deepEqual(
+      before.map((v) => Math.round(v / 1e6)),
+      [90, 90, 70, 30],
+    );
+    assert.equal(largestValues(histogram, 20e6, 2).length, 2, 'at most the limit');
+    // Nothing new: nothing found.
+    assert.equal(largestRecordedSince(largestValues(histogram, 20e6, 10), before), undefined);
+    // A value equal to one already there is found as well as a new largest one.
+    histogram.record(70e6);
+    histogram.record(40e6);
+    const after = largestValues(histogram, 20e6, 10);
+    assert.ok(near(largestRecordedSince(after, before) ?? 0, 70e6));
+    histogram.record(200e6);
+    assert.ok(near(largestRecordedSince(largestValues(histogram, 20e6, 10), after) ?? 0, 200e6));
+    // Below the floor is not read.
+    const top = largestValues(histogram, 20e6, 10);
+    histogram.record(15e6);
+    assert.equal(largestRecordedSince(largestValues(histogram, 20e6, 10), top), undefined);
   });
 
   it('counts the recorded values above a threshold, as a scan of the values would', () => {

@@ -8,6 +8,10 @@ export const EVENT_LOOP_STALL_MS = 50;
  * `eventLoopMonitoringPrecision`), so that both watches' timers fall due in the same turn and wake the loop once.
  */
 export const STALL_CHECK_MS = 10;
+/** Delays above this, ms, are read exactly into the max since the previous scrape (see `watchEventLoop`). */
+const MAX_EXACT_ABOVE_MS = 10;
+/** How many of the largest recorded delays each scrape reads back (a few percentile reads each). */
+const LARGEST_KEPT = 64;
 
 /** The part of a perf_hooks histogram that `countAbove` reads. */
 export interface PercentileHistogram {
@@ -32,6 +36,28 @@ export function countAbove(histogram: PercentileHistogram, threshold: number): n
     else hi = k - 1;
   }
   return n - lo;
+}
+
+/**
+ * The values recorded in `histogram` that are above `floor`, largest first, at most `limit` of them (to the
+ * histogram's precision). The j-th largest of n values is the value of percentile 100·(n−j+1)/n.
+ */
+export function largestValues(histogram: PercentileHistogram, floor: number, limit: number): number[] {
+  const n = histogram.count;
+  const above = Math.min(countAbove(histogram, floor), limit);
+  const values: number[] = [];
+  for (let j = 1; j <= above; j++) values.push(histogram.percentile(((n - j + 1) / n) * 100));
+  return values;
+}
+
+/**
+ * The largest value that `now` holds and `before` did not, both lists of `largestValues` of one histogram read
+ * at two times (a histogram only gains values, so the lists agree down to the first value recorded in between);
+ * undefined when none is in the lists.
+ */
+export function largestRecordedSince(now: readonly number[], before: readonly number[]): number | undefined {
+  for (let i = 0; i < now.length; i++) if (now[i] !== before[i]) return now[i];
+  return undefined;
 }
 
 /**
@@ -150,9 +176,12 @@ export class Metrics {
    * stall (the loop could run nothing else meanwhile). The checks are perf_hooks' native ones
    * (`monitorEventLoopDelay`, which records the time between two checks: the period plus the delay) and run no
    * JavaScript. Two of them, due in the same turns: one kept from the start, whose recorded times give the
-   * stalls (a reset forgets the check under way, which would lose a stall in the scrape's own turn), and one reset
-   * at each scrape for the delay since the previous one. Started in the same turn as prom-client's
-   * `nodejs_eventloop_lag_*` watch, at its period, so that all three timers stay due together: one wake-up.
+   * stalls, and one reset at each scrape for the delay since the previous one. A reset forgets the check under
+   * way, so the scrape's own turn would be recorded by neither scrape: a stall in it (the scrape served in a long
+   * turn) would never show in the max. The max therefore also takes the largest delay that the kept watch
+   * recorded since the previous scrape, read from its largest values (exact above MAX_EXACT_ABOVE_MS). Started in
+   * the same turn as prom-client's `nodejs_eventloop_lag_*` watch, at its period, so that all three timers stay
+   * due together: one wake-up.
    */
   private watchEventLoop(): () => void {
     const periodNs = STALL_CHECK_MS * 1e6;
@@ -176,6 +205,16 @@ export class Metrics {
       firstLateNs !== undefined && firstLateNs > EVENT_LOOP_STALL_MS * 1e6 ? 1 : 0;
     const lateSeconds = (betweenNs: number): number =>
       sinceScrape.count === 0 ? 0 : Math.max(0, betweenNs - periodNs) / 1e9;
+    const exactAboveNs = periodNs + MAX_EXACT_ABOVE_MS * 1e6;
+    const largest = (): number[] => largestValues(sinceStart, exactAboveNs, LARGEST_KEPT);
+    let largestAtScrape = largest();
+    /** The longest time between two checks since the previous scrape, including the check under way then. */
+    const longestSinceScrapeNs = (): number => {
+      const now = largest();
+      const recorded = largestRecordedSince(now, largestAtScrape) ?? 0;
+      largestAtScrape = now;
+      return Math.max(recorded, sinceScrape.count === 0 ? 0 : sinceScrape.max);
+    };
     new Counter({
       name: 'tickwire_event_loop_stalls_total',
       help: `Event-loop stalls: turns delayed more than ${EVENT_LOOP_STALL_MS} ms`,
@@ -195,7 +234,8 @@ export class Metrics {
         this.set({ quantile: '0.99' }, lateSeconds(sinceScrape.percentile(99)));
         const firstLate = firstUnreported ? (firstLateNs ?? 0) / 1e9 : 0;
         firstUnreported = false;
-        this.set({ quantile: 'max' }, Math.max(lateSeconds(sinceScrape.max), firstLate));
+        const longestLate = Math.max(0, longestSinceScrapeNs() - periodNs) / 1e9;
+        this.set({ quantile: 'max' }, Math.max(longestLate, firstLate));
         sinceScrape.reset();
       },
     });
