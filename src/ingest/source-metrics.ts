@@ -10,9 +10,10 @@ export function registerSourceMetrics(
   view: () => SourcesView | undefined,
   now: () => number = Date.now,
 ): void {
+  const current = metrics.perScrape(view);
   const per = (read: (s: SourceStatusView, active: boolean) => number | null) => () => {
     const out: [Record<string, string>, number][] = [];
-    for (const instrument of view()?.instruments ?? []) {
+    for (const instrument of current()?.instruments ?? []) {
       for (const s of instrument.sources) {
         const value = read(s, instrument.activeSource === s.exchange);
         if (value !== null) out.push([{ venue: s.exchange, symbol: instrument.symbol }, value]);

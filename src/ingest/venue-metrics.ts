@@ -20,7 +20,7 @@ export function registerVenueMetrics(
   metrics: Metrics,
   read: VenueReadings,
 ): { countFailover: (change: SourceSwitch) => void } {
-  const venues = (): readonly IngestReport[] => read.venues() ?? [];
+  const venues = metrics.perScrape((): readonly IngestReport[] => read.venues() ?? []);
   const perVenue = (value: (v: IngestReport) => number | null) => (): Labelled => {
     const out: Labelled = [];
     for (const v of venues()) {

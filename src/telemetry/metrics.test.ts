@@ -50,6 +50,24 @@ describe('Metrics', () => {
     metrics.close();
   });
 
+  it('reads a shared source once per scrape', async () => {
+    const metrics = new Metrics({ role: 'all' });
+    let reads = 0;
+    const report = metrics.perScrape(() => ({ reading: ++reads }));
+    metrics.gauge('tickwire_test_a', 'A', () => report().reading);
+    metrics.gauge('tickwire_test_b', 'B', () => report().reading * 10);
+    metrics.labelledGauge('tickwire_test_c', 'C', ['venue'], () => [[{ venue: 'okx' }, report().reading]]);
+    let text = await metrics.text();
+    assert.equal(reads, 1);
+    assert.match(text, /^tickwire_test_a\{role="all"\} 1$/m);
+    assert.match(text, /^tickwire_test_b\{role="all"\} 10$/m);
+    text = await metrics.text();
+    assert.equal(reads, 2, 'a new reading at the next scrape');
+    assert.match(text, /^tickwire_test_b\{role="all"\} 20$/m);
+    assert.match(text, /^tickwire_test_c\{venue="okx",role="all"\} 2$/m);
+    metrics.close();
+  });
+
   it('exports the event-loop delay and counts stalls over 50 ms', async () => {
     const metrics = new Metrics({ role: 'all' });
     let text = await metrics.text();

@@ -152,6 +152,22 @@ export class Metrics {
     });
   }
 
+  /**
+   * `read`, called at most once per scrape: metrics that read the same source (every venue's report) share one
+   * reading instead of each building it again. A scrape collects every metric in one synchronous pass, so the
+   * reading is kept until that pass ends.
+   */
+  perScrape<T>(read: () => T): () => T {
+    let held: { readonly value: T } | undefined;
+    return () => {
+      if (held === undefined) {
+        held = { value: read() };
+        queueMicrotask(() => (held = undefined));
+      }
+      return held.value;
+    };
+  }
+
   /** A histogram observed by its owner (e.g. a write's duration); `buckets` in the metric's unit. */
   histogram(name: string, help: string, buckets: readonly number[]): Histogram {
     return new Histogram({ name, help, buckets: [...buckets], registers: [this.registry] });
