@@ -217,6 +217,35 @@ describe('HistoryLoader', () => {
     assert.equal(s.venue.rest.calls.length, 1);
   });
 
+  it('writes no further slice of a large background piece once closed', async () => {
+    const wednesday = T0 + 2 * DAY_MS;
+    const s = setup(wednesday);
+    const oldest = Date.UTC(2024, 0, 2, 23, 0);
+    const times = Array.from({ length: 600 }, (_, i) => oldest - (600 - i) * MINUTE_MS);
+    s.venue.rest.bars.set(
+      '1m',
+      times.map((t) => bar(t)),
+    );
+    const slices: number[] = [];
+    const loading = s.loader.loadOlder('BTC/USDT', wednesday - 30_000, async (updates) => {
+      if (updates[0]?.interval !== '1m') return;
+      slices.push(updates.length);
+      // The loader closes while the first slice is being written (a shutdown under way).
+      s.loader.close();
+    });
+    assert.equal(await loading, false);
+    assert.deepEqual(slices, [240], 'the slice under way, none after it');
+  });
+
+  it('applies nothing of a start-up history that arrives after close', async () => {
+    const s = setup(T0);
+    const loading = s.load();
+    // The requests are under way (their answers are microtasks away) when the loader closes.
+    s.loader.close();
+    assert.equal(await loading, false);
+    assert.deepEqual(s.loaded, []);
+  });
+
   it('on close, wakes a load that waits to retry and ends it', async () => {
     const s = setup(T0);
     s.venue.rest.failures = 1;

@@ -146,7 +146,10 @@ export class HistoryLoader {
     const failures = this.failures(symbol, 'history not loaded', 'history still not loaded');
     for (let attempt = 1; !this.closed; attempt++) {
       try {
-        await apply(await this.fetch(symbol));
+        const history = await this.fetch(symbol);
+        // Stopped while the history was on its way: the store may be closing, nothing of it is applied.
+        if (this.closed) return false;
+        await apply(history);
         failures.succeeded();
         return true;
       } catch (err) {
@@ -191,7 +194,13 @@ export class HistoryLoader {
           // Stopped while the piece was on its way: the store may be closing, nothing more is written.
           if (this.closed) return false;
           const inPiece = bars.filter((b) => b.time >= piece.from && b.time < piece.to);
-          await writeInSlices(closedUpdates(symbol, venue, piece.interval, inPiece), write);
+          await writeInSlices(
+            closedUpdates(symbol, venue, piece.interval, inPiece),
+            write,
+            () => this.closed,
+          );
+          // Stopped between two slices: the rest of the piece was not written.
+          if (this.closed) return false;
           loaded += inPiece.length;
           progress.update(loaded);
           failures.succeeded();
@@ -283,14 +292,19 @@ export class HistoryLoader {
  */
 const WRITE_SLICE = 240;
 
-/** Gives `updates` to `write` a slice at a time, in order, with a turn of the event loop between slices. */
+/**
+ * Gives `updates` to `write` a slice at a time, in order, with a turn of the event loop between slices; no slice
+ * once `stopped` (the loader closed in between: the store may be closing).
+ */
 async function writeInSlices(
   updates: CandleUpdate[],
   write: (updates: CandleUpdate[]) => Promise<void>,
+  stopped: () => boolean,
 ): Promise<void> {
   if (updates.length <= WRITE_SLICE) return write(updates);
   for (let i = 0; i < updates.length; i += WRITE_SLICE) {
     if (i > 0) await nextTurn();
+    if (stopped()) return;
     await write(updates.slice(i, i + WRITE_SLICE));
   }
 }
