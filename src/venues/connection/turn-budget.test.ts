@@ -99,6 +99,27 @@ describe('TurnBudget', () => {
     assert.deepEqual(order, ['at once', 'frame', 'answer']);
   });
 
+  it('releases awaited turns one at a time, each once the one before has gone on, a budget at a time', async () => {
+    const { turns, took } = budgetOf(10);
+    turns.run({}, () => took(12));
+    const went: number[] = [];
+    // REST answers waiting for the budget; each one's processing takes 4 ms once it goes on.
+    const answers = Array.from({ length: 6 }, async (_, i) => {
+      await turns.turn({});
+      went.push(i);
+      took(4);
+    });
+    await Promise.resolve();
+    assert.deepEqual(went, [], 'the turn is spent: all wait');
+    await nextTurn();
+    // 0, 4 and 8 ms spent before each of the first three: the fourth finds 12 ms spent and waits.
+    assert.deepEqual(went, [0, 1, 2]);
+    await nextTurn();
+    assert.deepEqual(went, [0, 1, 2, 3, 4, 5]);
+    await Promise.all(answers);
+    assert.deepEqual(turns.stats(), { waiting: 0, deferred: 6 });
+  });
+
   it('refuses a budget that is not positive', () => {
     assert.throws(() => new TurnBudget({ budgetMs: 0 }), /turn budget must be positive, got 0/);
     assert.throws(() => new TurnBudget({ budgetMs: Number.NaN }), /turn budget must be positive/);
