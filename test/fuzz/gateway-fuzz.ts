@@ -50,8 +50,6 @@ export interface FuzzRun {
   readonly cases: number;
   readonly seconds: number;
   readonly findings: readonly Finding[];
-  /** Cases answered the way a known open issue answers (accepted until it is fixed), by issue. */
-  readonly known: ReadonlyMap<string, number>;
   /** How many cases expected each kind of answer. */
   readonly outcomes: Readonly<Record<string, number>>;
   readonly reconnects: number;
@@ -174,13 +172,7 @@ function expectFrame(frame: FuzzFrame, model: ConnectionModel, target: FuzzTarge
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(frame.data);
   } catch {
-    const expected: Expectation = { kind: 'close', code: INVALID_UTF8_CLOSE };
-    return CLOSE_CODES.has(INVALID_UTF8_CLOSE)
-      ? { expected }
-      : {
-          expected,
-          known: 'invalid UTF-8 closes with 1007, not yet in docs/ERRORS.md (open, issue 11)',
-        };
+    return { expected: { kind: 'close', code: INVALID_UTF8_CLOSE } };
   }
   let value: unknown;
   try {
@@ -268,7 +260,6 @@ class Lane {
   constructor(
     private readonly target: FuzzTarget,
     private readonly report: (f: Finding) => void,
-    private readonly known: Map<string, number>,
     private readonly outcomes: Record<string, number>,
   ) {}
 
@@ -356,13 +347,10 @@ class Lane {
   /** Judges the case in flight once its closing pong arrived, and applies it to the model. */
   private finish(flight: InFlight): void {
     this.inFlight = undefined;
-    const { expected, alsoAccepted, known } = flight.alternatives;
+    const { expected, alsoAccepted } = flight.alternatives;
     let accepted: Expectation | undefined;
     if (matches(expected, flight.replies)) accepted = expected;
-    else if (alsoAccepted && matches(alsoAccepted, flight.replies)) {
-      accepted = alsoAccepted;
-      if (known) this.known.set(known, (this.known.get(known) ?? 0) + 1);
-    }
+    else if (alsoAccepted && matches(alsoAccepted, flight.replies)) accepted = alsoAccepted;
     if (!accepted) {
       const want =
         describeExpectation(expected) + (alsoAccepted ? ` (or ${describeExpectation(alsoAccepted)})` : '');
@@ -396,8 +384,6 @@ class Lane {
           caseNo,
           `expected close ${want}; got ${code === undefined ? 'no close' : `close ${code}`}`,
         );
-      else if (alternatives.known)
-        this.known.set(alternatives.known, (this.known.get(alternatives.known) ?? 0) + 1);
       // The model's close must also be one docs/ERRORS.md lists: the oracle never accepts a code on its own word.
       else if (!CLOSE_CODES.has(code)) this.finding(caseNo, `close ${code} is not in docs/ERRORS.md`);
       await this.reconnect();
@@ -533,12 +519,11 @@ export interface GatewayFuzzOptions {
 export async function runGatewayFuzz(target: FuzzTarget, options: GatewayFuzzOptions): Promise<FuzzRun> {
   const started = performance.now();
   const findings: Finding[] = [];
-  const known = new Map<string, number>();
   const outcomes: Record<string, number> = {};
   const laneCount = options.lanes ?? 4;
   const root = new Random(options.seed);
   const lanes = Array.from({ length: laneCount }, () => ({
-    lane: new Lane(target, (f) => findings.push(f), known, outcomes),
+    lane: new Lane(target, (f) => findings.push(f), outcomes),
     r: root.fork(),
   }));
   const publisher = root.fork();
@@ -574,7 +559,6 @@ export async function runGatewayFuzz(target: FuzzTarget, options: GatewayFuzzOpt
     cases: options.cases,
     seconds: (performance.now() - started) / 1000,
     findings,
-    known,
     outcomes,
     reconnects: lanes.reduce((n, { lane }) => n + lane.reconnects, 0),
   };

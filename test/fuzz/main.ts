@@ -31,10 +31,6 @@ function printFindings(part: string, findings: readonly Finding[]): void {
   for (const [kind, n] of shown) if (n > 3) console.log(`  ... ${n - 3} more like "${kind}"`);
 }
 
-function printKnown(known: ReadonlyMap<string, number>): void {
-  for (const [issue, n] of known) console.log(`  accepted as a known open issue (${n} cases): ${issue}`);
-}
-
 const seed = seedFromEnv();
 const wsCases = count('FUZZ_CASES', 100_000);
 const restCases = count('FUZZ_REST_CASES', 20_000);
@@ -53,7 +49,6 @@ try {
   console.log(
     `websocket: ${ws.cases} cases in ${ws.seconds.toFixed(1)} s, ${ws.findings.length} findings, ${ws.reconnects} reconnects after a documented close; expected answers ${JSON.stringify(ws.outcomes)}`,
   );
-  printKnown(ws.known);
   printFindings('websocket', ws.findings);
   failed ||= ws.findings.length > 0;
 
@@ -61,7 +56,6 @@ try {
   console.log(
     `http: ${rest.cases} requests in ${rest.seconds.toFixed(1)} s, ${rest.findings.length} findings; statuses ${JSON.stringify(rest.statuses)}`,
   );
-  printKnown(rest.known);
   printFindings('http', rest.findings);
   failed ||= rest.findings.length > 0;
 } finally {

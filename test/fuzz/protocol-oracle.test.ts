@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CLOSE_CODES,
+  ConnectionModel,
+  expectReply,
   HISTORY_ERROR_CODES,
   serverMessageProblem,
   WS_ERROR_CODES,
@@ -74,5 +76,35 @@ describe('protocol oracle: the codes of docs/ERRORS.md', () => {
     );
     assert.equal(serverMessageProblem(errorMessage('Code'), RULES), 'undocumented error code Code');
     assert.ok(!CLOSE_CODES.has(4000));
+  });
+});
+
+describe('protocol oracle: one documented answer where the documents give one', () => {
+  // JSON.parse reads 1e400 as Infinity: a number, so not INVALID_MESSAGE, but no integer.
+  const parse = (text: string): unknown => JSON.parse(text);
+
+  it('expects INVALID_INITIAL_BARS for an initialBars of 1e400, and nothing else', () => {
+    const reply = expectReply(
+      parse('{"type":"subscribe","symbol":"BTC/USDT","interval":"1m","initialBars":1e400}'),
+      new ConnectionModel(),
+      RULES,
+    );
+    assert.deepEqual(reply, { expected: { kind: 'error', codes: new Set(['INVALID_INITIAL_BARS']) } });
+  });
+
+  it('expects INVALID_DEPTH for a book depth of 1e400; a channel that ignores depth may ignore or refuse it', () => {
+    const book = expectReply(
+      parse('{"type":"subscribe","channel":"book","venue":"binance","symbol":"BTC/USDT","depth":1e400}'),
+      new ConnectionModel(),
+      RULES,
+    );
+    assert.deepEqual(book, { expected: { kind: 'error', codes: new Set(['INVALID_DEPTH']) } });
+    const trades = expectReply(
+      parse('{"type":"subscribe","channel":"trades","venue":"binance","symbol":"BTC/USDT","depth":1e400}'),
+      new ConnectionModel(),
+      RULES,
+    );
+    assert.equal(trades.expected.kind, 'subscribed');
+    assert.deepEqual(trades.alsoAccepted, { kind: 'error', codes: new Set(['INVALID_MESSAGE']) });
   });
 });
