@@ -89,3 +89,17 @@ test('deduplicates by id, within a bounded memory, when there is no sequence', (
   assert.equal(d.accept(trade(undefined, 'd')), true);
   assert.equal(d.accept(trade(undefined, 'a')), true, 'the oldest id was forgotten');
 });
+
+test('forgets ids oldest first, however many times its memory has turned over', () => {
+  const d = new TradeDedupe({ contiguousSeq: false, maxRecentIds: 5 });
+  for (let i = 0; i < 23; i++) assert.equal(d.accept(trade(undefined, `t${i}`)), true);
+  // The last five (t18..t22) are remembered, t17 and older forgotten.
+  for (let i = 18; i < 23; i++) assert.equal(d.accept(trade(undefined, `t${i}`)), false, `t${i} remembered`);
+  assert.equal(d.accept(trade(undefined, 't17')), true, 't17 forgotten');
+  // Accepting t17 again made it the newest and forgot t18, the oldest.
+  assert.equal(d.accept(trade(undefined, 't18')), true, 't18 forgotten');
+  assert.equal(d.accept(trade(undefined, 't17')), false, 't17 remembered');
+  const stats = d.stats();
+  assert.equal(stats.accepted, 25);
+  assert.equal(stats.duplicates, 6);
+});

@@ -39,6 +39,9 @@ export class TradeDedupe {
   private lastSeq: number | undefined;
   private gaps: { from: number; to: number }[] = [];
   private readonly recentIds = new Set<string>();
+  /** The remembered ids in arrival order; once full, a ring whose oldest entry is at `oldestId`. */
+  private readonly recentOrder: string[] = [];
+  private oldestId = 0;
   private accepted = 0;
   private duplicates = 0;
   private gapsOpened = 0;
@@ -98,10 +101,13 @@ export class TradeDedupe {
       return false;
     }
     this.recentIds.add(id);
-    if (this.recentIds.size > this.maxRecentIds) {
-      // Sets iterate in insertion order: the first entry is the oldest.
-      const oldest = this.recentIds.values().next().value as string;
-      this.recentIds.delete(oldest);
+    if (this.recentOrder.length < this.maxRecentIds) this.recentOrder.push(id);
+    else {
+      // The oldest by its place in the ring, not as the Set's first entry: finding that entry skips every entry
+      // deleted before it, and with 20,000 ids remembered that cost about 12 µs a trade once the Set was full.
+      this.recentIds.delete(this.recentOrder[this.oldestId] as string);
+      this.recentOrder[this.oldestId] = id;
+      this.oldestId = (this.oldestId + 1) % this.maxRecentIds;
     }
     this.accepted++;
     return true;
