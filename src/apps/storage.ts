@@ -59,7 +59,7 @@ export interface StorageOptions {
  * Bars that may wait for the database before the background history fetches its next piece (a piece is at most
  * 1,440 bars; the write buffer writes 1,000 a batch). The history of 20 instruments used to run far ahead of the
  * embedded database: 70,000 bars and more waited as objects, which is what the heap grew to while history loaded,
- * and V8 kept that heap long after (docs/PERFORMANCE.md, "Idle memory and start-up stalls, fourth pass").
+ * and V8 kept that heap long after (docs/PERFORMANCE.md, "Idle stack memory").
  */
 export const HISTORY_BACKLOG_BARS = 5000;
 

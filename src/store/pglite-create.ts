@@ -8,7 +8,7 @@
  * thread's isolate happened to collect them (100 s and more on a busy machine), and a 64 MB malloc arena that
  * glibc never gives back. Opening an existing database needs none of that: in a child process, all of it goes
  * back to the system when the child exits; the worker thread then opens the database as it opens one at any
- * later start (docs/PERFORMANCE.md, "Idle memory and start-up, fifth pass").
+ * later start (docs/PERFORMANCE.md, "Idle stack memory").
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
