@@ -104,7 +104,7 @@ export class TradeDedupe {
     if (this.recentOrder.length < this.maxRecentIds) this.recentOrder.push(id);
     else {
       // The oldest by its place in the ring, not as the Set's first entry: finding that entry skips every entry
-      // deleted before it, and with 20,000 ids remembered that cost about 12 µs a trade once the Set was full.
+      // deleted before it, and with 20,000 ids remembered that cost about 10 µs a trade once the Set was full.
       this.recentIds.delete(this.recentOrder[this.oldestId] as string);
       this.recentOrder[this.oldestId] = id;
       this.oldestId = (this.oldestId + 1) % this.maxRecentIds;
