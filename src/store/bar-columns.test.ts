@@ -134,6 +134,48 @@ describe('BarColumns', () => {
     assert.deepEqual(columns.slice(95, 98).map(plain), reference.slice(95, 98).map(plain));
   });
 
+  it('gives the newest state of the bar in progress to every read, however it is followed', () => {
+    const columns = new BarColumns(new SourceLists(), 100);
+    for (let n = 0; n < 3; n++) columns.put(numbered(T0 + n * HOUR, n), ['okx'], false);
+    // The newest bar changes many times between reads.
+    for (let n = 10; n < 20; n++) columns.put(numbered(T0 + 2 * HOUR, n), ['okx', 'bitget'], n === 19);
+    assert.equal(columns.length, 3);
+    assert.deepEqual(
+      plain(columns.slice(2, 3)[0]!),
+      plain({ bar: numbered(T0 + 2 * HOUR, 19), sources: ['okx', 'bitget'], backfilled: true }),
+    );
+    const read = columns.slice(0, 3);
+    assert.equal(columns.slice(0, 3)[2], read[2], 'the same object while it does not change');
+    columns.put(numbered(T0 + 2 * HOUR, 20), ['okx'], false);
+    assert.equal(
+      columns.slice(0, 3)[2]!.bar.trades,
+      20,
+      'a new state is read, not the object of the last read',
+    );
+    // Followed by a later bar, an older one, a block of history and a trim: the state stays where it belongs.
+    columns.put(numbered(T0 + 2 * HOUR, 21), ['okx'], false);
+    columns.put(numbered(T0 + 3 * HOUR, 30), ['okx'], false);
+    columns.put(numbered(T0 + 3 * HOUR, 31), ['okx'], false);
+    columns.put(numbered(T0 - HOUR, 5), ['okx'], false);
+    columns.put(numbered(T0 + 3 * HOUR, 32), ['okx'], false);
+    columns.putMany(
+      Array.from({ length: 20 }, (_, i) => ({
+        bar: numbered(T0 - (30 - i) * HOUR, 100 + i),
+        sources: ['okx'],
+      })),
+    );
+    columns.put(numbered(T0 + 3 * HOUR, 33), ['okx'], false);
+    columns.dropOldest(20);
+    assert.deepEqual(
+      columns.slice(0, 100).map((stored) => stored.bar.trades),
+      [5, 0, 1, 21, 33],
+    );
+    columns.put(numbered(T0 + 3 * HOUR, 34), ['okx'], false);
+    columns.dropOldest(5);
+    assert.equal(columns.length, 0);
+    assert.deepEqual(columns.slice(0, 10), []);
+  });
+
   it('gives the same object for a bar until it changes', () => {
     const columns = new BarColumns(new SourceLists());
     for (let n = 0; n < 3; n++) columns.put(numbered(T0 + n * HOUR, n), ['okx'], false);
