@@ -81,29 +81,21 @@ describe('protocol oracle: the codes of docs/ERRORS.md', () => {
 
 describe('protocol oracle: one documented answer where the documents give one', () => {
   // JSON.parse reads 1e400 as Infinity: a number, so not INVALID_MESSAGE, but no integer.
-  const parse = (text: string): unknown => JSON.parse(text);
+  const replyTo = (text: string): ReturnType<typeof expectReply> =>
+    expectReply(JSON.parse(text), new ConnectionModel(), RULES);
+  const subscribe = (fields: string): string => `{"type":"subscribe","symbol":"BTC/USDT",${fields}}`;
 
   it('expects INVALID_INITIAL_BARS for an initialBars of 1e400, and nothing else', () => {
-    const reply = expectReply(
-      parse('{"type":"subscribe","symbol":"BTC/USDT","interval":"1m","initialBars":1e400}'),
-      new ConnectionModel(),
-      RULES,
-    );
-    assert.deepEqual(reply, { expected: { kind: 'error', codes: new Set(['INVALID_INITIAL_BARS']) } });
+    assert.deepEqual(replyTo(subscribe('"interval":"1m","initialBars":1e400')), {
+      expected: { kind: 'error', codes: new Set(['INVALID_INITIAL_BARS']) },
+    });
   });
 
   it('expects INVALID_DEPTH for a book depth of 1e400; a channel that ignores depth may ignore or refuse it', () => {
-    const book = expectReply(
-      parse('{"type":"subscribe","channel":"book","venue":"binance","symbol":"BTC/USDT","depth":1e400}'),
-      new ConnectionModel(),
-      RULES,
-    );
-    assert.deepEqual(book, { expected: { kind: 'error', codes: new Set(['INVALID_DEPTH']) } });
-    const trades = expectReply(
-      parse('{"type":"subscribe","channel":"trades","venue":"binance","symbol":"BTC/USDT","depth":1e400}'),
-      new ConnectionModel(),
-      RULES,
-    );
+    assert.deepEqual(replyTo(subscribe('"channel":"book","venue":"binance","depth":1e400')), {
+      expected: { kind: 'error', codes: new Set(['INVALID_DEPTH']) },
+    });
+    const trades = replyTo(subscribe('"channel":"trades","venue":"binance","depth":1e400'));
     assert.equal(trades.expected.kind, 'subscribed');
     assert.deepEqual(trades.alsoAccepted, { kind: 'error', codes: new Set(['INVALID_MESSAGE']) });
   });
