@@ -3,7 +3,6 @@ import { createRedisBus } from '../bus/redis-bus.ts';
 import type { RedisRateWindows } from '../bus/redis-rate-windows.ts';
 import { decodeSourcesView, SOURCES_CHANNEL, type SourcesSnapshot } from '../bus/sources-message.ts';
 import type { Config } from '../config/config.ts';
-import type { CandleUpdate } from '../domain/candle.ts';
 import { DEFAULT_RECENT_ALERTS } from '../gateway/alert-feed.ts';
 import { startGateway, WARM_UP_CONNECTIONS, type Gateway } from '../gateway/gateway.ts';
 import type { SourcesView } from '../protocol/source-status.ts';
@@ -28,8 +27,9 @@ export interface GatewayProcess {
 
 /**
  * `tickwire gateway`: Redis bus + database → clients. Holds no state that matters: the recent window of every
- * series is mirrored from the bus into memory (older bars come from the database), and the source status from
- * the active ingest's snapshots. Run as many as needed behind a load balancer.
+ * series is mirrored from the bus into memory (older bars come from the database, and each read of them extends
+ * memory back), and the source status from the active ingest's snapshots. Run as many as needed behind a load
+ * balancer.
  */
 export async function startGatewayProcess(
   config: Config,
@@ -90,7 +90,7 @@ export async function startGatewayProcess(
         (symbol) => sources().instruments.find((i) => i.symbol === symbol)?.activeSource ?? undefined,
       ),
       // The gateway decodes each bar once and gives it to memory before any room sends it.
-      onCandle: candleMirror(storage.memory),
+      onCandle: (update) => storage.memory.mirror(update),
       clock,
       ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
       dashboardDir: packageDashboardDir(),
@@ -120,22 +120,6 @@ export async function startGatewayProcess(
         await storage.close();
         await bus.close();
       })()),
-  };
-}
-
-/**
- * Keeps memory's recent window of every series from the bus. A series starts at the first bar seen; a change to
- * an older bar (a revision from before this process started) is left to the database, so that memory never holds
- * a bar with a hole after it.
- */
-function candleMirror(memory: MemoryCandleStore): (update: CandleUpdate) => void {
-  const firstSeen = new Map<string, number>();
-  return (update) => {
-    const key = `${update.symbol}:${update.interval}`;
-    const first = firstSeen.get(key);
-    if (first === undefined) firstSeen.set(key, update.bar.time);
-    else if (update.bar.time < first) return;
-    memory.put(update.symbol, update.interval, update.bar, update.sources, update.backfilled === true);
   };
 }
 

@@ -164,7 +164,13 @@ function storageOver(
 ): Storage {
   const memory = new MemoryCandleStore(config.candles.memoryBars);
   if (!options.writes) {
-    const store = new TieredCandleStore({ memory, persistent: database, logger });
+    // Memory follows the bus from this process's start (run-gateway.ts): database reads extend it back.
+    const store = new TieredCandleStore({
+      memory,
+      persistent: database,
+      logger,
+      extendMemoryFromReads: true,
+    });
     return {
       store,
       memory,

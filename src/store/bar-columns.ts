@@ -166,6 +166,11 @@ export class BarColumns {
     if (this.size === 0) this.head = 0;
   }
 
+  /** The time of the oldest bar held (undefined when none is). */
+  get oldestTime(): number | undefined {
+    return this.size > 0 ? this.times[this.head] : undefined;
+  }
+
   /** Whether a bar of this time is held. */
   holds(time: number): boolean {
     const at = this.lowerBound(time);

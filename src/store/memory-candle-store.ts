@@ -4,6 +4,14 @@ import type { Interval } from '../domain/interval.ts';
 import { BarColumns, SourceLists } from './bar-columns.ts';
 import type { CandleStore, StoredCandle } from './candle-store.ts';
 
+/** Changes to bars older than a series held when they came (MemoryCandleStore.mirror). */
+interface OlderChanges {
+  /** The latest change of each bar time. */
+  readonly byTime: Map<number, StoredCandle>;
+  /** Set once more changes came than could be kept: the series is then not extended back. */
+  forgotten: boolean;
+}
+
 /**
  * Runs of updates of one series at least this long go in as one block: live flushes bring one or two bars of a
  * series (put one by one, no row moves), history pieces hundreds.
@@ -20,6 +28,8 @@ const BLOCK_RUN = 16;
 export class MemoryCandleStore implements CandleStore {
   private readonly series = new Map<string, BarColumns>();
   private readonly sources = new SourceLists();
+  /** Per series, the changes `mirror` did not put (older than the series held), for `extendBack`. */
+  private readonly olderChanges = new Map<string, OlderChanges>();
 
   constructor(private readonly capacity = 5000) {}
 
@@ -38,6 +48,82 @@ export class MemoryCandleStore implements CandleStore {
     const bars = this.seriesOf(symbol, interval);
     bars.put(bar, sources, backfilled);
     if (bars.length > this.capacity) bars.dropOldest(bars.length - this.capacity);
+  }
+
+  /**
+   * Follows a stream of updates that begins now (a gateway's copy of the bus). A series starts at its first bar;
+   * a change to a bar older than the series holds (a revision from before this process began, or of a bar trimmed
+   * since) is not put, so that memory never holds a bar with a hole after it. It is kept aside for `extendBack`:
+   * a database read may have been made before the change was stored.
+   */
+  mirror(update: CandleUpdate): void {
+    const { symbol, interval, bar } = update;
+    const oldest = this.series.get(`${symbol}:${interval}`)?.oldestTime;
+    if (oldest !== undefined && bar.time < oldest) {
+      this.keepOlderChange(`${symbol}:${interval}`, update);
+      return;
+    }
+    this.put(symbol, interval, bar, update.sources, update.backfilled === true);
+  }
+
+  /**
+   * Extends a series back with `read`, a database read of it (oldest first), so that reads of that depth are
+   * answered from memory from then on. Only where the read joins the bars held without a hole: memory holds a bar
+   * of the series and the read reaches it (its newest bar is at or after the oldest held; from there on memory's
+   * bars are the newer). A change to one of the older bars that `mirror` kept aside replaces the read's state of
+   * it: the read may predate it, and any later change still comes through `mirror`. Within the capacity: the
+   * newest of the read's older bars that fit.
+   */
+  extendBack(symbol: string, interval: Interval, read: readonly StoredCandle[]): void {
+    const key = `${symbol}:${interval}`;
+    const bars = this.series.get(key);
+    const oldest = bars?.oldestTime;
+    const newestRead = read[read.length - 1];
+    if (
+      bars === undefined ||
+      oldest === undefined ||
+      newestRead === undefined ||
+      newestRead.bar.time < oldest
+    )
+      return;
+    const changes = this.olderChanges.get(key);
+    // A change no longer kept: the read may hold a stale state of its bar that nothing would correct.
+    if (changes?.forgotten === true) return;
+    const room = this.capacity - bars.length;
+    const older = new Map<number, StoredCandle>();
+    let from = oldest;
+    for (let i = read.length - 1; i >= 0 && older.size < room; i--) {
+      const stored = read[i] as StoredCandle;
+      const time = stored.bar.time;
+      if (time >= oldest) continue;
+      older.set(time, stored);
+      from = time;
+    }
+    if (older.size === 0) return;
+    if (changes) {
+      for (const [time, change] of changes.byTime) {
+        if (time < from) continue;
+        older.set(time, change);
+        changes.byTime.delete(time);
+      }
+    }
+    bars.putMany([...older.values()], this.capacity);
+  }
+
+  private keepOlderChange(key: string, update: CandleUpdate): void {
+    let changes = this.olderChanges.get(key);
+    if (!changes) {
+      changes = { byTime: new Map(), forgotten: false };
+      this.olderChanges.set(key, changes);
+    }
+    const { bar, sources } = update;
+    changes.byTime.set(bar.time, { bar, sources, backfilled: update.backfilled === true });
+    if (changes.byTime.size > this.capacity) {
+      // Past `capacity` (more revisions of old bars than memory holds bars): none is kept, and the series is no
+      // longer extended back (extendBack); its reads beyond memory go to the database, as without extending.
+      changes.byTime.clear();
+      changes.forgotten = true;
+    }
   }
 
   /**

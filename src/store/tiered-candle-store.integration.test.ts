@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { toPlainString } from '../domain/decimal.ts';
 import { silentLogger } from '../telemetry/logger.ts';
-import { IncompleteHistoryError, type StoredCandle } from './candle-store.ts';
+import { IncompleteHistoryError, type CandleStore, type StoredCandle } from './candle-store.ts';
 import { makeBar, makeUpdate, runCandleStoreContract, uniqueSymbol } from './candle-store.contract.ts';
 import { MemoryCandleStore } from './memory-candle-store.ts';
 import { sharedPglite } from './shared-pglite.test-support.ts';
@@ -141,5 +141,55 @@ describe('TieredCandleStore', () => {
       [1, '1.5'],
       [2, '2.5'],
     ]);
+  });
+
+  it('with extendMemoryFromReads, a database read extends memory back: the same read again needs no database', async () => {
+    const database = await shared.store();
+    const s = uniqueSymbol();
+    await database.write(range(0, 100).map((i) => makeUpdate(s, i * MINUTE, { close: `${i}.1` })));
+    let databaseReads = 0;
+    const counted: CandleStore = {
+      write: (updates) => database.write(updates),
+      recent: (...args) => {
+        databaseReads++;
+        return database.recent(...args);
+      },
+      flushed: () => database.flushed(),
+      close: async () => undefined,
+    };
+    const window = new MemoryCandleStore(1000);
+    const store = new TieredCandleStore({
+      memory: window,
+      persistent: counted,
+      logger,
+      extendMemoryFromReads: true,
+    });
+    // A gateway started at minute 95: memory follows the bus from there.
+    for (const i of range(95, 102)) window.mirror(makeUpdate(s, i * MINUTE, { close: `${i}.2` }));
+    const expected = [
+      ...range(52, 95).map((i): [number, string] => [i, `${i}.1`]),
+      ...range(95, 102).map((i): [number, string] => [i, `${i}.2`]),
+    ];
+    assert.deepEqual(summary(await store.recent(s, '1m', 50)), expected);
+    assert.equal(databaseReads, 1);
+    // The read brought minutes 50-99: memory holds 50-101 now.
+    assert.equal(window.count(s, '1m'), 52);
+    assert.deepEqual(summary(await store.recent(s, '1m', 50)), expected);
+    const older = (from: number, to: number): [number, string][] => range(from, to).map((i) => [i, `${i}.1`]);
+    assert.deepEqual(summary(await store.recent(s, '1m', 20, 70 * MINUTE)), older(50, 70));
+    assert.equal(databaseReads, 1, 'answered from memory');
+    // Deeper than memory reaches: the database, and memory then reaches that far.
+    assert.deepEqual(summary(await store.recent(s, '1m', 25, 70 * MINUTE)), older(45, 70));
+    assert.equal(databaseReads, 2);
+    assert.deepEqual(summary(await store.recent(s, '1m', 25, 70 * MINUTE)), older(45, 70));
+    assert.equal(databaseReads, 2);
+    // Without the option, memory is only what was written to it.
+    const plainWindow = new MemoryCandleStore(1000);
+    const plainStore = new TieredCandleStore({ memory: plainWindow, persistent: counted, logger });
+    for (const i of range(95, 102)) plainWindow.mirror(makeUpdate(s, i * MINUTE, { close: `${i}.2` }));
+    await plainStore.recent(s, '1m', 50);
+    await plainStore.recent(s, '1m', 50);
+    assert.equal(databaseReads, 4);
+    assert.equal(plainWindow.count(s, '1m'), 7);
   });
 });

@@ -10,6 +10,12 @@ export interface TieredCandleStoreOptions {
   /** History beyond the window. */
   readonly persistent: CandleStore;
   readonly logger: Logger;
+  /**
+   * Memory follows a stream that began with this process (a gateway's copy of the bus, MemoryCandleStore.mirror)
+   * rather than every write: each read of the persistent store then extends memory back (extendBack), so that the
+   * next read of that depth needs no I/O. Off by default.
+   */
+  readonly extendMemoryFromReads?: boolean;
 }
 
 /**
@@ -23,6 +29,10 @@ export interface TieredCandleStoreOptions {
  * memory's first bar keeps the answer whole when memory has holes: a gateway's memory starts when the gateway
  * does, so a late revision of an older bar lands in memory with a gap after it that only the database can fill.
  *
+ * A gateway's memory starts empty, and a client's first screen of 1,000 bars reaches back further than it holds for
+ * hours (1m) to weeks (1h): with `extendMemoryFromReads`, the first read of a series' depth extends memory back, and
+ * later subscribes are answered from memory (docs/PERFORMANCE.md, "History").
+ *
  * When the persistent store fails and memory does not hold the whole window, `recent` rejects with an
  * IncompleteHistoryError that carries memory's bars: the caller serves them as partial history (and says so), never
  * as the whole of it.
@@ -32,11 +42,13 @@ export class TieredCandleStore implements CandleStore {
   readonly memory: MemoryCandleStore;
   private readonly persistent: CandleStore;
   private readonly logger: Logger;
+  private readonly extendMemory: boolean;
 
   constructor(options: TieredCandleStoreOptions) {
     this.memory = options.memory;
     this.persistent = options.persistent;
     this.logger = options.logger;
+    this.extendMemory = options.extendMemoryFromReads === true;
   }
 
   async write(updates: readonly CandleUpdate[]): Promise<void> {
@@ -58,6 +70,7 @@ export class TieredCandleStore implements CandleStore {
       );
       throw new IncompleteHistoryError(recent, { cause: err });
     }
+    if (this.extendMemory) this.memory.extendBack(symbol, interval, older);
     const byTime = new Map<number, StoredCandle>();
     for (const s of older) byTime.set(s.bar.time, s);
     for (const s of recent) byTime.set(s.bar.time, s);
