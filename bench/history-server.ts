@@ -5,6 +5,8 @@
  *   pglite-worker  the embedded database in its worker thread (Tickwire's default)
  *   pglite-main    the embedded database in the server's own thread (the former driver, as a baseline)
  *   postgres       PostgreSQL at BENCH_DATABASE_URL
+ *   gateway-postgres  PostgreSQL behind memory that follows the bus, as `tickwire gateway` reads it (storage.ts):
+ *                  memory holds each room's newest bar, as from the bus; a read of the database extends it back
  * Every room holds `bars` closed 1m bars. IPC: → {ready, port, symbols} or {unavailable}; {cmd:'burst'} starts
  * the event-loop delay histogram and the CPU count, {cmd:'report'} → {report: {...}}, {cmd:'stop'}.
  */
@@ -21,6 +23,7 @@ import type { CandleStore } from '../src/store/candle-store.ts';
 import { MemoryCandleStore } from '../src/store/memory-candle-store.ts';
 import { openPgliteCandleStore } from '../src/store/pglite-candle-store.ts';
 import { openPostgresCandleStore } from '../src/store/postgres-candle-store.ts';
+import { TieredCandleStore } from '../src/store/tiered-candle-store.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 
 const source = process.argv[2];
@@ -65,21 +68,48 @@ function updates(): CandleUpdate[] {
   return out;
 }
 
-async function openStore(): Promise<{ store: CandleStore; cleanUp(): Promise<void> }> {
+interface Opened {
+  readonly store: CandleStore;
+  /** Puts the benchmark's bars where the source keeps them. */
+  seed(bars: readonly CandleUpdate[]): Promise<void>;
+  cleanUp(): Promise<void>;
+}
+
+async function openStore(): Promise<Opened> {
   const logger = silentLogger();
+  const seed = (store: CandleStore) => async (bars: readonly CandleUpdate[]) => store.write(bars);
   if (source === 'memory') {
     const store = new MemoryCandleStore(BARS);
-    return { store, cleanUp: async () => undefined };
+    return { store, seed: seed(store), cleanUp: async () => undefined };
   }
   if (source === 'pglite-worker' || source === 'pglite-main') {
     const dir = await mkdtemp(join(tmpdir(), 'tickwire-bench-history-'));
     const thread = source === 'pglite-worker' ? 'worker' : 'main';
     const store = await openPgliteCandleStore({ dataDir: dir, logger, thread });
-    return { store, cleanUp: () => rm(dir, { recursive: true, force: true }) };
+    return { store, seed: seed(store), cleanUp: () => rm(dir, { recursive: true, force: true }) };
   }
   if (source === 'postgres') {
     const store = await openPostgresCandleStore({ url: DATABASE_URL, logger, connectTimeoutMs: 2000 });
-    return { store, cleanUp: async () => undefined };
+    return { store, seed: seed(store), cleanUp: async () => undefined };
+  }
+  if (source === 'gateway-postgres') {
+    const database = await openPostgresCandleStore({ url: DATABASE_URL, logger, connectTimeoutMs: 2000 });
+    const memory = new MemoryCandleStore();
+    const store = new TieredCandleStore({
+      memory,
+      persistent: database,
+      logger,
+      extendMemoryFromReads: true,
+    });
+    return {
+      store,
+      async seed(bars) {
+        await database.write(bars);
+        const newest = new Map(bars.map((u) => [u.symbol, u]));
+        for (const update of newest.values()) memory.mirror(update);
+      },
+      cleanUp: async () => undefined,
+    };
   }
   throw new Error(`unknown history source ${String(source)}`);
 }
@@ -93,7 +123,7 @@ async function main(): Promise<void> {
     return;
   }
   const { store, cleanUp } = opened;
-  await store.write(updates());
+  await opened.seed(updates());
   const config = configSchema.parse({
     ...DEFAULT_CONFIG,
     port: 0,

@@ -2,14 +2,16 @@
  * History benchmark (`npm run bench history`): how long a client waits for `initial` with 1,000 bars, measured at
  * the WebSocket (subscribe sent → `initial` received), when the history comes from the gateway's memory tier,
  * from the embedded database in its worker thread (the default), from the embedded database in the server's
- * own thread (the former driver, as the baseline) and from PostgreSQL (when it answers). Each source runs in a
+ * own thread (the former driver, as the baseline), from PostgreSQL (when it answers), and from PostgreSQL as the
+ * gateway role reads it: behind memory that follows the bus and that each database read extends back. Each source runs in a
  * server process of its own (history-server.ts), one after the other in the same run, on the same burst of
  * subscribes: BENCH_HISTORY_SUBSCRIBES subscribes over BENCH_HISTORY_CONCURRENCY connections, each sending its
  * next subscribe when the previous `initial` arrived, rotating over BENCH_HISTORY_ROOMS rooms. Also reported:
  * the server's event-loop delay (perf_hooks monitorEventLoopDelay) and its CPU time during the burst.
  *
  * Options (environment): BENCH_HISTORY_SUBSCRIBES (500), BENCH_HISTORY_CONCURRENCY (10), BENCH_HISTORY_BARS
- * (1000), BENCH_HISTORY_ROOMS (10), BENCH_HISTORY_SOURCES (memory,pglite-worker,pglite-main,postgres),
+ * (1000), BENCH_HISTORY_ROOMS (10), BENCH_HISTORY_SOURCES (memory,pglite-worker,pglite-main,postgres,
+ * gateway-postgres),
  * BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -21,9 +23,9 @@ const SUBSCRIBES = Number(process.env['BENCH_HISTORY_SUBSCRIBES'] ?? 500);
 const CONCURRENCY = Number(process.env['BENCH_HISTORY_CONCURRENCY'] ?? 10);
 const BARS = Number(process.env['BENCH_HISTORY_BARS'] ?? 1000);
 const ROOMS = Number(process.env['BENCH_HISTORY_ROOMS'] ?? 10);
-const SOURCES = (process.env['BENCH_HISTORY_SOURCES'] ?? 'memory,pglite-worker,pglite-main,postgres').split(
-  ',',
-);
+const SOURCES = (
+  process.env['BENCH_HISTORY_SOURCES'] ?? 'memory,pglite-worker,pglite-main,postgres,gateway-postgres'
+).split(',');
 /** Subscribes before the measured burst, so that start-up costs (JIT, first reads) stay out of it. */
 const WARM_UP = 20;
 
@@ -32,6 +34,7 @@ const LABELS: Record<string, string> = {
   'pglite-worker': 'PGlite, worker thread (default)',
   'pglite-main': 'PGlite, server thread (former)',
   postgres: 'PostgreSQL',
+  'gateway-postgres': 'PostgreSQL behind the gateway role’s memory',
 };
 
 interface Result {
