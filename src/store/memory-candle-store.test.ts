@@ -47,6 +47,8 @@ describe('MemoryCandleStore', () => {
 
   describe("a gateway's copy of the bus (mirror) extended back by database reads (extendBack)", () => {
     const MINUTE = 60_000;
+    /** A time long after every bar here: the database held them final when read. */
+    const SETTLED = 10_000 * MINUTE;
     /** What the database holds of minute `m`: close `m.1`. */
     const fromDatabase = (from: number, to: number): StoredCandle[] =>
       Array.from({ length: to - from }, (_, i) => ({
@@ -70,7 +72,7 @@ describe('MemoryCandleStore', () => {
 
     it('takes the older bars of a read that reaches the bars held; the held ones stay', () => {
       const store = following();
-      store.extendBack('BTC/USDT', '1m', fromDatabase(40, 105));
+      store.extendBack('BTC/USDT', '1m', fromDatabase(40, 105), SETTLED);
       assert.deepEqual(held(store), [
         ...minutes(40, 100, (m) => `${m}.1`),
         ...minutes(100, 110, (m) => `${m}.2`),
@@ -79,13 +81,13 @@ describe('MemoryCandleStore', () => {
 
     it('takes nothing from a read that ends before the oldest bar held (a hole would remain), or into an empty series', () => {
       const store = following();
-      store.extendBack('BTC/USDT', '1m', fromDatabase(40, 99));
+      store.extendBack('BTC/USDT', '1m', fromDatabase(40, 99), SETTLED);
       assert.deepEqual(
         held(store),
         minutes(100, 110, (m) => `${m}.2`),
       );
       const empty = new MemoryCandleStore(1000);
-      empty.extendBack('BTC/USDT', '1m', fromDatabase(40, 99));
+      empty.extendBack('BTC/USDT', '1m', fromDatabase(40, 99), SETTLED);
       assert.equal(empty.count('BTC/USDT', '1m'), 0);
     });
 
@@ -98,7 +100,7 @@ describe('MemoryCandleStore', () => {
         minutes(100, 110, (m) => `${m}.2`),
         'no bar with a hole after it',
       );
-      store.extendBack('BTC/USDT', '1m', fromDatabase(80, 105));
+      store.extendBack('BTC/USDT', '1m', fromDatabase(80, 105), SETTLED);
       assert.deepEqual(held(store), [
         ...minutes(80, 90, (m) => `${m}.1`),
         [90, '90.9'],
@@ -113,9 +115,9 @@ describe('MemoryCandleStore', () => {
     it('keeps a change older than the read for a later, deeper read', () => {
       const store = following();
       store.mirror(makeUpdate('BTC/USDT', 50 * MINUTE, { close: '50.9' }));
-      store.extendBack('BTC/USDT', '1m', fromDatabase(80, 105));
+      store.extendBack('BTC/USDT', '1m', fromDatabase(80, 105), SETTLED);
       assert.equal(held(store)[0]?.[0], 80);
-      store.extendBack('BTC/USDT', '1m', fromDatabase(40, 85));
+      store.extendBack('BTC/USDT', '1m', fromDatabase(40, 85), SETTLED);
       assert.deepEqual(held(store).slice(0, 12), [
         ...minutes(40, 50, (m) => `${m}.1`),
         [50, '50.9'],
@@ -125,19 +127,31 @@ describe('MemoryCandleStore', () => {
 
     it('fills up to the capacity with the newest of the older bars', () => {
       const store = following(25);
-      store.extendBack('BTC/USDT', '1m', fromDatabase(0, 105));
+      store.extendBack('BTC/USDT', '1m', fromDatabase(0, 105), SETTLED);
       assert.deepEqual(held(store), [
         ...minutes(85, 100, (m) => `${m}.1`),
         ...minutes(100, 110, (m) => `${m}.2`),
       ]);
-      store.extendBack('BTC/USDT', '1m', fromDatabase(0, 105));
+      store.extendBack('BTC/USDT', '1m', fromDatabase(0, 105), SETTLED);
       assert.equal(store.count('BTC/USDT', '1m'), 25, 'full: nothing more');
+    });
+
+    it('takes nothing while the bar before the oldest held may not be final in the database yet', () => {
+      const store = following();
+      // Minute 99 ended at minute 100, the oldest held: a read made before it settled does not extend memory.
+      store.extendBack('BTC/USDT', '1m', fromDatabase(40, 105), 100 * MINUTE - 1);
+      assert.deepEqual(
+        held(store),
+        minutes(100, 110, (m) => `${m}.2`),
+      );
+      store.extendBack('BTC/USDT', '1m', fromDatabase(40, 105), 100 * MINUTE);
+      assert.equal(held(store)[0]?.[0], 40);
     });
 
     it('is not extended back once more older changes came than it could keep', () => {
       const store = following(12);
       for (let m = 60; m < 73; m++) store.mirror(makeUpdate('BTC/USDT', m * MINUTE, { close: `${m}.9` }));
-      store.extendBack('BTC/USDT', '1m', fromDatabase(90, 105));
+      store.extendBack('BTC/USDT', '1m', fromDatabase(90, 105), SETTLED);
       assert.deepEqual(
         held(store),
         minutes(100, 110, (m) => `${m}.2`),

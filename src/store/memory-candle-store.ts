@@ -70,11 +70,15 @@ export class MemoryCandleStore implements CandleStore {
    * Extends a series back with `read`, a database read of it (oldest first), so that reads of that depth are
    * answered from memory from then on. Only where the read joins the bars held without a hole: memory holds a bar
    * of the series and the read reaches it (its newest bar is at or after the oldest held; from there on memory's
-   * bars are the newer). A change to one of the older bars that `mirror` kept aside replaces the read's state of
-   * it: the read may predate it, and any later change still comes through `mirror`. Within the capacity: the
-   * newest of the read's older bars that fit.
+   * bars are the newer). And only with bars the database held in their final state when it was read: every bar
+   * older than the oldest held ended by then, and `settledBefore` is a time by which a bar that ended then was
+   * stored final (the caller knows the store's delay). A bar that ended just before this process began following
+   * the stream may have had its final state published before and stored after the read: nothing later would
+   * correct it. A change to one of the older bars that `mirror` kept aside replaces the read's state of it: the
+   * read may predate it, and any later change still comes through `mirror`. Within the capacity: the newest of the
+   * read's older bars that fit.
    */
-  extendBack(symbol: string, interval: Interval, read: readonly StoredCandle[]): void {
+  extendBack(symbol: string, interval: Interval, read: readonly StoredCandle[], settledBefore: number): void {
     const key = `${symbol}:${interval}`;
     const bars = this.series.get(key);
     const oldest = bars?.oldestTime;
@@ -82,6 +86,7 @@ export class MemoryCandleStore implements CandleStore {
     if (
       bars === undefined ||
       oldest === undefined ||
+      oldest > settledBefore ||
       newestRead === undefined ||
       newestRead.bar.time < oldest
     )

@@ -7,7 +7,8 @@ import { makeBar, makeUpdate, runCandleStoreContract, uniqueSymbol } from './can
 import { MemoryCandleStore } from './memory-candle-store.ts';
 import { sharedPglite } from './shared-pglite.test-support.ts';
 import type { SqlCandleStore } from './sql-candle-store.ts';
-import { TieredCandleStore } from './tiered-candle-store.ts';
+import { SETTLED_MS, TieredCandleStore } from './tiered-candle-store.ts';
+import { ManualClock } from '../util/clock.ts';
 
 const logger = silentLogger();
 const MINUTE = 60_000;
@@ -191,5 +192,26 @@ describe('TieredCandleStore', () => {
     await plainStore.recent(s, '1m', 50);
     assert.equal(databaseReads, 4);
     assert.equal(plainWindow.count(s, '1m'), 7);
+  });
+
+  it('extends memory back only with a read made SETTLED_MS after the bar before memory’s first ended', async () => {
+    const database = await shared.store();
+    const s = uniqueSymbol();
+    await database.write(range(0, 100).map((i) => makeUpdate(s, i * MINUTE, { close: `${i}.1` })));
+    const clock = new ManualClock(95 * MINUTE + 1000);
+    const window = new MemoryCandleStore(1000);
+    const store = new TieredCandleStore({
+      memory: window,
+      persistent: database,
+      logger,
+      extendMemoryFromReads: true,
+      clock,
+    });
+    for (const i of range(95, 102)) window.mirror(makeUpdate(s, i * MINUTE, { close: `${i}.2` }));
+    await store.recent(s, '1m', 50);
+    assert.equal(window.count(s, '1m'), 7, 'minute 94 ended a second ago: its final state may not be stored');
+    clock.advanceTo(95 * MINUTE + SETTLED_MS);
+    await store.recent(s, '1m', 50);
+    assert.equal(window.count(s, '1m'), 52);
   });
 });

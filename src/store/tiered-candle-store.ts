@@ -1,6 +1,7 @@
 import type { CandleUpdate } from '../domain/candle.ts';
 import type { Interval } from '../domain/interval.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 import { IncompleteHistoryError, type CandleStore, type StoredCandle } from './candle-store.ts';
 import type { MemoryCandleStore } from './memory-candle-store.ts';
 
@@ -16,7 +17,15 @@ export interface TieredCandleStoreOptions {
    * next read of that depth needs no I/O. Off by default.
    */
   readonly extendMemoryFromReads?: boolean;
+  /** The time of each read, for extendMemoryFromReads (default: the system clock). */
+  readonly clock?: Clock;
 }
+
+/**
+ * A bar that ended this long before a read is in the database in its final state: the ingest queues a closed bar
+ * at once after the close grace (2 s by default), and writes its queue every `storage.flushMs` (at most 60 s).
+ */
+export const SETTLED_MS = 120_000;
 
 /**
  * CandleStore in two tiers: the recent bars in memory, all of history in a persistent store behind it.
@@ -30,8 +39,9 @@ export interface TieredCandleStoreOptions {
  * does, so a late revision of an older bar lands in memory with a gap after it that only the database can fill.
  *
  * A gateway's memory starts empty, and a client's first screen of 1,000 bars reaches back further than it holds for
- * hours (1m) to weeks (1h): with `extendMemoryFromReads`, the first read of a series' depth extends memory back, and
- * later subscribes are answered from memory (docs/PERFORMANCE.md, "History").
+ * hours (1m) to weeks (1h): with `extendMemoryFromReads`, a read of a series' depth extends memory back, and later
+ * subscribes are answered from memory (docs/PERFORMANCE.md, "History"). Not in the first two minutes after the
+ * bar before memory's first ended (SETTLED_MS): the database may not hold that bar's final state yet.
  *
  * When the persistent store fails and memory does not hold the whole window, `recent` rejects with an
  * IncompleteHistoryError that carries memory's bars: the caller serves them as partial history (and says so), never
@@ -43,12 +53,14 @@ export class TieredCandleStore implements CandleStore {
   private readonly persistent: CandleStore;
   private readonly logger: Logger;
   private readonly extendMemory: boolean;
+  private readonly clock: Clock;
 
   constructor(options: TieredCandleStoreOptions) {
     this.memory = options.memory;
     this.persistent = options.persistent;
     this.logger = options.logger;
     this.extendMemory = options.extendMemoryFromReads === true;
+    this.clock = options.clock ?? systemClock;
   }
 
   async write(updates: readonly CandleUpdate[]): Promise<void> {
@@ -59,6 +71,7 @@ export class TieredCandleStore implements CandleStore {
   async recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {
     const recent = this.memory.recentSync(symbol, interval, limit, end);
     if (recent.length >= limit) return recent;
+    const readAt = this.clock.now();
     let older: StoredCandle[];
     try {
       older = await this.persistent.recent(symbol, interval, limit, end);
@@ -70,7 +83,7 @@ export class TieredCandleStore implements CandleStore {
       );
       throw new IncompleteHistoryError(recent, { cause: err });
     }
-    if (this.extendMemory) this.memory.extendBack(symbol, interval, older);
+    if (this.extendMemory) this.memory.extendBack(symbol, interval, older, readAt - SETTLED_MS);
     const byTime = new Map<number, StoredCandle>();
     for (const s of older) byTime.set(s.bar.time, s);
     for (const s of recent) byTime.set(s.bar.time, s);

@@ -87,8 +87,8 @@ describe('PostgreSQL outage at a gateway', { skip }, () => {
     assert.ok(whole && whole.partial === undefined);
     assert.ok(whole.bars.length >= 100, `history of the database: ${whole.bars.length} bars`);
 
-    // The reads so far extended the gateway's memory back by 1,000 bars (TieredCandleStore): the client asks for
-    // more than that, which only the database holds (a day of bars).
+    // The reads so far may have extended the gateway's memory back by their 1,000 bars (TieredCandleStore, once the
+    // bars before memory's first are settled): the client asks for more, which only the database holds.
     const deeper = 1200;
     proxy.cut();
     const client = await RecordingSocket.open(gw.gateway.url);
@@ -98,10 +98,7 @@ describe('PostgreSQL outage at a gateway', { skip }, () => {
     const partial = initials(client)[0] as Initial;
     assert.equal(partial.partial, true, `${partial.bars.length} bars of memory are not the history`);
     assert.equal(partial.reason, 'HISTORY_UNAVAILABLE');
-    assert.ok(
-      partial.bars.length >= whole.bars.length && partial.bars.length < deeper,
-      `${partial.bars.length} bars`,
-    );
+    assert.ok(partial.bars.length < deeper, `${partial.bars.length} bars`);
     const error = client.messages.find((m) => m.type === 'error');
     assert.equal(error?.['code'], 'HISTORY_UNAVAILABLE');
 
