@@ -5,8 +5,8 @@
  *   pglite-worker  the embedded database in its worker thread (Tickwire's default)
  *   pglite-main    the embedded database in the server's own thread (the former driver, as a baseline)
  *   postgres       PostgreSQL at BENCH_DATABASE_URL
- *   gateway-postgres  PostgreSQL behind memory that follows the bus, as `tickwire gateway` reads it (storage.ts):
- *                  memory holds each room's newest bar, as from the bus; a read of the database extends it back
+ *   gateway-postgres  PostgreSQL as `tickwire gateway` reads it (its storage, apps/storage.ts): memory holds each
+ *                  room's newest bar, as from the bus, and each read of the database extends it back
  * Every room holds `bars` closed 1m bars. IPC: → {ready, port, symbols} or {unavailable}; {cmd:'burst'} starts
  * the event-loop delay histogram and the CPU count, {cmd:'report'} → {report: {...}}, {cmd:'stop'}.
  */
@@ -14,8 +14,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { openStorage } from '../src/apps/storage.ts';
 import { MemoryBus } from '../src/bus/memory-bus.ts';
-import { configSchema, DEFAULT_CONFIG } from '../src/config/config.ts';
+import { configSchema, DEFAULT_CONFIG, loadConfig } from '../src/config/config.ts';
 import type { CandleUpdate } from '../src/domain/candle.ts';
 import { parseDecimal } from '../src/domain/decimal.ts';
 import { startGateway } from '../src/gateway/gateway.ts';
@@ -23,7 +24,6 @@ import type { CandleStore } from '../src/store/candle-store.ts';
 import { MemoryCandleStore } from '../src/store/memory-candle-store.ts';
 import { openPgliteCandleStore } from '../src/store/pglite-candle-store.ts';
 import { openPostgresCandleStore } from '../src/store/postgres-candle-store.ts';
-import { TieredCandleStore } from '../src/store/tiered-candle-store.ts';
 import { silentLogger } from '../src/telemetry/logger.ts';
 
 const source = process.argv[2];
@@ -93,20 +93,19 @@ async function openStore(): Promise<Opened> {
     return { store, seed: seed(store), cleanUp: async () => undefined };
   }
   if (source === 'gateway-postgres') {
-    const database = await openPostgresCandleStore({ url: DATABASE_URL, logger, connectTimeoutMs: 2000 });
-    const memory = new MemoryCandleStore();
-    const store = new TieredCandleStore({
-      memory,
-      persistent: database,
-      logger,
-      extendMemoryFromReads: true,
+    // The bars go to the database alone; the gateway role's storage is opened as `tickwire gateway` opens it.
+    const seeder = await openPostgresCandleStore({ url: DATABASE_URL, logger, connectTimeoutMs: 2000 });
+    const storage = await openStorage(loadConfig({ DATABASE_URL }), logger, {
+      databaseUrl: DATABASE_URL,
+      writes: false,
     });
     return {
-      store,
+      store: storage.store,
       async seed(bars) {
-        await database.write(bars);
+        await seeder.write(bars);
+        await seeder.close();
         const newest = new Map(bars.map((u) => [u.symbol, u]));
-        for (const update of newest.values()) memory.mirror(update);
+        for (const update of newest.values()) storage.memory.mirror(update);
       },
       cleanUp: async () => undefined,
     };
