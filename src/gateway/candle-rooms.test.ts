@@ -190,6 +190,7 @@ describe('CandleRooms', () => {
     clock.advance(5000);
     rooms.subscribe(clients[0] as Client, subscribe(10));
     const closedByClock = expected(10);
+    await settle();
     // The store replaces a bar (a revision): its new state is sent, not the cached one.
     store.put(SYMBOL, '1m', makeBar(T0 + 25 * M, '999.25'), ['okx']);
     rooms.subscribe(clients[1] as Client, subscribe(10));
@@ -246,6 +247,53 @@ describe('CandleRooms', () => {
     const again = client.ofType('initial')[1]?.['bars'] as { closed: boolean }[];
     assert.equal(again[0]?.closed, true, 'past the grace, the newest bar is final');
     assert.equal(rooms.counters.initialsSent, 2);
+  });
+
+  it('shares one store read among the subscribes of a burst while the stream brings nothing, not after it moved', async () => {
+    /** The memory store, whose reads wait until `open()`. */
+    class GatedStore extends FailingStore {
+      private opened!: () => void;
+      private gate = new Promise<void>((resolve) => (this.opened = resolve));
+      override async recent(symbol: string, interval: Interval, limit: number): Promise<StoredCandle[]> {
+        this.reads++;
+        const bars = this.memory.recentSync(symbol, interval, limit);
+        await this.gate;
+        return bars;
+      }
+      open(): void {
+        this.opened();
+      }
+    }
+    const store = new GatedStore();
+    for (let i = 0; i < 30; i++)
+      store.memory.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
+    const { rooms, publish, clock } = setup({ store });
+    const burst = Array.from({ length: 5 }, () => new Client());
+    for (const c of burst) rooms.subscribe(c, subscribe(20));
+    assert.equal(store.reads, 1, 'one read for the burst');
+    // The stream moves on: a subscribe now reads again, as the first read may miss what the room sends meanwhile.
+    const update = makeUpdate(makeBar(T0 + 29 * M, '200'), 'live', SYMBOL, '1m');
+    store.memory.put(SYMBOL, '1m', update.bar, update.sources);
+    publish(update);
+    const late = new Client();
+    rooms.subscribe(late, subscribe(20));
+    assert.equal(store.reads, 2);
+    store.open();
+    await settle();
+    clock.advance(1000);
+    await settle();
+    const closes = (c: Client): number[] =>
+      (c.ofType('initial')[0]?.['bars'] as { close: number }[]).map((b) => b.close);
+    for (const c of burst) {
+      assert.deepEqual(closes(c), [...Array.from({ length: 19 }, (_, i) => 110 + i), 129]);
+      assert.deepEqual(c.updates(), [200], 'the stream after the read');
+    }
+    assert.equal(burst[0]?.payloads[0], burst[4]?.payloads[0], 'one payload for the burst');
+    assert.deepEqual(closes(late).slice(-1), [200]);
+    assert.equal(rooms.counters.storeReadsShared, 4);
+    // Once the reads are done, a subscribe reads again.
+    rooms.subscribe(new Client(), subscribe(20));
+    assert.equal(store.reads, 3);
   });
 
   it("sends an idle room's update at once, then at most one per throttle period, never dropping a final state", async () => {

@@ -92,6 +92,7 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     revisionsBroadcast: 0,
     unchangedBarsSkipped: 0,
     initialsFromMemory: 0,
+    storeReadsShared: 0,
     updatesMerged: 0,
   };
   private readonly rooms = new Map<string, CandleRoom>();
@@ -435,9 +436,23 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
       this.completeInitial(sub, generation, room.history.recent(initialBars));
       return;
     }
-    const receivedBefore = room.received;
-    store
-      .recent(symbol, interval, initialBars)
+    // A read of the same count begun while the stream has brought nothing since holds what a read now would: a
+    // subscribe burst shares it (one read, one decoding, and the same bars give one payload). Once the stream has
+    // moved, what it sent meanwhile is neither in that read nor held for this subscription: a read of its own.
+    let read = room.reads.get(initialBars);
+    if (read?.received !== room.received) {
+      const started = { received: room.received, bars: store.recent(symbol, interval, initialBars) };
+      room.reads.set(initialBars, started);
+      const done = (): void => {
+        if (room.reads.get(initialBars) === started) room.reads.delete(initialBars);
+      };
+      started.bars.then(done, done);
+      read = started;
+    } else {
+      this.counters.storeReadsShared++;
+    }
+    const receivedBefore = read.received;
+    read.bars
       .then(
         (bars) => {
           // Fewer bars than asked is the whole series: kept in memory, current with the room's stream, when the

@@ -1,6 +1,7 @@
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import type { Interval } from '../domain/interval.ts';
+import type { StoredCandle } from '../store/candle-store.ts';
 import type { RoomHistory } from './room-history.ts';
 import {
   encodeBar,
@@ -74,6 +75,11 @@ export class Room<M = unknown> {
   received = 0;
   /** The room's history in memory, once a store read showed the whole series (see RoomHistory). */
   history: RoomHistory | null = null;
+  /**
+   * The store reads of this room's history in flight, by bar count, each with `received` when it began: a
+   * subscribe while the stream has brought nothing since shares it (CandleRooms.loadInitial).
+   */
+  readonly reads = new Map<number, { readonly received: number; readonly bars: Promise<StoredCandle[]> }>();
 
   constructor(
     readonly symbol: string,

@@ -56,6 +56,8 @@ export interface CandleCounters {
   unchangedBarsSkipped: number;
   /** `initial` messages answered from the room's history in memory, without a store read. */
   initialsFromMemory: number;
+  /** `initial` messages answered by a store read another subscribe to the room began (a subscribe burst). */
+  storeReadsShared: number;
   /**
    * Pending room states (an `update` or `revision` not yet sent) replaced by a newer state of their bar: what the
    * throttle's conflation merged, data changing faster than once a period.
@@ -125,6 +127,7 @@ export function gatewayCounters(
     revisionsBroadcast: candles.revisionsBroadcast,
     unchangedBarsSkipped: candles.unchangedBarsSkipped,
     initialsFromMemory: candles.initialsFromMemory,
+    storeReadsShared: candles.storeReadsShared,
     updatesMerged: candles.updatesMerged,
     droppedSlowClients: connections.droppedSlowClients,
     sendQueueDropped: connections.sendQueueDropped,
