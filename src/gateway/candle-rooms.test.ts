@@ -68,6 +68,21 @@ class FailingStore implements CandleStore {
   async close(): Promise<void> {}
 }
 
+/** The memory store, whose reads take their bars at once and answer once `open()` is called. */
+class GatedStore extends FailingStore {
+  private opened!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.opened = resolve));
+  override async recent(symbol: string, interval: Interval, limit: number): Promise<StoredCandle[]> {
+    this.reads++;
+    const bars = this.memory.recentSync(symbol, interval, limit);
+    await this.gate;
+    return bars;
+  }
+  open(): void {
+    this.opened();
+  }
+}
+
 /** Lets the store's promises settle. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -250,20 +265,6 @@ describe('CandleRooms', () => {
   });
 
   it('shares one store read among the subscribes of a burst while the stream brings nothing, not after it moved', async () => {
-    /** The memory store, whose reads wait until `open()`. */
-    class GatedStore extends FailingStore {
-      private opened!: () => void;
-      private gate = new Promise<void>((resolve) => (this.opened = resolve));
-      override async recent(symbol: string, interval: Interval, limit: number): Promise<StoredCandle[]> {
-        this.reads++;
-        const bars = this.memory.recentSync(symbol, interval, limit);
-        await this.gate;
-        return bars;
-      }
-      open(): void {
-        this.opened();
-      }
-    }
     const store = new GatedStore();
     for (let i = 0; i < 30; i++)
       store.memory.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
@@ -294,6 +295,51 @@ describe('CandleRooms', () => {
     // Once the reads are done, a subscribe reads again.
     rooms.subscribe(new Client(), subscribe(20));
     assert.equal(store.reads, 3);
+  });
+
+  it('does not share a read begun while the start-up history was loading with a subscribe after it loaded', async () => {
+    const store = new GatedStore();
+    for (let i = 0; i < 10; i++)
+      store.memory.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
+    let loading = true;
+    const view = (): SourcesView => ({
+      instruments: [
+        {
+          symbol: SYMBOL,
+          activeSource: 'binance',
+          primary: 'binance',
+          sources: [
+            {
+              exchange: 'binance',
+              connected: true,
+              latency: 1,
+              lastUpdate: 0,
+              messagesReceived: 1,
+              errors: 0,
+              healthy: true,
+              ...(loading ? { loadingHistory: true } : {}),
+            },
+          ],
+        },
+      ],
+    });
+    const { rooms, clock } = setup({ store, sources: view });
+    const early = new Client();
+    rooms.subscribe(early, subscribe(30));
+    for (let i = 10; i < 20; i++)
+      store.memory.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
+    loading = false;
+    // The status is read again once its last reading is a poll period old (100 ms here).
+    clock.advance(100);
+    const late = new Client();
+    rooms.subscribe(late, subscribe(30));
+    assert.equal(store.reads, 2, 'the first read may hold only part of the history');
+    store.open();
+    await settle();
+    assert.equal(early.ofType('initial')[0]?.['reason'], 'HISTORY_LOADING');
+    const whole = late.ofType('initial')[0];
+    assert.equal(whole?.['partial'], undefined);
+    assert.equal((whole?.['bars'] as unknown[]).length, 20);
   });
 
   it("sends an idle room's update at once, then at most one per throttle period, never dropping a final state", async () => {

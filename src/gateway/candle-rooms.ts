@@ -438,10 +438,11 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     }
     // A read of the same count begun while the stream has brought nothing since holds what a read now would: a
     // subscribe burst shares it (one read, one decoding, and the same bars give one payload). Once the stream has
-    // moved, what it sent meanwhile is neither in that read nor held for this subscription: a read of its own.
+    // moved, what it sent meanwhile is neither in that read nor held for this subscription: a read of its own. So
+    // too when the start-up history finished loading since: that read may hold only part of it.
     let read = room.reads.get(initialBars);
-    if (read?.received !== room.received) {
-      const started = { received: room.received, bars: store.recent(symbol, interval, initialBars) };
+    if (read?.received !== room.received || read.loading !== loading) {
+      const started = { received: room.received, loading, bars: store.recent(symbol, interval, initialBars) };
       room.reads.set(initialBars, started);
       const done = (): void => {
         if (room.reads.get(initialBars) === started) room.reads.delete(initialBars);

@@ -76,10 +76,13 @@ export class Room<M = unknown> {
   /** The room's history in memory, once a store read showed the whole series (see RoomHistory). */
   history: RoomHistory | null = null;
   /**
-   * The store reads of this room's history in flight, by bar count, each with `received` when it began: a
-   * subscribe while the stream has brought nothing since shares it (CandleRooms.loadInitial).
+   * The store reads of this room's history in flight, by bar count, each with `received` and whether the start-up
+   * history was loading when it began: a subscribe while neither has changed shares it (CandleRooms.loadInitial).
    */
-  readonly reads = new Map<number, { readonly received: number; readonly bars: Promise<StoredCandle[]> }>();
+  readonly reads = new Map<
+    number,
+    { readonly received: number; readonly loading: boolean; readonly bars: Promise<StoredCandle[]> }
+  >();
 
   constructor(
     readonly symbol: string,
