@@ -83,6 +83,31 @@ class GatedStore extends FailingStore {
   }
 }
 
+/** The source status of SYMBOL on Binance alone, its start-up history loading or loaded. */
+function binanceView(loadingHistory: boolean): SourcesView {
+  return {
+    instruments: [
+      {
+        symbol: SYMBOL,
+        activeSource: 'binance',
+        primary: 'binance',
+        sources: [
+          {
+            exchange: 'binance',
+            connected: true,
+            latency: 1,
+            lastUpdate: 0,
+            messagesReceived: 1,
+            errors: 0,
+            healthy: true,
+            ...(loadingHistory ? { loadingHistory: true } : {}),
+          },
+        ],
+      },
+    ],
+  };
+}
+
 /** Lets the store's promises settle. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -302,27 +327,7 @@ describe('CandleRooms', () => {
     for (let i = 0; i < 10; i++)
       store.memory.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
     let loading = true;
-    const view = (): SourcesView => ({
-      instruments: [
-        {
-          symbol: SYMBOL,
-          activeSource: 'binance',
-          primary: 'binance',
-          sources: [
-            {
-              exchange: 'binance',
-              connected: true,
-              latency: 1,
-              lastUpdate: 0,
-              messagesReceived: 1,
-              errors: 0,
-              healthy: true,
-              ...(loading ? { loadingHistory: true } : {}),
-            },
-          ],
-        },
-      ],
-    });
+    const view = (): SourcesView => binanceView(loading);
     const { rooms, clock } = setup({ store, sources: view });
     const early = new Client();
     rooms.subscribe(early, subscribe(30));
@@ -521,27 +526,7 @@ describe('CandleRooms', () => {
     const store = new MemoryCandleStore();
     for (let i = 0; i < 10; i++) store.put(SYMBOL, '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
     let loading = true;
-    const view = (): SourcesView => ({
-      instruments: [
-        {
-          symbol: SYMBOL,
-          activeSource: 'binance',
-          primary: 'binance',
-          sources: [
-            {
-              exchange: 'binance',
-              connected: true,
-              latency: 1,
-              lastUpdate: 0,
-              messagesReceived: 1,
-              errors: 0,
-              healthy: true,
-              ...(loading ? { loadingHistory: true } : {}),
-            },
-          ],
-        },
-      ],
-    });
+    const view = (): SourcesView => binanceView(loading);
     const { rooms, clock } = setup({ store, sources: view });
     const client = new Client();
     rooms.subscribe(client, subscribe(30));
