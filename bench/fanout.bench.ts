@@ -257,12 +257,16 @@ interface Result {
 async function measureLoad(server: ServerUnderTest, clients: number, o: Options): Promise<Result> {
   const notes: string[] = [];
   await connectRounds(server, clients, o);
+  // Tickwire's /metrics is read before the client processes start, not just before the burst. This process's
+  // first `fetch` loads Node's HTTP client: about 35 ms while it runs, then about 115 ms of V8's helper threads in
+  // the next 300 ms. Read just before the burst, that fell into the gateway's first batch (no baseline has a
+  // /metrics to read), on the two cores it and its clients share. The loop-delay readings start over at each
+  // read: this one starts the connect phase's.
+  await server.loopDelayMaxMs?.();
+  const gc0 = await server.gcCounts?.();
   const fleet = await ClientFleet.start(server, o.clientProcs);
   try {
     const rssBefore = rssBytes(server.pid);
-    // The loop-delay readings start over at each read: this one starts the connect phase's.
-    await server.loopDelayMaxMs?.();
-    const gc0 = await server.gcCounts?.();
     const mainConnect0 = mainThreadCpuSeconds(server.pid);
     const cpuConnect0 = cpuSeconds(server.pid);
     const connected = await fleet.connect(clients, true, o.connectBatch);
@@ -400,9 +404,10 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
 async function connectRounds(server: ServerUnderTest, clients: number, o: Options): Promise<void> {
   const rounds = intOption('BENCH_CONNECT_ROUNDS', 1, 1);
   for (let round = 1; round < rounds; round++) {
+    // As in measureLoad: /metrics is read before the client processes start.
+    await server.loopDelayMaxMs?.();
     const fleet = await ClientFleet.start(server, o.clientProcs);
     try {
-      await server.loopDelayMaxMs?.();
       const cpu0 = cpuSeconds(server.pid);
       const connected = await fleet.connect(clients, true, o.connectBatch);
       const cpu1 = cpuSeconds(server.pid);
