@@ -7,7 +7,7 @@ import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
 import { FakeVenue, minute, recordBus, settle, T0, trade } from './fake-venue.test-support.ts';
-import { createIngestPipeline } from './ingest-pipeline.ts';
+import { createIngestPipeline, VENUE_START_SPACING_MS } from './ingest-pipeline.ts';
 
 const SYMBOL = 'BTC/USDT';
 
@@ -42,7 +42,7 @@ describe('createIngestPipeline', () => {
     );
 
     const started = pipeline.start();
-    // Each venue's stream opens in a turn of its own, one after the other.
+    // The first venue's stream opens a turn later, each next one VENUE_START_SPACING_MS after the one before.
     assert.deepEqual(
       [binance.streamOpen, okx.streamOpen],
       [false, false],
@@ -50,8 +50,20 @@ describe('createIngestPipeline', () => {
     );
     await settle();
     assert.deepEqual([binance.streamOpen, okx.streamOpen], [true, false], 'the first venue, a turn later');
+    clock.advance(VENUE_START_SPACING_MS - 1);
     await settle();
-    assert.deepEqual([binance.streamOpen, okx.streamOpen], [true, true], 'the next venue, a turn after it');
+    assert.deepEqual(
+      [binance.streamOpen, okx.streamOpen],
+      [true, false],
+      'the next venue not before the spacing',
+    );
+    clock.advance(1);
+    await settle();
+    assert.deepEqual(
+      [binance.streamOpen, okx.streamOpen],
+      [true, true],
+      'the next venue, the spacing after it',
+    );
     binance.connect(T0);
     okx.connect(T0);
     await settle();

@@ -35,6 +35,12 @@ export interface IngestPipelineOptions {
   readonly historyTurn?: (owner: object) => Promise<void>;
 }
 
+/**
+ * Time between the starts of two venues: spreads their start-up bursts over about half a second for four venues,
+ * where the first live bar comes from the first venue anyway.
+ */
+export const VENUE_START_SPACING_MS = 150;
+
 /** One venue's ingest figures as the /health reports show them. */
 export type IngestReport = { readonly venue: string; readonly connected: boolean } & IngestStats;
 
@@ -152,12 +158,15 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         // database to take the writes.
         if ((await stored(i.venue)) && closing === null) monitor.historyLoaded(i.venue);
       };
-      // Each venue starts in a turn of its own, after the turn the caller started the gateway in: a venue's start
-      // (its socket, its first requests, code that runs for the first time in the process) is tens of ms of CPU,
-      // and all of them in one turn held the event loop for hundreds of ms (docs/PERFORMANCE.md, start-up).
+      // The first venue starts in the turn after the one the caller started the gateway in, each next one
+      // VENUE_START_SPACING_MS after it. A venue's start (its socket and snapshot, its first history pages, code
+      // that runs for the first time in the process) is tens of ms of CPU here and a burst of answers on the
+      // exchange's side: all of them in one turn held the event loop for hundreds of ms, and all of them a turn
+      // apart still made turns of 50-80 ms, half of it waiting for a core (docs/PERFORMANCE.md, start-up).
       const started: Promise<void>[] = [];
-      for (const i of ingests) {
-        await nextTurn();
+      for (const [n, i] of ingests.entries()) {
+        if (n === 0) await nextTurn();
+        else await new Promise<void>((resolve) => clock.setTimeout(resolve, VENUE_START_SPACING_MS));
         if (closing !== null) break;
         started.push(run(i));
       }
