@@ -367,7 +367,8 @@ export async function startAllRole(): Promise<ServerUnderTest> {
     all = child;
     const output = outputTail(child);
     // Every venue's history loaded: the process prints its readiness line. Until then it backfills history in the
-    // background (most of a core for a minute or more), and the CPU measured would be that, not the fan-out's.
+    // background (60-77 % of a core for 10-12 s with `binance`), and the CPU measured would be that, not the
+    // fan-out's.
     const historyLoaded = waitForLine(child, /^ready: all venues live/, readyMs, 'tickwire all').then(
       () => true,
       () => false,
