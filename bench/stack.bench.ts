@@ -134,22 +134,28 @@ interface StartUp {
 }
 
 /**
- * The longest event-loop delay since the previous scrape of `/metrics` (prom-client's
- * `nodejs_eventloop_lag_max_seconds`, whose histogram restarts at every scrape, or Tickwire's
- * `tickwire_event_loop_delay_seconds` max when larger); undefined when not answered.
+ * The longest event-loop delay since the previous scrape of `/metrics`: Tickwire's own
+ * `tickwire_event_loop_delay_seconds` max, or for a build without it prom-client's `nodejs_eventloop_lag_max_seconds`
+ * less its check period; undefined when not answered.
+ *
+ * prom-client's figure is the longest time between two of `monitorEventLoopDelay`'s checks, which includes the
+ * check period (10 ms, prom-client's default precision and Tickwire's STALL_CHECK_MS): in three scrapes compared
+ * it read 10.0 ms more than Tickwire's own for the same turns, so a stall read 10 ms long. Tickwire's own maximum
+ * subtracts the period, and also holds the turn its watch started in and the turn that served the previous read,
+ * which prom-client's reset forgets.
  */
 async function eventLoopMaxLag(port: number): Promise<number | undefined> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
   if (res === undefined) return undefined;
   const text = await res.text();
-  const m = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(text);
-  // Tickwire's own maximum also holds the turn its watch started in, which no native check records (the rest of
-  // the start: gateway, venue sockets, first requests), and the turn that served the previous read, which
-  // prom-client's reset forgets; the larger of the two counts.
   const own = /^tickwire_event_loop_delay_seconds\{[^}]*quantile="max"[^}]*\} ([0-9.e+-]+)$/m.exec(text);
-  if (m === null && own === null) return undefined;
-  return Math.max(m === null ? 0 : Number(m[1]), own === null ? 0 : Number(own[1]));
+  if (own !== null) return Number(own[1]);
+  const lag = /^nodejs_eventloop_lag_max_seconds(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(text);
+  return lag === null ? undefined : Math.max(0, Number(lag[1]) - PROM_CLIENT_CHECK_PERIOD_S);
 }
+
+/** prom-client's event-loop check period (`eventLoopMonitoringPrecision`, its default), seconds. */
+const PROM_CLIENT_CHECK_PERIOD_S = 0.01;
 
 /**
  * Scrapes the event-loop lag every `everyMs` until `stop` is called; the largest seen. Each scrape costs the process
