@@ -23,7 +23,10 @@ export interface TieredCandleStoreOptions {
 
 /**
  * A bar that ended this long before a read is in the database in its final state: the ingest queues a closed bar
- * at once after the close grace (2 s by default), and writes its queue every `storage.flushMs` (at most 60 s).
+ * once the close grace has passed (`candles.closeGraceMs`, 2 s by default, at most 60 s) and writes its queue every
+ * `storage.flushMs` (at most 60 s): the sum of the two largest values the configuration allows, as a gateway does
+ * not know the ingest's settings. Not covered: an ingest whose writes fall further behind (a database that takes
+ * them slower than they come, its queue growing towards `storage.maxPendingBars`).
  */
 export const SETTLED_MS = 120_000;
 
