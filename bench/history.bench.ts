@@ -1,13 +1,13 @@
 /**
- * History benchmark (`npm run bench history`): how long a client waits for `initial` with 1,000 bars, measured at
- * the WebSocket (subscribe sent → `initial` received), when the history comes from the gateway's memory tier,
- * from the embedded database in its worker thread (the default), from the embedded database in the server's
- * own thread (the former driver, as the baseline), from PostgreSQL (when it answers), and from PostgreSQL as the
- * gateway role reads it: behind memory that follows the bus and that each database read extends back. Each source
- * runs in a server process of its own (history-server.ts), one after the other in the same run, on the same burst of
- * subscribes: BENCH_HISTORY_SUBSCRIBES subscribes over BENCH_HISTORY_CONCURRENCY connections, each sending its
- * next subscribe when the previous `initial` arrived, rotating over BENCH_HISTORY_ROOMS rooms. Also reported:
- * the server's event-loop delay (perf_hooks monitorEventLoopDelay) and its CPU time during the burst.
+ * History benchmark (`npm run bench history`): how long a client waits for `initial` with 1,000 bars, measured at the
+ * WebSocket (subscribe sent → `initial` received), when the history comes from the gateway's memory tier, from the
+ * embedded database in its worker thread (the default), from the embedded database in the server's own thread (the
+ * former driver, as the baseline), from PostgreSQL (when it answers), and from PostgreSQL as the gateway role reads
+ * it: behind memory that follows the bus and that each database read extends back. Each source runs in a server
+ * process of its own (history-server.ts), one after the other in the same run, on the same burst of subscribes:
+ * BENCH_HISTORY_SUBSCRIBES subscribes over BENCH_HISTORY_CONCURRENCY connections, each sending its next subscribe
+ * when the previous `initial` arrived, rotating over BENCH_HISTORY_ROOMS rooms. Also reported: the server's
+ * event-loop delay (perf_hooks monitorEventLoopDelay) and its CPU time during the burst.
  *
  * Options (environment): BENCH_HISTORY_SUBSCRIBES (500), BENCH_HISTORY_CONCURRENCY (10), BENCH_HISTORY_BARS
  * (1000), BENCH_HISTORY_ROOMS (10), BENCH_HISTORY_SOURCES (memory,pglite-worker,pglite-main,postgres,

@@ -2,8 +2,8 @@
  * History during a PostgreSQL outage, end to end: an ingest writes to PostgreSQL and publishes on Redis; a gateway
  * reads PostgreSQL through a TCP proxy that the test cuts and restores. While it is cut, a subscribe for more than
  * the gateway's memory holds is answered with the bars memory holds, marked partial, and /api/candles marks its
- * answer partial or answers 503; once PostgreSQL is back, the client is sent the whole history, which fits the live stream with no bar
- * missing or doubled.
+ * answer partial or answers 503; once PostgreSQL is back, the client is sent the whole history, which fits the live
+ * stream with no bar missing or doubled.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
