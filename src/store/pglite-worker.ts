@@ -10,8 +10,9 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { pgliteClient } from './pglite-client.ts';
-import { pgliteStartParams } from './pglite-settings.ts';
+import { PGLITE_THREAD_NICE_STEPS, pgliteStartParams } from './pglite-settings.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
+import { lowerThreadPriority } from '../util/thread-priority.ts';
 import {
   sendError,
   type EndRequest,
@@ -119,6 +120,9 @@ async function serve(client: SqlClient): Promise<void> {
     }
   });
 }
+
+// Background work: yields a core to the server's thread (pglite-settings.ts, PGLITE_THREAD_NICE_STEPS).
+lowerThreadPriority(PGLITE_THREAD_NICE_STEPS);
 
 const { dataDir, pgliteWasmModule, initdbWasmModule } = workerData as PgliteWorkerData;
 try {
