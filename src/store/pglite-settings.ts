@@ -14,8 +14,8 @@ export const PGLITE_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
  * background work (bars written behind, history stored while the API serves), and on a busy machine it competed
  * with the event loop for a core. In the first 12 s of the demo stack, while history loads and the database's
  * thread runs about a third of a core, the server's thread waited 0.94–1.06 s for a core with this against
- * 1.04–1.18 s without (four alternated pairs), and 1.82–1.91 s against 2.12–2.21 s with a busy loop taking the
- * other core (three pairs). The database's thread then waits longer itself, for the same CPU time
+ * 1.04–1.18 s without (four alternated pairs), and 1.69–1.91 s against 1.95–2.21 s with a busy loop taking the
+ * other core (six pairs). The database's thread then waits longer itself, for the same CPU time
  * (docs/PERFORMANCE.md, "Start-up").
  */
 export const PGLITE_THREAD_NICE_STEPS = 10;
