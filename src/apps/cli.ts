@@ -205,6 +205,9 @@ async function runDemo(
     symbols,
     logger: logger.child({ role: 'sim' }),
   });
+  // The markets' history is generated in the background, in slices, rather than on a venue's first requests in
+  // one piece per market: those made turns of 50–66 ms in the event loop Tickwire shares here.
+  void sim.warmHistory();
   const auth = demoAuthSecret(config);
   const demo = demoConfig(config, market, sim.urls, {
     keys: { bitget: simDemoAccounts.bitget[0], dydx: simDemoAccounts.dydx[0] },

@@ -38,6 +38,36 @@ describe('startSimulator', () => {
     }
   });
 
+  it("answers a venue's first request once its history is generated, in slices that leave the loop free", async () => {
+    const at = Date.UTC(2026, 11, 5, 6, 0, 30);
+    const sim = await startSimulator({
+      symbols: ['BTC/USDT', 'ETH/USDT'],
+      historyDays: 3,
+      seed: 5,
+      now: () => at,
+    });
+    try {
+      // Turns of the event loop while the answer is on its way: the history of Binance's two markets (three days,
+      // about 4,300 minutes each) is three slices each, each in a turn of its own.
+      let turns = 0;
+      let counting = true;
+      const count = (): void => {
+        turns++;
+        if (counting) setImmediate(count);
+      };
+      setImmediate(count);
+      const klines = await getJson(
+        `http://127.0.0.1:${sim.port}/binance/api/v3/klines?symbol=BTCUSDT&interval=1d&limit=5&endTime=${at}`,
+      );
+      counting = false;
+      assert.equal(klines.status, 200);
+      assert.equal((klines.body as unknown[]).length, 4, 'three whole days and the one in progress');
+      assert.ok(turns >= 6, `${turns} turns`);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it("generates every market's history at once when asked, and answers the same klines as when generated on use", async () => {
     // One fixed clock for both: the same seed and start give the same markets.
     const at = Date.UTC(2026, 11, 3, 12, 0, 30);

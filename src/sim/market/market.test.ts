@@ -37,6 +37,23 @@ describe('SimMarket', () => {
     assert.deepEqual(a, b);
   });
 
+  it('generates the same history in slices as in one piece, and completes it once', () => {
+    const whole = market({ historyDays: 2 });
+    const sliced = market({ historyDays: 2 });
+    assert.equal(sliced.historyComplete, false);
+    let slices = 0;
+    // Slices of 1,000 minutes, and a last one of what is left: 2 days less the 30-minute window.
+    while (!sliced.generateHistory(1000)) slices++;
+    assert.equal(slices, 2);
+    assert.equal(sliced.historyComplete, true);
+    assert.equal(sliced.generateHistory(1000), true, 'nothing is left to generate');
+    assert.equal(whole.historyComplete, false);
+    const expected = minutesOf(whole);
+    assert.equal(whole.historyComplete, true, 'reading the minutes completes the history');
+    assert.ok(expected.length > 2 * 1440, `${expected.length} minutes`);
+    assert.deepEqual(minutesOf(sliced), expected);
+  });
+
   it('gives different trades for a different seed', () => {
     assert.notDeepEqual(firstTrades(market(), 50), firstTrades(market({ seed: 12 }), 50));
   });

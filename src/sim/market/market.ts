@@ -181,6 +181,20 @@ function priceToTicks(logPrice: number, tickSize: number, buy: boolean): number 
   return Math.max(1, buy ? Math.ceil(raw - 1e-9) : Math.floor(raw + 1e-9));
 }
 
+/** Where the generation of a market's history before its trade window stands (SimMarket.generateHistory). */
+interface PendingHistory {
+  /** Minutes before the trade window. */
+  readonly count: number;
+  /** The next minute to write. */
+  next: number;
+  /** The history's own flow of draws and its basis drift per minute, made by the first slice. */
+  flow?: TradeFlow;
+  drifts?: Float64Array;
+  /** Trade ids counted so far, and the close of the last minute written. */
+  ids?: number;
+  prevClose?: number;
+}
+
 export class SimMarket {
   readonly spec: SimSymbolSpec;
   readonly underlying: SimUnderlying;
@@ -198,7 +212,8 @@ export class SimMarket {
   private readonly tradeWindowMs: number;
   /** Basis drift at the window's start, where the history's drift (generated backwards in time) ends. */
   private readonly windowDrift: number;
-  private historyPending: boolean;
+  /** The history before the trade window while it is still being generated (undefined once it is complete). */
+  private pendingHistory: PendingHistory | undefined;
   private lastTradeTime: number;
   private lastLogPrice = 0;
   private lastPriceTime = 0;
@@ -243,7 +258,10 @@ export class SimMarket {
       historyStart,
       nowMinute - Math.ceil(options.tradeWindowMs / MINUTE_MS) * MINUTE_MS,
     );
-    this.historyPending = this.windowStart > historyStart;
+    this.pendingHistory =
+      this.windowStart > historyStart
+        ? { count: Math.round((this.windowStart - historyStart) / MINUTE_MS), next: 0 }
+        : undefined;
     this.flow = new TradeFlow(options.seed, this, this.settings);
     this.windowDrift = this.flow.drift;
     this.lastTradeTime = this.windowStart;
@@ -256,25 +274,45 @@ export class SimMarket {
 
   /** Generates the history before the trade window now, if it is still pending; true when it was. */
   warmHistory(): boolean {
-    const pending = this.historyPending;
-    void this.minutes;
+    const pending = this.pendingHistory !== undefined;
+    this.generateHistory(Number.POSITIVE_INFINITY);
     return pending;
+  }
+
+  /** Whether the history before the trade window is complete (generated, or there is none). */
+  get historyComplete(): boolean {
+    return this.pendingHistory === undefined;
+  }
+
+  /**
+   * Generates up to `maxMinutes` more minutes of the history before the trade window, oldest first; true once it
+   * is complete. The same minutes come out however it is sliced: one flow of draws runs through them in order. A
+   * month of minutes takes some 50 ms, so the simulator generates it in slices (history-warm-up.ts) and a process
+   * that also serves (`tickwire demo`) keeps its turns short.
+   */
+  generateHistory(maxMinutes: number): boolean {
+    const pending = this.pendingHistory;
+    if (pending === undefined) return true;
+    const end = Math.min(pending.count, pending.next + Math.max(1, maxMinutes));
+    this.generateHistoryMinutes(pending, end);
+    if (end < pending.count) return false;
+    this.pendingHistory = undefined;
+    const bars = this.bars;
+    bars.shiftIds(0, pending.count, LIVE_TRADE_ID - (pending.ids ?? 0));
+    // Minutes of the window that had no trade yet are flat at the previous close, which only now is known.
+    const close = bars.close(pending.count - 1);
+    for (let i = pending.count; i < bars.length && bars.trades(i) === 0; i++) bars.setFlat(i, close);
+    return true;
   }
 
   /**
    * Every minute from the history start to the current (open) minute, which is last (a live view: it goes on
-   * changing as the market advances). The minutes before the trade window are generated on first use: a simulator
-   * starts in milliseconds, and pays for a month of history per venue and symbol only when a client asks for it.
+   * changing as the market advances). The minutes before the trade window are generated on first use, if the
+   * simulator's warm-up has not generated them yet: a simulator starts in milliseconds, and pays for a month of
+   * history per venue and symbol only when a client asks for it.
    */
   get minutes(): MinuteBars {
-    if (this.historyPending) {
-      this.historyPending = false;
-      const count = this.generateHistory();
-      // Minutes of the window that had no trade yet are flat at the previous close, which only now is known.
-      const bars = this.bars;
-      const close = bars.close(count - 1);
-      for (let i = count; i < bars.length && bars.trades(i) === 0; i++) bars.setFlat(i, close);
-    }
+    if (this.pendingHistory !== undefined) this.generateHistory(Number.POSITIVE_INFINITY);
     return this.bars;
   }
 
@@ -346,23 +384,30 @@ export class SimMarket {
    * two extremes in the order the move suggests, close) carry the prices, their sizes scaled to the drawn count.
    * A flow of its own draws them; its basis drift is drawn backwards from the window's start (the drift is
    * time-reversible), so the basis runs on without a step into the window. Ids are counted forwards from zero and
-   * then shifted to end just below the window's first ids. Writes minutes [0, count) of `bars`; returns count.
+   * shifted, once every minute is written, to end just below the window's first ids. Writes minutes
+   * [pending.next, end) of `bars` and carries the flow, the ids and the last close in `pending` to the next call.
    */
-  private generateHistory(): number {
+  private generateHistoryMinutes(pending: PendingHistory, end: number): void {
     const u = this.underlying;
     const lag = this.settings.quoting.lagMs;
-    const count = Math.round((this.windowStart - this.firstMinute) / MINUTE_MS);
-    const flow = new TradeFlow(hashSeed(this.seed, 'history'), this, this.settings);
-    const drifts = new Float64Array(count);
-    let drift = this.windowDrift;
-    for (let k = count - 1; k >= 0; k--) {
-      drift = drift * BASIS_PERSISTENCE + BASIS_STEP_BPS * flow.rng.normal();
-      drifts[k] = drift;
+    const count = pending.count;
+    if (pending.flow === undefined || pending.drifts === undefined) {
+      const flow = new TradeFlow(hashSeed(this.seed, 'history'), this, this.settings);
+      const drifts = new Float64Array(count);
+      let drift = this.windowDrift;
+      for (let k = count - 1; k >= 0; k--) {
+        drift = drift * BASIS_PERSISTENCE + BASIS_STEP_BPS * flow.rng.normal();
+        drifts[k] = drift;
+      }
+      pending.flow = flow;
+      pending.drifts = drifts;
+      pending.ids = 0;
     }
+    const { flow, drifts } = pending;
     const bars = this.bars;
-    let ids = 0;
-    let prevClose: number | undefined;
-    for (let k = 0; k < count; k++) {
+    let ids = pending.ids ?? 0;
+    let prevClose = pending.prevClose;
+    for (let k = pending.next; k < end; k++) {
       const t = this.firstMinute + k * MINUTE_MS;
       const i = u.minuteIndex(t - lag);
       flow.openMinute(t, drifts[k]);
@@ -384,8 +429,9 @@ export class SimMarket {
       }
       prevClose = bars.close(k);
     }
-    bars.shiftIds(0, count, LIVE_TRADE_ID - ids);
-    return count;
+    pending.next = end;
+    pending.ids = ids;
+    pending.prevClose = prevClose;
   }
 
   private openMinute(t: number, price: number | undefined): void {
