@@ -12,6 +12,7 @@ import {
 } from '../sim/simulator.ts';
 import { LogRing } from '../telemetry/log-ring.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
+import { startSimulatorThread } from '../sim/threaded-simulator.ts';
 import { runAggregate } from './aggregate-command.ts';
 import { dashboardUrl, demoAccountsBanner, demoAuthSecret, demoConfig, demoMarket } from './demo.ts';
 import { demoAccounts as simDemoAccounts } from '../sim/accounts/config.ts';
@@ -199,15 +200,13 @@ async function runDemo(
   const market = demoMarket(config, Boolean(process.env['VENUES']));
   const { venues, symbols } = market;
   await checkPortFree(config.host, config.port);
-  const sim = await startSimulator({
-    ...simOptions,
-    port: 0,
-    symbols,
-    logger: logger.child({ role: 'sim' }),
-  });
-  // The markets' history is generated in the background, in slices, rather than on a venue's first requests in
-  // one piece per market: those made turns of 50–66 ms in the event loop Tickwire shares here.
-  void sim.warmHistory();
+  // In a thread of its own, as a real exchange is elsewhere: in Tickwire's event loop its history and answers made
+  // turns of 50–85 ms at start-up (docs/PERFORMANCE.md, "Start-up stalls").
+  const sim = await startSimulatorThread(
+    { ...simOptions, port: 0, symbols },
+    { level: config.logLevel, format: config.logFormat },
+    (err) => logger.error({ err }, 'demo: the simulator failed'),
+  );
   const auth = demoAuthSecret(config);
   const demo = demoConfig(config, market, sim.urls, {
     keys: { bitget: simDemoAccounts.bitget[0], dydx: simDemoAccounts.dydx[0] },

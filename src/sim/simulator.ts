@@ -14,7 +14,6 @@ import { createSimFaults, VenueFaultState, type SimFaults } from './faults.ts';
 import { simVenueDefinitions, type SimulatorUrls, type SimVenueSettings } from './registry.ts';
 import { createUnderlyings } from './venue-kit.ts';
 import { sendJson, type SimVenue } from './venue.ts';
-import { HistoryWarmUp } from './history-warm-up.ts';
 import type { SimMarket } from './market/market.ts';
 
 export interface SimulatorOptions extends SimVenueSettings {
@@ -49,10 +48,11 @@ export interface Simulator {
   /** Generates trades up to the clock's current time now, instead of waiting for the next timer tick. */
   advance(): void;
   /**
-   * Generates every market's history now instead of on a venue's first request, in slices (HistoryWarmUp), so
-   * that REST answers from then on come at once, as a real exchange's do (`tickwire sim` runs it after its banner
-   * and the benchmarks start Tickwire once it is done; `tickwire demo` runs it beside Tickwire). Resolves with how
-   * many markets had history to generate.
+   * Generates every market's history now instead of on first use, in slices of HISTORY_SLICE_MINUTES, one per
+   * turn of the event loop, so that REST answers from then on come at once, as a real exchange's do, and the
+   * simulator keeps answering meanwhile (`tickwire sim` runs it after its banner and the benchmarks start Tickwire
+   * once it is done; `tickwire demo` runs it in the simulator's thread from the start). Resolves with how many
+   * markets it generated.
    */
   warmHistory(): Promise<{ readonly markets: number }>;
   /** Closes sockets, the server and every timer; leaves no handle behind. */
@@ -72,6 +72,14 @@ export interface SimAccounts {
 export const SIM_HISTORY_READY = '# history ready';
 
 const MAX_HISTORY_DAYS = 3650;
+/**
+ * Minutes of one market's history `warmHistory` generates per turn of the event loop: 2 ms at the median on the
+ * benchmark machine (a month of minutes per market takes about 50 ms in one piece; docs/PERFORMANCE.md).
+ */
+export const HISTORY_SLICE_MINUTES = 2048;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Highest `tradesPerSecond` accepted. */
 export const MAX_TRADES_PER_SECOND = 1000;
 
@@ -116,12 +124,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const venues = new Map<VenueId, SimVenue>();
   const faultStates = new Map<VenueId, VenueFaultState>();
   const markets: SimMarket[] = [];
-  /** Each venue's markets: a request to a venue waits until their history is complete (HistoryWarmUp). */
-  const venueMarkets = new Map<VenueId, readonly SimMarket[]>();
   for (const def of Object.values(definitions)) {
     const faults = new VenueFaultState();
     faultStates.set(def.id, faults);
-    const first = markets.length;
     venues.set(
       def.id,
       def.create({
@@ -138,9 +143,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         markets,
       }),
     );
-    venueMarkets.set(def.id, markets.slice(first));
   }
-  const warmUp = new HistoryWarmUp((err) => logger.error({ err }, 'sim: generating the history failed'));
 
   const server = createServer((req, res) => route(req, res));
   const sockets = new Set<Socket>();
@@ -156,50 +159,22 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     return { venue, path: rest.length > 0 ? `/${rest.join('/')}` : '', url };
   }
 
-  /**
-   * Runs `serve` once the venue's markets have their whole history: at once when they have, else after the
-   * warm-up has generated it in slices (a venue's first requests wait for it; the loop stays free meanwhile).
-   * Never when the simulator closed in between.
-   */
-  function afterHistory(venue: SimVenue, serve: () => void, abandon: () => void): void {
-    const own = venueMarkets.get(venue.id) ?? [];
-    if (HistoryWarmUp.complete(own)) {
-      serve();
-      return;
-    }
-    void warmUp.whenComplete(own).then(() => (closing === undefined ? serve() : abandon()));
-  }
-
   function route(req: IncomingMessage, res: ServerResponse): void {
-    let target: ReturnType<typeof split>;
     try {
-      target = split(req.url);
+      const { venue, path, url } = split(req.url);
+      if (venue === undefined) {
+        sendJson(res, 404, JSON.stringify({ error: 'no such venue', venues: [...venues.keys()] }));
+        return;
+      }
+      // A venue's REST answer reflects its market up to this moment, even between two driver ticks (a test's
+      // clock may have just jumped forward).
+      venue.advanceTo(now());
+      venue.handleRequest(req, res, path, url);
     } catch (err) {
       logger.error({ err }, 'sim: request failed');
-      sendJson(res, 500, JSON.stringify({ error: 'internal simulator error' }));
-      return;
+      if (!res.headersSent) sendJson(res, 500, JSON.stringify({ error: 'internal simulator error' }));
+      else res.destroy();
     }
-    const { venue, path, url } = target;
-    if (venue === undefined) {
-      sendJson(res, 404, JSON.stringify({ error: 'no such venue', venues: [...venues.keys()] }));
-      return;
-    }
-    afterHistory(
-      venue,
-      () => {
-        try {
-          // A venue's REST answer reflects its market up to this moment, even between two driver ticks (a test's
-          // clock may have just jumped forward).
-          venue.advanceTo(now());
-          venue.handleRequest(req, res, path, url);
-        } catch (err) {
-          logger.error({ err }, 'sim: request failed');
-          if (!res.headersSent) sendJson(res, 500, JSON.stringify({ error: 'internal simulator error' }));
-          else res.destroy();
-        }
-      },
-      () => res.destroy(),
-    );
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -209,13 +184,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    afterHistory(
-      venue,
-      () => {
-        if (!socket.destroyed) venue.handleUpgrade(req, socket, head, path, url);
-      },
-      () => socket.destroy(),
-    );
+    venue.handleUpgrade(req, socket, head, path, url);
   });
 
   const advance = (): void => {
@@ -272,10 +241,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     faults,
     accounts,
     advance,
-    warmHistory: async () => ({ markets: await warmUp.all(markets) }),
+    warmHistory: async () => {
+      let generated = 0;
+      for (const market of markets) {
+        if (market.historyComplete) continue;
+        generated++;
+        // A slice per turn: a month of minutes is some 50 ms, which would hold the loop (the server's answers).
+        while (closing === undefined && !market.generateHistory(HISTORY_SLICE_MINUTES)) await nextTurn();
+        if (closing !== undefined) break;
+      }
+      return { markets: generated };
+    },
     close: () =>
       (closing ??= (async () => {
-        warmUp.stop();
         clearInterval(driver);
         await Promise.all([...venues.values()].map((v) => v.close()));
         for (const f of faultStates.values()) f.dispose();

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { startWorker } from '../util/worker-thread.ts';
 import { TickwireError } from '../domain/errors.ts';
 import { createPgliteDatabase } from './pglite-create.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
@@ -33,66 +34,10 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/**
- * The worker's entry: the compiled .js beside this file in dist/, or the .ts source when run from source (tests,
- * `tsx`). A worker started from source does not inherit tsx's loader on Node 20, so a two-line bootstrap
- * registers it in the worker before importing the entry.
- */
+/** Starts the embedded database's thread (pglite-worker.ts); `pgliteWorkerClient` talks to it. */
 export function startPgliteWorker(workerData: PgliteWorkerData): Worker {
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./pglite-worker.js', import.meta.url), {
-      workerData,
-      execArgv: workerExecArgv(),
-    });
-  }
-  const entry = new URL('./pglite-worker.ts', import.meta.url).href;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)})
-    .then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData, execArgv: workerExecArgv() });
+  return startWorker(new URL('./pglite-worker.js', import.meta.url), workerData);
 }
-
-/**
- * The process's Node options that the worker is started with: those that load or instrument code (preloads,
- * loaders, profilers, source maps, warnings). The rest stay out: Node refuses V8's options in a worker's execArgv
- * (`node --max-old-space-size=… bin/tickwire.js` made the database fail to open: "Initiated Worker with invalid
- * execArgv flags"), and `--input-type` for a worker started from a file (a process started with
- * `node --input-type=module -e …`). Leaving execArgv out would pass them all on, as inheritance does.
- */
-function workerExecArgv(): string[] {
-  const args: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const name = arg.split('=', 1)[0] as string;
-    if (!WORKER_OPTIONS.has(name)) continue;
-    args.push(arg);
-    // An option's value may be the next argument; a value of an option left out is left out with it.
-    if (WORKER_OPTIONS.get(name) && !arg.includes('=') && i + 1 < argv.length) args.push(argv[++i] as string);
-  }
-  return args;
-}
-
-/** The options workerExecArgv passes on, each with whether it takes a value. */
-const WORKER_OPTIONS = new Map<string, boolean>([
-  ['--import', true],
-  ['--require', true],
-  ['-r', true],
-  ['--loader', true],
-  ['--experimental-loader', true],
-  ['--conditions', true],
-  ['-C', true],
-  ['--enable-source-maps', false],
-  ['--cpu-prof', false],
-  ['--cpu-prof-dir', true],
-  ['--cpu-prof-interval', true],
-  ['--heap-prof', false],
-  ['--heap-prof-dir', true],
-  ['--heap-prof-interval', true],
-  ['--no-warnings', false],
-  ['--trace-warnings', false],
-  ['--no-deprecation', false],
-]);
 
 let compiled: Promise<Pick<PgliteWorkerData, 'pgliteWasmModule' | 'initdbWasmModule'>> | undefined;
 

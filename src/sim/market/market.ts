@@ -272,13 +272,6 @@ export class SimMarket {
     this.advanceTo(options.nowMs);
   }
 
-  /** Generates the history before the trade window now, if it is still pending; true when it was. */
-  warmHistory(): boolean {
-    const pending = this.pendingHistory !== undefined;
-    this.generateHistory(Number.POSITIVE_INFINITY);
-    return pending;
-  }
-
   /** Whether the history before the trade window is complete (generated, or there is none). */
   get historyComplete(): boolean {
     return this.pendingHistory === undefined;
@@ -287,8 +280,8 @@ export class SimMarket {
   /**
    * Generates up to `maxMinutes` more minutes of the history before the trade window, oldest first; true once it
    * is complete. The same minutes come out however it is sliced: one flow of draws runs through them in order. A
-   * month of minutes takes some 50 ms, so the simulator generates it in slices (history-warm-up.ts) and a process
-   * that also serves (`tickwire demo`) keeps its turns short.
+   * month of minutes takes some 50 ms, so the simulator's warm-up generates it in slices and keeps answering
+   * meanwhile (Simulator.warmHistory).
    */
   generateHistory(maxMinutes: number): boolean {
     const pending = this.pendingHistory;
@@ -307,9 +300,9 @@ export class SimMarket {
 
   /**
    * Every minute from the history start to the current (open) minute, which is last (a live view: it goes on
-   * changing as the market advances). The minutes before the trade window are generated on first use, if the
-   * simulator's warm-up has not generated them yet: a simulator starts in milliseconds, and pays for a month of
-   * history per venue and symbol only when a client asks for it.
+   * changing as the market advances). The minutes before the trade window are generated on first use (what the
+   * simulator's warm-up has not generated yet): a simulator starts in milliseconds, and pays for a month of history
+   * per venue and symbol only when a client asks for it.
    */
   get minutes(): MinuteBars {
     if (this.pendingHistory !== undefined) this.generateHistory(Number.POSITIVE_INFINITY);

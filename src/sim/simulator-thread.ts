@@ -1,0 +1,28 @@
+/**
+ * The simulator's thread in `tickwire demo` (started by threaded-simulator.ts): the simulated exchanges answer
+ * from a thread of their own, as real ones answer from elsewhere, so that their work (a month of history per
+ * market, every kline answer, every trade) never runs in Tickwire's event loop. Logs to stderr like the process.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../telemetry/logger.ts';
+import { startSimulator } from './simulator.ts';
+import type { SimulatorThreadData, SimulatorThreadMessage } from './threaded-simulator.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('simulator-thread.ts runs as a worker thread (see threaded-simulator.ts)');
+const post = (message: SimulatorThreadMessage): void => port.postMessage(message);
+
+const { options, log } = workerData as SimulatorThreadData;
+const logger = createLogger({ level: log.level, format: log.format }).child({ role: 'sim' });
+try {
+  const sim = await startSimulator({ ...options, logger });
+  port.once('message', () => {
+    void sim.close().then(() => port.close());
+  });
+  post({ op: 'listening', port: sim.port, urls: sim.urls });
+  // Every market's history in the background, in slices, the markets of a venue Tickwire asks first.
+  void sim.warmHistory();
+} catch (err) {
+  post({ op: 'failed', message: err instanceof Error ? err.message : String(err) });
+  port.close();
+}

@@ -1,0 +1,69 @@
+import type { LogFormat } from '../telemetry/log-format.ts';
+import { startWorker } from '../util/worker-thread.ts';
+import type { SimulatorUrls } from './registry.ts';
+import type { SimulatorOptions } from './simulator.ts';
+
+/** The simulator's options that cross into its thread (no functions: no injected clock or logger). */
+export type SimulatorThreadOptions = Omit<SimulatorOptions, 'logger' | 'now'>;
+
+/** What simulator-thread.ts is started with. */
+export interface SimulatorThreadData {
+  readonly options: SimulatorThreadOptions;
+  /** Its logger's settings (the process's LOG_LEVEL and LOG_FORMAT). */
+  readonly log: { readonly level: string; readonly format: LogFormat };
+}
+
+/** What simulator-thread.ts posts: once, when it listens or could not start. */
+export type SimulatorThreadMessage =
+  | { readonly op: 'listening'; readonly port: number; readonly urls: SimulatorUrls }
+  | { readonly op: 'failed'; readonly message: string };
+
+/** A simulator running in a thread of its own. */
+export interface SimulatorThread {
+  readonly port: number;
+  readonly urls: SimulatorUrls;
+  /** Closes the simulator (its sockets, server and timers) and ends its thread. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the simulator in a worker thread (simulator-thread.ts) and resolves once it listens; it generates every
+ * market's history in the background from then on. Rejects with the simulator's own error (a port in use, an
+ * invalid option) when it cannot start, and when the thread ends before it listens.
+ */
+export function startSimulatorThread(
+  options: SimulatorThreadOptions,
+  log: SimulatorThreadData['log'],
+  /** Hears an error the thread did not handle once the simulator listens (the thread then ends). */
+  onError: (err: Error) => void,
+): Promise<SimulatorThread> {
+  const data: SimulatorThreadData = { options, log };
+  const worker = startWorker(new URL('./simulator-thread.js', import.meta.url), data);
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let closing: Promise<void> | undefined;
+  return new Promise((resolve, reject) => {
+    const early = (err: Error): void => reject(err);
+    const endedEarly = (code: number): void =>
+      reject(new Error(`the simulator's thread ended before it listened (exit code ${code})`));
+    worker.once('error', early);
+    worker.once('exit', endedEarly);
+    worker.once('message', (message: SimulatorThreadMessage) => {
+      worker.off('error', early);
+      worker.off('exit', endedEarly);
+      if (message.op === 'failed') {
+        reject(new Error(message.message));
+        return;
+      }
+      worker.on('error', onError);
+      resolve({
+        port: message.port,
+        urls: message.urls,
+        close: () =>
+          (closing ??= (async () => {
+            worker.postMessage('close');
+            await exited;
+          })()),
+      });
+    });
+  });
+}
