@@ -201,7 +201,7 @@ async function runDemo(
   const { venues, symbols } = market;
   await checkPortFree(config.host, config.port);
   // In a thread of its own, as a real exchange is elsewhere: in Tickwire's event loop its history and answers made
-  // turns of 50–85 ms at start-up (docs/PERFORMANCE.md, "Start-up stalls").
+  // turns of 60–85 ms at start-up with one symbol, up to 490 ms with ten (docs/PERFORMANCE.md, "Start-up stalls").
   const sim = await startSimulatorThread(
     { ...simOptions, port: 0, symbols },
     { level: config.logLevel, format: config.logFormat },
