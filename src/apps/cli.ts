@@ -12,10 +12,10 @@ import {
 } from '../sim/simulator.ts';
 import { LogRing } from '../telemetry/log-ring.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
-import { startSimulatorThread } from '../sim/threaded-simulator.ts';
 import { runAggregate } from './aggregate-command.ts';
 import { dashboardUrl, demoAccountsBanner, demoAuthSecret, demoConfig, demoMarket } from './demo.ts';
 import { demoAccounts as simDemoAccounts } from '../sim/accounts/config.ts';
+import { startSimulatorThread } from '../sim/threaded-simulator.ts';
 import { startAll, type RunningSystem } from './run-all.ts';
 import { startGatewayProcess } from './run-gateway.ts';
 import { startIngestProcess } from './run-ingest.ts';

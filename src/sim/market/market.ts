@@ -191,7 +191,7 @@ interface PendingHistory {
   flow?: TradeFlow;
   drifts?: Float64Array;
   /** Trade ids counted so far, and the close of the last minute written. */
-  ids?: number;
+  ids: number;
   prevClose?: number;
 }
 
@@ -260,7 +260,7 @@ export class SimMarket {
     );
     this.pendingHistory =
       this.windowStart > historyStart
-        ? { count: Math.round((this.windowStart - historyStart) / MINUTE_MS), next: 0 }
+        ? { count: Math.round((this.windowStart - historyStart) / MINUTE_MS), next: 0, ids: 0 }
         : undefined;
     this.flow = new TradeFlow(options.seed, this, this.settings);
     this.windowDrift = this.flow.drift;
@@ -291,7 +291,7 @@ export class SimMarket {
     if (end < pending.count) return false;
     this.pendingHistory = undefined;
     const bars = this.bars;
-    bars.shiftIds(0, pending.count, LIVE_TRADE_ID - (pending.ids ?? 0));
+    bars.shiftIds(0, pending.count, LIVE_TRADE_ID - pending.ids);
     // Minutes of the window that had no trade yet are flat at the previous close, which only now is known.
     const close = bars.close(pending.count - 1);
     for (let i = pending.count; i < bars.length && bars.trades(i) === 0; i++) bars.setFlat(i, close);
@@ -394,11 +394,10 @@ export class SimMarket {
       }
       pending.flow = flow;
       pending.drifts = drifts;
-      pending.ids = 0;
     }
     const { flow, drifts } = pending;
     const bars = this.bars;
-    let ids = pending.ids ?? 0;
+    let ids = pending.ids;
     let prevClose = pending.prevClose;
     for (let k = pending.next; k < end; k++) {
       const t = this.firstMinute + k * MINUTE_MS;
