@@ -64,6 +64,18 @@ describe('SymbolIngest', () => {
     joined.receive(trade('binance', { seq: 2, time: T0 + 1 }), (m) => missed.push(m));
     assert.equal(missed.length, 0);
 
+    // A stream that joined a few trades later: the hole is fetched, marked as found at the join.
+    const late = withEngine().symbol;
+    late.apply(trade('binance', { seq: 1, time: T0 - 1 }), undefined, true);
+    late.expectStreamJoin(T0);
+    late.release((m) => missed.push(m));
+    late.receive(trade('binance', { seq: 4, time: T0 + 1 }), (m) => missed.push(m));
+    late.receive(trade('binance', { seq: 6, time: T0 + 2 }), (m) => missed.push(m));
+    assert.deepEqual(missed.splice(0), [
+      { from: 2, to: 3, joining: true },
+      { from: 5, to: 5 },
+    ]);
+
     // No trade from REST to continue: the trades since the REST answer's end are fetched, once.
     const { symbol } = withEngine();
     symbol.expectStreamJoin(T0);

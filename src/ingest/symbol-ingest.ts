@@ -5,10 +5,12 @@ import type { Trade } from '../domain/trade.ts';
 import { TradeDedupe, type SeqGap, type TradeDedupeStats } from '../feed/trade-dedupe.ts';
 
 /**
- * Missed trades to fetch over REST: a hole in the sequence, or everything since a time. `joining`: only perhaps
- * missed, at the stream's join after start-up (`expectStreamJoin`); finding none there is no backfill.
+ * Missed trades to fetch over REST: a hole in the sequence, or everything since a time. `joining`: found at the
+ * stream's join after start-up (`expectStreamJoin`), where a stream still subscribing is expected to miss a few
+ * (no sign of trouble); by time, only perhaps missed: finding none there is no backfill.
  */
-export type MissedTrades = SeqGap | { readonly since: number; readonly joining?: boolean };
+export type MissedTrades =
+  (SeqGap & { readonly joining?: boolean }) | { readonly since: number; readonly joining?: boolean };
 
 /** One symbol's figures in the ingest's statistics: its candle engine's (when it builds candles) and dedupe's. */
 export type SymbolIngestStats = Partial<CandleEngineStats> & TradeDedupeStats;
@@ -123,7 +125,7 @@ export class SymbolIngest {
     }
     this.joinSince = null;
     const sequenceBegun = this.contiguousSeq && this.dedupe.highestSeq !== undefined;
-    const isNew = this.apply(trade, onMissed);
+    const isNew = this.apply(trade, onMissed && ((gap) => onMissed({ ...gap, joining: true })));
     if (isNew && !sequenceBegun) onMissed?.({ since, joining: true });
   }
 

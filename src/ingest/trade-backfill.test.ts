@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AlertInput } from '../domain/alert.ts';
-import { silentLogger } from '../telemetry/logger.ts';
+import { createLogger, silentLogger, type Logger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
 import { FakeVenue, settle, T0, trade } from './fake-venue.test-support.ts';
 import { SymbolIngest, type MissedTrades } from './symbol-ingest.ts';
 import { BACKFILL_RETRY_MS, TradeBackfill } from './trade-backfill.ts';
 
-function setup() {
+function setup(logger: Logger = silentLogger()) {
   const clock = new ManualClock(T0);
   const venue = new FakeVenue('binance');
   const alerts: AlertInput[] = [];
@@ -15,7 +15,7 @@ function setup() {
     venue: 'binance',
     rest: venue.rest,
     contiguousTradeSeq: true,
-    logger: silentLogger(),
+    logger,
     clock,
     alert: (a) => alerts.push(a),
   });
@@ -105,6 +105,29 @@ describe('TradeBackfill', () => {
     assert.deepEqual(s.seqs(), [2, 3], 'the hole is filled on the retry');
     assert.deepEqual(s.backfill.stats(), { backfills: 1, backfilledTrades: 2, backfilledBars: 1 });
     assert.deepEqual(s.symbol.stats().openGaps, []);
+  });
+
+  it("fetches a hole found at the stream's join like any other, logged as expected, not as a warning", async () => {
+    const lines: string[] = [];
+    const s = setup(
+      createLogger({ destination: { isTTY: false, write: (l) => void lines.push(l) }, level: 'info' }),
+    );
+    s.venue.trade(trade('binance', { seq: 1, time: T0 }));
+    s.symbol.apply(s.venue.tape[0]!);
+    s.venue.miss(trade('binance', { seq: 2, time: T0 + 1 }));
+    s.backfill.missed(s.symbol, { from: 2, to: 2, joining: true });
+    await settle();
+    s.backfill.missed(s.symbol, { from: 9, to: 9 });
+    await settle();
+    assert.deepEqual(s.seqs(), [1, 2]);
+    assert.equal(s.backfill.stats().backfills, 2);
+    const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    assert.deepEqual(
+      logged.filter((l) => l.level >= 40).map((l) => l.msg),
+      ['trade sequence gap'],
+      'only the hole in the running stream warns',
+    );
+    assert.ok(logged.some((l) => l.level === 30 && /joined after/.test(l.msg)));
   });
 
   it('has nothing to backfill before the first trade', async () => {
