@@ -204,7 +204,7 @@ async function runDemo(
   // turns of 60–85 ms at start-up with one symbol, up to 490 ms with ten (docs/PERFORMANCE.md, "Start-up stalls").
   const sim = await startSimulatorThread(
     { ...simOptions, port: 0, symbols },
-    { level: config.logLevel, format: config.logFormat },
+    { level: config.logLevel, format: config.logFormat, recent: recentLogs },
     (err) => logger.error({ err }, 'demo: the simulator failed'),
   );
   const auth = demoAuthSecret(config);

@@ -1,7 +1,8 @@
 /**
  * The simulator's thread in `tickwire demo` (started by threaded-simulator.ts): the simulated exchanges answer
  * from a thread of their own, as real ones answer from elsewhere, so that their work (a month of history per
- * market, every kline answer, every trade) never runs in Tickwire's event loop. Logs to stderr like the process.
+ * market, every kline answer, every trade) never runs in Tickwire's event loop. Logs to stderr like the process,
+ * and posts its warnings and errors to it (for GET /api/logs).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../telemetry/logger.ts';
@@ -13,7 +14,11 @@ if (port === null) throw new Error('simulator-thread.ts runs as a worker thread 
 const post = (message: SimulatorThreadMessage): void => port.postMessage(message);
 
 const { options, log } = workerData as SimulatorThreadData;
-const logger = createLogger({ level: log.level, format: log.format }).child({ role: 'sim' });
+const logger = createLogger({
+  level: log.level,
+  format: log.format,
+  recent: { write: (line) => post({ op: 'log', line }) },
+}).child({ role: 'sim' });
 try {
   const sim = await startSimulator({ ...options, logger });
   port.once('message', () => {

@@ -152,8 +152,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     socket.once('close', () => sockets.delete(socket));
   });
 
-  function split(rawUrl: string | undefined): { venue: SimVenue | undefined; path: string; url: URL } {
-    const url = new URL(rawUrl ?? '/', 'http://sim.invalid');
+  /**
+   * The venue a request is for and its path below the venue's prefix; undefined for a target that is no URL (no
+   * exchange's client sends one: a warning in a simulator that adapters are developed against).
+   */
+  function split(
+    rawUrl: string | undefined,
+  ): { venue: SimVenue | undefined; path: string; url: URL } | undefined {
+    const target = rawUrl ?? '/';
+    if (!URL.canParse(target, 'http://sim.invalid')) {
+      logger.warn({ target }, 'sim: bad request target');
+      return undefined;
+    }
+    const url = new URL(target, 'http://sim.invalid');
     const [, first = '', ...rest] = url.pathname.split('/');
     const venue = venues.get(first as VenueId);
     return { venue, path: rest.length > 0 ? `/${rest.join('/')}` : '', url };
@@ -161,7 +172,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
   function route(req: IncomingMessage, res: ServerResponse): void {
     try {
-      const { venue, path, url } = split(req.url);
+      const target = split(req.url);
+      if (target === undefined) {
+        sendJson(res, 400, JSON.stringify({ error: 'bad request target' }));
+        return;
+      }
+      const { venue, path, url } = target;
       if (venue === undefined) {
         sendJson(res, 404, JSON.stringify({ error: 'no such venue', venues: [...venues.keys()] }));
         return;
@@ -179,7 +195,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const { venue, path, url } = split(req.url);
+    const target = split(req.url);
+    if (target === undefined) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const { venue, path, url } = target;
     if (venue === undefined) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;

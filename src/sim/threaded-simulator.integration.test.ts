@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
+import { LogRing } from '../telemetry/log-ring.ts';
 import { startSimulatorThread } from './threaded-simulator.ts';
 import { getJson } from './test-kit.ts';
 
@@ -29,6 +30,35 @@ describe('startSimulatorThread', () => {
     } finally {
       if (!closed) await sim.close();
     }
+  });
+
+  it("hands its warnings to the process's recent-logs ring, and answers a target that is no URL with 400", async () => {
+    const ring = new LogRing(10);
+    const sim = await startSimulatorThread(
+      { symbols: ['BTC/USDT'], historyDays: 0, seed: 3 },
+      // Warnings also reach stderr, as in the process; the test's output shows this one.
+      { level: 'warn', format: 'json', recent: ring },
+      failOnError,
+    );
+    try {
+      // An absolute-form target that Node's HTTP parser lets through and the URL parser refuses.
+      const status = await new Promise<string>((resolve, reject) => {
+        const socket = connect(sim.port, '127.0.0.1');
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(answer.split('\r\n', 1)[0] ?? ''));
+        socket.end('GET http://[ HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n');
+      });
+      assert.equal(status, 'HTTP/1.1 400 Bad Request');
+    } finally {
+      await sim.close();
+    }
+    // The thread has ended: what it posted before has been delivered.
+    const [entry] = ring.recent();
+    assert.equal(entry?.level, 'warn');
+    assert.equal(entry?.msg, 'sim: bad request target');
+    assert.deepEqual([entry?.fields['role'], entry?.fields['target']], ['sim', 'http://[']);
   });
 
   it("rejects with the simulator's own error when it cannot listen", async () => {

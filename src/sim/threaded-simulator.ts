@@ -1,4 +1,5 @@
 import type { LogFormat } from '../telemetry/log-format.ts';
+import type { RecentLogSink } from '../telemetry/logger.ts';
 import { startWorker } from '../util/worker-thread.ts';
 import type { SimulatorUrls } from './registry.ts';
 import type { SimulatorOptions } from './simulator.ts';
@@ -13,10 +14,14 @@ export interface SimulatorThreadData {
   readonly log: { readonly level: string; readonly format: LogFormat };
 }
 
-/** What simulator-thread.ts posts: once, when it listens or could not start. */
+/**
+ * What simulator-thread.ts posts: once, when it listens or could not start; and each warning or error it logs, as
+ * its JSON line, for the process's recent-logs ring.
+ */
 export type SimulatorThreadMessage =
   | { readonly op: 'listening'; readonly port: number; readonly urls: SimulatorUrls }
-  | { readonly op: 'failed'; readonly message: string };
+  | { readonly op: 'failed'; readonly message: string }
+  | { readonly op: 'log'; readonly line: string };
 
 /** A simulator running in a thread of its own. */
 export interface SimulatorThread {
@@ -28,16 +33,18 @@ export interface SimulatorThread {
 
 /**
  * Starts the simulator in a worker thread (simulator-thread.ts) and resolves once it listens; it generates every
- * market's history in the background from then on. Rejects with the simulator's own error (a port in use, an
+ * market's history in the background from then on. It logs to stderr like the process, and its warnings and errors
+ * also go to `log.recent` (the process's GET /api/logs). Rejects with the simulator's own error (a port in use, an
  * invalid option) when it cannot start, and when the thread ends before it listens.
  */
 export function startSimulatorThread(
   options: SimulatorThreadOptions,
-  log: SimulatorThreadData['log'],
+  log: SimulatorThreadData['log'] & { readonly recent?: RecentLogSink },
   /** Hears an error the thread did not handle once the simulator listens (the thread then ends). */
   onError: (err: Error) => void,
 ): Promise<SimulatorThread> {
-  const data: SimulatorThreadData = { options, log };
+  const { recent, ...settings } = log;
+  const data: SimulatorThreadData = { options, log: settings };
   const worker = startWorker(new URL('./simulator-thread.js', import.meta.url), data);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   let closing: Promise<void> | undefined;
@@ -47,7 +54,11 @@ export function startSimulatorThread(
       reject(new Error(`the simulator's thread ended before it listened (exit code ${code})`));
     worker.once('error', early);
     worker.once('exit', endedEarly);
-    worker.once('message', (message: SimulatorThreadMessage) => {
+    worker.on('message', (message: SimulatorThreadMessage) => {
+      if (message.op === 'log') {
+        recent?.write(message.line);
+        return;
+      }
       worker.off('error', early);
       worker.off('exit', endedEarly);
       if (message.op === 'failed') {

@@ -19,8 +19,11 @@ export interface LoggerOptions {
   /** Default: stderr, so stdout stays free for command output (`tickwire aggregate`). */
   readonly destination?: LogDestination;
   /** Also keeps the warnings and errors here (GET /api/logs), redacted like every line. */
-  readonly recent?: LogRing;
+  readonly recent?: RecentLogSink;
 }
+
+/** Takes the JSON line of each warning and error (a LogRing, or a thread's way to its process's ring). */
+export type RecentLogSink = Pick<LogRing, 'write'>;
 
 /** Fields that hold credentials: their values are logged as [Redacted], at the top level and two levels down. */
 const SECRET_FIELDS = [
