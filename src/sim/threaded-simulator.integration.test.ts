@@ -40,25 +40,43 @@ describe('startSimulatorThread', () => {
       { level: 'warn', format: 'json', recent: ring },
       failOnError,
     );
-    try {
-      // An absolute-form target that Node's HTTP parser lets through and the URL parser refuses.
-      const status = await new Promise<string>((resolve, reject) => {
+    /** The status line of the answer to a raw request. */
+    const statusOf = (request: string): Promise<string> =>
+      new Promise<string>((resolve, reject) => {
         const socket = connect(sim.port, '127.0.0.1');
         let answer = '';
         socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
         socket.on('error', reject);
         socket.on('close', () => resolve(answer.split('\r\n', 1)[0] ?? ''));
-        socket.end('GET http://[ HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n');
+        socket.end(request);
       });
-      assert.equal(status, 'HTTP/1.1 400 Bad Request');
+    try {
+      // An absolute-form target that Node's HTTP parser lets through and the URL parser refuses.
+      const target = 'http://[';
+      assert.equal(
+        await statusOf(`GET ${target} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n`),
+        'HTTP/1.1 400 Bad Request',
+      );
+      // As a WebSocket upgrade it threw in the upgrade handler, which ended the simulator.
+      const upgrade =
+        'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+      assert.equal(
+        await statusOf(`GET ${target} HTTP/1.1\r\nHost: sim\r\n${upgrade}\r\n`),
+        'HTTP/1.1 400 Bad Request',
+      );
+      assert.equal((await getJson(`${sim.urls.binance.restUrl}/api/v3/ping`)).status, 200, 'still serving');
     } finally {
       await sim.close();
     }
     // The thread has ended: what it posted before has been delivered.
-    const [entry] = ring.recent();
-    assert.equal(entry?.level, 'warn');
-    assert.equal(entry?.msg, 'sim: bad request target');
-    assert.deepEqual([entry?.fields['role'], entry?.fields['target']], ['sim', 'http://[']);
+    const entries = ring.recent();
+    assert.equal(entries.length, 2);
+    for (const entry of entries) {
+      assert.equal(entry.level, 'warn');
+      assert.equal(entry.msg, 'sim: bad request target');
+      assert.deepEqual([entry.fields['role'], entry.fields['target']], ['sim', 'http://[']);
+    }
   });
 
   it("rejects with the simulator's own error when it cannot listen", async () => {
