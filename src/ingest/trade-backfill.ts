@@ -58,16 +58,17 @@ export class TradeBackfill {
 
   /** Backfills what the symbol's trades show missing: a hole in the sequence, or the trades since a time. */
   missed(symbol: SymbolIngest, missed: MissedTrades): void {
-    if (!('since' in missed) && !missed.joining) {
-      this.gap(symbol, missed);
-      return;
-    }
-    // A hole at the stream's join: the trades of its subscription's first moments, expected, not a fault.
-    if (!('since' in missed))
+    if (!('since' in missed)) {
+      if (!missed.joining) {
+        this.gap(symbol, missed);
+        return;
+      }
+      // A hole at the stream's join: the trades of its subscription's first moments, expected, not a fault.
       this.options.logger.info(
         { venue: this.options.venue, symbol: symbol.symbol, gap: { from: missed.from, to: missed.to } },
         "the stream joined after the start-up's trades; fetching those between",
       );
+    }
     this.queueOf(symbol).pending.push(missed);
     void this.run(symbol);
   }
