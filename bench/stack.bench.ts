@@ -6,9 +6,9 @@
  * interval) and then the idle steady state with no client: CPU (user + system, from /proc/<pid>/stat over a
  * window) and RSS of each process; and the longest event-loop stall of `tickwire all` during start-up and idle
  * (Tickwire's `tickwire_event_loop_delay_seconds` max, scraped from /metrics every 5 s during start-up, and at the
- * start and the end of the idle window). Then, with those two stopped, the same start-up figures of `tickwire demo` (the command
- * `npm run demo` runs: the simulator in a worker thread of Tickwire's process, warming its history from the start
- * rather than before Tickwire starts). Prints markdown tables with the goals of issue 11 and PASS/FAIL.
+ * start and the end of the idle window). Then, with those two stopped, the same start-up figures of `tickwire demo`
+ * (the command `npm run demo` runs: the simulator in a worker thread of Tickwire's process, warming its history from
+ * the start rather than before Tickwire starts). Prints markdown tables with the goals of issue 11 and PASS/FAIL.
  *
  * Options (environment): BENCH_SYMBOLS (10 USDT pairs; their USD counterparts are added for dYdX, as `tickwire
  * demo` does), BENCH_TRADE_RATE (the simulator's trades per second per instrument per venue; its default when

@@ -25,7 +25,7 @@ try {
     void sim.close().then(() => port.close());
   });
   post({ op: 'listening', port: sim.port, urls: sim.urls });
-  // Every market's history in the background, in slices, the markets of a venue Tickwire asks first.
+  // Every market's history in the background, in slices; a market Tickwire asks for before its turn is completed then.
   void sim.warmHistory();
 } catch (err) {
   post({ op: 'failed', message: err instanceof Error ? err.message : String(err) });

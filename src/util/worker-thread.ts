@@ -22,7 +22,7 @@ export function startWorker(entry: URL, workerData: unknown): Worker {
  * execArgv flags"), and `--input-type` for a worker started from a file (a process started with
  * `node --input-type=module -e …`). Leaving execArgv out would pass them all on, as inheritance does.
  */
-export function workerExecArgv(): string[] {
+function workerExecArgv(): string[] {
   const args: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
