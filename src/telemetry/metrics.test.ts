@@ -119,6 +119,26 @@ describe('Metrics', () => {
     metrics.close();
   });
 
+  it('counts a stall that comes before the native checks have started their clock', async () => {
+    const metrics = new Metrics({ role: 'all' });
+    // The turn that made the metrics has ended (its check phase has run), and the native checks' first one, which
+    // only starts their clock, is not due yet (10 ms after the start): block the loop now.
+    await new Promise((resolve) => setImmediate(resolve));
+    const until = performance.now() + 200;
+    while (performance.now() < until) {
+      // busy on purpose: this is the stall being measured
+    }
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const text = await metrics.text();
+    assert.equal(Number(/^tickwire_event_loop_stalls_total\{role="all"\} (\d+)$/m.exec(text)?.[1]), 1);
+    const max = Number(
+      /^tickwire_event_loop_delay_seconds\{quantile="max",role="all"\} (\S+)$/m.exec(text)?.[1],
+    );
+    // The check is due 10 ms after the start, so up to that much of the stall is before it.
+    assert.ok(max >= 0.17, `the max delay shows the stall: ${max}`);
+    metrics.close();
+  });
+
   it("shows a stall in the turn that serves a scrape in the next scrape's max", async () => {
     const metrics = new Metrics({ role: 'all' });
     const maxIn = (t: string): number =>

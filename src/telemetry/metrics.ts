@@ -206,19 +206,32 @@ export class Metrics {
     const sinceScrape = monitorEventLoopDelay({ resolution: STALL_CHECK_MS });
     sinceStart.enable();
     sinceScrape.enable();
-    // The native checks record the time between two checks, so the first check only starts their clock: the rest
-    // of the turn they were enabled in is never recorded. At start-up that turn is long (the system starting: the
-    // gateway, the venues' sockets and first requests), so its end (the loop's check phase) is timed once here.
+    // The native checks record the time between two checks, so their first check (due STALL_CHECK_MS after they
+    // are enabled) only starts their clock: until it runs nothing is recorded. Two checks of our own cover that
+    // time. The rest of the turn they were enabled in is timed to its end (the loop's check phase): at start-up that
+    // turn is long (the system starting: the gateway, the venues' sockets and first requests). A timer due with the
+    // native checks' first one times how late that one ran, from the later of its due time and that turn's end, so
+    // that a stall in a turn after the first one is recorded too and the first one is not recorded twice.
     const armedAt = performance.now();
-    let firstLateNs: number | undefined;
-    let firstUnreported = false;
-    const firstCheck = setImmediate(() => {
-      firstLateNs = (performance.now() - armedAt) * 1e6;
-      firstUnreported = true;
+    let firstTurnEnd: number | undefined;
+    /** The start-up checks' delays not yet reported, ns, and how many of them were stalls. */
+    let firstLateNs = 0;
+    let firstStalls = 0;
+    const recordFirst = (lateNs: number): void => {
+      firstLateNs = Math.max(firstLateNs, lateNs);
+      if (lateNs > EVENT_LOOP_STALL_MS * 1e6) firstStalls++;
+    };
+    const firstTurn = setImmediate(() => {
+      firstTurnEnd = performance.now();
+      recordFirst((firstTurnEnd - armedAt) * 1e6);
     });
-    firstCheck.unref();
-    const firstStall = (): number =>
-      firstLateNs !== undefined && firstLateNs > EVENT_LOOP_STALL_MS * 1e6 ? 1 : 0;
+    const firstNativeCheck = setTimeout(() => {
+      // Run before the first turn ended: that turn holds this time, and its own check records it.
+      if (firstTurnEnd === undefined) return;
+      recordFirst((performance.now() - Math.max(armedAt + STALL_CHECK_MS, firstTurnEnd)) * 1e6);
+    }, STALL_CHECK_MS);
+    firstTurn.unref();
+    firstNativeCheck.unref();
     const lateSeconds = (betweenNs: number): number =>
       sinceScrape.count === 0 ? 0 : Math.max(0, betweenNs - periodNs) / 1e9;
     const exactAboveNs = periodNs + MAX_EXACT_ABOVE_MS * 1e6;
@@ -237,7 +250,7 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        this.inc(countAbove(sinceStart, stallNs) + firstStall());
+        this.inc(countAbove(sinceStart, stallNs) + firstStalls);
       },
     });
     new Gauge({
@@ -248,15 +261,16 @@ export class Metrics {
       collect() {
         this.set({ quantile: '0.5' }, lateSeconds(sinceScrape.percentile(50)));
         this.set({ quantile: '0.99' }, lateSeconds(sinceScrape.percentile(99)));
-        const firstLate = firstUnreported ? (firstLateNs ?? 0) / 1e9 : 0;
-        firstUnreported = false;
+        const firstLate = firstLateNs / 1e9;
+        firstLateNs = 0;
         const longestLate = Math.max(0, longestSinceScrapeNs() - periodNs) / 1e9;
         this.set({ quantile: 'max' }, Math.max(longestLate, firstLate));
         sinceScrape.reset();
       },
     });
     return () => {
-      clearImmediate(firstCheck);
+      clearImmediate(firstTurn);
+      clearTimeout(firstNativeCheck);
       sinceStart.disable();
       sinceScrape.disable();
     };
