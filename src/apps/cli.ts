@@ -13,7 +13,14 @@ import {
 import { LogRing } from '../telemetry/log-ring.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { runAggregate } from './aggregate-command.ts';
-import { dashboardUrl, demoAccountsBanner, demoAuthSecret, demoConfig, demoMarket } from './demo.ts';
+import {
+  dashboardUrl,
+  demoAccountsBanner,
+  demoAuthSecret,
+  demoConfig,
+  demoMarket,
+  issueDemoTokens,
+} from './demo.ts';
 import { demoAccounts as simDemoAccounts } from '../sim/accounts/config.ts';
 import { startSimulatorThread } from '../sim/threaded-simulator.ts';
 import { startAll, type RunningSystem } from './run-all.ts';
@@ -219,7 +226,10 @@ async function runDemo(
     );
   }
   let system;
+  let tokens;
   try {
+    // Issued before the system starts (see issueDemoTokens).
+    tokens = await issueDemoTokens(demo);
     system = await startAll(demo, logger, { mismatchedHistory: 'discard', recentLogs });
   } catch (err) {
     // The simulator's server would keep the process alive after the error.
@@ -230,7 +240,7 @@ async function runDemo(
     demoBanner({ venues, symbols, wsUrl: system.gateway.url, simulatorPort: sim.port }) + '\n',
   );
   if (demo.accounts.length > 0)
-    process.stdout.write((await demoAccountsBanner(demo, system.gateway.url, auth.generated)) + '\n');
+    process.stdout.write(demoAccountsBanner(demo, system.gateway.url, tokens, auth.generated) + '\n');
   announceReady(system);
   try {
     await Promise.race([untilStopSignal({ timeoutMs: config.shutdownTimeoutMs, logger }), system.failed]);

@@ -5,7 +5,14 @@ import { configSchema, DEFAULT_CONFIG } from '../config/config.ts';
 import { Secret } from '../config/secret.ts';
 import { AccountAuth } from '../gateway/auth.ts';
 import { demoAccounts as simDemoAccounts } from '../sim/accounts/config.ts';
-import { dashboardUrl, DEMO_DATA_DIR, demoAccountsBanner, demoConfig, demoMarket } from './demo.ts';
+import {
+  dashboardUrl,
+  DEMO_DATA_DIR,
+  demoAccountsBanner,
+  demoConfig,
+  demoMarket,
+  issueDemoTokens,
+} from './demo.ts';
 
 describe('demo configuration', () => {
   const config = configSchema.parse({
@@ -62,7 +69,7 @@ describe('the demo dashboard links', () => {
         authSecret: secret,
       },
     );
-    const banner = await demoAccountsBanner(demo, 'ws://127.0.0.1:7000', false);
+    const banner = demoAccountsBanner(demo, 'ws://127.0.0.1:7000', await issueDemoTokens(demo), false);
     const links = [...banner.matchAll(/^ {4}dashboard: (http:\/\/localhost:7000\/)#token=(\S+)$/gm)];
     assert.equal(links.length, 2, banner);
     const auth = AccountAuth.fromConfig(demo, Date.now);

@@ -118,22 +118,37 @@ export function dashboardUrl(wsUrl: string): string {
 export const DEMO_TOKEN_TTL_MS = 24 * 3600_000;
 
 /**
- * What `tickwire demo` prints about its accounts once the API answers: a token per account (valid
- * DEMO_TOKEN_TTL_MS) with the dashboard link that opens that account (the token rides in the URL fragment, which
- * the browser never sends to a server), the dYdX demo address, and where to use them.
+ * The demo accounts' tokens (valid DEMO_TOKEN_TTL_MS), by account id. Issued before the system starts: the first
+ * signing in a process loads WebCrypto, tens of ms in one turn, which would hold the running API back.
  */
-export async function demoAccountsBanner(
+export async function issueDemoTokens(
+  demo: Config,
+  now: () => number = Date.now,
+): Promise<Map<string, string>> {
+  const auth = AccountAuth.fromConfig(demo, now);
+  const tokens = new Map<string, string>();
+  for (const account of demo.accounts)
+    tokens.set(account.id, await auth.issue(account.id, DEMO_TOKEN_TTL_MS));
+  return tokens;
+}
+
+/**
+ * What `tickwire demo` prints about its accounts once the API answers: each account's token (`issueDemoTokens`)
+ * with the dashboard link that opens that account (the token rides in the URL fragment, which the browser never
+ * sends to a server), the dYdX demo address, and where to use them.
+ */
+export function demoAccountsBanner(
   demo: Config,
   wsUrl: string,
+  tokens: ReadonlyMap<string, string>,
   secretGenerated: boolean,
-  now: () => number = Date.now,
-): Promise<string> {
-  const auth = AccountAuth.fromConfig(demo, now);
+): string {
   const http = wsUrl.replace(/^ws/, 'http').replace('0.0.0.0', 'localhost');
   const lines = ['Demo accounts (simulated traders on the simulator; tokens valid 24 h):'];
   let first: string | undefined;
   for (const account of demo.accounts) {
-    const token = await auth.issue(account.id, DEMO_TOKEN_TTL_MS);
+    const token = tokens.get(account.id);
+    if (token === undefined) continue;
     first ??= token;
     const where = account.venue === 'dydx' ? `dYdX ${account.address}/${account.subaccountNumber}` : 'Bitget';
     lines.push(

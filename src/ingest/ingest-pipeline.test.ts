@@ -6,6 +6,7 @@ import { toPlainString } from '../domain/decimal.ts';
 import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
+import { nextLoopTurn } from '../util/next-loop-turn.ts';
 import { FakeVenue, minute, recordBus, settle, T0, trade } from './fake-venue.test-support.ts';
 import { createIngestPipeline, VENUE_START_SPACING_MS } from './ingest-pipeline.ts';
 
@@ -42,12 +43,14 @@ describe('createIngestPipeline', () => {
     );
 
     const started = pipeline.start();
-    // The first venue's stream opens a turn later, each next one VENUE_START_SPACING_MS after the one before.
+    // The first venue's stream opens in a later turn, once the loop has polled for I/O, each next one
+    // VENUE_START_SPACING_MS after the one before.
     assert.deepEqual(
       [binance.streamOpen, okx.streamOpen],
       [false, false],
       "nothing starts in the caller's turn",
     );
+    await nextLoopTurn();
     await settle();
     assert.deepEqual([binance.streamOpen, okx.streamOpen], [true, false], 'the first venue, a turn later');
     clock.advance(VENUE_START_SPACING_MS - 1);
