@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TurnBudget } from './turn-budget.ts';
 
-/** One turn of the event loop later: the budget's turn ends in the check phase. */
+/**
+ * The loop's next check phase, where the budget's turn ends. A test's own code stands for what the loop ran before
+ * it in the same iteration (timers, socket reads), without the loop polling in between.
+ */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A budget whose time moves only as tasks say they took it. */
@@ -38,7 +41,13 @@ describe('TurnBudget', () => {
     assert.deepEqual(ran, ['t0', 't1', 't2']);
     assert.deepEqual(turns.stats(), { waiting: 6, deferred: 6 });
     await nextTurn();
-    assert.deepEqual(ran, ['t0', 't1', 't2', 't3', 't4', 't5']);
+    assert.equal(ran.length, 3, "this iteration's budget is spent: its check phase runs nothing");
+    await nextTurn();
+    assert.deepEqual(
+      ran,
+      ['t0', 't1', 't2', 't3', 't4', 't5'],
+      "the next iteration's check phase runs a budget",
+    );
     // A task arriving while others wait goes behind them, whoever it belongs to.
     turns.run(a, task('late'));
     assert.equal(ran.length, 6);
@@ -55,6 +64,7 @@ describe('TurnBudget', () => {
     turns.run({}, () => took(15));
     turns.run({}, () => ran.push(1));
     assert.equal(ran.length, 0, 'the turn is spent');
+    await nextTurn();
     await nextTurn();
     assert.deepEqual(ran, [1]);
     await nextTurn();
@@ -80,6 +90,7 @@ describe('TurnBudget', () => {
     assert.equal(turns.stats().waiting, 2);
     turns.flush({});
     assert.equal(turns.stats().waiting, 2, 'an owner with nothing waiting flushes nothing');
+    await nextTurn();
     await nextTurn();
     assert.deepEqual(ran, ['a0', 'a2', 'a4', 'b1', 'b3']);
   });
@@ -112,12 +123,37 @@ describe('TurnBudget', () => {
     await Promise.resolve();
     assert.deepEqual(went, [], 'the turn is spent: all wait');
     await nextTurn();
+    await nextTurn();
     // 0, 4 and 8 ms spent before each of the first three: the fourth finds 12 ms spent and waits.
     assert.deepEqual(went, [0, 1, 2]);
     await nextTurn();
     assert.deepEqual(went, [0, 1, 2, 3, 4, 5]);
     await Promise.all(answers);
     assert.deepEqual(turns.stats(), { waiting: 0, deferred: 6 });
+  });
+
+  it('leaves waiting tasks to the next check phase when the tasks before this one spent the budget', async () => {
+    const { turns, took } = budgetOf(10);
+    const ran: string[] = [];
+    // Before the check phase (socket reads in the poll phase): 13 ms of tasks, the next ones wait.
+    turns.run({}, () => took(6));
+    turns.run({}, () => took(7));
+    for (const name of ['a', 'b', 'c', 'd']) {
+      turns.run({}, () => {
+        ran.push(name);
+        took(3);
+      });
+    }
+    assert.deepEqual(ran, []);
+    await nextTurn();
+    assert.deepEqual(ran, [], 'the check phase that follows them without a poll runs nothing');
+    await nextTurn();
+    assert.deepEqual(
+      ran,
+      ['a', 'b', 'c', 'd'],
+      'the next one runs a whole budget: 0, 3, 6 and 9 ms spent before each',
+    );
+    assert.deepEqual(turns.stats(), { waiting: 0, deferred: 4 });
   });
 
   it('refuses a budget that is not positive', () => {

@@ -5,7 +5,9 @@
  * `budgetMs` since its first frame; past that, frames wait in arrival order (across every connection that shares
  * the budget) and run in later turns, `budgetMs` at a time, with timers and other sockets served in between.
  *
- * A turn ends at the loop's check phase (`setImmediate`), scheduled only in turns that ran or queued a frame.
+ * A turn ends at the loop's check phase (`setImmediate`), scheduled only in turns that ran or queued a frame. The
+ * check phase follows the poll phase's callbacks without the loop polling in between, so the waiting frames it runs
+ * share the budget with the frames the same iteration ran before it.
  */
 
 /** A frame's processing, with the connection it belongs to (`flush` runs one connection's frames). */
@@ -35,6 +37,8 @@ export class TurnBudget {
   private readonly waiting: Waiting[] = [];
   /** Start of the current turn's frame work; undefined until a frame runs in it. */
   private turnStart: number | undefined;
+  /** True when the current turn began in a check phase (`endTurn`), false when a frame began it since. */
+  private turnFromCheck = false;
   private turnEndScheduled = false;
   /** Frames that waited for a later turn since start. */
   private deferredTotal = 0;
@@ -100,6 +104,7 @@ export class TurnBudget {
   private startTurn(): void {
     if (this.turnStart !== undefined) return;
     this.turnStart = this.now();
+    this.turnFromCheck = false;
     this.scheduleTurnEnd();
   }
 
@@ -109,14 +114,26 @@ export class TurnBudget {
     setImmediate(this.endTurn);
   }
 
-  /** The check phase: a new turn begins; waiting frames run for up to `budgetMs`, the rest in the next turns. */
+  /**
+   * The check phase: waiting frames run for what is left of the budget of this iteration of the loop (frames that
+   * began a turn since the last check phase spent part of it), the rest in the next iterations' check phases, a
+   * budget at a time.
+   */
   private readonly endTurn = (): void => {
     this.turnEndScheduled = false;
+    const spentThisIteration = this.turnStart !== undefined && !this.turnFromCheck ? this.spent() : 0;
     this.turnStart = undefined;
     if (this.waiting.length === 0) return;
-    this.startTurn();
+    if (spentThisIteration >= this.budgetMs) {
+      // Spent before the check phase: the loop polls first, the waiting frames run in the next one.
+      this.scheduleTurnEnd();
+      return;
+    }
+    this.turnStart = this.now() - spentThisIteration;
+    this.turnFromCheck = true;
+    this.scheduleTurnEnd();
     this.runWaiting();
-    // startTurn scheduled the next turn's end, which carries on with whatever is left.
+    // The next turn's end, scheduled above, carries on with whatever is left.
   };
 
   /**
