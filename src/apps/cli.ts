@@ -226,7 +226,7 @@ async function runDemo(
     );
   }
   let system;
-  let tokens;
+  let tokens: Map<string, string>;
   try {
     // Issued before the system starts (see issueDemoTokens).
     tokens = await issueDemoTokens(demo);

@@ -159,10 +159,11 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         if ((await stored(i.venue)) && closing === null) monitor.historyLoaded(i.venue);
       };
       // The first venue starts in a turn of its own, after the loop has polled (the gateway the caller just
-      // started answers meanwhile), each next one VENUE_START_SPACING_MS after it. A venue's start (its socket and snapshot, its first history pages, code
-      // that runs for the first time in the process) is tens of ms of CPU here and a burst of answers on the
-      // exchange's side: all of them in one turn held the event loop for hundreds of ms, and all of them a turn
-      // apart still made turns of 50-80 ms, half of it waiting for a core (docs/PERFORMANCE.md, start-up).
+      // started answers meanwhile), each next one VENUE_START_SPACING_MS after it. A venue's start (its socket and
+      // snapshot, its first history pages, code that runs for the first time in the process) is tens of ms of CPU
+      // here and a burst of answers on the exchange's side: all of them in one turn held the event loop for
+      // hundreds of ms, and all of them a turn apart still made turns of 50-80 ms, half of it waiting for a core
+      // (docs/PERFORMANCE.md, start-up).
       const started: Promise<void>[] = [];
       for (const [n, i] of ingests.entries()) {
         if (n === 0) await nextLoopTurn();
