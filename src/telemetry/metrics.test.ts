@@ -3,6 +3,19 @@ import { createHistogram } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { countAbove, largestRecordedSince, largestValues, Metrics } from './metrics.ts';
 
+/** Keeps the event loop busy for `ms`: the stall being measured. */
+function blockLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy on purpose
+  }
+}
+
+const stallsIn = (text: string): number =>
+  Number(/^tickwire_event_loop_stalls_total\{role="all"\} (\d+)$/m.exec(text)?.[1] ?? NaN);
+const maxDelayIn = (text: string): number =>
+  Number(/^tickwire_event_loop_delay_seconds\{quantile="max",role="all"\} (\S+)$/m.exec(text)?.[1]);
+
 describe('Metrics', () => {
   it('reads values at scrape time and labels them with the role', async () => {
     const metrics = new Metrics({ role: 'gateway' });
@@ -75,47 +88,31 @@ describe('Metrics', () => {
     assert.match(text, /^# TYPE tickwire_event_loop_delay_seconds gauge$/m);
     assert.match(text, /^tickwire_event_loop_delay_seconds\{quantile="0.99",role="all"\} /m);
     assert.match(text, /^nodejs_eventloop_lag_p99_seconds\{role="all"\} /m);
-    const stallsIn = (t: string): number =>
-      Number(/^tickwire_event_loop_stalls_total\{role="all"\} (\d+)$/m.exec(t)?.[1] ?? NaN);
     const before = stallsIn(text);
     // The watch's first check only starts its clock: let it run before stalling the loop.
     await new Promise((resolve) => setTimeout(resolve, 30));
     // Block the loop well past the threshold, then let the watch run.
-    const until = performance.now() + 200;
-    while (performance.now() < until) {
-      // busy on purpose: this is the stall being measured
-    }
+    blockLoop(200);
     await new Promise((resolve) => setTimeout(resolve, 60));
     text = await metrics.text();
     assert.ok(stallsIn(text) >= before + 1, `stalls ${stallsIn(text)} after ${before}`);
-    assert.ok(
-      Number(/^tickwire_event_loop_delay_seconds\{quantile="max",role="all"\} (\S+)$/m.exec(text)?.[1]) >=
-        0.1,
-      'the max delay shows the stall',
-    );
+    assert.ok(maxDelayIn(text) >= 0.1, 'the max delay shows the stall');
     metrics.close();
   });
 
   it('counts the turn the watch starts in, which the native checks do not record', async () => {
     const metrics = new Metrics({ role: 'all' });
     // Still the turn that made the metrics (a process starting up): block the loop well past the threshold.
-    const until = performance.now() + 200;
-    while (performance.now() < until) {
-      // busy on purpose: this is the stall being measured
-    }
+    blockLoop(200);
     await new Promise((resolve) => setTimeout(resolve, 60));
     const text = await metrics.text();
-    assert.equal(Number(/^tickwire_event_loop_stalls_total\{role="all"\} (\d+)$/m.exec(text)?.[1]), 1);
-    const max = Number(
-      /^tickwire_event_loop_delay_seconds\{quantile="max",role="all"\} (\S+)$/m.exec(text)?.[1],
-    );
+    // At least this one: a loaded machine may hold the test process back long enough for another.
+    assert.ok(stallsIn(text) >= 1, `stalls: ${stallsIn(text)}`);
+    const max = maxDelayIn(text);
     assert.ok(max >= 0.18, `the max delay shows the stall: ${max}`);
     // Reported once: the next scrape's max is the loop's since then.
     const next = await metrics.text();
-    assert.ok(
-      Number(/^tickwire_event_loop_delay_seconds\{quantile="max",role="all"\} (\S+)$/m.exec(next)?.[1]) <
-        0.18,
-    );
+    assert.ok(maxDelayIn(next) < 0.18);
     metrics.close();
   });
 
@@ -124,16 +121,12 @@ describe('Metrics', () => {
     // The turn that made the metrics has ended (its check phase has run), and the native checks' first one, which
     // only starts their clock, is not due yet (10 ms after the start): block the loop now.
     await new Promise((resolve) => setImmediate(resolve));
-    const until = performance.now() + 200;
-    while (performance.now() < until) {
-      // busy on purpose: this is the stall being measured
-    }
+    blockLoop(200);
     await new Promise((resolve) => setTimeout(resolve, 60));
     const text = await metrics.text();
-    assert.equal(Number(/^tickwire_event_loop_stalls_total\{role="all"\} (\d+)$/m.exec(text)?.[1]), 1);
-    const max = Number(
-      /^tickwire_event_loop_delay_seconds\{quantile="max",role="all"\} (\S+)$/m.exec(text)?.[1],
-    );
+    // At least this one: a loaded machine may hold the test process back long enough for another.
+    assert.ok(stallsIn(text) >= 1, `stalls: ${stallsIn(text)}`);
+    const max = maxDelayIn(text);
     // The check is due 10 ms after the start, so up to that much of the stall is before it.
     assert.ok(max >= 0.17, `the max delay shows the stall: ${max}`);
     metrics.close();
@@ -141,25 +134,20 @@ describe('Metrics', () => {
 
   it("shows a stall in the turn that serves a scrape in the next scrape's max", async () => {
     const metrics = new Metrics({ role: 'all' });
-    const maxIn = (t: string): number =>
-      Number(/^tickwire_event_loop_delay_seconds\{quantile="max",role="all"\} (\S+)$/m.exec(t)?.[1]);
     await new Promise((resolve) => setTimeout(resolve, 30));
     await metrics.text();
     await new Promise((resolve) => setTimeout(resolve, 30));
     // The scrape is collected at once (its reset runs now), then the same turn keeps the loop.
     const scrape = metrics.text();
-    const until = performance.now() + 150;
-    while (performance.now() < until) {
-      // busy on purpose: this is the stall being measured
-    }
+    blockLoop(150);
     // Thresholds far from the stall's 140 ms or more, so that a slow machine's own delays do not decide.
-    assert.ok(maxIn(await scrape) < 0.13, 'the scrape ran before the stall');
+    assert.ok(maxDelayIn(await scrape) < 0.13, 'the scrape ran before the stall');
     await new Promise((resolve) => setTimeout(resolve, 60));
     const next = await metrics.text();
-    assert.ok(maxIn(next) >= 0.13, `the next scrape's max shows the stall: ${maxIn(next)}`);
+    assert.ok(maxDelayIn(next) >= 0.13, `the next scrape's max shows the stall: ${maxDelayIn(next)}`);
     // Reported once.
     await new Promise((resolve) => setTimeout(resolve, 30));
-    assert.ok(maxIn(await metrics.text()) < 0.13);
+    assert.ok(maxDelayIn(await metrics.text()) < 0.13);
     metrics.close();
   });
 

@@ -207,11 +207,12 @@ export class Metrics {
     sinceStart.enable();
     sinceScrape.enable();
     // The native checks record the time between two checks, so their first check (due STALL_CHECK_MS after they
-    // are enabled) only starts their clock: until it runs nothing is recorded. Two checks of our own cover that
-    // time. The rest of the turn they were enabled in is timed to its end (the loop's check phase): at start-up that
-    // turn is long (the system starting: the gateway, the venues' sockets and first requests). A timer due with the
-    // native checks' first one times how late that one ran, from the later of its due time and that turn's end, so
-    // that a stall in a turn after the first one is recorded too and the first one is not recorded twice.
+    // are enabled) only starts their clock: until they have recorded a time, checks of our own stand in. The rest
+    // of the turn they were enabled in is timed to its end (the loop's check phase): at start-up that turn is long
+    // (the system starting: the gateway, the venues' sockets and first requests). Then a timer at the same period
+    // times how late it ran, until the native checks have recorded one. Their first check may run before or after
+    // ours in a timers phase (every JavaScript timer due runs in one native callback), so a stall can fall between
+    // them either way: ours goes on until theirs have a clock, at worst recording a stall they record too.
     const armedAt = performance.now();
     let firstTurnEnd: number | undefined;
     /** The start-up checks' delays not yet reported, ns, and how many of them were stalls. */
@@ -225,13 +226,20 @@ export class Metrics {
       firstTurnEnd = performance.now();
       recordFirst((firstTurnEnd - armedAt) * 1e6);
     });
-    const firstNativeCheck = setTimeout(() => {
-      // Run before the first turn ended: that turn holds this time, and its own check records it.
-      if (firstTurnEnd === undefined) return;
-      recordFirst((performance.now() - Math.max(armedAt + STALL_CHECK_MS, firstTurnEnd)) * 1e6);
-    }, STALL_CHECK_MS);
     firstTurn.unref();
-    firstNativeCheck.unref();
+    let lastOwnCheck = armedAt;
+    const checkUntilNativeRecords = (): void => {
+      if (sinceStart.count > 0) return;
+      const now = performance.now();
+      // Before the first turn has ended (it began in a check phase), its own check covers this time.
+      if (firstTurnEnd !== undefined)
+        recordFirst((now - Math.max(lastOwnCheck + STALL_CHECK_MS, firstTurnEnd)) * 1e6);
+      lastOwnCheck = now;
+      ownCheck = setTimeout(checkUntilNativeRecords, STALL_CHECK_MS);
+      ownCheck.unref();
+    };
+    let ownCheck = setTimeout(checkUntilNativeRecords, STALL_CHECK_MS);
+    ownCheck.unref();
     const lateSeconds = (betweenNs: number): number =>
       sinceScrape.count === 0 ? 0 : Math.max(0, betweenNs - periodNs) / 1e9;
     const exactAboveNs = periodNs + MAX_EXACT_ABOVE_MS * 1e6;
@@ -270,7 +278,7 @@ export class Metrics {
     });
     return () => {
       clearImmediate(firstTurn);
-      clearTimeout(firstNativeCheck);
+      clearTimeout(ownCheck);
       sinceStart.disable();
       sinceScrape.disable();
     };
