@@ -210,9 +210,9 @@ export class Metrics {
     // are enabled) only starts their clock: until they have recorded a time, checks of our own stand in. The rest
     // of the turn they were enabled in is timed to its end (the loop's check phase): at start-up that turn is long
     // (the system starting: the gateway, the venues' sockets and first requests). Then a timer at the same period
-    // times how late it ran, until the native checks have recorded one. Their first check may run before or after
-    // ours in a timers phase (every JavaScript timer due runs in one native callback), so a stall can fall between
-    // them either way: ours goes on until theirs have a clock, at worst recording a stall they record too.
+    // times how late each of its checks ran, until the native checks have recorded a time. Their first check may run
+    // before or after ours in a timers phase (every JavaScript timer due runs in one native callback), so a stall can
+    // fall between them either way: ours go on until theirs have a clock, at worst recording a stall they record too.
     const armedAt = performance.now();
     let firstTurnEnd: number | undefined;
     /** The start-up checks' delays not yet reported, ns, and how many of them were stalls. */
