@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryBus } from '../bus/memory-bus.ts';
 import { configSchema, DEFAULT_CONFIG } from '../config/config.ts';
 import { toPlainString } from '../domain/decimal.ts';
 import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
-import { nextLoopTurn } from '../util/next-loop-turn.ts';
 import { FakeVenue, minute, recordBus, settle, T0, trade } from './fake-venue.test-support.ts';
 import { createIngestPipeline, VENUE_START_SPACING_MS } from './ingest-pipeline.ts';
 
@@ -50,7 +50,7 @@ describe('createIngestPipeline', () => {
       [false, false],
       "nothing starts in the caller's turn",
     );
-    await nextLoopTurn();
+    await sleep(0);
     await settle();
     assert.deepEqual([binance.streamOpen, okx.streamOpen], [true, false], 'the first venue, a turn later');
     clock.advance(VENUE_START_SPACING_MS - 1);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bus } from '../bus/bus.ts';
 import type { Config } from '../config/config.ts';
 import type { AlertInput } from '../domain/alert.ts';
@@ -7,7 +8,6 @@ import type { SourcesView } from '../protocol/source-status.ts';
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { nextLoopTurn } from '../util/next-loop-turn.ts';
 import type { VenueAdapter } from '../venues/venue.ts';
 import { CompositeCandles } from './composite-candles.ts';
 import { raiseAlert } from './raise-alert.ts';
@@ -159,14 +159,15 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         if ((await stored(i.venue)) && closing === null) monitor.historyLoaded(i.venue);
       };
       // The first venue starts in a turn of its own, after the loop has polled (the gateway the caller just
-      // started answers meanwhile), each next one VENUE_START_SPACING_MS after it. A venue's start (its socket and
+      // started answers meanwhile): a zero-delay timer, as a setImmediate queued from an I/O callback would run
+      // before the loop polls again. Each next one VENUE_START_SPACING_MS after it. A venue's start (its socket and
       // snapshot, its first history pages, code that runs for the first time in the process) is tens of ms of CPU
       // here and a burst of answers on the exchange's side: all of them in one turn held the event loop for
       // hundreds of ms, and all of them a turn apart still made turns of 50-80 ms, half of it waiting for a core
       // (docs/PERFORMANCE.md, start-up).
       const started: Promise<void>[] = [];
       for (const [n, i] of ingests.entries()) {
-        if (n === 0) await nextLoopTurn();
+        if (n === 0) await sleep(0);
         else await new Promise<void>((resolve) => clock.setTimeout(resolve, VENUE_START_SPACING_MS));
         if (closing !== null) break;
         started.push(run(i));
