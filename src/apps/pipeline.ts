@@ -5,7 +5,7 @@ import { createIngestPipeline, type IngestPipeline } from '../ingest/ingest-pipe
 import type { CandleStore } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
-import { venueFrameTurns } from '../venues/connection/turn-budget.ts';
+import { mainThreadTurns } from '../util/turn-budget.ts';
 import { checkSymbolsListed, createVenueAdapter } from '../venues/registry.ts';
 
 export interface PipelineOptions {
@@ -41,6 +41,6 @@ export function createPipeline(options: PipelineOptions): IngestPipeline {
     ...(options.tradeSink ? { tradeSink: options.tradeSink } : {}),
     ...(options.historyRoom ? { historyRoom: options.historyRoom } : {}),
     // An instrument's start-up history is applied under the budget the venues' frames and REST answers share.
-    historyTurn: (owner) => venueFrameTurns.turn(owner),
+    historyTurn: (owner) => mainThreadTurns.turn(owner),
   });
 }

@@ -74,7 +74,7 @@ export interface VenueIngestOptions {
   readonly bookLingerMs?: number;
   /**
    * Resolves when an instrument's start-up history may be applied: in `tickwire all` the turn budget the venues'
-   * frames and REST answers share (src/venues/connection/turn-budget.ts), so that the applies of instruments whose
+   * frames and REST answers share (src/util/turn-budget.ts), so that the applies of instruments whose
    * answers come together (each seeds its engine and replays its trades) run in turns of their own rather than in
    * one long turn with the answers. Default: at once.
    */

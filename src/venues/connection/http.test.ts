@@ -14,7 +14,7 @@ import {
   TokenBucket,
   withQuery,
 } from './http.ts';
-import { TurnBudget } from './turn-budget.ts';
+import { TurnBudget } from '../../util/turn-budget.ts';
 
 /** Whether `promise` has settled once the callbacks already due have run (no time passes). */
 async function settles(promise: Promise<unknown>): Promise<boolean> {

@@ -3,7 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { TickwireError } from '../../domain/errors.ts';
 import { backoffDelay } from '../../util/backoff.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
-import { venueFrameTurns, type TurnBudget } from './turn-budget.ts';
+import { mainThreadTurns, type TurnBudget } from '../../util/turn-budget.ts';
 
 /**
  * A small JSON-over-HTTP client for venue REST APIs: request pacing, timeouts and bounded retries, with failures
@@ -103,7 +103,7 @@ export interface HttpJsonClientOptions {
   readonly clock?: Clock;
   /** Jitter source in [0, 1) for the retry backoff. Default Math.random. */
   readonly random?: () => number;
-  /** When an answer is parsed (src/venues/connection/turn-budget.ts). Default the budget venue frames share. */
+  /** When an answer is parsed (src/util/turn-budget.ts). Default the main thread's, which venue frames share. */
   readonly turns?: TurnBudget;
 }
 
@@ -199,7 +199,7 @@ export class HttpJsonClient {
     this.limiter = options.limiter;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.turns = options.turns ?? venueFrameTurns;
+    this.turns = options.turns ?? mainThreadTurns;
   }
 
   /**

@@ -19,7 +19,7 @@ import {
   type VenueLimits,
 } from './runner.ts';
 import { SlidingWindowLimiter } from './send-limiter.ts';
-import { TurnBudget } from './turn-budget.ts';
+import { TurnBudget } from '../../util/turn-budget.ts';
 
 /*
  * The runner's sockets are real (loopback servers) but its time is a ManualClock: every backoff, heartbeat,

@@ -19,7 +19,7 @@ import { systemClock, type Clock, type Timer } from '../../util/clock.ts';
 import { waitAtMost } from '../../util/wait-at-most.ts';
 import type { ConnectionStatus, MarketStreamHandlers, StreamEvent, StreamStatus } from '../venue.ts';
 import { SlidingWindowLimiter } from './send-limiter.ts';
-import { venueFrameTurns, type TurnBudget } from './turn-budget.ts';
+import { mainThreadTurns, type TurnBudget } from '../../util/turn-budget.ts';
 
 /** How a venue keeps a connection alive. */
 export type HeartbeatRule =
@@ -162,7 +162,7 @@ export interface ConnectionRunnerOptions {
   readonly random?: () => number;
   /**
    * Where received frames are processed: at once while the event loop's turn has frame time left, later turns
-   * otherwise (src/venues/connection/turn-budget.ts). Default the budget all venue connections share.
+   * otherwise (src/util/turn-budget.ts). Default the main thread's, which all venue connections share.
    */
   readonly turns?: TurnBudget;
   /** TCP + TLS + WebSocket handshake must finish within this. Default 10 s. */
@@ -335,7 +335,7 @@ export class ConnectionRunner {
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.turns = options.turns ?? venueFrameTurns;
+    this.turns = options.turns ?? mainThreadTurns;
     this.connectTimeoutMs = positive(options.connectTimeoutMs, 10_000, 'connectTimeoutMs');
     this.initialMs = positive(options.backoff?.initialMs, 1_000, 'backoff.initialMs');
     this.maxMs = Math.max(this.initialMs, positive(options.backoff?.maxMs, 16_000, 'backoff.maxMs'));

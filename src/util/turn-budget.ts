@@ -1,16 +1,17 @@
 /**
- * Venue frames share the event loop with timers, client sockets and the store. A burst processed in one go (the
- * order-book snapshots of every instrument after a connect, a backlog read after a pause) holds everything else
- * back for its whole length. A TurnBudget runs frames at once while the loop's current turn has spent less than
- * `budgetMs` since its first frame; past that, frames wait in arrival order (across every connection that shares
- * the budget) and run in later turns, `budgetMs` at a time, with timers and other sockets served in between.
+ * Bulk work shares the main thread's event loop with timers, client sockets and the fan-out: venue frames (the
+ * order-book snapshots of every instrument after a connect, a backlog read after a pause), REST answers, start-up
+ * history applied, bars read from the database decoded and encoded for clients. Done in one go, a burst of it holds
+ * everything else back for its whole length. A TurnBudget runs such tasks at once while the loop's current turn has
+ * spent less than `budgetMs` since its first task; past that, tasks wait in arrival order (across every owner that
+ * shares the budget) and run in later turns, `budgetMs` at a time, with timers and sockets served in between.
  *
- * A turn ends at the loop's check phase (`setImmediate`), scheduled only in turns that ran or queued a frame. The
- * check phase follows the poll phase's callbacks without the loop polling in between, so the waiting frames it runs
- * share the budget with the frames the same iteration ran before it.
+ * A turn ends at the loop's check phase (`setImmediate`), scheduled only in turns that ran or queued a task. The
+ * check phase follows the poll phase's callbacks without the loop polling in between, so the waiting tasks it runs
+ * share the budget with the tasks the same iteration ran before it.
  */
 
-/** A frame's processing, with the connection it belongs to (`flush` runs one connection's frames). */
+/** A task (a frame's processing, a slice of bars), with the owner it belongs to (`flush` runs one owner's tasks). */
 interface Waiting {
   readonly owner: object;
   readonly run: () => void;
@@ -28,19 +29,19 @@ export interface TurnBudgetOptions {
   readonly now?: () => number;
 }
 
-/** Default frame time per turn: a fifth of the event-loop stall budget (50 ms), leaving room for the rest. */
+/** Default bulk-work time per turn: a fifth of the event-loop stall budget (50 ms), leaving room for the rest. */
 export const DEFAULT_TURN_BUDGET_MS = 10;
 
 export class TurnBudget {
   private readonly budgetMs: number;
   private readonly now: () => number;
   private readonly waiting: Waiting[] = [];
-  /** Start of the current turn's frame work; undefined until a frame runs in it. */
+  /** Start of the current turn's work; undefined until a task runs in it. */
   private turnStart: number | undefined;
-  /** True when the current turn began in a check phase (`endTurn`), false when a frame began it since. */
+  /** True when the current turn began in a check phase (`endTurn`), false when a task began it since. */
   private turnFromCheck = false;
   private turnEndScheduled = false;
-  /** Frames that waited for a later turn since start. */
+  /** Tasks that waited for a later turn since start. */
   private deferredTotal = 0;
 
   constructor(options: TurnBudgetOptions = {}) {
@@ -57,15 +58,15 @@ export class TurnBudget {
 
   /**
    * Resolves when `owner` may go on under the budget: at once while the turn has time left and nothing waits,
-   * in a later turn otherwise. For input that arrives as a promise (a REST answer), whose processing continues
-   * after the await.
+   * in a later turn otherwise. For work that continues after an await: input that arrives as a promise (a REST
+   * answer), a slice of a long loop.
    */
   turn(owner: object): Promise<void> {
     return new Promise((resolve) => this.enter(owner, resolve, true));
   }
 
   /**
-   * Runs `owner`'s waiting frames now, in order, and drops them from the queue: a connection that closes has
+   * Runs `owner`'s waiting tasks now, in order, and drops them from the queue: a connection that closes has
    * every frame it received processed first, as when frames never waited.
    */
   flush(owner: object): void {
@@ -81,7 +82,7 @@ export class TurnBudget {
     for (const w of mine) w.run();
   }
 
-  /** Frames waiting for a later turn now, and in all since start. */
+  /** Tasks waiting for a later turn now, and in all since start. */
   stats(): { readonly waiting: number; readonly deferred: number } {
     return { waiting: this.waiting.length, deferred: this.deferredTotal };
   }
@@ -154,7 +155,7 @@ export class TurnBudget {
 }
 
 /**
- * The budget every venue connection of the process shares: stream frames and REST answers of all venues count
- * against one turn.
+ * The budget the process's main thread shares: the stream frames and REST answers of every venue, the start-up
+ * history applied, and the database reads decoded and encoded for clients count against one turn.
  */
-export const venueFrameTurns = new TurnBudget();
+export const mainThreadTurns = new TurnBudget();
