@@ -12,7 +12,8 @@
  * Options (environment): BENCH_HISTORY_SUBSCRIBES (500), BENCH_HISTORY_CONCURRENCY (10), BENCH_HISTORY_BARS
  * (1000), BENCH_HISTORY_ROOMS (10), BENCH_HISTORY_SOURCES (memory,pglite-worker,pglite-main,postgres,
  * gateway-postgres),
- * BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test).
+ * BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), BENCH_HISTORY_NODE_ARGS (diagnostic: more Node options
+ * for each server process, e.g. `--cpu-prof --cpu-prof-dir=DIR`).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -26,6 +27,8 @@ const ROOMS = Number(process.env['BENCH_HISTORY_ROOMS'] ?? 10);
 const SOURCES = (
   process.env['BENCH_HISTORY_SOURCES'] ?? 'memory,pglite-worker,pglite-main,postgres,gateway-postgres'
 ).split(',');
+/** Diagnostic: more Node options for each server process (e.g. --cpu-prof --cpu-prof-dir=DIR). */
+const NODE_ARGS = (process.env['BENCH_HISTORY_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 /** Subscribes before the measured burst, so that start-up costs (JIT, first reads) stay out of it. */
 const WARM_UP = 20;
 
@@ -121,7 +124,7 @@ async function run(source: string): Promise<Result | string> {
     fileURLToPath(new URL('./history-server.ts', import.meta.url)),
     [source, String(BARS), String(ROOMS)],
     {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...NODE_ARGS],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );

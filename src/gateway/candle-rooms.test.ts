@@ -11,6 +11,8 @@ import { type CandleStore, type StoredCandle } from '../store/candle-store.ts';
 import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
+import type { TurnBudget } from '../util/turn-budget.ts';
+import { checkPhasesDuring, SlicingTurns, unlimitedTurns } from '../util/turn-budget.test-support.ts';
 import { BusIntake } from './bus-intake.ts';
 import { CandleRooms } from './candle-rooms.ts';
 import type { ClientSink } from './channel.ts';
@@ -117,6 +119,7 @@ function setup(
     sources?: () => SourcesView;
     throttleMs?: number;
     onCandle?: (update: CandleUpdate) => void;
+    turns?: TurnBudget;
   } = {},
 ) {
   const clock = new ManualClock(T0 + 30 * M);
@@ -138,6 +141,7 @@ function setup(
     historyLoad: { pollMs: 100 },
     historyRetry: { minMs: 100, maxMs: 400 },
     ...(o.onCandle ? { onCandle: o.onCandle } : {}),
+    turns: o.turns ?? unlimitedTurns(),
   });
   const stopListening = rooms.listen(intake);
   const publish = (update: CandleUpdate): void => bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(update));
@@ -148,6 +152,29 @@ const subscribe = (initialBars: number, interval: Interval = '1m') =>
   ({ type: 'subscribe', symbol: SYMBOL, interval, initialBars }) as const;
 
 describe('CandleRooms', () => {
+  it("encodes a store read's bars a slice at a time under the turn budget, the loop's other work between", async () => {
+    const store = new MemoryCandleStore(2000);
+    for (let i = 0; i < 1000; i++)
+      store.put(SYMBOL, '1m', makeBar(T0 + (i - 1000) * M, `${100 + (i % 50)}`), ['binance']);
+    const turns = new SlicingTurns();
+    const { rooms } = setup({ store, turns });
+    const client = new Client();
+    const { phases } = await checkPhasesDuring(async () => {
+      rooms.subscribe(client, subscribe(1000));
+      while (client.ofType('initial').length === 0) await settle();
+    });
+    const bars = client.ofType('initial')[0]?.['bars'] as { close: number; closed: boolean }[];
+    assert.equal(bars.length, 1000);
+    assert.deepEqual(
+      bars.slice(0, 3).map((b) => b.close),
+      [100, 101, 102],
+    );
+    assert.ok(bars.every((b) => b.closed));
+    // 999 bars before the newest, 100 a slice: ten slices, each waiting for a turn of its own.
+    assert.equal(turns.turns, 10);
+    assert.ok(phases >= 9, `the loop ran ${phases} check phases while the bars were encoded`);
+  });
+
   it('answers repeated subscribes to a short series from memory, kept current by the stream', async () => {
     const store = new FailingStore();
     const W = 7 * 24 * 60 * M;

@@ -12,6 +12,7 @@ import { encodeBar, encodeError, encodeInitialOfBars, type BarView } from '../pr
 import { IncompleteHistoryError, type CandleStore, type StoredCandle } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Clock } from '../util/clock.ts';
+import { mainThreadTurns, type TurnBudget } from '../util/turn-budget.ts';
 import type { BusIntake } from './bus-intake.ts';
 import type { Channel, ClientSink } from './channel.ts';
 import type { ClientErrors } from './client-errors.ts';
@@ -42,6 +43,8 @@ export interface CandleRoomsOptions {
   readonly onCandle?: (update: CandleUpdate) => void;
   /** Told which series a room holds (the in-process composite then publishes only those). */
   readonly localCandles?: LocalCandleSource;
+  /** The budget a store read's bars are encoded under (default the main thread's, src/util/turn-budget.ts). */
+  readonly turns?: TurnBudget;
 }
 
 /**
@@ -68,6 +71,12 @@ interface InitialCache {
 
 /** Bar counts whose `initial` a room keeps (clients mostly ask for the default count or a few others). */
 const INITIALS_PER_ROOM = 8;
+
+/**
+ * Bars of a store read encoded in one task of the turn budget: printing a bar's exact decimals takes a few µs, so
+ * 1,000 bars encoded in one go held the loop for 10–25 ms, and a burst of reads answered together for the sum.
+ */
+const ENCODE_SLICE = 100;
 
 /** Encoded bar texts of one stored bar, by closed flag (stored bars are never changed in place, only replaced). */
 interface BarTexts {
@@ -112,9 +121,11 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
    * when clients ask for different counts. At most INITIALS_PER_ROOM counts per room, the oldest dropped first.
    */
   private readonly lastInitials = new WeakMap<CandleRoom, Map<number, InitialCache>>();
+  private readonly turns: TurnBudget;
 
   constructor(private readonly options: CandleRoomsOptions) {
     const { clock, logger } = options;
+    this.turns = options.turns ?? mainThreadTurns;
     this.scheduler = new TickScheduler<CandleRoom>(
       options.throttleMs,
       (batch) => this.flush(batch),
@@ -367,6 +378,25 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     return text;
   }
 
+  /**
+   * Encodes the bars of a store read, all but the newest (which is closed or not when `initial` is sent), into the
+   * text cache a slice at a time under the turn budget, so that sending `initial` then only joins their texts.
+   * Bars the cache holds already (memory's, a shared read's) cost a lookup each.
+   */
+  private readonly encodeAhead = async (bars: StoredCandle[]): Promise<StoredCandle[]> => {
+    const last = bars.length - 1;
+    for (let i = 0; i < last; i += ENCODE_SLICE) {
+      await this.turns.turn(this);
+      const end = Math.min(i + ENCODE_SLICE, last);
+      for (let j = i; j < end; j++) {
+        const stored = bars[j] as StoredCandle;
+        const { bar, sources } = stored;
+        this.barText(stored, { bar, closed: true, sources, backfilled: stored.backfilled === true });
+      }
+    }
+    return bars;
+  };
+
   /** Sends `initial` (marked partial when `partialReason` is given) and the room's messages held meanwhile. */
   private completeInitial(
     sub: CandleSubscription,
@@ -442,7 +472,8 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
     // too when the start-up history finished loading since: that read may hold only part of it.
     let read = room.reads.get(initialBars);
     if (read?.received !== room.received || read.loading !== loading) {
-      const started = { received: room.received, loading, bars: store.recent(symbol, interval, initialBars) };
+      const bars = store.recent(symbol, interval, initialBars).then(this.encodeAhead);
+      const started = { received: room.received, loading, bars };
       room.reads.set(initialBars, started);
       const done = (): void => {
         if (room.reads.get(initialBars) === started) room.reads.delete(initialBars);

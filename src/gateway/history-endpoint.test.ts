@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeBar } from '../../test/gateway/helpers.ts';
 import { MemoryCandleStore } from '../store/memory-candle-store.ts';
+import { checkPhasesDuring, SlicingTurns } from '../util/turn-budget.test-support.ts';
 import { answerHistoryRequest, type HistoryRules } from './history-endpoint.ts';
 
 const T0 = Date.UTC(2024, 9, 24, 10, 0);
@@ -59,5 +60,24 @@ describe('answerHistoryRequest', () => {
       assert.equal(r.status, 400, end);
       assert.equal(errorOf(r.body).code, 'INVALID_END', end);
     }
+  });
+
+  it("encodes a long answer a slice at a time under the turn budget, the loop's other work between", async () => {
+    const many = new MemoryCandleStore(2000);
+    for (let i = 0; i < 1000; i++) many.put('BTC/USDT', '1m', makeBar(T0 + i * M, `${100 + i}`), ['binance']);
+    const turns = new SlicingTurns();
+    const rules = { ...RULES, maxBars: 1000 };
+    const query = new URLSearchParams('symbol=BTC/USDT&interval=1m&limit=1000');
+    const { result, phases } = await checkPhasesDuring(() =>
+      answerHistoryRequest(query, many, rules, T0 + 1001 * M, undefined, undefined, turns),
+    );
+    assert.equal(result.status, 200);
+    const bars = (JSON.parse(result.body) as { bars: { close: number }[] }).bars;
+    assert.deepEqual(
+      bars.map((b) => b.close),
+      Array.from({ length: 1000 }, (_, i) => 100 + i),
+    );
+    assert.equal(turns.turns, 10, '100 bars a slice');
+    assert.ok(phases >= 9, `the loop ran ${phases} check phases while the answer was encoded`);
   });
 });

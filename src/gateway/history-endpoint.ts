@@ -1,4 +1,4 @@
-import { bucketEnd, isInterval, type Interval } from '../domain/interval.ts';
+import { bucketEnd, isInterval } from '../domain/interval.ts';
 import type { ErrorCode } from '../domain/errors.ts';
 import {
   historyUnavailableText,
@@ -7,6 +7,7 @@ import {
 } from '../protocol/client-messages.ts';
 import { encodeBar } from '../protocol/server-messages.ts';
 import { IncompleteHistoryError, type CandleStore, type StoredCandle } from '../store/candle-store.ts';
+import { mainThreadTurns, type TurnBudget } from '../util/turn-budget.ts';
 import type { BudgetVerdict } from './history-budget.ts';
 
 /** Path of the candle history endpoint (GET and HEAD). */
@@ -36,6 +37,12 @@ export interface HistoryAnswer {
  */
 export const HISTORY_RETRY_AFTER_SECONDS = 5;
 
+/**
+ * Bars encoded in one task of the turn budget (src/util/turn-budget.ts): an answer of thousands of bars encoded
+ * in one go would hold the event loop for tens of ms.
+ */
+const ENCODE_SLICE = 100;
+
 /** A partial answer must not be kept by a cache and served after the database is back. */
 const NO_STORE = { 'cache-control': 'no-store' };
 
@@ -55,7 +62,7 @@ function fail(status: number, code: ErrorCode, message: string): HistoryAnswer {
  * loaded yet), what the store holds is answered with `"partial": true, "reason": "HISTORY_LOADING"`.
  *
  * A valid request's `limit` is charged to `charge` (the client's history budget) before the store is read; over
- * budget, the answer is 429 HISTORY_BUDGET_EXCEEDED with Retry-After.
+ * budget, the answer is 429 HISTORY_BUDGET_EXCEEDED with Retry-After. The bars are encoded under `turns`.
  */
 export async function answerHistoryRequest(
   query: URLSearchParams,
@@ -64,6 +71,7 @@ export async function answerHistoryRequest(
   now: number,
   historyLoading: (symbol: string) => boolean = () => false,
   charge?: (bars: number) => BudgetVerdict,
+  turns: TurnBudget = mainThreadTurns,
 ): Promise<HistoryAnswer> {
   const symbol = query.get('symbol');
   const interval = query.get('interval');
@@ -115,12 +123,15 @@ export async function answerHistoryRequest(
     partial = 'HISTORY_UNAVAILABLE';
   }
   let body = '{"symbol":' + JSON.stringify(symbol) + ',"interval":"' + interval + '","bars":[';
-  bars.forEach((b, i) => {
-    const closed = now >= bucketEnd(interval as Interval, b.bar.time) + rules.closeGraceMs;
+  const request = {};
+  for (let i = 0; i < bars.length; i++) {
+    if (i % ENCODE_SLICE === 0) await turns.turn(request);
+    const b = bars[i] as StoredCandle;
+    const closed = now >= bucketEnd(interval, b.bar.time) + rules.closeGraceMs;
     body +=
       (i > 0 ? ',' : '') +
       encodeBar({ bar: b.bar, closed, sources: b.sources, backfilled: b.backfilled === true });
-  });
+  }
   if (partial === null) return { status: 200, body: body + ']}' };
   return { status: 200, body: body + '],"partial":true,"reason":"' + partial + '"}', headers: NO_STORE };
 }

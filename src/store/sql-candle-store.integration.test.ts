@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseDecimal } from '../domain/decimal.ts';
 import type { Trade } from '../domain/trade.ts';
 import { silentLogger } from '../telemetry/logger.ts';
+import { SlicingTurns } from '../util/turn-budget.test-support.ts';
 import { expected, makeUpdate, plain, uniqueSymbol } from './candle-store.contract.ts';
 import { runMigrations } from './migrations.ts';
 import { SqlCandleStore } from './sql-candle-store.ts';
@@ -62,6 +63,23 @@ describe('SqlCandleStore', () => {
     await Promise.all([first, second]);
     const last = (await rows(symbol)).at(-1);
     assert.equal(last?.close, '2');
+  });
+
+  it('encodes a long write and decodes a long read a slice at a time under its turn budget', async () => {
+    const symbol = uniqueSymbol();
+    const minute = 60_000;
+    const turns = new SlicingTurns();
+    // The same database; not closed here (closing a store closes its client).
+    const sliced = new SqlCandleStore(client, turns);
+    const updates = Array.from({ length: 1000 }, (_, i) =>
+      makeUpdate(symbol, i * minute, { close: `${100 + i}.25` }),
+    );
+    await sliced.write(updates);
+    assert.equal(turns.turns, 4, 'written 250 bars a slice');
+    // Each slice waits for a turn of its own (SlicingTurns; the budget's own tests show the loop runs between).
+    const got = await sliced.recent(symbol, '1m', 1000);
+    assert.deepEqual(got.map(plain), updates.map(expected));
+    assert.equal(turns.turns, 4 + 10, 'read 100 bars a slice');
   });
 
   it('writes a call of more rows than one statement takes, in order, every field as given', async () => {

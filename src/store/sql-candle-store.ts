@@ -1,6 +1,5 @@
 import { SqlAccountStore } from './account-sql-store.ts';
 import type { AccountStore } from './account-store.ts';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
 import { parseDecimal, toPlainString } from '../domain/decimal.ts';
 import { isVenueId } from '../domain/instrument.ts';
@@ -9,6 +8,7 @@ import type { Trade } from '../domain/trade.ts';
 import type { CandleStore, StoredCandle } from './candle-store.ts';
 import { checkStorable, rowKey, rowVenue } from './candle-row.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { mainThreadTurns, type TurnBudget } from '../util/turn-budget.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
 import { checkStorableTrade, type TradeStore } from './trade-store.ts';
 import { adoptUpstreams, type MismatchedHistory, type UpstreamChange, type Upstreams } from './upstreams.ts';
@@ -23,12 +23,14 @@ import { adoptUpstreams, type MismatchedHistory, type UpstreamChange, type Upstr
  */
 
 /**
- * Bars decoded between two turns of the event loop. Decoding is exact decimal parsing (BigInt): 5,000
- * bars at once took 17–37 ms of the server's thread on a loaded machine, 500 take a few ms, so a large history
- * read lets fan-out run between its slices. (Decoding in the database's worker thread would not help: copying
- * the decoded bars across threads costs more than decoding them.)
+ * Bars decoded in one task of the main thread's turn budget (src/util/turn-budget.ts). Decoding is exact decimal
+ * parsing (BigInt): 5,000 bars at once took 17–37 ms of the server's thread on a loaded machine, 100 take about a
+ * millisecond. Every read's slices share the budget with the others' and with the venues' frames, so a burst of
+ * reads answered together is decoded over several turns with fan-out between them, not each read's first slice
+ * in the same turn. (Decoding in the database's worker thread would not help: copying the decoded bars across
+ * threads costs more than decoding them.)
  */
-const DECODE_SLICE = 500;
+const DECODE_SLICE = 100;
 
 /** PostgreSQL's wire protocol counts a statement's parameters in 16 bits. */
 const MAX_PARAMS = 65_535;
@@ -156,8 +158,14 @@ export class SqlCandleStore implements CandleStore, TradeStore {
   /** The last `write` call's work; the next call runs after it (see `write`). */
   private writing: Promise<void> = Promise.resolve();
 
-  /** `client` must hold the schema of migrations.ts; the store closes it on `close()`. */
-  constructor(private readonly client: SqlClient) {}
+  /**
+   * `client` must hold the schema of migrations.ts; the store closes it on `close()`. `turns`: the budget its
+   * decoding and encoding of bars share (default the main thread's).
+   */
+  constructor(
+    private readonly client: SqlClient,
+    private readonly turns: TurnBudget = mainThreadTurns,
+  ) {}
 
   private accountStore: SqlAccountStore | undefined;
 
@@ -186,7 +194,7 @@ export class SqlCandleStore implements CandleStore, TradeStore {
     }
     const written = this.writing.then(() =>
       this.inChunks([...rows.values()], CANDLE_CHUNK, async (tx, chunk) =>
-        tx.query(UPSERT_CANDLES, await candleColumns(chunk)),
+        tx.query(UPSERT_CANDLES, await candleColumns(chunk, this.turns, this)),
       ),
     );
     this.writing = written.catch(() => undefined);
@@ -216,8 +224,9 @@ export class SqlCandleStore implements CandleStore, TradeStore {
     const lines = packed.split('\n');
     const bars: StoredCandle[] = [];
     for (let i = 0; i < lines.length; i += DECODE_SLICE) {
-      if (i > 0) await nextTurn();
-      for (const line of lines.slice(i, i + DECODE_SLICE)) bars.push(toStored(line));
+      await this.turns.turn(this);
+      const end = Math.min(i + DECODE_SLICE, lines.length);
+      for (let j = i; j < end; j++) bars.push(toStored(lines[j] as string));
     }
     return bars;
   }
@@ -271,17 +280,21 @@ ON CONFLICT (venue, symbol, id, "time") DO NOTHING`,
 }
 
 /**
- * Rows of UPSERT_CANDLES' parameters built between two turns of the event loop. A batch of the write buffer is
- * 1,000 bars, eight exact decimals each printed as text: built in one go, it held the server's thread for tens of
- * ms while history loaded at start-up (docs/PERFORMANCE.md, "Start-up stalls").
+ * Rows of UPSERT_CANDLES' parameters built in one task of the turn budget. A batch of the write buffer is 1,000
+ * bars, eight exact decimals each printed as text: built in one go, it held the server's thread for tens of ms
+ * while history loaded at start-up (docs/PERFORMANCE.md, "Start-up stalls").
  */
 const ENCODE_SLICE = 250;
 
-/** The parameters of UPSERT_CANDLES: one array per column, a row per update. */
-async function candleColumns(updates: readonly CandleUpdate[]): Promise<unknown[][]> {
+/** The parameters of UPSERT_CANDLES: one array per column, a row per update, built under `turns`. */
+async function candleColumns(
+  updates: readonly CandleUpdate[],
+  turns: TurnBudget,
+  owner: object,
+): Promise<unknown[][]> {
   const columns: unknown[][] = Array.from({ length: 16 }, () => new Array<unknown>(updates.length));
   for (let i = 0; i < updates.length; i++) {
-    if (i > 0 && i % ENCODE_SLICE === 0) await nextTurn();
+    if (i % ENCODE_SLICE === 0) await turns.turn(owner);
     const u = updates[i] as CandleUpdate;
     const b = u.bar;
     const row = [
