@@ -170,6 +170,33 @@ describe('HistoryLoader', () => {
     assert.deepEqual(slices.flat(), times);
   });
 
+  it("stores a large background piece's slices after the first under its slice turn", async () => {
+    const clock = new ManualClock(T0 + 2 * DAY_MS);
+    const venue = new FakeVenue('binance');
+    const oldest = Date.UTC(2024, 0, 2, 23, 0);
+    venue.rest.bars.set(
+      '1m',
+      Array.from({ length: 600 }, (_, i) => bar(oldest - (600 - i) * MINUTE_MS)),
+    );
+    const events: string[] = [];
+    const loader: HistoryLoader = new HistoryLoader({
+      venue: 'binance',
+      rest: venue.rest,
+      historyBars: 3,
+      logger: silentLogger(),
+      clock,
+      sliceTurn: async (owner): Promise<void> => {
+        assert.equal(owner, loader);
+        events.push('turn');
+      },
+    });
+    const loading = loader.loadOlder('BTC/USDT', T0 + 2 * DAY_MS - 30_000, async (updates) => {
+      if (updates[0]?.interval === '1m') events.push(`write ${updates.length}`);
+    });
+    assert.equal(await loading, true);
+    assert.deepEqual(events, ['write 240', 'turn', 'write 240', 'turn', 'write 120']);
+  });
+
   it('fetches each background piece only once the store has room for it', async () => {
     const clock = new ManualClock(T0 + 2 * DAY_MS);
     const venue = new FakeVenue('binance');

@@ -116,6 +116,12 @@ export interface HistoryLoaderOptions {
    * always room.
    */
   readonly room?: () => Promise<void>;
+  /**
+   * Resolves when the next slice of a background piece may be stored: in `tickwire all` the main thread's turn
+   * budget (src/util/turn-budget.ts), which the venues' frames and the store's encoding share. Default: the next
+   * turn of the event loop.
+   */
+  readonly sliceTurn?: (owner: object) => Promise<void>;
 }
 
 /**
@@ -130,11 +136,15 @@ export interface HistoryLoaderOptions {
  */
 export class HistoryLoader {
   private closed = false;
+  /** Waited for before each slice of a background piece is stored after the first. */
+  private readonly nextSlice: () => Promise<void>;
   /** Wakes the loads waiting to retry, at close. */
   private readonly sleepers = new Set<() => void>();
 
   constructor(private readonly options: HistoryLoaderOptions) {
     positiveInteger('HistoryLoader', 'historyBars', options.historyBars);
+    const { sliceTurn } = options;
+    this.nextSlice = sliceTurn ? () => sliceTurn(this) : () => nextTurn();
   }
 
   /**
@@ -198,6 +208,7 @@ export class HistoryLoader {
             closedUpdates(symbol, venue, piece.interval, inPiece),
             write,
             () => this.closed,
+            this.nextSlice,
           );
           // Stopped between two slices: the rest of the piece was not written.
           if (this.closed) return false;
@@ -293,17 +304,18 @@ export class HistoryLoader {
 const WRITE_SLICE = 240;
 
 /**
- * Gives `updates` to `write` a slice at a time, in order, with a turn of the event loop between slices; no slice
- * once `stopped` (the loader closed in between: the store may be closing).
+ * Gives `updates` to `write` a slice at a time, in order, waiting for `nextSlice` between slices; no slice once
+ * `stopped` (the loader closed in between: the store may be closing).
  */
 async function writeInSlices(
   updates: CandleUpdate[],
   write: (updates: CandleUpdate[]) => Promise<void>,
   stopped: () => boolean,
+  nextSlice: () => Promise<void>,
 ): Promise<void> {
   if (updates.length <= WRITE_SLICE) return write(updates);
   for (let i = 0; i < updates.length; i += WRITE_SLICE) {
-    if (i > 0) await nextTurn();
+    if (i > 0) await nextSlice();
     if (stopped()) return;
     await write(updates.slice(i, i + WRITE_SLICE));
   }

@@ -76,7 +76,8 @@ export interface VenueIngestOptions {
    * Resolves when an instrument's start-up history may be applied: in `tickwire all` the turn budget the venues'
    * frames and REST answers share (src/util/turn-budget.ts), so that the applies of instruments whose
    * answers come together (each seeds its engine and replays its trades) run in turns of their own rather than in
-   * one long turn with the answers. Default: at once.
+   * one long turn with the answers. The background history's slices are stored under it too. Default: at once
+   * (the slices: a turn of the event loop apart).
    */
   readonly historyTurn?: (owner: object) => Promise<void>;
 }
@@ -172,6 +173,7 @@ export class VenueIngest {
       logger,
       clock: this.clock,
       ...(options.historyRoom ? { room: options.historyRoom } : {}),
+      ...(options.historyTurn ? { sliceTurn: options.historyTurn } : {}),
     });
     this.backfill = new TradeBackfill({
       venue: adapter.venue,
