@@ -5,7 +5,7 @@ import { toPlainString } from '../domain/decimal.ts';
 import { MemoryAccountStore } from '../store/account-memory-store.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
-import { AccountHub } from './account-hub.ts';
+import { AccountHub, FILL_CLOCK_MARGIN_MS } from './account-hub.ts';
 import { ScriptedAccountSource } from './account-source.test-support.ts';
 import { fill, fillsEvent, position, snapshotEvent } from './account.test-support.ts';
 import type { AccountChange } from './contract.ts';
@@ -93,6 +93,32 @@ describe('AccountHub', () => {
     assert.equal(toPlainString(hub.view('demo-bitget')!.performance.maxDrawdown), '0.1');
     await hub.close();
     assert.ok(bitget.closed && dydx.closed);
+  });
+
+  it('takes up fills from a margin before the start, or after the newest stored fill', async () => {
+    const store = new MemoryAccountStore();
+    const open = async () => {
+      const source = new ScriptedAccountSource({ id: 'demo-dydx', venue: 'dydx' });
+      const hub = await AccountHub.open({
+        sources: [source],
+        store,
+        clock: new ManualClock(T0),
+        logger: silentLogger(),
+        fillsSince: T0,
+      });
+      return { source, hub };
+    };
+    const fresh = await open();
+    // The venue's clock may run behind ours: a fill made just after the start can be stamped before it.
+    assert.deepEqual(fresh.source.resume, { fillsSince: T0 - FILL_CLOCK_MARGIN_MS });
+    fresh.source.emit(snapshotEvent('1000', [], T0));
+    fresh.source.emit(
+      fillsEvent([fill('f1', { side: 'buy', price: '1', size: '1', fee: '0', time: T0 - 500 })]),
+    );
+    await fresh.hub.close();
+    const restarted = await open();
+    assert.deepEqual(restarted.source.resume, { fillsSince: T0 - 500 }, 'after the newest stored fill');
+    await restarted.hub.close();
   });
 
   it('refuses an account configured twice', async () => {

@@ -16,6 +16,14 @@ import type {
   FillQuery,
 } from './contract.ts';
 
+/**
+ * A venue stamps its fills with its own clock (dYdX: the time of the block), which may run behind ours. An account
+ * with no stored fill takes up its fills from this long before `fillsSince`: a fill made after the process started
+ * but stamped a little earlier, and made before the first subscription (which carries no past fills), still comes
+ * over REST. A fill of that minute made before the start is taken up too; repeats are dropped by fill id.
+ */
+export const FILL_CLOCK_MARGIN_MS = 60_000;
+
 export interface AccountHubOptions {
   /** One source per configured account, built by the wiring from the venue adapters; ids must be unique. */
   readonly sources: readonly AccountSource[];
@@ -29,8 +37,8 @@ export interface AccountHubOptions {
   readonly restoreLimit?: number;
   readonly storeRetryMs?: number;
   /**
-   * Where an account with no stored fill takes up its fills (ms UTC): the process's start, so that fills made
-   * while the database opened are fetched too. Default: when its source starts.
+   * Where an account with no stored fill takes up its fills (ms UTC, less FILL_CLOCK_MARGIN_MS): the process's
+   * start, so that fills made while the database opened are fetched too. Default: when its source starts.
    */
   readonly fillsSince?: number;
 }
@@ -91,7 +99,10 @@ export class AccountHub implements AccountHubContract {
           status: (status) => hub.statuses.set(id, status),
           alert: (alert) => state.alert(alert),
         },
-        resumeFrom(state.newestFillTime ?? options.fillsSince),
+        resumeFrom(
+          state.newestFillTime ??
+            (options.fillsSince === undefined ? undefined : options.fillsSince - FILL_CLOCK_MARGIN_MS),
+        ),
       );
     }
     return hub;

@@ -1,12 +1,20 @@
 /** An AccountSource driven by the test: what a venue adapter would emit, pushed by hand. */
 import type { AccountRef } from '../domain/account.ts';
 import type { AlertInput } from '../domain/alert.ts';
-import type { AccountEvent, AccountSource, AccountSourceHandlers, AccountStreamStatus } from './contract.ts';
+import type {
+  AccountEvent,
+  AccountResume,
+  AccountSource,
+  AccountSourceHandlers,
+  AccountStreamStatus,
+} from './contract.ts';
 
 export class ScriptedAccountSource implements AccountSource {
   private handlers: AccountSourceHandlers | undefined;
   private current: AccountStreamStatus;
   closed = false;
+  /** Where the hub told it to take up the fills. */
+  resume: AccountResume | undefined;
 
   constructor(readonly account: AccountRef) {
     this.current = {
@@ -19,8 +27,9 @@ export class ScriptedAccountSource implements AccountSource {
     };
   }
 
-  start(handlers: AccountSourceHandlers): void {
+  start(handlers: AccountSourceHandlers, resume: AccountResume = {}): void {
     this.handlers = handlers;
+    this.resume = resume;
   }
 
   status(): AccountStreamStatus {
