@@ -384,16 +384,13 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
    * Bars the cache holds already (memory's, a shared read's) cost a lookup each.
    */
   private readonly encodeAhead = async (bars: StoredCandle[]): Promise<StoredCandle[]> => {
-    const last = bars.length - 1;
-    for (let i = 0; i < last; i += ENCODE_SLICE) {
-      await this.turns.turn(this);
-      const end = Math.min(i + ENCODE_SLICE, last);
-      for (let j = i; j < end; j++) {
-        const stored = bars[j] as StoredCandle;
+    await this.turns.inSlices(this, bars.length - 1, ENCODE_SLICE, (start, end) => {
+      for (let i = start; i < end; i++) {
+        const stored = bars[i] as StoredCandle;
         const { bar, sources } = stored;
         this.barText(stored, { bar, closed: true, sources, backfilled: stored.backfilled === true });
       }
-    }
+    });
     return bars;
   };
 

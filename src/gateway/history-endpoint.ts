@@ -123,15 +123,15 @@ export async function answerHistoryRequest(
     partial = 'HISTORY_UNAVAILABLE';
   }
   let body = '{"symbol":' + JSON.stringify(symbol) + ',"interval":"' + interval + '","bars":[';
-  const request = {};
-  for (let i = 0; i < bars.length; i++) {
-    if (i % ENCODE_SLICE === 0) await turns.turn(request);
-    const b = bars[i] as StoredCandle;
-    const closed = now >= bucketEnd(interval, b.bar.time) + rules.closeGraceMs;
-    body +=
-      (i > 0 ? ',' : '') +
-      encodeBar({ bar: b.bar, closed, sources: b.sources, backfilled: b.backfilled === true });
-  }
+  await turns.inSlices({}, bars.length, ENCODE_SLICE, (start, end) => {
+    for (let i = start; i < end; i++) {
+      const b = bars[i] as StoredCandle;
+      const closed = now >= bucketEnd(interval, b.bar.time) + rules.closeGraceMs;
+      body +=
+        (i > 0 ? ',' : '') +
+        encodeBar({ bar: b.bar, closed, sources: b.sources, backfilled: b.backfilled === true });
+    }
+  });
   if (partial === null) return { status: 200, body: body + ']}' };
   return { status: 200, body: body + '],"partial":true,"reason":"' + partial + '"}', headers: NO_STORE };
 }

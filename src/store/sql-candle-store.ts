@@ -223,11 +223,9 @@ export class SqlCandleStore implements CandleStore, TradeStore {
     if (packed === null || packed === undefined) return [];
     const lines = packed.split('\n');
     const bars: StoredCandle[] = [];
-    for (let i = 0; i < lines.length; i += DECODE_SLICE) {
-      await this.turns.turn(this);
-      const end = Math.min(i + DECODE_SLICE, lines.length);
-      for (let j = i; j < end; j++) bars.push(toStored(lines[j] as string));
-    }
+    await this.turns.inSlices(this, lines.length, DECODE_SLICE, (start, end) => {
+      for (let i = start; i < end; i++) bars.push(toStored(lines[i] as string));
+    });
     return bars;
   }
 
@@ -293,31 +291,34 @@ async function candleColumns(
   owner: object,
 ): Promise<unknown[][]> {
   const columns: unknown[][] = Array.from({ length: 16 }, () => new Array<unknown>(updates.length));
-  for (let i = 0; i < updates.length; i++) {
-    if (i % ENCODE_SLICE === 0) await turns.turn(owner);
-    const u = updates[i] as CandleUpdate;
-    const b = u.bar;
-    const row = [
-      rowVenue(u),
-      u.symbol,
-      u.interval,
-      String(b.time),
-      toPlainString(b.open),
-      toPlainString(b.high),
-      toPlainString(b.low),
-      toPlainString(b.close),
-      toPlainString(b.volume),
-      toPlainString(b.quoteVolume),
-      toPlainString(b.takerBuyVolume),
-      toPlainString(b.takerBuyQuoteVolume),
-      String(b.trades),
-      u.state,
-      u.sources.join(' '),
-      u.backfilled === true,
-    ];
-    for (let c = 0; c < row.length; c++) (columns[c] as unknown[])[i] = row[c];
-  }
+  await turns.inSlices(owner, updates.length, ENCODE_SLICE, (start, end) => {
+    for (let i = start; i < end; i++) writeRow(columns, i, updates[i] as CandleUpdate);
+  });
   return columns;
+}
+
+/** Row `i` of UPSERT_CANDLES' parameter columns: `u` as the database takes it. */
+function writeRow(columns: unknown[][], i: number, u: CandleUpdate): void {
+  const b = u.bar;
+  const row = [
+    rowVenue(u),
+    u.symbol,
+    u.interval,
+    String(b.time),
+    toPlainString(b.open),
+    toPlainString(b.high),
+    toPlainString(b.low),
+    toPlainString(b.close),
+    toPlainString(b.volume),
+    toPlainString(b.quoteVolume),
+    toPlainString(b.takerBuyVolume),
+    toPlainString(b.takerBuyQuoteVolume),
+    String(b.trades),
+    u.state,
+    u.sources.join(' '),
+    u.backfilled === true,
+  ];
+  for (let c = 0; c < row.length; c++) (columns[c] as unknown[])[i] = row[c];
 }
 
 function tradeParams(t: Trade): unknown[] {

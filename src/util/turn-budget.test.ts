@@ -156,6 +156,34 @@ describe('TurnBudget', () => {
     assert.deepEqual(turns.stats(), { waiting: 0, deferred: 4 });
   });
 
+  it('runs a long loop in slices, each a task of the budget, every index once and in order', async () => {
+    const { turns, took } = budgetOf(10);
+    const slices: [number, number][] = [];
+    const done = turns.inSlices({}, 25, 10, (start, end) => {
+      slices.push([start, end]);
+      took(6);
+    });
+    await Promise.resolve();
+    await Promise.resolve();
+    assert.deepEqual(
+      slices,
+      [
+        [0, 10],
+        [10, 20],
+      ],
+      'the third slice finds 12 ms spent and waits',
+    );
+    await nextTurn();
+    await nextTurn();
+    await done;
+    assert.deepEqual(slices, [
+      [0, 10],
+      [10, 20],
+      [20, 25],
+    ]);
+    assert.deepEqual(turns.stats(), { waiting: 0, deferred: 1 });
+  });
+
   it('refuses a budget that is not positive', () => {
     assert.throws(() => new TurnBudget({ budgetMs: 0 }), /turn budget must be positive, got 0/);
     assert.throws(() => new TurnBudget({ budgetMs: Number.NaN }), /turn budget must be positive/);

@@ -23,7 +23,7 @@ interface Waiting {
 }
 
 export interface TurnBudgetOptions {
-  /** Frame time per turn of the event loop, ms (default 10). */
+  /** Bulk-work time per turn of the event loop, ms (default 10). */
   readonly budgetMs?: number;
   /** Monotonic time, ms (default `performance.now`). The budget is the process's own time, never a test clock. */
   readonly now?: () => number;
@@ -63,6 +63,22 @@ export class TurnBudget {
    */
   turn(owner: object): Promise<void> {
     return new Promise((resolve) => this.enter(owner, resolve, true));
+  }
+
+  /**
+   * Runs `slice(start, end)` over [0, `length`), `size` items at a time, each slice once `owner` may go on under the
+   * budget (`turn`): a long loop of bulk work (bars decoded or encoded by the thousand) as tasks of the budget.
+   */
+  async inSlices(
+    owner: object,
+    length: number,
+    size: number,
+    slice: (start: number, end: number) => void,
+  ): Promise<void> {
+    for (let start = 0; start < length; start += size) {
+      await this.turn(owner);
+      slice(start, Math.min(start + size, length));
+    }
   }
 
   /**
@@ -116,7 +132,7 @@ export class TurnBudget {
   }
 
   /**
-   * The check phase: waiting frames run for what is left of the budget of this iteration of the loop (frames that
+   * The check phase: waiting tasks run for what is left of the budget of this iteration of the loop (tasks that
    * began a turn since the last check phase spent part of it), the rest in the next iterations' check phases, a
    * budget at a time.
    */
@@ -126,7 +142,7 @@ export class TurnBudget {
     this.turnStart = undefined;
     if (this.waiting.length === 0) return;
     if (spentThisIteration >= this.budgetMs) {
-      // Spent before the check phase: the loop polls first, the waiting frames run in the next one.
+      // Spent before the check phase: the loop polls first, the waiting tasks run in the next one.
       this.scheduleTurnEnd();
       return;
     }
