@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TickwireError } from '../domain/errors.ts';
 import { formatLogLine, formatLogRecord, resolveLogFormat } from './log-format.ts';
-import { createLogger, isOrdinaryError, type LogDestination } from './logger.ts';
+import { afterLogsWritten, createLogger, isOrdinaryError, type LogDestination } from './logger.ts';
 
 /** A destination that keeps what the logger writes; `isTTY` plays a terminal or a pipe. */
 function capture(isTTY: boolean): LogDestination & { text(): string } {
@@ -123,4 +123,25 @@ describe('errors in logs', () => {
     createLogger({ destination: text }).error({ err: refused(), venue: 'binance' }, 'poll failed');
     assert.equal(text.text().split('\n').length, 2, 'one line, no stack');
   });
+});
+
+describe('afterLogsWritten', () => {
+  const wait = { stallMs: 60_000, maxMs: 60_000 };
+
+  it('calls back at once for a logger that writes synchronously', () => {
+    let called = false;
+    afterLogsWritten(createLogger({ destination: capture(false) }), wait, () => (called = true));
+    assert.equal(called, true);
+  });
+
+  // Level silent: the writer is there but takes no line, so only its drain can end the wait before the test's own
+  // timeout (the bounds are a minute). shutdown-logs.integration.test.ts covers a writer with lines in flight.
+  it(
+    "calls back once the JSON logger's asynchronous stderr writer has written all it holds, also when idle and for a child logger",
+    { timeout: 30_000 },
+    async () => {
+      const logger = createLogger({ format: 'json', level: 'silent' }).child({ role: 'test' });
+      await new Promise<void>((resolve) => afterLogsWritten(logger, wait, resolve));
+    },
+  );
 });

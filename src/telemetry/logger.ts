@@ -5,6 +5,9 @@ import type { LogRing } from './log-ring.ts';
 
 export type { Logger };
 
+/** pino's asynchronous file writer (sonic-boom). */
+type AsyncWriter = ReturnType<typeof pino.destination>;
+
 /** Where log lines go: stderr unless a test gives its own. `isTTY` decides the `auto` format. */
 export interface LogDestination {
   write(text: string): unknown;
@@ -96,24 +99,80 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     redact: REDACTION,
   };
   let main: DestinationStream;
+  let stderrWriter: AsyncWriter | undefined;
   if (format === 'json') {
-    main = destination ?? pino.destination({ fd: 2, sync: false });
+    main = destination ?? (stderrWriter = pino.destination({ fd: 2, sync: false }));
   } else {
     // Text is for a person watching a terminal: written at once, in order, coloured unless NO_COLOR is set.
     const out = destination ?? pino.destination({ fd: 2, sync: true });
     const colour = destination === undefined && isTerminal && !process.env['NO_COLOR'];
     main = { write: (line: string) => void out.write(formatLogLine(line, { colour })) };
   }
-  if (options.recent === undefined) return pino(settings, main);
   const ring = options.recent;
-  return pino(
-    settings,
-    pino.multistream([
-      // The logger's own level decides what is written; every record it lets through goes to the main stream.
-      { level: 'trace', stream: main },
-      { level: 'warn', stream: { write: (line: string) => ring.write(line) } },
-    ]),
-  );
+  const logger =
+    ring === undefined
+      ? pino(settings, main)
+      : pino(
+          settings,
+          pino.multistream([
+            // The logger's own level decides what is written; every record it lets through goes to the main stream.
+            { level: 'trace', stream: main },
+            { level: 'warn', stream: { write: (line: string) => ring.write(line) } },
+          ]),
+        );
+  if (stderrWriter !== undefined) asyncWriters.set(streamOf(logger), stderrWriter);
+  return logger;
+}
+
+/** The asynchronous stderr writer behind each JSON logger's stream, for `afterLogsWritten`. */
+const asyncWriters = new WeakMap<object, AsyncWriter>();
+
+/** The stream a logger writes to: its children's too. */
+function streamOf(logger: Logger): object {
+  return (logger as unknown as Record<symbol, object>)[pino.symbols.streamSym] ?? logger;
+}
+
+/** How long `afterLogsWritten` waits: at most `maxMs` in all, and no longer than `stallMs` without a byte written. */
+export interface LogWriteWait {
+  readonly stallMs: number;
+  readonly maxMs: number;
+}
+
+/**
+ * Calls `then` once every line the logger has taken is written, or sooner when the wait runs out (`wait`); at once
+ * for a logger that writes synchronously. A process must wait for this before `process.exit`: pino then writes the
+ * lines it still buffers synchronously, but not the chunk an asynchronous write has in flight, which would be lost.
+ * A reader that reads (a terminal, docker, journald) takes a few megabytes of lines in milliseconds, and one that
+ * has stopped reading shows as a stall.
+ */
+export function afterLogsWritten(logger: Logger, wait: LogWriteWait, then: () => void): void {
+  const writer = asyncWriters.get(streamOf(logger));
+  if (writer === undefined) {
+    then();
+    return;
+  }
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(stalled);
+    clearTimeout(overall);
+    writer.off('drain', finish);
+    writer.off('error', finish);
+    writer.off('write', progressed);
+    then();
+  };
+  let stalled = setTimeout(finish, wait.stallMs);
+  const overall = setTimeout(finish, wait.maxMs);
+  const progressed = (): void => {
+    clearTimeout(stalled);
+    stalled = setTimeout(finish, wait.stallMs);
+  };
+  writer.on('write', progressed);
+  writer.once('drain', finish);
+  writer.once('error', finish);
+  // An empty write makes the writer emit 'drain' once all it holds is written, even when it is idle now.
+  writer.write('');
 }
 
 /** A logger that writes nothing, for tests and library use. */
