@@ -15,7 +15,7 @@ export const SHUTDOWN_TIMED_OUT_EXIT_CODE = 1;
  * How long an exit that cuts the stop short waits for the log lines already taken to be written: while stderr's
  * reader takes them (a second without progress ends the wait), and at most five seconds in all.
  */
-export const EXIT_LOG_WAIT: LogWriteWait = { stallMs: 1000, maxMs: 5000 };
+const EXIT_LOG_WAIT: LogWriteWait = { stallMs: 1000, maxMs: 5000 };
 
 export interface ShutdownOptions {
   /** From the first signal, the time the stop may take before the process exits anyway (`shutdownTimeoutMs`). */

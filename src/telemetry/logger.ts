@@ -129,7 +129,7 @@ const asyncWriters = new WeakMap<object, AsyncWriter>();
 
 /** The stream a logger writes to: its children's too. */
 function streamOf(logger: Logger): object {
-  return (logger as unknown as Record<symbol, object>)[pino.symbols.streamSym] ?? logger;
+  return (logger as unknown as Record<symbol, object>)[pino.symbols.streamSym] as object;
 }
 
 /** How long `afterLogsWritten` waits: at most `maxMs` in all, and no longer than `stallMs` without a byte written. */
@@ -162,12 +162,9 @@ export function afterLogsWritten(logger: Logger, wait: LogWriteWait, then: () =>
     writer.off('write', progressed);
     then();
   };
-  let stalled = setTimeout(finish, wait.stallMs);
+  const stalled = setTimeout(finish, wait.stallMs);
   const overall = setTimeout(finish, wait.maxMs);
-  const progressed = (): void => {
-    clearTimeout(stalled);
-    stalled = setTimeout(finish, wait.stallMs);
-  };
+  const progressed = (): void => void stalled.refresh();
   writer.on('write', progressed);
   writer.once('drain', finish);
   writer.once('error', finish);
