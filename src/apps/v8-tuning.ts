@@ -8,10 +8,9 @@
  * live until stored); with pretenuring, literals the live path shares with it then made every frame's short-lived
  * objects in the old generation, where, dead, they also kept the young objects they pointed to through young
  * collections. An idle `tickwire all` grew its old generation by about 0.3 MB a second and ran a full collection
- * every 19 s; without, 30–40 KB a second and one a minute, and 16–29 % less CPU (docs/PERFORMANCE.md,
- * "Idle CPU").
- * V8 reads this flag at each collection and each optimized compile, so set here, before Tickwire has created
- * anything, it acts as on the command line.
+ * every 19 s; without, 30–40 KB a second and one a minute, and 16–29 % less CPU (docs/PERFORMANCE.md, "Idle
+ * CPU"). V8 reads this flag at each collection and each optimized compile, so set here, before Tickwire has
+ * created anything, it acts as on the command line.
  */
 import { setFlagsFromString } from 'node:v8';
 
