@@ -7,11 +7,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../telemetry/logger.ts';
 import { startSimulator } from './simulator.ts';
-import type { SimulatorThreadData, SimulatorThreadMessage } from './threaded-simulator.ts';
+import { lowerThreadPriority } from '../util/thread-priority.ts';
+import {
+  SIMULATOR_THREAD_NICE_STEPS,
+  type SimulatorThreadData,
+  type SimulatorThreadMessage,
+} from './threaded-simulator.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('simulator-thread.ts runs as a worker thread (see threaded-simulator.ts)');
 const post = (message: SimulatorThreadMessage): void => port.postMessage(message);
+
+// The exchanges' stand-in yields a core to the server's thread (threaded-simulator.ts, SIMULATOR_THREAD_NICE_STEPS).
+lowerThreadPriority(SIMULATOR_THREAD_NICE_STEPS);
 
 const { options, log } = workerData as SimulatorThreadData;
 const logger = createLogger({

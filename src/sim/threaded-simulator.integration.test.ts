@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
 import { LogRing } from '../telemetry/log-ring.ts';
-import { startSimulatorThread } from './threaded-simulator.ts';
+import { mainThreadNice, threadsAtNice } from '../util/thread-nice.test-support.ts';
+import { SIMULATOR_THREAD_NICE_STEPS, startSimulatorThread } from './threaded-simulator.ts';
 import { getJson } from './test-kit.ts';
 
 const LOG = { level: 'silent', format: 'json' } as const;
@@ -29,6 +30,29 @@ describe('startSimulatorThread', () => {
       await assert.rejects(getJson(`${sim.urls.binance.restUrl}/api/v3/ping`), 'nothing listens any more');
     } finally {
       if (!closed) await sim.close();
+    }
+  });
+
+  it('runs its thread SIMULATOR_THREAD_NICE_STEPS nice levels below the server thread (Linux)', async (t) => {
+    if (process.platform !== 'linux') return t.skip('per-thread nice values are Linux');
+    const main = mainThreadNice();
+    if (main + SIMULATOR_THREAD_NICE_STEPS > 19) return t.skip(`the process already runs at nice ${main}`);
+    const expected = main + SIMULATOR_THREAD_NICE_STEPS;
+    const lowered = (): string[] => threadsAtNice(expected);
+    assert.equal(SIMULATOR_THREAD_NICE_STEPS, 10);
+    assert.deepEqual(lowered(), [], 'no thread of this process at the lowered level before');
+    const sim = await startSimulatorThread(
+      { symbols: ['BTC/USDT'], historyDays: 0, seed: 3 },
+      LOG,
+      failOnError,
+    );
+    try {
+      // The simulator's thread, and no other of the process, runs at the lowered level.
+      const threads = lowered();
+      assert.equal(threads.length, 1, `threads at nice ${expected}: ${threads.join(', ')}`);
+      assert.notEqual(threads[0], String(process.pid));
+    } finally {
+      await sim.close();
     }
   });
 

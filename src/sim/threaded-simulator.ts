@@ -4,6 +4,16 @@ import { startWorker } from '../util/worker-thread.ts';
 import type { SimulatorUrls } from './registry.ts';
 import type { SimulatorOptions } from './simulator.ts';
 
+/**
+ * How many nice levels the simulator's thread (simulator-thread.ts) runs below the server's thread. The simulator
+ * stands in for exchanges that run on machines of their own; in `tickwire demo` it shares the server's cores, and
+ * while it generates its markets' history in the first seconds it took a core the server's thread then waited for.
+ * `tickwire demo` with ten symbols, Tickwire's longest event-loop stall over the first 25 s, three alternated
+ * pairs: 33, 42 and 28 ms with this against 71, 118 and 56 ms without (docs/PERFORMANCE.md, "Start-up stalls").
+ * The same level as the database's thread (PGLITE_THREAD_NICE_STEPS), which shares the background with it.
+ */
+export const SIMULATOR_THREAD_NICE_STEPS = 10;
+
 /** The simulator's options that cross into its thread (no functions: no injected clock or logger). */
 export type SimulatorThreadOptions = Omit<SimulatorOptions, 'logger' | 'now'>;
 

@@ -12,7 +12,7 @@ import {
   type PgliteWorkerClient,
 } from './pglite-worker-client.ts';
 import { freshPgliteDir, removePgliteDirs } from './pglite-dirs.test-support.ts';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mainThreadNice, threadsAtNice } from '../util/thread-nice.test-support.ts';
 import { PGLITE_SETTINGS, PGLITE_THREAD_NICE_STEPS } from './pglite-settings.ts';
 
 after(() => removePgliteDirs());
@@ -35,15 +35,10 @@ describe('the PGlite worker client', () => {
 
   it('runs the database thread PGLITE_THREAD_NICE_STEPS nice levels below the server thread (Linux)', (t) => {
     if (process.platform !== 'linux') return t.skip('per-thread nice values are Linux');
-    // Field 19 of /proc/<pid>/task/<tid>/stat, counted after the command name's closing parenthesis.
-    const nice = (tid: string): number => {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-    };
-    const main = nice(String(process.pid));
+    const main = mainThreadNice();
     if (main + PGLITE_THREAD_NICE_STEPS > 19) return t.skip(`the process already runs at nice ${main}`);
     const expected = main + PGLITE_THREAD_NICE_STEPS;
-    const lowered = readdirSync('/proc/self/task').filter((tid) => nice(tid) === expected);
+    const lowered = threadsAtNice(expected);
     assert.equal(PGLITE_THREAD_NICE_STEPS, 10);
     // This file's one open database: its thread, and no other of the process, runs at the lowered level.
     assert.equal(lowered.length, 1, `threads at nice ${expected}: ${lowered.join(', ')}`);
