@@ -28,11 +28,15 @@ const logger = createLogger({
   recent: { write: (line) => post({ op: 'log', line }) },
 }).child({ role: 'sim' });
 try {
-  const sim = await startSimulator({ ...options, logger });
+  // Announced as soon as it listens: Tickwire starts while the markets are built (`onListening`).
+  const sim = await startSimulator({
+    ...options,
+    logger,
+    onListening: ({ port: boundPort, urls }) => post({ op: 'listening', port: boundPort, urls }),
+  });
   port.once('message', () => {
     void sim.close().then(() => port.close());
   });
-  post({ op: 'listening', port: sim.port, urls: sim.urls });
   // Every market's history in the background, in slices; a market Tickwire asks for before its turn is completed then.
   void sim.warmHistory();
 } catch (err) {

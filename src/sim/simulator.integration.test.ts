@@ -38,6 +38,50 @@ describe('startSimulator', () => {
     }
   });
 
+  it('announces its port once it listens, before its markets are built, and answers requests made then from them', async () => {
+    const at = Date.UTC(2026, 11, 5, 6, 0, 30);
+    let announced: { port: number; restUrl: string } | undefined;
+    let early: ReturnType<typeof getJson> | undefined;
+    const sim = await startSimulator({
+      symbols: ['BTC/USDT'],
+      historyDays: 1,
+      seed: 5,
+      now: () => at,
+      onListening: ({ port, urls }) => {
+        announced = { port, restUrl: urls.binance.restUrl };
+        // Sent before the markets exist: it waits for them instead of finding no venue.
+        early = getJson(
+          `${urls.binance.restUrl}/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=3&endTime=${at}`,
+        );
+      },
+    });
+    try {
+      assert.deepEqual(announced, { port: sim.port, restUrl: sim.urls.binance.restUrl });
+      const answer = await early;
+      assert.equal(answer?.status, 200);
+      assert.equal((answer?.body as unknown[]).length, 3);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('closes its server when its markets cannot be built after it listened', async () => {
+    let port: number | undefined;
+    await assert.rejects(
+      startSimulator({
+        symbols: ['BTC/USDT'],
+        historyDays: 0,
+        onListening: (address) => {
+          port = address.port;
+          throw new Error('announcement failed');
+        },
+      }),
+      /announcement failed/,
+    );
+    assert.ok(port !== undefined);
+    await assert.rejects(getJson(`http://127.0.0.1:${port}/binance/api/v3/ping`), 'nothing listens any more');
+  });
+
   it("warms every market's history in slices, one per turn of the event loop", async () => {
     const at = Date.UTC(2026, 11, 5, 6, 0, 30);
     const sim = await startSimulator({ symbols: ['BTC/USDT'], historyDays: 3, seed: 5, now: () => at });

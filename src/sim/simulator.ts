@@ -36,6 +36,13 @@ export interface SimulatorOptions extends SimVenueSettings {
   readonly logger?: Logger;
   /** Clock (ms UTC); inject one to drive time from a test. Default Date.now. */
   readonly now?: () => number;
+  /**
+   * Called once the server listens, before the markets are built (their trade windows: 0.7 s for ten symbols with
+   * `tickwire demo`'s 15 minutes), with the port and URLs `Simulator` will have. Requests that arrive meanwhile
+   * wait and are answered from the built markets. `tickwire demo` starts Tickwire on it, so that the two starts
+   * overlap instead of adding up.
+   */
+  readonly onListening?: (address: { readonly port: number; readonly urls: SimulatorUrls }) => void;
 }
 
 export interface Simulator {
@@ -118,32 +125,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const symbols = [...new Set(options.symbols)];
 
   const definitions = simVenueDefinitions(options);
-  // One underlying market per base asset, shared by every venue.
-  const startMs = now();
-  const underlyings = createUnderlyings(seed, startMs, historyDays);
+  // Filled once the server listens (below); nothing is served before (see `onListening`).
   const venues = new Map<VenueId, SimVenue>();
   const faultStates = new Map<VenueId, VenueFaultState>();
   const markets: SimMarket[] = [];
-  for (const def of Object.values(definitions)) {
-    const faults = new VenueFaultState();
-    faultStates.set(def.id, faults);
-    venues.set(
-      def.id,
-      def.create({
-        seed,
-        symbols,
-        historyDays,
-        startMs,
-        underlyings,
-        tradeWindowMs,
-        tradesPerSecond,
-        logger,
-        now,
-        faults,
-        markets,
-      }),
-    );
-  }
 
   const server = createServer((req, res) => route(req, res));
   const sockets = new Set<Socket>();
@@ -208,6 +193,56 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     venue.handleUpgrade(req, socket, head, path, url);
   });
 
+  /** Closes the venues (their sockets and timers), their fault states and the server. */
+  async function release(): Promise<void> {
+    await Promise.all([...venues.values()].map((v) => v.close()));
+    for (const f of faultStates.values()) f.dispose();
+    const closed = closeServer(server);
+    for (const s of sockets) s.destroy();
+    await closed;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
+  const urls = simulatorUrls(host, boundPort);
+  // The markets are built in this same turn, after the announcement: a request cannot be handled before they exist.
+  try {
+    options.onListening?.({ port: boundPort, urls });
+    // One underlying market per base asset, shared by every venue.
+    const startMs = now();
+    const underlyings = createUnderlyings(seed, startMs, historyDays);
+    for (const def of Object.values(definitions)) {
+      const faults = new VenueFaultState();
+      faultStates.set(def.id, faults);
+      venues.set(
+        def.id,
+        def.create({
+          seed,
+          symbols,
+          historyDays,
+          startMs,
+          underlyings,
+          tradeWindowMs,
+          tradesPerSecond,
+          logger,
+          now,
+          faults,
+          markets,
+        }),
+      );
+    }
+  } catch (err) {
+    await release();
+    throw err;
+  }
+
   const advance = (): void => {
     const t = now();
     for (const venue of venues.values()) {
@@ -220,24 +255,6 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   };
   const driver = setInterval(advance, tickMs);
 
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (err) {
-    clearInterval(driver);
-    await Promise.all([...venues.values()].map((v) => v.close()));
-    for (const f of faultStates.values()) f.dispose();
-    throw err;
-  }
-
-  const address = server.address();
-  const boundPort = typeof address === 'object' && address !== null ? address.port : port;
-  const urls = simulatorUrls(host, boundPort);
   const faults = createSimFaults(
     new Map(
       [...venues].map(([id, venue]) => [
@@ -276,11 +293,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     close: () =>
       (closing ??= (async () => {
         clearInterval(driver);
-        await Promise.all([...venues.values()].map((v) => v.close()));
-        for (const f of faultStates.values()) f.dispose();
-        const closed = closeServer(server);
-        for (const s of sockets) s.destroy();
-        await closed;
+        await release();
       })()),
   };
 }

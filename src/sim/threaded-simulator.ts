@@ -15,7 +15,7 @@ import type { SimulatorOptions } from './simulator.ts';
 export const SIMULATOR_THREAD_NICE_STEPS = 10;
 
 /** The simulator's options that cross into its thread (no functions: no injected clock or logger). */
-export type SimulatorThreadOptions = Omit<SimulatorOptions, 'logger' | 'now'>;
+export type SimulatorThreadOptions = Omit<SimulatorOptions, 'logger' | 'now' | 'onListening'>;
 
 /** What simulator-thread.ts is started with. */
 export interface SimulatorThreadData {
@@ -42,15 +42,18 @@ export interface SimulatorThread {
 }
 
 /**
- * Starts the simulator in a worker thread (simulator-thread.ts) and resolves once it listens; it generates every
- * market's history in the background from then on. It logs to stderr like the process, and its warnings and errors
+ * Starts the simulator in a worker thread (simulator-thread.ts) and resolves once it listens; the thread then builds
+ * the markets (requests meanwhile wait for them) and generates every market's history in the background. It logs to stderr like the process, and its warnings and errors
  * also go to `log.recent` (the process's GET /api/logs). Rejects with the simulator's own error (a port in use, an
  * invalid option) when it cannot start, and when the thread ends before it listens.
  */
 export function startSimulatorThread(
   options: SimulatorThreadOptions,
   log: SimulatorThreadData['log'] & { readonly recent?: RecentLogSink },
-  /** Hears an error the thread did not handle once the simulator listens (the thread then ends). */
+  /**
+   * Hears an error once the simulator listens: one the thread did not handle, or building the markets failed (the
+   * thread then ends).
+   */
   onError: (err: Error) => void,
 ): Promise<SimulatorThread> {
   const { recent, ...settings } = log;
@@ -64,9 +67,15 @@ export function startSimulatorThread(
       reject(new Error(`the simulator's thread ended before it listened (exit code ${code})`));
     worker.once('error', early);
     worker.once('exit', endedEarly);
+    let listening = false;
     worker.on('message', (message: SimulatorThreadMessage) => {
       if (message.op === 'log') {
         recent?.write(message.line);
+        return;
+      }
+      // It listens before its markets are built: a failure there comes after `listening`, and ends the thread.
+      if (listening) {
+        if (message.op === 'failed') onError(new Error(message.message));
         return;
       }
       worker.off('error', early);
@@ -75,6 +84,7 @@ export function startSimulatorThread(
         reject(new Error(message.message));
         return;
       }
+      listening = true;
       worker.on('error', onError);
       resolve({
         port: message.port,
