@@ -4,15 +4,14 @@ import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Clock } from '../../util/clock.ts';
-import {
-  ConnectionRunner,
-  type ConnectionProtocol,
-  type FallbackOptions,
-  type FrameOutcome,
-  type HeartbeatRule,
-  type PollKind,
-  type VenueLimits,
-} from '../connection/runner.ts';
+import type {
+  ConnectionProtocol,
+  FrameOutcome,
+  HeartbeatRule,
+  PollKind,
+  VenueLimits,
+} from '../connection/connection-protocol.ts';
+import { ConnectionRunner, type FallbackOptions } from '../connection/runner.ts';
 import type {
   ConnectionStatus,
   MarketChannel,

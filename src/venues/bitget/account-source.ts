@@ -10,13 +10,8 @@ import { add, compare, ZERO, type Decimal } from '../../domain/decimal.ts';
 import { TickwireError } from '../../domain/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { systemClock, type Clock, type Timer } from '../../util/clock.ts';
-import {
-  ConnectionRunner,
-  type ConnectionProtocol,
-  type ConnectionRunnerOptions,
-  type FrameOutcome,
-  type PollKind,
-} from '../connection/runner.ts';
+import type { ConnectionProtocol, FrameOutcome, PollKind } from '../connection/connection-protocol.ts';
+import { ConnectionRunner, type ConnectionRunnerOptions } from '../connection/runner.ts';
 import type { StreamEvent, StreamStatus } from '../venue.ts';
 import { parseBitgetPrivateFrame, type BitgetLoginError } from './account-parse.ts';
 import { BitgetAccountRest } from './account-rest.ts';

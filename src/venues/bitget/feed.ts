@@ -1,13 +1,8 @@
 import { bucketStart, type Interval } from '../../domain/interval.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
-import {
-  ConnectionRunner,
-  type ConnectionProtocol,
-  type ConnectionRunnerOptions,
-  type FrameOutcome,
-  type PollKind,
-} from '../connection/runner.ts';
+import type { ConnectionProtocol, FrameOutcome, PollKind } from '../connection/connection-protocol.ts';
+import { ConnectionRunner, type ConnectionRunnerOptions } from '../connection/runner.ts';
 import type { MarketChannel, MarketStream, MarketStreamHandlers, VenueCandle } from '../venue.ts';
 import { parseBitgetFrame } from './parse.ts';
 import type { BitgetRest } from './rest.ts';

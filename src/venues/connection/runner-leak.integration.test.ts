@@ -6,7 +6,8 @@ import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { StreamEvent } from '../venue.ts';
-import { ConnectionRunner, type ConnectionProtocol, type FrameOutcome } from './runner.ts';
+import type { ConnectionProtocol, FrameOutcome } from './connection-protocol.ts';
+import { ConnectionRunner } from './runner.ts';
 
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;

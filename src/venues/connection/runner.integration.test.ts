@@ -9,15 +9,14 @@ import { freePort } from '../../../test/support/free-port.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { ManualClock } from '../../util/clock.ts';
 import type { StreamEvent, StreamStatus } from '../venue.ts';
-import {
-  ConnectionRunner,
-  type ConnectionProtocol,
-  type ConnectionRunnerOptions,
-  type FrameOutcome,
-  type HeartbeatRule,
-  type PollKind,
-  type VenueLimits,
-} from './runner.ts';
+import type {
+  ConnectionProtocol,
+  FrameOutcome,
+  HeartbeatRule,
+  PollKind,
+  VenueLimits,
+} from './connection-protocol.ts';
+import { ConnectionRunner, type ConnectionRunnerOptions } from './runner.ts';
 import { SlidingWindowLimiter } from './send-limiter.ts';
 import { TurnBudget } from '../../util/turn-budget.ts';
 

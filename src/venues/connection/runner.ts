@@ -11,124 +11,16 @@
  * runner that has flapped for weeks holds what a fresh one holds.
  */
 import WebSocket from 'ws';
-import type { VenueId } from '../../domain/instrument.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { RepeatedFailure } from '../../telemetry/repeated-failure.ts';
 import { backoffDelay } from '../../util/backoff.ts';
 import { systemClock, type Clock, type Timer } from '../../util/clock.ts';
 import { waitAtMost } from '../../util/wait-at-most.ts';
 import type { ConnectionStatus, MarketStreamHandlers, StreamEvent, StreamStatus } from '../venue.ts';
+import type { ConnectionProtocol, FrameOutcome, PollKind } from './connection-protocol.ts';
+import { RestPolling, type PollEntry } from './rest-polling.ts';
 import { SlidingWindowLimiter } from './send-limiter.ts';
 import { mainThreadTurns, type TurnBudget } from '../../util/turn-budget.ts';
-
-/** How a venue keeps a connection alive. */
-export type HeartbeatRule =
-  /**
-   * The server pings with protocol frames and the ws library answers (Binance). With `latencyPingMs` the client
-   * also sends a protocol ping that often, to time the round trip: a server answers a ping frame with a pong
-   * carrying its payload (RFC 6455, 5.5.2). A pong that does not come is no fault here (the server's own pings and
-   * the silence watchdog judge the connection); the ping counts against the outbound message limit and waits for
-   * the next beat when the limit has no room.
-   */
-  | { readonly kind: 'server-ping'; readonly latencyPingMs?: number }
-  /**
-   * The client sends `ping` as a text frame every `intervalMs` and the server answers `pong` (OKX "ping" within
-   * 30 s, Bitget "ping" every 30 s). With `idleOnly` a ping is sent only when nothing arrived for `intervalMs`.
-   * No pong within `timeoutMs` (default: `intervalMs`) recycles the connection.
-   */
-  | {
-      readonly kind: 'text-ping';
-      readonly ping: string;
-      readonly pong: string;
-      readonly intervalMs: number;
-      readonly timeoutMs?: number;
-      readonly idleOnly?: boolean;
-    }
-  /** The client sends protocol ping frames every `intervalMs` (dYdX); no pong within `timeoutMs` recycles. */
-  | { readonly kind: 'ws-ping'; readonly intervalMs: number; readonly timeoutMs?: number };
-
-/** A venue's outbound limits. Everything the runner sends (subscribes, pings, requests) goes through them. */
-export interface VenueLimits {
-  /** Outbound messages per second on one connection. Default 4 (under Binance's 5, which counts pongs too). */
-  readonly messagesPerSecond?: number;
-  /** Subscribe requests per hour on one connection (OKX: 480). Default unlimited. */
-  readonly subscribesPerHour?: number;
-  /** Largest outbound queue; a send beyond it is refused and counted. Default 10,000. */
-  readonly maxQueue?: number;
-  /**
-   * Connection attempts allowed per window (Binance: 300 per 5 minutes per IP), enforced on top of the backoff so
-   * immediate reconnects after venue recycles cannot add up past it. Default unlimited.
-   */
-  readonly connectAttempts?: { readonly count: number; readonly windowMs: number };
-}
-
-/** What one inbound frame was, as the venue's handler tells the runner. */
-export type FrameOutcome =
-  /** Market data of `symbol` (canonical), already handed to the stream handlers. Proves the connection healthy. */
-  | { readonly kind: 'data'; readonly symbol: string }
-  /** Acks, info and other frames that prove liveness but carry no data. */
-  | { readonly kind: 'control' }
-  /** A venue-level pong in a JSON frame (text pongs matching the heartbeat rule are recognised by the runner). */
-  | { readonly kind: 'pong' }
-  /** The venue refused a subscription; `resend`, when given, is sent again after a backoff delay. */
-  | { readonly kind: 'rejected'; readonly message: string; readonly resend?: string }
-  /** An error reply that is not a refused subscription. */
-  | { readonly kind: 'error'; readonly message: string }
-  /** The venue announced it will close this connection (Binance serverShutdown, OKX 64008): reconnect now. */
-  | { readonly kind: 'recycle'; readonly reason: string }
-  /** A frame the handler could not understand; counted, and logged once per `key`. */
-  | { readonly kind: 'malformed'; readonly key: string; readonly reason: string }
-  /** The venue accepted the login (private streams): the subscribe frames go out now. */
-  | { readonly kind: 'loggedIn' }
-  /**
-   * The venue refused the login (bad key, signature, timestamp...). The connection is dropped and retried under
-   * the login backoff, which is longer than the reconnect backoff so that a wrong key does not hammer the venue; a
-   * refused login is no connectivity problem, so it does not count towards the polling fallback.
-   */
-  | { readonly kind: 'loginFailed'; readonly message: string };
-
-/**
- * What one REST poll fetches. Market feeds use `full` (everything the stream would have carried) and `prices` (the
- * fast poll: tickers / latest trades); a fallback `schedule` may name its own kinds (account streams: positions,
- * orders, account).
- */
-export type PollKind = string;
-
-/** The venue-specific part of a connection. */
-export interface ConnectionProtocol {
-  readonly venue: VenueId;
-  readonly heartbeat: HeartbeatRule;
-  readonly limits?: VenueLimits;
-  /** URL of the next connection attempt (read on every attempt). */
-  url(): string;
-  /** Names of the current subscriptions, for status. */
-  subscriptions(): readonly string[];
-  /** Canonical symbols whose staleness is watched. */
-  symbols(): readonly string[];
-  /**
-   * Subscribe requests to send after each open, in order; they are paced by the venue's limits. With
-   * `loginFrames`, they are sent only once `handleFrame` reports `loggedIn` on that connection.
-   */
-  subscribeFrames(): readonly string[];
-  /**
-   * Private streams: the frames that log in, sent first after each open (read on every open, so that a signed
-   * timestamp is fresh). Without an answer (`loggedIn` / `loginFailed`) within `loginTimeoutMs` the connection
-   * counts as failed.
-   */
-  loginFrames?(): readonly string[];
-  /**
-   * Parses one text frame, hands its data to the stream handlers and says what it was. Must not throw; a throw is
-   * counted as a malformed frame.
-   */
-  handleFrame(text: string, receivedAt: number): FrameOutcome;
-  /** A new socket opened: reset per-connection parse state (buffers, message counters). */
-  onOpen?(): void;
-  /**
-   * Fetches over REST what the stream would carry and hands it to the stream handlers (fallback mode). Must honour
-   * `signal`: it is aborted when the socket is healthy again or the runner closes.
-   */
-  poll?(kind: PollKind, signal: AbortSignal): Promise<void>;
-}
 
 export interface BackoffOptions {
   /** First delay ceiling. Default 1 s. */
@@ -236,12 +128,8 @@ export class ConnectionRunner {
   private readonly staleSymbolMs: number;
   private readonly recycleWhenAllStale: boolean;
   private readonly fallbackAfter: number;
-  /** The poll kinds of the fallback, each with its period and whether it runs at the switch to polling. */
-  private readonly pollSchedule: readonly {
-    readonly kind: PollKind;
-    readonly periodMs: number;
-    readonly atSwitch: boolean;
-  }[];
+  /** The fallback's polls, running while `mode` is 'polling'. */
+  private readonly polling: RestPolling;
   private readonly resubscribeDelayMs: number;
   private readonly maxPayloadBytes: number;
   private readonly closeTimeoutMs: number;
@@ -295,9 +183,6 @@ export class ConnectionRunner {
 
   // Fallback.
   private mode: 'websocket' | 'polling' = 'websocket';
-  private pollTimers: Timer[] = [];
-  private pollAbort: AbortController | undefined;
-  private readonly pollsInFlight = new Map<PollKind, Promise<void>>();
 
   // Outage tracking for gap events: wall time of the last data before the connection was lost.
   private outageFrom: number | undefined;
@@ -316,15 +201,12 @@ export class ConnectionRunner {
   private readonly loggedKinds = new Set<string>();
   /** Failed connections are logged once with their cause, then summarized (not one line per attempt). */
   private readonly connectFailures: RepeatedFailure;
-  private readonly pollFailures = new Map<PollKind, RepeatedFailure>();
   /** The error the current socket reported, told with its close. */
   private socketError: string | undefined;
   private connects = 0;
   private recycles = 0;
   private staleEvents = 0;
   private modeSwitches = 0;
-  private polls = 0;
-  private pollErrors = 0;
   private droppedSends = 0;
 
   constructor(
@@ -349,7 +231,13 @@ export class ConnectionRunner {
     );
     this.loginTimeoutMs = positive(options.loginTimeoutMs, 10_000, 'loginTimeoutMs');
     this.fallbackAfter = nonNegative(options.fallback?.afterFailures, 5, 'fallback.afterFailures');
-    this.pollSchedule = pollSchedule(options.fallback);
+    this.polling = new RestPolling({
+      protocol,
+      schedule: pollSchedule(options.fallback),
+      clock: this.clock,
+      logger: this.logger,
+      onError: (message) => this.noteError(message),
+    });
     this.resubscribeDelayMs = positive(options.resubscribeDelayMs, 1_000, 'resubscribeDelayMs');
     this.maxPayloadBytes = positive(options.maxPayloadBytes, 4 * 1024 * 1024, 'maxPayloadBytes');
     this.closeTimeoutMs = positive(options.closeTimeoutMs, 2_000, 'closeTimeoutMs');
@@ -379,18 +267,6 @@ export class ConnectionRunner {
       stillFailing: 'still unreachable',
       recovered: 'stream connected again',
     });
-    for (const { kind } of this.pollSchedule)
-      this.pollFailures.set(
-        kind,
-        new RepeatedFailure({
-          logger: this.logger,
-          now: () => this.clock.now(),
-          fields: { venue, kind },
-          failing: 'REST poll failed',
-          stillFailing: 'REST poll still failing',
-          recovered: 'REST poll answers again',
-        }),
-      );
   }
 
   /** Opens the first connection. Calling it twice, or after close(), does nothing. */
@@ -459,8 +335,8 @@ export class ConnectionRunner {
       recycles: this.recycles,
       staleEvents: this.staleEvents,
       modeSwitches: this.modeSwitches,
-      polls: this.polls,
-      pollErrors: this.pollErrors,
+      polls: this.polling.polls,
+      pollErrors: this.polling.errors,
       droppedSends: this.droppedSends,
     };
   }
@@ -476,12 +352,12 @@ export class ConnectionRunner {
     this.closed = true;
     this.clock.clearTimer(this.reconnectTimer);
     this.reconnectTimer = undefined;
-    this.stopPolling();
+    this.polling.stop();
     const socket = this.socket;
     this.releaseSocket();
     this.closing = Promise.all([
       socket === undefined ? Promise.resolve() : this.closeSocket(socket),
-      this.settlePolls(),
+      this.polling.settle(this.closeTimeoutMs),
     ]).then(() => undefined);
     return this.closing;
   }
@@ -1004,53 +880,16 @@ export class ConnectionRunner {
     if (this.outageFrom === undefined && this.lastDataWall !== undefined) this.outageFrom = this.lastDataWall;
     this.logger.warn({ venue: this.protocol.venue, reason }, 'falling back to REST polling');
     this.emitEvent({ kind: 'mode', at: this.clock.now(), mode: 'polling', reason });
-    this.pollAbort = new AbortController();
-    for (const { kind, atSwitch } of this.pollSchedule) if (atSwitch) this.runPoll(kind);
-    for (const { kind, periodMs } of this.pollSchedule)
-      this.pollTimers.push(this.clock.setInterval(() => this.runPoll(kind), periodMs));
+    this.polling.start();
   }
 
   private leavePolling(): void {
-    this.stopPolling();
+    this.polling.stop();
     this.mode = 'websocket';
     this.modeSwitches++;
     const reason = 'websocket healthy again';
     this.logger.info({ venue: this.protocol.venue }, 'back on the websocket; polling stopped');
     this.emitEvent({ kind: 'mode', at: this.clock.now(), mode: 'websocket', reason });
-  }
-
-  private stopPolling(): void {
-    for (const t of this.pollTimers) this.clock.clearTimer(t);
-    this.pollTimers = [];
-    this.pollAbort?.abort();
-    this.pollAbort = undefined;
-  }
-
-  private runPoll(kind: PollKind): void {
-    const poll = this.protocol.poll;
-    const signal = this.pollAbort?.signal;
-    if (poll === undefined || signal === undefined || this.pollsInFlight.has(kind)) return;
-    this.polls++;
-    const entry = this.pollSchedule.find((e) => e.kind === kind);
-    const failures = this.pollFailures.get(kind);
-    const running = poll
-      .call(this.protocol, kind, signal)
-      .then(
-        () => failures?.succeeded(),
-        (err: unknown) => {
-          if (signal.aborted) return;
-          this.pollErrors++;
-          this.noteError(`poll ${kind} failed: ${(err as Error).message}`);
-          failures?.failed(err, entry?.periodMs);
-        },
-      )
-      .finally(() => this.pollsInFlight.delete(kind));
-    this.pollsInFlight.set(kind, running);
-  }
-
-  private async settlePolls(): Promise<void> {
-    if (this.pollsInFlight.size === 0) return;
-    await waitAtMost(Promise.all(this.pollsInFlight.values()), this.closeTimeoutMs, this.clock);
   }
 
   // ---- reporting ----
@@ -1102,9 +941,7 @@ function nonNegative(value: number | undefined, fallback: number, name: string):
 }
 
 /** The fallback's poll kinds: the given schedule, else `full` (also at the switch) and `prices` (if not 0). */
-function pollSchedule(
-  fallback: FallbackOptions | undefined,
-): { kind: PollKind; periodMs: number; atSwitch: boolean }[] {
+function pollSchedule(fallback: FallbackOptions | undefined): PollEntry[] {
   if (fallback?.schedule !== undefined) {
     const entries = Object.entries(fallback.schedule);
     if (entries.length === 0) throw new RangeError('fallback.schedule must name at least one poll kind');

@@ -11,13 +11,8 @@ import { TickwireError } from '../../domain/errors.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { backoffDelay } from '../../util/backoff.ts';
 import { systemClock, type Clock, type Timer } from '../../util/clock.ts';
-import {
-  ConnectionRunner,
-  type ConnectionProtocol,
-  type ConnectionRunnerOptions,
-  type FrameOutcome,
-  type PollKind,
-} from '../connection/runner.ts';
+import type { ConnectionProtocol, FrameOutcome, PollKind } from '../connection/connection-protocol.ts';
+import { ConnectionRunner, type ConnectionRunnerOptions } from '../connection/runner.ts';
 import { isJsonObject, type JsonObject } from '../json-fields.ts';
 import type { StreamEvent, StreamStatus } from '../venue.ts';
 import {

@@ -5,13 +5,8 @@ import type { Ticker } from '../../domain/ticker.ts';
 import type { Trade } from '../../domain/trade.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
-import {
-  ConnectionRunner,
-  type ConnectionProtocol,
-  type ConnectionRunnerOptions,
-  type FrameOutcome,
-  type PollKind,
-} from '../connection/runner.ts';
+import type { ConnectionProtocol, FrameOutcome, PollKind } from '../connection/connection-protocol.ts';
+import { ConnectionRunner, type ConnectionRunnerOptions } from '../connection/runner.ts';
 import { mergeStatuses } from '../connection/merge-status.ts';
 import type {
   ConnectionStatus,

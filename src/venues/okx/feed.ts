@@ -2,13 +2,8 @@ import { TickwireError } from '../../domain/errors.ts';
 import { INTERVAL_MS, type Interval } from '../../domain/interval.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
-import {
-  ConnectionRunner,
-  type ConnectionProtocol,
-  type ConnectionRunnerOptions,
-  type FrameOutcome,
-  type PollKind,
-} from '../connection/runner.ts';
+import type { ConnectionProtocol, FrameOutcome, PollKind } from '../connection/connection-protocol.ts';
+import { ConnectionRunner, type ConnectionRunnerOptions } from '../connection/runner.ts';
 import { mergeStatuses } from '../connection/merge-status.ts';
 import type { ConnectionStatus, MarketStream, MarketStreamHandlers, MarketStreamOptions } from '../venue.ts';
 import { parseOkxFrame } from './parse.ts';
