@@ -43,9 +43,10 @@ export interface SimulatorThread {
 
 /**
  * Starts the simulator in a worker thread (simulator-thread.ts) and resolves once it listens; the thread then builds
- * the markets (requests meanwhile wait for them) and generates every market's history in the background. It logs to stderr like the process, and its warnings and errors
- * also go to `log.recent` (the process's GET /api/logs). Rejects with the simulator's own error (a port in use, an
- * invalid option) when it cannot start, and when the thread ends before it listens.
+ * the markets (requests meanwhile wait for them) and generates every market's history in the background. It logs
+ * to stderr like the process, and its warnings and errors also go to `log.recent` (the process's GET /api/logs).
+ * Rejects with the simulator's own error (a port in use, an invalid option) when it cannot start, and when the
+ * thread ends before it listens.
  */
 export function startSimulatorThread(
   options: SimulatorThreadOptions,
