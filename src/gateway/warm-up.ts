@@ -30,14 +30,21 @@ export interface WarmUpOptions {
 
 /** Connections in flight at once during the warm-up. */
 const WARM_UP_BATCH = 50;
+/**
+ * Times each warm-up client subscribes to its seven rooms, each time answered with seven `initial`s. V8 compiles a
+ * function once it has run enough, and the code that runs per frame (ws's frame reading, the message's parse and
+ * checks, the reply) did not get there in one round of 200 connections: it was compiled in the first real batch,
+ * on the cores the clients needed (docs/PERFORMANCE.md, "Connect p99").
+ */
+export const WARM_UP_SUBSCRIBE_ROUNDS = 6;
 /** The warm-up gives up after this long: the gateway then starts cold rather than late. */
 const WARM_UP_LIMIT_MS = 10_000;
 
 /**
  * Runs the connection path `options.connections` times before the gateway takes its first client: a throwaway
  * gateway on a loopback port, with a bus and a store of its own (made by `options`), takes `connections` WebSocket clients (WARM_UP_BATCH at a
- * time), each subscribing to the seven intervals of one of the symbols (no history), is sent one update per room,
- * and is closed again.
+ * time), each subscribing to the seven intervals of one of the symbols (no history) WARM_UP_SUBSCRIBE_ROUNDS
+ * times, is sent one update per room, and is closed again.
  *
  * Why: a Node process runs its code cold at first (interpreted, then compiled once it has run enough) and its heap
  * grows from small. A gateway that restarts is met by all of its clients reconnecting at once, and that burst
@@ -66,6 +73,10 @@ export async function warmUpConnectionPath(
       ...config.gateway,
       maxConnections: Math.max(config.gateway.maxConnections, connections),
       maxConnectionsPerIp: Math.max(config.gateway.maxConnectionsPerIp, connections),
+      maxMessagesPerSecond: Math.max(
+        config.gateway.maxMessagesPerSecond,
+        WARM_UP_SUBSCRIBE_ROUNDS * INTERVALS.length,
+      ),
     },
   };
   const bus = options.bus();
@@ -104,7 +115,10 @@ export async function warmUpConnectionPath(
   return performance.now() - began;
 }
 
-/** One warm-up client: resolves once it holds its seven `initial`s; `updated` once it got one update per room. */
+/**
+ * One warm-up client: resolves once its seven subscribes were answered WARM_UP_SUBSCRIBE_ROUNDS times; `updated`
+ * once it got one update per room.
+ */
 class WarmUpClient {
   private constructor(
     readonly ws: WebSocket,
@@ -115,6 +129,7 @@ class WarmUpClient {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false });
       let initials = 0;
+      let rounds = 0;
       let updates = 0;
       let updated: () => void = () => undefined;
       const client = new WarmUpClient(
@@ -125,14 +140,18 @@ class WarmUpClient {
       );
       ws.once('error', reject);
       ws.once('close', () => reject(new Error('warm-up connection closed')));
-      ws.once('open', () => {
+      const subscribe = (): void => {
+        rounds++;
         for (const interval of INTERVALS)
           ws.send(JSON.stringify({ type: 'subscribe', symbol, interval, initialBars: 0 }));
-      });
+      };
+      ws.once('open', subscribe);
       ws.on('message', (data) => {
         const type = (JSON.parse(String(data)) as { type?: string }).type;
-        if (type === 'initial' && ++initials === INTERVALS.length) resolve(client);
-        else if (type === 'update' && ++updates === INTERVALS.length) updated();
+        if (type === 'initial' && ++initials === INTERVALS.length * rounds) {
+          if (rounds < WARM_UP_SUBSCRIBE_ROUNDS) subscribe();
+          else resolve(client);
+        } else if (type === 'update' && ++updates === INTERVALS.length) updated();
         else if (type === 'error') reject(new Error(`warm-up subscribe refused: ${String(data)}`));
       });
     });
