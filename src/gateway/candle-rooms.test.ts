@@ -11,7 +11,7 @@ import { type CandleStore, type StoredCandle } from '../store/candle-store.ts';
 import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
-import type { TurnBudget } from '../util/turn-budget.ts';
+import { TurnBudget } from '../util/turn-budget.ts';
 import { checkPhasesDuring, SlicingTurns, unlimitedTurns } from '../util/turn-budget.test-support.ts';
 import { BusIntake } from './bus-intake.ts';
 import { CandleRooms } from './candle-rooms.ts';
@@ -34,6 +34,9 @@ class Client implements ClientSink {
   readonly raw: string[] = [];
   readonly payloads: (Buffer | string)[] = [];
   corks = 0;
+  uncorks = 0;
+  /** Called at each uncork (a socket write's cost, for a budget's clock). */
+  onUncork: () => void = () => undefined;
   send(payload: Buffer | string): void {
     this.payloads.push(payload);
     this.raw.push(payload.toString());
@@ -43,7 +46,10 @@ class Client implements ClientSink {
     this.corks++;
     return true;
   }
-  uncork(): void {}
+  uncork(): void {
+    this.uncorks++;
+    this.onUncork();
+  }
   ofType(type: string): Message[] {
     return this.got.filter((m) => m.type === type);
   }
@@ -120,6 +126,7 @@ function setup(
     throttleMs?: number;
     onCandle?: (update: CandleUpdate) => void;
     turns?: TurnBudget;
+    writeTurns?: TurnBudget;
   } = {},
 ) {
   const clock = new ManualClock(T0 + 30 * M);
@@ -142,6 +149,7 @@ function setup(
     historyRetry: { minMs: 100, maxMs: 400 },
     ...(o.onCandle ? { onCandle: o.onCandle } : {}),
     turns: o.turns ?? unlimitedTurns(),
+    writeTurns: o.writeTurns ?? unlimitedTurns(),
   });
   const stopListening = rooms.listen(intake);
   const publish = (update: CandleUpdate): void => bus.publish(CANDLE_CHANNEL, encodeCandleUpdate(update));
@@ -529,6 +537,37 @@ describe('CandleRooms', () => {
     assert.deepEqual(a.updates(), [7, 8]);
     assert.deepEqual(b.updates(), [7]);
     assert.equal(rooms.counters.updatesBroadcast, 2, 'once per room, whatever the member count');
+  });
+
+  it("releases a tick's clients under the write budget: each once, the later ones in later turns", async () => {
+    // Each client's write takes 1 ms of the budget's time; the budget is 10 ms a turn.
+    const time = { now: 0 };
+    const writeTurns = new TurnBudget({ budgetMs: 10, now: () => time.now });
+    const { rooms, clock, publish } = setup({ throttleMs: 100, writeTurns });
+    const clients = Array.from({ length: 100 }, () => new Client());
+    for (const c of clients) {
+      c.onUncork = () => {
+        time.now += 1;
+      };
+      rooms.subscribe(c, subscribe(0));
+    }
+    await settle();
+    const before = clients.map((c) => c.uncorks);
+    const { phases } = await checkPhasesDuring(async () => {
+      publish(makeUpdate(makeBar(T0 + 30 * M, '7', 1)));
+      clock.advance(100);
+      const released = clients.filter((c, i) => c.uncorks > (before[i] as number)).length;
+      assert.ok(
+        released > 0 && released < 100,
+        `some released at once, the rest later (${released} at once)`,
+      );
+      while (clients.some((c, i) => c.uncorks === before[i])) await settle();
+    });
+    assert.ok(phases >= 2, `the rest in later turns (${phases} check phases)`);
+    for (const [i, c] of clients.entries()) {
+      assert.equal(c.uncorks, (before[i] as number) + 1, 'each client released once for the tick');
+      assert.deepEqual(c.updates(), [7]);
+    }
   });
 
   it('gives every decoded update to onCandle first; an undecodable one is counted and skipped', async () => {

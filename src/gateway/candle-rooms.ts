@@ -12,10 +12,11 @@ import { encodeBar, encodeError, encodeInitialOfBars, type BarView } from '../pr
 import { IncompleteHistoryError, type CandleStore, type StoredCandle } from '../store/candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Clock } from '../util/clock.ts';
-import { mainThreadTurns, type TurnBudget } from '../util/turn-budget.ts';
+import { fanOutTurns, mainThreadTurns, type TurnBudget } from '../util/turn-budget.ts';
 import type { BusIntake } from './bus-intake.ts';
 import type { Channel, ClientSink } from './channel.ts';
 import type { ClientErrors } from './client-errors.ts';
+import { releaseCorked } from './tick-writes.ts';
 import { HistoryLoadWait, type HistoryLoadOptions, type HistoryLoadSource } from './history-loading.ts';
 import { HistoryRefill, type HistoryRetryOptions } from './history-refill.ts';
 import { RoomHistory } from './room-history.ts';
@@ -45,6 +46,8 @@ export interface CandleRoomsOptions {
   readonly localCandles?: LocalCandleSource;
   /** The budget a store read's bars are encoded under (default the main thread's, src/util/turn-budget.ts). */
   readonly turns?: TurnBudget;
+  /** The budget a tick's writes are released under (default the fan-out's, src/gateway/tick-writes.ts). */
+  readonly writeTurns?: TurnBudget;
 }
 
 /**
@@ -122,10 +125,12 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
    */
   private readonly lastInitials = new WeakMap<CandleRoom, Map<number, InitialCache>>();
   private readonly turns: TurnBudget;
+  private readonly writeTurns: TurnBudget;
 
   constructor(private readonly options: CandleRoomsOptions) {
     const { clock, logger } = options;
     this.turns = options.turns ?? mainThreadTurns;
+    this.writeTurns = options.writeTurns ?? fanOutTurns;
     this.scheduler = new TickScheduler<CandleRoom>(
       options.throttleMs,
       (batch) => this.flush(batch),
@@ -338,7 +343,7 @@ export class CandleRooms implements Channel<SubscribeMessage, UnsubscribeMessage
         for (const m of messages) sub.offer(m);
       }
     }
-    for (const client of corked) client.uncork();
+    releaseCorked(this, corked, this.writeTurns);
   }
 
   private barViews(room: CandleRoom, bars: readonly StoredCandle[]): { views: BarView[]; texts: string[] } {

@@ -13,6 +13,7 @@ import type { MarketStream, MarketStreamHandlers, MarketStreamOptions } from '..
 import { BusIntake } from './bus-intake.ts';
 import { MarketRooms } from './market-rooms.ts';
 import { ParsedSink } from './parsed-sink.test-support.ts';
+import { unlimitedTurns } from '../util/turn-budget.test-support.ts';
 
 const SYMBOL = 'BTC/USDT';
 
@@ -96,7 +97,7 @@ async function setup<V extends BookVenue = BookVenue>(
     clock,
   });
   const rooms = new MarketRooms(
-    { bookMs: 200 },
+    { bookMs: 200, writeTurns: unlimitedTurns() },
     clock,
     undefined,
     local ? localBookSource([ingest]) : undefined,

@@ -12,6 +12,7 @@ import { BusIntake } from './bus-intake.ts';
 import { CandleRooms } from './candle-rooms.ts';
 import { ClientErrors } from './client-errors.ts';
 import { ParsedSink } from './parsed-sink.test-support.ts';
+import { unlimitedTurns } from '../util/turn-budget.test-support.ts';
 
 const SYMBOL = 'BTC/USDT';
 /** A bar's time as the protocol writes it. */
@@ -51,6 +52,7 @@ async function setup(t: TestContext, local: boolean) {
     closeGraceMs: 2000,
     historyStatus: { view: () => ({ instruments: [] }), inStartup: () => false },
     ...(local ? { localCandles: localCandleSource(candles) } : {}),
+    writeTurns: unlimitedTurns(),
   });
   const stopListening = rooms.listen(new BusIntake(bus, logger));
   const record = recordBus(bus);

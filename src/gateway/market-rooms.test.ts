@@ -12,6 +12,7 @@ import type { Trade } from '../domain/trade.ts';
 import { resolveTicker } from '../feed/conflict-resolution.ts';
 import { MarketRooms, type CompositeTickerResolver, type MarketSink } from './market-rooms.ts';
 import { ManualClock } from '../util/clock.ts';
+import { unlimitedTurns } from '../util/turn-budget.test-support.ts';
 
 /** Records what a client would receive, parsed. */
 class Sink implements MarketSink {
@@ -70,7 +71,13 @@ const book = (best: number, seq: number): BookSnapshot => ({
 
 function setup(): { clock: ManualClock; rooms: MarketRooms } {
   const clock = new ManualClock();
-  return { clock, rooms: new MarketRooms({ tradesMs: 100, tickerMs: 250, bookMs: 200 }, clock) };
+  return {
+    clock,
+    rooms: new MarketRooms(
+      { tradesMs: 100, tickerMs: 250, bookMs: 200, writeTurns: unlimitedTurns() },
+      clock,
+    ),
+  };
 }
 
 describe('MarketRooms', () => {
@@ -162,7 +169,7 @@ describe('MarketRooms', () => {
       };
       return { ticker: r.ticker, info };
     };
-    const rooms = new MarketRooms({ tickerMs: 250 }, clock, median);
+    const rooms = new MarketRooms({ tickerMs: 250, writeTurns: unlimitedTurns() }, clock, median);
     const quote = (venue: Ticker['venue'], last: string, receivedAt: number): Ticker => ({
       venue,
       symbol: 'BTC/USDT',

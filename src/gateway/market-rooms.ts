@@ -29,10 +29,12 @@ import {
   encodeTradesMessage,
 } from '../protocol/server-messages.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
+import { fanOutTurns, type TurnBudget } from '../util/turn-budget.ts';
 import type { BusIntake } from './bus-intake.ts';
 import type { Channel, ClientSink } from './channel.ts';
 import type { MarketCounters, RoomStats } from './stats.ts';
 import { TickScheduler, type Tickable } from './tick-scheduler.ts';
+import { releaseCorked } from './tick-writes.ts';
 
 /** Where a market room's bytes go (a client connection). */
 export type MarketSink = ClientSink;
@@ -45,6 +47,8 @@ export interface MarketRoomOptions {
   readonly tickerMs?: number;
   /** A `book` room sends its latest top-N snapshot at most once per this period (default 200 ms). */
   readonly bookMs?: number;
+  /** The budget a tick's writes are released under (default the fan-out's, src/gateway/tick-writes.ts). */
+  readonly writeTurns?: TurnBudget;
 }
 
 /**
@@ -168,6 +172,7 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
   private readonly schedulers: Record<MarketChannel, TickScheduler<MarketRoom>>;
   /** Each client's rooms by `marketSubscriptionKey`: one per channel, venue and instrument. */
   private readonly byClient = new Map<MarketSink, Map<string, MarketRoom>>();
+  private readonly writeTurns: TurnBudget;
 
   constructor(
     options: MarketRoomOptions = {},
@@ -180,7 +185,9 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
      */
     private readonly localBooks?: LocalBookSource,
   ) {
-    const periods = { ...DEFAULT_MARKET_THROTTLE, ...options };
+    const { writeTurns, ...throttles } = options;
+    this.writeTurns = writeTurns ?? fanOutTurns;
+    const periods = { ...DEFAULT_MARKET_THROTTLE, ...throttles };
     const make = (ms: number): TickScheduler<MarketRoom> =>
       new TickScheduler<MarketRoom>(
         ms,
@@ -527,6 +534,6 @@ export class MarketRooms implements Channel<ChannelSubscribeMessage, ChannelUnsu
         sink.send(payload, conflateKey);
       }
     }
-    for (const sink of corked) sink.uncork();
+    releaseCorked(this, corked, this.writeTurns);
   }
 }

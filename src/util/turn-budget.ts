@@ -175,3 +175,13 @@ export class TurnBudget {
  * history applied, and the database reads decoded and encoded for clients count against one turn.
  */
 export const mainThreadTurns = new TurnBudget();
+
+/** Socket-write time per turn of the fan-out's ticks (a fifth of the 50 ms stall budget more than bulk work gets). */
+export const FAN_OUT_TURN_BUDGET_MS = 20;
+
+/**
+ * The budget the rooms' ticks release their clients' writes under (src/gateway/tick-writes.ts): apart from the bulk
+ * work's, so that a tick never waits behind a database read's encoding, and a tick's writes never delay it by more
+ * than this budget per turn either.
+ */
+export const fanOutTurns = new TurnBudget({ budgetMs: FAN_OUT_TURN_BUDGET_MS });
