@@ -16,7 +16,6 @@ import { fanOutTurns, mainThreadTurns, type TurnBudget } from '../util/turn-budg
 import type { BusIntake } from './bus-intake.ts';
 import type { Channel, ClientSink } from './channel.ts';
 import type { ClientErrors } from './client-errors.ts';
-import { releaseCorked } from './tick-writes.ts';
 import { HistoryLoadWait, type HistoryLoadOptions, type HistoryLoadSource } from './history-loading.ts';
 import { HistoryRefill, type HistoryRetryOptions } from './history-refill.ts';
 import { RoomHistory } from './room-history.ts';
@@ -24,6 +23,7 @@ import { Room } from './room.ts';
 import type { CandleCounters, RoomStats } from './stats.ts';
 import { Subscription } from './subscription.ts';
 import { IMMEDIATE, TickScheduler } from './tick-scheduler.ts';
+import { releaseCorked } from './tick-writes.ts';
 
 export interface CandleRoomsOptions {
   readonly store: CandleStore;
