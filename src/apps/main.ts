@@ -5,10 +5,7 @@
 // First: V8's settings apply before any other module creates anything.
 import './v8-tuning.ts';
 import { main } from './cli.ts';
+import { exitWhenStdoutReaderLeaves } from './stdout-reader.ts';
 
-// `tickwire aggregate … | head` closes stdout early; that is the reader's choice, not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
+exitWhenStdoutReaderLeaves();
 process.exitCode = await main(process.argv.slice(2));
