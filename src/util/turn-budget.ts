@@ -180,11 +180,11 @@ export const mainThreadTurns = new TurnBudget();
  * Socket-write time per turn of the fan-out's ticks: two fifths of the 50 ms stall budget, twice what bulk work gets,
  * as sending is what the loop is for.
  */
-export const FAN_OUT_TURN_BUDGET_MS = 20;
+const FAN_OUT_TURN_BUDGET_MS = 20;
 
 /**
  * The budget the rooms' ticks release their clients' writes under (src/gateway/tick-writes.ts): apart from the bulk
- * work's, so that a tick never waits behind a database read's encoding, and a tick's writes never delay it by more
- * than this budget per turn either.
+ * work's, so that a tick never waits behind a database read's encoding, and a tick's writes hold the event loop at
+ * most this long per turn.
  */
 export const fanOutTurns = new TurnBudget({ budgetMs: FAN_OUT_TURN_BUDGET_MS });
