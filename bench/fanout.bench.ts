@@ -16,6 +16,8 @@
  *   BENCH_IDLE_SERVERS    servers measured idle (naive,socketio,ws-once,gateway)
  *   BENCH_DEFLATE=1       also `tickwire gateway` with gateway.perMessageDeflate and clients offering it
  *   BENCH_CLIENT_PROCS    client processes (2); BENCH_CONNECT_BATCH: connections in flight per process (100)
+ *   BENCH_CONNECT_TRIALS  cold starts whose connect bursts give connect p99 (5: four connect-only trials per
+ *                         server, alternated between the servers, and the measured load's own burst)
  *   BENCH_SYMBOLS         symbols of the load (10); BENCH_ALL_VENUES (binance) for `tickwire all`
  *   BENCH_FEED           redis: the baselines are fed over Redis by the gateway's publisher (default, the same hops);
  *                         inprocess: each baseline publishes the load itself
@@ -71,6 +73,7 @@ interface Options {
   readonly idleServers: ServerName[];
   readonly clientProcs: number;
   readonly connectBatch: number;
+  readonly connectTrials: number;
   readonly stallMs: number;
 }
 
@@ -98,6 +101,7 @@ function options(): Options {
     idleServers: names(listOption('BENCH_IDLE_SERVERS', 'naive,socketio,ws-once,gateway')),
     clientProcs: intOption('BENCH_CLIENT_PROCS', 2, 1),
     connectBatch: intOption('BENCH_CONNECT_BATCH', 100, 1),
+    connectTrials: intOption('BENCH_CONNECT_TRIALS', 5, 1),
     stallMs: intOption('BENCH_STALL_MS', 0),
   };
 }
@@ -228,7 +232,10 @@ interface Result {
   readonly clients: number;
   readonly connected: number;
   readonly connectFailed: number;
+  /** The median over the cold starts of `connectP99s` (the measured load's alone when there were no trials). */
   readonly connectP99: number;
+  /** Each cold start's connect p99, the measured load's last. */
+  readonly connectP99s: number[];
   /** The server's CPU from the first connection to the last `initial`, per connection, ms. */
   readonly cpuMsPerConnect: number;
   /** Tickwire: its longest event-loop delay while the clients connected and in the measured window, ms. */
@@ -366,6 +373,7 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
         [...connected.connectMs].sort((a, b) => a - b),
         0.99,
       ),
+      connectP99s: [],
       cpuMsPerConnect:
         connected.connectMs.length > 0
           ? ((cpuConnect1.user + cpuConnect1.kernel - cpuConnect0.user - cpuConnect0.kernel) * 1000) /
@@ -425,6 +433,98 @@ async function connectRounds(server: ServerUnderTest, clients: number, o: Option
     }
     await sleep(2000);
   }
+}
+
+/** One connect-only cold start of a server: its burst's p99, server CPU per connect and longest loop delay. */
+interface ConnectTrial {
+  readonly p99: number;
+  readonly cpuMsPerConnect: number;
+  readonly loopMax: number;
+}
+
+/**
+ * Connect p99 over cold starts. The p99 of one burst is the 20th slowest of 2,000 connects, and the slowest come
+ * in clusters (one batch that met a collection, a compile, another process on the cores), so one burst's figure
+ * moves by a quarter from run to run for the same server ("Connect p99", docs/PERFORMANCE.md), and the goal
+ * compares against the best of three such figures. So each server is also started `connectTrials − 1` more times
+ * before the measured loads, the servers alternated (each trial in a rotated order), and each fresh process
+ * takes the load's connect burst while its feed runs, then is stopped. `all` is left out: its start waits for
+ * its venue's history (10–12 s), and no goal compares its connects.
+ */
+async function connectTrials(
+  names: readonly ServerName[],
+  clients: number,
+  o: Options,
+): Promise<Map<ServerName, ConnectTrial[]>> {
+  const trials = new Map<ServerName, ConnectTrial[]>();
+  const servers = names.filter((n) => n !== 'all');
+  for (let t = 0; t < o.connectTrials - 1; t++) {
+    const order = servers.map((_, i) => servers[(i + t) % servers.length] as ServerName);
+    for (const name of order) {
+      try {
+        await withServer(name, async (server) => {
+          const trial = await connectTrial(server, clients, o);
+          trials.set(name, [...(trials.get(name) ?? []), trial]);
+        });
+      } catch (err) {
+        console.log(`  ${name} connect trial ${t + 1}: failed: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+  }
+  return trials;
+}
+
+async function connectTrial(server: ServerUnderTest, clients: number, o: Options): Promise<ConnectTrial> {
+  // As in measureLoad: /metrics is read before the client processes start, and starts the loop-delay reading.
+  await server.loopDelayMaxMs?.();
+  const fleet = await ClientFleet.start(server, o.clientProcs);
+  try {
+    const cpu0 = cpuSeconds(server.pid);
+    const connected = await fleet.connect(clients, true, o.connectBatch);
+    const cpu1 = cpuSeconds(server.pid);
+    const loopMax = (await server.loopDelayMaxMs?.()) ?? NaN;
+    writeConnectLog(server, clients, connected);
+    // A trial whose connects failed has no p99 to compare: it is reported and left out.
+    if (connected.failed > 0)
+      throw new Error(`${connected.failed} connections failed (${connected.error ?? '?'})`);
+    const cpuMs = (cpu1.user + cpu1.kernel - cpu0.user - cpu0.kernel) * 1000;
+    return {
+      p99: quantile(
+        [...connected.connectMs].sort((a, b) => a - b),
+        0.99,
+      ),
+      cpuMsPerConnect: cpuMs / Math.max(1, connected.connectMs.length),
+      loopMax,
+    };
+  } finally {
+    await fleet.stop();
+  }
+}
+
+/**
+ * The measured load's result with its server's connect trials: connect p99 and CPU per connect become the median
+ * over every cold start, the longest loop delay while connecting the longest of any.
+ */
+function withTrials(result: Result, trials: readonly ConnectTrial[]): Result {
+  const p99s = [...trials.map((t) => t.p99), result.connectP99].filter(Number.isFinite);
+  const cpus = [...trials.map((t) => t.cpuMsPerConnect), result.cpuMsPerConnect].filter(Number.isFinite);
+  const loops = [...trials.map((t) => t.loopMax), result.loopMaxConnect].filter(Number.isFinite);
+  return {
+    ...result,
+    connectP99: median(p99s),
+    connectP99s: p99s,
+    cpuMsPerConnect: median(cpus),
+    loopMaxConnect: loops.length > 0 ? Math.max(...loops) : NaN,
+  };
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /**
@@ -531,6 +631,12 @@ function printLoad(clients: number, results: Result[], idle: Map<string, number>
     );
   }
   for (const r of results) for (const note of r.notes) console.log(`- ${r.server}: ${note}`);
+  for (const r of results)
+    if (r.connectP99s.length > 1)
+      console.log(
+        `- ${r.server}: connect p99 ${f(r.connectP99)} ms, the median of ${r.connectP99s.length} cold starts ` +
+          `(${r.connectP99s.map((v) => f(v)).join(', ')} ms; the measured load's last)`,
+      );
   const all = results.find((r) => r.server === 'all');
   if (all)
     console.log(
@@ -570,16 +676,22 @@ function goal(ok: boolean | undefined, text: string): void {
   console.log(`- ${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'} ${text}`);
 }
 
+/** No stall above 50 ms under the load: while the clients connect (at every cold start) and in the window. */
+function stallGoal(r: Result): void {
+  const both = [r.loopMaxConnect, r.loopMaxWindow];
+  goal(
+    both.every(Number.isFinite) ? Math.max(...both) <= 50 : undefined,
+    `no event-loop stall above 50 ms: longest delay ${f(r.loopMaxConnect)} ms while the clients connected` +
+      `${r.connectP99s.length > 1 ? ` (${r.connectP99s.length} cold starts)` : ''}, ${f(r.loopMaxWindow)} ms in the window`,
+  );
+}
+
 /** The event-loop goal holds for every Tickwire process under the load: `tickwire all` too. */
 function printAllGoals(results: Result[]): void {
   const all = results.find((r) => r.server === 'all');
   if (!all) return;
   console.log('\nGoals (tickwire all):');
-  goal(
-    Number.isFinite(all.loopMaxWindow) ? all.loopMaxWindow <= 50 : undefined,
-    `no event-loop stall above 50 ms in the window: longest delay ${f(all.loopMaxWindow)} ms ` +
-      `(${f(all.loopMaxConnect)} ms while the clients connected)`,
-  );
+  stallGoal(all);
 }
 
 function printGoals(results: Result[], idle: Map<string, number>): void {
@@ -604,7 +716,8 @@ function printGoals(results: Result[], idle: Map<string, number>): void {
   const bestConnect = Math.min(...baselines.map((r) => r.connectP99));
   goal(
     baselines.length > 0 ? tw.connectP99 <= bestConnect : undefined,
-    `connect p99 no worse than the best baseline: ${f(tw.connectP99)} vs ${f(bestConnect)} ms`,
+    `connect p99 no worse than the best baseline: ${f(tw.connectP99)} vs ${f(bestConnect)} ms` +
+      `${tw.connectP99s.length > 1 ? ` (medians of ${tw.connectP99s.length} cold starts)` : ''}`,
   );
   const bestP99 = Math.min(...baselines.map((r) => r.p99));
   goal(
@@ -616,11 +729,7 @@ function printGoals(results: Result[], idle: Map<string, number>): void {
     idleKiB === undefined ? undefined : idleKiB * 1024 < 8000,
     `under 8 KB per idle connection: ${idleKiB === undefined ? 'not measured' : `${f((idleKiB * 1024) / 1000, 2)} KB`}`,
   );
-  goal(
-    Number.isFinite(tw.loopMaxWindow) ? tw.loopMaxWindow <= 50 : undefined,
-    `no event-loop stall above 50 ms in the window: longest delay ${f(tw.loopMaxWindow)} ms ` +
-      `(${f(tw.loopMaxConnect)} ms while the clients connected)`,
-  );
+  stallGoal(tw);
   goal(
     tw.missed === 0 && tw.duplicated === 0,
     `zero missed, zero duplicated: ${f(tw.missed, 0)} missed, ${f(tw.duplicated, 0)} duplicated`,
@@ -667,6 +776,7 @@ function failedResult(server: string, clients: number, message: string): Result 
     connected: 0,
     connectFailed: 0,
     connectP99: NaN,
+    connectP99s: [],
     cpuMsPerConnect: NaN,
     loopMaxConnect: NaN,
     loopMaxWindow: NaN,
@@ -714,11 +824,18 @@ export async function bench(): Promise<void> {
       }
     }
     for (const clients of o.loads) {
+      if (o.connectTrials > 1)
+        console.log(
+          `- connect trials: ${o.connectTrials - 1} cold starts per server, ${clients} clients × 7 …`,
+        );
+      const trials = o.connectTrials > 1 ? await connectTrials(o.servers, clients, o) : new Map();
       const results: Result[] = [];
       for (const name of o.servers) {
         console.log(`- ${name}, ${clients} clients × ${BENCH_INTERVALS.length} …`);
         try {
-          await withServer(name, async (server) => results.push(await measureLoad(server, clients, o)));
+          await withServer(name, async (server) =>
+            results.push(withTrials(await measureLoad(server, clients, o), trials.get(name) ?? [])),
+          );
         } catch (err) {
           // One server that cannot be measured (saturated, failed to start) must not lose the others' figures.
           const message = (err as Error).message.split('\n')[0] ?? '';
@@ -730,9 +847,11 @@ export async function bench(): Promise<void> {
     }
     console.log(
       `\nCPU s/M: server CPU-seconds per million deliveries (/proc/<pid>/stat of the server process over the ` +
-        `measured seconds); CPU ms/connect: the server's CPU while the clients connected, per connection; ` +
+        `measured seconds); connect p99 and CPU ms/connect (the server's CPU while the clients connected, per ` +
+        `connection): the median over the cold starts (BENCH_CONNECT_TRIALS, ${o.connectTrials}; \`all\` one); ` +
         `p50/p99/max: publish-to-receive latency; spread: first to last client receiving one update; loop max: ` +
-        `Tickwire's longest event-loop delay (its /metrics) while the clients connected / in the window; RSS per idle connection with ${o.idle.toLocaleString('en-US')} idle connections.`,
+        `Tickwire's longest event-loop delay (its /metrics) while the clients connected (the longest of the cold ` +
+        `starts) / in the window; RSS per idle connection with ${o.idle.toLocaleString('en-US')} idle connections.`,
     );
   } finally {
     await stopAll();
