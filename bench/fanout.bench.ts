@@ -412,26 +412,38 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
 async function connectRounds(server: ServerUnderTest, clients: number, o: Options): Promise<void> {
   const rounds = intOption('BENCH_CONNECT_ROUNDS', 1, 1);
   for (let round = 1; round < rounds; round++) {
-    // As in measureLoad: /metrics is read before the client processes start.
-    await server.loopDelayMaxMs?.();
-    const fleet = await ClientFleet.start(server, o.clientProcs);
-    try {
-      const cpu0 = cpuSeconds(server.pid);
-      const connected = await fleet.connect(clients, true, o.connectBatch);
-      const cpu1 = cpuSeconds(server.pid);
-      const loopMax = (await server.loopDelayMaxMs?.()) ?? NaN;
-      writeConnectLog(server, clients, connected);
-      const sorted = [...connected.connectMs].sort((a, b) => a - b);
-      const cpuMs = (cpu1.user + cpu1.kernel - cpu0.user - cpu0.kernel) * 1000;
-      console.log(
-        `  ${server.name} round ${round}: connect p50 ${f(quantile(sorted, 0.5))} p99 ${f(quantile(sorted, 0.99))} ms, ` +
-          `CPU ${f(cpuMs / Math.max(1, sorted.length), 2)} ms/connect, loop max ${f(loopMax)} ms, ` +
-          `${connected.failed} failed, load average ${loadavg()[0]?.toFixed(1)}`,
-      );
-    } finally {
-      await fleet.stop();
-    }
+    const { connected, cpuMs, loopMax } = await connectBurst(server, clients, o);
+    const sorted = [...connected.connectMs].sort((a, b) => a - b);
+    console.log(
+      `  ${server.name} round ${round}: connect p50 ${f(quantile(sorted, 0.5))} p99 ${f(quantile(sorted, 0.99))} ms, ` +
+        `CPU ${f(cpuMs / Math.max(1, sorted.length), 2)} ms/connect, loop max ${f(loopMax)} ms, ` +
+        `${connected.failed} failed, load average ${loadavg()[0]?.toFixed(1)}`,
+    );
     await sleep(2000);
+  }
+}
+
+/**
+ * A connect burst of `clients` in client processes of its own, closed after it: the connects, the server's CPU
+ * over the burst (ms) and its longest loop delay meanwhile.
+ */
+async function connectBurst(
+  server: ServerUnderTest,
+  clients: number,
+  o: Options,
+): Promise<{ connected: Connected; cpuMs: number; loopMax: number }> {
+  // As in measureLoad: /metrics is read before the client processes start, and starts the loop-delay reading.
+  await server.loopDelayMaxMs?.();
+  const fleet = await ClientFleet.start(server, o.clientProcs);
+  try {
+    const cpu0 = cpuSeconds(server.pid);
+    const connected = await fleet.connect(clients, true, o.connectBatch);
+    const cpu1 = cpuSeconds(server.pid);
+    const loopMax = (await server.loopDelayMaxMs?.()) ?? NaN;
+    writeConnectLog(server, clients, connected);
+    return { connected, cpuMs: (cpu1.user + cpu1.kernel - cpu0.user - cpu0.kernel) * 1000, loopMax };
+  } finally {
+    await fleet.stop();
   }
 }
 
@@ -475,30 +487,18 @@ async function connectTrials(
 }
 
 async function connectTrial(server: ServerUnderTest, clients: number, o: Options): Promise<ConnectTrial> {
-  // As in measureLoad: /metrics is read before the client processes start, and starts the loop-delay reading.
-  await server.loopDelayMaxMs?.();
-  const fleet = await ClientFleet.start(server, o.clientProcs);
-  try {
-    const cpu0 = cpuSeconds(server.pid);
-    const connected = await fleet.connect(clients, true, o.connectBatch);
-    const cpu1 = cpuSeconds(server.pid);
-    const loopMax = (await server.loopDelayMaxMs?.()) ?? NaN;
-    writeConnectLog(server, clients, connected);
-    // A trial whose connects failed has no p99 to compare: it is reported and left out.
-    if (connected.failed > 0)
-      throw new Error(`${connected.failed} connections failed (${connected.error ?? '?'})`);
-    const cpuMs = (cpu1.user + cpu1.kernel - cpu0.user - cpu0.kernel) * 1000;
-    return {
-      p99: quantile(
-        [...connected.connectMs].sort((a, b) => a - b),
-        0.99,
-      ),
-      cpuMsPerConnect: cpuMs / Math.max(1, connected.connectMs.length),
-      loopMax,
-    };
-  } finally {
-    await fleet.stop();
-  }
+  const { connected, cpuMs, loopMax } = await connectBurst(server, clients, o);
+  // A trial whose connects failed has no p99 to compare: it is reported and left out.
+  if (connected.failed > 0)
+    throw new Error(`${connected.failed} connections failed (${connected.error ?? '?'})`);
+  return {
+    p99: quantile(
+      [...connected.connectMs].sort((a, b) => a - b),
+      0.99,
+    ),
+    cpuMsPerConnect: cpuMs / Math.max(1, connected.connectMs.length),
+    loopMax,
+  };
 }
 
 /**
@@ -826,7 +826,8 @@ export async function bench(): Promise<void> {
     for (const clients of o.loads) {
       if (o.connectTrials > 1)
         console.log(
-          `- connect trials: ${o.connectTrials - 1} cold starts per server, ${clients} clients × 7 …`,
+          `- connect trials: ${o.connectTrials - 1} more cold start${o.connectTrials === 2 ? '' : 's'} per server ` +
+            `(${o.connectTrials} in all), ${clients} clients × 7 …`,
         );
       const trials = o.connectTrials > 1 ? await connectTrials(o.servers, clients, o) : new Map();
       const results: Result[] = [];
