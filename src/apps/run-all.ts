@@ -14,6 +14,7 @@ import { localBookSource, type VenueIngest } from '../ingest/venue-ingest.ts';
 import { localCandleSource } from '../ingest/composite-candles.ts';
 import { createPipeline } from './pipeline.ts';
 import { compositeTickerResolver } from './composite-ticker.ts';
+import { connectionWarmUp } from './connection-warm-up.ts';
 import type { MismatchedHistory } from '../store/upstreams.ts';
 import { startStorage, type openDatabase } from './storage.ts';
 import { startAccounts } from './accounts.ts';
@@ -128,6 +129,7 @@ export async function startAll(
       ...(accounts ? { accounts: { hub: accounts.hub } } : {}),
       dashboardDir: deps.dashboardDir ?? packageDashboardDir(),
       ...(apiRateWindows ? { apiRateWindows } : {}),
+      warmUp: connectionWarmUp(),
     });
   } catch (err) {
     await apiRateWindows?.close();

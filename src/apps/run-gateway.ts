@@ -1,18 +1,17 @@
-import { MemoryBus } from '../bus/memory-bus.ts';
 import { createRedisBus } from '../bus/redis-bus.ts';
 import type { RedisRateWindows } from '../bus/redis-rate-windows.ts';
 import { decodeSourcesView, SOURCES_CHANNEL, type SourcesSnapshot } from '../bus/sources-message.ts';
 import type { Config } from '../config/config.ts';
 import { DEFAULT_RECENT_ALERTS } from '../gateway/alert-feed.ts';
-import { startGateway, WARM_UP_CONNECTIONS, type Gateway } from '../gateway/gateway.ts';
+import { startGateway, type Gateway } from '../gateway/gateway.ts';
 import type { SourcesView } from '../protocol/source-status.ts';
-import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { LogRing } from '../telemetry/log-ring.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import { openApiRateWindows, registerBusMetrics, requireScaleOutServices } from './backends.ts';
 import { compositeTickerResolver } from './composite-ticker.ts';
+import { connectionWarmUp } from './connection-warm-up.ts';
 import { openStorage } from './storage.ts';
 import { packageDashboardDir } from './dashboard-dir.ts';
 import { checkSymbolsListed } from '../venues/registry.ts';
@@ -95,12 +94,7 @@ export async function startGatewayProcess(
       ...(deps.recentLogs ? { recentLogs: deps.recentLogs } : {}),
       dashboardDir: packageDashboardDir(),
       ...(apiRateWindows ? { apiRateWindows } : {}),
-      // A restarted gateway is met by its clients reconnecting at once: they find its connection path compiled.
-      warmUp: {
-        connections: WARM_UP_CONNECTIONS,
-        bus: () => new MemoryBus(),
-        store: () => new MemoryCandleStore(),
-      },
+      warmUp: connectionWarmUp(),
     });
   } catch (err) {
     await apiRateWindows?.close();
