@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { WebSocket } from 'ws';
+import { type RawData, WebSocket } from 'ws';
 import type { ClientSink } from './channel.ts';
 import type { BudgetVerdict, ConnectionBudget, HistoryBudget } from './history-budget.ts';
 import { RateLimiter, type RateVerdict } from './rate-limiter.ts';
@@ -78,11 +78,20 @@ export interface ConnectionSettings {
  * `maxBufferedBytes`, is slow: `onSlow` closes it (4008). No other client waits for a slow one: a send never
  * blocks, and a backed-up client costs only its own queue.
  */
+/** A client message as read: its frame's data, and when it was read (the message limit's time). */
+export interface ReceivedMessage {
+  readonly data: RawData;
+  readonly isBinary: boolean;
+  readonly at: number;
+}
+
 export class ClientConnection implements ClientSink {
   /** Cleared at each heartbeat ping, set by the pong. */
   alive = true;
   /** Set once the gateway decided to close it; nothing more is sent or read. */
   closing = false;
+  /** Messages read and not handled yet: they wait for their turn (src/gateway/client-connections.ts). */
+  input: ReceivedMessage[] | undefined = undefined;
   private corked = false;
   /** No extension negotiated: frames go straight to the socket (see above). */
   private readonly direct: boolean;

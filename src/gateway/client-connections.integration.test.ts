@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
+import { WebSocket } from 'ws';
 import { TestClient, waitFor } from '../../test/gateway/helpers.ts';
 import { DEFAULT_CONFIG } from '../config/config.ts';
 import type { ErrorCode } from '../domain/errors.ts';
@@ -15,6 +16,7 @@ import type {
 } from '../protocol/client-messages.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
+import { TurnBudget } from '../util/turn-budget.ts';
 import type { BusIntake } from './bus-intake.ts';
 import type { Channel, ClientSink } from './channel.ts';
 import { ClientConnections } from './client-connections.ts';
@@ -73,17 +75,43 @@ class FakeChannel<S extends ClientMessage, U extends ClientMessage> implements C
   }
 }
 
+/**
+ * A turn budget that holds every task while `holding`, as a budget spent by other work would, and hands them to
+ * the real budget in order at `release`: a test decides when a waiting handshake or message gets its turn.
+ */
+class HeldTurns extends TurnBudget {
+  holding = false;
+  readonly held: (() => void)[] = [];
+
+  override run(owner: object, task: () => void): void {
+    if (this.holding) this.held.push(() => super.run(owner, task));
+    else super.run(owner, task);
+  }
+
+  release(): void {
+    this.holding = false;
+    for (const run of this.held.splice(0)) run();
+  }
+}
+
+interface HarnessOptions {
+  readonly maxSubscriptionsPerConnection?: number;
+  readonly maxConnectionsPerIp?: number;
+  readonly inputTurns?: TurnBudget;
+}
+
 interface Harness {
   readonly url: string;
   readonly clock: ManualClock;
   readonly connections: ClientConnections;
+  readonly admission: ConnectionAdmission;
   readonly errors: ClientErrors;
   readonly candles: FakeChannel<SubscribeMessage, UnsubscribeMessage>;
   readonly alerts: FakeChannel<AlertsSubscribeMessage, AlertsUnsubscribeMessage>;
   readonly server: Server;
 }
 
-async function start(t: TestContext, maxSubscriptionsPerConnection = 2): Promise<Harness> {
+async function start(t: TestContext, options: HarnessOptions = {}): Promise<Harness> {
   const clock = new ManualClock(Date.UTC(2024, 9, 24));
   const candles = new FakeChannel<SubscribeMessage, UnsubscribeMessage>('subscribe', 'unsubscribe', (m) =>
     'symbol' in m ? `${m.symbol}:${m.interval}` : '',
@@ -94,16 +122,23 @@ async function start(t: TestContext, maxSubscriptionsPerConnection = 2): Promise
     () => 'alerts',
   );
   const errors = new ClientErrors();
-  const limits = { ...DEFAULT_CONFIG.gateway, heartbeatMs: 1000, maxSubscriptionsPerConnection };
+  const limits = {
+    ...DEFAULT_CONFIG.gateway,
+    heartbeatMs: 1000,
+    maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection ?? 2,
+    maxConnectionsPerIp: options.maxConnectionsPerIp ?? DEFAULT_CONFIG.gateway.maxConnectionsPerIp,
+  };
+  const admission = new ConnectionAdmission(limits);
   const connections = new ClientConnections({
     limits,
-    admission: new ConnectionAdmission(limits),
+    admission,
     historyBudget: new HistoryBudget(limits, clock),
     rules: { symbols: ['BTC/USDT', 'ETH/USDT'], maxInitialBars: 100, defaultInitialBars: 10 },
     channels: [candles, alerts],
     errors,
     clock,
     logger: silentLogger(),
+    ...(options.inputTurns ? { inputTurns: options.inputTurns } : {}),
   });
   const server = createServer();
   server.on('upgrade', (req, socket, head: Buffer) => connections.upgrade(req, socket, head));
@@ -113,7 +148,7 @@ async function start(t: TestContext, maxSubscriptionsPerConnection = 2): Promise
     server.close();
   });
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, clock, connections, errors, candles, alerts, server };
+  return { url, clock, connections, admission, errors, candles, alerts, server };
 }
 
 describe('ClientConnections', () => {
@@ -134,7 +169,7 @@ describe('ClientConnections', () => {
   });
 
   it('counts one subscription limit over every channel; a repeat of one held is not a new one', async (t) => {
-    const h = await start(t, 2);
+    const h = await start(t, { maxSubscriptionsPerConnection: 2 });
     const c = await TestClient.connect(h.url);
     c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m' });
     await c.nextOfType('ok');
@@ -205,5 +240,93 @@ describe('ClientConnections', () => {
     assert.equal(await b.closed, 1001);
     await assert.rejects(TestClient.connect(h.url));
     assert.equal(h.clock.pending, 0, 'the heartbeat stopped');
+  });
+});
+
+/** The 'ok' keys a client was sent, in order. */
+function okKeys(c: TestClient): unknown[] {
+  return c.messages.filter((m) => m.type === 'ok').map((m) => m['key']);
+}
+
+/** A WebSocket client that is not waited for: its handshake may never complete. */
+function connecting(url: string): { ws: WebSocket; opened: () => boolean; closed: Promise<void> } {
+  const ws = new WebSocket(url);
+  let opened = false;
+  ws.on('open', () => {
+    opened = true;
+  });
+  ws.on('error', () => {});
+  const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+  return { ws, opened: () => opened, closed };
+}
+
+describe('ClientConnections: client input under the turn budget', () => {
+  it('handshakes and messages past the budget wait for later turns, and are all handled in arrival order', async (t) => {
+    // The budget's clock moves a millisecond at each look: a turn runs a task or two, the rest wait.
+    let now = 0;
+    const turns = new TurnBudget({ budgetMs: 2, now: () => now++ });
+    const h = await start(t, { inputTurns: turns, maxSubscriptionsPerConnection: 10 });
+    const clients = await Promise.all(Array.from({ length: 6 }, () => TestClient.connect(h.url)));
+    const keys = ['BTC/USDT:1m', 'ETH/USDT:1m', 'BTC/USDT:5m', 'ETH/USDT:1h'];
+    for (const c of clients)
+      for (const key of keys) {
+        const [symbol, interval] = key.split(':');
+        c.send({ type: 'subscribe', symbol, interval });
+      }
+    for (const c of clients) await waitFor(() => okKeys(c).length === keys.length, 5000, 'every reply');
+    for (const c of clients) assert.deepEqual(okKeys(c), keys, 'each client answered in the order it sent');
+    assert.equal(h.connections.counters.messagesReceived, clients.length * keys.length);
+    assert.ok(turns.stats().deferred > 0, 'some waited for a later turn');
+    assert.equal(turns.stats().waiting, 0);
+  });
+
+  it('a handshake waiting for its turn holds its place; a client gone meanwhile gives it back at its turn', async (t) => {
+    const turns = new HeldTurns();
+    const h = await start(t, { inputTurns: turns, maxConnectionsPerIp: 1 });
+    turns.holding = true;
+    const early = connecting(h.url);
+    await waitFor(() => turns.held.length === 1, 5000, 'the handshake waiting');
+    assert.equal(h.admission.open, 1, 'counted while it waits');
+    await assert.rejects(TestClient.connect(h.url), 'the address is at its limit');
+    // Node reads nothing of an upgraded socket until it is handed on: the gateway sees the client gone at its turn.
+    early.ws.terminate();
+    await early.closed;
+    turns.release();
+    await waitFor(() => h.admission.open === 0 && h.connections.size === 0, 5000, 'the place given back');
+    const c = await TestClient.connect(h.url);
+    assert.equal(early.opened(), false);
+    assert.equal(h.connections.size, 1);
+    assert.equal(h.admission.open, 1);
+    c.close();
+  });
+
+  it('a handshake still waiting when the gateway closes is refused', async (t) => {
+    const turns = new HeldTurns();
+    const h = await start(t, { inputTurns: turns });
+    turns.holding = true;
+    const late = connecting(h.url);
+    await waitFor(() => turns.held.length === 1, 5000, 'the handshake waiting');
+    await h.connections.close();
+    turns.release();
+    await late.closed;
+    assert.equal(late.opened(), false);
+    assert.equal(h.connections.size, 0);
+    await waitFor(() => h.admission.open === 0, 5000, 'the place given back');
+  });
+
+  it('messages still waiting when their client goes are dropped: no subscription outlives its client', async (t) => {
+    const turns = new HeldTurns();
+    const h = await start(t, { inputTurns: turns });
+    const c = await TestClient.connect(h.url);
+    turns.holding = true;
+    c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m' });
+    await waitFor(() => turns.held.length === 1, 5000, 'the message waiting');
+    c.close();
+    await waitFor(() => h.connections.size === 0, 5000, 'the disconnect');
+    turns.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(h.candles.calls, ['leaveAll']);
+    assert.equal(h.candles.subscriptionCount(c as never), 0);
+    assert.equal(h.connections.counters.messagesReceived, 0);
   });
 });

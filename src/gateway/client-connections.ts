@@ -15,9 +15,10 @@ import { CLOSE_CODES } from '../protocol/close-codes.ts';
 import { encodeError, PONG_TEXT } from '../protocol/server-messages.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Clock } from '../util/clock.ts';
+import { clientInputTurns, type TurnBudget } from '../util/turn-budget.ts';
 import { waitAtMost } from '../util/wait-at-most.ts';
 import type { Channel } from './channel.ts';
-import { ClientConnection, type ConnectionSettings } from './client-connection.ts';
+import { ClientConnection, type ConnectionSettings, type ReceivedMessage } from './client-connection.ts';
 import type { ClientErrors } from './client-errors.ts';
 import type { ConnectionAdmission } from './connection-admission.ts';
 import { HeartbeatSweep } from './heartbeat-sweep.ts';
@@ -50,6 +51,8 @@ export interface ClientConnectionsOptions {
   readonly logger: Logger;
   /** The account side (src/gateway/account-channels.ts): who each connection is. */
   readonly accounts?: ConnectionHooks;
+  /** The turn budget handshakes and client messages are handled under (default `clientInputTurns`). */
+  readonly inputTurns?: TurnBudget;
 }
 
 /** Hook points for the account side: extra upgrade paths, each new connection, and `auth` messages. */
@@ -93,6 +96,12 @@ type Handler = (client: ClientConnection, msg: ClientMessage) => void;
  * An idle connection costs little: the listeners on its WebSocket are the same four functions for every
  * connection (they find the connection by its WebSocket), its settings are one shared object, and its rate
  * limiter and history budget are made on first use.
+ *
+ * Handshakes and client messages are handled under a turn budget (`inputTurns`): at once while the event loop's
+ * turn has budget left, in the next turns otherwise, in arrival order. A burst of thousands of clients connecting
+ * and subscribing together then never holds the loop for the whole burst, and the clients already connected get
+ * their updates meanwhile. A client's messages of one socket read are handled together, so that their replies
+ * leave in one write.
  */
 export class ClientConnections {
   readonly counters: ConnectionCounters = {
@@ -123,6 +132,7 @@ export class ClientConnections {
   private readonly onUpgradeSocketError: (err: Error) => void;
   /** Server stalls, which the message limit does not charge to the clients whose frames they bunched. */
   private readonly loopStalls: LoopStalls;
+  private readonly inputTurns: TurnBudget;
   private nextClientId = 1;
   private closing = false;
   /** How the account hooks close a connection (4401, 4440). */
@@ -161,14 +171,33 @@ export class ClientConnections {
     };
     this.onUpgradeSocketError = (err) => logger.debug({ err }, 'gateway: socket error during upgrade');
     const clients = this.clients;
-    const onMessage = (client: ClientConnection, data: RawData, isBinary: boolean): void => {
-      // ws emits the messages of one socket read together: their replies leave in one write.
+    const inputTurns = (this.inputTurns = options.inputTurns ?? clientInputTurns);
+    /** Handles the messages a client sent since its input was last handled, in order, their replies in one write. */
+    const handleInput = (client: ClientConnection): void => {
+      const input = client.input;
+      client.input = undefined;
+      if (input === undefined || client.closing) return;
       client.corkForThisRead();
-      try {
-        this.onMessage(client, data, isBinary);
-      } catch (err) {
-        logger.error({ err, client: client.id }, 'gateway: message handling failed');
+      for (const message of input) {
+        try {
+          this.onMessage(client, message);
+        } catch (err) {
+          logger.error({ err, client: client.id }, 'gateway: message handling failed');
+        }
       }
+    };
+    const queueInput = (client: ClientConnection): void => inputTurns.run(client, () => handleInput(client));
+    const { clock } = options;
+    const onMessage = (client: ClientConnection, data: RawData, isBinary: boolean): void => {
+      const message: ReceivedMessage = { data, isBinary, at: clock.now() };
+      if (client.input !== undefined) {
+        // Its turn is coming: this message joins the ones waiting.
+        client.input.push(message);
+        return;
+      }
+      client.input = [message];
+      // ws emits the messages of one socket read in one callback: they are all read before the next tick.
+      process.nextTick(queueInput, client);
     };
     const onClose = (client: ClientConnection): void => {
       client.closing = true;
@@ -232,16 +261,24 @@ export class ClientConnections {
       refuseUpgrade(socket, status, JSON.stringify({ error: { code, message } }));
       return;
     }
-    // The place is held from the upgrade on (a handshake in progress counts) until the socket closes: an open
-    // connection gives it back when its WebSocket closes (the close listener). ws completes or refuses a
-    // handshake before handleUpgrade returns; a refused one's socket is closing, and gives it back on close.
+    // The place is held from the upgrade on (a handshake waiting for its turn or in progress counts) until the
+    // socket closes; an open connection gives it back when its WebSocket closes (the close listener). Node stops
+    // reading an upgraded socket until it is handed on, so nothing the client sends is lost while it waits.
     const { address } = admission;
-    let opened = false;
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      opened = true;
-      this.onConnection(ws, socket, address, req);
+    const release = (): void => this.options.admission.release(address);
+    socket.once('close', release);
+    this.inputTurns.run(socket, () => {
+      if (this.closing) {
+        socket.destroy();
+        return;
+      }
+      // ws completes or refuses the handshake before handleUpgrade returns; a refused one's socket is closing (and
+      // a closed one's is destroyed), and gives the place back on close.
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.removeListener('close', release);
+        this.onConnection(ws, socket, address, req);
+      });
     });
-    if (!opened) socket.once('close', () => this.options.admission.release(address));
   }
 
   /** Closes every client with 1001 (cut off after CLOSE_WAIT_MS), stops the heartbeat and takes no new ones. */
@@ -275,12 +312,11 @@ export class ClientConnections {
     this.options.accounts?.opened(client, req, this.closeForHooks);
   }
 
-  private onMessage(client: ClientConnection, data: RawData, isBinary: boolean): void {
+  private onMessage(client: ClientConnection, { data, isBinary, at }: ReceivedMessage): void {
     if (client.closing) return;
-    const { limits, rules, clock } = this.options;
+    const { limits, rules } = this.options;
     this.counters.messagesReceived++;
-    const now = clock.now();
-    switch (client.hitRateLimit(now, this.loopStalls.recentStallMs(now))) {
+    switch (client.hitRateLimit(at, this.loopStalls.recentStallMs(at))) {
       case 'ok':
         break;
       case 'limited':

@@ -188,3 +188,11 @@ const FAN_OUT_TURN_BUDGET_MS = 20;
  * most this long per turn.
  */
 export const fanOutTurns = new TurnBudget({ budgetMs: FAN_OUT_TURN_BUDGET_MS });
+
+/**
+ * The budget client input is handled under (src/gateway/client-connections.ts): WebSocket handshakes and the
+ * messages clients send. A reconnect storm (thousands of clients back at once after a restart, each with its
+ * subscribes) then holds the event loop at most this long per turn, with the fan-out's ticks, timers and the
+ * sockets' reads served between; the rest waits for the next turns, in arrival order.
+ */
+export const clientInputTurns = new TurnBudget();
