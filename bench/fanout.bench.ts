@@ -241,6 +241,8 @@ interface Result {
   /** Tickwire: its longest event-loop delay while the clients connected and in the measured window, ms. */
   readonly loopMaxConnect: number;
   readonly loopMaxWindow: number;
+  /** Tickwire: each cold start's longest event-loop delay while the clients connected, as `connectP99s`. */
+  readonly loopMaxConnects: number[];
   readonly deliveriesPerSecond: number;
   /** Seq mode: deliveries expected in the window; NaN for real data. */
   readonly expected: number;
@@ -374,6 +376,7 @@ async function measureLoad(server: ServerUnderTest, clients: number, o: Options)
         0.99,
       ),
       connectP99s: [],
+      loopMaxConnects: [],
       cpuMsPerConnect:
         connected.connectMs.length > 0
           ? ((cpuConnect1.user + cpuConnect1.kernel - cpuConnect0.user - cpuConnect0.kernel) * 1000) /
@@ -513,6 +516,7 @@ function withTrials(result: Result, trials: readonly ConnectTrial[]): Result {
     ...result,
     connectP99: median(p99s),
     connectP99s: p99s,
+    loopMaxConnects: loops,
     cpuMsPerConnect: median(cpus),
     loopMaxConnect: loops.length > 0 ? Math.max(...loops) : NaN,
   };
@@ -635,7 +639,10 @@ function printLoad(clients: number, results: Result[], idle: Map<string, number>
     if (r.connectP99s.length > 1)
       console.log(
         `- ${r.server}: connect p99 ${f(r.connectP99)} ms, the median of ${r.connectP99s.length} cold starts ` +
-          `(${r.connectP99s.map((v) => f(v)).join(', ')} ms; the measured load's last)`,
+          `(${r.connectP99s.map((v) => f(v)).join(', ')} ms; the measured load's last)` +
+          (r.loopMaxConnects.length > 0
+            ? `; longest loop delay while connecting ${r.loopMaxConnects.map((v) => f(v)).join(', ')} ms`
+            : ''),
       );
   const all = results.find((r) => r.server === 'all');
   if (all)
@@ -777,6 +784,7 @@ function failedResult(server: string, clients: number, message: string): Result 
     connectFailed: 0,
     connectP99: NaN,
     connectP99s: [],
+    loopMaxConnects: [],
     cpuMsPerConnect: NaN,
     loopMaxConnect: NaN,
     loopMaxWindow: NaN,
