@@ -59,6 +59,13 @@ export interface ConnectionSettings {
   readonly sent: { messagesSent: number; bytesSent: number };
 }
 
+/** A client message as read: its frame's data, and the message limit's verdict on it when it was read. */
+export interface ReceivedMessage {
+  readonly data: RawData;
+  readonly isBinary: boolean;
+  readonly verdict: Exclude<RateVerdict, 'ignored'>;
+}
+
 /**
  * One client's connection: its heartbeat flag, rate limiter, history budget and send path (its subscriptions
  * are kept by the channels). The rate limiter and the history budget are made on first use: most connections
@@ -78,13 +85,6 @@ export interface ConnectionSettings {
  * `maxBufferedBytes`, is slow: `onSlow` closes it (4008). No other client waits for a slow one: a send never
  * blocks, and a backed-up client costs only its own queue.
  */
-/** A client message as read: its frame's data, and when it was read (the message limit's time). */
-export interface ReceivedMessage {
-  readonly data: RawData;
-  readonly isBinary: boolean;
-  readonly at: number;
-}
-
 export class ClientConnection implements ClientSink {
   /** Cleared at each heartbeat ping, set by the pong. */
   alive = true;

@@ -97,6 +97,7 @@ class HeldTurns extends TurnBudget {
 interface HarnessOptions {
   readonly maxSubscriptionsPerConnection?: number;
   readonly maxConnectionsPerIp?: number;
+  readonly maxMessagesPerSecond?: number;
   readonly inputTurns?: TurnBudget;
 }
 
@@ -127,6 +128,7 @@ async function start(t: TestContext, options: HarnessOptions = {}): Promise<Harn
     heartbeatMs: 1000,
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection ?? 2,
     maxConnectionsPerIp: options.maxConnectionsPerIp ?? DEFAULT_CONFIG.gateway.maxConnectionsPerIp,
+    maxMessagesPerSecond: options.maxMessagesPerSecond ?? DEFAULT_CONFIG.gateway.maxMessagesPerSecond,
   };
   const admission = new ConnectionAdmission(limits);
   const connections = new ClientConnections({
@@ -314,6 +316,26 @@ describe('ClientConnections: client input under the turn budget', () => {
     await waitFor(() => h.admission.open === 0, 5000, 'the place given back');
   });
 
+  it('the message limit counts messages when they are read: a flood waiting for its turn keeps nothing past its close', async (t) => {
+    const turns = new HeldTurns();
+    const h = await start(t, { inputTurns: turns, maxMessagesPerSecond: 5 });
+    const c = await TestClient.connect(h.url);
+    turns.holding = true;
+    // The clock stands still: 5 messages find a token, the 6th is answered RATE_LIMITED, and past the 10th
+    // refused within the second the connection floods.
+    for (let i = 0; i < 20; i++) c.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m' });
+    await waitFor(() => h.connections.counters.messagesReceived === 20, 5000, 'every message read');
+    assert.equal(turns.held.length, 1, "the client's messages wait as one task");
+    turns.release();
+    assert.equal(await c.closed, 4029);
+    assert.deepEqual(
+      c.messages.map((m) => (m.type === 'error' ? m['code'] : m.type)),
+      ['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED'],
+    );
+    assert.deepEqual(h.candles.calls, [...Array(5).fill('subscribe BTC/USDT:1m'), 'leaveAll']);
+    assert.equal(h.connections.counters.closedForFlooding, 1);
+  });
+
   it('messages still waiting when their client goes are dropped: no subscription outlives its client', async (t) => {
     const turns = new HeldTurns();
     const h = await start(t, { inputTurns: turns });
@@ -326,7 +348,6 @@ describe('ClientConnections: client input under the turn budget', () => {
     turns.release();
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(h.candles.calls, ['leaveAll']);
-    assert.equal(h.candles.subscriptionCount(c as never), 0);
-    assert.equal(h.connections.counters.messagesReceived, 0);
+    assert.equal(h.connections.counters.messagesReceived, 1, 'read, never handled');
   });
 });

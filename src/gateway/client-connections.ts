@@ -180,7 +180,7 @@ export class ClientConnections {
       client.corkForThisRead();
       for (const message of input) {
         try {
-          this.onMessage(client, message);
+          this.handleMessage(client, message);
         } catch (err) {
           logger.error({ err, client: client.id }, 'gateway: message handling failed');
         }
@@ -188,11 +188,20 @@ export class ClientConnections {
     };
     const queueInput = (client: ClientConnection): void => inputTurns.run(client, () => handleInput(client));
     const { clock } = options;
+    const counters = this.counters;
     const onMessage = (client: ClientConnection, data: RawData, isBinary: boolean): void => {
-      const message: ReceivedMessage = { data, isBinary, at: clock.now() };
-      if (client.input !== undefined) {
-        // Its turn is coming: this message joins the ones waiting.
-        client.input.push(message);
+      if (client.closing) return;
+      counters.messagesReceived++;
+      // The message limit counts each message when it is read, so what waits for its turn is bounded: a refused
+      // message waits only to be answered in order, one past the flood line is the last kept.
+      const now = clock.now();
+      const verdict = client.hitRateLimit(now, this.loopStalls.recentStallMs(now));
+      if (verdict === 'ignored') return;
+      const message: ReceivedMessage = { data, isBinary, verdict };
+      const input = client.input;
+      if (input !== undefined) {
+        // Its turn is coming: this message joins the ones waiting, unless the connection is to close for flooding.
+        if (input[input.length - 1]?.verdict !== 'flooding') input.push(message);
         return;
       }
       client.input = [message];
@@ -206,7 +215,6 @@ export class ClientConnections {
       this.heartbeat.delete(client);
       this.options.admission.release(client.address);
     };
-    const counters = this.counters;
     this.wsListeners = {
       message(data, isBinary) {
         const client = clients.get(this);
@@ -312,17 +320,14 @@ export class ClientConnections {
     this.options.accounts?.opened(client, req, this.closeForHooks);
   }
 
-  private onMessage(client: ClientConnection, { data, isBinary, at }: ReceivedMessage): void {
+  private handleMessage(client: ClientConnection, { data, isBinary, verdict }: ReceivedMessage): void {
     if (client.closing) return;
     const { limits, rules } = this.options;
-    this.counters.messagesReceived++;
-    switch (client.hitRateLimit(at, this.loopStalls.recentStallMs(at))) {
+    switch (verdict) {
       case 'ok':
         break;
       case 'limited':
         this.sendError(client, 'RATE_LIMITED', rateLimitedText(limits.maxMessagesPerSecond));
-        return;
-      case 'ignored':
         return;
       case 'flooding':
         this.counters.closedForFlooding++;
