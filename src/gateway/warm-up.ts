@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { CANDLE_CHANNEL, type Bus } from '../bus/bus.ts';
 import { encodeCandleUpdate } from '../bus/candle-message.ts';
@@ -30,6 +31,12 @@ export interface WarmUpOptions {
 
 /** Connections in flight at once during the warm-up. */
 const WARM_UP_BATCH = 50;
+/**
+ * Warm-up clients created per turn of the event loop. Their code runs cold too (V8 compiles each function at its
+ * first call): the first 50 made in one turn held the loop 50–80 ms on a slow unit, while the process's feeds
+ * and history loading were already running.
+ */
+const CLIENTS_PER_TURN = 10;
 /**
  * Times each warm-up client subscribes to its seven rooms, each time answered with seven `initial`s. V8 compiles a
  * function once it has run enough, and the code that runs per frame (ws's frame reading, the message's parse and
@@ -117,9 +124,11 @@ async function warmUpPass(
     const done = (async () => {
       const symbols = config.symbols;
       for (let i = 0; i < connections; i += WARM_UP_BATCH) {
-        const batch = Array.from({ length: Math.min(WARM_UP_BATCH, connections - i) }, (_, j) =>
-          WarmUpClient.connect(target.url, symbols[(i + j) % symbols.length] as string),
-        );
+        const batch: Promise<WarmUpClient>[] = [];
+        for (let j = 0; j < Math.min(WARM_UP_BATCH, connections - i); j++) {
+          if (j % CLIENTS_PER_TURN === 0) await nextTurn();
+          batch.push(WarmUpClient.connect(target.url, symbols[(i + j) % symbols.length] as string));
+        }
         clients.push(...(await Promise.all(batch)));
       }
       // One update per room: the tick path (throttle, frames built once, one write per client) runs too.
