@@ -5,6 +5,7 @@ import type { Trade } from '../domain/trade.ts';
 import { BufferedCandleStore, BufferedTradeWriter } from '../store/buffered-candle-store.ts';
 import type { AccountStore } from '../store/account-store.ts';
 import type { CandleStore } from '../store/candle-store.ts';
+import type { CandleRowStore } from '../store/candle-row.ts';
 import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import { openPgliteCandleStore } from '../store/pglite-candle-store.ts';
 import { OpeningCandleStore } from '../store/opening-candle-store.ts';
@@ -154,7 +155,7 @@ export function startStorage(
 
 /** The tiers of a history store in front of `database` (see openStorage). */
 function storageOver(
-  database: CandleStore,
+  database: CandleRowStore,
   tradeStore: TradeStore,
   accountStore: () => Promise<AccountStore>,
   config: Config,

@@ -18,7 +18,8 @@ import {
   uniqueSymbol,
 } from './candle-store.contract.ts';
 import type { Interval } from '../domain/interval.ts';
-import type { CandleStore, StoredCandle } from './candle-store.ts';
+import type { StoredCandle } from './candle-store.ts';
+import { decodeCandleRow, type CandleRow, type CandleRowStore } from './candle-row.ts';
 import { MemoryCandleStore } from './memory-candle-store.ts';
 import { openPgliteCandleStore } from './pglite-candle-store.ts';
 import { freshPgliteDir } from './pglite-dirs.test-support.ts';
@@ -59,7 +60,7 @@ function recordingLogger(): { logger: Logger; lines: { level: number; msg: strin
 }
 
 /** A database held in memory whose writes fail while `failing` is set and take `slowMs` each. */
-class SlowDatabase implements CandleStore {
+class SlowDatabase implements CandleRowStore {
   private readonly bars = new MemoryCandleStore();
   private count = 0;
   failing = false;
@@ -70,6 +71,10 @@ class SlowDatabase implements CandleStore {
     if (this.failing) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
     await this.bars.write(updates);
     this.count += updates.length;
+  }
+
+  writeRows(rows: readonly CandleRow[]): Promise<void> {
+    return this.write(rows.map(decodeCandleRow));
   }
 
   recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {

@@ -8,7 +8,8 @@ import { silentLogger } from '../telemetry/logger.ts';
 import { ManualClock } from '../util/clock.ts';
 import { BufferedCandleStore } from './buffered-candle-store.ts';
 import { makeUpdate } from './candle-store.contract.ts';
-import type { CandleStore, StoredCandle } from './candle-store.ts';
+import type { StoredCandle } from './candle-store.ts';
+import { decodeCandleRow, type CandleRow, type CandleRowStore } from './candle-row.ts';
 import { MemoryCandleStore } from './memory-candle-store.ts';
 
 const logger = silentLogger();
@@ -16,7 +17,7 @@ const MINUTE = 60_000;
 const CHECKPOINT_MS = 5000;
 
 /** A database held in memory that records every row it is given, in order, as "venue interval minute state close". */
-class RecordingDatabase implements CandleStore {
+class RecordingDatabase implements CandleRowStore {
   private readonly bars = new MemoryCandleStore();
   readonly rows: string[] = [];
 
@@ -27,6 +28,10 @@ class RecordingDatabase implements CandleStore {
       );
     }
     await this.bars.write(updates);
+  }
+
+  writeRows(rows: readonly CandleRow[]): Promise<void> {
+    return this.write(rows.map(decodeCandleRow));
   }
 
   recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {

@@ -4,7 +4,16 @@ import type { Trade } from '../domain/trade.ts';
 import { systemClock, type Clock, type Timer } from '../util/clock.ts';
 import { positiveInteger } from '../util/options.ts';
 import type { CandleStore, StoredCandle } from './candle-store.ts';
-import { checkStorable, rowKey } from './candle-row.ts';
+import {
+  candleRowKey,
+  checkStorable,
+  decodeCandleRow,
+  encodeCandleRow,
+  isRowOfSeries,
+  rowKey,
+  type CandleRow,
+  type CandleRowStore,
+} from './candle-row.ts';
 import { checkStorableTrade, type TradeStore } from './trade-store.ts';
 import {
   WriteBehind,
@@ -53,7 +62,8 @@ export const LIVE_CHECKPOINT_MS = 5000;
  * the waiting bars of the series, so a reader sees what was written even before it reached the database.
  */
 export class BufferedCandleStore implements CandleStore {
-  private readonly queue: WriteBehind<CandleUpdate>;
+  /** Bars waiting for the target, as CandleRows: one string each instead of a bar's objects. */
+  private readonly queue: WriteBehind<CandleRow>;
   /**
    * `live` updates held back until the next checkpoint, newest per row, in the order of their last write. Every
    * one of them is newer than anything queued: a `closed` or `revised` write queues them before itself.
@@ -65,7 +75,7 @@ export class BufferedCandleStore implements CandleStore {
   private closed: Promise<void> | undefined;
 
   constructor(
-    private readonly target: CandleStore,
+    private readonly target: CandleRowStore,
     options: BufferedStoreOptions,
   ) {
     const { onBatchWritten, liveCheckpointMs, clock, ...limits } = options;
@@ -73,18 +83,18 @@ export class BufferedCandleStore implements CandleStore {
     positiveInteger('bars write buffer', 'liveCheckpointMs', this.liveCheckpointMs);
     this.clock = clock ?? systemClock;
     const write = onBatchWritten
-      ? async (batch: readonly CandleUpdate[]): Promise<void> => {
+      ? async (batch: readonly CandleRow[]): Promise<void> => {
           const started = performance.now();
           let ok = false;
           try {
-            await target.write(batch);
+            await target.writeRows(batch);
             ok = true;
           } finally {
             onBatchWritten(performance.now() - started, ok);
           }
         }
-      : (batch: readonly CandleUpdate[]) => target.write(batch);
-    this.queue = new WriteBehind(write, rowKey, {
+      : (batch: readonly CandleRow[]) => target.writeRows(batch);
+    this.queue = new WriteBehind(write, candleRowKey, {
       ...limits,
       noun: 'bars',
       lossHint: ' (the venues are asked for recent history again at the next start)',
@@ -119,9 +129,8 @@ export class BufferedCandleStore implements CandleStore {
     let overlaid = false;
     // Waiting order is write order, and the target's composite is the row written last, so the last waiting
     // update of a time is the one the target will answer once it is written.
-    for (const u of this.waiting()) {
-      if (u.symbol !== symbol || u.interval !== interval || (end !== undefined && u.bar.time >= end))
-        continue;
+    for (const u of this.waiting(symbol, interval)) {
+      if (end !== undefined && u.bar.time >= end) continue;
       byTime.set(u.bar.time, { bar: u.bar, sources: u.sources, backfilled: u.backfilled === true });
       overlaid = true;
     }
@@ -178,7 +187,7 @@ export class BufferedCandleStore implements CandleStore {
   /** Queues a `closed`/`revised` run of updates after the held live ones, which they may replace. */
   private enqueue(updates: readonly CandleUpdate[]): void {
     this.checkpoint();
-    this.queue.add(updates);
+    this.queue.add(updates.map(encodeCandleRow));
   }
 
   /** Queues the held live bars (their newest states), in the order of their last writes. */
@@ -186,15 +195,16 @@ export class BufferedCandleStore implements CandleStore {
     this.clock.clearTimer(this.checkpointTimer);
     this.checkpointTimer = undefined;
     if (this.held.size === 0) return;
-    const held = [...this.held.values()];
+    const held = [...this.held.values()].map(encodeCandleRow);
     this.held = new Map();
     this.queue.add(held);
   }
 
-  /** Updates not yet in the target, oldest first: the write buffer's, then the held live ones. */
-  private *waiting(): IterableIterator<CandleUpdate> {
-    yield* this.queue.waiting();
-    yield* this.held.values();
+  /** Updates of a series not yet in the target, oldest first: the write buffer's, then the held live ones. */
+  private *waiting(symbol: string, interval: Interval): IterableIterator<CandleUpdate> {
+    const series = `${symbol},${interval},`;
+    for (const row of this.queue.waiting()) if (isRowOfSeries(row, series)) yield decodeCandleRow(row);
+    for (const u of this.held.values()) if (u.symbol === symbol && u.interval === interval) yield u;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { CandleUpdate } from '../domain/candle.ts';
 import type { Interval } from '../domain/interval.ts';
 import type { CandleStore, StoredCandle } from './candle-store.ts';
+import type { CandleRow, CandleRowStore } from './candle-row.ts';
 
 export interface OpeningCandleStoreOptions {
   /**
@@ -21,13 +22,13 @@ export interface OpeningCandleStoreOptions {
  * made: nothing written early is lost. Reads wait for it too, or answer that nothing can be read yet (see
  * OpeningCandleStoreOptions). When the store fails to open, every waiting and later call rejects with that error.
  */
-export class OpeningCandleStore implements CandleStore {
-  private opened: CandleStore | undefined;
+export class OpeningCandleStore<S extends CandleStore = CandleStore> implements CandleStore {
+  private opened: S | undefined;
   private failed = false;
   private readonly readsWhileOpening: 'wait' | 'nothing-yet';
 
   constructor(
-    private readonly opening: Promise<CandleStore>,
+    private readonly opening: Promise<S>,
     options: OpeningCandleStoreOptions = {},
   ) {
     this.readsWhileOpening = options.readsWhileOpening ?? 'wait';
@@ -49,6 +50,11 @@ export class OpeningCandleStore implements CandleStore {
 
   async write(updates: readonly CandleUpdate[]): Promise<void> {
     await (this.opened ?? (await this.opening)).write(updates);
+  }
+
+  /** As `write`, for a store that takes CandleRows (the write buffer's target). */
+  async writeRows(this: OpeningCandleStore<CandleRowStore>, rows: readonly CandleRow[]): Promise<void> {
+    await (this.opened ?? (await this.opening)).writeRows(rows);
   }
 
   async recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {

@@ -146,6 +146,8 @@ describe('SqlCandleStore', () => {
       { ...good, bar: { ...good.bar, time: -60_000 } },
       { ...good, bar: { ...good.bar, trades: -1 } },
       { ...good, symbol: 'BTC/\u0000USDT' },
+      { ...good, symbol: 'BTC,X/USDT' },
+      { ...good, symbol: 'BTC/USDT\n' },
     ];
     for (const update of bad) await assert.rejects(store.write([good, update]), RangeError);
     assert.deepEqual(await rows(symbol), []);

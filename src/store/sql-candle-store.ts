@@ -5,8 +5,14 @@ import { parseDecimal, toPlainString } from '../domain/decimal.ts';
 import { isVenueId } from '../domain/instrument.ts';
 import type { Interval } from '../domain/interval.ts';
 import type { Trade } from '../domain/trade.ts';
-import type { CandleStore, StoredCandle } from './candle-store.ts';
-import { checkStorable, rowKey, rowVenue } from './candle-row.ts';
+import type { StoredCandle } from './candle-store.ts';
+import {
+  candleRowKey,
+  checkStorable,
+  encodeCandleRow,
+  type CandleRow,
+  type CandleRowStore,
+} from './candle-row.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { mainThreadTurns, type TurnBudget } from '../util/turn-budget.ts';
 import type { SqlClient, SqlQueryable } from './sql-client.ts';
@@ -107,27 +113,23 @@ WHERE (${UPDATED_COLUMNS.map((c) => `candles.${c}`).join(', ')})
   IS DISTINCT FROM (${UPDATED_COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})`;
 
 /**
- * Bars per upsert statement; a larger write runs as several in one transaction. The rows travel as one array
- * per column, so the statement's text and parameters are the same whatever the number of rows: the database
- * parses and plans a short statement instead of a VALUES list of 16 parameters per row (2,240 for a checkpoint
- * of 140 live bars), and no SQL text is built per write.
+ * Bars per upsert statement; a larger write runs as several in one transaction. The rows travel as one text
+ * parameter (CandleRow lines), which the database splits itself: the statement's text and parameters are the same
+ * whatever the number of rows, so the database parses and plans a short statement instead of a VALUES list of 16
+ * parameters per row, and the driver sends one string instead of encoding sixteen arrays.
  */
 const CANDLE_CHUNK = 5000;
 
 /**
- * Upserts the rows given as column arrays (candleColumns), in array order (a later row gets the higher
- * revision). `time` is ms since the epoch; `sources` the venues joined by spaces (a venue id holds none).
+ * Upserts the CandleRows given as `$1`, one per line, in line order (a later row gets the higher revision).
  */
 const UPSERT_CANDLES = `
 INSERT INTO candles (${CANDLE_COLUMNS.join(', ')})
-SELECT venue, symbol, "interval", 'epoch'::timestamptz + ms * interval '1 millisecond', open, high, low, close,
-  volume, quote_volume, taker_buy_volume, taker_buy_quote_volume, trades, state, string_to_array(sources, ' '),
-  backfilled
-FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::numeric[], $6::numeric[], $7::numeric[],
-  $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::numeric[], $13::bigint[], $14::text[],
-  $15::text[], $16::boolean[]) WITH ORDINALITY
-  AS r(venue, symbol, "interval", ms, open, high, low, close, volume, quote_volume, taker_buy_volume,
-    taker_buy_quote_volume, trades, state, sources, backfilled, n)
+SELECT f[1], f[2], f[3], 'epoch'::timestamptz + f[4]::bigint * interval '1 millisecond', f[5]::numeric,
+  f[6]::numeric, f[7]::numeric, f[8]::numeric, f[9]::numeric, f[10]::numeric, f[11]::numeric, f[12]::numeric,
+  f[13]::bigint, f[14], string_to_array(f[16], ' '), f[15] = 't'
+FROM unnest(string_to_array($1::text, E'\\n')) WITH ORDINALITY AS r(line, n)
+  CROSS JOIN LATERAL string_to_array(r.line, ',') AS fields(f)
 ORDER BY n${UPSERT_TAIL}`;
 
 /**
@@ -152,7 +154,7 @@ FROM (
   LIMIT $3
 ) AS newest`;
 
-export class SqlCandleStore implements CandleStore, TradeStore {
+export class SqlCandleStore implements CandleRowStore, TradeStore {
   private readonly tradeChunk = Math.floor(MAX_PARAMS / TRADE_COLUMNS.length);
   private closed: Promise<void> | undefined;
   /** The last `write` call's work; the next call runs after it (see `write`). */
@@ -180,25 +182,18 @@ export class SqlCandleStore implements CandleStore, TradeStore {
   /**
    * Upserts `updates`. Updates of the same row within the call are coalesced, the last one winning, as one
    * statement cannot update a row twice; rows go to the database in the order of their last update, so a later
-   * update gets the higher revision. A call larger than one statement's parameters runs in one transaction.
-   * Calls run one after the other, in call order: a call's parameters are built over several turns of the event
-   * loop (candleColumns), and a later, smaller call must not overtake it.
+   * update gets the higher revision. A call larger than one statement runs in one transaction. Calls run one
+   * after the other, in call order: a call's rows are encoded over several turns of the event loop (encodeRows),
+   * and a later, smaller call must not overtake it.
    */
   async write(updates: readonly CandleUpdate[]): Promise<void> {
-    const rows = new Map<string, CandleUpdate>();
-    for (const u of updates) {
-      checkStorable(u);
-      const key = rowKey(u);
-      rows.delete(key);
-      rows.set(key, u);
-    }
-    const written = this.writing.then(() =>
-      this.inChunks([...rows.values()], CANDLE_CHUNK, async (tx, chunk) =>
-        tx.query(UPSERT_CANDLES, await candleColumns(chunk, this.turns, this)),
-      ),
-    );
-    this.writing = written.catch(() => undefined);
-    await written;
+    updates.forEach(checkStorable);
+    return this.inTurn(async () => this.upsert(await encodeRows(updates, this.turns, this)));
+  }
+
+  /** Upserts CandleRows (the write buffer's form of bars) as `write` upserts their updates, in the same order. */
+  writeRows(rows: readonly CandleRow[]): Promise<void> {
+    return this.inTurn(() => this.upsert(rows));
   }
 
   async recent(symbol: string, interval: Interval, limit: number, end?: number): Promise<StoredCandle[]> {
@@ -261,6 +256,25 @@ ON CONFLICT (venue, symbol, id, "time") DO NOTHING`,
     return this.closed;
   }
 
+  /** Runs `write` after every write called before it. */
+  private inTurn(write: () => Promise<void>): Promise<void> {
+    const written = this.writing.then(write);
+    this.writing = written.catch(() => undefined);
+    return written;
+  }
+
+  private upsert(rows: readonly CandleRow[]): Promise<void> {
+    const byKey = new Map<string, CandleRow>();
+    for (const row of rows) {
+      const key = candleRowKey(row);
+      byKey.delete(key);
+      byKey.set(key, row);
+    }
+    return this.inChunks([...byKey.values()], CANDLE_CHUNK, (tx, chunk) =>
+      tx.query(UPSERT_CANDLES, [chunk.join('\n')]),
+    );
+  }
+
   private async inChunks<T>(
     items: readonly T[],
     size: number,
@@ -278,47 +292,23 @@ ON CONFLICT (venue, symbol, id, "time") DO NOTHING`,
 }
 
 /**
- * Rows of UPSERT_CANDLES' parameters built in one task of the turn budget. A batch of the write buffer is 1,000
- * bars, eight exact decimals each printed as text: built in one go, it held the server's thread for tens of ms
- * while history loaded at start-up (docs/PERFORMANCE.md, "Start-up stalls").
+ * Rows encoded in one task of the turn budget. A batch of the write buffer is 1,000 bars, eight exact decimals
+ * each printed as text: built in one go, it held the server's thread for tens of ms while history loaded at
+ * start-up (docs/PERFORMANCE.md, "Start-up stalls").
  */
 const ENCODE_SLICE = 250;
 
-/** The parameters of UPSERT_CANDLES: one array per column, a row per update, built under `turns`. */
-async function candleColumns(
+/** `updates` as CandleRows, encoded under `turns`. */
+async function encodeRows(
   updates: readonly CandleUpdate[],
   turns: TurnBudget,
   owner: object,
-): Promise<unknown[][]> {
-  const columns: unknown[][] = Array.from({ length: 16 }, () => new Array<unknown>(updates.length));
+): Promise<CandleRow[]> {
+  const rows = new Array<CandleRow>(updates.length);
   await turns.inSlices(owner, updates.length, ENCODE_SLICE, (start, end) => {
-    for (let i = start; i < end; i++) writeRow(columns, i, updates[i] as CandleUpdate);
+    for (let i = start; i < end; i++) rows[i] = encodeCandleRow(updates[i] as CandleUpdate);
   });
-  return columns;
-}
-
-/** Row `i` of UPSERT_CANDLES' parameter columns: `u` as the database takes it. */
-function writeRow(columns: unknown[][], i: number, u: CandleUpdate): void {
-  const b = u.bar;
-  const row = [
-    rowVenue(u),
-    u.symbol,
-    u.interval,
-    String(b.time),
-    toPlainString(b.open),
-    toPlainString(b.high),
-    toPlainString(b.low),
-    toPlainString(b.close),
-    toPlainString(b.volume),
-    toPlainString(b.quoteVolume),
-    toPlainString(b.takerBuyVolume),
-    toPlainString(b.takerBuyQuoteVolume),
-    String(b.trades),
-    u.state,
-    u.sources.join(' '),
-    u.backfilled === true,
-  ];
-  for (let c = 0; c < row.length; c++) (columns[c] as unknown[])[i] = row[c];
+  return rows;
 }
 
 function tradeParams(t: Trade): unknown[] {
