@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { BarDecimalColumns } from '../domain/bar-decimal-columns.ts';
 import type { Candle, CandleUpdate } from '../domain/candle.ts';
 import type { VenueId } from '../domain/instrument.ts';
 import { bucketStart, INTERVAL_MS, INTERVALS, MINUTE_MS, type Interval } from '../domain/interval.ts';
@@ -196,23 +197,25 @@ export class HistoryLoader {
         if (this.closed) return false;
         try {
           const size = INTERVAL_MS[piece.interval];
-          const bars = await rest.fetchCandles(symbol, piece.interval, {
-            startTime: piece.from,
-            endTime: piece.to - size,
-            onProgress: (n) => progress.update(loaded + n),
-          });
+          const bars = heldBars(
+            piece,
+            await rest.fetchCandles(symbol, piece.interval, {
+              startTime: piece.from,
+              endTime: piece.to - size,
+              onProgress: (n) => progress.update(loaded + n),
+            }),
+          );
           // Stopped while the piece was on its way: the store may be closing, nothing more is written.
           if (this.closed) return false;
-          const inPiece = bars.filter((b) => b.time >= piece.from && b.time < piece.to);
           await writeInSlices(
-            closedUpdates(symbol, venue, piece.interval, inPiece),
-            write,
+            bars.length,
+            (start, end) => write(bars.updates(symbol, venue, piece.interval, start, end)),
             () => this.closed,
             this.nextSlice,
           );
           // Stopped between two slices: the rest of the piece was not written.
           if (this.closed) return false;
-          loaded += inPiece.length;
+          loaded += bars.length;
           progress.update(loaded);
           failures.succeeded();
           break;
@@ -304,21 +307,68 @@ export class HistoryLoader {
 const WRITE_SLICE = 240;
 
 /**
- * Gives `updates` to `write` a slice at a time, in order, waiting for `nextSlice` between slices; no slice once
- * `stopped` (the loader closed in between: the store may be closing).
+ * Calls `writeSlice` on [start, end) slices of `count` items, in order, waiting for `nextSlice` between slices; no
+ * slice once `stopped` (the loader closed in between: the store may be closing).
  */
 async function writeInSlices(
-  updates: CandleUpdate[],
-  write: (updates: CandleUpdate[]) => Promise<void>,
+  count: number,
+  writeSlice: (start: number, end: number) => Promise<void>,
   stopped: () => boolean,
   nextSlice: () => Promise<void>,
 ): Promise<void> {
-  if (updates.length <= WRITE_SLICE) return write(updates);
-  for (let i = 0; i < updates.length; i += WRITE_SLICE) {
-    if (i > 0) await nextSlice();
+  // A piece is handed over even when empty: at least one write per piece.
+  let start = 0;
+  do {
+    if (start > 0) await nextSlice();
     if (stopped()) return;
-    await write(updates.slice(i, i + WRITE_SLICE));
+    await writeSlice(start, Math.min(count, start + WRITE_SLICE));
+    start += WRITE_SLICE;
+  } while (start < count);
+}
+
+/**
+ * The bars of a background piece while its slices wait for their turns: in columns (time, trade count, the
+ * decimals), and as Candles only for the slice being stored. A piece's turns can spread over hundreds of ms of
+ * a busy start-up; held as Candles, its bars (18 objects each: the bar, eight decimals and their BigInts) lived
+ * through young-generation collections, each of which copied them, and they were most of what those collections
+ * copied while history loaded (docs/PERFORMANCE.md, "Start-up stalls").
+ */
+class HeldBars {
+  private readonly decimals = new BarDecimalColumns();
+  private readonly times: Float64Array;
+  private readonly trades: Float64Array;
+
+  constructor(bars: readonly Candle[]) {
+    this.times = new Float64Array(bars.length);
+    this.trades = new Float64Array(bars.length);
+    this.decimals.moveRows({ head: 0, size: 0, capacity: bars.length, inPlace: false });
+    bars.forEach((bar, row) => {
+      this.times[row] = bar.time;
+      this.trades[row] = bar.trades;
+      this.decimals.set(row, bar, bar.time);
+    });
   }
+
+  get length(): number {
+    return this.times.length;
+  }
+
+  /** Bars [start, end) as closed updates of `venue`'s, for the store (history is stored, not published). */
+  updates(symbol: string, venue: VenueId, interval: Interval, start: number, end: number): CandleUpdate[] {
+    // One list of sources for the slice: an array per bar would be garbage for nothing.
+    const sources: readonly VenueId[] = Object.freeze([venue]);
+    const updates: CandleUpdate[] = [];
+    for (let row = start; row < end; row++) {
+      const bar = this.decimals.candle(row, this.times[row] as number, this.trades[row] as number);
+      updates.push({ symbol, interval, state: 'closed', bar, sources, backfilled: true });
+    }
+    return updates;
+  }
+}
+
+/** The bars of `fetched` inside `piece`, held (HeldBars). */
+function heldBars(piece: HistoryPiece, fetched: readonly Candle[]): HeldBars {
+  return new HeldBars(fetched.filter((b) => b.time >= piece.from && b.time < piece.to));
 }
 
 /** Bars of history as closed updates of `venue`'s, for the store (history is stored, not published). */
@@ -328,8 +378,6 @@ function closedUpdates(
   interval: Interval,
   bars: readonly Candle[],
 ): CandleUpdate[] {
-  // One list of sources for the piece: its bars wait for the database by the thousand, an array each was garbage
-  // for the young generation's collections to copy.
   const sources: readonly VenueId[] = Object.freeze([venue]);
   return bars.map((bar) => ({ symbol, interval, state: 'closed', bar, sources, backfilled: true }));
 }
