@@ -29,6 +29,8 @@ import { startIngestProcess } from './run-ingest.ts';
 import { untilStopSignal } from './shutdown.ts';
 import { checkPortFree } from './port-free.ts';
 import { runTokenCommand } from '../gateway/auth-token-command.ts';
+import { warmUpGateway } from '../gateway/gateway.ts';
+import { connectionWarmUp } from './connection-warm-up.ts';
 
 const USAGE = `Usage: tickwire [role] [options]
 
@@ -207,13 +209,23 @@ async function runDemo(
   const market = demoMarket(config, Boolean(process.env['VENUES']));
   const { venues, symbols } = market;
   await checkPortFree(config.host, config.port);
+  // The gateway's warm-up runs in this thread while the simulator's thread starts (loads its modules, listens): one
+  // after the other they took about a second each on a slow unit before the API answered (docs/PERFORMANCE.md,
+  // "From the command to live bars").
+  const warmedUp = warmUpGateway(demoConfig(config, market, {}), connectionWarmUp(), logger);
   // In a thread of its own, as a real exchange is elsewhere: in Tickwire's event loop its history and answers made
   // turns of 60–85 ms at start-up with one symbol, up to 490 ms with ten (docs/PERFORMANCE.md, "Start-up stalls").
-  const sim = await startSimulatorThread(
-    { ...simOptions, port: 0, symbols },
-    { level: config.logLevel, format: config.logFormat, recent: recentLogs },
-    (err) => logger.error({ err }, 'demo: the simulator failed'),
-  );
+  let sim;
+  try {
+    sim = await startSimulatorThread(
+      { ...simOptions, port: 0, symbols },
+      { level: config.logLevel, format: config.logFormat, recent: recentLogs },
+      (err) => logger.error({ err }, 'demo: the simulator failed'),
+    );
+  } finally {
+    // Its throwaway gateway closed before anything else starts, or before the error goes up.
+    await warmedUp;
+  }
   const auth = demoAuthSecret(config);
   const demo = demoConfig(config, market, sim.urls, {
     keys: { bitget: simDemoAccounts.bitget[0], dydx: simDemoAccounts.dydx[0] },
@@ -230,7 +242,7 @@ async function runDemo(
   try {
     // Issued before the system starts (see issueDemoTokens).
     tokens = await issueDemoTokens(demo);
-    system = await startAll(demo, logger, { mismatchedHistory: 'discard', recentLogs });
+    system = await startAll(demo, logger, { mismatchedHistory: 'discard', recentLogs, warmUp: false });
   } catch (err) {
     // The simulator's server would keep the process alive after the error.
     await sim.close();

@@ -70,6 +70,8 @@ export async function startAll(
     readonly recentLogs?: LogRing;
     /** The built dashboard served at `/`; default this package's dist/dashboard. */
     readonly dashboardDir?: string;
+    /** False when the caller ran the gateway's warm-up itself (warmUpGateway); by default the gateway runs it. */
+    readonly warmUp?: boolean;
   } = {},
 ): Promise<RunningSystem> {
   checkSymbolsListed(config);
@@ -129,7 +131,7 @@ export async function startAll(
       ...(accounts ? { accounts: { hub: accounts.hub } } : {}),
       dashboardDir: deps.dashboardDir ?? packageDashboardDir(),
       ...(apiRateWindows ? { apiRateWindows } : {}),
-      warmUp: connectionWarmUp(),
+      ...(deps.warmUp === false ? {} : { warmUp: connectionWarmUp() }),
     });
   } catch (err) {
     await apiRateWindows?.close();

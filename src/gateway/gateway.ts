@@ -161,6 +161,26 @@ export interface Gateway {
 const RESYNC_SETTLE_MS = 250;
 
 /**
+ * Runs the connection path's warm-up (src/gateway/warm-up.ts) for a gateway of `config`, and logs how long it took.
+ * Never rejects: a warm-up that fails is logged, and the first clients then meet a cold process. startGateway runs
+ * it before it listens when given `warmUp`; `tickwire demo` runs it while its simulator's thread starts.
+ */
+export async function warmUpGateway(config: Config, warmUp: WarmUpOptions, logger: Logger): Promise<void> {
+  if (warmUp.connections <= 0) return;
+  const start: StartWarmUpTarget = (warmConfig, warmBus, warmStore) =>
+    startGateway({ config: warmConfig, bus: warmBus, store: warmStore, logger: silentLogger() });
+  try {
+    const ms = await warmUpConnectionPath(start, config, warmUp);
+    logger.info(
+      { connections: warmUp.connections, ms: Math.round(ms) },
+      'gateway: connection path warmed up',
+    );
+  } catch (err) {
+    logger.warn({ err }, 'gateway: the warm-up failed; the first clients meet a cold process');
+  }
+}
+
+/**
  * Starts the HTTP + WebSocket gateway: candle rooms fed by the bus, `initial` history from the store, the market
  * and alerts channels, the limits of `config.gateway`, and /health, /health/ws-stats and the source status
  * endpoints. Resolves once listening (port 0 picks a free port).
@@ -173,20 +193,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, bus, store, logger } = options;
   const limits = config.gateway;
   const clock = options.clock ?? systemClock;
-  const warmUp = options.warmUp;
-  if (warmUp !== undefined && warmUp.connections > 0) {
-    const start: StartWarmUpTarget = (warmConfig, warmBus, warmStore) =>
-      startGateway({ config: warmConfig, bus: warmBus, store: warmStore, logger: silentLogger() });
-    try {
-      const ms = await warmUpConnectionPath(start, config, warmUp);
-      logger.info(
-        { connections: warmUp.connections, ms: Math.round(ms) },
-        'gateway: connection path warmed up',
-      );
-    } catch (err) {
-      logger.warn({ err }, 'gateway: the warm-up failed; the first clients meet a cold process');
-    }
-  }
+  if (options.warmUp !== undefined) await warmUpGateway(config, options.warmUp, logger);
   const startedAt = clock.now();
   const marketOptions = options.market ?? {};
   const maxBookDepth = Math.min(marketOptions.maxBookDepth ?? BOOK_SNAPSHOT_LEVELS, BOOK_SNAPSHOT_LEVELS);
