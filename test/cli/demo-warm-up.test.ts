@@ -33,12 +33,26 @@ describe('tickwire demo: connection warm-up', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     t.after(() => child.kill('SIGKILL'));
     const messages: { msg?: string; connections?: number }[] = [];
-    for await (const line of createInterface({ input: child.stderr })) {
-      if (!line.startsWith('{')) continue;
+    const lines: string[] = [];
+    const awaited = new Map<string, () => void>();
+    // Resolves once `msg` is logged; rejects if the process ends first.
+    const logged = (msg: string): Promise<void> =>
+      messages.some((m) => m.msg === msg)
+        ? Promise.resolve()
+        : Promise.race([
+            new Promise<void>((resolve) => awaited.set(msg, resolve)),
+            exited.then((code) => {
+              throw new Error(`exited (${code}) before "${msg}":\n${lines.slice(-10).join('\n')}`);
+            }),
+          ]);
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      lines.push(line);
+      if (!line.startsWith('{')) return;
       const record = JSON.parse(line) as { msg?: string; connections?: number };
       messages.push(record);
-      if (record.msg === 'gateway: listening') break;
-    }
+      if (record.msg !== undefined) awaited.get(record.msg)?.();
+    });
+    await logged('gateway: listening');
     const warmUps = messages.filter((m) => m.msg === 'gateway: connection path warmed up');
     assert.equal(warmUps.length, 1, 'one warm-up, logged before the gateway listened');
     assert.equal(warmUps[0]?.connections, WARM_UP_CONNECTIONS);
@@ -51,7 +65,9 @@ describe('tickwire demo: connection warm-up', () => {
     assert.equal(stats.gateway.connectionsOpened, 0);
     assert.equal(stats.gateway.initialsSent, 0);
 
+    // Stopped once its database is open: a stop before then waits for the opening (seconds on a loaded machine).
+    await logged('history store ready');
     child.kill('SIGINT');
-    assert.equal(await exited, 0);
+    assert.equal(await exited, 0, lines.slice(-10).join('\n'));
   });
 });

@@ -83,6 +83,9 @@ describe('graceful shutdown', () => {
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The stop is sent once the database is open: one sent before waits for the opening, which on a loaded machine
+    // can outlast the stop's time (the bars are then refetched at the next start, as the log says).
+    const storeReady = firstMatch(child.stderr, /"msg":"history store ready"/);
     const [, url] = await firstMatch(child.stdout, /WebSocket API (ws:\/\/\S+),/);
 
     const client = await RecordingSocket.open(url as string);
@@ -99,6 +102,7 @@ describe('graceful shutdown', () => {
       client.ws.on('message', onMessage);
     });
 
+    await storeReady;
     child.kill('SIGTERM');
     const [code] = await closed;
     assert.equal(code, 1001, 'the client is told the server is going away');
