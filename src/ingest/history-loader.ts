@@ -209,7 +209,7 @@ export class HistoryLoader {
           if (this.closed) return false;
           await writeInSlices(
             bars.length,
-            (start, end) => write(bars.updates(symbol, venue, piece.interval, start, end)),
+            (start, end) => write(closedUpdates(symbol, venue, piece.interval, bars.candles(start, end))),
             () => this.closed,
             this.nextSlice,
           );
@@ -353,16 +353,12 @@ class HeldBars {
     return this.times.length;
   }
 
-  /** Bars [start, end) as closed updates of `venue`'s, for the store (history is stored, not published). */
-  updates(symbol: string, venue: VenueId, interval: Interval, start: number, end: number): CandleUpdate[] {
-    // One list of sources for the slice: an array per bar would be garbage for nothing.
-    const sources: readonly VenueId[] = Object.freeze([venue]);
-    const updates: CandleUpdate[] = [];
-    for (let row = start; row < end; row++) {
-      const bar = this.decimals.candle(row, this.times[row] as number, this.trades[row] as number);
-      updates.push({ symbol, interval, state: 'closed', bar, sources, backfilled: true });
-    }
-    return updates;
+  /** Bars [start, end) as Candles. */
+  candles(start: number, end: number): Candle[] {
+    const candles: Candle[] = [];
+    for (let row = start; row < end; row++)
+      candles.push(this.decimals.candle(row, this.times[row] as number, this.trades[row] as number));
+    return candles;
   }
 }
 
@@ -378,6 +374,7 @@ function closedUpdates(
   interval: Interval,
   bars: readonly Candle[],
 ): CandleUpdate[] {
+  // One list of sources for the bars: an array per bar would be garbage for nothing.
   const sources: readonly VenueId[] = Object.freeze([venue]);
   return bars.map((bar) => ({ symbol, interval, state: 'closed', bar, sources, backfilled: true }));
 }

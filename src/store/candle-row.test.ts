@@ -63,7 +63,7 @@ describe('CandleRow', () => {
     assert.equal(keys[0], keys[1], 'a newer state of the same row has the same key');
     assert.notEqual(keys[0], keys[2], 'another venue has a row of its own');
     assert.notEqual(keys[0], keys[3]);
-    assert.equal(new Set(keys).size, new Set([a, b, c, d].map(rowKey)).size);
+    assert.deepEqual(keys, [a, b, c, d].map(rowKey), 'the key of an update is the key of its row');
   });
 
   it('tells the rows of a series from those of another symbol or interval', () => {

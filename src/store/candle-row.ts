@@ -1,4 +1,4 @@
-import type { CandleState, CandleUpdate } from '../domain/candle.ts';
+import type { Candle, CandleState, CandleUpdate } from '../domain/candle.ts';
 import { parseDecimal, toPlainString } from '../domain/decimal.ts';
 import { isVenueId, type VenueId } from '../domain/instrument.ts';
 import type { Interval } from '../domain/interval.ts';
@@ -14,9 +14,12 @@ export function rowVenue(update: CandleUpdate): string {
   return update.sources[0] ?? '';
 }
 
-/** The row key of an update, as one string (for maps that coalesce updates of the same row). */
+/**
+ * The row key of an update, as one string (for maps that coalesce updates of the same row): the same string as
+ * `candleRowKey` of its CandleRow.
+ */
 export function rowKey(update: CandleUpdate): string {
-  return `${rowVenue(update)}\u0000${update.symbol}\u0000${update.interval}\u0000${update.bar.time}`;
+  return `${rowVenue(update)},${update.symbol},${update.interval},${update.bar.time}`;
 }
 
 /** Latest instant a JavaScript Date can hold; a bar time past it cannot be stored as a timestamp. */
@@ -109,20 +112,29 @@ export function decodeCandleRow(row: CandleRow): CandleUpdate {
     symbol: field(1),
     interval: field(2) as Interval,
     state: field(13) as CandleState,
-    bar: {
-      time: Number(field(3)),
-      open: parseDecimal(field(4)),
-      high: parseDecimal(field(5)),
-      low: parseDecimal(field(6)),
-      close: parseDecimal(field(7)),
-      volume: parseDecimal(field(8)),
-      quoteVolume: parseDecimal(field(9)),
-      takerBuyVolume: parseDecimal(field(10)),
-      takerBuyQuoteVolume: parseDecimal(field(11)),
-      trades: Number(field(12)),
-    },
+    bar: candleOfFields(f, 3),
     sources: sources as VenueId[],
     backfilled: field(14) === 't',
+  };
+}
+
+/**
+ * The bar of ten text fields from `fields[at]` on: time (ms), the eight decimals in column order, the trade count.
+ * A CandleRow holds them from its fourth field, a bar read from the database (SqlCandleStore) from its first.
+ */
+export function candleOfFields(fields: readonly string[], at: number): Candle {
+  const field = (i: number): string => fields[at + i] as string;
+  return {
+    time: Number(field(0)),
+    open: parseDecimal(field(1)),
+    high: parseDecimal(field(2)),
+    low: parseDecimal(field(3)),
+    close: parseDecimal(field(4)),
+    volume: parseDecimal(field(5)),
+    quoteVolume: parseDecimal(field(6)),
+    takerBuyVolume: parseDecimal(field(7)),
+    takerBuyQuoteVolume: parseDecimal(field(8)),
+    trades: Number(field(9)),
   };
 }
 

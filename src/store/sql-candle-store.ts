@@ -1,12 +1,13 @@
 import { SqlAccountStore } from './account-sql-store.ts';
 import type { AccountStore } from './account-store.ts';
-import type { Candle, CandleUpdate } from '../domain/candle.ts';
-import { parseDecimal, toPlainString } from '../domain/decimal.ts';
+import type { CandleUpdate } from '../domain/candle.ts';
+import { toPlainString } from '../domain/decimal.ts';
 import { isVenueId } from '../domain/instrument.ts';
 import type { Interval } from '../domain/interval.ts';
 import type { Trade } from '../domain/trade.ts';
 import type { StoredCandle } from './candle-store.ts';
 import {
+  candleOfFields,
   candleRowKey,
   checkStorable,
   encodeCandleRow,
@@ -330,19 +331,6 @@ function toStored(line: string): StoredCandle {
   const f = line.split(',');
   if (f.length < 12)
     throw new Error(`unreadable bar from the database: ${JSON.stringify(line.slice(0, 80))}`);
-  const field = (i: number): string => f[i] as string;
-  const bar: Candle = {
-    time: Number(field(0)),
-    open: parseDecimal(field(1)),
-    high: parseDecimal(field(2)),
-    low: parseDecimal(field(3)),
-    close: parseDecimal(field(4)),
-    volume: parseDecimal(field(5)),
-    quoteVolume: parseDecimal(field(6)),
-    takerBuyVolume: parseDecimal(field(7)),
-    takerBuyQuoteVolume: parseDecimal(field(8)),
-    trades: Number(field(9)),
-  };
   const sources = f.slice(11).join(',').split(' ').filter(isVenueId);
-  return { bar, sources, backfilled: field(10) === 't' };
+  return { bar: candleOfFields(f, 0), sources, backfilled: f[10] === 't' };
 }
