@@ -26,6 +26,7 @@ describe('gateway warm-up', () => {
       const target = await startGateway({ config: warmConfig, bus, store, logger: silentLogger() });
       return {
         url: target.url,
+        stats: () => target.stats(),
         close: async () => {
           passes.push(target.stats());
           await target.close();
@@ -57,12 +58,18 @@ describe('gateway warm-up', () => {
       passes.map((p) => p.gateway.connectionsOpened),
       [30, 15],
     );
+    // Each pass's clients were cut off from their side, and gone when its throwaway gateway was closed.
+    assert.deepEqual(
+      passes.map((p) => p.connections),
+      [0, 0],
+    );
     assert.deepEqual(
       passes.map((p) => p.gateway.initialsSent),
       [30 * 7 * WARM_UP_SUBSCRIBE_ROUNDS, 15 * 7 * WARM_UP_SUBSCRIBE_ROUNDS],
     );
+    // Every room of every symbol ticked its one update.
     assert.deepEqual(
-      passes.map((p) => p.broadcaster.totalRooms),
+      passes.map((p) => p.gateway.updatesBroadcast),
       [config.symbols.length * 7, config.symbols.length * 7],
     );
     assert.deepEqual(made, ['bus', 'store', 'bus', 'store']);
