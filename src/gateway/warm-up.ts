@@ -153,13 +153,13 @@ async function warmUpPass(
  * Ends a pass's clients from the client side, CLIENTS_PER_TURN a turn, and waits (at most CLIENTS_GONE_LIMIT_MS)
  * until the throwaway gateway has seen them go, so that closing it has no close handshakes to run. All at once,
  * 200 clients cut off in one turn and the gateway's close sending a close frame to each connection it had not yet
- * seen go made the longest turn of `tickwire all`'s start once its event-loop watch runs: 28–36 ms on a quiet AMD
- * unit (docs/PERFORMANCE.md, "Start-up stalls").
+ * seen go made the longest turn of `tickwire all`'s start once its event-loop watch runs: 28–36 ms under a profiler
+ * on a quiet AMD unit (docs/PERFORMANCE.md, "Start-up stalls").
  */
 async function cutOff(clients: readonly WarmUpClient[], target: WarmUpTarget): Promise<void> {
-  for (let i = 0; i < clients.length; i++) {
+  for (const [i, client] of clients.entries()) {
     if (i % CLIENTS_PER_TURN === 0) await nextTurn();
-    (clients[i] as WarmUpClient).ws.terminate();
+    client.ws.terminate();
   }
   const limit = performance.now() + CLIENTS_GONE_LIMIT_MS;
   while (target.stats().connections > 0 && performance.now() < limit) await sleep(1);
