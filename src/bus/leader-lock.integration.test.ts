@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -250,7 +250,9 @@ describe('LeaderLock', { skip: await serviceSkip('redis') }, () => {
       const dir = mkdtempSync(join(tmpdir(), 'tickwire-lock-'));
       const file = join(dir, 'tickwire.json');
       writeFileSync(file, JSON.stringify({ ingest: { lockTtlMs: TTL_MS, lockSafetyMarginMs: 25_000 } }));
-      const { holder, clock } = await holderAndStandby(lockTimingOf(loadConfig({}, file).ingest));
+      const ingest = loadConfig({}, file).ingest;
+      rmSync(dir, { recursive: true, force: true });
+      const { holder, clock } = await holderAndStandby(lockTimingOf(ingest));
       const acquiredAt = clock.now();
       proxy.cut();
       // Short of this lease (35 s), which is shorter than the default (48 s): still the holder.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -95,8 +95,9 @@ test('issue refuses unknown accounts; parseTtl and bearerToken read what they sh
   assert.equal(bearerToken(undefined), undefined);
 });
 
-test('tickwire token --account ID --ttl prints a token the gateway accepts', async () => {
+test('tickwire token --account ID --ttl prints a token the gateway accepts', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tickwire-token-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'tickwire.json');
   writeFileSync(
     file,

@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { toNumber } from '../../src/domain/decimal.ts';
@@ -17,7 +16,7 @@ import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts'
 import { openPgliteCandleStore } from '../../src/store/pglite-candle-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
 import { tickwireArgs } from '../support/tickwire-command.ts';
-import { cleanups, RecordingSocket } from './helpers.ts';
+import { cleanups, RecordingSocket, temporaryDir } from './helpers.ts';
 
 /** Resolves with the first match of `pattern` in what `stream` writes (no polling). */
 function firstMatch(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<RegExpMatchArray> {
@@ -48,7 +47,7 @@ describe('graceful shutdown', () => {
       tradeWindowMs: 30 * 60_000,
     });
     defer(() => sim.close());
-    const dir = mkdtempSync(join(tmpdir(), 'tickwire-shutdown-'));
+    const dir = temporaryDir('tickwire-shutdown-');
     await copyPgliteTemplate(join(dir, 'pglite'));
     const configFile = join(dir, 'tickwire.json');
     writeFileSync(

@@ -4,7 +4,7 @@
  * records what it receives.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -22,6 +22,19 @@ export const QUICK = {
   gateway: { throttleMs: 100, apiRateLimit: 1_000_000 },
   storage: { flushMs: 200 },
 } as const;
+
+/** Temporary folders this test file made: removed when its process exits (node:test runs a file per process). */
+const temporaryDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new temporary folder, removed when the test file's process exits. */
+export function temporaryDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporaryDirs.push(dir);
+  return dir;
+}
 
 /** A configuration for an in-process role: the simulator's Binance, the given services, quick settings. */
 export function roleConfig(
@@ -41,7 +54,7 @@ export function roleConfig(
       ...DEFAULT_CONFIG.storage,
       ...QUICK.storage,
       ...(services.databaseUrl ? { databaseUrl: services.databaseUrl } : {}),
-      dataDir: services.dataDir ?? mkdtempSync(join(tmpdir(), 'tickwire-int-')),
+      dataDir: services.dataDir ?? temporaryDir('tickwire-int-'),
     },
     redis: {
       ...(services.redisUrl ? { url: services.redisUrl } : {}),
@@ -66,7 +79,7 @@ export function spawnRole(
   sim: Simulator,
   env: Record<string, string>,
 ): RoleProcess {
-  const dir = mkdtempSync(join(tmpdir(), `tickwire-${role}-`));
+  const dir = temporaryDir(`tickwire-${role}-`);
   const configFile = join(dir, 'tickwire.json');
   writeFileSync(
     configFile,
