@@ -29,7 +29,10 @@ process.once('exit', () => {
   for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A new temporary folder, removed when the test file's process exits. */
+/**
+ * A new temporary folder, removed when the test file's process exits. Synchronous, for the configuration builders
+ * here; the embedded store's data folders of in-process tests come from src/store/pglite-dirs.test-support.ts.
+ */
 export function temporaryDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   temporaryDirs.push(dir);
