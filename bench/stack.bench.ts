@@ -7,8 +7,9 @@
  * window) and RSS of each process; and the longest event-loop stall of `tickwire all` during start-up and idle
  * (Tickwire's `tickwire_event_loop_delay_seconds` max, scraped from /metrics every 5 s during start-up, and at the
  * start and the end of the idle window). Then, with those two stopped, the same start-up figures of `tickwire demo`
- * (the command `npm run demo` runs: the simulator in a worker thread of Tickwire's process, warming its history from
- * the start rather than before Tickwire starts). Prints markdown tables with the goals of issue 11 and PASS/FAIL.
+ * (the command `npm run demo` runs: the simulator in a child process of Tickwire, 10 nice levels below it, warming
+ * its history from the start rather than before Tickwire starts). Prints markdown tables with the goals of issue 11
+ * and PASS/FAIL.
  *
  * Options (environment): BENCH_SYMBOLS (10 USDT pairs; their USD counterparts are added for dYdX, as `tickwire
  * demo` does), BENCH_TRADE_RATE (the simulator's trades per second per instrument per venue; its default when
@@ -295,7 +296,7 @@ export async function bench(): Promise<void> {
     const [simIdle, allIdle] = await measureIdle([sim.pid as number, all.pid as number], idleS);
     const idleMaxStallS = (await eventLoopMaxLag(port)) ?? NaN;
     if (simIdle === undefined || allIdle === undefined) throw new Error('no idle figures');
-    // `npm run demo` runs the simulator in a thread of Tickwire's process, and starts both at once: its start-up,
+    // `npm run demo` runs the simulator in a child process of Tickwire's, and starts both at once: its start-up,
     // measured the same way, includes the simulator generating its history meanwhile, which the run above keeps
     // out. The two processes above are stopped first, so that the demo has the machine to itself.
     for (const child of children.splice(0).reverse()) await stop(child);
@@ -348,7 +349,7 @@ export async function bench(): Promise<void> {
         `${verdict(startUp.maxStallS * 1000 <= GOALS.maxStallMs)} / ${verdict(idleMaxStallS * 1000 <= GOALS.maxStallMs)} |`,
     );
     console.log(
-      `\n\`tickwire demo\` (the simulator in a thread of the same process, started together; fresh data directory), measured the same way:\n`,
+      `\n\`tickwire demo\` (the simulator in a child process of it, started together; fresh data directory), measured the same way:\n`,
     );
     console.log('| figure | `tickwire demo` | goal | result |');
     console.log('|---|---|---|---|');

@@ -22,7 +22,7 @@ import {
   issueDemoTokens,
 } from './demo.ts';
 import { demoAccounts as simDemoAccounts } from '../sim/accounts/config.ts';
-import { startSimulatorThread } from '../sim/threaded-simulator.ts';
+import { startChildSimulator } from '../sim/child-simulator.ts';
 import { startAll, type RunningSystem } from './run-all.ts';
 import { startGatewayProcess } from './run-gateway.ts';
 import { startIngestProcess } from './run-ingest.ts';
@@ -209,15 +209,15 @@ async function runDemo(
   const market = demoMarket(config, Boolean(process.env['VENUES']));
   const { venues, symbols } = market;
   await checkPortFree(config.host, config.port);
-  // The gateway's warm-up runs in this thread while the simulator's thread starts (loads its modules, listens): one
+  // The gateway's warm-up runs in this thread while the simulator's process starts (loads its modules, listens): one
   // after the other they took about a second each on a slow unit before the API answered (docs/PERFORMANCE.md,
   // "From the command to live bars").
   const warmedUp = warmUpGateway(demoConfig(config, market, {}), connectionWarmUp(), logger);
-  // In a thread of its own, as a real exchange is elsewhere: in Tickwire's event loop its history and answers made
+  // In a process of its own, as a real exchange is elsewhere: in Tickwire's event loop its history and answers made
   // turns of 60–85 ms at start-up with one symbol, up to 490 ms with ten (docs/PERFORMANCE.md, "Start-up stalls").
   let sim;
   try {
-    sim = await startSimulatorThread(
+    sim = await startChildSimulator(
       { ...simOptions, port: 0, symbols },
       { level: config.logLevel, format: config.logFormat, recent: recentLogs },
       (err) => logger.error({ err }, 'demo: the simulator failed'),

@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 
 /**
@@ -16,10 +16,43 @@ export function lowerThreadPriority(steps: number): number | undefined {
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (!Number.isInteger(tid) || tid <= 0) return undefined;
-    const nice = Math.min(19, getPriority(tid) + steps);
-    setPriority(tid, nice);
-    return nice;
+    return lower(tid, steps);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Lowers the scheduling priority of the whole process, each of its threads, by `steps` nice levels, up to 19, and
+ * returns the main thread's new nice value (undefined where the system refuses; as lowerThreadPriority, the process
+ * then runs as it was). Meant to be called first thing in a process's entry module.
+ *
+ * On Linux a nice value is a thread's, and a new thread takes the one of the thread that starts it: lowering the
+ * main thread alone would leave V8's and Node's helper threads, already running when the entry module loads, at
+ * the old level, and those do the process's garbage collection and compiling. So every thread listed in
+ * `/proc/self/task` is lowered, the main thread first (threads it starts later inherit its level). Elsewhere
+ * `setpriority` with the process's id sets the process.
+ */
+export function lowerProcessPriority(steps: number): number | undefined {
+  try {
+    if (process.platform !== 'linux') return lower(process.pid, steps);
+    const main = lower(process.pid, steps);
+    for (const tid of readdirSync('/proc/self/task').map(Number)) {
+      if (tid === process.pid) continue;
+      try {
+        lower(tid, steps);
+      } catch {
+        // A thread that ended between the listing and the call.
+      }
+    }
+    return main;
+  } catch {
+    return undefined;
+  }
+}
+
+function lower(id: number, steps: number): number {
+  const nice = Math.min(19, getPriority(id) + steps);
+  setPriority(id, nice);
+  return nice;
 }
