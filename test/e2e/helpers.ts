@@ -17,6 +17,7 @@ import { silentLogger, type Logger } from '../../src/telemetry/logger.ts';
 import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
 
 export const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 
 export interface WireBar {
   time: string;
@@ -86,6 +87,21 @@ export function chart(messages: readonly Message[], interval = '1m'): WireBar[] 
 export function clockNearBoundary(msBeforeBoundary: number): () => number {
   const real = Date.now();
   const offset = Math.ceil((real + msBeforeBoundary) / MINUTE) * MINUTE - msBeforeBoundary - real;
+  return () => Date.now() + offset;
+}
+
+/**
+ * A clock on which a minute ends `msBeforeBoundary` after now, and that minute is the `minutesIntoWeek`th after the
+ * last Monday 00:00 UTC; simulator and Tickwire share it. Tickwire's start-up history holds the week's minutes back
+ * to its Monday (a request or two per day): a start-up of one instrument on one venue made 22 history requests on a
+ * Sunday; early on a Monday, 12, whatever the real day.
+ */
+export function clockEarlyInWeek(msBeforeBoundary: number, minutesIntoWeek: number): () => number {
+  const real = Date.now();
+  const day = Math.floor(real / DAY);
+  // 1970-01-01, day 0, was a Thursday: three days after a Monday.
+  const monday = (day - ((day + 3) % 7)) * DAY;
+  const offset = monday + minutesIntoWeek * MINUTE - msBeforeBoundary - real;
   return () => Date.now() + offset;
 }
 
