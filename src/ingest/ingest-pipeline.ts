@@ -16,7 +16,10 @@ import { sharedIntervals } from './shared-intervals.ts';
 import { VenueIngest, type IngestStats } from './venue-ingest.ts';
 
 export interface IngestPipelineOptions {
-  /** The venues to ingest, opened by the caller (apps/ picks them); a venue that lists no symbol is left out. */
+  /**
+   * The venues to ingest, opened by the caller (apps/ picks them); a venue that lists no symbol is left out. The
+   * pipeline's close() closes their REST clients (VenueRest.close).
+   */
   readonly adapters: readonly VenueAdapter[];
   /** Symbols, candle settings and failover settings of the configuration. */
   readonly config: Pick<Config, 'symbols' | 'candles' | 'failover'>;
@@ -60,6 +63,7 @@ export interface IngestPipeline {
   aggregatorStats(): { oneMinuteCandlesCount: number; venues: IngestReport[] };
   /** Raises an alert: logged, and published for the gateways' alerts channel. */
   alert(input: AlertInput): void;
+  /** Stops every venue: its REST requests under way (their retries too), stream, timers; flushes what it holds. */
   close(): Promise<void>;
 }
 
@@ -184,6 +188,9 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       (closing ??= (async () => {
         endWaits();
         monitor.close();
+        // Requests under way fail at once rather than wait out their retries (each ingest, closed next in this
+        // turn, then ignores the failure).
+        for (const adapter of adapters) adapter.rest.close?.();
         await Promise.all(ingests.map((i) => i.close()));
       })()),
   };

@@ -118,6 +118,11 @@ export interface VenueRest {
   fetchBookSnapshot?(symbol: string, depth: number): Promise<BookUpdate>;
   /** The current ticker over REST (polling fallback, first value on subscribe). */
   fetchTicker?(symbol: string): Promise<Ticker>;
+  /**
+   * Stops the venue's REST client for the process's stop: requests under way, retry waits included, fail at once
+   * (VENUE_UNREACHABLE), as does any request made later.
+   */
+  close?(): void;
 }
 
 /** A venue's native candle, used for cross-checking our own bars. */

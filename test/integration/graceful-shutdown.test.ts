@@ -118,4 +118,51 @@ describe('graceful shutdown', () => {
     assert.ok(stored, `the bar of ${seen.time} was written at the stop`);
     assert.ok(toNumber(stored.bar.volume) >= seen.volume, 'in the state the client saw, or later');
   });
+
+  it("SIGTERM while the venue's history answers are late: the requests are cut off, the stop ends in time", async (t) => {
+    const defer = cleanups(t);
+    const sim = await startSimulator({
+      symbols: ['BTC/USDT'],
+      seed: 7,
+      historyDays: 1,
+      tradeWindowMs: 30 * 60_000,
+    });
+    defer(() => sim.close());
+    // Every candle-history request waits a minute for its answer: past the stop's own time (shutdownTimeoutMs,
+    // 8 s by default), after which the process would exit with code 1 and say the stop took too long.
+    sim.faults.historyDelay('binance', 'BTC/USDT', 60_000);
+    const dir = temporaryDir('tickwire-shutdown-');
+    await copyPgliteTemplate(join(dir, 'pglite'));
+    const child = spawn(process.execPath, tickwireArgs('all'), {
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+        VENUES: 'binance',
+        SYMBOLS: 'BTC/USDT',
+        BINANCE_WS_URL: sim.urls.binance.wsUrl,
+        BINANCE_REST_URL: sim.urls.binance.restUrl,
+        DATA_DIR: dir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    defer(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const storeReady = firstMatch(child.stderr, /"msg":"history store ready"/);
+    await firstMatch(child.stdout, /WebSocket API (ws:\/\/\S+),/);
+    await storeReady;
+    assert.doesNotMatch(stderr, /"msg":"every venue is live"/, 'the history is still on its way');
+    child.kill('SIGTERM');
+    const [exitCode, signal] = await exited;
+    assert.equal(signal, null, stderr);
+    assert.doesNotMatch(stderr, /the stop took longer than shutdownTimeoutMs/);
+    assert.equal(exitCode, 0, stderr);
+  });
 });

@@ -134,8 +134,11 @@ export class BinanceSimRest {
       }
       const body = JSON.stringify(produce());
       const delayMs = path === '/api/v3/klines' ? this.historyDelay(url.searchParams) : 0;
-      if (delayMs > 0) setTimeout(() => sendJson(res, 200, body, headers), delayMs);
-      else sendJson(res, 200, body, headers);
+      if (delayMs > 0) {
+        // A late answer is dropped with its connection (the client gave up, or the simulator closes).
+        const timer = setTimeout(() => sendJson(res, 200, body, headers), delayMs);
+        res.once('close', () => clearTimeout(timer));
+      } else sendJson(res, 200, body, headers);
     } catch (err) {
       if (err instanceof BinanceRestError) this.sendError(res, err);
       else throw err;

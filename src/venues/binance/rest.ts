@@ -88,6 +88,11 @@ export class BinanceRest implements VenueRest {
     this.maxTrades = options.maxTrades ?? 1_000_000;
   }
 
+  /** See VenueRest.close. */
+  close(): void {
+    this.http.close();
+  }
+
   /**
    * Bars of `symbol` from /api/v3/klines, ascending, paging forward 1000 at a time. With startTime and endTime and
    * no limit: every bar in the range. With a limit and no startTime: the latest `limit` bars up to endTime (or now).

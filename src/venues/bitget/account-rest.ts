@@ -77,6 +77,10 @@ export class BitgetAccountRest {
     this.spotSymbols = (options.spotSymbols ?? []).map((s) => toBitgetInstrument(s).instId);
     this.maxPages = options.maxPages ?? 50;
   }
+  /** Stops the client for the process's stop: requests under way and later ones fail at once (HttpJsonClient.close). */
+  close(): void {
+    this.http.close();
+  }
 
   /** The futures account (`mix/account/accounts`) as the summary; undefined when Bitget lists no account. */
   async summary(): Promise<AccountSummary | undefined> {

@@ -175,6 +175,7 @@ export class BitgetAccountSource implements AccountSource {
     this.closed = true;
     this.clock.clearTimer(this.reconcileTimer);
     this.reconcileTimer = undefined;
+    this.rest.close();
     await this.runner.close();
   }
 

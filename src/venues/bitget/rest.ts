@@ -82,6 +82,11 @@ export class BitgetRest implements VenueRest {
     this.maxPages = options.maxPages ?? 2000;
   }
 
+  /** See VenueRest.close. */
+  close(): void {
+    this.http.close();
+  }
+
   /**
    * Bars of `symbol` ("BTC/USDT" spot, "BTC/USDT:USDT" USDT perpetual), ascending, bars whose start lies in
    * [startTime, endTime]. Without startTime: the latest `limit` (default 1000) bars up to endTime (or now). The bar

@@ -165,13 +165,14 @@ describe('HttpJsonClient and the turn budget', () => {
 describe('HttpJsonClient over node:http', () => {
   async function serve(
     handler: Parameters<typeof createServer>[1],
-  ): Promise<{ url: string; close: () => void }> {
+  ): Promise<{ url: string; close: () => void; closeAllConnections: () => void }> {
     const server = createServer(handler);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return {
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
       close: () => server.close(),
+      closeAllConnections: () => server.closeAllConnections(),
     };
   }
 
@@ -218,6 +219,54 @@ describe('HttpJsonClient over node:http', () => {
         return true;
       });
     } finally {
+      server.close();
+    }
+  });
+
+  it('on close, stops a request under way and a retry wait at once, and refuses later requests', async () => {
+    let answered = 0;
+    let asked!: () => void;
+    const stalled = new Promise<void>((resolve) => (asked = resolve));
+    const server = await serve((req, res) => {
+      // One answers 503 (a retry follows after the backoff), the other never answers.
+      if (req.url === '/failing') {
+        answered++;
+        res.writeHead(503).end();
+      } else asked();
+    });
+    const clock = new ManualClock(0);
+    try {
+      const client = new HttpJsonClient({
+        name: 'test',
+        maxRetries: 4,
+        retryBaseMs: 10_000,
+        clock,
+        random: () => 1,
+      });
+      const retrying = client.getJson(`${server.url}failing`);
+      const waiting = client.getJson(`${server.url}stalled`);
+      await stalled;
+      while (answered === 0) await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(await settles(retrying), false, 'waits out its backoff');
+      assert.equal(await settles(waiting), false, 'waits for an answer');
+      client.close();
+      const closed = (err: unknown): boolean => {
+        assert.ok(err instanceof TickwireError);
+        assert.equal(err.code, 'VENUE_UNREACHABLE');
+        assert.match(
+          err.message,
+          /^test GET http:\/\/127\.0\.0\.1:\d+\/\w+: stopped, the client was closed$/,
+        );
+        return true;
+      };
+      // No time passes on the clock: neither the backoff nor the 10 s timeout has run out.
+      await assert.rejects(retrying, closed);
+      await assert.rejects(waiting, closed);
+      assert.equal(answered, 1, 'no second attempt');
+      await assert.rejects(client.getJson(`${server.url}failing`), closed);
+      assert.equal(answered, 1, 'nothing asked after the close');
+    } finally {
+      server.closeAllConnections();
       server.close();
     }
   });

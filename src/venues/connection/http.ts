@@ -187,6 +187,9 @@ export class HttpJsonClient {
   private readonly random: () => number;
   private readonly turns: TurnBudget;
   readonly limiter: TokenBucket | undefined;
+  private closed = false;
+  /** Cuts off each request and ends each retry wait under way; close() calls them. */
+  private readonly underway = new Set<() => void>();
 
   constructor(options: HttpJsonClientOptions) {
     this.name = options.name;
@@ -210,11 +213,50 @@ export class HttpJsonClient {
   async getJson(url: string, weight = 1, options: JsonRequestOptions = {}): Promise<HttpJsonResponse> {
     const label = `${this.name} GET ${url}`;
     for (let attempt = 0; ; attempt++) {
+      this.checkOpen(label);
       if (this.limiter) await this.limiter.take(weight);
-      const outcome = await this.attempt(url, label, attempt, options);
+      this.checkOpen(label);
+      let outcome: HttpJsonResponse | { readonly retryInMs: number };
+      try {
+        outcome = await this.attempt(url, label, attempt, options);
+      } catch (err) {
+        this.checkOpen(label, err);
+        throw err;
+      }
       if (!('retryInMs' in outcome)) return outcome;
-      await sleep(this.clock, outcome.retryInMs);
+      // An attempt cut off by close() ends here, not in a retry wait.
+      this.checkOpen(label);
+      await this.wait(outcome.retryInMs);
     }
+  }
+
+  /**
+   * Stops the client, for the process's stop: each request under way is cut off and each retry wait ended, and those
+   * requests, like any made later, fail with VENUE_UNREACHABLE ("the client was closed"). Without it a request that
+   * failed as the venue's connections closed waited out its retries, seconds that kept the stopping process alive.
+   */
+  close(): void {
+    this.closed = true;
+    for (const cancel of [...this.underway]) cancel();
+    this.underway.clear();
+  }
+
+  private checkOpen(label: string, cause?: unknown): void {
+    if (this.closed)
+      throw new TickwireError('VENUE_UNREACHABLE', `${label}: stopped, the client was closed`, { cause });
+  }
+
+  /** Resolves after `ms`, or at once on close(). */
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.underway.delete(done);
+        this.clock.clearTimer(timer);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, ms);
+      this.underway.add(done);
+    });
   }
 
   /**
@@ -234,6 +276,8 @@ export class HttpJsonClient {
       timedOut = true;
       exchange?.abort();
     }, this.timeoutMs);
+    const cutOff = (): void => exchange?.abort();
+    this.underway.add(cutOff);
     try {
       let response: Answer;
       try {
@@ -302,6 +346,7 @@ export class HttpJsonClient {
       }
     } finally {
       this.clock.clearTimer(timer);
+      this.underway.delete(cutOff);
     }
   }
 

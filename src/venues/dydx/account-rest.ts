@@ -121,6 +121,10 @@ export class DydxAccountRest {
     this.pageLimit = checkPositiveInt(options.pageLimit, 'pageLimit') ?? 100;
     this.maxFills = checkPositiveInt(options.maxFills, 'maxFills') ?? 10_000;
   }
+  /** Stops the client for the process's stop: requests under way and later ones fail at once (HttpJsonClient.close). */
+  close(): void {
+    this.http.close();
+  }
 
   /**
    * The subaccount and its working orders, as one snapshot stamped `time`. A subaccount the indexer has not

@@ -53,7 +53,10 @@ export interface DydxAccountSourceOptions {
   readonly account: AccountRef;
   /** The indexer socket URL: wss://indexer.dydx.trade/v4/ws, or the simulator's ws://127.0.0.1:PORT/dydx/v4/ws. */
   readonly wsUrl: string;
-  /** REST client of the same subaccount (snapshots, fills and polling). Its address is the one subscribed. */
+  /**
+   * REST client of the same subaccount (snapshots, fills and polling), closed with the source. Its address is the
+   * one subscribed.
+   */
   readonly rest: DydxAccountRest;
   readonly logger: Logger;
   /** Time for events, status and every timer (runner, reconcile retries). Default the system clock. */
@@ -308,6 +311,7 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     this.retryTimer = undefined;
     this.clock.clearTimer(this.summaryTimer);
     this.summaryTimer = undefined;
+    this.rest.close();
     await this.runner.close();
   }
 

@@ -81,6 +81,11 @@ export class DydxRest implements VenueRest {
     this.maxTrades = options.maxTrades ?? 1_000_000;
   }
 
+  /** See VenueRest.close. */
+  close(): void {
+    this.http.close();
+  }
+
   /**
    * Bars of `symbol`, ascending. With startTime: bars from it (to endTime, or `limit` of them). Without: the latest
    * `limit` (default 100) bars up to endTime or now. The bar in progress is included when the range reaches it.

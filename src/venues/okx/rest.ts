@@ -83,6 +83,11 @@ export class OkxRest implements VenueRest {
     this.maxTrades = options.maxTrades ?? 200_000;
   }
 
+  /** See VenueRest.close. */
+  close(): void {
+    for (const client of Object.values(this.clients)) client.close();
+  }
+
   /**
    * Bars of `symbol`, ascending, bar in progress included. With startTime: every bar from it up to endTime (or
    * now), at most `limit`. Without startTime: the latest `limit` (default 300) bars up to endTime. Walks back over
