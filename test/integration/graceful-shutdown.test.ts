@@ -5,13 +5,14 @@
  * database only through the stop.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { toNumber } from '../../src/domain/decimal.ts';
-import { startSimulator } from '../../src/sim/simulator.ts';
+import { startSimulator, type Simulator } from '../../src/sim/simulator.ts';
 import { copyPgliteTemplate } from '../../src/store/pglite-dirs.test-support.ts';
 import { openPgliteCandleStore } from '../../src/store/pglite-candle-store.ts';
 import { silentLogger } from '../../src/telemetry/logger.ts';
@@ -32,6 +33,50 @@ function firstMatch(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<Reg
     stream.on('data', onData);
     stream.once('end', () => reject(new Error(`no ${pattern} before the stream ended:\n${text}`)));
   });
+}
+
+/**
+ * `tickwire all` on the simulator's Binance (BTC/USDT) with its database in `dir`, killed at the test's end if still
+ * running; resolves once it prints its WebSocket API's URL.
+ */
+async function startAll(
+  defer: (cleanup: () => unknown) => void,
+  sim: Simulator,
+  dir: string,
+  env: Record<string, string>,
+): Promise<{
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  exited: Promise<[number | null, NodeJS.Signals | null]>;
+  stderr: () => string;
+  storeReady: Promise<RegExpMatchArray>;
+  url: string;
+}> {
+  const child = spawn(process.execPath, tickwireArgs('all'), {
+    env: {
+      ...process.env,
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      VENUES: 'binance',
+      SYMBOLS: 'BTC/USDT',
+      BINANCE_WS_URL: sim.urls.binance.wsUrl,
+      BINANCE_REST_URL: sim.urls.binance.restUrl,
+      DATA_DIR: dir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  defer(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const storeReady = firstMatch(child.stderr, /"msg":"history store ready"/);
+  const [, url] = await firstMatch(child.stdout, /WebSocket API (ws:\/\/\S+),/);
+  return { child, exited, stderr: () => stderr, storeReady, url: url as string };
 }
 
 describe('graceful shutdown', () => {
@@ -59,35 +104,13 @@ describe('graceful shutdown', () => {
         storage: { flushMs: 60_000 },
       }),
     );
-    const child = spawn(process.execPath, tickwireArgs('all'), {
-      env: {
-        ...process.env,
-        TICKWIRE_CONFIG: configFile,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'info',
-        LOG_FORMAT: 'json',
-        VENUES: 'binance',
-        SYMBOLS: 'BTC/USDT',
-        BINANCE_WS_URL: sim.urls.binance.wsUrl,
-        BINANCE_REST_URL: sim.urls.binance.restUrl,
-        DATA_DIR: dir,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    defer(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // The stop is sent once the database is open: one sent before waits for the opening, which on a loaded machine
     // can outlast the stop's time (the bars are then refetched at the next start, as the log says).
-    const storeReady = firstMatch(child.stderr, /"msg":"history store ready"/);
-    const [, url] = await firstMatch(child.stdout, /WebSocket API (ws:\/\/\S+),/);
+    const { child, exited, stderr, storeReady, url } = await startAll(defer, sim, dir, {
+      TICKWIRE_CONFIG: configFile,
+    });
 
-    const client = await RecordingSocket.open(url as string);
+    const client = await RecordingSocket.open(url);
     const closed = once(client.ws, 'close') as Promise<[number, Buffer]>;
     client.send({ type: 'subscribe', symbol: 'BTC/USDT', interval: '1m', initialBars: 5 });
     // A live update: a bar built by this run, held in the write buffer.
@@ -106,9 +129,9 @@ describe('graceful shutdown', () => {
     const [code] = await closed;
     assert.equal(code, 1001, 'the client is told the server is going away');
     const [exitCode, signal] = await exited;
-    assert.equal(signal, null, stderr);
-    assert.equal(exitCode, 0, stderr);
-    assert.match(stderr, /"msg":"stopping"/);
+    assert.equal(signal, null, stderr());
+    assert.equal(exitCode, 0, stderr());
+    assert.match(stderr(), /"msg":"stopping"/);
 
     // The bar the client saw is in the database, in that state or a later one.
     const store = await openPgliteCandleStore({ dataDir: join(dir, 'pglite'), logger: silentLogger() });
@@ -133,36 +156,13 @@ describe('graceful shutdown', () => {
     sim.faults.historyDelay('binance', 'BTC/USDT', 60_000);
     const dir = temporaryDir('tickwire-shutdown-');
     await copyPgliteTemplate(join(dir, 'pglite'));
-    const child = spawn(process.execPath, tickwireArgs('all'), {
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'info',
-        LOG_FORMAT: 'json',
-        VENUES: 'binance',
-        SYMBOLS: 'BTC/USDT',
-        BINANCE_WS_URL: sim.urls.binance.wsUrl,
-        BINANCE_REST_URL: sim.urls.binance.restUrl,
-        DATA_DIR: dir,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    defer(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const storeReady = firstMatch(child.stderr, /"msg":"history store ready"/);
-    await firstMatch(child.stdout, /WebSocket API (ws:\/\/\S+),/);
+    const { child, exited, stderr, storeReady } = await startAll(defer, sim, dir, {});
     await storeReady;
-    assert.doesNotMatch(stderr, /"msg":"every venue is live"/, 'the history is still on its way');
+    assert.doesNotMatch(stderr(), /"msg":"every venue is live"/, 'the history is still on its way');
     child.kill('SIGTERM');
     const [exitCode, signal] = await exited;
-    assert.equal(signal, null, stderr);
-    assert.doesNotMatch(stderr, /the stop took longer than shutdownTimeoutMs/);
-    assert.equal(exitCode, 0, stderr);
+    assert.equal(signal, null, stderr());
+    assert.doesNotMatch(stderr(), /the stop took longer than shutdownTimeoutMs/);
+    assert.equal(exitCode, 0, stderr());
   });
 });
