@@ -1,7 +1,7 @@
 import type { Bus } from '../bus/bus.ts';
 import { MemoryBus } from '../bus/memory-bus.ts';
-import { createRedisBus, RedisBus } from '../bus/redis-bus.ts';
-import { openRedisRateWindows, type RedisRateWindows } from '../bus/redis-rate-windows.ts';
+import type { RedisBus } from '../bus/redis-bus.ts';
+import type { RedisRateWindows } from '../bus/redis-rate-windows.ts';
 import type { Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
 import { DEFAULT_RECENT_ALERTS } from '../gateway/alert-feed.ts';
@@ -36,6 +36,9 @@ export function requireScaleOutServices(
  */
 export async function openBus(config: Config, logger: Logger): Promise<Bus> {
   if (config.redis.url === undefined) return new MemoryBus({ logger });
+  // Redis's client is loaded only when Redis is configured: it took about a sixth of `tickwire all`'s module
+  // loading (docs/PERFORMANCE.md, "Module loading").
+  const { createRedisBus } = await import('../bus/redis-bus.ts');
   return createRedisBus({
     url: config.redis.url,
     prefix: config.redis.prefix,
@@ -53,6 +56,7 @@ export async function openApiRateWindows(
   logger: Logger,
 ): Promise<RedisRateWindows | undefined> {
   if (config.redis.url === undefined) return undefined;
+  const { openRedisRateWindows } = await import('../bus/redis-rate-windows.ts');
   return openRedisRateWindows({ url: config.redis.url, prefix: config.redis.prefix, logger });
 }
 
@@ -60,7 +64,7 @@ export function registerBusMetrics(metrics: Metrics, bus: Bus): void {
   metrics.gauge('tickwire_bus_up', '1 when the bus delivers between processes', () =>
     bus.status().state === 'up' ? 1 : 0,
   );
-  if (!(bus instanceof RedisBus)) return;
+  if (!isRedisBus(bus)) return;
   metrics.counter('tickwire_bus_published_total', 'Messages published to Redis', () => bus.stats().published);
   metrics.counter('tickwire_bus_received_total', 'Messages received from Redis', () => bus.stats().received);
   metrics.gauge('tickwire_bus_queued', 'Messages waiting for Redis (an outage)', () => bus.stats().queued);
@@ -80,4 +84,9 @@ export function registerBusMetrics(metrics: Metrics, bus: Bus): void {
     'Alerts (durable messages) from before the start delivered from the stream to a first subscription',
     () => bus.stats().backlog,
   );
+}
+
+/** Whether `bus` crosses processes over Redis; told by its counters, not by its class, which loads Redis's client. */
+function isRedisBus(bus: Bus): bus is RedisBus {
+  return 'stats' in bus;
 }

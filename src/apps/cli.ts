@@ -1,18 +1,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config/config.ts';
 import { TickwireError } from '../domain/errors.ts';
-import {
-  MAX_TRADES_PER_SECOND,
-  SIM_HISTORY_READY,
-  simulatorBanner,
-  simulatorEnv,
-  simulatorUrls,
-  startSimulator,
-  type SimulatorOptions,
-} from '../sim/simulator.ts';
+import type { SimulatorOptions } from '../sim/simulator.ts';
+import { simTradeRate } from '../sim/trade-rate.ts';
 import { LogRing } from '../telemetry/log-ring.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
-import { runAggregate } from './aggregate-command.ts';
 import {
   dashboardUrl,
   demoAccountsBanner,
@@ -23,14 +15,13 @@ import {
 } from './demo.ts';
 import { demoAccounts as simDemoAccounts } from '../sim/accounts/config.ts';
 import { startChildSimulator } from '../sim/child-simulator.ts';
-import { startAll, type RunningSystem } from './run-all.ts';
-import { startGatewayProcess } from './run-gateway.ts';
-import { startIngestProcess } from './run-ingest.ts';
+import type { RunningSystem } from './run-all.ts';
 import { untilStopSignal } from './shutdown.ts';
 import { checkPortFree } from './port-free.ts';
-import { runTokenCommand } from '../gateway/auth-token-command.ts';
-import { warmUpGateway } from '../gateway/gateway.ts';
-import { connectionWarmUp } from './connection-warm-up.ts';
+
+// Each role loads its own modules when it starts (`await import`): `tickwire sim --env`, `token`, `aggregate` and
+// a refused configuration do not load the server, and no role loads what it does not run (docs/PERFORMANCE.md,
+// "Module loading").
 
 const USAGE = `Usage: tickwire [role] [options]
 
@@ -72,9 +63,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     first !== undefined && (ROLES as readonly string[]).includes(first) ? (first as Role) : 'all';
   const rest = role === first ? argv.slice(1) : argv;
   if (role === 'token') {
+    const { runTokenCommand } = await import('../gateway/auth-token-command.ts');
     return runTokenCommand(rest, { env: process.env, stdout: process.stdout, stderr: process.stderr });
   }
   if (role === 'aggregate') {
+    const { runAggregate } = await import('./aggregate-command.ts');
     return runAggregate([...rest], { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   }
   let values: {
@@ -128,6 +121,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   try {
     if (role === 'sim') {
+      const { SIM_HISTORY_READY, simulatorBanner, simulatorEnv, simulatorUrls, startSimulator } =
+        await import('../sim/simulator.ts');
       const port = Number(values.port ?? process.env['SIM_PORT'] ?? 7100);
       if (values.env) {
         if (!(Number.isInteger(port) && port > 0 && port <= 65535)) {
@@ -160,6 +155,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (role === 'demo') return await runDemo(config, logger, simOptions, recentLogs);
     if (role === 'ingest') {
+      const { startIngestProcess } = await import('./run-ingest.ts');
       const ingest = await startIngestProcess(config, logger, { recentLogs });
       process.stdout.write(
         `Tickwire ingest is running (waits for the lock when another is active); health http://${config.host}:${ingest.port}/health\n`,
@@ -169,6 +165,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (role === 'gateway') {
+      const { startGatewayProcess } = await import('./run-gateway.ts');
       const gw = await startGatewayProcess(config, logger, { recentLogs });
       process.stdout.write(
         `Tickwire gateway is running: WebSocket API ${gw.gateway.url}, health ${httpUrl(gw.gateway.url)}/health, dashboard ${dashboardUrl(gw.gateway.url)}\n`,
@@ -179,6 +176,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     // A taken port stops the process here, before anything it would have to wait for (the database) has started.
     await checkPortFree(config.host, config.port);
+    const { startAll } = await import('./run-all.ts');
     const system = await startAll(config, logger, { recentLogs });
     process.stdout.write(
       `Tickwire is running: WebSocket API ${system.gateway.url}, health ${httpUrl(system.gateway.url)}/health, dashboard ${dashboardUrl(system.gateway.url)}\n` +
@@ -209,6 +207,11 @@ async function runDemo(
   const market = demoMarket(config, Boolean(process.env['VENUES']));
   const { venues, symbols } = market;
   await checkPortFree(config.host, config.port);
+  const [{ startAll }, { warmUpGateway }, { connectionWarmUp }] = await Promise.all([
+    import('./run-all.ts'),
+    import('../gateway/gateway.ts'),
+    import('./connection-warm-up.ts'),
+  ]);
   // The gateway's warm-up runs in this thread while the simulator's process starts (loads its modules, listens): one
   // after the other they took about a second each on a slow unit before the API answered (docs/PERFORMANCE.md,
   // "From the command to live bars").
@@ -281,17 +284,6 @@ export function demoBanner(o: {
     'History is loading in the background; each venue logs its progress and when it is live.',
     'Press Ctrl-C to stop.',
   ].join('\n');
-}
-
-/**
- * The simulator's trade rate from `--trade-rate` or TICKWIRE_SIM_TRADE_RATE: undefined when unset (the
- * simulator's default), else a number 0..MAX_TRADES_PER_SECOND, or the error to print.
- */
-export function simTradeRate(text: string | undefined): number | undefined | string {
-  if (text === undefined || text.trim() === '') return undefined;
-  const rate = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
-  if (Number.isFinite(rate) && rate <= MAX_TRADES_PER_SECOND) return rate;
-  return `--trade-rate (TICKWIRE_SIM_TRADE_RATE) must be a number 0..${MAX_TRADES_PER_SECOND}, got ${JSON.stringify(text)}`;
 }
 
 /** The line benchmarks and scripts wait for: printed once, the first time every venue is live. */

@@ -9,7 +9,6 @@ import type { CandleRowStore } from '../store/candle-row.ts';
 import { MemoryCandleStore } from '../store/memory-candle-store.ts';
 import { openPgliteCandleStore } from '../store/pglite-candle-store.ts';
 import { OpeningCandleStore } from '../store/opening-candle-store.ts';
-import { openPostgresCandleStore } from '../store/postgres-candle-store.ts';
 import type { SqlCandleStore } from '../store/sql-candle-store.ts';
 import { TieredCandleStore } from '../store/tiered-candle-store.ts';
 import type { TradeStore } from '../store/trade-store.ts';
@@ -65,10 +64,12 @@ export interface StorageOptions {
 export const HISTORY_BACKLOG_BARS = 5000;
 
 /** Opens the history database of a process, migrated: PostgreSQL at `url`, else the embedded one under DATA_DIR. */
-export function openDatabase(config: Config, logger: Logger, url?: string): Promise<SqlCandleStore> {
-  return url !== undefined
-    ? openPostgresCandleStore({ url, logger })
-    : openPgliteCandleStore({ dataDir: join(config.storage.dataDir, 'pglite'), logger });
+export async function openDatabase(config: Config, logger: Logger, url?: string): Promise<SqlCandleStore> {
+  if (url === undefined)
+    return openPgliteCandleStore({ dataDir: join(config.storage.dataDir, 'pglite'), logger });
+  // PostgreSQL's client is loaded only when a process uses it (docs/PERFORMANCE.md, "Module loading").
+  const { openPostgresCandleStore } = await import('../store/postgres-candle-store.ts');
+  return openPostgresCandleStore({ url, logger });
 }
 
 /**

@@ -14,6 +14,7 @@ import { createSimFaults, VenueFaultState, type SimFaults } from './faults.ts';
 import { simVenueDefinitions, type SimulatorUrls, type SimVenueSettings } from './registry.ts';
 import { createUnderlyings } from './venue-kit.ts';
 import { sendJson, type SimVenue } from './venue.ts';
+import { MAX_TRADES_PER_SECOND } from './trade-rate.ts';
 import type { SimMarket } from './market/market.ts';
 
 export interface SimulatorOptions extends SimVenueSettings {
@@ -86,9 +87,6 @@ const MAX_HISTORY_DAYS = 3650;
 export const HISTORY_SLICE_MINUTES = 2048;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Highest `tradesPerSecond` accepted. */
-export const MAX_TRADES_PER_SECOND = 1000;
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw new RangeError(`simulator: ${message}`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { simTradeRate } from './cli.ts';
+import { simTradeRate } from './trade-rate.ts';
 
 describe('simulator trade rate (--trade-rate, TICKWIRE_SIM_TRADE_RATE)', () => {
   it("leaves the simulator's default when unset or empty", () => {
