@@ -25,7 +25,8 @@ describe('the packages tickwire all loads', () => {
     });
     const loaded = JSON.parse(stdout) as string[];
     // The list is the process's: the packages every start uses are in it.
-    for (const name of ['ws', 'pino', 'prom-client']) assert.ok(loaded.includes(name), `${name} in ${stdout}`);
+    for (const name of ['ws', 'pino', 'prom-client'])
+      assert.ok(loaded.includes(name), `${name} in ${stdout}`);
     assert.ok(!loaded.includes('ioredis'), `no ioredis in ${stdout}`);
     assert.ok(!loaded.includes('pg'), `no pg in ${stdout}`);
   });
