@@ -1,8 +1,9 @@
 /**
  * The order in which `npm test` starts its test files: reads their paths (one a line) on standard input and prints
  * them, the files of test/support/slow-files.txt first, in that list's order (the longest first), then the rest in
- * reverse path order. Two workers take files in this order, so that no long file starts last and keeps one worker
- * busy while the other has nothing left to run. A listed file that is not among the input is left out.
+ * reverse path order. The workers (three; see docs/PERFORMANCE.md, "Test suite") take files in this order, so that
+ * no long file starts last and keeps one worker busy while the others have nothing left to run. A listed file that
+ * is not among the input is left out.
  */
 import { readFileSync } from 'node:fs';
 
