@@ -4,7 +4,6 @@ import type { AccountConfig, Config } from '../config/config.ts';
 import { Secret } from '../config/secret.ts';
 import { VENUES, type VenueId } from '../domain/instrument.ts';
 import { venuesListing } from '../venues/registry.ts';
-import { AccountAuth } from '../gateway/auth.ts';
 
 /** Where the demo keeps its history, inside DATA_DIR: apart from the history of `tickwire all`. */
 export const DEMO_DATA_DIR = 'demo';
@@ -125,6 +124,8 @@ export async function issueDemoTokens(
   demo: Config,
   now: () => number = Date.now,
 ): Promise<Map<string, string>> {
+  // Loaded here: the CLI loads this module for every role, and only the demo signs tokens.
+  const { AccountAuth } = await import('../gateway/auth.ts');
   const auth = AccountAuth.fromConfig(demo, now);
   const tokens = new Map<string, string>();
   for (const account of demo.accounts)

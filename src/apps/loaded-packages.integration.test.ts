@@ -1,6 +1,6 @@
 /**
- * `tickwire all` loads Redis's and PostgreSQL's client libraries only when it is configured to use them: without
- * REDIS_URL and DATABASE_URL they were more than a quarter of its module loading (docs/PERFORMANCE.md, "Module loading").
+ * `tickwire all` loads Redis's and PostgreSQL's client libraries only when it is configured to use them, and the JWT
+ * library only when it serves accounts: without them they were about a third of its module loading (docs/PERFORMANCE.md, "Module loading").
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 const SCRIPT = fileURLToPath(new URL('./loaded-packages.test-support.ts', import.meta.url));
 
 describe('the packages tickwire all loads', () => {
-  it('leaves ioredis and pg unloaded without REDIS_URL and DATABASE_URL', async () => {
+  it('leaves ioredis, pg and jose unloaded without REDIS_URL, DATABASE_URL and accounts', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', SCRIPT], {
       env: {
         PATH: process.env['PATH'] ?? '',
@@ -29,5 +29,6 @@ describe('the packages tickwire all loads', () => {
       assert.ok(loaded.includes(name), `${name} in ${stdout}`);
     assert.ok(!loaded.includes('ioredis'), `no ioredis in ${stdout}`);
     assert.ok(!loaded.includes('pg'), `no pg in ${stdout}`);
+    assert.ok(!loaded.includes('jose'), `no jose in ${stdout}`);
   });
 });

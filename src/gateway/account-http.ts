@@ -10,7 +10,8 @@ import {
   performanceJson,
   positionJson,
 } from './account-json.ts';
-import { AUTH_TEXTS, bearerToken, type AccountAuth } from './auth.ts';
+import type { AccountAuth } from './auth.ts';
+import { AUTH_TEXTS, bearerToken } from './auth-verdict.ts';
 import { queryOf } from './request-url.ts';
 
 /**

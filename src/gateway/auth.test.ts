@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { Secret } from '../config/secret.ts';
-import { AccountAuth, bearerToken, parseTtl } from './auth.ts';
+import { AccountAuth, parseTtl } from './auth.ts';
+import { bearerToken } from './auth-verdict.ts';
 import { runTokenCommand } from './auth-token-command.ts';
 
 const SECRET = 'auth-secret-for-tests-0123456789abcdef';

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { Config } from '../config/config.ts';
 import type { Secret } from '../config/secret.ts';
-import type { ErrorCode } from '../domain/errors.ts';
+import { AUTH_TEXTS, type AuthVerdict, type Refusal } from './auth-verdict.ts';
 
 /**
  * Who a client is on the private channels: account tokens (docs/PROTOCOL.md, "Authentication"). A token is either
@@ -10,25 +10,6 @@ import type { ErrorCode } from '../domain/errors.ts';
  * required, or one of the static API tokens of the configuration (which do not expire). A token grants its own
  * account and nothing else.
  */
-
-/** A token that was accepted: its account, and when it stops being valid (ms UTC; undefined: never). */
-export interface Grant {
-  readonly ok: true;
-  readonly account: string;
-  readonly expiresAt: number | undefined;
-}
-
-/** A token that was refused, with the documented code (docs/ERRORS.md) and a text with no part of the token. */
-export interface Refusal {
-  readonly ok: false;
-  readonly code: Extract<
-    ErrorCode,
-    'AUTH_REQUIRED' | 'AUTH_INVALID' | 'AUTH_EXPIRED' | 'ACCOUNTS_UNAVAILABLE'
-  >;
-  readonly message: string;
-}
-
-export type AuthVerdict = Grant | Refusal;
 
 export interface AccountAuthOptions {
   /** The configured account ids: a token's `sub` must be one. */
@@ -40,15 +21,6 @@ export interface AccountAuthOptions {
   /** The gateway's clock: `exp` is judged against it. */
   readonly now: () => number;
 }
-
-export const AUTH_TEXTS = {
-  required: 'Authentication required: this channel is private. Send a token (see docs/PROTOCOL.md).',
-  invalid: 'Invalid token.',
-  expired: 'Token expired. Get a new one.',
-  unknownAccount: 'Invalid token: it names no configured account.',
-  unavailable:
-    'This gateway serves no accounts: none is configured, or neither AUTH_SECRET nor static tokens are.',
-} as const;
 
 const ISSUER = 'tickwire';
 
@@ -139,12 +111,6 @@ function refuse(code: Refusal['code'], message: string): Refusal {
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
-}
-
-/** A token from `Authorization: Bearer <token>`; undefined without one. */
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
 }
 
 const TTL_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -16,7 +16,6 @@ import { systemClock, type Clock } from '../util/clock.ts';
 import type { AccountHub } from '../account/contract.ts';
 import { AccountChannels } from './account-channels.ts';
 import { AlertFeed, type AlertChannelOptions } from './alert-feed.ts';
-import { AccountAuth } from './auth.ts';
 import { ApiRateLimiter, type SharedRateWindows } from './api-rate-limit.ts';
 import { BusIntake } from './bus-intake.ts';
 import { watchBusOutages } from './bus-outage.ts';
@@ -211,7 +210,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   // The parts are built before any timer or bus subscription exists: a bad option throws here, leaving nothing.
   const hub = options.accounts?.hub;
-  const auth = hub === undefined ? undefined : AccountAuth.fromConfig(config, () => clock.now());
+  // The token checks (and the JWT library) are loaded only by a gateway that serves accounts.
+  const auth =
+    hub === undefined
+      ? undefined
+      : (await import('./auth.ts')).AccountAuth.fromConfig(config, () => clock.now());
   // Account alerts reach the connections of their account only: the alerts channel asks who each one is.
   const alerts = new AlertFeed(options.alerts, clock, (sink) => accounts.accountOf(sink as ClientSink));
   const accounts: AccountChannels = new AccountChannels({
