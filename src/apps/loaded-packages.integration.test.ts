@@ -1,6 +1,7 @@
 /**
  * `tickwire all` loads Redis's and PostgreSQL's client libraries only when it is configured to use them, and the JWT
- * library only when it serves accounts: without them they were about a third of its module loading (docs/PERFORMANCE.md, "Module loading").
+ * library only when it serves accounts: without them they were about a third of its module loading
+ * (docs/PERFORMANCE.md, "Module loading").
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

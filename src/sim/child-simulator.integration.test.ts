@@ -6,25 +6,16 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { LogRing } from '../telemetry/log-ring.ts';
 import { mainThreadNice, threadNices } from '../util/thread-nice.test-support.ts';
+import { processRunning } from '../util/process-running.ts';
 import { SIMULATOR_NICE_STEPS, startChildSimulator } from './child-simulator.ts';
 import { getJson } from './test-kit.ts';
 
 const LOG = { level: 'silent', format: 'json' } as const;
 const failOnError = (err: Error): never => assert.fail(err);
 
-/** Whether process `pid` exists (signal 0 checks without signalling). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Resolves once process `pid` is gone; rejects after `ms`. */
 async function gone(pid: number, ms = 30_000): Promise<void> {
-  for (const start = Date.now(); alive(pid);) {
+  for (const start = Date.now(); processRunning(pid);) {
     if (Date.now() - start > ms) throw new Error(`process ${pid} still runs after ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -49,7 +40,7 @@ describe('startChildSimulator', () => {
       // Resolves once the process has exited.
       await sim.close();
       closed = true;
-      assert.equal(alive(sim.pid), false);
+      assert.equal(processRunning(sim.pid), false);
       await assert.rejects(getJson(`${sim.urls.binance.restUrl}/api/v3/ping`), 'nothing listens any more');
     } finally {
       if (!closed) await sim.close();
@@ -101,7 +92,7 @@ describe('startChildSimulator', () => {
       process.kill(pid, 'SIGTERM');
       const ping = await getJson(`http://127.0.0.1:${port}/binance/api/v3/ping`);
       assert.equal(ping.status, 200, 'still serving after the signals');
-      assert.equal(alive(pid), true);
+      assert.equal(processRunning(pid), true);
       // The demo's process gone at once (a second SIGTERM, a crash, SIGKILL): its simulator follows.
       parent.kill('SIGKILL');
       await once(parent, 'exit');

@@ -55,7 +55,8 @@ async function run({ options, log }: Extract<SimulatorProcessCommand, { op: 'sta
     process.on('message', (command: SimulatorProcessCommand) => {
       if (command.op === 'close') void sim.close().then(() => exit(0));
     });
-    // Every market's history in the background, in slices; a market Tickwire asks for before its turn is completed then.
+    // Every market's history in the background, in slices; a market Tickwire asks for before its turn is completed
+    // then.
     void sim.warmHistory();
   } catch (err) {
     post({ op: 'failed', message: err instanceof Error ? err.message : String(err) });

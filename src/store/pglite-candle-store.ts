@@ -9,6 +9,7 @@ import { pgliteStartParams } from './pglite-settings.ts';
 import type { SqlClient } from './sql-client.ts';
 import { describeError as describe } from './pglite-worker-messages.ts';
 import { openPgliteWorker } from './pglite-worker-client.ts';
+import { processRunning } from '../util/process-running.ts';
 
 export interface PgliteCandleStoreOptions {
   /** Folder of the database files; created when missing. The app passes `<storage.dataDir>/pglite`. */
@@ -111,7 +112,7 @@ async function lock(dir: string): Promise<() => Promise<void>> {
     }
     const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
     // Our own pid in a lock we do not hold is a lock of an earlier run (a container's process is often pid 1).
-    if (owner !== process.pid && isRunning(owner)) {
+    if (owner !== process.pid && processRunning(owner)) {
       throw unavailable(
         dir,
         `it is in use by process ${owner} (if that is not a Tickwire process, delete ${path} and start again)`,
@@ -120,17 +121,6 @@ async function lock(dir: string): Promise<() => Promise<void>> {
     await rm(path, { force: true });
   }
   throw unavailable(dir, `another process took its lock file ${path} at the same moment`);
-}
-
-function isRunning(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function unavailable(dir: string, why: string, cause?: unknown): TickwireError {

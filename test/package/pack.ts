@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { processRunning } from '../../src/util/process-running.ts';
 
 export const run = promisify(execFile);
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -164,12 +165,7 @@ function lockHolderRuns(lock: string): boolean {
       return false;
     }
   }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processRunning(pid);
 }
 
 /** Removes the made packages of other content older than CACHE_MAX_AGE_MS. */
