@@ -103,3 +103,42 @@ test('forgets ids oldest first, however many times its memory has turned over', 
   assert.equal(stats.accepted, 25);
   assert.equal(stats.duplicates, 6);
 });
+
+test('leaves the numbers below a later trade open for a fetch, silently, until the fetch is done', () => {
+  // OKX: ids that only increase. The stream's trade 40 came before the fetch of the trades since 10.
+  const d = new TradeDedupe({ contiguousSeq: false });
+  assert.equal(d.accept(trade(10)), true);
+  const gaps: SeqGap[] = [];
+  const open = d.leaveOpenBelow(40);
+  assert.deepEqual(open, { from: 11, to: 39 });
+  assert.equal(d.isNew(trade(40)), true);
+  assert.equal(
+    d.accept(trade(40), (g) => gaps.push(g)),
+    true,
+  );
+  assert.equal(d.isNew(trade(20)), true, 'a fetched trade below 40 is new');
+  assert.equal(d.accept(trade(20)), true);
+  assert.equal(d.accept(trade(20)), false, 'once');
+  assert.equal(d.isNew(trade(10)), false);
+  assert.equal(d.accept(trade(30)), true);
+  d.close(open as SeqGap);
+  assert.equal(d.accept(trade(35)), false, 'closed: the numbers the fetch did not bring are no trades');
+  assert.deepEqual(d.stats().openGaps, []);
+  assert.deepEqual(gaps, [], 'nothing reported');
+  assert.equal(d.leaveOpenBelow(41), undefined, 'nothing between 40 and 41');
+
+  // The first trade of all: everything below it is open.
+  const first = new TradeDedupe({ contiguousSeq: true });
+  assert.deepEqual(first.leaveOpenBelow(9), { from: Number.MIN_SAFE_INTEGER, to: 8 });
+});
+
+test('closes only the part of an open gap that a fetch covered', () => {
+  const d = new TradeDedupe({ contiguousSeq: true });
+  d.accept(trade(1));
+  d.accept(trade(10));
+  d.close({ from: 4, to: 6 });
+  assert.deepEqual(d.stats().openGaps, [
+    { from: 2, to: 3 },
+    { from: 7, to: 9 },
+  ]);
+});

@@ -95,6 +95,40 @@ export class TradeDedupe {
     return true;
   }
 
+  /** Whether `trade` would be accepted, without accepting it. */
+  isNew(trade: Trade): boolean {
+    const seq = trade.seq;
+    if (seq === undefined) return !this.recentIds.has(trade.id);
+    return (
+      this.lastSeq === undefined || seq > this.lastSeq || this.gaps.some((g) => seq >= g.from && seq <= g.to)
+    );
+  }
+
+  /**
+   * Leaves the numbers between the highest seen and `seq` open, without reporting them, and returns them (undefined
+   * when there are none). For the trades a REST fetch by time is about to bring after the stream delivered a later
+   * one: below the highest, only the open gaps take new trades, so without this they would be taken for duplicates.
+   * Where ids are contiguous a jump opens its gap by itself; this is for ids that merely increase (OKX), and for the
+   * first trade of all. `close` ends it once the fetch is done.
+   */
+  leaveOpenBelow(seq: number): SeqGap | undefined {
+    const from = this.lastSeq === undefined ? Number.MIN_SAFE_INTEGER : this.lastSeq + 1;
+    if (seq <= from) return undefined;
+    const gap = { from, to: seq - 1 };
+    this.gaps.push(gap);
+    return { ...gap };
+  }
+
+  /** Closes what is still open of `range`: a fetch covered it, and the numbers it did not bring are no trades. */
+  close(range: SeqGap): void {
+    this.gaps = this.gaps.flatMap((g) => {
+      if (g.to < range.from || g.from > range.to) return [g];
+      const left = g.from < range.from ? [{ from: g.from, to: range.from - 1 }] : [];
+      const right = g.to > range.to ? [{ from: range.to + 1, to: g.to }] : [];
+      return [...left, ...right];
+    });
+  }
+
   private acceptById(id: string): boolean {
     if (this.recentIds.has(id)) {
       this.duplicates++;

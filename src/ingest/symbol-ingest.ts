@@ -50,6 +50,12 @@ export class SymbolIngest {
    * live minute at start-up). See `historyUntil`.
    */
   private seededUntil = -Infinity;
+  /**
+   * While trades since a time are due from REST (`expectFetchedTrades`): the numbers left open below the first new
+   * stream trade applied meanwhile, which the fetched trades will be lower than; null until that trade comes;
+   * undefined when no such fetch is due.
+   */
+  private fetchRoom: SeqGap | null | undefined;
 
   /**
    * Starts holding: nothing is applied before history is (`release`). `engine` is null when this venue only
@@ -85,6 +91,23 @@ export class SymbolIngest {
     this.seededUntil = time;
   }
 
+  /**
+   * The trades since a time will be fetched over REST (TradeBackfill: a stream that joined late, or came back after
+   * an outage), and stream trades may be applied before they come: a later trade, applied first, must not make the
+   * fetched ones look like duplicates. The first new numbered trade applied from now on leaves the numbers below it
+   * open (`TradeDedupe.leaveOpenBelow`) until `fetchedTrades`. Trades without numbers are deduplicated by id, and a
+   * contiguous sequence under way reports its own gaps: neither needs it.
+   */
+  expectFetchedTrades(): void {
+    this.fetchRoom ??= null;
+  }
+
+  /** The trades expected since `expectFetchedTrades` were fetched and applied: what was left open for them closes. */
+  fetchedTrades(): void {
+    if (this.fetchRoom) this.dedupe.close(this.fetchRoom);
+    this.fetchRoom = undefined;
+  }
+
   /** Whether live trades are being held back (history or a backfill is being applied). */
   get holding(): boolean {
     return this.held !== null;
@@ -107,26 +130,38 @@ export class SymbolIngest {
   release(onMissed?: (missed: MissedTrades) => void): number {
     const held = this.held ?? [];
     this.held = null;
-    for (const t of held) this.applyStreamTrade(t, onMissed);
+    // A backfill that one of them starts holds the rest of them again, in order.
+    for (const t of held) this.take(t, onMissed);
     return held.length;
   }
 
   /** A trade of the live stream: held back, or applied at once (trades it shows missing go to `onMissed`). */
   receive(trade: Trade, onMissed: (missed: MissedTrades) => void): void {
+    this.take(trade, onMissed);
+  }
+
+  private take(trade: Trade, onMissed?: (missed: MissedTrades) => void): void {
     if (this.held) this.held.push(trade);
     else this.applyStreamTrade(trade, onMissed);
   }
 
   private applyStreamTrade(trade: Trade, onMissed?: (missed: MissedTrades) => void): void {
     const since = this.joinSince;
-    if (since === null) {
+    if (since === null && this.fetchRoom !== null) {
       this.apply(trade, onMissed);
       return;
     }
     this.joinSince = null;
     const sequenceBegun = this.contiguousSeq && this.dedupe.highestSeq !== undefined;
-    const isNew = this.apply(trade, onMissed && ((gap) => onMissed({ ...gap, joining: true })));
-    if (isNew && !sequenceBegun) onMissed?.({ since, joining: true });
+    const isNew = !sequenceBegun && this.dedupe.isNew(trade);
+    // The stream's first trade continues nothing the REST answer held: the trades since its end are fetched.
+    const joinedLate = since !== null && isNew;
+    if (joinedLate) this.expectFetchedTrades();
+    if (this.fetchRoom === null && isNew && trade.seq !== undefined) {
+      this.fetchRoom = this.dedupe.leaveOpenBelow(trade.seq) ?? null;
+    }
+    this.apply(trade, since !== null && onMissed ? (gap) => onMissed({ ...gap, joining: true }) : onMissed);
+    if (joinedLate) onMissed?.({ since, joining: true });
   }
 
   /**

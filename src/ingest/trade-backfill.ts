@@ -68,7 +68,7 @@ export class TradeBackfill {
         { venue: this.options.venue, symbol: symbol.symbol, gap: { from: missed.from, to: missed.to } },
         "the stream joined after the start-up's trades; fetching those between",
       );
-    }
+    } else symbol.expectFetchedTrades();
     this.queueOf(symbol).pending.push(missed);
     void this.run(symbol);
   }
@@ -83,6 +83,7 @@ export class TradeBackfill {
       queue.pending.push({ from: after + 1, to: Number.MAX_SAFE_INTEGER });
     } else if (symbol.newestTradeTime !== null) {
       queue.pending.push({ since: symbol.newestTradeTime });
+      symbol.expectFetchedTrades();
     } else {
       return;
     }
@@ -150,6 +151,7 @@ export class TradeBackfill {
           minutes.add(bucketStart('1m', t.time));
         }
         queue.failures.succeeded();
+        if ('since' in gap && !queue.pending.some((g) => 'since' in g)) symbol.fetchedTrades();
         // The check at the stream's join found the two continuous: nothing was missed, no backfill happened.
         if (gap.joining === true && applied === 0) {
           logger.debug({ venue, symbol: symbol.symbol, gap }, 'stream joined the REST trades');

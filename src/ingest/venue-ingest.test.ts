@@ -362,6 +362,60 @@ describe('VenueIngest', () => {
     );
   });
 
+  it('fetches the trades a stream that joined late skipped, where trade ids are numbers that only increase', async (t) => {
+    // OKX: ids increase with gaps between them, so a jump is no sign of a missed trade and only the overlap shows
+    // that the stream continues the REST trades. The trades fetched after the stream's first one are lower than it.
+    const s = setup(t, { venue: new FakeVenue('okx', { contiguousTradeSeq: false }) });
+    const at = (seq: number, time: number, size = '1') => trade('okx', { seq, time, size });
+    s.venue.miss(at(10, minute(0, 10, 5)));
+    await s.goLive();
+    s.clock.advance(500);
+    s.venue.miss(at(20, T0 + 100, '2'), at(30, T0 + 400, '3'));
+    s.venue.trade(at(40, T0 + 600, '4'));
+    await s.advanceTo(T0 + 1000);
+    s.venue.trade(at(50, T0 + 1000, '5'));
+    await s.advanceTo(T0 + 2000);
+    assert.deepEqual(s.publishedSeqs(), [10, 40, 20, 30, 50], '20 and 30 fetched, each trade once');
+    assert.deepEqual(s.published('live').at(-1), { time: minute(0, 10), volume: '15' });
+    assert.deepEqual(
+      s.record.alerts.map((a) => [a.kind, a.details?.['trades']]),
+      [['backfill_done', 2]],
+    );
+    assert.deepEqual(s.ingest.stats().instruments[SYMBOL]?.openGaps, [], 'nothing left waiting once fetched');
+
+    // Binance numbers its trades without holes, but a REST answer without a trade gives the stream's first one
+    // nothing to continue: the trades before it are fetched by time, and they are lower than it.
+    const b = setup(t);
+    const bAt = (seq: number, time: number) => trade('binance', { seq, time });
+    await b.goLive();
+    b.clock.advance(500);
+    b.venue.miss(bAt(7, T0 + 100), bAt(8, T0 + 400));
+    b.venue.trade(bAt(9, T0 + 600));
+    await b.advanceTo(T0 + 1000);
+    assert.deepEqual(b.publishedSeqs(), [9, 7, 8]);
+    assert.deepEqual(b.published('live').at(-1), { time: minute(0, 10), volume: '3' });
+  });
+
+  it('fetches the trades an outage missed when the venue answers again, though numbered trades went on meanwhile', async (t) => {
+    const s = setup(t, { venue: new FakeVenue('okx', { contiguousTradeSeq: false }) });
+    const at = (seq: number, time: number) => trade('okx', { seq, time });
+    await s.goLive();
+    s.venue.trade(at(10, T0 + 1000));
+    await s.advanceTo(T0 + 2000);
+    s.venue.disconnect(s.clock.now());
+    s.venue.miss(at(20, T0 + 3000), at(30, T0 + 4000));
+    await s.advanceTo(T0 + 5000);
+    // The venue's REST API fails the first fetch: the stream goes on, the fetch is retried 2 s later.
+    s.venue.rest.failures = 1;
+    s.venue.connect(s.clock.now());
+    await s.advanceTo(T0 + 5500);
+    s.venue.trade(at(40, T0 + 6000));
+    await s.advanceTo(T0 + 8000);
+    assert.deepEqual(s.publishedSeqs(), [10, 40, 20, 30], 'the missed ones, though lower than 40');
+    assert.deepEqual(s.published('live').at(-1), { time: minute(0, 10), volume: '4' });
+    assert.deepEqual(s.ingest.stats().instruments[SYMBOL]?.openGaps, []);
+  });
+
   it('counts a trade of a minute that history already holds once, whether the stream or a backfill brings it again', async (t) => {
     // Bitget and dYdX: ids are no sequence, so only the time can tell that a trade is in a seeded bar. The stream
     // opened during 00:09 and held its trades until the history loaded at 00:10:30, whose 00:09 kline holds them.
