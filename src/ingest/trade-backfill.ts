@@ -141,7 +141,8 @@ export class TradeBackfill {
     try {
       while (queue.pending.length > 0 && !this.closed) {
         gap = queue.pending.shift() as MissedTrades;
-        const trades = await this.fetch(symbol.symbol, gap);
+        const until = clock.now();
+        const trades = await this.fetch(symbol.symbol, gap, until);
         let applied = 0;
         // The 1m bars the missed trades land in: each is revised (and re-published with the bars holding it).
         const minutes = new Set<number>();
@@ -151,7 +152,12 @@ export class TradeBackfill {
           minutes.add(bucketStart('1m', t.time));
         }
         queue.failures.succeeded();
-        if ('since' in gap && !queue.pending.some((g) => 'since' in g)) symbol.fetchedTrades();
+        if ('since' in gap) {
+          if (!queue.pending.some((g) => 'since' in g)) symbol.fetchedTrades();
+          // The stream may deliver again only after `until`: a resubscription still under way, or a stream that
+          // was silent rather than gone. Its next trade shows whether it continues these (as at start-up).
+          if (gap.joining !== true) symbol.expectStreamJoin(until);
+        }
         // The check at the stream's join found the two continuous: nothing was missed, no backfill happened.
         if (gap.joining === true && applied === 0) {
           logger.debug({ venue, symbol: symbol.symbol, gap }, 'stream joined the REST trades');
@@ -187,9 +193,9 @@ export class TradeBackfill {
     }
   }
 
-  private fetch(symbol: string, gap: MissedTrades): Promise<Trade[]> {
+  private fetch(symbol: string, gap: MissedTrades, until: number): Promise<Trade[]> {
     return 'since' in gap
-      ? this.options.rest.fetchTrades(symbol, { startTime: gap.since, endTime: this.options.clock.now() })
+      ? this.options.rest.fetchTrades(symbol, { startTime: gap.since, endTime: until })
       : this.fetchRange(symbol, gap);
   }
 

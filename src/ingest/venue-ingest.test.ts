@@ -396,6 +396,43 @@ describe('VenueIngest', () => {
     assert.deepEqual(b.published('live').at(-1), { time: minute(0, 10), volume: '3' });
   });
 
+  it('fetches the trades between its fetch after an outage and a stream that delivers again only later', async (t) => {
+    // The fetch after a reconnect ends when it is made; the resubscription (or a stream that was silent, not gone)
+    // may deliver again only after that. Without contiguous ids only the next trade's overlap can tell.
+    for (const [venue, at] of [
+      ['dydx', (n: number, time: number) => trade('dydx', { id: `t${n}`, time })],
+      ['okx', (n: number, time: number) => trade('okx', { seq: n * 10, time })],
+    ] as const) {
+      const s = setup(t, { venue: new FakeVenue(venue, { contiguousTradeSeq: false }) });
+      await s.goLive();
+      s.venue.trade(at(1, T0 + 1000));
+      await s.advanceTo(T0 + 2000);
+      s.venue.disconnect(s.clock.now());
+      s.venue.miss(at(2, T0 + 3000));
+      await s.advanceTo(T0 + 5000);
+      s.venue.connect(s.clock.now());
+      await s.advanceTo(T0 + 5500);
+      s.venue.miss(at(3, T0 + 5600));
+      await s.advanceTo(T0 + 6000);
+      s.venue.trade(at(4, T0 + 6000));
+      await s.advanceTo(T0 + 7000);
+      assert.deepEqual(
+        s.record.trades.flatMap((b) => b.trades.map((tr) => tr.id)),
+        [1, 2, 4, 3].map((n) => at(n, 0).id),
+        `${venue}: the trade between the two fetched too`,
+      );
+      assert.deepEqual(s.published('live').at(-1), { time: minute(0, 10), volume: '4' }, venue);
+      assert.deepEqual(
+        s.venue.rest.calls.filter((c) => c.startsWith('trades')).slice(-2),
+        [
+          `trades {"startTime":${T0 + 1000},"endTime":${T0 + 5000}}`,
+          `trades {"startTime":${T0 + 5000},"endTime":${T0 + 6000}}`,
+        ],
+        venue,
+      );
+    }
+  });
+
   it('fetches the trades an outage missed when the venue answers again, though numbered trades went on meanwhile', async (t) => {
     const s = setup(t, { venue: new FakeVenue('okx', { contiguousTradeSeq: false }) });
     const at = (seq: number, time: number) => trade('okx', { seq, time });
