@@ -433,6 +433,37 @@ describe('VenueIngest', () => {
     }
   });
 
+  it('fetches the trades a silent stream lost when the venue kline of their minute has more volume than our bar', async (t) => {
+    // The stream stayed open and went on without a trade: no reconnect, no sequence to show it. The venue's
+    // closed kline of the minute does.
+    const s = setup(t, { venue: new FakeVenue('dydx', { contiguousTradeSeq: false }) });
+    const at = (id: string, time: number, size: string) => trade('dydx', { id, time, size });
+    await s.goLive();
+    s.venue.trade(at('a', minute(0, 10, 35), '1'));
+    s.venue.miss(at('b', minute(0, 10, 40), '2'));
+    s.venue.trade(at('c', minute(0, 10, 45), '4'));
+    await s.advanceTo(minute(0, 11) + 200);
+    s.venue.kline(SYMBOL, bar(minute(0, 10), '100', '7'), true, s.clock.now());
+    await s.advanceTo(minute(0, 11, 3));
+    assert.equal(s.ingest.stats().klineMismatches, 1);
+    assert.deepEqual(s.published('closed').at(-1), { time: minute(0, 10), volume: '5' });
+    assert.deepEqual(
+      s.published('revised').at(-1),
+      { time: minute(0, 10), volume: '7' },
+      'revised to the venue',
+    );
+    assert.deepEqual(tradeIds(s.record.trades), ['a', 'c', 'b']);
+
+    // More volume in our bar than in the kline: fetching cannot take a trade away; it is reported only.
+    s.venue.trade(at('d', minute(0, 11, 10), '1'));
+    await s.advanceTo(minute(0, 12) + 200);
+    const calls = s.venue.rest.calls.length;
+    s.venue.kline(SYMBOL, bar(minute(0, 11), '100', '0.5'), true, s.clock.now());
+    await s.advanceTo(minute(0, 12, 3));
+    assert.equal(s.ingest.stats().klineMismatches, 2);
+    assert.equal(s.venue.rest.calls.length, calls, 'nothing fetched');
+  });
+
   it('fetches the trades an outage missed when the venue answers again, though numbered trades went on meanwhile', async (t) => {
     const s = setup(t, { venue: new FakeVenue('okx', { contiguousTradeSeq: false }) });
     const at = (seq: number, time: number) => trade('okx', { seq, time });

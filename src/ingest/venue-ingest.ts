@@ -12,6 +12,7 @@ import { CandleEngine } from '../candles/candle-engine.ts';
 import { UpdateCoalescer } from '../candles/update-coalescer.ts';
 import type { AlertInput } from '../domain/alert.ts';
 import type { Candle } from '../domain/candle.ts';
+import { compare } from '../domain/decimal.ts';
 import { INTERVAL_MS, type Interval } from '../domain/interval.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
@@ -412,11 +413,17 @@ export class VenueIngest {
 
   /**
    * A closed 1m kline of the venue is compared with our bar of that minute once ours has closed (`checkKline`): a
-   * difference is then a real one, logged with both bars and counted in `klineMismatches`.
+   * difference is then a real one, logged with both bars and counted in `klineMismatches`. Less volume than the
+   * venue's means trades the stream lost without a sign (a stream that went silent for a while and went on without
+   * them): the trades since that minute are fetched, and those not seen revise its bar. Where ids are numbers that
+   * merely increase (OKX), the dedupe cannot tell a lost trade below the newest from a duplicate, and the difference
+   * stays reported.
    */
   private onVenueCandle(candle: VenueCandle): void {
     if (!candle.closed || candle.interval !== '1m') return;
-    this.symbols.get(candle.symbol)?.checkKline(candle.bar, (ours, kline) => {
+    const symbol = this.symbols.get(candle.symbol);
+    symbol?.checkKline(candle.bar, (ours, kline) => {
+      if (compare(ours.volume, kline.volume) < 0) this.backfill.missed(symbol, { since: kline.time });
       this.options.logger.warn(
         {
           venue: candle.venue,
