@@ -43,7 +43,7 @@ describe('TradeBackfill', () => {
     assert.equal(applied.length, 2400);
     assert.equal(applied.at(-1), 2400);
     assert.deepEqual(s.backfill.stats(), { backfills: 1, backfilledTrades: 2399, backfilledBars: 5 });
-    assert.deepEqual(s.alerts[0]?.details, { trades: 2399 });
+    assert.deepEqual(s.alerts[0]?.details, { from: T0 + 200, to: T0 + 240_000, trades: 2399 });
   });
 
   it('holds the live trades while it runs and applies them after the missed ones', async () => {
@@ -105,6 +105,24 @@ describe('TradeBackfill', () => {
     assert.deepEqual(s.seqs(), [2, 3], 'the hole is filled on the retry');
     assert.deepEqual(s.backfill.stats(), { backfills: 1, backfilledTrades: 2, backfilledBars: 1 });
     assert.deepEqual(s.symbol.stats().openGaps, []);
+    assert.deepEqual(
+      s.alerts.map((a) => [a.kind, a.severity, a.details]),
+      [
+        ['backfill_failed', 'warning', { fromSeq: 2, toSeq: 3, error: 'venue REST unavailable' }],
+        ['backfill_done', 'info', { from: T0 + 1, to: T0 + 2, trades: 2 }],
+      ],
+      'one alert when it fails, one when the retry has the trades',
+    );
+  });
+
+  it('raises no alert for a fetch that finds no trade missing', async () => {
+    const s = setup();
+    s.venue.trade(trade('binance', { seq: 1, time: T0 }));
+    s.symbol.apply(s.venue.tape[0]!);
+    s.backfill.sinceLast(s.symbol);
+    await settle();
+    assert.equal(s.venue.rest.calls.length, 1);
+    assert.deepEqual(s.alerts, []);
   });
 
   it("fetches a hole found at the stream's join like any other, logged as expected, not as a warning", async () => {

@@ -146,10 +146,14 @@ export class TradeBackfill {
         let applied = 0;
         // The 1m bars the missed trades land in: each is revised (and re-published with the bars holding it).
         const minutes = new Set<number>();
+        let first = Infinity;
+        let last = -Infinity;
         for (const t of trades) {
           if (!symbol.apply(t, undefined, true)) continue;
           applied++;
           minutes.add(bucketStart('1m', t.time));
+          first = Math.min(first, t.time);
+          last = Math.max(last, t.time);
         }
         queue.failures.succeeded();
         if ('since' in gap) {
@@ -167,18 +171,32 @@ export class TradeBackfill {
         this.backfilledTrades += applied;
         this.backfilledBars += minutes.size;
         logger.info({ venue, symbol: symbol.symbol, gap, applied }, 'backfill done');
+        // A fetch that found every trade seen already is no news for the operator.
+        if (applied === 0) continue;
         this.options.alert?.({
           severity: 'info',
           kind: 'backfill_done',
           venue,
           symbol: symbol.symbol,
           message: `${venue} ${symbol.symbol}: backfilled ${applied} missed trades`,
-          details: { trades: applied },
+          details: { from: first, to: last, trades: applied },
         });
       }
     } catch (err) {
       if (!this.closed && gap) {
         queue.pending.unshift(gap);
+        // Once per failing streak: the retries every 2 s are logged, summarized, not alerted again.
+        if (queue.failures.attempts === 0) {
+          const error = err instanceof Error ? err.message : String(err);
+          this.options.alert?.({
+            severity: 'warning',
+            kind: 'backfill_failed',
+            venue,
+            symbol: symbol.symbol,
+            message: `${venue} ${symbol.symbol}: missed trades not fetched yet (${error}); retrying every ${BACKFILL_RETRY_MS / 1000} s`,
+            details: { ...missingFrom(gap), error },
+          });
+        }
         queue.failures.failed(err, BACKFILL_RETRY_MS);
         const timer = clock.setTimeout(() => {
           this.retryTimers.delete(timer);
@@ -214,4 +232,10 @@ export class TradeBackfill {
       after = last.seq;
     }
   }
+}
+
+/** Where the trades a backfill fetches begin: a time, or a hole in the trade ids (open-ended after a reconnect). */
+function missingFrom(gap: MissedTrades): Record<string, number> {
+  if ('since' in gap) return { from: gap.since };
+  return gap.to < Number.MAX_SAFE_INTEGER ? { fromSeq: gap.from, toSeq: gap.to } : { fromSeq: gap.from };
 }
