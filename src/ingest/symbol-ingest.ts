@@ -131,16 +131,12 @@ export class SymbolIngest {
     const held = this.held ?? [];
     this.held = null;
     // A backfill that one of them starts holds the rest of them again, in order.
-    for (const t of held) this.take(t, onMissed);
+    for (const t of held) this.receive(t, onMissed);
     return held.length;
   }
 
   /** A trade of the live stream: held back, or applied at once (trades it shows missing go to `onMissed`). */
-  receive(trade: Trade, onMissed: (missed: MissedTrades) => void): void {
-    this.take(trade, onMissed);
-  }
-
-  private take(trade: Trade, onMissed?: (missed: MissedTrades) => void): void {
+  receive(trade: Trade, onMissed?: (missed: MissedTrades) => void): void {
     if (this.held) this.held.push(trade);
     else this.applyStreamTrade(trade, onMissed);
   }
