@@ -9,12 +9,13 @@ export interface SeqGap {
 export interface TradeDedupeOptions {
   /**
    * The venue numbers its trades without holes (Binance aggregate ids): a jump in `seq` means trades were
-   * missed, and is reported as a gap. Venues whose ids merely increase set this to false.
+   * missed, and is reported as a gap. Venues whose ids merely increase (OKX) set this to false: their trades are
+   * deduplicated by number within the recent memory, as trades without numbers are by id.
    */
   readonly contiguousSeq: boolean;
   /** Open gaps remembered at most; older ones are given up (and counted). */
   readonly maxOpenGaps?: number;
-  /** Ids remembered for venues without `seq`. */
+  /** Ids (or numbers, where they are no contiguous sequence) remembered. */
   readonly maxRecentIds?: number;
 }
 
@@ -31,17 +32,21 @@ export interface TradeDedupeStats {
  * Deduplicates one instrument's trades from one venue, whether they come from the live stream, a REST
  * backfill or both at once, and notices the trades that are missing.
  *
- * With sequence numbers it keeps the highest seq seen and the list of holes below it (a handful of ranges),
- * so memory does not grow with traffic; a trade is new when it is above the highest or inside a hole.
- * Without them it remembers the last `maxRecentIds` ids.
+ * With contiguous sequence numbers it keeps the highest seq seen and the list of holes below it (a handful of
+ * ranges), so memory does not grow with traffic; a trade is new when it is above the highest or inside a hole.
+ * Otherwise it remembers the last `maxRecentIds` ids: a lost trade that a fetch brings later is new however many
+ * trades came after it. Numbers that merely increase are remembered as numbers, and one at or below a number
+ * already forgotten (or `resumeAfter`) counts as seen: a fetch reaching back past the memory adds nothing twice.
  */
 export class TradeDedupe {
   private lastSeq: number | undefined;
   private gaps: { from: number; to: number }[] = [];
-  private readonly recentIds = new Set<string>();
+  private readonly recentIds = new Set<string | number>();
   /** The remembered ids in arrival order; once full, a ring whose oldest entry is at `oldestId`. */
-  private readonly recentOrder: string[] = [];
+  private readonly recentOrder: (string | number)[] = [];
   private oldestId = 0;
+  /** Numbers that merely increase: every one up to this is taken as seen (resumed after, or forgotten). */
+  private seenThrough = -Infinity;
   private accepted = 0;
   private duplicates = 0;
   private gapsOpened = 0;
@@ -57,6 +62,7 @@ export class TradeDedupe {
   /** Starts the sequence after `seq` (the last trade already reflected in history), without opening a gap. */
   resumeAfter(seq: number): void {
     if (this.lastSeq === undefined || seq > this.lastSeq) this.lastSeq = seq;
+    if (seq > this.seenThrough) this.seenThrough = seq;
   }
 
   /**
@@ -65,9 +71,9 @@ export class TradeDedupe {
    */
   accept(trade: Trade, onGap?: (gap: SeqGap) => void): boolean {
     const seq = trade.seq;
-    if (seq === undefined) return this.acceptById(trade.id);
+    if (seq === undefined || !this.options.contiguousSeq) return this.acceptRecent(trade);
     if (this.lastSeq === undefined || seq > this.lastSeq) {
-      if (this.options.contiguousSeq && this.lastSeq !== undefined && seq > this.lastSeq + 1) {
+      if (this.lastSeq !== undefined && seq > this.lastSeq + 1) {
         const gap = { from: this.lastSeq + 1, to: seq - 1 };
         this.gaps.push(gap);
         this.gapsOpened++;
@@ -98,7 +104,7 @@ export class TradeDedupe {
   /** Whether `trade` would be accepted, without accepting it. */
   isNew(trade: Trade): boolean {
     const seq = trade.seq;
-    if (seq === undefined) return !this.recentIds.has(trade.id);
+    if (seq === undefined || !this.options.contiguousSeq) return this.isRecentNew(trade);
     return (
       this.lastSeq === undefined || seq > this.lastSeq || this.gaps.some((g) => seq >= g.from && seq <= g.to)
     );
@@ -108,10 +114,11 @@ export class TradeDedupe {
    * Leaves the numbers between the highest seen and `seq` open, without reporting them, and returns them (undefined
    * when there are none). For the trades a REST fetch by time is about to bring after the stream delivered a later
    * one: below the highest, only the open gaps take new trades, so without this they would be taken for duplicates.
-   * Where ids are contiguous a jump opens its gap by itself; this is for ids that merely increase (OKX), and for the
-   * first trade of all. `close` ends it once the fetch is done.
+   * A jump opens its gap by itself; this is for the first trade of all. `close` ends it once the fetch is done.
+   * Numbers that are no contiguous sequence need nothing left open: the ids remembered decide.
    */
   leaveOpenBelow(seq: number): SeqGap | undefined {
+    if (!this.options.contiguousSeq) return undefined;
     const from = this.lastSeq === undefined ? Number.MIN_SAFE_INTEGER : this.lastSeq + 1;
     if (seq <= from) return undefined;
     const gap = { from, to: seq - 1 };
@@ -129,18 +136,29 @@ export class TradeDedupe {
     });
   }
 
-  private acceptById(id: string): boolean {
-    if (this.recentIds.has(id)) {
+  private isRecentNew(trade: Trade): boolean {
+    const seq = trade.seq;
+    if (seq === undefined) return !this.recentIds.has(trade.id);
+    return seq > this.seenThrough && !this.recentIds.has(seq);
+  }
+
+  private acceptRecent(trade: Trade): boolean {
+    if (!this.isRecentNew(trade)) {
       this.duplicates++;
       return false;
     }
-    this.recentIds.add(id);
-    if (this.recentOrder.length < this.maxRecentIds) this.recentOrder.push(id);
+    const seq = trade.seq;
+    const key = seq ?? trade.id;
+    if (seq !== undefined && (this.lastSeq === undefined || seq > this.lastSeq)) this.lastSeq = seq;
+    this.recentIds.add(key);
+    if (this.recentOrder.length < this.maxRecentIds) this.recentOrder.push(key);
     else {
       // The oldest by its place in the ring, not as the Set's first entry: finding that entry skips every entry
       // deleted before it, and with 20,000 ids remembered that cost about 10 µs a trade once the Set was full.
-      this.recentIds.delete(this.recentOrder[this.oldestId] as string);
-      this.recentOrder[this.oldestId] = id;
+      const forgotten = this.recentOrder[this.oldestId] as string | number;
+      this.recentIds.delete(forgotten);
+      if (typeof forgotten === 'number' && forgotten > this.seenThrough) this.seenThrough = forgotten;
+      this.recentOrder[this.oldestId] = key;
       this.oldestId = (this.oldestId + 1) % this.maxRecentIds;
     }
     this.accepted++;

@@ -95,8 +95,8 @@ export class SymbolIngest {
    * The trades since a time will be fetched over REST (TradeBackfill: a stream that joined late, or came back after
    * an outage), and stream trades may be applied before they come: a later trade, applied first, must not make the
    * fetched ones look like duplicates. The first new numbered trade applied from now on leaves the numbers below it
-   * open (`TradeDedupe.leaveOpenBelow`) until `fetchedTrades`. Trades without numbers are deduplicated by id, and a
-   * contiguous sequence under way reports its own gaps: neither needs it.
+   * open (`TradeDedupe.leaveOpenBelow`) until `fetchedTrades`. Where ids are no contiguous sequence the ids
+   * remembered decide, and a contiguous sequence under way reports its own gaps: neither needs it.
    */
   expectFetchedTrades(): void {
     this.fetchRoom ??= null;

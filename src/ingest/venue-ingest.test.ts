@@ -436,23 +436,35 @@ describe('VenueIngest', () => {
   it('fetches the trades a silent stream lost when the venue kline of their minute has more volume than our bar', async (t) => {
     // The stream stayed open and went on without a trade: no reconnect, no sequence to show it. The venue's
     // closed kline of the minute does.
+    // dYdX's ids are no numbers; OKX's are numbers that only increase, and the lost one is below the newest.
+    for (const venue of ['okx', 'dydx'] as const) {
+      const s = setup(t, { venue: new FakeVenue(venue, { contiguousTradeSeq: false }) });
+      const at = (seq: number, time: number, size: string) =>
+        trade(venue, venue === 'okx' ? { seq, time, size } : { id: `t${seq}`, time, size });
+      await s.goLive();
+      s.venue.trade(at(10, minute(0, 10, 35), '1'));
+      s.venue.miss(at(20, minute(0, 10, 40), '2'));
+      s.venue.trade(at(30, minute(0, 10, 45), '4'));
+      await s.advanceTo(minute(0, 11) + 200);
+      s.venue.kline(SYMBOL, bar(minute(0, 10), '100', '7'), true, s.clock.now());
+      await s.advanceTo(minute(0, 11, 3));
+      assert.equal(s.ingest.stats().klineMismatches, 1, venue);
+      assert.deepEqual(s.published('closed').at(-1), { time: minute(0, 10), volume: '5' }, venue);
+      assert.deepEqual(
+        s.published('revised').at(-1),
+        { time: minute(0, 10), volume: '7' },
+        `${venue}: revised to the venue`,
+      );
+      assert.deepEqual(
+        tradeIds(s.record.trades),
+        [10, 30, 20].map((n) => at(n, 0, '1').id),
+        venue,
+      );
+    }
+
     const s = setup(t, { venue: new FakeVenue('dydx', { contiguousTradeSeq: false }) });
     const at = (id: string, time: number, size: string) => trade('dydx', { id, time, size });
     await s.goLive();
-    s.venue.trade(at('a', minute(0, 10, 35), '1'));
-    s.venue.miss(at('b', minute(0, 10, 40), '2'));
-    s.venue.trade(at('c', minute(0, 10, 45), '4'));
-    await s.advanceTo(minute(0, 11) + 200);
-    s.venue.kline(SYMBOL, bar(minute(0, 10), '100', '7'), true, s.clock.now());
-    await s.advanceTo(minute(0, 11, 3));
-    assert.equal(s.ingest.stats().klineMismatches, 1);
-    assert.deepEqual(s.published('closed').at(-1), { time: minute(0, 10), volume: '5' });
-    assert.deepEqual(
-      s.published('revised').at(-1),
-      { time: minute(0, 10), volume: '7' },
-      'revised to the venue',
-    );
-    assert.deepEqual(tradeIds(s.record.trades), ['a', 'c', 'b']);
 
     // More volume in our bar than in the kline: fetching cannot take a trade away; it is reported only.
     s.venue.trade(at('d', minute(0, 11, 10), '1'));
@@ -460,7 +472,7 @@ describe('VenueIngest', () => {
     const calls = s.venue.rest.calls.length;
     s.venue.kline(SYMBOL, bar(minute(0, 11), '100', '0.5'), true, s.clock.now());
     await s.advanceTo(minute(0, 12, 3));
-    assert.equal(s.ingest.stats().klineMismatches, 2);
+    assert.equal(s.ingest.stats().klineMismatches, 1);
     assert.equal(s.venue.rest.calls.length, calls, 'nothing fetched');
   });
 

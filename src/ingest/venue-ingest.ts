@@ -415,9 +415,7 @@ export class VenueIngest {
    * A closed 1m kline of the venue is compared with our bar of that minute once ours has closed (`checkKline`): a
    * difference is then a real one, logged with both bars and counted in `klineMismatches`. Less volume than the
    * venue's means trades the stream lost without a sign (a stream that went silent for a while and went on without
-   * them): the trades since that minute are fetched, and those not seen revise its bar. Where ids are numbers that
-   * merely increase (OKX), the dedupe cannot tell a lost trade below the newest from a duplicate, and the difference
-   * stays reported.
+   * them): the trades since that minute are fetched, and those not seen revise its bar.
    */
   private onVenueCandle(candle: VenueCandle): void {
     if (!candle.closed || candle.interval !== '1m') return;
