@@ -254,6 +254,10 @@ class BinanceFeed implements ConnectionProtocol, MarketStream {
     this.pending.clear();
   }
 
+  unansweredSubscribes(): number {
+    return this.pending.size;
+  }
+
   subscribeFrames(): readonly string[] {
     const frames: string[] = [];
     const streams = this.subscriptions();

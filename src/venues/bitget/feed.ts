@@ -103,8 +103,14 @@ export function openBitgetMarketStream(
     ...fixedArgs,
     ...unique.flatMap((s) => (booksOn.has(s) ? [bookArgs.get(s) as BitgetArg] : [])),
   ];
+  // Subscriptions sent on the current connection less the answers to them (Bitget answers each arg apart).
+  let unanswered = 0;
+  const answered = (): void => {
+    unanswered = Math.max(0, unanswered - 1);
+  };
   const subscribeFrames = (): string[] => {
     const now = args();
+    unanswered = now.length;
     const frames: string[] = [];
     for (let i = 0; i < now.length; i += perRequest) {
       frames.push(JSON.stringify({ op: 'subscribe', args: now.slice(i, i + perRequest) }));
@@ -159,6 +165,8 @@ export function openBitgetMarketStream(
       case 'pong':
         return { kind: 'pong' };
       case 'ack':
+        if (frame.op === 'subscribe') answered();
+        return { kind: 'control' };
       case 'login':
       case 'ignored':
         return { kind: 'control' };
@@ -169,6 +177,7 @@ export function openBitgetMarketStream(
             : ` (${frame.arg.instType} ${frame.arg.channel} ${frame.arg.instId ?? ''})`;
         const message = `bitget error ${frame.code}: ${frame.message}${what}`;
         if (frame.op !== 'subscribe' || frame.arg === undefined) return { kind: 'error', message };
+        answered();
         return RETRYABLE_CODES.has(frame.code)
           ? { kind: 'rejected', message, resend: JSON.stringify({ op: 'subscribe', args: [frame.arg] }) }
           : { kind: 'rejected', message };
@@ -238,6 +247,7 @@ export function openBitgetMarketStream(
     subscriptions: () => args().map((a) => `${a.instType}:${a.channel}:${a.instId ?? ''}`),
     symbols: () => unique,
     subscribeFrames,
+    unansweredSubscribes: () => unanswered,
     handleFrame,
     ...(options.rest !== undefined ? { poll } : {}),
   };
@@ -257,7 +267,9 @@ export function openBitgetMarketStream(
       const arg = bookArgs.get(symbol);
       if (arg === undefined || !booksOn.has(symbol)) return false;
       if (!runner.send(JSON.stringify({ op: 'unsubscribe', args: [arg] }))) return false;
-      return runner.send(JSON.stringify({ op: 'subscribe', args: [arg] }), true);
+      if (!runner.send(JSON.stringify({ op: 'subscribe', args: [arg] }), true)) return false;
+      unanswered++;
+      return true;
     },
     subscribeBook(symbol: string, subscribed: boolean): void {
       const arg = bookArgs.get(symbol);
@@ -265,7 +277,11 @@ export function openBitgetMarketStream(
       if (subscribed) booksOn.add(symbol);
       else booksOn.delete(symbol);
       // Not connected: the next connection subscribes what booksOn holds then.
-      runner.send(JSON.stringify({ op: subscribed ? 'subscribe' : 'unsubscribe', args: [arg] }), subscribed);
+      const sent = runner.send(
+        JSON.stringify({ op: subscribed ? 'subscribe' : 'unsubscribe', args: [arg] }),
+        subscribed,
+      );
+      if (sent && subscribed) unanswered++;
     },
   };
 }

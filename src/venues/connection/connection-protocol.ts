@@ -95,6 +95,12 @@ export interface ConnectionProtocol {
    */
   subscribeFrames(): readonly string[];
   /**
+   * How many subscribe requests sent on this connection the venue has neither confirmed nor refused. With it, a
+   * connection whose subscribes stay unanswered for `subscribeAnswerTimeoutMs` after the last was sent is recycled
+   * (ConnectionRunnerOptions).
+   */
+  unansweredSubscribes?(): number;
+  /**
    * Private streams: the frames that log in, sent first after each open (read on every open, so that a signed
    * timestamp is fresh). Without an answer (`loggedIn` / `loginFailed`) within `loginTimeoutMs` the connection
    * counts as failed.

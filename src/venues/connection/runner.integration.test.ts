@@ -95,6 +95,22 @@ class TestProtocol implements ConnectionProtocol {
   }
 }
 
+/** TestProtocol counting its subscribes' answers: `{"ack":1}` answers one. */
+class AnsweredProtocol extends TestProtocol {
+  private unanswered = 0;
+  override subscribeFrames(): readonly string[] {
+    this.unanswered = this.frames.length;
+    return this.frames;
+  }
+  override handleFrame(text: string): FrameOutcome {
+    if (text === '{"ack":1}') this.unanswered = Math.max(0, this.unanswered - 1);
+    return super.handleFrame(text);
+  }
+  unansweredSubscribes(): number {
+    return this.unanswered;
+  }
+}
+
 /** A loopback WebSocket venue recording every connection and every text frame received (at the test's clock). */
 class Peer {
   readonly sockets: WebSocket[] = [];
@@ -620,6 +636,46 @@ describe('ConnectionRunner against loopback servers', () => {
     await peer.roundTrip();
     assert.equal(peer.sockets.length, 1);
     assert.equal(rec2.ofKind('recycle').length, 0);
+  });
+
+  it('recycles a connection that delivers nothing while its subscribes stay unanswered, not one that delivers data', async () => {
+    // A venue that lost the requests (it stopped answering while the socket opened): pings are answered, nothing
+    // else ever comes. The second connection's subscribes are answered.
+    const rec = new Recorder();
+    const p = new AnsweredProtocol(clock, peer.url);
+    peer.onText = (socket, text) => {
+      if (peer.sockets.indexOf(socket) >= 1 && text.startsWith('sub:')) socket.send('{"ack":1}');
+    };
+    const r = run(p, rec, { subscribeAnswerTimeoutMs: 500 });
+    await waitFor('subscribes', () => peer.received.length === 2);
+    await peer.roundTrip();
+    clock.advance(499);
+    await peer.roundTrip();
+    assert.equal(rec.ofKind('recycle').length, 0);
+    clock.advance(1);
+    assert.equal(rec.ofKind('recycle')[0]?.reason, 'no data, 2 subscribe(s) unanswered after 500 ms');
+    await waitFor('disconnected', () => rec.statusesOf('disconnected').length === 1);
+    assert.equal(r.status().consecutive_failures, 1, 'a connection that never delivered: a failed one');
+    advanceUntil('a new connection', () => p.attempts.length === 2, 1_000);
+    await waitFor('answered', () => p.unansweredSubscribes() === 0 && peer.received.length === 4);
+    clock.advance(1_000);
+    await peer.roundTrip();
+    assert.equal(rec.ofKind('recycle').length, 1, 'answered: kept');
+
+    // Data flows while a subscribe stays unanswered: the venue answers, the connection is kept.
+    await r.close();
+    peer.reset();
+    const rec2 = new Recorder();
+    const p2 = new AnsweredProtocol(clock, peer.url);
+    const r2 = run(p2, rec2, { subscribeAnswerTimeoutMs: 500 });
+    await waitFor('subscribes', () => peer.received.length === 2);
+    await serverSends(r2, '{"ack":1}');
+    await serverSends(r2, '{"s":"A"}');
+    clock.advance(1_000);
+    await peer.roundTrip();
+    assert.equal(p2.unansweredSubscribes(), 1);
+    assert.equal(rec2.ofKind('recycle').length, 0);
+    assert.equal(peer.sockets.length, 1);
   });
 
   it('processes a burst of frames over several turns when it outlasts the turn budget, in order, none lost on close', async () => {

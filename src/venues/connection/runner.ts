@@ -74,6 +74,15 @@ export interface ConnectionRunnerOptions {
    * markets. Default false.
    */
   readonly recycleWhenAllStale?: boolean;
+  /**
+   * Protocols that count their unanswered subscribes (`ConnectionProtocol.unansweredSubscribes`): a connection that
+   * has delivered no data and still has a subscribe unanswered this long after the last one was sent is recycled. A
+   * venue that lost the requests (one that stopped answering while the socket opened) would otherwise leave it
+   * open, answering pings and subscribed to nothing, until the symbols' staleness. A connection that delivers data
+   * is not recycled for it (the venue answers; symbols still silent are watched for staleness): the unanswered
+   * count is logged. Default 10 s; 0 disables.
+   */
+  readonly subscribeAnswerTimeoutMs?: number;
   readonly fallback?: FallbackOptions;
   /**
    * First delay before resending a refused subscription; doubles per refusal up to the backoff cap, ±20% so that
@@ -127,6 +136,7 @@ export class ConnectionRunner {
   private readonly silenceTimeoutMs: number;
   private readonly staleSymbolMs: number;
   private readonly recycleWhenAllStale: boolean;
+  private readonly subscribeAnswerTimeoutMs: number;
   private readonly fallbackAfter: number;
   /** The fallback's polls, running while `mode` is 'polling'. */
   private readonly polling: RestPolling;
@@ -163,6 +173,7 @@ export class ConnectionRunner {
   private pongTimer: Timer | undefined;
   private staleTimer: Timer | undefined;
   private pumpTimer: Timer | undefined;
+  private subscribeAnswerTimer: Timer | undefined;
   private readonly resendTimers = new Set<Timer>();
   private pingSentAt: number | undefined;
   /** The payload of the latency ping awaiting its pong (rule `server-ping` with `latencyPingMs`), and a count. */
@@ -224,6 +235,11 @@ export class ConnectionRunner {
     this.silenceTimeoutMs = positive(options.silenceTimeoutMs, 30_000, 'silenceTimeoutMs');
     this.staleSymbolMs = nonNegative(options.staleSymbolMs, 60_000, 'staleSymbolMs');
     this.recycleWhenAllStale = options.recycleWhenAllStale ?? false;
+    this.subscribeAnswerTimeoutMs = nonNegative(
+      options.subscribeAnswerTimeoutMs,
+      10_000,
+      'subscribeAnswerTimeoutMs',
+    );
     this.loginInitialMs = positive(options.loginBackoff?.initialMs, 5_000, 'loginBackoff.initialMs');
     this.loginMaxMs = Math.max(
       this.loginInitialMs,
@@ -686,12 +702,13 @@ export class ConnectionRunner {
       this.pongTimer,
       this.staleTimer,
       this.pumpTimer,
+      this.subscribeAnswerTimer,
       ...this.resendTimers,
     ])
       this.clock.clearTimer(timer);
     this.resendTimers.clear();
     this.loginTimer = this.connectTimer = this.watchdogTimer = this.heartbeatTimer = undefined;
-    this.pongTimer = this.staleTimer = this.pumpTimer = undefined;
+    this.pongTimer = this.staleTimer = this.pumpTimer = this.subscribeAnswerTimer = undefined;
     this.pingSentAt = this.latencyPing = undefined;
     this.queue = [];
     socket?.removeAllListeners();
@@ -851,7 +868,33 @@ export class ConnectionRunner {
       this.messageLimiter.record(now);
       if (head.subscribe) this.subscribeLimiter?.record(now);
       socket.send(head.text);
+      if (head.subscribe) this.expectSubscribeAnswers(socket);
     }
+  }
+
+  /** A subscribe went out: its answer, and every earlier one's, is due `subscribeAnswerTimeoutMs` from now. */
+  private expectSubscribeAnswers(socket: WebSocket): void {
+    if (this.subscribeAnswerTimeoutMs === 0 || this.protocol.unansweredSubscribes === undefined) return;
+    this.clock.clearTimer(this.subscribeAnswerTimer);
+    this.subscribeAnswerTimer = this.clock.setTimeout(() => {
+      this.subscribeAnswerTimer = undefined;
+      // A refused subscription waiting for its resend is answered; the resend sets a new deadline when it goes.
+      if (this.socket !== socket || this.resendTimers.size > 0) return;
+      const unanswered = this.protocol.unansweredSubscribes?.() ?? 0;
+      if (unanswered === 0) return;
+      const venue = this.protocol.venue;
+      if (this.healthy) {
+        this.logger.warn(
+          { venue, unanswered },
+          'subscriptions unanswered on a connection that delivers data',
+        );
+        return;
+      }
+      const reason = `no data, ${unanswered} subscribe(s) unanswered after ${this.subscribeAnswerTimeoutMs} ms`;
+      this.noteError(reason);
+      this.logger.warn({ venue, unanswered }, 'subscriptions unanswered; reconnecting');
+      this.recycleNow(reason, false);
+    }, this.subscribeAnswerTimeoutMs);
   }
 
   private onRejected(message: string, resend: string | undefined): void {

@@ -237,6 +237,10 @@ class DydxConnection implements ConnectionProtocol {
     for (const symbol of this.books) this.lastBookSubscribe.set(symbol, at);
   }
 
+  unansweredSubscribes(): number {
+    return this.pending.length;
+  }
+
   subscribeFrames(): readonly string[] {
     const requests = this.requestsNow().map((r) => r.request);
     this.pending.push(...requests);

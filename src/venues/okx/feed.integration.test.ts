@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BookLevel, BookUpdate } from '../../domain/book.ts';
 import type { Trade } from '../../domain/trade.ts';
 import { startSimulator, type Simulator } from '../../sim/simulator.ts';
@@ -239,6 +240,33 @@ describe('OKX market stream against the simulator', () => {
       await waitUntil(() => r.statuses.filter((s) => s.kind === 'disconnected').length > disconnects, 3000);
       const before = r.trades.length;
       await waitUntil(() => r.trades.length > before + 3 && stream.status().connected, 5000);
+    } finally {
+      await stream.close();
+    }
+  });
+
+  it('reconnects a connection opened during a stall, whose subscribes the venue dropped, once the stall ends', async () => {
+    // The stalled venue answers nothing and drops what it receives: a socket opened meanwhile carries no
+    // subscription afterwards. No ping goes out during the test (20 s period), so only the unanswered subscribes
+    // can show it before the silence watchdog (30 s).
+    const adapter = createOkxAdapter({
+      wsUrl: sim.urls.okx.wsUrl,
+      restUrl: sim.urls.okx.restUrl,
+      logger: silentLogger(),
+      runner: { backoff: { initialMs: 20, maxMs: 200 }, subscribeAnswerTimeoutMs: 500 },
+    });
+    const r = recorder();
+    const stream = adapter.openMarketStream(['BTC/USDT'], r, { channels: ['trades'] });
+    try {
+      await waitUntil(() => r.trades.length > 3, 5000);
+      const connects = r.statuses.filter((st) => st.kind === 'connected').length;
+      sim.faults.stall('okx', 1500);
+      sim.faults.dropConnections('okx');
+      await waitUntil(() => r.statuses.filter((st) => st.kind === 'connected').length > connects, 5000);
+      await sleep(1600);
+      const before = r.trades.length;
+      await waitUntil(() => r.trades.length > before + 3, 8000);
+      assert.ok(r.events.some((e) => e.kind === 'recycle' && /subscribe\(s\) unanswered/.test(e.reason)));
     } finally {
       await stream.close();
     }

@@ -208,6 +208,10 @@ class Connection implements ConnectionProtocol {
     this.pending.clear();
   }
 
+  unansweredSubscribes(): number {
+    return this.pending.size;
+  }
+
   subscribeFrames(): readonly string[] {
     const frames: string[] = [];
     const args = this.argsNow();
