@@ -43,7 +43,9 @@ describe('BitgetAccountSource against the Bitget simulator', () => {
     sim.accounts.of('bitget').faults.acceptConnections();
   });
 
-  function open(options: { creds?: typeof CREDS; log?: Logger; sourceClock?: ManualClock } = {}): {
+  function open(
+    options: { creds?: typeof CREDS; log?: Logger; sourceClock?: ManualClock; fillsCheckMs?: number } = {},
+  ): {
     source: BitgetAccountSource;
     rec: SourceRecorder;
   } {
@@ -57,6 +59,7 @@ describe('BitgetAccountSource against the Bitget simulator', () => {
       clock: options.sourceClock ?? clock,
       random: () => 0.5,
       spot: true,
+      ...(options.fillsCheckMs !== undefined ? { fillsCheckMs: options.fillsCheckMs } : {}),
       rest: { requestsPerSecond: 1000, maxRetries: 0 },
       connection: {
         backoff: { initialMs: 100, maxMs: 400 },
@@ -206,5 +209,32 @@ describe('BitgetAccountSource against the Bitget simulator', () => {
         JSON.stringify(last.map((p) => `${p.side} ${toPlainString(p.size)}`)) === JSON.stringify(venueSizes)
       );
     });
+  });
+
+  it('fetches a fill the open stream lost, though the stream delivered a later one', async () => {
+    // The venue's socket stays open but sends nothing for a while (no pong due yet): what it pushed meanwhile is
+    // gone. Bitget's pushes carry no sequence, so only the venue's fill list shows it.
+    const { source: s, rec } = open({ fillsCheckMs: 5_000 });
+    const from = clock.now();
+    await waitFor('healthy', () => s.status().healthy);
+    await waitFor('rest snapshot', () => rec.of('snapshot').length === 1);
+    sim.faults.stall('bitget');
+    trade('buy', '0.003');
+    await run(500);
+    sim.faults.resumeStream('bitget');
+    trade('sell', '0.001');
+    const rest = new BitgetAccountRest({ restUrl: sim.urls.bitget.restUrl, credentials: CREDS, clock });
+    const venueFills = (await rest.fillsSince(from)).map((f) => f.fillId).sort();
+    const later = await rest.fillsSince(clock.now() - 400);
+    await waitFor('the later fills on the stream', () =>
+      later.every((f) => rec.fillIds().includes(f.fillId)),
+    );
+    assert.ok(rec.fillIds().length < venueFills.length, 'the stream lost the fills of the stall');
+    assert.ok(rec.of('fills').every((f) => f.source === 'stream'));
+    await run(6_000, () => rec.fillIds().length === venueFills.length);
+    await waitFor('the lost fills', () => rec.fillIds().length === venueFills.length);
+    assert.deepEqual(rec.fillIds(), venueFills);
+    await waitFor('a reconcile with it', () => rec.of('snapshot').length === 2);
+    assert.equal(s.status().reconnects, 0, 'the socket stayed open');
   });
 });

@@ -23,6 +23,15 @@ import type { BitgetArg } from './wire.ts';
 export const BITGET_ACCOUNT_POLL_SCHEDULE = { positions: 2_000, orders: 5_000, account: 10_000 } as const;
 /** Delay before a failed reconcile is tried again. */
 const RECONCILE_RETRY_MS = 5_000;
+/** Fill ids remembered for `checkFills`: far more than a check period's fills. */
+const REMEMBERED_FILLS = 10_000;
+/** How often the venue's fills are checked against the stream's while it streams; see `checkFills`. */
+export const BITGET_FILLS_CHECK_MS = 60_000;
+/**
+ * How far back of a REST answer's time its fill list is not taken as complete: Bitget stamps fills with its own
+ * clock, and a fill may reach its fill history a little after the stream.
+ */
+const FILL_LISTING_LAG_MS = 60_000;
 
 export interface BitgetAccountSourceOptions {
   readonly account: AccountRef;
@@ -43,6 +52,11 @@ export interface BitgetAccountSourceOptions {
   readonly spotSymbols?: readonly string[];
   /** Runner overrides (backoff, timeouts, fallback); the defaults are Bitget's and seed 000's schedule. */
   readonly connection?: Omit<ConnectionRunnerOptions, 'logger' | 'clock' | 'random'>;
+  /**
+   * While the stream is live, the venue's fills are fetched this often and compared with the fills the stream
+   * delivered (`checkFills`). Default BITGET_FILLS_CHECK_MS (60 s); 0 disables.
+   */
+  readonly fillsCheckMs?: number;
   /** REST client overrides (timeouts, retries, pacing). */
   readonly rest?: {
     readonly requestsPerSecond?: number;
@@ -64,6 +78,11 @@ export interface BitgetAccountSourceOptions {
  *   applied after the snapshot, so the older REST view never overwrites them.
  * - Fallback: after 5 failed connections the runner polls REST (positions 2 s, orders + fills 5 s, account 10 s),
  *   with `account_polling`; the first healthy socket ends it, with `account_stream_recovered` and a reconcile.
+ * - Fills the stream lost without a sign (a socket that stayed open but did not deliver for a while; Bitget's
+ *   pushes carry no sequence): every `fillsCheckMs` the venue's fills since the last complete REST answer are
+ *   fetched; one the stream did not deliver starts a reconcile, which hands it on with a snapshot (its orders and
+ *   positions were likely lost too). Fills are fetched from where a REST answer last listed them all, never from the newest fill
+ *   the stream delivered, which may be later than a lost one.
  */
 export class BitgetAccountSource implements AccountSource {
   readonly account: AccountRef;
@@ -92,8 +111,18 @@ export class BitgetAccountSource implements AccountSource {
   private reconcileTimer: Timer | undefined;
   private held: AccountEvent[] | undefined;
 
-  /** Time of the newest fill seen (stream or REST); the reconcile fetches fills from it. */
+  /** Time of the newest fill seen (stream or REST), for polling. */
   private lastFillTime: number | undefined;
+  /**
+   * Every fill before this time has been seen: a REST answer listed them all (less FILL_LISTING_LAG_MS), or it is
+   * the point the source started from. Reconciles and checks fetch fills from here.
+   */
+  private fillsCompleteUntil = 0;
+  private readonly fillsCheckMs: number;
+  private fillsCheckTimer: Timer | undefined;
+  private checkingFills = false;
+  /** The ids of the fills handed on, newest last (bounded), to tell a fill the stream lost from one it delivered. */
+  private readonly seenFills = new Set<string>();
   /** Open orders as last reported, and the filled size of each seen in fills, for polling (see pollOrders). */
   private readonly openOrders = new Map<string, Order>();
   private readonly filledByOrder = new Map<string, Decimal>();
@@ -133,6 +162,9 @@ export class BitgetAccountSource implements AccountSource {
       { instType: productType, channel: 'fill', instId: 'default' },
     ];
     const connection = options.connection ?? {};
+    this.fillsCheckMs = options.fillsCheckMs ?? BITGET_FILLS_CHECK_MS;
+    if (!(this.fillsCheckMs >= 0) || !Number.isFinite(this.fillsCheckMs))
+      throw new TickwireError('CONFIG_INVALID', 'fillsCheckMs must be a number ≥ 0');
     this.runner = new ConnectionRunner(
       this.protocol(),
       { status: (s) => this.onRunnerStatus(s), event: (e) => this.onRunnerEvent(e) },
@@ -152,8 +184,11 @@ export class BitgetAccountSource implements AccountSource {
     if (this.handlers !== undefined || this.closed) return;
     this.handlers = handlers;
     this.startedAt = resume.fillsSince ?? this.clock.now();
+    this.fillsCompleteUntil = this.startedAt;
     this.resumeGiven = resume.fillsSince !== undefined;
     this.runner.start();
+    if (this.fillsCheckMs > 0)
+      this.fillsCheckTimer = this.clock.setInterval(() => this.checkFills(), this.fillsCheckMs);
   }
 
   status(): AccountStreamStatus {
@@ -174,7 +209,8 @@ export class BitgetAccountSource implements AccountSource {
   async close(): Promise<void> {
     this.closed = true;
     this.clock.clearTimer(this.reconcileTimer);
-    this.reconcileTimer = undefined;
+    this.clock.clearTimer(this.fillsCheckTimer);
+    this.reconcileTimer = this.fillsCheckTimer = undefined;
     this.rest.close();
     await this.runner.close();
   }
@@ -352,7 +388,8 @@ export class BitgetAccountSource implements AccountSource {
     }
     this.reconciling = true;
     this.held = [];
-    const since = this.lastFillTime ?? this.startedAt;
+    const since = this.fillsCompleteUntil;
+    const askedAt = this.clock.now();
     void (async () => {
       try {
         const [snapshot, fills] = await Promise.all([
@@ -362,6 +399,7 @@ export class BitgetAccountSource implements AccountSource {
         if (this.closed) return;
         this.emit({ kind: 'snapshot', snapshot, source: 'rest' });
         if (fills.length > 0) this.emit({ kind: 'fills', fills, source: 'rest' });
+        if (withFills) this.fillsListedUntil(askedAt);
         if (this.lastError?.code === 'RECONCILE_FAILED') this.lastError = undefined;
       } catch (err) {
         if (this.closed) return;
@@ -384,6 +422,48 @@ export class BitgetAccountSource implements AccountSource {
         this.reportStatus();
       }
     })();
+  }
+
+  /**
+   * Fetches the venue's fills since the last complete REST answer while the stream is live. None the stream did not
+   * deliver: the answer is complete to its time. One it did not: a reconcile hands it on with the account's state
+   * (its order and position updates were likely lost with it). Skipped
+   * while polling (the polls fetch fills), logged out or reconciling; a failure waits for the next period.
+   */
+  private checkFills(): void {
+    if (this.closed || this.checkingFills || this.reconciling || !this.loggedIn) return;
+    if (this.runner.status().mode === 'polling') return;
+    this.checkingFills = true;
+    const askedAt = this.clock.now();
+    this.rest.fillsSince(this.fillsCompleteUntil).then(
+      (fills) => {
+        this.checkingFills = false;
+        if (this.closed) return;
+        const lost = fills.filter((f) => !this.seenFills.has(f.fillId));
+        if (lost.length === 0) {
+          this.fillsListedUntil(askedAt);
+          return;
+        }
+        this.logger.warn(
+          { venue: 'bitget', account: this.account.id, fills: lost.length },
+          'fills the private stream did not deliver; reconciling over REST',
+        );
+        this.reconcile(true);
+      },
+      (err: unknown) => {
+        this.checkingFills = false;
+        if (this.closed) return;
+        this.logger.warn(
+          { venue: 'bitget', account: this.account.id, err: describe(err) },
+          'checking the fills over REST failed; trying again next period',
+        );
+      },
+    );
+  }
+
+  /** A REST answer asked at `askedAt` listed every fill since `fillsCompleteUntil`. */
+  private fillsListedUntil(askedAt: number): void {
+    this.fillsCompleteUntil = Math.max(this.fillsCompleteUntil, askedAt - FILL_LISTING_LAG_MS);
   }
 
   // ---- output ----
@@ -426,6 +506,11 @@ export class BitgetAccountSource implements AccountSource {
 
   private noteFill(fill: Fill): void {
     if (this.lastFillTime === undefined || fill.time > this.lastFillTime) this.lastFillTime = fill.time;
+    if (!this.seenFills.has(fill.fillId)) {
+      this.seenFills.add(fill.fillId);
+      if (this.seenFills.size > REMEMBERED_FILLS)
+        this.seenFills.delete(this.seenFills.values().next().value as string);
+    }
     if (!this.openOrders.has(fill.orderId) || this.countedFills.has(fill.fillId)) return;
     this.countedFills.add(fill.fillId);
     this.filledByOrder.set(fill.orderId, add(this.filledByOrder.get(fill.orderId) ?? ZERO, fill.size));

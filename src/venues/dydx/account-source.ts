@@ -47,6 +47,8 @@ export const DYDX_ACCOUNT_POLL_SCHEDULE = { [POLL_KIND]: 15_000 } as const;
  * position reports (mark prices move it), so both are read from the subaccount every 20 s.
  */
 export const DYDX_SUMMARY_REFRESH_MS = 20_000;
+/** How often the indexer's fills are checked against the stream's while it streams; see `checkFills`. */
+export const DYDX_FILLS_CHECK_MS = 60_000;
 
 export interface DydxAccountSourceOptions {
   /** The account as the configuration names it (venue 'dydx'). */
@@ -84,6 +86,11 @@ export interface DydxAccountSourceOptions {
   readonly summaryRefreshMs?: number;
   /** First delay before retrying a failed reconcile; doubles up to the runner's backoff cap. Default 1 s. */
   readonly reconcileRetryMs?: number;
+  /**
+   * While the stream is live, the indexer's fills are fetched this often and compared with the fills the stream
+   * delivered (`checkFills`). Default DYDX_FILLS_CHECK_MS (60 s); 0 disables.
+   */
+  readonly fillsCheckMs?: number;
   /** Runner tuning (connect timeout, backoff, silence, close); see ConnectionRunnerOptions. */
   readonly runner?: Omit<
     ConnectionRunnerOptions,
@@ -168,6 +175,10 @@ class Mirror {
  * - The indexer numbers every message of a connection; a jump of `message_id`, a reconnect after a healthy
  *   connection, or the return from polling triggers a reconcile: a REST snapshot and every fill since the last one
  *   seen (source 'rest'), stream events arriving meanwhile held and handed on after it, in order.
+ * - Every `fillsCheckMs` while streaming, the indexer's fills since the last complete REST answer are fetched: one
+ *   the stream did not deliver (a message lost without a message_id jump, a socket that stayed open but did not
+ *   deliver for a while) starts a reconcile. Fills are fetched from the newest block a REST answer listed, never
+ *   from the newest fill the stream delivered, which may be later than a lost one.
  * - After `fallbackAfterFailures` failed connections the same reconcile runs every `pollIntervalMs` (the runner's
  *   poll schedule, one kind `subaccount`; alert
  *   account_polling) until a socket delivers again (alert account_stream_recovered).
@@ -195,10 +206,16 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
   private lastMessageId: number | undefined;
   private subscribed = false;
 
-  // Fills: the newest seen, and the ids handed on (oldest first, bounded).
-  private lastFill: { height: number; time: number } | undefined;
+  // Fills: the ids handed on (oldest first, bounded), and where the fills are fetched from.
   private readonly fillIds = new Set<string>();
-  private fillsFrom = 0;
+  /**
+   * Every fill before this point has been seen: the newest block of a REST answer (fetched again, as a block's
+   * fills come together), or the time the source started from.
+   */
+  private fillsCompleteFrom: FillsFrom = { time: 0 };
+  private readonly fillsCheckMs: number;
+  private fillsCheckTimer: Timer | undefined;
+  private checkingFills = false;
   /** The first snapshot arrived (and, with `fillsSince`, the catch-up reconcile was started). */
   private caughtUp = false;
 
@@ -244,6 +261,9 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     this.summaryRefreshMs = options.summaryRefreshMs ?? DYDX_SUMMARY_REFRESH_MS;
     if (!(this.summaryRefreshMs >= 0) || !Number.isFinite(this.summaryRefreshMs))
       throw new TickwireError('CONFIG_INVALID', 'summaryRefreshMs must be a number ≥ 0');
+    this.fillsCheckMs = options.fillsCheckMs ?? DYDX_FILLS_CHECK_MS;
+    if (!(this.fillsCheckMs >= 0) || !Number.isFinite(this.fillsCheckMs))
+      throw new TickwireError('CONFIG_INVALID', 'fillsCheckMs must be a number ≥ 0');
     this.heartbeat = {
       kind: 'ws-ping',
       intervalMs: options.pingIntervalMs ?? 15_000,
@@ -271,9 +291,11 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     if (this.handlers !== undefined || this.closed) return;
     this.handlers = handlers;
     this.resumeFrom = resume.fillsSince ?? this.options.fillsSince;
-    this.fillsFrom = this.resumeFrom ?? this.clock.now();
+    this.fillsCompleteFrom = { time: this.resumeFrom ?? this.clock.now() };
     if (this.summaryRefreshMs > 0)
       this.summaryTimer = this.clock.setInterval(() => this.refreshSummary(), this.summaryRefreshMs);
+    if (this.fillsCheckMs > 0)
+      this.fillsCheckTimer = this.clock.setInterval(() => this.checkFills(), this.fillsCheckMs);
     this.runner.start();
   }
 
@@ -310,7 +332,8 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     this.clock.clearTimer(this.retryTimer);
     this.retryTimer = undefined;
     this.clock.clearTimer(this.summaryTimer);
-    this.summaryTimer = undefined;
+    this.clock.clearTimer(this.fillsCheckTimer);
+    this.summaryTimer = this.fillsCheckTimer = undefined;
     this.rest.close();
     await this.runner.close();
   }
@@ -466,7 +489,7 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     });
   }
 
-  /** Fills not handed on yet; remembers them and the newest block seen. */
+  /** Fills not handed on yet; remembers them. */
   private newFills(fills: readonly HeightFill[]): HeightFill[] {
     const out: HeightFill[] = [];
     for (const f of fills) {
@@ -476,8 +499,6 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
         const oldest = this.fillIds.values().next().value;
         if (oldest !== undefined) this.fillIds.delete(oldest);
       }
-      if (this.lastFill === undefined || f.height > this.lastFill.height)
-        this.lastFill = { height: f.height, time: f.fill.time };
       out.push(f);
     }
     return out;
@@ -553,6 +574,51 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     );
   }
 
+  // ---- fills check ----
+
+  /**
+   * Fetches the indexer's fills since the last complete REST answer while the stream is live. One the stream did not
+   * deliver starts a reconcile, which hands it on with the subaccount's state (its order and position updates were
+   * likely lost with it). Skipped while polling (each poll reconciles), subscribing or reconciling; a failure waits
+   * for the next period.
+   */
+  private checkFills(): void {
+    if (this.closed || this.checkingFills || this.reconciling) return;
+    if (this.mode !== 'stream' || !this.subscribed) return;
+    this.checkingFills = true;
+    this.rest.fetchFillsSince(this.fillsCompleteFrom).then(
+      (fills) => {
+        this.checkingFills = false;
+        if (this.closed) return;
+        const lost = fills.filter((f) => !this.fillIds.has(f.fill.fillId)).length;
+        if (lost === 0) {
+          this.fillsListed(fills);
+          return;
+        }
+        this.logger.warn(
+          { account: this.account.id, fills: lost },
+          'fills the dydx account stream did not deliver; reconciling from REST',
+        );
+        this.reconcile(`${lost} fill(s) the stream did not deliver`);
+      },
+      (err: unknown) => {
+        this.checkingFills = false;
+        if (this.closed) return;
+        this.logger.warn(
+          { account: this.account.id, err: this.redact((err as Error).message) },
+          'dydx fills check failed; trying again next period',
+        );
+      },
+    );
+  }
+
+  /** A REST answer listed every fill since `fillsCompleteFrom`: later fetches start at its newest block. */
+  private fillsListed(fills: readonly HeightFill[]): void {
+    let newest = 'height' in this.fillsCompleteFrom ? this.fillsCompleteFrom.height : -1;
+    for (const f of fills) if (f.height > newest) newest = f.height;
+    if (newest >= 0) this.fillsCompleteFrom = { height: newest };
+  }
+
   // ---- reconcile ----
 
   /**
@@ -620,14 +686,13 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
   private async fetchAndDeliver(signal: AbortSignal | undefined): Promise<void> {
     this.reconciles++;
     try {
-      const from: FillsFrom =
-        this.lastFill === undefined ? { time: this.fillsFrom } : { height: this.lastFill.height };
       const state = await this.rest.fetchSnapshot(this.clock.now());
-      const fills = await this.rest.fetchFillsSince(from);
+      const fills = await this.rest.fetchFillsSince(this.fillsCompleteFrom);
       if (this.closed || signal?.aborted) return;
       this.deliver({ kind: 'snapshot', snapshot: state.snapshot, source: 'rest' });
       const fresh = this.newFills(fills);
       if (fresh.length > 0) this.deliver({ kind: 'fills', fills: fresh.map((f) => f.fill), source: 'rest' });
+      this.fillsListed(fills);
     } catch (err) {
       this.reconcileErrors++;
       const code = err instanceof TickwireError ? err.code : 'VENUE_UNREACHABLE';
