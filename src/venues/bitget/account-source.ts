@@ -100,6 +100,8 @@ export class BitgetAccountSource implements AccountSource {
 
   /** Logged in on the current socket. */
   private loggedIn = false;
+  /** Subscriptions sent on the current socket less the answers to them. */
+  private unansweredArgs = 0;
   /** Consecutive refused logins; the alert is raised on the first of a streak. */
   private loginRefusals = 0;
   private connections = 0;
@@ -228,7 +230,12 @@ export class BitgetAccountSource implements AccountSource {
       subscriptions: () => this.args.map(argName),
       symbols: () => [],
       loginFrames: () => [JSON.stringify(bitgetLoginRequest(this.options.credentials, this.clock.now()))],
-      subscribeFrames: () => [JSON.stringify({ op: 'subscribe', args: this.args })],
+      subscribeFrames: () => {
+        this.unansweredArgs = this.args.length;
+        return [JSON.stringify({ op: 'subscribe', args: this.args })];
+      },
+      // Bitget answers each arg apart; a socket whose subscribe was lost is recycled.
+      unansweredSubscribes: () => this.unansweredArgs,
       onOpen: () => {
         this.loggedIn = false;
         this.connections++;
@@ -250,11 +257,14 @@ export class BitgetAccountSource implements AccountSource {
         this.onLoginRefused(frame.error);
         return { kind: 'loginFailed', message: frame.error.message };
       case 'ack':
+        this.unansweredArgs = Math.max(0, this.unansweredArgs - 1);
         // An accepted private subscription proves the stream healthy.
         return { kind: 'data', symbol: argName(frame.arg) };
       case 'error':
-        if (frame.arg !== undefined)
+        if (frame.arg !== undefined) {
+          this.unansweredArgs = Math.max(0, this.unansweredArgs - 1);
           return { kind: 'rejected', message: `${argName(frame.arg)}: ${frame.code} ${frame.message}` };
+        }
         return { kind: 'error', message: `bitget error ${frame.code} ${frame.message}` };
       case 'events':
         for (const event of frame.events) this.emitStream(event);

@@ -152,6 +152,25 @@ describe('dYdX account source against the simulator', () => {
     assert.equal(source.status().reconnects, reconnects, 'the socket stayed open');
   });
 
+  it('reconnects a socket whose subscribe the indexer lost, and misses no fill meanwhile', async () => {
+    // The socket opened while the indexer sent nothing carries no subscription afterwards: no data, no
+    // message_id, pings answered. Its unanswered subscribe recycles it (10 s).
+    await until('healthy', () => source.status().healthy);
+    const reconnects = source.status().reconnects;
+    sim.faults.stall('dydx');
+    sim.accounts.of('dydx').faults.dropConnections();
+    await until('reconnected during the stall', () => source.status().reconnects > reconnects);
+    await until('its subscribe sent', () => true, 500);
+    sim.faults.resumeStream('dydx');
+    const before = account.fills.length;
+    trade('buy', '0.1');
+    await until('subscribed again', () => source.status().healthy);
+    await until('filled', () => account.fills.length > before);
+    const venue = (await rest.fetchFillsSince({ time: 0 })).map((f) => f.fill.fillId);
+    await until('the fills', () => venue.every((id) => fillIds().includes(id)));
+    await assertFillsOnce();
+  });
+
   it('falls back to polling after failed reconnects, polls fills, and returns to the socket', async () => {
     const faults = sim.accounts.of('dydx').faults;
     faults.refuseConnections(10 * 60_000);

@@ -361,6 +361,11 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     return [this.subscribeFrame];
   }
 
+  /** The one subscription, until its `subscribed` answer (a socket whose subscribe was lost is recycled). */
+  unansweredSubscribes(): number {
+    return this.subscribed ? 0 : 1;
+  }
+
   handleFrame(text: string, receivedAt: number): FrameOutcome {
     let frame: unknown;
     try {
