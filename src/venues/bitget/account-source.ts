@@ -74,15 +74,15 @@ export interface BitgetAccountSourceOptions {
  *   sets `lastError` ACCOUNT_LOGIN_FAILED and is retried under the runner's login backoff (5 s doubling to 5 min),
  *   so a wrong key never hammers the venue.
  * - Gaps: after every accepted login the account is reconciled over REST: a `snapshot` event (source `rest`) and,
- *   after the first connection, the fills since the last one seen. Stream events that arrive meanwhile are held and
+ *   after the first connection, the fills since the last complete REST answer (see below). Stream events that arrive meanwhile are held and
  *   applied after the snapshot, so the older REST view never overwrites them.
  * - Fallback: after 5 failed connections the runner polls REST (positions 2 s, orders + fills 5 s, account 10 s),
  *   with `account_polling`; the first healthy socket ends it, with `account_stream_recovered` and a reconcile.
  * - Fills the stream lost without a sign (a socket that stayed open but did not deliver for a while; Bitget's
  *   pushes carry no sequence): every `fillsCheckMs` the venue's fills since the last complete REST answer are
  *   fetched; one the stream did not deliver starts a reconcile, which hands it on with a snapshot (its orders and
- *   positions were likely lost too). Fills are fetched from where a REST answer last listed them all, never from the newest fill
- *   the stream delivered, which may be later than a lost one.
+ *   positions were likely lost too). Fills are fetched from where a REST answer last listed them all, never from
+ *   the newest fill the stream delivered, which may be later than a lost one.
  */
 export class BitgetAccountSource implements AccountSource {
   readonly account: AccountRef;
@@ -437,8 +437,8 @@ export class BitgetAccountSource implements AccountSource {
   /**
    * Fetches the venue's fills since the last complete REST answer while the stream is live. None the stream did not
    * deliver: the answer is complete to its time. One it did not: a reconcile hands it on with the account's state
-   * (its order and position updates were likely lost with it). Skipped
-   * while polling (the polls fetch fills), logged out or reconciling; a failure waits for the next period.
+   * (its order and position updates were likely lost with it). Skipped while polling (the polls fetch fills),
+   * logged out or reconciling; a failure waits for the next period.
    */
   private checkFills(): void {
     if (this.closed || this.checkingFills || this.reconciling || !this.loggedIn) return;

@@ -38,7 +38,7 @@ import { SUPPORTED_MAJORS } from './parse.ts';
 const CHANNEL = 'v4_subaccounts';
 /** Fill ids remembered to hand each fill on once (a REST reconcile overlaps the stream). */
 const REMEMBERED_FILLS = 10_000;
-/** The poll kind of the REST fallback: the whole subaccount (snapshot + fills since the last seen). */
+/** The poll kind of the REST fallback: the whole subaccount (snapshot + the fills a reconcile fetches). */
 const POLL_KIND = 'subaccount';
 /** Seed 003's fallback: one REST poll of the subaccount every 15 s after 5 failed reconnects. */
 export const DYDX_ACCOUNT_POLL_SCHEDULE = { [POLL_KIND]: 15_000 } as const;
@@ -173,8 +173,8 @@ class Mirror {
  * - While streaming, equity and free collateral are refreshed from REST every `summaryRefreshMs` (the stream never
  *   sends free collateral, and equity moves with the oracle between position reports).
  * - The indexer numbers every message of a connection; a jump of `message_id`, a reconnect after a healthy
- *   connection, or the return from polling triggers a reconcile: a REST snapshot and every fill since the last one
- *   seen (source 'rest'), stream events arriving meanwhile held and handed on after it, in order.
+ *   connection, or the return from polling triggers a reconcile: a REST snapshot and every fill since the last
+ *   complete REST answer (source 'rest'), stream events arriving meanwhile held and handed on after it, in order.
  * - Every `fillsCheckMs` while streaming, the indexer's fills since the last complete REST answer are fetched: one
  *   the stream did not deliver (a message lost without a message_id jump, a socket that stayed open but did not
  *   deliver for a while) starts a reconcile. Fills are fetched from the newest block a REST answer listed, never
@@ -402,7 +402,7 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     }
   }
 
-  /** While the socket is down: the reconcile (REST snapshot + fills since the last seen), every poll period. */
+  /** While the socket is down: the reconcile (REST snapshot + fills), every poll period. */
   async poll(kind: PollKind, signal: AbortSignal): Promise<void> {
     if (kind !== POLL_KIND || signal.aborted) return;
     await this.fetchAndDeliver(signal);
@@ -627,7 +627,7 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
   // ---- reconcile ----
 
   /**
-   * Takes a REST snapshot and every fill since the last seen; stream events arriving meanwhile are held and handed
+   * Takes a REST snapshot and every fill since the last complete REST answer; stream events arriving meanwhile are held and handed
    * on after it. A failure is retried with backoff (the held events are handed on at once, never lost).
    */
   private reconcile(reason: string): void {
@@ -687,7 +687,7 @@ export class DydxAccountSource implements AccountSource, ConnectionProtocol {
     if (again !== undefined) this.reconcile(again);
   }
 
-  /** REST snapshot + fills since the last seen fill, handed on as source 'rest'. Throws on a REST failure. */
+  /** REST snapshot + fills since `fillsCompleteFrom`, handed on as source 'rest'. Throws on a REST failure. */
   private async fetchAndDeliver(signal: AbortSignal | undefined): Promise<void> {
     this.reconciles++;
     try {
