@@ -113,8 +113,6 @@ export class BitgetAccountSource implements AccountSource {
   private reconcileTimer: Timer | undefined;
   private held: AccountEvent[] | undefined;
 
-  /** Time of the newest fill seen (stream or REST), for polling. */
-  private lastFillTime: number | undefined;
   /**
    * Every fill before this time has been seen: a REST answer listed them all (less FILL_LISTING_LAG_MS), or it is
    * the point the source started from. Reconciles and checks fetch fills from here.
@@ -363,17 +361,20 @@ export class BitgetAccountSource implements AccountSource {
   }
 
   /**
-   * Fills since the last one seen, then the open orders. An order that left the open list is final: filled when
+   * The fills since the last complete REST answer not handed on yet, then the open orders. An order that left the open list is final: filled when
    * its fills reach its size, canceled otherwise (REST lists only open orders; the stream says which).
    */
   private async pollOrders(signal: AbortSignal): Promise<void> {
+    const askedAt = this.clock.now();
     const got = await abortable(
-      Promise.all([this.rest.fillsSince(this.lastFillTime ?? this.startedAt), this.rest.openOrders()]),
+      Promise.all([this.rest.fillsSince(this.fillsCompleteUntil), this.rest.openOrders()]),
       signal,
     );
     if (got === undefined) return;
-    const [fills, open] = got;
+    const [listed, open] = got;
+    const fills = listed.filter((f) => !this.seenFills.has(f.fillId));
     if (fills.length > 0) this.emit({ kind: 'fills', fills, source: 'rest' });
+    this.fillsListedUntil(askedAt);
     const now = this.clock.now();
     const still = new Set(open.map((o) => o.orderId));
     for (const gone of [...this.openOrders.values()].filter((o) => !still.has(o.orderId))) {
@@ -515,7 +516,6 @@ export class BitgetAccountSource implements AccountSource {
   private readonly countedFills = new Set<string>();
 
   private noteFill(fill: Fill): void {
-    if (this.lastFillTime === undefined || fill.time > this.lastFillTime) this.lastFillTime = fill.time;
     if (!this.seenFills.has(fill.fillId)) {
       this.seenFills.add(fill.fillId);
       if (this.seenFills.size > REMEMBERED_FILLS)
