@@ -159,8 +159,12 @@ describe('dYdX account source against the simulator', () => {
     const reconnects = source.status().reconnects;
     sim.faults.stall('dydx');
     sim.accounts.of('dydx').faults.dropConnections();
-    await until('reconnected during the stall', () => source.status().reconnects > reconnects);
-    await until('its subscribe sent', () => true, 500);
+    // In 1 ms steps, so that no ping falls due while the indexer sends nothing (a lost pong would recycle the
+    // socket too). Its subscribe goes out as it opens.
+    await until('reconnected during the stall', () => source.status().reconnects > reconnects, 1);
+    await until('open during the stall', () => source.status().connected, 1);
+    // The simulator reads the subscribe in a later turn: give it that, on a clock that stands still.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     sim.faults.resumeStream('dydx');
     const before = account.fills.length;
     trade('buy', '0.1');
