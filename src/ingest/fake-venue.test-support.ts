@@ -204,9 +204,20 @@ export class FakeVenue implements VenueAdapter {
     this.handlers?.event?.(event);
   }
 
-  /** The stream delivers the venue's own 1m kline of `symbol` (closed, or still in progress). */
-  kline(symbol: string, bar: Candle, closed: boolean, receivedAt: number): void {
-    this.handlers?.candle?.({ venue: this.venue, symbol, interval: '1m', bar, closed, receivedAt });
+  /**
+   * The stream delivers the venue's own 1m kline of `symbol` (closed, or still in progress; `lastSeen`: closed by a
+   * later bar's start, with the last state received).
+   */
+  kline(symbol: string, bar: Candle, closed: boolean, receivedAt: number, lastSeen = false): void {
+    this.handlers?.candle?.({
+      venue: this.venue,
+      symbol,
+      interval: '1m',
+      bar,
+      closed,
+      receivedAt,
+      ...(lastSeen ? { lastSeen } : {}),
+    });
   }
 
   /** A ticker of `symbol`: data that shows the source alive, with an event time. */

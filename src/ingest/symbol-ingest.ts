@@ -19,7 +19,7 @@ export type SymbolIngestStats = Partial<CandleEngineStats> & TradeDedupeStats;
 export type KlineMismatch = (ours: Candle, kline: Candle) => void;
 
 /** How many recent 1m bars are looked through for the minute of a kline waiting to be compared. */
-const KLINE_LOOKBACK_BARS = 16;
+export const KLINE_LOOKBACK_BARS = 16;
 
 /**
  * One symbol's ingest on one venue: every trade is deduplicated, applied to the symbol's candles (when this venue

@@ -476,6 +476,71 @@ describe('VenueIngest', () => {
     assert.equal(s.venue.rest.calls.length, calls, 'nothing fetched');
   });
 
+  it("fetches the venue's klines of the minutes whose closed kline a silent stream lost, and repairs those bars too", async (t) => {
+    // The stream went silent across the end of 00:11 and went on: the trades of the silence and the closed kline of 00:11,
+    // sent once when that minute ended, are lost. The next closed kline shows the minute skipped.
+    const s = setup(t, { venue: new FakeVenue('okx', { contiguousTradeSeq: false }) });
+    const at = (seq: number, time: number, size: string) => trade('okx', { seq, time, size });
+    await s.goLive();
+    s.venue.trade(at(10, minute(0, 10, 35), '1'));
+    await s.advanceTo(minute(0, 11) + 200);
+    s.venue.kline(SYMBOL, bar(minute(0, 10), '100', '1'), true, s.clock.now());
+    s.venue.trade(at(20, minute(0, 11, 20), '1'));
+    s.venue.miss(at(30, minute(0, 11, 50), '2'), at(40, minute(0, 12, 10), '4'));
+    s.venue.rest.bars.set('1m', [bar(minute(0, 11), '100', '3')]);
+    await s.advanceTo(minute(0, 12, 30));
+    s.venue.trade(at(50, minute(0, 12, 30), '1'));
+    await s.advanceTo(minute(0, 13) + 200);
+    // The venue's REST API fails the first fetch of the skipped kline: it is fetched again 2 s later.
+    s.venue.rest.failures = 1;
+    s.venue.kline(SYMBOL, bar(minute(0, 12), '100', '5'), true, s.clock.now());
+    await s.advanceTo(minute(0, 13, 5));
+    assert.deepEqual(
+      s.venue.rest.candleWindows.slice(-2),
+      [
+        ['1m', minute(0, 11), minute(0, 11)],
+        ['1m', minute(0, 11), minute(0, 11)],
+      ],
+      'the skipped minute, fetched again after the failure',
+    );
+    assert.equal(s.ingest.stats().klineMismatches, 2, '00:11 (fetched) and 00:12 (streamed) were short');
+    assert.deepEqual(
+      s
+        .published('revised')
+        .slice(-2)
+        .sort((a, b) => a.time - b.time),
+      [
+        { time: minute(0, 11), volume: '3' },
+        { time: minute(0, 12), volume: '5' },
+      ],
+      "both revised to the venue's",
+    );
+    assert.deepEqual(
+      s.publishedSeqs().sort((a, b) => a - b),
+      [10, 20, 30, 40, 50],
+    );
+  });
+
+  it("fetches the venue's kline of a minute closed with the last state seen of it (Bitget's final row lost)", async (t) => {
+    const s = setup(t, { venue: new FakeVenue('bitget', { contiguousTradeSeq: false }) });
+    const at = (id: string, time: number, size: string) => trade('bitget', { id, time, size });
+    await s.goLive();
+    s.venue.trade(at('a', minute(0, 10, 35), '1'));
+    await s.advanceTo(minute(0, 10, 40));
+    const stale = bar(minute(0, 10), '100', '1');
+    s.venue.kline(SYMBOL, stale, false, s.clock.now());
+    // The stream is silent from 00:10:50 to 00:11:05: a trade and the final row of 00:10 are lost.
+    s.venue.miss(at('b', minute(0, 10, 55), '2'));
+    s.venue.rest.bars.set('1m', [bar(minute(0, 10), '100', '3')]);
+    await s.advanceTo(minute(0, 11, 5));
+    s.venue.kline(SYMBOL, stale, true, s.clock.now(), true);
+    await s.advanceTo(minute(0, 11, 10));
+    assert.deepEqual(s.venue.rest.candleWindows.at(-1), ['1m', minute(0, 10), minute(0, 10)]);
+    assert.equal(s.ingest.stats().klineMismatches, 1, 'the fetched kline, not the stale state, is compared');
+    assert.deepEqual(s.published('revised').at(-1), { time: minute(0, 10), volume: '3' });
+    assert.deepEqual(tradeIds(s.record.trades), [at('a', 0, '1').id, at('b', 0, '1').id]);
+  });
+
   it('fetches the trades an outage missed when the venue answers again, though numbered trades went on meanwhile', async (t) => {
     const s = setup(t, { venue: new FakeVenue('okx', { contiguousTradeSeq: false }) });
     const at = (seq: number, time: number) => trade('okx', { seq, time });

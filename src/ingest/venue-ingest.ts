@@ -12,7 +12,6 @@ import { CandleEngine } from '../candles/candle-engine.ts';
 import { UpdateCoalescer } from '../candles/update-coalescer.ts';
 import type { AlertInput } from '../domain/alert.ts';
 import type { Candle } from '../domain/candle.ts';
-import { compare } from '../domain/decimal.ts';
 import { INTERVAL_MS, type Interval } from '../domain/interval.ts';
 import type { Ticker } from '../domain/ticker.ts';
 import type { Trade } from '../domain/trade.ts';
@@ -30,8 +29,9 @@ import type {
 import type { CandleOutput } from './composite-candles.ts';
 import { HistoryLoader, historyUpdates, type StartupHistory } from './history-loader.ts';
 import type { IngestObserver } from './source-monitor.ts';
-import { barText, SymbolIngest, type SymbolIngestStats } from './symbol-ingest.ts';
+import { SymbolIngest, type SymbolIngestStats } from './symbol-ingest.ts';
 import { TradeBackfill } from './trade-backfill.ts';
+import { VenueKlineCheck } from './venue-kline-check.ts';
 
 /** Instruments of one venue whose start-up history loads at the same time. */
 export const DEFAULT_HISTORY_CONCURRENCY = 2;
@@ -112,6 +112,7 @@ export class VenueIngest {
   private readonly clock: Clock;
   private readonly history: HistoryLoader;
   private readonly backfill: TradeBackfill;
+  private readonly klineCheck: VenueKlineCheck;
   private readonly books: VenueBooks;
   private readonly publishEveryMs: number;
   private readonly clockEveryMs: number;
@@ -183,6 +184,15 @@ export class VenueIngest {
       logger,
       clock: this.clock,
       ...(options.alert ? { alert: options.alert } : {}),
+    });
+    // Less volume than the venue's kline means trades the stream lost without a sign: those since that minute are
+    // fetched, and the ones not seen revise its bar.
+    this.klineCheck = new VenueKlineCheck({
+      venue: adapter.venue,
+      rest: adapter.rest,
+      logger,
+      clock: this.clock,
+      onShort: (symbol, kline) => this.backfill.missed(symbol, { since: kline.time }),
     });
     const fetchSnapshot = adapter.rest.fetchBookSnapshot?.bind(adapter.rest);
     this.books = new VenueBooks(
@@ -411,28 +421,11 @@ export class VenueIngest {
     }
   }
 
-  /**
-   * A closed 1m kline of the venue is compared with our bar of that minute once ours has closed (`checkKline`): a
-   * difference is then a real one, logged with both bars and counted in `klineMismatches`. Less volume than the
-   * venue's means trades the stream lost without a sign (a stream that went silent for a while and went on without
-   * them): the trades since that minute are fetched, and those not seen revise its bar.
-   */
+  /** A closed 1m kline of the venue is compared with our bar of that minute (VenueKlineCheck). */
   private onVenueCandle(candle: VenueCandle): void {
     if (!candle.closed || candle.interval !== '1m') return;
     const symbol = this.symbols.get(candle.symbol);
-    symbol?.checkKline(candle.bar, (ours, kline) => {
-      if (compare(ours.volume, kline.volume) < 0) this.backfill.missed(symbol, { since: kline.time });
-      this.options.logger.warn(
-        {
-          venue: candle.venue,
-          symbol: candle.symbol,
-          time: new Date(kline.time).toISOString(),
-          ours: barText(ours),
-          venueKline: barText(kline),
-        },
-        'our 1m bar differs from the venue kline',
-      );
-    });
+    if (symbol) this.klineCheck.closedKline(symbol, candle);
   }
 
   private tick(): void {
@@ -593,6 +586,7 @@ export class VenueIngest {
     this.bookLinger.clear();
     this.history.close();
     this.backfill.close();
+    this.klineCheck.close();
     this.books.close();
     await this.stream?.close();
     await this.flush();

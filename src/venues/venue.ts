@@ -132,6 +132,11 @@ export interface VenueCandle {
   readonly interval: Interval;
   readonly bar: Candle;
   readonly closed: boolean;
+  /**
+   * Closed because a later bar began, with the last state received of it (Bitget sends no closed flag): the
+   * venue's final state of it was not received, and this one may lack its last trades.
+   */
+  readonly lastSeen?: boolean;
   readonly receivedAt: number;
 }
 

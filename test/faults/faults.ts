@@ -4,8 +4,9 @@
  *
  * - Market data, per venue of FAULTS_VENUES (default all four; two at a time): one `tickwire all` on that venue alone,
  *   three instruments, a client on the `trades` channel of each. Faults FAULTS_GAP_SECONDS apart (default 40):
- *   connections dropped; the stream paused 15 s; REST failing 3 requests with a drop; the venue's own recycle; a
- *   stall (nothing sent, pings unanswered, requests dropped) of the gap's length. FAULTS_SETTLE_SECONDS (default 120)
+ *   connections dropped; the stream paused 15 s across a minute's end (data withheld, pings answered: the socket stays
+ *   open, and the minute's closed kline is lost with its trades); REST failing 3 requests with a drop; the venue's own
+ *   recycle; a stall (nothing sent, pings unanswered, requests dropped) of the gap's length. FAULTS_SETTLE_SECONDS (default 120)
  *   after the last, every closed 1m, 5m, 15m and 1h bar of `/api/candles` is compared with the venue's REST klines,
  *   and the trades received (by id) with the venue's REST trades of the window.
  * - Accounts: one `tickwire all` following the simulator's Bitget and dYdX demo accounts, a market order on each
@@ -15,7 +16,7 @@
  *   `trade_update`s received and `/api/account/fills`, and the positions against `/api/account/state`.
  *   FAULTS_ACCOUNTS=0 leaves it out.
  *
- * Prints a line per check; exit code 1 when a bar differs, a trade or fill is missing or came twice, or the
+ * Prints a line per check (and where missing trades lie, after which fault); exit code 1 when a bar differs, a trade or fill is missing or came twice, or the
  * positions differ. About 20 minutes with the defaults.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -62,6 +63,12 @@ for (const v of VENUES)
   if (!ALL_VENUES.includes(v as VenueId)) throw new Error(`FAULTS_VENUES: unknown venue ${v}`);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Time to the next minute's end, at least 10 s away. */
+function untilMinuteEnd(): number {
+  const left = 60_000 - (Date.now() % 60_000);
+  return left >= 10_000 ? left : left + 60_000;
+}
 const failures: string[] = [];
 
 function check(ok: boolean, line: string): void {
@@ -101,6 +108,29 @@ async function startTickwire(
   return { port, child, stop };
 }
 
+/**
+ * The missing trades as runs of consecutive ones (by time), each with its span and the fault injected last before
+ * it began: where to look in the log.
+ */
+function describeLoss(lost: readonly { time: number }[], injected: readonly [string, number][]): string {
+  const runs: { from: number; to: number; count: number }[] = [];
+  for (const t of lost) {
+    const last = runs[runs.length - 1];
+    if (last && t.time - last.to <= 1_000) {
+      last.to = t.time;
+      last.count++;
+    } else runs.push({ from: t.time, to: t.time, count: 1 });
+  }
+  const iso = (ms: number): string => new Date(ms).toISOString().slice(11, 23);
+  return runs
+    .map((r) => {
+      const fault = injected.filter(([, at]) => at <= r.from).pop();
+      const after = fault ? `, ${((r.from - fault[1]) / 1000).toFixed(1)} s after ${fault[0]}` : '';
+      return `${r.count} from ${iso(r.from)} to ${iso(r.to)}${after}`;
+    })
+    .join('; ');
+}
+
 interface ReceivedTrade {
   readonly id: string;
   readonly time: number;
@@ -120,9 +150,16 @@ async function marketRun(sim: Simulator, venue: VenueId): Promise<void> {
     for (const symbol of symbols)
       client.send(JSON.stringify({ type: 'subscribe', channel: 'trades', venue, symbol }));
     const startedAt = Date.now();
-    const faults: [string, () => void][] = [
+    const faults: [string, () => void | Promise<void>][] = [
       ['drop', () => void sim.faults.dropConnections(venue)],
-      ['pause 15 s', () => sim.faults.pauseStream(venue, 15_000)],
+      [
+        'pause 15 s across a minute',
+        async () => {
+          // The closed kline of the minute that ends during the pause is lost with its trades.
+          await sleep(untilMinuteEnd() - 7_000);
+          sim.faults.pauseStream(venue, 15_000);
+        },
+      ],
       [
         'rest failures + drop',
         () => {
@@ -133,9 +170,11 @@ async function marketRun(sim: Simulator, venue: VenueId): Promise<void> {
       ['recycle', () => sim.faults.forceRecycle(venue)],
       ['stall', () => sim.faults.stall(venue, GAP_MS)],
     ];
-    for (const [, inject] of faults) {
+    const injected: [string, number][] = [];
+    for (const [name, inject] of faults) {
       await sleep(GAP_MS);
-      inject();
+      await inject();
+      injected.push([name, Date.now()]);
     }
     await sleep(GAP_MS + SETTLE_MS);
     client.close();
@@ -175,7 +214,8 @@ async function marketRun(sim: Simulator, venue: VenueId): Promise<void> {
       const venueTrades = await adapter.rest.fetchTrades(symbol, { startTime: from, endTime: to });
       const counts = new Map<string, number>();
       for (const t of got) if (t.time >= from && t.time <= to) counts.set(t.id, (counts.get(t.id) ?? 0) + 1);
-      const missing = venueTrades.filter((t) => !counts.has(t.id)).length;
+      const lost = venueTrades.filter((t) => !counts.has(t.id));
+      const missing = lost.length;
       const twice = [...counts.values()].filter((n) => n > 1).length;
       const venueIds = new Set(venueTrades.map((t) => t.id));
       const unknown = [...counts.keys()].filter((id) => !venueIds.has(id)).length;
@@ -184,6 +224,7 @@ async function marketRun(sim: Simulator, venue: VenueId): Promise<void> {
         `${venue} ${symbol}: trades channel ${counts.size} of the venue's ${venueTrades.length}, ` +
           `${missing} missing, ${twice} twice, ${unknown} unknown to the venue`,
       );
+      if (missing > 0) console.log(`     missing: ${describeLoss(lost, injected)}`);
     }
   } finally {
     await tw.stop();

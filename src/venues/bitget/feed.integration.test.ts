@@ -317,6 +317,30 @@ describe('Bitget stream candles equal the aggregation of the streamed trades', (
         [bar.open, bar.high, bar.low, bar.close, bar.volume, bar.quoteVolume].map(toPlainString),
         [agg.o, agg.h, agg.l, agg.c, agg.v, agg.q].map(toPlainString),
       );
+      assert.equal(
+        rec.candles.some((c) => c.closed && c.bar.time === start && c.lastSeen === true),
+        false,
+        'the final row came with the next bar',
+      );
+
+      // The stream is silent across the next minute's end: the next bar's first push closes the bar with the last
+      // state seen of it, which says so.
+      const next = start + MINUTE_MS;
+      const step = async (to: number): Promise<void> => {
+        for (; clock < to; clock += 1_000) {
+          sim.advance();
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      };
+      await step(next + 50_000);
+      sim.faults.pauseStream('bitget');
+      await step(next + 70_000);
+      sim.faults.resumeStream('bitget');
+      await step(next + 75_000);
+      await waitUntil(() => rec.candles.some((c) => c.bar.time === next + MINUTE_MS), 5_000, 'the next bar');
+      const closedNext = rec.candles.filter((c) => c.closed && c.bar.time === next);
+      assert.equal(closedNext.length, 1);
+      assert.equal(closedNext[0]?.lastSeen, true);
     } finally {
       await stream.close();
       await sim.close();

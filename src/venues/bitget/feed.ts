@@ -14,9 +14,9 @@ import type { BitgetArg } from './wire.ts';
  * into few subscribe requests (Bitget counts requests, 240 per hour), text `ping` every 25 s (the server closes
  * after 30 s to 2 min without one), at most 8 messages per second (Bitget disconnects past 10).
  *
- * Candles: Bitget sends no "closed" flag. A bar is final once a row with a later start arrives; the stream then
- * reports the last state it saw of the earlier bar with `closed: true` (or the frame's own final row when the
- * venue sends it).
+ * Candles: Bitget sends no "closed" flag. A bar is final once a row with a later start arrives: in the same frame
+ * (the venue's final row of it, `closed: true`), or in a later one, when the stream reports the last state it saw of
+ * the earlier bar with `closed: true` and `lastSeen: true` (it may lack the bar's last trades).
  */
 
 /** Bitget codes after which the same subscribe may succeed later (too many requests, over limit). */
@@ -133,9 +133,10 @@ export function openBitgetMarketStream(
     if (c.bar.time < latestTime) {
       closed = true;
     } else if (c.bar.time > latestTime && st.latest !== undefined && latestTime > st.closedUpTo) {
-      // A later bar started: the last state seen of the earlier one is final.
+      // A later bar started: the earlier one is over, its final state not received (a frame that held it would
+      // have closed it), so the last state seen may lack its last trades.
       st.closedUpTo = latestTime;
-      handlers.candle?.({ ...st.latest, closed: true });
+      handlers.candle?.({ ...st.latest, closed: true, lastSeen: true });
     }
     if (closed && c.bar.time > st.closedUpTo) st.closedUpTo = c.bar.time;
     if (c.bar.time >= latestTime) st.latest = c;
