@@ -322,6 +322,10 @@ describe('Binance market stream against a loopback peer', () => {
     const clock = new ManualClock(1_800_000_000_000);
     const s = open(rec, { clock, silenceTimeoutMs: 120_000 });
     await waitFor('connection', () => s.status().connected);
+    // A connection that has delivered data is never recycled for a subscribe answer still on its way when the
+    // clock passes the 10 s deadline below.
+    peer.latest().send(FRAMES.aggTrade);
+    await waitFor('a trade', () => rec.trades.length === 1);
     const pinged = new Promise<string>((resolve) =>
       peer.latest().once('ping', (data) => resolve(data.toString())),
     );
