@@ -133,8 +133,8 @@ export interface VenueCandle {
   readonly bar: Candle;
   readonly closed: boolean;
   /**
-   * Closed because a later bar began, with the last state received of it (Bitget sends no closed flag): the
-   * venue's final state of it was not received, and this one may lack its last trades.
+   * Closed because a later bar began, with the last state received of it (Bitget and dYdX send no closed flag):
+   * the venue's final state of it was not received, and this one may lack its last trades.
    */
   readonly lastSeen?: boolean;
   readonly receivedAt: number;

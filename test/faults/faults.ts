@@ -4,11 +4,12 @@
  *
  * - Market data, per venue of FAULTS_VENUES (default all four; two at a time): one `tickwire all` on that venue alone,
  *   three instruments, a client on the `trades` channel of each. Faults FAULTS_GAP_SECONDS apart (default 40):
- *   connections dropped; the stream paused 15 s across a minute's end (data withheld, pings answered: the socket stays
- *   open, and the minute's closed kline is lost with its trades); REST failing 3 requests with a drop; the venue's own
- *   recycle; a stall (nothing sent, pings unanswered, requests dropped) of the gap's length. FAULTS_SETTLE_SECONDS (default 120)
- *   after the last, every closed 1m, 5m, 15m and 1h bar of `/api/candles` is compared with the venue's REST klines,
- *   and the trades received (by id) with the venue's REST trades of the window.
+ *   connections dropped; the stream paused 15 s across a minute's end (data withheld, pings answered: the socket
+ *   stays open, and the minute's closed kline is lost with its trades); REST failing 3 requests with a drop; the
+ *   venue's own recycle; a stall (nothing sent, pings unanswered, requests dropped) of the gap's length.
+ *   FAULTS_SETTLE_SECONDS (default 120) after the last, every closed 1m, 5m, 15m and 1h bar of `/api/candles` is
+ *   compared with the venue's REST klines, and the trades received (by id) with the venue's REST trades of the
+ *   window.
  * - Accounts: one `tickwire all` following the simulator's Bitget and dYdX demo accounts, a market order on each
  *   every 3 s, a client on `/ws/dashboard` per account. Faults FAULTS_GAP_SECONDS apart: private sockets dropped;
  *   new private connections refused 20 s; three Bitget logins refused; a 20 s stall of both venues; REST failing 5
@@ -16,8 +17,8 @@
  *   `trade_update`s received and `/api/account/fills`, and the positions against `/api/account/state`.
  *   FAULTS_ACCOUNTS=0 leaves it out.
  *
- * Prints a line per check (and where missing trades lie, after which fault); exit code 1 when a bar differs, a trade or fill is missing or came twice, or the
- * positions differ. About 20 minutes with the defaults.
+ * Prints a line per check (and where missing trades lie, after which fault); exit code 1 when a bar differs, a
+ * trade or fill is missing or came twice, or the positions differ. About 20 minutes with the defaults.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -10,6 +10,7 @@ import { ManualClock } from '../../util/clock.ts';
 import { silentLogger } from '../../telemetry/logger.ts';
 import { createVenueAdapter } from '../registry.ts';
 import { applyBookUpdate, recorder, type Recorder } from '../stream-recorder.test-support.ts';
+import type { VenueCandle } from '../venue.ts';
 import { createDydxAdapter, DYDX_BOOK_RULES, type DydxAdapter, type DydxAdapterOptions } from './index.ts';
 
 /** The book a client holds after applying `updates` of one symbol in order. */
@@ -172,6 +173,33 @@ describe('dYdX market stream against the simulator', () => {
     assert.ok(bar.trades >= new Set(inMinute.map((t) => t.id)).size);
     assert.ok(Number(toPlainString(bar.volume)) >= Number(toPlainString(volume)) - 1e-9);
     assert.equal(toPlainString(bar.close), toPlainString(last.price));
+  });
+
+  it('closes a candle when an update starts a later one, with the last state seen of it (lastSeen)', async () => {
+    const { adapter, pump, sim } = await setup({ symbols: ['SOL/USD'] });
+    const r = recorder();
+    const stream = adapter.openMarketStream(['SOL/USD'], r, { channels: ['trades', 'candles'] });
+    closers.push(() => stream.close());
+    await waitUntil(() => r.candles.some((c) => !c.closed));
+    pump.stop();
+    const minute = (r.candles.filter((c) => !c.closed).at(-1) as VenueCandle).bar.time;
+    const next = minute + MINUTE_MS;
+    // The market moves on across the minute's end, a tenth of a second at a time.
+    for (let at = Math.max(pump.clock.now(), next - 2_000); at <= next + 2_000; at += 100) {
+      pump.clock.advanceTo(at);
+      sim.advance();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await waitUntil(() => r.candles.some((c) => c.bar.time === next));
+    const closes = r.candles.filter((c) => c.closed && c.bar.time === minute);
+    assert.equal(closes.length, 1, 'closed once');
+    assert.equal(
+      closes[0]?.lastSeen,
+      true,
+      'the indexer never sends a final state: the last one seen stands for it',
+    );
+    const lastUpdate = r.candles.filter((c) => !c.closed && c.bar.time === minute).at(-1);
+    assert.deepEqual(closes[0]?.bar, lastUpdate?.bar);
   });
 
   it('reads batched subscriptions (channel_batch_data)', async () => {

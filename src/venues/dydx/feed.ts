@@ -14,6 +14,7 @@ import type {
   MarketStream,
   MarketStreamHandlers,
   MarketStreamOptions,
+  VenueCandle,
 } from '../venue.ts';
 import { parseFrame, type DydxFrame } from './parse.ts';
 import type { DydxRest } from './rest.ts';
@@ -137,11 +138,15 @@ export function openDydxMarketStream(
   };
 }
 
-/** What the connections of one stream share: the last trade per symbol (ticker price, polling resume point). */
+/**
+ * What the connections of one stream share: the last trade per symbol (ticker price, polling resume point), and the
+ * newest candle seen per symbol and interval (`symbol|interval`).
+ */
 class SharedState {
   constructor(readonly allSymbols: ReadonlySet<string>) {}
   readonly lastTradePrice = new Map<string, Decimal>();
   readonly lastTradeTime = new Map<string, number>();
+  readonly newestCandle = new Map<string, VenueCandle>();
 }
 
 /** One indexer connection for a group of symbols, as a ConnectionProtocol, and its runner. */
@@ -323,7 +328,7 @@ class DydxConnection implements ConnectionProtocol {
         return { kind: 'data', symbol: frame.update.symbol };
       case 'candles':
         if (frame.snapshot) this.answered('v4_candles', frame.symbol);
-        for (const c of frame.candles) h.candle?.(c);
+        for (const c of frame.candles) this.onCandle(c, frame.snapshot);
         return { kind: 'data', symbol: frame.symbol };
       case 'markets':
         if (frame.snapshot) this.answered('v4_markets', undefined);
@@ -339,6 +344,24 @@ class DydxConnection implements ConnectionProtocol {
       case 'unknown':
         return { kind: 'malformed', key: frame.key, reason: frame.reason };
     }
+  }
+
+  /**
+   * The indexer sends a candle only while it is in progress (a snapshot holds the closed ones): when an update
+   * starts a later candle, the last state seen of the earlier one is handed on as closed, with `lastSeen` (its
+   * final state was never sent, and the last one seen may lack its last trades), so that the kline check fetches it.
+   */
+  private onCandle(c: VenueCandle, snapshot: boolean): void {
+    const key = `${c.symbol}|${c.interval}`;
+    const newest = this.shared.newestCandle.get(key);
+    if (!snapshot && newest !== undefined && !newest.closed && c.bar.time > newest.bar.time) {
+      this.handlers.candle?.({ ...newest, closed: true, lastSeen: true });
+    }
+    if (newest === undefined || c.bar.time >= newest.bar.time || snapshot) {
+      // A snapshot's candles come oldest first: its last is the newest.
+      this.shared.newestCandle.set(key, c);
+    }
+    this.handlers.candle?.(c);
   }
 
   private onTrade(t: Trade | undefined): void {
