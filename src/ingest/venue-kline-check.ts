@@ -30,15 +30,14 @@ export interface VenueKlineCheckOptions {
  * The stream sends each minute's closed kline once, when the minute ends, so a silence across a minute's end
  * loses that kline with the trades: the minutes between the newest closed kline received and the next one are
  * then fetched over REST and compared in the same way (those our engine still holds, `KLINE_LOOKBACK_BARS`), as is
- * a kline closed with the last state seen of it (`lastSeen`: Bitget's, when its final row did not come). After a
- * reconnect, whose backfill fetches the trades of the outage, that also checks the backfill.
+ * a kline closed with the last state seen of it (`lastSeen`: dYdX's, and Bitget's when its final row did not
+ * come). After a reconnect, whose backfill fetches the trades of the outage, that also checks the backfill.
  */
 export class VenueKlineCheck {
   /** Per instrument, the newest minute whose closed kline came or was fetched. */
   private readonly newestMinute = new Map<SymbolIngest, number>();
   private readonly retryTimers = new Set<Timer>();
   private closed = false;
-  private fetchedKlines = 0;
 
   constructor(private readonly options: VenueKlineCheckOptions) {}
 
@@ -57,11 +56,6 @@ export class VenueKlineCheck {
     const from = skippedFrom ?? (candle.lastSeen === true ? time : undefined);
     if (from !== undefined) void this.fetchSkipped(symbol, from, skippedTo, 1);
     if (candle.lastSeen !== true) this.check(symbol, candle.bar);
-  }
-
-  /** Klines fetched over REST because the stream skipped them. */
-  get fetched(): number {
-    return this.fetchedKlines;
   }
 
   /** Stops: no fetch is started or retried from now on. */
@@ -97,7 +91,6 @@ export class VenueKlineCheck {
       const bars = await rest.fetchCandles(symbol.symbol, '1m', { startTime: from, endTime: to });
       if (this.closed) return;
       const skipped = bars.filter((b) => b.time >= from && b.time <= to);
-      this.fetchedKlines += skipped.length;
       logger.info(
         { venue, symbol: symbol.symbol, ...range, klines: skipped.length },
         'the stream skipped closed klines; fetched them to compare',
