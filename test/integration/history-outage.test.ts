@@ -48,8 +48,15 @@ describe('PostgreSQL outage at a gateway', { skip }, () => {
     });
     defer(() => sim.close());
     const prefix = testRedisPrefix();
+    // 1m history back to the week's start, and at least 1,300 minutes: more than the 1,200 bars the client asks for
+    // below on every day of the week (with the default 1,000, a Monday's first hours hold only 1,000).
+    const ingestConfig = roleConfig(sim, {
+      databaseUrl: db.url,
+      redisUrl: TEST_REDIS_URL,
+      redisPrefix: prefix,
+    });
     const ingest = await startIngestProcess(
-      roleConfig(sim, { databaseUrl: db.url, redisUrl: TEST_REDIS_URL, redisPrefix: prefix }),
+      { ...ingestConfig, candles: { ...ingestConfig.candles, historyBars: 1300 } },
       silentLogger(),
     );
     defer(() => ingest.close());
